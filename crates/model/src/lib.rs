@@ -1,0 +1,22 @@
+//! The gatehouse resource model: what a user writes in `gatehouse.yaml`.
+//!
+//! Data flows one way: [`load`] reads a file (YAML or JSON) into the typed [`Config`]
+//! (unknown fields refused, Azure ARM names accepted as aliases), then [`validate()`]
+//! checks every cross-reference and value and reports *every* problem with its path
+//! inside the file (`apis[1].operations[0].url_template: unbalanced '{'`). Only a
+//! [`Validated`] config may be compiled by the gateway.
+
+mod config;
+mod error;
+mod load;
+mod scope;
+mod secret;
+pub mod template;
+mod validate;
+
+pub use config::*;
+pub use error::{ConfigError, Issue, Severity};
+pub use load::{Format, from_str, load, schema_json};
+pub use scope::Scope;
+pub use secret::Secret;
+pub use validate::{Validated, validate};
