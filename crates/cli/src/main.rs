@@ -1,1 +1,188 @@
-fn main() {}
+//! `gatehouse`: serve the gateway, validate a config file, print the config's JSON Schema.
+
+mod demo;
+mod logging;
+mod reload;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use gatehouse_gateway::Gateway;
+use gatehouse_model::{Format, Severity, Validated};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "gatehouse", version, about = "Self-hosted API Management: gateway, resource model and network isolation after Azure APIM")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway. Without --config: a demo API in front of a built-in echo backend.
+    Serve(ServeArgs),
+    /// Work with config files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The config file (YAML or JSON). Edits (or SIGHUP) reload it live.
+    #[arg(long, short, env = "GATEHOUSE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, env = "GATEHOUSE_WORKERS")]
+    workers: Option<usize>,
+    /// Log format: json (one object per line) or text.
+    #[arg(long, default_value = "json", value_parser = ["json", "text"])]
+    log_format: String,
+    /// Log filter, as RUST_LOG (e.g. `info`, `gatehouse::access=off,info`).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    log: String,
+    /// Seconds open connections get to finish on shutdown.
+    #[arg(long, default_value_t = 10)]
+    drain_seconds: u64,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check a config file; print every error with its path inside the file.
+    Validate {
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the config file.
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Config(ConfigCommand::Validate { file, json }) => validate(&file, json),
+        Command::Config(ConfigCommand::Schema) => {
+            println!("{:#}", gatehouse_model::schema_json());
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Everything `config validate` checks, including what only compiling finds (certificates).
+fn check_file(file: &Path) -> Result<Validated, Vec<String>> {
+    let validated = gatehouse_model::load_validated(file).map_err(|e| e.issues().iter().map(|i| i.to_string()).collect::<Vec<_>>())?;
+    if let Err(e) = Gateway::new(&validated) {
+        return Err(vec![format!("error: {e}")]);
+    }
+    Ok(validated)
+}
+
+fn validate(file: &Path, json: bool) -> Result<ExitCode> {
+    let result = check_file(file);
+    let (ok, errors, warnings) = match &result {
+        Ok(v) => (true, Vec::new(), v.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>()),
+        Err(lines) => {
+            let (w, e): (Vec<String>, Vec<String>) = lines.iter().cloned().partition(|l| l.starts_with("warning: "));
+            (false, e, w)
+        }
+    };
+    if json {
+        let v = serde_json::json!({ "file": file.display().to_string(), "ok": ok, "errors": errors, "warnings": warnings });
+        println!("{v:#}");
+    } else {
+        for l in errors.iter().chain(&warnings) {
+            println!("{}: {l}", file.display());
+        }
+        if let Ok(v) = &result {
+            let c = &v.config;
+            println!("{}: ok ({} apis, {} operations, {} products, {} subscriptions)", file.display(), c.apis.len(), c.apis.iter().map(|a| a.operations.len()).sum::<usize>(), c.products.len(), c.subscriptions.len());
+        }
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let _log_guard = logging::init(&args.log_format, &args.log)?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(n) = args.workers {
+        if n == 0 {
+            bail!("--workers must be at least 1");
+        }
+        rt.worker_threads(n);
+    }
+    let rt = rt.build().context("cannot start the async runtime")?;
+    rt.block_on(run(args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run(args: ServeArgs) -> Result<()> {
+    let (validated, demo_backend) = match &args.config {
+        Some(path) => (gatehouse_model::load_validated(path).map_err(|e| anyhow::anyhow!("{e}"))?, None),
+        None => {
+            let backend = demo::start().await.context("cannot start the demo backend")?;
+            let text = demo::DEMO_CONFIG.replace("${DEMO_BACKEND}", &format!("http://{backend}"));
+            let config = gatehouse_model::from_str(&text, Format::Yaml, Path::new("<embedded demo config>")).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let v = gatehouse_model::validate(config).map_err(|issues| anyhow::anyhow!("embedded config: {issues:?}"))?;
+            (v, Some(backend))
+        }
+    };
+    for w in validated.warnings.iter().filter(|w| w.severity == Severity::Warning) {
+        tracing::warn!(path = %w.path, "{}", w.message);
+    }
+    let gateway = Gateway::new(&validated).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let listeners = gateway.bind().await?;
+    let first = listeners.first().map(|l| (l.local, l.spec.tls));
+    for l in &listeners {
+        tracing::info!(listener = %l.local, tls = l.spec.tls, "listening");
+    }
+    let (c_apis, c_ops, c_products, c_subs) = gateway.snapshot().counts;
+    tracing::info!(apis = c_apis, operations = c_ops, products = c_products, subscriptions = c_subs, config = %args.config.as_ref().map_or("<embedded demo>".to_string(), |p| p.display().to_string()), "gatehouse started");
+    if let (Some(backend), Some((addr, tls))) = (demo_backend, first) {
+        let scheme = if tls { "https" } else { "http" };
+        println!();
+        println!("  gatehouse {} is serving the demo API", env!("CARGO_PKG_VERSION"));
+        println!("  gateway:      {scheme}://{addr}");
+        println!("  demo backend: http://{backend} (echo)");
+        println!("  try:          curl -H \"Ocp-Apim-Subscription-Key: {}\" {scheme}://{addr}/echo/hello", demo::DEMO_KEY);
+        println!();
+    }
+    if let Some(path) = args.config.clone() {
+        reload::spawn(gateway.clone(), path)?;
+    }
+    let stopper = gateway.clone();
+    tokio::spawn(async move {
+        wait_for_stop_signal().await;
+        tracing::info!("shutting down: no new connections, open ones finish their requests");
+        stopper.shutdown();
+    });
+    gateway.serve(listeners, Duration::from_secs(args.drain_seconds)).await;
+    tracing::info!("gatehouse stopped");
+    Ok(())
+}
+
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -16,7 +16,7 @@ mod validate;
 
 pub use config::*;
 pub use error::{ConfigError, Issue, Severity};
-pub use load::{Format, from_str, load, schema_json};
+pub use load::{Format, from_str, load, load_validated, schema_json};
 pub use scope::Scope;
 pub use secret::Secret;
-pub use validate::{Validated, validate};
+pub use validate::{Validated, normalize_api_path, validate};

@@ -1,1 +1,20 @@
+//! Reusable test support for gatehouse's end-to-end tests.
+//!
+//! Everything here binds to loopback only (127.0.0.0/8) and is meant to be used from
+//! `#[tokio::test]` functions in `crates/cli/tests/`:
+//!
+//! - [`backend::MockBackend`]: a real HTTP/1.1 + h2c server with echo, status, delay,
+//!   streaming-download and WebSocket-echo routes that records every request it sees.
+//! - [`tls::TestCa`] / [`tls::TestCert`]: a throw-away CA and leaf certificates written as PEM.
+//! - [`process::Gatehouse`]: runs the real `gatehouse` binary with a config in a fresh temp
+//!   directory, captures its output and waits for its health probe.
+//! - [`raw`]: raw TCP exchanges for malformed-HTTP and slow-client tests.
 
+pub mod backend;
+pub mod process;
+pub mod raw;
+pub mod tls;
+
+pub use backend::{MockBackend, RecordedRequest};
+pub use process::{Gatehouse, GatehouseBuilder, Probe, free_addr, free_port};
+pub use tls::{TestCa, TestCert};

@@ -1,0 +1,552 @@
+#!/usr/bin/env bash
+# gatehouse benchmark: one run, one load, same pinned cores, three targets:
+#   (a) direct    wrk -> backend
+#   (b) nginx     wrk -> nginx proxy_pass (upstream keepalive) -> backend
+#   (c) gatehouse wrk -> gatehouse (subscription key auth on)  -> backend
+# See bench/README.md. Numbers are only comparable within one run.
+set -euo pipefail
+
+# ---------------------------------------------------------------- settings
+CONNS=${CONNS:-50}            # wrk -c
+DURATION=${DURATION:-15}      # wrk -d, seconds, measured run per target
+WARMUP=${WARMUP:-3}           # seconds of unreported warm-up per target (0: none)
+THREADS=1                     # wrk -t (one core for the load generator)
+PROXY_CPU=${PROXY_CPU:-1}     # core for the proxy under test (nginx or gatehouse)
+LOAD_CPU=${LOAD_CPU:-0}       # core for wrk / h2load
+BACKEND_CPU=${BACKEND_CPU:-0} # core for the backend nginx
+SKIP_GATEHOUSE=${SKIP_GATEHOUSE:-0} # 1: measure (a) and (b) only, do not build gatehouse
+SKIP_BUILD=${SKIP_BUILD:-0}   # 1: use the existing target/release/gatehouse as is
+H2=${H2:-0}                   # 1: also an h2c section with h2load (if installed)
+H2_REQUESTS=${H2_REQUESTS:-200000}
+H2_STREAMS=${H2_STREAMS:-10}  # h2load -m
+STRICT=${STRICT:-0}           # 1: exit 1 when a target from the issue falls short
+
+SUB_KEY="bench-key-0123456789abcdef"
+KEY_HEADER="Ocp-Apim-Subscription-Key: ${SUB_KEY}"
+HEALTH_PATH="/status-0123456789abcdef"
+HEALTH_TIMEOUT=30
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${OUT:-${REPO_ROOT}/bench/out}"
+GATEHOUSE_BIN="${GATEHOUSE_BIN:-${REPO_ROOT}/target/release/gatehouse}"  # override only to test this script
+
+CMDLINE="CONNS=${CONNS} DURATION=${DURATION} WARMUP=${WARMUP} PROXY_CPU=${PROXY_CPU} LOAD_CPU=${LOAD_CPU} BACKEND_CPU=${BACKEND_CPU} SKIP_GATEHOUSE=${SKIP_GATEHOUSE} H2=${H2} bash bench/run.sh"
+PINNING="proxy under test on core ${PROXY_CPU}; wrk on core ${LOAD_CPU}; backend nginx on core ${BACKEND_CPU}"
+
+# ---------------------------------------------------------------- helpers
+quote_cmd() { # a command line as one could paste it
+  local a out=""
+  for a in "$@"; do
+    if [[ "$a" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+="${a} "; else out+="'${a//\'/\'\\\'\'}' "; fi
+  done
+  printf '%s' "${out% }"
+}
+log() { printf '[bench] %s\n' "$*" >&2; }
+# run a load generator in the background and wait for it, so that a signal to this script
+# is handled at once (and the generator stopped by cleanup) instead of after the run
+load() { # outfile cmd...
+  local outf=$1 rc=0; shift
+  "$@" >"$outf" 2>&1 &
+  LOAD_PID=$!
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=""
+  return "$rc"
+}
+die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+
+STARTED_PIDS=()
+LOAD_PID=""
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+  local pid
+  trap - EXIT
+  if [ -n "$LOAD_PID" ]; then kill -TERM "$LOAD_PID" 2>/dev/null || true; fi
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED_PIDS[@]}"; do
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need() { # need CMD PACKAGE: install a Debian package when CMD is missing
+  command -v "$1" >/dev/null 2>&1 && return 0
+  log "$1 not found: apt-get install -y $2"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y "$2" >"${OUT}/apt.log" 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get update >>"${OUT}/apt.log" 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$2" >>"${OUT}/apt.log" 2>&1 \
+      || { tail -n 30 "${OUT}/apt.log" >&2; die "could not install $2"; }
+  fi
+  command -v "$1" >/dev/null 2>&1 || die "$1 still missing after installing $2"
+}
+
+port_free() { [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
+pick_port() { # first free TCP port at or after $1
+  local p=$1
+  while ! port_free "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+
+children() { pgrep -P "$1" 2>/dev/null || true; }
+tree_pids() { # the pid and all its descendants
+  local p c
+  for p in "$@"; do
+    echo "$p"
+    for c in $(children "$p"); do tree_pids "$c"; done
+  done
+}
+ticks() { # utime+stime (fields 14+15 of /proc/PID/stat) summed over the given pids
+  local p stat total=0
+  local -a f
+  for p in "$@"; do
+    stat=$(<"/proc/${p}/stat") || die "process ${p} vanished during the measurement"
+    stat=${stat##*) }            # drop "pid (comm) "; f[0] is then field 3
+    read -r -a f <<<"$stat"
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+peak_rss_kb() { # the workers' peak RSS (nginx) or the process's own when it has no children
+  local root=$1 kids max=0 v c
+  kids=$(children "$root")
+  if [ -z "$kids" ]; then hwm_kb "$root"; return; fi
+  for c in $kids; do
+    v=$(hwm_kb "$c"); [ "${v:-0}" -gt "$max" ] && max=$v
+  done
+  echo "$max"
+}
+
+# stop a process left over from an interrupted run of this script (by its pid file, only
+# when its command line names our own config)
+stop_stale() { # pidfile conf
+  local pid
+  [ -f "$1" ] || return 0
+  pid=$(<"$1")
+  if [ -n "$pid" ] && [ -r "/proc/${pid}/cmdline" ] && tr '\0' ' ' <"/proc/${pid}/cmdline" | grep -qF "$2"; then
+    log "stopping leftover process ${pid} from an earlier run ($2)"
+    kill -TERM "$pid" 2>/dev/null || true
+    sleep 1
+  fi
+  rm -f "$1"
+}
+
+http_code() { # url [header]: the status code, 000 when nothing answers
+  local args=(-s -o "${OUT}/probe.body" -w '%{http_code}' --max-time 2)
+  [ $# -ge 2 ] && args+=(-H "$2")
+  curl "${args[@]}" "$1" 2>/dev/null || true
+}
+wait_http() { # name url pid logfile: wait for 200 for up to HEALTH_TIMEOUT seconds
+  local name=$1 url=$2 pid=$3 logf=$4 deadline code
+  deadline=$((SECONDS + HEALTH_TIMEOUT))
+  while :; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      local rc=0
+      wait "$pid" 2>/dev/null || rc=$?
+      log "${name} exited (status ${rc}) before answering ${url}; last 30 lines of ${logf}:"
+      tail -n 30 "$logf" >&2 || true
+      exit 1
+    fi
+    code=$(http_code "$url")
+    [ "$code" = "200" ] && return 0
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "${name} did not answer 200 on ${url} within ${HEALTH_TIMEOUT}s (last status ${code}); last 30 lines of ${logf}:"
+      tail -n 30 "$logf" >&2 || true
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+check_hello() { # name url: one request with the key must give 200 "hello world"
+  local code
+  code=$(http_code "$2" "$KEY_HEADER")
+  [ "$code" = "200" ] || die "$1: GET $2 answered ${code}, want 200"
+  grep -qx "hello world" "${OUT}/probe.body" || die "$1: GET $2 did not return the backend's body: $(head -c 200 "${OUT}/probe.body")"
+}
+
+start_nginx() { # name conf cpu -> sets NGINX_PID
+  local name=$1 conf=$2 cpu=$3
+  stop_stale "${OUT}/${name}.pid" "$conf"
+  nginx -t -q -p "${OUT}/${name}/" -e "${OUT}/${name}-error.log" -c "$conf" 2>"${OUT}/${name}-test.log" \
+    || { cat "${OUT}/${name}-test.log" >&2; die "nginx rejected ${conf}"; }
+  taskset -c "$cpu" nginx -p "${OUT}/${name}/" -e "${OUT}/${name}-error.log" -c "$conf" -g 'daemon off;' \
+    >"${OUT}/${name}-stdout.log" 2>&1 &
+  NGINX_PID=$!
+  STARTED_PIDS+=("$NGINX_PID")
+}
+
+# wrk output -> "rps requests p50_us p99_us socket_errors non2xx duration_s"
+parse_wrk() {
+  awk '
+    function us(v,   n, u) {
+      n = v; u = v; sub(/[a-z]+$/, "", n); sub(/^[0-9.]+/, "", u)
+      if (u == "us") return n + 0; if (u == "ms") return n * 1e3; if (u == "s") return n * 1e6
+      if (u == "m") return n * 6e7; if (u == "h") return n * 3.6e9; return -1
+    }
+    /^ *50% / { p50 = us($2) }
+    /^ *99% / { p99 = us($2) }
+    / requests in / { req = $1; d = $4; sub(/,$/, "", d); dur = us(d) / 1e6 }
+    /^Requests\/sec:/ { rps = $2 }
+    /Socket errors:/ { gsub(/,/, ""); err = $4 + $6 + $8 + $10 }
+    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    END {
+      if (rps == "" || req == "" || p50 == "" || p99 == "") exit 1
+      printf "%s %s %.1f %.1f %d %d %.2f\n", rps, req, p50, p99, err + 0, non2xx + 0, dur
+    }' "$1"
+}
+
+declare -A R=()   # results: R[target.field]
+TARGETS=()
+
+# measure TARGET URL PROXY_ROOT_PID CPU_LABEL
+measure() {
+  local t=$1 url=$2 root=$3 label=$4 t0 b0 t1 b1 line
+  local -a pids bpids wrk_cmd
+  wrk_cmd=(taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -H "$KEY_HEADER" "$url")
+  echo "(${t}) $(quote_cmd "${wrk_cmd[@]}")"
+  if [ "$WARMUP" != "0" ]; then
+    load "${OUT}/${t}-warmup.txt" taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -H "$KEY_HEADER" "$url" \
+      || { cat "${OUT}/${t}-warmup.txt" >&2; die "${t}: warm-up wrk failed"; }
+  fi
+  mapfile -t pids < <(tree_pids "$root")
+  mapfile -t bpids < <(tree_pids "$BACKEND_PID")
+  t0=$(ticks "${pids[@]}"); b0=$(ticks "${bpids[@]}")
+  load "${OUT}/${t}-wrk.txt" "${wrk_cmd[@]}" || { cat "${OUT}/${t}-wrk.txt" >&2; die "${t}: wrk failed"; }
+  t1=$(ticks "${pids[@]}"); b1=$(ticks "${bpids[@]}")
+  line=$(parse_wrk "${OUT}/${t}-wrk.txt") || { cat "${OUT}/${t}-wrk.txt" >&2; die "${t}: could not parse wrk output"; }
+  read -r "R[$t.rps]" "R[$t.requests]" "R[$t.p50_us]" "R[$t.p99_us]" "R[$t.socket_errors]" "R[$t.non2xx]" "R[$t.duration_s]" <<<"$line"
+  R[$t.url]=$url
+  R[$t.cmd]=$(quote_cmd "${wrk_cmd[@]}")
+  R[$t.cpu_of]=$label
+  R[$t.cpu_ticks]=$((t1 - t0))
+  R[$t.cpu_us_per_req]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${R[$t.requests]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
+  R[$t.backend_cpu_us_per_req]=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="${R[$t.requests]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
+  R[$t.peak_rss_kb]=$(peak_rss_kb "$root")
+  if [ "${R[$t.socket_errors]}" != "0" ] || [ "${R[$t.non2xx]}" != "0" ]; then
+    log "WARNING ${t}: ${R[$t.non2xx]} non-2xx responses, ${R[$t.socket_errors]} socket errors (see ${OUT}/${t}-wrk.txt)"
+    INVALID=1
+  fi
+  TARGETS+=("$t")
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "null"; else printf "%.3f", a / b }'; }
+verdict() { # ratio op limit
+  [ "$1" = "null" ] && { echo "N/A"; return; }
+  awk -v r="$1" -v op="$2" -v l="$3" 'BEGIN { ok = (op == ">=") ? (r >= l) : (r <= l); print ok ? "PASS" : "FALL SHORT" }'
+}
+jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
+
+# ---------------------------------------------------------------- preparation
+mkdir -p "$OUT"
+ulimit -n 65536 2>/dev/null || true
+need curl curl
+need taskset util-linux
+need ss iproute2
+need nginx nginx
+need wrk wrk
+if [ "$H2" = "1" ] && ! command -v h2load >/dev/null 2>&1; then
+  log "H2=1 but h2load is not installed (package nghttp2-client): skipping the h2c section"
+  H2=0
+fi
+
+NCPU=$(nproc)
+for c in "$PROXY_CPU" "$LOAD_CPU" "$BACKEND_CPU"; do
+  [ "$c" -lt "$NCPU" ] || die "core ${c} does not exist (nproc=${NCPU}); set PROXY_CPU/LOAD_CPU/BACKEND_CPU"
+done
+CLK_TCK=$(getconf CLK_TCK)
+INVALID=0
+
+BPORT=$(pick_port "${BPORT:-18080}")
+NPORT=$(pick_port "${NPORT:-$((BPORT + 1))}")
+GPORT=$(pick_port "${GPORT:-$((NPORT + 1))}")
+N2PORT=$(pick_port "${N2PORT:-$((GPORT + 1))}")
+if [ "$(printf '%s\n' "$BPORT" "$NPORT" "$GPORT" "$N2PORT" | sort -u | wc -l)" != 4 ]; then
+  die "ports must differ: backend ${BPORT}, nginx ${NPORT}, gatehouse ${GPORT}, nginx h2c ${N2PORT}"
+fi
+
+echo "== gatehouse benchmark"
+echo "command:  ${CMDLINE}"
+echo "pinning:  ${PINNING}"
+echo "load:     wrk -t${THREADS} -c${CONNS} -d${DURATION}s --latency -H '${KEY_HEADER}' (same for every target; ${WARMUP}s warm-up each, not reported)"
+echo "host:     $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r), CLK_TCK=${CLK_TCK}"
+echo "versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
+echo "ports:    backend ${BPORT}, nginx ${NPORT}, gatehouse ${GPORT}; output in ${OUT}"
+echo
+
+# ---------------------------------------------------------------- build gatehouse
+GIT_REV=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$REPO_ROOT" status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null || true)" ]; then
+  GIT_REV="${GIT_REV}+dirty"
+fi
+if [ "$SKIP_GATEHOUSE" != "1" ]; then
+  if [ "$SKIP_BUILD" != "1" ]; then
+    log "cargo build --release -p gatehouse (log: ${OUT}/build.log)"
+    if ! (cd "$REPO_ROOT" && cargo build --release -p gatehouse) >"${OUT}/build.log" 2>&1; then
+      log "build failed; last 30 lines of ${OUT}/build.log:"
+      tail -n 30 "${OUT}/build.log" >&2
+      exit 1
+    fi
+  fi
+  [ -x "$GATEHOUSE_BIN" ] || die "${GATEHOUSE_BIN} not found"
+fi
+
+# ---------------------------------------------------------------- configs
+mkdir -p "${OUT}/backend" "${OUT}/nginx"
+cat >"${OUT}/backend.conf" <<EOF
+# backend: a fast, small-response HTTP/1.1 server (generated by bench/run.sh)
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid ${OUT}/backend.pid;
+error_log ${OUT}/backend-error.log warn;
+events { worker_connections 16384; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+    client_body_temp_path ${OUT}/backend/client_body;
+    proxy_temp_path ${OUT}/backend/proxy;
+    fastcgi_temp_path ${OUT}/backend/fastcgi;
+    uwsgi_temp_path ${OUT}/backend/uwsgi;
+    scgi_temp_path ${OUT}/backend/scgi;
+    server {
+        listen 127.0.0.1:${BPORT} backlog=4096;
+        location / { return 200 "hello world\n"; }
+    }
+}
+EOF
+
+H2_SERVER=""
+if [ "$H2" = "1" ]; then
+  H2_SERVER="
+    server {
+        listen 127.0.0.1:${N2PORT} http2 backlog=4096;   # h2c (prior knowledge), H2=1 only
+        location /bench/ { proxy_pass http://backend/; }
+    }"
+fi
+cat >"${OUT}/nginx.conf" <<EOF
+# nginx proxy under test (generated by bench/run.sh)
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid ${OUT}/nginx.pid;
+error_log ${OUT}/nginx-error.log warn;
+events { worker_connections 16384; }
+http {
+    access_log ${OUT}/nginx-access.log;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+    client_body_temp_path ${OUT}/nginx/client_body;
+    proxy_temp_path ${OUT}/nginx/proxy;
+    fastcgi_temp_path ${OUT}/nginx/fastcgi;
+    uwsgi_temp_path ${OUT}/nginx/uwsgi;
+    scgi_temp_path ${OUT}/nginx/scgi;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    upstream backend {
+        server 127.0.0.1:${BPORT};
+        keepalive 64;
+        keepalive_requests 1000000;
+        keepalive_timeout 300s;
+    }
+    server {
+        listen 127.0.0.1:${NPORT} backlog=4096;
+        location /bench/ { proxy_pass http://backend/; }
+    }${H2_SERVER}
+}
+EOF
+
+cat >"${OUT}/gatehouse.yaml" <<EOF
+service: { name: bench }
+gateway:
+  listeners: [ { address: "127.0.0.1:${GPORT}" } ]
+backends:
+  b: { url: "http://127.0.0.1:${BPORT}" }
+apis:
+  - id: bench
+    path: bench
+    backend: b
+    subscription_required: true
+    operations: [ { id: any, method: "*", url_template: "/*" } ]
+subscriptions:
+  - { id: s1, scope: all, primary_key: "${SUB_KEY}" }
+EOF
+rm -f "${OUT}/nginx-access.log" "${OUT}/gatehouse.log"
+
+# ---------------------------------------------------------------- start servers
+start_nginx backend "${OUT}/backend.conf" "$BACKEND_CPU"; BACKEND_PID=$NGINX_PID
+wait_http backend "http://127.0.0.1:${BPORT}/hello" "$BACKEND_PID" "${OUT}/backend-error.log"
+start_nginx nginx "${OUT}/nginx.conf" "$PROXY_CPU"; PROXY_NGINX_PID=$NGINX_PID
+wait_http nginx "http://127.0.0.1:${NPORT}/bench/hello" "$PROXY_NGINX_PID" "${OUT}/nginx-error.log"
+check_hello direct "http://127.0.0.1:${BPORT}/hello"
+check_hello nginx "http://127.0.0.1:${NPORT}/bench/hello"
+
+if [ "$SKIP_GATEHOUSE" != "1" ]; then
+  GATEHOUSE_CMD=(taskset -c "$PROXY_CPU" "$GATEHOUSE_BIN" serve --config "${OUT}/gatehouse.yaml" --workers 1)
+  echo "(gatehouse) $(quote_cmd "${GATEHOUSE_CMD[@]}") >${OUT}/gatehouse.log 2>&1"
+  "${GATEHOUSE_CMD[@]}" >"${OUT}/gatehouse.log" 2>&1 &
+  GATEHOUSE_PID=$!
+  STARTED_PIDS+=("$GATEHOUSE_PID")
+  wait_http gatehouse "http://127.0.0.1:${GPORT}${HEALTH_PATH}" "$GATEHOUSE_PID" "${OUT}/gatehouse.log"
+  code=$(http_code "http://127.0.0.1:${GPORT}/bench/hello")
+  case "$code" in
+    2*) die "gatehouse answered ${code} without a subscription key: auth is not on, the run would not measure it" ;;
+    *) log "gatehouse without a key: ${code} (auth on)" ;;
+  esac
+  check_hello gatehouse "http://127.0.0.1:${GPORT}/bench/hello"
+fi
+
+# ---------------------------------------------------------------- measure
+measure direct "http://127.0.0.1:${BPORT}/hello" "$BACKEND_PID" "backend"
+measure nginx "http://127.0.0.1:${NPORT}/bench/hello" "$PROXY_NGINX_PID" "nginx"
+if [ "$SKIP_GATEHOUSE" != "1" ]; then
+  measure gatehouse "http://127.0.0.1:${GPORT}/bench/hello" "$GATEHOUSE_PID" "gatehouse"
+fi
+
+# optional h2c section: h2load (prior knowledge) against nginx and gatehouse
+H2_TARGETS=()
+h2_measure() { # name url root; a failure is recorded, not fatal (the section is optional)
+  local t=$1 url=$2 root=$3 t0 t1 line
+  local -a pids cmd
+  cmd=(taskset -c "$LOAD_CPU" h2load -n "$H2_REQUESTS" -c "$CONNS" -m "$H2_STREAMS" -t 1 -H "$KEY_HEADER" "$url")
+  echo "(h2 ${t}) $(quote_cmd "${cmd[@]}")"
+  H2_TARGETS+=("$t")
+  R[h2.$t.cmd]=$(quote_cmd "${cmd[@]}")
+  load "${OUT}/h2-${t}-warmup.txt" taskset -c "$LOAD_CPU" h2load -n "$((H2_REQUESTS / 10))" -c "$CONNS" -m "$H2_STREAMS" -t 1 -H "$KEY_HEADER" "$url" || true
+  mapfile -t pids < <(tree_pids "$root")
+  t0=$(ticks "${pids[@]}")
+  if ! load "${OUT}/h2-${t}.txt" "${cmd[@]}"; then
+    R[h2.$t.error]="h2load failed, see ${OUT}/h2-${t}.txt"; return 0
+  fi
+  t1=$(ticks "${pids[@]}")
+  line=$(awk '/^finished in/ { rps = $4 } /^requests:/ { ok = $8; failed = $10 }
+              /^status codes:/ { s2 = $3 } /^time for request:/ { mean = $6 }
+              END { if (rps == "") exit 1; printf "%s %d %d %d %s\n", rps, ok, failed, s2, mean }' "${OUT}/h2-${t}.txt") \
+    || { R[h2.$t.error]="could not parse ${OUT}/h2-${t}.txt"; return 0; }
+  read -r "R[h2.$t.rps]" "R[h2.$t.succeeded]" "R[h2.$t.failed]" "R[h2.$t.status_2xx]" "R[h2.$t.mean_latency]" <<<"$line"
+  if [ "${R[h2.$t.status_2xx]}" != "$H2_REQUESTS" ]; then
+    R[h2.$t.error]="${R[h2.$t.status_2xx]} of ${H2_REQUESTS} requests got 2xx (${R[h2.$t.failed]} failed), see ${OUT}/h2-${t}.txt"
+    return 0
+  fi
+  R[h2.$t.cpu_us_per_req]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${R[h2.$t.succeeded]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
+}
+if [ "$H2" = "1" ]; then
+  h2_measure nginx "http://127.0.0.1:${N2PORT}/bench/hello" "$PROXY_NGINX_PID"
+  if [ "$SKIP_GATEHOUSE" != "1" ]; then
+    h2_measure gatehouse "http://127.0.0.1:${GPORT}/bench/hello" "$GATEHOUSE_PID"
+  fi
+fi
+
+# ---------------------------------------------------------------- report
+echo
+printf '%-10s %12s %10s %10s %14s %12s %-10s %16s\n' \
+  target "req/s" "p50 us" "p99 us" "CPU us/req" "peak RSS" "(of)" "backend us/req"
+for t in "${TARGETS[@]}"; do
+  printf '%-10s %12s %10s %10s %14s %9.1f MiB %-10s %16s\n' "$t" "${R[$t.rps]}" "${R[$t.p50_us]}" "${R[$t.p99_us]}" \
+    "${R[$t.cpu_us_per_req]}" "$(awk -v k="${R[$t.peak_rss_kb]}" 'BEGIN { print k / 1024 }')" "${R[$t.cpu_of]}" \
+    "${R[$t.backend_cpu_us_per_req]}"
+done
+echo "(CPU us/req and peak RSS are the proxy's: nginx master+worker CPU, worker VmHWM; gatehouse's process;"
+echo " for direct they are the backend's. 'backend us/req' is the backend nginx's CPU per request in each run.)"
+for t in "${TARGETS[@]}"; do
+  [ "${R[$t.non2xx]}" = "0" ] && [ "${R[$t.socket_errors]}" = "0" ] \
+    || echo "WARNING ${t}: ${R[$t.non2xx]} non-2xx responses, ${R[$t.socket_errors]} socket errors: its figures are not valid"
+done
+
+RATIO_RPS=null; RATIO_CPU=null; RATIO_P99=null; RATIO_DIRECT=null
+V_RPS="N/A"; V_CPU="N/A"; V_P99="N/A"
+if [ -n "${R[gatehouse.rps]:-}" ]; then
+  RATIO_RPS=$(ratio "${R[gatehouse.rps]}" "${R[nginx.rps]}")
+  RATIO_CPU=$(ratio "${R[gatehouse.cpu_us_per_req]}" "${R[nginx.cpu_us_per_req]}")
+  RATIO_P99=$(ratio "${R[gatehouse.p99_us]}" "${R[nginx.p99_us]}")
+  RATIO_DIRECT=$(ratio "${R[gatehouse.rps]}" "${R[direct.rps]}")
+  V_RPS=$(verdict "$RATIO_RPS" ">=" 1.0)
+  V_CPU=$(verdict "$RATIO_CPU" "<=" 1.0)
+  V_P99=$(verdict "$RATIO_P99" "<=" 1.2)
+  if [ "$INVALID" = "1" ]; then V_RPS="INVALID"; V_CPU="INVALID"; V_P99="INVALID"; fi
+  echo
+  echo "gatehouse / nginx:  req/s ${RATIO_RPS}x   CPU per request ${RATIO_CPU}x   p99 ${RATIO_P99}x"
+  echo "gatehouse / direct: req/s ${RATIO_DIRECT}x"
+  echo
+  echo "targets from the issue:"
+  printf '  req/s           >= 1.0x nginx : %-7s %s\n' "${RATIO_RPS}x" "$V_RPS"
+  printf '  CPU per request <= 1.0x nginx : %-7s %s\n' "${RATIO_CPU}x" "$V_CPU"
+  printf '  p99 latency     <= 1.2x nginx : %-7s %s\n' "${RATIO_P99}x" "$V_P99"
+else
+  echo
+  echo "nginx / direct: req/s $(ratio "${R[nginx.rps]}" "${R[direct.rps]}")x   (gatehouse skipped: SKIP_GATEHOUSE=1)"
+fi
+
+if [ "${#H2_TARGETS[@]}" -gt 0 ]; then
+  echo
+  echo "h2c (h2load -n ${H2_REQUESTS} -c ${CONNS} -m ${H2_STREAMS} -t 1, prior knowledge; backend leg HTTP/1.1):"
+  for t in "${H2_TARGETS[@]}"; do
+    if [ -n "${R[h2.$t.error]:-}" ]; then
+      printf '  %-10s FAILED: %s\n' "$t" "${R[h2.$t.error]}"
+    else
+      printf '  %-10s %12s req/s  CPU %8s us/req  mean latency %s\n' "$t" "${R[h2.$t.rps]}" \
+        "${R[h2.$t.cpu_us_per_req]}" "${R[h2.$t.mean_latency]}"
+    fi
+  done
+fi
+
+# ---------------------------------------------------------------- results.json
+{
+  echo "{"
+  printf '  "timestamp": %s,\n' "$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
+  printf '  "command": %s,\n' "$(jstr "$CMDLINE")"
+  printf '  "pinning": {"proxy_cpu": %s, "load_cpu": %s, "backend_cpu": %s, "text": %s},\n' \
+    "$PROXY_CPU" "$LOAD_CPU" "$BACKEND_CPU" "$(jstr "$PINNING")"
+  printf '  "load": {"tool": "wrk", "threads": %s, "connections": %s, "duration_s": %s, "warmup_s": %s},\n' \
+    "$THREADS" "$CONNS" "$DURATION" "$WARMUP"
+  printf '  "host": {"nproc": %s, "kernel": %s, "clk_tck": %s},\n' "$NCPU" "$(jstr "$(uname -r)")" "$CLK_TCK"
+  printf '  "versions": {"nginx": %s, "wrk": %s, "gatehouse_git": %s},\n' \
+    "$(jstr "$(nginx -v 2>&1 | sed 's/^nginx version: //')")" "$(jstr "$(wrk -v 2>&1 | head -n 1 | awk '{print $2}')")" "$(jstr "$GIT_REV")"
+  echo '  "targets": {'
+  n=0
+  for t in "${TARGETS[@]}"; do
+    n=$((n + 1))
+    printf '    "%s": {"url": %s, "wrk": %s, "requests": %s, "duration_s": %s, "rps": %s, "p50_us": %s, "p99_us": %s, "cpu_of": %s, "cpu_us_per_req": %s, "peak_rss_kb": %s, "backend_cpu_us_per_req": %s, "non_2xx": %s, "socket_errors": %s}%s\n' \
+      "$t" "$(jstr "${R[$t.url]}")" "$(jstr "${R[$t.cmd]}")" "${R[$t.requests]}" "${R[$t.duration_s]}" "${R[$t.rps]}" \
+      "${R[$t.p50_us]}" "${R[$t.p99_us]}" "$(jstr "${R[$t.cpu_of]}")" "${R[$t.cpu_us_per_req]}" "${R[$t.peak_rss_kb]}" \
+      "${R[$t.backend_cpu_us_per_req]}" "${R[$t.non2xx]}" "${R[$t.socket_errors]}" "$(if [ "$n" -lt "${#TARGETS[@]}" ]; then echo ,; fi)"
+  done
+  echo '  },'
+  printf '  "ratios": {"gatehouse_over_nginx": {"rps": %s, "cpu_per_req": %s, "p99": %s}, "gatehouse_over_direct": {"rps": %s}},\n' \
+    "$RATIO_RPS" "$RATIO_CPU" "$RATIO_P99" "$RATIO_DIRECT"
+  printf '  "targets_from_issue": {"rps_ge_1.0x_nginx": %s, "cpu_per_req_le_1.0x_nginx": %s, "p99_le_1.2x_nginx": %s},\n' \
+    "$(jstr "$V_RPS")" "$(jstr "$V_CPU")" "$(jstr "$V_P99")"
+  printf '  "h2c": {'
+  n=0
+  for t in "${H2_TARGETS[@]}"; do
+    n=$((n + 1))
+    printf '%s"%s": ' "$(if [ "$n" -gt 1 ]; then echo ", "; fi)" "$t"
+    if [ -n "${R[h2.$t.error]:-}" ]; then
+      printf '{"h2load": %s, "error": %s}' "$(jstr "${R[h2.$t.cmd]}")" "$(jstr "${R[h2.$t.error]}")"
+    else
+      printf '{"h2load": %s, "rps": %s, "succeeded": %s, "cpu_us_per_req": %s, "mean_latency": %s}' \
+        "$(jstr "${R[h2.$t.cmd]}")" "${R[h2.$t.rps]}" "${R[h2.$t.succeeded]}" "${R[h2.$t.cpu_us_per_req]}" \
+        "$(jstr "${R[h2.$t.mean_latency]}")"
+    fi
+  done
+  echo '}'
+  echo "}"
+} >"${OUT}/results.json"
+echo
+echo "results: ${OUT}/results.json"
+
+if [ "$INVALID" = "1" ]; then
+  log "some targets had errors or non-2xx responses: figures not valid"
+  exit 2
+fi
+if [ "$STRICT" = "1" ]; then
+  for v in "$V_RPS" "$V_CPU" "$V_P99"; do
+    [ "$v" = "PASS" ] || [ "$v" = "N/A" ] || exit 1
+  done
+fi
+exit 0

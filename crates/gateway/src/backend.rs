@@ -1,0 +1,217 @@
+//! Backends: where a request goes (scheme, authority, base path, timeout) and the pooled HTTP
+//! client that takes it there. Clients are cached by connection profile across snapshots, so a
+//! config reload keeps the warm connection pools.
+
+use crate::error::CompileError;
+use gatehouse_model::{BackendTls, Validated};
+use http::uri::{Authority, Scheme};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The body type the gateway sends to backends: the client's own request body, streamed.
+pub type RequestBody = hyper::body::Incoming;
+pub type HttpClient = Client<HttpsConnector<HttpConnector>, RequestBody>;
+
+/// Where an API's requests go.
+#[derive(Debug)]
+pub struct BackendTarget {
+    /// The `backends` id, or the URL when an API names a URL directly.
+    pub id: Arc<str>,
+    pub scheme: Scheme,
+    pub authority: Authority,
+    /// The URL's path without a trailing '/': replaces the API's path prefix.
+    pub base_path: Box<str>,
+    /// Time to wait for response headers.
+    pub timeout: Duration,
+    pub client: HttpClient,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ClientProfile {
+    connect_timeout_ms: u64,
+    tls: BackendTls,
+}
+
+/// Pooled clients by connection profile, shared by every snapshot.
+#[derive(Default)]
+pub struct ClientCache {
+    clients: Mutex<HashMap<ClientProfile, HttpClient>>,
+}
+
+impl ClientCache {
+    fn get(&self, profile: &ClientProfile) -> Result<HttpClient, String> {
+        // Only taken while compiling a snapshot, never on the request path.
+        let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(c) = clients.get(profile) {
+            return Ok(c.clone());
+        }
+        let client = build_client(profile)?;
+        clients.insert(profile.clone(), client.clone());
+        Ok(client)
+    }
+}
+
+fn build_client(profile: &ClientProfile) -> Result<HttpClient, String> {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(Duration::from_millis(profile.connect_timeout_ms)));
+    http.set_keepalive(Some(Duration::from_secs(60)));
+    let tls = client_tls_config(&profile.tls)?;
+    let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .build(https))
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// TLS towards backends: the system's CA certificates plus `ca_file`, and Azure's two switches
+/// `validate_certificate_chain` and `validate_certificate_name`.
+fn client_tls_config(tls: &BackendTls) -> Result<rustls::ClientConfig, String> {
+    let provider = provider();
+    let mut roots = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(ca) = &tls.ca_file {
+        let certs = CertificateDer::pem_file_iter(ca).map_err(|e| format!("cannot read CA file '{ca}': {e}"))?;
+        for cert in certs {
+            let cert = cert.map_err(|e| format!("bad certificate in CA file '{ca}': {e}"))?;
+            roots.add(cert).map_err(|e| format!("bad certificate in CA file '{ca}': {e}"))?;
+        }
+    }
+    let verifier: Arc<dyn ServerCertVerifier> = if !tls.validate_certificate_chain {
+        Arc::new(AcceptAnyCertificate(provider.clone()))
+    } else if roots.is_empty() {
+        Arc::new(NoTrustAnchors(provider.clone()))
+    } else {
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| format!("cannot build certificate verifier: {e}"))?;
+        if tls.validate_certificate_name { webpki } else { Arc::new(IgnoreName(webpki)) }
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+/// `validate_certificate_chain: false` (Azure's switch): any certificate is accepted; the
+/// handshake signatures are still checked.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+/// `validate_certificate_name: false`: the chain must be trusted, the name may differ.
+#[derive(Debug)]
+struct IgnoreName(Arc<rustls::client::WebPkiServerVerifier>);
+
+/// No CA certificate anywhere: every chain is refused with a message that says why.
+#[derive(Debug)]
+struct NoTrustAnchors(Arc<CryptoProvider>);
+
+macro_rules! signature_checks {
+    ($provider:expr) => {
+        fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(message, cert, dss, &$provider(self).signature_verification_algorithms)
+        }
+        fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(message, cert, dss, &$provider(self).signature_verification_algorithms)
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            $provider(self).signature_verification_algorithms.supported_schemes()
+        }
+    };
+}
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    signature_checks!(|s: &Self| s.0.clone());
+}
+
+impl ServerCertVerifier for NoTrustAnchors {
+    fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+        Err(rustls::Error::General("no trusted CA certificates: install the system's CA bundle or set the backend's tls.ca_file".into()))
+    }
+    signature_checks!(|s: &Self| s.0.clone());
+}
+
+impl ServerCertVerifier for IgnoreName {
+    fn verify_server_cert(&self, end: &CertificateDer<'_>, inter: &[CertificateDer<'_>], name: &ServerName<'_>, ocsp: &[u8], now: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+        match self.0.verify_server_cert(end, inter, name, ocsp, now) {
+            Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. })) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(m, c, d)
+    }
+    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(m, c, d)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// One target per API, in API order.
+pub fn build_targets(v: &Validated, cache: &ClientCache) -> Result<Vec<Arc<BackendTarget>>, CompileError> {
+    let mut by_backend: HashMap<&str, Arc<BackendTarget>> = HashMap::new();
+    let mut targets = Vec::with_capacity(v.config.apis.len());
+    for (i, api) in v.config.apis.iter().enumerate() {
+        if let Some(t) = by_backend.get(api.backend.as_str()) {
+            targets.push(t.clone());
+            continue;
+        }
+        let (id, url, timeout_ms, profile, path) = match v.config.backends.get(&api.backend) {
+            Some(b) => (
+                api.backend.as_str(),
+                b.url.as_str(),
+                b.timeout_ms,
+                ClientProfile { connect_timeout_ms: b.connect_timeout_ms, tls: b.tls.clone() },
+                format!("backends.{}", api.backend),
+            ),
+            None => (
+                api.backend.as_str(),
+                api.backend.as_str(),
+                300_000,
+                ClientProfile { connect_timeout_ms: 10_000, tls: BackendTls::default() },
+                format!("apis[{i}].backend"),
+            ),
+        };
+        let err = |message: String| CompileError { path: path.clone(), message };
+        let uri: http::Uri = url.parse().map_err(|e| err(format!("invalid URL '{url}': {e}")))?;
+        let scheme = uri.scheme().cloned().ok_or_else(|| err(format!("URL '{url}' has no scheme")))?;
+        let authority = uri.authority().cloned().ok_or_else(|| err(format!("URL '{url}' has no host")))?;
+        let client = cache.get(&profile).map_err(|m| CompileError { path: format!("{path}.tls"), message: m })?;
+        let target = Arc::new(BackendTarget {
+            id: id.into(),
+            scheme,
+            authority,
+            base_path: uri.path().trim_end_matches('/').into(),
+            timeout: Duration::from_millis(timeout_ms),
+            client,
+        });
+        by_backend.insert(api.backend.as_str(), target.clone());
+        targets.push(target);
+    }
+    Ok(targets)
+}

@@ -1,0 +1,165 @@
+//! One error type for the request path, recording where an error came from and whether the
+//! request may be retried (after Pingora's `Error`), and how it is answered: APIM's JSON shape
+//! `{"statusCode": N, "message": "..."}`.
+
+use bytes::Bytes;
+use http::StatusCode;
+use std::fmt;
+
+/// Who caused an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorSource {
+    /// The client's request (no route, no key, bad request).
+    Client,
+    /// The gateway itself (a limit, a bug).
+    Gateway,
+    /// The backend (refused, unreachable, timed out, broke the connection).
+    Backend,
+}
+
+impl ErrorSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorSource::Client => "client",
+            ErrorSource::Gateway => "gateway",
+            ErrorSource::Backend => "backend",
+        }
+    }
+}
+
+/// What went wrong; each kind has one status and one APIM-style message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    ApiNotFound,
+    OperationNotFound,
+    SubscriptionKeyMissing,
+    SubscriptionKeyInvalid,
+    SubscriptionInactive,
+    UriTooLong,
+    BadRequest,
+    BackendUnreachable,
+    BackendTimeout,
+    BackendBroken,
+}
+
+/// An error on the request path.
+#[derive(Debug, Clone)]
+pub struct GatewayError {
+    pub kind: ErrorKind,
+    pub source: ErrorSource,
+    /// Whether sending the same request again could succeed (nothing reached the backend).
+    pub retryable: bool,
+    /// Detail for the log only (may name internal addresses; never sent to the client).
+    pub detail: String,
+}
+
+impl GatewayError {
+    pub fn new(kind: ErrorKind, detail: impl Into<String>) -> GatewayError {
+        let (source, retryable) = match kind {
+            ErrorKind::BackendUnreachable => (ErrorSource::Backend, true),
+            ErrorKind::BackendTimeout | ErrorKind::BackendBroken => (ErrorSource::Backend, false),
+            _ => (ErrorSource::Client, false),
+        };
+        GatewayError { kind, source, retryable, detail: detail.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self.kind {
+            ErrorKind::ApiNotFound | ErrorKind::OperationNotFound => StatusCode::NOT_FOUND,
+            ErrorKind::SubscriptionKeyMissing | ErrorKind::SubscriptionKeyInvalid => StatusCode::UNAUTHORIZED,
+            ErrorKind::SubscriptionInactive => StatusCode::FORBIDDEN,
+            ErrorKind::UriTooLong => StatusCode::URI_TOO_LONG,
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::BackendUnreachable | ErrorKind::BackendBroken => StatusCode::BAD_GATEWAY,
+            ErrorKind::BackendTimeout => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    /// The message the client sees, in APIM's words where APIM has them.
+    pub fn message(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::ApiNotFound | ErrorKind::OperationNotFound => "Resource not found",
+            ErrorKind::SubscriptionKeyMissing => {
+                "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."
+            }
+            ErrorKind::SubscriptionKeyInvalid => {
+                "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."
+            }
+            ErrorKind::SubscriptionInactive => {
+                "Access denied due to inactive subscription. Make sure to provide a valid key for an active subscription."
+            }
+            ErrorKind::UriTooLong => "Request URI is too long",
+            ErrorKind::BadRequest => "Bad request",
+            ErrorKind::BackendUnreachable => "Bad gateway: the backend service is unreachable",
+            ErrorKind::BackendTimeout => "Gateway timeout: the backend service did not answer in time",
+            ErrorKind::BackendBroken => "Bad gateway: the backend service closed the connection",
+        }
+    }
+
+    /// A short, stable name for logs and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::ApiNotFound => "api_not_found",
+            ErrorKind::OperationNotFound => "operation_not_found",
+            ErrorKind::SubscriptionKeyMissing => "subscription_key_missing",
+            ErrorKind::SubscriptionKeyInvalid => "subscription_key_invalid",
+            ErrorKind::SubscriptionInactive => "subscription_inactive",
+            ErrorKind::UriTooLong => "uri_too_long",
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::BackendUnreachable => "backend_unreachable",
+            ErrorKind::BackendTimeout => "backend_timeout",
+            ErrorKind::BackendBroken => "backend_broken",
+        }
+    }
+
+    /// The JSON body: `{"statusCode": 404, "message": "Resource not found"}`.
+    pub fn body(&self) -> Bytes {
+        json_error_body(self.status(), self.message())
+    }
+}
+
+/// APIM's error body for any status and message.
+pub fn json_error_body(status: StatusCode, message: &str) -> Bytes {
+    // Written by hand to keep APIM's field order: statusCode first.
+    let message = serde_json::Value::from(message);
+    Bytes::from(format!("{{\"statusCode\":{},\"message\":{message}}}", status.as_u16()))
+}
+
+impl fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} error): {}", self.reason(), self.source.as_str(), self.detail)
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+/// An error compiling a validated config into a snapshot (certificates that do not load...).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct CompileError {
+    /// Where in the config file (`gateway.hostnames[0].certificate.cert_file`).
+    pub path: String,
+    pub message: String,
+}
+
+/// An error starting the gateway.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apim_shape() {
+        let e = GatewayError::new(ErrorKind::OperationNotFound, "GET /x");
+        assert_eq!(e.status(), StatusCode::NOT_FOUND);
+        let v: serde_json::Value = serde_json::from_slice(&e.body()).unwrap();
+        assert_eq!(v, serde_json::json!({"statusCode": 404, "message": "Resource not found"}));
+        assert!(GatewayError::new(ErrorKind::BackendUnreachable, "").retryable);
+        assert_eq!(GatewayError::new(ErrorKind::BackendTimeout, "").source, ErrorSource::Backend);
+    }
+}

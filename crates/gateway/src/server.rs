@@ -1,0 +1,118 @@
+//! Listeners and connections: accept, enforce the connection limit, TLS handshake (with a
+//! deadline), then HTTP/1.1 or HTTP/2 (ALPN, or h2c prior knowledge) with the idle timeout.
+//! The network rules of later issues plug in between accept and the first byte read.
+
+use crate::conn::{ConnInfo, ConnState};
+use crate::snapshot::{ListenerSpec, Snapshot};
+use crate::Shared;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::time::{sleep, timeout};
+
+/// A bound listener, ready to serve.
+#[derive(Debug)]
+pub struct BoundListener {
+    pub listener: TcpListener,
+    pub spec: ListenerSpec,
+    /// The real address (the port is known even when the config said 0).
+    pub local: SocketAddr,
+}
+
+pub(crate) async fn accept_loop(bound: BoundListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    let BoundListener { listener, spec, local } = bound;
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(listener = %local, error = %e, "accept failed");
+                    sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
+            tracing::warn!(listener = %local, client = %peer, "connection refused: max_connections reached");
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            connection(stream, peer, local, spec.tls, shared, permit, shutdown).await;
+        });
+    }
+    tracing::info!(listener = %local, "listener closed");
+}
+
+async fn connection(stream: TcpStream, peer: SocketAddr, local: SocketAddr, tls: bool, shared: Arc<Shared>, _permit: OwnedSemaphorePermit, shutdown: watch::Receiver<bool>) {
+    // Connection-level settings come from the snapshot current at accept.
+    let snapshot = shared.snapshot.load_full();
+    let info = Arc::new(ConnInfo { peer, local, tls, state: Arc::new(ConnState::new()) });
+    if !tls {
+        return serve_http(stream, info, snapshot, shared, shutdown).await;
+    }
+    let Some(config) = snapshot.tls.clone() else {
+        tracing::warn!(listener = %local, "TLS listener without certificates: connection closed");
+        return;
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let deadline = Duration::from_millis(snapshot.limits.tls_handshake_timeout_ms);
+    match timeout(deadline, acceptor.accept(stream)).await {
+        Ok(Ok(tls_stream)) => serve_http(tls_stream, info, snapshot, shared, shutdown).await,
+        Ok(Err(e)) => tracing::debug!(client = %peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(client = %peer, "TLS handshake timed out"),
+    }
+}
+
+async fn serve_http<I>(io: I, info: Arc<ConnInfo>, snapshot: Arc<Snapshot>, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let state = info.state.clone();
+    let idle = Duration::from_millis(snapshot.limits.idle_timeout_ms);
+    let svc = {
+        let info = info.clone();
+        let shared = shared.clone();
+        // Each request reads the newest snapshot: a reload applies to the next request.
+        service_fn(move |req| crate::proxy::handle(req, info.clone(), shared.snapshot.load_full()))
+    };
+    let conn = snapshot.http.serve_connection_with_upgrades(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    let mut closing = false;
+    let mut check_in = idle;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(client = %info.peer, error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            _ = sleep(check_in), if !closing => {
+                match state.idle_for() {
+                    Some(d) if d >= idle => {
+                        tracing::debug!(client = %info.peer, "idle timeout: closing connection");
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    Some(d) => check_in = idle - d,
+                    None => check_in = idle,
+                }
+            }
+            _ = shutdown.changed(), if !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+        }
+    }
+}

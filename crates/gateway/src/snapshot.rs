@@ -1,0 +1,94 @@
+//! The compiled, immutable form of a validated config that the hot path reads: route table,
+//! key index, backend targets, TLS and HTTP settings. A reload builds a new one and swaps it in.
+
+use crate::backend::{build_targets, BackendTarget, ClientCache};
+use crate::error::CompileError;
+use crate::keys::KeyIndex;
+use crate::router::Router;
+use gatehouse_model::{Limits, Validated};
+use http::HeaderName;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::server::conn::auto;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Per-API settings the request path needs besides routing.
+#[derive(Debug)]
+pub struct ApiSettings {
+    pub subscription_required: bool,
+    pub key_header: HeaderName,
+    pub key_query: Box<str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerSpec {
+    pub addr: SocketAddr,
+    pub tls: bool,
+}
+
+pub struct Snapshot {
+    pub router: Router,
+    pub keys: KeyIndex,
+    /// Per API (by index), its backend.
+    pub targets: Vec<Arc<BackendTarget>>,
+    /// Per API (by index).
+    pub apis: Vec<ApiSettings>,
+    pub limits: Limits,
+    pub listeners: Vec<ListenerSpec>,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub access_log: bool,
+    /// The HTTP server settings new connections get.
+    pub http: auto::Builder<TokioExecutor>,
+    /// What the config holds, for logs: (apis, operations, products, subscriptions).
+    pub counts: (usize, usize, usize, usize),
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot").field("listeners", &self.listeners).field("counts", &self.counts).finish_non_exhaustive()
+    }
+}
+
+impl Snapshot {
+    pub fn compile(v: &Validated, clients: &ClientCache) -> Result<Snapshot, CompileError> {
+        let cfg = &v.config;
+        let mut apis = Vec::with_capacity(cfg.apis.len());
+        for (i, api) in cfg.apis.iter().enumerate() {
+            let key_header = HeaderName::from_bytes(api.subscription_key.header.as_bytes())
+                .map_err(|e| CompileError { path: format!("apis[{i}].subscription_key.header"), message: e.to_string() })?;
+            apis.push(ApiSettings { subscription_required: api.subscription_required, key_header, key_query: api.subscription_key.query.as_str().into() });
+        }
+        let listeners = cfg.gateway.listeners.iter().zip(&v.listen_addrs).map(|(l, a)| ListenerSpec { addr: *a, tls: l.tls }).collect();
+        let limits = cfg.gateway.limits.clone();
+        Ok(Snapshot {
+            router: Router::build(v),
+            keys: KeyIndex::build(v),
+            targets: build_targets(v, clients)?,
+            apis,
+            http: http_builder(&limits),
+            limits,
+            listeners,
+            tls: crate::tls::server_config(&cfg.gateway.hostnames)?,
+            access_log: cfg.gateway.access_log,
+            counts: (cfg.apis.len(), cfg.apis.iter().map(|a| a.operations.len()).sum(), cfg.products.len(), cfg.subscriptions.len()),
+        })
+    }
+}
+
+fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let mut b = auto::Builder::new(TokioExecutor::new());
+    b.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_millis(limits.header_read_timeout_ms))
+        .max_buf_size(limits.max_header_bytes as usize)
+        .max_headers(limits.max_headers as usize)
+        .keep_alive(true);
+    b.http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .max_header_list_size(limits.max_header_bytes)
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(20));
+    b
+}
