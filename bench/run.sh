@@ -20,6 +20,7 @@ H2=${H2:-0}                   # 1: also an h2c section with h2load (if installed
 H2_REQUESTS=${H2_REQUESTS:-200000}
 H2_STREAMS=${H2_STREAMS:-10}  # h2load -m
 STRICT=${STRICT:-0}           # 1: exit 1 when a target from the issue falls short
+NOISE_LIMIT=${NOISE_LIMIT:-10} # warn when other processes (or steal) take more than this % of a core during a run
 
 SUB_KEY="bench-key-0123456789abcdef"
 KEY_HEADER="Ocp-Apim-Subscription-Key: ${SUB_KEY}"
@@ -112,6 +113,18 @@ ticks() { # utime+stime (fields 14+15 of /proc/PID/stat) summed over the given p
     total=$((total + f[11] + f[12]))
   done
   echo "$total"
+}
+# whole-machine CPU (user+nice+system ticks, all cores), steal ticks, and this shell's
+# reaped children's ticks (wrk): to tell how much CPU other processes took during a run
+sys_ticks() { awk '/^cpu / { print $2 + $3 + $4, $9; exit }' /proc/stat; }
+own_child_ticks() {
+  local stat; local -a f
+  stat=$(<"/proc/$$/stat"); stat=${stat##*) }
+  read -r -a f <<<"$stat"
+  echo $((f[13] + f[14]))     # fields 16+17: cutime+cstime
+}
+core_ticks() { # busy and total ticks of one core
+  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat
 }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 peak_rss_kb() { # the workers' peak RSS (nginx) or the process's own when it has no children
@@ -207,7 +220,7 @@ TARGETS=()
 
 # measure TARGET URL PROXY_ROOT_PID CPU_LABEL
 measure() {
-  local t=$1 url=$2 root=$3 label=$4 t0 b0 t1 b1 line
+  local t=$1 url=$2 root=$3 label=$4 t0 b0 t1 b1 s0 s1 st0 st1 c0 c1 ours line pb0 pt0 lb0 lt0 pb1 pt1 lb1 lt1
   local -a pids bpids wrk_cmd
   wrk_cmd=(taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -H "$KEY_HEADER" "$url")
   echo "(${t}) $(quote_cmd "${wrk_cmd[@]}")"
@@ -217,9 +230,13 @@ measure() {
   fi
   mapfile -t pids < <(tree_pids "$root")
   mapfile -t bpids < <(tree_pids "$BACKEND_PID")
+  read -r s0 st0 < <(sys_ticks); c0=$(own_child_ticks)
+  read -r pb0 pt0 < <(core_ticks "$PROXY_CPU"); read -r lb0 lt0 < <(core_ticks "$LOAD_CPU")
   t0=$(ticks "${pids[@]}"); b0=$(ticks "${bpids[@]}")
   load "${OUT}/${t}-wrk.txt" "${wrk_cmd[@]}" || { cat "${OUT}/${t}-wrk.txt" >&2; die "${t}: wrk failed"; }
   t1=$(ticks "${pids[@]}"); b1=$(ticks "${bpids[@]}")
+  read -r s1 st1 < <(sys_ticks); c1=$(own_child_ticks)
+  read -r pb1 pt1 < <(core_ticks "$PROXY_CPU"); read -r lb1 lt1 < <(core_ticks "$LOAD_CPU")
   line=$(parse_wrk "${OUT}/${t}-wrk.txt") || { cat "${OUT}/${t}-wrk.txt" >&2; die "${t}: could not parse wrk output"; }
   read -r "R[$t.rps]" "R[$t.requests]" "R[$t.p50_us]" "R[$t.p99_us]" "R[$t.socket_errors]" "R[$t.non2xx]" "R[$t.duration_s]" <<<"$line"
   R[$t.url]=$url
@@ -229,6 +246,19 @@ measure() {
   R[$t.cpu_us_per_req]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${R[$t.requests]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
   R[$t.backend_cpu_us_per_req]=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="${R[$t.requests]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
   R[$t.peak_rss_kb]=$(peak_rss_kb "$root")
+  # CPU that neither the proxy, the backend nor wrk used, in % of one core over the run
+  ours=$(( (t1 - t0) + (c1 - c0) ))
+  [ "$root" = "$BACKEND_PID" ] || ours=$((ours + b1 - b0))
+  R[$t.other_cpu_pct]=$(awk -v o=$((s1 - s0 - ours)) -v st=$((st1 - st0)) -v hz="$CLK_TCK" -v d="${R[$t.duration_s]}" \
+    'BEGIN { o = (o < 0) ? 0 : o; printf "%.1f", (d > 0) ? o / hz / d * 100 : 0 }')
+  R[$t.proxy_core_busy_pct]=$(awk -v b=$((pb1 - pb0)) -v t=$((pt1 - pt0)) 'BEGIN { printf "%.0f", (t > 0) ? b / t * 100 : 0 }')
+  R[$t.load_core_busy_pct]=$(awk -v b=$((lb1 - lb0)) -v t=$((lt1 - lt0)) 'BEGIN { printf "%.0f", (t > 0) ? b / t * 100 : 0 }')
+  R[$t.steal_pct]=$(awk -v st=$((st1 - st0)) -v hz="$CLK_TCK" -v d="${R[$t.duration_s]}" \
+    'BEGIN { printf "%.1f", (d > 0) ? st / hz / d * 100 : 0 }')
+  if awk -v o="${R[$t.other_cpu_pct]}" -v st="${R[$t.steal_pct]}" -v l="$NOISE_LIMIT" 'BEGIN { exit !(o > l || st > l) }'; then
+    log "WARNING ${t}: other processes took ${R[$t.other_cpu_pct]}% of a core (steal ${R[$t.steal_pct]}%) during the run: the machine was not quiet"
+    NOISY=1
+  fi
   if [ "${R[$t.socket_errors]}" != "0" ] || [ "${R[$t.non2xx]}" != "0" ]; then
     log "WARNING ${t}: ${R[$t.non2xx]} non-2xx responses, ${R[$t.socket_errors]} socket errors (see ${OUT}/${t}-wrk.txt)"
     INVALID=1
@@ -262,6 +292,7 @@ for c in "$PROXY_CPU" "$LOAD_CPU" "$BACKEND_CPU"; do
 done
 CLK_TCK=$(getconf CLK_TCK)
 INVALID=0
+NOISY=0
 
 BPORT=$(pick_port "${BPORT:-18080}")
 NPORT=$(pick_port "${NPORT:-$((BPORT + 1))}")
@@ -277,6 +308,9 @@ echo "pinning:  ${PINNING}"
 echo "load:     wrk -t${THREADS} -c${CONNS} -d${DURATION}s --latency -H '${KEY_HEADER}' (same for every target; ${WARMUP}s warm-up each, not reported)"
 echo "host:     $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r), CLK_TCK=${CLK_TCK}"
 echo "versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
+read -r q0 _ < <(sys_ticks); sleep 1; read -r q1 _ < <(sys_ticks)
+BUSY_BEFORE=$(awk -v d=$((q1 - q0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", d / hz * 100 }')
+echo "idle:     ${BUSY_BEFORE}% of a core busy before the run$(awk -v b="$BUSY_BEFORE" -v l="$NOISE_LIMIT" 'BEGIN { if (b > l) print "  <-- WARNING: the machine is not quiet" }')"
 echo "ports:    backend ${BPORT}, nginx ${NPORT}, gatehouse ${GPORT}; output in ${OUT}"
 echo
 
@@ -444,15 +478,21 @@ fi
 
 # ---------------------------------------------------------------- report
 echo
-printf '%-10s %12s %10s %10s %14s %12s %-10s %16s\n' \
-  target "req/s" "p50 us" "p99 us" "CPU us/req" "peak RSS" "(of)" "backend us/req"
+printf '%-10s %11s %8s %8s %11s %12s %-10s %15s %10s %12s\n' \
+  target "req/s" "p50 us" "p99 us" "CPU us/req" "peak RSS" "(of)" "backend us/req" "other CPU" "cores busy"
 for t in "${TARGETS[@]}"; do
-  printf '%-10s %12s %10s %10s %14s %9.1f MiB %-10s %16s\n' "$t" "${R[$t.rps]}" "${R[$t.p50_us]}" "${R[$t.p99_us]}" \
+  printf '%-10s %11s %8s %8s %11s %8.1f MiB %-10s %15s %9s%% %12s\n' "$t" "${R[$t.rps]}" "${R[$t.p50_us]}" "${R[$t.p99_us]}" \
     "${R[$t.cpu_us_per_req]}" "$(awk -v k="${R[$t.peak_rss_kb]}" 'BEGIN { print k / 1024 }')" "${R[$t.cpu_of]}" \
-    "${R[$t.backend_cpu_us_per_req]}"
+    "${R[$t.backend_cpu_us_per_req]}" "${R[$t.other_cpu_pct]}" "${R[$t.proxy_core_busy_pct]}% ${R[$t.load_core_busy_pct]}%"
 done
 echo "(CPU us/req and peak RSS are the proxy's: nginx master+worker CPU, worker VmHWM; gatehouse's process;"
-echo " for direct they are the backend's. 'backend us/req' is the backend nginx's CPU per request in each run.)"
+echo " for direct they are the backend's. 'backend us/req' is the backend nginx's CPU per request in each run."
+echo " 'other CPU' is what processes other than proxy, backend and wrk took, in % of one core: keep it near 0."
+echo " 'cores busy': the proxy's core ${PROXY_CPU}, then wrk's core ${LOAD_CPU}, in % busy during the run.)"
+if [ "$NOISY" = "1" ]; then
+  echo "WARNING: the machine was not quiet (other CPU or steal above ${NOISE_LIMIT}% of a core in some run):"
+  echo "         stop other work (builds, tests) and run again before trusting these figures."
+fi
 for t in "${TARGETS[@]}"; do
   [ "${R[$t.non2xx]}" = "0" ] && [ "${R[$t.socket_errors]}" = "0" ] \
     || echo "WARNING ${t}: ${R[$t.non2xx]} non-2xx responses, ${R[$t.socket_errors]} socket errors: its figures are not valid"
@@ -504,23 +544,26 @@ fi
     "$PROXY_CPU" "$LOAD_CPU" "$BACKEND_CPU" "$(jstr "$PINNING")"
   printf '  "load": {"tool": "wrk", "threads": %s, "connections": %s, "duration_s": %s, "warmup_s": %s},\n' \
     "$THREADS" "$CONNS" "$DURATION" "$WARMUP"
-  printf '  "host": {"nproc": %s, "kernel": %s, "clk_tck": %s},\n' "$NCPU" "$(jstr "$(uname -r)")" "$CLK_TCK"
+  printf '  "host": {"nproc": %s, "kernel": %s, "clk_tck": %s, "busy_before_pct": %s},\n' \
+    "$NCPU" "$(jstr "$(uname -r)")" "$CLK_TCK" "$BUSY_BEFORE"
   printf '  "versions": {"nginx": %s, "wrk": %s, "gatehouse_git": %s},\n' \
     "$(jstr "$(nginx -v 2>&1 | sed 's/^nginx version: //')")" "$(jstr "$(wrk -v 2>&1 | head -n 1 | awk '{print $2}')")" "$(jstr "$GIT_REV")"
   echo '  "targets": {'
   n=0
   for t in "${TARGETS[@]}"; do
     n=$((n + 1))
-    printf '    "%s": {"url": %s, "wrk": %s, "requests": %s, "duration_s": %s, "rps": %s, "p50_us": %s, "p99_us": %s, "cpu_of": %s, "cpu_us_per_req": %s, "peak_rss_kb": %s, "backend_cpu_us_per_req": %s, "non_2xx": %s, "socket_errors": %s}%s\n' \
+    printf '    "%s": {"url": %s, "wrk": %s, "requests": %s, "duration_s": %s, "rps": %s, "p50_us": %s, "p99_us": %s, "cpu_of": %s, "cpu_us_per_req": %s, "peak_rss_kb": %s, "backend_cpu_us_per_req": %s, "other_cpu_pct": %s, "steal_pct": %s, "proxy_core_busy_pct": %s, "load_core_busy_pct": %s, "non_2xx": %s, "socket_errors": %s}%s\n' \
       "$t" "$(jstr "${R[$t.url]}")" "$(jstr "${R[$t.cmd]}")" "${R[$t.requests]}" "${R[$t.duration_s]}" "${R[$t.rps]}" \
       "${R[$t.p50_us]}" "${R[$t.p99_us]}" "$(jstr "${R[$t.cpu_of]}")" "${R[$t.cpu_us_per_req]}" "${R[$t.peak_rss_kb]}" \
-      "${R[$t.backend_cpu_us_per_req]}" "${R[$t.non2xx]}" "${R[$t.socket_errors]}" "$(if [ "$n" -lt "${#TARGETS[@]}" ]; then echo ,; fi)"
+      "${R[$t.backend_cpu_us_per_req]}" "${R[$t.other_cpu_pct]}" "${R[$t.steal_pct]}" "${R[$t.proxy_core_busy_pct]}" "${R[$t.load_core_busy_pct]}" "${R[$t.non2xx]}" "${R[$t.socket_errors]}" "$(if [ "$n" -lt "${#TARGETS[@]}" ]; then echo ,; fi)"
   done
   echo '  },'
   printf '  "ratios": {"gatehouse_over_nginx": {"rps": %s, "cpu_per_req": %s, "p99": %s}, "gatehouse_over_direct": {"rps": %s}},\n' \
     "$RATIO_RPS" "$RATIO_CPU" "$RATIO_P99" "$RATIO_DIRECT"
   printf '  "targets_from_issue": {"rps_ge_1.0x_nginx": %s, "cpu_per_req_le_1.0x_nginx": %s, "p99_le_1.2x_nginx": %s},\n' \
     "$(jstr "$V_RPS")" "$(jstr "$V_CPU")" "$(jstr "$V_P99")"
+  printf '  "valid": %s, "machine_quiet": %s, "noise_limit_pct": %s,\n' \
+    "$([ "$INVALID" = "0" ] && echo true || echo false)" "$([ "$NOISY" = "0" ] && echo true || echo false)" "$NOISE_LIMIT"
   printf '  "h2c": {'
   n=0
   for t in "${H2_TARGETS[@]}"; do

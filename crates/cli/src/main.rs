@@ -4,7 +4,7 @@ mod demo;
 mod logging;
 mod reload;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use gatehouse_gateway::Gateway;
 use gatehouse_model::{Format, Severity, Validated};
@@ -13,7 +13,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "gatehouse", version, about = "Self-hosted API Management: gateway, resource model and network isolation after Azure APIM")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Self-hosted API Management: gateway, resource model and network isolation after Azure APIM"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,6 +37,9 @@ struct ServeArgs {
     /// The config file (YAML or JSON). Edits (or SIGHUP) reload it live.
     #[arg(long, short, env = "GATEHOUSE_CONFIG")]
     config: Option<PathBuf>,
+    /// Listen here instead of the config's `gateway.listeners` (plain HTTP; repeatable).
+    #[arg(long, value_name = "IP:PORT")]
+    listen: Vec<std::net::SocketAddr>,
     /// Worker threads (default: one per CPU).
     #[arg(long, env = "GATEHOUSE_WORKERS")]
     workers: Option<usize>,
@@ -81,7 +88,8 @@ fn main() -> ExitCode {
 
 /// Everything `config validate` checks, including what only compiling finds (certificates).
 fn check_file(file: &Path) -> Result<Validated, Vec<String>> {
-    let validated = gatehouse_model::load_validated(file).map_err(|e| e.issues().iter().map(|i| i.to_string()).collect::<Vec<_>>())?;
+    let validated = gatehouse_model::load_validated(file)
+        .map_err(|e| e.issues().iter().map(|i| i.to_string()).collect::<Vec<_>>())?;
     if let Err(e) = Gateway::new(&validated) {
         return Err(vec![format!("error: {e}")]);
     }
@@ -91,9 +99,16 @@ fn check_file(file: &Path) -> Result<Validated, Vec<String>> {
 fn validate(file: &Path, json: bool) -> Result<ExitCode> {
     let result = check_file(file);
     let (ok, errors, warnings) = match &result {
-        Ok(v) => (true, Vec::new(), v.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>()),
+        Ok(v) => (
+            true,
+            Vec::new(),
+            v.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+        ),
         Err(lines) => {
-            let (w, e): (Vec<String>, Vec<String>) = lines.iter().cloned().partition(|l| l.starts_with("warning: "));
+            let (w, e): (Vec<String>, Vec<String>) = lines
+                .iter()
+                .cloned()
+                .partition(|l| l.starts_with("warning: "));
             (false, e, w)
         }
     };
@@ -106,10 +121,21 @@ fn validate(file: &Path, json: bool) -> Result<ExitCode> {
         }
         if let Ok(v) = &result {
             let c = &v.config;
-            println!("{}: ok ({} apis, {} operations, {} products, {} subscriptions)", file.display(), c.apis.len(), c.apis.iter().map(|a| a.operations.len()).sum::<usize>(), c.products.len(), c.subscriptions.len());
+            println!(
+                "{}: ok ({} apis, {} operations, {} products, {} subscriptions)",
+                file.display(),
+                c.apis.len(),
+                c.apis.iter().map(|a| a.operations.len()).sum::<usize>(),
+                c.products.len(),
+                c.subscriptions.len()
+            );
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
@@ -129,16 +155,29 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
 
 async fn run(args: ServeArgs) -> Result<()> {
     let (validated, demo_backend) = match &args.config {
-        Some(path) => (gatehouse_model::load_validated(path).map_err(|e| anyhow::anyhow!("{e}"))?, None),
+        Some(path) => (
+            gatehouse_model::load_validated(path).map_err(|e| anyhow::anyhow!("{e}"))?,
+            None,
+        ),
         None => {
-            let backend = demo::start().await.context("cannot start the demo backend")?;
+            let backend = demo::start()
+                .await
+                .context("cannot start the demo backend")?;
             let text = demo::DEMO_CONFIG.replace("${DEMO_BACKEND}", &format!("http://{backend}"));
-            let config = gatehouse_model::from_str(&text, Format::Yaml, Path::new("<embedded demo config>")).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let v = gatehouse_model::validate(config).map_err(|issues| anyhow::anyhow!("embedded config: {issues:?}"))?;
+            let config =
+                gatehouse_model::from_str(&text, Format::Yaml, Path::new("<embedded demo config>"))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let v = gatehouse_model::validate(config)
+                .map_err(|issues| anyhow::anyhow!("embedded config: {issues:?}"))?;
             (v, Some(backend))
         }
     };
-    for w in validated.warnings.iter().filter(|w| w.severity == Severity::Warning) {
+    let validated = override_listeners(validated, &args.listen);
+    for w in validated
+        .warnings
+        .iter()
+        .filter(|w| w.severity == Severity::Warning)
+    {
         tracing::warn!(path = %w.path, "{}", w.message);
     }
     let gateway = Gateway::new(&validated).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -152,14 +191,20 @@ async fn run(args: ServeArgs) -> Result<()> {
     if let (Some(backend), Some((addr, tls))) = (demo_backend, first) {
         let scheme = if tls { "https" } else { "http" };
         println!();
-        println!("  gatehouse {} is serving the demo API", env!("CARGO_PKG_VERSION"));
+        println!(
+            "  gatehouse {} is serving the demo API",
+            env!("CARGO_PKG_VERSION")
+        );
         println!("  gateway:      {scheme}://{addr}");
         println!("  demo backend: http://{backend} (echo)");
-        println!("  try:          curl -H \"Ocp-Apim-Subscription-Key: {}\" {scheme}://{addr}/echo/hello", demo::DEMO_KEY);
+        println!(
+            "  try:          curl -H \"Ocp-Apim-Subscription-Key: {}\" {scheme}://{addr}/echo/hello",
+            demo::DEMO_KEY
+        );
         println!();
     }
     if let Some(path) = args.config.clone() {
-        reload::spawn(gateway.clone(), path)?;
+        reload::spawn(gateway.clone(), path, args.listen.clone())?;
     }
     let stopper = gateway.clone();
     tokio::spawn(async move {
@@ -167,13 +212,30 @@ async fn run(args: ServeArgs) -> Result<()> {
         tracing::info!("shutting down: no new connections, open ones finish their requests");
         stopper.shutdown();
     });
-    gateway.serve(listeners, Duration::from_secs(args.drain_seconds)).await;
+    gateway
+        .serve(listeners, Duration::from_secs(args.drain_seconds))
+        .await;
     tracing::info!("gatehouse stopped");
     Ok(())
 }
 
+/// `--listen` replaces the config's listeners (for this run only: a reload keeps them too).
+fn override_listeners(mut v: Validated, listen: &[std::net::SocketAddr]) -> Validated {
+    if !listen.is_empty() {
+        v.config.gateway.listeners = listen
+            .iter()
+            .map(|a| gatehouse_model::Listener {
+                address: a.to_string(),
+                tls: false,
+            })
+            .collect();
+        v.listen_addrs = listen.to_vec();
+    }
+    v
+}
+
 async fn wait_for_stop_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {
             tokio::select! {

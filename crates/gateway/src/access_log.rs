@@ -34,7 +34,13 @@ pub struct AccessRecord {
 }
 
 impl AccessRecord {
-    pub fn new(start: Instant, conn: Arc<ConnInfo>, method: &Method, uri: &Uri, version: Version) -> AccessRecord {
+    pub fn new(
+        start: Instant,
+        conn: Arc<ConnInfo>,
+        method: &Method,
+        uri: &Uri,
+        version: Version,
+    ) -> AccessRecord {
         AccessRecord {
             start,
             request_id: next_request_id(),

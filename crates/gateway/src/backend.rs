@@ -6,8 +6,8 @@ use crate::error::CompileError;
 use gatehouse_model::{BackendTls, Validated};
 use http::uri::{Authority, Scheme};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -51,7 +51,10 @@ pub struct ClientCache {
 impl ClientCache {
     fn get(&self, profile: &ClientProfile) -> Result<HttpClient, String> {
         // Only taken while compiling a snapshot, never on the request path.
-        let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(c) = clients.get(profile) {
             return Ok(c.clone());
         }
@@ -68,7 +71,11 @@ fn build_client(profile: &ClientProfile) -> Result<HttpClient, String> {
     http.set_connect_timeout(Some(Duration::from_millis(profile.connect_timeout_ms)));
     http.set_keepalive(Some(Duration::from_secs(60)));
     let tls = client_tls_config(&profile.tls)?;
-    let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(http);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_timer(TokioTimer::new())
@@ -88,10 +95,13 @@ fn client_tls_config(tls: &BackendTls) -> Result<rustls::ClientConfig, String> {
     let native = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(native.certs);
     if let Some(ca) = &tls.ca_file {
-        let certs = CertificateDer::pem_file_iter(ca).map_err(|e| format!("cannot read CA file '{ca}': {e}"))?;
+        let certs = CertificateDer::pem_file_iter(ca)
+            .map_err(|e| format!("cannot read CA file '{ca}': {e}"))?;
         for cert in certs {
             let cert = cert.map_err(|e| format!("bad certificate in CA file '{ca}': {e}"))?;
-            roots.add(cert).map_err(|e| format!("bad certificate in CA file '{ca}': {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("bad certificate in CA file '{ca}': {e}"))?;
         }
     }
     let verifier: Arc<dyn ServerCertVerifier> = if !tls.validate_certificate_chain {
@@ -99,10 +109,17 @@ fn client_tls_config(tls: &BackendTls) -> Result<rustls::ClientConfig, String> {
     } else if roots.is_empty() {
         Arc::new(NoTrustAnchors(provider.clone()))
     } else {
-        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .map_err(|e| format!("cannot build certificate verifier: {e}"))?;
-        if tls.validate_certificate_name { webpki } else { Arc::new(IgnoreName(webpki)) }
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .map_err(|e| format!("cannot build certificate verifier: {e}"))?;
+        if tls.validate_certificate_name {
+            webpki
+        } else {
+            Arc::new(IgnoreName(webpki))
+        }
     };
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -128,43 +145,98 @@ struct NoTrustAnchors(Arc<CryptoProvider>);
 
 macro_rules! signature_checks {
     ($provider:expr) => {
-        fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(message, cert, dss, &$provider(self).signature_verification_algorithms)
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &$provider(self).signature_verification_algorithms,
+            )
         }
-        fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(message, cert, dss, &$provider(self).signature_verification_algorithms)
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &$provider(self).signature_verification_algorithms,
+            )
         }
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            $provider(self).signature_verification_algorithms.supported_schemes()
+            $provider(self)
+                .signature_verification_algorithms
+                .supported_schemes()
         }
     };
 }
 
 impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         Ok(ServerCertVerified::assertion())
     }
     signature_checks!(|s: &Self| s.0.clone());
 }
 
 impl ServerCertVerifier for NoTrustAnchors {
-    fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         Err(rustls::Error::General("no trusted CA certificates: install the system's CA bundle or set the backend's tls.ca_file".into()))
     }
     signature_checks!(|s: &Self| s.0.clone());
 }
 
 impl ServerCertVerifier for IgnoreName {
-    fn verify_server_cert(&self, end: &CertificateDer<'_>, inter: &[CertificateDer<'_>], name: &ServerName<'_>, ocsp: &[u8], now: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+    fn verify_server_cert(
+        &self,
+        end: &CertificateDer<'_>,
+        inter: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         match self.0.verify_server_cert(end, inter, name, ocsp, now) {
-            Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. })) => Ok(ServerCertVerified::assertion()),
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
-    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         self.0.verify_tls12_signature(m, c, d)
     }
-    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         self.0.verify_tls13_signature(m, c, d)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -173,7 +245,10 @@ impl ServerCertVerifier for IgnoreName {
 }
 
 /// One target per API, in API order.
-pub fn build_targets(v: &Validated, cache: &ClientCache) -> Result<Vec<Arc<BackendTarget>>, CompileError> {
+pub fn build_targets(
+    v: &Validated,
+    cache: &ClientCache,
+) -> Result<Vec<Arc<BackendTarget>>, CompileError> {
     let mut by_backend: HashMap<&str, Arc<BackendTarget>> = HashMap::new();
     let mut targets = Vec::with_capacity(v.config.apis.len());
     for (i, api) in v.config.apis.iter().enumerate() {
@@ -186,22 +261,42 @@ pub fn build_targets(v: &Validated, cache: &ClientCache) -> Result<Vec<Arc<Backe
                 api.backend.as_str(),
                 b.url.as_str(),
                 b.timeout_ms,
-                ClientProfile { connect_timeout_ms: b.connect_timeout_ms, tls: b.tls.clone() },
+                ClientProfile {
+                    connect_timeout_ms: b.connect_timeout_ms,
+                    tls: b.tls.clone(),
+                },
                 format!("backends.{}", api.backend),
             ),
             None => (
                 api.backend.as_str(),
                 api.backend.as_str(),
                 300_000,
-                ClientProfile { connect_timeout_ms: 10_000, tls: BackendTls::default() },
+                ClientProfile {
+                    connect_timeout_ms: 10_000,
+                    tls: BackendTls::default(),
+                },
                 format!("apis[{i}].backend"),
             ),
         };
-        let err = |message: String| CompileError { path: path.clone(), message };
-        let uri: http::Uri = url.parse().map_err(|e| err(format!("invalid URL '{url}': {e}")))?;
-        let scheme = uri.scheme().cloned().ok_or_else(|| err(format!("URL '{url}' has no scheme")))?;
-        let authority = uri.authority().cloned().ok_or_else(|| err(format!("URL '{url}' has no host")))?;
-        let client = cache.get(&profile).map_err(|m| CompileError { path: format!("{path}.tls"), message: m })?;
+        let err = |message: String| CompileError {
+            path: path.clone(),
+            message,
+        };
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| err(format!("invalid URL '{url}': {e}")))?;
+        let scheme = uri
+            .scheme()
+            .cloned()
+            .ok_or_else(|| err(format!("URL '{url}' has no scheme")))?;
+        let authority = uri
+            .authority()
+            .cloned()
+            .ok_or_else(|| err(format!("URL '{url}' has no host")))?;
+        let client = cache.get(&profile).map_err(|m| CompileError {
+            path: format!("{path}.tls"),
+            message: m,
+        })?;
         let target = Arc::new(BackendTarget {
             id: id.into(),
             scheme,

@@ -26,13 +26,25 @@ pub struct ProxyBody {
 
 impl ProxyBody {
     pub fn full(bytes: Bytes) -> ProxyBody {
-        ProxyBody { inner: Inner::Full((!bytes.is_empty()).then_some(bytes)), sent: 0, finished: false, log: None, _in_flight: None }
+        ProxyBody {
+            inner: Inner::Full((!bytes.is_empty()).then_some(bytes)),
+            sent: 0,
+            finished: false,
+            log: None,
+            _in_flight: None,
+        }
     }
     pub fn empty() -> ProxyBody {
         ProxyBody::full(Bytes::new())
     }
     pub fn stream(body: Incoming) -> ProxyBody {
-        ProxyBody { inner: Inner::Stream(body), sent: 0, finished: false, log: None, _in_flight: None }
+        ProxyBody {
+            inner: Inner::Stream(body),
+            sent: 0,
+            finished: false,
+            log: None,
+            _in_flight: None,
+        }
     }
     /// Attaches the access log record written when this body is done.
     pub fn with_log(mut self, log: Option<AccessRecord>, in_flight: Option<InFlight>) -> ProxyBody {
@@ -46,7 +58,10 @@ impl Body for ProxyBody {
     type Data = Bytes;
     type Error = hyper::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = self.get_mut();
         let polled = match &mut this.inner {
             Inner::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),

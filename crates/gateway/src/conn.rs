@@ -26,7 +26,11 @@ pub struct ConnState {
 
 impl ConnState {
     pub fn new() -> ConnState {
-        ConnState { start: Instant::now(), in_flight: AtomicUsize::new(0), last_done_ms: AtomicU64::new(0) }
+        ConnState {
+            start: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            last_done_ms: AtomicU64::new(0),
+        }
     }
 
     /// Marks a request in flight until the returned guard drops.

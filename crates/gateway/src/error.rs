@@ -60,13 +60,20 @@ impl GatewayError {
             ErrorKind::BackendTimeout | ErrorKind::BackendBroken => (ErrorSource::Backend, false),
             _ => (ErrorSource::Client, false),
         };
-        GatewayError { kind, source, retryable, detail: detail.into() }
+        GatewayError {
+            kind,
+            source,
+            retryable,
+            detail: detail.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
         match self.kind {
             ErrorKind::ApiNotFound | ErrorKind::OperationNotFound => StatusCode::NOT_FOUND,
-            ErrorKind::SubscriptionKeyMissing | ErrorKind::SubscriptionKeyInvalid => StatusCode::UNAUTHORIZED,
+            ErrorKind::SubscriptionKeyMissing | ErrorKind::SubscriptionKeyInvalid => {
+                StatusCode::UNAUTHORIZED
+            }
             ErrorKind::SubscriptionInactive => StatusCode::FORBIDDEN,
             ErrorKind::UriTooLong => StatusCode::URI_TOO_LONG,
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
@@ -91,7 +98,9 @@ impl GatewayError {
             ErrorKind::UriTooLong => "Request URI is too long",
             ErrorKind::BadRequest => "Bad request",
             ErrorKind::BackendUnreachable => "Bad gateway: the backend service is unreachable",
-            ErrorKind::BackendTimeout => "Gateway timeout: the backend service did not answer in time",
+            ErrorKind::BackendTimeout => {
+                "Gateway timeout: the backend service did not answer in time"
+            }
             ErrorKind::BackendBroken => "Bad gateway: the backend service closed the connection",
         }
     }
@@ -122,12 +131,21 @@ impl GatewayError {
 pub fn json_error_body(status: StatusCode, message: &str) -> Bytes {
     // Written by hand to keep APIM's field order: statusCode first.
     let message = serde_json::Value::from(message);
-    Bytes::from(format!("{{\"statusCode\":{},\"message\":{message}}}", status.as_u16()))
+    Bytes::from(format!(
+        "{{\"statusCode\":{},\"message\":{message}}}",
+        status.as_u16()
+    ))
 }
 
 impl fmt::Display for GatewayError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({} error): {}", self.reason(), self.source.as_str(), self.detail)
+        write!(
+            f,
+            "{} ({} error): {}",
+            self.reason(),
+            self.source.as_str(),
+            self.detail
+        )
     }
 }
 
@@ -146,7 +164,10 @@ pub struct CompileError {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 #[cfg(test)]
@@ -158,8 +179,14 @@ mod tests {
         let e = GatewayError::new(ErrorKind::OperationNotFound, "GET /x");
         assert_eq!(e.status(), StatusCode::NOT_FOUND);
         let v: serde_json::Value = serde_json::from_slice(&e.body()).unwrap();
-        assert_eq!(v, serde_json::json!({"statusCode": 404, "message": "Resource not found"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"statusCode": 404, "message": "Resource not found"})
+        );
         assert!(GatewayError::new(ErrorKind::BackendUnreachable, "").retryable);
-        assert_eq!(GatewayError::new(ErrorKind::BackendTimeout, "").source, ErrorSource::Backend);
+        assert_eq!(
+            GatewayError::new(ErrorKind::BackendTimeout, "").source,
+            ErrorSource::Backend
+        );
     }
 }

@@ -40,7 +40,11 @@ fn connection_has(headers: &HeaderMap, token: &str) -> bool {
 /// Removes hop-by-hop headers, including those the `Connection` header names. With `upgrade`,
 /// the `Upgrade` header and `Connection: upgrade` are kept: they are the handshake.
 fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
-    let upgrade_value = if upgrade { headers.get(header::UPGRADE).cloned() } else { None };
+    let upgrade_value = if upgrade {
+        headers.get(header::UPGRADE).cloned()
+    } else {
+        None
+    };
     if headers.contains_key(header::CONNECTION) {
         let named: Vec<HeaderName> = headers
             .get_all(header::CONNECTION)
@@ -64,7 +68,10 @@ fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
 
 /// The query without the parameter `name` (the subscription key), or `None` when nothing is left.
 fn query_without(query: &str, name: &str) -> Option<String> {
-    let kept: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && p.split_once('=').map_or(*p, |(n, _)| n) != name).collect();
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && p.split_once('=').map_or(*p, |(n, _)| n) != name)
+        .collect();
     (!kept.is_empty()).then(|| kept.join("&"))
 }
 
@@ -76,14 +83,22 @@ pub struct KeyNames<'a> {
 
 /// Rewrites `req` in place into the backend request: `rest` (the path after the API prefix) is
 /// appended to the backend's base path, the query is kept without the key.
-pub fn to_backend<B>(req: &mut Request<B>, target: &BackendTarget, rest: &str, key: KeyNames<'_>, conn: &ConnInfo) -> Result<(), GatewayError> {
+pub fn to_backend<B>(
+    req: &mut Request<B>,
+    target: &BackendTarget,
+    rest: &str,
+    key: KeyNames<'_>,
+    conn: &ConnInfo,
+) -> Result<(), GatewayError> {
     let upgrade = is_upgrade(req.headers());
     let query = match req.uri().query() {
         Some(q) if q.contains(key.query) => query_without(q, key.query),
         Some(q) => Some(q.to_string()),
         None => None,
     };
-    let mut path_and_query = String::with_capacity(target.base_path.len() + rest.len() + query.as_ref().map_or(0, |q| q.len() + 1) + 1);
+    let mut path_and_query = String::with_capacity(
+        target.base_path.len() + rest.len() + query.as_ref().map_or(0, |q| q.len() + 1) + 1,
+    );
     path_and_query.push_str(&target.base_path);
     path_and_query.push_str(rest);
     if path_and_query.is_empty() {
@@ -98,10 +113,19 @@ pub fn to_backend<B>(req: &mut Request<B>, target: &BackendTarget, rest: &str, k
         .authority(target.authority.clone())
         .path_and_query(path_and_query)
         .build()
-        .map_err(|e| GatewayError::new(ErrorKind::BadRequest, format!("cannot build the backend URL: {e}")))?;
+        .map_err(|e| {
+            GatewayError::new(
+                ErrorKind::BadRequest,
+                format!("cannot build the backend URL: {e}"),
+            )
+        })?;
 
     // The host the client asked for, before it is replaced by the backend's.
-    let original_host = req.headers().get(header::HOST).cloned().or_else(|| req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
+    let original_host = req.headers().get(header::HOST).cloned().or_else(|| {
+        req.uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    });
     let headers = req.headers_mut();
     strip_hop_by_hop(headers, upgrade);
     headers.remove(header::HOST);
@@ -114,7 +138,10 @@ pub fn to_backend<B>(req: &mut Request<B>, target: &BackendTarget, rest: &str, k
     if let Ok(v) = HeaderValue::from_str(&xff) {
         headers.insert(X_FORWARDED_FOR.clone(), v);
     }
-    headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(if conn.tls { "https" } else { "http" }));
+    headers.insert(
+        X_FORWARDED_PROTO.clone(),
+        HeaderValue::from_static(if conn.tls { "https" } else { "http" }),
+    );
     match original_host {
         Some(h) => headers.insert(X_FORWARDED_HOST.clone(), h),
         None => headers.remove(&X_FORWARDED_HOST),
@@ -161,8 +188,17 @@ mod tests {
 
     #[test]
     fn key_leaves_the_query() {
-        assert_eq!(query_without("a=1&subscription-key=k&b=2", "subscription-key").as_deref(), Some("a=1&b=2"));
-        assert_eq!(query_without("subscription-key=k", "subscription-key"), None);
-        assert_eq!(query_without("subscription-keyx=1", "subscription-key").as_deref(), Some("subscription-keyx=1"));
+        assert_eq!(
+            query_without("a=1&subscription-key=k&b=2", "subscription-key").as_deref(),
+            Some("a=1&b=2")
+        );
+        assert_eq!(
+            query_without("subscription-key=k", "subscription-key"),
+            None
+        );
+        assert_eq!(
+            query_without("subscription-keyx=1", "subscription-key").as_deref(),
+            Some("subscription-keyx=1")
+        );
     }
 }

@@ -41,18 +41,34 @@ fn digest(key: &[u8]) -> [u8; 32] {
 
 impl KeyIndex {
     pub fn build(v: &Validated) -> KeyIndex {
-        let api_index: HashMap<&str, u32> = v.config.apis.iter().enumerate().map(|(i, a)| (a.id.as_str(), i as u32)).collect();
+        let api_index: HashMap<&str, u32> = v
+            .config
+            .apis
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.as_str(), i as u32))
+            .collect();
         let mut index = KeyIndex::default();
         for (i, (sub, scope)) in v.config.subscriptions.iter().zip(&v.scopes).enumerate() {
             let covers = match scope {
                 Scope::All => None,
-                Scope::Api(a) => Some(api_index.get(a.as_str()).copied().into_iter().collect::<Vec<_>>()),
+                Scope::Api(a) => Some(
+                    api_index
+                        .get(a.as_str())
+                        .copied()
+                        .into_iter()
+                        .collect::<Vec<_>>(),
+                ),
                 Scope::Product(p) => Some(
                     v.config
                         .products
                         .iter()
                         .filter(|prod| &prod.id == p && prod.state == ProductState::Published)
-                        .flat_map(|prod| prod.apis.iter().filter_map(|a| api_index.get(a.as_str()).copied()))
+                        .flat_map(|prod| {
+                            prod.apis
+                                .iter()
+                                .filter_map(|a| api_index.get(a.as_str()).copied())
+                        })
                         .collect(),
                 ),
             };
@@ -61,7 +77,11 @@ impl KeyIndex {
                 c.dedup();
                 c.into_boxed_slice()
             });
-            index.subscriptions.push(SubscriptionEntry { id: sub.id.as_str().into(), state: sub.state, covers });
+            index.subscriptions.push(SubscriptionEntry {
+                id: sub.id.as_str().into(),
+                state: sub.state,
+                covers,
+            });
             for key in std::iter::once(&sub.primary_key).chain(sub.secondary_key.as_ref()) {
                 let k = key.expose().as_bytes();
                 index.by_digest.insert(digest(k), (i, k.into()));
@@ -93,14 +113,24 @@ pub enum KeyLocation {
 }
 
 /// Finds the key: the header first, then the query parameter (percent-decoded).
-pub fn find_key<'a>(headers: &'a HeaderMap, query: Option<&'a str>, header: &str, param: &str) -> Option<(Cow<'a, [u8]>, KeyLocation)> {
+pub fn find_key<'a>(
+    headers: &'a HeaderMap,
+    query: Option<&'a str>,
+    header: &str,
+    param: &str,
+) -> Option<(Cow<'a, [u8]>, KeyLocation)> {
     if let Some(v) = headers.get(header) {
         return Some((Cow::Borrowed(v.as_bytes()), KeyLocation::Header));
     }
     let q = query?;
     q.split('&').find_map(|pair| {
         let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (n == param).then(|| (Cow::from(percent_encoding::percent_decode_str(v)), KeyLocation::Query))
+        (n == param).then(|| {
+            (
+                Cow::from(percent_encoding::percent_decode_str(v)),
+                KeyLocation::Query,
+            )
+        })
     })
 }
 
@@ -108,20 +138,43 @@ pub fn find_key<'a>(headers: &'a HeaderMap, query: Option<&'a str>, header: &str
 /// an unknown key or one whose scope does not include this API is 401, a key of a subscription
 /// that is not active is 403. Without `required`, a valid key still identifies its subscription
 /// and anything else is ignored.
-pub fn authorize<'k>(keys: &'k KeyIndex, key: Option<&[u8]>, api_index: usize, required: bool) -> Result<Option<&'k SubscriptionEntry>, GatewayError> {
+pub fn authorize<'k>(
+    keys: &'k KeyIndex,
+    key: Option<&[u8]>,
+    api_index: usize,
+    required: bool,
+) -> Result<Option<&'k SubscriptionEntry>, GatewayError> {
     let Some(key) = key else {
-        return if required { Err(GatewayError::new(ErrorKind::SubscriptionKeyMissing, "no subscription key in header or query")) } else { Ok(None) };
+        return if required {
+            Err(GatewayError::new(
+                ErrorKind::SubscriptionKeyMissing,
+                "no subscription key in header or query",
+            ))
+        } else {
+            Ok(None)
+        };
     };
     let found = keys.lookup(key);
     if !required {
         return Ok(found.filter(|s| s.state == SubscriptionState::Active && s.covers(api_index)));
     }
-    let sub = found.ok_or_else(|| GatewayError::new(ErrorKind::SubscriptionKeyInvalid, "the key belongs to no subscription"))?;
+    let sub = found.ok_or_else(|| {
+        GatewayError::new(
+            ErrorKind::SubscriptionKeyInvalid,
+            "the key belongs to no subscription",
+        )
+    })?;
     if sub.state != SubscriptionState::Active {
-        return Err(GatewayError::new(ErrorKind::SubscriptionInactive, format!("subscription '{}' is {:?}", sub.id, sub.state)));
+        return Err(GatewayError::new(
+            ErrorKind::SubscriptionInactive,
+            format!("subscription '{}' is {:?}", sub.id, sub.state),
+        ));
     }
     if !sub.covers(api_index) {
-        return Err(GatewayError::new(ErrorKind::SubscriptionKeyInvalid, format!("subscription '{}' does not include this API", sub.id)));
+        return Err(GatewayError::new(
+            ErrorKind::SubscriptionKeyInvalid,
+            format!("subscription '{}' does not include this API", sub.id),
+        ));
     }
     Ok(Some(sub))
 }
@@ -129,7 +182,7 @@ pub fn authorize<'k>(keys: &'k KeyIndex, key: Option<&[u8]>, api_index: usize, r
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gatehouse_model::{from_str, validate, Format};
+    use gatehouse_model::{Format, from_str, validate};
     use std::path::Path;
 
     const CFG: &str = r#"
@@ -152,29 +205,69 @@ subscriptions:
         KeyIndex::build(&validate(from_str(CFG, Format::Yaml, Path::new("t")).unwrap()).unwrap())
     }
 
-    fn check(keys: &KeyIndex, key: Option<&str>, api: usize, required: bool) -> Result<Option<String>, ErrorKind> {
-        authorize(keys, key.map(str::as_bytes), api, required).map(|s| s.map(|s| s.id.to_string())).map_err(|e| e.kind)
+    fn check(
+        keys: &KeyIndex,
+        key: Option<&str>,
+        api: usize,
+        required: bool,
+    ) -> Result<Option<String>, ErrorKind> {
+        authorize(keys, key.map(str::as_bytes), api, required)
+            .map(|s| s.map(|s| s.id.to_string()))
+            .map_err(|e| e.kind)
     }
 
     #[test]
     fn primary_and_secondary_keys_and_scopes() {
         let k = index();
-        assert_eq!(check(&k, Some("key-all-000000000000"), 1, true), Ok(Some("all".into())));
-        assert_eq!(check(&k, Some("key-all-secondary-00"), 0, true), Ok(Some("all".into())));
-        assert_eq!(check(&k, Some("key-prod-00000000000"), 0, true), Ok(Some("prod".into())));
-        assert_eq!(check(&k, Some("key-prod-00000000000"), 1, true), Err(ErrorKind::SubscriptionKeyInvalid));
-        assert_eq!(check(&k, Some("key-api-b-0000000000"), 1, true), Ok(Some("api-b".into())));
-        assert_eq!(check(&k, Some("key-api-b-0000000000"), 0, true), Err(ErrorKind::SubscriptionKeyInvalid));
-        assert_eq!(check(&k, Some("key-unpublished-0000"), 1, true), Err(ErrorKind::SubscriptionKeyInvalid));
+        assert_eq!(
+            check(&k, Some("key-all-000000000000"), 1, true),
+            Ok(Some("all".into()))
+        );
+        assert_eq!(
+            check(&k, Some("key-all-secondary-00"), 0, true),
+            Ok(Some("all".into()))
+        );
+        assert_eq!(
+            check(&k, Some("key-prod-00000000000"), 0, true),
+            Ok(Some("prod".into()))
+        );
+        assert_eq!(
+            check(&k, Some("key-prod-00000000000"), 1, true),
+            Err(ErrorKind::SubscriptionKeyInvalid)
+        );
+        assert_eq!(
+            check(&k, Some("key-api-b-0000000000"), 1, true),
+            Ok(Some("api-b".into()))
+        );
+        assert_eq!(
+            check(&k, Some("key-api-b-0000000000"), 0, true),
+            Err(ErrorKind::SubscriptionKeyInvalid)
+        );
+        assert_eq!(
+            check(&k, Some("key-unpublished-0000"), 1, true),
+            Err(ErrorKind::SubscriptionKeyInvalid)
+        );
     }
 
     #[test]
     fn missing_invalid_inactive() {
         let k = index();
-        assert_eq!(check(&k, None, 0, true), Err(ErrorKind::SubscriptionKeyMissing));
-        assert_eq!(check(&k, Some("key-all-00000000000"), 0, true), Err(ErrorKind::SubscriptionKeyInvalid));
-        assert_eq!(check(&k, Some(""), 0, true), Err(ErrorKind::SubscriptionKeyInvalid));
-        assert_eq!(check(&k, Some("key-suspended-000000"), 0, true), Err(ErrorKind::SubscriptionInactive));
+        assert_eq!(
+            check(&k, None, 0, true),
+            Err(ErrorKind::SubscriptionKeyMissing)
+        );
+        assert_eq!(
+            check(&k, Some("key-all-00000000000"), 0, true),
+            Err(ErrorKind::SubscriptionKeyInvalid)
+        );
+        assert_eq!(
+            check(&k, Some(""), 0, true),
+            Err(ErrorKind::SubscriptionKeyInvalid)
+        );
+        assert_eq!(
+            check(&k, Some("key-suspended-000000"), 0, true),
+            Err(ErrorKind::SubscriptionInactive)
+        );
     }
 
     #[test]
@@ -183,15 +276,35 @@ subscriptions:
         assert_eq!(check(&k, None, 0, false), Ok(None));
         assert_eq!(check(&k, Some("nonsense"), 0, false), Ok(None));
         assert_eq!(check(&k, Some("key-suspended-000000"), 0, false), Ok(None));
-        assert_eq!(check(&k, Some("key-prod-00000000000"), 0, false), Ok(Some("prod".into())));
+        assert_eq!(
+            check(&k, Some("key-prod-00000000000"), 0, false),
+            Ok(Some("prod".into()))
+        );
     }
 
     #[test]
     fn key_from_header_then_query() {
         let mut h = HeaderMap::new();
-        assert_eq!(find_key(&h, Some("a=1&subscription-key=k%2Fx"), "Ocp-Apim-Subscription-Key", "subscription-key"), Some((Cow::Borrowed(&b"k/x"[..]), KeyLocation::Query)));
+        assert_eq!(
+            find_key(
+                &h,
+                Some("a=1&subscription-key=k%2Fx"),
+                "Ocp-Apim-Subscription-Key",
+                "subscription-key"
+            ),
+            Some((Cow::Borrowed(&b"k/x"[..]), KeyLocation::Query))
+        );
         h.insert("ocp-apim-subscription-key", "hk".parse().unwrap());
-        assert_eq!(find_key(&h, Some("subscription-key=q"), "Ocp-Apim-Subscription-Key", "subscription-key").map(|(k, l)| (k.into_owned(), l)), Some((b"hk".to_vec(), KeyLocation::Header)));
+        assert_eq!(
+            find_key(
+                &h,
+                Some("subscription-key=q"),
+                "Ocp-Apim-Subscription-Key",
+                "subscription-key"
+            )
+            .map(|(k, l)| (k.into_owned(), l)),
+            Some((b"hk".to_vec(), KeyLocation::Header))
+        );
         assert_eq!(find_key(&HeaderMap::new(), None, "x", "y"), None);
     }
 }

@@ -28,7 +28,7 @@ use backend::ClientCache;
 use gatehouse_model::Validated;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{Semaphore, watch};
 
 pub(crate) struct Shared {
     pub(crate) snapshot: ArcSwap<Snapshot>,
@@ -63,7 +63,15 @@ impl Gateway {
         let max_connections = snapshot.limits.max_connections;
         let connections = Arc::new(Semaphore::new(max_connections as usize));
         let (shutdown, _) = watch::channel(false);
-        Ok(Gateway { shared: Arc::new(Shared { snapshot: ArcSwap::from_pointee(snapshot), connections, max_connections, clients, shutdown }) })
+        Ok(Gateway {
+            shared: Arc::new(Shared {
+                snapshot: ArcSwap::from_pointee(snapshot),
+                connections,
+                max_connections,
+                clients,
+                shutdown,
+            }),
+        })
     }
 
     /// The snapshot requests are served with now.
@@ -84,7 +92,10 @@ impl Gateway {
         }
         let counts = new.counts;
         self.shared.snapshot.store(Arc::new(new));
-        Ok(ReloadReport { counts, needs_restart })
+        Ok(ReloadReport {
+            counts,
+            needs_restart,
+        })
     }
 
     /// Opens every listener of the current snapshot; fails whole if one cannot be opened.
@@ -92,9 +103,21 @@ impl Gateway {
         let snapshot = self.snapshot();
         let mut bound = Vec::new();
         for spec in &snapshot.listeners {
-            let listener = tokio::net::TcpListener::bind(spec.addr).await.map_err(|source| ServeError::Bind { addr: spec.addr, source })?;
-            let local = listener.local_addr().map_err(|source| ServeError::Bind { addr: spec.addr, source })?;
-            bound.push(BoundListener { listener, spec: *spec, local });
+            let listener = tokio::net::TcpListener::bind(spec.addr)
+                .await
+                .map_err(|source| ServeError::Bind {
+                    addr: spec.addr,
+                    source,
+                })?;
+            let local = listener.local_addr().map_err(|source| ServeError::Bind {
+                addr: spec.addr,
+                source,
+            })?;
+            bound.push(BoundListener {
+                listener,
+                spec: *spec,
+                local,
+            });
         }
         Ok(bound)
     }
@@ -104,13 +127,26 @@ impl Gateway {
     pub async fn serve(&self, listeners: Vec<BoundListener>, drain: Duration) {
         let mut tasks = tokio::task::JoinSet::new();
         for l in listeners {
-            tasks.spawn(server::accept_loop(l, self.shared.clone(), self.shared.shutdown.subscribe()));
+            tasks.spawn(server::accept_loop(
+                l,
+                self.shared.clone(),
+                self.shared.shutdown.subscribe(),
+            ));
         }
         while tasks.join_next().await.is_some() {}
         // Connections hold a permit each: all permits back means all connections closed.
-        let drained = tokio::time::timeout(drain, self.shared.connections.acquire_many(self.shared.max_connections)).await;
+        let drained = tokio::time::timeout(
+            drain,
+            self.shared
+                .connections
+                .acquire_many(self.shared.max_connections),
+        )
+        .await;
         if drained.is_err() {
-            tracing::warn!(after_ms = drain.as_millis() as u64, "connections still open after the drain time");
+            tracing::warn!(
+                after_ms = drain.as_millis() as u64,
+                "connections still open after the drain time"
+            );
         }
     }
 

@@ -8,7 +8,7 @@ use crate::error::{ErrorKind, GatewayError};
 use crate::forward::{self, KeyNames};
 use crate::keys;
 use crate::snapshot::Snapshot;
-use http::{header, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
@@ -19,10 +19,16 @@ use std::time::Instant;
 pub const HEALTH_PATH: &str = "/status-0123456789abcdef";
 
 /// Serves one request. Never fails: errors become APIM-style responses.
-pub async fn handle(req: Request<Incoming>, conn: Arc<ConnInfo>, snapshot: Arc<Snapshot>) -> Result<Response<ProxyBody>, Infallible> {
+pub async fn handle(
+    req: Request<Incoming>,
+    conn: Arc<ConnInfo>,
+    snapshot: Arc<Snapshot>,
+) -> Result<Response<ProxyBody>, Infallible> {
     let start = Instant::now();
     let in_flight = conn.state.begin();
-    let mut log = snapshot.access_log.then(|| AccessRecord::new(start, conn.clone(), req.method(), req.uri(), req.version()));
+    let mut log = snapshot
+        .access_log
+        .then(|| AccessRecord::new(start, conn.clone(), req.method(), req.uri(), req.version()));
     let resp = match proxy(req, &conn, &snapshot, &mut log).await {
         Ok(resp) => resp,
         Err(e) => error_response(&e, &mut log),
@@ -31,7 +37,10 @@ pub async fn handle(req: Request<Incoming>, conn: Arc<ConnInfo>, snapshot: Arc<S
     if let Some(l) = log.as_mut() {
         l.status = parts.status.as_u16();
     }
-    Ok(Response::from_parts(parts, body.with_log(log, Some(in_flight))))
+    Ok(Response::from_parts(
+        parts,
+        body.with_log(log, Some(in_flight)),
+    ))
 }
 
 fn error_response(e: &GatewayError, log: &mut Option<AccessRecord>) -> Response<ProxyBody> {
@@ -40,11 +49,19 @@ fn error_response(e: &GatewayError, log: &mut Option<AccessRecord>) -> Response<
     }
     let mut resp = Response::new(ProxyBody::full(e.body()));
     *resp.status_mut() = e.status();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     resp
 }
 
-async fn proxy(mut req: Request<Incoming>, conn: &ConnInfo, snap: &Snapshot, log: &mut Option<AccessRecord>) -> Result<Response<ProxyBody>, GatewayError> {
+async fn proxy(
+    mut req: Request<Incoming>,
+    conn: &ConnInfo,
+    snap: &Snapshot,
+    log: &mut Option<AccessRecord>,
+) -> Result<Response<ProxyBody>, GatewayError> {
     // Phase: health probe.
     if req.uri().path() == HEALTH_PATH {
         return Ok(Response::new(ProxyBody::empty()));
@@ -52,19 +69,35 @@ async fn proxy(mut req: Request<Incoming>, conn: &ConnInfo, snap: &Snapshot, log
     // Phase: request limits (the head's size and count are enforced by the HTTP parser).
     let target_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target_len > snap.limits.max_request_line_bytes as usize {
-        return Err(GatewayError::new(ErrorKind::UriTooLong, format!("request target of {target_len} bytes")));
+        return Err(GatewayError::new(
+            ErrorKind::UriTooLong,
+            format!("request target of {target_len} bytes"),
+        ));
     }
     // Phase: route. The URI is cloned (a reference count) so the match can outlive the request.
     let uri = req.uri().clone();
-    let route = snap.router.route(req.method(), uri.path(), uri.query()).map_err(|kind| GatewayError::new(kind, format!("{} {}", req.method(), uri.path())))?;
+    let route = snap
+        .router
+        .route(req.method(), uri.path(), uri.query())
+        .map_err(|kind| GatewayError::new(kind, format!("{} {}", req.method(), uri.path())))?;
     let api = &snap.apis[route.api.index];
     if let Some(l) = log.as_mut() {
         l.api = Some(route.api.id.clone());
         l.operation = Some(route.operation.id.clone());
     }
     // Phase: subscription.
-    let key = keys::find_key(req.headers(), uri.query(), api.key_header.as_str(), &api.key_query);
-    let sub = keys::authorize(&snap.keys, key.as_ref().map(|(k, _)| k.as_ref()), route.api.index, api.subscription_required)?;
+    let key = keys::find_key(
+        req.headers(),
+        uri.query(),
+        api.key_header.as_str(),
+        &api.key_query,
+    );
+    let sub = keys::authorize(
+        &snap.keys,
+        key.as_ref().map(|(k, _)| k.as_ref()),
+        route.api.index,
+        api.subscription_required,
+    )?;
     if let (Some(l), Some(s)) = (log.as_mut(), sub) {
         l.subscription = Some(s.id.clone());
     }
@@ -74,7 +107,16 @@ async fn proxy(mut req: Request<Incoming>, conn: &ConnInfo, snap: &Snapshot, log
         l.backend = Some(target.id.clone());
     }
     let upgrade = forward::is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
-    forward::to_backend(&mut req, target, route.rest, KeyNames { header: &api.key_header, query: &api.key_query }, conn)?;
+    forward::to_backend(
+        &mut req,
+        target,
+        route.rest,
+        KeyNames {
+            header: &api.key_header,
+            query: &api.key_query,
+        },
+        conn,
+    )?;
     let sent_at = Instant::now();
     let result = tokio::time::timeout(target.timeout, target.client.request(req)).await;
     if let Some(l) = log.as_mut() {
@@ -82,12 +124,22 @@ async fn proxy(mut req: Request<Incoming>, conn: &ConnInfo, snap: &Snapshot, log
     }
     let mut resp = match result {
         Err(_) => {
-            let e = GatewayError::new(ErrorKind::BackendTimeout, format!("no response headers within {} ms", target.timeout.as_millis()));
+            let e = GatewayError::new(
+                ErrorKind::BackendTimeout,
+                format!(
+                    "no response headers within {} ms",
+                    target.timeout.as_millis()
+                ),
+            );
             tracing::warn!(backend = &*target.id, url = %format_args!("{}://{}", target.scheme, target.authority), error = %e, "backend timed out");
             return Err(e);
         }
         Ok(Err(err)) => {
-            let kind = if err.is_connect() { ErrorKind::BackendUnreachable } else { ErrorKind::BackendBroken };
+            let kind = if err.is_connect() {
+                ErrorKind::BackendUnreachable
+            } else {
+                ErrorKind::BackendBroken
+            };
             let e = GatewayError::new(kind, error_chain(&err));
             tracing::warn!(backend = &*target.id, url = %format_args!("{}://{}", target.scheme, target.authority), error = %e, "backend request failed");
             return Err(e);
@@ -109,7 +161,9 @@ async fn proxy(mut req: Request<Incoming>, conn: &ConnInfo, snap: &Snapshot, log
                         tracing::debug!(backend = &*backend_id, error = %e, "upgraded connection ended");
                     }
                 }
-                Err(e) => tracing::warn!(backend = &*backend_id, error = %e, "protocol upgrade failed"),
+                Err(e) => {
+                    tracing::warn!(backend = &*backend_id, error = %e, "protocol upgrade failed")
+                }
             }
         });
     }

@@ -3,8 +3,8 @@
 //! captured template values.
 
 use crate::error::ErrorKind;
-use gatehouse_model::template::UrlTemplate;
 use gatehouse_model::Validated;
+use gatehouse_model::template::UrlTemplate;
 use http::Method;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,7 +51,11 @@ impl Router {
         let mut router = Router::default();
         for (i, api) in v.config.apis.iter().enumerate() {
             let path = gatehouse_model::normalize_api_path(&api.path);
-            let segments = if path.is_empty() { 0 } else { path.split('/').count() };
+            let segments = if path.is_empty() {
+                0
+            } else {
+                path.split('/').count()
+            };
             router.max_segments = router.max_segments.max(segments);
             router.by_path.insert(path.into(), i);
             let mut operations: Vec<OperationRoute> = api
@@ -60,13 +64,25 @@ impl Router {
                 .zip(&v.templates[i])
                 .map(|(op, t)| OperationRoute {
                     id: op.id.as_str().into(),
-                    method: if op.method == "*" { None } else { Method::from_bytes(op.method.to_ascii_uppercase().as_bytes()).ok() },
+                    method: if op.method == "*" {
+                        None
+                    } else {
+                        Method::from_bytes(op.method.to_ascii_uppercase().as_bytes()).ok()
+                    },
                     template: t.clone(),
                 })
                 .collect();
             // Most specific template first; for equal templates a named method before `*`.
-            operations.sort_by(|a, b| a.template.specificity_cmp(&b.template).then_with(|| a.method.is_none().cmp(&b.method.is_none())));
-            router.apis.push(ApiRoute { index: i, id: api.id.as_str().into(), operations });
+            operations.sort_by(|a, b| {
+                a.template
+                    .specificity_cmp(&b.template)
+                    .then_with(|| a.method.is_none().cmp(&b.method.is_none()))
+            });
+            router.apis.push(ApiRoute {
+                index: i,
+                id: api.id.as_str().into(),
+                operations,
+            });
         }
         router
     }
@@ -111,14 +127,24 @@ impl Router {
     }
 
     /// Routes a request to its API and operation, or says which was not found.
-    pub fn route<'r, 'p>(&'r self, method: &Method, path: &'p str, query: Option<&'p str>) -> Result<RouteMatch<'r, 'p>, ErrorKind> {
+    pub fn route<'r, 'p>(
+        &'r self,
+        method: &Method,
+        path: &'p str,
+        query: Option<&'p str>,
+    ) -> Result<RouteMatch<'r, 'p>, ErrorKind> {
         let (api, rest) = self.find_api(path).ok_or(ErrorKind::ApiNotFound)?;
         for op in &api.operations {
             if op.method.as_ref().is_some_and(|m| m != method) {
                 continue;
             }
             if let Some(params) = op.template.matches(rest, query) {
-                return Ok(RouteMatch { api, operation: op, rest, params });
+                return Ok(RouteMatch {
+                    api,
+                    operation: op,
+                    rest,
+                    params,
+                });
             }
         }
         Err(ErrorKind::OperationNotFound)
@@ -128,7 +154,7 @@ impl Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gatehouse_model::{from_str, validate, Format};
+    use gatehouse_model::{Format, from_str, validate};
     use std::path::Path;
 
     fn router(yaml: &str) -> Router {
@@ -160,11 +186,20 @@ apis:
     fn longest_prefix_on_segment_boundaries() {
         let r = router(CFG);
         let m = r.route(&Method::GET, "/orders/v2/x/y", None).unwrap();
-        assert_eq!((&*m.api.id, &*m.operation.id, m.rest), ("orders-v2", "all", "/x/y"));
+        assert_eq!(
+            (&*m.api.id, &*m.operation.id, m.rest),
+            ("orders-v2", "all", "/x/y")
+        );
         let m = r.route(&Method::GET, "/orders/42", None).unwrap();
-        assert_eq!((&*m.api.id, &*m.operation.id, m.params.as_slice()), ("orders", "get-order", &["42"][..]));
+        assert_eq!(
+            (&*m.api.id, &*m.operation.id, m.params.as_slice()),
+            ("orders", "get-order", &["42"][..])
+        );
         // `/ordersX` is not under `orders`: it falls to the root API, which has no such operation.
-        assert_eq!(r.route(&Method::GET, "/ordersX/1", None).unwrap_err(), ErrorKind::OperationNotFound);
+        assert_eq!(
+            r.route(&Method::GET, "/ordersX/1", None).unwrap_err(),
+            ErrorKind::OperationNotFound
+        );
         let m = r.route(&Method::GET, "/", None).unwrap();
         assert_eq!(&*m.api.id, "root");
     }
@@ -172,17 +207,47 @@ apis:
     #[test]
     fn operation_by_method_and_specificity() {
         let r = router(CFG);
-        assert_eq!(&*r.route(&Method::GET, "/orders/recent", None).unwrap().operation.id, "recent");
-        assert_eq!(&*r.route(&Method::DELETE, "/orders/recent", None).unwrap().operation.id, "any-order");
-        assert_eq!(&*r.route(&Method::POST, "/orders/7", None).unwrap().operation.id, "any-order");
-        assert_eq!(r.route(&Method::GET, "/orders/7/items", None).unwrap_err(), ErrorKind::OperationNotFound);
+        assert_eq!(
+            &*r.route(&Method::GET, "/orders/recent", None)
+                .unwrap()
+                .operation
+                .id,
+            "recent"
+        );
+        assert_eq!(
+            &*r.route(&Method::DELETE, "/orders/recent", None)
+                .unwrap()
+                .operation
+                .id,
+            "any-order"
+        );
+        assert_eq!(
+            &*r.route(&Method::POST, "/orders/7", None)
+                .unwrap()
+                .operation
+                .id,
+            "any-order"
+        );
+        assert_eq!(
+            r.route(&Method::GET, "/orders/7/items", None).unwrap_err(),
+            ErrorKind::OperationNotFound
+        );
     }
 
     #[test]
     fn no_api_without_root() {
         let r = router(&CFG.replace("path: \"\"", "path: home"));
-        assert_eq!(r.route(&Method::GET, "/nothing", None).unwrap_err(), ErrorKind::ApiNotFound);
-        assert_eq!(r.route(&Method::GET, "/", None).unwrap_err(), ErrorKind::ApiNotFound);
-        assert_eq!(&*r.route(&Method::GET, "/home", None).unwrap().api.id, "root");
+        assert_eq!(
+            r.route(&Method::GET, "/nothing", None).unwrap_err(),
+            ErrorKind::ApiNotFound
+        );
+        assert_eq!(
+            r.route(&Method::GET, "/", None).unwrap_err(),
+            ErrorKind::ApiNotFound
+        );
+        assert_eq!(
+            &*r.route(&Method::GET, "/home", None).unwrap().api.id,
+            "root"
+        );
     }
 }

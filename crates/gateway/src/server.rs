@@ -2,9 +2,9 @@
 //! deadline), then HTTP/1.1 or HTTP/2 (ALPN, or h2c prior knowledge) with the idle timeout.
 //! The network rules of later issues plug in between accept and the first byte read.
 
+use crate::Shared;
 use crate::conn::{ConnInfo, ConnState};
 use crate::snapshot::{ListenerSpec, Snapshot};
-use crate::Shared;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio::time::{sleep, timeout};
 
 /// A bound listener, ready to serve.
@@ -24,8 +24,16 @@ pub struct BoundListener {
     pub local: SocketAddr,
 }
 
-pub(crate) async fn accept_loop(bound: BoundListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
-    let BoundListener { listener, spec, local } = bound;
+pub(crate) async fn accept_loop(
+    bound: BoundListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let BoundListener {
+        listener,
+        spec,
+        local,
+    } = bound;
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -54,10 +62,23 @@ pub(crate) async fn accept_loop(bound: BoundListener, shared: Arc<Shared>, mut s
     tracing::info!(listener = %local, "listener closed");
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, local: SocketAddr, tls: bool, shared: Arc<Shared>, _permit: OwnedSemaphorePermit, shutdown: watch::Receiver<bool>) {
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+    tls: bool,
+    shared: Arc<Shared>,
+    _permit: OwnedSemaphorePermit,
+    shutdown: watch::Receiver<bool>,
+) {
     // Connection-level settings come from the snapshot current at accept.
     let snapshot = shared.snapshot.load_full();
-    let info = Arc::new(ConnInfo { peer, local, tls, state: Arc::new(ConnState::new()) });
+    let info = Arc::new(ConnInfo {
+        peer,
+        local,
+        tls,
+        state: Arc::new(ConnState::new()),
+    });
     if !tls {
         return serve_http(stream, info, snapshot, shared, shutdown).await;
     }
@@ -74,8 +95,13 @@ async fn connection(stream: TcpStream, peer: SocketAddr, local: SocketAddr, tls:
     }
 }
 
-async fn serve_http<I>(io: I, info: Arc<ConnInfo>, snapshot: Arc<Snapshot>, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>)
-where
+async fn serve_http<I>(
+    io: I,
+    info: Arc<ConnInfo>,
+    snapshot: Arc<Snapshot>,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let state = info.state.clone();
@@ -86,7 +112,9 @@ where
         // Each request reads the newest snapshot: a reload applies to the next request.
         service_fn(move |req| crate::proxy::handle(req, info.clone(), shared.snapshot.load_full()))
     };
-    let conn = snapshot.http.serve_connection_with_upgrades(TokioIo::new(io), svc);
+    let conn = snapshot
+        .http
+        .serve_connection_with_upgrades(TokioIo::new(io), svc);
     tokio::pin!(conn);
     let mut closing = false;
     let mut check_in = idle;

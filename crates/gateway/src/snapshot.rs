@@ -1,7 +1,7 @@
 //! The compiled, immutable form of a validated config that the hot path reads: route table,
 //! key index, backend targets, TLS and HTTP settings. A reload builds a new one and swaps it in.
 
-use crate::backend::{build_targets, BackendTarget, ClientCache};
+use crate::backend::{BackendTarget, ClientCache, build_targets};
 use crate::error::CompileError;
 use crate::keys::KeyIndex;
 use crate::router::Router;
@@ -46,7 +46,10 @@ pub struct Snapshot {
 
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Snapshot").field("listeners", &self.listeners).field("counts", &self.counts).finish_non_exhaustive()
+        f.debug_struct("Snapshot")
+            .field("listeners", &self.listeners)
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
     }
 }
 
@@ -56,10 +59,26 @@ impl Snapshot {
         let mut apis = Vec::with_capacity(cfg.apis.len());
         for (i, api) in cfg.apis.iter().enumerate() {
             let key_header = HeaderName::from_bytes(api.subscription_key.header.as_bytes())
-                .map_err(|e| CompileError { path: format!("apis[{i}].subscription_key.header"), message: e.to_string() })?;
-            apis.push(ApiSettings { subscription_required: api.subscription_required, key_header, key_query: api.subscription_key.query.as_str().into() });
+                .map_err(|e| CompileError {
+                    path: format!("apis[{i}].subscription_key.header"),
+                    message: e.to_string(),
+                })?;
+            apis.push(ApiSettings {
+                subscription_required: api.subscription_required,
+                key_header,
+                key_query: api.subscription_key.query.as_str().into(),
+            });
         }
-        let listeners = cfg.gateway.listeners.iter().zip(&v.listen_addrs).map(|(l, a)| ListenerSpec { addr: *a, tls: l.tls }).collect();
+        let listeners = cfg
+            .gateway
+            .listeners
+            .iter()
+            .zip(&v.listen_addrs)
+            .map(|(l, a)| ListenerSpec {
+                addr: *a,
+                tls: l.tls,
+            })
+            .collect();
         let limits = cfg.gateway.limits.clone();
         Ok(Snapshot {
             router: Router::build(v),
@@ -71,7 +90,12 @@ impl Snapshot {
             listeners,
             tls: crate::tls::server_config(&cfg.gateway.hostnames)?,
             access_log: cfg.gateway.access_log,
-            counts: (cfg.apis.len(), cfg.apis.iter().map(|a| a.operations.len()).sum(), cfg.products.len(), cfg.subscriptions.len()),
+            counts: (
+                cfg.apis.len(),
+                cfg.apis.iter().map(|a| a.operations.len()).sum(),
+                cfg.products.len(),
+                cfg.subscriptions.len(),
+            ),
         })
     }
 }

@@ -35,25 +35,41 @@ impl ResolvesServerCert for SniResolver {
     }
 }
 
-fn load_key(h: &Hostname, i: usize, provider: &rustls::crypto::CryptoProvider) -> Result<Arc<CertifiedKey>, CompileError> {
+fn load_key(
+    h: &Hostname,
+    i: usize,
+    provider: &rustls::crypto::CryptoProvider,
+) -> Result<Arc<CertifiedKey>, CompileError> {
     let path = format!("gateway.hostnames[{i}].certificate");
     let cert_file = &h.certificate.cert_file;
     let key_file = &h.certificate.key_file;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| CompileError { path: format!("{path}.cert_file"), message: format!("cannot read certificates from '{cert_file}': {e}") })?;
+        .map_err(|e| CompileError {
+            path: format!("{path}.cert_file"),
+            message: format!("cannot read certificates from '{cert_file}': {e}"),
+        })?;
     if certs.is_empty() {
-        return Err(CompileError { path: format!("{path}.cert_file"), message: format!("no certificate in '{cert_file}'") });
+        return Err(CompileError {
+            path: format!("{path}.cert_file"),
+            message: format!("no certificate in '{cert_file}'"),
+        });
     }
-    let key = PrivateKeyDer::from_pem_file(key_file)
-        .map_err(|e| CompileError { path: format!("{path}.key_file"), message: format!("cannot read a private key from '{key_file}': {e}") })?;
-    let ck = CertifiedKey::from_der(certs, key, provider)
-        .map_err(|e| CompileError { path: path.clone(), message: format!("certificate and key do not fit together: {e}") })?;
+    let key = PrivateKeyDer::from_pem_file(key_file).map_err(|e| CompileError {
+        path: format!("{path}.key_file"),
+        message: format!("cannot read a private key from '{key_file}': {e}"),
+    })?;
+    let ck = CertifiedKey::from_der(certs, key, provider).map_err(|e| CompileError {
+        path: path.clone(),
+        message: format!("certificate and key do not fit together: {e}"),
+    })?;
     Ok(Arc::new(ck))
 }
 
 /// The server TLS configuration for the given host names, or `None` when there are none.
-pub fn server_config(hostnames: &[Hostname]) -> Result<Option<Arc<rustls::ServerConfig>>, CompileError> {
+pub fn server_config(
+    hostnames: &[Hostname],
+) -> Result<Option<Arc<rustls::ServerConfig>>, CompileError> {
     if hostnames.is_empty() {
         return Ok(None);
     }
@@ -73,7 +89,10 @@ pub fn server_config(hostnames: &[Hostname]) -> Result<Option<Arc<rustls::Server
     }
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| CompileError { path: "gateway.hostnames".into(), message: format!("TLS: {e}") })?
+        .map_err(|e| CompileError {
+            path: "gateway.hostnames".into(),
+            message: format!("TLS: {e}"),
+        })?
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

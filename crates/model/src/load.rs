@@ -162,5 +162,8 @@ mod tests {
 /// Reads, parses and validates `path`: the one call a server or tool needs.
 pub fn load_validated(path: &Path) -> Result<crate::Validated, ConfigError> {
     let config = load(path)?;
-    crate::validate(config).map_err(|issues| ConfigError::Invalid { file: path.to_path_buf(), issues })
+    crate::validate(config).map_err(|issues| ConfigError::Invalid {
+        file: path.to_path_buf(),
+        issues,
+    })
 }

@@ -585,9 +585,8 @@ where
     // Pings are answered and close frames acknowledged by tungstenite itself; the stream
     // ends after the closing handshake.
     while let Some(msg) = ws.next().await {
-        match msg? {
-            msg @ (Message::Text(_) | Message::Binary(_)) => ws.send(msg).await?,
-            _ => {}
+        if let msg @ (Message::Text(_) | Message::Binary(_)) = msg? {
+            ws.send(msg).await?;
         }
     }
     Ok(())
@@ -614,7 +613,10 @@ mod tests {
         let chunk = pattern_chunk();
         assert_eq!(chunk.len(), BYTES_CHUNK_SIZE);
         assert_eq!(chunk[0], 0);
-        assert_eq!(chunk[BYTES_CHUNK_SIZE - 1], pattern_byte(BYTES_CHUNK_SIZE as u64 - 1));
+        assert_eq!(
+            chunk[BYTES_CHUNK_SIZE - 1],
+            pattern_byte(BYTES_CHUNK_SIZE as u64 - 1)
+        );
         assert_eq!(pattern_byte(BYTES_CHUNK_SIZE as u64), 0);
     }
 }

@@ -73,12 +73,9 @@ impl Probe {
         match self {
             Probe::Http(addr) => http_probe(*addr).await,
             Probe::Tcp(addr) => {
-                tokio::time::timeout(
-                    Duration::from_secs(1),
-                    tokio::net::TcpStream::connect(addr),
-                )
-                .await
-                .is_ok_and(|r| r.is_ok())
+                tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr))
+                    .await
+                    .is_ok_and(|r| r.is_ok())
             }
             Probe::Log(text) => logs.iter().any(|l| l.contains(text.as_str())),
             Probe::None => true,
@@ -89,7 +86,8 @@ impl Probe {
 /// Sends one `GET /status-0123456789abcdef` (HTTP/1.1, `Connection: close`) to `addr`;
 /// true when it answers 200 within a second.
 pub async fn http_probe(addr: SocketAddr) -> bool {
-    let request = format!("GET {HEALTH_PATH} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {HEALTH_PATH} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     let attempt = tokio::time::timeout(
         Duration::from_secs(2),
         raw::send_raw_timeout(addr, request.as_bytes(), Duration::from_secs(1)),
@@ -117,8 +115,7 @@ impl TempDir {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        fs::create_dir(&path)
-            .with_context(|| format!("creating temp dir {}", path.display()))?;
+        fs::create_dir(&path).with_context(|| format!("creating temp dir {}", path.display()))?;
         Ok(TempDir { path })
     }
 }

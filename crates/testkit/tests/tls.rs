@@ -178,9 +178,10 @@ async fn client_certificates_work_for_mutual_tls() {
     let addr = tls_server(&server_cert, Some(&ca), "mtls").await;
     let url = format!("https://api.contoso.test:{}/", addr.port());
 
-    let identity =
-        reqwest::Identity::from_pem(format!("{}{}", client_cert.cert_pem(), client_cert.key_pem()).as_bytes())
-            .unwrap();
+    let identity = reqwest::Identity::from_pem(
+        format!("{}{}", client_cert.cert_pem(), client_cert.key_pem()).as_bytes(),
+    )
+    .unwrap();
     let with_cert = client_trusting(&ca)
         .identity(identity)
         .resolve("api.contoso.test", addr)
@@ -191,9 +192,10 @@ async fn client_certificates_work_for_mutual_tls() {
 
     // A client certificate from another CA is refused.
     let stranger = TestCa::named("stranger CA").issue_client("partner-b");
-    let identity =
-        reqwest::Identity::from_pem(format!("{}{}", stranger.cert_pem(), stranger.key_pem()).as_bytes())
-            .unwrap();
+    let identity = reqwest::Identity::from_pem(
+        format!("{}{}", stranger.cert_pem(), stranger.key_pem()).as_bytes(),
+    )
+    .unwrap();
     let wrong = client_trusting(&ca)
         .identity(identity)
         .resolve("api.contoso.test", addr)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of gatehouse: formatting, lints, unit, integration and end-to-end tests.
+# Installs what the tests need (Debian packages) when run as root and they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# curl: the end-to-end smoke test drives the real binary with it.
+# ca-certificates: backend TLS loads the system's CA bundle.
+needed=(curl ca-certificates)
+missing=()
+for pkg in "${needed[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+      { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}"; }
+  else
+    echo "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --all-targets --locked
