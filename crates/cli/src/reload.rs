@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use gatehouse_gateway::Gateway;
 use notify::{RecursiveMode, Watcher};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -62,7 +62,7 @@ pub fn spawn(gateway: Gateway, path: PathBuf, listen: Vec<SocketAddr>) -> Result
     Ok(())
 }
 
-fn reload(gateway: &Gateway, path: &PathBuf, listen: &[SocketAddr], why: &str) {
+fn reload(gateway: &Gateway, path: &Path, listen: &[SocketAddr], why: &str) {
     let validated = match gatehouse_model::load_validated(path) {
         Ok(v) => crate::override_listeners(v, listen),
         Err(e) => {

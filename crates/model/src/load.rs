@@ -119,6 +119,15 @@ pub fn schema_json() -> serde_json::Value {
     value
 }
 
+/// Reads, parses and validates `path`: the one call a server or tool needs.
+pub fn load_validated(path: &Path) -> Result<crate::Validated, ConfigError> {
+    let config = load(path)?;
+    crate::validate(config).map_err(|issues| ConfigError::Invalid {
+        file: path.to_path_buf(),
+        issues,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,13 +166,4 @@ mod tests {
             assert!(s.contains(field), "{field} missing from schema");
         }
     }
-}
-
-/// Reads, parses and validates `path`: the one call a server or tool needs.
-pub fn load_validated(path: &Path) -> Result<crate::Validated, ConfigError> {
-    let config = load(path)?;
-    crate::validate(config).map_err(|issues| ConfigError::Invalid {
-        file: path.to_path_buf(),
-        issues,
-    })
 }

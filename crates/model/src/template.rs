@@ -448,7 +448,7 @@ mod tests {
 
     #[test]
     fn specificity_orders_literal_before_param_before_wildcard() {
-        let mut v = vec![
+        let mut v = [
             t("/*"),
             t("/orders/{id}"),
             t("/orders/recent"),
