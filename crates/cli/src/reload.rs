@@ -12,31 +12,26 @@ use tokio::sync::mpsc;
 
 /// Editors write a file in several steps: wait for quiet before reading it.
 const SETTLE: Duration = Duration::from_millis(200);
+/// How often a vanished config file is looked for.
+const REARM_EVERY: Duration = Duration::from_millis(500);
 
 pub fn spawn(gateway: Gateway, path: PathBuf, listen: Vec<SocketAddr>) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<&'static str>();
-    let file_name = path.file_name().map(|n| n.to_os_string());
     let watch_tx = tx.clone();
+    // The file itself is watched, not its directory: a log file written next to the config would
+    // otherwise wake the watcher on every request. Editors that replace the file (write a copy,
+    // rename it over) end the watch on the old inode, so it is re-armed after every event.
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(ev) = event {
-            let ours = ev
-                .paths
-                .iter()
-                .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name);
-            if ours && (ev.kind.is_modify() || ev.kind.is_create()) {
-                let _ = watch_tx.send("file changed");
-            }
+        if let Ok(ev) = event
+            && !ev.kind.is_access()
+        {
+            let _ = watch_tx.send("file changed");
         }
     })
     .context("cannot watch the config file")?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
     watcher
-        .watch(&dir, RecursiveMode::NonRecursive)
-        .with_context(|| format!("cannot watch {}", dir.display()))?;
+        .watch(&path, RecursiveMode::NonRecursive)
+        .with_context(|| format!("cannot watch {}", path.display()))?;
 
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("cannot listen for SIGHUP")?;
@@ -46,14 +41,30 @@ pub fn spawn(gateway: Gateway, path: PathBuf, listen: Vec<SocketAddr>) -> Result
         }
     });
     tokio::spawn(async move {
-        let _watcher = watcher; // lives as long as this task
-        while let Some(mut why) = rx.recv().await {
+        let mut armed = true;
+        loop {
+            // While the file is missing (deleted, between an editor's steps), look for it again.
+            let first = if armed {
+                rx.recv().await
+            } else {
+                tokio::time::timeout(REARM_EVERY, rx.recv())
+                    .await
+                    .unwrap_or(Some("file reappeared"))
+            };
+            let Some(mut why) = first else { return };
             // Collapse a burst of events into one reload.
             loop {
                 match tokio::time::timeout(SETTLE, rx.recv()).await {
                     Ok(Some(w)) => why = w,
                     Ok(None) => return,
                     Err(_) => break,
+                }
+            }
+            if why != "SIGHUP" || !armed {
+                let _ = watcher.unwatch(&path);
+                armed = watcher.watch(&path, RecursiveMode::NonRecursive).is_ok();
+                if !armed {
+                    continue;
                 }
             }
             reload(&gateway, &path, &listen, why);
