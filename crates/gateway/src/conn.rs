@@ -14,6 +14,20 @@ pub struct ConnInfo {
     pub local: SocketAddr,
     pub tls: bool,
     pub state: Arc<ConnState>,
+    /// The client's IP as text, made once per connection for `X-Forwarded-For`.
+    pub peer_ip: Box<str>,
+}
+
+impl ConnInfo {
+    pub fn new(peer: SocketAddr, local: SocketAddr, tls: bool) -> ConnInfo {
+        ConnInfo {
+            peer,
+            local,
+            tls,
+            state: Arc::new(ConnState::new()),
+            peer_ip: peer.ip().to_string().into(),
+        }
+    }
 }
 
 #[derive(Debug)]

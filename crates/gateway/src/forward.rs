@@ -130,12 +130,11 @@ pub fn to_backend<B>(
     strip_hop_by_hop(headers, upgrade);
     headers.remove(header::HOST);
     headers.remove(key.header);
-    let client_ip = conn.peer.ip().to_string();
     let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prev) => format!("{prev}, {client_ip}"),
-        None => client_ip,
+        Some(prev) => HeaderValue::from_str(&format!("{prev}, {}", conn.peer_ip)),
+        None => HeaderValue::from_str(&conn.peer_ip),
     };
-    if let Ok(v) = HeaderValue::from_str(&xff) {
+    if let Ok(v) = xff {
         headers.insert(X_FORWARDED_FOR.clone(), v);
     }
     headers.insert(

@@ -3,7 +3,7 @@
 //! The network rules of later issues plug in between accept and the first byte read.
 
 use crate::Shared;
-use crate::conn::{ConnInfo, ConnState};
+use crate::conn::ConnInfo;
 use crate::snapshot::{ListenerSpec, Snapshot};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -73,12 +73,7 @@ async fn connection(
 ) {
     // Connection-level settings come from the snapshot current at accept.
     let snapshot = shared.snapshot.load_full();
-    let info = Arc::new(ConnInfo {
-        peer,
-        local,
-        tls,
-        state: Arc::new(ConnState::new()),
-    });
+    let info = Arc::new(ConnInfo::new(peer, local, tls));
     if !tls {
         return serve_http(stream, info, snapshot, shared, shutdown).await;
     }
