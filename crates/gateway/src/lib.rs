@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     pub(crate) connections: Arc<Semaphore>,
     /// The semaphore's size, fixed at start.
     max_connections: u32,
+    /// The listeners opened at start: a reload cannot change them.
+    bound_listeners: Vec<ListenerSpec>,
     clients: ClientCache,
     shutdown: watch::Sender<bool>,
 }
@@ -65,6 +67,7 @@ impl Gateway {
         let (shutdown, _) = watch::channel(false);
         Ok(Gateway {
             shared: Arc::new(Shared {
+                bound_listeners: snapshot.listeners.clone(),
                 snapshot: ArcSwap::from_pointee(snapshot),
                 connections,
                 max_connections,
@@ -82,12 +85,13 @@ impl Gateway {
     /// Compiles `v` and swaps it in; on error the running snapshot stays untouched.
     pub fn reload(&self, v: &Validated) -> Result<ReloadReport, CompileError> {
         let new = Snapshot::compile(v, &self.shared.clients)?;
-        let old = self.shared.snapshot.load();
+        // Compared with what runs, not with the previous file: a change back to the running
+        // value needs nothing, and an unapplied change is reported on every reload.
         let mut needs_restart = Vec::new();
-        if new.listeners != old.listeners {
+        if new.listeners != self.shared.bound_listeners {
             needs_restart.push("gateway.listeners".to_string());
         }
-        if new.limits.max_connections != old.limits.max_connections {
+        if new.limits.max_connections != self.shared.max_connections {
             needs_restart.push("gateway.limits.max_connections".to_string());
         }
         let counts = new.counts;

@@ -82,6 +82,11 @@ fn parse_error(
         Some(i) => message[..i].to_string(),
         None => message,
     };
+    // yaml_serde starts its message with the path too; it is reported once, separately.
+    let message = match message.strip_prefix(path.as_str()).and_then(|m| m.strip_prefix(": ")) {
+        Some(rest) if !path.is_empty() => rest.to_string(),
+        _ => message,
+    };
     ConfigError::Parse {
         file,
         line,

@@ -1,0 +1,609 @@
+//! End to end: the `gatehouse` command line. `config validate` and `config schema` on real
+//! files, demo mode (`serve` without a config) driven by the real `curl`, and a graceful stop on
+//! SIGTERM with a request in flight.
+
+use gatehouse_testkit::process::http_probe;
+use gatehouse_testkit::{Gatehouse, MockBackend, free_addr, free_port};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
+const DEMO_KEY: &str = "demo-primary-key-0123456789abcdef";
+const DEMO_KEY_2: &str = "demo-secondary-key-0123456789abcd";
+/// Generous: the machine may be loaded.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A file under the system temp dir with a unique name, removed on drop.
+struct TempFile {
+    path: PathBuf,
+}
+
+impl TempFile {
+    fn new(name: &str, contents: &str) -> TempFile {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "gatehouse-cli-test-{}-{}-{name}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, contents).expect("write temp file");
+        TempFile { path }
+    }
+
+    fn display(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Runs `gatehouse ARGS...` to completion.
+fn gatehouse(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run gatehouse")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const VALID: &str = r#"
+service: { name: contoso, sku: premium, location: westeurope, capacity: 2 }
+gateway:
+  listeners: [ { address: "127.0.0.1:8080" } ]
+backends:
+  orders: { url: "http://127.0.0.1:9001/v1", timeout_ms: 30000 }
+apis:
+  - id: orders
+    path: orders
+    backend: orders
+    operations:
+      - { id: get-order, method: GET, url_template: "/orders/{id}" }
+      - { id: search, method: GET, url_template: "/search?q={q}" }
+  - id: echo
+    path: echo
+    serviceUrl: "http://127.0.0.1:9002"
+    policies: "<policies><inbound><base /></inbound></policies>"
+    operations: [ { id: any, method: "*", url_template: "/*" } ]
+products:
+  - { id: starter, apis: [orders] }
+subscriptions:
+  - { id: sub1, scope: product/starter, primary_key: "0123456789abcdef0123" }
+  - { id: sub2, scope: all, primary_key: "fedcba9876543210fedc" }
+"#;
+
+#[test]
+fn validate_accepts_a_valid_file() {
+    let file = TempFile::new("valid.yaml", VALID);
+    let out = gatehouse(&["config", "validate", &file.display()]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains(&format!(
+            "{}: ok (2 apis, 3 operations, 1 products, 2 subscriptions)",
+            file.display()
+        )),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    // A warning is printed (with its path) but is no error.
+    assert!(
+        stdout.contains(&format!("{}: warning: apis[1].policies: ", file.display())),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(": error: "), "{stdout}");
+
+    let out = gatehouse(&["config", "validate", &file.display(), "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["errors"], serde_json::json!([]), "{v}");
+    assert_eq!(v["file"], file.display(), "{v}");
+    assert_eq!(v["warnings"].as_array().map(Vec::len), Some(1), "{v}");
+}
+
+const SHORT_KEY: &str = "sekrit-Q9x";
+
+fn invalid() -> String {
+    format!(
+        r#"
+service: {{ name: contoso }}
+backends:
+  b1: {{ url: "http://127.0.0.1:9001/v1" }}
+apis:
+  - id: a
+    path: a
+    backend: nope
+    operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
+  - id: c
+    path: c
+    backend: b1
+    operations: [ {{ id: get, method: GET, url_template: "/orders/{{id" }} ]
+  - id: a
+    path: a2
+    backend: b1
+    operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
+products:
+  - {{ id: starter, apis: [c] }}
+subscriptions:
+  - {{ id: s1, scope: all, primary_key: "{SHORT_KEY}" }}
+  - {{ id: s2, scope: product/gold, primary_key: "0123456789abcdef0123" }}
+"#
+    )
+}
+
+/// (path, message) of every error in [`invalid`].
+const INVALID_ERRORS: [(&str, &str); 5] = [
+    (
+        "apis[0].backend",
+        "no backend with id 'nope' (and not a URL)",
+    ),
+    ("apis[1].operations[0].url_template", "unbalanced '{'"),
+    ("apis[2].id", "duplicate api id 'a' (first at apis[0])"),
+    (
+        "subscriptions[0].primary_key",
+        "a key must be 16 to 256 characters long (this one has 10)",
+    ),
+    ("subscriptions[1].scope", "no product with id 'gold'"),
+];
+
+#[test]
+fn validate_lists_every_error_with_its_path() {
+    let file = TempFile::new("invalid.yaml", &invalid());
+    let out = gatehouse(&["config", "validate", &file.display()]);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "an invalid file must fail: {out:?}");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    for (path, message) in INVALID_ERRORS {
+        let want = format!("{}: error: {path}: {message}", file.display());
+        assert!(
+            stdout.lines().any(|l| l == want),
+            "missing line {want:?} in:\n{stdout}{stderr}"
+        );
+    }
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains(": error: ")).count(),
+        INVALID_ERRORS.len(),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(": ok ("), "{stdout}");
+    assert!(
+        !stdout.contains(SHORT_KEY) && !stderr.contains(SHORT_KEY),
+        "the key value was printed:\n{stdout}{stderr}"
+    );
+
+    let out = gatehouse(&["config", "validate", &file.display(), "--json"]);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_str(&stdout).expect("stdout is one JSON object");
+    assert!(v.is_object(), "{v}");
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["file"], file.display(), "{v}");
+    let errors: Vec<&str> = v["errors"]
+        .as_array()
+        .expect("an errors array")
+        .iter()
+        .map(|e| e.as_str().expect("each error is a string"))
+        .collect();
+    assert_eq!(errors.len(), INVALID_ERRORS.len(), "{errors:#?}");
+    for (path, message) in INVALID_ERRORS {
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains(&format!("{path}: {message}"))),
+            "no error for {path} in {errors:#?}"
+        );
+    }
+    assert!(
+        !stdout.contains(SHORT_KEY) && !stderr.contains(SHORT_KEY),
+        "the key value was printed"
+    );
+}
+
+const TYPE_ERROR: &str = "service:\n  name: contoso\n  capacity: lots\napis: []\n";
+
+#[test]
+fn validate_names_path_and_line_of_a_type_error() {
+    let file = TempFile::new("type-error.yaml", TYPE_ERROR);
+    let out = gatehouse(&["config", "validate", &file.display()]);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{out:?}");
+    let prefix = format!("{}: error: service.capacity: 3:", file.display());
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{stdout}{stderr}"));
+    assert!(line.contains("invalid type"), "{line}");
+    assert!(line.contains("lots"), "{line}");
+
+    let out = gatehouse(&["config", "validate", &file.display(), "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["ok"], false, "{v}");
+    let e = v["errors"][0].as_str().expect("an error");
+    assert!(e.contains("service.capacity: 3:"), "{v}");
+}
+
+/// The path is printed once (as in `apis[1].operations[0].url_template: unbalanced '{'`).
+#[test]
+fn a_type_error_names_its_path_once() {
+    let file = TempFile::new("type-error-once.yaml", TYPE_ERROR);
+    let out = gatehouse(&["config", "validate", &file.display()]);
+    let (stdout, _) = text(&out);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains(": error: "))
+        .expect("an error line");
+    assert_eq!(line.matches("service.capacity").count(), 1, "{line}");
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let missing = std::env::temp_dir().join(format!(
+        "gatehouse-cli-test-{}-does-not-exist.yaml",
+        std::process::id()
+    ));
+    let missing = missing.display().to_string();
+    let out = gatehouse(&["config", "validate", &missing]);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{out:?}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains(&missing) && all.contains("cannot read") && all.contains("No such file"),
+        "{all}"
+    );
+    assert!(!all.contains("panicked"), "{all}");
+
+    let out = gatehouse(&["config", "validate", &missing, "--json"]);
+    assert!(!out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["ok"], false, "{v}");
+    assert!(
+        v["errors"][0].as_str().unwrap().contains("cannot read"),
+        "{v}"
+    );
+
+    // `serve` with a missing config fails at once, saying why.
+    let out = gatehouse(&["serve", "--config", &missing]);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{out:?}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains(&missing) && all.contains("cannot read"),
+        "{all}"
+    );
+}
+
+#[test]
+fn schema_is_a_json_schema_of_the_file() {
+    let out = gatehouse(&["config", "schema"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}{stderr}"));
+    assert!(
+        v["$schema"]
+            .as_str()
+            .is_some_and(|s| s.contains("json-schema.org")),
+        "{}",
+        v["$schema"]
+    );
+    assert_eq!(v["type"], "object");
+    let props = v["properties"].as_object().expect("top-level properties");
+    for field in [
+        "service",
+        "gateway",
+        "backends",
+        "apis",
+        "products",
+        "subscriptions",
+        "named_values",
+    ] {
+        assert!(
+            props.contains_key(field),
+            "no property {field} in {:?}",
+            props.keys().collect::<Vec<_>>()
+        );
+    }
+    // Unknown fields are errors, so the schema says so.
+    assert_eq!(v["additionalProperties"], false);
+}
+
+/// A process spawned by a test: killed (and its output printed, on panic) when dropped.
+struct Spawned {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Spawned {
+    fn start(args: &[&str]) -> Spawned {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("GATEHOUSE_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn gatehouse");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        Self::reader(stdout, lines.clone(), "");
+        Self::reader(stderr, lines.clone(), "stderr: ");
+        Spawned { child, lines }
+    }
+
+    fn reader(stream: impl Read + Send + 'static, lines: Arc<Mutex<Vec<String>>>, tag: &str) {
+        let tag = tag.to_string();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                lines.lock().unwrap().push(format!("{tag}{line}"));
+            }
+        });
+    }
+
+    fn output(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    /// Waits for the health probe at `addr`; panics with the output if the process exits first.
+    async fn wait_ready(&mut self, addr: std::net::SocketAddr) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                panic!(
+                    "gatehouse exited with {status} before serving:\n{}",
+                    self.output()
+                );
+            }
+            if http_probe(addr).await {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gatehouse not ready at {addr} within {WAIT:?}:\n{}",
+                self.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the process printed a line containing `needle`.
+    async fn wait_for_line(&self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(l) = self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(needle))
+            {
+                return l.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no line containing {needle:?} within {WAIT:?}:\n{}",
+                self.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "---- gatehouse (pid {}) output ----\n{}\n---- end ----",
+                self.child.id(),
+                self.output()
+            );
+        }
+    }
+}
+
+/// Runs the real `curl` with `args` (no proxy, bounded time); returns (exit ok, stdout).
+async fn curl(args: &[&str]) -> (bool, String) {
+    let out = tokio::process::Command::new("curl")
+        .args(["-s", "--noproxy", "*", "--max-time", "20"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run curl (is it installed?)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn demo_mode_serves_the_echo_api_to_curl() {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut gw = Spawned::start(&["serve", "--listen", &listen]);
+    gw.wait_ready(listen.parse().unwrap()).await;
+
+    // The banner tells what to paste, with the address actually served.
+    let try_line = gw
+        .wait_for_line(&format!(
+            "curl -H \"Ocp-Apim-Subscription-Key: {DEMO_KEY}\" http://{listen}/echo/hello"
+        ))
+        .await;
+    assert!(try_line.trim_start().starts_with("try:"), "{try_line}");
+    assert!(!try_line.starts_with("stderr: "), "the banner is on stdout");
+    gw.wait_for_line(&format!("gateway:      http://{listen}"))
+        .await;
+
+    let url = format!("http://{listen}/echo/hello");
+    let (ok, body) = curl(&[
+        "-H",
+        &format!("Ocp-Apim-Subscription-Key: {DEMO_KEY}"),
+        &url,
+    ])
+    .await;
+    assert!(ok, "curl failed: {body}");
+    let echo: Value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    assert_eq!(echo["path"], "/hello", "{echo}");
+    assert_eq!(echo["method"], "GET", "{echo}");
+    assert_eq!(echo["backend"], "gatehouse demo echo", "{echo}");
+    assert!(
+        echo["headers"].get("ocp-apim-subscription-key").is_none(),
+        "the key is not forwarded: {echo}"
+    );
+
+    // The secondary key in the query works too, and is stripped.
+    let (ok, body) = curl(&[&format!(
+        "http://{listen}/echo/items/42?subscription-key={DEMO_KEY_2}"
+    )])
+    .await;
+    assert!(ok, "{body}");
+    let echo: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(echo["path"], "/items/42", "{echo}");
+    assert_eq!(echo["query"], Value::Null, "{echo}");
+
+    // No key: 401.
+    let (ok, code) = curl(&["-o", "/dev/null", "-w", "%{http_code}", &url]).await;
+    assert!(ok);
+    assert_eq!(code, "401");
+    let (ok, body) = curl(&[&url]).await;
+    assert!(ok);
+    assert!(
+        body.contains("Access denied due to missing subscription key"),
+        "{body}"
+    );
+
+    // It stops cleanly on SIGTERM.
+    let pid = gw.child.id().to_string();
+    let kill = Command::new("kill")
+        .args(["-s", "TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = gw.child.try_wait().expect("try_wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}\n{}", gw.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_request_in_flight_finish_and_exits_0() {
+    const KEY: &str = "key-sigterm-0123456789ab";
+    let backend = MockBackend::start().await.expect("backend");
+    let addr = free_addr();
+    let config = format!(
+        r#"
+service: {{ name: sigterm-e2e }}
+gateway:
+  listeners: [ {{ address: "{addr}" }} ]
+apis:
+  - id: a
+    path: a
+    backend: "{backend}"
+    operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
+subscriptions:
+  - {{ id: s, scope: all, primary_key: "{KEY}" }}
+"#,
+        backend = backend.url()
+    );
+    let gw = Gatehouse::start(Path::new(BIN), &config, addr)
+        .await
+        .expect("gatehouse starts");
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(WAIT)
+        .build()
+        .unwrap();
+    let base = format!("http://{addr}");
+
+    let in_flight = tokio::spawn({
+        let (client, url) = (client.clone(), format!("{base}/a/delay/1500"));
+        async move {
+            let resp = client
+                .get(url)
+                .header("Ocp-Apim-Subscription-Key", KEY)
+                .send()
+                .await?;
+            let status = resp.status().as_u16();
+            let body = resp.text().await?;
+            Ok::<_, reqwest::Error>((status, body))
+        }
+    });
+    // The backend has the request (and sleeps 1.5 s before answering): now stop the gateway.
+    backend
+        .wait_for_requests(1, WAIT)
+        .await
+        .expect("the request reaches the backend");
+    gw.sigterm().expect("SIGTERM");
+    assert!(
+        !in_flight.is_finished(),
+        "test premise: the request is still in flight at SIGTERM"
+    );
+    gw.wait_for_log("shutting down", WAIT)
+        .await
+        .expect("shutdown is logged");
+    gw.wait_for_log("listener closed", WAIT)
+        .await
+        .expect("the listener is closed");
+
+    // No new connections are accepted while the open request drains.
+    let fresh = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let refused = fresh
+        .get(format!("{base}/a/x"))
+        .header("Ocp-Apim-Subscription-Key", KEY)
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "a new request after shutdown began got an answer: {refused:?}"
+    );
+
+    let (status, body) = in_flight
+        .await
+        .expect("task")
+        .expect("the request in flight completes");
+    assert_eq!(status, 200, "{body}");
+    let echo: Value = serde_json::from_str(&body).expect("echo JSON");
+    assert_eq!(echo["path"], "/delay/1500", "{echo}");
+
+    let exit = gw.wait_exit(WAIT).await.expect("gatehouse exits");
+    assert!(exit.success(), "exit status {exit}\n{}", gw.logs_text());
+    assert_eq!(exit.code(), Some(0));
+    gw.wait_for_log("gatehouse stopped", WAIT)
+        .await
+        .expect("a last log line");
+    assert_eq!(
+        backend.request_count(),
+        1,
+        "the refused request never reached the backend"
+    );
+}
