@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::OwnedSemaphorePermit;
 
 #[derive(Debug)]
 pub struct ConnInfo {
@@ -16,16 +17,25 @@ pub struct ConnInfo {
     pub state: Arc<ConnState>,
     /// The client's IP as text, made once per connection for `X-Forwarded-For`.
     pub peer_ip: Box<str>,
+    /// The connection's place under `max_connections`, held as long as anything (the HTTP
+    /// connection, an upgraded tunnel) still uses the connection.
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl ConnInfo {
-    pub fn new(peer: SocketAddr, local: SocketAddr, tls: bool) -> ConnInfo {
+    pub fn new(
+        peer: SocketAddr,
+        local: SocketAddr,
+        tls: bool,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> ConnInfo {
         ConnInfo {
             peer,
             local,
             tls,
             state: Arc::new(ConnState::new()),
             peer_ip: peer.ip().to_string().into(),
+            _permit: permit,
         }
     }
 }

@@ -58,7 +58,7 @@ fn error_response(e: &GatewayError, log: &mut Option<AccessRecord>) -> Response<
 
 async fn proxy(
     mut req: Request<Incoming>,
-    conn: &ConnInfo,
+    conn: &Arc<ConnInfo>,
     snap: &Snapshot,
     log: &mut Option<AccessRecord>,
 ) -> Result<Response<ProxyBody>, GatewayError> {
@@ -153,7 +153,10 @@ async fn proxy(
     {
         let backend_side = hyper::upgrade::on(&mut resp);
         let backend_id = target.id.clone();
+        // The tunnel keeps the connection's place under max_connections.
+        let conn_hold = conn.clone();
         tokio::spawn(async move {
+            let _conn = conn_hold;
             match tokio::try_join!(client_side, backend_side) {
                 Ok((c, b)) => {
                     let (mut c, mut b) = (TokioIo::new(c), TokioIo::new(b));

@@ -68,12 +68,12 @@ async fn connection(
     local: SocketAddr,
     tls: bool,
     shared: Arc<Shared>,
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
     shutdown: watch::Receiver<bool>,
 ) {
     // Connection-level settings come from the snapshot current at accept.
     let snapshot = shared.snapshot.load_full();
-    let info = Arc::new(ConnInfo::new(peer, local, tls));
+    let info = Arc::new(ConnInfo::new(peer, local, tls, Some(permit)));
     if !tls {
         return serve_http(stream, info, snapshot, shared, shutdown).await;
     }
