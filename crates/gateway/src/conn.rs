@@ -2,9 +2,12 @@
 //! timeout closes a connection only when none is in flight).
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::OwnedSemaphorePermit;
 
 #[derive(Debug)]
@@ -46,6 +49,9 @@ pub struct ConnState {
     in_flight: AtomicUsize,
     /// Milliseconds since `start` when the connection last finished a request.
     last_done_ms: AtomicU64,
+    /// 1 + milliseconds since `start` when the first byte of a request head arrived while no
+    /// request was in flight; 0 when no head is being read.
+    head_started_ms: AtomicU64,
 }
 
 impl ConnState {
@@ -54,13 +60,37 @@ impl ConnState {
             start: Instant::now(),
             in_flight: AtomicUsize::new(0),
             last_done_ms: AtomicU64::new(0),
+            head_started_ms: AtomicU64::new(0),
         }
     }
 
-    /// Marks a request in flight until the returned guard drops.
+    /// Marks a request in flight until the returned guard drops. Its head has been read whole.
     pub fn begin(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.head_started_ms.store(0, Ordering::Relaxed);
         InFlight(self.clone())
+    }
+
+    /// Bytes arrived from the client: with no request in flight they begin a request head.
+    pub fn bytes_arrived(&self) {
+        if self.in_flight.load(Ordering::Relaxed) == 0
+            && self.head_started_ms.load(Ordering::Relaxed) == 0
+        {
+            let now = self.start.elapsed().as_millis() as u64 + 1;
+            self.head_started_ms.store(now, Ordering::Relaxed);
+        }
+    }
+
+    /// How long the current request head has been arriving, if one is.
+    pub fn head_reading_for(&self) -> Option<Duration> {
+        match self.head_started_ms.load(Ordering::Relaxed) {
+            0 => None,
+            t => Some(
+                self.start
+                    .elapsed()
+                    .saturating_sub(Duration::from_millis(t - 1)),
+            ),
+        }
     }
 
     /// How long the connection has had no request in flight, or `None` while one is.
@@ -88,5 +118,131 @@ impl Drop for InFlight {
         let now = self.0.start.elapsed().as_millis() as u64;
         self.0.last_done_ms.store(now, Ordering::Relaxed);
         self.0.in_flight.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// The client side of a connection as the HTTP server reads it, telling [`ConnState`] when
+/// bytes arrive so the gateway can time request heads itself.
+///
+/// Why not hyper's `header_read_timeout`: hyper starts that timer as soon as it waits for the
+/// next request, so it also closes idle keep-alive connections (after 10 s instead of the idle
+/// timeout). Here the timer starts with the first byte of a head. HTTP/2 connections (seen by
+/// their preface, or ALPN) are not timed this way: their frames flow between requests.
+pub struct WatchedIo<I> {
+    inner: I,
+    state: Arc<ConnState>,
+    /// How many bytes of the HTTP/2 preface have matched so far; `None` once decided.
+    preface_matched: Option<usize>,
+    http2: bool,
+}
+
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
+
+impl<I> WatchedIo<I> {
+    pub fn new(inner: I, state: Arc<ConnState>, http2: bool) -> WatchedIo<I> {
+        WatchedIo {
+            inner,
+            state,
+            preface_matched: if http2 { None } else { Some(0) },
+            http2,
+        }
+    }
+
+    fn observe(&mut self, bytes: &[u8]) {
+        if let Some(k) = self.preface_matched {
+            let want = &H2_PREFACE[k..];
+            let n = want.len().min(bytes.len());
+            if bytes[..n] != want[..n] {
+                self.preface_matched = None;
+            } else if k + n == H2_PREFACE.len() {
+                self.preface_matched = None;
+                self.http2 = true;
+            } else {
+                self.preface_matched = Some(k + n);
+            }
+        }
+        if !self.http2 {
+            self.state.bytes_arrived();
+        }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for WatchedIo<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled
+            && buf.filled().len() > before
+        {
+            let this = &mut *self;
+            this.observe(&buf.filled()[before..]);
+        }
+        polled
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for WatchedIo<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_timer_starts_with_bytes_and_stops_with_the_request() {
+        let state = Arc::new(ConnState::new());
+        assert_eq!(state.head_reading_for(), None);
+        state.bytes_arrived();
+        assert!(state.head_reading_for().is_some());
+        let req = state.begin();
+        assert_eq!(state.head_reading_for(), None);
+        state.bytes_arrived(); // body bytes while in flight start nothing
+        assert_eq!(state.head_reading_for(), None);
+        assert_eq!(state.idle_for(), None);
+        drop(req);
+        assert!(state.idle_for().is_some());
+    }
+
+    #[test]
+    fn http2_preface_switches_the_head_timer_off() {
+        let state = Arc::new(ConnState::new());
+        let mut io = WatchedIo::new((), state.clone(), false);
+        io.observe(b"PRI * HT");
+        io.observe(b"TP/2.0\r\n\r\nSM\r\n\r\n");
+        assert!(io.http2);
+        state.begin();
+        io.observe(b"\x00\x00\x08\x06"); // a PING frame between requests
+        let state1 = Arc::new(ConnState::new());
+        let mut h1 = WatchedIo::new((), state1.clone(), false);
+        h1.observe(b"GET / HTTP/1.1\r\n");
+        assert!(!h1.http2);
+        assert!(state1.head_reading_for().is_some());
     }
 }

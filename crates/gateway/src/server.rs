@@ -3,7 +3,7 @@
 //! The network rules of later issues plug in between accept and the first byte read.
 
 use crate::Shared;
-use crate::conn::ConnInfo;
+use crate::conn::{ConnInfo, WatchedIo};
 use crate::snapshot::{ListenerSpec, Snapshot};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -75,7 +75,7 @@ async fn connection(
     let snapshot = shared.snapshot.load_full();
     let info = Arc::new(ConnInfo::new(peer, local, tls, Some(permit)));
     if !tls {
-        return serve_http(stream, info, snapshot, shared, shutdown).await;
+        return serve_http(stream, false, info, snapshot, shared, shutdown).await;
     }
     let Some(config) = snapshot.tls.clone() else {
         tracing::warn!(listener = %local, "TLS listener without certificates: connection closed");
@@ -84,7 +84,10 @@ async fn connection(
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let deadline = Duration::from_millis(snapshot.limits.tls_handshake_timeout_ms);
     match timeout(deadline, acceptor.accept(stream)).await {
-        Ok(Ok(tls_stream)) => serve_http(tls_stream, info, snapshot, shared, shutdown).await,
+        Ok(Ok(tls_stream)) => {
+            let http2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            serve_http(tls_stream, http2, info, snapshot, shared, shutdown).await
+        }
         Ok(Err(e)) => tracing::debug!(client = %peer, error = %e, "TLS handshake failed"),
         Err(_) => tracing::debug!(client = %peer, "TLS handshake timed out"),
     }
@@ -92,6 +95,7 @@ async fn connection(
 
 async fn serve_http<I>(
     io: I,
+    http2: bool,
     info: Arc<ConnInfo>,
     snapshot: Arc<Snapshot>,
     shared: Arc<Shared>,
@@ -101,6 +105,8 @@ async fn serve_http<I>(
 {
     let state = info.state.clone();
     let idle = Duration::from_millis(snapshot.limits.idle_timeout_ms);
+    let head_timeout = Duration::from_millis(snapshot.limits.header_read_timeout_ms);
+    let io = WatchedIo::new(io, state.clone(), http2);
     let svc = {
         let info = info.clone();
         let shared = shared.clone();
@@ -112,7 +118,7 @@ async fn serve_http<I>(
         .serve_connection_with_upgrades(TokioIo::new(io), svc);
     tokio::pin!(conn);
     let mut closing = false;
-    let mut check_in = idle;
+    let mut check_in = idle.min(head_timeout);
     loop {
         tokio::select! {
             r = conn.as_mut() => {
@@ -121,16 +127,26 @@ async fn serve_http<I>(
                 }
                 return;
             }
-            _ = sleep(check_in), if !closing => {
-                match state.idle_for() {
-                    Some(d) if d >= idle => {
+            _ = sleep(check_in) => {
+                if let Some(d) = state.head_reading_for() {
+                    if d >= head_timeout {
+                        // A request head that trickles in (slowloris): drop the connection.
+                        tracing::debug!(client = %info.peer, "request head not received within header_read_timeout: connection closed");
+                        return;
+                    }
+                    check_in = head_timeout - d;
+                    continue;
+                }
+                check_in = match state.idle_for() {
+                    Some(d) if d >= idle && !closing => {
                         tracing::debug!(client = %info.peer, "idle timeout: closing connection");
                         conn.as_mut().graceful_shutdown();
                         closing = true;
+                        head_timeout
                     }
-                    Some(d) => check_in = idle - d,
-                    None => check_in = idle,
-                }
+                    Some(d) if d < idle => (idle - d).min(head_timeout),
+                    _ => idle.min(head_timeout),
+                };
             }
             _ = shutdown.changed(), if !closing => {
                 conn.as_mut().graceful_shutdown();

@@ -104,7 +104,8 @@ fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     let mut b = auto::Builder::new(TokioExecutor::new());
     b.http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_millis(limits.header_read_timeout_ms))
+        // The gateway times request heads itself (conn::WatchedIo): hyper would also time idle keep-alive waits.
+        .header_read_timeout(None::<Duration>)
         .max_buf_size(limits.max_header_bytes as usize)
         .max_headers(limits.max_headers as usize)
         .keep_alive(true);

@@ -83,7 +83,10 @@ fn parse_error(
         None => message,
     };
     // yaml_serde starts its message with the path too; it is reported once, separately.
-    let message = match message.strip_prefix(path.as_str()).and_then(|m| m.strip_prefix(": ")) {
+    let message = match message
+        .strip_prefix(path.as_str())
+        .and_then(|m| m.strip_prefix(": "))
+    {
         Some(rest) if !path.is_empty() => rest.to_string(),
         _ => message,
     };
