@@ -21,6 +21,8 @@ H2_REQUESTS=${H2_REQUESTS:-200000}
 H2_STREAMS=${H2_STREAMS:-10}  # h2load -m
 STRICT=${STRICT:-0}           # 1: exit 1 when a target from the issue falls short
 NOISE_LIMIT=${NOISE_LIMIT:-10} # warn when other processes (or steal) take more than this % of a core during a run
+ROUNDS=${ROUNDS:-1}           # measured runs per target, interleaved (direct, nginx, gatehouse, direct, ...); medians reported
+WAIT_QUIET=${WAIT_QUIET:-0}   # seconds to wait at the start for the machine to be quiet (0: do not wait)
 
 SUB_KEY="bench-key-0123456789abcdef"
 KEY_HEADER="Ocp-Apim-Subscription-Key: ${SUB_KEY}"
@@ -31,7 +33,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-${REPO_ROOT}/bench/out}"
 GATEHOUSE_BIN="${GATEHOUSE_BIN:-${REPO_ROOT}/target/release/gatehouse}"  # override only to test this script
 
-CMDLINE="CONNS=${CONNS} DURATION=${DURATION} WARMUP=${WARMUP} PROXY_CPU=${PROXY_CPU} LOAD_CPU=${LOAD_CPU} BACKEND_CPU=${BACKEND_CPU} SKIP_GATEHOUSE=${SKIP_GATEHOUSE} H2=${H2} bash bench/run.sh"
+CMDLINE="CONNS=${CONNS} DURATION=${DURATION} WARMUP=${WARMUP} ROUNDS=${ROUNDS} PROXY_CPU=${PROXY_CPU} LOAD_CPU=${LOAD_CPU} BACKEND_CPU=${BACKEND_CPU} SKIP_GATEHOUSE=${SKIP_GATEHOUSE} H2=${H2} bash bench/run.sh"
 PINNING="proxy under test on core ${PROXY_CPU}; wrk on core ${LOAD_CPU}; backend nginx on core ${BACKEND_CPU}"
 
 # ---------------------------------------------------------------- helpers
@@ -218,13 +220,13 @@ parse_wrk() {
 declare -A R=()   # results: R[target.field]
 TARGETS=()
 
-# measure TARGET URL PROXY_ROOT_PID CPU_LABEL
+# measure TARGET URL PROXY_ROOT_PID CPU_LABEL ROUND: one measured wrk run, results in R[TARGET.rROUND.*]
 measure() {
-  local t=$1 url=$2 root=$3 label=$4 t0 b0 t1 b1 s0 s1 st0 st1 c0 c1 ours line pb0 pt0 lb0 lt0 pb1 pt1 lb1 lt1
+  local t=$1 url=$2 root=$3 label=$4 r=$5 k="$1.r$5" wf="${OUT}/$1-r$5-wrk.txt" t0 b0 t1 b1 s0 s1 st0 st1 c0 c1 ours line pb0 pt0 lb0 lt0 pb1 pt1 lb1 lt1
   local -a pids bpids wrk_cmd
   wrk_cmd=(taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -H "$KEY_HEADER" "$url")
-  echo "(${t}) $(quote_cmd "${wrk_cmd[@]}")"
-  if [ "$WARMUP" != "0" ]; then
+  echo "(${t}$(if [ "$ROUNDS" -gt 1 ]; then echo ", round ${r}"; fi)) $(quote_cmd "${wrk_cmd[@]}")"
+  if [ "$r" = 1 ] && [ "$WARMUP" != "0" ]; then
     load "${OUT}/${t}-warmup.txt" taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -H "$KEY_HEADER" "$url" \
       || { cat "${OUT}/${t}-warmup.txt" >&2; die "${t}: warm-up wrk failed"; }
   fi
@@ -233,37 +235,53 @@ measure() {
   read -r s0 st0 < <(sys_ticks); c0=$(own_child_ticks)
   read -r pb0 pt0 < <(core_ticks "$PROXY_CPU"); read -r lb0 lt0 < <(core_ticks "$LOAD_CPU")
   t0=$(ticks "${pids[@]}"); b0=$(ticks "${bpids[@]}")
-  load "${OUT}/${t}-wrk.txt" "${wrk_cmd[@]}" || { cat "${OUT}/${t}-wrk.txt" >&2; die "${t}: wrk failed"; }
+  load "$wf" "${wrk_cmd[@]}" || { cat "$wf" >&2; die "${t}: wrk failed"; }
   t1=$(ticks "${pids[@]}"); b1=$(ticks "${bpids[@]}")
   read -r s1 st1 < <(sys_ticks); c1=$(own_child_ticks)
   read -r pb1 pt1 < <(core_ticks "$PROXY_CPU"); read -r lb1 lt1 < <(core_ticks "$LOAD_CPU")
-  line=$(parse_wrk "${OUT}/${t}-wrk.txt") || { cat "${OUT}/${t}-wrk.txt" >&2; die "${t}: could not parse wrk output"; }
-  read -r "R[$t.rps]" "R[$t.requests]" "R[$t.p50_us]" "R[$t.p99_us]" "R[$t.socket_errors]" "R[$t.non2xx]" "R[$t.duration_s]" <<<"$line"
-  R[$t.url]=$url
-  R[$t.cmd]=$(quote_cmd "${wrk_cmd[@]}")
-  R[$t.cpu_of]=$label
-  R[$t.cpu_ticks]=$((t1 - t0))
-  R[$t.cpu_us_per_req]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${R[$t.requests]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
-  R[$t.backend_cpu_us_per_req]=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="${R[$t.requests]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
-  R[$t.peak_rss_kb]=$(peak_rss_kb "$root")
+  line=$(parse_wrk "$wf") || { cat "$wf" >&2; die "${t}: could not parse wrk output"; }
+  read -r "R[$k.rps]" "R[$k.requests]" "R[$k.p50_us]" "R[$k.p99_us]" "R[$k.socket_errors]" "R[$k.non2xx]" "R[$k.duration_s]" <<<"$line"
+  R[$k.url]=$url
+  R[$k.cmd]=$(quote_cmd "${wrk_cmd[@]}")
+  R[$k.cpu_of]=$label
+  R[$k.cpu_ticks]=$((t1 - t0))
+  R[$k.cpu_us_per_req]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${R[$k.requests]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
+  R[$k.backend_cpu_us_per_req]=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="${R[$k.requests]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
+  R[$k.peak_rss_kb]=$(peak_rss_kb "$root")
   # CPU that neither the proxy, the backend nor wrk used, in % of one core over the run
   ours=$(( (t1 - t0) + (c1 - c0) ))
   [ "$root" = "$BACKEND_PID" ] || ours=$((ours + b1 - b0))
-  R[$t.other_cpu_pct]=$(awk -v o=$((s1 - s0 - ours)) -v st=$((st1 - st0)) -v hz="$CLK_TCK" -v d="${R[$t.duration_s]}" \
+  R[$k.other_cpu_pct]=$(awk -v o=$((s1 - s0 - ours)) -v st=$((st1 - st0)) -v hz="$CLK_TCK" -v d="${R[$k.duration_s]}" \
     'BEGIN { o = (o < 0) ? 0 : o; printf "%.1f", (d > 0) ? o / hz / d * 100 : 0 }')
-  R[$t.proxy_core_busy_pct]=$(awk -v b=$((pb1 - pb0)) -v t=$((pt1 - pt0)) 'BEGIN { printf "%.0f", (t > 0) ? b / t * 100 : 0 }')
-  R[$t.load_core_busy_pct]=$(awk -v b=$((lb1 - lb0)) -v t=$((lt1 - lt0)) 'BEGIN { printf "%.0f", (t > 0) ? b / t * 100 : 0 }')
-  R[$t.steal_pct]=$(awk -v st=$((st1 - st0)) -v hz="$CLK_TCK" -v d="${R[$t.duration_s]}" \
+  R[$k.proxy_core_busy_pct]=$(awk -v b=$((pb1 - pb0)) -v t=$((pt1 - pt0)) 'BEGIN { printf "%.0f", (t > 0) ? b / t * 100 : 0 }')
+  R[$k.load_core_busy_pct]=$(awk -v b=$((lb1 - lb0)) -v t=$((lt1 - lt0)) 'BEGIN { printf "%.0f", (t > 0) ? b / t * 100 : 0 }')
+  R[$k.steal_pct]=$(awk -v st=$((st1 - st0)) -v hz="$CLK_TCK" -v d="${R[$k.duration_s]}" \
     'BEGIN { printf "%.1f", (d > 0) ? st / hz / d * 100 : 0 }')
-  if awk -v o="${R[$t.other_cpu_pct]}" -v st="${R[$t.steal_pct]}" -v l="$NOISE_LIMIT" 'BEGIN { exit !(o > l || st > l) }'; then
-    log "WARNING ${t}: other processes took ${R[$t.other_cpu_pct]}% of a core (steal ${R[$t.steal_pct]}%) during the run: the machine was not quiet"
+  if awk -v o="${R[$k.other_cpu_pct]}" -v st="${R[$k.steal_pct]}" -v l="$NOISE_LIMIT" 'BEGIN { exit !(o > l || st > l) }'; then
+    log "WARNING ${t}: other processes took ${R[$k.other_cpu_pct]}% of a core (steal ${R[$k.steal_pct]}%) during the run: the machine was not quiet"
     NOISY=1
   fi
-  if [ "${R[$t.socket_errors]}" != "0" ] || [ "${R[$t.non2xx]}" != "0" ]; then
-    log "WARNING ${t}: ${R[$t.non2xx]} non-2xx responses, ${R[$t.socket_errors]} socket errors (see ${OUT}/${t}-wrk.txt)"
+  if [ "${R[$k.socket_errors]}" != "0" ] || [ "${R[$k.non2xx]}" != "0" ]; then
+    log "WARNING ${t}: ${R[$k.non2xx]} non-2xx responses, ${R[$k.socket_errors]} socket errors (see ${wf})"
     INVALID=1
   fi
-  TARGETS+=("$t")
+  if [ "$r" = 1 ]; then TARGETS+=("$t"); fi
+}
+
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# the figures of a target over all rounds: medians; errors summed; peak RSS the last (VmHWM only grows)
+aggregate() {
+  local t=$1 f r
+  for f in rps requests duration_s p50_us p99_us cpu_us_per_req backend_cpu_us_per_req other_cpu_pct steal_pct \
+           proxy_core_busy_pct load_core_busy_pct; do
+    R[$t.$f]=$(for r in $(seq 1 "$ROUNDS"); do echo "${R[$t.r$r.$f]}"; done | median)
+  done
+  R[$t.non2xx]=0; R[$t.socket_errors]=0
+  for r in $(seq 1 "$ROUNDS"); do
+    R[$t.non2xx]=$((R[$t.non2xx] + R[$t.r$r.non2xx])); R[$t.socket_errors]=$((R[$t.socket_errors] + R[$t.r$r.socket_errors]))
+  done
+  R[$t.peak_rss_kb]=${R[$t.r$ROUNDS.peak_rss_kb]}
+  R[$t.url]=${R[$t.r1.url]}; R[$t.cmd]=${R[$t.r1.cmd]}; R[$t.cpu_of]=${R[$t.r1.cpu_of]}
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "null"; else printf "%.3f", a / b }'; }
@@ -271,10 +289,20 @@ verdict() { # ratio op limit
   [ "$1" = "null" ] && { echo "N/A"; return; }
   awk -v r="$1" -v op="$2" -v l="$3" 'BEGIN { ok = (op == ">=") ? (r >= l) : (r <= l); print ok ? "PASS" : "FALL SHORT" }'
 }
+json_rounds() { # the per-round figures of a target, as JSON objects
+  local t=$1 r sep=""
+  for r in $(seq 1 "$ROUNDS"); do
+    printf '%s{"rps": %s, "p50_us": %s, "p99_us": %s, "cpu_us_per_req": %s, "backend_cpu_us_per_req": %s, "other_cpu_pct": %s}' "$sep" \
+      "${R[$t.r$r.rps]}" "${R[$t.r$r.p50_us]}" "${R[$t.r$r.p99_us]}" "${R[$t.r$r.cpu_us_per_req]}" \
+      "${R[$t.r$r.backend_cpu_us_per_req]}" "${R[$t.r$r.other_cpu_pct]}"
+    sep=", "
+  done
+}
 jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 
 # ---------------------------------------------------------------- preparation
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 ulimit -n 65536 2>/dev/null || true
 need curl curl
 need taskset util-linux
@@ -305,14 +333,10 @@ fi
 echo "== gatehouse benchmark"
 echo "command:  ${CMDLINE}"
 echo "pinning:  ${PINNING}"
-echo "load:     wrk -t${THREADS} -c${CONNS} -d${DURATION}s --latency -H '${KEY_HEADER}' (same for every target; ${WARMUP}s warm-up each, not reported)"
+echo "load:     wrk -t${THREADS} -c${CONNS} -d${DURATION}s --latency -H '${KEY_HEADER}' (same for every target; ${WARMUP}s warm-up each, not reported; ${ROUNDS} round(s), interleaved)"
 echo "host:     $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r), CLK_TCK=${CLK_TCK}"
 echo "versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
-read -r q0 _ < <(sys_ticks); sleep 1; read -r q1 _ < <(sys_ticks)
-BUSY_BEFORE=$(awk -v d=$((q1 - q0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", d / hz * 100 }')
-echo "idle:     ${BUSY_BEFORE}% of a core busy before the run$(awk -v b="$BUSY_BEFORE" -v l="$NOISE_LIMIT" 'BEGIN { if (b > l) print "  <-- WARNING: the machine is not quiet" }')"
 echo "ports:    backend ${BPORT}, nginx ${NPORT}, gatehouse ${GPORT}; output in ${OUT}"
-echo
 
 # ---------------------------------------------------------------- build gatehouse
 GIT_REV=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -331,6 +355,21 @@ if [ "$SKIP_GATEHOUSE" != "1" ]; then
   [ -x "$GATEHOUSE_BIN" ] || die "${GATEHOUSE_BIN} not found"
 fi
 
+busy_pct() { # % of one core busy over the next second
+  local q0 q1
+  read -r q0 _ < <(sys_ticks); sleep 1; read -r q1 _ < <(sys_ticks)
+  awk -v d=$((q1 - q0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", d / hz * 100 }'
+}
+BUSY_BEFORE=$(busy_pct)
+if [ "$WAIT_QUIET" -gt 0 ] && [ "$BUSY_BEFORE" -gt "$NOISE_LIMIT" ]; then
+  log "machine busy (${BUSY_BEFORE}% of a core): waiting up to ${WAIT_QUIET}s for it to be quiet"
+  quiet_deadline=$((SECONDS + WAIT_QUIET))
+  while [ "$BUSY_BEFORE" -gt "$NOISE_LIMIT" ] && [ "$SECONDS" -lt "$quiet_deadline" ]; do
+    BUSY_BEFORE=$(busy_pct)
+  done
+fi
+echo "idle:     ${BUSY_BEFORE}% of a core busy before the run$(awk -v b="$BUSY_BEFORE" -v l="$NOISE_LIMIT" 'BEGIN { if (b > l) print "  <-- WARNING: the machine is not quiet" }')"
+echo
 # ---------------------------------------------------------------- configs
 mkdir -p "${OUT}/backend" "${OUT}/nginx"
 cat >"${OUT}/backend.conf" <<EOF
@@ -410,7 +449,7 @@ apis:
 subscriptions:
   - { id: s1, scope: all, primary_key: "${SUB_KEY}" }
 EOF
-rm -f "${OUT}/nginx-access.log" "${OUT}/gatehouse.log"
+rm -f "${OUT}/nginx-access.log" "${OUT}/gatehouse.log" "${OUT}/results.json" "${OUT}"/*-wrk.txt "${OUT}"/*-warmup.txt "${OUT}"/h2-*.txt
 
 # ---------------------------------------------------------------- start servers
 start_nginx backend "${OUT}/backend.conf" "$BACKEND_CPU"; BACKEND_PID=$NGINX_PID
@@ -436,11 +475,14 @@ if [ "$SKIP_GATEHOUSE" != "1" ]; then
 fi
 
 # ---------------------------------------------------------------- measure
-measure direct "http://127.0.0.1:${BPORT}/hello" "$BACKEND_PID" "backend"
-measure nginx "http://127.0.0.1:${NPORT}/bench/hello" "$PROXY_NGINX_PID" "nginx"
-if [ "$SKIP_GATEHOUSE" != "1" ]; then
-  measure gatehouse "http://127.0.0.1:${GPORT}/bench/hello" "$GATEHOUSE_PID" "gatehouse"
-fi
+for round in $(seq 1 "$ROUNDS"); do
+  measure direct "http://127.0.0.1:${BPORT}/hello" "$BACKEND_PID" "backend" "$round"
+  measure nginx "http://127.0.0.1:${NPORT}/bench/hello" "$PROXY_NGINX_PID" "nginx" "$round"
+  if [ "$SKIP_GATEHOUSE" != "1" ]; then
+    measure gatehouse "http://127.0.0.1:${GPORT}/bench/hello" "$GATEHOUSE_PID" "gatehouse" "$round"
+  fi
+done
+for t in "${TARGETS[@]}"; do aggregate "$t"; done
 
 # optional h2c section: h2load (prior knowledge) against nginx and gatehouse
 H2_TARGETS=()
@@ -477,6 +519,17 @@ if [ "$H2" = "1" ]; then
 fi
 
 # ---------------------------------------------------------------- report
+if [ "$ROUNDS" -gt 1 ]; then
+  echo
+  echo "rounds:"
+  for round in $(seq 1 "$ROUNDS"); do
+    for t in "${TARGETS[@]}"; do
+      printf '  %2s %-10s %11s req/s  p99 %8s us  CPU %7s us/req  other CPU %5s%%\n' "$round" "$t" "${R[$t.r$round.rps]}" \
+        "${R[$t.r$round.p99_us]}" "${R[$t.r$round.cpu_us_per_req]}" "${R[$t.r$round.other_cpu_pct]}"
+    done
+  done
+  echo "medians over ${ROUNDS} rounds:"
+fi
 echo
 printf '%-10s %11s %8s %8s %11s %12s %-10s %15s %10s %12s\n' \
   target "req/s" "p50 us" "p99 us" "CPU us/req" "peak RSS" "(of)" "backend us/req" "other CPU" "cores busy"
@@ -542,8 +595,8 @@ fi
   printf '  "command": %s,\n' "$(jstr "$CMDLINE")"
   printf '  "pinning": {"proxy_cpu": %s, "load_cpu": %s, "backend_cpu": %s, "text": %s},\n' \
     "$PROXY_CPU" "$LOAD_CPU" "$BACKEND_CPU" "$(jstr "$PINNING")"
-  printf '  "load": {"tool": "wrk", "threads": %s, "connections": %s, "duration_s": %s, "warmup_s": %s},\n' \
-    "$THREADS" "$CONNS" "$DURATION" "$WARMUP"
+  printf '  "load": {"tool": "wrk", "threads": %s, "connections": %s, "duration_s": %s, "warmup_s": %s, "rounds": %s},\n' \
+    "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$ROUNDS"
   printf '  "host": {"nproc": %s, "kernel": %s, "clk_tck": %s, "busy_before_pct": %s},\n' \
     "$NCPU" "$(jstr "$(uname -r)")" "$CLK_TCK" "$BUSY_BEFORE"
   printf '  "versions": {"nginx": %s, "wrk": %s, "gatehouse_git": %s},\n' \
@@ -552,10 +605,10 @@ fi
   n=0
   for t in "${TARGETS[@]}"; do
     n=$((n + 1))
-    printf '    "%s": {"url": %s, "wrk": %s, "requests": %s, "duration_s": %s, "rps": %s, "p50_us": %s, "p99_us": %s, "cpu_of": %s, "cpu_us_per_req": %s, "peak_rss_kb": %s, "backend_cpu_us_per_req": %s, "other_cpu_pct": %s, "steal_pct": %s, "proxy_core_busy_pct": %s, "load_core_busy_pct": %s, "non_2xx": %s, "socket_errors": %s}%s\n' \
+    printf '    "%s": {"url": %s, "wrk": %s, "requests": %s, "duration_s": %s, "rps": %s, "p50_us": %s, "p99_us": %s, "cpu_of": %s, "cpu_us_per_req": %s, "peak_rss_kb": %s, "backend_cpu_us_per_req": %s, "other_cpu_pct": %s, "steal_pct": %s, "proxy_core_busy_pct": %s, "load_core_busy_pct": %s, "non_2xx": %s, "socket_errors": %s, "rounds": [%s]}%s\n' \
       "$t" "$(jstr "${R[$t.url]}")" "$(jstr "${R[$t.cmd]}")" "${R[$t.requests]}" "${R[$t.duration_s]}" "${R[$t.rps]}" \
       "${R[$t.p50_us]}" "${R[$t.p99_us]}" "$(jstr "${R[$t.cpu_of]}")" "${R[$t.cpu_us_per_req]}" "${R[$t.peak_rss_kb]}" \
-      "${R[$t.backend_cpu_us_per_req]}" "${R[$t.other_cpu_pct]}" "${R[$t.steal_pct]}" "${R[$t.proxy_core_busy_pct]}" "${R[$t.load_core_busy_pct]}" "${R[$t.non2xx]}" "${R[$t.socket_errors]}" "$(if [ "$n" -lt "${#TARGETS[@]}" ]; then echo ,; fi)"
+      "${R[$t.backend_cpu_us_per_req]}" "${R[$t.other_cpu_pct]}" "${R[$t.steal_pct]}" "${R[$t.proxy_core_busy_pct]}" "${R[$t.load_core_busy_pct]}" "${R[$t.non2xx]}" "${R[$t.socket_errors]}" "$(json_rounds "$t")" "$(if [ "$n" -lt "${#TARGETS[@]}" ]; then echo ,; fi)"
   done
   echo '  },'
   printf '  "ratios": {"gatehouse_over_nginx": {"rps": %s, "cpu_per_req": %s, "p99": %s}, "gatehouse_over_direct": {"rps": %s}},\n' \
