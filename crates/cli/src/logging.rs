@@ -108,12 +108,7 @@ pub fn init(format: &str, filter: &str) -> Result<LogGuard> {
         .with_env_filter(filter)
         .with_writer(BatchSink { tx });
     let result = if format == "json" {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .try_init()
+        builder.event_format(crate::json_log::JsonLines).try_init()
     } else {
         use std::io::IsTerminal;
         builder
