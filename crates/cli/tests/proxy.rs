@@ -351,3 +351,52 @@ async fn access_log_has_one_line_per_request_and_no_key() {
         "a key reached the log"
     );
 }
+
+#[tokio::test]
+async fn backend_connections_are_pooled_and_reused() {
+    let e = setup().await;
+    for i in 0..20 {
+        let r = e
+            .client
+            .get(format!("{}/orders/orders/{i}", e.base))
+            .header("Ocp-Apim-Subscription-Key", KEY_ALL)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.bytes().await.unwrap();
+    }
+    // One after another, the requests share one backend connection.
+    assert_eq!(
+        e.backend.connection_count(),
+        1,
+        "each request opened a connection"
+    );
+    let ids: std::collections::HashSet<u64> = e
+        .backend
+        .requests()
+        .iter()
+        .map(|r| r.connection_id)
+        .collect();
+    assert_eq!(ids.len(), 1);
+    // A body read only halfway does not return its connection to the pool half-read.
+    let r = e
+        .client
+        .get(format!("{}/other/v2/bytes/5000000", e.base))
+        .header("Ocp-Apim-Subscription-Key", KEY_ALL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    drop(r);
+    let r = e
+        .client
+        .get(format!("{}/orders/orders/after", e.base))
+        .header("Ocp-Apim-Subscription-Key", KEY_ALL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["path"], "/v1/orders/after");
+}

@@ -3,12 +3,11 @@
 //! config reload keeps the warm connection pools.
 
 use crate::error::CompileError;
+use crate::upstream::Upstream;
 use gatehouse_model::{BackendTls, Validated};
 use http::uri::{Authority, Scheme};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -20,7 +19,6 @@ use std::time::Duration;
 
 /// The body type the gateway sends to backends: the client's own request body, streamed.
 pub type RequestBody = hyper::body::Incoming;
-pub type HttpClient = Client<HttpsConnector<HttpConnector>, RequestBody>;
 
 /// Where an API's requests go.
 #[derive(Debug)]
@@ -33,7 +31,9 @@ pub struct BackendTarget {
     pub base_path: Box<str>,
     /// Time to wait for response headers.
     pub timeout: Duration,
-    pub client: HttpClient,
+    /// The `Host` header backend requests carry: the URL's authority.
+    pub host: http::HeaderValue,
+    pub upstream: Arc<Upstream>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -42,45 +42,55 @@ struct ClientProfile {
     tls: BackendTls,
 }
 
-/// Pooled clients by connection profile, shared by every snapshot.
+/// Connection pools by destination and connection profile, shared by every snapshot, so a
+/// reload keeps the warm connections.
 #[derive(Default)]
 pub struct ClientCache {
-    clients: Mutex<HashMap<ClientProfile, HttpClient>>,
+    connectors: Mutex<HashMap<ClientProfile, HttpsConnector<HttpConnector>>>,
+    upstreams: Mutex<HashMap<(ClientProfile, String), Arc<Upstream>>>,
 }
 
 impl ClientCache {
-    fn get(&self, profile: &ClientProfile) -> Result<HttpClient, String> {
+    fn get(&self, profile: &ClientProfile, origin: &http::Uri) -> Result<Arc<Upstream>, String> {
         // Only taken while compiling a snapshot, never on the request path.
-        let mut clients = self
-            .clients
+        let mut upstreams = self
+            .upstreams
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(c) = clients.get(profile) {
-            return Ok(c.clone());
+        let key = (profile.clone(), origin.to_string());
+        if let Some(u) = upstreams.get(&key) {
+            return Ok(u.clone());
         }
-        let client = build_client(profile)?;
-        clients.insert(profile.clone(), client.clone());
-        Ok(client)
+        let mut connectors = self
+            .connectors
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let connector = match connectors.get(profile) {
+            Some(c) => c.clone(),
+            None => {
+                let c = build_connector(profile)?;
+                connectors.insert(profile.clone(), c.clone());
+                c
+            }
+        };
+        let upstream = Arc::new(Upstream::new(origin.clone(), connector));
+        upstreams.insert(key, upstream.clone());
+        Ok(upstream)
     }
 }
 
-fn build_client(profile: &ClientProfile) -> Result<HttpClient, String> {
+fn build_connector(profile: &ClientProfile) -> Result<HttpsConnector<HttpConnector>, String> {
     let mut http = HttpConnector::new();
     http.set_nodelay(true);
     http.enforce_http(false);
     http.set_connect_timeout(Some(Duration::from_millis(profile.connect_timeout_ms)));
     http.set_keepalive(Some(Duration::from_secs(60)));
     let tls = client_tls_config(&profile.tls)?;
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_timer(TokioTimer::new())
-        .timer(TokioTimer::new())
-        .build(https))
+        .wrap_connector(http))
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -293,7 +303,15 @@ pub fn build_targets(
             .authority()
             .cloned()
             .ok_or_else(|| err(format!("URL '{url}' has no host")))?;
-        let client = cache.get(&profile).map_err(|m| CompileError {
+        let origin = http::Uri::builder()
+            .scheme(scheme.clone())
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|e| err(format!("invalid URL '{url}': {e}")))?;
+        let host = http::HeaderValue::from_str(authority.as_str())
+            .map_err(|e| err(format!("invalid host in '{url}': {e}")))?;
+        let upstream = cache.get(&profile, &origin).map_err(|m| CompileError {
             path: format!("{path}.tls"),
             message: m,
         })?;
@@ -303,7 +321,8 @@ pub fn build_targets(
             authority,
             base_path: uri.path().trim_end_matches('/').into(),
             timeout: Duration::from_millis(timeout_ms),
-            client,
+            host,
+            upstream,
         });
         by_backend.insert(api.backend.as_str(), target.clone());
         targets.push(target);

@@ -4,6 +4,7 @@
 
 use crate::access_log::AccessRecord;
 use crate::conn::InFlight;
+use crate::upstream::Lease;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
@@ -17,6 +18,8 @@ enum Inner {
 
 pub struct ProxyBody {
     inner: Inner,
+    /// The backend connection the body comes from, reused once the body was read whole.
+    lease: Option<Lease>,
     sent: u64,
     /// The last frame was read: the body was sent whole.
     finished: bool,
@@ -27,6 +30,7 @@ pub struct ProxyBody {
 impl ProxyBody {
     pub fn full(bytes: Bytes) -> ProxyBody {
         ProxyBody {
+            lease: None,
             inner: Inner::Full((!bytes.is_empty()).then_some(bytes)),
             sent: 0,
             finished: false,
@@ -37,9 +41,10 @@ impl ProxyBody {
     pub fn empty() -> ProxyBody {
         ProxyBody::full(Bytes::new())
     }
-    pub fn stream(body: Incoming) -> ProxyBody {
+    pub fn stream(body: Incoming, lease: Option<Lease>) -> ProxyBody {
         ProxyBody {
             inner: Inner::Stream(body),
+            lease,
             sent: 0,
             finished: false,
             log: None,
@@ -102,8 +107,14 @@ impl Body for ProxyBody {
 
 impl Drop for ProxyBody {
     fn drop(&mut self) {
+        let whole = self.finished || self.is_end_stream();
+        if let Some(lease) = self.lease.take()
+            && whole
+        {
+            lease.release();
+        }
         if let Some(log) = self.log.take() {
-            log.emit(self.sent, !(self.finished || self.is_end_stream()));
+            log.emit(self.sent, !whole);
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod router;
 mod server;
 mod snapshot;
 mod tls;
+mod upstream;
 
 pub use error::{CompileError, ErrorKind, ErrorSource, GatewayError, ServeError};
 pub use proxy::HEALTH_PATH;

@@ -8,6 +8,7 @@ use crate::error::{ErrorKind, GatewayError};
 use crate::forward::{self, KeyNames};
 use crate::keys;
 use crate::snapshot::Snapshot;
+use crate::upstream::{UpstreamError, error_chain};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -118,11 +119,11 @@ async fn proxy(
         conn,
     )?;
     let sent_at = Instant::now();
-    let result = tokio::time::timeout(target.timeout, target.client.request(req)).await;
+    let result = tokio::time::timeout(target.timeout, target.upstream.send(req)).await;
     if let Some(l) = log.as_mut() {
         l.backend_time = Some(sent_at.elapsed());
     }
-    let mut resp = match result {
+    let (mut resp, lease) = match result {
         Err(_) => {
             let e = GatewayError::new(
                 ErrorKind::BackendTimeout,
@@ -135,19 +136,23 @@ async fn proxy(
             return Err(e);
         }
         Ok(Err(err)) => {
-            let kind = if err.is_connect() {
-                ErrorKind::BackendUnreachable
-            } else {
-                ErrorKind::BackendBroken
+            let e = match err {
+                UpstreamError::Connect(detail) => {
+                    GatewayError::new(ErrorKind::BackendUnreachable, detail)
+                }
+                UpstreamError::Request(err) => {
+                    GatewayError::new(ErrorKind::BackendBroken, error_chain(&err))
+                }
             };
-            let e = GatewayError::new(kind, error_chain(&err));
             tracing::warn!(backend = &*target.id, url = %format_args!("{}://{}", target.scheme, target.authority), error = %e, "backend request failed");
             return Err(e);
         }
-        Ok(Ok(resp)) => resp,
+        Ok(Ok(sent)) => sent,
     };
     // Phase: respond.
     forward::to_client(&mut resp);
+    // An upgraded connection is the tunnel's now, never the pool's.
+    let lease = (resp.status() != StatusCode::SWITCHING_PROTOCOLS).then_some(lease);
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS
         && let Some(client_side) = upgrade
     {
@@ -171,17 +176,5 @@ async fn proxy(
         });
     }
     let (parts, body) = resp.into_parts();
-    Ok(Response::from_parts(parts, ProxyBody::stream(body)))
-}
-
-/// The error and its causes in one line (`client error (Connect): tcp connect error: Connection refused`).
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut s = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        s.push_str(": ");
-        s.push_str(&e.to_string());
-        source = e.source();
-    }
-    s
+    Ok(Response::from_parts(parts, ProxyBody::stream(body, lease)))
 }
