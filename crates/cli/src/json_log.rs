@@ -87,15 +87,32 @@ impl Visit for Fields<'_, '_> {
         });
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        // `message` and `%`/`?` fields arrive here: format, then escape.
-        let text = format!("{value:?}");
-        self.put(field, |w| write_json_str(w, &text));
+        // `message` and `%`/`?` fields arrive here: formatted straight through an escaper.
+        self.put(field, |w| {
+            w.write_char('"')?;
+            write!(Escaper(w), "{value:?}")?;
+            w.write_char('"')
+        });
+    }
+}
+
+/// Escapes for a JSON string whatever is formatted through it.
+struct Escaper<'a, W: Write>(&'a mut W);
+
+impl<W: Write> Write for Escaper<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_escaped(self.0, s)
     }
 }
 
 /// Writes `s` as a JSON string, escaping what JSON requires.
 fn write_json_str(w: &mut impl Write, s: &str) -> fmt::Result {
     w.write_char('"')?;
+    write_escaped(w, s)?;
+    w.write_char('"')
+}
+
+fn write_escaped(w: &mut impl Write, s: &str) -> fmt::Result {
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let esc: &str = match b {
@@ -115,8 +132,7 @@ fn write_json_str(w: &mut impl Write, s: &str) -> fmt::Result {
         }
         start = i + 1;
     }
-    w.write_str(&s[start..])?;
-    w.write_char('"')
+    w.write_str(&s[start..])
 }
 
 /// RFC 3339 in UTC with microseconds: `2026-11-23T16:01:38.512889Z`.
