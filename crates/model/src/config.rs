@@ -33,6 +33,9 @@ pub struct Config {
     /// Global-scope policy document.
     #[serde(default)]
     pub policies: GlobalPolicies,
+    /// Network isolation (DESIGN.md §2).
+    #[serde(default)]
+    pub network: crate::network::Network,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

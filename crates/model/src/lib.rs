@@ -9,6 +9,7 @@
 mod config;
 mod error;
 mod load;
+pub mod network;
 mod scope;
 mod secret;
 pub mod template;
