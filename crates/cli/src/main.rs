@@ -240,6 +240,14 @@ fn override_listeners(mut v: Validated, listen: &[std::net::SocketAddr]) -> Vali
             })
             .collect();
         v.listen_addrs = listen.to_vec();
+        v.listeners = listen
+            .iter()
+            .map(|a| gatehouse_model::ListenerPlan {
+                addr: *a,
+                tls: false,
+                exposure: gatehouse_model::Exposure::Public,
+            })
+            .collect();
     }
     v
 }

@@ -5,7 +5,7 @@ use crate::backend::{BackendTarget, ClientCache, build_targets};
 use crate::error::CompileError;
 use crate::keys::KeyIndex;
 use crate::router::Router;
-use gatehouse_model::{Limits, Validated};
+use gatehouse_model::{Exposure, Limits, Validated};
 use http::HeaderName;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -25,6 +25,7 @@ pub struct ApiSettings {
 pub struct ListenerSpec {
     pub addr: SocketAddr,
     pub tls: bool,
+    pub exposure: Exposure,
 }
 
 pub struct Snapshot {
@@ -69,14 +70,13 @@ impl Snapshot {
                 key_query: api.subscription_key.query.as_str().into(),
             });
         }
-        let listeners = cfg
-            .gateway
+        let listeners = v
             .listeners
             .iter()
-            .zip(&v.listen_addrs)
-            .map(|(l, a)| ListenerSpec {
-                addr: *a,
+            .map(|l| ListenerSpec {
+                addr: l.addr,
                 tls: l.tls,
+                exposure: l.exposure,
             })
             .collect();
         let limits = cfg.gateway.limits.clone();

@@ -14,10 +14,11 @@ mod scope;
 mod secret;
 pub mod template;
 mod validate;
+mod validate_network;
 
 pub use config::*;
 pub use error::{ConfigError, Issue, Severity};
 pub use load::{Format, from_str, load, load_validated, schema_json};
 pub use scope::Scope;
 pub use secret::Secret;
-pub use validate::{Validated, normalize_api_path, validate};
+pub use validate::{Exposure, ListenerPlan, Validated, normalize_api_path, validate};

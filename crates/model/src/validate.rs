@@ -18,27 +18,48 @@ pub struct Validated {
     pub templates: Vec<Vec<UrlTemplate>>,
     /// `scopes[sub]`: each subscription's parsed scope.
     pub scopes: Vec<Scope>,
-    /// Each listener's address, in order.
+    /// Each `gateway.listeners` address, in order.
     pub listen_addrs: Vec<SocketAddr>,
+    /// Where the gateway listens, with each listener's exposure: `gateway.listeners`, or
+    /// `network.endpoints.gateway` and the private endpoints' dedicated listeners.
+    pub listeners: Vec<ListenerPlan>,
+}
+
+/// How a listener is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exposure {
+    /// From anywhere (subject to the NSG when injected).
+    Public,
+    /// The private VIP inside the subnet.
+    Private,
+    /// The dedicated listener of `network.private_endpoints[i]`.
+    PrivateEndpoint(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerPlan {
+    pub addr: SocketAddr,
+    pub tls: bool,
+    pub exposure: Exposure,
 }
 
 /// Minimum length of a subscription key: shorter keys can be guessed.
 pub const MIN_KEY_LEN: usize = 16;
 const MAX_KEY_LEN: usize = 256;
 
-struct Checker {
-    issues: Vec<Issue>,
+pub(crate) struct Checker {
+    pub(crate) issues: Vec<Issue>,
 }
 
 impl Checker {
-    fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.issues.push(Issue {
             severity: Severity::Error,
             path: path.into(),
             message: message.into(),
         });
     }
-    fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.issues.push(Issue {
             severity: Severity::Warning,
             path: path.into(),
@@ -88,6 +109,7 @@ pub fn validate(config: Config) -> Result<Validated, Vec<Issue>> {
     if config.policies.global.is_some() {
         c.warn("policies.global", POLICIES_NOT_ENFORCED);
     }
+    let listeners = crate::validate_network::network(&mut c, &config, &listen_addrs);
     if c.issues.iter().any(|i| i.severity == Severity::Error) {
         return Err(c.issues);
     }
@@ -97,6 +119,7 @@ pub fn validate(config: Config) -> Result<Validated, Vec<Issue>> {
         templates,
         scopes,
         listen_addrs,
+        listeners,
     })
 }
 
