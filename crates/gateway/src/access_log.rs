@@ -31,6 +31,8 @@ pub struct AccessRecord {
     pub backend_time: Option<Duration>,
     pub error: Option<&'static str>,
     pub body_error: Option<String>,
+    /// The request's client when it differs from the connection's (X-Forwarded-For).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 impl AccessRecord {
@@ -56,6 +58,7 @@ impl AccessRecord {
             backend_time: None,
             error: None,
             body_error: None,
+            client_ip: None,
         }
     }
 
@@ -66,7 +69,11 @@ impl AccessRecord {
         tracing::info!(
             target: "gatehouse::access",
             request_id = self.request_id,
-            client = %self.conn.peer,
+            client = %self.client_ip.unwrap_or(self.conn.admitted.client.ip()),
+            peer = %self.conn.peer,
+            private_endpoint = self.conn.admitted.private_endpoint.as_ref().map(|p| &*p.name),
+            nsg_rule = self.conn.admitted.nsg_rule.as_ref().map(|r| &*r.name),
+            nsg_priority = self.conn.admitted.nsg_rule.as_ref().map(|r| r.priority),
             listener = %self.conn.local,
             tls = self.conn.tls,
             method = %self.method,

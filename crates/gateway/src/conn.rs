@@ -1,6 +1,7 @@
 //! What the gateway knows about a client connection, and its in-flight requests (the idle
 //! timeout closes a connection only when none is in flight).
 
+use gatehouse_net::inbound::Admitted;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -18,8 +19,13 @@ pub struct ConnInfo {
     pub local: SocketAddr,
     pub tls: bool,
     pub state: Arc<ConnState>,
-    /// The client's IP as text, made once per connection for `X-Forwarded-For`.
+    /// The client's IP as text (after a PROXY header), made once per connection for
+    /// `X-Forwarded-For`.
     pub peer_ip: Box<str>,
+    /// What the network rules decided about this connection.
+    pub admitted: Admitted,
+    /// The socket peer is a trusted proxy: its `X-Forwarded-For` is believed.
+    pub trusted_peer: bool,
     /// The connection's place under `max_connections`, held as long as anything (the HTTP
     /// connection, an upgraded tunnel) still uses the connection.
     _permit: Option<OwnedSemaphorePermit>,
@@ -31,13 +37,17 @@ impl ConnInfo {
         local: SocketAddr,
         tls: bool,
         permit: Option<OwnedSemaphorePermit>,
+        admitted: Admitted,
+        trusted_peer: bool,
     ) -> ConnInfo {
         ConnInfo {
             peer,
             local,
             tls,
             state: Arc::new(ConnState::new()),
-            peer_ip: peer.ip().to_string().into(),
+            peer_ip: admitted.client.ip().to_string().into(),
+            admitted,
+            trusted_peer,
             _permit: permit,
         }
     }

@@ -37,6 +37,7 @@ pub enum ErrorKind {
     SubscriptionInactive,
     UriTooLong,
     BadRequest,
+    PublicNetworkAccessDisabled,
     BackendUnreachable,
     BackendTimeout,
     BackendBroken,
@@ -51,6 +52,8 @@ pub struct GatewayError {
     pub retryable: bool,
     /// Detail for the log only (may name internal addresses; never sent to the client).
     pub detail: String,
+    /// A message made for this request, sent instead of the kind's fixed one.
+    pub client_message: Option<String>,
 }
 
 impl GatewayError {
@@ -65,6 +68,7 @@ impl GatewayError {
             source,
             retryable,
             detail: detail.into(),
+            client_message: None,
         }
     }
 
@@ -77,6 +81,7 @@ impl GatewayError {
             ErrorKind::SubscriptionInactive => StatusCode::FORBIDDEN,
             ErrorKind::UriTooLong => StatusCode::URI_TOO_LONG,
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::PublicNetworkAccessDisabled => StatusCode::FORBIDDEN,
             ErrorKind::BackendUnreachable | ErrorKind::BackendBroken => StatusCode::BAD_GATEWAY,
             ErrorKind::BackendTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
@@ -97,6 +102,7 @@ impl GatewayError {
             }
             ErrorKind::UriTooLong => "Request URI is too long",
             ErrorKind::BadRequest => "Bad request",
+            ErrorKind::PublicNetworkAccessDisabled => "Public network access is disabled",
             ErrorKind::BackendUnreachable => "Bad gateway: the backend service is unreachable",
             ErrorKind::BackendTimeout => {
                 "Gateway timeout: the backend service did not answer in time"
@@ -115,15 +121,26 @@ impl GatewayError {
             ErrorKind::SubscriptionInactive => "subscription_inactive",
             ErrorKind::UriTooLong => "uri_too_long",
             ErrorKind::BadRequest => "bad_request",
+            ErrorKind::PublicNetworkAccessDisabled => "public_network_access_disabled",
             ErrorKind::BackendUnreachable => "backend_unreachable",
             ErrorKind::BackendTimeout => "backend_timeout",
             ErrorKind::BackendBroken => "backend_broken",
         }
     }
 
-    /// The JSON body: `{"statusCode": 404, "message": "Resource not found"}`.
+    /// The JSON body: `{"statusCode": 404, "message": "Resource not found"}`. Errors whose
+    /// message names the request (public network access) carry it in `client_message`.
     pub fn body(&self) -> Bytes {
-        json_error_body(self.status(), self.message())
+        json_error_body(
+            self.status(),
+            self.client_message.as_deref().unwrap_or(self.message()),
+        )
+    }
+
+    /// Replaces the client-facing message with one made for this request.
+    pub fn with_client_message(mut self, message: String) -> GatewayError {
+        self.client_message = Some(message);
+        self
     }
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 mod forward;
 pub mod keys;
 mod proxy;
+mod refusals;
 pub mod router;
 mod server;
 mod snapshot;

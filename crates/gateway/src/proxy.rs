@@ -67,6 +67,33 @@ async fn proxy(
     if req.uri().path() == HEALTH_PATH {
         return Ok(Response::new(ProxyBody::empty()));
     }
+    // Phase: network. The client is the connection's (after PROXY), or the right-most untrusted
+    // X-Forwarded-For hop when the connection comes from a trusted proxy.
+    let client_ip = if conn.trusted_peer {
+        let xff = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        gatehouse_net::client::client_from_forwarded_for(
+            conn.admitted.client.ip(),
+            xff,
+            snap.inbound.trusted_proxies(),
+        )
+    } else {
+        conn.admitted.client.ip()
+    };
+    if let Some(l) = log.as_mut() {
+        l.client_ip = Some(client_ip);
+    }
+    if conn.admitted.public_access_denied {
+        let message =
+            gatehouse_net::inbound::public_access_disabled_message(client_ip, &snap.service_name);
+        return Err(GatewayError::new(
+            ErrorKind::PublicNetworkAccessDisabled,
+            format!("{client_ip} is not through a private endpoint"),
+        )
+        .with_client_message(message));
+    }
     // Phase: request limits (the head's size and count are enforced by the HTTP parser).
     let target_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target_len > snap.limits.max_request_line_bytes as usize {

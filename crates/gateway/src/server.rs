@@ -1,10 +1,15 @@
 //! Listeners and connections: accept, enforce the connection limit, TLS handshake (with a
 //! deadline), then HTTP/1.1 or HTTP/2 (ALPN, or h2c prior knowledge) with the idle timeout.
-//! The network rules of later issues plug in between accept and the first byte read.
+//! Between accept and the first byte of TLS or HTTP, every connection is judged by the network
+//! rules (PROXY header of a trusted proxy, private endpoint, exposure, NSG): a refused one is
+//! closed at once, counted and logged.
 
 use crate::Shared;
 use crate::conn::{ConnInfo, WatchedIo};
 use crate::snapshot::{ListenerSpec, Snapshot};
+use gatehouse_model::network::ProxyProtocolMode;
+use gatehouse_net::inbound::{ConnFacts, Refused, Stage};
+use gatehouse_net::proxy_protocol;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
@@ -56,24 +61,68 @@ pub(crate) async fn accept_loop(
         let shared = shared.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            connection(stream, peer, local, spec.tls, shared, permit, shutdown).await;
+            connection(stream, peer, local, spec, shared, permit, shutdown).await;
         });
     }
     tracing::info!(listener = %local, "listener closed");
 }
 
 async fn connection(
-    stream: TcpStream,
+    mut stream: TcpStream,
     peer: SocketAddr,
-    local: SocketAddr,
-    tls: bool,
+    listener: SocketAddr,
+    spec: ListenerSpec,
     shared: Arc<Shared>,
     permit: OwnedSemaphorePermit,
     shutdown: watch::Receiver<bool>,
 ) {
     // Connection-level settings come from the snapshot current at accept.
     let snapshot = shared.snapshot.load_full();
-    let info = Arc::new(ConnInfo::new(peer, local, tls, Some(permit)));
+    let tls = spec.tls;
+    // The address the client reached (the listener may be bound to 0.0.0.0).
+    let local = stream.local_addr().unwrap_or(listener);
+    let policy = &snapshot.inbound;
+    let mode = policy.proxy_mode(peer.ip());
+    let header = if mode == ProxyProtocolMode::None {
+        None
+    } else {
+        let deadline = Duration::from_millis(snapshot.limits.proxy_header_timeout_ms);
+        match proxy_protocol::read_header(&mut stream, mode, deadline).await {
+            Ok(h) => h,
+            Err(e) => {
+                let refused = Refused {
+                    stage: Stage::ProxyProtocol,
+                    rule: None,
+                    client: peer,
+                    reason: e.to_string(),
+                };
+                crate::refusals::record(&refused, local);
+                return;
+            }
+        }
+    };
+    let facts = ConnFacts {
+        peer,
+        local,
+        exposure: spec.exposure,
+        proxy: header.as_ref(),
+    };
+    let admitted = match policy.judge(&facts) {
+        Ok(a) => a,
+        Err(refused) => {
+            crate::refusals::record(&refused, local);
+            return;
+        }
+    };
+    let trusted_peer = policy.trusted_proxies().is_trusted(peer.ip());
+    let info = Arc::new(ConnInfo::new(
+        peer,
+        local,
+        tls,
+        Some(permit),
+        admitted,
+        trusted_peer,
+    ));
     if !tls {
         return serve_http(stream, false, info, snapshot, shared, shutdown).await;
     }

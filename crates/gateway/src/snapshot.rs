@@ -6,6 +6,7 @@ use crate::error::CompileError;
 use crate::keys::KeyIndex;
 use crate::router::Router;
 use gatehouse_model::{Exposure, Limits, Validated};
+use gatehouse_net::inbound::InboundPolicy;
 use http::HeaderName;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -38,6 +39,10 @@ pub struct Snapshot {
     pub limits: Limits,
     pub listeners: Vec<ListenerSpec>,
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The network rules every new connection is judged by.
+    pub inbound: InboundPolicy,
+    /// The service name, for APIM's messages.
+    pub service_name: Box<str>,
     pub access_log: bool,
     /// The HTTP server settings new connections get.
     pub http: auto::Builder<TokioExecutor>,
@@ -80,7 +85,13 @@ impl Snapshot {
             })
             .collect();
         let limits = cfg.gateway.limits.clone();
+        let inbound = InboundPolicy::compile(&cfg.network).map_err(|e| CompileError {
+            path: "network".into(),
+            message: e.to_string(),
+        })?;
         Ok(Snapshot {
+            inbound,
+            service_name: cfg.service.name.as_str().into(),
             router: Router::build(v),
             keys: KeyIndex::build(v),
             targets: build_targets(v, clients)?,

@@ -190,6 +190,9 @@ pub struct Limits {
     /// Concurrent streams per HTTP/2 connection.
     #[serde(default = "d_max_concurrent_streams")]
     pub max_concurrent_streams: u32,
+    /// Time a trusted proxy has to send its whole PROXY protocol header.
+    #[serde(default = "d_proxy_header_timeout_ms")]
+    pub proxy_header_timeout_ms: u64,
 }
 
 fn d_max_connections() -> u32 {
@@ -217,6 +220,9 @@ fn d_tls_handshake_timeout_ms() -> u64 {
 fn d_max_concurrent_streams() -> u32 {
     200
 }
+fn d_proxy_header_timeout_ms() -> u64 {
+    3_000
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -229,6 +235,7 @@ impl Default for Limits {
             idle_timeout_ms: d_idle_timeout_ms(),
             tls_handshake_timeout_ms: d_tls_handshake_timeout_ms(),
             max_concurrent_streams: d_max_concurrent_streams(),
+            proxy_header_timeout_ms: d_proxy_header_timeout_ms(),
         }
     }
 }

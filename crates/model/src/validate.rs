@@ -274,6 +274,13 @@ fn limits(c: &mut Checker, l: &Limits) {
         "",
     );
     range(
+        "proxy_header_timeout_ms",
+        l.proxy_header_timeout_ms,
+        100,
+        60_000,
+        "",
+    );
+    range(
         "max_concurrent_streams",
         l.max_concurrent_streams.into(),
         1,

@@ -22,42 +22,6 @@ pub const MAX_RULES_PER_NSG: usize = 1000;
 pub const MAX_PREFIXES_PER_SIDE: usize = 4000;
 pub const MAX_PRIVATE_ENDPOINTS: usize = 100;
 
-/// A prefix (`10.0.0.0/16`) or a bare address (a /32 or /128).
-pub fn parse_prefix(s: &str) -> Result<IpNet, String> {
-    let t = s.trim();
-    if let Ok(net) = t.parse::<IpNet>() {
-        return Ok(net.trunc());
-    }
-    t.parse::<IpAddr>().map(IpNet::from).map_err(|_| {
-        format!("invalid prefix '{s}': expected an address or CIDR such as 10.0.0.0/16")
-    })
-}
-
-/// One item of a port list: `*`, `80` or `10000-10005`, as an inclusive range.
-pub fn parse_port_item(s: &str) -> Result<(u16, u16), String> {
-    let t = s.trim();
-    if t == "*" {
-        return Ok((0, u16::MAX));
-    }
-    let bad = || {
-        format!("invalid port '{s}': expected '*', a port (0-65535) or a range such as 10000-10005")
-    };
-    let (lo, hi) = match t.split_once('-') {
-        Some((a, b)) => (
-            a.trim().parse::<u16>().map_err(|_| bad())?,
-            b.trim().parse::<u16>().map_err(|_| bad())?,
-        ),
-        None => {
-            let p = t.parse::<u16>().map_err(|_| bad())?;
-            (p, p)
-        }
-    };
-    if lo > hi {
-        return Err(format!("invalid port range '{s}': {lo} is above {hi}"));
-    }
-    Ok((lo, hi))
-}
-
 /// Azure's rule-name rule (NSG-1): at most 80 characters of word characters, `.`, `-` and `_`,
 /// starting with a word character and ending with one or `_`.
 fn valid_rule_name(n: &str) -> bool {
