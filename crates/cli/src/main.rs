@@ -8,6 +8,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod demo;
 mod json_log;
 mod logging;
+mod metrics_endpoint;
+mod net;
 mod reload;
 
 use anyhow::{Context, Result, bail};
@@ -36,6 +38,9 @@ enum Command {
     /// Work with config files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Explain the network rules: verify a flow, show exposure and rules, plan a subnet.
+    #[command(subcommand)]
+    Net(net::NetCommand),
 }
 
 #[derive(clap::Args)]
@@ -46,6 +51,9 @@ struct ServeArgs {
     /// Listen here instead of the config's `gateway.listeners` (plain HTTP; repeatable).
     #[arg(long, value_name = "IP:PORT")]
     listen: Vec<std::net::SocketAddr>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (refused connections by stage and rule...).
+    #[arg(long, value_name = "IP:PORT")]
+    metrics_listen: Option<std::net::SocketAddr>,
     /// Worker threads (default: one per CPU).
     #[arg(long, env = "GATEHOUSE_WORKERS")]
     workers: Option<usize>,
@@ -78,6 +86,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Config(ConfigCommand::Validate { file, json }) => validate(&file, json),
+        Command::Net(cmd) => net::run(cmd),
         Command::Config(ConfigCommand::Schema) => {
             println!("{:#}", gatehouse_model::schema_json());
             Ok(ExitCode::SUCCESS)
@@ -189,6 +198,10 @@ async fn run(args: ServeArgs) -> Result<()> {
         .filter(|w| w.severity == Severity::Warning)
     {
         tracing::warn!(path = %w.path, "{}", w.message);
+    }
+    if let Some(addr) = args.metrics_listen {
+        let local = metrics_endpoint::start(addr).await?;
+        tracing::info!(metrics = %format_args!("http://{local}/metrics"), "serving metrics");
     }
     let gateway = Gateway::new(&validated).map_err(|e| anyhow::anyhow!("{e}"))?;
     let listeners = gateway.bind().await?;

@@ -121,7 +121,7 @@ pub enum InboundError {
     #[error("network.network_security_groups.{name}: {source}")]
     Nsg {
         name: String,
-        source: crate::nsg::NsgError,
+        source: Box<crate::nsg::NsgError>,
     },
     #[error("network.trusted_proxies: {0}")]
     Trusted(#[from] crate::client::ClientError),
@@ -158,7 +158,7 @@ impl InboundPolicy {
                 Some(CompiledNsg::compile(name, group, &tags).map_err(|source| {
                     InboundError::Nsg {
                         name: name.to_string(),
-                        source,
+                        source: Box::new(source),
                     }
                 })?)
             }

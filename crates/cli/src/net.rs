@@ -1,0 +1,418 @@
+//! `gatehouse net verify | show | plan`: the network rules explained. `verify` answers "would
+//! this flow pass, and by which rule" (Azure Network Watcher's IP flow verify), `show` prints
+//! the effective exposure and rules, `plan` does the subnet arithmetic. With `--json` each
+//! prints one JSON object (a stable interface).
+
+use anyhow::{Context, Result, bail};
+use gatehouse_model::network::{Access, Direction, NetworkType, Protocol, PublicNetworkAccess};
+use gatehouse_model::{Exposure, Sku, Validated};
+use gatehouse_net::inbound::{ConnFacts, InboundPolicy, Stage};
+use gatehouse_net::nsg::Flow;
+use gatehouse_net::proxy_protocol::ProxyHeader;
+use serde_json::{Value, json};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum NetCommand {
+    /// Would this flow pass, and by which stage and rule? (Network Watcher's IP flow verify)
+    Verify(VerifyArgs),
+    /// Each component's listeners and exposure, the effective NSG rules in evaluation order,
+    /// private endpoints and their states.
+    Show {
+        #[arg(long, short)]
+        config: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The subnet arithmetic: addresses, Azure's 5 reserved, per-unit addresses, max units.
+    Plan(PlanArgs),
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    #[arg(long, short)]
+    config: std::path::PathBuf,
+    #[arg(long, value_parser = ["inbound", "outbound"])]
+    direction: String,
+    /// IP or IP:PORT of the client (inbound) or the gateway (outbound).
+    #[arg(long)]
+    source: String,
+    /// IP:PORT: a gateway listener (inbound) or a backend (outbound).
+    #[arg(long)]
+    destination: String,
+    #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp", "icmp"])]
+    protocol: String,
+    /// As if through a trusted proxy whose PROXY v2 header carries this Private Link LinkID.
+    #[arg(long)]
+    link_id: Option<u32>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct PlanArgs {
+    #[arg(long)]
+    subnet: String,
+    #[arg(long, value_parser = ["developer", "basic", "standard", "premium", "basicv2", "standardv2", "premiumv2"])]
+    sku: String,
+    #[arg(long = "type", value_parser = ["none", "external", "internal"])]
+    kind: String,
+    #[arg(long)]
+    units: Option<u32>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: NetCommand) -> Result<ExitCode> {
+    match cmd {
+        NetCommand::Verify(a) => verify(a),
+        NetCommand::Show { config, json } => show(&config, json),
+        NetCommand::Plan(a) => plan(a),
+    }
+}
+
+fn load(path: &Path) -> Result<(Validated, InboundPolicy)> {
+    let v = gatehouse_model::load_validated(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let policy = InboundPolicy::compile(&v.config.network)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok((v, policy))
+}
+
+fn parse_endpoint(what: &str, s: &str, default_port: u16) -> Result<SocketAddr> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let ip: IpAddr = s
+        .parse()
+        .with_context(|| format!("--{what}: '{s}' is not IP or IP:PORT"))?;
+    Ok(SocketAddr::new(ip, default_port))
+}
+
+fn protocol(p: &str) -> Protocol {
+    match p {
+        "udp" => Protocol::Udp,
+        "icmp" => Protocol::Icmp,
+        _ => Protocol::Tcp,
+    }
+}
+
+fn exposure_name(v: &Validated, e: Exposure) -> String {
+    match e {
+        Exposure::Public => "public".into(),
+        Exposure::Private => "private".into(),
+        Exposure::PrivateEndpoint(i) => format!(
+            "private_endpoint:{}",
+            v.config
+                .network
+                .private_endpoints
+                .get(i)
+                .map_or("?", |p| p.name.as_str())
+        ),
+    }
+}
+
+fn verify(a: VerifyArgs) -> Result<ExitCode> {
+    let (v, policy) = load(&a.config)?;
+    let source = parse_endpoint("source", &a.source, 50000)?;
+    let destination: SocketAddr = a
+        .destination
+        .parse()
+        .with_context(|| format!("--destination: '{}' is not IP:PORT", a.destination))?;
+    let answer = if a.direction == "inbound" {
+        verify_inbound(&v, &policy, source, destination, &a)
+    } else {
+        verify_outbound(&policy, source, destination, &a)
+    };
+    if a.json {
+        println!("{answer}");
+    } else {
+        let rule = match (&answer["rule"], &answer["priority"]) {
+            (Value::String(r), Value::Number(p)) => format!(" by rule '{r}' (priority {p})"),
+            _ => String::new(),
+        };
+        println!(
+            "{}: {} at stage {}{rule}: {}",
+            a.direction,
+            answer["decision"].as_str().unwrap_or(""),
+            answer["stage"].as_str().unwrap_or(""),
+            answer["reason"].as_str().unwrap_or("")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify_inbound(
+    v: &Validated,
+    policy: &InboundPolicy,
+    source: SocketAddr,
+    destination: SocketAddr,
+    a: &VerifyArgs,
+) -> Value {
+    let listener = v
+        .listeners
+        .iter()
+        .find(|l| l.addr == destination)
+        .or_else(|| {
+            v.listeners
+                .iter()
+                .find(|l| l.addr.port() == destination.port() && l.addr.ip().is_unspecified())
+        });
+    let Some(listener) = listener else {
+        let listening: Vec<String> = v.listeners.iter().map(|l| l.addr.to_string()).collect();
+        return json!({"direction": "inbound", "decision": "deny", "stage": "exposure", "rule": null, "priority": null, "listener": null,
+            "reason": format!("no gateway listener at {destination} (listening: {})", listening.join(", "))});
+    };
+    let header = a.link_id.map(|id| ProxyHeader {
+        version: 2,
+        local: false,
+        source: Some(source),
+        destination: Some(destination),
+        link_id: Some(id),
+        tlvs: Vec::new(),
+    });
+    let facts = ConnFacts {
+        peer: source,
+        local: destination,
+        exposure: listener.exposure,
+        proxy: header.as_ref(),
+    };
+    let exposure = exposure_name(v, listener.exposure);
+    if a.protocol != "tcp" {
+        return json!({"direction": "inbound", "decision": "deny", "stage": "exposure", "rule": null, "priority": null, "listener": exposure,
+            "reason": format!("the gateway listens on TCP only; {} never reaches it", a.protocol)});
+    }
+    match policy.judge(&facts) {
+        Err(r) => json!({
+            "direction": "inbound", "decision": "deny", "stage": r.stage.as_str(),
+            "rule": r.rule.as_ref().map(|x| x.name.to_string()), "priority": r.rule.as_ref().map(|x| x.priority),
+            "listener": exposure, "reason": r.reason,
+        }),
+        Ok(adm) if adm.public_access_denied => json!({
+            "direction": "inbound", "decision": "deny", "stage": Stage::PublicNetworkAccess.as_str(),
+            "rule": adm.nsg_rule.as_ref().map(|x| x.name.to_string()), "priority": adm.nsg_rule.as_ref().map(|x| x.priority),
+            "listener": exposure,
+            "reason": "public network access is disabled and this is not an approved private endpoint: every request gets 403",
+        }),
+        Ok(adm) => {
+            let (stage, reason) = match (&adm.nsg_rule, &adm.private_endpoint) {
+                (Some(r), _) => (
+                    "nsg",
+                    format!("allowed by NSG rule '{}' (priority {})", r.name, r.priority),
+                ),
+                (None, Some(pe)) => (
+                    "private_endpoint",
+                    format!(
+                        "through approved private endpoint '{}' (LinkID {})",
+                        pe.name, pe.link_id
+                    ),
+                ),
+                (None, None) => (
+                    "exposure",
+                    format!(
+                        "type {} serves this listener without an NSG",
+                        type_name(policy.kind())
+                    ),
+                ),
+            };
+            json!({
+                "direction": "inbound", "decision": "allow", "stage": stage,
+                "rule": adm.nsg_rule.as_ref().map(|x| x.name.to_string()), "priority": adm.nsg_rule.as_ref().map(|x| x.priority),
+                "listener": exposure, "client": adm.client.to_string(),
+                "private_endpoint": adm.private_endpoint.as_ref().map(|p| p.name.to_string()), "reason": reason,
+            })
+        }
+    }
+}
+
+fn verify_outbound(
+    policy: &InboundPolicy,
+    source: SocketAddr,
+    destination: SocketAddr,
+    a: &VerifyArgs,
+) -> Value {
+    match policy.nsg() {
+        Some(nsg) => {
+            let d = nsg.evaluate(
+                Direction::Outbound,
+                &Flow::new(source, destination, protocol(&a.protocol)),
+            );
+            json!({
+                "direction": "outbound", "decision": if d.access == Access::Allow { "allow" } else { "deny" }, "stage": "nsg",
+                "rule": d.rule.to_string(), "priority": d.priority,
+                "reason": format!("{} by NSG rule '{}' (priority {})", if d.access == Access::Allow { "allowed" } else { "denied" }, d.rule, d.priority),
+            })
+        }
+        None => json!({
+            "direction": "outbound", "decision": "allow", "stage": "nsg", "rule": null, "priority": null,
+            "reason": format!("type {}: no outbound NSG applies", type_name(policy.kind())),
+        }),
+    }
+}
+
+fn type_name(t: NetworkType) -> &'static str {
+    match t {
+        NetworkType::None => "none",
+        NetworkType::External => "external",
+        NetworkType::Internal => "internal",
+    }
+}
+
+fn show(path: &Path, as_json: bool) -> Result<ExitCode> {
+    let (v, policy) = load(path)?;
+    let n = &v.config.network;
+    let listeners: Vec<Value> = v.listeners.iter().map(|l| json!({"component": "gateway", "address": l.addr.to_string(), "tls": l.tls, "exposure": exposure_name(&v, l.exposure)})).collect();
+    let reserved: Vec<Value> = [("management", &n.endpoints.management), ("portal", &n.endpoints.portal), ("git", &n.endpoints.git)]
+        .iter()
+        .filter_map(|(c, e)| e.as_ref().map(|e| json!({"component": c, "public": e.public.as_ref().map(|s| s.address()), "private": e.private.as_ref().map(|s| s.address()), "served": false})))
+        .collect();
+    let rules = |dir: Direction| -> Vec<Value> {
+        policy
+            .nsg()
+            .map(|nsg| {
+                nsg.rules(dir)
+                    .map(|r| serde_json::to_value(r).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let pes: Vec<Value> = n
+        .private_endpoints
+        .iter()
+        .map(|p| json!({"name": p.name, "link_id": p.link_id, "state": format!("{:?}", p.state).to_lowercase(), "group_id": p.group_id, "listen": p.listen.as_ref().map(|l| l.address())}))
+        .collect();
+    let out = json!({
+        "type": type_name(n.kind),
+        "public_network_access": if n.public_network_access == PublicNetworkAccess::Enabled { "enabled" } else { "disabled" },
+        "virtual_network": policy.tags().virtual_network().iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        "subnet": n.virtual_network.as_ref().and_then(|vn| vn.subnet.as_ref()).map(|s| json!({"prefix": s.prefix, "nsg": s.nsg})),
+        "listeners": listeners,
+        "reserved_components": reserved,
+        "nsg": policy.nsg().map(|nsg| nsg.name().to_string()),
+        "nsg_applies": policy.nsg().is_some(),
+        "inbound_rules": rules(Direction::Inbound),
+        "outbound_rules": rules(Direction::Outbound),
+        "private_endpoints": pes,
+        "trusted_proxies": n.trusted_proxies.iter().map(|t| json!({"prefix": t.prefix(), "proxy_protocol": format!("{:?}", t.proxy_protocol()).to_lowercase()})).collect::<Vec<_>>(),
+    });
+    if as_json {
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "network type {}, public network access {}",
+        out["type"].as_str().unwrap_or(""),
+        out["public_network_access"].as_str().unwrap_or("")
+    );
+    if let Some(vnet) = out["virtual_network"].as_array().filter(|a| !a.is_empty()) {
+        println!(
+            "virtual network (service tag VirtualNetwork): {}",
+            vnet.iter()
+                .filter_map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    println!("listeners:");
+    for l in &listeners {
+        println!(
+            "  gateway {:<22} {:<5} {}",
+            l["address"].as_str().unwrap_or(""),
+            if l["tls"] == true { "tls" } else { "plain" },
+            l["exposure"].as_str().unwrap_or("")
+        );
+    }
+    for r in &reserved {
+        println!(
+            "  {} (reserved, not served yet)",
+            r["component"].as_str().unwrap_or("")
+        );
+    }
+    match policy.nsg() {
+        Some(nsg) => {
+            for (dir, label) in [
+                (Direction::Inbound, "inbound"),
+                (Direction::Outbound, "outbound"),
+            ] {
+                println!("NSG '{}' {label} rules, in evaluation order:", nsg.name());
+                println!(
+                    "  {:<6} {:<32} {:<6} {:<5} {:<24} {:<12} {:<24} {:<12}",
+                    "prio",
+                    "name",
+                    "access",
+                    "proto",
+                    "source",
+                    "src ports",
+                    "destination",
+                    "dst ports"
+                );
+                for r in nsg.rules(dir) {
+                    println!(
+                        "  {:<6} {:<32} {:<6} {:<5} {:<24} {:<12} {:<24} {:<12}{}",
+                        r.priority,
+                        r.name,
+                        format!("{:?}", r.access).to_lowercase(),
+                        format!("{:?}", r.protocol).to_lowercase(),
+                        r.source,
+                        r.source_ports,
+                        r.destination,
+                        r.destination_ports,
+                        if r.default_rule { "  (default)" } else { "" }
+                    );
+                }
+            }
+        }
+        None => println!("no NSG applies (type {})", type_name(n.kind)),
+    }
+    for p in &pes {
+        println!(
+            "private endpoint {} link_id {} state {}",
+            p["name"].as_str().unwrap_or(""),
+            p["link_id"],
+            p["state"].as_str().unwrap_or("")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan(a: PlanArgs) -> Result<ExitCode> {
+    let subnet: ipnet::IpNet = gatehouse_model::network::parse_prefix(&a.subnet)
+        .map_err(|e| anyhow::anyhow!("--subnet: {e}"))?;
+    let sku = match a.sku.as_str() {
+        "developer" => Sku::Developer,
+        "basic" => Sku::Basic,
+        "standard" => Sku::Standard,
+        "premium" => Sku::Premium,
+        "basicv2" => Sku::Basicv2,
+        "standardv2" => Sku::Standardv2,
+        "premiumv2" => Sku::Premiumv2,
+        other => bail!("--sku: unknown '{other}'"),
+    };
+    let kind = match a.kind.as_str() {
+        "internal" => NetworkType::Internal,
+        "external" => NetworkType::External,
+        _ => NetworkType::None,
+    };
+    let p = gatehouse_net::plan::plan(subnet, sku, kind, a.units)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if a.json {
+        println!("{}", serde_json::to_value(&p)?);
+    } else {
+        println!(
+            "subnet {}: {} addresses, {} reserved by Azure, {} per unit, {} for the internal load balancer",
+            p.subnet, p.total_addresses, p.reserved, p.per_unit, p.load_balancer
+        );
+        println!(
+            "max units: {} by addresses, {} by the {} tier",
+            p.max_units, p.sku_max_units, a.sku
+        );
+        if let (Some(u), Some(f)) = (p.units, p.fits) {
+            println!("{u} unit(s): {}", if f { "fits" } else { "does not fit" });
+        }
+        for note in &p.notes {
+            println!("note: {note}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
