@@ -354,3 +354,287 @@ pub fn public_access_disabled_message(client: IpAddr, service: &str) -> String {
         "Request originated from client public IP address {client}, public network access on this 'Microsoft.ApiManagement/service/{service}' is disabled. To connect to 'Microsoft.ApiManagement/service/{service}', please use the Private Endpoint from inside your virtual network."
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatehouse_model::{Format, from_str};
+    use std::path::Path;
+
+    fn policy(network_yaml: &str) -> InboundPolicy {
+        let text = format!("service: {{ name: contoso }}\nnetwork:\n{network_yaml}");
+        let cfg = from_str(&text, Format::Yaml, Path::new("t.yaml")).expect("parses");
+        InboundPolicy::compile(&cfg.network).expect("compiles")
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().expect("socket address")
+    }
+
+    fn judge(
+        p: &InboundPolicy,
+        peer: &str,
+        local: &str,
+        exposure: Exposure,
+        proxy: Option<&ProxyHeader>,
+    ) -> Result<Admitted, Refused> {
+        p.judge(&ConnFacts {
+            peer: addr(peer),
+            local: addr(local),
+            exposure,
+            proxy,
+        })
+    }
+
+    const EXTERNAL: &str = r#"
+  type: external
+  virtual_network:
+    address_space: [10.10.0.0/16]
+    subnet: { prefix: 10.10.1.0/27, nsg: nsg }
+    peered: [10.20.0.0/16]
+  load_balancer: [168.63.129.16/32]
+  endpoints: { gateway: { public: "0.0.0.0:443", private: "10.10.1.4:443" } }
+  network_security_groups:
+    nsg:
+      security_rules:
+        - { name: deny-bad, priority: 100, direction: inbound, access: deny, source: 192.0.2.0/24 }
+        - { name: allow-web, priority: 200, direction: inbound, access: allow, protocol: tcp, source: Internet, destination: 10.10.1.4, destination_ports: "443" }
+"#;
+
+    #[test]
+    fn type_none_admits_everyone_without_an_nsg() {
+        let p = policy("  type: none\n");
+        let a = judge(
+            &p,
+            "203.0.113.5:1000",
+            "127.0.0.1:8080",
+            Exposure::Public,
+            None,
+        )
+        .expect("admitted");
+        assert_eq!(a.client, addr("203.0.113.5:1000"));
+        assert_eq!(
+            (a.nsg_rule, a.private_endpoint, a.public_access_denied),
+            (None, None, false)
+        );
+    }
+
+    #[test]
+    fn external_nsg_first_match_and_dnat_destination() {
+        let p = policy(EXTERNAL);
+        let r =
+            judge(&p, "192.0.2.9:1000", "0.0.0.0:443", Exposure::Public, None).expect_err("denied");
+        assert_eq!(
+            (r.stage, r.rule.as_ref().map(|x| (&*x.name, x.priority))),
+            (Stage::Nsg, Some(("deny-bad", 100)))
+        );
+        // The public listener's traffic reaches the NSG addressed to the gateway's private IP (DNAT).
+        let a = judge(
+            &p,
+            "203.0.113.5:1000",
+            "0.0.0.0:443",
+            Exposure::Public,
+            None,
+        )
+        .expect("allowed");
+        assert_eq!(
+            a.nsg_rule.as_ref().map(|x| (&*x.name, x.priority)),
+            Some(("allow-web", 200))
+        );
+        let a = judge(
+            &p,
+            "10.20.0.1:1000",
+            "10.10.1.4:443",
+            Exposure::Private,
+            None,
+        )
+        .expect("peered is VirtualNetwork");
+        assert_eq!(
+            a.nsg_rule.as_ref().map(|x| (&*x.name, x.default_rule)),
+            Some(("AllowVnetInBound", true))
+        );
+        let r = judge(
+            &p,
+            "203.0.113.5:1000",
+            "10.10.1.4:443",
+            Exposure::Private,
+            None,
+        )
+        .expect_err("private: VNet only");
+        assert_eq!(r.stage, Stage::Exposure);
+    }
+
+    #[test]
+    fn internal_refuses_outside_the_virtual_network_even_if_the_nsg_allows() {
+        let p = policy(
+            &EXTERNAL
+                .replace("type: external", "type: internal")
+                .replace("public: \"0.0.0.0:443\", ", ""),
+        );
+        let r = judge(
+            &p,
+            "203.0.113.5:1000",
+            "10.10.1.4:443",
+            Exposure::Private,
+            None,
+        )
+        .expect_err("refused");
+        assert_eq!(r.stage, Stage::Exposure);
+        assert!(
+            r.reason.contains("outside the virtual network"),
+            "{}",
+            r.reason
+        );
+        assert!(
+            judge(
+                &p,
+                "10.10.3.3:1000",
+                "10.10.1.4:443",
+                Exposure::Private,
+                None
+            )
+            .is_ok()
+        );
+    }
+
+    const PRIVATE_ENDPOINTS: &str = r#"
+  public_network_access: disabled
+  trusted_proxies: [ { prefix: 10.9.0.1/32, proxy_protocol: required } ]
+  private_endpoints:
+    - { name: pe-ok, link_id: 4026531841, state: approved, listen: "127.0.0.1:8081" }
+    - { name: pe-pending, link_id: 2, state: pending, listen: "127.0.0.1:8082" }
+    - { name: pe-rejected, link_id: 3, state: rejected }
+    - { name: pe-gone, link_id: 4, state: disconnected }
+"#;
+
+    fn through_proxy(link_id: Option<u32>) -> ProxyHeader {
+        ProxyHeader {
+            version: 2,
+            local: false,
+            source: Some(addr("172.16.0.9:5555")),
+            destination: Some(addr("10.0.0.1:443")),
+            link_id,
+            tlvs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn private_endpoints_by_listener_and_by_link_id() {
+        let p = policy(PRIVATE_ENDPOINTS);
+        let a = judge(
+            &p,
+            "127.0.0.1:1000",
+            "127.0.0.1:8081",
+            Exposure::PrivateEndpoint(0),
+            None,
+        )
+        .expect("approved listener");
+        assert_eq!(a.private_endpoint.as_ref().map(|e| &*e.name), Some("pe-ok"));
+        assert!(!a.public_access_denied);
+        let r = judge(
+            &p,
+            "127.0.0.1:1000",
+            "127.0.0.1:8082",
+            Exposure::PrivateEndpoint(1),
+            None,
+        )
+        .expect_err("pending");
+        assert_eq!(r.stage, Stage::PrivateEndpoint);
+        let h = through_proxy(Some(4026531841));
+        let a = judge(
+            &p,
+            "10.9.0.1:1000",
+            "127.0.0.1:8080",
+            Exposure::Public,
+            Some(&h),
+        )
+        .expect("approved link id");
+        assert_eq!(
+            (a.client, a.private_endpoint.as_ref().map(|e| e.link_id)),
+            (addr("172.16.0.9:5555"), Some(4026531841))
+        );
+        for (id, state) in [(2, "pending"), (3, "rejected"), (4, "disconnected")] {
+            let h = through_proxy(Some(id));
+            let r = judge(
+                &p,
+                "10.9.0.1:1000",
+                "127.0.0.1:8080",
+                Exposure::Public,
+                Some(&h),
+            )
+            .expect_err(state);
+            assert!(r.reason.contains(state), "{}", r.reason);
+        }
+        let h = through_proxy(Some(99));
+        let r = judge(
+            &p,
+            "10.9.0.1:1000",
+            "127.0.0.1:8080",
+            Exposure::Public,
+            Some(&h),
+        )
+        .expect_err("unknown");
+        assert_eq!(r.stage, Stage::PrivateEndpoint);
+        // Not through a private endpoint, with public access disabled: admitted, but every request gets 403.
+        let a = judge(
+            &p,
+            "198.51.100.1:1000",
+            "127.0.0.1:8080",
+            Exposure::Public,
+            None,
+        )
+        .expect("admitted");
+        assert!(a.public_access_denied);
+        let h = through_proxy(None);
+        assert!(
+            judge(
+                &p,
+                "10.9.0.1:1000",
+                "127.0.0.1:8080",
+                Exposure::Public,
+                Some(&h)
+            )
+            .expect("admitted")
+            .public_access_denied
+        );
+    }
+
+    #[test]
+    fn a_local_proxy_header_is_a_health_probe() {
+        let p = policy(PRIVATE_ENDPOINTS);
+        let h = ProxyHeader {
+            version: 2,
+            local: true,
+            source: None,
+            destination: None,
+            link_id: None,
+            tlvs: Vec::new(),
+        };
+        let a = judge(
+            &p,
+            "10.9.0.1:1000",
+            "127.0.0.1:8080",
+            Exposure::Public,
+            Some(&h),
+        )
+        .expect("admitted");
+        assert!(a.health_probe);
+        assert_eq!(a.client, addr("10.9.0.1:1000"));
+        assert_eq!(
+            p.proxy_mode("10.9.0.1".parse().unwrap()),
+            ProxyProtocolMode::Required
+        );
+        assert_eq!(
+            p.proxy_mode("10.9.0.2".parse().unwrap()),
+            ProxyProtocolMode::None
+        );
+    }
+
+    #[test]
+    fn the_403_message_is_apims() {
+        assert_eq!(
+            public_access_disabled_message("192.0.2.12".parse().unwrap(), "my-apim-service"),
+            "Request originated from client public IP address 192.0.2.12, public network access on this 'Microsoft.ApiManagement/service/my-apim-service' is disabled. To connect to 'Microsoft.ApiManagement/service/my-apim-service', please use the Private Endpoint from inside your virtual network."
+        );
+    }
+}
