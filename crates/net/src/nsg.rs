@@ -73,6 +73,27 @@ impl NsgDecision {
     }
 }
 
+/// Which field of a rule an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    Source,
+    SourcePorts,
+    Destination,
+    DestinationPorts,
+}
+
+/// The config's field name (`source_ports`), so the message points at what to edit.
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Source => "source",
+            Side::SourcePorts => "source_ports",
+            Side::Destination => "destination",
+            Side::DestinationPorts => "destination_ports",
+        })
+    }
+}
+
 /// An NSG that could not be compiled; every variant names the NSG and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NsgError {
@@ -81,7 +102,7 @@ pub enum NsgError {
     Address {
         nsg: String,
         rule: String,
-        side: &'static str,
+        side: Side,
         error: TagError,
     },
     /// A bad port item in `source_ports` or `destination_ports`.
@@ -89,7 +110,7 @@ pub enum NsgError {
     Ports {
         nsg: String,
         rule: String,
-        side: &'static str,
+        side: Side,
         error: PortError,
     },
     /// Outside 100-4096: such a rule could sort after the default rules.
@@ -415,7 +436,7 @@ fn compile_rule(nsg: &str, rule: &SecurityRule, tags: &ServiceTags) -> Result<Ru
             priority: rule.priority,
         });
     }
-    let address = |side: &'static str, items: &[&str]| {
+    let address = |side: Side, items: &[&str]| {
         tags.resolve(items).map_err(|error| NsgError::Address {
             nsg: nsg.to_string(),
             rule: rule.name.clone(),
@@ -423,7 +444,7 @@ fn compile_rule(nsg: &str, rule: &SecurityRule, tags: &ServiceTags) -> Result<Ru
             error,
         })
     };
-    let ports = |side: &'static str, items: &[&str]| {
+    let ports = |side: Side, items: &[&str]| {
         PortSet::parse(items).map_err(|error| NsgError::Ports {
             nsg: nsg.to_string(),
             rule: rule.name.clone(),
@@ -438,10 +459,10 @@ fn compile_rule(nsg: &str, rule: &SecurityRule, tags: &ServiceTags) -> Result<Ru
         priority: rule.priority,
         access: rule.access,
         protocol: rule.protocol,
-        source: address("source", &source_items)?,
-        source_ports: ports("source_ports", &rule.source_ports.items())?,
-        destination: address("destination", &destination_items)?,
-        destination_ports: ports("destination_ports", &rule.destination_ports.items())?,
+        source: address(Side::Source, &source_items)?,
+        source_ports: ports(Side::SourcePorts, &rule.source_ports.items())?,
+        destination: address(Side::Destination, &destination_items)?,
+        destination_ports: ports(Side::DestinationPorts, &rule.destination_ports.items())?,
         default_rule: false,
         source_text: source_items.join(", "),
         destination_text: destination_items.join(", "),
@@ -1036,7 +1057,7 @@ mod tests {
         assert!(matches!(
             e,
             NsgError::Address {
-                side: "source",
+                side: Side::Source,
                 error: TagError::Unknown(_),
                 ..
             }
@@ -1045,7 +1066,7 @@ mod tests {
         assert!(matches!(
             e,
             NsgError::Ports {
-                side: "destination_ports",
+                side: Side::DestinationPorts,
                 ..
             }
         ));

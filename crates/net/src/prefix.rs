@@ -11,6 +11,7 @@
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// A prefix (or bare address) that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,8 +71,17 @@ fn canonical_net(net: IpNet) -> IpNet {
 ///
 /// Overlapping prefixes are kept as given (a set of `10.0.0.0/8` and `10.1.0.0/16` has two
 /// members): the set answers "is this address covered", it is not an aggregated range list.
+///
+/// The tries sit behind an `Arc`: a set is one pointer wide and cloning it is cheap (a tag such
+/// as `VirtualNetwork` is shared by every rule naming it and by the default rules), while
+/// `insert` on a shared set copies it first, so a clone never changes under its holder.
 #[derive(Clone, Default)]
 pub struct PrefixSet {
+    tries: Arc<Tries>,
+}
+
+#[derive(Clone, Default)]
+struct Tries {
     v4: prefix_trie::PrefixSet<Ipv4Net>,
     v6: prefix_trie::PrefixSet<Ipv6Net>,
 }
@@ -85,9 +95,10 @@ impl PrefixSet {
     /// Adds a prefix (host bits cleared, IPv4-mapped IPv6 turned into IPv4). Returns whether it
     /// was new.
     pub fn insert(&mut self, net: IpNet) -> bool {
+        let tries = Arc::make_mut(&mut self.tries);
         match canonical_net(net.trunc()) {
-            IpNet::V4(n) => self.v4.insert(n),
-            IpNet::V6(n) => self.v6.insert(n),
+            IpNet::V4(n) => tries.v4.insert(n),
+            IpNet::V6(n) => tries.v6.insert(n),
         }
     }
 
@@ -115,45 +126,46 @@ impl PrefixSet {
     /// Whether some member covers `ip` (looked up in its [`canonical`] form).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match canonical(ip) {
-            IpAddr::V4(a) => self.v4.is_covered(&Ipv4Net::from(a)),
-            IpAddr::V6(a) => self.v6.is_covered(&Ipv6Net::from(a)),
+            IpAddr::V4(a) => self.tries.v4.is_covered(&Ipv4Net::from(a)),
+            IpAddr::V6(a) => self.tries.v6.is_covered(&Ipv6Net::from(a)),
         }
     }
 
     /// Whether a single member covers the whole of `net`.
     pub fn covers(&self, net: IpNet) -> bool {
         match canonical_net(net.trunc()) {
-            IpNet::V4(n) => self.v4.is_covered(&n),
-            IpNet::V6(n) => self.v6.is_covered(&n),
+            IpNet::V4(n) => self.tries.v4.is_covered(&n),
+            IpNet::V6(n) => self.tries.v6.is_covered(&n),
         }
     }
 
     /// No prefix at all.
     pub fn is_empty(&self) -> bool {
-        self.v4.is_empty() && self.v6.is_empty()
+        self.tries.v4.is_empty() && self.tries.v6.is_empty()
     }
 
     /// Number of prefixes (both families).
     pub fn len(&self) -> usize {
-        self.v4.len() + self.v6.len()
+        self.tries.v4.len() + self.tries.v6.len()
     }
 
     /// The prefixes, IPv4 first, each family in trie (address, then length) order.
     pub fn iter(&self) -> impl Iterator<Item = IpNet> + '_ {
-        self.v4
+        self.tries
+            .v4
             .iter()
             .map(IpNet::V4)
-            .chain(self.v6.iter().map(IpNet::V6))
+            .chain(self.tries.v6.iter().map(IpNet::V6))
     }
 
     /// The IPv4 trie, for engines that index on it.
     pub fn ipv4(&self) -> &prefix_trie::PrefixSet<Ipv4Net> {
-        &self.v4
+        &self.tries.v4
     }
 
     /// The IPv6 trie, for engines that index on it.
     pub fn ipv6(&self) -> &prefix_trie::PrefixSet<Ipv6Net> {
-        &self.v6
+        &self.tries.v6
     }
 }
 
@@ -169,7 +181,8 @@ impl FromIterator<IpNet> for PrefixSet {
 
 impl PartialEq for PrefixSet {
     fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
+        Arc::ptr_eq(&self.tries, &other.tries)
+            || (self.len() == other.len() && self.iter().eq(other.iter()))
     }
 }
 

@@ -19,7 +19,6 @@ use crate::prefix::{PrefixError, PrefixSet, parse_prefix};
 use gatehouse_model::network::Network;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
 
 /// Built-in tag names (lowercase) that a custom tag may not take.
 const RESERVED: &[&str] = &[
@@ -75,7 +74,7 @@ pub enum AddressMatch {
     /// `AzureLoadBalancer`, custom tags, or a union of those). May be empty: matches nothing.
     Prefixes(PrefixSet),
     /// `Internet`: every address not covered by the held `VirtualNetwork` set.
-    Internet(Arc<PrefixSet>),
+    Internet(PrefixSet),
 }
 
 impl AddressMatch {
@@ -97,7 +96,7 @@ impl AddressMatch {
 /// The service tags of one `network` section.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceTags {
-    virtual_network: Arc<PrefixSet>,
+    virtual_network: PrefixSet,
     load_balancer: PrefixSet,
     /// lowercase name → (name as written, prefixes)
     custom: HashMap<String, (String, PrefixSet)>,
@@ -132,7 +131,7 @@ impl ServiceTags {
     /// don't start from a config file.
     pub fn from_parts(virtual_network: PrefixSet, load_balancer: PrefixSet) -> Self {
         ServiceTags {
-            virtual_network: Arc::new(virtual_network),
+            virtual_network,
             load_balancer,
             custom: HashMap::new(),
         }
@@ -166,9 +165,10 @@ impl ServiceTags {
         !self.is_virtual_network(ip)
     }
 
-    /// The `Internet` tag (the complement of `VirtualNetwork`) as a rule side.
+    /// The `Internet` tag (the complement of `VirtualNetwork`) as a rule side; shares the
+    /// `VirtualNetwork` tries.
     pub fn internet(&self) -> AddressMatch {
-        AddressMatch::Internet(Arc::clone(&self.virtual_network))
+        AddressMatch::Internet(self.virtual_network.clone())
     }
 
     /// The `AzureLoadBalancer` tag.
