@@ -84,6 +84,25 @@ async fn connection(
     let policy = &snapshot.inbound;
     let mode = policy.proxy_mode(peer.ip());
     let header = if mode == ProxyProtocolMode::None {
+        // A PROXY header from a peer that is not trusted to send one is never believed: the
+        // connection is refused (and logged) rather than served as garbage HTTP.
+        let idle = Duration::from_millis(snapshot.limits.idle_timeout_ms);
+        match timeout(idle, starts_with_proxy_signature(&stream)).await {
+            Ok(Ok(false)) => {}
+            Ok(Ok(true)) => {
+                let refused = Refused {
+                    stage: Stage::ProxyProtocol,
+                    rule: None,
+                    client: peer,
+                    reason: "a PROXY protocol header from a peer that is not a trusted proxy"
+                        .to_string(),
+                };
+                crate::refusals::record(&refused, local);
+                return;
+            }
+            // Closed before sending anything, or silent past the idle timeout.
+            Ok(Err(_)) | Err(_) => return,
+        }
         None
     } else {
         let deadline = Duration::from_millis(snapshot.limits.proxy_header_timeout_ms);
@@ -140,6 +159,23 @@ async fn connection(
         Ok(Err(e)) => tracing::debug!(client = %peer, error = %e, "TLS handshake failed"),
         Err(_) => tracing::debug!(client = %peer, "TLS handshake timed out"),
     }
+}
+
+/// Whether the first bytes the client sent are a PROXY protocol v1 (`PROXY `) or v2 signature.
+/// Peeks: nothing is consumed. An HTTP request or a TLS ClientHello never starts like either.
+async fn starts_with_proxy_signature(stream: &TcpStream) -> std::io::Result<bool> {
+    const V1: &[u8] = b"PROXY ";
+    const V2: &[u8] = b"\r\n\r\n\x00\r\nQUIT\n";
+    let mut buf = [0u8; 12];
+    let n = stream.peek(&mut buf).await?;
+    if n == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    let got = &buf[..n];
+    // Only a whole signature prefix of at least 5 bytes counts: a client that trickles its
+    // first bytes is judged by the HTTP parser instead.
+    Ok(n >= 5
+        && (V1.starts_with(&got[..n.min(V1.len())]) || V2.starts_with(&got[..n.min(V2.len())])))
 }
 
 async fn serve_http<I>(
