@@ -247,10 +247,9 @@ mod tests {
             t.mode_for(ip("::ffff:10.10.1.250")),
             Some(ProxyProtocolMode::Required)
         );
-        let mapped_prefix = TrustedProxies::compile(&[TrustedProxy::Prefix(
-            "::ffff:192.0.2.0/120".to_string(),
-        )])
-        .unwrap();
+        let mapped_prefix =
+            TrustedProxies::compile(&[TrustedProxy::Prefix("::ffff:192.0.2.0/120".to_string())])
+                .unwrap();
         assert!(mapped_prefix.is_trusted(ip("192.0.2.7")));
         assert!(mapped_prefix.is_trusted(ip("::ffff:192.0.2.7")));
         assert!(!mapped_prefix.is_trusted(ip("192.0.3.7")));

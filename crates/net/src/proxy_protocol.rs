@@ -349,7 +349,9 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<(ProxyHeader, usize), ProxyError> {
             let window = &bytes[..bytes.len().min(MAX_V1_LEN)];
             match window.iter().position(|&b| b == b'\n') {
                 Some(i) => Ok((parse_v1(&window[..=i])?, i + 1)),
-                None if bytes.len() >= MAX_V1_LEN => Err(ProxyError::Oversized { len: bytes.len() }),
+                None if bytes.len() >= MAX_V1_LEN => {
+                    Err(ProxyError::Oversized { len: bytes.len() })
+                }
                 None => Err(ProxyError::Truncated),
             }
         }
@@ -418,7 +420,11 @@ fn parse_v2(bytes: &[u8]) -> Result<ProxyHeader, ProxyError> {
         v2::Addresses::Unix(_) => (None, None, header.tlv_bytes()),
         // UNSPEC has a 0-byte address block, so its TLVs start right after the fixed part; ppp
         // counts the whole block as addresses, so we take the TLV bytes ourselves.
-        v2::Addresses::Unspecified => (None, None, header.as_bytes().get(V2_FIXED_LEN..).unwrap_or(&[])),
+        v2::Addresses::Unspecified => (
+            None,
+            None,
+            header.as_bytes().get(V2_FIXED_LEN..).unwrap_or(&[]),
+        ),
     };
 
     let mut link_id = None;
@@ -629,8 +635,8 @@ mod tests {
             &[0x01, 1, 2, 3, 4, 5][..],
             &[][..],
         ] {
-            let bytes = encode_v2_tlvs(src, dst, &[(0xEE, value), (0x02, b"api.contoso.com")])
-                .unwrap();
+            let bytes =
+                encode_v2_tlvs(src, dst, &[(0xEE, value), (0x02, b"api.contoso.com")]).unwrap();
             let (h, used) = parse_bytes(&bytes).unwrap();
             assert_eq!(used, bytes.len());
             assert_eq!(h.link_id, None, "{value:?}");
@@ -644,12 +650,19 @@ mod tests {
     fn duplicate_link_ids() {
         let src = sa("198.51.100.9:50000");
         let dst = sa("10.0.0.4:443");
-        let same = encode_v2_tlvs(src, dst, &[(0xEE, &[1, 1, 0, 0, 0]), (0xEE, &[1, 1, 0, 0, 0])])
-            .unwrap();
+        let same = encode_v2_tlvs(
+            src,
+            dst,
+            &[(0xEE, &[1, 1, 0, 0, 0]), (0xEE, &[1, 1, 0, 0, 0])],
+        )
+        .unwrap();
         assert_eq!(parse_bytes(&same).unwrap().0.link_id, Some(1));
-        let different =
-            encode_v2_tlvs(src, dst, &[(0xEE, &[1, 1, 0, 0, 0]), (0xEE, &[1, 2, 0, 0, 0])])
-                .unwrap();
+        let different = encode_v2_tlvs(
+            src,
+            dst,
+            &[(0xEE, &[1, 1, 0, 0, 0]), (0xEE, &[1, 2, 0, 0, 0])],
+        )
+        .unwrap();
         assert!(matches!(
             parse_bytes(&different),
             Err(ProxyError::Malformed(_))
@@ -666,7 +679,10 @@ mod tests {
                 let bytes = encode_v2(src, dst, link);
                 let (h, used) = parse_bytes(&bytes).unwrap();
                 assert_eq!(used, bytes.len());
-                assert_eq!((h.source, h.destination, h.link_id), (Some(src), Some(dst), link));
+                assert_eq!(
+                    (h.source, h.destination, h.link_id),
+                    (Some(src), Some(dst), link)
+                );
             }
         }
         // Mixed families: IPv6 with the IPv4 side mapped.
@@ -699,7 +715,9 @@ mod tests {
     fn v2_unspec_and_unix_have_no_addresses() {
         // PROXY + UNSPEC with a LinkID TLV right after the fixed part.
         let mut b = V2_SIGNATURE.to_vec();
-        b.extend([0x21, 0x00, 0x00, 0x08, 0xEE, 0x00, 0x05, 0x01, 0x2A, 0, 0, 0]);
+        b.extend([
+            0x21, 0x00, 0x00, 0x08, 0xEE, 0x00, 0x05, 0x01, 0x2A, 0, 0, 0,
+        ]);
         let (h, used) = parse_bytes(&b).unwrap();
         assert_eq!(used, b.len());
         assert!(!h.local);
@@ -739,11 +757,17 @@ mod tests {
         let mut bad_tlv = good.clone();
         bad_tlv.extend([0x02, 0x00, 0x09, b'x']);
         bad_tlv[15] += 4;
-        assert!(matches!(parse_bytes(&bad_tlv), Err(ProxyError::Malformed(_))));
+        assert!(matches!(
+            parse_bytes(&bad_tlv),
+            Err(ProxyError::Malformed(_))
+        ));
         let mut leftover = good.clone();
         leftover.extend([0x02, 0x00]);
         leftover[15] += 2;
-        assert!(matches!(parse_bytes(&leftover), Err(ProxyError::Malformed(_))));
+        assert!(matches!(
+            parse_bytes(&leftover),
+            Err(ProxyError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -757,8 +781,7 @@ mod tests {
         ));
         // Exactly the bound is fine.
         let value = vec![b'x'; MAX_V2_LEN - 12 - 3];
-        let max =
-            encode_v2_tlvs(sa("1.2.3.4:1"), sa("5.6.7.8:2"), &[(0x05, &value)]).unwrap();
+        let max = encode_v2_tlvs(sa("1.2.3.4:1"), sa("5.6.7.8:2"), &[(0x05, &value)]).unwrap();
         assert_eq!(max.len(), V2_FIXED_LEN + MAX_V2_LEN);
         assert_eq!(parse_bytes(&max).unwrap().1, max.len());
     }
