@@ -322,6 +322,63 @@ pub struct Dns {
     pub servers: Vec<String>,
     #[serde(default, alias = "privateZones")]
     pub private_zones: Vec<PrivateZone>,
+    #[serde(default)]
+    pub cache: DnsCache,
+    /// Time to wait for one DNS server's answer.
+    #[serde(default = "d_dns_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Tries per server before a name counts as failed.
+    #[serde(default = "d_dns_attempts")]
+    pub attempts: u32,
+}
+
+fn d_dns_timeout_ms() -> u64 {
+    2_000
+}
+fn d_dns_attempts() -> u32 {
+    2
+}
+
+/// How long answers are kept: the record's TTL, held within a floor and a ceiling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsCache {
+    /// TTLs below this are raised to it (protects the DNS server from a 0-TTL storm).
+    #[serde(default = "d_min_ttl")]
+    pub min_ttl_seconds: u32,
+    /// TTLs above this are lowered to it (a changed record is seen within this time).
+    #[serde(default = "d_max_ttl")]
+    pub max_ttl_seconds: u32,
+    /// How long a name that does not exist (NXDOMAIN, no records) is remembered.
+    #[serde(default = "d_negative_ttl")]
+    pub negative_ttl_seconds: u32,
+    /// Names kept at most.
+    #[serde(default = "d_cache_entries")]
+    pub max_entries: u32,
+}
+
+fn d_min_ttl() -> u32 {
+    5
+}
+fn d_max_ttl() -> u32 {
+    300
+}
+fn d_negative_ttl() -> u32 {
+    10
+}
+fn d_cache_entries() -> u32 {
+    10_000
+}
+
+impl Default for DnsCache {
+    fn default() -> Self {
+        DnsCache {
+            min_ttl_seconds: d_min_ttl(),
+            max_ttl_seconds: d_max_ttl(),
+            negative_ttl_seconds: d_negative_ttl(),
+            max_entries: d_cache_entries(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -339,6 +396,10 @@ pub struct Outbound {
     /// Standard v2 style outbound integration: lets a type-none gateway reach this subnet.
     #[serde(default, alias = "integrationSubnet")]
     pub integration_subnet: Option<String>,
+    /// Prefixes backends may always reach, named explicitly: the only way to allow addresses
+    /// that are otherwise never reachable (loopback, link-local, ...) or private ones with type none.
+    #[serde(default, alias = "allowedDestinations")]
+    pub allowed_destinations: Vec<String>,
 }
 
 /// A prefix (`10.0.0.0/16`) or a bare address (a /32 or /128).

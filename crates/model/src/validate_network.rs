@@ -164,6 +164,31 @@ pub(crate) fn network(
                 );
             }
         }
+        let cache = &dns.cache;
+        if cache.min_ttl_seconds > cache.max_ttl_seconds {
+            c.error(
+                "network.dns.cache",
+                format!(
+                    "min_ttl_seconds ({}) is above max_ttl_seconds ({})",
+                    cache.min_ttl_seconds, cache.max_ttl_seconds
+                ),
+            );
+        }
+        if cache.max_entries == 0 {
+            c.error("network.dns.cache.max_entries", "must be at least 1");
+        }
+        if !(50..=60_000).contains(&dns.timeout_ms) {
+            c.error(
+                "network.dns.timeout_ms",
+                format!("{} is out of range 50..=60000", dns.timeout_ms),
+            );
+        }
+        if !(1..=10).contains(&dns.attempts) {
+            c.error(
+                "network.dns.attempts",
+                format!("{} is out of range 1..=10", dns.attempts),
+            );
+        }
         for (i, z) in dns.private_zones.iter().enumerate() {
             private_zone(c, &format!("network.dns.private_zones[{i}]"), z);
         }
@@ -177,6 +202,11 @@ pub(crate) fn network(
             && let Err(e) = parse_prefix(s)
         {
             c.error("network.outbound.integration_subnet", e);
+        }
+        for (i, p) in out.allowed_destinations.iter().enumerate() {
+            if let Err(e) = parse_prefix(p) {
+                c.error(format!("network.outbound.allowed_destinations[{i}]"), e);
+            }
         }
         c.warn(
             "network.outbound",
