@@ -5,6 +5,7 @@
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod admin;
 mod demo;
 mod json_log;
 mod logging;
@@ -54,6 +55,9 @@ struct ServeArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics (refused connections by stage and rule...).
     #[arg(long, value_name = "IP:PORT")]
     metrics_listen: Option<std::net::SocketAddr>,
+    /// The local admin socket for `gatehouse net apply` (default: derived from the config path).
+    #[arg(long, value_name = "PATH")]
+    admin_socket: Option<PathBuf>,
     /// Worker threads (default: one per CPU).
     #[arg(long, env = "GATEHOUSE_WORKERS")]
     workers: Option<usize>,
@@ -227,7 +231,14 @@ async fn run(args: ServeArgs) -> Result<()> {
         println!();
     }
     if let Some(path) = args.config.clone() {
-        reload::spawn(gateway.clone(), path, args.listen.clone())?;
+        reload::spawn(gateway.clone(), path.clone(), args.listen.clone())?;
+        let socket = args
+            .admin_socket
+            .clone()
+            .unwrap_or_else(|| admin::default_socket(&path));
+        if let Err(e) = admin::serve(socket, gateway.clone(), path, args.listen.clone()).await {
+            tracing::warn!(error = %format!("{e:#}"), "no admin socket: gatehouse net apply will not reach this gateway (SIGHUP still reloads)");
+        }
     }
     let stopper = gateway.clone();
     tokio::spawn(async move {

@@ -28,6 +28,16 @@ pub enum NetCommand {
     },
     /// The subnet arithmetic: addresses, Azure's 5 reserved, per-unit addresses, max units.
     Plan(PlanArgs),
+    /// Apply the config file to the gateway running it, now, and print what changed.
+    Apply {
+        #[arg(long, short)]
+        config: std::path::PathBuf,
+        /// The gateway's admin socket (default: derived from the config path, as `serve` does).
+        #[arg(long, value_name = "PATH")]
+        admin_socket: Option<std::path::PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -70,7 +80,62 @@ pub fn run(cmd: NetCommand) -> Result<ExitCode> {
         NetCommand::Verify(a) => verify(a),
         NetCommand::Show { config, json } => show(&config, json),
         NetCommand::Plan(a) => plan(a),
+        NetCommand::Apply {
+            config,
+            admin_socket,
+            json,
+        } => apply(&config, admin_socket, json),
     }
+}
+
+fn apply(config: &Path, socket: Option<std::path::PathBuf>, as_json: bool) -> Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let answer = rt.block_on(crate::admin::apply(config, socket))?;
+    let ok = answer["ok"] == true;
+    if as_json {
+        println!("{answer}");
+    } else if ok {
+        let list = |k: &str| answer[k].as_array().cloned().unwrap_or_default();
+        let changes: Vec<String> = list("listeners_added")
+            .iter()
+            .map(|a| format!("listener {} added", a.as_str().unwrap_or("")))
+            .chain(
+                list("listeners_removed")
+                    .iter()
+                    .map(|a| format!("listener {} removed (draining)", a.as_str().unwrap_or(""))),
+            )
+            .chain(
+                list("network_changes")
+                    .iter()
+                    .map(|c| c.as_str().unwrap_or("").to_string()),
+            )
+            .collect();
+        println!("{}: applied", config.display());
+        if changes.is_empty() {
+            println!("  no network change");
+        }
+        for c in changes {
+            println!("  {c}");
+        }
+        for r in list("needs_restart") {
+            println!(
+                "  {} changed: applies after a restart",
+                r.as_str().unwrap_or("")
+            );
+        }
+    } else {
+        println!("{}: refused, the running config stays", config.display());
+        for e in answer["errors"].as_array().cloned().unwrap_or_default() {
+            println!("  {}", e.as_str().unwrap_or(""));
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn load(path: &Path) -> Result<(Validated, InboundPolicy)> {

@@ -67,21 +67,29 @@ pub fn spawn(gateway: Gateway, path: PathBuf, listen: Vec<SocketAddr>) -> Result
                     continue;
                 }
             }
-            reload(&gateway, &path, &listen, why);
+            let _ = reload(&gateway, &path, &listen, why);
         }
     });
     Ok(())
 }
 
-fn reload(gateway: &Gateway, path: &Path, listen: &[SocketAddr], why: &str) {
+/// Reloads `path` now: logs what happened and returns it as one JSON object (the answer of
+/// `gatehouse net apply`).
+pub fn reload(
+    gateway: &Gateway,
+    path: &Path,
+    listen: &[SocketAddr],
+    why: &str,
+) -> serde_json::Value {
     let validated = match gatehouse_model::load_validated(path) {
         Ok(v) => crate::override_listeners(v, listen),
         Err(e) => {
-            for issue in e.issues() {
+            let issues = e.issues();
+            for issue in &issues {
                 tracing::error!(config = %path.display(), path = %issue.path, trigger = why, "config refused: {}", issue.message);
             }
             tracing::error!(config = %path.display(), trigger = why, "config change refused: the running config stays");
-            return;
+            return serde_json::json!({ "ok": false, "errors": issues.iter().map(|i| i.to_string()).collect::<Vec<_>>() });
         }
     };
     match gateway.reload(&validated) {
@@ -93,10 +101,29 @@ fn reload(gateway: &Gateway, path: &Path, listen: &[SocketAddr], why: &str) {
             for setting in &report.needs_restart {
                 tracing::warn!(setting = %setting, "changed, but applies only after a restart");
             }
+            for addr in &report.listeners_added {
+                tracing::info!(listener = %addr, "listening (added by reload)");
+            }
+            for addr in &report.listeners_removed {
+                tracing::info!(listener = %addr, "stopped listening (removed by reload); its connections drain");
+            }
+            for change in &report.network_changes {
+                tracing::info!(change = %change, "network change applied");
+            }
             tracing::info!(config = %path.display(), trigger = why, apis, operations, products, subscriptions, "config reloaded");
+            serde_json::json!({
+                "ok": true,
+                "counts": { "apis": apis, "operations": operations, "products": products, "subscriptions": subscriptions },
+                "listeners_added": report.listeners_added.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                "listeners_removed": report.listeners_removed.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                "network_changes": report.network_changes,
+                "needs_restart": report.needs_restart,
+                "warnings": validated.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            })
         }
         Err(e) => {
-            tracing::error!(config = %path.display(), trigger = why, error = %e, "config change refused: the running config stays")
+            tracing::error!(config = %path.display(), trigger = why, error = %e, "config change refused: the running config stays");
+            serde_json::json!({ "ok": false, "errors": [format!("error: {e}")] })
         }
     }
 }

@@ -9,6 +9,7 @@ mod access_log;
 mod backend;
 mod body;
 mod conn;
+mod diff;
 pub mod error;
 mod forward;
 pub mod keys;
@@ -28,7 +29,10 @@ pub use snapshot::{ListenerSpec, Snapshot};
 use arc_swap::ArcSwap;
 use backend::ClientCache;
 use gatehouse_model::Validated;
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
@@ -37,18 +41,30 @@ pub(crate) struct Shared {
     pub(crate) connections: Arc<Semaphore>,
     /// The semaphore's size, fixed at start.
     max_connections: u32,
-    /// The listeners opened at start: a reload cannot change them.
-    bound_listeners: Vec<ListenerSpec>,
     clients: ClientCache,
     shutdown: watch::Sender<bool>,
+    /// Listeners running now, by configured address. Taken only by start-up and reloads.
+    listeners: Mutex<HashMap<SocketAddr, RunningListener>>,
+}
+
+struct RunningListener {
+    /// Set to stop this listener alone (removed by a reload); its connections carry on.
+    stop: watch::Sender<bool>,
+    local: SocketAddr,
 }
 
 /// What a reload changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReloadReport {
     /// (apis, operations, products, subscriptions) of the new config.
     pub counts: (usize, usize, usize, usize),
-    /// Settings that changed but only apply after a restart (listeners, max_connections).
+    /// Listeners opened by this reload (real addresses).
+    pub listeners_added: Vec<SocketAddr>,
+    /// Listeners that stopped accepting (their open connections drain on their own).
+    pub listeners_removed: Vec<SocketAddr>,
+    /// What changed in the network section, one line each.
+    pub network_changes: Vec<String>,
+    /// Settings that changed but only apply after a restart (max_connections).
     pub needs_restart: Vec<String>,
 }
 
@@ -69,12 +85,12 @@ impl Gateway {
         let (shutdown, _) = watch::channel(false);
         Ok(Gateway {
             shared: Arc::new(Shared {
-                bound_listeners: snapshot.listeners.clone(),
                 snapshot: ArcSwap::from_pointee(snapshot),
                 connections,
                 max_connections,
                 clients,
                 shutdown,
+                listeners: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -84,24 +100,75 @@ impl Gateway {
         self.shared.snapshot.load_full()
     }
 
-    /// Compiles `v` and swaps it in; on error the running snapshot stays untouched.
+    /// Compiles `v` and swaps it in, with its listeners: new ones are opened first (a reload
+    /// whose listener cannot be opened is refused whole), removed ones stop accepting after the
+    /// swap and their connections drain on their own; listeners that stay are not re-bound and
+    /// keep their connections. Connections keep the network verdict they were accepted with;
+    /// new ones are judged by the new rules. On error the running snapshot stays untouched.
     pub fn reload(&self, v: &Validated) -> Result<ReloadReport, CompileError> {
         let new = Snapshot::compile(v, &self.shared.clients)?;
-        // Compared with what runs, not with the previous file: a change back to the running
-        // value needs nothing, and an unapplied change is reported on every reload.
-        let mut needs_restart = Vec::new();
-        if new.listeners != self.shared.bound_listeners {
-            needs_restart.push("gateway.listeners".to_string());
+        let old = self.shared.snapshot.load_full();
+        let mut running = self
+            .shared
+            .listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let serving = !running.is_empty();
+        let mut opened = Vec::new();
+        if serving {
+            for spec in new
+                .listeners
+                .iter()
+                .filter(|l| !running.contains_key(&l.addr))
+            {
+                match bind_now(spec.addr) {
+                    Ok(listener) => opened.push((*spec, listener)),
+                    Err(source) => {
+                        return Err(CompileError {
+                            path: "listeners".into(),
+                            message: ServeError::Bind {
+                                addr: spec.addr,
+                                source,
+                            }
+                            .to_string(),
+                        });
+                    }
+                }
+            }
         }
+        let mut report = ReloadReport {
+            counts: new.counts,
+            network_changes: diff::network(&old.network, &new.network),
+            ..ReloadReport::default()
+        };
         if new.limits.max_connections != self.shared.max_connections {
-            needs_restart.push("gateway.limits.max_connections".to_string());
+            report
+                .needs_restart
+                .push("gateway.limits.max_connections".to_string());
         }
-        let counts = new.counts;
+        let removed: Vec<SocketAddr> = if serving {
+            running
+                .keys()
+                .filter(|a| !new.listeners.iter().any(|l| l.addr == **a))
+                .copied()
+                .collect()
+        } else {
+            Vec::new()
+        };
         self.shared.snapshot.store(Arc::new(new));
-        Ok(ReloadReport {
-            counts,
-            needs_restart,
-        })
+        for (spec, listener) in opened {
+            if let Ok(bound) = BoundListener::new(listener, spec) {
+                report.listeners_added.push(bound.local);
+                self.start(bound, &mut running);
+            }
+        }
+        for addr in removed {
+            if let Some(r) = running.remove(&addr) {
+                let _ = r.stop.send(true);
+                report.listeners_removed.push(r.local);
+            }
+        }
+        Ok(report)
     }
 
     /// Opens every listener of the current snapshot; fails whole if one cannot be opened.
@@ -109,37 +176,61 @@ impl Gateway {
         let snapshot = self.snapshot();
         let mut bound = Vec::new();
         for spec in &snapshot.listeners {
-            let listener = tokio::net::TcpListener::bind(spec.addr)
-                .await
-                .map_err(|source| ServeError::Bind {
-                    addr: spec.addr,
-                    source,
-                })?;
-            let local = listener.local_addr().map_err(|source| ServeError::Bind {
+            let listener = bind_now(spec.addr).map_err(|source| ServeError::Bind {
                 addr: spec.addr,
                 source,
             })?;
-            bound.push(BoundListener {
-                listener,
-                spec: *spec,
-                local,
-            });
+            bound.push(
+                BoundListener::new(listener, *spec).map_err(|source| ServeError::Bind {
+                    addr: spec.addr,
+                    source,
+                })?,
+            );
         }
         Ok(bound)
+    }
+
+    fn start(&self, bound: BoundListener, running: &mut HashMap<SocketAddr, RunningListener>) {
+        let (stop, stopped) = watch::channel(false);
+        running.insert(
+            bound.spec.addr,
+            RunningListener {
+                stop,
+                local: bound.local,
+            },
+        );
+        tokio::spawn(server::accept_loop(
+            bound,
+            self.shared.clone(),
+            self.shared.shutdown.subscribe(),
+            stopped,
+        ));
     }
 
     /// Serves until [`Gateway::shutdown`], then lets open connections finish their requests for
     /// up to `drain`.
     pub async fn serve(&self, listeners: Vec<BoundListener>, drain: Duration) {
-        let mut tasks = tokio::task::JoinSet::new();
-        for l in listeners {
-            tasks.spawn(server::accept_loop(
-                l,
-                self.shared.clone(),
-                self.shared.shutdown.subscribe(),
-            ));
+        let mut shutdown = self.shared.shutdown.subscribe();
+        {
+            let mut running = self
+                .shared
+                .listeners
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            for l in listeners {
+                self.start(l, &mut running);
+            }
         }
-        while tasks.join_next().await.is_some() {}
+        while !*shutdown.borrow_and_update() {
+            if shutdown.changed().await.is_err() {
+                break;
+            }
+        }
+        self.shared
+            .listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         // Connections hold a permit each: all permits back means all connections closed.
         let drained = tokio::time::timeout(
             drain,
@@ -156,8 +247,35 @@ impl Gateway {
         }
     }
 
+    /// The addresses listening now.
+    pub fn listening(&self) -> Vec<SocketAddr> {
+        let running = self
+            .shared
+            .listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<SocketAddr> = running.values().map(|r| r.local).collect();
+        v.sort();
+        v
+    }
+
     /// Stops accepting and asks open connections to close after their current request.
     pub fn shutdown(&self) {
         let _ = self.shared.shutdown.send(true);
     }
+}
+
+/// Binds a listening socket now (synchronously, so a reload can do it), with the same options
+/// as tokio's own `bind`.
+fn bind_now(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }

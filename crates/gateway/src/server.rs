@@ -29,10 +29,26 @@ pub struct BoundListener {
     pub local: SocketAddr,
 }
 
+impl BoundListener {
+    pub(crate) fn new(
+        listener: std::net::TcpListener,
+        spec: ListenerSpec,
+    ) -> std::io::Result<BoundListener> {
+        let listener = TcpListener::from_std(listener)?;
+        let local = listener.local_addr()?;
+        Ok(BoundListener {
+            listener,
+            spec,
+            local,
+        })
+    }
+}
+
 pub(crate) async fn accept_loop(
     bound: BoundListener,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
 ) {
     let BoundListener {
         listener,
@@ -51,6 +67,7 @@ pub(crate) async fn accept_loop(
                 }
             },
             _ = shutdown.changed() => break,
+            _ = stop.changed() => break,
         };
         let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
             tracing::warn!(listener = %local, client = %peer, "connection refused: max_connections reached");
@@ -58,6 +75,16 @@ pub(crate) async fn accept_loop(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        // The listener's exposure and TLS as the current config says (a reload may change them
+        // without re-binding).
+        let spec = shared
+            .snapshot
+            .load()
+            .listeners
+            .iter()
+            .find(|l| l.addr == spec.addr)
+            .copied()
+            .unwrap_or(spec);
         let shared = shared.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {

@@ -43,6 +43,8 @@ pub struct Snapshot {
     pub inbound: InboundPolicy,
     /// The service name, for APIM's messages.
     pub service_name: Box<str>,
+    /// The network section this snapshot was compiled from (to tell what a reload changed).
+    pub network: gatehouse_model::network::Network,
     pub access_log: bool,
     /// The HTTP server settings new connections get.
     pub http: auto::Builder<TokioExecutor>,
@@ -92,6 +94,7 @@ impl Snapshot {
         Ok(Snapshot {
             inbound,
             service_name: cfg.service.name.as_str().into(),
+            network: cfg.network.clone(),
             router: Router::build(v),
             keys: KeyIndex::build(v),
             targets: build_targets(v, clients)?,
