@@ -440,6 +440,8 @@ gateway:
   listeners: [ { address: "127.0.0.1:${GPORT}" } ]
 backends:
   b: { url: "http://127.0.0.1:${BPORT}" }
+network:
+  outbound: { allowed_destinations: [127.0.0.1/32] }
 apis:
   - id: bench
     path: bench

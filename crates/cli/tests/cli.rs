@@ -123,6 +123,7 @@ fn invalid() -> String {
     format!(
         r#"
 service: {{ name: contoso }}
+network: {{ outbound: {{ allowed_destinations: [127.0.0.0/8] }} }}
 backends:
   b1: {{ url: "http://127.0.0.1:9001/v1" }}
 apis:
@@ -519,6 +520,7 @@ async fn sigterm_lets_a_request_in_flight_finish_and_exits_0() {
     let config = format!(
         r#"
 service: {{ name: sigterm-e2e }}
+network: {{ outbound: {{ allowed_destinations: [127.0.0.0/8] }} }}
 gateway:
   listeners: [ {{ address: "{addr}" }} ]
 apis:

@@ -19,6 +19,7 @@ fn config(gw: SocketAddr, backend: &str, limits: &str) -> String {
     format!(
         r#"
 service: {{ name: limits }}
+network: {{ outbound: {{ allowed_destinations: [127.0.0.0/8] }} }}
 gateway:
   listeners: [ {{ address: "{gw}" }} ]
   limits: {limits}

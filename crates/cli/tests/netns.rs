@@ -306,6 +306,7 @@ apis:
     operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
 network:
 {network}
+  outbound: {{ allowed_destinations: [127.0.0.0/8] }}
 "#
     )
 }

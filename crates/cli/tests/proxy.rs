@@ -18,6 +18,7 @@ fn config(gw: SocketAddr, backend: &str, dead: SocketAddr) -> String {
     format!(
         r#"
 service: {{ name: e2e }}
+network: {{ outbound: {{ allowed_destinations: [127.0.0.0/8] }} }}
 gateway:
   listeners: [ {{ address: "{gw}" }} ]
   limits: {{ max_request_line_bytes: 1024 }}

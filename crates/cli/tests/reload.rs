@@ -52,6 +52,7 @@ fn config(c: Cfg) -> String {
     let mut y = format!(
         r#"
 service: {{ name: reload-e2e }}
+network: {{ outbound: {{ allowed_destinations: [127.0.0.0/8] }} }}
 gateway:
   listeners: [ {{ address: "{listen}" }} ]
   limits: {{ max_connections: {max} }}
@@ -417,6 +418,7 @@ async fn an_invalid_change_is_refused_and_the_running_config_stays() {
     let invalid = format!(
         r#"
 service: {{ name: reload-e2e }}
+network: {{ outbound: {{ allowed_destinations: [127.0.0.0/8] }} }}
 gateway:
   listeners: [ {{ address: "{addr}" }} ]
 backends:

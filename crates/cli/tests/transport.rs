@@ -52,6 +52,7 @@ fn config(tls: SocketAddr, plain: SocketAddr, backend: &str) -> String {
     format!(
         r#"
 service: {{ name: transport }}
+network: {{ outbound: {{ allowed_destinations: [127.0.0.0/8] }} }}
 gateway:
   listeners:
     - {{ address: "{tls}", tls: true }}

@@ -4,10 +4,11 @@
 
 use crate::error::CompileError;
 use crate::upstream::Upstream;
+use arc_swap::ArcSwap;
 use gatehouse_model::{BackendTls, Validated};
+use gatehouse_net::egress::{EgressConnector, EgressPolicy, Resolve};
 use http::uri::{Authority, Scheme};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -43,11 +44,24 @@ struct ClientProfile {
 }
 
 /// Connection pools by destination and connection profile, shared by every snapshot, so a
-/// reload keeps the warm connections.
-#[derive(Default)]
+/// reload keeps the warm connections. Every connection goes through the egress guard, whose
+/// policy and resolver a reload swaps in the shared handles.
 pub struct ClientCache {
-    connectors: Mutex<HashMap<ClientProfile, HttpsConnector<HttpConnector>>>,
+    connectors: Mutex<HashMap<ClientProfile, HttpsConnector<EgressConnector>>>,
     upstreams: Mutex<HashMap<(ClientProfile, String), Arc<Upstream>>>,
+    pub(crate) egress: Arc<ArcSwap<EgressPolicy>>,
+    pub(crate) resolver: Arc<ArcSwap<Box<dyn Resolve>>>,
+}
+
+impl ClientCache {
+    pub fn new(egress: EgressPolicy, resolver: Box<dyn Resolve>) -> ClientCache {
+        ClientCache {
+            connectors: Mutex::default(),
+            upstreams: Mutex::default(),
+            egress: Arc::new(ArcSwap::from_pointee(egress)),
+            resolver: Arc::new(ArcSwap::from_pointee(resolver)),
+        }
+    }
 }
 
 impl ClientCache {
@@ -68,7 +82,7 @@ impl ClientCache {
         let connector = match connectors.get(profile) {
             Some(c) => c.clone(),
             None => {
-                let c = build_connector(profile)?;
+                let c = build_connector(profile, &self.egress, &self.resolver)?;
                 connectors.insert(profile.clone(), c.clone());
                 c
             }
@@ -79,12 +93,16 @@ impl ClientCache {
     }
 }
 
-fn build_connector(profile: &ClientProfile) -> Result<HttpsConnector<HttpConnector>, String> {
-    let mut http = HttpConnector::new();
-    http.set_nodelay(true);
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(Duration::from_millis(profile.connect_timeout_ms)));
-    http.set_keepalive(Some(Duration::from_secs(60)));
+fn build_connector(
+    profile: &ClientProfile,
+    egress: &Arc<ArcSwap<EgressPolicy>>,
+    resolver: &Arc<ArcSwap<Box<dyn Resolve>>>,
+) -> Result<HttpsConnector<EgressConnector>, String> {
+    let http = EgressConnector::new(
+        egress.clone(),
+        resolver.clone(),
+        Duration::from_millis(profile.connect_timeout_ms),
+    );
     let tls = client_tls_config(&profile.tls)?;
     Ok(hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)

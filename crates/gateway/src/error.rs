@@ -38,6 +38,8 @@ pub enum ErrorKind {
     UriTooLong,
     BadRequest,
     PublicNetworkAccessDisabled,
+    EgressRefused,
+    BackendDnsFailed,
     BackendUnreachable,
     BackendTimeout,
     BackendBroken,
@@ -59,7 +61,10 @@ pub struct GatewayError {
 impl GatewayError {
     pub fn new(kind: ErrorKind, detail: impl Into<String>) -> GatewayError {
         let (source, retryable) = match kind {
-            ErrorKind::BackendUnreachable => (ErrorSource::Backend, true),
+            ErrorKind::BackendUnreachable | ErrorKind::BackendDnsFailed => {
+                (ErrorSource::Backend, true)
+            }
+            ErrorKind::EgressRefused => (ErrorSource::Gateway, false),
             ErrorKind::BackendTimeout | ErrorKind::BackendBroken => (ErrorSource::Backend, false),
             _ => (ErrorSource::Client, false),
         };
@@ -82,7 +87,10 @@ impl GatewayError {
             ErrorKind::UriTooLong => StatusCode::URI_TOO_LONG,
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
             ErrorKind::PublicNetworkAccessDisabled => StatusCode::FORBIDDEN,
-            ErrorKind::BackendUnreachable | ErrorKind::BackendBroken => StatusCode::BAD_GATEWAY,
+            ErrorKind::BackendUnreachable
+            | ErrorKind::BackendBroken
+            | ErrorKind::EgressRefused
+            | ErrorKind::BackendDnsFailed => StatusCode::BAD_GATEWAY,
             ErrorKind::BackendTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
@@ -104,6 +112,12 @@ impl GatewayError {
             ErrorKind::BadRequest => "Bad request",
             ErrorKind::PublicNetworkAccessDisabled => "Public network access is disabled",
             ErrorKind::BackendUnreachable => "Bad gateway: the backend service is unreachable",
+            ErrorKind::EgressRefused => {
+                "Bad gateway: the backend's address is not allowed by the gateway's network rules"
+            }
+            ErrorKind::BackendDnsFailed => {
+                "Bad gateway: the backend's host name could not be resolved"
+            }
             ErrorKind::BackendTimeout => {
                 "Gateway timeout: the backend service did not answer in time"
             }
@@ -123,6 +137,8 @@ impl GatewayError {
             ErrorKind::BadRequest => "bad_request",
             ErrorKind::PublicNetworkAccessDisabled => "public_network_access_disabled",
             ErrorKind::BackendUnreachable => "backend_unreachable",
+            ErrorKind::EgressRefused => "egress_refused",
+            ErrorKind::BackendDnsFailed => "backend_dns_failed",
             ErrorKind::BackendTimeout => "backend_timeout",
             ErrorKind::BackendBroken => "backend_broken",
         }

@@ -78,7 +78,8 @@ impl Gateway {
     pub fn new(v: &Validated) -> Result<Gateway, CompileError> {
         // One crypto provider for the whole process (rustls panics if two are linked and none is chosen).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let clients = ClientCache::default();
+        let (egress, resolver) = outbound(v)?;
+        let clients = ClientCache::new(egress, Box::new(resolver));
         let snapshot = Snapshot::compile(v, &clients)?;
         let max_connections = snapshot.limits.max_connections;
         let connections = Arc::new(Semaphore::new(max_connections as usize));
@@ -106,8 +107,28 @@ impl Gateway {
     /// keep their connections. Connections keep the network verdict they were accepted with;
     /// new ones are judged by the new rules. On error the running snapshot stays untouched.
     pub fn reload(&self, v: &Validated) -> Result<ReloadReport, CompileError> {
-        let new = Snapshot::compile(v, &self.shared.clients)?;
         let old = self.shared.snapshot.load_full();
+        let egress =
+            gatehouse_net::egress::EgressPolicy::compile(&v.config.network).map_err(|e| {
+                CompileError {
+                    path: "network".into(),
+                    message: e.to_string(),
+                }
+            })?;
+        // A new resolver (and an empty cache) only when the DNS settings changed.
+        let resolver = if dns_text(&old.network) == dns_text(&v.config.network) {
+            None
+        } else {
+            Some(
+                gatehouse_net::dns::Resolver::new(v.config.network.dns.as_ref()).map_err(|e| {
+                    CompileError {
+                        path: "network.dns".into(),
+                        message: e.to_string(),
+                    }
+                })?,
+            )
+        };
+        let new = Snapshot::compile(v, &self.shared.clients)?;
         let mut running = self
             .shared
             .listeners
@@ -155,6 +176,10 @@ impl Gateway {
         } else {
             Vec::new()
         };
+        self.shared.clients.egress.store(Arc::new(egress));
+        if let Some(r) = resolver {
+            self.shared.clients.resolver.store(Arc::new(Box::new(r)));
+        }
         self.shared.snapshot.store(Arc::new(new));
         for (spec, listener) in opened {
             if let Ok(bound) = BoundListener::new(listener, spec) {
@@ -278,4 +303,34 @@ fn bind_now(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
     Ok(socket.into())
+}
+
+/// The egress guard and the resolver of a config.
+fn outbound(
+    v: &Validated,
+) -> Result<
+    (
+        gatehouse_net::egress::EgressPolicy,
+        gatehouse_net::dns::Resolver,
+    ),
+    CompileError,
+> {
+    let egress = gatehouse_net::egress::EgressPolicy::compile(&v.config.network).map_err(|e| {
+        CompileError {
+            path: "network".into(),
+            message: e.to_string(),
+        }
+    })?;
+    let resolver =
+        gatehouse_net::dns::Resolver::new(v.config.network.dns.as_ref()).map_err(|e| {
+            CompileError {
+                path: "network.dns".into(),
+                message: e.to_string(),
+            }
+        })?;
+    Ok((egress, resolver))
+}
+
+fn dns_text(n: &gatehouse_model::network::Network) -> String {
+    serde_json::to_string(&n.dns).unwrap_or_default()
 }

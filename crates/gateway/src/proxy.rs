@@ -164,9 +164,7 @@ async fn proxy(
         }
         Ok(Err(err)) => {
             let e = match err {
-                UpstreamError::Connect(detail) => {
-                    GatewayError::new(ErrorKind::BackendUnreachable, detail)
-                }
+                UpstreamError::Connect(err) => connect_error(&*err, &target.id),
                 UpstreamError::Request(err) => {
                     GatewayError::new(ErrorKind::BackendBroken, error_chain(&err))
                 }
@@ -204,4 +202,46 @@ async fn proxy(
     }
     let (parts, body) = resp.into_parts();
     Ok(Response::from_parts(parts, ProxyBody::stream(body, lease)))
+}
+
+/// Classifies a failed backend connection: refused by the egress guard, a DNS failure, or an
+/// unreachable backend — each a 502 whose body names no internal address, and a log line (and
+/// for refusals a counter) that names the backend, the addresses and the rule or reason.
+fn connect_error(err: &(dyn std::error::Error + 'static), backend: &str) -> GatewayError {
+    use gatehouse_net::egress::ConnectError;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        if let Some(ce) = e.downcast_ref::<ConnectError>() {
+            return match ce {
+                ConnectError::AllRefused { refused, .. } => {
+                    for r in refused {
+                        tracing::warn!(
+                            target: "gatehouse::network",
+                            backend,
+                            destination = %r.destination,
+                            class = r.class.as_str(),
+                            stage = r.stage,
+                            rule = r.rule.as_ref().map(|x| &*x.name),
+                            priority = r.rule.as_ref().map(|x| x.priority),
+                            reason = %r.reason,
+                            "backend address refused by the egress guard"
+                        );
+                        let rule = r
+                            .rule
+                            .as_ref()
+                            .map(|x| x.name.to_string())
+                            .unwrap_or_default();
+                        metrics::counter!("gatehouse_egress_refused_total", "stage" => r.stage, "rule" => rule).increment(1);
+                    }
+                    GatewayError::new(ErrorKind::EgressRefused, ce.to_string())
+                }
+                ConnectError::Dns(_) | ConnectError::NoAddresses { .. } => {
+                    GatewayError::new(ErrorKind::BackendDnsFailed, ce.to_string())
+                }
+                _ => GatewayError::new(ErrorKind::BackendUnreachable, ce.to_string()),
+            };
+        }
+        cause = e.source();
+    }
+    GatewayError::new(ErrorKind::BackendUnreachable, error_chain(err))
 }

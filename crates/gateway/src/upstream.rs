@@ -9,11 +9,11 @@
 //! retried on another connection, as the legacy client does.
 
 use crate::backend::RequestBody;
+use gatehouse_net::egress::EgressConnector;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower_service::Service;
@@ -26,8 +26,9 @@ const MAX_IDLE: usize = 1024;
 /// Why a request did not get a response.
 #[derive(Debug)]
 pub enum UpstreamError {
-    /// No connection could be made (refused, unreachable, connect timeout, TLS handshake).
-    Connect(String),
+    /// No connection could be made (egress guard, DNS, refused, unreachable, connect timeout,
+    /// TLS handshake); the error is kept whole so the caller can tell which.
+    Connect(Box<dyn std::error::Error + Send + Sync>),
     /// The connection failed while the request was sent or the response awaited.
     Request(hyper::Error),
 }
@@ -40,7 +41,7 @@ struct Idle {
 pub struct Upstream {
     /// `scheme://authority`, what the connector connects to.
     origin: http::Uri,
-    connector: HttpsConnector<HttpConnector>,
+    connector: HttpsConnector<EgressConnector>,
     /// Most recently used last: popping from the end keeps warm connections warm and lets
     /// the cold ones at the bottom age out.
     idle: Mutex<Vec<Idle>>,
@@ -68,7 +69,7 @@ impl Lease {
 }
 
 impl Upstream {
-    pub fn new(origin: http::Uri, connector: HttpsConnector<HttpConnector>) -> Upstream {
+    pub fn new(origin: http::Uri, connector: HttpsConnector<EgressConnector>) -> Upstream {
         Upstream {
             origin,
             connector,
@@ -113,11 +114,11 @@ impl Upstream {
         let io = connector
             .call(self.origin.clone())
             .await
-            .map_err(|e| UpstreamError::Connect(error_chain(e.as_ref())))?;
+            .map_err(UpstreamError::Connect)?;
         let (sender, conn) = http1::Builder::new()
             .handshake(io)
             .await
-            .map_err(|e| UpstreamError::Connect(error_chain(&e)))?;
+            .map_err(|e| UpstreamError::Connect(Box::new(e)))?;
         tokio::spawn(async move {
             if let Err(e) = conn.with_upgrades().await {
                 tracing::debug!(error = %e, "backend connection ended with an error");

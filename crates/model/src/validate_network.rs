@@ -192,10 +192,6 @@ pub(crate) fn network(
         for (i, z) in dns.private_zones.iter().enumerate() {
             private_zone(c, &format!("network.dns.private_zones[{i}]"), z);
         }
-        c.warn(
-            "network.dns",
-            "validated, but not applied yet: backends resolve through the system resolver",
-        );
     }
     if let Some(out) = &n.outbound {
         if let Some(s) = &out.integration_subnet
@@ -208,10 +204,6 @@ pub(crate) fn network(
                 c.error(format!("network.outbound.allowed_destinations[{i}]"), e);
             }
         }
-        c.warn(
-            "network.outbound",
-            "validated, but not applied yet: backend connections are not filtered",
-        );
     }
 
     // Trusted proxies and custom tags.

@@ -4,6 +4,8 @@
 //! and the subnet planner. No HTTP here.
 
 pub mod client;
+pub mod dns;
+pub mod egress;
 pub mod inbound;
 pub mod nsg;
 pub mod plan;
