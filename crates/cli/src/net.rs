@@ -4,10 +4,11 @@
 //! prints one JSON object (a stable interface).
 
 use anyhow::{Context, Result, bail};
-use gatehouse_model::network::{Access, Direction, NetworkType, Protocol, PublicNetworkAccess};
+use gatehouse_model::network::{Direction, NetworkType, PublicNetworkAccess};
 use gatehouse_model::{Exposure, Sku, Validated};
+use gatehouse_net::dns::Resolver;
+use gatehouse_net::egress::EgressPolicy;
 use gatehouse_net::inbound::{ConnFacts, InboundPolicy, Stage};
-use gatehouse_net::nsg::Flow;
 use gatehouse_net::proxy_protocol::ProxyHeader;
 use serde_json::{Value, json};
 use std::net::{IpAddr, SocketAddr};
@@ -28,6 +29,18 @@ pub enum NetCommand {
     },
     /// The subnet arithmetic: addresses, Azure's 5 reserved, per-unit addresses, max units.
     Plan(PlanArgs),
+    /// Resolve a backend host name as the gateway does (private zones, servers, cache) and judge
+    /// each address with the egress guard.
+    Resolve {
+        name: String,
+        #[arg(long, short)]
+        config: std::path::PathBuf,
+        /// Skip the cache (a fresh process has an empty one anyway; kept for scripts).
+        #[arg(long)]
+        fresh: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Apply the config file to the gateway running it, now, and print what changed.
     Apply {
         #[arg(long, short)]
@@ -49,7 +62,7 @@ pub struct VerifyArgs {
     /// IP or IP:PORT of the client (inbound) or the gateway (outbound).
     #[arg(long)]
     source: String,
-    /// IP:PORT: a gateway listener (inbound) or a backend (outbound).
+    /// IP:PORT of a gateway listener (inbound), or HOST_OR_IP:PORT of a backend (outbound).
     #[arg(long)]
     destination: String,
     #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp", "icmp"])]
@@ -85,6 +98,12 @@ pub fn run(cmd: NetCommand) -> Result<ExitCode> {
             admin_socket,
             json,
         } => apply(&config, admin_socket, json),
+        NetCommand::Resolve {
+            name,
+            config,
+            fresh,
+            json,
+        } => resolve(&config, &name, fresh, json),
     }
 }
 
@@ -155,14 +174,6 @@ fn parse_endpoint(what: &str, s: &str, default_port: u16) -> Result<SocketAddr> 
     Ok(SocketAddr::new(ip, default_port))
 }
 
-fn protocol(p: &str) -> Protocol {
-    match p {
-        "udp" => Protocol::Udp,
-        "icmp" => Protocol::Icmp,
-        _ => Protocol::Tcp,
-    }
-}
-
 fn exposure_name(v: &Validated, e: Exposure) -> String {
     match e {
         Exposure::Public => "public".into(),
@@ -181,14 +192,14 @@ fn exposure_name(v: &Validated, e: Exposure) -> String {
 fn verify(a: VerifyArgs) -> Result<ExitCode> {
     let (v, policy) = load(&a.config)?;
     let source = parse_endpoint("source", &a.source, 50000)?;
-    let destination: SocketAddr = a
-        .destination
-        .parse()
-        .with_context(|| format!("--destination: '{}' is not IP:PORT", a.destination))?;
     let answer = if a.direction == "inbound" {
+        let destination: SocketAddr = a
+            .destination
+            .parse()
+            .with_context(|| format!("--destination: '{}' is not IP:PORT", a.destination))?;
         verify_inbound(&v, &policy, source, destination, &a)
     } else {
-        verify_outbound(&policy, source, destination, &a)
+        verify_outbound(&v, &a.destination)?
     };
     if a.json {
         println!("{answer}");
@@ -291,29 +302,165 @@ fn verify_inbound(
     }
 }
 
-fn verify_outbound(
-    policy: &InboundPolicy,
-    source: SocketAddr,
-    destination: SocketAddr,
-    a: &VerifyArgs,
-) -> Value {
-    match policy.nsg() {
-        Some(nsg) => {
-            let d = nsg.evaluate(
-                Direction::Outbound,
-                &Flow::new(source, destination, protocol(&a.protocol)),
-            );
-            json!({
-                "direction": "outbound", "decision": if d.access == Access::Allow { "allow" } else { "deny" }, "stage": "nsg",
-                "rule": d.rule.to_string(), "priority": d.priority,
-                "reason": format!("{} by NSG rule '{}' (priority {})", if d.access == Access::Allow { "allowed" } else { "denied" }, d.rule, d.priority),
-            })
+/// One address judged by the egress guard, as JSON.
+fn egress_verdict(policy: &EgressPolicy, addr: SocketAddr) -> Value {
+    match policy.judge(addr) {
+        Ok(a) => {
+            json!({"address": addr.to_string(), "class": a.class.as_str(), "decision": "allow",
+            "rule": a.rule.as_ref().map(|r| r.name.to_string()), "priority": a.rule.as_ref().map(|r| r.priority)})
         }
-        None => json!({
-            "direction": "outbound", "decision": "allow", "stage": "nsg", "rule": null, "priority": null,
-            "reason": format!("type {}: no outbound NSG applies", type_name(policy.kind())),
-        }),
+        Err(r) => {
+            json!({"address": addr.to_string(), "class": r.class.as_str(), "decision": "deny", "stage": r.stage,
+            "rule": r.rule.as_ref().map(|x| x.name.to_string()), "priority": r.rule.as_ref().map(|x| x.priority), "reason": r.reason})
+        }
     }
+}
+
+/// Outbound: what the egress guard would do connecting to `destination` (a name is resolved
+/// first, as the gateway does): the first allowed address is the one it connects to.
+fn verify_outbound(v: &Validated, destination: &str) -> Result<Value> {
+    let (host, port) = split_host_port(destination)?;
+    let policy = EgressPolicy::compile(&v.config.network).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let resolver =
+        Resolver::new(v.config.network.dns.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let answer = match rt.block_on(resolver.resolve(&host)) {
+        Ok(a) => a,
+        Err(e) => {
+            return Ok(
+                json!({"direction": "outbound", "destination": destination, "decision": "deny", "stage": "dns",
+                "rule": null, "priority": null, "addresses": [], "reason": e.to_string()}),
+            );
+        }
+    };
+    let verdicts: Vec<Value> = answer
+        .addrs
+        .iter()
+        .map(|ip| egress_verdict(&policy, SocketAddr::new(*ip, port)))
+        .collect();
+    let chosen = verdicts.iter().find(|x| x["decision"] == "allow");
+    let decider = chosen.or(verdicts.first()).cloned().unwrap_or(Value::Null);
+    let reason = match chosen {
+        Some(c) => format!(
+            "connects to {} ({}){}",
+            c["address"].as_str().unwrap_or(""),
+            c["class"].as_str().unwrap_or(""),
+            c["rule"]
+                .as_str()
+                .map(|r| format!(", allowed by NSG rule '{r}' (priority {})", c["priority"]))
+                .unwrap_or_default()
+        ),
+        None => format!(
+            "every address is refused: {}",
+            verdicts
+                .iter()
+                .map(|x| format!(
+                    "{} ({})",
+                    x["address"].as_str().unwrap_or(""),
+                    x["reason"].as_str().unwrap_or("")
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    Ok(json!({
+        "direction": "outbound", "destination": destination,
+        "decision": if chosen.is_some() { "allow" } else { "deny" },
+        "stage": decider.get("stage").cloned().unwrap_or_else(|| json!(if decider["rule"].is_null() { "network_type" } else { "nsg" })),
+        "rule": decider["rule"], "priority": decider["priority"],
+        "resolved_from": answer.source.to_string(), "addresses": verdicts, "reason": reason,
+    }))
+}
+
+fn split_host_port(s: &str) -> Result<(String, u16)> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok((a.ip().to_string(), a.port()));
+    }
+    let (host, port) = s
+        .rsplit_once(':')
+        .with_context(|| format!("'{s}' is not HOST:PORT"))?;
+    let port: u16 = port.parse().with_context(|| format!("'{s}': bad port"))?;
+    Ok((
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+        port,
+    ))
+}
+
+fn resolve(config: &Path, name: &str, fresh: bool, as_json: bool) -> Result<ExitCode> {
+    let v = gatehouse_model::load_validated(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let policy = EgressPolicy::compile(&v.config.network).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let resolver =
+        Resolver::new(v.config.network.dns.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(async {
+        if fresh {
+            resolver.resolve_fresh(name).await
+        } else {
+            resolver.resolve(name).await
+        }
+    });
+    let out = match &result {
+        Ok(a) => json!({
+            "name": a.name, "ok": true, "source": a.source, "source_text": a.source.to_string(),
+            "ttl_left_seconds": if a.ttl_left == std::time::Duration::MAX { Value::Null } else { json!(a.ttl_left.as_secs()) },
+            "cname_chain": a.cname_chain,
+            "addresses": a.addrs.iter().map(|ip| egress_verdict(&policy, SocketAddr::new(*ip, 443))).collect::<Vec<_>>(),
+        }),
+        Err(e) => json!({"name": name, "ok": false, "error": e.to_string()}),
+    };
+    if as_json {
+        println!("{out}");
+    } else {
+        match &result {
+            Ok(a) => {
+                let ttl = if a.ttl_left == std::time::Duration::MAX {
+                    "-".to_string()
+                } else {
+                    format!("{}s", a.ttl_left.as_secs())
+                };
+                println!(
+                    "{}: from {} (TTL left {ttl}){}",
+                    a.name,
+                    a.source,
+                    if a.cname_chain.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", via {}", a.cname_chain.join(" -> "))
+                    }
+                );
+                for x in out["addresses"].as_array().cloned().unwrap_or_default() {
+                    let ip = x["address"].as_str().unwrap_or("").trim_end_matches(":443");
+                    match x["decision"].as_str() {
+                        Some("allow") => println!(
+                            "  {ip:<40} {:<12} egress allowed{}",
+                            x["class"].as_str().unwrap_or(""),
+                            x["rule"]
+                                .as_str()
+                                .map(|r| format!(" by NSG rule '{r}'"))
+                                .unwrap_or_default()
+                        ),
+                        _ => println!(
+                            "  {ip:<40} {:<12} egress refused: {}",
+                            x["class"].as_str().unwrap_or(""),
+                            x["reason"].as_str().unwrap_or("")
+                        ),
+                    }
+                }
+            }
+            Err(e) => println!("{name}: {e}"),
+        }
+    }
+    Ok(if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn type_name(t: NetworkType) -> &'static str {

@@ -410,3 +410,137 @@ fn plan_reproduces_the_seed_table() {
     assert_ne!(code, 0);
     assert!(stderr.contains("/29"), "{stderr}");
 }
+
+const ZONES: &str = r#"
+service: { name: contoso }
+network:
+  type: external
+  virtual_network:
+    address_space: [10.10.0.0/16]
+    subnet: { name: apim, prefix: 10.10.1.0/24, nsg: nsg }
+  endpoints: { gateway: { public: "127.0.0.1:28101" } }
+  network_security_groups:
+    nsg: { security_rules: [ { name: no-smtp, priority: 100, direction: outbound, access: deny, protocol: tcp, destination_ports: "25" } ] }
+  dns:
+    private_zones:
+      - zone: contoso.internal
+        records:
+          orders: { A: [10.10.2.5] }
+          meta: { A: [169.254.169.254] }
+          local: { A: [127.0.0.1] }
+          alias: { CNAME: [orders.contoso.internal] }
+"#;
+
+#[test]
+fn resolve_shows_source_ttl_and_the_egress_verdict_of_each_address() {
+    let cfg = TempConfig::new("resolve", ZONES);
+    let v = json(&[
+        "net",
+        "resolve",
+        "alias.contoso.internal",
+        "--config",
+        cfg.path(),
+        "--json",
+    ]);
+    assert_eq!(v["source"]["kind"], "private_zone", "{v}");
+    assert_eq!(v["cname_chain"][0], "orders.contoso.internal", "{v}");
+    assert!(v["ttl_left_seconds"].as_u64().is_some(), "{v}");
+    assert_eq!(
+        (
+            v["addresses"][0]["address"].as_str(),
+            v["addresses"][0]["decision"].as_str()
+        ),
+        (Some("10.10.2.5:443"), Some("allow")),
+        "{v}"
+    );
+    for (name, class) in [("meta", "link_local"), ("local", "loopback")] {
+        let v = json(&[
+            "net",
+            "resolve",
+            &format!("{name}.contoso.internal"),
+            "--config",
+            cfg.path(),
+            "--json",
+        ]);
+        assert_eq!(
+            (
+                v["addresses"][0]["class"].as_str(),
+                v["addresses"][0]["decision"].as_str()
+            ),
+            (Some(class), Some("deny")),
+            "{v}"
+        );
+    }
+    let (code, stdout, _) = run(&[
+        "net",
+        "resolve",
+        "nope.contoso.internal",
+        "--config",
+        cfg.path(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(stdout.contains("does not exist"), "{stdout}");
+}
+
+#[test]
+fn outbound_verify_resolves_and_names_the_rule() {
+    let cfg = TempConfig::new("outbound", ZONES);
+    let out = |dst: &str| {
+        json(&[
+            "net",
+            "verify",
+            "--config",
+            cfg.path(),
+            "--direction",
+            "outbound",
+            "--source",
+            "10.10.1.4",
+            "--destination",
+            dst,
+            "--json",
+        ])
+    };
+    let v = out("orders.contoso.internal:443");
+    assert_eq!(
+        (
+            v["decision"].as_str(),
+            v["rule"].as_str(),
+            v["resolved_from"].as_str()
+        ),
+        (
+            Some("allow"),
+            Some("AllowVnetOutBound"),
+            Some("private zone contoso.internal")
+        ),
+        "{v}"
+    );
+    let v = out("orders.contoso.internal:25");
+    assert_eq!(
+        (
+            v["decision"].as_str(),
+            v["stage"].as_str(),
+            v["rule"].as_str(),
+            v["priority"].as_u64()
+        ),
+        (Some("deny"), Some("nsg"), Some("no-smtp"), Some(100)),
+        "{v}"
+    );
+    let v = out("meta.contoso.internal:80");
+    assert_eq!(
+        (v["decision"].as_str(), v["stage"].as_str()),
+        (Some("deny"), Some("address_class")),
+        "{v}"
+    );
+    let v = out("nope.contoso.internal:80");
+    assert_eq!(
+        (v["decision"].as_str(), v["stage"].as_str()),
+        (Some("deny"), Some("dns")),
+        "{v}"
+    );
+    let v = out("192.168.7.7:443");
+    assert_eq!(
+        (v["decision"].as_str(), v["stage"].as_str()),
+        (Some("deny"), Some("network_type")),
+        "a private address outside the VNet: {v}"
+    );
+}
