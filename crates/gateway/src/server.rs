@@ -55,6 +55,7 @@ pub(crate) async fn accept_loop(
         spec,
         local,
     } = bound;
+    let mut draining = false;
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -67,31 +68,59 @@ pub(crate) async fn accept_loop(
                 }
             },
             _ = shutdown.changed() => break,
-            _ = stop.changed() => break,
+            _ = stop.changed() => {
+                draining = true;
+                break;
+            }
         };
-        let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
-            tracing::warn!(listener = %local, client = %peer, "connection refused: max_connections reached");
-            drop(stream);
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        // The listener's exposure and TLS as the current config says (a reload may change them
-        // without re-binding).
-        let spec = shared
-            .snapshot
-            .load()
-            .listeners
-            .iter()
-            .find(|l| l.addr == spec.addr)
-            .copied()
-            .unwrap_or(spec);
-        let shared = shared.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            connection(stream, peer, local, spec, shared, permit, shutdown).await;
-        });
+        admit(stream, peer, local, spec, &shared, &shutdown);
+    }
+    if draining {
+        // Removed by a reload: connections the kernel already completed wait in the backlog;
+        // closing the socket now would reset them. Take and serve each before closing.
+        if let Ok(std_listener) = listener.into_std() {
+            while let Ok((stream, peer)) = std_listener.accept() {
+                if let Ok(stream) = stream
+                    .set_nonblocking(true)
+                    .and_then(|_| TcpStream::from_std(stream))
+                {
+                    admit(stream, peer, local, spec, &shared, &shutdown);
+                }
+            }
+        }
     }
     tracing::info!(listener = %local, "listener closed");
+}
+
+/// Takes one accepted connection: its place under max_connections, then its own task.
+fn admit(
+    stream: TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+    spec: ListenerSpec,
+    shared: &Arc<Shared>,
+    shutdown: &watch::Receiver<bool>,
+) {
+    let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
+        tracing::warn!(listener = %local, client = %peer, "connection refused: max_connections reached");
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    // The listener's exposure and TLS as the current config says (a reload may change them
+    // without re-binding).
+    let spec = shared
+        .snapshot
+        .load()
+        .listeners
+        .iter()
+        .find(|l| l.addr == spec.addr)
+        .copied()
+        .unwrap_or(spec);
+    let shared = shared.clone();
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        connection(stream, peer, local, spec, shared, permit, shutdown).await;
+    });
 }
 
 async fn connection(

@@ -248,10 +248,7 @@ pub enum EgressError {
     Tags(#[from] TagError),
     /// The subnet's network security group does not compile.
     #[error("network.network_security_groups.{name}: {source}")]
-    Nsg {
-        name: String,
-        source: Box<NsgError>,
-    },
+    Nsg { name: String, source: Box<NsgError> },
     /// The subnet names a network security group that is not defined.
     #[error("network.virtual_network.subnet.nsg: no network security group named '{0}'")]
     MissingNsg(String),
@@ -330,15 +327,20 @@ impl EgressPolicy {
             .map(|p| prefix("network.outbound.integration_subnet", p))
             .transpose()?;
         let mut allowed = PrefixSet::new();
-        for p in outbound.map(|o| o.allowed_destinations.as_slice()).unwrap_or(&[]) {
+        for p in outbound
+            .map(|o| o.allowed_destinations.as_slice())
+            .unwrap_or(&[])
+        {
             allowed.insert(prefix("network.outbound.allowed_destinations", p)?);
         }
+
+        let subnets: PrefixSet = subnet_net.into_iter().chain(integration_net).collect();
 
         // Every prefix a config line names: stage 1 takes those lying inside a special class.
         let mut named = PrefixSet::new();
         named.extend(tags.virtual_network());
         named.extend(&allowed);
-        named.extend(&subnet_net.into_iter().chain(integration_net).collect::<PrefixSet>());
+        named.extend(&subnets);
         let named_special: PrefixSet = named.iter().filter(|n| names_special(*n)).collect();
 
         let integration = integration_net.is_some();
@@ -346,7 +348,7 @@ impl EgressPolicy {
         let mut reachable = allowed;
         if injected || integration {
             reachable.extend(tags.virtual_network());
-            reachable.extend(&subnet_net.into_iter().chain(integration_net).collect::<PrefixSet>());
+            reachable.extend(&subnets);
         }
 
         let nsg = match subnet.and_then(|s| s.nsg.as_deref()) {
@@ -355,14 +357,12 @@ impl EgressPolicy {
                     .network_security_groups
                     .get(name)
                     .ok_or_else(|| EgressError::MissingNsg(name.to_string()))?;
-                Some(
-                    CompiledNsg::compile(name, group, &tags).map_err(|source| {
-                        EgressError::Nsg {
-                            name: name.to_string(),
-                            source: Box::new(source),
-                        }
-                    })?,
-                )
+                Some(CompiledNsg::compile(name, group, &tags).map_err(|source| {
+                    EgressError::Nsg {
+                        name: name.to_string(),
+                        source: Box::new(source),
+                    }
+                })?)
             }
             _ => None,
         };
@@ -414,8 +414,9 @@ impl EgressPolicy {
     }
 
     /// Judges one destination address (after DNS): stages `address_class`, `network_type`,
-    /// `nsg`, in order. Pure and cheap: no allocation unless it refuses (the refusal's reason is
-    /// the only allocation), so it can run for every backend connection.
+    /// `nsg`, in order. Pure and cheap, so it can run for every backend connection: it makes no
+    /// allocation of its own unless it refuses (the refusal's reason). With an NSG, the cost of
+    /// [`CompiledNsg::evaluate`] is added, the same the inbound decision pays per connection.
     pub fn judge(&self, destination: SocketAddr) -> Result<EgressAllowed, EgressRefused> {
         let ip = canonical(destination.ip());
         let class = AddressClass::of(ip);
@@ -562,7 +563,7 @@ impl<R: Resolve + ?Sized> Resolve for Box<R> {
 }
 
 /// A connection the guard opened.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Connected {
     /// The address connected to: one the guard judged and allowed.
     pub addr: SocketAddr,
@@ -728,7 +729,12 @@ async fn connect_one(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, F
     .map_err(Failure::Io)?;
     socket.set_nodelay(true).map_err(Failure::Io)?;
     let keepalive = socket2::TcpKeepalive::new().with_time(KEEPALIVE_IDLE);
-    #[cfg(any(target_os = "linux", target_os = "android", target_os = "macos", windows))]
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        windows
+    ))]
     let keepalive = keepalive.with_interval(KEEPALIVE_INTERVAL);
     socket2::SockRef::from(&socket)
         .set_tcp_keepalive(&keepalive)
@@ -824,7 +830,8 @@ impl tower_service::Service<http::Uri> for EgressConnector {
         let timeout = self.connect_timeout;
         Box::pin(async move {
             let (host, port) = target(&uri)?;
-            let (stream, connected) = connect(&policy, resolver.as_ref().as_ref(), host, port, timeout).await?;
+            let (stream, connected) =
+                connect(&policy, resolver.as_ref().as_ref(), host, port, timeout).await?;
             tracing::trace!(
                 host,
                 addr = %connected.addr,
@@ -865,7 +872,9 @@ mod tests {
     /// `Ok(rule name or "-")` or `Err(stage)`.
     fn verdict(p: &EgressPolicy, dest: &str) -> Result<String, &'static str> {
         match p.judge(sa(dest)) {
-            Ok(a) => Ok(a.rule.map_or_else(|| "-".to_string(), |r| r.name.to_string())),
+            Ok(a) => Ok(a
+                .rule
+                .map_or_else(|| "-".to_string(), |r| r.name.to_string())),
             Err(r) => Err(r.stage),
         }
     }
@@ -961,7 +970,11 @@ mod tests {
         }
         let r = p.judge(sa("[::ffff:10.1.2.3]:80")).expect_err("private");
         assert_eq!(r.stage, STAGE_NETWORK_TYPE);
-        assert!(r.reason.starts_with("10.1.2.3 is a private address"), "{}", r.reason);
+        assert!(
+            r.reason.starts_with("10.1.2.3 is a private address"),
+            "{}",
+            r.reason
+        );
         assert!(p.judge(sa("[::ffff:8.8.8.8]:443")).is_ok());
     }
 
@@ -979,14 +992,28 @@ mod tests {
     fn never_reachable_in_every_type() {
         let types = [
             ("none", "  type: none\n".to_string()),
-            ("none+integration", format!("  type: none\n{VNET}  outbound: {{ integration_subnet: 10.10.3.0/24 }}\n")),
+            (
+                "none+integration",
+                format!("  type: none\n{VNET}  outbound: {{ integration_subnet: 10.10.3.0/24 }}\n"),
+            ),
             ("external", format!("  type: external\n{VNET}")),
             ("internal", format!("  type: internal\n{VNET}")),
         ];
         let never = [
-            "127.0.0.1", "127.1.2.3", "169.254.169.254", "0.0.0.0", "224.0.0.251",
-            "255.255.255.255", "240.1.1.1", "[::1]", "[::]", "[fe80::1]", "[ff02::fb]",
-            "[::ffff:127.0.0.1]", "[::ffff:169.254.169.254]", "[64:ff9b::a9fe:a9fe]",
+            "127.0.0.1",
+            "127.1.2.3",
+            "169.254.169.254",
+            "0.0.0.0",
+            "224.0.0.251",
+            "255.255.255.255",
+            "240.1.1.1",
+            "[::1]",
+            "[::]",
+            "[fe80::1]",
+            "[ff02::fb]",
+            "[::ffff:127.0.0.1]",
+            "[::ffff:169.254.169.254]",
+            "[64:ff9b::a9fe:a9fe]",
         ];
         for (name, yaml) in &types {
             let p = policy(yaml);
@@ -1005,20 +1032,30 @@ mod tests {
     #[test]
     fn type_none_reaches_public_addresses_only() {
         let p = policy(&format!("  type: none\n{VNET}"));
-        for public in ["8.8.8.8:443", "[2001:4860:4860::8888]:443", "203.0.113.5:80"] {
+        for public in [
+            "8.8.8.8:443",
+            "[2001:4860:4860::8888]:443",
+            "203.0.113.5:80",
+        ] {
             assert_eq!(verdict(&p, public), Ok("-".into()), "{public}");
         }
         // Even the virtual network is out of reach without outbound integration.
         for private in [
-            "10.10.1.5:443", "10.20.0.1:443", "[fd00:20::1]:443", "172.16.0.1:443",
-            "192.168.0.1:443", "100.64.0.1:443", "[fd12::1]:443",
+            "10.10.1.5:443",
+            "10.20.0.1:443",
+            "[fd00:20::1]:443",
+            "172.16.0.1:443",
+            "192.168.0.1:443",
+            "100.64.0.1:443",
+            "[fd12::1]:443",
         ] {
             assert_eq!(verdict(&p, private), Err(STAGE_NETWORK_TYPE), "{private}");
         }
         let r = p.judge(sa("192.168.0.1:443")).expect_err("private");
         assert_eq!(r.class, AddressClass::Private);
         assert!(
-            r.reason.contains("192.168.0.1 is a private address and the network type is none"),
+            r.reason
+                .contains("192.168.0.1 is a private address and the network type is none"),
             "{}",
             r.reason
         );
@@ -1030,31 +1067,50 @@ mod tests {
         let p = policy(&format!(
             "  type: none\n{VNET}  outbound: {{ integration_subnet: 10.30.0.0/24 }}\n"
         ));
-        for ok in ["10.30.0.9:443", "10.10.1.5:443", "10.20.0.1:443", "[fd00:20::1]:443", "8.8.8.8:443"] {
+        for ok in [
+            "10.30.0.9:443",
+            "10.10.1.5:443",
+            "10.20.0.1:443",
+            "[fd00:20::1]:443",
+            "8.8.8.8:443",
+        ] {
             assert_eq!(verdict(&p, ok), Ok("-".into()), "{ok}");
         }
         for refused in ["10.31.0.1:443", "172.16.0.1:443", "[fd12::1]:443"] {
             assert_eq!(verdict(&p, refused), Err(STAGE_NETWORK_TYPE), "{refused}");
         }
         let r = p.judge(sa("10.31.0.1:443")).expect_err("outside");
-        assert!(r.reason.contains("outside outbound.integration_subnet"), "{}", r.reason);
+        assert!(
+            r.reason.contains("outside outbound.integration_subnet"),
+            "{}",
+            r.reason
+        );
     }
 
     #[test]
     fn type_none_with_integration_applies_the_subnet_nsg() {
         let p = policy(&format!(
             "  type: none\n{}  outbound: {{ integration_subnet: 10.10.1.0/27 }}\n{}",
-            VNET.replace("prefix: 10.10.1.0/27", "prefix: 10.10.1.0/27, nsg: apim-nsg"),
+            VNET.replace(
+                "prefix: 10.10.1.0/27",
+                "prefix: 10.10.1.0/27, nsg: apim-nsg"
+            ),
             nsg("10.10.1.4")
         ));
         assert_eq!(p.nsg().map(CompiledNsg::name), Some("apim-nsg"));
         assert_eq!(verdict(&p, "10.20.5.5:5432"), Err(STAGE_NSG));
         assert_eq!(verdict(&p, "10.20.5.5:443"), Ok("AllowVnetOutBound".into()));
-        assert_eq!(verdict(&p, "8.8.8.8:443"), Ok("AllowInternetOutBound".into()));
+        assert_eq!(
+            verdict(&p, "8.8.8.8:443"),
+            Ok("AllowInternetOutBound".into())
+        );
         // Without integration, the NSG plays no part for type none.
         let p = policy(&format!(
             "  type: none\n{}{}",
-            VNET.replace("prefix: 10.10.1.0/27", "prefix: 10.10.1.0/27, nsg: apim-nsg"),
+            VNET.replace(
+                "prefix: 10.10.1.0/27",
+                "prefix: 10.10.1.0/27, nsg: apim-nsg"
+            ),
             nsg("10.10.1.4")
         ));
         assert!(p.nsg().is_none());
@@ -1077,7 +1133,10 @@ mod tests {
     fn injected(kind: &str, extra: &str) -> EgressPolicy {
         policy(&format!(
             "  type: {kind}\n{}{}{extra}",
-            VNET.replace("prefix: 10.10.1.0/27", "prefix: 10.10.1.0/27, nsg: apim-nsg"),
+            VNET.replace(
+                "prefix: 10.10.1.0/27",
+                "prefix: 10.10.1.0/27, nsg: apim-nsg"
+            ),
             nsg("10.10.1.4")
         ))
     }
@@ -1086,17 +1145,43 @@ mod tests {
     fn external_and_internal_reach_vnet_peered_and_public() {
         for kind in ["external", "internal"] {
             let p = injected(kind, "");
-            assert_eq!(verdict(&p, "10.10.2.7:443"), Ok("AllowVnetOutBound".into()), "{kind}");
-            assert_eq!(verdict(&p, "10.20.0.1:443"), Ok("AllowVnetOutBound".into()), "{kind}");
-            assert_eq!(verdict(&p, "[fd00:20::5]:443"), Ok("AllowVnetOutBound".into()), "{kind}");
-            assert_eq!(verdict(&p, "8.8.8.8:443"), Ok("AllowInternetOutBound".into()), "{kind}");
+            assert_eq!(
+                verdict(&p, "10.10.2.7:443"),
+                Ok("AllowVnetOutBound".into()),
+                "{kind}"
+            );
+            assert_eq!(
+                verdict(&p, "10.20.0.1:443"),
+                Ok("AllowVnetOutBound".into()),
+                "{kind}"
+            );
+            assert_eq!(
+                verdict(&p, "[fd00:20::5]:443"),
+                Ok("AllowVnetOutBound".into()),
+                "{kind}"
+            );
+            assert_eq!(
+                verdict(&p, "8.8.8.8:443"),
+                Ok("AllowInternetOutBound".into()),
+                "{kind}"
+            );
             assert_eq!(
                 verdict(&p, "[2001:4860:4860::8888]:443"),
                 Ok("AllowInternetOutBound".into()),
                 "{kind}"
             );
-            for other in ["10.30.0.1:443", "172.16.0.1:443", "192.168.1.1:443", "100.64.1.1:443", "[fd12::1]:443"] {
-                assert_eq!(verdict(&p, other), Err(STAGE_NETWORK_TYPE), "{kind} {other}");
+            for other in [
+                "10.30.0.1:443",
+                "172.16.0.1:443",
+                "192.168.1.1:443",
+                "100.64.1.1:443",
+                "[fd12::1]:443",
+            ] {
+                assert_eq!(
+                    verdict(&p, other),
+                    Err(STAGE_NETWORK_TYPE),
+                    "{kind} {other}"
+                );
             }
             let r = p.judge(sa("172.16.0.1:443")).expect_err("other private");
             assert!(
@@ -1115,20 +1200,26 @@ mod tests {
         let r = p.judge(sa("10.20.5.5:5432")).expect_err("denied");
         assert_eq!(r.stage, STAGE_NSG);
         assert_eq!(
-            r.rule.as_ref().map(|x| (&*x.name, x.priority, x.default_rule)),
+            r.rule
+                .as_ref()
+                .map(|x| (&*x.name, x.priority, x.default_rule)),
             Some(("deny-db", 100, false))
         );
         assert_eq!(
             r.reason,
             "10.20.5.5:5432 denied by outbound rule 'deny-db' (priority 100) of network security group 'apim-nsg'"
         );
-        assert_eq!(r.to_string(), format!("egress to 10.20.5.5:5432 refused (nsg): {}", r.reason));
+        assert_eq!(
+            r.to_string(),
+            format!("egress to 10.20.5.5:5432 refused (nsg): {}", r.reason)
+        );
         assert_eq!(verdict(&p, "10.20.5.5:443"), Ok("AllowVnetOutBound".into()));
         assert_eq!(verdict(&p, "8.8.8.8:25"), Err(STAGE_NSG));
         assert_eq!(verdict(&p, "[::ffff:8.8.8.8]:25"), Err(STAGE_NSG));
         let a = p.judge(sa("8.8.8.8:443")).expect("allowed");
         assert_eq!(
-            a.rule.map(|x| (x.name.to_string(), x.priority, x.default_rule)),
+            a.rule
+                .map(|x| (x.name.to_string(), x.priority, x.default_rule)),
             Some(("AllowInternetOutBound".to_string(), 65001, true))
         );
         assert_eq!(a.class, AddressClass::Public);
@@ -1141,15 +1232,22 @@ mod tests {
         // AllowInternetOutBound for public destinations; towards the VNet only DenyAllOutBound.
         let p = policy(&format!(
             "  type: external\n{}  endpoints: {{ gateway: {{ private: \"192.0.2.10:443\" }} }}\n  network_security_groups: {{ apim-nsg: {{}} }}\n",
-            VNET.replace("prefix: 10.10.1.0/27", "prefix: 10.10.1.0/27, nsg: apim-nsg")
+            VNET.replace(
+                "prefix: 10.10.1.0/27",
+                "prefix: 10.10.1.0/27, nsg: apim-nsg"
+            )
         ));
         assert_eq!(p.nsg_source(), Some(ip("192.0.2.10")));
         let r = p.judge(sa("10.10.2.2:443")).expect_err("deny all");
         assert_eq!(
-            r.rule.map(|x| (x.name.to_string(), x.priority, x.default_rule)),
+            r.rule
+                .map(|x| (x.name.to_string(), x.priority, x.default_rule)),
             Some(("DenyAllOutBound".to_string(), 65500, true))
         );
-        assert_eq!(verdict(&p, "8.8.8.8:443"), Ok("AllowInternetOutBound".into()));
+        assert_eq!(
+            verdict(&p, "8.8.8.8:443"),
+            Ok("AllowInternetOutBound".into())
+        );
     }
 
     #[test]
@@ -1163,13 +1261,19 @@ mod tests {
             "  endpoints: { gateway: { private: \"10.10.1.5:443\" } }\n",
         );
         assert_eq!(p.nsg_source(), Some(ip("10.10.1.5")));
-        assert_eq!(verdict(&p, "198.51.100.7:443"), Ok("AllowInternetOutBound".into()));
+        assert_eq!(
+            verdict(&p, "198.51.100.7:443"),
+            Ok("AllowInternetOutBound".into())
+        );
         // An IPv6 subnet: its ::4.
         let p = policy(
             "  type: external\n  virtual_network: { address_space: ['fd00:10::/48'], subnet: { prefix: 'fd00:10:0:1::/64', nsg: n } }\n  network_security_groups: { n: {} }\n",
         );
         assert_eq!(p.nsg_source(), Some(ip("fd00:10:0:1::4")));
-        assert_eq!(verdict(&p, "[fd00:10:0:2::9]:443"), Ok("AllowVnetOutBound".into()));
+        assert_eq!(
+            verdict(&p, "[fd00:10:0:2::9]:443"),
+            Ok("AllowVnetOutBound".into())
+        );
     }
 
     #[test]
@@ -1177,13 +1281,19 @@ mod tests {
         // allow-loopback (priority 130) allows 127.0.0.0/8 outbound; the guard refuses first.
         let p = injected("external", "");
         let r = p.judge(sa("127.0.0.1:8080")).expect_err("loopback");
-        assert_eq!((r.stage, r.class, r.rule), (STAGE_ADDRESS_CLASS, AddressClass::Loopback, None));
+        assert_eq!(
+            (r.stage, r.class, r.rule),
+            (STAGE_ADDRESS_CLASS, AddressClass::Loopback, None)
+        );
         assert_eq!(
             r.reason,
             "127.0.0.1 is a loopback address, never reachable unless named by the virtual network, its peered prefixes, the subnet, outbound.integration_subnet or outbound.allowed_destinations"
         );
         // Named by the allow-list, the same address gets to the NSG, which allows it.
-        let p = injected("external", "  outbound: { allowed_destinations: [127.0.0.1] }\n");
+        let p = injected(
+            "external",
+            "  outbound: { allowed_destinations: [127.0.0.1] }\n",
+        );
         assert_eq!(verdict(&p, "127.0.0.1:8080"), Ok("allow-loopback".into()));
         // Private outside the VNet with an NSG allowing everything: still refused (type).
         let p = policy(&format!(
@@ -1205,12 +1315,20 @@ mod tests {
         assert_eq!(verdict(&p, "[::ffff:127.10.2.3]:8080"), Ok("-".into()));
         assert_eq!(verdict(&p, "127.0.0.1:8080"), Err(STAGE_ADDRESS_CLASS));
         assert_eq!(verdict(&p, "127.11.0.1:8080"), Err(STAGE_ADDRESS_CLASS));
-        assert_eq!(p.judge(sa("127.10.2.3:1")).map(|a| a.class), Ok(AddressClass::Loopback));
+        assert_eq!(
+            p.judge(sa("127.10.2.3:1")).map(|a| a.class),
+            Ok(AddressClass::Loopback)
+        );
         // Type none names it but can't reach the VNet without integration...
         let p = policy("  type: none\n  virtual_network: { address_space: [127.10.0.0/16] }\n");
         let r = p.judge(sa("127.10.2.3:8080")).expect_err("type none");
         assert_eq!(r.stage, STAGE_NETWORK_TYPE);
-        assert!(r.reason.starts_with("127.10.2.3 is a loopback address and the network type is none"), "{}", r.reason);
+        assert!(
+            r.reason
+                .starts_with("127.10.2.3 is a loopback address and the network type is none"),
+            "{}",
+            r.reason
+        );
         // ...and reaches it with an integration subnet there.
         let p = policy(
             "  type: none\n  virtual_network: { address_space: [127.10.0.0/16] }\n  outbound: { integration_subnet: 127.10.3.0/24 }\n",
@@ -1224,7 +1342,13 @@ mod tests {
         let p = policy(
             "  type: none\n  outbound: { allowed_destinations: [169.254.169.254, 10.1.2.0/24, '::1', 'fe80::/64'] }\n",
         );
-        for ok in ["169.254.169.254:80", "10.1.2.3:443", "[::1]:80", "[fe80::5]:80", "[::ffff:169.254.169.254]:80"] {
+        for ok in [
+            "169.254.169.254:80",
+            "10.1.2.3:443",
+            "[::1]:80",
+            "[fe80::5]:80",
+            "[::ffff:169.254.169.254]:80",
+        ] {
             assert_eq!(verdict(&p, ok), Ok("-".into()), "{ok}");
         }
         assert_eq!(verdict(&p, "169.254.169.253:80"), Err(STAGE_ADDRESS_CLASS));
@@ -1234,12 +1358,21 @@ mod tests {
 
     #[test]
     fn a_broad_prefix_does_not_name_special_addresses() {
-        let p = policy("  type: none\n  outbound: { allowed_destinations: ['0.0.0.0/0', '::/0', 127.0.0.0/7] }\n");
+        let p = policy(
+            "  type: none\n  outbound: { allowed_destinations: ['0.0.0.0/0', '::/0', 127.0.0.0/7] }\n",
+        );
         // It opens private addresses for type none...
         assert_eq!(verdict(&p, "10.9.9.9:443"), Ok("-".into()));
         assert_eq!(verdict(&p, "[fd00::9]:443"), Ok("-".into()));
         // ...but names no loopback, metadata or other special address.
-        for a in ["127.0.0.1:80", "169.254.169.254:80", "[::1]:80", "[fe80::1]:80", "0.0.0.0:80", "224.0.0.1:80"] {
+        for a in [
+            "127.0.0.1:80",
+            "169.254.169.254:80",
+            "[::1]:80",
+            "[fe80::1]:80",
+            "0.0.0.0:80",
+            "224.0.0.1:80",
+        ] {
             assert_eq!(verdict(&p, a), Err(STAGE_ADDRESS_CLASS), "{a}");
         }
         assert!(names_special("127.0.0.0/8".parse().expect("net")));
@@ -1255,13 +1388,26 @@ mod tests {
             VNET.replace("prefix: 10.10.1.0/27", "prefix: 10.10.1.0/27, nsg: missing")
         )))
         .expect_err("missing nsg");
-        assert!(matches!(e, EgressError::MissingNsg(ref n) if n == "missing"), "{e}");
-        let e = EgressPolicy::compile(&network("  outbound: { integration_subnet: 10.1.0.0/33 }\n"))
-            .expect_err("bad prefix");
-        assert!(e.to_string().starts_with("network.outbound.integration_subnet: bad prefix '10.1.0.0/33'"), "{e}");
+        assert!(
+            matches!(e, EgressError::MissingNsg(ref n) if n == "missing"),
+            "{e}"
+        );
+        let e = EgressPolicy::compile(&network(
+            "  outbound: { integration_subnet: 10.1.0.0/33 }\n",
+        ))
+        .expect_err("bad prefix");
+        assert!(
+            e.to_string()
+                .starts_with("network.outbound.integration_subnet: bad prefix '10.1.0.0/33'"),
+            "{e}"
+        );
         let e = EgressPolicy::compile(&network("  outbound: { allowed_destinations: [nope] }\n"))
             .expect_err("bad prefix");
-        assert!(e.to_string().starts_with("network.outbound.allowed_destinations: bad prefix 'nope'"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("network.outbound.allowed_destinations: bad prefix 'nope'"),
+            "{e}"
+        );
         let e = EgressPolicy::compile(&network(&format!(
             "  type: internal\n{}  network_security_groups: {{ n: {{ security_rules: [ {{ name: x, priority: 1, direction: outbound, access: allow }} ] }} }}\n",
             VNET.replace("prefix: 10.10.1.0/27", "prefix: 10.10.1.0/27, nsg: n")
@@ -1280,12 +1426,29 @@ mod tests {
 
     #[test]
     fn uri_targets() {
-        let t = |s: &str| target(&s.parse::<http::Uri>().expect("uri")).map(|(h, p)| (h.to_string(), p));
-        assert_eq!(t("https://api.contoso.com/x").ok(), Some(("api.contoso.com".into(), 443)));
-        assert_eq!(t("http://api.contoso.com").ok(), Some(("api.contoso.com".into(), 80)));
-        assert_eq!(t("http://10.0.0.1:8080/").ok(), Some(("10.0.0.1".into(), 8080)));
+        let t = |s: &str| {
+            target(&s.parse::<http::Uri>().expect("uri")).map(|(h, p)| (h.to_string(), p))
+        };
+        assert_eq!(
+            t("https://api.contoso.com/x").ok(),
+            Some(("api.contoso.com".into(), 443))
+        );
+        assert_eq!(
+            t("http://api.contoso.com").ok(),
+            Some(("api.contoso.com".into(), 80))
+        );
+        assert_eq!(
+            t("http://10.0.0.1:8080/").ok(),
+            Some(("10.0.0.1".into(), 8080))
+        );
         assert_eq!(t("http://[::1]:8080/").ok(), Some(("[::1]".into(), 8080)));
-        assert!(matches!(t("/relative"), Err(ConnectError::InvalidUri { .. })));
-        assert!(matches!(t("ftp://h/"), Err(ConnectError::InvalidUri { .. })));
+        assert!(matches!(
+            t("/relative"),
+            Err(ConnectError::InvalidUri { .. })
+        ));
+        assert!(matches!(
+            t("ftp://h/"),
+            Err(ConnectError::InvalidUri { .. })
+        ));
     }
 }

@@ -1,0 +1,635 @@
+//! The egress guard end to end, on real sockets: listeners on 127.x addresses that a config
+//! names (as the gateway's end-to-end tests place virtual networks), a fake resolver that counts
+//! its calls and can change its answer between calls (DNS rebinding), the real resolver's
+//! private zones, and the hyper connector — alone, in hyper-util's client, and wrapped by
+//! hyper-rustls as the gateway uses it, including a policy swapped in by a config reload.
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use gatehouse_model::network::Network;
+use gatehouse_model::{Format, from_str};
+use gatehouse_net::dns::{Answer, DnsError, Resolver, Source};
+use gatehouse_net::egress::{
+    AddressClass, ConnectError, EgressConnector, EgressPolicy, KEEPALIVE_IDLE, Resolve,
+    STAGE_ADDRESS_CLASS, STAGE_NETWORK_TYPE, connect,
+};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tower_service::Service;
+
+/// Counts this thread's allocations, to prove `judge` allocates nothing when it allows.
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a listener that must get no connection is watched.
+const QUIET: Duration = Duration::from_millis(300);
+
+fn network(yaml: &str) -> Network {
+    let text = format!("service: {{ name: t }}\nnetwork:\n{yaml}");
+    from_str(&text, Format::Yaml, Path::new("egress.yaml"))
+        .expect("test config parses")
+        .network
+}
+
+fn policy(yaml: &str) -> EgressPolicy {
+    EgressPolicy::compile(&network(yaml)).expect("compiles")
+}
+
+/// Type external on a virtual network at 127.10.0.0/16: 127.10.x.x is named, 127.0.0.1 is not.
+fn loopback_vnet() -> EgressPolicy {
+    policy(
+        "  type: external\n  virtual_network: { address_space: [127.10.0.0/16], subnet: { prefix: 127.10.1.0/27 } }\n",
+    )
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().expect("ip")
+}
+
+/// Answers from a script, one entry per call (the last repeats), counting calls.
+struct FakeResolver {
+    script: Vec<Result<Vec<IpAddr>, DnsError>>,
+    calls: AtomicUsize,
+}
+
+impl FakeResolver {
+    fn new(script: Vec<Result<Vec<IpAddr>, DnsError>>) -> Arc<Self> {
+        Arc::new(FakeResolver {
+            script,
+            calls: AtomicUsize::new(0),
+        })
+    }
+
+    fn always(addrs: &[IpAddr]) -> Arc<Self> {
+        Self::new(vec![Ok(addrs.to_vec())])
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl Resolve for FakeResolver {
+    fn resolve<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Answer, DnsError>> + Send + 'a>> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        let step = self.script[n.min(self.script.len() - 1)].clone();
+        Box::pin(async move {
+            step.map(|addrs| Answer {
+                name: host.to_string(),
+                addrs,
+                source: Source::Server {
+                    server: "fake".into(),
+                },
+                ttl_left: Duration::ZERO,
+                cname_chain: Vec::new(),
+            })
+        })
+    }
+}
+
+async fn listen(ip: &str) -> (TcpListener, SocketAddr) {
+    let l = TcpListener::bind((self::ip(ip), 0))
+        .await
+        .unwrap_or_else(|e| panic!("bind {ip}: {e}"));
+    let a = l.local_addr().expect("local addr");
+    (l, a)
+}
+
+/// A listener on `ip` and a "secret" one on 127.0.0.1 at the same port, so that an answer
+/// rebound to 127.0.0.1 would really reach something if the guard let it.
+async fn listen_pair(ip: &str) -> ((TcpListener, SocketAddr), (TcpListener, SocketAddr)) {
+    for _ in 0..20 {
+        let (l, a) = listen(ip).await;
+        if let Ok(secret) = TcpListener::bind(("127.0.0.1", a.port())).await {
+            let sa = secret.local_addr().expect("local addr");
+            return ((l, a), (secret, sa));
+        }
+    }
+    panic!("no port free on both {ip} and 127.0.0.1");
+}
+
+/// The listener got no connection within [`QUIET`].
+async fn assert_untouched(listener: &TcpListener, what: &str) {
+    if let Ok(Ok((_, peer))) = tokio::time::timeout(QUIET, listener.accept()).await {
+        panic!("{what} got a connection from {peer}");
+    }
+}
+
+/// One request/response over a real socket: the guard connected to the listener, not merely
+/// to some address.
+async fn ping(client: &mut TcpStream, listener: &TcpListener) {
+    let (mut server, _) = tokio::time::timeout(TIMEOUT, listener.accept())
+        .await
+        .expect("accept in time")
+        .expect("accept");
+    client.write_all(b"ping").await.expect("write");
+    let mut buf = [0u8; 4];
+    server.read_exact(&mut buf).await.expect("read");
+    assert_eq!(&buf, b"ping");
+}
+
+#[tokio::test]
+async fn connect_reaches_a_listener_the_config_names() {
+    let (listener, addr) = listen("127.10.0.5").await;
+    let resolver = FakeResolver::always(&[addr.ip()]);
+    let (mut stream, connected) = connect(
+        &loopback_vnet(),
+        &*resolver,
+        "backend.test",
+        addr.port(),
+        TIMEOUT,
+    )
+    .await
+    .expect("connects");
+    assert_eq!(connected.addr, addr);
+    assert_eq!(stream.peer_addr().expect("peer"), addr);
+    assert_eq!(
+        connected.answer_source,
+        Source::Server {
+            server: "fake".into()
+        }
+    );
+    assert!(connected.refused.is_empty());
+    assert_eq!(connected.allowed.class, AddressClass::Loopback);
+    assert_eq!(connected.allowed.rule, None, "no NSG on the subnet");
+    // TCP_NODELAY and keepalive are set.
+    let sock = socket2::SockRef::from(&stream);
+    assert!(sock.tcp_nodelay().expect("nodelay"));
+    assert!(sock.keepalive().expect("keepalive"));
+    #[cfg(target_os = "linux")]
+    assert_eq!(sock.tcp_keepalive_time().expect("idle"), KEEPALIVE_IDLE);
+    ping(&mut stream, &listener).await;
+    assert_eq!(resolver.calls(), 1);
+}
+
+#[tokio::test]
+async fn refuses_127_0_0_1_when_the_config_does_not_name_it() {
+    let (secret, addr) = listen("127.0.0.1").await;
+    let resolver = FakeResolver::always(&[addr.ip()]);
+    let err = connect(
+        &loopback_vnet(),
+        &*resolver,
+        "metadata.test",
+        addr.port(),
+        TIMEOUT,
+    )
+    .await
+    .expect_err("refused");
+    let ConnectError::AllRefused { host, refused } = &err else {
+        panic!("expected AllRefused, got {err}");
+    };
+    assert_eq!(host, "metadata.test");
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].destination, addr);
+    assert_eq!(refused[0].stage, STAGE_ADDRESS_CLASS);
+    assert_eq!(refused[0].class, AddressClass::Loopback);
+    let text = err.to_string();
+    assert!(
+        text.starts_with("every address of backend host 'metadata.test' is refused: 127.0.0.1:"),
+        "{text}"
+    );
+    assert!(text.contains("127.0.0.1 is a loopback address"), "{text}");
+    assert_untouched(&secret, "127.0.0.1").await;
+
+    // The IPv4-mapped form and the metadata address too, as IP literals (no lookup at all).
+    for literal in [
+        "::ffff:127.0.0.1",
+        "[::ffff:127.0.0.1]",
+        "169.254.169.254",
+        "[::1]",
+    ] {
+        let err = connect(&loopback_vnet(), &*resolver, literal, addr.port(), TIMEOUT)
+            .await
+            .expect_err(literal);
+        assert!(
+            matches!(&err, ConnectError::AllRefused { refused, .. } if refused[0].stage == STAGE_ADDRESS_CLASS),
+            "{literal}: {err}"
+        );
+    }
+    assert_eq!(resolver.calls(), 1, "IP literals are not resolved");
+    assert_untouched(&secret, "127.0.0.1").await;
+}
+
+#[tokio::test]
+async fn tries_the_next_answer_when_the_first_is_refused() {
+    let ((listener, addr), (secret, secret_addr)) = listen_pair("127.10.0.6").await;
+    let resolver = FakeResolver::always(&[secret_addr.ip(), ip("10.99.0.1"), addr.ip()]);
+    let (mut stream, connected) = connect(
+        &loopback_vnet(),
+        &*resolver,
+        "multi.test",
+        addr.port(),
+        TIMEOUT,
+    )
+    .await
+    .expect("the third answer is allowed");
+    assert_eq!(connected.addr, addr);
+    let refused: Vec<(IpAddr, &str)> = connected
+        .refused
+        .iter()
+        .map(|r| (r.destination.ip(), r.stage))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (ip("127.0.0.1"), STAGE_ADDRESS_CLASS),
+            (ip("10.99.0.1"), STAGE_NETWORK_TYPE)
+        ]
+    );
+    ping(&mut stream, &listener).await;
+    assert_untouched(&secret, "127.0.0.1").await;
+    assert_eq!(resolver.calls(), 1);
+}
+
+/// DNS rebinding: the first lookup answers an allowed address, every later one a forbidden
+/// one. The guard connects to what it judged; it never asks again within a connection.
+#[tokio::test]
+async fn never_re_resolves_between_judging_and_connecting() {
+    let ((listener, addr), (secret, _)) = listen_pair("127.10.0.7").await;
+    let resolver = FakeResolver::new(vec![Ok(vec![addr.ip()]), Ok(vec![ip("127.0.0.1")])]);
+    let (mut stream, connected) = connect(
+        &loopback_vnet(),
+        &*resolver,
+        "rebind.test",
+        addr.port(),
+        TIMEOUT,
+    )
+    .await
+    .expect("first answer is allowed");
+    assert_eq!(resolver.calls(), 1, "one lookup per connection");
+    assert_eq!(stream.peer_addr().expect("peer"), addr);
+    assert_eq!(connected.addr, addr);
+    ping(&mut stream, &listener).await;
+
+    // The next connection sees the rebound answer, judges it, and refuses it.
+    let err = connect(
+        &loopback_vnet(),
+        &*resolver,
+        "rebind.test",
+        addr.port(),
+        TIMEOUT,
+    )
+    .await
+    .expect_err("rebound to loopback");
+    assert!(matches!(err, ConnectError::AllRefused { .. }), "{err}");
+    assert_eq!(resolver.calls(), 2);
+    assert_untouched(&secret, "127.0.0.1").await;
+}
+
+/// The issue's form of the attack: a public address first, loopback on the next lookup. The
+/// public address is unreachable from the test box (TEST-NET-1), so the attempt fails — but at
+/// that address, after one lookup, and the loopback listener never sees a connection.
+#[tokio::test]
+async fn public_then_loopback_rebinding_never_reaches_loopback() {
+    let (secret, secret_addr) = listen("127.0.0.1").await;
+    let resolver = FakeResolver::new(vec![Ok(vec![ip("192.0.2.1")]), Ok(vec![ip("127.0.0.1")])]);
+    let p = policy("  type: none\n");
+    let err = connect(
+        &p,
+        &*resolver,
+        "rebind.test",
+        secret_addr.port(),
+        Duration::from_millis(300),
+    )
+    .await
+    .expect_err("TEST-NET-1 does not answer");
+    match &err {
+        ConnectError::Timeout { addr, .. } | ConnectError::Unreachable { addr, .. } => {
+            assert_eq!(*addr, SocketAddr::new(ip("192.0.2.1"), secret_addr.port()));
+        }
+        other => panic!("expected a failed attempt at 192.0.2.1, got {other}"),
+    }
+    assert_eq!(resolver.calls(), 1);
+    assert_untouched(&secret, "127.0.0.1").await;
+}
+
+#[tokio::test]
+async fn dns_failures_and_empty_answers_are_typed() {
+    let failing = FakeResolver::new(vec![Err(DnsError::Timeout {
+        name: "slow.test".into(),
+        server: "fake".into(),
+        after: Duration::from_secs(4),
+    })]);
+    let err = connect(&loopback_vnet(), &*failing, "slow.test", 443, TIMEOUT)
+        .await
+        .expect_err("dns");
+    assert!(
+        matches!(err, ConnectError::Dns(DnsError::Timeout { .. })),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("resolving backend host: DNS lookup of 'slow.test' timed out"),
+        "{err}"
+    );
+    let empty = FakeResolver::always(&[]);
+    let err = connect(&loopback_vnet(), &*empty, "empty.test", 443, TIMEOUT)
+        .await
+        .expect_err("no address");
+    assert!(
+        matches!(err, ConnectError::NoAddresses { ref host } if host == "empty.test"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_allowed_address_that_refuses_falls_through_to_the_next() {
+    // Nothing listens at 127.10.0.8 (on the listener's port): the connection is refused there.
+    let (listener, addr) = listen("127.10.0.9").await;
+    let dead = SocketAddr::new(ip("127.10.0.8"), addr.port());
+    let resolver = FakeResolver::always(&[dead.ip(), addr.ip()]);
+    let (mut stream, connected) = connect(
+        &loopback_vnet(),
+        &*resolver,
+        "flaky.test",
+        addr.port(),
+        TIMEOUT,
+    )
+    .await
+    .expect("second address answers");
+    assert_eq!(connected.addr, addr);
+    ping(&mut stream, &listener).await;
+    // Only the dead one: the error names it.
+    let resolver = FakeResolver::always(&[dead.ip()]);
+    let err = connect(
+        &loopback_vnet(),
+        &*resolver,
+        "dead.test",
+        addr.port(),
+        TIMEOUT,
+    )
+    .await
+    .expect_err("nothing listens");
+    assert!(
+        matches!(&err, ConnectError::Unreachable { addr: a, .. } if *a == SocketAddr::new(dead.ip(), addr.port())),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_real_resolver_through_the_trait_private_zone() {
+    let (listener, addr) = listen("127.10.0.10").await;
+    let net = network(&format!(
+        "  type: external\n  virtual_network: {{ address_space: [127.10.0.0/16] }}\n  dns:\n    private_zones:\n      - {{ zone: contoso.internal, records: {{ orders: {{ A: [{}] }}, meta: {{ A: [169.254.169.254] }} }} }}\n",
+        addr.ip()
+    ));
+    let p = EgressPolicy::compile(&net).expect("compiles");
+    let resolver = Resolver::new(net.dns.as_ref()).expect("resolver");
+    let (mut stream, connected) = connect(
+        &p,
+        &resolver,
+        "orders.contoso.internal",
+        addr.port(),
+        TIMEOUT,
+    )
+    .await
+    .expect("private zone answer is in the virtual network");
+    assert_eq!(connected.addr, addr);
+    assert_eq!(
+        connected.answer_source,
+        Source::PrivateZone {
+            zone: "contoso.internal".into()
+        }
+    );
+    ping(&mut stream, &listener).await;
+    let err = connect(&p, &resolver, "meta.contoso.internal", 80, TIMEOUT)
+        .await
+        .expect_err("metadata");
+    assert!(
+        matches!(&err, ConnectError::AllRefused { refused, .. } if refused[0].class == AddressClass::LinkLocal),
+        "{err}"
+    );
+}
+
+/// A minimal HTTP/1.1 backend: answers every request with `200 ok` and closes, so each request
+/// of a test opens a new connection (and meets the current policy).
+async fn http_backend(listener: TcpListener) {
+    loop {
+        let Ok((mut s, _)) = listener.accept().await else {
+            return;
+        };
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                .await;
+        });
+    }
+}
+
+/// The first [`ConnectError`] in an error's source chain (what the gateway does too).
+fn connect_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a ConnectError> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(ce) = c.downcast_ref::<ConnectError>() {
+            return Some(ce);
+        }
+        cause = c.source();
+    }
+    None
+}
+
+fn connector(policy: EgressPolicy, resolver: Arc<FakeResolver>) -> EgressConnector {
+    let resolver: Box<dyn Resolve> = Box::new(resolver);
+    EgressConnector::new(
+        Arc::new(ArcSwap::from_pointee(policy)),
+        Arc::new(ArcSwap::from_pointee(resolver)),
+        TIMEOUT,
+    )
+}
+
+#[tokio::test]
+async fn connector_as_a_tower_service_follows_a_reload() {
+    let (listener, addr) = listen("127.10.0.11").await;
+    let resolver = FakeResolver::always(&[addr.ip()]);
+    let mut c = connector(loopback_vnet(), resolver.clone());
+    let uri: http::Uri = format!("http://backend.test:{}/x", addr.port())
+        .parse()
+        .expect("uri");
+    let io = c.call(uri.clone()).await.expect("connects");
+    assert_eq!(io.inner().peer_addr().expect("peer"), addr);
+    let (_server, _) = listener.accept().await.expect("accepted");
+
+    // A reload: type none, no integration. The same connector refuses the next connection
+    // (the address space still names 127.10.x.x, but type none reaches public addresses only).
+    c.policy().store(Arc::new(policy(
+        "  type: none\n  virtual_network: { address_space: [127.10.0.0/16] }\n",
+    )));
+    let err = c.call(uri.clone()).await.expect_err("refused after reload");
+    assert!(
+        matches!(&err, ConnectError::AllRefused { refused, .. } if refused[0].stage == STAGE_NETWORK_TYPE),
+        "{err}"
+    );
+    // And a new resolver is picked up the same way.
+    c.policy().store(Arc::new(loopback_vnet()));
+    let other = FakeResolver::always(&[ip("127.0.0.1")]);
+    let boxed: Box<dyn Resolve> = Box::new(other.clone());
+    c.resolver().store(Arc::new(boxed));
+    assert!(c.call(uri).await.is_err());
+    assert_eq!((resolver.calls(), other.calls()), (2, 1));
+    assert!(matches!(
+        c.call("/no-host".parse().expect("uri")).await,
+        Err(ConnectError::InvalidUri { .. })
+    ));
+}
+
+#[tokio::test]
+async fn connector_in_hyper_and_wrapped_by_hyper_rustls() {
+    let ((listener, addr), (secret, secret_addr)) = listen_pair("127.10.0.12").await;
+    tokio::spawn(http_backend(listener));
+    let resolver = FakeResolver::new(vec![Ok(vec![addr.ip()])]);
+    let egress = connector(loopback_vnet(), resolver.clone());
+
+    // Plain hyper-util client.
+    let client = Client::builder(TokioExecutor::new()).build::<_, Empty<Bytes>>(egress.clone());
+    let uri: http::Uri = format!("http://backend.test:{}/", addr.port())
+        .parse()
+        .expect("uri");
+    let resp = client.get(uri).await.expect("200");
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], b"ok");
+
+    // As the gateway builds it: hyper-rustls over the egress connector (http or https).
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(egress.clone());
+    let client = Client::builder(TokioExecutor::new()).build::<_, Empty<Bytes>>(https);
+    let uri: http::Uri = format!("http://backend.test:{}/", addr.port())
+        .parse()
+        .expect("uri");
+    assert_eq!(client.get(uri).await.expect("200").status(), 200);
+
+    // A refused backend: the client error carries the guard's ConnectError in its chain.
+    egress.resolver().store(Arc::new(
+        Box::new(FakeResolver::always(&[secret_addr.ip()])) as Box<dyn Resolve>,
+    ));
+    let uri: http::Uri = format!("https://backend.test:{}/", secret_addr.port())
+        .parse()
+        .expect("uri");
+    let err = client.get(uri).await.expect_err("refused");
+    let ce = connect_error(&err).expect("a ConnectError in the chain");
+    assert!(
+        matches!(ce, ConnectError::AllRefused { refused, .. } if refused[0].destination == secret_addr),
+        "{ce}"
+    );
+    assert_untouched(&secret, "127.0.0.1").await;
+}
+
+/// Allocations made by this thread while `f` runs.
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+#[test]
+fn judge_allocates_nothing_of_its_own_when_it_allows() {
+    let dests: Vec<SocketAddr> = ["8.8.8.8:443", "10.20.0.4:443", "[::ffff:10.10.2.2]:80"]
+        .iter()
+        .map(|s| s.parse().expect("addr"))
+        .collect();
+    let vnet = "  virtual_network:\n    address_space: [10.10.0.0/16]\n    subnet: { prefix: 10.10.1.0/27, nsg: apim-nsg }\n    peered: [10.20.0.0/16]\n";
+    let rules = r#"  network_security_groups:
+    apim-nsg:
+      security_rules:
+        - { name: deny-db, priority: 100, direction: outbound, access: deny, protocol: tcp, destination: 10.20.5.0/24, destination_ports: "5432" }
+"#;
+    // Without an NSG (type none with outbound integration): nothing at all.
+    let p = policy(&format!(
+        "  type: none\n{}  outbound: {{ integration_subnet: 10.10.3.0/24 }}\n",
+        vnet.replace(", nsg: apim-nsg", "")
+    ));
+    assert!(p.nsg().is_none());
+    for d in &dests {
+        let _ = p.judge(*d); // warm-up: lazily initialised thread-locals
+        assert_eq!(
+            allocations(|| assert!(p.judge(*d).is_ok(), "{d}")),
+            0,
+            "{d}"
+        );
+    }
+    // With the subnet's NSG: what the NSG engine's trie walk allocates (prefix_trie's cover
+    // iterator keeps a small Vec), nothing more — the same cost the inbound decision pays.
+    let p = policy(&format!("  type: external\n{vnet}{rules}"));
+    for d in &dests {
+        let _ = p.judge(*d);
+        let nsg_alone = allocations(|| {
+            let flow = gatehouse_net::nsg::Flow::tcp(
+                "10.10.1.4:49152".parse().expect("addr"),
+                SocketAddr::new(gatehouse_net::prefix::canonical(d.ip()), d.port()),
+            );
+            let _ = p
+                .nsg()
+                .expect("nsg")
+                .evaluate(gatehouse_model::network::Direction::Outbound, &flow);
+        });
+        assert_eq!(
+            allocations(|| assert!(p.judge(*d).is_ok(), "{d}")),
+            nsg_alone,
+            "{d}"
+        );
+    }
+    // A refusal allocates its reason.
+    assert!(allocations(|| assert!(p.judge("127.0.0.1:80".parse().expect("addr")).is_err())) >= 1);
+}
