@@ -22,7 +22,14 @@
 //!
 //! Private-zone answers skip the cache: they are a hash lookup in memory, always current after
 //! a config change, and reported with the fixed TTL [`PRIVATE_ZONE_TTL`]. Only the part of a
-//! chain that leaves the zones (a CNAME to a public name) goes through the cache.
+//! chain that leaves the zones (a CNAME to a public name) goes through the cache; such an answer
+//! carries the source of that part (server, cache...), the zone's CNAMEs first in its
+//! `cname_chain`, and a TTL no longer than [`PRIVATE_ZONE_TTL`].
+//!
+//! With the system configuration, hickory applies `/etc/resolv.conf`'s search list to names
+//! with fewer dots than `ndots`; a search domain equal to a private zone would send such a
+//! short name to the system's server under the zone (configured servers get fully-qualified
+//! names and are not affected).
 //!
 //! # Cache
 //!
@@ -30,7 +37,7 @@
 //! smallest TTL of its records (CNAMEs included), clamped to `[min_ttl_seconds,
 //! max_ttl_seconds]`. NXDOMAIN and "no A/AAAA records" are cached for `negative_ttl_seconds`.
 //! SERVFAIL, REFUSED, timeouts and I/O errors are not cached: they say nothing about the name,
-//! and the next request should try again.
+//! and the next request should try again. A TTL that is zero after clamping is not cached.
 //!
 //! An expired positive entry is returned at once (source [`Source::CacheStale`]) and one
 //! refresh per name is started in the background (stale-while-revalidate). A refresh that
@@ -42,7 +49,8 @@
 //!
 //! At most `max_entries` names are kept: when full, dead entries (past their stale window) go
 //! first, then the oldest insertion. A hit takes a read lock and copies the name and addresses
-//! out (two small allocations); nothing is written on a hit, so hits don't contend.
+//! out (two small allocations); nothing in the map is written on a hit, so hits on many threads
+//! share the lock instead of queueing on it.
 //!
 //! # Upstream
 //!
@@ -51,7 +59,9 @@
 //! `/etc/hosts` included). hickory's own cache is disabled (we cache, with our rules). A and AAAA
 //! are asked in parallel; `dns.timeout_ms` bounds each try and `dns.attempts` is the number of
 //! tries, so a silent server costs at most `timeout_ms × attempts` (enforced again here). Names
-//! sent to configured servers are fully qualified: no search list, exactly one query per type.
+//! sent to configured servers are fully qualified: no search list, one query per type (hickory
+//! itself resends a UDP query unanswered after 333 ms, and asks two servers at once when
+//! several are configured).
 
 use gatehouse_model::network::{Dns, PrivateZone};
 use hickory_resolver::TokioResolver;
@@ -128,7 +138,8 @@ impl fmt::Display for Source {
 /// A resolved name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
-    /// The name as asked, lowercased, without a trailing dot (an IP literal as written).
+    /// The name as asked, lowercased, without a trailing dot (an IP literal in its canonical
+    /// form, without brackets).
     pub name: String,
     /// In answer order (A before AAAA), without duplicates; never empty.
     pub addrs: Vec<IpAddr>,
@@ -159,7 +170,7 @@ pub enum DnsError {
         detail: String,
     },
     /// No answer within `timeout_ms × attempts`.
-    #[error("DNS lookup of '{name}' timed out after {after:?} (server {server})")]
+    #[error("DNS lookup of '{name}' timed out after {} ms (server {server})", after.as_millis())]
     Timeout {
         name: String,
         server: String,
@@ -356,7 +367,7 @@ impl Inner {
     async fn resolve(self: &Arc<Self>, host: &str, fresh: bool) -> Result<Answer, DnsError> {
         if let Some(ip) = parse_literal(host) {
             return Ok(Answer {
-                name: host.to_owned(),
+                name: ip.to_string(),
                 addrs: vec![ip],
                 source: Source::Literal,
                 ttl_left: Duration::MAX,
@@ -375,9 +386,7 @@ impl Inner {
                 ttl_left: PRIVATE_ZONE_TTL,
                 cname_chain: chain,
             }),
-            ZoneWalk::Leaves { mut chain } => {
-                // The last name of the chain is outside every zone: a server answers it.
-                let target = chain.last().cloned().unwrap_or_default();
+            ZoneWalk::Leaves { mut chain, target } => {
                 let mut ext = self.external(&target, fresh).await?;
                 for next in ext.cname_chain.drain(..) {
                     if next == name || chain.contains(&next) {
@@ -423,6 +432,7 @@ impl Inner {
         match self.query(name).await {
             Ok(resolved) => {
                 let ttl = resolved.ttl.clamp(self.limits.min_ttl, self.limits.max_ttl);
+                tracing::debug!(name, addrs = ?resolved.addrs, record_ttl = ?resolved.ttl, cached_for = ?ttl, source = %resolved.source, "DNS answer");
                 let answer = Answer {
                     name: name.to_owned(),
                     addrs: resolved.addrs.clone(),
@@ -441,6 +451,7 @@ impl Inner {
                 Ok(answer)
             }
             Err(e) => {
+                tracing::debug!(name, error = %e, "DNS lookup failed");
                 if e.is_negative_answer() {
                     self.store(name, Cached::Negative(e.clone()), self.limits.negative_ttl);
                 }
@@ -926,8 +937,8 @@ enum ZoneWalk<'a> {
         addrs: Vec<IpAddr>,
         chain: Vec<String>,
     },
-    /// CNAMEs led out of the zones; the last name of `chain` is for the servers.
-    Leaves { chain: Vec<String> },
+    /// CNAMEs led out of the zones: `target` (the last name of `chain`) is for the servers.
+    Leaves { chain: Vec<String>, target: String },
 }
 
 impl Zones {
@@ -1029,10 +1040,12 @@ impl Zones {
         let mut current = name;
         loop {
             let Some((zname, zone, rel)) = self.find(current) else {
-                return Ok(if chain.is_empty() {
-                    ZoneWalk::NotInZone
-                } else {
-                    ZoneWalk::Leaves { chain }
+                return Ok(match chain.last() {
+                    None => ZoneWalk::NotInZone,
+                    Some(last) => ZoneWalk::Leaves {
+                        target: last.clone(),
+                        chain,
+                    },
                 });
             };
             let server = || format!("private zone {zname}");
@@ -1115,7 +1128,10 @@ mod tests {
 
     #[test]
     fn normalise_names() {
-        assert_eq!(normalise("Orders.Contoso.COM.").unwrap(), "orders.contoso.com");
+        assert_eq!(
+            normalise("Orders.Contoso.COM.").unwrap(),
+            "orders.contoso.com"
+        );
         assert!(matches!(
             normalise("orders.contoso.com").unwrap(),
             Cow::Borrowed(_)
@@ -1128,7 +1144,7 @@ mod tests {
             "a b",
             "bücher.de",
             &"a".repeat(64),
-            &"a.".repeat(127),
+            &"a.".repeat(128),
         ] {
             assert!(
                 matches!(normalise(bad), Err(DnsError::InvalidName { .. })),
@@ -1172,12 +1188,27 @@ mod tests {
             Ok(ZoneWalk::Answer { addrs, .. }) => addrs,
             _ => panic!("{n}"),
         };
-        assert_eq!(addrs("contoso.internal"), ["10.0.0.1".parse::<IpAddr>().unwrap()]);
-        assert_eq!(addrs("orders.contoso.internal"), ["10.0.0.2".parse::<IpAddr>().unwrap()]);
-        assert_eq!(addrs("a.b.contoso.internal"), ["10.0.0.9".parse::<IpAddr>().unwrap()]);
-        assert_eq!(addrs("x.y.eu.contoso.internal"), ["10.0.0.8".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            addrs("contoso.internal"),
+            ["10.0.0.1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            addrs("orders.contoso.internal"),
+            ["10.0.0.2".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            addrs("a.b.contoso.internal"),
+            ["10.0.0.9".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            addrs("x.y.eu.contoso.internal"),
+            ["10.0.0.8".parse::<IpAddr>().unwrap()]
+        );
         // `*.eu` matches below eu, not eu itself, which falls to `*`.
-        assert_eq!(addrs("eu.contoso.internal"), ["10.0.0.9".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            addrs("eu.contoso.internal"),
+            ["10.0.0.9".parse::<IpAddr>().unwrap()]
+        );
         // The apex of the inner zone exists; a name under it without a record does not.
         assert!(matches!(
             zones.walk("x.api.contoso.internal"),
@@ -1219,7 +1250,10 @@ mod tests {
             _ => panic!("c1"),
         }
         match zones.walk("out.z.internal") {
-            Ok(ZoneWalk::Leaves { chain }) => assert_eq!(chain, ["example.com"]),
+            Ok(ZoneWalk::Leaves { chain, target }) => {
+                assert_eq!(chain, ["example.com"]);
+                assert_eq!(target, "example.com");
+            }
             _ => panic!("out"),
         }
     }
@@ -1232,10 +1266,7 @@ mod tests {
             zone("z.internal", &[("a", "MX", &["mail"])]),
             zone("z internal", &[]),
         ] {
-            assert!(matches!(
-                Zones::build(&[z]),
-                Err(DnsError::Config { .. })
-            ));
+            assert!(matches!(Zones::build(&[z]), Err(DnsError::Config { .. })));
         }
     }
 }
