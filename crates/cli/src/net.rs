@@ -320,12 +320,7 @@ fn egress_verdict(policy: &EgressPolicy, addr: SocketAddr) -> Value {
 /// first, as the gateway does): the first allowed address is the one it connects to.
 fn verify_outbound(v: &Validated, destination: &str) -> Result<Value> {
     let (host, port) = split_host_port(destination)?;
-    let policy = EgressPolicy::compile(&v.config.network).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let resolver =
-        Resolver::new(v.config.network.dns.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let (policy, resolver, rt) = outbound_tools(v)?;
     let answer = match rt.block_on(resolver.resolve(&host)) {
         Ok(a) => a,
         Err(e) => {
@@ -374,6 +369,18 @@ fn verify_outbound(v: &Validated, destination: &str) -> Result<Value> {
     }))
 }
 
+/// The egress guard and resolver of a config, and a runtime to resolve with: what the gateway
+/// itself uses for backend connections.
+fn outbound_tools(v: &Validated) -> Result<(EgressPolicy, Resolver, tokio::runtime::Runtime)> {
+    let policy = EgressPolicy::compile(&v.config.network).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let resolver =
+        Resolver::new(v.config.network.dns.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok((policy, resolver, rt))
+}
+
 fn split_host_port(s: &str) -> Result<(String, u16)> {
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Ok((a.ip().to_string(), a.port()));
@@ -392,12 +399,7 @@ fn split_host_port(s: &str) -> Result<(String, u16)> {
 
 fn resolve(config: &Path, name: &str, fresh: bool, as_json: bool) -> Result<ExitCode> {
     let v = gatehouse_model::load_validated(config).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let policy = EgressPolicy::compile(&v.config.network).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let resolver =
-        Resolver::new(v.config.network.dns.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let (policy, resolver, rt) = outbound_tools(&v)?;
     let result = rt.block_on(async {
         if fresh {
             resolver.resolve_fresh(name).await

@@ -133,9 +133,17 @@ fn client_tls_config(tls: &BackendTls) -> Result<rustls::ClientConfig, String> {
         }
     }
     let verifier: Arc<dyn ServerCertVerifier> = if !tls.validate_certificate_chain {
-        Arc::new(AcceptAnyCertificate(provider.clone()))
+        Arc::new(FixedVerdict {
+            provider: provider.clone(),
+            refusal: None,
+        })
     } else if roots.is_empty() {
-        Arc::new(NoTrustAnchors(provider.clone()))
+        Arc::new(FixedVerdict {
+            provider: provider.clone(),
+            refusal: Some(
+                "no trusted CA certificates: install the system's CA bundle or set the backend's tls.ca_file",
+            ),
+        })
     } else {
         let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
             Arc::new(roots),
@@ -158,56 +166,20 @@ fn client_tls_config(tls: &BackendTls) -> Result<rustls::ClientConfig, String> {
     Ok(config)
 }
 
-/// `validate_certificate_chain: false` (Azure's switch): any certificate is accepted; the
-/// handshake signatures are still checked.
+/// A verifier whose answer about the chain is fixed, handshake signatures still checked:
+/// `refusal: None` accepts any certificate (Azure's `validate_certificate_chain: false`);
+/// `Some(why)` refuses every chain with a message that says why (no CA certificate anywhere).
 #[derive(Debug)]
-struct AcceptAnyCertificate(Arc<CryptoProvider>);
+struct FixedVerdict {
+    provider: Arc<CryptoProvider>,
+    refusal: Option<&'static str>,
+}
 
 /// `validate_certificate_name: false`: the chain must be trusted, the name may differ.
 #[derive(Debug)]
 struct IgnoreName(Arc<rustls::client::WebPkiServerVerifier>);
 
-/// No CA certificate anywhere: every chain is refused with a message that says why.
-#[derive(Debug)]
-struct NoTrustAnchors(Arc<CryptoProvider>);
-
-macro_rules! signature_checks {
-    ($provider:expr) => {
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(
-                message,
-                cert,
-                dss,
-                &$provider(self).signature_verification_algorithms,
-            )
-        }
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(
-                message,
-                cert,
-                dss,
-                &$provider(self).signature_verification_algorithms,
-            )
-        }
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            $provider(self)
-                .signature_verification_algorithms
-                .supported_schemes()
-        }
-    };
-}
-
-impl ServerCertVerifier for AcceptAnyCertificate {
+impl ServerCertVerifier for FixedVerdict {
     fn verify_server_cert(
         &self,
         _: &CertificateDer<'_>,
@@ -216,23 +188,42 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         _: &[u8],
         _: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        match self.refusal {
+            None => Ok(ServerCertVerified::assertion()),
+            Some(why) => Err(rustls::Error::General(why.into())),
+        }
     }
-    signature_checks!(|s: &Self| s.0.clone());
-}
-
-impl ServerCertVerifier for NoTrustAnchors {
-    fn verify_server_cert(
+    fn verify_tls12_signature(
         &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Err(rustls::Error::General("no trusted CA certificates: install the system's CA bundle or set the backend's tls.ca_file".into()))
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
-    signature_checks!(|s: &Self| s.0.clone());
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 impl ServerCertVerifier for IgnoreName {

@@ -405,12 +405,26 @@ pub struct Outbound {
 /// A prefix (`10.0.0.0/16`) or a bare address (a /32 or /128).
 pub fn parse_prefix(s: &str) -> Result<IpNet, String> {
     let t = s.trim();
-    if let Ok(net) = t.parse::<IpNet>() {
-        return Ok(net.trunc());
+    let net = match t.parse::<IpNet>() {
+        Ok(net) => net,
+        Err(_) => t.parse::<IpAddr>().map(IpNet::from).map_err(|_| {
+            format!("invalid prefix '{s}': expected an address or CIDR such as 10.0.0.0/16")
+        })?,
+    };
+    Ok(canonical_prefix(net.trunc()))
+}
+
+/// An IPv4-mapped IPv6 prefix (`::ffff:10.0.0.0/104`, at least /96) is the IPv4 prefix it
+/// covers, so that it matches the same addresses as the IPv4 form.
+pub fn canonical_prefix(net: IpNet) -> IpNet {
+    if let IpNet::V6(v6) = net
+        && v6.prefix_len() >= 96
+        && let Some(v4) = v6.addr().to_ipv4_mapped()
+        && let Ok(n) = ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+    {
+        return IpNet::V4(n);
     }
-    t.parse::<IpAddr>().map(IpNet::from).map_err(|_| {
-        format!("invalid prefix '{s}': expected an address or CIDR such as 10.0.0.0/16")
-    })
+    net
 }
 
 /// One item of a port list: `*`, `80` or `10000-10005`, as an inclusive range.

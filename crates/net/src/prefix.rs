@@ -29,16 +29,8 @@ pub enum PrefixError {
 /// IPv6 prefix (`::ffff:10.0.0.0/104`) becomes the IPv4 prefix it denotes, so that it matches the
 /// same (canonical) addresses.
 pub fn parse_prefix(s: &str) -> Result<IpNet, PrefixError> {
-    let t = s.trim();
-    let net = if t.contains('/') {
-        t.parse::<IpNet>()
-            .map_err(|_| PrefixError::Invalid(s.to_string()))?
-    } else {
-        t.parse::<IpAddr>()
-            .map(IpNet::from)
-            .map_err(|_| PrefixError::Invalid(s.to_string()))?
-    };
-    Ok(canonical_net(net.trunc()))
+    // One parser for the whole project: the model's, which validation uses too.
+    gatehouse_model::network::parse_prefix(s).map_err(|_| PrefixError::Invalid(s.to_string()))
 }
 
 /// The address as NSG rules see it: an IPv4-mapped IPv6 address becomes the IPv4 address.
@@ -53,18 +45,6 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
         },
         v4 => v4,
     }
-}
-
-/// A prefix inside `::ffff:0:0/96` (at least /96) as the IPv4 prefix it covers.
-fn canonical_net(net: IpNet) -> IpNet {
-    if let IpNet::V6(v6) = net
-        && v6.prefix_len() >= 96
-        && let Some(v4) = v6.addr().to_ipv4_mapped()
-        && let Ok(n) = Ipv4Net::new(v4, v6.prefix_len() - 96)
-    {
-        return IpNet::V4(n);
-    }
-    net
 }
 
 /// A set of IPv4 and IPv6 prefixes with trie-backed membership.
@@ -96,7 +76,7 @@ impl PrefixSet {
     /// was new.
     pub fn insert(&mut self, net: IpNet) -> bool {
         let tries = Arc::make_mut(&mut self.tries);
-        match canonical_net(net.trunc()) {
+        match gatehouse_model::network::canonical_prefix(net.trunc()) {
             IpNet::V4(n) => tries.v4.insert(n),
             IpNet::V6(n) => tries.v6.insert(n),
         }
@@ -133,7 +113,7 @@ impl PrefixSet {
 
     /// Whether a single member covers the whole of `net`.
     pub fn covers(&self, net: IpNet) -> bool {
-        match canonical_net(net.trunc()) {
+        match gatehouse_model::network::canonical_prefix(net.trunc()) {
             IpNet::V4(n) => self.tries.v4.is_covered(&n),
             IpNet::V6(n) => self.tries.v6.is_covered(&n),
         }

@@ -9,12 +9,16 @@
 //! - [`process::Gatehouse`]: runs the real `gatehouse` binary with a config in a fresh temp
 //!   directory, captures its output and waits for its health probe.
 //! - [`raw`]: raw TCP exchanges for malformed-HTTP and slow-client tests.
+//! - [`dns::DnsServer`]: a scripted DNS server (UDP and TCP) whose answers, TTLs and failures
+//!   (SERVFAIL, silence) each test chooses per name and per query, and which counts queries.
 
 pub mod backend;
+pub mod dns;
 pub mod process;
 pub mod raw;
 pub mod tls;
 
 pub use backend::{MockBackend, RecordedRequest};
+pub use dns::DnsServer;
 pub use process::{Gatehouse, GatehouseBuilder, Probe, free_addr, free_port};
 pub use tls::{TestCa, TestCert};
