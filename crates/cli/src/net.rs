@@ -38,6 +38,9 @@ pub enum NetCommand {
         /// Skip the cache (a fresh process has an empty one anyway; kept for scripts).
         #[arg(long)]
         fresh: bool,
+        /// The backend port each address is judged with (outbound NSG rules may name ports).
+        #[arg(long, default_value_t = 443)]
+        port: u16,
         #[arg(long)]
         json: bool,
     },
@@ -102,8 +105,9 @@ pub fn run(cmd: NetCommand) -> Result<ExitCode> {
             name,
             config,
             fresh,
+            port,
             json,
-        } => resolve(&config, &name, fresh, json),
+        } => resolve(&config, &name, fresh, port, json),
     }
 }
 
@@ -397,7 +401,7 @@ fn split_host_port(s: &str) -> Result<(String, u16)> {
     ))
 }
 
-fn resolve(config: &Path, name: &str, fresh: bool, as_json: bool) -> Result<ExitCode> {
+fn resolve(config: &Path, name: &str, fresh: bool, port: u16, as_json: bool) -> Result<ExitCode> {
     let v = gatehouse_model::load_validated(config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (policy, resolver, rt) = outbound_tools(&v)?;
     let result = rt.block_on(async {
@@ -412,7 +416,7 @@ fn resolve(config: &Path, name: &str, fresh: bool, as_json: bool) -> Result<Exit
             "name": a.name, "ok": true, "source": a.source, "source_text": a.source.to_string(),
             "ttl_left_seconds": if a.ttl_left == std::time::Duration::MAX { Value::Null } else { json!(a.ttl_left.as_secs()) },
             "cname_chain": a.cname_chain,
-            "addresses": a.addrs.iter().map(|ip| egress_verdict(&policy, SocketAddr::new(*ip, 443))).collect::<Vec<_>>(),
+            "addresses": a.addrs.iter().map(|ip| egress_verdict(&policy, SocketAddr::new(*ip, port))).collect::<Vec<_>>(),
         }),
         Err(e) => json!({"name": name, "ok": false, "error": e.to_string()}),
     };
@@ -437,7 +441,10 @@ fn resolve(config: &Path, name: &str, fresh: bool, as_json: bool) -> Result<Exit
                     }
                 );
                 for x in out["addresses"].as_array().cloned().unwrap_or_default() {
-                    let ip = x["address"].as_str().unwrap_or("").trim_end_matches(":443");
+                    let ip = x["address"]
+                        .as_str()
+                        .unwrap_or("")
+                        .trim_end_matches(&format!(":{port}"));
                     match x["decision"].as_str() {
                         Some("allow") => println!(
                             "  {ip:<40} {:<12} egress allowed{}",
