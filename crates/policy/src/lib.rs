@@ -1,0 +1,6 @@
+//! The policy engine: APIM policy documents read as APIM reads them (C# expressions may carry
+//! raw `"`, `<`, `>` and `&`), composed across scopes through `<base/>`, and — in later steps —
+//! compiled once per config snapshot into a pipeline the gateway runs per request.
+
+pub mod document;
+pub mod expr;
