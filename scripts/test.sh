@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 # curl: the end-to-end smoke test drives the real binary with it.
 # ca-certificates: backend TLS loads the system's CA bundle.
-needed=(curl ca-certificates)
+# iproute2: the network-namespace scenario (`ip netns`, veth) of the network tests.
+needed=(curl ca-certificates iproute2)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
