@@ -1,225 +1,14 @@
-//! The resolver against a real DNS server on loopback: a small UDP + TCP responder written with
-//! hickory-proto's `Message`, so each test chooses per name and per query what the server says
-//! (records with chosen TTLs, NXDOMAIN, SERVFAIL, silence, a truncated UDP answer, a different
-//! answer on the next query) and counts what it was asked.
+//! The resolver against a real DNS server on loopback: the testkit's scripted UDP + TCP server
+//! ([`DnsServer`]), so each test chooses per name and per query what the server says (records
+//! with chosen TTLs, NXDOMAIN, SERVFAIL, silence, a truncated UDP answer, a different answer on
+//! the next query) and counts what it was asked.
 
 use gatehouse_model::network::{Dns, DnsCache, PrivateZone};
 use gatehouse_net::dns::{Answer, DnsError, PRIVATE_ZONE_TTL, Resolver, Source};
-use hickory_resolver::proto::op::{Message, ResponseCode};
-use hickory_resolver::proto::rr::rdata::{A, AAAA, CNAME};
-use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
-use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use gatehouse_testkit::dns::{DnsServer, Query, QueryType, Record, Reply};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
-
-// ---------------------------------------------------------------------------------------------
-// The test server
-
-#[derive(Clone, Debug)]
-enum Rr {
-    A(&'static str, u32, &'static str),
-    Aaaa(&'static str, u32, &'static str),
-    Cname(&'static str, u32, &'static str),
-}
-
-#[derive(Clone, Debug)]
-enum Reply {
-    /// NOERROR with these answer records (filtered to the asked type, CNAMEs always kept).
-    Records(Vec<Rr>),
-    NxDomain,
-    ServFail,
-    Refused,
-    /// No answer at all.
-    Silent,
-    /// Over UDP: an empty answer with the TC bit; over TCP: these records.
-    TruncatedUdp(Vec<Rr>),
-    /// The reply, after a delay.
-    Delayed(Duration, Box<Reply>),
-}
-
-/// What the server says: (name, type, how many queries of that name and type came before).
-type Script = dyn Fn(&str, RecordType, usize) -> Reply + Send + Sync;
-
-#[derive(Default)]
-struct Counts {
-    /// (name, type) → queries over UDP and TCP.
-    by_query: HashMap<(String, RecordType), usize>,
-    tcp: usize,
-}
-
-#[derive(Clone)]
-struct TestServer {
-    addr: SocketAddr,
-    counts: Arc<Mutex<Counts>>,
-}
-
-impl TestServer {
-    async fn start(
-        script: impl Fn(&str, RecordType, usize) -> Reply + Send + Sync + 'static,
-    ) -> Self {
-        let script: Arc<Script> = Arc::new(script);
-        // UDP and TCP on the same port (TCP fallback): retry until both binds succeed.
-        let (udp, tcp) = loop {
-            let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            let port = udp.local_addr().unwrap().port();
-            if let Ok(tcp) = TcpListener::bind(("127.0.0.1", port)).await {
-                break (udp, tcp);
-            }
-        };
-        let addr = udp.local_addr().unwrap();
-        let counts = Arc::new(Mutex::new(Counts::default()));
-        let udp = Arc::new(udp);
-        {
-            let (script, counts, udp) = (script.clone(), counts.clone(), udp.clone());
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                loop {
-                    let Ok((n, peer)) = udp.recv_from(&mut buf).await else {
-                        return;
-                    };
-                    let Some((reply, query)) = decide(&buf[..n], &script, &counts, false) else {
-                        continue;
-                    };
-                    let udp = udp.clone();
-                    tokio::spawn(async move {
-                        if let Some(bytes) = respond(reply, &query, false).await {
-                            let _ = udp.send_to(&bytes, peer).await;
-                        }
-                    });
-                }
-            });
-        }
-        {
-            let (script, counts) = (script.clone(), counts.clone());
-            tokio::spawn(async move {
-                loop {
-                    let Ok((stream, _)) = tcp.accept().await else {
-                        return;
-                    };
-                    let (script, counts) = (script.clone(), counts.clone());
-                    tokio::spawn(serve_tcp(stream, script, counts));
-                }
-            });
-        }
-        TestServer { addr, counts }
-    }
-
-    /// Queries for `name`, A and AAAA together.
-    fn count(&self, name: &str) -> usize {
-        let c = self.counts.lock().unwrap();
-        c.by_query
-            .iter()
-            .filter(|((n, _), _)| n == name)
-            .map(|(_, v)| v)
-            .sum()
-    }
-
-    fn count_type(&self, name: &str, t: RecordType) -> usize {
-        let c = self.counts.lock().unwrap();
-        c.by_query.get(&(name.to_owned(), t)).copied().unwrap_or(0)
-    }
-
-    fn total(&self) -> usize {
-        self.counts.lock().unwrap().by_query.values().sum()
-    }
-
-    fn tcp(&self) -> usize {
-        self.counts.lock().unwrap().tcp
-    }
-}
-
-async fn serve_tcp(mut stream: TcpStream, script: Arc<Script>, counts: Arc<Mutex<Counts>>) {
-    loop {
-        let Ok(len) = stream.read_u16().await else {
-            return;
-        };
-        let mut buf = vec![0u8; len.into()];
-        if stream.read_exact(&mut buf).await.is_err() {
-            return;
-        }
-        let Some((reply, query)) = decide(&buf, &script, &counts, true) else {
-            continue;
-        };
-        if let Some(bytes) = respond(reply, &query, true).await {
-            let Ok(len) = u16::try_from(bytes.len()) else {
-                return;
-            };
-            if stream.write_u16(len).await.is_err() || stream.write_all(&bytes).await.is_err() {
-                return;
-            }
-        }
-    }
-}
-
-fn decide(
-    packet: &[u8],
-    script: &Arc<Script>,
-    counts: &Arc<Mutex<Counts>>,
-    tcp: bool,
-) -> Option<(Reply, Message)> {
-    let query = Message::from_vec(packet).ok()?;
-    let q = query.queries.first()?;
-    let name = q
-        .name()
-        .to_string()
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    let t = q.query_type();
-    let before = {
-        let mut c = counts.lock().unwrap();
-        if tcp {
-            c.tcp += 1;
-        }
-        let n = c.by_query.entry((name.clone(), t)).or_default();
-        *n += 1;
-        *n - 1
-    };
-    Some((script(&name, t, before), query))
-}
-
-async fn respond(mut reply: Reply, query: &Message, tcp: bool) -> Option<Vec<u8>> {
-    while let Reply::Delayed(d, inner) = reply {
-        tokio::time::sleep(d).await;
-        reply = *inner;
-    }
-    let qtype = query.queries.first()?.query_type();
-    let mut msg = Message::response(query.metadata.id, query.metadata.op_code);
-    msg.metadata.recursion_desired = query.metadata.recursion_desired;
-    msg.metadata.recursion_available = true;
-    msg.add_queries(query.queries.iter().cloned());
-    match reply {
-        Reply::Silent => return None,
-        Reply::NxDomain => msg.metadata.response_code = ResponseCode::NXDomain,
-        Reply::ServFail => msg.metadata.response_code = ResponseCode::ServFail,
-        Reply::Refused => msg.metadata.response_code = ResponseCode::Refused,
-        Reply::TruncatedUdp(_) if !tcp => msg.metadata.truncation = true,
-        Reply::Records(rrs) | Reply::TruncatedUdp(rrs) => {
-            for rr in rrs {
-                let (name, ttl, data) = match rr {
-                    Rr::A(n, ttl, ip) if qtype == RecordType::A => {
-                        (n, ttl, RData::A(A(ip.parse().unwrap())))
-                    }
-                    Rr::Aaaa(n, ttl, ip) if qtype == RecordType::AAAA => {
-                        (n, ttl, RData::AAAA(AAAA(ip.parse().unwrap())))
-                    }
-                    Rr::Cname(n, ttl, target) => (
-                        n,
-                        ttl,
-                        RData::CNAME(CNAME(Name::from_ascii(format!("{target}.")).unwrap())),
-                    ),
-                    _ => continue,
-                };
-                let name = Name::from_ascii(format!("{name}.")).unwrap();
-                msg.add_answer(Record::from_rdata(name, ttl, data));
-            }
-        }
-        Reply::Delayed(..) => unreachable!(),
-    }
-    msg.to_vec().ok()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -253,13 +42,17 @@ fn zone(name: &str, records: &[(&str, &str, &[&str])]) -> PrivateZone {
     }
 }
 
-fn ips(list: &[&str]) -> Vec<IpAddr> {
-    list.iter().map(|s| s.parse().unwrap()).collect()
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
 }
 
-fn server_source(server: &TestServer) -> Source {
+fn ips(list: &[&str]) -> Vec<IpAddr> {
+    list.iter().map(|s| ip(s)).collect()
+}
+
+fn server_source(server: &DnsServer) -> Source {
     Source::Server {
-        server: server.addr.to_string(),
+        server: server.addr().to_string(),
     }
 }
 
@@ -283,36 +76,28 @@ async fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
 }
 
 /// The scripted "internet" most tests share.
-fn public_script(name: &str, _t: RecordType, _n: usize) -> Reply {
-    match name {
-        "www.example.com" => Reply::Records(vec![
-            Rr::A("www.example.com", 60, "203.0.113.10"),
-            Rr::A("www.example.com", 60, "203.0.113.11"),
-            Rr::Aaaa("www.example.com", 60, "2001:db8::10"),
-        ]),
-        "short.example.com" => Reply::Records(vec![Rr::A("short.example.com", 1, "203.0.113.20")]),
-        "long.example.com" => {
-            Reply::Records(vec![Rr::A("long.example.com", 86_400, "203.0.113.21")])
+fn public_script(q: &Query) -> Reply {
+    match q.name.as_str() {
+        "www.example.com" => {
+            Reply::addrs(60, ips(&["203.0.113.10", "203.0.113.11", "2001:db8::10"]))
         }
+        "short.example.com" => Reply::addrs(1, ips(&["203.0.113.20"])),
+        "long.example.com" => Reply::addrs(86_400, ips(&["203.0.113.21"])),
         "alias.example.com" => Reply::Records(vec![
-            Rr::Cname("alias.example.com", 300, "edge.example.net"),
-            Rr::Cname("edge.example.net", 30, "pop.example.net"),
-            Rr::A("pop.example.net", 120, "198.51.100.50"),
+            Record::cname(300, "edge.example.net"),
+            Record::cname(30, "pop.example.net").named("edge.example.net"),
+            Record::addr(120, ip("198.51.100.50")).named("pop.example.net"),
         ]),
-        "backend.example.com" => {
-            Reply::Records(vec![Rr::A("backend.example.com", 120, "203.0.113.7")])
-        }
+        "backend.example.com" => Reply::addrs(120, ips(&["203.0.113.7"])),
         "orders.contoso.internal" | "anything.contoso.internal" => {
             // What a public server would say for a name the private zone overrides.
-            Reply::Records(vec![Rr::A("orders.contoso.internal", 60, "203.0.113.66")])
+            Reply::addrs(60, ips(&["203.0.113.66"]))
         }
-        "nodata.example.com" => Reply::Records(Vec::new()),
+        "nodata.example.com" => Reply::empty(),
         "servfail.example.com" => Reply::ServFail,
         "refused.example.com" => Reply::Refused,
         "silent.example.com" => Reply::Silent,
-        "big.example.com" => {
-            Reply::TruncatedUdp(vec![Rr::A("big.example.com", 60, "203.0.113.30")])
-        }
+        "big.example.com" => Reply::TruncatedUdp(vec![Record::addr(60, ip("203.0.113.30"))]),
         _ => Reply::NxDomain,
     }
 }
@@ -322,8 +107,8 @@ fn public_script(name: &str, _t: RecordType, _n: usize) -> Reply {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_answers_a_and_aaaa_then_the_cache_does() {
-    let server = TestServer::start(public_script).await;
-    let r = Resolver::new(Some(&config(server.addr, 5, 300, 10))).unwrap();
+    let server = DnsServer::start(public_script).await.unwrap();
+    let r = Resolver::new(Some(&config(server.addr(), 5, 300, 10))).unwrap();
 
     let a = ok(&r, "www.example.com").await;
     assert_eq!(a.name, "www.example.com");
@@ -334,8 +119,8 @@ async fn server_answers_a_and_aaaa_then_the_cache_does() {
     assert_eq!(a.source, server_source(&server));
     assert_eq!(a.ttl_left, Duration::from_secs(60));
     assert!(a.cname_chain.is_empty());
-    assert_eq!(server.count_type("www.example.com", RecordType::A), 1);
-    assert_eq!(server.count_type("www.example.com", RecordType::AAAA), 1);
+    assert_eq!(server.queries_of("www.example.com", QueryType::A), 1);
+    assert_eq!(server.queries_of("www.example.com", QueryType::Aaaa), 1);
 
     // Same name, other spelling: normalised, answered by the cache.
     let b = ok(&r, "WWW.Example.COM.").await;
@@ -343,7 +128,7 @@ async fn server_answers_a_and_aaaa_then_the_cache_does() {
     assert_eq!(b.addrs, a.addrs);
     assert_eq!(b.source, Source::Cache);
     assert!(b.ttl_left <= Duration::from_secs(60) && b.ttl_left > Duration::from_secs(58));
-    assert_eq!(server.count("www.example.com"), 2, "no new query");
+    assert_eq!(server.queries("www.example.com"), 2, "no new query");
 
     // Clones share the cache.
     let clone = r.clone();
@@ -352,7 +137,7 @@ async fn server_answers_a_and_aaaa_then_the_cache_does() {
     // resolve_fresh asks again and rewrites the cache.
     let fresh = r.resolve_fresh("www.example.com").await.unwrap();
     assert_eq!(fresh.source, server_source(&server));
-    assert_eq!(server.count("www.example.com"), 4);
+    assert_eq!(server.queries("www.example.com"), 4);
 
     // clear_cache forgets it.
     r.clear_cache();
@@ -360,13 +145,13 @@ async fn server_answers_a_and_aaaa_then_the_cache_does() {
         ok(&r, "www.example.com").await.source,
         server_source(&server)
     );
-    assert_eq!(server.count("www.example.com"), 6);
+    assert_eq!(server.queries("www.example.com"), 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ttl_floor_and_ceiling() {
-    let server = TestServer::start(public_script).await;
-    let r = Resolver::new(Some(&config(server.addr, 3, 60, 10))).unwrap();
+    let server = DnsServer::start(public_script).await.unwrap();
+    let r = Resolver::new(Some(&config(server.addr(), 3, 60, 10))).unwrap();
 
     // TTL 1 s, floor 3 s: cached 3 s, so still a plain cache hit after 1.5 s.
     let a = ok(&r, "short.example.com").await;
@@ -379,7 +164,7 @@ async fn ttl_floor_and_ceiling() {
         "{:?}",
         b.ttl_left
     );
-    assert_eq!(server.count("short.example.com"), 2);
+    assert_eq!(server.queries("short.example.com"), 2);
 
     // TTL one day, ceiling 60 s.
     let c = ok(&r, "long.example.com").await;
@@ -395,31 +180,20 @@ async fn expired_entry_is_served_stale_and_refreshed_once_in_the_background() {
     // requests below all find the entry stale), then .3 after 400 ms, so a request waiting on
     // the refresh would show. hickory retransmits a UDP query unanswered after 333 ms, so the
     // query count is exact only up to the second answer.
-    let server = TestServer::start(|name, t, n| match (name, t, n) {
-        ("app.example.com", RecordType::A, 0) => {
-            Reply::Records(vec![Rr::A("app.example.com", 1, "198.51.100.1")])
+    let server = DnsServer::start(|q| match (q.name.as_str(), q.qtype, q.nth) {
+        ("app.example.com", QueryType::A, 0) => Reply::addrs(1, ips(&["198.51.100.1"])),
+        ("app.example.com", QueryType::A, 1) => {
+            Reply::addrs(1, ips(&["198.51.100.2"])).after(Duration::from_millis(150))
         }
-        ("app.example.com", RecordType::A, 1) => Reply::Delayed(
-            Duration::from_millis(150),
-            Box::new(Reply::Records(vec![Rr::A(
-                "app.example.com",
-                1,
-                "198.51.100.2",
-            )])),
-        ),
-        ("app.example.com", RecordType::A, _) => Reply::Delayed(
-            Duration::from_millis(400),
-            Box::new(Reply::Records(vec![Rr::A(
-                "app.example.com",
-                1,
-                "198.51.100.3",
-            )])),
-        ),
-        ("app.example.com", _, _) => Reply::Records(Vec::new()),
+        ("app.example.com", QueryType::A, _) => {
+            Reply::addrs(1, ips(&["198.51.100.3"])).after(Duration::from_millis(400))
+        }
+        ("app.example.com", _, _) => Reply::empty(),
         _ => Reply::NxDomain,
     })
-    .await;
-    let r = Resolver::new(Some(&config(server.addr, 1, 30, 10))).unwrap();
+    .await
+    .unwrap();
+    let r = Resolver::new(Some(&config(server.addr(), 1, 30, 10))).unwrap();
 
     let first = ok(&r, "app.example.com").await;
     assert_eq!(first.addrs, ips(&["198.51.100.1"]));
@@ -448,8 +222,8 @@ async fn expired_entry_is_served_stale_and_refreshed_once_in_the_background() {
     let a = ok(&r, "app.example.com").await;
     assert_eq!(a.addrs, ips(&["198.51.100.2"]));
     assert_eq!(a.source, Source::Cache);
-    assert_eq!(server.count_type("app.example.com", RecordType::A), 2);
-    assert_eq!(server.count_type("app.example.com", RecordType::AAAA), 2);
+    assert_eq!(server.queries_of("app.example.com", QueryType::A), 2);
+    assert_eq!(server.queries_of("app.example.com", QueryType::Aaaa), 2);
 
     // Expired again, and this refresh is slow: requests still get the stale answer at once.
     tokio::time::sleep(Duration::from_millis(1_200)).await;
@@ -489,16 +263,15 @@ fn futures_now(r: &Resolver, name: &str) -> Option<Answer> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_refresh_keeps_the_stale_entry_until_the_window_ends() {
-    let server = TestServer::start(|name, _, n| match (name, n) {
-        ("flaky.example.com", 0) => {
-            Reply::Records(vec![Rr::A("flaky.example.com", 1, "198.51.100.9")])
-        }
+    let server = DnsServer::start(|q| match (q.name.as_str(), q.nth) {
+        ("flaky.example.com", 0) => Reply::addrs(1, ips(&["198.51.100.9"])),
         ("flaky.example.com", _) => Reply::ServFail,
         _ => Reply::NxDomain,
     })
-    .await;
+    .await
+    .unwrap();
     // TTL 1 s, stale window = max_ttl = 2 s: stale from 1 s to 3 s.
-    let r = Resolver::new(Some(&config(server.addr, 1, 2, 10))).unwrap();
+    let r = Resolver::new(Some(&config(server.addr(), 1, 2, 10))).unwrap();
     let start = Instant::now();
     assert_eq!(
         ok(&r, "flaky.example.com").await.source,
@@ -511,7 +284,7 @@ async fn failed_refresh_keeps_the_stale_entry_until_the_window_ends() {
     // The refresh fails (SERVFAIL)...
     assert!(
         eventually(Duration::from_secs(1), || {
-            server.count_type("flaky.example.com", RecordType::A) >= 2
+            server.queries_of("flaky.example.com", QueryType::A) >= 2
         })
         .await
     );
@@ -531,7 +304,7 @@ async fn failed_refresh_keeps_the_stale_entry_until_the_window_ends() {
             detail,
         }) => {
             assert_eq!(name, "flaky.example.com");
-            assert_eq!(s, server.addr.to_string());
+            assert_eq!(s, server.addr().to_string());
             assert_eq!(detail, "SERVFAIL");
         }
         other => panic!("expected ServerFailure, got {other:?}"),
@@ -540,20 +313,20 @@ async fn failed_refresh_keeps_the_stale_entry_until_the_window_ends() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negative_answers_are_cached_for_negative_ttl() {
-    let server = TestServer::start(public_script).await;
-    let r = Resolver::new(Some(&config(server.addr, 5, 300, 1))).unwrap();
+    let server = DnsServer::start(public_script).await.unwrap();
+    let r = Resolver::new(Some(&config(server.addr(), 5, 300, 1))).unwrap();
 
     for _ in 0..3 {
         match r.resolve("missing.example.com").await {
             Err(e @ DnsError::NotFound { .. }) => {
                 let msg = e.to_string();
                 assert!(msg.contains("missing.example.com"), "{msg}");
-                assert!(msg.contains(&server.addr.to_string()), "{msg}");
+                assert!(msg.contains(&server.addr().to_string()), "{msg}");
             }
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(server.count("missing.example.com"), 2, "one A, one AAAA");
+    assert_eq!(server.queries("missing.example.com"), 2, "one A, one AAAA");
 
     for _ in 0..3 {
         assert!(matches!(
@@ -561,7 +334,7 @@ async fn negative_answers_are_cached_for_negative_ttl() {
             Err(DnsError::NoRecords { .. })
         ));
     }
-    assert_eq!(server.count("nodata.example.com"), 2);
+    assert_eq!(server.queries("nodata.example.com"), 2);
 
     // negative_ttl 1 s: asked again afterwards (never served stale).
     tokio::time::sleep(Duration::from_millis(1_100)).await;
@@ -569,13 +342,13 @@ async fn negative_answers_are_cached_for_negative_ttl() {
         r.resolve("missing.example.com").await,
         Err(DnsError::NotFound { .. })
     ));
-    assert_eq!(server.count("missing.example.com"), 4);
+    assert_eq!(server.queries("missing.example.com"), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servfail_and_refused_fail_fast_and_are_not_cached() {
-    let server = TestServer::start(public_script).await;
-    let mut cfg = config(server.addr, 5, 300, 10);
+    let server = DnsServer::start(public_script).await.unwrap();
+    let mut cfg = config(server.addr(), 5, 300, 10);
     cfg.timeout_ms = 2_000;
     let r = Resolver::new(Some(&cfg)).unwrap();
 
@@ -591,11 +364,14 @@ async fn servfail_and_refused_fail_fast_and_are_not_cached() {
         "{e:?}"
     );
     let msg = e.to_string();
-    assert!(msg.contains("servfail.example.com") && msg.contains(&server.addr.to_string()));
+    assert!(msg.contains("servfail.example.com") && msg.contains(&server.addr().to_string()));
 
-    let before = server.count("servfail.example.com");
+    let before = server.queries("servfail.example.com");
     assert!(r.resolve("servfail.example.com").await.is_err());
-    assert!(server.count("servfail.example.com") > before, "not cached");
+    assert!(
+        server.queries("servfail.example.com") > before,
+        "not cached"
+    );
 
     let e = r.resolve("refused.example.com").await.unwrap_err();
     assert!(
@@ -606,8 +382,8 @@ async fn servfail_and_refused_fail_fast_and_are_not_cached() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_server_times_out_within_timeout_times_attempts() {
-    let server = TestServer::start(public_script).await;
-    let mut cfg = config(server.addr, 5, 300, 10);
+    let server = DnsServer::start(public_script).await.unwrap();
+    let mut cfg = config(server.addr(), 5, 300, 10);
     cfg.timeout_ms = 200;
     cfg.attempts = 2;
     let r = Resolver::new(Some(&cfg)).unwrap();
@@ -627,7 +403,7 @@ async fn silent_server_times_out_within_timeout_times_attempts() {
                 after,
             } => {
                 assert_eq!(name, "silent.example.com");
-                assert_eq!(s, &server.addr.to_string());
+                assert_eq!(s, &server.addr().to_string());
                 assert!(*after <= took);
             }
             other => panic!("expected Timeout, got {other:?}"),
@@ -636,7 +412,7 @@ async fn silent_server_times_out_within_timeout_times_attempts() {
     }
     // Two tries per type per lookup, and nothing cached between the two lookups.
     assert_eq!(
-        server.count_type("silent.example.com", RecordType::A),
+        server.queries_of("silent.example.com", QueryType::A),
         4,
         "tries"
     );
@@ -644,10 +420,10 @@ async fn silent_server_times_out_within_timeout_times_attempts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_server_answers_when_the_first_is_silent() {
-    let dead = TestServer::start(|_, _, _| Reply::Silent).await;
-    let live = TestServer::start(public_script).await;
-    let mut cfg = config(dead.addr, 5, 300, 10);
-    cfg.servers.push(live.addr.to_string());
+    let dead = DnsServer::start(|_| Reply::Silent).await.unwrap();
+    let live = DnsServer::start(public_script).await.unwrap();
+    let mut cfg = config(dead.addr(), 5, 300, 10);
+    cfg.servers.push(live.addr().to_string());
     cfg.timeout_ms = 1_000;
     let r = Resolver::new(Some(&cfg)).unwrap();
     let started = Instant::now();
@@ -662,15 +438,15 @@ async fn a_second_server_answers_when_the_first_is_silent() {
     assert_eq!(
         a.source,
         Source::Server {
-            server: format!("{}, {}", dead.addr, live.addr)
+            server: format!("{}, {}", dead.addr(), live.addr())
         }
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_cname_chain_is_reported_with_the_smallest_ttl() {
-    let server = TestServer::start(public_script).await;
-    let r = Resolver::new(Some(&config(server.addr, 5, 300, 10))).unwrap();
+    let server = DnsServer::start(public_script).await.unwrap();
+    let r = Resolver::new(Some(&config(server.addr(), 5, 300, 10))).unwrap();
     let a = ok(&r, "alias.example.com").await;
     assert_eq!(a.addrs, ips(&["198.51.100.50"]));
     assert_eq!(a.cname_chain, ["edge.example.net", "pop.example.net"]);
@@ -682,29 +458,30 @@ async fn server_cname_chain_is_reported_with_the_smallest_ttl() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_udp_answer_is_retried_over_tcp() {
-    let server = TestServer::start(public_script).await;
-    let r = Resolver::new(Some(&config(server.addr, 5, 300, 10))).unwrap();
+    let server = DnsServer::start(public_script).await.unwrap();
+    let r = Resolver::new(Some(&config(server.addr(), 5, 300, 10))).unwrap();
     let a = ok(&r, "big.example.com").await;
     assert_eq!(a.addrs, ips(&["203.0.113.30"]));
-    assert!(server.tcp() >= 1, "TCP was not used");
+    assert!(server.tcp_queries() >= 1, "TCP was not used");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_keeps_at_most_max_entries() {
-    let server = TestServer::start(|name, t, _| {
-        if t == RecordType::A && name.ends_with(".example.com") {
-            let rr = match name {
-                "a.example.com" => Rr::A("a.example.com", 60, "203.0.113.1"),
-                "b.example.com" => Rr::A("b.example.com", 60, "203.0.113.2"),
-                _ => Rr::A("c.example.com", 60, "203.0.113.3"),
+    let server = DnsServer::start(|q| {
+        if q.qtype == QueryType::A && q.name.ends_with(".example.com") {
+            let (owner, ip) = match q.name.as_str() {
+                "a.example.com" => ("a.example.com", Ipv4Addr::new(203, 0, 113, 1)),
+                "b.example.com" => ("b.example.com", Ipv4Addr::new(203, 0, 113, 2)),
+                _ => ("c.example.com", Ipv4Addr::new(203, 0, 113, 3)),
             };
-            Reply::Records(vec![rr])
+            Reply::Records(vec![Record::addr(60, ip).named(owner)])
         } else {
-            Reply::Records(Vec::new())
+            Reply::empty()
         }
     })
-    .await;
-    let mut cfg = config(server.addr, 5, 300, 10);
+    .await
+    .unwrap();
+    let mut cfg = config(server.addr(), 5, 300, 10);
     cfg.cache.max_entries = 2;
     let r = Resolver::new(Some(&cfg)).unwrap();
     for n in ["a.example.com", "b.example.com", "c.example.com"] {
@@ -743,8 +520,8 @@ fn contoso() -> Vec<PrivateZone> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_zone_answers_and_is_never_forwarded() {
-    let server = TestServer::start(public_script).await;
-    let mut cfg = config(server.addr, 5, 300, 10);
+    let server = DnsServer::start(public_script).await.unwrap();
+    let mut cfg = config(server.addr(), 5, 300, 10);
     cfg.private_zones = contoso();
     let r = Resolver::new(Some(&cfg)).unwrap();
     let zone_src = |z: &str| Source::PrivateZone { zone: z.into() };
@@ -813,7 +590,11 @@ async fn private_zone_answers_and_is_never_forwarded() {
     ));
 
     // Nothing above reached the server.
-    assert_eq!(server.total(), 0, "a private-zone name was forwarded");
+    assert_eq!(
+        server.total_queries(),
+        0,
+        "a private-zone name was forwarded"
+    );
 
     // A CNAME out of the zone is resolved through the server (and its cache).
     let ext = ok(&r, "ext.contoso.internal").await;
@@ -821,17 +602,17 @@ async fn private_zone_answers_and_is_never_forwarded() {
     assert_eq!(ext.cname_chain, ["backend.example.com"]);
     assert_eq!(ext.source, server_source(&server));
     assert!(ext.ttl_left <= PRIVATE_ZONE_TTL);
-    assert_eq!(server.count("backend.example.com"), 2);
+    assert_eq!(server.queries("backend.example.com"), 2);
     let again = ok(&r, "ext.contoso.internal").await;
     assert_eq!(again.source, Source::Cache);
-    assert_eq!(server.count("backend.example.com"), 2);
-    assert_eq!(server.count("ext.contoso.internal"), 0);
+    assert_eq!(server.queries("backend.example.com"), 2);
+    assert_eq!(server.queries("ext.contoso.internal"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_zone_missing_name_is_not_found_without_a_query() {
-    let server = TestServer::start(public_script).await;
-    let mut cfg = config(server.addr, 5, 300, 10);
+    let server = DnsServer::start(public_script).await.unwrap();
+    let mut cfg = config(server.addr(), 5, 300, 10);
     cfg.private_zones = vec![zone(
         "corp.internal",
         &[("app", "A", &["10.1.1.1"]), ("empty", "A", &[])],
@@ -853,13 +634,13 @@ async fn private_zone_missing_name_is_not_found_without_a_query() {
         r.resolve("corp.internal").await,
         Err(DnsError::NotFound { .. })
     ));
-    assert_eq!(server.total(), 0);
+    assert_eq!(server.total_queries(), 0);
     // A name merely ending like the zone is not under it.
     assert!(matches!(
         r.resolve("xcorp.internal").await,
         Err(DnsError::NotFound { .. })
     ));
-    assert_eq!(server.count("xcorp.internal"), 2);
+    assert_eq!(server.queries("xcorp.internal"), 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -867,8 +648,8 @@ async fn private_zone_missing_name_is_not_found_without_a_query() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ip_literals_are_returned_as_is() {
-    let server = TestServer::start(public_script).await;
-    let r = Resolver::new(Some(&config(server.addr, 5, 300, 10))).unwrap();
+    let server = DnsServer::start(public_script).await.unwrap();
+    let r = Resolver::new(Some(&config(server.addr(), 5, 300, 10))).unwrap();
     for (host, ip) in [
         ("10.0.0.1", "10.0.0.1"),
         ("169.254.169.254", "169.254.169.254"),
@@ -881,36 +662,33 @@ async fn ip_literals_are_returned_as_is() {
         assert_eq!(a.source, Source::Literal);
         assert!(a.cname_chain.is_empty());
     }
-    assert_eq!(server.total(), 0);
+    assert_eq!(server.total_queries(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_names_are_refused_before_any_query() {
-    let server = TestServer::start(public_script).await;
-    let r = Resolver::new(Some(&config(server.addr, 5, 300, 10))).unwrap();
+    let server = DnsServer::start(public_script).await.unwrap();
+    let r = Resolver::new(Some(&config(server.addr(), 5, 300, 10))).unwrap();
     for bad in ["", "a..b", "bad name.com", "evil.com/x", "x.com:443"] {
         match r.resolve(bad).await {
             Err(DnsError::InvalidName { name, .. }) => assert_eq!(name, bad),
             other => panic!("{bad:?}: {other:?}"),
         }
     }
-    assert_eq!(server.total(), 0);
+    assert_eq!(server.total_queries(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rebinding_answers_are_reported_as_received() {
     // A public address first, loopback on every later query.
-    let server = TestServer::start(|name, t, n| match (name, t, n) {
-        ("rebind.example.com", RecordType::A, 0) => {
-            Reply::Records(vec![Rr::A("rebind.example.com", 1, "93.184.216.34")])
-        }
-        ("rebind.example.com", RecordType::A, _) => {
-            Reply::Records(vec![Rr::A("rebind.example.com", 1, "127.0.0.1")])
-        }
-        _ => Reply::Records(Vec::new()),
+    let server = DnsServer::start(|q| match (q.name.as_str(), q.qtype, q.nth) {
+        ("rebind.example.com", QueryType::A, 0) => Reply::addrs(1, ips(&["93.184.216.34"])),
+        ("rebind.example.com", QueryType::A, _) => Reply::addrs(1, ips(&["127.0.0.1"])),
+        _ => Reply::empty(),
     })
-    .await;
-    let r = Resolver::new(Some(&config(server.addr, 1, 30, 10))).unwrap();
+    .await
+    .unwrap();
+    let r = Resolver::new(Some(&config(server.addr(), 1, 30, 10))).unwrap();
 
     let first = ok(&r, "rebind.example.com").await;
     assert_eq!(first.addrs, ips(&["93.184.216.34"]));
