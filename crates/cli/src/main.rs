@@ -11,6 +11,7 @@ mod json_log;
 mod logging;
 mod metrics_endpoint;
 mod net;
+mod policy_cmd;
 mod reload;
 
 use anyhow::{Context, Result, bail};
@@ -42,6 +43,9 @@ enum Command {
     /// Explain the network rules: verify a flow, show exposure and rules, plan a subnet.
     #[command(subcommand)]
     Net(net::NetCommand),
+    /// Work with APIM policy documents.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
 }
 
 #[derive(clap::Args)]
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Config(ConfigCommand::Validate { file, json }) => validate(&file, json),
         Command::Net(cmd) => net::run(cmd),
+        Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Config(ConfigCommand::Schema) => {
             println!("{:#}", gatehouse_model::schema_json());
             Ok(ExitCode::SUCCESS)

@@ -544,3 +544,38 @@ fn outbound_verify_resolves_and_names_the_rule() {
         "a private address outside the VNet: {v}"
     );
 }
+
+#[test]
+fn policy_check_reports_per_file_with_line_column_and_kind() {
+    let dir = std::env::temp_dir().join(format!("gatehouse-policycheck-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let good = dir.join("good.xml");
+    std::fs::write(&good, r#"<policies><inbound><base /><set-header name="X-Who" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("User-Agent", "none"))</value></set-header></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"#).expect("write");
+    let bad = dir.join("bad.xml");
+    std::fs::write(&bad, "<policies>\n  <inbound>\n    <authentication-managed-identity resource=\"x\" />\n    <set-header name=\"a\"><value>@(1 +)</value></set-header>\n  </inbound>\n</policies>\n").expect("write");
+    let (code, stdout, _) = run(&["policy", "check", dir.to_str().unwrap(), "--json"]);
+    assert_ne!(code, 0, "a failing file makes the exit code non-zero");
+    let v: Value = serde_json::from_str(stdout.trim()).expect("json");
+    let files = v["files"].as_array().expect("files");
+    let by_name = |n: &str| {
+        files
+            .iter()
+            .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(n)))
+            .cloned()
+            .expect(n)
+    };
+    assert_eq!(by_name("good.xml")["ok"], true, "{v}");
+    let bad = by_name("bad.xml");
+    assert_eq!(bad["ok"], false);
+    let kinds: Vec<(&str, u64)> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["line"].as_u64().unwrap()))
+        .collect();
+    assert!(kinds.contains(&("unsupported", 3)), "{bad}");
+    assert!(kinds.contains(&("expression", 4)), "{bad}");
+    let (code, _, _) = run(&["policy", "check", good.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

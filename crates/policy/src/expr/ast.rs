@@ -1,0 +1,180 @@
+//! Syntax tree of the C# subset. Every node keeps the byte offset it started at so that run-time
+//! errors can name the place too.
+
+use std::sync::Arc;
+
+/// A type as written in a cast, `as`, `is`, `new`, a generic argument or a declaration. Names are
+/// kept as written minus well-known namespaces (`System.`, `Newtonsoft.Json.Linq.` ...), so the
+/// interpreter matches on `string`, `JObject`, `List` etc.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeRef {
+    pub name: String,
+    pub args: Vec<TypeRef>,
+    /// Number of `[]` suffixes.
+    pub array: usize,
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Plus,
+    Not,
+    BitNot,
+}
+
+/// One call argument; `name` is set for named arguments like `preserveContent: true`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arg {
+    pub name: Option<String>,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Text(String),
+    Hole(Expr, Option<String>),
+}
+
+/// Body of a lambda: `x => expr` or `x => { statements }`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LambdaBody {
+    Expr(Expr),
+    Block(Vec<Stmt>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LambdaDef {
+    pub params: Vec<String>,
+    pub body: LambdaBody,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: E,
+    pub at: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum E {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Str(Arc<str>),
+    Char(char),
+    Interp(Vec<Part>),
+    Name(String),
+    /// `target.name` or `target?.name`.
+    Member {
+        target: Box<Expr>,
+        name: String,
+        null_cond: bool,
+    },
+    /// `callee(args)` where callee is a `Name` or `Member`, with optional generic arguments.
+    Call {
+        callee: Box<Expr>,
+        generics: Vec<TypeRef>,
+        args: Vec<Arg>,
+    },
+    Index {
+        target: Box<Expr>,
+        args: Vec<Expr>,
+        null_cond: bool,
+    },
+    /// Marks the end of a chain that contains `?.`/`?[`: a null there makes the whole chain null.
+    NullChain(Box<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Coalesce(Box<Expr>, Box<Expr>),
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    Cast(TypeRef, Box<Expr>),
+    As(Box<Expr>, TypeRef),
+    Is(Box<Expr>, TypeRef, Option<String>),
+    /// `is null` / `is not null` and other constant patterns.
+    IsConst(Box<Expr>, Box<Expr>, bool),
+    Lambda(Arc<LambdaDef>),
+    New {
+        ty: TypeRef,
+        args: Vec<Arg>,
+        init: Option<Vec<Expr>>,
+    },
+    NewArray {
+        ty: Option<TypeRef>,
+        size: Option<Box<Expr>>,
+        items: Option<Vec<Expr>>,
+    },
+    NewAnon(Vec<(String, Expr)>),
+    Assign {
+        target: Box<Expr>,
+        op: Option<BinOp>,
+        value: Box<Expr>,
+    },
+    CoalesceAssign(Box<Expr>, Box<Expr>),
+    IncDec {
+        target: Box<Expr>,
+        delta: i64,
+        prefix: bool,
+    },
+    TypeOf(TypeRef),
+    Default(Option<TypeRef>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    pub kind: S,
+    pub at: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum S {
+    Local {
+        name: String,
+        ty: Option<TypeRef>,
+        init: Option<Expr>,
+    },
+    Expr(Expr),
+    If(Expr, Box<Stmt>, Option<Box<Stmt>>),
+    Return(Option<Expr>),
+    Foreach {
+        var: String,
+        iter: Expr,
+        body: Box<Stmt>,
+    },
+    While(Expr, Box<Stmt>),
+    For {
+        init: Vec<Stmt>,
+        cond: Option<Expr>,
+        step: Vec<Expr>,
+        body: Box<Stmt>,
+    },
+    Block(Vec<Stmt>),
+    /// Several statements in the enclosing scope (`int a = 1, b = 2;`).
+    Seq(Vec<Stmt>),
+    Break,
+    Continue,
+    Throw(Option<Expr>),
+    Empty,
+}

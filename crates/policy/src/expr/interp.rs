@@ -1,0 +1,713 @@
+//! Tree-walking interpreter. Control flow (return, break, `?.` short-circuit) travels as the
+//! error side of `Result` so that `?` propagates it without ceremony; errors carry the .NET
+//! exception kind because `context.LastError` shows it to the policy.
+
+use std::sync::Arc;
+
+use super::ast::*;
+use super::library as lib;
+use super::value::{Lambda, Object, Value};
+use super::{Context, RuntimeError};
+
+pub(crate) enum Flow {
+    Err(RuntimeError),
+    /// A `?.` met null: the enclosing `NullChain` turns this into `null`.
+    NullShort,
+    Return(Value),
+    Break,
+    Continue,
+}
+
+impl From<RuntimeError> for Flow {
+    fn from(e: RuntimeError) -> Self {
+        Flow::Err(e)
+    }
+}
+
+pub(crate) type F<T> = Result<T, Flow>;
+
+/// Builds a run-time error.
+pub(crate) fn rt(kind: &'static str, message: impl Into<String>, offset: usize) -> Flow {
+    Flow::Err(RuntimeError {
+        message: message.into(),
+        kind,
+        offset,
+    })
+}
+
+pub(crate) fn null_ref(at: usize) -> Flow {
+    rt(
+        "NullReferenceException",
+        "Object reference not set to an instance of an object.",
+        at,
+    )
+}
+
+pub(crate) struct Interp<'c> {
+    pub(crate) ctx: &'c mut dyn Context,
+    locals: Vec<(String, Value)>,
+    steps: u64,
+    budget: u64,
+}
+
+impl<'c> Interp<'c> {
+    pub(crate) fn new(ctx: &'c mut dyn Context, budget: u64) -> Self {
+        Interp {
+            ctx,
+            locals: Vec::new(),
+            steps: 0,
+            budget,
+        }
+    }
+
+    fn finish(r: F<Value>) -> Result<Value, RuntimeError> {
+        match r {
+            Ok(v) | Err(Flow::Return(v)) => Ok(v),
+            Err(Flow::NullShort) => Ok(Value::Null),
+            Err(Flow::Err(e)) => Err(e),
+            Err(Flow::Break | Flow::Continue) => Err(RuntimeError {
+                message: "break or continue outside a loop".into(),
+                kind: "InvalidOperationException",
+                offset: 0,
+            }),
+        }
+    }
+
+    pub(crate) fn eval_expr(&mut self, e: &Expr) -> Result<Value, RuntimeError> {
+        let r = self.ev(e);
+        Self::finish(r)
+    }
+
+    pub(crate) fn run_block(&mut self, stmts: &[Stmt]) -> Result<Value, RuntimeError> {
+        let r = self.exec_list(stmts).map(|_| Value::Null);
+        Self::finish(r)
+    }
+
+    fn tick(&mut self, at: usize) -> F<()> {
+        self.steps += 1;
+        if self.steps > self.budget {
+            return Err(rt(
+                "InvalidOperationException",
+                "The expression exceeded its evaluation budget.",
+                at,
+            ));
+        }
+        Ok(())
+    }
+
+    fn local(&self, name: &str) -> Option<&Value> {
+        self.locals
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    fn local_index(&self, name: &str) -> Option<usize> {
+        self.locals.iter().rposition(|(n, _)| n == name)
+    }
+
+    // ------------------------------------------------------------ statements
+
+    fn exec_list(&mut self, stmts: &[Stmt]) -> F<()> {
+        for s in stmts {
+            self.exec(s)?;
+        }
+        Ok(())
+    }
+
+    fn scoped(&mut self, stmts: &[Stmt]) -> F<()> {
+        let mark = self.locals.len();
+        let r = self.exec_list(stmts);
+        self.locals.truncate(mark);
+        r
+    }
+
+    fn exec(&mut self, s: &Stmt) -> F<()> {
+        self.tick(s.at)?;
+        match &s.kind {
+            S::Local { name, ty, init } => {
+                let mut v = match init {
+                    Some(e) => self.ev(e)?,
+                    None => Value::Null,
+                };
+                if let Some(t) = ty {
+                    v = lib::implicit(v, t);
+                }
+                self.locals.push((name.clone(), v));
+                Ok(())
+            }
+            S::Expr(e) => self.ev(e).map(|_| ()),
+            S::If(c, then, els) => {
+                let b = self.cond(c)?;
+                let mark = self.locals.len();
+                let r = if b {
+                    self.exec(then)
+                } else if let Some(e) = els {
+                    self.exec(e)
+                } else {
+                    Ok(())
+                };
+                self.locals.truncate(mark);
+                r
+            }
+            S::Return(e) => {
+                let v = match e {
+                    Some(e) => self.ev(e)?,
+                    None => Value::Null,
+                };
+                Err(Flow::Return(v))
+            }
+            S::Foreach { var, iter, body } => {
+                let coll = self.ev(iter)?;
+                let items = lib::iterate(self, coll, iter.at)?;
+                for item in items {
+                    let mark = self.locals.len();
+                    self.locals.push((var.clone(), item));
+                    let r = self.exec(body);
+                    self.locals.truncate(mark);
+                    match r {
+                        Err(Flow::Break) => break,
+                        Err(Flow::Continue) | Ok(()) => {}
+                        Err(f) => return Err(f),
+                    }
+                }
+                Ok(())
+            }
+            S::While(c, body) => {
+                while self.cond(c)? {
+                    let mark = self.locals.len();
+                    let r = self.exec(body);
+                    self.locals.truncate(mark);
+                    match r {
+                        Err(Flow::Break) => break,
+                        Err(Flow::Continue) | Ok(()) => {}
+                        Err(f) => return Err(f),
+                    }
+                }
+                Ok(())
+            }
+            S::For {
+                init,
+                cond,
+                step,
+                body,
+            } => {
+                let outer = self.locals.len();
+                let r = (|| {
+                    self.exec_list(init)?;
+                    loop {
+                        if let Some(c) = cond
+                            && !self.cond(c)?
+                        {
+                            break;
+                        }
+                        let mark = self.locals.len();
+                        let r = self.exec(body);
+                        self.locals.truncate(mark);
+                        match r {
+                            Err(Flow::Break) => break,
+                            Err(Flow::Continue) | Ok(()) => {}
+                            Err(f) => return Err(f),
+                        }
+                        for e in step {
+                            self.ev(e)?;
+                        }
+                    }
+                    Ok(())
+                })();
+                self.locals.truncate(outer);
+                r
+            }
+            S::Block(b) => self.scoped(b),
+            S::Seq(b) => self.exec_list(b),
+            S::Break => Err(Flow::Break),
+            S::Continue => Err(Flow::Continue),
+            S::Throw(e) => {
+                let msg = match e {
+                    Some(e) => {
+                        let v = self.ev(e)?;
+                        lib::exception_message(&v)
+                    }
+                    None => "Exception of type 'System.Exception' was thrown.".to_string(),
+                };
+                Err(rt("Exception", msg, s.at))
+            }
+            S::Empty => Ok(()),
+        }
+    }
+
+    pub(crate) fn cond(&mut self, e: &Expr) -> F<bool> {
+        match self.ev(e)? {
+            Value::Bool(b) => Ok(b),
+            Value::Json(serde_json::Value::Bool(b)) => Ok(b),
+            Value::Null => Err(null_ref(e.at)),
+            other => Err(rt(
+                "InvalidCastException",
+                format!(
+                    "Cannot implicitly convert type '{}' to 'bool'",
+                    other.type_name()
+                ),
+                e.at,
+            )),
+        }
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    /// A chain of names that denotes a type or namespace (`System.Text.Encoding`), as opposed to
+    /// a value; `None` when the root is a local or `context`.
+    fn static_path(&self, e: &Expr) -> Option<String> {
+        match &e.kind {
+            E::Name(n) => {
+                if n == "context" || self.local(n).is_some() {
+                    None
+                } else {
+                    Some(n.clone())
+                }
+            }
+            E::Member {
+                target,
+                name,
+                null_cond: false,
+            } => {
+                let p = self.static_path(target)?;
+                if lib::is_type(&super::parser::normalize_type_name(&p)) {
+                    None
+                } else {
+                    Some(format!("{p}.{name}"))
+                }
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn ev(&mut self, e: &Expr) -> F<Value> {
+        self.tick(e.at)?;
+        let at = e.at;
+        Ok(match &e.kind {
+            E::Null => Value::Null,
+            E::Bool(b) => Value::Bool(*b),
+            E::Int(i) => Value::Int(*i),
+            E::Double(d) => Value::Double(*d),
+            E::Str(s) => Value::String(s.clone()),
+            E::Char(c) => Value::Char(*c),
+            E::Interp(parts) => {
+                let mut s = String::new();
+                for p in parts {
+                    match p {
+                        Part::Text(t) => s.push_str(t),
+                        Part::Hole(e, fmt) => {
+                            let v = self.ev(e)?;
+                            s.push_str(&lib::format_value(&v, fmt.as_deref(), e.at)?);
+                        }
+                    }
+                }
+                Value::String(s.into())
+            }
+            E::Name(n) => match n.as_str() {
+                "context" => Value::Object(Object::Context(Arc::from(Vec::new()))),
+                _ => match self.local(n) {
+                    Some(v) => v.clone(),
+                    None => {
+                        return Err(rt(
+                            "CompilationError",
+                            format!("The name '{n}' does not exist in the current context"),
+                            at,
+                        ));
+                    }
+                },
+            },
+            E::Member {
+                target,
+                name,
+                null_cond,
+            } => {
+                if let Some(p) = self.static_path(target) {
+                    let ty = super::parser::normalize_type_name(&p);
+                    if lib::is_type(&ty) {
+                        return lib::static_property(self, &ty, name, at);
+                    }
+                    return Err(rt(
+                        "CompilationError",
+                        format!("The name '{p}' does not exist in the current context"),
+                        at,
+                    ));
+                }
+                let t = self.ev(target)?;
+                if t.is_null() && !matches!(t, Value::Json(_)) {
+                    return Err(if *null_cond {
+                        Flow::NullShort
+                    } else {
+                        null_ref(at)
+                    });
+                }
+                lib::member(self, t, name, at)?
+            }
+            E::NullChain(inner) => match self.ev(inner) {
+                Err(Flow::NullShort) => Value::Null,
+                other => other?,
+            },
+            E::Call {
+                callee,
+                generics,
+                args,
+            } => return self.call(callee, generics, args, at),
+            E::Index {
+                target,
+                args,
+                null_cond,
+            } => {
+                let t = self.ev(target)?;
+                if t.is_null() {
+                    return Err(if *null_cond {
+                        Flow::NullShort
+                    } else {
+                        null_ref(at)
+                    });
+                }
+                let mut keys = Vec::with_capacity(args.len());
+                for a in args {
+                    keys.push(self.ev(a)?);
+                }
+                lib::index(self, t, keys, at)?
+            }
+            E::Unary(op, x) => {
+                let v = self.ev(x)?;
+                lib::unary(*op, v, at)?
+            }
+            E::Binary(op, l, r) => {
+                let a = self.ev(l)?;
+                let b = self.ev(r)?;
+                lib::binary(*op, a, b, at)?
+            }
+            E::And(l, r) => Value::Bool(self.cond(l)? && self.cond(r)?),
+            E::Or(l, r) => Value::Bool(self.cond(l)? || self.cond(r)?),
+            E::Coalesce(l, r) => {
+                let a = self.ev(l)?;
+                if matches!(a, Value::Null) {
+                    self.ev(r)?
+                } else {
+                    a
+                }
+            }
+            E::Cond(c, a, b) => {
+                if self.cond(c)? {
+                    self.ev(a)?
+                } else {
+                    self.ev(b)?
+                }
+            }
+            E::Cast(ty, x) => {
+                let v = self.ev(x)?;
+                lib::cast(v, ty, at)?
+            }
+            E::As(x, ty) => {
+                let v = self.ev(x)?;
+                if lib::is_instance(&v, ty) {
+                    v
+                } else {
+                    Value::Null
+                }
+            }
+            E::Is(x, ty, binding) => {
+                let v = self.ev(x)?;
+                let ok = lib::is_instance(&v, ty);
+                if ok && let Some(b) = binding {
+                    self.locals.push((b.clone(), v));
+                }
+                Value::Bool(ok)
+            }
+            E::IsConst(x, c, negate) => {
+                let v = self.ev(x)?;
+                let c = self.ev(c)?;
+                let eq = match (&v, &c) {
+                    (_, Value::Null) => v.is_null(),
+                    _ => lib::values_equal(&v, &c),
+                };
+                Value::Bool(eq != *negate)
+            }
+            E::Lambda(def) => Value::Lambda(Arc::new(Lambda {
+                def: def.clone(),
+                captured: Vec::new(),
+            })),
+            E::New { ty, args, init } => {
+                let args = self.eval_args(args)?;
+                let init = match init {
+                    Some(items) => Some(self.eval_list(items)?),
+                    None => None,
+                };
+                lib::construct(ty, args, init, at)?
+            }
+            E::NewArray { ty, size, items } => {
+                let items = match items {
+                    Some(items) => self.eval_list(items)?,
+                    None => Vec::new(),
+                };
+                let size = match size {
+                    Some(s) => Some(self.ev(s)?),
+                    None => None,
+                };
+                lib::new_array(ty.as_ref(), size, items, at)?
+            }
+            E::NewAnon(fields) => {
+                let mut m = serde_json::Map::new();
+                for (k, v) in fields {
+                    let v = self.ev(v)?;
+                    m.insert(k.clone(), lib::to_json(&v, at)?);
+                }
+                Value::Json(serde_json::Value::Object(m))
+            }
+            E::Assign { target, op, value } => {
+                let v = match op {
+                    None => self.ev(value)?,
+                    Some(op) => {
+                        let cur = self.ev(target)?;
+                        let rhs = self.ev(value)?;
+                        lib::binary(*op, cur, rhs, at)?
+                    }
+                };
+                self.assign(target, v.clone())?;
+                v
+            }
+            E::CoalesceAssign(target, value) => {
+                let cur = self.ev(target)?;
+                if matches!(cur, Value::Null) {
+                    let v = self.ev(value)?;
+                    self.assign(target, v.clone())?;
+                    v
+                } else {
+                    cur
+                }
+            }
+            E::IncDec {
+                target,
+                delta,
+                prefix,
+            } => {
+                let cur = self.ev(target)?;
+                let next = lib::binary(BinOp::Add, cur.clone(), Value::Int(*delta), at)?;
+                self.assign(target, next.clone())?;
+                if *prefix { next } else { cur }
+            }
+            E::TypeOf(t) => Value::str(&t.name),
+            E::Default(t) => match t {
+                Some(t) => lib::default_of(t),
+                None => Value::Null,
+            },
+        })
+    }
+
+    fn eval_list(&mut self, items: &[Expr]) -> F<Vec<Value>> {
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            out.push(self.ev(i)?);
+        }
+        Ok(out)
+    }
+
+    fn eval_args(&mut self, args: &[Arg]) -> F<Vec<(Option<String>, Value)>> {
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            out.push((a.name.clone(), self.ev(&a.value)?));
+        }
+        Ok(out)
+    }
+
+    fn call(&mut self, callee: &Expr, generics: &[TypeRef], args: &[Arg], at: usize) -> F<Value> {
+        let (target, name, null_cond) = match &callee.kind {
+            E::Member {
+                target,
+                name,
+                null_cond,
+            } => (target, name, *null_cond),
+            E::Name(n) => {
+                return Err(rt(
+                    "CompilationError",
+                    format!("The name '{n}' does not exist in the current context"),
+                    at,
+                ));
+            }
+            _ => return Err(rt("CompilationError", "Method name expected", at)),
+        };
+        if let Some(p) = self.static_path(target) {
+            let ty = super::parser::normalize_type_name(&p);
+            if !lib::is_type(&ty) {
+                return Err(rt(
+                    "CompilationError",
+                    format!("The name '{p}' does not exist in the current context"),
+                    at,
+                ));
+            }
+            let args = self.eval_args(args)?;
+            return lib::call_static(self, &ty, name, generics, args, at);
+        }
+        // `x.Property("k").Remove()` on a local JObject removes the property in place.
+        if name == "Remove"
+            && args.is_empty()
+            && let E::Call {
+                callee: inner,
+                args: iargs,
+                ..
+            } = &target.kind
+            && let E::Member {
+                target: obj,
+                name: pname,
+                ..
+            } = &inner.kind
+            && pname == "Property"
+            && iargs.len() == 1
+        {
+            let key = self.ev(&iargs[0].value)?;
+            let slot = self.lvalue(obj)?;
+            if let Value::Json(serde_json::Value::Object(m)) = slot {
+                m.remove(&key.to_display());
+            }
+            return Ok(Value::Null);
+        }
+        if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) {
+            let args = self.eval_args(args)?;
+            let slot = self.lvalue(target)?;
+            return lib::mutate(slot, name, args, at);
+        }
+        let t = self.ev(target)?;
+        if matches!(t, Value::Null) {
+            return Err(if null_cond {
+                Flow::NullShort
+            } else {
+                null_ref(at)
+            });
+        }
+        let args = self.eval_args(args)?;
+        lib::call_method(self, t, name, generics, args, at)
+    }
+
+    /// Calls a lambda with arguments (LINQ). Lambdas see the locals in scope where they run,
+    /// which — since delegates cannot escape an expression — are the ones they were written in.
+    pub(crate) fn call_lambda(&mut self, l: &Lambda, args: Vec<Value>, at: usize) -> F<Value> {
+        let mark = self.locals.len();
+        for (n, v) in &l.captured {
+            self.locals.push((n.clone(), v.clone()));
+        }
+        for (p, v) in l.def.params.iter().zip(args) {
+            self.locals.push((p.clone(), v));
+        }
+        let r = match &l.def.body {
+            LambdaBody::Expr(e) => self.ev(e),
+            LambdaBody::Block(b) => match self.exec_list(b) {
+                Ok(()) => Ok(Value::Null),
+                Err(Flow::Return(v)) => Ok(v),
+                Err(f) => Err(f),
+            },
+        };
+        self.locals.truncate(mark);
+        let _ = at;
+        r
+    }
+
+    fn is_lvalue(&self, e: &Expr) -> bool {
+        match &e.kind {
+            E::Name(n) => self.local(n).is_some(),
+            E::Index { target, .. } => self.is_lvalue(target),
+            _ => false,
+        }
+    }
+
+    /// A mutable reference to a local or an element inside one (`body["a"]["b"]`). Keys are
+    /// evaluated before the local is borrowed.
+    fn lvalue(&mut self, e: &Expr) -> F<&mut Value> {
+        let mut keys = Vec::new();
+        let mut cur = e;
+        loop {
+            match &cur.kind {
+                E::Index { target, args, .. } => {
+                    if args.len() != 1 {
+                        return Err(rt(
+                            "NotSupportedException",
+                            "multi-dimensional indexers are not supported",
+                            cur.at,
+                        ));
+                    }
+                    keys.push((self.ev(&args[0])?, cur.at));
+                    cur = target;
+                }
+                E::Name(n) => {
+                    let Some(i) = self.local_index(n) else {
+                        return Err(rt(
+                            "CompilationError",
+                            format!("The name '{n}' does not exist in the current context"),
+                            cur.at,
+                        ));
+                    };
+                    let mut slot = &mut self.locals[i].1;
+                    for (k, kat) in keys.into_iter().rev() {
+                        slot = lib::element_mut(slot, &k, kat)?;
+                    }
+                    return Ok(slot);
+                }
+                _ => {
+                    return Err(rt(
+                        "NotSupportedException",
+                        "only locals and their elements can be assigned",
+                        cur.at,
+                    ));
+                }
+            }
+        }
+    }
+
+    fn assign(&mut self, target: &Expr, v: Value) -> F<()> {
+        match &target.kind {
+            E::Name(n) => match self.local_index(n) {
+                Some(i) => {
+                    self.locals[i].1 = v;
+                    Ok(())
+                }
+                None => Err(rt(
+                    "CompilationError",
+                    format!("The name '{n}' does not exist in the current context"),
+                    target.at,
+                )),
+            },
+            E::Index { .. } => {
+                let mut keys = Vec::new();
+                let mut cur = target;
+                while let E::Index {
+                    target: t, args, ..
+                } = &cur.kind
+                {
+                    if args.len() != 1 {
+                        return Err(rt(
+                            "NotSupportedException",
+                            "multi-dimensional indexers are not supported",
+                            cur.at,
+                        ));
+                    }
+                    keys.push((self.ev(&args[0])?, cur.at));
+                    cur = t;
+                }
+                keys.reverse();
+                let E::Name(n) = &cur.kind else {
+                    return Err(rt(
+                        "NotSupportedException",
+                        "only locals and their elements can be assigned",
+                        cur.at,
+                    ));
+                };
+                let Some(i) = self.local_index(n) else {
+                    return Err(rt(
+                        "CompilationError",
+                        format!("The name '{n}' does not exist in the current context"),
+                        cur.at,
+                    ));
+                };
+                lib::set_path(&mut self.locals[i].1, &keys, v)
+            }
+            _ => Err(rt(
+                "NotSupportedException",
+                "only locals and their elements can be assigned",
+                target.at,
+            )),
+        }
+    }
+}
