@@ -579,3 +579,49 @@ fn policy_check_reports_per_file_with_line_column_and_kind() {
     assert_eq!(code, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn config_validate_checks_policy_xml_and_never_prints_secrets() {
+    let bad = r#"
+service: { name: t }
+named_values:
+  - { id: secret-one, value: "s3cr3t-value", secret: true }
+apis:
+  - id: a
+    path: a
+    backend: "http://203.0.113.1"
+    policies: |
+      <policies>
+        <inbound>
+          <base />
+          <set-header name="x" exists-action="override"><value>{{secret-one}}</value></set-header>
+          <set-header name="y"><value>@(context.Request.Headers.GetValueOrDefault("a", "b"</value></set-header>
+        </inbound>
+      </policies>
+    operations: [ { id: o, method: GET, url_template: "/" } ]
+"#;
+    let cfg = TempConfig::new("policyxml", bad);
+    let (code, stdout, stderr) = run(&["config", "validate", cfg.path()]);
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("apis[0].policies") && stdout.contains("expression"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("s3cr3t-value") && !stderr.contains("s3cr3t-value"),
+        "a secret was printed"
+    );
+    let good = TempConfig::new(
+        "policyxml-ok",
+        &bad.replace(
+            "GetValueOrDefault(\"a\", \"b\"<",
+            "GetValueOrDefault(\"a\", \"b\"))<",
+        ),
+    );
+    let (code, stdout, _) = run(&["config", "validate", good.path()]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("warning: apis[0].policies: policy documents are parsed and checked"),
+        "{stdout}"
+    );
+}

@@ -13,6 +13,7 @@ mod diff;
 pub mod error;
 mod forward;
 pub mod keys;
+mod policies;
 mod proxy;
 mod refusals;
 pub mod router;

@@ -41,6 +41,8 @@ pub struct Snapshot {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The network rules every new connection is judged by.
     pub inbound: InboundPolicy,
+    /// The policy documents, parsed and checked (not run yet).
+    pub policies: crate::policies::PolicySet,
     /// The service name, for APIM's messages.
     pub service_name: Box<str>,
     /// The network section this snapshot was compiled from (to tell what a reload changed).
@@ -91,8 +93,10 @@ impl Snapshot {
             path: "network".into(),
             message: e.to_string(),
         })?;
+        let policies = crate::policies::load(v)?;
         Ok(Snapshot {
             inbound,
+            policies,
             service_name: cfg.service.name.as_str().into(),
             network: cfg.network.clone(),
             router: Router::build(v),

@@ -123,8 +123,7 @@ pub fn validate(config: Config) -> Result<Validated, Vec<Issue>> {
     })
 }
 
-const POLICIES_NOT_ENFORCED: &str =
-    "policy documents are accepted but not enforced yet (the policy engine is not built)";
+const POLICIES_NOT_ENFORCED: &str = "policy documents are parsed and checked, but not run yet (the policy pipeline is the next step)";
 
 fn service(c: &mut Checker, s: &Service) {
     let n = &s.name;
