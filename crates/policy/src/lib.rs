@@ -4,3 +4,5 @@
 
 pub mod document;
 pub mod expr;
+pub mod limits;
+pub mod pipeline;

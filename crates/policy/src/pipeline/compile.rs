@@ -1,0 +1,560 @@
+//! Composed policy elements → typed steps with pre-parsed expressions.
+
+use std::net::IpAddr;
+
+use super::{CompileError, CompileErrorKind, ExistsAction, Message, Section, reason_phrase};
+use crate::document::{Composed, Node, PolicyElement, Value};
+use crate::expr::{self, Program};
+
+/// An attribute value or element text, ready to produce a value per request: literals stay
+/// strings, expressions are parsed once here.
+#[derive(Debug, Clone)]
+pub(crate) enum Operand {
+    Literal(String),
+    Program(Box<Program>),
+    /// Several text pieces (literal text around an expression), joined as strings.
+    Concat(Vec<Operand>),
+}
+
+/// Where a step came from, for `context.LastError`.
+#[derive(Debug, Clone)]
+pub(crate) struct Origin {
+    pub policy: String,
+    pub path: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub origin: Origin,
+    pub kind: StepKind,
+}
+
+/// One address rule of ip-filter, normalized to 128-bit numbers in one family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IpRange {
+    pub v4: bool,
+    pub from: u128,
+    pub to: u128,
+}
+
+/// An edit a return-response child makes to the response it builds.
+#[derive(Debug, Clone)]
+pub(crate) enum ResponseEdit {
+    Status {
+        code: Operand,
+        reason: Option<Operand>,
+    },
+    Header {
+        name: String,
+        action: ExistsAction,
+        values: Vec<Operand>,
+    },
+    Body(Operand),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum StepKind {
+    Choose {
+        branches: Vec<(Operand, Vec<Step>)>,
+        otherwise: Vec<Step>,
+    },
+    SetVariable {
+        name: String,
+        value: Operand,
+    },
+    SetHeader {
+        message: Message,
+        name: String,
+        action: ExistsAction,
+        values: Vec<Operand>,
+    },
+    SetQueryParameter {
+        name: String,
+        action: ExistsAction,
+        values: Vec<Operand>,
+    },
+    SetStatus {
+        code: Operand,
+        reason: Option<Operand>,
+    },
+    SetMethod(Operand),
+    ReturnResponse(Vec<ResponseEdit>),
+    MockResponse {
+        status: u16,
+        content_type: String,
+    },
+    RewriteUri {
+        template: Operand,
+        copy_unmatched_params: bool,
+    },
+    SetBackendService {
+        base_url: Operand,
+    },
+    IpFilter {
+        allow: bool,
+        ranges: Vec<IpRange>,
+    },
+    CheckHeader {
+        name: String,
+        code: u16,
+        message: Operand,
+        ignore_case: bool,
+        values: Vec<Operand>,
+    },
+    Trace {
+        source: String,
+        message: Operand,
+    },
+    SetBody {
+        message: Message,
+        body: Operand,
+    },
+}
+
+/// A composed policy compiled for per-request runs. Cheap to share behind an `Arc`: running
+/// it never mutates it.
+#[derive(Debug, Clone, Default)]
+pub struct Pipeline {
+    pub(crate) inbound: Vec<Step>,
+    pub(crate) backend: Vec<Step>,
+    pub(crate) outbound: Vec<Step>,
+    pub(crate) on_error: Vec<Step>,
+}
+
+impl Pipeline {
+    /// Compiles every section. The first problem refuses the whole pipeline: a config
+    /// snapshot must be all or nothing.
+    pub fn compile(composed: &Composed) -> Result<Pipeline, CompileError> {
+        Ok(Pipeline {
+            inbound: compile_steps(&composed.inbound, Section::Inbound)?,
+            backend: compile_steps(&composed.backend, Section::Backend)?,
+            outbound: compile_steps(&composed.outbound, Section::Outbound)?,
+            on_error: compile_steps(&composed.on_error, Section::OnError)?,
+        })
+    }
+
+    pub(crate) fn steps(&self, section: Section) -> &[Step] {
+        match section {
+            Section::Inbound => &self.inbound,
+            Section::Backend => &self.backend,
+            Section::Outbound => &self.outbound,
+            Section::OnError => &self.on_error,
+        }
+    }
+
+    /// How many top-level steps a section has (for diagnostics and tests).
+    pub fn len(&self, section: Section) -> usize {
+        self.steps(section).len()
+    }
+
+    /// Whether a section has no steps.
+    pub fn is_empty(&self, section: Section) -> bool {
+        self.steps(section).is_empty()
+    }
+}
+
+fn compile_steps(elements: &[PolicyElement], section: Section) -> Result<Vec<Step>, CompileError> {
+    elements.iter().map(|e| compile_step(e, section)).collect()
+}
+
+fn error(e: &PolicyElement, kind: CompileErrorKind, message: impl Into<String>) -> CompileError {
+    CompileError {
+        kind,
+        policy: e.name.clone(),
+        path: e.path.clone(),
+        line: e.position.0,
+        column: e.position.1,
+        message: message.into(),
+    }
+}
+
+fn operand(e: &PolicyElement, v: &Value) -> Result<Operand, CompileError> {
+    match v {
+        Value::Literal { text, .. } => Ok(Operand::Literal(text.clone())),
+        Value::Expression { kind, source, .. } => expr::parse(source, *kind)
+            .map(|p| Operand::Program(Box::new(p)))
+            .map_err(|x| error(e, CompileErrorKind::Expression, x.message)),
+    }
+}
+
+fn attr(e: &PolicyElement, name: &str) -> Result<Option<Operand>, CompileError> {
+    e.attr(name).map(|v| operand(e, v)).transpose()
+}
+
+fn required(e: &PolicyElement, name: &str) -> Result<Operand, CompileError> {
+    attr(e, name)?.ok_or_else(|| {
+        error(
+            e,
+            CompileErrorKind::Attribute,
+            format!("missing attribute '{name}'"),
+        )
+    })
+}
+
+/// An attribute that must be a literal because it shapes the step itself (names, actions).
+fn literal<'a>(e: &'a PolicyElement, name: &str) -> Result<Option<&'a str>, CompileError> {
+    match e.attr(name) {
+        None => Ok(None),
+        Some(v) => v.as_literal().map(Some).ok_or_else(|| {
+            error(
+                e,
+                CompileErrorKind::Unsupported,
+                format!("attribute '{name}' must be a literal here, not an expression"),
+            )
+        }),
+    }
+}
+
+fn required_literal<'a>(e: &'a PolicyElement, name: &str) -> Result<&'a str, CompileError> {
+    literal(e, name)?.ok_or_else(|| {
+        error(
+            e,
+            CompileErrorKind::Attribute,
+            format!("missing attribute '{name}'"),
+        )
+    })
+}
+
+fn literal_bool(e: &PolicyElement, name: &str, default: bool) -> Result<bool, CompileError> {
+    match literal(e, name)? {
+        None => Ok(default),
+        Some(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Some(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        Some(s) => Err(error(
+            e,
+            CompileErrorKind::Attribute,
+            format!("attribute '{name}' must be true or false, not '{s}'"),
+        )),
+    }
+}
+
+fn literal_status(e: &PolicyElement, name: &str, default: u16) -> Result<u16, CompileError> {
+    match literal(e, name)? {
+        None => Ok(default),
+        Some(s) => parse_status(s.trim()).ok_or_else(|| {
+            error(
+                e,
+                CompileErrorKind::Attribute,
+                format!("attribute '{name}' must be an HTTP status code (100-599), not '{s}'"),
+            )
+        }),
+    }
+}
+
+pub(crate) fn parse_status(s: &str) -> Option<u16> {
+    s.parse::<u16>().ok().filter(|c| (100..=599).contains(c))
+}
+
+/// The text content of an element: empty text is an empty literal; several pieces concatenate.
+fn text(e: &PolicyElement) -> Result<Operand, CompileError> {
+    let mut parts: Vec<Operand> = e.text().map(|v| operand(e, v)).collect::<Result<_, _>>()?;
+    Ok(match parts.len() {
+        0 => Operand::Literal(String::new()),
+        1 => parts.remove(0),
+        _ => Operand::Concat(parts),
+    })
+}
+
+/// The `<value>` children of set-header, set-query-parameter and check-header.
+fn values(e: &PolicyElement) -> Result<Vec<Operand>, CompileError> {
+    e.elements()
+        .filter(|c| c.name == "value")
+        .map(text)
+        .collect()
+}
+
+fn exists_action(e: &PolicyElement) -> Result<ExistsAction, CompileError> {
+    match literal(e, "exists-action")? {
+        None => Ok(ExistsAction::Override),
+        Some(s) => ExistsAction::parse(s).ok_or_else(|| {
+            error(
+                e,
+                CompileErrorKind::Attribute,
+                format!("unknown exists-action '{s}'"),
+            )
+        }),
+    }
+}
+
+fn only_children<'a>(
+    e: &'a PolicyElement,
+    allowed: &[&str],
+) -> Result<Vec<&'a PolicyElement>, CompileError> {
+    let children: Vec<&PolicyElement> = e.elements().collect();
+    if let Some(bad) = children
+        .iter()
+        .find(|c| !allowed.contains(&c.name.as_str()))
+    {
+        return Err(error(
+            bad,
+            CompileErrorKind::Unsupported,
+            format!("<{}> is not supported inside <{}>", bad.name, e.name),
+        ));
+    }
+    Ok(children)
+}
+
+fn reject_attrs(e: &PolicyElement, names: &[&str]) -> Result<(), CompileError> {
+    if let Some((n, _)) = e
+        .attributes
+        .iter()
+        .find(|(n, _)| names.contains(&n.as_str()))
+    {
+        return Err(error(
+            e,
+            CompileErrorKind::Unsupported,
+            format!("{} with '{n}' is not supported yet", e.name),
+        ));
+    }
+    Ok(())
+}
+
+fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileError> {
+    let origin = Origin {
+        policy: e.name.clone(),
+        path: e.path.clone(),
+        id: literal(e, "id")
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let kind = match e.name.as_str() {
+        "choose" => {
+            let mut branches = Vec::new();
+            let mut otherwise = Vec::new();
+            for c in only_children(e, &["when", "otherwise"])? {
+                let steps = c
+                    .elements()
+                    .map(|x| compile_step(x, section))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if c.name == "when" {
+                    branches.push((required(c, "condition")?, steps));
+                } else {
+                    otherwise = steps;
+                }
+            }
+            StepKind::Choose {
+                branches,
+                otherwise,
+            }
+        }
+        "set-variable" => StepKind::SetVariable {
+            name: required_literal(e, "name")?.to_string(),
+            value: required(e, "value")?,
+        },
+        "set-header" => StepKind::SetHeader {
+            message: Message::of_section(section),
+            name: required_literal(e, "name")?.to_string(),
+            action: exists_action(e)?,
+            values: values(e)?,
+        },
+        "set-query-parameter" => StepKind::SetQueryParameter {
+            name: required_literal(e, "name")?.to_string(),
+            action: exists_action(e)?,
+            values: values(e)?,
+        },
+        "set-status" => {
+            let (code, reason) = set_status(e)?;
+            StepKind::SetStatus { code, reason }
+        }
+        "set-method" => StepKind::SetMethod(text(e)?),
+        "return-response" => {
+            reject_attrs(e, &["response-variable-name"])?;
+            let mut edits = Vec::new();
+            for c in only_children(e, &["set-status", "set-header", "set-body"])? {
+                edits.push(match c.name.as_str() {
+                    "set-status" => {
+                        let (code, reason) = set_status(c)?;
+                        ResponseEdit::Status { code, reason }
+                    }
+                    "set-header" => ResponseEdit::Header {
+                        name: required_literal(c, "name")?.to_string(),
+                        action: exists_action(c)?,
+                        values: values(c)?,
+                    },
+                    _ => ResponseEdit::Body(set_body(c)?),
+                });
+            }
+            StepKind::ReturnResponse(edits)
+        }
+        "mock-response" => {
+            reject_attrs(e, &["index"])?;
+            StepKind::MockResponse {
+                status: literal_status(e, "status-code", 200)?,
+                content_type: literal(e, "content-type")?
+                    .unwrap_or("application/json")
+                    .to_string(),
+            }
+        }
+        "rewrite-uri" => StepKind::RewriteUri {
+            template: required(e, "template")?,
+            copy_unmatched_params: literal_bool(e, "copy-unmatched-params", true)?,
+        },
+        "set-backend-service" => {
+            reject_attrs(
+                e,
+                &[
+                    "backend-id",
+                    "sf-resolve-condition",
+                    "sf-service-instance-name",
+                    "sf-partition-key",
+                    "sf-listener-name",
+                    "sf-replica-type",
+                ],
+            )?;
+            StepKind::SetBackendService {
+                base_url: required(e, "base-url")?,
+            }
+        }
+        "ip-filter" => ip_filter(e)?,
+        "check-header" => StepKind::CheckHeader {
+            name: required_literal(e, "name")?.to_string(),
+            code: literal_status(e, "failed-check-httpcode", 401)?,
+            message: attr(e, "failed-check-error-message")?
+                .unwrap_or_else(|| Operand::Literal(reason_phrase(401).into())),
+            ignore_case: literal_bool(e, "ignore-case", false)?,
+            values: values(e)?,
+        },
+        "trace" => {
+            let message = match e.elements().find(|c| c.name == "message") {
+                Some(m) => text(m)?,
+                None => text(e)?,
+            };
+            StepKind::Trace {
+                source: required_literal(e, "source")?.to_string(),
+                message,
+            }
+        }
+        "set-body" => StepKind::SetBody {
+            message: Message::of_section(section),
+            body: set_body(e)?,
+        },
+        other => {
+            return Err(error(
+                e,
+                CompileErrorKind::Unsupported,
+                format!("policy <{other}> cannot run in the gatehouse pipeline yet"),
+            ));
+        }
+    };
+    Ok(Step { origin, kind })
+}
+
+/// The code (checked now when literal) and reason of set-status.
+fn set_status(e: &PolicyElement) -> Result<(Operand, Option<Operand>), CompileError> {
+    let code = required(e, "code")?;
+    if let Operand::Literal(s) = &code
+        && parse_status(s.trim()).is_none()
+    {
+        return Err(error(
+            e,
+            CompileErrorKind::Attribute,
+            format!("code must be an HTTP status code (100-599), not '{s}'"),
+        ));
+    }
+    Ok((code, attr(e, "reason")?))
+}
+
+/// set-body: literal text or an expression. Liquid templates and XML element bodies are not
+/// supported yet and refused rather than sent verbatim.
+fn set_body(e: &PolicyElement) -> Result<Operand, CompileError> {
+    if literal(e, "template")? == Some("liquid") {
+        return Err(error(
+            e,
+            CompileErrorKind::Unsupported,
+            "set-body template=\"liquid\" is not supported yet",
+        ));
+    }
+    if e.children.iter().any(|c| matches!(c, Node::Element(_))) {
+        return Err(error(
+            e,
+            CompileErrorKind::Unsupported,
+            "set-body with an XML element body is not supported yet",
+        ));
+    }
+    text(e)
+}
+
+fn ip_filter(e: &PolicyElement) -> Result<StepKind, CompileError> {
+    let allow = match required_literal(e, "action")? {
+        "allow" => true,
+        "forbid" => false,
+        other => {
+            return Err(error(
+                e,
+                CompileErrorKind::Attribute,
+                format!("ip-filter action must be allow or forbid, not '{other}'"),
+            ));
+        }
+    };
+    let mut ranges = Vec::new();
+    for c in only_children(e, &["address", "address-range"])? {
+        let parse = |s: &str| {
+            s.trim().parse::<IpAddr>().map(ip_key).map_err(|_| {
+                error(
+                    c,
+                    CompileErrorKind::Attribute,
+                    format!("'{s}' is not an IP address"),
+                )
+            })
+        };
+        if c.name == "address" {
+            let Operand::Literal(s) = text(c)? else {
+                return Err(error(
+                    c,
+                    CompileErrorKind::Unsupported,
+                    "ip-filter addresses must be literals",
+                ));
+            };
+            let (v4, a) = parse(&s)?;
+            ranges.push(IpRange { v4, from: a, to: a });
+        } else {
+            let (v4f, from) = parse(required_literal(c, "from")?)?;
+            let (v4t, to) = parse(required_literal(c, "to")?)?;
+            if v4f != v4t || from > to {
+                return Err(error(
+                    c,
+                    CompileErrorKind::Attribute,
+                    "address-range needs from <= to in the same address family",
+                ));
+            }
+            ranges.push(IpRange { v4: v4f, from, to });
+        }
+    }
+    Ok(StepKind::IpFilter { allow, ranges })
+}
+
+/// An address as (is IPv4, number); IPv4-mapped IPv6 addresses count as IPv4 so a dual-stack
+/// listener matches IPv4 rules.
+pub(crate) fn ip_key(ip: IpAddr) -> (bool, u128) {
+    match ip {
+        IpAddr::V4(a) => (true, u128::from(u32::from(a))),
+        IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => (true, u128::from(u32::from(v4))),
+            None => (false, u128::from(a)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_ipv4_counts_as_ipv4() {
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap_or(IpAddr::from([0u8; 16]));
+        assert_eq!(ip_key(mapped), (true, 0x0a00_0001));
+        assert_eq!(ip_key(IpAddr::from([10, 0, 0, 1])), (true, 0x0a00_0001));
+        assert!(!ip_key(IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])).0);
+    }
+
+    #[test]
+    fn status_codes_are_range_checked() {
+        assert_eq!(parse_status("404"), Some(404));
+        assert_eq!(parse_status("99"), None);
+        assert_eq!(parse_status("600"), None);
+        assert_eq!(parse_status("abc"), None);
+    }
+}

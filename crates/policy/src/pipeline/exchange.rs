@@ -1,0 +1,268 @@
+//! What the gateway exposes to a running pipeline, and a map-backed implementation for tests.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::{LastError, Message};
+use crate::expr::{Context, DateTime, MapContext, Value};
+
+/// The request/response being served, as the pipeline needs it. It extends
+/// [`Context`] so expressions read the same state the policies change. Kept to primitive
+/// get/replace/remove operations: APIM's semantics (`exists-action`, status presets, LastError)
+/// live in the pipeline, so every gateway gets them identically.
+pub trait Exchange: Context {
+    /// All values of a header (case-insensitive name), `None` when absent.
+    fn header(&self, message: Message, name: &str) -> Option<Vec<String>>;
+    /// Replaces a header's values.
+    fn set_header(&mut self, message: Message, name: &str, values: Vec<String>);
+    fn remove_header(&mut self, message: Message, name: &str);
+    /// All values of a query parameter of the backend request, `None` when absent.
+    fn query_parameter(&self, name: &str) -> Option<Vec<String>>;
+    fn set_query_parameter(&mut self, name: &str, values: Vec<String>);
+    fn remove_query_parameter(&mut self, name: &str);
+    /// The backend request's method.
+    fn set_method(&mut self, method: String);
+    /// The backend path and query from rewrite-uri's filled template; with
+    /// `copy_unmatched_params` the original query parameters the template did not mention are
+    /// kept (the gateway knows which ones the operation matched).
+    fn rewrite_uri(&mut self, path_and_query: String, copy_unmatched_params: bool);
+    /// The backend base URL from set-backend-service.
+    fn set_backend(&mut self, base_url: String);
+    /// The caller's address (after trusted-proxy resolution) for ip-filter.
+    fn client_ip(&self) -> IpAddr;
+    /// The response status and reason phrase.
+    fn set_status(&mut self, code: u16, reason: String);
+    /// Replaces the body of the request or response.
+    fn set_body(&mut self, message: Message, body: String);
+    /// Records `context.LastError` for `on-error`; expressions must see it via
+    /// `context.LastError.*`.
+    fn set_last_error(&mut self, error: &LastError);
+}
+
+/// An [`Exchange`] over plain maps, for tests and dry runs. Headers and query parameters are
+/// kept by lower-cased name; everything else expressions can read comes from `context`.
+#[derive(Debug, Clone)]
+pub struct TestExchange {
+    /// Scalars, dictionaries and variables expressions read (`Request.Url.Path`, …).
+    pub context: MapContext,
+    pub request_headers: BTreeMap<String, Vec<String>>,
+    pub response_headers: BTreeMap<String, Vec<String>>,
+    pub query: BTreeMap<String, Vec<String>>,
+    pub method: String,
+    /// The last rewrite-uri: (path and query, copy-unmatched-params).
+    pub rewritten_uri: Option<(String, bool)>,
+    pub backend: Option<String>,
+    pub client_ip: IpAddr,
+    pub status: Option<(u16, String)>,
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
+    pub last_error: Option<LastError>,
+}
+
+impl Default for TestExchange {
+    fn default() -> Self {
+        TestExchange {
+            context: MapContext::new(),
+            request_headers: BTreeMap::new(),
+            response_headers: BTreeMap::new(),
+            query: BTreeMap::new(),
+            method: "GET".into(),
+            rewritten_uri: None,
+            backend: None,
+            client_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            status: None,
+            request_body: None,
+            response_body: None,
+            last_error: None,
+        }
+    }
+}
+
+impl TestExchange {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a request header value (builder style for tests).
+    pub fn with_request_header(mut self, name: &str, value: &str) -> Self {
+        self.request_headers
+            .entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(value.to_string());
+        self
+    }
+
+    pub fn with_client_ip(mut self, ip: IpAddr) -> Self {
+        self.client_ip = ip;
+        self
+    }
+
+    /// A variable as set by set-variable.
+    pub fn variable(&self, name: &str) -> Option<&Value> {
+        self.context.dictionaries.get("Variables")?.get(name)
+    }
+
+    /// A request or response header's values joined with `,`, as APIM's dictionary shows them.
+    pub fn header_joined(&self, message: Message, name: &str) -> Option<String> {
+        self.headers(message)
+            .get(&name.to_ascii_lowercase())
+            .map(|v| v.join(","))
+    }
+
+    fn headers(&self, message: Message) -> &BTreeMap<String, Vec<String>> {
+        match message {
+            Message::Request => &self.request_headers,
+            Message::Response => &self.response_headers,
+        }
+    }
+
+    fn headers_mut(&mut self, message: Message) -> &mut BTreeMap<String, Vec<String>> {
+        match message {
+            Message::Request => &mut self.request_headers,
+            Message::Response => &mut self.response_headers,
+        }
+    }
+
+    fn dictionary(&self, path: &[&str]) -> Option<&BTreeMap<String, Vec<String>>> {
+        match path {
+            ["Request", "Headers"] => Some(&self.request_headers),
+            ["Response", "Headers"] => Some(&self.response_headers),
+            ["Request", "Url", "Query"] => Some(&self.query),
+            _ => None,
+        }
+    }
+}
+
+impl Context for TestExchange {
+    fn member(&mut self, path: &[&str]) -> Option<Value> {
+        match path {
+            ["Request", "Method"] => Some(Value::str(&self.method)),
+            ["Request", "IpAddress"] => Some(Value::str(self.client_ip.to_string())),
+            ["Response", "StatusCode"] => {
+                self.status.as_ref().map(|(c, _)| Value::Int(i64::from(*c)))
+            }
+            ["Response", "StatusReason"] => self.status.as_ref().map(|(_, r)| Value::str(r)),
+            ["LastError", member] => self.last_error.as_ref().and_then(|e| {
+                e.members()
+                    .into_iter()
+                    .find(|(n, _)| n == member)
+                    .map(|(_, v)| Value::str(v))
+            }),
+            _ => self.context.member(path),
+        }
+    }
+
+    fn object_exists(&mut self, path: &[&str]) -> bool {
+        match path {
+            ["LastError"] => self.last_error.is_some(),
+            ["Response"] => {
+                self.status.is_some()
+                    || !self.response_headers.is_empty()
+                    || self.response_body.is_some()
+                    || self.context.object_exists(path)
+            }
+            _ => self.context.object_exists(path),
+        }
+    }
+
+    fn lookup(&mut self, dictionary: &[&str], key: &str) -> Option<Value> {
+        match self.dictionary(dictionary) {
+            Some(map) => {
+                let key = if dictionary.ends_with(&["Headers"]) {
+                    key.to_ascii_lowercase()
+                } else {
+                    key.to_string()
+                };
+                map.get(&key).map(|v| Value::str(v.join(",")))
+            }
+            None => self.context.lookup(dictionary, key),
+        }
+    }
+
+    fn keys(&mut self, dictionary: &[&str]) -> Vec<String> {
+        match self.dictionary(dictionary) {
+            Some(map) => map.keys().cloned().collect(),
+            None => self.context.keys(dictionary),
+        }
+    }
+
+    fn set_variable(&mut self, name: &str, value: Value) {
+        self.context.set_variable(name, value);
+    }
+
+    fn body(&mut self, message: &str, preserve_content: bool) -> Option<String> {
+        match message {
+            "Request" if self.request_body.is_some() => self.request_body.clone(),
+            "Response" if self.response_body.is_some() => self.response_body.clone(),
+            _ => self.context.body(message, preserve_content),
+        }
+    }
+
+    fn now(&mut self) -> DateTime {
+        self.context.now()
+    }
+
+    fn trace(&mut self, source: &str, message: &str) {
+        self.context.trace(source, message);
+    }
+}
+
+impl Exchange for TestExchange {
+    fn header(&self, message: Message, name: &str) -> Option<Vec<String>> {
+        self.headers(message)
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+    }
+
+    fn set_header(&mut self, message: Message, name: &str, values: Vec<String>) {
+        self.headers_mut(message)
+            .insert(name.to_ascii_lowercase(), values);
+    }
+
+    fn remove_header(&mut self, message: Message, name: &str) {
+        self.headers_mut(message).remove(&name.to_ascii_lowercase());
+    }
+
+    fn query_parameter(&self, name: &str) -> Option<Vec<String>> {
+        self.query.get(name).cloned()
+    }
+
+    fn set_query_parameter(&mut self, name: &str, values: Vec<String>) {
+        self.query.insert(name.to_string(), values);
+    }
+
+    fn remove_query_parameter(&mut self, name: &str) {
+        self.query.remove(name);
+    }
+
+    fn set_method(&mut self, method: String) {
+        self.method = method;
+    }
+
+    fn rewrite_uri(&mut self, path_and_query: String, copy_unmatched_params: bool) {
+        self.rewritten_uri = Some((path_and_query, copy_unmatched_params));
+    }
+
+    fn set_backend(&mut self, base_url: String) {
+        self.backend = Some(base_url);
+    }
+
+    fn client_ip(&self) -> IpAddr {
+        self.client_ip
+    }
+
+    fn set_status(&mut self, code: u16, reason: String) {
+        self.status = Some((code, reason));
+    }
+
+    fn set_body(&mut self, message: Message, body: String) {
+        match message {
+            Message::Request => self.request_body = Some(body),
+            Message::Response => self.response_body = Some(body),
+        }
+    }
+
+    fn set_last_error(&mut self, error: &LastError) {
+        self.last_error = Some(error.clone());
+    }
+}

@@ -1,0 +1,392 @@
+//! Running compiled steps against an [`Exchange`], with APIM's error flow into `on-error`.
+
+use super::compile::{IpRange, Operand, Origin, Pipeline, ResponseEdit, Step, StepKind};
+use super::compile::{ip_key, parse_status};
+use super::{
+    Exchange, ExistsAction, LastError, Message, Outcome, Response, Section, reason_phrase,
+};
+use crate::expr::{self, RuntimeError, Value};
+
+/// Why a step failed, with the response APIM presets for it.
+#[derive(Debug)]
+struct Failure {
+    reason: String,
+    message: String,
+    status: u16,
+    body: Option<String>,
+}
+
+impl Failure {
+    /// An expression threw: APIM reports `ExpressionValueEvaluationFailure` and answers 500.
+    fn expression(e: RuntimeError) -> Self {
+        Failure {
+            reason: "ExpressionValueEvaluationFailure".into(),
+            message: format!("Expression evaluation failed. {}", e.message),
+            status: 500,
+            body: None,
+        }
+    }
+
+    fn evaluation(message: String) -> Self {
+        Failure {
+            reason: "ExpressionValueEvaluationFailure".into(),
+            message: format!("Expression evaluation failed. {message}"),
+            status: 500,
+            body: None,
+        }
+    }
+}
+
+enum Flow {
+    Continue,
+    Respond(Response),
+}
+
+/// A failure with the step it came from, boxed: the happy path stays small.
+type Run<T> = Result<T, Box<(Origin, Failure)>>;
+
+impl Pipeline {
+    /// Runs one section. On a failure it sets `context.LastError`, presets the response
+    /// (status, and body for policies that define one) on the exchange and runs `on-error`;
+    /// a failure inside `on-error` ends with 500 without running it again, as in APIM.
+    pub fn run(&self, section: Section, ex: &mut dyn Exchange) -> Outcome {
+        let (origin, failure) = match run_steps(self.steps(section), ex) {
+            Ok(Flow::Continue) => return Outcome::Continue,
+            Ok(Flow::Respond(r)) => return Outcome::Respond(r),
+            Err(e) => *e,
+        };
+        let last = fail(ex, section, origin, failure);
+        if section == Section::OnError {
+            return Outcome::Error(last);
+        }
+        match run_steps(&self.on_error, ex) {
+            Ok(Flow::Respond(r)) => Outcome::Respond(r),
+            Ok(Flow::Continue) => Outcome::Error(last),
+            Err(e) => {
+                let (origin, mut failure) = *e;
+                failure.status = 500;
+                failure.body = None;
+                Outcome::Error(fail(ex, Section::OnError, origin, failure))
+            }
+        }
+    }
+}
+
+/// Records a failure on the exchange as APIM does: LastError, then the preset response.
+fn fail(ex: &mut dyn Exchange, section: Section, origin: Origin, f: Failure) -> LastError {
+    let last = LastError {
+        source: origin.policy,
+        reason: f.reason,
+        message: f.message,
+        scope: String::new(),
+        section: section.name().to_string(),
+        path: origin.path,
+        policy_id: origin.id,
+    };
+    ex.set_last_error(&last);
+    ex.set_status(f.status, reason_phrase(f.status).to_string());
+    if let Some(body) = f.body {
+        ex.set_body(Message::Response, body);
+    }
+    last
+}
+
+fn run_steps(steps: &[Step], ex: &mut dyn Exchange) -> Run<Flow> {
+    for step in steps {
+        if let Flow::Respond(r) = run_step(step, ex)? {
+            return Ok(Flow::Respond(r));
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+fn value(op: &Operand, ex: &mut dyn Exchange) -> Result<Value, Failure> {
+    match op {
+        Operand::Literal(s) => Ok(Value::str(s)),
+        Operand::Program(p) => expr::eval(p, ex).map_err(Failure::expression),
+        Operand::Concat(parts) => {
+            let mut out = String::new();
+            for p in parts {
+                out.push_str(&string(p, ex)?);
+            }
+            Ok(Value::str(out))
+        }
+    }
+}
+
+fn string(op: &Operand, ex: &mut dyn Exchange) -> Result<String, Failure> {
+    value(op, ex).map(|v| v.to_display())
+}
+
+fn strings(ops: &[Operand], ex: &mut dyn Exchange) -> Result<Vec<String>, Failure> {
+    ops.iter().map(|o| string(o, ex)).collect()
+}
+
+fn condition(op: &Operand, ex: &mut dyn Exchange) -> Result<bool, Failure> {
+    match value(op, ex)? {
+        Value::Bool(b) => Ok(b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        other => Err(Failure::evaluation(format!(
+            "Unable to cast object of type '{}' to type 'System.Boolean'.",
+            other.type_name()
+        ))),
+    }
+}
+
+fn status(op: &Operand, ex: &mut dyn Exchange) -> Result<u16, Failure> {
+    let s = string(op, ex)?;
+    parse_status(s.trim())
+        .ok_or_else(|| Failure::evaluation(format!("'{s}' is not a valid HTTP status code.")))
+}
+
+fn reason(op: Option<&Operand>, code: u16, ex: &mut dyn Exchange) -> Result<String, Failure> {
+    match op {
+        Some(o) => string(o, ex),
+        None => Ok(reason_phrase(code).to_string()),
+    }
+}
+
+/// Runs one step. A failure inside a choose branch keeps the innermost policy as its origin,
+/// so LastError names the policy that failed, not the enclosing choose.
+fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
+    if let StepKind::Choose {
+        branches,
+        otherwise,
+    } = &step.kind
+    {
+        for (cond, steps) in branches {
+            if condition(cond, ex).map_err(|f| Box::new((step.origin.clone(), f)))? {
+                return run_steps(steps, ex);
+            }
+        }
+        return run_steps(otherwise, ex);
+    }
+    run_simple(step, ex).map_err(|f| Box::new((step.origin.clone(), f)))
+}
+
+fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+    match &step.kind {
+        // Handled by run_step, which needs the branch steps' own origins.
+        StepKind::Choose { .. } => {}
+        StepKind::SetVariable { name, value: v } => {
+            let v = value(v, ex)?;
+            ex.set_variable(name, v);
+        }
+        StepKind::SetHeader {
+            message,
+            name,
+            action,
+            values,
+        } => {
+            let values = strings(values, ex)?;
+            let next = action.apply(ex.header(*message, name), values);
+            match next {
+                Some(v) => ex.set_header(*message, name, v),
+                None => ex.remove_header(*message, name),
+            }
+        }
+        StepKind::SetQueryParameter {
+            name,
+            action,
+            values,
+        } => {
+            let values = strings(values, ex)?;
+            match action.apply(ex.query_parameter(name), values) {
+                Some(v) => ex.set_query_parameter(name, v),
+                None => ex.remove_query_parameter(name),
+            }
+        }
+        StepKind::SetStatus { code, reason: r } => {
+            let code = status(code, ex)?;
+            let r = reason(r.as_ref(), code, ex)?;
+            ex.set_status(code, r);
+        }
+        StepKind::SetMethod(m) => {
+            let m = string(m, ex)?;
+            ex.set_method(m.trim().to_string());
+        }
+        StepKind::ReturnResponse(edits) => {
+            let mut r = Response::ok();
+            for edit in edits {
+                match edit {
+                    ResponseEdit::Status { code, reason: why } => {
+                        r.status = status(code, ex)?;
+                        r.reason = reason(why.as_ref(), r.status, ex)?;
+                    }
+                    ResponseEdit::Header {
+                        name,
+                        action,
+                        values,
+                    } => {
+                        let values = strings(values, ex)?;
+                        r.apply_header(name, values, *action);
+                    }
+                    ResponseEdit::Body(b) => r.body = Some(string(b, ex)?),
+                }
+            }
+            return Ok(Flow::Respond(r));
+        }
+        StepKind::MockResponse {
+            status,
+            content_type,
+        } => {
+            let mut r = Response::ok();
+            r.status = *status;
+            r.reason = reason_phrase(*status).to_string();
+            r.apply_header(
+                "Content-Type",
+                vec![content_type.clone()],
+                ExistsAction::Override,
+            );
+            return Ok(Flow::Respond(r));
+        }
+        StepKind::RewriteUri {
+            template,
+            copy_unmatched_params,
+        } => {
+            let t = string(template, ex)?;
+            let uri = fill_template(&t, ex);
+            ex.rewrite_uri(uri, *copy_unmatched_params);
+        }
+        StepKind::SetBackendService { base_url } => {
+            let url = string(base_url, ex)?;
+            ex.set_backend(url.trim().to_string());
+        }
+        StepKind::IpFilter { allow, ranges } => {
+            let ip = ex.client_ip();
+            let hit = matches(ranges, ip_key(ip));
+            if *allow && !hit {
+                return Err(Failure {
+                    reason: "CallerIpNotAllowed".into(),
+                    message: format!("Caller IP address {ip} is not allowed. Access denied."),
+                    status: 403,
+                    body: None,
+                });
+            }
+            if !*allow && hit {
+                return Err(Failure {
+                    reason: "CallerIpBlocked".into(),
+                    message: "Caller IP address is blocked. Access denied.".into(),
+                    status: 403,
+                    body: None,
+                });
+            }
+        }
+        StepKind::CheckHeader {
+            name,
+            code,
+            message,
+            ignore_case,
+            values,
+        } => {
+            let allowed = strings(values, ex)?;
+            let body = |ex: &mut dyn Exchange| -> Result<Option<String>, Failure> {
+                let m = string(message, ex)?;
+                Ok(Some(
+                    serde_json::json!({ "statusCode": code, "message": m }).to_string(),
+                ))
+            };
+            let Some(present) = ex.header(Message::Request, name) else {
+                return Err(Failure {
+                    reason: "HeaderNotFound".into(),
+                    message: format!("Header {name} was not found in the request. Access denied."),
+                    status: *code,
+                    body: body(ex)?,
+                });
+            };
+            if !allowed.is_empty() {
+                let eq = |a: &str, b: &str| {
+                    if *ignore_case {
+                        a.eq_ignore_ascii_case(b)
+                    } else {
+                        a == b
+                    }
+                };
+                let ok = present
+                    .iter()
+                    .any(|p| allowed.iter().any(|a| eq(p.trim(), a.trim())));
+                if !ok {
+                    return Err(Failure {
+                        reason: "HeaderValueNotAllowed".into(),
+                        message: format!(
+                            "Header {name} value of {} is not allowed. Access denied.",
+                            present.join(",")
+                        ),
+                        status: *code,
+                        body: body(ex)?,
+                    });
+                }
+            }
+        }
+        StepKind::Trace { source, message } => {
+            let m = string(message, ex)?;
+            ex.trace(source, &m);
+        }
+        StepKind::SetBody { message, body } => {
+            let b = string(body, ex)?;
+            ex.set_body(*message, b);
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+fn matches(ranges: &[IpRange], (v4, n): (bool, u128)) -> bool {
+    ranges
+        .iter()
+        .any(|r| r.v4 == v4 && (r.from..=r.to).contains(&n))
+}
+
+/// Replaces `{name}` in a rewrite-uri template by the matched template parameter of that name
+/// (empty when absent, as APIM drops unmatched optional parameters).
+fn fill_template(t: &str, ex: &mut dyn Exchange) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(j) = after.find('}') else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let name = &after[..j];
+        if let Some(v) = ex.lookup(&["Request", "MatchedParameters"], name) {
+            out.push_str(&v.to_display());
+        }
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::TestExchange;
+
+    #[test]
+    fn template_fills_matched_parameters_and_drops_unknown_ones() {
+        let mut ex = TestExchange::new();
+        ex.context
+            .entry("Request.MatchedParameters", "id", "7")
+            .entry("Request.MatchedParameters", "q", "x y");
+        assert_eq!(
+            fill_template("/a/{id}?q={q}&z={nope}", &mut ex),
+            "/a/7?q=x y&z="
+        );
+        assert_eq!(fill_template("/open/{id", &mut ex), "/open/{id");
+    }
+
+    #[test]
+    fn ranges_match_inclusively_within_one_family() {
+        let r = [IpRange {
+            v4: true,
+            from: 10,
+            to: 20,
+        }];
+        assert!(matches(&r, (true, 10)));
+        assert!(matches(&r, (true, 20)));
+        assert!(!matches(&r, (true, 21)));
+        assert!(!matches(&r, (false, 15)));
+    }
+}
