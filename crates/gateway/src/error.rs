@@ -43,6 +43,8 @@ pub enum ErrorKind {
     BackendUnreachable,
     BackendTimeout,
     BackendBroken,
+    /// The policies asked for something the gateway cannot do yet (or an invalid edit).
+    PolicyUnsupported,
 }
 
 /// An error on the request path.
@@ -64,7 +66,9 @@ impl GatewayError {
             ErrorKind::BackendUnreachable | ErrorKind::BackendDnsFailed => {
                 (ErrorSource::Backend, true)
             }
-            ErrorKind::EgressRefused => (ErrorSource::Gateway, false),
+            ErrorKind::EgressRefused | ErrorKind::PolicyUnsupported => {
+                (ErrorSource::Gateway, false)
+            }
             ErrorKind::BackendTimeout | ErrorKind::BackendBroken => (ErrorSource::Backend, false),
             _ => (ErrorSource::Client, false),
         };
@@ -92,6 +96,7 @@ impl GatewayError {
             | ErrorKind::EgressRefused
             | ErrorKind::BackendDnsFailed => StatusCode::BAD_GATEWAY,
             ErrorKind::BackendTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorKind::PolicyUnsupported => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -122,6 +127,7 @@ impl GatewayError {
                 "Gateway timeout: the backend service did not answer in time"
             }
             ErrorKind::BackendBroken => "Bad gateway: the backend service closed the connection",
+            ErrorKind::PolicyUnsupported => "Internal server error",
         }
     }
 
@@ -141,6 +147,7 @@ impl GatewayError {
             ErrorKind::BackendDnsFailed => "backend_dns_failed",
             ErrorKind::BackendTimeout => "backend_timeout",
             ErrorKind::BackendBroken => "backend_broken",
+            ErrorKind::PolicyUnsupported => "policy_unsupported",
         }
     }
 

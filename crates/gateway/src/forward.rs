@@ -86,10 +86,12 @@ pub struct KeyNames<'a> {
 }
 
 /// Rewrites `req` in place into the backend request: `rest` (the path after the API prefix) is
-/// appended to the backend's base path, the query is kept without the key.
+/// appended to the backend's base path (`base_path`, when a policy set another one on the same
+/// origin, else the target's), the query is kept without the key.
 pub fn to_backend<B>(
     req: &mut Request<B>,
     target: &BackendTarget,
+    base_path: Option<&str>,
     rest: &str,
     key: KeyNames<'_>,
     conn: &ConnInfo,
@@ -100,10 +102,11 @@ pub fn to_backend<B>(
         Some(q) => Some(q.to_string()),
         None => None,
     };
+    let base_path = base_path.unwrap_or(&target.base_path);
     let mut path_and_query = String::with_capacity(
-        target.base_path.len() + rest.len() + query.as_ref().map_or(0, |q| q.len() + 1) + 1,
+        base_path.len() + rest.len() + query.as_ref().map_or(0, |q| q.len() + 1) + 1,
     );
-    path_and_query.push_str(&target.base_path);
+    path_and_query.push_str(base_path);
     path_and_query.push_str(rest);
     if path_and_query.is_empty() {
         path_and_query.push('/');

@@ -15,7 +15,12 @@ use subtle::ConstantTimeEq;
 #[derive(Debug)]
 pub struct SubscriptionEntry {
     pub id: Arc<str>,
+    /// The display name (the id when it has none), for `context.Subscription.Name`.
+    pub name: Arc<str>,
     pub state: SubscriptionState,
+    /// The product (index in the config) when the subscription's scope is a product: its
+    /// policies apply to the requests it authorizes.
+    pub product: Option<usize>,
     /// `None`: every API. Otherwise the sorted indices of the APIs it opens.
     covers: Option<Box<[u32]>>,
 }
@@ -77,8 +82,14 @@ impl KeyIndex {
                 c.dedup();
                 c.into_boxed_slice()
             });
+            let product = match scope {
+                Scope::Product(p) => v.config.products.iter().position(|prod| &prod.id == p),
+                _ => None,
+            };
             index.subscriptions.push(SubscriptionEntry {
                 id: sub.id.as_str().into(),
+                name: sub.display_name.as_deref().unwrap_or(&sub.id).into(),
+                product,
                 state: sub.state,
                 covers,
             });

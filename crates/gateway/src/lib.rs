@@ -11,6 +11,7 @@ mod body;
 mod conn;
 mod diff;
 pub mod error;
+pub mod exchange;
 mod forward;
 pub mod keys;
 mod policies;

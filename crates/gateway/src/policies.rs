@@ -1,14 +1,21 @@
 //! The policy documents of a config, loaded when a snapshot is compiled: every scope's XML is
 //! parsed (named values substituted) and every operation's composition checked, so a document
 //! that APIM would refuse refuses the whole config change, with the error's place in the file.
-//! The pipeline that runs them per request is the policy engine's next step.
+//! Each composition a request can meet (API, operation, product or none) that holds at least
+//! one document is compiled once into a [`Pipeline`]; requests without policies pay nothing.
 
 use crate::error::CompileError;
 use gatehouse_model::Validated;
 use gatehouse_policy::document::{
     NamedValue, NamedValues, PolicyDocument, compose, parse_policies,
 };
+use gatehouse_policy::pipeline::Pipeline;
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// (API index, operation index in the config, product index when the request came through a
+/// product's subscription).
+pub type PipelineKey = (usize, usize, Option<usize>);
 
 /// The parsed documents by scope.
 #[derive(Debug, Default)]
@@ -19,6 +26,23 @@ pub struct PolicySet {
     pub apis: Vec<Option<PolicyDocument>>,
     /// Per API, per operation.
     pub operations: Vec<Vec<Option<PolicyDocument>>>,
+    /// The compiled pipelines, only for compositions with at least one document.
+    pub pipelines: HashMap<PipelineKey, Arc<Pipeline>>,
+}
+
+impl PolicySet {
+    /// The pipeline a request runs, if any scope of its composition has a document.
+    pub fn pipeline(
+        &self,
+        api: usize,
+        operation: usize,
+        product: Option<usize>,
+    ) -> Option<&Arc<Pipeline>> {
+        if self.pipelines.is_empty() {
+            return None;
+        }
+        self.pipelines.get(&(api, operation, product))
+    }
 }
 
 fn parse(
@@ -85,18 +109,20 @@ pub fn load(v: &Validated) -> Result<PolicySet, CompileError> {
     }
     // Every composition a request could meet: without a product, and through each product
     // that includes the API.
+    let mut pipelines = HashMap::new();
     for (i, api) in cfg.apis.iter().enumerate() {
-        let products: Vec<Option<&PolicyDocument>> = std::iter::once(None)
+        let products: Vec<(Option<usize>, Option<&PolicyDocument>)> = std::iter::once((None, None))
             .chain(
                 cfg.products
                     .iter()
-                    .filter(|p| p.apis.contains(&api.id))
-                    .map(|p| set.products.get(&p.id)),
+                    .enumerate()
+                    .filter(|(_, p)| p.apis.contains(&api.id))
+                    .map(|(k, p)| (Some(k), set.products.get(&p.id))),
             )
             .collect();
         for (j, op) in set.operations[i].iter().enumerate() {
-            for product in &products {
-                compose(
+            for (k, product) in &products {
+                let composed = compose(
                     set.global.as_ref(),
                     *product,
                     set.apis[i].as_ref(),
@@ -106,8 +132,35 @@ pub fn load(v: &Validated) -> Result<PolicySet, CompileError> {
                     path: format!("apis[{i}].operations[{j}].policies"),
                     message: e.to_string(),
                 })?;
+                let any = set.global.is_some()
+                    || product.is_some()
+                    || set.apis[i].is_some()
+                    || op.is_some();
+                if !any {
+                    continue;
+                }
+                let pipeline = Pipeline::compile(&composed).map_err(|e| CompileError {
+                    path: error_path(i, j, *k, &set, op.is_some()),
+                    message: e.to_string(),
+                })?;
+                pipelines.insert((i, j, *k), Arc::new(pipeline));
             }
         }
     }
+    set.pipelines = pipelines;
     Ok(set)
+}
+
+/// The config path to blame for a pipeline that does not compile: the most specific scope
+/// with a document (the error message names the element's path inside the composition).
+fn error_path(i: usize, j: usize, product: Option<usize>, set: &PolicySet, op: bool) -> String {
+    if op {
+        format!("apis[{i}].operations[{j}].policies")
+    } else if set.apis[i].is_some() {
+        format!("apis[{i}].policies")
+    } else if let Some(k) = product {
+        format!("products[{k}].policies")
+    } else {
+        "policies.global".to_string()
+    }
 }

@@ -5,11 +5,13 @@ use crate::access_log::AccessRecord;
 use crate::body::ProxyBody;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
+use crate::exchange::{GatewayExchange, RequestInfo, encode_query};
 use crate::forward::{self, KeyNames};
 use crate::keys;
 use crate::snapshot::Snapshot;
 use crate::upstream::{UpstreamError, error_chain};
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use gatehouse_policy::pipeline::{self as policy, Outcome, Section};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
@@ -129,8 +131,74 @@ async fn proxy(
     if let (Some(l), Some(s)) = (log.as_mut(), sub) {
         l.subscription = Some(s.id.clone());
     }
-    // Phase: forward.
+    // Phase: policies (inbound), when the request's composition has any.
     let target = &snap.targets[route.api.index];
+    let pipeline = snap.policies.pipeline(
+        route.api.index,
+        route.operation.index,
+        sub.and_then(|s| s.product),
+    );
+    let mut exchange = None;
+    let mut rest: std::borrow::Cow<'_, str> = route.rest.into();
+    let mut base_path: Option<String> = None;
+    if let Some(pipeline) = pipeline {
+        let op = &api.operations[route.operation.index];
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| uri.authority().map(|a| a.as_str()))
+            .unwrap_or("");
+        let host = host.rsplit_once(':').map_or(host, |(h, p)| {
+            if p.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        });
+        let mut ex = GatewayExchange::new(RequestInfo {
+            method: req.method().as_str(),
+            scheme: if conn.tls { "https" } else { "http" },
+            host,
+            port: conn.local.port(),
+            path: uri.path(),
+            query: uri.query(),
+            headers: req.headers(),
+            client_ip,
+            private_endpoint: conn.admitted.private_endpoint.as_ref().map(|p| &*p.name),
+            matched: route
+                .operation
+                .template
+                .param_names()
+                .iter()
+                .map(String::as_str)
+                .zip(route.params.iter().copied())
+                .collect(),
+            subscription: sub.map(|s| (&*s.id, &*s.name)),
+            api: (&route.api.id, &api.name, &api.path),
+            operation: (&route.operation.id, &op.0, &op.1, &op.2),
+            service_name: &snap.service_name,
+            region: &snap.region,
+        });
+        match pipeline.run(Section::Inbound, &mut ex) {
+            Outcome::Continue => {}
+            Outcome::Respond(r) => return Ok(policy_response(r)),
+            Outcome::Error(e) => {
+                tracing::info!(target: "gatehouse::policy", source = %e.source, reason = %e.reason, message = %e.message, path = %e.path, "inbound policy failed");
+                return Ok(exchange_response(&mut ex, &e));
+            }
+        }
+        apply_inbound(
+            &mut req,
+            &mut ex,
+            target,
+            route.rest,
+            &mut rest,
+            &mut base_path,
+        )?;
+        exchange = Some((pipeline, ex));
+    }
+    // Phase: forward.
     if let Some(l) = log.as_mut() {
         l.backend = Some(target.id.clone());
     }
@@ -138,7 +206,8 @@ async fn proxy(
     forward::to_backend(
         &mut req,
         target,
-        route.rest,
+        base_path.as_deref(),
+        &rest,
         KeyNames {
             header: &api.key_header,
             query: &api.key_query,
@@ -176,6 +245,43 @@ async fn proxy(
     };
     // Phase: respond.
     forward::to_client(&mut resp);
+    // Phase: policies (outbound), on the response head.
+    if let Some((pipeline, mut ex)) = exchange
+        && !pipeline.is_empty(Section::Outbound)
+        && resp.status() != StatusCode::SWITCHING_PROTOCOLS
+    {
+        let reason = resp.status().canonical_reason().unwrap_or("").to_string();
+        ex.set_backend_response(
+            resp.status().as_u16(),
+            &reason,
+            std::mem::take(resp.headers_mut()),
+        );
+        match pipeline.run(Section::Outbound, &mut ex) {
+            Outcome::Continue => {}
+            Outcome::Respond(r) => return Ok(policy_response(r)),
+            Outcome::Error(e) => {
+                tracing::info!(target: "gatehouse::policy", source = %e.source, reason = %e.reason, message = %e.message, path = %e.path, "outbound policy failed");
+                return Ok(exchange_response(&mut ex, &e));
+            }
+        }
+        if !ex.problems.is_empty() {
+            return Err(GatewayError::new(
+                ErrorKind::PolicyUnsupported,
+                ex.problems.join("; "),
+            ));
+        }
+        *resp.headers_mut() = std::mem::take(&mut ex.response_headers);
+        if let Some((code, _)) = ex.status
+            && let Ok(code) = StatusCode::from_u16(code)
+        {
+            *resp.status_mut() = code;
+        }
+        if let Some(body) = ex.response_body.take() {
+            resp.headers_mut().remove(header::CONTENT_LENGTH);
+            let (parts, _) = resp.into_parts();
+            return Ok(Response::from_parts(parts, ProxyBody::full(body.into())));
+        }
+    }
     // An upgraded connection is the tunnel's now, never the pool's.
     let lease = (resp.status() != StatusCode::SWITCHING_PROTOCOLS).then_some(lease);
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS
@@ -202,6 +308,146 @@ async fn proxy(
     }
     let (parts, body) = resp.into_parts();
     Ok(Response::from_parts(parts, ProxyBody::stream(body, lease)))
+}
+
+/// A response a policy built (return-response, mock-response).
+fn policy_response(r: policy::Response) -> Response<ProxyBody> {
+    let mut resp = Response::new(
+        r.body
+            .map_or_else(ProxyBody::empty, |b| ProxyBody::full(b.into())),
+    );
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in &r.headers {
+        match (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                resp.headers_mut().append(n, v);
+            }
+            _ => {
+                tracing::warn!(target: "gatehouse::policy", header = %name, "invalid header in a policy response dropped")
+            }
+        }
+    }
+    resp
+}
+
+/// The response a failed pipeline leaves in the exchange (preset by the pipeline, amended by
+/// `on-error`).
+fn exchange_response(ex: &mut GatewayExchange, error: &policy::LastError) -> Response<ProxyBody> {
+    let status = ex
+        .status
+        .as_ref()
+        .and_then(|(c, _)| StatusCode::from_u16(*c).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    // Without a body from the policies, APIM's JSON error with the failure's message.
+    let (body, json) = match ex.response_body.take() {
+        Some(b) => (ProxyBody::full(b.into()), false),
+        None => (
+            ProxyBody::full(crate::error::json_error_body(status, &error.message)),
+            true,
+        ),
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    let mut headers = std::mem::take(&mut ex.response_headers);
+    if json && !headers.contains_key(header::CONTENT_TYPE) {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
+    headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::TRANSFER_ENCODING);
+    *resp.headers_mut() = headers;
+    resp
+}
+
+/// Applies what `inbound` changed to the request before it is forwarded: method, headers,
+/// query, rewrite-uri (into `rest`), set-backend-service (into `base_path`, same origin only).
+fn apply_inbound<B>(
+    req: &mut Request<B>,
+    ex: &mut GatewayExchange,
+    target: &crate::backend::BackendTarget,
+    route_rest: &str,
+    rest: &mut std::borrow::Cow<'_, str>,
+    base_path: &mut Option<String>,
+) -> Result<(), GatewayError> {
+    let unsupported = |detail: String| GatewayError::new(ErrorKind::PolicyUnsupported, detail);
+    if !ex.problems.is_empty() {
+        return Err(unsupported(ex.problems.join("; ")));
+    }
+    if ex.request_body.is_some() {
+        tracing::error!(target: "gatehouse::policy", "set-body on the request is not supported yet");
+        return Err(unsupported(
+            "set-body on the request is not supported yet".into(),
+        ));
+    }
+    if ex.method != req.method().as_str() {
+        *req.method_mut() = Method::from_bytes(ex.method.as_bytes())
+            .map_err(|_| unsupported(format!("set-method: invalid method {:?}", ex.method)))?;
+    }
+    if ex.headers_changed {
+        *req.headers_mut() = std::mem::take(&mut ex.request_headers);
+    }
+    let mut query_changed = ex.query_changed;
+    if let Some((path_and_query, copy_unmatched)) = ex.rewritten_uri.take() {
+        let (path, q) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (path_and_query, None),
+        };
+        let mut query = crate::exchange::parse_query_pairs(q.as_deref());
+        if copy_unmatched {
+            for (n, v) in &ex.query {
+                if !query.iter().any(|(m, _)| m == n) {
+                    query.push((n.clone(), v.clone()));
+                }
+            }
+        }
+        ex.query = query;
+        query_changed = true;
+        let path = if path.starts_with('/') {
+            path
+        } else {
+            format!("/{path}")
+        };
+        *rest = path.into();
+    } else {
+        *rest = route_rest.to_string().into();
+    }
+    if query_changed {
+        let pq = match encode_query(&ex.query) {
+            Some(q) => format!("{}?{q}", req.uri().path()),
+            None => req.uri().path().to_string(),
+        };
+        *req.uri_mut() = http::Uri::builder()
+            .path_and_query(pq)
+            .build()
+            .map_err(|e| unsupported(format!("the query a policy set is invalid: {e}")))?;
+    }
+    if let Some(url) = ex.backend.take() {
+        let parsed: Option<http::Uri> = url.parse().ok();
+        let same_origin = parsed.as_ref().is_some_and(|u| {
+            u.scheme_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(target.scheme.as_str()))
+                && u.authority()
+                    .is_some_and(|a| a.as_str().eq_ignore_ascii_case(target.authority.as_str()))
+        });
+        if !same_origin {
+            tracing::error!(target: "gatehouse::policy", base_url = %url, backend = &*target.id, "set-backend-service to another origin is not supported yet");
+            return Err(unsupported(format!(
+                "set-backend-service to another origin is not supported yet ({url})"
+            )));
+        }
+        let path = parsed
+            .as_ref()
+            .map_or("", |u| u.path())
+            .trim_end_matches('/');
+        *base_path = Some(path.to_string());
+    }
+    Ok(())
 }
 
 /// Classifies a failed backend connection: refused by the egress guard, a DNS failure, or an

@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct OperationRoute {
+    /// Index of the operation in its API's config list (routes are sorted differently).
+    pub index: usize,
     pub id: Arc<str>,
     /// `None` for the wildcard method `*`.
     pub method: Option<Method>,
@@ -62,7 +64,9 @@ impl Router {
                 .operations
                 .iter()
                 .zip(&v.templates[i])
-                .map(|(op, t)| OperationRoute {
+                .enumerate()
+                .map(|(j, (op, t))| OperationRoute {
+                    index: j,
                     id: op.id.as_str().into(),
                     method: if op.method == "*" {
                         None

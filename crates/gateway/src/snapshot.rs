@@ -20,6 +20,11 @@ pub struct ApiSettings {
     pub subscription_required: bool,
     pub key_header: HeaderName,
     pub key_query: Box<str>,
+    /// For `context.Api`: display name (or id) and path.
+    pub name: Box<str>,
+    pub path: Box<str>,
+    /// For `context.Operation`, by config index: (display name or id, method, URL template).
+    pub operations: Vec<(Box<str>, Box<str>, Box<str>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,10 +46,12 @@ pub struct Snapshot {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The network rules every new connection is judged by.
     pub inbound: InboundPolicy,
-    /// The policy documents, parsed and checked (not run yet).
+    /// The policy documents and the pipelines compiled from them.
     pub policies: crate::policies::PolicySet,
     /// The service name, for APIM's messages.
     pub service_name: Box<str>,
+    /// The service's location, for `context.Deployment.Region`.
+    pub region: Box<str>,
     /// The network section this snapshot was compiled from (to tell what a reload changed).
     pub network: gatehouse_model::network::Network,
     pub access_log: bool,
@@ -77,6 +84,19 @@ impl Snapshot {
                 subscription_required: api.subscription_required,
                 key_header,
                 key_query: api.subscription_key.query.as_str().into(),
+                name: api.display_name.as_deref().unwrap_or(&api.id).into(),
+                path: api.path.as_str().into(),
+                operations: api
+                    .operations
+                    .iter()
+                    .map(|op| {
+                        (
+                            op.display_name.as_deref().unwrap_or(&op.id).into(),
+                            op.method.as_str().into(),
+                            op.url_template.as_str().into(),
+                        )
+                    })
+                    .collect(),
             });
         }
         let listeners = v
@@ -98,6 +118,7 @@ impl Snapshot {
             inbound,
             policies,
             service_name: cfg.service.name.as_str().into(),
+            region: cfg.service.location.as_str().into(),
             network: cfg.network.clone(),
             router: Router::build(v),
             keys: KeyIndex::build(v),

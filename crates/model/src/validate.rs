@@ -106,9 +106,6 @@ pub fn validate(config: Config) -> Result<Validated, Vec<Issue>> {
     let scopes = subscriptions(&mut c, &config);
     named_values(&mut c, &config.named_values);
     users_and_groups(&mut c, &config);
-    if config.policies.global.is_some() {
-        c.warn("policies.global", POLICIES_NOT_ENFORCED);
-    }
     let listeners = crate::validate_network::network(&mut c, &config, &listen_addrs);
     if c.issues.iter().any(|i| i.severity == Severity::Error) {
         return Err(c.issues);
@@ -122,8 +119,6 @@ pub fn validate(config: Config) -> Result<Validated, Vec<Issue>> {
         listeners,
     })
 }
-
-const POLICIES_NOT_ENFORCED: &str = "policy documents are parsed and checked, but not run yet (the policy pipeline is the next step)";
 
 fn service(c: &mut Checker, s: &Service) {
     let n = &s.name;
@@ -426,9 +421,6 @@ fn apis(c: &mut Checker, cfg: &Config) -> Vec<Vec<UrlTemplate>> {
                 "at least one protocol is needed",
             );
         }
-        if api.policies.is_some() {
-            c.warn(format!("{path}.policies"), POLICIES_NOT_ENFORCED);
-        }
         c.ids(
             "operation",
             api.operations
@@ -474,9 +466,6 @@ fn apis(c: &mut Checker, cfg: &Config) -> Vec<Vec<UrlTemplate>> {
                     );
                 }
             }
-            if op.policies.is_some() {
-                c.warn(format!("{opath}.policies"), POLICIES_NOT_ENFORCED);
-            }
         }
         if api.operations.is_empty() {
             c.warn(format!("{path}.operations"), "no operations: every request to this API gets 404 (add { id: any, method: '*', url_template: '/*' } to pass everything)");
@@ -510,9 +499,6 @@ fn products(c: &mut Checker, cfg: &Config) {
                     format!("API '{a}' is listed twice"),
                 );
             }
-        }
-        if p.policies.is_some() {
-            c.warn(format!("products[{i}].policies"), POLICIES_NOT_ENFORCED);
         }
     }
 }
@@ -801,13 +787,13 @@ subscriptions:
     }
 
     #[test]
-    fn policies_are_a_warning_not_an_error() {
+    fn policies_are_accepted_without_a_warning() {
         let cfg = GOOD.replace(
             "operations: [ {",
             "policies: \"<policies/>\"\n    operations: [ {",
         );
         let v = check(&cfg).expect("valid");
-        assert!(v.warnings.iter().any(|w| w.path == "apis[1].policies"));
+        assert!(!v.warnings.iter().any(|w| w.path == "apis[1].policies"));
     }
 
     #[test]

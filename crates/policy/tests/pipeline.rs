@@ -573,3 +573,16 @@ fn exists_action_semantics() {
     assert_eq!(ExistsAction::Append.apply(None, v(&["b"])), Some(v(&["b"])));
     assert_eq!(ExistsAction::Delete.apply(Some(v(&["a"])), v(&[])), None);
 }
+
+#[test]
+fn forward_request_of_the_default_global_policy_compiles_and_its_attributes_are_refused() {
+    pipeline(
+        "<policies><inbound /><backend><forward-request /></backend><outbound /><on-error /></policies>",
+    );
+    let c = composed(
+        "<policies><inbound /><backend><forward-request timeout=\"5\" /></backend><outbound /><on-error /></policies>",
+    );
+    let err = Pipeline::compile(&c)
+        .expect_err("an attribute that is not applied is refused, not ignored");
+    assert!(err.to_string().contains("forward-request"), "{err}");
+}

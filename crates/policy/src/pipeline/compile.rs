@@ -55,6 +55,9 @@ pub(crate) enum ResponseEdit {
 
 #[derive(Debug, Clone)]
 pub(crate) enum StepKind {
+    /// `<forward-request/>`: the gateway forwards every request that reaches the backend
+    /// section, so the step itself does nothing.
+    ForwardRequest,
     Choose {
         branches: Vec<(Operand, Vec<Step>)>,
         otherwise: Vec<Step>,
@@ -417,6 +420,21 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
             ignore_case: literal_bool(e, "ignore-case", false)?,
             values: values(e)?,
         },
+        "forward-request" => {
+            // APIM's default global policy has `<backend><forward-request/></backend>`. Its
+            // attributes (timeout, follow-redirects, buffering) are not applied yet: refused rather
+            // than ignored.
+            if let Some((name, _)) = e.attributes.first() {
+                return Err(error(
+                    e,
+                    CompileErrorKind::Unsupported,
+                    format!(
+                        "<forward-request {name}=...> is not supported yet: use the backend's timeout_ms"
+                    ),
+                ));
+            }
+            StepKind::ForwardRequest
+        }
         "trace" => {
             let message = match e.elements().find(|c| c.name == "message") {
                 Some(m) => text(m)?,

@@ -319,6 +319,7 @@ fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
                 }
             }
         }
+        StepKind::ForwardRequest => {}
         StepKind::Trace { source, message } => {
             let m = string(message, ex)?;
             ex.trace(source, &m);

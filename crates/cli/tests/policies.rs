@@ -1,0 +1,193 @@
+//! End to end: APIM policies run by the real `gatehouse` binary (inbound and outbound), between
+//! a real client and the testkit's backend.
+
+use gatehouse_testkit::{Gatehouse, MockBackend, free_addr};
+use std::path::Path;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
+
+const CONFIG: &str = r#"
+service: { name: e2e }
+network: { outbound: { allowed_destinations: [127.0.0.0/8] } }
+gateway:
+  listeners: [ { address: "GW" } ]
+policies:
+  global: |
+    <policies>
+      <inbound>
+        <set-header name="X-Order" exists-action="append"><value>g</value></set-header>
+      </inbound>
+      <backend />
+      <outbound />
+      <on-error />
+    </policies>
+apis:
+  - id: p
+    path: p
+    backend: "BACKEND"
+    subscription_required: false
+    policies: |
+      <policies>
+        <inbound>
+          <set-header name="X-Order" exists-action="append"><value>a1</value></set-header>
+          <base />
+          <set-header name="X-Order" exists-action="append"><value>a2</value></set-header>
+        </inbound>
+        <backend><base /></backend>
+        <outbound>
+          <base />
+          <set-header name="X-Out" exists-action="override"><value>@(context.Response.StatusCode.ToString())</value></set-header>
+        </outbound>
+        <on-error><base /></on-error>
+      </policies>
+    operations:
+      - id: order
+        method: GET
+        url_template: "/order/{id}"
+        policies: |
+          <policies>
+            <inbound>
+              <base />
+              <set-header name="X-Order" exists-action="append"><value>o</value></set-header>
+              <set-header name="X-Id" exists-action="override"><value>@(context.Request.MatchedParameters["id"])</value></set-header>
+              <set-header name="X-Pe" exists-action="override"><value>@(context.Request.PrivateEndpointConnection?.Name ?? "public")</value></set-header>
+            </inbound>
+            <backend><base /></backend>
+            <outbound><base /></outbound>
+            <on-error><base /></on-error>
+          </policies>
+      - id: ret
+        method: GET
+        url_template: "/ret"
+        policies: |
+          <policies>
+            <inbound>
+              <return-response>
+                <set-status code="201" reason="Made" />
+                <set-header name="X-Ret" exists-action="override"><value>1</value></set-header>
+                <set-body>hello</set-body>
+              </return-response>
+            </inbound>
+            <backend><base /></backend>
+            <outbound><base /></outbound>
+            <on-error><base /></on-error>
+          </policies>
+      - id: blocked
+        method: GET
+        url_template: "/blocked"
+        policies: |
+          <policies>
+            <inbound>
+              <ip-filter action="forbid"><address>127.0.0.1</address></ip-filter>
+            </inbound>
+            <backend><base /></backend>
+            <outbound><base /></outbound>
+            <on-error><base /></on-error>
+          </policies>
+      - id: fails
+        method: GET
+        url_template: "/fails"
+        policies: |
+          <policies>
+            <inbound>
+              <set-header name="X-Bad" exists-action="override"><value>@(int.Parse("x").ToString())</value></set-header>
+            </inbound>
+            <backend><base /></backend>
+            <outbound><base /></outbound>
+            <on-error>
+              <set-status code="599" reason="Policy" />
+              <set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>
+            </on-error>
+          </policies>
+"#;
+
+struct Env {
+    _gw: Gatehouse,
+    backend: MockBackend,
+    base: String,
+    client: reqwest::Client,
+}
+
+async fn setup() -> Env {
+    let backend = MockBackend::start().await.expect("backend");
+    let addr = free_addr();
+    let cfg = CONFIG
+        .replace("GW", &addr.to_string())
+        .replace("BACKEND", &backend.url());
+    let gw = Gatehouse::start(Path::new(BIN), &cfg, addr)
+        .await
+        .expect("gatehouse starts");
+    Env {
+        _gw: gw,
+        backend,
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+    }
+}
+
+#[tokio::test]
+async fn inbound_composes_scopes_in_base_order_and_outbound_reaches_the_client() {
+    let e = setup().await;
+    let resp = e
+        .client
+        .get(format!("{}/p/order/42", e.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers().get("x-out").unwrap(), "200");
+    let req = e.backend.last_request().expect("backend called");
+    assert_eq!(req.header_all("x-order").join(","), "a1,g,a2,o");
+    assert_eq!(req.header("x-id"), Some("42"));
+    assert_eq!(req.header("x-pe"), Some("public"));
+}
+
+#[tokio::test]
+async fn return_response_answers_without_the_backend() {
+    let e = setup().await;
+    let resp = e
+        .client
+        .get(format!("{}/p/ret", e.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    assert_eq!(resp.headers().get("x-ret").unwrap(), "1");
+    assert_eq!(resp.text().await.unwrap(), "hello");
+    assert_eq!(e.backend.request_count(), 0);
+}
+
+#[tokio::test]
+async fn ip_filter_forbids_with_apims_message() {
+    let e = setup().await;
+    let resp = e
+        .client
+        .get(format!("{}/p/blocked", e.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    let body: serde_json::Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    assert_eq!(
+        body["message"],
+        "Caller IP address is blocked. Access denied."
+    );
+    assert_eq!(e.backend.request_count(), 0);
+}
+
+#[tokio::test]
+async fn on_error_sees_last_error_of_a_failing_expression() {
+    let e = setup().await;
+    let resp = e
+        .client
+        .get(format!("{}/p/fails", e.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 599);
+    assert_eq!(
+        resp.headers().get("x-reason").unwrap(),
+        "ExpressionValueEvaluationFailure"
+    );
+    assert_eq!(e.backend.request_count(), 0);
+}

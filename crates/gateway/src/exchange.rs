@@ -1,0 +1,426 @@
+//! The request being served, as the policy pipeline sees it: [`GatewayExchange`] implements
+//! the pipeline's `Exchange` (the edits policies make) and the expressions' `Context` (what
+//! `context.…` reads). It holds owned copies of the request head, so the proxy applies the
+//! edits to the real request after `inbound` and to the real response after `outbound`.
+
+use gatehouse_policy::expr::{Context, DateTime, MapContext, Value};
+use gatehouse_policy::pipeline::{Exchange, LastError, Message};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Characters a query name or value keeps unencoded (RFC 3986 unreserved).
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// What the proxy knows about the request when the pipeline starts.
+pub struct RequestInfo<'a> {
+    pub method: &'a str,
+    pub scheme: &'a str,
+    pub host: &'a str,
+    pub port: u16,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    pub client_ip: IpAddr,
+    /// (name) of the private endpoint the connection came through.
+    pub private_endpoint: Option<&'a str>,
+    /// (template parameter name, value).
+    pub matched: Vec<(&'a str, &'a str)>,
+    /// (id, name).
+    pub subscription: Option<(&'a str, &'a str)>,
+    /// (id, name, path).
+    pub api: (&'a str, &'a str, &'a str),
+    /// (id, name, method, url template).
+    pub operation: (&'a str, &'a str, &'a str, &'a str),
+    pub service_name: &'a str,
+    pub region: &'a str,
+}
+
+/// The request/response as the pipeline edits it.
+#[derive(Debug)]
+pub struct GatewayExchange {
+    /// Members and dictionaries that do not change: Api, Operation, Subscription, Deployment,
+    /// RequestId, PrivateEndpointConnection, MatchedParameters, Variables.
+    ctx: MapContext,
+    pub method: String,
+    scheme: String,
+    host: String,
+    port: u16,
+    path: String,
+    original_query: Vec<(String, String)>,
+    /// The backend request's query, decoded, in order.
+    pub query: Vec<(String, String)>,
+    pub query_changed: bool,
+    pub request_headers: HeaderMap,
+    pub headers_changed: bool,
+    /// The last rewrite-uri: (path and query, copy-unmatched-params).
+    pub rewritten_uri: Option<(String, bool)>,
+    pub backend: Option<String>,
+    client_ip: IpAddr,
+    pub status: Option<(u16, String)>,
+    pub response_headers: HeaderMap,
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
+    last_error: Option<LastError>,
+    /// Edits that could not be applied (an invalid header name or value): the proxy refuses
+    /// to go on rather than silently drop them.
+    pub problems: Vec<String>,
+}
+
+/// Decoded (name, value) pairs of a query string (no `?`).
+pub fn parse_query_pairs(q: Option<&str>) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    q.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((n, v)) => (decode(n), decode(v)),
+            None => (decode(p), String::new()),
+        })
+        .collect()
+}
+
+/// The query string (no `?`) of decoded pairs, or `None` when empty.
+pub fn encode_query(pairs: &[(String, String)]) -> Option<String> {
+    if pairs.is_empty() {
+        return None;
+    }
+    Some(
+        pairs
+            .iter()
+            .map(|(n, v)| {
+                format!(
+                    "{}={}",
+                    utf8_percent_encode(n, QUERY),
+                    utf8_percent_encode(v, QUERY)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&"),
+    )
+}
+
+fn query_values(pairs: &[(String, String)], name: &str) -> Option<Vec<String>> {
+    let v: Vec<String> = pairs
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .collect();
+    (!v.is_empty()).then_some(v)
+}
+
+fn query_keys(pairs: &[(String, String)]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for (n, _) in pairs {
+        if !keys.contains(n) {
+            keys.push(n.clone());
+        }
+    }
+    keys
+}
+
+fn header_values(map: &HeaderMap, name: &str) -> Option<Vec<String>> {
+    let v: Vec<String> = map
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    (!v.is_empty()).then_some(v)
+}
+
+fn header_keys(map: &HeaderMap) -> Vec<String> {
+    map.keys().map(|k| k.as_str().to_string()).collect()
+}
+
+/// A unique-enough request id: time and a counter mixed into a GUID.
+fn request_id() -> u128 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mixed = (t as u64) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (u128::from(mixed) << 64) | u128::from(n ^ u64::from(std::process::id()))
+}
+
+impl GatewayExchange {
+    pub fn new(info: RequestInfo<'_>) -> Self {
+        let mut ctx = MapContext::new();
+        ctx.set("RequestId", Value::Guid(request_id()));
+        ctx.set("Deployment.ServiceName", Value::str(info.service_name));
+        ctx.set("Deployment.Region", Value::str(info.region));
+        ctx.set("Api.Id", Value::str(info.api.0));
+        ctx.set("Api.Name", Value::str(info.api.1));
+        ctx.set("Api.Path", Value::str(info.api.2));
+        ctx.set("Operation.Id", Value::str(info.operation.0));
+        ctx.set("Operation.Name", Value::str(info.operation.1));
+        ctx.set("Operation.Method", Value::str(info.operation.2));
+        ctx.set("Operation.UrlTemplate", Value::str(info.operation.3));
+        if let Some((id, name)) = info.subscription {
+            ctx.set("Subscription.Id", Value::str(id));
+            ctx.set("Subscription.Name", Value::str(name));
+        }
+        if let Some(name) = info.private_endpoint {
+            ctx.set("Request.PrivateEndpointConnection.Name", Value::str(name));
+            ctx.set(
+                "Request.PrivateEndpointConnection.GroupId",
+                Value::str("Gateway"),
+            );
+            ctx.set(
+                "Request.PrivateEndpointConnection.MemberName",
+                Value::str("Gateway"),
+            );
+        }
+        for (name, value) in info.matched {
+            let value = percent_decode_str(value).decode_utf8_lossy();
+            ctx.entry("Request.MatchedParameters", name, Value::str(value));
+        }
+        let query = parse_query_pairs(info.query);
+        GatewayExchange {
+            ctx,
+            method: info.method.to_string(),
+            scheme: info.scheme.to_string(),
+            host: info.host.to_string(),
+            port: info.port,
+            path: info.path.to_string(),
+            original_query: query.clone(),
+            query,
+            query_changed: false,
+            request_headers: info.headers.clone(),
+            headers_changed: false,
+            rewritten_uri: None,
+            backend: None,
+            client_ip: info.client_ip,
+            status: None,
+            response_headers: HeaderMap::new(),
+            request_body: None,
+            response_body: None,
+            last_error: None,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Hands the backend's response head to the exchange before `outbound`.
+    pub fn set_backend_response(&mut self, status: u16, reason: &str, headers: HeaderMap) {
+        self.status = Some((status, reason.to_string()));
+        self.response_headers = headers;
+    }
+
+    fn url_member(&self, original: bool, member: &str) -> Option<Value> {
+        Some(match member {
+            "Scheme" => Value::str(&self.scheme),
+            "Host" => Value::str(&self.host),
+            "Port" => Value::Int(i64::from(self.port)),
+            "Path" => Value::str(&self.path),
+            "QueryString" => {
+                let q = if original {
+                    &self.original_query
+                } else {
+                    &self.query
+                };
+                Value::str(encode_query(q).map_or(String::new(), |q| format!("?{q}")))
+            }
+            _ => return None,
+        })
+    }
+
+    fn headers_mut(&mut self, message: Message) -> &mut HeaderMap {
+        match message {
+            Message::Request => {
+                self.headers_changed = true;
+                &mut self.request_headers
+            }
+            Message::Response => &mut self.response_headers,
+        }
+    }
+}
+
+impl Context for GatewayExchange {
+    fn member(&mut self, path: &[&str]) -> Option<Value> {
+        match path {
+            ["Request", "Method"] => Some(Value::str(&self.method)),
+            ["Request", "IpAddress"] => Some(Value::str(self.client_ip.to_string())),
+            ["Request", "Url", m] => self.url_member(false, m),
+            ["Request", "OriginalUrl", m] => self.url_member(true, m),
+            ["Response", "StatusCode"] => {
+                self.status.as_ref().map(|(c, _)| Value::Int(i64::from(*c)))
+            }
+            ["Response", "StatusReason"] => self.status.as_ref().map(|(_, r)| Value::str(r)),
+            ["LastError", member] => self.last_error.as_ref().and_then(|e| {
+                e.members()
+                    .into_iter()
+                    .find(|(n, _)| n == member)
+                    .map(|(_, v)| Value::str(v))
+            }),
+            _ => self.ctx.member(path),
+        }
+    }
+
+    fn object_exists(&mut self, path: &[&str]) -> bool {
+        match path {
+            ["LastError"] => self.last_error.is_some(),
+            ["Response"] => {
+                self.status.is_some()
+                    || !self.response_headers.is_empty()
+                    || self.response_body.is_some()
+            }
+            _ => self.ctx.object_exists(path),
+        }
+    }
+
+    fn lookup(&mut self, dictionary: &[&str], key: &str) -> Option<Value> {
+        let values = match dictionary {
+            ["Request", "Headers"] => header_values(&self.request_headers, key),
+            ["Response", "Headers"] => header_values(&self.response_headers, key),
+            ["Request", "Url", "Query"] => query_values(&self.query, key),
+            ["Request", "OriginalUrl", "Query"] => query_values(&self.original_query, key),
+            _ => return self.ctx.lookup(dictionary, key),
+        };
+        values.map(|v| Value::str(v.join(",")))
+    }
+
+    fn keys(&mut self, dictionary: &[&str]) -> Vec<String> {
+        match dictionary {
+            ["Request", "Headers"] => header_keys(&self.request_headers),
+            ["Response", "Headers"] => header_keys(&self.response_headers),
+            ["Request", "Url", "Query"] => query_keys(&self.query),
+            ["Request", "OriginalUrl", "Query"] => query_keys(&self.original_query),
+            _ => self.ctx.keys(dictionary),
+        }
+    }
+
+    fn set_variable(&mut self, name: &str, value: Value) {
+        self.ctx.set_variable(name, value);
+    }
+
+    fn body(&mut self, message: &str, _preserve_content: bool) -> Option<String> {
+        // Bodies stream through untouched: only a body a policy set is readable.
+        match message {
+            "Request" => self.request_body.clone(),
+            "Response" => self.response_body.clone(),
+            _ => None,
+        }
+    }
+
+    fn now(&mut self) -> DateTime {
+        DateTime::now_utc()
+    }
+
+    fn trace(&mut self, source: &str, message: &str) {
+        tracing::debug!(target: "gatehouse::policy", source, message, "trace");
+    }
+}
+
+impl Exchange for GatewayExchange {
+    fn header(&self, message: Message, name: &str) -> Option<Vec<String>> {
+        match message {
+            Message::Request => header_values(&self.request_headers, name),
+            Message::Response => header_values(&self.response_headers, name),
+        }
+    }
+
+    fn set_header(&mut self, message: Message, name: &str, values: Vec<String>) {
+        let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
+            self.problems.push(format!("invalid header name {name:?}"));
+            return;
+        };
+        let mut parsed = Vec::with_capacity(values.len());
+        for v in &values {
+            match HeaderValue::from_str(v) {
+                Ok(v) => parsed.push(v),
+                Err(_) => {
+                    self.problems
+                        .push(format!("invalid value for header {name:?}"));
+                    return;
+                }
+            }
+        }
+        let map = self.headers_mut(message);
+        map.remove(&header);
+        for v in parsed {
+            map.append(header.clone(), v);
+        }
+    }
+
+    fn remove_header(&mut self, message: Message, name: &str) {
+        self.headers_mut(message).remove(name);
+    }
+
+    fn query_parameter(&self, name: &str) -> Option<Vec<String>> {
+        query_values(&self.query, name)
+    }
+
+    fn set_query_parameter(&mut self, name: &str, values: Vec<String>) {
+        self.query_changed = true;
+        match self.query.iter().position(|(n, _)| n == name) {
+            Some(at) => {
+                self.query.retain(|(n, _)| n != name);
+                for (k, v) in values.into_iter().enumerate() {
+                    self.query.insert(at + k, (name.to_string(), v));
+                }
+            }
+            None => self
+                .query
+                .extend(values.into_iter().map(|v| (name.to_string(), v))),
+        }
+    }
+
+    fn remove_query_parameter(&mut self, name: &str) {
+        self.query_changed = true;
+        self.query.retain(|(n, _)| n != name);
+    }
+
+    fn set_method(&mut self, method: String) {
+        self.method = method;
+    }
+
+    fn rewrite_uri(&mut self, path_and_query: String, copy_unmatched_params: bool) {
+        self.rewritten_uri = Some((path_and_query, copy_unmatched_params));
+    }
+
+    fn set_backend(&mut self, base_url: String) {
+        self.backend = Some(base_url);
+    }
+
+    fn client_ip(&self) -> IpAddr {
+        self.client_ip
+    }
+
+    fn set_status(&mut self, code: u16, reason: String) {
+        self.status = Some((code, reason));
+    }
+
+    fn set_body(&mut self, message: Message, body: String) {
+        match message {
+            Message::Request => self.request_body = Some(body),
+            Message::Response => self.response_body = Some(body),
+        }
+    }
+
+    fn set_last_error(&mut self, error: &LastError) {
+        self.last_error = Some(error.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_round_trip_and_edits() {
+        let q = parse_query_pairs(Some("a=1&b=x%20y&a=2"));
+        assert_eq!(query_values(&q, "a"), Some(vec!["1".into(), "2".into()]));
+        assert_eq!(query_values(&q, "b"), Some(vec!["x y".into()]));
+        assert_eq!(encode_query(&q).as_deref(), Some("a=1&b=x%20y&a=2"));
+        assert_eq!(query_keys(&q), vec!["a".to_string(), "b".to_string()]);
+    }
+}
