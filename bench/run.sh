@@ -16,6 +16,7 @@ LOAD_CPU=${LOAD_CPU:-0}       # core for wrk / h2load
 BACKEND_CPU=${BACKEND_CPU:-0} # core for the backend nginx
 SKIP_GATEHOUSE=${SKIP_GATEHOUSE:-0} # 1: measure (a) and (b) only, do not build gatehouse
 SKIP_BUILD=${SKIP_BUILD:-0}   # 1: use the existing target/release/gatehouse as is
+POLICIES=${POLICIES:-0}       # 1: gatehouse runs a typical inbound policy pipeline (ip-filter, rate-limit-by-key, set-header)
 H2=${H2:-0}                   # 1: also an h2c section with h2load (if installed)
 H2_REQUESTS=${H2_REQUESTS:-200000}
 H2_STREAMS=${H2_STREAMS:-10}  # h2load -m
@@ -451,6 +452,24 @@ apis:
 subscriptions:
   - { id: s1, scope: all, primary_key: "${SUB_KEY}" }
 EOF
+if [ "${POLICIES}" = 1 ]; then
+  # A typical inbound pipeline: ip-filter, rate-limit-by-key on the subscription (a limit the
+  # run never reaches), set-header with an expression.
+  cat >>"${OUT}/gatehouse.yaml" <<'POLICY'
+policies:
+  global: |
+    <policies>
+      <inbound>
+        <ip-filter action="allow"><address-range from="127.0.0.0" to="127.255.255.255" /></ip-filter>
+        <rate-limit-by-key calls="1000000000" renewal-period="60" counter-key="@(context.Subscription.Id)" />
+        <set-header name="X-Client" exists-action="override"><value>@(context.Request.IpAddress)</value></set-header>
+      </inbound>
+      <backend><forward-request /></backend>
+      <outbound />
+      <on-error />
+    </policies>
+POLICY
+fi
 rm -f "${OUT}/nginx-access.log" "${OUT}/gatehouse.log" "${OUT}/results.json" "${OUT}"/*-wrk.txt "${OUT}"/*-warmup.txt "${OUT}"/h2-*.txt
 
 # ---------------------------------------------------------------- start servers

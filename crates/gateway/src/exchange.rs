@@ -4,10 +4,12 @@
 //! edits to the real request after `inbound` and to the real response after `outbound`.
 
 use gatehouse_policy::expr::{Context, DateTime, MapContext, Value};
+use gatehouse_policy::limits::{Counters, InMemoryCounters};
 use gatehouse_policy::pipeline::{Exchange, LastError, Message};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Characters a query name or value keeps unencoded (RFC 3986 unreserved).
@@ -39,6 +41,8 @@ pub struct RequestInfo<'a> {
     pub operation: (&'a str, &'a str, &'a str, &'a str),
     pub service_name: &'a str,
     pub region: &'a str,
+    /// The limit policies' counters (shared by every request, kept across reloads).
+    pub counters: Arc<InMemoryCounters>,
 }
 
 /// The request/response as the pipeline edits it.
@@ -70,6 +74,11 @@ pub struct GatewayExchange {
     /// Edits that could not be applied (an invalid header name or value): the proxy refuses
     /// to go on rather than silently drop them.
     pub problems: Vec<String>,
+    counters: Arc<InMemoryCounters>,
+    subscription_id: Option<String>,
+    /// Headers for the client's response (the limit policies' remaining/total calls), added
+    /// by the proxy to whatever response the client gets after the backend call.
+    pub added_response_headers: Vec<(String, String)>,
 }
 
 /// Decoded (name, value) pairs of a query string (no `?`).
@@ -206,6 +215,9 @@ impl GatewayExchange {
             response_body: None,
             last_error: None,
             problems: Vec::new(),
+            subscription_id: info.subscription.map(|(id, _)| id.to_string()),
+            counters: info.counters,
+            added_response_headers: Vec::new(),
         }
     }
 
@@ -408,6 +420,18 @@ impl Exchange for GatewayExchange {
 
     fn set_last_error(&mut self, error: &LastError) {
         self.last_error = Some(error.clone());
+    }
+
+    fn counters(&self) -> &dyn Counters {
+        &*self.counters
+    }
+
+    fn subscription_id(&self) -> Option<String> {
+        self.subscription_id.clone()
+    }
+
+    fn add_response_header(&mut self, name: &str, value: String) {
+        self.added_response_headers.push((name.to_string(), value));
     }
 }
 

@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     shutdown: watch::Sender<bool>,
     /// Listeners running now, by configured address. Taken only by start-up and reloads.
     listeners: Mutex<HashMap<SocketAddr, RunningListener>>,
+    /// The limit policies' counters: kept across reloads, so a reload never resets a limit.
+    pub(crate) counters: Arc<gatehouse_policy::limits::InMemoryCounters>,
 }
 
 struct RunningListener {
@@ -94,6 +96,7 @@ impl Gateway {
                 clients,
                 shutdown,
                 listeners: Mutex::new(HashMap::new()),
+                counters: Arc::new(gatehouse_policy::limits::InMemoryCounters::new()),
             }),
         })
     }

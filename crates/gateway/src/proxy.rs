@@ -10,6 +10,7 @@ use crate::forward::{self, KeyNames};
 use crate::keys;
 use crate::snapshot::Snapshot;
 use crate::upstream::{UpstreamError, error_chain};
+use gatehouse_policy::limits::InMemoryCounters;
 use gatehouse_policy::pipeline::{self as policy, Outcome, Section};
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
@@ -26,13 +27,14 @@ pub async fn handle(
     req: Request<Incoming>,
     conn: Arc<ConnInfo>,
     snapshot: Arc<Snapshot>,
+    counters: Arc<InMemoryCounters>,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let start = Instant::now();
     let in_flight = conn.state.begin();
     let mut log = snapshot
         .access_log
         .then(|| AccessRecord::new(start, conn.clone(), req.method(), req.uri(), req.version()));
-    let resp = match proxy(req, &conn, &snapshot, &mut log).await {
+    let resp = match proxy(req, &conn, &snapshot, &counters, &mut log).await {
         Ok(resp) => resp,
         Err(e) => error_response(&e, &mut log),
     };
@@ -63,6 +65,7 @@ async fn proxy(
     mut req: Request<Incoming>,
     conn: &Arc<ConnInfo>,
     snap: &Snapshot,
+    counters: &Arc<InMemoryCounters>,
     log: &mut Option<AccessRecord>,
 ) -> Result<Response<ProxyBody>, GatewayError> {
     // Phase: health probe.
@@ -179,6 +182,7 @@ async fn proxy(
             operation: (&route.operation.id, &op.0, &op.1, &op.2),
             service_name: &snap.service_name,
             region: &snap.region,
+            counters: counters.clone(),
         });
         match pipeline.run(Section::Inbound, &mut ex) {
             Outcome::Continue => {}
@@ -245,6 +249,12 @@ async fn proxy(
     };
     // Phase: respond.
     forward::to_client(&mut resp);
+    // Headers the inbound policies left for the client's response (rate-limit's remaining and
+    // total calls): added to whatever response the client gets from here on.
+    let mut added = exchange
+        .as_mut()
+        .map(|(_, ex)| std::mem::take(&mut ex.added_response_headers))
+        .unwrap_or_default();
     // Phase: policies (outbound), on the response head.
     if let Some((pipeline, mut ex)) = exchange
         && !pipeline.is_empty(Section::Outbound)
@@ -256,12 +266,14 @@ async fn proxy(
             &reason,
             std::mem::take(resp.headers_mut()),
         );
-        match pipeline.run(Section::Outbound, &mut ex) {
+        let outcome = pipeline.run(Section::Outbound, &mut ex);
+        added.append(&mut ex.added_response_headers);
+        match outcome {
             Outcome::Continue => {}
-            Outcome::Respond(r) => return Ok(policy_response(r)),
+            Outcome::Respond(r) => return Ok(with_headers(policy_response(r), &added)),
             Outcome::Error(e) => {
                 tracing::info!(target: "gatehouse::policy", source = %e.source, reason = %e.reason, message = %e.message, path = %e.path, "outbound policy failed");
-                return Ok(exchange_response(&mut ex, &e));
+                return Ok(with_headers(exchange_response(&mut ex, &e), &added));
             }
         }
         if !ex.problems.is_empty() {
@@ -278,10 +290,12 @@ async fn proxy(
         }
         if let Some(body) = ex.response_body.take() {
             resp.headers_mut().remove(header::CONTENT_LENGTH);
+            add_headers(resp.headers_mut(), &added);
             let (parts, _) = resp.into_parts();
             return Ok(Response::from_parts(parts, ProxyBody::full(body.into())));
         }
     }
+    add_headers(resp.headers_mut(), &added);
     // An upgraded connection is the tunnel's now, never the pool's.
     let lease = (resp.status() != StatusCode::SWITCHING_PROTOCOLS).then_some(lease);
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS
@@ -308,6 +322,29 @@ async fn proxy(
     }
     let (parts, body) = resp.into_parts();
     Ok(Response::from_parts(parts, ProxyBody::stream(body, lease)))
+}
+
+/// Appends policy-provided headers (already checked when the limit policy compiled: names are
+/// literals; values are numbers), dropping any the HTTP types refuse.
+fn add_headers(map: &mut http::HeaderMap, added: &[(String, String)]) {
+    for (name, value) in added {
+        match (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                map.append(n, v);
+            }
+            _ => {
+                tracing::warn!(target: "gatehouse::policy", header = %name, "invalid policy header dropped")
+            }
+        }
+    }
+}
+
+fn with_headers(mut resp: Response<ProxyBody>, added: &[(String, String)]) -> Response<ProxyBody> {
+    add_headers(resp.headers_mut(), added);
+    resp
 }
 
 /// A response a policy built (return-response, mock-response).

@@ -252,7 +252,14 @@ async fn serve_http<I>(
         let info = info.clone();
         let shared = shared.clone();
         // Each request reads the newest snapshot: a reload applies to the next request.
-        service_fn(move |req| crate::proxy::handle(req, info.clone(), shared.snapshot.load_full()))
+        service_fn(move |req| {
+            crate::proxy::handle(
+                req,
+                info.clone(),
+                shared.snapshot.load_full(),
+                shared.counters.clone(),
+            )
+        })
     };
     let conn = snapshot
         .http

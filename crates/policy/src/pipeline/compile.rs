@@ -113,6 +113,25 @@ pub(crate) enum StepKind {
         message: Message,
         body: Operand,
     },
+    /// rate-limit, rate-limit-by-key, quota, quota-by-key.
+    Limit(Box<LimitStep>),
+}
+
+/// A compiled limit policy. `calls`, `renewal-period` and `increment-count` may be
+/// expressions (APIM allows them in the `-by-key` forms); literals are checked here.
+#[derive(Debug, Clone)]
+pub(crate) struct LimitStep {
+    /// quota/quota-by-key (fixed window, 403) rather than a rate limit (sliding window, 429).
+    pub quota: bool,
+    pub calls: Operand,
+    pub renewal_period: Operand,
+    /// `counter-key`; `None` counts per subscription (rate-limit, quota).
+    pub counter_key: Option<Operand>,
+    pub increment_condition: Option<Operand>,
+    pub increment_count: Operand,
+    pub headers: crate::limits::RateLimitHeaders,
+    pub retry_after_variable: Option<String>,
+    pub remaining_variable: Option<String>,
 }
 
 /// A composed policy compiled for per-request runs. Cheap to share behind an `Arc`: running
@@ -449,6 +468,9 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
             message: Message::of_section(section),
             body: set_body(e)?,
         },
+        "rate-limit" | "rate-limit-by-key" | "quota" | "quota-by-key" => {
+            StepKind::Limit(Box::new(limit(e)?))
+        }
         other => {
             return Err(error(
                 e,
@@ -493,6 +515,75 @@ fn set_body(e: &PolicyElement) -> Result<Operand, CompileError> {
         ));
     }
     text(e)
+}
+
+/// A count attribute: an expression, or a literal whole number checked now.
+fn count(e: &PolicyElement, name: &str, default: Option<&str>) -> Result<Operand, CompileError> {
+    let op = match (attr(e, name)?, default) {
+        (Some(op), _) => op,
+        (None, Some(d)) => Operand::Literal(d.to_string()),
+        (None, None) => {
+            return Err(error(
+                e,
+                CompileErrorKind::Attribute,
+                format!("missing attribute '{name}'"),
+            ));
+        }
+    };
+    if let Operand::Literal(s) = &op
+        && s.trim().parse::<u64>().is_err()
+    {
+        return Err(error(
+            e,
+            CompileErrorKind::Attribute,
+            format!("attribute '{name}' must be a whole number, not '{s}'"),
+        ));
+    }
+    Ok(op)
+}
+
+fn limit(e: &PolicyElement) -> Result<LimitStep, CompileError> {
+    let quota = e.name.starts_with("quota");
+    let by_key = e.name.ends_with("-by-key");
+    // Per-API/operation children of rate-limit/quota, bandwidth quotas and aligned periods
+    // are not implemented: refused rather than ignored.
+    only_children(e, &[])?;
+    reject_attrs(e, &["bandwidth", "first-period-start"])?;
+    let header_or_var = |name: &str| -> Result<Option<String>, CompileError> {
+        Ok(literal(e, name)?.map(str::to_string))
+    };
+    let (headers, retry_after_variable, remaining_variable) = if quota {
+        Default::default()
+    } else {
+        (
+            crate::limits::RateLimitHeaders {
+                remaining_calls_header_name: header_or_var("remaining-calls-header-name")?,
+                retry_after_header_name: header_or_var("retry-after-header-name")?,
+                total_calls_header_name: header_or_var("total-calls-header-name")?,
+            },
+            header_or_var("retry-after-variable-name")?,
+            header_or_var("remaining-calls-variable-name")?,
+        )
+    };
+    Ok(LimitStep {
+        quota,
+        calls: count(e, "calls", None)?,
+        renewal_period: count(e, "renewal-period", None)?,
+        counter_key: if by_key {
+            Some(required(e, "counter-key")?)
+        } else {
+            None
+        },
+        increment_condition: if by_key {
+            attr(e, "increment-condition")?
+        } else {
+            None
+        },
+        increment_count: count(e, "increment-count", Some("1"))?,
+        headers,
+        retry_after_variable,
+        remaining_variable,
+    })
 }
 
 fn ip_filter(e: &PolicyElement) -> Result<StepKind, CompileError> {

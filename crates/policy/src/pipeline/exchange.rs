@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use super::{LastError, Message};
 use crate::expr::{Context, DateTime, MapContext, Value};
+use crate::limits::{Counters, InMemoryCounters};
 
 /// The request/response being served, as the pipeline needs it. It extends
 /// [`Context`] so expressions read the same state the policies change. Kept to primitive
@@ -37,6 +39,14 @@ pub trait Exchange: Context {
     /// Records `context.LastError` for `on-error`; expressions must see it via
     /// `context.LastError.*`.
     fn set_last_error(&mut self, error: &LastError);
+    /// The counters the limit policies (rate-limit, quota, …) count in. They must outlive the
+    /// request (and a config reload) for the limits to mean anything.
+    fn counters(&self) -> &dyn Counters;
+    /// The id of the subscription the request came with: the key of rate-limit and quota.
+    fn subscription_id(&self) -> Option<String>;
+    /// A header to add to the response the client eventually gets, whatever produces it (the
+    /// backend, after outbound): the limit policies' remaining/total calls headers.
+    fn add_response_header(&mut self, name: &str, value: String);
 }
 
 /// An [`Exchange`] over plain maps, for tests and dry runs. Headers and query parameters are
@@ -57,6 +67,12 @@ pub struct TestExchange {
     pub request_body: Option<String>,
     pub response_body: Option<String>,
     pub last_error: Option<LastError>,
+    /// The limit policies' counters; share one `Arc` between exchanges to count across them.
+    pub counters: Arc<InMemoryCounters>,
+    /// `context.Subscription.Id` as the limit policies see it.
+    pub subscription_id: Option<String>,
+    /// Headers added with [`Exchange::add_response_header`], in order.
+    pub added_response_headers: Vec<(String, String)>,
 }
 
 impl Default for TestExchange {
@@ -74,6 +90,9 @@ impl Default for TestExchange {
             request_body: None,
             response_body: None,
             last_error: None,
+            counters: Arc::new(InMemoryCounters::new()),
+            subscription_id: None,
+            added_response_headers: Vec::new(),
         }
     }
 }
@@ -89,6 +108,19 @@ impl TestExchange {
             .entry(name.to_ascii_lowercase())
             .or_default()
             .push(value.to_string());
+        self
+    }
+
+    /// Counts in `counters` (builder style for tests).
+    pub fn with_counters(mut self, counters: Arc<InMemoryCounters>) -> Self {
+        self.counters = counters;
+        self
+    }
+
+    /// Comes with subscription `id`, also visible as `context.Subscription.Id`.
+    pub fn with_subscription(mut self, id: &str) -> Self {
+        self.subscription_id = Some(id.to_string());
+        self.context.set("Subscription.Id", Value::str(id));
         self
     }
 
@@ -264,5 +296,17 @@ impl Exchange for TestExchange {
 
     fn set_last_error(&mut self, error: &LastError) {
         self.last_error = Some(error.clone());
+    }
+
+    fn counters(&self) -> &dyn Counters {
+        &*self.counters
+    }
+
+    fn subscription_id(&self) -> Option<String> {
+        self.subscription_id.clone()
+    }
+
+    fn add_response_header(&mut self, name: &str, value: String) {
+        self.added_response_headers.push((name.to_string(), value));
     }
 }

@@ -1,11 +1,12 @@
 //! Running compiled steps against an [`Exchange`], with APIM's error flow into `on-error`.
 
-use super::compile::{IpRange, Operand, Origin, Pipeline, ResponseEdit, Step, StepKind};
+use super::compile::{IpRange, LimitStep, Operand, Origin, Pipeline, ResponseEdit, Step, StepKind};
 use super::compile::{ip_key, parse_status};
 use super::{
     Exchange, ExistsAction, LastError, Message, Outcome, Response, Section, reason_phrase,
 };
 use crate::expr::{self, RuntimeError, Value};
+use crate::limits::{CounterKey, LimitOutcome, Quota, RateLimit};
 
 /// Why a step failed, with the response APIM presets for it.
 #[derive(Debug)]
@@ -328,8 +329,90 @@ fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
             let b = string(body, ex)?;
             ex.set_body(*message, b);
         }
+        StepKind::Limit(limit) => return run_limit(&step.origin, limit, ex),
     }
     Ok(Flow::Continue)
+}
+
+fn number(op: &Operand, name: &str, ex: &mut dyn Exchange) -> Result<u64, Failure> {
+    let s = string(op, ex)?;
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| Failure::evaluation(format!("'{s}' is not a valid value for {name}.")))
+}
+
+/// Counts the request against a limit policy's counter. The counter belongs to this policy
+/// instance in this API and operation (its scope is their ids and the element path), so two
+/// policies never share counts. A rejection answers with APIM's 429/403; an admission leaves
+/// the remaining/total headers for the client's response.
+fn run_limit(origin: &Origin, l: &LimitStep, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+    let calls = number(&l.calls, "calls", ex)?;
+    let period = number(&l.renewal_period, "renewal-period", ex)?;
+    let key = match &l.counter_key {
+        Some(op) => string(op, ex)?,
+        // Per subscription; requests without one share one anonymous counter.
+        None => ex.subscription_id().unwrap_or_default(),
+    };
+    // The condition is evaluated where the policy stands (not after the response): false
+    // only checks the limit, without counting this request.
+    let counted = match &l.increment_condition {
+        Some(c) => condition(c, ex)?,
+        None => true,
+    };
+    let amount = if counted {
+        number(&l.increment_count, "increment-count", ex)?
+    } else {
+        0
+    };
+    let scope = format!(
+        "{}|{}|{}",
+        ex.member(&["Api", "Id"])
+            .map(|v| v.to_display())
+            .unwrap_or_default(),
+        ex.member(&["Operation", "Id"])
+            .map(|v| v.to_display())
+            .unwrap_or_default(),
+        origin.path
+    );
+    let counter_key = CounterKey::new(scope, key);
+    let now = std::time::Instant::now();
+    let outcome: LimitOutcome = if l.quota {
+        Quota::new(calls, period, counter_key).hit(ex.counters(), amount, now)
+    } else {
+        let mut rl = RateLimit::new(calls, period, counter_key);
+        rl.headers = l.headers.clone();
+        rl.hit(ex.counters(), amount, now)
+    };
+    if let Some(name) = &l.remaining_variable {
+        let remaining = i64::try_from(outcome.decision.remaining).unwrap_or(i64::MAX);
+        ex.set_variable(name, Value::Int(remaining));
+    }
+    if let Some(name) = &l.retry_after_variable {
+        let secs = if outcome.is_allowed() {
+            0
+        } else {
+            crate::limits::retry_after_secs(outcome.decision.retry_after)
+        };
+        ex.set_variable(name, Value::Int(i64::try_from(secs).unwrap_or(i64::MAX)));
+    }
+    match outcome.rejection {
+        Some(rejection) => {
+            let mut r = Response::ok();
+            r.status = rejection.status;
+            r.reason = reason_phrase(rejection.status).to_string();
+            r.headers = rejection.headers.clone();
+            r.headers
+                .push(("Content-Type".into(), "application/json".into()));
+            r.body = Some(rejection.body());
+            Ok(Flow::Respond(r))
+        }
+        None => {
+            for (name, value) in outcome.headers {
+                ex.add_response_header(&name, value);
+            }
+            Ok(Flow::Continue)
+        }
+    }
 }
 
 fn matches(ranges: &[IpRange], (v4, n): (bool, u128)) -> bool {
