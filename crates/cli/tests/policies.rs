@@ -191,3 +191,87 @@ async fn on_error_sees_last_error_of_a_failing_expression() {
     );
     assert_eq!(e.backend.request_count(), 0);
 }
+
+/// ip-filter judges the client as the network layer established it: behind a trusted proxy, the
+/// right-most untrusted X-Forwarded-For hop, not the proxy's address. The private-endpoint
+/// expression sees the endpoint's name when the connection came through one.
+#[tokio::test]
+async fn ip_filter_uses_the_client_behind_a_trusted_proxy_and_policies_see_the_private_endpoint() {
+    let backend = MockBackend::start().await.expect("backend");
+    let gw_addr = free_addr();
+    let pe_addr = free_addr();
+    let config = format!(
+        r#"
+service: {{ name: e2e }}
+network:
+  outbound: {{ allowed_destinations: [127.0.0.0/8] }}
+  trusted_proxies: [ 127.0.0.1/32 ]
+  private_endpoints:
+    - {{ name: pe-partner, link_id: 7, state: approved, listen: "{pe_addr}" }}
+gateway:
+  listeners: [ {{ address: "{gw_addr}" }} ]
+apis:
+  - id: f
+    path: f
+    backend: "{backend}"
+    subscription_required: false
+    policies: |
+      <policies>
+        <inbound>
+          <ip-filter action="forbid"><address-range from="198.51.100.0" to="198.51.100.255" /></ip-filter>
+          <set-header name="X-Pe" exists-action="override"><value>@(context.Request.PrivateEndpointConnection?.Name ?? "public")</value></set-header>
+          <set-header name="X-Ip" exists-action="override"><value>@(context.Request.IpAddress)</value></set-header>
+        </inbound>
+        <backend><forward-request /></backend>
+        <outbound />
+        <on-error />
+      </policies>
+    operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
+"#,
+        backend = backend.url()
+    );
+    let _gw = Gatehouse::start(Path::new(BIN), &config, gw_addr)
+        .await
+        .expect("gatehouse starts");
+    let client = reqwest::Client::new();
+
+    // From the trusted proxy (127.0.0.1), on behalf of a blocked client: 403 with APIM's message.
+    let r = client
+        .get(format!("http://{gw_addr}/f/x"))
+        .header("X-Forwarded-For", "198.51.100.7")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 403);
+    let body: serde_json::Value =
+        serde_json::from_slice(&r.bytes().await.expect("body")).expect("json");
+    assert_eq!(
+        body["message"], "Caller IP address is blocked. Access denied.",
+        "{body}"
+    );
+    assert_eq!(backend.request_count(), 0);
+
+    // On behalf of an allowed client: served, and the policy saw that client's address.
+    let r = client
+        .get(format!("http://{gw_addr}/f/x"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    let seen = backend.last_request().expect("backend saw it");
+    assert_eq!(seen.header("x-ip"), Some("203.0.113.9"));
+    assert_eq!(seen.header("x-pe"), Some("public"));
+
+    // Through the private endpoint's dedicated listener: the policy sees its name.
+    let r = client
+        .get(format!("http://{pe_addr}/f/y"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        backend.last_request().expect("backend").header("x-pe"),
+        Some("pe-partner")
+    );
+}
