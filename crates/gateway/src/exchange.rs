@@ -5,7 +5,7 @@
 
 use gatehouse_policy::expr::{Context, DateTime, MapContext, Value};
 use gatehouse_policy::limits::{Counters, InMemoryCounters};
-use gatehouse_policy::pipeline::{Exchange, LastError, Message};
+use gatehouse_policy::pipeline::{Effects, Exchange, Message};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use std::net::IpAddr;
@@ -62,23 +62,15 @@ pub struct GatewayExchange {
     pub query_changed: bool,
     pub request_headers: HeaderMap,
     pub headers_changed: bool,
-    /// The last rewrite-uri: (path and query, copy-unmatched-params).
-    pub rewritten_uri: Option<(String, bool)>,
-    pub backend: Option<String>,
     client_ip: IpAddr,
-    pub status: Option<(u16, String)>,
     pub response_headers: HeaderMap,
-    pub request_body: Option<String>,
-    pub response_body: Option<String>,
-    last_error: Option<LastError>,
+    /// What the policies did, applied by the proxy afterwards.
+    pub effects: Effects,
     /// Edits that could not be applied (an invalid header name or value): the proxy refuses
     /// to go on rather than silently drop them.
     pub problems: Vec<String>,
     counters: Arc<InMemoryCounters>,
     subscription_id: Option<String>,
-    /// Headers for the client's response (the limit policies' remaining/total calls), added
-    /// by the proxy to whatever response the client gets after the backend call.
-    pub added_response_headers: Vec<(String, String)>,
 }
 
 /// Decoded (name, value) pairs of a query string (no `?`).
@@ -206,24 +198,18 @@ impl GatewayExchange {
             query_changed: false,
             request_headers: info.headers.clone(),
             headers_changed: false,
-            rewritten_uri: None,
-            backend: None,
             client_ip: info.client_ip,
-            status: None,
+            effects: Effects::default(),
             response_headers: HeaderMap::new(),
-            request_body: None,
-            response_body: None,
-            last_error: None,
             problems: Vec::new(),
             subscription_id: info.subscription.map(|(id, _)| id.to_string()),
             counters: info.counters,
-            added_response_headers: Vec::new(),
         }
     }
 
     /// Hands the backend's response head to the exchange before `outbound`.
     pub fn set_backend_response(&mut self, status: u16, reason: &str, headers: HeaderMap) {
-        self.status = Some((status, reason.to_string()));
+        self.effects.status = Some((status, reason.to_string()));
         self.response_headers = headers;
     }
 
@@ -263,11 +249,15 @@ impl Context for GatewayExchange {
             ["Request", "IpAddress"] => Some(Value::str(self.client_ip.to_string())),
             ["Request", "Url", m] => self.url_member(false, m),
             ["Request", "OriginalUrl", m] => self.url_member(true, m),
-            ["Response", "StatusCode"] => {
-                self.status.as_ref().map(|(c, _)| Value::Int(i64::from(*c)))
+            ["Response", "StatusCode"] => self
+                .effects
+                .status
+                .as_ref()
+                .map(|(c, _)| Value::Int(i64::from(*c))),
+            ["Response", "StatusReason"] => {
+                self.effects.status.as_ref().map(|(_, r)| Value::str(r))
             }
-            ["Response", "StatusReason"] => self.status.as_ref().map(|(_, r)| Value::str(r)),
-            ["LastError", member] => self.last_error.as_ref().and_then(|e| {
+            ["LastError", member] => self.effects.last_error.as_ref().and_then(|e| {
                 e.members()
                     .into_iter()
                     .find(|(n, _)| n == member)
@@ -279,11 +269,11 @@ impl Context for GatewayExchange {
 
     fn object_exists(&mut self, path: &[&str]) -> bool {
         match path {
-            ["LastError"] => self.last_error.is_some(),
+            ["LastError"] => self.effects.last_error.is_some(),
             ["Response"] => {
-                self.status.is_some()
+                self.effects.status.is_some()
                     || !self.response_headers.is_empty()
-                    || self.response_body.is_some()
+                    || self.effects.response_body.is_some()
             }
             _ => self.ctx.object_exists(path),
         }
@@ -317,8 +307,8 @@ impl Context for GatewayExchange {
     fn body(&mut self, message: &str, _preserve_content: bool) -> Option<String> {
         // Bodies stream through untouched: only a body a policy set is readable.
         match message {
-            "Request" => self.request_body.clone(),
-            "Response" => self.response_body.clone(),
+            "Request" => self.effects.request_body.clone(),
+            "Response" => self.effects.response_body.clone(),
             _ => None,
         }
     }
@@ -395,31 +385,12 @@ impl Exchange for GatewayExchange {
         self.method = method;
     }
 
-    fn rewrite_uri(&mut self, path_and_query: String, copy_unmatched_params: bool) {
-        self.rewritten_uri = Some((path_and_query, copy_unmatched_params));
-    }
-
-    fn set_backend(&mut self, base_url: String) {
-        self.backend = Some(base_url);
+    fn effects(&mut self) -> &mut Effects {
+        &mut self.effects
     }
 
     fn client_ip(&self) -> IpAddr {
         self.client_ip
-    }
-
-    fn set_status(&mut self, code: u16, reason: String) {
-        self.status = Some((code, reason));
-    }
-
-    fn set_body(&mut self, message: Message, body: String) {
-        match message {
-            Message::Request => self.request_body = Some(body),
-            Message::Response => self.response_body = Some(body),
-        }
-    }
-
-    fn set_last_error(&mut self, error: &LastError) {
-        self.last_error = Some(error.clone());
     }
 
     fn counters(&self) -> &dyn Counters {
@@ -428,10 +399,6 @@ impl Exchange for GatewayExchange {
 
     fn subscription_id(&self) -> Option<String> {
         self.subscription_id.clone()
-    }
-
-    fn add_response_header(&mut self, name: &str, value: String) {
-        self.added_response_headers.push((name.to_string(), value));
     }
 }
 

@@ -253,7 +253,7 @@ async fn proxy(
     // total calls): added to whatever response the client gets from here on.
     let mut added = exchange
         .as_mut()
-        .map(|(_, ex)| std::mem::take(&mut ex.added_response_headers))
+        .map(|(_, ex)| std::mem::take(&mut ex.effects.added_response_headers))
         .unwrap_or_default();
     // Phase: policies (outbound), on the response head.
     if let Some((pipeline, mut ex)) = exchange
@@ -267,7 +267,7 @@ async fn proxy(
             std::mem::take(resp.headers_mut()),
         );
         let outcome = pipeline.run(Section::Outbound, &mut ex);
-        added.append(&mut ex.added_response_headers);
+        added.append(&mut ex.effects.added_response_headers);
         match outcome {
             Outcome::Continue => {}
             Outcome::Respond(r) => return Ok(with_headers(policy_response(r), &added)),
@@ -283,12 +283,12 @@ async fn proxy(
             ));
         }
         *resp.headers_mut() = std::mem::take(&mut ex.response_headers);
-        if let Some((code, _)) = ex.status
+        if let Some((code, _)) = ex.effects.status
             && let Ok(code) = StatusCode::from_u16(code)
         {
             *resp.status_mut() = code;
         }
-        if let Some(body) = ex.response_body.take() {
+        if let Some(body) = ex.effects.response_body.take() {
             resp.headers_mut().remove(header::CONTENT_LENGTH);
             add_headers(resp.headers_mut(), &added);
             let (parts, _) = resp.into_parts();
@@ -375,12 +375,13 @@ fn policy_response(r: policy::Response) -> Response<ProxyBody> {
 /// `on-error`).
 fn exchange_response(ex: &mut GatewayExchange, error: &policy::LastError) -> Response<ProxyBody> {
     let status = ex
+        .effects
         .status
         .as_ref()
         .and_then(|(c, _)| StatusCode::from_u16(*c).ok())
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // Without a body from the policies, APIM's JSON error with the failure's message.
-    let (body, json) = match ex.response_body.take() {
+    let (body, json) = match ex.effects.response_body.take() {
         Some(b) => (ProxyBody::full(b.into()), false),
         None => (
             ProxyBody::full(crate::error::json_error_body(status, &error.message)),
@@ -416,7 +417,7 @@ fn apply_inbound<B>(
     if !ex.problems.is_empty() {
         return Err(unsupported(ex.problems.join("; ")));
     }
-    if ex.request_body.is_some() {
+    if ex.effects.request_body.is_some() {
         tracing::error!(target: "gatehouse::policy", "set-body on the request is not supported yet");
         return Err(unsupported(
             "set-body on the request is not supported yet".into(),
@@ -430,7 +431,7 @@ fn apply_inbound<B>(
         *req.headers_mut() = std::mem::take(&mut ex.request_headers);
     }
     let mut query_changed = ex.query_changed;
-    if let Some((path_and_query, copy_unmatched)) = ex.rewritten_uri.take() {
+    if let Some((path_and_query, copy_unmatched)) = ex.effects.rewritten_uri.take() {
         let (path, q) = match path_and_query.split_once('?') {
             Some((p, q)) => (p.to_string(), Some(q.to_string())),
             None => (path_and_query, None),
@@ -464,7 +465,7 @@ fn apply_inbound<B>(
             .build()
             .map_err(|e| unsupported(format!("the query a policy set is invalid: {e}")))?;
     }
-    if let Some(url) = ex.backend.take() {
+    if let Some(url) = ex.effects.backend.take() {
         let parsed: Option<http::Uri> = url.parse().ok();
         let same_origin = parsed.as_ref().is_some_and(|u| {
             u.scheme_str()

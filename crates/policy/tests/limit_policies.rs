@@ -100,8 +100,14 @@ fn rate_limit_by_key_counts_distinct_keys_independently_and_sets_headers() {
     };
     let (out, ex) = call("a");
     assert_eq!(out, Outcome::Continue);
-    assert_eq!(header(&ex.added_response_headers, "x-remaining"), Some("1"));
-    assert_eq!(header(&ex.added_response_headers, "x-total"), Some("2"));
+    assert_eq!(
+        header(&ex.effects.added_response_headers, "x-remaining"),
+        Some("1")
+    );
+    assert_eq!(
+        header(&ex.effects.added_response_headers, "x-total"),
+        Some("2")
+    );
     assert_eq!(
         ex.variable("left").map(|v| v.to_display()),
         Some("1".into())

@@ -189,13 +189,16 @@ fn set_status_method_body_backend_and_rewrite() {
     ex.context.entry("Request.MatchedParameters", "id", "42");
     assert_eq!(p.run(Section::Inbound, &mut ex), Outcome::Continue);
     assert_eq!(ex.method, "POST");
-    assert_eq!(ex.request_body.as_deref(), Some(r#"{"id": "42"}"#));
-    assert_eq!(ex.backend.as_deref(), Some("https://backend.example/v2"));
+    assert_eq!(ex.effects.request_body.as_deref(), Some(r#"{"id": "42"}"#));
     assert_eq!(
-        ex.rewritten_uri,
+        ex.effects.backend.as_deref(),
+        Some("https://backend.example/v2")
+    );
+    assert_eq!(
+        ex.effects.rewritten_uri,
         Some(("/items/42?view=full".into(), false))
     );
-    assert_eq!(ex.status, Some((202, "Queued".into())));
+    assert_eq!(ex.effects.status, Some((202, "Queued".into())));
 }
 
 #[test]
@@ -203,7 +206,7 @@ fn rewrite_uri_copies_unmatched_params_by_default() {
     let p = inbound(r#"<rewrite-uri template="@("/v" + 2 + "/orders")" />"#);
     let mut ex = TestExchange::new();
     p.run(Section::Inbound, &mut ex);
-    assert_eq!(ex.rewritten_uri, Some(("/v2/orders".into(), true)));
+    assert_eq!(ex.effects.rewritten_uri, Some(("/v2/orders".into(), true)));
 }
 
 #[test]
@@ -291,7 +294,7 @@ fn ip_filter_allow_with_addresses_and_ranges() {
         "Caller IP address 10.1.0.1 is not allowed. Access denied."
     );
     assert_eq!(e.section, "inbound");
-    assert_eq!(ex.status, Some((403, "Forbidden".into())));
+    assert_eq!(ex.effects.status, Some((403, "Forbidden".into())));
     assert_eq!(
         header(&ex, Message::Response, "x-reason").as_deref(),
         Some("CallerIpNotAllowed")
@@ -314,7 +317,7 @@ fn ip_filter_forbid() {
         };
         assert_eq!(e.reason, "CallerIpBlocked");
         assert_eq!(e.message, "Caller IP address is blocked. Access denied.");
-        assert_eq!(ex.status.as_ref().map(|s| s.0), Some(403));
+        assert_eq!(ex.effects.status.as_ref().map(|s| s.0), Some(403));
         assert_eq!(
             header(&ex, Message::Response, "x-message").as_deref(),
             Some("Caller IP address is blocked. Access denied.")
@@ -357,9 +360,9 @@ fn check_header_presence_values_and_ignore_case() {
         e.message,
         "Header x-client was not found in the request. Access denied."
     );
-    assert_eq!(missing.status, Some((401, "Unauthorized".into())));
+    assert_eq!(missing.effects.status, Some((401, "Unauthorized".into())));
     assert_eq!(
-        missing.response_body.as_deref(),
+        missing.effects.response_body.as_deref(),
         Some(r#"{"message":"Not allowed","statusCode":401}"#)
     );
 
@@ -381,7 +384,7 @@ fn check_header_presence_values_and_ignore_case() {
         strict.run(Section::Inbound, &mut ex),
         Outcome::Error(_)
     ));
-    assert_eq!(ex.status.as_ref().map(|s| s.0), Some(403));
+    assert_eq!(ex.effects.status.as_ref().map(|s| s.0), Some(403));
 }
 
 #[test]
@@ -398,8 +401,8 @@ fn trace_records_and_set_body_outbound() {
         vec![("gate".to_string(), "method GET".to_string())]
     );
     p.run(Section::Outbound, &mut ex);
-    assert_eq!(ex.response_body.as_deref(), Some("done"));
-    assert_eq!(ex.request_body, None);
+    assert_eq!(ex.effects.response_body.as_deref(), Some("done"));
+    assert_eq!(ex.effects.request_body, None);
 }
 
 #[test]
@@ -445,9 +448,12 @@ fn expression_failure_goes_to_on_error_with_last_error() {
     );
     assert_eq!(var("section").as_deref(), Some("inbound"));
     assert_eq!(var("path"), Some(e.path.clone()));
-    assert_eq!(ex.response_body.as_deref(), Some(e.message.as_str()));
     assert_eq!(
-        ex.status,
+        ex.effects.response_body.as_deref(),
+        Some(e.message.as_str())
+    );
+    assert_eq!(
+        ex.effects.status,
         Some((502, "Bad Gateway".into())),
         "on-error overrides the preset 500"
     );
@@ -462,7 +468,10 @@ fn failure_without_on_error_presets_500_and_on_error_return_response_wins() {
         p.run(Section::Inbound, &mut ex),
         Outcome::Error(_)
     ));
-    assert_eq!(ex.status, Some((500, "Internal Server Error".into())));
+    assert_eq!(
+        ex.effects.status,
+        Some((500, "Internal Server Error".into()))
+    );
 
     let p = pipeline(
         r#"<policies><inbound><set-variable name="x" value="@(((string)null).Length)" /></inbound>
@@ -486,7 +495,7 @@ fn a_failure_inside_on_error_ends_with_500() {
     };
     assert_eq!(e.section, "on-error");
     assert_eq!(e.source, "set-variable");
-    assert_eq!(ex.status.as_ref().map(|s| s.0), Some(500));
+    assert_eq!(ex.effects.status.as_ref().map(|s| s.0), Some(500));
 }
 
 #[test]

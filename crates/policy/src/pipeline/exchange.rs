@@ -24,21 +24,38 @@ pub trait Exchange: Context {
     fn remove_query_parameter(&mut self, name: &str);
     /// The backend request's method.
     fn set_method(&mut self, method: String);
+    /// What the policies did that the caller applies afterwards (the setters below record
+    /// into it; an implementation only hands out its own record).
+    fn effects(&mut self) -> &mut Effects;
     /// The backend path and query from rewrite-uri's filled template; with
     /// `copy_unmatched_params` the original query parameters the template did not mention are
     /// kept (the gateway knows which ones the operation matched).
-    fn rewrite_uri(&mut self, path_and_query: String, copy_unmatched_params: bool);
+    fn rewrite_uri(&mut self, path_and_query: String, copy_unmatched_params: bool) {
+        self.effects().rewritten_uri = Some((path_and_query, copy_unmatched_params));
+    }
     /// The backend base URL from set-backend-service.
-    fn set_backend(&mut self, base_url: String);
+    fn set_backend(&mut self, base_url: String) {
+        self.effects().backend = Some(base_url);
+    }
     /// The caller's address (after trusted-proxy resolution) for ip-filter.
     fn client_ip(&self) -> IpAddr;
     /// The response status and reason phrase.
-    fn set_status(&mut self, code: u16, reason: String);
+    fn set_status(&mut self, code: u16, reason: String) {
+        self.effects().status = Some((code, reason));
+    }
     /// Replaces the body of the request or response.
-    fn set_body(&mut self, message: Message, body: String);
+    fn set_body(&mut self, message: Message, body: String) {
+        let e = self.effects();
+        match message {
+            Message::Request => e.request_body = Some(body),
+            Message::Response => e.response_body = Some(body),
+        }
+    }
     /// Records `context.LastError` for `on-error`; expressions must see it via
     /// `context.LastError.*`.
-    fn set_last_error(&mut self, error: &LastError);
+    fn set_last_error(&mut self, error: &LastError) {
+        self.effects().last_error = Some(error.clone());
+    }
     /// The counters the limit policies (rate-limit, quota, …) count in. They must outlive the
     /// request (and a config reload) for the limits to mean anything.
     fn counters(&self) -> &dyn Counters;
@@ -46,7 +63,29 @@ pub trait Exchange: Context {
     fn subscription_id(&self) -> Option<String>;
     /// A header to add to the response the client eventually gets, whatever produces it (the
     /// backend, after outbound): the limit policies' remaining/total calls headers.
-    fn add_response_header(&mut self, name: &str, value: String);
+    fn add_response_header(&mut self, name: &str, value: String) {
+        self.effects()
+            .added_response_headers
+            .push((name.to_string(), value));
+    }
+}
+
+/// The effects of a pipeline run that the exchange's owner applies after it: one record
+/// shared by every [`Exchange`] implementation.
+#[derive(Debug, Clone, Default)]
+pub struct Effects {
+    /// The last rewrite-uri: (path and query, copy-unmatched-params).
+    pub rewritten_uri: Option<(String, bool)>,
+    /// The base URL of the last set-backend-service.
+    pub backend: Option<String>,
+    /// The response status and reason phrase.
+    pub status: Option<(u16, String)>,
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
+    /// `context.LastError`, once a policy failed.
+    pub last_error: Option<LastError>,
+    /// Headers for the client's response, in order (the limit policies' remaining/total calls).
+    pub added_response_headers: Vec<(String, String)>,
 }
 
 /// An [`Exchange`] over plain maps, for tests and dry runs. Headers and query parameters are
@@ -59,20 +98,13 @@ pub struct TestExchange {
     pub response_headers: BTreeMap<String, Vec<String>>,
     pub query: BTreeMap<String, Vec<String>>,
     pub method: String,
-    /// The last rewrite-uri: (path and query, copy-unmatched-params).
-    pub rewritten_uri: Option<(String, bool)>,
-    pub backend: Option<String>,
     pub client_ip: IpAddr,
-    pub status: Option<(u16, String)>,
-    pub request_body: Option<String>,
-    pub response_body: Option<String>,
-    pub last_error: Option<LastError>,
+    /// What the policies did.
+    pub effects: Effects,
     /// The limit policies' counters; share one `Arc` between exchanges to count across them.
     pub counters: Arc<InMemoryCounters>,
     /// `context.Subscription.Id` as the limit policies see it.
     pub subscription_id: Option<String>,
-    /// Headers added with [`Exchange::add_response_header`], in order.
-    pub added_response_headers: Vec<(String, String)>,
 }
 
 impl Default for TestExchange {
@@ -83,16 +115,10 @@ impl Default for TestExchange {
             response_headers: BTreeMap::new(),
             query: BTreeMap::new(),
             method: "GET".into(),
-            rewritten_uri: None,
-            backend: None,
             client_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            status: None,
-            request_body: None,
-            response_body: None,
-            last_error: None,
+            effects: Effects::default(),
             counters: Arc::new(InMemoryCounters::new()),
             subscription_id: None,
-            added_response_headers: Vec::new(),
         }
     }
 }
@@ -170,11 +196,15 @@ impl Context for TestExchange {
         match path {
             ["Request", "Method"] => Some(Value::str(&self.method)),
             ["Request", "IpAddress"] => Some(Value::str(self.client_ip.to_string())),
-            ["Response", "StatusCode"] => {
-                self.status.as_ref().map(|(c, _)| Value::Int(i64::from(*c)))
+            ["Response", "StatusCode"] => self
+                .effects
+                .status
+                .as_ref()
+                .map(|(c, _)| Value::Int(i64::from(*c))),
+            ["Response", "StatusReason"] => {
+                self.effects.status.as_ref().map(|(_, r)| Value::str(r))
             }
-            ["Response", "StatusReason"] => self.status.as_ref().map(|(_, r)| Value::str(r)),
-            ["LastError", member] => self.last_error.as_ref().and_then(|e| {
+            ["LastError", member] => self.effects.last_error.as_ref().and_then(|e| {
                 e.members()
                     .into_iter()
                     .find(|(n, _)| n == member)
@@ -186,11 +216,11 @@ impl Context for TestExchange {
 
     fn object_exists(&mut self, path: &[&str]) -> bool {
         match path {
-            ["LastError"] => self.last_error.is_some(),
+            ["LastError"] => self.effects.last_error.is_some(),
             ["Response"] => {
-                self.status.is_some()
+                self.effects.status.is_some()
                     || !self.response_headers.is_empty()
-                    || self.response_body.is_some()
+                    || self.effects.response_body.is_some()
                     || self.context.object_exists(path)
             }
             _ => self.context.object_exists(path),
@@ -224,8 +254,10 @@ impl Context for TestExchange {
 
     fn body(&mut self, message: &str, preserve_content: bool) -> Option<String> {
         match message {
-            "Request" if self.request_body.is_some() => self.request_body.clone(),
-            "Response" if self.response_body.is_some() => self.response_body.clone(),
+            "Request" if self.effects.request_body.is_some() => self.effects.request_body.clone(),
+            "Response" if self.effects.response_body.is_some() => {
+                self.effects.response_body.clone()
+            }
             _ => self.context.body(message, preserve_content),
         }
     }
@@ -271,31 +303,12 @@ impl Exchange for TestExchange {
         self.method = method;
     }
 
-    fn rewrite_uri(&mut self, path_and_query: String, copy_unmatched_params: bool) {
-        self.rewritten_uri = Some((path_and_query, copy_unmatched_params));
-    }
-
-    fn set_backend(&mut self, base_url: String) {
-        self.backend = Some(base_url);
+    fn effects(&mut self) -> &mut Effects {
+        &mut self.effects
     }
 
     fn client_ip(&self) -> IpAddr {
         self.client_ip
-    }
-
-    fn set_status(&mut self, code: u16, reason: String) {
-        self.status = Some((code, reason));
-    }
-
-    fn set_body(&mut self, message: Message, body: String) {
-        match message {
-            Message::Request => self.request_body = Some(body),
-            Message::Response => self.response_body = Some(body),
-        }
-    }
-
-    fn set_last_error(&mut self, error: &LastError) {
-        self.last_error = Some(error.clone());
     }
 
     fn counters(&self) -> &dyn Counters {
@@ -304,9 +317,5 @@ impl Exchange for TestExchange {
 
     fn subscription_id(&self) -> Option<String> {
         self.subscription_id.clone()
-    }
-
-    fn add_response_header(&mut self, name: &str, value: String) {
-        self.added_response_headers.push((name.to_string(), value));
     }
 }

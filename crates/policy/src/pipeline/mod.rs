@@ -16,7 +16,7 @@ mod run;
 use std::fmt;
 
 pub use compile::Pipeline;
-pub use exchange::{Exchange, TestExchange};
+pub use exchange::{Effects, Exchange, TestExchange};
 
 pub use crate::document::Section;
 
