@@ -2,7 +2,11 @@
 //! raw `"`, `<`, `>` and `&`), composed across scopes through `<base/>`, and — in later steps —
 //! compiled once per config snapshot into a pipeline the gateway runs per request.
 
+pub mod cache;
+pub mod cors;
 pub mod document;
 pub mod expr;
+pub mod http;
 pub mod limits;
 pub mod pipeline;
+pub mod transform;

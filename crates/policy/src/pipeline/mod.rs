@@ -9,8 +9,11 @@
 //! failed check-header) sets `context.LastError`, presets the response APIM would send (500,
 //! or the policy's own 403/…), and runs `on-error`; see [`Outcome`].
 
+mod attrs;
 mod compile;
+mod eval;
 mod exchange;
+mod jwt;
 mod run;
 
 use std::fmt;

@@ -1,42 +1,14 @@
 //! Running compiled steps against an [`Exchange`], with APIM's error flow into `on-error`.
 
-use super::compile::{IpRange, LimitStep, Operand, Origin, Pipeline, ResponseEdit, Step, StepKind};
-use super::compile::{ip_key, parse_status};
+use super::attrs::{Operand, Origin};
+use super::compile::ip_key;
+use super::compile::{IpRange, LimitStep, Pipeline, ResponseEdit, Step, StepKind};
+use super::eval::*;
 use super::{
     Exchange, ExistsAction, LastError, Message, Outcome, Response, Section, reason_phrase,
 };
-use crate::expr::{self, RuntimeError, Value};
+use crate::expr::Value;
 use crate::limits::{CounterKey, LimitOutcome, Quota, RateLimit};
-
-/// Why a step failed, with the response APIM presets for it.
-#[derive(Debug)]
-struct Failure {
-    reason: String,
-    message: String,
-    status: u16,
-    body: Option<String>,
-}
-
-impl Failure {
-    /// An expression threw: APIM reports `ExpressionValueEvaluationFailure` and answers 500.
-    fn expression(e: RuntimeError) -> Self {
-        Failure {
-            reason: "ExpressionValueEvaluationFailure".into(),
-            message: format!("Expression evaluation failed. {}", e.message),
-            status: 500,
-            body: None,
-        }
-    }
-
-    fn evaluation(message: String) -> Self {
-        Failure {
-            reason: "ExpressionValueEvaluationFailure".into(),
-            message: format!("Expression evaluation failed. {message}"),
-            status: 500,
-            body: None,
-        }
-    }
-}
 
 enum Flow {
     Continue,
@@ -99,53 +71,6 @@ fn run_steps(steps: &[Step], ex: &mut dyn Exchange) -> Run<Flow> {
         }
     }
     Ok(Flow::Continue)
-}
-
-fn value(op: &Operand, ex: &mut dyn Exchange) -> Result<Value, Failure> {
-    match op {
-        Operand::Literal(s) => Ok(Value::str(s)),
-        Operand::Program(p) => expr::eval(p, ex).map_err(Failure::expression),
-        Operand::Concat(parts) => {
-            let mut out = String::new();
-            for p in parts {
-                out.push_str(&string(p, ex)?);
-            }
-            Ok(Value::str(out))
-        }
-    }
-}
-
-fn string(op: &Operand, ex: &mut dyn Exchange) -> Result<String, Failure> {
-    value(op, ex).map(|v| v.to_display())
-}
-
-fn strings(ops: &[Operand], ex: &mut dyn Exchange) -> Result<Vec<String>, Failure> {
-    ops.iter().map(|o| string(o, ex)).collect()
-}
-
-fn condition(op: &Operand, ex: &mut dyn Exchange) -> Result<bool, Failure> {
-    match value(op, ex)? {
-        Value::Bool(b) => Ok(b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        other => Err(Failure::evaluation(format!(
-            "Unable to cast object of type '{}' to type 'System.Boolean'.",
-            other.type_name()
-        ))),
-    }
-}
-
-fn status(op: &Operand, ex: &mut dyn Exchange) -> Result<u16, Failure> {
-    let s = string(op, ex)?;
-    parse_status(s.trim())
-        .ok_or_else(|| Failure::evaluation(format!("'{s}' is not a valid HTTP status code.")))
-}
-
-fn reason(op: Option<&Operand>, code: u16, ex: &mut dyn Exchange) -> Result<String, Failure> {
-    match op {
-        Some(o) => string(o, ex),
-        None => Ok(reason_phrase(code).to_string()),
-    }
 }
 
 /// Runs one step. A failure inside a choose branch keeps the innermost policy as its origin,

@@ -1,0 +1,1 @@
+//! Policy caches (being written).

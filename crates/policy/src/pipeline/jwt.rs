@@ -1,0 +1,1 @@
+//! validate-jwt (being written).
