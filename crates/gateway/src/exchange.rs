@@ -323,6 +323,10 @@ impl Context for GatewayExchange {
 }
 
 impl Exchange for GatewayExchange {
+    fn http_client(&self) -> std::sync::Arc<dyn gatehouse_policy::http::HttpClient> {
+        std::sync::Arc::new(gatehouse_policy::http::NoClient)
+    }
+
     fn header(&self, message: Message, name: &str) -> Option<Vec<String>> {
         match message {
             Message::Request => header_values(&self.request_headers, name),

@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use super::{LastError, Message};
 use crate::expr::{Context, DateTime, MapContext, Value};
+use crate::http::{HttpClient, NoClient};
 use crate::limits::{Counters, InMemoryCounters};
 
 /// The request/response being served, as the pipeline needs it. It extends
 /// [`Context`] so expressions read the same state the policies change. Kept to primitive
 /// get/replace/remove operations: APIM's semantics (`exists-action`, status presets, LastError)
 /// live in the pipeline, so every gateway gets them identically.
-pub trait Exchange: Context {
+pub trait Exchange: Context + Send {
     /// All values of a header (case-insensitive name), `None` when absent.
     fn header(&self, message: Message, name: &str) -> Option<Vec<String>>;
     /// Replaces a header's values.
@@ -59,6 +60,9 @@ pub trait Exchange: Context {
     /// The counters the limit policies (rate-limit, quota, …) count in. They must outlive the
     /// request (and a config reload) for the limits to mean anything.
     fn counters(&self) -> &dyn Counters;
+    /// Sends the requests policies make themselves (send-request, validate-jwt's key fetch).
+    /// The gateway's client goes through the egress guard.
+    fn http_client(&self) -> Arc<dyn HttpClient>;
     /// The id of the subscription the request came with: the key of rate-limit and quota.
     fn subscription_id(&self) -> Option<String>;
     /// A header to add to the response the client eventually gets, whatever produces it (the
@@ -90,7 +94,7 @@ pub struct Effects {
 
 /// An [`Exchange`] over plain maps, for tests and dry runs. Headers and query parameters are
 /// kept by lower-cased name; everything else expressions can read comes from `context`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TestExchange {
     /// Scalars, dictionaries and variables expressions read (`Request.Url.Path`, …).
     pub context: MapContext,
@@ -105,6 +109,8 @@ pub struct TestExchange {
     pub counters: Arc<InMemoryCounters>,
     /// `context.Subscription.Id` as the limit policies see it.
     pub subscription_id: Option<String>,
+    /// What send-request and validate-jwt's key fetch call (by default: nothing reachable).
+    pub http: Arc<dyn HttpClient>,
 }
 
 impl Default for TestExchange {
@@ -119,6 +125,7 @@ impl Default for TestExchange {
             effects: Effects::default(),
             counters: Arc::new(InMemoryCounters::new()),
             subscription_id: None,
+            http: Arc::new(NoClient),
         }
     }
 }
@@ -311,11 +318,30 @@ impl Exchange for TestExchange {
         self.client_ip
     }
 
+    fn http_client(&self) -> Arc<dyn HttpClient> {
+        self.http.clone()
+    }
+
     fn counters(&self) -> &dyn Counters {
         &*self.counters
     }
 
     fn subscription_id(&self) -> Option<String> {
         self.subscription_id.clone()
+    }
+}
+
+impl std::fmt::Debug for TestExchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestExchange")
+            .field("context", &self.context)
+            .field("request_headers", &self.request_headers)
+            .field("response_headers", &self.response_headers)
+            .field("query", &self.query)
+            .field("method", &self.method)
+            .field("client_ip", &self.client_ip)
+            .field("effects", &self.effects)
+            .field("subscription_id", &self.subscription_id)
+            .finish_non_exhaustive()
     }
 }
