@@ -18,8 +18,53 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The body type the gateway sends to backends: the client's own request body, streamed.
-pub type RequestBody = hyper::body::Incoming;
+/// The body the gateway sends to backends: the client's own body streamed through, or a
+/// whole body (buffered for policies, or set by one).
+pub enum RequestBody {
+    Stream(hyper::body::Incoming),
+    Full(Option<bytes::Bytes>),
+}
+
+impl RequestBody {
+    pub fn full(b: bytes::Bytes) -> RequestBody {
+        RequestBody::Full((!b.is_empty()).then_some(b))
+    }
+}
+
+impl http_body::Body for RequestBody {
+    type Data = bytes::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        match self.get_mut() {
+            RequestBody::Stream(b) => std::pin::Pin::new(b)
+                .poll_frame(cx)
+                .map_err(|e| Box::new(e) as Self::Error),
+            RequestBody::Full(b) => {
+                std::task::Poll::Ready(b.take().map(|b| Ok(http_body::Frame::data(b))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            RequestBody::Stream(b) => b.is_end_stream(),
+            RequestBody::Full(b) => b.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self {
+            RequestBody::Stream(b) => b.size_hint(),
+            RequestBody::Full(b) => {
+                http_body::SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64))
+            }
+        }
+    }
+}
 
 /// Where an API's requests go.
 #[derive(Debug)]
@@ -37,7 +82,7 @@ pub struct BackendTarget {
     pub upstream: Arc<Upstream>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 struct ClientProfile {
     connect_timeout_ms: u64,
     tls: BackendTls,
@@ -65,6 +110,20 @@ impl ClientCache {
 }
 
 impl ClientCache {
+    /// A target for a URL no backend names (set-backend-service base-url to another origin,
+    /// send-request): default connection profile, pooled per origin, through the egress guard.
+    pub fn target_for_url(
+        &self,
+        url: &str,
+        timeout: Duration,
+    ) -> Result<Arc<BackendTarget>, String> {
+        let profile = ClientProfile {
+            connect_timeout_ms: 10_000,
+            tls: BackendTls::default(),
+        };
+        target(url, url, timeout, &profile, self)
+    }
+
     fn get(&self, profile: &ClientProfile, origin: &http::Uri) -> Result<Arc<Upstream>, String> {
         // Only taken while compiling a snapshot, never on the request path.
         let mut upstreams = self
@@ -263,78 +322,100 @@ impl ServerCertVerifier for IgnoreName {
     }
 }
 
-/// One target per API, in API order.
-pub fn build_targets(
-    v: &Validated,
-    cache: &ClientCache,
-) -> Result<Vec<Arc<BackendTarget>>, CompileError> {
-    let mut by_backend: HashMap<&str, Arc<BackendTarget>> = HashMap::new();
-    let mut targets = Vec::with_capacity(v.config.apis.len());
+/// The targets of a snapshot: one per API (in API order), and every configured backend by id
+/// (for set-backend-service backend-id).
+pub struct Targets {
+    pub per_api: Vec<Arc<BackendTarget>>,
+    pub by_id: HashMap<String, Arc<BackendTarget>>,
+}
+
+pub fn build_targets(v: &Validated, cache: &ClientCache) -> Result<Targets, CompileError> {
+    let mut by_id: HashMap<String, Arc<BackendTarget>> = HashMap::new();
+    for (id, b) in &v.config.backends {
+        let profile = ClientProfile {
+            connect_timeout_ms: b.connect_timeout_ms,
+            tls: b.tls.clone(),
+        };
+        let t = target(
+            id,
+            &b.url,
+            Duration::from_millis(b.timeout_ms),
+            &profile,
+            cache,
+        )
+        .map_err(|message| CompileError {
+            path: format!("backends.{id}"),
+            message,
+        })?;
+        by_id.insert(id.clone(), t);
+    }
+    let mut per_api = Vec::with_capacity(v.config.apis.len());
+    let mut by_url: HashMap<&str, Arc<BackendTarget>> = HashMap::new();
     for (i, api) in v.config.apis.iter().enumerate() {
-        if let Some(t) = by_backend.get(api.backend.as_str()) {
-            targets.push(t.clone());
+        if let Some(t) = by_id
+            .get(&api.backend)
+            .or_else(|| by_url.get(api.backend.as_str()))
+        {
+            per_api.push(t.clone());
             continue;
         }
-        let (id, url, timeout_ms, profile, path) = match v.config.backends.get(&api.backend) {
-            Some(b) => (
-                api.backend.as_str(),
-                b.url.as_str(),
-                b.timeout_ms,
-                ClientProfile {
-                    connect_timeout_ms: b.connect_timeout_ms,
-                    tls: b.tls.clone(),
-                },
-                format!("backends.{}", api.backend),
-            ),
-            None => (
-                api.backend.as_str(),
-                api.backend.as_str(),
-                300_000,
-                ClientProfile {
-                    connect_timeout_ms: 10_000,
-                    tls: BackendTls::default(),
-                },
-                format!("apis[{i}].backend"),
-            ),
+        let profile = ClientProfile {
+            connect_timeout_ms: 10_000,
+            tls: BackendTls::default(),
         };
-        let err = |message: String| CompileError {
-            path: path.clone(),
+        let t = target(
+            &api.backend,
+            &api.backend,
+            Duration::from_millis(300_000),
+            &profile,
+            cache,
+        )
+        .map_err(|message| CompileError {
+            path: format!("apis[{i}].backend"),
             message,
-        };
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| err(format!("invalid URL '{url}': {e}")))?;
-        let scheme = uri
-            .scheme()
-            .cloned()
-            .ok_or_else(|| err(format!("URL '{url}' has no scheme")))?;
-        let authority = uri
-            .authority()
-            .cloned()
-            .ok_or_else(|| err(format!("URL '{url}' has no host")))?;
-        let origin = http::Uri::builder()
-            .scheme(scheme.clone())
-            .authority(authority.clone())
-            .path_and_query("/")
-            .build()
-            .map_err(|e| err(format!("invalid URL '{url}': {e}")))?;
-        let host = http::HeaderValue::from_str(authority.as_str())
-            .map_err(|e| err(format!("invalid host in '{url}': {e}")))?;
-        let upstream = cache.get(&profile, &origin).map_err(|m| CompileError {
-            path: format!("{path}.tls"),
-            message: m,
         })?;
-        let target = Arc::new(BackendTarget {
-            id: id.into(),
-            scheme,
-            authority,
-            base_path: uri.path().trim_end_matches('/').into(),
-            timeout: Duration::from_millis(timeout_ms),
-            host,
-            upstream,
-        });
-        by_backend.insert(api.backend.as_str(), target.clone());
-        targets.push(target);
+        by_url.insert(api.backend.as_str(), t.clone());
+        per_api.push(t);
     }
-    Ok(targets)
+    Ok(Targets { per_api, by_id })
+}
+
+fn target(
+    id: &str,
+    url: &str,
+    timeout: Duration,
+    profile: &ClientProfile,
+    cache: &ClientCache,
+) -> Result<Arc<BackendTarget>, String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("invalid URL '{url}': {e}"))?;
+    let scheme = uri
+        .scheme()
+        .cloned()
+        .ok_or_else(|| format!("URL '{url}' has no scheme"))?;
+    let authority = uri
+        .authority()
+        .cloned()
+        .ok_or_else(|| format!("URL '{url}' has no host"))?;
+    let origin = http::Uri::builder()
+        .scheme(scheme.clone())
+        .authority(authority.clone())
+        .path_and_query("/")
+        .build()
+        .map_err(|e| format!("invalid URL '{url}': {e}"))?;
+    let host = http::HeaderValue::from_str(authority.as_str())
+        .map_err(|e| format!("invalid host in '{url}': {e}"))?;
+    let upstream = cache
+        .get(profile, &origin)
+        .map_err(|m| format!("tls: {m}"))?;
+    Ok(Arc::new(BackendTarget {
+        id: id.into(),
+        scheme,
+        authority,
+        base_path: uri.path().trim_end_matches('/').into(),
+        timeout,
+        host,
+        upstream,
+    }))
 }

@@ -45,6 +45,8 @@ pub enum ErrorKind {
     BackendBroken,
     /// The policies asked for something the gateway cannot do yet (or an invalid edit).
     PolicyUnsupported,
+    /// A body the policies need whole is larger than the gateway buffers.
+    BodyTooLarge,
 }
 
 /// An error on the request path.
@@ -97,6 +99,7 @@ impl GatewayError {
             | ErrorKind::BackendDnsFailed => StatusCode::BAD_GATEWAY,
             ErrorKind::BackendTimeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::PolicyUnsupported => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -128,6 +131,7 @@ impl GatewayError {
             }
             ErrorKind::BackendBroken => "Bad gateway: the backend service closed the connection",
             ErrorKind::PolicyUnsupported => "Internal server error",
+            ErrorKind::BodyTooLarge => "Request entity too large",
         }
     }
 
@@ -148,6 +152,7 @@ impl GatewayError {
             ErrorKind::BackendTimeout => "backend_timeout",
             ErrorKind::BackendBroken => "backend_broken",
             ErrorKind::PolicyUnsupported => "policy_unsupported",
+            ErrorKind::BodyTooLarge => "body_too_large",
         }
     }
 

@@ -3,10 +3,14 @@
 //! `context.…` reads). It holds owned copies of the request head, so the proxy applies the
 //! edits to the real request after `inbound` and to the real response after `outbound`.
 
+use crate::upstream::Lease;
+use bytes::Bytes;
 use gatehouse_policy::expr::{Context, DateTime, MapContext, Value};
+use gatehouse_policy::http::HttpClient;
 use gatehouse_policy::limits::{Counters, InMemoryCounters};
-use gatehouse_policy::pipeline::{Effects, Exchange, Message};
+use gatehouse_policy::pipeline::{Effects, Exchange, ForwardFuture, ForwardOptions, Message};
 use http::{HeaderMap, HeaderName, HeaderValue};
+use hyper::body::Incoming;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -43,10 +47,11 @@ pub struct RequestInfo<'a> {
     pub region: &'a str,
     /// The limit policies' counters (shared by every request, kept across reloads).
     pub counters: Arc<InMemoryCounters>,
+    /// The client policies' own requests go through.
+    pub http: Arc<dyn HttpClient>,
 }
 
 /// The request/response as the pipeline edits it.
-#[derive(Debug)]
 pub struct GatewayExchange {
     /// Members and dictionaries that do not change: Api, Operation, Subscription, Deployment,
     /// RequestId, PrivateEndpointConnection, MatchedParameters, Variables.
@@ -71,6 +76,25 @@ pub struct GatewayExchange {
     pub problems: Vec<String>,
     counters: Arc<InMemoryCounters>,
     subscription_id: Option<String>,
+    http: Arc<dyn HttpClient>,
+    /// Where forward-request sends the request (set by the proxy before the pipeline runs).
+    pub route: Option<crate::forward_request::ForwardRoute>,
+    /// The client's body read whole (when the policies need it)…
+    pub request_body: Option<Bytes>,
+    /// …consumed by a read without `preserveContent: true`, as in APIM.
+    pub request_body_consumed: bool,
+    /// …or still streaming: the first forward takes it.
+    pub request_stream: Option<Incoming>,
+    /// Read the backend's response body whole before outbound.
+    pub buffer_response: bool,
+    /// The backend's body read whole…
+    pub response_body: Option<Bytes>,
+    pub response_body_consumed: bool,
+    /// …or still streaming, with its connection's lease.
+    pub response_stream: Option<(Incoming, Lease)>,
+    /// For the access log: the backend called last and how long it took.
+    pub backend_id: Option<Arc<str>>,
+    pub backend_time: Option<std::time::Duration>,
 }
 
 /// Decoded (name, value) pairs of a query string (no `?`).
@@ -204,6 +228,17 @@ impl GatewayExchange {
             problems: Vec::new(),
             subscription_id: info.subscription.map(|(id, _)| id.to_string()),
             counters: info.counters,
+            http: info.http,
+            route: None,
+            request_body: None,
+            request_body_consumed: false,
+            request_stream: None,
+            buffer_response: false,
+            response_body: None,
+            response_body_consumed: false,
+            response_stream: None,
+            backend_id: None,
+            backend_time: None,
         }
     }
 
@@ -304,13 +339,34 @@ impl Context for GatewayExchange {
         self.ctx.set_variable(name, value);
     }
 
-    fn body(&mut self, message: &str, _preserve_content: bool) -> Option<String> {
-        // Bodies stream through untouched: only a body a policy set is readable.
-        match message {
-            "Request" => self.effects.request_body.clone(),
-            "Response" => self.effects.response_body.clone(),
-            _ => None,
+    fn body(&mut self, message: &str, preserve_content: bool) -> Option<String> {
+        // A body a policy set wins; else the original, read whole before the section ran
+        // (the pipeline's body needs say when). As in APIM, reading without
+        // `preserveContent: true` consumes it: later reads and the forwarded message get none.
+        let (set, original, consumed) = match message {
+            "Request" => (
+                &self.effects.request_body,
+                &self.request_body,
+                &mut self.request_body_consumed,
+            ),
+            "Response" => (
+                &self.effects.response_body,
+                &self.response_body,
+                &mut self.response_body_consumed,
+            ),
+            _ => return None,
+        };
+        if let Some(b) = set {
+            return Some(b.clone());
         }
+        let original = original.as_ref()?;
+        if *consumed {
+            return Some(String::new());
+        }
+        if !preserve_content {
+            *consumed = true;
+        }
+        Some(String::from_utf8_lossy(original).into_owned())
     }
 
     fn now(&mut self) -> DateTime {
@@ -323,8 +379,12 @@ impl Context for GatewayExchange {
 }
 
 impl Exchange for GatewayExchange {
-    fn http_client(&self) -> std::sync::Arc<dyn gatehouse_policy::http::HttpClient> {
-        std::sync::Arc::new(gatehouse_policy::http::NoClient)
+    fn http_client(&self) -> Arc<dyn HttpClient> {
+        self.http.clone()
+    }
+
+    fn forward<'a>(&'a mut self, options: &'a ForwardOptions) -> ForwardFuture<'a> {
+        Box::pin(self.forward_now(options))
     }
 
     fn header(&self, message: Message, name: &str) -> Option<Vec<String>> {

@@ -7,14 +7,18 @@
 
 mod access_log;
 mod backend;
+mod backend_call;
 mod body;
 mod conn;
 mod diff;
 pub mod error;
 pub mod exchange;
 mod forward;
+mod forward_request;
 pub mod keys;
+mod outcalls;
 mod policies;
+mod policy_flow;
 mod proxy;
 mod refusals;
 pub mod router;
@@ -43,12 +47,23 @@ pub(crate) struct Shared {
     pub(crate) connections: Arc<Semaphore>,
     /// The semaphore's size, fixed at start.
     max_connections: u32,
-    clients: ClientCache,
+    clients: Arc<ClientCache>,
     shutdown: watch::Sender<bool>,
     /// Listeners running now, by configured address. Taken only by start-up and reloads.
     listeners: Mutex<HashMap<SocketAddr, RunningListener>>,
-    /// The limit policies' counters: kept across reloads, so a reload never resets a limit.
+    /// What policies use beyond the request, kept across reloads.
+    pub(crate) services: Arc<Services>,
+}
+
+/// What policies use beyond the request: shared by every request and kept across reloads, so
+/// a reload never resets a limit and policy calls reuse warm connections.
+pub(crate) struct Services {
+    /// The limit policies' counters.
     pub(crate) counters: Arc<gatehouse_policy::limits::InMemoryCounters>,
+    /// send-request and validate-jwt's key fetch, through the egress guard.
+    pub(crate) http: Arc<dyn gatehouse_policy::http::HttpClient>,
+    /// Connection pools for backends a policy picks at run time.
+    pub(crate) clients: Arc<ClientCache>,
 }
 
 struct RunningListener {
@@ -83,7 +98,7 @@ impl Gateway {
         // One crypto provider for the whole process (rustls panics if two are linked and none is chosen).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let (egress, resolver) = outbound(v)?;
-        let clients = ClientCache::new(egress, Box::new(resolver));
+        let clients = Arc::new(ClientCache::new(egress, Box::new(resolver)));
         let snapshot = Snapshot::compile(v, &clients)?;
         let max_connections = snapshot.limits.max_connections;
         let connections = Arc::new(Semaphore::new(max_connections as usize));
@@ -93,10 +108,14 @@ impl Gateway {
                 snapshot: ArcSwap::from_pointee(snapshot),
                 connections,
                 max_connections,
+                services: Arc::new(Services {
+                    counters: Arc::new(gatehouse_policy::limits::InMemoryCounters::new()),
+                    http: Arc::new(outcalls::GatewayHttp::new(clients.clone())),
+                    clients: clients.clone(),
+                }),
                 clients,
                 shutdown,
                 listeners: Mutex::new(HashMap::new()),
-                counters: Arc::new(gatehouse_policy::limits::InMemoryCounters::new()),
             }),
         })
     }

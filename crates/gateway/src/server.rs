@@ -257,7 +257,7 @@ async fn serve_http<I>(
                 req,
                 info.clone(),
                 shared.snapshot.load_full(),
-                shared.counters.clone(),
+                shared.services.clone(),
             )
         })
     };

@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub keys: KeyIndex,
     /// Per API (by index), its backend.
     pub targets: Vec<Arc<BackendTarget>>,
+    /// Every configured backend by id (set-backend-service backend-id).
+    pub backends: std::collections::HashMap<String, Arc<BackendTarget>>,
     /// Per API (by index).
     pub apis: Vec<ApiSettings>,
     pub limits: Limits,
@@ -73,6 +75,10 @@ impl std::fmt::Debug for Snapshot {
 impl Snapshot {
     pub fn compile(v: &Validated, clients: &ClientCache) -> Result<Snapshot, CompileError> {
         let cfg = &v.config;
+        let crate::backend::Targets {
+            per_api: targets,
+            by_id: backends,
+        } = build_targets(v, clients)?;
         let mut apis = Vec::with_capacity(cfg.apis.len());
         for (i, api) in cfg.apis.iter().enumerate() {
             let key_header = HeaderName::from_bytes(api.subscription_key.header.as_bytes())
@@ -122,7 +128,8 @@ impl Snapshot {
             network: cfg.network.clone(),
             router: Router::build(v),
             keys: KeyIndex::build(v),
-            targets: build_targets(v, clients)?,
+            targets,
+            backends,
             apis,
             http: http_builder(&limits),
             limits,

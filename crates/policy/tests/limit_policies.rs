@@ -5,7 +5,20 @@ use std::sync::Arc;
 
 use gatehouse_policy::document::{compose, parse_policies};
 use gatehouse_policy::limits::InMemoryCounters;
-use gatehouse_policy::pipeline::{Outcome, Pipeline, Section, TestExchange};
+use gatehouse_policy::pipeline::{Exchange, Outcome, Pipeline, Section, TestExchange};
+
+/// Runs a section whose policies never wait (no backend, no calls): its future is ready at
+/// once.
+trait RunNow {
+    fn run_now(&self, section: Section, ex: &mut dyn Exchange) -> Outcome;
+}
+
+impl RunNow for Pipeline {
+    fn run_now(&self, section: Section, ex: &mut dyn Exchange) -> Outcome {
+        futures_util::FutureExt::now_or_never(self.run(section, ex))
+            .unwrap_or_else(|| panic!("the {section:?} section waited"))
+    }
+}
 
 fn compile(body: &str) -> Result<Pipeline, gatehouse_policy::pipeline::CompileError> {
     let xml =
@@ -60,10 +73,10 @@ fn rate_limit_answers_429_with_retry_after_on_the_fourth_call() {
     let counters = Arc::new(InMemoryCounters::new());
     for _ in 0..3 {
         let mut ex = exchange(&counters, "sub-a");
-        assert_eq!(p.run(Section::Inbound, &mut ex), Outcome::Continue);
+        assert_eq!(p.run_now(Section::Inbound, &mut ex), Outcome::Continue);
     }
     let mut ex = exchange(&counters, "sub-a");
-    let Outcome::Respond(r) = p.run(Section::Inbound, &mut ex) else {
+    let Outcome::Respond(r) = p.run_now(Section::Inbound, &mut ex) else {
         panic!("fourth call admitted");
     };
     assert_eq!(r.status, 429);
@@ -78,7 +91,7 @@ fn rate_limit_answers_429_with_retry_after_on_the_fourth_call() {
     );
     // Per subscription: another subscription is not limited.
     let mut other = exchange(&counters, "sub-b");
-    assert_eq!(p.run(Section::Inbound, &mut other), Outcome::Continue);
+    assert_eq!(p.run_now(Section::Inbound, &mut other), Outcome::Continue);
 }
 
 #[test]
@@ -95,7 +108,7 @@ fn rate_limit_by_key_counts_distinct_keys_independently_and_sets_headers() {
         let mut ex = TestExchange::new()
             .with_counters(counters.clone())
             .with_request_header("x-client", client);
-        let out = p.run(Section::Inbound, &mut ex);
+        let out = p.run_now(Section::Inbound, &mut ex);
         (out, ex)
     };
     let (out, ex) = call("a");
@@ -133,11 +146,11 @@ fn quota_answers_403_with_apims_text() {
     let counters = Arc::new(InMemoryCounters::new());
     for _ in 0..2 {
         assert_eq!(
-            p.run(Section::Inbound, &mut exchange(&counters, "s")),
+            p.run_now(Section::Inbound, &mut exchange(&counters, "s")),
             Outcome::Continue
         );
     }
-    let Outcome::Respond(r) = p.run(Section::Inbound, &mut exchange(&counters, "s")) else {
+    let Outcome::Respond(r) = p.run_now(Section::Inbound, &mut exchange(&counters, "s")) else {
         panic!("quota not enforced");
     };
     assert_eq!(r.status, 403);
@@ -160,7 +173,7 @@ fn quota_by_key_with_false_increment_condition_does_not_count() {
         let mut ex = TestExchange::new()
             .with_counters(counters.clone())
             .with_request_header("x-count", count);
-        p.run(Section::Inbound, &mut ex)
+        p.run_now(Section::Inbound, &mut ex)
     };
     for _ in 0..5 {
         assert_eq!(call("no"), Outcome::Continue);
@@ -180,7 +193,7 @@ fn rate_limit_by_key_increment_condition_false_does_not_count() {
     let counters = Arc::new(InMemoryCounters::new());
     for _ in 0..10 {
         let mut ex = TestExchange::new().with_counters(counters.clone());
-        assert_eq!(p.run(Section::Inbound, &mut ex), Outcome::Continue);
+        assert_eq!(p.run_now(Section::Inbound, &mut ex), Outcome::Continue);
     }
 }
 
@@ -194,7 +207,7 @@ fn two_policies_with_the_same_key_do_not_share_counts() {
     );
     let counters = Arc::new(InMemoryCounters::new());
     let mut ex = TestExchange::new().with_counters(counters.clone());
-    assert_eq!(p.run(Section::Inbound, &mut ex), Outcome::Continue);
+    assert_eq!(p.run_now(Section::Inbound, &mut ex), Outcome::Continue);
 }
 
 #[test]
@@ -204,9 +217,9 @@ fn increment_count_and_bad_attributes() {
     );
     let counters = Arc::new(InMemoryCounters::new());
     let mut ex = TestExchange::new().with_counters(counters.clone());
-    assert_eq!(p.run(Section::Inbound, &mut ex), Outcome::Continue);
+    assert_eq!(p.run_now(Section::Inbound, &mut ex), Outcome::Continue);
     let mut ex = TestExchange::new().with_counters(counters.clone());
-    assert!(matches!(p.run(Section::Inbound, &mut ex), Outcome::Respond(r) if r.status == 429));
+    assert!(matches!(p.run_now(Section::Inbound, &mut ex), Outcome::Respond(r) if r.status == 429));
 
     assert!(refused(
         r#"<rate-limit-by-key calls="5" renewal-period="60" />"#

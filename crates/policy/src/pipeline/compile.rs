@@ -1,9 +1,13 @@
 //! Composed policy elements → typed steps with pre-parsed expressions.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::attrs::*;
-use super::{CompileError, CompileErrorKind, ExistsAction, Message, Section, reason_phrase};
+use super::{
+    CompileError, CompileErrorKind, ExistsAction, ForwardOptions, Message, Section, reason_phrase,
+};
 use crate::document::{Composed, Node, PolicyElement};
 
 #[derive(Debug, Clone)]
@@ -37,9 +41,33 @@ pub(crate) enum ResponseEdit {
 
 #[derive(Debug, Clone)]
 pub(crate) enum StepKind {
-    /// `<forward-request/>`: the gateway forwards every request that reaches the backend
-    /// section, so the step itself does nothing.
-    ForwardRequest,
+    /// `<forward-request>`: sends the request to the backend, here.
+    ForwardRequest(ForwardOptions),
+    /// `<retry>`: runs its steps, then again while the condition holds and attempts remain.
+    Retry(Box<RetryStep>),
+    /// `<wait for="all|any">`: runs its send-request children at the same time.
+    Wait {
+        any: bool,
+        steps: Vec<Step>,
+    },
+    /// send-request and send-one-way-request.
+    SendRequest(Box<SendRequestStep>),
+    /// `<limit-concurrency key max-count>` around its steps.
+    LimitConcurrency {
+        key: Operand,
+        max_count: usize,
+        slots: Arc<super::concurrency::Slots>,
+        steps: Vec<Step>,
+    },
+    AuthenticationBasic {
+        username: Operand,
+        password: Operand,
+    },
+    FindAndReplace {
+        message: Message,
+        from: Operand,
+        to: Operand,
+    },
     Choose {
         branches: Vec<(Operand, Vec<Step>)>,
         otherwise: Vec<Step>,
@@ -74,7 +102,9 @@ pub(crate) enum StepKind {
         copy_unmatched_params: bool,
     },
     SetBackendService {
-        base_url: Operand,
+        /// `base-url` or `backend-id`.
+        backend: Operand,
+        by_id: bool,
     },
     IpFilter {
         allow: bool,
@@ -116,6 +146,34 @@ pub(crate) struct LimitStep {
     pub remaining_variable: Option<String>,
 }
 
+/// A compiled `<retry>`. Intervals are seconds, as in APIM.
+#[derive(Debug, Clone)]
+pub(crate) struct RetryStep {
+    pub condition: Operand,
+    pub count: Operand,
+    pub interval: Operand,
+    pub max_interval: Option<Operand>,
+    pub delta: Option<Operand>,
+    pub first_fast_retry: bool,
+    pub steps: Vec<Step>,
+}
+
+/// A compiled send-request or send-one-way-request.
+#[derive(Debug, Clone)]
+pub(crate) struct SendRequestStep {
+    /// `mode="copy"`: start from the current request (method, URL, headers, body).
+    pub copy: bool,
+    /// send-one-way-request: fire and forget.
+    pub one_way: bool,
+    pub response_variable_name: Option<String>,
+    pub timeout: Duration,
+    pub ignore_error: bool,
+    pub url: Option<Operand>,
+    pub method: Option<Operand>,
+    pub headers: Vec<(String, ExistsAction, Vec<Operand>)>,
+    pub body: Option<Operand>,
+}
+
 /// A composed policy compiled for per-request runs. Cheap to share behind an `Arc`: running
 /// it never mutates it.
 #[derive(Debug, Clone, Default)]
@@ -124,6 +182,19 @@ pub struct Pipeline {
     pub(crate) backend: Vec<Step>,
     pub(crate) outbound: Vec<Step>,
     pub(crate) on_error: Vec<Step>,
+    pub(crate) bodies: BodyNeeds,
+}
+
+/// Which bodies the policies read or send again, so the gateway buffers exactly those and
+/// streams everything else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodyNeeds {
+    /// The request body must be read whole before inbound: an expression reads it, a policy
+    /// rewrites it, send-request copies it, or it may be sent more than once (retry,
+    /// `buffer-request-body`).
+    pub request: bool,
+    /// The response body must be read whole before outbound.
+    pub response: bool,
 }
 
 impl Pipeline {
@@ -135,7 +206,18 @@ impl Pipeline {
             backend: compile_steps(&composed.backend, Section::Backend)?,
             outbound: compile_steps(&composed.outbound, Section::Outbound)?,
             on_error: compile_steps(&composed.on_error, Section::OnError)?,
+            bodies: BodyNeeds {
+                request: composed.inbound.iter().any(|e| needs_body(e, false))
+                    || composed.backend.iter().any(|e| needs_body(e, false)),
+                response: composed.outbound.iter().any(|e| needs_body(e, true))
+                    || composed.on_error.iter().any(|e| needs_body(e, true)),
+            },
         })
+    }
+
+    /// The bodies the gateway must buffer for this pipeline.
+    pub fn body_needs(&self) -> BodyNeeds {
+        self.bodies
     }
 
     pub(crate) fn steps(&self, section: Section) -> &[Step] {
@@ -156,6 +238,38 @@ impl Pipeline {
     pub fn is_empty(&self, section: Section) -> bool {
         self.steps(section).is_empty()
     }
+}
+
+/// Whether an element (or anything inside it) reads or rewrites the section's body, or sends
+/// the request more than once. An over-approximation on purpose: an expression that merely
+/// names `Body` makes the body buffered, which costs memory, never correctness.
+fn needs_body(e: &PolicyElement, response: bool) -> bool {
+    let reads = |v: &crate::document::Value| match v {
+        crate::document::Value::Expression { source, .. } => source.contains("Body"),
+        crate::document::Value::Literal { .. } => false,
+    };
+    let by_name = match e.name.as_str() {
+        "set-body" | "find-and-replace" | "json-to-xml" | "xml-to-json" => true,
+        "cache-store" => response,
+        "retry" => !response && contains(e, "forward-request"),
+        "send-request" | "send-one-way-request" => {
+            !response && e.attr("mode").and_then(|m| m.as_literal()) == Some("copy")
+        }
+        "forward-request" => {
+            !response && e.attr("buffer-request-body").and_then(|m| m.as_literal()) == Some("true")
+        }
+        _ => false,
+    };
+    by_name
+        || e.attributes.iter().any(|(_, v)| reads(v))
+        || e.children.iter().any(|c| match c {
+            Node::Element(child) => needs_body(child, response),
+            Node::Text(v) => reads(v),
+        })
+}
+
+fn contains(e: &PolicyElement, name: &str) -> bool {
+    e.elements().any(|c| c.name == name || contains(c, name))
 }
 
 fn compile_steps(elements: &[PolicyElement], section: Section) -> Result<Vec<Step>, CompileError> {
@@ -248,7 +362,6 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
             reject_attrs(
                 e,
                 &[
-                    "backend-id",
                     "sf-resolve-condition",
                     "sf-service-instance-name",
                     "sf-partition-key",
@@ -256,8 +369,22 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
                     "sf-replica-type",
                 ],
             )?;
-            StepKind::SetBackendService {
-                base_url: required(e, "base-url")?,
+            match (attr(e, "base-url")?, attr(e, "backend-id")?) {
+                (Some(url), None) => StepKind::SetBackendService {
+                    backend: url,
+                    by_id: false,
+                },
+                (None, Some(id)) => StepKind::SetBackendService {
+                    backend: id,
+                    by_id: true,
+                },
+                _ => {
+                    return Err(error(
+                        e,
+                        CompileErrorKind::Attribute,
+                        "set-backend-service needs exactly one of 'base-url' and 'backend-id'",
+                    ));
+                }
             }
         }
         "ip-filter" => ip_filter(e)?,
@@ -269,21 +396,62 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
             ignore_case: literal_bool(e, "ignore-case", false)?,
             values: values(e)?,
         },
-        "forward-request" => {
-            // APIM's default global policy has `<backend><forward-request/></backend>`. Its
-            // attributes (timeout, follow-redirects, buffering) are not applied yet: refused rather
-            // than ignored.
-            if let Some((name, _)) = e.attributes.first() {
-                return Err(error(
-                    e,
-                    CompileErrorKind::Unsupported,
-                    format!(
-                        "<forward-request {name}=...> is not supported yet: use the backend's timeout_ms"
-                    ),
-                ));
-            }
-            StepKind::ForwardRequest
+        "forward-request" => StepKind::ForwardRequest(forward_options(e)?),
+        "retry" => StepKind::Retry(Box::new(retry(e, section)?)),
+        "wait" => {
+            let any = match literal(e, "for")?.unwrap_or("all") {
+                "all" => false,
+                "any" => true,
+                other => {
+                    return Err(error(
+                        e,
+                        CompileErrorKind::Attribute,
+                        format!("wait for must be all or any, not '{other}'"),
+                    ));
+                }
+            };
+            let steps = only_children(e, &["send-request", "cache-lookup-value", "choose"])?
+                .into_iter()
+                .map(|c| compile_step(c, section))
+                .collect::<Result<_, _>>()?;
+            StepKind::Wait { any, steps }
         }
+        "send-request" | "send-one-way-request" => {
+            StepKind::SendRequest(Box::new(send_request(e)?))
+        }
+        "limit-concurrency" => {
+            let max = required_literal(e, "max-count")?;
+            let max_count = max
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    error(
+                        e,
+                        CompileErrorKind::Attribute,
+                        format!("max-count must be a whole number above 0, not '{max}'"),
+                    )
+                })?;
+            StepKind::LimitConcurrency {
+                key: required(e, "key")?,
+                max_count,
+                slots: Arc::default(),
+                steps: e
+                    .elements()
+                    .map(|c| compile_step(c, section))
+                    .collect::<Result<_, _>>()?,
+            }
+        }
+        "authentication-basic" => StepKind::AuthenticationBasic {
+            username: required(e, "username")?,
+            password: required(e, "password")?,
+        },
+        "find-and-replace" => StepKind::FindAndReplace {
+            message: Message::of_section(section),
+            from: required(e, "from")?,
+            to: required(e, "to")?,
+        },
         "trace" => {
             let message = match e.elements().find(|c| c.name == "message") {
                 Some(m) => text(m)?,
@@ -310,6 +478,127 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
         }
     };
     Ok(Step { origin, kind })
+}
+
+/// A literal number of seconds (fractions allowed), checked now.
+fn seconds(e: &PolicyElement, name: &str) -> Result<Option<Duration>, CompileError> {
+    let Some(s) = literal(e, name)? else {
+        return Ok(None);
+    };
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0 && *n <= 86_400.0)
+        .map(|n| Some(Duration::from_secs_f64(n)))
+        .ok_or_else(|| {
+            error(
+                e,
+                CompileErrorKind::Attribute,
+                format!("attribute '{name}' must be a number of seconds (0-86400), not '{s}'"),
+            )
+        })
+}
+
+fn forward_options(e: &PolicyElement) -> Result<ForwardOptions, CompileError> {
+    reject_attrs(e, &["http-version"])?;
+    let d = ForwardOptions::default();
+    Ok(ForwardOptions {
+        timeout: seconds(e, "timeout")?,
+        follow_redirects: literal_bool(e, "follow-redirects", d.follow_redirects)?,
+        buffer_request_body: literal_bool(e, "buffer-request-body", d.buffer_request_body)?,
+        buffer_response: literal_bool(e, "buffer-response", d.buffer_response)?,
+        fail_on_error_status_code: literal_bool(
+            e,
+            "fail-on-error-status-code",
+            d.fail_on_error_status_code,
+        )?,
+    })
+}
+
+fn retry(e: &PolicyElement, section: Section) -> Result<RetryStep, CompileError> {
+    let count = count(e, "count", None)?;
+    if let Operand::Literal(c) = &count
+        && !(1..=50).contains(&c.trim().parse::<u64>().unwrap_or(0))
+    {
+        return Err(error(
+            e,
+            CompileErrorKind::Attribute,
+            format!("retry count must be between 1 and 50, not '{c}'"),
+        ));
+    }
+    Ok(RetryStep {
+        condition: required(e, "condition")?,
+        count,
+        interval: count_or_default(e, "interval")?,
+        max_interval: attr(e, "max-interval")?,
+        delta: attr(e, "delta")?,
+        first_fast_retry: literal_bool(e, "first-fast-retry", false)?,
+        steps: e
+            .elements()
+            .map(|c| compile_step(c, section))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+fn count_or_default(e: &PolicyElement, name: &str) -> Result<Operand, CompileError> {
+    count(e, name, Some("0"))
+}
+
+fn send_request(e: &PolicyElement) -> Result<SendRequestStep, CompileError> {
+    let one_way = e.name == "send-one-way-request";
+    let copy = match literal(e, "mode")?.unwrap_or("new") {
+        "new" => false,
+        "copy" => true,
+        other => {
+            return Err(error(
+                e,
+                CompileErrorKind::Attribute,
+                format!("mode must be new or copy, not '{other}'"),
+            ));
+        }
+    };
+    let mut step = SendRequestStep {
+        copy,
+        one_way,
+        response_variable_name: if one_way {
+            None
+        } else {
+            literal(e, "response-variable-name")?.map(str::to_string)
+        },
+        timeout: seconds(e, "timeout")?.unwrap_or(Duration::from_secs(60)),
+        ignore_error: literal_bool(e, "ignore-error", false)?,
+        url: None,
+        method: None,
+        headers: Vec::new(),
+        body: None,
+    };
+    for c in only_children(e, &["set-url", "set-method", "set-header", "set-body"])? {
+        match c.name.as_str() {
+            "set-url" => step.url = Some(text(c)?),
+            "set-method" => step.method = Some(text(c)?),
+            "set-header" => step.headers.push((
+                required_literal(c, "name")?.to_string(),
+                exists_action(c)?,
+                values(c)?,
+            )),
+            _ => step.body = Some(set_body(c)?),
+        }
+    }
+    if step.url.is_none() && !copy {
+        return Err(error(
+            e,
+            CompileErrorKind::Attribute,
+            format!("<{}> needs a <set-url> child (or mode=\"copy\")", e.name),
+        ));
+    }
+    if !one_way && step.response_variable_name.is_none() {
+        return Err(error(
+            e,
+            CompileErrorKind::Attribute,
+            "missing attribute 'response-variable-name'",
+        ));
+    }
+    Ok(step)
 }
 
 /// The code (checked now when literal) and reason of set-status.

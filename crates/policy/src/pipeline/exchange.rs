@@ -1,10 +1,13 @@
 //! What the gateway exposes to a running pipeline, and a map-backed implementation for tests.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::{LastError, Message};
+use super::{LastError, Message, Response};
 use crate::expr::{Context, DateTime, MapContext, Value};
 use crate::http::{HttpClient, NoClient};
 use crate::limits::{Counters, InMemoryCounters};
@@ -34,10 +37,14 @@ pub trait Exchange: Context + Send {
     fn rewrite_uri(&mut self, path_and_query: String, copy_unmatched_params: bool) {
         self.effects().rewritten_uri = Some((path_and_query, copy_unmatched_params));
     }
-    /// The backend base URL from set-backend-service.
-    fn set_backend(&mut self, base_url: String) {
-        self.effects().backend = Some(base_url);
+    /// The backend set-backend-service chose (a base URL, or a configured backend's id).
+    fn set_backend(&mut self, backend: BackendChoice) {
+        self.effects().backend = Some(backend);
     }
+    /// Sends the request as the policies left it to the backend (`forward-request`) and takes
+    /// the response: afterwards `context.Response` is the backend's. Called again (inside
+    /// `retry`), it sends the request again.
+    fn forward<'a>(&'a mut self, options: &'a ForwardOptions) -> ForwardFuture<'a>;
     /// The caller's address (after trusted-proxy resolution) for ip-filter.
     fn client_ip(&self) -> IpAddr;
     /// The response status and reason phrase.
@@ -80,8 +87,8 @@ pub trait Exchange: Context + Send {
 pub struct Effects {
     /// The last rewrite-uri: (path and query, copy-unmatched-params).
     pub rewritten_uri: Option<(String, bool)>,
-    /// The base URL of the last set-backend-service.
-    pub backend: Option<String>,
+    /// The backend of the last set-backend-service.
+    pub backend: Option<BackendChoice>,
     /// The response status and reason phrase.
     pub status: Option<(u16, String)>,
     pub request_body: Option<String>,
@@ -90,6 +97,65 @@ pub struct Effects {
     pub last_error: Option<LastError>,
     /// Headers for the client's response, in order (the limit policies' remaining/total calls).
     pub added_response_headers: Vec<(String, String)>,
+}
+
+/// Where set-backend-service sends the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// `base-url`: the API's path suffix is appended to it.
+    Url(String),
+    /// `backend-id`: a backend of the configuration, by id.
+    Id(String),
+}
+
+/// forward-request's attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardOptions {
+    /// `timeout` (seconds in APIM): time for the backend's response head; `None` keeps the
+    /// backend's own `timeout_ms`.
+    pub timeout: Option<Duration>,
+    /// `follow-redirects`: follow 3xx answers (GET-safe ones) instead of returning them.
+    pub follow_redirects: bool,
+    /// `buffer-request-body`: read the request body whole first, so it can be sent again.
+    pub buffer_request_body: bool,
+    /// `buffer-response`: read the response body whole before outbound (APIM: default true).
+    pub buffer_response: bool,
+    /// `fail-on-error-status-code`: a 4xx/5xx answer goes to on-error.
+    pub fail_on_error_status_code: bool,
+}
+
+impl Default for ForwardOptions {
+    fn default() -> Self {
+        ForwardOptions {
+            timeout: None,
+            follow_redirects: false,
+            buffer_request_body: false,
+            buffer_response: true,
+            fail_on_error_status_code: false,
+        }
+    }
+}
+
+/// Why forward-request got no usable response: sets `context.LastError` and runs on-error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendFailure {
+    /// e.g. `BackendConnectionFailure`, `Timeout`.
+    pub reason: String,
+    pub message: String,
+    /// The status the client gets unless on-error answers otherwise.
+    pub status: u16,
+}
+
+/// The future of [`Exchange::forward`].
+pub type ForwardFuture<'a> = Pin<Box<dyn Future<Output = Result<(), BackendFailure>> + Send + 'a>>;
+
+/// What a [`TestExchange`] sent to its scripted backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forwarded {
+    pub method: String,
+    pub headers: BTreeMap<String, Vec<String>>,
+    pub body: Option<String>,
+    pub options: ForwardOptions,
 }
 
 /// An [`Exchange`] over plain maps, for tests and dry runs. Headers and query parameters are
@@ -111,6 +177,10 @@ pub struct TestExchange {
     pub subscription_id: Option<String>,
     /// What send-request and validate-jwt's key fetch call (by default: nothing reachable).
     pub http: Arc<dyn HttpClient>,
+    /// The backend's answers to forward-request, in order (then 200 with no body).
+    pub backend: VecDeque<Result<Response, BackendFailure>>,
+    /// Every request forward-request sent.
+    pub forwarded: Vec<Forwarded>,
 }
 
 impl Default for TestExchange {
@@ -126,6 +196,8 @@ impl Default for TestExchange {
             counters: Arc::new(InMemoryCounters::new()),
             subscription_id: None,
             http: Arc::new(NoClient),
+            backend: VecDeque::new(),
+            forwarded: Vec::new(),
         }
     }
 }
@@ -320,6 +392,32 @@ impl Exchange for TestExchange {
 
     fn http_client(&self) -> Arc<dyn HttpClient> {
         self.http.clone()
+    }
+
+    fn forward<'a>(&'a mut self, options: &'a ForwardOptions) -> ForwardFuture<'a> {
+        self.forwarded.push(Forwarded {
+            method: self.method.clone(),
+            headers: self.request_headers.clone(),
+            body: self.effects.request_body.clone(),
+            options: options.clone(),
+        });
+        let answer = self
+            .backend
+            .pop_front()
+            .unwrap_or_else(|| Ok(Response::ok()));
+        Box::pin(async move {
+            let r = answer?;
+            self.response_headers.clear();
+            for (n, v) in r.headers {
+                self.response_headers
+                    .entry(n.to_ascii_lowercase())
+                    .or_default()
+                    .push(v);
+            }
+            self.effects.status = Some((r.status, r.reason));
+            self.effects.response_body = r.body;
+            Ok(())
+        })
     }
 
     fn counters(&self) -> &dyn Counters {

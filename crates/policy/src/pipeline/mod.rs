@@ -10,7 +10,9 @@
 //! or the policy's own 403/…), and runs `on-error`; see [`Outcome`].
 
 mod attrs;
+mod calls;
 mod compile;
+mod concurrency;
 mod eval;
 mod exchange;
 mod jwt;
@@ -18,8 +20,11 @@ mod run;
 
 use std::fmt;
 
-pub use compile::Pipeline;
-pub use exchange::{Effects, Exchange, TestExchange};
+pub use compile::{BodyNeeds, Pipeline};
+pub use exchange::{
+    BackendChoice, BackendFailure, Effects, Exchange, ForwardFuture, ForwardOptions, Forwarded,
+    TestExchange,
+};
 
 pub use crate::document::Section;
 

@@ -5,25 +5,28 @@ use super::compile::ip_key;
 use super::compile::{IpRange, LimitStep, Pipeline, ResponseEdit, Step, StepKind};
 use super::eval::*;
 use super::{
-    Exchange, ExistsAction, LastError, Message, Outcome, Response, Section, reason_phrase,
+    BackendChoice, Exchange, ExistsAction, LastError, Message, Outcome, Response, Section,
+    reason_phrase,
 };
 use crate::expr::Value;
 use crate::limits::{CounterKey, LimitOutcome, Quota, RateLimit};
+use std::future::Future;
+use std::pin::Pin;
 
-enum Flow {
+pub(super) enum Flow {
     Continue,
     Respond(Response),
 }
 
 /// A failure with the step it came from, boxed: the happy path stays small.
-type Run<T> = Result<T, Box<(Origin, Failure)>>;
+pub(super) type Run<T> = Result<T, Box<(Origin, Failure)>>;
 
 impl Pipeline {
     /// Runs one section. On a failure it sets `context.LastError`, presets the response
     /// (status, and body for policies that define one) on the exchange and runs `on-error`;
     /// a failure inside `on-error` ends with 500 without running it again, as in APIM.
-    pub fn run(&self, section: Section, ex: &mut dyn Exchange) -> Outcome {
-        let (origin, failure) = match run_steps(self.steps(section), ex) {
+    pub async fn run(&self, section: Section, ex: &mut dyn Exchange) -> Outcome {
+        let (origin, failure) = match run_steps(self.steps(section), ex).await {
             Ok(Flow::Continue) => return Outcome::Continue,
             Ok(Flow::Respond(r)) => return Outcome::Respond(r),
             Err(e) => *e,
@@ -32,7 +35,35 @@ impl Pipeline {
         if section == Section::OnError {
             return Outcome::Error(last);
         }
-        match run_steps(&self.on_error, ex) {
+        self.on_error(ex, last).await
+    }
+
+    /// Runs `on-error` after a failure outside the pipeline (the gateway's own forward when
+    /// the composition has no backend section), with `context.LastError` set from `failure`.
+    pub async fn fail_outside(
+        &self,
+        ex: &mut dyn Exchange,
+        section: Section,
+        source: &str,
+        failure: super::BackendFailure,
+    ) -> Outcome {
+        let origin = Origin {
+            policy: source.to_string(),
+            path: format!("policies/{}/{source}", section.name()),
+            id: String::new(),
+        };
+        let f = Failure {
+            reason: failure.reason,
+            message: failure.message,
+            status: failure.status,
+            body: None,
+        };
+        let last = fail(ex, section, origin, f);
+        self.on_error(ex, last).await
+    }
+
+    async fn on_error(&self, ex: &mut dyn Exchange, last: LastError) -> Outcome {
+        match run_steps(&self.on_error, ex).await {
             Ok(Flow::Respond(r)) => Outcome::Respond(r),
             Ok(Flow::Continue) => Outcome::Error(last),
             Err(e) => {
@@ -64,37 +95,119 @@ fn fail(ex: &mut dyn Exchange, section: Section, origin: Origin, f: Failure) -> 
     last
 }
 
-fn run_steps(steps: &[Step], ex: &mut dyn Exchange) -> Run<Flow> {
-    for step in steps {
-        if let Flow::Respond(r) = run_step(step, ex)? {
-            return Ok(Flow::Respond(r));
-        }
-    }
-    Ok(Flow::Continue)
-}
+/// The future of a block of steps. Boxed because blocks nest (choose, retry, wait,
+/// limit-concurrency): one allocation per block run.
+pub(super) type StepsFuture<'a> = Pin<Box<dyn Future<Output = Run<Flow>> + Send + 'a>>;
 
-/// Runs one step. A failure inside a choose branch keeps the innermost policy as its origin,
-/// so LastError names the policy that failed, not the enclosing choose.
-fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
-    if let StepKind::Choose {
-        branches,
-        otherwise,
-    } = &step.kind
-    {
-        for (cond, steps) in branches {
-            if condition(cond, ex).map_err(|f| Box::new((step.origin.clone(), f)))? {
-                return run_steps(steps, ex);
+pub(super) fn run_steps<'a>(steps: &'a [Step], ex: &'a mut dyn Exchange) -> StepsFuture<'a> {
+    Box::pin(async move {
+        for step in steps {
+            if let Flow::Respond(r) = run_step(step, ex).await? {
+                return Ok(Flow::Respond(r));
             }
         }
-        return run_steps(otherwise, ex);
-    }
-    run_simple(step, ex).map_err(|f| Box::new((step.origin.clone(), f)))
+        Ok(Flow::Continue)
+    })
 }
 
-fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+/// Tags a failure with the step it came from.
+pub(super) fn at(step: &Step) -> impl Fn(Failure) -> Box<(Origin, Failure)> + '_ {
+    |f| Box::new((step.origin.clone(), f))
+}
+
+/// Runs one step. A failure inside a block keeps the innermost policy as its origin, so
+/// LastError names the policy that failed, not the enclosing choose or retry.
+async fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
     match &step.kind {
-        // Handled by run_step, which needs the branch steps' own origins.
-        StepKind::Choose { .. } => {}
+        StepKind::Choose {
+            branches,
+            otherwise,
+        } => {
+            for (cond, steps) in branches {
+                if condition(cond, ex).map_err(at(step))? {
+                    return run_steps(steps, ex).await;
+                }
+            }
+            run_steps(otherwise, ex).await
+        }
+        StepKind::ForwardRequest(options) => {
+            ex.forward(options).await.map_err(|b| {
+                at(step)(Failure {
+                    reason: b.reason,
+                    message: b.message,
+                    status: b.status,
+                    body: None,
+                })
+            })?;
+            Ok(Flow::Continue)
+        }
+        StepKind::Retry(r) => super::calls::retry(step, r, ex).await,
+        StepKind::Wait { any, steps } => super::calls::wait(step, *any, steps, ex).await,
+        StepKind::SendRequest(s) => {
+            super::calls::send_request(s, ex).await.map_err(at(step))?;
+            Ok(Flow::Continue)
+        }
+        StepKind::LimitConcurrency {
+            key,
+            max_count,
+            slots,
+            steps,
+        } => {
+            let key = string(key, ex).map_err(at(step))?;
+            let Some(_slot) = slots.try_take(key, *max_count) else {
+                let mut r = Response::ok();
+                r.status = 429;
+                r.reason = reason_phrase(429).to_string();
+                r.headers
+                    .push(("Content-Type".into(), "application/json".into()));
+                r.body = Some(
+                    serde_json::json!({
+                        "statusCode": 429,
+                        "message": "Too many concurrent requests. Try again later."
+                    })
+                    .to_string(),
+                );
+                return Ok(Flow::Respond(r));
+            };
+            run_steps(steps, ex).await
+        }
+        _ => run_simple(step, ex).map_err(at(step)),
+    }
+}
+
+pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+    match &step.kind {
+        // Asynchronous or block steps: handled by run_step.
+        StepKind::Choose { .. }
+        | StepKind::ForwardRequest(_)
+        | StepKind::Retry(_)
+        | StepKind::Wait { .. }
+        | StepKind::SendRequest(_)
+        | StepKind::LimitConcurrency { .. } => {}
+        StepKind::AuthenticationBasic { username, password } => {
+            use base64::Engine as _;
+            let credentials = format!("{}:{}", string(username, ex)?, string(password, ex)?);
+            let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+            ex.set_header(
+                Message::Request,
+                "Authorization",
+                vec![format!("Basic {encoded}")],
+            );
+        }
+        StepKind::FindAndReplace { message, from, to } => {
+            let from = string(from, ex)?;
+            let to = string(to, ex)?;
+            let name = match message {
+                Message::Request => "Request",
+                Message::Response => "Response",
+            };
+            if let Some(body) = ex.body(name, true)
+                && !from.is_empty()
+                && body.contains(&from)
+            {
+                ex.set_body(*message, body.replace(&from, &to));
+            }
+        }
         StepKind::SetVariable { name, value: v } => {
             let v = value(v, ex)?;
             ex.set_variable(name, v);
@@ -175,9 +288,13 @@ fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
             let uri = fill_template(&t, ex);
             ex.rewrite_uri(uri, *copy_unmatched_params);
         }
-        StepKind::SetBackendService { base_url } => {
-            let url = string(base_url, ex)?;
-            ex.set_backend(url.trim().to_string());
+        StepKind::SetBackendService { backend, by_id } => {
+            let b = string(backend, ex)?.trim().to_string();
+            ex.set_backend(if *by_id {
+                BackendChoice::Id(b)
+            } else {
+                BackendChoice::Url(b)
+            });
         }
         StepKind::IpFilter { allow, ranges } => {
             let ip = ex.client_ip();
@@ -245,7 +362,6 @@ fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
                 }
             }
         }
-        StepKind::ForwardRequest => {}
         StepKind::Trace { source, message } => {
             let m = string(message, ex)?;
             ex.trace(source, &m);

@@ -1,0 +1,231 @@
+//! The request lifecycle when policies apply, in APIM's order: inbound → backend (the
+//! composition's `<backend>` section, or a plain forward when it has none) → outbound, with
+//! `on-error` after any failure. Bodies are read whole only when the pipeline needs them
+//! ([`BodyNeeds`](gatehouse_policy::pipeline::BodyNeeds)); everything else streams.
+
+use crate::access_log::AccessRecord;
+use crate::backend::RequestBody;
+use crate::backend_call;
+use crate::body::ProxyBody;
+use crate::conn::ConnInfo;
+use crate::error::{ErrorKind, GatewayError};
+use crate::exchange::GatewayExchange;
+use crate::forward;
+use gatehouse_policy::pipeline::{self as policy, ForwardOptions, Outcome, Pipeline, Section};
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use std::sync::Arc;
+
+/// Runs the pipeline around the backend call and builds the client's response.
+pub async fn serve(
+    mut req: Request<Incoming>,
+    mut ex: GatewayExchange,
+    pipeline: &Pipeline,
+    conn: &Arc<ConnInfo>,
+    log: &mut Option<AccessRecord>,
+) -> Result<Response<ProxyBody>, GatewayError> {
+    let needs = pipeline.body_needs();
+    let upgrade = forward::is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
+    let (_, body) = req.into_parts();
+    if needs.request && upgrade.is_none() {
+        ex.request_body = Some(backend_call::collect(body).await?);
+    } else {
+        ex.request_stream = Some(body);
+    }
+    ex.buffer_response = needs.response;
+
+    // Phase: inbound.
+    match pipeline.run(Section::Inbound, &mut ex).await {
+        Outcome::Continue => {}
+        outcome => return Ok(finish(ex, outcome, "inbound")),
+    }
+    if let Some(client_side) = upgrade {
+        // A protocol upgrade (WebSocket) tunnels after inbound: there is no response message
+        // for backend/outbound policies to work on.
+        return upgrade_through(ex, client_side, conn, log).await;
+    }
+
+    // Phase: backend.
+    let outcome = if pipeline.is_empty(Section::Backend) {
+        let options = ForwardOptions {
+            buffer_response: needs.response,
+            ..Default::default()
+        };
+        match ex.forward_now(&options).await {
+            Ok(()) => Outcome::Continue,
+            Err(f) => {
+                pipeline
+                    .fail_outside(&mut ex, Section::Backend, "forward-request", f)
+                    .await
+            }
+        }
+    } else {
+        pipeline.run(Section::Backend, &mut ex).await
+    };
+    if let Some(l) = log.as_mut() {
+        l.backend = ex.backend_id.clone();
+        l.backend_time = ex.backend_time;
+    }
+    if outcome != Outcome::Continue {
+        return Ok(finish(ex, outcome, "backend"));
+    }
+
+    // Phase: outbound.
+    if !pipeline.is_empty(Section::Outbound) {
+        match pipeline.run(Section::Outbound, &mut ex).await {
+            Outcome::Continue => {}
+            outcome => return Ok(finish(ex, outcome, "outbound")),
+        }
+    }
+    if !ex.problems.is_empty() {
+        return Err(GatewayError::new(
+            ErrorKind::PolicyUnsupported,
+            ex.problems.join("; "),
+        ));
+    }
+    Ok(response(ex))
+}
+
+/// The response the exchange holds after the pipeline went through: status and headers as
+/// outbound left them, the body a policy set, the buffered backend body, or the stream.
+fn response(mut ex: GatewayExchange) -> Response<ProxyBody> {
+    let status = ex
+        .effects
+        .status
+        .as_ref()
+        .and_then(|(c, _)| StatusCode::from_u16(*c).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut headers = std::mem::take(&mut ex.response_headers);
+    let body = if let Some(b) = ex.effects.response_body.take() {
+        headers.remove(header::CONTENT_LENGTH);
+        ProxyBody::full(b.into())
+    } else if let Some(b) = ex.response_body.take() {
+        let b = if ex.response_body_consumed {
+            Default::default()
+        } else {
+            b
+        };
+        ProxyBody::full(b)
+    } else if let Some((stream, lease)) = ex.response_stream.take() {
+        ProxyBody::stream(stream, Some(lease))
+    } else {
+        ProxyBody::empty()
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    *resp.headers_mut() = headers;
+    add_headers(resp.headers_mut(), &ex.effects.added_response_headers);
+    resp
+}
+
+/// The response when a section ended early: a policy's own response (return-response,
+/// mock-response, a limit's 429), or the one a failure preset and on-error amended.
+fn finish(mut ex: GatewayExchange, outcome: Outcome, section: &str) -> Response<ProxyBody> {
+    let added = std::mem::take(&mut ex.effects.added_response_headers);
+    let mut resp = match outcome {
+        Outcome::Respond(r) => policy_response(r),
+        Outcome::Error(e) => {
+            tracing::info!(target: "gatehouse::policy", section, source = %e.source, reason = %e.reason, message = %e.message, path = %e.path, "policy failed");
+            exchange_response(&mut ex, &e)
+        }
+        Outcome::Continue => response(ex),
+    };
+    add_headers(resp.headers_mut(), &added);
+    resp
+}
+
+/// WebSocket and other upgrades with policies: the request as inbound left it goes to the
+/// backend; a 101 answer becomes a tunnel.
+async fn upgrade_through(
+    mut ex: GatewayExchange,
+    client_side: hyper::upgrade::OnUpgrade,
+    conn: &Arc<ConnInfo>,
+    log: &mut Option<AccessRecord>,
+) -> Result<Response<ProxyBody>, GatewayError> {
+    let body = ex.request_stream.take().map_or_else(
+        || RequestBody::full(Default::default()),
+        RequestBody::Stream,
+    );
+    let sent = ex.backend_request(body)?;
+    if let Some(l) = log.as_mut() {
+        l.backend = Some(sent.target.id.clone());
+    }
+    let timeout = sent.target.timeout;
+    let (resp, lease) = backend_call::send(&sent.target, sent.request, timeout).await?;
+    let resp = crate::proxy::respond_streamed(resp, lease, Some(client_side), &sent.target, conn);
+    Ok(resp)
+}
+
+/// Appends policy-provided headers (already checked when the limit policy compiled: names are
+/// literals; values are numbers), dropping any the HTTP types refuse.
+pub fn add_headers(map: &mut http::HeaderMap, added: &[(String, String)]) {
+    for (name, value) in added {
+        match (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                map.append(n, v);
+            }
+            _ => {
+                tracing::warn!(target: "gatehouse::policy", header = %name, "invalid policy header dropped")
+            }
+        }
+    }
+}
+
+/// A response a policy built (return-response, mock-response).
+fn policy_response(r: policy::Response) -> Response<ProxyBody> {
+    let mut resp = Response::new(
+        r.body
+            .map_or_else(ProxyBody::empty, |b| ProxyBody::full(b.into())),
+    );
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in &r.headers {
+        match (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                resp.headers_mut().append(n, v);
+            }
+            _ => {
+                tracing::warn!(target: "gatehouse::policy", header = %name, "invalid header in a policy response dropped")
+            }
+        }
+    }
+    resp
+}
+
+/// The response a failed pipeline leaves in the exchange (preset by the pipeline, amended by
+/// `on-error`).
+fn exchange_response(ex: &mut GatewayExchange, error: &policy::LastError) -> Response<ProxyBody> {
+    let status = ex
+        .effects
+        .status
+        .as_ref()
+        .and_then(|(c, _)| StatusCode::from_u16(*c).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    // Without a body from the policies, APIM's JSON error with the failure's message.
+    let (body, json) = match ex.effects.response_body.take() {
+        Some(b) => (ProxyBody::full(b.into()), false),
+        None => (
+            ProxyBody::full(crate::error::json_error_body(status, &error.message)),
+            true,
+        ),
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    let mut headers = std::mem::take(&mut ex.response_headers);
+    if json && !headers.contains_key(header::CONTENT_TYPE) {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
+    headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::TRANSFER_ENCODING);
+    *resp.headers_mut() = headers;
+    resp
+}
