@@ -5,6 +5,7 @@
 
 use crate::upstream::Lease;
 use bytes::Bytes;
+use gatehouse_policy::cache::{Cache, InMemoryCache};
 use gatehouse_policy::expr::{Context, DateTime, MapContext, Value};
 use gatehouse_policy::http::HttpClient;
 use gatehouse_policy::limits::{Counters, InMemoryCounters};
@@ -49,6 +50,8 @@ pub struct RequestInfo<'a> {
     pub counters: Arc<InMemoryCounters>,
     /// The client policies' own requests go through.
     pub http: Arc<dyn HttpClient>,
+    /// The cache policies' store.
+    pub cache: Arc<InMemoryCache>,
 }
 
 /// The request/response as the pipeline edits it.
@@ -77,6 +80,7 @@ pub struct GatewayExchange {
     counters: Arc<InMemoryCounters>,
     subscription_id: Option<String>,
     http: Arc<dyn HttpClient>,
+    cache: Arc<InMemoryCache>,
     /// Where forward-request sends the request (set by the proxy before the pipeline runs).
     pub route: Option<crate::forward_request::ForwardRoute>,
     /// The client's body read whole (when the policies need it)…
@@ -229,6 +233,7 @@ impl GatewayExchange {
             subscription_id: info.subscription.map(|(id, _)| id.to_string()),
             counters: info.counters,
             http: info.http,
+            cache: info.cache,
             route: None,
             request_body: None,
             request_body_consumed: false,
@@ -385,6 +390,10 @@ impl Exchange for GatewayExchange {
 
     fn forward<'a>(&'a mut self, options: &'a ForwardOptions) -> ForwardFuture<'a> {
         Box::pin(self.forward_now(options))
+    }
+
+    fn cache(&self) -> &dyn Cache {
+        &*self.cache
     }
 
     fn header(&self, message: Message, name: &str) -> Option<Vec<String>> {

@@ -64,7 +64,13 @@ pub(crate) struct Services {
     pub(crate) http: Arc<dyn gatehouse_policy::http::HttpClient>,
     /// Connection pools for backends a policy picks at run time.
     pub(crate) clients: Arc<ClientCache>,
+    /// The cache policies' store (bounded, in memory).
+    pub(crate) cache: Arc<gatehouse_policy::cache::InMemoryCache>,
 }
+
+/// The bound of the policy cache: cache-store and cache-store-value entries beyond it are
+/// evicted (least recently used first).
+pub const POLICY_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 struct RunningListener {
     /// Set to stop this listener alone (removed by a reload); its connections carry on.
@@ -112,6 +118,9 @@ impl Gateway {
                     counters: Arc::new(gatehouse_policy::limits::InMemoryCounters::new()),
                     http: Arc::new(outcalls::GatewayHttp::new(clients.clone())),
                     clients: clients.clone(),
+                    cache: Arc::new(gatehouse_policy::cache::InMemoryCache::new(
+                        POLICY_CACHE_BYTES,
+                    )),
                 }),
                 clients,
                 shutdown,

@@ -183,6 +183,7 @@ async fn proxy(
             region: &snap.region,
             counters: services.counters.clone(),
             http: services.http.clone(),
+            cache: services.cache.clone(),
         });
         ex.route = Some(ForwardRoute {
             snapshot: snap.clone(),

@@ -8,6 +8,7 @@ use super::attrs::*;
 use super::{
     CompileError, CompileErrorKind, ExistsAction, ForwardOptions, Message, Section, reason_phrase,
 };
+use crate::cache;
 use crate::document::{Composed, Node, PolicyElement};
 
 #[derive(Debug, Clone)]
@@ -68,6 +69,13 @@ pub(crate) enum StepKind {
         from: Operand,
         to: Operand,
     },
+    ValidateJwt(Box<super::jwt::JwtStep>),
+    Cors(Box<crate::cors::Cors>),
+    CacheLookup(Box<cache::CacheLookup<Operand>>),
+    CacheStore(Box<cache::CacheStore<Operand>>),
+    CacheLookupValue(Box<cache::CacheLookupValue<Operand>>),
+    CacheStoreValue(Box<cache::CacheStoreValue<Operand>>),
+    CacheRemoveValue(Box<cache::CacheRemoveValue<Operand>>),
     Choose {
         branches: Vec<(Operand, Vec<Step>)>,
         otherwise: Vec<Step>,
@@ -447,6 +455,19 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
             username: required(e, "username")?,
             password: required(e, "password")?,
         },
+        "validate-jwt" => StepKind::ValidateJwt(Box::new(super::jwt::compile(e)?)),
+        "cors" => StepKind::Cors(Box::new(crate::cors::compile(e)?)),
+        "cache-lookup" => StepKind::CacheLookup(Box::new(cache::compile_lookup(e, operand)?)),
+        "cache-store" => StepKind::CacheStore(Box::new(cache::compile_store(e, operand)?)),
+        "cache-lookup-value" => {
+            StepKind::CacheLookupValue(Box::new(cache::compile_lookup_value(e, operand)?))
+        }
+        "cache-store-value" => {
+            StepKind::CacheStoreValue(Box::new(cache::compile_store_value(e, operand)?))
+        }
+        "cache-remove-value" => {
+            StepKind::CacheRemoveValue(Box::new(cache::compile_remove_value(e, operand)?))
+        }
         "find-and-replace" => StepKind::FindAndReplace {
             message: Message::of_section(section),
             from: required(e, "from")?,

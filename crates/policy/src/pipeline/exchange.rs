@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{LastError, Message, Response};
+use crate::cache::{Cache, InMemoryCache};
 use crate::expr::{Context, DateTime, MapContext, Value};
 use crate::http::{HttpClient, NoClient};
 use crate::limits::{Counters, InMemoryCounters};
@@ -70,6 +71,8 @@ pub trait Exchange: Context + Send {
     /// Sends the requests policies make themselves (send-request, validate-jwt's key fetch).
     /// The gateway's client goes through the egress guard.
     fn http_client(&self) -> Arc<dyn HttpClient>;
+    /// The cache of cache-lookup/-store and the -value policies (shared by every request).
+    fn cache(&self) -> &dyn Cache;
     /// The id of the subscription the request came with: the key of rate-limit and quota.
     fn subscription_id(&self) -> Option<String>;
     /// A header to add to the response the client eventually gets, whatever produces it (the
@@ -97,6 +100,17 @@ pub struct Effects {
     pub last_error: Option<LastError>,
     /// Headers for the client's response, in order (the limit policies' remaining/total calls).
     pub added_response_headers: Vec<(String, String)>,
+    /// A cache-lookup missed: where cache-store saves the response, and the downstream
+    /// caching it asked for.
+    pub cache_miss: Option<CacheMiss>,
+}
+
+/// What cache-store needs from the cache-lookup that missed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheMiss {
+    pub key: String,
+    pub downstream: crate::cache::DownstreamCaching,
+    pub must_revalidate: bool,
 }
 
 /// Where set-backend-service sends the request.
@@ -181,6 +195,8 @@ pub struct TestExchange {
     pub backend: VecDeque<Result<Response, BackendFailure>>,
     /// Every request forward-request sent.
     pub forwarded: Vec<Forwarded>,
+    /// The cache policies' store; share one `Arc` between exchanges to cache across them.
+    pub cache: Arc<InMemoryCache>,
 }
 
 impl Default for TestExchange {
@@ -198,6 +214,7 @@ impl Default for TestExchange {
             http: Arc::new(NoClient),
             backend: VecDeque::new(),
             forwarded: Vec::new(),
+            cache: Arc::new(InMemoryCache::new(16 * 1024 * 1024)),
         }
     }
 }
@@ -392,6 +409,10 @@ impl Exchange for TestExchange {
 
     fn http_client(&self) -> Arc<dyn HttpClient> {
         self.http.clone()
+    }
+
+    fn cache(&self) -> &dyn Cache {
+        &*self.cache
     }
 
     fn forward<'a>(&'a mut self, options: &'a ForwardOptions) -> ForwardFuture<'a> {

@@ -134,7 +134,6 @@ struct RequiredClaim {
 
 // ------------------------------------------------------------------------------------ compile
 
-#[allow(dead_code)] // Wired into StepKind::ValidateJwt by compile.rs.
 pub(crate) fn compile(e: &PolicyElement) -> Result<JwtStep, CompileError> {
     let sources = [
         ("header-name", attrs::attr(e, "header-name")?),
@@ -466,7 +465,6 @@ struct Token<'a> {
 impl JwtStep {
     /// Validates the request's token; on success sets output-token-variable-name (if any) and
     /// returns Ok.
-    #[allow(dead_code)] // Wired into StepKind::ValidateJwt by run.rs.
     pub(crate) async fn run(&self, ex: &mut dyn Exchange) -> Result<(), Failure> {
         match self.validate(ex).await {
             Ok(()) => Ok(()),

@@ -10,6 +10,7 @@
 //! or the policy's own 403/…), and runs `on-error`; see [`Outcome`].
 
 mod attrs;
+mod caching;
 mod calls;
 mod compile;
 mod concurrency;
@@ -22,8 +23,8 @@ use std::fmt;
 
 pub use compile::{BodyNeeds, Pipeline};
 pub use exchange::{
-    BackendChoice, BackendFailure, Effects, Exchange, ForwardFuture, ForwardOptions, Forwarded,
-    TestExchange,
+    BackendChoice, BackendFailure, CacheMiss, Effects, Exchange, ForwardFuture, ForwardOptions,
+    Forwarded, TestExchange,
 };
 
 pub use crate::document::Section;

@@ -143,6 +143,10 @@ async fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
         }
         StepKind::Retry(r) => super::calls::retry(step, r, ex).await,
         StepKind::Wait { any, steps } => super::calls::wait(step, *any, steps, ex).await,
+        StepKind::ValidateJwt(j) => {
+            j.run(ex).await.map_err(at(step))?;
+            Ok(Flow::Continue)
+        }
         StepKind::SendRequest(s) => {
             super::calls::send_request(s, ex).await.map_err(at(step))?;
             Ok(Flow::Continue)
@@ -183,7 +187,14 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
         | StepKind::Retry(_)
         | StepKind::Wait { .. }
         | StepKind::SendRequest(_)
-        | StepKind::LimitConcurrency { .. } => {}
+        | StepKind::LimitConcurrency { .. }
+        | StepKind::ValidateJwt(_) => {}
+        StepKind::Cors(c) => return Ok(super::caching::cors(c, ex)),
+        StepKind::CacheLookup(l) => return super::caching::lookup(l, ex),
+        StepKind::CacheStore(s) => return super::caching::store(s, ex),
+        StepKind::CacheLookupValue(l) => return super::caching::lookup_value(l, ex),
+        StepKind::CacheStoreValue(s) => return super::caching::store_value(s, ex),
+        StepKind::CacheRemoveValue(r) => return super::caching::remove_value(r, ex),
         StepKind::AuthenticationBasic { username, password } => {
             use base64::Engine as _;
             let credentials = format!("{}:{}", string(username, ex)?, string(password, ex)?);

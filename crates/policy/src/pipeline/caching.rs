@@ -1,0 +1,210 @@
+//! Running cors and the cache policies against an exchange: the decisions live in
+//! [`crate::cors`] and [`crate::cache`]; this module feeds them the request and applies the
+//! answer.
+
+use super::attrs::Operand;
+use super::eval::{Failure, condition, string, value};
+use super::run::Flow;
+use super::{CacheMiss, Exchange, ExistsAction, Message, Response};
+use crate::cache::{
+    self, CacheLookup, CacheLookupValue, CacheRemoveValue, CacheStore, CacheStoreValue,
+    CachedEntry, CachedResponse, DownstreamCaching, ResponseCacheKeyParts,
+};
+use crate::cors::{Cors, CorsDecision};
+use crate::expr::Value;
+
+fn member(ex: &mut dyn Exchange, path: &[&str]) -> String {
+    ex.member(path).map(|v| v.to_display()).unwrap_or_default()
+}
+
+fn first_header(ex: &dyn Exchange, name: &str) -> Option<String> {
+    ex.header(Message::Request, name)
+        .and_then(|v| v.into_iter().next())
+}
+
+/// `<cors>`: a matching preflight is answered here; an actual request goes on with the CORS
+/// headers for its response.
+pub(super) fn cors(c: &Cors, ex: &mut dyn Exchange) -> Flow {
+    let method = member(ex, &["Request", "Method"]);
+    let origin = first_header(ex, "Origin");
+    let request_method = first_header(ex, "Access-Control-Request-Method");
+    let request_headers = ex
+        .header(Message::Request, "Access-Control-Request-Headers")
+        .map(|v| v.join(","));
+    let empty = |headers: Vec<(String, String)>| {
+        let mut r = Response::ok();
+        r.headers = headers;
+        Flow::Respond(r)
+    };
+    match c.decide(
+        &method,
+        origin.as_deref(),
+        request_method.as_deref(),
+        request_headers.as_deref(),
+    ) {
+        CorsDecision::Preflight(headers) => empty(headers),
+        // An unmatched preflight never reaches the backend: without another cors policy
+        // to match it, APIM answers 200 without CORS headers.
+        CorsDecision::Terminate | CorsDecision::PassPreflight => empty(Vec::new()),
+        CorsDecision::Continue(headers) => {
+            for (n, v) in headers {
+                ex.add_response_header(&n, v);
+            }
+            Flow::Continue
+        }
+    }
+}
+
+fn flag(op: Option<&Operand>, ex: &mut dyn Exchange) -> Result<bool, Failure> {
+    op.map_or(Ok(false), |o| condition(o, ex))
+}
+
+fn seconds(op: &Operand, ex: &mut dyn Exchange) -> Result<std::time::Duration, Failure> {
+    let s = string(op, ex)?;
+    cache::parse_duration(&s)
+        .ok_or_else(|| Failure::evaluation(format!("'{s}' is not a valid duration in seconds.")))
+}
+
+/// `<cache-lookup>`: a stored response for this request ends the pipeline; a miss remembers
+/// the key for cache-store and strips the client's cache headers so the backend answers whole.
+pub(super) fn lookup(l: &CacheLookup<Operand>, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+    let method = member(ex, &["Request", "Method"]);
+    let allow_private = flag(l.allow_private_response_caching.as_ref(), ex)?;
+    let has_auth = ex.header(Message::Request, "Authorization").is_some();
+    if !cache::lookup_applies(&method, has_auth, allow_private) {
+        return Ok(Flow::Continue);
+    }
+    let downstream = match &l.downstream_caching_type {
+        None => DownstreamCaching::None,
+        Some(op) => {
+            let s = string(op, ex)?;
+            DownstreamCaching::parse(s.trim()).ok_or_else(|| {
+                Failure::evaluation(format!("'{s}' is not a downstream-caching-type."))
+            })?
+        }
+    };
+    let api_id = member(ex, &["Api", "Id"]);
+    let operation_id = member(ex, &["Operation", "Id"]);
+    let path = member(ex, &["Request", "Url", "Path"]);
+    let mut query = Vec::new();
+    for name in ex.keys(&["Request", "Url", "Query"]) {
+        for v in ex.query_parameter(&name).unwrap_or_default() {
+            query.push((name.clone(), v));
+        }
+    }
+    let developer = ex.subscription_id();
+    let key = {
+        let exr: &dyn Exchange = &*ex;
+        let headers = |n: &str| exr.header(Message::Request, n).map(|v| v.join(","));
+        cache::response_key(
+            &ResponseCacheKeyParts {
+                api_id: &api_id,
+                operation_id: &operation_id,
+                method: &method,
+                path: &path,
+                query: &query,
+                developer: developer.as_deref(),
+                developer_groups: &[],
+            },
+            &headers,
+            l,
+        )
+    };
+    if let Some((CachedEntry::Response(hit), ttl)) = ex.cache().get_with_ttl(&key) {
+        let mut r = Response::ok();
+        r.status = hit.status;
+        r.reason = hit.reason;
+        r.headers = hit.headers;
+        r.body = Some(String::from_utf8_lossy(&hit.body).into_owned());
+        if let Some(ttl) = ttl {
+            r.headers
+                .retain(|(n, _)| !n.eq_ignore_ascii_case("Cache-Control"));
+            r.headers.push((
+                "Cache-Control".into(),
+                cache::downstream_cache_control(downstream, l.must_revalidate, ttl),
+            ));
+        }
+        return Ok(Flow::Respond(r));
+    }
+    for h in cache::MISS_REMOVED_REQUEST_HEADERS {
+        ex.remove_header(Message::Request, h);
+    }
+    ex.effects().cache_miss = Some(CacheMiss {
+        key,
+        downstream,
+        must_revalidate: l.must_revalidate,
+    });
+    Ok(Flow::Continue)
+}
+
+/// `<cache-store>`: saves the response under the key of the cache-lookup that missed.
+pub(super) fn store(s: &CacheStore<Operand>, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+    let Some(miss) = ex.effects().cache_miss.clone() else {
+        return Ok(Flow::Continue);
+    };
+    let status = ex.effects().status.clone().unwrap_or((200, "OK".into()));
+    let cache_response = flag(s.cache_response.as_ref(), ex)?;
+    if !cache::store_applies(status.0, cache_response) {
+        return Ok(Flow::Continue);
+    }
+    let ttl = seconds(&s.duration, ex)?;
+    let mut headers = Vec::new();
+    for name in ex.keys(&["Response", "Headers"]) {
+        for v in ex.header(Message::Response, &name).unwrap_or_default() {
+            headers.push((name.clone(), v));
+        }
+    }
+    let body = ex.body("Response", true).unwrap_or_default().into_bytes();
+    ex.cache().put(
+        miss.key,
+        CachedEntry::Response(CachedResponse {
+            status: status.0,
+            reason: status.1,
+            headers,
+            body,
+        }),
+        ttl,
+    );
+    let control = cache::downstream_cache_control(miss.downstream, miss.must_revalidate, ttl);
+    let next = ExistsAction::Override.apply(None, vec![control]);
+    if let Some(v) = next {
+        ex.set_header(Message::Response, "Cache-Control", v);
+    }
+    Ok(Flow::Continue)
+}
+
+pub(super) fn lookup_value(
+    l: &CacheLookupValue<Operand>,
+    ex: &mut dyn Exchange,
+) -> Result<Flow, Failure> {
+    let key = cache::value_key(&string(&l.key, ex)?);
+    let found = match ex.cache().get(&key) {
+        Some(CachedEntry::Value(v)) => v,
+        _ => match &l.default_value {
+            Some(d) => value(d, ex)?,
+            None => Value::Null,
+        },
+    };
+    ex.set_variable(&l.variable_name, found);
+    Ok(Flow::Continue)
+}
+
+pub(super) fn store_value(
+    s: &CacheStoreValue<Operand>,
+    ex: &mut dyn Exchange,
+) -> Result<Flow, Failure> {
+    let key = cache::value_key(&string(&s.key, ex)?);
+    let v = value(&s.value, ex)?;
+    let ttl = seconds(&s.duration, ex)?;
+    ex.cache().put(key, CachedEntry::Value(v), ttl);
+    Ok(Flow::Continue)
+}
+
+pub(super) fn remove_value(
+    r: &CacheRemoveValue<Operand>,
+    ex: &mut dyn Exchange,
+) -> Result<Flow, Failure> {
+    let key = cache::value_key(&string(&r.key, ex)?);
+    ex.cache().remove(&key);
+    Ok(Flow::Continue)
+}
