@@ -502,3 +502,36 @@ fn the_pipeline_future_is_send() {
     let fut = p.run(Section::Inbound, &mut ex);
     assert_send(&fut);
 }
+
+#[tokio::test]
+async fn last_error_scope_names_the_scope_the_failing_policy_came_from() {
+    let global = parse_policies(
+        "global.xml",
+        r#"<policies><inbound><set-variable name="g" value="1" /><base /></inbound></policies>"#,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let api = parse_policies(
+        "api.xml",
+        r#"<policies><inbound><base /><choose><when condition="@(true)"><set-variable name="x" value="@(((string)null).Length)" /></when></choose></inbound>
+            <on-error><set-header name="x-scope" exists-action="override"><value>@(context.LastError.Scope)</value></set-header></on-error></policies>"#,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let composed =
+        compose(Some(&global), None, Some(&api), None).unwrap_or_else(|e| panic!("{e:?}"));
+    let p = Pipeline::compile(&composed).unwrap_or_else(|e| panic!("{e}"));
+    let mut ex = TestExchange::new();
+    let Outcome::Error(e) = p.run(Section::Inbound, &mut ex).await else {
+        panic!("the null dereference fails");
+    };
+    assert_eq!(
+        (e.scope.as_str(), e.source.as_str()),
+        ("api", "set-variable")
+    );
+    assert_eq!(ex.variable("g"), Some(&Value::str("1")));
+    assert_eq!(
+        ex.header_joined(Message::Response, "x-scope").as_deref(),
+        Some("api")
+    );
+}

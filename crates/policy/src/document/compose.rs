@@ -13,9 +13,18 @@ pub struct Composed {
     pub backend: Vec<PolicyElement>,
     pub outbound: Vec<PolicyElement>,
     pub on_error: Vec<PolicyElement>,
+    /// The scope each top-level element of a section came from (`global`, `product`, `api`,
+    /// `operation`), by section in [`Section::ALL`] order, for `context.LastError.Scope`.
+    /// Empty for documents composed by hand.
+    pub scopes: [Vec<&'static str>; 4],
 }
 
 impl Composed {
+    /// The scope the `i`-th top-level element of section `s` came from (empty when unknown).
+    pub fn scope_of(&self, s: Section, i: usize) -> &'static str {
+        self.scopes[section_index(s)].get(i).copied().unwrap_or("")
+    }
+
     pub fn section(&self, s: Section) -> &[PolicyElement] {
         match s {
             Section::Inbound => &self.inbound,
@@ -45,7 +54,14 @@ pub fn compose(
     operation: Option<&PolicyDocument>,
 ) -> Result<Composed, PolicyError> {
     let mut acc = Composed::default();
-    for doc in [global, product, api, operation].into_iter().flatten() {
+    let scoped = [
+        ("global", global),
+        ("product", product),
+        ("api", api),
+        ("operation", operation),
+    ];
+    for (scope, doc) in scoped {
+        let Some(doc) = doc else { continue };
         for s in Section::ALL {
             let own = doc.section(s);
             let bases: Vec<&PolicyElement> = own.iter().filter(|e| e.is_base()).collect();
@@ -61,19 +77,35 @@ pub fn compose(
                 });
             }
             let parent = std::mem::take(acc.section_mut(s));
-            let mut parent = Some(parent);
+            let parent_scopes = std::mem::take(&mut acc.scopes[section_index(s)]);
+            let mut parent = Some((parent, parent_scopes));
             let mut next = Vec::with_capacity(own.len());
+            let mut scopes = Vec::with_capacity(own.len());
             for e in own {
                 if e.is_base() {
-                    next.extend(parent.take().unwrap_or_default());
+                    if let Some((elements, their_scopes)) = parent.take() {
+                        next.extend(elements);
+                        scopes.extend(their_scopes);
+                    }
                 } else {
                     next.push(e.clone());
+                    scopes.push(scope);
                 }
             }
             *acc.section_mut(s) = next;
+            acc.scopes[section_index(s)] = scopes;
         }
     }
     Ok(acc)
+}
+
+fn section_index(s: Section) -> usize {
+    match s {
+        Section::Inbound => 0,
+        Section::Backend => 1,
+        Section::Outbound => 2,
+        Section::OnError => 3,
+    }
 }
 
 /// Replaces every `<include-fragment fragment-id="x"/>` (at any depth) by fragment x's

@@ -18,6 +18,8 @@ pub(crate) enum Operand {
 /// Where a step came from, for `context.LastError`.
 #[derive(Debug, Clone)]
 pub(crate) struct Origin {
+    /// `global`, `product`, `api` or `operation` (empty when composed by hand).
+    pub scope: &'static str,
     pub policy: String,
     pub path: String,
     pub id: String,

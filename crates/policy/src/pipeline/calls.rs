@@ -49,6 +49,7 @@ pub(super) async fn retry(step: &Step, r: &RetryStep, ex: &mut dyn Exchange) -> 
             let (origin, f) = &**e;
             ex.set_last_error(&super::LastError {
                 source: origin.policy.clone(),
+                scope: origin.scope.to_string(),
                 reason: f.reason.clone(),
                 message: f.message.clone(),
                 path: origin.path.clone(),

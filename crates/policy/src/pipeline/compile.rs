@@ -210,10 +210,10 @@ impl Pipeline {
     /// snapshot must be all or nothing.
     pub fn compile(composed: &Composed) -> Result<Pipeline, CompileError> {
         Ok(Pipeline {
-            inbound: compile_steps(&composed.inbound, Section::Inbound)?,
-            backend: compile_steps(&composed.backend, Section::Backend)?,
-            outbound: compile_steps(&composed.outbound, Section::Outbound)?,
-            on_error: compile_steps(&composed.on_error, Section::OnError)?,
+            inbound: compile_section(composed, Section::Inbound)?,
+            backend: compile_section(composed, Section::Backend)?,
+            outbound: compile_section(composed, Section::Outbound)?,
+            on_error: compile_section(composed, Section::OnError)?,
             bodies: BodyNeeds {
                 request: composed.inbound.iter().any(|e| needs_body(e, false))
                     || composed.backend.iter().any(|e| needs_body(e, false)),
@@ -280,12 +280,44 @@ fn contains(e: &PolicyElement, name: &str) -> bool {
     e.elements().any(|c| c.name == name || contains(c, name))
 }
 
+/// A section's steps, each (and everything inside it) tagged with the scope it came from.
+fn compile_section(composed: &Composed, section: Section) -> Result<Vec<Step>, CompileError> {
+    let mut steps = compile_steps(composed.section(section), section)?;
+    for (i, step) in steps.iter_mut().enumerate() {
+        set_scope(step, composed.scope_of(section, i));
+    }
+    Ok(steps)
+}
+
+fn set_scope(step: &mut Step, scope: &'static str) {
+    step.origin.scope = scope;
+    match &mut step.kind {
+        StepKind::Choose {
+            branches,
+            otherwise,
+        } => {
+            for s in branches.iter_mut().flat_map(|(_, b)| b.iter_mut()) {
+                set_scope(s, scope);
+            }
+            for s in otherwise {
+                set_scope(s, scope);
+            }
+        }
+        StepKind::Retry(r) => r.steps.iter_mut().for_each(|s| set_scope(s, scope)),
+        StepKind::Wait { steps, .. } | StepKind::LimitConcurrency { steps, .. } => {
+            steps.iter_mut().for_each(|s| set_scope(s, scope))
+        }
+        _ => {}
+    }
+}
+
 fn compile_steps(elements: &[PolicyElement], section: Section) -> Result<Vec<Step>, CompileError> {
     elements.iter().map(|e| compile_step(e, section)).collect()
 }
 
 fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileError> {
     let origin = Origin {
+        scope: "",
         policy: e.name.clone(),
         path: e.path.clone(),
         id: literal(e, "id")

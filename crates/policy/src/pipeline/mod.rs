@@ -149,8 +149,8 @@ pub struct LastError {
     /// Machine-readable reason, e.g. `ExpressionValueEvaluationFailure`, `CallerIpBlocked`.
     pub reason: String,
     pub message: String,
-    /// The scope (global, product, api, operation). Composition does not keep the scope of
-    /// each element yet, so this is empty.
+    /// The scope the failing policy came from: `global`, `product`, `api` or `operation`
+    /// (empty for the gateway's own forward and for hand-built compositions).
     pub scope: String,
     /// `inbound`, `backend`, `outbound` or `on-error`.
     pub section: String,

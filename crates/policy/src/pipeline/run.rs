@@ -48,6 +48,7 @@ impl Pipeline {
         failure: super::BackendFailure,
     ) -> Outcome {
         let origin = Origin {
+            scope: "",
             policy: source.to_string(),
             path: format!("policies/{}/{source}", section.name()),
             id: String::new(),
@@ -82,7 +83,7 @@ fn fail(ex: &mut dyn Exchange, section: Section, origin: Origin, f: Failure) -> 
         source: origin.policy,
         reason: f.reason,
         message: f.message,
-        scope: String::new(),
+        scope: origin.scope.to_string(),
         section: section.name().to_string(),
         path: origin.path,
         policy_id: origin.id,
