@@ -69,6 +69,8 @@ pub(crate) enum StepKind {
         from: Operand,
         to: Operand,
     },
+    JsonToXml(Message, Box<crate::transform::JsonToXml>),
+    XmlToJson(Message, Box<crate::transform::XmlToJson>),
     ValidateJwt(Box<super::jwt::JwtStep>),
     Cors(Box<crate::cors::Cors>),
     CacheLookup(Box<cache::CacheLookup<Operand>>),
@@ -487,6 +489,14 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
             username: required(e, "username")?,
             password: required(e, "password")?,
         },
+        "json-to-xml" => StepKind::JsonToXml(
+            Message::of_section(section),
+            Box::new(crate::transform::compile_json_to_xml(e)?),
+        ),
+        "xml-to-json" => StepKind::XmlToJson(
+            Message::of_section(section),
+            Box::new(crate::transform::compile_xml_to_json(e)?),
+        ),
         "validate-jwt" => StepKind::ValidateJwt(Box::new(super::jwt::compile(e)?)),
         "cors" => StepKind::Cors(Box::new(crate::cors::compile(e)?)),
         "cache-lookup" => StepKind::CacheLookup(Box::new(cache::compile_lookup(e, operand)?)),

@@ -191,6 +191,26 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
         | StepKind::LimitConcurrency { .. }
         | StepKind::ValidateJwt(_) => {}
         StepKind::Cors(c) => return Ok(super::caching::cors(c, ex)),
+        StepKind::JsonToXml(message, t) => {
+            let accept = accept(ex);
+            convert(
+                ex,
+                *message,
+                |ct| t.applies(ct, accept.as_deref()),
+                t.content_type(),
+                |b| crate::transform::json_to_xml(b, t),
+            )?;
+        }
+        StepKind::XmlToJson(message, t) => {
+            let accept = accept(ex);
+            convert(
+                ex,
+                *message,
+                |ct| t.applies(ct, accept.as_deref()),
+                t.content_type(),
+                |b| crate::transform::xml_to_json(b, t),
+            )?;
+        }
         StepKind::CacheLookup(l) => return super::caching::lookup(l, ex),
         StepKind::CacheStore(s) => return super::caching::store(s, ex),
         StepKind::CacheLookupValue(l) => return super::caching::lookup_value(l, ex),
@@ -466,6 +486,41 @@ fn run_limit(origin: &Origin, l: &LimitStep, ex: &mut dyn Exchange) -> Result<Fl
             Ok(Flow::Continue)
         }
     }
+}
+
+fn accept(ex: &dyn Exchange) -> Option<String> {
+    ex.header(Message::Request, "Accept").map(|v| v.join(","))
+}
+
+/// json-to-xml / xml-to-json: converts the section's body when the policy applies to its
+/// Content-Type, and sets the new Content-Type. A body that does not parse fails the policy.
+fn convert(
+    ex: &mut dyn Exchange,
+    message: Message,
+    applies: impl Fn(Option<&str>) -> bool,
+    content_type: &str,
+    transform: impl Fn(&str) -> Result<String, crate::transform::TransformError>,
+) -> Result<(), Failure> {
+    let ct = ex
+        .header(message, "Content-Type")
+        .and_then(|v| v.into_iter().next());
+    if !applies(ct.as_deref()) {
+        return Ok(());
+    }
+    let name = match message {
+        Message::Request => "Request",
+        Message::Response => "Response",
+    };
+    let body = ex.body(name, true).unwrap_or_default();
+    let converted = transform(&body).map_err(|e| Failure {
+        reason: "InvalidBody".into(),
+        message: e.to_string(),
+        status: 500,
+        body: None,
+    })?;
+    ex.set_body(message, converted);
+    ex.set_header(message, "Content-Type", vec![content_type.to_string()]);
+    Ok(())
 }
 
 fn matches(ranges: &[IpRange], (v4, n): (bool, u128)) -> bool {
