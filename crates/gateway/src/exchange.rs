@@ -40,6 +40,8 @@ pub struct RequestInfo<'a> {
     pub matched: Vec<(&'a str, &'a str)>,
     /// (id, name).
     pub subscription: Option<(&'a str, &'a str)>,
+    /// (id, name) of the product the subscription belongs to.
+    pub product: Option<(&'a str, &'a str)>,
     /// (id, name, path).
     pub api: (&'a str, &'a str, &'a str),
     /// (id, name, method, url template).
@@ -197,6 +199,10 @@ impl GatewayExchange {
         if let Some((id, name)) = info.subscription {
             ctx.set("Subscription.Id", Value::str(id));
             ctx.set("Subscription.Name", Value::str(name));
+        }
+        if let Some((id, name)) = info.product {
+            ctx.set("Product.Id", Value::str(id));
+            ctx.set("Product.Name", Value::str(name));
         }
         if let Some(name) = info.private_endpoint {
             ctx.set("Request.PrivateEndpointConnection.Name", Value::str(name));

@@ -37,7 +37,7 @@ pub async fn serve(
     // Phase: inbound.
     match pipeline.run(Section::Inbound, &mut ex).await {
         Outcome::Continue => {}
-        outcome => return Ok(finish(ex, outcome, "inbound")),
+        outcome => return Ok(finish(ex, pipeline, outcome, "inbound")),
     }
     if let Some(client_side) = upgrade {
         // A protocol upgrade (WebSocket) tunnels after inbound: there is no response message
@@ -67,16 +67,17 @@ pub async fn serve(
         l.backend_time = ex.backend_time;
     }
     if outcome != Outcome::Continue {
-        return Ok(finish(ex, outcome, "backend"));
+        return Ok(finish(ex, pipeline, outcome, "backend"));
     }
 
     // Phase: outbound.
     if !pipeline.is_empty(Section::Outbound) {
         match pipeline.run(Section::Outbound, &mut ex).await {
             Outcome::Continue => {}
-            outcome => return Ok(finish(ex, outcome, "outbound")),
+            outcome => return Ok(finish(ex, pipeline, outcome, "outbound")),
         }
     }
+    pipeline.count_deferred(&mut ex);
     if !ex.problems.is_empty() {
         return Err(GatewayError::new(
             ErrorKind::PolicyUnsupported,
@@ -120,7 +121,17 @@ fn response(mut ex: GatewayExchange) -> Response<ProxyBody> {
 
 /// The response when a section ended early: a policy's own response (return-response,
 /// mock-response, a limit's 429), or the one a failure preset and on-error amended.
-fn finish(mut ex: GatewayExchange, outcome: Outcome, section: &str) -> Response<ProxyBody> {
+fn finish(
+    mut ex: GatewayExchange,
+    pipeline: &Pipeline,
+    outcome: Outcome,
+    section: &str,
+) -> Response<ProxyBody> {
+    // The limits' increment-conditions see the response the client gets.
+    if let Outcome::Respond(r) = &outcome {
+        ex.effects.status = Some((r.status, r.reason.clone()));
+    }
+    pipeline.count_deferred(&mut ex);
     let added = std::mem::take(&mut ex.effects.added_response_headers);
     let mut resp = match outcome {
         Outcome::Respond(r) => policy_response(r),

@@ -177,6 +177,10 @@ async fn proxy(
                 .zip(route.params.iter().copied())
                 .collect(),
             subscription: sub.map(|s| (&*s.id, &*s.name)),
+            product: sub
+                .and_then(|s| s.product)
+                .and_then(|i| snap.products.get(i))
+                .map(|(id, name)| (&**id, &**name)),
             api: (&route.api.id, &api.name, &api.path),
             operation: (&route.operation.id, &op.0, &op.1, &op.2),
             service_name: &snap.service_name,

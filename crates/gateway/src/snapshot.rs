@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub keys: KeyIndex,
     /// Per API (by index), its backend.
     pub targets: Vec<Arc<BackendTarget>>,
+    /// Per product (by config index): id and display name, for `context.Product`.
+    pub products: Vec<(Box<str>, Box<str>)>,
     /// Every configured backend by id (set-backend-service backend-id).
     pub backends: std::collections::HashMap<String, Arc<BackendTarget>>,
     /// Per API (by index).
@@ -130,6 +132,14 @@ impl Snapshot {
             keys: KeyIndex::build(v),
             targets,
             backends,
+            products: cfg
+                .products
+                .iter()
+                .map(|p| {
+                    let name = p.display_name.as_deref().unwrap_or(&p.id);
+                    (p.id.as_str().into(), name.into())
+                })
+                .collect(),
             apis,
             http: http_builder(&limits),
             limits,

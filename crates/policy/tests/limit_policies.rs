@@ -173,7 +173,10 @@ fn quota_by_key_with_false_increment_condition_does_not_count() {
         let mut ex = TestExchange::new()
             .with_counters(counters.clone())
             .with_request_header("x-count", count);
-        p.run_now(Section::Inbound, &mut ex)
+        let out = p.run_now(Section::Inbound, &mut ex);
+        // The condition is judged once the response is known.
+        p.count_deferred(&mut ex);
+        out
     };
     for _ in 0..5 {
         assert_eq!(call("no"), Outcome::Continue);
@@ -194,7 +197,33 @@ fn rate_limit_by_key_increment_condition_false_does_not_count() {
     for _ in 0..10 {
         let mut ex = TestExchange::new().with_counters(counters.clone());
         assert_eq!(p.run_now(Section::Inbound, &mut ex), Outcome::Continue);
+        p.count_deferred(&mut ex);
     }
+}
+
+#[test]
+fn increment_condition_is_judged_on_the_response() {
+    // Only successful calls count, as in APIM's documented example.
+    let p = inbound(
+        r#"<rate-limit-by-key calls="2" renewal-period="60" counter-key="k"
+             increment-condition="@(context.Response.StatusCode >= 200 && context.Response.StatusCode < 300)" />"#,
+    );
+    let counters = Arc::new(InMemoryCounters::new());
+    let call = |status: u16| {
+        let mut ex = TestExchange::new().with_counters(counters.clone());
+        let out = p.run_now(Section::Inbound, &mut ex);
+        if out == Outcome::Continue {
+            ex.effects.status = Some((status, String::new()));
+            p.count_deferred(&mut ex);
+        }
+        out
+    };
+    for _ in 0..5 {
+        assert_eq!(call(500), Outcome::Continue, "failed calls are not counted");
+    }
+    assert_eq!(call(200), Outcome::Continue);
+    assert_eq!(call(200), Outcome::Continue);
+    assert!(matches!(call(200), Outcome::Respond(r) if r.status == 429));
 }
 
 #[test]

@@ -136,7 +136,7 @@ pub(crate) enum StepKind {
         body: Operand,
     },
     /// rate-limit, rate-limit-by-key, quota, quota-by-key.
-    Limit(Box<LimitStep>),
+    Limit(Arc<LimitStep>),
 }
 
 /// A compiled limit policy. `calls`, `renewal-period` and `increment-count` may be
@@ -530,7 +530,7 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
             body: set_body(e)?,
         },
         "rate-limit" | "rate-limit-by-key" | "quota" | "quota-by-key" => {
-            StepKind::Limit(Box::new(limit(e)?))
+            StepKind::Limit(Arc::new(limit(e)?))
         }
         other => {
             return Err(error(

@@ -103,6 +103,19 @@ pub struct Effects {
     /// A cache-lookup missed: where cache-store saves the response, and the downstream
     /// caching it asked for.
     pub cache_miss: Option<CacheMiss>,
+    /// Limit policies with an `increment-condition`: counted once the response is known
+    /// ([`Pipeline::count_deferred`](super::Pipeline::count_deferred)).
+    pub deferred_counts: Vec<DeferredCount>,
+}
+
+/// A request a rate-limit-by-key/quota-by-key admitted without counting it yet, because its
+/// `increment-condition` is judged on the response (e.g. `context.Response.StatusCode == 200`).
+#[derive(Debug, Clone)]
+pub struct DeferredCount {
+    pub(crate) step: Arc<super::compile::LimitStep>,
+    pub(crate) key: crate::limits::CounterKey,
+    pub(crate) calls: u64,
+    pub(crate) period: u64,
 }
 
 /// What cache-store needs from the cache-lookup that missed.

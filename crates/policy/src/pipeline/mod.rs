@@ -23,8 +23,8 @@ use std::fmt;
 
 pub use compile::{BodyNeeds, Pipeline};
 pub use exchange::{
-    BackendChoice, BackendFailure, CacheMiss, Effects, Exchange, ForwardFuture, ForwardOptions,
-    Forwarded, TestExchange,
+    BackendChoice, BackendFailure, CacheMiss, DeferredCount, Effects, Exchange, ForwardFuture,
+    ForwardOptions, Forwarded, TestExchange,
 };
 
 pub use crate::document::Section;

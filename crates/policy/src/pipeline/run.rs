@@ -5,13 +5,14 @@ use super::compile::ip_key;
 use super::compile::{IpRange, LimitStep, Pipeline, ResponseEdit, Step, StepKind};
 use super::eval::*;
 use super::{
-    BackendChoice, Exchange, ExistsAction, LastError, Message, Outcome, Response, Section,
-    reason_phrase,
+    BackendChoice, DeferredCount, Exchange, ExistsAction, LastError, Message, Outcome, Response,
+    Section, reason_phrase,
 };
 use crate::expr::Value;
 use crate::limits::{CounterKey, LimitOutcome, Quota, RateLimit};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 pub(super) enum Flow {
     Continue,
@@ -418,7 +419,7 @@ fn number(op: &Operand, name: &str, ex: &mut dyn Exchange) -> Result<u64, Failur
 /// instance in this API and operation (its scope is their ids and the element path), so two
 /// policies never share counts. A rejection answers with APIM's 429/403; an admission leaves
 /// the remaining/total headers for the client's response.
-fn run_limit(origin: &Origin, l: &LimitStep, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+fn run_limit(origin: &Origin, l: &Arc<LimitStep>, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
     let calls = number(&l.calls, "calls", ex)?;
     let period = number(&l.renewal_period, "renewal-period", ex)?;
     let key = match &l.counter_key {
@@ -426,36 +427,16 @@ fn run_limit(origin: &Origin, l: &LimitStep, ex: &mut dyn Exchange) -> Result<Fl
         // Per subscription; requests without one share one anonymous counter.
         None => ex.subscription_id().unwrap_or_default(),
     };
-    // The condition is evaluated where the policy stands (not after the response): false
-    // only checks the limit, without counting this request.
-    let counted = match &l.increment_condition {
-        Some(c) => condition(c, ex)?,
-        None => true,
-    };
-    let amount = if counted {
-        number(&l.increment_count, "increment-count", ex)?
-    } else {
+    // An increment-condition is judged on the response, as in APIM: now the request is only
+    // checked against the limit; it is counted (or not) by count_deferred.
+    let deferred = l.increment_condition.is_some();
+    let amount = if deferred {
         0
-    };
-    let scope = format!(
-        "{}|{}|{}",
-        ex.member(&["Api", "Id"])
-            .map(|v| v.to_display())
-            .unwrap_or_default(),
-        ex.member(&["Operation", "Id"])
-            .map(|v| v.to_display())
-            .unwrap_or_default(),
-        origin.path
-    );
-    let counter_key = CounterKey::new(scope, key);
-    let now = std::time::Instant::now();
-    let outcome: LimitOutcome = if l.quota {
-        Quota::new(calls, period, counter_key).hit(ex.counters(), amount, now)
     } else {
-        let mut rl = RateLimit::new(calls, period, counter_key);
-        rl.headers = l.headers.clone();
-        rl.hit(ex.counters(), amount, now)
+        number(&l.increment_count, "increment-count", ex)?
     };
+    let counter_key = CounterKey::new(counter_scope(origin, ex), key);
+    let outcome = hit(l, calls, period, &counter_key, amount, ex);
     if let Some(name) = &l.remaining_variable {
         let remaining = i64::try_from(outcome.decision.remaining).unwrap_or(i64::MAX);
         ex.set_variable(name, Value::Int(remaining));
@@ -483,7 +464,73 @@ fn run_limit(origin: &Origin, l: &LimitStep, ex: &mut dyn Exchange) -> Result<Fl
             for (name, value) in outcome.headers {
                 ex.add_response_header(&name, value);
             }
+            if deferred {
+                ex.effects().deferred_counts.push(DeferredCount {
+                    step: l.clone(),
+                    key: counter_key,
+                    calls,
+                    period,
+                });
+            }
             Ok(Flow::Continue)
+        }
+    }
+}
+
+/// Whose calls a limit counts: the scope it is declared in, as in APIM — declared on an
+/// operation it counts that operation's calls, on an API all of the API's calls, on a product
+/// (or globally) every call the key makes there. The element path keeps two policies of one
+/// document apart.
+fn counter_scope(origin: &Origin, ex: &mut dyn Exchange) -> String {
+    let mut get = |p: &[&str]| ex.member(p).map(|v| v.to_display()).unwrap_or_default();
+    match origin.scope {
+        "global" => format!("global|{}", origin.path),
+        "product" => format!("product|{}|{}", get(&["Product", "Id"]), origin.path),
+        "api" => format!("api|{}|{}", get(&["Api", "Id"]), origin.path),
+        _ => format!(
+            "operation|{}|{}|{}",
+            get(&["Api", "Id"]),
+            get(&["Operation", "Id"]),
+            origin.path
+        ),
+    }
+}
+
+fn hit(
+    l: &LimitStep,
+    calls: u64,
+    period: u64,
+    key: &CounterKey,
+    amount: u64,
+    ex: &mut dyn Exchange,
+) -> LimitOutcome {
+    let now = std::time::Instant::now();
+    if l.quota {
+        Quota::new(calls, period, key.clone()).hit(ex.counters(), amount, now)
+    } else {
+        let mut rl = RateLimit::new(calls, period, key.clone());
+        rl.headers = l.headers.clone();
+        rl.hit(ex.counters(), amount, now)
+    }
+}
+
+impl Pipeline {
+    /// Counts the requests whose limit policies have an `increment-condition`, now that the
+    /// response is known: call it once, after outbound (or after on-error). A condition that
+    /// fails to evaluate does not count the request.
+    pub fn count_deferred(&self, ex: &mut dyn Exchange) {
+        for d in std::mem::take(&mut ex.effects().deferred_counts) {
+            let counted = match &d.step.increment_condition {
+                Some(c) => condition(c, ex).unwrap_or(false),
+                None => true,
+            };
+            if !counted {
+                continue;
+            }
+            let Ok(amount) = number(&d.step.increment_count, "increment-count", ex) else {
+                continue;
+            };
+            hit(&d.step, d.calls, d.period, &d.key, amount, ex);
         }
     }
 }
