@@ -764,3 +764,905 @@ fn corpus_expressions_parse() {
         failures.len()
     );
 }
+
+#[test]
+fn local_functions() {
+    // Declared before use, with a block body and typed parameters.
+    assert_eq!(
+        run("{ int Twice(int x) { return x * 2; } return Twice(21); }"),
+        Value::Int(42)
+    );
+    // Expression-bodied, called before its declaration (C# hoists local functions).
+    assert_eq!(
+        s("{ var r = Greet(\"bob\"); string Greet(string n) => \"hi \" + n; return r; }"),
+        "hi bob"
+    );
+    // Calling one another, `static`, `void` with a side effect on a dictionary-free local.
+    assert_eq!(
+        run(
+            "{ static int Sq(int x) => x * x; int SumSq(int a, int b) { return Sq(a) + Sq(b); } return SumSq(3, 4); }"
+        ),
+        Value::Int(25)
+    );
+    // Declared return types convert like C#: `int` wraps at 32 bits, `short` at 16.
+    assert_eq!(
+        run("{ int Shl(int x) { return x << 16; } return Shl(0xFFFF); }"),
+        Value::Int(-65536)
+    );
+    assert_eq!(
+        run("{ short S(int x) { return (short)x; } return S(0x1FFFF); }"),
+        Value::Int(-1)
+    );
+    // Parameters shadow outer locals; outer locals stay untouched.
+    assert_eq!(
+        run("{ var x = 1; int F(int x) { return x + 10; } return F(5) + x; }"),
+        Value::Int(16)
+    );
+    // A delegate in a local can be called too.
+    assert_eq!(
+        run("{ Func<int, int> inc = v => v + 1; return inc(inc(1)); }"),
+        Value::Int(3)
+    );
+    // Recursion works within the call-depth bound ...
+    assert_eq!(
+        run(
+            "{ int Fact(int n) { if (n <= 1) return 1; return n * Fact(n - 1); } return Fact(10); }"
+        ),
+        Value::Int(3_628_800)
+    );
+    // ... and unbounded recursion is an error, not a stack overflow.
+    let p = parse(
+        "int F(int n) { return F(n + 1); } return F(0);",
+        ExprKind::Block,
+    )
+    .expect("parses");
+    let e = eval(&p, &mut ctx()).expect_err("too deep");
+    assert_eq!(e.kind, "InsufficientExecutionStackException");
+    // Wrong arity is an error.
+    let p = parse("int F(int n) => n; return F(1, 2);", ExprKind::Block).expect("parses");
+    assert!(
+        eval(&p, &mut ctx())
+            .expect_err("arity")
+            .message
+            .contains("No overload for method 'F' takes 2 arguments")
+    );
+}
+
+/// The whole block of the corpus file "Filter on IP Address when using Application
+/// Gateway.policy.xml" (named value substituted), run for addresses inside and outside the
+/// configured ranges.
+#[test]
+fn ip_filter_corpus_expression() {
+    let src = r#"
+            int HostToNetworkOrder(int host)
+            {
+                return (((int)HostToNetworkOrderShort((short)host) & 0xFFFF) << 16)
+                    | ((int)HostToNetworkOrderShort((short)(host >> 16)) & 0xFFFF);
+            }
+            short HostToNetworkOrderShort(short host)
+            {
+                return (short)((((int)host & 0xFF) << 8) | (int)((host >> 8) & 0xFF));
+            }
+            string ipAddress = context.Request.Headers.GetValueOrDefault("x-forwarded-for","");
+            if (!string.IsNullOrEmpty(ipAddress))
+            {
+                string[] tokens = ipAddress.Split(':');
+                if(tokens.Length == 2)
+                { ipAddress = tokens[0]; }
+                List<string> cidrList = new List<string>(){
+                    "10.0.0.0/8",
+                    "172.16.0.0/12",
+                    "192.168.0.0/16"
+                };
+                foreach (string cidrAddress in cidrList)
+                {
+                    string[] cidrParts = cidrAddress.Split('/');
+                    string[] inputIPParts = ipAddress.Split('.');
+                    string[] cidrIPArray = cidrParts[0].Split('.');
+                    if (inputIPParts.Length == 4 && cidrIPArray.Length == 4)
+                    {
+                        byte[] inputIPBytes = new byte[] {Convert.ToByte(int.Parse(inputIPParts[0])),
+                            Convert.ToByte(int.Parse(inputIPParts[1])),
+                            Convert.ToByte(int.Parse(inputIPParts[2])),
+                            Convert.ToByte(int.Parse(inputIPParts[3])), };
+                        byte[] cidrIPBytes = new byte[] {Convert.ToByte(int.Parse(cidrIPArray[0])),
+                            Convert.ToByte(int.Parse(cidrIPArray[1])),
+                            Convert.ToByte(int.Parse(cidrIPArray[2])),
+                            Convert.ToByte(int.Parse(cidrIPArray[3])), };
+                        int cidrAddr = BitConverter.ToInt32(inputIPBytes,0);
+                        int ipAddr = BitConverter.ToInt32(cidrIPBytes,0);
+                        var host = int.Parse(cidrParts[1]);
+                        host = -1 << (32-host);
+                        var mask = HostToNetworkOrder(host);
+                        if (((ipAddr & mask) == (cidrAddr & mask)))
+                        {
+                            return "validated";
+                        }
+                    }
+                }
+            }
+            return ipAddress;"#;
+    let p = parse(src, ExprKind::Block).expect("parses");
+    let check = |xff: &str| {
+        let mut c = ctx();
+        c.header("Request", "X-Forwarded-For", xff);
+        match eval(&p, &mut c).expect("runs") {
+            Value::String(s) => s.to_string(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(check("10.33.215.173"), "validated");
+    assert_eq!(check("10.1.2.3:5555"), "validated");
+    assert_eq!(check("172.16.0.1"), "validated");
+    assert_eq!(check("172.31.255.255"), "validated");
+    assert_eq!(check("172.32.0.1"), "172.32.0.1");
+    assert_eq!(check("192.168.10.20"), "validated");
+    assert_eq!(check("192.169.0.1"), "192.169.0.1");
+    assert_eq!(check("8.8.8.8:443"), "8.8.8.8");
+    assert_eq!(check(""), "");
+    assert_eq!(
+        run("BitConverter.ToInt32(new byte[] {1, 2, 0, 128}, 0)"),
+        Value::Int(-2147483135)
+    );
+    assert_eq!(
+        s("BitConverter.ToString(BitConverter.GetBytes(258))"),
+        "02-01-00-00"
+    );
+    assert_eq!(
+        err("Convert.ToByte(256)"),
+        "Value was either too large or too small for an unsigned byte."
+    );
+}
+
+#[test]
+fn out_arguments() {
+    assert_eq!(
+        run("{ if (int.TryParse(\"42\", out var n)) { return n + 1; } return -1; }"),
+        Value::Int(43)
+    );
+    // The out variable lives on in the enclosing scope, with default(T) on failure.
+    assert_eq!(
+        run("{ var ok = int.TryParse(\"x\", out int n); return ok ? -1 : n; }"),
+        Value::Int(0)
+    );
+    assert_eq!(
+        run("{ int.TryParse(\"7\", out var a); return a; }"),
+        Value::Int(7)
+    );
+    assert_eq!(
+        run("{ return int.TryParse(\"99999999999\", out var n); }"),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        run("{ return long.TryParse(\"99999999999\", out long n) ? n : 0; }"),
+        Value::Int(99_999_999_999)
+    );
+    assert_eq!(
+        run("{ double.TryParse(\"2.5\", out var d); return d * 2; }"),
+        Value::Double(5.0)
+    );
+    assert_eq!(
+        run("{ return bool.TryParse(\"True\", out var b) && b; }"),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        s(
+            "{ Guid g; if (!Guid.TryParse(\"not a guid\", out g)) return g.ToString(); return \"?\"; }"
+        ),
+        "00000000-0000-0000-0000-000000000000"
+    );
+    assert_eq!(
+        run("{ return DateTime.TryParse(\"2024-05-06T07:08:09Z\", out var t) ? t.Year : 0; }"),
+        Value::Int(2024)
+    );
+    assert_eq!(
+        run("{ string s = null; return int.TryParse(s, out _); }"),
+        Value::Bool(false)
+    );
+    // In a lambda / condition, inside LINQ.
+    assert_eq!(
+        run("new[] {\"1\", \"x\", \"3\"}.Where(v => int.TryParse(v, out var _n)).Count()"),
+        Value::Int(2)
+    );
+    // JObject.TryGetValue and the context dictionaries.
+    assert_eq!(
+        s(
+            r#"{ var o = JObject.Parse("{\"a\":\"b\"}"); return o.TryGetValue("a", out JToken v) ? (string)v : "none"; }"#
+        ),
+        "b"
+    );
+    assert_eq!(
+        run(
+            r#"{ var o = JObject.Parse("{}"); return o.TryGetValue("a", out var v) || v != null; }"#
+        ),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        s(
+            r#"{ object v; if (context.Variables.TryGetValue("status", out v)) return (string)v; return "-"; }"#
+        ),
+        "403"
+    );
+    assert_eq!(
+        run(r#"{ return context.Variables.TryGetValue("nope", out var v); }"#),
+        Value::Bool(false)
+    );
+}
+
+#[test]
+fn switch_statements_and_expressions() {
+    let f = |v: &str| {
+        s(&format!(
+            r#"{{ var r = "";
+                switch ("{v}") {{
+                    case "a": r = "A"; break;
+                    case "b":
+                    case "c": r = "BC"; break;
+                    case "r": return "returned";
+                    default: r = "other"; break;
+                }}
+                return r; }}"#
+        ))
+    };
+    assert_eq!(f("a"), "A");
+    assert_eq!(f("b"), "BC");
+    assert_eq!(f("c"), "BC");
+    assert_eq!(f("r"), "returned");
+    assert_eq!(f("zzz"), "other");
+    // Numbers, no default, `break` inside a loop body in a section leaves the switch only.
+    assert_eq!(
+        run(
+            "{ var t = 0; foreach (var i in new[] {1, 2, 3, 4}) { switch (i % 2) { case 0: t += 10; break; case 1: t += 1; break; } } return t; }"
+        ),
+        Value::Int(22)
+    );
+    assert_eq!(
+        run("{ var t = 5; switch (t) { case 1: t = 0; break; } return t; }"),
+        Value::Int(5)
+    );
+    // Type and relational patterns, guards.
+    assert_eq!(
+        s(
+            "{ object o = 5; switch (o) { case string str: return \"s\" + str; case int n when n > 3: return \"big\"; default: return \"d\"; } }"
+        ),
+        "big"
+    );
+    // Switch expressions.
+    assert_eq!(
+        run("\"b\" switch { \"a\" => 1, \"b\" => 2, _ => 0 }"),
+        Value::Int(2)
+    );
+    assert_eq!(run("\"q\" switch { \"a\" => 1, _ => 0 }"), Value::Int(0));
+    assert_eq!(
+        s(
+            "context.Request.Method switch { \"GET\" or \"HEAD\" => \"read\", \"POST\" => \"write\", _ => \"?\" }"
+        ),
+        "write"
+    );
+    assert_eq!(
+        s(
+            "(int)context.Variables[\"count\"] switch { < 0 => \"neg\", 0 => \"zero\", > 0 and < 10 => \"small\", _ => \"big\" }"
+        ),
+        "small"
+    );
+    assert_eq!(run("1 + 2 switch { 2 => 10, _ => 20 }"), Value::Int(11));
+    assert_eq!(
+        s("{ string v = null; return v switch { null => \"null\", _ => \"x\" }; }"),
+        "null"
+    );
+    assert_eq!(
+        run("5 switch { var n when n > 4 => n * 2, _ => 0 }"),
+        Value::Int(10)
+    );
+    let e = err("3 switch { 1 => 1 }");
+    assert!(e.contains("Non-exhaustive"), "{e}");
+}
+
+/// Recursion bounded by the call depth, each call evaluating an expression nested as deep as
+/// the parser allows, must fit in a test thread's stack (2 MiB).
+#[test]
+fn deep_recursion_with_deep_expressions_does_not_overflow() {
+    let mut deep = String::from("n");
+    for _ in 0..25 {
+        deep = format!("({deep} + 0)");
+    }
+    let src = format!("int F(int n) {{ return n <= 0 ? 0 : F({deep} - 1) + 1; }} return F(1000);");
+    let p = parse(&src, ExprKind::Block).expect("parses");
+    let e = eval(&p, &mut ctx()).expect_err("too deep");
+    assert_eq!(e.kind, "InsufficientExecutionStackException");
+}
+
+#[test]
+fn linq_to_xml() {
+    let mut c = ctx();
+    c.body_text(
+        "Request",
+        r#"<?xml version="1.0"?>
+<order id="7" xmlns:x="urn:x">
+  <item sku="a1"><name>Pen</name><qty>2</qty></item>
+  <item sku="b2"><name>Ink &amp; more</name><qty>5</qty></item>
+  <x:note>hello</x:note>
+  <empty/>
+</order>"#,
+    );
+    let mut r = |src: &str| run_in(src, &mut c);
+    assert_eq!(
+        r("context.Request.Body.As<XElement>(preserveContent: true).Attribute(\"id\").Value"),
+        Value::str("7")
+    );
+    assert_eq!(
+        r("context.Request.Body.As<XDocument>(preserveContent: true).Root.Name.LocalName"),
+        Value::str("order")
+    );
+    assert_eq!(
+        r("context.Request.Body.As<XElement>(preserveContent: true).Elements(\"item\").Count()"),
+        Value::Int(2)
+    );
+    assert_eq!(
+        r(
+            "string.Join(\",\", context.Request.Body.As<XElement>(preserveContent: true).Descendants(\"name\").Select(e => e.Value))"
+        ),
+        Value::str("Pen,Ink & more")
+    );
+    assert_eq!(
+        r(
+            "context.Request.Body.As<XElement>(preserveContent: true).Elements(\"item\").Where(e => (int)e.Element(\"qty\") > 3).Select(e => e.Attribute(\"sku\").Value).FirstOrDefault()"
+        ),
+        Value::str("b2")
+    );
+    // Namespaced element: by local name, or by `{uri}local`.
+    assert_eq!(
+        r("context.Request.Body.As<XElement>(preserveContent: true).Element(\"note\").Value"),
+        Value::str("hello")
+    );
+    assert_eq!(
+        r(
+            "context.Request.Body.As<XElement>(preserveContent: true).Element(\"{urn:x}note\").Name.NamespaceName"
+        ),
+        Value::str("urn:x")
+    );
+    assert_eq!(
+        r(
+            "context.Request.Body.As<XElement>(preserveContent: true).Element(\"{urn:other}note\") == null"
+        ),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        r(
+            "context.Request.Body.As<XElement>(preserveContent: true).Element(\"note\").Name.ToString()"
+        ),
+        Value::str("{urn:x}note")
+    );
+    assert_eq!(
+        r(
+            "context.Request.Body.As<XElement>(preserveContent: true).Element(\"missing\")?.Value ?? \"none\""
+        ),
+        Value::str("none")
+    );
+    assert_eq!(
+        r("context.Request.Body.As<XElement>(preserveContent: true).Attribute(\"nope\")?.Value"),
+        Value::Null
+    );
+    assert_eq!(
+        r("context.Request.Body.As<XElement>(preserveContent: true).HasElements"),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        r(
+            "context.Request.Body.As<XElement>(preserveContent: true).Element(\"empty\").HasElements"
+        ),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        r(
+            "context.Request.Body.As<XDocument>(preserveContent: true).Descendants(\"item\").First().Element(\"name\").Value"
+        ),
+        Value::str("Pen")
+    );
+    assert_eq!(
+        r("context.Request.Body.As<XDocument>().Element(\"order\").Elements().Count()"),
+        Value::Int(4)
+    );
+    // Parse, ToString, Name comparison, casts.
+    assert_eq!(
+        s(r#"XElement.Parse("<a k=\"v\"><b>1</b><c/></a>").ToString()"#),
+        "<a k=\"v\">\n  <b>1</b>\n  <c />\n</a>"
+    );
+    assert_eq!(
+        s(r#"XElement.Parse("<p>x <i>y</i> &lt;z</p>").ToString()"#),
+        "<p>x <i>y</i> &lt;z</p>"
+    );
+    assert_eq!(
+        s(r#"XDocument.Parse("<r xmlns=\"urn:d\"><v>1</v></r>").Root.ToString()"#),
+        "<r xmlns=\"urn:d\">\n  <v>1</v>\n</r>"
+    );
+    assert_eq!(
+        run(r#"XElement.Parse("<a><b/></a>").Element("b").Name == "b""#),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        run(r#"(int)XElement.Parse("<n> 42 </n>") + 1"#),
+        Value::Int(43)
+    );
+    assert_eq!(
+        run(r#"(string)XElement.Parse("<n a=\"x\"/>").Attribute("a")"#),
+        Value::str("x")
+    );
+    assert_eq!(
+        s(r#"XElement.Parse("<n a=\"x\"/>").Attribute("a").ToString()"#),
+        "a=\"x\""
+    );
+    assert_eq!(
+        run(r#"XElement.Parse("<a/>") is XElement"#),
+        Value::Bool(true)
+    );
+    // Extension methods on sequences of elements.
+    assert_eq!(
+        s(
+            r#"string.Join(",", XElement.Parse("<r><g><i>1</i><i>2</i></g><g><i>3</i></g></r>").Elements("g").Elements("i").Select(i => i.Value))"#
+        ),
+        "1,2,3"
+    );
+    assert_eq!(
+        run(
+            r#"XDocument.Parse("<r><g a='1'/><g a='2' b='3'/></r>").Root.Elements().Attributes().Count()"#
+        ),
+        Value::Int(3)
+    );
+    assert_eq!(
+        run(
+            r#"XElement.Parse("<r><g><i/></g><g><i/><i/></g></r>").Elements("g").Descendants("i").Count()"#
+        ),
+        Value::Int(3)
+    );
+    assert!(err(r#"XElement.Parse("<a>")"#).contains("a"));
+    // Hostile nesting fails cleanly.
+    let deep = format!("{}{}", "<a>".repeat(5000), "</a>".repeat(5000));
+    let p = parse(
+        "XElement.Parse((string)context.Variables[\"x\"])",
+        ExprKind::Single,
+    )
+    .expect("parses");
+    let mut c2 = ctx();
+    c2.variable("x", deep.as_str());
+    let e = eval(&p, &mut c2).expect_err("too deep");
+    assert_eq!(e.kind, "XmlException");
+}
+
+#[test]
+fn array_copy_and_html_encode() {
+    assert_eq!(
+        run(
+            "{ var d = new byte[4]; Array.Copy(new byte[] {1, 2, 3}, 1, d, 2, 2); return BitConverter.ToString(d); }"
+        ),
+        Value::str("00-00-02-03")
+    );
+    assert_eq!(
+        run(
+            "{ var d = new string[2]; System.Array.Copy(new[] {\"a\", \"b\"}, d, 2); return string.Join(\"|\", d); }"
+        ),
+        Value::str("a|b")
+    );
+    let p = parse(
+        "var d = new byte[1]; Array.Copy(new byte[] {1, 2}, 0, d, 0, 9223372036854775807); return d;",
+        ExprKind::Block,
+    )
+    .expect("parses");
+    assert_eq!(
+        eval(&p, &mut ctx()).expect_err("too long").kind,
+        "ArgumentException"
+    );
+    assert_eq!(
+        s("System.Net.WebUtility.HtmlEncode(\"<a href='x'>&\\\"</a>\")"),
+        "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+    );
+    // The correlation-id block of the corpus ("Add correlation id to inbound request").
+    let v = s(r#"{
+        var guidBinary = new byte[16];
+        Array.Copy(Guid.NewGuid().ToByteArray(), 0, guidBinary, 0, 10);
+        long time = DateTime.Now.Ticks;
+        byte[] bytes = new byte[6];
+        unchecked
+        {
+            bytes[5] = (byte)(time >> 40);
+            bytes[4] = (byte)(time >> 32);
+            bytes[3] = (byte)(time >> 24);
+            bytes[2] = (byte)(time >> 16);
+            bytes[1] = (byte)(time >> 8);
+            bytes[0] = (byte)(time);
+        }
+        Array.Copy(bytes, 0, guidBinary, 10, 6);
+        return new Guid(guidBinary).ToString();
+    }"#);
+    assert_eq!(v.len(), 36);
+    // The low six bytes of the fixed clock's ticks end the GUID, lowest byte first.
+    let ticks = DateTime::from_parts(2024, 1, 2, 3, 4, 5, 0)
+        .expect("valid")
+        .0;
+    let tail: String = (0..6)
+        .map(|i| format!("{:02x}", (ticks >> (8 * i)) as u8))
+        .collect();
+    assert!(v.ends_with(&tail), "{v} should end with {tail}");
+}
+
+fn unsupported(src: &str, kind: ExprKind) -> Vec<String> {
+    parse(src, kind)
+        .unwrap_or_else(|e| panic!("parse {src:?}: {e:?}"))
+        .unsupported_members()
+        .into_iter()
+        .map(|e| e.unsupported.unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn static_scan_for_unsupported_members() {
+    let single = |s: &str| unsupported(s, ExprKind::Single);
+    assert_eq!(single("context.Foo"), ["the member 'context.Foo'"]);
+    assert_eq!(
+        single("context.Request.Headers.Bar(1)"),
+        ["the method 'context.Request.Headers.Bar'"]
+    );
+    assert_eq!(
+        single("context.Request.Nope.Length"),
+        ["the member 'context.Request.Nope'"]
+    );
+    assert_eq!(single("char.IsDigit('1')"), ["the method 'char.IsDigit'"]);
+    assert_eq!(single("Math.Cbrt(8)"), ["the method 'Math.Cbrt'"]);
+    assert_eq!(single("DateTime.Foo"), ["the member 'DateTime.Foo'"]);
+    assert_eq!(
+        single("System.Net.IPAddress.Parse(\"1.2.3.4\")"),
+        ["the type 'System.Net.IPAddress'"]
+    );
+    assert_eq!(
+        single("\"s\".UnknownMethod()"),
+        ["the string method 'UnknownMethod'"]
+    );
+    assert_eq!(single("$\"{1}\".Foo"), ["the string member 'Foo'"]);
+    // Nested inside lambdas, blocks, switch arms, interpolation holes.
+    assert_eq!(
+        unsupported(
+            "var xs = new[] {1}; return xs.Select(x => Math.Cbrt(x)).First() switch { _ => $\"{context.Nope}\" };",
+            ExprKind::Block
+        ),
+        ["the method 'Math.Cbrt'", "the member 'context.Nope'"]
+    );
+    // Nothing the interpreter runs is reported.
+    for ok in [
+        "context.Request.Headers.GetValueOrDefault(\"a\", \"\").Split(',').Select(x => x.Trim()).ToArray()",
+        "context.Request.Body.As<JObject>(preserveContent: true)[\"a\"]",
+        "context.Response?.StatusCode",
+        "context.Variables.ContainsKey(\"x\") && context.Variables.Count > 0",
+        "context.Request.Url.ToString() + context.Request.Url.Query.GetValueOrDefault(\"q\", \"\")",
+        "context.Deployment.Region.ToUpper() + context.Api.ServiceUrl.Host",
+        "System.Text.Encoding.UTF8.GetBytes(\"x\").Length",
+        "Newtonsoft.Json.JsonConvert.SerializeObject(new { a = 1 }, Newtonsoft.Json.Formatting.None)",
+        "DateTime.UtcNow.AddDays(1).ToString(\"o\") + TimeSpan.FromMinutes(1)",
+        "Regex.IsMatch(\"a\", \"a\", RegexOptions.IgnoreCase) ? Math.Max(1, 2) : int.MaxValue",
+        "\"abc\".Where(c => c != 'b').Count() + \"x\".Length",
+        "XElement.Parse(\"<a/>\").Name.LocalName",
+        "System.Convert.ToBase64String(new byte[] {1})",
+        // A local named like a type is a value, not the type.
+        "new[] {\"a\"}.Select(Convert => Convert.Foo()).Count()",
+    ] {
+        assert_eq!(single(ok), Vec::<String>::new(), "{ok}");
+    }
+    assert_eq!(
+        unsupported(
+            "int.TryParse(\"1\", out var n); Array.Copy(new byte[1], new byte[1], 1); var Regex = \"x\"; return Regex.Length + n;",
+            ExprKind::Block
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn policy_check_reports_unsupported_members() {
+    use gatehouse_policy::document::{ErrorKind, check_source};
+    let xml = r#"<policies>
+    <inbound>
+        <base />
+        <set-header name="x" exists-action="override">
+            <value>@(context.Request.Headers.GetValueOrDefault("a", ""))</value>
+        </set-header>
+        <set-variable name="v" value="@{
+            var s = &quot;x&quot;;
+            return char.IsDigit(s[0]);
+        }" />
+        <set-variable name="w" value="@(context.Nope)" />
+    </inbound>
+    <backend><base /></backend>
+    <outbound><base /></outbound>
+    <on-error><base /></on-error>
+</policies>"#;
+    let r = check_source(std::path::Path::new("t.xml"), xml);
+    assert!(!r.ok);
+    let errs: Vec<_> = r
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.line,
+                e.column,
+                e.kind,
+                e.policy.clone(),
+                e.message.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errs,
+        [
+            (
+                9,
+                20,
+                ErrorKind::Unsupported,
+                Some("set-variable".to_string()),
+                "expression uses the method 'char.IsDigit', which gatehouse does not support yet"
+                    .to_string()
+            ),
+            (
+                11,
+                41,
+                ErrorKind::Unsupported,
+                Some("set-variable".to_string()),
+                "expression uses the member 'context.Nope', which gatehouse does not support yet"
+                    .to_string()
+            ),
+        ]
+    );
+    // A policy using only supported members is still ok.
+    let fine = xml
+        .replace("char.IsDigit(s[0])", "s.Length > 0")
+        .replace("context.Nope", "context.RequestId");
+    let r = check_source(std::path::Path::new("t.xml"), &fine);
+    assert!(r.ok, "{:?}", r.errors);
+}
+
+/// The new syntax (local functions, out arguments, switch statements and expressions, XML)
+/// never panics: on every prefix of a program using it, and on hostile repetitions.
+#[test]
+fn new_syntax_never_panics() {
+    let real = r#"int F(int a) => a switch { 1 or 2 => 10, > 5 and < 9 => 20, int n when n < 0 => -n, _ => 0 };
+        static string G(string s) { switch (s) { case "a": case "b": return "ab"; default: break; } return s; }
+        if (int.TryParse("7", out var n) && long.TryParse("8", out long m)) { return F(n) + G("a") + m; }
+        var x = XElement.Parse("<a><b k='v'>t</b></a>").Element("b")?.Attribute("k")?.Value;
+        return Math.Cbrt(context.Foo) + x;"#;
+    for i in 0..real.len() {
+        if real.is_char_boundary(i) {
+            for kind in [ExprKind::Block, ExprKind::Single] {
+                if let Ok(p) = parse(&real[..i], kind) {
+                    let _ = p.unsupported_members();
+                    let _ = eval(&p, &mut ctx());
+                }
+            }
+        }
+    }
+    let hostile = [
+        format!("1 switch {{ {} _ => 0 }}", "1 or ".repeat(20_000)),
+        format!("1 switch {{ {}1 => 0 }}", "not ".repeat(20_000)),
+        format!(
+            "1 switch {{ {}1{} => 0 }}",
+            "(".repeat(20_000),
+            ")".repeat(20_000)
+        ),
+        format!("1{}", " switch { _ => 1 }".repeat(20_000)),
+        format!("{{ {} }}", "int F() { ".repeat(20_000)),
+        format!("switch (1) {{ {} }}", "case 1: ".repeat(20_000)),
+        "int.TryParse(out out)".to_string(),
+        "F(out var)".to_string(),
+        "x switch".to_string(),
+        "x switch {".to_string(),
+        "x switch { =>".to_string(),
+        "switch (x) { case }".to_string(),
+        "switch (x) { foo: }".to_string(),
+        "int F(out int x) => 1;".to_string(),
+    ];
+    for h in &hostile {
+        for kind in [ExprKind::Block, ExprKind::Single] {
+            if let Ok(p) = parse(h, kind) {
+                let _ = p.unsupported_members();
+                let _ = eval(&p, &mut ctx());
+            }
+        }
+    }
+    // `switch` with 20 000 stacked labels is flat: it parses and runs.
+    let p = parse(
+        &format!(
+            "switch (2) {{ {} return 1; }} return 0;",
+            "case 1: case 2: ".repeat(10_000)
+        ),
+        ExprKind::Block,
+    )
+    .expect("parses");
+    assert_eq!(eval(&p, &mut ctx()).expect("runs"), Value::Int(1));
+}
+
+/// For each nesting shape, the deepest program the parser accepts also runs (and is scanned)
+/// within a test thread's 2 MiB stack, in unoptimised builds too.
+#[test]
+fn deepest_accepted_nesting_runs_within_the_stack() {
+    let deepest = |pre: &str, open: &str, mid: &str, close: &str, post: &str| {
+        let mut last = None;
+        for n in 1..200 {
+            let src = format!("{pre}{}{mid}{}{post}", open.repeat(n), close.repeat(n));
+            match parse(&src, ExprKind::Block) {
+                Ok(p) => last = Some(p),
+                Err(_) => break,
+            }
+        }
+        let p = last.unwrap_or_else(|| panic!("{open:?} never parses"));
+        let _ = eval(&p, &mut ctx());
+        let _ = p.unsupported_members();
+    };
+    deepest("", "{ ", "return 1;", "} ", "");
+    deepest("", "int F() { ", "return 1;", "} return F(); ", "");
+    deepest("", "if (true) { ", "return 1;", "} ", "");
+    deepest("", "foreach (var x in new[] {1}) { ", "return x;", "} ", "");
+    deepest("", "switch (1) { case 1: ", "return 1;", "} ", "");
+    deepest(
+        "",
+        "return new[] {1}.Select(x => { ",
+        "return x;",
+        "}).First(); ",
+        "",
+    );
+    deepest("return ", "(", "1", ")", ";");
+    deepest("return ", "1 switch { _ => ", "1", " }", ";");
+    deepest("return ", "new[] {1}.Select(x => ", "x", ").First()", ";");
+    deepest("int F(int x) => x; return ", "F(1 + F(", "1", "))", ";");
+    deepest("return ", "$\"{", "1", "}\"", ";");
+    deepest(
+        "return ",
+        "int.TryParse(\"1\", out var n) ? n + ",
+        "1",
+        " : 0",
+        ";",
+    );
+}
+
+/// The block of the corpus file "Extracting multiple values from xml documents", run against a
+/// send-request response held in a variable, then the `choose` condition that reads its result.
+#[test]
+fn xml_extraction_corpus_expression() {
+    use gatehouse_policy::expr::Object;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    let mut c = ctx();
+    let mut response = BTreeMap::new();
+    response.insert(
+        "Body".to_string(),
+        Value::Object(Object::Body(Arc::from(
+            "<message1>\n  <conditionValue>true</conditionValue>\n  <value1>MESSAGE1_TEST1</value1>\n  <value2>MESSAGE1_TEST2</value2>\n  <value3>MESSAGE1_TEST3</value3>\n</message1>",
+        ))),
+    );
+    c.variable(
+        "sendRequestResponse",
+        Value::Object(Object::Record(Arc::new(response))),
+    );
+    let obj = run_in(
+        r#"{
+            var doc = XDocument.Parse(((IResponse)context.Variables["sendRequestResponse"]).Body.As<string>());
+            var obj = new JObject();
+            obj["conditionValue"] = doc.Descendants().Where(r=>r.Name.LocalName == "conditionValue").First().Value;
+            obj["value1"] = doc.Descendants().Where(r=>r.Name.LocalName == "value1").First().Value;
+            obj["value3"] = doc.Descendants().Where(r=>r.Name.LocalName == "value3").First().Value;
+            return obj;
+        }"#,
+        &mut c,
+    );
+    assert_eq!(
+        obj,
+        Value::Json(serde_json::json!({
+            "conditionValue": "true",
+            "value1": "MESSAGE1_TEST1",
+            "value3": "MESSAGE1_TEST3"
+        }))
+    );
+    c.variable("jsonResponse", obj);
+    assert_eq!(
+        run_in(
+            r#"(bool)((JObject)context.Variables["jsonResponse"])["conditionValue"]"#,
+            &mut c
+        ),
+        Value::Bool(true)
+    );
+}
+
+/// Random token soup over the C# subset's vocabulary (deterministic): parsing, scanning and
+/// running never panic, whatever comes out.
+#[test]
+fn token_soup_never_panics() {
+    const VOCAB: &[&str] = &[
+        "int",
+        "var",
+        "string",
+        "x",
+        "n",
+        "F",
+        "(",
+        ")",
+        "{",
+        "}",
+        "[",
+        "]",
+        ";",
+        ",",
+        ":",
+        "=>",
+        "=",
+        "==",
+        "+",
+        "-",
+        "<<",
+        ">",
+        "<",
+        "?",
+        "??",
+        "?.",
+        ".",
+        "!",
+        "1",
+        "0",
+        "\"a\"",
+        "'c'",
+        "out",
+        "switch",
+        "case",
+        "default",
+        "break",
+        "return",
+        "when",
+        "and",
+        "or",
+        "not",
+        "_",
+        "is",
+        "as",
+        "new",
+        "null",
+        "true",
+        "if",
+        "else",
+        "foreach",
+        "in",
+        "for",
+        "while",
+        "static",
+        "void",
+        "TryParse",
+        "TryGetValue",
+        "XElement",
+        "Parse",
+        "Element",
+        "Value",
+        "context",
+        "Variables",
+        "Array",
+        "Copy",
+        "$\"{x}\"",
+        "short",
+        "byte",
+        "Math",
+        "Cbrt",
+    ];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..4000 {
+        let len = (next() % 24) as usize + 1;
+        let src: Vec<&str> = (0..len)
+            .map(|_| VOCAB[(next() % VOCAB.len() as u64) as usize])
+            .collect();
+        let src = src.join(" ");
+        for kind in [ExprKind::Block, ExprKind::Single] {
+            if let Ok(p) = parse(&src, kind) {
+                let _ = p.unsupported_members();
+                let _ = eval(&p, &mut ctx());
+            }
+        }
+    }
+}

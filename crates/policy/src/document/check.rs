@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::ser::{SerializeStruct, Serializer};
 
 use super::load::load;
-use super::{ErrorKind, PolicyError};
+use super::{Document, ErrorKind, Node, PolicyElement, PolicyError, Section, Value};
+use crate::expr::{ExprKind, parse};
 
 /// The verdict on one file.
 #[derive(Debug, Clone)]
@@ -54,7 +55,10 @@ pub struct CheckOutput<'a> {
 /// Checks source text already in memory (the file name is used in errors).
 pub fn check_source(path: &Path, source: &str) -> FileReport {
     let file = path.display().to_string();
-    let out = load(&file, source, None);
+    let mut out = load(&file, source, None);
+    if let Some(doc) = &out.document {
+        unsupported_members(&file, doc, &mut out.errors);
+    }
     FileReport {
         path: path.to_path_buf(),
         ok: out.errors.is_empty() && out.document.is_some(),
@@ -62,6 +66,116 @@ pub fn check_source(path: &Path, source: &str) -> FileReport {
         policies_used: out.policies_used,
         unsupported: out.unsupported,
     }
+}
+
+/// Adds an `unsupported` error for each member or type an expression uses that the expression
+/// library does not implement (see `Program::unsupported_members`): loading only parses
+/// expressions, so without this such a policy would pass `check` and fail on its first request.
+/// Expressions that do not parse were reported by the load already and are skipped.
+fn unsupported_members(file: &str, doc: &Document, errors: &mut Vec<PolicyError>) {
+    let top: Vec<&PolicyElement> = match doc {
+        Document::Policies(d) => Section::ALL
+            .iter()
+            .flat_map(|s| d.section(*s).iter())
+            .collect(),
+        Document::Fragment(f) => f.elements.iter().collect(),
+    };
+    for policy in top {
+        let mut stack = vec![policy];
+        while let Some(el) = stack.pop() {
+            let values = el.attributes.iter().map(|(_, v)| v).chain(el.text());
+            for v in values {
+                let Value::Expression {
+                    kind,
+                    source,
+                    position,
+                    ..
+                } = v
+                else {
+                    continue;
+                };
+                for (at, message) in expression_findings(source, *kind, *position) {
+                    errors.push(PolicyError {
+                        file: file.to_string(),
+                        line: at.0,
+                        column: at.1,
+                        kind: ErrorKind::Unsupported,
+                        policy: Some(policy.name.clone()),
+                        element_path: el.path.clone(),
+                        message,
+                    });
+                }
+            }
+            // Children in reverse so that errors come out in document order.
+            stack.extend(el.children.iter().rev().filter_map(|n| match n {
+                Node::Element(e) => Some(e),
+                Node::Text(_) => None,
+            }));
+        }
+    }
+}
+
+/// The findings of one expression, each located in the file: the expression text starts two
+/// characters after its `@` (`@(` or `@{`). Columns after an XML entity inside the expression
+/// are approximate, since the text here is entity-decoded.
+fn expression_findings(
+    source: &str,
+    kind: ExprKind,
+    position: (u32, u32),
+) -> Vec<((u32, u32), String)> {
+    let probe = without_named_values(source);
+    let Ok(program) = parse(&probe, kind) else {
+        return Vec::new();
+    };
+    program
+        .unsupported_members()
+        .into_iter()
+        .map(|e| {
+            let (mut line, mut column) = (position.0, position.1.saturating_add(2));
+            let prefix = probe.get(..e.offset.min(probe.len())).unwrap_or("");
+            for c in prefix.chars() {
+                if c == '\n' {
+                    line = line.saturating_add(1);
+                    column = 1;
+                } else {
+                    column = column.saturating_add(1);
+                }
+            }
+            let message = format!(
+                "expression uses {}, which gatehouse does not support yet",
+                e.unsupported.unwrap_or(e.message)
+            );
+            ((line, column), message)
+        })
+        .collect()
+}
+
+/// `{{name}}` stands for a value when there is no named-value store (as at load): `0` parses
+/// wherever a value may go.
+fn without_named_values(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(i) = rest.find("{{") {
+        let after = &rest[i + 2..];
+        match after.find("}}") {
+            Some(j)
+                if !after[..j].is_empty()
+                    && after[..j]
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
+            {
+                out.push_str(&rest[..i]);
+                out.push('0');
+                rest = &after[j + 2..];
+            }
+            _ => {
+                out.push_str(&rest[..i + 2]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Checks one file.

@@ -67,6 +67,41 @@ pub enum LambdaBody {
 pub struct LambdaDef {
     pub params: Vec<String>,
     pub body: LambdaBody,
+    /// Declared parameter types (local functions, typed lambdas); `None` where not written.
+    pub param_types: Vec<Option<TypeRef>>,
+    /// Declared return type of a local function (`int F(...)`); values are converted to it
+    /// on return as C# does implicitly (`(short)` wrap-around is then observable).
+    pub ret: Option<TypeRef>,
+    /// Set for a local function: it may be called by name and takes exactly its parameters.
+    pub local_fn: Option<String>,
+}
+
+/// One pattern of a `switch` (statement label or expression arm), the C# 9 subset: constants,
+/// `_`/`default`, relational (`> 5`), `not`, `and`, `or`, and a type with an optional binding.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pat {
+    Discard,
+    Const(Expr),
+    Rel(BinOp, Expr),
+    Not(Box<Pat>),
+    And(Box<Pat>, Box<Pat>),
+    Or(Box<Pat>, Box<Pat>),
+    Type(TypeRef, Option<String>),
+}
+
+/// `pattern [when guard]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub pat: Pat,
+    pub guard: Option<Expr>,
+}
+
+/// One section of a switch statement: its labels (`case` patterns; `None` is `default`) and
+/// statements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwitchSection {
+    pub labels: Vec<Option<Case>>,
+    pub body: Vec<Stmt>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +175,15 @@ pub enum E {
     },
     TypeOf(TypeRef),
     Default(Option<TypeRef>),
+    /// An `out` argument: `out var n` / `out int n` (declare: a new local in the enclosing
+    /// scope) or `out n` (an existing local). Only valid as a call argument.
+    Out {
+        name: String,
+        declare: bool,
+        ty: Option<TypeRef>,
+    },
+    /// `x switch { pattern => value, ... }`.
+    Switch(Box<Expr>, Vec<(Case, Expr)>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,4 +221,7 @@ pub enum S {
     Continue,
     Throw(Option<Expr>),
     Empty,
+    /// A local function; it is in scope in its whole enclosing block (C# hoists it).
+    LocalFn(Arc<LambdaDef>),
+    Switch(Expr, Vec<SwitchSection>),
 }

@@ -43,11 +43,30 @@ pub(crate) fn null_ref(at: usize) -> Flow {
     )
 }
 
+/// Deepest nesting of lambda and local-function calls. The step budget bounds time but not
+/// recursion depth; a recursive local function would otherwise exhaust the thread's stack, as
+/// each call nests several interpreter frames per syntax level.
+const MAX_CALL_DEPTH: usize = 64;
+
+/// Stack the interpreter may use below where it started, checked at each call. The parser
+/// bounds the depth of one body, so between two checks the stack grows by a bounded amount;
+/// this keeps the total well inside a 2 MiB thread (tokio's and the test harness's default)
+/// even in unoptimised builds, where frames are several times larger.
+const MAX_STACK_BYTES: usize = 768 * 1024;
+
+/// An address on the current stack, to measure how deep the interpreter has recursed.
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
 pub(crate) struct Interp<'c> {
     pub(crate) ctx: &'c mut dyn Context,
     locals: Vec<(String, Value)>,
     steps: u64,
     budget: u64,
+    calls: usize,
+    stack_base: usize,
 }
 
 impl<'c> Interp<'c> {
@@ -57,6 +76,8 @@ impl<'c> Interp<'c> {
             locals: Vec::new(),
             steps: 0,
             budget,
+            calls: 0,
+            stack_base: stack_address(),
         }
     }
 
@@ -110,10 +131,67 @@ impl<'c> Interp<'c> {
     // ------------------------------------------------------------ statements
 
     fn exec_list(&mut self, stmts: &[Stmt]) -> F<()> {
+        // Local functions are in scope in their whole block, also before their declaration.
+        for s in stmts {
+            if let S::LocalFn(def) = &s.kind
+                && let Some(name) = &def.local_fn
+            {
+                let f = Value::Lambda(Arc::new(Lambda {
+                    def: def.clone(),
+                    captured: Vec::new(),
+                }));
+                self.locals.push((name.clone(), f));
+            }
+        }
         for s in stmts {
             self.exec(s)?;
         }
         Ok(())
+    }
+
+    /// Whether `v` matches a `case`/arm (its pattern, then its `when` guard). Bindings the
+    /// pattern introduces are pushed as locals; the caller truncates them.
+    fn case_matches(&mut self, v: &Value, c: &Case) -> F<bool> {
+        if !self.pat_matches(v, &c.pat)? {
+            return Ok(false);
+        }
+        match &c.guard {
+            Some(g) => self.cond(g),
+            None => Ok(true),
+        }
+    }
+
+    fn pat_matches(&mut self, v: &Value, p: &Pat) -> F<bool> {
+        Ok(match p {
+            Pat::Discard => true,
+            Pat::Const(e) => {
+                let c = self.ev(e)?;
+                if c.is_null() {
+                    v.is_null()
+                } else {
+                    lib::values_equal(v, &c)
+                }
+            }
+            Pat::Rel(op, e) => {
+                let c = self.ev(e)?;
+                if v.is_null() || c.is_null() {
+                    false
+                } else {
+                    matches!(lib::binary(*op, v.clone(), c, e.at)?, Value::Bool(true))
+                }
+            }
+            Pat::Not(p) => !self.pat_matches(v, p)?,
+            Pat::And(a, b) => self.pat_matches(v, a)? && self.pat_matches(v, b)?,
+            Pat::Or(a, b) => self.pat_matches(v, a)? || self.pat_matches(v, b)?,
+            Pat::Type(ty, binding) => {
+                // `var x` matches anything, null included.
+                let ok = ty.name == "var" || lib::is_instance(v, ty);
+                if ok && let Some(b) = binding {
+                    self.locals.push((b.clone(), v.clone()));
+                }
+                ok
+            }
+        })
     }
 
     fn scoped(&mut self, stmts: &[Stmt]) -> F<()> {
@@ -234,6 +312,37 @@ impl<'c> Interp<'c> {
                 Err(rt("Exception", msg, s.at))
             }
             S::Empty => Ok(()),
+            // Already in scope: exec_list registered it when the block was entered.
+            S::LocalFn(_) => Ok(()),
+            S::Switch(subject, sections) => {
+                let v = self.ev(subject)?;
+                let mark = self.locals.len();
+                let mut chosen = None;
+                let mut default = None;
+                'find: for (i, sec) in sections.iter().enumerate() {
+                    for label in &sec.labels {
+                        match label {
+                            Some(c) => {
+                                if self.case_matches(&v, c)? {
+                                    chosen = Some(i);
+                                    break 'find;
+                                }
+                                self.locals.truncate(mark);
+                            }
+                            None => default = default.or(Some(i)),
+                        }
+                    }
+                }
+                let r = match chosen.or(default).and_then(|i| sections.get(i)) {
+                    Some(sec) => self.exec_list(&sec.body),
+                    None => Ok(()),
+                };
+                self.locals.truncate(mark);
+                match r {
+                    Err(Flow::Break) => Ok(()),
+                    other => other,
+                }
+            }
         }
     }
 
@@ -495,6 +604,36 @@ impl<'c> Interp<'c> {
                 Some(t) => lib::default_of(t),
                 None => Value::Null,
             },
+            E::Out { .. } => {
+                return Err(rt(
+                    "CompilationError",
+                    "an out argument is only valid in a method call",
+                    at,
+                ));
+            }
+            E::Switch(subject, arms) => {
+                let v = self.ev(subject)?;
+                for (case, value) in arms {
+                    let mark = self.locals.len();
+                    let r = match self.case_matches(&v, case) {
+                        Ok(true) => Some(self.ev(value)),
+                        Ok(false) => None,
+                        Err(f) => Some(Err(f)),
+                    };
+                    self.locals.truncate(mark);
+                    if let Some(r) = r {
+                        return r;
+                    }
+                }
+                return Err(rt(
+                    "SwitchExpressionException",
+                    format!(
+                        "Non-exhaustive switch expression failed to match its input. Unmatched value was {}.",
+                        v.to_display()
+                    ),
+                    at,
+                ));
+            }
         })
     }
 
@@ -515,12 +654,24 @@ impl<'c> Interp<'c> {
     }
 
     fn call(&mut self, callee: &Expr, generics: &[TypeRef], args: &[Arg], at: usize) -> F<Value> {
+        if args.iter().any(|a| matches!(a.value.kind, E::Out { .. })) {
+            return self.call_with_out(callee, args, at);
+        }
         let (target, name, null_cond) = match &callee.kind {
             E::Member {
                 target,
                 name,
                 null_cond,
             } => (target, name, *null_cond),
+            // A local function, or a delegate held in a local (`Func<int, int> f = …; f(1)`).
+            E::Name(n) if matches!(self.local(n), Some(Value::Lambda(_))) => {
+                let Some(Value::Lambda(l)) = self.local(n).cloned() else {
+                    return Err(null_ref(at));
+                };
+                let args = self.eval_args(args)?;
+                let args = args.into_iter().map(|(_, v)| v).collect();
+                return self.call_lambda(&l, args, at);
+            }
             E::Name(n) => {
                 return Err(rt(
                     "CompilationError",
@@ -538,6 +689,9 @@ impl<'c> Interp<'c> {
                     format!("The name '{p}' does not exist in the current context"),
                     at,
                 ));
+            }
+            if ty == "Array" && name == "Copy" {
+                return self.array_copy(args, at);
             }
             let args = self.eval_args(args)?;
             return lib::call_static(self, &ty, name, generics, args, at);
@@ -582,27 +736,209 @@ impl<'c> Interp<'c> {
         lib::call_method(self, t, name, generics, args, at)
     }
 
+    /// `Array.Copy(src, dst, n)` / `Array.Copy(src, si, dst, di, n)`: writes into the
+    /// destination, which must be a local (or an element of one).
+    fn array_copy(&mut self, args: &[Arg], at: usize) -> F<Value> {
+        let (src, si, dst, di, n) = match args {
+            [s, d, n] => (s, None, d, None, n),
+            [s, si, d, di, n] => (s, Some(si), d, Some(di), n),
+            _ => {
+                return Err(rt(
+                    "CompilationError",
+                    format!(
+                        "No overload for method 'Copy' takes {} arguments",
+                        args.len()
+                    ),
+                    at,
+                ));
+            }
+        };
+        let items = match self.ev(&src.value)? {
+            Value::Bytes(b) => b.into_iter().map(|x| Value::Int(x as i64)).collect(),
+            Value::Array(a) => a,
+            Value::Null => return Err(null_ref(at)),
+            other => return Err(lib::cast_err(&other, "System.Array", at)),
+        };
+        let index = |it: &mut Self, e: Option<&Arg>| -> F<i64> {
+            match e {
+                Some(a) => match it.ev(&a.value)? {
+                    Value::Int(i) => Ok(i),
+                    other => Err(lib::cast_err(&other, "System.Int32", at)),
+                },
+                None => Ok(0),
+            }
+        };
+        let si = index(self, si)?;
+        let di = index(self, di)?;
+        let n = index(self, Some(n))?;
+        let slot = self.lvalue(&dst.value)?;
+        let len = match slot {
+            Value::Bytes(b) => b.len(),
+            Value::Array(a) => a.len(),
+            Value::Null => return Err(null_ref(at)),
+            other => return Err(lib::cast_err(other, "System.Array", at)),
+        } as i64;
+        if si < 0
+            || di < 0
+            || n < 0
+            || si.saturating_add(n) > items.len() as i64
+            || di.saturating_add(n) > len
+        {
+            return Err(rt(
+                "ArgumentException",
+                "Destination array was not long enough. Check the destination index, length, and the array's lower bounds.",
+                at,
+            ));
+        }
+        for k in 0..n as usize {
+            // In range (checked above); `get` keeps even a mistake here from panicking.
+            let Some(v) = items.get(si as usize + k).cloned() else {
+                break;
+            };
+            let d = di as usize + k;
+            match slot {
+                Value::Bytes(b) => {
+                    if let (Value::Int(x), Some(cell)) = (&v, b.get_mut(d)) {
+                        *cell = *x as u8;
+                    }
+                }
+                Value::Array(a) => {
+                    if let Some(cell) = a.get_mut(d) {
+                        *cell = v;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(Value::Null)
+    }
+
     /// Calls a lambda with arguments (LINQ). Lambdas see the locals in scope where they run,
     /// which — since delegates cannot escape an expression — are the ones they were written in.
     pub(crate) fn call_lambda(&mut self, l: &Lambda, args: Vec<Value>, at: usize) -> F<Value> {
+        let def = &l.def;
+        if let Some(name) = &def.local_fn
+            && args.len() != def.params.len()
+        {
+            return Err(rt(
+                "CompilationError",
+                format!(
+                    "No overload for method '{name}' takes {} arguments",
+                    args.len()
+                ),
+                at,
+            ));
+        }
+        if self.calls >= MAX_CALL_DEPTH
+            || stack_address().abs_diff(self.stack_base) > MAX_STACK_BYTES
+        {
+            return Err(rt(
+                "InsufficientExecutionStackException",
+                "Insufficient stack to continue executing the program safely (calls nested too deeply).",
+                at,
+            ));
+        }
+        self.calls += 1;
         let mark = self.locals.len();
         for (n, v) in &l.captured {
             self.locals.push((n.clone(), v.clone()));
         }
-        for (p, v) in l.def.params.iter().zip(args) {
+        for (i, (p, v)) in def.params.iter().zip(args).enumerate() {
+            let v = match def.param_types.get(i) {
+                Some(Some(t)) => lib::convert_declared(v, t),
+                _ => v,
+            };
             self.locals.push((p.clone(), v));
         }
-        let r = match &l.def.body {
+        let r = match &def.body {
             LambdaBody::Expr(e) => self.ev(e),
             LambdaBody::Block(b) => match self.exec_list(b) {
                 Ok(()) => Ok(Value::Null),
                 Err(Flow::Return(v)) => Ok(v),
+                // A loop outside the function cannot be broken from inside it.
+                Err(Flow::Break | Flow::Continue) => Err(rt(
+                    "CompilationError",
+                    "No enclosing loop out of which to break or continue",
+                    at,
+                )),
                 Err(f) => Err(f),
             },
         };
         self.locals.truncate(mark);
-        let _ = at;
-        r
+        self.calls -= 1;
+        match (r, &def.ret) {
+            (Ok(v), Some(t)) => Ok(lib::convert_declared(v, t)),
+            (r, _) => r,
+        }
+    }
+
+    /// A call with `out` arguments: `int.TryParse(s, out var n)`, `jobj.TryGetValue(k, out
+    /// JToken v)`, `context.Variables.TryGetValue(k, out object v)`. The out variable becomes a
+    /// local of the enclosing scope (or is assigned, for `out existing`).
+    fn call_with_out(&mut self, callee: &Expr, args: &[Arg], at: usize) -> F<Value> {
+        let E::Member {
+            target,
+            name,
+            null_cond,
+        } = &callee.kind
+        else {
+            return Err(rt(
+                "NotSupportedException",
+                "out arguments are supported for TryParse and TryGetValue only",
+                at,
+            ));
+        };
+        let mut inputs = Vec::new();
+        let mut out = None;
+        for a in args {
+            match &a.value.kind {
+                E::Out { name, declare, ty } if out.is_none() => {
+                    out = Some((name, *declare, ty.as_ref(), a.value.at));
+                }
+                E::Out { .. } => {
+                    return Err(rt(
+                        "NotSupportedException",
+                        "only one out argument per call is supported",
+                        a.value.at,
+                    ));
+                }
+                _ => inputs.push(self.ev(&a.value)?),
+            }
+        }
+        let Some((var, declare, var_ty, var_at)) = out else {
+            return Err(null_ref(at));
+        };
+        let (ok, value) = if let Some(p) = self.static_path(target) {
+            let ty = super::parser::normalize_type_name(&p);
+            lib::try_parse(self, &ty, name, inputs, at)?
+        } else {
+            let t = self.ev(target)?;
+            if t.is_null() && !matches!(t, Value::Json(_)) {
+                // `x?.TryGetValue(k, out v)` on null: the whole chain is null, `v` undeclared.
+                return Err(if *null_cond {
+                    Flow::NullShort
+                } else {
+                    null_ref(at)
+                });
+            }
+            lib::try_get_value(self, t, name, inputs, at)?
+        };
+        let value = match var_ty {
+            Some(t) => lib::convert_declared(value, t),
+            None => value,
+        };
+        if var != "_" {
+            if declare {
+                self.locals.push((var.clone(), value));
+            } else {
+                let target = Expr {
+                    kind: E::Name(var.clone()),
+                    at: var_at,
+                };
+                self.assign(&target, value)?;
+            }
+        }
+        Ok(Value::Bool(ok))
     }
 
     fn is_lvalue(&self, e: &Expr) -> bool {

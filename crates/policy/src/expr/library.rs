@@ -11,6 +11,7 @@ use sha2::Digest as _;
 use super::ast::{BinOp, TypeRef, UnOp};
 use super::interp::{F, Flow, Interp, null_ref, rt};
 use super::value::*;
+use super::xml;
 
 type Args = Vec<(Option<String>, Value)>;
 type J = serde_json::Value;
@@ -29,6 +30,7 @@ pub(crate) fn feature_of(name: &str) -> Option<&'static str> {
         | "Sum" => "linq",
         "DateTime" | "TimeSpan" | "DateTimeOffset" => "datetime",
         "Convert" => "convert",
+        "XElement" | "XDocument" | "XAttribute" => "xml",
         "Encoding" | "UTF8" => "encoding",
         "Guid" => "guid",
         "Math" => "math",
@@ -74,10 +76,15 @@ pub(crate) fn is_type(name: &str) -> bool {
             | "WebUtility"
             | "Enumerable"
             | "StringSplitOptions"
+            | "BitConverter"
+            | "Array"
+            | "short"
+            | "XElement"
+            | "XDocument"
     )
 }
 
-fn cast_err(v: &Value, to: &str, at: usize) -> Flow {
+pub(crate) fn cast_err(v: &Value, to: &str, at: usize) -> Flow {
     rt(
         "InvalidCastException",
         format!(
@@ -229,6 +236,126 @@ pub(crate) fn implicit(v: Value, ty: &TypeRef) -> Value {
     }
 }
 
+/// The value a declared type holds, for local-function parameters and returns and `out`
+/// variables: C# ints are 32-bit (ours 64), so a result declared `int`/`short`/`byte` wraps as
+/// it would in C#; an int stored as `double` becomes one.
+pub(crate) fn convert_declared(v: Value, ty: &TypeRef) -> Value {
+    if ty.array > 0 {
+        return v;
+    }
+    match (ty.name.as_str(), &v) {
+        ("int", Value::Int(i)) => Value::Int(*i as i32 as i64),
+        ("uint", Value::Int(i)) => Value::Int(*i as u32 as i64),
+        ("short", Value::Int(i)) => Value::Int(*i as i16 as i64),
+        ("ushort", Value::Int(i)) => Value::Int(*i as u16 as i64),
+        ("byte", Value::Int(i)) => Value::Int(*i as u8 as i64),
+        ("sbyte", Value::Int(i)) => Value::Int(*i as i8 as i64),
+        _ => implicit(v, ty),
+    }
+}
+
+/// `T.TryParse(s, out T v)`: `T.Parse` with failures turned into `(false, default(T))`.
+pub(crate) fn try_parse(
+    it: &mut Interp,
+    ty: &str,
+    name: &str,
+    inputs: Vec<Value>,
+    at: usize,
+) -> F<(bool, Value)> {
+    let supported = matches!(
+        ty,
+        "int"
+            | "long"
+            | "short"
+            | "byte"
+            | "double"
+            | "float"
+            | "decimal"
+            | "bool"
+            | "Guid"
+            | "DateTime"
+            | "DateTimeOffset"
+    );
+    if name != "TryParse" || !supported {
+        return Err(rt(
+            "NotSupportedException",
+            format!("{ty}.{name} with an out argument is not supported"),
+            at,
+        ));
+    }
+    let tr = TypeRef {
+        name: ty.to_string(),
+        args: Vec::new(),
+        array: 0,
+        nullable: false,
+    };
+    let Some(input) = inputs.into_iter().next() else {
+        return Err(rt("ArgumentException", "missing argument 1", at));
+    };
+    let parsed = match ty {
+        "short" | "byte" => {
+            call_static(it, "int", "Parse", &[], vec![(None, input)], at).and_then(|v| {
+                let i = as_int(&v, at)?;
+                let ok = if ty == "short" {
+                    i16::try_from(i).is_ok()
+                } else {
+                    u8::try_from(i).is_ok()
+                };
+                if ok { Ok(v) } else { Err(format_err(at)) }
+            })
+        }
+        _ => call_static(it, ty, "Parse", &[], vec![(None, input)], at),
+    };
+    match parsed {
+        Ok(v) => Ok((true, v)),
+        // Any parse failure, null input included, is `false` rather than an exception.
+        Err(Flow::Err(_)) => Ok((false, default_of(&tr))),
+        Err(f) => Err(f),
+    }
+}
+
+/// `x.TryGetValue(key, out v)` on a JObject, a context dictionary or a dictionary value.
+pub(crate) fn try_get_value(
+    it: &mut Interp,
+    t: Value,
+    name: &str,
+    inputs: Vec<Value>,
+    at: usize,
+) -> F<(bool, Value)> {
+    if name != "TryGetValue" {
+        return Err(rt(
+            "NotSupportedException",
+            format!(
+                "{}.{name} with an out argument is not supported",
+                t.type_name()
+            ),
+            at,
+        ));
+    }
+    let key = as_str(
+        arg(&inputs.into_iter().map(|v| (None, v)).collect(), 0, at)?,
+        at,
+    )?;
+    let found = match &t {
+        Value::Json(J::Object(m)) => m.get(&key).map(|j| Value::Json(j.clone())),
+        Value::Object(Object::Context(path)) => {
+            let p: Vec<&str> = path.iter().map(|s| &**s).collect();
+            if !is_dictionary(&p) {
+                return Err(no_member(&t, name, at));
+            }
+            it.ctx.lookup(&p, &key)
+        }
+        Value::Object(Object::Dictionary(d)) | Value::Object(Object::Record(d)) => {
+            dict_get(d, &key)
+        }
+        _ => return Err(no_member(&t, name, at)),
+    };
+    Ok(match found {
+        Some(v) => (true, v),
+        None => (false, Value::Null),
+    })
+}
+
 pub(crate) fn default_of(ty: &TypeRef) -> Value {
     if ty.nullable || ty.array > 0 {
         return Value::Null;
@@ -265,6 +392,14 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         ("JToken", Value::Json(_)) => true,
         ("JValue", Value::Json(j)) => !j.is_object() && !j.is_array(),
         ("IResponse", Value::Object(Object::Record(_))) => true,
+        ("XDocument" | "XContainer" | "XNode" | "XObject", Value::Object(Object::XDocument(_))) => {
+            true
+        }
+        ("XElement" | "XContainer" | "XNode" | "XObject", Value::Object(Object::XElement(_))) => {
+            true
+        }
+        ("XAttribute" | "XObject", Value::Object(Object::XAttribute(_))) => true,
+        ("XName", Value::Object(Object::XName(_))) => true,
         ("List" | "IEnumerable" | "IList", Value::Array(_)) => true,
         _ => false,
     }
@@ -325,6 +460,24 @@ pub(crate) fn cast(v: Value, ty: &TypeRef, at: usize) -> F<Value> {
         }
         return cast(inner, ty, at);
     }
+    // XLinq's explicit operators: `(string)element`, `(int)attribute` read the value.
+    if let Some(text) = xml::text_of(&v)
+        && matches!(
+            name,
+            "string" | "int" | "long" | "short" | "double" | "float" | "decimal" | "bool"
+        )
+    {
+        return match name {
+            "string" => Ok(Value::str(text)),
+            "bool" => parse_bool(&text, at),
+            "double" | "float" | "decimal" => text
+                .trim()
+                .parse::<f64>()
+                .map(Value::Double)
+                .map_err(|_| format_err(at)),
+            _ => parse_int(&text, if name == "long" { 64 } else { 32 }, at),
+        };
+    }
     match (name, v) {
         (_, Value::Null) => {
             if ty.nullable || !matches!(default_of(ty), Value::Null) {
@@ -374,6 +527,12 @@ fn parse_bool(s: &str, at: usize) -> F<Value> {
 /// Value equality as `==` sees it: strings by content, numbers across int/double, JSON scalars
 /// by their value.
 pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
+    // `e.Name == "item"`: a string converts implicitly to an XName.
+    if let (Value::Object(Object::XName(n)), Value::String(s))
+    | (Value::String(s), Value::Object(Object::XName(n))) = (a, b)
+    {
+        return n.expanded() == **s;
+    }
     let a = match a {
         Value::Json(j) if !j.is_object() && !j.is_array() => from_json(j),
         other => other.clone(),
@@ -1063,6 +1222,21 @@ pub(crate) fn construct(ty: &TypeRef, args: Args, init: Option<Vec<Value>>, at: 
             Value::Object(Object::Record(Arc::new(r)))
         }
         "Guid" => match vals.first() {
+            // `new Guid(byte[16])`: .NET's mixed-endian layout, the inverse of ToByteArray.
+            Some(v @ (Value::Bytes(_) | Value::Array(_))) => {
+                let b: [u8; 16] = as_bytes(v, at)?.try_into().map_err(|_| {
+                    rt(
+                        "ArgumentException",
+                        "Byte array for Guid must be exactly 16 bytes long.",
+                        at,
+                    )
+                })?;
+                let mut o = b;
+                o[0..4].copy_from_slice(&[b[3], b[2], b[1], b[0]]);
+                o[4..6].copy_from_slice(&[b[5], b[4]]);
+                o[6..8].copy_from_slice(&[b[7], b[6]]);
+                Value::Guid(u128::from_be_bytes(o))
+            }
             Some(v) => parse_guid(&as_str(v, at)?, at)?,
             None => Value::Guid(0),
         },
@@ -1663,6 +1837,8 @@ fn body_as(text: Arc<str>, generics: &[TypeRef], at: usize) -> F<Value> {
                 )),
             }
         }
+        "XElement" => Ok(xml::element_value(xml::parse(&text, at)?)),
+        "XDocument" => Ok(Value::Object(Object::XDocument(xml::parse(&text, at)?))),
         "byte" if generics.first().map(|t| t.array == 1).unwrap_or(false) => {
             Ok(Value::Bytes(text.as_bytes().to_vec()))
         }
@@ -1677,6 +1853,9 @@ fn body_as(text: Arc<str>, generics: &[TypeRef], at: usize) -> F<Value> {
 // ------------------------------------------------------------ members
 
 pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Value> {
+    if let Some(r) = xml::member(&t, name, at) {
+        return r;
+    }
     Ok(match (&t, name) {
         (Value::Object(Object::Context(path)), _) => return context_member(it, path, name, at),
         (Value::String(s), "Length") => Value::Int(s.encode_utf16().count() as i64),
@@ -1805,6 +1984,9 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("RegexOptions", "Compiled" | "CultureInvariant" | "ExplicitCapture") => Value::Int(0),
         ("Formatting", "None") => Value::Int(0),
         ("Formatting", "Indented") => Value::Int(1),
+        ("BitConverter", "IsLittleEndian") => Value::Bool(true),
+        ("short", "MaxValue") => Value::Int(i16::MAX as i64),
+        ("short", "MinValue") => Value::Int(i16::MIN as i64),
         _ => {
             return Err(rt(
                 "RuntimeBinderException",
@@ -2078,6 +2260,66 @@ pub(crate) fn call_static(
                 .collect::<String>(),
         ),
         ("Convert", "ToInt32" | "ToInt16") => to_number(a(0)?, 32, at)?,
+        ("Convert", "ToByte") => {
+            let v = to_number(a(0)?, 32, at)?;
+            if !(0..=255).contains(&as_int(&v, at)?) {
+                return Err(rt(
+                    "OverflowException",
+                    "Value was either too large or too small for an unsigned byte.",
+                    at,
+                ));
+            }
+            v
+        }
+        ("BitConverter", "ToInt32" | "ToInt16" | "ToInt64" | "ToUInt32" | "ToUInt16") => {
+            // Little-endian, as on every platform APIM runs on.
+            let bytes = as_bytes(a(0)?, at)?;
+            let start = match args.get(1) {
+                Some((_, v)) => as_int(v, at)?,
+                None => 0,
+            };
+            let width = match name {
+                "ToInt16" | "ToUInt16" => 2,
+                "ToInt64" => 8,
+                _ => 4,
+            };
+            let slice = usize::try_from(start)
+                .ok()
+                .and_then(|s| bytes.get(s..s.checked_add(width)?))
+                .ok_or_else(|| {
+                    arg_range(
+                        "Destination array is not long enough to copy all the items in the collection.",
+                        at,
+                    )
+                })?;
+            let mut buf = [0u8; 8];
+            buf[..width].copy_from_slice(slice);
+            let raw = u64::from_le_bytes(buf);
+            Value::Int(match name {
+                "ToInt16" => raw as u16 as i16 as i64,
+                "ToUInt16" => raw as u16 as i64,
+                "ToInt32" => raw as u32 as i32 as i64,
+                "ToUInt32" => raw as u32 as i64,
+                _ => raw as i64,
+            })
+        }
+        ("BitConverter", "GetBytes") => match a(0)? {
+            Value::Bool(b) => Value::Bytes(vec![*b as u8]),
+            // Our ints do not remember int vs long: 4 bytes when the value fits an int.
+            Value::Int(i) => match i32::try_from(*i) {
+                Ok(x) => Value::Bytes(x.to_le_bytes().to_vec()),
+                Err(_) => Value::Bytes(i.to_le_bytes().to_vec()),
+            },
+            Value::Double(d) => Value::Bytes(d.to_le_bytes().to_vec()),
+            v => return Err(cast_err(v, "System.Int32", at)),
+        },
+        ("BitConverter", "ToString") => Value::str(
+            as_bytes(a(0)?, at)?
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect::<Vec<_>>()
+                .join("-"),
+        ),
         ("Convert", "ToInt64") => to_number(a(0)?, 64, at)?,
         ("Convert", "ToDouble" | "ToDecimal" | "ToSingle") => match a(0)? {
             Value::Null => Value::Double(0.0),
@@ -2213,6 +2455,10 @@ pub(crate) fn call_static(
                 }
             }
         }
+        ("XElement", "Parse") => xml::element_value(xml::parse(&as_str(a(0)?, at)?, at)?),
+        ("XDocument", "Parse") => {
+            Value::Object(Object::XDocument(xml::parse(&as_str(a(0)?, at)?, at)?))
+        }
         ("JObject" | "JArray" | "JToken", "FromObject") => Value::Json(to_json(a(0)?, at)?),
         ("JsonConvert", "SerializeObject") => {
             let j = to_json(a(0)?, at)?;
@@ -2250,6 +2496,23 @@ pub(crate) fn call_static(
             Value::str(uri_escape(&as_str(a(0)?, at)?).replace("%20", "+"))
         }
         ("WebUtility", "UrlDecode") => Value::str(uri_unescape(&as_str(a(0)?, at)?, true)),
+        ("WebUtility", "HtmlEncode") => match a(0)? {
+            Value::Null => Value::Null,
+            v => {
+                let mut out = String::new();
+                for c in as_str(v, at)?.chars() {
+                    match c {
+                        '&' => out.push_str("&amp;"),
+                        '<' => out.push_str("&lt;"),
+                        '>' => out.push_str("&gt;"),
+                        '"' => out.push_str("&quot;"),
+                        '\'' => out.push_str("&#39;"),
+                        c => out.push(c),
+                    }
+                }
+                Value::str(out)
+            }
+        },
         _ => {
             return Err(rt(
                 "RuntimeBinderException",
@@ -2258,6 +2521,183 @@ pub(crate) fn call_static(
             ));
         }
     })
+}
+
+/// Whether [`call_static`] (`call`) or [`static_property`] knows `ty.name`: what `policy
+/// check` uses to report unsupported members. Keep in step with those two functions.
+pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
+    if call {
+        if name == "TryParse" {
+            return matches!(
+                ty,
+                "int"
+                    | "long"
+                    | "short"
+                    | "byte"
+                    | "double"
+                    | "float"
+                    | "decimal"
+                    | "bool"
+                    | "Guid"
+                    | "DateTime"
+                    | "DateTimeOffset"
+            );
+        }
+        return match ty {
+            "string" => matches!(
+                name,
+                "IsNullOrEmpty"
+                    | "IsNullOrWhiteSpace"
+                    | "Format"
+                    | "Join"
+                    | "Concat"
+                    | "Equals"
+                    | "Compare"
+            ),
+            "Convert" => matches!(
+                name,
+                "ToBase64String"
+                    | "FromBase64String"
+                    | "ToHexString"
+                    | "ToInt32"
+                    | "ToInt16"
+                    | "ToByte"
+                    | "ToInt64"
+                    | "ToDouble"
+                    | "ToDecimal"
+                    | "ToSingle"
+                    | "ToBoolean"
+                    | "ToString"
+            ),
+            "BitConverter" => matches!(
+                name,
+                "ToInt32"
+                    | "ToInt16"
+                    | "ToInt64"
+                    | "ToUInt32"
+                    | "ToUInt16"
+                    | "GetBytes"
+                    | "ToString"
+            ),
+            "int" | "long" | "double" | "float" | "decimal" | "bool" | "Guid" => {
+                name == "Parse" || (ty == "Guid" && name == "NewGuid")
+            }
+            "Math" => matches!(
+                name,
+                "Abs"
+                    | "Max"
+                    | "Min"
+                    | "Floor"
+                    | "Ceiling"
+                    | "Round"
+                    | "Truncate"
+                    | "Pow"
+                    | "Sqrt"
+                    | "Log"
+                    | "Log10"
+                    | "Sign"
+            ),
+            "DateTime" => name == "Parse",
+            "DateTimeOffset" => matches!(
+                name,
+                "Parse" | "FromUnixTimeSeconds" | "FromUnixTimeMilliseconds"
+            ),
+            "TimeSpan" => matches!(
+                name,
+                "FromMilliseconds"
+                    | "FromSeconds"
+                    | "FromMinutes"
+                    | "FromHours"
+                    | "FromDays"
+                    | "FromTicks"
+            ),
+            "Regex" => matches!(
+                name,
+                "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape"
+            ),
+            "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
+            "XElement" | "XDocument" => name == "Parse",
+            "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
+            "SHA256" => matches!(name, "Create" | "HashData"),
+            "MD5" => matches!(name, "Create" | "HashData"),
+            "Uri" => matches!(
+                name,
+                "EscapeDataString" | "EscapeUriString" | "UnescapeDataString"
+            ),
+            "WebUtility" => matches!(name, "UrlEncode" | "UrlDecode" | "HtmlEncode"),
+            // Handled by the interpreter: it writes into its destination argument.
+            "Array" => name == "Copy",
+            _ => false,
+        };
+    }
+    match ty {
+        "DateTime" => matches!(
+            name,
+            "UtcNow" | "Now" | "Today" | "UtcToday" | "MinValue" | "MaxValue" | "UnixEpoch"
+        ),
+        "DateTimeOffset" => matches!(
+            name,
+            "UtcNow" | "Now" | "MinValue" | "MaxValue" | "UnixEpoch"
+        ),
+        "TimeSpan" => name == "Zero",
+        "Guid" | "string" => name == "Empty",
+        "int" | "long" | "short" => matches!(name, "MaxValue" | "MinValue"),
+        "double" => matches!(name, "NaN" | "MaxValue"),
+        "Math" => matches!(name, "PI" | "E"),
+        "Encoding" => matches!(name, "UTF8" | "ASCII" | "Default"),
+        "StringComparison" | "StringSplitOptions" => true,
+        "RegexOptions" => matches!(
+            name,
+            "None"
+                | "IgnoreCase"
+                | "Multiline"
+                | "Singleline"
+                | "IgnorePatternWhitespace"
+                | "Compiled"
+                | "CultureInvariant"
+                | "ExplicitCapture"
+        ),
+        "Formatting" => matches!(name, "None" | "Indented"),
+        "BitConverter" => name == "IsLittleEndian",
+        _ => false,
+    }
+}
+
+/// How `policy check` sees a path below `context`: whether the interpreter holds it as a
+/// context object (rather than a plain value), and which members and methods it has.
+pub(crate) fn context_navigable(p: &[&str]) -> bool {
+    p.is_empty() || is_object(p) || is_dictionary(p) || is_body(p)
+}
+
+/// Whether `context.<p>.<name>` resolves (see [`context_member`]).
+pub(crate) fn context_member_known(p: &[&str], name: &str) -> bool {
+    let mut q = p.to_vec();
+    q.push(name);
+    is_object(&q)
+        || is_dictionary(&q)
+        || is_body(&q)
+        || scalar_members(p).contains(&name)
+        || (is_dictionary(p) && matches!(name, "Count" | "Keys"))
+}
+
+/// Whether `context.<p>.<name>(…)` is a method [`context_call`] implements.
+pub(crate) fn context_method_known(p: &[&str], name: &str) -> bool {
+    if name == "GetType" {
+        return true;
+    }
+    if is_dictionary(p) {
+        return matches!(name, "GetValueOrDefault" | "ContainsKey" | "TryGetValue");
+    }
+    if is_body(p) {
+        return name == "As";
+    }
+    matches!(
+        (p, name),
+        (
+            ["Request", "Url"] | ["Request", "OriginalUrl"] | ["Api", "ServiceUrl"],
+            "ToString"
+        ) | ([], "Trace")
+    )
 }
 
 fn math(name: &str, args: &Args, at: usize) -> F<Value> {
@@ -2383,6 +2823,34 @@ fn trim_chars(args: &Args) -> Vec<char> {
         })
         .collect()
 }
+
+/// The instance methods [`string_method`] implements; anything else goes to LINQ.
+pub(crate) const STRING_METHODS: &[&str] = &[
+    "Substring",
+    "IndexOf",
+    "LastIndexOf",
+    "Contains",
+    "StartsWith",
+    "EndsWith",
+    "Replace",
+    "Split",
+    "ToLower",
+    "ToLowerInvariant",
+    "ToUpper",
+    "ToUpperInvariant",
+    "Trim",
+    "TrimStart",
+    "TrimEnd",
+    "Equals",
+    "CompareTo",
+    "ToString",
+    "PadLeft",
+    "PadRight",
+    "Insert",
+    "Remove",
+    "ToCharArray",
+    "GetHashCode",
+];
 
 fn string_method(it: &mut Interp, s: &str, name: &str, args: Args, at: usize) -> F<Value> {
     let a = |i: usize| arg(&args, i, at);
@@ -2593,39 +3061,41 @@ fn predicate(it: &mut Interp, l: &Option<Arc<Lambda>>, v: &Value, at: usize) -> 
 }
 
 /// LINQ over anything enumerable. Results are arrays (`ToArray`/`ToList` are identities).
+/// The LINQ operators [`linq`] implements (also what `policy check` accepts on sequences).
+pub(crate) const LINQ: &[&str] = &[
+    "Where",
+    "Select",
+    "Any",
+    "All",
+    "First",
+    "FirstOrDefault",
+    "Last",
+    "LastOrDefault",
+    "Single",
+    "SingleOrDefault",
+    "Count",
+    "ToArray",
+    "ToList",
+    "Contains",
+    "Skip",
+    "Take",
+    "OrderBy",
+    "OrderByDescending",
+    "Distinct",
+    "Sum",
+    "Max",
+    "Min",
+    "Reverse",
+    "Concat",
+    "ElementAt",
+    "IndexOf",
+    "Cast",
+    "OfType",
+    "SelectMany",
+    "Average",
+];
+
 fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize) -> F<Value> {
-    const LINQ: &[&str] = &[
-        "Where",
-        "Select",
-        "Any",
-        "All",
-        "First",
-        "FirstOrDefault",
-        "Last",
-        "LastOrDefault",
-        "Single",
-        "SingleOrDefault",
-        "Count",
-        "ToArray",
-        "ToList",
-        "Contains",
-        "Skip",
-        "Take",
-        "OrderBy",
-        "OrderByDescending",
-        "Distinct",
-        "Sum",
-        "Max",
-        "Min",
-        "Reverse",
-        "Concat",
-        "ElementAt",
-        "IndexOf",
-        "Cast",
-        "OfType",
-        "SelectMany",
-        "Average",
-    ];
     if !LINQ.contains(&name) {
         return Err(no_member(&t, name, at));
     }
@@ -2895,6 +3365,15 @@ pub(crate) fn call_method(
     if name == "GetType" {
         return Ok(Value::str(t.type_name()));
     }
+    if let Value::Object(
+        Object::XDocument(_) | Object::XElement(_) | Object::XAttribute(_) | Object::XName(_),
+    ) = &t
+    {
+        let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
+        if let Some(r) = xml::call(&t, name, &plain, at) {
+            return r;
+        }
+    }
     Ok(match &t {
         Value::Object(Object::Context(path)) => {
             return context_call(it, path, name, generics, args, at);
@@ -3079,6 +3558,27 @@ pub(crate) fn call_method(
             "CompareTo" => Value::Int(cmp_values(&t, a(0)?).map(|o| o as i64).unwrap_or(1)),
             _ => return Err(no_member(&t, name, at)),
         },
+        // LINQ to XML's extension methods on sequences of elements:
+        // `doc.Root.Elements("a").Elements("b")` flattens, in document order.
+        Value::Array(items)
+            if matches!(
+                name,
+                "Elements" | "Descendants" | "DescendantsAndSelf" | "Attributes"
+            ) =>
+        {
+            let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
+            let mut out = Vec::new();
+            for item in items {
+                match xml::call(item, name, &plain, at) {
+                    Some(r) => match r? {
+                        Value::Array(found) => out.extend(found),
+                        other => out.push(other),
+                    },
+                    None => return Err(no_member(item, name, at)),
+                }
+            }
+            Value::Array(out)
+        }
         Value::Bytes(_) | Value::Array(_) | Value::Object(Object::Dictionary(_)) => match name {
             "ToString" => Value::str(t.to_display()),
             _ => return linq(it, t, name, args, at),

@@ -13,9 +13,12 @@ mod interp;
 mod lexer;
 mod library;
 mod parser;
+mod scan;
 mod value;
+mod xml;
 
 pub use value::{DateTime, HashKind, Lambda, Object, RegexMatch, TimeSpan, Value};
+pub use xml::{XAttribute, XElement, XName, XNode};
 
 /// Which form the expression was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -88,6 +91,24 @@ impl Program {
 
     pub fn kind(&self) -> ExprKind {
         self.kind
+    }
+
+    /// Members and types the program uses that the library does not implement, where that is
+    /// decidable from the text (static members of known types, unknown types, `context`
+    /// members, methods on string literals). Each is an error with `unsupported` set; running
+    /// the program would fail on it when reached. Conservative: no finding for anything the
+    /// interpreter can run.
+    pub fn unsupported_members(&self) -> Vec<ExprError> {
+        let found = match &self.body {
+            Body::Expr(e) => scan::scan_exprs(&[e], &[]),
+            Body::Block(b) => scan::scan_exprs(&[], b),
+        };
+        found
+            .into_iter()
+            .map(|f| {
+                ExprError::new(f.offset, format!("{} is not supported", f.what)).unsupported(f.what)
+            })
+            .collect()
     }
 }
 

@@ -396,9 +396,16 @@ impl Parser {
         } else {
             LambdaBody::Expr(self.expr()?)
         };
+        let param_types = vec![None; params.len()];
         Ok(Expr {
             at,
-            kind: E::Lambda(Arc::new(LambdaDef { params, body })),
+            kind: E::Lambda(Arc::new(LambdaDef {
+                params,
+                body,
+                param_types,
+                ret: None,
+                local_fn: None,
+            })),
         })
     }
 
@@ -461,7 +468,7 @@ impl Parser {
     }
 
     fn binary_inner(&mut self, min: u8) -> R<Expr> {
-        let mut left = self.unary()?;
+        let mut left = self.unary_switch()?;
         let mut n = 0;
         while let Some((prec, op, len)) = self.binop() {
             if prec < min {
@@ -617,6 +624,20 @@ impl Parser {
         self.postfix()
     }
 
+    /// A unary expression and any `switch { … }` after it: in C# the switch expression binds
+    /// looser than casts and unary operators but tighter than the binary operators.
+    fn unary_switch(&mut self) -> R<Expr> {
+        let mut e = self.unary()?;
+        let mut n = 0;
+        while self.is_ident("switch") && self.is_punct_at(1, "{") {
+            n += 1;
+            self.chain_guard(n)?;
+            self.pos += 1;
+            e = self.switch_expr(e)?;
+        }
+        Ok(e)
+    }
+
     fn try_cast(&mut self) -> R<Option<Expr>> {
         let at = self.at();
         let save = self.pos;
@@ -668,13 +689,15 @@ impl Parser {
                 self.pos += 2;
                 name = Some(n);
             }
-            if self.is_ident("out") || self.is_ident("ref") {
-                return Err(
-                    ExprError::new(self.at(), "out/ref arguments are not supported")
-                        .unsupported("out/ref arguments"),
-                );
+            if self.is_ident("ref") || self.is_ident("in") {
+                return Err(ExprError::new(self.at(), "ref arguments are not supported")
+                    .unsupported("ref arguments"));
             }
-            let value = self.expr()?;
+            let value = if self.is_ident("out") {
+                self.out_arg()?
+            } else {
+                self.expr()?
+            };
             out.push(Arg { name, value });
             if self.eat(",") {
                 continue;
@@ -682,6 +705,155 @@ impl Parser {
             self.expect(close)?;
             return Ok(out);
         }
+    }
+
+    /// `out var n`, `out int n`, `out _`, `out n`.
+    fn out_arg(&mut self) -> R<Expr> {
+        let at = self.at();
+        self.pos += 1;
+        self.features.insert("out");
+        let (declare, ty) = if matches!(self.peek_at(1).tok, Tok::Ident(_)) {
+            if self.is_ident("var") {
+                self.pos += 1;
+                (true, None)
+            } else {
+                (true, Some(self.require_type()?))
+            }
+        } else {
+            (false, None)
+        };
+        let name = self.ident()?;
+        Ok(Expr {
+            at,
+            kind: E::Out { name, declare, ty },
+        })
+    }
+
+    /// A switch pattern: `or` of `and` of unary patterns.
+    fn pattern(&mut self) -> R<Pat> {
+        self.enter()?;
+        let r = self.pattern_or();
+        self.depth -= 1;
+        r
+    }
+
+    fn pattern_or(&mut self) -> R<Pat> {
+        let mut p = self.pattern_and()?;
+        let mut n = 0;
+        while self.is_ident("or") {
+            n += 1;
+            self.chain_guard(n)?;
+            self.pos += 1;
+            let q = self.pattern_and()?;
+            p = Pat::Or(Box::new(p), Box::new(q));
+        }
+        Ok(p)
+    }
+
+    fn pattern_and(&mut self) -> R<Pat> {
+        let mut p = self.pattern_unary()?;
+        let mut n = 0;
+        while self.is_ident("and") {
+            n += 1;
+            self.chain_guard(n)?;
+            self.pos += 1;
+            let q = self.pattern_unary()?;
+            p = Pat::And(Box::new(p), Box::new(q));
+        }
+        Ok(p)
+    }
+
+    fn pattern_unary(&mut self) -> R<Pat> {
+        if self.is_ident("not") {
+            self.pos += 1;
+            return Ok(Pat::Not(Box::new(self.pattern()?)));
+        }
+        if self.is_ident("_") && !matches!(self.peek_at(1).tok, Tok::Punct("." | "(" | "[")) {
+            self.pos += 1;
+            return Ok(Pat::Discard);
+        }
+        if self.is_punct("(") {
+            self.pos += 1;
+            let p = self.pattern()?;
+            self.expect(")")?;
+            return Ok(p);
+        }
+        let rel = match self.peek() {
+            Tok::Punct("<") => Some(BinOp::Lt),
+            Tok::Punct(">") => Some(BinOp::Gt),
+            Tok::Punct("<=") => Some(BinOp::Le),
+            Tok::Punct(">=") => Some(BinOp::Ge),
+            _ => None,
+        };
+        if let Some(op) = rel {
+            self.pos += 1;
+            // Operand above the relational level so `> 5 and < 9` stops at `and`.
+            return Ok(Pat::Rel(op, self.binary(11)?));
+        }
+        // `string s`, `int n`, `var x`, `JObject`: a type followed by a binding name, or a
+        // predefined type name alone. Anything else is a constant expression.
+        if let Tok::Ident(first) = self.peek().clone()
+            && !matches!(first.as_str(), "null" | "true" | "false" | "default")
+        {
+            let save = self.pos;
+            if let Some(ty) = self.try_type() {
+                if let Tok::Ident(b) = self.peek().clone()
+                    && !matches!(b.as_str(), "when" | "and" | "or")
+                {
+                    self.pos += 1;
+                    self.note(&ty.name);
+                    return Ok(Pat::Type(ty, Some(b)));
+                }
+                let alone = PREDEFINED.contains(&ty.name.as_str())
+                    || matches!(
+                        ty.name.as_str(),
+                        "JObject" | "JArray" | "JToken" | "JValue" | "DateTime" | "Guid"
+                    );
+                if alone && ty.name != "var" {
+                    self.note(&ty.name);
+                    return Ok(Pat::Type(ty, None));
+                }
+            }
+            self.pos = save;
+        }
+        Ok(Pat::Const(self.binary(11)?))
+    }
+
+    /// `pattern [when guard]`.
+    fn case(&mut self) -> R<Case> {
+        let pat = self.pattern()?;
+        let guard = if self.is_ident("when") {
+            self.pos += 1;
+            Some(self.expr()?)
+        } else {
+            None
+        };
+        Ok(Case { pat, guard })
+    }
+
+    /// The arms of `subject switch { … }`; the cursor is after `switch`.
+    fn switch_expr(&mut self, subject: Expr) -> R<Expr> {
+        self.features.insert("switch");
+        self.expect("{")?;
+        let mut arms = Vec::new();
+        loop {
+            if self.eat("}") {
+                break;
+            }
+            let c = self.case()?;
+            self.expect("=>")?;
+            let v = self.expr()?;
+            arms.push((c, v));
+            if self.eat(",") {
+                continue;
+            }
+            self.expect("}")?;
+            break;
+        }
+        Ok(Expr {
+            at: subject.at,
+            kind: E::Switch(Box::new(subject), arms),
+        })
     }
 
     fn expr_list(&mut self, close: &str) -> R<Vec<Expr>> {
@@ -1072,9 +1244,15 @@ impl Parser {
     }
 
     fn statement(&mut self) -> R<Stmt> {
+        // A statement level counts twice: parsing (and running) one takes several large
+        // frames, and 96 nested blocks overflowed a 2 MiB thread stack in unoptimised builds.
         self.enter()?;
+        if let Err(e) = self.enter() {
+            self.depth -= 1;
+            return Err(e);
+        }
         let r = self.statement_inner();
-        self.depth -= 1;
+        self.depth -= 2;
         r
     }
 
@@ -1230,6 +1408,9 @@ impl Parser {
                 }
                 return Err(ExprError::new(at, "expected a declaration after 'using'"));
             }
+            "switch" if self.is_punct_at(1, "(") => {
+                return s(self.switch_statement()?);
+            }
             "try" | "switch" | "do" | "goto" | "lock" | "yield" | "fixed" | "unsafe" => {
                 return Err(
                     ExprError::new(at, format!("'{kw}' statements are not supported"))
@@ -1250,9 +1431,133 @@ impl Parser {
         s(S::Expr(e))
     }
 
+    /// The rest of a local function after its return type: `Name(T a, U b) { … }` or
+    /// `Name(T a) => expr;`. The result is one statement in a one-element list.
+    fn local_function(&mut self, at: usize, ret: TypeRef) -> R<Vec<Stmt>> {
+        // A nesting level of its own: a local function costs more parser (and interpreter)
+        // stack per level than a plain block.
+        self.enter()?;
+        let r = self.local_function_inner(at, ret);
+        self.depth -= 1;
+        r
+    }
+
+    fn local_function_inner(&mut self, at: usize, ret: TypeRef) -> R<Vec<Stmt>> {
+        self.features.insert("local-function");
+        let name = self.ident()?;
+        self.expect("(")?;
+        let mut params = Vec::new();
+        let mut param_types = Vec::new();
+        if !self.eat(")") {
+            loop {
+                if self.is_ident("out") || self.is_ident("ref") || self.is_ident("params") {
+                    return Err(ExprError::new(
+                        self.at(),
+                        "out/ref/params parameters are not supported",
+                    )
+                    .unsupported("out/ref parameters"));
+                }
+                let tat = self.at();
+                let t = self.try_type().ok_or_else(|| {
+                    ExprError::new(
+                        tat,
+                        format!("expected a type but found {}", self.describe()),
+                    )
+                })?;
+                params.push(self.ident()?);
+                param_types.push(Some(t));
+                if self.eat(",") {
+                    continue;
+                }
+                self.expect(")")?;
+                break;
+            }
+        }
+        let body = if self.eat("=>") {
+            let e = self.expr()?;
+            self.expect(";")?;
+            LambdaBody::Expr(e)
+        } else {
+            self.expect("{")?;
+            LambdaBody::Block(self.statements_until_brace()?)
+        };
+        let ret = (ret.name != "void").then_some(ret);
+        Ok(vec![Stmt {
+            kind: S::LocalFn(Arc::new(LambdaDef {
+                params,
+                body,
+                param_types,
+                ret,
+                local_fn: Some(name),
+            })),
+            at,
+        }])
+    }
+
+    /// `switch (x) { case …: … default: … }`; the cursor is on `switch`. Kept out of
+    /// `statement_inner` so that function's stack frame, paid at every nesting level, stays
+    /// small.
+    fn switch_statement(&mut self) -> R<S> {
+        self.pos += 2;
+        self.features.insert("switch");
+        let subject = self.expr()?;
+        self.expect(")")?;
+        self.expect("{")?;
+        let mut sections: Vec<SwitchSection> = Vec::new();
+        loop {
+            if self.eat("}") {
+                break;
+            }
+            let mut labels = Vec::new();
+            loop {
+                if self.is_ident("case") {
+                    self.pos += 1;
+                    labels.push(Some(self.case()?));
+                    self.expect(":")?;
+                } else if self.is_ident("default") && self.is_punct_at(1, ":") {
+                    self.pos += 2;
+                    labels.push(None);
+                } else {
+                    break;
+                }
+            }
+            if labels.is_empty() {
+                return Err(ExprError::new(
+                    self.at(),
+                    format!("expected 'case' or 'default' but found {}", self.describe()),
+                ));
+            }
+            let mut body = Vec::new();
+            let at_label = |p: &Self| {
+                p.is_ident("case")
+                    || (p.is_ident("default") && p.is_punct_at(1, ":"))
+                    || p.is_punct("}")
+            };
+            while !at_label(self) {
+                if matches!(self.peek(), Tok::Eof) {
+                    return Err(ExprError::new(self.at(), "expected '}'"));
+                }
+                if self.is_ident("goto") {
+                    return Err(ExprError::new(self.at(), "'goto' is not supported")
+                        .unsupported("goto statement"));
+                }
+                body.push(self.statement()?);
+            }
+            sections.push(SwitchSection { labels, body });
+        }
+        Ok(S::Switch(subject, sections))
+    }
+
     fn try_declaration(&mut self) -> R<Option<Vec<Stmt>>> {
         let d = self.try_declaration_no_semicolon()?;
-        if d.is_some() {
+        let is_fn = matches!(
+            d.as_deref(),
+            Some([Stmt {
+                kind: S::LocalFn(_),
+                ..
+            }])
+        );
+        if d.is_some() && !is_fn {
             self.expect(";")?;
         }
         Ok(d)
@@ -1265,6 +1570,10 @@ impl Parser {
         let save = self.pos;
         let at = self.at();
         if self.is_ident("const") {
+            self.pos += 1;
+        }
+        // `static int F(…)`: a static local function (no captures; same thing here).
+        if self.is_ident("static") && matches!(self.peek_at(1).tok, Tok::Ident(_)) {
             self.pos += 1;
         }
         let ty = if self.is_ident("var") && matches!(self.peek_at(1).tok, Tok::Ident(_)) {
@@ -1283,9 +1592,12 @@ impl Parser {
             self.pos = save;
             return Ok(None);
         };
-        if self.is_punct_at(1, "(") && ty.is_some() {
-            return Err(ExprError::new(at, "local functions are not supported")
-                .unsupported("local function"));
+        if self.is_punct_at(1, "(")
+            && let Some(ret) = ty
+        {
+            // `int F(int a) { … }` or `=> expr;`: a call statement such as `F(x);` never gets
+            // here because a bare name is not followed by another name.
+            return self.local_function(at, ret).map(Some);
         }
         if !matches!(self.peek_at(1).tok, Tok::Punct("=" | ";" | "," | ")")) {
             self.pos = save;

@@ -169,6 +169,11 @@ pub enum Object {
     Match(Arc<RegexMatch>),
     /// `Encoding.UTF8` (`ASCII` is treated as UTF-8 on valid ASCII input).
     Encoding,
+    /// LINQ to XML: a document (holding its root element), an element, an attribute, a name.
+    XDocument(Arc<super::xml::XElement>),
+    XElement(Arc<super::xml::XElement>),
+    XAttribute(Arc<super::xml::XAttribute>),
+    XName(Arc<super::xml::XName>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -285,6 +290,10 @@ impl Value {
             Value::Object(Object::Hasher(..)) => "HashAlgorithm",
             Value::Object(Object::Match(_)) => "System.Text.RegularExpressions.Match",
             Value::Object(Object::Encoding) => "System.Text.Encoding",
+            Value::Object(Object::XDocument(_)) => "System.Xml.Linq.XDocument",
+            Value::Object(Object::XElement(_)) => "System.Xml.Linq.XElement",
+            Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",
+            Value::Object(Object::XName(_)) => "System.Xml.Linq.XName",
             Value::Lambda(_) => "lambda",
         }
     }
@@ -306,6 +315,9 @@ impl Value {
             Value::Json(j) => json_to_string(j),
             Value::Bytes(_) => "System.Byte[]".into(),
             Value::Object(Object::Body(b)) => b.to_string(),
+            Value::Object(Object::XDocument(e) | Object::XElement(e)) => e.to_xml(),
+            Value::Object(Object::XAttribute(a)) => a.to_xml(),
+            Value::Object(Object::XName(n)) => n.expanded(),
             Value::Object(_) | Value::Lambda(_) => self.type_name().into(),
         }
     }
