@@ -11,14 +11,18 @@
 //! - [`raw`]: raw TCP exchanges for malformed-HTTP and slow-client tests.
 //! - [`dns::DnsServer`]: a scripted DNS server (UDP and TCP) whose answers, TTLs and failures
 //!   (SERVFAIL, silence) each test chooses per name and per query, and which counts queries.
+//! - [`scripted::ScriptedBackend`]: a server answering from a closure that keeps every request
+//!   with its whole body (fail-then-succeed backends, fixed documents, exact body checks).
 
 pub mod backend;
 pub mod dns;
 pub mod process;
 pub mod raw;
+pub mod scripted;
 pub mod tls;
 
 pub use backend::{MockBackend, RecordedRequest};
 pub use dns::DnsServer;
 pub use process::{Gatehouse, GatehouseBuilder, Probe, free_addr, free_port};
+pub use scripted::{ScriptedBackend, ScriptedRequest, ScriptedResponse};
 pub use tls::{TestCa, TestCert};
