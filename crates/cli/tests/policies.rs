@@ -21,6 +21,11 @@ policies:
       <outbound />
       <on-error />
     </policies>
+  fragments:
+    stamp: |
+      <fragment>
+        <set-header name="X-Frag" exists-action="override"><value>@("frag:" + context.Operation.Id)</value></set-header>
+      </fragment>
 apis:
   - id: p
     path: p
@@ -51,6 +56,7 @@ apis:
               <set-header name="X-Order" exists-action="append"><value>o</value></set-header>
               <set-header name="X-Id" exists-action="override"><value>@(context.Request.MatchedParameters["id"])</value></set-header>
               <set-header name="X-Pe" exists-action="override"><value>@(context.Request.PrivateEndpointConnection?.Name ?? "public")</value></set-header>
+              <include-fragment fragment-id="stamp" />
             </inbound>
             <backend><base /></backend>
             <outbound><base /></outbound>
@@ -138,6 +144,8 @@ async fn inbound_composes_scopes_in_base_order_and_outbound_reaches_the_client()
     assert_eq!(resp.headers().get("x-out").unwrap(), "200");
     let req = e.backend.last_request().expect("backend called");
     assert_eq!(req.header_all("x-order").join(","), "a1,g,a2,o");
+    // A fragment from `policies.fragments`, included at operation scope.
+    assert_eq!(req.header("x-frag"), Some("frag:order"));
     assert_eq!(req.header("x-id"), Some("42"));
     assert_eq!(req.header("x-pe"), Some("public"));
 }

@@ -7,7 +7,8 @@
 use crate::error::CompileError;
 use gatehouse_model::Validated;
 use gatehouse_policy::document::{
-    NamedValue, NamedValues, PolicyDocument, compose, parse_policies,
+    Fragment, NamedValue, NamedValues, PolicyDocument, compose, parse_fragment, parse_policies,
+    resolve_fragments,
 };
 use gatehouse_policy::pipeline::Pipeline;
 use std::collections::HashMap;
@@ -49,18 +50,45 @@ fn parse(
     path: &str,
     xml: Option<&String>,
     named: &NamedValues,
+    fragments: &HashMap<String, Fragment>,
 ) -> Result<Option<PolicyDocument>, CompileError> {
     let Some(xml) = xml else { return Ok(None) };
-    parse_policies(path, xml, Some(named))
+    let doc = parse_policies(path, xml, Some(named)).map_err(|errors| CompileError {
+        path: path.to_string(),
+        message: errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; "),
+    })?;
+    // Fragments are expanded where they are included, once per document.
+    resolve_fragments(&doc, fragments)
         .map(Some)
-        .map_err(|errors| CompileError {
+        .map_err(|e| CompileError {
             path: path.to_string(),
+            message: e.to_string(),
+        })
+}
+
+/// The `policies.fragments` documents by id.
+fn fragments(
+    v: &Validated,
+    named: &NamedValues,
+) -> Result<HashMap<String, Fragment>, CompileError> {
+    let mut out = HashMap::new();
+    for (id, xml) in &v.config.policies.fragments {
+        let path = format!("policies.fragments.{id}");
+        let fragment = parse_fragment(&path, xml, Some(named)).map_err(|errors| CompileError {
+            path: path.clone(),
             message: errors
                 .iter()
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
                 .join("; "),
-        })
+        })?;
+        out.insert(id.clone(), fragment);
+    }
+    Ok(out)
 }
 
 pub fn load(v: &Validated) -> Result<PolicySet, CompileError> {
@@ -78,8 +106,14 @@ pub fn load(v: &Validated) -> Result<PolicySet, CompileError> {
             )
         })
         .collect();
+    let fragments = fragments(v, &named)?;
     let mut set = PolicySet {
-        global: parse("policies.global", cfg.policies.global.as_ref(), &named)?,
+        global: parse(
+            "policies.global",
+            cfg.policies.global.as_ref(),
+            &named,
+            &fragments,
+        )?,
         ..PolicySet::default()
     };
     for (i, p) in cfg.products.iter().enumerate() {
@@ -87,6 +121,7 @@ pub fn load(v: &Validated) -> Result<PolicySet, CompileError> {
             &format!("products[{i}].policies"),
             p.policies.as_ref(),
             &named,
+            &fragments,
         )? {
             set.products.insert(p.id.clone(), doc);
         }
@@ -96,6 +131,7 @@ pub fn load(v: &Validated) -> Result<PolicySet, CompileError> {
             &format!("apis[{i}].policies"),
             api.policies.as_ref(),
             &named,
+            &fragments,
         )?);
         let mut ops = Vec::with_capacity(api.operations.len());
         for (j, op) in api.operations.iter().enumerate() {
@@ -103,6 +139,7 @@ pub fn load(v: &Validated) -> Result<PolicySet, CompileError> {
                 &format!("apis[{i}].operations[{j}].policies"),
                 op.policies.as_ref(),
                 &named,
+                &fragments,
             )?);
         }
         set.operations.push(ops);

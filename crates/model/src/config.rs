@@ -488,4 +488,8 @@ pub struct GlobalPolicies {
     /// Global-scope policy document (APIM policy XML).
     #[serde(default)]
     pub global: Option<String>,
+    /// Policy fragments by id (`<fragment>` documents), for `<include-fragment fragment-id="…"/>`
+    /// in any scope (APIM's `policyFragments`).
+    #[serde(default, alias = "policyFragments")]
+    pub fragments: std::collections::BTreeMap<String, String>,
 }
