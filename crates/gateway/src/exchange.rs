@@ -34,26 +34,76 @@ pub struct RequestInfo<'a> {
     pub query: Option<&'a str>,
     pub headers: &'a HeaderMap,
     pub client_ip: IpAddr,
-    /// (name) of the private endpoint the connection came through.
-    pub private_endpoint: Option<&'a str>,
     /// (template parameter name, value).
     pub matched: Vec<(&'a str, &'a str)>,
-    /// (id, name).
-    pub subscription: Option<(&'a str, &'a str)>,
-    /// (id, name) of the product the subscription belongs to.
-    pub product: Option<(&'a str, &'a str)>,
-    /// (id, name, path).
-    pub api: (&'a str, &'a str, &'a str),
-    /// (id, name, method, url template).
-    pub operation: (&'a str, &'a str, &'a str, &'a str),
-    pub service_name: &'a str,
-    pub region: &'a str,
+    pub facts: Facts,
     /// The limit policies' counters (shared by every request, kept across reloads).
     pub counters: Arc<InMemoryCounters>,
     /// The client policies' own requests go through.
     pub http: Arc<dyn HttpClient>,
     /// The cache policies' store.
     pub cache: Arc<InMemoryCache>,
+}
+
+/// What `context` says about the request's API, operation, subscription, product, private
+/// endpoint and deployment. Cheap to build (reference counts and indices into the snapshot):
+/// a member becomes a value only when an expression reads it.
+pub struct Facts {
+    pub snapshot: Arc<crate::snapshot::Snapshot>,
+    pub api: usize,
+    pub operation: usize,
+    pub product: Option<usize>,
+    pub api_id: Arc<str>,
+    pub operation_id: Arc<str>,
+    /// (id, name).
+    pub subscription: Option<(Arc<str>, Arc<str>)>,
+    /// The private endpoint the connection came through.
+    pub private_endpoint: Option<Arc<str>>,
+}
+
+impl Facts {
+    fn member(&self, path: &[&str]) -> Option<Option<Value>> {
+        let snap = &self.snapshot;
+        let api = snap.apis.get(self.api);
+        let op = api.and_then(|a| a.operations.get(self.operation));
+        let product = self.product.and_then(|p| snap.products.get(p));
+        Some(match path {
+            ["Deployment", "ServiceName"] => Some(Value::str(&*snap.service_name)),
+            ["Deployment", "Region"] => Some(Value::str(&*snap.region)),
+            ["Api", "Id"] => Some(Value::str(&*self.api_id)),
+            ["Api", "Name"] => api.map(|a| Value::str(&*a.name)),
+            ["Api", "Path"] => api.map(|a| Value::str(&*a.path)),
+            ["Operation", "Id"] => Some(Value::str(&*self.operation_id)),
+            ["Operation", "Name"] => op.map(|o| Value::str(&*o.0)),
+            ["Operation", "Method"] => op.map(|o| Value::str(&*o.1)),
+            ["Operation", "UrlTemplate"] => op.map(|o| Value::str(&*o.2)),
+            ["Subscription", "Id"] => self.subscription.as_ref().map(|s| Value::str(&*s.0)),
+            ["Subscription", "Name"] => self.subscription.as_ref().map(|s| Value::str(&*s.1)),
+            ["Product", "Id"] => product.map(|p| Value::str(&*p.0)),
+            ["Product", "Name"] => product.map(|p| Value::str(&*p.1)),
+            ["Request", "PrivateEndpointConnection", "Name"] => {
+                self.private_endpoint.as_ref().map(|n| Value::str(&**n))
+            }
+            [
+                "Request",
+                "PrivateEndpointConnection",
+                "GroupId" | "MemberName",
+            ] => self
+                .private_endpoint
+                .as_ref()
+                .map(|_| Value::str("Gateway")),
+            _ => return None,
+        })
+    }
+
+    fn object_exists(&self, path: &[&str]) -> Option<bool> {
+        Some(match path {
+            ["Subscription"] => self.subscription.is_some(),
+            ["Product"] => self.product.is_some(),
+            ["Request", "PrivateEndpointConnection"] => self.private_endpoint.is_some(),
+            _ => return None,
+        })
+    }
 }
 
 /// The request/response as the pipeline edits it.
@@ -81,6 +131,7 @@ pub struct GatewayExchange {
     pub problems: Vec<String>,
     counters: Arc<InMemoryCounters>,
     subscription_id: Option<String>,
+    facts: Facts,
     http: Arc<dyn HttpClient>,
     cache: Arc<InMemoryCache>,
     /// Where forward-request sends the request (set by the proxy before the pipeline runs).
@@ -187,34 +238,6 @@ impl GatewayExchange {
     pub fn new(info: RequestInfo<'_>) -> Self {
         let mut ctx = MapContext::new();
         ctx.set("RequestId", Value::Guid(request_id()));
-        ctx.set("Deployment.ServiceName", Value::str(info.service_name));
-        ctx.set("Deployment.Region", Value::str(info.region));
-        ctx.set("Api.Id", Value::str(info.api.0));
-        ctx.set("Api.Name", Value::str(info.api.1));
-        ctx.set("Api.Path", Value::str(info.api.2));
-        ctx.set("Operation.Id", Value::str(info.operation.0));
-        ctx.set("Operation.Name", Value::str(info.operation.1));
-        ctx.set("Operation.Method", Value::str(info.operation.2));
-        ctx.set("Operation.UrlTemplate", Value::str(info.operation.3));
-        if let Some((id, name)) = info.subscription {
-            ctx.set("Subscription.Id", Value::str(id));
-            ctx.set("Subscription.Name", Value::str(name));
-        }
-        if let Some((id, name)) = info.product {
-            ctx.set("Product.Id", Value::str(id));
-            ctx.set("Product.Name", Value::str(name));
-        }
-        if let Some(name) = info.private_endpoint {
-            ctx.set("Request.PrivateEndpointConnection.Name", Value::str(name));
-            ctx.set(
-                "Request.PrivateEndpointConnection.GroupId",
-                Value::str("Gateway"),
-            );
-            ctx.set(
-                "Request.PrivateEndpointConnection.MemberName",
-                Value::str("Gateway"),
-            );
-        }
         for (name, value) in info.matched {
             let value = percent_decode_str(value).decode_utf8_lossy();
             ctx.entry("Request.MatchedParameters", name, Value::str(value));
@@ -236,7 +259,12 @@ impl GatewayExchange {
             effects: Effects::default(),
             response_headers: HeaderMap::new(),
             problems: Vec::new(),
-            subscription_id: info.subscription.map(|(id, _)| id.to_string()),
+            subscription_id: info
+                .facts
+                .subscription
+                .as_ref()
+                .map(|(id, _)| id.to_string()),
+            facts: info.facts,
             counters: info.counters,
             http: info.http,
             cache: info.cache,
@@ -309,11 +337,17 @@ impl Context for GatewayExchange {
                     .find(|(n, _)| n == member)
                     .map(|(_, v)| Value::str(v))
             }),
-            _ => self.ctx.member(path),
+            _ => match self.facts.member(path) {
+                Some(v) => v,
+                None => self.ctx.member(path),
+            },
         }
     }
 
     fn object_exists(&mut self, path: &[&str]) -> bool {
+        if let Some(exists) = self.facts.object_exists(path) {
+            return exists;
+        }
         match path {
             ["LastError"] => self.effects.last_error.is_some(),
             ["Response"] => {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// Runs the pipeline around the backend call and builds the client's response.
 pub async fn serve(
     mut req: Request<Incoming>,
-    mut ex: GatewayExchange,
+    mut ex: Box<GatewayExchange>,
     pipeline: &Pipeline,
     conn: &Arc<ConnInfo>,
     log: &mut Option<AccessRecord>,
@@ -35,7 +35,7 @@ pub async fn serve(
     ex.buffer_response = needs.response;
 
     // Phase: inbound.
-    match pipeline.run(Section::Inbound, &mut ex).await {
+    match pipeline.run(Section::Inbound, &mut *ex).await {
         Outcome::Continue => {}
         outcome => return Ok(finish(ex, pipeline, outcome, "inbound")),
     }
@@ -55,12 +55,12 @@ pub async fn serve(
             Ok(()) => Outcome::Continue,
             Err(f) => {
                 pipeline
-                    .fail_outside(&mut ex, Section::Backend, "forward-request", f)
+                    .fail_outside(&mut *ex, Section::Backend, "forward-request", f)
                     .await
             }
         }
     } else {
-        pipeline.run(Section::Backend, &mut ex).await
+        pipeline.run(Section::Backend, &mut *ex).await
     };
     if let Some(l) = log.as_mut() {
         l.backend = ex.backend_id.clone();
@@ -72,12 +72,12 @@ pub async fn serve(
 
     // Phase: outbound.
     if !pipeline.is_empty(Section::Outbound) {
-        match pipeline.run(Section::Outbound, &mut ex).await {
+        match pipeline.run(Section::Outbound, &mut *ex).await {
             Outcome::Continue => {}
             outcome => return Ok(finish(ex, pipeline, outcome, "outbound")),
         }
     }
-    pipeline.count_deferred(&mut ex);
+    pipeline.count_deferred(&mut *ex);
     if !ex.problems.is_empty() {
         return Err(GatewayError::new(
             ErrorKind::PolicyUnsupported,
@@ -89,7 +89,7 @@ pub async fn serve(
 
 /// The response the exchange holds after the pipeline went through: status and headers as
 /// outbound left them, the body a policy set, the buffered backend body, or the stream.
-fn response(mut ex: GatewayExchange) -> Response<ProxyBody> {
+fn response(mut ex: Box<GatewayExchange>) -> Response<ProxyBody> {
     let status = ex
         .effects
         .status
@@ -122,7 +122,7 @@ fn response(mut ex: GatewayExchange) -> Response<ProxyBody> {
 /// The response when a section ended early: a policy's own response (return-response,
 /// mock-response, a limit's 429), or the one a failure preset and on-error amended.
 fn finish(
-    mut ex: GatewayExchange,
+    mut ex: Box<GatewayExchange>,
     pipeline: &Pipeline,
     outcome: Outcome,
     section: &str,
@@ -131,7 +131,7 @@ fn finish(
     if let Outcome::Respond(r) = &outcome {
         ex.effects.status = Some((r.status, r.reason.clone()));
     }
-    pipeline.count_deferred(&mut ex);
+    pipeline.count_deferred(&mut *ex);
     let added = std::mem::take(&mut ex.effects.added_response_headers);
     let mut resp = match outcome {
         Outcome::Respond(r) => policy_response(r),
@@ -148,7 +148,7 @@ fn finish(
 /// WebSocket and other upgrades with policies: the request as inbound left it goes to the
 /// backend; a 101 answer becomes a tunnel.
 async fn upgrade_through(
-    mut ex: GatewayExchange,
+    mut ex: Box<GatewayExchange>,
     client_side: hyper::upgrade::OnUpgrade,
     conn: &Arc<ConnInfo>,
     log: &mut Option<AccessRecord>,

@@ -8,7 +8,7 @@ use crate::backend_call;
 use crate::body::ProxyBody;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
-use crate::exchange::{GatewayExchange, RequestInfo};
+use crate::exchange::{Facts, GatewayExchange, RequestInfo};
 use crate::forward::{self, KeyNames};
 use crate::forward_request::ForwardRoute;
 use crate::keys;
@@ -144,7 +144,6 @@ async fn proxy(
         sub.and_then(|s| s.product),
     );
     if let Some(pipeline) = pipeline {
-        let op = &api.operations[route.operation.index];
         let host = req
             .headers()
             .get(header::HOST)
@@ -158,7 +157,8 @@ async fn proxy(
                 host
             }
         });
-        let mut ex = GatewayExchange::new(RequestInfo {
+        // Boxed: the exchange is large and moves through several futures.
+        let mut ex = Box::new(GatewayExchange::new(RequestInfo {
             method: req.method().as_str(),
             scheme: if conn.tls { "https" } else { "http" },
             host,
@@ -167,7 +167,6 @@ async fn proxy(
             query: uri.query(),
             headers: req.headers(),
             client_ip,
-            private_endpoint: conn.admitted.private_endpoint.as_ref().map(|p| &*p.name),
             matched: route
                 .operation
                 .template
@@ -176,19 +175,24 @@ async fn proxy(
                 .map(String::as_str)
                 .zip(route.params.iter().copied())
                 .collect(),
-            subscription: sub.map(|s| (&*s.id, &*s.name)),
-            product: sub
-                .and_then(|s| s.product)
-                .and_then(|i| snap.products.get(i))
-                .map(|(id, name)| (&**id, &**name)),
-            api: (&route.api.id, &api.name, &api.path),
-            operation: (&route.operation.id, &op.0, &op.1, &op.2),
-            service_name: &snap.service_name,
-            region: &snap.region,
+            facts: Facts {
+                snapshot: snap.clone(),
+                api: route.api.index,
+                operation: route.operation.index,
+                product: sub.and_then(|s| s.product),
+                api_id: route.api.id.clone(),
+                operation_id: route.operation.id.clone(),
+                subscription: sub.map(|s| (s.id.clone(), s.name.clone())),
+                private_endpoint: conn
+                    .admitted
+                    .private_endpoint
+                    .as_ref()
+                    .map(|p| p.name.clone()),
+            },
             counters: services.counters.clone(),
             http: services.http.clone(),
             cache: services.cache.clone(),
-        });
+        }));
         ex.route = Some(ForwardRoute {
             snapshot: snap.clone(),
             api_index: route.api.index,
