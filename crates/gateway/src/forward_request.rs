@@ -211,7 +211,7 @@ impl GatewayExchange {
             let Some(route) = self.route.as_ref() else {
                 break;
             };
-            let location = resolve_location(&target, resp, &next.1);
+            let location = resolve_location(&target, &next.1);
             let Some(location) = location else { break };
             let Ok(t) = route.clients.target_for_url(&location, target.timeout) else {
                 break;
@@ -277,11 +277,7 @@ fn redirect(resp: &Response<Incoming>, method: &Method) -> Option<(Method, Strin
 }
 
 /// An absolute URL for a Location header (relative ones resolve against the target).
-fn resolve_location(
-    target: &BackendTarget,
-    _resp: &Response<Incoming>,
-    location: &str,
-) -> Option<String> {
+fn resolve_location(target: &BackendTarget, location: &str) -> Option<String> {
     if location.starts_with("http://") || location.starts_with("https://") {
         return Some(location.to_string());
     }

@@ -5,7 +5,7 @@
 use super::attrs::Operand;
 use super::eval::{Failure, condition, string, value};
 use super::run::Flow;
-use super::{CacheMiss, Exchange, ExistsAction, Message, Response};
+use super::{CacheMiss, Exchange, Message, Response};
 use crate::cache::{
     self, CacheLookup, CacheLookupValue, CacheRemoveValue, CacheStore, CacheStoreValue,
     CachedEntry, CachedResponse, DownstreamCaching, ResponseCacheKeyParts,
@@ -166,10 +166,7 @@ pub(super) fn store(s: &CacheStore<Operand>, ex: &mut dyn Exchange) -> Result<Fl
         ttl,
     );
     let control = cache::downstream_cache_control(miss.downstream, miss.must_revalidate, ttl);
-    let next = ExistsAction::Override.apply(None, vec![control]);
-    if let Some(v) = next {
-        ex.set_header(Message::Response, "Cache-Control", v);
-    }
+    ex.set_header(Message::Response, "Cache-Control", vec![control]);
     Ok(Flow::Continue)
 }
 

@@ -13,7 +13,7 @@ use futures_util::future::{join_all, select_all};
 use super::compile::{RetryStep, SendRequestStep, Step, StepKind};
 use super::eval::{Failure, condition, string, strings};
 use super::run::{Flow, Run, at, run_steps};
-use super::{Exchange, ExistsAction, Message};
+use super::{Exchange, Message};
 use crate::expr::{Object, Value};
 use crate::http::{HttpError, HttpFuture, HttpRequest, HttpResponse};
 
@@ -110,12 +110,7 @@ struct Pending<'a> {
 /// `<wait for="all|any">`: starts every send-request child (choose children pick their branch
 /// first; other steps, like cache-lookup-value, run at once), then waits for all of them or for
 /// the first. With `any`, the others are cancelled and their variables stay unset.
-pub(super) async fn wait(
-    step: &Step,
-    any: bool,
-    steps: &[Step],
-    ex: &mut dyn Exchange,
-) -> Run<Flow> {
+pub(super) async fn wait(any: bool, steps: &[Step], ex: &mut dyn Exchange) -> Run<Flow> {
     let mut pending = Vec::new();
     if let Flow::Respond(r) = start(steps, ex, &mut pending)? {
         return Ok(Flow::Respond(r));
@@ -137,7 +132,6 @@ pub(super) async fn wait(
             finish(send, result, ex).map_err(at(s))?;
         }
     }
-    let _ = step;
     Ok(Flow::Continue)
 }
 
@@ -256,7 +250,6 @@ fn build(s: &SendRequestStep, ex: &mut dyn Exchange) -> Result<HttpRequest, Fail
     if let Some(b) = &s.body {
         body = string(b, ex)?.into_bytes();
     }
-    let _ = ExistsAction::Override;
     Ok(HttpRequest {
         method,
         url,

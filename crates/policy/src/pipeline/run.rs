@@ -144,7 +144,7 @@ async fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
             Ok(Flow::Continue)
         }
         StepKind::Retry(r) => super::calls::retry(step, r, ex).await,
-        StepKind::Wait { any, steps } => super::calls::wait(step, *any, steps, ex).await,
+        StepKind::Wait { any, steps } => super::calls::wait(*any, steps, ex).await,
         StepKind::ValidateJwt(j) => {
             j.run(ex).await.map_err(at(step))?;
             Ok(Flow::Continue)
