@@ -535,3 +535,28 @@ async fn last_error_scope_names_the_scope_the_failing_policy_came_from() {
         Some("api")
     );
 }
+
+#[test]
+fn bodies_are_buffered_only_where_policies_need_them() {
+    let needs = |xml: &str| pipeline(xml).body_needs();
+    let none = needs(
+        r#"<policies><inbound><set-header name="a" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("b", ""))</value></set-header></inbound><backend><forward-request /></backend></policies>"#,
+    );
+    assert!(!none.request && !none.response);
+    let inbound = needs(
+        r#"<policies><inbound><set-variable name="v" value="@(context.Request.Body.As<string>(preserveContent: true))" /></inbound></policies>"#,
+    );
+    assert!(inbound.request && !inbound.response);
+    let retry = needs(
+        r#"<policies><inbound /><backend><retry condition="@(context.Response.StatusCode == 503)" count="2" interval="0"><forward-request /></retry></backend></policies>"#,
+    );
+    assert!(retry.request && !retry.response);
+    let retry_on_body = needs(
+        r#"<policies><inbound /><backend><retry condition="@(context.Response.Body.As<string>(preserveContent: true).Contains("busy"))" count="2" interval="0"><forward-request /></retry></backend></policies>"#,
+    );
+    assert!(retry_on_body.response);
+    let outbound = needs(
+        r#"<policies><inbound /><outbound><set-header name="x" exists-action="override"><value>@(context.Request.Body.As<string>(preserveContent: true).Length.ToString())</value></set-header><find-and-replace from="a" to="b" /></outbound></policies>"#,
+    );
+    assert!(outbound.request && outbound.response);
+}

@@ -218,9 +218,21 @@ impl Pipeline {
             on_error: compile_section(composed, Section::OnError)?,
             bodies: BodyNeeds {
                 request: composed.inbound.iter().any(|e| needs_body(e, false))
-                    || composed.backend.iter().any(|e| needs_body(e, false)),
+                    || composed.backend.iter().any(|e| needs_body(e, false))
+                    || composed
+                        .outbound
+                        .iter()
+                        .any(|e| mentions(e, "Request.Body"))
+                    || composed
+                        .on_error
+                        .iter()
+                        .any(|e| mentions(e, "Request.Body")),
                 response: composed.outbound.iter().any(|e| needs_body(e, true))
-                    || composed.on_error.iter().any(|e| needs_body(e, true)),
+                    || composed.on_error.iter().any(|e| needs_body(e, true))
+                    || composed
+                        .backend
+                        .iter()
+                        .any(|e| mentions(e, "Response.Body")),
             },
         })
     }
@@ -275,6 +287,20 @@ fn needs_body(e: &PolicyElement, response: bool) -> bool {
         || e.children.iter().any(|c| match c {
             Node::Element(child) => needs_body(child, response),
             Node::Text(v) => reads(v),
+        })
+}
+
+/// Whether an expression anywhere in `e` contains `text` (e.g. `Request.Body` read in
+/// outbound, or `Response.Body` in a retry condition).
+fn mentions(e: &PolicyElement, text: &str) -> bool {
+    let has = |v: &crate::document::Value| match v {
+        crate::document::Value::Expression { source, .. } => source.contains(text),
+        crate::document::Value::Literal { .. } => false,
+    };
+    e.attributes.iter().any(|(_, v)| has(v))
+        || e.children.iter().any(|c| match c {
+            Node::Element(child) => mentions(child, text),
+            Node::Text(v) => has(v),
         })
 }
 
