@@ -38,20 +38,43 @@ pub const CONFIG_FILE_NAME: &str = "gatehouse.yaml";
 
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
-/// Returns a TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then
-/// released). Another process may take it before it is used; good enough for tests.
+/// Returns a TCP port on 127.0.0.1 that was free a moment ago; see [`free_addr`].
 pub fn free_port() -> u16 {
     free_addr().port()
 }
 
-/// Returns `127.0.0.1:PORT` with a port that was free a moment ago; see [`free_port`].
-/// Panics if no port can be bound.
+/// The ports tests hand out: below Linux's ephemeral range (32768–60999 by default), so an
+/// outgoing connection — of this test or another — is never given a port a test is about to
+/// listen on, which binding port 0 and releasing it could not promise.
+const TEST_PORTS: std::ops::Range<u32> = 20_000..32_000;
+
+/// Returns `127.0.0.1:PORT` with a port that was free a moment ago. Ports come from outside the
+/// ephemeral range, each at most once per process (a counter from a per-process start), and
+/// are checked by binding them. Panics if none can be bound.
 pub fn free_addr() -> SocketAddr {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .expect("testkit: binding 127.0.0.1:0 to find a free port");
-    listener
-        .local_addr()
-        .expect("testkit: reading the address of a bound listener")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let span = TEST_PORTS.end - TEST_PORTS.start;
+    // Start somewhere that depends on the process, so test binaries run one after another do
+    // not reuse the same ports (which may still be in TIME_WAIT).
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7919) % span,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed) % span;
+        let Ok(port) = u16::try_from(TEST_PORTS.start + n) else {
+            continue;
+        };
+        if let Ok(listener) = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            && let Ok(addr) = listener.local_addr()
+        {
+            return addr;
+        }
+    }
+    panic!("testkit: no free port in {TEST_PORTS:?} on 127.0.0.1");
 }
 
 /// How to tell that a freshly started gatehouse is ready.
