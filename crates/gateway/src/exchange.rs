@@ -9,7 +9,9 @@ use gatehouse_policy::cache::{Cache, InMemoryCache};
 use gatehouse_policy::expr::{Context, DateTime, MapContext, Value};
 use gatehouse_policy::http::HttpClient;
 use gatehouse_policy::limits::{Counters, InMemoryCounters};
-use gatehouse_policy::pipeline::{Effects, Exchange, ForwardFuture, ForwardOptions, Message};
+use gatehouse_policy::pipeline::{
+    ConcurrencySlots, Effects, Exchange, ForwardFuture, ForwardOptions, Message,
+};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use hyper::body::Incoming;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
@@ -43,6 +45,8 @@ pub struct RequestInfo<'a> {
     pub http: Arc<dyn HttpClient>,
     /// The cache policies' store.
     pub cache: Arc<InMemoryCache>,
+    /// limit-concurrency's slots.
+    pub concurrency: Arc<ConcurrencySlots>,
 }
 
 /// What `context` says about the request's API, operation, subscription, product, private
@@ -134,6 +138,7 @@ pub struct GatewayExchange {
     facts: Facts,
     http: Arc<dyn HttpClient>,
     cache: Arc<InMemoryCache>,
+    concurrency: Arc<ConcurrencySlots>,
     /// Where forward-request sends the request (set by the proxy before the pipeline runs).
     pub route: Option<crate::forward_request::ForwardRoute>,
     /// The client's body read whole (when the policies need it)…
@@ -268,6 +273,7 @@ impl GatewayExchange {
             counters: info.counters,
             http: info.http,
             cache: info.cache,
+            concurrency: info.concurrency,
             route: None,
             request_body: None,
             request_body_consumed: false,
@@ -434,6 +440,10 @@ impl Exchange for GatewayExchange {
 
     fn cache(&self) -> &dyn Cache {
         &*self.cache
+    }
+
+    fn concurrency(&self) -> Arc<ConcurrencySlots> {
+        self.concurrency.clone()
     }
 
     fn header(&self, message: Message, name: &str) -> Option<Vec<String>> {

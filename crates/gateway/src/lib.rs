@@ -66,6 +66,8 @@ pub(crate) struct Services {
     pub(crate) clients: Arc<ClientCache>,
     /// The cache policies' store (bounded, in memory).
     pub(crate) cache: Arc<gatehouse_policy::cache::InMemoryCache>,
+    /// limit-concurrency's slots.
+    pub(crate) concurrency: Arc<gatehouse_policy::pipeline::ConcurrencySlots>,
 }
 
 /// The bound of the policy cache: cache-store and cache-store-value entries beyond it are
@@ -121,6 +123,7 @@ impl Gateway {
                     cache: Arc::new(gatehouse_policy::cache::InMemoryCache::new(
                         POLICY_CACHE_BYTES,
                     )),
+                    concurrency: Arc::default(),
                 }),
                 clients,
                 shutdown,

@@ -192,6 +192,7 @@ async fn proxy(
             counters: services.counters.clone(),
             http: services.http.clone(),
             cache: services.cache.clone(),
+            concurrency: services.concurrency.clone(),
         }));
         ex.route = Some(ForwardRoute {
             snapshot: snap.clone(),

@@ -443,28 +443,29 @@ async fn limit_concurrency_answers_429_while_the_key_is_full() {
             calls: g.calls.clone(),
         })
     };
+    // One set of slots for every request, as the gateway keeps one across reloads.
+    let slots = Arc::new(gatehouse_policy::pipeline::ConcurrencySlots::default());
+    let exchange = |tenant: &str, http: Arc<dyn HttpClient>| {
+        let mut ex = TestExchange::new().with_request_header("x-tenant", tenant);
+        ex.http = http;
+        ex.concurrency = slots.clone();
+        ex
+    };
     let held = {
-        let (p, http) = (p.clone(), client(&gate));
-        tokio::spawn(async move {
-            let mut ex = TestExchange::new().with_request_header("x-tenant", "a");
-            ex.http = http;
-            p.run(Section::Inbound, &mut ex).await
-        })
+        let (p, mut ex) = (p.clone(), exchange("a", client(&gate)));
+        tokio::spawn(async move { p.run(Section::Inbound, &mut ex).await })
     };
     gate.started.notified().await;
-    let mut second = TestExchange::new().with_request_header("x-tenant", "a");
-    second.http = client(&gate);
+    let mut second = exchange("a", client(&gate));
     let Outcome::Respond(r) = p.run(Section::Inbound, &mut second).await else {
         panic!("the second request of tenant a must be refused");
     };
     assert_eq!(r.status, 429);
-    let mut other = TestExchange::new().with_request_header("x-tenant", "b");
-    other.http = client(&gate);
+    let mut other = exchange("b", client(&gate));
     assert_eq!(p.run(Section::Inbound, &mut other).await, Outcome::Continue);
     gate.release.notify_one();
     assert_eq!(held.await.ok(), Some(Outcome::Continue));
-    let mut third = TestExchange::new().with_request_header("x-tenant", "a");
-    third.http = client(&gate);
+    let mut third = exchange("a", client(&gate));
     assert_eq!(p.run(Section::Inbound, &mut third).await, Outcome::Continue);
 }
 

@@ -57,7 +57,6 @@ pub(crate) enum StepKind {
     LimitConcurrency {
         key: Operand,
         max_count: usize,
-        slots: Arc<super::concurrency::Slots>,
         steps: Vec<Step>,
     },
     AuthenticationBasic {
@@ -504,7 +503,6 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
             StepKind::LimitConcurrency {
                 key: required(e, "key")?,
                 max_count,
-                slots: Arc::default(),
                 steps: e
                     .elements()
                     .map(|c| compile_step(c, section))

@@ -5,21 +5,22 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Requests inside one limit-concurrency policy, by key. Entries are removed at zero, so the
-/// map holds only keys with requests in flight.
+/// Requests inside limit-concurrency policies, by policy and key. Entries are removed at zero,
+/// so the map holds only keys with requests in flight. One per gateway, kept across reloads, so
+/// a reload never lets more requests in than `max-count`.
 #[derive(Debug, Default)]
-pub(crate) struct Slots {
+pub struct ConcurrencySlots {
     in_use: Mutex<HashMap<String, usize>>,
 }
 
 /// A taken slot, given back on drop.
 #[derive(Debug)]
 pub(crate) struct Slot {
-    slots: Arc<Slots>,
+    slots: Arc<ConcurrencySlots>,
     key: String,
 }
 
-impl Slots {
+impl ConcurrencySlots {
     /// Takes a slot for `key` unless `max` are in use.
     pub(crate) fn try_take(self: &Arc<Self>, key: String, max: usize) -> Option<Slot> {
         let mut in_use = self.in_use.lock().unwrap_or_else(|p| p.into_inner());
@@ -59,7 +60,7 @@ mod tests {
 
     #[test]
     fn slots_are_counted_per_key_and_given_back_on_drop() {
-        let slots = Arc::new(Slots::default());
+        let slots = Arc::new(ConcurrencySlots::default());
         let a1 = slots.try_take("a".into(), 2);
         let a2 = slots.try_take("a".into(), 2);
         assert!(a1.is_some() && a2.is_some());

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::concurrency::ConcurrencySlots;
 use super::{LastError, Message, Response};
 use crate::cache::{Cache, InMemoryCache};
 use crate::expr::{Context, DateTime, MapContext, Value};
@@ -73,6 +74,8 @@ pub trait Exchange: Context + Send {
     fn http_client(&self) -> Arc<dyn HttpClient>;
     /// The cache of cache-lookup/-store and the -value policies (shared by every request).
     fn cache(&self) -> &dyn Cache;
+    /// The slots of limit-concurrency (shared by every request, kept across reloads).
+    fn concurrency(&self) -> Arc<ConcurrencySlots>;
     /// The id of the subscription the request came with: the key of rate-limit and quota.
     fn subscription_id(&self) -> Option<String>;
     /// A header to add to the response the client eventually gets, whatever produces it (the
@@ -210,6 +213,8 @@ pub struct TestExchange {
     pub forwarded: Vec<Forwarded>,
     /// The cache policies' store; share one `Arc` between exchanges to cache across them.
     pub cache: Arc<InMemoryCache>,
+    /// limit-concurrency's slots; share one `Arc` between exchanges to limit across them.
+    pub concurrency: Arc<ConcurrencySlots>,
 }
 
 impl Default for TestExchange {
@@ -228,6 +233,7 @@ impl Default for TestExchange {
             backend: VecDeque::new(),
             forwarded: Vec::new(),
             cache: Arc::new(InMemoryCache::new(16 * 1024 * 1024)),
+            concurrency: Arc::default(),
         }
     }
 }
@@ -426,6 +432,10 @@ impl Exchange for TestExchange {
 
     fn cache(&self) -> &dyn Cache {
         &*self.cache
+    }
+
+    fn concurrency(&self) -> Arc<ConcurrencySlots> {
+        self.concurrency.clone()
     }
 
     fn forward<'a>(&'a mut self, options: &'a ForwardOptions) -> ForwardFuture<'a> {

@@ -22,6 +22,7 @@ mod run;
 use std::fmt;
 
 pub use compile::{BodyNeeds, Pipeline};
+pub use concurrency::ConcurrencySlots;
 pub use exchange::{
     BackendChoice, BackendFailure, CacheMiss, DeferredCount, Effects, Exchange, ForwardFuture,
     ForwardOptions, Forwarded, TestExchange,

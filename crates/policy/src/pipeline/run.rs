@@ -156,10 +156,12 @@ async fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
         StepKind::LimitConcurrency {
             key,
             max_count,
-            slots,
             steps,
         } => {
             let key = string(key, ex).map_err(at(step))?;
+            // The slots outlive the snapshot: counted per policy (its scope and path) and key.
+            let key = format!("{}|{key}", counter_scope(&step.origin, ex));
+            let slots = ex.concurrency();
             let Some(_slot) = slots.try_take(key, *max_count) else {
                 let mut r = Response::ok();
                 r.status = 429;
