@@ -446,6 +446,17 @@ impl Exchange for GatewayExchange {
         self.concurrency.clone()
     }
 
+    fn response_bytes(&mut self) -> Option<Vec<u8>> {
+        if let Some(b) = &self.effects.response_body {
+            return Some(b.clone().into_bytes());
+        }
+        match &self.response_body {
+            Some(_) if self.response_body_consumed => Some(Vec::new()),
+            Some(b) => Some(b.to_vec()),
+            None => None,
+        }
+    }
+
     fn header(&self, message: Message, name: &str) -> Option<Vec<String>> {
         match message {
             Message::Request => header_values(&self.request_headers, name),

@@ -154,7 +154,16 @@ pub(super) fn store(s: &CacheStore<Operand>, ex: &mut dyn Exchange) -> Result<Fl
             headers.push((name.clone(), v));
         }
     }
-    let body = ex.body("Response", true).unwrap_or_default().into_bytes();
+    let body = ex.response_bytes().unwrap_or_default();
+    // A hit is replayed as text (policy responses carry text bodies): a body that is not
+    // UTF-8 is not stored rather than stored damaged.
+    if std::str::from_utf8(&body).is_err() {
+        ex.trace(
+            "cache-store",
+            "the response body is not UTF-8 text: not cached",
+        );
+        return Ok(Flow::Continue);
+    }
     ex.cache().put(
         miss.key,
         CachedEntry::Response(CachedResponse {

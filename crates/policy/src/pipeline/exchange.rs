@@ -76,6 +76,12 @@ pub trait Exchange: Context + Send {
     fn cache(&self) -> &dyn Cache;
     /// The slots of limit-concurrency (shared by every request, kept across reloads).
     fn concurrency(&self) -> Arc<ConcurrencySlots>;
+    /// The response body as bytes, without consuming it, when the exchange holds it whole
+    /// (cache-store keeps bytes, never a lossy text copy). The default goes through
+    /// [`Context::body`](crate::expr::Context::body).
+    fn response_bytes(&mut self) -> Option<Vec<u8>> {
+        self.body("Response", true).map(String::into_bytes)
+    }
     /// The id of the subscription the request came with: the key of rate-limit and quota.
     fn subscription_id(&self) -> Option<String>;
     /// A header to add to the response the client eventually gets, whatever produces it (the
