@@ -287,7 +287,8 @@ fn two_bases_are_refused() {
     assert_eq!((errs[0].line, errs[0].column), (1, 27));
     // compose guards hand-built documents too.
     let mut d = scope("x", "<base/>");
-    d.inbound.push(d.inbound[0].clone());
+    let first = d.inbound[0].clone();
+    d.inbound.push(first);
     assert!(compose(None, None, None, Some(&d)).is_err());
 }
 

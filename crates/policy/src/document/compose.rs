@@ -4,15 +4,14 @@
 
 use std::collections::HashMap;
 
-use super::{ErrorKind, Fragment, Node, PolicyDocument, PolicyElement, PolicyError, Section};
+use super::{
+    ErrorKind, Fragment, Node, PolicyDocument, PolicyElement, PolicyError, Section, Sections,
+};
 
 /// The effective policy of one operation: four sections with no `<base/>` left.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Composed {
-    pub inbound: Vec<PolicyElement>,
-    pub backend: Vec<PolicyElement>,
-    pub outbound: Vec<PolicyElement>,
-    pub on_error: Vec<PolicyElement>,
+    pub sections: Sections,
     /// The scope each top-level element of a section came from (`global`, `product`, `api`,
     /// `operation`), by section in [`Section::ALL`] order, for `context.LastError.Scope`.
     /// Empty for documents composed by hand.
@@ -24,23 +23,19 @@ impl Composed {
     pub fn scope_of(&self, s: Section, i: usize) -> &'static str {
         self.scopes[section_index(s)].get(i).copied().unwrap_or("")
     }
+}
 
-    pub fn section(&self, s: Section) -> &[PolicyElement] {
-        match s {
-            Section::Inbound => &self.inbound,
-            Section::Backend => &self.backend,
-            Section::Outbound => &self.outbound,
-            Section::OnError => &self.on_error,
-        }
+// Like a document, a composition reads as its sections: `composed.inbound`, `section(s)`.
+impl std::ops::Deref for Composed {
+    type Target = Sections;
+    fn deref(&self) -> &Sections {
+        &self.sections
     }
+}
 
-    fn section_mut(&mut self, s: Section) -> &mut Vec<PolicyElement> {
-        match s {
-            Section::Inbound => &mut self.inbound,
-            Section::Backend => &mut self.backend,
-            Section::Outbound => &mut self.outbound,
-            Section::OnError => &mut self.on_error,
-        }
+impl std::ops::DerefMut for Composed {
+    fn deref_mut(&mut self) -> &mut Sections {
+        &mut self.sections
     }
 }
 

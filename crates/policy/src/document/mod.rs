@@ -236,19 +236,16 @@ impl Section {
     }
 }
 
-/// A `<policies>` document of one scope. A section the document omits holds a single
-/// synthesized `<base/>`: it inherits, like a missing scope document does.
+/// The four sections of a policy: what a scope's document holds and what composition produces.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PolicyDocument {
-    /// The file name used in errors.
-    pub file: String,
+pub struct Sections {
     pub inbound: Vec<PolicyElement>,
     pub backend: Vec<PolicyElement>,
     pub outbound: Vec<PolicyElement>,
     pub on_error: Vec<PolicyElement>,
 }
 
-impl PolicyDocument {
+impl Sections {
     pub fn section(&self, s: Section) -> &[PolicyElement] {
         match s {
             Section::Inbound => &self.inbound,
@@ -265,6 +262,29 @@ impl PolicyDocument {
             Section::Outbound => &mut self.outbound,
             Section::OnError => &mut self.on_error,
         }
+    }
+}
+
+/// A `<policies>` document of one scope. A section the document omits holds a single
+/// synthesized `<base/>`: it inherits, like a missing scope document does.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PolicyDocument {
+    /// The file name used in errors.
+    pub file: String,
+    pub sections: Sections,
+}
+
+// A document *is* its sections plus a file name: `doc.inbound`, `doc.section(s)` read through.
+impl std::ops::Deref for PolicyDocument {
+    type Target = Sections;
+    fn deref(&self) -> &Sections {
+        &self.sections
+    }
+}
+
+impl std::ops::DerefMut for PolicyDocument {
+    fn deref_mut(&mut self) -> &mut Sections {
+        &mut self.sections
     }
 }
 
