@@ -283,3 +283,51 @@ apis:
         Some("pe-partner")
     );
 }
+
+/// The context members that come from the request's subscription, the clock and the backend.
+#[tokio::test]
+async fn context_knows_the_subscription_keys_the_clock_and_the_service_url() {
+    let backend = MockBackend::start().await.expect("backend");
+    let addr = free_addr();
+    let config = format!(
+        r#"
+service: {{ name: e2e }}
+network: {{ outbound: {{ allowed_destinations: [127.0.0.0/8] }} }}
+gateway:
+  listeners: [ {{ address: "{addr}" }} ]
+apis:
+  - id: k
+    path: k
+    backend: "{backend}/base"
+    subscription_required: true
+    policies: |
+      <policies>
+        <inbound>
+          <set-header name="X-Key-Is-Primary" exists-action="override"><value>@((context.Subscription.Key == context.Subscription.PrimaryKey).ToString())</value></set-header>
+          <set-header name="X-Secondary-Length" exists-action="override"><value>@(context.Subscription.SecondaryKey.Length.ToString())</value></set-header>
+          <set-header name="X-Clock" exists-action="override"><value>@((context.Timestamp.Year >= 2024 &amp;&amp; context.Elapsed.TotalMilliseconds >= 0).ToString())</value></set-header>
+          <set-header name="X-Service-Url" exists-action="override"><value>@(context.Api.ServiceUrl.Host + context.Api.ServiceUrl.Path)</value></set-header>
+        </inbound>
+      </policies>
+    operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
+subscriptions:
+  - {{ id: s1, scope: all, primary_key: "primary-key-0123456789", secondary_key: "secondary-0123456789", state: active }}
+"#,
+        backend = backend.url()
+    );
+    let _gw = Gatehouse::start(Path::new(BIN), &config, addr)
+        .await
+        .expect("gatehouse starts");
+    let r = reqwest::Client::new()
+        .get(format!("http://{addr}/k/x"))
+        .header("Ocp-Apim-Subscription-Key", "primary-key-0123456789")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    let seen = backend.last_request().expect("backend called");
+    assert_eq!(seen.header("x-key-is-primary"), Some("True"));
+    assert_eq!(seen.header("x-secondary-length"), Some("20"));
+    assert_eq!(seen.header("x-clock"), Some("True"));
+    assert_eq!(seen.header("x-service-url"), Some("127.0.0.1/base"));
+}

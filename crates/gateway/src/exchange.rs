@@ -6,7 +6,7 @@
 use crate::upstream::Lease;
 use bytes::Bytes;
 use gatehouse_policy::cache::{Cache, InMemoryCache};
-use gatehouse_policy::expr::{Context, DateTime, MapContext, Value};
+use gatehouse_policy::expr::{Context, DateTime, MapContext, TimeSpan, Value};
 use gatehouse_policy::http::HttpClient;
 use gatehouse_policy::limits::{Counters, InMemoryCounters};
 use gatehouse_policy::pipeline::{
@@ -63,6 +63,12 @@ pub struct Facts {
     pub subscription: Option<(Arc<str>, Arc<str>)>,
     /// The private endpoint the connection came through.
     pub private_endpoint: Option<Arc<str>>,
+    /// The subscription key the request came with, and the subscription's own keys.
+    pub key: Option<Arc<str>>,
+    pub subscription_keys: Option<(Arc<str>, Option<Arc<str>>)>,
+    /// When the gateway took the request (`context.Timestamp`, `context.Elapsed`).
+    pub started: std::time::Instant,
+    pub started_at: DateTime,
 }
 
 impl Facts {
@@ -83,6 +89,45 @@ impl Facts {
             ["Operation", "UrlTemplate"] => op.map(|o| Value::str(&*o.2)),
             ["Subscription", "Id"] => self.subscription.as_ref().map(|s| Value::str(&*s.0)),
             ["Subscription", "Name"] => self.subscription.as_ref().map(|s| Value::str(&*s.1)),
+            ["Subscription", "Key"] => self
+                .subscription
+                .as_ref()
+                .and(self.key.as_ref())
+                .map(|k| Value::str(&**k)),
+            ["Subscription", "PrimaryKey"] => {
+                self.subscription_keys.as_ref().map(|k| Value::str(&*k.0))
+            }
+            ["Subscription", "SecondaryKey"] => self
+                .subscription_keys
+                .as_ref()
+                .and_then(|k| k.1.as_ref())
+                .map(|k| Value::str(&**k)),
+            ["Timestamp"] => Some(Value::DateTime(self.started_at)),
+            ["Elapsed"] => Some(Value::TimeSpan(TimeSpan(
+                i64::try_from(self.started.elapsed().as_nanos() / 100).unwrap_or(i64::MAX),
+            ))),
+            ["Deployment", "GatewayId"] => Some(Value::str("managed")),
+            ["Api", "ServiceUrl", part] => {
+                let t = snap.targets.get(self.api)?;
+                match *part {
+                    "Scheme" => Some(Value::str(t.scheme.as_str())),
+                    "Host" => Some(Value::str(t.authority.host())),
+                    "Port" => Some(Value::Int(i64::from(t.authority.port_u16().unwrap_or(
+                        if t.scheme.as_str() == "https" {
+                            443
+                        } else {
+                            80
+                        },
+                    )))),
+                    "Path" => Some(Value::str(if t.base_path.is_empty() {
+                        "/"
+                    } else {
+                        &t.base_path
+                    })),
+                    "QueryString" => Some(Value::str("")),
+                    _ => return None,
+                }
+            }
             ["Product", "Id"] => product.map(|p| Value::str(&*p.0)),
             ["Product", "Name"] => product.map(|p| Value::str(&*p.1)),
             ["Request", "PrivateEndpointConnection", "Name"] => {

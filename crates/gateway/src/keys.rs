@@ -23,6 +23,20 @@ pub struct SubscriptionEntry {
     pub product: Option<usize>,
     /// `None`: every API. Otherwise the sorted indices of the APIs it opens.
     covers: Option<Box<[u32]>>,
+    /// For `context.Subscription.PrimaryKey`/`SecondaryKey` (never logged; `Debug` hides them).
+    pub keys: SubscriptionKeys,
+}
+
+/// A subscription's keys, readable by policy expressions as in APIM.
+pub struct SubscriptionKeys {
+    pub primary: Arc<str>,
+    pub secondary: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for SubscriptionKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubscriptionKeys(<secret>)")
+    }
 }
 
 impl SubscriptionEntry {
@@ -92,6 +106,10 @@ impl KeyIndex {
                 product,
                 state: sub.state,
                 covers,
+                keys: SubscriptionKeys {
+                    primary: sub.primary_key.expose().into(),
+                    secondary: sub.secondary_key.as_ref().map(|k| k.expose().into()),
+                },
             });
             for key in std::iter::once(&sub.primary_key).chain(sub.secondary_key.as_ref()) {
                 let k = key.expose().as_bytes();

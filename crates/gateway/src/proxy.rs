@@ -36,7 +36,7 @@ pub async fn handle(
     let mut log = snapshot
         .access_log
         .then(|| AccessRecord::new(start, conn.clone(), req.method(), req.uri(), req.version()));
-    let resp = match proxy(req, &conn, &snapshot, &services, &mut log).await {
+    let resp = match proxy(req, start, &conn, &snapshot, &services, &mut log).await {
         Ok(resp) => resp,
         Err(e) => error_response(&e, &mut log),
     };
@@ -65,6 +65,7 @@ fn error_response(e: &GatewayError, log: &mut Option<AccessRecord>) -> Response<
 
 async fn proxy(
     mut req: Request<Incoming>,
+    start: Instant,
     conn: &Arc<ConnInfo>,
     snap: &Arc<Snapshot>,
     services: &Arc<Services>,
@@ -188,6 +189,12 @@ async fn proxy(
                     .private_endpoint
                     .as_ref()
                     .map(|p| p.name.clone()),
+                key: key
+                    .as_ref()
+                    .map(|(k, _)| Arc::from(String::from_utf8_lossy(k.as_ref()).as_ref())),
+                subscription_keys: sub.map(|s| (s.keys.primary.clone(), s.keys.secondary.clone())),
+                started: start,
+                started_at: gatehouse_policy::expr::DateTime::now_utc(),
             },
             counters: services.counters.clone(),
             http: services.http.clone(),
