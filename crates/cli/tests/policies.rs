@@ -307,11 +307,14 @@ apis:
           <set-header name="X-Secondary-Length" exists-action="override"><value>@(context.Subscription.SecondaryKey.Length.ToString())</value></set-header>
           <set-header name="X-Clock" exists-action="override"><value>@((context.Timestamp.Year >= 2024 &amp;&amp; context.Elapsed.TotalMilliseconds >= 0).ToString())</value></set-header>
           <set-header name="X-Service-Url" exists-action="override"><value>@(context.Api.ServiceUrl.Host + context.Api.ServiceUrl.Path)</value></set-header>
+          <set-header name="X-User" exists-action="override"><value>@(context.User?.FirstName + " " + context.User?.Email)</value></set-header>
         </inbound>
       </policies>
     operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
+users:
+  - {{ id: u1, email: ann@example.com, first_name: Ann }}
 subscriptions:
-  - {{ id: s1, scope: all, primary_key: "primary-key-0123456789", secondary_key: "secondary-0123456789", state: active }}
+  - {{ id: s1, scope: all, owner: u1, primary_key: "primary-key-0123456789", secondary_key: "secondary-0123456789", state: active }}
 "#,
         backend = backend.url()
     );
@@ -330,4 +333,5 @@ subscriptions:
     assert_eq!(seen.header("x-secondary-length"), Some("20"));
     assert_eq!(seen.header("x-clock"), Some("True"));
     assert_eq!(seen.header("x-service-url"), Some("127.0.0.1/base"));
+    assert_eq!(seen.header("x-user"), Some("Ann ann@example.com"));
 }

@@ -63,6 +63,8 @@ pub struct Facts {
     pub subscription: Option<(Arc<str>, Arc<str>)>,
     /// The private endpoint the connection came through.
     pub private_endpoint: Option<Arc<str>>,
+    /// The subscription's owner (index in the snapshot's users).
+    pub user: Option<usize>,
     /// The subscription key the request came with, and the subscription's own keys.
     pub key: Option<Arc<str>>,
     pub subscription_keys: Option<(Arc<str>, Option<Arc<str>>)>,
@@ -102,6 +104,13 @@ impl Facts {
                 .as_ref()
                 .and_then(|k| k.1.as_ref())
                 .map(|k| Value::str(&**k)),
+            ["User", field] => {
+                let u = self.user.and_then(|i| snap.users.get(i))?;
+                let i = ["Id", "Email", "FirstName", "LastName"]
+                    .iter()
+                    .position(|f| f == field)?;
+                Some(Value::str(&*u[i]))
+            }
             ["Timestamp"] => Some(Value::DateTime(self.started_at)),
             ["Elapsed"] => Some(Value::TimeSpan(TimeSpan(
                 i64::try_from(self.started.elapsed().as_nanos() / 100).unwrap_or(i64::MAX),
@@ -149,6 +158,7 @@ impl Facts {
         Some(match path {
             ["Subscription"] => self.subscription.is_some(),
             ["Product"] => self.product.is_some(),
+            ["User"] => self.user.is_some(),
             ["Request", "PrivateEndpointConnection"] => self.private_endpoint.is_some(),
             _ => return None,
         })

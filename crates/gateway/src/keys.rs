@@ -25,6 +25,8 @@ pub struct SubscriptionEntry {
     covers: Option<Box<[u32]>>,
     /// For `context.Subscription.PrimaryKey`/`SecondaryKey` (never logged; `Debug` hides them).
     pub keys: SubscriptionKeys,
+    /// The owner (index in the config's users), for `context.User`.
+    pub owner: Option<usize>,
 }
 
 /// A subscription's keys, readable by policy expressions as in APIM.
@@ -106,6 +108,10 @@ impl KeyIndex {
                 product,
                 state: sub.state,
                 covers,
+                owner: sub
+                    .owner
+                    .as_ref()
+                    .and_then(|o| v.config.users.iter().position(|u| &u.id == o)),
                 keys: SubscriptionKeys {
                     primary: sub.primary_key.expose().into(),
                     secondary: sub.secondary_key.as_ref().map(|k| k.expose().into()),

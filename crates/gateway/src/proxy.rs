@@ -184,6 +184,7 @@ async fn proxy(
                 api_id: route.api.id.clone(),
                 operation_id: route.operation.id.clone(),
                 subscription: sub.map(|s| (s.id.clone(), s.name.clone())),
+                user: sub.and_then(|s| s.owner),
                 private_endpoint: conn
                     .admitted
                     .private_endpoint

@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub keys: KeyIndex,
     /// Per API (by index), its backend.
     pub targets: Vec<Arc<BackendTarget>>,
+    /// Per user (by config index): id, email, first and last name, for `context.User`.
+    pub users: Vec<[Box<str>; 4]>,
     /// Per product (by config index): id and display name, for `context.Product`.
     pub products: Vec<(Box<str>, Box<str>)>,
     /// Every configured backend by id (set-backend-service backend-id).
@@ -132,6 +134,18 @@ impl Snapshot {
             keys: KeyIndex::build(v),
             targets,
             backends,
+            users: cfg
+                .users
+                .iter()
+                .map(|u| {
+                    [
+                        u.id.as_str().into(),
+                        u.email.as_str().into(),
+                        u.first_name.as_deref().unwrap_or("").into(),
+                        u.last_name.as_deref().unwrap_or("").into(),
+                    ]
+                })
+                .collect(),
             products: cfg
                 .products
                 .iter()
