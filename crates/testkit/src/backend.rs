@@ -226,21 +226,8 @@ impl MockBackend {
         n: usize,
         timeout: Duration,
     ) -> Result<Vec<RecordedRequest>> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let seen = self.requests();
-            if seen.len() >= n {
-                return Ok(seen);
-            }
-            if Instant::now() >= deadline {
-                bail!(
-                    "mock backend {}: expected {n} requests within {timeout:?}, got {}",
-                    self.addr,
-                    seen.len()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let what = format!("mock backend {}", self.addr);
+        crate::wait::until_count(n, timeout, &what, "requests", || self.requests(), Vec::len).await
     }
 }
 

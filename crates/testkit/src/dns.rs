@@ -318,20 +318,9 @@ impl DnsServer {
     /// Waits until at least `n` queries for `name` (every type) arrived, polling every 10 ms;
     /// returns the count, or fails after `timeout` with the count reached.
     pub async fn wait_for_queries(&self, name: &str, n: usize, timeout: Duration) -> Result<usize> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let seen = self.queries(name);
-            if seen >= n {
-                return Ok(seen);
-            }
-            if Instant::now() >= deadline {
-                bail!(
-                    "dns server {}: expected {n} queries for {name} within {timeout:?}, got {seen}",
-                    self.addr
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let what = format!("dns server {}", self.addr);
+        let noun = format!("queries for {name}");
+        crate::wait::until_count(n, timeout, &what, &noun, || self.queries(name), |c| *c).await
     }
 }
 

@@ -20,6 +20,7 @@ pub mod process;
 pub mod raw;
 pub mod scripted;
 pub mod tls;
+mod wait;
 
 pub use backend::{MockBackend, RecordedRequest};
 pub use dns::DnsServer;

@@ -24,7 +24,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use bytes::Bytes;
@@ -211,21 +211,8 @@ impl ScriptedBackend {
         n: usize,
         timeout: Duration,
     ) -> Result<Vec<ScriptedRequest>> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let seen = self.requests();
-            if seen.len() >= n {
-                return Ok(seen);
-            }
-            if Instant::now() >= deadline {
-                bail!(
-                    "scripted backend {}: expected {n} requests within {timeout:?}, got {}",
-                    self.addr,
-                    seen.len()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let what = format!("scripted backend {}", self.addr);
+        crate::wait::until_count(n, timeout, &what, "requests", || self.requests(), Vec::len).await
     }
 }
 
