@@ -189,7 +189,6 @@ pub struct GatewayExchange {
     /// to go on rather than silently drop them.
     pub problems: Vec<String>,
     counters: Arc<InMemoryCounters>,
-    subscription_id: Option<String>,
     facts: Facts,
     http: Arc<dyn HttpClient>,
     cache: Arc<InMemoryCache>,
@@ -319,11 +318,6 @@ impl GatewayExchange {
             effects: Effects::default(),
             response_headers: HeaderMap::new(),
             problems: Vec::new(),
-            subscription_id: info
-                .facts
-                .subscription
-                .as_ref()
-                .map(|(id, _)| id.to_string()),
             facts: info.facts,
             counters: info.counters,
             http: info.http,
@@ -587,7 +581,10 @@ impl Exchange for GatewayExchange {
     }
 
     fn subscription_id(&self) -> Option<String> {
-        self.subscription_id.clone()
+        self.facts
+            .subscription
+            .as_ref()
+            .map(|(id, _)| id.to_string())
     }
 }
 

@@ -167,9 +167,9 @@ async fn upgrade_through(
     Ok(resp)
 }
 
-/// Appends policy-provided headers (already checked when the limit policy compiled: names are
-/// literals; values are numbers), dropping any the HTTP types refuse.
-pub fn add_headers(map: &mut http::HeaderMap, added: &[(String, String)]) {
+/// Appends headers a policy produced (a limit's remaining calls, a return-response's own, CORS
+/// headers), dropping — with a warning — any the HTTP types refuse.
+fn add_headers(map: &mut http::HeaderMap, added: &[(String, String)]) {
     for (name, value) in added {
         match (
             http::HeaderName::from_bytes(name.as_bytes()),
@@ -193,19 +193,7 @@ fn policy_response(r: policy::Response) -> Response<ProxyBody> {
     );
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in &r.headers {
-        match (
-            http::HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            (Ok(n), Ok(v)) => {
-                resp.headers_mut().append(n, v);
-            }
-            _ => {
-                tracing::warn!(target: "gatehouse::policy", header = %name, "invalid header in a policy response dropped")
-            }
-        }
-    }
+    add_headers(resp.headers_mut(), &r.headers);
     resp
 }
 

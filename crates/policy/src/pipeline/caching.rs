@@ -3,7 +3,7 @@
 //! answer.
 
 use super::attrs::Operand;
-use super::eval::{Failure, condition, string, value};
+use super::eval::{Failure, condition, member_text, string, value};
 use super::run::Flow;
 use super::{CacheMiss, Exchange, Message, Response};
 use crate::cache::{
@@ -13,10 +13,6 @@ use crate::cache::{
 use crate::cors::{Cors, CorsDecision};
 use crate::expr::Value;
 
-fn member(ex: &mut dyn Exchange, path: &[&str]) -> String {
-    ex.member(path).map(|v| v.to_display()).unwrap_or_default()
-}
-
 fn first_header(ex: &dyn Exchange, name: &str) -> Option<String> {
     ex.header(Message::Request, name)
         .and_then(|v| v.into_iter().next())
@@ -25,7 +21,7 @@ fn first_header(ex: &dyn Exchange, name: &str) -> Option<String> {
 /// `<cors>`: a matching preflight is answered here; an actual request goes on with the CORS
 /// headers for its response.
 pub(super) fn cors(c: &Cors, ex: &mut dyn Exchange) -> Flow {
-    let method = member(ex, &["Request", "Method"]);
+    let method = member_text(ex, &["Request", "Method"]);
     let origin = first_header(ex, "Origin");
     let request_method = first_header(ex, "Access-Control-Request-Method");
     let request_headers = ex
@@ -68,7 +64,7 @@ fn seconds(op: &Operand, ex: &mut dyn Exchange) -> Result<std::time::Duration, F
 /// `<cache-lookup>`: a stored response for this request ends the pipeline; a miss remembers
 /// the key for cache-store and strips the client's cache headers so the backend answers whole.
 pub(super) fn lookup(l: &CacheLookup<Operand>, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
-    let method = member(ex, &["Request", "Method"]);
+    let method = member_text(ex, &["Request", "Method"]);
     let allow_private = flag(l.allow_private_response_caching.as_ref(), ex)?;
     let has_auth = ex.header(Message::Request, "Authorization").is_some();
     if !cache::lookup_applies(&method, has_auth, allow_private) {
@@ -83,9 +79,9 @@ pub(super) fn lookup(l: &CacheLookup<Operand>, ex: &mut dyn Exchange) -> Result<
             })?
         }
     };
-    let api_id = member(ex, &["Api", "Id"]);
-    let operation_id = member(ex, &["Operation", "Id"]);
-    let path = member(ex, &["Request", "Url", "Path"]);
+    let api_id = member_text(ex, &["Api", "Id"]);
+    let operation_id = member_text(ex, &["Operation", "Id"]);
+    let path = member_text(ex, &["Request", "Url", "Path"]);
     let mut query = Vec::new();
     for name in ex.keys(&["Request", "Url", "Query"]) {
         for v in ex.query_parameter(&name).unwrap_or_default() {

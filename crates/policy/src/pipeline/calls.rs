@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_util::future::{join_all, select_all};
 
 use super::compile::{RetryStep, SendRequestStep, Step, StepKind};
-use super::eval::{Failure, condition, string, strings};
+use super::eval::{Failure, condition, member_text, string, strings};
 use super::run::{Flow, Run, at, run_steps};
 use super::{Exchange, Message};
 use crate::expr::{Object, Value};
@@ -264,11 +264,7 @@ fn build(s: &SendRequestStep, ex: &mut dyn Exchange) -> Result<HttpRequest, Fail
 
 /// `context.Request.Url` as one string.
 fn current_url(ex: &mut dyn Exchange) -> String {
-    let mut get = |m: &str| {
-        ex.member(&["Request", "Url", m])
-            .map(|v| v.to_display())
-            .unwrap_or_default()
-    };
+    let mut get = |m: &str| member_text(ex, &["Request", "Url", m]);
     let (scheme, host, port, path, query) = (
         get("Scheme"),
         get("Host"),

@@ -265,10 +265,11 @@ impl Pipeline {
 /// the request more than once. An over-approximation on purpose: an expression that merely
 /// names `Body` makes the body buffered, which costs memory, never correctness.
 fn needs_body(e: &PolicyElement, response: bool) -> bool {
-    let reads = |v: &crate::document::Value| match v {
-        crate::document::Value::Expression { source, .. } => source.contains("Body"),
-        crate::document::Value::Literal { .. } => false,
-    };
+    mentions(e, "Body") || uses_body(e, response)
+}
+
+/// Whether `e` or an element inside it is a policy that works on the whole body.
+fn uses_body(e: &PolicyElement, response: bool) -> bool {
     let by_name = match e.name.as_str() {
         "set-body" | "find-and-replace" | "json-to-xml" | "xml-to-json" => true,
         "cache-store" => response,
@@ -281,12 +282,7 @@ fn needs_body(e: &PolicyElement, response: bool) -> bool {
         }
         _ => false,
     };
-    by_name
-        || e.attributes.iter().any(|(_, v)| reads(v))
-        || e.children.iter().any(|c| match c {
-            Node::Element(child) => needs_body(child, response),
-            Node::Text(v) => reads(v),
-        })
+    by_name || e.elements().any(|c| uses_body(c, response))
 }
 
 /// Whether an expression anywhere in `e` contains `text` (e.g. `Request.Body` read in

@@ -50,6 +50,11 @@ pub(crate) fn value(op: &Operand, ex: &mut dyn Exchange) -> Result<Value, Failur
     }
 }
 
+/// A `context` member as text, empty when it is null.
+pub(crate) fn member_text(ex: &mut dyn Exchange, path: &[&str]) -> String {
+    ex.member(path).map(|v| v.to_display()).unwrap_or_default()
+}
+
 pub(crate) fn string(op: &Operand, ex: &mut dyn Exchange) -> Result<String, Failure> {
     value(op, ex).map(|v| v.to_display())
 }

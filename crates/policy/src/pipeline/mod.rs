@@ -39,6 +39,15 @@ pub enum Message {
 }
 
 impl Message {
+    /// The message's name under `context` (`Request`, `Response`), as [`Context::body`]
+    /// (crate::expr::Context::body) takes it.
+    pub fn context_name(self) -> &'static str {
+        match self {
+            Message::Request => "Request",
+            Message::Response => "Response",
+        }
+    }
+
     /// The message a section's set-header/set-body act on.
     pub fn of_section(section: Section) -> Message {
         match section {

@@ -232,11 +232,7 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
         StepKind::FindAndReplace { message, from, to } => {
             let from = string(from, ex)?;
             let to = string(to, ex)?;
-            let name = match message {
-                Message::Request => "Request",
-                Message::Response => "Response",
-            };
-            if let Some(body) = ex.body(name, true)
+            if let Some(body) = ex.body(message.context_name(), true)
                 && !from.is_empty()
                 && body.contains(&from)
             {
@@ -484,7 +480,7 @@ fn run_limit(origin: &Origin, l: &Arc<LimitStep>, ex: &mut dyn Exchange) -> Resu
 /// (or globally) every call the key makes there. The element path keeps two policies of one
 /// document apart.
 fn counter_scope(origin: &Origin, ex: &mut dyn Exchange) -> String {
-    let mut get = |p: &[&str]| ex.member(p).map(|v| v.to_display()).unwrap_or_default();
+    let mut get = |p: &[&str]| member_text(ex, p);
     match origin.scope {
         "global" => format!("global|{}", origin.path),
         "product" => format!("product|{}|{}", get(&["Product", "Id"]), origin.path),
@@ -556,11 +552,7 @@ fn convert(
     if !applies(ct.as_deref()) {
         return Ok(());
     }
-    let name = match message {
-        Message::Request => "Request",
-        Message::Response => "Response",
-    };
-    let body = ex.body(name, true).unwrap_or_default();
+    let body = ex.body(message.context_name(), true).unwrap_or_default();
     let converted = transform(&body).map_err(|e| Failure {
         reason: "InvalidBody".into(),
         message: e.to_string(),
