@@ -31,12 +31,12 @@
 use bytes::Bytes;
 use gatehouse_net::proxy_protocol::encode_v2;
 use gatehouse_testkit::raw::status_of;
-use gatehouse_testkit::{Gatehouse, MockBackend, Probe};
+use gatehouse_testkit::{Gatehouse, MockBackend, Probe, free_addr_on};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -74,14 +74,6 @@ const READ_TIMEOUT: Duration = Duration::from_secs(3);
 // ---------------------------------------------------------------------------------------------
 // Configs
 // ---------------------------------------------------------------------------------------------
-
-/// An address on `ip` with a port that was free a moment ago.
-fn free_on(ip: Ipv4Addr) -> SocketAddr {
-    TcpListener::bind((ip, 0))
-        .unwrap_or_else(|e| panic!("binding {ip}:0 (all of 127.0.0.0/8 should be local): {e}"))
-        .local_addr()
-        .expect("local address of a bound listener")
-}
 
 /// One open API (`/echo/...`, no key) in front of `backend` (on 127.0.0.1), with `network` (YAML
 /// lines indented by two spaces) as the network section; the egress guard is told the backend's
@@ -629,10 +621,10 @@ async fn network_changes_apply_live_without_failing_what_stays_allowed() {
     let backend = MockBackend::start().await.expect("backend");
     let url = backend.url();
 
-    let public = free_on(Ipv4Addr::LOCALHOST);
-    let private = free_on(PRIVATE_VIP);
+    let public = free_addr_on(Ipv4Addr::LOCALHOST);
+    let private = free_addr_on(PRIVATE_VIP);
     let ext = start(&ext_config(&url, public, private, "allow")).await;
-    let pe_public = free_on(Ipv4Addr::LOCALHOST);
+    let pe_public = free_addr_on(Ipv4Addr::LOCALHOST);
     let pe = start(&pe_config(&url, pe_public, "approved")).await;
 
     // Before anything runs: each client is served as the first config says.
@@ -760,7 +752,7 @@ async fn network_changes_apply_live_without_failing_what_stays_allowed() {
     tokio::time::sleep(PHASE).await;
 
     // Flip 3: the public listener moves to another port.
-    let moved = free_on(Ipv4Addr::LOCALHOST);
+    let moved = free_addr_on(Ipv4Addr::LOCALHOST);
     phases.begin_apply();
     let applied_at = Instant::now();
     let answer = apply(&ext, &ext_config(&url, moved, private, "deny")).await;

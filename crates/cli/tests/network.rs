@@ -23,9 +23,9 @@
 
 use gatehouse_net::proxy_protocol::{V2_SIGNATURE, encode_v1, encode_v2, encode_v2_local};
 use gatehouse_testkit::raw::{body_of, status_of};
-use gatehouse_testkit::{Gatehouse, MockBackend, Probe};
+use gatehouse_testkit::{Gatehouse, MockBackend, Probe, free_addr_on};
 use serde_json::Value;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -67,14 +67,6 @@ const PROXY_HEADER_TIMEOUT_MS: u64 = 400;
 // ---------------------------------------------------------------------------------------------
 // Config
 // ---------------------------------------------------------------------------------------------
-
-/// An address on `ip` with a port that was free a moment ago.
-fn free_on(ip: Ipv4Addr) -> SocketAddr {
-    TcpListener::bind((ip, 0))
-        .unwrap_or_else(|e| panic!("binding {ip}:0 (all of 127.0.0.0/8 should be local): {e}"))
-        .local_addr()
-        .expect("local address of a bound listener")
-}
 
 /// A config with one open API (`/echo/...`, no key) in front of `backend`, the service name
 /// `service`, and `network` (YAML lines indented by two spaces) as the network section.
@@ -450,7 +442,7 @@ fn ip(a: Ipv4Addr) -> IpAddr {
 #[tokio::test]
 async fn type_none_serves_every_source_and_ignores_nsgs() {
     let backend = MockBackend::start().await.expect("backend");
-    let public = free_on(Ipv4Addr::LOCALHOST);
+    let public = free_addr_on(Ipv4Addr::LOCALHOST);
     // An NSG that would deny everything, named by the subnet: ignored with type none.
     let network = format!(
         r#"  type: none
@@ -506,8 +498,8 @@ struct External {
 /// `rules(public_port, private_port)` gives the NSG's rules.
 async fn external(rules: impl FnOnce(u16, u16) -> String) -> External {
     let backend = MockBackend::start().await.expect("backend");
-    let public = free_on(Ipv4Addr::LOCALHOST);
-    let private = free_on(PRIVATE_VIP);
+    let public = free_addr_on(Ipv4Addr::LOCALHOST);
+    let private = free_addr_on(PRIVATE_VIP);
     let endpoints = format!(r#"{{ public: "{public}", private: "{private}" }}"#);
     let network = injected(
         "external",
@@ -734,7 +726,7 @@ async fn external_internet_is_allowed_by_a_rule_on_the_listener_port_after_dnat(
 #[tokio::test]
 async fn internal_serves_only_the_virtual_network_even_when_an_nsg_rule_allows_more() {
     let backend = MockBackend::start().await.expect("backend");
-    let private = free_on(PRIVATE_VIP);
+    let private = free_addr_on(PRIVATE_VIP);
     let rules = [
         rule("allow-internet", 100, "allow", "Internet", "*", "*"),
         rule("allow-bad", 110, "allow", "127.66.0.0/16", "*", "*"),
@@ -790,11 +782,11 @@ const STATES: [&str; 4] = ["approved", "pending", "rejected", "disconnected"];
 
 async fn dedicated_listeners(public_network_access: &str) {
     let backend = MockBackend::start().await.expect("backend");
-    let public = free_on(Ipv4Addr::LOCALHOST);
+    let public = free_addr_on(Ipv4Addr::LOCALHOST);
     let listeners: Vec<SocketAddr> = STATES
         .iter()
         .enumerate()
-        .map(|(i, _)| free_on(Ipv4Addr::new(127, 50, 0, i as u8 + 1)))
+        .map(|(i, _)| free_addr_on(Ipv4Addr::new(127, 50, 0, i as u8 + 1)))
         .collect();
     let endpoints: String = STATES
         .iter()
@@ -878,7 +870,7 @@ struct Proxied {
 /// four private endpoints reached through the PROXY v2 LinkID only.
 async fn proxied(public_network_access: &str) -> Proxied {
     let backend = MockBackend::start().await.expect("backend");
-    let public = free_on(Ipv4Addr::LOCALHOST);
+    let public = free_addr_on(Ipv4Addr::LOCALHOST);
     let network = format!(
         r#"  type: none
   public_network_access: {public_network_access}
@@ -1220,8 +1212,8 @@ async fn public_access_gateway(
     public_network_access: &str,
 ) -> (Gatehouse, MockBackend, SocketAddr, SocketAddr) {
     let backend = MockBackend::start().await.expect("backend");
-    let public = free_on(Ipv4Addr::LOCALHOST);
-    let pe = free_on(Ipv4Addr::new(127, 50, 1, 1));
+    let public = free_addr_on(Ipv4Addr::LOCALHOST);
+    let pe = free_addr_on(Ipv4Addr::new(127, 50, 1, 1));
     let network = format!(
         r#"  type: none
   public_network_access: {public_network_access}
@@ -1318,7 +1310,7 @@ async fn public_network_access_enabled_serves_the_public_listener_too() {
 #[tokio::test]
 async fn x_forwarded_for_is_believed_only_from_trusted_proxies() {
     let backend = MockBackend::start().await.expect("backend");
-    let public = free_on(Ipv4Addr::LOCALHOST);
+    let public = free_addr_on(Ipv4Addr::LOCALHOST);
     let network = format!(
         r#"  type: none
   endpoints:
@@ -1387,9 +1379,9 @@ async fn scrape(addr: SocketAddr) -> String {
 #[tokio::test]
 async fn refused_connections_are_counted_by_stage_and_rule() {
     let backend = MockBackend::start().await.expect("backend");
-    let public = free_on(Ipv4Addr::LOCALHOST);
-    let private = free_on(PRIVATE_VIP);
-    let metrics = free_on(Ipv4Addr::LOCALHOST);
+    let public = free_addr_on(Ipv4Addr::LOCALHOST);
+    let private = free_addr_on(PRIVATE_VIP);
+    let metrics = free_addr_on(Ipv4Addr::LOCALHOST);
     let network = injected(
         "external",
         &format!(r#"{{ public: "{public}", private: "{private}" }}"#),

@@ -24,6 +24,6 @@ mod wait;
 
 pub use backend::{MockBackend, RecordedRequest};
 pub use dns::DnsServer;
-pub use process::{Gatehouse, GatehouseBuilder, Probe, free_addr, free_port};
+pub use process::{Gatehouse, GatehouseBuilder, Probe, free_addr, free_addr_on, free_port};
 pub use scripted::{ScriptedBackend, ScriptedRequest, ScriptedResponse};
 pub use tls::{TestCa, TestCert};

@@ -48,10 +48,16 @@ pub fn free_port() -> u16 {
 /// listen on, which binding port 0 and releasing it could not promise.
 const TEST_PORTS: std::ops::Range<u32> = 20_000..32_000;
 
-/// Returns `127.0.0.1:PORT` with a port that was free a moment ago. Ports come from outside the
-/// ephemeral range, each at most once per process (a counter from a per-process start), and
-/// are checked by binding them. Panics if none can be bound.
+/// Returns `127.0.0.1:PORT` with a port that was free a moment ago; see [`free_addr_on`].
 pub fn free_addr() -> SocketAddr {
+    free_addr_on(Ipv4Addr::LOCALHOST)
+}
+
+/// Returns `IP:PORT` (an address of 127.0.0.0/8, all local on Linux) with a port that was free
+/// a moment ago. Ports come from outside the ephemeral range, each at most once per process (a
+/// counter from a per-process start), and are checked by binding them. Panics if none can be
+/// bound.
+pub fn free_addr_on(ip: Ipv4Addr) -> SocketAddr {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
     let span = TEST_PORTS.end - TEST_PORTS.start;
@@ -68,13 +74,13 @@ pub fn free_addr() -> SocketAddr {
         let Ok(port) = u16::try_from(TEST_PORTS.start + n) else {
             continue;
         };
-        if let Ok(listener) = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        if let Ok(listener) = TcpListener::bind((ip, port))
             && let Ok(addr) = listener.local_addr()
         {
             return addr;
         }
     }
-    panic!("testkit: no free port in {TEST_PORTS:?} on 127.0.0.1");
+    panic!("testkit: no free port in {TEST_PORTS:?} on {ip}");
 }
 
 /// How to tell that a freshly started gatehouse is ready.
