@@ -47,6 +47,19 @@ pub enum ErrorKind {
     PolicyUnsupported,
     /// A body the policies need whole is larger than the gateway buffers.
     BodyTooLarge,
+    /// The client stopped sending its request body (`body_read_timeout_ms`).
+    ClientBodyTimeout,
+    /// The client's request body is malformed (a bad chunk, shorter than its length).
+    ClientBodyBroken,
+    /// A request the gateway refuses to interpret: an ambiguous path (encoded dot segments or
+    /// slashes), a missing or repeated `Host`, an upgrade the API does not speak.
+    RequestRejected,
+    /// Too many requests in flight on the gateway (`max_requests_in_flight`).
+    Overloaded,
+    /// No backend connection became free within `backend_queue_timeout_ms`.
+    BackendPoolExhausted,
+    /// The memory for buffered bodies (`max_buffered_total_bytes`) is in use.
+    BufferBudgetExhausted,
 }
 
 /// An error on the request path.
@@ -72,6 +85,9 @@ impl GatewayError {
                 (ErrorSource::Gateway, false)
             }
             ErrorKind::BackendTimeout | ErrorKind::BackendBroken => (ErrorSource::Backend, false),
+            ErrorKind::Overloaded
+            | ErrorKind::BackendPoolExhausted
+            | ErrorKind::BufferBudgetExhausted => (ErrorSource::Gateway, true),
             _ => (ErrorSource::Client, false),
         };
         GatewayError {
@@ -100,6 +116,11 @@ impl GatewayError {
             ErrorKind::BackendTimeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::PolicyUnsupported => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorKind::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::ClientBodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorKind::ClientBodyBroken | ErrorKind::RequestRejected => StatusCode::BAD_REQUEST,
+            ErrorKind::Overloaded
+            | ErrorKind::BackendPoolExhausted
+            | ErrorKind::BufferBudgetExhausted => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -132,6 +153,16 @@ impl GatewayError {
             ErrorKind::BackendBroken => "Bad gateway: the backend service closed the connection",
             ErrorKind::PolicyUnsupported => "Internal server error",
             ErrorKind::BodyTooLarge => "Request entity too large",
+            ErrorKind::ClientBodyTimeout => "Request timeout: the request body did not arrive in time",
+            ErrorKind::ClientBodyBroken => "Bad request: the request body is malformed",
+            ErrorKind::RequestRejected => "Bad request",
+            ErrorKind::Overloaded => "Service unavailable: the gateway is at its request limit",
+            ErrorKind::BackendPoolExhausted => {
+                "Service unavailable: no connection to the backend service became free in time"
+            }
+            ErrorKind::BufferBudgetExhausted => {
+                "Service unavailable: the gateway's memory for request bodies is in use"
+            }
         }
     }
 
@@ -153,6 +184,12 @@ impl GatewayError {
             ErrorKind::BackendBroken => "backend_broken",
             ErrorKind::PolicyUnsupported => "policy_unsupported",
             ErrorKind::BodyTooLarge => "body_too_large",
+            ErrorKind::ClientBodyTimeout => "client_body_timeout",
+            ErrorKind::ClientBodyBroken => "client_body_broken",
+            ErrorKind::RequestRejected => "request_rejected",
+            ErrorKind::Overloaded => "overloaded",
+            ErrorKind::BackendPoolExhausted => "backend_pool_exhausted",
+            ErrorKind::BufferBudgetExhausted => "buffer_budget_exhausted",
         }
     }
 

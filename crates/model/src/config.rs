@@ -193,6 +193,36 @@ pub struct Limits {
     /// Time a trusted proxy has to send its whole PROXY protocol header.
     #[serde(default = "d_proxy_header_timeout_ms")]
     pub proxy_header_timeout_ms: u64,
+    /// Longest wait for the next bytes of a request body (nginx's `client_body_timeout`): a
+    /// client that stops sending its body for this long gets 408 and its connection closed.
+    #[serde(default = "d_body_read_timeout_ms")]
+    pub body_read_timeout_ms: u64,
+    /// Requests in flight at once across all connections (each HTTP/2 stream counts); further
+    /// ones are answered 503.
+    #[serde(default = "d_max_requests_in_flight")]
+    pub max_requests_in_flight: u32,
+    /// Open connections to one backend origin (scheme, host, port); requests beyond wait in a
+    /// queue for a free connection.
+    #[serde(default = "d_max_connections_per_backend")]
+    pub max_connections_per_backend: u32,
+    /// Longest a request waits in that queue before it is answered 503.
+    #[serde(default = "d_backend_queue_timeout_ms")]
+    pub backend_queue_timeout_ms: u64,
+    /// Largest body the gateway holds whole: a body read for policies, or one a policy
+    /// produces (set-body, find-and-replace, json-to-xml ...). Larger ones fail the request.
+    #[serde(default = "d_max_buffered_body_bytes")]
+    pub max_buffered_body_bytes: u64,
+    /// Memory all buffered bodies may hold at once; a request whose body would go beyond is
+    /// answered 503.
+    #[serde(default = "d_max_buffered_total_bytes")]
+    pub max_buffered_total_bytes: u64,
+    /// Wall-clock time one policy expression may run; beyond, the request fails through
+    /// `on-error`.
+    #[serde(default = "d_expression_timeout_ms")]
+    pub expression_timeout_ms: u64,
+    /// Memory one policy expression may allocate for strings and collections.
+    #[serde(default = "d_expression_memory_bytes")]
+    pub expression_memory_bytes: u64,
 }
 
 fn d_max_connections() -> u32 {
@@ -223,6 +253,30 @@ fn d_max_concurrent_streams() -> u32 {
 fn d_proxy_header_timeout_ms() -> u64 {
     3_000
 }
+fn d_body_read_timeout_ms() -> u64 {
+    30_000
+}
+fn d_max_requests_in_flight() -> u32 {
+    10_000
+}
+fn d_max_connections_per_backend() -> u32 {
+    256
+}
+fn d_backend_queue_timeout_ms() -> u64 {
+    5_000
+}
+fn d_max_buffered_body_bytes() -> u64 {
+    16 * 1024 * 1024
+}
+fn d_max_buffered_total_bytes() -> u64 {
+    512 * 1024 * 1024
+}
+fn d_expression_timeout_ms() -> u64 {
+    100
+}
+fn d_expression_memory_bytes() -> u64 {
+    16 * 1024 * 1024
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -236,6 +290,14 @@ impl Default for Limits {
             tls_handshake_timeout_ms: d_tls_handshake_timeout_ms(),
             max_concurrent_streams: d_max_concurrent_streams(),
             proxy_header_timeout_ms: d_proxy_header_timeout_ms(),
+            body_read_timeout_ms: d_body_read_timeout_ms(),
+            max_requests_in_flight: d_max_requests_in_flight(),
+            max_connections_per_backend: d_max_connections_per_backend(),
+            backend_queue_timeout_ms: d_backend_queue_timeout_ms(),
+            max_buffered_body_bytes: d_max_buffered_body_bytes(),
+            max_buffered_total_bytes: d_max_buffered_total_bytes(),
+            expression_timeout_ms: d_expression_timeout_ms(),
+            expression_memory_bytes: d_expression_memory_bytes(),
         }
     }
 }

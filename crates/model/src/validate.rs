@@ -281,6 +281,56 @@ fn limits(c: &mut Checker, l: &Limits) {
         10_000,
         "",
     );
+    range("body_read_timeout_ms", l.body_read_timeout_ms, 100, 600_000, "");
+    range(
+        "max_requests_in_flight",
+        l.max_requests_in_flight.into(),
+        1,
+        10_000_000,
+        "",
+    );
+    range(
+        "max_connections_per_backend",
+        l.max_connections_per_backend.into(),
+        1,
+        100_000,
+        "",
+    );
+    range(
+        "backend_queue_timeout_ms",
+        l.backend_queue_timeout_ms,
+        0,
+        600_000,
+        "",
+    );
+    range(
+        "max_buffered_body_bytes",
+        l.max_buffered_body_bytes,
+        1024,
+        1 << 30,
+        "",
+    );
+    range(
+        "max_buffered_total_bytes",
+        l.max_buffered_total_bytes,
+        l.max_buffered_body_bytes,
+        1 << 40,
+        " (at least max_buffered_body_bytes)",
+    );
+    range(
+        "expression_timeout_ms",
+        l.expression_timeout_ms,
+        1,
+        60_000,
+        "",
+    );
+    range(
+        "expression_memory_bytes",
+        l.expression_memory_bytes,
+        64 * 1024,
+        1 << 30,
+        "",
+    );
 }
 
 /// Checks a backend URL; the message says what is wrong.
