@@ -29,6 +29,7 @@ apis:
   - id: api
     path: api
     backend: mock
+    protocols: [http, https, ws, wss]           # WebSocket upgrades are carried on ws APIs only
     subscription_required: false
     operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
 "#

@@ -1,74 +1,27 @@
 //! Turning the client's request into the backend's, and the backend's response into the
-//! client's: path rewrite, the subscription key stripped, hop-by-hop headers removed,
-//! `X-Forwarded-*` added. Headers are edited in place; bodies are never touched here.
+//! client's: path rewrite (kept under the backend's base path), the subscription key stripped,
+//! hop-by-hop headers removed, the forwarding headers rewritten. Headers are edited in place;
+//! bodies are never touched here.
+//!
+//! Forwarding headers: `X-Forwarded-For` is one list over all its lines, in order, with the
+//! connection's peer appended (what a backend may believe is the right-most entry);
+//! `Forwarded` likewise gets the gateway's element appended when the client sent one;
+//! `X-Forwarded-Proto`, `-Host` and `-Port` are the gateway's own; `X-Real-IP` is the client's
+//! claim and is dropped.
 
 use crate::backend::BackendTarget;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
+use crate::hop_by_hop;
+use crate::request_target;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, Uri, Version};
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded.
-const HOP_BY_HOP: [HeaderName; 7] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-];
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
-
-/// Whether the request asks to switch protocols (WebSocket), HTTP/1.1 style.
-pub fn is_upgrade(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::UPGRADE) && connection_has(headers, "upgrade")
-}
-
-fn connection_has(headers: &HeaderMap, token: &str) -> bool {
-    headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
-}
-
-/// Removes hop-by-hop headers, including those the `Connection` header names. With `upgrade`,
-/// the `Upgrade` header and `Connection: upgrade` are kept: they are the handshake.
-fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
-    // Most messages carry none of these: one pass over the names spares a hash lookup per name.
-    if !headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
-        return;
-    }
-    let upgrade_value = if upgrade {
-        headers.get(header::UPGRADE).cloned()
-    } else {
-        None
-    };
-    if headers.contains_key(header::CONNECTION) {
-        let named: Vec<HeaderName> = headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-            .collect();
-        for n in named {
-            headers.remove(n);
-        }
-    }
-    for h in &HOP_BY_HOP {
-        headers.remove(h);
-    }
-    if let Some(v) = upgrade_value {
-        headers.insert(header::UPGRADE, v);
-        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    }
-}
+static X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+static X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
 /// The query without the parameter `name` (the subscription key), or `None` when nothing is left.
 fn query_without(query: &str, name: &str) -> Option<String> {
@@ -96,7 +49,9 @@ pub fn to_backend<B>(
     key: KeyNames<'_>,
     conn: &ConnInfo,
 ) -> Result<(), GatewayError> {
-    let upgrade = is_upgrade(req.headers());
+    let rest = request_target::confine(rest)
+        .map_err(|e| GatewayError::new(ErrorKind::RequestRejected, format!("backend path: {e}")))?;
+    let rest = rest.as_ref();
     let query = match req.uri().query() {
         Some(q) if q.contains(key.query) => query_without(q, key.query),
         Some(q) => Some(q.to_string()),
@@ -133,20 +88,11 @@ pub fn to_backend<B>(
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
     });
     let headers = req.headers_mut();
-    strip_hop_by_hop(headers, upgrade);
+    hop_by_hop::strip_for_backend(headers);
     headers.insert(header::HOST, target.host.clone());
     headers.remove(key.header);
-    let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prev) => HeaderValue::from_str(&format!("{prev}, {}", conn.peer_ip)),
-        None => HeaderValue::from_str(&conn.peer_ip),
-    };
-    if let Ok(v) = xff {
-        headers.insert(X_FORWARDED_FOR.clone(), v);
-    }
-    headers.insert(
-        X_FORWARDED_PROTO.clone(),
-        HeaderValue::from_static(if conn.tls { "https" } else { "http" }),
-    );
+    let proto = if conn.tls { "https" } else { "http" };
+    forwarding_headers(headers, conn, proto, original_host.as_ref());
     match original_host {
         Some(h) => headers.insert(X_FORWARDED_HOST.clone(), h),
         None => headers.remove(&X_FORWARDED_HOST),
@@ -157,39 +103,76 @@ pub fn to_backend<B>(
     Ok(())
 }
 
+/// Rewrites the forwarding headers: `X-Forwarded-For` (all lines as one list, the peer
+/// appended), `Forwarded` (the gateway's element appended, when the client sent the header),
+/// `X-Forwarded-Proto` and `-Port` set, `X-Real-IP` removed.
+fn forwarding_headers(
+    headers: &mut HeaderMap,
+    conn: &ConnInfo,
+    proto: &'static str,
+    host: Option<&HeaderValue>,
+) {
+    let peer = &*conn.peer_ip;
+    let xff = match joined(headers, &X_FORWARDED_FOR) {
+        Some(prev) => HeaderValue::from_str(&format!("{prev}, {peer}")),
+        None => HeaderValue::from_str(peer),
+    };
+    if let Ok(v) = xff {
+        headers.insert(X_FORWARDED_FOR.clone(), v);
+    }
+    if let Some(prev) = joined(headers, &header::FORWARDED) {
+        // RFC 7239 §6: an IPv6 node is quoted and bracketed; the host is a quoted string.
+        let node = if peer.contains(':') {
+            format!("\"[{peer}]\"")
+        } else {
+            peer.to_string()
+        };
+        let mut element = format!("{prev}, for={node};proto={proto}");
+        if let Some(h) = host.and_then(|h| h.to_str().ok()) {
+            element.push_str(";host=\"");
+            element.extend(h.chars().filter(|c| *c != '"' && *c != '\\'));
+            element.push('"');
+        }
+        match HeaderValue::from_str(&element) {
+            Ok(v) => headers.insert(header::FORWARDED, v),
+            Err(_) => headers.remove(header::FORWARDED),
+        };
+    }
+    headers.remove(&X_REAL_IP);
+    headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
+    headers.insert(
+        X_FORWARDED_PORT.clone(),
+        HeaderValue::from(conn.local.port()),
+    );
+}
+
+/// All lines of a list header, in order, as one comma-separated list; `None` when absent.
+/// Lines that are not text are dropped.
+pub fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+    let mut lines = headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let first = lines.next()?;
+    let mut out = first.to_string();
+    for line in lines {
+        out.push_str(", ");
+        out.push_str(line);
+    }
+    Some(out)
+}
+
 /// Cleans the backend's response for the client.
 pub fn to_client<B>(resp: &mut Response<B>) {
-    let upgrade = resp.status() == http::StatusCode::SWITCHING_PROTOCOLS;
-    strip_hop_by_hop(resp.headers_mut(), upgrade);
+    let switching = resp.status() == http::StatusCode::SWITCHING_PROTOCOLS;
+    hop_by_hop::strip_response(resp.headers_mut(), switching);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hop_by_hop_and_connection_named_headers_go() {
-        let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, "keep-alive, x-secret".parse().unwrap());
-        h.insert("x-secret", "1".parse().unwrap());
-        h.insert("keep-alive", "timeout=5".parse().unwrap());
-        h.insert(header::TE, "trailers".parse().unwrap());
-        h.insert("x-kept", "1".parse().unwrap());
-        strip_hop_by_hop(&mut h, false);
-        assert_eq!(h.len(), 1);
-        assert!(h.contains_key("x-kept"));
-    }
-
-    #[test]
-    fn upgrade_handshake_is_kept() {
-        let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, "Upgrade".parse().unwrap());
-        h.insert(header::UPGRADE, "websocket".parse().unwrap());
-        assert!(is_upgrade(&h));
-        strip_hop_by_hop(&mut h, true);
-        assert_eq!(h.get(header::UPGRADE).unwrap(), "websocket");
-        assert_eq!(h.get(header::CONNECTION).unwrap(), "upgrade");
-    }
 
     #[test]
     fn key_leaves_the_query() {

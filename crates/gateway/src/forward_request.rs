@@ -239,8 +239,12 @@ impl GatewayExchange {
         }
         self.backend_time = Some(sent_at.elapsed());
         let (mut resp, lease) = result.map_err(failure)?;
-        forward::to_client(&mut resp);
         let status = resp.status();
+        // Upgrades never come here (they tunnel after inbound): a 101 is the backend's error.
+        if status == StatusCode::SWITCHING_PROTOCOLS {
+            return Err(failure(crate::proxy::unasked_switch(&target.id)));
+        }
+        forward::to_client(&mut resp);
         if options.fail_on_error_status_code && (400..=599).contains(&status.as_u16()) {
             return Err(BackendFailure {
                 reason: "BackendResponseError".into(),

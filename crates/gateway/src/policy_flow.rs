@@ -10,7 +10,6 @@ use crate::body::ProxyBody;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
 use crate::exchange::GatewayExchange;
-use crate::forward;
 use gatehouse_policy::pipeline::{self as policy, ForwardOptions, Outcome, Pipeline, Section};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
@@ -18,14 +17,14 @@ use std::sync::Arc;
 
 /// Runs the pipeline around the backend call and builds the client's response.
 pub async fn serve(
-    mut req: Request<Incoming>,
+    req: Request<Incoming>,
+    upgrade: Option<hyper::upgrade::OnUpgrade>,
     mut ex: Box<GatewayExchange>,
     pipeline: &Pipeline,
     conn: &Arc<ConnInfo>,
     log: &mut Option<AccessRecord>,
 ) -> Result<Response<ProxyBody>, GatewayError> {
     let needs = pipeline.body_needs();
-    let upgrade = forward::is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
     let (_, body) = req.into_parts();
     if needs.request && upgrade.is_none() {
         ex.request_body = Some(backend_call::collect(body).await?);
@@ -163,8 +162,7 @@ async fn upgrade_through(
     }
     let timeout = sent.target.timeout;
     let (resp, lease) = backend_call::send(&sent.target, sent.request, timeout).await?;
-    let resp = crate::proxy::respond_streamed(resp, lease, Some(client_side), &sent.target, conn);
-    Ok(resp)
+    crate::proxy::respond_streamed(resp, lease, Some(client_side), &sent.target, conn)
 }
 
 /// Appends headers a policy produced (a limit's remaining calls, a return-response's own, CORS

@@ -1,5 +1,7 @@
-//! The request lifecycle, one phase after another: health probe → limits → route → subscription
-//! → forward → respond. Every phase either hands on or ends the request with a [`GatewayError`].
+//! The request lifecycle, one phase after another: health probe → request head (Host) → client
+//! address → limits → route (on the normalized path) → intake (hop-by-hop headers, upgrades) →
+//! subscription → forward → respond. Every phase either hands on or ends the request with a
+//! [`GatewayError`].
 
 use crate::Services;
 use crate::access_log::AccessRecord;
@@ -11,7 +13,10 @@ use crate::error::{ErrorKind, GatewayError};
 use crate::exchange::{Facts, GatewayExchange, RequestInfo};
 use crate::forward::{self, KeyNames};
 use crate::forward_request::ForwardRoute;
+use crate::hop_by_hop;
+use crate::host_header;
 use crate::keys;
+use crate::request_target;
 use crate::snapshot::Snapshot;
 use crate::upstream::Lease;
 use http::{HeaderValue, Request, Response, StatusCode, header};
@@ -75,16 +80,17 @@ async fn proxy(
     if req.uri().path() == HEALTH_PATH {
         return Ok(Response::new(ProxyBody::empty()));
     }
+    // Phase: request head. One valid Host on HTTP/1.1 (RFC 9112 §3.2).
+    host_header::check(req.version(), req.headers())
+        .map_err(|e| GatewayError::new(ErrorKind::RequestRejected, e.to_string()))?;
     // Phase: network. The client is the connection's (after PROXY), or the right-most untrusted
-    // X-Forwarded-For hop when the connection comes from a trusted proxy.
+    // X-Forwarded-For hop when the connection comes from a trusted proxy. All the header's
+    // lines are one list: a trusted proxy appends its own line after the client's.
     let client_ip = if conn.trusted_peer {
-        let xff = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+        let xff = forward::joined(req.headers(), &X_FORWARDED_FOR);
         gatehouse_net::client::client_from_forwarded_for(
             conn.admitted.client.ip(),
-            xff,
+            xff.as_deref(),
             snap.inbound.trusted_proxies(),
         )
     } else {
@@ -110,17 +116,28 @@ async fn proxy(
             format!("request target of {target_len} bytes"),
         ));
     }
-    // Phase: route. The URI is cloned (a reference count) so the match can outlive the request.
+    // Phase: route, on the path with its dot segments removed; a path whose meaning depends on
+    // who decodes it is refused. The URI is cloned (a reference count) so the match can outlive
+    // the request.
     let uri = req.uri().clone();
+    let path = request_target::normalize(uri.path()).map_err(|e| {
+        GatewayError::new(ErrorKind::RequestRejected, format!("{}: {e}", uri.path()))
+    })?;
     let route = snap
         .router
-        .route(req.method(), uri.path(), uri.query())
-        .map_err(|kind| GatewayError::new(kind, format!("{} {}", req.method(), uri.path())))?;
+        .route(req.method(), &path, uri.query())
+        .map_err(|kind| GatewayError::new(kind, format!("{} {}", req.method(), path)))?;
     let api = &snap.apis[route.api.index];
     if let Some(l) = log.as_mut() {
         l.api = Some(route.api.id.clone());
         l.operation = Some(route.operation.id.clone());
     }
+    // Phase: intake. The client's hop-by-hop headers go before anything reads or sets headers;
+    // a WebSocket upgrade is kept on a WebSocket API, every other upgrade is dropped.
+    let websocket = api.websocket
+        && hop_by_hop::is_websocket_upgrade(req.method(), req.version(), req.headers());
+    hop_by_hop::strip_client(req.headers_mut(), websocket);
+    let upgrade = websocket.then(|| hyper::upgrade::on(&mut req));
     // Phase: subscription.
     let key = keys::find_key(
         req.headers(),
@@ -164,7 +181,7 @@ async fn proxy(
             scheme: if conn.tls { "https" } else { "http" },
             host,
             port: conn.local.port(),
-            path: uri.path(),
+            path: &path,
             query: uri.query(),
             headers: req.headers(),
             client_ip,
@@ -211,13 +228,12 @@ async fn proxy(
             target: target.clone(),
             clients: services.clients.clone(),
         });
-        return crate::policy_flow::serve(req, ex, pipeline, conn, log).await;
+        return crate::policy_flow::serve(req, upgrade, ex, pipeline, conn, log).await;
     }
     // Phase: forward.
     if let Some(l) = log.as_mut() {
         l.backend = Some(target.id.clone());
     }
-    let upgrade = forward::is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
     forward::to_backend(
         &mut req,
         target,
@@ -236,18 +252,23 @@ async fn proxy(
         l.backend_time = Some(sent_at.elapsed());
     }
     let (resp, lease) = result?;
-    Ok(respond_streamed(resp, lease, upgrade, target, conn))
+    respond_streamed(resp, lease, upgrade, target, conn)
 }
 
 /// Phase: respond. The backend's response for the client, its body streamed; a 101 answer
-/// to an upgrade request becomes a tunnel between the two connections.
+/// to an upgrade request becomes a tunnel between the two connections. A 101 to a request that
+/// asked for no upgrade is the backend's error: no tunnel is ever opened the gateway did not
+/// agree to.
 pub fn respond_streamed(
     mut resp: Response<Incoming>,
     lease: Lease,
     upgrade: Option<hyper::upgrade::OnUpgrade>,
     target: &BackendTarget,
     conn: &Arc<ConnInfo>,
-) -> Response<ProxyBody> {
+) -> Result<Response<ProxyBody>, GatewayError> {
+    if resp.status() == StatusCode::SWITCHING_PROTOCOLS && upgrade.is_none() {
+        return Err(unasked_switch(&target.id));
+    }
     forward::to_client(&mut resp);
     // An upgraded connection is the tunnel's now, never the pool's.
     let lease = (resp.status() != StatusCode::SWITCHING_PROTOCOLS).then_some(lease);
@@ -274,5 +295,17 @@ pub fn respond_streamed(
         });
     }
     let (parts, body) = resp.into_parts();
-    Response::from_parts(parts, ProxyBody::stream(body, lease))
+    Ok(Response::from_parts(parts, ProxyBody::stream(body, lease)))
 }
+
+/// The error for a backend that switched protocols unasked.
+pub fn unasked_switch(backend: &str) -> GatewayError {
+    let e = GatewayError::new(
+        ErrorKind::BackendBroken,
+        "the backend answered 101 Switching Protocols to a request that asked for no upgrade",
+    );
+    tracing::warn!(backend, error = %e, "backend switched protocols unasked");
+    e
+}
+
+static X_FORWARDED_FOR: http::HeaderName = http::HeaderName::from_static("x-forwarded-for");

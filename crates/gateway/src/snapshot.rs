@@ -18,6 +18,8 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct ApiSettings {
     pub subscription_required: bool,
+    /// The API's protocols include ws or wss: WebSocket upgrades are carried (no other kind is).
+    pub websocket: bool,
     pub key_header: HeaderName,
     pub key_query: Box<str>,
     /// For `context.Api`: display name (or id) and path.
@@ -92,6 +94,12 @@ impl Snapshot {
                 })?;
             apis.push(ApiSettings {
                 subscription_required: api.subscription_required,
+                websocket: api.protocols.iter().any(|p| {
+                    matches!(
+                        p,
+                        gatehouse_model::Protocol::Ws | gatehouse_model::Protocol::Wss
+                    )
+                }),
                 key_header,
                 key_query: api.subscription_key.query.as_str().into(),
                 name: api.display_name.as_deref().unwrap_or(&api.id).into(),

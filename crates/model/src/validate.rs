@@ -281,7 +281,13 @@ fn limits(c: &mut Checker, l: &Limits) {
         10_000,
         "",
     );
-    range("body_read_timeout_ms", l.body_read_timeout_ms, 100, 600_000, "");
+    range(
+        "body_read_timeout_ms",
+        l.body_read_timeout_ms,
+        100,
+        600_000,
+        "",
+    );
     range(
         "max_requests_in_flight",
         l.max_requests_in_flight.into(),
