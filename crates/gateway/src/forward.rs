@@ -92,7 +92,13 @@ pub fn to_backend<B>(
     headers.insert(header::HOST, target.host.clone());
     headers.remove(key.header);
     let proto = if conn.tls { "https" } else { "http" };
-    forwarding_headers(headers, conn, proto, original_host.as_ref());
+    forwarding_headers(
+        headers,
+        &conn.peer_ip,
+        conn.local.port(),
+        proto,
+        original_host.as_ref(),
+    );
     match original_host {
         Some(h) => headers.insert(X_FORWARDED_HOST.clone(), h),
         None => headers.remove(&X_FORWARDED_HOST),
@@ -106,20 +112,22 @@ pub fn to_backend<B>(
 /// Rewrites the forwarding headers: `X-Forwarded-For` (all lines as one list, the peer
 /// appended), `Forwarded` (the gateway's element appended, when the client sent the header),
 /// `X-Forwarded-Proto` and `-Port` set, `X-Real-IP` removed.
-fn forwarding_headers(
+pub fn forwarding_headers(
     headers: &mut HeaderMap,
-    conn: &ConnInfo,
+    peer: &str,
+    local_port: u16,
     proto: &'static str,
     host: Option<&HeaderValue>,
 ) {
-    let peer = &*conn.peer_ip;
     let xff = match joined(headers, &X_FORWARDED_FOR) {
         Some(prev) => HeaderValue::from_str(&format!("{prev}, {peer}")),
         None => HeaderValue::from_str(peer),
     };
-    if let Ok(v) = xff {
-        headers.insert(X_FORWARDED_FOR.clone(), v);
-    }
+    // Never leave the client's lines in place: at worst the peer alone.
+    match xff.or_else(|_| HeaderValue::from_str(peer)) {
+        Ok(v) => headers.insert(X_FORWARDED_FOR.clone(), v),
+        Err(_) => headers.remove(&X_FORWARDED_FOR),
+    };
     if let Some(prev) = joined(headers, &header::FORWARDED) {
         // RFC 7239 §6: an IPv6 node is quoted and bracketed; the host is a quoted string.
         let node = if peer.contains(':') {
@@ -140,10 +148,7 @@ fn forwarding_headers(
     }
     headers.remove(&X_REAL_IP);
     headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
-    headers.insert(
-        X_FORWARDED_PORT.clone(),
-        HeaderValue::from(conn.local.port()),
-    );
+    headers.insert(X_FORWARDED_PORT.clone(), HeaderValue::from(local_port));
 }
 
 /// All lines of a list header, in order, as one comma-separated list; `None` when absent.

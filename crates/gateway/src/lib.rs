@@ -14,9 +14,11 @@ mod diff;
 pub mod error;
 pub mod exchange;
 mod forward;
+/// The forwarding headers' rewrite, public for the fuzz targets.
+pub use forward::forwarding_headers;
 mod forward_request;
-mod hop_by_hop;
-mod host_header;
+pub mod hop_by_hop;
+pub mod host_header;
 pub mod keys;
 mod outcalls;
 mod policies;
