@@ -12,6 +12,7 @@ mod logging;
 mod metrics_endpoint;
 mod net;
 mod policy_cmd;
+mod private_dir;
 mod reload;
 
 use anyhow::{Context, Result, bail};
@@ -59,7 +60,8 @@ struct ServeArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics (refused connections by stage and rule...).
     #[arg(long, value_name = "IP:PORT")]
     metrics_listen: Option<std::net::SocketAddr>,
-    /// The local admin socket for `gatehouse net apply` (default: derived from the config path).
+    /// The local admin socket for `gatehouse net apply` (default: named after the config path,
+    /// in the private directory $XDG_RUNTIME_DIR/gatehouse, else <tmp>/gatehouse-<uid>).
     #[arg(long, value_name = "PATH")]
     admin_socket: Option<PathBuf>,
     /// Worker threads (default: one per CPU).
@@ -235,25 +237,36 @@ async fn run(args: ServeArgs) -> Result<()> {
         );
         println!();
     }
+    let mut admin_socket = None;
     if let Some(path) = args.config.clone() {
         reload::spawn(gateway.clone(), path.clone(), args.listen.clone())?;
-        let socket = args
-            .admin_socket
-            .clone()
-            .unwrap_or_else(|| admin::default_socket(&path));
-        if let Err(e) = admin::serve(socket, gateway.clone(), path, args.listen.clone()).await {
-            tracing::warn!(error = %format!("{e:#}"), "no admin socket: gatehouse net apply will not reach this gateway (SIGHUP still reloads)");
+        let location = admin::Location::for_config(&path, args.admin_socket.clone());
+        match admin::serve(location, gateway.clone(), path, args.listen.clone()).await {
+            Ok(socket) => admin_socket = Some(std::sync::Arc::new(socket)),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "no admin socket: gatehouse net apply will not reach this gateway (SIGHUP still reloads)");
+            }
         }
     }
     let stopper = gateway.clone();
+    let admin_on_stop = admin_socket.clone();
     tokio::spawn(async move {
         wait_for_stop_signal().await;
         tracing::info!("shutting down: no new connections, open ones finish their requests");
+        // A stopping gateway takes no more admin requests, and its socket goes now so that a
+        // successor can make its own while this one drains.
+        if let Some(socket) = admin_on_stop {
+            socket.close();
+        }
         stopper.shutdown();
     });
     gateway
         .serve(listeners, Duration::from_secs(args.drain_seconds))
         .await;
+    // Also when serving ended without a signal, or the drain ran out of time.
+    if let Some(socket) = admin_socket {
+        socket.close();
+    }
     tracing::info!("gatehouse stopped");
     Ok(())
 }

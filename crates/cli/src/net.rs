@@ -48,7 +48,9 @@ pub enum NetCommand {
     Apply {
         #[arg(long, short)]
         config: std::path::PathBuf,
-        /// The gateway's admin socket (default: derived from the config path, as `serve` does).
+        /// The gateway's admin socket (default: as `serve` derives it from the config path, in
+        /// $XDG_RUNTIME_DIR/gatehouse or <tmp>/gatehouse-<uid>). Only a gateway running as this
+        /// user or root is believed.
         #[arg(long, value_name = "PATH")]
         admin_socket: Option<std::path::PathBuf>,
         #[arg(long)]
