@@ -39,6 +39,8 @@ pub async fn handle(
         .then(|| AccessRecord::new(start, conn.clone(), req.method(), req.uri(), req.version()));
     let read_timeout = std::time::Duration::from_millis(snapshot.limits.body_read_timeout_ms);
     let req = req.map(|b| ClientBody::new(b, read_timeout));
+    // HTTP/1 only: HTTP/2 has no Connection header (a failed body ends just its stream).
+    let http1 = req.version() <= http::Version::HTTP_11;
     let resp = if in_flight.within(snapshot.limits.max_requests_in_flight) {
         proxy(req, start, &conn, &snapshot, &services, &mut log).await
     } else {
@@ -49,7 +51,14 @@ pub async fn handle(
     };
     let resp = match resp {
         Ok(resp) => resp,
-        Err(e) => error_response(&e, &mut log),
+        Err(e) => {
+            let mut resp = error_response(&e, &mut log);
+            if http1 && crate::client_body::ends_connection(&e.kind) {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            resp
+        }
     };
     let (parts, body) = resp.into_parts();
     if let Some(l) = log.as_mut() {
@@ -67,10 +76,6 @@ fn error_response(e: &GatewayError, log: &mut Option<AccessRecord>) -> Response<
     }
     let mut resp = Response::new(ProxyBody::full(e.body()));
     *resp.status_mut() = e.status();
-    if crate::client_body::ends_connection(&e.kind) {
-        resp.headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),

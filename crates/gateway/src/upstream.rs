@@ -159,20 +159,22 @@ impl Upstream {
             if let Ok(permit) = self.limit.permits.clone().try_acquire_owned() {
                 return Ok((self.connect(permit).await?, true));
             }
-            let queued = *deadline.get_or_insert_with(|| {
-                let ms = self.limit.queue_timeout_ms.load(Ordering::Relaxed);
-                (tokio::time::Instant::now(), Duration::from_millis(ms))
+            // In the queue: the deadline is set once, at the first wait.
+            let (until, wait) = *deadline.get_or_insert_with(|| {
+                let wait =
+                    Duration::from_millis(self.limit.queue_timeout_ms.load(Ordering::Relaxed));
+                (tokio::time::Instant::now() + wait, wait)
             });
             tokio::select! {
                 biased;
-                permit = self.limit.permits.clone().acquire_owned() => {
-                    // The semaphore is never closed.
-                    let Ok(permit) = permit else { continue };
-                    return Ok((self.connect(permit).await?, true));
-                }
+                permit = self.limit.permits.clone().acquire_owned() => match permit {
+                    Ok(permit) => return Ok((self.connect(permit).await?, true)),
+                    // Never closed; were it, no connection could ever be made.
+                    Err(_) => return Err(UpstreamError::PoolExhausted { waited: wait }),
+                },
                 _ = self.returned.notified() => continue,
-                _ = tokio::time::sleep_until(queued.0 + queued.1) => {
-                    return Err(UpstreamError::PoolExhausted { waited: queued.1 });
+                _ = tokio::time::sleep_until(until) => {
+                    return Err(UpstreamError::PoolExhausted { waited: wait });
                 }
             }
         }
