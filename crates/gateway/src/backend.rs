@@ -2,10 +2,11 @@
 //! client that takes it there. Clients are cached by connection profile across snapshots, so a
 //! config reload keeps the warm connection pools.
 
+use crate::buffers::BufferBudget;
 use crate::error::CompileError;
-use crate::upstream::Upstream;
+use crate::upstream::{ConnectionLimit, Upstream};
 use arc_swap::ArcSwap;
-use gatehouse_model::{BackendTls, Validated};
+use gatehouse_model::{BackendTls, Limits, Validated};
 use gatehouse_net::egress::{EgressConnector, EgressPolicy, Resolve};
 use http::uri::{Authority, Scheme};
 use hyper_rustls::HttpsConnector;
@@ -15,13 +16,14 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The body the gateway sends to backends: the client's own body streamed through, or a
 /// whole body (buffered for policies, or set by one).
 pub enum RequestBody {
-    Stream(hyper::body::Incoming),
+    Stream(crate::client_body::ClientBody),
     Full(Option<bytes::Bytes>),
 }
 
@@ -94,18 +96,43 @@ struct ClientProfile {
 pub struct ClientCache {
     connectors: Mutex<HashMap<ClientProfile, HttpsConnector<EgressConnector>>>,
     upstreams: Mutex<HashMap<(ClientProfile, String), Arc<Upstream>>>,
+    /// Per origin, the bound on its open connections, whatever the profile or target.
+    origin_limits: Mutex<HashMap<String, Arc<ConnectionLimit>>>,
+    /// `max_connections_per_backend` as the gateway started (a semaphore's size is fixed:
+    /// a new value needs a restart).
+    max_per_origin: u32,
+    /// `backend_queue_timeout_ms`, live.
+    queue_timeout_ms: Arc<AtomicU64>,
+    /// The memory for buffered bodies, shared by every request.
+    pub(crate) buffers: Arc<BufferBudget>,
     pub(crate) egress: Arc<ArcSwap<EgressPolicy>>,
     pub(crate) resolver: Arc<ArcSwap<Box<dyn Resolve>>>,
 }
 
 impl ClientCache {
-    pub fn new(egress: EgressPolicy, resolver: Box<dyn Resolve>) -> ClientCache {
+    pub fn new(egress: EgressPolicy, resolver: Box<dyn Resolve>, limits: &Limits) -> ClientCache {
         ClientCache {
             connectors: Mutex::default(),
             upstreams: Mutex::default(),
+            origin_limits: Mutex::default(),
+            max_per_origin: limits.max_connections_per_backend,
+            queue_timeout_ms: Arc::new(AtomicU64::new(limits.backend_queue_timeout_ms)),
+            buffers: Arc::new(BufferBudget::new(limits)),
             egress: Arc::new(ArcSwap::from_pointee(egress)),
             resolver: Arc::new(ArcSwap::from_pointee(resolver)),
         }
+    }
+
+    /// Takes the limits of a reloaded config that apply without a restart.
+    pub fn configure(&self, limits: &Limits) {
+        self.queue_timeout_ms
+            .store(limits.backend_queue_timeout_ms, Ordering::Relaxed);
+        self.buffers.configure(limits);
+    }
+
+    /// `max_connections_per_backend` in force (the value the gateway started with).
+    pub fn max_per_origin(&self) -> u32 {
+        self.max_per_origin
     }
 }
 
@@ -146,7 +173,19 @@ impl ClientCache {
                 c
             }
         };
-        let upstream = Arc::new(Upstream::new(origin.clone(), connector));
+        let limit = self
+            .origin_limits
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(origin.to_string())
+            .or_insert_with(|| {
+                Arc::new(ConnectionLimit::new(
+                    self.max_per_origin,
+                    self.queue_timeout_ms.clone(),
+                ))
+            })
+            .clone();
+        let upstream = Arc::new(Upstream::new(origin.clone(), connector, limit));
         upstreams.insert(key, upstream.clone());
         Ok(upstream)
     }

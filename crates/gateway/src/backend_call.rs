@@ -4,17 +4,12 @@
 //! the requests policies make (send-request, JWKS fetches).
 
 use crate::backend::{BackendTarget, RequestBody};
+use crate::client_body::ClientBodyError;
 use crate::error::{ErrorKind, GatewayError};
 use crate::upstream::{Lease, UpstreamError, error_chain};
-use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::time::Duration;
-
-/// The largest body the gateway reads whole for policies (request, response, send-request
-/// answers). Bigger bodies are refused rather than truncated.
-pub const MAX_BUFFERED_BODY: usize = 16 * 1024 * 1024;
 
 /// Sends `req` to `target` and waits at most `timeout` for the response head.
 pub async fn send(
@@ -35,35 +30,31 @@ pub async fn send(
             let e = match err {
                 UpstreamError::Connect(err) => connect_error(&*err, &target.id),
                 UpstreamError::Request(err) => {
+                    // The body streamed from the client failed (timed out, bad framing): the
+                    // client's error, not the backend's.
+                    if let Some(c) = ClientBodyError::find(&err) {
+                        let e = GatewayError::new(c.kind(), c.to_string());
+                        tracing::info!(backend = &*target.id, error = %e, "request body from the client failed: backend request aborted");
+                        return Err(e);
+                    }
                     GatewayError::new(ErrorKind::BackendBroken, error_chain(&err))
+                }
+                UpstreamError::PoolExhausted { waited } => {
+                    let e = GatewayError::new(
+                        ErrorKind::BackendPoolExhausted,
+                        format!(
+                            "no connection of the origin's max_connections_per_backend became free within {} ms",
+                            waited.as_millis()
+                        ),
+                    );
+                    tracing::warn!(backend = &*target.id, url = %format_args!("{}://{}", target.scheme, target.authority), error = %e, "backend connection pool exhausted");
+                    return Err(e);
                 }
             };
             tracing::warn!(backend = &*target.id, url = %format_args!("{}://{}", target.scheme, target.authority), error = %e, "backend request failed");
             Err(e)
         }
         Ok(Ok(sent)) => Ok(sent),
-    }
-}
-
-/// Reads a body whole, refusing more than [`MAX_BUFFERED_BODY`] bytes.
-pub async fn collect<B>(body: B) -> Result<Bytes, GatewayError>
-where
-    B: http_body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    match http_body_util::Limited::new(body, MAX_BUFFERED_BODY)
-        .collect()
-        .await
-    {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(GatewayError::new(
-            ErrorKind::BodyTooLarge,
-            format!("body larger than {MAX_BUFFERED_BODY} bytes"),
-        )),
-        Err(e) => Err(GatewayError::new(
-            ErrorKind::BackendBroken,
-            format!("body could not be read: {e}"),
-        )),
     }
 }
 

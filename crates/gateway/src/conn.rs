@@ -1,11 +1,13 @@
 //! What the gateway knows about a client connection, and its in-flight requests (the idle
-//! timeout closes a connection only when none is in flight).
+//! timeout closes a connection only when none is in flight). Requests are also counted over
+//! all connections ([`RequestGauge`], bounded by `max_requests_in_flight`): HTTP/2 multiplexes
+//! many per connection, so `max_connections` alone does not bound them.
 
 use gatehouse_net::inbound::Admitted;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -39,12 +41,13 @@ impl ConnInfo {
         permit: Option<OwnedSemaphorePermit>,
         admitted: Admitted,
         trusted_peer: bool,
+        state: Arc<ConnState>,
     ) -> ConnInfo {
         ConnInfo {
             peer,
             local,
             tls,
-            state: Arc::new(ConnState::new()),
+            state,
             peer_ip: admitted.client.ip().to_string().into(),
             admitted,
             trusted_peer,
@@ -53,32 +56,64 @@ impl ConnInfo {
     }
 }
 
+/// Requests in flight over all connections.
+#[derive(Debug, Default)]
+pub struct RequestGauge(AtomicUsize);
+
+impl RequestGauge {
+    pub fn current(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 #[derive(Debug)]
 pub struct ConnState {
     start: Instant,
+    requests: Arc<RequestGauge>,
+    /// A request has begun on this connection.
+    begun: AtomicBool,
     in_flight: AtomicUsize,
     /// Milliseconds since `start` when the connection last finished a request.
     last_done_ms: AtomicU64,
     /// 1 + milliseconds since `start` when the first byte of a request head arrived while no
-    /// request was in flight; 0 when no head is being read.
+    /// request was in flight; 0 when no head is being read. A new connection starts with 1:
+    /// its first request is timed from accept, so a client that never sends one is closed
+    /// after the header read timeout, not the idle timeout.
     head_started_ms: AtomicU64,
 }
 
 impl ConnState {
-    pub fn new() -> ConnState {
+    /// A connection accepted now, counting its requests in `requests` too.
+    pub fn new(requests: Arc<RequestGauge>) -> ConnState {
         ConnState {
             start: Instant::now(),
+            requests,
+            begun: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             last_done_ms: AtomicU64::new(0),
-            head_started_ms: AtomicU64::new(0),
+            head_started_ms: AtomicU64::new(1),
+        }
+    }
+
+    /// Restarts the wait for the first request now (after a TLS handshake, which has its own
+    /// deadline).
+    pub fn expect_first_request(&self) {
+        if self.in_flight.load(Ordering::Relaxed) == 0 {
+            let now = self.start.elapsed().as_millis() as u64 + 1;
+            self.head_started_ms.store(now, Ordering::Relaxed);
         }
     }
 
     /// Marks a request in flight until the returned guard drops. Its head has been read whole.
     pub fn begin(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.begun.store(true, Ordering::Relaxed);
+        let over_all = self.requests.0.fetch_add(1, Ordering::Relaxed) + 1;
         self.head_started_ms.store(0, Ordering::Relaxed);
-        InFlight(self.clone())
+        InFlight {
+            state: self.clone(),
+            over_all,
+        }
     }
 
     /// Bytes arrived from the client: with no request in flight they begin a request head.
@@ -89,6 +124,11 @@ impl ConnState {
             let now = self.start.elapsed().as_millis() as u64 + 1;
             self.head_started_ms.store(now, Ordering::Relaxed);
         }
+    }
+
+    /// No request has begun yet: the connection is still waiting for its first.
+    pub fn awaiting_first_request(&self) -> bool {
+        !self.begun.load(Ordering::Relaxed)
     }
 
     /// How long the current request head has been arriving, if one is.
@@ -113,21 +153,28 @@ impl ConnState {
     }
 }
 
-impl Default for ConnState {
-    fn default() -> Self {
-        Self::new()
+/// A request in flight on a connection.
+#[derive(Debug)]
+pub struct InFlight {
+    state: Arc<ConnState>,
+    /// Requests in flight over all connections when this one began, itself included.
+    over_all: usize,
+}
+
+impl InFlight {
+    /// Whether this request is within `max_requests_in_flight`; one beyond is answered 503
+    /// (and still counted until its answer is sent, as it holds memory until then).
+    pub fn within(&self, max_requests_in_flight: u32) -> bool {
+        self.over_all <= max_requests_in_flight as usize
     }
 }
 
-/// A request in flight on a connection.
-#[derive(Debug)]
-pub struct InFlight(Arc<ConnState>);
-
 impl Drop for InFlight {
     fn drop(&mut self) {
-        let now = self.0.start.elapsed().as_millis() as u64;
-        self.0.last_done_ms.store(now, Ordering::Relaxed);
-        self.0.in_flight.fetch_sub(1, Ordering::Release);
+        let now = self.state.start.elapsed().as_millis() as u64;
+        self.state.last_done_ms.store(now, Ordering::Relaxed);
+        self.state.requests.0.fetch_sub(1, Ordering::Relaxed);
+        self.state.in_flight.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -225,9 +272,44 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for WatchedIo<I> {
 mod tests {
     use super::*;
 
+    fn new_state() -> Arc<ConnState> {
+        Arc::new(ConnState::new(Arc::default()))
+    }
+
+    #[test]
+    fn a_new_connection_is_timed_until_its_first_request() {
+        let state = new_state();
+        assert!(state.head_reading_for().is_some());
+        assert!(state.awaiting_first_request());
+        state.bytes_arrived(); // the first bytes do not restart the clock
+        assert!(state.head_reading_for().is_some());
+        drop(state.begin());
+        assert!(!state.awaiting_first_request());
+        // Between requests: the idle timeout, until the next head starts.
+        assert_eq!(state.head_reading_for(), None);
+        assert!(state.idle_for().is_some());
+    }
+
+    #[test]
+    fn requests_are_counted_over_all_connections() {
+        let gauge = Arc::new(RequestGauge::default());
+        let a = Arc::new(ConnState::new(gauge.clone()));
+        let b = Arc::new(ConnState::new(gauge.clone()));
+        let first = a.begin();
+        let second = b.begin();
+        let third = a.begin();
+        assert!(first.within(2) && second.within(2));
+        assert!(!third.within(2));
+        assert_eq!(gauge.current(), 3);
+        drop((first, second, third));
+        assert_eq!(gauge.current(), 0);
+        assert!(b.begin().within(1));
+    }
+
     #[test]
     fn head_timer_starts_with_bytes_and_stops_with_the_request() {
-        let state = Arc::new(ConnState::new());
+        let state = new_state();
+        drop(state.begin());
         assert_eq!(state.head_reading_for(), None);
         state.bytes_arrived();
         assert!(state.head_reading_for().is_some());
@@ -242,14 +324,15 @@ mod tests {
 
     #[test]
     fn http2_preface_switches_the_head_timer_off() {
-        let state = Arc::new(ConnState::new());
+        let state = new_state();
         let mut io = WatchedIo::new((), state.clone(), false);
         io.observe(b"PRI * HT");
         io.observe(b"TP/2.0\r\n\r\nSM\r\n\r\n");
         assert!(io.http2);
         state.begin();
         io.observe(b"\x00\x00\x08\x06"); // a PING frame between requests
-        let state1 = Arc::new(ConnState::new());
+        let state1 = new_state();
+        drop(state1.begin());
         let mut h1 = WatchedIo::new((), state1.clone(), false);
         h1.observe(b"GET / HTTP/1.1\r\n");
         assert!(!h1.http2);

@@ -200,7 +200,7 @@ pub struct GatewayExchange {
     /// …consumed by a read without `preserveContent: true`, as in APIM.
     pub request_body_consumed: bool,
     /// …or still streaming: the first forward takes it.
-    pub request_stream: Option<Incoming>,
+    pub request_stream: Option<crate::client_body::ClientBody>,
     /// Read the backend's response body whole before outbound.
     pub buffer_response: bool,
     /// The backend's body read whole…

@@ -256,7 +256,8 @@ impl GatewayExchange {
         let (parts, body) = resp.into_parts();
         self.set_backend_response(status.as_u16(), &reason, parts.headers);
         if self.buffer_response && status != StatusCode::SWITCHING_PROTOCOLS {
-            let bytes = backend_call::collect(body).await.map_err(failure)?;
+            let buffers = self.buffers().map_err(failure)?;
+            let bytes = buffers.collect(body).await.map_err(failure)?;
             lease.release();
             self.response_headers.remove(header::CONTENT_LENGTH);
             self.response_body = Some(bytes);

@@ -9,6 +9,8 @@ mod access_log;
 mod backend;
 mod backend_call;
 mod body;
+mod buffers;
+mod client_body;
 mod conn;
 mod diff;
 pub mod error;
@@ -50,6 +52,8 @@ use tokio::sync::{Semaphore, watch};
 pub(crate) struct Shared {
     pub(crate) snapshot: ArcSwap<Snapshot>,
     pub(crate) connections: Arc<Semaphore>,
+    /// Requests in flight over all connections (`max_requests_in_flight`).
+    pub(crate) requests: Arc<conn::RequestGauge>,
     /// The semaphore's size, fixed at start.
     max_connections: u32,
     clients: Arc<ClientCache>,
@@ -58,6 +62,13 @@ pub(crate) struct Shared {
     listeners: Mutex<HashMap<SocketAddr, RunningListener>>,
     /// What policies use beyond the request, kept across reloads.
     pub(crate) services: Arc<Services>,
+}
+
+impl Shared {
+    /// Fewer than an eighth of the connection places are free (or none, for small limits).
+    pub(crate) fn near_max_connections(&self) -> bool {
+        (self.connections.available_permits() as u64) * 8 < u64::from(self.max_connections)
+    }
 }
 
 /// What policies use beyond the request: shared by every request and kept across reloads, so
@@ -96,7 +107,8 @@ pub struct ReloadReport {
     pub listeners_removed: Vec<SocketAddr>,
     /// What changed in the network section, one line each.
     pub network_changes: Vec<String>,
-    /// Settings that changed but only apply after a restart (max_connections).
+    /// Settings that changed but only apply after a restart (max_connections,
+    /// max_connections_per_backend).
     pub needs_restart: Vec<String>,
 }
 
@@ -111,7 +123,11 @@ impl Gateway {
         // One crypto provider for the whole process (rustls panics if two are linked and none is chosen).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let (egress, resolver) = outbound(v)?;
-        let clients = Arc::new(ClientCache::new(egress, Box::new(resolver)));
+        let clients = Arc::new(ClientCache::new(
+            egress,
+            Box::new(resolver),
+            &v.config.gateway.limits,
+        ));
         let snapshot = Snapshot::compile(v, &clients)?;
         let max_connections = snapshot.limits.max_connections;
         let connections = Arc::new(Semaphore::new(max_connections as usize));
@@ -120,6 +136,7 @@ impl Gateway {
             shared: Arc::new(Shared {
                 snapshot: ArcSwap::from_pointee(snapshot),
                 connections,
+                requests: Arc::default(),
                 max_connections,
                 services: Arc::new(Services {
                     counters: Arc::new(gatehouse_policy::limits::InMemoryCounters::new()),
@@ -208,6 +225,11 @@ impl Gateway {
                 .needs_restart
                 .push("gateway.limits.max_connections".to_string());
         }
+        if new.limits.max_connections_per_backend != self.shared.clients.max_per_origin() {
+            report
+                .needs_restart
+                .push("gateway.limits.max_connections_per_backend".to_string());
+        }
         let removed: Vec<SocketAddr> = if serving {
             running
                 .keys()
@@ -221,6 +243,7 @@ impl Gateway {
         if let Some(r) = resolver {
             self.shared.clients.resolver.store(Arc::new(Box::new(r)));
         }
+        self.shared.clients.configure(&new.limits);
         self.shared.snapshot.store(Arc::new(new));
         for (spec, listener) in opened {
             if let Ok(bound) = BoundListener::new(listener, spec) {

@@ -3,7 +3,7 @@
 //! reaches exactly what the network rules let a backend reach.
 
 use crate::backend::{ClientCache, RequestBody};
-use crate::backend_call::{self, MAX_BUFFERED_BODY};
+use crate::backend_call;
 use crate::error::ErrorKind;
 use gatehouse_policy::http::{HttpClient, HttpError, HttpFuture, HttpRequest, HttpResponse};
 use http::header;
@@ -74,11 +74,9 @@ async fn call(clients: &ClientCache, r: HttpRequest) -> Result<HttpResponse, Htt
             _ => HttpError::Failed(format!("{}: {}", e.message(), e.detail)),
         })?;
     let (parts, body) = resp.into_parts();
-    let body = backend_call::collect(body).await.map_err(|e| {
+    let body = clients.buffers.collect(body).await.map_err(|e| {
         if e.kind == ErrorKind::BodyTooLarge {
-            HttpError::Failed(format!(
-                "the response body is larger than {MAX_BUFFERED_BODY} bytes"
-            ))
+            HttpError::Failed(format!("the response body is too large: {}", e.detail))
         } else {
             HttpError::Failed(e.detail)
         }

@@ -7,17 +7,17 @@ use crate::access_log::AccessRecord;
 use crate::backend::RequestBody;
 use crate::backend_call;
 use crate::body::ProxyBody;
+use crate::client_body::ClientBody;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
 use crate::exchange::GatewayExchange;
 use gatehouse_policy::pipeline::{self as policy, ForwardOptions, Outcome, Pipeline, Section};
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use hyper::body::Incoming;
 use std::sync::Arc;
 
 /// Runs the pipeline around the backend call and builds the client's response.
 pub async fn serve(
-    req: Request<Incoming>,
+    req: Request<ClientBody>,
     upgrade: Option<hyper::upgrade::OnUpgrade>,
     mut ex: Box<GatewayExchange>,
     pipeline: &Pipeline,
@@ -27,7 +27,7 @@ pub async fn serve(
     let needs = pipeline.body_needs();
     let (_, body) = req.into_parts();
     if needs.request && upgrade.is_none() {
-        ex.request_body = Some(backend_call::collect(body).await?);
+        ex.request_body = Some(ex.buffers()?.collect(body).await?);
     } else {
         ex.request_stream = Some(body);
     }

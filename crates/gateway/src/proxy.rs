@@ -8,6 +8,7 @@ use crate::access_log::AccessRecord;
 use crate::backend::{BackendTarget, RequestBody};
 use crate::backend_call;
 use crate::body::ProxyBody;
+use crate::client_body::ClientBody;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
 use crate::exchange::{Facts, GatewayExchange, RequestInfo};
@@ -41,9 +42,28 @@ pub async fn handle(
     let mut log = snapshot
         .access_log
         .then(|| AccessRecord::new(start, conn.clone(), req.method(), req.uri(), req.version()));
-    let resp = match proxy(req, start, &conn, &snapshot, &services, &mut log).await {
+    let read_timeout = std::time::Duration::from_millis(snapshot.limits.body_read_timeout_ms);
+    let req = req.map(|b| ClientBody::new(b, read_timeout));
+    // HTTP/1 only: HTTP/2 has no Connection header (a failed body ends just its stream).
+    let http1 = req.version() <= http::Version::HTTP_11;
+    let resp = if in_flight.within(snapshot.limits.max_requests_in_flight) {
+        proxy(req, start, &conn, &snapshot, &services, &mut log).await
+    } else {
+        Err(GatewayError::new(
+            ErrorKind::Overloaded,
+            "max_requests_in_flight reached",
+        ))
+    };
+    let resp = match resp {
         Ok(resp) => resp,
-        Err(e) => error_response(&e, &mut log),
+        Err(e) => {
+            let mut resp = error_response(&e, &mut log);
+            if http1 && crate::client_body::ends_connection(&e.kind) {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            resp
+        }
     };
     let (parts, body) = resp.into_parts();
     if let Some(l) = log.as_mut() {
@@ -69,7 +89,7 @@ fn error_response(e: &GatewayError, log: &mut Option<AccessRecord>) -> Response<
 }
 
 async fn proxy(
-    mut req: Request<Incoming>,
+    mut req: Request<ClientBody>,
     start: Instant,
     conn: &Arc<ConnInfo>,
     snap: &Arc<Snapshot>,

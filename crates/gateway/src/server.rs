@@ -5,7 +5,7 @@
 //! closed at once, counted and logged.
 
 use crate::Shared;
-use crate::conn::{ConnInfo, WatchedIo};
+use crate::conn::{ConnInfo, ConnState, WatchedIo};
 use crate::snapshot::{ListenerSpec, Snapshot};
 use gatehouse_model::network::ProxyProtocolMode;
 use gatehouse_net::inbound::{ConnFacts, Refused, Stage};
@@ -134,6 +134,8 @@ async fn connection(
 ) {
     // Connection-level settings come from the snapshot current at accept.
     let snapshot = shared.snapshot.load_full();
+    // From here the connection is timed by the header read timeout until its first request.
+    let state = Arc::new(ConnState::new(shared.requests.clone()));
     let tls = spec.tls;
     // The address the client reached (the listener may be bound to 0.0.0.0).
     let local = stream.local_addr().unwrap_or(listener);
@@ -141,9 +143,11 @@ async fn connection(
     let mode = policy.proxy_mode(peer.ip());
     let header = if mode == ProxyProtocolMode::None {
         // A PROXY header from a peer that is not trusted to send one is never believed: the
-        // connection is refused (and logged) rather than served as garbage HTTP.
-        let idle = Duration::from_millis(snapshot.limits.idle_timeout_ms);
-        match timeout(idle, starts_with_proxy_signature(&stream)).await {
+        // connection is refused (and logged) rather than served as garbage HTTP. A client
+        // that sends nothing at all gets the header read timeout, not the idle timeout.
+        let first_bytes = Duration::from_millis(snapshot.limits.header_read_timeout_ms)
+            .min(Duration::from_millis(snapshot.limits.idle_timeout_ms));
+        match timeout(first_bytes, starts_with_proxy_signature(&stream)).await {
             Ok(Ok(false)) => {}
             Ok(Ok(true)) => {
                 let refused = Refused {
@@ -156,7 +160,7 @@ async fn connection(
                 crate::refusals::record(&refused, local);
                 return;
             }
-            // Closed before sending anything, or silent past the idle timeout.
+            // Closed before sending anything, or silent past the header read timeout.
             Ok(Err(_)) | Err(_) => return,
         }
         None
@@ -197,6 +201,7 @@ async fn connection(
         Some(permit),
         admitted,
         trusted_peer,
+        state,
     ));
     if !tls {
         return serve_http(stream, false, info, snapshot, shared, shutdown).await;
@@ -209,6 +214,7 @@ async fn connection(
     let deadline = Duration::from_millis(snapshot.limits.tls_handshake_timeout_ms);
     match timeout(deadline, acceptor.accept(stream)).await {
         Ok(Ok(tls_stream)) => {
+            info.state.expect_first_request();
             let http2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
             serve_http(tls_stream, http2, info, snapshot, shared, shutdown).await
         }
@@ -277,6 +283,13 @@ async fn serve_http<I>(
             }
             _ = sleep(check_in) => {
                 if let Some(d) = state.head_reading_for() {
+                    // A connection's first request may not take longer than an idle
+                    // connection is kept either.
+                    let head_timeout = if state.awaiting_first_request() {
+                        head_timeout.min(idle)
+                    } else {
+                        head_timeout
+                    };
                     if d >= head_timeout {
                         // A request head that trickles in (slowloris): drop the connection.
                         tracing::debug!(client = %info.peer, "request head not received within header_read_timeout: connection closed");
@@ -285,6 +298,13 @@ async fn serve_http<I>(
                     check_in = head_timeout - d;
                     continue;
                 }
+                // Near max_connections, idle keep-alive connections make room first: they
+                // are closed once idle for the header read timeout instead of the idle timeout.
+                let idle = if shared.near_max_connections() {
+                    idle.min(head_timeout)
+                } else {
+                    idle
+                };
                 check_in = match state.idle_for() {
                     Some(d) if d >= idle && !closing => {
                         tracing::debug!(client = %info.peer, "idle timeout: closing connection");

@@ -7,6 +7,12 @@
 //! idle connections: the request path pops one, sends, and the response body puts it back when
 //! it has been read to the end. Unsent requests on a connection the backend had just closed are
 //! retried on another connection, as the legacy client does.
+//!
+//! Connections to one origin (scheme, host, port) are bounded by `max_connections_per_backend`:
+//! each open connection holds a permit of its origin's [`ConnectionLimit`] until it closes, so
+//! however many requests arrive at once (HTTP/2 streams multiplex hundreds per client
+//! connection), a request that finds no idle connection and no permit waits in a queue for
+//! either, up to `backend_queue_timeout_ms`, then fails with [`UpstreamError::PoolExhausted`].
 
 use crate::backend::RequestBody;
 use gatehouse_net::egress::EgressConnector;
@@ -14,8 +20,10 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};
 use hyper_rustls::HttpsConnector;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tower_service::Service;
 
 /// An idle connection closes after this long unused (the legacy client's default too).
@@ -31,6 +39,26 @@ pub enum UpstreamError {
     Connect(Box<dyn std::error::Error + Send + Sync>),
     /// The connection failed while the request was sent or the response awaited.
     Request(hyper::Error),
+    /// Every connection the origin may have was busy for the whole queue timeout.
+    PoolExhausted { waited: Duration },
+}
+
+/// The bound on open connections to one origin, shared by every pool that reaches it (a
+/// configured backend and the per-URL targets policies create for the same origin).
+#[derive(Debug)]
+pub struct ConnectionLimit {
+    permits: Arc<Semaphore>,
+    /// `backend_queue_timeout_ms`, shared by all origins; a reload stores a new value.
+    queue_timeout_ms: Arc<AtomicU64>,
+}
+
+impl ConnectionLimit {
+    pub fn new(max: u32, queue_timeout_ms: Arc<AtomicU64>) -> ConnectionLimit {
+        ConnectionLimit {
+            permits: Arc::new(Semaphore::new(max as usize)),
+            queue_timeout_ms,
+        }
+    }
 }
 
 struct Idle {
@@ -45,6 +73,9 @@ pub struct Upstream {
     /// Most recently used last: popping from the end keeps warm connections warm and lets
     /// the cold ones at the bottom age out.
     idle: Mutex<Vec<Idle>>,
+    limit: Arc<ConnectionLimit>,
+    /// Wakes a request queued for a connection when one is put back idle.
+    returned: Notify,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -69,11 +100,17 @@ impl Lease {
 }
 
 impl Upstream {
-    pub fn new(origin: http::Uri, connector: HttpsConnector<EgressConnector>) -> Upstream {
+    pub fn new(
+        origin: http::Uri,
+        connector: HttpsConnector<EgressConnector>,
+        limit: Arc<ConnectionLimit>,
+    ) -> Upstream {
         Upstream {
             origin,
             connector,
             idle: Mutex::new(Vec::new()),
+            limit,
+            returned: Notify::new(),
         }
     }
 
@@ -106,10 +143,49 @@ impl Upstream {
                 sender,
                 since: Instant::now(),
             });
+            drop(idle);
+            self.returned.notify_one();
         }
     }
 
-    async fn connect(&self) -> Result<SendRequest<RequestBody>, UpstreamError> {
+    /// An idle connection, or a new one under the origin's limit; waits in the queue for
+    /// either when all are busy. `true` with a new connection.
+    async fn checkout(&self) -> Result<(SendRequest<RequestBody>, bool), UpstreamError> {
+        let mut deadline = None;
+        loop {
+            if let Some(s) = self.take() {
+                return Ok((s, false));
+            }
+            if let Ok(permit) = self.limit.permits.clone().try_acquire_owned() {
+                return Ok((self.connect(permit).await?, true));
+            }
+            // In the queue: the deadline is set once, at the first wait.
+            let (until, wait) = *deadline.get_or_insert_with(|| {
+                let wait =
+                    Duration::from_millis(self.limit.queue_timeout_ms.load(Ordering::Relaxed));
+                (tokio::time::Instant::now() + wait, wait)
+            });
+            tokio::select! {
+                biased;
+                permit = self.limit.permits.clone().acquire_owned() => match permit {
+                    Ok(permit) => return Ok((self.connect(permit).await?, true)),
+                    // Never closed; were it, no connection could ever be made.
+                    Err(_) => return Err(UpstreamError::PoolExhausted { waited: wait }),
+                },
+                _ = self.returned.notified() => continue,
+                _ = tokio::time::sleep_until(until) => {
+                    return Err(UpstreamError::PoolExhausted { waited: wait });
+                }
+            }
+        }
+    }
+
+    /// Opens a connection; it keeps `permit` (its place under the origin's limit) until it
+    /// closes.
+    async fn connect(
+        &self,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<SendRequest<RequestBody>, UpstreamError> {
         let mut connector = self.connector.clone();
         let io = connector
             .call(self.origin.clone())
@@ -120,6 +196,7 @@ impl Upstream {
             .await
             .map_err(|e| UpstreamError::Connect(Box::new(e)))?;
         tokio::spawn(async move {
+            let _permit = permit;
             if let Err(e) = conn.with_upgrades().await {
                 tracing::debug!(error = %e, "backend connection ended with an error");
             }
@@ -134,10 +211,7 @@ impl Upstream {
         mut req: Request<RequestBody>,
     ) -> Result<(Response<Incoming>, Lease), UpstreamError> {
         loop {
-            let (mut sender, fresh) = match self.take() {
-                Some(s) => (s, false),
-                None => (self.connect().await?, true),
-            };
+            let (mut sender, fresh) = self.checkout().await?;
             if sender.ready().await.is_err() {
                 if fresh {
                     return Err(UpstreamError::Connect(
