@@ -302,6 +302,8 @@ pub fn failure(e: GatewayError) -> BackendFailure {
         ErrorKind::BackendTimeout => "Timeout",
         ErrorKind::PolicyUnsupported => "PolicyNotApplicable",
         ErrorKind::BodyTooLarge => "BodyTooLarge",
+        // APIM's reason when the client's side of the exchange failed.
+        ErrorKind::ClientBodyTimeout | ErrorKind::ClientBodyBroken => "ClientConnectionFailure",
         _ => "BackendConnectionFailure",
     };
     BackendFailure {

@@ -178,7 +178,8 @@ pub struct Limits {
     /// Length of the request target (path and query) in bytes; longer gets 414.
     #[serde(default = "d_max_request_line_bytes")]
     pub max_request_line_bytes: u32,
-    /// Time allowed to receive a whole request head once it started (slowloris guard).
+    /// Time allowed to receive a whole request head once it started (slowloris guard), and
+    /// for a new connection to send its first request head.
     #[serde(default = "d_header_read_timeout_ms")]
     pub header_read_timeout_ms: u64,
     /// A connection with no request in flight for this long is closed.
