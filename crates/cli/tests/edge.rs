@@ -502,6 +502,15 @@ async fn http_1_1_needs_exactly_one_valid_host() {
         assert_eq!(status(&r), 400, "{what}: {}", String::from_utf8_lossy(&r));
     }
     assert_eq!(backend.request_count(), 0);
+    // Targets that are not paths: a CONNECT tunnel, the server-wide `OPTIONS *`.
+    for req in [
+        "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\nConnection: close\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n\r\n",
+    ] {
+        let r = exchange(gw_addr, req).await;
+        assert_eq!(status(&r), 400, "{req}: {}", String::from_utf8_lossy(&r));
+    }
+    assert_eq!(backend.request_count(), 0);
     // HTTP/1.0 may omit it.
     let r = exchange(gw_addr, "GET /fopen/x HTTP/1.0\r\n\r\n").await;
     assert_eq!(status(&r), 200);

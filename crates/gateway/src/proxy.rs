@@ -140,6 +140,13 @@ async fn proxy(
     // who decodes it is refused. The URI is cloned (a reference count) so the match can outlive
     // the request.
     let uri = req.uri().clone();
+    if req.method() == http::Method::CONNECT {
+        // APIM has no CONNECT: a gateway that forwarded one would open a tunnel.
+        return Err(GatewayError::new(
+            ErrorKind::RequestRejected,
+            format!("CONNECT {uri}"),
+        ));
+    }
     let path = request_target::normalize(uri.path()).map_err(|e| {
         GatewayError::new(ErrorKind::RequestRejected, format!("{}: {e}", uri.path()))
     })?;

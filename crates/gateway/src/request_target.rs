@@ -35,13 +35,17 @@ pub enum PathRejected {
     /// A `%` not followed by two hex digits.
     #[error("an invalid percent-encoding in the path")]
     BadPercentEncoding,
+    /// `*` (`OPTIONS *`) or an authority (`CONNECT host:port`): no API path, and appended to
+    /// a base path it would make another one (`/public` + `*`).
+    #[error("a request target that is not a path")]
+    NotAPath,
 }
 
 /// The path with its dot segments removed, borrowed when it had none (the usual case), or why
-/// the path is refused. Paths not starting with `/` (`*` of `OPTIONS *`) are returned as is.
+/// the path is refused. A target that is not a path (`*`, an authority) is refused.
 pub fn normalize(path: &str) -> Result<Cow<'_, str>, PathRejected> {
     let Some(rest) = path.strip_prefix('/') else {
-        return Ok(Cow::Borrowed(path));
+        return Err(PathRejected::NotAPath);
     };
     // Fast path: no byte that needs a closer look.
     if !path
@@ -192,7 +196,7 @@ mod tests {
 
     #[test]
     fn clean_paths_are_borrowed() {
-        for p in ["/", "/orders/42", "/a/file.json", "/a%20b", "*", "/v1.2/x"] {
+        for p in ["/", "/orders/42", "/a/file.json", "/a%20b", "/v1.2/x"] {
             assert!(matches!(normalize(p), Ok(Cow::Borrowed(_))), "{p}");
         }
     }
@@ -215,6 +219,9 @@ mod tests {
             ("/a/b%00.json", EncodedNul),
             ("/a/b%zz", BadPercentEncoding),
             ("/a/b%2", BadPercentEncoding),
+            ("*", NotAPath),
+            ("", NotAPath),
+            ("host:443", NotAPath),
         ] {
             assert_eq!(normalize(p), Err(e), "{p}");
         }
