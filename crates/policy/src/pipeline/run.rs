@@ -571,7 +571,11 @@ fn matches(ranges: &[IpRange], (v4, n): (bool, u128)) -> bool {
 }
 
 /// Replaces `{name}` in a rewrite-uri template by the matched template parameter of that name
-/// (empty when absent, as APIM drops unmatched optional parameters).
+/// (empty when absent, as APIM drops unmatched optional parameters). Values arrive decoded
+/// (`a%2Fb` matched as `a/b`), so each is encoded again as RFC 6570's simple expansion does:
+/// everything but the unreserved characters. A value can then never add a path segment, a
+/// `..`, a query or a fragment to the backend URL: it stays the one segment or one query
+/// value the template put it in.
 fn fill_template(t: &str, ex: &mut dyn Exchange) -> String {
     let mut out = String::with_capacity(t.len());
     let mut rest = t;
@@ -584,12 +588,36 @@ fn fill_template(t: &str, ex: &mut dyn Exchange) -> String {
         };
         let name = &after[..j];
         if let Some(v) = ex.lookup(&["Request", "MatchedParameters"], name) {
-            out.push_str(&v.to_display());
+            encode_component(&v.to_display(), &mut out);
         }
         rest = &after[j + 1..];
     }
     out.push_str(rest);
     out
+}
+
+/// Percent-encodes `value` as one URI component (RFC 6570 simple expansion, which in the
+/// query is also a valid query component): only RFC 3986's unreserved characters stay as
+/// they are, so `/`, `?`, `#`, `&`, `=`, `%` and `.`-only segments cannot change the URL's
+/// structure (`..` stays literal text inside a segment that also holds other bytes, and a
+/// bare `..` value is encoded as `%2E%2E`).
+fn encode_component(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    // A value of only dots would be a dot-segment (`.`/`..`) that the backend's URL
+    // normalisation resolves: encode those dots too.
+    let dots_only = !value.is_empty() && value.bytes().all(|b| b == b'.');
+    for b in value.bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'~')
+            || (b == b'.' && !dots_only);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -605,9 +633,35 @@ mod tests {
             .entry("Request.MatchedParameters", "q", "x y");
         assert_eq!(
             fill_template("/a/{id}?q={q}&z={nope}", &mut ex),
-            "/a/7?q=x y&z="
+            "/a/7?q=x%20y&z="
         );
         assert_eq!(fill_template("/open/{id", &mut ex), "/open/{id");
+    }
+
+    /// Finding 2: a decoded parameter must not add segments, a query or a fragment.
+    #[test]
+    fn template_values_are_encoded_as_one_component() {
+        let mut ex = TestExchange::new();
+        ex.context
+            .entry("Request.MatchedParameters", "id", "../../private/secret")
+            .entry("Request.MatchedParameters", "q", "a?admin=true")
+            .entry("Request.MatchedParameters", "f", "x#frag&y=1%2F")
+            .entry("Request.MatchedParameters", "dots", "..")
+            .entry("Request.MatchedParameters", "ok", "v1.2_a-b~c");
+        assert_eq!(
+            fill_template("/public/items/{id}", &mut ex),
+            "/public/items/..%2F..%2Fprivate%2Fsecret"
+        );
+        assert_eq!(
+            fill_template("/public/items/{q}", &mut ex),
+            "/public/items/a%3Fadmin%3Dtrue"
+        );
+        assert_eq!(
+            fill_template("/s?x={f}&y={q}", &mut ex),
+            "/s?x=x%23frag%26y%3D1%252F&y=a%3Fadmin%3Dtrue"
+        );
+        assert_eq!(fill_template("/a/{dots}/b", &mut ex), "/a/%2E%2E/b");
+        assert_eq!(fill_template("/v/{ok}", &mut ex), "/v/v1.2_a-b~c");
     }
 
     #[test]
