@@ -79,11 +79,14 @@ impl Pipeline {
 }
 
 /// Records a failure on the exchange as APIM does: LastError, then the preset response.
+/// The message is scrubbed of the request's secrets first: it reaches `on-error`'s
+/// `context.LastError.Message`, the client's error body and the gateway's log.
 fn fail(ex: &mut dyn Exchange, section: Section, origin: Origin, f: Failure) -> LastError {
+    let message = super::redact::scrub(f.message, &ex.secrets());
     let last = LastError {
         source: origin.policy,
         reason: f.reason,
-        message: f.message,
+        message,
         scope: origin.scope.to_string(),
         section: section.name().to_string(),
         path: origin.path,
@@ -103,14 +106,24 @@ pub(super) type StepsFuture<'a> = Pin<Box<dyn Future<Output = Run<Flow>> + Send 
 
 pub(super) fn run_steps<'a>(steps: &'a [Step], ex: &'a mut dyn Exchange) -> StepsFuture<'a> {
     Box::pin(async move {
+        let mut since_yield = std::time::Instant::now();
         for step in steps {
             if let Flow::Respond(r) = run_step(step, ex).await? {
                 return Ok(Flow::Respond(r));
+            }
+            // Steps run synchronously on the worker; after a stretch of expression-heavy
+            // ones, let the worker's other requests run before going on.
+            if since_yield.elapsed() >= YIELD_AFTER {
+                tokio::task::yield_now().await;
+                since_yield = std::time::Instant::now();
             }
         }
         Ok(Flow::Continue)
     })
 }
+
+/// How long a section's steps may hold the worker before yielding to it.
+const YIELD_AFTER: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Tags a failure with the step it came from.
 pub(super) fn at(step: &Step) -> impl Fn(Failure) -> Box<(Origin, Failure)> + '_ {
@@ -201,7 +214,7 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
                 *message,
                 |ct| t.applies(ct, accept.as_deref()),
                 t.content_type(),
-                |b| crate::transform::json_to_xml(b, t),
+                |b, max| crate::transform::json_to_xml_within(b, t, max),
             )?;
         }
         StepKind::XmlToJson(message, t) => {
@@ -211,7 +224,7 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
                 *message,
                 |ct| t.applies(ct, accept.as_deref()),
                 t.content_type(),
-                |b| crate::transform::xml_to_json(b, t),
+                |b, max| crate::transform::xml_to_json_within(b, t, max),
             )?;
         }
         StepKind::CacheLookup(l) => return super::caching::lookup(l, ex),
@@ -236,6 +249,16 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
                 && !from.is_empty()
                 && body.contains(&from)
             {
+                // The result's size is known before it is built: refuse it rather than
+                // build a body many times the limit.
+                let max = ex.budgets().max_body_bytes;
+                let grows_by = to.len().saturating_sub(from.len());
+                if grows_by > 0 {
+                    let n = body.matches(from.as_str()).count();
+                    if body.len().saturating_add(n.saturating_mul(grows_by)) > max {
+                        return Err(Failure::too_large(max));
+                    }
+                }
                 ex.set_body(*message, body.replace(&from, &to));
             }
         }
@@ -292,7 +315,7 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
                         let values = strings(values, ex)?;
                         r.apply_header(name, values, *action);
                     }
-                    ResponseEdit::Body(b) => r.body = Some(string(b, ex)?),
+                    ResponseEdit::Body(b) => r.body = Some(body_text(b, ex)?),
                 }
             }
             return Ok(Flow::Respond(r));
@@ -394,16 +417,28 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
             }
         }
         StepKind::Trace { source, message } => {
-            let m = string(message, ex)?;
+            let m = super::redact::scrub(string(message, ex)?, &ex.secrets());
             ex.trace(source, &m);
         }
         StepKind::SetBody { message, body } => {
-            let b = string(body, ex)?;
+            let b = body_text(body, ex)?;
             ex.set_body(*message, b);
         }
         StepKind::Limit(limit) => return run_limit(&step.origin, limit, ex),
     }
     Ok(Flow::Continue)
+}
+
+/// A body a policy produces (set-body, return-response's set-body), within
+/// `max_buffered_body_bytes`. An expression's text is already bounded by its memory budget;
+/// this bounds a body however it was made.
+fn body_text(op: &Operand, ex: &mut dyn Exchange) -> Result<String, Failure> {
+    let b = string(op, ex)?;
+    let max = ex.budgets().max_body_bytes;
+    if b.len() > max {
+        return Err(Failure::too_large(max));
+    }
+    Ok(b)
 }
 
 fn number(op: &Operand, name: &str, ex: &mut dyn Exchange) -> Result<u64, Failure> {
@@ -544,7 +579,7 @@ fn convert(
     message: Message,
     applies: impl Fn(Option<&str>) -> bool,
     content_type: &str,
-    transform: impl Fn(&str) -> Result<String, crate::transform::TransformError>,
+    transform: impl Fn(&str, usize) -> Result<String, crate::transform::TransformError>,
 ) -> Result<(), Failure> {
     let ct = ex
         .header(message, "Content-Type")
@@ -553,11 +588,15 @@ fn convert(
         return Ok(());
     }
     let body = ex.body(message.context_name(), true).unwrap_or_default();
-    let converted = transform(&body).map_err(|e| Failure {
-        reason: "InvalidBody".into(),
-        message: e.to_string(),
-        status: 500,
-        body: None,
+    let max = ex.budgets().max_body_bytes;
+    let converted = transform(&body, max).map_err(|e| match e {
+        crate::transform::TransformError::TooLarge { limit } => Failure::too_large(limit),
+        e => Failure {
+            reason: "InvalidBody".into(),
+            message: e.to_string(),
+            status: 500,
+            body: None,
+        },
     })?;
     ex.set_body(message, converted);
     ex.set_header(message, "Content-Type", vec![content_type.to_string()]);
