@@ -501,7 +501,12 @@ impl Exchange for TestExchange {
 
     fn secrets(&self) -> Vec<String> {
         let mut s = self.secrets.clone();
-        // As a gateway would: the request's credentials headers.
+        // As a gateway would: the subscription's keys and the request's credentials headers.
+        for key in ["Key", "PrimaryKey", "SecondaryKey"] {
+            if let Some(v) = self.context.members.get(&format!("Subscription.{key}")) {
+                s.push(v.to_display());
+            }
+        }
         for name in CREDENTIAL_HEADERS {
             if let Some(v) = self.request_headers.get(*name) {
                 s.extend(v.iter().cloned());
