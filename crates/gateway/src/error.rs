@@ -153,7 +153,9 @@ impl GatewayError {
             ErrorKind::BackendBroken => "Bad gateway: the backend service closed the connection",
             ErrorKind::PolicyUnsupported => "Internal server error",
             ErrorKind::BodyTooLarge => "Request entity too large",
-            ErrorKind::ClientBodyTimeout => "Request timeout: the request body did not arrive in time",
+            ErrorKind::ClientBodyTimeout => {
+                "Request timeout: the request body did not arrive in time"
+            }
             ErrorKind::ClientBodyBroken => "Bad request: the request body is malformed",
             ErrorKind::RequestRejected => "Bad request",
             ErrorKind::Overloaded => "Service unavailable: the gateway is at its request limit",

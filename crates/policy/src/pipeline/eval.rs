@@ -62,7 +62,7 @@ pub(crate) fn value(op: &Operand, ex: &mut dyn Exchange) -> Result<Value, Failur
                     tracing::warn!(
                         target: "gatehouse::policy",
                         budget = budget.name(),
-                        message = %e.message,
+                        error = %e.message,
                         "expression stopped at its budget"
                     );
                 }

@@ -25,8 +25,8 @@ use std::fmt;
 pub use compile::{BodyNeeds, Pipeline};
 pub use concurrency::ConcurrencySlots;
 pub use exchange::{
-    BackendChoice, BackendFailure, CacheMiss, DeferredCount, Effects, Exchange, ForwardFuture,
-    ForwardOptions, Forwarded, TestExchange,
+    BackendChoice, BackendFailure, CREDENTIAL_HEADERS, CacheMiss, DeferredCount, Effects, Exchange,
+    ForwardFuture, ForwardOptions, Forwarded, TestExchange,
 };
 
 pub use crate::document::Section;
