@@ -818,12 +818,19 @@ impl<'c> Interp<'c> {
                 lib::new_array(self, ty.as_ref(), size, items, at)?
             }
             E::NewAnon(fields) => {
-                let mut m = serde_json::Map::new();
-                for (k, v) in fields {
-                    let v = self.ev(v)?;
-                    m.insert(k.clone(), lib::to_json(&v, at)?);
-                }
-                Value::Json(serde_json::Value::Object(m))
+                // Each field is a copy, held while the next ones are evaluated.
+                let mark = self.temps;
+                let r = (|| -> F<serde_json::Map<String, serde_json::Value>> {
+                    let mut m = serde_json::Map::new();
+                    for (k, v) in fields {
+                        let v = self.ev(v)?;
+                        self.hold(&v, at)?;
+                        m.insert(k.clone(), lib::to_json(&v, at)?);
+                    }
+                    Ok(m)
+                })();
+                self.release(mark);
+                Value::Json(serde_json::Value::Object(r?))
             }
             E::Assign { target, op, value } => {
                 let v = match op {

@@ -2422,7 +2422,7 @@ pub(crate) fn call_static(
             Some((_, f)) if !matches!(f, Value::Null) => {
                 Value::str(format_value(a(0)?, Some(&f.to_display()), at)?)
             }
-            _ => Value::str(a(0)?.to_display()),
+            _ => Value::str(it.text(a(0)?, at)?),
         },
         ("int", "Parse") => parse_int(&as_str(a(0)?, at)?, 32, at)?,
         ("long", "Parse") => parse_int(&as_str(a(0)?, at)?, 64, at)?,
@@ -3283,7 +3283,7 @@ fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize) -> F<Value
 }
 
 fn linq_over(it: &mut Interp, items: Vec<Value>, name: &str, args: &Args, at: usize) -> F<Value> {
-    let f = lambda_arg(&args, 0, at).ok().flatten();
+    let f = lambda_arg(args, 0, at).ok().flatten();
     // Bytes of the result built so far, charged before each element joins it.
     let mut grown = 0usize;
     let mut grow = |it: &mut Interp, v: &Value| -> F<()> {
@@ -3391,11 +3391,11 @@ fn linq_over(it: &mut Interp, items: Vec<Value>, name: &str, args: &Args, at: us
         }
         "ToArray" | "ToList" | "Cast" | "OfType" => Value::Array(items),
         "Contains" => {
-            let x = arg(&args, 0, at)?;
+            let x = arg(args, 0, at)?;
             Value::Bool(items.iter().any(|v| values_equal(v, x)))
         }
         "IndexOf" => {
-            let x = arg(&args, 0, at)?;
+            let x = arg(args, 0, at)?;
             Value::Int(
                 items
                     .iter()
@@ -3405,11 +3405,11 @@ fn linq_over(it: &mut Interp, items: Vec<Value>, name: &str, args: &Args, at: us
             )
         }
         "ElementAt" => {
-            let i = idx(arg(&args, 0, at)?, items.len(), at)?;
+            let i = idx(arg(args, 0, at)?, items.len(), at)?;
             items[i].clone()
         }
         "Skip" | "Take" => {
-            let n = as_int(arg(&args, 0, at)?, at)?.clamp(0, items.len() as i64) as usize;
+            let n = as_int(arg(args, 0, at)?, at)?.clamp(0, items.len() as i64) as usize;
             Value::Array(if name == "Skip" {
                 items[n..].to_vec()
             } else {
@@ -3419,7 +3419,7 @@ fn linq_over(it: &mut Interp, items: Vec<Value>, name: &str, args: &Args, at: us
         "Reverse" => Value::Array(items.into_iter().rev().collect()),
         "Concat" => {
             let mut items = items;
-            let more = iterate(it, arg(&args, 0, at)?.clone(), at)?;
+            let more = iterate(it, arg(args, 0, at)?.clone(), at)?;
             for v in &more {
                 grow(it, v)?;
             }
@@ -3799,7 +3799,7 @@ pub(crate) fn call_method(
                 at,
             ));
         }
-        _ if name == "ToString" => Value::str(t.to_display()),
+        _ if name == "ToString" => Value::str(it.text(&t, at)?),
         _ => return Err(no_member(&t, name, at)),
     })
 }
