@@ -310,7 +310,8 @@ pub(crate) fn try_parse(
     match parsed {
         Ok(v) => Ok((true, v)),
         // Any parse failure, null input included, is `false` rather than an exception.
-        Err(Flow::Err(_)) => Ok((false, default_of(&tr))),
+        // A budget running out is not a parse failure: it ends the evaluation.
+        Err(Flow::Err(e)) if e.budget.is_none() => Ok((false, default_of(&tr))),
         Err(f) => Err(f),
     }
 }
