@@ -112,8 +112,10 @@ pub(super) fn run_steps<'a>(steps: &'a [Step], ex: &'a mut dyn Exchange) -> Step
                 return Ok(Flow::Respond(r));
             }
             // Steps run synchronously on the worker; after a stretch of expression-heavy
-            // ones, let the worker's other requests run before going on.
-            if since_yield.elapsed() >= YIELD_AFTER {
+            // ones, let the worker's other requests run before going on. Only on a tokio
+            // runtime: a caller polling the pipeline itself (a dry run, a test) gets it whole.
+            if since_yield.elapsed() >= YIELD_AFTER && tokio::runtime::Handle::try_current().is_ok()
+            {
                 tokio::task::yield_now().await;
                 since_yield = std::time::Instant::now();
             }
