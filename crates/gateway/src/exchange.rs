@@ -10,7 +10,8 @@ use gatehouse_policy::expr::{Context, DateTime, MapContext, TimeSpan, Value};
 use gatehouse_policy::http::HttpClient;
 use gatehouse_policy::limits::{Counters, InMemoryCounters};
 use gatehouse_policy::pipeline::{
-    ConcurrencySlots, Effects, Exchange, ForwardFuture, ForwardOptions, Message,
+    Budgets, CREDENTIAL_HEADERS, ConcurrencySlots, Effects, Exchange, ForwardFuture,
+    ForwardOptions, Message, scrub,
 };
 use http::{HeaderMap, HeaderName, HeaderValue};
 use hyper::body::Incoming;
@@ -474,6 +475,8 @@ impl Context for GatewayExchange {
     }
 
     fn trace(&mut self, source: &str, message: &str) {
+        // `context.Trace(…)` from an expression: its text is the policy's, secrets included.
+        let message = scrub(message.to_string(), &self.secrets());
         tracing::debug!(target: "gatehouse::policy", source, message, "trace");
     }
 }
@@ -585,6 +588,39 @@ impl Exchange for GatewayExchange {
             .subscription
             .as_ref()
             .map(|(id, _)| id.to_string())
+    }
+
+    fn budgets(&self) -> Budgets {
+        let l = &self.facts.snapshot.limits;
+        Budgets {
+            expression: gatehouse_policy::expr::Limits {
+                time: std::time::Duration::from_millis(l.expression_timeout_ms),
+                memory: usize::try_from(l.expression_memory_bytes).unwrap_or(usize::MAX),
+                ..gatehouse_policy::expr::Limits::default()
+            },
+            max_body_bytes: usize::try_from(l.max_buffered_body_bytes).unwrap_or(usize::MAX),
+        }
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        let facts = &self.facts;
+        let mut out: Vec<String> = facts.snapshot.policies.secrets.to_vec();
+        out.extend(facts.key.iter().map(|k| k.to_string()));
+        if let Some((primary, secondary)) = &facts.subscription_keys {
+            out.push(primary.to_string());
+            out.extend(secondary.iter().map(|k| k.to_string()));
+        }
+        // The credentials the request carried, valid or not: its Authorization headers and
+        // the API's subscription-key header and query parameter.
+        let api = facts.snapshot.apis.get(facts.api);
+        let key_header = api.map(|a| a.key_header.as_str());
+        for name in CREDENTIAL_HEADERS.iter().copied().chain(key_header) {
+            out.extend(header_values(&self.request_headers, name).unwrap_or_default());
+        }
+        if let Some(a) = api {
+            out.extend(query_values(&self.original_query, &a.key_query).unwrap_or_default());
+        }
+        out
     }
 }
 

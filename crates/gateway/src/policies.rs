@@ -8,7 +8,7 @@ use crate::error::CompileError;
 use gatehouse_model::Validated;
 use gatehouse_policy::document::{
     Fragment, NamedValue, NamedValues, PolicyDocument, compose, parse_fragment, parse_policies,
-    resolve_fragments,
+    redact_named, resolve_fragments,
 };
 use gatehouse_policy::pipeline::Pipeline;
 use std::collections::HashMap;
@@ -29,6 +29,9 @@ pub struct PolicySet {
     pub operations: Vec<Vec<Option<PolicyDocument>>>,
     /// The compiled pipelines, only for compositions with at least one document.
     pub pipelines: HashMap<PipelineKey, Arc<Pipeline>>,
+    /// The values of the secret named values: a request's policies keep them out of error
+    /// messages, logs and traces.
+    pub secrets: Arc<[String]>,
 }
 
 impl PolicySet {
@@ -46,6 +49,15 @@ impl PolicySet {
     }
 }
 
+/// A config error about policies, with secret named values shown as `{{name}}`: the reload
+/// report and the log print it.
+fn compile_error(path: String, message: String, named: &NamedValues) -> CompileError {
+    CompileError {
+        path,
+        message: redact_named(message, named),
+    }
+}
+
 fn parse(
     path: &str,
     xml: Option<&String>,
@@ -53,21 +65,18 @@ fn parse(
     fragments: &HashMap<String, Fragment>,
 ) -> Result<Option<PolicyDocument>, CompileError> {
     let Some(xml) = xml else { return Ok(None) };
-    let doc = parse_policies(path, xml, Some(named)).map_err(|errors| CompileError {
-        path: path.to_string(),
-        message: errors
+    let doc = parse_policies(path, xml, Some(named)).map_err(|errors| {
+        let message = errors
             .iter()
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
-            .join("; "),
+            .join("; ");
+        compile_error(path.to_string(), message, named)
     })?;
     // Fragments are expanded where they are included, once per document.
     resolve_fragments(&doc, fragments)
         .map(Some)
-        .map_err(|e| CompileError {
-            path: path.to_string(),
-            message: e.to_string(),
-        })
+        .map_err(|e| compile_error(path.to_string(), e.to_string(), named))
 }
 
 /// The `policies.fragments` documents by id.
@@ -78,13 +87,13 @@ fn fragments(
     let mut out = HashMap::new();
     for (id, xml) in &v.config.policies.fragments {
         let path = format!("policies.fragments.{id}");
-        let fragment = parse_fragment(&path, xml, Some(named)).map_err(|errors| CompileError {
-            path: path.clone(),
-            message: errors
+        let fragment = parse_fragment(&path, xml, Some(named)).map_err(|errors| {
+            let message = errors
                 .iter()
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
-                .join("; "),
+                .join("; ");
+            compile_error(path.clone(), message, named)
         })?;
         out.insert(id.clone(), fragment);
     }
@@ -107,7 +116,13 @@ pub fn load(v: &Validated) -> Result<PolicySet, CompileError> {
         })
         .collect();
     let fragments = fragments(v, &named)?;
+    let secrets: Arc<[String]> = named
+        .values()
+        .filter(|nv| nv.secret && !nv.value.is_empty())
+        .map(|nv| nv.value.clone())
+        .collect();
     let mut set = PolicySet {
+        secrets,
         global: parse(
             "policies.global",
             cfg.policies.global.as_ref(),
@@ -165,9 +180,12 @@ pub fn load(v: &Validated) -> Result<PolicySet, CompileError> {
                     set.apis[i].as_ref(),
                     op.as_ref(),
                 )
-                .map_err(|e| CompileError {
-                    path: format!("apis[{i}].operations[{j}].policies"),
-                    message: e.to_string(),
+                .map_err(|e| {
+                    compile_error(
+                        format!("apis[{i}].operations[{j}].policies"),
+                        e.to_string(),
+                        &named,
+                    )
                 })?;
                 let any = set.global.is_some()
                     || product.is_some()
@@ -176,9 +194,12 @@ pub fn load(v: &Validated) -> Result<PolicySet, CompileError> {
                 if !any {
                     continue;
                 }
-                let pipeline = Pipeline::compile(&composed).map_err(|e| CompileError {
-                    path: error_path(i, j, *k, &set, op.is_some()),
-                    message: e.to_string(),
+                let pipeline = Pipeline::compile(&composed).map_err(|e| {
+                    compile_error(
+                        error_path(i, j, *k, &set, op.is_some()),
+                        e.to_string(),
+                        &named,
+                    )
                 })?;
                 pipelines.insert((i, j, *k), Arc::new(pipeline));
             }

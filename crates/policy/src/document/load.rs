@@ -175,19 +175,13 @@ impl Loader<'_> {
         });
     }
 
-    /// Belt and braces: no message may carry a secret's value, whatever produced it.
-    fn redact(&self, mut message: String) -> String {
-        if let Some(named) = self.named {
-            for nv in named
-                .values()
-                .filter(|nv| nv.secret && !nv.value.is_empty())
-            {
-                if message.contains(&nv.value) {
-                    message = message.replace(&nv.value, "***");
-                }
-            }
+    /// Belt and braces: no message may carry a secret's value, whatever produced it. The value
+    /// is shown as the `{{name}}` it was written as, so the author can still find the spot.
+    fn redact(&self, message: String) -> String {
+        match self.named {
+            Some(named) => crate::document::redact_named(message, named),
+            None => message,
         }
-        message
     }
 
     fn document(&mut self, root: roxmltree::Node) -> Option<Document> {
@@ -681,11 +675,19 @@ impl Loader<'_> {
             let position = prepass::line_col(self.src, span.start);
             let decoded = prepass::decode_entities(&span.raw);
             let (source, secret) = self.substitute(&decoded, position, path, false);
-            if let Err(problem) = check_expression(&source, span.kind) {
+            if let Err(mut problem) = check_expression(&source, span.kind) {
                 let pos = prepass::line_col(
                     self.src,
                     span.content_start + problem.offset.min(span.raw.len()),
                 );
+                if secret {
+                    // The parser quotes tokens, and a token can be a piece of the secret that
+                    // whole-value redaction would not recognise: say where, not what.
+                    problem.message = format!(
+                        "the expression does not parse; it contains the secret named value(s) {}, so the parser's message (which quotes the text) is withheld",
+                        self.secret_names(&decoded)
+                    );
+                }
                 match problem.unsupported {
                     Some(feature) => self.error(
                         pos,
@@ -716,6 +718,24 @@ impl Loader<'_> {
     fn literal(&mut self, text: &str, at: (u32, u32), path: &str, liquid: bool) -> Value {
         let (text, secret) = self.substitute(text, at, path, liquid);
         Value::Literal { text, secret }
+    }
+
+    /// The `{{name}}`s of the secret named values `text` mentions, for messages.
+    fn secret_names(&self, text: &str) -> String {
+        let Some(named) = self.named else {
+            return String::new();
+        };
+        let mut names: Vec<&str> = named
+            .iter()
+            .filter(|(n, nv)| nv.secret && text.contains(&format!("{{{{{n}}}}}")))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        names.sort_unstable();
+        names
+            .iter()
+            .map(|n| format!("{{{{{n}}}}}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Substitutes `{{name}}`. Without a store (policy check) names are left as written. In a

@@ -93,6 +93,23 @@ impl fmt::Debug for NamedValue {
 /// Named values by name.
 pub type NamedValues = HashMap<String, NamedValue>;
 
+/// `text` with the value of every secret named value replaced by its `{{name}}`, longest
+/// values first (one may contain another): for errors and reports about documents into which
+/// named values were substituted.
+pub fn redact_named(mut text: String, named: &NamedValues) -> String {
+    let mut secrets: Vec<(&String, &NamedValue)> = named
+        .iter()
+        .filter(|(_, nv)| nv.secret && !nv.value.is_empty())
+        .collect();
+    secrets.sort_by_key(|(_, nv)| std::cmp::Reverse(nv.value.len()));
+    for (name, nv) in secrets {
+        if text.contains(&nv.value) {
+            text = text.replace(&nv.value, &format!("{{{{{name}}}}}"));
+        }
+    }
+    text
+}
+
 /// An attribute value or a piece of element text: a literal or one expression. `secret`
 /// records that a secret named value was substituted into it, so Debug hides it.
 #[derive(Clone, PartialEq, Eq)]

@@ -2,9 +2,12 @@
 //! error side of `Result` so that `?` propagates it without ceremony; errors carry the .NET
 //! exception kind because `context.LastError` shows it to the policy.
 
+use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::ast::*;
+use super::budget::{self, Budget, Limits};
 use super::library as lib;
 use super::value::{Lambda, Object, Value};
 use super::{Context, RuntimeError};
@@ -26,12 +29,49 @@ impl From<RuntimeError> for Flow {
 
 pub(crate) type F<T> = Result<T, Flow>;
 
+type Args = Vec<(Option<String>, Value)>;
+
 /// Builds a run-time error.
 pub(crate) fn rt(kind: &'static str, message: impl Into<String>, offset: usize) -> Flow {
     Flow::Err(RuntimeError {
         message: message.into(),
         kind,
         offset,
+        budget: None,
+    })
+}
+
+/// The error of an exhausted budget. It says which budget, so `context.LastError.Message` and
+/// the gateway's log tell a slow policy from a greedy one.
+fn over_budget(budget: Budget, limits: &Limits, offset: usize) -> Flow {
+    let (kind, message) = match budget {
+        Budget::Steps => (
+            "InvalidOperationException",
+            format!(
+                "The expression exceeded its step budget ({} evaluation steps).",
+                limits.steps
+            ),
+        ),
+        Budget::Time => (
+            "TimeoutException",
+            format!(
+                "The expression exceeded its time budget ({} ms).",
+                limits.time.as_millis()
+            ),
+        ),
+        Budget::Memory => (
+            "OutOfMemoryException",
+            format!(
+                "The expression exceeded its memory budget ({} bytes).",
+                limits.memory
+            ),
+        ),
+    };
+    Flow::Err(RuntimeError {
+        message,
+        kind,
+        offset,
+        budget: Some(budget),
     })
 }
 
@@ -63,22 +103,208 @@ fn stack_address() -> usize {
 pub(crate) struct Interp<'c> {
     pub(crate) ctx: &'c mut dyn Context,
     locals: Vec<(String, Value)>,
+    /// The bytes each local was counted at (an upper bound: in-place growth adds, nothing
+    /// subtracts until the local goes or is reassigned).
+    sizes: Vec<usize>,
+    /// Sum of `sizes`.
+    held: usize,
+    /// Bytes of the temporaries the expressions being evaluated hold (arguments evaluated so
+    /// far, the left side of a binary operator): restored as each expression completes.
+    temps: usize,
     steps: u64,
-    budget: u64,
+    limits: Limits,
+    started: Instant,
+    /// The step count at which the clock is read next.
+    next_clock: u64,
     calls: usize,
     stack_base: usize,
 }
 
 impl<'c> Interp<'c> {
-    pub(crate) fn new(ctx: &'c mut dyn Context, budget: u64) -> Self {
+    pub(crate) fn new(ctx: &'c mut dyn Context, limits: Limits) -> Self {
         Interp {
             ctx,
             locals: Vec::new(),
+            sizes: Vec::new(),
+            held: 0,
+            temps: 0,
             steps: 0,
-            budget,
+            limits,
+            started: Instant::now(),
+            next_clock: budget::CLOCK_EVERY,
             calls: 0,
             stack_base: stack_address(),
         }
+    }
+
+    // ------------------------------------------------------------ budgets
+
+    /// Fails once the evaluation has run longer than its time budget.
+    pub(crate) fn check_time(&mut self, at: usize) -> F<()> {
+        if self.started.elapsed() > self.limits.time {
+            return Err(over_budget(Budget::Time, &self.limits, at));
+        }
+        Ok(())
+    }
+
+    /// Reads the clock before work whose cost grows with `v`'s size.
+    pub(crate) fn heavy(&mut self, v: &Value, at: usize) -> F<()> {
+        if budget::shallow(v) >= budget::HEAVY_BYTES {
+            self.check_time(at)?;
+        }
+        Ok(())
+    }
+
+    /// The bytes of `v`, counted no further than the memory budget.
+    pub(crate) fn size_of(&self, v: &Value) -> usize {
+        budget::size_upto(v, self.limits.memory)
+    }
+
+    /// Whether `bytes` more may be allocated now; called *before* building anything that
+    /// size. Locals are counted at an upper bound, so before refusing, they are counted
+    /// exactly once more.
+    pub(crate) fn charge(&mut self, bytes: usize, at: usize) -> F<()> {
+        let memory = self.limits.memory;
+        let fits =
+            |held: usize, temps: usize| held.saturating_add(temps).saturating_add(bytes) <= memory;
+        if fits(self.held, self.temps) {
+            return Ok(());
+        }
+        self.recount();
+        if fits(self.held, self.temps) {
+            return Ok(());
+        }
+        Err(over_budget(Budget::Memory, &self.limits, at))
+    }
+
+    /// Counts `v` as a temporary of the expression being evaluated (the caller restores
+    /// `temps` when that expression completes).
+    fn hold(&mut self, v: &Value, at: usize) -> F<()> {
+        let bytes = self.size_of(v);
+        if bytes == 0 {
+            return Ok(());
+        }
+        self.charge(bytes, at)?;
+        self.temps += bytes;
+        Ok(())
+    }
+
+    /// Bytes that may still be allocated now (locals counted exactly).
+    pub(crate) fn room(&mut self) -> usize {
+        self.recount();
+        self.limits
+            .memory
+            .saturating_sub(self.held.saturating_add(self.temps))
+    }
+
+    pub(crate) fn out_of_memory(&self, at: usize) -> Flow {
+        over_budget(Budget::Memory, &self.limits, at)
+    }
+
+    /// [`hold`](Self::hold) for each of `items`.
+    pub(crate) fn hold_all(&mut self, items: &[Value], at: usize) -> F<()> {
+        let mut bytes = items.len() * budget::SLOT;
+        for v in items {
+            bytes = bytes.saturating_add(self.size_of(v));
+            if bytes > self.limits.memory {
+                break;
+            }
+        }
+        self.charge(bytes, at)?;
+        self.temps += bytes;
+        Ok(())
+    }
+
+    /// Restores the temporaries to `mark` (what an expression held before it started).
+    pub(crate) fn release(&mut self, mark: usize) {
+        self.temps = mark;
+    }
+
+    pub(crate) fn temps(&self) -> usize {
+        self.temps
+    }
+
+    fn recount(&mut self) {
+        let cap = self.limits.memory;
+        let mut held = 0usize;
+        for ((_, v), size) in self.locals.iter().zip(self.sizes.iter_mut()) {
+            *size = budget::size_upto(v, cap);
+            held = held.saturating_add(*size);
+        }
+        self.held = held;
+    }
+
+    fn push_local(&mut self, name: String, v: Value, at: usize) -> F<()> {
+        let bytes = self.size_of(&v);
+        self.charge(bytes, at)?;
+        self.held += bytes;
+        self.locals.push((name, v));
+        self.sizes.push(bytes);
+        Ok(())
+    }
+
+    fn truncate_locals(&mut self, mark: usize) {
+        if mark >= self.locals.len() {
+            return;
+        }
+        let gone: usize = self.sizes.drain(mark..).sum();
+        self.held = self.held.saturating_sub(gone);
+        self.locals.truncate(mark);
+    }
+
+    fn set_local(&mut self, i: usize, v: Value, at: usize) -> F<()> {
+        let bytes = self.size_of(&v);
+        let old = self.sizes.get(i).copied().unwrap_or(0);
+        if bytes > old {
+            self.charge(bytes - old, at)?;
+        }
+        self.held = self.held.saturating_sub(old).saturating_add(bytes);
+        if let (Some(slot), Some(size)) = (self.locals.get_mut(i), self.sizes.get_mut(i)) {
+            slot.1 = v;
+            *size = bytes;
+        }
+        Ok(())
+    }
+
+    /// Charges growth of a local changed in place (`list.Add(x)`, `obj["k"] = v`).
+    fn grow_local(&mut self, i: usize, bytes: usize, at: usize) -> F<()> {
+        self.charge(bytes, at)?;
+        self.held += bytes;
+        if let Some(size) = self.sizes.get_mut(i) {
+            *size += bytes;
+        }
+        Ok(())
+    }
+
+    /// The local an lvalue (`x`, `x[i][j]`) lives in.
+    fn root_local(&self, e: &Expr) -> Option<usize> {
+        match &e.kind {
+            E::Name(n) => self.local_index(n),
+            E::Index { target, .. } => self.root_local(target),
+            _ => None,
+        }
+    }
+
+    /// `v` as text for concatenation and formatting, refusing text that would not fit the
+    /// memory budget before building it (JSON and XML print larger than they are held).
+    pub(crate) fn text<'v>(&mut self, v: &'v Value, at: usize) -> F<Cow<'v, str>> {
+        Ok(match v {
+            Value::String(s) => Cow::Borrowed(&**s),
+            Value::Json(j @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+                let room = self.room();
+                match budget::json_text(j, true, room) {
+                    Some(t) => Cow::Owned(t),
+                    None => return Err(over_budget(Budget::Memory, &self.limits, at)),
+                }
+            }
+            Value::Object(Object::XDocument(_) | Object::XElement(_)) => {
+                self.charge(self.size_of(v), at)?;
+                let t = v.to_display();
+                self.charge(t.len(), at)?;
+                Cow::Owned(t)
+            }
+            other => Cow::Owned(other.to_display()),
+        })
     }
 
     fn finish(r: F<Value>) -> Result<Value, RuntimeError> {
@@ -90,6 +316,7 @@ impl<'c> Interp<'c> {
                 message: "break or continue outside a loop".into(),
                 kind: "InvalidOperationException",
                 offset: 0,
+                budget: None,
             }),
         }
     }
@@ -106,12 +333,12 @@ impl<'c> Interp<'c> {
 
     fn tick(&mut self, at: usize) -> F<()> {
         self.steps += 1;
-        if self.steps > self.budget {
-            return Err(rt(
-                "InvalidOperationException",
-                "The expression exceeded its evaluation budget.",
-                at,
-            ));
+        if self.steps > self.limits.steps {
+            return Err(over_budget(Budget::Steps, &self.limits, at));
+        }
+        if self.steps >= self.next_clock {
+            self.next_clock = self.steps + budget::CLOCK_EVERY;
+            self.check_time(at)?;
         }
         Ok(())
     }
@@ -140,7 +367,7 @@ impl<'c> Interp<'c> {
                     def: def.clone(),
                     captured: Vec::new(),
                 }));
-                self.locals.push((name.clone(), f));
+                self.push_local(name.clone(), f, s.at)?;
             }
         }
         for s in stmts {
@@ -187,7 +414,7 @@ impl<'c> Interp<'c> {
                 // `var x` matches anything, null included.
                 let ok = ty.name == "var" || lib::is_instance(v, ty);
                 if ok && let Some(b) = binding {
-                    self.locals.push((b.clone(), v.clone()));
+                    self.push_local(b.clone(), v.clone(), 0)?;
                 }
                 ok
             }
@@ -197,7 +424,7 @@ impl<'c> Interp<'c> {
     fn scoped(&mut self, stmts: &[Stmt]) -> F<()> {
         let mark = self.locals.len();
         let r = self.exec_list(stmts);
-        self.locals.truncate(mark);
+        self.truncate_locals(mark);
         r
     }
 
@@ -212,7 +439,7 @@ impl<'c> Interp<'c> {
                 if let Some(t) = ty {
                     v = lib::implicit(v, t);
                 }
-                self.locals.push((name.clone(), v));
+                self.push_local(name.clone(), v, s.at)?;
                 Ok(())
             }
             S::Expr(e) => self.ev(e).map(|_| ()),
@@ -226,7 +453,7 @@ impl<'c> Interp<'c> {
                 } else {
                     Ok(())
                 };
-                self.locals.truncate(mark);
+                self.truncate_locals(mark);
                 r
             }
             S::Return(e) => {
@@ -239,24 +466,30 @@ impl<'c> Interp<'c> {
             S::Foreach { var, iter, body } => {
                 let coll = self.ev(iter)?;
                 let items = lib::iterate(self, coll, iter.at)?;
-                for item in items {
-                    let mark = self.locals.len();
-                    self.locals.push((var.clone(), item));
-                    let r = self.exec(body);
-                    self.locals.truncate(mark);
-                    match r {
-                        Err(Flow::Break) => break,
-                        Err(Flow::Continue) | Ok(()) => {}
-                        Err(f) => return Err(f),
+                // The copy being walked is held until the loop ends.
+                let temps = self.temps;
+                let r = self.hold_all(&items, iter.at).and_then(|()| {
+                    for item in items {
+                        let mark = self.locals.len();
+                        self.push_local(var.clone(), item, iter.at)?;
+                        let r = self.exec(body);
+                        self.truncate_locals(mark);
+                        match r {
+                            Err(Flow::Break) => break,
+                            Err(Flow::Continue) | Ok(()) => {}
+                            Err(f) => return Err(f),
+                        }
                     }
-                }
-                Ok(())
+                    Ok(())
+                });
+                self.temps = temps;
+                r
             }
             S::While(c, body) => {
                 while self.cond(c)? {
                     let mark = self.locals.len();
                     let r = self.exec(body);
-                    self.locals.truncate(mark);
+                    self.truncate_locals(mark);
                     match r {
                         Err(Flow::Break) => break,
                         Err(Flow::Continue) | Ok(()) => {}
@@ -282,7 +515,7 @@ impl<'c> Interp<'c> {
                         }
                         let mark = self.locals.len();
                         let r = self.exec(body);
-                        self.locals.truncate(mark);
+                        self.truncate_locals(mark);
                         match r {
                             Err(Flow::Break) => break,
                             Err(Flow::Continue) | Ok(()) => {}
@@ -294,7 +527,7 @@ impl<'c> Interp<'c> {
                     }
                     Ok(())
                 })();
-                self.locals.truncate(outer);
+                self.truncate_locals(outer);
                 r
             }
             S::Block(b) => self.scoped(b),
@@ -327,7 +560,7 @@ impl<'c> Interp<'c> {
                                     chosen = Some(i);
                                     break 'find;
                                 }
-                                self.locals.truncate(mark);
+                                self.truncate_locals(mark);
                             }
                             None => default = default.or(Some(i)),
                         }
@@ -337,7 +570,7 @@ impl<'c> Interp<'c> {
                     Some(sec) => self.exec_list(&sec.body),
                     None => Ok(()),
                 };
-                self.locals.truncate(mark);
+                self.truncate_locals(mark);
                 match r {
                     Err(Flow::Break) => Ok(()),
                     other => other,
@@ -405,10 +638,24 @@ impl<'c> Interp<'c> {
                 let mut s = String::new();
                 for p in parts {
                     match p {
-                        Part::Text(t) => s.push_str(t),
+                        Part::Text(t) => {
+                            self.charge(s.len() + t.len(), at)?;
+                            s.push_str(t);
+                        }
                         Part::Hole(e, fmt) => {
-                            let v = self.ev(e)?;
-                            s.push_str(&lib::format_value(&v, fmt.as_deref(), e.at)?);
+                            // The text so far is held while the hole is evaluated.
+                            let mark = self.temps;
+                            self.charge(s.len(), at)?;
+                            self.temps += s.len();
+                            let v = self.ev(e);
+                            self.release(mark);
+                            let v = v?;
+                            let t = match fmt {
+                                None => self.text(&v, e.at)?,
+                                Some(f) => Cow::Owned(lib::format_value(&v, Some(f), e.at)?),
+                            };
+                            self.charge(s.len() + t.len(), at)?;
+                            s.push_str(&t);
                         }
                     }
                 }
@@ -451,6 +698,7 @@ impl<'c> Interp<'c> {
                         null_ref(at)
                     });
                 }
+                self.heavy(&t, at)?;
                 lib::member(self, t, name, at)?
             }
             E::NullChain(inner) => match self.ev(inner) {
@@ -475,10 +723,17 @@ impl<'c> Interp<'c> {
                         null_ref(at)
                     });
                 }
-                let mut keys = Vec::with_capacity(args.len());
-                for a in args {
-                    keys.push(self.ev(a)?);
-                }
+                let mark = self.temps;
+                let keys = self.hold(&t, at).and_then(|()| {
+                    let mut keys = Vec::with_capacity(args.len());
+                    for a in args {
+                        keys.push(self.ev(a)?);
+                    }
+                    Ok(keys)
+                });
+                self.release(mark);
+                let keys = keys?;
+                self.heavy(&t, at)?;
                 lib::index(self, t, keys, at)?
             }
             E::Unary(op, x) => {
@@ -487,8 +742,11 @@ impl<'c> Interp<'c> {
             }
             E::Binary(op, l, r) => {
                 let a = self.ev(l)?;
-                let b = self.ev(r)?;
-                lib::binary(*op, a, b, at)?
+                let mark = self.temps;
+                let b = self.hold(&a, at).and_then(|()| self.ev(r));
+                self.release(mark);
+                let b = b?;
+                self.binary(*op, a, b, at)?
             }
             E::And(l, r) => Value::Bool(self.cond(l)? && self.cond(r)?),
             E::Or(l, r) => Value::Bool(self.cond(l)? || self.cond(r)?),
@@ -523,7 +781,7 @@ impl<'c> Interp<'c> {
                 let v = self.ev(x)?;
                 let ok = lib::is_instance(&v, ty);
                 if ok && let Some(b) = binding {
-                    self.locals.push((b.clone(), v));
+                    self.push_local(b.clone(), v, at)?;
                 }
                 Value::Bool(ok)
             }
@@ -546,7 +804,7 @@ impl<'c> Interp<'c> {
                     Some(items) => Some(self.eval_list(items)?),
                     None => None,
                 };
-                lib::construct(ty, args, init, at)?
+                lib::construct(self, ty, args, init, at)?
             }
             E::NewArray { ty, size, items } => {
                 let items = match items {
@@ -557,23 +815,32 @@ impl<'c> Interp<'c> {
                     Some(s) => Some(self.ev(s)?),
                     None => None,
                 };
-                lib::new_array(ty.as_ref(), size, items, at)?
+                lib::new_array(self, ty.as_ref(), size, items, at)?
             }
             E::NewAnon(fields) => {
-                let mut m = serde_json::Map::new();
-                for (k, v) in fields {
-                    let v = self.ev(v)?;
-                    m.insert(k.clone(), lib::to_json(&v, at)?);
-                }
-                Value::Json(serde_json::Value::Object(m))
+                // Each field is a copy, held while the next ones are evaluated.
+                let mark = self.temps;
+                let r = (|| -> F<serde_json::Map<String, serde_json::Value>> {
+                    let mut m = serde_json::Map::new();
+                    for (k, v) in fields {
+                        let v = self.ev(v)?;
+                        self.hold(&v, at)?;
+                        m.insert(k.clone(), lib::to_json(&v, at)?);
+                    }
+                    Ok(m)
+                })();
+                self.release(mark);
+                Value::Json(serde_json::Value::Object(r?))
             }
             E::Assign { target, op, value } => {
                 let v = match op {
                     None => self.ev(value)?,
                     Some(op) => {
                         let cur = self.ev(target)?;
-                        let rhs = self.ev(value)?;
-                        lib::binary(*op, cur, rhs, at)?
+                        let mark = self.temps;
+                        let rhs = self.hold(&cur, at).and_then(|()| self.ev(value));
+                        self.release(mark);
+                        self.binary(*op, cur, rhs?, at)?
                     }
                 };
                 self.assign(target, v.clone())?;
@@ -620,37 +887,67 @@ impl<'c> Interp<'c> {
                         Ok(false) => None,
                         Err(f) => Some(Err(f)),
                     };
-                    self.locals.truncate(mark);
+                    self.truncate_locals(mark);
                     if let Some(r) = r {
                         return r;
                     }
                 }
+                // The unmatched value is not shown: it may be a secret.
                 return Err(rt(
                     "SwitchExpressionException",
-                    format!(
-                        "Non-exhaustive switch expression failed to match its input. Unmatched value was {}.",
-                        v.to_display()
-                    ),
+                    "Non-exhaustive switch expression failed to match its input.",
                     at,
                 ));
             }
         })
     }
 
-    fn eval_list(&mut self, items: &[Expr]) -> F<Vec<Value>> {
-        let mut out = Vec::with_capacity(items.len());
-        for i in items {
-            out.push(self.ev(i)?);
+    /// A binary operator on evaluated operands (`a + b`, and `a += b`).
+    fn binary(&mut self, op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
+        if op == BinOp::Add && (matches!(a, Value::String(_)) || matches!(b, Value::String(_))) {
+            // String concatenation: the operator whose result outgrows its operands, so a
+            // self-doubling string stops here, before the allocation.
+            let x = self.text(&a, at)?;
+            let y = self.text(&b, at)?;
+            self.charge(x.len() + y.len(), at)?;
+            let mut s = String::with_capacity(x.len() + y.len());
+            s.push_str(&x);
+            s.push_str(&y);
+            return Ok(Value::String(s.into()));
         }
-        Ok(out)
+        lib::binary(op, a, b, at)
+    }
+
+    /// Evaluates items in order; each is held (counted against the memory budget) while the
+    /// next ones are evaluated, so many large arguments cannot pile up unnoticed.
+    fn eval_list(&mut self, items: &[Expr]) -> F<Vec<Value>> {
+        let mark = self.temps;
+        let r = (|| {
+            let mut out = Vec::with_capacity(items.len());
+            for i in items {
+                let v = self.ev(i)?;
+                self.hold(&v, i.at)?;
+                out.push(v);
+            }
+            Ok(out)
+        })();
+        self.release(mark);
+        r
     }
 
     fn eval_args(&mut self, args: &[Arg]) -> F<Vec<(Option<String>, Value)>> {
-        let mut out = Vec::with_capacity(args.len());
-        for a in args {
-            out.push((a.name.clone(), self.ev(&a.value)?));
-        }
-        Ok(out)
+        let mark = self.temps;
+        let r = (|| {
+            let mut out = Vec::with_capacity(args.len());
+            for a in args {
+                let v = self.ev(&a.value)?;
+                self.hold(&v, a.value.at)?;
+                out.push((a.name.clone(), v));
+            }
+            Ok(out)
+        })();
+        self.release(mark);
+        r
     }
 
     fn call(&mut self, callee: &Expr, generics: &[TypeRef], args: &[Arg], at: usize) -> F<Value> {
@@ -694,6 +991,7 @@ impl<'c> Interp<'c> {
                 return self.array_copy(args, at);
             }
             let args = self.eval_args(args)?;
+            self.heavy_call(None, &args, at)?;
             return lib::call_static(self, &ty, name, generics, args, at);
         }
         // `x.Property("k").Remove()` on a local JObject removes the property in place.
@@ -721,6 +1019,16 @@ impl<'c> Interp<'c> {
         }
         if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) {
             let args = self.eval_args(args)?;
+            if matches!(name.as_str(), "Add" | "AddRange" | "Insert" | "Merge")
+                && let Some(i) = self.root_local(target)
+            {
+                // What is added grows the local in place: charged before it is added.
+                let mut added = 0usize;
+                for (_, v) in &args {
+                    added = added.saturating_add(self.size_of(v) + budget::SLOT);
+                }
+                self.grow_local(i, added, at)?;
+            }
             let slot = self.lvalue(target)?;
             return lib::mutate(slot, name, args, at);
         }
@@ -732,8 +1040,24 @@ impl<'c> Interp<'c> {
                 null_ref(at)
             });
         }
-        let args = self.eval_args(args)?;
+        let mark = self.temps;
+        let args = self.hold(&t, at).and_then(|()| self.eval_args(args));
+        self.release(mark);
+        let args = args?;
+        self.heavy_call(Some(&t), &args, at)?;
         lib::call_method(self, t, name, generics, args, at)
+    }
+
+    /// Reads the clock before a library call whose cost grows with its input, so a loop of
+    /// expensive calls is cut at the time budget, not at the step budget.
+    fn heavy_call(&mut self, target: Option<&Value>, args: &Args, at: usize) -> F<()> {
+        if let Some(t) = target {
+            self.heavy(t, at)?;
+        }
+        for (_, v) in args {
+            self.heavy(v, at)?;
+        }
+        Ok(())
     }
 
     /// `Array.Copy(src, dst, n)` / `Array.Copy(src, si, dst, di, n)`: writes into the
@@ -771,6 +1095,15 @@ impl<'c> Interp<'c> {
         let si = index(self, si)?;
         let di = index(self, di)?;
         let n = index(self, Some(n))?;
+        if let Some(i) = self.root_local(&dst.value) {
+            let copied: usize = items
+                .iter()
+                .skip(usize::try_from(si).unwrap_or(0))
+                .take(usize::try_from(n).unwrap_or(0))
+                .map(|v| self.size_of(v))
+                .fold(0, usize::saturating_add);
+            self.grow_local(i, copied, at)?;
+        }
         let slot = self.lvalue(&dst.value)?;
         let len = match slot {
             Value::Bytes(b) => b.len(),
@@ -841,14 +1174,14 @@ impl<'c> Interp<'c> {
         self.calls += 1;
         let mark = self.locals.len();
         for (n, v) in &l.captured {
-            self.locals.push((n.clone(), v.clone()));
+            self.push_local(n.clone(), v.clone(), at)?;
         }
         for (i, (p, v)) in def.params.iter().zip(args).enumerate() {
             let v = match def.param_types.get(i) {
                 Some(Some(t)) => lib::convert_declared(v, t),
                 _ => v,
             };
-            self.locals.push((p.clone(), v));
+            self.push_local(p.clone(), v, at)?;
         }
         let r = match &def.body {
             LambdaBody::Expr(e) => self.ev(e),
@@ -864,7 +1197,7 @@ impl<'c> Interp<'c> {
                 Err(f) => Err(f),
             },
         };
-        self.locals.truncate(mark);
+        self.truncate_locals(mark);
         self.calls -= 1;
         match (r, &def.ret) {
             (Ok(v), Some(t)) => Ok(lib::convert_declared(v, t)),
@@ -929,7 +1262,7 @@ impl<'c> Interp<'c> {
         };
         if var != "_" {
             if declare {
-                self.locals.push((var.clone(), value));
+                self.push_local(var.clone(), value, var_at)?;
             } else {
                 let target = Expr {
                     kind: E::Name(var.clone()),
@@ -995,10 +1328,7 @@ impl<'c> Interp<'c> {
     fn assign(&mut self, target: &Expr, v: Value) -> F<()> {
         match &target.kind {
             E::Name(n) => match self.local_index(n) {
-                Some(i) => {
-                    self.locals[i].1 = v;
-                    Ok(())
-                }
+                Some(i) => self.set_local(i, v, target.at),
                 None => Err(rt(
                     "CompilationError",
                     format!("The name '{n}' does not exist in the current context"),
@@ -1037,6 +1367,9 @@ impl<'c> Interp<'c> {
                         cur.at,
                     ));
                 };
+                // Counted as growth (the replaced element is not subtracted until the
+                // local is counted again).
+                self.grow_local(i, self.size_of(&v), target.at)?;
                 lib::set_path(&mut self.locals[i].1, &keys, v)
             }
             _ => Err(rt(

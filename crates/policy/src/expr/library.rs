@@ -9,6 +9,7 @@ use hmac::Mac as _;
 use sha2::Digest as _;
 
 use super::ast::{BinOp, TypeRef, UnOp};
+use super::budget::{self, SLOT};
 use super::interp::{F, Flow, Interp, null_ref, rt};
 use super::value::*;
 use super::xml;
@@ -309,7 +310,8 @@ pub(crate) fn try_parse(
     match parsed {
         Ok(v) => Ok((true, v)),
         // Any parse failure, null input included, is `false` rather than an exception.
-        Err(Flow::Err(_)) => Ok((false, default_of(&tr))),
+        // A budget running out is not a parse failure: it ends the evaluation.
+        Err(Flow::Err(e)) if e.budget.is_none() => Ok((false, default_of(&tr))),
         Err(f) => Err(f),
     }
 }
@@ -516,9 +518,10 @@ fn parse_bool(s: &str, at: usize) -> F<Value> {
     match s.trim().to_ascii_lowercase().as_str() {
         "true" => Ok(Value::Bool(true)),
         "false" => Ok(Value::Bool(false)),
+        // .NET Framework's wording: the input is not echoed (it may be a secret).
         _ => Err(rt(
             "FormatException",
-            format!("String '{s}' was not recognized as a valid Boolean."),
+            "String was not recognized as a valid Boolean.",
             at,
         )),
     }
@@ -1034,7 +1037,7 @@ fn group_thousands(s: &str) -> String {
 }
 
 /// `string.Format` with `{index[,align][:format]}` holes and `{{`/`}}` escapes.
-fn string_format(fmt: &str, args: &[Value], at: usize) -> F<String> {
+fn string_format(interp: &mut Interp, fmt: &str, args: &[Value], at: usize) -> F<String> {
     let mut out = String::new();
     let mut it = fmt.chars().peekable();
     while let Some(c) = it.next() {
@@ -1072,7 +1075,12 @@ fn string_format(fmt: &str, args: &[Value], at: usize) -> F<String> {
                         at,
                     )
                 })?;
-                let s = format_value(v, f, at)?;
+                let s = match f {
+                    None => interp.text(v, at)?.into_owned(),
+                    Some(_) => format_value(v, f, at)?,
+                };
+                // Padding widens a hole to at most 1000 characters.
+                interp.charge(out.len() + s.len().max(4000), at)?;
                 match align {
                     Some(a) if a > 0 => out.push_str(&format!("{s:>w$}", w = a.min(1000) as usize)),
                     Some(a) if a < 0 => {
@@ -1090,8 +1098,25 @@ fn string_format(fmt: &str, args: &[Value], at: usize) -> F<String> {
 
 // ------------------------------------------------------------ construction
 
-pub(crate) fn construct(ty: &TypeRef, args: Args, init: Option<Vec<Value>>, at: usize) -> F<Value> {
+pub(crate) fn construct(
+    it: &mut Interp,
+    ty: &TypeRef,
+    args: Args,
+    init: Option<Vec<Value>>,
+    at: usize,
+) -> F<Value> {
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
+    if matches!(
+        ty.name.as_str(),
+        "JObject" | "JArray" | "JValue" | "List" | "HashSet"
+    ) {
+        // A copy of what it is built from.
+        let mut bytes = 0usize;
+        for v in vals.iter().chain(init.iter().flatten()) {
+            bytes = bytes.saturating_add(it.size_of(v) + SLOT);
+        }
+        it.charge(bytes, at)?;
+    }
     Ok(match ty.name.as_str() {
         "JObject" => {
             let mut m = serde_json::Map::new();
@@ -1155,6 +1180,7 @@ pub(crate) fn construct(ty: &TypeRef, args: Args, init: Option<Vec<Value>>, at: 
                         at,
                     ));
                 }
+                it.charge(n as usize * c.len_utf8(), at)?;
                 Value::String(c.to_string().repeat(n as usize).into())
             }
             (Some(Value::Array(cs)), None) => {
@@ -1251,6 +1277,7 @@ pub(crate) fn construct(ty: &TypeRef, args: Args, init: Option<Vec<Value>>, at: 
 }
 
 pub(crate) fn new_array(
+    it: &mut Interp,
     ty: Option<&TypeRef>,
     size: Option<Value>,
     items: Vec<Value>,
@@ -1268,6 +1295,7 @@ pub(crate) fn new_array(
                 at,
             ));
         }
+        it.charge(n as usize * if is_byte { 1 } else { SLOT }, at)?;
         if !items.is_empty() && items.len() as i64 != n {
             return Err(rt(
                 "CompilationError",
@@ -1339,9 +1367,7 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
                 if m.contains_key(&k) {
                     return Err(rt(
                         "ArgumentException",
-                        format!(
-                            "Can not add property {k} to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object."
-                        ),
+                        "Can not add property to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.",
                         at,
                     ));
                 }
@@ -1515,10 +1541,12 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
     })
 }
 
-fn key_missing(key: &str, at: usize) -> Flow {
+/// .NET Framework's wording, without the key: a key can be a value the policy computed from
+/// a secret.
+fn key_missing(_key: &str, at: usize) -> Flow {
     rt(
         "KeyNotFoundException",
-        format!("The given key '{key}' was not present in the dictionary."),
+        "The given key was not present in the dictionary.",
         at,
     )
 }
@@ -1555,6 +1583,12 @@ fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
 
 /// The elements `foreach` and LINQ walk.
 pub(crate) fn iterate(it: &mut Interp, v: Value, at: usize) -> F<Vec<Value>> {
+    // A string or byte array becomes one value per element: far larger than it was.
+    match &v {
+        Value::String(s) => it.charge(s.len().saturating_mul(SLOT), at)?,
+        Value::Bytes(b) => it.charge(b.len().saturating_mul(SLOT), at)?,
+        _ => {}
+    }
     if let Value::Object(Object::Context(path)) = &v {
         let p: Vec<&str> = path.iter().map(|s| &**s).collect();
         if is_dictionary(&p) {
@@ -1786,7 +1820,8 @@ fn context_call(
             None => false,
         };
         let text = it.ctx.body(p[0], preserve).unwrap_or_default();
-        return body_as(Arc::from(text), generics, at);
+        it.charge(text.len(), at)?;
+        return body_as(it, Arc::from(text), generics, at);
     }
     match (p.as_slice(), name) {
         (["Request", "Url"] | ["Request", "OriginalUrl"] | ["Api", "ServiceUrl"], "ToString") => {
@@ -1811,11 +1846,17 @@ fn context_call(
     }
 }
 
-fn body_as(text: Arc<str>, generics: &[TypeRef], at: usize) -> F<Value> {
+fn body_as(it: &mut Interp, text: Arc<str>, generics: &[TypeRef], at: usize) -> F<Value> {
     let ty = generics
         .first()
         .map(|t| t.name.as_str())
         .unwrap_or("string");
+    match ty {
+        "JObject" | "JToken" | "JArray" => it.charge(budget::json_parse_cost(&text), at)?,
+        "XElement" | "XDocument" => it.charge(budget::xml_parse_cost(&text), at)?,
+        "byte" => it.charge(text.len(), at)?,
+        _ => {}
+    }
     match ty {
         "string" => Ok(Value::String(text)),
         "JObject" | "JToken" | "JArray" => {
@@ -2034,10 +2075,11 @@ fn compile_regex(pattern: &str, options: i64, at: usize) -> F<regex::Regex> {
     regex::RegexBuilder::new(&full)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| {
+        // Neither the pattern nor the regex crate's message (which quotes it) is shown.
+        .map_err(|_| {
             rt(
                 "ArgumentException",
-                format!("Invalid pattern '{pattern}': {e}"),
+                "Invalid pattern: the regular expression does not parse.",
                 at,
             )
         })
@@ -2084,8 +2126,58 @@ fn make_match(re: &regex::Regex, input: &str) -> Value {
 
 /// .NET replacement syntax (`$1`, `${name}`, `$$`) maps onto the regex crate's, except that a
 /// bare `$name` in .NET is literal; we pass it through since real policies do not rely on it.
-fn regex_replace(re: &regex::Regex, input: &str, rep: &str) -> String {
-    re.replace_all(input, rep).into_owned()
+/// Built match by match so that the memory budget is checked before each expansion: a
+/// replacement can be far longer than what it replaces.
+fn regex_replace(
+    it: &mut Interp,
+    re: &regex::Regex,
+    input: &str,
+    rep: &str,
+    at: usize,
+) -> F<String> {
+    // An expansion is at most the replacement's text plus, per `$`, the longest group (which
+    // is no longer than the whole match).
+    let dollars = rep.bytes().filter(|b| *b == b'$').count();
+    let mut out = String::new();
+    let mut last = 0;
+    for caps in re.captures_iter(input) {
+        let Some(m) = caps.get(0) else { continue };
+        let bound = rep
+            .len()
+            .saturating_add(dollars.saturating_mul(m.len()))
+            .saturating_add(m.start() - last);
+        it.charge(out.len().saturating_add(bound), at)?;
+        out.push_str(&input[last..m.start()]);
+        caps.expand(rep, &mut out);
+        last = m.end();
+    }
+    it.charge(out.len() + (input.len() - last), at)?;
+    out.push_str(&input[last..]);
+    Ok(out)
+}
+
+/// `string.Join`/`string.Concat`: the texts of `items` with `sep` between them, refused before
+/// it is built when the result would not fit the memory budget.
+fn join_texts(it: &mut Interp, items: &[Value], sep: &str, at: usize) -> F<String> {
+    let mut texts = Vec::with_capacity(items.len());
+    let mut total = 0usize;
+    for v in items {
+        let t = it.text(v, at)?.into_owned();
+        total = total
+            .saturating_add(t.len())
+            .saturating_add(sep.len())
+            .saturating_add(std::mem::size_of::<String>());
+        // The pieces and the result are held at once.
+        it.charge(total.saturating_mul(2), at)?;
+        texts.push(t);
+    }
+    Ok(texts.join(sep))
+}
+
+/// JSON text within the memory budget (a capped writer: never built past it).
+fn json_text(it: &mut Interp, j: &J, pretty: bool, at: usize) -> F<String> {
+    let room = it.room();
+    budget::json_text(j, pretty, room).ok_or_else(|| it.out_of_memory(at))
 }
 
 fn b64_decode(s: &str, at: usize) -> F<Vec<u8>> {
@@ -2100,13 +2192,8 @@ fn b64_decode(s: &str, at: usize) -> F<Vec<u8>> {
 }
 
 fn parse_int(s: &str, bits: u32, at: usize) -> F<Value> {
-    let v: i64 = s.trim().parse().map_err(|_| {
-        rt(
-            "FormatException",
-            format!("The input string '{s}' was not in a correct format."),
-            at,
-        )
-    })?;
+    // Never echo the input: it may be a key or a secret named value.
+    let v: i64 = s.trim().parse().map_err(|_| format_err(at))?;
     if bits == 32 && i32::try_from(v).is_err() {
         return Err(rt(
             "OverflowException",
@@ -2194,29 +2281,23 @@ pub(crate) fn call_static(
                 Some(r) => r.iter().map(|(_, v)| v.clone()).collect(),
                 None => Vec::new(),
             };
-            Value::str(string_format(&fmt, &rest, at)?)
+            Value::str(string_format(it, &fmt, &rest, at)?)
         }
         ("string", "Join") => {
-            let sep = a(0)?.to_display();
+            let sep = it.text(a(0)?, at)?.into_owned();
             let items: Vec<Value> = match args.get(1..) {
                 Some([(_, v)]) if !matches!(v, Value::String(_)) => iterate(it, v.clone(), at)?,
                 Some(r) => r.iter().map(|(_, v)| v.clone()).collect(),
                 None => Vec::new(),
             };
-            Value::str(
-                items
-                    .iter()
-                    .map(|v| v.to_display())
-                    .collect::<Vec<_>>()
-                    .join(&sep),
-            )
+            Value::str(join_texts(it, &items, &sep, at)?)
         }
         ("string", "Concat") => {
             let items: Vec<Value> = match args.as_slice() {
                 [(_, Value::Array(arr))] => arr.clone(),
                 r => r.iter().map(|(_, v)| v.clone()).collect(),
             };
-            Value::str(items.iter().map(|v| v.to_display()).collect::<String>())
+            Value::str(join_texts(it, &items, "", at)?)
         }
         ("string", "Equals") => {
             let x = a(0)?;
@@ -2250,15 +2331,16 @@ pub(crate) fn call_static(
             Value::Int(o as i64)
         }
         ("Convert", "ToBase64String") => {
-            Value::str(base64::engine::general_purpose::STANDARD.encode(as_bytes(a(0)?, at)?))
+            let bytes = as_bytes(a(0)?, at)?;
+            it.charge(bytes.len().div_ceil(3).saturating_mul(4), at)?;
+            Value::str(base64::engine::general_purpose::STANDARD.encode(bytes))
         }
         ("Convert", "FromBase64String") => Value::Bytes(b64_decode(&as_str(a(0)?, at)?, at)?),
-        ("Convert", "ToHexString") => Value::str(
-            as_bytes(a(0)?, at)?
-                .iter()
-                .map(|b| format!("{b:02X}"))
-                .collect::<String>(),
-        ),
+        ("Convert", "ToHexString") => {
+            let bytes = as_bytes(a(0)?, at)?;
+            it.charge(bytes.len().saturating_mul(2), at)?;
+            Value::str(bytes.iter().map(|b| format!("{b:02X}")).collect::<String>())
+        }
         ("Convert", "ToInt32" | "ToInt16") => to_number(a(0)?, 32, at)?,
         ("Convert", "ToByte") => {
             let v = to_number(a(0)?, 32, at)?;
@@ -2313,13 +2395,18 @@ pub(crate) fn call_static(
             Value::Double(d) => Value::Bytes(d.to_le_bytes().to_vec()),
             v => return Err(cast_err(v, "System.Int32", at)),
         },
-        ("BitConverter", "ToString") => Value::str(
-            as_bytes(a(0)?, at)?
-                .iter()
-                .map(|b| format!("{b:02X}"))
-                .collect::<Vec<_>>()
-                .join("-"),
-        ),
+        ("BitConverter", "ToString") => {
+            let bytes = as_bytes(a(0)?, at)?;
+            // "AB-" per byte, in the joined text and in the pieces joined.
+            it.charge(bytes.len().saturating_mul(3 + 3 + SLOT), at)?;
+            Value::str(
+                bytes
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<Vec<_>>()
+                    .join("-"),
+            )
+        }
         ("Convert", "ToInt64") => to_number(a(0)?, 64, at)?,
         ("Convert", "ToDouble" | "ToDecimal" | "ToSingle") => match a(0)? {
             Value::Null => Value::Double(0.0),
@@ -2336,7 +2423,7 @@ pub(crate) fn call_static(
             Some((_, f)) if !matches!(f, Value::Null) => {
                 Value::str(format_value(a(0)?, Some(&f.to_display()), at)?)
             }
-            _ => Value::str(a(0)?.to_display()),
+            _ => Value::str(it.text(a(0)?, at)?),
         },
         ("int", "Parse") => parse_int(&as_str(a(0)?, at)?, 32, at)?,
         ("long", "Parse") => parse_int(&as_str(a(0)?, at)?, 64, at)?,
@@ -2360,7 +2447,7 @@ pub(crate) fn call_static(
             Value::DateTime(parse_datetime(&s).ok_or_else(|| {
                 rt(
                     "FormatException",
-                    format!("String '{s}' was not recognized as a valid DateTime."),
+                    "String was not recognized as a valid DateTime.",
                     at,
                 )
             })?)
@@ -2423,22 +2510,39 @@ pub(crate) fn call_static(
             let re = compile_regex(&as_str(a(1)?, at)?, regex_options(&args, 2, at)?, at)?;
             let input = as_str(a(0)?, at)?;
             let mut out = Vec::new();
+            let mut bytes = 0usize;
             for m in re.find_iter(&input) {
-                out.push(make_match(&re, &input[m.start()..]));
+                // Each match is matched again for its groups: time and memory per match.
+                it.check_time(at)?;
+                let found = make_match(&re, &input[m.start()..]);
+                bytes = bytes.saturating_add(it.size_of(&found) + SLOT);
+                it.charge(bytes, at)?;
+                out.push(found);
             }
             Value::Array(out)
         }
         ("Regex", "Replace") => {
             let re = compile_regex(&as_str(a(1)?, at)?, regex_options(&args, 3, at)?, at)?;
-            Value::str(regex_replace(&re, &as_str(a(0)?, at)?, &as_str(a(2)?, at)?))
+            let input = as_str(a(0)?, at)?;
+            let rep = as_str(a(2)?, at)?;
+            Value::str(regex_replace(it, &re, &input, &rep, at)?)
         }
         ("Regex", "Split") => {
             let re = compile_regex(&as_str(a(1)?, at)?, regex_options(&args, 2, at)?, at)?;
-            Value::Array(re.split(&as_str(a(0)?, at)?).map(Value::str).collect())
+            let input = as_str(a(0)?, at)?;
+            let n = re.split(&input).count();
+            it.charge(input.len().saturating_add(n.saturating_mul(SLOT)), at)?;
+            Value::Array(re.split(&input).map(Value::str).collect())
         }
-        ("Regex", "Escape") => Value::str(regex::escape(&as_str(a(0)?, at)?)),
+        ("Regex", "Escape") => {
+            let input = as_str(a(0)?, at)?;
+            it.charge(input.len().saturating_mul(2), at)?;
+            Value::str(regex::escape(&input))
+        }
         ("JObject" | "JArray" | "JToken", "Parse") => {
-            let j = json_parse(&as_str(a(0)?, at)?, at)?;
+            let text = as_str(a(0)?, at)?;
+            it.charge(budget::json_parse_cost(&text), at)?;
+            let j = json_parse(&text, at)?;
             match (ty, &j) {
                 ("JObject", J::Object(_)) | ("JArray", J::Array(_)) | ("JToken", _) => {
                     Value::Json(j)
@@ -2455,26 +2559,33 @@ pub(crate) fn call_static(
                 }
             }
         }
-        ("XElement", "Parse") => xml::element_value(xml::parse(&as_str(a(0)?, at)?, at)?),
-        ("XDocument", "Parse") => {
-            Value::Object(Object::XDocument(xml::parse(&as_str(a(0)?, at)?, at)?))
+        ("XElement" | "XDocument", "Parse") => {
+            let text = as_str(a(0)?, at)?;
+            it.charge(budget::xml_parse_cost(&text), at)?;
+            let root = xml::parse(&text, at)?;
+            if ty == "XElement" {
+                xml::element_value(root)
+            } else {
+                Value::Object(Object::XDocument(root))
+            }
         }
-        ("JObject" | "JArray" | "JToken", "FromObject") => Value::Json(to_json(a(0)?, at)?),
+        ("JObject" | "JArray" | "JToken", "FromObject") => {
+            let v = a(0)?;
+            it.charge(it.size_of(v).saturating_add(budget::JSON_NODE), at)?;
+            Value::Json(to_json(v, at)?)
+        }
         ("JsonConvert", "SerializeObject") => {
-            let j = to_json(a(0)?, at)?;
+            let v = a(0)?;
+            it.charge(it.size_of(v), at)?;
+            let j = to_json(v, at)?;
             let indented = matches!(args.get(1), Some((_, Value::Int(1))));
-            Value::str(
-                if indented {
-                    serde_json::to_string_pretty(&j)
-                } else {
-                    serde_json::to_string(&j)
-                }
-                .unwrap_or_default(),
-            )
+            Value::str(json_text(it, &j, indented, at)?)
         }
         ("JsonConvert", "DeserializeObject") => {
             let _ = generics;
-            Value::Json(json_parse(&as_str(a(0)?, at)?, at)?)
+            let text = as_str(a(0)?, at)?;
+            it.charge(budget::json_parse_cost(&text), at)?;
+            Value::Json(json_parse(&text, at)?)
         }
         ("SHA256", "Create") => {
             Value::Object(Object::Hasher(HashKind::Sha256, Arc::from(Vec::new())))
@@ -2489,18 +2600,25 @@ pub(crate) fn call_static(
             Value::Bytes(hash(kind, &[], &as_bytes(a(0)?, at)?))
         }
         ("Uri", "EscapeDataString" | "EscapeUriString") => {
-            Value::str(uri_escape(&as_str(a(0)?, at)?))
+            let input = as_str(a(0)?, at)?;
+            it.charge(input.len().saturating_mul(3), at)?;
+            Value::str(uri_escape(&input))
         }
         ("Uri", "UnescapeDataString") => Value::str(uri_unescape(&as_str(a(0)?, at)?, false)),
         ("WebUtility", "UrlEncode") => {
-            Value::str(uri_escape(&as_str(a(0)?, at)?).replace("%20", "+"))
+            let input = as_str(a(0)?, at)?;
+            it.charge(input.len().saturating_mul(3), at)?;
+            Value::str(uri_escape(&input).replace("%20", "+"))
         }
         ("WebUtility", "UrlDecode") => Value::str(uri_unescape(&as_str(a(0)?, at)?, true)),
         ("WebUtility", "HtmlEncode") => match a(0)? {
             Value::Null => Value::Null,
             v => {
+                let input = as_str(v, at)?;
+                // `&quot;` is the longest replacement: six bytes for one.
+                it.charge(input.len().saturating_mul(6), at)?;
                 let mut out = String::new();
-                for c in as_str(v, at)?.chars() {
+                for c in input.chars() {
                     match c {
                         '&' => out.push_str("&amp;"),
                         '<' => out.push_str("&lt;"),
@@ -2764,8 +2882,7 @@ fn str_equals(a: &str, b: &str, comparison: &str) -> bool {
 // ------------------------------------------------------------ instance methods
 
 fn substring(s: &str, start: i64, len: Option<i64>, at: usize) -> F<String> {
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len() as i64;
+    let n = s.chars().count() as i64;
     if start < 0 || start > n {
         return Err(arg_range(
             "startIndex cannot be larger than length of string. (Parameter 'startIndex')",
@@ -2779,9 +2896,10 @@ fn substring(s: &str, start: i64, len: Option<i64>, at: usize) -> F<String> {
             at,
         ));
     }
-    Ok(chars[start as usize..(start + len) as usize]
-        .iter()
-        .collect())
+    // Byte offsets of the char range, without copying the string into chars first.
+    let from = byte_index(s, start).unwrap_or(s.len());
+    let to = byte_index(s, start + len).unwrap_or(s.len());
+    Ok(s.get(from..to).unwrap_or_default().to_string())
 }
 
 fn char_index(s: &str, byte: usize) -> i64 {
@@ -2919,6 +3037,17 @@ fn string_method(it: &mut Interp, s: &str, name: &str, args: Args, at: usize) ->
                 Value::Null => String::new(),
                 v => v.to_display(),
             };
+            // The result's size is known before building it.
+            if to.len() > from.len() {
+                let n = s.matches(from.as_str()).count();
+                it.charge(
+                    s.len()
+                        .saturating_add(n.saturating_mul(to.len() - from.len())),
+                    at,
+                )?;
+            } else {
+                it.charge(s.len(), at)?;
+            }
             Value::str(s.replace(&from, &to))
         }
         "Split" => {
@@ -2936,18 +3065,35 @@ fn string_method(it: &mut Interp, s: &str, name: &str, args: Args, at: usize) ->
                     _ => {}
                 }
             }
-            let mut parts: Vec<String> = if seps.is_empty() {
-                s.split(char::is_whitespace).map(String::from).collect()
+            // One value per part: counted before the parts are built.
+            let n = if seps.is_empty() {
+                s.split(char::is_whitespace).count()
             } else {
-                split_multi(s, &seps, count)
+                split_multi(s, &seps, count, |_| {})
             };
+            it.charge(s.len().saturating_add(n.saturating_mul(SLOT)), at)?;
+            let mut parts: Vec<String> = Vec::with_capacity(n);
+            if seps.is_empty() {
+                parts.extend(s.split(char::is_whitespace).map(String::from));
+            } else {
+                split_multi(s, &seps, count, |p| parts.push(p.to_string()));
+            }
             if remove_empty {
                 parts.retain(|p| !p.is_empty());
             }
             Value::Array(parts.into_iter().map(Value::from).collect())
         }
-        "ToLower" | "ToLowerInvariant" => Value::str(s.to_lowercase()),
-        "ToUpper" | "ToUpperInvariant" => Value::str(s.to_uppercase()),
+        "ToLower" | "ToLowerInvariant" | "ToUpper" | "ToUpperInvariant" => {
+            // Case mapping keeps most lengths; the few characters that grow are counted after.
+            it.charge(s.len(), at)?;
+            let out = if name.starts_with("ToLower") {
+                s.to_lowercase()
+            } else {
+                s.to_uppercase()
+            };
+            it.charge(out.len(), at)?;
+            Value::str(out)
+        }
         "Trim" | "TrimStart" | "TrimEnd" => {
             let cs = trim_chars(&args);
             let f = |c: char| {
@@ -2980,6 +3126,7 @@ fn string_method(it: &mut Interp, s: &str, name: &str, args: Args, at: usize) ->
                 _ => ' ',
             };
             let n = s.chars().count();
+            it.charge(s.len() + w.saturating_sub(n) * c.len_utf8(), at)?;
             let pad: String = std::iter::repeat_n(c, w.saturating_sub(n)).collect();
             Value::str(if name == "PadLeft" {
                 format!("{pad}{s}")
@@ -2990,7 +3137,9 @@ fn string_method(it: &mut Interp, s: &str, name: &str, args: Args, at: usize) ->
         "Insert" => {
             let i = byte_index(s, as_int(a(0)?, at)?)
                 .ok_or_else(|| arg_range("Index was out of range.", at))?;
-            Value::str(format!("{}{}{}", &s[..i], a(1)?.to_display(), &s[i..]))
+            let x = it.text(a(1)?, at)?;
+            it.charge(s.len() + x.len(), at)?;
+            Value::str(format!("{}{}{}", &s[..i], x, &s[i..]))
         }
         "Remove" => {
             let start = as_int(a(0)?, at)?;
@@ -3009,37 +3158,63 @@ fn string_method(it: &mut Interp, s: &str, name: &str, args: Args, at: usize) ->
             let tail = substring(s, start + len, None, at)?;
             Value::str(format!("{head}{tail}"))
         }
-        "ToCharArray" => Value::Array(s.chars().map(Value::Char).collect()),
+        "ToCharArray" => {
+            it.charge(s.len().saturating_mul(SLOT), at)?;
+            Value::Array(s.chars().map(Value::Char).collect())
+        }
         "GetHashCode" => Value::Int(s.len() as i64),
         _ => return linq(it, Value::str(s), name, args, at),
     })
 }
 
-fn split_multi(s: &str, seps: &[String], count: Option<usize>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = s;
+/// Splits `s` at any of `seps` (at most `count` parts), handing each part to `part`; returns
+/// how many parts there are. Each separator's next occurrence is remembered, so a separator
+/// that occurs rarely is not searched for again from every part (which would be quadratic).
+fn split_multi(
+    s: &str,
+    seps: &[String],
+    count: Option<usize>,
+    mut part: impl FnMut(&str),
+) -> usize {
+    if count == Some(0) {
+        return 0;
+    }
+    let seps: Vec<&str> = seps
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !p.is_empty())
+        .collect();
+    // Next match of each separator at or after `pos` (byte offset into `s`), None when none.
+    let mut next: Vec<Option<usize>> = seps.iter().map(|p| s.find(p)).collect();
+    let mut pos = 0;
+    let mut n = 0;
     loop {
-        if count.is_some_and(|c| out.len() + 1 >= c) {
+        if count.is_some_and(|c| n + 1 >= c) {
             break;
         }
-        let next = seps
+        for (k, p) in seps.iter().enumerate() {
+            if let Some(i) = next[k]
+                && i < pos
+            {
+                next[k] = s.get(pos..).and_then(|r| r.find(p)).map(|j| j + pos);
+            }
+        }
+        let found = next
             .iter()
-            .filter(|p| !p.is_empty())
-            .filter_map(|p| rest.find(p.as_str()).map(|i| (i, p.len())))
+            .zip(&seps)
+            .filter_map(|(i, p)| i.map(|i| (i, p.len())))
             .min();
-        match next {
+        match found {
             Some((i, l)) => {
-                out.push(rest[..i].to_string());
-                rest = &rest[i + l..];
+                part(&s[pos..i]);
+                n += 1;
+                pos = i + l;
             }
             None => break,
         }
     }
-    out.push(rest.to_string());
-    if count == Some(0) {
-        out.clear();
-    }
-    out
+    part(&s[pos..]);
+    n + 1
 }
 
 fn lambda_arg(args: &Args, i: usize, at: usize) -> F<Option<Arc<Lambda>>> {
@@ -3100,7 +3275,22 @@ fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize) -> F<Value
         return Err(no_member(&t, name, at));
     }
     let items = iterate(it, t, at)?;
-    let f = lambda_arg(&args, 0, at).ok().flatten();
+    // The sequence is held while lambdas run over it; results are charged as they grow.
+    let mark = it.temps();
+    it.hold_all(&items, at)?;
+    let r = linq_over(it, items, name, &args, at);
+    it.release(mark);
+    r
+}
+
+fn linq_over(it: &mut Interp, items: Vec<Value>, name: &str, args: &Args, at: usize) -> F<Value> {
+    let f = lambda_arg(args, 0, at).ok().flatten();
+    // Bytes of the result built so far, charged before each element joins it.
+    let mut grown = 0usize;
+    let mut grow = |it: &mut Interp, v: &Value| -> F<()> {
+        grown = grown.saturating_add(it.size_of(v) + SLOT);
+        it.charge(grown, at)
+    };
     let no_elem = || {
         rt(
             "InvalidOperationException",
@@ -3130,6 +3320,7 @@ fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize) -> F<Value
                     vec![v]
                 };
                 let r = it.call_lambda(&l, args, at)?;
+                grow(it, &r)?;
                 if name == "SelectMany" {
                     out.extend(iterate(it, r, at)?);
                 } else {
@@ -3201,11 +3392,11 @@ fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize) -> F<Value
         }
         "ToArray" | "ToList" | "Cast" | "OfType" => Value::Array(items),
         "Contains" => {
-            let x = arg(&args, 0, at)?;
+            let x = arg(args, 0, at)?;
             Value::Bool(items.iter().any(|v| values_equal(v, x)))
         }
         "IndexOf" => {
-            let x = arg(&args, 0, at)?;
+            let x = arg(args, 0, at)?;
             Value::Int(
                 items
                     .iter()
@@ -3215,11 +3406,11 @@ fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize) -> F<Value
             )
         }
         "ElementAt" => {
-            let i = idx(arg(&args, 0, at)?, items.len(), at)?;
+            let i = idx(arg(args, 0, at)?, items.len(), at)?;
             items[i].clone()
         }
         "Skip" | "Take" => {
-            let n = as_int(arg(&args, 0, at)?, at)?.clamp(0, items.len() as i64) as usize;
+            let n = as_int(arg(args, 0, at)?, at)?.clamp(0, items.len() as i64) as usize;
             Value::Array(if name == "Skip" {
                 items[n..].to_vec()
             } else {
@@ -3229,12 +3420,20 @@ fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize) -> F<Value
         "Reverse" => Value::Array(items.into_iter().rev().collect()),
         "Concat" => {
             let mut items = items;
-            items.extend(iterate(it, arg(&args, 0, at)?.clone(), at)?);
+            let more = iterate(it, arg(args, 0, at)?.clone(), at)?;
+            for v in &more {
+                grow(it, v)?;
+            }
+            items.extend(more);
             Value::Array(items)
         }
         "Distinct" => {
+            // Quadratic in the sequence's length: the clock is read as it goes.
             let mut out: Vec<Value> = Vec::new();
             for v in items {
+                if out.len() % 64 == 63 {
+                    it.check_time(at)?;
+                }
                 if !out.iter().any(|o| values_equal(o, &v)) {
                     out.push(v);
                 }
@@ -3248,6 +3447,7 @@ fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize) -> F<Value
                     Some(l) => it.call_lambda(l, vec![v.clone()], at)?,
                     None => v.clone(),
                 };
+                grow(it, &k)?;
                 keyed.push((k, v));
             }
             keyed.sort_by(|a, b| cmp_values(&a.0, &b.0).unwrap_or(std::cmp::Ordering::Equal));
@@ -3379,10 +3579,21 @@ pub(crate) fn call_method(
             return context_call(it, path, name, generics, args, at);
         }
         Value::String(s) => return string_method(it, s, name, args, at),
-        Value::Object(Object::Body(b)) if name == "As" => return body_as(b.clone(), generics, at),
+        Value::Object(Object::Body(b)) if name == "As" => {
+            return body_as(it, b.clone(), generics, at);
+        }
         Value::Object(Object::Encoding) => match name {
-            "GetBytes" => Value::Bytes(as_str(a(0)?, at)?.into_bytes()),
-            "GetString" => Value::str(String::from_utf8_lossy(&as_bytes(a(0)?, at)?)),
+            "GetBytes" => {
+                let s = as_str(a(0)?, at)?;
+                it.charge(s.len(), at)?;
+                Value::Bytes(s.into_bytes())
+            }
+            "GetString" => {
+                let b = as_bytes(a(0)?, at)?;
+                // Invalid bytes become U+FFFD, three bytes each.
+                it.charge(b.len().saturating_mul(3), at)?;
+                Value::str(String::from_utf8_lossy(&b))
+            }
             _ => return Err(no_member(&t, name, at)),
         },
         Value::Object(Object::Hasher(kind, key)) => match name {
@@ -3415,9 +3626,7 @@ pub(crate) fn call_method(
             "ToString" => {
                 let compact = matches!(args.first(), Some((_, Value::Int(0))));
                 match j {
-                    J::Object(_) | J::Array(_) if compact => serde_json::to_string(j)
-                        .map(Value::from)
-                        .unwrap_or(Value::Null),
+                    J::Object(_) | J::Array(_) => Value::str(json_text(it, j, !compact, at)?),
                     _ => Value::str(json_to_string(j)),
                 }
             }
@@ -3591,7 +3800,7 @@ pub(crate) fn call_method(
                 at,
             ));
         }
-        _ if name == "ToString" => Value::str(t.to_display()),
+        _ if name == "ToString" => Value::str(it.text(&t, at)?),
         _ => return Err(no_member(&t, name, at)),
     })
 }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 mod ast;
+mod budget;
 mod interp;
 mod lexer;
 mod library;
@@ -17,6 +18,7 @@ mod scan;
 mod value;
 mod xml;
 
+pub use budget::{Budget, DEFAULT_MEMORY_BUDGET, DEFAULT_TIME_BUDGET, Limits};
 pub use value::{DateTime, HashKind, Lambda, Object, RegexMatch, TimeSpan, Value};
 pub use xml::{XAttribute, XElement, XName, XNode};
 
@@ -66,6 +68,9 @@ pub struct RuntimeError {
     pub kind: &'static str,
     /// Byte offset of the failing node in the source.
     pub offset: usize,
+    /// Set when the evaluation ran out of one of its budgets (not an error of the program's
+    /// own logic): the gateway logs these.
+    pub budget: Option<Budget>,
 }
 
 /// A parsed expression, ready to run any number of times.
@@ -138,9 +143,20 @@ pub fn parse(source: &str, kind: ExprKind) -> Result<Program, ExprError> {
 /// instead of pinning a worker thread.
 pub const DEFAULT_STEP_BUDGET: u64 = 1_000_000;
 
-/// Runs a program against a context.
+/// Runs a program against a context with the default [`Limits`].
 pub fn eval(program: &Program, ctx: &mut dyn Context) -> Result<Value, RuntimeError> {
-    let mut it = interp::Interp::new(ctx, DEFAULT_STEP_BUDGET);
+    eval_with(program, ctx, &Limits::default())
+}
+
+/// Runs a program against a context within `limits`: running out of steps, time or memory
+/// fails the evaluation with a [`RuntimeError`] whose `budget` says which, and no allocation
+/// beyond the memory budget is made first.
+pub fn eval_with(
+    program: &Program,
+    ctx: &mut dyn Context,
+    limits: &Limits,
+) -> Result<Value, RuntimeError> {
+    let mut it = interp::Interp::new(ctx, *limits);
     match &program.body {
         Body::Expr(e) => it.eval_expr(e),
         Body::Block(stmts) => it.run_block(stmts),

@@ -146,7 +146,7 @@ fn start<'a>(
                 let request = build(send, ex).map_err(at(step))?;
                 let future = ex.http_client().send(request);
                 if send.one_way {
-                    spawn_detached(future);
+                    spawn_detached(future, ex.secrets());
                 } else {
                     pending.push(Pending { step, send, future });
                 }
@@ -185,7 +185,7 @@ pub(super) async fn send_request(
     let request = build(s, ex)?;
     let future = ex.http_client().send(request);
     if s.one_way {
-        spawn_detached(future);
+        spawn_detached(future, ex.secrets());
         return Ok(());
     }
     let result = future.await;
@@ -193,12 +193,14 @@ pub(super) async fn send_request(
 }
 
 /// Fire and forget: send-one-way-request's answer (or failure) is only logged.
-fn spawn_detached(future: HttpFuture) {
+/// The error is scrubbed of `secrets` (its URL may carry a key).
+fn spawn_detached(future: HttpFuture, secrets: Vec<String>) {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) => {
             handle.spawn(async move {
                 if let Err(e) = future.await {
-                    tracing::debug!(target: "gatehouse::policy", error = %e, "send-one-way-request failed");
+                    let error = super::redact::scrub(e.to_string(), &secrets);
+                    tracing::debug!(target: "gatehouse::policy", error, "send-one-way-request failed");
                 }
             });
         }

@@ -26,6 +26,20 @@ impl Failure {
         }
     }
 
+    /// A policy would produce a body (or text) larger than `gateway.limits.
+    /// max_buffered_body_bytes`: refused before it is built.
+    pub(crate) fn too_large(max: usize) -> Self {
+        Failure {
+            reason: "BodyTooLarge".into(),
+            message: format!(
+                "The policy would produce a body larger than the limit of {max} bytes \
+                 (gateway.limits.max_buffered_body_bytes)."
+            ),
+            status: 500,
+            body: None,
+        }
+    }
+
     pub(crate) fn evaluation(message: String) -> Self {
         Failure {
             reason: "ExpressionValueEvaluationFailure".into(),
@@ -39,11 +53,31 @@ impl Failure {
 pub(crate) fn value(op: &Operand, ex: &mut dyn Exchange) -> Result<Value, Failure> {
     match op {
         Operand::Literal(s) => Ok(Value::str(s)),
-        Operand::Program(p) => expr::eval(p, ex).map_err(Failure::expression),
+        Operand::Program(p) => {
+            let limits = ex.budgets().expression;
+            expr::eval_with(p, ex, &limits).map_err(|e| {
+                if let Some(budget) = e.budget {
+                    // A policy that needs more than its budget is worth an operator's look;
+                    // the message is the budget's own, so it carries no request data.
+                    tracing::warn!(
+                        target: "gatehouse::policy",
+                        budget = budget.name(),
+                        error = %e.message,
+                        "expression stopped at its budget"
+                    );
+                }
+                Failure::expression(e)
+            })
+        }
         Operand::Concat(parts) => {
+            let max = ex.budgets().max_body_bytes;
             let mut out = String::new();
             for p in parts {
-                out.push_str(&string(p, ex)?);
+                let s = string(p, ex)?;
+                if out.len().saturating_add(s.len()) > max {
+                    return Err(Failure::too_large(max));
+                }
+                out.push_str(&s);
             }
             Ok(Value::str(out))
         }

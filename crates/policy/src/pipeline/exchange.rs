@@ -84,6 +84,17 @@ pub trait Exchange: Context + Send {
     }
     /// The id of the subscription the request came with: the key of rate-limit and quota.
     fn subscription_id(&self) -> Option<String>;
+    /// What the policies of this request may spend (expression budgets, produced bodies).
+    fn budgets(&self) -> super::Budgets {
+        super::Budgets::default()
+    }
+    /// Values that must never appear in an error message, a log line or a trace: secret named
+    /// values, the subscription key the request came with and the subscription's keys, the
+    /// request's credentials headers. Asked only when a message is about to leave the pipeline
+    /// (a failure, a trace), so it may build its answer.
+    fn secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// A header to add to the response the client eventually gets, whatever produces it (the
     /// backend, after outbound): the limit policies' remaining/total calls headers.
     fn add_response_header(&mut self, name: &str, value: String) {
@@ -221,6 +232,10 @@ pub struct TestExchange {
     pub cache: Arc<InMemoryCache>,
     /// limit-concurrency's slots; share one `Arc` between exchanges to limit across them.
     pub concurrency: Arc<ConcurrencySlots>,
+    /// What the policies may spend.
+    pub budgets: super::Budgets,
+    /// Values the pipeline must keep out of messages (see [`Exchange::secrets`]).
+    pub secrets: Vec<String>,
 }
 
 impl Default for TestExchange {
@@ -240,6 +255,8 @@ impl Default for TestExchange {
             forwarded: Vec::new(),
             cache: Arc::new(InMemoryCache::new(16 * 1024 * 1024)),
             concurrency: Arc::default(),
+            budgets: super::Budgets::default(),
+            secrets: Vec::new(),
         }
     }
 }
@@ -477,7 +494,35 @@ impl Exchange for TestExchange {
     fn subscription_id(&self) -> Option<String> {
         self.subscription_id.clone()
     }
+
+    fn budgets(&self) -> super::Budgets {
+        self.budgets
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        let mut s = self.secrets.clone();
+        // As a gateway would: the subscription's keys and the request's credentials headers.
+        for key in ["Key", "PrimaryKey", "SecondaryKey"] {
+            if let Some(v) = self.context.members.get(&format!("Subscription.{key}")) {
+                s.push(v.to_display());
+            }
+        }
+        for name in CREDENTIAL_HEADERS {
+            if let Some(v) = self.request_headers.get(*name) {
+                s.extend(v.iter().cloned());
+            }
+        }
+        s
+    }
 }
+
+/// Request headers that carry credentials: their values are secrets (see
+/// [`Exchange::secrets`]). Lower-case.
+pub const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "ocp-apim-subscription-key",
+];
 
 impl std::fmt::Debug for TestExchange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -17,6 +17,7 @@ mod concurrency;
 mod eval;
 mod exchange;
 mod jwt;
+mod redact;
 mod run;
 
 use std::fmt;
@@ -24,11 +25,34 @@ use std::fmt;
 pub use compile::{BodyNeeds, Pipeline};
 pub use concurrency::ConcurrencySlots;
 pub use exchange::{
-    BackendChoice, BackendFailure, CacheMiss, DeferredCount, Effects, Exchange, ForwardFuture,
-    ForwardOptions, Forwarded, TestExchange,
+    BackendChoice, BackendFailure, CREDENTIAL_HEADERS, CacheMiss, DeferredCount, Effects, Exchange,
+    ForwardFuture, ForwardOptions, Forwarded, TestExchange,
 };
 
 pub use crate::document::Section;
+pub use redact::scrub;
+
+/// What a request's policies may spend: each expression evaluation's budgets, and the largest
+/// body a policy may produce (find-and-replace, set-body, json-to-xml, xml-to-json, …). The
+/// gateway fills it from `gateway.limits`; exceeding either fails the policy into `on-error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budgets {
+    pub expression: crate::expr::Limits,
+    /// `gateway.limits.max_buffered_body_bytes`.
+    pub max_body_bytes: usize,
+}
+
+/// Default of `gateway.limits.max_buffered_body_bytes`.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets {
+            expression: crate::expr::Limits::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
 
 /// Which HTTP message a header or body operation targets. APIM decides it by section:
 /// `inbound`/`backend` act on the request, `outbound`/`on-error` on the response.

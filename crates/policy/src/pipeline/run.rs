@@ -79,11 +79,14 @@ impl Pipeline {
 }
 
 /// Records a failure on the exchange as APIM does: LastError, then the preset response.
+/// The message is scrubbed of the request's secrets first: it reaches `on-error`'s
+/// `context.LastError.Message`, the client's error body and the gateway's log.
 fn fail(ex: &mut dyn Exchange, section: Section, origin: Origin, f: Failure) -> LastError {
+    let message = super::redact::scrub(f.message, &ex.secrets());
     let last = LastError {
         source: origin.policy,
         reason: f.reason,
-        message: f.message,
+        message,
         scope: origin.scope.to_string(),
         section: section.name().to_string(),
         path: origin.path,
@@ -103,14 +106,26 @@ pub(super) type StepsFuture<'a> = Pin<Box<dyn Future<Output = Run<Flow>> + Send 
 
 pub(super) fn run_steps<'a>(steps: &'a [Step], ex: &'a mut dyn Exchange) -> StepsFuture<'a> {
     Box::pin(async move {
+        let mut since_yield = std::time::Instant::now();
         for step in steps {
             if let Flow::Respond(r) = run_step(step, ex).await? {
                 return Ok(Flow::Respond(r));
+            }
+            // Steps run synchronously on the worker; after a stretch of expression-heavy
+            // ones, let the worker's other requests run before going on. Only on a tokio
+            // runtime: a caller polling the pipeline itself (a dry run, a test) gets it whole.
+            if since_yield.elapsed() >= YIELD_AFTER && tokio::runtime::Handle::try_current().is_ok()
+            {
+                tokio::task::yield_now().await;
+                since_yield = std::time::Instant::now();
             }
         }
         Ok(Flow::Continue)
     })
 }
+
+/// How long a section's steps may hold the worker before yielding to it.
+const YIELD_AFTER: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Tags a failure with the step it came from.
 pub(super) fn at(step: &Step) -> impl Fn(Failure) -> Box<(Origin, Failure)> + '_ {
@@ -201,7 +216,7 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
                 *message,
                 |ct| t.applies(ct, accept.as_deref()),
                 t.content_type(),
-                |b| crate::transform::json_to_xml(b, t),
+                |b, max| crate::transform::json_to_xml_within(b, t, max),
             )?;
         }
         StepKind::XmlToJson(message, t) => {
@@ -211,7 +226,7 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
                 *message,
                 |ct| t.applies(ct, accept.as_deref()),
                 t.content_type(),
-                |b| crate::transform::xml_to_json(b, t),
+                |b, max| crate::transform::xml_to_json_within(b, t, max),
             )?;
         }
         StepKind::CacheLookup(l) => return super::caching::lookup(l, ex),
@@ -236,6 +251,16 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
                 && !from.is_empty()
                 && body.contains(&from)
             {
+                // The result's size is known before it is built: refuse it rather than
+                // build a body many times the limit.
+                let max = ex.budgets().max_body_bytes;
+                let grows_by = to.len().saturating_sub(from.len());
+                if grows_by > 0 {
+                    let n = body.matches(from.as_str()).count();
+                    if body.len().saturating_add(n.saturating_mul(grows_by)) > max {
+                        return Err(Failure::too_large(max));
+                    }
+                }
                 ex.set_body(*message, body.replace(&from, &to));
             }
         }
@@ -292,7 +317,7 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
                         let values = strings(values, ex)?;
                         r.apply_header(name, values, *action);
                     }
-                    ResponseEdit::Body(b) => r.body = Some(string(b, ex)?),
+                    ResponseEdit::Body(b) => r.body = Some(body_text(b, ex)?),
                 }
             }
             return Ok(Flow::Respond(r));
@@ -394,16 +419,28 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
             }
         }
         StepKind::Trace { source, message } => {
-            let m = string(message, ex)?;
+            let m = super::redact::scrub(string(message, ex)?, &ex.secrets());
             ex.trace(source, &m);
         }
         StepKind::SetBody { message, body } => {
-            let b = string(body, ex)?;
+            let b = body_text(body, ex)?;
             ex.set_body(*message, b);
         }
         StepKind::Limit(limit) => return run_limit(&step.origin, limit, ex),
     }
     Ok(Flow::Continue)
+}
+
+/// A body a policy produces (set-body, return-response's set-body), within
+/// `max_buffered_body_bytes`. An expression's text is already bounded by its memory budget;
+/// this bounds a body however it was made.
+fn body_text(op: &Operand, ex: &mut dyn Exchange) -> Result<String, Failure> {
+    let b = string(op, ex)?;
+    let max = ex.budgets().max_body_bytes;
+    if b.len() > max {
+        return Err(Failure::too_large(max));
+    }
+    Ok(b)
 }
 
 fn number(op: &Operand, name: &str, ex: &mut dyn Exchange) -> Result<u64, Failure> {
@@ -544,7 +581,7 @@ fn convert(
     message: Message,
     applies: impl Fn(Option<&str>) -> bool,
     content_type: &str,
-    transform: impl Fn(&str) -> Result<String, crate::transform::TransformError>,
+    transform: impl Fn(&str, usize) -> Result<String, crate::transform::TransformError>,
 ) -> Result<(), Failure> {
     let ct = ex
         .header(message, "Content-Type")
@@ -553,11 +590,15 @@ fn convert(
         return Ok(());
     }
     let body = ex.body(message.context_name(), true).unwrap_or_default();
-    let converted = transform(&body).map_err(|e| Failure {
-        reason: "InvalidBody".into(),
-        message: e.to_string(),
-        status: 500,
-        body: None,
+    let max = ex.budgets().max_body_bytes;
+    let converted = transform(&body, max).map_err(|e| match e {
+        crate::transform::TransformError::TooLarge { limit } => Failure::too_large(limit),
+        e => Failure {
+            reason: "InvalidBody".into(),
+            message: e.to_string(),
+            status: 500,
+            body: None,
+        },
     })?;
     ex.set_body(message, converted);
     ex.set_header(message, "Content-Type", vec![content_type.to_string()]);
@@ -571,7 +612,11 @@ fn matches(ranges: &[IpRange], (v4, n): (bool, u128)) -> bool {
 }
 
 /// Replaces `{name}` in a rewrite-uri template by the matched template parameter of that name
-/// (empty when absent, as APIM drops unmatched optional parameters).
+/// (empty when absent, as APIM drops unmatched optional parameters). Values arrive decoded
+/// (`a%2Fb` matched as `a/b`), so each is encoded again as RFC 6570's simple expansion does:
+/// everything but the unreserved characters. A value can then never add a path segment, a
+/// `..`, a query or a fragment to the backend URL: it stays the one segment or one query
+/// value the template put it in.
 fn fill_template(t: &str, ex: &mut dyn Exchange) -> String {
     let mut out = String::with_capacity(t.len());
     let mut rest = t;
@@ -584,12 +629,36 @@ fn fill_template(t: &str, ex: &mut dyn Exchange) -> String {
         };
         let name = &after[..j];
         if let Some(v) = ex.lookup(&["Request", "MatchedParameters"], name) {
-            out.push_str(&v.to_display());
+            encode_component(&v.to_display(), &mut out);
         }
         rest = &after[j + 1..];
     }
     out.push_str(rest);
     out
+}
+
+/// Percent-encodes `value` as one URI component (RFC 6570 simple expansion, which in the
+/// query is also a valid query component): only RFC 3986's unreserved characters stay as
+/// they are, so `/`, `?`, `#`, `&`, `=`, `%` and `.`-only segments cannot change the URL's
+/// structure (`..` stays literal text inside a segment that also holds other bytes, and a
+/// bare `..` value is encoded as `%2E%2E`).
+fn encode_component(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    // A value of only dots would be a dot-segment (`.`/`..`) that the backend's URL
+    // normalisation resolves: encode those dots too.
+    let dots_only = !value.is_empty() && value.bytes().all(|b| b == b'.');
+    for b in value.bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'~')
+            || (b == b'.' && !dots_only);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -605,9 +674,35 @@ mod tests {
             .entry("Request.MatchedParameters", "q", "x y");
         assert_eq!(
             fill_template("/a/{id}?q={q}&z={nope}", &mut ex),
-            "/a/7?q=x y&z="
+            "/a/7?q=x%20y&z="
         );
         assert_eq!(fill_template("/open/{id", &mut ex), "/open/{id");
+    }
+
+    /// Finding 2: a decoded parameter must not add segments, a query or a fragment.
+    #[test]
+    fn template_values_are_encoded_as_one_component() {
+        let mut ex = TestExchange::new();
+        ex.context
+            .entry("Request.MatchedParameters", "id", "../../private/secret")
+            .entry("Request.MatchedParameters", "q", "a?admin=true")
+            .entry("Request.MatchedParameters", "f", "x#frag&y=1%2F")
+            .entry("Request.MatchedParameters", "dots", "..")
+            .entry("Request.MatchedParameters", "ok", "v1.2_a-b~c");
+        assert_eq!(
+            fill_template("/public/items/{id}", &mut ex),
+            "/public/items/..%2F..%2Fprivate%2Fsecret"
+        );
+        assert_eq!(
+            fill_template("/public/items/{q}", &mut ex),
+            "/public/items/a%3Fadmin%3Dtrue"
+        );
+        assert_eq!(
+            fill_template("/s?x={f}&y={q}", &mut ex),
+            "/s?x=x%23frag%26y%3D1%252F&y=a%3Fadmin%3Dtrue"
+        );
+        assert_eq!(fill_template("/a/{dots}/b", &mut ex), "/a/%2E%2E/b");
+        assert_eq!(fill_template("/v/{ok}", &mut ex), "/v/v1.2_a-b~c");
     }
 
     #[test]

@@ -37,16 +37,32 @@ const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// Converts a JSON body to XML as APIM's `json-to-xml` does.
 pub fn json_to_xml(json: &str, opts: &JsonToXml) -> Result<String, TransformError> {
+    json_to_xml_within(json, opts, usize::MAX)
+}
+
+/// [`json_to_xml`] producing at most `max` bytes. XML repeats a property's name around every
+/// item of its array (twice), so a small JSON body can convert to an enormous XML one: the
+/// conversion counts what it will write as it builds elements and stops past `max`.
+pub fn json_to_xml_within(
+    json: &str,
+    opts: &JsonToXml,
+    max: usize,
+) -> Result<String, TransformError> {
     let json = json.strip_prefix('\u{FEFF}').unwrap_or(json);
     let root: J = serde_json::from_str(json).map_err(json_error)?;
     let mut conv = Conv {
         opts,
         scope: Vec::new(),
         in_scope: HashMap::new(),
+        produced: 0,
+        max,
     };
     let root = conv.root(&root)?;
     let mut out = String::new();
     write(&root, 0, &mut out)?;
+    if out.len() > max {
+        return Err(TransformError::TooLarge { limit: max });
+    }
     Ok(out)
 }
 
@@ -171,6 +187,9 @@ struct Conv<'a> {
     /// How many times each prefix is in `scope`: name lookups stay O(1) however many
     /// declarations a body makes.
     in_scope: HashMap<String, usize>,
+    /// Bytes the elements built so far will write (an estimate that does not undercount).
+    produced: usize,
+    max: usize,
 }
 
 /// What a property is to the converter.
@@ -254,6 +273,25 @@ impl Conv<'_> {
         }
         let mark = self.scope.len();
         let result = self.single_in_scope(raw, value, depth);
+        if let Ok(e) = &result {
+            // Start and end tag, indentation and newline, attributes, text (escaping can
+            // grow text: counted at its longest, `&quot;` for one byte).
+            let own = 2 * e.name.len()
+                + 8
+                + 2 * depth
+                + e.attrs
+                    .iter()
+                    .map(|(n, v)| n.len() + 4 + 6 * v.len())
+                    .sum::<usize>()
+                + match &e.body {
+                    Body::Text(t) => 6 * t.len(),
+                    _ => 0,
+                };
+            self.produced = self.produced.saturating_add(own);
+            if self.produced > self.max {
+                return Err(TransformError::TooLarge { limit: self.max });
+            }
+        }
         // Declarations made by this element end with it.
         for p in self.scope.drain(mark..) {
             if let Some(n) = self.in_scope.get_mut(&p) {

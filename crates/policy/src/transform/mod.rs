@@ -13,8 +13,8 @@ mod xml_to_json;
 use crate::document::PolicyElement;
 use crate::pipeline::{CompileError, CompileErrorKind};
 
-pub use json_to_xml::json_to_xml;
-pub use xml_to_json::xml_to_json;
+pub use json_to_xml::{json_to_xml, json_to_xml_within};
+pub use xml_to_json::{xml_to_json, xml_to_json_within};
 
 /// How deep either converter follows nesting. Both recursions are bounded by it, so a hostile
 /// body cannot overflow the stack; it matches serde_json's own recursion limit.
@@ -102,6 +102,12 @@ pub enum TransformError {
     Char { code: u32 },
     #[error("the JSON property {name:?} {problem}")]
     Property { name: String, problem: String },
+    /// The converted body would exceed `gateway.limits.max_buffered_body_bytes`: refused as
+    /// it grows past it, not after it was built.
+    #[error(
+        "the converted body would be larger than the limit of {limit} bytes (gateway.limits.max_buffered_body_bytes)"
+    )]
+    TooLarge { limit: usize },
 }
 
 impl JsonToXml {

@@ -31,6 +31,16 @@ use super::{MAX_DEPTH, TransformError, XmlToJson, XmlToJsonKind};
 
 /// Converts an XML body to JSON as APIM's `xml-to-json` does.
 pub fn xml_to_json(xml: &str, opts: &XmlToJson) -> Result<String, TransformError> {
+    xml_to_json_within(xml, opts, usize::MAX)
+}
+
+/// [`xml_to_json`] producing at most `max` bytes: the JSON is written with a check as it grows
+/// (names, quotes and escapes make it larger than the XML it comes from).
+pub fn xml_to_json_within(
+    xml: &str,
+    opts: &XmlToJson,
+    max: usize,
+) -> Result<String, TransformError> {
     let xml = xml.strip_prefix('\u{FEFF}').unwrap_or(xml);
     let options = ParsingOptions {
         // Refusing DTDs refuses entity declarations with them: only the five predefined
@@ -54,7 +64,7 @@ pub fn xml_to_json(xml: &str, opts: &XmlToJson) -> Result<String, TransformError
     let root = doc.root_element();
     top.push((conv.name(root), conv.value(root, 1)?));
     let mut out = String::new();
-    write(&O::Obj(top), &mut out);
+    write(&O::Obj(top), &mut out, max)?;
     Ok(out)
 }
 
@@ -304,7 +314,11 @@ impl Conv<'_> {
     }
 }
 
-fn write(v: &O, out: &mut String) {
+fn write(v: &O, out: &mut String, max: usize) -> Result<(), TransformError> {
+    // Checked per value: what one value adds before the check is bounded by its own text.
+    if out.len() > max {
+        return Err(TransformError::TooLarge { limit: max });
+    }
     match v {
         O::Null => out.push_str("null"),
         O::Str(s) => write_str(s, out),
@@ -314,7 +328,7 @@ fn write(v: &O, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write(item, out);
+                write(item, out, max)?;
             }
             out.push(']');
         }
@@ -326,11 +340,15 @@ fn write(v: &O, out: &mut String) {
                 }
                 write_str(k, out);
                 out.push(':');
-                write(item, out);
+                write(item, out, max)?;
             }
             out.push('}');
         }
     }
+    if out.len() > max {
+        return Err(TransformError::TooLarge { limit: max });
+    }
+    Ok(())
 }
 
 fn write_str(s: &str, out: &mut String) {

@@ -1,0 +1,245 @@
+//! What one evaluation may spend: steps, wall-clock time and memory.
+//!
+//! A step budget alone does not bound a policy: one step can be a `ToUpper` over a megabyte,
+//! and a string that doubles itself reaches gigabytes in thirty steps. So each evaluation also
+//! gets a deadline, read cheaply (every [`CLOCK_EVERY`] steps and before any library call whose
+//! cost grows with its input), and a memory budget that every operation able to grow a value
+//! checks *before* it allocates. Memory is estimated, not measured: the bytes of the values the
+//! evaluation holds (its locals and the temporaries of the expressions being evaluated) plus
+//! what the next operation would build. Strings count their bytes, collections their elements
+//! and each element's slot.
+
+use std::time::Duration;
+
+use super::value::{Object, Value};
+use super::xml::{XElement, XNode};
+
+/// The budgets of one evaluation. `gateway.limits.expression_timeout_ms` and
+/// `expression_memory_bytes` configure the last two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Evaluation steps (a statement or an expression node each).
+    pub steps: u64,
+    /// Wall-clock time from the start of the evaluation.
+    pub time: Duration,
+    /// Bytes the evaluation's values may hold at once.
+    pub memory: usize,
+}
+
+/// Default wall-clock budget (`gateway.limits.expression_timeout_ms`).
+pub const DEFAULT_TIME_BUDGET: Duration = Duration::from_millis(100);
+/// Default memory budget (`gateway.limits.expression_memory_bytes`).
+pub const DEFAULT_MEMORY_BUDGET: usize = 16 * 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            steps: super::DEFAULT_STEP_BUDGET,
+            time: DEFAULT_TIME_BUDGET,
+            memory: DEFAULT_MEMORY_BUDGET,
+        }
+    }
+}
+
+/// Which budget an evaluation exhausted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Budget {
+    Steps,
+    Time,
+    Memory,
+}
+
+impl Budget {
+    pub fn name(self) -> &'static str {
+        match self {
+            Budget::Steps => "step",
+            Budget::Time => "time",
+            Budget::Memory => "memory",
+        }
+    }
+}
+
+/// The clock is read once per this many steps (a read costs tens of nanoseconds; a step a few).
+pub(crate) const CLOCK_EVERY: u64 = 256;
+
+/// A value at least this large makes the library call that takes it read the clock first: such
+/// calls cost time in proportion to their input.
+pub(crate) const HEAVY_BYTES: usize = 4096;
+
+/// What one element of a collection costs besides its content: the `Value` slot.
+pub(crate) const SLOT: usize = std::mem::size_of::<Value>();
+
+/// What one JSON node costs besides its content (the node, and a map entry's key and links).
+pub(crate) const JSON_NODE: usize = 48;
+
+/// The estimated bytes `v` holds, or any number above `cap` once it is known to exceed it, so
+/// sizing a huge value costs no more than sizing `cap` bytes of it.
+pub(crate) fn size_upto(v: &Value, cap: usize) -> usize {
+    let mut total = 0usize;
+    add_value(v, cap, &mut total);
+    total
+}
+
+/// Cheap lower bound of a value's size (no walking): what decides whether a call is heavy.
+pub(crate) fn shallow(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        Value::Array(a) => a.len() * SLOT,
+        Value::Json(serde_json::Value::String(s)) => s.len(),
+        Value::Json(serde_json::Value::Array(a)) => a.len() * JSON_NODE,
+        Value::Json(serde_json::Value::Object(m)) => m.len() * JSON_NODE,
+        Value::Object(Object::Body(b)) => b.len(),
+        _ => 0,
+    }
+}
+
+fn add_value(v: &Value, cap: usize, total: &mut usize) {
+    if *total > cap {
+        return;
+    }
+    match v {
+        Value::String(s) => *total += s.len(),
+        Value::Bytes(b) => *total += b.len(),
+        Value::Array(a) => {
+            *total += a.len() * SLOT;
+            for x in a {
+                add_value(x, cap, total);
+                if *total > cap {
+                    return;
+                }
+            }
+        }
+        Value::Json(j) => add_json(j, cap, total),
+        Value::Object(o) => match o {
+            Object::Record(r) | Object::Dictionary(r) => {
+                for (k, x) in r.iter() {
+                    *total += k.len() + SLOT;
+                    add_value(x, cap, total);
+                    if *total > cap {
+                        return;
+                    }
+                }
+            }
+            Object::Body(b) => *total += b.len(),
+            Object::Hasher(_, k) => *total += k.len(),
+            Object::Match(m) => {
+                *total += m.value.len();
+                for (n, g) in &m.groups {
+                    *total += SLOT
+                        + n.as_ref().map_or(0, String::len)
+                        + g.as_ref().map_or(0, String::len);
+                }
+            }
+            Object::XDocument(e) | Object::XElement(e) => add_xml(e, cap, total),
+            Object::XAttribute(a) => *total += a.qualified.len() + a.value.len() + SLOT,
+            Object::XName(n) => *total += n.local.len() + n.namespace.len(),
+            Object::Context(_) | Object::Encoding => {}
+        },
+        Value::Lambda(l) => *total += l.captured.len() * SLOT,
+        _ => {}
+    }
+}
+
+fn add_json(j: &serde_json::Value, cap: usize, total: &mut usize) {
+    *total += JSON_NODE;
+    match j {
+        serde_json::Value::String(s) => *total += s.len(),
+        serde_json::Value::Array(a) => {
+            for x in a {
+                add_json(x, cap, total);
+                if *total > cap {
+                    return;
+                }
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                *total += k.len();
+                add_json(x, cap, total);
+                if *total > cap {
+                    return;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn add_xml(e: &XElement, cap: usize, total: &mut usize) {
+    *total += JSON_NODE + e.qualified.len() + e.name.local.len() + e.name.namespace.len();
+    for a in &e.attributes {
+        *total += SLOT + a.qualified.len() + a.value.len();
+    }
+    for n in &e.nodes {
+        if *total > cap {
+            return;
+        }
+        match n {
+            XNode::Element(c) => add_xml(c, cap, total),
+            XNode::Text(t) => *total += SLOT + t.len(),
+        }
+    }
+}
+
+/// What parsing `text` as JSON may build, estimated before parsing it: the text's bytes (the
+/// strings it holds) and a node per value separator or container.
+pub(crate) fn json_parse_cost(text: &str) -> usize {
+    let nodes = text
+        .bytes()
+        .filter(|b| matches!(b, b',' | b':' | b'[' | b'{'))
+        .count()
+        + 1;
+    text.len().saturating_add(nodes.saturating_mul(JSON_NODE))
+}
+
+/// What parsing `text` as XML may build (roxmltree's nodes and ours), estimated before parsing.
+pub(crate) fn xml_parse_cost(text: &str) -> usize {
+    let nodes = text.bytes().filter(|b| matches!(b, b'<' | b'=')).count() + 1;
+    text.len()
+        .saturating_mul(2)
+        .saturating_add(nodes.saturating_mul(4 * JSON_NODE))
+}
+
+/// A `Write` that refuses to grow past `cap` bytes, so serialising a value whose text would be
+/// too large stops at the cap instead of building it.
+pub(crate) struct CappedWriter {
+    pub(crate) buf: Vec<u8>,
+    cap: usize,
+}
+
+impl CappedWriter {
+    pub(crate) fn new(cap: usize) -> Self {
+        CappedWriter {
+            buf: Vec::new(),
+            cap,
+        }
+    }
+}
+
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len().saturating_add(data.len()) > self.cap {
+            return Err(std::io::Error::other("over the memory budget"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Serialises JSON into at most `cap` bytes; `None` when the text would be longer.
+pub(crate) fn json_text(j: &serde_json::Value, pretty: bool, cap: usize) -> Option<String> {
+    let mut w = CappedWriter::new(cap);
+    let r = if pretty {
+        serde_json::to_writer_pretty(&mut w, j)
+    } else {
+        serde_json::to_writer(&mut w, j)
+    };
+    r.ok()?;
+    String::from_utf8(w.buf).ok()
+}
