@@ -207,15 +207,18 @@ async fn a_slow_expression_is_cut_at_its_time_budget_and_probes_keep_answering()
     wait_for_log(&env.gw, &["expression stopped at its budget", "time"], 2).await;
 }
 
-/// Finding 2: rewrite-uri encodes template values, so an encoded `?` or `/` in a parameter
-/// stays inside its path segment at the backend.
+/// Finding 2: rewrite-uri encodes template values, so an encoded `?` or `#` in a parameter
+/// stays inside its path segment at the backend. (An encoded `/` never gets that far: the
+/// gateway refuses `%2F` in a client's path, see `edge.rs`.)
 #[tokio::test]
 async fn rewrite_uri_keeps_parameters_inside_their_segment() {
     let env = setup().await;
     let (status, body) = get(env.addr, "/rw/x/a%3Fadmin%3Dtrue").await;
     assert_eq!(status, Some(200), "{body}");
-    let (status, body) = get(env.addr, "/rw/x/a%2Fb").await;
+    let (status, body) = get(env.addr, "/rw/x/a%23frag").await;
     assert_eq!(status, Some(200), "{body}");
+    let (status, body) = get(env.addr, "/rw/x/a%2Fb").await;
+    assert_eq!(status, Some(400), "{body}");
     let seen: Vec<(String, Option<String>)> = env
         .backend
         .requests()
@@ -226,7 +229,7 @@ async fn rewrite_uri_keeps_parameters_inside_their_segment() {
         seen,
         vec![
             ("/public/items/a%3Fadmin%3Dtrue".to_string(), None),
-            ("/public/items/a%2Fb".to_string(), None),
+            ("/public/items/a%23frag".to_string(), None),
         ]
     );
 }

@@ -44,6 +44,21 @@ pub enum PathRejected {
 /// The path with its dot segments removed, borrowed when it had none (the usual case), or why
 /// the path is refused. A target that is not a path (`*`, an authority) is refused.
 pub fn normalize(path: &str) -> Result<Cow<'_, str>, PathRejected> {
+    normalize_with(path, Separators::Refused)
+}
+
+/// Whether an encoded `/` or `\` may stay in a path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Separators {
+    /// A client's path: routing and the key check saw one segment where a decoding backend
+    /// would see two, so any encoded separator is refused.
+    Refused,
+    /// A forwarded path the gateway built (rewrite-uri encodes a value's `/` as `%2F` so that
+    /// it stays one segment): allowed, unless decoding would reveal a dot segment.
+    Allowed,
+}
+
+fn normalize_with(path: &str, separators: Separators) -> Result<Cow<'_, str>, PathRejected> {
     let Some(rest) = path.strip_prefix('/') else {
         return Err(PathRejected::NotAPath);
     };
@@ -56,7 +71,7 @@ pub fn normalize(path: &str) -> Result<Cow<'_, str>, PathRejected> {
     }
     let mut dot_segments = false;
     for segment in rest.split('/') {
-        match check_segment(segment)? {
+        match check_segment(segment, separators)? {
             Segment::Plain => {}
             Segment::Dot => dot_segments = true,
         }
@@ -69,15 +84,15 @@ pub fn normalize(path: &str) -> Result<Cow<'_, str>, PathRejected> {
 
 /// The forwarded part of a path (after the API prefix, or a rewrite-uri's path): normalized
 /// as if it were rooted, so that no `..` in it can climb above the backend's base path it is
-/// appended to. Empty stays empty.
+/// appended to — neither as it is nor after a backend decodes it. Empty stays empty.
 pub fn confine(rest: &str) -> Result<Cow<'_, str>, PathRejected> {
     if rest.is_empty() {
         return Ok(Cow::Borrowed(rest));
     }
     if rest.starts_with('/') {
-        return normalize(rest);
+        return normalize_with(rest, Separators::Allowed);
     }
-    match normalize(&format!("/{rest}"))? {
+    match normalize_with(&format!("/{rest}"), Separators::Allowed)? {
         Cow::Borrowed(_) => Ok(Cow::Borrowed(rest)),
         Cow::Owned(s) => Ok(Cow::Owned(s)),
     }
@@ -89,7 +104,7 @@ enum Segment {
     Dot,
 }
 
-fn check_segment(segment: &str) -> Result<Segment, PathRejected> {
+fn check_segment(segment: &str, separators: Separators) -> Result<Segment, PathRejected> {
     if segment == "." || segment == ".." {
         return Ok(Segment::Dot);
     }
@@ -108,12 +123,16 @@ fn check_segment(segment: &str) -> Result<Segment, PathRejected> {
     if decoded.contains(&0) {
         return Err(PathRejected::EncodedNul);
     }
-    if decoded.iter().any(|&b| b == b'/' || b == b'\\') {
-        return Err(PathRejected::EncodedSeparator);
-    }
-    let name = decoded.split(|&b| b == b';').next().unwrap_or(&decoded);
-    if name == b"." || name == b".." {
+    // What a backend that decodes the segment (and splits it at `/` or `\\`) sees.
+    let dot = decoded.split(|&b| b == b'/' || b == b'\\').any(|part| {
+        let name = part.split(|&b| b == b';').next().unwrap_or(part);
+        name == b"." || name == b".."
+    });
+    if dot {
         return Err(PathRejected::EncodedDotSegment);
+    }
+    if separators == Separators::Refused && decoded.iter().any(|&b| b == b'/' || b == b'\\') {
+        return Err(PathRejected::EncodedSeparator);
     }
     Ok(Segment::Plain)
 }
@@ -209,7 +228,8 @@ mod tests {
             ("/fopen/.%2e/private", EncodedDotSegment),
             ("/fopen/%2E./private", EncodedDotSegment),
             ("/fopen/%2e/private", EncodedDotSegment),
-            ("/fitems/items/..%2f..%2fprivate", EncodedSeparator),
+            ("/fitems/items/..%2f..%2fprivate", EncodedDotSegment),
+            ("/fitems/items/x%2f..%2fadmin", EncodedDotSegment),
             ("/a/b%2Fc", EncodedSeparator),
             ("/a/b%5cc", EncodedSeparator),
             ("/a/..\\b", Backslash),
@@ -237,5 +257,15 @@ mod tests {
         assert_eq!(confine("/../private").unwrap(), "/private");
         assert_eq!(confine("items/../../x").unwrap(), "/x");
         assert!(confine("/%2e%2e/x").is_err());
+        // rewrite-uri's encoded values: a `/` inside a value is fine, a hidden `..` is not.
+        assert_eq!(confine("/items/a%2Fb").unwrap(), "/items/a%2Fb");
+        assert_eq!(
+            confine("/items/x%2F..%2F..%2Fadmin"),
+            Err(PathRejected::EncodedDotSegment)
+        );
+        assert_eq!(
+            confine("/items/%2E%2E"),
+            Err(PathRejected::EncodedDotSegment)
+        );
     }
 }

@@ -31,6 +31,7 @@ pub use exchange::{
 
 pub use crate::document::Section;
 pub use redact::scrub;
+pub use run::fill_rewrite_template;
 
 /// What a request's policies may spend: each expression evaluation's budgets, and the largest
 /// body a policy may produce (find-and-replace, set-body, json-to-xml, xml-to-json, …). The

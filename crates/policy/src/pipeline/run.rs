@@ -618,6 +618,14 @@ fn matches(ranges: &[IpRange], (v4, n): (bool, u128)) -> bool {
 /// `..`, a query or a fragment to the backend URL: it stays the one segment or one query
 /// value the template put it in.
 fn fill_template(t: &str, ex: &mut dyn Exchange) -> String {
+    fill_rewrite_template(t, |name| {
+        ex.lookup(&["Request", "MatchedParameters"], name)
+            .map(|v| v.to_display())
+    })
+}
+
+/// [`fill_template`] over any source of parameter values (public for the fuzz target).
+pub fn fill_rewrite_template(t: &str, mut value: impl FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(t.len());
     let mut rest = t;
     while let Some(i) = rest.find('{') {
@@ -628,8 +636,8 @@ fn fill_template(t: &str, ex: &mut dyn Exchange) -> String {
             return out;
         };
         let name = &after[..j];
-        if let Some(v) = ex.lookup(&["Request", "MatchedParameters"], name) {
-            encode_component(&v.to_display(), &mut out);
+        if let Some(v) = value(name) {
+            encode_component(&v, &mut out);
         }
         rest = &after[j + 1..];
     }
