@@ -51,63 +51,11 @@ async fn setup(limits: &str) -> Env {
     Env { gw, backend, addr }
 }
 
-/// One HTTP/1.1 response read off a raw connection.
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
+type Response = raw::RawResponse;
 
-impl Response {
-    fn body_text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Reads one response (body by `content-length`, `chunked`, or up to EOF) within 20 s;
-/// `None` if the connection ended (or time ran out) before a whole response arrived.
+/// Reads one response within 20 s (see [`raw::read_response`]).
 async fn read_response(stream: &mut TcpStream) -> Option<Response> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        let eof = match timeout_at(deadline, stream.read(&mut chunk)).await {
-            Err(_) => return None,
-            Ok(Ok(0)) | Ok(Err(_)) => true,
-            Ok(Ok(n)) => {
-                buf.extend_from_slice(&chunk[..n]);
-                false
-            }
-        };
-        if let Some(end) = find(&buf, b"\r\n\r\n") {
-            let status = status_of(&buf)?;
-            let head = raw::head_of(&buf)?;
-            let body = &buf[end + 4..];
-            let length = header_of(&buf, "content-length").and_then(|v| v.parse::<usize>().ok());
-            let chunked = header_of(&buf, "transfer-encoding")
-                .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-            let complete = match length {
-                Some(n) => body.len() >= n,
-                None if chunked => body.ends_with(b"0\r\n\r\n"),
-                None => eof,
-            };
-            if complete {
-                let body = match length {
-                    Some(n) => body[..n].to_vec(),
-                    None => body.to_vec(),
-                };
-                return Some(Response { status, head, body });
-            }
-        }
-        if eof {
-            return None;
-        }
-    }
+    raw::read_response(stream, Duration::from_secs(20)).await
 }
 
 /// Sends `GET path` (keep-alive) on `stream` and reads the response.

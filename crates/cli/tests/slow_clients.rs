@@ -5,7 +5,7 @@
 //! buffered bodies (`max_buffered_body_bytes`, `max_buffered_total_bytes`) and request bodies
 //! the client frames badly (a bad chunk, shorter than its `Content-Length`).
 
-use gatehouse_testkit::raw::{self, header_of, status_of};
+use gatehouse_testkit::raw::{self, status_of};
 use gatehouse_testkit::{Gatehouse, MockBackend, free_addr};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -100,58 +100,7 @@ impl Env {
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// One HTTP/1.1 response read off a raw connection.
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-/// Reads one response (body by `content-length`, `chunked`, or up to EOF) within `within`;
-/// `None` if the connection ended (or time ran out) before a whole response arrived.
-async fn read_response(stream: &mut TcpStream, within: Duration) -> Option<Response> {
-    let deadline = Instant::now() + within;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        let eof = match timeout_at(deadline, stream.read(&mut chunk)).await {
-            Err(_) => return None,
-            Ok(Ok(0)) | Ok(Err(_)) => true,
-            Ok(Ok(n)) => {
-                buf.extend_from_slice(&chunk[..n]);
-                false
-            }
-        };
-        if let Some(end) = find(&buf, b"\r\n\r\n") {
-            let status = status_of(&buf)?;
-            let head = raw::head_of(&buf)?;
-            let body = &buf[end + 4..];
-            let length = header_of(&buf, "content-length").and_then(|v| v.parse::<usize>().ok());
-            let chunked = header_of(&buf, "transfer-encoding")
-                .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-            let complete = match length {
-                Some(n) => body.len() >= n,
-                None if chunked => body.ends_with(b"0\r\n\r\n"),
-                None => eof,
-            };
-            if complete {
-                let body = match length {
-                    Some(n) => body[..n].to_vec(),
-                    None => body.to_vec(),
-                };
-                return Some(Response { status, head, body });
-            }
-        }
-        if eof {
-            return None;
-        }
-    }
-}
+use raw::{RawResponse as Response, read_response};
 
 /// Waits up to `within` for the peer to close `stream` (EOF or reset); `false` if it stayed
 /// open.

@@ -152,3 +152,61 @@ mod tests {
         assert_eq!(body_of(resp), Some(&b"hi"[..]));
     }
 }
+
+/// One HTTP/1.1 response read off a raw connection by [`read_response`].
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    /// The status line and headers, as text.
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The body, lossily decoded.
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Reads one response off `stream` (its body by `content-length`, `chunked`, or up to EOF)
+/// within `within`, leaving the connection open for the next one; `None` if the connection
+/// ended (or time ran out) before a whole response arrived.
+pub async fn read_response(stream: &mut TcpStream, within: Duration) -> Option<RawResponse> {
+    let deadline = Instant::now() + within;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let eof = match timeout_at(deadline, stream.read(&mut chunk)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => true,
+            Ok(Ok(n)) => {
+                buf.extend_from_slice(&chunk[..n]);
+                false
+            }
+        };
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let status = status_of(&buf)?;
+            let head = head_of(&buf)?;
+            let body = &buf[end + 4..];
+            let length = header_of(&buf, "content-length").and_then(|v| v.parse::<usize>().ok());
+            let chunked = header_of(&buf, "transfer-encoding")
+                .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+            let complete = match length {
+                Some(n) => body.len() >= n,
+                None if chunked => body.ends_with(b"0\r\n\r\n"),
+                None => eof,
+            };
+            if complete {
+                let body = match length {
+                    Some(n) => body[..n].to_vec(),
+                    None => body.to_vec(),
+                };
+                return Some(RawResponse { status, head, body });
+            }
+        }
+        if eof {
+            return None;
+        }
+    }
+}
