@@ -52,7 +52,13 @@ fuzz_target!(|data: &[u8]| {
     headers.insert("x-gw-auth", HeaderValue::from_static("policy"));
     hop_by_hop::strip_for_backend(&mut headers);
     let host = headers.get(http::header::HOST).cloned();
-    forwarding_headers(&mut headers, "192.0.2.7", 8080, "https", host.as_ref());
+    forwarding_headers(
+        &mut headers,
+        &HeaderValue::from_static("192.0.2.7"),
+        &HeaderValue::from_static("8080"),
+        "https",
+        host.as_ref(),
+    );
 
     assert_eq!(headers.get("x-gw-auth").map(|v| v.as_bytes()), Some(&b"policy"[..]));
     for name in HOP {

@@ -16,6 +16,7 @@ use crate::hop_by_hop;
 use crate::request_target;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, Uri, Version};
+use std::borrow::Cow;
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -94,8 +95,8 @@ pub fn to_backend<B>(
     let proto = if conn.tls { "https" } else { "http" };
     forwarding_headers(
         headers,
-        &conn.peer_ip,
-        conn.local.port(),
+        &conn.peer_ip_header,
+        &conn.local_port_header,
         proto,
         original_host.as_ref(),
     );
@@ -114,26 +115,25 @@ pub fn to_backend<B>(
 /// `X-Forwarded-Proto` and `-Port` set, `X-Real-IP` removed.
 pub fn forwarding_headers(
     headers: &mut HeaderMap,
-    peer: &str,
-    local_port: u16,
+    peer: &HeaderValue,
+    local_port: &HeaderValue,
     proto: &'static str,
     host: Option<&HeaderValue>,
 ) {
+    // The peer is an IP address: text by construction.
+    let peer_text = peer.to_str().unwrap_or("unknown");
     let xff = match joined(headers, &X_FORWARDED_FOR) {
-        Some(prev) => HeaderValue::from_str(&format!("{prev}, {peer}")),
-        None => HeaderValue::from_str(peer),
+        Some(prev) => HeaderValue::from_str(&format!("{prev}, {peer_text}")).ok(),
+        None => None,
     };
     // Never leave the client's lines in place: at worst the peer alone.
-    match xff.or_else(|_| HeaderValue::from_str(peer)) {
-        Ok(v) => headers.insert(X_FORWARDED_FOR.clone(), v),
-        Err(_) => headers.remove(&X_FORWARDED_FOR),
-    };
+    headers.insert(X_FORWARDED_FOR.clone(), xff.unwrap_or_else(|| peer.clone()));
     if let Some(prev) = joined(headers, &header::FORWARDED) {
         // RFC 7239 §6: an IPv6 node is quoted and bracketed; the host is a quoted string.
-        let node = if peer.contains(':') {
-            format!("\"[{peer}]\"")
+        let node = if peer_text.contains(':') {
+            format!("\"[{peer_text}]\"")
         } else {
-            peer.to_string()
+            peer_text.to_string()
         };
         let mut element = format!("{prev}, for={node};proto={proto}");
         if let Some(h) = host.and_then(|h| h.to_str().ok()) {
@@ -148,12 +148,12 @@ pub fn forwarding_headers(
     }
     headers.remove(&X_REAL_IP);
     headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
-    headers.insert(X_FORWARDED_PORT.clone(), HeaderValue::from(local_port));
+    headers.insert(X_FORWARDED_PORT.clone(), local_port.clone());
 }
 
 /// All lines of a list header, in order, as one comma-separated list; `None` when absent.
-/// Lines that are not text are dropped.
-pub fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+/// Lines that are not text are dropped. One line (the usual case) is borrowed.
+pub fn joined<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<Cow<'h, str>> {
     let mut lines = headers
         .get_all(name)
         .iter()
@@ -161,12 +161,15 @@ pub fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty());
     let first = lines.next()?;
-    let mut out = first.to_string();
+    let Some(second) = lines.next() else {
+        return Some(Cow::Borrowed(first));
+    };
+    let mut out = format!("{first}, {second}");
     for line in lines {
         out.push_str(", ");
         out.push_str(line);
     }
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 /// Cleans the backend's response for the client.

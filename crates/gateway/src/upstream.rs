@@ -151,6 +151,15 @@ impl Upstream {
     /// An idle connection, or a new one under the origin's limit; waits in the queue for
     /// either when all are busy. `true` with a new connection.
     async fn checkout(&self) -> Result<(SendRequest<RequestBody>, bool), UpstreamError> {
+        if let Some(s) = self.take() {
+            return Ok((s, false));
+        }
+        // Boxed: connecting and queueing are rare, and their state would otherwise enlarge
+        // (and be copied with) every request's future.
+        Box::pin(self.checkout_slow()).await
+    }
+
+    async fn checkout_slow(&self) -> Result<(SendRequest<RequestBody>, bool), UpstreamError> {
         let mut deadline = None;
         loop {
             if let Some(s) = self.take() {
