@@ -3,9 +3,10 @@
 //! with a log line that names the backend. Shared by the plain forward, forward-request and
 //! the requests policies make (send-request, JWKS fetches).
 
-use crate::backend::{BackendTarget, RequestBody};
+use crate::backend::BackendTarget;
 use crate::client_body::ClientBodyError;
 use crate::error::{ErrorKind, GatewayError};
+use crate::request_body::RequestBody;
 use crate::upstream::{Lease, UpstreamError, error_chain};
 use http::{Request, Response};
 use hyper::body::Incoming;

@@ -138,19 +138,6 @@ impl BufferBudget {
     }
 }
 
-impl crate::exchange::GatewayExchange {
-    /// The budget this request's buffered bodies are read within.
-    pub fn buffers(&self) -> Result<Arc<BufferBudget>, GatewayError> {
-        match &self.route {
-            Some(route) => Ok(route.clients.buffers.clone()),
-            None => Err(GatewayError::new(
-                ErrorKind::PolicyUnsupported,
-                "no backend route for this request",
-            )),
-        }
-    }
-}
-
 /// A read error: the client's (408, 400) when the body was the client's, else the backend's.
 fn read_error(e: Box<dyn std::error::Error + Send + Sync>) -> GatewayError {
     match ClientBodyError::find(&*e) {

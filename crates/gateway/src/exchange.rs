@@ -3,6 +3,9 @@
 //! `context.…` reads). It holds owned copies of the request head, so the proxy applies the
 //! edits to the real request after `inbound` and to the real response after `outbound`.
 
+use crate::backend::{BackendTarget, ClientCache};
+use crate::conn::ConnInfo;
+use crate::snapshot::Snapshot;
 use crate::upstream::Lease;
 use bytes::Bytes;
 use gatehouse_policy::cache::{Cache, InMemoryCache};
@@ -26,6 +29,19 @@ const QUERY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
+
+/// What forwarding needs beyond the exchange's own state.
+pub struct ForwardRoute {
+    pub snapshot: Arc<Snapshot>,
+    pub api_index: usize,
+    /// The path after the API's prefix, as routed.
+    pub rest: String,
+    /// The original query string, forwarded as is unless a policy changed the query.
+    pub raw_query: Option<String>,
+    pub conn: Arc<ConnInfo>,
+    pub target: Arc<BackendTarget>,
+    pub clients: Arc<ClientCache>,
+}
 
 /// What the proxy knows about the request when the pipeline starts.
 pub struct RequestInfo<'a> {
@@ -195,7 +211,7 @@ pub struct GatewayExchange {
     cache: Arc<InMemoryCache>,
     concurrency: Arc<ConcurrencySlots>,
     /// Where forward-request sends the request (set by the proxy before the pipeline runs).
-    pub route: Option<crate::forward_request::ForwardRoute>,
+    pub route: Option<ForwardRoute>,
     /// The client's body read whole (when the policies need it)…
     pub request_body: Option<Bytes>,
     /// …consumed by a read without `preserveContent: true`, as in APIM.
@@ -621,6 +637,19 @@ impl Exchange for GatewayExchange {
             out.extend(query_values(&self.original_query, &a.key_query).unwrap_or_default());
         }
         out
+    }
+}
+
+impl GatewayExchange {
+    /// The budget this request's buffered bodies are read within.
+    pub fn buffers(&self) -> Result<Arc<crate::buffers::BufferBudget>, crate::error::GatewayError> {
+        match &self.route {
+            Some(route) => Ok(route.clients.buffers.clone()),
+            None => Err(crate::error::GatewayError::new(
+                crate::error::ErrorKind::PolicyUnsupported,
+                "no backend route for this request",
+            )),
+        }
     }
 }
 

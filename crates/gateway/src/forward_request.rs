@@ -3,13 +3,12 @@
 //! can send it again — sent through the backend's pool, and its response handed to the
 //! exchange for `outbound`: read whole when the policies need the body, streamed otherwise.
 
-use crate::backend::{BackendTarget, ClientCache, RequestBody};
+use crate::backend::BackendTarget;
 use crate::backend_call;
-use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
 use crate::exchange::{GatewayExchange, encode_query, parse_query_pairs};
 use crate::forward::{self, KeyNames};
-use crate::snapshot::Snapshot;
+use crate::request_body::RequestBody;
 use bytes::Bytes;
 use gatehouse_policy::pipeline::{BackendChoice, BackendFailure, ForwardOptions};
 use http::{Method, Request, Response, StatusCode, header};
@@ -19,19 +18,6 @@ use std::time::Instant;
 
 /// Redirects followed at most by `follow-redirects="true"`.
 const MAX_REDIRECTS: usize = 10;
-
-/// What forwarding needs beyond the exchange's own state.
-pub struct ForwardRoute {
-    pub snapshot: Arc<Snapshot>,
-    pub api_index: usize,
-    /// The path after the API's prefix, as routed.
-    pub rest: String,
-    /// The original query string, forwarded as is unless a policy changed the query.
-    pub raw_query: Option<String>,
-    pub conn: Arc<ConnInfo>,
-    pub target: Arc<BackendTarget>,
-    pub clients: Arc<ClientCache>,
-}
 
 /// A backend request ready to send, and where.
 pub struct BackendRequest {
@@ -242,7 +228,7 @@ impl GatewayExchange {
         let status = resp.status();
         // Upgrades never come here (they tunnel after inbound): a 101 is the backend's error.
         if status == StatusCode::SWITCHING_PROTOCOLS {
-            return Err(failure(crate::proxy::unasked_switch(&target.id)));
+            return Err(failure(crate::respond::unasked_switch(&target.id)));
         }
         forward::to_client(&mut resp);
         if options.fail_on_error_status_code && (400..=599).contains(&status.as_u16()) {

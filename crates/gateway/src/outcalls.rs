@@ -2,9 +2,10 @@
 //! OpenID/JWKS fetch): the same pooled, egress-guarded connections as backends, so a policy
 //! reaches exactly what the network rules let a backend reach.
 
-use crate::backend::{ClientCache, RequestBody};
+use crate::backend::ClientCache;
 use crate::backend_call;
 use crate::error::ErrorKind;
+use crate::request_body::RequestBody;
 use gatehouse_policy::http::{HttpClient, HttpError, HttpFuture, HttpRequest, HttpResponse};
 use http::header;
 use std::sync::Arc;

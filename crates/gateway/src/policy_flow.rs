@@ -4,13 +4,13 @@
 //! ([`BodyNeeds`](gatehouse_policy::pipeline::BodyNeeds)); everything else streams.
 
 use crate::access_log::AccessRecord;
-use crate::backend::RequestBody;
 use crate::backend_call;
 use crate::body::ProxyBody;
 use crate::client_body::ClientBody;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
 use crate::exchange::GatewayExchange;
+use crate::request_body::RequestBody;
 use gatehouse_policy::pipeline::{self as policy, ForwardOptions, Outcome, Pipeline, Section};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use std::sync::Arc;
@@ -162,7 +162,7 @@ async fn upgrade_through(
     }
     let timeout = sent.target.timeout;
     let (resp, lease) = backend_call::send(&sent.target, sent.request, timeout).await?;
-    crate::proxy::respond_streamed(resp, lease, Some(client_side), &sent.target, conn)
+    crate::respond::respond_streamed(resp, lease, Some(client_side), &sent.target, conn)
 }
 
 /// Appends headers a policy produced (a limit's remaining calls, a return-response's own, CORS

@@ -5,24 +5,22 @@
 
 use crate::Services;
 use crate::access_log::AccessRecord;
-use crate::backend::{BackendTarget, RequestBody};
 use crate::backend_call;
 use crate::body::ProxyBody;
 use crate::client_body::ClientBody;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
+use crate::exchange::ForwardRoute;
 use crate::exchange::{Facts, GatewayExchange, RequestInfo};
 use crate::forward::{self, KeyNames};
-use crate::forward_request::ForwardRoute;
 use crate::hop_by_hop;
 use crate::host_header;
 use crate::keys;
+use crate::request_body::RequestBody;
 use crate::request_target;
 use crate::snapshot::Snapshot;
-use crate::upstream::Lease;
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{HeaderValue, Request, Response, header};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
@@ -279,60 +277,7 @@ async fn proxy(
         l.backend_time = Some(sent_at.elapsed());
     }
     let (resp, lease) = result?;
-    respond_streamed(resp, lease, upgrade, target, conn)
-}
-
-/// Phase: respond. The backend's response for the client, its body streamed; a 101 answer
-/// to an upgrade request becomes a tunnel between the two connections. A 101 to a request that
-/// asked for no upgrade is the backend's error: no tunnel is ever opened the gateway did not
-/// agree to.
-pub fn respond_streamed(
-    mut resp: Response<Incoming>,
-    lease: Lease,
-    upgrade: Option<hyper::upgrade::OnUpgrade>,
-    target: &BackendTarget,
-    conn: &Arc<ConnInfo>,
-) -> Result<Response<ProxyBody>, GatewayError> {
-    if resp.status() == StatusCode::SWITCHING_PROTOCOLS && upgrade.is_none() {
-        return Err(unasked_switch(&target.id));
-    }
-    forward::to_client(&mut resp);
-    // An upgraded connection is the tunnel's now, never the pool's.
-    let lease = (resp.status() != StatusCode::SWITCHING_PROTOCOLS).then_some(lease);
-    if resp.status() == StatusCode::SWITCHING_PROTOCOLS
-        && let Some(client_side) = upgrade
-    {
-        let backend_side = hyper::upgrade::on(&mut resp);
-        let backend_id = target.id.clone();
-        // The tunnel keeps the connection's place under max_connections.
-        let conn_hold = conn.clone();
-        tokio::spawn(async move {
-            let _conn = conn_hold;
-            match tokio::try_join!(client_side, backend_side) {
-                Ok((c, b)) => {
-                    let (mut c, mut b) = (TokioIo::new(c), TokioIo::new(b));
-                    if let Err(e) = tokio::io::copy_bidirectional(&mut c, &mut b).await {
-                        tracing::debug!(backend = &*backend_id, error = %e, "upgraded connection ended");
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(backend = &*backend_id, error = %e, "protocol upgrade failed")
-                }
-            }
-        });
-    }
-    let (parts, body) = resp.into_parts();
-    Ok(Response::from_parts(parts, ProxyBody::stream(body, lease)))
-}
-
-/// The error for a backend that switched protocols unasked.
-pub fn unasked_switch(backend: &str) -> GatewayError {
-    let e = GatewayError::new(
-        ErrorKind::BackendBroken,
-        "the backend answered 101 Switching Protocols to a request that asked for no upgrade",
-    );
-    tracing::warn!(backend, error = %e, "backend switched protocols unasked");
-    e
+    crate::respond::respond_streamed(resp, lease, upgrade, target, conn)
 }
 
 static X_FORWARDED_FOR: http::HeaderName = http::HeaderName::from_static("x-forwarded-for");

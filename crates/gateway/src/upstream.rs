@@ -14,7 +14,7 @@
 //! connection), a request that finds no idle connection and no permit waits in a queue for
 //! either, up to `backend_queue_timeout_ms`, then fails with [`UpstreamError::PoolExhausted`].
 
-use crate::backend::RequestBody;
+use crate::request_body::RequestBody;
 use gatehouse_net::egress::EgressConnector;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
