@@ -1,4 +1,4 @@
-//! End to end: the egress guard and the resolver (DESIGN.md §2, issue 4, docs/network.md
+//! End to end: the egress guard and the resolver (issue 4, docs/network.md
 //! "Outbound: the egress guard and DNS") in the real `gatehouse` binary, between a reqwest
 //! client, real mock backends and a scripted DNS server on loopback.
 //!

@@ -1,4 +1,4 @@
-//! End to end: the network rules of DESIGN.md §2 (exposure modes, NSGs, private endpoints,
+//! End to end: the network rules of docs/network.md (exposure modes, NSGs, private endpoints,
 //! PROXY protocol, public network access, client address) enforced by the real `gatehouse`
 //! binary against real clients bound to chosen loopback source addresses.
 //!

@@ -1,4 +1,4 @@
-//! The typed form of `gatehouse.yaml`. Field names are the file's interface (DESIGN.md §1);
+//! The typed form of `gatehouse.yaml`. Field names are the file's interface (docs/config.md);
 //! Azure ARM property names are accepted as aliases so exported resources paste in.
 
 use crate::secret::Secret;
@@ -33,7 +33,7 @@ pub struct Config {
     /// Global-scope policy document.
     #[serde(default)]
     pub policies: GlobalPolicies,
-    /// Network isolation (DESIGN.md §2).
+    /// Network isolation (docs/network.md).
     #[serde(default)]
     pub network: crate::network::Network,
 }

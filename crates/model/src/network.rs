@@ -1,4 +1,4 @@
-//! The `network` section of gatehouse.yaml (DESIGN.md §2): Azure API Management's
+//! The `network` section of gatehouse.yaml (docs/network.md): Azure API Management's
 //! virtual-network model. Field names are the file's interface; Azure's ARM names are aliases.
 
 use ipnet::IpNet;

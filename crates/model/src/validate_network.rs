@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
-/// Service tags gatehouse resolves itself (DESIGN.md §2); `LoadBalancer` is an alias.
+/// Service tags gatehouse resolves itself (docs/network.md); `LoadBalancer` is an alias.
 pub const BUILTIN_TAGS: [&str; 5] = [
     "VirtualNetwork",
     "AzureLoadBalancer",

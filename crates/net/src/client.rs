@@ -1,4 +1,4 @@
-//! Who the client is (DESIGN.md §2, "client address"): the socket peer, unless the peer is a
+//! Who the client is (docs/network.md, "client address"): the socket peer, unless the peer is a
 //! trusted proxy, in which case its PROXY protocol source or the right-most untrusted
 //! `X-Forwarded-For` hop. A header from anyone else is never believed: any client can write one,
 //! and the client address feeds ip-filter, rate limits by IP and the logs.

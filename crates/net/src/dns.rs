@@ -1,4 +1,4 @@
-//! Name resolution for backends (DESIGN.md §2, issue 4 "DNS"): private zones first, then the
+//! Name resolution for backends (docs/network.md, issue 4 "DNS"): private zones first, then the
 //! configured DNS servers (or the system's), behind a cache that honours TTLs within a floor and
 //! a ceiling and never makes a request wait on an entry it already had.
 //!

@@ -1,4 +1,4 @@
-//! The egress guard: what the gateway may connect to (DESIGN.md §2, issue 4 "Egress guard").
+//! The egress guard: what the gateway may connect to (docs/network.md, issue 4 "Egress guard").
 //!
 //! Every backend connection goes through [`connect`] (or [`EgressConnector`], the same thing as
 //! a hyper connector): the backend host is resolved once, each address is judged by

@@ -1,6 +1,6 @@
 //! The inbound decision: for every accepted connection, before a byte of TLS or HTTP is read,
 //! who the client is and whether the network rules let it in — and if not, which stage and rule
-//! refused it. The stages, in order (DESIGN.md §2):
+//! refused it. The stages, in order (docs/network.md):
 //!
 //! 1. `proxy_protocol`: the PROXY header of a trusted proxy (read by the caller, judged here);
 //! 2. `private_endpoint`: the connection's private endpoint (dedicated listener, or the Azure

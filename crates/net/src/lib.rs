@@ -1,5 +1,5 @@
 //! gatehouse's network isolation, after Azure API Management's virtual-network model
-//! (DESIGN.md §2): prefix sets, service tags, the NSG engine, the PROXY protocol, the client
+//! (docs/network.md): prefix sets, service tags, the NSG engine, the PROXY protocol, the client
 //! address, the inbound decision taken for every connection before a byte of TLS or HTTP is read,
 //! and the subnet planner. No HTTP here.
 

@@ -1,4 +1,4 @@
-//! The network security group engine: Azure's NSG semantics (spec §14, DESIGN.md §2) compiled
+//! The network security group engine: Azure's NSG semantics (spec §14, docs/network.md) compiled
 //! into a structure whose lookup cost does not grow with the number of prefixes.
 //!
 //! Semantics (NSG-1, NSG-2, NSG-6): per direction, rules are evaluated by ascending priority and

@@ -1,6 +1,6 @@
 //! The PROXY protocol (HAProxy's v1 text line and v2 binary header) as gatehouse reads it off a
 //! fresh TCP connection from a trusted load balancer or an Azure Private Link service
-//! (DESIGN.md §2, network spec §13).
+//! (docs/network.md, network spec §13).
 //!
 //! The header is read before any TLS or HTTP byte and **never past its last byte**: the same
 //! socket then goes to rustls or hyper, which must see the stream exactly as the client sent it.

@@ -1,6 +1,6 @@
 //! Service tags, resolved against the config rather than Azure's published ranges
-//! (DESIGN.md §2, spec NSG-13): a self-hosted gateway has no Azure fabric, so each tag means what
-//! the `network` section says.
+//! (docs/network.md, spec NSG-13): a self-hosted gateway has no Azure fabric, so each tag means
+//! what the `network` section says.
 //!
 //! - `VirtualNetwork`: `virtual_network.address_space` + `virtual_network.peered` (Azure counts
 //!   peerings, ExpressRoute and site-to-site prefixes in the tag);

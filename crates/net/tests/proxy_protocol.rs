@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const HTTP: &[u8] = b"GET / HTTP/1.1\r\nHost: api.contoso.com\r\n\r\n";
-/// Azure's example LinkID (DESIGN.md §2): 0xF0000001, so byte order matters.
+/// Azure's example LinkID (docs/network.md's `link_id`): 0xF0000001, so byte order matters.
 const LINK_ID: u32 = 4_026_531_841;
 const GENEROUS: Duration = Duration::from_secs(10);
 

@@ -2,10 +2,10 @@
 //! counters behind them.
 //!
 //! Counting sits behind one trait, [`Counters`], so that a cluster can later swap the store
-//! (DESIGN.md §4: Redis, with local counters as the fallback) without touching the policies. The
-//! first implementation, [`InMemoryCounters`], is exact on one node: every hit on a key is
-//! decided under that key's shard lock, so `N` concurrent callers against a limit of `L` see
-//! exactly `min(N, L)` admissions, never more and never fewer.
+//! (docs/architecture.md: Redis, with local counters as the fallback) without touching the
+//! policies. The first implementation, [`InMemoryCounters`], is exact on one node: every hit on
+//! a key is decided under that key's shard lock, so `N` concurrent callers against a limit of
+//! `L` see exactly `min(N, L)` admissions, never more and never fewer.
 //!
 //! Semantics chosen (and why):
 //! - **Rate limits use a sliding window** ([`WindowKind::Sliding`]), as APIM does: a call counts
@@ -125,7 +125,8 @@ pub struct Decision {
 }
 
 /// Counter storage for the limit policies: one node in memory now, a shared store for clusters
-/// later (DESIGN.md §4), all behind this one call so the policies never see the difference.
+/// later (docs/architecture.md), all behind this one call so the policies never see the
+/// difference.
 pub trait Counters: Send + Sync {
     /// Records `amount` against `key` if that keeps it within `limit` in `window` at `now`, and
     /// says what happened. A rejected hit records nothing. `amount == 0` only checks whether the
