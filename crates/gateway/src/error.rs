@@ -211,6 +211,22 @@ impl GatewayError {
     }
 }
 
+/// Longest text a single log field carries: a policy's trace or failure message may be as large
+/// as an expression's memory budget, and one request must not write megabytes of log.
+pub const MAX_LOGGED_TEXT: usize = 8 * 1024;
+
+/// `text` cut to [`MAX_LOGGED_TEXT`] bytes (on a character boundary), for a log field.
+pub fn clip_for_log(text: &str) -> &str {
+    if text.len() <= MAX_LOGGED_TEXT {
+        return text;
+    }
+    let mut end = MAX_LOGGED_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// APIM's error body for any status and message.
 pub fn json_error_body(status: StatusCode, message: &str) -> Bytes {
     // Written by hand to keep APIM's field order: statusCode first.
@@ -252,6 +268,19 @@ pub enum ServeError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+}
+
+#[cfg(test)]
+mod clip_tests {
+    use super::*;
+
+    #[test]
+    fn long_log_text_is_clipped_on_a_char_boundary() {
+        assert_eq!(clip_for_log("short"), "short");
+        let long = "é".repeat(MAX_LOGGED_TEXT);
+        let clipped = clip_for_log(&long);
+        assert!(clipped.len() <= MAX_LOGGED_TEXT && clipped.len() >= MAX_LOGGED_TEXT - 1);
+    }
 }
 
 #[cfg(test)]

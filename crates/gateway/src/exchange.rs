@@ -493,6 +493,7 @@ impl Context for GatewayExchange {
     fn trace(&mut self, source: &str, message: &str) {
         // `context.Trace(…)` from an expression: its text is the policy's, secrets included.
         let message = scrub(message.to_string(), &self.secrets());
+        let message = crate::error::clip_for_log(&message);
         tracing::debug!(target: "gatehouse::policy", source, message, "trace");
     }
 }

@@ -135,7 +135,7 @@ fn finish(
     let mut resp = match outcome {
         Outcome::Respond(r) => policy_response(r),
         Outcome::Error(e) => {
-            tracing::info!(target: "gatehouse::policy", section, source = %e.source, reason = %e.reason, message = %e.message, path = %e.path, "policy failed");
+            tracing::info!(target: "gatehouse::policy", section, source = %e.source, reason = %e.reason, message = %crate::error::clip_for_log(&e.message), path = %e.path, "policy failed");
             exchange_response(&mut ex, &e)
         }
         Outcome::Continue => response(ex),
