@@ -15,7 +15,7 @@
 //! either, up to `backend_queue_timeout_ms`, then fails with [`UpstreamError::PoolExhausted`].
 
 use crate::backend::RequestBody;
-use gatehouse_net::egress::EgressConnector;
+use crate::egress_connector::EgressConnector;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};
