@@ -316,7 +316,7 @@ fn egress_verdict(policy: &EgressPolicy, addr: SocketAddr) -> Value {
             "rule": a.rule.as_ref().map(|r| r.name.to_string()), "priority": a.rule.as_ref().map(|r| r.priority)})
         }
         Err(r) => {
-            json!({"address": addr.to_string(), "class": r.class.as_str(), "decision": "deny", "stage": r.stage,
+            json!({"address": addr.to_string(), "class": r.class.as_str(), "decision": "deny", "stage": r.stage.as_str(),
             "rule": r.rule.as_ref().map(|x| x.name.to_string()), "priority": r.rule.as_ref().map(|x| x.priority), "reason": r.reason})
         }
     }

@@ -3,11 +3,12 @@
 //! config reload keeps the warm connection pools.
 
 use crate::buffers::BufferBudget;
+use crate::egress_connector::EgressConnector;
 use crate::error::CompileError;
 use crate::upstream::{ConnectionLimit, Upstream};
 use arc_swap::ArcSwap;
 use gatehouse_model::{BackendTls, Limits, Validated};
-use gatehouse_net::egress::{EgressConnector, EgressPolicy, Resolve};
+use gatehouse_net::egress::{EgressPolicy, Resolve};
 use http::uri::{Authority, Scheme};
 use hyper_rustls::HttpsConnector;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};

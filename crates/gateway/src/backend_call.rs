@@ -75,7 +75,7 @@ pub fn connect_error(err: &(dyn std::error::Error + 'static), backend: &str) -> 
                             backend,
                             destination = %r.destination,
                             class = r.class.as_str(),
-                            stage = r.stage,
+                            stage = r.stage.as_str(),
                             rule = r.rule.as_ref().map(|x| &*x.name),
                             priority = r.rule.as_ref().map(|x| x.priority),
                             reason = %r.reason,
@@ -86,7 +86,7 @@ pub fn connect_error(err: &(dyn std::error::Error + 'static), backend: &str) -> 
                             .as_ref()
                             .map(|x| x.name.to_string())
                             .unwrap_or_default();
-                        metrics::counter!("gatehouse_egress_refused_total", "stage" => r.stage, "rule" => rule).increment(1);
+                        metrics::counter!("gatehouse_egress_refused_total", "stage" => r.stage.as_str(), "rule" => rule).increment(1);
                     }
                     GatewayError::new(ErrorKind::EgressRefused, ce.to_string())
                 }

@@ -13,6 +13,7 @@ mod buffers;
 mod client_body;
 mod conn;
 mod diff;
+pub mod egress_connector;
 pub mod error;
 pub mod exchange;
 mod forward;

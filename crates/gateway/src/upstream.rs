@@ -14,8 +14,8 @@
 //! connection), a request that finds no idle connection and no permit waits in a queue for
 //! either, up to `backend_queue_timeout_ms`, then fails with [`UpstreamError::PoolExhausted`].
 
+use crate::egress_connector::EgressConnector;
 use crate::request_body::RequestBody;
-use gatehouse_net::egress::EgressConnector;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};

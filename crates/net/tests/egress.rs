@@ -1,21 +1,15 @@
 //! The egress guard end to end, on real sockets: listeners on 127.x addresses that a config
 //! names (as the gateway's end-to-end tests place virtual networks), a fake resolver that counts
 //! its calls and can change its answer between calls (DNS rebinding), the real resolver's
-//! private zones, and the hyper connector — alone, in hyper-util's client, and wrapped by
-//! hyper-rustls as the gateway uses it, including a policy swapped in by a config reload.
+//! private zones. The hyper connector built on the guard is tested with the gateway
+//! (crates/gateway/tests/egress_connector.rs).
 
-use arc_swap::ArcSwap;
-use bytes::Bytes;
 use gatehouse_model::network::Network;
 use gatehouse_model::{Format, from_str};
 use gatehouse_net::dns::{Answer, DnsError, Resolver, Source};
 use gatehouse_net::egress::{
-    AddressClass, ConnectError, EgressConnector, EgressPolicy, KEEPALIVE_IDLE, Resolve,
-    STAGE_ADDRESS_CLASS, STAGE_NETWORK_TYPE, connect,
+    AddressClass, ConnectError, EgressPolicy, EgressStage, KEEPALIVE_IDLE, Resolve, connect,
 };
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::Future;
@@ -27,7 +21,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tower_service::Service;
 
 /// Counts this thread's allocations, to prove `judge` allocates nothing when it allows.
 struct Counting;
@@ -226,7 +219,7 @@ async fn refuses_127_0_0_1_when_the_config_does_not_name_it() {
     assert_eq!(host, "metadata.test");
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].destination, addr);
-    assert_eq!(refused[0].stage, STAGE_ADDRESS_CLASS);
+    assert_eq!(refused[0].stage, EgressStage::AddressClass);
     assert_eq!(refused[0].class, AddressClass::Loopback);
     let text = err.to_string();
     assert!(
@@ -247,7 +240,7 @@ async fn refuses_127_0_0_1_when_the_config_does_not_name_it() {
             .await
             .expect_err(literal);
         assert!(
-            matches!(&err, ConnectError::AllRefused { refused, .. } if refused[0].stage == STAGE_ADDRESS_CLASS),
+            matches!(&err, ConnectError::AllRefused { refused, .. } if refused[0].stage == EgressStage::AddressClass),
             "{literal}: {err}"
         );
     }
@@ -269,7 +262,7 @@ async fn tries_the_next_answer_when_the_first_is_refused() {
     .await
     .expect("the third answer is allowed");
     assert_eq!(connected.addr, addr);
-    let refused: Vec<(IpAddr, &str)> = connected
+    let refused: Vec<(IpAddr, EgressStage)> = connected
         .refused
         .iter()
         .map(|r| (r.destination.ip(), r.stage))
@@ -277,8 +270,8 @@ async fn tries_the_next_answer_when_the_first_is_refused() {
     assert_eq!(
         refused,
         [
-            (ip("127.0.0.1"), STAGE_ADDRESS_CLASS),
-            (ip("10.99.0.1"), STAGE_NETWORK_TYPE)
+            (ip("127.0.0.1"), EgressStage::AddressClass),
+            (ip("10.99.0.1"), EgressStage::NetworkType)
         ]
     );
     ping(&mut stream, &listener).await;
@@ -444,136 +437,6 @@ async fn the_real_resolver_through_the_trait_private_zone() {
         matches!(&err, ConnectError::AllRefused { refused, .. } if refused[0].class == AddressClass::LinkLocal),
         "{err}"
     );
-}
-
-/// A minimal HTTP/1.1 backend: answers every request with `200 ok` and closes, so each request
-/// of a test opens a new connection (and meets the current policy).
-async fn http_backend(listener: TcpListener) {
-    loop {
-        let Ok((mut s, _)) = listener.accept().await else {
-            return;
-        };
-        tokio::spawn(async move {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 1024];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut chunk).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                }
-            }
-            let _ = s
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
-                .await;
-        });
-    }
-}
-
-/// The first [`ConnectError`] in an error's source chain (what the gateway does too).
-fn connect_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a ConnectError> {
-    let mut cause = Some(e);
-    while let Some(c) = cause {
-        if let Some(ce) = c.downcast_ref::<ConnectError>() {
-            return Some(ce);
-        }
-        cause = c.source();
-    }
-    None
-}
-
-fn connector(policy: EgressPolicy, resolver: Arc<FakeResolver>) -> EgressConnector {
-    let resolver: Box<dyn Resolve> = Box::new(resolver);
-    EgressConnector::new(
-        Arc::new(ArcSwap::from_pointee(policy)),
-        Arc::new(ArcSwap::from_pointee(resolver)),
-        TIMEOUT,
-    )
-}
-
-#[tokio::test]
-async fn connector_as_a_tower_service_follows_a_reload() {
-    let (listener, addr) = listen("127.10.0.11").await;
-    let resolver = FakeResolver::always(&[addr.ip()]);
-    let mut c = connector(loopback_vnet(), resolver.clone());
-    let uri: http::Uri = format!("http://backend.test:{}/x", addr.port())
-        .parse()
-        .expect("uri");
-    let io = c.call(uri.clone()).await.expect("connects");
-    assert_eq!(io.inner().peer_addr().expect("peer"), addr);
-    let (_server, _) = listener.accept().await.expect("accepted");
-
-    // A reload: type none, no integration. The same connector refuses the next connection
-    // (the address space still names 127.10.x.x, but type none reaches public addresses only).
-    c.policy().store(Arc::new(policy(
-        "  type: none\n  virtual_network: { address_space: [127.10.0.0/16] }\n",
-    )));
-    let err = c.call(uri.clone()).await.expect_err("refused after reload");
-    assert!(
-        matches!(&err, ConnectError::AllRefused { refused, .. } if refused[0].stage == STAGE_NETWORK_TYPE),
-        "{err}"
-    );
-    // And a new resolver is picked up the same way.
-    c.policy().store(Arc::new(loopback_vnet()));
-    let other = FakeResolver::always(&[ip("127.0.0.1")]);
-    let boxed: Box<dyn Resolve> = Box::new(other.clone());
-    c.resolver().store(Arc::new(boxed));
-    assert!(c.call(uri).await.is_err());
-    assert_eq!((resolver.calls(), other.calls()), (2, 1));
-    assert!(matches!(
-        c.call("/no-host".parse().expect("uri")).await,
-        Err(ConnectError::InvalidUri { .. })
-    ));
-}
-
-#[tokio::test]
-async fn connector_in_hyper_and_wrapped_by_hyper_rustls() {
-    let ((listener, addr), (secret, secret_addr)) = listen_pair("127.10.0.12").await;
-    tokio::spawn(http_backend(listener));
-    let resolver = FakeResolver::new(vec![Ok(vec![addr.ip()])]);
-    let egress = connector(loopback_vnet(), resolver.clone());
-
-    // Plain hyper-util client.
-    let client = Client::builder(TokioExecutor::new()).build::<_, Empty<Bytes>>(egress.clone());
-    let uri: http::Uri = format!("http://backend.test:{}/", addr.port())
-        .parse()
-        .expect("uri");
-    let resp = client.get(uri).await.expect("200");
-    assert_eq!(resp.status(), 200);
-    let body = resp.into_body().collect().await.expect("body").to_bytes();
-    assert_eq!(&body[..], b"ok");
-
-    // As the gateway builds it: hyper-rustls over the egress connector (http or https).
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(egress.clone());
-    let client = Client::builder(TokioExecutor::new()).build::<_, Empty<Bytes>>(https);
-    let uri: http::Uri = format!("http://backend.test:{}/", addr.port())
-        .parse()
-        .expect("uri");
-    assert_eq!(client.get(uri).await.expect("200").status(), 200);
-
-    // A refused backend: the client error carries the guard's ConnectError in its chain.
-    egress.resolver().store(Arc::new(
-        Box::new(FakeResolver::always(&[secret_addr.ip()])) as Box<dyn Resolve>,
-    ));
-    let uri: http::Uri = format!("https://backend.test:{}/", secret_addr.port())
-        .parse()
-        .expect("uri");
-    let err = client.get(uri).await.expect_err("refused");
-    let ce = connect_error(&err).expect("a ConnectError in the chain");
-    assert!(
-        matches!(ce, ConnectError::AllRefused { refused, .. } if refused[0].destination == secret_addr),
-        "{ce}"
-    );
-    assert_untouched(&secret, "127.0.0.1").await;
 }
 
 /// Allocations made by this thread while `f` runs.

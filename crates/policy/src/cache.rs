@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::document::{PolicyElement, Value as AttrValue};
 use crate::expr::{Object, Value};
+use crate::pipeline::attrs::{error, literal, missing, not_bool, parse_bool};
 use crate::pipeline::{CompileError, CompileErrorKind};
 
 /// A shared cache of values and responses. Implementations must be cheap to call from many
@@ -349,25 +350,6 @@ pub struct CacheRemoveValue<O> {
 /// How the caller turns an attribute value into its operand (`pipeline::attrs::operand`).
 pub(crate) type MakeOperand<O> = fn(&PolicyElement, &AttrValue) -> Result<O, CompileError>;
 
-fn error(e: &PolicyElement, kind: CompileErrorKind, message: impl Into<String>) -> CompileError {
-    CompileError {
-        kind,
-        policy: e.name.clone(),
-        path: e.path.clone(),
-        line: e.position.0,
-        column: e.position.1,
-        message: message.into(),
-    }
-}
-
-fn missing(e: &PolicyElement, name: &str) -> CompileError {
-    error(
-        e,
-        CompileErrorKind::Attribute,
-        format!("missing attribute '{name}'"),
-    )
-}
-
 fn opt_operand<O>(
     e: &PolicyElement,
     name: &str,
@@ -380,46 +362,13 @@ fn req_operand<O>(e: &PolicyElement, name: &str, make: MakeOperand<O>) -> Result
     opt_operand(e, name, make)?.ok_or_else(|| missing(e, name))
 }
 
-/// A literal attribute (names and switches that shape the step itself).
-fn literal<'a>(e: &'a PolicyElement, name: &str) -> Result<Option<&'a str>, CompileError> {
-    match e.attr(name) {
-        None => Ok(None),
-        Some(v) => v.as_literal().map(Some).ok_or_else(|| {
-            error(
-                e,
-                CompileErrorKind::Unsupported,
-                format!("attribute '{name}' must be a literal here, not an expression"),
-            )
-        }),
-    }
-}
-
-fn parse_bool(s: &str) -> Option<bool> {
-    let s = s.trim();
-    if s.eq_ignore_ascii_case("true") {
-        Some(true)
-    } else if s.eq_ignore_ascii_case("false") {
-        Some(false)
-    } else {
-        None
-    }
-}
-
-fn literal_bool(
-    e: &PolicyElement,
-    name: &str,
-    default: Option<bool>,
-) -> Result<bool, CompileError> {
+/// A boolean switch, required when `default` is `None`. The cache policies accept blanks
+/// around `true`/`false`, so the value is trimmed before [`parse_bool`].
+fn switch(e: &PolicyElement, name: &str, default: Option<bool>) -> Result<bool, CompileError> {
     match (literal(e, name)?, default) {
         (None, Some(d)) => Ok(d),
         (None, None) => Err(missing(e, name)),
-        (Some(s), _) => parse_bool(s).ok_or_else(|| {
-            error(
-                e,
-                CompileErrorKind::Attribute,
-                format!("attribute '{name}' must be true or false, not '{s}'"),
-            )
-        }),
+        (Some(s), _) => parse_bool(s.trim()).ok_or_else(|| not_bool(e, name, s)),
     }
 }
 
@@ -459,7 +408,6 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 /// Compiles `cache-lookup`.
-#[allow(dead_code)] // wired into the pipeline separately
 pub(crate) fn compile_lookup<O>(
     e: &PolicyElement,
     make: MakeOperand<O>,
@@ -473,7 +421,7 @@ pub(crate) fn compile_lookup<O>(
     check_literal(
         e,
         "allow-private-response-caching",
-        |s| parse_bool(s).is_some(),
+        |s| parse_bool(s.trim()).is_some(),
         "true or false",
     )?;
     let mut headers = Vec::new();
@@ -524,11 +472,11 @@ pub(crate) fn compile_lookup<O>(
         l.dedup();
     }
     Ok(CacheLookup {
-        vary_by_developer: literal_bool(e, "vary-by-developer", None)?,
-        vary_by_developer_groups: literal_bool(e, "vary-by-developer-groups", None)?,
+        vary_by_developer: switch(e, "vary-by-developer", None)?,
+        vary_by_developer_groups: switch(e, "vary-by-developer-groups", None)?,
         caching_type: caching_type(e)?,
         downstream_caching_type: opt_operand(e, "downstream-caching-type", make)?,
-        must_revalidate: literal_bool(e, "must-revalidate", Some(true))?,
+        must_revalidate: switch(e, "must-revalidate", Some(true))?,
         allow_private_response_caching: opt_operand(e, "allow-private-response-caching", make)?,
         vary_by_headers: headers,
         vary_by_query_parameters: params,
@@ -536,7 +484,6 @@ pub(crate) fn compile_lookup<O>(
 }
 
 /// Compiles `cache-store`.
-#[allow(dead_code)] // wired into the pipeline separately
 pub(crate) fn compile_store<O>(
     e: &PolicyElement,
     make: MakeOperand<O>,
@@ -550,7 +497,7 @@ pub(crate) fn compile_store<O>(
     check_literal(
         e,
         "cache-response",
-        |s| parse_bool(s).is_some(),
+        |s| parse_bool(s.trim()).is_some(),
         "true or false",
     )?;
     Ok(CacheStore {
@@ -560,7 +507,6 @@ pub(crate) fn compile_store<O>(
 }
 
 /// Compiles `cache-lookup-value`.
-#[allow(dead_code)] // wired into the pipeline separately
 pub(crate) fn compile_lookup_value<O>(
     e: &PolicyElement,
     make: MakeOperand<O>,
@@ -579,7 +525,6 @@ pub(crate) fn compile_lookup_value<O>(
 }
 
 /// Compiles `cache-store-value`.
-#[allow(dead_code)] // wired into the pipeline separately
 pub(crate) fn compile_store_value<O>(
     e: &PolicyElement,
     make: MakeOperand<O>,
@@ -599,7 +544,6 @@ pub(crate) fn compile_store_value<O>(
 }
 
 /// Compiles `cache-remove-value`.
-#[allow(dead_code)] // wired into the pipeline separately
 pub(crate) fn compile_remove_value<O>(
     e: &PolicyElement,
     make: MakeOperand<O>,

@@ -16,6 +16,7 @@
 //!   APIM refuses to save it (browsers ignore a credentialed response with a wildcard origin).
 
 use crate::document::PolicyElement;
+use crate::pipeline::attrs::{self, error};
 use crate::pipeline::{CompileError, CompileErrorKind};
 
 /// A compiled `cors` policy.
@@ -212,43 +213,22 @@ pub fn normalize_origin(origin: &str) -> String {
     format!("{scheme}://{host}")
 }
 
-fn error(e: &PolicyElement, kind: CompileErrorKind, message: impl Into<String>) -> CompileError {
-    CompileError {
-        kind,
-        policy: e.name.clone(),
-        path: e.path.clone(),
-        line: e.position.0,
-        column: e.position.1,
-        message: message.into(),
-    }
-}
-
 /// A literal attribute. Expressions in the cors policy are refused: the decision is made
 /// before any other policy runs and without an exchange, so there is nothing to evaluate them
 /// against (APIM allows them; gatehouse reports the policy as unsupported instead of guessing).
+/// The shared helper's refusal, reworded to say why cors in particular refuses it.
 fn literal<'a>(e: &'a PolicyElement, name: &str) -> Result<Option<&'a str>, CompileError> {
-    match e.attr(name) {
-        None => Ok(None),
-        Some(v) => v.as_literal().map(Some).ok_or_else(|| {
-            error(
-                e,
-                CompileErrorKind::Unsupported,
-                format!("attribute '{name}' of cors must be a literal, not an expression"),
-            )
-        }),
-    }
+    attrs::literal(e, name).map_err(|mut err| {
+        err.message = format!("attribute '{name}' of cors must be a literal, not an expression");
+        err
+    })
 }
 
+/// cors has always accepted blanks around `true`/`false` (`allow-credentials=" true "`).
 fn literal_bool(e: &PolicyElement, name: &str, default: bool) -> Result<bool, CompileError> {
     match literal(e, name)?.map(str::trim) {
         None => Ok(default),
-        Some(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Some(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        Some(s) => Err(error(
-            e,
-            CompileErrorKind::Attribute,
-            format!("attribute '{name}' must be true or false, not '{s}'"),
-        )),
+        Some(s) => attrs::parse_bool(s).ok_or_else(|| attrs::not_bool(e, name, s)),
     }
 }
 

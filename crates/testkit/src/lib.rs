@@ -13,17 +13,23 @@
 //!   (SERVFAIL, silence) each test chooses per name and per query, and which counts queries.
 //! - [`scripted::ScriptedBackend`]: a server answering from a closure that keeps every request
 //!   with its whole body (fail-then-succeed backends, fixed documents, exact body checks).
+//!
+//! The two HTTP servers need the `http-mocks` feature (on by default).
 
+#[cfg(feature = "http-mocks")]
 pub mod backend;
 pub mod dns;
 pub mod process;
 pub mod raw;
+#[cfg(feature = "http-mocks")]
 pub mod scripted;
 pub mod tls;
 mod wait;
 
+#[cfg(feature = "http-mocks")]
 pub use backend::{MockBackend, RecordedRequest};
 pub use dns::DnsServer;
 pub use process::{Gatehouse, GatehouseBuilder, Probe, free_addr, free_addr_on, free_port};
+#[cfg(feature = "http-mocks")]
 pub use scripted::{ScriptedBackend, ScriptedRequest, ScriptedResponse};
 pub use tls::{TestCa, TestCert};

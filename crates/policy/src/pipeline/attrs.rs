@@ -1,5 +1,7 @@
 //! Reading a policy element's attributes and text into [`Operand`]s, with errors that name the
-//! element, its path and position. Shared by every policy's compile step.
+//! element, its path and position. Shared by every policy's compile step — the pipeline's and
+//! those compiled outside it (crates/policy/src/cors.rs, cache.rs, transform/mod.rs): one copy
+//! of each helper, so every policy words the same mistake the same way.
 
 use super::{CompileError, CompileErrorKind, ExistsAction};
 use crate::document::{PolicyElement, Value};
@@ -53,14 +55,17 @@ pub(crate) fn attr(e: &PolicyElement, name: &str) -> Result<Option<Operand>, Com
     e.attr(name).map(|v| operand(e, v)).transpose()
 }
 
+/// The error for a required attribute that is absent.
+pub(crate) fn missing(e: &PolicyElement, name: &str) -> CompileError {
+    error(
+        e,
+        CompileErrorKind::Attribute,
+        format!("missing attribute '{name}'"),
+    )
+}
+
 pub(crate) fn required(e: &PolicyElement, name: &str) -> Result<Operand, CompileError> {
-    attr(e, name)?.ok_or_else(|| {
-        error(
-            e,
-            CompileErrorKind::Attribute,
-            format!("missing attribute '{name}'"),
-        )
-    })
+    attr(e, name)?.ok_or_else(|| missing(e, name))
 }
 
 /// An attribute that must be a literal because it shapes the step itself (names, actions).
@@ -84,13 +89,7 @@ pub(crate) fn required_literal<'a>(
     e: &'a PolicyElement,
     name: &str,
 ) -> Result<&'a str, CompileError> {
-    literal(e, name)?.ok_or_else(|| {
-        error(
-            e,
-            CompileErrorKind::Attribute,
-            format!("missing attribute '{name}'"),
-        )
-    })
+    literal(e, name)?.ok_or_else(|| missing(e, name))
 }
 
 pub(crate) fn literal_bool(
@@ -100,14 +99,28 @@ pub(crate) fn literal_bool(
 ) -> Result<bool, CompileError> {
     match literal(e, name)? {
         None => Ok(default),
-        Some(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Some(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        Some(s) => Err(error(
-            e,
-            CompileErrorKind::Attribute,
-            format!("attribute '{name}' must be true or false, not '{s}'"),
-        )),
+        Some(s) => parse_bool(s).ok_or_else(|| not_bool(e, name, s)),
     }
+}
+
+/// `true` or `false` in any case. Callers that accept surrounding blanks trim first.
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The error for a boolean attribute whose literal value `s` is neither `true` nor `false`.
+pub(crate) fn not_bool(e: &PolicyElement, name: &str, s: &str) -> CompileError {
+    error(
+        e,
+        CompileErrorKind::Attribute,
+        format!("attribute '{name}' must be true or false, not '{s}'"),
+    )
 }
 
 pub(crate) fn literal_status(

@@ -274,14 +274,9 @@ pub(crate) fn compile(e: &PolicyElement) -> Result<JwtStep, CompileError> {
 fn bool_attr(e: &PolicyElement, name: &str) -> Result<Option<Operand>, CompileError> {
     let op = attrs::attr(e, name)?;
     if let Some(Operand::Literal(s)) = &op
-        && !s.trim().eq_ignore_ascii_case("true")
-        && !s.trim().eq_ignore_ascii_case("false")
+        && attrs::parse_bool(s.trim()).is_none()
     {
-        return Err(error(
-            e,
-            CompileErrorKind::Attribute,
-            format!("attribute '{name}' must be true or false, not '{s}'"),
-        ));
+        return Err(attrs::not_bool(e, name, s));
     }
     Ok(op)
 }

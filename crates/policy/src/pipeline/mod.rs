@@ -9,7 +9,7 @@
 //! failed check-header) sets `context.LastError`, presets the response APIM would send (500,
 //! or the policy's own 403/…), and runs `on-error`; see [`Outcome`].
 
-mod attrs;
+pub(crate) mod attrs;
 mod caching;
 mod calls;
 mod compile;

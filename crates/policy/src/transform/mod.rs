@@ -11,6 +11,7 @@ mod names;
 mod xml_to_json;
 
 use crate::document::PolicyElement;
+use crate::pipeline::attrs::{error, literal, literal_bool, required_literal};
 use crate::pipeline::{CompileError, CompileErrorKind};
 
 pub use json_to_xml::{json_to_xml, json_to_xml_within};
@@ -300,55 +301,6 @@ pub(crate) fn compile_xml_to_json(e: &PolicyElement) -> Result<XmlToJson, Compil
         consider_accept_header: literal_bool(e, "consider-accept-header", true)?,
         always_array_child_elements: always_array,
     })
-}
-
-// Attribute helpers. They mirror pipeline/attrs.rs, which is private to the pipeline module.
-
-fn error(e: &PolicyElement, kind: CompileErrorKind, message: impl Into<String>) -> CompileError {
-    CompileError {
-        kind,
-        policy: e.name.clone(),
-        path: e.path.clone(),
-        line: e.position.0,
-        column: e.position.1,
-        message: message.into(),
-    }
-}
-
-fn literal<'a>(e: &'a PolicyElement, name: &str) -> Result<Option<&'a str>, CompileError> {
-    match e.attr(name) {
-        None => Ok(None),
-        Some(v) => v.as_literal().map(Some).ok_or_else(|| {
-            error(
-                e,
-                CompileErrorKind::Unsupported,
-                format!("attribute '{name}' must be a literal here, not an expression"),
-            )
-        }),
-    }
-}
-
-fn required_literal<'a>(e: &'a PolicyElement, name: &str) -> Result<&'a str, CompileError> {
-    literal(e, name)?.ok_or_else(|| {
-        error(
-            e,
-            CompileErrorKind::Attribute,
-            format!("missing attribute '{name}'"),
-        )
-    })
-}
-
-fn literal_bool(e: &PolicyElement, name: &str, default: bool) -> Result<bool, CompileError> {
-    match literal(e, name)? {
-        None => Ok(default),
-        Some(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Some(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        Some(s) => Err(error(
-            e,
-            CompileErrorKind::Attribute,
-            format!("attribute '{name}' must be true or false, not '{s}'"),
-        )),
-    }
 }
 
 /// These policies take no child elements.
