@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 mod ast;
 mod budget;
+mod datetime;
+mod features;
 mod interp;
 mod lexer;
 mod library;

@@ -186,7 +186,7 @@ impl Parser {
     }
 
     fn note(&mut self, name: &str) {
-        if let Some(f) = super::library::feature_of(name) {
+        if let Some(f) = crate::features::feature_of(name) {
             self.features.insert(f);
         }
     }
