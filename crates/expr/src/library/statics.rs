@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// A static method call `ty.name(args)`. Dispatches on the type to one function per type
+/// family; each answers `None` for a name it does not know, which becomes the .NET binder error.
+/// [`crate::features::static_member_exists`] mirrors what these functions implement.
 pub(crate) fn call_static(
     it: &mut Interp,
     ty: &str,
@@ -11,8 +14,53 @@ pub(crate) fn call_static(
     args: Args,
     at: usize,
 ) -> F<Value> {
-    let a = |i: usize| arg(&args, i, at);
-    Ok(match (ty, name) {
+    // TryParse needs an `out` argument, whatever the type; the interpreter handles the forms
+    // it supports before calling here.
+    if name == "TryParse" {
+        return Err(rt(
+            "NotSupportedException",
+            "TryParse needs an out argument, which is not supported",
+            at,
+        ));
+    }
+    let args = &args;
+    let found = match ty {
+        "string" => string_static(it, ty, name, args, at)?,
+        "Convert" | "BitConverter" => convert_static(it, ty, name, args, at)?,
+        "int" | "long" | "double" | "float" | "decimal" | "bool" => {
+            number_static(ty, name, args, at)?
+        }
+        "Math" => Some(math(name, args, at)?),
+        "DateTime" | "DateTimeOffset" | "TimeSpan" => time_static(ty, name, args, at)?,
+        "Guid" => guid_static(ty, name, args, at)?,
+        "Regex" => regex_static(it, ty, name, args, at)?,
+        "JObject" | "JArray" | "JToken" | "JsonConvert" => {
+            json_static(it, ty, name, generics, args, at)?
+        }
+        "XElement" | "XDocument" => xml_static(it, ty, name, args, at)?,
+        "SHA256" | "MD5" => crypto_static(ty, name, args, at)?,
+        "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
+        _ => None,
+    };
+    found.ok_or_else(|| {
+        rt(
+            "RuntimeBinderException",
+            format!("'{ty}' does not contain a definition for '{name}'"),
+            at,
+        )
+    })
+}
+
+/// `string.IsNullOrEmpty`, `Format`, `Join`, `Concat`, `Equals`, `Compare`.
+fn string_static(
+    it: &mut Interp,
+    ty: &str,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (ty, name) {
         ("string", "IsNullOrEmpty") => Value::Bool(match a(0)? {
             Value::Null => true,
             v => as_str(v, at)?.is_empty(),
@@ -77,6 +125,20 @@ pub(crate) fn call_static(
             };
             Value::Int(o as i64)
         }
+        _ => return Ok(None),
+    }))
+}
+
+/// `Convert` and `BitConverter`: Base64, hex, numbers from text and bytes.
+fn convert_static(
+    it: &mut Interp,
+    ty: &str,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (ty, name) {
         ("Convert", "ToBase64String") => {
             let bytes = as_bytes(a(0)?, at)?;
             it.charge(bytes.len().div_ceil(3).saturating_mul(4), at)?;
@@ -172,6 +234,14 @@ pub(crate) fn call_static(
             }
             _ => Value::str(it.text(a(0)?, at)?),
         },
+        _ => return Ok(None),
+    }))
+}
+
+/// `int.Parse`, `long.Parse`, `double.Parse` (and float/decimal), `bool.Parse`.
+fn number_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (ty, name) {
         ("int", "Parse") => parse_int(&as_str(a(0)?, at)?, 32, at)?,
         ("long", "Parse") => parse_int(&as_str(a(0)?, at)?, 64, at)?,
         ("double" | "float" | "decimal", "Parse") => Value::Double(
@@ -181,14 +251,14 @@ pub(crate) fn call_static(
                 .map_err(|_| format_err(at))?,
         ),
         ("bool", "Parse") => parse_bool(&as_str(a(0)?, at)?, at)?,
-        (_, "TryParse") => {
-            return Err(rt(
-                "NotSupportedException",
-                "TryParse needs an out argument, which is not supported",
-                at,
-            ));
-        }
-        ("Math", _) => math(name, &args, at)?,
+        _ => return Ok(None),
+    }))
+}
+
+/// `DateTime.Parse`, `DateTimeOffset.FromUnixTime…`, `TimeSpan.From…`.
+fn time_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (ty, name) {
         ("DateTime" | "DateTimeOffset", "Parse") => {
             let s = as_str(a(0)?, at)?;
             Value::DateTime(parse_datetime(&s).ok_or_else(|| {
@@ -243,18 +313,34 @@ pub(crate) fn call_static(
             }
             Value::TimeSpan(TimeSpan(t.round() as i64))
         }
+        _ => return Ok(None),
+    }))
+}
+
+/// `Guid.NewGuid`, `Guid.Parse`.
+fn guid_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (ty, name) {
         ("Guid", "NewGuid") => Value::Guid(uuid::Uuid::new_v4().as_u128()),
         ("Guid", "Parse") => parse_guid(&as_str(a(0)?, at)?, at)?,
+        _ => return Ok(None),
+    }))
+}
+
+/// `Regex.IsMatch`, `Match`, `Matches`, `Replace`, `Split`, `Escape`.
+fn regex_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (ty, name) {
         ("Regex", "IsMatch") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(&args, 2, at)?, at)?;
+            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
             Value::Bool(re.is_match(&as_str(a(0)?, at)?))
         }
         ("Regex", "Match") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(&args, 2, at)?, at)?;
+            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
             make_match(&re, &as_str(a(0)?, at)?)
         }
         ("Regex", "Matches") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(&args, 2, at)?, at)?;
+            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
             let input = as_str(a(0)?, at)?;
             let mut out = Vec::new();
             let mut bytes = 0usize;
@@ -269,13 +355,13 @@ pub(crate) fn call_static(
             Value::Array(out)
         }
         ("Regex", "Replace") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(&args, 3, at)?, at)?;
+            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 3, at)?, at)?;
             let input = as_str(a(0)?, at)?;
             let rep = as_str(a(2)?, at)?;
             Value::str(regex_replace(it, &re, &input, &rep, at)?)
         }
         ("Regex", "Split") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(&args, 2, at)?, at)?;
+            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
             let input = as_str(a(0)?, at)?;
             let n = re.split(&input).count();
             it.charge(input.len().saturating_add(n.saturating_mul(SLOT)), at)?;
@@ -286,6 +372,21 @@ pub(crate) fn call_static(
             it.charge(input.len().saturating_mul(2), at)?;
             Value::str(regex::escape(&input))
         }
+        _ => return Ok(None),
+    }))
+}
+
+/// `JObject`/`JArray`/`JToken` `Parse` and `FromObject`, `JsonConvert`.
+fn json_static(
+    it: &mut Interp,
+    ty: &str,
+    name: &str,
+    generics: &[TypeRef],
+    args: &Args,
+    at: usize,
+) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (ty, name) {
         ("JObject" | "JArray" | "JToken", "Parse") => {
             let text = as_str(a(0)?, at)?;
             it.charge(budget::json_parse_cost(&text), at)?;
@@ -306,16 +407,6 @@ pub(crate) fn call_static(
                 }
             }
         }
-        ("XElement" | "XDocument", "Parse") => {
-            let text = as_str(a(0)?, at)?;
-            it.charge(budget::xml_parse_cost(&text), at)?;
-            let root = xml::parse(&text, at)?;
-            if ty == "XElement" {
-                xml::element_value(root)
-            } else {
-                Value::Object(Object::XDocument(root))
-            }
-        }
         ("JObject" | "JArray" | "JToken", "FromObject") => {
             let v = a(0)?;
             it.charge(it.size_of(v).saturating_add(budget::JSON_NODE), at)?;
@@ -334,6 +425,32 @@ pub(crate) fn call_static(
             it.charge(budget::json_parse_cost(&text), at)?;
             Value::Json(json_parse(&text, at)?)
         }
+        _ => return Ok(None),
+    }))
+}
+
+/// `XElement.Parse`, `XDocument.Parse`.
+fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (ty, name) {
+        ("XElement" | "XDocument", "Parse") => {
+            let text = as_str(a(0)?, at)?;
+            it.charge(budget::xml_parse_cost(&text), at)?;
+            let root = xml::parse(&text, at)?;
+            if ty == "XElement" {
+                xml::element_value(root)
+            } else {
+                Value::Object(Object::XDocument(root))
+            }
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// `SHA256.Create`, `MD5.Create`, `HashData`.
+fn crypto_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (ty, name) {
         ("SHA256", "Create") => {
             Value::Object(Object::Hasher(HashKind::Sha256, Arc::from(Vec::new())))
         }
@@ -346,6 +463,14 @@ pub(crate) fn call_static(
             };
             Value::Bytes(hash(kind, &[], &as_bytes(a(0)?, at)?))
         }
+        _ => return Ok(None),
+    }))
+}
+
+/// `Uri` and `WebUtility` escaping.
+fn web_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (ty, name) {
         ("Uri", "EscapeDataString" | "EscapeUriString") => {
             let input = as_str(a(0)?, at)?;
             it.charge(input.len().saturating_mul(3), at)?;
@@ -378,14 +503,8 @@ pub(crate) fn call_static(
                 Value::str(out)
             }
         },
-        _ => {
-            return Err(rt(
-                "RuntimeBinderException",
-                format!("'{ty}' does not contain a definition for '{name}'"),
-                at,
-            ));
-        }
-    })
+        _ => return Ok(None),
+    }))
 }
 
 pub(super) fn math(name: &str, args: &Args, at: usize) -> F<Value> {
