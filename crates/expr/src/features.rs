@@ -382,7 +382,6 @@ pub(crate) const STRING_METHODS: &[&str] = &[
     "GetHashCode",
 ];
 
-/// LINQ over anything enumerable. Results are arrays (`ToArray`/`ToList` are identities).
 /// The LINQ operators [`linq`] implements (also what `policy check` accepts on sequences).
 pub(crate) const LINQ: &[&str] = &[
     "Where",

@@ -20,6 +20,7 @@ pub(super) fn predicate(it: &mut Interp, l: &Option<Arc<Lambda>>, v: &Value, at:
     }
 }
 
+/// LINQ over anything enumerable. Results are arrays (`ToArray`/`ToList` are identities).
 pub(super) fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize) -> F<Value> {
     if !LINQ.contains(&name) {
         return Err(no_member(&t, name, at));
