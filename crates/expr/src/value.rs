@@ -31,7 +31,7 @@ pub enum HashKind {
 /// Objects that are not plain data.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Object {
-    /// A position in the `context` tree, resolved lazily through the [`super::Context`] trait.
+    /// A position in the `context` tree, resolved lazily through the [`crate::Context`] trait.
     Context(Arc<[Arc<str>]>),
     /// A property bag, e.g. the `IResponse` that send-request stores in a variable.
     Record(Arc<BTreeMap<String, Value>>),

@@ -1,5 +1,6 @@
-//! LINQ to XML basics (`XElement`, `XDocument`, `XAttribute`, `XName`) over an owned,
-//! immutable tree built with roxmltree. Elements are shared through `Arc`, so navigating never
+//! LINQ to XML basics (`XElement`, `XDocument`, `XAttribute`, `XName`): the owned, immutable
+//! tree built with roxmltree and how it prints. Parsing and the members expressions call are
+//! in crates/expr/src/library/xml.rs. Elements are shared through `Arc`, so navigating never
 //! copies a subtree.
 //!
 //! Names: an argument written `"{uri}local"` matches namespace and local name exactly; a plain
@@ -10,12 +11,9 @@
 
 use std::sync::Arc;
 
-use super::interp::{F, Flow, rt};
-use super::value::{Object, Value};
-
 /// Documents deeper than this are refused: building, printing and dropping the tree recurse
 /// once per level, and a hostile body must not exhaust the stack.
-const MAX_XML_DEPTH: usize = 256;
+pub(crate) const MAX_XML_DEPTH: usize = 256;
 
 /// An expanded name: namespace URI (empty for none) and local name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +33,7 @@ impl XName {
     }
 
     /// Whether a name as written in a call (`"a"` or `"{uri}a"`) designates this name.
-    fn matches(&self, wanted: &str) -> bool {
+    pub(crate) fn matches(&self, wanted: &str) -> bool {
         match wanted.strip_prefix('{').and_then(|r| r.split_once('}')) {
             Some((ns, local)) => self.namespace == ns && self.local == local,
             None => self.local == wanted,
@@ -101,15 +99,6 @@ impl XElement {
         }
     }
 
-    fn descendants(self: &Arc<Self>, wanted: Option<&str>, out: &mut Vec<Value>) {
-        for e in self.elements() {
-            if wanted.is_none_or(|w| e.name.matches(w)) {
-                out.push(element_value(e.clone()));
-            }
-            e.descendants(wanted, out);
-        }
-    }
-
     /// `ToString()`: indented by two spaces like .NET, except inside mixed content, which is
     /// printed as is.
     pub fn to_xml(&self) -> String {
@@ -165,240 +154,5 @@ fn escape(s: &str, attr: bool, out: &mut String) {
             '"' if attr => out.push_str("&quot;"),
             c => out.push(c),
         }
-    }
-}
-
-pub(crate) fn element_value(e: Arc<XElement>) -> Value {
-    Value::Object(Object::XElement(e))
-}
-
-/// Parses text into the root element (`XElement.Parse`, `XDocument.Parse(...).Root`).
-pub(crate) fn parse(text: &str, at: usize) -> F<Arc<XElement>> {
-    let doc =
-        roxmltree::Document::parse(text).map_err(|e| rt("XmlException", e.to_string(), at))?;
-    convert(doc.root_element(), 0, at)
-}
-
-fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<Arc<XElement>> {
-    if depth > MAX_XML_DEPTH {
-        return Err(rt(
-            "XmlException",
-            format!("The XML is nested deeper than {MAX_XML_DEPTH} levels."),
-            at,
-        ));
-    }
-    let qualify = |ns: Option<&str>, local: &str| -> String {
-        match ns.and_then(|u| n.lookup_prefix(u)) {
-            Some(p) if !p.is_empty() => format!("{p}:{local}"),
-            _ => local.to_string(),
-        }
-    };
-    let tag = n.tag_name();
-    let mut attributes = Vec::new();
-    // Declarations made on this element (not inherited ones) print as xmlns attributes.
-    let parent_ns: Vec<(Option<&str>, &str)> = n
-        .parent_element()
-        .map(|p| p.namespaces().map(|x| (x.name(), x.uri())).collect())
-        .unwrap_or_default();
-    for d in n.namespaces() {
-        if parent_ns.contains(&(d.name(), d.uri())) || d.name() == Some("xml") {
-            continue;
-        }
-        let (local, qualified) = match d.name() {
-            Some(p) => (p.to_string(), format!("xmlns:{p}")),
-            None => ("xmlns".to_string(), "xmlns".to_string()),
-        };
-        attributes.push(XAttribute {
-            name: XName {
-                namespace: "http://www.w3.org/2000/xmlns/".into(),
-                local,
-            },
-            qualified,
-            value: d.uri().to_string(),
-        });
-    }
-    for a in n.attributes() {
-        attributes.push(XAttribute {
-            name: XName {
-                namespace: a.namespace().unwrap_or_default().to_string(),
-                local: a.name().to_string(),
-            },
-            qualified: qualify(a.namespace(), a.name()),
-            value: a.value().to_string(),
-        });
-    }
-    let mut nodes = Vec::new();
-    for c in n.children() {
-        if c.is_element() {
-            nodes.push(XNode::Element(convert(c, depth + 1, at)?));
-        } else if c.is_text()
-            && let Some(t) = c.text()
-        {
-            // Adjacent text (text then CDATA) is one node, as XLinq merges them.
-            if let Some(XNode::Text(prev)) = nodes.last_mut() {
-                prev.push_str(t);
-            } else {
-                nodes.push(XNode::Text(t.to_string()));
-            }
-        }
-    }
-    // Whitespace between elements is not content (LoadOptions.None drops it).
-    if nodes.iter().any(|x| matches!(x, XNode::Element(_))) {
-        nodes.retain(|x| !matches!(x, XNode::Text(t) if t.trim().is_empty()));
-    }
-    Ok(Arc::new(XElement {
-        name: XName {
-            namespace: tag.namespace().unwrap_or_default().to_string(),
-            local: tag.name().to_string(),
-        },
-        qualified: qualify(tag.namespace(), tag.name()),
-        attributes,
-        nodes,
-    }))
-}
-
-fn name_value(n: &XName) -> Value {
-    Value::Object(Object::XName(Arc::new(n.clone())))
-}
-
-fn no_member(t: &str, name: &str, at: usize) -> Flow {
-    rt(
-        "RuntimeBinderException",
-        format!("'{t}' does not contain a definition for '{name}'"),
-        at,
-    )
-}
-
-/// Properties of the XML objects; `None` when `t` is not one.
-pub(crate) fn member(t: &Value, name: &str, at: usize) -> Option<F<Value>> {
-    let Value::Object(o) = t else { return None };
-    Some(Ok(match (o, name) {
-        (Object::XDocument(root), "Root") => element_value(root.clone()),
-        (Object::XDocument(root), "Value") => Value::str(root.value()),
-        (Object::XElement(e), "Name") => name_value(&e.name),
-        (Object::XElement(e), "Value") => Value::str(e.value()),
-        (Object::XElement(e), "HasElements") => Value::Bool(e.elements().next().is_some()),
-        (Object::XElement(e), "HasAttributes") => Value::Bool(!e.attributes.is_empty()),
-        (Object::XElement(e), "IsEmpty") => Value::Bool(e.nodes.is_empty()),
-        (Object::XAttribute(a), "Name") => name_value(&a.name),
-        (Object::XAttribute(a), "Value") => Value::str(&a.value),
-        (Object::XName(n), "LocalName") => Value::str(&n.local),
-        (Object::XName(n), "NamespaceName") => Value::str(&n.namespace),
-        (
-            Object::XDocument(_) | Object::XElement(_) | Object::XAttribute(_) | Object::XName(_),
-            _,
-        ) => return Some(Err(no_member(t.type_name(), name, at))),
-        _ => return None,
-    }))
-}
-
-/// Methods of the XML objects; `None` when `t` is not one.
-pub(crate) fn call(t: &Value, name: &str, args: &[Value], at: usize) -> Option<F<Value>> {
-    let Value::Object(o) = t else { return None };
-    let wanted = match args.first() {
-        None => None,
-        Some(Value::String(s)) => Some(s.to_string()),
-        Some(Value::Object(Object::XName(n))) => Some(n.expanded()),
-        Some(other) => {
-            return Some(Err(rt(
-                "InvalidCastException",
-                format!(
-                    "Unable to cast object of type '{}' to type 'System.Xml.Linq.XName'.",
-                    other.type_name()
-                ),
-                at,
-            )));
-        }
-    };
-    let wanted = wanted.as_deref();
-    // A document behaves as a container whose only child is the root element.
-    let (element, in_document) = match o {
-        Object::XElement(e) => (e, false),
-        Object::XDocument(r) => (r, true),
-        Object::XAttribute(a) => {
-            return match name {
-                "ToString" => Some(Ok(Value::str(a.to_xml()))),
-                _ => Some(Err(no_member(t.type_name(), name, at))),
-            };
-        }
-        Object::XName(n) => {
-            return match name {
-                "ToString" => Some(Ok(Value::str(n.expanded()))),
-                _ => Some(Err(no_member(t.type_name(), name, at))),
-            };
-        }
-        _ => return None,
-    };
-    let children: Vec<&Arc<XElement>> = if in_document {
-        vec![element]
-    } else {
-        element.elements().collect()
-    };
-    Some(Ok(match name {
-        "ToString" => Value::str(element.to_xml()),
-        "Element" => {
-            let Some(w) = wanted else {
-                return Some(Err(rt(
-                    "ArgumentNullException",
-                    "Value cannot be null. (Parameter 'name')",
-                    at,
-                )));
-            };
-            children
-                .into_iter()
-                .find(|e| e.name.matches(w))
-                .map(|e| element_value(e.clone()))
-                .unwrap_or(Value::Null)
-        }
-        "Elements" => Value::Array(
-            children
-                .into_iter()
-                .filter(|e| wanted.is_none_or(|w| e.name.matches(w)))
-                .map(|e| element_value(e.clone()))
-                .collect(),
-        ),
-        "Descendants" | "DescendantsAndSelf" => {
-            let mut out = Vec::new();
-            let self_too = name == "DescendantsAndSelf" || in_document;
-            if self_too && wanted.is_none_or(|w| element.name.matches(w)) {
-                out.push(element_value(element.clone()));
-            }
-            element.descendants(wanted, &mut out);
-            Value::Array(out)
-        }
-        "Attribute" if !in_document => {
-            let Some(w) = wanted else {
-                return Some(Err(rt(
-                    "ArgumentNullException",
-                    "Value cannot be null. (Parameter 'name')",
-                    at,
-                )));
-            };
-            element
-                .attributes
-                .iter()
-                .find(|a| a.name.matches(w))
-                .map(|a| Value::Object(Object::XAttribute(Arc::new(a.clone()))))
-                .unwrap_or(Value::Null)
-        }
-        "Attributes" if !in_document => Value::Array(
-            element
-                .attributes
-                .iter()
-                .filter(|a| wanted.is_none_or(|w| a.name.matches(w)))
-                .map(|a| Value::Object(Object::XAttribute(Arc::new(a.clone()))))
-                .collect(),
-        ),
-        _ => return Some(Err(no_member(t.type_name(), name, at))),
-    }))
-}
-
-/// `(string)x`, `(int)x` … on an element or attribute: its value converted, as XLinq's
-/// explicit operators do. `None` when `v` is not an element or attribute.
-pub(crate) fn text_of(v: &Value) -> Option<String> {
-    match v {
-        Value::Object(Object::XElement(e)) => Some(e.value()),
-        Value::Object(Object::XAttribute(a)) => Some(a.value.clone()),
-        _ => None,
     }
 }

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::ast::*;
-use super::budget::{self, Budget, Limits};
+use super::budget;
 use super::library as lib;
+use super::limits::{Budget, Limits};
 use super::value::{Lambda, Object, Value};
-use super::{Context, RuntimeError};
+use crate::context::Context;
+use crate::error::RuntimeError;
 
 mod calls;
 mod expressions;

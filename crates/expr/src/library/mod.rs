@@ -12,7 +12,6 @@ use super::ast::{BinOp, TypeRef, UnOp};
 use super::budget::{self, SLOT};
 use super::interp::{F, Flow, Interp, null_ref, rt};
 use super::value::*;
-use super::xml;
 use crate::datetime::{DAYS_LONG, format_datetime, parse_datetime};
 pub(crate) use crate::features::*;
 
@@ -30,6 +29,7 @@ mod operators;
 mod regexes;
 mod statics;
 mod strings;
+mod xml;
 
 pub(crate) use access::*;
 pub(crate) use construct::*;

@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::ExprError;
 use super::ast::*;
 use super::lexer::{InterpPart, Tok, Token, tokenize};
+use crate::error::ExprError;
 
 mod expressions;
 mod primary;

@@ -1,0 +1,171 @@
+//! The seam between the engine and whoever runs it: the [`Context`] trait behind `context.…`,
+//! and [`MapContext`], a map-backed implementation for tests and dry runs. The gateway's
+//! implementation is in crates/gateway/src/exchange.rs, the test one in
+//! crates/policy/src/pipeline/exchange.rs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::value::{DateTime, Value};
+
+/// What `context.` exposes. Paths are member names below `context`, e.g. `["Request", "Method"]`.
+/// The interpreter knows the shape of APIM's context (which members are objects, which are
+/// dictionaries) and only asks the implementation for leaves, so a gateway implements a handful
+/// of methods rather than an object model.
+pub trait Context {
+    /// A scalar member such as `["Request","Method"]`, `["Subscription","Id"]`, `["RequestId"]`.
+    /// `None` means the member is null.
+    fn member(&mut self, path: &[&str]) -> Option<Value>;
+
+    /// Whether an object on the path exists: `Response` (absent inbound), `Subscription`,
+    /// `User`, `Request.PrivateEndpointConnection` may be null in APIM.
+    fn object_exists(&mut self, path: &[&str]) -> bool {
+        let _ = path;
+        true
+    }
+
+    /// A dictionary entry. Dictionaries are `Request.Headers`, `Response.Headers`,
+    /// `Request.Url.Query`, `Request.OriginalUrl.Query`, `Request.MatchedParameters` and
+    /// `Variables`. Header names must match case-insensitively. Header values come back as a
+    /// single comma-joined string, as `GetValueOrDefault` returns them in APIM.
+    fn lookup(&mut self, dictionary: &[&str], key: &str) -> Option<Value>;
+
+    /// Keys of a dictionary (for `.Keys`, `.Count` and enumeration).
+    fn keys(&mut self, dictionary: &[&str]) -> Vec<String>;
+
+    /// Sets a variable (used by the set-variable policy; APIM expressions cannot assign to
+    /// `context.Variables` themselves).
+    fn set_variable(&mut self, name: &str, value: Value);
+
+    /// The body of `"Request"` or `"Response"` as text; `preserve_content: false` lets the
+    /// implementation hand it over instead of copying.
+    fn body(&mut self, message: &str, preserve_content: bool) -> Option<String>;
+
+    /// The clock behind `DateTime.UtcNow`/`Now`; overridable so tests are deterministic.
+    fn now(&mut self) -> DateTime {
+        DateTime::now_utc()
+    }
+
+    /// `context.Trace(source, message)` sink; ignored by default.
+    fn trace(&mut self, source: &str, message: &str) {
+        let _ = (source, message);
+    }
+}
+
+/// A [`Context`] backed by maps, for tests and for `policy check`'s dry runs.
+#[derive(Debug, Clone, Default)]
+pub struct MapContext {
+    /// Scalars by dotted path: `"Request.Method"`, `"Subscription.Id"`.
+    pub members: BTreeMap<String, Value>,
+    /// Dictionaries by dotted path; header dictionaries are looked up case-insensitively.
+    pub dictionaries: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Objects that are null. By default `Response`, `Subscription`, `User`, `LastError` and
+    /// `Request.PrivateEndpointConnection` are null unless a member below them is set.
+    pub null_objects: BTreeSet<String>,
+    pub bodies: BTreeMap<String, String>,
+    pub now: Option<DateTime>,
+    pub traces: Vec<(String, String)>,
+}
+
+impl MapContext {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a scalar member by dotted path, e.g. `set("Request.Method", "GET")`.
+    pub fn set(&mut self, path: &str, value: impl Into<Value>) -> &mut Self {
+        self.members.insert(path.to_string(), value.into());
+        self
+    }
+
+    /// Sets a header (`message` is `"Request"` or `"Response"`).
+    pub fn header(&mut self, message: &str, name: &str, value: &str) -> &mut Self {
+        self.dictionaries
+            .entry(format!("{message}.Headers"))
+            .or_default()
+            .insert(name.to_ascii_lowercase(), Value::str(value));
+        self
+    }
+
+    /// Sets an entry of any dictionary (`"Request.MatchedParameters"`, `"Request.Url.Query"`).
+    pub fn entry(&mut self, dictionary: &str, key: &str, value: impl Into<Value>) -> &mut Self {
+        self.dictionaries
+            .entry(dictionary.to_string())
+            .or_default()
+            .insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn variable(&mut self, name: &str, value: impl Into<Value>) -> &mut Self {
+        self.entry("Variables", name, value)
+    }
+
+    pub fn body_text(&mut self, message: &str, body: &str) -> &mut Self {
+        self.bodies.insert(message.to_string(), body.to_string());
+        self
+    }
+
+    fn is_headers(d: &str) -> bool {
+        d.ends_with(".Headers")
+    }
+}
+
+impl Context for MapContext {
+    fn member(&mut self, path: &[&str]) -> Option<Value> {
+        self.members.get(&path.join(".")).cloned()
+    }
+
+    fn object_exists(&mut self, path: &[&str]) -> bool {
+        let p = path.join(".");
+        if self.null_objects.contains(&p) {
+            return false;
+        }
+        let nullable = matches!(
+            p.as_str(),
+            "Response"
+                | "Subscription"
+                | "User"
+                | "LastError"
+                | "Request.PrivateEndpointConnection"
+        );
+        if !nullable {
+            return true;
+        }
+        let prefix = format!("{p}.");
+        self.members.keys().any(|k| k.starts_with(&prefix))
+            || self.dictionaries.keys().any(|k| k.starts_with(&prefix))
+            || self.bodies.contains_key(&p)
+    }
+
+    fn lookup(&mut self, dictionary: &[&str], key: &str) -> Option<Value> {
+        let d = dictionary.join(".");
+        let map = self.dictionaries.get(&d)?;
+        if Self::is_headers(&d) {
+            map.get(&key.to_ascii_lowercase()).cloned()
+        } else {
+            map.get(key).cloned()
+        }
+    }
+
+    fn keys(&mut self, dictionary: &[&str]) -> Vec<String> {
+        self.dictionaries
+            .get(&dictionary.join("."))
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn set_variable(&mut self, name: &str, value: Value) {
+        self.variable(name, value);
+    }
+
+    fn body(&mut self, message: &str, _preserve_content: bool) -> Option<String> {
+        self.bodies.get(message).cloned()
+    }
+
+    fn now(&mut self) -> DateTime {
+        self.now.unwrap_or_else(DateTime::now_utc)
+    }
+
+    fn trace(&mut self, source: &str, message: &str) {
+        self.traces.push((source.to_string(), message.to_string()));
+    }
+}
