@@ -5,7 +5,9 @@
 pub mod cache;
 pub mod cors;
 pub mod document;
-pub mod expr;
+/// The expression engine lives in its own crate (crates/expr); this keeps the
+/// `gatehouse_policy::expr::…` paths the pipeline, the gateway and the tests use.
+pub use gatehouse_expr as expr;
 pub mod http;
 pub mod limits;
 pub mod pipeline;

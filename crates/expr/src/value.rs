@@ -7,133 +7,10 @@ use std::sync::Arc;
 
 use super::ast::LambdaDef;
 
-/// .NET ticks (100 ns) since 0001-01-01T00:00:00 UTC. All times are UTC: the gateway runs in
-/// UTC as APIM does, so `DateTime.Now` equals `DateTime.UtcNow`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DateTime(pub i64);
-
-/// A duration in .NET ticks (100 ns).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TimeSpan(pub i64);
-
-pub const TICKS_PER_SECOND: i64 = 10_000_000;
-pub const TICKS_PER_DAY: i64 = 86_400 * TICKS_PER_SECOND;
-/// Ticks at 1970-01-01T00:00:00Z.
-pub const UNIX_EPOCH_TICKS: i64 = 621_355_968_000_000_000;
-/// Ticks of 9999-12-31T23:59:59.9999999, DateTime.MaxValue.
-pub const MAX_TICKS: i64 = 3_155_378_975_999_999_999;
-
-/// Days since 1970-01-01 for a civil date (proleptic Gregorian; H. Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Civil date for days since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Broken-down UTC time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Parts {
-    pub year: i64,
-    pub month: i64,
-    pub day: i64,
-    pub hour: i64,
-    pub minute: i64,
-    pub second: i64,
-    /// Sub-second ticks (0..10_000_000).
-    pub fraction: i64,
-    /// 0 = Sunday.
-    pub weekday: i64,
-}
-
-impl DateTime {
-    /// The current time from the system clock.
-    pub fn now_utc() -> DateTime {
-        let d = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let ticks = (d.as_nanos() / 100).min(i64::MAX as u128) as i64;
-        DateTime(UNIX_EPOCH_TICKS.saturating_add(ticks))
-    }
-
-    /// Builds a time from its parts; `None` when out of DateTime's range or not a real date.
-    pub fn from_parts(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, frac: i64) -> Option<Self> {
-        if !(1..=9999).contains(&y)
-            || !(1..=12).contains(&mo)
-            || d < 1
-            || d > days_in_month(y, mo)
-            || !(0..24).contains(&h)
-            || !(0..60).contains(&mi)
-            || !(0..60).contains(&s)
-            || !(0..TICKS_PER_SECOND).contains(&frac)
-        {
-            return None;
-        }
-        let days = days_from_civil(y, mo, d);
-        let secs = days * 86_400 + h * 3600 + mi * 60 + s;
-        Some(DateTime(UNIX_EPOCH_TICKS + secs * TICKS_PER_SECOND + frac))
-    }
-
-    pub fn from_unix_seconds(s: i64) -> Option<Self> {
-        let t = s
-            .checked_mul(TICKS_PER_SECOND)?
-            .checked_add(UNIX_EPOCH_TICKS)?;
-        DateTime::checked(t)
-    }
-
-    pub fn checked(ticks: i64) -> Option<Self> {
-        (0..=MAX_TICKS).contains(&ticks).then_some(DateTime(ticks))
-    }
-
-    pub fn unix_seconds(self) -> i64 {
-        (self.0 - UNIX_EPOCH_TICKS).div_euclid(TICKS_PER_SECOND)
-    }
-
-    pub fn parts(self) -> Parts {
-        let days = self.0.div_euclid(TICKS_PER_DAY);
-        let rem = self.0.rem_euclid(TICKS_PER_DAY);
-        // Day 0 of ticks is 0001-01-01, which is 719162 days before 1970-01-01.
-        let (year, month, day) = civil_from_days(days - 719_162);
-        let secs = rem / TICKS_PER_SECOND;
-        Parts {
-            year,
-            month,
-            day,
-            hour: secs / 3600,
-            minute: secs / 60 % 60,
-            second: secs % 60,
-            fraction: rem % TICKS_PER_SECOND,
-            // 0001-01-01 was a Monday.
-            weekday: (days + 1).rem_euclid(7),
-        }
-    }
-}
-
-pub fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
-}
+pub use crate::datetime::{
+    DateTime, MAX_TICKS, TICKS_PER_DAY, TICKS_PER_SECOND, TimeSpan, UNIX_EPOCH_TICKS,
+    days_from_civil, days_in_month, format_timespan,
+};
 
 /// A lambda with the locals it captured when it was created (by value: closures here cannot
 /// outlive the expression, and copying keeps values `Send`).
@@ -154,7 +31,7 @@ pub enum HashKind {
 /// Objects that are not plain data.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Object {
-    /// A position in the `context` tree, resolved lazily through the [`super::Context`] trait.
+    /// A position in the `context` tree, resolved lazily through the [`crate::Context`] trait.
     Context(Arc<[Arc<str>]>),
     /// A property bag, e.g. the `IResponse` that send-request stores in a variable.
     Record(Arc<BTreeMap<String, Value>>),
@@ -308,7 +185,7 @@ impl Value {
             Value::Double(d) => format_double(*d),
             Value::String(s) => s.to_string(),
             Value::Char(c) => c.to_string(),
-            Value::DateTime(d) => super::library::format_datetime(*d, "G"),
+            Value::DateTime(d) => crate::datetime::format_datetime(*d, "G"),
             Value::TimeSpan(t) => format_timespan(*t),
             Value::Guid(g) => format_guid(*g),
             Value::Array(_) => "System.Object[]".into(),
@@ -373,33 +250,6 @@ pub fn format_guid(g: u128) -> String {
     )
 }
 
-/// `TimeSpan.ToString()`: `[-][d.]hh:mm:ss[.fffffff]`.
-pub fn format_timespan(t: TimeSpan) -> String {
-    let neg = t.0 < 0;
-    let v = t.0.unsigned_abs();
-    let tps = TICKS_PER_SECOND as u64;
-    let days = v / (TICKS_PER_DAY as u64);
-    let secs = v / tps % 86_400;
-    let frac = v % tps;
-    let mut s = String::new();
-    if neg {
-        s.push('-');
-    }
-    if days > 0 {
-        s.push_str(&format!("{days}."));
-    }
-    s.push_str(&format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    ));
-    if frac > 0 {
-        s.push_str(&format!(".{frac:07}"));
-    }
-    s
-}
-
 /// `JToken.ToString()`: strings print raw, containers print indented (Newtonsoft's default).
 pub fn json_to_string(j: &serde_json::Value) -> String {
     match j {
@@ -415,6 +265,7 @@ pub fn json_to_string(j: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datetime::civil_from_days;
 
     #[test]
     fn civil_round_trip() {

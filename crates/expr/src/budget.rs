@@ -1,4 +1,4 @@
-//! What one evaluation may spend: steps, wall-clock time and memory.
+//! How an evaluation accounts for what it spends against its [`Limits`](crate::Limits).
 //!
 //! A step budget alone does not bound a policy: one step can be a `ToUpper` over a megabyte,
 //! and a string that doubles itself reaches gigabytes in thirty steps. So each evaluation also
@@ -9,56 +9,8 @@
 //! what the next operation would build. Strings count their bytes, collections their elements
 //! and each element's slot.
 
-use std::time::Duration;
-
 use super::value::{Object, Value};
 use super::xml::{XElement, XNode};
-
-/// The budgets of one evaluation. `gateway.limits.expression_timeout_ms` and
-/// `expression_memory_bytes` configure the last two.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Evaluation steps (a statement or an expression node each).
-    pub steps: u64,
-    /// Wall-clock time from the start of the evaluation.
-    pub time: Duration,
-    /// Bytes the evaluation's values may hold at once.
-    pub memory: usize,
-}
-
-/// Default wall-clock budget (`gateway.limits.expression_timeout_ms`).
-pub const DEFAULT_TIME_BUDGET: Duration = Duration::from_millis(100);
-/// Default memory budget (`gateway.limits.expression_memory_bytes`).
-pub const DEFAULT_MEMORY_BUDGET: usize = 16 * 1024 * 1024;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            steps: super::DEFAULT_STEP_BUDGET,
-            time: DEFAULT_TIME_BUDGET,
-            memory: DEFAULT_MEMORY_BUDGET,
-        }
-    }
-}
-
-/// Which budget an evaluation exhausted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Budget {
-    Steps,
-    Time,
-    Memory,
-}
-
-impl Budget {
-    pub fn name(self) -> &'static str {
-        match self {
-            Budget::Steps => "step",
-            Budget::Time => "time",
-            Budget::Memory => "memory",
-        }
-    }
-}
 
 /// The clock is read once per this many steps (a read costs tens of nanoseconds; a step a few).
 pub(crate) const CLOCK_EVERY: u64 = 256;

@@ -1,7 +1,7 @@
 //! Tokenizer for the C# subset. It works on bytes of UTF-8 text and keeps byte offsets so that
 //! every error can point at the place in the policy where the author has to look.
 
-use super::ExprError;
+use crate::error::ExprError;
 
 /// One piece of an interpolated string: literal text, or an expression hole whose source text is
 /// kept (with its offset) and parsed by the parser, so the lexer stays free of grammar.

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use super::ast::*;
-use super::library as lib;
+use super::features as lib;
 use super::parser::normalize_type_name;
 
 /// One finding: the byte offset of the expression, and what is not supported.

@@ -1,0 +1,417 @@
+//! What the library knows, as data: feature labels for `Program::features`, the types and static
+//! members it implements, the shape of APIM's `context`, and the instance methods of strings,
+//! sequences and collections. The parser and the `policy check` scan read these tables; the
+//! run-time library (crates/expr/src/library) implements them. Kept apart so that neither the
+//! parser nor the scan depend on the interpreter.
+
+/// Feature label for a name seen in the source (type or member), for `Program::features`.
+pub(crate) fn feature_of(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "context" => "context",
+        "JObject" | "JArray" | "JToken" | "JValue" | "JProperty" | "JsonConvert" | "Value" => {
+            "json"
+        }
+        "Regex" | "RegexOptions" => "regex",
+        "HMACSHA256" | "SHA256" | "MD5" | "ComputeHash" => "crypto",
+        "Where" | "Select" | "Any" | "All" | "First" | "FirstOrDefault" | "Count" | "ToArray"
+        | "ToList" | "Last" | "LastOrDefault" | "Skip" | "Take" | "OrderBy" | "Distinct"
+        | "Sum" => "linq",
+        "DateTime" | "TimeSpan" | "DateTimeOffset" => "datetime",
+        "Convert" => "convert",
+        "XElement" | "XDocument" | "XAttribute" => "xml",
+        "Encoding" | "UTF8" => "encoding",
+        "Guid" => "guid",
+        "Math" => "math",
+        "Uri" => "uri",
+        "Substring" | "IndexOf" | "Split" | "Replace" | "StartsWith" | "EndsWith" | "ToLower"
+        | "ToUpper" | "Trim" | "Format" | "Join" | "IsNullOrEmpty" => "string",
+        _ => return None,
+    })
+}
+
+/// Types whose static members and constructors the library knows.
+pub(crate) fn is_type(name: &str) -> bool {
+    matches!(
+        name,
+        "string"
+            | "int"
+            | "long"
+            | "double"
+            | "float"
+            | "decimal"
+            | "bool"
+            | "char"
+            | "byte"
+            | "Convert"
+            | "Encoding"
+            | "Math"
+            | "DateTime"
+            | "DateTimeOffset"
+            | "TimeSpan"
+            | "Guid"
+            | "Regex"
+            | "RegexOptions"
+            | "JObject"
+            | "JArray"
+            | "JToken"
+            | "JsonConvert"
+            | "Formatting"
+            | "SHA256"
+            | "MD5"
+            | "HMACSHA256"
+            | "StringComparison"
+            | "Uri"
+            | "WebUtility"
+            | "Enumerable"
+            | "StringSplitOptions"
+            | "BitConverter"
+            | "Array"
+            | "short"
+            | "XElement"
+            | "XDocument"
+    )
+}
+
+pub(crate) const MUTATORS: &[&str] = &[
+    "Add", "Remove", "RemoveAt", "Insert", "Clear", "AddRange", "Merge",
+];
+
+/// The shape of APIM's `context`: objects (navigated lazily), dictionaries, bodies.
+pub(crate) fn is_object(p: &[&str]) -> bool {
+    matches!(
+        p,
+        ["Request"]
+            | ["Request", "Url"]
+            | ["Request", "OriginalUrl"]
+            | ["Request", "PrivateEndpointConnection"]
+            | ["Response"]
+            | ["Subscription"]
+            | ["Product"]
+            | ["Api"]
+            | ["Api", "ServiceUrl"]
+            | ["Operation"]
+            | ["User"]
+            | ["Deployment"]
+            | ["LastError"]
+    )
+}
+
+pub(crate) fn is_dictionary(p: &[&str]) -> bool {
+    matches!(
+        p,
+        ["Request", "Headers"]
+            | ["Response", "Headers"]
+            | ["Request", "Url", "Query"]
+            | ["Request", "OriginalUrl", "Query"]
+            | ["Request", "MatchedParameters"]
+            | ["Variables"]
+    )
+}
+
+pub(crate) fn is_body(p: &[&str]) -> bool {
+    matches!(p, ["Request", "Body"] | ["Response", "Body"])
+}
+
+/// Scalar members each context object has; anything else is an unknown member.
+pub(crate) fn scalar_members(p: &[&str]) -> &'static [&'static str] {
+    match p {
+        [] => &["RequestId", "Timestamp", "Elapsed", "Tracing"],
+        ["Request"] => &["Method", "IpAddress", "Certificate"],
+        ["Request", "Url"] | ["Request", "OriginalUrl"] | ["Api", "ServiceUrl"] => {
+            &["Scheme", "Host", "Port", "Path", "QueryString"]
+        }
+        ["Request", "PrivateEndpointConnection"] => &["Name", "GroupId", "MemberName"],
+        ["Response"] => &["StatusCode", "StatusReason"],
+        ["Subscription"] => &[
+            "Id",
+            "Key",
+            "Name",
+            "PrimaryKey",
+            "SecondaryKey",
+            "CreatedDate",
+            "StartDate",
+            "EndDate",
+        ],
+        ["Product"] => &[
+            "Id",
+            "Name",
+            "ApprovalRequired",
+            "State",
+            "SubscriptionRequired",
+            "SubscriptionsLimit",
+            "Groups",
+            "Apis",
+        ],
+        ["Api"] => &[
+            "Id",
+            "Name",
+            "Path",
+            "Revision",
+            "Version",
+            "IsCurrentRevision",
+            "Protocols",
+            "SubscriptionKeyParameterNames",
+        ],
+        ["Operation"] => &["Id", "Name", "Method", "UrlTemplate"],
+        ["User"] => &[
+            "Id",
+            "Email",
+            "FirstName",
+            "LastName",
+            "Note",
+            "RegistrationDate",
+            "Groups",
+            "Identities",
+        ],
+        ["Deployment"] => &[
+            "Region",
+            "ServiceName",
+            "ServiceId",
+            "GatewayId",
+            "Certificates",
+        ],
+        ["LastError"] => &[
+            "Source", "Reason", "Message", "Scope", "Section", "Path", "PolicyId",
+        ],
+        _ => &[],
+    }
+}
+
+/// Whether [`call_static`] (`call`) or [`static_property`] knows `ty.name`: what `policy
+/// check` uses to report unsupported members. Keep in step with those two functions.
+pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
+    if call {
+        if name == "TryParse" {
+            return matches!(
+                ty,
+                "int"
+                    | "long"
+                    | "short"
+                    | "byte"
+                    | "double"
+                    | "float"
+                    | "decimal"
+                    | "bool"
+                    | "Guid"
+                    | "DateTime"
+                    | "DateTimeOffset"
+            );
+        }
+        return match ty {
+            "string" => matches!(
+                name,
+                "IsNullOrEmpty"
+                    | "IsNullOrWhiteSpace"
+                    | "Format"
+                    | "Join"
+                    | "Concat"
+                    | "Equals"
+                    | "Compare"
+            ),
+            "Convert" => matches!(
+                name,
+                "ToBase64String"
+                    | "FromBase64String"
+                    | "ToHexString"
+                    | "ToInt32"
+                    | "ToInt16"
+                    | "ToByte"
+                    | "ToInt64"
+                    | "ToDouble"
+                    | "ToDecimal"
+                    | "ToSingle"
+                    | "ToBoolean"
+                    | "ToString"
+            ),
+            "BitConverter" => matches!(
+                name,
+                "ToInt32"
+                    | "ToInt16"
+                    | "ToInt64"
+                    | "ToUInt32"
+                    | "ToUInt16"
+                    | "GetBytes"
+                    | "ToString"
+            ),
+            "int" | "long" | "double" | "float" | "decimal" | "bool" | "Guid" => {
+                name == "Parse" || (ty == "Guid" && name == "NewGuid")
+            }
+            "Math" => matches!(
+                name,
+                "Abs"
+                    | "Max"
+                    | "Min"
+                    | "Floor"
+                    | "Ceiling"
+                    | "Round"
+                    | "Truncate"
+                    | "Pow"
+                    | "Sqrt"
+                    | "Log"
+                    | "Log10"
+                    | "Sign"
+            ),
+            "DateTime" => name == "Parse",
+            "DateTimeOffset" => matches!(
+                name,
+                "Parse" | "FromUnixTimeSeconds" | "FromUnixTimeMilliseconds"
+            ),
+            "TimeSpan" => matches!(
+                name,
+                "FromMilliseconds"
+                    | "FromSeconds"
+                    | "FromMinutes"
+                    | "FromHours"
+                    | "FromDays"
+                    | "FromTicks"
+            ),
+            "Regex" => matches!(
+                name,
+                "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape"
+            ),
+            "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
+            "XElement" | "XDocument" => name == "Parse",
+            "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
+            "SHA256" => matches!(name, "Create" | "HashData"),
+            "MD5" => matches!(name, "Create" | "HashData"),
+            "Uri" => matches!(
+                name,
+                "EscapeDataString" | "EscapeUriString" | "UnescapeDataString"
+            ),
+            "WebUtility" => matches!(name, "UrlEncode" | "UrlDecode" | "HtmlEncode"),
+            // Handled by the interpreter: it writes into its destination argument.
+            "Array" => name == "Copy",
+            _ => false,
+        };
+    }
+    match ty {
+        "DateTime" => matches!(
+            name,
+            "UtcNow" | "Now" | "Today" | "UtcToday" | "MinValue" | "MaxValue" | "UnixEpoch"
+        ),
+        "DateTimeOffset" => matches!(
+            name,
+            "UtcNow" | "Now" | "MinValue" | "MaxValue" | "UnixEpoch"
+        ),
+        "TimeSpan" => name == "Zero",
+        "Guid" | "string" => name == "Empty",
+        "int" | "long" | "short" => matches!(name, "MaxValue" | "MinValue"),
+        "double" => matches!(name, "NaN" | "MaxValue"),
+        "Math" => matches!(name, "PI" | "E"),
+        "Encoding" => matches!(name, "UTF8" | "ASCII" | "Default"),
+        "StringComparison" | "StringSplitOptions" => true,
+        "RegexOptions" => matches!(
+            name,
+            "None"
+                | "IgnoreCase"
+                | "Multiline"
+                | "Singleline"
+                | "IgnorePatternWhitespace"
+                | "Compiled"
+                | "CultureInvariant"
+                | "ExplicitCapture"
+        ),
+        "Formatting" => matches!(name, "None" | "Indented"),
+        "BitConverter" => name == "IsLittleEndian",
+        _ => false,
+    }
+}
+
+/// How `policy check` sees a path below `context`: whether the interpreter holds it as a
+/// context object (rather than a plain value), and which members and methods it has.
+pub(crate) fn context_navigable(p: &[&str]) -> bool {
+    p.is_empty() || is_object(p) || is_dictionary(p) || is_body(p)
+}
+
+/// Whether `context.<p>.<name>` resolves (see [`context_member`]).
+pub(crate) fn context_member_known(p: &[&str], name: &str) -> bool {
+    let mut q = p.to_vec();
+    q.push(name);
+    is_object(&q)
+        || is_dictionary(&q)
+        || is_body(&q)
+        || scalar_members(p).contains(&name)
+        || (is_dictionary(p) && matches!(name, "Count" | "Keys"))
+}
+
+/// Whether `context.<p>.<name>(…)` is a method [`context_call`] implements.
+pub(crate) fn context_method_known(p: &[&str], name: &str) -> bool {
+    if name == "GetType" {
+        return true;
+    }
+    if is_dictionary(p) {
+        return matches!(name, "GetValueOrDefault" | "ContainsKey" | "TryGetValue");
+    }
+    if is_body(p) {
+        return name == "As";
+    }
+    matches!(
+        (p, name),
+        (
+            ["Request", "Url"] | ["Request", "OriginalUrl"] | ["Api", "ServiceUrl"],
+            "ToString"
+        ) | ([], "Trace")
+    )
+}
+
+/// The instance methods [`string_method`] implements; anything else goes to LINQ.
+pub(crate) const STRING_METHODS: &[&str] = &[
+    "Substring",
+    "IndexOf",
+    "LastIndexOf",
+    "Contains",
+    "StartsWith",
+    "EndsWith",
+    "Replace",
+    "Split",
+    "ToLower",
+    "ToLowerInvariant",
+    "ToUpper",
+    "ToUpperInvariant",
+    "Trim",
+    "TrimStart",
+    "TrimEnd",
+    "Equals",
+    "CompareTo",
+    "ToString",
+    "PadLeft",
+    "PadRight",
+    "Insert",
+    "Remove",
+    "ToCharArray",
+    "GetHashCode",
+];
+
+/// The LINQ operators [`linq`] implements (also what `policy check` accepts on sequences).
+pub(crate) const LINQ: &[&str] = &[
+    "Where",
+    "Select",
+    "Any",
+    "All",
+    "First",
+    "FirstOrDefault",
+    "Last",
+    "LastOrDefault",
+    "Single",
+    "SingleOrDefault",
+    "Count",
+    "ToArray",
+    "ToList",
+    "Contains",
+    "Skip",
+    "Take",
+    "OrderBy",
+    "OrderByDescending",
+    "Distinct",
+    "Sum",
+    "Max",
+    "Min",
+    "Reverse",
+    "Concat",
+    "ElementAt",
+    "IndexOf",
+    "Cast",
+    "OfType",
+    "SelectMany",
+    "Average",
+];

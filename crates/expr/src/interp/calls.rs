@@ -1,0 +1,335 @@
+//! Calls: static and instance methods, lambdas, `out` arguments, `Array.Copy`, and what heavy calls are charged.
+
+use super::*;
+
+impl<'c> Interp<'c> {
+    pub(super) fn call(
+        &mut self,
+        callee: &Expr,
+        generics: &[TypeRef],
+        args: &[Arg],
+        at: usize,
+    ) -> F<Value> {
+        if args.iter().any(|a| matches!(a.value.kind, E::Out { .. })) {
+            return self.call_with_out(callee, args, at);
+        }
+        let (target, name, null_cond) = match &callee.kind {
+            E::Member {
+                target,
+                name,
+                null_cond,
+            } => (target, name, *null_cond),
+            // A local function, or a delegate held in a local (`Func<int, int> f = …; f(1)`).
+            E::Name(n) if matches!(self.local(n), Some(Value::Lambda(_))) => {
+                let Some(Value::Lambda(l)) = self.local(n).cloned() else {
+                    return Err(null_ref(at));
+                };
+                let args = self.eval_args(args)?;
+                let args = args.into_iter().map(|(_, v)| v).collect();
+                return self.call_lambda(&l, args, at);
+            }
+            E::Name(n) => {
+                return Err(rt(
+                    "CompilationError",
+                    format!("The name '{n}' does not exist in the current context"),
+                    at,
+                ));
+            }
+            _ => return Err(rt("CompilationError", "Method name expected", at)),
+        };
+        if let Some(p) = self.static_path(target) {
+            let ty = crate::parser::normalize_type_name(&p);
+            if !lib::is_type(&ty) {
+                return Err(rt(
+                    "CompilationError",
+                    format!("The name '{p}' does not exist in the current context"),
+                    at,
+                ));
+            }
+            if ty == "Array" && name == "Copy" {
+                return self.array_copy(args, at);
+            }
+            let args = self.eval_args(args)?;
+            self.heavy_call(None, &args, at)?;
+            return lib::call_static(self, &ty, name, generics, args, at);
+        }
+        // `x.Property("k").Remove()` on a local JObject removes the property in place.
+        if name == "Remove"
+            && args.is_empty()
+            && let E::Call {
+                callee: inner,
+                args: iargs,
+                ..
+            } = &target.kind
+            && let E::Member {
+                target: obj,
+                name: pname,
+                ..
+            } = &inner.kind
+            && pname == "Property"
+            && iargs.len() == 1
+        {
+            let key = self.ev(&iargs[0].value)?;
+            let slot = self.lvalue(obj)?;
+            if let Value::Json(serde_json::Value::Object(m)) = slot {
+                m.remove(&key.to_display());
+            }
+            return Ok(Value::Null);
+        }
+        if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) {
+            let args = self.eval_args(args)?;
+            if matches!(name.as_str(), "Add" | "AddRange" | "Insert" | "Merge")
+                && let Some(i) = self.root_local(target)
+            {
+                // What is added grows the local in place: charged before it is added.
+                let mut added = 0usize;
+                for (_, v) in &args {
+                    added = added.saturating_add(self.size_of(v) + budget::SLOT);
+                }
+                self.grow_local(i, added, at)?;
+            }
+            let slot = self.lvalue(target)?;
+            return lib::mutate(slot, name, args, at);
+        }
+        let t = self.ev(target)?;
+        if matches!(t, Value::Null) {
+            return Err(if null_cond {
+                Flow::NullShort
+            } else {
+                null_ref(at)
+            });
+        }
+        let mark = self.temps;
+        let args = self.hold(&t, at).and_then(|()| self.eval_args(args));
+        self.release(mark);
+        let args = args?;
+        self.heavy_call(Some(&t), &args, at)?;
+        lib::call_method(self, t, name, generics, args, at)
+    }
+
+    /// Reads the clock before a library call whose cost grows with its input, so a loop of
+    /// expensive calls is cut at the time budget, not at the step budget.
+    pub(super) fn heavy_call(&mut self, target: Option<&Value>, args: &Args, at: usize) -> F<()> {
+        if let Some(t) = target {
+            self.heavy(t, at)?;
+        }
+        for (_, v) in args {
+            self.heavy(v, at)?;
+        }
+        Ok(())
+    }
+
+    /// `Array.Copy(src, dst, n)` / `Array.Copy(src, si, dst, di, n)`: writes into the
+    /// destination, which must be a local (or an element of one).
+    pub(super) fn array_copy(&mut self, args: &[Arg], at: usize) -> F<Value> {
+        let (src, si, dst, di, n) = match args {
+            [s, d, n] => (s, None, d, None, n),
+            [s, si, d, di, n] => (s, Some(si), d, Some(di), n),
+            _ => {
+                return Err(rt(
+                    "CompilationError",
+                    format!(
+                        "No overload for method 'Copy' takes {} arguments",
+                        args.len()
+                    ),
+                    at,
+                ));
+            }
+        };
+        let items = match self.ev(&src.value)? {
+            Value::Bytes(b) => b.into_iter().map(|x| Value::Int(x as i64)).collect(),
+            Value::Array(a) => a,
+            Value::Null => return Err(null_ref(at)),
+            other => return Err(lib::cast_err(&other, "System.Array", at)),
+        };
+        let index = |it: &mut Self, e: Option<&Arg>| -> F<i64> {
+            match e {
+                Some(a) => match it.ev(&a.value)? {
+                    Value::Int(i) => Ok(i),
+                    other => Err(lib::cast_err(&other, "System.Int32", at)),
+                },
+                None => Ok(0),
+            }
+        };
+        let si = index(self, si)?;
+        let di = index(self, di)?;
+        let n = index(self, Some(n))?;
+        if let Some(i) = self.root_local(&dst.value) {
+            let copied: usize = items
+                .iter()
+                .skip(usize::try_from(si).unwrap_or(0))
+                .take(usize::try_from(n).unwrap_or(0))
+                .map(|v| self.size_of(v))
+                .fold(0, usize::saturating_add);
+            self.grow_local(i, copied, at)?;
+        }
+        let slot = self.lvalue(&dst.value)?;
+        let len = match slot {
+            Value::Bytes(b) => b.len(),
+            Value::Array(a) => a.len(),
+            Value::Null => return Err(null_ref(at)),
+            other => return Err(lib::cast_err(other, "System.Array", at)),
+        } as i64;
+        if si < 0
+            || di < 0
+            || n < 0
+            || si.saturating_add(n) > items.len() as i64
+            || di.saturating_add(n) > len
+        {
+            return Err(rt(
+                "ArgumentException",
+                "Destination array was not long enough. Check the destination index, length, and the array's lower bounds.",
+                at,
+            ));
+        }
+        for k in 0..n as usize {
+            // In range (checked above); `get` keeps even a mistake here from panicking.
+            let Some(v) = items.get(si as usize + k).cloned() else {
+                break;
+            };
+            let d = di as usize + k;
+            match slot {
+                Value::Bytes(b) => {
+                    if let (Value::Int(x), Some(cell)) = (&v, b.get_mut(d)) {
+                        *cell = *x as u8;
+                    }
+                }
+                Value::Array(a) => {
+                    if let Some(cell) = a.get_mut(d) {
+                        *cell = v;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(Value::Null)
+    }
+
+    /// Calls a lambda with arguments (LINQ). Lambdas see the locals in scope where they run,
+    /// which — since delegates cannot escape an expression — are the ones they were written in.
+    pub(crate) fn call_lambda(&mut self, l: &Lambda, args: Vec<Value>, at: usize) -> F<Value> {
+        let def = &l.def;
+        if let Some(name) = &def.local_fn
+            && args.len() != def.params.len()
+        {
+            return Err(rt(
+                "CompilationError",
+                format!(
+                    "No overload for method '{name}' takes {} arguments",
+                    args.len()
+                ),
+                at,
+            ));
+        }
+        if self.calls >= MAX_CALL_DEPTH
+            || stack_address().abs_diff(self.stack_base) > MAX_STACK_BYTES
+        {
+            return Err(rt(
+                "InsufficientExecutionStackException",
+                "Insufficient stack to continue executing the program safely (calls nested too deeply).",
+                at,
+            ));
+        }
+        self.calls += 1;
+        let mark = self.locals.len();
+        for (n, v) in &l.captured {
+            self.push_local(n.clone(), v.clone(), at)?;
+        }
+        for (i, (p, v)) in def.params.iter().zip(args).enumerate() {
+            let v = match def.param_types.get(i) {
+                Some(Some(t)) => lib::convert_declared(v, t),
+                _ => v,
+            };
+            self.push_local(p.clone(), v, at)?;
+        }
+        let r = match &def.body {
+            LambdaBody::Expr(e) => self.ev(e),
+            LambdaBody::Block(b) => match self.exec_list(b) {
+                Ok(()) => Ok(Value::Null),
+                Err(Flow::Return(v)) => Ok(v),
+                // A loop outside the function cannot be broken from inside it.
+                Err(Flow::Break | Flow::Continue) => Err(rt(
+                    "CompilationError",
+                    "No enclosing loop out of which to break or continue",
+                    at,
+                )),
+                Err(f) => Err(f),
+            },
+        };
+        self.truncate_locals(mark);
+        self.calls -= 1;
+        match (r, &def.ret) {
+            (Ok(v), Some(t)) => Ok(lib::convert_declared(v, t)),
+            (r, _) => r,
+        }
+    }
+
+    /// A call with `out` arguments: `int.TryParse(s, out var n)`, `jobj.TryGetValue(k, out
+    /// JToken v)`, `context.Variables.TryGetValue(k, out object v)`. The out variable becomes a
+    /// local of the enclosing scope (or is assigned, for `out existing`).
+    pub(super) fn call_with_out(&mut self, callee: &Expr, args: &[Arg], at: usize) -> F<Value> {
+        let E::Member {
+            target,
+            name,
+            null_cond,
+        } = &callee.kind
+        else {
+            return Err(rt(
+                "NotSupportedException",
+                "out arguments are supported for TryParse and TryGetValue only",
+                at,
+            ));
+        };
+        let mut inputs = Vec::new();
+        let mut out = None;
+        for a in args {
+            match &a.value.kind {
+                E::Out { name, declare, ty } if out.is_none() => {
+                    out = Some((name, *declare, ty.as_ref(), a.value.at));
+                }
+                E::Out { .. } => {
+                    return Err(rt(
+                        "NotSupportedException",
+                        "only one out argument per call is supported",
+                        a.value.at,
+                    ));
+                }
+                _ => inputs.push(self.ev(&a.value)?),
+            }
+        }
+        let Some((var, declare, var_ty, var_at)) = out else {
+            return Err(null_ref(at));
+        };
+        let (ok, value) = if let Some(p) = self.static_path(target) {
+            let ty = crate::parser::normalize_type_name(&p);
+            lib::try_parse(self, &ty, name, inputs, at)?
+        } else {
+            let t = self.ev(target)?;
+            if t.is_null() && !matches!(t, Value::Json(_)) {
+                // `x?.TryGetValue(k, out v)` on null: the whole chain is null, `v` undeclared.
+                return Err(if *null_cond {
+                    Flow::NullShort
+                } else {
+                    null_ref(at)
+                });
+            }
+            lib::try_get_value(self, t, name, inputs, at)?
+        };
+        let value = match var_ty {
+            Some(t) => lib::convert_declared(value, t),
+            None => value,
+        };
+        if var != "_" {
+            if declare {
+                self.push_local(var.clone(), value, var_at)?;
+            } else {
+                let target = Expr {
+                    kind: E::Name(var.clone()),
+                    at: var_at,
+                };
+                self.assign(&target, value)?;
+            }
+        }
+        Ok(Value::Bool(ok))
+    }
+}

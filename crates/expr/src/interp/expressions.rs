@@ -1,0 +1,358 @@
+//! Expressions: names, members, operators, conversions, lambdas and interpolation.
+
+use super::*;
+
+impl<'c> Interp<'c> {
+    /// A chain of names that denotes a type or namespace (`System.Text.Encoding`), as opposed to
+    /// a value; `None` when the root is a local or `context`.
+    pub(super) fn static_path(&self, e: &Expr) -> Option<String> {
+        match &e.kind {
+            E::Name(n) => {
+                if n == "context" || self.local(n).is_some() {
+                    None
+                } else {
+                    Some(n.clone())
+                }
+            }
+            E::Member {
+                target,
+                name,
+                null_cond: false,
+            } => {
+                let p = self.static_path(target)?;
+                if lib::is_type(&crate::parser::normalize_type_name(&p)) {
+                    None
+                } else {
+                    Some(format!("{p}.{name}"))
+                }
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn ev(&mut self, e: &Expr) -> F<Value> {
+        self.tick(e.at)?;
+        let at = e.at;
+        Ok(match &e.kind {
+            E::Null => Value::Null,
+            E::Bool(b) => Value::Bool(*b),
+            E::Int(i) => Value::Int(*i),
+            E::Double(d) => Value::Double(*d),
+            E::Str(s) => Value::String(s.clone()),
+            E::Char(c) => Value::Char(*c),
+            E::Interp(parts) => {
+                let mut s = String::new();
+                for p in parts {
+                    match p {
+                        Part::Text(t) => {
+                            self.charge(s.len() + t.len(), at)?;
+                            s.push_str(t);
+                        }
+                        Part::Hole(e, fmt) => {
+                            // The text so far is held while the hole is evaluated.
+                            let mark = self.temps;
+                            self.charge(s.len(), at)?;
+                            self.temps += s.len();
+                            let v = self.ev(e);
+                            self.release(mark);
+                            let v = v?;
+                            let t = match fmt {
+                                None => self.text(&v, e.at)?,
+                                Some(f) => Cow::Owned(lib::format_value(&v, Some(f), e.at)?),
+                            };
+                            self.charge(s.len() + t.len(), at)?;
+                            s.push_str(&t);
+                        }
+                    }
+                }
+                Value::String(s.into())
+            }
+            E::Name(n) => match n.as_str() {
+                "context" => Value::Object(Object::Context(Arc::from(Vec::new()))),
+                _ => match self.local(n) {
+                    Some(v) => v.clone(),
+                    None => {
+                        return Err(rt(
+                            "CompilationError",
+                            format!("The name '{n}' does not exist in the current context"),
+                            at,
+                        ));
+                    }
+                },
+            },
+            E::Member {
+                target,
+                name,
+                null_cond,
+            } => {
+                if let Some(p) = self.static_path(target) {
+                    let ty = crate::parser::normalize_type_name(&p);
+                    if lib::is_type(&ty) {
+                        return lib::static_property(self, &ty, name, at);
+                    }
+                    return Err(rt(
+                        "CompilationError",
+                        format!("The name '{p}' does not exist in the current context"),
+                        at,
+                    ));
+                }
+                let t = self.ev(target)?;
+                if t.is_null() && !matches!(t, Value::Json(_)) {
+                    return Err(if *null_cond {
+                        Flow::NullShort
+                    } else {
+                        null_ref(at)
+                    });
+                }
+                self.heavy(&t, at)?;
+                lib::member(self, t, name, at)?
+            }
+            E::NullChain(inner) => match self.ev(inner) {
+                Err(Flow::NullShort) => Value::Null,
+                other => other?,
+            },
+            E::Call {
+                callee,
+                generics,
+                args,
+            } => return self.call(callee, generics, args, at),
+            E::Index {
+                target,
+                args,
+                null_cond,
+            } => {
+                let t = self.ev(target)?;
+                if t.is_null() {
+                    return Err(if *null_cond {
+                        Flow::NullShort
+                    } else {
+                        null_ref(at)
+                    });
+                }
+                let mark = self.temps;
+                let keys = self.hold(&t, at).and_then(|()| {
+                    let mut keys = Vec::with_capacity(args.len());
+                    for a in args {
+                        keys.push(self.ev(a)?);
+                    }
+                    Ok(keys)
+                });
+                self.release(mark);
+                let keys = keys?;
+                self.heavy(&t, at)?;
+                lib::index(self, t, keys, at)?
+            }
+            E::Unary(op, x) => {
+                let v = self.ev(x)?;
+                lib::unary(*op, v, at)?
+            }
+            E::Binary(op, l, r) => {
+                let a = self.ev(l)?;
+                let mark = self.temps;
+                let b = self.hold(&a, at).and_then(|()| self.ev(r));
+                self.release(mark);
+                let b = b?;
+                self.binary(*op, a, b, at)?
+            }
+            E::And(l, r) => Value::Bool(self.cond(l)? && self.cond(r)?),
+            E::Or(l, r) => Value::Bool(self.cond(l)? || self.cond(r)?),
+            E::Coalesce(l, r) => {
+                let a = self.ev(l)?;
+                if matches!(a, Value::Null) {
+                    self.ev(r)?
+                } else {
+                    a
+                }
+            }
+            E::Cond(c, a, b) => {
+                if self.cond(c)? {
+                    self.ev(a)?
+                } else {
+                    self.ev(b)?
+                }
+            }
+            E::Cast(ty, x) => {
+                let v = self.ev(x)?;
+                lib::cast(v, ty, at)?
+            }
+            E::As(x, ty) => {
+                let v = self.ev(x)?;
+                if lib::is_instance(&v, ty) {
+                    v
+                } else {
+                    Value::Null
+                }
+            }
+            E::Is(x, ty, binding) => {
+                let v = self.ev(x)?;
+                let ok = lib::is_instance(&v, ty);
+                if ok && let Some(b) = binding {
+                    self.push_local(b.clone(), v, at)?;
+                }
+                Value::Bool(ok)
+            }
+            E::IsConst(x, c, negate) => {
+                let v = self.ev(x)?;
+                let c = self.ev(c)?;
+                let eq = match (&v, &c) {
+                    (_, Value::Null) => v.is_null(),
+                    _ => lib::values_equal(&v, &c),
+                };
+                Value::Bool(eq != *negate)
+            }
+            E::Lambda(def) => Value::Lambda(Arc::new(Lambda {
+                def: def.clone(),
+                captured: Vec::new(),
+            })),
+            E::New { ty, args, init } => {
+                let args = self.eval_args(args)?;
+                let init = match init {
+                    Some(items) => Some(self.eval_list(items)?),
+                    None => None,
+                };
+                lib::construct(self, ty, args, init, at)?
+            }
+            E::NewArray { ty, size, items } => {
+                let items = match items {
+                    Some(items) => self.eval_list(items)?,
+                    None => Vec::new(),
+                };
+                let size = match size {
+                    Some(s) => Some(self.ev(s)?),
+                    None => None,
+                };
+                lib::new_array(self, ty.as_ref(), size, items, at)?
+            }
+            E::NewAnon(fields) => {
+                // Each field is a copy, held while the next ones are evaluated.
+                let mark = self.temps;
+                let r = (|| -> F<serde_json::Map<String, serde_json::Value>> {
+                    let mut m = serde_json::Map::new();
+                    for (k, v) in fields {
+                        let v = self.ev(v)?;
+                        self.hold(&v, at)?;
+                        m.insert(k.clone(), lib::to_json(&v, at)?);
+                    }
+                    Ok(m)
+                })();
+                self.release(mark);
+                Value::Json(serde_json::Value::Object(r?))
+            }
+            E::Assign { target, op, value } => {
+                let v = match op {
+                    None => self.ev(value)?,
+                    Some(op) => {
+                        let cur = self.ev(target)?;
+                        let mark = self.temps;
+                        let rhs = self.hold(&cur, at).and_then(|()| self.ev(value));
+                        self.release(mark);
+                        self.binary(*op, cur, rhs?, at)?
+                    }
+                };
+                self.assign(target, v.clone())?;
+                v
+            }
+            E::CoalesceAssign(target, value) => {
+                let cur = self.ev(target)?;
+                if matches!(cur, Value::Null) {
+                    let v = self.ev(value)?;
+                    self.assign(target, v.clone())?;
+                    v
+                } else {
+                    cur
+                }
+            }
+            E::IncDec {
+                target,
+                delta,
+                prefix,
+            } => {
+                let cur = self.ev(target)?;
+                let next = lib::binary(BinOp::Add, cur.clone(), Value::Int(*delta), at)?;
+                self.assign(target, next.clone())?;
+                if *prefix { next } else { cur }
+            }
+            E::TypeOf(t) => Value::str(&t.name),
+            E::Default(t) => match t {
+                Some(t) => lib::default_of(t),
+                None => Value::Null,
+            },
+            E::Out { .. } => {
+                return Err(rt(
+                    "CompilationError",
+                    "an out argument is only valid in a method call",
+                    at,
+                ));
+            }
+            E::Switch(subject, arms) => {
+                let v = self.ev(subject)?;
+                for (case, value) in arms {
+                    let mark = self.locals.len();
+                    let r = match self.case_matches(&v, case) {
+                        Ok(true) => Some(self.ev(value)),
+                        Ok(false) => None,
+                        Err(f) => Some(Err(f)),
+                    };
+                    self.truncate_locals(mark);
+                    if let Some(r) = r {
+                        return r;
+                    }
+                }
+                // The unmatched value is not shown: it may be a secret.
+                return Err(rt(
+                    "SwitchExpressionException",
+                    "Non-exhaustive switch expression failed to match its input.",
+                    at,
+                ));
+            }
+        })
+    }
+
+    /// A binary operator on evaluated operands (`a + b`, and `a += b`).
+    pub(super) fn binary(&mut self, op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
+        if op == BinOp::Add && (matches!(a, Value::String(_)) || matches!(b, Value::String(_))) {
+            // String concatenation: the operator whose result outgrows its operands, so a
+            // self-doubling string stops here, before the allocation.
+            let x = self.text(&a, at)?;
+            let y = self.text(&b, at)?;
+            self.charge(x.len() + y.len(), at)?;
+            let mut s = String::with_capacity(x.len() + y.len());
+            s.push_str(&x);
+            s.push_str(&y);
+            return Ok(Value::String(s.into()));
+        }
+        lib::binary(op, a, b, at)
+    }
+
+    /// Evaluates items in order; each is held (counted against the memory budget) while the
+    /// next ones are evaluated, so many large arguments cannot pile up unnoticed.
+    pub(super) fn eval_list(&mut self, items: &[Expr]) -> F<Vec<Value>> {
+        let mark = self.temps;
+        let r = (|| {
+            let mut out = Vec::with_capacity(items.len());
+            for i in items {
+                let v = self.ev(i)?;
+                self.hold(&v, i.at)?;
+                out.push(v);
+            }
+            Ok(out)
+        })();
+        self.release(mark);
+        r
+    }
+
+    pub(super) fn eval_args(&mut self, args: &[Arg]) -> F<Vec<(Option<String>, Value)>> {
+        let mark = self.temps;
+        let r = (|| {
+            let mut out = Vec::with_capacity(args.len());
+            for a in args {
+                let v = self.ev(&a.value)?;
+                self.hold(&v, a.value.at)?;
+                out.push((a.name.clone(), v));
+            }
+            Ok(out)
+        })();
+        self.release(mark);
+        r
+    }
+}

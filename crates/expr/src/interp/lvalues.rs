@@ -1,0 +1,111 @@
+//! Assignment targets: locals and the elements and members below them.
+
+use super::*;
+
+impl<'c> Interp<'c> {
+    pub(super) fn is_lvalue(&self, e: &Expr) -> bool {
+        match &e.kind {
+            E::Name(n) => self.local(n).is_some(),
+            E::Index { target, .. } => self.is_lvalue(target),
+            _ => false,
+        }
+    }
+
+    /// A mutable reference to a local or an element inside one (`body["a"]["b"]`). Keys are
+    /// evaluated before the local is borrowed.
+    pub(super) fn lvalue(&mut self, e: &Expr) -> F<&mut Value> {
+        let mut keys = Vec::new();
+        let mut cur = e;
+        loop {
+            match &cur.kind {
+                E::Index { target, args, .. } => {
+                    if args.len() != 1 {
+                        return Err(rt(
+                            "NotSupportedException",
+                            "multi-dimensional indexers are not supported",
+                            cur.at,
+                        ));
+                    }
+                    keys.push((self.ev(&args[0])?, cur.at));
+                    cur = target;
+                }
+                E::Name(n) => {
+                    let Some(i) = self.local_index(n) else {
+                        return Err(rt(
+                            "CompilationError",
+                            format!("The name '{n}' does not exist in the current context"),
+                            cur.at,
+                        ));
+                    };
+                    let mut slot = &mut self.locals[i].1;
+                    for (k, kat) in keys.into_iter().rev() {
+                        slot = lib::element_mut(slot, &k, kat)?;
+                    }
+                    return Ok(slot);
+                }
+                _ => {
+                    return Err(rt(
+                        "NotSupportedException",
+                        "only locals and their elements can be assigned",
+                        cur.at,
+                    ));
+                }
+            }
+        }
+    }
+
+    pub(super) fn assign(&mut self, target: &Expr, v: Value) -> F<()> {
+        match &target.kind {
+            E::Name(n) => match self.local_index(n) {
+                Some(i) => self.set_local(i, v, target.at),
+                None => Err(rt(
+                    "CompilationError",
+                    format!("The name '{n}' does not exist in the current context"),
+                    target.at,
+                )),
+            },
+            E::Index { .. } => {
+                let mut keys = Vec::new();
+                let mut cur = target;
+                while let E::Index {
+                    target: t, args, ..
+                } = &cur.kind
+                {
+                    if args.len() != 1 {
+                        return Err(rt(
+                            "NotSupportedException",
+                            "multi-dimensional indexers are not supported",
+                            cur.at,
+                        ));
+                    }
+                    keys.push((self.ev(&args[0])?, cur.at));
+                    cur = t;
+                }
+                keys.reverse();
+                let E::Name(n) = &cur.kind else {
+                    return Err(rt(
+                        "NotSupportedException",
+                        "only locals and their elements can be assigned",
+                        cur.at,
+                    ));
+                };
+                let Some(i) = self.local_index(n) else {
+                    return Err(rt(
+                        "CompilationError",
+                        format!("The name '{n}' does not exist in the current context"),
+                        cur.at,
+                    ));
+                };
+                // Counted as growth (the replaced element is not subtracted until the
+                // local is counted again).
+                self.grow_local(i, self.size_of(&v), target.at)?;
+                lib::set_path(&mut self.locals[i].1, &keys, v)
+            }
+            _ => Err(rt(
+                "NotSupportedException",
+                "only locals and their elements can be assigned",
+                target.at,
+            )),
+        }
+    }
+}

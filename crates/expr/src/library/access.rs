@@ -1,0 +1,275 @@
+//! Element access on local values: indexers, assignment through paths, the mutating collection
+//! methods (`Add`, `Remove`, …) and enumeration.
+
+use super::*;
+
+/// Mutating methods on a local collection (`list.Add(x)`, `obj.Add("k", v)`, `obj.Remove("k")`).
+pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<Value> {
+    let a0 = args.first().map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+    match (slot, name) {
+        (Value::Array(a), "Add") => a.push(a0),
+        (Value::Array(a), "AddRange") => a.extend(iterate_plain(a0, at)?),
+        (Value::Array(a), "Clear") => a.clear(),
+        (Value::Array(a), "Remove") => {
+            let i = a.iter().position(|x| values_equal(x, &a0));
+            if let Some(i) = i {
+                a.remove(i);
+            }
+            return Ok(Value::Bool(i.is_some()));
+        }
+        (Value::Array(a), "RemoveAt") => {
+            let i = as_int(&a0, at)?;
+            if i < 0 || i as usize >= a.len() {
+                return Err(index_err(at));
+            }
+            a.remove(i as usize);
+        }
+        (Value::Array(a), "Insert") => {
+            let i = as_int(&a0, at)?;
+            if i < 0 || i as usize > a.len() {
+                return Err(index_err(at));
+            }
+            a.insert(
+                i as usize,
+                args.get(1).map(|(_, v)| v.clone()).unwrap_or(Value::Null),
+            );
+        }
+        (Value::Json(J::Object(m)), "Add") => {
+            if let Value::Object(Object::Record(r)) = &a0 {
+                let k = r.get("Name").map(|n| n.to_display()).unwrap_or_default();
+                m.insert(k, to_json(r.get("Value").unwrap_or(&Value::Null), at)?);
+            } else {
+                let k = as_str(&a0, at)?;
+                if m.contains_key(&k) {
+                    return Err(rt(
+                        "ArgumentException",
+                        "Can not add property to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.",
+                        at,
+                    ));
+                }
+                let v = args.get(1).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+                m.insert(k, to_json(&v, at)?);
+            }
+        }
+        (Value::Json(J::Object(m)), "Remove") => {
+            return Ok(Value::Bool(m.remove(&as_str(&a0, at)?).is_some()));
+        }
+        (Value::Json(J::Object(m)), "Merge") => {
+            if let Value::Json(J::Object(o)) = a0 {
+                m.extend(o);
+            }
+        }
+        (Value::Json(J::Array(a)), "Add") => a.push(to_json(&a0, at)?),
+        (Value::Json(J::Array(a)), "Clear") => a.clear(),
+        (Value::Json(J::Array(a)), "RemoveAt") => {
+            let i = as_int(&a0, at)?;
+            if i < 0 || i as usize >= a.len() {
+                return Err(index_err(at));
+            }
+            a.remove(i as usize);
+        }
+        (v, n) => return Err(no_member(v, n, at)),
+    }
+    Ok(Value::Null)
+}
+
+pub(super) fn index_err(at: usize) -> Flow {
+    rt(
+        "IndexOutOfRangeException",
+        "Index was outside the bounds of the array.",
+        at,
+    )
+}
+
+pub(super) fn idx(k: &Value, len: usize, at: usize) -> F<usize> {
+    let i = as_int(k, at)?;
+    if i < 0 || i as usize >= len {
+        return Err(index_err(at));
+    }
+    Ok(i as usize)
+}
+
+pub(crate) fn element_mut<'a>(slot: &'a mut Value, k: &Value, at: usize) -> F<&'a mut Value> {
+    // JSON children are navigated by turning the child into its own `Value::Json` view is not
+    // possible without copying, so only arrays of values navigate here; JSON is handled below.
+    match slot {
+        Value::Array(a) => {
+            let i = idx(k, a.len(), at)?;
+            Ok(&mut a[i])
+        }
+        Value::Json(_) => Err(rt(
+            "NotSupportedException",
+            "nested JSON assignment goes through set_element",
+            at,
+        )),
+        Value::Null => Err(null_ref(at)),
+        other => Err(no_member(other, "this[]", at)),
+    }
+}
+
+/// Assigns through a chain of indexers (`body["a"]["b"] = v`), walking arrays and JSON in place.
+pub(crate) fn set_path(slot: &mut Value, keys: &[(Value, usize)], v: Value) -> F<()> {
+    match keys {
+        [] => Ok(()),
+        [(k, at)] => set_element(slot, k.clone(), v, *at),
+        [(k, at), rest @ ..] => match slot {
+            Value::Json(j) => {
+                let mut cur = j;
+                for (k, at) in keys[..keys.len() - 1].iter() {
+                    cur = json_child_mut(cur, k, *at)?;
+                }
+                let (last, lat) = &keys[keys.len() - 1];
+                let mut tmp = Value::Json(std::mem::take(cur));
+                let r = set_element(&mut tmp, last.clone(), v, *lat);
+                if let Value::Json(back) = tmp {
+                    *cur = back;
+                }
+                r
+            }
+            other => set_path(element_mut(other, k, *at)?, rest, v),
+        },
+    }
+}
+
+pub(super) fn json_child_mut<'a>(j: &'a mut J, k: &Value, at: usize) -> F<&'a mut J> {
+    match j {
+        J::Object(m) => m.get_mut(&as_str(k, at)?).ok_or_else(|| null_ref(at)),
+        J::Array(a) => {
+            let i = idx(k, a.len(), at)?;
+            Ok(&mut a[i])
+        }
+        _ => Err(rt(
+            "InvalidOperationException",
+            "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
+            at,
+        )),
+    }
+}
+
+pub(crate) fn set_element(slot: &mut Value, key: Value, v: Value, at: usize) -> F<()> {
+    match slot {
+        Value::Array(a) => {
+            let i = idx(&key, a.len(), at)?;
+            a[i] = v;
+        }
+        Value::Bytes(b) => {
+            let i = idx(&key, b.len(), at)?;
+            b[i] = as_int(&v, at)? as u8;
+        }
+        Value::Json(J::Object(m)) => {
+            m.insert(as_str(&key, at)?, to_json(&v, at)?);
+        }
+        Value::Json(J::Array(a)) => {
+            let i = idx(&key, a.len(), at)?;
+            a[i] = to_json(&v, at)?;
+        }
+        Value::Null => return Err(null_ref(at)),
+        other => return Err(no_member(other, "this[]", at)),
+    }
+    Ok(())
+}
+
+pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F<Value> {
+    let Some(k) = keys.first() else {
+        return Err(index_err(at));
+    };
+    Ok(match &t {
+        Value::String(s) => {
+            let i = as_int(k, at)?;
+            s.chars()
+                .nth(usize::try_from(i).map_err(|_| index_err(at))?)
+                .map(Value::Char)
+                .ok_or_else(|| index_err(at))?
+        }
+        Value::Array(a) => a[idx(k, a.len(), at)?].clone(),
+        Value::Bytes(b) => Value::Int(b[idx(k, b.len(), at)?] as i64),
+        Value::Json(J::Object(m)) => match m.get(&as_str(k, at)?) {
+            Some(v) => Value::Json(v.clone()),
+            None => Value::Null,
+        },
+        Value::Json(J::Array(a)) => Value::Json(a[idx(k, a.len(), at)?].clone()),
+        Value::Json(_) => {
+            return Err(rt(
+                "InvalidOperationException",
+                "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
+                at,
+            ));
+        }
+        Value::Object(Object::Dictionary(d)) => {
+            let key = k.to_display();
+            match dict_get(d, &key) {
+                Some(v) => v,
+                None => return Err(key_missing(&key, at)),
+            }
+        }
+        Value::Object(Object::Context(path)) => {
+            let p: Vec<&str> = path.iter().map(|s| &**s).collect();
+            if !is_dictionary(&p) {
+                return Err(no_member(&t, "this[]", at));
+            }
+            let key = as_str(k, at)?;
+            match it.ctx.lookup(&p, &key) {
+                Some(v) => v,
+                None => return Err(key_missing(&key, at)),
+            }
+        }
+        other => return Err(no_member(other, "this[]", at)),
+    })
+}
+
+/// .NET Framework's wording, without the key: a key can be a value the policy computed from
+/// a secret.
+pub(super) fn key_missing(_key: &str, at: usize) -> Flow {
+    rt(
+        "KeyNotFoundException",
+        "The given key was not present in the dictionary.",
+        at,
+    )
+}
+
+pub(super) fn dict_get(d: &BTreeMap<String, Value>, key: &str) -> Option<Value> {
+    d.get(key).cloned().or_else(|| {
+        d.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.clone())
+    })
+}
+
+pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
+    Ok(match v {
+        Value::Array(a) => a,
+        Value::Json(J::Array(a)) => a.into_iter().map(Value::Json).collect(),
+        Value::Json(J::Object(m)) => m
+            .into_iter()
+            .map(|(k, v)| {
+                let mut r = BTreeMap::new();
+                r.insert("Name".to_string(), Value::str(&k));
+                r.insert("Key".to_string(), Value::str(&k));
+                r.insert("Value".to_string(), Value::Json(v));
+                Value::Object(Object::Record(Arc::new(r)))
+            })
+            .collect(),
+        Value::String(s) => s.chars().map(Value::Char).collect(),
+        Value::Bytes(b) => b.into_iter().map(|x| Value::Int(x as i64)).collect(),
+        Value::Object(Object::Dictionary(d)) => d.keys().map(Value::str).collect(),
+        Value::Null => return Err(null_ref(at)),
+        other => return Err(cast_err(&other, "IEnumerable", at)),
+    })
+}
+
+/// The elements `foreach` and LINQ walk.
+pub(crate) fn iterate(it: &mut Interp, v: Value, at: usize) -> F<Vec<Value>> {
+    // A string or byte array becomes one value per element: far larger than it was.
+    match &v {
+        Value::String(s) => it.charge(s.len().saturating_mul(SLOT), at)?,
+        Value::Bytes(b) => it.charge(b.len().saturating_mul(SLOT), at)?,
+        _ => {}
+    }
+    if let Value::Object(Object::Context(path)) = &v {
+        let p: Vec<&str> = path.iter().map(|s| &**s).collect();
+        if is_dictionary(&p) {
+            return Ok(it.ctx.keys(&p).into_iter().map(Value::from).collect());
+        }
+    }
+    iterate_plain(v, at)
+}

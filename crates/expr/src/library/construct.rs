@@ -1,0 +1,226 @@
+//! `new T(…)`: constructors of the BCL and Newtonsoft types policies build, and arrays.
+
+use super::*;
+
+pub(crate) fn construct(
+    it: &mut Interp,
+    ty: &TypeRef,
+    args: Args,
+    init: Option<Vec<Value>>,
+    at: usize,
+) -> F<Value> {
+    let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
+    if matches!(
+        ty.name.as_str(),
+        "JObject" | "JArray" | "JValue" | "List" | "HashSet"
+    ) {
+        // A copy of what it is built from.
+        let mut bytes = 0usize;
+        for v in vals.iter().chain(init.iter().flatten()) {
+            bytes = bytes.saturating_add(it.size_of(v) + SLOT);
+        }
+        it.charge(bytes, at)?;
+    }
+    Ok(match ty.name.as_str() {
+        "JObject" => {
+            let mut m = serde_json::Map::new();
+            for v in vals.iter().chain(init.iter().flatten()) {
+                match v {
+                    Value::Json(J::Object(o)) => m.extend(o.clone()),
+                    Value::Object(Object::Record(r)) if r.contains_key("Name") => {
+                        let k = r.get("Name").map(|n| n.to_display()).unwrap_or_default();
+                        let jv = to_json(r.get("Value").unwrap_or(&Value::Null), at)?;
+                        m.insert(k, jv);
+                    }
+                    Value::Array(kv) if kv.len() == 2 => {
+                        m.insert(kv[0].to_display(), to_json(&kv[1], at)?);
+                    }
+                    other => return Err(cast_err(other, "JProperty", at)),
+                }
+            }
+            Value::Json(J::Object(m))
+        }
+        "JProperty" => {
+            let mut r = BTreeMap::new();
+            r.insert(
+                "Name".to_string(),
+                Value::str(as_str(arg(&args, 0, at)?, at)?),
+            );
+            r.insert(
+                "Value".to_string(),
+                Value::Json(to_json(arg(&args, 1, at)?, at)?),
+            );
+            Value::Object(Object::Record(Arc::new(r)))
+        }
+        "JArray" => {
+            let mut a = Vec::new();
+            for v in vals.iter().chain(init.iter().flatten()) {
+                match v {
+                    Value::Array(items) if vals.len() == 1 => {
+                        for i in items {
+                            a.push(to_json(i, at)?);
+                        }
+                    }
+                    other => a.push(to_json(other, at)?),
+                }
+            }
+            Value::Json(J::Array(a))
+        }
+        "JValue" => Value::Json(to_json(arg(&args, 0, at)?, at)?),
+        "List" | "HashSet" => {
+            let mut a = match vals.first() {
+                Some(Value::Array(items)) => items.clone(),
+                _ => Vec::new(),
+            };
+            a.extend(init.unwrap_or_default());
+            Value::Array(a)
+        }
+        "string" => match (vals.first(), vals.get(1)) {
+            (Some(Value::Char(c)), Some(n)) => {
+                let n = as_int(n, at)?;
+                if !(0..=1 << 20).contains(&n) {
+                    return Err(arg_range(
+                        "Count must be non-negative and not too large.",
+                        at,
+                    ));
+                }
+                it.charge(n as usize * c.len_utf8(), at)?;
+                Value::String(c.to_string().repeat(n as usize).into())
+            }
+            (Some(Value::Array(cs)), None) => {
+                Value::String(cs.iter().map(|c| c.to_display()).collect::<String>().into())
+            }
+            _ => {
+                return Err(rt(
+                    "ArgumentException",
+                    "unsupported string constructor",
+                    at,
+                ));
+            }
+        },
+        "DateTime" => {
+            let n: Vec<i64> = vals.iter().map(|v| as_int(v, at)).collect::<F<_>>()?;
+            let g = |i: usize| n.get(i).copied().unwrap_or(0);
+            let d = DateTime::from_parts(g(0), g(1), g(2), g(3), g(4), g(5), g(6) * 10_000)
+                .ok_or_else(|| {
+                    arg_range(
+                        "Year, Month, and Day parameters describe an un-representable DateTime.",
+                        at,
+                    )
+                })?;
+            Value::DateTime(d)
+        }
+        "DateTimeOffset" => match vals.first() {
+            Some(v @ Value::DateTime(_)) => v.clone(),
+            _ => {
+                return Err(rt(
+                    "ArgumentException",
+                    "unsupported DateTimeOffset constructor",
+                    at,
+                ));
+            }
+        },
+        "TimeSpan" => {
+            let n: Vec<i64> = vals.iter().map(|v| as_int(v, at)).collect::<F<_>>()?;
+            let secs = match n.as_slice() {
+                [t] => return Ok(Value::TimeSpan(TimeSpan(*t))),
+                [h, m, s] => h * 3600 + m * 60 + s,
+                [d, h, m, s] => d * 86_400 + h * 3600 + m * 60 + s,
+                _ => {
+                    return Err(rt(
+                        "ArgumentException",
+                        "unsupported TimeSpan constructor",
+                        at,
+                    ));
+                }
+            };
+            Value::TimeSpan(TimeSpan(secs.saturating_mul(TICKS_PER_SECOND)))
+        }
+        "HMACSHA256" => {
+            let key = match vals.first() {
+                Some(k) => as_bytes(k, at)?,
+                None => Vec::new(),
+            };
+            Value::Object(Object::Hasher(HashKind::HmacSha256, key.into()))
+        }
+        "Exception" | "InvalidOperationException" | "ArgumentException" => {
+            let mut r = BTreeMap::new();
+            r.insert(
+                "Message".to_string(),
+                vals.first().cloned().unwrap_or(Value::str("")),
+            );
+            Value::Object(Object::Record(Arc::new(r)))
+        }
+        "Guid" => match vals.first() {
+            // `new Guid(byte[16])`: .NET's mixed-endian layout, the inverse of ToByteArray.
+            Some(v @ (Value::Bytes(_) | Value::Array(_))) => {
+                let b: [u8; 16] = as_bytes(v, at)?.try_into().map_err(|_| {
+                    rt(
+                        "ArgumentException",
+                        "Byte array for Guid must be exactly 16 bytes long.",
+                        at,
+                    )
+                })?;
+                let mut o = b;
+                o[0..4].copy_from_slice(&[b[3], b[2], b[1], b[0]]);
+                o[4..6].copy_from_slice(&[b[5], b[4]]);
+                o[6..8].copy_from_slice(&[b[7], b[6]]);
+                Value::Guid(u128::from_be_bytes(o))
+            }
+            Some(v) => parse_guid(&as_str(v, at)?, at)?,
+            None => Value::Guid(0),
+        },
+        other => {
+            return Err(rt(
+                "NotSupportedException",
+                format!("Creating instances of '{other}' is not supported"),
+                at,
+            ));
+        }
+    })
+}
+
+pub(crate) fn new_array(
+    it: &mut Interp,
+    ty: Option<&TypeRef>,
+    size: Option<Value>,
+    items: Vec<Value>,
+    at: usize,
+) -> F<Value> {
+    let is_byte = ty
+        .map(|t| t.name == "byte" && t.array == 0)
+        .unwrap_or(false);
+    if let Some(size) = size {
+        let n = as_int(&size, at)?;
+        if !(0..=1 << 24).contains(&n) {
+            return Err(rt(
+                "OverflowException",
+                "Arithmetic operation resulted in an overflow.",
+                at,
+            ));
+        }
+        it.charge(n as usize * if is_byte { 1 } else { SLOT }, at)?;
+        if !items.is_empty() && items.len() as i64 != n {
+            return Err(rt(
+                "CompilationError",
+                "An array initializer of the wrong length",
+                at,
+            ));
+        }
+        if is_byte {
+            return Ok(Value::Bytes(if items.is_empty() {
+                vec![0; n as usize]
+            } else {
+                as_bytes(&Value::Array(items), at)?
+            }));
+        }
+        if items.is_empty() {
+            let d = ty.map(default_of).unwrap_or(Value::Null);
+            return Ok(Value::Array(vec![d; n as usize]));
+        }
+    }
+    if is_byte {
+        return Ok(Value::Bytes(as_bytes(&Value::Array(items), at)?));
+    }
+    Ok(Value::Array(items))
+}

@@ -1,0 +1,67 @@
+//! Base64, URI escaping and hashing (SHA256, MD5, HMACSHA256) for `Convert`, `Uri`, `WebUtility`
+//! and the crypto types.
+
+use super::*;
+
+pub(super) fn b64_decode(s: &str, at: usize) -> F<Vec<u8>> {
+    let clean: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(clean.as_bytes()).map_err(|_| {
+        rt(
+            "FormatException",
+            "The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters.",
+            at,
+        )
+    })
+}
+
+pub(super) fn uri_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub(super) fn uri_unescape(s: &str, plus_is_space: bool) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(if plus_is_space && b[i] == b'+' {
+            b' '
+        } else {
+            b[i]
+        });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub(super) fn hash(kind: HashKind, key: &[u8], data: &[u8]) -> Vec<u8> {
+    match kind {
+        HashKind::Sha256 => sha2::Sha256::digest(data).to_vec(),
+        HashKind::Md5 => md5::Md5::digest(data).to_vec(),
+        HashKind::HmacSha256 => match hmac::Hmac::<sha2::Sha256>::new_from_slice(key) {
+            Ok(mut m) => {
+                m.update(data);
+                m.finalize().into_bytes().to_vec()
+            }
+            // HMAC accepts keys of any length, so this arm is unreachable in practice.
+            Err(_) => Vec::new(),
+        },
+    }
+}

@@ -1,0 +1,175 @@
+//! .NET composite and numeric formatting: `string.Format`, `ToString(format)` for numbers,
+//! Guids and dates, and joining values as text within the memory budget.
+
+use super::*;
+
+/// Formats a value for `{0:fmt}` / `$"{x:fmt}"` / `ToString(fmt)`.
+pub(crate) fn format_value(v: &Value, fmt: Option<&str>, at: usize) -> F<String> {
+    let Some(fmt) = fmt else {
+        return Ok(v.to_display());
+    };
+    Ok(match v {
+        Value::DateTime(d) => format_datetime(*d, fmt),
+        Value::Int(i) => format_number(*i as f64, Some(*i), fmt, at)?,
+        Value::Double(d) => format_number(*d, None, fmt, at)?,
+        Value::Guid(g) => format_guid_as(*g, fmt),
+        other => other.to_display(),
+    })
+}
+
+pub(super) fn format_guid_as(g: u128, fmt: &str) -> String {
+    let d = format_guid(g);
+    match fmt {
+        "N" | "n" => d.replace('-', ""),
+        "B" | "b" => format!("{{{d}}}"),
+        "P" | "p" => format!("({d})"),
+        _ => d,
+    }
+}
+
+pub(super) fn format_number(d: f64, int: Option<i64>, fmt: &str, at: usize) -> F<String> {
+    let (kind, prec) = fmt.split_at(fmt.chars().next().map(|c| c.len_utf8()).unwrap_or(0));
+    let prec: Option<usize> = if prec.is_empty() {
+        None
+    } else {
+        prec.parse().ok()
+    };
+    Ok(match kind {
+        "D" | "d" => {
+            let i = int.ok_or_else(|| format_err(at))?;
+            let w = prec.unwrap_or(0).min(64);
+            if i < 0 {
+                format!("-{:0w$}", i.unsigned_abs(), w = w)
+            } else {
+                format!("{i:0w$}")
+            }
+        }
+        "X" | "x" => {
+            let i = int.ok_or_else(|| format_err(at))?;
+            let w = prec.unwrap_or(0).min(64);
+            if kind == "X" {
+                format!("{i:0w$X}")
+            } else {
+                format!("{i:0w$x}")
+            }
+        }
+        "F" | "f" | "N" | "n" => {
+            let p = prec.unwrap_or(2).min(15);
+            let s = format!("{d:.p$}");
+            if kind.eq_ignore_ascii_case("n") {
+                group_thousands(&s)
+            } else {
+                s
+            }
+        }
+        _ => match int {
+            Some(i) => i.to_string(),
+            None => format_double(d),
+        },
+    })
+}
+
+pub(super) fn group_thousands(s: &str) -> String {
+    let (sign, rest) = match s.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", s),
+    };
+    let (int, frac) = match rest.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (rest, None),
+    };
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+/// `string.Format` with `{index[,align][:format]}` holes and `{{`/`}}` escapes.
+pub(super) fn string_format(
+    interp: &mut Interp,
+    fmt: &str,
+    args: &[Value],
+    at: usize,
+) -> F<String> {
+    let mut out = String::new();
+    let mut it = fmt.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '{' if it.peek() == Some(&'{') => {
+                it.next();
+                out.push('{');
+            }
+            '}' if it.peek() == Some(&'}') => {
+                it.next();
+                out.push('}');
+            }
+            '{' => {
+                let mut spec = String::new();
+                loop {
+                    match it.next() {
+                        Some('}') => break,
+                        Some(ch) => spec.push(ch),
+                        None => return Err(format_err(at)),
+                    }
+                }
+                let (head, f) = match spec.split_once(':') {
+                    Some((h, f)) => (h, Some(f)),
+                    None => (spec.as_str(), None),
+                };
+                let (idx, align) = match head.split_once(',') {
+                    Some((i, a)) => (i, a.trim().parse::<i64>().ok()),
+                    None => (head, None),
+                };
+                let idx: usize = idx.trim().parse().map_err(|_| format_err(at))?;
+                let v = args.get(idx).ok_or_else(|| {
+                    rt(
+                        "FormatException",
+                        "Index (zero based) must be greater than or equal to zero and less than the size of the argument list.",
+                        at,
+                    )
+                })?;
+                let s = match f {
+                    None => interp.text(v, at)?.into_owned(),
+                    Some(_) => format_value(v, f, at)?,
+                };
+                // Padding widens a hole to at most 1000 characters.
+                interp.charge(out.len() + s.len().max(4000), at)?;
+                match align {
+                    Some(a) if a > 0 => out.push_str(&format!("{s:>w$}", w = a.min(1000) as usize)),
+                    Some(a) if a < 0 => {
+                        out.push_str(&format!("{s:<w$}", w = a.unsigned_abs().min(1000) as usize))
+                    }
+                    _ => out.push_str(&s),
+                }
+            }
+            '}' => return Err(format_err(at)),
+            _ => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// `string.Join`/`string.Concat`: the texts of `items` with `sep` between them, refused before
+/// it is built when the result would not fit the memory budget.
+pub(super) fn join_texts(it: &mut Interp, items: &[Value], sep: &str, at: usize) -> F<String> {
+    let mut texts = Vec::with_capacity(items.len());
+    let mut total = 0usize;
+    for v in items {
+        let t = it.text(v, at)?.into_owned();
+        total = total
+            .saturating_add(t.len())
+            .saturating_add(sep.len())
+            .saturating_add(std::mem::size_of::<String>());
+        // The pieces and the result are held at once.
+        it.charge(total.saturating_mul(2), at)?;
+        texts.push(t);
+    }
+    Ok(texts.join(sep))
+}

@@ -1,0 +1,92 @@
+//! Newtonsoft JSON: values to and from `serde_json`, serialisation within the memory budget,
+//! `JToken.Value<T>()` and `SelectToken` paths.
+
+use super::*;
+
+/// Reads a JSON scalar as a plain value (for comparisons and casts).
+pub(crate) fn from_json(j: &J) -> Value {
+    match j {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Value::str(s),
+        other => Value::Json(other.clone()),
+    }
+}
+
+pub(crate) fn to_json(v: &Value, at: usize) -> F<J> {
+    Ok(match v {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) => J::from(*i),
+        Value::Double(d) => serde_json::Number::from_f64(*d)
+            .map(J::Number)
+            .unwrap_or(J::Null),
+        Value::String(s) => J::String(s.to_string()),
+        Value::Char(c) => J::String(c.to_string()),
+        Value::DateTime(d) => J::String(format_datetime(*d, "o")),
+        Value::TimeSpan(_) | Value::Guid(_) => J::String(v.to_display()),
+        Value::Array(a) => J::Array(a.iter().map(|x| to_json(x, at)).collect::<F<_>>()?),
+        Value::Json(j) => j.clone(),
+        Value::Bytes(b) => J::String(base64::engine::general_purpose::STANDARD.encode(b)),
+        Value::Object(Object::Record(r)) => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in r.iter() {
+                m.insert(k.clone(), to_json(v, at)?);
+            }
+            J::Object(m)
+        }
+        Value::Object(Object::Body(b)) => J::String(b.to_string()),
+        other => return Err(cast_err(other, "JToken", at)),
+    })
+}
+
+/// JSON text within the memory budget (a capped writer: never built past it).
+pub(super) fn json_text(it: &mut Interp, j: &J, pretty: bool, at: usize) -> F<String> {
+    let room = it.room();
+    budget::json_text(j, pretty, room).ok_or_else(|| it.out_of_memory(at))
+}
+
+pub(super) fn json_parse(s: &str, at: usize) -> F<J> {
+    serde_json::from_str(s).map_err(|e| rt("JsonReaderException", e.to_string(), at))
+}
+
+pub(super) fn json_value_as(j: Option<&J>, generics: &[TypeRef], at: usize) -> F<Value> {
+    let Some(j) = j else { return Ok(Value::Null) };
+    match generics.first() {
+        Some(t) => {
+            if j.is_null() {
+                return Ok(default_of(t));
+            }
+            cast(Value::Json(j.clone()), t, at)
+        }
+        None => Ok(Value::Json(j.clone())),
+    }
+}
+
+/// `SelectToken("a.b[0].c")` with the dotted/indexed subset of JSONPath.
+pub(super) fn select_token<'a>(j: &'a J, path: &str) -> Option<&'a J> {
+    let mut cur = j;
+    let path = path.strip_prefix("$").unwrap_or(path);
+    for seg in path.split('.').filter(|s| !s.is_empty()) {
+        let (name, rest) = match seg.find('[') {
+            Some(i) => (&seg[..i], &seg[i..]),
+            None => (seg, ""),
+        };
+        if !name.is_empty() {
+            cur = cur.get(name)?;
+        }
+        for ix in rest.split('[').filter(|s| !s.is_empty()) {
+            let ix = ix.strip_suffix(']')?;
+            let ix = ix.trim_matches('\'');
+            cur = match ix.parse::<usize>() {
+                Ok(i) => cur.get(i)?,
+                Err(_) => cur.get(ix)?,
+            };
+        }
+    }
+    Some(cur)
+}

@@ -1,0 +1,274 @@
+//! LINQ over anything enumerable (arrays, lists, JSON arrays, strings, dictionaries).
+
+use super::*;
+
+pub(super) fn lambda_arg(args: &Args, i: usize, at: usize) -> F<Option<Arc<Lambda>>> {
+    match args.get(i) {
+        None => Ok(None),
+        Some((_, Value::Lambda(l))) => Ok(Some(l.clone())),
+        Some((_, v)) => Err(cast_err(v, "Func", at)),
+    }
+}
+
+pub(super) fn predicate(it: &mut Interp, l: &Option<Arc<Lambda>>, v: &Value, at: usize) -> F<bool> {
+    match l {
+        None => Ok(true),
+        Some(l) => match it.call_lambda(l, vec![v.clone()], at)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(cast_err(&other, "System.Boolean", at)),
+        },
+    }
+}
+
+/// LINQ over anything enumerable. Results are arrays (`ToArray`/`ToList` are identities).
+pub(super) fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize) -> F<Value> {
+    if !LINQ.contains(&name) {
+        return Err(no_member(&t, name, at));
+    }
+    let items = iterate(it, t, at)?;
+    // The sequence is held while lambdas run over it; results are charged as they grow.
+    let mark = it.temps();
+    it.hold_all(&items, at)?;
+    let r = linq_over(it, items, name, &args, at);
+    it.release(mark);
+    r
+}
+
+pub(super) fn linq_over(
+    it: &mut Interp,
+    items: Vec<Value>,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> F<Value> {
+    let f = lambda_arg(args, 0, at).ok().flatten();
+    // Bytes of the result built so far, charged before each element joins it.
+    let mut grown = 0usize;
+    let mut grow = |it: &mut Interp, v: &Value| -> F<()> {
+        grown = grown.saturating_add(it.size_of(v) + SLOT);
+        it.charge(grown, at)
+    };
+    let no_elem = || {
+        rt(
+            "InvalidOperationException",
+            "Sequence contains no matching element",
+            at,
+        )
+    };
+    Ok(match name {
+        "Where" => {
+            let mut out = Vec::new();
+            for v in items {
+                if predicate(it, &f, &v, at)? {
+                    out.push(v);
+                }
+            }
+            Value::Array(out)
+        }
+        "Select" | "SelectMany" => {
+            let Some(l) = f else {
+                return Err(no_member(&Value::Array(items), name, at));
+            };
+            let mut out = Vec::new();
+            for (i, v) in items.into_iter().enumerate() {
+                let args = if l.def.params.len() == 2 {
+                    vec![v, Value::Int(i as i64)]
+                } else {
+                    vec![v]
+                };
+                let r = it.call_lambda(&l, args, at)?;
+                grow(it, &r)?;
+                if name == "SelectMany" {
+                    out.extend(iterate(it, r, at)?);
+                } else {
+                    out.push(r);
+                }
+            }
+            Value::Array(out)
+        }
+        "Any" => {
+            for v in &items {
+                if predicate(it, &f, v, at)? {
+                    return Ok(Value::Bool(true));
+                }
+            }
+            Value::Bool(false)
+        }
+        "All" => {
+            for v in &items {
+                if !predicate(it, &f, v, at)? {
+                    return Ok(Value::Bool(false));
+                }
+            }
+            Value::Bool(true)
+        }
+        "First" | "FirstOrDefault" | "Single" | "SingleOrDefault" => {
+            let mut found = Vec::new();
+            for v in items {
+                if predicate(it, &f, &v, at)? {
+                    found.push(v);
+                    if name.starts_with("First") {
+                        break;
+                    }
+                }
+            }
+            if name.starts_with("Single") && found.len() > 1 {
+                return Err(rt(
+                    "InvalidOperationException",
+                    "Sequence contains more than one matching element",
+                    at,
+                ));
+            }
+            match found.into_iter().next() {
+                Some(v) => v,
+                None if name.ends_with("OrDefault") => Value::Null,
+                None => return Err(no_elem()),
+            }
+        }
+        "Last" | "LastOrDefault" => {
+            let mut found = None;
+            for v in items {
+                if predicate(it, &f, &v, at)? {
+                    found = Some(v);
+                }
+            }
+            match found {
+                Some(v) => v,
+                None if name == "LastOrDefault" => Value::Null,
+                None => return Err(no_elem()),
+            }
+        }
+        "Count" => {
+            let mut n = 0;
+            for v in &items {
+                if predicate(it, &f, v, at)? {
+                    n += 1;
+                }
+            }
+            Value::Int(n)
+        }
+        "ToArray" | "ToList" | "Cast" | "OfType" => Value::Array(items),
+        "Contains" => {
+            let x = arg(args, 0, at)?;
+            Value::Bool(items.iter().any(|v| values_equal(v, x)))
+        }
+        "IndexOf" => {
+            let x = arg(args, 0, at)?;
+            Value::Int(
+                items
+                    .iter()
+                    .position(|v| values_equal(v, x))
+                    .map(|i| i as i64)
+                    .unwrap_or(-1),
+            )
+        }
+        "ElementAt" => {
+            let i = idx(arg(args, 0, at)?, items.len(), at)?;
+            items[i].clone()
+        }
+        "Skip" | "Take" => {
+            let n = as_int(arg(args, 0, at)?, at)?.clamp(0, items.len() as i64) as usize;
+            Value::Array(if name == "Skip" {
+                items[n..].to_vec()
+            } else {
+                items[..n].to_vec()
+            })
+        }
+        "Reverse" => Value::Array(items.into_iter().rev().collect()),
+        "Concat" => {
+            let mut items = items;
+            let more = iterate(it, arg(args, 0, at)?.clone(), at)?;
+            for v in &more {
+                grow(it, v)?;
+            }
+            items.extend(more);
+            Value::Array(items)
+        }
+        "Distinct" => {
+            // Quadratic in the sequence's length: the clock is read as it goes.
+            let mut out: Vec<Value> = Vec::new();
+            for v in items {
+                if out.len() % 64 == 63 {
+                    it.check_time(at)?;
+                }
+                if !out.iter().any(|o| values_equal(o, &v)) {
+                    out.push(v);
+                }
+            }
+            Value::Array(out)
+        }
+        "OrderBy" | "OrderByDescending" => {
+            let mut keyed = Vec::new();
+            for v in items {
+                let k = match &f {
+                    Some(l) => it.call_lambda(l, vec![v.clone()], at)?,
+                    None => v.clone(),
+                };
+                grow(it, &k)?;
+                keyed.push((k, v));
+            }
+            keyed.sort_by(|a, b| cmp_values(&a.0, &b.0).unwrap_or(std::cmp::Ordering::Equal));
+            if name == "OrderByDescending" {
+                keyed.reverse();
+            }
+            Value::Array(keyed.into_iter().map(|(_, v)| v).collect())
+        }
+        "Sum" | "Max" | "Min" | "Average" => {
+            let mut vals = Vec::new();
+            for v in items {
+                vals.push(match &f {
+                    Some(l) => it.call_lambda(l, vec![v], at)?,
+                    None => v,
+                });
+            }
+            let vals: Vec<Value> = vals
+                .into_iter()
+                .map(|v| match v {
+                    Value::Json(j) => from_json(&j),
+                    o => o,
+                })
+                .collect();
+            if name == "Sum" {
+                let mut acc = Value::Int(0);
+                for v in vals {
+                    acc = binary(BinOp::Add, acc, v, at)?;
+                }
+                acc
+            } else if name == "Average" {
+                if vals.is_empty() {
+                    return Err(rt(
+                        "InvalidOperationException",
+                        "Sequence contains no elements",
+                        at,
+                    ));
+                }
+                let n = vals.len() as f64;
+                let mut s = 0.0;
+                for v in &vals {
+                    s += as_f64(v, at)?;
+                }
+                Value::Double(s / n)
+            } else {
+                let mut best: Option<Value> = None;
+                for v in vals {
+                    best = Some(match best {
+                        None => v,
+                        Some(b) => {
+                            let o = cmp_values(&v, &b).unwrap_or(std::cmp::Ordering::Equal);
+                            let better = if name == "Max" { o.is_gt() } else { o.is_lt() };
+                            if better { v } else { b }
+                        }
+                    });
+                }
+                best.ok_or_else(|| {
+                    rt(
+                        "InvalidOperationException",
+                        "Sequence contains no elements",
+                        at,
+                    )
+                })?
+            }
+        }
+        _ => return Err(no_member(&Value::Array(items), name, at)),
+    })
+}

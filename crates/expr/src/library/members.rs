@@ -1,0 +1,148 @@
+//! Instance properties (`s.Length`, `d.Year`, `j.Count`) and static properties (`DateTime.UtcNow`).
+
+use super::*;
+
+pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Value> {
+    if let Some(r) = xml::member(&t, name, at) {
+        return r;
+    }
+    Ok(match (&t, name) {
+        (Value::Object(Object::Context(path)), _) => return context_member(it, path, name, at),
+        (Value::String(s), "Length") => Value::Int(s.encode_utf16().count() as i64),
+        (Value::Array(a), "Length" | "Count") => Value::Int(a.len() as i64),
+        (Value::Bytes(b), "Length") => Value::Int(b.len() as i64),
+        (Value::Json(J::Array(a)), "Count") => Value::Int(a.len() as i64),
+        (Value::Json(J::Object(m)), "Count") => Value::Int(m.len() as i64),
+        (Value::Json(j), "Type") => Value::str(match j {
+            J::Object(_) => "Object",
+            J::Array(_) => "Array",
+            J::String(_) => "String",
+            J::Number(n) if n.is_f64() => "Float",
+            J::Number(_) => "Integer",
+            J::Bool(_) => "Boolean",
+            J::Null => "Null",
+        }),
+        (Value::Json(j), "HasValues") => Value::Bool(match j {
+            J::Object(m) => !m.is_empty(),
+            J::Array(a) => !a.is_empty(),
+            _ => false,
+        }),
+        (Value::Json(J::Null), _) => return Err(null_ref(at)),
+        (Value::Object(Object::Record(r)), _) => match r.get(name) {
+            Some(v) => v.clone(),
+            None => return Err(no_member(&t, name, at)),
+        },
+        (Value::Object(Object::Dictionary(d)), "Count") => Value::Int(d.len() as i64),
+        (Value::Object(Object::Dictionary(d)), "Keys") => {
+            Value::Array(d.keys().map(Value::str).collect())
+        }
+        (Value::Object(Object::Match(m)), _) => match name {
+            "Success" => Value::Bool(m.success),
+            "Value" => Value::str(&m.value),
+            "Index" => Value::Int(m.index),
+            "Length" => Value::Int(m.value.chars().count() as i64),
+            "Groups" => {
+                let mut d = BTreeMap::new();
+                for (i, (gname, v)) in m.groups.iter().enumerate() {
+                    let mut r = BTreeMap::new();
+                    r.insert("Success".to_string(), Value::Bool(v.is_some()));
+                    r.insert(
+                        "Value".to_string(),
+                        Value::str(v.clone().unwrap_or_default()),
+                    );
+                    let rec = Value::Object(Object::Record(Arc::new(r)));
+                    d.insert(i.to_string(), rec.clone());
+                    if let Some(n) = gname {
+                        d.insert(n.clone(), rec);
+                    }
+                }
+                Value::Object(Object::Dictionary(Arc::new(d)))
+            }
+            _ => return Err(no_member(&t, name, at)),
+        },
+        (Value::DateTime(d), _) => {
+            let p = d.parts();
+            match name {
+                "Ticks" => Value::Int(d.0),
+                "Year" => Value::Int(p.year),
+                "Month" => Value::Int(p.month),
+                "Day" => Value::Int(p.day),
+                "Hour" => Value::Int(p.hour),
+                "Minute" => Value::Int(p.minute),
+                "Second" => Value::Int(p.second),
+                "Millisecond" => Value::Int(p.fraction / 10_000),
+                "DayOfWeek" => Value::str(DAYS_LONG[p.weekday as usize % 7]),
+                "DayOfYear" => Value::Int(
+                    days_from_civil(p.year, p.month, p.day) - days_from_civil(p.year, 1, 1) + 1,
+                ),
+                "Date" => Value::DateTime(DateTime(d.0 - d.0.rem_euclid(TICKS_PER_DAY))),
+                "TimeOfDay" => Value::TimeSpan(TimeSpan(d.0.rem_euclid(TICKS_PER_DAY))),
+                "UtcDateTime" | "DateTime" => t.clone(),
+                _ => return Err(no_member(&t, name, at)),
+            }
+        }
+        (Value::TimeSpan(ts), _) => {
+            let v = ts.0;
+            let tps = TICKS_PER_SECOND;
+            match name {
+                "Ticks" => Value::Int(v),
+                "TotalMilliseconds" => Value::Double(v as f64 / 10_000.0),
+                "TotalSeconds" => Value::Double(v as f64 / tps as f64),
+                "TotalMinutes" => Value::Double(v as f64 / (60 * tps) as f64),
+                "TotalHours" => Value::Double(v as f64 / (3600 * tps) as f64),
+                "TotalDays" => Value::Double(v as f64 / TICKS_PER_DAY as f64),
+                "Days" => Value::Int(v / TICKS_PER_DAY),
+                "Hours" => Value::Int(v / (3600 * tps) % 24),
+                "Minutes" => Value::Int(v / (60 * tps) % 60),
+                "Seconds" => Value::Int(v / tps % 60),
+                "Milliseconds" => Value::Int(v / 10_000 % 1000),
+                _ => return Err(no_member(&t, name, at)),
+            }
+        }
+        _ => return Err(no_member(&t, name, at)),
+    })
+}
+
+pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) -> F<Value> {
+    Ok(match (ty, name) {
+        ("DateTime" | "DateTimeOffset", "UtcNow" | "Now") => Value::DateTime(it.ctx.now()),
+        ("DateTime", "Today" | "UtcToday") => {
+            let n = it.ctx.now();
+            Value::DateTime(DateTime(n.0 - n.0.rem_euclid(TICKS_PER_DAY)))
+        }
+        ("DateTime" | "DateTimeOffset", "MinValue") => Value::DateTime(DateTime(0)),
+        ("DateTime" | "DateTimeOffset", "MaxValue") => Value::DateTime(DateTime(MAX_TICKS)),
+        ("DateTime" | "DateTimeOffset", "UnixEpoch") => Value::DateTime(DateTime(UNIX_EPOCH_TICKS)),
+        ("TimeSpan", "Zero") => Value::TimeSpan(TimeSpan(0)),
+        ("Guid", "Empty") => Value::Guid(0),
+        ("string", "Empty") => Value::str(""),
+        ("int", "MaxValue") => Value::Int(i32::MAX as i64),
+        ("int", "MinValue") => Value::Int(i32::MIN as i64),
+        ("long", "MaxValue") => Value::Int(i64::MAX),
+        ("long", "MinValue") => Value::Int(i64::MIN),
+        ("double", "NaN") => Value::Double(f64::NAN),
+        ("double", "MaxValue") => Value::Double(f64::MAX),
+        ("Math", "PI") => Value::Double(std::f64::consts::PI),
+        ("Math", "E") => Value::Double(std::f64::consts::E),
+        ("Encoding", "UTF8" | "ASCII" | "Default") => Value::Object(Object::Encoding),
+        ("StringComparison" | "StringSplitOptions", _) => Value::str(name),
+        ("RegexOptions", "None") => Value::Int(0),
+        ("RegexOptions", "IgnoreCase") => Value::Int(1),
+        ("RegexOptions", "Multiline") => Value::Int(2),
+        ("RegexOptions", "Singleline") => Value::Int(16),
+        ("RegexOptions", "IgnorePatternWhitespace") => Value::Int(32),
+        ("RegexOptions", "Compiled" | "CultureInvariant" | "ExplicitCapture") => Value::Int(0),
+        ("Formatting", "None") => Value::Int(0),
+        ("Formatting", "Indented") => Value::Int(1),
+        ("BitConverter", "IsLittleEndian") => Value::Bool(true),
+        ("short", "MaxValue") => Value::Int(i16::MAX as i64),
+        ("short", "MinValue") => Value::Int(i16::MIN as i64),
+        _ => {
+            return Err(rt(
+                "RuntimeBinderException",
+                format!("'{ty}' does not contain a definition for '{name}'"),
+                at,
+            ));
+        }
+    })
+}

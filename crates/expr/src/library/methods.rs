@@ -1,0 +1,256 @@
+//! Instance method calls: dispatch on the receiver's type to strings, LINQ, JSON, XML, hashers,
+//! regex matches and the rest.
+
+use super::*;
+
+pub(crate) fn call_method(
+    it: &mut Interp,
+    t: Value,
+    name: &str,
+    generics: &[TypeRef],
+    args: Args,
+    at: usize,
+) -> F<Value> {
+    let a = |i: usize| arg(&args, i, at);
+    if name == "GetType" {
+        return Ok(Value::str(t.type_name()));
+    }
+    if let Value::Object(
+        Object::XDocument(_) | Object::XElement(_) | Object::XAttribute(_) | Object::XName(_),
+    ) = &t
+    {
+        let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
+        if let Some(r) = xml::call(&t, name, &plain, at) {
+            return r;
+        }
+    }
+    Ok(match &t {
+        Value::Object(Object::Context(path)) => {
+            return context_call(it, path, name, generics, args, at);
+        }
+        Value::String(s) => return string_method(it, s, name, args, at),
+        Value::Object(Object::Body(b)) if name == "As" => {
+            return body_as(it, b.clone(), generics, at);
+        }
+        Value::Object(Object::Encoding) => match name {
+            "GetBytes" => {
+                let s = as_str(a(0)?, at)?;
+                it.charge(s.len(), at)?;
+                Value::Bytes(s.into_bytes())
+            }
+            "GetString" => {
+                let b = as_bytes(a(0)?, at)?;
+                // Invalid bytes become U+FFFD, three bytes each.
+                it.charge(b.len().saturating_mul(3), at)?;
+                Value::str(String::from_utf8_lossy(&b))
+            }
+            _ => return Err(no_member(&t, name, at)),
+        },
+        Value::Object(Object::Hasher(kind, key)) => match name {
+            "ComputeHash" => {
+                let data = match a(0)? {
+                    Value::String(s) => s.as_bytes().to_vec(),
+                    v => as_bytes(v, at)?,
+                };
+                Value::Bytes(hash(*kind, key, &data))
+            }
+            "Dispose" | "Clear" => Value::Null,
+            _ => return Err(no_member(&t, name, at)),
+        },
+        Value::Object(Object::Dictionary(d)) | Value::Object(Object::Record(d))
+            if matches!(name, "GetValueOrDefault" | "ContainsKey") =>
+        {
+            let key = as_str(a(0)?, at)?;
+            let found = dict_get(d, &key);
+            if name == "ContainsKey" {
+                Value::Bool(found.is_some())
+            } else {
+                match (found, generics.first()) {
+                    (Some(v), Some(ty)) => cast(v, ty, at)?,
+                    (Some(v), None) => v,
+                    (None, _) => args.get(1).map(|(_, v)| v.clone()).unwrap_or(Value::Null),
+                }
+            }
+        }
+        Value::Json(j) => match name {
+            "ToString" => {
+                let compact = matches!(args.first(), Some((_, Value::Int(0))));
+                match j {
+                    J::Object(_) | J::Array(_) => Value::str(json_text(it, j, !compact, at)?),
+                    _ => Value::str(json_to_string(j)),
+                }
+            }
+            "Value" => {
+                let k = a(0)?;
+                let child = match (j, k) {
+                    (J::Object(m), k) => m.get(&as_str(k, at)?),
+                    (J::Array(arr), k) => arr.get(idx(k, arr.len(), at)?),
+                    _ => {
+                        return Err(rt(
+                            "InvalidOperationException",
+                            "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
+                            at,
+                        ));
+                    }
+                };
+                json_value_as(child, generics, at)?
+            }
+            "ToObject" => json_value_as(Some(j), generics, at)?,
+            "SelectToken" => json_value_as(select_token(j, &as_str(a(0)?, at)?), &[], at)?,
+            "ContainsKey" => Value::Bool(j.get(as_str(a(0)?, at)?).is_some()),
+            "GetValue" => json_value_as(j.get(as_str(a(0)?, at)?), &[], at)?,
+            "Property" => match j.get(as_str(a(0)?, at)?) {
+                Some(v) => {
+                    let mut r = BTreeMap::new();
+                    r.insert("Name".to_string(), a(0)?.clone());
+                    r.insert("Value".to_string(), Value::Json(v.clone()));
+                    Value::Object(Object::Record(Arc::new(r)))
+                }
+                None => Value::Null,
+            },
+            "Properties" => iterate_plain(t.clone(), at)?.into(),
+            "DeepClone" => t.clone(),
+            "Equals" => Value::Bool(values_equal(&t, a(0)?)),
+            _ => return linq(it, t, name, args, at),
+        },
+        Value::DateTime(d) => match name {
+            "ToString" => Value::str(format_datetime(
+                *d,
+                &args
+                    .first()
+                    .map(|(_, f)| f.to_display())
+                    .unwrap_or_default(),
+            )),
+            "ToUniversalTime" | "ToLocalTime" => t.clone(),
+            "AddTicks" | "AddMilliseconds" | "AddSeconds" | "AddMinutes" | "AddHours"
+            | "AddDays" => {
+                let unit = match name {
+                    "AddTicks" => 1.0,
+                    "AddMilliseconds" => 10_000.0,
+                    "AddSeconds" => TICKS_PER_SECOND as f64,
+                    "AddMinutes" => 60.0 * TICKS_PER_SECOND as f64,
+                    "AddHours" => 3600.0 * TICKS_PER_SECOND as f64,
+                    _ => TICKS_PER_DAY as f64,
+                };
+                let delta = as_f64(a(0)?, at)? * unit;
+                if !delta.is_finite() || delta.abs() > MAX_TICKS as f64 {
+                    return Err(arg_range(
+                        "The added or subtracted value results in an un-representable DateTime.",
+                        at,
+                    ));
+                }
+                add_ticks(*d, delta.round() as i64, at)?
+            }
+            "AddMonths" | "AddYears" => {
+                let n = as_int(a(0)?, at)?;
+                let months = if name == "AddYears" {
+                    n.saturating_mul(12)
+                } else {
+                    n
+                };
+                let p = d.parts();
+                let total = (p.year * 12 + p.month - 1).saturating_add(months);
+                let (y, m) = (total.div_euclid(12), total.rem_euclid(12) + 1);
+                let day = p.day.min(days_in_month(y, m));
+                let nd = DateTime::from_parts(y, m, day, p.hour, p.minute, p.second, p.fraction)
+                    .ok_or_else(|| arg_range("The added or subtracted value results in an un-representable DateTime.", at))?;
+                Value::DateTime(nd)
+            }
+            "Add" => match a(0)? {
+                Value::TimeSpan(ts) => add_ticks(*d, ts.0, at)?,
+                v => return Err(cast_err(v, "System.TimeSpan", at)),
+            },
+            "Subtract" => match a(0)? {
+                Value::TimeSpan(ts) => add_ticks(*d, ts.0.saturating_neg(), at)?,
+                Value::DateTime(o) => Value::TimeSpan(TimeSpan(d.0 - o.0)),
+                v => return Err(cast_err(v, "System.DateTime", at)),
+            },
+            "ToUnixTimeSeconds" => Value::Int(d.unix_seconds()),
+            "ToUnixTimeMilliseconds" => Value::Int((d.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
+            "CompareTo" => Value::Int(match a(0)? {
+                Value::DateTime(o) => d.cmp(o) as i64,
+                v => return Err(cast_err(v, "System.DateTime", at)),
+            }),
+            "Equals" => Value::Bool(values_equal(&t, a(0)?)),
+            _ => return Err(no_member(&t, name, at)),
+        },
+        Value::TimeSpan(ts) => match name {
+            "ToString" => Value::str(format_timespan(*ts)),
+            "Add" | "Subtract" => match a(0)? {
+                Value::TimeSpan(o) => Value::TimeSpan(TimeSpan(if name == "Add" {
+                    ts.0.saturating_add(o.0)
+                } else {
+                    ts.0.saturating_sub(o.0)
+                })),
+                v => return Err(cast_err(v, "System.TimeSpan", at)),
+            },
+            "Duration" => Value::TimeSpan(TimeSpan(ts.0.saturating_abs())),
+            _ => return Err(no_member(&t, name, at)),
+        },
+        Value::Guid(g) => match name {
+            "ToString" => Value::str(format_guid_as(
+                *g,
+                &args
+                    .first()
+                    .map(|(_, f)| f.to_display())
+                    .unwrap_or_default(),
+            )),
+            "ToByteArray" => {
+                // .NET's mixed-endian layout: the first three groups are little-endian.
+                let b = g.to_be_bytes();
+                let mut o = b;
+                o[0..4].copy_from_slice(&[b[3], b[2], b[1], b[0]]);
+                o[4..6].copy_from_slice(&[b[5], b[4]]);
+                o[6..8].copy_from_slice(&[b[7], b[6]]);
+                Value::Bytes(o.to_vec())
+            }
+            "Equals" => Value::Bool(values_equal(&t, a(0)?)),
+            _ => return Err(no_member(&t, name, at)),
+        },
+        Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Char(_) => match name {
+            "ToString" => Value::str(format_value(
+                &t,
+                args.first().map(|(_, f)| f.to_display()).as_deref(),
+                at,
+            )?),
+            "Equals" => Value::Bool(values_equal(&t, a(0)?)),
+            "CompareTo" => Value::Int(cmp_values(&t, a(0)?).map(|o| o as i64).unwrap_or(1)),
+            _ => return Err(no_member(&t, name, at)),
+        },
+        // LINQ to XML's extension methods on sequences of elements:
+        // `doc.Root.Elements("a").Elements("b")` flattens, in document order.
+        Value::Array(items)
+            if matches!(
+                name,
+                "Elements" | "Descendants" | "DescendantsAndSelf" | "Attributes"
+            ) =>
+        {
+            let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
+            let mut out = Vec::new();
+            for item in items {
+                match xml::call(item, name, &plain, at) {
+                    Some(r) => match r? {
+                        Value::Array(found) => out.extend(found),
+                        other => out.push(other),
+                    },
+                    None => return Err(no_member(item, name, at)),
+                }
+            }
+            Value::Array(out)
+        }
+        Value::Bytes(_) | Value::Array(_) | Value::Object(Object::Dictionary(_)) => match name {
+            "ToString" => Value::str(t.to_display()),
+            _ => return linq(it, t, name, args, at),
+        },
+        Value::Object(Object::Match(m)) if name == "NextMatch" => {
+            let _ = m;
+            return Err(rt(
+                "NotSupportedException",
+                "Match.NextMatch is not supported; use Regex.Matches",
+                at,
+            ));
+        }
+        _ if name == "ToString" => Value::str(it.text(&t, at)?),
+        _ => return Err(no_member(&t, name, at)),
+    })
+}

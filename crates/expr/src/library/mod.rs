@@ -1,0 +1,108 @@
+//! The standard library: the BCL, Newtonsoft and `context` members APIM policies call. Only pure
+//! computation lives here — no file, network or process access exists to be reached.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use hmac::Mac as _;
+use sha2::Digest as _;
+
+use super::ast::{BinOp, TypeRef, UnOp};
+use super::budget::{self, SLOT};
+use super::interp::{F, Flow, Interp, null_ref, rt};
+use super::value::*;
+use crate::datetime::{DAYS_LONG, format_datetime, parse_datetime};
+pub(crate) use crate::features::*;
+
+mod access;
+mod construct;
+mod context;
+mod conversions;
+mod encoding;
+mod formatting;
+mod json;
+mod linq;
+mod members;
+mod methods;
+mod operators;
+mod regexes;
+mod statics;
+mod strings;
+mod xml;
+
+pub(crate) use access::*;
+pub(crate) use construct::*;
+use context::*;
+pub(crate) use conversions::*;
+use encoding::*;
+pub(crate) use formatting::*;
+pub(crate) use json::*;
+use linq::*;
+pub(crate) use members::*;
+pub(crate) use methods::*;
+pub(crate) use operators::*;
+use regexes::*;
+pub(crate) use statics::*;
+use strings::*;
+
+type Args = Vec<(Option<String>, Value)>;
+
+type J = serde_json::Value;
+
+pub(crate) fn cast_err(v: &Value, to: &str, at: usize) -> Flow {
+    rt(
+        "InvalidCastException",
+        format!(
+            "Unable to cast object of type '{}' to type '{to}'.",
+            v.type_name()
+        ),
+        at,
+    )
+}
+
+fn no_member(v: &Value, name: &str, at: usize) -> Flow {
+    rt(
+        "RuntimeBinderException",
+        format!(
+            "'{}' does not contain a definition for '{name}'",
+            v.type_name()
+        ),
+        at,
+    )
+}
+
+fn format_err(at: usize) -> Flow {
+    rt(
+        "FormatException",
+        "Input string was not in a correct format.",
+        at,
+    )
+}
+
+fn arg_range(msg: &str, at: usize) -> Flow {
+    rt("ArgumentOutOfRangeException", msg.to_string(), at)
+}
+
+fn arg(args: &Args, i: usize, at: usize) -> F<&Value> {
+    args.get(i).map(|(_, v)| v).ok_or_else(|| {
+        rt(
+            "ArgumentException",
+            format!("missing argument {}", i + 1),
+            at,
+        )
+    })
+}
+
+fn named<'a>(args: &'a Args, name: &str, pos: usize) -> Option<&'a Value> {
+    args.iter()
+        .find(|(n, _)| n.as_deref() == Some(name))
+        .map(|(_, v)| v)
+        .or_else(|| args.get(pos).filter(|(n, _)| n.is_none()).map(|(_, v)| v))
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::Array(v)
+    }
+}

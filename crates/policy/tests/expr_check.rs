@@ -1,0 +1,65 @@
+//! `policy check` on expressions: the engine's unsupported-member findings reported at their
+//! line and column in the policy document. (The engine's own tests are in crates/expr/tests.)
+
+#[test]
+fn policy_check_reports_unsupported_members() {
+    use gatehouse_policy::document::{ErrorKind, check_source};
+    let xml = r#"<policies>
+    <inbound>
+        <base />
+        <set-header name="x" exists-action="override">
+            <value>@(context.Request.Headers.GetValueOrDefault("a", ""))</value>
+        </set-header>
+        <set-variable name="v" value="@{
+            var s = &quot;x&quot;;
+            return char.IsDigit(s[0]);
+        }" />
+        <set-variable name="w" value="@(context.Nope)" />
+    </inbound>
+    <backend><base /></backend>
+    <outbound><base /></outbound>
+    <on-error><base /></on-error>
+</policies>"#;
+    let r = check_source(std::path::Path::new("t.xml"), xml);
+    assert!(!r.ok);
+    let errs: Vec<_> = r
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.line,
+                e.column,
+                e.kind,
+                e.policy.clone(),
+                e.message.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errs,
+        [
+            (
+                9,
+                20,
+                ErrorKind::Unsupported,
+                Some("set-variable".to_string()),
+                "expression uses the method 'char.IsDigit', which gatehouse does not support yet"
+                    .to_string()
+            ),
+            (
+                11,
+                41,
+                ErrorKind::Unsupported,
+                Some("set-variable".to_string()),
+                "expression uses the member 'context.Nope', which gatehouse does not support yet"
+                    .to_string()
+            ),
+        ]
+    );
+    // A policy using only supported members is still ok.
+    let fine = xml
+        .replace("char.IsDigit(s[0])", "s.Length > 0")
+        .replace("context.Nope", "context.RequestId");
+    let r = check_source(std::path::Path::new("t.xml"), &fine);
+    assert!(r.ok, "{:?}", r.errors);
+}
