@@ -23,7 +23,9 @@ mod forward_request;
 pub mod hop_by_hop;
 pub mod host_header;
 pub mod keys;
+mod lifecycle;
 mod outcalls;
+mod plain_flow;
 mod policies;
 mod policy_flow;
 mod proxy;
@@ -38,7 +40,7 @@ mod tls;
 mod upstream;
 
 pub use error::{CompileError, ErrorKind, ErrorSource, GatewayError, ServeError};
-pub use proxy::HEALTH_PATH;
+pub use lifecycle::HEALTH_PATH;
 pub use server::BoundListener;
 pub use snapshot::{ListenerSpec, Snapshot};
 

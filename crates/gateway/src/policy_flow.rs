@@ -1,6 +1,6 @@
-//! The request lifecycle when policies apply, in APIM's order: inbound → backend (the
-//! composition's `<backend>` section, or a plain forward when it has none) → outbound, with
-//! `on-error` after any failure. Bodies are read whole only when the pipeline needs them
+//! The phases after authorization when policies apply, in APIM's order: inbound → backend (the
+//! composition's `<backend>` section, or a plain forward when it has none) → outbound →
+//! respond, with `on-error` after any failure; [`crate::lifecycle`] runs them in sequence. Bodies are read whole only when the pipeline needs them
 //! ([`BodyNeeds`](gatehouse_policy::pipeline::BodyNeeds)); everything else streams.
 
 use crate::access_log::AccessRecord;
@@ -15,80 +15,124 @@ use gatehouse_policy::pipeline::{self as policy, ForwardOptions, Outcome, Pipeli
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use std::sync::Arc;
 
-/// Runs the pipeline around the backend call and builds the client's response.
-pub async fn serve(
-    req: Request<ClientBody>,
+/// What a phase left for the lifecycle: go on, or this response ends the request.
+// `Done` is the response itself, returned by value as any handler returns it.
+#[allow(clippy::large_enum_variant)]
+pub enum Step {
+    Next,
+    Done(Response<ProxyBody>),
+}
+
+/// The phases after authorization for a request with policies: each runs its section of the
+/// pipeline on the exchange; an early answer (return-response, a limit's 429, a failure after
+/// on-error) ends the request there.
+pub struct PolicyFlow<'p> {
+    ex: Box<GatewayExchange>,
+    pipeline: &'p Pipeline,
     upgrade: Option<hyper::upgrade::OnUpgrade>,
-    mut ex: Box<GatewayExchange>,
-    pipeline: &Pipeline,
-    conn: &Arc<ConnInfo>,
-    log: &mut Option<AccessRecord>,
-) -> Result<Response<ProxyBody>, GatewayError> {
-    let needs = pipeline.body_needs();
-    let (_, body) = req.into_parts();
-    if needs.request && upgrade.is_none() {
-        ex.request_body = Some(ex.buffers()?.collect(body).await?);
-    } else {
-        ex.request_stream = Some(body);
-    }
-    ex.buffer_response = needs.response;
+    buffer_response: bool,
+}
 
-    // Phase: inbound.
-    match pipeline.run(Section::Inbound, &mut *ex).await {
-        Outcome::Continue => {}
-        outcome => return Ok(finish(ex, pipeline, outcome, "inbound")),
-    }
-    if let Some(client_side) = upgrade {
-        // A protocol upgrade (WebSocket) tunnels after inbound: there is no response message
-        // for backend/outbound policies to work on.
-        return upgrade_through(ex, client_side, conn, log).await;
-    }
-
-    // Phase: backend.
-    let outcome = if pipeline.is_empty(Section::Backend) {
-        let options = ForwardOptions {
+impl<'p> PolicyFlow<'p> {
+    /// Takes the request's body: read whole when the pipeline needs it, else kept streaming.
+    pub async fn start(
+        req: Request<ClientBody>,
+        upgrade: Option<hyper::upgrade::OnUpgrade>,
+        mut ex: Box<GatewayExchange>,
+        pipeline: &'p Pipeline,
+    ) -> Result<PolicyFlow<'p>, GatewayError> {
+        let needs = pipeline.body_needs();
+        let (_, body) = req.into_parts();
+        if needs.request && upgrade.is_none() {
+            ex.request_body = Some(ex.buffers()?.collect(body).await?);
+        } else {
+            ex.request_stream = Some(body);
+        }
+        ex.buffer_response = needs.response;
+        Ok(PolicyFlow {
+            ex,
+            pipeline,
+            upgrade,
             buffer_response: needs.response,
-            ..Default::default()
+        })
+    }
+
+    /// Phase: inbound.
+    pub async fn inbound(&mut self) -> Step {
+        match self.pipeline.run(Section::Inbound, &mut *self.ex).await {
+            Outcome::Continue => Step::Next,
+            outcome => Step::Done(finish(&mut self.ex, self.pipeline, outcome, "inbound")),
+        }
+    }
+
+    /// Phase: backend. The composition's `<backend>` section, or the plain forward when it has
+    /// none. A WebSocket upgrade goes to the backend as inbound left it and tunnels after a 101:
+    /// there is no response message for backend or outbound policies to work on.
+    pub async fn backend(
+        &mut self,
+        conn: &Arc<ConnInfo>,
+        log: &mut Option<AccessRecord>,
+    ) -> Result<Step, GatewayError> {
+        if let Some(client_side) = self.upgrade.take() {
+            return upgrade_through(&mut self.ex, client_side, conn, log)
+                .await
+                .map(Step::Done);
+        }
+        let (ex, pipeline) = (&mut self.ex, self.pipeline);
+        let outcome = if pipeline.is_empty(Section::Backend) {
+            let options = ForwardOptions {
+                buffer_response: self.buffer_response,
+                ..Default::default()
+            };
+            match ex.forward_now(&options).await {
+                Ok(()) => Outcome::Continue,
+                Err(f) => {
+                    pipeline
+                        .fail_outside(&mut **ex, Section::Backend, "forward-request", f)
+                        .await
+                }
+            }
+        } else {
+            pipeline.run(Section::Backend, &mut **ex).await
         };
-        match ex.forward_now(&options).await {
-            Ok(()) => Outcome::Continue,
-            Err(f) => {
-                pipeline
-                    .fail_outside(&mut *ex, Section::Backend, "forward-request", f)
-                    .await
+        if let Some(l) = log.as_mut() {
+            l.backend = ex.backend_id.clone();
+            l.backend_time = ex.backend_time;
+        }
+        Ok(match outcome {
+            Outcome::Continue => Step::Next,
+            outcome => Step::Done(finish(ex, pipeline, outcome, "backend")),
+        })
+    }
+
+    /// Phase: outbound.
+    pub async fn outbound(&mut self) -> Result<Step, GatewayError> {
+        let (ex, pipeline) = (&mut self.ex, self.pipeline);
+        if !pipeline.is_empty(Section::Outbound) {
+            match pipeline.run(Section::Outbound, &mut **ex).await {
+                Outcome::Continue => {}
+                outcome => return Ok(Step::Done(finish(ex, pipeline, outcome, "outbound"))),
             }
         }
-    } else {
-        pipeline.run(Section::Backend, &mut *ex).await
-    };
-    if let Some(l) = log.as_mut() {
-        l.backend = ex.backend_id.clone();
-        l.backend_time = ex.backend_time;
-    }
-    if outcome != Outcome::Continue {
-        return Ok(finish(ex, pipeline, outcome, "backend"));
+        pipeline.count_deferred(&mut **ex);
+        if !ex.problems.is_empty() {
+            return Err(GatewayError::new(
+                ErrorKind::PolicyUnsupported,
+                ex.problems.join("; "),
+            ));
+        }
+        Ok(Step::Next)
     }
 
-    // Phase: outbound.
-    if !pipeline.is_empty(Section::Outbound) {
-        match pipeline.run(Section::Outbound, &mut *ex).await {
-            Outcome::Continue => {}
-            outcome => return Ok(finish(ex, pipeline, outcome, "outbound")),
-        }
+    /// Phase: respond. The response as outbound left it.
+    pub fn respond(mut self) -> Response<ProxyBody> {
+        response(&mut self.ex)
     }
-    pipeline.count_deferred(&mut *ex);
-    if !ex.problems.is_empty() {
-        return Err(GatewayError::new(
-            ErrorKind::PolicyUnsupported,
-            ex.problems.join("; "),
-        ));
-    }
-    Ok(response(ex))
 }
 
 /// The response the exchange holds after the pipeline went through: status and headers as
 /// outbound left them, the body a policy set, the buffered backend body, or the stream.
-fn response(mut ex: Box<GatewayExchange>) -> Response<ProxyBody> {
+fn response(ex: &mut GatewayExchange) -> Response<ProxyBody> {
     let status = ex
         .effects
         .status
@@ -121,7 +165,7 @@ fn response(mut ex: Box<GatewayExchange>) -> Response<ProxyBody> {
 /// The response when a section ended early: a policy's own response (return-response,
 /// mock-response, a limit's 429), or the one a failure preset and on-error amended.
 fn finish(
-    mut ex: Box<GatewayExchange>,
+    ex: &mut GatewayExchange,
     pipeline: &Pipeline,
     outcome: Outcome,
     section: &str,
@@ -130,13 +174,13 @@ fn finish(
     if let Outcome::Respond(r) = &outcome {
         ex.effects.status = Some((r.status, r.reason.clone()));
     }
-    pipeline.count_deferred(&mut *ex);
+    pipeline.count_deferred(ex);
     let added = std::mem::take(&mut ex.effects.added_response_headers);
     let mut resp = match outcome {
         Outcome::Respond(r) => policy_response(r),
         Outcome::Error(e) => {
             tracing::info!(target: "gatehouse::policy", section, source = %e.source, reason = %e.reason, message = %crate::error::clip_for_log(&e.message), path = %e.path, "policy failed");
-            exchange_response(&mut ex, &e)
+            exchange_response(ex, &e)
         }
         Outcome::Continue => response(ex),
     };
@@ -147,7 +191,7 @@ fn finish(
 /// WebSocket and other upgrades with policies: the request as inbound left it goes to the
 /// backend; a 101 answer becomes a tunnel.
 async fn upgrade_through(
-    mut ex: Box<GatewayExchange>,
+    ex: &mut GatewayExchange,
     client_side: hyper::upgrade::OnUpgrade,
     conn: &Arc<ConnInfo>,
     log: &mut Option<AccessRecord>,
