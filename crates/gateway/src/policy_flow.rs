@@ -1,6 +1,7 @@
 //! The phases after authorization when policies apply, in APIM's order: inbound → backend (the
 //! composition's `<backend>` section, or a plain forward when it has none) → outbound →
-//! respond, with `on-error` after any failure; [`crate::lifecycle`] runs them in sequence. Bodies are read whole only when the pipeline needs them
+//! respond, with `on-error` after any failure; `lifecycle.rs` runs them in sequence. Bodies are
+//! read whole only when the pipeline needs them
 //! ([`BodyNeeds`](gatehouse_policy::pipeline::BodyNeeds)); everything else streams.
 
 use crate::access_log::AccessRecord;
