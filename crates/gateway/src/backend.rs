@@ -415,3 +415,36 @@ fn target(
         upstream,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_has_one_connection_limit_and_one_pool_per_profile() {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let cache = ClientCache::new(&Limits::default());
+        let timeout = Duration::from_secs(1);
+        let a = cache
+            .target_for_url("http://backend.test:8080/a", timeout)
+            .expect("target");
+        let b = cache
+            .target_for_url("http://backend.test:8080/b?x", timeout)
+            .expect("target");
+        // One origin, one profile: one pool, found again without building another.
+        assert!(Arc::ptr_eq(&a.upstream, &b.upstream));
+        let other_profile = ClientProfile {
+            connect_timeout_ms: 1,
+            tls: BackendTls::default(),
+        };
+        let origin: http::Uri = "http://backend.test:8080/".parse().expect("uri");
+        let c = cache.get(&other_profile, &origin).expect("pool");
+        // Another profile, another pool, but the origin's one limit.
+        assert!(!Arc::ptr_eq(&a.upstream, &c));
+        assert!(Arc::ptr_eq(a.upstream.limit(), c.limit()));
+        let other = cache
+            .target_for_url("http://other.test/", timeout)
+            .expect("target");
+        assert!(!Arc::ptr_eq(a.upstream.limit(), other.upstream.limit()));
+    }
+}

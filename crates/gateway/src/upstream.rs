@@ -122,6 +122,12 @@ impl Upstream {
         }
     }
 
+    /// The limit of this pool's origin (shared with the origin's other pools).
+    #[cfg(test)]
+    pub(crate) fn limit(&self) -> &Arc<ConnectionLimit> {
+        &self.limit
+    }
+
     fn take(&self) -> Option<SendRequest<RequestBody>> {
         // Held for a push or a pop only, never across an await.
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
