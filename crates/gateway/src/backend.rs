@@ -5,10 +5,11 @@
 use crate::buffers::BufferBudget;
 use crate::egress_connector::EgressConnector;
 use crate::error::CompileError;
+use crate::origins::{IDLE_AFTER, MAX_ORIGINS, Origins};
+use crate::snapshot::{Snapshot, SnapshotLink};
 use crate::upstream::{ConnectionLimit, Upstream};
 use arc_swap::ArcSwap;
 use gatehouse_model::{BackendTls, Limits, Validated};
-use gatehouse_net::egress::{EgressPolicy, Resolve};
 use http::uri::{Authority, Scheme};
 use hyper_rustls::HttpsConnector;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -44,13 +45,15 @@ struct ClientProfile {
 }
 
 /// Connection pools by destination and connection profile, shared by every snapshot, so a
-/// reload keeps the warm connections. Every connection goes through the egress guard, whose
-/// policy and resolver a reload swaps in the shared handles.
+/// reload keeps the warm connections. Every connection goes through the egress guard, which
+/// reads the egress rules and resolver of the gateway's current snapshot (through `network`)
+/// at connect time.
 pub struct ClientCache {
-    connectors: Mutex<HashMap<ClientProfile, HttpsConnector<EgressConnector>>>,
-    upstreams: Mutex<HashMap<(ClientProfile, String), Arc<Upstream>>>,
-    /// Per origin, the bound on its open connections, whatever the profile or target.
-    origin_limits: Mutex<HashMap<String, Arc<ConnectionLimit>>>,
+    /// Per (profile, origin), its pool: looked up without a lock on the request path,
+    /// bounded, idle origins evicted (crates/gateway/src/origins.rs).
+    upstreams: Origins<(ClientProfile, String), Upstream>,
+    /// What only a new origin needs, under one lock taken on that rare path alone.
+    slow: Mutex<SlowPath>,
     /// `max_connections_per_backend` as the gateway started (a semaphore's size is fixed:
     /// a new value needs a restart).
     max_per_origin: u32,
@@ -58,22 +61,34 @@ pub struct ClientCache {
     queue_timeout_ms: Arc<AtomicU64>,
     /// The memory for buffered bodies, shared by every request.
     pub(crate) buffers: Arc<BufferBudget>,
-    pub(crate) egress: Arc<ArcSwap<EgressPolicy>>,
-    pub(crate) resolver: Arc<ArcSwap<Box<dyn Resolve>>>,
+    /// Where the connectors find the current snapshot.
+    network: Arc<SnapshotLink>,
+}
+
+#[derive(Default)]
+struct SlowPath {
+    connectors: HashMap<ClientProfile, HttpsConnector<EgressConnector<SnapshotLink>>>,
+    /// Per origin, the bound on its open connections, whatever the profile or target. An
+    /// origin's entry goes once no pool holds it and no connection is open (an upgraded
+    /// connection still counts after its pool was evicted).
+    origin_limits: HashMap<String, Arc<ConnectionLimit>>,
 }
 
 impl ClientCache {
-    pub fn new(egress: EgressPolicy, resolver: Box<dyn Resolve>, limits: &Limits) -> ClientCache {
+    pub fn new(limits: &Limits) -> ClientCache {
         ClientCache {
-            connectors: Mutex::default(),
-            upstreams: Mutex::default(),
-            origin_limits: Mutex::default(),
+            upstreams: Origins::new(MAX_ORIGINS, IDLE_AFTER),
+            slow: Mutex::default(),
             max_per_origin: limits.max_connections_per_backend,
             queue_timeout_ms: Arc::new(AtomicU64::new(limits.backend_queue_timeout_ms)),
             buffers: Arc::new(BufferBudget::new(limits)),
-            egress: Arc::new(ArcSwap::from_pointee(egress)),
-            resolver: Arc::new(ArcSwap::from_pointee(resolver)),
+            network: Arc::default(),
         }
+    }
+
+    /// Points the connectors at the gateway's snapshot, once it exists.
+    pub(crate) fn link(&self, live: &Arc<ArcSwap<Snapshot>>) {
+        self.network.link(live);
     }
 
     /// Takes the limits of a reloaded config that apply without a restart.
@@ -81,6 +96,8 @@ impl ClientCache {
         self.queue_timeout_ms
             .store(limits.backend_queue_timeout_ms, Ordering::Relaxed);
         self.buffers.configure(limits);
+        // A reload may have released backends: their pools go once idle.
+        self.upstreams.sweep_now();
     }
 
     /// `max_connections_per_backend` in force (the value the gateway started with).
@@ -105,53 +122,40 @@ impl ClientCache {
     }
 
     fn get(&self, profile: &ClientProfile, origin: &http::Uri) -> Result<Arc<Upstream>, String> {
-        // Only taken while compiling a snapshot, never on the request path.
-        let mut upstreams = self
-            .upstreams
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let key = (profile.clone(), origin.to_string());
-        if let Some(u) = upstreams.get(&key) {
-            return Ok(u.clone());
-        }
-        let mut connectors = self
-            .connectors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let connector = match connectors.get(profile) {
-            Some(c) => c.clone(),
-            None => {
-                let c = build_connector(profile, &self.egress, &self.resolver)?;
-                connectors.insert(profile.clone(), c.clone());
-                c
-            }
-        };
-        let limit = self
-            .origin_limits
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(origin.to_string())
-            .or_insert_with(|| {
-                Arc::new(ConnectionLimit::new(
-                    self.max_per_origin,
-                    self.queue_timeout_ms.clone(),
-                ))
-            })
-            .clone();
-        let upstream = Arc::new(Upstream::new(origin.clone(), connector, limit));
-        upstreams.insert(key, upstream.clone());
-        Ok(upstream)
+        self.upstreams.get_or_insert_with(&key, || {
+            let mut slow = self.slow.lock().unwrap_or_else(|p| p.into_inner());
+            let connector = match slow.connectors.get(profile) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = build_connector(profile, &self.network)?;
+                    slow.connectors.insert(profile.clone(), c.clone());
+                    c
+                }
+            };
+            slow.origin_limits
+                .retain(|_, l| Arc::strong_count(l) > 1 || l.open() > 0);
+            let limit = slow
+                .origin_limits
+                .entry(key.1.clone())
+                .or_insert_with(|| {
+                    Arc::new(ConnectionLimit::new(
+                        self.max_per_origin,
+                        self.queue_timeout_ms.clone(),
+                    ))
+                })
+                .clone();
+            Ok(Upstream::new(origin.clone(), connector, limit))
+        })
     }
 }
 
 fn build_connector(
     profile: &ClientProfile,
-    egress: &Arc<ArcSwap<EgressPolicy>>,
-    resolver: &Arc<ArcSwap<Box<dyn Resolve>>>,
-) -> Result<HttpsConnector<EgressConnector>, String> {
-    let http = EgressConnector::new(
-        egress.clone(),
-        resolver.clone(),
+    network: &Arc<SnapshotLink>,
+) -> Result<HttpsConnector<EgressConnector<SnapshotLink>>, String> {
+    let http = EgressConnector::with_source(
+        network.clone(),
         Duration::from_millis(profile.connect_timeout_ms),
     );
     let tls = client_tls_config(&profile.tls)?;
@@ -410,4 +414,37 @@ fn target(
         host,
         upstream,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_has_one_connection_limit_and_one_pool_per_profile() {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let cache = ClientCache::new(&Limits::default());
+        let timeout = Duration::from_secs(1);
+        let a = cache
+            .target_for_url("http://backend.test:8080/a", timeout)
+            .expect("target");
+        let b = cache
+            .target_for_url("http://backend.test:8080/b?x", timeout)
+            .expect("target");
+        // One origin, one profile: one pool, found again without building another.
+        assert!(Arc::ptr_eq(&a.upstream, &b.upstream));
+        let other_profile = ClientProfile {
+            connect_timeout_ms: 1,
+            tls: BackendTls::default(),
+        };
+        let origin: http::Uri = "http://backend.test:8080/".parse().expect("uri");
+        let c = cache.get(&other_profile, &origin).expect("pool");
+        // Another profile, another pool, but the origin's one limit.
+        assert!(!Arc::ptr_eq(&a.upstream, &c));
+        assert!(Arc::ptr_eq(a.upstream.limit(), c.limit()));
+        let other = cache
+            .target_for_url("http://other.test/", timeout)
+            .expect("target");
+        assert!(!Arc::ptr_eq(a.upstream.limit(), other.upstream.limit()));
+    }
 }

@@ -14,51 +14,90 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpStream;
 
+/// Where a connector reads the egress rules and the resolver a new connection is judged by.
+///
+/// The gateway's source is its current snapshot (crates/gateway/src/snapshot.rs,
+/// `SnapshotLink`): one store of a reload switches routes, egress rules and resolver together,
+/// while the per-origin pools (crates/gateway/src/upstream.rs) that hold connectors outlive
+/// snapshots. [`Handles`] is a stand-alone source with a handle of its own for each.
+pub trait NetworkSource: Send + Sync + 'static {
+    /// Both loaded at once, so one connection never mixes two configs; `None` when the source
+    /// is gone (the gateway that owned it was dropped).
+    fn load(&self) -> Option<(Arc<EgressPolicy>, Arc<dyn Resolve>)>;
+}
+
+/// A policy and a resolver, each behind its own [`ArcSwap`] handle that its owner stores
+/// into: the source of a connector used outside a gateway.
+pub struct Handles {
+    policy: Arc<ArcSwap<EgressPolicy>>,
+    resolver: Arc<ArcSwap<Box<dyn Resolve>>>,
+}
+
+impl NetworkSource for Handles {
+    fn load(&self) -> Option<(Arc<EgressPolicy>, Arc<dyn Resolve>)> {
+        let resolver: Arc<dyn Resolve> = self.resolver.load_full();
+        Some((self.policy.load_full(), resolver))
+    }
+}
+
 /// A hyper connector (`tower_service::Service<http::Uri>`) that opens every backend connection
 /// through [`gatehouse_net::egress::connect`], for hyper-util's legacy client directly or wrapped by hyper-rustls
 /// (`HttpsConnectorBuilder::wrap_connector`).
 ///
-/// The policy and the resolver are read through [`ArcSwap`] handles at each connection, so a
+/// The policy and the resolver are read from its [`NetworkSource`] at each connection, so a
 /// config reload stores new ones and the next connection uses them, without rebuilding the
 /// client or its pools (pooled connections stay: NSGs are stateful, NSG-5).
-#[derive(Clone)]
-pub struct EgressConnector {
-    policy: Arc<ArcSwap<EgressPolicy>>,
-    resolver: Arc<ArcSwap<Box<dyn Resolve>>>,
+pub struct EgressConnector<S = Handles> {
+    source: Arc<S>,
     connect_timeout: Duration,
 }
 
-impl fmt::Debug for EgressConnector {
+// Derived Clone would ask `S: Clone`; the source is shared, never copied.
+impl<S> Clone for EgressConnector<S> {
+    fn clone(&self) -> Self {
+        EgressConnector {
+            source: self.source.clone(),
+            connect_timeout: self.connect_timeout,
+        }
+    }
+}
+
+impl<S> fmt::Debug for EgressConnector<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EgressConnector")
-            .field("policy", &self.policy.load())
             .field("connect_timeout", &self.connect_timeout)
             .finish_non_exhaustive()
     }
 }
 
-impl EgressConnector {
+impl EgressConnector<Handles> {
     /// `policy` and `resolver` are the live handles the config reload stores into.
     pub fn new(
         policy: Arc<ArcSwap<EgressPolicy>>,
         resolver: Arc<ArcSwap<Box<dyn Resolve>>>,
         connect_timeout: Duration,
     ) -> Self {
-        EgressConnector {
-            policy,
-            resolver,
-            connect_timeout,
-        }
+        Self::with_source(Arc::new(Handles { policy, resolver }), connect_timeout)
     }
 
     /// The policy handle (for a reload to store into).
     pub fn policy(&self) -> &Arc<ArcSwap<EgressPolicy>> {
-        &self.policy
+        &self.source.policy
     }
 
     /// The resolver handle (for a reload to store into).
     pub fn resolver(&self) -> &Arc<ArcSwap<Box<dyn Resolve>>> {
-        &self.resolver
+        &self.source.resolver
+    }
+}
+
+impl<S: NetworkSource> EgressConnector<S> {
+    /// A connector that reads the rules from `source` at each connection.
+    pub fn with_source(source: Arc<S>, connect_timeout: Duration) -> Self {
+        EgressConnector {
+            source,
+            connect_timeout,
+        }
     }
 }
 
@@ -82,7 +121,7 @@ fn target(uri: &http::Uri) -> Result<(&str, u16), ConnectError> {
     Ok((host, port))
 }
 
-impl tower_service::Service<http::Uri> for EgressConnector {
+impl<S: NetworkSource> tower_service::Service<http::Uri> for EgressConnector<S> {
     type Response = TokioIo<TcpStream>;
     type Error = ConnectError;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, ConnectError>> + Send>>;
@@ -93,13 +132,18 @@ impl tower_service::Service<http::Uri> for EgressConnector {
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
         // Loaded now: a reload during the connect does not mix two snapshots.
-        let policy = self.policy.load_full();
-        let resolver = self.resolver.load_full();
+        let loaded = self.source.load();
         let timeout = self.connect_timeout;
         Box::pin(async move {
             let (host, port) = target(&uri)?;
+            let Some((policy, resolver)) = loaded else {
+                return Err(ConnectError::InvalidUri {
+                    uri: uri.to_string(),
+                    reason: "no network rules to judge it by: the gateway is gone",
+                });
+            };
             let (stream, connected) =
-                connect(&policy, resolver.as_ref().as_ref(), host, port, timeout).await?;
+                connect(&policy, resolver.as_ref(), host, port, timeout).await?;
             tracing::trace!(
                 host,
                 addr = %connected.addr,

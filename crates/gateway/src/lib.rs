@@ -24,6 +24,7 @@ pub mod hop_by_hop;
 pub mod host_header;
 pub mod keys;
 mod lifecycle;
+mod origins;
 mod outcalls;
 mod plain_flow;
 mod policies;
@@ -55,7 +56,10 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
 pub(crate) struct Shared {
-    pub(crate) snapshot: ArcSwap<Snapshot>,
+    /// Everything a request reads, egress rules included: one store switches it all. Shared
+    /// with the backend connectors (through `snapshot::SnapshotLink`), which read the egress
+    /// rules of the current snapshot at connect time.
+    pub(crate) snapshot: Arc<ArcSwap<Snapshot>>,
     pub(crate) connections: Arc<Semaphore>,
     /// Requests in flight over all connections (`max_requests_in_flight`).
     pub(crate) requests: Arc<conn::RequestGauge>,
@@ -127,19 +131,17 @@ impl Gateway {
     pub fn new(v: &Validated) -> Result<Gateway, CompileError> {
         // One crypto provider for the whole process (rustls panics if two are linked and none is chosen).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let (egress, resolver) = outbound(v)?;
-        let clients = Arc::new(ClientCache::new(
-            egress,
-            Box::new(resolver),
-            &v.config.gateway.limits,
-        ));
-        let snapshot = Snapshot::compile(v, &clients)?;
+        let outbound = outbound(v, None)?;
+        let clients = Arc::new(ClientCache::new(&v.config.gateway.limits));
+        let snapshot = Snapshot::compile(v, &clients, outbound)?;
         let max_connections = snapshot.limits.max_connections;
+        let snapshot = Arc::new(ArcSwap::from_pointee(snapshot));
+        clients.link(&snapshot);
         let connections = Arc::new(Semaphore::new(max_connections as usize));
         let (shutdown, _) = watch::channel(false);
         Ok(Gateway {
             shared: Arc::new(Shared {
-                snapshot: ArcSwap::from_pointee(snapshot),
+                snapshot,
                 connections,
                 requests: Arc::default(),
                 max_connections,
@@ -171,27 +173,7 @@ impl Gateway {
     /// new ones are judged by the new rules. On error the running snapshot stays untouched.
     pub fn reload(&self, v: &Validated) -> Result<ReloadReport, CompileError> {
         let old = self.shared.snapshot.load_full();
-        let egress =
-            gatehouse_net::egress::EgressPolicy::compile(&v.config.network).map_err(|e| {
-                CompileError {
-                    path: "network".into(),
-                    message: e.to_string(),
-                }
-            })?;
-        // A new resolver (and an empty cache) only when the DNS settings changed.
-        let resolver = if dns_text(&old.network) == dns_text(&v.config.network) {
-            None
-        } else {
-            Some(
-                gatehouse_net::dns::Resolver::new(v.config.network.dns.as_ref()).map_err(|e| {
-                    CompileError {
-                        path: "network.dns".into(),
-                        message: e.to_string(),
-                    }
-                })?,
-            )
-        };
-        let new = Snapshot::compile(v, &self.shared.clients)?;
+        let new = Snapshot::compile(v, &self.shared.clients, outbound(v, Some(&old))?)?;
         let mut running = self
             .shared
             .listeners
@@ -244,11 +226,8 @@ impl Gateway {
         } else {
             Vec::new()
         };
-        self.shared.clients.egress.store(Arc::new(egress));
-        if let Some(r) = resolver {
-            self.shared.clients.resolver.store(Arc::new(Box::new(r)));
-        }
         self.shared.clients.configure(&new.limits);
+        // The one store: routes, keys, pipelines, TLS, egress rules and resolver together.
         self.shared.snapshot.store(Arc::new(new));
         for (spec, listener) in opened {
             if let Ok(bound) = BoundListener::new(listener, spec) {
@@ -374,30 +353,27 @@ fn bind_now(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
-/// The egress guard and the resolver of a config.
-fn outbound(
-    v: &Validated,
-) -> Result<
-    (
-        gatehouse_net::egress::EgressPolicy,
-        gatehouse_net::dns::Resolver,
-    ),
-    CompileError,
-> {
+/// The egress guard and the resolver of a config. The resolver of `old` (and its cache) is
+/// kept unless the DNS settings changed.
+fn outbound(v: &Validated, old: Option<&Snapshot>) -> Result<snapshot::Outbound, CompileError> {
     let egress = gatehouse_net::egress::EgressPolicy::compile(&v.config.network).map_err(|e| {
         CompileError {
             path: "network".into(),
             message: e.to_string(),
         }
     })?;
-    let resolver =
-        gatehouse_net::dns::Resolver::new(v.config.network.dns.as_ref()).map_err(|e| {
-            CompileError {
-                path: "network.dns".into(),
-                message: e.to_string(),
-            }
-        })?;
-    Ok((egress, resolver))
+    let resolver = match old {
+        Some(old) if dns_text(&old.network) == dns_text(&v.config.network) => old.resolver.clone(),
+        _ => Arc::new(
+            gatehouse_net::dns::Resolver::new(v.config.network.dns.as_ref()).map_err(|e| {
+                CompileError {
+                    path: "network.dns".into(),
+                    message: e.to_string(),
+                }
+            })?,
+        ),
+    };
+    Ok(snapshot::Outbound { egress, resolver })
 }
 
 fn dns_text(n: &gatehouse_model::network::Network) -> String {

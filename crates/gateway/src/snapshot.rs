@@ -1,17 +1,21 @@
 //! The compiled, immutable form of a validated config that the hot path reads: route table,
-//! key index, backend targets, TLS and HTTP settings. A reload builds a new one and swaps it in.
+//! key index, backend targets, TLS and HTTP settings, and the egress rules and resolver new
+//! backend connections are judged by. A reload (or `gatehouse net apply`) builds a new one and
+//! swaps it in with one store, so no request sees the new routes with the old egress rules.
 
 use crate::backend::{BackendTarget, ClientCache, build_targets};
 use crate::error::CompileError;
 use crate::keys::KeyIndex;
 use crate::router::Router;
+use arc_swap::ArcSwap;
 use gatehouse_model::{Exposure, Limits, Validated};
+use gatehouse_net::egress::{EgressPolicy, Resolve};
 use gatehouse_net::inbound::InboundPolicy;
 use http::HeaderName;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 /// Per-API settings the request path needs besides routing.
@@ -54,6 +58,12 @@ pub struct Snapshot {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The network rules every new connection is judged by.
     pub inbound: InboundPolicy,
+    /// The rules every new backend connection is judged by (read at connect time through
+    /// [`SnapshotLink`], by pools that outlive this snapshot).
+    pub egress: Arc<EgressPolicy>,
+    /// The resolver of backend host names: the previous snapshot's (and its cache) unless the
+    /// DNS settings changed.
+    pub resolver: Arc<dyn Resolve>,
     /// The policy documents and the pipelines compiled from them.
     pub policies: crate::policies::PolicySet,
     /// The service name, for APIM's messages.
@@ -79,8 +89,15 @@ impl std::fmt::Debug for Snapshot {
 }
 
 impl Snapshot {
-    pub fn compile(v: &Validated, clients: &ClientCache) -> Result<Snapshot, CompileError> {
+    /// `outbound` is the config's egress rules and the resolver to use (see
+    /// [`Snapshot::resolver`]), compiled first by the caller, which knows the previous one.
+    pub fn compile(
+        v: &Validated,
+        clients: &ClientCache,
+        outbound: Outbound,
+    ) -> Result<Snapshot, CompileError> {
         let cfg = &v.config;
+        let Outbound { egress, resolver } = outbound;
         let crate::backend::Targets {
             per_api: targets,
             by_id: backends,
@@ -134,6 +151,8 @@ impl Snapshot {
         let policies = crate::policies::load(v)?;
         Ok(Snapshot {
             inbound,
+            egress: Arc::new(egress),
+            resolver,
             policies,
             service_name: cfg.service.name.as_str().into(),
             region: cfg.service.location.as_str().into(),
@@ -175,6 +194,33 @@ impl Snapshot {
                 cfg.subscriptions.len(),
             ),
         })
+    }
+}
+
+/// The backend side of the network section: egress rules and resolver.
+pub struct Outbound {
+    pub egress: EgressPolicy,
+    pub resolver: Arc<dyn Resolve>,
+}
+
+/// The connectors' way to the gateway's current snapshot: the gateway's `ArcSwap<Snapshot>`,
+/// linked once it exists (the first snapshot is compiled before it, with the pools that hold
+/// this link). Weak, because the snapshot holds those pools: a strong link would be a cycle.
+#[derive(Default)]
+pub struct SnapshotLink(OnceLock<Weak<ArcSwap<Snapshot>>>);
+
+impl SnapshotLink {
+    pub(crate) fn link(&self, live: &Arc<ArcSwap<Snapshot>>) {
+        // Set once, by Gateway::new; a second gateway never shares a client cache.
+        let _ = self.0.set(Arc::downgrade(live));
+    }
+}
+
+impl crate::egress_connector::NetworkSource for SnapshotLink {
+    fn load(&self) -> Option<(Arc<EgressPolicy>, Arc<dyn Resolve>)> {
+        let live = self.0.get()?.upgrade()?;
+        let snapshot = live.load();
+        Some((snapshot.egress.clone(), snapshot.resolver.clone()))
     }
 }
 

@@ -16,6 +16,7 @@
 
 use crate::egress_connector::EgressConnector;
 use crate::request_body::RequestBody;
+use crate::snapshot::SnapshotLink;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};
@@ -48,6 +49,7 @@ pub enum UpstreamError {
 #[derive(Debug)]
 pub struct ConnectionLimit {
     permits: Arc<Semaphore>,
+    max: usize,
     /// `backend_queue_timeout_ms`, shared by all origins; a reload stores a new value.
     queue_timeout_ms: Arc<AtomicU64>,
 }
@@ -56,8 +58,14 @@ impl ConnectionLimit {
     pub fn new(max: u32, queue_timeout_ms: Arc<AtomicU64>) -> ConnectionLimit {
         ConnectionLimit {
             permits: Arc::new(Semaphore::new(max as usize)),
+            max: max as usize,
             queue_timeout_ms,
         }
+    }
+
+    /// Connections open now under this limit.
+    pub fn open(&self) -> usize {
+        self.max - self.permits.available_permits()
     }
 }
 
@@ -69,7 +77,7 @@ struct Idle {
 pub struct Upstream {
     /// `scheme://authority`, what the connector connects to.
     origin: http::Uri,
-    connector: HttpsConnector<EgressConnector>,
+    connector: HttpsConnector<EgressConnector<SnapshotLink>>,
     /// Most recently used last: popping from the end keeps warm connections warm and lets
     /// the cold ones at the bottom age out.
     idle: Mutex<Vec<Idle>>,
@@ -102,7 +110,7 @@ impl Lease {
 impl Upstream {
     pub fn new(
         origin: http::Uri,
-        connector: HttpsConnector<EgressConnector>,
+        connector: HttpsConnector<EgressConnector<SnapshotLink>>,
         limit: Arc<ConnectionLimit>,
     ) -> Upstream {
         Upstream {
@@ -112,6 +120,12 @@ impl Upstream {
             limit,
             returned: Notify::new(),
         }
+    }
+
+    /// The limit of this pool's origin (shared with the origin's other pools).
+    #[cfg(test)]
+    pub(crate) fn limit(&self) -> &Arc<ConnectionLimit> {
+        &self.limit
     }
 
     fn take(&self) -> Option<SendRequest<RequestBody>> {
