@@ -79,7 +79,10 @@ impl std::fmt::Debug for Snapshot {
 }
 
 impl Snapshot {
-    pub fn compile(v: &Validated, clients: &ClientCache) -> Result<Snapshot, CompileError> {
+    pub fn compile(
+        v: &Validated,
+        clients: &ClientCache,
+    ) -> Result<Snapshot, crate::error::SnapshotError> {
         let cfg = &v.config;
         let crate::backend::Targets {
             per_api: targets,
