@@ -112,34 +112,48 @@ fn main() -> ExitCode {
     }
 }
 
+/// Why `config validate` refused a file: one line per issue, and the policy errors' fields
+/// (file, line, column, policy) as JSON objects, kept apart for `--json`.
+struct Refusal {
+    lines: Vec<String>,
+    policy_errors: Vec<serde_json::Value>,
+}
+
 /// Everything `config validate` checks, including what only compiling finds (certificates).
-fn check_file(file: &Path) -> Result<Validated, Vec<String>> {
-    let validated = gatehouse_model::load_validated(file)
-        .map_err(|e| e.issues().iter().map(|i| i.to_string()).collect::<Vec<_>>())?;
+fn check_file(file: &Path) -> Result<Validated, Refusal> {
+    let validated = gatehouse_model::load_validated(file).map_err(|e| Refusal {
+        lines: e.issues().iter().map(|i| i.to_string()).collect(),
+        policy_errors: Vec::new(),
+    })?;
     if let Err(e) = Gateway::new(&validated) {
-        return Err(vec![format!("error: {e}")]);
+        return Err(Refusal {
+            lines: vec![format!("error: {e}")],
+            policy_errors: e.policy_errors_json(),
+        });
     }
     Ok(validated)
 }
 
 fn validate(file: &Path, json: bool) -> Result<ExitCode> {
     let result = check_file(file);
-    let (ok, errors, warnings) = match &result {
+    let (ok, errors, warnings, policy_errors) = match &result {
         Ok(v) => (
             true,
             Vec::new(),
             v.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            Vec::new(),
         ),
-        Err(lines) => {
-            let (w, e): (Vec<String>, Vec<String>) = lines
+        Err(refusal) => {
+            let (w, e): (Vec<String>, Vec<String>) = refusal
+                .lines
                 .iter()
                 .cloned()
                 .partition(|l| l.starts_with("warning: "));
-            (false, e, w)
+            (false, e, w, refusal.policy_errors.clone())
         }
     };
     if json {
-        let v = serde_json::json!({ "file": file.display().to_string(), "ok": ok, "errors": errors, "warnings": warnings });
+        let v = serde_json::json!({ "file": file.display().to_string(), "ok": ok, "errors": errors, "warnings": warnings, "policy_errors": policy_errors });
         println!("{v:#}");
     } else {
         for l in errors.iter().chain(&warnings) {

@@ -123,7 +123,7 @@ pub fn reload(
         }
         Err(e) => {
             tracing::error!(config = %path.display(), trigger = why, error = %e, "config change refused: the running config stays");
-            serde_json::json!({ "ok": false, "errors": [format!("error: {e}")] })
+            serde_json::json!({ "ok": false, "errors": [format!("error: {e}")], "policy_errors": e.policy_errors_json() })
         }
     }
 }

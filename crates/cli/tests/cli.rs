@@ -249,6 +249,60 @@ fn a_type_error_names_its_path_once() {
     assert_eq!(line.matches("service.capacity").count(), 1, "{line}");
 }
 
+/// A policy error's place reaches `config validate --json` as separate fields (the text line
+/// stays as it was), and a secret named value is shown as `{{name}}` there too.
+#[test]
+fn validate_json_gives_a_policy_errors_line_and_column() {
+    let yaml = r#"
+service: { name: t }
+named_values:
+  - { id: secret-one, value: "s3cr3t-value", secret: true }
+apis:
+  - id: a
+    path: a
+    backend: "http://203.0.113.1"
+    operations:
+      - id: o
+        method: GET
+        url_template: "/"
+        policies: |
+          <policies>
+            <inbound>
+              <set-header name="{{secret-one}}" exists-action="sometimes"><value>x</value></set-header>
+            </inbound>
+          </policies>
+"#;
+    let file = TempFile::new("policy-error.yaml", yaml);
+    let out = gatehouse(&["config", "validate", &file.display(), "--json"]);
+    assert!(!out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["ok"], false, "{v}");
+    let text = v["errors"][0].as_str().expect("an error line");
+    assert!(
+        text.starts_with(
+            "error: apis[0].operations[0].policies: apis[0].operations[0].policies:3:"
+        ),
+        "{text}"
+    );
+    let e = &v["policy_errors"][0];
+    assert_eq!(e["path"], "apis[0].operations[0].policies", "{v}");
+    assert_eq!(e["file"], "apis[0].operations[0].policies", "{v}");
+    assert_eq!(e["line"], 3, "{v}");
+    assert!(e["column"].as_u64().is_some_and(|c| c > 1), "{v}");
+    assert_eq!(e["policy"], "set-header", "{v}");
+    assert_eq!(e["kind"], "attribute", "{v}");
+    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    assert!(
+        !out_text(&out).contains("s3cr3t-value"),
+        "a secret was printed"
+    );
+}
+
+fn out_text(out: &Output) -> String {
+    let (stdout, stderr) = text(out);
+    format!("{stdout}{stderr}")
+}
+
 #[test]
 fn a_missing_file_is_a_clear_error() {
     let missing = std::env::temp_dir().join(format!(

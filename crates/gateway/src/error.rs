@@ -251,13 +251,43 @@ impl fmt::Display for GatewayError {
 
 impl std::error::Error for GatewayError {}
 
-/// An error compiling a validated config into a snapshot (certificates that do not load...).
+/// An error compiling one setting of a validated config (certificates that do not load...).
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct CompileError {
     /// Where in the config file (`gateway.hostnames[0].certificate.cert_file`).
     pub path: String,
     pub message: String,
+}
+
+/// Why a validated config does not compile into a snapshot: a setting, or its policies. The
+/// policies' error keeps its fields (file, line, column, policy) apart until the final display
+/// (`gatehouse config validate --json`, the reload report: crates/cli/src/main.rs,
+/// crates/cli/src/reload.rs); both display as `{path}: {message}`.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error(transparent)]
+    Setting(#[from] CompileError),
+    #[error(transparent)]
+    Policies(#[from] gatehouse_policy::config::ConfigPolicyError),
+}
+
+impl SnapshotError {
+    /// Where in the config file the error is.
+    pub fn path(&self) -> &str {
+        match self {
+            SnapshotError::Setting(e) => &e.path,
+            SnapshotError::Policies(e) => &e.path,
+        }
+    }
+
+    /// The policies' problems as JSON objects with separate fields (empty for a setting).
+    pub fn policy_errors_json(&self) -> Vec<serde_json::Value> {
+        match self {
+            SnapshotError::Setting(_) => Vec::new(),
+            SnapshotError::Policies(e) => e.to_json(),
+        }
+    }
 }
 
 /// An error starting the gateway.

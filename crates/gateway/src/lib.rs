@@ -40,7 +40,7 @@ mod snapshot;
 mod tls;
 mod upstream;
 
-pub use error::{CompileError, ErrorKind, ErrorSource, GatewayError, ServeError};
+pub use error::{CompileError, ErrorKind, ErrorSource, GatewayError, ServeError, SnapshotError};
 pub use lifecycle::HEALTH_PATH;
 pub use server::BoundListener;
 pub use snapshot::{ListenerSpec, Snapshot};
@@ -128,7 +128,7 @@ pub struct Gateway {
 
 impl Gateway {
     /// Compiles the config. Does not open any socket.
-    pub fn new(v: &Validated) -> Result<Gateway, CompileError> {
+    pub fn new(v: &Validated) -> Result<Gateway, SnapshotError> {
         // One crypto provider for the whole process (rustls panics if two are linked and none is chosen).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let outbound = outbound(v, None)?;
@@ -171,7 +171,7 @@ impl Gateway {
     /// swap and their connections drain on their own; listeners that stay are not re-bound and
     /// keep their connections. Connections keep the network verdict they were accepted with;
     /// new ones are judged by the new rules. On error the running snapshot stays untouched.
-    pub fn reload(&self, v: &Validated) -> Result<ReloadReport, CompileError> {
+    pub fn reload(&self, v: &Validated) -> Result<ReloadReport, SnapshotError> {
         let old = self.shared.snapshot.load_full();
         let new = Snapshot::compile(v, &self.shared.clients, outbound(v, Some(&old))?)?;
         let mut running = self
@@ -197,7 +197,8 @@ impl Gateway {
                                 source,
                             }
                             .to_string(),
-                        });
+                        }
+                        .into());
                     }
                 }
             }

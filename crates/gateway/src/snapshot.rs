@@ -95,7 +95,7 @@ impl Snapshot {
         v: &Validated,
         clients: &ClientCache,
         outbound: Outbound,
-    ) -> Result<Snapshot, CompileError> {
+    ) -> Result<Snapshot, crate::error::SnapshotError> {
         let cfg = &v.config;
         let Outbound { egress, resolver } = outbound;
         let crate::backend::Targets {

@@ -3,6 +3,7 @@
 //! compiled once per config snapshot into a pipeline the gateway runs per request.
 
 pub mod cache;
+pub mod config;
 pub mod cors;
 pub mod document;
 /// The expression engine lives in its own crate (crates/expr); this keeps the

@@ -1,5 +1,5 @@
 //! cors, validate-jwt and the cache policies as the pipeline runs them (their decision logic
-//! has its own tests beside `cors.rs`, `cache.rs` and `pipeline/jwt.rs`).
+//! has its own tests beside `cors.rs`, `cache.rs` and `pipeline/jwt/tests.rs`).
 
 use std::sync::Arc;
 
