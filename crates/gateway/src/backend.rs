@@ -4,11 +4,10 @@
 
 use crate::buffers::BufferBudget;
 use crate::egress_connector::EgressConnector;
+use crate::egress_connector::NetworkSource;
 use crate::error::CompileError;
 use crate::origins::{IDLE_AFTER, MAX_ORIGINS, Origins};
-use crate::snapshot::{Snapshot, SnapshotLink};
 use crate::upstream::{ConnectionLimit, Upstream};
-use arc_swap::ArcSwap;
 use gatehouse_model::{BackendTls, Limits, Validated};
 use http::uri::{Authority, Scheme};
 use hyper_rustls::HttpsConnector;
@@ -62,12 +61,12 @@ pub struct ClientCache {
     /// The memory for buffered bodies, shared by every request.
     pub(crate) buffers: Arc<BufferBudget>,
     /// Where the connectors find the current snapshot.
-    network: Arc<SnapshotLink>,
+    network: Arc<dyn NetworkSource>,
 }
 
 #[derive(Default)]
 struct SlowPath {
-    connectors: HashMap<ClientProfile, HttpsConnector<EgressConnector<SnapshotLink>>>,
+    connectors: HashMap<ClientProfile, HttpsConnector<EgressConnector<dyn NetworkSource>>>,
     /// Per origin, the bound on its open connections, whatever the profile or target. An
     /// origin's entry goes once no pool holds it and no connection is open (an upgraded
     /// connection still counts after its pool was evicted).
@@ -75,20 +74,17 @@ struct SlowPath {
 }
 
 impl ClientCache {
-    pub fn new(limits: &Limits) -> ClientCache {
+    /// `network`: where the connectors read the egress rules and resolver at each connect (the
+    /// gateway's current snapshot, through `snapshot::SnapshotLink`).
+    pub fn new(limits: &Limits, network: Arc<dyn NetworkSource>) -> ClientCache {
         ClientCache {
             upstreams: Origins::new(MAX_ORIGINS, IDLE_AFTER),
             slow: Mutex::default(),
             max_per_origin: limits.max_connections_per_backend,
             queue_timeout_ms: Arc::new(AtomicU64::new(limits.backend_queue_timeout_ms)),
             buffers: Arc::new(BufferBudget::new(limits)),
-            network: Arc::default(),
+            network,
         }
-    }
-
-    /// Points the connectors at the gateway's snapshot, once it exists.
-    pub(crate) fn link(&self, live: &Arc<ArcSwap<Snapshot>>) {
-        self.network.link(live);
     }
 
     /// Takes the limits of a reloaded config that apply without a restart.
@@ -152,8 +148,8 @@ impl ClientCache {
 
 fn build_connector(
     profile: &ClientProfile,
-    network: &Arc<SnapshotLink>,
-) -> Result<HttpsConnector<EgressConnector<SnapshotLink>>, String> {
+    network: &Arc<dyn NetworkSource>,
+) -> Result<HttpsConnector<EgressConnector<dyn NetworkSource>>, String> {
     let http = EgressConnector::with_source(
         network.clone(),
         Duration::from_millis(profile.connect_timeout_ms),
@@ -423,7 +419,10 @@ mod tests {
     #[test]
     fn an_origin_has_one_connection_limit_and_one_pool_per_profile() {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let cache = ClientCache::new(&Limits::default());
+        let cache = ClientCache::new(
+            &Limits::default(),
+            Arc::new(crate::egress_connector::Unlinked),
+        );
         let timeout = Duration::from_secs(1);
         let a = cache
             .target_for_url("http://backend.test:8080/a", timeout)

@@ -26,6 +26,16 @@ pub trait NetworkSource: Send + Sync + 'static {
     fn load(&self) -> Option<(Arc<EgressPolicy>, Arc<dyn Resolve>)>;
 }
 
+/// A source with no rules yet (a client cache not linked to a gateway): every connection is
+/// refused.
+pub struct Unlinked;
+
+impl NetworkSource for Unlinked {
+    fn load(&self) -> Option<(Arc<EgressPolicy>, Arc<dyn Resolve>)> {
+        None
+    }
+}
+
 /// A policy and a resolver, each behind its own [`ArcSwap`] handle that its owner stores
 /// into: the source of a connector used outside a gateway.
 pub struct Handles {
@@ -47,13 +57,13 @@ impl NetworkSource for Handles {
 /// The policy and the resolver are read from its [`NetworkSource`] at each connection, so a
 /// config reload stores new ones and the next connection uses them, without rebuilding the
 /// client or its pools (pooled connections stay: NSGs are stateful, NSG-5).
-pub struct EgressConnector<S = Handles> {
+pub struct EgressConnector<S: ?Sized = Handles> {
     source: Arc<S>,
     connect_timeout: Duration,
 }
 
 // Derived Clone would ask `S: Clone`; the source is shared, never copied.
-impl<S> Clone for EgressConnector<S> {
+impl<S: ?Sized> Clone for EgressConnector<S> {
     fn clone(&self) -> Self {
         EgressConnector {
             source: self.source.clone(),
@@ -62,7 +72,7 @@ impl<S> Clone for EgressConnector<S> {
     }
 }
 
-impl<S> fmt::Debug for EgressConnector<S> {
+impl<S: ?Sized> fmt::Debug for EgressConnector<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EgressConnector")
             .field("connect_timeout", &self.connect_timeout)
@@ -91,7 +101,7 @@ impl EgressConnector<Handles> {
     }
 }
 
-impl<S: NetworkSource> EgressConnector<S> {
+impl<S: NetworkSource + ?Sized> EgressConnector<S> {
     /// A connector that reads the rules from `source` at each connection.
     pub fn with_source(source: Arc<S>, connect_timeout: Duration) -> Self {
         EgressConnector {
@@ -121,7 +131,7 @@ fn target(uri: &http::Uri) -> Result<(&str, u16), ConnectError> {
     Ok((host, port))
 }
 
-impl<S: NetworkSource> tower_service::Service<http::Uri> for EgressConnector<S> {
+impl<S: NetworkSource + ?Sized> tower_service::Service<http::Uri> for EgressConnector<S> {
     type Response = TokioIo<TcpStream>;
     type Error = ConnectError;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, ConnectError>> + Send>>;

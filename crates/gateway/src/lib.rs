@@ -132,11 +132,12 @@ impl Gateway {
         // One crypto provider for the whole process (rustls panics if two are linked and none is chosen).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let outbound = outbound(v, None)?;
-        let clients = Arc::new(ClientCache::new(&v.config.gateway.limits));
+        let link = Arc::new(snapshot::SnapshotLink::default());
+        let clients = Arc::new(ClientCache::new(&v.config.gateway.limits, link.clone()));
         let snapshot = Snapshot::compile(v, &clients, outbound)?;
         let max_connections = snapshot.limits.max_connections;
         let snapshot = Arc::new(ArcSwap::from_pointee(snapshot));
-        clients.link(&snapshot);
+        link.link(&snapshot);
         let connections = Arc::new(Semaphore::new(max_connections as usize));
         let (shutdown, _) = watch::channel(false);
         Ok(Gateway {

@@ -15,8 +15,8 @@
 //! either, up to `backend_queue_timeout_ms`, then fails with [`UpstreamError::PoolExhausted`].
 
 use crate::egress_connector::EgressConnector;
+use crate::egress_connector::NetworkSource;
 use crate::request_body::RequestBody;
-use crate::snapshot::SnapshotLink;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};
@@ -77,7 +77,7 @@ struct Idle {
 pub struct Upstream {
     /// `scheme://authority`, what the connector connects to.
     origin: http::Uri,
-    connector: HttpsConnector<EgressConnector<SnapshotLink>>,
+    connector: HttpsConnector<EgressConnector<dyn NetworkSource>>,
     /// Most recently used last: popping from the end keeps warm connections warm and lets
     /// the cold ones at the bottom age out.
     idle: Mutex<Vec<Idle>>,
@@ -110,7 +110,7 @@ impl Lease {
 impl Upstream {
     pub fn new(
         origin: http::Uri,
-        connector: HttpsConnector<EgressConnector<SnapshotLink>>,
+        connector: HttpsConnector<EgressConnector<dyn NetworkSource>>,
         limit: Arc<ConnectionLimit>,
     ) -> Upstream {
         Upstream {
