@@ -195,7 +195,7 @@ pub(crate) async fn run(
             target: target.clone(),
             clients: services.clients.clone(),
         });
-        let flow = PolicyFlow::start(req, upgrade, ex, pipeline).await?;
+        let flow = Box::pin(PolicyFlow::start(req, upgrade, ex, pipeline)).await?;
         Flow::Policy(flow)
     } else {
         Flow::Plain(PlainFlow::new(req, upgrade, target, api, route.rest))
@@ -226,11 +226,14 @@ enum Flow<'a> {
     Policy(PolicyFlow<'a>),
 }
 
+// The policy phases' futures are boxed: they are large (pipelines, forward-request, retries),
+// and inline they would enlarge — and be copied with — the future of every request without
+// policies too.
 impl Flow<'_> {
     async fn inbound(&mut self) -> Step {
         match self {
             Flow::Plain(_) => Step::Next,
-            Flow::Policy(p) => p.inbound().await,
+            Flow::Policy(p) => Box::pin(p.inbound()).await,
         }
     }
 
@@ -241,18 +244,19 @@ impl Flow<'_> {
     ) -> Result<Step, GatewayError> {
         match self {
             Flow::Plain(p) => p.backend(conn, log).await.map(|()| Step::Next),
-            Flow::Policy(p) => p.backend(conn, log).await,
+            Flow::Policy(p) => Box::pin(p.backend(conn, log)).await,
         }
     }
 
     async fn outbound(&mut self) -> Result<Step, GatewayError> {
         match self {
             Flow::Plain(_) => Ok(Step::Next),
-            Flow::Policy(p) => p.outbound().await,
+            Flow::Policy(p) => Box::pin(p.outbound()).await,
         }
     }
 
-    fn respond(self, conn: &Arc<ConnInfo>) -> Result<Response<ProxyBody>, GatewayError> {
+    // By reference: moving the flow out would copy it whole.
+    fn respond(&mut self, conn: &Arc<ConnInfo>) -> Result<Response<ProxyBody>, GatewayError> {
         match self {
             Flow::Plain(p) => p.respond(conn),
             Flow::Policy(p) => Ok(p.respond()),

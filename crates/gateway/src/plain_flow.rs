@@ -81,7 +81,7 @@ impl<'a> PlainFlow<'a> {
     }
 
     /// Phase: respond. The backend's answer streamed back (a tunnel after a WebSocket 101).
-    pub fn respond(mut self, conn: &Arc<ConnInfo>) -> Result<Response<ProxyBody>, GatewayError> {
+    pub fn respond(&mut self, conn: &Arc<ConnInfo>) -> Result<Response<ProxyBody>, GatewayError> {
         let Some((resp, lease)) = self.answer.take() else {
             return Err(GatewayError::new(
                 crate::error::ErrorKind::BackendBroken,

@@ -126,7 +126,7 @@ impl<'p> PolicyFlow<'p> {
     }
 
     /// Phase: respond. The response as outbound left it.
-    pub fn respond(mut self) -> Response<ProxyBody> {
+    pub fn respond(&mut self) -> Response<ProxyBody> {
         response(&mut self.ex)
     }
 }
