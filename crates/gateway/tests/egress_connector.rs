@@ -1,126 +1,23 @@
 //! The egress guard's hyper connector (crates/gateway/src/egress_connector.rs) on real sockets:
 //! alone as a tower service following a config reload, in hyper-util's client, and wrapped by
 //! hyper-rustls as the gateway builds it. The guard itself (judging, DNS rebinding, fall-through
-//! between addresses) is tested in crates/net/tests/egress.rs; the helpers below are the same.
+//! between addresses) is tested in crates/net/tests/egress.rs; both share crates/net/tests/support/egress.rs.
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use gatehouse_gateway::egress_connector::EgressConnector;
-use gatehouse_model::network::Network;
-use gatehouse_model::{Format, from_str};
-use gatehouse_net::dns::{Answer, DnsError, Source};
 use gatehouse_net::egress::{ConnectError, EgressPolicy, EgressStage, Resolve};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tower_service::Service;
 
-const TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a listener that must get no connection is watched.
-const QUIET: Duration = Duration::from_millis(300);
-
-fn network(yaml: &str) -> Network {
-    let text = format!("service: {{ name: t }}\nnetwork:\n{yaml}");
-    from_str(&text, Format::Yaml, Path::new("egress.yaml"))
-        .expect("test config parses")
-        .network
-}
-
-fn policy(yaml: &str) -> EgressPolicy {
-    EgressPolicy::compile(&network(yaml)).expect("compiles")
-}
-
-/// Type external on a virtual network at 127.10.0.0/16: 127.10.x.x is named, 127.0.0.1 is not.
-fn loopback_vnet() -> EgressPolicy {
-    policy(
-        "  type: external\n  virtual_network: { address_space: [127.10.0.0/16], subnet: { prefix: 127.10.1.0/27 } }\n",
-    )
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().expect("ip")
-}
-
-/// Answers from a script, one entry per call (the last repeats), counting calls.
-struct FakeResolver {
-    script: Vec<Result<Vec<IpAddr>, DnsError>>,
-    calls: AtomicUsize,
-}
-
-impl FakeResolver {
-    fn new(script: Vec<Result<Vec<IpAddr>, DnsError>>) -> Arc<Self> {
-        Arc::new(FakeResolver {
-            script,
-            calls: AtomicUsize::new(0),
-        })
-    }
-
-    fn always(addrs: &[IpAddr]) -> Arc<Self> {
-        Self::new(vec![Ok(addrs.to_vec())])
-    }
-
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-impl Resolve for FakeResolver {
-    fn resolve<'a>(
-        &'a self,
-        host: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<Answer, DnsError>> + Send + 'a>> {
-        let n = self.calls.fetch_add(1, Ordering::SeqCst);
-        let step = self.script[n.min(self.script.len() - 1)].clone();
-        Box::pin(async move {
-            step.map(|addrs| Answer {
-                name: host.to_string(),
-                addrs,
-                source: Source::Server {
-                    server: "fake".into(),
-                },
-                ttl_left: Duration::ZERO,
-                cname_chain: Vec::new(),
-            })
-        })
-    }
-}
-
-async fn listen(ip: &str) -> (TcpListener, SocketAddr) {
-    let l = TcpListener::bind((self::ip(ip), 0))
-        .await
-        .unwrap_or_else(|e| panic!("bind {ip}: {e}"));
-    let a = l.local_addr().expect("local addr");
-    (l, a)
-}
-
-/// A listener on `ip` and a "secret" one on 127.0.0.1 at the same port, so that an answer
-/// rebound to 127.0.0.1 would really reach something if the guard let it.
-async fn listen_pair(ip: &str) -> ((TcpListener, SocketAddr), (TcpListener, SocketAddr)) {
-    for _ in 0..20 {
-        let (l, a) = listen(ip).await;
-        if let Ok(secret) = TcpListener::bind(("127.0.0.1", a.port())).await {
-            let sa = secret.local_addr().expect("local addr");
-            return ((l, a), (secret, sa));
-        }
-    }
-    panic!("no port free on both {ip} and 127.0.0.1");
-}
-
-/// The listener got no connection within [`QUIET`].
-async fn assert_untouched(listener: &TcpListener, what: &str) {
-    if let Ok(Ok((_, peer))) = tokio::time::timeout(QUIET, listener.accept()).await {
-        panic!("{what} got a connection from {peer}");
-    }
-}
+#[path = "../../net/tests/support/egress.rs"]
+mod support;
+use support::*;
 
 /// A minimal HTTP/1.1 backend: answers every request with `200 ok` and closes, so each request
 /// of a test opens a new connection (and meets the current policy).
