@@ -21,11 +21,9 @@ pub struct ConnInfo {
     pub local: SocketAddr,
     pub tls: bool,
     pub state: Arc<ConnState>,
-    /// The client's IP as text (after a PROXY header), made once per connection for
-    /// `X-Forwarded-For`.
-    pub peer_ip: Box<str>,
-    /// The same as a header value, and the listener's port: made once per connection for
-    /// `X-Forwarded-For` and `X-Forwarded-Port` (a clone shares the bytes).
+    /// The client's IP (after a PROXY header) and the listener's port as header values, made
+    /// once per connection for `X-Forwarded-For` and `X-Forwarded-Port` (a clone shares the
+    /// bytes).
     pub peer_ip_header: http::HeaderValue,
     pub local_port_header: http::HeaderValue,
     /// What the network rules decided about this connection.
@@ -47,16 +45,15 @@ impl ConnInfo {
         trusted_peer: bool,
         state: Arc<ConnState>,
     ) -> ConnInfo {
-        let peer_ip: Box<str> = admitted.client.ip().to_string().into();
         ConnInfo {
             peer,
             local,
             tls,
             state,
-            peer_ip_header: http::HeaderValue::from_str(&peer_ip)
+            // An IP address is always a valid header value.
+            peer_ip_header: http::HeaderValue::from_str(&admitted.client.ip().to_string())
                 .unwrap_or_else(|_| http::HeaderValue::from_static("unknown")),
             local_port_header: http::HeaderValue::from(local.port()),
-            peer_ip,
             admitted,
             trusted_peer,
             _permit: permit,

@@ -67,6 +67,10 @@ pub fn strip_client(headers: &mut HeaderMap, websocket: bool) {
 /// Removes the fixed hop-by-hop headers of a request about to be sent to the backend, keeping
 /// a websocket handshake that [`strip_client`] kept.
 pub fn strip_for_backend(headers: &mut HeaderMap) {
+    // The usual case, nothing to strip, costs no header lookup.
+    if !has_hop_by_hop(headers) {
+        return;
+    }
     let websocket = carries_websocket_handshake(headers);
     strip(headers, false);
     if websocket {
@@ -88,9 +92,13 @@ pub fn strip_response(headers: &mut HeaderMap, switching: bool) {
     }
 }
 
+/// Most messages carry none of these: one pass over the names spares a hash lookup per name.
+fn has_hop_by_hop(headers: &HeaderMap) -> bool {
+    headers.keys().any(|name| HOP_BY_HOP.contains(name))
+}
+
 fn strip(headers: &mut HeaderMap, named: bool) {
-    // Most messages carry none of these: one pass over the names spares a hash lookup per name.
-    if !headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
+    if !has_hop_by_hop(headers) {
         return;
     }
     if named && headers.contains_key(header::CONNECTION) {
