@@ -112,13 +112,9 @@ fn status(reply: &[u8]) -> u16 {
 
 /// The access log line of the request to `path` (by its logged path).
 async fn access_line(gw: &Gatehouse, path: &str) -> serde_json::Value {
-    let needle = format!("\"path\":{}", serde_json::Value::from(path));
-    let line = gw
-        .wait_for_log(&needle, Duration::from_secs(5))
+    gw.wait_for_access(path, Duration::from_secs(5))
         .await
-        .unwrap_or_else(|e| panic!("no access log line for {path}: {e}"));
-    let start = line.find('{').unwrap_or(0);
-    serde_json::from_str(&line[start..]).expect("a JSON log line")
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 // ---------------------------------------------------------------------------------------------

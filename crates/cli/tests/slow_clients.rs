@@ -75,28 +75,17 @@ async fn setup(limits: &str) -> Env {
 impl Env {
     /// Waits for an access log line of `path` that names `error`; fails with the output.
     async fn access_error(&self, path: &str, error: &str) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let found = self
-                .gw
-                .json_logs()
-                .into_iter()
-                .find(|v| v["message"] == "request" && v["path"] == path);
-            if let Some(v) = found {
-                let line = v.to_string();
-                assert!(
-                    line.contains(error),
-                    "the access log line of {path} does not name {error}: {line}"
-                );
-                return v;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no access log line for {path}; output:\n{}",
-                self.gw.logs_text()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let v = self
+            .gw
+            .wait_for_access(path, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let line = v.to_string();
+        assert!(
+            line.contains(error),
+            "the access log line of {path} does not name {error}: {line}"
+        );
+        v
     }
 }
 

@@ -515,6 +515,33 @@ impl Gatehouse {
             .collect()
     }
 
+    /// Waits up to `timeout` (polling every 50 ms) for the JSON access log line of the request
+    /// whose logged path is `path` (`"message":"request"`), parsed; fails with the captured
+    /// output otherwise.
+    pub async fn wait_for_access(
+        &self,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<serde_json::Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let found = self
+                .json_logs()
+                .into_iter()
+                .find(|v| v["message"] == "request" && v["path"] == path);
+            if let Some(line) = found {
+                return Ok(line);
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "no access log line for {path} within {timeout:?}; output:\n{}",
+                    self.logs_text()
+                );
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
     /// Waits up to `timeout` (polling every 50 ms) for a captured line containing `needle`
     /// and returns the first such line; fails with the captured output otherwise.
     pub async fn wait_for_log(&self, needle: &str, timeout: Duration) -> Result<String> {
