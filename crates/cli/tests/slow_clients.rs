@@ -136,6 +136,47 @@ fn h2c_client() -> reqwest::Client {
         .expect("h2c client")
 }
 
+type Held = tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>;
+
+/// `n` requests (HTTP/2 streams of `client`) that the backend holds for 30 s, once all of them
+/// reached it; abort them to let go.
+async fn hold(e: &Env, client: &reqwest::Client, n: usize) -> Vec<Held> {
+    let held = (0..n)
+        .map(|i| {
+            let c = client.clone();
+            let url = format!("http://{}/api/held{i}/delay/30000", e.addr);
+            tokio::spawn(async move { c.get(url).send().await })
+        })
+        .collect();
+    e.backend
+        .wait_for_requests(n, Duration::from_secs(10))
+        .await
+        .expect("the held requests reach the backend");
+    held
+}
+
+/// `GET path` answers APIM's JSON error with `status` and `message`.
+async fn assert_apim_error(
+    e: &Env,
+    client: &reqwest::Client,
+    path: &str,
+    status: u16,
+    message: &str,
+) {
+    let resp = client
+        .get(format!("http://{}{path}", e.addr))
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("no answer to {path}: {err}"));
+    assert_eq!(resp.status(), status);
+    let body: serde_json::Value =
+        serde_json::from_str(&resp.text().await.expect("body")).expect("JSON");
+    assert_eq!(
+        body,
+        serde_json::json!({"statusCode": status, "message": message})
+    );
+}
+
 // Finding 7: a request body that stops arriving.
 #[tokio::test]
 async fn stalled_request_body_gets_408_and_the_connection_closed() {
@@ -320,30 +361,16 @@ async fn requests_beyond_the_backend_queue_get_503() {
     let e = setup("{ max_connections_per_backend: 2, backend_queue_timeout_ms: 300 }").await;
     let client = h2c_client();
     // Two requests hold both backend connections.
-    let mut held = Vec::new();
-    for i in 0..2 {
-        let c = client.clone();
-        let url = format!("http://{}/api/held{i}/delay/30000", e.addr);
-        held.push(tokio::spawn(async move { c.get(url).send().await }));
-    }
-    e.backend
-        .wait_for_requests(2, Duration::from_secs(10))
-        .await
-        .expect("both held requests reach the backend");
+    let held = hold(&e, &client, 2).await;
     // A third waits in the queue, then gets 503.
-    let resp = client
-        .get(format!("http://{}/api/third", e.addr))
-        .send()
-        .await
-        .expect("an answer to the third request");
-    assert_eq!(resp.status(), 503);
-    let body: serde_json::Value =
-        serde_json::from_str(&resp.text().await.expect("body")).expect("JSON");
-    assert_eq!(
-        body,
-        serde_json::json!({"statusCode": 503,
-            "message": "Service unavailable: no connection to the backend service became free in time"})
-    );
+    assert_apim_error(
+        &e,
+        &client,
+        "/api/third",
+        503,
+        "Service unavailable: no connection to the backend service became free in time",
+    )
+    .await;
     assert_eq!(e.backend.connection_count(), 2);
     e.access_error("/api/third", "backend_pool_exhausted").await;
     for h in held {
@@ -355,29 +382,15 @@ async fn requests_beyond_the_backend_queue_get_503() {
 async fn requests_in_flight_are_bounded_over_all_h2_streams() {
     let e = setup("{ max_requests_in_flight: 3 }").await;
     let client = h2c_client();
-    let mut held = Vec::new();
-    for i in 0..3 {
-        let c = client.clone();
-        let url = format!("http://{}/api/held{i}/delay/30000", e.addr);
-        held.push(tokio::spawn(async move { c.get(url).send().await }));
-    }
-    e.backend
-        .wait_for_requests(3, Duration::from_secs(10))
-        .await
-        .expect("the held requests reach the backend");
-    let resp = client
-        .get(format!("http://{}/api/fourth", e.addr))
-        .send()
-        .await
-        .expect("an answer to the fourth stream");
-    assert_eq!(resp.status(), 503);
-    let body: serde_json::Value =
-        serde_json::from_str(&resp.text().await.expect("body")).expect("JSON");
-    assert_eq!(
-        body,
-        serde_json::json!({"statusCode": 503,
-            "message": "Service unavailable: the gateway is at its request limit"})
-    );
+    let held = hold(&e, &client, 3).await;
+    assert_apim_error(
+        &e,
+        &client,
+        "/api/fourth",
+        503,
+        "Service unavailable: the gateway is at its request limit",
+    )
+    .await;
     e.access_error("/api/fourth", "overloaded").await;
     assert_eq!(
         e.backend.request_count(),
