@@ -177,25 +177,27 @@ pub(crate) fn scalar_members(p: &[&str]) -> &'static [&'static str] {
     }
 }
 
+/// The types whose `TryParse` the library implements.
+pub(crate) const TRY_PARSE_TYPES: &[&str] = &[
+    "int",
+    "long",
+    "short",
+    "byte",
+    "double",
+    "float",
+    "decimal",
+    "bool",
+    "Guid",
+    "DateTime",
+    "DateTimeOffset",
+];
+
 /// Whether [`call_static`] (`call`) or [`static_property`] knows `ty.name`: what `policy
 /// check` uses to report unsupported members. Keep in step with those two functions.
 pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
     if call {
         if name == "TryParse" {
-            return matches!(
-                ty,
-                "int"
-                    | "long"
-                    | "short"
-                    | "byte"
-                    | "double"
-                    | "float"
-                    | "decimal"
-                    | "bool"
-                    | "Guid"
-                    | "DateTime"
-                    | "DateTimeOffset"
-            );
+            return TRY_PARSE_TYPES.contains(&ty);
         }
         return match ty {
             "string" => matches!(

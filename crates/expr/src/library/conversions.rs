@@ -87,20 +87,7 @@ pub(crate) fn try_parse(
     inputs: Vec<Value>,
     at: usize,
 ) -> F<(bool, Value)> {
-    let supported = matches!(
-        ty,
-        "int"
-            | "long"
-            | "short"
-            | "byte"
-            | "double"
-            | "float"
-            | "decimal"
-            | "bool"
-            | "Guid"
-            | "DateTime"
-            | "DateTimeOffset"
-    );
+    let supported = crate::features::TRY_PARSE_TYPES.contains(&ty);
     if name != "TryParse" || !supported {
         return Err(rt(
             "NotSupportedException",
