@@ -118,12 +118,8 @@ impl<'c> Interp<'c> {
                     for item in items {
                         let mark = self.locals.len();
                         self.push_local(var.clone(), item, iter.at)?;
-                        let r = self.exec(body);
-                        self.truncate_locals(mark);
-                        match r {
-                            Err(Flow::Break) => break,
-                            Err(Flow::Continue) | Ok(()) => {}
-                            Err(f) => return Err(f),
+                        if !self.loop_pass(body, mark)? {
+                            break;
                         }
                     }
                     Ok(())
@@ -134,12 +130,8 @@ impl<'c> Interp<'c> {
             S::While(c, body) => {
                 while self.cond(c)? {
                     let mark = self.locals.len();
-                    let r = self.exec(body);
-                    self.truncate_locals(mark);
-                    match r {
-                        Err(Flow::Break) => break,
-                        Err(Flow::Continue) | Ok(()) => {}
-                        Err(f) => return Err(f),
+                    if !self.loop_pass(body, mark)? {
+                        break;
                     }
                 }
                 Ok(())
@@ -160,12 +152,8 @@ impl<'c> Interp<'c> {
                             break;
                         }
                         let mark = self.locals.len();
-                        let r = self.exec(body);
-                        self.truncate_locals(mark);
-                        match r {
-                            Err(Flow::Break) => break,
-                            Err(Flow::Continue) | Ok(()) => {}
-                            Err(f) => return Err(f),
+                        if !self.loop_pass(body, mark)? {
+                            break;
                         }
                         for e in step {
                             self.ev(e)?;
@@ -222,6 +210,18 @@ impl<'c> Interp<'c> {
                     other => other,
                 }
             }
+        }
+    }
+
+    /// One pass of a loop's body; its locals end with it (back to `mark`). `false` after a
+    /// `break`; `continue` and falling off the end go on.
+    fn loop_pass(&mut self, body: &Stmt, mark: usize) -> F<bool> {
+        let r = self.exec(body);
+        self.truncate_locals(mark);
+        match r {
+            Err(Flow::Break) => Ok(false),
+            Err(Flow::Continue) | Ok(()) => Ok(true),
+            Err(f) => Err(f),
         }
     }
 
