@@ -24,6 +24,9 @@ mod value;
 mod xml;
 
 pub use context::{Context, MapContext};
+/// The proleptic Gregorian calendar under `DateTime`, for .NET-compatible date handling
+/// elsewhere (the policy crate's json-to-xml dates).
+pub use datetime::{civil_from_days, days_from_civil};
 pub use error::{ExprError, RuntimeError};
 pub use limits::{Budget, DEFAULT_MEMORY_BUDGET, DEFAULT_STEP_BUDGET, DEFAULT_TIME_BUDGET, Limits};
 pub use value::{DateTime, HashKind, Lambda, Object, RegexMatch, TimeSpan, Value};
