@@ -74,6 +74,18 @@ impl Drop for TestDir {
     }
 }
 
+/// The gatehouse binary, linked (or copied) into `dir` and executable by every user: the tests
+/// that run it as another user cannot rely on the build directory being open to them (a clone
+/// under /root, a 0700 temporary directory).
+fn binary_for_others(dir: &Path) -> PathBuf {
+    let bin = dir.join("gatehouse-for-others");
+    if !bin.exists() && std::fs::hard_link(BIN, &bin).is_err() {
+        std::fs::copy(BIN, &bin).expect("copy the gatehouse binary");
+    }
+    chmod(&bin, 0o755);
+    bin
+}
+
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
@@ -190,7 +202,12 @@ async fn net_apply(
     env: &[(&str, PathBuf)],
     uid: Option<u32>,
 ) -> Output {
-    let mut cmd = tokio::process::Command::new(BIN);
+    let bin = match uid {
+        // Next to the config, which the other user must reach anyway.
+        Some(_) => binary_for_others(config.parent().expect("the config's directory")),
+        None => PathBuf::from(BIN),
+    };
+    let mut cmd = tokio::process::Command::new(bin);
     cmd.args(["net", "apply", "--config"])
         .arg(config)
         .args(args)
@@ -484,7 +501,7 @@ async fn net_apply_refuses_a_socket_served_by_another_user() {
     std::os::unix::fs::chown(&theirs, Some(OTHER_UID), Some(OTHER_UID)).expect("chown");
     let socket = theirs.join("admin.sock");
 
-    let mut child = tokio::process::Command::new(BIN)
+    let mut child = tokio::process::Command::new(binary_for_others(&t.path))
         .args(["serve", "--log", "info", "--admin-socket"])
         .arg(&socket)
         .arg("--config")
