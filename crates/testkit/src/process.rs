@@ -583,6 +583,21 @@ impl Gatehouse {
 impl Drop for Gatehouse {
     fn drop(&mut self) {
         self.kill();
+        // A killed gateway cannot remove its admin socket (it does on SIGTERM): remove the one it
+        // announced, so test runs leave nothing in the shared runtime directory.
+        let sockets: Vec<String> = self
+            .json_logs()
+            .iter()
+            .filter(|v| {
+                v["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("admin socket ready"))
+            })
+            .filter_map(|v| v["socket"].as_str().map(str::to_string))
+            .collect();
+        for socket in sockets {
+            let _ = std::fs::remove_file(socket);
+        }
         if std::thread::panicking() {
             self.wait_readers(Duration::from_millis(500));
             eprintln!(
