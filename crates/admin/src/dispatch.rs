@@ -1,0 +1,690 @@
+//! One handler for every path of both forms: reads the target, checks version and token, and
+//! answers each resource's GET/PUT/PATCH/DELETE/POST as APIM's 2022-08-01 examples do.
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::query::Filter;
+use crate::resources::props::{Props, merge, properties, random_key};
+use crate::resources::{Collection, Item};
+use crate::route::{self, Target};
+use crate::write::backing_error;
+use crate::{AccessKeys, ManagementApi};
+use axum::body::to_bytes;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gatehouse_model::{Config, Secret};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Largest request body read (a policy document is the largest resource).
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+pub struct State {
+    pub api: ManagementApi,
+    pub write_lock: tokio::sync::Mutex<()>,
+}
+
+pub async fn handle(
+    axum::extract::State(st): axum::extract::State<Arc<State>>,
+    req: Request,
+) -> Response {
+    match handle_inner(&st, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+struct Ctx<'a> {
+    st: &'a State,
+    target: Target,
+    actor: String,
+    if_match: Option<String>,
+    body: Value,
+    query: route::Query,
+    path: String,
+}
+
+async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let target = route::target(parts.uri.path(), &st.api.service_name)?;
+    let query = route::query(parts.uri.query())?;
+    let keys = st.api.backing.access_keys().await.map_err(backing_error)?;
+    let header_value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let actor = auth::verify(header_value, &keys, time::OffsetDateTime::now_utc())
+        .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized", e.to_string()))?;
+    let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestTooLarge",
+            "the body is too large",
+        )
+    })?;
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestContent",
+                format!("the body is not JSON: {e}"),
+            )
+        })?
+    };
+    let ctx = Ctx {
+        st,
+        target,
+        actor,
+        if_match: if_match(&parts.headers),
+        body,
+        query,
+        path: parts.uri.path().to_string(),
+    };
+    let segs: Vec<&str> = ctx.target.segments.iter().map(String::as_str).collect();
+    let m = parts.method.clone();
+    use Collection as C;
+    use Item as I;
+    let s = |x: &str| x.to_string();
+    match (segs.as_slice(), &m) {
+        ([], &Method::GET) => service_get(&ctx).await,
+        ([], &Method::PATCH) => service_patch(&ctx).await,
+        (["gatehouse", "network"], &Method::GET) => network_get(&ctx).await,
+        (["gatehouse", "network"], &Method::PUT | &Method::PATCH) => {
+            network_put(&ctx, m == Method::PATCH).await
+        }
+        (["networkstatus"], &Method::GET) => {
+            Ok(axum::Json(st.api.node.network_status().await).into_response())
+        }
+        (["applynetworkconfigurationupdates"], &Method::POST) => {
+            match st.api.node.apply_network().await {
+                Ok(v) => Ok(axum::Json(v).into_response()),
+                Err(msg) => Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "NetworkConfigurationUpdateFailed",
+                    msg,
+                )),
+            }
+        }
+        (["tenant", "access"], &Method::GET) => tenant_get(&ctx).await,
+        (["tenant", "access", "listSecrets"], &Method::POST) => tenant_secrets(&ctx).await,
+        (
+            [
+                "tenant",
+                "access",
+                which @ ("regeneratePrimaryKey" | "regenerateSecondaryKey"),
+            ],
+            &Method::POST,
+        ) => tenant_regenerate(&ctx, *which == "regeneratePrimaryKey").await,
+        (
+            [
+                "subscriptions",
+                id,
+                action @ ("listSecrets" | "regeneratePrimaryKey" | "regenerateSecondaryKey"),
+            ],
+            &Method::POST,
+        ) => subscription_action(&ctx, id, action).await,
+        (["namedValues", id, "listValue"], &Method::POST) => named_value_value(&ctx, id).await,
+        (["products", p, "apis", a], _) => link(&ctx, &m, Link::ProductApi(s(p), s(a))).await,
+        (["groups", g, "users", u], _) => link(&ctx, &m, Link::GroupUser(s(g), s(u))).await,
+        (["apis"], &Method::GET) => list(&ctx, C::Apis).await,
+        (["apis", a, "operations"], &Method::GET) => list(&ctx, C::Operations(s(a))).await,
+        (["apis", a, "policies"], &Method::GET) => list(&ctx, C::ApiPolicies(s(a))).await,
+        (["apis", a, "operations", o, "policies"], &Method::GET) => {
+            list(&ctx, C::OperationPolicies(s(a), s(o))).await
+        }
+        (["products"], &Method::GET) => list(&ctx, C::Products).await,
+        (["products", p, "apis"], &Method::GET) => list(&ctx, C::ProductApis(s(p))).await,
+        (["products", p, "policies"], &Method::GET) => list(&ctx, C::ProductPolicies(s(p))).await,
+        (["subscriptions"], &Method::GET) => list(&ctx, C::Subscriptions).await,
+        (["users"], &Method::GET) => list(&ctx, C::Users).await,
+        (["groups"], &Method::GET) => list(&ctx, C::Groups).await,
+        (["groups", g, "users"], &Method::GET) => list(&ctx, C::GroupUsers(s(g))).await,
+        (["namedValues"], &Method::GET) => list(&ctx, C::NamedValues).await,
+        (["backends"], &Method::GET) => list(&ctx, C::Backends).await,
+        (["policies"], &Method::GET) => list(&ctx, C::GlobalPolicies).await,
+        (["policyFragments"], &Method::GET) => list(&ctx, C::Fragments).await,
+        (["privateEndpointConnections"], &Method::GET) => list(&ctx, C::PrivateEndpoints).await,
+        (["apis", a], _) => item(&ctx, &m, I::Api(s(a))).await,
+        (["apis", a, "operations", o], _) => item(&ctx, &m, I::Operation(s(a), s(o))).await,
+        (["apis", a, "policies", "policy"], _) => item(&ctx, &m, I::ApiPolicy(s(a))).await,
+        (["apis", a, "operations", o, "policies", "policy"], _) => {
+            item(&ctx, &m, I::OperationPolicy(s(a), s(o))).await
+        }
+        (["products", p], _) => item(&ctx, &m, I::Product(s(p))).await,
+        (["products", p, "policies", "policy"], _) => item(&ctx, &m, I::ProductPolicy(s(p))).await,
+        (["subscriptions", id], _) => item(&ctx, &m, I::Subscription(s(id))).await,
+        (["users", u], _) => item(&ctx, &m, I::User(s(u))).await,
+        (["groups", g], _) => item(&ctx, &m, I::Group(s(g))).await,
+        (["namedValues", n], _) => item(&ctx, &m, I::NamedValue(s(n))).await,
+        (["backends", b], _) => item(&ctx, &m, I::Backend(s(b))).await,
+        (["policies", "policy"], _) => item(&ctx, &m, I::GlobalPolicy).await,
+        (["policyFragments", f], _) => item(&ctx, &m, I::Fragment(s(f))).await,
+        (["privateEndpointConnections", e], _) => item(&ctx, &m, I::PrivateEndpoint(s(e))).await,
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!("{} {} is not a resource of this API.", m, ctx.path),
+        )),
+    }
+}
+
+fn if_match(h: &HeaderMap) -> Option<String> {
+    h.get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+}
+
+/// A resource's ETag: a hash of its envelope, quoted.
+fn etag(envelope: &Value) -> String {
+    let digest = Sha256::digest(envelope.to_string().as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+fn envelope(service_id: &str, item: &Item, props: Value) -> Value {
+    let (rel, name) = item.relative();
+    json!({"id": format!("{service_id}/{rel}"), "type": item.arm_type(), "name": name, "properties": props})
+}
+
+fn with_etag(status: StatusCode, body: Value) -> Response {
+    let tag = etag(&body);
+    let mut r = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
+}
+
+/// If-Match against the resource's current envelope (`None`: absent); `*` matches any existing.
+fn check_if_match(if_match: &Option<String>, current: Option<&Value>) -> Result<(), ApiError> {
+    match (if_match.as_deref(), current) {
+        (None, _) => Ok(()),
+        (Some("*"), Some(_)) => Ok(()),
+        (Some(tag), Some(env))
+            if tag == etag(env) || tag.trim_matches('"') == etag(env).trim_matches('"') =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiError::precondition()),
+    }
+}
+
+fn current_envelope(c: &Config, sid: &str, item: &Item) -> Result<Option<Value>, ApiError> {
+    Ok(item.get(c, sid)?.map(|p| envelope(sid, item, p)))
+}
+
+async fn list(ctx: &Ctx<'_>, coll: Collection) -> Result<Response, ApiError> {
+    let filter = ctx.query.filter.as_deref().map(Filter::parse).transpose()?;
+    let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
+    let sid = &ctx.target.service_id;
+    let mut value = Vec::new();
+    for item in coll.items(&cur.config)? {
+        let Some(props) = item.get(&cur.config, sid)? else {
+            continue;
+        };
+        let (_, name) = item.relative();
+        if filter.as_ref().is_some_and(|f| !f.matches(&name, &props)) {
+            continue;
+        }
+        value.push(envelope(sid, &item, props));
+    }
+    let count = value.len();
+    let page: Vec<Value> = value
+        .into_iter()
+        .skip(ctx.query.skip)
+        .take(ctx.query.top.unwrap_or(usize::MAX))
+        .collect();
+    let next = ctx.query.skip.saturating_add(page.len());
+    let next_link = (ctx.query.top.is_some() && next < count).then(|| {
+        let mut q = format!(
+            "{}?api-version=2022-08-01&$top={}&$skip={next}",
+            ctx.path,
+            ctx.query.top.unwrap_or(0)
+        );
+        if let Some(f) = &ctx.query.filter {
+            q.push_str("&$filter=");
+            q.push_str(&f.replace(' ', "%20").replace('\'', "%27"));
+        }
+        q
+    });
+    Ok(axum::Json(json!({"value": page, "count": count, "nextLink": next_link})).into_response())
+}
+
+async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiError> {
+    let sid = ctx.target.service_id.clone();
+    let (rel, _) = item.relative();
+    match *m {
+        Method::GET => {
+            let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
+            match current_envelope(&cur.config, &sid, &item)? {
+                Some(env) => Ok(with_etag(StatusCode::OK, env)),
+                None => Err(ApiError::not_found(rel)),
+            }
+        }
+        Method::PUT | Method::PATCH => {
+            let patch = *m == Method::PATCH;
+            let body_props = properties(&ctx.body)?;
+            let im = ctx.if_match.clone();
+            let (it, s2) = (item.clone(), sid.clone());
+            let pre =
+                move |c: &Config| check_if_match(&im, current_envelope(c, &s2, &it)?.as_ref());
+            let (it, s2) = (item.clone(), sid.clone());
+            let change = move |c: &mut Config| {
+                let props = if patch {
+                    let mut base = it
+                        .get(c, &s2)?
+                        .ok_or_else(|| ApiError::not_found(it.relative().0))?;
+                    merge(&mut base, &Value::Object(body_props.clone()));
+                    base.as_object().cloned().unwrap_or_default()
+                } else {
+                    body_props.clone()
+                };
+                it.put(c, &Props(&props))
+            };
+            let summary = format!("{m} {rel}");
+            let (cfg, created) = ctx
+                .st
+                .write(&ctx.actor, &summary, Some(&item), &pre, &change)
+                .await?;
+            let env = current_envelope(&cfg, &sid, &item)?
+                .ok_or_else(|| ApiError::internal("written resource vanished"))?;
+            Ok(with_etag(
+                if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                env,
+            ))
+        }
+        Method::DELETE => {
+            let im = ctx.if_match.clone();
+            let (it, s2) = (item.clone(), sid.clone());
+            let pre = move |c: &Config| match current_envelope(c, &s2, &it)? {
+                Some(env) => check_if_match(&im, Some(&env)),
+                None => Ok(()),
+            };
+            let it = item.clone();
+            let change = move |c: &mut Config| it.delete(c);
+            let (_, removed) = ctx
+                .st
+                .write(
+                    &ctx.actor,
+                    &format!("DELETE {rel}"),
+                    Some(&item),
+                    &pre,
+                    &change,
+                )
+                .await?;
+            Ok(if removed {
+                StatusCode::OK
+            } else {
+                StatusCode::NO_CONTENT
+            }
+            .into_response())
+        }
+        _ => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("{m} is not allowed on {rel}"),
+        )),
+    }
+}
+
+enum Link {
+    ProductApi(String, String),
+    GroupUser(String, String),
+}
+
+/// `products/{p}/apis/{a}` and `groups/{g}/users/{u}`: PUT answers the linked API (user),
+/// 201 when the link is new, 200 when it existed; DELETE 200, or 204 when there was none.
+async fn link(ctx: &Ctx<'_>, m: &Method, link: Link) -> Result<Response, ApiError> {
+    let sid = ctx.target.service_id.clone();
+    let (target_item, rel) = match &link {
+        Link::ProductApi(p, a) => (Item::Api(a.clone()), format!("products/{p}/apis/{a}")),
+        Link::GroupUser(g, u) => (Item::User(u.clone()), format!("groups/{g}/users/{u}")),
+    };
+    fn members<'c>(c: &'c mut Config, link: &Link) -> Result<&'c mut Vec<String>, ApiError> {
+        match link {
+            Link::ProductApi(p, _) => c
+                .products
+                .iter_mut()
+                .find(|x| &x.id == p)
+                .map(|x| &mut x.apis)
+                .ok_or_else(|| ApiError::not_found(format!("Product '{p}'"))),
+            Link::GroupUser(g, _) => c
+                .groups
+                .iter_mut()
+                .find(|x| &x.id == g)
+                .map(|x| &mut x.users)
+                .ok_or_else(|| ApiError::not_found(format!("Group '{g}'"))),
+        }
+    }
+    let member = match &link {
+        Link::ProductApi(_, a) | Link::GroupUser(_, a) => a.clone(),
+    };
+    let link = Arc::new(link);
+    match *m {
+        Method::GET | Method::HEAD => {
+            let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
+            let mut c = (*cur.config).clone();
+            let linked = members(&mut c, &link)?.contains(&member);
+            match (linked, current_envelope(&c, &sid, &target_item)?) {
+                (true, Some(env)) => Ok(with_etag(StatusCode::OK, env)),
+                _ => Err(ApiError::not_found(rel)),
+            }
+        }
+        Method::PUT => {
+            let (l, mem, it, s2) = (
+                link.clone(),
+                member.clone(),
+                target_item.clone(),
+                sid.clone(),
+            );
+            let change = move |c: &mut Config| {
+                if it.get(c, &s2)?.is_none() {
+                    return Err(ApiError::not_found(it.relative().0));
+                }
+                let list = members(c, &l)?;
+                let created = !list.contains(&mem);
+                if created {
+                    list.push(mem.clone());
+                }
+                Ok(created)
+            };
+            let (cfg, created) = ctx
+                .st
+                .write(
+                    &ctx.actor,
+                    &format!("PUT {rel}"),
+                    None,
+                    &|_| Ok(()),
+                    &change,
+                )
+                .await?;
+            let env = current_envelope(&cfg, &sid, &target_item)?
+                .ok_or_else(|| ApiError::not_found(rel.clone()))?;
+            Ok(with_etag(
+                if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                env,
+            ))
+        }
+        Method::DELETE => {
+            let (l, mem) = (link.clone(), member.clone());
+            let change = move |c: &mut Config| {
+                let list = members(c, &l)?;
+                let before = list.len();
+                list.retain(|x| x != &mem);
+                Ok(list.len() != before)
+            };
+            let (_, removed) = ctx
+                .st
+                .write(
+                    &ctx.actor,
+                    &format!("DELETE {rel}"),
+                    None,
+                    &|_| Ok(()),
+                    &change,
+                )
+                .await?;
+            Ok(if removed {
+                StatusCode::OK
+            } else {
+                StatusCode::NO_CONTENT
+            }
+            .into_response())
+        }
+        _ => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("{m} is not allowed on {rel}"),
+        )),
+    }
+}
+
+async fn subscription_action(ctx: &Ctx<'_>, id: &str, action: &str) -> Result<Response, ApiError> {
+    let find = |c: &Config| {
+        c.subscriptions
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or_else(|| ApiError::not_found(format!("subscriptions/{id}")))
+    };
+    if action == "listSecrets" {
+        let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
+        let s = &cur.config.subscriptions[find(&cur.config)?];
+        return Ok(axum::Json(json!({
+            "primaryKey": s.primary_key.expose(),
+            "secondaryKey": s.secondary_key.as_ref().map(Secret::expose),
+        }))
+        .into_response());
+    }
+    let primary = action == "regeneratePrimaryKey";
+    let key = Secret::new(random_key()?);
+    let change = move |c: &mut Config| {
+        let i = find(c)?;
+        if primary {
+            c.subscriptions[i].primary_key = key.clone();
+        } else {
+            c.subscriptions[i].secondary_key = Some(key.clone());
+        }
+        Ok(())
+    };
+    let item = Item::Subscription(id.to_string());
+    ctx.st
+        .write(
+            &ctx.actor,
+            &format!("POST subscriptions/{id}/{action}"),
+            Some(&item),
+            &|_| Ok(()),
+            &change,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn named_value_value(ctx: &Ctx<'_>, id: &str) -> Result<Response, ApiError> {
+    let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
+    let nv = cur
+        .config
+        .named_values
+        .iter()
+        .find(|n| n.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("namedValues/{id}")))?;
+    Ok(axum::Json(json!({"value": nv.value.expose()})).into_response())
+}
+
+async fn tenant_get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let sid = &ctx.target.service_id;
+    Ok(with_etag(
+        StatusCode::OK,
+        json!({"id": format!("{sid}/tenant/access"), "type": "Microsoft.ApiManagement/service/tenant", "name": "access",
+               "properties": {"id": "access", "principalId": "integration", "enabled": true}}),
+    ))
+}
+
+async fn tenant_secrets(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let k = ctx
+        .st
+        .api
+        .backing
+        .access_keys()
+        .await
+        .map_err(backing_error)?;
+    Ok(axum::Json(
+        json!({"id": "access", "principalId": "integration", "primaryKey": k.primary.expose(),
+        "secondaryKey": k.secondary.expose(), "enabled": true}),
+    )
+    .into_response())
+}
+
+async fn tenant_regenerate(ctx: &Ctx<'_>, primary: bool) -> Result<Response, ApiError> {
+    let _guard = ctx.st.write_lock.lock().await;
+    let k = ctx
+        .st
+        .api
+        .backing
+        .access_keys()
+        .await
+        .map_err(backing_error)?;
+    let fresh = Secret::new(random_key()?);
+    let keys = if primary {
+        AccessKeys {
+            primary: fresh,
+            secondary: k.secondary,
+        }
+    } else {
+        AccessKeys {
+            primary: k.primary,
+            secondary: fresh,
+        }
+    };
+    ctx.st
+        .api
+        .backing
+        .set_access_keys(keys)
+        .await
+        .map_err(backing_error)?;
+    tracing::info!(actor = %ctx.actor, primary, "management API: access key regenerated");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn service_envelope(c: &Config, sid: &str) -> Value {
+    let n = &c.network;
+    let hostnames: Vec<Value> = c
+        .gateway
+        .hostnames
+        .iter()
+        .map(|h| json!({"type": "Proxy", "hostName": h.host_name, "defaultSslBinding": h.default_ssl_binding,
+                        "certificateSource": "Custom", "certificate": {"certFile": h.certificate.cert_file, "keyFile": h.certificate.key_file}}))
+        .collect();
+    json!({
+        "id": sid, "type": "Microsoft.ApiManagement/service", "name": c.service.name, "location": c.service.location,
+        "sku": {"name": crate::resources::props::enum_str(&c.service.sku), "capacity": c.service.capacity},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "virtualNetworkType": match n.kind { gatehouse_model::network::NetworkType::None => "None", gatehouse_model::network::NetworkType::External => "External", gatehouse_model::network::NetworkType::Internal => "Internal" },
+            "publicNetworkAccess": match n.public_network_access { gatehouse_model::network::PublicNetworkAccess::Enabled => "Enabled", gatehouse_model::network::PublicNetworkAccess::Disabled => "Disabled" },
+            "virtualNetworkConfiguration": n.virtual_network,
+            "hostnameConfigurations": hostnames,
+        }
+    })
+}
+
+async fn service_get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
+    Ok(with_etag(
+        StatusCode::OK,
+        service_envelope(&cur.config, &ctx.target.service_id),
+    ))
+}
+
+fn bad_prop(target: &str) -> impl Fn(serde_json::Error) -> ApiError + '_ {
+    move |e| ApiError::property(target, e.to_string())
+}
+
+async fn service_patch(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let sid = ctx.target.service_id.clone();
+    let body = ctx.body.clone();
+    let im = ctx.if_match.clone();
+    let s2 = sid.clone();
+    let pre = move |c: &Config| check_if_match(&im, Some(&service_envelope(c, &s2)));
+    let change = move |c: &mut Config| {
+        if let Some(sku) = body.get("sku") {
+            if let Some(name) = sku.get("name") {
+                c.service.sku =
+                    serde_json::from_value(name.clone()).map_err(bad_prop("sku.name"))?;
+            }
+            if let Some(cap) = sku.get("capacity") {
+                c.service.capacity =
+                    serde_json::from_value(cap.clone()).map_err(bad_prop("sku.capacity"))?;
+            }
+        }
+        let p = properties(&body)?;
+        let p = Props(&p);
+        if let Some(k) = p.typed("virtualNetworkType")? {
+            c.network.kind = k;
+        }
+        if let Some(a) = p.typed("publicNetworkAccess")? {
+            c.network.public_network_access = a;
+        }
+        if p.0.contains_key("virtualNetworkConfiguration") {
+            c.network.virtual_network = p.typed("virtualNetworkConfiguration")?;
+        }
+        if let Some(list) = p.0.get("hostnameConfigurations") {
+            let list = list.as_array().ok_or_else(|| {
+                ApiError::property("properties.hostnameConfigurations", "must be an array")
+            })?;
+            let mut out = Vec::new();
+            for (i, h) in list.iter().enumerate() {
+                let t = format!("properties.hostnameConfigurations[{i}]");
+                let host: String =
+                    serde_json::from_value(h.get("hostName").cloned().unwrap_or(Value::Null))
+                        .map_err(bad_prop(&t))?;
+                let cert: gatehouse_model::CertificateFiles = serde_json::from_value(json!({
+                    "cert_file": h.pointer("/certificate/certFile"), "key_file": h.pointer("/certificate/keyFile")}))
+                .map_err(bad_prop(&t))?;
+                out.push(gatehouse_model::Hostname {
+                    host_name: host,
+                    certificate: cert,
+                    default_ssl_binding: h
+                        .get("defaultSslBinding")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                });
+            }
+            c.gateway.hostnames = out;
+        }
+        Ok(())
+    };
+    let (cfg, ()) = ctx
+        .st
+        .write(&ctx.actor, "PATCH service", None, &pre, &change)
+        .await?;
+    Ok(with_etag(StatusCode::OK, service_envelope(&cfg, &sid)))
+}
+
+fn network_envelope(c: &Config, sid: &str) -> Result<Value, ApiError> {
+    let props = serde_json::to_value(&c.network).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(
+        json!({"id": format!("{sid}/gatehouse/network"), "type": "Gatehouse/service/network", "name": "network", "properties": props}),
+    )
+}
+
+async fn network_get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
+    Ok(with_etag(
+        StatusCode::OK,
+        network_envelope(&cur.config, &ctx.target.service_id)?,
+    ))
+}
+
+async fn network_put(ctx: &Ctx<'_>, patch: bool) -> Result<Response, ApiError> {
+    let sid = ctx.target.service_id.clone();
+    let body_props = Value::Object(properties(&ctx.body)?);
+    let im = ctx.if_match.clone();
+    let s2 = sid.clone();
+    let pre = move |c: &Config| check_if_match(&im, Some(&network_envelope(c, &s2)?));
+    let change = move |c: &mut Config| {
+        let mut v = if patch {
+            serde_json::to_value(&c.network).map_err(|e| ApiError::internal(e.to_string()))?
+        } else {
+            json!({})
+        };
+        merge(&mut v, &body_props);
+        c.network = serde_json::from_value(v).map_err(bad_prop("properties"))?;
+        Ok(())
+    };
+    let (cfg, ()) = ctx
+        .st
+        .write(&ctx.actor, "PUT gatehouse/network", None, &pre, &change)
+        .await?;
+    Ok(with_etag(StatusCode::OK, network_envelope(&cfg, &sid)?))
+}

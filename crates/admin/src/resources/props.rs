@@ -1,0 +1,98 @@
+//! Reading an ARM `properties` object into model fields: each reader names the property it
+//! failed on, so a bad body answers 400 with `target` = `properties.<name>`.
+
+use crate::error::ApiError;
+use serde_json::{Map, Value};
+
+/// The `properties` object of a request body (absent → empty).
+pub struct Props<'a>(pub &'a Map<String, Value>);
+
+impl<'a> Props<'a> {
+    pub fn str(&self, key: &str) -> Result<Option<String>, ApiError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ApiError::property(
+                format!("properties.{key}"),
+                "must be a string",
+            )),
+        }
+    }
+    pub fn req_str(&self, key: &str, current: Option<&str>) -> Result<String, ApiError> {
+        match (self.str(key)?, current) {
+            (Some(s), _) => Ok(s),
+            (None, Some(c)) => Ok(c.to_string()),
+            (None, None) => Err(ApiError::property(
+                format!("properties.{key}"),
+                format!("'{key}' is required"),
+            )),
+        }
+    }
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ApiError::property(
+                format!("properties.{key}"),
+                "must be true or false",
+            )),
+        }
+    }
+    pub fn u64(&self, key: &str) -> Result<Option<u64>, ApiError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+                ApiError::property(
+                    format!("properties.{key}"),
+                    "must be a non-negative integer",
+                )
+            }),
+        }
+    }
+    /// A property read into a model type through its serde form (enums, nested objects).
+    pub fn typed<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => serde_json::from_value(v.clone())
+                .map(Some)
+                .map_err(|e| ApiError::property(format!("properties.{key}"), e.to_string())),
+        }
+    }
+}
+
+/// The `properties` object of a body, or an empty one.
+pub fn properties(body: &Value) -> Result<Map<String, Value>, ApiError> {
+    match body.get("properties") {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) => Ok(m.clone()),
+        Some(_) => Err(ApiError::property("properties", "must be an object")),
+    }
+}
+
+/// PATCH: `patch` merged into `base` (RFC 7396 merge patch, as ARM applies it).
+pub fn merge(base: &mut Value, patch: &Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    b.remove(k);
+                } else {
+                    merge(b.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (b, p) => *b = p.clone(),
+    }
+}
+
+/// A random key as APIM generates them: 32 lowercase hex digits.
+pub fn random_key() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// An enum value as its serde string (`notPublished`, `active`).
+pub fn enum_str<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
