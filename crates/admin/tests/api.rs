@@ -1,0 +1,672 @@
+//! The management API driven through its Router with an in-memory Backing that supports
+//! optimistic conflicts, and a Checker that runs model validation and policy compilation.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use gatehouse_admin::{
+    AccessKeys, Backing, BackingError, Checker, Current, ManagementApi, Node, Problem, sas_token,
+};
+use gatehouse_model::{Config, Secret, Severity};
+use gatehouse_policy::config::{ApiPolicies, ConfigPolicies, ProductPolicies, compile_config};
+use gatehouse_policy::document::{NamedValue, NamedValues};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
+use tower::ServiceExt;
+
+struct Memory {
+    state: Mutex<(Arc<Config>, u64)>,
+    keys: Mutex<AccessKeys>,
+}
+
+#[async_trait::async_trait]
+impl Backing for Memory {
+    async fn current(&self) -> Result<Current, BackingError> {
+        let s = self
+            .state
+            .lock()
+            .map_err(|e| BackingError::Store(e.to_string().into()))?;
+        Ok(Current {
+            config: s.0.clone(),
+            revision: s.1,
+        })
+    }
+    async fn commit(
+        &self,
+        config: Config,
+        expected: u64,
+        _: &str,
+        _: &str,
+    ) -> Result<u64, BackingError> {
+        let mut s = self
+            .state
+            .lock()
+            .map_err(|e| BackingError::Store(e.to_string().into()))?;
+        if s.1 != expected {
+            return Err(BackingError::Conflict { current: s.1 });
+        }
+        *s = (Arc::new(config), expected + 1);
+        Ok(s.1)
+    }
+    async fn access_keys(&self) -> Result<AccessKeys, BackingError> {
+        Ok(self
+            .keys
+            .lock()
+            .map_err(|e| BackingError::Store(e.to_string().into()))?
+            .clone())
+    }
+    async fn set_access_keys(&self, keys: AccessKeys) -> Result<(), BackingError> {
+        *self
+            .keys
+            .lock()
+            .map_err(|e| BackingError::Store(e.to_string().into()))? = keys;
+        Ok(())
+    }
+}
+
+struct FakeNode;
+#[async_trait::async_trait]
+impl Node for FakeNode {
+    async fn network_status(&self) -> Value {
+        json!([{"location": "local", "networkStatus": {"dnsServers": [], "connectivityStatus": []}}])
+    }
+    async fn apply_network(&self) -> Result<Value, String> {
+        Ok(json!({"applied": true}))
+    }
+}
+
+fn checker() -> Checker {
+    Arc::new(|c: &Config| {
+        let problems = |issues: Vec<gatehouse_model::Issue>| {
+            issues
+                .into_iter()
+                .filter(|i| i.severity == Severity::Error)
+                .map(|i| Problem {
+                    path: i.path,
+                    message: i.message,
+                })
+                .collect::<Vec<_>>()
+        };
+        if let Err(issues) = gatehouse_model::validate(c.clone()) {
+            let p = problems(issues);
+            if !p.is_empty() {
+                return Err(p);
+            }
+        }
+        let named_values: NamedValues = c
+            .named_values
+            .iter()
+            .map(|n| {
+                (
+                    n.id.clone(),
+                    NamedValue {
+                        value: n.value.expose().to_string(),
+                        secret: n.secret,
+                    },
+                )
+            })
+            .collect();
+        let input = ConfigPolicies {
+            global: c.policies.global.as_deref(),
+            fragments: c
+                .policies
+                .fragments
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+            products: c
+                .products
+                .iter()
+                .map(|p| ProductPolicies {
+                    id: &p.id,
+                    policies: p.policies.as_deref(),
+                    apis: p.apis.iter().map(String::as_str).collect(),
+                })
+                .collect(),
+            apis: c
+                .apis
+                .iter()
+                .map(|a| ApiPolicies {
+                    id: &a.id,
+                    policies: a.policies.as_deref(),
+                    operations: a.operations.iter().map(|o| o.policies.as_deref()).collect(),
+                })
+                .collect(),
+            named_values,
+        };
+        compile_config(&input).map(|_| ()).map_err(|e| {
+            vec![Problem {
+                path: e.path.clone(),
+                message: e.to_string(),
+            }]
+        })
+    })
+}
+
+struct Harness {
+    backing: Arc<Memory>,
+    router: axum::Router,
+    token: String,
+}
+
+fn harness() -> Harness {
+    let mut config = Config::default();
+    config.service.name = "contoso".into();
+    let backing = Arc::new(Memory {
+        state: Mutex::new((Arc::new(config), 1)),
+        keys: Mutex::new(AccessKeys {
+            primary: Secret::new("primary-key"),
+            secondary: Secret::new("secondary-key"),
+        }),
+    });
+    let api = ManagementApi {
+        service_name: "contoso".into(),
+        backing: backing.clone(),
+        checker: checker(),
+        node: Arc::new(FakeNode),
+    };
+    let token = sas_token(
+        "alice",
+        OffsetDateTime::now_utc() + Duration::hours(1),
+        &Secret::new("primary-key"),
+    );
+    Harness {
+        backing,
+        router: api.router(),
+        token,
+    }
+}
+
+const V: &str = "api-version=2022-08-01";
+
+impl Harness {
+    async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, http::HeaderMap, Value) {
+        let mut b = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let body = body
+            .map(|v| Body::from(v.to_string()))
+            .unwrap_or_else(Body::empty);
+        let resp = self
+            .router
+            .clone()
+            .oneshot(b.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, headers, json)
+    }
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let sep = if path.contains('?') { "&" } else { "?" };
+        let (s, _, j) = self
+            .call_with(
+                method,
+                &format!("{path}{sep}{V}"),
+                body,
+                &[("authorization", &self.token)],
+            )
+            .await;
+        (s, j)
+    }
+    fn revision(&self) -> u64 {
+        self.backing.state.lock().unwrap().1
+    }
+    async fn seed(&self) {
+        let (s, _) = self.call("PUT", "/apis/orders", Some(json!({"properties": {"displayName": "Orders", "path": "orders", "serviceUrl": "http://127.0.0.1:9000"}}))).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, _) = self
+            .call(
+                "PUT",
+                "/apis/orders/operations/get",
+                Some(json!({"properties": {"method": "GET", "urlTemplate": "/items/{id}"}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, _) = self
+            .call(
+                "PUT",
+                "/products/starter",
+                Some(json!({"properties": {"displayName": "Starter"}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+}
+
+#[tokio::test]
+async fn auth_rules() {
+    let h = harness();
+    let path = format!("/apis?{V}");
+    let (s, _, body) = h.call_with("GET", &path, None, &[]).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "Unauthorized");
+    let expired = sas_token(
+        "alice",
+        OffsetDateTime::now_utc() - Duration::minutes(1),
+        &Secret::new("primary-key"),
+    );
+    assert_eq!(
+        h.call_with("GET", &path, None, &[("authorization", &expired)])
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let wrong = sas_token(
+        "alice",
+        OffsetDateTime::now_utc() + Duration::hours(1),
+        &Secret::new("nope"),
+    );
+    assert_eq!(
+        h.call_with("GET", &path, None, &[("authorization", &wrong)])
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let secondary = sas_token(
+        "bob",
+        OffsetDateTime::now_utc() + Duration::hours(1),
+        &Secret::new("secondary-key"),
+    );
+    assert_eq!(
+        h.call_with("GET", &path, None, &[("authorization", &secondary)])
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // Regenerating the primary key invalidates tokens signed with the old one.
+    assert_eq!(
+        h.call("POST", "/tenant/access/regeneratePrimaryKey", None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        h.call_with("GET", &path, None, &[("authorization", &h.token)])
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, _, keys) = h
+        .call_with(
+            "POST",
+            &format!("/tenant/access/listSecrets?{V}"),
+            None,
+            &[("authorization", &secondary)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let fresh = keys["primaryKey"].as_str().unwrap();
+    assert_ne!(fresh, "primary-key");
+    let t = sas_token(
+        "alice",
+        OffsetDateTime::now_utc() + Duration::hours(1),
+        &Secret::new(fresh),
+    );
+    assert_eq!(
+        h.call_with("GET", &path, None, &[("authorization", &t)])
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn api_version_and_paths() {
+    let h = harness();
+    let auth = [("authorization", h.token.as_str())];
+    let (s, _, b) = h.call_with("GET", "/apis", None, &auth).await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("MissingApiVersionParameter"))
+    );
+    let (s, _, b) = h
+        .call_with("GET", "/apis?api-version=2019-12-01", None, &auth)
+        .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("InvalidApiVersionParameter"))
+    );
+    assert_eq!(
+        h.call_with("GET", "/apis?api-version=2024-05-01", None, &auth)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    h.seed().await;
+    let arm =
+        "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.ApiManagement/service/contoso";
+    let (s, b) = h.call("GET", &format!("{arm}/apis/orders"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["id"], format!("{arm}/apis/orders"));
+    assert_eq!(b["type"], "Microsoft.ApiManagement/service/apis");
+    let (s, _) = h.call("GET", "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.ApiManagement/service/other/apis", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The short /subscriptions collection is APIM's subscriptions, not an ARM prefix.
+    assert_eq!(
+        h.call("GET", "/subscriptions", None).await.0,
+        StatusCode::OK
+    );
+    let (s, _, doc) = h.call_with("GET", "/openapi.json", None, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["paths"]["/apis/{apiId}/operations/{operationId}"]["put"].is_object());
+    assert!(doc["paths"][format!("{}/apis", "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ApiManagement/service/{serviceName}")].is_object());
+}
+
+#[tokio::test]
+async fn crud_defaults_and_secrets() {
+    let h = harness();
+    h.seed().await;
+    let (s, api) = h.call("GET", "/apis/orders", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(api["properties"]["subscriptionRequired"], true);
+    assert_eq!(api["properties"]["protocols"], json!(["http", "https"]));
+    // PUT again → 200; PATCH merges.
+    let body = json!({"properties": {"displayName": "Orders v2", "path": "orders", "serviceUrl": "http://127.0.0.1:9000"}});
+    assert_eq!(
+        h.call("PUT", "/apis/orders", Some(body)).await.0,
+        StatusCode::OK
+    );
+    let (s, api) = h
+        .call(
+            "PATCH",
+            "/apis/orders",
+            Some(json!({"properties": {"description": "d"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(api["properties"]["displayName"], "Orders v2");
+    assert_eq!(api["properties"]["description"], "d");
+    // The operation survived the PUT of its API.
+    assert_eq!(
+        h.call("GET", "/apis/orders/operations/get", None).await.0,
+        StatusCode::OK
+    );
+    // Product link.
+    let (s, linked) = h.call("PUT", "/products/starter/apis/orders", None).await;
+    assert_eq!(
+        (s, linked["name"].as_str()),
+        (StatusCode::CREATED, Some("orders"))
+    );
+    assert_eq!(
+        h.call("PUT", "/products/starter/apis/orders", None).await.0,
+        StatusCode::OK
+    );
+    let (_, list) = h.call("GET", "/products/starter/apis", None).await;
+    assert_eq!(list["count"], 1);
+    // Subscription: keys generated, never in GET, listed by listSecrets.
+    let (s, sub) = h
+        .call(
+            "PUT",
+            "/subscriptions/s1",
+            Some(json!({"properties": {"scope": "/products/starter", "displayName": "S1"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert!(sub["properties"].get("primaryKey").is_none());
+    let (_, keys) = h.call("POST", "/subscriptions/s1/listSecrets", None).await;
+    let k1 = keys["primaryKey"].as_str().unwrap().to_string();
+    assert_eq!(k1.len(), 32);
+    assert_eq!(
+        h.call("POST", "/subscriptions/s1/regeneratePrimaryKey", None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, keys) = h.call("POST", "/subscriptions/s1/listSecrets", None).await;
+    assert_ne!(keys["primaryKey"].as_str().unwrap(), k1);
+    let (_, all) = h.call("GET", "/subscriptions", None).await;
+    assert!(
+        !all.to_string()
+            .contains(keys["primaryKey"].as_str().unwrap())
+    );
+    // Secret named value.
+    let (s, nv) = h
+        .call(
+            "PUT",
+            "/namedValues/pw",
+            Some(json!({"properties": {"displayName": "pw", "value": "hunter2", "secret": true}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert!(!nv.to_string().contains("hunter2"));
+    assert!(
+        !h.call("GET", "/namedValues", None)
+            .await
+            .1
+            .to_string()
+            .contains("hunter2")
+    );
+    assert_eq!(
+        h.call("POST", "/namedValues/pw/listValue", None).await.1["value"],
+        "hunter2"
+    );
+    // Policies, users, groups, backends, fragments, private endpoints, network.
+    let xml = "<policies><inbound><base /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>";
+    let (s, pol) = h
+        .call(
+            "PUT",
+            "/apis/orders/policies/policy",
+            Some(json!({"properties": {"format": "rawxml", "value": xml}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(pol["properties"]["format"], "xml");
+    assert_eq!(
+        h.call(
+            "PUT",
+            "/users/u1",
+            Some(json!({"properties": {"email": "u1@example.com"}}))
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.call(
+            "PUT",
+            "/groups/g1",
+            Some(json!({"properties": {"displayName": "G"}}))
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.call("PUT", "/groups/g1/users/u1", None).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(h.call("GET", "/groups/g1/users", None).await.1["count"], 1);
+    assert_eq!(
+        h.call(
+            "PUT",
+            "/backends/b1",
+            Some(json!({"properties": {"url": "http://127.0.0.1:9100", "protocol": "http"}}))
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    let (s, net) = h.call("GET", "/gatehouse/network", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(net["properties"]["type"], "none");
+    let (s, svc) = h.call("GET", "/", None).await;
+    assert_eq!(
+        (s, svc["properties"]["virtualNetworkType"].as_str()),
+        (StatusCode::OK, Some("None"))
+    );
+    // DELETE → 200, then 204.
+    assert_eq!(
+        h.call("DELETE", "/groups/g1/users/u1", None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.call("DELETE", "/backends/b1", None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.call("DELETE", "/backends/b1", None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        h.call("GET", "/backends/b1", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn lists_filters_paging() {
+    let h = harness();
+    for (id, path) in [("alpha", "a"), ("beta", "b"), ("alphabet", "ab")] {
+        let b = json!({"properties": {"displayName": id.to_uppercase(), "path": path, "serviceUrl": "http://127.0.0.1:9000"}});
+        assert_eq!(
+            h.call("PUT", &format!("/apis/{id}"), Some(b)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let (_, l) = h
+        .call("GET", "/apis?$filter=startswith(name,'alpha')", None)
+        .await;
+    assert_eq!(l["count"], 2);
+    let (_, l) = h.call("GET", "/apis?$filter=path%20eq%20'b'", None).await;
+    assert_eq!(l["value"][0]["name"], "beta");
+    let (_, l) = h
+        .call("GET", "/apis?$filter=contains(displayName,'phab')", None)
+        .await;
+    assert_eq!(l["value"][0]["name"], "alphabet");
+    let (_, l) = h.call("GET", "/apis?$top=2", None).await;
+    assert_eq!(
+        (l["value"].as_array().unwrap().len(), l["count"].as_u64()),
+        (2, Some(3))
+    );
+    assert!(l["nextLink"].as_str().unwrap().contains("$skip=2"));
+    let (_, l) = h.call("GET", "/apis?$top=2&$skip=2", None).await;
+    assert_eq!(l["value"].as_array().unwrap().len(), 1);
+    assert!(l["nextLink"].is_null());
+    let (s, e) = h.call("GET", "/apis?$filter=owner%20eq%20'x'", None).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("InvalidFilter"))
+    );
+}
+
+#[tokio::test]
+async fn etag_race_has_one_winner() {
+    let h = Arc::new(harness());
+    h.seed().await;
+    let path = format!("/apis/orders?{V}");
+    let (_, headers, _) = h
+        .call_with("GET", &path, None, &[("authorization", &h.token)])
+        .await;
+    let tag = headers.get("etag").unwrap().to_str().unwrap().to_string();
+    let mut tasks = Vec::new();
+    for name in ["one", "two"] {
+        let (h, tag, path) = (h.clone(), tag.clone(), path.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"properties": {"displayName": name}});
+            h.call_with(
+                "PATCH",
+                &path,
+                Some(body),
+                &[("authorization", &h.token), ("if-match", &tag)],
+            )
+            .await
+            .0
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        vec![StatusCode::OK, StatusCode::PRECONDITION_FAILED]
+    );
+    let (s, _, _) = h
+        .call_with(
+            "DELETE",
+            &path,
+            None,
+            &[("authorization", &h.token), ("if-match", "*")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bad_writes_change_nothing() {
+    let h = harness();
+    h.seed().await;
+    let before = h.revision();
+    let (s, e) = h
+        .call(
+            "PUT",
+            "/apis/orders/operations/bad",
+            Some(json!({"properties": {"method": "GET", "urlTemplate": "/a/{b"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(e["error"]["code"], "ValidationError");
+    assert!(
+        e["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["target"] == "properties.urlTemplate"),
+        "{e}"
+    );
+    let (s, e) = h
+        .call(
+            "PUT",
+            "/subscriptions/s9",
+            Some(json!({"properties": {"scope": "/products/missing", "displayName": "x"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        e["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["target"] == "properties.scope"),
+        "{e}"
+    );
+    let (s, e) = h
+        .call(
+            "PUT",
+            "/apis/orders/policies/policy",
+            Some(
+                json!({"properties": {"value": "<policies><inbound><nope/></inbound></policies>"}}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(
+        e["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["target"] == "properties.value"),
+        "{e}"
+    );
+    assert_eq!(h.revision(), before);
+    assert_eq!(
+        h.call("GET", "/apis/orders/policies/policy", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
