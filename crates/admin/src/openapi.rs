@@ -15,8 +15,11 @@ use utoipa::openapi::{
     ResponsesBuilder,
 };
 
-/// (path below the service, methods with their success statuses and schema names).
-const PATHS: &[(&str, &[(&str, &[(&str, &str)])])] = &[
+/// A method with its success answers (status, schema name; empty: no body).
+type Method = (&'static str, &'static [(&'static str, &'static str)]);
+
+/// Each path below the service with its methods.
+const PATHS: &[(&str, &[Method])] = &[
     (
         "",
         &[
@@ -103,14 +106,14 @@ const PATHS: &[(&str, &[(&str, &[(&str, &str)])])] = &[
     ),
 ];
 
-const LIST: &[(&str, &[(&str, &str)])] = &[("get", &[("200", "List")])];
-const ITEM: &[(&str, &[(&str, &str)])] = &[
+const LIST: &[Method] = &[("get", &[("200", "List")])];
+const ITEM: &[Method] = &[
     ("get", &[("200", "Resource")]),
     ("put", &[("200", "Resource"), ("201", "Resource")]),
     ("patch", &[("200", "Resource")]),
     ("delete", &[("200", ""), ("204", "")]),
 ];
-const LINK: &[(&str, &[(&str, &str)])] = &[
+const LINK: &[Method] = &[
     ("get", &[("200", "Resource")]),
     ("put", &[("200", "Resource"), ("201", "Resource")]),
     ("delete", &[("200", ""), ("204", "")]),

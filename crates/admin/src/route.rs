@@ -21,7 +21,7 @@ pub fn target(path: &str, service_name: &str) -> Result<Target, ApiError> {
     let segs: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .collect();
     let is_arm = segs.len() >= 8
         && segs[0].eq_ignore_ascii_case("subscriptions")
@@ -119,7 +119,7 @@ pub fn query(raw: Option<&str>) -> Result<Query, ApiError> {
                 c.is_ascii_digit()
             }
         });
-    if !well_formed || date < OLDEST || date > NEWEST {
+    if !well_formed || !(OLDEST..=NEWEST).contains(&date) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "InvalidApiVersionParameter",
