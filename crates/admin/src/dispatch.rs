@@ -178,9 +178,14 @@ fn if_match(h: &HeaderMap) -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
-/// A resource's ETag: a hash of its envelope, quoted.
+/// A resource's ETag: a hash of its envelope without `id`, quoted, so that the ARM and the
+/// short form of a path (whose ids differ) agree on it.
 fn etag(envelope: &Value) -> String {
-    let digest = Sha256::digest(envelope.to_string().as_bytes());
+    let mut v = envelope.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("id");
+    }
+    let digest = Sha256::digest(v.to_string().as_bytes());
     let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI document of `/openapi.json`, built with utoipa's builders from the same table
 //! of paths the dispatcher serves (crates/admin/src/dispatch.rs): each path in the short form
 //! and in the ARM form, every operation with its success answers and the error answers
-//! (400/401/404/409/412) in the error schema.
+//! (400/401/404/405/409/412/413) in the error schema.
 
 use serde_json::Value;
 use utoipa::openapi::path::{
@@ -241,7 +241,7 @@ pub fn document() -> Value {
                 for (status, schema) in answers.iter() {
                     responses = responses.response(*status, json_response("success", schema));
                 }
-                for status in ["400", "401", "404", "409", "412"] {
+                for status in ["400", "401", "404", "405", "409", "412", "413"] {
                     responses = responses.response(status, json_response("error", "Error"));
                 }
                 let mut op = OperationBuilder::new().responses(responses.build());
