@@ -3,6 +3,7 @@
 use crate::error::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -54,6 +55,7 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .foreign_keys(true);
+                create_parent_dir(options.get_filename())?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
                     .connect_with(options)
@@ -97,6 +99,26 @@ impl Db {
     }
 }
 
+/// Creates the directory of a SQLite file (mode 0700: it holds the configuration) when it is
+/// missing, as `create_if_missing` creates only the file.
+fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
+    let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if file.as_os_str() == ":memory:" || dir.exists() {
+        return Ok(());
+    }
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| StoreError::BadUrl {
+            url: format!("sqlite://{}", file.display()),
+            reason: format!("cannot create the directory {}: {e}", dir.display()),
+        })
+}
+
 /// The URL without its password, for error messages.
 pub(crate) fn redact_url(url: &str) -> String {
     // scheme://user:password@host...: keep everything but the password.
@@ -127,6 +149,23 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+
+    #[tokio::test]
+    async fn sqlite_files_get_their_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a/b/store.db");
+        let db = Db::open(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        assert_eq!(db.backend(), "sqlite");
+        assert!(file.is_file());
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 
     #[tokio::test]

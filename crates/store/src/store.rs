@@ -121,17 +121,7 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(self.err("reading the resources"))?;
-            let mut stored = Vec::with_capacity(rows.len());
-            for row in rows {
-                let key = Key {
-                    kind: row.try_get("kind").map_err(self.err("reading a resource"))?,
-                    parent: row.try_get("parent").map_err(self.err("reading a resource"))?,
-                    id: row.try_get("id").map_err(self.err("reading a resource"))?,
-                };
-                let position: i64 = row.try_get("position").map_err(self.err("reading a resource"))?;
-                let Json(body): Json<Value> = row.try_get("body").map_err(self.err("reading a resource"))?;
-                stored.push((key, position, body));
-            }
+            let stored = decode_resources(rows).map_err(self.err("reading a resource"))?;
             tx.commit().await.map_err(self.err("ending a transaction"))?;
             (revision, stored)
         });
@@ -196,17 +186,7 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(self.err("reading the resources"))?;
-            let mut stored = Vec::with_capacity(rows.len());
-            for row in rows {
-                let key = Key {
-                    kind: row.try_get("kind").map_err(self.err("reading a resource"))?,
-                    parent: row.try_get("parent").map_err(self.err("reading a resource"))?,
-                    id: row.try_get("id").map_err(self.err("reading a resource"))?,
-                };
-                let position: i64 = row.try_get("position").map_err(self.err("reading a resource"))?;
-                let Json(body): Json<Value> = row.try_get("body").map_err(self.err("reading a resource"))?;
-                stored.push((key, position, body));
-            }
+            let stored = decode_resources(rows).map_err(self.err("reading a resource"))?;
             let changes = diff(self.unseal_all(stored)?, wanted);
             if changes.is_empty() {
                 // Dropping the transaction rolls the revision back: no empty revisions.
@@ -341,6 +321,29 @@ impl Store {
     pub fn changes_after(&self, after: u64) -> ChangeFeed {
         ChangeFeed::new(self.clone(), after)
     }
+}
+
+/// The `resources` rows as read by either driver.
+fn decode_resources<R>(rows: Vec<R>) -> Result<Vec<(Key, i64, Value)>, sqlx::Error>
+where
+    R: Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Json<Value>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+{
+    let mut stored = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = Key {
+            kind: row.try_get("kind")?,
+            parent: row.try_get("parent")?,
+            id: row.try_get("id")?,
+        };
+        let position: i64 = row.try_get("position")?;
+        let Json(body): Json<Value> = row.try_get("body")?;
+        stored.push((key, position, body));
+    }
+    Ok(stored)
 }
 
 /// The rows to write to turn `stored` into `wanted`: new or changed ones, and deletions.

@@ -259,6 +259,38 @@ async fn feed_sees_commits(url: String, other_process: bool) {
     assert_eq!(seen, next);
 }
 
+/// PostgreSQL: the listener's connection is killed; the commit made meanwhile still arrives.
+async fn feed_survives_a_lost_connection(url: String) {
+    let key = SecretKey::generate();
+    let watcher = Store::open(&url, key.clone()).await.unwrap();
+    let writer = Store::open(&url, key).await.unwrap();
+    let mut config = with_secrets();
+    let first = writer.import(&config, "w").await.unwrap();
+    let mut feed = watcher.changes_after(0);
+    assert_eq!(feed.next().await.unwrap(), first, "listening now");
+
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert!(
+        !killed.is_empty(),
+        "the listener's connection was there to kill"
+    );
+
+    config.apis[0].description = Some("while the listener was away".into());
+    let second = writer.commit(&config, first, "w", "missed").await.unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(10), feed.next())
+        .await
+        .expect("the feed recovers within 10 s")
+        .unwrap();
+    assert_eq!(seen, second);
+}
+
 async fn secrets_encrypted_and_key_checked(url: String) -> Store {
     let key = SecretKey::generate();
     let store = Store::open(&url, key.clone()).await.unwrap();
@@ -419,6 +451,7 @@ async fn postgres_suite() {
     stale_revision_conflicts(b.fresh("stale")).await;
     concurrent_committers_one_wins(b.fresh("concurrent")).await;
     feed_sees_commits(b.fresh("feed"), true).await;
+    feed_survives_a_lost_connection(b.fresh("reconnect")).await;
     access_keys_created_once(b.fresh("access")).await;
 
     let url = b.fresh("secrets");
