@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 # curl: the end-to-end smoke test drives the real binary with it.
 # ca-certificates: backend TLS loads the system's CA bundle.
 # iproute2: the network-namespace scenario (`ip netns`, veth) of the network tests.
-needed=(curl ca-certificates iproute2)
+# postgresql: the store's tests (crates/store/tests) start a real server in a temporary
+#   directory with its initdb/pg_ctl (crates/testkit/src/postgres.rs); the package's own
+#   cluster service is not used.
+needed=(curl ca-certificates iproute2 postgresql)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -6,6 +6,7 @@
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod admin;
+mod data_dir;
 mod demo;
 mod json_log;
 mod logging;
@@ -14,6 +15,7 @@ mod net;
 mod policy_cmd;
 mod private_dir;
 mod reload;
+mod store_cmd;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -47,6 +49,9 @@ enum Command {
     /// Work with APIM policy documents.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// Move configs into and out of a store (SQLite or PostgreSQL).
+    #[command(subcommand)]
+    Store(store_cmd::StoreCommand),
 }
 
 #[derive(clap::Args)]
@@ -98,6 +103,7 @@ fn main() -> ExitCode {
         Command::Config(ConfigCommand::Validate { file, json }) => validate(&file, json),
         Command::Net(cmd) => net::run(cmd),
         Command::Policy(cmd) => policy_cmd::run(cmd),
+        Command::Store(cmd) => store_cmd::run(cmd),
         Command::Config(ConfigCommand::Schema) => {
             println!("{:#}", gatehouse_model::schema_json());
             Ok(ExitCode::SUCCESS)

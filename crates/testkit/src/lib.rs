@@ -19,6 +19,8 @@
 #[cfg(feature = "http-mocks")]
 pub mod backend;
 pub mod dns;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod process;
 pub mod raw;
 #[cfg(feature = "http-mocks")]

@@ -1,0 +1,43 @@
+-- The configuration store (crates/store/src/lib.rs). One row per resource; see crates/store/src/rows.rs.
+
+-- The newest revision. Commits move it with `UPDATE ... WHERE revision = expected`, the
+-- optimistic check that lets only one of two writers at the same revision win.
+CREATE TABLE meta (
+    singleton SMALLINT PRIMARY KEY CHECK (singleton = 1),
+    revision  BIGINT NOT NULL
+);
+INSERT INTO meta (singleton, revision) VALUES (1, 0);
+
+CREATE TABLE revisions (
+    revision   BIGINT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    summary    TEXT NOT NULL
+);
+
+CREATE TABLE resources (
+    kind     TEXT NOT NULL,
+    parent   TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    body     JSONB NOT NULL,
+    revision BIGINT NOT NULL,
+    PRIMARY KEY (kind, parent, id)
+);
+
+CREATE TABLE resource_history (
+    revision BIGINT NOT NULL,
+    kind     TEXT NOT NULL,
+    parent   TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    op       TEXT NOT NULL CHECK (op IN ('put', 'delete')),
+    body     JSONB,
+    PRIMARY KEY (revision, kind, parent, id)
+);
+CREATE INDEX resource_history_by_resource ON resource_history (kind, parent, id, revision);
+
+-- The management API's access keys, encrypted like every other secret.
+CREATE TABLE access_keys (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
