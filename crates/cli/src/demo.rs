@@ -14,6 +14,19 @@ use std::net::SocketAddr;
 /// The embedded default config; `${DEMO_BACKEND}` becomes the demo backend's URL.
 pub const DEMO_CONFIG: &str = include_str!("demo.yaml");
 pub const DEMO_KEY: &str = "demo-primary-key-0123456789abcdef";
+/// The demo config's backend id, re-pointed at the demo backend on every start.
+pub const DEMO_BACKEND_ID: &str = "echo";
+
+/// The demo config with the demo backend's address.
+pub fn config(backend: SocketAddr) -> anyhow::Result<gatehouse_model::Config> {
+    let text = DEMO_CONFIG.replace("${DEMO_BACKEND}", &format!("http://{backend}"));
+    gatehouse_model::from_str(
+        &text,
+        gatehouse_model::Format::Yaml,
+        std::path::Path::new("<embedded demo config>"),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
 
 async fn echo(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();

@@ -6,24 +6,30 @@
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod admin;
+mod admin_cmd;
+mod component_listener;
 mod data_dir;
 mod demo;
+mod file_keys;
+mod follow;
 mod json_log;
 mod logging;
+mod management;
 mod metrics_endpoint;
 mod net;
+mod network_status;
 mod policy_cmd;
 mod private_dir;
 mod reload;
+mod serve;
 mod store_cmd;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use gatehouse_gateway::Gateway;
-use gatehouse_model::{Format, Severity, Validated};
+use gatehouse_model::Validated;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -52,13 +58,34 @@ enum Command {
     /// Move configs into and out of a store (SQLite or PostgreSQL).
     #[command(subcommand)]
     Store(store_cmd::StoreCommand),
+    /// Management-plane chores: tokens for the management API.
+    #[command(subcommand)]
+    Admin(admin_cmd::AdminCommand),
 }
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// The config file (YAML or JSON). Edits (or SIGHUP) reload it live.
+    /// The config file (YAML or JSON). Edits (or SIGHUP) reload it live; the management API
+    /// only reads it.
     #[arg(long, short, env = "GATEHOUSE_CONFIG")]
     config: Option<PathBuf>,
+    /// Serve the config held in a store (`sqlite://PATH`, `postgres://USER:PASS@HOST:PORT/DB`),
+    /// live: every change written through the management API is applied within a second.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GATEHOUSE_STORE",
+        conflicts_with = "config"
+    )]
+    store: Option<String>,
+    /// The key that encrypts the store's secrets (default: <data dir>/secret.key, created
+    /// with mode 0600 when missing).
+    #[arg(long, value_name = "FILE", env = "GATEHOUSE_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
+    /// Serve the management API here (plain HTTP) instead of `network.endpoints.management`
+    /// (default with no --config/--store: 127.0.0.1:8081).
+    #[arg(long, value_name = "IP:PORT", env = "GATEHOUSE_MANAGEMENT_LISTEN")]
+    management_listen: Option<std::net::SocketAddr>,
     /// Listen here instead of the config's `gateway.listeners` (plain HTTP; repeatable).
     #[arg(long, value_name = "IP:PORT")]
     listen: Vec<std::net::SocketAddr>,
@@ -104,6 +131,7 @@ fn main() -> ExitCode {
         Command::Net(cmd) => net::run(cmd),
         Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Store(cmd) => store_cmd::run(cmd),
+        Command::Admin(cmd) => admin_cmd::run(cmd),
         Command::Config(ConfigCommand::Schema) => {
             println!("{:#}", gatehouse_model::schema_json());
             Ok(ExitCode::SUCCESS)
@@ -199,100 +227,12 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     rt.enable_all();
     let rt = rt.build().context("cannot start the async runtime")?;
-    rt.block_on(run(args))?;
+    rt.block_on(serve::run(args))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run(args: ServeArgs) -> Result<()> {
-    let (validated, demo_backend) = match &args.config {
-        Some(path) => (
-            gatehouse_model::load_validated(path).map_err(|e| anyhow::anyhow!("{e}"))?,
-            None,
-        ),
-        None => {
-            let backend = demo::start()
-                .await
-                .context("cannot start the demo backend")?;
-            let text = demo::DEMO_CONFIG.replace("${DEMO_BACKEND}", &format!("http://{backend}"));
-            let config =
-                gatehouse_model::from_str(&text, Format::Yaml, Path::new("<embedded demo config>"))
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let v = gatehouse_model::validate(config)
-                .map_err(|issues| anyhow::anyhow!("embedded config: {issues:?}"))?;
-            (v, Some(backend))
-        }
-    };
-    let validated = override_listeners(validated, &args.listen);
-    for w in validated
-        .warnings
-        .iter()
-        .filter(|w| w.severity == Severity::Warning)
-    {
-        tracing::warn!(path = %w.path, "{}", w.message);
-    }
-    if let Some(addr) = args.metrics_listen {
-        let local = metrics_endpoint::start(addr).await?;
-        tracing::info!(metrics = %format_args!("http://{local}/metrics"), "serving metrics");
-    }
-    let gateway = Gateway::new(&validated).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let listeners = gateway.bind().await?;
-    let first = listeners.first().map(|l| (l.local, l.spec.tls));
-    for l in &listeners {
-        tracing::info!(listener = %l.local, tls = l.spec.tls, "listening");
-    }
-    let (c_apis, c_ops, c_products, c_subs) = gateway.snapshot().counts;
-    tracing::info!(apis = c_apis, operations = c_ops, products = c_products, subscriptions = c_subs, config = %args.config.as_ref().map_or("<embedded demo>".to_string(), |p| p.display().to_string()), "gatehouse started");
-    if let (Some(backend), Some((addr, tls))) = (demo_backend, first) {
-        let scheme = if tls { "https" } else { "http" };
-        println!();
-        println!(
-            "  gatehouse {} is serving the demo API",
-            env!("CARGO_PKG_VERSION")
-        );
-        println!("  gateway:      {scheme}://{addr}");
-        println!("  demo backend: http://{backend} (echo)");
-        println!(
-            "  try:          curl -H \"Ocp-Apim-Subscription-Key: {}\" {scheme}://{addr}/echo/hello",
-            demo::DEMO_KEY
-        );
-        println!();
-    }
-    let mut admin_socket = None;
-    if let Some(path) = args.config.clone() {
-        reload::spawn(gateway.clone(), path.clone(), args.listen.clone())?;
-        let location = admin::Location::for_config(&path, args.admin_socket.clone());
-        match admin::serve(location, gateway.clone(), path, args.listen.clone()).await {
-            Ok(socket) => admin_socket = Some(std::sync::Arc::new(socket)),
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "no admin socket: gatehouse net apply will not reach this gateway (SIGHUP still reloads)");
-            }
-        }
-    }
-    let stopper = gateway.clone();
-    let admin_on_stop = admin_socket.clone();
-    tokio::spawn(async move {
-        wait_for_stop_signal().await;
-        tracing::info!("shutting down: no new connections, open ones finish their requests");
-        // A stopping gateway takes no more admin requests, and its socket goes now so that a
-        // successor can make its own while this one drains.
-        if let Some(socket) = admin_on_stop {
-            socket.close();
-        }
-        stopper.shutdown();
-    });
-    gateway
-        .serve(listeners, Duration::from_secs(args.drain_seconds))
-        .await;
-    // Also when serving ended without a signal, or the drain ran out of time.
-    if let Some(socket) = admin_socket {
-        socket.close();
-    }
-    tracing::info!("gatehouse stopped");
-    Ok(())
-}
-
 /// `--listen` replaces the config's listeners (for this run only: a reload keeps them too).
-fn override_listeners(mut v: Validated, listen: &[std::net::SocketAddr]) -> Validated {
+pub(crate) fn override_listeners(mut v: Validated, listen: &[std::net::SocketAddr]) -> Validated {
     if !listen.is_empty() {
         v.config.gateway.listeners = listen
             .iter()
@@ -314,7 +254,7 @@ fn override_listeners(mut v: Validated, listen: &[std::net::SocketAddr]) -> Vali
     v
 }
 
-async fn wait_for_stop_signal() {
+pub(crate) async fn wait_for_stop_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {

@@ -485,8 +485,12 @@ fn type_name(t: NetworkType) -> &'static str {
 fn show(path: &Path, as_json: bool) -> Result<ExitCode> {
     let (v, policy) = load(path)?;
     let n = &v.config.network;
-    let listeners: Vec<Value> = v.listeners.iter().map(|l| json!({"component": "gateway", "address": l.addr.to_string(), "tls": l.tls, "exposure": exposure_name(&v, l.exposure)})).collect();
-    let reserved: Vec<Value> = [("management", &n.endpoints.management), ("portal", &n.endpoints.portal), ("git", &n.endpoints.git)]
+    let mut listeners: Vec<Value> = v.listeners.iter().map(|l| json!({"component": "gateway", "address": l.addr.to_string(), "tls": l.tls, "exposure": exposure_name(&v, l.exposure)})).collect();
+    // The management API is served on its endpoints (crates/cli/src/component_listener.rs).
+    for c in crate::management::configured_addrs(&v.config) {
+        listeners.push(json!({"component": "management", "address": c.addr.to_string(), "tls": c.tls, "exposure": exposure_name(&v, c.exposure)}));
+    }
+    let reserved: Vec<Value> = [("portal", &n.endpoints.portal), ("git", &n.endpoints.git)]
         .iter()
         .filter_map(|(c, e)| e.as_ref().map(|e| json!({"component": c, "public": e.public.as_ref().map(|s| s.address()), "private": e.private.as_ref().map(|s| s.address()), "served": false})))
         .collect();
@@ -540,7 +544,8 @@ fn show(path: &Path, as_json: bool) -> Result<ExitCode> {
     println!("listeners:");
     for l in &listeners {
         println!(
-            "  gateway {:<22} {:<5} {}",
+            "  {:<10} {:<22} {:<5} {}",
+            l["component"].as_str().unwrap_or(""),
             l["address"].as_str().unwrap_or(""),
             if l["tls"] == true { "tls" } else { "plain" },
             l["exposure"].as_str().unwrap_or("")

@@ -92,7 +92,18 @@ pub fn reload(
             return serde_json::json!({ "ok": false, "errors": issues.iter().map(|i| i.to_string()).collect::<Vec<_>>() });
         }
     };
-    match gateway.reload(&validated) {
+    apply_validated(gateway, &validated, &path.display().to_string(), why)
+}
+
+/// Swaps in a validated config (from the file, or a store revision): logs what happened and
+/// returns it as one JSON object.
+pub fn apply_validated(
+    gateway: &Gateway,
+    validated: &gatehouse_model::Validated,
+    source: &str,
+    why: &str,
+) -> serde_json::Value {
+    match gateway.reload(validated) {
         Ok(report) => {
             let (apis, operations, products, subscriptions) = report.counts;
             for w in &validated.warnings {
@@ -110,7 +121,7 @@ pub fn reload(
             for change in &report.network_changes {
                 tracing::info!(change = %change, "network change applied");
             }
-            tracing::info!(config = %path.display(), trigger = why, apis, operations, products, subscriptions, "config reloaded");
+            tracing::info!(config = %source, trigger = why, apis, operations, products, subscriptions, "config reloaded");
             serde_json::json!({
                 "ok": true,
                 "counts": { "apis": apis, "operations": operations, "products": products, "subscriptions": subscriptions },
@@ -122,7 +133,7 @@ pub fn reload(
             })
         }
         Err(e) => {
-            tracing::error!(config = %path.display(), trigger = why, error = %e, "config change refused: the running config stays");
+            tracing::error!(config = %source, trigger = why, error = %e, "config change refused: the running config stays");
             serde_json::json!({ "ok": false, "errors": [format!("error: {e}")], "policy_errors": e.policy_errors_json() })
         }
     }

@@ -382,9 +382,12 @@ struct Spawned {
 }
 
 impl Spawned {
-    fn start(args: &[&str]) -> Spawned {
+    /// Runs `BIN ARGS` with its data directory (the demo's store) in `data`.
+    fn start(args: &[&str], data: &Path) -> Spawned {
         let mut child = Command::new(BIN)
             .args(args)
+            .env("GATEHOUSE_DATA_DIR", data)
+            .env_remove("GATEHOUSE_STORE")
             .env("NO_COLOR", "1")
             .env_remove("GATEHOUSE_CONFIG")
             .stdin(Stdio::null())
@@ -492,7 +495,16 @@ async fn curl(args: &[&str]) -> (bool, String) {
 async fn demo_mode_serves_the_echo_api_to_curl() {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let mut gw = Spawned::start(&["serve", "--listen", &listen]);
+    let management = free_addr().to_string();
+    let data = gatehouse_testkit::TempDir::new().expect("data dir");
+    let args = [
+        "serve",
+        "--listen",
+        &listen,
+        "--management-listen",
+        &management,
+    ];
+    let mut gw = Spawned::start(&args, data.path());
     gw.wait_ready(listen.parse().unwrap()).await;
 
     // The banner tells what to paste, with the address actually served.
@@ -561,6 +573,42 @@ async fn demo_mode_serves_the_echo_api_to_curl() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "{status}\n{}", gw.output());
+
+    // Started again over the same data directory: the store keeps the demo, now pointed at
+    // the new demo backend, and the management API's printed curl answers with the demo API.
+    let mut gw = Spawned::start(&args, data.path());
+    gw.wait_ready(listen.parse().unwrap()).await;
+    gw.wait_for_line(&format!("management:   http://{management}"))
+        .await;
+    let try_api = gw
+        .wait_for_line(&format!(
+            "'http://{management}/apis?api-version=2022-08-01'"
+        ))
+        .await;
+    let pasted = try_api
+        .trim_start()
+        .strip_prefix("try:")
+        .expect("a try: line")
+        .trim()
+        .to_string();
+    assert!(
+        pasted.contains("Authorization: SharedAccessSignature uid="),
+        "{pasted}"
+    );
+    let out = Command::new("sh")
+        .args(["-c", &format!("{pasted} -s --noproxy '*' --max-time 20")])
+        .output()
+        .expect("run the pasted curl");
+    let body = String::from_utf8_lossy(&out.stdout);
+    let list: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(list["value"][0]["name"], "echo", "{list}");
+    let (ok, body) = curl(&[
+        "-H",
+        &format!("Ocp-Apim-Subscription-Key: {DEMO_KEY}"),
+        &url,
+    ])
+    .await;
+    assert!(ok && body.contains("gatehouse demo echo"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

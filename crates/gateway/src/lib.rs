@@ -30,7 +30,7 @@ mod plain_flow;
 mod policies;
 mod policy_flow;
 mod proxy;
-mod refusals;
+pub mod refusals;
 mod request_body;
 pub mod request_target;
 mod respond;

@@ -389,10 +389,14 @@ pub(crate) fn network(
         if let Some(s) = &ep.private {
             parse_listen(c, &format!("{path}.private"), s);
         }
-        c.warn(
-            &path,
-            format!("validated and reserved: the {component} component is not served yet"),
-        );
+        // The management API is served (crates/cli/src/component_listener.rs); the portal and
+        // the Git endpoint are not yet.
+        if component != "management" {
+            c.warn(
+                &path,
+                format!("validated and reserved: the {component} component is not served yet"),
+            );
+        }
     }
     plans
 }

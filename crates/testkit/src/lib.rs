@@ -31,7 +31,9 @@ mod wait;
 #[cfg(feature = "http-mocks")]
 pub use backend::{MockBackend, RecordedRequest};
 pub use dns::DnsServer;
-pub use process::{Gatehouse, GatehouseBuilder, Probe, free_addr, free_addr_on, free_port};
+pub use process::{
+    Gatehouse, GatehouseBuilder, Probe, TempDir, free_addr, free_addr_on, free_port,
+};
 #[cfg(feature = "http-mocks")]
 pub use scripted::{ScriptedBackend, ScriptedRequest, ScriptedResponse};
 pub use tls::{TestCa, TestCert};

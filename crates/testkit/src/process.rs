@@ -128,12 +128,16 @@ pub async fn http_probe(addr: SocketAddr) -> bool {
 /// A fresh directory under the system temp dir, removed on drop (unless
 /// `GATEHOUSE_TEST_KEEP` is set).
 #[derive(Debug)]
-struct TempDir {
+pub struct TempDir {
     path: PathBuf,
 }
 
 impl TempDir {
-    fn new() -> Result<TempDir> {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn new() -> Result<TempDir> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -218,11 +222,26 @@ impl GatehouseBuilder {
         let config_path = self.dir.path.join(CONFIG_FILE_NAME);
         fs::write(&config_path, config_yaml)
             .with_context(|| format!("writing {}", config_path.display()))?;
+        let args = [OsString::from("--config"), config_path.clone().into()];
+        self.spawn(config_path, &args).await
+    }
 
+    /// Spawns `BIN ARGS...` with no config file (store mode, the demo) and waits for the probe.
+    /// `GATEHOUSE_DATA_DIR` is the fixture's directory unless set with [`Self::env`], so no
+    /// test writes to the user's data directory.
+    pub async fn start_without_config(mut self) -> Result<Gatehouse> {
+        if !self.env.iter().any(|(k, _)| k == "GATEHOUSE_DATA_DIR") {
+            let dir = self.dir.path.join("data");
+            self.env.push(("GATEHOUSE_DATA_DIR".into(), dir.into()));
+        }
+        let config_path = self.dir.path.join(CONFIG_FILE_NAME);
+        self.spawn(config_path, &[]).await
+    }
+
+    async fn spawn(self, config_path: PathBuf, extra: &[OsString]) -> Result<Gatehouse> {
         let mut cmd = Command::new(&self.bin);
         cmd.args(&self.args)
-            .arg("--config")
-            .arg(&config_path)
+            .args(extra)
             .env("NO_COLOR", "1")
             .env("RUST_BACKTRACE", "1")
             .envs(self.env.iter().map(|(k, v)| (k, v)))

@@ -1,0 +1,83 @@
+//! The management API's access keys when there is no store (file mode), and the default store.
+//!
+//! A file-mode gateway has no database to keep its two access keys in: they live in
+//! `<data dir>/access-keys.json`, created at random on first use with mode 0600 (like the
+//! store's secret key file next to it) and replaced whole on regeneration (write, then rename).
+
+use anyhow::{Context, Result};
+use gatehouse_admin::AccessKeys;
+use gatehouse_model::Secret;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::PathBuf;
+
+/// The store `gatehouse serve` with no arguments uses: SQLite in the data directory.
+pub fn default_store_url() -> String {
+    format!(
+        "sqlite://{}",
+        crate::data_dir::data_dir().join("gatehouse.db").display()
+    )
+}
+
+fn keys_path() -> PathBuf {
+    crate::data_dir::data_dir().join("access-keys.json")
+}
+
+/// Reads the file-mode keys (creating them if missing), or replaces them with `new`.
+pub fn file_mode_access_keys(new: Option<AccessKeys>) -> Result<AccessKeys> {
+    let path = keys_path();
+    let keys = match new {
+        Some(k) => k,
+        None => match fs::read(&path) {
+            Ok(bytes) => {
+                let v: serde_json::Value = serde_json::from_slice(&bytes)
+                    .with_context(|| format!("{} is not JSON", path.display()))?;
+                let field = |name: &str| -> Result<Secret> {
+                    v[name]
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .map(Secret::new)
+                        .with_context(|| format!("{}: no {name} key", path.display()))
+                };
+                return Ok(AccessKeys {
+                    primary: field("primary")?,
+                    secondary: field("secondary")?,
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => AccessKeys {
+                primary: Secret::new(random_key()?),
+                secondary: Secret::new(random_key()?),
+            },
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        },
+    };
+    if let Some(dir) = path.parent() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    let _ = fs::remove_file(&tmp);
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    let body =
+        serde_json::json!({"primary": keys.primary.expose(), "secondary": keys.secondary.expose()});
+    f.write_all(body.to_string().as_bytes())?;
+    f.sync_all()?;
+    fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(keys)
+}
+
+/// 32 random bytes as hex: an access key as long as the store's (crates/store).
+fn random_key() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

@@ -1,0 +1,180 @@
+//! The management API's wiring: where it listens, what it reads and writes (the store, or the
+//! config file read-only), and what the running node answers (network status, re-apply).
+
+use crate::component_listener::ComponentAddr;
+use crate::follow::Follower;
+use crate::serve::ConfigCheck;
+use anyhow::Result;
+use gatehouse_admin::{AccessKeys, Backing, BackingError, Current, ManagementApi, Node};
+use gatehouse_gateway::Gateway;
+use gatehouse_model::{Config, Exposure};
+use gatehouse_store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where `gatehouse serve` with no arguments serves the management API.
+pub const DEMO_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8081);
+
+/// `network.endpoints.management`: its public address (exposure public) and its private one.
+pub fn configured_addrs(config: &Config) -> Vec<ComponentAddr> {
+    let Some(ep) = &config.network.endpoints.management else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (spec, exposure) in [
+        (&ep.public, Exposure::Public),
+        (&ep.private, Exposure::Private),
+    ] {
+        if let Some(spec) = spec
+            && let Ok(addr) = spec.address().parse::<SocketAddr>()
+        {
+            out.push(ComponentAddr {
+                addr,
+                tls: spec.tls(),
+                exposure,
+            });
+        }
+    }
+    out
+}
+
+/// The router of the management API for this node.
+pub fn api(
+    config: &Config,
+    backing: Arc<dyn Backing>,
+    check: ConfigCheck,
+    gateway: Gateway,
+    follower: Option<Follower>,
+) -> axum::Router {
+    let checker: gatehouse_admin::Checker = Arc::new(move |c: &Config| check(c).map(|_| ()));
+    ManagementApi {
+        service_name: config.service.name.clone(),
+        backing,
+        checker,
+        node: Arc::new(NodeStatus { gateway, follower }),
+    }
+    .router()
+}
+
+/// The expiry of a token that lives `ttl` from now.
+pub fn token_expiry(ttl: Duration) -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc() + ttl
+}
+
+/// Store mode: reads and writes go to the store.
+struct StoreBacking(Store);
+
+pub fn store_backing(store: Store) -> Arc<dyn Backing> {
+    Arc::new(StoreBacking(store))
+}
+
+fn store_error(e: gatehouse_store::StoreError) -> BackingError {
+    match e {
+        gatehouse_store::StoreError::Conflict { current } => BackingError::Conflict { current },
+        other => BackingError::Store(Box::new(other)),
+    }
+}
+
+#[async_trait::async_trait]
+impl Backing for StoreBacking {
+    async fn current(&self) -> Result<Current, BackingError> {
+        match self.0.load().await.map_err(store_error)? {
+            Some((config, revision)) => Ok(Current {
+                config: Arc::new(config),
+                revision,
+            }),
+            None => Err(BackingError::Store(
+                "the store holds no configuration".into(),
+            )),
+        }
+    }
+    async fn commit(
+        &self,
+        config: Config,
+        expected: u64,
+        actor: &str,
+        summary: &str,
+    ) -> Result<u64, BackingError> {
+        self.0
+            .commit(&config, expected, actor, summary)
+            .await
+            .map_err(store_error)
+    }
+    async fn access_keys(&self) -> Result<AccessKeys, BackingError> {
+        let k = self.0.access_keys().await.map_err(store_error)?;
+        Ok(AccessKeys {
+            primary: k.primary,
+            secondary: k.secondary,
+        })
+    }
+    async fn set_access_keys(&self, keys: AccessKeys) -> Result<(), BackingError> {
+        self.0
+            .set_access_keys(&gatehouse_store::AccessKeys {
+                primary: keys.primary,
+                secondary: keys.secondary,
+            })
+            .await
+            .map_err(store_error)
+    }
+}
+
+/// File mode: the API reads the file; writes are refused (the file is the source of truth).
+/// The access keys live in the data directory (crates/cli/src/data_dir.rs).
+struct FileBacking {
+    path: PathBuf,
+}
+
+pub fn file_backing(path: PathBuf) -> Result<Arc<dyn Backing>> {
+    Ok(Arc::new(FileBacking { path }))
+}
+
+#[async_trait::async_trait]
+impl Backing for FileBacking {
+    async fn current(&self) -> Result<Current, BackingError> {
+        let config =
+            gatehouse_model::load(&self.path).map_err(|e| BackingError::Store(Box::new(e)))?;
+        Ok(Current {
+            config: Arc::new(config),
+            revision: 0,
+        })
+    }
+    async fn commit(&self, _: Config, _: u64, _: &str, _: &str) -> Result<u64, BackingError> {
+        Err(BackingError::ReadOnly(format!(
+            "the configuration is file-managed ({}): edit the file, or serve from a store (gatehouse store import FILE --store URL; gatehouse serve --store URL)",
+            self.path.display()
+        )))
+    }
+    async fn access_keys(&self) -> Result<AccessKeys, BackingError> {
+        crate::file_keys::file_mode_access_keys(None).map_err(|e| BackingError::Store(e.into()))
+    }
+    async fn set_access_keys(&self, keys: AccessKeys) -> Result<(), BackingError> {
+        crate::file_keys::file_mode_access_keys(Some(keys))
+            .map(|_| ())
+            .map_err(|e| BackingError::Store(e.into()))
+    }
+}
+
+/// What the running node answers.
+struct NodeStatus {
+    gateway: Gateway,
+    follower: Option<Follower>,
+}
+
+#[async_trait::async_trait]
+impl Node for NodeStatus {
+    async fn network_status(&self) -> serde_json::Value {
+        crate::network_status::report(&self.gateway).await
+    }
+    async fn apply_network(&self) -> Result<serde_json::Value, String> {
+        match &self.follower {
+            Some(f) => Ok(f.apply("applynetworkconfigurationupdates").await),
+            None => Err(
+                "the configuration is file-managed: `gatehouse net apply CONFIG` applies it"
+                    .to_string(),
+            ),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! `GET …/networkstatus`: APIM's NetworkStatusContract (`dnsServers`, `connectivityStatus`) for
+//! this node, where each backend's status is what the egress guard says of its addresses now —
+//! resolved through the node's resolver (private zones first) and judged by the same rules a
+//! backend connection meets (crates/net/src/egress.rs). No connection is opened.
+
+use gatehouse_gateway::Gateway;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+pub async fn report(gateway: &Gateway) -> Value {
+    let snapshot = gateway.snapshot();
+    let now = crate::network_status::rfc3339_now();
+    // One entry per destination (host:port), naming the backends and APIs that use it.
+    let mut destinations: BTreeMap<String, (String, u16, Vec<String>)> = BTreeMap::new();
+    for (id, target) in snapshot.backends.iter() {
+        add(
+            &mut destinations,
+            target.scheme.as_str(),
+            target.authority.host(),
+            target.authority.port_u16(),
+            format!("backend {id}"),
+        );
+    }
+    for target in snapshot.targets.iter() {
+        if !snapshot.backends.contains_key(&*target.id) {
+            add(
+                &mut destinations,
+                target.scheme.as_str(),
+                target.authority.host(),
+                target.authority.port_u16(),
+                format!("url {}", target.id),
+            );
+        }
+    }
+    let mut statuses = Vec::new();
+    for (name, (host, port, users)) in destinations {
+        let (status, error, addresses) = match snapshot.resolver.resolve(&host).await {
+            Err(e) => ("failure", format!("DNS: {e}"), Vec::new()),
+            Ok(answer) => {
+                let mut refused = Vec::new();
+                let mut addrs = Vec::new();
+                for ip in &answer.addrs {
+                    let dest = SocketAddr::new(*ip, port);
+                    match snapshot.egress.judge(dest) {
+                        Ok(_) => addrs.push(json!({"address": dest.to_string(), "allowed": true})),
+                        Err(r) => {
+                            refused.push(format!("{dest}: {}", r.reason));
+                            addrs.push(json!({"address": dest.to_string(), "allowed": false, "stage": r.stage.as_str(), "reason": r.reason}));
+                        }
+                    }
+                }
+                if refused.len() == answer.addrs.len() {
+                    ("failure", refused.join("; "), addrs)
+                } else {
+                    ("success", String::new(), addrs)
+                }
+            }
+        };
+        statuses.push(json!({
+            "name": name,
+            "status": status,
+            "error": error,
+            "lastUpdated": now,
+            "lastStatusChange": now,
+            "resourceType": "backend",
+            "isOptional": false,
+            "usedBy": users,
+            "addresses": addresses,
+        }));
+    }
+    let dns_servers: Vec<String> = snapshot
+        .network
+        .dns
+        .as_ref()
+        .map(|d| d.servers.clone())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| vec!["system".to_string()]);
+    json!({ "dnsServers": dns_servers, "connectivityStatus": statuses })
+}
+
+fn add(
+    out: &mut BTreeMap<String, (String, u16, Vec<String>)>,
+    scheme: &str,
+    host: &str,
+    port: Option<u16>,
+    user: String,
+) {
+    let port = port.unwrap_or(if scheme == "https" { 443 } else { 80 });
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let name = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    out.entry(name)
+        .or_insert_with(|| (host, port, Vec::new()))
+        .2
+        .push(user);
+}
+
+/// Now in RFC 3339 (UTC, seconds).
+pub fn rfc3339_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let (y, m, d) = gatehouse_policy::expr::civil_from_days(days);
+    let rem = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

@@ -1,0 +1,327 @@
+//! `gatehouse serve`: where the config comes from (a file, a store, or the embedded demo over a
+//! store in the data directory), the gateway, the management API and the admin socket.
+
+use crate::component_listener::{self, ComponentAddr};
+use crate::{ServeArgs, admin, demo, management, metrics_endpoint, reload};
+use anyhow::{Context, Result, anyhow, bail};
+use gatehouse_admin::Problem;
+use gatehouse_gateway::Gateway;
+use gatehouse_model::{Config, Severity, Validated};
+use gatehouse_store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Checks a whole config as the gateway loads it: model validation, then compiling it (policies,
+/// certificates, network rules). The `--listen` override applies, as to every load.
+pub type ConfigCheck = Arc<dyn Fn(&Config) -> Result<Validated, Vec<Problem>> + Send + Sync>;
+
+pub fn config_check(listen: Vec<SocketAddr>) -> ConfigCheck {
+    Arc::new(move |config: &Config| {
+        let v = gatehouse_model::validate(config.clone()).map_err(|issues| {
+            issues
+                .into_iter()
+                .filter(|i| i.severity == Severity::Error)
+                .map(|i| Problem {
+                    path: i.path,
+                    message: i.message,
+                })
+                .collect::<Vec<_>>()
+        })?;
+        let v = crate::override_listeners(v, &listen);
+        Gateway::new(&v).map_err(|e| {
+            vec![Problem {
+                path: e.path().to_string(),
+                message: e.to_string(),
+            }]
+        })?;
+        Ok(v)
+    })
+}
+
+/// Where this run's config lives.
+enum Source {
+    File(PathBuf),
+    Store { store: Store, url: String },
+}
+
+pub async fn run(args: ServeArgs) -> Result<()> {
+    if args.config.is_some() && args.store.is_some() {
+        bail!("give --config FILE or --store URL, not both");
+    }
+    let check = config_check(args.listen.clone());
+    let mut demo_backend = None;
+    let mut management_default = None;
+    let (source, validated, revision) = match (&args.config, &args.store) {
+        (Some(path), _) => {
+            let v = gatehouse_model::load_validated(path).map_err(|e| anyhow!("{e}"))?;
+            (
+                Source::File(path.clone()),
+                crate::override_listeners(v, &args.listen),
+                0,
+            )
+        }
+        (None, Some(url)) => {
+            let key = crate::data_dir::secret_key(args.secret_key_file.as_deref())?;
+            let store = Store::open(url, key)
+                .await
+                .with_context(|| format!("cannot open the store {}", redact_url(url)))?;
+            let (config, revision) = bootstrap(&store, None).await?;
+            let v = checked(&check, &config, &format!("the store's revision {revision}"))?;
+            (
+                Source::Store {
+                    store,
+                    url: url.clone(),
+                },
+                v,
+                revision,
+            )
+        }
+        (None, None) => {
+            let backend = demo::start()
+                .await
+                .context("cannot start the demo backend")?;
+            let data = crate::data_dir::data_dir();
+            let url = format!("sqlite://{}", data.join("gatehouse.db").display());
+            let key = crate::data_dir::secret_key(args.secret_key_file.as_deref())?;
+            let store = Store::open(&url, key)
+                .await
+                .with_context(|| format!("cannot open the demo store {url}"))?;
+            let (config, revision) = bootstrap(&store, Some(backend)).await?;
+            let v = checked(
+                &check,
+                &config,
+                &format!("the demo store's revision {revision}"),
+            )?;
+            demo_backend = Some(backend);
+            management_default = Some(management::DEMO_ADDR);
+            (Source::Store { store, url }, v, revision)
+        }
+    };
+    for w in validated
+        .warnings
+        .iter()
+        .filter(|w| w.severity == Severity::Warning)
+    {
+        tracing::warn!(path = %w.path, "{}", w.message);
+    }
+    if let Some(addr) = args.metrics_listen {
+        let local = metrics_endpoint::start(addr).await?;
+        tracing::info!(metrics = %format_args!("http://{local}/metrics"), "serving metrics");
+    }
+    let gateway = Gateway::new(&validated).map_err(|e| anyhow!("{e}"))?;
+    let listeners = gateway.bind().await?;
+    let first = listeners.first().map(|l| (l.local, l.spec.tls));
+    for l in &listeners {
+        tracing::info!(listener = %l.local, tls = l.spec.tls, "listening");
+    }
+    let (c_apis, c_ops, c_products, c_subs) = gateway.snapshot().counts;
+    let origin = match &source {
+        Source::File(p) => p.display().to_string(),
+        Source::Store { url, .. } => redact_url(url),
+    };
+    tracing::info!(apis = c_apis, operations = c_ops, products = c_products, subscriptions = c_subs, config = %origin, revision, "gatehouse started");
+
+    // The management API: --management-listen, else the config's endpoints, else (demo) loopback.
+    let (stop_components, components_stopped) = tokio::sync::watch::channel(false);
+    let addrs: Vec<ComponentAddr> = match args.management_listen.or(management_default) {
+        Some(addr) => vec![ComponentAddr {
+            addr,
+            tls: false,
+            exposure: gatehouse_model::Exposure::Public,
+        }],
+        None => management::configured_addrs(&validated.config),
+    };
+    let (backing, follower) = match &source {
+        Source::File(path) => (management::file_backing(path.clone())?, None),
+        Source::Store { store, .. } => {
+            let follower = crate::follow::Follower::new(
+                store.clone(),
+                gateway.clone(),
+                check.clone(),
+                revision,
+            );
+            follower.clone().spawn();
+            (management::store_backing(store.clone()), Some(follower))
+        }
+    };
+    let mut management_local = None;
+    if !addrs.is_empty() {
+        let bound = component_listener::bind("management", &addrs).await?;
+        let api = management::api(
+            &validated.config,
+            backing.clone(),
+            check.clone(),
+            gateway.clone(),
+            follower.clone(),
+        );
+        for b in bound {
+            tracing::info!(listener = %b.local, exposure = ?b.spec.exposure, "management API listening");
+            management_local.get_or_insert((b.local, b.spec.tls));
+            component_listener::serve(b, gateway.clone(), api.clone(), components_stopped.clone());
+        }
+    }
+    if let (Some(backend), Some((addr, tls))) = (demo_backend, first) {
+        banner(addr, tls, backend, management_local, &backing).await;
+    }
+
+    let mut admin_socket = None;
+    if let Source::File(path) = &source {
+        reload::spawn(gateway.clone(), path.clone(), args.listen.clone())?;
+        let location = admin::Location::for_config(path, args.admin_socket.clone());
+        match admin::serve(location, gateway.clone(), path.clone(), args.listen.clone()).await {
+            Ok(socket) => admin_socket = Some(Arc::new(socket)),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "no admin socket: gatehouse net apply will not reach this gateway (SIGHUP still reloads)");
+            }
+        }
+    }
+    let stopper = gateway.clone();
+    let admin_on_stop = admin_socket.clone();
+    tokio::spawn(async move {
+        crate::wait_for_stop_signal().await;
+        tracing::info!("shutting down: no new connections, open ones finish their requests");
+        // A stopping gateway takes no more admin requests, and its socket goes now so that a
+        // successor can make its own while this one drains.
+        if let Some(socket) = admin_on_stop {
+            socket.close();
+        }
+        let _ = stop_components.send(true);
+        stopper.shutdown();
+    });
+    gateway
+        .serve(listeners, Duration::from_secs(args.drain_seconds))
+        .await;
+    // Also when serving ended without a signal, or the drain ran out of time.
+    if let Some(socket) = admin_socket {
+        socket.close();
+    }
+    tracing::info!("gatehouse stopped");
+    Ok(())
+}
+
+fn checked(check: &ConfigCheck, config: &Config, what: &str) -> Result<Validated> {
+    check(config).map_err(|problems| {
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| format!("  {}: {}", p.path, p.message))
+            .collect();
+        anyhow!("{what} does not load:\n{}", lines.join("\n"))
+    })
+}
+
+/// The store's newest config. An empty store starts with a minimal service (and the demo's
+/// config in demo mode); in demo mode, the demo backend's new address replaces the old one.
+async fn bootstrap(store: &Store, demo_backend: Option<SocketAddr>) -> Result<(Config, u64)> {
+    let loaded = store.load().await.context("cannot read the store")?;
+    let (config, revision) = match (loaded, demo_backend) {
+        (Some(c), None) => return Ok(c),
+        (Some((mut config, revision)), Some(backend)) => {
+            // The demo backend listens on a new port each run: point the demo's backend at it.
+            let url = format!("http://{backend}");
+            match config.backends.get_mut(demo::DEMO_BACKEND_ID) {
+                Some(b) if b.url != url && is_loopback_url(&b.url) => b.url = url,
+                _ => return Ok((config, revision)),
+            }
+            let rev = store
+                .commit(&config, revision, "gatehouse", "demo backend address")
+                .await
+                .context("cannot update the demo backend's address in the store")?;
+            return Ok((config, rev));
+        }
+        (None, Some(backend)) => (demo::config(backend)?, "demo configuration"),
+        (None, None) => (empty_config(), "empty service"),
+    };
+    let rev = store
+        .import(&config, "gatehouse")
+        .await
+        .with_context(|| format!("cannot write the {revision} to the store"))?;
+    tracing::info!(
+        revision = rev,
+        "the store was empty: it now holds the {revision}"
+    );
+    Ok((config, rev))
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    url.starts_with("http://127.") || url.starts_with("http://[::1]")
+}
+
+/// An empty store's first revision: a service named `gatehouse` with the default listener.
+fn empty_config() -> Config {
+    Config {
+        service: gatehouse_model::Service {
+            name: "gatehouse".to_string(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// `postgres://user:password@host/db` without the password, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..s + 3], &userinfo[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn banner(
+    addr: SocketAddr,
+    tls: bool,
+    backend: SocketAddr,
+    management: Option<(SocketAddr, bool)>,
+    backing: &Arc<dyn gatehouse_admin::Backing>,
+) {
+    let scheme = if tls { "https" } else { "http" };
+    println!();
+    println!(
+        "  gatehouse {} is serving the demo API",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("  gateway:      {scheme}://{addr}");
+    println!("  demo backend: http://{backend} (echo)");
+    println!(
+        "  try:          curl -H \"Ocp-Apim-Subscription-Key: {}\" {scheme}://{addr}/echo/hello",
+        demo::DEMO_KEY
+    );
+    if let Some((maddr, mtls)) = management {
+        let mscheme = if mtls { "https" } else { "http" };
+        println!("  management:   {mscheme}://{maddr}");
+        match backing.access_keys().await {
+            Ok(keys) => {
+                let token = gatehouse_admin::sas_token(
+                    "gatehouse",
+                    management::token_expiry(Duration::from_secs(3600)),
+                    &keys.primary,
+                );
+                println!(
+                    "  try:          curl -H 'Authorization: {token}' '{mscheme}://{maddr}/apis?api-version=2022-08-01'"
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the management access keys"),
+        }
+    }
+    println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+    #[test]
+    fn passwords_never_leave_in_urls() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+}
