@@ -609,7 +609,106 @@ async fn demo_mode_serves_the_echo_api_to_curl() {
     ])
     .await;
     assert!(ok && body.contains("gatehouse demo echo"), "{body}");
+
+    // The README's management section, as written there: a token from `gatehouse admin token`
+    // (the data directory's store), an API on the demo backend, an operation, a product, a
+    // subscription, then the new key through the gateway.
+    let out = Command::new(BIN)
+        .args(["admin", "token", "--ttl", "1h"])
+        .env("GATEHOUSE_DATA_DIR", data.path())
+        .env_remove("GATEHOUSE_STORE")
+        .output()
+        .expect("gatehouse admin token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let m = format!("http://{management}");
+    let auth = format!("Authorization: {token}");
+    for (path, body, want) in README_WRITES {
+        let mut args = vec![
+            "-o".to_string(),
+            "/dev/null".to_string(),
+            "-w".to_string(),
+            "%{http_code}".to_string(),
+            "-X".to_string(),
+            "PUT".to_string(),
+            "-H".to_string(),
+            auth.clone(),
+            format!("{m}/{path}?api-version=2022-08-01"),
+        ];
+        if let Some(b) = body {
+            args.extend([
+                "-H".to_string(),
+                "Content-Type: application/json".to_string(),
+                "-d".to_string(),
+                b.to_string(),
+            ]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, code) = curl(&args).await;
+        assert!(ok, "curl PUT {path}");
+        assert_eq!(code, want, "PUT {path}\n{}", gw.output());
+    }
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (_, body) = curl(&[
+            "-H",
+            "Ocp-Apim-Subscription-Key: gold-key-0123456789abcdef",
+            &format!("http://{listen}/orders/orders/42"),
+        ])
+        .await;
+        if body.contains("gatehouse demo echo") {
+            assert!(body.contains("\"/orders/42\""), "{body}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new API is not served: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
+
+/// The README's management writes (path, body, expected status), in its order.
+const README_WRITES: [(&str, Option<&str>, &str); 6] = [
+    (
+        "apis/orders",
+        Some(
+            r#"{"properties":{"displayName":"Orders","path":"orders","backendId":"echo","subscriptionRequired":true}}"#,
+        ),
+        "201",
+    ),
+    (
+        "apis/orders/operations/get-order",
+        Some(
+            r#"{"properties":{"displayName":"Get order","method":"GET","urlTemplate":"/orders/{id}"}}"#,
+        ),
+        "201",
+    ),
+    (
+        "products/gold",
+        Some(
+            r#"{"properties":{"displayName":"Gold","subscriptionRequired":true,"state":"published"}}"#,
+        ),
+        "201",
+    ),
+    ("products/gold/apis/orders", None, "201"),
+    (
+        "subscriptions/gold-1",
+        Some(
+            r#"{"properties":{"displayName":"Gold 1","scope":"/products/gold","primaryKey":"gold-key-0123456789abcdef"}}"#,
+        ),
+        "201",
+    ),
+    (
+        "apis/orders/operations/bad",
+        Some(r#"{"properties":{"method":"GET","urlTemplate":"/a/{b"}}"#),
+        "400",
+    ),
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_a_request_in_flight_finish_and_exits_0() {
