@@ -89,9 +89,8 @@ network:
     assert_eq!(get_from(IN_VNET, private).await, Some(200));
     assert_eq!(get_from(Ipv4Addr::LOCALHOST, private).await, None);
     // The gateway's own listener is judged by the same rules, unchanged.
-    assert_eq!(
+    assert!(
         gatehouse_testkit::process::http_probe(gateway).await,
-        true,
         "the gateway still serves"
     );
 }
