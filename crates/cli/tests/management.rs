@@ -338,6 +338,12 @@ async fn scenario(store: &str, dir: &Path) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
+    // No secret reached the log: not the subscription key, not the token's signature.
+    let logs = node.gw.logs_text();
+    assert!(!logs.contains(key), "a subscription key in the log");
+    let signature = node.token.rsplit("sn=").next().unwrap_or_default();
+    assert!(!logs.contains(signature), "a token in the log");
+
     // Network status names the backend and the egress guard's verdict.
     let (s, body) = node.get("networkstatus").await;
     assert_eq!(s, StatusCode::OK, "{body}");
