@@ -47,6 +47,49 @@ struct Ctx<'a> {
 }
 
 async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
+    let head = req.method() == Method::HEAD;
+    let response = dispatch(st, req).await;
+    if !head {
+        return response;
+    }
+    // HEAD: GET's status and headers (ETag), no body.
+    let r = response.unwrap_or_else(|e| e.into_response());
+    let (mut parts, _) = r.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    Ok(Response::from_parts(parts, axum::body::Body::empty()))
+}
+
+/// The methods of the paths of the OpenAPI document (crates/admin/src/openapi.rs): an unknown
+/// path is 404, a known path with a method it does not serve 405 with `Allow`.
+fn check_method(segments: &[String], method: &Method, path: &str) -> Result<(), ApiError> {
+    let Some(allowed) = crate::openapi::allowed(segments) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!("{method} {path} is not a resource of this API."),
+        ));
+    };
+    if allowed.contains(&method.as_str()) {
+        if let Some(name) = crate::openapi::bad_name(segments) {
+            return Err(ApiError::property(
+                "name",
+                format!(
+                    "invalid resource name '{name}': use 1-80 letters, digits, '-', '_' or '.'"
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!("{method} is not allowed on {path}"),
+    )
+    .with_allow(allowed.join(", ")))
+}
+
+async fn dispatch(st: &State, req: Request) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
     let target = route::target(parts.uri.path(), &st.api.service_name)?;
     let query = route::query(parts.uri.query())?;
@@ -57,6 +100,7 @@ async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
         .and_then(|v| v.to_str().ok());
     let actor = auth::verify(header_value, &keys, time::OffsetDateTime::now_utc())
         .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized", e.to_string()))?;
+    check_method(&target.segments, &parts.method, parts.uri.path())?;
     let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -64,16 +108,27 @@ async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
             "the body is too large",
         )
     })?;
+    // An absent body reads as no properties; a present one must be a JSON object.
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestContent",
-                format!("the body is not JSON: {e}"),
-            )
-        })?
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(_) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestContent",
+                    "the body must be a JSON object",
+                ));
+            }
+            Err(e) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestContent",
+                    format!("the body is not JSON: {e}"),
+                ));
+            }
+        }
     };
     let ctx = Ctx {
         st,
@@ -85,7 +140,11 @@ async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
         path: parts.uri.path().to_string(),
     };
     let segs: Vec<&str> = ctx.target.segments.iter().map(String::as_str).collect();
-    let m = parts.method.clone();
+    let m = if parts.method == Method::HEAD {
+        Method::GET
+    } else {
+        parts.method.clone()
+    };
     use Collection as C;
     use Item as I;
     let s = |x: &str| x.to_string();
@@ -246,17 +305,31 @@ async fn list(ctx: &Ctx<'_>, coll: Collection) -> Result<Response, ApiError> {
     let next = ctx.query.skip.saturating_add(page.len());
     let next_link = (ctx.query.top.is_some() && next < count).then(|| {
         let mut q = format!(
-            "{}?api-version=2022-08-01&$top={}&$skip={next}",
+            "{}?api-version={}&$top={}&$skip={next}",
             ctx.path,
+            ctx.query.api_version,
             ctx.query.top.unwrap_or(0)
         );
         if let Some(f) = &ctx.query.filter {
             q.push_str("&$filter=");
-            q.push_str(&f.replace(' ', "%20").replace('\'', "%27"));
+            q.push_str(&percent_encode(f));
         }
         q
     });
     Ok(axum::Json(json!({"value": page, "count": count, "nextLink": next_link})).into_response())
+}
+
+/// A query value percent-encoded (RFC 3986 unreserved characters kept). Hand-written: a few
+/// lines for the one value (`$filter`) a nextLink carries back.
+fn percent_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiError> {
@@ -273,6 +346,26 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
         Method::PUT | Method::PATCH => {
             let patch = *m == Method::PATCH;
             let body_props = properties(&ctx.body)?;
+            if !patch {
+                // PUT replaces: what the resource requires must be in the body, even when the
+                // resource exists (a PATCH merges instead).
+                let missing: Vec<_> = crate::openapi::required_on_put(item.schema_name())
+                    .into_iter()
+                    .filter(|k| body_props.get(*k).is_none_or(Value::is_null))
+                    .collect();
+                if !missing.is_empty() {
+                    let mut e =
+                        ApiError::bad_request("One or more fields contain incorrect values:");
+                    for k in missing {
+                        e.details.push(crate::error::Detail {
+                            code: "ValidationError".into(),
+                            target: format!("properties.{k}"),
+                            message: format!("'{k}' is required"),
+                        });
+                    }
+                    return Err(e);
+                }
+            }
             let im = ctx.if_match.clone();
             let (it, s2) = (item.clone(), sid.clone());
             let pre =
@@ -602,7 +695,10 @@ async fn service_patch(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let s2 = sid.clone();
     let pre = move |c: &Config| check_if_match(&im, Some(&service_envelope(c, &s2)));
     let change = move |c: &mut Config| {
-        if let Some(sku) = body.get("sku") {
+        if let Some(sku) = body.get("sku").filter(|v| !v.is_null()) {
+            if !sku.is_object() {
+                return Err(ApiError::property("sku", "must be an object"));
+            }
             if let Some(name) = sku.get("name") {
                 c.service.sku =
                     serde_json::from_value(name.clone()).map_err(bad_prop("sku.name"))?;
@@ -673,6 +769,12 @@ async fn network_get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
 
 async fn network_put(ctx: &Ctx<'_>, patch: bool) -> Result<Response, ApiError> {
     let sid = ctx.target.service_id.clone();
+    if !patch && ctx.body.get("properties").is_none() {
+        return Err(ApiError::property(
+            "properties",
+            "'properties' (the network section) is required",
+        ));
+    }
     let body_props = Value::Object(properties(&ctx.body)?);
     let im = ctx.if_match.clone();
     let s2 = sid.clone();

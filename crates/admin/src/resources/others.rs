@@ -258,11 +258,12 @@ pub fn private_endpoint_from(
             u32::try_from(n).map_err(|_| ApiError::property("properties.linkId", "too large"))?
         }
         (None, Some(o)) => o.link_id,
+        // A connection is created by its private endpoint (or with `linkId`); approving one
+        // that does not exist is 404, as in Azure.
         (None, None) => {
-            return Err(ApiError::property(
-                "properties.linkId",
-                "'linkId' is required for a new connection",
-            ));
+            return Err(ApiError::not_found(format!(
+                "privateEndpointConnections/{name} (give properties.linkId to create it)"
+            )));
         }
     };
     Ok(PrivateEndpoint {

@@ -62,8 +62,11 @@ impl<'a> Props<'a> {
 
 /// The `properties` object of a body, or an empty one.
 pub fn properties(body: &Value) -> Result<Map<String, Value>, ApiError> {
+    if !(body.is_object() || body.is_null()) {
+        return Err(ApiError::property("", "the body must be a JSON object"));
+    }
     match body.get("properties") {
-        None | Some(Value::Null) => Ok(Map::new()),
+        None => Ok(Map::new()),
         Some(Value::Object(m)) => Ok(m.clone()),
         Some(_) => Err(ApiError::property("properties", "must be an object")),
     }
