@@ -168,6 +168,7 @@ async fn dispatch(st: &State, req: Request) -> Result<Response, ApiError> {
                 )),
             }
         }
+        (["tenant"], &Method::GET) => tenant_list(&ctx).await,
         (["tenant", "access"], &Method::GET) => tenant_get(&ctx).await,
         (["tenant", "access", "listSecrets"], &Method::POST) => tenant_secrets(&ctx).await,
         (
@@ -599,13 +600,25 @@ async fn named_value_value(ctx: &Ctx<'_>, id: &str) -> Result<Response, ApiError
     Ok(axum::Json(json!({"value": nv.value.expose()})).into_response())
 }
 
+/// APIM's AccessInformationContract for the management API's access (`tenant/access`).
+fn tenant_envelope(sid: &str) -> Value {
+    json!({"id": format!("{sid}/tenant/access"), "type": "Microsoft.ApiManagement/service/tenant", "name": "access",
+           "properties": {"id": "access", "principalId": "integration", "enabled": true}})
+}
+
 async fn tenant_get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let sid = &ctx.target.service_id;
     Ok(with_etag(
         StatusCode::OK,
-        json!({"id": format!("{sid}/tenant/access"), "type": "Microsoft.ApiManagement/service/tenant", "name": "access",
-               "properties": {"id": "access", "principalId": "integration", "enabled": true}}),
+        tenant_envelope(&ctx.target.service_id),
     ))
+}
+
+/// `GET tenant`: the access infos (TenantAccess_ListByService); gatehouse has only `access`.
+async fn tenant_list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    Ok(axum::Json(json!({
+        "value": [tenant_envelope(&ctx.target.service_id)], "count": 1, "nextLink": null
+    }))
+    .into_response())
 }
 
 async fn tenant_secrets(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
@@ -616,11 +629,16 @@ async fn tenant_secrets(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         .access_keys()
         .await
         .map_err(backing_error)?;
-    Ok(axum::Json(
+    // The ETag is the access entity's, as TenantAccess_ListSecrets answers it.
+    let mut r = axum::Json(
         json!({"id": "access", "principalId": "integration", "primaryKey": k.primary.expose(),
         "secondaryKey": k.secondary.expose(), "enabled": true}),
     )
-    .into_response())
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(&tenant_envelope(&ctx.target.service_id))) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(r)
 }
 
 async fn tenant_regenerate(ctx: &Ctx<'_>, primary: bool) -> Result<Response, ApiError> {

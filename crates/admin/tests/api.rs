@@ -743,6 +743,10 @@ async fn methods_head_and_resource_names() {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(e["error"]["details"][0]["target"], "properties.serviceUrl");
+    // The tenant access list (TenantAccess_ListByService) names `access`.
+    let (s, l) = h.call("GET", "/tenant", None).await;
+    assert_eq!((s, l["count"].as_u64()), (StatusCode::OK, Some(1)));
+    assert_eq!(l["value"][0]["name"], "access");
     // An api-version that is not a release.
     let (s, _, e) = h
         .call_with("GET", "/apis?api-version=2022-01-01", None, &auth)

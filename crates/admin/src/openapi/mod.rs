@@ -74,6 +74,10 @@ const PATHS: &[(&str, Serves)] = &[
         Custom(&[("post", &[("200", "ApplyNetworkReport")], "")]),
     ),
     (
+        "/tenant",
+        Custom(&[("get", &[("200", "TenantAccessCollection")], "")]),
+    ),
+    (
         "/tenant/access",
         Custom(&[
             ("get", &[("200", "TenantAccess")], ""),

@@ -398,6 +398,12 @@ fn helpers() -> Vec<(String, Value)> {
             ])),
         ),
         (
+            "TenantAccessCollection".into(),
+            json!({"type": "object", "required": ["value", "count"], "properties": {
+                "value": {"type": "array", "items": ty("h:TenantAccess")},
+                "count": ty("i"), "nextLink": ty("s?")}}),
+        ),
+        (
             "TenantAccessSecrets".into(),
             object(&[
                 ("id*", "s"),
