@@ -737,7 +737,7 @@ async fn service_patch(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         if p.0.contains_key("virtualNetworkConfiguration") {
             c.network.virtual_network = p.typed("virtualNetworkConfiguration")?;
         }
-        if let Some(list) = p.0.get("hostnameConfigurations") {
+        if let Some(list) = p.0.get("hostnameConfigurations").filter(|v| !v.is_null()) {
             let list = list.as_array().ok_or_else(|| {
                 ApiError::property("properties.hostnameConfigurations", "must be an array")
             })?;

@@ -118,10 +118,7 @@ pub(super) const RESOURCES: &[(&str, &str, &[(&str, &str)], &[(&str, &str)])] = 
             ("responses*", "[o]"),
         ],
         &[
-            (
-                "method*",
-                "e:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|TRACE|*",
-            ),
+            ("method*", "h:HttpMethod"),
             ("urlTemplate*", "h:UrlTemplate"),
             ("displayName", "s"),
         ],
@@ -332,7 +329,8 @@ fn helpers() -> Vec<(String, Value)> {
         ),
         (
             "ConnectionStateUpdate".into(),
-            object(&[("status*", status), ("description", "s")]),
+            // `status` may be left out: the connection keeps its state (a new one is Pending).
+            object(&[("status", status), ("description", "s?")]),
         ),
         (
             "Service".into(),
@@ -352,10 +350,10 @@ fn helpers() -> Vec<(String, Value)> {
             json!({"type": "object", "properties": {
             "sku": nullable(object(&[("name", "e:developer|basic|standard|premium|consumption"), ("capacity", "p")])),
             "properties": object(&[
-                ("virtualNetworkType", "e:None|External|Internal"),
-                ("publicNetworkAccess", "e:Enabled|Disabled"),
+                ("virtualNetworkType", "e:None|External|Internal?"),
+                ("publicNetworkAccess", "e:Enabled|Disabled?"),
                 ("virtualNetworkConfiguration", "h:Net_VirtualNetwork?"),
-                ("hostnameConfigurations", "h:HostnameConfigurations"),
+                ("hostnameConfigurations", "h:HostnameConfigurations?"),
             ])}}),
         ),
         (
