@@ -743,6 +743,22 @@ async fn methods_head_and_resource_names() {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(e["error"]["details"][0]["target"], "properties.serviceUrl");
+    // listValue answers the named value's ETag, as NamedValue_ListValue does.
+    let nv = json!({"properties": {"displayName": "nv", "value": "s3cret", "secret": true}});
+    let (s, put_headers, _) = h
+        .call_with("PUT", &format!("/namedValues/nv?{V}"), Some(nv), &auth)
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, headers, v) = h
+        .call_with(
+            "POST",
+            &format!("/namedValues/nv/listValue?{V}"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!((s, v["value"].as_str()), (StatusCode::OK, Some("s3cret")));
+    assert_eq!(headers["etag"], put_headers["etag"]);
     // The tenant access list (TenantAccess_ListByService) names `access`.
     let (s, l) = h.call("GET", "/tenant", None).await;
     assert_eq!((s, l["count"].as_u64()), (StatusCode::OK, Some(1)));
