@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-/// A field's schema from a short type: `s` string (`s1` not empty), `u` http(s) URL, `p`
+/// A field's schema from a short type: `s` string (`s1` not empty, `k` a subscription key), `u` http(s) URL, `p`
 /// positive integer up to 600,000 (`t`: 14,400,000; timeouts in ms), `s?` string or null, `b` boolean, `i`
 /// non-negative integer (`i?` or null), `[s]` array of strings, `[o]` array of objects, `o`
 /// object (`o?` or null), `e:a|b` one of the strings, `h:Name` a schema of `helpers()`.
@@ -16,6 +16,7 @@ pub(super) fn ty(t: &str) -> Value {
     let mut v = match base {
         "s" => json!({"type": "string"}),
         "s1" => json!({"type": "string", "minLength": 1}),
+        "k" => json!({"type": "string", "minLength": 16, "maxLength": 256}),
         "u" => json!({"type": "string", "format": "uri", "pattern": "^https?://[^/?#\\s]+"}),
         "p" => json!({"type": "integer", "minimum": 1, "maximum": 600000}),
         "t" => json!({"type": "integer", "minimum": 1, "maximum": 14400000}),
@@ -166,8 +167,8 @@ pub(super) const RESOURCES: &[(&str, &str, &[(&str, &str)], &[(&str, &str)])] = 
             ("scope*", "s"),
             ("displayName", "s"),
             ("ownerId", "s"),
-            ("primaryKey", "s"),
-            ("secondaryKey", "s"),
+            ("primaryKey", "k"),
+            ("secondaryKey", "k"),
             (
                 "state",
                 "e:active|suspended|submitted|rejected|cancelled|expired",
@@ -330,7 +331,10 @@ fn helpers() -> Vec<(String, Value)> {
         (
             "ConnectionStateUpdate".into(),
             // `status` may be left out: the connection keeps its state (a new one is Pending).
-            object(&[("status", status), ("description", "s?")]),
+            object(&[
+                ("status", "e:Pending|Approved|Rejected|Disconnected?"),
+                ("description", "s?"),
+            ]),
         ),
         (
             "Service".into(),

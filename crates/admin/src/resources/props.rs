@@ -41,22 +41,45 @@ impl<'a> Props<'a> {
     pub fn u64(&self, key: &str) -> Result<Option<u64>, ApiError> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-                ApiError::property(
-                    format!("properties.{key}"),
-                    "must be a non-negative integer",
-                )
-            }),
+            // JSON does not tell 3 from 3.0; an integral float is read as the integer.
+            Some(v) => v
+                .as_u64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|f| f.fract() == 0.0 && (0.0..9.0e15).contains(f))
+                        .map(|f| f as u64)
+                })
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::property(
+                        format!("properties.{key}"),
+                        "must be a non-negative integer",
+                    )
+                }),
         }
     }
     /// A property read into a model type through its serde form (enums, nested objects).
     pub fn typed<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => serde_json::from_value(v.clone())
+            Some(v) => serde_json::from_value(without_nulls(v))
                 .map(Some)
                 .map_err(|e| ApiError::property(format!("properties.{key}"), e.to_string())),
         }
+    }
+}
+
+/// An object's `null` members dropped: in a request `null` means "not given" (a model default
+/// then applies), as ARM's merge-patch reading of bodies has it.
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), x.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
