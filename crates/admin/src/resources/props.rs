@@ -122,3 +122,20 @@ pub fn random_key() -> Result<String, ApiError> {
 pub fn enum_str<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nulls_are_not_given_and_integral_floats_are_integers() {
+        let m = json!({"n": 399.0, "f": 1.5, "k": {"header": null, "query": "q"}});
+        let p = Props(m.as_object().unwrap());
+        assert_eq!(p.u64("n").unwrap(), Some(399));
+        assert!(p.u64("f").is_err());
+        let k: gatehouse_model::SubscriptionKeyNames = p.typed("k").unwrap().unwrap();
+        assert_eq!(k.header, "Ocp-Apim-Subscription-Key");
+        assert_eq!(k.query, "q");
+    }
+}
