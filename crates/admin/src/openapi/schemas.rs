@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-/// A field's schema from a short type: `s` string (`s1` not empty, `k` a subscription key), `u` http(s) URL, `p`
+/// A field's schema from a short type: `s` string (`s1` not empty, `k` a subscription key, `m` an e-mail address), `u` http(s) URL, `p`
 /// positive integer up to 600,000 (`t`: 14,400,000; timeouts in ms), `s?` string or null, `b` boolean, `i`
 /// non-negative integer (`i?` or null), `[s]` array of strings, `[o]` array of objects, `o`
 /// object (`o?` or null), `e:a|b` one of the strings, `h:Name` a schema of `helpers()`.
@@ -17,6 +17,7 @@ pub(super) fn ty(t: &str) -> Value {
         "s" => json!({"type": "string"}),
         "s1" => json!({"type": "string", "minLength": 1}),
         "k" => json!({"type": "string", "minLength": 16, "maxLength": 256}),
+        "m" => json!({"type": "string", "format": "email", "minLength": 3}),
         "u" => json!({"type": "string", "format": "uri", "pattern": "^https?://[^/?#\\s]+"}),
         "p" => json!({"type": "integer", "minimum": 1, "maximum": 600000}),
         "t" => json!({"type": "integer", "minimum": 1, "maximum": 14400000}),
@@ -187,7 +188,7 @@ pub(super) const RESOURCES: &[(&str, &str, &[(&str, &str)], &[(&str, &str)])] = 
             ("groups*", "[o]"),
         ],
         &[
-            ("email*", "s"),
+            ("email*", "m"),
             ("firstName", "s"),
             ("lastName", "s"),
             ("state", "e:active|blocked|pending|deleted"),
