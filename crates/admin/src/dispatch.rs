@@ -1,6 +1,7 @@
 //! One handler for every path of both forms: reads the target, checks version and token, and
 //! answers each resource's GET/PUT/PATCH/DELETE/POST as APIM's 2022-08-01 examples do.
 
+use crate::ManagementApi;
 use crate::auth;
 use crate::error::ApiError;
 use crate::query::Filter;
@@ -8,7 +9,6 @@ use crate::resources::props::{Props, merge, properties, random_key};
 use crate::resources::{Collection, Item};
 use crate::route::{self, Target};
 use crate::write::backing_error;
-use crate::{AccessKeys, ManagementApi};
 use axum::body::to_bytes;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -36,17 +36,60 @@ pub async fn handle(
     }
 }
 
-struct Ctx<'a> {
-    st: &'a State,
-    target: Target,
-    actor: String,
-    if_match: Option<String>,
-    body: Value,
-    query: route::Query,
-    path: String,
+pub(crate) struct Ctx<'a> {
+    pub st: &'a State,
+    pub target: Target,
+    pub actor: String,
+    pub if_match: Option<String>,
+    pub body: Value,
+    pub query: route::Query,
+    pub path: String,
 }
 
 async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
+    let head = req.method() == Method::HEAD;
+    let response = dispatch(st, req).await;
+    if !head {
+        return response;
+    }
+    // HEAD: GET's status and headers (ETag), no body.
+    let r = response.unwrap_or_else(|e| e.into_response());
+    let (mut parts, _) = r.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    Ok(Response::from_parts(parts, axum::body::Body::empty()))
+}
+
+/// The methods of the paths of the OpenAPI document (crates/admin/src/openapi.rs): an unknown
+/// path is 404, a known path with a method it does not serve 405 with `Allow`.
+fn check_method(segments: &[String], method: &Method, path: &str) -> Result<(), ApiError> {
+    let Some(allowed) = crate::openapi::allowed(segments) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!("{method} {path} is not a resource of this API."),
+        ));
+    };
+    if allowed.contains(&method.as_str()) {
+        if let Some(name) = crate::openapi::bad_name(segments) {
+            return Err(ApiError::property(
+                "name",
+                format!(
+                    "invalid resource name '{name}': use 1-80 letters, digits, '-', '_' or '.'"
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!("{method} is not allowed on {path}"),
+    )
+    .with_allow(allowed.join(", ")))
+}
+
+async fn dispatch(st: &State, req: Request) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
     let target = route::target(parts.uri.path(), &st.api.service_name)?;
     let query = route::query(parts.uri.query())?;
@@ -57,6 +100,7 @@ async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
         .and_then(|v| v.to_str().ok());
     let actor = auth::verify(header_value, &keys, time::OffsetDateTime::now_utc())
         .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized", e.to_string()))?;
+    check_method(&target.segments, &parts.method, parts.uri.path())?;
     let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -64,16 +108,27 @@ async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
             "the body is too large",
         )
     })?;
+    // An absent body reads as no properties; a present one must be a JSON object.
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestContent",
-                format!("the body is not JSON: {e}"),
-            )
-        })?
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(_) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestContent",
+                    "the body must be a JSON object",
+                ));
+            }
+            Err(e) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestContent",
+                    format!("the body is not JSON: {e}"),
+                ));
+            }
+        }
     };
     let ctx = Ctx {
         st,
@@ -85,16 +140,20 @@ async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
         path: parts.uri.path().to_string(),
     };
     let segs: Vec<&str> = ctx.target.segments.iter().map(String::as_str).collect();
-    let m = parts.method.clone();
+    let m = if parts.method == Method::HEAD {
+        Method::GET
+    } else {
+        parts.method.clone()
+    };
     use Collection as C;
     use Item as I;
     let s = |x: &str| x.to_string();
     match (segs.as_slice(), &m) {
-        ([], &Method::GET) => service_get(&ctx).await,
-        ([], &Method::PATCH) => service_patch(&ctx).await,
-        (["gatehouse", "network"], &Method::GET) => network_get(&ctx).await,
+        ([], &Method::GET) => crate::service::service_get(&ctx).await,
+        ([], &Method::PATCH) => crate::service::service_patch(&ctx).await,
+        (["gatehouse", "network"], &Method::GET) => crate::service::network_get(&ctx).await,
         (["gatehouse", "network"], &Method::PUT | &Method::PATCH) => {
-            network_put(&ctx, m == Method::PATCH).await
+            crate::service::network_put(&ctx, m == Method::PATCH).await
         }
         (["networkstatus"], &Method::GET) => {
             Ok(axum::Json(st.api.node.network_status().await).into_response())
@@ -109,8 +168,11 @@ async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
                 )),
             }
         }
-        (["tenant", "access"], &Method::GET) => tenant_get(&ctx).await,
-        (["tenant", "access", "listSecrets"], &Method::POST) => tenant_secrets(&ctx).await,
+        (["tenant"], &Method::GET) => crate::service::tenant_list(&ctx).await,
+        (["tenant", "access"], &Method::GET) => crate::service::tenant_get(&ctx).await,
+        (["tenant", "access", "listSecrets"], &Method::POST) => {
+            crate::service::tenant_secrets(&ctx).await
+        }
         (
             [
                 "tenant",
@@ -118,7 +180,7 @@ async fn handle_inner(st: &State, req: Request) -> Result<Response, ApiError> {
                 which @ ("regeneratePrimaryKey" | "regenerateSecondaryKey"),
             ],
             &Method::POST,
-        ) => tenant_regenerate(&ctx, *which == "regeneratePrimaryKey").await,
+        ) => crate::service::tenant_regenerate(&ctx, *which == "regeneratePrimaryKey").await,
         (
             [
                 "subscriptions",
@@ -180,7 +242,7 @@ fn if_match(h: &HeaderMap) -> Option<String> {
 
 /// A resource's ETag: a hash of its envelope without `id`, quoted, so that the ARM and the
 /// short form of a path (whose ids differ) agree on it.
-fn etag(envelope: &Value) -> String {
+pub(crate) fn etag(envelope: &Value) -> String {
     let mut v = envelope.clone();
     if let Some(o) = v.as_object_mut() {
         o.remove("id");
@@ -195,7 +257,7 @@ fn envelope(service_id: &str, item: &Item, props: Value) -> Value {
     json!({"id": format!("{service_id}/{rel}"), "type": item.arm_type(), "name": name, "properties": props})
 }
 
-fn with_etag(status: StatusCode, body: Value) -> Response {
+pub(crate) fn with_etag(status: StatusCode, body: Value) -> Response {
     let tag = etag(&body);
     let mut r = (status, axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&tag) {
@@ -205,7 +267,10 @@ fn with_etag(status: StatusCode, body: Value) -> Response {
 }
 
 /// If-Match against the resource's current envelope (`None`: absent); `*` matches any existing.
-fn check_if_match(if_match: &Option<String>, current: Option<&Value>) -> Result<(), ApiError> {
+pub(crate) fn check_if_match(
+    if_match: &Option<String>,
+    current: Option<&Value>,
+) -> Result<(), ApiError> {
     match (if_match.as_deref(), current) {
         (None, _) => Ok(()),
         (Some("*"), Some(_)) => Ok(()),
@@ -246,17 +311,31 @@ async fn list(ctx: &Ctx<'_>, coll: Collection) -> Result<Response, ApiError> {
     let next = ctx.query.skip.saturating_add(page.len());
     let next_link = (ctx.query.top.is_some() && next < count).then(|| {
         let mut q = format!(
-            "{}?api-version=2022-08-01&$top={}&$skip={next}",
+            "{}?api-version={}&$top={}&$skip={next}",
             ctx.path,
+            ctx.query.api_version,
             ctx.query.top.unwrap_or(0)
         );
         if let Some(f) = &ctx.query.filter {
             q.push_str("&$filter=");
-            q.push_str(&f.replace(' ', "%20").replace('\'', "%27"));
+            q.push_str(&percent_encode(f));
         }
         q
     });
     Ok(axum::Json(json!({"value": page, "count": count, "nextLink": next_link})).into_response())
+}
+
+/// A query value percent-encoded (RFC 3986 unreserved characters kept). Hand-written: a few
+/// lines for the one value (`$filter`) a nextLink carries back.
+fn percent_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiError> {
@@ -273,6 +352,26 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
         Method::PUT | Method::PATCH => {
             let patch = *m == Method::PATCH;
             let body_props = properties(&ctx.body)?;
+            if !patch {
+                // PUT replaces: what the resource requires must be in the body, even when the
+                // resource exists (a PATCH merges instead).
+                let missing: Vec<_> = crate::openapi::required_on_put(item.schema_name())
+                    .into_iter()
+                    .filter(|k| body_props.get(*k).is_none_or(Value::is_null))
+                    .collect();
+                if !missing.is_empty() {
+                    let mut e =
+                        ApiError::bad_request("One or more fields contain incorrect values:");
+                    for k in missing {
+                        e.details.push(crate::error::Detail {
+                            code: "ValidationError".into(),
+                            target: format!("properties.{k}"),
+                            message: format!("'{k}' is required"),
+                        });
+                    }
+                    return Err(e);
+                }
+            }
             let im = ctx.if_match.clone();
             let (it, s2) = (item.clone(), sid.clone());
             let pre =
@@ -465,11 +564,14 @@ async fn subscription_action(ctx: &Ctx<'_>, id: &str, action: &str) -> Result<Re
     if action == "listSecrets" {
         let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
         let s = &cur.config.subscriptions[find(&cur.config)?];
-        return Ok(axum::Json(json!({
+        let body = json!({
             "primaryKey": s.primary_key.expose(),
             "secondaryKey": s.secondary_key.as_ref().map(Secret::expose),
-        }))
-        .into_response());
+        });
+        // Subscription_ListSecrets answers the subscription's ETag too.
+        let item = Item::Subscription(id.to_string());
+        let env = current_envelope(&cur.config, &ctx.target.service_id, &item)?;
+        return Ok(secrets_with_etag(body, env.as_ref()));
     }
     let primary = action == "regeneratePrimaryKey";
     let key = Secret::new(random_key()?);
@@ -503,193 +605,19 @@ async fn named_value_value(ctx: &Ctx<'_>, id: &str) -> Result<Response, ApiError
         .iter()
         .find(|n| n.id == id)
         .ok_or_else(|| ApiError::not_found(format!("namedValues/{id}")))?;
-    Ok(axum::Json(json!({"value": nv.value.expose()})).into_response())
-}
-
-async fn tenant_get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let sid = &ctx.target.service_id;
-    Ok(with_etag(
-        StatusCode::OK,
-        json!({"id": format!("{sid}/tenant/access"), "type": "Microsoft.ApiManagement/service/tenant", "name": "access",
-               "properties": {"id": "access", "principalId": "integration", "enabled": true}}),
+    let item = Item::NamedValue(id.to_string());
+    let env = current_envelope(&cur.config, &ctx.target.service_id, &item)?;
+    Ok(secrets_with_etag(
+        json!({"value": nv.value.expose()}),
+        env.as_ref(),
     ))
 }
 
-async fn tenant_secrets(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let k = ctx
-        .st
-        .api
-        .backing
-        .access_keys()
-        .await
-        .map_err(backing_error)?;
-    Ok(axum::Json(
-        json!({"id": "access", "principalId": "integration", "primaryKey": k.primary.expose(),
-        "secondaryKey": k.secondary.expose(), "enabled": true}),
-    )
-    .into_response())
-}
-
-async fn tenant_regenerate(ctx: &Ctx<'_>, primary: bool) -> Result<Response, ApiError> {
-    let _guard = ctx.st.write_lock.lock().await;
-    let k = ctx
-        .st
-        .api
-        .backing
-        .access_keys()
-        .await
-        .map_err(backing_error)?;
-    let fresh = Secret::new(random_key()?);
-    let keys = if primary {
-        AccessKeys {
-            primary: fresh,
-            secondary: k.secondary,
-        }
-    } else {
-        AccessKeys {
-            primary: k.primary,
-            secondary: fresh,
-        }
-    };
-    ctx.st
-        .api
-        .backing
-        .set_access_keys(keys)
-        .await
-        .map_err(backing_error)?;
-    tracing::info!(actor = %ctx.actor, primary, "management API: access key regenerated");
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-fn service_envelope(c: &Config, sid: &str) -> Value {
-    let n = &c.network;
-    let hostnames: Vec<Value> = c
-        .gateway
-        .hostnames
-        .iter()
-        .map(|h| json!({"type": "Proxy", "hostName": h.host_name, "defaultSslBinding": h.default_ssl_binding,
-                        "certificateSource": "Custom", "certificate": {"certFile": h.certificate.cert_file, "keyFile": h.certificate.key_file}}))
-        .collect();
-    json!({
-        "id": sid, "type": "Microsoft.ApiManagement/service", "name": c.service.name, "location": c.service.location,
-        "sku": {"name": crate::resources::props::enum_str(&c.service.sku), "capacity": c.service.capacity},
-        "properties": {
-            "provisioningState": "Succeeded",
-            "virtualNetworkType": match n.kind { gatehouse_model::network::NetworkType::None => "None", gatehouse_model::network::NetworkType::External => "External", gatehouse_model::network::NetworkType::Internal => "Internal" },
-            "publicNetworkAccess": match n.public_network_access { gatehouse_model::network::PublicNetworkAccess::Enabled => "Enabled", gatehouse_model::network::PublicNetworkAccess::Disabled => "Disabled" },
-            "virtualNetworkConfiguration": n.virtual_network,
-            "hostnameConfigurations": hostnames,
-        }
-    })
-}
-
-async fn service_get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
-    Ok(with_etag(
-        StatusCode::OK,
-        service_envelope(&cur.config, &ctx.target.service_id),
-    ))
-}
-
-fn bad_prop(target: &str) -> impl Fn(serde_json::Error) -> ApiError + '_ {
-    move |e| ApiError::property(target, e.to_string())
-}
-
-async fn service_patch(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let sid = ctx.target.service_id.clone();
-    let body = ctx.body.clone();
-    let im = ctx.if_match.clone();
-    let s2 = sid.clone();
-    let pre = move |c: &Config| check_if_match(&im, Some(&service_envelope(c, &s2)));
-    let change = move |c: &mut Config| {
-        if let Some(sku) = body.get("sku") {
-            if let Some(name) = sku.get("name") {
-                c.service.sku =
-                    serde_json::from_value(name.clone()).map_err(bad_prop("sku.name"))?;
-            }
-            if let Some(cap) = sku.get("capacity") {
-                c.service.capacity =
-                    serde_json::from_value(cap.clone()).map_err(bad_prop("sku.capacity"))?;
-            }
-        }
-        let p = properties(&body)?;
-        let p = Props(&p);
-        if let Some(k) = p.typed("virtualNetworkType")? {
-            c.network.kind = k;
-        }
-        if let Some(a) = p.typed("publicNetworkAccess")? {
-            c.network.public_network_access = a;
-        }
-        if p.0.contains_key("virtualNetworkConfiguration") {
-            c.network.virtual_network = p.typed("virtualNetworkConfiguration")?;
-        }
-        if let Some(list) = p.0.get("hostnameConfigurations") {
-            let list = list.as_array().ok_or_else(|| {
-                ApiError::property("properties.hostnameConfigurations", "must be an array")
-            })?;
-            let mut out = Vec::new();
-            for (i, h) in list.iter().enumerate() {
-                let t = format!("properties.hostnameConfigurations[{i}]");
-                let host: String =
-                    serde_json::from_value(h.get("hostName").cloned().unwrap_or(Value::Null))
-                        .map_err(bad_prop(&t))?;
-                let cert: gatehouse_model::CertificateFiles = serde_json::from_value(json!({
-                    "cert_file": h.pointer("/certificate/certFile"), "key_file": h.pointer("/certificate/keyFile")}))
-                .map_err(bad_prop(&t))?;
-                out.push(gatehouse_model::Hostname {
-                    host_name: host,
-                    certificate: cert,
-                    default_ssl_binding: h
-                        .get("defaultSslBinding")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                });
-            }
-            c.gateway.hostnames = out;
-        }
-        Ok(())
-    };
-    let (cfg, ()) = ctx
-        .st
-        .write(&ctx.actor, "PATCH service", None, &pre, &change)
-        .await?;
-    Ok(with_etag(StatusCode::OK, service_envelope(&cfg, &sid)))
-}
-
-fn network_envelope(c: &Config, sid: &str) -> Result<Value, ApiError> {
-    let props = serde_json::to_value(&c.network).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(
-        json!({"id": format!("{sid}/gatehouse/network"), "type": "Gatehouse/service/network", "name": "network", "properties": props}),
-    )
-}
-
-async fn network_get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
-    Ok(with_etag(
-        StatusCode::OK,
-        network_envelope(&cur.config, &ctx.target.service_id)?,
-    ))
-}
-
-async fn network_put(ctx: &Ctx<'_>, patch: bool) -> Result<Response, ApiError> {
-    let sid = ctx.target.service_id.clone();
-    let body_props = Value::Object(properties(&ctx.body)?);
-    let im = ctx.if_match.clone();
-    let s2 = sid.clone();
-    let pre = move |c: &Config| check_if_match(&im, Some(&network_envelope(c, &s2)?));
-    let change = move |c: &mut Config| {
-        let mut v = if patch {
-            serde_json::to_value(&c.network).map_err(|e| ApiError::internal(e.to_string()))?
-        } else {
-            json!({})
-        };
-        merge(&mut v, &body_props);
-        c.network = serde_json::from_value(v).map_err(bad_prop("properties"))?;
-        Ok(())
-    };
-    let (cfg, ()) = ctx
-        .st
-        .write(&ctx.actor, "PUT gatehouse/network", None, &pre, &change)
-        .await?;
-    Ok(with_etag(StatusCode::OK, network_envelope(&cfg, &sid)?))
+/// A secrets answer (`listSecrets`, `listValue`) with the ETag of the resource it belongs to.
+fn secrets_with_etag(body: Value, envelope: Option<&Value>) -> Response {
+    let mut r = axum::Json(body).into_response();
+    if let Some(v) = envelope.and_then(|e| HeaderValue::from_str(&etag(e)).ok()) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
 }

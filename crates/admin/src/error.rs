@@ -20,6 +20,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Vec<Detail>,
+    /// 405: the methods the path serves, sent as `Allow`.
+    pub allow: Option<String>,
 }
 
 impl ApiError {
@@ -29,7 +31,13 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            allow: None,
         }
+    }
+    /// 405's `Allow` header.
+    pub fn with_allow(mut self, methods: String) -> Self {
+        self.allow = Some(methods);
+        self
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "ValidationError", message)
@@ -81,6 +89,13 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("SharedAccessSignature"),
             );
+        }
+        if let Some(v) = self
+            .allow
+            .as_deref()
+            .and_then(|a| HeaderValue::from_str(a).ok())
+        {
+            r.headers_mut().insert(header::ALLOW, v);
         }
         r
     }

@@ -14,6 +14,7 @@ mod openapi;
 mod query;
 mod resources;
 mod route;
+mod service;
 mod write;
 
 pub use auth::{AuthError, format_expiry, sas_token, verify};

@@ -68,7 +68,8 @@ fn split_and(s: &str) -> Vec<&str> {
     while i < bytes.len() {
         if bytes[i] == b'\'' {
             quoted = !quoted;
-        } else if !quoted && s[i..].len() >= 5 && s[i..i + 5].eq_ignore_ascii_case(" and ") {
+        } else if !quoted && bytes.len() - i >= 5 && bytes[i..i + 5].eq_ignore_ascii_case(b" and ")
+        {
             parts.push(&s[start..i]);
             start = i + 5;
             i += 5;

@@ -4,9 +4,21 @@
 use crate::error::ApiError;
 use http::StatusCode;
 
-/// API versions accepted: 2021-08-01 through 2024-05-01 (stable and preview releases in between).
-const OLDEST: &str = "2021-08-01";
-const NEWEST: &str = "2024-05-01";
+/// API versions accepted: APIM's releases from 2021-08-01 through 2024-05-01, stable and
+/// preview, as Azure's specification lists them (specification/apimanagement/resource-manager/
+/// Microsoft.ApiManagement/{stable,preview}/ in Azure/azure-rest-api-specs). A date that is not
+/// a release is refused, as ARM refuses it.
+pub const API_VERSIONS: &[&str] = &[
+    "2021-08-01",
+    "2021-12-01-preview",
+    "2022-04-01-preview",
+    "2022-08-01",
+    "2022-09-01-preview",
+    "2023-03-01-preview",
+    "2023-05-01-preview",
+    "2023-09-01-preview",
+    "2024-05-01",
+];
 
 /// The request's target below the service.
 #[derive(Debug)]
@@ -87,6 +99,8 @@ pub struct Query {
     pub filter: Option<String>,
     pub top: Option<usize>,
     pub skip: usize,
+    /// The caller's `api-version`, carried into `nextLink`.
+    pub api_version: String,
 }
 
 pub fn query(raw: Option<&str>) -> Result<Query, ApiError> {
@@ -110,35 +124,33 @@ pub fn query(raw: Option<&str>) -> Result<Query, ApiError> {
             "The api-version query parameter (?api-version=) is required for all requests.",
         ));
     };
-    let date = version.strip_suffix("-preview").unwrap_or(&version);
-    let well_formed = date.len() == 10
-        && date.chars().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                c == '-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-    if !well_formed || !(OLDEST..=NEWEST).contains(&date) {
+    if !API_VERSIONS.contains(&version.as_str()) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "InvalidApiVersionParameter",
             format!(
-                "The api-version '{version}' is invalid. The supported versions are {OLDEST} through {NEWEST}."
+                "The api-version '{version}' is invalid. The supported versions are '{}'.",
+                API_VERSIONS.join("', '")
             ),
         ));
     }
+    q.api_version = version;
     Ok(q)
 }
 
+/// `$top`/`$skip`: 0 ..= 2^31-1 (ARM's int32 query parameters).
 fn number(name: &str, v: &str) -> Result<usize, ApiError> {
-    v.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter",
-            format!("{name} must be a non-negative integer"),
-        )
-    })
+    v.parse::<u32>()
+        .ok()
+        .filter(|n| *n <= i32::MAX as u32)
+        .map(|n| n as usize)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidParameter",
+                format!("{name} must be an integer from 0 to {}", i32::MAX),
+            )
+        })
 }
 
 #[cfg(test)]

@@ -670,3 +670,105 @@ async fn bad_writes_change_nothing() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn next_link_keeps_the_callers_api_version_and_filter() {
+    let h = harness();
+    for id in ["a1", "a2", "a3"] {
+        let b = json!({"properties": {"path": id, "serviceUrl": "http://127.0.0.1:9000"}});
+        assert_eq!(
+            h.call("PUT", &format!("/apis/{id}"), Some(b)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let auth = [("authorization", h.token.as_str())];
+    let (s, _, l) = h
+        .call_with(
+            "GET",
+            "/apis?api-version=2024-05-01&$top=1&$filter=startswith(name,'a')",
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let next = l["nextLink"].as_str().unwrap().to_string();
+    assert!(next.contains("api-version=2024-05-01"), "{next}");
+    assert!(!next.contains("2022-08-01"), "{next}");
+    // Following the link gives the next page under the same filter.
+    let (s, _, l2) = h.call_with("GET", &next, None, &auth).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(l2["value"][0]["name"], "a2");
+    assert_eq!(l2["count"], 3);
+}
+
+#[tokio::test]
+async fn methods_head_and_resource_names() {
+    let h = harness();
+    let auth = [("authorization", h.token.as_str())];
+    // A known path with a method it does not serve: 405 with Allow.
+    let (s, headers, e) = h
+        .call_with("POST", &format!("/apis?{V}"), None, &auth)
+        .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers["allow"], "GET");
+    assert_eq!(e["error"]["code"], "MethodNotAllowed");
+    // HEAD: GET's status and ETag, no body.
+    let b = json!({"properties": {"path": "h", "serviceUrl": "http://127.0.0.1:9000"}});
+    let (_, put_headers, _) = h
+        .call_with("PUT", &format!("/apis/h?{V}"), Some(b), &auth)
+        .await;
+    let (s, headers, body) = h
+        .call_with("HEAD", &format!("/apis/h?{V}"), None, &auth)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(headers["etag"], put_headers["etag"]);
+    assert!(body.is_null());
+    let (s, _, body) = h
+        .call_with("HEAD", &format!("/apis/nope?{V}"), None, &auth)
+        .await;
+    assert_eq!((s, body), (StatusCode::NOT_FOUND, Value::Null));
+    // A name validation would refuse: 400 before anything is read or written.
+    let (s, _, e) = h
+        .call_with("DELETE", &format!("/apis/a%20b?{V}"), None, &auth)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(e["error"]["details"][0]["target"], "name");
+    // A body that is JSON but not an object, and a PUT without a required field.
+    let (s, _, _) = h
+        .call_with("PUT", &format!("/groups/g?{V}"), Some(json!([1])), &auth)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, e) = h
+        .call("PUT", "/apis/h", Some(json!({"properties": {"path": "h"}})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(e["error"]["details"][0]["target"], "properties.serviceUrl");
+    // listValue answers the named value's ETag, as NamedValue_ListValue does.
+    let nv = json!({"properties": {"displayName": "nv", "value": "s3cret", "secret": true}});
+    let (s, put_headers, _) = h
+        .call_with("PUT", &format!("/namedValues/nv?{V}"), Some(nv), &auth)
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, headers, v) = h
+        .call_with(
+            "POST",
+            &format!("/namedValues/nv/listValue?{V}"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!((s, v["value"].as_str()), (StatusCode::OK, Some("s3cret")));
+    assert_eq!(headers["etag"], put_headers["etag"]);
+    // The tenant access list (TenantAccess_ListByService) names `access`.
+    let (s, l) = h.call("GET", "/tenant", None).await;
+    assert_eq!((s, l["count"].as_u64()), (StatusCode::OK, Some(1)));
+    assert_eq!(l["value"][0]["name"], "access");
+    // An api-version that is not a release.
+    let (s, _, e) = h
+        .call_with("GET", "/apis?api-version=2022-01-01", None, &auth)
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("InvalidApiVersionParameter"))
+    );
+}

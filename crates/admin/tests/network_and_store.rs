@@ -190,7 +190,7 @@ async fn private_endpoint_approval_and_network_resource() {
         None,
     )
     .await;
-    assert_eq!(st, StatusCode::OK);
+    assert_eq!(st, StatusCode::OK, "{pe}");
     assert_eq!(
         pe["properties"]["privateLinkServiceConnectionState"]["status"],
         "Approved"

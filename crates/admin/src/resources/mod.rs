@@ -117,6 +117,26 @@ impl Item {
         }
     }
 
+    /// The name of its schemas in the OpenAPI document (crates/admin/src/openapi.rs).
+    pub fn schema_name(&self) -> &'static str {
+        match self {
+            Item::Api(_) => "Api",
+            Item::Operation(..) => "Operation",
+            Item::ApiPolicy(_)
+            | Item::OperationPolicy(..)
+            | Item::ProductPolicy(_)
+            | Item::GlobalPolicy => "Policy",
+            Item::Product(_) => "Product",
+            Item::Subscription(_) => "Subscription",
+            Item::User(_) => "User",
+            Item::Group(_) => "Group",
+            Item::NamedValue(_) => "NamedValue",
+            Item::Backend(_) => "Backend",
+            Item::Fragment(_) => "PolicyFragment",
+            Item::PrivateEndpoint(_) => "PrivateEndpointConnection",
+        }
+    }
+
     /// The path below the service (`apis/a/operations/o`) and the resource's `name`.
     pub fn relative(&self) -> (String, String) {
         match self {
@@ -289,8 +309,13 @@ impl Item {
     /// Removes the resource; `false` when it was absent.
     pub fn delete(&self, c: &mut Config) -> Result<bool, ApiError> {
         Ok(match self {
+            // As in APIM, deleting an API removes it from its products, and deleting a user
+            // removes it from its groups.
             Item::Api(a) => {
                 let at = c.apis.iter().position(|x| &x.id == a);
+                for p in &mut c.products {
+                    p.apis.retain(|x| x != a);
+                }
                 remove_at(&mut c.apis, at)
             }
             Item::Operation(a, o) => {
@@ -321,6 +346,9 @@ impl Item {
             }
             Item::User(u) => {
                 let at = c.users.iter().position(|x| &x.id == u);
+                for g in &mut c.groups {
+                    g.users.retain(|x| x != u);
+                }
                 remove_at(&mut c.users, at)
             }
             Item::Group(g) => {

@@ -231,25 +231,44 @@ pub fn private_endpoint_from(
     let state = match p.0.get("privateLinkServiceConnectionState") {
         None | Some(Value::Null) => old.map(|o| o.state).unwrap_or_default(),
         Some(v) => {
-            let status = v.get("status").and_then(Value::as_str).ok_or_else(|| {
-                ApiError::property(
-                    "properties.privateLinkServiceConnectionState.status",
-                    "'status' is required",
-                )
-            })?;
-            match status {
-                "Approved" => PrivateEndpointState::Approved,
-                "Rejected" => PrivateEndpointState::Rejected,
-                "Pending" => PrivateEndpointState::Pending,
-                "Disconnected" => PrivateEndpointState::Disconnected,
-                other => {
+            let target = "properties.privateLinkServiceConnectionState";
+            if !v.is_object() {
+                return Err(ApiError::property(target, "must be an object"));
+            }
+            if v.get("description")
+                .is_some_and(|d| !(d.is_string() || d.is_null()))
+            {
+                return Err(ApiError::property(
+                    format!("{target}.description"),
+                    "must be a string",
+                ));
+            }
+            let status = match v.get("status") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.as_str()),
+                Some(_) => {
                     return Err(ApiError::property(
-                        "properties.privateLinkServiceConnectionState.status",
-                        format!(
-                            "'{other}' is not one of Approved, Rejected, Pending, Disconnected"
-                        ),
+                        format!("{target}.status"),
+                        "must be a string",
                     ));
                 }
+            };
+            match status {
+                None => old.map(|o| o.state).unwrap_or_default(),
+                Some(status) => match status {
+                    "Approved" => PrivateEndpointState::Approved,
+                    "Rejected" => PrivateEndpointState::Rejected,
+                    "Pending" => PrivateEndpointState::Pending,
+                    "Disconnected" => PrivateEndpointState::Disconnected,
+                    other => {
+                        return Err(ApiError::property(
+                            "properties.privateLinkServiceConnectionState.status",
+                            format!(
+                                "'{other}' is not one of Approved, Rejected, Pending, Disconnected"
+                            ),
+                        ));
+                    }
+                },
             }
         }
     };
@@ -258,11 +277,12 @@ pub fn private_endpoint_from(
             u32::try_from(n).map_err(|_| ApiError::property("properties.linkId", "too large"))?
         }
         (None, Some(o)) => o.link_id,
+        // A connection is created by its private endpoint (or with `linkId`); approving one
+        // that does not exist is 404, as in Azure.
         (None, None) => {
-            return Err(ApiError::property(
-                "properties.linkId",
-                "'linkId' is required for a new connection",
-            ));
+            return Err(ApiError::not_found(format!(
+                "privateEndpointConnections/{name} (give properties.linkId to create it)"
+            )));
         }
     };
     Ok(PrivateEndpoint {

@@ -41,29 +41,55 @@ impl<'a> Props<'a> {
     pub fn u64(&self, key: &str) -> Result<Option<u64>, ApiError> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-                ApiError::property(
-                    format!("properties.{key}"),
-                    "must be a non-negative integer",
-                )
-            }),
+            // JSON does not tell 3 from 3.0; an integral float is read as the integer.
+            Some(v) => v
+                .as_u64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|f| f.fract() == 0.0 && (0.0..9.0e15).contains(f))
+                        .map(|f| f as u64)
+                })
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::property(
+                        format!("properties.{key}"),
+                        "must be a non-negative integer",
+                    )
+                }),
         }
     }
     /// A property read into a model type through its serde form (enums, nested objects).
     pub fn typed<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => serde_json::from_value(v.clone())
+            Some(v) => serde_json::from_value(without_nulls(v))
                 .map(Some)
                 .map_err(|e| ApiError::property(format!("properties.{key}"), e.to_string())),
         }
     }
 }
 
+/// An object's `null` members dropped: in a request `null` means "not given" (a model default
+/// then applies), as ARM's merge-patch reading of bodies has it.
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), x.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// The `properties` object of a body, or an empty one.
 pub fn properties(body: &Value) -> Result<Map<String, Value>, ApiError> {
+    if !(body.is_object() || body.is_null()) {
+        return Err(ApiError::property("", "the body must be a JSON object"));
+    }
     match body.get("properties") {
-        None | Some(Value::Null) => Ok(Map::new()),
+        None => Ok(Map::new()),
         Some(Value::Object(m)) => Ok(m.clone()),
         Some(_) => Err(ApiError::property("properties", "must be an object")),
     }
@@ -95,4 +121,21 @@ pub fn random_key() -> Result<String, ApiError> {
 /// An enum value as its serde string (`notPublished`, `active`).
 pub fn enum_str<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nulls_are_not_given_and_integral_floats_are_integers() {
+        let m = json!({"n": 399.0, "f": 1.5, "k": {"header": null, "query": "q"}});
+        let p = Props(m.as_object().unwrap());
+        assert_eq!(p.u64("n").unwrap(), Some(399));
+        assert!(p.u64("f").is_err());
+        let k: gatehouse_model::SubscriptionKeyNames = p.typed("k").unwrap().unwrap();
+        assert_eq!(k.header, "Ocp-Apim-Subscription-Key");
+        assert_eq!(k.query, "q");
+    }
 }
