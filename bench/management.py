@@ -77,7 +77,20 @@ def config_yaml(gateway_port, backend_port, apis, ops):
 
 
 def run(args, **kw):
-    return subprocess.run([BIN] + args, check=True, capture_output=True, text=True, **kw)
+    p = subprocess.run([BIN] + args, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise SystemExit(f"gatehouse {' '.join(args)} failed:\n{p.stdout}{p.stderr}")
+    return p
+
+
+def key_file(work):
+    """The store's secret key, as an operator gives it with --secret-key-file."""
+    path = os.path.join(work, "secret.key")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        os.chmod(path, 0o600)
+    return path
 
 
 def wait_http(url, timeout=60):
@@ -102,9 +115,9 @@ def request(method, url, token=None, body=None):
         req.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, dict(r.headers), r.read()
+            return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, e.headers, e.read()
 
 
 def serve(store, key, work, env=None):
@@ -118,10 +131,9 @@ def serve(store, key, work, env=None):
     return p, gw, mg
 
 
-def put_to_served(work):
+def put_to_served(work, name, store):
     backend = start_backend()
-    store = f"sqlite://{work}/latency.db"
-    key = os.path.join(work, "secret.key")
+    key = key_file(work)
     cfg = os.path.join(work, "latency.yaml")
     with open(cfg, "w") as f:
         f.write(config_yaml(0, backend, 1, 1))
@@ -148,7 +160,7 @@ def put_to_served(work):
             times.append((time.perf_counter() - start) * 1000)
         times.sort()
         p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-        print(f"PUT -> served over {WRITES} writes (SQLite): p50 {statistics.median(times):.1f} ms, "
+        print(f"PUT -> served over {WRITES} writes ({name}): p50 {statistics.median(times):.1f} ms, "
               f"p99 {p99:.1f} ms, max {times[-1]:.1f} ms")
     finally:
         p.terminate()
@@ -194,34 +206,23 @@ class Postgres:
         self.pg(["pg_ctl", "-D", f"{self.dir}/data", "-m", "immediate", "stop"])
 
 
-def imports(work):
+def imports(work, stores):
     cfg = os.path.join(work, "import.yaml")
     with open(cfg, "w") as f:
         f.write(config_yaml(free_port(), 9, APIS, OPS))
-    key = os.path.join(work, "secret.key")
-    stores = [("SQLite", f"sqlite://{work}/import.db")]
-    pg = None
-    if pg_bin("initdb"):
-        pg = Postgres(work)
-        stores.append(("PostgreSQL", pg.url("bench_import")))
-    else:
-        print("PostgreSQL not installed: its import figure is skipped")
-    try:
-        for name, store in stores:
-            start = time.perf_counter()
-            run(["store", "import", cfg, "--store", store, "--secret-key-file", key])
-            took = time.perf_counter() - start
-            print(f"import of {APIS} APIs x {OPS} operations into {name}: {took:.2f} s "
-                  f"(`gatehouse store import`, whole process incl. validation)")
-    finally:
-        if pg:
-            pg.stop()
+    key = key_file(work)
+    for name, store in stores:
+        start = time.perf_counter()
+        run(["store", "import", cfg, "--store", store, "--secret-key-file", key])
+        took = time.perf_counter() - start
+        print(f"import of {APIS} APIs x {OPS} operations into {name}: {took:.2f} s "
+              f"(`gatehouse store import`, whole process incl. validation)")
 
 
 def peak_rss(work):
     backend = start_backend()
     store = f"sqlite://{work}/rss.db"
-    key = os.path.join(work, "secret.key")
+    key = key_file(work)
     cfg = os.path.join(work, "rss.yaml")
     with open(cfg, "w") as f:
         f.write(config_yaml(0, backend, RSS_APIS, 1))
@@ -242,11 +243,23 @@ def main():
     if not os.path.exists(BIN):
         raise SystemExit(f"{BIN} missing: cargo build --release")
     work = tempfile.mkdtemp(prefix="gatehouse-mgmt-bench-")
+    pg = None
     try:
-        put_to_served(work)
-        imports(work)
+        latency = [("SQLite", f"sqlite://{work}/latency.db")]
+        import_to = [("SQLite", f"sqlite://{work}/import.db")]
+        if pg_bin("initdb"):
+            pg = Postgres(work)
+            latency.append(("PostgreSQL", pg.url("bench_latency")))
+            import_to.append(("PostgreSQL", pg.url("bench_import")))
+        else:
+            print("PostgreSQL not installed: its figures are skipped")
+        for name, store in latency:
+            put_to_served(work, name, store)
+        imports(work, import_to)
         peak_rss(work)
     finally:
+        if pg:
+            pg.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
