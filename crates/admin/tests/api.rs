@@ -47,6 +47,12 @@ impl Harness {
     ) -> (StatusCode, http::HeaderMap, Value) {
         send(&self.router, method, path, body, headers).await
     }
+    /// The status of a GET of `path` (which carries its api-version) signed with `token`.
+    async fn get_as(&self, path: &str, token: &str) -> StatusCode {
+        self.call_with("GET", path, None, &[("authorization", token)])
+            .await
+            .0
+    }
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let sep = if path.contains('?') { "&" } else { "?" };
         let (s, _, j) = self
@@ -92,26 +98,11 @@ async fn auth_rules() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "Unauthorized");
     let expired = token("alice", "primary-key", -Duration::minutes(1));
-    assert_eq!(
-        h.call_with("GET", &path, None, &[("authorization", &expired)])
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(h.get_as(&path, &expired).await, StatusCode::UNAUTHORIZED);
     let wrong = token("alice", "nope", Duration::hours(1));
-    assert_eq!(
-        h.call_with("GET", &path, None, &[("authorization", &wrong)])
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(h.get_as(&path, &wrong).await, StatusCode::UNAUTHORIZED);
     let secondary = token("bob", "secondary-key", Duration::hours(1));
-    assert_eq!(
-        h.call_with("GET", &path, None, &[("authorization", &secondary)])
-            .await
-            .0,
-        StatusCode::OK
-    );
+    assert_eq!(h.get_as(&path, &secondary).await, StatusCode::OK);
     // Regenerating the primary key invalidates tokens signed with the old one.
     assert_eq!(
         h.call("POST", "/tenant/access/regeneratePrimaryKey", None)
@@ -119,12 +110,7 @@ async fn auth_rules() {
             .0,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(
-        h.call_with("GET", &path, None, &[("authorization", &h.token)])
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(h.get_as(&path, &h.token).await, StatusCode::UNAUTHORIZED);
     let (s, _, keys) = h
         .call_with(
             "POST",
@@ -137,12 +123,7 @@ async fn auth_rules() {
     let fresh = keys["primaryKey"].as_str().unwrap();
     assert_ne!(fresh, "primary-key");
     let t = token("alice", fresh, Duration::hours(1));
-    assert_eq!(
-        h.call_with("GET", &path, None, &[("authorization", &t)])
-            .await
-            .0,
-        StatusCode::OK
-    );
+    assert_eq!(h.get_as(&path, &t).await, StatusCode::OK);
 }
 
 #[tokio::test]

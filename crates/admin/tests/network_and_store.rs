@@ -56,16 +56,29 @@ async fn call(
     (status, etag, json)
 }
 
+/// PUT without If-Match.
+async fn put(r: &axum::Router, path: &str, body: Value) -> (StatusCode, Option<String>, Value) {
+    call(r, "PUT", path, Some(body), None).await
+}
+
+/// Creates the user u1 (u@example.com), the write the store tests refuse or retry.
+async fn put_user(r: &axum::Router) -> (StatusCode, Option<String>, Value) {
+    put(
+        r,
+        "/users/u1",
+        json!({"properties": {"email": "u@example.com"}}),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn private_endpoint_approval_and_network_resource() {
     let s = store(false, 0);
     let r = api(s.clone());
-    let (st, _, pe) = call(
+    let (st, _, pe) = put(
         &r,
-        "PUT",
         "/privateEndpointConnections/pe1",
-        Some(json!({"properties": {"linkId": 42}})),
-        None,
+        json!({"properties": {"linkId": 42}}),
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{pe}");
@@ -74,14 +87,7 @@ async fn private_endpoint_approval_and_network_resource() {
         "Pending"
     );
     let approve = json!({"properties": {"privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}});
-    let (st, _, pe) = call(
-        &r,
-        "PUT",
-        "/privateEndpointConnections/pe1",
-        Some(approve),
-        None,
-    )
-    .await;
+    let (st, _, pe) = put(&r, "/privateEndpointConnections/pe1", approve).await;
     assert_eq!(st, StatusCode::OK, "{pe}");
     assert_eq!(
         pe["properties"]["privateLinkServiceConnectionState"]["status"],
@@ -93,14 +99,7 @@ async fn private_endpoint_approval_and_network_resource() {
         gatehouse_model::network::PrivateEndpointState::Approved
     );
     let bad = json!({"properties": {"privateLinkServiceConnectionState": {"status": "Maybe"}}});
-    let (st, _, e) = call(
-        &r,
-        "PUT",
-        "/privateEndpointConnections/pe1",
-        Some(bad),
-        None,
-    )
-    .await;
+    let (st, _, e) = put(&r, "/privateEndpointConnections/pe1", bad).await;
     assert_eq!(
         (st, e["error"]["details"][0]["target"].as_str()),
         (
@@ -138,12 +137,10 @@ async fn private_endpoint_approval_and_network_resource() {
         .0,
         StatusCode::PRECONDITION_FAILED
     );
-    let (st, _, e) = call(
+    let (st, _, e) = put(
         &r,
-        "PUT",
         "/gatehouse/network",
-        Some(json!({"properties": {"nonsense": 1}})),
-        None,
+        json!({"properties": {"nonsense": 1}}),
     )
     .await;
     assert_eq!(
@@ -173,14 +170,7 @@ async fn private_endpoint_approval_and_network_resource() {
 #[tokio::test]
 async fn read_only_store_answers_409() {
     let r = api(store(true, 0));
-    let (st, _, e) = call(
-        &r,
-        "PUT",
-        "/users/u1",
-        Some(json!({"properties": {"email": "u@example.com"}})),
-        None,
-    )
-    .await;
+    let (st, _, e) = put_user(&r).await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(e["error"]["code"], "ConfigurationReadOnly");
     assert!(
@@ -211,14 +201,7 @@ async fn read_only_store_answers_409() {
 async fn a_concurrent_commit_is_retried() {
     let s = store(false, 2);
     let r = api(s.clone());
-    let (st, _, _) = call(
-        &r,
-        "PUT",
-        "/users/u1",
-        Some(json!({"properties": {"email": "u@example.com"}})),
-        None,
-    )
-    .await;
+    let (st, _, _) = put_user(&r).await;
     assert_eq!(st, StatusCode::CREATED);
     // Two foreign commits (7 → 9), then ours.
     assert_eq!(s.state.lock().unwrap().1, 10);
@@ -228,12 +211,10 @@ async fn a_concurrent_commit_is_retried() {
 #[tokio::test]
 async fn etag_is_the_same_in_both_path_forms() {
     let r = api(store(false, 0));
-    let (_, tag, _) = call(
+    let (_, tag, _) = put(
         &r,
-        "PUT",
         "/groups/g1",
-        Some(json!({"properties": {"displayName": "G"}})),
-        None,
+        json!({"properties": {"displayName": "G"}}),
     )
     .await;
     let arm =
