@@ -81,12 +81,7 @@ fn check_method(segments: &[String], method: &Method, path: &str) -> Result<(), 
         }
         return Ok(());
     }
-    Err(ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "MethodNotAllowed",
-        format!("{method} is not allowed on {path}"),
-    )
-    .with_allow(allowed.join(", ")))
+    Err(method_not_allowed(method, path).with_allow(allowed.join(", ")))
 }
 
 async fn dispatch(st: &State, req: Request) -> Result<Response, ApiError> {
@@ -266,6 +261,34 @@ pub(crate) fn with_etag(status: StatusCode, body: Value) -> Response {
     r
 }
 
+/// A PUT's answer: the resource with its ETag, 201 when the write created it, else 200.
+fn written(created: bool, envelope: Value) -> Response {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    with_etag(status, envelope)
+}
+
+/// A DELETE's answer: 200 when something was removed, 204 when there was nothing.
+fn deleted(removed: bool) -> Response {
+    if removed {
+        StatusCode::OK
+    } else {
+        StatusCode::NO_CONTENT
+    }
+    .into_response()
+}
+
+fn method_not_allowed(method: &Method, path: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!("{method} is not allowed on {path}"),
+    )
+}
+
 /// If-Match against the resource's current envelope (`None`: absent); `*` matches any existing.
 pub(crate) fn check_if_match(
     if_match: &Option<String>,
@@ -396,14 +419,7 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
                 .await?;
             let env = current_envelope(&cfg, &sid, &item)?
                 .ok_or_else(|| ApiError::internal("written resource vanished"))?;
-            Ok(with_etag(
-                if created {
-                    StatusCode::CREATED
-                } else {
-                    StatusCode::OK
-                },
-                env,
-            ))
+            Ok(written(created, env))
         }
         Method::DELETE => {
             let im = ctx.if_match.clone();
@@ -424,18 +440,9 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
                     &change,
                 )
                 .await?;
-            Ok(if removed {
-                StatusCode::OK
-            } else {
-                StatusCode::NO_CONTENT
-            }
-            .into_response())
+            Ok(deleted(removed))
         }
-        _ => Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            format!("{m} is not allowed on {rel}"),
-        )),
+        _ => Err(method_not_allowed(m, &rel)),
     }
 }
 
@@ -512,14 +519,7 @@ async fn link(ctx: &Ctx<'_>, m: &Method, link: Link) -> Result<Response, ApiErro
                 .await?;
             let env = current_envelope(&cfg, &sid, &target_item)?
                 .ok_or_else(|| ApiError::not_found(rel.clone()))?;
-            Ok(with_etag(
-                if created {
-                    StatusCode::CREATED
-                } else {
-                    StatusCode::OK
-                },
-                env,
-            ))
+            Ok(written(created, env))
         }
         Method::DELETE => {
             let (l, mem) = (link.clone(), member.clone());
@@ -539,18 +539,9 @@ async fn link(ctx: &Ctx<'_>, m: &Method, link: Link) -> Result<Response, ApiErro
                     &change,
                 )
                 .await?;
-            Ok(if removed {
-                StatusCode::OK
-            } else {
-                StatusCode::NO_CONTENT
-            }
-            .into_response())
+            Ok(deleted(removed))
         }
-        _ => Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            format!("{m} is not allowed on {rel}"),
-        )),
+        _ => Err(method_not_allowed(m, &rel)),
     }
 }
 
@@ -614,7 +605,7 @@ async fn named_value_value(ctx: &Ctx<'_>, id: &str) -> Result<Response, ApiError
 }
 
 /// A secrets answer (`listSecrets`, `listValue`) with the ETag of the resource it belongs to.
-fn secrets_with_etag(body: Value, envelope: Option<&Value>) -> Response {
+pub(crate) fn secrets_with_etag(body: Value, envelope: Option<&Value>) -> Response {
     let mut r = axum::Json(body).into_response();
     if let Some(v) = envelope.and_then(|e| HeaderValue::from_str(&etag(e)).ok()) {
         r.headers_mut().insert(header::ETAG, v);

@@ -2,11 +2,11 @@
 //! API's access keys), and gatehouse's network section.
 
 use crate::AccessKeys;
-use crate::dispatch::{Ctx, check_if_match, etag, with_etag};
+use crate::dispatch::{Ctx, check_if_match, secrets_with_etag, with_etag};
 use crate::error::ApiError;
 use crate::resources::props::{Props, merge, properties, random_key};
 use crate::write::backing_error;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gatehouse_model::{Config, Secret};
 use serde_json::{Value, json};
@@ -32,35 +32,28 @@ pub(crate) async fn tenant_list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     .into_response())
 }
 
-pub(crate) async fn tenant_secrets(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let k = ctx
-        .st
+async fn access_keys(ctx: &Ctx<'_>) -> Result<AccessKeys, ApiError> {
+    ctx.st
         .api
         .backing
         .access_keys()
         .await
-        .map_err(backing_error)?;
+        .map_err(backing_error)
+}
+
+pub(crate) async fn tenant_secrets(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let k = access_keys(ctx).await?;
     // The ETag is the access entity's, as TenantAccess_ListSecrets answers it.
-    let mut r = axum::Json(
+    Ok(secrets_with_etag(
         json!({"id": "access", "principalId": "integration", "primaryKey": k.primary.expose(),
         "secondaryKey": k.secondary.expose(), "enabled": true}),
-    )
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(&tenant_envelope(&ctx.target.service_id))) {
-        r.headers_mut().insert(header::ETAG, v);
-    }
-    Ok(r)
+        Some(&tenant_envelope(&ctx.target.service_id)),
+    ))
 }
 
 pub(crate) async fn tenant_regenerate(ctx: &Ctx<'_>, primary: bool) -> Result<Response, ApiError> {
     let _guard = ctx.st.write_lock.lock().await;
-    let k = ctx
-        .st
-        .api
-        .backing
-        .access_keys()
-        .await
-        .map_err(backing_error)?;
+    let k = access_keys(ctx).await?;
     let fresh = Secret::new(random_key()?);
     let keys = if primary {
         AccessKeys {

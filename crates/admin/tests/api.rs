@@ -1,148 +1,14 @@
 //! The management API driven through its Router with an in-memory Backing that supports
 //! optimistic conflicts, and a Checker that runs model validation and policy compilation.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use gatehouse_admin::{
-    AccessKeys, Backing, BackingError, Checker, Current, ManagementApi, Node, Problem, sas_token,
-};
-use gatehouse_model::{Config, Secret, Severity};
-use gatehouse_policy::config::{ApiPolicies, ConfigPolicies, ProductPolicies, compile_config};
-use gatehouse_policy::document::{NamedValue, NamedValues};
-use http_body_util::BodyExt;
+mod support;
+
+use axum::http::StatusCode;
+use gatehouse_admin::ManagementApi;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
-use time::{Duration, OffsetDateTime};
-use tower::ServiceExt;
-
-struct Memory {
-    state: Mutex<(Arc<Config>, u64)>,
-    keys: Mutex<AccessKeys>,
-}
-
-#[async_trait::async_trait]
-impl Backing for Memory {
-    async fn current(&self) -> Result<Current, BackingError> {
-        let s = self
-            .state
-            .lock()
-            .map_err(|e| BackingError::Store(e.to_string().into()))?;
-        Ok(Current {
-            config: s.0.clone(),
-            revision: s.1,
-        })
-    }
-    async fn commit(
-        &self,
-        config: Config,
-        expected: u64,
-        _: &str,
-        _: &str,
-    ) -> Result<u64, BackingError> {
-        let mut s = self
-            .state
-            .lock()
-            .map_err(|e| BackingError::Store(e.to_string().into()))?;
-        if s.1 != expected {
-            return Err(BackingError::Conflict { current: s.1 });
-        }
-        *s = (Arc::new(config), expected + 1);
-        Ok(s.1)
-    }
-    async fn access_keys(&self) -> Result<AccessKeys, BackingError> {
-        Ok(self
-            .keys
-            .lock()
-            .map_err(|e| BackingError::Store(e.to_string().into()))?
-            .clone())
-    }
-    async fn set_access_keys(&self, keys: AccessKeys) -> Result<(), BackingError> {
-        *self
-            .keys
-            .lock()
-            .map_err(|e| BackingError::Store(e.to_string().into()))? = keys;
-        Ok(())
-    }
-}
-
-struct FakeNode;
-#[async_trait::async_trait]
-impl Node for FakeNode {
-    async fn network_status(&self) -> Value {
-        json!([{"location": "local", "networkStatus": {"dnsServers": [], "connectivityStatus": []}}])
-    }
-    async fn apply_network(&self) -> Result<Value, String> {
-        Ok(json!({"applied": true}))
-    }
-}
-
-fn checker() -> Checker {
-    Arc::new(|c: &Config| {
-        let problems = |issues: Vec<gatehouse_model::Issue>| {
-            issues
-                .into_iter()
-                .filter(|i| i.severity == Severity::Error)
-                .map(|i| Problem {
-                    path: i.path,
-                    message: i.message,
-                })
-                .collect::<Vec<_>>()
-        };
-        if let Err(issues) = gatehouse_model::validate(c.clone()) {
-            let p = problems(issues);
-            if !p.is_empty() {
-                return Err(p);
-            }
-        }
-        let named_values: NamedValues = c
-            .named_values
-            .iter()
-            .map(|n| {
-                (
-                    n.id.clone(),
-                    NamedValue {
-                        value: n.value.expose().to_string(),
-                        secret: n.secret,
-                    },
-                )
-            })
-            .collect();
-        let input = ConfigPolicies {
-            global: c.policies.global.as_deref(),
-            fragments: c
-                .policies
-                .fragments
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect(),
-            products: c
-                .products
-                .iter()
-                .map(|p| ProductPolicies {
-                    id: &p.id,
-                    policies: p.policies.as_deref(),
-                    apis: p.apis.iter().map(String::as_str).collect(),
-                })
-                .collect(),
-            apis: c
-                .apis
-                .iter()
-                .map(|a| ApiPolicies {
-                    id: &a.id,
-                    policies: a.policies.as_deref(),
-                    operations: a.operations.iter().map(|o| o.policies.as_deref()).collect(),
-                })
-                .collect(),
-            named_values,
-        };
-        compile_config(&input).map(|_| ()).map_err(|e| {
-            vec![Problem {
-                path: e.path.clone(),
-                message: e.to_string(),
-            }]
-        })
-    })
-}
+use std::sync::Arc;
+use support::{FakeNode, Memory, checker, config, keys, send, token};
+use time::Duration;
 
 struct Harness {
     backing: Arc<Memory>,
@@ -151,30 +17,21 @@ struct Harness {
 }
 
 fn harness() -> Harness {
-    let mut config = Config::default();
-    config.service.name = "contoso".into();
-    let backing = Arc::new(Memory {
-        state: Mutex::new((Arc::new(config), 1)),
-        keys: Mutex::new(AccessKeys {
-            primary: Secret::new("primary-key"),
-            secondary: Secret::new("secondary-key"),
-        }),
-    });
+    let backing = Arc::new(Memory::new(
+        config("contoso"),
+        1,
+        keys("primary-key", "secondary-key"),
+    ));
     let api = ManagementApi {
         service_name: "contoso".into(),
         backing: backing.clone(),
         checker: checker(),
         node: Arc::new(FakeNode),
     };
-    let token = sas_token(
-        "alice",
-        OffsetDateTime::now_utc() + Duration::hours(1),
-        &Secret::new("primary-key"),
-    );
     Harness {
         backing,
         router: api.router(),
-        token,
+        token: token("alice", "primary-key", Duration::hours(1)),
     }
 }
 
@@ -188,28 +45,13 @@ impl Harness {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> (StatusCode, http::HeaderMap, Value) {
-        let mut b = Request::builder().method(method).uri(path);
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        let body = body
-            .map(|v| Body::from(v.to_string()))
-            .unwrap_or_else(Body::empty);
-        let resp = self
-            .router
-            .clone()
-            .oneshot(b.body(body).unwrap())
+        send(&self.router, method, path, body, headers).await
+    }
+    /// The status of a GET of `path` (which carries its api-version) signed with `token`.
+    async fn get_as(&self, path: &str, token: &str) -> StatusCode {
+        self.call_with("GET", path, None, &[("authorization", token)])
             .await
-            .unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let json = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap()
-        };
-        (status, headers, json)
+            .0
     }
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let sep = if path.contains('?') { "&" } else { "?" };
@@ -255,39 +97,12 @@ async fn auth_rules() {
     let (s, _, body) = h.call_with("GET", &path, None, &[]).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "Unauthorized");
-    let expired = sas_token(
-        "alice",
-        OffsetDateTime::now_utc() - Duration::minutes(1),
-        &Secret::new("primary-key"),
-    );
-    assert_eq!(
-        h.call_with("GET", &path, None, &[("authorization", &expired)])
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
-    let wrong = sas_token(
-        "alice",
-        OffsetDateTime::now_utc() + Duration::hours(1),
-        &Secret::new("nope"),
-    );
-    assert_eq!(
-        h.call_with("GET", &path, None, &[("authorization", &wrong)])
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
-    let secondary = sas_token(
-        "bob",
-        OffsetDateTime::now_utc() + Duration::hours(1),
-        &Secret::new("secondary-key"),
-    );
-    assert_eq!(
-        h.call_with("GET", &path, None, &[("authorization", &secondary)])
-            .await
-            .0,
-        StatusCode::OK
-    );
+    let expired = token("alice", "primary-key", -Duration::minutes(1));
+    assert_eq!(h.get_as(&path, &expired).await, StatusCode::UNAUTHORIZED);
+    let wrong = token("alice", "nope", Duration::hours(1));
+    assert_eq!(h.get_as(&path, &wrong).await, StatusCode::UNAUTHORIZED);
+    let secondary = token("bob", "secondary-key", Duration::hours(1));
+    assert_eq!(h.get_as(&path, &secondary).await, StatusCode::OK);
     // Regenerating the primary key invalidates tokens signed with the old one.
     assert_eq!(
         h.call("POST", "/tenant/access/regeneratePrimaryKey", None)
@@ -295,12 +110,7 @@ async fn auth_rules() {
             .0,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(
-        h.call_with("GET", &path, None, &[("authorization", &h.token)])
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(h.get_as(&path, &h.token).await, StatusCode::UNAUTHORIZED);
     let (s, _, keys) = h
         .call_with(
             "POST",
@@ -312,17 +122,8 @@ async fn auth_rules() {
     assert_eq!(s, StatusCode::OK);
     let fresh = keys["primaryKey"].as_str().unwrap();
     assert_ne!(fresh, "primary-key");
-    let t = sas_token(
-        "alice",
-        OffsetDateTime::now_utc() + Duration::hours(1),
-        &Secret::new(fresh),
-    );
-    assert_eq!(
-        h.call_with("GET", &path, None, &[("authorization", &t)])
-            .await
-            .0,
-        StatusCode::OK
-    );
+    let t = token("alice", fresh, Duration::hours(1));
+    assert_eq!(h.get_as(&path, &t).await, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -1,76 +1,14 @@
 //! The service and network resources, private endpoint approval, and how the API answers the
 //! store's refusals: a read-only (file-managed) store → 409, a concurrent commit → retried.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use gatehouse_admin::{
-    AccessKeys, Backing, BackingError, Current, ManagementApi, Node, Problem, sas_token,
-};
-use gatehouse_model::{Config, Secret, Severity};
-use http_body_util::BodyExt;
+mod support;
+
+use axum::http::StatusCode;
+use gatehouse_admin::{ManagementApi, Node};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use time::{Duration, OffsetDateTime};
-use tower::ServiceExt;
-
-/// A store that can refuse writes (file mode) or let another writer win the first `conflicts` commits.
-struct Store {
-    state: Mutex<(Arc<Config>, u64)>,
-    read_only: bool,
-    conflicts: AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl Backing for Store {
-    async fn current(&self) -> Result<Current, BackingError> {
-        let s = self
-            .state
-            .lock()
-            .map_err(|e| BackingError::Store(e.to_string().into()))?;
-        Ok(Current {
-            config: s.0.clone(),
-            revision: s.1,
-        })
-    }
-    async fn commit(
-        &self,
-        config: Config,
-        expected: u64,
-        _: &str,
-        _: &str,
-    ) -> Result<u64, BackingError> {
-        if self.read_only {
-            return Err(BackingError::ReadOnly(
-                "the configuration is file-managed (serve --config); edit the file".into(),
-            ));
-        }
-        let mut s = self
-            .state
-            .lock()
-            .map_err(|e| BackingError::Store(e.to_string().into()))?;
-        if self.conflicts.load(Ordering::SeqCst) > 0 {
-            // Another node committed an unrelated change first.
-            self.conflicts.fetch_sub(1, Ordering::SeqCst);
-            s.1 += 1;
-            return Err(BackingError::Conflict { current: s.1 });
-        }
-        if s.1 != expected {
-            return Err(BackingError::Conflict { current: s.1 });
-        }
-        *s = (Arc::new(config), expected + 1);
-        Ok(s.1)
-    }
-    async fn access_keys(&self) -> Result<AccessKeys, BackingError> {
-        Ok(AccessKeys {
-            primary: Secret::new("k1"),
-            secondary: Secret::new("k2"),
-        })
-    }
-    async fn set_access_keys(&self, _: AccessKeys) -> Result<(), BackingError> {
-        Err(BackingError::ReadOnly("keys are fixed in this test".into()))
-    }
-}
+use std::sync::Arc;
+use support::{Memory, config, keys, send, token, validating_checker};
+use time::Duration;
 
 struct StaticNode;
 #[async_trait::async_trait]
@@ -83,37 +21,22 @@ impl Node for StaticNode {
     }
 }
 
-fn api(store: Arc<Store>) -> axum::Router {
+fn api(store: Arc<Memory>) -> axum::Router {
     ManagementApi {
         service_name: "svc".into(),
         backing: store,
-        checker: Arc::new(|c: &Config| match gatehouse_model::validate(c.clone()) {
-            Ok(_) => Ok(()),
-            Err(issues) => {
-                let p: Vec<Problem> = issues
-                    .into_iter()
-                    .filter(|i| i.severity == Severity::Error)
-                    .map(|i| Problem {
-                        path: i.path,
-                        message: i.message,
-                    })
-                    .collect();
-                if p.is_empty() { Ok(()) } else { Err(p) }
-            }
-        }),
+        checker: validating_checker(),
         node: Arc::new(StaticNode),
     }
     .router()
 }
 
-fn store(read_only: bool, conflicts: usize) -> Arc<Store> {
-    let mut c = Config::default();
-    c.service.name = "svc".into();
-    Arc::new(Store {
-        state: Mutex::new((Arc::new(c), 7)),
-        read_only,
-        conflicts: AtomicUsize::new(conflicts),
-    })
+/// A store that can refuse writes (file mode) or let another writer win the first `conflicts` commits.
+fn store(read_only: bool, conflicts: usize) -> Arc<Memory> {
+    let mut m = Memory::new(config("svc"), 7, keys("k1", "k2"));
+    m.read_only = read_only;
+    *m.conflicts.get_mut() = conflicts;
+    Arc::new(m)
 }
 
 async fn call(
@@ -123,57 +46,39 @@ async fn call(
     body: Option<Value>,
     if_match: Option<&str>,
 ) -> (StatusCode, Option<String>, Value) {
-    let token = sas_token(
-        "ops",
-        OffsetDateTime::now_utc() + Duration::minutes(5),
-        &Secret::new("k2"),
-    );
+    let token = token("ops", "k2", Duration::minutes(5));
     let sep = if path.contains('?') { '&' } else { '?' };
-    let mut b = Request::builder()
-        .method(method)
-        .uri(format!("{path}{sep}api-version=2022-08-01"))
-        .header("authorization", token);
-    if let Some(t) = if_match {
-        b = b.header("if-match", t);
-    }
-    let resp = r
-        .clone()
-        .oneshot(
-            b.body(
-                body.map(|v| Body::from(v.to_string()))
-                    .unwrap_or_else(Body::empty),
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = resp.status();
-    let etag = resp
-        .headers()
-        .get("etag")
-        .map(|v| v.to_str().unwrap().to_string());
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        etag,
-        if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap()
-        },
+    let mut headers = vec![("authorization", token.as_str())];
+    headers.extend(if_match.map(|t| ("if-match", t)));
+    let uri = format!("{path}{sep}api-version=2022-08-01");
+    let (status, headers, json) = send(r, method, &uri, body, &headers).await;
+    let etag = headers.get("etag").map(|v| v.to_str().unwrap().to_string());
+    (status, etag, json)
+}
+
+/// PUT without If-Match.
+async fn put(r: &axum::Router, path: &str, body: Value) -> (StatusCode, Option<String>, Value) {
+    call(r, "PUT", path, Some(body), None).await
+}
+
+/// Creates the user u1 (u@example.com), the write the store tests refuse or retry.
+async fn put_user(r: &axum::Router) -> (StatusCode, Option<String>, Value) {
+    put(
+        r,
+        "/users/u1",
+        json!({"properties": {"email": "u@example.com"}}),
     )
+    .await
 }
 
 #[tokio::test]
 async fn private_endpoint_approval_and_network_resource() {
     let s = store(false, 0);
     let r = api(s.clone());
-    let (st, _, pe) = call(
+    let (st, _, pe) = put(
         &r,
-        "PUT",
         "/privateEndpointConnections/pe1",
-        Some(json!({"properties": {"linkId": 42}})),
-        None,
+        json!({"properties": {"linkId": 42}}),
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{pe}");
@@ -182,14 +87,7 @@ async fn private_endpoint_approval_and_network_resource() {
         "Pending"
     );
     let approve = json!({"properties": {"privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}});
-    let (st, _, pe) = call(
-        &r,
-        "PUT",
-        "/privateEndpointConnections/pe1",
-        Some(approve),
-        None,
-    )
-    .await;
+    let (st, _, pe) = put(&r, "/privateEndpointConnections/pe1", approve).await;
     assert_eq!(st, StatusCode::OK, "{pe}");
     assert_eq!(
         pe["properties"]["privateLinkServiceConnectionState"]["status"],
@@ -201,14 +99,7 @@ async fn private_endpoint_approval_and_network_resource() {
         gatehouse_model::network::PrivateEndpointState::Approved
     );
     let bad = json!({"properties": {"privateLinkServiceConnectionState": {"status": "Maybe"}}});
-    let (st, _, e) = call(
-        &r,
-        "PUT",
-        "/privateEndpointConnections/pe1",
-        Some(bad),
-        None,
-    )
-    .await;
+    let (st, _, e) = put(&r, "/privateEndpointConnections/pe1", bad).await;
     assert_eq!(
         (st, e["error"]["details"][0]["target"].as_str()),
         (
@@ -246,12 +137,10 @@ async fn private_endpoint_approval_and_network_resource() {
         .0,
         StatusCode::PRECONDITION_FAILED
     );
-    let (st, _, e) = call(
+    let (st, _, e) = put(
         &r,
-        "PUT",
         "/gatehouse/network",
-        Some(json!({"properties": {"nonsense": 1}})),
-        None,
+        json!({"properties": {"nonsense": 1}}),
     )
     .await;
     assert_eq!(
@@ -281,14 +170,7 @@ async fn private_endpoint_approval_and_network_resource() {
 #[tokio::test]
 async fn read_only_store_answers_409() {
     let r = api(store(true, 0));
-    let (st, _, e) = call(
-        &r,
-        "PUT",
-        "/users/u1",
-        Some(json!({"properties": {"email": "u@example.com"}})),
-        None,
-    )
-    .await;
+    let (st, _, e) = put_user(&r).await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(e["error"]["code"], "ConfigurationReadOnly");
     assert!(
@@ -319,14 +201,7 @@ async fn read_only_store_answers_409() {
 async fn a_concurrent_commit_is_retried() {
     let s = store(false, 2);
     let r = api(s.clone());
-    let (st, _, _) = call(
-        &r,
-        "PUT",
-        "/users/u1",
-        Some(json!({"properties": {"email": "u@example.com"}})),
-        None,
-    )
-    .await;
+    let (st, _, _) = put_user(&r).await;
     assert_eq!(st, StatusCode::CREATED);
     // Two foreign commits (7 → 9), then ours.
     assert_eq!(s.state.lock().unwrap().1, 10);
@@ -336,12 +211,10 @@ async fn a_concurrent_commit_is_retried() {
 #[tokio::test]
 async fn etag_is_the_same_in_both_path_forms() {
     let r = api(store(false, 0));
-    let (_, tag, _) = call(
+    let (_, tag, _) = put(
         &r,
-        "PUT",
         "/groups/g1",
-        Some(json!({"properties": {"displayName": "G"}})),
-        None,
+        json!({"properties": {"displayName": "G"}}),
     )
     .await;
     let arm =

@@ -288,9 +288,9 @@ const ARM_PREFIX: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resour
 /// the ARM prefix's own parameters are free text.
 fn path_param(name: &str) -> utoipa::openapi::path::Parameter {
     let schema = if matches!(name, "subscriptionId" | "resourceGroupName" | "serviceName") {
-        json!({"type": "string", "pattern": "^[^/]+$"})
+        schemas::pattern("^[^/]+$")
     } else {
-        json!({"type": "string", "pattern": "^[A-Za-z0-9._-]{1,80}$"})
+        schemas::pattern("^[A-Za-z0-9._-]{1,80}$")
     };
     ParameterBuilder::new()
         .name(name)
@@ -387,7 +387,7 @@ pub fn document() -> Value {
                         .parameter(query_param(
                             "$filter",
                             false,
-                            json!({"type": "string", "pattern": FILTER_PATTERN}),
+                            schemas::pattern(FILTER_PATTERN),
                         ))
                         .parameter(query_param(
                             "$top",

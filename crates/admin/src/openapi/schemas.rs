@@ -51,8 +51,19 @@ fn nullable(mut v: Value) -> Value {
     v
 }
 
+/// A string matching `pattern`.
+pub(super) fn pattern(pattern: &str) -> Value {
+    json!({"type": "string", "pattern": pattern})
+}
+
+/// An ARM resource: `id`, `type`, `name` and its `properties`.
+fn envelope(props: Value) -> Value {
+    json!({"type": "object", "required": ["id", "type", "name", "properties"],
+           "properties": {"id": ty("s"), "type": ty("s"), "name": ty("s"), "properties": props}})
+}
+
 /// An object schema from `(name, type)` fields; names ending in `*` are required.
-fn object(fields: &[(&str, &str)]) -> Value {
+fn object<T: AsRef<str>>(fields: &[(&str, T)]) -> Value {
     let mut props = Map::new();
     let mut required = Vec::new();
     for (name, t) in fields {
@@ -63,7 +74,7 @@ fn object(fields: &[(&str, &str)]) -> Value {
             }
             None => name,
         };
-        props.insert(name.to_string(), ty(t));
+        props.insert(name.to_string(), ty(t.as_ref()));
     }
     let mut o = json!({"type": "object", "properties": props});
     if !required.is_empty() {
@@ -275,11 +286,6 @@ pub(super) const RESOURCES: &[(&str, &str, &[(&str, &str)], &[(&str, &str)])] = 
 
 /// Schemas that resources share, and the answers that are not resources.
 fn helpers() -> Vec<(String, Value)> {
-    let envelope = |props: Value| {
-        json!({"type": "object", "required": ["id", "type", "name", "properties"],
-               "properties": {"id": {"type": "string"}, "type": {"type": "string"},
-                              "name": {"type": "string"}, "properties": props}})
-    };
     let status = "e:Pending|Approved|Rejected|Disconnected";
     vec![
         (
@@ -294,21 +300,15 @@ fn helpers() -> Vec<(String, Value)> {
             // Fields nullable: a PATCH's null resets one to its default.
             object(&[("header", "h:HeaderName?"), ("query", "h:QueryName?")]),
         ),
-        (
-            "HttpMethod".into(),
-            json!({"type": "string", "pattern": "^([A-Z]{1,16}|\\*)$"}),
-        ),
+        ("HttpMethod".into(), pattern("^([A-Z]{1,16}|\\*)$")),
         (
             "HeaderName".into(),
-            json!({"type": "string", "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$"}),
+            pattern("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$"),
         ),
-        (
-            "QueryName".into(),
-            json!({"type": "string", "pattern": "^[A-Za-z0-9._~-]{1,64}$"}),
-        ),
+        ("QueryName".into(), pattern("^[A-Za-z0-9._~-]{1,64}$")),
         (
             "UrlTemplate".into(),
-            json!({"type": "string", "pattern": "^/([A-Za-z0-9._~-]+/?)*\\*?$"}),
+            pattern("^/([A-Za-z0-9._~-]+/?)*\\*?$"),
         ),
         (
             "Protocols".into(),
@@ -429,12 +429,11 @@ fn helpers() -> Vec<(String, Value)> {
 pub(super) fn schemas() -> Vec<(String, Value)> {
     let mut out = helpers();
     for (name, arm_type, answered, written) in RESOURCES {
-        out.push((
-            (*name).to_string(),
-            json!({"type": "object", "required": ["id", "type", "name", "properties"],
-                "properties": {"id": ty("s"), "type": {"type": "string", "example": arm_type},
-                    "name": ty("s"), "properties": object(answered)}}),
-        ));
+        out.push(((*name).to_string(), {
+            let mut e = envelope(object(answered));
+            e["properties"]["type"]["example"] = json!(arm_type);
+            e
+        }));
         out.push((
             format!("{name}Collection"),
             json!({"type": "object", "required": ["value", "count"], "properties": {
@@ -453,11 +452,7 @@ pub(super) fn schemas() -> Vec<(String, Value)> {
                 (*n, t)
             })
             .collect();
-        let create_fields: Vec<(&str, &str)> = nullable_optional
-            .iter()
-            .map(|(n, t)| (*n, t.as_str()))
-            .collect();
-        let create = object(&create_fields);
+        let create = object(&nullable_optional);
         // A body whose `properties` has no required field may leave `properties` out.
         let mut body = json!({"type": "object", "properties": {"properties": create}});
         if create.get("required").is_some() {
@@ -476,7 +471,6 @@ pub(super) fn schemas() -> Vec<(String, Value)> {
                 (n.trim_end_matches('*'), t)
             })
             .collect();
-        let optional: Vec<(&str, &str)> = optional.iter().map(|(n, t)| (*n, t.as_str())).collect();
         out.push((
             format!("{name}Update"),
             json!({"type": "object", "properties": {"properties": object(&optional)}}),

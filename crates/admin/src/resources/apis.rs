@@ -45,9 +45,7 @@ pub fn api_from(id: &str, p: &Props, old: Option<&Api>) -> Result<Api, ApiError>
     };
     Ok(Api {
         id: id.to_string(),
-        display_name: p
-            .str("displayName")?
-            .or_else(|| old.and_then(|o| o.display_name.clone())),
+        display_name: p.str_or("displayName", old.map(|o| &o.display_name))?,
         description: p.str("description")?,
         path: p.req_str("path", old.map(|o| o.path.as_str()))?,
         backend,
@@ -91,9 +89,7 @@ pub fn op_props(o: &Operation) -> Value {
 pub fn op_from(id: &str, p: &Props, old: Option<&Operation>) -> Result<Operation, ApiError> {
     Ok(Operation {
         id: id.to_string(),
-        display_name: p
-            .str("displayName")?
-            .or_else(|| old.and_then(|o| o.display_name.clone())),
+        display_name: p.str_or("displayName", old.map(|o| &o.display_name))?,
         method: p.req_str("method", old.map(|o| o.method.as_str()))?,
         url_template: p.req_str("urlTemplate", old.map(|o| o.url_template.as_str()))?,
         policies: old.and_then(|o| o.policies.clone()),
@@ -132,9 +128,7 @@ pub fn product_from(id: &str, p: &Props, old: Option<&Product>) -> Result<Produc
     };
     Ok(Product {
         id: id.to_string(),
-        display_name: p
-            .str("displayName")?
-            .or_else(|| old.and_then(|o| o.display_name.clone())),
+        display_name: p.str_or("displayName", old.map(|o| &o.display_name))?,
         description: p.str("description")?,
         apis: old.map(|o| o.apis.clone()).unwrap_or_default(),
         subscription_required: p.bool("subscriptionRequired")?.unwrap_or(true),
@@ -206,17 +200,12 @@ pub fn subscription_from(
     };
     Ok(Subscription {
         id: id.to_string(),
-        display_name: p
-            .str("displayName")?
-            .or_else(|| old.and_then(|o| o.display_name.clone())),
+        display_name: p.str_or("displayName", old.map(|o| &o.display_name))?,
         scope,
         owner,
         primary_key: primary,
         secondary_key: secondary,
-        state: p
-            .typed("state")?
-            .or(old.map(|o| o.state))
-            .unwrap_or_default(),
+        state: p.typed_or("state", old.map(|o| o.state))?,
     })
 }
 

@@ -70,9 +70,16 @@ fn op_index(c: &Config, a: usize, o: &str) -> Result<usize, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("Operation '{o}'")))
 }
 
-/// Insert or replace by position; returns whether it was created.
-fn upsert<T>(list: &mut Vec<T>, at: Option<usize>, item: T) -> bool {
-    match at {
+/// Builds the element `is` finds (from the old one) or a new one and puts it in place; returns
+/// whether it was created. Nothing changes when `build` refuses.
+fn upsert<T>(
+    list: &mut Vec<T>,
+    is: impl Fn(&T) -> bool,
+    build: impl FnOnce(Option<&T>) -> Result<T, ApiError>,
+) -> Result<bool, ApiError> {
+    let at = list.iter().position(is);
+    let item = build(at.map(|i| &list[i]))?;
+    Ok(match at {
         Some(i) => {
             list[i] = item;
             false
@@ -81,11 +88,12 @@ fn upsert<T>(list: &mut Vec<T>, at: Option<usize>, item: T) -> bool {
             list.push(item);
             true
         }
-    }
+    })
 }
 
-fn remove_at<T>(list: &mut Vec<T>, at: Option<usize>) -> bool {
-    match at {
+/// Removes the element `is` finds; returns whether there was one.
+fn remove<T>(list: &mut Vec<T>, is: impl Fn(&T) -> bool) -> bool {
+    match list.iter().position(is) {
         Some(i) => {
             list.remove(i);
             true
@@ -228,17 +236,11 @@ impl Item {
     /// Writes the resource from a request's `properties`; returns whether it was created.
     pub fn put(&self, c: &mut Config, p: &Props) -> Result<bool, ApiError> {
         Ok(match self {
-            Item::Api(a) => {
-                let at = c.apis.iter().position(|x| &x.id == a);
-                let v = apis::api_from(a, p, at.map(|i| &c.apis[i]))?;
-                upsert(&mut c.apis, at, v)
-            }
+            Item::Api(a) => upsert(&mut c.apis, |x| &x.id == a, |old| apis::api_from(a, p, old))?,
             Item::Operation(a, o) => {
                 let i = api_index(c, a)?;
                 let ops = &mut c.apis[i].operations;
-                let at = ops.iter().position(|x| &x.id == o);
-                let v = apis::op_from(o, p, at.map(|j| &ops[j]))?;
-                upsert(ops, at, v)
+                upsert(ops, |x| &x.id == o, |old| apis::op_from(o, p, old))?
             }
             Item::ApiPolicy(a) => {
                 let i = api_index(c, a)?;
@@ -255,11 +257,11 @@ impl Item {
                     .replace(others::policy_from(p)?)
                     .is_none()
             }
-            Item::Product(id) => {
-                let at = c.products.iter().position(|x| &x.id == id);
-                let v = apis::product_from(id, p, at.map(|i| &c.products[i]))?;
-                upsert(&mut c.products, at, v)
-            }
+            Item::Product(id) => upsert(
+                &mut c.products,
+                |x| &x.id == id,
+                |old| apis::product_from(id, p, old),
+            )?,
             Item::ProductPolicy(id) => {
                 let i = product_index(c, id)?;
                 c.products[i]
@@ -267,26 +269,26 @@ impl Item {
                     .replace(others::policy_from(p)?)
                     .is_none()
             }
-            Item::Subscription(id) => {
-                let at = c.subscriptions.iter().position(|x| &x.id == id);
-                let v = apis::subscription_from(id, p, at.map(|i| &c.subscriptions[i]))?;
-                upsert(&mut c.subscriptions, at, v)
-            }
-            Item::User(id) => {
-                let at = c.users.iter().position(|x| &x.id == id);
-                let v = others::user_from(id, p, at.map(|i| &c.users[i]))?;
-                upsert(&mut c.users, at, v)
-            }
-            Item::Group(id) => {
-                let at = c.groups.iter().position(|x| &x.id == id);
-                let v = others::group_from(id, p, at.map(|i| &c.groups[i]))?;
-                upsert(&mut c.groups, at, v)
-            }
-            Item::NamedValue(id) => {
-                let at = c.named_values.iter().position(|x| &x.id == id);
-                let v = others::named_value_from(id, p, at.map(|i| &c.named_values[i]))?;
-                upsert(&mut c.named_values, at, v)
-            }
+            Item::Subscription(id) => upsert(
+                &mut c.subscriptions,
+                |x| &x.id == id,
+                |old| apis::subscription_from(id, p, old),
+            )?,
+            Item::User(id) => upsert(
+                &mut c.users,
+                |x| &x.id == id,
+                |old| others::user_from(id, p, old),
+            )?,
+            Item::Group(id) => upsert(
+                &mut c.groups,
+                |x| &x.id == id,
+                |old| others::group_from(id, p, old),
+            )?,
+            Item::NamedValue(id) => upsert(
+                &mut c.named_values,
+                |x| &x.id == id,
+                |old| others::named_value_from(id, p, old),
+            )?,
             Item::Backend(id) => {
                 let v = others::backend_from(p, c.backends.get(id))?;
                 c.backends.insert(id.clone(), v).is_none()
@@ -299,9 +301,11 @@ impl Item {
                 .is_none(),
             Item::PrivateEndpoint(name) => {
                 let list = &mut c.network.private_endpoints;
-                let at = list.iter().position(|x| &x.name == name);
-                let v = others::private_endpoint_from(name, p, at.map(|i| &list[i]))?;
-                upsert(list, at, v)
+                upsert(
+                    list,
+                    |x| &x.name == name,
+                    |old| others::private_endpoint_from(name, p, old),
+                )?
             }
         })
     }
@@ -312,16 +316,14 @@ impl Item {
             // As in APIM, deleting an API removes it from its products, and deleting a user
             // removes it from its groups.
             Item::Api(a) => {
-                let at = c.apis.iter().position(|x| &x.id == a);
                 for p in &mut c.products {
                     p.apis.retain(|x| x != a);
                 }
-                remove_at(&mut c.apis, at)
+                remove(&mut c.apis, |x| &x.id == a)
             }
             Item::Operation(a, o) => {
                 let i = api_index(c, a)?;
-                let at = c.apis[i].operations.iter().position(|x| &x.id == o);
-                remove_at(&mut c.apis[i].operations, at)
+                remove(&mut c.apis[i].operations, |x| &x.id == o)
             }
             Item::ApiPolicy(a) => {
                 let i = api_index(c, a)?;
@@ -332,44 +334,24 @@ impl Item {
                 let j = op_index(c, i, o)?;
                 c.apis[i].operations[j].policies.take().is_some()
             }
-            Item::Product(p) => {
-                let at = c.products.iter().position(|x| &x.id == p);
-                remove_at(&mut c.products, at)
-            }
+            Item::Product(p) => remove(&mut c.products, |x| &x.id == p),
             Item::ProductPolicy(p) => {
                 let i = product_index(c, p)?;
                 c.products[i].policies.take().is_some()
             }
-            Item::Subscription(s) => {
-                let at = c.subscriptions.iter().position(|x| &x.id == s);
-                remove_at(&mut c.subscriptions, at)
-            }
+            Item::Subscription(s) => remove(&mut c.subscriptions, |x| &x.id == s),
             Item::User(u) => {
-                let at = c.users.iter().position(|x| &x.id == u);
                 for g in &mut c.groups {
                     g.users.retain(|x| x != u);
                 }
-                remove_at(&mut c.users, at)
+                remove(&mut c.users, |x| &x.id == u)
             }
-            Item::Group(g) => {
-                let at = c.groups.iter().position(|x| &x.id == g);
-                remove_at(&mut c.groups, at)
-            }
-            Item::NamedValue(n) => {
-                let at = c.named_values.iter().position(|x| &x.id == n);
-                remove_at(&mut c.named_values, at)
-            }
+            Item::Group(g) => remove(&mut c.groups, |x| &x.id == g),
+            Item::NamedValue(n) => remove(&mut c.named_values, |x| &x.id == n),
             Item::Backend(b) => c.backends.remove(b).is_some(),
             Item::GlobalPolicy => c.policies.global.take().is_some(),
             Item::Fragment(f) => c.policies.fragments.remove(f).is_some(),
-            Item::PrivateEndpoint(e) => {
-                let at = c
-                    .network
-                    .private_endpoints
-                    .iter()
-                    .position(|x| &x.name == e);
-                remove_at(&mut c.network.private_endpoints, at)
-            }
+            Item::PrivateEndpoint(e) => remove(&mut c.network.private_endpoints, |x| &x.name == e),
         })
     }
 

@@ -24,10 +24,7 @@ pub fn user_from(id: &str, p: &Props, old: Option<&User>) -> Result<User, ApiErr
         email: p.req_str("email", old.map(|o| o.email.as_str()))?,
         first_name: p.str("firstName")?,
         last_name: p.str("lastName")?,
-        state: p
-            .typed("state")?
-            .or(old.map(|o| o.state))
-            .unwrap_or_default(),
+        state: p.typed_or("state", old.map(|o| o.state))?,
     })
 }
 
@@ -51,9 +48,7 @@ pub fn group_props(g: &Group) -> Value {
 pub fn group_from(id: &str, p: &Props, old: Option<&Group>) -> Result<Group, ApiError> {
     Ok(Group {
         id: id.to_string(),
-        display_name: p
-            .str("displayName")?
-            .or_else(|| old.and_then(|o| o.display_name.clone())),
+        display_name: p.str_or("displayName", old.map(|o| &o.display_name))?,
         users: old.map(|o| o.users.clone()).unwrap_or_default(),
     })
 }
@@ -94,9 +89,7 @@ pub fn named_value_from(
     };
     Ok(NamedValue {
         id: id.to_string(),
-        display_name: p
-            .str("displayName")?
-            .or_else(|| old.and_then(|o| o.display_name.clone())),
+        display_name: p.str_or("displayName", old.map(|o| &o.display_name))?,
         value,
         secret: p.bool("secret")?.unwrap_or(false),
         tags: p.typed("tags")?.unwrap_or_default(),

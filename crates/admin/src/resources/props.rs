@@ -18,6 +18,14 @@ impl<'a> Props<'a> {
             )),
         }
     }
+    /// `key`, or when the body leaves it out the resource's current value `old`.
+    pub fn str_or(
+        &self,
+        key: &str,
+        old: Option<&Option<String>>,
+    ) -> Result<Option<String>, ApiError> {
+        Ok(self.str(key)?.or_else(|| old.cloned().flatten()))
+    }
     pub fn req_str(&self, key: &str, current: Option<&str>) -> Result<String, ApiError> {
         match (self.str(key)?, current) {
             (Some(s), _) => Ok(s),
@@ -57,6 +65,14 @@ impl<'a> Props<'a> {
                     )
                 }),
         }
+    }
+    /// `key` read with [`Props::typed`], else the current value `old`, else the model's default.
+    pub fn typed_or<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        key: &str,
+        old: Option<T>,
+    ) -> Result<T, ApiError> {
+        Ok(self.typed(key)?.or(old).unwrap_or_default())
     }
     /// A property read into a model type through its serde form (enums, nested objects).
     pub fn typed<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
