@@ -58,7 +58,8 @@ pub struct Problem {
 /// What the running node answers (the CLI implements it over the gateway's snapshot).
 #[async_trait::async_trait]
 pub trait Node: Send + Sync + 'static {
-    /// GET networkstatus: JSON in APIM's NetworkStatusContract shape extended with each backend's
+    /// GET networkstatus: APIM's list of NetworkStatusContractByLocation (`[{location,
+    /// networkStatus: {dnsServers, connectivityStatus}}]`), extended with each backend's
     /// reachability as the egress guard judges it.
     async fn network_status(&self) -> serde_json::Value;
     /// POST applynetworkconfigurationupdates: re-read the store and apply; returns the report.

@@ -53,7 +53,7 @@ pub fn run(cmd: AdminCommand) -> Result<ExitCode> {
                     bail!("--uid: give a name without '&', '=' or a line break");
                 }
                 let keys = if file_mode {
-                    crate::file_keys::file_mode_access_keys(None)?
+                    crate::file_keys::file_mode_access_keys(secret_key_file.as_deref(), None)?
                 } else {
                     let url = store.unwrap_or_else(crate::file_keys::default_store_url);
                     let secret = crate::data_dir::secret_key(secret_key_file.as_deref())?;

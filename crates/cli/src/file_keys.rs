@@ -1,8 +1,9 @@
 //! The management API's access keys when there is no store (file mode), and the default store.
 //!
 //! A file-mode gateway has no database to keep its two access keys in: they live in
-//! `<data dir>/access-keys.json`, created at random on first use with mode 0600 (like the
-//! store's secret key file next to it) and replaced whole on regeneration (write, then rename).
+//! `<data dir>/access-keys.json`, created at random on first use, encrypted with the store's
+//! secret key (`--secret-key-file`, else `<data dir>/secret.key`) like the store's own secrets,
+//! with mode 0600, and replaced whole on regeneration (write, then rename).
 
 use anyhow::{Context, Result};
 use gatehouse_admin::AccessKeys;
@@ -10,7 +11,7 @@ use gatehouse_model::Secret;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The store `gatehouse serve` with no arguments uses: SQLite in the data directory.
 pub fn default_store_url() -> String {
@@ -25,8 +26,12 @@ fn keys_path() -> PathBuf {
 }
 
 /// Reads the file-mode keys (creating them if missing), or replaces them with `new`.
-pub fn file_mode_access_keys(new: Option<AccessKeys>) -> Result<AccessKeys> {
+pub fn file_mode_access_keys(
+    secret_key_file: Option<&Path>,
+    new: Option<AccessKeys>,
+) -> Result<AccessKeys> {
     let path = keys_path();
+    let sealer = crate::data_dir::secret_key(secret_key_file)?;
     let keys = match new {
         Some(k) => k,
         None => match fs::read(&path) {
@@ -34,11 +39,19 @@ pub fn file_mode_access_keys(new: Option<AccessKeys>) -> Result<AccessKeys> {
                 let v: serde_json::Value = serde_json::from_slice(&bytes)
                     .with_context(|| format!("{} is not JSON", path.display()))?;
                 let field = |name: &str| -> Result<Secret> {
-                    v[name]
+                    let sealed = v[name]
                         .as_str()
                         .filter(|s| !s.is_empty())
-                        .map(Secret::new)
-                        .with_context(|| format!("{}: no {name} key", path.display()))
+                        .with_context(|| format!("{}: no {name} key", path.display()))?;
+                    let clear = sealer
+                        .decrypt(&format!("access_keys/{name}"), sealed)
+                        .with_context(|| {
+                            format!(
+                                "{}: the {name} key does not decrypt with this secret key",
+                                path.display()
+                            )
+                        })?;
+                    Ok(Secret::new(clear))
                 };
                 return Ok(AccessKeys {
                     primary: field("primary")?,
@@ -67,8 +80,10 @@ pub fn file_mode_access_keys(new: Option<AccessKeys>) -> Result<AccessKeys> {
         .mode(0o600)
         .open(&tmp)
         .with_context(|| format!("cannot write {}", tmp.display()))?;
-    let body =
-        serde_json::json!({"primary": keys.primary.expose(), "secondary": keys.secondary.expose()});
+    let body = serde_json::json!({
+        "primary": sealer.encrypt("access_keys/primary", keys.primary.expose())?,
+        "secondary": sealer.encrypt("access_keys/secondary", keys.secondary.expose())?,
+    });
     f.write_all(body.to_string().as_bytes())?;
     f.sync_all()?;
     fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;

@@ -11,8 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
-/// How often the revision is checked besides the change feed.
-const SAFETY_NET: Duration = Duration::from_secs(5);
+/// How often the revision is checked besides the change feed: it finds what the feed cannot
+/// announce (a SQLite store written by another process, such as `gatehouse store import`, and
+/// PostgreSQL notifications lost while the listening connection was down). One small query.
+const SAFETY_NET: Duration = Duration::from_secs(1);
 
 /// The node's view of the store: what it applied, and the one path that applies a revision.
 #[derive(Clone)]

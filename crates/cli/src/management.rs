@@ -64,11 +64,36 @@ pub fn token_expiry(ttl: Duration) -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc() + ttl
 }
 
-/// Store mode: reads and writes go to the store.
-struct StoreBacking(Store);
+/// Store mode: reads and writes go to the store. The newest configuration is kept as long as
+/// the store's revision has not moved, so a read costs one small query rather than loading
+/// every resource (a store with thousands of APIs takes a good part of a second to load).
+struct StoreBacking {
+    store: Store,
+    newest: std::sync::Mutex<Option<Current>>,
+}
 
 pub fn store_backing(store: Store) -> Arc<dyn Backing> {
-    Arc::new(StoreBacking(store))
+    Arc::new(StoreBacking {
+        store,
+        newest: std::sync::Mutex::new(None),
+    })
+}
+
+impl StoreBacking {
+    fn cached(&self, revision: u64) -> Option<Current> {
+        let newest = self.newest.lock().unwrap_or_else(|p| p.into_inner());
+        newest.as_ref().filter(|c| c.revision == revision).cloned()
+    }
+
+    fn keep(&self, current: &Current) {
+        let mut newest = self.newest.lock().unwrap_or_else(|p| p.into_inner());
+        if newest
+            .as_ref()
+            .is_none_or(|c| c.revision < current.revision)
+        {
+            *newest = Some(current.clone());
+        }
+    }
 }
 
 fn store_error(e: gatehouse_store::StoreError) -> BackingError {
@@ -81,11 +106,19 @@ fn store_error(e: gatehouse_store::StoreError) -> BackingError {
 #[async_trait::async_trait]
 impl Backing for StoreBacking {
     async fn current(&self) -> Result<Current, BackingError> {
-        match self.0.load().await.map_err(store_error)? {
-            Some((config, revision)) => Ok(Current {
-                config: Arc::new(config),
-                revision,
-            }),
+        let revision = self.store.revision().await.map_err(store_error)?;
+        if let Some(current) = self.cached(revision) {
+            return Ok(current);
+        }
+        match self.store.load().await.map_err(store_error)? {
+            Some((config, revision)) => {
+                let current = Current {
+                    config: Arc::new(config),
+                    revision,
+                };
+                self.keep(&current);
+                Ok(current)
+            }
             None => Err(BackingError::Store(
                 "the store holds no configuration".into(),
             )),
@@ -98,20 +131,27 @@ impl Backing for StoreBacking {
         actor: &str,
         summary: &str,
     ) -> Result<u64, BackingError> {
-        self.0
+        let revision = self
+            .store
             .commit(&config, expected, actor, summary)
             .await
-            .map_err(store_error)
+            .map_err(store_error)?;
+        // What was committed is the newest configuration: the next read needs no load.
+        self.keep(&Current {
+            config: Arc::new(config),
+            revision,
+        });
+        Ok(revision)
     }
     async fn access_keys(&self) -> Result<AccessKeys, BackingError> {
-        let k = self.0.access_keys().await.map_err(store_error)?;
+        let k = self.store.access_keys().await.map_err(store_error)?;
         Ok(AccessKeys {
             primary: k.primary,
             secondary: k.secondary,
         })
     }
     async fn set_access_keys(&self, keys: AccessKeys) -> Result<(), BackingError> {
-        self.0
+        self.store
             .set_access_keys(&gatehouse_store::AccessKeys {
                 primary: keys.primary,
                 secondary: keys.secondary,
@@ -125,10 +165,14 @@ impl Backing for StoreBacking {
 /// The access keys live in the data directory (crates/cli/src/data_dir.rs).
 struct FileBacking {
     path: PathBuf,
+    secret_key_file: Option<PathBuf>,
 }
 
-pub fn file_backing(path: PathBuf) -> Result<Arc<dyn Backing>> {
-    Ok(Arc::new(FileBacking { path }))
+pub fn file_backing(path: PathBuf, secret_key_file: Option<PathBuf>) -> Result<Arc<dyn Backing>> {
+    Ok(Arc::new(FileBacking {
+        path,
+        secret_key_file,
+    }))
 }
 
 #[async_trait::async_trait]
@@ -148,10 +192,11 @@ impl Backing for FileBacking {
         )))
     }
     async fn access_keys(&self) -> Result<AccessKeys, BackingError> {
-        crate::file_keys::file_mode_access_keys(None).map_err(|e| BackingError::Store(e.into()))
+        crate::file_keys::file_mode_access_keys(self.secret_key_file.as_deref(), None)
+            .map_err(|e| BackingError::Store(e.into()))
     }
     async fn set_access_keys(&self, keys: AccessKeys) -> Result<(), BackingError> {
-        crate::file_keys::file_mode_access_keys(Some(keys))
+        crate::file_keys::file_mode_access_keys(self.secret_key_file.as_deref(), Some(keys))
             .map(|_| ())
             .map_err(|e| BackingError::Store(e.into()))
     }

@@ -1,5 +1,5 @@
-//! `GET …/networkstatus`: APIM's NetworkStatusContract (`dnsServers`, `connectivityStatus`) for
-//! this node, where each backend's status is what the egress guard says of its addresses now —
+//! `GET …/networkstatus`: APIM's list of NetworkStatusContractByLocation — for this node's
+//! location, `dnsServers` and `connectivityStatus` — where each backend's status is what the egress guard says of its addresses now —
 //! resolved through the node's resolver (private zones first) and judged by the same rules a
 //! backend connection meets (crates/net/src/egress.rs). No connection is opened.
 
@@ -76,7 +76,11 @@ pub async fn report(gateway: &Gateway) -> Value {
         .map(|d| d.servers.clone())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| vec!["system".to_string()]);
-    json!({ "dnsServers": dns_servers, "connectivityStatus": statuses })
+    // APIM's NetworkStatus_ListByService: one entry per location; a node reports its own.
+    json!([{
+        "location": &*snapshot.region,
+        "networkStatus": { "dnsServers": dns_servers, "connectivityStatus": statuses },
+    }])
 }
 
 fn add(

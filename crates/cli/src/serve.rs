@@ -134,7 +134,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         None => management::configured_addrs(&validated.config),
     };
     let (backing, follower) = match &source {
-        Source::File(path) => (management::file_backing(path.clone())?, None),
+        Source::File(path) => (
+            management::file_backing(path.clone(), args.secret_key_file.clone())?,
+            None,
+        ),
         Source::Store { store, .. } => {
             let follower = crate::follow::Follower::new(
                 store.clone(),

@@ -347,9 +347,18 @@ async fn scenario(store: &str, dir: &Path) {
     // Network status names the backend and the egress guard's verdict.
     let (s, body) = node.get("networkstatus").await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    assert!(
-        body.to_string().contains(&backend.addr().to_string()),
-        "{body}"
+    assert_eq!(body[0]["location"], "local", "{body}");
+    let statuses = body[0]["networkStatus"]["connectivityStatus"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let ours = statuses
+        .iter()
+        .find(|c| c["name"] == backend.addr().to_string().as_str())
+        .unwrap_or_else(|| panic!("the backend is listed: {body}"));
+    assert_eq!(
+        ours["status"], "success",
+        "allowed by outbound.allowed_destinations: {body}"
     );
 }
 
@@ -407,7 +416,9 @@ async fn file_mode_serves_reads_and_refuses_writes_with_409() {
         .send()
         .await
         .expect("GET");
-    assert_eq!(resp.status(), StatusCode::OK, "{}", gw.logs_text());
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    assert_eq!(status, StatusCode::OK, "{text}\n{}", gw.logs_text());
     let resp = http
         .put(format!("http://{management}/apis/b?{V}"))
         .header("Authorization", &token)
@@ -426,8 +437,65 @@ async fn file_mode_serves_reads_and_refuses_writes_with_409() {
             .contains("file-managed"),
         "{body}"
     );
+
+    // The access keys are kept in the data directory, encrypted: never in clear at rest.
+    let resp = http
+        .post(format!("http://{management}/tenant/access/listSecrets?{V}"))
+        .header("Authorization", &token)
+        .send()
+        .await
+        .expect("listSecrets");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let secrets: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("JSON");
+    let primary = secrets["primaryKey"]
+        .as_str()
+        .expect("primaryKey")
+        .to_string();
+    let stored = std::fs::read_to_string(data.path().join("access-keys.json")).expect("key file");
+    assert!(
+        !primary.is_empty() && !stored.contains(&primary),
+        "{stored}"
+    );
+    assert!(stored.contains("enc:v1:"), "{stored}");
 }
 
 fn tempdir() -> TempDir {
     TempDir::new().expect("temp dir")
+}
+
+#[tokio::test]
+async fn an_import_by_another_process_is_served_without_a_restart() {
+    let dir = tempdir();
+    let store = format!("sqlite://{}", dir.path().join("gatehouse.db").display());
+    let backend = MockBackend::start().await.expect("backend");
+    let gateway = free_addr_on(Ipv4Addr::LOCALHOST);
+    let pe = free_addr_on(Ipv4Addr::LOCALHOST);
+    let node = start_node(&store, dir.path(), gateway, pe).await;
+    node.wait_served("/late/x", "", 404).await;
+
+    // `gatehouse store import` writes the SQLite file from another process: the node finds the
+    // new revision by its periodic revision check (crates/cli/src/follow.rs).
+    let file = dir.path().join("next.yaml");
+    let next = format!(
+        "{}apis:\n  - {{ id: late, path: late, backend: \"{}\", subscription_required: false, operations: [ {{ id: any, method: \"*\", url_template: \"/*\" }} ] }}\n",
+        initial_config(gateway, pe),
+        backend.url()
+    );
+    std::fs::write(&file, next).expect("write config");
+    let key = dir.path().join("secret.key");
+    let (ok, out, err) = run(&[
+        "store",
+        "import",
+        file.to_str().expect("utf-8"),
+        "--store",
+        &store,
+        "--secret-key-file",
+        key.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "import failed: {out}{err}");
+    let took = node.wait_served("/late/x", "", 200).await;
+    eprintln!("served {took:?} after the import ended");
+    // The management API reads the same revision.
+    let (s, body) = node.get("apis/late").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
 }

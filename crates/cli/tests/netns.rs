@@ -254,27 +254,34 @@ impl Curl {
 // Processes
 // ---------------------------------------------------------------------------------------------
 
-/// A process started by the test (killed and reaped on drop).
-struct Spawned(Child);
+/// A process started by the test (killed and reaped on drop), and its data directory (removed
+/// after it).
+struct Spawned {
+    child: Child,
+    _data: gatehouse_testkit::TempDir,
+}
 
 impl Drop for Spawned {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
 /// The demo gatehouse (built-in echo backend behind a demo API) inside the gateway namespace.
 fn start_backend(net: &Netns) -> Spawned {
+    // The demo keeps its store in a data directory: a temporary one, never the user's.
+    let data = gatehouse_testkit::TempDir::new().expect("data dir");
     let child = Command::new("ip")
         .args(["netns", "exec", &net.gw, BIN, "serve", "--listen", BACKEND])
+        .env("GATEHOUSE_DATA_DIR", data.path())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawning the demo backend");
-    let backend = Spawned(child);
+    let backend = Spawned { child, _data: data };
     let url = format!("http://{BACKEND}/status-0123456789abcdef");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

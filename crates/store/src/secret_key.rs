@@ -100,8 +100,9 @@ impl SecretKey {
         }
     }
 
-    /// Encrypts `clear` for `resource` (bound as associated data).
-    pub(crate) fn encrypt(&self, resource: &str, clear: &str) -> Result<String, StoreError> {
+    /// Encrypts `clear` for `resource` (bound as associated data). Public for secrets kept
+    /// beside the store (a file-mode gateway's access keys: crates/cli/src/file_keys.rs).
+    pub fn encrypt(&self, resource: &str, clear: &str) -> Result<String, StoreError> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let payload = Payload {
             msg: clear.as_bytes(),
@@ -122,7 +123,7 @@ impl SecretKey {
     }
 
     /// Decrypts a value made by [`SecretKey::encrypt`] for the same `resource`.
-    pub(crate) fn decrypt(&self, resource: &str, stored: &str) -> Result<String, StoreError> {
+    pub fn decrypt(&self, resource: &str, stored: &str) -> Result<String, StoreError> {
         let fail = || StoreError::Decrypt {
             resource: resource.to_string(),
         };
