@@ -14,6 +14,7 @@ use gatehouse_net::inbound::ConnFacts;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,73 +62,176 @@ pub async fn bind(component: &'static str, specs: &[ComponentAddr]) -> Result<Ve
     Ok(out)
 }
 
-/// Serves `router` on `bound` until `stop` turns true.
-pub fn serve(
-    bound: BoundComponent,
+/// The listeners of one component, kept in step with the config: each reload that changes the
+/// component's endpoints opens the new addresses and stops accepting on the removed ones (their
+/// open connections finish), as the gateway's own listeners do.
+pub struct Component {
+    name: &'static str,
     gateway: Gateway,
     router: axum::Router,
-    mut stop: watch::Receiver<bool>,
-) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                a = bound.listener.accept() => a,
-                _ = stop.changed() => return,
-            };
-            let (stream, peer) = match accepted {
-                Ok(a) => a,
-                // Out of descriptors and the like: wait a moment instead of spinning.
-                Err(e) => {
-                    tracing::warn!(component = bound.component, error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+    /// Turns true at shutdown: every listener stops and every connection closes gracefully.
+    shutdown: watch::Receiver<bool>,
+    /// Per configured address: its settings (tls, exposure; changed in place) and its accept
+    /// loop's stop.
+    running: HashMap<SocketAddr, (watch::Sender<ComponentAddr>, watch::Sender<bool>)>,
+    slots: Arc<Semaphore>,
+}
+
+impl Component {
+    pub fn new(
+        name: &'static str,
+        gateway: Gateway,
+        router: axum::Router,
+        shutdown: watch::Receiver<bool>,
+    ) -> Component {
+        Component {
+            name,
+            gateway,
+            router,
+            shutdown,
+            running: HashMap::new(),
+            slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+        }
+    }
+
+    /// Serves on a bound listener.
+    pub fn start(&mut self, bound: BoundComponent) {
+        let (spec_tx, spec) = watch::channel(bound.spec);
+        let (stop_tx, stop) = watch::channel(false);
+        self.running.insert(bound.spec.addr, (spec_tx, stop_tx));
+        tokio::spawn(accept_loop(
+            bound,
+            spec,
+            stop,
+            self.gateway.clone(),
+            self.router.clone(),
+            self.shutdown.clone(),
+            self.slots.clone(),
+        ));
+    }
+
+    /// Follows the gateway's reloads until shutdown: `wanted` gives the addresses a snapshot
+    /// asks for.
+    pub fn follow(mut self, wanted: fn(&gatehouse_gateway::Snapshot) -> Vec<ComponentAddr>) {
+        let mut reloads = self.gateway.reloads();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    changed = reloads.changed() => if changed.is_err() { return },
+                    _ = turned_true(&mut self.shutdown) => return,
                 }
-            };
-            let Ok(permit) = slots.clone().try_acquire_owned() else {
-                continue;
-            };
-            let local = stream.local_addr().unwrap_or(bound.local);
-            let snapshot = gateway.snapshot();
-            let facts = ConnFacts {
-                peer,
-                local,
-                exposure: bound.spec.exposure,
-                proxy: None,
-            };
-            if let Err(refused) = snapshot.inbound.judge(&facts) {
-                gatehouse_gateway::refusals::record(&refused, local);
+                let want = wanted(&self.gateway.snapshot());
+                self.apply(&want).await;
+            }
+        });
+    }
+
+    async fn apply(&mut self, want: &[ComponentAddr]) {
+        let removed: Vec<SocketAddr> = self
+            .running
+            .keys()
+            .filter(|a| !want.iter().any(|w| w.addr == **a))
+            .copied()
+            .collect();
+        for addr in removed {
+            if let Some((_, stop)) = self.running.remove(&addr) {
+                let _ = stop.send(true);
+                tracing::info!(component = self.name, listener = %addr, "stopped listening (removed from the config); its connections finish");
+            }
+        }
+        for spec in want {
+            match self.running.get(&spec.addr) {
+                Some((current, _)) => {
+                    current.send_if_modified(|c| {
+                        let changed = c != spec;
+                        *c = *spec;
+                        changed
+                    });
+                }
+                None => match bind(self.name, std::slice::from_ref(spec)).await {
+                    Ok(mut bound) => {
+                        if let Some(b) = bound.pop() {
+                            tracing::info!(component = self.name, listener = %b.local, exposure = ?b.spec.exposure, "listening (added by a config change)");
+                            self.start(b);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(component = self.name, error = %format!("{e:#}"), "a new listener could not be opened; the others keep serving");
+                    }
+                },
+            }
+        }
+    }
+}
+
+async fn accept_loop(
+    bound: BoundComponent,
+    spec: watch::Receiver<ComponentAddr>,
+    mut stop: watch::Receiver<bool>,
+    gateway: Gateway,
+    router: axum::Router,
+    mut shutdown: watch::Receiver<bool>,
+    slots: Arc<Semaphore>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            a = bound.listener.accept() => a,
+            _ = turned_true(&mut stop) => return,
+            _ = turned_true(&mut shutdown) => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            // Out of descriptors and the like: wait a moment instead of spinning.
+            Err(e) => {
+                tracing::warn!(component = bound.component, error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
-            let tls = if bound.spec.tls {
-                match snapshot.tls.clone() {
-                    Some(config) => Some(tokio_rustls::TlsAcceptor::from(config)),
-                    None => {
-                        tracing::warn!(component = bound.component, listener = %local, "TLS listener without certificates (gateway.hostnames): connection closed");
-                        continue;
-                    }
-                }
-            } else {
-                None
-            };
-            let router = router.clone();
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
-                match tls {
-                    None => connection(TokioIo::new(stream), router, stop).await,
-                    Some(acceptor) => {
-                        let Ok(Ok(tls)) =
-                            tokio::time::timeout(HEAD_TIMEOUT, acceptor.accept(stream)).await
-                        else {
-                            return;
-                        };
-                        connection(TokioIo::new(tls), router, stop).await;
-                    }
-                }
-            });
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            continue;
+        };
+        let current = *spec.borrow();
+        let local = stream.local_addr().unwrap_or(bound.local);
+        let snapshot = gateway.snapshot();
+        let facts = ConnFacts {
+            peer,
+            local,
+            exposure: current.exposure,
+            proxy: None,
+        };
+        if let Err(refused) = snapshot.inbound.judge(&facts) {
+            gatehouse_gateway::refusals::record(&refused, local);
+            continue;
         }
-    });
+        let tls = if current.tls {
+            match snapshot.tls.clone() {
+                Some(config) => Some(tokio_rustls::TlsAcceptor::from(config)),
+                None => {
+                    tracing::warn!(component = bound.component, listener = %local, "TLS listener without certificates (gateway.hostnames): connection closed");
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        let router = router.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            match tls {
+                None => connection(TokioIo::new(stream), router, shutdown).await,
+                Some(acceptor) => {
+                    let Ok(Ok(tls)) =
+                        tokio::time::timeout(HEAD_TIMEOUT, acceptor.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    connection(TokioIo::new(tls), router, shutdown).await;
+                }
+            }
+        });
+    }
 }
 
 async fn connection<I>(io: I, router: axum::Router, mut stop: watch::Receiver<bool>)
@@ -144,9 +248,17 @@ where
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
-        _ = stop.changed() => {
+        _ = turned_true(&mut stop) => {
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
+    }
+}
+
+/// Resolves once the flag is true; never if its sender is gone without setting it (a dropped
+/// sender is not a stop).
+async fn turned_true(flag: &mut watch::Receiver<bool>) {
+    if flag.wait_for(|v| *v).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }

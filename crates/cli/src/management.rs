@@ -20,7 +20,16 @@ pub const DEMO_ADDR: SocketAddr =
 
 /// `network.endpoints.management`: its public address (exposure public) and its private one.
 pub fn configured_addrs(config: &Config) -> Vec<ComponentAddr> {
-    let Some(ep) = &config.network.endpoints.management else {
+    endpoint_addrs(&config.network)
+}
+
+/// The same, from a snapshot's network section (what a reload asks for).
+pub fn snapshot_addrs(snapshot: &gatehouse_gateway::Snapshot) -> Vec<ComponentAddr> {
+    endpoint_addrs(&snapshot.network)
+}
+
+fn endpoint_addrs(network: &gatehouse_model::network::Network) -> Vec<ComponentAddr> {
+    let Some(ep) = &network.endpoints.management else {
         return Vec::new();
     };
     let mut out = Vec::new();

@@ -149,21 +149,30 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             (management::store_backing(store.clone()), Some(follower))
         }
     };
+    // The management API: on the command line's address (fixed), else on the config's
+    // endpoints, followed through reloads.
+    let fixed = args.management_listen.is_some() || management_default.is_some();
     let mut management_local = None;
-    if !addrs.is_empty() {
-        let bound = component_listener::bind("management", &addrs).await?;
-        let api = management::api(
-            &validated.config,
-            backing.clone(),
-            check.clone(),
-            gateway.clone(),
-            follower.clone(),
-        );
-        for b in bound {
-            tracing::info!(listener = %b.local, exposure = ?b.spec.exposure, "management API listening");
-            management_local.get_or_insert((b.local, b.spec.tls));
-            component_listener::serve(b, gateway.clone(), api.clone(), components_stopped.clone());
-        }
+    let api = management::api(
+        &validated.config,
+        backing.clone(),
+        check.clone(),
+        gateway.clone(),
+        follower.clone(),
+    );
+    let mut component = component_listener::Component::new(
+        "management",
+        gateway.clone(),
+        api,
+        components_stopped.clone(),
+    );
+    for b in component_listener::bind("management", &addrs).await? {
+        tracing::info!(listener = %b.local, exposure = ?b.spec.exposure, "management API listening");
+        management_local.get_or_insert((b.local, b.spec.tls));
+        component.start(b);
+    }
+    if !fixed {
+        component.follow(management::snapshot_addrs);
     }
     if let (Some(backend), Some((addr, tls))) = (demo_backend, first) {
         banner(addr, tls, backend, management_local, &backing).await;

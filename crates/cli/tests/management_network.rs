@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpSocket;
+use tokio::net::{TcpSocket, TcpStream};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
 /// A source the NSG denies on the management port.
@@ -92,5 +92,31 @@ network:
     assert!(
         gatehouse_testkit::process::http_probe(gateway).await,
         "the gateway still serves"
+    );
+
+    // The endpoint moves in the config: the reload opens the new address and closes the old
+    // one, without a restart.
+    let moved = free_addr_on(Ipv4Addr::LOCALHOST);
+    gw.write_config(&config.replace(
+        &format!("public: \"{public}\", private"),
+        &format!("public: \"{moved}\", private"),
+    ))
+    .expect("rewrite the config");
+    gw.wait_for_log(
+        &format!("\"listener\":\"{moved}\""),
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("the new management listener opens");
+    assert_eq!(get_from(Ipv4Addr::LOCALHOST, moved).await, Some(200));
+    gw.wait_for_log(
+        "stopped listening (removed from the config)",
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("the old one closes");
+    assert!(
+        TcpStream::connect(public).await.is_err(),
+        "nothing listens on the old address"
     );
 }

@@ -67,6 +67,9 @@ pub(crate) struct Shared {
     max_connections: u32,
     clients: Arc<ClientCache>,
     shutdown: watch::Sender<bool>,
+    /// Counts the snapshots swapped in by reloads: what follows the config beside the gateway
+    /// (the management API's listeners) waits on it instead of polling.
+    reloads: watch::Sender<u64>,
     /// Listeners running now, by configured address. Taken only by start-up and reloads.
     listeners: Mutex<HashMap<SocketAddr, RunningListener>>,
     /// What policies use beyond the request, kept across reloads.
@@ -157,9 +160,15 @@ impl Gateway {
                 }),
                 clients,
                 shutdown,
+                reloads: watch::channel(0).0,
                 listeners: Mutex::new(HashMap::new()),
             }),
         })
+    }
+
+    /// Changes each time a reload swaps in a new snapshot.
+    pub fn reloads(&self) -> watch::Receiver<u64> {
+        self.shared.reloads.subscribe()
     }
 
     /// The snapshot requests are served with now.
@@ -231,6 +240,7 @@ impl Gateway {
         self.shared.clients.configure(&new.limits);
         // The one store: routes, keys, pipelines, TLS, egress rules and resolver together.
         self.shared.snapshot.store(Arc::new(new));
+        self.shared.reloads.send_modify(|n| *n += 1);
         for (spec, listener) in opened {
             if let Ok(bound) = BoundListener::new(listener, spec) {
                 report.listeners_added.push(bound.local);
