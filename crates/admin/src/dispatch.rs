@@ -378,10 +378,15 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
             if !patch {
                 // PUT replaces: what the resource requires must be in the body, even when the
                 // resource exists (a PATCH merges instead).
-                let missing: Vec<_> = crate::openapi::required_on_put(item.schema_name())
+                let absent = |k: &&str| body_props.get(*k).is_none_or(Value::is_null);
+                let mut missing: Vec<_> = crate::openapi::required_on_put(item.schema_name())
                     .into_iter()
-                    .filter(|k| body_props.get(*k).is_none_or(Value::is_null))
+                    .filter(absent)
                     .collect();
+                let one_of = crate::openapi::one_required_on_put(item.schema_name());
+                if !one_of.is_empty() && one_of.iter().all(absent) {
+                    missing.push(one_of[0]);
+                }
                 if !missing.is_empty() {
                     let mut e =
                         ApiError::bad_request("One or more fields contain incorrect values:");

@@ -214,6 +214,15 @@ fn methods(serves: &Serves) -> Vec<Served> {
 }
 
 /// The `properties` a PUT of the resource named `schema` requires (`Api`, `Policy`, …).
+/// Properties of which a PUT must carry at least one (the first names the error's target): an
+/// API's backend is `serviceUrl` or gatehouse's `backendId`. The document cannot say "either".
+pub(crate) fn one_required_on_put(schema: &str) -> &'static [&'static str] {
+    match schema {
+        "Api" => &["serviceUrl", "backendId"],
+        _ => &[],
+    }
+}
+
 pub(crate) fn required_on_put(schema: &str) -> Vec<&'static str> {
     RESOURCES
         .iter()

@@ -109,7 +109,10 @@ pub(super) const RESOURCES: &[(&str, &str, &[(&str, &str)], &[(&str, &str)])] = 
         ],
         &[
             ("path*", "s"),
-            ("serviceUrl*", "u"),
+            // One of the two is required (crates/admin/src/resources/apis.rs checks it): a JSON
+            // Schema `required` cannot say "either".
+            ("serviceUrl", "u"),
+            ("backendId", "s"),
             ("displayName", "s"),
             ("description", "s"),
             ("protocols", "h:Protocols"),
