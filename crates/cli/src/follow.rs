@@ -4,6 +4,7 @@
 //! every error logged and the running config stays.
 
 use crate::serve::ConfigCheck;
+use crate::state_dir::StateDir;
 use gatehouse_gateway::Gateway;
 use gatehouse_store::Store;
 use std::sync::Arc;
@@ -16,6 +17,11 @@ use tokio::sync::Mutex;
 /// PostgreSQL notifications lost while the listening connection was down). One small query.
 const SAFETY_NET: Duration = Duration::from_secs(1);
 
+/// How long a revision check (and opening the store) may take before the store counts as
+/// unreachable: the pool would otherwise wait for a connection for its whole acquire timeout
+/// (sqlx: 30 s) before saying so.
+pub const STORE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The node's view of the store: what it applied, and the one path that applies a revision.
 #[derive(Clone)]
 pub struct Follower {
@@ -25,16 +31,64 @@ pub struct Follower {
     applied: Arc<AtomicU64>,
     /// One apply at a time (the feed, the safety net, applynetworkconfigurationupdates).
     applying: Arc<Mutex<()>>,
+    /// Where each applied revision is saved (a node restarted while the store is down
+    /// starts from it).
+    state: Option<StateDir>,
+    /// Whether the last revision check reached the store: a change is logged once.
+    reachable: Arc<std::sync::atomic::AtomicBool>,
+    /// The node serves a configuration read from its state directory, not yet the store's.
+    from_saved: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// `gatehouse_store_reachable`: 1 while the revision check reaches the store, else 0.
+pub fn set_store_reachable(up: bool) {
+    metrics::gauge!("gatehouse_store_reachable").set(if up { 1.0 } else { 0.0 });
+}
+
+/// `gatehouse_config_from_saved_state`: 1 while the node serves its saved configuration.
+pub fn set_from_saved(saved: bool) {
+    metrics::gauge!("gatehouse_config_from_saved_state").set(if saved { 1.0 } else { 0.0 });
 }
 
 impl Follower {
-    pub fn new(store: Store, gateway: Gateway, check: ConfigCheck, applied: u64) -> Follower {
+    /// `applied` is the revision the gateway serves; `from_saved` says it came from the state
+    /// directory (the follower applies the store's newest revision as soon as it reads it).
+    pub fn new(
+        store: Store,
+        gateway: Gateway,
+        check: ConfigCheck,
+        applied: u64,
+        state: Option<StateDir>,
+        from_saved: bool,
+    ) -> Follower {
         Follower {
             store,
             gateway,
             check,
             applied: Arc::new(AtomicU64::new(applied)),
             applying: Arc::default(),
+            state,
+            reachable: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            from_saved: Arc::new(std::sync::atomic::AtomicBool::new(from_saved)),
+        }
+    }
+
+    /// Records whether the store answered; logs and counts only a change.
+    fn reached(&self, up: bool, error: Option<&gatehouse_store::StoreError>) {
+        let was = self.reachable.swap(up, Ordering::AcqRel);
+        if was == up {
+            return;
+        }
+        set_store_reachable(up);
+        match (up, error) {
+            (false, Some(e)) => {
+                tracing::warn!(error = %e, revision = self.applied(), "store unreachable: serving the last applied revision until it returns")
+            }
+            (false, None) => tracing::warn!(
+                revision = self.applied(),
+                "store unreachable: serving the last applied revision until it returns"
+            ),
+            (true, _) => tracing::info!(revision = self.applied(), "store reachable again"),
         }
     }
 
@@ -63,15 +117,26 @@ impl Follower {
                 };
                 let newest = match announced {
                     Some(rev) => rev,
-                    None => match self.store.revision().await {
-                        Ok(rev) => rev,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "store unreachable: serving the last applied revision");
-                            continue;
+                    None => {
+                        match tokio::time::timeout(STORE_TIMEOUT, self.store.revision()).await {
+                            Ok(Ok(rev)) => {
+                                self.reached(true, None);
+                                rev
+                            }
+                            Ok(Err(e)) => {
+                                self.reached(false, Some(&e));
+                                continue;
+                            }
+                            Err(_) => {
+                                self.reached(false, None);
+                                continue;
+                            }
                         }
-                    },
+                    }
                 };
-                if newest > self.applied() {
+                // A node serving its saved configuration applies the store's newest revision
+                // even when the numbers match (another store may have been restored).
+                if newest > self.applied() || self.from_saved.load(Ordering::Acquire) {
                     let _ = self.apply("change feed").await;
                 }
             }
@@ -113,7 +178,19 @@ impl Follower {
             why,
         );
         if report["ok"] == true {
-            self.applied.fetch_max(revision, Ordering::AcqRel);
+            self.applied.store(revision, Ordering::Release);
+            if self.from_saved.swap(false, Ordering::AcqRel) {
+                set_from_saved(false);
+                tracing::info!(
+                    revision,
+                    "caught up with the store: serving its newest revision, no longer the saved configuration"
+                );
+            }
+            if let Some(state) = &self.state
+                && let Err(e) = state.save(revision, &config)
+            {
+                tracing::warn!(error = %e, revision, "cannot save the applied configuration to the state directory");
+            }
         }
         report["revision"] = revision.into();
         report

@@ -22,6 +22,7 @@ mod policy_cmd;
 mod private_dir;
 mod reload;
 mod serve;
+mod state_dir;
 mod store_cmd;
 
 use anyhow::{Context, Result, bail};
@@ -105,6 +106,10 @@ struct ServeArgs {
     /// Log filter, as RUST_LOG (e.g. `info`, `gatehouse::access=off,info`).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     log: String,
+    /// Where the node saves the last configuration it applied (store mode), to start from it
+    /// when the store is unreachable (default: <data dir>/state; created with mode 0700).
+    #[arg(long, value_name = "DIR", env = "GATEHOUSE_STATE_DIR")]
+    state_dir: Option<PathBuf>,
     /// Seconds open connections get to finish on shutdown.
     #[arg(long, default_value_t = 10)]
     drain_seconds: u64,

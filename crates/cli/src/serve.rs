@@ -2,12 +2,13 @@
 //! store in the data directory), the gateway, the management API and the admin socket.
 
 use crate::component_listener::{self, ComponentAddr};
+use crate::state_dir::StateDir;
 use crate::{ServeArgs, admin, demo, management, metrics_endpoint, reload};
 use anyhow::{Context, Result, anyhow, bail};
 use gatehouse_admin::Problem;
 use gatehouse_gateway::Gateway;
 use gatehouse_model::{Config, Severity, Validated};
-use gatehouse_store::Store;
+use gatehouse_store::{SecretKey, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,12 +44,32 @@ pub fn config_check(listen: Vec<SocketAddr>) -> ConfigCheck {
 /// Where this run's config lives.
 enum Source {
     File(PathBuf),
-    Store { store: Store, url: String },
+    Store {
+        store: Store,
+        url: String,
+        state: Option<StateDir>,
+    },
+    /// The store was unreachable at start: the state directory's saved configuration, until
+    /// the store at `url` answers.
+    Saved {
+        url: String,
+        key: Box<SecretKey>,
+        state: StateDir,
+    },
 }
+
+/// How long a node started from its saved configuration waits between attempts to open the
+/// store.
+const REOPEN_EVERY: Duration = Duration::from_secs(1);
 
 pub async fn run(args: ServeArgs) -> Result<()> {
     if args.config.is_some() && args.store.is_some() {
         bail!("give --config FILE or --store URL, not both");
+    }
+    // First: the store's gauges are set while the config is read.
+    if let Some(addr) = args.metrics_listen {
+        let local = metrics_endpoint::start(addr).await?;
+        tracing::info!(metrics = %format_args!("http://{local}/metrics"), "serving metrics");
     }
     let check = config_check(args.listen.clone());
     let mut demo_backend = None;
@@ -64,19 +85,70 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         }
         (None, Some(url)) => {
             let key = crate::data_dir::secret_key(args.secret_key_file.as_deref())?;
-            let store = Store::open(url, key)
-                .await
-                .with_context(|| format!("cannot open the store {}", redact_url(url)))?;
-            let (config, revision) = bootstrap(&store, None).await?;
-            let v = checked(&check, &config, &format!("the store's revision {revision}"))?;
-            (
-                Source::Store {
-                    store,
-                    url: url.clone(),
-                },
-                v,
-                revision,
+            let state_path = crate::state_dir::path(args.state_dir.as_deref());
+            let state = StateDir::open(state_path, key.clone())?;
+            let opened = match tokio::time::timeout(
+                crate::follow::STORE_TIMEOUT,
+                Store::open(url, key.clone()),
             )
+            .await
+            {
+                Ok(r) => r.map_err(anyhow::Error::new),
+                Err(_) => Err(anyhow!(
+                    "no answer within {:?}",
+                    crate::follow::STORE_TIMEOUT
+                )),
+            };
+            match opened {
+                Ok(store) => {
+                    let (config, revision) = bootstrap(&store, None).await?;
+                    let v = checked(&check, &config, &format!("the store's revision {revision}"))?;
+                    if let Err(e) = state.save(revision, &config) {
+                        tracing::warn!(error = %e, revision, "cannot save the applied configuration to the state directory");
+                    }
+                    crate::follow::set_store_reachable(true);
+                    crate::follow::set_from_saved(false);
+                    (
+                        Source::Store {
+                            store,
+                            url: url.clone(),
+                            state: Some(state),
+                        },
+                        v,
+                        revision,
+                    )
+                }
+                Err(e) => {
+                    let saved = state
+                        .load()
+                        .with_context(|| format!("the store {} is unreachable ({e:#}) and the saved configuration cannot be read", redact_url(url)))?
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "cannot open the store {} ({e:#}), and {} holds no saved configuration to start from",
+                                redact_url(url),
+                                state.file().display()
+                            )
+                        })?;
+                    let v = checked(
+                        &check,
+                        &saved.config,
+                        &format!("the saved configuration of revision {}", saved.revision),
+                    )?;
+                    tracing::warn!(error = %format!("{e:#}"), revision = saved.revision, file = %state.file().display(),
+                        "store unreachable: serving the saved configuration of revision {} from {}", saved.revision, state.file().display());
+                    crate::follow::set_store_reachable(false);
+                    crate::follow::set_from_saved(true);
+                    (
+                        Source::Saved {
+                            url: url.clone(),
+                            key: Box::new(key),
+                            state,
+                        },
+                        v,
+                        saved.revision,
+                    )
+                }
+            }
         }
         (None, None) => {
             let backend = demo::start()
@@ -96,7 +168,15 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             )?;
             demo_backend = Some(backend);
             management_default = Some(management::DEMO_ADDR);
-            (Source::Store { store, url }, v, revision)
+            (
+                Source::Store {
+                    store,
+                    url,
+                    state: None,
+                },
+                v,
+                revision,
+            )
         }
     };
     for w in validated
@@ -105,10 +185,6 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .filter(|w| w.severity == Severity::Warning)
     {
         tracing::warn!(path = %w.path, "{}", w.message);
-    }
-    if let Some(addr) = args.metrics_listen {
-        let local = metrics_endpoint::start(addr).await?;
-        tracing::info!(metrics = %format_args!("http://{local}/metrics"), "serving metrics");
     }
     let gateway = Gateway::new(&validated).map_err(|e| anyhow!("{e}"))?;
     let listeners = gateway.bind().await?;
@@ -120,6 +196,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let origin = match &source {
         Source::File(p) => p.display().to_string(),
         Source::Store { url, .. } => redact_url(url),
+        Source::Saved { state, .. } => state.file().display().to_string(),
     };
     tracing::info!(apis = c_apis, operations = c_ops, products = c_products, subscriptions = c_subs, config = %origin, revision, "gatehouse started");
 
@@ -133,49 +210,74 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         }],
         None => management::configured_addrs(&validated.config),
     };
-    let (backing, follower) = match &source {
-        Source::File(path) => (
-            management::file_backing(path.clone(), args.secret_key_file.clone())?,
-            None,
-        ),
-        Source::Store { store, .. } => {
+    let fixed = args.management_listen.is_some() || management_default.is_some();
+    let management = Management {
+        addrs,
+        fixed,
+        config: validated.config.clone(),
+        check: check.clone(),
+        gateway: gateway.clone(),
+        stopped: components_stopped.clone(),
+    };
+    let (backing, management_local) = match &source {
+        Source::File(path) => {
+            let backing = management::file_backing(path.clone(), args.secret_key_file.clone())?;
+            let local = management.start(backing.clone(), None).await?;
+            (Some(backing), local)
+        }
+        Source::Store { store, state, .. } => {
             let follower = crate::follow::Follower::new(
                 store.clone(),
                 gateway.clone(),
                 check.clone(),
                 revision,
+                state.clone(),
+                false,
             );
             follower.clone().spawn();
-            (management::store_backing(store.clone()), Some(follower))
+            let backing = management::store_backing(store.clone());
+            let local = management.start(backing.clone(), Some(follower)).await?;
+            (Some(backing), local)
+        }
+        Source::Saved { url, key, state } => {
+            // The follower and the management API need the store: they start when it answers.
+            let (url, key, state) = (url.clone(), (**key).clone(), state.clone());
+            let gateway = gateway.clone();
+            let check = check.clone();
+            tokio::spawn(async move {
+                let store = loop {
+                    let open = Store::open(&url, key.clone());
+                    match tokio::time::timeout(crate::follow::STORE_TIMEOUT, open).await {
+                        Ok(Ok(store)) => break store,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "store still unreachable"),
+                        Err(_) => tracing::debug!("store still unreachable (no answer)"),
+                    }
+                    tokio::time::sleep(REOPEN_EVERY).await;
+                };
+                crate::follow::set_store_reachable(true);
+                tracing::info!(store = %redact_url(&url), "store reachable: catching up with its newest revision");
+                let follower = crate::follow::Follower::new(
+                    store.clone(),
+                    gateway,
+                    check,
+                    revision,
+                    Some(state),
+                    true,
+                );
+                let _ = follower.apply("store reachable again").await;
+                follower.clone().spawn();
+                if let Err(e) = management
+                    .start(management::store_backing(store), Some(follower))
+                    .await
+                {
+                    tracing::error!(error = %format!("{e:#}"), "the management API cannot start");
+                }
+            });
+            (None, None)
         }
     };
-    // The management API: on the command line's address (fixed), else on the config's
-    // endpoints, followed through reloads.
-    let fixed = args.management_listen.is_some() || management_default.is_some();
-    let mut management_local = None;
-    let api = management::api(
-        &validated.config,
-        backing.clone(),
-        check.clone(),
-        gateway.clone(),
-        follower.clone(),
-    );
-    let mut component = component_listener::Component::new(
-        "management",
-        gateway.clone(),
-        api,
-        components_stopped.clone(),
-    );
-    for b in component_listener::bind("management", &addrs).await? {
-        tracing::info!(listener = %b.local, exposure = ?b.spec.exposure, "management API listening");
-        management_local.get_or_insert((b.local, b.spec.tls));
-        component.start(b);
-    }
-    if !fixed {
-        component.follow(management::snapshot_addrs);
-    }
-    if let (Some(backend), Some((addr, tls))) = (demo_backend, first) {
-        banner(addr, tls, backend, management_local, &backing).await;
+    if let (Some(backend), Some((addr, tls)), Some(backing)) = (demo_backend, first, &backing) {
+        banner(addr, tls, backend, management_local, backing).await;
     }
 
     let mut admin_socket = None;
@@ -211,6 +313,59 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     }
     tracing::info!("gatehouse stopped");
     Ok(())
+}
+
+/// What the management API needs to start: now, or (a node started from its saved
+/// configuration) once the store answers.
+struct Management {
+    addrs: Vec<ComponentAddr>,
+    /// On the command line's address (fixed), else on the config's endpoints, followed
+    /// through reloads.
+    fixed: bool,
+    config: Config,
+    check: ConfigCheck,
+    gateway: Gateway,
+    stopped: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Management {
+    /// Binds and serves; returns the first address bound.
+    async fn start(
+        self,
+        backing: Arc<dyn gatehouse_admin::Backing>,
+        follower: Option<crate::follow::Follower>,
+    ) -> Result<Option<(SocketAddr, bool)>> {
+        let api = management::api(
+            &self.config,
+            backing,
+            self.check.clone(),
+            self.gateway.clone(),
+            follower,
+        );
+        let mut component = component_listener::Component::new(
+            "management",
+            self.gateway.clone(),
+            api,
+            self.stopped.clone(),
+        );
+        let mut local = None;
+        for b in component_listener::bind("management", &self.addrs).await? {
+            tracing::info!(listener = %b.local, exposure = ?b.spec.exposure, "management API listening");
+            local.get_or_insert((b.local, b.spec.tls));
+            component.start(b);
+        }
+        if self.fixed {
+            // The listeners live as long as the component: until shutdown.
+            let mut stopped = self.stopped;
+            tokio::spawn(async move {
+                let _component = component;
+                let _ = stopped.wait_for(|s| *s).await;
+            });
+        } else {
+            component.follow(management::snapshot_addrs);
+        }
+        Ok(local)
+    }
 }
 
 fn checked(check: &ConfigCheck, config: &Config, what: &str) -> Result<Validated> {

@@ -102,6 +102,43 @@ impl Postgres {
         Ok(self.url_for(name))
     }
 
+    /// Stops the server (fast shutdown: connections are closed), keeping its data directory
+    /// and port for [`Postgres::resume`]: the store "goes away".
+    pub fn pause(&self) -> Result<()> {
+        let out = self
+            .command("pg_ctl")
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w"])
+            .output()
+            .context("running pg_ctl stop")?;
+        check(&out, "pg_ctl stop")
+    }
+
+    /// Starts the server stopped by [`Postgres::pause`] again, on the same port with the same
+    /// data; returns once it accepts connections.
+    pub fn resume(&self) -> Result<()> {
+        let out = self
+            .command("pg_ctl")
+            .current_dir(self._dir.path())
+            .arg("start")
+            .arg("-D")
+            .arg(&self.data)
+            .args([
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &server_options(self._dir.path(), self.port),
+                "-l",
+            ])
+            .arg(self._dir.path().join("server.log"))
+            .output()
+            .context("running pg_ctl start")?;
+        check(&out, "pg_ctl start")
+    }
+
     fn command(&self, program: &str) -> Command {
         command(&self.bin, program, self.as_nobody)
     }
@@ -184,6 +221,13 @@ fn find_bin() -> Result<PathBuf, String> {
         .ok_or_else(|| "no initdb on PATH nor in /usr/lib/postgresql/*/bin".to_string())
 }
 
+fn server_options(dir: &Path, port: u16) -> String {
+    format!(
+        "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        dir.display()
+    )
+}
+
 fn start_in(bin: PathBuf) -> Result<Postgres> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let as_nobody = unsafe { libc::geteuid() } == 0;
@@ -217,10 +261,7 @@ fn start_in(bin: PathBuf) -> Result<Postgres> {
     let mut last_error = anyhow!("no attempt");
     for _ in 0..5 {
         let port = crate::process::free_port();
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-            dir.path().display()
-        );
+        let options = server_options(dir.path(), port);
         let out = command(&bin, "pg_ctl", as_nobody)
             .current_dir(dir.path())
             .arg("start")
