@@ -20,6 +20,26 @@ pub trait Backing: Send + Sync + 'static {
     ) -> Result<u64, BackingError>;
     async fn access_keys(&self) -> Result<AccessKeys, BackingError>;
     async fn set_access_keys(&self, keys: AccessKeys) -> Result<(), BackingError>;
+    /// The gateway nodes that reported to the store (`GET gatehouse/nodes`, and `networkstatus`
+    /// per location). A backing without a registry (file mode) has none: the answering node
+    /// speaks for itself.
+    async fn nodes(&self) -> Result<Vec<NodeInfo>, BackingError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A gateway node as its last heartbeat describes it.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub name: String,
+    pub location: String,
+    pub applied_revision: u64,
+    /// RFC 3339, UTC.
+    pub last_heartbeat: String,
+    /// How old the last heartbeat is (by the store's clock).
+    pub heartbeat_age: std::time::Duration,
+    /// The node's `networkstatus` answer: `[{location, networkStatus}]`.
+    pub network_status: serde_json::Value,
 }
 
 #[derive(Clone)]

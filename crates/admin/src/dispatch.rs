@@ -150,9 +150,11 @@ async fn dispatch(st: &State, req: Request) -> Result<Response, ApiError> {
         (["gatehouse", "network"], &Method::PUT | &Method::PATCH) => {
             crate::service::network_put(&ctx, m == Method::PATCH).await
         }
-        (["networkstatus"], &Method::GET) => {
-            Ok(axum::Json(st.api.node.network_status().await).into_response())
+        (["networkstatus"], &Method::GET) => crate::nodes::network_status(&ctx).await,
+        (["locations", location, "networkstatus"], &Method::GET) => {
+            crate::nodes::network_status_of(&ctx, location).await
         }
+        (["gatehouse", "nodes"], &Method::GET) => crate::nodes::nodes_list(&ctx).await,
         (["applynetworkconfigurationupdates"], &Method::POST) => {
             match st.api.node.apply_network().await {
                 Ok(v) => Ok(axum::Json(v).into_response()),

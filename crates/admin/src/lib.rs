@@ -10,6 +10,7 @@ pub mod auth;
 pub mod backing;
 mod dispatch;
 pub mod error;
+mod nodes;
 mod openapi;
 mod query;
 mod resources;
@@ -18,7 +19,8 @@ mod service;
 mod write;
 
 pub use auth::{AuthError, format_expiry, sas_token, verify};
-pub use backing::{AccessKeys, Backing, BackingError, Checker, Current, Node, Problem};
+pub use backing::{AccessKeys, Backing, BackingError, Checker, Current, Node, NodeInfo, Problem};
+pub use nodes::ONLINE_WITHIN;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 mod support;
 
 use axum::http::StatusCode;
-use gatehouse_admin::{ManagementApi, Node};
+use gatehouse_admin::{ManagementApi, Node, NodeInfo};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use support::{Memory, config, keys, send, token, validating_checker};
@@ -232,4 +232,71 @@ async fn etag_is_the_same_in_both_path_forms() {
     )
     .await;
     assert_eq!(st, StatusCode::PRECONDITION_FAILED);
+}
+
+fn node(name: &str, location: &str, age_secs: u64, dns: &str) -> NodeInfo {
+    NodeInfo {
+        name: name.into(),
+        location: location.into(),
+        applied_revision: 7,
+        last_heartbeat: "2026-01-01T00:00:00Z".into(),
+        heartbeat_age: std::time::Duration::from_secs(age_secs),
+        network_status: json!([{"location": location, "networkStatus": {"dnsServers": [dns], "connectivityStatus": []}}]),
+    }
+}
+
+#[tokio::test]
+async fn nodes_are_listed_and_networkstatus_answers_per_location() {
+    let m = store(false, 0);
+    *m.nodes.lock().unwrap() = vec![
+        node("we-1", "westeurope", 1, "10.1.0.53"),
+        node("we-2", "westeurope", 30, "10.9.9.9"),
+        node("ne-1", "northeurope", 2, "10.2.0.53"),
+        node("gone", "eastus", 60, "10.3.0.53"),
+    ];
+    let r = api(m);
+    let (st, _, list) = call(&r, "GET", "/gatehouse/nodes", None, None).await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+    assert_eq!(list["count"], 4);
+    let states: Vec<(String, String, String)> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().to_string(),
+                n["location"].as_str().unwrap().to_string(),
+                n["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(states.contains(&("we-1".into(), "westeurope".into(), "online".into())));
+    assert!(states.contains(&("gone".into(), "eastus".into(), "offline".into())));
+    assert_eq!(list["value"][0]["appliedRevision"], 7);
+
+    // One entry per location an online node serves, plus the answering node's own.
+    let (st, _, ns) = call(&r, "GET", "/networkstatus", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let locations: Vec<&str> = ns
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["location"].as_str().unwrap())
+        .collect();
+    assert_eq!(locations, ["local", "northeurope", "westeurope"], "{ns}");
+    let (st, _, we) = call(&r, "GET", "/locations/westeurope/networkstatus", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        we["dnsServers"][0], "10.1.0.53",
+        "the online node's report: {we}"
+    );
+    let (st, _, e) = call(&r, "GET", "/locations/eastus/networkstatus", None, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("westeurope"),
+        "{e}"
+    );
 }

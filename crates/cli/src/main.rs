@@ -12,6 +12,7 @@ mod data_dir;
 mod demo;
 mod file_keys;
 mod follow;
+mod heartbeat;
 mod json_log;
 mod logging;
 mod management;
@@ -110,6 +111,13 @@ struct ServeArgs {
     /// when the store is unreachable (default: <data dir>/state; created with mode 0700).
     #[arg(long, value_name = "DIR", env = "GATEHOUSE_STATE_DIR")]
     state_dir: Option<PathBuf>,
+    /// This node's name in the store's node registry (default: the host name).
+    #[arg(long, value_name = "NAME", env = "GATEHOUSE_NODE_NAME")]
+    node_name: Option<String>,
+    /// The location this node serves: the service's main location (default) or one of
+    /// `service.additional_locations`, whose network section the node applies.
+    #[arg(long, value_name = "LOCATION", env = "GATEHOUSE_LOCATION")]
+    location: Option<String>,
     /// Seconds open connections get to finish on shutdown.
     #[arg(long, default_value_t = 10)]
     drain_seconds: u64,

@@ -168,6 +168,20 @@ impl Backing for StoreBacking {
             .await
             .map_err(store_error)
     }
+    async fn nodes(&self) -> Result<Vec<gatehouse_admin::NodeInfo>, BackingError> {
+        let nodes = self.store.nodes().await.map_err(store_error)?;
+        Ok(nodes
+            .into_iter()
+            .map(|n| gatehouse_admin::NodeInfo {
+                name: n.report.name,
+                location: n.report.location,
+                applied_revision: n.report.applied_revision,
+                last_heartbeat: n.last_heartbeat,
+                heartbeat_age: n.heartbeat_age,
+                network_status: n.report.status,
+            })
+            .collect())
+    }
 }
 
 /// File mode: the API reads the file; writes are refused (the file is the source of truth).

@@ -211,6 +211,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         None => management::configured_addrs(&validated.config),
     };
     let fixed = args.management_listen.is_some() || management_default.is_some();
+    let identity = crate::heartbeat::Identity::new(args.node_name.clone(), args.location.clone());
     let management = Management {
         addrs,
         fixed,
@@ -235,6 +236,15 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 false,
             );
             follower.clone().spawn();
+            if state.is_some() {
+                // Store mode (not the demo): the node reports itself to the registry.
+                crate::heartbeat::spawn(
+                    store.clone(),
+                    gateway.clone(),
+                    follower.clone(),
+                    identity.clone(),
+                );
+            }
             let backing = management::store_backing(store.clone());
             let local = management.start(backing.clone(), Some(follower)).await?;
             (Some(backing), local)
@@ -244,6 +254,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             let (url, key, state) = (url.clone(), (**key).clone(), state.clone());
             let gateway = gateway.clone();
             let check = check.clone();
+            let identity = identity.clone();
             tokio::spawn(async move {
                 let store = loop {
                     let open = Store::open(&url, key.clone());
@@ -258,7 +269,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 tracing::info!(store = %redact_url(&url), "store reachable: catching up with its newest revision");
                 let follower = crate::follow::Follower::new(
                     store.clone(),
-                    gateway,
+                    gateway.clone(),
                     check,
                     revision,
                     Some(state),
@@ -266,6 +277,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 );
                 let _ = follower.apply("store reachable again").await;
                 follower.clone().spawn();
+                crate::heartbeat::spawn(store.clone(), gateway, follower.clone(), identity);
                 if let Err(e) = management
                     .start(management::store_backing(store), Some(follower))
                     .await

@@ -231,7 +231,7 @@ async fn nodes_survive_the_store_going_away_and_catch_up() {
     let c = cluster(&pg, "nodes_e2e", dir.path(), backend);
     let (state1, state2) = (dir.path().join("state1"), dir.path().join("state2"));
 
-    let one = c.start(&state1, &[]).await;
+    let one = c.start(&state1, &["--node-name", "node-one"]).await;
     c.wait_served(&one, "/a/x", 200).await;
     assert!(state1.join("applied.json").is_file());
     c.wait_metric(&one, "gatehouse_store_reachable", 1.0).await;
@@ -239,7 +239,7 @@ async fn nodes_survive_the_store_going_away_and_catch_up() {
         .await;
     // The second node runs once, so that its state directory holds a saved configuration.
     {
-        let two = c.start(&state2, &[]).await;
+        let two = c.start(&state2, &["--node-name", "node-two"]).await;
         c.wait_served(&two, "/a/x", 200).await;
         assert!(state2.join("applied.json").is_file());
     }
@@ -260,7 +260,7 @@ async fn nodes_survive_the_store_going_away_and_catch_up() {
     assert_eq!(c.status(&one, "/a/x").await, 200, "{}", one.gw.logs_text());
 
     // A node started now serves its saved configuration.
-    let two = c.start(&state2, &[]).await;
+    let two = c.start(&state2, &["--node-name", "node-two"]).await;
     c.wait_served(&two, "/a/x", 200).await;
     let text = two.gw.logs_text();
     assert!(
@@ -315,4 +315,40 @@ async fn nodes_survive_the_store_going_away_and_catch_up() {
         .management(&two, reqwest::Method::GET, "apis/b", None)
         .await;
     assert_eq!(newest.0, StatusCode::OK, "{}", newest.1);
+
+    // Both nodes are in the registry, online, at the newest revision, in the main location.
+    let start = Instant::now();
+    loop {
+        let (s, list) = c
+            .management(&two, reqwest::Method::GET, "gatehouse/nodes", None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        let rows: Vec<(String, String, String, u64)> = list["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| {
+                (
+                    n["name"].as_str().unwrap_or("").to_string(),
+                    n["location"].as_str().unwrap_or("").to_string(),
+                    n["state"].as_str().unwrap_or("").to_string(),
+                    n["appliedRevision"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        let want = |name: &str| {
+            rows.iter()
+                .any(|r| r.0 == name && r.1 == "westeurope" && r.2 == "online" && r.3 >= 3)
+        };
+        if want("node-one") && want("node-two") {
+            break;
+        }
+        assert!(start.elapsed() < WITHIN, "{list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (s, ns) = c
+        .management(&one, reqwest::Method::GET, "networkstatus", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{ns}");
+    assert_eq!(ns[0]["location"], "westeurope", "{ns}");
 }

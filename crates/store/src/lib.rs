@@ -7,6 +7,7 @@
 //!   configurations; a commit writes only the rows whose content changed, in one transaction,
 //!   and only if the store is still at the revision the writer read ([`StoreError::Conflict`]).
 //! - [`Store::changes`] follows the revisions committed from then on.
+//! - [`Store::heartbeat`] / [`Store::nodes`]: the node registry.
 //! - [`Store::history`] / [`Store::resource_history`] say what changed, when and by whom.
 
 mod access_keys;
@@ -14,6 +15,7 @@ mod db;
 mod error;
 mod feed;
 mod history;
+mod nodes;
 mod rows;
 mod secret_key;
 mod store;
@@ -22,6 +24,7 @@ pub use access_keys::AccessKeys;
 pub use error::StoreError;
 pub use feed::ChangeFeed;
 pub use history::{ResourceChange, ResourceVersion, RevisionRecord};
+pub use nodes::{NodeRecord, NodeReport};
 pub use rows::KINDS;
 pub use secret_key::SecretKey;
 pub use store::Store;

@@ -70,6 +70,14 @@ const PATHS: &[(&str, Serves)] = &[
         Custom(&[("get", &[("200", "NetworkStatus")], "")]),
     ),
     (
+        "/locations/{locationName}/networkstatus",
+        Custom(&[("get", &[("200", "NetworkStatusContract")], "")]),
+    ),
+    (
+        "/gatehouse/nodes",
+        Custom(&[("get", &[("200", "NodeCollection")], "")]),
+    ),
+    (
         "/applynetworkconfigurationupdates",
         Custom(&[("post", &[("200", "ApplyNetworkReport")], "")]),
     ),

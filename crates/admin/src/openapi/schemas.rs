@@ -394,6 +394,22 @@ fn helpers() -> Vec<(String, Value)> {
             "NetworkStatus".into(),
             json!({"type": "array", "items": object(&[("location*", "s"), ("networkStatus*", "o")])}),
         ),
+        (
+            "NetworkStatusContract".into(),
+            object(&[("dnsServers*", "[s]"), ("connectivityStatus*", "[o]")]),
+        ),
+        (
+            "NodeCollection".into(),
+            json!({"type": "object", "required": ["value", "count"], "properties": {
+                "value": {"type": "array", "items": object(&[
+                    ("name*", "s"),
+                    ("location*", "s"),
+                    ("appliedRevision*", "i"),
+                    ("lastHeartbeat*", "s"),
+                    ("state*", "s"),
+                ])},
+                "count": ty("i"), "nextLink": ty("s?")}}),
+        ),
         ("ApplyNetworkReport".into(), json!({"type": "object"})),
         (
             "TenantAccess".into(),

@@ -7,7 +7,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use gatehouse_admin::{
-    AccessKeys, Backing, BackingError, Checker, Current, Node, Problem, sas_token,
+    AccessKeys, Backing, BackingError, Checker, Current, Node, NodeInfo, Problem, sas_token,
 };
 use gatehouse_model::{Config, Secret, Severity};
 use gatehouse_policy::config::{ApiPolicies, ConfigPolicies, ProductPolicies, compile_config};
@@ -26,6 +26,8 @@ pub struct Memory {
     pub keys: Mutex<AccessKeys>,
     pub read_only: bool,
     pub conflicts: AtomicUsize,
+    /// The node registry: what the nodes reported.
+    pub nodes: Mutex<Vec<NodeInfo>>,
 }
 
 impl Memory {
@@ -36,6 +38,7 @@ impl Memory {
             keys: Mutex::new(keys),
             read_only: false,
             conflicts: AtomicUsize::new(0),
+            nodes: Mutex::new(Vec::new()),
         }
     }
 }
@@ -91,6 +94,9 @@ impl Backing for Memory {
         }
         *self.keys.lock().map_err(poisoned)? = keys;
         Ok(())
+    }
+    async fn nodes(&self) -> Result<Vec<NodeInfo>, BackingError> {
+        Ok(self.nodes.lock().map_err(poisoned)?.clone())
     }
 }
 
