@@ -14,13 +14,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Checks a whole config as the gateway loads it: model validation, then compiling it (policies,
-/// certificates, network rules). The `--listen` override applies, as to every load.
+/// Checks a whole config as the gateway loads it: this node's location's view of it
+/// (`--location`: `gatehouse_model::for_location`), model validation, then compiling it
+/// (policies, certificates, network rules). The `--listen` override applies, as to every load.
 pub type ConfigCheck = Arc<dyn Fn(&Config) -> Result<Validated, Vec<Problem>> + Send + Sync>;
 
-pub fn config_check(listen: Vec<SocketAddr>) -> ConfigCheck {
+pub fn config_check(listen: Vec<SocketAddr>, location: Option<String>) -> ConfigCheck {
     Arc::new(move |config: &Config| {
-        let v = gatehouse_model::validate(config.clone()).map_err(|issues| {
+        let config = gatehouse_model::for_location(config, location.as_deref()).map_err(|i| {
+            vec![Problem {
+                path: i.path,
+                message: i.message,
+            }]
+        })?;
+        let v = gatehouse_model::validate(config).map_err(|issues| {
             issues
                 .into_iter()
                 .filter(|i| i.severity == Severity::Error)
@@ -66,12 +73,19 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     if args.config.is_some() && args.store.is_some() {
         bail!("give --config FILE or --store URL, not both");
     }
+    if args.config.is_some() && args.location.is_some() {
+        // A file's reloads (crates/cli/src/reload.rs, gatehouse net apply) load the file as it
+        // is: a file-mode node serves the file's main location.
+        bail!(
+            "--location applies to nodes serving a store (--store URL); a config file is served as written"
+        );
+    }
     // First: the store's gauges are set while the config is read.
     if let Some(addr) = args.metrics_listen {
         let local = metrics_endpoint::start(addr).await?;
         tracing::info!(metrics = %format_args!("http://{local}/metrics"), "serving metrics");
     }
-    let check = config_check(args.listen.clone());
+    let check = config_check(args.listen.clone(), args.location.clone());
     let mut demo_backend = None;
     let mut management_default = None;
     let (source, validated, revision) = match (&args.config, &args.store) {

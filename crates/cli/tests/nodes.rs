@@ -50,7 +50,14 @@ impl Cluster {
     /// `gatehouse serve --store` with its own state directory and addresses; `ready` waits for
     /// the gateway to answer.
     async fn start(&self, state: &Path, extra: &[&str]) -> Node {
-        let gateway = free_addr_on(Ipv4Addr::LOCALHOST);
+        self.start_on(state, extra, None).await
+    }
+
+    /// `configured`: the gateway listens where the config's network endpoints say (no
+    /// `--listen`), and readiness is the "gatehouse started" line (its NSG may refuse
+    /// 127.0.0.1).
+    async fn start_on(&self, state: &Path, extra: &[&str], configured: Option<SocketAddr>) -> Node {
+        let gateway = configured.unwrap_or_else(|| free_addr_on(Ipv4Addr::LOCALHOST));
         let management = free_addr_on(Ipv4Addr::LOCALHOST);
         let metrics = free_addr_on(Ipv4Addr::LOCALHOST);
         let mut args = vec![
@@ -61,18 +68,23 @@ impl Cluster {
             self.key.display().to_string(),
             "--state-dir".into(),
             state.display().to_string(),
-            "--listen".into(),
-            gateway.to_string(),
             "--management-listen".into(),
             management.to_string(),
             "--metrics-listen".into(),
             metrics.to_string(),
         ];
+        if configured.is_none() {
+            args.extend(["--listen".to_string(), gateway.to_string()]);
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
+        let probe = match configured {
+            None => Probe::Http(gateway),
+            Some(_) => Probe::Log("gatehouse started".into()),
+        };
         let gw = Gatehouse::builder(Path::new(BIN))
             .expect("builder")
             .args(args)
-            .probe(Probe::Http(gateway))
+            .probe(probe)
             .start_without_config()
             .await
             .expect("gatehouse serve --store starts");
@@ -189,8 +201,14 @@ apis:
     )
 }
 
-/// A cluster on a fresh database: the config imported, a key of the test's own.
-fn cluster(pg: &Postgres, db: &str, dir: &Path, backend: MockBackend) -> Cluster {
+/// A cluster on a fresh database: `config(backend URL)` imported, a key of the test's own.
+fn cluster(
+    pg: &Postgres,
+    db: &str,
+    dir: &Path,
+    backend: MockBackend,
+    config: impl Fn(&str) -> String,
+) -> Cluster {
     let store = pg.create_db(db).expect("create database");
     let key = dir.join("secret.key");
     std::fs::write(
@@ -199,7 +217,7 @@ fn cluster(pg: &Postgres, db: &str, dir: &Path, backend: MockBackend) -> Cluster
     )
     .expect("key");
     let file = dir.join("initial.yaml");
-    std::fs::write(&file, initial_config(&backend.url())).expect("config");
+    std::fs::write(&file, config(&backend.url())).expect("config");
     run(&[
         "store",
         "import",
@@ -228,7 +246,7 @@ async fn nodes_survive_the_store_going_away_and_catch_up() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let backend = MockBackend::start().await.expect("backend");
-    let c = cluster(&pg, "nodes_e2e", dir.path(), backend);
+    let c = cluster(&pg, "nodes_e2e", dir.path(), backend, initial_config);
     let (state1, state2) = (dir.path().join("state1"), dir.path().join("state2"));
 
     let one = c.start(&state1, &["--node-name", "node-one"]).await;
@@ -351,4 +369,182 @@ async fn nodes_survive_the_store_going_away_and_catch_up() {
         .await;
     assert_eq!(s, StatusCode::OK, "{ns}");
     assert_eq!(ns[0]["location"], "westeurope", "{ns}");
+}
+
+/// One plain HTTP GET from source address `src`: the status, or `None` when the gateway closed
+/// the connection without an answer (a refusal).
+async fn get_from(src: Ipv4Addr, dst: SocketAddr, path: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::new(src.into(), 0))
+        .expect("bind the source address");
+    let mut stream = socket.connect(dst).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut bytes = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut bytes)).await;
+    assert!(read.is_ok(), "the gateway neither answered nor closed");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    Some((status, text))
+}
+
+#[tokio::test]
+async fn a_node_in_an_additional_location_applies_that_locations_network() {
+    let Some(pg) = Postgres::start_or_skip("a_node_in_an_additional_location") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backend = MockBackend::start().await.expect("backend");
+    let north = free_addr_on(Ipv4Addr::LOCALHOST);
+    // The main location: no virtual network. northeurope: an external virtual network whose
+    // NSG admits the virtual network (Azure's default rules) and denies everything else.
+    let config = move |backend: &str| {
+        format!(
+            r#"
+service:
+  name: contoso
+  sku: premium
+  location: westeurope
+  additional_locations:
+    - location: northeurope
+      network:
+        type: external
+        virtual_network:
+          address_space: [127.10.0.0/16]
+          subnet: {{ name: apim, prefix: 127.10.1.0/24, nsg: north-nsg }}
+        load_balancer: [127.40.0.1/32]
+        endpoints:
+          gateway: {{ public: "{north}" }}
+        network_security_groups:
+          north-nsg: {{ security_rules: [] }}
+        outbound: {{ allowed_destinations: [127.0.0.0/8] }}
+network:
+  outbound: {{ allowed_destinations: [127.0.0.0/8] }}
+apis:
+  - id: a
+    path: a
+    backend: "{backend}"
+    subscription_required: false
+    policies: |
+      <policies>
+        <inbound><base /></inbound>
+        <backend><base /></backend>
+        <outbound><base /><set-header name="X-Region" exists-action="override"><value>@(context.Deployment.Region)</value></set-header></outbound>
+        <on-error><base /></on-error>
+      </policies>
+    operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
+"#
+        )
+    };
+    let c = cluster(&pg, "locations_e2e", dir.path(), backend, config);
+    let west = c
+        .start(&dir.path().join("west"), &["--node-name", "west-1"])
+        .await;
+    let ne = c
+        .start_on(
+            &dir.path().join("north"),
+            &["--node-name", "north-1", "--location", "northeurope"],
+            Some(north),
+        )
+        .await;
+
+    // The main location serves 127.0.0.1; northeurope's NSG refuses it (DenyAllInBound) and
+    // admits a host of its virtual network.
+    let (status, text) = get_from(Ipv4Addr::LOCALHOST, west.gateway, "/a/x")
+        .await
+        .expect("the main location answers");
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("x-region: westeurope"),
+        "{text}"
+    );
+    assert!(
+        get_from(Ipv4Addr::LOCALHOST, north, "/a/x").await.is_none(),
+        "northeurope's NSG refuses the internet:\n{}",
+        ne.gw.logs_text()
+    );
+    let (status, text) = get_from(Ipv4Addr::new(127, 10, 1, 20), north, "/a/x")
+        .await
+        .expect("northeurope admits its virtual network");
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("x-region: northeurope"),
+        "{text}"
+    );
+
+    // The registry and networkstatus know both locations.
+    let start = Instant::now();
+    loop {
+        let (s, ns) = c
+            .management(&west, reqwest::Method::GET, "networkstatus", None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{ns}");
+        let locations: Vec<&str> = ns
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["location"].as_str())
+            .collect();
+        if locations == ["northeurope", "westeurope"] {
+            break;
+        }
+        assert!(start.elapsed() < WITHIN, "{ns}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (s, one) = c
+        .management(
+            &west,
+            reqwest::Method::GET,
+            "locations/northeurope/networkstatus",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{one}");
+    assert!(one["connectivityStatus"].is_array(), "{one}");
+    // (northeurope's NSG also guards its node's management API: asked from the main location.)
+    let (s, list) = c
+        .management(&west, reqwest::Method::GET, "gatehouse/nodes", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let pairs: Vec<(&str, &str)> = list["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap_or(""),
+                n["location"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [("north-1", "northeurope"), ("west-1", "westeurope")],
+        "{list}"
+    );
+
+    // An unknown location is refused at start, naming the known ones.
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--store",
+            &c.store,
+            "--secret-key-file",
+            c.key.to_str().expect("utf-8"),
+            "--state-dir",
+            dir.path().join("mars").to_str().expect("utf-8"),
+            "--location",
+            "mars",
+        ])
+        .env("GATEHOUSE_DATA_DIR", dir.path().join("data"))
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("no location 'mars'") && err.contains("westeurope, northeurope"),
+        "{err}"
+    );
 }

@@ -50,6 +50,14 @@ pub struct Service {
     /// Scale units (Azure's `sku.capacity`).
     #[serde(default = "one")]
     pub capacity: u32,
+    /// More locations of the service, each with its own capacity and network section
+    /// (crates/model/src/locations.rs).
+    #[serde(
+        default,
+        alias = "additionalLocations",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub additional_locations: Vec<crate::locations::AdditionalLocation>,
 }
 
 impl Default for Service {
@@ -59,6 +67,7 @@ impl Default for Service {
             sku: Sku::default(),
             location: default_location(),
             capacity: 1,
+            additional_locations: Vec::new(),
         }
     }
 }

@@ -9,6 +9,7 @@
 mod config;
 mod error;
 mod load;
+mod locations;
 pub mod network;
 mod scope;
 mod secret;
@@ -19,6 +20,7 @@ mod validate_network;
 pub use config::*;
 pub use error::{ConfigError, Issue, Severity};
 pub use load::{Format, from_str, load, load_validated, schema_json};
+pub use locations::{AdditionalLocation, for_location};
 pub use scope::Scope;
 pub use secret::Secret;
 pub use validate::{Exposure, ListenerPlan, Validated, normalize_api_path, validate};

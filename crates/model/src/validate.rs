@@ -107,6 +107,7 @@ pub fn validate(config: Config) -> Result<Validated, Vec<Issue>> {
     named_values(&mut c, &config.named_values);
     users_and_groups(&mut c, &config);
     let listeners = crate::validate_network::network(&mut c, &config, &listen_addrs);
+    crate::locations::check(&mut c, &config, &listen_addrs);
     if c.issues.iter().any(|i| i.severity == Severity::Error) {
         return Err(c.issues);
     }
