@@ -103,12 +103,20 @@ impl Follower {
             let mut feed = self.store.changes_after(self.applied());
             let mut tick = tokio::time::interval(SAFETY_NET);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut feed_down = false;
             loop {
                 let announced = tokio::select! {
                     r = feed.next() => match r {
-                        Ok(rev) => Some(rev),
+                        Ok(rev) => {
+                            feed_down = false;
+                            Some(rev)
+                        }
                         Err(e) => {
-                            tracing::warn!(error = %e, "store change feed interrupted; checking the revision periodically until it returns");
+                            // Said once per outage; the revision check below keeps running.
+                            if !feed_down {
+                                tracing::warn!(error = %e, "store change feed interrupted; checking the revision periodically until it returns");
+                            }
+                            feed_down = true;
                             tokio::time::sleep(Duration::from_secs(1)).await;
                             None
                         }
