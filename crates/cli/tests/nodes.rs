@@ -287,7 +287,14 @@ async fn nodes_survive_the_store_going_away_and_catch_up() {
     );
     c.wait_metric(&two, "gatehouse_config_from_saved_state", 1.0)
         .await;
-    std::thread::sleep(Duration::from_millis(1500));
+    // The store returns: both catch up, and a write reaches both.
+    pg.resume().expect("start PostgreSQL");
+    c.wait_metric(&one, "gatehouse_store_reachable", 1.0).await;
+    one.gw
+        .wait_for_log_since(mark, "store reachable again", WITHIN)
+        .await
+        .expect("the node logs that the store is back");
+    // Over the whole outage, the node said it once.
     let said = one
         .gw
         .logs_since(mark)
@@ -295,10 +302,6 @@ async fn nodes_survive_the_store_going_away_and_catch_up() {
         .filter(|l| l.contains("store unreachable"))
         .count();
     assert_eq!(said, 1, "said once: {}", one.gw.logs_text());
-
-    // The store returns: both catch up, and a write reaches both.
-    pg.resume().expect("start PostgreSQL");
-    c.wait_metric(&one, "gatehouse_store_reachable", 1.0).await;
     c.wait_metric(&two, "gatehouse_store_reachable", 1.0).await;
     c.wait_metric(&two, "gatehouse_config_from_saved_state", 0.0)
         .await;
