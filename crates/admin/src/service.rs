@@ -94,8 +94,49 @@ fn service_envelope(c: &Config, sid: &str) -> Value {
             "publicNetworkAccess": match n.public_network_access { gatehouse_model::network::PublicNetworkAccess::Enabled => "Enabled", gatehouse_model::network::PublicNetworkAccess::Disabled => "Disabled" },
             "virtualNetworkConfiguration": n.virtual_network,
             "hostnameConfigurations": hostnames,
+            "additionalLocations": c.service.additional_locations.iter().map(location_json).collect::<Vec<_>>(),
         }
     })
+}
+
+/// APIM's AdditionalLocation (`location`, `sku`, `virtualNetworkConfiguration`,
+/// `disableGateway`), with the location's whole network section as `network` (gatehouse's:
+/// each location's virtual network, NSGs, private endpoints … are configured separately).
+fn location_json(l: &gatehouse_model::AdditionalLocation) -> Value {
+    json!({
+        "location": l.location,
+        "sku": {"name": l.sku.as_ref().map(crate::resources::props::enum_str), "capacity": l.capacity},
+        "virtualNetworkConfiguration": l.network.virtual_network,
+        "disableGateway": l.disable_gateway,
+        "network": l.network,
+    })
+}
+
+/// A PATCH's `additionalLocations[i]`: the shape GET answers (`sku: {name, capacity}`), or
+/// the config file's (`capacity`, `sku`, `disable_gateway`).
+fn location_from_json(
+    v: &Value,
+    target: &str,
+) -> Result<gatehouse_model::AdditionalLocation, ApiError> {
+    let mut v = v.clone();
+    let o = v
+        .as_object_mut()
+        .ok_or_else(|| ApiError::property(target, "must be an object"))?;
+    if let Some(Value::Object(sku)) = o.remove("sku") {
+        if let Some(cap) = sku.get("capacity").filter(|c| !c.is_null()) {
+            o.insert("capacity".into(), cap.clone());
+        }
+        if let Some(name) = sku.get("name").filter(|n| !n.is_null()) {
+            o.insert("sku".into(), name.clone());
+        }
+    }
+    // GET answers both; the whole `network` section wins over its virtual network.
+    if o.contains_key("network") {
+        o.remove("virtualNetworkConfiguration");
+    } else if let Some(vnet) = o.remove("virtualNetworkConfiguration") {
+        o.insert("network".into(), json!({"virtual_network": vnet}));
+    }
+    serde_json::from_value(v).map_err(bad_prop(target))
 }
 
 pub(crate) async fn service_get(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
@@ -164,6 +205,18 @@ pub(crate) async fn service_patch(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
                 });
             }
             c.gateway.hostnames = out;
+        }
+        if let Some(list) = p.0.get("additionalLocations").filter(|v| !v.is_null()) {
+            let list = list.as_array().ok_or_else(|| {
+                ApiError::property("properties.additionalLocations", "must be an array")
+            })?;
+            c.service.additional_locations = list
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    location_from_json(l, &format!("properties.additionalLocations[{i}]"))
+                })
+                .collect::<Result<_, _>>()?;
         }
         Ok(())
     };

@@ -300,3 +300,73 @@ async fn nodes_are_listed_and_networkstatus_answers_per_location() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn additional_locations_round_trip_through_the_service() {
+    let m = store(false, 0);
+    let r = api(m.clone());
+    let (st, _, body) = call(
+        &r,
+        "PATCH",
+        "/",
+        Some(json!({"sku": {"name": "premium", "capacity": 1}, "properties": {"additionalLocations": [
+            {"location": "northeurope", "sku": {"name": "Premium", "capacity": 2},
+             "virtualNetworkConfiguration": {"address_space": ["10.2.0.0/16"]}},
+            {"location": "eastus", "disable_gateway": true, "network": {"service_tags": {"x": ["10.9.0.0/16"]}}}
+        ]}})),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let locs = &body["properties"]["additionalLocations"];
+    assert_eq!(locs[0]["location"], "northeurope", "{body}");
+    assert_eq!(locs[0]["sku"]["capacity"], 2, "{body}");
+    assert_eq!(locs[1]["disableGateway"], true, "{body}");
+    let stored = m.state.lock().unwrap().0.clone();
+    let ne = &stored.service.additional_locations[0];
+    assert_eq!(ne.capacity, 2);
+    assert_eq!(
+        ne.network
+            .virtual_network
+            .as_ref()
+            .map(|v| v.address_space.clone()),
+        Some(vec!["10.2.0.0/16".to_string()])
+    );
+    assert_eq!(
+        stored.service.additional_locations[1]
+            .network
+            .service_tags
+            .len(),
+        1
+    );
+    // What GET answers PATCHes back unchanged.
+    let (_, _, got) = call(&r, "GET", "/", None, None).await;
+    let (st, _, again) = call(
+        &r,
+        "PATCH",
+        "/",
+        Some(json!({"properties": {"additionalLocations": got["properties"]["additionalLocations"]}})),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{again}");
+    assert_eq!(
+        again["properties"]["additionalLocations"],
+        got["properties"]["additionalLocations"]
+    );
+    // The main location again is refused with the path of the problem.
+    let (st, _, e) = call(
+        &r,
+        "PATCH",
+        "/",
+        Some(json!({"properties": {"additionalLocations": [{"location": "local"}]}})),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    assert!(
+        e.to_string()
+            .contains("service.additional_locations[0].location"),
+        "{e}"
+    );
+}

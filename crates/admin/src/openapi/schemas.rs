@@ -351,6 +351,7 @@ fn helpers() -> Vec<(String, Value)> {
                     ("publicNetworkAccess*", "e:Enabled|Disabled"),
                     ("virtualNetworkConfiguration", "h:Net_VirtualNetwork?"),
                     ("hostnameConfigurations*", "[o]"),
+                    ("additionalLocations*", "[o]"),
                 ])}}),
         ),
         (
@@ -362,6 +363,7 @@ fn helpers() -> Vec<(String, Value)> {
                 ("publicNetworkAccess", "e:Enabled|Disabled?"),
                 ("virtualNetworkConfiguration", "h:Net_VirtualNetwork?"),
                 ("hostnameConfigurations", "h:HostnameConfigurations?"),
+                ("additionalLocations", "[o]"),
             ])}}),
         ),
         (
