@@ -19,7 +19,15 @@ use std::time::Duration;
 /// (policies, certificates, network rules). The `--listen` override applies, as to every load.
 pub type ConfigCheck = Arc<dyn Fn(&Config) -> Result<Validated, Vec<Problem>> + Send + Sync>;
 
-pub fn config_check(listen: Vec<SocketAddr>, location: Option<String>) -> ConfigCheck {
+///
+/// `compile: false` stops after validation, for the paths that compile anyway (starting the
+/// gateway, `Gateway::reload`, which refuse a config that does not compile): compiling a large
+/// config twice per revision costs time and, at start, doubles the peak memory.
+pub fn config_check(
+    listen: Vec<SocketAddr>,
+    location: Option<String>,
+    compile: bool,
+) -> ConfigCheck {
     Arc::new(move |config: &Config| {
         let config = gatehouse_model::for_location(config, location.as_deref()).map_err(|i| {
             vec![Problem {
@@ -38,6 +46,9 @@ pub fn config_check(listen: Vec<SocketAddr>, location: Option<String>) -> Config
                 .collect::<Vec<_>>()
         })?;
         let v = crate::override_listeners(v, &listen);
+        if !compile {
+            return Ok(v);
+        }
         Gateway::new(&v).map_err(|e| {
             vec![Problem {
                 path: e.path().to_string(),
@@ -85,7 +96,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         let local = metrics_endpoint::start(addr).await?;
         tracing::info!(metrics = %format_args!("http://{local}/metrics"), "serving metrics");
     }
-    let check = config_check(args.listen.clone(), args.location.clone());
+    // What a node loads (validated here, compiled once by the gateway), and what a management
+    // write must pass (compiled too: a write that would not load is refused before it commits).
+    let check = config_check(args.listen.clone(), args.location.clone(), false);
+    let write_check = config_check(args.listen.clone(), args.location.clone(), true);
     let mut demo_backend = None;
     let mut management_default = None;
     let (source, validated, revision) = match (&args.config, &args.store) {
@@ -230,7 +244,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         addrs,
         fixed,
         config: validated.config.clone(),
-        check: check.clone(),
+        check: write_check,
         gateway: gateway.clone(),
         stopped: components_stopped.clone(),
     };
