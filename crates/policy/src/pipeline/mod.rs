@@ -23,7 +23,7 @@ mod run;
 use std::fmt;
 
 pub use compile::{BodyNeeds, Pipeline};
-pub use concurrency::ConcurrencySlots;
+pub use concurrency::{Concurrency, ConcurrencySlot, ConcurrencySlots, Slot};
 pub use exchange::{
     BackendChoice, BackendFailure, CREDENTIAL_HEADERS, CacheMiss, DeferredCount, Effects, Exchange,
     ForwardFuture, ForwardOptions, Forwarded, TestExchange,

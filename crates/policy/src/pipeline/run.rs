@@ -8,8 +8,9 @@ use super::{
     BackendChoice, DeferredCount, Exchange, ExistsAction, LastError, Message, Outcome, Response,
     Section, reason_phrase,
 };
+use crate::answer::Answer;
 use crate::expr::Value;
-use crate::limits::{CounterKey, LimitOutcome, Quota, RateLimit};
+use crate::limits::{CounterKey, Decision, LimitOutcome, Quota, RateLimit};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -176,8 +177,9 @@ async fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
             let key = string(key, ex).map_err(at(step))?;
             // The slots outlive the snapshot: counted per policy (its scope and path) and key.
             let key = format!("{}|{key}", counter_scope(&step.origin, ex));
-            let slots = ex.concurrency();
-            let Some(_slot) = slots.try_take(key, *max_count) else {
+            // The slot is an owned answer (no borrow of the exchange across the wait).
+            let taken = ex.concurrency().take(key, *max_count);
+            let Some(_slot) = taken.await else {
                 let mut r = Response::ok();
                 r.status = 429;
                 r.reason = reason_phrase(429).to_string();
@@ -194,7 +196,21 @@ async fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
             };
             run_steps(steps, ex).await
         }
-        _ => run_simple(step, ex).map_err(at(step)),
+        _ => run_leaf(step, ex).await.map_err(at(step)),
+    }
+}
+
+/// A step that neither nests nor calls a backend: run at once, waiting only on a shared store
+/// (the counters of the limit policies, an external cache), which answers at once in memory.
+pub(super) async fn run_leaf(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+    match &step.kind {
+        StepKind::Limit(limit) => run_limit(&step.origin, limit, ex).await,
+        StepKind::CacheLookup(l) => super::caching::lookup(l, ex).await,
+        StepKind::CacheStore(s) => super::caching::store(s, ex).await,
+        StepKind::CacheLookupValue(l) => super::caching::lookup_value(l, ex).await,
+        StepKind::CacheStoreValue(s) => super::caching::store_value(s, ex).await,
+        StepKind::CacheRemoveValue(r) => super::caching::remove_value(r, ex).await,
+        _ => run_simple(step, ex),
     }
 }
 
@@ -208,6 +224,13 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
         | StepKind::SendRequest(_)
         | StepKind::LimitConcurrency { .. }
         | StepKind::ValidateJwt(_) => {}
+        // Waiting on a shared store: handled by run_leaf.
+        StepKind::Limit(_)
+        | StepKind::CacheLookup(_)
+        | StepKind::CacheStore(_)
+        | StepKind::CacheLookupValue(_)
+        | StepKind::CacheStoreValue(_)
+        | StepKind::CacheRemoveValue(_) => {}
         StepKind::Cors(c) => return Ok(super::caching::cors(c, ex)),
         StepKind::JsonToXml(message, t) => {
             let accept = accept(ex);
@@ -229,11 +252,6 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
                 |b, max| crate::transform::xml_to_json_within(b, t, max),
             )?;
         }
-        StepKind::CacheLookup(l) => return super::caching::lookup(l, ex),
-        StepKind::CacheStore(s) => return super::caching::store(s, ex),
-        StepKind::CacheLookupValue(l) => return super::caching::lookup_value(l, ex),
-        StepKind::CacheStoreValue(s) => return super::caching::store_value(s, ex),
-        StepKind::CacheRemoveValue(r) => return super::caching::remove_value(r, ex),
         StepKind::AuthenticationBasic { username, password } => {
             use base64::Engine as _;
             let credentials = format!("{}:{}", string(username, ex)?, string(password, ex)?);
@@ -426,7 +444,6 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
             let b = body_text(body, ex)?;
             ex.set_body(*message, b);
         }
-        StepKind::Limit(limit) => return run_limit(&step.origin, limit, ex),
     }
     Ok(Flow::Continue)
 }
@@ -454,7 +471,11 @@ fn number(op: &Operand, name: &str, ex: &mut dyn Exchange) -> Result<u64, Failur
 /// instance in this API and operation (its scope is their ids and the element path), so two
 /// policies never share counts. A rejection answers with APIM's 429/403; an admission leaves
 /// the remaining/total headers for the client's response.
-fn run_limit(origin: &Origin, l: &Arc<LimitStep>, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+async fn run_limit(
+    origin: &Origin,
+    l: &Arc<LimitStep>,
+    ex: &mut dyn Exchange,
+) -> Result<Flow, Failure> {
     let calls = number(&l.calls, "calls", ex)?;
     let period = number(&l.renewal_period, "renewal-period", ex)?;
     let key = match &l.counter_key {
@@ -471,7 +492,8 @@ fn run_limit(origin: &Origin, l: &Arc<LimitStep>, ex: &mut dyn Exchange) -> Resu
         number(&l.increment_count, "increment-count", ex)?
     };
     let counter_key = CounterKey::new(counter_scope(origin, ex), key);
-    let outcome = hit(l, calls, period, &counter_key, amount, ex);
+    let (policy, answer) = hit(l, calls, period, &counter_key, amount, ex);
+    let outcome = policy.outcome(answer.await);
     if let Some(name) = &l.remaining_variable {
         let remaining = i64::try_from(outcome.decision.remaining).unwrap_or(i64::MAX);
         ex.set_variable(name, Value::Int(remaining));
@@ -531,21 +553,41 @@ fn counter_scope(origin: &Origin, ex: &mut dyn Exchange) -> String {
     }
 }
 
+/// The limit policy as configured, and its counter's answer to this hit (owned, so no borrow of
+/// the exchange is held while it is awaited).
 fn hit(
     l: &LimitStep,
     calls: u64,
     period: u64,
     key: &CounterKey,
     amount: u64,
-    ex: &mut dyn Exchange,
-) -> LimitOutcome {
+    ex: &dyn Exchange,
+) -> (LimitPolicy, Answer<'static, Decision>) {
     let now = std::time::Instant::now();
     if l.quota {
-        Quota::new(calls, period, key.clone()).hit(ex.counters(), amount, now)
+        let q = Quota::new(calls, period, key.clone());
+        let answer = ex.counters().hit(key, q.window(), amount, calls, now);
+        (LimitPolicy::Quota(q), answer)
     } else {
         let mut rl = RateLimit::new(calls, period, key.clone());
         rl.headers = l.headers.clone();
-        rl.hit(ex.counters(), amount, now)
+        let answer = ex.counters().hit(key, rl.window(), amount, calls, now);
+        (LimitPolicy::Rate(rl), answer)
+    }
+}
+
+/// A limit policy ready to turn its counter's decision into an answer.
+enum LimitPolicy {
+    Quota(Quota),
+    Rate(RateLimit),
+}
+
+impl LimitPolicy {
+    fn outcome(&self, decision: Decision) -> LimitOutcome {
+        match self {
+            LimitPolicy::Quota(q) => q.outcome(decision),
+            LimitPolicy::Rate(r) => r.outcome(decision),
+        }
     }
 }
 
@@ -553,6 +595,10 @@ impl Pipeline {
     /// Counts the requests whose limit policies have an `increment-condition`, now that the
     /// response is known: call it once, after outbound (or after on-error). A condition that
     /// fails to evaluate does not count the request.
+    ///
+    /// The count is made now in memory; a shared store's count (Redis) is spawned on the
+    /// runtime rather than awaited: the response is already decided, and nothing reads the
+    /// decision. Without a runtime such a count is dropped (logged).
     pub fn count_deferred(&self, ex: &mut dyn Exchange) {
         for d in std::mem::take(&mut ex.effects().deferred_counts) {
             let counted = match &d.step.increment_condition {
@@ -565,7 +611,18 @@ impl Pipeline {
             let Ok(amount) = number(&d.step.increment_count, "increment-count", ex) else {
                 continue;
             };
-            hit(&d.step, d.calls, d.period, &d.key, amount, ex);
+            let (_, answer) = hit(&d.step, d.calls, d.period, &d.key, amount, ex);
+            if let Err(pending) = answer.now() {
+                match tokio::runtime::Handle::try_current() {
+                    Ok(handle) => {
+                        handle.spawn(pending);
+                    }
+                    Err(_) => tracing::warn!(
+                        target: "gatehouse::policy",
+                        "a deferred limit count was dropped: no runtime to run it on"
+                    ),
+                }
+            }
         }
     }
 }
