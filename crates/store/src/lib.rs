@@ -8,12 +8,15 @@
 //!   and only if the store is still at the revision the writer read ([`StoreError::Conflict`]).
 //! - [`Store::changes`] follows the revisions committed from then on.
 //! - [`Store::history`] / [`Store::resource_history`] say what changed, when and by whom.
+//! - [`redis`] holds what a cluster's nodes share besides the configuration: the limit
+//!   counters, limit-concurrency's slots and the external cache.
 
 mod access_keys;
 mod db;
 mod error;
 mod feed;
 mod history;
+pub mod redis;
 mod rows;
 mod secret_key;
 mod store;

@@ -21,6 +21,8 @@ pub mod backend;
 pub mod dns;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod process;
 pub mod raw;
 #[cfg(feature = "http-mocks")]
