@@ -21,10 +21,10 @@ pub mod backend;
 pub mod dns;
 #[cfg(feature = "postgres")]
 pub mod postgres;
-#[cfg(feature = "redis")]
-pub mod redis;
 pub mod process;
 pub mod raw;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "http-mocks")]
 pub mod scripted;
 pub mod tls;
