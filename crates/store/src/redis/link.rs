@@ -144,16 +144,29 @@ impl Link {
         let Some(conn) = conn else {
             return Err(CallError::Down);
         };
-        let result = match tokio::time::timeout(CALL_TIMEOUT, call(conn)).await {
+        let error = match tokio::time::timeout(CALL_TIMEOUT, call(conn)).await {
             Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) if !is_outage(&e) => {
+                // Redis answered, with an error (a script or type error): a bug to see, not an
+                // outage, so the link stays up; this call is served locally.
+                tracing::warn!(target: "gatehouse::shared", error = %e, "redis refused a call: served locally");
+                return Err(CallError::Redis(e));
+            }
             Ok(Err(e)) => CallError::Redis(e),
             Err(_) => CallError::Timeout(CALL_TIMEOUT),
         };
-        // A script error (a bug, not an outage) would also land here; it is logged the same
-        // way and the node serves locally rather than failing requests.
-        self.set_down(&result);
-        Err(result)
+        self.set_down(&error);
+        Err(error)
     }
+}
+
+/// Whether `e` means Redis cannot be reached (rather than that it answered with an error).
+fn is_outage(e: &redis::RedisError) -> bool {
+    e.is_io_error()
+        || e.is_connection_refusal()
+        || e.is_connection_dropped()
+        || e.is_timeout()
+        || e.is_unrecoverable_error()
 }
 
 /// Reconnects a down link every [`PROBE_EVERY`]; ends when the link is dropped.
