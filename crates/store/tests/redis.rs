@@ -9,7 +9,7 @@ use gatehouse_policy::cache::{Cache, CachedEntry};
 use gatehouse_policy::expr::Value;
 use gatehouse_policy::limits::{CounterKey, Counters, InMemoryCounters, Window};
 use gatehouse_policy::pipeline::Concurrency;
-use gatehouse_store::redis::{RedisServices, connect};
+use gatehouse_store::redis::{AVAILABLE_METRIC, FALLBACK_METRIC, RedisServices, connect};
 use gatehouse_testkit::redis::RedisServer;
 
 /// How long a condition that should hold "soon" may take before the test fails.
@@ -19,6 +19,29 @@ async fn node(server: &RedisServer) -> RedisServices {
     let node = connect(&server.url()).await.expect("connects");
     assert!(node.is_shared(), "Redis answers: the node counts in it");
     node
+}
+
+/// The process's metrics, as the `/metrics` endpoint renders them (one recorder per test
+/// binary).
+fn metrics() -> String {
+    static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .ok()
+        })
+        .as_ref()
+        .map(|h| h.render())
+        .expect("the metrics recorder is installed")
+}
+
+/// The value of a counter without labels in `text` (0 when not yet registered).
+fn counter(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Waits for `cond` (polled: the state lives in another process, there is no event to await).
@@ -207,6 +230,7 @@ async fn redis_down_serves_locally_then_shared_again_within_5s() {
     let Some(mut server) = RedisServer::start_or_skip("redis_down_serves_locally") else {
         return;
     };
+    let before = counter(&metrics(), FALLBACK_METRIC);
     let a = node(&server).await;
     let key = CounterKey::new("api|down", "k");
     let window = Window::sliding(Duration::from_secs(60));
@@ -237,6 +261,12 @@ async fn redis_down_serves_locally_then_shared_again_within_5s() {
     }
     assert!(!a.is_shared(), "the node says it is serving locally");
     assert_eq!(local, 2, "limits are per node while Redis is down");
+    let rendered = metrics();
+    assert!(
+        counter(&rendered, FALLBACK_METRIC) >= before + 4,
+        "the fallback is counted: {rendered}"
+    );
+    assert!(rendered.contains(AVAILABLE_METRIC), "{rendered}");
     // The external cache misses and does not fail.
     a.cache
         .put(

@@ -3,8 +3,9 @@
 //! One Lua script per hit decides atomically in Redis (the same contract as
 //! `gatehouse_policy::limits::Counters`: a rejected hit records nothing, `amount == 0` only
 //! checks), with Redis's `TIME` as the clock since nodes' `Instant`s are not comparable:
-//! - rate limits (sliding window, as APIM): a sorted set of the admitted hits scored by their
-//!   time, plus the running total; hits older than one period are dropped at each hit;
+//! - rate limits (sliding window, as APIM): the admitted hits coalesced into at most ~257
+//!   slots per key (a sorted set scored by each slot's latest hit, a hash of their amounts and
+//!   the running total); slots older than one period are dropped at each hit;
 //! - quotas (fixed periods aligned to first use): a hash with the period's start and its count,
 //!   so a period survives node restarts; the key expires when the period ends.
 //!
@@ -25,26 +26,36 @@ use redis::Script;
 use super::link::Link;
 use super::tag;
 
-/// The sliding-window script. KEYS: the log (zset), the meta hash (used, seq). ARGV: period µs,
-/// amount, limit. Returns {allowed, remaining, retry_after µs, reset µs}.
+/// The sliding-window script. KEYS: the slots (zset: slot → its latest hit), the meta hash
+/// (`used`, and each slot's amount). ARGV: period µs, amount, limit. Returns {allowed,
+/// remaining, retry_after µs, reset µs}.
+///
+/// Hits are coalesced into slots of `period / 256` (as `gatehouse_policy::limits` does in
+/// memory, `SLIDING_SLOTS`): a key holds at most ~257 slots whatever the call rate, so a hit —
+/// even a rejected one, which looks for the slots that must expire — costs a bounded amount of
+/// Redis time. A slot expires one period after its latest hit, so a call may be held up to one
+/// slot width longer than exactly one period, never admitted early.
 const SLIDING: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local period = tonumber(ARGV[1])
 local amount = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
+local width = math.max(math.floor(period / 256), 1)
 local used = tonumber(redis.call('HGET', KEYS[2], 'used') or '0')
 local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - period)
-for _, m in ipairs(old) do
-  used = used - tonumber(string.match(m, ':(%d+)$'))
+for _, slot in ipairs(old) do
+  used = used - tonumber(redis.call('HGET', KEYS[2], slot) or '0')
+  redis.call('HDEL', KEYS[2], slot)
 end
 if #old > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period) end
 if used < 0 then used = 0 end
 local allowed
 if amount == 0 then allowed = used < limit else allowed = used + amount <= limit end
 if allowed and amount > 0 then
-  local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
-  redis.call('ZADD', KEYS[1], now, seq .. ':' .. amount)
+  local slot = string.format('%d', math.floor(now / width))
+  redis.call('ZADD', KEYS[1], now, slot)
+  redis.call('HINCRBY', KEYS[2], slot, amount)
   used = used + amount
 end
 redis.call('HSET', KEYS[2], 'used', used)
@@ -55,15 +66,13 @@ local retry = 0
 if not allowed then
   local want = amount
   if want == 0 then want = 1 end
-  if want > limit then
-    retry = period
-  else
+  retry = period
+  if want <= limit then
     local need = used + want - limit
     local freed = 0
-    retry = period
     local all = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
     for i = 1, #all, 2 do
-      freed = freed + tonumber(string.match(all[i], ':(%d+)$'))
+      freed = freed + tonumber(redis.call('HGET', KEYS[2], all[i]) or '0')
       if freed >= need then
         retry = tonumber(all[i + 1]) + period - now
         break
