@@ -17,6 +17,7 @@ mod concurrency;
 mod eval;
 mod exchange;
 mod jwt;
+mod limit;
 mod redact;
 mod run;
 
