@@ -40,6 +40,9 @@ pub(crate) struct Link {
     client: Client,
     conn: Mutex<Option<MultiplexedConnection>>,
     up: AtomicBool,
+    /// Whether a refused call (an error answer) was logged at warn already: an operational
+    /// refusal (OOM, a read-only replica) would otherwise log once per request.
+    refusal_logged: AtomicBool,
 }
 
 impl std::fmt::Debug for Link {
@@ -66,6 +69,7 @@ impl Link {
             client,
             conn: Mutex::new(None),
             up: AtomicBool::new(false),
+            refusal_logged: AtomicBool::new(false),
         });
         metrics::gauge!(AVAILABLE_METRIC).set(0.0);
         match link.connect().await {
@@ -149,7 +153,11 @@ impl Link {
             Ok(Err(e)) if !is_outage(&e) => {
                 // Redis answered, with an error (a script or type error): a bug to see, not an
                 // outage, so the link stays up; this call is served locally.
-                tracing::warn!(target: "gatehouse::shared", error = %e, "redis refused a call: served locally");
+                if self.refusal_logged.swap(true, Ordering::Relaxed) {
+                    tracing::debug!(target: "gatehouse::shared", error = %e, "redis refused a call: served locally");
+                } else {
+                    tracing::warn!(target: "gatehouse::shared", error = %e, "redis refused a call: served locally (further refusals are logged at debug level)");
+                }
                 return Err(CallError::Redis(e));
             }
             Ok(Err(e)) => CallError::Redis(e),
