@@ -10,7 +10,10 @@ cd "$(dirname "$0")/.."
 # postgresql: the store's tests (crates/store/tests) start a real server in a temporary
 #   directory with its initdb/pg_ctl (crates/testkit/src/postgres.rs); the package's own
 #   cluster service is not used.
-needed=(curl ca-certificates iproute2 postgresql)
+# redis-server: the shared counters' and external cache's tests (crates/store/tests/redis.rs) start
+#   a real server on a loopback port in a temporary directory (crates/testkit/src/redis.rs); the
+#   package's own service is not used.
+needed=(curl ca-certificates iproute2 postgresql redis-server)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -8,13 +8,13 @@ use crate::conn::ConnInfo;
 use crate::snapshot::Snapshot;
 use crate::upstream::Lease;
 use bytes::Bytes;
-use gatehouse_policy::cache::{Cache, InMemoryCache};
+use gatehouse_policy::cache::Cache;
 use gatehouse_policy::expr::{Context, DateTime, MapContext, TimeSpan, Value};
 use gatehouse_policy::http::HttpClient;
-use gatehouse_policy::limits::{Counters, InMemoryCounters};
+use gatehouse_policy::limits::Counters;
 use gatehouse_policy::pipeline::{
-    Budgets, CREDENTIAL_HEADERS, ConcurrencySlots, Effects, Exchange, ForwardFuture,
-    ForwardOptions, Message, scrub,
+    Budgets, CREDENTIAL_HEADERS, Concurrency, Effects, Exchange, ForwardFuture, ForwardOptions,
+    Message, scrub,
 };
 use http::{HeaderMap, HeaderName, HeaderValue};
 use hyper::body::Incoming;
@@ -57,13 +57,15 @@ pub struct RequestInfo<'a> {
     pub matched: Vec<(&'a str, &'a str)>,
     pub facts: Facts,
     /// The limit policies' counters (shared by every request, kept across reloads).
-    pub counters: Arc<InMemoryCounters>,
+    pub counters: Arc<dyn Counters>,
     /// The client policies' own requests go through.
     pub http: Arc<dyn HttpClient>,
     /// The cache policies' store.
-    pub cache: Arc<InMemoryCache>,
+    pub cache: Arc<dyn Cache>,
+    /// The external cache (Redis), if the gateway has one.
+    pub external_cache: Option<Arc<dyn Cache>>,
     /// limit-concurrency's slots.
-    pub concurrency: Arc<ConcurrencySlots>,
+    pub concurrency: Arc<dyn Concurrency>,
 }
 
 /// What `context` says about the request's API, operation, subscription, product, private
@@ -205,11 +207,12 @@ pub struct GatewayExchange {
     /// Edits that could not be applied (an invalid header name or value): the proxy refuses
     /// to go on rather than silently drop them.
     pub problems: Vec<String>,
-    counters: Arc<InMemoryCounters>,
+    counters: Arc<dyn Counters>,
     facts: Facts,
     http: Arc<dyn HttpClient>,
-    cache: Arc<InMemoryCache>,
-    concurrency: Arc<ConcurrencySlots>,
+    cache: Arc<dyn Cache>,
+    external_cache: Option<Arc<dyn Cache>>,
+    concurrency: Arc<dyn Concurrency>,
     /// Where forward-request sends the request (set by the proxy before the pipeline runs).
     pub route: Option<ForwardRoute>,
     /// The client's body read whole (when the policies need it)…
@@ -339,6 +342,7 @@ impl GatewayExchange {
             counters: info.counters,
             http: info.http,
             cache: info.cache,
+            external_cache: info.external_cache,
             concurrency: info.concurrency,
             route: None,
             request_body: None,
@@ -511,7 +515,11 @@ impl Exchange for GatewayExchange {
         &*self.cache
     }
 
-    fn concurrency(&self) -> Arc<ConcurrencySlots> {
+    fn external_cache(&self) -> Option<&dyn Cache> {
+        self.external_cache.as_deref()
+    }
+
+    fn concurrency(&self) -> Arc<dyn Concurrency> {
         self.concurrency.clone()
     }
 

@@ -87,15 +87,29 @@ impl Shared {
 /// a reload never resets a limit and policy calls reuse warm connections.
 pub(crate) struct Services {
     /// The limit policies' counters.
-    pub(crate) counters: Arc<gatehouse_policy::limits::InMemoryCounters>,
+    pub(crate) counters: Arc<dyn gatehouse_policy::limits::Counters>,
     /// send-request and validate-jwt's key fetch, through the egress guard.
     pub(crate) http: Arc<dyn gatehouse_policy::http::HttpClient>,
     /// Connection pools for backends a policy picks at run time.
     pub(crate) clients: Arc<ClientCache>,
     /// The cache policies' store (bounded, in memory).
-    pub(crate) cache: Arc<gatehouse_policy::cache::InMemoryCache>,
+    pub(crate) cache: Arc<dyn gatehouse_policy::cache::Cache>,
+    /// The external cache (`caching-type="external"`), when the node has one.
+    pub(crate) external_cache: Option<Arc<dyn gatehouse_policy::cache::Cache>>,
     /// limit-concurrency's slots.
-    pub(crate) concurrency: Arc<gatehouse_policy::pipeline::ConcurrencySlots>,
+    pub(crate) concurrency: Arc<dyn gatehouse_policy::pipeline::Concurrency>,
+}
+
+/// Stores shared by the nodes of a cluster (e.g. Redis, `gatehouse_store::redis::connect`),
+/// for [`Gateway::with_services`]. A `None` keeps the in-memory store of [`Gateway::new`].
+#[derive(Clone, Default)]
+pub struct SharedServices {
+    /// The limit policies' counters (rate-limit, quota and their by-key forms).
+    pub counters: Option<Arc<dyn gatehouse_policy::limits::Counters>>,
+    /// The external cache of `caching-type="external"`/`"prefer-external"`.
+    pub external_cache: Option<Arc<dyn gatehouse_policy::cache::Cache>>,
+    /// limit-concurrency's slots.
+    pub concurrency: Option<Arc<dyn gatehouse_policy::pipeline::Concurrency>>,
 }
 
 /// The bound of the policy cache: cache-store and cache-store-value entries beyond it are
@@ -130,8 +144,14 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Compiles the config. Does not open any socket.
+    /// Compiles the config. Does not open any socket. Counters, cache and concurrency slots are
+    /// this process's own.
     pub fn new(v: &Validated) -> Result<Gateway, SnapshotError> {
+        Self::with_services(v, SharedServices::default())
+    }
+
+    /// [`Gateway::new`] with the stores a cluster shares (each `None` stays in memory).
+    pub fn with_services(v: &Validated, shared: SharedServices) -> Result<Gateway, SnapshotError> {
         // One crypto provider for the whole process (rustls panics if two are linked and none is chosen).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let outbound = outbound(v, None)?;
@@ -150,13 +170,18 @@ impl Gateway {
                 requests: Arc::default(),
                 max_connections,
                 services: Arc::new(Services {
-                    counters: Arc::new(gatehouse_policy::limits::InMemoryCounters::new()),
+                    counters: shared.counters.unwrap_or_else(|| {
+                        Arc::new(gatehouse_policy::limits::InMemoryCounters::new())
+                    }),
                     http: Arc::new(outcalls::GatewayHttp::new(clients.clone())),
                     clients: clients.clone(),
                     cache: Arc::new(gatehouse_policy::cache::InMemoryCache::new(
                         POLICY_CACHE_BYTES,
                     )),
-                    concurrency: Arc::default(),
+                    external_cache: shared.external_cache,
+                    concurrency: shared.concurrency.unwrap_or_else(|| {
+                        Arc::new(gatehouse_policy::pipeline::ConcurrencySlots::default())
+                    }),
                 }),
                 clients,
                 shutdown,

@@ -184,6 +184,7 @@ pub(crate) async fn run(
             counters: services.counters.clone(),
             http: services.http.clone(),
             cache: services.cache.clone(),
+            external_cache: services.external_cache.clone(),
             concurrency: services.concurrency.clone(),
         }));
         ex.route = Some(ForwardRoute {

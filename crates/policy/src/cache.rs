@@ -2,10 +2,9 @@
 //! and `cache-lookup-value`/`cache-store-value`/`cache-remove-value` — and their compile steps.
 //!
 //! - [`Cache`] is the store the gateway shares across requests; [`InMemoryCache`] bounds it by
-//!   total bytes and expires each entry after its own TTL. APIM's `caching-type` (`internal`,
-//!   `external`, `prefer-external`) is parsed and kept, but every value resolves to this one
-//!   store: gatehouse has no external (Redis) cache, and `prefer-external` already means "the
-//!   internal cache when no external one is configured".
+//!   total bytes and expires each entry after its own TTL. APIM's `caching-type` picks the store
+//!   ([`CachingType::external`]): `external` and `prefer-external` use the external cache (Redis)
+//!   when the gateway has one, `internal` — and every type when there is none — this one.
 //! - Response caching follows APIM's usage notes: only `GET` requests are looked up and stored
 //!   ([`lookup_applies`]); only `200 OK` responses are stored unless `cache-response="true"`
 //!   ([`store_applies`]); requests carrying `Authorization` bypass the cache unless
@@ -18,28 +17,40 @@
 //! (`pipeline::attrs::operand`), because attribute values such as `key`, `value` and `duration`
 //! may be expressions evaluated per request.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod memory;
+
+pub use memory::InMemoryCache;
+
+use crate::answer::Answer;
 use crate::document::{PolicyElement, Value as AttrValue};
 use crate::expr::{Object, Value};
 use crate::pipeline::attrs::{error, literal, missing, not_bool, parse_bool};
 use crate::pipeline::{CompileError, CompileErrorKind};
 
-/// A shared cache of values and responses. Implementations must be cheap to call from many
-/// requests at once.
+/// A shared cache of values and responses: [`InMemoryCache`] in the process, or an external one
+/// (Redis, crates/store/src/redis/cache.rs) behind the same calls. Implementations must be cheap
+/// to call from many requests at once, and never fail a request: an unreachable store is a miss
+/// and a write not made.
 pub trait Cache: Send + Sync {
     /// The live entry under `key`, if any.
-    fn get(&self, key: &str) -> Option<CachedEntry>;
+    fn get<'a>(&'a self, key: &'a str) -> Answer<'a, Option<CachedEntry>>;
     /// Stores (or replaces) `key` for `ttl`. A zero TTL, or an entry the store cannot hold,
     /// removes the key instead, so a later lookup never sees the value it was meant to replace.
-    fn put(&self, key: String, entry: CachedEntry, ttl: Duration);
-    fn remove(&self, key: &str);
+    fn put(&self, key: String, entry: CachedEntry, ttl: Duration) -> Answer<'_, ()>;
+    fn remove<'a>(&'a self, key: &'a str) -> Answer<'a, ()>;
 
     /// The live entry and, when the store knows it, how long it has left to live (for the
     /// `max-age` of a replayed response). The default knows no TTL.
-    fn get_with_ttl(&self, key: &str) -> Option<(CachedEntry, Option<Duration>)> {
-        self.get(key).map(|e| (e, None))
+    fn get_with_ttl<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> Answer<'a, Option<(CachedEntry, Option<Duration>)>> {
+        match self.get(key).now() {
+            Ok(found) => Answer::ready(found.map(|e| (e, None))),
+            Err(pending) => Answer::pending(async move { pending.await.map(|e| (e, None)) }),
+        }
     }
 }
 
@@ -122,126 +133,6 @@ fn json_bytes(j: &serde_json::Value) -> usize {
     }
 }
 
-/// What moka holds: the entry and the TTL it was stored with (read by [`PerEntryTtl`]).
-#[derive(Debug)]
-struct Stored {
-    entry: CachedEntry,
-    ttl: Duration,
-    /// When `ttl` runs out, for [`Cache::get_with_ttl`].
-    expires_at: Instant,
-    weight: u32,
-}
-
-/// Expires each entry `ttl` after it was (re)written; reads do not extend it, as in APIM.
-struct PerEntryTtl;
-
-impl moka::Expiry<String, Arc<Stored>> for PerEntryTtl {
-    fn expire_after_create(
-        &self,
-        _key: &String,
-        value: &Arc<Stored>,
-        _created_at: Instant,
-    ) -> Option<Duration> {
-        Some(value.ttl)
-    }
-
-    fn expire_after_update(
-        &self,
-        _key: &String,
-        value: &Arc<Stored>,
-        _updated_at: Instant,
-        _duration_until_expiry: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(value.ttl)
-    }
-}
-
-/// The built-in cache: one process-wide moka cache bounded by (approximate) total bytes, with
-/// a TTL per entry. Eviction beyond the bound is least-recently/frequently used (moka's
-/// TinyLFU), which may refuse a new entry in favour of hotter ones — a cache miss later, never
-/// a wrong answer.
-pub struct InMemoryCache {
-    inner: moka::sync::Cache<String, Arc<Stored>>,
-    max_bytes: u64,
-}
-
-impl std::fmt::Debug for InMemoryCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InMemoryCache")
-            .field("max_bytes", &self.max_bytes)
-            .field("entries", &self.inner.entry_count())
-            .field("weighted_size", &self.inner.weighted_size())
-            .finish()
-    }
-}
-
-impl InMemoryCache {
-    /// A cache holding at most about `max_bytes` of keys and entries.
-    pub fn new(max_bytes: u64) -> Self {
-        let inner = moka::sync::Cache::builder()
-            .max_capacity(max_bytes)
-            .weigher(|_k: &String, v: &Arc<Stored>| v.weight)
-            .expire_after(PerEntryTtl)
-            .build();
-        InMemoryCache { inner, max_bytes }
-    }
-
-    /// The weight an entry counts for: key, entry and bookkeeping, saturated at `u32::MAX`.
-    fn weight(key: &str, entry: &CachedEntry) -> u64 {
-        (key.len() + entry.approx_bytes() + 64) as u64
-    }
-
-    /// Approximate bytes held (after [`InMemoryCache::run_pending_tasks`] it is exact in moka's
-    /// terms).
-    pub fn weighted_size(&self) -> u64 {
-        self.inner.weighted_size()
-    }
-
-    pub fn entry_count(&self) -> u64 {
-        self.inner.entry_count()
-    }
-
-    /// Applies pending evictions and expirations now (moka otherwise batches them); useful in
-    /// tests and for metrics.
-    pub fn run_pending_tasks(&self) {
-        self.inner.run_pending_tasks();
-    }
-}
-
-impl Cache for InMemoryCache {
-    fn get(&self, key: &str) -> Option<CachedEntry> {
-        self.inner.get(key).map(|s| s.entry.clone())
-    }
-
-    fn put(&self, key: String, entry: CachedEntry, ttl: Duration) {
-        let weight = Self::weight(&key, &entry);
-        if ttl.is_zero() || weight > self.max_bytes || weight > u64::from(u32::MAX) {
-            // Too big to ever fit (moka would admit then evict it, churning the cache) or
-            // already expired: make sure the old value does not outlive the write.
-            self.inner.invalidate(&key);
-            return;
-        }
-        let stored = Stored {
-            entry,
-            ttl,
-            expires_at: Instant::now() + ttl,
-            weight: weight as u32,
-        };
-        self.inner.insert(key, Arc::new(stored));
-    }
-
-    fn remove(&self, key: &str) {
-        self.inner.invalidate(key);
-    }
-
-    fn get_with_ttl(&self, key: &str) -> Option<(CachedEntry, Option<Duration>)> {
-        self.inner.get(key).map(|s| {
-            let left = s.expires_at.saturating_duration_since(Instant::now());
-            (s.entry.clone(), Some(left))
-        })
-    }
-}
-
 /// The key under which `cache-store-value`/`cache-lookup-value`/`cache-remove-value` keep a
 /// user key. Prefixed so a user key can never collide with a [`response_key`].
 pub fn value_key(key: &str) -> String {
@@ -251,7 +142,7 @@ pub fn value_key(key: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Compiled policies.
 
-/// APIM's `caching-type`. All three are served by the one in-memory cache (see module docs).
+/// APIM's `caching-type`: which cache a policy uses (see module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CachingType {
     Internal,
@@ -261,6 +152,12 @@ pub enum CachingType {
 }
 
 impl CachingType {
+    /// Whether the policy uses the external cache when the gateway has one. `external` without
+    /// an external cache falls back to the internal one rather than failing every request.
+    pub fn external(self) -> bool {
+        !matches!(self, CachingType::Internal)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s.trim() {
             "internal" => CachingType::Internal,

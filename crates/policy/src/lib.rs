@@ -2,6 +2,7 @@
 //! raw `"`, `<`, `>` and `&`), composed across scopes through `<base/>`, and — in later steps —
 //! compiled once per config snapshot into a pipeline the gateway runs per request.
 
+pub mod answer;
 pub mod cache;
 pub mod config;
 pub mod cors;

@@ -29,6 +29,8 @@ use std::hash::BuildHasher;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::answer::Answer;
+
 /// Longest renewal period honoured; longer configured periods are clamped. Ten years is beyond any
 /// real quota and keeps every duration far from overflow.
 pub const MAX_PERIOD: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
@@ -124,13 +126,17 @@ pub struct Decision {
     pub reset: Duration,
 }
 
-/// Counter storage for the limit policies: one node in memory now, a shared store for clusters
-/// later (docs/architecture.md), all behind this one call so the policies never see the
-/// difference.
+/// Counter storage for the limit policies: one node in memory ([`InMemoryCounters`]), or a store
+/// shared by a cluster (Redis, crates/store/src/redis/counters.rs), all behind this one call so
+/// the policies never see the difference.
 pub trait Counters: Send + Sync {
     /// Records `amount` against `key` if that keeps it within `limit` in `window` at `now`, and
     /// says what happened. A rejected hit records nothing. `amount == 0` only checks whether the
-    /// count is below `limit`. `now` is passed in so tests (and a caller's clock) decide time.
+    /// count is below `limit`. `now` is passed in so tests (and a caller's clock) decide time; a
+    /// shared store uses its own clock instead (nodes' `Instant`s are not comparable).
+    ///
+    /// The answer owns what it needs (`'static`): a count made after the response
+    /// ([`crate::pipeline::Pipeline::count_deferred`]) is spawned, not awaited.
     fn hit(
         &self,
         key: &CounterKey,
@@ -138,7 +144,7 @@ pub trait Counters: Send + Sync {
         amount: u64,
         limit: u64,
         now: Instant,
-    ) -> Decision;
+    ) -> Answer<'static, Decision>;
 }
 
 /// One coalesced slot of a sliding log.
@@ -407,6 +413,21 @@ impl Counters for InMemoryCounters {
         amount: u64,
         limit: u64,
         now: Instant,
+    ) -> Answer<'static, Decision> {
+        Answer::ready(InMemoryCounters::hit(self, key, window, amount, limit, now))
+    }
+}
+
+impl InMemoryCounters {
+    /// [`Counters::hit`], decided now. Named like the trait method on purpose: a caller holding
+    /// the concrete type (tests, the Redis fallback) gets the decision without awaiting.
+    pub fn hit(
+        &self,
+        key: &CounterKey,
+        window: Window,
+        amount: u64,
+        limit: u64,
+        now: Instant,
     ) -> Decision {
         // A poisoned lock still guards consistent state: no code under it panics mid-update.
         let mut guard = self
@@ -529,14 +550,25 @@ impl RateLimit {
         Window::sliding(self.renewal_period)
     }
 
-    /// Counts this call (`increment-count`) and decides.
-    pub fn check(&self, counters: &dyn Counters, now: Instant) -> LimitOutcome {
+    /// Counts this call (`increment-count`) in in-memory counters and decides.
+    pub fn check(&self, counters: &InMemoryCounters, now: Instant) -> LimitOutcome {
         self.hit(counters, self.increment_count, now)
     }
 
-    /// Counts `amount` (0 to only check, for `increment-condition`) and decides.
-    pub fn hit(&self, counters: &dyn Counters, amount: u64, now: Instant) -> LimitOutcome {
-        let decision = counters.hit(&self.counter_key, self.window(), amount, self.calls, now);
+    /// Counts `amount` (0 to only check, for `increment-condition`) in in-memory counters and
+    /// decides.
+    pub fn hit(&self, counters: &InMemoryCounters, amount: u64, now: Instant) -> LimitOutcome {
+        self.outcome(counters.hit(&self.counter_key, self.window(), amount, self.calls, now))
+    }
+
+    /// Counts `amount` in any [`Counters`] and decides.
+    pub async fn hit_in(&self, counters: &dyn Counters, amount: u64, now: Instant) -> LimitOutcome {
+        let answer = counters.hit(&self.counter_key, self.window(), amount, self.calls, now);
+        self.outcome(answer.await)
+    }
+
+    /// The policy's answer to the counters' decision.
+    pub fn outcome(&self, decision: Decision) -> LimitOutcome {
         let mut headers = Vec::new();
         if let Some(name) = &self.headers.remaining_calls_header_name {
             headers.push((name.clone(), decision.remaining.to_string()));
@@ -595,14 +627,24 @@ impl Quota {
         Window::fixed(self.renewal_period)
     }
 
-    /// Counts this call (`increment-count`) and decides.
-    pub fn check(&self, counters: &dyn Counters, now: Instant) -> LimitOutcome {
+    /// Counts this call (`increment-count`) in in-memory counters and decides.
+    pub fn check(&self, counters: &InMemoryCounters, now: Instant) -> LimitOutcome {
         self.hit(counters, self.increment_count, now)
     }
 
-    /// Counts `amount` (0 to only check) and decides.
-    pub fn hit(&self, counters: &dyn Counters, amount: u64, now: Instant) -> LimitOutcome {
-        let decision = counters.hit(&self.counter_key, self.window(), amount, self.calls, now);
+    /// Counts `amount` (0 to only check) in in-memory counters and decides.
+    pub fn hit(&self, counters: &InMemoryCounters, amount: u64, now: Instant) -> LimitOutcome {
+        self.outcome(counters.hit(&self.counter_key, self.window(), amount, self.calls, now))
+    }
+
+    /// Counts `amount` in any [`Counters`] and decides.
+    pub async fn hit_in(&self, counters: &dyn Counters, amount: u64, now: Instant) -> LimitOutcome {
+        let answer = counters.hit(&self.counter_key, self.window(), amount, self.calls, now);
+        self.outcome(answer.await)
+    }
+
+    /// The policy's answer to the counters' decision.
+    pub fn outcome(&self, decision: Decision) -> LimitOutcome {
         let rejection = (!decision.allowed).then(|| LimitResponse {
             status: 403,
             message: format!(

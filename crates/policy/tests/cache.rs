@@ -5,7 +5,7 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use gatehouse_policy::cache::{
-    Cache, CacheLookup, CachedEntry, CachedResponse, CachingType, DownstreamCaching, InMemoryCache,
+    CacheLookup, CachedEntry, CachedResponse, CachingType, DownstreamCaching, InMemoryCache,
     ResponseCacheKeyParts, downstream_cache_control, lookup_applies, parse_duration, response_key,
     store_applies, value_key,
 };

@@ -9,6 +9,8 @@
 //! - [`Store::changes`] follows the revisions committed from then on.
 //! - [`Store::heartbeat`] / [`Store::nodes`]: the node registry.
 //! - [`Store::history`] / [`Store::resource_history`] say what changed, when and by whom.
+//! - [`redis`] holds what a cluster's nodes share besides the configuration: the limit
+//!   counters, limit-concurrency's slots and the external cache.
 
 mod access_keys;
 mod db;
@@ -16,6 +18,7 @@ mod error;
 mod feed;
 mod history;
 mod nodes;
+pub mod redis;
 mod rows;
 mod secret_key;
 mod store;

@@ -23,6 +23,8 @@ pub mod dns;
 pub mod postgres;
 pub mod process;
 pub mod raw;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "http-mocks")]
 pub mod scripted;
 pub mod tls;

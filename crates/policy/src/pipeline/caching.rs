@@ -7,8 +7,8 @@ use super::eval::{Failure, condition, member_text, string, value};
 use super::run::Flow;
 use super::{CacheMiss, Exchange, Message, Response};
 use crate::cache::{
-    self, CacheLookup, CacheLookupValue, CacheRemoveValue, CacheStore, CacheStoreValue,
-    CachedEntry, CachedResponse, DownstreamCaching, ResponseCacheKeyParts,
+    self, Cache, CacheLookup, CacheLookupValue, CacheRemoveValue, CacheStore, CacheStoreValue,
+    CachedEntry, CachedResponse, CachingType, DownstreamCaching, ResponseCacheKeyParts,
 };
 use crate::cors::{Cors, CorsDecision};
 use crate::expr::Value;
@@ -51,6 +51,20 @@ pub(super) fn cors(c: &Cors, ex: &mut dyn Exchange) -> Flow {
     }
 }
 
+/// Whether a policy of `caching_type` uses the external cache: when it asks for one (`external`,
+/// `prefer-external`) and the gateway has one (crates/policy/src/cache.rs, module docs).
+fn uses_external(ex: &dyn Exchange, caching_type: CachingType) -> bool {
+    caching_type.external() && ex.external_cache().is_some()
+}
+
+/// The cache a policy reads and writes.
+fn store_for(ex: &dyn Exchange, external: bool) -> &dyn Cache {
+    match ex.external_cache() {
+        Some(cache) if external => cache,
+        _ => ex.cache(),
+    }
+}
+
 fn flag(op: Option<&Operand>, ex: &mut dyn Exchange) -> Result<bool, Failure> {
     op.map_or(Ok(false), |o| condition(o, ex))
 }
@@ -63,7 +77,10 @@ fn seconds(op: &Operand, ex: &mut dyn Exchange) -> Result<std::time::Duration, F
 
 /// `<cache-lookup>`: a stored response for this request ends the pipeline; a miss remembers
 /// the key for cache-store and strips the client's cache headers so the backend answers whole.
-pub(super) fn lookup(l: &CacheLookup<Operand>, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+pub(super) async fn lookup(
+    l: &CacheLookup<Operand>,
+    ex: &mut dyn Exchange,
+) -> Result<Flow, Failure> {
     let method = member_text(ex, &["Request", "Method"]);
     let allow_private = flag(l.allow_private_response_caching.as_ref(), ex)?;
     let has_auth = ex.header(Message::Request, "Authorization").is_some();
@@ -106,7 +123,9 @@ pub(super) fn lookup(l: &CacheLookup<Operand>, ex: &mut dyn Exchange) -> Result<
             l,
         )
     };
-    if let Some((CachedEntry::Response(hit), ttl)) = ex.cache().get_with_ttl(&key) {
+    let external = uses_external(ex, l.caching_type);
+    let found = store_for(ex, external).get_with_ttl(&key).await;
+    if let Some((CachedEntry::Response(hit), ttl)) = found {
         let mut r = Response::ok();
         r.status = hit.status;
         r.reason = hit.reason;
@@ -129,12 +148,13 @@ pub(super) fn lookup(l: &CacheLookup<Operand>, ex: &mut dyn Exchange) -> Result<
         key,
         downstream,
         must_revalidate: l.must_revalidate,
+        external,
     });
     Ok(Flow::Continue)
 }
 
 /// `<cache-store>`: saves the response under the key of the cache-lookup that missed.
-pub(super) fn store(s: &CacheStore<Operand>, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+pub(super) async fn store(s: &CacheStore<Operand>, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
     let Some(miss) = ex.effects().cache_miss.clone() else {
         return Ok(Flow::Continue);
     };
@@ -160,27 +180,25 @@ pub(super) fn store(s: &CacheStore<Operand>, ex: &mut dyn Exchange) -> Result<Fl
         );
         return Ok(Flow::Continue);
     }
-    ex.cache().put(
-        miss.key,
-        CachedEntry::Response(CachedResponse {
-            status: status.0,
-            reason: status.1,
-            headers,
-            body,
-        }),
-        ttl,
-    );
+    let entry = CachedEntry::Response(CachedResponse {
+        status: status.0,
+        reason: status.1,
+        headers,
+        body,
+    });
+    store_for(ex, miss.external).put(miss.key, entry, ttl).await;
     let control = cache::downstream_cache_control(miss.downstream, miss.must_revalidate, ttl);
     ex.set_header(Message::Response, "Cache-Control", vec![control]);
     Ok(Flow::Continue)
 }
 
-pub(super) fn lookup_value(
+pub(super) async fn lookup_value(
     l: &CacheLookupValue<Operand>,
     ex: &mut dyn Exchange,
 ) -> Result<Flow, Failure> {
     let key = cache::value_key(&string(&l.key, ex)?);
-    let found = match ex.cache().get(&key) {
+    let external = uses_external(ex, l.caching_type);
+    let found = match store_for(ex, external).get(&key).await {
         Some(CachedEntry::Value(v)) => v,
         _ => match &l.default_value {
             Some(d) => value(d, ex)?,
@@ -191,22 +209,26 @@ pub(super) fn lookup_value(
     Ok(Flow::Continue)
 }
 
-pub(super) fn store_value(
+pub(super) async fn store_value(
     s: &CacheStoreValue<Operand>,
     ex: &mut dyn Exchange,
 ) -> Result<Flow, Failure> {
     let key = cache::value_key(&string(&s.key, ex)?);
     let v = value(&s.value, ex)?;
     let ttl = seconds(&s.duration, ex)?;
-    ex.cache().put(key, CachedEntry::Value(v), ttl);
+    let external = uses_external(ex, s.caching_type);
+    store_for(ex, external)
+        .put(key, CachedEntry::Value(v), ttl)
+        .await;
     Ok(Flow::Continue)
 }
 
-pub(super) fn remove_value(
+pub(super) async fn remove_value(
     r: &CacheRemoveValue<Operand>,
     ex: &mut dyn Exchange,
 ) -> Result<Flow, Failure> {
     let key = cache::value_key(&string(&r.key, ex)?);
-    ex.cache().remove(&key);
+    let external = uses_external(ex, r.caching_type);
+    store_for(ex, external).remove(&key).await;
     Ok(Flow::Continue)
 }

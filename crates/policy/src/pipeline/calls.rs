@@ -112,7 +112,7 @@ struct Pending<'a> {
 /// the first. With `any`, the others are cancelled and their variables stay unset.
 pub(super) async fn wait(any: bool, steps: &[Step], ex: &mut dyn Exchange) -> Run<Flow> {
     let mut pending = Vec::new();
-    if let Flow::Respond(r) = start(steps, ex, &mut pending)? {
+    if let Flow::Respond(r) = start(steps, &mut *ex, &mut pending).await? {
         return Ok(Flow::Respond(r));
     }
     if pending.is_empty() {
@@ -135,46 +135,57 @@ pub(super) async fn wait(any: bool, steps: &[Step], ex: &mut dyn Exchange) -> Ru
     Ok(Flow::Continue)
 }
 
-fn start<'a>(
+/// Starts the send-requests of `steps` (into `pending`) and runs the rest. Boxed because
+/// choose branches recurse.
+fn start<'a, 'b>(
     steps: &'a [Step],
-    ex: &mut dyn Exchange,
-    pending: &mut Vec<Pending<'a>>,
-) -> Run<Flow> {
-    for step in steps {
-        match &step.kind {
-            StepKind::SendRequest(send) => {
-                let request = build(send, ex).map_err(at(step))?;
-                let future = ex.http_client().send(request);
-                if send.one_way {
-                    spawn_detached(future, ex.secrets());
-                } else {
-                    pending.push(Pending { step, send, future });
-                }
-            }
-            StepKind::Choose {
-                branches,
-                otherwise,
-            } => {
-                let mut chosen = otherwise.as_slice();
-                for (cond, branch) in branches {
-                    if condition(cond, ex).map_err(at(step))? {
-                        chosen = branch.as_slice();
-                        break;
+    ex: &'b mut dyn Exchange,
+    pending: &'b mut Vec<Pending<'a>>,
+) -> super::run::StepsFuture<'b>
+where
+    'a: 'b,
+{
+    Box::pin(async move {
+        for step in steps {
+            match &step.kind {
+                StepKind::SendRequest(send) => {
+                    let request = build(send, ex).map_err(at(step))?;
+                    let future = ex.http_client().send(request);
+                    if send.one_way {
+                        spawn_detached(future, ex.secrets());
+                    } else {
+                        pending.push(Pending { step, send, future });
                     }
                 }
-                if let Flow::Respond(r) = start(chosen, ex, pending)? {
-                    return Ok(Flow::Respond(r));
+                StepKind::Choose {
+                    branches,
+                    otherwise,
+                } => {
+                    let mut chosen = otherwise.as_slice();
+                    for (cond, branch) in branches {
+                        if condition(cond, ex).map_err(at(step))? {
+                            chosen = branch.as_slice();
+                            break;
+                        }
+                    }
+                    if let Flow::Respond(r) = start(chosen, &mut *ex, &mut *pending).await? {
+                        return Ok(Flow::Respond(r));
+                    }
                 }
-            }
-            _ => {
-                // Anything else in a branch (set-variable, cache-lookup-value …) does not wait.
-                if let Flow::Respond(r) = super::run::run_simple(step, ex).map_err(at(step))? {
-                    return Ok(Flow::Respond(r));
+                _ => {
+                    // Anything else in a branch (set-variable, cache-lookup-value …) does not wait
+                    // on a backend (only, with Redis, on the shared store).
+                    if let Flow::Respond(r) = super::run::run_leaf(step, &mut *ex)
+                        .await
+                        .map_err(at(step))?
+                    {
+                        return Ok(Flow::Respond(r));
+                    }
                 }
             }
         }
-    }
-    Ok(Flow::Continue)
+        Ok(Flow::Continue)
+    })
 }
 
 /// send-request / send-one-way-request on their own.

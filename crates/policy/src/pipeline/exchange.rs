@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::concurrency::ConcurrencySlots;
+use super::concurrency::{Concurrency, ConcurrencySlots};
 use super::{LastError, Message, Response};
 use crate::cache::{Cache, InMemoryCache};
 use crate::expr::{Context, DateTime, MapContext, Value};
@@ -74,8 +74,13 @@ pub trait Exchange: Context + Send {
     fn http_client(&self) -> Arc<dyn HttpClient>;
     /// The cache of cache-lookup/-store and the -value policies (shared by every request).
     fn cache(&self) -> &dyn Cache;
+    /// The external cache (`caching-type="external"`/`"prefer-external"`) when the gateway has
+    /// one (Redis); `None` sends every caching policy to [`Exchange::cache`].
+    fn external_cache(&self) -> Option<&dyn Cache> {
+        None
+    }
     /// The slots of limit-concurrency (shared by every request, kept across reloads).
-    fn concurrency(&self) -> Arc<ConcurrencySlots>;
+    fn concurrency(&self) -> Arc<dyn Concurrency>;
     /// The response body as bytes, without consuming it, when the exchange holds it whole
     /// (cache-store keeps bytes, never a lossy text copy). The default goes through
     /// [`Context::body`](crate::expr::Context::body).
@@ -144,6 +149,8 @@ pub struct CacheMiss {
     pub key: String,
     pub downstream: crate::cache::DownstreamCaching,
     pub must_revalidate: bool,
+    /// Whether the lookup used the external cache: cache-store writes where lookup read.
+    pub external: bool,
 }
 
 /// Where set-backend-service sends the request.
@@ -219,7 +226,7 @@ pub struct TestExchange {
     /// What the policies did.
     pub effects: Effects,
     /// The limit policies' counters; share one `Arc` between exchanges to count across them.
-    pub counters: Arc<InMemoryCounters>,
+    pub counters: Arc<dyn Counters>,
     /// `context.Subscription.Id` as the limit policies see it.
     pub subscription_id: Option<String>,
     /// What send-request and validate-jwt's key fetch call (by default: nothing reachable).
@@ -229,9 +236,11 @@ pub struct TestExchange {
     /// Every request forward-request sent.
     pub forwarded: Vec<Forwarded>,
     /// The cache policies' store; share one `Arc` between exchanges to cache across them.
-    pub cache: Arc<InMemoryCache>,
+    pub cache: Arc<dyn Cache>,
+    /// The external cache, if the test gives one.
+    pub external_cache: Option<Arc<dyn Cache>>,
     /// limit-concurrency's slots; share one `Arc` between exchanges to limit across them.
-    pub concurrency: Arc<ConcurrencySlots>,
+    pub concurrency: Arc<dyn Concurrency>,
     /// What the policies may spend.
     pub budgets: super::Budgets,
     /// Values the pipeline must keep out of messages (see [`Exchange::secrets`]).
@@ -254,7 +263,8 @@ impl Default for TestExchange {
             backend: VecDeque::new(),
             forwarded: Vec::new(),
             cache: Arc::new(InMemoryCache::new(16 * 1024 * 1024)),
-            concurrency: Arc::default(),
+            external_cache: None,
+            concurrency: Arc::new(ConcurrencySlots::default()),
             budgets: super::Budgets::default(),
             secrets: Vec::new(),
         }
@@ -276,7 +286,7 @@ impl TestExchange {
     }
 
     /// Counts in `counters` (builder style for tests).
-    pub fn with_counters(mut self, counters: Arc<InMemoryCounters>) -> Self {
+    pub fn with_counters(mut self, counters: Arc<dyn Counters>) -> Self {
         self.counters = counters;
         self
     }
@@ -457,7 +467,11 @@ impl Exchange for TestExchange {
         &*self.cache
     }
 
-    fn concurrency(&self) -> Arc<ConcurrencySlots> {
+    fn external_cache(&self) -> Option<&dyn Cache> {
+        self.external_cache.as_deref()
+    }
+
+    fn concurrency(&self) -> Arc<dyn Concurrency> {
         self.concurrency.clone()
     }
 

@@ -17,13 +17,14 @@ mod concurrency;
 mod eval;
 mod exchange;
 mod jwt;
+mod limit;
 mod redact;
 mod run;
 
 use std::fmt;
 
 pub use compile::{BodyNeeds, Pipeline};
-pub use concurrency::ConcurrencySlots;
+pub use concurrency::{Concurrency, ConcurrencySlot, ConcurrencySlots, Slot};
 pub use exchange::{
     BackendChoice, BackendFailure, CREDENTIAL_HEADERS, CacheMiss, DeferredCount, Effects, Exchange,
     ForwardFuture, ForwardOptions, Forwarded, TestExchange,

@@ -2,17 +2,14 @@
 
 use super::attrs::{Operand, Origin};
 use super::compile::ip_key;
-use super::compile::{IpRange, LimitStep, Pipeline, ResponseEdit, Step, StepKind};
+use super::compile::{IpRange, Pipeline, ResponseEdit, Step, StepKind};
 use super::eval::*;
 use super::{
-    BackendChoice, DeferredCount, Exchange, ExistsAction, LastError, Message, Outcome, Response,
-    Section, reason_phrase,
+    BackendChoice, Exchange, ExistsAction, LastError, Message, Outcome, Response, Section,
+    reason_phrase,
 };
-use crate::expr::Value;
-use crate::limits::{CounterKey, LimitOutcome, Quota, RateLimit};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
 pub(super) enum Flow {
     Continue,
@@ -175,9 +172,10 @@ async fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
         } => {
             let key = string(key, ex).map_err(at(step))?;
             // The slots outlive the snapshot: counted per policy (its scope and path) and key.
-            let key = format!("{}|{key}", counter_scope(&step.origin, ex));
-            let slots = ex.concurrency();
-            let Some(_slot) = slots.try_take(key, *max_count) else {
+            let key = format!("{}|{key}", super::limit::counter_scope(&step.origin, ex));
+            // The slot is an owned answer (no borrow of the exchange across the wait).
+            let taken = ex.concurrency().take(key, *max_count);
+            let Some(_slot) = taken.await else {
                 let mut r = Response::ok();
                 r.status = 429;
                 r.reason = reason_phrase(429).to_string();
@@ -194,7 +192,21 @@ async fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
             };
             run_steps(steps, ex).await
         }
-        _ => run_simple(step, ex).map_err(at(step)),
+        _ => run_leaf(step, ex).await.map_err(at(step)),
+    }
+}
+
+/// A step that neither nests nor calls a backend: run at once, waiting only on a shared store
+/// (the counters of the limit policies, an external cache), which answers at once in memory.
+pub(super) async fn run_leaf(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
+    match &step.kind {
+        StepKind::Limit(limit) => super::limit::run_limit(&step.origin, limit, ex).await,
+        StepKind::CacheLookup(l) => super::caching::lookup(l, ex).await,
+        StepKind::CacheStore(s) => super::caching::store(s, ex).await,
+        StepKind::CacheLookupValue(l) => super::caching::lookup_value(l, ex).await,
+        StepKind::CacheStoreValue(s) => super::caching::store_value(s, ex).await,
+        StepKind::CacheRemoveValue(r) => super::caching::remove_value(r, ex).await,
+        _ => run_simple(step, ex),
     }
 }
 
@@ -208,6 +220,13 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
         | StepKind::SendRequest(_)
         | StepKind::LimitConcurrency { .. }
         | StepKind::ValidateJwt(_) => {}
+        // Waiting on a shared store: handled by run_leaf.
+        StepKind::Limit(_)
+        | StepKind::CacheLookup(_)
+        | StepKind::CacheStore(_)
+        | StepKind::CacheLookupValue(_)
+        | StepKind::CacheStoreValue(_)
+        | StepKind::CacheRemoveValue(_) => {}
         StepKind::Cors(c) => return Ok(super::caching::cors(c, ex)),
         StepKind::JsonToXml(message, t) => {
             let accept = accept(ex);
@@ -229,11 +248,6 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
                 |b, max| crate::transform::xml_to_json_within(b, t, max),
             )?;
         }
-        StepKind::CacheLookup(l) => return super::caching::lookup(l, ex),
-        StepKind::CacheStore(s) => return super::caching::store(s, ex),
-        StepKind::CacheLookupValue(l) => return super::caching::lookup_value(l, ex),
-        StepKind::CacheStoreValue(s) => return super::caching::store_value(s, ex),
-        StepKind::CacheRemoveValue(r) => return super::caching::remove_value(r, ex),
         StepKind::AuthenticationBasic { username, password } => {
             use base64::Engine as _;
             let credentials = format!("{}:{}", string(username, ex)?, string(password, ex)?);
@@ -426,7 +440,6 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
             let b = body_text(body, ex)?;
             ex.set_body(*message, b);
         }
-        StepKind::Limit(limit) => return run_limit(&step.origin, limit, ex),
     }
     Ok(Flow::Continue)
 }
@@ -441,133 +454,6 @@ fn body_text(op: &Operand, ex: &mut dyn Exchange) -> Result<String, Failure> {
         return Err(Failure::too_large(max));
     }
     Ok(b)
-}
-
-fn number(op: &Operand, name: &str, ex: &mut dyn Exchange) -> Result<u64, Failure> {
-    let s = string(op, ex)?;
-    s.trim()
-        .parse::<u64>()
-        .map_err(|_| Failure::evaluation(format!("'{s}' is not a valid value for {name}.")))
-}
-
-/// Counts the request against a limit policy's counter. The counter belongs to this policy
-/// instance in this API and operation (its scope is their ids and the element path), so two
-/// policies never share counts. A rejection answers with APIM's 429/403; an admission leaves
-/// the remaining/total headers for the client's response.
-fn run_limit(origin: &Origin, l: &Arc<LimitStep>, ex: &mut dyn Exchange) -> Result<Flow, Failure> {
-    let calls = number(&l.calls, "calls", ex)?;
-    let period = number(&l.renewal_period, "renewal-period", ex)?;
-    let key = match &l.counter_key {
-        Some(op) => string(op, ex)?,
-        // Per subscription; requests without one share one anonymous counter.
-        None => ex.subscription_id().unwrap_or_default(),
-    };
-    // An increment-condition is judged on the response, as in APIM: now the request is only
-    // checked against the limit; it is counted (or not) by count_deferred.
-    let deferred = l.increment_condition.is_some();
-    let amount = if deferred {
-        0
-    } else {
-        number(&l.increment_count, "increment-count", ex)?
-    };
-    let counter_key = CounterKey::new(counter_scope(origin, ex), key);
-    let outcome = hit(l, calls, period, &counter_key, amount, ex);
-    if let Some(name) = &l.remaining_variable {
-        let remaining = i64::try_from(outcome.decision.remaining).unwrap_or(i64::MAX);
-        ex.set_variable(name, Value::Int(remaining));
-    }
-    if let Some(name) = &l.retry_after_variable {
-        let secs = if outcome.is_allowed() {
-            0
-        } else {
-            crate::limits::retry_after_secs(outcome.decision.retry_after)
-        };
-        ex.set_variable(name, Value::Int(i64::try_from(secs).unwrap_or(i64::MAX)));
-    }
-    match outcome.rejection {
-        Some(rejection) => {
-            let mut r = Response::ok();
-            r.status = rejection.status;
-            r.reason = reason_phrase(rejection.status).to_string();
-            r.headers = rejection.headers.clone();
-            r.headers
-                .push(("Content-Type".into(), "application/json".into()));
-            r.body = Some(rejection.body());
-            Ok(Flow::Respond(r))
-        }
-        None => {
-            for (name, value) in outcome.headers {
-                ex.add_response_header(&name, value);
-            }
-            if deferred {
-                ex.effects().deferred_counts.push(DeferredCount {
-                    step: l.clone(),
-                    key: counter_key,
-                    calls,
-                    period,
-                });
-            }
-            Ok(Flow::Continue)
-        }
-    }
-}
-
-/// Whose calls a limit counts: the scope it is declared in, as in APIM — declared on an
-/// operation it counts that operation's calls, on an API all of the API's calls, on a product
-/// (or globally) every call the key makes there. The element path keeps two policies of one
-/// document apart.
-fn counter_scope(origin: &Origin, ex: &mut dyn Exchange) -> String {
-    let mut get = |p: &[&str]| member_text(ex, p);
-    match origin.scope {
-        "global" => format!("global|{}", origin.path),
-        "product" => format!("product|{}|{}", get(&["Product", "Id"]), origin.path),
-        "api" => format!("api|{}|{}", get(&["Api", "Id"]), origin.path),
-        _ => format!(
-            "operation|{}|{}|{}",
-            get(&["Api", "Id"]),
-            get(&["Operation", "Id"]),
-            origin.path
-        ),
-    }
-}
-
-fn hit(
-    l: &LimitStep,
-    calls: u64,
-    period: u64,
-    key: &CounterKey,
-    amount: u64,
-    ex: &mut dyn Exchange,
-) -> LimitOutcome {
-    let now = std::time::Instant::now();
-    if l.quota {
-        Quota::new(calls, period, key.clone()).hit(ex.counters(), amount, now)
-    } else {
-        let mut rl = RateLimit::new(calls, period, key.clone());
-        rl.headers = l.headers.clone();
-        rl.hit(ex.counters(), amount, now)
-    }
-}
-
-impl Pipeline {
-    /// Counts the requests whose limit policies have an `increment-condition`, now that the
-    /// response is known: call it once, after outbound (or after on-error). A condition that
-    /// fails to evaluate does not count the request.
-    pub fn count_deferred(&self, ex: &mut dyn Exchange) {
-        for d in std::mem::take(&mut ex.effects().deferred_counts) {
-            let counted = match &d.step.increment_condition {
-                Some(c) => condition(c, ex).unwrap_or(false),
-                None => true,
-            };
-            if !counted {
-                continue;
-            }
-            let Ok(amount) = number(&d.step.increment_count, "increment-count", ex) else {
-                continue;
-            };
-            hit(&d.step, d.calls, d.period, &d.key, amount, ex);
-        }
-    }
 }
 
 fn accept(ex: &dyn Exchange) -> Option<String> {
