@@ -118,6 +118,11 @@ struct ServeArgs {
     /// `service.additional_locations`, whose network section the node applies.
     #[arg(long, value_name = "LOCATION", env = "GATEHOUSE_LOCATION")]
     location: Option<String>,
+    /// Redis for the counters nodes share (rate-limit, quota, limit-concurrency: exact across
+    /// nodes) and APIM's external cache (`caching-type="external"`), e.g. redis://10.0.0.7:6379.
+    /// While Redis is unreachable the node counts on its own (docs/cluster.md).
+    #[arg(long, value_name = "URL", env = "GATEHOUSE_COUNTERS")]
+    counters: Option<String>,
     /// Seconds open connections get to finish on shutdown.
     #[arg(long, default_value_t = 10)]
     drain_seconds: u64,

@@ -214,7 +214,21 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     {
         tracing::warn!(path = %w.path, "{}", w.message);
     }
-    let gateway = Gateway::new(&validated).map_err(|e| anyhow!("{e}"))?;
+    let shared = match &args.counters {
+        Some(url) => {
+            let redis = gatehouse_store::redis::connect(url)
+                .await
+                .with_context(|| format!("--counters {}", redact_url(url)))?;
+            tracing::info!(counters = %redact_url(url), "limits and the external cache are shared through Redis");
+            gatehouse_gateway::SharedServices {
+                counters: Some(redis.counters.clone()),
+                external_cache: Some(redis.cache.clone()),
+                concurrency: Some(redis.concurrency.clone()),
+            }
+        }
+        None => gatehouse_gateway::SharedServices::default(),
+    };
+    let gateway = Gateway::with_services(&validated, shared).map_err(|e| anyhow!("{e}"))?;
     let listeners = gateway.bind().await?;
     let first = listeners.first().map(|l| (l.local, l.spec.tls));
     for l in &listeners {
