@@ -47,7 +47,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the gateway. Without --config: a demo API in front of a built-in echo backend.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Work with config files.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -144,7 +144,7 @@ enum ConfigCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Config(ConfigCommand::Validate { file, json }) => validate(&file, json),
         Command::Net(cmd) => net::run(cmd),
         Command::Policy(cmd) => policy_cmd::run(cmd),
