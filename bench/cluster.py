@@ -12,7 +12,8 @@
 
 Usage:  python3 bench/cluster.py
         GATEHOUSE_BIN=... WRITES=200 DURATION=10 CONNS=16 python3 bench/cluster.py
-Needs PostgreSQL (initdb/pg_ctl), redis-server and wrk; all traffic stays on 127.0.0.1.
+Needs PostgreSQL (initdb/pg_ctl), redis-server, nginx (the backend of part 2) and wrk; all
+traffic stays on 127.0.0.1. Figures are comparable only within one run (same machine, same load).
 """
 
 import os
@@ -145,8 +146,32 @@ def propagation(work, pg_url, redis_url, key):
             p_.wait()
 
 
+def start_nginx(work):
+    """A fast backend (nginx answering 200 from memory, keep-alive), so that the proxy's own
+    cost is what wrk measures; the Python backend's one connection per request would be."""
+    port = free_port()
+    d = os.path.join(work, "nginx")
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 1; daemon on; pid {d}/nginx.pid; error_log {d}/error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; keepalive_requests 100000;
+  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "ok"; }} }} }}
+""")
+    subprocess.run(["nginx", "-c", conf, "-p", d], check=True, capture_output=True)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return port, lambda: subprocess.run(["nginx", "-c", conf, "-p", d, "-s", "stop"], capture_output=True)
+
+
 def limit_cost(work, pg_url, redis, key):
-    backend = start_backend()
+    backend, stop_nginx = start_nginx(work)
     cfg = os.path.join(work, "limit.yaml")
     policy = ('<rate-limit-by-key calls="1000000000" renewal-period="60" '
               'counter-key="@(context.Request.IpAddress)" />')
@@ -169,6 +194,7 @@ def limit_cost(work, pg_url, redis, key):
         finally:
             p_.terminate()
             p_.wait()
+    stop_nginx()
     base = results["local counters"][0]
     for label, (us, redis_us, rps) in results.items():
         print(f"rate-limit-by-key, {label}: gatehouse {us:.1f} µs CPU/request ({us / base:.2f}x local), "
@@ -176,7 +202,7 @@ def limit_cost(work, pg_url, redis, key):
 
 
 def main():
-    for tool in ("redis-server", "wrk"):
+    for tool in ("redis-server", "wrk", "nginx"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is not installed")
     if not pg_bin("initdb"):
