@@ -556,6 +556,24 @@ pub trait Limit: Sync {
     }
 }
 
+/// [`Limit`]'s accessors for a policy with the fields `counter_key`, `calls` and
+/// `increment_count`, as [`RateLimit`] and [`Quota`] both have.
+macro_rules! limit_fields {
+    () => {
+        fn counter_key(&self) -> &CounterKey {
+            &self.counter_key
+        }
+
+        fn calls(&self) -> u64 {
+            self.calls
+        }
+
+        fn increment_count(&self) -> u64 {
+            self.increment_count
+        }
+    };
+}
+
 /// The optional header attributes of `rate-limit` / `rate-limit-by-key`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RateLimitHeaders {
@@ -597,17 +615,7 @@ impl RateLimit {
 }
 
 impl Limit for RateLimit {
-    fn counter_key(&self) -> &CounterKey {
-        &self.counter_key
-    }
-
-    fn calls(&self) -> u64 {
-        self.calls
-    }
-
-    fn increment_count(&self) -> u64 {
-        self.increment_count
-    }
+    limit_fields!();
 
     /// The sliding window this policy counts in.
     fn window(&self) -> Window {
@@ -671,17 +679,7 @@ impl Quota {
 }
 
 impl Limit for Quota {
-    fn counter_key(&self) -> &CounterKey {
-        &self.counter_key
-    }
-
-    fn calls(&self) -> u64 {
-        self.calls
-    }
-
-    fn increment_count(&self) -> u64 {
-        self.increment_count
-    }
+    limit_fields!();
 
     /// The fixed window this policy counts in.
     fn window(&self) -> Window {
