@@ -3,6 +3,8 @@
 //! served by the gateway without a restart; bad writes change nothing; two writers with one
 //! If-Match end with exactly one winner; approving a private endpoint lets its clients in.
 
+mod support;
+
 use gatehouse_testkit::postgres::Postgres;
 use gatehouse_testkit::{Gatehouse, MockBackend, Probe, TempDir, free_addr_on};
 use reqwest::StatusCode;
@@ -68,16 +70,7 @@ async fn start_node(store: &str, dir: &Path, gateway: SocketAddr, pe: SocketAddr
     let key = key.to_str().expect("utf-8 path");
     let file = dir.join("initial.yaml");
     std::fs::write(&file, initial_config(gateway, pe)).expect("write config");
-    let (ok, out, err) = run(&[
-        "store",
-        "import",
-        file.to_str().expect("utf-8"),
-        "--store",
-        store,
-        "--secret-key-file",
-        key,
-    ]);
-    assert!(ok, "import failed: {out}{err}");
+    support::store_import(BIN, &file, store, Path::new(key));
     let management = free_addr_on(Ipv4Addr::LOCALHOST);
     let gw = Gatehouse::builder(Path::new(BIN))
         .expect("builder")
@@ -134,22 +127,11 @@ impl Node {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
+        let req = self
             .http
             .request(method, self.url(path))
             .header("Authorization", &self.token);
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
-        }
-        let resp = req.send().await.expect("management API answers");
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        support::send_json(req, body).await
     }
 
     async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
@@ -162,26 +144,17 @@ impl Node {
 
     /// Waits until a GET through the gateway with `key` answers `want`; returns the time taken.
     async fn wait_served(&self, path: &str, key: &str, want: u16) -> Duration {
-        let start = Instant::now();
-        loop {
-            let status = self
-                .http
+        let status = || async {
+            self.http
                 .get(format!("http://{}{path}", self.gateway))
                 .header("Ocp-Apim-Subscription-Key", key)
                 .send()
                 .await
                 .map(|r| r.status().as_u16())
-                .unwrap_or(0);
-            if status == want {
-                return start.elapsed();
-            }
-            assert!(
-                start.elapsed() < SERVED_WITHIN,
-                "{path} still answers {status}, not {want}:\n{}",
-                self.gw.logs_text()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+                .unwrap_or(0)
+        };
+        let logs = || self.gw.logs_text();
+        support::wait_for_status(path, want, SERVED_WITHIN, status, logs).await
     }
 }
 
@@ -483,16 +456,7 @@ async fn an_import_by_another_process_is_served_without_a_restart() {
     );
     std::fs::write(&file, next).expect("write config");
     let key = dir.path().join("secret.key");
-    let (ok, out, err) = run(&[
-        "store",
-        "import",
-        file.to_str().expect("utf-8"),
-        "--store",
-        &store,
-        "--secret-key-file",
-        key.to_str().expect("utf-8"),
-    ]);
-    assert!(ok, "import failed: {out}{err}");
+    support::store_import(BIN, &file, &store, &key);
     let took = node.wait_served("/late/x", "", 200).await;
     eprintln!("served {took:?} after the import ended");
     // The management API reads the same revision.

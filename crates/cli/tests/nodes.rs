@@ -3,6 +3,8 @@
 //! says so (log, metric), and a node started meanwhile serves its saved configuration; PostgreSQL
 //! back, a write through the management API reaches both.
 
+mod support;
+
 use gatehouse_testkit::postgres::Postgres;
 use gatehouse_testkit::{Gatehouse, MockBackend, Probe, free_addr_on};
 use reqwest::StatusCode;
@@ -107,19 +109,9 @@ impl Cluster {
 
     /// Waits until `path` answers `want` through `node`'s gateway.
     async fn wait_served(&self, node: &Node, path: &str, want: u16) -> Duration {
-        let start = Instant::now();
-        loop {
-            let status = self.status(node, path).await;
-            if status == want {
-                return start.elapsed();
-            }
-            assert!(
-                start.elapsed() < WITHIN,
-                "{path} still answers {status}, not {want}:\n{}",
-                node.gw.logs_text()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let status = || self.status(node, path);
+        let logs = || node.gw.logs_text();
+        support::wait_for_status(path, want, WITHIN, status, logs).await
     }
 
     async fn metric(&self, node: &Node, name: &str) -> Option<f64> {
@@ -166,23 +158,45 @@ impl Cluster {
             "--ttl",
             "1h",
         ]);
-        let mut req = self
+        let req = self
             .http
             .request(method, format!("http://{}/{path}?{V}", node.management))
             .header("Authorization", token);
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
-        }
-        let resp = req.send().await.expect("management API answers");
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        support::send_json(req, body).await
     }
+
+    /// GETs `path` from `node`'s management API every 200 ms until `done` holds for the answer.
+    async fn wait_management(&self, node: &Node, path: &str, done: impl Fn(&Value) -> bool) {
+        let start = Instant::now();
+        loop {
+            let (s, answer) = self
+                .management(node, reqwest::Method::GET, path, None)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{answer}");
+            if done(&answer) {
+                return;
+            }
+            assert!(start.elapsed() < WITHIN, "{answer}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// The node registry's rows (`GET gatehouse/nodes`): name, location, state, applied revision.
+fn nodes(list: &Value) -> Vec<(String, String, String, u64)> {
+    list["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap_or("").to_string(),
+                n["location"].as_str().unwrap_or("").to_string(),
+                n["state"].as_str().unwrap_or("").to_string(),
+                n["appliedRevision"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
 }
 
 fn initial_config(backend: &str) -> String {
@@ -218,15 +232,7 @@ fn cluster(
     .expect("key");
     let file = dir.join("initial.yaml");
     std::fs::write(&file, config(&backend.url())).expect("config");
-    run(&[
-        "store",
-        "import",
-        file.to_str().expect("utf-8"),
-        "--store",
-        &store,
-        "--secret-key-file",
-        key.to_str().expect("utf-8"),
-    ]);
+    support::store_import(BIN, &file, &store, &key);
     Cluster {
         store,
         key,
@@ -338,35 +344,15 @@ async fn nodes_survive_the_store_going_away_and_catch_up() {
     assert_eq!(newest.0, StatusCode::OK, "{}", newest.1);
 
     // Both nodes are in the registry, online, at the newest revision, in the main location.
-    let start = Instant::now();
-    loop {
-        let (s, list) = c
-            .management(&two, reqwest::Method::GET, "gatehouse/nodes", None)
-            .await;
-        assert_eq!(s, StatusCode::OK, "{list}");
-        let rows: Vec<(String, String, String, u64)> = list["value"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|n| {
-                (
-                    n["name"].as_str().unwrap_or("").to_string(),
-                    n["location"].as_str().unwrap_or("").to_string(),
-                    n["state"].as_str().unwrap_or("").to_string(),
-                    n["appliedRevision"].as_u64().unwrap_or(0),
-                )
-            })
-            .collect();
+    c.wait_management(&two, "gatehouse/nodes", |list| {
+        let rows = nodes(list);
         let want = |name: &str| {
             rows.iter()
                 .any(|r| r.0 == name && r.1 == "westeurope" && r.2 == "online" && r.3 >= 3)
         };
-        if want("node-one") && want("node-two") {
-            break;
-        }
-        assert!(start.elapsed() < WITHIN, "{list}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        want("node-one") && want("node-two")
+    })
+    .await;
     let (s, ns) = c
         .management(&one, reqwest::Method::GET, "networkstatus", None)
         .await;
@@ -478,24 +464,16 @@ apis:
     );
 
     // The registry and networkstatus know both locations.
-    let start = Instant::now();
-    loop {
-        let (s, ns) = c
-            .management(&west, reqwest::Method::GET, "networkstatus", None)
-            .await;
-        assert_eq!(s, StatusCode::OK, "{ns}");
+    c.wait_management(&west, "networkstatus", |ns| {
         let locations: Vec<&str> = ns
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|e| e["location"].as_str())
             .collect();
-        if locations == ["northeurope", "westeurope"] {
-            break;
-        }
-        assert!(start.elapsed() < WITHIN, "{ns}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        locations == ["northeurope", "westeurope"]
+    })
+    .await;
     let (s, one) = c
         .management(
             &west,
@@ -511,17 +489,8 @@ apis:
         .management(&west, reqwest::Method::GET, "gatehouse/nodes", None)
         .await;
     assert_eq!(s, StatusCode::OK, "{list}");
-    let pairs: Vec<(&str, &str)> = list["value"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|n| {
-            (
-                n["name"].as_str().unwrap_or(""),
-                n["location"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
+    let rows = nodes(&list);
+    let pairs: Vec<(&str, &str)> = rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
     assert_eq!(
         pairs,
         [("north-1", "northeurope"), ("west-1", "westeurope")],

@@ -506,6 +506,74 @@ pub fn format_timespan(d: Duration) -> String {
     }
 }
 
+/// What `rate-limit` ([`RateLimit`]) and `quota` ([`Quota`]) share: `calls` per window on a
+/// counter key, `increment-count` per call. They differ only in the window (sliding, fixed) and
+/// in how a decision is answered (429 with headers, 403), so those are the two methods each
+/// writes; counting is written once, here.
+pub trait Limit: Sync {
+    /// `counter-key` (or the subscription).
+    fn counter_key(&self) -> &CounterKey;
+    /// `calls`.
+    fn calls(&self) -> u64;
+    /// `increment-count`.
+    fn increment_count(&self) -> u64;
+    /// The window this policy counts in.
+    fn window(&self) -> Window;
+    /// The policy's answer to the counters' decision.
+    fn outcome(&self, decision: Decision) -> LimitOutcome;
+
+    /// Counts this call (`increment-count`) in in-memory counters and decides.
+    fn check(&self, counters: &InMemoryCounters, now: Instant) -> LimitOutcome {
+        self.hit(counters, self.increment_count(), now)
+    }
+
+    /// Counts `amount` (0 to only check, for `increment-condition`) in in-memory counters and
+    /// decides.
+    fn hit(&self, counters: &InMemoryCounters, amount: u64, now: Instant) -> LimitOutcome {
+        let decision = counters.hit(self.counter_key(), self.window(), amount, self.calls(), now);
+        self.outcome(decision)
+    }
+
+    /// Counts `amount` in any [`Counters`]: the counters' answer, for [`Limit::outcome`].
+    fn count_in(
+        &self,
+        counters: &dyn Counters,
+        amount: u64,
+        now: Instant,
+    ) -> Answer<'static, Decision> {
+        counters.hit(self.counter_key(), self.window(), amount, self.calls(), now)
+    }
+
+    /// Counts `amount` in any [`Counters`] and decides.
+    fn hit_in(
+        &self,
+        counters: &dyn Counters,
+        amount: u64,
+        now: Instant,
+    ) -> impl Future<Output = LimitOutcome> + Send + '_ {
+        let answer = self.count_in(counters, amount, now);
+        async move { self.outcome(answer.await) }
+    }
+}
+
+/// [`Limit`]'s accessors for a policy with the fields `counter_key`, `calls` and
+/// `increment_count`, as [`RateLimit`] and [`Quota`] both have.
+macro_rules! limit_fields {
+    () => {
+        fn counter_key(&self) -> &CounterKey {
+            &self.counter_key
+        }
+
+        fn calls(&self) -> u64 {
+            self.calls
+        }
+
+        fn increment_count(&self) -> u64 {
+            self.increment_count
+        }
+    };
+}
+
 /// The optional header attributes of `rate-limit` / `rate-limit-by-key`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RateLimitHeaders {
@@ -544,31 +612,18 @@ impl RateLimit {
             headers: RateLimitHeaders::default(),
         }
     }
+}
+
+impl Limit for RateLimit {
+    limit_fields!();
 
     /// The sliding window this policy counts in.
-    pub fn window(&self) -> Window {
+    fn window(&self) -> Window {
         Window::sliding(self.renewal_period)
     }
 
-    /// Counts this call (`increment-count`) in in-memory counters and decides.
-    pub fn check(&self, counters: &InMemoryCounters, now: Instant) -> LimitOutcome {
-        self.hit(counters, self.increment_count, now)
-    }
-
-    /// Counts `amount` (0 to only check, for `increment-condition`) in in-memory counters and
-    /// decides.
-    pub fn hit(&self, counters: &InMemoryCounters, amount: u64, now: Instant) -> LimitOutcome {
-        self.outcome(counters.hit(&self.counter_key, self.window(), amount, self.calls, now))
-    }
-
-    /// Counts `amount` in any [`Counters`] and decides.
-    pub async fn hit_in(&self, counters: &dyn Counters, amount: u64, now: Instant) -> LimitOutcome {
-        let answer = counters.hit(&self.counter_key, self.window(), amount, self.calls, now);
-        self.outcome(answer.await)
-    }
-
     /// The policy's answer to the counters' decision.
-    pub fn outcome(&self, decision: Decision) -> LimitOutcome {
+    fn outcome(&self, decision: Decision) -> LimitOutcome {
         let mut headers = Vec::new();
         if let Some(name) = &self.headers.remaining_calls_header_name {
             headers.push((name.clone(), decision.remaining.to_string()));
@@ -621,30 +676,18 @@ impl Quota {
             increment_count: 1,
         }
     }
+}
+
+impl Limit for Quota {
+    limit_fields!();
 
     /// The fixed window this policy counts in.
-    pub fn window(&self) -> Window {
+    fn window(&self) -> Window {
         Window::fixed(self.renewal_period)
     }
 
-    /// Counts this call (`increment-count`) in in-memory counters and decides.
-    pub fn check(&self, counters: &InMemoryCounters, now: Instant) -> LimitOutcome {
-        self.hit(counters, self.increment_count, now)
-    }
-
-    /// Counts `amount` (0 to only check) in in-memory counters and decides.
-    pub fn hit(&self, counters: &InMemoryCounters, amount: u64, now: Instant) -> LimitOutcome {
-        self.outcome(counters.hit(&self.counter_key, self.window(), amount, self.calls, now))
-    }
-
-    /// Counts `amount` in any [`Counters`] and decides.
-    pub async fn hit_in(&self, counters: &dyn Counters, amount: u64, now: Instant) -> LimitOutcome {
-        let answer = counters.hit(&self.counter_key, self.window(), amount, self.calls, now);
-        self.outcome(answer.await)
-    }
-
     /// The policy's answer to the counters' decision.
-    pub fn outcome(&self, decision: Decision) -> LimitOutcome {
+    fn outcome(&self, decision: Decision) -> LimitOutcome {
         let rejection = (!decision.allowed).then(|| LimitResponse {
             status: 403,
             message: format!(

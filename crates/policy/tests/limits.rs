@@ -6,8 +6,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use gatehouse_policy::limits::{
-    CounterKey, InMemoryCounters, Quota, RateLimit, RateLimitHeaders, Window, format_timespan,
-    retry_after_secs,
+    CounterKey, InMemoryCounters, Limit, Quota, RateLimit, RateLimitHeaders, Window,
+    format_timespan, retry_after_secs,
 };
 
 fn secs(n: u64) -> Duration {

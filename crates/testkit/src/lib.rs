@@ -19,6 +19,8 @@
 #[cfg(feature = "http-mocks")]
 pub mod backend;
 pub mod dns;
+#[cfg(any(feature = "postgres", feature = "redis"))]
+pub mod external;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod process;

@@ -14,24 +14,10 @@ use std::process::{Command, Output};
 const NOBODY: u32 = 65534;
 const USER: &str = "gatehouse";
 
-/// Why [`Postgres::start`] could not start a server.
-#[derive(Debug)]
-pub enum StartError {
-    /// PostgreSQL's binaries are not installed.
-    NotInstalled(String),
-    Failed(anyhow::Error),
-}
+pub use crate::external::StartError;
 
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::NotInstalled(why) => write!(f, "PostgreSQL is not installed: {why}"),
-            StartError::Failed(e) => write!(f, "starting PostgreSQL: {e:#}"),
-        }
-    }
-}
-
-impl std::error::Error for StartError {}
+/// How [`StartError`] names this server.
+const SERVER: &str = "PostgreSQL";
 
 /// A running PostgreSQL server.
 #[derive(Debug)]
@@ -48,26 +34,15 @@ impl Postgres {
     /// Starts a fresh server (`initdb`, then `pg_ctl start -w`, which returns once the server
     /// accepts connections).
     pub fn start() -> Result<Postgres, StartError> {
-        let bin = find_bin().map_err(StartError::NotInstalled)?;
-        start_in(bin).map_err(StartError::Failed)
+        let bin = find_bin().map_err(StartError::not_installed(SERVER))?;
+        start_in(bin).map_err(StartError::failed(SERVER))
     }
 
     /// Starts a server, or returns `None` after printing why when PostgreSQL is not installed
     /// — except under `CI=true`, where a missing PostgreSQL fails the test (`scripts/test.sh`
     /// installs it). Any other failure to start panics.
     pub fn start_or_skip(test: &str) -> Option<Postgres> {
-        match Postgres::start() {
-            Ok(pg) => Some(pg),
-            Err(StartError::NotInstalled(why)) => {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "{test}: PostgreSQL is required under CI=true ({why}); apt-get install postgresql"
-                );
-                eprintln!("SKIPPED {test}: PostgreSQL is not installed ({why})");
-                None
-            }
-            Err(e) => panic!("{test}: {e}"),
-        }
+        crate::external::start_or_skip(test, "postgresql", Postgres::start)
     }
 
     pub fn port(&self) -> u16 {

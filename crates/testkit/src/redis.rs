@@ -12,24 +12,10 @@ use std::time::{Duration, Instant};
 /// How long a start may take before the test fails.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Why [`RedisServer::start`] could not start a server.
-#[derive(Debug)]
-pub enum StartError {
-    /// `redis-server` is not on `PATH`.
-    NotInstalled(String),
-    Failed(anyhow::Error),
-}
+pub use crate::external::StartError;
 
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::NotInstalled(why) => write!(f, "redis-server is not installed: {why}"),
-            StartError::Failed(e) => write!(f, "starting redis-server: {e:#}"),
-        }
-    }
-}
-
-impl std::error::Error for StartError {}
+/// How [`StartError`] names this server.
+const SERVER: &str = "redis-server";
 
 /// A running (or stopped, see [`RedisServer::stop`]) `redis-server`.
 #[derive(Debug)]
@@ -43,17 +29,17 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts a server on a free loopback port and waits until it answers PING.
     pub fn start() -> Result<RedisServer, StartError> {
-        let bin = find_bin().map_err(StartError::NotInstalled)?;
+        let bin = find_bin().map_err(StartError::not_installed(SERVER))?;
         let dir = tempfile::tempdir()
             .context("temporary directory")
-            .map_err(StartError::Failed)?;
+            .map_err(StartError::failed(SERVER))?;
         let mut server = RedisServer {
             bin,
             port: crate::process::free_port(),
             child: None,
             dir,
         };
-        server.restart().map_err(StartError::Failed)?;
+        server.restart().map_err(StartError::failed(SERVER))?;
         Ok(server)
     }
 
@@ -61,18 +47,7 @@ impl RedisServer {
     /// installed — except under `CI=true`, where that fails the test (`scripts/test.sh`
     /// installs it). Any other failure to start panics.
     pub fn start_or_skip(test: &str) -> Option<RedisServer> {
-        match RedisServer::start() {
-            Ok(server) => Some(server),
-            Err(StartError::NotInstalled(why)) => {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "{test}: redis-server is required under CI=true ({why}); apt-get install redis-server"
-                );
-                eprintln!("SKIPPED {test}: redis-server is not installed ({why})");
-                None
-            }
-            Err(e) => panic!("{test}: {e}"),
-        }
+        crate::external::start_or_skip(test, "redis-server", RedisServer::start)
     }
 
     pub fn port(&self) -> u16 {

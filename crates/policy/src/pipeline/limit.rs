@@ -11,7 +11,7 @@ use super::run::Flow;
 use super::{DeferredCount, Exchange, Response, reason_phrase};
 use crate::answer::Answer;
 use crate::expr::Value;
-use crate::limits::{CounterKey, Decision, LimitOutcome, Quota, RateLimit};
+use crate::limits::{CounterKey, Decision, Limit, LimitOutcome, Quota, RateLimit};
 
 fn number(op: &Operand, name: &str, ex: &mut dyn Exchange) -> Result<u64, Failure> {
     let s = string(op, ex)?;
@@ -119,12 +119,12 @@ fn hit(
     let now = std::time::Instant::now();
     if l.quota {
         let q = Quota::new(calls, period, key.clone());
-        let answer = ex.counters().hit(key, q.window(), amount, calls, now);
+        let answer = q.count_in(ex.counters(), amount, now);
         (LimitPolicy::Quota(q), answer)
     } else {
         let mut rl = RateLimit::new(calls, period, key.clone());
         rl.headers = l.headers.clone();
-        let answer = ex.counters().hit(key, rl.window(), amount, calls, now);
+        let answer = rl.count_in(ex.counters(), amount, now);
         (LimitPolicy::Rate(rl), answer)
     }
 }

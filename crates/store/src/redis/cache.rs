@@ -146,18 +146,33 @@ impl RedisCache {
     }
 
     async fn store(&self, key: String, entry: CachedEntry, ttl: Duration) {
+        self.write(&key, move || {
+            let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+            let text =
+                StoredEntry::from_entry(&entry).and_then(|s| serde_json::to_string(&s).ok())?;
+            (ms > 0).then_some((text, ms))
+        })
+        .await;
+    }
+
+    async fn delete(&self, key: &str) {
+        self.write(key, || None).await;
+    }
+
+    /// Sets `key` to what `value` gives (its text and TTL in ms), or deletes it when that is
+    /// `None`. `value` runs only when Redis is up: nothing is serialised for a store not made.
+    async fn write(&self, key: &str, value: impl FnOnce() -> Option<(String, u64)>) {
         if !self.link.is_up() {
             self.link.count_fallback();
             return;
         }
-        let key = redis_key(&key);
-        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-        let text = StoredEntry::from_entry(&entry).and_then(|s| serde_json::to_string(&s).ok());
+        let key = redis_key(key);
+        let value = value();
         let done = self
             .link
             .call(|mut conn| async move {
-                match text {
-                    Some(text) if ms > 0 => {
+                match value {
+                    Some((text, ms)) => {
                         redis::cmd("SET")
                             .arg(&key)
                             .arg(text)
@@ -166,34 +181,15 @@ impl RedisCache {
                             .query_async::<()>(&mut conn)
                             .await
                     }
-                    // Expired already, or not storable: the old value must not outlive it.
-                    _ => {
+                    // Removed, expired already, or not storable: the old value must not
+                    // outlive it.
+                    None => {
                         redis::cmd("DEL")
                             .arg(&key)
                             .query_async::<()>(&mut conn)
                             .await
                     }
                 }
-            })
-            .await;
-        if done.is_err() {
-            self.link.count_fallback();
-        }
-    }
-
-    async fn delete(&self, key: &str) {
-        if !self.link.is_up() {
-            self.link.count_fallback();
-            return;
-        }
-        let key = redis_key(key);
-        let done = self
-            .link
-            .call(|mut conn| async move {
-                redis::cmd("DEL")
-                    .arg(&key)
-                    .query_async::<()>(&mut conn)
-                    .await
             })
             .await;
         if done.is_err() {

@@ -26,6 +26,20 @@ use redis::Script;
 use super::link::Link;
 use super::tag;
 
+/// How both scripts begin: the time from Redis's clock in µs (nodes' clocks are not compared),
+/// and ARGV: period µs, amount, limit. A macro, not a const, so `concat!` can join it.
+macro_rules! prelude {
+    () => {
+        r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local period = tonumber(ARGV[1])
+local amount = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+"#
+    };
+}
+
 /// The sliding-window script. KEYS: the slots (zset: slot → its latest hit), the meta hash
 /// (`used`, and each slot's amount). ARGV: period µs, amount, limit. Returns {allowed,
 /// remaining, retry_after µs, reset µs}.
@@ -35,13 +49,9 @@ use super::tag;
 /// even a rejected one, which looks for the slots that must expire — costs a bounded amount of
 /// Redis time. A slot expires one period after its latest hit, so a call may be held up to one
 /// slot width longer than exactly one period, never admitted early.
-const SLIDING: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local period = tonumber(ARGV[1])
-local amount = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-local width = math.max(math.floor(period / 256), 1)
+const SLIDING: &str = concat!(
+    prelude!(),
+    r#"local width = math.max(math.floor(period / 256), 1)
 local used = tonumber(redis.call('HGET', KEYS[2], 'used') or '0')
 local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - period)
 for _, slot in ipairs(old) do
@@ -86,16 +96,13 @@ if #newest == 2 then reset = tonumber(newest[2]) + period - now end
 local remaining = limit - used
 if remaining < 0 then remaining = 0 end
 return {allowed and 1 or 0, remaining, math.max(retry, 0), math.max(reset, 0)}
-"#;
+"#
+);
 
 /// The fixed-window script. KEYS: the period hash (start, used). ARGV: period µs, amount, limit.
-const FIXED: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local period = tonumber(ARGV[1])
-local amount = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-local start = tonumber(redis.call('HGET', KEYS[1], 'start') or '-1')
+const FIXED: &str = concat!(
+    prelude!(),
+    r#"local start = tonumber(redis.call('HGET', KEYS[1], 'start') or '-1')
 local used = tonumber(redis.call('HGET', KEYS[1], 'used') or '0')
 if start < 0 or now - start >= period or used == 0 then
   start = now
@@ -114,7 +121,8 @@ if remaining < 0 then remaining = 0 end
 local retry = 0
 if not allowed then retry = reset end
 return {allowed and 1 or 0, remaining, retry, reset}
-"#;
+"#
+);
 
 /// Counters in Redis, exact across nodes; this node's in-memory counters while Redis is down.
 #[derive(Clone)]
