@@ -191,6 +191,13 @@ impl Gateway {
         })
     }
 
+    /// The HTTP client policies call through (send-request, validate-jwt's key fetch): every
+    /// connection passes the egress guard of the current snapshot. The management API fetches
+    /// `-link` imports with it, so the network rules decide what it may reach.
+    pub fn http_client(&self) -> Arc<dyn gatehouse_policy::http::HttpClient> {
+        self.shared.services.http.clone()
+    }
+
     /// Changes each time a reload swaps in a new snapshot.
     pub fn reloads(&self) -> watch::Receiver<u64> {
         self.shared.reloads.subscribe()
