@@ -84,4 +84,7 @@ pub trait Node: Send + Sync + 'static {
     async fn network_status(&self) -> serde_json::Value;
     /// POST applynetworkconfigurationupdates: re-read the store and apply; returns the report.
     async fn apply_network(&self) -> Result<serde_json::Value, String>;
+    /// GET `url` for an OpenAPI `-link` import, through the node's egress guard (so the network
+    /// rules decide what may be fetched); the body, or why not.
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String>;
 }

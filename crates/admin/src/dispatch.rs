@@ -367,6 +367,19 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
     let sid = ctx.target.service_id.clone();
     let (rel, _) = item.relative();
     match *m {
+        Method::GET if ctx.query.export && matches!(item, Item::Api(_)) => {
+            let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
+            let Item::Api(a) = &item else {
+                return Err(ApiError::internal("export of a non-API"));
+            };
+            let api = cur
+                .config
+                .apis
+                .iter()
+                .find(|x| &x.id == a)
+                .ok_or_else(|| ApiError::not_found(rel))?;
+            crate::oas::export_response(api, ctx.query.format.as_deref())
+        }
         Method::GET => {
             let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
             match current_envelope(&cur.config, &sid, &item)? {
@@ -376,7 +389,14 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
         }
         Method::PUT | Method::PATCH => {
             let patch = *m == Method::PATCH;
-            let body_props = properties(&ctx.body)?;
+            let mut body_props = properties(&ctx.body)?;
+            // APIM's import contract: `format` + `value` carry an OpenAPI document (or its URL).
+            let imported = match &item {
+                Item::Api(_) if !patch => {
+                    crate::oas::take_import(&mut body_props, ctx.st.api.node.as_ref()).await?
+                }
+                _ => None,
+            };
             if !patch {
                 // PUT replaces: what the resource requires must be in the body, even when the
                 // resource exists (a PATCH merges instead).
@@ -417,7 +437,11 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
                 } else {
                     body_props.clone()
                 };
-                it.put(c, &Props(&props))
+                let created = it.put(c, &Props(&props))?;
+                if let (Some(imp), Item::Api(a)) = (&imported, &it) {
+                    crate::oas::apply_import(c, a, imp);
+                }
+                Ok(created)
             };
             let summary = format!("{m} {rel}");
             let (cfg, created) = ctx

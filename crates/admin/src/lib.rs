@@ -11,6 +11,7 @@ pub mod backing;
 mod dispatch;
 pub mod error;
 mod nodes;
+pub mod oas;
 mod openapi;
 mod query;
 mod resources;

@@ -101,6 +101,9 @@ pub struct Query {
     pub skip: usize,
     /// The caller's `api-version`, carried into `nextLink`.
     pub api_version: String,
+    /// `GET apis/{a}?export=true&format=…`: the API as an OpenAPI document.
+    pub export: bool,
+    pub format: Option<String>,
 }
 
 pub fn query(raw: Option<&str>) -> Result<Query, ApiError> {
@@ -114,6 +117,8 @@ pub fn query(raw: Option<&str>) -> Result<Query, ApiError> {
             "$filter" => q.filter = Some(v),
             "$top" => q.top = Some(number("$top", &v)?),
             "$skip" => q.skip = number("$skip", &v)?,
+            "export" => q.export = v.eq_ignore_ascii_case("true"),
+            "format" => q.format = Some(v),
             _ => {}
         }
     }

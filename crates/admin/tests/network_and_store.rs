@@ -19,6 +19,9 @@ impl Node for StaticNode {
     async fn apply_network(&self) -> Result<Value, String> {
         Err("store unreachable".into())
     }
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+        Err(format!("{url}: not reachable"))
+    }
 }
 
 fn api(store: Arc<Memory>) -> axum::Router {

@@ -245,4 +245,9 @@ impl Node for NodeStatus {
             ),
         }
     }
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+        // The egress-guarded fetch is wired by the lead (crates/cli); until then a `-link`
+        // import answers 400 with this message.
+        Err(format!("fetching {url}: not available on this node yet"))
+    }
 }

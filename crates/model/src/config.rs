@@ -384,6 +384,9 @@ pub struct Api {
     /// API-scope policy document (APIM policy XML).
     #[serde(default)]
     pub policies: Option<String>,
+    /// Tags (from an imported document's operations or set by hand); the portal searches them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 fn default_protocols() -> Vec<Protocol> {
@@ -439,6 +442,76 @@ pub struct Operation {
     /// Operation-scope policy document.
     #[serde(default)]
     pub policies: Option<String>,
+    /// What an imported OpenAPI document says of the operation (shown by the portal and written
+    /// back by export); absent in hand-written configs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<OperationParameter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<OperationRequest>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub responses: Vec<OperationResponse>,
+}
+
+/// Where a parameter is carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ParameterLocation {
+    Path,
+    Query,
+    Header,
+}
+
+/// One parameter of an operation (OpenAPI's Parameter Object, kept as the portal needs it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperationParameter {
+    pub name: String,
+    #[serde(rename = "in")]
+    pub location: ParameterLocation,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON Schema of the value, as the document gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<serde_json::Value>,
+}
+
+/// One representation (content type) of a request or response body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Representation {
+    #[serde(alias = "contentType")]
+    pub content_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<serde_json::Value>,
+    /// Named examples (`{name: value}`), or a single one under `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub examples: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperationRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<Representation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperationResponse {
+    /// `200`, `4XX` or `default`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<Representation>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -564,4 +637,36 @@ pub struct GlobalPolicies {
     /// in any scope (APIM's `policyFragments`).
     #[serde(default, alias = "policyFragments")]
     pub fragments: std::collections::BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod imported_operation_tests {
+    use super::*;
+
+    #[test]
+    fn imported_fields_round_trip_and_stay_absent_when_empty() {
+        let yaml = r#"
+id: get
+method: GET
+url_template: "/pets/{id}"
+description: one pet
+parameters:
+  - { name: id, in: path, required: true, schema: { type: integer } }
+responses:
+  - status: "200"
+    description: the pet
+    content: [ { content_type: application/json, examples: { default: { id: 1 } } } ]
+"#;
+        let op: Operation = yaml_serde::from_str(yaml).expect("parses");
+        assert_eq!(op.parameters[0].location, ParameterLocation::Path);
+        assert_eq!(op.responses[0].content[0].content_type, "application/json");
+        let back: Operation =
+            serde_json::from_value(serde_json::to_value(&op).expect("ser")).expect("de");
+        assert_eq!(back.parameters, op.parameters);
+        assert_eq!(back.responses, op.responses);
+        let plain: Operation =
+            yaml_serde::from_str("{ id: a, method: GET, url_template: / }").expect("parses");
+        let v = serde_json::to_value(&plain).expect("ser");
+        assert!(v.get("parameters").is_none() && v.get("responses").is_none());
+    }
 }

@@ -59,6 +59,7 @@ pub fn api_from(id: &str, p: &Props, old: Option<&Api>) -> Result<Api, ApiError>
         // Child resources are written through their own paths and survive a PUT of the API.
         operations: old.map(|o| o.operations.clone()).unwrap_or_default(),
         policies: old.and_then(|o| o.policies.clone()),
+        tags: old.map(|o| o.tags.clone()).unwrap_or_default(),
     })
 }
 
@@ -93,6 +94,10 @@ pub fn op_from(id: &str, p: &Props, old: Option<&Operation>) -> Result<Operation
         method: p.req_str("method", old.map(|o| o.method.as_str()))?,
         url_template: p.req_str("urlTemplate", old.map(|o| o.url_template.as_str()))?,
         policies: old.and_then(|o| o.policies.clone()),
+        description: old.and_then(|o| o.description.clone()),
+        parameters: old.map(|o| o.parameters.clone()).unwrap_or_default(),
+        request: old.and_then(|o| o.request.clone()),
+        responses: old.map(|o| o.responses.clone()).unwrap_or_default(),
     })
 }
 

@@ -134,6 +134,18 @@ impl Node for FakeNode {
     async fn apply_network(&self) -> Result<Value, String> {
         Ok(json!({"applied": true}))
     }
+    /// `http://docs.test/NAME` serves `tests/data/NAME`; any other URL is refused, as an
+    /// egress guard refuses a destination the rules do not allow.
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+        let name = url
+            .strip_prefix("http://docs.test/")
+            .filter(|n| !n.contains('/') && !n.contains(".."))
+            .ok_or_else(|| format!("{url}: denied by the outbound rules"))?;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name);
+        std::fs::read(&path).map_err(|e| format!("{url}: {e}"))
+    }
 }
 
 /// Model validation: the errors of `gatehouse_model::validate` (warnings pass).
