@@ -225,6 +225,9 @@ impl Backing for FileBacking {
     }
 }
 
+/// How long a `-link` import may take to fetch its document.
+const LINK_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// What the running node answers.
 struct NodeStatus {
     gateway: Gateway,
@@ -246,8 +249,14 @@ impl Node for NodeStatus {
         }
     }
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
-        // The egress-guarded fetch is wired by the lead (crates/cli); until then a `-link`
-        // import answers 400 with this message.
-        Err(format!("fetching {url}: not available on this node yet"))
+        // Through the gateway's own client: the egress guard and the outbound NSG decide what
+        // a `-link` import may reach (Azure requires a public URL; here the network rules do),
+        // and the buffered-body limit bounds the document.
+        let request = gatehouse_policy::http::HttpRequest::get(url, LINK_TIMEOUT);
+        match self.gateway.http_client().send(request).await {
+            Ok(r) if (200..300).contains(&r.status) => Ok(r.body),
+            Ok(r) => Err(format!("{url} answered {} {}", r.status, r.reason)),
+            Err(e) => Err(format!("cannot fetch {url}: {e}")),
+        }
     }
 }

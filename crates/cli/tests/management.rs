@@ -463,3 +463,72 @@ async fn an_import_by_another_process_is_served_without_a_restart() {
     let (s, body) = node.get("apis/late").await;
     assert_eq!(s, StatusCode::OK, "{body}");
 }
+
+#[tokio::test]
+async fn an_openapi_link_is_fetched_through_the_egress_guard() {
+    // The OpenAPI Initiative's petstore (crates/admin/tests/data/README.md: Apache-2.0), served
+    // on loopback, whose servers[0] is replaced by a backend of ours.
+    let backend = MockBackend::start().await.expect("backend");
+    let mut doc: Value = serde_json::from_str(include_str!("../../admin/tests/data/petstore.json"))
+        .expect("petstore.json");
+    doc["servers"] = json!([{ "url": backend.url() }]);
+    let body = doc.to_string();
+    let docs = gatehouse_testkit::ScriptedBackend::start(move |_| {
+        gatehouse_testkit::ScriptedResponse::new(200)
+            .header("content-type", "application/json")
+            .body(body.clone())
+    })
+    .await
+    .expect("document server");
+
+    let dir = tempdir();
+    let store = format!("sqlite://{}", dir.path().join("gatehouse.db").display());
+    let gateway = free_addr_on(Ipv4Addr::LOCALHOST);
+    let pe = free_addr_on(Ipv4Addr::LOCALHOST);
+    let node = start_node(&store, dir.path(), gateway, pe).await;
+
+    // Loopback is named by outbound.allowed_destinations: the import fetches and imports.
+    let link = format!("http://{}/openapi.json", docs.addr());
+    let (s, body) = node
+        .put(
+            "apis/pets",
+            json!({"properties": {"format": "openapi+json-link", "value": link, "path": "pets", "subscriptionRequired": false}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, ops) = node.get("apis/pets/operations").await;
+    assert_eq!(s, StatusCode::OK, "{ops}");
+    let names: Vec<&str> = ops["value"]
+        .as_array()
+        .map(|v| v.iter().filter_map(|o| o["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(names.contains(&"showPetById"), "{ops}");
+    // Served by the gateway at once, on the document's backend.
+    node.wait_served("/pets/pets/7", "", 200).await;
+    assert_eq!(
+        backend.last_request().map(|r| r.path.to_string()),
+        Some("/pets/7".to_string())
+    );
+    // The export gives the document back.
+    let (s, exported) = node
+        .get("apis/pets?export=true&format=openapi%2Bjson")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{exported}");
+    assert!(exported.to_string().contains("showPetById"), "{exported}");
+
+    // An address the egress guard never lets the gateway reach: refused before any connection,
+    // 400 naming the rule, nothing imported.
+    let (s, body) = node
+        .put(
+            "apis/meta",
+            json!({"properties": {"format": "openapi+json-link", "value": "http://169.254.169.254/openapi.json", "path": "meta"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.to_string().contains("outbound network rules"),
+        "{body}"
+    );
+    let (s, _) = node.get("apis/meta").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
