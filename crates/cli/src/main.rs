@@ -7,6 +7,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod admin;
 mod admin_cmd;
+mod api_cmd;
 mod component_listener;
 mod data_dir;
 mod demo;
@@ -63,6 +64,9 @@ enum Command {
     /// Management-plane chores: tokens for the management API.
     #[command(subcommand)]
     Admin(admin_cmd::AdminCommand),
+    /// Work with APIs in a store: import an OpenAPI or Swagger document.
+    #[command(subcommand)]
+    Api(api_cmd::ApiCommand),
 }
 
 #[derive(clap::Args)]
@@ -150,6 +154,7 @@ fn main() -> ExitCode {
         Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Store(cmd) => store_cmd::run(cmd),
         Command::Admin(cmd) => admin_cmd::run(cmd),
+        Command::Api(cmd) => api_cmd::run(cmd),
         Command::Config(ConfigCommand::Schema) => {
             println!("{:#}", gatehouse_model::schema_json());
             Ok(ExitCode::SUCCESS)

@@ -108,3 +108,76 @@ fn import_export_round_trips_and_invalid_files_write_nothing() {
     let after = ok(gatehouse(&data, &["store", "export", "--store", &store]));
     assert_eq!(after, first, "the store is unchanged");
 }
+
+#[test]
+fn api_import_reads_an_openapi_document_into_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = format!("sqlite://{}", dir.path().join("apis.db").display());
+    let demo = dir.path().join("demo.yaml");
+    std::fs::write(&demo, demo_config()).unwrap();
+    ok(gatehouse(
+        &data,
+        &["store", "import", demo.to_str().unwrap(), "--store", &store],
+    ));
+
+    // The OpenAPI Initiative's Swagger 2.0 petstore (crates/admin/tests/data/README.md).
+    let petstore = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../admin/tests/data/petstore-v2.json"
+    );
+    let out = ok(gatehouse(
+        &data,
+        &[
+            "api", "import", petstore, "--store", &store, "--path", "pets", "--id", "pets",
+        ],
+    ));
+    assert!(
+        out.contains("API 'pets' at /pets with 3 operations"),
+        "{out}"
+    );
+    let exported: serde_json::Value = serde_json::from_str(&ok(gatehouse(
+        &data,
+        &["store", "export", "--store", &store, "--format", "json"],
+    )))
+    .unwrap();
+    let api = exported["apis"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["id"] == "pets"))
+        .cloned()
+        .expect("the imported API is in the store");
+    let ops: Vec<&str> = api["operations"]
+        .as_array()
+        .map(|o| o.iter().filter_map(|x| x["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(ops.contains(&"showPetById"), "{api}");
+
+    // A broken document: exit 1, the place named, nothing written.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"openapi":"3.0.0","info":{"title":"t","version":"1"},"servers":[{"url":"http://127.0.0.1:9"}],
+            "paths":{"/a/{id}":{"get":{"parameters":[{"in":"path"}],"responses":{"200":{"description":"ok"}}}}}}"#,
+    )
+    .unwrap();
+    let out = gatehouse(
+        &data,
+        &[
+            "api",
+            "import",
+            bad.to_str().unwrap(),
+            "--store",
+            &store,
+            "--path",
+            "bad",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("paths./a/{id}.get.parameters[0]"), "{err}");
+    let after = ok(gatehouse(
+        &data,
+        &["store", "export", "--store", &store, "--format", "json"],
+    ));
+    assert!(!after.contains("\"bad\""), "nothing imported");
+}

@@ -121,7 +121,7 @@ fn doc_target(t: &str) -> String {
 
 /// Replaces API `a`'s operations with the imported ones; an operation whose id still exists
 /// keeps its policy (the API's own policy is untouched by the PUT).
-pub(crate) fn apply_import(c: &mut Config, a: &str, imp: &Imported) {
+pub fn apply_import(c: &mut Config, a: &str, imp: &Imported) {
     let Some(api) = c.apis.iter_mut().find(|x| x.id == a) else {
         return;
     };
