@@ -72,6 +72,15 @@ fn common(o: &Operation) -> Map<String, Value> {
 }
 
 /// OpenAPI 3.0.1.
+/// A parameter's name, place, requirement and description: the same in both versions.
+fn parameter_head(p: &gatehouse_model::OperationParameter) -> Value {
+    let mut v = json!({"name": p.name, "in": location(p.location), "required": p.required});
+    if let Some(d) = &p.description {
+        v["description"] = json!(d);
+    }
+    v
+}
+
 pub fn openapi(api: &Api) -> Value {
     let mut paths = Map::new();
     for (o, path, method) in exportable(api) {
@@ -81,11 +90,7 @@ pub fn openapi(api: &Api) -> Value {
                 .parameters
                 .iter()
                 .map(|p| {
-                    let mut v =
-                        json!({"name": p.name, "in": location(p.location), "required": p.required});
-                    if let Some(d) = &p.description {
-                        v["description"] = json!(d);
-                    }
+                    let mut v = parameter_head(p);
                     if let Some(s) = &p.schema {
                         v["schema"] = s.clone();
                     }
@@ -161,11 +166,8 @@ pub fn swagger(api: &Api) -> Value {
             .parameters
             .iter()
             .map(|p| {
-                let mut v =
-                    json!({"name": p.name, "in": location(p.location), "required": p.required});
-                if let Some(d) = &p.description {
-                    v["description"] = json!(d);
-                }
+                let mut v = parameter_head(p);
+                // Swagger 2.0 puts a parameter's schema keywords on the parameter itself.
                 if let Some(Value::Object(s)) = &p.schema {
                     for (k, x) in s {
                         v[k.as_str()] = x.clone();
