@@ -311,6 +311,39 @@ async fn scenario(store: &str, dir: &Path) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
+    // A blocked user's keys stop working at the gateway, at once; unblocked, they work again.
+    let (s, body) = node
+        .put("users/bob", json!({"properties": {"email": "bob@example.com", "firstName": "Bob", "lastName": "B"}}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let bob_key = "bob-key-0123456789abcdef0123456789";
+    let (s, body) = node
+        .put(
+            "subscriptions/bob-sub",
+            json!({"properties": {"displayName": "Bob", "scope": "/products/gold", "ownerId": "/users/bob", "primaryKey": bob_key, "state": "active"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    node.wait_served("/orders/orders/1", bob_key, 200).await;
+    let (s, body) = node
+        .call(
+            reqwest::Method::PATCH,
+            "users/bob",
+            Some(json!({"properties": {"state": "blocked"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    node.wait_served("/orders/orders/1", bob_key, 403).await;
+    let (s, body) = node
+        .call(
+            reqwest::Method::PATCH,
+            "users/bob",
+            Some(json!({"properties": {"state": "active"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    node.wait_served("/orders/orders/1", bob_key, 200).await;
+
     // No secret reached the log: not the subscription key, not the token's signature.
     let logs = node.gw.logs_text();
     assert!(!logs.contains(key), "a subscription key in the log");

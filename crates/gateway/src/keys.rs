@@ -3,7 +3,7 @@
 //! constant-time comparison, so response timing says nothing about how close a guess was.
 
 use crate::error::{ErrorKind, GatewayError};
-use gatehouse_model::{ProductState, Scope, SubscriptionState, Validated};
+use gatehouse_model::{ProductState, Scope, SubscriptionState, UserState, Validated};
 use http::HeaderMap;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -27,6 +27,8 @@ pub struct SubscriptionEntry {
     pub keys: SubscriptionKeys,
     /// The owner (index in the config's users), for `context.User`.
     pub owner: Option<usize>,
+    /// The owner is blocked (or deleted): as in APIM, a blocked user's keys stop working.
+    pub owner_blocked: bool,
 }
 
 /// A subscription's keys, readable by policy expressions as in APIM.
@@ -102,16 +104,24 @@ impl KeyIndex {
                 Scope::Product(p) => v.config.products.iter().position(|prod| &prod.id == p),
                 _ => None,
             };
+            let owner = sub
+                .owner
+                .as_ref()
+                .and_then(|o| v.config.users.iter().position(|u| &u.id == o));
+            let owner_blocked = owner.is_some_and(|u| {
+                matches!(
+                    v.config.users[u].state,
+                    UserState::Blocked | UserState::Deleted
+                )
+            });
             index.subscriptions.push(SubscriptionEntry {
                 id: sub.id.as_str().into(),
                 name: sub.display_name.as_deref().unwrap_or(&sub.id).into(),
                 product,
                 state: sub.state,
                 covers,
-                owner: sub
-                    .owner
-                    .as_ref()
-                    .and_then(|o| v.config.users.iter().position(|u| &u.id == o)),
+                owner,
+                owner_blocked,
                 keys: SubscriptionKeys {
                     primary: sub.primary_key.expose().into(),
                     secondary: sub.secondary_key.as_ref().map(|k| k.expose().into()),
@@ -191,7 +201,9 @@ pub fn authorize<'k>(
     };
     let found = keys.lookup(key);
     if !required {
-        return Ok(found.filter(|s| s.state == SubscriptionState::Active && s.covers(api_index)));
+        return Ok(found.filter(|s| {
+            s.state == SubscriptionState::Active && !s.owner_blocked && s.covers(api_index)
+        }));
     }
     let sub = found.ok_or_else(|| {
         GatewayError::new(
@@ -203,6 +215,12 @@ pub fn authorize<'k>(
         return Err(GatewayError::new(
             ErrorKind::SubscriptionInactive,
             format!("subscription '{}' is {:?}", sub.id, sub.state),
+        ));
+    }
+    if sub.owner_blocked {
+        return Err(GatewayError::new(
+            ErrorKind::SubscriptionInactive,
+            format!("subscription '{}' belongs to a blocked user", sub.id),
         ));
     }
     if !sub.covers(api_index) {
@@ -234,6 +252,11 @@ subscriptions:
   - { id: api-b, scope: api/b, primary_key: "key-api-b-0000000000" }
   - { id: gone, scope: all, primary_key: "key-suspended-000000", state: suspended }
   - { id: unpub, scope: product/hidden, primary_key: "key-unpublished-0000" }
+  - { id: blocked, scope: all, owner: mallory, primary_key: "key-blocked-owner-00" }
+  - { id: fine, scope: all, owner: alice, primary_key: "key-active-owner-000" }
+users:
+  - { id: mallory, email: m@example.com, state: blocked }
+  - { id: alice, email: a@example.com }
 "#;
 
     fn index() -> KeyIndex {
@@ -281,6 +304,20 @@ subscriptions:
         assert_eq!(
             check(&k, Some("key-unpublished-0000"), 1, true),
             Err(ErrorKind::SubscriptionKeyInvalid)
+        );
+    }
+
+    #[test]
+    fn a_blocked_owner_keys_stop_working() {
+        let k = index();
+        assert_eq!(
+            check(&k, Some("key-blocked-owner-00"), 0, true),
+            Err(ErrorKind::SubscriptionInactive)
+        );
+        assert_eq!(check(&k, Some("key-blocked-owner-00"), 0, false), Ok(None));
+        assert_eq!(
+            check(&k, Some("key-active-owner-000"), 0, true),
+            Ok(Some("fine".into()))
         );
     }
 
