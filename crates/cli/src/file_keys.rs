@@ -9,8 +9,7 @@ use anyhow::{Context, Result};
 use gatehouse_admin::AccessKeys;
 use gatehouse_model::Secret;
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 /// The store `gatehouse serve` with no arguments uses: SQLite in the data directory.
@@ -58,10 +57,14 @@ pub fn file_mode_access_keys(
                     secondary: field("secondary")?,
                 });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => AccessKeys {
-                primary: Secret::new(random_key()?),
-                secondary: Secret::new(random_key()?),
-            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // The same keys a store creates (crates/store/src/access_keys.rs).
+                let k = gatehouse_store::AccessKeys::generate();
+                AccessKeys {
+                    primary: k.primary,
+                    secondary: k.secondary,
+                }
+            }
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         },
     };
@@ -72,27 +75,11 @@ pub fn file_mode_access_keys(
             .create(dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let tmp = path.with_extension("json.tmp");
-    let _ = fs::remove_file(&tmp);
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
     let body = serde_json::json!({
         "primary": sealer.encrypt("access_keys/primary", keys.primary.expose())?,
         "secondary": sealer.encrypt("access_keys/secondary", keys.secondary.expose())?,
     });
-    f.write_all(body.to_string().as_bytes())?;
-    f.sync_all()?;
-    fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::private_file::write_atomically(&path, body.to_string().as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(keys)
-}
-
-/// 32 random bytes as hex: an access key as long as the store's (crates/store).
-fn random_key() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

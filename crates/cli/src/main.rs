@@ -22,6 +22,7 @@ mod net;
 mod network_status;
 mod policy_cmd;
 mod private_dir;
+mod private_file;
 mod reload;
 mod serve;
 mod state_dir;

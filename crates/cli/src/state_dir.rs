@@ -10,8 +10,7 @@
 
 use gatehouse_model::Config;
 use gatehouse_store::SecretKey;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 /// The saved configuration's file name inside the state directory.
@@ -106,34 +105,11 @@ impl StateDir {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
-        let tmp = self
-            .dir
-            .join(format!(".{APPLIED_FILE}.{}.tmp", std::process::id()));
-        let io = |action, source| StateError::Io {
-            action,
-            path: tmp.clone(),
-            source,
-        };
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| io("create", e))?;
-        file.write_all(&body).map_err(|e| io("write", e))?;
-        file.sync_all().map_err(|e| io("sync", e))?;
-        drop(file);
-        std::fs::rename(&tmp, &path).map_err(|source| StateError::Io {
-            action: "rename the saved configuration to",
+        crate::private_file::write_atomically(&path, &body).map_err(|source| StateError::Io {
+            action: "write the saved configuration to",
             path: path.clone(),
             source,
         })?;
-        // The rename is durable once the directory is synced; a failure here only risks the
-        // previous file coming back after a power loss, so it is not an error.
-        if let Ok(d) = std::fs::File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
         Ok(())
     }
 
