@@ -80,15 +80,14 @@ impl Follower {
             return;
         }
         set_store_reachable(up);
-        match (up, error) {
-            (false, Some(e)) => {
-                tracing::warn!(error = %e, revision = self.applied(), "store unreachable: serving the last applied revision until it returns")
-            }
-            (false, None) => tracing::warn!(
+        if up {
+            tracing::info!(revision = self.applied(), "store reachable again");
+        } else {
+            tracing::warn!(
+                error = error.map(tracing::field::display),
                 revision = self.applied(),
                 "store unreachable: serving the last applied revision until it returns"
-            ),
-            (true, _) => tracing::info!(revision = self.applied(), "store reachable again"),
+            );
         }
     }
 

@@ -115,19 +115,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             let key = crate::data_dir::secret_key(args.secret_key_file.as_deref())?;
             let state_path = crate::state_dir::path(args.state_dir.as_deref());
             let state = StateDir::open(state_path, key.clone())?;
-            let opened = match tokio::time::timeout(
-                crate::follow::STORE_TIMEOUT,
-                Store::open(url, key.clone()),
-            )
-            .await
-            {
-                Ok(r) => r.map_err(anyhow::Error::new),
-                Err(_) => Err(anyhow!(
-                    "no answer within {:?}",
-                    crate::follow::STORE_TIMEOUT
-                )),
-            };
-            match opened {
+            match open_store(url, &key).await {
                 Ok(store) => {
                     let (config, revision) = bootstrap(&store, None).await?;
                     let v = checked(&check, &config, &format!("the store's revision {revision}"))?;
@@ -299,11 +287,11 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             let identity = identity.clone();
             tokio::spawn(async move {
                 let store = loop {
-                    let open = Store::open(&url, key.clone());
-                    match tokio::time::timeout(crate::follow::STORE_TIMEOUT, open).await {
-                        Ok(Ok(store)) => break store,
-                        Ok(Err(e)) => tracing::debug!(error = %e, "store still unreachable"),
-                        Err(_) => tracing::debug!("store still unreachable (no answer)"),
+                    match open_store(&url, &key).await {
+                        Ok(store) => break store,
+                        Err(e) => {
+                            tracing::debug!(error = %format!("{e:#}"), "store still unreachable")
+                        }
                     }
                     tokio::time::sleep(REOPEN_EVERY).await;
                 };
@@ -422,6 +410,18 @@ impl Management {
     }
 }
 
+/// Opens the store, giving up after [`crate::follow::STORE_TIMEOUT`] (the pool would wait its
+/// whole acquire timeout for an unreachable server).
+async fn open_store(url: &str, key: &gatehouse_store::SecretKey) -> Result<Store> {
+    match tokio::time::timeout(crate::follow::STORE_TIMEOUT, Store::open(url, key.clone())).await {
+        Ok(r) => r.map_err(anyhow::Error::new),
+        Err(_) => Err(anyhow!(
+            "no answer within {:?}",
+            crate::follow::STORE_TIMEOUT
+        )),
+    }
+}
+
 fn checked(check: &ConfigCheck, config: &Config, what: &str) -> Result<Validated> {
     check(config).map_err(|problems| {
         let lines: Vec<String> = problems
@@ -436,7 +436,7 @@ fn checked(check: &ConfigCheck, config: &Config, what: &str) -> Result<Validated
 /// config in demo mode); in demo mode, the demo backend's new address replaces the old one.
 async fn bootstrap(store: &Store, demo_backend: Option<SocketAddr>) -> Result<(Config, u64)> {
     let loaded = store.load().await.context("cannot read the store")?;
-    let (config, revision) = match (loaded, demo_backend) {
+    let (config, what) = match (loaded, demo_backend) {
         (Some(c), None) => return Ok(c),
         (Some((mut config, revision)), Some(backend)) => {
             // The demo backend listens on a new port each run: point the demo's backend at it.
@@ -457,10 +457,10 @@ async fn bootstrap(store: &Store, demo_backend: Option<SocketAddr>) -> Result<(C
     let rev = store
         .import(&config, "gatehouse")
         .await
-        .with_context(|| format!("cannot write the {revision} to the store"))?;
+        .with_context(|| format!("cannot write the {what} to the store"))?;
     tracing::info!(
         revision = rev,
-        "the store was empty: it now holds the {revision}"
+        "the store was empty: it now holds the {what}"
     );
     Ok((config, rev))
 }
