@@ -106,19 +106,22 @@ fn add(
         .push(user);
 }
 
-/// Now in RFC 3339 (UTC, seconds).
+/// Now in RFC 3339 (UTC, whole seconds), with the `time` crate the binary already uses for
+/// token expiries.
 pub fn rfc3339_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let (y, m, d) = gatehouse_policy::expr::civil_from_days(days);
-    let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn now_is_rfc3339_utc_in_whole_seconds() {
+        let now = super::rfc3339_now();
+        // 2026-12-06T10:30:00Z
+        assert_eq!(now.len(), 20, "{now}");
+        assert!(now.ends_with('Z') && now.as_bytes()[10] == b'T', "{now}");
+    }
 }
