@@ -4,66 +4,23 @@
 mod support;
 
 use axum::http::StatusCode;
-use gatehouse_admin::ManagementApi;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use support::{FakeNode, Memory, checker, config, keys, send, token};
+use support::{Harness, token};
 use time::Duration;
 
-struct Harness {
-    backing: Arc<Memory>,
-    router: axum::Router,
-    token: String,
-}
-
 fn harness() -> Harness {
-    let backing = Arc::new(Memory::new(
-        config("contoso"),
-        1,
-        keys("primary-key", "secondary-key"),
-    ));
-    let api = ManagementApi {
-        service_name: "contoso".into(),
-        backing: backing.clone(),
-        checker: checker(),
-        node: Arc::new(FakeNode),
-    };
-    Harness {
-        backing,
-        router: api.router(),
-        token: token("alice", "primary-key", Duration::hours(1)),
-    }
+    Harness::new("primary-key", "secondary-key")
 }
 
 const V: &str = "api-version=2022-08-01";
 
 impl Harness {
-    async fn call_with(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> (StatusCode, http::HeaderMap, Value) {
-        send(&self.router, method, path, body, headers).await
-    }
     /// The status of a GET of `path` (which carries its api-version) signed with `token`.
     async fn get_as(&self, path: &str, token: &str) -> StatusCode {
         self.call_with("GET", path, None, &[("authorization", token)])
             .await
             .0
-    }
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let sep = if path.contains('?') { "&" } else { "?" };
-        let (s, _, j) = self
-            .call_with(
-                method,
-                &format!("{path}{sep}{V}"),
-                body,
-                &[("authorization", &self.token)],
-            )
-            .await;
-        (s, j)
     }
     fn revision(&self) -> u64 {
         self.backing.state.lock().unwrap().1

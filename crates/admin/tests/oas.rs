@@ -5,32 +5,13 @@
 mod support;
 
 use axum::http::StatusCode;
-use gatehouse_admin::{Backing, ManagementApi};
+use gatehouse_admin::Backing;
 use gatehouse_model::{Api, Operation};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use support::{FakeNode, Memory, checker, config, keys, send, token};
-use time::Duration;
-
-struct Harness {
-    backing: Arc<Memory>,
-    router: axum::Router,
-    token: String,
-}
+use support::Harness;
 
 fn harness() -> Harness {
-    let backing = Arc::new(Memory::new(config("contoso"), 1, keys("pk", "sk")));
-    let api = ManagementApi {
-        service_name: "contoso".into(),
-        backing: backing.clone(),
-        checker: checker(),
-        node: Arc::new(FakeNode),
-    };
-    Harness {
-        backing,
-        router: api.router(),
-        token: token("alice", "pk", Duration::hours(1)),
-    }
+    Harness::new("pk", "sk")
 }
 
 fn data(name: &str) -> String {
@@ -41,19 +22,6 @@ fn data(name: &str) -> String {
 }
 
 impl Harness {
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let sep = if path.contains('?') { "&" } else { "?" };
-        let uri = format!("{path}{sep}api-version=2022-08-01");
-        let (s, _, j) = send(
-            &self.router,
-            method,
-            &uri,
-            body,
-            &[("authorization", &self.token)],
-        )
-        .await;
-        (s, j)
-    }
     async fn import(&self, api: &str, props: Value) -> (StatusCode, Value) {
         self.call(
             "PUT",

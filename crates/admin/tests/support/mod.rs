@@ -253,3 +253,52 @@ pub async fn send(
     };
     (status, headers, json)
 }
+
+/// The Router over an in-memory [`Memory`] ("contoso", revision 1, the access keys given),
+/// with a token of `alice` signed by the primary key.
+pub struct Harness {
+    pub backing: Arc<Memory>,
+    pub router: axum::Router,
+    pub token: String,
+}
+
+impl Harness {
+    pub fn new(primary: &str, secondary: &str) -> Harness {
+        let backing = Arc::new(Memory::new(config("contoso"), 1, keys(primary, secondary)));
+        let api = gatehouse_admin::ManagementApi {
+            service_name: "contoso".into(),
+            backing: backing.clone(),
+            checker: checker(),
+            node: Arc::new(FakeNode),
+        };
+        Harness {
+            backing,
+            router: api.router(),
+            token: token("alice", primary, Duration::hours(1)),
+        }
+    }
+
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Value) {
+        send(&self.router, method, path, body, headers).await
+    }
+
+    /// `method path?api-version=2022-08-01` with the harness's token: status and JSON body.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let (s, _, j) = self
+            .call_with(
+                method,
+                &format!("{path}{sep}api-version=2022-08-01"),
+                body,
+                &[("authorization", &self.token)],
+            )
+            .await;
+        (s, j)
+    }
+}
