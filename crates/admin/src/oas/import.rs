@@ -18,6 +18,23 @@ pub const METHODS: &[&str] = &[
 
 /// How deep `$ref`s inside a schema are inlined; deeper (or cyclic) references stay `$ref`s.
 const MAX_INLINE_DEPTH: usize = 16;
+/// Nodes that inlining `$ref`s may produce for one document. The depth bound alone lets a
+/// document whose schemas each refer to the next several times grow exponentially (a small
+/// document, gigabytes inlined); past this budget the remaining `$ref`s stay references.
+const MAX_INLINED_NODES: usize = 1_000_000;
+
+/// The document being read, with what is left of its inlining budget.
+struct Doc<'a> {
+    root: &'a Value,
+    budget: std::cell::Cell<usize>,
+}
+
+impl std::ops::Deref for Doc<'_> {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        self.root
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -90,6 +107,14 @@ pub fn version(doc: &Value) -> Result<Version, ImportError> {
 
 /// Reads a whole document; nothing is returned unless every operation reads.
 pub fn import(doc: &Value) -> Result<Imported, ImportError> {
+    import_within(doc, MAX_INLINED_NODES)
+}
+
+fn import_within(doc: &Value, budget: usize) -> Result<Imported, ImportError> {
+    let doc = &Doc {
+        root: doc,
+        budget: std::cell::Cell::new(budget),
+    };
     if !doc.is_object() {
         return Err(err("", "the document must be an object"));
     }
@@ -243,7 +268,7 @@ fn truncate(s: &str, n: usize) -> &str {
 
 #[allow(clippy::too_many_arguments)]
 fn operation(
-    doc: &Value,
+    doc: &Doc<'_>,
     version: Version,
     path: &str,
     method: &str,
@@ -370,7 +395,7 @@ fn media(v: Option<&Value>) -> Vec<String> {
 /// `Some("formData")` for a 2.0 form field. Cookie parameters are dropped (the model has no
 /// place for them and the gateway does not route on them).
 fn parameters(
-    doc: &Value,
+    doc: &Doc<'_>,
     v: Option<&Value>,
     at: &str,
 ) -> Result<Vec<(OperationParameter, Option<Value>)>, ImportError> {
@@ -449,7 +474,7 @@ fn parameters(
 }
 
 fn responses(
-    doc: &Value,
+    doc: &Doc<'_>,
     version: Version,
     o: &Map<String, Value>,
     at: &str,
@@ -511,7 +536,7 @@ fn responses(
 
 /// 3.x `content`: media type → schema and examples (`example` becomes `{default: …}`; named
 /// `examples` keep their `value`).
-fn content(doc: &Value, v: Option<&Value>, at: &str) -> Result<Vec<Representation>, ImportError> {
+fn content(doc: &Doc<'_>, v: Option<&Value>, at: &str) -> Result<Vec<Representation>, ImportError> {
     let Some(v) = v else {
         return Ok(Vec::new());
     };
@@ -577,12 +602,15 @@ fn lookup<'a>(doc: &'a Value, r: &str) -> Option<&'a Value> {
 }
 
 /// A schema with its local `$ref`s inlined so the operation stands alone (the portal shows it
-/// without the document). Cyclic or unresolvable references stay `$ref`s.
-fn inline(doc: &Value, v: &Value, depth: usize, stack: &mut Vec<String>) -> Value {
+/// without the document). Cyclic or unresolvable references, and every reference once the
+/// document's inlining budget is spent, stay `$ref`s.
+fn inline(doc: &Doc<'_>, v: &Value, depth: usize, stack: &mut Vec<String>) -> Value {
+    let left = doc.budget.get();
+    doc.budget.set(left.saturating_sub(1));
     match v {
         Value::Object(m) => {
             if let Some(r) = m.get("$ref").and_then(Value::as_str) {
-                if depth >= MAX_INLINE_DEPTH || stack.iter().any(|s| s == r) {
+                if left == 0 || depth >= MAX_INLINE_DEPTH || stack.iter().any(|s| s == r) {
                     return v.clone();
                 }
                 let Some(target) = lookup(doc, r) else {
@@ -645,6 +673,54 @@ fn service_url(doc: &Value, version: Version) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Schemas S0..S19, each with 200 properties referring to the next: about 200^5 nodes
+    /// once inlined to the depth bound (three levels of nesting per reference), from a
+    /// document of under a megabyte.
+    fn reference_bomb() -> Value {
+        let mut schemas = Map::new();
+        for i in 0..20 {
+            let next = json!({"$ref": format!("#/components/schemas/S{}", i + 1)});
+            let properties: Map<String, Value> =
+                (0..200).map(|p| (format!("p{p}"), next.clone())).collect();
+            schemas.insert(
+                format!("S{i}"),
+                json!({"type": "object", "properties": properties}),
+            );
+        }
+        json!({
+            "openapi": "3.0.0",
+            "info": {"title": "bomb", "version": "1"},
+            "paths": {"/x": {"get": {"responses": {"200": {"description": "ok",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/S0"}}}}}}}},
+            "components": {"schemas": schemas},
+        })
+    }
+
+    fn nodes(v: &Value) -> usize {
+        match v {
+            Value::Object(m) => 1 + m.values().map(nodes).sum::<usize>(),
+            Value::Array(a) => 1 + a.iter().map(nodes).sum::<usize>(),
+            _ => 1,
+        }
+    }
+
+    #[test]
+    fn inlining_stops_at_the_document_budget() {
+        let doc = reference_bomb();
+        let imp = import_within(&doc, 1_000).expect("imports");
+        let schema = imp.operations[0].responses[0].content[0]
+            .schema
+            .clone()
+            .expect("a schema");
+        // The budget's 1,000 nodes, plus the references left in the last objects visited.
+        assert!(nodes(&schema) < 10_000, "{} nodes", nodes(&schema));
+        assert!(schema.to_string().contains("$ref"));
+        // With the real budget the document still imports, bounded.
+        let imp = import(&doc).expect("imports");
+        let schema = imp.operations[0].responses[0].content[0].schema.as_ref();
+        assert!(schema.map(nodes).unwrap_or(0) < 3 * MAX_INLINED_NODES);
+    }
 
     #[test]
     fn ids_are_sanitized_and_unique() {
