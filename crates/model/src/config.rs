@@ -36,6 +36,9 @@ pub struct Config {
     /// Network isolation (docs/network.md).
     #[serde(default)]
     pub network: crate::network::Network,
+    /// The developer portal's look and sign-up rules (docs/portal.md).
+    #[serde(default, skip_serializing_if = "crate::portal::Portal::is_default")]
+    pub portal: crate::portal::Portal,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -536,6 +539,10 @@ pub struct Product {
     pub state: ProductState,
     #[serde(default)]
     pub policies: Option<String>,
+    /// The groups whose members see the product in the developer portal (APIM's product–group
+    /// links): `administrators`, `developers`, `guests` or a `groups` id. None: administrators only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -604,6 +611,13 @@ pub struct User {
     pub last_name: Option<String>,
     #[serde(default)]
     pub state: UserState,
+    /// The developer portal password as an argon2id PHC string (never the password itself).
+    #[serde(
+        default,
+        alias = "passwordHash",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub password_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -8,9 +8,11 @@
 
 mod config;
 mod error;
+pub mod groups;
 mod load;
 mod locations;
 pub mod network;
+pub mod portal;
 mod scope;
 mod secret;
 pub mod template;

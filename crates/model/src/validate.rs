@@ -106,6 +106,7 @@ pub fn validate(config: Config) -> Result<Validated, Vec<Issue>> {
     let scopes = subscriptions(&mut c, &config);
     named_values(&mut c, &config.named_values);
     users_and_groups(&mut c, &config);
+    portal(&mut c, &config.portal);
     let listeners = crate::validate_network::network(&mut c, &config, &listen_addrs);
     crate::locations::check(&mut c, &config, &listen_addrs);
     if c.issues.iter().any(|i| i.severity == Severity::Error) {
@@ -542,6 +543,16 @@ fn products(c: &mut Checker, cfg: &Config) {
     );
     let api_ids: HashSet<&str> = cfg.apis.iter().map(|a| a.id.as_str()).collect();
     for (i, p) in cfg.products.iter().enumerate() {
+        for (j, g) in p.groups.iter().enumerate() {
+            if !crate::groups::exists(cfg, g) {
+                c.error(
+                    format!("products[{i}].groups[{j}]"),
+                    format!(
+                        "no group with id '{g}' (the built-in groups are administrators, developers, guests)"
+                    ),
+                );
+            }
+        }
         let mut seen = HashSet::new();
         for (j, a) in p.apis.iter().enumerate() {
             if !api_ids.contains(a.as_str()) {
@@ -693,6 +704,31 @@ fn users_and_groups(c: &mut Checker, cfg: &Config) {
                 );
             }
         }
+    }
+}
+
+fn portal(c: &mut Checker, p: &crate::portal::Portal) {
+    for (name, v) in [
+        ("primary", &p.colors.primary),
+        ("background", &p.colors.background),
+        ("text", &p.colors.text),
+    ] {
+        if let Some(v) = v
+            && !crate::portal::is_css_color(v)
+        {
+            c.error(
+                format!("portal.colors.{name}"),
+                format!("'{v}' is not a colour as #rgb or #rrggbb"),
+            );
+        }
+    }
+    if let Some(url) = &p.logo_url
+        && !crate::portal::is_logo_url(url)
+    {
+        c.error(
+            "portal.logo_url",
+            format!("'{url}' is not an http(s) URL or a path on the portal (/logo.png)"),
+        );
     }
 }
 

@@ -23,9 +23,10 @@ pub(crate) const SUBSCRIPTION: &str = "subscription";
 pub(crate) const NAMED_VALUE: &str = "named_value";
 pub(crate) const USER: &str = "user";
 pub(crate) const GROUP: &str = "group";
+pub(crate) const PORTAL: &str = "portal";
 
 /// Every kind, in the order `load` rebuilds them.
-pub const KINDS: [&str; 13] = [
+pub const KINDS: [&str; 14] = [
     SERVICE,
     GATEWAY,
     NETWORK,
@@ -39,6 +40,7 @@ pub const KINDS: [&str; 13] = [
     NAMED_VALUE,
     USER,
     GROUP,
+    PORTAL,
 ];
 
 /// A row's identity: kind, parent (the API of an operation, '' otherwise), id ('' for the
@@ -106,6 +108,7 @@ pub(crate) fn to_rows(config: &Config) -> Result<Rows, StoreError> {
     put(SERVICE, "", "", 0, json(SERVICE, &config.service)?)?;
     put(GATEWAY, "", "", 0, json(GATEWAY, &config.gateway)?)?;
     put(NETWORK, "", "", 0, json(NETWORK, &config.network)?)?;
+    put(PORTAL, "", "", 0, json(PORTAL, &config.portal)?)?;
     put(
         GLOBAL_POLICY,
         "",
@@ -179,6 +182,7 @@ pub(crate) fn from_rows(rows: Rows) -> Result<Option<Config>, StoreError> {
                 }
                 GATEWAY => config.gateway = parse(&key, body)?,
                 NETWORK => config.network = parse(&key, body)?,
+                PORTAL => config.portal = parse(&key, body)?,
                 GLOBAL_POLICY => config.policies.global = parse(&key, body)?,
                 FRAGMENT => {
                     let xml = parse(&key, body)?;

@@ -147,6 +147,7 @@ pub fn product_from(id: &str, p: &Props, old: Option<&Product>) -> Result<Produc
             .transpose()?,
         state,
         policies: old.and_then(|o| o.policies.clone()),
+        groups: old.map(|o| o.groups.clone()).unwrap_or_default(),
     })
 }
 

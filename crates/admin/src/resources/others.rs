@@ -25,6 +25,7 @@ pub fn user_from(id: &str, p: &Props, old: Option<&User>) -> Result<User, ApiErr
         first_name: p.str("firstName")?,
         last_name: p.str("lastName")?,
         state: p.typed_or("state", old.map(|o| o.state))?,
+        password_hash: old.and_then(|o| o.password_hash.clone()),
     })
 }
 

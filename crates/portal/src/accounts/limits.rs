@@ -1,0 +1,4 @@
+//! Sign-in attempts limited per account and per source address.
+
+#[derive(Default)]
+pub struct SigninLimits {}
