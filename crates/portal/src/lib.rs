@@ -17,8 +17,10 @@ mod security;
 pub mod session;
 pub mod sign;
 mod state;
+mod subscribe;
 mod subscriptions;
 mod theme;
+mod views;
 mod write;
 
 pub use mail::{MailError, Mailer};
