@@ -215,7 +215,11 @@ async fn accept_loop(
         } else {
             None
         };
-        let router = router.clone();
+        // The peer for handlers that limit per source (the portal's sign-in), as axum's
+        // `ConnectInfo` extractor reads it.
+        let router = router
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             let _permit = permit;

@@ -21,6 +21,7 @@ mod metrics_endpoint;
 mod net;
 mod network_status;
 mod policy_cmd;
+mod portal;
 mod private_dir;
 mod private_file;
 mod reload;
@@ -93,6 +94,27 @@ struct ServeArgs {
     /// (default with no --config/--store: 127.0.0.1:8081).
     #[arg(long, value_name = "IP:PORT", env = "GATEHOUSE_MANAGEMENT_LISTEN")]
     management_listen: Option<std::net::SocketAddr>,
+    /// Serve the developer portal here (plain HTTP) instead of `network.endpoints.portal`
+    /// (default with no --config/--store: 127.0.0.1:8082).
+    #[arg(long, value_name = "IP:PORT", env = "GATEHOUSE_PORTAL_LISTEN")]
+    portal_listen: Option<std::net::SocketAddr>,
+    /// The portal's address as its users reach it, for the links in its e-mails (default: the
+    /// first address it listens on).
+    #[arg(long, value_name = "URL", env = "GATEHOUSE_PORTAL_URL")]
+    portal_url: Option<String>,
+    /// SMTP server for the portal's e-mails (sign-up confirmation, password reset):
+    /// smtp://HOST:PORT (clear, e.g. a local relay), smtp://USER:PASS@HOST:587?tls=required
+    /// (STARTTLS) or smtps://… Without it, new accounts are active at once.
+    #[arg(long, value_name = "URL", env = "GATEHOUSE_SMTP_URL")]
+    smtp: Option<String>,
+    /// The sender of the portal's e-mails.
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        env = "GATEHOUSE_SMTP_FROM",
+        default_value = "gatehouse portal <portal@localhost>"
+    )]
+    smtp_from: String,
     /// Listen here instead of the config's `gateway.listeners` (plain HTTP; repeatable).
     #[arg(long, value_name = "IP:PORT")]
     listen: Vec<std::net::SocketAddr>,

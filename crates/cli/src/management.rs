@@ -29,7 +29,14 @@ pub fn snapshot_addrs(snapshot: &gatehouse_gateway::Snapshot) -> Vec<ComponentAd
 }
 
 fn endpoint_addrs(network: &gatehouse_model::network::Network) -> Vec<ComponentAddr> {
-    let Some(ep) = &network.endpoints.management else {
+    component_addrs(&network.endpoints.management)
+}
+
+/// A component's configured endpoints (`network.endpoints.<component>`) as listeners.
+pub fn component_addrs(
+    endpoints: &Option<gatehouse_model::network::ComponentEndpoints>,
+) -> Vec<ComponentAddr> {
+    let Some(ep) = endpoints else {
         return Vec::new();
     };
     let mut out = Vec::new();

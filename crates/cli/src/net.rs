@@ -486,11 +486,17 @@ fn show(path: &Path, as_json: bool) -> Result<ExitCode> {
     let (v, policy) = load(path)?;
     let n = &v.config.network;
     let mut listeners: Vec<Value> = v.listeners.iter().map(|l| json!({"component": "gateway", "address": l.addr.to_string(), "tls": l.tls, "exposure": exposure_name(&v, l.exposure)})).collect();
-    // The management API is served on its endpoints (crates/cli/src/component_listener.rs).
-    for c in crate::management::configured_addrs(&v.config) {
-        listeners.push(json!({"component": "management", "address": c.addr.to_string(), "tls": c.tls, "exposure": exposure_name(&v, c.exposure)}));
+    // The management API and the portal are served on their endpoints
+    // (crates/cli/src/component_listener.rs).
+    for (component, addrs) in [
+        ("management", crate::management::configured_addrs(&v.config)),
+        ("portal", crate::portal::configured_addrs(&v.config)),
+    ] {
+        for c in addrs {
+            listeners.push(json!({"component": component, "address": c.addr.to_string(), "tls": c.tls, "exposure": exposure_name(&v, c.exposure)}));
+        }
     }
-    let reserved: Vec<Value> = [("portal", &n.endpoints.portal), ("git", &n.endpoints.git)]
+    let reserved: Vec<Value> = [("git", &n.endpoints.git)]
         .iter()
         .filter_map(|(c, e)| e.as_ref().map(|e| json!({"component": c, "public": e.public.as_ref().map(|s| s.address()), "private": e.private.as_ref().map(|s| s.address()), "served": false})))
         .collect();

@@ -102,6 +102,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let write_check = config_check(args.listen.clone(), args.location.clone(), true);
     let mut demo_backend = None;
     let mut management_default = None;
+    let mut portal_default = None;
     let (source, validated, revision) = match (&args.config, &args.store) {
         (Some(path), _) => {
             let v = gatehouse_model::load_validated(path).map_err(|e| anyhow!("{e}"))?;
@@ -184,6 +185,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             )?;
             demo_backend = Some(backend);
             management_default = Some(management::DEMO_ADDR);
+            portal_default = Some(crate::portal::DEMO_ADDR);
             (
                 Source::Store {
                     store,
@@ -242,6 +244,38 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     };
     let fixed = args.management_listen.is_some() || management_default.is_some();
     let identity = crate::heartbeat::Identity::new(args.node_name.clone(), args.location.clone());
+    let portal_addrs: Vec<ComponentAddr> = match args.portal_listen.or(portal_default) {
+        Some(addr) => vec![ComponentAddr {
+            addr,
+            tls: false,
+            exposure: gatehouse_model::Exposure::Public,
+        }],
+        None => crate::portal::configured_addrs(&validated.config),
+    };
+    // Sessions and e-mail links are signed with a key derived from the store's secret key, so
+    // every node sharing the store accepts them. A node that serves no portal now (it may, after
+    // a reload adds `network.endpoints.portal`) does not fail for want of a key file: it signs
+    // with a key of its own, good until it stops.
+    let signing_key = match crate::data_dir::secret_key(args.secret_key_file.as_deref()) {
+        Ok(key) => key.derive("portal"),
+        Err(e) if portal_addrs.is_empty() => {
+            tracing::debug!(error = %format!("{e:#}"), "no secret key: a portal added later signs its sessions with a per-process key");
+            gatehouse_store::SecretKey::generate().derive("portal")
+        }
+        Err(e) => {
+            return Err(
+                e.context("the portal signs its sessions with a key derived from the secret key")
+            );
+        }
+    };
+    let portal = crate::portal::PortalStart {
+        addrs: portal_addrs,
+        fixed: args.portal_listen.is_some() || portal_default.is_some(),
+        signing_key,
+        gateway: first,
+        public_url: args.portal_url.clone(),
+        mailer: crate::portal::PortalStart::mailer(args.smtp.as_deref(), &args.smtp_from)?,
+    };
     let management = Management {
         addrs,
         fixed,
@@ -249,6 +283,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         check: write_check,
         gateway: gateway.clone(),
         stopped: components_stopped.clone(),
+        portal,
     };
     let (backing, management_local) = match &source {
         Source::File(path) => {
@@ -315,7 +350,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                     tracing::error!(error = %format!("{e:#}"), "the management API cannot start");
                 }
             });
-            (None, None)
+            (None, Started::default())
         }
     };
     if let (Some(backend), Some((addr, tls)), Some(backing)) = (demo_backend, first, &backing) {
@@ -368,15 +403,35 @@ struct Management {
     check: ConfigCheck,
     gateway: Gateway,
     stopped: tokio::sync::watch::Receiver<bool>,
+    /// The developer portal starts with the management API, over the same backing.
+    portal: crate::portal::PortalStart,
+}
+
+/// Where the management API and the portal listen first (for the banner).
+#[derive(Default, Clone, Copy)]
+struct Started {
+    management: Option<(SocketAddr, bool)>,
+    portal: Option<(SocketAddr, bool)>,
 }
 
 impl Management {
-    /// Binds and serves; returns the first address bound.
+    /// Binds and serves both; returns the first address each bound.
     async fn start(
         self,
         backing: Arc<dyn gatehouse_admin::Backing>,
         follower: Option<crate::follow::Follower>,
-    ) -> Result<Option<(SocketAddr, bool)>> {
+    ) -> Result<Started> {
+        let check = self.check.clone();
+        let checker: gatehouse_admin::Checker = Arc::new(move |c: &Config| check(c).map(|_| ()));
+        let portal = self
+            .portal
+            .start(
+                backing.clone(),
+                checker,
+                self.gateway.clone(),
+                self.stopped.clone(),
+            )
+            .await?;
         let api = management::api(
             &self.config,
             backing,
@@ -406,7 +461,10 @@ impl Management {
         } else {
             component.follow(management::snapshot_addrs);
         }
-        Ok(local)
+        Ok(Started {
+            management: local,
+            portal,
+        })
     }
 }
 
@@ -498,9 +556,10 @@ async fn banner(
     addr: SocketAddr,
     tls: bool,
     backend: SocketAddr,
-    management: Option<(SocketAddr, bool)>,
+    started: Started,
     backing: &Arc<dyn gatehouse_admin::Backing>,
 ) {
+    let management = started.management;
     let scheme = if tls { "https" } else { "http" };
     println!();
     println!(
@@ -529,6 +588,12 @@ async fn banner(
             }
             Err(e) => tracing::warn!(error = %e, "cannot read the management access keys"),
         }
+    }
+    if let Some((paddr, ptls)) = started.portal {
+        let pscheme = if ptls { "https" } else { "http" };
+        println!(
+            "  portal:       {pscheme}://{paddr}  (open it in a browser: sign up, subscribe, try the API)"
+        );
     }
     println!();
 }

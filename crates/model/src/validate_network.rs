@@ -389,9 +389,9 @@ pub(crate) fn network(
         if let Some(s) = &ep.private {
             parse_listen(c, &format!("{path}.private"), s);
         }
-        // The management API is served (crates/cli/src/component_listener.rs); the portal and
-        // the Git endpoint are not yet.
-        if component != "management" {
+        // The management API and the portal are served (crates/cli/src/component_listener.rs);
+        // the Git endpoint is not yet.
+        if component == "git" {
             c.warn(
                 &path,
                 format!("validated and reserved: the {component} component is not served yet"),

@@ -9,6 +9,7 @@ use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload, rand_core::RngCore}
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
@@ -20,6 +21,9 @@ const NONCE_LEN: usize = 12;
 #[derive(Clone)]
 pub struct SecretKey {
     cipher: Aes256Gcm,
+    /// Keys for other purposes are derived from this one (see [`SecretKey::derive`]), so that a
+    /// cluster shares them by sharing the one key file.
+    derivation: [u8; 32],
 }
 
 impl fmt::Debug for SecretKey {
@@ -31,9 +35,29 @@ impl fmt::Debug for SecretKey {
 impl SecretKey {
     /// A key from its 32 bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> SecretKey {
+        // The derivation key is a hash of the key, not the key: what is derived from it (and
+        // may be exposed to other code) says nothing of the encryption key.
+        let derivation: [u8; 32] = Sha256::new()
+            .chain_update(b"gatehouse key derivation v1\n")
+            .chain_update(bytes)
+            .finalize()
+            .into();
         SecretKey {
             cipher: Aes256Gcm::new(&bytes.into()),
+            derivation,
         }
+    }
+
+    /// A 32-byte key for `purpose` (e.g. `"portal"`: the developer portal signs sessions and
+    /// links with it): SHA-256 over the derivation key and the label, the same on every node
+    /// that holds this key and different for every purpose.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(self.derivation)
+            .chain_update(b"\n")
+            .chain_update(purpose.as_bytes())
+            .finalize()
+            .into()
     }
 
     /// A fresh random key.
@@ -178,6 +202,20 @@ fn parse_key(bytes: &[u8]) -> Option<[u8; 32]> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_key_and_repeat() {
+        let a = super::SecretKey::from_bytes([1; 32]);
+        let b = super::SecretKey::from_bytes([2; 32]);
+        assert_eq!(
+            a.derive("portal"),
+            super::SecretKey::from_bytes([1; 32]).derive("portal")
+        );
+        assert_ne!(a.derive("portal"), a.derive("other"));
+        assert_ne!(a.derive("portal"), b.derive("portal"));
+        assert_ne!(a.derive("portal"), [1; 32]);
+    }
+
     use super::*;
 
     #[test]
