@@ -130,7 +130,12 @@ pub(crate) fn signed_in(portal: &Portal, user: &User, to: &str) -> Response {
 /// and the token as its `token` query parameter.
 pub(crate) fn mail_link(portal: &Portal, path: &str, token: &str) -> String {
     let base = portal.options.public_url.trim_end_matches('/');
-    let token = percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC);
+    // Tokens are base64url and '.', left as they are; anything else is encoded.
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.');
+    let token = percent_encoding::utf8_percent_encode(token, KEEP);
     format!("{base}{path}?token={token}")
 }
 
