@@ -169,13 +169,11 @@ pub(crate) fn actor(user_id: &str) -> String {
     format!("portal/{user_id}")
 }
 
-/// The visitor, unless signed in (the account pages for anonymous visitors send a signed-in
-/// user to the profile).
-pub(crate) fn anonymous(v: &Visitor) -> Result<(), Response> {
-    if v.user.is_some() {
-        return Err(Redirect::to("/profile").into_response());
-    }
-    Ok(())
+/// The account pages for anonymous visitors send a signed-in user to the profile instead.
+pub(crate) fn already_signed_in(v: &Visitor) -> Option<Response> {
+    v.user
+        .is_some()
+        .then(|| Redirect::to("/profile").into_response())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! nothing either. The link is bound to a fingerprint of the current password hash
 //! (crates/portal/src/sign.rs), so it dies as soon as the password changes: single use.
 
-use super::{actor, anonymous, find_by_email, message};
+use super::{actor, already_signed_in, find_by_email, message};
 use crate::page::{Layout, Notice, PageError, render};
 use crate::session::Visitor;
 use crate::sign::{self, Claims, Purpose};
@@ -68,7 +68,7 @@ fn no_mail(v: &Visitor) -> Response {
 }
 
 pub(super) async fn form(State(portal): State<Arc<Portal>>, v: Visitor) -> Response {
-    if let Err(r) = anonymous(&v) {
+    if let Some(r) = already_signed_in(&v) {
         return r;
     }
     if portal.options.mailer.is_none() {

@@ -3,7 +3,7 @@
 //! right. Failures are counted per account and per source address (crates/portal/src/accounts/limits.rs).
 
 use super::limits::Limited;
-use super::{SourceIp, anonymous, find_by_email, safe_return};
+use super::{SourceIp, already_signed_in, find_by_email, safe_return};
 use crate::page::{Layout, Notice, PageError, render};
 use crate::session::Visitor;
 use crate::state::Portal;
@@ -59,7 +59,7 @@ fn page(
 }
 
 pub(super) async fn form(v: Visitor, Query(q): Query<SigninQuery>) -> Response {
-    if let Err(r) = anonymous(&v) {
+    if let Some(r) = already_signed_in(&v) {
         return r;
     }
     page(&v, "", &q.back, None, StatusCode::OK)

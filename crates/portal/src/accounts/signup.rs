@@ -3,7 +3,7 @@
 //! account is active at once and signed in (the log says so, crates/portal/src/lib.rs
 //! `PortalOptions::mailer`).
 
-use super::{actor, anonymous, email_problem, find_by_email, message, new_user_id};
+use super::{actor, already_signed_in, email_problem, find_by_email, message, new_user_id};
 use crate::page::{Layout, Notice, PageError, render};
 use crate::session::Visitor;
 use crate::sign::{self, Claims, Purpose};
@@ -66,7 +66,7 @@ fn disabled() -> Response {
 }
 
 pub(super) async fn form(v: Visitor) -> Response {
-    if let Err(r) = anonymous(&v) {
+    if let Some(r) = already_signed_in(&v) {
         return r;
     }
     if !v.config.portal.signup.enabled {
@@ -104,7 +104,7 @@ pub(super) async fn submit(
     v: Visitor,
     Form(f): Form<SignupForm>,
 ) -> Response {
-    if let Err(r) = anonymous(&v) {
+    if let Some(r) = already_signed_in(&v) {
         return r;
     }
     if !v.config.portal.signup.enabled {
