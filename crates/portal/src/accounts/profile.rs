@@ -87,7 +87,10 @@ pub(super) async fn show(
         "password" => Some("Your password is changed. Your other sessions are signed out."),
         _ => None,
     };
-    page(&portal, &v, notice.map(Notice::ok), None).await
+    let notice = notice
+        .map(Notice::ok)
+        .or_else(|| crate::subscriptions::done_notice(&q.done));
+    page(&portal, &v, notice, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
