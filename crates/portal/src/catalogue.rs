@@ -186,7 +186,7 @@ pub struct ProductPage {
 }
 
 async fn product(v: Visitor, Path(id): Path<String>) -> Result<Response, PageError> {
-    Ok(product_page(&v, &id, None, String::new())?)
+    product_page(&v, &id, None, String::new())
 }
 
 /// The product page, with `notice` on top (after a refused subscription).

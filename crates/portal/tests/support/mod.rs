@@ -62,6 +62,11 @@ impl Backing for Memory {
 }
 
 impl Memory {
+    pub fn new(config: Config) -> Memory {
+        Memory {
+            state: Mutex::new((config, 1)),
+        }
+    }
     pub fn config(&self) -> Config {
         self.state.lock().expect("not poisoned").0.clone()
     }
