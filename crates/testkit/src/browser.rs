@@ -536,6 +536,18 @@ mod tests {
     }
 
     #[test]
+    fn binaries_are_looked_up_on_the_path_unless_named() {
+        let missing = find_bin(
+            "GATEHOUSE_TEST_NO_SUCH_VARIABLE",
+            &["no-such-browser-binary"],
+        );
+        assert!(missing.unwrap_err().contains("no-such-browser-binary"));
+        // `sh` is on every PATH this code runs under.
+        let found = find_bin("GATEHOUSE_TEST_NO_SUCH_VARIABLE", &["no-such-binary", "sh"]);
+        assert!(found.unwrap().ends_with("sh"));
+    }
+
+    #[test]
     fn whitespace_is_collapsed_for_matching() {
         assert_eq!(collapse_whitespace("  First\n   name "), "First name");
     }

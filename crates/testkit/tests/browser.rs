@@ -116,6 +116,27 @@ async fn a_labelled_form_is_filled_submitted_and_photographed() {
     assert!(!profile.exists());
 }
 
+#[tokio::test]
+async fn close_ends_the_session_and_the_processes() {
+    let Some(browser) = Browser::start_or_skip("browser::close_ends_the_session").await else {
+        return;
+    };
+    let base = serve().await;
+    browser.goto(&base).await.unwrap();
+    assert!(browser.page_text().await.unwrap().contains("Greeter"));
+    let profile = browser.user_data_dir();
+    browser.close().await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    while !processes_mentioning(&profile.to_string_lossy()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "Chromium left running after close"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!profile.exists());
+}
+
 /// Live (not zombie) processes whose command line contains `needle`.
 fn processes_mentioning(needle: &str) -> Vec<u32> {
     let mut found = Vec::new();
