@@ -13,7 +13,10 @@ cd "$(dirname "$0")/.."
 # redis-server: the shared counters' and external cache's tests (crates/store/tests/redis.rs) start
 #   a real server on a loopback port in a temporary directory (crates/testkit/src/redis.rs); the
 #   package's own service is not used.
-needed=(curl ca-certificates iproute2 postgresql redis-server)
+# chromium, chromium-driver: the developer portal's browser tests drive a headless Chromium over
+#   WebDriver (crates/testkit/src/browser.rs, feature `browser` of gatehouse-testkit, which a
+#   crate enables in its dev-dependencies); one browser per test, killed with its processes.
+needed=(curl ca-certificates iproute2 postgresql redis-server chromium chromium-driver)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
@@ -36,3 +39,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
+# The test kit's own optional parts (browser, SMTP sink, PostgreSQL, Redis): a workspace run
+# builds them only when a crate that uses them is in it, so lint and test them explicitly.
+echo "== cargo clippy + test: gatehouse-testkit, all features"
+cargo clippy -p gatehouse-testkit --all-targets --all-features --locked -- -D warnings
+cargo test -p gatehouse-testkit --all-targets --all-features --locked

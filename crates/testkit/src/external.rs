@@ -1,5 +1,6 @@
-//! What the Redis and PostgreSQL servers of [`crate::redis`] and [`crate::postgres`] share: why
-//! a start failed, and the skip-unless-`CI=true` rule for a server that is not installed.
+//! What the Redis and PostgreSQL servers of [`crate::redis`] and [`crate::postgres`] (and the
+//! browser of `crate::browser`) share: why a start failed, and the skip-unless-`CI=true` rule for
+//! a server that is not installed.
 
 /// Why a test server ([`crate::redis::RedisServer::start`], [`crate::postgres::Postgres::start`])
 /// could not start. `server` names it in messages ("redis-server", "PostgreSQL").
@@ -43,12 +44,23 @@ impl std::error::Error for StartError {}
 /// Runs `start`, or returns `None` after printing why when the server is not installed —
 /// except under `CI=true`, where that fails the test (`scripts/test.sh` installs `package`).
 /// Any other failure to start panics.
+#[cfg(any(feature = "postgres", feature = "redis"))]
 pub(crate) fn start_or_skip<T>(
     test: &str,
     package: &str,
     start: impl FnOnce() -> Result<T, StartError>,
 ) -> Option<T> {
-    match start() {
+    skip_unless_ci(test, package, start())
+}
+
+/// What [`start_or_skip`] does with the result of a start, for starts that are `async`
+/// ([`crate::browser::Browser::start_or_skip`]).
+pub(crate) fn skip_unless_ci<T>(
+    test: &str,
+    package: &str,
+    started: Result<T, StartError>,
+) -> Option<T> {
+    match started {
         Ok(server) => Some(server),
         Err(StartError::NotInstalled { server, why }) => {
             assert!(
