@@ -69,7 +69,25 @@ fn without_nulls(v: Value) -> Value {
     }
 }
 
+/// The first array in `v`, by its path below `properties`. No member of the section is a
+/// list, and serde would read a struct from a JSON array (by position): refused instead.
+fn first_array(v: &Value, path: &str) -> Option<String> {
+    match v {
+        Value::Array(_) => Some(path.to_string()),
+        Value::Object(m) => m
+            .iter()
+            .find_map(|(k, x)| first_array(x, &format!("{path}.{k}"))),
+        _ => None,
+    }
+}
+
 fn read<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    if let Some(at) = first_array(&v, "properties") {
+        return Err(ApiError::property(
+            at,
+            "must be an object or a value, not a list",
+        ));
+    }
     serde_json::from_value(without_nulls(v))
         .map_err(|e| ApiError::property("properties", e.to_string()))
 }
@@ -229,5 +247,7 @@ mod tests {
         let s: Signup = read(json!({"enabled": false})).expect("reads");
         assert!(!s.enabled && !s.terms_of_service.enabled);
         assert!(read::<Signin>(json!({"enabled": 1})).is_err());
+        let e = read::<Portal>(json!({"colors": [null, null]})).expect_err("a list");
+        assert_eq!(e.details[0].target, "properties.colors");
     }
 }
