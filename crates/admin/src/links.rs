@@ -54,8 +54,12 @@ impl Link {
 
     /// The list a PUT or DELETE edits. Membership of `developers` (every user) and `guests`
     /// (anonymous visitors) is implicit and cannot be edited (400); `administrators` may list
-    /// users, kept as a `groups` entry of that id (created on first use).
-    fn members<'c>(&self, c: &'c mut Config) -> Result<&'c mut Vec<String>, ApiError> {
+    /// users, kept as a `groups` entry of that id (created by the first PUT: `create`).
+    fn members<'c>(
+        &self,
+        c: &'c mut Config,
+        create: bool,
+    ) -> Result<Option<&'c mut Vec<String>>, ApiError> {
         match self {
             Link::ProductApi(p, _) | Link::ProductGroup(p, _) => {
                 let product = c
@@ -63,10 +67,10 @@ impl Link {
                     .iter_mut()
                     .find(|x| &x.id == p)
                     .ok_or_else(|| ApiError::not_found(format!("Product '{p}'")))?;
-                Ok(match self {
+                Ok(Some(match self {
                     Link::ProductApi(..) => &mut product.apis,
                     _ => &mut product.groups,
-                })
+                }))
             }
             Link::GroupUser(g, _) if g == DEVELOPERS || g == GUESTS => Err(ApiError::property(
                 "name",
@@ -77,6 +81,9 @@ impl Link {
             )),
             Link::GroupUser(g, _) => {
                 if g == ADMINISTRATORS && !c.groups.iter().any(|x| &x.id == g) {
+                    if !create {
+                        return Ok(None);
+                    }
                     c.groups.push(Group {
                         id: g.clone(),
                         display_name: None,
@@ -86,7 +93,7 @@ impl Link {
                 c.groups
                     .iter_mut()
                     .find(|x| &x.id == g)
-                    .map(|x| &mut x.users)
+                    .map(|x| Some(&mut x.users))
                     .ok_or_else(|| ApiError::not_found(format!("Group '{g}'")))
             }
         }
@@ -118,7 +125,9 @@ pub async fn link(ctx: &Ctx<'_>, m: &Method, link: Link) -> Result<Response, Api
                 if it.get(c, &s2)?.is_none() {
                     return Err(ApiError::not_found(it.relative().0));
                 }
-                let list = l.members(c)?;
+                let list = l
+                    .members(c, true)?
+                    .ok_or_else(|| ApiError::internal("link list not created"))?;
                 let created = !list.contains(&mem);
                 if created {
                     list.push(mem.clone());
@@ -142,7 +151,10 @@ pub async fn link(ctx: &Ctx<'_>, m: &Method, link: Link) -> Result<Response, Api
         Method::DELETE => {
             let (l, mem) = (link.clone(), member.clone());
             let change = move |c: &mut Config| {
-                let list = l.members(c)?;
+                // No list (administrators never listed anyone): nothing to remove.
+                let Some(list) = l.members(c, false)? else {
+                    return Ok(false);
+                };
                 let before = list.len();
                 list.retain(|x| x != &mem);
                 Ok(list.len() != before)

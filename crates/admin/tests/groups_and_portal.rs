@@ -127,7 +127,16 @@ async fn group_membership_of_builtin_and_custom_groups() {
         StatusCode::CREATED,
     )
     .await;
-    // administrators may list users; developers and guests are implicit.
+    // administrators may list users; developers and guests are implicit. Removing a user
+    // nobody listed changes nothing.
+    h.ok(
+        "DELETE",
+        "/groups/administrators/users/ann",
+        None,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert!(h.config().groups.iter().all(|g| g.id != "administrators"));
     h.ok(
         "PUT",
         "/groups/administrators/users/ann",
