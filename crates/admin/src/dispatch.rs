@@ -4,6 +4,7 @@
 use crate::ManagementApi;
 use crate::auth;
 use crate::error::ApiError;
+use crate::links::{Link, link};
 use crate::query::Filter;
 use crate::resources::props::{Props, merge, properties, random_key};
 use crate::resources::{Collection, Item};
@@ -188,7 +189,13 @@ async fn dispatch(st: &State, req: Request) -> Result<Response, ApiError> {
         ) => subscription_action(&ctx, id, action).await,
         (["namedValues", id, "listValue"], &Method::POST) => named_value_value(&ctx, id).await,
         (["products", p, "apis", a], _) => link(&ctx, &m, Link::ProductApi(s(p), s(a))).await,
+        (["products", p, "groups", g], _) => link(&ctx, &m, Link::ProductGroup(s(p), s(g))).await,
         (["groups", g, "users", u], _) => link(&ctx, &m, Link::GroupUser(s(g), s(u))).await,
+        (["portalsettings"], &Method::GET) => crate::portal_settings::list(&ctx).await,
+        (["portalsettings", which @ ("signin" | "signup")], _) => {
+            crate::portal_settings::setting(&ctx, &m, which).await
+        }
+        (["gatehouse", "portal"], _) => crate::portal_settings::portal(&ctx, &m).await,
         (["apis"], &Method::GET) => list(&ctx, C::Apis).await,
         (["apis", a, "operations"], &Method::GET) => list(&ctx, C::Operations(s(a))).await,
         (["apis", a, "policies"], &Method::GET) => list(&ctx, C::ApiPolicies(s(a))).await,
@@ -198,6 +205,7 @@ async fn dispatch(st: &State, req: Request) -> Result<Response, ApiError> {
         (["products"], &Method::GET) => list(&ctx, C::Products).await,
         (["products", p, "apis"], &Method::GET) => list(&ctx, C::ProductApis(s(p))).await,
         (["products", p, "policies"], &Method::GET) => list(&ctx, C::ProductPolicies(s(p))).await,
+        (["products", p, "groups"], &Method::GET) => list(&ctx, C::ProductGroups(s(p))).await,
         (["subscriptions"], &Method::GET) => list(&ctx, C::Subscriptions).await,
         (["users"], &Method::GET) => list(&ctx, C::Users).await,
         (["groups"], &Method::GET) => list(&ctx, C::Groups).await,
@@ -249,7 +257,7 @@ pub(crate) fn etag(envelope: &Value) -> String {
     format!("\"{hex}\"")
 }
 
-fn envelope(service_id: &str, item: &Item, props: Value) -> Value {
+pub(crate) fn envelope(service_id: &str, item: &Item, props: Value) -> Value {
     let (rel, name) = item.relative();
     json!({"id": format!("{service_id}/{rel}"), "type": item.arm_type(), "name": name, "properties": props})
 }
@@ -264,7 +272,7 @@ pub(crate) fn with_etag(status: StatusCode, body: Value) -> Response {
 }
 
 /// A PUT's answer: the resource with its ETag, 201 when the write created it, else 200.
-fn written(created: bool, envelope: Value) -> Response {
+pub(crate) fn written(created: bool, envelope: Value) -> Response {
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -274,7 +282,7 @@ fn written(created: bool, envelope: Value) -> Response {
 }
 
 /// A DELETE's answer: 200 when something was removed, 204 when there was nothing.
-fn deleted(removed: bool) -> Response {
+pub(crate) fn deleted(removed: bool) -> Response {
     if removed {
         StatusCode::OK
     } else {
@@ -283,7 +291,7 @@ fn deleted(removed: bool) -> Response {
     .into_response()
 }
 
-fn method_not_allowed(method: &Method, path: &str) -> ApiError {
+pub(crate) fn method_not_allowed(method: &Method, path: &str) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "MethodNotAllowed",
@@ -308,7 +316,11 @@ pub(crate) fn check_if_match(
     }
 }
 
-fn current_envelope(c: &Config, sid: &str, item: &Item) -> Result<Option<Value>, ApiError> {
+pub(crate) fn current_envelope(
+    c: &Config,
+    sid: &str,
+    item: &Item,
+) -> Result<Option<Value>, ApiError> {
     Ok(item.get(c, sid)?.map(|p| envelope(sid, item, p)))
 }
 
@@ -397,6 +409,11 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
                 }
                 _ => None,
             };
+            // Write-only: hashed here, set after the user is written, never in `properties`.
+            let password_hash = match &item {
+                Item::User(_) => crate::password::take(&mut body_props).await?,
+                _ => None,
+            };
             if !patch {
                 // PUT replaces: what the resource requires must be in the body, even when the
                 // resource exists (a PATCH merges instead).
@@ -441,6 +458,11 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
                 if let (Some(imp), Item::Api(a)) = (&imported, &it) {
                     crate::oas::apply_import(c, a, imp);
                 }
+                if let (Some(h), Item::User(u)) = (&password_hash, &it)
+                    && let Some(user) = c.users.iter_mut().find(|x| &x.id == u)
+                {
+                    user.password_hash = Some(h.clone());
+                }
                 Ok(created)
             };
             let summary = format!("{m} {rel}");
@@ -468,105 +490,6 @@ async fn item(ctx: &Ctx<'_>, m: &Method, item: Item) -> Result<Response, ApiErro
                     &format!("DELETE {rel}"),
                     Some(&item),
                     &pre,
-                    &change,
-                )
-                .await?;
-            Ok(deleted(removed))
-        }
-        _ => Err(method_not_allowed(m, &rel)),
-    }
-}
-
-enum Link {
-    ProductApi(String, String),
-    GroupUser(String, String),
-}
-
-/// `products/{p}/apis/{a}` and `groups/{g}/users/{u}`: PUT answers the linked API (user),
-/// 201 when the link is new, 200 when it existed; DELETE 200, or 204 when there was none.
-async fn link(ctx: &Ctx<'_>, m: &Method, link: Link) -> Result<Response, ApiError> {
-    let sid = ctx.target.service_id.clone();
-    let (target_item, rel) = match &link {
-        Link::ProductApi(p, a) => (Item::Api(a.clone()), format!("products/{p}/apis/{a}")),
-        Link::GroupUser(g, u) => (Item::User(u.clone()), format!("groups/{g}/users/{u}")),
-    };
-    fn members<'c>(c: &'c mut Config, link: &Link) -> Result<&'c mut Vec<String>, ApiError> {
-        match link {
-            Link::ProductApi(p, _) => c
-                .products
-                .iter_mut()
-                .find(|x| &x.id == p)
-                .map(|x| &mut x.apis)
-                .ok_or_else(|| ApiError::not_found(format!("Product '{p}'"))),
-            Link::GroupUser(g, _) => c
-                .groups
-                .iter_mut()
-                .find(|x| &x.id == g)
-                .map(|x| &mut x.users)
-                .ok_or_else(|| ApiError::not_found(format!("Group '{g}'"))),
-        }
-    }
-    let member = match &link {
-        Link::ProductApi(_, a) | Link::GroupUser(_, a) => a.clone(),
-    };
-    let link = Arc::new(link);
-    match *m {
-        Method::GET | Method::HEAD => {
-            let cur = ctx.st.api.backing.current().await.map_err(backing_error)?;
-            let mut c = (*cur.config).clone();
-            let linked = members(&mut c, &link)?.contains(&member);
-            match (linked, current_envelope(&c, &sid, &target_item)?) {
-                (true, Some(env)) => Ok(with_etag(StatusCode::OK, env)),
-                _ => Err(ApiError::not_found(rel)),
-            }
-        }
-        Method::PUT => {
-            let (l, mem, it, s2) = (
-                link.clone(),
-                member.clone(),
-                target_item.clone(),
-                sid.clone(),
-            );
-            let change = move |c: &mut Config| {
-                if it.get(c, &s2)?.is_none() {
-                    return Err(ApiError::not_found(it.relative().0));
-                }
-                let list = members(c, &l)?;
-                let created = !list.contains(&mem);
-                if created {
-                    list.push(mem.clone());
-                }
-                Ok(created)
-            };
-            let (cfg, created) = ctx
-                .st
-                .write(
-                    &ctx.actor,
-                    &format!("PUT {rel}"),
-                    None,
-                    &|_| Ok(()),
-                    &change,
-                )
-                .await?;
-            let env = current_envelope(&cfg, &sid, &target_item)?
-                .ok_or_else(|| ApiError::not_found(rel.clone()))?;
-            Ok(written(created, env))
-        }
-        Method::DELETE => {
-            let (l, mem) = (link.clone(), member.clone());
-            let change = move |c: &mut Config| {
-                let list = members(c, &l)?;
-                let before = list.len();
-                list.retain(|x| x != &mem);
-                Ok(list.len() != before)
-            };
-            let (_, removed) = ctx
-                .st
-                .write(
-                    &ctx.actor,
-                    &format!("DELETE {rel}"),
-                    None,
-                    &|_| Ok(()),
                     &change,
                 )
                 .await?;

@@ -122,6 +122,39 @@ const PATHS: &[(&str, Serves)] = &[
     ),
     ("/products/{productId}/apis/{apiId}", Link("Api")),
     ("/groups/{groupId}/users/{userId}", Link("User")),
+    ("/products/{productId}/groups/{groupId}", Link("Group")),
+    ("/products/{productId}/groups", List("Group")),
+    (
+        "/portalsettings",
+        Custom(&[("get", &[("200", "PortalSettingsCollection")], "")]),
+    ),
+    (
+        "/portalsettings/signin",
+        Custom(&[
+            ("get", &[("200", "PortalSignin")], ""),
+            ("head", &[("200", "")], ""),
+            ("put", &[("200", "PortalSignin")], "PortalSigninUpdate"),
+            ("patch", &[("200", "PortalSignin")], "PortalSigninUpdate"),
+        ]),
+    ),
+    (
+        "/portalsettings/signup",
+        Custom(&[
+            ("get", &[("200", "PortalSignup")], ""),
+            ("head", &[("200", "")], ""),
+            ("put", &[("200", "PortalSignup")], "PortalSignupUpdate"),
+            ("patch", &[("200", "PortalSignup")], "PortalSignupUpdate"),
+        ]),
+    ),
+    (
+        "/gatehouse/portal",
+        Custom(&[
+            ("get", &[("200", "Portal")], ""),
+            ("head", &[("200", "")], ""),
+            ("put", &[("200", "Portal")], "PortalUpdate"),
+            ("patch", &[("200", "Portal")], "PortalUpdate"),
+        ]),
+    ),
     ("/apis", List("Api")),
     ("/apis/{apiId}", Item("Api")),
     ("/apis/{apiId}/operations", List("Operation")),

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-/// A field's schema from a short type: `s` string (`s1` not empty, `k` a subscription key, `m` an e-mail address), `u` http(s) URL, `p`
+/// A field's schema from a short type: `s` string (`s1` not empty, `k` a subscription key, `m` an e-mail address, `pw` a password), `u` http(s) URL, `p`
 /// positive integer up to 600,000 (`t`: 14,400,000; timeouts in ms), `s?` string or null, `b` boolean, `i`
 /// non-negative integer (`i?` or null), `[s]` array of strings, `[o]` array of objects, `o`
 /// object (`o?` or null), `e:a|b` one of the strings, `h:Name` a schema of `helpers()`.
@@ -18,6 +18,7 @@ pub(super) fn ty(t: &str) -> Value {
         "s1" => json!({"type": "string", "minLength": 1}),
         "k" => json!({"type": "string", "minLength": 16, "maxLength": 256}),
         "m" => json!({"type": "string", "format": "email", "minLength": 3}),
+        "pw" => json!({"type": "string", "minLength": 1, "maxLength": 1024}),
         "u" => json!({"type": "string", "format": "uri", "pattern": "^https?://[^/?#\\s]+"}),
         "p" => json!({"type": "integer", "minimum": 1, "maximum": 600000}),
         "t" => json!({"type": "integer", "minimum": 1, "maximum": 14400000}),
@@ -206,6 +207,8 @@ pub(super) const RESOURCES: &[(&str, &str, &[(&str, &str)], &[(&str, &str)])] = 
             ("firstName", "s"),
             ("lastName", "s"),
             ("state", "e:active|blocked|pending|deleted"),
+            // Write-only (crates/admin/src/password.rs): hashed, never answered.
+            ("password", "pw"),
         ],
     ),
     (
@@ -290,7 +293,7 @@ pub(super) const RESOURCES: &[(&str, &str, &[(&str, &str)], &[(&str, &str)])] = 
 /// Schemas that resources share, and the answers that are not resources.
 fn helpers() -> Vec<(String, Value)> {
     let status = "e:Pending|Approved|Rejected|Disconnected";
-    vec![
+    [
         (
             "Error".into(),
             json!({"type": "object", "required": ["error"], "properties": {"error": {
@@ -442,6 +445,87 @@ fn helpers() -> Vec<(String, Value)> {
             object(&[("primaryKey*", "s"), ("secondaryKey", "s?")]),
         ),
         ("NamedValueSecret".into(), object(&[("value*", "s")])),
+    ]
+    .into_iter()
+    .chain(portal_schemas())
+    .collect()
+}
+
+/// An object schema that refuses other members (the portal section's readers deny unknown
+/// fields: crates/model/src/portal.rs).
+fn closed(mut v: Value) -> Value {
+    v["additionalProperties"] = json!(false);
+    v
+}
+
+/// A request body `{"properties": …}` with `props` optional.
+fn body(props: Value) -> Value {
+    json!({"type": "object", "properties": {"properties": props}})
+}
+
+/// APIM's PortalSigninSettings and PortalSignupSettings, their list, and gatehouse's whole
+/// portal section (crates/admin/src/portal_settings.rs).
+fn portal_schemas() -> Vec<(String, Value)> {
+    // As crates/model/src/portal.rs checks them: `#rgb`/`#rrggbb`; an http(s) URL or a path.
+    let colour = pattern("^#([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$");
+    let logo = pattern("^(https?://[^\\s\"<>]*|/([^/\\s\"<>][^\\s\"<>]*)?)$");
+    let nullable_of = |v: Value| json!({"oneOf": [v, {"type": "null"}]});
+    let signin = object(&[("enabled*", "b")]);
+    let signup = object(&[("enabled*", "b"), ("termsOfService*", "h:TermsOfService")]);
+    let terms_in = closed(object(&[
+        ("text", "s?"),
+        ("enabled", "b?"),
+        ("consentRequired", "b?"),
+    ]));
+    let signin_in = closed(object(&[("enabled", "b?")]));
+    let signup_in = closed(object(&[
+        ("enabled", "b?"),
+        ("termsOfService", "h:TermsOfServiceUpdate?"),
+    ]));
+    let colors_in = closed(json!({"type": "object", "properties": {
+        "primary": nullable_of(colour.clone()),
+        "background": nullable_of(colour.clone()),
+        "text": nullable_of(colour),
+    }}));
+    let mut portal_in = closed(object(&[
+        ("title", "s?"),
+        ("description", "s?"),
+        ("colors", "h:PortalColorsUpdate?"),
+        ("signup", "h:PortalSignupProperties?"),
+        ("signin", "h:PortalSigninProperties?"),
+    ]));
+    portal_in["properties"]["logoUrl"] = nullable_of(logo);
+    vec![
+        (
+            "TermsOfService".into(),
+            object(&[("text", "s?"), ("enabled*", "b"), ("consentRequired*", "b")]),
+        ),
+        ("TermsOfServiceUpdate".into(), terms_in),
+        ("PortalSignin".into(), envelope(signin.clone())),
+        ("PortalSignup".into(), envelope(signup.clone())),
+        ("PortalSigninProperties".into(), signin_in.clone()),
+        ("PortalSignupProperties".into(), signup_in.clone()),
+        ("PortalSigninUpdate".into(), body(signin_in)),
+        ("PortalSignupUpdate".into(), body(signup_in)),
+        ("PortalColorsUpdate".into(), colors_in),
+        (
+            "PortalSettingsCollection".into(),
+            json!({"type": "object", "required": ["value", "count"], "properties": {
+                "value": {"type": "array", "items": {"anyOf": [ty("h:PortalSignin"), ty("h:PortalSignup")]}},
+                "count": ty("i"), "nextLink": ty("s?")}}),
+        ),
+        (
+            "Portal".into(),
+            envelope(object(&[
+                ("title", "s?"),
+                ("description", "s?"),
+                ("logoUrl", "s?"),
+                ("colors*", "o"),
+                ("signup*", "o"),
+                ("signin*", "o"),
+            ])),
+        ),
+        ("PortalUpdate".into(), body(portal_in)),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! the config, and how to read, write and delete it there; each [`Collection`] lists items.
 
 pub mod apis;
+pub mod groups;
 pub mod others;
 pub mod props;
 
@@ -39,6 +40,7 @@ pub enum Collection {
     Products,
     ProductApis(String),
     ProductPolicies(String),
+    ProductGroups(String),
     Subscriptions,
     Users,
     Groups,
@@ -206,12 +208,12 @@ impl Item {
                 .iter()
                 .find(|x| &x.id == s)
                 .map(|x| apis::subscription_props(x, service_id)),
-            Item::User(u) => c.users.iter().find(|x| &x.id == u).map(others::user_props),
-            Item::Group(g) => c
-                .groups
+            Item::User(u) => c
+                .users
                 .iter()
-                .find(|x| &x.id == g)
-                .map(others::group_props),
+                .find(|x| &x.id == u)
+                .map(|x| others::user_props(x, c)),
+            Item::Group(g) => groups::props_of(c, g),
             Item::NamedValue(n) => c
                 .named_values
                 .iter()
@@ -282,7 +284,7 @@ impl Item {
             Item::Group(id) => upsert(
                 &mut c.groups,
                 |x| &x.id == id,
-                |old| others::group_from(id, p, old),
+                |old| groups::group_from(id, p, old),
             )?,
             Item::NamedValue(id) => upsert(
                 &mut c.named_values,
@@ -346,7 +348,7 @@ impl Item {
                 }
                 remove(&mut c.users, |x| &x.id == u)
             }
-            Item::Group(g) => remove(&mut c.groups, |x| &x.id == g),
+            Item::Group(g) => groups::delete(c, g)?,
             Item::NamedValue(n) => remove(&mut c.named_values, |x| &x.id == n),
             Item::Backend(b) => c.backends.remove(b).is_some(),
             Item::GlobalPolicy => c.policies.global.take().is_some(),
@@ -399,7 +401,7 @@ impl Item {
             )),
             Item::Group(g) => Some((
                 format!("groups[{}]", c.groups.iter().position(|x| &x.id == g)?),
-                others::GROUP_FIELDS,
+                groups::GROUP_FIELDS,
             )),
             Item::NamedValue(n) => {
                 let k = c.named_values.iter().position(|x| &x.id == n)?;
@@ -480,14 +482,18 @@ impl Collection {
                 .map(|s| Item::Subscription(s.id.clone()))
                 .collect(),
             Collection::Users => c.users.iter().map(|u| Item::User(u.id.clone())).collect(),
-            Collection::Groups => c.groups.iter().map(|g| Item::Group(g.id.clone())).collect(),
-            Collection::GroupUsers(g) => {
-                let grp = c
+            Collection::Groups => groups::all_ids(c).into_iter().map(Item::Group).collect(),
+            Collection::GroupUsers(g) => groups::member_ids(c, g)?
+                .into_iter()
+                .map(Item::User)
+                .collect(),
+            Collection::ProductGroups(p) => {
+                let k = product_index(c, p)?;
+                c.products[k]
                     .groups
                     .iter()
-                    .find(|x| &x.id == g)
-                    .ok_or_else(|| ApiError::not_found(format!("Group '{g}'")))?;
-                grp.users.iter().map(|u| Item::User(u.clone())).collect()
+                    .map(|g| Item::Group(g.clone()))
+                    .collect()
             }
             Collection::NamedValues => c
                 .named_values

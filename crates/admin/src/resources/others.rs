@@ -1,20 +1,21 @@
-//! Users, groups, named values, backends, policies, private endpoint connections and the
+//! Users, named values, backends, policies, private endpoint connections and the
 //! service itself: model ↔ ARM `properties`.
 
 use super::props::{Props, enum_str};
 use crate::error::ApiError;
 use gatehouse_model::network::{PrivateEndpoint, PrivateEndpointState};
-use gatehouse_model::{Backend, BackendTls, Group, NamedValue, Secret, User};
+use gatehouse_model::{Backend, BackendTls, Config, NamedValue, Secret, User};
 use serde_json::{Value, json};
 
-pub fn user_props(u: &User) -> Value {
+/// The UserContract `properties`: never the password or its hash (write-only).
+pub fn user_props(u: &User, c: &Config) -> Value {
     json!({
         "email": u.email,
         "firstName": u.first_name,
         "lastName": u.last_name,
         "state": enum_str(&u.state),
         "identities": [],
-        "groups": [],
+        "groups": super::groups::of_user(c, &u.id),
     })
 }
 
@@ -35,29 +36,7 @@ pub const USER_FIELDS: &[(&str, &str)] = &[
     ("first_name", "properties.firstName"),
     ("last_name", "properties.lastName"),
     ("state", "properties.state"),
-];
-
-pub fn group_props(g: &Group) -> Value {
-    json!({
-        "displayName": g.display_name.clone().unwrap_or_else(|| g.id.clone()),
-        "description": null,
-        "builtIn": false,
-        "type": "custom",
-    })
-}
-
-pub fn group_from(id: &str, p: &Props, old: Option<&Group>) -> Result<Group, ApiError> {
-    Ok(Group {
-        id: id.to_string(),
-        display_name: p.str_or("displayName", old.map(|o| &o.display_name))?,
-        users: old.map(|o| o.users.clone()).unwrap_or_default(),
-    })
-}
-
-pub const GROUP_FIELDS: &[(&str, &str)] = &[
-    ("id", "name"),
-    ("display_name", "properties.displayName"),
-    ("users", "users"),
+    ("password_hash", "properties.password"),
 ];
 
 /// A secret value is never in a GET body: only `listValue` answers it.
