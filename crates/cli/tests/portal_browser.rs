@@ -37,7 +37,12 @@ struct Site {
 }
 
 impl Site {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let sep = if path.contains('?') { '&' } else { '?' };
         let req = self
             .http
@@ -58,7 +63,14 @@ impl Site {
     }
 
     async fn wait_gateway(&self, key: &str, want: u16) {
-        support::wait_for_status("/petstore/pets", want, WAIT, || self.gateway_status(key), || self.gw.logs_text()).await;
+        support::wait_for_status(
+            "/petstore/pets",
+            want,
+            WAIT,
+            || self.gateway_status(key),
+            || self.gw.logs_text(),
+        )
+        .await;
     }
 }
 
@@ -69,7 +81,11 @@ async fn start(smtp: &SmtpSink) -> Site {
     let management = free_addr_on(Ipv4Addr::LOCALHOST);
     let portal = free_addr_on(Ipv4Addr::LOCALHOST);
     let key = dir.path().join("secret.key");
-    std::fs::write(&key, format!("{:064x}\n", 0x5eed_u128 * std::process::id() as u128)).expect("key");
+    std::fs::write(
+        &key,
+        format!("{:064x}\n", 0x5eed_u128 * std::process::id() as u128),
+    )
+    .expect("key");
     let store = format!("sqlite://{}", dir.path().join("store.db").display());
     let file = dir.path().join("initial.yaml");
     std::fs::write(
@@ -89,15 +105,34 @@ products:
     support::store_import(BIN, &file, &store, &key);
     let gw = Gatehouse::builder(Path::new(BIN))
         .expect("builder")
-        .args(["serve", "--store", &store, "--secret-key-file", key.to_str().expect("utf-8")])
-        .args(["--management-listen", &management.to_string(), "--portal-listen", &portal.to_string()])
-        .args(["--smtp", &smtp.url(), "--smtp-from", "Contoso portal <portal@contoso.example>"])
-        .probe(Probe::Http(portal))
+        .args([
+            "serve",
+            "--store",
+            &store,
+            "--secret-key-file",
+            key.to_str().expect("utf-8"),
+            "--management-listen",
+            &management.to_string(),
+            "--portal-listen",
+            &portal.to_string(),
+            "--smtp",
+            &smtp.url(),
+            "--smtp-from",
+            "Contoso portal <portal@contoso.example>",
+        ])
+        .probe(Probe::Tcp(portal))
         .start_without_config()
         .await
         .expect("gatehouse serve starts");
     let out = Command::new(BIN)
-        .args(["admin", "token", "--store", &store, "--secret-key-file", key.to_str().expect("utf-8")])
+        .args([
+            "admin",
+            "token",
+            "--store",
+            &store,
+            "--secret-key-file",
+            key.to_str().expect("utf-8"),
+        ])
         .output()
         .expect("admin token");
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -107,12 +142,19 @@ products:
         management,
         portal: format!("http://{portal}"),
         token,
-        http: reqwest::Client::builder().no_proxy().build().expect("client"),
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client"),
         _backend: backend,
         _dir: dir,
     };
     // An API imported from the OpenAPI Initiative's petstore-expanded example, in both products.
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin/tests/data/petstore-expanded.json")).expect("petstore");
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../admin/tests/data/petstore-expanded.json"
+    ))
+    .expect("petstore");
     let (status, body) = site
         .call(
             reqwest::Method::PUT,
@@ -122,7 +164,13 @@ products:
         .await;
     assert!(status.is_success(), "import: {status} {body}");
     for p in ["starter", "gold"] {
-        let (status, body) = site.call(reqwest::Method::PUT, &format!("products/{p}/apis/petstore"), None).await;
+        let (status, body) = site
+            .call(
+                reqwest::Method::PUT,
+                &format!("products/{p}/apis/petstore"),
+                None,
+            )
+            .await;
         assert!(status.is_success(), "link {p}: {status} {body}");
     }
     site
@@ -143,7 +191,9 @@ async fn shot(b: &Browser, name: &str) {
 }
 
 async fn sign_in(b: &Browser, site: &Site, password: &str) {
-    b.goto(&format!("{}/signin", site.portal)).await.expect("signin page");
+    b.goto(&format!("{}/signin", site.portal))
+        .await
+        .expect("signin page");
     b.fill("E-mail", EMAIL).await.expect("email");
     b.fill("Password", password).await.expect("password");
     b.click_button("Sign in").await.expect("submit");
@@ -152,15 +202,29 @@ async fn sign_in(b: &Browser, site: &Site, password: &str) {
 /// The subscription cards of the profile page: (element id without `sub-`, card text).
 async fn cards(b: &Browser) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for el in b.client().find_all(Locator::Css("li.subscription")).await.expect("cards") {
+    for el in b
+        .client()
+        .find_all(Locator::Css("li.subscription"))
+        .await
+        .expect("cards")
+    {
         let id = el.attr("id").await.expect("id").unwrap_or_default();
-        out.push((id.trim_start_matches("sub-").to_string(), el.text().await.expect("text")));
+        out.push((
+            id.trim_start_matches("sub-").to_string(),
+            el.text().await.expect("text"),
+        ));
     }
     out
 }
 
 async fn click_in(b: &Browser, css: &str) {
-    b.client().find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
+    b.client()
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .expect("click");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,9 +242,18 @@ async fn the_developer_journey_in_a_real_browser() {
     shot(&b, "01-home-anonymous").await;
 
     // Sign up; the account waits for its confirmation.
-    b.goto(&format!("{}/signup", site.portal)).await.expect("signup");
-    for (label, value) in [("E-mail", EMAIL), ("Password", PASSWORD), ("First name", "Ann"), ("Last name", "Lee")] {
-        b.fill(label, value).await.unwrap_or_else(|e| panic!("{label}: {e:#}"));
+    b.goto(&format!("{}/signup", site.portal))
+        .await
+        .expect("signup");
+    for (label, value) in [
+        ("E-mail", EMAIL),
+        ("Password (at least 8 characters)", PASSWORD),
+        ("First name", "Ann"),
+        ("Last name", "Lee"),
+    ] {
+        b.fill(label, value)
+            .await
+            .unwrap_or_else(|e| panic!("{label}: {e:#}"));
     }
     shot(&b, "02-signup-filled").await;
     b.click_button("Sign up").await.expect("sign up");
@@ -212,8 +285,12 @@ async fn the_developer_journey_in_a_real_browser() {
     see(&b, &site, "Your subscriptions").await;
 
     // Find the imported API by name and read its operations.
-    b.goto(&format!("{}/apis", site.portal)).await.expect("apis");
-    b.fill("Search APIs", "swagger petstore").await.expect("search");
+    b.goto(&format!("{}/apis", site.portal))
+        .await
+        .expect("apis");
+    b.fill("Search APIs", "swagger petstore")
+        .await
+        .expect("search");
     b.click_button("Search").await.expect("search");
     see(&b, &site, "1 API").await;
     click_in(&b, "li.api h3 a").await;
@@ -224,61 +301,122 @@ async fn the_developer_journey_in_a_real_browser() {
     shot(&b, "06-api-operations").await;
 
     // Subscribe to Starter from its page; the key is hidden until shown.
-    b.goto(&format!("{}/products/starter", site.portal)).await.expect("product");
-    b.fill("Subscription name", "Ann's app").await.expect("name");
+    b.goto(&format!("{}/products/starter", site.portal))
+        .await
+        .expect("product");
+    b.fill("Subscription name", "Ann's app")
+        .await
+        .expect("name");
     b.click_button("Subscribe").await.expect("subscribe");
     let profile = see(&b, &site, "Subscribed").await;
-    assert!(profile.contains("Ann's app") && profile.contains("active"), "{profile}");
+    assert!(
+        profile.contains("Ann's app") && profile.contains("active"),
+        "{profile}"
+    );
     shot(&b, "07-subscribed-keys-hidden").await;
     b.click_button("Show keys").await.expect("show");
     see(&b, &site, "Primary key").await;
-    let key = b.text_of(".primary-key").await.expect("key").trim().to_string();
+    let key = b
+        .text_of(".primary-key")
+        .await
+        .expect("key")
+        .trim()
+        .to_string();
     assert_eq!(key.len(), 32, "{key}");
     shot(&b, "08-keys-shown").await;
     site.wait_gateway(&key, 200).await;
 
     // Try it in the console: the backend's 200 through the gateway, with the key.
-    b.goto(&format!("{}/apis/petstore", site.portal)).await.expect("api page");
-    b.fill("Request path (after the base URL)", "/pets?limit=2").await.expect("path");
+    b.goto(&format!("{}/apis/petstore", site.portal))
+        .await
+        .expect("api page");
+    b.fill("Request path (after the base URL)", "/pets?limit=2")
+        .await
+        .expect("path");
     b.click_button("Send").await.expect("send");
     let answer = see(&b, &site, "200 OK").await;
-    assert!(answer.contains("\"path\""), "the echo backend's JSON is shown:\n{answer}");
-    assert!(!answer.contains(&key), "the key is not shown by the console");
+    assert!(
+        answer.contains("\"path\""),
+        "the echo backend's JSON is shown:\n{answer}"
+    );
+    assert!(
+        !answer.contains(&key),
+        "the key is not shown by the console"
+    );
     shot(&b, "09-console-200").await;
 
     // Regenerate the primary key: the old one gets 401 at the gateway, the new one works.
-    b.goto(&format!("{}/profile", site.portal)).await.expect("profile");
+    b.goto(&format!("{}/profile", site.portal))
+        .await
+        .expect("profile");
     b.click_button("Show keys").await.expect("show");
-    b.click_button("Regenerate primary key").await.expect("regenerate");
+    b.click_button("Regenerate primary key")
+        .await
+        .expect("regenerate");
     see(&b, &site, "A new primary key was made").await;
-    let fresh = b.text_of(".primary-key").await.expect("new key").trim().to_string();
+    let fresh = b
+        .text_of(".primary-key")
+        .await
+        .expect("new key")
+        .trim()
+        .to_string();
     assert_ne!(fresh, key);
     shot(&b, "10-key-regenerated").await;
     site.wait_gateway(&key, 401).await;
     site.wait_gateway(&fresh, 200).await;
 
     // Gold requires approval: submitted until approved through the management API.
-    b.goto(&format!("{}/products/gold", site.portal)).await.expect("gold");
+    b.goto(&format!("{}/products/gold", site.portal))
+        .await
+        .expect("gold");
     b.fill("Subscription name", "Gold app").await.expect("name");
     b.click_button("Subscribe").await.expect("subscribe");
-    see(&b, &site, "becomes active when an administrator approves it").await;
-    let (gold_id, text) = cards(&b).await.into_iter().find(|(_, t)| t.contains("Gold app")).expect("gold card");
+    see(
+        &b,
+        &site,
+        "becomes active when an administrator approves it",
+    )
+    .await;
+    let (gold_id, text) = cards(&b)
+        .await
+        .into_iter()
+        .find(|(_, t)| t.contains("Gold app"))
+        .expect("gold card");
     assert!(text.contains("submitted"), "{text}");
     click_in(&b, &format!("#sub-{gold_id} form[action$='/show'] button")).await;
     see(&b, &site, "Primary key").await;
-    let gold_key = b.text_of(&format!("#sub-{gold_id} .primary-key")).await.expect("gold key").trim().to_string();
+    let gold_key = b
+        .text_of(&format!("#sub-{gold_id} .primary-key"))
+        .await
+        .expect("gold key")
+        .trim()
+        .to_string();
     shot(&b, "11-approval-submitted").await;
-    assert_eq!(site.gateway_status(&gold_key).await, 401, "a submitted subscription's key does not work");
+    // The gateway answers 403 for a key of a subscription that is not active (crates/gateway/src/keys.rs).
+    assert_eq!(
+        site.gateway_status(&gold_key).await,
+        403,
+        "a submitted subscription's key does not work"
+    );
     let (status, body) = site
-        .call(reqwest::Method::PATCH, &format!("subscriptions/{gold_id}"), Some(json!({"properties": {"state": "active"}})))
+        .call(
+            reqwest::Method::PATCH,
+            &format!("subscriptions/{gold_id}"),
+            Some(json!({"properties": {"state": "active"}})),
+        )
         .await;
     assert!(status.is_success(), "approve: {status} {body}");
     site.wait_gateway(&gold_key, 200).await;
 
     // A missing CSRF token: the form is refused and nothing changes.
-    b.goto(&format!("{}/products/starter", site.portal)).await.expect("product");
+    b.goto(&format!("{}/products/starter", site.portal))
+        .await
+        .expect("product");
     b.client()
-        .execute("document.querySelectorAll('input[name=csrf]').forEach(function (e) { e.remove(); });", vec![])
+        .execute(
+            "document.querySelectorAll('input[name=csrf]').forEach(function (e) { e.remove(); });",
+            vec![],
+        )
         .await
         .expect("remove the token");
     b.fill("Subscription name", "Forged").await.expect("name");
@@ -286,7 +424,10 @@ async fn the_developer_journey_in_a_real_browser() {
     see(&b, &site, "Security check failed").await;
     shot(&b, "12-missing-csrf").await;
     let (_, subs) = site.call(reqwest::Method::GET, "subscriptions", None).await;
-    assert!(!subs.to_string().contains("Forged"), "nothing was subscribed: {subs}");
+    assert!(
+        !subs.to_string().contains("Forged"),
+        "nothing was subscribed: {subs}"
+    );
 
     // Block the user through the management API: the session ends, signing in is refused, and
     // the user's keys stop working at the gateway.
@@ -299,12 +440,25 @@ async fn the_developer_journey_in_a_real_browser() {
         .expect("the user is listed")
         .to_string();
     let (status, body) = site
-        .call(reqwest::Method::PATCH, &format!("users/{uid}"), Some(json!({"properties": {"state": "blocked"}})))
+        .call(
+            reqwest::Method::PATCH,
+            &format!("users/{uid}"),
+            Some(json!({"properties": {"state": "blocked"}})),
+        )
         .await;
     assert!(status.is_success(), "block: {status} {body}");
-    let blocked = support::wait_for_status("/petstore/pets", 403, WAIT, || site.gateway_status(&fresh), || site.gw.logs_text()).await;
+    let blocked = support::wait_for_status(
+        "/petstore/pets",
+        403,
+        WAIT,
+        || site.gateway_status(&fresh),
+        || site.gw.logs_text(),
+    )
+    .await;
     let _ = blocked;
-    b.goto(&format!("{}/profile", site.portal)).await.expect("profile");
+    b.goto(&format!("{}/profile", site.portal))
+        .await
+        .expect("profile");
     see(&b, &site, "Sign in").await;
     sign_in(&b, &site, PASSWORD).await;
     see(&b, &site, "This account is blocked").await;
