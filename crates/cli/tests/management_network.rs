@@ -1,5 +1,5 @@
-//! End to end: the management API's listeners (`network.endpoints.management`) are judged like
-//! the gateway's — exposure and the NSG at accept, before a byte of HTTP — with clients bound to
+//! End to end: the management API's and the developer portal's listeners
+//! (`network.endpoints.management`, `network.endpoints.portal`) are judged like the gateway's — exposure and the NSG at accept, before a byte of HTTP — with clients bound to
 //! loopback source addresses standing for the internet, the virtual network and a partner.
 
 use gatehouse_testkit::{Gatehouse, Probe, free_addr_on};
@@ -20,12 +20,16 @@ const PRIVATE_VIP: Ipv4Addr = Ipv4Addr::new(127, 10, 1, 4);
 /// GET /openapi.json from `source` to `to`: the status code, or `None` when the connection
 /// was closed without an answer (refused at accept).
 async fn get_from(source: Ipv4Addr, to: SocketAddr) -> Option<u16> {
+    get_path_from(source, to, "/openapi.json").await
+}
+
+async fn get_path_from(source: Ipv4Addr, to: SocketAddr, path: &str) -> Option<u16> {
     let socket = TcpSocket::new_v4().expect("socket");
     socket
         .bind(SocketAddr::new(IpAddr::V4(source), 0))
         .expect("bind the client's source address");
     let mut stream = socket.connect(to).await.ok()?;
-    let request = format!("GET /openapi.json HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).await.is_err() {
         return None;
     }
@@ -119,4 +123,53 @@ network:
         TcpStream::connect(public).await.is_err(),
         "nothing listens on the old address"
     );
+}
+
+#[tokio::test]
+async fn portal_endpoints_are_judged_like_the_other_components() {
+    let gateway = free_addr_on(PRIVATE_VIP);
+    let private = free_addr_on(PRIVATE_VIP);
+    let pport = private.port();
+    // Internal mode: the portal has a private listener only, reachable from the virtual network,
+    // and the NSG denies one subnet of it on the portal's port.
+    let config = format!(
+        r#"
+service: {{ name: inside, sku: developer }}
+network:
+  type: internal
+  virtual_network:
+    address_space: [127.10.0.0/16]
+    subnet: {{ name: apim, prefix: 127.10.1.0/24, nsg: apim-nsg }}
+  endpoints:
+    gateway: {{ private: "{gateway}" }}
+    portal: {{ private: "{private}" }}
+  network_security_groups:
+    apim-nsg:
+      security_rules:
+        - {{ name: deny-lab-portal, priority: 100, direction: inbound, access: deny, protocol: tcp, source: "127.10.9.0/24", source_ports: "*", destination: "*", destination_ports: "{pport}" }}
+        - {{ name: allow-vnet, priority: 200, direction: inbound, access: allow, protocol: tcp, source: VirtualNetwork, source_ports: "*", destination: "*", destination_ports: "*" }}
+"#
+    );
+    let data = gatehouse_testkit::TempDir::new().expect("data dir");
+    let gw = Gatehouse::builder(Path::new(BIN))
+        .expect("fixture")
+        .env("GATEHOUSE_DATA_DIR", data.path())
+        .env("RUST_LOG", "info")
+        .probe(Probe::Log("developer portal listening".into()))
+        .start(&config)
+        .await
+        .expect("gatehouse starts");
+    // The virtual network reaches the portal's home page; the internet and the denied subnet are
+    // refused at accept.
+    assert_eq!(get_path_from(IN_VNET, private, "/").await, Some(200));
+    assert_eq!(get_path_from(Ipv4Addr::LOCALHOST, private, "/").await, None);
+    assert_eq!(
+        get_path_from(Ipv4Addr::new(127, 10, 9, 5), private, "/").await,
+        None
+    );
+    gw.wait_for_log("deny-lab-portal", Duration::from_secs(10))
+        .await
+        .expect("the refusal is logged with its rule");
+    // Every page is served on it, not only the home page.
+    assert_eq!(get_path_from(IN_VNET, private, "/signup").await, Some(200));
 }

@@ -184,6 +184,22 @@ async fn see(b: &Browser, site: &Site, text: &str) -> String {
     }
 }
 
+/// Waits until the browser is on a URL containing `part` (after a form's submission).
+async fn wait_url(b: &Browser, part: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let url = b.current_url().await.expect("url");
+        if url.contains(part) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still on {url}, waiting for {part}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn shot(b: &Browser, name: &str) {
     let path = b.screenshot(name).await.expect("screenshot");
     let bytes = std::fs::read(&path).expect("read screenshot");
@@ -235,10 +251,37 @@ async fn the_developer_journey_in_a_real_browser() {
     let smtp = SmtpSink::start().await.expect("smtp sink");
     let site = start(&smtp).await;
 
+    // The portal's title and colours, set through the management API (APIM's portal settings).
+    let (status, body) = site
+        .call(
+            reqwest::Method::PUT,
+            "gatehouse/portal",
+            Some(json!({"properties": {"title": "Contoso APIs", "description": "Everything Contoso offers", "colors": {"primary": "#6b2fb3"}}})),
+        )
+        .await;
+    assert!(status.is_success(), "portal settings: {status} {body}");
+    let theme = site
+        .http
+        .get(format!("{}/theme.css", site.portal))
+        .send()
+        .await
+        .expect("theme");
+    assert!(
+        theme
+            .text()
+            .await
+            .expect("css")
+            .contains("--primary: #6b2fb3;")
+    );
+
     // Anonymous: the home page lists the product shown to guests, not Gold.
     b.goto(&site.portal).await.expect("home");
     let home = see(&b, &site, "Starter").await;
     assert!(!home.contains("Gold"), "{home}");
+    assert!(
+        home.contains("Contoso APIs") && home.contains("Everything Contoso offers"),
+        "{home}"
+    );
     shot(&b, "01-home-anonymous").await;
 
     // Sign up; the account waits for its confirmation.
@@ -292,6 +335,8 @@ async fn the_developer_journey_in_a_real_browser() {
         .await
         .expect("search");
     b.click_button("Search").await.expect("search");
+    // The results page (its URL carries the query): one API.
+    wait_url(&b, "q=swagger+petstore").await;
     see(&b, &site, "1 API").await;
     click_in(&b, "li.api h3 a").await;
     let api = see(&b, &site, "/pets/{id}").await;
@@ -349,7 +394,9 @@ async fn the_developer_journey_in_a_real_browser() {
     b.goto(&format!("{}/profile", site.portal))
         .await
         .expect("profile");
+    see(&b, &site, "Your subscriptions").await;
     b.click_button("Show keys").await.expect("show");
+    see(&b, &site, "Regenerate primary key").await;
     b.click_button("Regenerate primary key")
         .await
         .expect("regenerate");

@@ -321,7 +321,17 @@ async fn send(
             status.canonical_reason().unwrap_or("")
         ),
         headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body: shown_body(&body),
         error: None,
     })
+}
+
+/// The answer's body as text; JSON pretty-printed so that it can be read.
+fn shown_body(body: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) if v.is_object() || v.is_array() => {
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        }
+        _ => String::from_utf8_lossy(body).into_owned(),
+    }
 }
