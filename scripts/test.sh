@@ -39,8 +39,3 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
-# The test kit's own optional parts (browser, SMTP sink, PostgreSQL, Redis): a workspace run
-# builds them only when a crate that uses them is in it, so lint and test them explicitly.
-echo "== cargo clippy + test: gatehouse-testkit, all features"
-cargo clippy -p gatehouse-testkit --all-targets --all-features --locked -- -D warnings
-cargo test -p gatehouse-testkit --all-targets --all-features --locked

@@ -496,6 +496,7 @@ async fn demo_mode_serves_the_echo_api_to_curl() {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let management = free_addr().to_string();
+    let portal = free_addr().to_string();
     let data = gatehouse_testkit::TempDir::new().expect("data dir");
     let args = [
         "serve",
@@ -503,6 +504,8 @@ async fn demo_mode_serves_the_echo_api_to_curl() {
         &listen,
         "--management-listen",
         &management,
+        "--portal-listen",
+        &portal,
     ];
     let mut gw = Spawned::start(&args, data.path());
     gw.wait_ready(listen.parse().unwrap()).await;
@@ -517,6 +520,15 @@ async fn demo_mode_serves_the_echo_api_to_curl() {
     assert!(!try_line.starts_with("stderr: "), "the banner is on stdout");
     gw.wait_for_line(&format!("gateway:      http://{listen}"))
         .await;
+    // The developer portal: its address in the banner, the demo API shown to anonymous visitors
+    // (the demo's product is linked to the guests group).
+    gw.wait_for_line(&format!("portal:       http://{portal}"))
+        .await;
+    let (ok, page) = curl(&[&format!("http://{portal}/apis/echo")]).await;
+    assert!(ok, "{page}");
+    for shown in ["Echo API", "Get an item", "/items/{id}", "Starter"] {
+        assert!(page.contains(shown), "the portal shows {shown}:\n{page}");
+    }
 
     let url = format!("http://{listen}/echo/hello");
     let (ok, body) = curl(&[
