@@ -283,6 +283,33 @@ async fn the_developer_journey_in_a_real_browser() {
         "{home}"
     );
     shot(&b, "01-home-anonymous").await;
+    // On a phone's width the layout fits: no horizontal scroll.
+    b.client().set_window_size(390, 844).await.expect("resize");
+    b.goto(&format!("{}/apis/petstore", site.portal))
+        .await
+        .expect("api page");
+    see(&b, &site, "findPets").await;
+    let fits = b
+        .client()
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    if fits != Value::Bool(true) {
+        let wide = b
+            .client()
+            .execute(
+                "var w = window.innerWidth; return Array.from(document.querySelectorAll('body *')).filter(function (e) { return e.getBoundingClientRect().right > w + 1; }).slice(0, 8).map(function (e) { return e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 40); });",
+                vec![],
+            )
+            .await
+            .expect("measure");
+        panic!("the page scrolls sideways at 390 px: wider than the window: {wide}");
+    }
+    shot(&b, "01b-api-phone-width").await;
+    b.client().set_window_size(1280, 900).await.expect("resize");
 
     // Sign up; the account waits for its confirmation.
     b.goto(&format!("{}/signup", site.portal))
@@ -454,6 +481,19 @@ async fn the_developer_journey_in_a_real_browser() {
         .await;
     assert!(status.is_success(), "approve: {status} {body}");
     site.wait_gateway(&gold_key, 200).await;
+
+    // Cancel it from the profile: its keys stop working (403 at the gateway).
+    b.goto(&format!("{}/profile", site.portal))
+        .await
+        .expect("profile");
+    see(&b, &site, "Your subscriptions").await;
+    click_in(
+        &b,
+        &format!("#sub-{gold_id} form[action$='/cancel'] button"),
+    )
+    .await;
+    see(&b, &site, "The subscription was cancelled").await;
+    site.wait_gateway(&gold_key, 403).await;
 
     // A missing CSRF token: the form is refused and nothing changes.
     b.goto(&format!("{}/products/starter", site.portal))
