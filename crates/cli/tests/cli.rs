@@ -529,6 +529,10 @@ async fn demo_mode_serves_the_echo_api_to_curl() {
     for shown in ["Echo API", "Get an item", "/items/{id}", "Starter"] {
         assert!(page.contains(shown), "the portal shows {shown}:\n{page}");
     }
+    let (ok, doc) = curl(&[&format!("http://{portal}/apis/echo/openapi.json")]).await;
+    assert!(ok, "{doc}");
+    let doc: Value = serde_json::from_str(&doc).unwrap_or_else(|e| panic!("{e}: {doc}"));
+    assert!(doc["paths"]["/items/{id}"]["get"].is_object(), "{doc}");
 
     let url = format!("http://{listen}/echo/hello");
     let (ok, body) = curl(&[
@@ -664,6 +668,28 @@ async fn demo_mode_serves_the_echo_api_to_curl() {
         assert!(ok, "curl PUT {path}");
         assert_eq!(code, want, "PUT {path}\n{}", gw.output());
     }
+    // The README's portal settings: a PATCH of gatehouse/portal, shown on the portal's pages.
+    let (ok, code) = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "PATCH",
+        "-H",
+        &auth,
+        "-H",
+        "Content-Type: application/json",
+        &format!("{m}/gatehouse/portal?api-version=2022-08-01"),
+        "-d",
+        r##"{"properties":{"title":"Contoso APIs","colors":{"primary":"#6b2fb3"}}}"##,
+    ])
+    .await;
+    assert!(ok && code == "200", "PATCH gatehouse/portal: {code}");
+    let (_, home) = curl(&[&format!("http://{portal}/")]).await;
+    assert!(home.contains("<title>Contoso APIs</title>"), "{home}");
+    let (_, theme) = curl(&[&format!("http://{portal}/theme.css")]).await;
+    assert!(theme.contains("--primary: #6b2fb3;"), "{theme}");
     let deadline = Instant::now() + WAIT;
     loop {
         let (_, body) = curl(&[
