@@ -114,7 +114,9 @@ def measure(name, api_id, service_url, work, env):
             args += ["--service-url", service_url]
         code, wall, peak, output = timed(args, env)
         if code != 0:
-            result = "refused: " + output.strip().splitlines()[-1][:160] if output.strip() else f"exit {code}"
+            # The last line names the problem after the document's (temporary) path.
+            last = output.strip().splitlines()[-1] if output.strip() else f"exit {code}"
+            result = "refused: " + last.replace(doc + ": ", "").replace("error: ", "")[:120]
             walls.append(wall)
             rss.append(peak)
             break
