@@ -390,6 +390,12 @@ pub struct Api {
     /// Tags (from an imported document's operations or set by hand); the portal searches them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// An imported document's reusable schemas by name (OpenAPI `components.schemas`, Swagger
+    /// `definitions`), kept once per API: operation schemas refer to them as
+    /// `{"$ref": "#/components/schemas/NAME"}` (NAME JSON-pointer escaped) instead of carrying
+    /// copies, and export writes them back (crates/admin/src/oas/).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schemas: Option<serde_json::Value>,
 }
 
 fn default_protocols() -> Vec<Protocol> {
@@ -682,5 +688,31 @@ responses:
             yaml_serde::from_str("{ id: a, method: GET, url_template: / }").expect("parses");
         let v = serde_json::to_value(&plain).expect("ser");
         assert!(v.get("parameters").is_none() && v.get("responses").is_none());
+    }
+
+    #[test]
+    fn api_schemas_round_trip_and_stay_absent_when_none() {
+        let yaml = r##"
+id: pets
+path: pets
+backend: https://pets.test
+schemas:
+  Pet: { type: object, properties: { owner: { $ref: "#/components/schemas/Owner" } } }
+  Owner: { type: string }
+"##;
+        let api: Api = yaml_serde::from_str(yaml).expect("parses");
+        let schemas = api.schemas.as_ref().expect("schemas");
+        assert_eq!(
+            schemas["Pet"]["properties"]["owner"]["$ref"],
+            "#/components/schemas/Owner"
+        );
+        let back: Api =
+            serde_json::from_value(serde_json::to_value(&api).expect("ser")).expect("de");
+        assert_eq!(back.schemas, api.schemas);
+        let plain: Api =
+            yaml_serde::from_str("{ id: a, path: a, backend: https://a.test }").expect("parses");
+        assert!(plain.schemas.is_none());
+        let v = serde_json::to_value(&plain).expect("ser");
+        assert!(v.get("schemas").is_none());
     }
 }

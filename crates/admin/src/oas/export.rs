@@ -2,6 +2,7 @@
 //! ?export=true&format=…`). What import kept (parameters, bodies, responses, examples) is
 //! written back, so import → export → import gives the same operations.
 
+use super::schemas;
 use gatehouse_model::{Api, Operation, ParameterLocation, Representation};
 use serde_json::{Map, Value, json};
 
@@ -33,17 +34,51 @@ fn location(l: ParameterLocation) -> &'static str {
     }
 }
 
-/// The operations an OpenAPI document can state: a real method on a path (not `*`, not `/*`);
-/// a template's query part (`/search?q={q}`) is dropped from the path.
+/// The operations an OpenAPI document can state: a real method on a path (not `*`, not `/*`).
 fn exportable(api: &Api) -> impl Iterator<Item = (&Operation, String, String)> {
     api.operations.iter().filter_map(|o| {
         let method = o.method.to_ascii_lowercase();
         if !crate::oas::import::METHODS.contains(&method.as_str()) || o.url_template.contains('*') {
             return None;
         }
-        let path = o.url_template.split('?').next().unwrap_or("/").to_string();
-        Some((o, path, method))
+        Some((o, o.url_template.clone(), method))
     })
+}
+
+/// The document's path items: `paths`, and `x-ms-paths` for templates with a query part.
+///
+/// APIM tells operations apart by path *and* query (`POST /responses` and
+/// `POST /responses?beta=true` are two operations), which OpenAPI's `paths` cannot hold: a
+/// path key has no query string. Dropping the query made such operations collide in the
+/// export (one lost). They go, keyed by their whole template, under `x-ms-paths`, the
+/// extension APIM reads and writes for this (its import restrictions list `x-ms-paths` as a
+/// supported extension); crates/admin/src/oas/import.rs reads it back.
+#[derive(Default)]
+struct Paths {
+    plain: Map<String, Value>,
+    with_query: Map<String, Value>,
+}
+
+impl Paths {
+    fn insert(&mut self, template: String, method: String, op: Map<String, Value>) {
+        let map = if template.contains('?') {
+            &mut self.with_query
+        } else {
+            &mut self.plain
+        };
+        let item = map.entry(template).or_insert_with(|| json!({}));
+        if let Some(i) = item.as_object_mut() {
+            i.insert(method, Value::Object(op));
+        }
+    }
+
+    /// Puts `paths` (and `x-ms-paths` when it has any) into `doc`.
+    fn write(self, doc: &mut Value) {
+        doc["paths"] = Value::Object(self.plain);
+        if !self.with_query.is_empty() {
+            doc["x-ms-paths"] = Value::Object(self.with_query);
+        }
+    }
 }
 
 fn info(api: &Api) -> Value {
@@ -82,7 +117,7 @@ fn parameter_head(p: &gatehouse_model::OperationParameter) -> Value {
 }
 
 pub fn openapi(api: &Api) -> Value {
-    let mut paths = Map::new();
+    let mut paths = Paths::default();
     for (o, path, method) in exportable(api) {
         let mut m = common(o);
         if !o.parameters.is_empty() {
@@ -118,9 +153,14 @@ pub fn openapi(api: &Api) -> Value {
             responses.insert("default".into(), json!({"description": ""}));
         }
         m.insert("responses".into(), Value::Object(responses));
-        insert_op(&mut paths, path, method, m);
+        paths.insert(path, method, m);
     }
-    let mut doc = json!({"openapi": "3.0.1", "info": info(api), "paths": paths});
+    let mut doc = json!({"openapi": "3.0.1", "info": info(api)});
+    paths.write(&mut doc);
+    // The schemas operations refer to, once (crates/admin/src/oas/schemas.rs).
+    if let Some(s) = &api.schemas {
+        doc["components"] = json!({"schemas": s});
+    }
     if api.backend.contains("://") {
         doc["servers"] = json!([{"url": api.backend}]);
     }
@@ -128,13 +168,6 @@ pub fn openapi(api: &Api) -> Value {
         doc["tags"] = t;
     }
     doc
-}
-
-fn insert_op(paths: &mut Map<String, Value>, path: String, method: String, op: Map<String, Value>) {
-    let item = paths.entry(path).or_insert_with(|| json!({}));
-    if let Some(i) = item.as_object_mut() {
-        i.insert(method, Value::Object(op));
-    }
 }
 
 fn content(reps: &[Representation]) -> Value {
@@ -159,7 +192,7 @@ fn content(reps: &[Representation]) -> Value {
 /// Swagger 2.0: the first content type's schema stands for the body; a response's examples are
 /// its `default` example per content type.
 pub fn swagger(api: &Api) -> Value {
-    let mut paths = Map::new();
+    let mut paths = Paths::default();
     for (o, path, method) in exportable(api) {
         let mut m = common(o);
         let mut ps: Vec<Value> = o
@@ -224,9 +257,13 @@ pub fn swagger(api: &Api) -> Value {
             m.insert("produces".into(), json!(produces));
         }
         m.insert("responses".into(), Value::Object(responses));
-        insert_op(&mut paths, path, method, m);
+        paths.insert(path, method, m);
     }
-    let mut doc = json!({"swagger": "2.0", "info": info(api), "paths": paths});
+    let mut doc = json!({"swagger": "2.0", "info": info(api)});
+    paths.write(&mut doc);
+    if let Some(s) = &api.schemas {
+        doc["definitions"] = s.clone();
+    }
     if let Some((scheme, rest)) = api.backend.split_once("://") {
         let (host, base) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -241,5 +278,7 @@ pub fn swagger(api: &Api) -> Value {
     if let Some(t) = tags(api) {
         doc["tags"] = t;
     }
+    // Swagger 2.0 names its schema map `definitions`.
+    schemas::rewrite_refs(&mut doc, schemas::SCHEMAS, schemas::DEFINITIONS);
     doc
 }

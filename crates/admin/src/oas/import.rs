@@ -11,30 +11,17 @@ use gatehouse_model::{
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
+use super::schemas::{Doc, MAX_INLINE_DEPTH, MAX_NODES, lookup, schema as copy_schema, shared};
+
 /// The HTTP methods a Path Item may hold, in the order they are imported.
 pub const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-/// How deep `$ref`s inside a schema are inlined; deeper (or cyclic) references stay `$ref`s.
-const MAX_INLINE_DEPTH: usize = 16;
-/// Nodes that inlining `$ref`s may produce for one document. The depth bound alone lets a
-/// document whose schemas each refer to the next several times grow exponentially (a small
-/// document, gigabytes inlined); past this budget the remaining `$ref`s stay references.
-const MAX_INLINED_NODES: usize = 1_000_000;
-
-/// The document being read, with what is left of its inlining budget.
-struct Doc<'a> {
-    root: &'a Value,
-    budget: std::cell::Cell<usize>,
-}
-
-impl std::ops::Deref for Doc<'_> {
-    type Target = Value;
-    fn deref(&self) -> &Value {
-        self.root
-    }
-}
+/// Largest document read: a bound for `gatehouse api import FILE` too, which has no request
+/// body limit (the management API reads at most 4 MiB inline and 32 MiB by link,
+/// crates/admin/src/oas/mod.rs).
+pub const MAX_DOCUMENT: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -51,7 +38,7 @@ pub struct ImportError {
     pub message: String,
 }
 
-fn err(target: impl Into<String>, message: impl Into<String>) -> ImportError {
+pub(crate) fn err(target: impl Into<String>, message: impl Into<String>) -> ImportError {
     ImportError {
         target: target.into(),
         message: message.into(),
@@ -68,15 +55,24 @@ pub struct Imported {
     pub service_url: Option<String>,
     pub tags: Vec<String>,
     pub operations: Vec<Operation>,
+    /// The document's reusable schemas for `Api.schemas` (crates/admin/src/oas/schemas.rs).
+    pub schemas: Option<Value>,
 }
 
 /// JSON first (the common case and the fast parser), else YAML (a superset of JSON).
+/// Both parsers bound nesting depth (128 levels) and yaml_serde bounds alias expansion.
 pub fn parse(bytes: &[u8]) -> Result<Value, ImportError> {
+    if bytes.len() > MAX_DOCUMENT {
+        return Err(err(
+            "",
+            format!("the document is larger than {MAX_DOCUMENT} bytes"),
+        ));
+    }
     if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
         return Ok(v);
     }
     let text = std::str::from_utf8(bytes).map_err(|e| err("", format!("not UTF-8: {e}")))?;
-    yaml_serde::from_str::<Value>(text).map_err(|e| err("", format!("neither JSON nor YAML: {e}")))
+    super::yaml::from_str(text).map_err(|e| err("", format!("neither JSON nor YAML: {e}")))
 }
 
 pub fn version(doc: &Value) -> Result<Version, ImportError> {
@@ -107,7 +103,7 @@ pub fn version(doc: &Value) -> Result<Version, ImportError> {
 
 /// Reads a whole document; nothing is returned unless every operation reads.
 pub fn import(doc: &Value) -> Result<Imported, ImportError> {
-    import_within(doc, MAX_INLINED_NODES)
+    import_within(doc, MAX_NODES)
 }
 
 fn import_within(doc: &Value, budget: usize) -> Result<Imported, ImportError> {
@@ -140,10 +136,21 @@ fn import_within(doc: &Value, budget: usize) -> Result<Imported, ImportError> {
             }
         }
     }
+    // APIM's `x-ms-paths` holds templates with a query part (`/responses?beta=true`), which
+    // `paths` may not; the export writes them there (crates/admin/src/oas/export.rs).
+    let ms_paths = match doc.get("x-ms-paths") {
+        None | Some(Value::Null) => &Map::new(),
+        Some(Value::Object(p)) => p,
+        Some(_) => return Err(err("x-ms-paths", "must be an object")),
+    };
     let mut operations = Vec::new();
     let mut ids = Ids::default();
-    for (path, item) in paths {
-        let at = format!("paths.{path}");
+    let all = paths
+        .iter()
+        .map(|p| ("paths", p))
+        .chain(ms_paths.iter().map(|p| ("x-ms-paths", p)));
+    for (field, (path, item)) in all {
+        let at = format!("{field}.{path}");
         if path.starts_with("x-") {
             continue;
         }
@@ -173,7 +180,9 @@ fn import_within(doc: &Value, budget: usize) -> Result<Imported, ImportError> {
             operations.push(op);
         }
     }
+    let schemas = shared(doc, version)?;
     Ok(Imported {
+        schemas,
         version,
         title: info_str("title"),
         description: info_str("description"),
@@ -312,7 +321,7 @@ fn operation(
                         .into_iter()
                         .map(|ct| Representation {
                             content_type: ct,
-                            schema: Some(inline(doc, &schema, 0, &mut Vec::new())),
+                            schema: Some(schema.clone()),
                             examples: None,
                         })
                         .collect(),
@@ -430,7 +439,11 @@ fn parameters(
             "header" => ParameterLocation::Header,
             "cookie" => continue,
             "body" => {
-                extra = Some(p.get("schema").cloned().unwrap_or(json!({})));
+                extra = Some(copy_schema(
+                    doc,
+                    p.get("schema").unwrap_or(&json!({})),
+                    &format!("{pat}.schema"),
+                )?);
                 ParameterLocation::Query
             }
             "formData" => {
@@ -446,7 +459,7 @@ fn parameters(
         };
         // 3.x carries `schema`; 2.0 puts type/format/items/enum on the parameter itself.
         let schema = match p.get("schema") {
-            Some(s) if place != "body" => Some(inline(doc, s, 0, &mut Vec::new())),
+            Some(s) if place != "body" => Some(copy_schema(doc, s, &format!("{pat}.schema"))?),
             _ => {
                 let mut s = Map::new();
                 for k in [
@@ -456,7 +469,10 @@ fn parameters(
                         s.insert(k.to_string(), x.clone());
                     }
                 }
-                (!s.is_empty()).then_some(Value::Object(s))
+                // `items` may refer to a definition.
+                (!s.is_empty())
+                    .then(|| copy_schema(doc, &Value::Object(s), &pat))
+                    .transpose()?
             }
         };
         out.push((
@@ -502,7 +518,10 @@ fn responses(
             .map(str::to_string);
         let content = match version {
             Version::Swagger2 => {
-                let schema = r.get("schema").map(|s| inline(doc, s, 0, &mut Vec::new()));
+                let schema = r
+                    .get("schema")
+                    .map(|s| copy_schema(doc, s, &format!("{sat}.schema")))
+                    .transpose()?;
                 let examples = r.get("examples").and_then(Value::as_object);
                 let mut types = produces(doc, o);
                 for ct in examples.into_iter().flat_map(|e| e.keys()) {
@@ -545,7 +564,10 @@ fn content(doc: &Doc<'_>, v: Option<&Value>, at: &str) -> Result<Vec<Representat
     };
     let mut out = Vec::new();
     for (ct, mt) in m {
-        let schema = mt.get("schema").map(|s| inline(doc, s, 0, &mut Vec::new()));
+        let schema = mt
+            .get("schema")
+            .map(|s| copy_schema(doc, s, &format!("{at}.{ct}.schema")))
+            .transpose()?;
         let examples = match (mt.get("examples"), mt.get("example")) {
             (Some(Value::Object(named)), _) => {
                 let mut e = Map::new();
@@ -594,46 +616,6 @@ fn resolve(doc: &Value, v: &Value, at: &str) -> Result<Value, ImportError> {
     Err(err(at, "too many nested $refs"))
 }
 
-/// A local JSON pointer (`#/components/schemas/Pet`).
-fn lookup<'a>(doc: &'a Value, r: &str) -> Option<&'a Value> {
-    let pointer = r.strip_prefix('#')?;
-    let pointer = pointer.replace("%7B", "{").replace("%7D", "}");
-    doc.pointer(&pointer)
-}
-
-/// A schema with its local `$ref`s inlined so the operation stands alone (the portal shows it
-/// without the document). Cyclic or unresolvable references, and every reference once the
-/// document's inlining budget is spent, stay `$ref`s.
-fn inline(doc: &Doc<'_>, v: &Value, depth: usize, stack: &mut Vec<String>) -> Value {
-    let left = doc.budget.get();
-    doc.budget.set(left.saturating_sub(1));
-    match v {
-        Value::Object(m) => {
-            if let Some(r) = m.get("$ref").and_then(Value::as_str) {
-                if left == 0 || depth >= MAX_INLINE_DEPTH || stack.iter().any(|s| s == r) {
-                    return v.clone();
-                }
-                let Some(target) = lookup(doc, r) else {
-                    return v.clone();
-                };
-                stack.push(r.to_string());
-                let out = inline(doc, target, depth + 1, stack);
-                stack.pop();
-                return out;
-            }
-            Value::Object(
-                m.iter()
-                    .map(|(k, x)| (k.clone(), inline(doc, x, depth + 1, stack)))
-                    .collect(),
-            )
-        }
-        Value::Array(a) => {
-            Value::Array(a.iter().map(|x| inline(doc, x, depth + 1, stack)).collect())
-        }
-        _ => v.clone(),
-    }
-}
-
 /// The backend URL the document names, when it is absolute.
 fn service_url(doc: &Value, version: Version) -> Option<String> {
     let url = match version {
@@ -674,13 +656,12 @@ fn service_url(doc: &Value, version: Version) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// Schemas S0..S19, each with 200 properties referring to the next: about 200^5 nodes
-    /// once inlined to the depth bound (three levels of nesting per reference), from a
-    /// document of under a megabyte.
-    fn reference_bomb() -> Value {
+    /// Schemas S0..S19 under `prefix`, each with 200 properties referring to the next: about
+    /// 200^5 nodes if inlined to the depth bound, from a document of under a megabyte.
+    fn reference_bomb(prefix: &str) -> Value {
         let mut schemas = Map::new();
         for i in 0..20 {
-            let next = json!({"$ref": format!("#/components/schemas/S{}", i + 1)});
+            let next = json!({"$ref": format!("{prefix}S{}", i + 1)});
             let properties: Map<String, Value> =
                 (0..200).map(|p| (format!("p{p}"), next.clone())).collect();
             schemas.insert(
@@ -692,8 +673,9 @@ mod tests {
             "openapi": "3.0.0",
             "info": {"title": "bomb", "version": "1"},
             "paths": {"/x": {"get": {"responses": {"200": {"description": "ok",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/S0"}}}}}}}},
-            "components": {"schemas": schemas},
+                "content": {"application/json": {"schema": {"$ref": format!("{prefix}S0")}}}}}}}},
+            "components": {"schemas": schemas.clone()},
+            "x-bomb": schemas,
         })
     }
 
@@ -706,20 +688,28 @@ mod tests {
     }
 
     #[test]
-    fn inlining_stops_at_the_document_budget() {
-        let doc = reference_bomb();
-        let imp = import_within(&doc, 1_000).expect("imports");
+    fn schema_references_stay_references() {
+        let doc = reference_bomb("#/components/schemas/");
+        let imp = import(&doc).expect("imports");
         let schema = imp.operations[0].responses[0].content[0]
             .schema
             .clone()
             .expect("a schema");
-        // The budget's 1,000 nodes, plus the references left in the last objects visited.
-        assert!(nodes(&schema) < 10_000, "{} nodes", nodes(&schema));
-        assert!(schema.to_string().contains("$ref"));
-        // With the real budget the document still imports, bounded.
-        let imp = import(&doc).expect("imports");
-        let schema = imp.operations[0].responses[0].content[0].schema.as_ref();
-        assert!(schema.map(nodes).unwrap_or(0) < 3 * MAX_INLINED_NODES);
+        assert_eq!(schema, json!({"$ref": "#/components/schemas/S0"}));
+        // The schemas once each: no bigger than the document's own.
+        let kept = imp.schemas.as_ref().map(nodes).unwrap_or(0);
+        assert_eq!(kept, nodes(&doc["components"]["schemas"]));
+    }
+
+    #[test]
+    fn inlining_other_references_stops_at_the_node_budget() {
+        let doc = reference_bomb("#/x-bomb/");
+        let e = import(&doc).expect_err("refused");
+        assert!(e.message.contains("nodes"), "{e}");
+        assert_eq!(
+            e.target,
+            "paths./x.get.responses.200.content.application/json.schema"
+        );
     }
 
     #[test]

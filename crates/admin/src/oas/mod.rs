@@ -2,6 +2,8 @@
 
 pub mod export;
 pub mod import;
+pub mod schemas;
+pub mod yaml;
 
 pub use export::Format as ExportFormat;
 pub use import::{ImportError, Imported};
@@ -139,6 +141,7 @@ pub fn apply_import(c: &mut Config, a: &str, imp: &Imported) {
         })
         .collect();
     api.tags = imp.tags.clone();
+    api.schemas = imp.schemas.clone();
 }
 
 /// `GET apis/{a}?export=true&format=…`: the document itself (JSON, or YAML for `openapi`).

@@ -60,6 +60,7 @@ pub fn api_from(id: &str, p: &Props, old: Option<&Api>) -> Result<Api, ApiError>
         operations: old.map(|o| o.operations.clone()).unwrap_or_default(),
         policies: old.and_then(|o| o.policies.clone()),
         tags: old.map(|o| o.tags.clone()).unwrap_or_default(),
+        schemas: old.and_then(|o| o.schemas.clone()),
     })
 }
 
