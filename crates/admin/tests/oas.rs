@@ -400,3 +400,102 @@ async fn a_large_document_imports() {
     assert_eq!(exported["paths"].as_object().map(|p| p.len()), Some(1000));
     println!("exported them in {:?}", started.elapsed());
 }
+
+/// The shapes the large documents needed, small: schemas kept once and referred to, a
+/// template with a query part next to the same path without, a YAML integer beyond 64 bits,
+/// and both export formats giving them back.
+#[tokio::test]
+async fn shared_schemas_query_templates_and_big_yaml_integers_round_trip() {
+    let h = harness();
+    let yaml = r##"
+openapi: 3.1.0
+info: {title: Shared, version: "1"}
+servers: [{url: "https://shared.test"}]
+paths:
+  /responses:
+    post:
+      operationId: create
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/Req"}}}}
+      responses: {"200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Node"}}}}}
+  /responses?beta=true:
+    post:
+      operationId: createBeta
+      responses: {"200": {description: beta}}
+components:
+  schemas:
+    Req: {type: object, properties: {seed: {type: integer, minimum: -9223372036854776000}}}
+    Node: {type: object, properties: {child: {$ref: "#/components/schemas/Node"}}}
+"##;
+    let (s, body) = h
+        .import(
+            "shared",
+            json!({"format": "openapi", "value": yaml, "path": "shared"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let api = h.api("shared").await.expect("shared");
+    let schemas = api.schemas.clone().expect("schemas");
+    assert!(schemas["Req"]["properties"]["seed"]["minimum"].is_f64());
+    assert_eq!(
+        schemas["Node"]["properties"]["child"]["$ref"],
+        "#/components/schemas/Node"
+    );
+    let create = op(&api, "create");
+    assert_eq!(
+        create.request.as_ref().expect("body").content[0].schema,
+        Some(json!({"$ref": "#/components/schemas/Req"}))
+    );
+    assert_eq!(op(&api, "createBeta").url_template, "/responses?beta=true");
+
+    // OpenAPI 3: the query template under x-ms-paths, the schemas under components.
+    let (s, doc) = h
+        .call(
+            "GET",
+            "/apis/shared?export=true&format=openapi%2Bjson",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["paths"]["/responses"]["post"].is_object(), "{doc}");
+    assert!(doc["x-ms-paths"]["/responses?beta=true"]["post"].is_object());
+    assert_eq!(doc["components"]["schemas"], schemas);
+    // Swagger 2.0: the schemas under definitions, references in its form.
+    let (s, v2) = h
+        .call("GET", "/apis/shared?export=true&format=swagger-json", None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        v2["definitions"]["Node"]["properties"]["child"]["$ref"],
+        "#/definitions/Node"
+    );
+    let body = v2["paths"]["/responses"]["post"]["parameters"][0]["schema"].clone();
+    assert_eq!(body, json!({"$ref": "#/definitions/Req"}));
+
+    // Each export imports back to the same operations and schemas.
+    for (copy, format, text) in [
+        ("shared-3", "openapi+json", doc.to_string()),
+        ("shared-2", "swagger-json", v2.to_string()),
+    ] {
+        let (s, body) = h
+            .import(copy, json!({"format": format, "value": text, "path": copy}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{copy}: {body}");
+        let back = h.api(copy).await.expect("imported again");
+        assert_eq!(back.schemas.as_ref(), Some(&schemas), "{copy}");
+        let ops = |a: &Api| {
+            let mut v: Vec<(String, String, String)> = a
+                .operations
+                .iter()
+                .map(|o| (o.id.clone(), o.method.clone(), o.url_template.clone()))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ops(&back), ops(&api), "{copy}");
+        assert_eq!(
+            op(&back, "create").request.as_ref().expect("body").content[0].schema,
+            Some(json!({"$ref": "#/components/schemas/Req"})),
+            "{copy}"
+        );
+    }
+}
