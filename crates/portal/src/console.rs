@@ -99,7 +99,11 @@ pub fn api_page(
             )
         })
         .collect();
-    let operations: Vec<OperationView> = api.operations.iter().map(views::operation).collect();
+    let operations: Vec<OperationView> = api
+        .operations
+        .iter()
+        .map(|o| views::operation(o, api.schemas.as_ref()))
+        .collect();
     let (form, result) = match submitted {
         Some((f, r)) => (f, Some(r)),
         None => {

@@ -13,6 +13,7 @@ mod console;
 pub mod csrf;
 pub mod mail;
 mod page;
+mod refs;
 mod security;
 pub mod session;
 pub mod sign;

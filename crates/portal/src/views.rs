@@ -108,7 +108,7 @@ pub struct RepresentationView {
     pub examples: Vec<(String, String)>,
 }
 
-pub fn operation(o: &Operation) -> OperationView {
+pub fn operation(o: &Operation, schemas: Option<&serde_json::Value>) -> OperationView {
     OperationView {
         id: o.id.clone(),
         name: o.display_name.clone().unwrap_or_else(|| o.id.clone()),
@@ -126,6 +126,8 @@ pub fn operation(o: &Operation) -> OperationView {
                 schema_type: p
                     .schema
                     .as_ref()
+                    .map(|s| crate::refs::expand(s, schemas))
+                    .as_ref()
                     .and_then(|s| s.get("type"))
                     .and_then(|t| t.as_str())
                     .unwrap_or("")
@@ -139,7 +141,11 @@ pub fn operation(o: &Operation) -> OperationView {
                 "optional".into()
             },
             description: r.description.clone().unwrap_or_default(),
-            content: r.content.iter().map(representation).collect(),
+            content: r
+                .content
+                .iter()
+                .map(|c| representation(c, schemas))
+                .collect(),
         }),
         responses: o
             .responses
@@ -147,7 +153,11 @@ pub fn operation(o: &Operation) -> OperationView {
             .map(|r| BodyView {
                 status: r.status.clone(),
                 description: r.description.clone().unwrap_or_default(),
-                content: r.content.iter().map(representation).collect(),
+                content: r
+                    .content
+                    .iter()
+                    .map(|c| representation(c, schemas))
+                    .collect(),
             })
             .collect(),
     }
@@ -169,7 +179,7 @@ fn pretty(v: &serde_json::Value) -> String {
     s
 }
 
-fn representation(r: &Representation) -> RepresentationView {
+fn representation(r: &Representation, schemas: Option<&serde_json::Value>) -> RepresentationView {
     let examples = match &r.examples {
         Some(serde_json::Value::Object(map)) => {
             map.iter().map(|(k, v)| (k.clone(), pretty(v))).collect()
@@ -179,7 +189,11 @@ fn representation(r: &Representation) -> RepresentationView {
     };
     RepresentationView {
         content_type: r.content_type.clone(),
-        schema: r.schema.as_ref().map(pretty).unwrap_or_default(),
+        schema: r
+            .schema
+            .as_ref()
+            .map(|s| pretty(&crate::refs::expand(s, schemas)))
+            .unwrap_or_default(),
         examples,
     }
 }

@@ -10,7 +10,7 @@ use http::StatusCode;
 use std::sync::Arc;
 use support::{Browser, Memory, Site, add_user, checker};
 
-const CONFIG: &str = r#"
+const CONFIG: &str = r##"
 service: { name: shop }
 backends: { b: { url: "http://127.0.0.1:9" } }
 apis:
@@ -20,6 +20,7 @@ apis:
     path: orders
     backend: b
     tags: [commerce]
+    schemas: { Order: { type: object, properties: { grand_total: { type: number } } } }
     operations:
       - id: get-order
         display_name: Get an order
@@ -30,7 +31,7 @@ apis:
         responses:
           - status: "200"
             description: The order
-            content: [ { content_type: application/json, schema: { type: object }, examples: { default: { id: 7, total: 12.5 } } } ]
+            content: [ { content_type: application/json, schema: { $ref: "#/components/schemas/Order" }, examples: { default: { id: 7, total: 12.5 } } } ]
   - { id: weather, display_name: Weather, path: weather, backend: b, tags: [forecast], operations: [ { id: now, method: GET, url_template: /now } ] }
   - { id: internal, display_name: Internal tools, path: internal, backend: b, operations: [ { id: x, method: GET, url_template: /x } ] }
 products:
@@ -38,7 +39,7 @@ products:
   - { id: gold, display_name: Gold, apis: [weather], groups: [developers], approval_required: true }
   - { id: limited, display_name: Limited, apis: [weather], groups: [developers], subscriptions_limit: 1 }
   - { id: staff, display_name: Staff, apis: [internal] }
-"#;
+"##;
 
 fn site_with(config: Config, gateway_url: Option<String>) -> Site {
     let backing = Arc::new(Memory::new(config));
@@ -139,7 +140,10 @@ async fn apis_are_searched_by_name_and_tag_and_documented() {
     assert!(hits.contains("Orders API"), "tags match the query too");
 
     let page = b.get("/apis/orders").await.body;
+    // The response schema refers to the API's shared schemas: it is shown expanded
+    // (`grand_total`), and the document keeps it shared.
     for shown in [
+        "grand_total",
         "Get an order",
         "/orders/{id}",
         "The order id",
