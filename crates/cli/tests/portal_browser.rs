@@ -457,7 +457,7 @@ async fn the_developer_journey_in_a_real_browser() {
         .find(|(_, t)| t.contains("Gold app"))
         .expect("gold card");
     assert!(text.contains("submitted"), "{text}");
-    click_in(&b, &format!("#sub-{gold_id} form[action$='/show'] button")).await;
+    click_in(&b, &format!("#sub-{gold_id} form[action*='/show'] button")).await;
     see(&b, &site, "Primary key").await;
     let gold_key = b
         .text_of(&format!("#sub-{gold_id} .primary-key"))
