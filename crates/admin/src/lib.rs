@@ -14,7 +14,7 @@ mod links;
 mod nodes;
 pub mod oas;
 mod openapi;
-mod password;
+pub mod password;
 mod portal_settings;
 mod query;
 mod resources;

@@ -33,19 +33,26 @@ pub async fn take(props: &mut Map<String, Value>) -> Result<Option<String>, ApiE
         .await
         .map_err(|e| ApiError::internal(format!("password hashing stopped: {e}")))?
         .map(Some)
+        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
+/// Why a password could not be hashed (the OS gave no randomness, or argon2 refused).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing: {0}")]
+pub struct HashError(String);
+
 /// An argon2id PHC string (the crate's defaults: argon2id v19, m=19456 KiB, t=2, p=1, OWASP's
-/// recommendation) with a random 16-byte salt.
-pub fn hash(password: &str) -> Result<String, ApiError> {
+/// recommendation) with a random 16-byte salt. The one hasher of gatehouse: the management API
+/// and the developer portal (crates/portal/src/accounts/password.rs) both call it. Slow by
+/// design: call it off the async workers.
+pub fn hash(password: &str) -> Result<String, HashError> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| ApiError::internal(format!("password salt: {e}")))?;
+    getrandom::fill(&mut salt).map_err(|e| HashError(format!("no randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| HashError(format!("salt: {e}")))?;
     argon2::Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))
+        .map_err(|e| HashError(e.to_string()))
 }
 
 #[cfg(test)]

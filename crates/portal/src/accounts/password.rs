@@ -2,7 +2,7 @@
 //! Hashing is deliberately slow, so it runs on the blocking pool, never on the async workers.
 
 use crate::page::PageError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::{Algorithm, Argon2};
 use std::sync::OnceLock;
 
@@ -33,16 +33,9 @@ pub async fn hash(password: String) -> Result<String, PageError> {
         .map_err(|e| PageError::Internal(format!("password hashing task: {e}")))?
 }
 
+/// The management API's hasher (crates/admin/src/password.rs), so both write the same hashes.
 fn hash_now(password: &str) -> Result<String, PageError> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt)
-        .map_err(|e| PageError::Internal(format!("no randomness for a salt: {e}")))?;
-    let salt =
-        SaltString::encode_b64(&salt).map_err(|e| PageError::Internal(format!("salt: {e}")))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PageError::Internal(format!("password hashing: {e}")))
+    gatehouse_admin::password::hash(password).map_err(|e| PageError::Internal(e.to_string()))
 }
 
 /// `password` matches the stored `phc` (only argon2id hashes are accepted). With no stored
