@@ -8,6 +8,9 @@ use std::sync::Arc;
 pub struct Portal {
     pub options: PortalOptions,
     pub signin_limits: crate::accounts::limits::SigninLimits,
+    /// E-mails the portal sends (sign-up confirmations, resets), counted per address and per
+    /// source with the same windows: the portal cannot be made to flood a mailbox.
+    pub mail_limits: crate::accounts::limits::SigninLimits,
     pub http: reqwest::Client,
 }
 
@@ -24,6 +27,7 @@ impl Portal {
         Portal {
             options,
             signin_limits: crate::accounts::limits::SigninLimits::default(),
+            mail_limits: crate::accounts::limits::SigninLimits::default(),
             http,
         }
     }

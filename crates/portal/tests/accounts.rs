@@ -585,3 +585,27 @@ async fn the_profile_changes_the_name_and_the_password_which_ends_other_sessions
         "the other session ended"
     );
 }
+
+#[tokio::test]
+async fn reset_mails_are_limited_per_address_whether_or_not_it_has_an_account() {
+    let (mailer, _inbox) = smtp_sink().await;
+    let site = site(Some(mailer));
+    add_user(
+        &site,
+        "ann",
+        "ann@example.com",
+        "old-password",
+        UserState::Active,
+    )
+    .await;
+    let mut b = Browser::new(&site);
+    for address in ["ann@example.com", "Nobody@Example.com"] {
+        for i in 0..5 {
+            let r = b.post("/reset", &[("email", address)]).await;
+            assert_eq!(r.status, StatusCode::OK, "{address} request {i}");
+        }
+        // The sixth within the window: refused, and nothing is sent.
+        let r = b.post("/reset", &[("email", address)]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{address}");
+    }
+}

@@ -228,3 +228,20 @@ mod tests {
         }
     }
 }
+
+/// Counts one e-mail to `address` asked from `source`; `Err` (429) past the limits of
+/// crates/portal/src/accounts/limits.rs (5 per address, 20 per source, per 15 minutes).
+pub(crate) fn count_mail(
+    portal: &crate::state::Portal,
+    address: &str,
+    source: Option<IpAddr>,
+) -> Result<(), crate::page::PageError> {
+    let key = address.to_lowercase();
+    let now = std::time::Instant::now();
+    if portal.mail_limits.check(&key, source, now).is_err() {
+        tracing::warn!(source = ?source, "portal: e-mail limit reached; nothing sent");
+        return Err(crate::page::PageError::TooMany);
+    }
+    portal.mail_limits.failed(&key, source, now);
+    Ok(())
+}

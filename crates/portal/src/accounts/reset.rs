@@ -85,6 +85,7 @@ pub(super) async fn form(State(portal): State<Arc<Portal>>, v: Visitor) -> Respo
 pub(super) async fn submit(
     State(portal): State<Arc<Portal>>,
     v: Visitor,
+    super::SourceIp(source): super::SourceIp,
     Form(f): Form<ResetForm>,
 ) -> Response {
     let Some(mailer) = portal.options.mailer.clone() else {
@@ -98,6 +99,10 @@ pub(super) async fn submit(
             email: email.to_string(),
         };
         return (StatusCode::BAD_REQUEST, render(&page)).into_response();
+    }
+    // Counted whether or not the account exists, so the limit tells nothing about it.
+    if let Err(e) = super::count_mail(&portal, email, source) {
+        return e.into_response();
     }
     let user = find_by_email(&v.config, email).filter(|u| u.state == UserState::Active);
     if let Some(user) = user {

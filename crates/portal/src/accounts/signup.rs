@@ -102,6 +102,7 @@ fn problem(config: &Config, f: &SignupForm) -> Option<&'static str> {
 pub(super) async fn submit(
     State(portal): State<Arc<Portal>>,
     v: Visitor,
+    super::SourceIp(source): super::SourceIp,
     Form(f): Form<SignupForm>,
 ) -> Response {
     if let Some(r) = already_signed_in(&v) {
@@ -112,6 +113,12 @@ pub(super) async fn submit(
     }
     if let Some(p) = problem(&v.config, &f) {
         return page(&v, &f, Some(Notice::error(p)), StatusCode::BAD_REQUEST);
+    }
+    // A confirmation e-mail will be sent: counted against the mail limits first.
+    if portal.options.mailer.is_some()
+        && let Err(e) = super::count_mail(&portal, f.email.trim(), source)
+    {
+        return e.into_response();
     }
     let hash = match super::password::hash(f.password.clone()).await {
         Ok(h) => h,
