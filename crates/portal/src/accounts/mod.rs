@@ -176,6 +176,23 @@ pub(crate) fn already_signed_in(v: &Visitor) -> Option<Response> {
         .then(|| Redirect::to("/profile").into_response())
 }
 
+/// Counts one e-mail to `address` asked from `source`; `Err` (429) past the limits of
+/// crates/portal/src/accounts/limits.rs (5 per address, 20 per source, per 15 minutes).
+pub(crate) fn count_mail(
+    portal: &crate::state::Portal,
+    address: &str,
+    source: Option<IpAddr>,
+) -> Result<(), crate::page::PageError> {
+    let key = address.to_lowercase();
+    let now = std::time::Instant::now();
+    if portal.mail_limits.check(&key, source, now).is_err() {
+        tracing::warn!(source = ?source, "portal: e-mail limit reached; nothing sent");
+        return Err(crate::page::PageError::TooMany);
+    }
+    portal.mail_limits.failed(&key, source, now);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,21 +244,4 @@ mod tests {
             assert_eq!(safe_return(bad), None, "{bad}");
         }
     }
-}
-
-/// Counts one e-mail to `address` asked from `source`; `Err` (429) past the limits of
-/// crates/portal/src/accounts/limits.rs (5 per address, 20 per source, per 15 minutes).
-pub(crate) fn count_mail(
-    portal: &crate::state::Portal,
-    address: &str,
-    source: Option<IpAddr>,
-) -> Result<(), crate::page::PageError> {
-    let key = address.to_lowercase();
-    let now = std::time::Instant::now();
-    if portal.mail_limits.check(&key, source, now).is_err() {
-        tracing::warn!(source = ?source, "portal: e-mail limit reached; nothing sent");
-        return Err(crate::page::PageError::TooMany);
-    }
-    portal.mail_limits.failed(&key, source, now);
-    Ok(())
 }
