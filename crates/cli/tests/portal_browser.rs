@@ -1,6 +1,7 @@
 //! The developer portal in a real browser (Debian's chromium through chromedriver), against the
 //! real binary over a real store, a real gateway, a real backend and a local SMTP sink. The
-//! journey of the issue: sign up → confirm by the e-mailed link → sign in → find an imported API
+//! journey of the issue: sign up → confirm by the e-mailed link → sign in (and reset the
+//! password by e-mail) → find an imported API
 //! and read its operations → subscribe → show the key → try it in the console (the backend's
 //! 200) → regenerate the key (the old one gets 401 at the gateway). Also: an approval-required
 //! product, a blocked user, a wrong password, a missing CSRF token. Each step saves a screenshot
@@ -24,6 +25,7 @@ const V: &str = "api-version=2022-08-01";
 const WAIT: Duration = Duration::from_secs(15);
 const EMAIL: &str = "ann.lee@example.com";
 const PASSWORD: &str = "correct-horse-9";
+const NEW_PASSWORD: &str = "battery-staple-7";
 
 struct Site {
     gw: Gatehouse,
@@ -351,7 +353,36 @@ async fn the_developer_journey_in_a_real_browser() {
     sign_in(&b, &site, "not-the-password").await;
     see(&b, &site, "The e-mail address or the password is wrong.").await;
     shot(&b, "05-wrong-password").await;
+
+    // Forgot the password: the reset link comes by e-mail, sets a new one and signs in.
+    click_in(&b, "a[href='/reset']").await;
+    see(&b, &site, "Send the link").await;
+    b.fill("E-mail", EMAIL).await.expect("email");
+    b.click_button("Send the link").await.expect("send");
+    see(&b, &site, "If an account exists").await;
+    let mail = smtp.wait_for(EMAIL, WAIT).await.expect("reset mail");
+    let reset = mail
+        .body_text
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{}/reset/confirm?token=", site.portal)))
+        .unwrap_or_else(|| panic!("no link in {:?}", mail.body_text))
+        .to_string();
+    b.goto(&reset).await.expect("reset form");
+    b.fill("New password (at least 8 characters)", NEW_PASSWORD)
+        .await
+        .expect("new password");
+    b.fill("New password again", NEW_PASSWORD)
+        .await
+        .expect("again");
+    shot(&b, "05b-reset-password").await;
+    b.click_button("Set the password").await.expect("set");
+    see(&b, &site, "Your new password is set").await;
+    // The old password no longer works; the new one does.
+    b.click_button("Sign out").await.expect("sign out");
+    see(&b, &site, "Sign in").await;
     sign_in(&b, &site, PASSWORD).await;
+    see(&b, &site, "The e-mail address or the password is wrong.").await;
+    sign_in(&b, &site, NEW_PASSWORD).await;
     see(&b, &site, "Your subscriptions").await;
 
     // Find the imported API by name and read its operations.
@@ -547,7 +578,7 @@ async fn the_developer_journey_in_a_real_browser() {
         .await
         .expect("profile");
     see(&b, &site, "Sign in").await;
-    sign_in(&b, &site, PASSWORD).await;
+    sign_in(&b, &site, NEW_PASSWORD).await;
     see(&b, &site, "This account is blocked").await;
     shot(&b, "13-blocked").await;
     b.close().await.expect("close the browser");
