@@ -845,3 +845,30 @@ subscriptions:
         "the refused request never reached the backend"
     );
 }
+
+/// docs/network.md's tier example: VNet injection on the Basic tier is refused by `config
+/// validate`, with Azure's tier table in the message.
+#[test]
+fn validate_refuses_a_network_option_the_tier_does_not_offer() {
+    let file = TempFile::new(
+        "basic.yaml",
+        r#"
+service: { name: t, sku: basic }
+network:
+  type: external
+  virtual_network: { address_space: [10.0.0.0/16], subnet: { prefix: 10.0.1.0/24, nsg: n } }
+  network_security_groups: { n: { security_rules: [] } }
+"#,
+    );
+    let out = gatehouse(&["config", "validate", &file.display()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains(&format!(
+            "{}: error: network.type: VNet injection is not offered on the Basic tier. Azure's tiers: VNet injection (type external/internal): Developer, Premium, and Premium v2",
+            file.display()
+        )),
+        "{all}"
+    );
+}

@@ -16,6 +16,7 @@ pub mod portal;
 mod scope;
 mod secret;
 pub mod template;
+pub mod tiers;
 mod validate;
 mod validate_network;
 

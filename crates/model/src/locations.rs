@@ -135,6 +135,7 @@ pub(crate) fn check(c: &mut Checker, config: &Config, listen_addrs: &[SocketAddr
         // serves; its findings are moved under this location's path.
         let mut view = config.clone();
         view.network = loc.network.clone();
+        view.service.sku = loc.sku.unwrap_or(config.service.sku);
         view.service.additional_locations.clear();
         let mut inner = Checker { issues: Vec::new() };
         crate::validate_network::network(&mut inner, &view, listen_addrs);

@@ -60,6 +60,7 @@ pub(crate) fn network(
 ) -> Vec<ListenerPlan> {
     let n = &config.network;
     let injected = matches!(n.kind, NetworkType::External | NetworkType::Internal);
+    crate::tiers::check(c, config);
 
     for (i, p) in n.load_balancer.iter().enumerate() {
         if let Err(e) = parse_prefix(p) {
@@ -112,6 +113,7 @@ pub(crate) fn network(
             }
             if let Some(d) = &s.delegation
                 && !d.eq_ignore_ascii_case("none")
+                && crate::tiers::delegation_refused(config.service.sku)
             {
                 c.error("network.virtual_network.subnet.delegation", format!("the subnet is delegated to '{d}': Azure requires a subnet without delegation"));
             }
