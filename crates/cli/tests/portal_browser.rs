@@ -122,7 +122,9 @@ products:
             "--smtp-from",
             "Contoso portal <portal@contoso.example>",
         ])
-        .probe(Probe::Tcp(portal))
+        // The portal binds before the management API (crates/cli/src/serve.rs, Management::start):
+        // once the management port accepts, both do.
+        .probe(Probe::Tcp(management))
         .start_without_config()
         .await
         .expect("gatehouse serve starts");
