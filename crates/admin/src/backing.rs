@@ -69,6 +69,25 @@ pub enum BackingError {
 /// Each problem's `path` is the config path (`apis[2].operations[0].url_template`).
 pub type Checker = Arc<dyn Fn(&Config) -> Result<(), Vec<Problem>> + Send + Sync>;
 
+/// A [`Checker`] that runs the model's validation only (its errors; warnings pass): what a
+/// backing without a gateway to compile against can check (tests, examples).
+pub fn model_checker() -> Checker {
+    std::sync::Arc::new(|c: &Config| match gatehouse_model::validate(c.clone()) {
+        Ok(_) => Ok(()),
+        Err(issues) => {
+            let p: Vec<Problem> = issues
+                .into_iter()
+                .filter(|i| i.severity == gatehouse_model::Severity::Error)
+                .map(|i| Problem {
+                    path: i.path,
+                    message: i.message,
+                })
+                .collect();
+            if p.is_empty() { Ok(()) } else { Err(p) }
+        }
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub path: String,

@@ -23,7 +23,9 @@ mod service;
 mod write;
 
 pub use auth::{AuthError, format_expiry, sas_token, verify};
-pub use backing::{AccessKeys, Backing, BackingError, Checker, Current, Node, NodeInfo, Problem};
+pub use backing::{
+    AccessKeys, Backing, BackingError, Checker, Current, Node, NodeInfo, Problem, model_checker,
+};
 pub use nodes::ONLINE_WITHIN;
 
 use std::sync::Arc;

@@ -234,24 +234,16 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 
     // The management API: --management-listen, else the config's endpoints, else (demo) loopback.
     let (stop_components, components_stopped) = tokio::sync::watch::channel(false);
-    let addrs: Vec<ComponentAddr> = match args.management_listen.or(management_default) {
-        Some(addr) => vec![ComponentAddr {
-            addr,
-            tls: false,
-            exposure: gatehouse_model::Exposure::Public,
-        }],
-        None => management::configured_addrs(&validated.config),
-    };
+    let addrs = fixed_or_configured(
+        args.management_listen.or(management_default),
+        management::configured_addrs(&validated.config),
+    );
     let fixed = args.management_listen.is_some() || management_default.is_some();
     let identity = crate::heartbeat::Identity::new(args.node_name.clone(), args.location.clone());
-    let portal_addrs: Vec<ComponentAddr> = match args.portal_listen.or(portal_default) {
-        Some(addr) => vec![ComponentAddr {
-            addr,
-            tls: false,
-            exposure: gatehouse_model::Exposure::Public,
-        }],
-        None => crate::portal::configured_addrs(&validated.config),
-    };
+    let portal_addrs = fixed_or_configured(
+        args.portal_listen.or(portal_default),
+        crate::portal::configured_addrs(&validated.config),
+    );
     // Sessions and e-mail links are signed with a key derived from the store's secret key, so
     // every node sharing the store accepts them. A node that serves no portal now (it may, after
     // a reload adds `network.endpoints.portal`) does not fail for want of a key file: it signs
@@ -465,6 +457,22 @@ impl Management {
             management: local,
             portal,
         })
+    }
+}
+
+/// A component's listeners: the command line's (or the demo's) address, plain HTTP and public;
+/// else the config's endpoints.
+fn fixed_or_configured(
+    fixed: Option<SocketAddr>,
+    configured: Vec<ComponentAddr>,
+) -> Vec<ComponentAddr> {
+    match fixed {
+        Some(addr) => vec![ComponentAddr {
+            addr,
+            tls: false,
+            exposure: gatehouse_model::Exposure::Public,
+        }],
+        None => configured,
     }
 }
 

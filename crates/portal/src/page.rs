@@ -2,7 +2,6 @@
 //! navigation), rendering, and the portal's one error type with the page it shows.
 
 use crate::session::Visitor;
-use crate::state::Portal;
 use askama::Template;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use gatehouse_admin::BackingError;
@@ -105,13 +104,6 @@ struct ErrorPage {
     message: String,
 }
 
-/// A page that says what went wrong, in the site's layout (anonymous: errors may come before the
-/// visitor is known).
-pub fn error_page(portal: &Portal, status: StatusCode, title: &str, message: &str) -> Response {
-    let _ = portal;
-    plain_error(status, title, message.to_string())
-}
-
 /// The portal's errors, each with the page a visitor sees.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
@@ -181,12 +173,14 @@ impl IntoResponse for PageError {
                 )
             }
         };
-        plain_error(status, title, message)
+        error_page(status, title, message)
     }
 }
 
-/// An error page outside any visitor's context: the site's generic title, no navigation state.
-fn plain_error(status: StatusCode, title: &str, message: String) -> Response {
+/// A page that says what went wrong, in the site's layout, outside any visitor's context (errors
+/// may come before the visitor is known): the site's generic title, no navigation state.
+pub fn error_page(status: StatusCode, title: &str, message: impl Into<String>) -> Response {
+    let message = message.into();
     let page = ErrorPage {
         l: Layout {
             title: title.to_string(),

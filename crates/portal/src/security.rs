@@ -34,7 +34,6 @@ pub async fn layer(
             Ok(b) => b,
             Err(_) => {
                 return crate::page::error_page(
-                    &portal,
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "Too large",
                     "The form is larger than the portal accepts.",
@@ -45,7 +44,6 @@ pub async fn layer(
         if fresh || !csrf::check(portal.key(), &cookie, field.as_deref()) {
             tracing::info!(path = %parts.uri.path(), "portal POST refused: missing or wrong CSRF token");
             let mut resp = crate::page::error_page(
-                &portal,
                 StatusCode::FORBIDDEN,
                 "Security check failed",
                 "The form's security token is missing or does not match this browser. Reload the page and send the form again.",
@@ -64,33 +62,9 @@ pub async fn layer(
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
-    url_decode_pairs(body)
-        .into_iter()
+    form_urlencoded::parse(body)
         .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
-
-/// `application/x-www-form-urlencoded` pairs (serde_urlencoded through axum's Form would also do;
-/// the layer needs one field before the handler's extractor runs).
-fn url_decode_pairs(body: &[u8]) -> Vec<(String, String)> {
-    body.split(|b| *b == b'&')
-        .filter_map(|pair| {
-            let mut it = pair.splitn(2, |b| *b == b'=');
-            let k = it.next()?;
-            let v = it.next().unwrap_or(b"");
-            Some((decode(k), decode(v)))
-        })
-        .collect()
-}
-
-fn decode(s: &[u8]) -> String {
-    let plus: Vec<u8> = s
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
-    percent_encoding::percent_decode(&plus)
-        .decode_utf8_lossy()
-        .into_owned()
+        .map(|(_, v)| v.into_owned())
 }
 
 fn set_cookie(resp: &mut Response, portal: &Portal, value: &str, fresh: bool) {

@@ -91,14 +91,7 @@ pub fn start(portal: &Portal, user: &User) -> String {
 
 /// The `Set-Cookie` value that ends the session.
 pub fn end(portal: &Portal) -> String {
-    format!(
-        "{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
-        if portal.options.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
-    )
+    cookie_header(COOKIE, "", Some(0), portal.options.secure_cookies)
 }
 
 /// A cookie as the portal sets them: whole site, HttpOnly, SameSite=Lax, Secure on TLS.

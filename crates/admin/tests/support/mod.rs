@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use gatehouse_admin::{
     AccessKeys, Backing, BackingError, Checker, Current, Node, NodeInfo, Problem, sas_token,
 };
-use gatehouse_model::{Config, Secret, Severity};
+use gatehouse_model::{Config, Secret};
 use gatehouse_policy::config::{ApiPolicies, ConfigPolicies, ProductPolicies, compile_config};
 use gatehouse_policy::document::{NamedValue, NamedValues};
 use http_body_util::BodyExt;
@@ -148,35 +148,18 @@ impl Node for FakeNode {
     }
 }
 
-/// Model validation: the errors of `gatehouse_model::validate` (warnings pass).
-fn validate(c: &Config) -> Result<(), Vec<Problem>> {
-    match gatehouse_model::validate(c.clone()) {
-        Ok(_) => Ok(()),
-        Err(issues) => {
-            let p: Vec<Problem> = issues
-                .into_iter()
-                .filter(|i| i.severity == Severity::Error)
-                .map(|i| Problem {
-                    path: i.path,
-                    message: i.message,
-                })
-                .collect();
-            if p.is_empty() { Ok(()) } else { Err(p) }
-        }
-    }
-}
-
 /// A Checker that runs model validation only.
 pub fn validating_checker() -> Checker {
-    Arc::new(validate)
+    gatehouse_admin::model_checker()
 }
 
 /// A Checker that runs model validation, then compiles every policy document. The policy input
 /// is filled as crates/gateway/src/policies.rs fills it: gatehouse_policy takes plain text by
 /// scope and does not know gatehouse_model, and the gateway's module is private.
 pub fn checker() -> Checker {
-    Arc::new(|c: &Config| {
-        validate(c)?;
+    let model = gatehouse_admin::model_checker();
+    Arc::new(move |c: &Config| {
+        model(c)?;
         let named_values: NamedValues = c
             .named_values
             .iter()

@@ -6,8 +6,8 @@
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use gatehouse_admin::{AccessKeys, Backing, BackingError, Checker, Current, Problem};
-use gatehouse_model::{Config, Secret, Severity, User};
+use gatehouse_admin::{AccessKeys, Backing, BackingError, Checker, Current};
+use gatehouse_model::{Config, Secret, User};
 use gatehouse_portal::{Mailer, PortalOptions};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -82,20 +82,7 @@ impl Memory {
 
 /// The model's validation, errors only (as the CLI's checker before policy compilation).
 pub fn checker() -> Checker {
-    Arc::new(|c: &Config| match gatehouse_model::validate(c.clone()) {
-        Ok(_) => Ok(()),
-        Err(issues) => {
-            let p: Vec<Problem> = issues
-                .into_iter()
-                .filter(|i| i.severity == Severity::Error)
-                .map(|i| Problem {
-                    path: i.path,
-                    message: i.message,
-                })
-                .collect();
-            if p.is_empty() { Ok(()) } else { Err(p) }
-        }
-    })
+    gatehouse_admin::model_checker()
 }
 
 pub struct Site {
