@@ -1,0 +1,1 @@
+//! The configuration as files in the APIOps artifact layout, and back.
