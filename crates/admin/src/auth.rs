@@ -126,6 +126,51 @@ pub fn verify(
     Ok(uid.to_string())
 }
 
+/// The key that signs Git passwords, derived from an access key: a Git password is then never
+/// also a management API token (APIM keeps Git access apart from management access too).
+fn git_key(key: &Secret) -> Secret {
+    if key.expose().is_empty() {
+        return Secret::new("");
+    }
+    let mut mac = match HmacSha512::new_from_slice(key.expose().as_bytes()) {
+        Ok(m) => m,
+        Err(_) => return Secret::new(""),
+    };
+    mac.update(b"gatehouse git access");
+    Secret::new(STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// The Git user's name, as in APIM.
+pub const GIT_USER: &str = "apim";
+
+/// A password of the Git endpoint (user [`GIT_USER`]), valid until `expiry`:
+/// `git&<expiry>&<signature>`, as `POST users/git/token` answers it.
+pub fn git_password(expiry: OffsetDateTime, key: &Secret) -> String {
+    let ex = format_expiry(expiry);
+    let sn = STANDARD.encode(sign("git", &ex, &git_key(key)));
+    format!("git&{ex}&{sn}")
+}
+
+/// Checks a Git endpoint password against both access keys.
+pub fn verify_git_password(
+    password: &str,
+    keys: &AccessKeys,
+    now: OffsetDateTime,
+) -> Result<(), AuthError> {
+    let mut parts = password.trim().splitn(3, '&');
+    let (Some("git"), Some(ex), Some(sn)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(AuthError::Malformed(
+            "a Git password is 'git&<expiry>&<signature>' (POST users/git/token)",
+        ));
+    };
+    let derived = AccessKeys {
+        primary: git_key(&keys.primary),
+        secondary: git_key(&keys.secondary),
+    };
+    let header = format!("SharedAccessSignature uid=git&ex={ex}&sn={sn}");
+    verify(Some(&header), &derived, now).map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +212,42 @@ mod tests {
             verify(Some("Bearer x"), &keys(), now),
             Err(AuthError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn git_passwords_are_not_management_tokens() {
+        let now = datetime!(2026-12-06 08:00 UTC);
+        let pw = git_password(datetime!(2026-12-07 08:00 UTC), &keys().secondary);
+        assert!(pw.starts_with("git&2026-12-07T08:00:00.0000000Z&"), "{pw}");
+        assert_eq!(verify_git_password(&pw, &keys(), now), Ok(()));
+        assert_eq!(
+            verify_git_password(&pw, &keys(), datetime!(2026-12-08 08:00 UTC)),
+            Err(AuthError::Expired)
+        );
+        let other = AccessKeys {
+            primary: Secret::new("x"),
+            secondary: Secret::new("y"),
+        };
+        assert_eq!(
+            verify_git_password(&pw, &other, now),
+            Err(AuthError::BadSignature)
+        );
+        assert!(verify_git_password("hunter2", &keys(), now).is_err());
+        // The same signature is not a management token.
+        let rest = pw.trim_start_matches("git&");
+        let (ex, sn) = rest.split_once('&').expect("three parts");
+        let header = format!("SharedAccessSignature uid=git&ex={ex}&sn={sn}");
+        assert_eq!(
+            verify(Some(&header), &keys(), now),
+            Err(AuthError::BadSignature)
+        );
+        // A management token is not a Git password.
+        let token = sas_token("git", datetime!(2026-12-07 08:00 UTC), &keys().primary);
+        let fields = token.trim_start_matches("SharedAccessSignature uid=git&ex=");
+        let (ex, sn) = fields.split_once("&sn=").expect("fields");
+        assert_eq!(
+            verify_git_password(&format!("git&{ex}&{sn}"), &keys(), now),
+            Err(AuthError::BadSignature)
+        );
     }
 }

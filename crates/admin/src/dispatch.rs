@@ -188,6 +188,7 @@ async fn dispatch(st: &State, req: Request) -> Result<Response, ApiError> {
             &Method::POST,
         ) => subscription_action(&ctx, id, action).await,
         (["namedValues", id, "listValue"], &Method::POST) => named_value_value(&ctx, id).await,
+        (["users", u, "token"], &Method::POST) => crate::service::user_token(&ctx, u).await,
         (["products", p, "apis", a], _) => link(&ctx, &m, Link::ProductApi(s(p), s(a))).await,
         (["products", p, "groups", g], _) => link(&ctx, &m, Link::ProductGroup(s(p), s(g))).await,
         (["groups", g, "users", u], _) => link(&ctx, &m, Link::GroupUser(s(g), s(u))).await,

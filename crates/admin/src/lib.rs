@@ -22,7 +22,9 @@ mod route;
 mod service;
 mod write;
 
-pub use auth::{AuthError, format_expiry, sas_token, verify};
+pub use auth::{
+    AuthError, GIT_USER, format_expiry, git_password, sas_token, verify, verify_git_password,
+};
 pub use backing::{
     AccessKeys, Backing, BackingError, Checker, Current, Node, NodeInfo, Problem, model_checker,
 };

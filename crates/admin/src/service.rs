@@ -51,6 +51,51 @@ pub(crate) async fn tenant_secrets(ctx: &Ctx<'_>) -> Result<Response, ApiError> 
     ))
 }
 
+/// `POST users/git/token` (APIM's User_GetSharedAccessToken for the Git user): the password of
+/// user `apim` at the Git endpoint, signed with the access key `keyType` names, valid until
+/// `expiry`. Other users have no token here: the portal signs its own sessions.
+pub(crate) async fn user_token(ctx: &Ctx<'_>, user: &str) -> Result<Response, ApiError> {
+    if user != "git" {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "ValidationError",
+            format!("tokens are issued for the Git user only (POST users/git/token), not '{user}'"),
+        ));
+    }
+    let p = properties(&ctx.body)?;
+    let key_type = p.get("keyType").and_then(Value::as_str);
+    let expiry = p.get("expiry").and_then(Value::as_str).ok_or_else(|| {
+        ApiError::property(
+            "expiry",
+            "expiry is required: a date such as 2026-12-31T00:00:00Z",
+        )
+    })?;
+    let expiry =
+        time::OffsetDateTime::parse(expiry, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| {
+                ApiError::property(
+                    "expiry",
+                    format!("expiry '{expiry}' is not a date such as 2026-12-31T00:00:00Z: {e}"),
+                )
+            })?;
+    if expiry <= time::OffsetDateTime::now_utc() {
+        return Err(ApiError::property("expiry", "expiry must be in the future"));
+    }
+    let k = access_keys(ctx).await?;
+    let key = match key_type {
+        Some("primary") => &k.primary,
+        Some("secondary") => &k.secondary,
+        other => {
+            return Err(ApiError::property(
+                "keyType",
+                format!("keyType must be 'primary' or 'secondary', not {other:?}"),
+            ));
+        }
+    };
+    tracing::info!(actor = %ctx.actor, "management API: Git password issued");
+    Ok(axum::Json(json!({"value": crate::auth::git_password(expiry, key)})).into_response())
+}
+
 pub(crate) async fn tenant_regenerate(ctx: &Ctx<'_>, primary: bool) -> Result<Response, ApiError> {
     let _guard = ctx.st.write_lock.lock().await;
     let k = access_keys(ctx).await?;

@@ -530,3 +530,74 @@ async fn methods_head_and_resource_names() {
         (StatusCode::BAD_REQUEST, Some("InvalidApiVersionParameter"))
     );
 }
+
+/// `POST users/git/token`: a password of the Git endpoint (user `apim`), signed with the key
+/// `keyType` names; refused for other users, without an expiry, or with one in the past.
+#[tokio::test]
+async fn git_user_token() {
+    let h = harness();
+    let expiry = (time::OffsetDateTime::now_utc() + Duration::hours(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let body = json!({"properties": {"keyType": "secondary", "expiry": expiry}});
+    let (s, b) = h.call("POST", "/users/git/token", Some(body.clone())).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let password = b["value"].as_str().unwrap();
+    assert!(password.starts_with("git&"), "{password}");
+    let keys = gatehouse_admin::AccessKeys {
+        primary: gatehouse_model::Secret::new("primary-key"),
+        secondary: gatehouse_model::Secret::new("secondary-key"),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    assert_eq!(
+        gatehouse_admin::verify_git_password(password, &keys, now),
+        Ok(())
+    );
+    // Past its expiry it is refused.
+    assert_eq!(
+        gatehouse_admin::verify_git_password(password, &keys, now + Duration::hours(3)),
+        Err(gatehouse_admin::AuthError::Expired)
+    );
+    // Regenerating the secondary key revokes it.
+    let (s, _) = h
+        .call("POST", "/tenant/access/regenerateSecondaryKey", None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, fresh) = h.call("POST", "/tenant/access/listSecrets", None).await;
+    let keys = gatehouse_admin::AccessKeys {
+        primary: gatehouse_model::Secret::new("primary-key"),
+        secondary: gatehouse_model::Secret::new(fresh["secondaryKey"].as_str().unwrap()),
+    };
+    assert!(gatehouse_admin::verify_git_password(password, &keys, now).is_err());
+
+    let (s, b) = h.call("POST", "/users/alice/token", Some(body)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b.to_string().contains("Git user only"), "{b}");
+    let (s, b) = h
+        .call(
+            "POST",
+            "/users/git/token",
+            Some(json!({"properties": {"keyType": "primary"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b.to_string().contains("expiry"), "{b}");
+    let (s, b) = h
+        .call(
+            "POST",
+            "/users/git/token",
+            Some(json!({"properties": {"keyType": "primary", "expiry": "2001-01-01T00:00:00Z"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b.to_string().contains("future"), "{b}");
+    let (s, b) = h
+        .call(
+            "POST",
+            "/users/git/token",
+            Some(json!({"properties": {"keyType": "tertiary", "expiry": "2099-01-01T00:00:00Z"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b.to_string().contains("keyType"), "{b}");
+}

@@ -178,6 +178,10 @@ const PATHS: &[(&str, Serves)] = &[
     ("/subscriptions/{sid}", Item("Subscription")),
     ("/users", List("User")),
     ("/users/{userId}", Item("User")),
+    (
+        "/users/{userId}/token",
+        Custom(&[("post", &[("200", "UserTokenResult")], "UserTokenParameters")]),
+    ),
     ("/groups", List("Group")),
     ("/groups/{groupId}", Item("Group")),
     ("/groups/{groupId}/users", List("User")),

@@ -445,6 +445,14 @@ fn helpers() -> Vec<(String, Value)> {
             object(&[("primaryKey*", "s"), ("secondaryKey", "s?")]),
         ),
         ("NamedValueSecret".into(), object(&[("value*", "s")])),
+        (
+            "UserTokenParameters".into(),
+            json!({"type": "object", "required": ["properties"], "properties": {"properties": {
+                "type": "object", "required": ["keyType", "expiry"], "properties": {
+                    "keyType": {"type": "string", "enum": ["primary", "secondary"]},
+                    "expiry": {"type": "string", "format": "date-time"}}}}}),
+        ),
+        ("UserTokenResult".into(), object(&[("value*", "s")])),
     ]
     .into_iter()
     .chain(portal_schemas())
