@@ -223,6 +223,15 @@ fn every_resource_kind_round_trips_and_the_secret_stays_out() {
         "{}",
         ps[0]
     );
+    // A pushed secret value is refused: it would stay in the repository's history.
+    let pushed = with(
+        files,
+        "named values/api-key/namedValueInformation.json",
+        "{\n  \"properties\": {\n    \"secret\": true,\n    \"value\": \"leaked\"\n  }\n}\n",
+    );
+    let ps = layout::import(&pushed, &c).expect_err("secret value in the tree");
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    assert_eq!(ps[0].line, Some(4), "{}", ps[0]);
 }
 
 #[test]

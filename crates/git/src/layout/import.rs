@@ -384,7 +384,19 @@ fn read_named_values(t: &Tree<'_>, current: &Config, ps: &mut Vec<FileProblem>) 
             }
         };
         let secret = props.get("secret").and_then(Value::as_bool) == Some(true);
-        if secret && props.get("value").is_none_or(Value::is_null) {
+        let has_value = !props.get("value").is_none_or(Value::is_null);
+        if secret && has_value {
+            // Accepting it would leave the value in the repository's history for good.
+            ps.push(problem(
+                file,
+                line_of(&text, "\"value\""),
+                format!(
+                    "secret named value '{id}' must not hold its value in the repository (it would stay in the history): remove \"value\" and set it through the management API (PUT namedValues/{id}); the stored value is kept"
+                ),
+            ));
+            continue;
+        }
+        if secret {
             // A secret's value never enters the repository: the current one stays. The value is
             // only held in memory here, on its way into the candidate config.
             match current.named_values.iter().find(|n| n.id == *id) {
@@ -396,7 +408,7 @@ fn read_named_values(t: &Tree<'_>, current: &Config, ps: &mut Vec<FileProblem>) 
                         file,
                         line_of(&text, "\"secret\""),
                         format!(
-                            "secret named value '{id}' has no value here and none is stored: give \"value\" once (a secret's value is kept and never written back to the repository)"
+                            "secret named value '{id}' has no stored value: create it through the management API (PUT namedValues/{id}) first; a secret's value never enters the repository"
                         ),
                     ));
                     continue;

@@ -39,29 +39,61 @@ pub fn write(api: &Api) -> Result<Vec<u8>, LayoutError> {
         // URL there): one place for it, read from apiInformation.json.
         m.remove("servers");
     }
-    let extra: Vec<Value> = api
-        .operations
-        .iter()
-        .filter(|o| !stateable(o))
-        .map(|o| {
-            let mut o = o.clone();
-            o.policies = None;
-            serde_json::to_value(o)
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|source| LayoutError::Json {
+    let mut extra = Vec::new();
+    for o in api.operations.iter().filter(|o| !stateable(o)) {
+        let mut v = serde_json::to_value(o).map_err(|source| LayoutError::Json {
             file: super::paths::api_spec(&api.id),
             source,
         })?;
+        // Its policy is operations/{o}/policy.xml, as for any operation.
+        if let Some(m) = v.as_object_mut() {
+            m.remove("policies");
+        }
+        extra.push(v);
+    }
     if !extra.is_empty() {
         doc[EXTRA] = Value::Array(extra);
     }
-    yaml_serde::to_string(&doc)
+    yaml_serde::to_string(&Ordered(&doc))
         .map(String::into_bytes)
         .map_err(|source| LayoutError::Yaml {
             file: super::paths::api_spec(&api.id),
             source,
         })
+}
+
+/// The document's top-level members in the order OpenAPI documents (and APIM's exports) give
+/// them, the rest after in name order: serde_json's map is sorted, which would put `info`
+/// before `openapi`.
+struct Ordered<'a>(&'a Value);
+
+const FIRST: &[&str] = &[
+    "openapi",
+    "info",
+    "servers",
+    "paths",
+    "x-ms-paths",
+    "components",
+    "tags",
+];
+
+impl serde::Serialize for Ordered<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Value::Object(m) = self.0 else {
+            return self.0.serialize(s);
+        };
+        let mut out = s.serialize_map(Some(m.len()))?;
+        for k in FIRST {
+            if let Some(v) = m.get(*k) {
+                out.serialize_entry(k, v)?;
+            }
+        }
+        for (k, v) in m.iter().filter(|(k, _)| !FIRST.contains(&k.as_str())) {
+            out.serialize_entry(k, v)?;
+        }
+        out.end()
+    }
 }
 
 /// Reads the document (YAML, or JSON for `specification.json`).
@@ -174,6 +206,8 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).expect("utf8");
         assert!(!text.contains("servers"), "{text}");
         assert!(text.contains(EXTRA));
+        assert!(text.starts_with("openapi: 3.0.1\ninfo:"), "{text}");
+        assert!(!text.contains("policies"), "{text}");
         let spec = read("apis/a/specification.yaml", &bytes).expect("reads");
         let mut want = a.operations.clone();
         want[2].policies = None;
