@@ -3,7 +3,7 @@
 
 use super::paths::{self, Place};
 use super::text::{json, json_key_line, line_of, problem, properties, utf8, yaml_line};
-use super::{FileProblem, Files, MAX_FILE_BYTES, spec};
+use super::{FileProblem, Files, MAX_FILE_BYTES, MAX_TREE_BYTES, spec};
 use gatehouse_admin::error::ApiError;
 use gatehouse_admin::resources::props::Props;
 use gatehouse_admin::resources::{apis, others};
@@ -161,6 +161,14 @@ fn ordered<T>(mut items: Vec<T>, id: impl Fn(&T) -> &str, current: &[&str]) -> V
 
 /// The config the files describe; see [`super`].
 pub fn import(files: &Files, current: &Config) -> Result<Config, Vec<FileProblem>> {
+    let total: usize = files.values().map(Vec::len).sum();
+    if total > MAX_TREE_BYTES {
+        return Err(vec![problem(
+            "/",
+            None,
+            format!("the tree holds {total} bytes; the largest accepted is {MAX_TREE_BYTES}"),
+        )]);
+    }
     let mut ps = Vec::new();
     let tree = Tree::sort(files, &mut ps);
     let mut c = current.clone();

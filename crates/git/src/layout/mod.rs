@@ -33,6 +33,9 @@ pub type Files = std::collections::BTreeMap<String, Vec<u8>>;
 /// smaller; a bigger one is a mistake or an attack on memory).
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
+/// Largest tree import reads, all files together.
+pub const MAX_TREE_BYTES: usize = 256 * 1024 * 1024;
+
 /// A problem with one file of a pushed tree: `file:line: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileProblem {
