@@ -17,7 +17,7 @@ mod openapi;
 pub mod password;
 mod portal_settings;
 mod query;
-mod resources;
+pub mod resources;
 mod route;
 mod service;
 mod write;

@@ -4,3 +4,5 @@
 //! tree is validated whole and deployed atomically.
 
 pub mod layout;
+
+pub use layout::{FileProblem, Files, LayoutError};
