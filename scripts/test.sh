@@ -16,7 +16,9 @@ cd "$(dirname "$0")/.."
 # chromium, chromium-driver: the developer portal's browser tests drive a headless Chromium over
 #   WebDriver (crates/testkit/src/browser.rs, feature `browser` of gatehouse-testkit, which a
 #   crate enables in its dev-dependencies); one browser per test, killed with its processes.
-needed=(curl ca-certificates iproute2 postgresql redis-server chromium chromium-driver)
+# git: the Git configuration repository serves clones and pushes through `git http-backend`, and
+#   its tests drive the real `git` client (crates/cli/tests/git_repo.rs).
+needed=(curl ca-certificates iproute2 postgresql redis-server chromium chromium-driver git)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -32,6 +32,48 @@ pub enum AdminCommand {
         #[arg(long, value_name = "FILE")]
         secret_key_file: Option<PathBuf>,
     },
+    /// Print a password of the Git configuration repository (user `apim`) alone on one line,
+    /// as `POST users/git/token` answers it.
+    GitToken {
+        /// The store the Git endpoint serves from (default: the embedded store in the data
+        /// directory, which `gatehouse serve` with no arguments uses).
+        #[arg(long, value_name = "URL", env = "GATEHOUSE_STORE")]
+        store: Option<String>,
+        /// How long the password is valid: `1h`, `30m`, `7d` ...
+        #[arg(long, default_value = "1d", value_parser = humantime::parse_duration)]
+        ttl: std::time::Duration,
+        /// Sign with the primary or the secondary access key.
+        #[arg(long, default_value = "primary", value_parser = ["primary", "secondary"])]
+        key: String,
+        /// The key that decrypts the store's secrets (default: <data dir>/secret.key).
+        #[arg(long, value_name = "FILE")]
+        secret_key_file: Option<PathBuf>,
+    },
+}
+
+/// The access keys of the store at `url` (default: the embedded store).
+async fn store_keys(
+    url: Option<String>,
+    secret_key_file: Option<&std::path::Path>,
+) -> Result<gatehouse_admin::AccessKeys> {
+    let url = url.unwrap_or_else(crate::file_keys::default_store_url);
+    let secret = crate::data_dir::secret_key(secret_key_file)?;
+    let store = Store::open(&url, secret)
+        .await
+        .with_context(|| format!("cannot open the store {}", crate::serve::redact_url(&url)))?;
+    let k = store.access_keys().await?;
+    Ok(gatehouse_admin::AccessKeys {
+        primary: k.primary,
+        secondary: k.secondary,
+    })
+}
+
+fn chosen<'a>(keys: &'a gatehouse_admin::AccessKeys, key: &str) -> &'a gatehouse_model::Secret {
+    if key == "secondary" {
+        &keys.secondary
+    } else {
+        &keys.primary
+    }
 }
 
 pub fn run(cmd: AdminCommand) -> Result<ExitCode> {
@@ -55,24 +97,27 @@ pub fn run(cmd: AdminCommand) -> Result<ExitCode> {
                 let keys = if file_mode {
                     crate::file_keys::file_mode_access_keys(secret_key_file.as_deref(), None)?
                 } else {
-                    let url = store.unwrap_or_else(crate::file_keys::default_store_url);
-                    let secret = crate::data_dir::secret_key(secret_key_file.as_deref())?;
-                    let store = Store::open(&url, secret).await.with_context(|| {
-                        format!("cannot open the store {}", crate::serve::redact_url(&url))
-                    })?;
-                    let k = store.access_keys().await?;
-                    gatehouse_admin::AccessKeys {
-                        primary: k.primary,
-                        secondary: k.secondary,
-                    }
-                };
-                let signing = if key == "secondary" {
-                    &keys.secondary
-                } else {
-                    &keys.primary
+                    store_keys(store, secret_key_file.as_deref()).await?
                 };
                 let expiry = crate::management::token_expiry(ttl);
-                println!("{}", gatehouse_admin::sas_token(&uid, expiry, signing));
+                println!(
+                    "{}",
+                    gatehouse_admin::sas_token(&uid, expiry, chosen(&keys, &key))
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            AdminCommand::GitToken {
+                store,
+                ttl,
+                key,
+                secret_key_file,
+            } => {
+                let keys = store_keys(store, secret_key_file.as_deref()).await?;
+                let expiry = crate::management::token_expiry(ttl);
+                println!(
+                    "{}",
+                    gatehouse_admin::git_password(expiry, chosen(&keys, &key))
+                );
                 Ok(ExitCode::SUCCESS)
             }
         }

@@ -13,6 +13,7 @@ mod data_dir;
 mod demo;
 mod file_keys;
 mod follow;
+mod git;
 mod heartbeat;
 mod json_log;
 mod logging;
@@ -69,6 +70,9 @@ enum Command {
     /// Work with APIs in a store: import an OpenAPI or Swagger document.
     #[command(subcommand)]
     Api(api_cmd::ApiCommand),
+    /// Run by the Git configuration repository's hook during a push (not for people).
+    #[command(hide = true)]
+    GitHook { stage: String },
 }
 
 #[derive(clap::Args)]
@@ -98,6 +102,10 @@ struct ServeArgs {
     /// (default with no --config/--store: 127.0.0.1:8082).
     #[arg(long, value_name = "IP:PORT", env = "GATEHOUSE_PORTAL_LISTEN")]
     portal_listen: Option<std::net::SocketAddr>,
+    /// Serve the Git configuration repository here (plain HTTP) instead of
+    /// `network.endpoints.git` (default with no --config/--store: 127.0.0.1:8083).
+    #[arg(long, value_name = "IP:PORT", env = "GATEHOUSE_GIT_LISTEN")]
+    git_listen: Option<std::net::SocketAddr>,
     /// The portal's address as its users reach it, for the links in its e-mails (default: the
     /// first address it listens on).
     #[arg(long, value_name = "URL", env = "GATEHOUSE_PORTAL_URL")]
@@ -178,6 +186,7 @@ fn main() -> ExitCode {
         Command::Store(cmd) => store_cmd::run(cmd),
         Command::Admin(cmd) => admin_cmd::run(cmd),
         Command::Api(cmd) => api_cmd::run(cmd),
+        Command::GitHook { stage } => git::hook(&stage),
         Command::Config(ConfigCommand::Schema) => {
             println!("{:#}", gatehouse_model::schema_json());
             Ok(ExitCode::SUCCESS)

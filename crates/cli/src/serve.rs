@@ -103,6 +103,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let mut demo_backend = None;
     let mut management_default = None;
     let mut portal_default = None;
+    let mut git_default = None;
     let (source, validated, revision) = match (&args.config, &args.store) {
         (Some(path), _) => {
             let v = gatehouse_model::load_validated(path).map_err(|e| anyhow!("{e}"))?;
@@ -186,6 +187,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             demo_backend = Some(backend);
             management_default = Some(management::DEMO_ADDR);
             portal_default = Some(crate::portal::DEMO_ADDR);
+            git_default = Some(crate::git::DEMO_ADDR);
             (
                 Source::Store {
                     store,
@@ -268,6 +270,17 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         public_url: args.portal_url.clone(),
         mailer: crate::portal::PortalStart::mailer(args.smtp.as_deref(), &args.smtp_from)?,
     };
+    let git = crate::git::GitStart {
+        addrs: fixed_or_configured(
+            args.git_listen.or(git_default),
+            crate::git::configured_addrs(&validated.config),
+        ),
+        fixed: args.git_listen.is_some() || git_default.is_some(),
+        dir: match git_default {
+            Some(_) => crate::data_dir::data_dir().join("git"),
+            None => crate::state_dir::path(args.state_dir.as_deref()).join("git"),
+        },
+    };
     let management = Management {
         addrs,
         fixed,
@@ -276,11 +289,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         gateway: gateway.clone(),
         stopped: components_stopped.clone(),
         portal,
+        git,
     };
     let (backing, management_local) = match &source {
         Source::File(path) => {
             let backing = management::file_backing(path.clone(), args.secret_key_file.clone())?;
-            let local = management.start(backing.clone(), None).await?;
+            let local = management.start(backing.clone(), None, None).await?;
             (Some(backing), local)
         }
         Source::Store { store, state, .. } => {
@@ -303,7 +317,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 );
             }
             let backing = management::store_backing(store.clone());
-            let local = management.start(backing.clone(), Some(follower)).await?;
+            let local = management
+                .start(backing.clone(), Some(follower), Some(store.clone()))
+                .await?;
             (Some(backing), local)
         }
         Source::Saved { url, key, state } => {
@@ -336,7 +352,11 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 follower.clone().spawn();
                 crate::heartbeat::spawn(store.clone(), gateway, follower.clone(), identity);
                 if let Err(e) = management
-                    .start(management::store_backing(store), Some(follower))
+                    .start(
+                        management::store_backing(store.clone()),
+                        Some(follower),
+                        Some(store),
+                    )
                     .await
                 {
                     tracing::error!(error = %format!("{e:#}"), "the management API cannot start");
@@ -397,6 +417,8 @@ struct Management {
     stopped: tokio::sync::watch::Receiver<bool>,
     /// The developer portal starts with the management API, over the same backing.
     portal: crate::portal::PortalStart,
+    /// So does the Git configuration repository (with a store only).
+    git: crate::git::GitStart,
 }
 
 /// Where the management API and the portal listen first (for the banner).
@@ -404,20 +426,32 @@ struct Management {
 struct Started {
     management: Option<(SocketAddr, bool)>,
     portal: Option<(SocketAddr, bool)>,
+    git: Option<(SocketAddr, bool)>,
 }
 
 impl Management {
-    /// Binds and serves both; returns the first address each bound.
+    /// Binds and serves all three; returns the first address each bound.
     async fn start(
         self,
         backing: Arc<dyn gatehouse_admin::Backing>,
         follower: Option<crate::follow::Follower>,
+        store: Option<Store>,
     ) -> Result<Started> {
         let check = self.check.clone();
         let checker: gatehouse_admin::Checker = Arc::new(move |c: &Config| check(c).map(|_| ()));
         let portal = self
             .portal
             .start(
+                backing.clone(),
+                checker.clone(),
+                self.gateway.clone(),
+                self.stopped.clone(),
+            )
+            .await?;
+        let git = self
+            .git
+            .start(
+                store,
                 backing.clone(),
                 checker,
                 self.gateway.clone(),
@@ -456,6 +490,7 @@ impl Management {
         Ok(Started {
             management: local,
             portal,
+            git,
         })
     }
 }
@@ -602,6 +637,11 @@ async fn banner(
         println!(
             "  portal:       {pscheme}://{paddr}  (open it in a browser: sign up, subscribe, try the API)"
         );
+    }
+    if let Some((gaddr, gtls)) = started.git {
+        let gscheme = if gtls { "https" } else { "http" };
+        println!("  git:          git clone {gscheme}://apim@{gaddr}/ gatehouse-config");
+        println!("                (the password is the line `gatehouse admin git-token` prints)");
     }
     println!();
 }

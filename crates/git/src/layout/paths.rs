@@ -2,17 +2,18 @@
 //! writes them, `src/common/*.cs` there) and the few names gatehouse adds under `gatehouse/`.
 //!
 //! Export writes the names in the first column of [`LAYOUT`]; import also reads the forms
-//! APIOps used in other versions (`namedValues/`, `policyFragments/`, the per-link
+//! APIOps writes or wrote (`named values/`, `policy fragments/`, the per-link
 //! `products/{p}/apis/{a}/productApiInformation.json`), so an extracted repository imports
 //! unchanged whichever APIOps version wrote it.
 
-/// The directory of named values as APIOps writes it (with a space).
-pub const NAMED_VALUES: &str = "named values";
-/// The directory of policy fragments as APIOps writes it (with a space).
-pub const FRAGMENTS: &str = "policy fragments";
-/// The same directories in camel case, as the management API's paths spell them.
-const NAMED_VALUES_ALT: &str = "namedValues";
-const FRAGMENTS_ALT: &str = "policyFragments";
+/// The directory of named values: the management API's spelling, which the issue that built
+/// this layout names; APIOps' extractor writes `named values` (with a space), read too.
+pub const NAMED_VALUES: &str = "namedValues";
+/// The directory of policy fragments (APIOps writes `policy fragments`, read too).
+pub const FRAGMENTS: &str = "policyFragments";
+/// The same directories as APIOps' extractor spells them.
+const NAMED_VALUES_ALT: &str = "named values";
+const FRAGMENTS_ALT: &str = "policy fragments";
 
 pub const GLOBAL_POLICY: &str = "policy.xml";
 pub const NETWORK: &str = "gatehouse/network.yaml";
@@ -23,8 +24,8 @@ pub const LAYOUT: &str = "policy.xml, apis/{a}/apiInformation.json, apis/{a}/spe
 (or .json), apis/{a}/policy.xml, apis/{a}/operations/{o}/policy.xml, \
 products/{p}/productInformation.json, products/{p}/apis.json (or apis/{a}/productApiInformation.json), \
 products/{p}/groups.json (or groups/{g}/productGroupInformation.json), products/{p}/policy.xml, \
-named values/{n}/namedValueInformation.json, backends/{b}/backendInformation.json, \
-policy fragments/{f}/policyFragmentInformation.json, policy fragments/{f}/policy.xml, \
+namedValues/{n}/namedValueInformation.json, backends/{b}/backendInformation.json, \
+policyFragments/{f}/policyFragmentInformation.json, policyFragments/{f}/policy.xml, \
 gatehouse/network.yaml, gatehouse/gateway.yaml";
 
 /// A file's place in the layout, with the names (ids) its directories give.
