@@ -491,12 +491,66 @@ async fn curl(args: &[&str]) -> (bool, String) {
     )
 }
 
+/// The banner's Git line as a user pastes it: `git clone http://apim@ADDR/ gatehouse-config`,
+/// answering git's password prompt with the line `gatehouse admin git-token` prints.
+async fn demo_git_clone(gw: &Spawned, git: &str, data: &Path) {
+    let line = gw
+        .wait_for_line(&format!("git clone http://apim@{git}/ gatehouse-config"))
+        .await;
+    let pasted = line
+        .trim_start()
+        .strip_prefix("git:")
+        .expect("a git: line")
+        .trim();
+    let token = Command::new(BIN)
+        .args(["admin", "git-token"])
+        .env("GATEHOUSE_DATA_DIR", data)
+        .env_remove("GATEHOUSE_STORE")
+        .output()
+        .expect("gatehouse admin git-token");
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let password = String::from_utf8_lossy(&token.stdout).trim().to_string();
+    // GIT_ASKPASS answers the prompt the way a person would.
+    let askpass = data.join("askpass.sh");
+    std::fs::write(
+        &askpass,
+        format!("#!/bin/sh\nprintf '%s\\n' '{password}'\n"),
+    )
+    .expect("askpass");
+    std::fs::set_permissions(
+        &askpass,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("chmod");
+    let out = Command::new("sh")
+        .args(["-c", pasted])
+        .current_dir(data)
+        .env("GIT_ASKPASS", &askpass)
+        .env("HOME", data)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git (Debian: apt-get install git)");
+    assert!(
+        out.status.success(),
+        "{pasted}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = std::fs::read_to_string(data.join("gatehouse-config/apis/echo/apiInformation.json"))
+        .expect("the clone holds the demo API");
+    assert!(info.contains("\"path\": \"echo\""), "{info}");
+}
+
 #[tokio::test]
 async fn demo_mode_serves_the_echo_api_to_curl() {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let management = free_addr().to_string();
     let portal = free_addr().to_string();
+    let git = free_addr().to_string();
     let data = gatehouse_testkit::TempDir::new().expect("data dir");
     let args = [
         "serve",
@@ -506,6 +560,8 @@ async fn demo_mode_serves_the_echo_api_to_curl() {
         &management,
         "--portal-listen",
         &portal,
+        "--git-listen",
+        &git,
     ];
     let mut gw = Spawned::start(&args, data.path());
     gw.wait_ready(listen.parse().unwrap()).await;
@@ -533,6 +589,7 @@ async fn demo_mode_serves_the_echo_api_to_curl() {
     assert!(ok, "{doc}");
     let doc: Value = serde_json::from_str(&doc).unwrap_or_else(|e| panic!("{e}: {doc}"));
     assert!(doc["paths"]["/items/{id}"]["get"].is_object(), "{doc}");
+    demo_git_clone(&gw, &git, data.path()).await;
 
     let url = format!("http://{listen}/echo/hello");
     let (ok, body) = curl(&[
