@@ -523,3 +523,92 @@ async fn a_push_racing_an_api_write_ends_in_one_configuration() {
     node.wait_served("/orders/orders/1", if pushed { 418 } else { 200 })
         .await;
 }
+
+/// `GET path` from a client bound to `source`: the status, or `None` when the connection was
+/// closed without an answer (refused at accept).
+async fn status_from(source: Ipv4Addr, to: SocketAddr, path: &str) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::new(source.into(), 0))
+        .expect("bind the client's source address");
+    let mut stream = socket.connect(to).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "no answer and no close within 10 s");
+    String::from_utf8_lossy(&answer)
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|r| r.get(..3))
+        .and_then(|c| c.parse().ok())
+}
+
+/// `network.endpoints.git` in internal mode: the virtual network reaches the repository (401
+/// without a password), the internet and a subnet the NSG denies are refused at accept.
+#[tokio::test]
+async fn the_git_endpoint_is_judged_like_the_other_components() {
+    const VIP: Ipv4Addr = Ipv4Addr::new(127, 10, 1, 4);
+    const IN_VNET: Ipv4Addr = Ipv4Addr::new(127, 10, 2, 9);
+    let tmp = TempDir::new().expect("tmp");
+    let gateway = free_addr_on(VIP);
+    let git = free_addr_on(VIP);
+    let management = free_addr_on(VIP);
+    let config = format!(
+        r#"
+service: {{ name: inside, sku: developer }}
+network:
+  type: internal
+  virtual_network:
+    address_space: [127.10.0.0/16]
+    subnet: {{ name: apim, prefix: 127.10.1.0/24, nsg: apim-nsg }}
+  endpoints:
+    gateway: {{ private: "{gateway}" }}
+    management: {{ private: "{management}" }}
+    git: {{ private: "{git}" }}
+  network_security_groups:
+    apim-nsg:
+      security_rules:
+        - {{ name: deny-lab-git, priority: 100, direction: inbound, access: deny, protocol: tcp, source: "127.10.9.0/24", source_ports: "*", destination: "*", destination_ports: "{}" }}
+        - {{ name: allow-vnet, priority: 200, direction: inbound, access: allow, protocol: tcp, source: VirtualNetwork, source_ports: "*", destination: "*", destination_ports: "*" }}
+"#,
+        git.port()
+    );
+    let key_file = tmp.path().join("secret.key");
+    std::fs::write(&key_file, format!("{:064x}\n", 0xbeef_u128)).expect("key");
+    let store = format!("sqlite://{}", tmp.path().join("store.db").display());
+    let file = tmp.path().join("config.yaml");
+    std::fs::write(&file, config).expect("config");
+    support::store_import(BIN, &file, &store, &key_file);
+    let state = tmp.path().join("state");
+    let gw = Gatehouse::builder(Path::new(BIN))
+        .expect("builder")
+        .args([
+            "serve",
+            "--store",
+            &store,
+            "--secret-key-file",
+            key_file.to_str().expect("utf-8"),
+            "--state-dir",
+            state.to_str().expect("utf-8"),
+        ])
+        .probe(Probe::Log("Git configuration repository listening".into()))
+        .start_without_config()
+        .await
+        .expect("gatehouse serve starts");
+    assert_eq!(
+        status_from(IN_VNET, git, "/info/refs?service=git-upload-pack").await,
+        Some(401)
+    );
+    assert_eq!(
+        status_from(Ipv4Addr::LOCALHOST, git, "/info/refs").await,
+        None
+    );
+    assert_eq!(
+        status_from(Ipv4Addr::new(127, 10, 9, 5), git, "/info/refs").await,
+        None
+    );
+    gw.wait_for_log("deny-lab-git", Duration::from_secs(10))
+        .await
+        .expect("the refusal is logged with its rule");
+}
