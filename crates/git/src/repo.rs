@@ -117,6 +117,8 @@ impl Repo {
             // A pushed object that is not well-formed is refused before the hook runs.
             ("receive.fsckObjects", "true"),
             ("core.logAllRefUpdates", "true"),
+            // A push's pack is bounded: git refuses a larger one while reading it.
+            ("receive.maxInputSize", "268435456"),
         ] {
             repo.git("config", &["config", key, value], None).await?;
         }
