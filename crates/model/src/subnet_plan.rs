@@ -1,7 +1,7 @@
-//! The subnet arithmetic of Azure API Management VNet injection (rules SZ-1 to SZ-6 of
-//! docs/network.md "Subnet size"), shared by `gatehouse net plan` and `config validate`, so that
-//! a capacity is checked against its subnet before a deployment fails on it. It lives in the
-//! model (not crates/net, which re-exports it) because validation may not depend on crates/net.
+//! The subnet arithmetic of Azure API Management VNet injection (docs/network.md "Capacity
+//! against the subnet"), shared by `gatehouse net plan` and `config validate`, so that a capacity
+//! is checked against its subnet before a deployment fails on it. It lives in the model (not
+//! crates/net, which re-exports it) because validation may not depend on crates/net.
 //!
 //! Per subnet Azure reserves 5 addresses (SZ-2); each unit takes 2 addresses in Basic, Standard
 //! and Premium, 1 in Developer (SZ-3); internal mode adds 1 for the internal load balancer. The
@@ -9,7 +9,7 @@
 //!
 //! SKUs without classic injection are answered as follows (a choice, since the seed has no
 //! table for them): Premium v2 is planned with its own rules (VNet injection, /27 minimum,
-//! 2 addresses per unit, at most 30 units: spec §3 "Premium v2 injection", T03); Consumption,
+//! 2 addresses per unit, at most 30 units, as docs/network.md says); Consumption,
 //! Basic v2 and Standard v2 are errors, because their units never take addresses in a customer
 //! subnet (Standard v2's outbound integration subnet is a fixed /27-or-larger dedicated subnet,
 //! not sized by units).
