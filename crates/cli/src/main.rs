@@ -229,7 +229,18 @@ fn validate(file: &Path, json: bool) -> Result<ExitCode> {
         Ok(v) => (
             true,
             Vec::new(),
-            v.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            // The model's warnings, then Azure's required NSG rules checked against the NSGs as
+            // written: that check needs crates/net's evaluator, which the model may not use, so
+            // it runs here (crates/net/src/recommended.rs). Warnings never change the exit code.
+            v.warnings
+                .iter()
+                .map(|w| w.to_string())
+                .chain(
+                    gatehouse_net::recommended::check(&v.config)
+                        .iter()
+                        .map(|w| format!("warning: {w}")),
+                )
+                .collect::<Vec<_>>(),
             Vec::new(),
         ),
         Err(refusal) => {

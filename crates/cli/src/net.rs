@@ -510,6 +510,9 @@ fn show(path: &Path, as_json: bool) -> Result<ExitCode> {
             })
             .unwrap_or_default()
     };
+    // Azure's required NSG rules, checked against the NSG as written: warnings only
+    // (crates/net/src/recommended.rs).
+    let nsg_warnings = gatehouse_net::recommended::check(&v.config);
     let pes: Vec<Value> = n
         .private_endpoints
         .iter()
@@ -527,6 +530,7 @@ fn show(path: &Path, as_json: bool) -> Result<ExitCode> {
         "inbound_rules": rules(Direction::Inbound),
         "outbound_rules": rules(Direction::Outbound),
         "private_endpoints": pes,
+        "warnings": nsg_warnings.iter().map(|w| format!("warning: {w}")).collect::<Vec<_>>(),
         "trusted_proxies": n.trusted_proxies.iter().map(|t| json!({"prefix": t.prefix(), "proxy_protocol": format!("{:?}", t.proxy_protocol()).to_lowercase()})).collect::<Vec<_>>(),
     });
     if as_json {
@@ -606,6 +610,9 @@ fn show(path: &Path, as_json: bool) -> Result<ExitCode> {
             p["link_id"],
             p["state"].as_str().unwrap_or("")
         );
+    }
+    for w in &nsg_warnings {
+        println!("warning: {w}");
     }
     Ok(ExitCode::SUCCESS)
 }

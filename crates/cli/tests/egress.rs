@@ -81,8 +81,14 @@ fn config(listen: SocketAddr, apis: &[(&str, String)], network: &str) -> String 
     } else {
         format!("network:\n{network}")
     };
+    // Outbound integration is a Standard v2 / Premium v2 option (crates/model/src/tiers.rs).
+    let sku = if network.contains("integration_subnet") {
+        ", sku: standardv2"
+    } else {
+        ""
+    };
     format!(
-        "service: {{ name: egress }}\ngateway:\n  listeners: [ {{ address: \"{listen}\" }} ]\nbackends:\n{backends}apis:\n{api_list}{network}"
+        "service: {{ name: egress{sku} }}\ngateway:\n  listeners: [ {{ address: \"{listen}\" }} ]\nbackends:\n{backends}apis:\n{api_list}{network}"
     )
 }
 

@@ -110,6 +110,15 @@ fn resolve_relative_paths(config: &mut Config, dir: &Path) {
         fix(&mut h.certificate.cert_file);
         fix(&mut h.certificate.key_file);
     }
+    // Each network section's Azure service tags file (crates/model/src/service_tags_file.rs).
+    if let Some(f) = config.network.service_tags_file.as_mut() {
+        fix(f);
+    }
+    for loc in &mut config.service.additional_locations {
+        if let Some(f) = loc.network.service_tags_file.as_mut() {
+            fix(f);
+        }
+    }
     for b in config.backends.values_mut() {
         if let Some(ca) = b.tls.ca_file.as_mut() {
             fix(ca);

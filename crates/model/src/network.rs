@@ -39,6 +39,11 @@ pub struct Network {
     /// Custom service tags (like Azure IP groups): name → prefixes, usable in NSG rules.
     #[serde(default, alias = "serviceTags")]
     pub service_tags: BTreeMap<String, Vec<String>>,
+    /// Azure's published "Service Tags" JSON file (relative to the config file): its tags
+    /// (`ApiManagement`, `Storage.WestEurope` …) are usable in NSG rules
+    /// (crates/model/src/service_tags_file.rs).
+    #[serde(default, alias = "serviceTagsFile")]
+    pub service_tags_file: Option<String>,
     #[serde(default)]
     pub dns: Option<Dns>,
     #[serde(default)]
@@ -393,13 +398,42 @@ pub struct PrivateZone {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Outbound {
-    /// Standard v2 style outbound integration: lets a type-none gateway reach this subnet.
+    /// Standard v2 / Premium v2 outbound integration: lets a type-none gateway reach the
+    /// virtual network through this subnet (crates/model/src/outbound_integration.rs).
     #[serde(default, alias = "integrationSubnet")]
-    pub integration_subnet: Option<String>,
+    pub integration_subnet: Option<IntegrationSubnet>,
     /// Prefixes backends may always reach, named explicitly: the only way to allow addresses
     /// that are otherwise never reachable (loopback, link-local, ...) or private ones with type none.
     #[serde(default, alias = "allowedDestinations")]
     pub allowed_destinations: Vec<String>,
+}
+
+/// The outbound integration subnet: its prefix alone (`10.10.3.0/24`, the older form, which
+/// states none of the facts Azure requires and so gets a warning), or the subnet with its facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum IntegrationSubnet {
+    Prefix(String),
+    Full {
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(alias = "addressPrefix")]
+        prefix: String,
+        /// Must be `Microsoft.Web/serverFarms`.
+        #[serde(default)]
+        delegation: Option<String>,
+        /// The subnet's network security group (a `network_security_groups` name); required.
+        #[serde(default, alias = "networkSecurityGroup")]
+        nsg: Option<String>,
+    },
+}
+
+impl IntegrationSubnet {
+    pub fn prefix(&self) -> &str {
+        match self {
+            IntegrationSubnet::Prefix(p) | IntegrationSubnet::Full { prefix: p, .. } => p,
+        }
+    }
 }
 
 /// A prefix (`10.0.0.0/16`) or a bare address (a /32 or /128).

@@ -27,6 +27,11 @@ pub fn offers_private_endpoints(sku: Sku) -> bool {
     )
 }
 
+/// The tier offers outbound VNet integration (crates/model/src/outbound_integration.rs).
+pub fn offers_outbound_integration(sku: Sku) -> bool {
+    matches!(sku, Sku::Standardv2 | Sku::Premiumv2)
+}
+
 /// The tier's name as Azure writes it.
 pub fn display(sku: Sku) -> &'static str {
     match sku {

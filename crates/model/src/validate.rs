@@ -109,6 +109,7 @@ pub fn validate(config: Config) -> Result<Validated, Vec<Issue>> {
     portal(&mut c, &config.portal);
     let listeners = crate::validate_network::network(&mut c, &config, &listen_addrs);
     crate::locations::check(&mut c, &config, &listen_addrs);
+    crate::subnet_plan::check_capacity(&mut c, &config);
     if c.issues.iter().any(|i| i.severity == Severity::Error) {
         return Err(c.issues);
     }

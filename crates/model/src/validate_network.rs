@@ -4,9 +4,10 @@
 
 use crate::config::{Config, Listener};
 use crate::network::*;
+use crate::service_tags_file::KnownTags;
 use crate::validate::{Checker, Exposure, ListenerPlan};
 use ipnet::IpNet;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
 /// Service tags gatehouse resolves itself (docs/network.md); `LoadBalancer` is an alias.
@@ -196,11 +197,7 @@ pub(crate) fn network(
         }
     }
     if let Some(out) = &n.outbound {
-        if let Some(s) = &out.integration_subnet
-            && let Err(e) = parse_prefix(s)
-        {
-            c.error("network.outbound.integration_subnet", e);
-        }
+        crate::outbound_integration::check(c, config, out);
         for (i, p) in out.allowed_destinations.iter().enumerate() {
             if let Err(e) = parse_prefix(p) {
                 c.error(format!("network.outbound.allowed_destinations[{i}]"), e);
@@ -214,20 +211,7 @@ pub(crate) fn network(
             c.error(format!("network.trusted_proxies[{i}]"), e);
         }
     }
-    for (name, list) in &n.service_tags {
-        let path = format!("network.service_tags.{name}");
-        if BUILTIN_TAGS.iter().any(|b| b.eq_ignore_ascii_case(name)) || name == "*" {
-            c.error(&path, format!("'{name}' is a built-in service tag"));
-        }
-        if !valid_rule_name(name) {
-            c.error(&path, format!("invalid tag name '{name}'"));
-        }
-        for (i, p) in list.iter().enumerate() {
-            if let Err(e) = parse_prefix(p) {
-                c.error(format!("{path}[{i}]"), e);
-            }
-        }
-    }
+    let known_tags = crate::service_tags_file::check(c, n, valid_rule_name);
 
     // Network security groups.
     for (name, nsg) in &n.network_security_groups {
@@ -235,7 +219,7 @@ pub(crate) fn network(
             c,
             &format!("network.network_security_groups.{name}"),
             nsg,
-            &n.service_tags,
+            &known_tags,
         );
     }
 
@@ -415,12 +399,7 @@ fn type_name(t: NetworkType) -> &'static str {
     }
 }
 
-fn security_group(
-    c: &mut Checker,
-    path: &str,
-    nsg: &NetworkSecurityGroup,
-    custom: &BTreeMap<String, Vec<String>>,
-) {
+fn security_group(c: &mut Checker, path: &str, nsg: &NetworkSecurityGroup, tags: &KnownTags) {
     if nsg.security_rules.len() > MAX_RULES_PER_NSG {
         c.error(
             format!("{path}.security_rules"),
@@ -463,8 +442,14 @@ fn security_group(
                 ),
             );
         }
-        address_side(c, &format!("{rpath}.source"), &r.source, custom);
-        address_side(c, &format!("{rpath}.destination"), &r.destination, custom);
+        address_side(c, &format!("{rpath}.source"), &r.source, &r.name, tags);
+        address_side(
+            c,
+            &format!("{rpath}.destination"),
+            &r.destination,
+            &r.name,
+            tags,
+        );
         for (field, ports) in [
             ("source_ports", &r.source_ports),
             ("destination_ports", &r.destination_ports),
@@ -479,12 +464,7 @@ fn security_group(
 }
 
 /// A rule side: `*`, one service tag, or prefixes (at most 4,000); a tag is never combined.
-fn address_side(
-    c: &mut Checker,
-    path: &str,
-    side: &OneOrMany,
-    custom: &BTreeMap<String, Vec<String>>,
-) {
+fn address_side(c: &mut Checker, path: &str, side: &OneOrMany, rule: &str, tags: &KnownTags) {
     let items = side.items();
     if items.is_empty() || items.iter().any(|s| s.is_empty()) {
         c.error(path, "empty address: use '*', a service tag or prefixes");
@@ -499,10 +479,9 @@ fn address_side(
             ),
         );
     }
-    let is_tag =
-        |s: &str| BUILTIN_TAGS.iter().any(|b| b.eq_ignore_ascii_case(s)) || custom.contains_key(s);
-    let tags = items.iter().filter(|s| is_any(s) || is_tag(s)).count();
-    if tags > 0 && items.len() > 1 {
+    let is_tag = |s: &str| tags.contains(s);
+    let tag_count = items.iter().filter(|s| is_any(s) || is_tag(s)).count();
+    if tag_count > 0 && items.len() > 1 {
         c.error(path, "a service tag (or '*') cannot be combined with other tags or prefixes in one rule side");
     }
     for item in items {
@@ -510,13 +489,14 @@ fn address_side(
             continue;
         }
         if parse_prefix(item).is_err() {
+            // `Storage.WestEurope` is a (regional) tag; `10.0.0.300` and `fd00::/8x` are not.
             let looks_like_tag = item
                 .chars()
                 .next()
                 .is_some_and(|ch| ch.is_ascii_alphabetic())
-                && !item.contains(['.', ':', '/']);
+                && !item.contains([':', '/']);
             if looks_like_tag {
-                c.error(path, format!("unknown service tag '{item}': use VirtualNetwork, AzureLoadBalancer, Internet, '*' or a tag of network.service_tags"));
+                c.error(path, tags.unknown(item, rule));
             } else {
                 c.error(path, format!("invalid prefix '{item}'"));
             }

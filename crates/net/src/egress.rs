@@ -343,8 +343,8 @@ impl EgressPolicy {
             .map(|s| prefix("network.virtual_network.subnet.prefix", &s.prefix))
             .transpose()?;
         let integration_net = outbound
-            .and_then(|o| o.integration_subnet.as_deref())
-            .map(|p| prefix("network.outbound.integration_subnet", p))
+            .and_then(|o| o.integration_subnet.as_ref())
+            .map(|s| prefix("network.outbound.integration_subnet", s.prefix()))
             .transpose()?;
         let mut allowed = PrefixSet::new();
         for p in outbound

@@ -12,4 +12,5 @@ pub mod plan;
 pub mod ports;
 pub mod prefix;
 pub mod proxy_protocol;
+pub mod recommended;
 pub mod tags;

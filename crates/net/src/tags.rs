@@ -11,14 +11,20 @@
 //! - `*`, `Any`, `0.0.0.0/0` and `::/0`: any address (Azure's default rules write "any" as
 //!   `0.0.0.0/0`);
 //! - custom tags from `network.service_tags` (like Azure IP groups), e.g. `ApiManagement`
-//!   defined as the prefixes of the operators' management hosts.
+//!   defined as the prefixes of the operators' management hosts;
+//! - Azure's own tags (`ApiManagement`, `Storage`, `Storage.WestEurope` …) from
+//!   `network.service_tags_file`, Azure's published "Service Tags" JSON
+//!   (crates/model/src/service_tags_file.rs). A name defined both there and under
+//!   `service_tags` is refused.
 //!
 //! Names are matched case-insensitively, as Azure does.
 
 use crate::prefix::{PrefixError, PrefixSet, parse_prefix};
 use gatehouse_model::network::Network;
+use gatehouse_model::service_tags_file::{PublishedTags, ServiceTagsFileError};
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// Built-in tag names (lowercase) that a custom tag may not take.
 const RESERVED: &[&str] = &[
@@ -57,6 +63,14 @@ pub enum TagError {
     /// A bad prefix in a custom tag's definition.
     #[error("service tag '{tag}': {error}")]
     TagPrefix { tag: String, error: PrefixError },
+    /// `network.service_tags_file` could not be read or is not Azure's format.
+    #[error(transparent)]
+    File(FileError),
+    /// A tag both under `network.service_tags` and in the service tags file.
+    #[error(
+        "service tag '{0}' is defined both under network.service_tags and in network.service_tags_file: keep one"
+    )]
+    DefinedTwice(String),
     /// A bad prefix in the `network` section itself (`field` is its path).
     #[error("{field}: {error}")]
     Config {
@@ -64,6 +78,31 @@ pub enum TagError {
         error: PrefixError,
     },
 }
+
+/// A service tags file's error, shared so that [`TagError`] stays `Clone` and comparable (two
+/// are equal when they say the same).
+#[derive(Debug, Clone)]
+pub struct FileError(pub Arc<ServiceTagsFileError>);
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for FileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl PartialEq for FileError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for FileError {}
 
 /// What one side (source or destination) of a rule matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +163,11 @@ impl ServiceTags {
             })?;
             tags.add_custom(name, set)?;
         }
+        if let Some(file) = &network.service_tags_file {
+            let published = PublishedTags::load(std::path::Path::new(file))
+                .map_err(|e| TagError::File(FileError(Arc::new(e))))?;
+            tags.add_published(&published)?;
+        }
         Ok(tags)
     }
 
@@ -147,6 +191,23 @@ impl ServiceTags {
             return Err(TagError::DuplicateName(name.to_string()));
         }
         self.custom.insert(key, (name.to_string(), prefixes));
+        Ok(())
+    }
+
+    /// Adds the tags of Azure's service tags file. A name already defined (under
+    /// `network.service_tags`) is refused: which prefixes win would be a guess.
+    pub fn add_published(&mut self, published: &PublishedTags) -> Result<(), TagError> {
+        for (name, prefixes) in published.iter() {
+            let key = name.trim().to_ascii_lowercase();
+            if self.custom.contains_key(&key) {
+                return Err(TagError::DefinedTwice(name.to_string()));
+            }
+            let mut set = PrefixSet::new();
+            for p in prefixes {
+                set.insert(*p);
+            }
+            self.custom.insert(key, (name.to_string(), set));
+        }
         Ok(())
     }
 
@@ -176,7 +237,7 @@ impl ServiceTags {
         &self.load_balancer
     }
 
-    /// A custom tag's prefixes, by case-insensitive name.
+    /// A custom or published tag's prefixes, by case-insensitive name.
     pub fn custom(&self, name: &str) -> Option<&PrefixSet> {
         self.custom
             .get(&name.trim().to_ascii_lowercase())
@@ -470,5 +531,60 @@ mod tests {
                 .to_string()
                 .starts_with("network.load_balancer: bad prefix 'lb'")
         );
+    }
+
+    /// Mimics Azure's published "Service Tags" format (documentation ranges, not Azure's).
+    const AZURE_FORMAT: &str = r#"{"changeNumber": 7, "cloud": "Public", "values": [
+        {"name": "Storage", "id": "Storage", "properties": {"addressPrefixes": ["198.51.100.0/24"]}},
+        {"name": "Storage.WestEurope", "id": "Storage.WestEurope", "properties": {"region": "westeurope", "addressPrefixes": ["198.51.100.64/26"]}}
+    ]}"#;
+
+    #[test]
+    fn tags_from_azures_file_resolve_case_insensitively() {
+        let file =
+            std::env::temp_dir().join(format!("gatehouse-net-tags-{}.json", std::process::id()));
+        std::fs::write(&file, AZURE_FORMAT).unwrap();
+        let mut n = network();
+        n.service_tags_file = Some(file.display().to_string());
+        let t = ServiceTags::new(&n).unwrap();
+        let regional = t.resolve(&["storage.westeurope"]).unwrap();
+        assert!(regional.matches(ip("198.51.100.70")));
+        assert!(
+            !regional.matches(ip("198.51.100.10")),
+            "only the region's prefixes"
+        );
+        assert!(
+            t.resolve(&["Storage"])
+                .unwrap()
+                .matches(ip("198.51.100.10"))
+        );
+        assert!(
+            t.resolve(&["ApiManagement"])
+                .unwrap()
+                .matches(ip("198.51.100.9")),
+            "custom tags stay"
+        );
+
+        n.service_tags
+            .insert("STORAGE".into(), vec!["203.0.113.1".into()]);
+        assert_eq!(
+            ServiceTags::new(&n).unwrap_err(),
+            TagError::DefinedTwice("Storage".into())
+        );
+        std::fs::remove_file(&file).unwrap();
+        let e = ServiceTags::new(&network_with_file(&file)).unwrap_err();
+        assert!(matches!(e, TagError::File(_)), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("service tags file {}", file.display())),
+            "{e}"
+        );
+    }
+
+    fn network_with_file(file: &std::path::Path) -> Network {
+        Network {
+            service_tags_file: Some(file.display().to_string()),
+            ..Network::default()
+        }
     }
 }
