@@ -203,7 +203,7 @@ network:
         cert(3)
     );
     let data = TempDir::new().expect("data dir");
-    let _gw = Gatehouse::builder(Path::new(BIN))
+    let gw = Gatehouse::builder(Path::new(BIN))
         .expect("fixture")
         .env("GATEHOUSE_DATA_DIR", data.path())
         .env("RUST_LOG", "info")
@@ -261,6 +261,34 @@ network:
         wrong.is_err(),
         "the portal served the management certificate"
     );
+    // Certificates reload with the config: a new Portal name with its own certificate is served
+    // by the running portal listener.
+    let (cert, key) = ca
+        .issue(&["portal2.contoso.test"])
+        .write_pem(dir.path(), "portal2");
+    let reloaded = config
+        .replace(
+            "host_name: portal.contoso.test",
+            "host_name: portal2.contoso.test",
+        )
+        .replace(&files[0].0, &cert.display().to_string())
+        .replace(&files[0].1, &key.display().to_string());
+    let mark = gw.log_mark();
+    gw.write_config(&reloaded).expect("rewrite the config");
+    gw.wait_for_log_since(mark, "config reloaded", std::time::Duration::from_secs(20))
+        .await
+        .expect("the change is reloaded");
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(ca.cert_pem().as_bytes()).expect("CA")])
+        .resolve("portal2.contoso.test", portal)
+        .build()
+        .expect("client");
+    let got = client
+        .get(format!("https://portal2.contoso.test:{pp}/"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    assert_eq!(got.as_ref().ok(), Some(&200), "{got:?}");
 }
 
 #[test]
