@@ -4,12 +4,19 @@
 //! before a byte of HTTP is read; a refused one is closed, logged and counted exactly as the
 //! gateway's refusals (crates/gateway/src/refusals.rs).
 //!
+//! Each component answers with its own host names and certificates (crates/model/src/hostnames.rs):
+//! its TLS listeners choose the certificate by SNI among its entries (the snapshot's, so they
+//! reload with the config), and in internal mode every request passes [`host_names`], which
+//! answers 404 to a host that is not one of the component's names (an IP literal included).
+//!
 //! Not applied here, as in Azure: private endpoints and `public_network_access: disabled` concern
 //! the gateway component only, and PROXY protocol headers are read by the gateway's listeners only.
 
 use anyhow::{Context, Result};
+use axum::response::IntoResponse;
 use gatehouse_gateway::Gateway;
 use gatehouse_model::Exposure;
+use gatehouse_model::hostnames::Component as Kind;
 use gatehouse_net::inbound::ConnFacts;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -84,6 +91,7 @@ impl Component {
         router: axum::Router,
         shutdown: watch::Receiver<bool>,
     ) -> Component {
+        let router = host_names(router, kind_of(name), gateway.clone());
         Component {
             name,
             gateway,
@@ -205,10 +213,10 @@ async fn accept_loop(
             continue;
         }
         let tls = if current.tls {
-            match snapshot.tls.clone() {
+            match snapshot.tls_of(kind_of(bound.component)) {
                 Some(config) => Some(tokio_rustls::TlsAcceptor::from(config)),
                 None => {
-                    tracing::warn!(component = bound.component, listener = %local, "TLS listener without certificates (gateway.hostnames): connection closed");
+                    tracing::warn!(component = bound.component, listener = %local, "TLS listener without certificates (hostname_configurations): connection closed");
                     continue;
                 }
             }
@@ -236,6 +244,46 @@ async fn accept_loop(
             }
         });
     }
+}
+
+/// The kind of host names a component answers, by its name (`management`, `portal`, `git`).
+fn kind_of(name: &str) -> Kind {
+    match name {
+        "portal" => Kind::Portal,
+        "git" => Kind::Git,
+        "management" => Kind::Management,
+        // A component this file does not know yet answers the management API's names rather
+        // than every host.
+        _ => Kind::Management,
+    }
+}
+
+/// The layer every component router passes through: in internal mode, a request whose host is
+/// not one of the component's names gets a 404 that names the host and the component. The
+/// names are the current snapshot's, so a reload changes them for the next request.
+pub fn host_names(router: axum::Router, kind: Kind, gateway: Gateway) -> axum::Router {
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let snapshot = gateway.snapshot();
+            async move {
+                let names = snapshot.host_names_of(kind);
+                if names.enforced() {
+                    let host =
+                        gatehouse_gateway::host_header::request_host(req.uri(), req.headers());
+                    if let Err(message) = names.admit(host) {
+                        tracing::debug!(component = kind.name(), %message, "host refused");
+                        return (
+                            http::StatusCode::NOT_FOUND,
+                            [(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                            message,
+                        )
+                            .into_response();
+                    }
+                }
+                next.run(req).await
+            }
+        },
+    ))
 }
 
 async fn connection<I>(io: I, router: axum::Router, mut stop: watch::Receiver<bool>)

@@ -11,6 +11,7 @@ mod api_cmd;
 mod component_listener;
 mod data_dir;
 mod demo;
+mod dns_records;
 mod file_keys;
 mod follow;
 mod git;

@@ -44,6 +44,9 @@ pub enum NetCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The A/AAAA records an internal deployment needs: each component's host names → its
+    /// private addresses (crates/cli/src/dns_records.rs).
+    DnsRecords(crate::dns_records::DnsRecordsArgs),
     /// Apply the config file to the gateway running it, now, and print what changed.
     Apply {
         #[arg(long, short)]
@@ -98,6 +101,7 @@ pub fn run(cmd: NetCommand) -> Result<ExitCode> {
         NetCommand::Verify(a) => verify(a),
         NetCommand::Show { config, json } => show(&config, json),
         NetCommand::Plan(a) => plan(a),
+        NetCommand::DnsRecords(a) => crate::dns_records::run(a),
         NetCommand::Apply {
             config,
             admin_socket,

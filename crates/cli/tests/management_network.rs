@@ -24,12 +24,22 @@ async fn get_from(source: Ipv4Addr, to: SocketAddr) -> Option<u16> {
 }
 
 async fn get_path_from(source: Ipv4Addr, to: SocketAddr, path: &str) -> Option<u16> {
+    get_host_path_from(source, to, &to.to_string(), path).await
+}
+
+/// The same with a given `Host` (internal mode answers only a component's host names).
+async fn get_host_path_from(
+    source: Ipv4Addr,
+    to: SocketAddr,
+    host: &str,
+    path: &str,
+) -> Option<u16> {
     let socket = TcpSocket::new_v4().expect("socket");
     socket
         .bind(SocketAddr::new(IpAddr::V4(source), 0))
         .expect("bind the client's source address");
     let mut stream = socket.connect(to).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).await.is_err() {
         return None;
     }
@@ -159,17 +169,29 @@ network:
         .start(&config)
         .await
         .expect("gatehouse starts");
-    // The virtual network reaches the portal's home page; the internet and the denied subnet are
-    // refused at accept.
-    assert_eq!(get_path_from(IN_VNET, private, "/").await, Some(200));
-    assert_eq!(get_path_from(Ipv4Addr::LOCALHOST, private, "/").await, None);
+    // The virtual network reaches the portal's home page (by the portal's default host name:
+    // internal mode answers no other); the internet and the denied subnet are refused at accept.
+    const PORTAL: &str = "inside.portal.azure-api.net";
     assert_eq!(
-        get_path_from(Ipv4Addr::new(127, 10, 9, 5), private, "/").await,
+        get_host_path_from(IN_VNET, private, PORTAL, "/").await,
+        Some(200)
+    );
+    assert_eq!(
+        get_host_path_from(Ipv4Addr::LOCALHOST, private, PORTAL, "/").await,
+        None
+    );
+    assert_eq!(
+        get_host_path_from(Ipv4Addr::new(127, 10, 9, 5), private, PORTAL, "/").await,
         None
     );
     gw.wait_for_log("deny-lab-portal", Duration::from_secs(10))
         .await
         .expect("the refusal is logged with its rule");
     // Every page is served on it, not only the home page.
-    assert_eq!(get_path_from(IN_VNET, private, "/signup").await, Some(200));
+    assert_eq!(
+        get_host_path_from(IN_VNET, private, PORTAL, "/signup").await,
+        Some(200)
+    );
+    // By its IP address it is not.
+    assert_eq!(get_path_from(IN_VNET, private, "/").await, Some(404));
 }

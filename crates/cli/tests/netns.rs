@@ -451,8 +451,13 @@ async fn internal_and_external_modes_across_network_namespaces() {
         );
         let gw = start_gateway(&net, &yaml).await;
 
-        net.curl(&net.vnet, &url(&private), &key).assert_served();
+        // Internal mode answers only the gateway's host names (crates/gateway/src/host_header.rs).
+        let by_name = [key[0], "Host: netns-internal.azure-api.net"];
+        net.curl(&net.vnet, &url(&private), &by_name)
+            .assert_served();
         assert_access(&gw, VNET_HOST, &private, ("AllowVnetInBound", 65000)).await;
+        let by_ip = net.curl(&net.vnet, &url(&private), &key);
+        assert_eq!(by_ip.status, 404, "by its IP address: {by_ip:?}");
 
         let r = net.curl(&net.inet, &url(&private), &key);
         r.assert_no_response();

@@ -76,6 +76,8 @@ fn config(service: &str, backend: &str, network: &str) -> String {
 service: {{ name: {service} }}
 gateway:
   limits: {{ proxy_header_timeout_ms: {PROXY_HEADER_TIMEOUT_MS} }}
+# The host name the requests carry: internal mode answers only the gateway's host names.
+hostname_configurations: [ {{ type: Proxy, host_name: gateway.test }} ]
 backends:
   echo: {{ url: "{backend}" }}
 apis:

@@ -60,6 +60,9 @@ pub enum ErrorKind {
     BackendPoolExhausted,
     /// The memory for buffered bodies (`max_buffered_total_bytes`) is in use.
     BufferBudgetExhausted,
+    /// Internal mode: the request's host is not a host name of the gateway
+    /// (crates/gateway/src/host_header.rs).
+    UnknownHost,
 }
 
 /// An error on the request path.
@@ -101,7 +104,9 @@ impl GatewayError {
 
     pub fn status(&self) -> StatusCode {
         match self.kind {
-            ErrorKind::ApiNotFound | ErrorKind::OperationNotFound => StatusCode::NOT_FOUND,
+            ErrorKind::ApiNotFound | ErrorKind::OperationNotFound | ErrorKind::UnknownHost => {
+                StatusCode::NOT_FOUND
+            }
             ErrorKind::SubscriptionKeyMissing | ErrorKind::SubscriptionKeyInvalid => {
                 StatusCode::UNAUTHORIZED
             }
@@ -127,7 +132,9 @@ impl GatewayError {
     /// The message the client sees, in APIM's words where APIM has them.
     pub fn message(&self) -> &'static str {
         match self.kind {
-            ErrorKind::ApiNotFound | ErrorKind::OperationNotFound => "Resource not found",
+            ErrorKind::ApiNotFound | ErrorKind::OperationNotFound | ErrorKind::UnknownHost => {
+                "Resource not found"
+            }
             ErrorKind::SubscriptionKeyMissing => {
                 "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."
             }
@@ -192,6 +199,7 @@ impl GatewayError {
             ErrorKind::Overloaded => "overloaded",
             ErrorKind::BackendPoolExhausted => "backend_pool_exhausted",
             ErrorKind::BufferBudgetExhausted => "buffer_budget_exhausted",
+            ErrorKind::UnknownHost => "unknown_host",
         }
     }
 

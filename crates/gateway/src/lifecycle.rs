@@ -36,6 +36,16 @@ pub(crate) async fn run(
     services: &Arc<Services>,
     log: &mut Option<AccessRecord>,
 ) -> Result<Response<ProxyBody>, GatewayError> {
+    // Phase: host name. In internal mode the gateway answers only its host names, the health
+    // probe included (docs/network.md); a precomputed list, no lock.
+    let host_names = snap.host_names_of(gatehouse_model::hostnames::Component::Gateway);
+    if host_names.enforced() {
+        let host = host_header::request_host(req.uri(), req.headers());
+        if let Err(message) = host_names.admit(host) {
+            return Err(GatewayError::new(ErrorKind::UnknownHost, message.clone())
+                .with_client_message(message));
+        }
+    }
     // Phase: health probe.
     if req.uri().path() == HEALTH_PATH {
         return Ok(Response::new(ProxyBody::empty()));

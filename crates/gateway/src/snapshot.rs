@@ -5,9 +5,11 @@
 
 use crate::backend::{BackendTarget, ClientCache, build_targets};
 use crate::error::CompileError;
+use crate::host_header::HostNames;
 use crate::keys::KeyIndex;
 use crate::router::Router;
 use arc_swap::ArcSwap;
+use gatehouse_model::hostnames::{self, Component};
 use gatehouse_model::{Exposure, Limits, Validated};
 use gatehouse_net::egress::{EgressPolicy, Resolve};
 use gatehouse_net::inbound::InboundPolicy;
@@ -55,7 +57,12 @@ pub struct Snapshot {
     pub apis: Vec<ApiSettings>,
     pub limits: Limits,
     pub listeners: Vec<ListenerSpec>,
+    /// The gateway's TLS (Proxy host names), chosen by SNI.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Per component, in [`Component::ALL`] order: its TLS configuration (the gateway's is
+    /// [`Snapshot::tls`]) and the host names it answers (crates/model/src/hostnames.rs).
+    pub component_tls: [Option<Arc<rustls::ServerConfig>>; 4],
+    pub host_names: [HostNames; 4],
     /// The network rules every new connection is judged by.
     pub inbound: InboundPolicy,
     /// The rules every new backend connection is judged by (read at connect time through
@@ -89,6 +96,16 @@ impl std::fmt::Debug for Snapshot {
 }
 
 impl Snapshot {
+    /// `component`'s TLS configuration (certificates chosen by SNI among its host names).
+    pub fn tls_of(&self, component: Component) -> Option<Arc<rustls::ServerConfig>> {
+        self.component_tls[component_index(component)].clone()
+    }
+
+    /// The host names `component` answers.
+    pub fn host_names_of(&self, component: Component) -> &HostNames {
+        &self.host_names[component_index(component)]
+    }
+
     /// `outbound` is the config's egress rules and the resolver to use (see
     /// [`Snapshot::resolver`]), compiled first by the caller, which knows the previous one.
     pub fn compile(
@@ -149,7 +166,14 @@ impl Snapshot {
             message: e.to_string(),
         })?;
         let policies = crate::policies::load(v)?;
+        let mut component_tls: [Option<Arc<rustls::ServerConfig>>; 4] = Default::default();
+        for (slot, c) in component_tls.iter_mut().zip(Component::ALL) {
+            *slot = crate::tls::server_config(&hostnames::certificates(cfg, c))?;
+        }
         Ok(Snapshot {
+            tls: component_tls[0].clone(),
+            component_tls,
+            host_names: Component::ALL.map(|c| HostNames::compile(cfg, c)),
             inbound,
             egress: Arc::new(egress),
             resolver,
@@ -185,7 +209,6 @@ impl Snapshot {
             http: http_builder(&limits),
             limits,
             listeners,
-            tls: crate::tls::server_config(&cfg.gateway.hostnames)?,
             access_log: cfg.gateway.access_log,
             counts: (
                 cfg.apis.len(),
@@ -194,6 +217,16 @@ impl Snapshot {
                 cfg.subscriptions.len(),
             ),
         })
+    }
+}
+
+fn component_index(component: Component) -> usize {
+    // Component::ALL's order.
+    match component {
+        Component::Gateway => 0,
+        Component::Management => 1,
+        Component::Portal => 2,
+        Component::Git => 3,
     }
 }
 

@@ -1,8 +1,11 @@
-//! TLS for the gateway's listeners: certificates from PEM files (APIM's hostname configurations),
-//! chosen by SNI (exact name, then wildcard, then the default binding), ALPN h2 and http/1.1.
+//! TLS for the listeners of every component: certificates from PEM files (APIM's hostname
+//! configurations, crates/model/src/hostnames.rs), chosen by SNI (exact name, then wildcard,
+//! then the default binding), ALPN h2 and http/1.1. The gateway's listeners and those of the
+//! management API, portal and Git endpoint (crates/cli/src/component_listener.rs) each get the
+//! configuration built here from their own entries.
 
 use crate::error::CompileError;
-use gatehouse_model::Hostname;
+use gatehouse_model::hostnames::HostEntry;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -36,13 +39,15 @@ impl ResolvesServerCert for SniResolver {
 }
 
 fn load_key(
-    h: &Hostname,
-    i: usize,
+    h: &HostEntry<'_>,
     provider: &rustls::crypto::CryptoProvider,
-) -> Result<Arc<CertifiedKey>, CompileError> {
-    let path = format!("gateway.hostnames[{i}].certificate");
-    let cert_file = &h.certificate.cert_file;
-    let key_file = &h.certificate.key_file;
+) -> Result<Option<Arc<CertifiedKey>>, CompileError> {
+    let Some(certificate) = h.certificate else {
+        return Ok(None);
+    };
+    let path = format!("{}.certificate", h.path());
+    let cert_file = &certificate.cert_file;
+    let key_file = &certificate.key_file;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|e| CompileError {
@@ -63,34 +68,39 @@ fn load_key(
         path: path.clone(),
         message: format!("certificate and key do not fit together: {e}"),
     })?;
-    Ok(Arc::new(ck))
+    Ok(Some(Arc::new(ck)))
 }
 
-/// The server TLS configuration for the given host names, or `None` when there are none.
+/// The server TLS configuration for the given host name entries (those without a certificate
+/// are skipped), or `None` when none has a certificate.
 pub fn server_config(
-    hostnames: &[Hostname],
+    hostnames: &[HostEntry<'_>],
 ) -> Result<Option<Arc<rustls::ServerConfig>>, CompileError> {
-    if hostnames.is_empty() {
-        return Ok(None);
-    }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut resolver = SniResolver::default();
-    for (i, h) in hostnames.iter().enumerate() {
-        let key = load_key(h, i, &provider)?;
+    let mut explicit_default = false;
+    for h in hostnames {
+        let Some(key) = load_key(h, &provider)? else {
+            continue;
+        };
         let name = h.host_name.to_ascii_lowercase();
         // Without an explicit default binding, the first host name serves clients without SNI.
-        if h.default_ssl_binding || i == 0 {
+        if (h.default_ssl_binding && !explicit_default) || resolver.default.is_none() {
             resolver.default = Some(key.clone());
+            explicit_default |= h.default_ssl_binding;
         }
         match name.strip_prefix("*.") {
             Some(parent) => resolver.wildcard.insert(parent.to_string(), key),
             None => resolver.exact.insert(name, key),
         };
     }
+    if resolver.default.is_none() {
+        return Ok(None);
+    }
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| CompileError {
-            path: "gateway.hostnames".into(),
+            path: "hostname_configurations".into(),
             message: format!("TLS: {e}"),
         })?
         .with_no_client_auth()

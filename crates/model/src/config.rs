@@ -39,6 +39,15 @@ pub struct Config {
     /// The developer portal's look and sign-up rules (docs/portal.md).
     #[serde(default, skip_serializing_if = "crate::portal::Portal::is_default")]
     pub portal: crate::portal::Portal,
+    /// Host names of every component and their certificates (APIM's service property
+    /// `hostnameConfigurations`); crates/model/src/hostnames.rs. `gateway.hostnames` are Proxy
+    /// entries.
+    #[serde(
+        default,
+        alias = "hostnameConfigurations",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub hostname_configurations: Vec<crate::hostnames::HostnameConfiguration>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

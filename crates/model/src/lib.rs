@@ -9,6 +9,7 @@
 mod config;
 mod error;
 pub mod groups;
+pub mod hostnames;
 mod load;
 mod locations;
 pub mod network;

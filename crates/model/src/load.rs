@@ -119,6 +119,12 @@ fn resolve_relative_paths(config: &mut Config, dir: &Path) {
             fix(f);
         }
     }
+    for h in &mut config.hostname_configurations {
+        if let Some(cert) = h.certificate.as_mut() {
+            fix(&mut cert.cert_file);
+            fix(&mut cert.key_file);
+        }
+    }
     for b in config.backends.values_mut() {
         if let Some(ca) = b.tls.ca_file.as_mut() {
             fix(ca);

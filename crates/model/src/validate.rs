@@ -99,7 +99,7 @@ fn valid_id(id: &str) -> bool {
 pub fn validate(config: Config) -> Result<Validated, Vec<Issue>> {
     let mut c = Checker { issues: Vec::new() };
     service(&mut c, &config.service);
-    let listen_addrs = gateway(&mut c, &config.gateway);
+    let listen_addrs = gateway(&mut c, &config);
     backends(&mut c, &config.backends);
     let templates = apis(&mut c, &config);
     products(&mut c, &config);
@@ -107,6 +107,7 @@ pub fn validate(config: Config) -> Result<Validated, Vec<Issue>> {
     named_values(&mut c, &config.named_values);
     users_and_groups(&mut c, &config);
     portal(&mut c, &config.portal);
+    crate::hostnames::check(&mut c, &config);
     let listeners = crate::validate_network::network(&mut c, &config, &listen_addrs);
     crate::locations::check(&mut c, &config, &listen_addrs);
     crate::subnet_plan::check_capacity(&mut c, &config);
@@ -145,7 +146,10 @@ fn service(c: &mut Checker, s: &Service) {
     }
 }
 
-fn gateway(c: &mut Checker, g: &GatewaySettings) -> Vec<SocketAddr> {
+fn gateway(c: &mut Checker, config: &Config) -> Vec<SocketAddr> {
+    let g = &config.gateway;
+    let proxy_certificate = crate::hostnames::entries(config)
+        .any(|e| e.kind == crate::hostnames::HostnameType::Proxy && e.certificate.is_some());
     let mut addrs = Vec::new();
     if g.listeners.is_empty() {
         c.error("gateway.listeners", "at least one listener is needed");
@@ -168,10 +172,10 @@ fn gateway(c: &mut Checker, g: &GatewaySettings) -> Vec<SocketAddr> {
                 ),
             ),
         }
-        if l.tls && g.hostnames.is_empty() {
+        if l.tls && !proxy_certificate {
             c.error(
                 format!("gateway.listeners[{i}].tls"),
-                "a TLS listener needs at least one certificate in gateway.hostnames",
+                "a TLS listener needs at least one certificate in gateway.hostnames (or a Proxy entry of hostname_configurations)",
             );
         }
     }
@@ -180,15 +184,7 @@ fn gateway(c: &mut Checker, g: &GatewaySettings) -> Vec<SocketAddr> {
     for (i, h) in g.hostnames.iter().enumerate() {
         let path = format!("gateway.hostnames[{i}]");
         let name = h.host_name.to_ascii_lowercase();
-        let bare = name.strip_prefix("*.").unwrap_or(&name);
-        let ok = !bare.is_empty()
-            && bare.len() <= 253
-            && bare.split('.').all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && l.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
-            });
-        if !ok {
+        if !crate::hostnames::well_formed(&name) {
             c.error(
                 format!("{path}.host_name"),
                 format!("invalid host name '{}'", h.host_name),
