@@ -490,20 +490,17 @@ fn show(path: &Path, as_json: bool) -> Result<ExitCode> {
     let (v, policy) = load(path)?;
     let n = &v.config.network;
     let mut listeners: Vec<Value> = v.listeners.iter().map(|l| json!({"component": "gateway", "address": l.addr.to_string(), "tls": l.tls, "exposure": exposure_name(&v, l.exposure)})).collect();
-    // The management API and the portal are served on their endpoints
-    // (crates/cli/src/component_listener.rs).
+    // The management API, the portal and the Git repository are served on their endpoints
+    // (crates/cli/src/component_listener.rs); the Git repository in store mode only.
     for (component, addrs) in [
         ("management", crate::management::configured_addrs(&v.config)),
         ("portal", crate::portal::configured_addrs(&v.config)),
+        ("git", crate::git::configured_addrs(&v.config)),
     ] {
         for c in addrs {
             listeners.push(json!({"component": component, "address": c.addr.to_string(), "tls": c.tls, "exposure": exposure_name(&v, c.exposure)}));
         }
     }
-    let reserved: Vec<Value> = [("git", &n.endpoints.git)]
-        .iter()
-        .filter_map(|(c, e)| e.as_ref().map(|e| json!({"component": c, "public": e.public.as_ref().map(|s| s.address()), "private": e.private.as_ref().map(|s| s.address()), "served": false})))
-        .collect();
     let rules = |dir: Direction| -> Vec<Value> {
         policy
             .nsg()
@@ -528,7 +525,6 @@ fn show(path: &Path, as_json: bool) -> Result<ExitCode> {
         "virtual_network": policy.tags().virtual_network().iter().map(|p| p.to_string()).collect::<Vec<_>>(),
         "subnet": n.virtual_network.as_ref().and_then(|vn| vn.subnet.as_ref()).map(|s| json!({"prefix": s.prefix, "nsg": s.nsg})),
         "listeners": listeners,
-        "reserved_components": reserved,
         "nsg": policy.nsg().map(|nsg| nsg.name().to_string()),
         "nsg_applies": policy.nsg().is_some(),
         "inbound_rules": rules(Direction::Inbound),
@@ -563,12 +559,6 @@ fn show(path: &Path, as_json: bool) -> Result<ExitCode> {
             l["address"].as_str().unwrap_or(""),
             if l["tls"] == true { "tls" } else { "plain" },
             l["exposure"].as_str().unwrap_or("")
-        );
-    }
-    for r in &reserved {
-        println!(
-            "  {} (reserved, not served yet)",
-            r["component"].as_str().unwrap_or("")
         );
     }
     match policy.nsg() {

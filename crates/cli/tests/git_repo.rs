@@ -524,16 +524,16 @@ async fn a_push_racing_an_api_write_ends_in_one_configuration() {
         .await;
 }
 
-/// `GET path` from a client bound to `source`: the status, or `None` when the connection was
-/// closed without an answer (refused at accept).
-async fn status_from(source: Ipv4Addr, to: SocketAddr, path: &str) -> Option<u16> {
+/// `GET path` with `Host: host` from a client bound to `source`: the status, or `None` when
+/// the connection was closed without an answer (refused at accept).
+async fn status_from(source: Ipv4Addr, to: SocketAddr, host: &str, path: &str) -> Option<u16> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket
         .bind(SocketAddr::new(source.into(), 0))
         .expect("bind the client's source address");
     let mut stream = socket.connect(to).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.ok()?;
     let mut answer = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
@@ -544,8 +544,9 @@ async fn status_from(source: Ipv4Addr, to: SocketAddr, path: &str) -> Option<u16
         .and_then(|c| c.parse().ok())
 }
 
-/// `network.endpoints.git` in internal mode: the virtual network reaches the repository (401
-/// without a password), the internet and a subnet the NSG denies are refused at accept.
+/// `network.endpoints.git` in internal mode: the virtual network reaches the repository by its
+/// host name (401 without a password; by its IP address 404, as every internal component), the
+/// internet and a subnet the NSG denies are refused at accept.
 #[tokio::test]
 async fn the_git_endpoint_is_judged_like_the_other_components() {
     const VIP: Ipv4Addr = Ipv4Addr::new(127, 10, 1, 4);
@@ -580,6 +581,26 @@ network:
     let file = tmp.path().join("config.yaml");
     std::fs::write(&file, config).expect("config");
     support::store_import(BIN, &file, &store, &key_file);
+    // `net show` lists the endpoint with the other components'.
+    let (ok, shown, err) = gatehouse(&[
+        "net",
+        "show",
+        "--config",
+        file.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&shown).expect("json");
+    assert!(
+        shown["listeners"]
+            .as_array()
+            .expect("listeners")
+            .iter()
+            .any(|l| l["component"] == "git"
+                && l["address"] == git.to_string()
+                && l["exposure"] == "private"),
+        "{shown}"
+    );
     let state = tmp.path().join("state");
     let gw = Gatehouse::builder(Path::new(BIN))
         .expect("builder")
@@ -596,18 +617,16 @@ network:
         .start_without_config()
         .await
         .expect("gatehouse serve starts");
+    const SCM: &str = "inside.scm.azure-api.net";
+    let refs = "/info/refs?service=git-upload-pack";
+    assert_eq!(status_from(IN_VNET, git, SCM, refs).await, Some(401));
     assert_eq!(
-        status_from(IN_VNET, git, "/info/refs?service=git-upload-pack").await,
-        Some(401)
+        status_from(IN_VNET, git, &git.to_string(), refs).await,
+        Some(404)
     );
-    assert_eq!(
-        status_from(Ipv4Addr::LOCALHOST, git, "/info/refs").await,
-        None
-    );
-    assert_eq!(
-        status_from(Ipv4Addr::new(127, 10, 9, 5), git, "/info/refs").await,
-        None
-    );
+    assert_eq!(status_from(Ipv4Addr::LOCALHOST, git, SCM, refs).await, None);
+    let denied = Ipv4Addr::new(127, 10, 9, 5);
+    assert_eq!(status_from(denied, git, SCM, refs).await, None);
     gw.wait_for_log("deny-lab-git", Duration::from_secs(10))
         .await
         .expect("the refusal is logged with its rule");

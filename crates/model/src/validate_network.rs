@@ -375,14 +375,6 @@ pub(crate) fn network(
         if let Some(s) = &ep.private {
             parse_listen(c, &format!("{path}.private"), s);
         }
-        // The management API and the portal are served (crates/cli/src/component_listener.rs);
-        // the Git endpoint is not yet.
-        if component == "git" {
-            c.warn(
-                &path,
-                format!("validated and reserved: the {component} component is not served yet"),
-            );
-        }
     }
     plans
 }
