@@ -123,13 +123,22 @@ pub(crate) async fn tenant_regenerate(ctx: &Ctx<'_>, primary: bool) -> Result<Re
 
 fn service_envelope(c: &Config, sid: &str) -> Value {
     let n = &c.network;
-    let hostnames: Vec<Value> = c
+    // `gateway.hostnames` are Proxy entries; `hostname_configurations` carry their own type.
+    let mut hostnames: Vec<Value> = c
         .gateway
         .hostnames
         .iter()
         .map(|h| json!({"type": "Proxy", "hostName": h.host_name, "defaultSslBinding": h.default_ssl_binding,
                         "certificateSource": "Custom", "certificate": {"certFile": h.certificate.cert_file, "keyFile": h.certificate.key_file}}))
         .collect();
+    hostnames.extend(c.hostname_configurations.iter().map(|h| {
+        let mut v = json!({"type": h.kind, "hostName": h.host_name, "defaultSslBinding": h.default_ssl_binding});
+        if let Some(cert) = &h.certificate {
+            v["certificateSource"] = json!("Custom");
+            v["certificate"] = json!({"certFile": cert.cert_file, "keyFile": cert.key_file});
+        }
+        v
+    }));
     json!({
         "id": sid, "type": "Microsoft.ApiManagement/service", "name": c.service.name, "location": c.service.location,
         "sku": {"name": crate::resources::props::enum_str(&c.service.sku), "capacity": c.service.capacity},
@@ -231,25 +240,51 @@ pub(crate) async fn service_patch(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             let list = list.as_array().ok_or_else(|| {
                 ApiError::property("properties.hostnameConfigurations", "must be an array")
             })?;
-            let mut out = Vec::new();
+            // A Proxy entry with a certificate is a `gateway.hostnames` entry (as before the
+            // other types existed); every other entry a `hostname_configurations` one.
+            let mut proxies = Vec::new();
+            let mut others = Vec::new();
             for (i, h) in list.iter().enumerate() {
                 let t = format!("properties.hostnameConfigurations[{i}]");
+                let kind: gatehouse_model::hostnames::HostnameType =
+                    serde_json::from_value(h.get("type").cloned().unwrap_or(json!("Proxy")))
+                        .map_err(bad_prop(&format!("{t}.type")))?;
                 let host: String =
                     serde_json::from_value(h.get("hostName").cloned().unwrap_or(Value::Null))
                         .map_err(bad_prop(&t))?;
-                let cert: gatehouse_model::CertificateFiles = serde_json::from_value(json!({
-                    "cert_file": h.pointer("/certificate/certFile"), "key_file": h.pointer("/certificate/keyFile")}))
-                .map_err(bad_prop(&t))?;
-                out.push(gatehouse_model::Hostname {
-                    host_name: host,
-                    certificate: cert,
-                    default_ssl_binding: h
-                        .get("defaultSslBinding")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                });
+                let default_ssl_binding = h
+                    .get("defaultSslBinding")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                let cert: Option<gatehouse_model::CertificateFiles> =
+                    match h.get("certificate").filter(|v| !v.is_null()) {
+                        None => None,
+                        Some(_) => Some(
+                            serde_json::from_value(json!({
+                                "cert_file": h.pointer("/certificate/certFile"),
+                                "key_file": h.pointer("/certificate/keyFile")}))
+                            .map_err(bad_prop(&t))?,
+                        ),
+                    };
+                match (kind, cert) {
+                    (gatehouse_model::hostnames::HostnameType::Proxy, Some(certificate)) => proxies
+                        .push(gatehouse_model::Hostname {
+                            host_name: host,
+                            certificate,
+                            default_ssl_binding,
+                        }),
+                    (kind, certificate) => {
+                        others.push(gatehouse_model::hostnames::HostnameConfiguration {
+                            kind,
+                            host_name: host,
+                            certificate,
+                            default_ssl_binding,
+                        })
+                    }
+                }
             }
-            c.gateway.hostnames = out;
+            c.gateway.hostnames = proxies;
+            c.hostname_configurations = others;
         }
         if let Some(list) = p.0.get("additionalLocations").filter(|v| !v.is_null()) {
             let list = list.as_array().ok_or_else(|| {

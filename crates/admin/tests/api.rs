@@ -601,3 +601,52 @@ async fn git_user_token() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(b.to_string().contains("keyType"), "{b}");
 }
+
+/// The service's `hostnameConfigurations`: a Proxy entry with a certificate is one of
+/// `gateway.hostnames`, every other type one of `hostname_configurations`; GET lists both with
+/// their types, and a bad type names its entry.
+#[tokio::test]
+async fn service_hostname_configurations_of_every_type() {
+    let h = harness();
+    let (s, body) = h
+        .call(
+            "PATCH",
+            "/",
+            Some(json!({"properties": {"hostnameConfigurations": [
+                {"type": "Scm", "hostName": "scm.contoso.test"},
+                {"type": "Management", "hostName": "management.contoso.test", "defaultSslBinding": false},
+                {"type": "Proxy", "hostName": "api.contoso.test"}
+            ]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (_, svc) = h.call("GET", "/", None).await;
+    let list = svc["properties"]["hostnameConfigurations"]
+        .as_array()
+        .expect("a list");
+    let kinds: Vec<(&str, &str)> = list
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), e["hostName"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Scm", "scm.contoso.test"),
+            ("Management", "management.contoso.test"),
+            ("Proxy", "api.contoso.test")
+        ]
+    );
+    let (s, body) = h
+        .call(
+            "PATCH",
+            "/",
+            Some(json!({"properties": {"hostnameConfigurations": [{"type": "Mainframe", "hostName": "x.test"}]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        body.to_string()
+            .contains("properties.hostnameConfigurations[0].type"),
+        "{body}"
+    );
+}
