@@ -361,6 +361,34 @@ async fn clone_edit_push_and_every_change_a_commit() {
     let info = read(&clone, "namedValues/api-secret/namedValueInformation.json");
     assert!(info.contains("\"secret\": true"), "{info}");
 
+    // A change the files do not hold (a user) is a commit too: same files, its summary.
+    let (_, before) = node.git(&clone, &["rev-parse", "HEAD"]);
+    let (s, body) = node
+        .call(
+            reqwest::Method::PUT,
+            "users/carol",
+            Some(json!({"properties": {"email": "carol@example.com", "firstName": "Carol", "lastName": "C"}})),
+        )
+        .await;
+    assert!(s.is_success(), "{s} {body}");
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        node.git(&clone, &["pull", "--ff-only", "--quiet"]);
+        let (_, head) = node.git(&clone, &["rev-parse", "HEAD"]);
+        if head != before {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the user's revision is no commit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (_, log) = node.git(&clone, &["log", "-1", "--format=%an%n%s"]);
+    assert_eq!(log.trim(), "integration\nPUT users/carol");
+    let (_, diff) = node.git(&clone, &["diff", "--stat", "HEAD~1", "HEAD"]);
+    assert_eq!(diff.trim(), "", "a user changes no file");
+
     // A pushed secret named value without a value keeps its stored one.
     write(
         &clone,

@@ -35,8 +35,8 @@ pub(crate) fn spawn(shared: Arc<Shared>) {
     });
 }
 
-/// Makes `main` hold the store's newest revision: a commit when its files differ from `main`'s
-/// head (none when only sections outside the repository changed).
+/// Makes `main` hold the store's newest revision: one commit for the revisions since the last
+/// (none at a start when `main` already holds the store's files).
 pub(crate) async fn catch_up(
     shared: &Shared,
     default_actor: &str,
@@ -57,7 +57,11 @@ pub(crate) async fn catch_up(
         Some(h) => shared.repo.tree_of(h).await? == tree,
         None => false,
     };
-    if !unchanged {
+    // Every revision is a commit, also one that changes nothing the files hold (a user, a
+    // subscription): its message says what changed, so the history is the store's. Only a
+    // restart over an unchanged store adds none.
+    let restart = synced == 0 && head.is_some();
+    if !(unchanged && restart) {
         let (author, message) =
             describe(shared, synced, revision, default_actor, default_summary).await;
         let commit = shared
