@@ -435,14 +435,24 @@ http {
 }
 EOF
 
+# As a user runs it: subscription-key auth, an external deployment whose NSG judges every
+# connection at accept, the access log on (the default), no tuning flags.
 cat >"${OUT}/gatehouse.yaml" <<EOF
-service: { name: bench }
+service: { name: bench, sku: developer }
 gateway:
   listeners: [ { address: "127.0.0.1:${GPORT}" } ]
 backends:
   b: { url: "http://127.0.0.1:${BPORT}" }
 network:
+  type: external
+  virtual_network:
+    address_space: [10.0.0.0/16]
+    subnet: { prefix: 10.0.1.0/24, nsg: bench-nsg }
   outbound: { allowed_destinations: [127.0.0.1/32] }
+  network_security_groups:
+    bench-nsg:
+      security_rules:
+        - { name: allow-clients, priority: 100, direction: inbound, access: allow, protocol: tcp, source: Internet, source_ports: "*", destination: "*", destination_ports: "${GPORT}" }
 apis:
   - id: bench
     path: bench
@@ -481,7 +491,7 @@ check_hello direct "http://127.0.0.1:${BPORT}/hello"
 check_hello nginx "http://127.0.0.1:${NPORT}/bench/hello"
 
 if [ "$SKIP_GATEHOUSE" != "1" ]; then
-  GATEHOUSE_CMD=(taskset -c "$PROXY_CPU" "$GATEHOUSE_BIN" serve --config "${OUT}/gatehouse.yaml" --workers 1)
+  GATEHOUSE_CMD=(taskset -c "$PROXY_CPU" "$GATEHOUSE_BIN" serve --config "${OUT}/gatehouse.yaml")
   echo "(gatehouse) $(quote_cmd "${GATEHOUSE_CMD[@]}") >${OUT}/gatehouse.log 2>&1"
   "${GATEHOUSE_CMD[@]}" >"${OUT}/gatehouse.log" 2>&1 &
   GATEHOUSE_PID=$!

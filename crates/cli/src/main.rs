@@ -134,7 +134,8 @@ struct ServeArgs {
     /// in the private directory $XDG_RUNTIME_DIR/gatehouse, else <tmp>/gatehouse-<uid>).
     #[arg(long, value_name = "PATH")]
     admin_socket: Option<PathBuf>,
-    /// Worker threads (default: one per CPU).
+    /// Threads serving the gateway's connections, each with its own socket per listener
+    /// (default: one per core this process may run on, as its CPU affinity says).
     #[arg(long, env = "GATEHOUSE_WORKERS")]
     workers: Option<usize>,
     /// Log format: json (one object per line) or text.
@@ -281,19 +282,18 @@ fn validate(file: &Path, json: bool) -> Result<ExitCode> {
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
     let _log_guard = logging::init(&args.log_format, &args.log)?;
-    // One worker: a current-thread runtime, with no work-stealing machinery to pay for.
-    let mut rt = match args.workers {
-        Some(0) => bail!("--workers must be at least 1"),
-        Some(1) => tokio::runtime::Builder::new_current_thread(),
-        Some(n) => {
-            let mut b = tokio::runtime::Builder::new_multi_thread();
-            b.worker_threads(n);
-            b
-        }
-        None => tokio::runtime::Builder::new_multi_thread(),
-    };
-    rt.enable_all();
-    let rt = rt.build().context("cannot start the async runtime")?;
+    // Thread-per-core: the gateway's connections are served by `workers` threads, each a
+    // current-thread runtime with its own SO_REUSEPORT socket per listener
+    // (crates/gateway/src/workers.rs); this thread's own current-thread runtime runs the control
+    // plane (reloads, management API, portal, Git endpoint). One worker: everything on this
+    // thread, with no scheduler machinery to pay for.
+    if args.workers == Some(0) {
+        bail!("--workers must be at least 1");
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     rt.block_on(serve::run(args))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -221,6 +221,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         None => gatehouse_gateway::SharedServices::default(),
     };
     let gateway = Gateway::with_services(&validated, shared).map_err(|e| anyhow!("{e}"))?;
+    let workers = args
+        .workers
+        .unwrap_or_else(gatehouse_gateway::workers::default_count);
+    gateway
+        .use_workers(workers)
+        .context("cannot start the worker threads")?;
     let listeners = gateway.bind().await?;
     let first = listeners.first().map(|l| (l.local, l.spec.tls));
     for l in &listeners {
@@ -232,7 +238,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         Source::Store { url, .. } => redact_url(url),
         Source::Saved { state, .. } => state.file().display().to_string(),
     };
-    tracing::info!(apis = c_apis, operations = c_ops, products = c_products, subscriptions = c_subs, config = %origin, revision, "gatehouse started");
+    tracing::info!(apis = c_apis, operations = c_ops, products = c_products, subscriptions = c_subs, config = %origin, revision, workers = gateway.worker_count(), "gatehouse started");
 
     // The management API: --management-listen, else the config's endpoints, else (demo) loopback.
     let (stop_components, components_stopped) = tokio::sync::watch::channel(false);

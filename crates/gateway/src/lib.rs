@@ -39,6 +39,7 @@ mod server;
 mod snapshot;
 mod tls;
 mod upstream;
+pub mod workers;
 
 pub use error::{CompileError, ErrorKind, ErrorSource, GatewayError, ServeError, SnapshotError};
 pub use lifecycle::HEALTH_PATH;
@@ -74,6 +75,9 @@ pub(crate) struct Shared {
     listeners: Mutex<HashMap<SocketAddr, RunningListener>>,
     /// What policies use beyond the request, kept across reloads.
     pub(crate) services: Arc<Services>,
+    /// The worker threads listeners are served on (crates/gateway/src/workers.rs); unset: the
+    /// runtime that calls `serve`.
+    workers: std::sync::OnceLock<Arc<workers::Workers>>,
 }
 
 impl Shared {
@@ -187,6 +191,7 @@ impl Gateway {
                 shutdown,
                 reloads: watch::channel(0).0,
                 listeners: Mutex::new(HashMap::new()),
+                workers: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -229,7 +234,7 @@ impl Gateway {
                 .iter()
                 .filter(|l| !running.contains_key(&l.addr))
             {
-                match bind_now(spec.addr) {
+                match bind_now(spec.addr, self.reuse_port()) {
                     Ok(listener) => opened.push((*spec, listener)),
                     Err(source) => {
                         return Err(CompileError {
@@ -293,10 +298,11 @@ impl Gateway {
         let snapshot = self.snapshot();
         let mut bound = Vec::new();
         for spec in &snapshot.listeners {
-            let listener = bind_now(spec.addr).map_err(|source| ServeError::Bind {
-                addr: spec.addr,
-                source,
-            })?;
+            let listener =
+                bind_now(spec.addr, self.reuse_port()).map_err(|source| ServeError::Bind {
+                    addr: spec.addr,
+                    source,
+                })?;
             bound.push(
                 BoundListener::new(listener, *spec).map_err(|source| ServeError::Bind {
                     addr: spec.addr,
@@ -305,6 +311,28 @@ impl Gateway {
             );
         }
         Ok(bound)
+    }
+
+    /// Serves the listeners on `count` worker threads, each with its own socket of every
+    /// listener (thread-per-core: crates/gateway/src/workers.rs). Call before [`Gateway::bind`];
+    /// with one worker (or never called) listeners are served on the caller's runtime.
+    pub fn use_workers(&self, count: usize) -> std::io::Result<()> {
+        if count > 1 && self.shared.workers.get().is_none() {
+            let _ = self
+                .shared
+                .workers
+                .set(Arc::new(workers::Workers::start(count)?));
+        }
+        Ok(())
+    }
+
+    /// The number of threads serving connections.
+    pub fn worker_count(&self) -> usize {
+        self.shared.workers.get().map_or(1, |w| w.count())
+    }
+
+    fn reuse_port(&self) -> bool {
+        self.shared.workers.get().is_some()
     }
 
     fn start(&self, bound: BoundListener, running: &mut HashMap<SocketAddr, RunningListener>) {
@@ -316,12 +344,56 @@ impl Gateway {
                 local: bound.local,
             },
         );
-        tokio::spawn(server::accept_loop(
-            bound,
-            self.shared.clone(),
-            self.shared.shutdown.subscribe(),
-            stopped,
-        ));
+        let Some(workers) = self.shared.workers.get() else {
+            tokio::spawn(server::accept_loop(
+                bound,
+                self.shared.clone(),
+                self.shared.shutdown.subscribe(),
+                stopped,
+            ));
+            return;
+        };
+        // Worker 0 takes the bound socket; every other worker binds its own to the same
+        // address (SO_REUSEPORT), so the kernel spreads connections over them.
+        let BoundListener {
+            listener,
+            spec,
+            local,
+        } = bound;
+        let mut sockets: Vec<Option<std::net::TcpListener>> = Vec::with_capacity(workers.count());
+        sockets.push(listener.into_std().ok());
+        for _ in 1..workers.count() {
+            sockets.push(match bind_now(local, true) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!(listener = %local, error = %e, "a worker's socket could not be opened; the other workers serve this listener");
+                    None
+                }
+            });
+        }
+        let mut sockets = sockets.into_iter();
+        workers.spawn_each(|_| {
+            let socket = sockets.next().flatten();
+            let shared = self.shared.clone();
+            let shutdown = self.shared.shutdown.subscribe();
+            let stopped = stopped.clone();
+            async move {
+                let Some(socket) = socket else { return };
+                match tokio::net::TcpListener::from_std(socket) {
+                    Ok(listener) => {
+                        let bound = BoundListener {
+                            listener,
+                            spec,
+                            local,
+                        };
+                        server::accept_loop(bound, shared, shutdown, stopped).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(listener = %local, error = %e, "a worker cannot listen")
+                    }
+                }
+            }
+        });
     }
 
     /// Serves until [`Gateway::shutdown`], then lets open connections finish their requests for
@@ -362,6 +434,9 @@ impl Gateway {
                 "connections still open after the drain time"
             );
         }
+        if let Some(workers) = self.shared.workers.get() {
+            workers.stop();
+        }
     }
 
     /// The addresses listening now.
@@ -383,14 +458,18 @@ impl Gateway {
 }
 
 /// Binds a listening socket now (synchronously, so a reload can do it), with the same options
-/// as tokio's own `bind`.
-fn bind_now(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+/// as tokio's own `bind`; with `reuse_port`, one of several sockets of the address, one per
+/// worker (the kernel allows that to processes of the same user only).
+fn bind_now(addr: SocketAddr, reuse_port: bool) -> std::io::Result<std::net::TcpListener> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(addr),
         socket2::Type::STREAM,
         Some(socket2::Protocol::TCP),
     )?;
     socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
