@@ -104,9 +104,18 @@ pub fn init(format: &str, filter: &str) -> Result<LogGuard> {
             .spawn(move || writer_loop(rx, stop))
             .context("cannot start the log writer")?
     };
+    let sink = BatchSink { tx };
+    if format == "json" {
+        // The access log writes its JSON lines itself (crates/gateway/src/access_log.rs), into
+        // the same batches as every other line.
+        let access = sink.clone();
+        gatehouse_gateway::access_log::set_sink(Box::new(move |line: &str| {
+            let _ = (&access).write(line.as_bytes());
+        }));
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(BatchSink { tx });
+        .with_writer(sink);
     let result = if format == "json" {
         builder.event_format(crate::json_log::JsonLines).try_init()
     } else {

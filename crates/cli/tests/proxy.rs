@@ -353,6 +353,60 @@ async fn access_log_has_one_line_per_request_and_no_key() {
     );
 }
 
+/// The access log's line, written by the gateway itself in the JSON format
+/// (crates/gateway/src/access_log.rs), has every other line's shape: timestamp, level, message,
+/// the fields in their order, target.
+#[tokio::test]
+async fn access_log_lines_have_the_json_log_shape() {
+    let e = setup().await;
+    let r = e
+        .client
+        .get(format!("{}/orders/orders/7", e.base))
+        .header("Ocp-Apim-Subscription-Key", KEY_ALL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.bytes().await.unwrap();
+    let line =
+        e.gw.wait_for_log("\"path\":\"/orders/orders/7\"", Duration::from_secs(10))
+            .await
+            .expect("the access line");
+    let v: serde_json::Value = serde_json::from_str(&line).expect("one JSON object");
+    assert_eq!(v["target"], "gatehouse::access");
+    assert!(
+        line.starts_with("{\"timestamp\":\"")
+            && line.contains("\",\"level\":\"INFO\",\"message\":\"request\",\"request_id\":"),
+        "{line}"
+    );
+    let order = [
+        "\"client\":",
+        "\"peer\":",
+        "\"listener\":",
+        "\"tls\":false",
+        "\"method\":\"GET\"",
+        "\"path\":",
+        "\"version\":\"HTTP/1.1\"",
+        "\"api\":\"orders\"",
+        "\"operation\":",
+        "\"subscription\":",
+        "\"backend\":",
+        "\"status\":200",
+        "\"bytes_sent\":",
+        "\"backend_ms\":",
+        "\"total_ms\":",
+        "\"aborted\":false",
+        "\"target\":\"gatehouse::access\"}",
+    ];
+    let mut at = 0;
+    for field in order {
+        let found = line[at..]
+            .find(field)
+            .unwrap_or_else(|| panic!("{field} missing or out of order in {line}"));
+        at += found + field.len();
+    }
+}
+
 #[tokio::test]
 async fn backend_connections_are_pooled_and_reused() {
     let e = setup().await;

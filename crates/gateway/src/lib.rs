@@ -5,7 +5,7 @@
 //! a new one atomically. [`Gateway::bind`] opens the listeners and [`Gateway::serve`] runs them
 //! until [`Gateway::shutdown`].
 
-mod access_log;
+pub mod access_log;
 mod backend;
 mod backend_call;
 mod body;
@@ -17,6 +17,7 @@ pub mod egress_connector;
 pub mod error;
 pub mod exchange;
 mod forward;
+pub mod json_line;
 /// The forwarding headers' rewrite, public for the fuzz targets.
 pub use forward::forwarding_headers;
 mod forward_request;
