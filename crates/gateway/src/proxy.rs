@@ -32,7 +32,13 @@ pub async fn handle(
     // HTTP/1 only: HTTP/2 has no Connection header (a failed body ends just its stream).
     let http1 = req.version() <= http::Version::HTTP_11;
     let resp = if in_flight.within(snapshot.limits.max_requests_in_flight) {
-        crate::lifecycle::run(req, start, &conn, &snapshot, &services, &mut log).await
+        // Boxed: the lifecycle's state is about 3 KiB, and hyper moves the request's future
+        // into its dispatcher; a pointer is moved instead of the whole state (memmove was the
+        // largest user-space item of the profile).
+        Box::pin(crate::lifecycle::run(
+            req, start, &conn, &snapshot, &services, &mut log,
+        ))
+        .await
     } else {
         Err(GatewayError::new(
             ErrorKind::Overloaded,
