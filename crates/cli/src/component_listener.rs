@@ -118,6 +118,20 @@ impl Component {
         ));
     }
 
+    /// Keeps the listeners running until shutdown: on their fixed addresses (the command line's,
+    /// the demo's) as they are, else following the config's endpoints through reloads.
+    pub fn keep(self, fixed: bool, wanted: fn(&gatehouse_gateway::Snapshot) -> Vec<ComponentAddr>) {
+        if fixed {
+            let mut stopped = self.shutdown.clone();
+            tokio::spawn(async move {
+                let _component = self;
+                let _ = stopped.wait_for(|s| *s).await;
+            });
+        } else {
+            self.follow(wanted);
+        }
+    }
+
     /// Follows the gateway's reloads until shutdown: `wanted` gives the addresses a snapshot
     /// asks for.
     pub fn follow(mut self, wanted: fn(&gatehouse_gateway::Snapshot) -> Vec<ComponentAddr>) {

@@ -41,7 +41,7 @@ impl GitStart {
         backing: Arc<dyn gatehouse_admin::Backing>,
         checker: gatehouse_admin::Checker,
         gateway: Gateway,
-        mut stopped: tokio::sync::watch::Receiver<bool>,
+        stopped: tokio::sync::watch::Receiver<bool>,
     ) -> Result<Option<(SocketAddr, bool)>> {
         if self.addrs.is_empty() {
             // No endpoint configured: no repository (an endpoint added later takes a restart).
@@ -67,19 +67,12 @@ impl GitStart {
         let bound = component_listener::bind("git", &self.addrs).await?;
         let first = bound.first().map(|b| (b.local, b.spec.tls));
         let mut component =
-            component_listener::Component::new("git", gateway, service.router(), stopped.clone());
+            component_listener::Component::new("git", gateway, service.router(), stopped);
         for b in bound {
             tracing::info!(listener = %b.local, exposure = ?b.spec.exposure, repository = %service.repo_dir().display(), "Git configuration repository listening");
             component.start(b);
         }
-        if self.fixed {
-            tokio::spawn(async move {
-                let _component = component;
-                let _ = stopped.wait_for(|s| *s).await;
-            });
-        } else {
-            component.follow(snapshot_addrs);
-        }
+        component.keep(self.fixed, snapshot_addrs);
         Ok(first)
     }
 }

@@ -49,7 +49,7 @@ impl PortalStart {
         backing: Arc<dyn gatehouse_admin::Backing>,
         checker: gatehouse_admin::Checker,
         gateway: Gateway,
-        mut stopped: tokio::sync::watch::Receiver<bool>,
+        stopped: tokio::sync::watch::Receiver<bool>,
     ) -> Result<Option<(SocketAddr, bool)>> {
         let bound = component_listener::bind("portal", &self.addrs).await?;
         let first = bound.first().map(|b| (b.local, b.spec.tls));
@@ -74,20 +74,12 @@ impl PortalStart {
             secure_cookies: first.is_some_and(|(_, tls)| tls),
         }
         .router();
-        let mut component =
-            component_listener::Component::new("portal", gateway, router, stopped.clone());
+        let mut component = component_listener::Component::new("portal", gateway, router, stopped);
         for b in bound {
             tracing::info!(listener = %b.local, exposure = ?b.spec.exposure, "developer portal listening");
             component.start(b);
         }
-        if self.fixed {
-            tokio::spawn(async move {
-                let _component = component;
-                let _ = stopped.wait_for(|s| *s).await;
-            });
-        } else {
-            component.follow(snapshot_addrs);
-        }
+        component.keep(self.fixed, snapshot_addrs);
         Ok(first)
     }
 }

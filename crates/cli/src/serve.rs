@@ -483,16 +483,7 @@ impl Management {
             local.get_or_insert((b.local, b.spec.tls));
             component.start(b);
         }
-        if self.fixed {
-            // The listeners live as long as the component: until shutdown.
-            let mut stopped = self.stopped;
-            tokio::spawn(async move {
-                let _component = component;
-                let _ = stopped.wait_for(|s| *s).await;
-            });
-        } else {
-            component.follow(management::snapshot_addrs);
-        }
+        component.keep(self.fixed, management::snapshot_addrs);
         Ok(Started {
             management: local,
             portal,
