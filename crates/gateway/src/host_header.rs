@@ -103,10 +103,6 @@ impl HostNames {
         self.enforced
     }
 
-    pub fn names(&self) -> &[Box<str>] {
-        &self.names
-    }
-
     /// `Ok` when the request's host (see [`request_host`]) may be answered; else the message
     /// for the client's 404, naming the host and the component.
     pub fn admit(&self, host: Option<&str>) -> Result<(), String> {

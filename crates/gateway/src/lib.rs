@@ -361,20 +361,15 @@ impl Gateway {
             spec,
             local,
         } = bound;
-        let mut sockets: Vec<Option<std::net::TcpListener>> = Vec::with_capacity(workers.count());
-        sockets.push(listener.into_std().ok());
-        for _ in 1..workers.count() {
-            sockets.push(match bind_now(local, true) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    tracing::warn!(listener = %local, error = %e, "a worker's socket could not be opened; the other workers serve this listener");
-                    None
-                }
-            });
-        }
-        let mut sockets = sockets.into_iter();
-        workers.spawn_each(|_| {
-            let socket = sockets.next().flatten();
+        let mut first = listener.into_std().ok();
+        workers.spawn_each(|i| {
+            let socket = if i == 0 {
+                first.take()
+            } else {
+                bind_now(local, true)
+                    .map_err(|e| tracing::warn!(listener = %local, error = %e, "a worker's socket could not be opened; the other workers serve this listener"))
+                    .ok()
+            };
             let shared = self.shared.clone();
             let shutdown = self.shared.shutdown.subscribe();
             let stopped = stopped.clone();

@@ -70,6 +70,9 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let Some((user, password)) = basic(&req) else {
         return unauthorized("this repository needs a user and password");
     };
+    if user != GIT_USER {
+        return unauthorized(&format!("unknown user '{user}'"));
+    }
     let keys = match shared.backing.access_keys().await {
         Ok(k) => k,
         Err(e) => {
@@ -80,9 +83,6 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             );
         }
     };
-    if user != GIT_USER {
-        return unauthorized(&format!("unknown user '{user}'"));
-    }
     if let Err(e) = verify_git_password(&password, &keys, time::OffsetDateTime::now_utc()) {
         return unauthorized(&format!("password refused ({e})"));
     }

@@ -341,11 +341,6 @@ impl Repo {
         }
         Ok(files)
     }
-
-    /// The path of a hook of this repository.
-    pub fn hook_path(&self, name: &str) -> PathBuf {
-        self.dir.join("hooks").join(name)
-    }
 }
 
 /// Runs `cmd`, feeding `input` to its stdin; its stdout, or [`RepoError::Failed`] with stderr.
