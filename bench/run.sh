@@ -20,6 +20,9 @@ POLICIES=${POLICIES:-0}       # 1: gatehouse runs a typical inbound policy pipel
 H2=${H2:-0}                   # 1: also an h2c section with h2load (if installed)
 H2_REQUESTS=${H2_REQUESTS:-200000}
 H2_STREAMS=${H2_STREAMS:-10}  # h2load -m
+TLS=${TLS:-0}                 # 1: also a TLS 1.3 section (keep-alive and new-handshake rows, same certificate for both proxies)
+CORES=${CORES:-1}             # 2: also a two-core section (proxy, backend and wrk each on both cores) after the one-core one
+TWO_CPUS=${TWO_CPUS:-0,1}     # the two cores of that section
 STRICT=${STRICT:-0}           # 1: exit 1 when a target from the issue falls short
 NOISE_LIMIT=${NOISE_LIMIT:-10} # warn when other processes (or steal) take more than this % of a core during a run
 ROUNDS=${ROUNDS:-1}           # measured runs per target, interleaved (direct, nginx, gatehouse, direct, ...); medians reported
@@ -34,7 +37,10 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-${REPO_ROOT}/bench/out}"
 GATEHOUSE_BIN="${GATEHOUSE_BIN:-${REPO_ROOT}/target/release/gatehouse}"  # override only to test this script
 
-CMDLINE="CONNS=${CONNS} DURATION=${DURATION} WARMUP=${WARMUP} ROUNDS=${ROUNDS} PROXY_CPU=${PROXY_CPU} LOAD_CPU=${LOAD_CPU} BACKEND_CPU=${BACKEND_CPU} SKIP_GATEHOUSE=${SKIP_GATEHOUSE} H2=${H2} bash bench/run.sh"
+MODES=""                      # the optional sections asked for, named in the command line only when on
+if [ "$TLS" = "1" ]; then MODES+="TLS=1 "; fi
+if [ "$CORES" = "2" ]; then MODES+="CORES=2 "; fi
+CMDLINE="CONNS=${CONNS} DURATION=${DURATION} WARMUP=${WARMUP} ROUNDS=${ROUNDS} PROXY_CPU=${PROXY_CPU} LOAD_CPU=${LOAD_CPU} BACKEND_CPU=${BACKEND_CPU} SKIP_GATEHOUSE=${SKIP_GATEHOUSE} H2=${H2} ${MODES}bash bench/run.sh"
 PINNING="proxy under test on core ${PROXY_CPU}; wrk on core ${LOAD_CPU}; backend nginx on core ${BACKEND_CPU}"
 
 # ---------------------------------------------------------------- helpers
@@ -126,8 +132,13 @@ own_child_ticks() {
   read -r -a f <<<"$stat"
   echo $((f[13] + f[14]))     # fields 16+17: cutime+cstime
 }
-core_ticks() { # busy and total ticks of one core
-  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat
+core_ticks() { # busy and total ticks of one core, or summed over a list of cores ("0,1")
+  awk -v l="$1" 'BEGIN { n = split(l, a, ","); for (i = 1; i <= n; i++) want["cpu" a[i]] = 1 }
+    $1 in want { b += $2 + $3 + $4 + $7 + $8 + $9; t += $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }
+    END { print b + 0, t + 0 }' /proc/stat
+}
+passive_opens() { # TCP connections accepted so far in this network namespace (/proc/net/snmp)
+  awk '$1 == "Tcp:" { if (!h) { for (i = 2; i <= NF; i++) if ($i == "PassiveOpens") c = i; h = 1 } else { print $c; exit } }' /proc/net/snmp
 }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 peak_rss_kb() { # the workers' peak RSS (nginx) or the process's own when it has no children
@@ -220,24 +231,28 @@ parse_wrk() {
 
 declare -A R=()   # results: R[target.field]
 TARGETS=()
+WRK_EXTRA=()      # more wrk arguments (the TLS new-handshake rows: -H 'Connection: close')
 
 # measure TARGET URL PROXY_ROOT_PID CPU_LABEL ROUND: one measured wrk run, results in R[TARGET.rROUND.*]
 measure() {
   local t=$1 url=$2 root=$3 label=$4 r=$5 k="$1.r$5" wf="${OUT}/$1-r$5-wrk.txt" t0 b0 t1 b1 s0 s1 st0 st1 c0 c1 ours line pb0 pt0 lb0 lt0 pb1 pt1 lb1 lt1
   local -a pids bpids wrk_cmd
-  wrk_cmd=(taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -H "$KEY_HEADER" "$url")
+  local po0 po1
+  wrk_cmd=(taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -H "$KEY_HEADER" "${WRK_EXTRA[@]}" "$url")
   echo "(${t}$(if [ "$ROUNDS" -gt 1 ]; then echo ", round ${r}"; fi)) $(quote_cmd "${wrk_cmd[@]}")"
   if [ "$r" = 1 ] && [ "$WARMUP" != "0" ]; then
-    load "${OUT}/${t}-warmup.txt" taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -H "$KEY_HEADER" "$url" \
+    load "${OUT}/${t}-warmup.txt" taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -H "$KEY_HEADER" "${WRK_EXTRA[@]}" "$url" \
       || { cat "${OUT}/${t}-warmup.txt" >&2; die "${t}: warm-up wrk failed"; }
   fi
   mapfile -t pids < <(tree_pids "$root")
   mapfile -t bpids < <(tree_pids "$BACKEND_PID")
   read -r s0 st0 < <(sys_ticks); c0=$(own_child_ticks)
   read -r pb0 pt0 < <(core_ticks "$PROXY_CPU"); read -r lb0 lt0 < <(core_ticks "$LOAD_CPU")
+  po0=$(passive_opens)
   t0=$(ticks "${pids[@]}"); b0=$(ticks "${bpids[@]}")
   load "$wf" "${wrk_cmd[@]}" || { cat "$wf" >&2; die "${t}: wrk failed"; }
   t1=$(ticks "${pids[@]}"); b1=$(ticks "${bpids[@]}")
+  po1=$(passive_opens)
   read -r s1 st1 < <(sys_ticks); c1=$(own_child_ticks)
   read -r pb1 pt1 < <(core_ticks "$PROXY_CPU"); read -r lb1 lt1 < <(core_ticks "$LOAD_CPU")
   line=$(parse_wrk "$wf") || { cat "$wf" >&2; die "${t}: could not parse wrk output"; }
@@ -246,6 +261,7 @@ measure() {
   R[$k.cmd]=$(quote_cmd "${wrk_cmd[@]}")
   R[$k.cpu_of]=$label
   R[$k.cpu_ticks]=$((t1 - t0))
+  R[$k.conns_per_req]=$(awk -v c=$((po1 - po0)) -v n="${R[$k.requests]}" 'BEGIN { printf "%.3f", (n > 0) ? c / n : 0 }')
   R[$k.cpu_us_per_req]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${R[$k.requests]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
   R[$k.backend_cpu_us_per_req]=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="${R[$k.requests]}" 'BEGIN { printf "%.2f", (n > 0) ? d / hz * 1e6 / n : 0 }')
   R[$k.peak_rss_kb]=$(peak_rss_kb "$root")
@@ -274,7 +290,7 @@ median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]
 aggregate() {
   local t=$1 f r
   for f in rps requests duration_s p50_us p99_us cpu_us_per_req backend_cpu_us_per_req other_cpu_pct steal_pct \
-           proxy_core_busy_pct load_core_busy_pct; do
+           proxy_core_busy_pct load_core_busy_pct conns_per_req; do
     R[$t.$f]=$(for r in $(seq 1 "$ROUNDS"); do echo "${R[$t.r$r.$f]}"; done | median)
   done
   R[$t.non2xx]=0; R[$t.socket_errors]=0
@@ -310,6 +326,7 @@ need taskset util-linux
 need ss iproute2
 need nginx nginx
 need wrk wrk
+if [ "$TLS" = "1" ]; then need openssl openssl; fi
 if [ "$H2" = "1" ] && ! command -v h2load >/dev/null 2>&1; then
   log "H2=1 but h2load is not installed (package nghttp2-client): skipping the h2c section"
   H2=0
@@ -330,6 +347,27 @@ N2PORT=$(pick_port "${N2PORT:-$((GPORT + 1))}")
 if [ "$(printf '%s\n' "$BPORT" "$NPORT" "$GPORT" "$N2PORT" | sort -u | wc -l)" != 4 ]; then
   die "ports must differ: backend ${BPORT}, nginx ${NPORT}, gatehouse ${GPORT}, nginx h2c ${N2PORT}"
 fi
+EXTRA_PORTS=()
+if [ "$TLS" = "1" ]; then # TLS listeners of the nginx and gatehouse under test
+  NTPORT=$(pick_port "${NTPORT:-$((N2PORT + 1))}")
+  GTPORT=$(pick_port "${GTPORT:-$((NTPORT + 1))}")
+  EXTRA_PORTS+=("$NTPORT" "$GTPORT")
+fi
+if [ "$CORES" = "2" ]; then # backend, nginx and gatehouse of the two-core section
+  BCPORT=$(pick_port "${BCPORT:-$((N2PORT + 3))}")
+  NCPORT=$(pick_port "${NCPORT:-$((BCPORT + 1))}")
+  GCPORT=$(pick_port "${GCPORT:-$((NCPORT + 1))}")
+  EXTRA_PORTS+=("$BCPORT" "$NCPORT" "$GCPORT")
+fi
+if [ "${#EXTRA_PORTS[@]}" -gt 0 ] && [ "$(printf '%s\n' "$BPORT" "$NPORT" "$GPORT" "$N2PORT" "${EXTRA_PORTS[@]}" | sort -u | wc -l)" != $((4 + ${#EXTRA_PORTS[@]})) ]; then
+  die "ports must differ: ${BPORT} ${NPORT} ${GPORT} ${N2PORT} ${EXTRA_PORTS[*]}"
+fi
+case "$CORES" in
+  1) ;;
+  2) [ "$NCPU" -ge 2 ] || die "CORES=2 needs two cores (nproc=${NCPU})"
+     for c in ${TWO_CPUS//,/ }; do [ "$c" -lt "$NCPU" ] || die "core ${c} of TWO_CPUS=${TWO_CPUS} does not exist (nproc=${NCPU})"; done ;;
+  *) die "CORES must be 1 or 2, not ${CORES}" ;;
+esac
 
 echo "== gatehouse benchmark"
 echo "command:  ${CMDLINE}"
@@ -338,6 +376,12 @@ echo "load:     wrk -t${THREADS} -c${CONNS} -d${DURATION}s --latency -H '${KEY_H
 echo "host:     $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r), CLK_TCK=${CLK_TCK}"
 echo "versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
 echo "ports:    backend ${BPORT}, nginx ${NPORT}, gatehouse ${GPORT}; output in ${OUT}"
+if [ "$TLS" = "1" ]; then
+  echo "TLS:      nginx ${NTPORT}, gatehouse ${GTPORT} (TLS 1.3, the same self-signed ECDSA P-256 certificate)"
+fi
+if [ "$CORES" = "2" ]; then
+  echo "2 cores:  backend ${BCPORT}, nginx ${NCPORT}, gatehouse ${GCPORT}; each of them and wrk -t2 on cores ${TWO_CPUS}"
+fi
 
 # ---------------------------------------------------------------- build gatehouse
 GIT_REV=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -372,29 +416,40 @@ fi
 echo "idle:     ${BUSY_BEFORE}% of a core busy before the run$(awk -v b="$BUSY_BEFORE" -v l="$NOISE_LIMIT" 'BEGIN { if (b > l) print "  <-- WARNING: the machine is not quiet" }')"
 echo
 # ---------------------------------------------------------------- configs
+if [ "$TLS" = "1" ]; then
+  # one self-signed ECDSA P-256 certificate per run, served by both proxies
+  TLS_CERT_CMD=(openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2
+    -subj /CN=bench.gatehouse.test -addext "subjectAltName=DNS:bench.gatehouse.test,IP:127.0.0.1"
+    -keyout "${OUT}/tls-key.pem" -out "${OUT}/tls-cert.pem")
+  "${TLS_CERT_CMD[@]}" >"${OUT}/tls-cert.log" 2>&1 || { cat "${OUT}/tls-cert.log" >&2; die "openssl could not make the certificate"; }
+  TLS_CERT_DESC="self-signed ECDSA P-256 (prime256v1) certificate, SHA-256 signature, ${OUT}/tls-cert.pem"
+fi
 mkdir -p "${OUT}/backend" "${OUT}/nginx"
-cat >"${OUT}/backend.conf" <<EOF
+backend_conf() { # name workers port: a fast, small-response HTTP/1.1 server
+  cat <<EOF
 # backend: a fast, small-response HTTP/1.1 server (generated by bench/run.sh)
-worker_processes 1;
+worker_processes $2;
 worker_rlimit_nofile 65536;
-pid ${OUT}/backend.pid;
-error_log ${OUT}/backend-error.log warn;
+pid ${OUT}/$1.pid;
+error_log ${OUT}/$1-error.log warn;
 events { worker_connections 16384; }
 http {
     access_log off;
     keepalive_requests 1000000;
     keepalive_timeout 300s;
-    client_body_temp_path ${OUT}/backend/client_body;
-    proxy_temp_path ${OUT}/backend/proxy;
-    fastcgi_temp_path ${OUT}/backend/fastcgi;
-    uwsgi_temp_path ${OUT}/backend/uwsgi;
-    scgi_temp_path ${OUT}/backend/scgi;
+    client_body_temp_path ${OUT}/$1/client_body;
+    proxy_temp_path ${OUT}/$1/proxy;
+    fastcgi_temp_path ${OUT}/$1/fastcgi;
+    uwsgi_temp_path ${OUT}/$1/uwsgi;
+    scgi_temp_path ${OUT}/$1/scgi;
     server {
-        listen 127.0.0.1:${BPORT} backlog=4096;
+        listen 127.0.0.1:$3 backlog=4096;
         location / { return 200 "hello world\n"; }
     }
 }
 EOF
+}
+backend_conf backend 1 "$BPORT" >"${OUT}/backend.conf"
 
 H2_SERVER=""
 if [ "$H2" = "1" ]; then
@@ -404,45 +459,67 @@ if [ "$H2" = "1" ]; then
         location /bench/ { proxy_pass http://backend/; }
     }"
 fi
-cat >"${OUT}/nginx.conf" <<EOF
+if [ "$TLS" = "1" ]; then
+  H2_SERVER+="
+    server {
+        listen 127.0.0.1:${NTPORT} ssl backlog=4096;   # TLS=1 only
+        ssl_certificate ${OUT}/tls-cert.pem;
+        ssl_certificate_key ${OUT}/tls-key.pem;
+        ssl_protocols TLSv1.3;
+        location /bench/ { proxy_pass http://backend/; }
+    }"
+fi
+proxy_nginx_conf() { # name workers port backend_port extra_servers: the nginx proxy under test
+  cat <<EOF
 # nginx proxy under test (generated by bench/run.sh)
-worker_processes 1;
+worker_processes $2;
 worker_rlimit_nofile 65536;
-pid ${OUT}/nginx.pid;
-error_log ${OUT}/nginx-error.log warn;
+pid ${OUT}/$1.pid;
+error_log ${OUT}/$1-error.log warn;
 events { worker_connections 16384; }
 http {
-    access_log ${OUT}/nginx-access.log;
+    access_log ${OUT}/$1-access.log;
     keepalive_requests 1000000;
     keepalive_timeout 300s;
-    client_body_temp_path ${OUT}/nginx/client_body;
-    proxy_temp_path ${OUT}/nginx/proxy;
-    fastcgi_temp_path ${OUT}/nginx/fastcgi;
-    uwsgi_temp_path ${OUT}/nginx/uwsgi;
-    scgi_temp_path ${OUT}/nginx/scgi;
+    client_body_temp_path ${OUT}/$1/client_body;
+    proxy_temp_path ${OUT}/$1/proxy;
+    fastcgi_temp_path ${OUT}/$1/fastcgi;
+    uwsgi_temp_path ${OUT}/$1/uwsgi;
+    scgi_temp_path ${OUT}/$1/scgi;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     upstream backend {
-        server 127.0.0.1:${BPORT};
+        server 127.0.0.1:$4;
         keepalive 64;
         keepalive_requests 1000000;
         keepalive_timeout 300s;
     }
     server {
-        listen 127.0.0.1:${NPORT} backlog=4096;
+        listen 127.0.0.1:$3 backlog=4096;
         location /bench/ { proxy_pass http://backend/; }
-    }${H2_SERVER}
+    }$5
 }
 EOF
+}
+proxy_nginx_conf nginx 1 "$NPORT" "$BPORT" "$H2_SERVER" >"${OUT}/nginx.conf"
 
 # As a user runs it: subscription-key auth, an external deployment whose NSG judges every
 # connection at accept, the access log on (the default), no tuning flags.
-cat >"${OUT}/gatehouse.yaml" <<EOF
+gatehouse_conf() { # port backend_port [tls_port]: with a tls_port, a TLS listener too (same process, same config otherwise)
+  local listeners="{ address: \"127.0.0.1:$1\" }" ports="\"$1\"" hostnames=""
+  if [ -n "${3:-}" ]; then
+    listeners+=", { address: \"127.0.0.1:$3\", tls: true }"
+    ports="[\"$1\", \"$3\"]"
+    hostnames="
+  hostnames:
+    - { host_name: bench.gatehouse.test, default_ssl_binding: true, certificate: { cert_file: ${OUT}/tls-cert.pem, key_file: ${OUT}/tls-key.pem } }"
+  fi
+  cat <<EOF
 service: { name: bench, sku: developer }
 gateway:
-  listeners: [ { address: "127.0.0.1:${GPORT}" } ]
+  listeners: [ ${listeners} ]${hostnames}
 backends:
-  b: { url: "http://127.0.0.1:${BPORT}" }
+  b: { url: "http://127.0.0.1:$2" }
 network:
   type: external
   virtual_network:
@@ -452,7 +529,7 @@ network:
   network_security_groups:
     bench-nsg:
       security_rules:
-        - { name: allow-clients, priority: 100, direction: inbound, access: allow, protocol: tcp, source: Internet, source_ports: "*", destination: "*", destination_ports: "${GPORT}" }
+        - { name: allow-clients, priority: 100, direction: inbound, access: allow, protocol: tcp, source: Internet, source_ports: "*", destination: "*", destination_ports: ${ports} }
 apis:
   - id: bench
     path: bench
@@ -462,6 +539,8 @@ apis:
 subscriptions:
   - { id: s1, scope: all, primary_key: "${SUB_KEY}" }
 EOF
+}
+gatehouse_conf "$GPORT" "$BPORT" "$(if [ "$TLS" = "1" ]; then echo "$GTPORT"; fi)" >"${OUT}/gatehouse.yaml"
 if [ "${POLICIES}" = 1 ]; then
   # A typical inbound pipeline: ip-filter, rate-limit-by-key on the subscription (a limit the
   # run never reaches), set-header with an expression.
@@ -503,6 +582,24 @@ if [ "$SKIP_GATEHOUSE" != "1" ]; then
     *) log "gatehouse without a key: ${code} (auth on)" ;;
   esac
   check_hello gatehouse "http://127.0.0.1:${GPORT}/bench/hello"
+fi
+
+tls_check() { # name port: a TLS 1.3 request with the key gives 200 "hello world"; sets R[tls.NAME.negotiated]
+  local code hs
+  code=$(curl -s -o "${OUT}/probe.body" -w '%{http_code}' --max-time 5 --tlsv1.3 --cacert "${OUT}/tls-cert.pem" \
+    -H "$KEY_HEADER" "https://127.0.0.1:$2/bench/hello" 2>"${OUT}/probe.err" || true)
+  [ "$code" = "200" ] || die "$1: GET https://127.0.0.1:$2/bench/hello answered ${code}, want 200: $(head -c 300 "${OUT}/probe.err")"
+  grep -qx "hello world" "${OUT}/probe.body" || die "$1: https://127.0.0.1:$2/bench/hello did not return the backend's body"
+  # what a client of the same OpenSSL as wrk's negotiates (protocol, cipher suite, key exchange group)
+  hs=$(openssl s_client -connect "127.0.0.1:$2" -tls1_3 </dev/null 2>/dev/null \
+    | awk '/^New, / { sub(/^New, /, ""); sub(/, Cipher is /, " "); p = $0 } /^Server Temp Key:/ { sub(/^Server Temp Key: /, ""); k = $0 }
+           END { print p ", key exchange " k }')
+  R[tls.$1.negotiated]=$hs
+  log "$1 TLS: ${hs}"
+}
+if [ "$TLS" = "1" ]; then
+  tls_check nginx "$NTPORT"
+  if [ "$SKIP_GATEHOUSE" != "1" ]; then tls_check gatehouse "$GTPORT"; fi
 fi
 
 # ---------------------------------------------------------------- measure
@@ -547,6 +644,85 @@ if [ "$H2" = "1" ]; then
   if [ "$SKIP_GATEHOUSE" != "1" ]; then
     h2_measure gatehouse "http://127.0.0.1:${GPORT}/bench/hello" "$GATEHOUSE_PID"
   fi
+fi
+
+# optional TLS section: TLS 1.3 over wrk (OpenSSL), keep-alive and one new handshake per request
+TLS_TARGETS=()
+take_targets() { # n: move the targets measured after the first n out of TARGETS into SECTION_TARGETS
+  SECTION_TARGETS=("${TARGETS[@]:$1}")
+  TARGETS=("${TARGETS[@]:0:$1}")
+  local t
+  for t in "${SECTION_TARGETS[@]}"; do aggregate "$t"; done
+}
+if [ "$TLS" = "1" ]; then
+  echo
+  echo "TLS 1.3 section (${TLS_CERT_DESC}):"
+  n0=${#TARGETS[@]}
+  for round in $(seq 1 "$ROUNDS"); do
+    measure nginx-tls "https://127.0.0.1:${NTPORT}/bench/hello" "$PROXY_NGINX_PID" "nginx" "$round"
+    if [ "$SKIP_GATEHOUSE" != "1" ]; then
+      measure gatehouse-tls "https://127.0.0.1:${GTPORT}/bench/hello" "$GATEHOUSE_PID" "gatehouse" "$round"
+    fi
+    # every request on a new connection: the proxy answers with Connection: close and closes, wrk
+    # reconnects with a full handshake (it does not resume sessions); conns/req checks it
+    WRK_EXTRA=(-H "Connection: close")
+    measure nginx-hs "https://127.0.0.1:${NTPORT}/bench/hello" "$PROXY_NGINX_PID" "nginx" "$round"
+    if [ "$SKIP_GATEHOUSE" != "1" ]; then
+      measure gatehouse-hs "https://127.0.0.1:${GTPORT}/bench/hello" "$GATEHOUSE_PID" "gatehouse" "$round"
+    fi
+    WRK_EXTRA=()
+  done
+  take_targets "$n0"
+  TLS_TARGETS=("${SECTION_TARGETS[@]}")
+fi
+
+# optional two-core section: the proxy under test, the backend and wrk -t2 all on the same two cores
+CORE2_TARGETS=()
+if [ "$CORES" = "2" ]; then
+  echo
+  echo "two-core section: proxy under test (nginx worker_processes 2 / gatehouse default flags), backend nginx (worker_processes 2) and wrk -t2, each on cores ${TWO_CPUS}:"
+  mkdir -p "${OUT}/backend2c" "${OUT}/nginx2c"
+  backend_conf backend2c 2 "$BCPORT" >"${OUT}/backend2c.conf"
+  proxy_nginx_conf nginx2c 2 "$NCPORT" "$BCPORT" "" >"${OUT}/nginx2c.conf"
+  rm -f "${OUT}/nginx2c-access.log" "${OUT}/gatehouse-2c.log"
+  start_nginx backend2c "${OUT}/backend2c.conf" "$TWO_CPUS"; BACKEND2C_PID=$NGINX_PID
+  wait_http backend2c "http://127.0.0.1:${BCPORT}/hello" "$BACKEND2C_PID" "${OUT}/backend2c-error.log"
+  start_nginx nginx2c "${OUT}/nginx2c.conf" "$TWO_CPUS"; NGINX2C_PID=$NGINX_PID
+  wait_http nginx2c "http://127.0.0.1:${NCPORT}/bench/hello" "$NGINX2C_PID" "${OUT}/nginx2c-error.log"
+  check_hello direct-2c "http://127.0.0.1:${BCPORT}/hello"
+  check_hello nginx-2c "http://127.0.0.1:${NCPORT}/bench/hello"
+  echo "  nginx workers: $(children "$NGINX2C_PID" | wc -l) (proxy), $(children "$BACKEND2C_PID" | wc -l) (backend)"
+  if [ "$SKIP_GATEHOUSE" != "1" ]; then
+    gatehouse_conf "$GCPORT" "$BCPORT" >"${OUT}/gatehouse-2c.yaml"
+    sed -n '/^policies:/,$p' "${OUT}/gatehouse.yaml" >>"${OUT}/gatehouse-2c.yaml"   # the same pipeline with POLICIES=1
+    GATEHOUSE2C_CMD=(taskset -c "$TWO_CPUS" "$GATEHOUSE_BIN" serve --config "${OUT}/gatehouse-2c.yaml")
+    echo "(gatehouse-2c) $(quote_cmd "${GATEHOUSE2C_CMD[@]}") >${OUT}/gatehouse-2c.log 2>&1"
+    "${GATEHOUSE2C_CMD[@]}" >"${OUT}/gatehouse-2c.log" 2>&1 &
+    GATEHOUSE2C_PID=$!
+    STARTED_PIDS+=("$GATEHOUSE2C_PID")
+    wait_http gatehouse-2c "http://127.0.0.1:${GCPORT}${HEALTH_PATH}" "$GATEHOUSE2C_PID" "${OUT}/gatehouse-2c.log"
+    code=$(http_code "http://127.0.0.1:${GCPORT}/bench/hello")
+    case "$code" in 2*) die "gatehouse-2c answered ${code} without a subscription key: auth is not on" ;; esac
+    check_hello gatehouse-2c "http://127.0.0.1:${GCPORT}/bench/hello"
+    # the workers it chose from its affinity: its start line, and its threads (comm is cut to 15 bytes)
+    G2C_WORKERS_LOG=$(grep -o '"workers":[0-9]*' "${OUT}/gatehouse-2c.log" | head -n 1 | cut -d: -f2 || true)
+    G2C_WORKERS_THREADS=$(cat "/proc/${GATEHOUSE2C_PID}/task/"*/comm 2>/dev/null | grep -c '^gatehouse-worke' || true)
+    echo "  gatehouse workers: ${G2C_WORKERS_LOG:-?} (its 'gatehouse started' line), ${G2C_WORKERS_THREADS} gatehouse-worker-N threads"
+    [ "${G2C_WORKERS_THREADS}" = "2" ] || log "WARNING gatehouse-2c runs ${G2C_WORKERS_THREADS} worker threads, not 2"
+  fi
+  saved=("$PROXY_CPU" "$LOAD_CPU" "$THREADS" "$BACKEND_PID")
+  PROXY_CPU=$TWO_CPUS; LOAD_CPU=$TWO_CPUS; THREADS=2; BACKEND_PID=$BACKEND2C_PID
+  n0=${#TARGETS[@]}
+  for round in $(seq 1 "$ROUNDS"); do
+    measure direct-2c "http://127.0.0.1:${BCPORT}/hello" "$BACKEND2C_PID" "backend" "$round"
+    measure nginx-2c "http://127.0.0.1:${NCPORT}/bench/hello" "$NGINX2C_PID" "nginx" "$round"
+    if [ "$SKIP_GATEHOUSE" != "1" ]; then
+      measure gatehouse-2c "http://127.0.0.1:${GCPORT}/bench/hello" "$GATEHOUSE2C_PID" "gatehouse" "$round"
+    fi
+  done
+  PROXY_CPU=${saved[0]}; LOAD_CPU=${saved[1]}; THREADS=${saved[2]}; BACKEND_PID=${saved[3]}
+  take_targets "$n0"
+  CORE2_TARGETS=("${SECTION_TARGETS[@]}")
 fi
 
 # ---------------------------------------------------------------- report
