@@ -315,6 +315,16 @@ json_rounds() { # the per-round figures of a target, as JSON objects
     sep=", "
   done
 }
+json_rows() { # targets of a section as "name": {figures}, comma-separated
+  local t sep=""
+  for t in "$@"; do
+    printf '%s\n      "%s": {"wrk": %s, "requests": %s, "duration_s": %s, "rps": %s, "p50_us": %s, "p99_us": %s, "cpu_of": %s, "cpu_us_per_req": %s, "peak_rss_kb": %s, "backend_cpu_us_per_req": %s, "conns_per_req": %s, "other_cpu_pct": %s, "steal_pct": %s, "proxy_cores_busy_pct": %s, "load_cores_busy_pct": %s, "non_2xx": %s, "socket_errors": %s}' \
+      "$sep" "$t" "$(jstr "${R[$t.cmd]}")" "${R[$t.requests]}" "${R[$t.duration_s]}" "${R[$t.rps]}" "${R[$t.p50_us]}" "${R[$t.p99_us]}" \
+      "$(jstr "${R[$t.cpu_of]}")" "${R[$t.cpu_us_per_req]}" "${R[$t.peak_rss_kb]}" "${R[$t.backend_cpu_us_per_req]}" "${R[$t.conns_per_req]}" \
+      "${R[$t.other_cpu_pct]}" "${R[$t.steal_pct]}" "${R[$t.proxy_core_busy_pct]}" "${R[$t.load_core_busy_pct]}" "${R[$t.non2xx]}" "${R[$t.socket_errors]}"
+    sep=","
+  done
+}
 jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 
 # ---------------------------------------------------------------- preparation
@@ -795,6 +805,70 @@ if [ "${#H2_TARGETS[@]}" -gt 0 ]; then
   done
 fi
 
+section_rows() { # the figures of the given targets, as the main table plus connections accepted per request
+  local t
+  printf '  %-13s %11s %8s %8s %11s %12s %-10s %15s %10s %10s %12s\n' \
+    target "req/s" "p50 us" "p99 us" "CPU us/req" "peak RSS" "(of)" "backend us/req" "conns/req" "other CPU" "cores busy"
+  for t in "$@"; do
+    printf '  %-13s %11s %8s %8s %11s %8.1f MiB %-10s %15s %10s %9s%% %12s\n' "$t" "${R[$t.rps]}" "${R[$t.p50_us]}" "${R[$t.p99_us]}" \
+      "${R[$t.cpu_us_per_req]}" "$(awk -v k="${R[$t.peak_rss_kb]}" 'BEGIN { print k / 1024 }')" "${R[$t.cpu_of]}" \
+      "${R[$t.backend_cpu_us_per_req]}" "${R[$t.conns_per_req]}" "${R[$t.other_cpu_pct]}" "${R[$t.proxy_core_busy_pct]}% ${R[$t.load_core_busy_pct]}%"
+    [ "${R[$t.non2xx]}" = "0" ] && [ "${R[$t.socket_errors]}" = "0" ] \
+      || echo "  WARNING ${t}: ${R[$t.non2xx]} non-2xx responses, ${R[$t.socket_errors]} socket errors: its figures are not valid"
+  done
+}
+
+TLS_RATIO_KA_RPS=null; TLS_RATIO_KA_CPU=null; TLS_RATIO_HS=null; TLS_RATIO_HS_CPU=null; V_TLS_KA="N/A"; V_TLS_HS="N/A"
+if [ "${#TLS_TARGETS[@]}" -gt 0 ]; then
+  echo
+  echo "TLS 1.3, ${TLS_CERT_DESC}; client wrk with $(openssl version | awk '{print $1, $2}') (no session resumption):"
+  echo "  negotiated: nginx ${R[tls.nginx.negotiated]}$(if [ -n "${R[tls.gatehouse.negotiated]:-}" ]; then echo "; gatehouse ${R[tls.gatehouse.negotiated]}"; fi)"
+  section_rows "${TLS_TARGETS[@]}"
+  echo "  (*-tls: keep-alive, the plain rows' load over https. *-hs: wrk -H 'Connection: close', so every request is a new"
+  echo "   TCP connection with a full TLS 1.3 handshake: req/s = handshakes/s and CPU us/req = CPU per handshake (and its"
+  echo "   request). conns/req: TCP connections accepted (PassiveOpens, /proc/net/snmp) per request: ~0 with keep-alive, 1 per handshake.)"
+  for t in "${TLS_TARGETS[@]}"; do
+    case "$t" in *-hs)
+      awk -v c="${R[$t.conns_per_req]}" 'BEGIN { exit !(c < 0.95 || c > 1.05) }' \
+        && echo "  WARNING ${t}: ${R[$t.conns_per_req]} connections per request, not 1: not one handshake per request" ;;
+    esac
+  done
+  if [ -n "${R[gatehouse-tls.rps]:-}" ]; then
+    TLS_RATIO_KA_RPS=$(ratio "${R[gatehouse-tls.rps]}" "${R[nginx-tls.rps]}")
+    TLS_RATIO_KA_CPU=$(ratio "${R[gatehouse-tls.cpu_us_per_req]}" "${R[nginx-tls.cpu_us_per_req]}")
+    TLS_RATIO_HS=$(ratio "${R[gatehouse-hs.rps]}" "${R[nginx-hs.rps]}")
+    TLS_RATIO_HS_CPU=$(ratio "${R[gatehouse-hs.cpu_us_per_req]}" "${R[nginx-hs.cpu_us_per_req]}")
+    V_TLS_KA=$(verdict "$TLS_RATIO_KA_RPS" ">=" 1.0)
+    V_TLS_HS=$(verdict "$TLS_RATIO_HS" ">=" 0.9)
+    if [ "$INVALID" = "1" ]; then V_TLS_KA="INVALID"; V_TLS_HS="INVALID"; fi
+    echo "  gatehouse / nginx, keep-alive:     req/s ${TLS_RATIO_KA_RPS}x   CPU per request ${TLS_RATIO_KA_CPU}x"
+    echo "  gatehouse / nginx, new handshakes: handshakes/s ${TLS_RATIO_HS}x   CPU per handshake ${TLS_RATIO_HS_CPU}x"
+    echo "  targets from the issue:"
+    printf '    TLS handshakes/s >= 0.9x nginx : %-7s %s\n' "${TLS_RATIO_HS}x" "$V_TLS_HS"
+    printf '    TLS keep-alive req/s >= 1.0x nginx : %-7s %s\n' "${TLS_RATIO_KA_RPS}x" "$V_TLS_KA"
+  fi
+fi
+
+C2_RATIO_RPS=null; C2_RATIO_CPU=null; V_C2="N/A"
+if [ "${#CORE2_TARGETS[@]}" -gt 0 ]; then
+  echo
+  echo "two cores (${TWO_CPUS}): proxy under test with 2 workers (nginx worker_processes 2; gatehouse default flags: ${G2C_WORKERS_THREADS:-?} workers),"
+  echo "backend nginx worker_processes 2, wrk -t2 -c${CONNS}, all pinned to the same two cores:"
+  section_rows "${CORE2_TARGETS[@]}"
+  echo "  (CPU us/req: all the proxy's processes/threads over both cores; 'cores busy': cores ${TWO_CPUS} together, twice.)"
+  if [ -n "${R[gatehouse-2c.rps]:-}" ]; then
+    C2_RATIO_RPS=$(ratio "${R[gatehouse-2c.rps]}" "${R[nginx-2c.rps]}")
+    C2_RATIO_CPU=$(ratio "${R[gatehouse-2c.cpu_us_per_req]}" "${R[nginx-2c.cpu_us_per_req]}")
+    V_C2=$(verdict "$C2_RATIO_RPS" ">=" "$RATIO_RPS")
+    if [ "$INVALID" = "1" ]; then V_C2="INVALID"; fi
+    echo "  gatehouse / nginx, two cores: req/s ${C2_RATIO_RPS}x   CPU per request ${C2_RATIO_CPU}x"
+    echo "  gatehouse / nginx, one core (this run, above): req/s ${RATIO_RPS}x   CPU per request ${RATIO_CPU}x"
+    echo "  target from the issue:"
+    printf '    two-core req/s ratio >= one-core ratio : %s >= %s  %s\n' "${C2_RATIO_RPS}x" "${RATIO_RPS}x" "$V_C2"
+    echo "    (two ratios of one run each: a difference of a few per cent is within the noise; use ROUNDS=3)"
+  fi
+fi
+
 # ---------------------------------------------------------------- results.json
 {
   echo "{"
@@ -837,7 +911,24 @@ fi
         "$(jstr "${R[h2.$t.mean_latency]}")"
     fi
   done
-  echo '}'
+  printf '}'
+  if [ "${#TLS_TARGETS[@]}" -gt 0 ]; then
+    printf ',\n  "tls": {"certificate": %s, "client": %s, "negotiated": {"nginx": %s, "gatehouse": %s},\n' \
+      "$(jstr "$TLS_CERT_DESC")" "$(jstr "wrk, $(openssl version)")" "$(jstr "${R[tls.nginx.negotiated]}")" "$(jstr "${R[tls.gatehouse.negotiated]:-}")"
+    printf '    "rows": {'; json_rows "${TLS_TARGETS[@]}"; printf '},\n'
+    printf '    "ratios": {"keep_alive": {"rps": %s, "cpu_per_req": %s}, "new_handshakes": {"handshakes_per_s": %s, "cpu_per_handshake": %s}},\n' \
+      "$TLS_RATIO_KA_RPS" "$TLS_RATIO_KA_CPU" "$TLS_RATIO_HS" "$TLS_RATIO_HS_CPU"
+    printf '    "targets_from_issue": {"handshakes_per_s_ge_0.9x_nginx": %s, "keep_alive_rps_ge_1.0x_nginx": %s}}' "$(jstr "$V_TLS_HS")" "$(jstr "$V_TLS_KA")"
+  fi
+  if [ "${#CORE2_TARGETS[@]}" -gt 0 ]; then
+    printf ',\n  "two_cores": {"cpus": %s, "wrk_threads": 2, "nginx_workers": 2, "backend_workers": 2, "gatehouse_worker_threads": %s,\n' \
+      "$(jstr "$TWO_CPUS")" "${G2C_WORKERS_THREADS:-null}"
+    printf '    "rows": {'; json_rows "${CORE2_TARGETS[@]}"; printf '},\n'
+    printf '    "ratios": {"gatehouse_over_nginx": {"rps": %s, "cpu_per_req": %s}, "one_core_gatehouse_over_nginx": {"rps": %s, "cpu_per_req": %s}},\n' \
+      "$C2_RATIO_RPS" "$C2_RATIO_CPU" "$RATIO_RPS" "$RATIO_CPU"
+    printf '    "targets_from_issue": {"two_core_rps_ratio_ge_one_core": %s}}' "$(jstr "$V_C2")"
+  fi
+  echo
   echo "}"
 } >"${OUT}/results.json"
 echo
@@ -848,7 +939,7 @@ if [ "$INVALID" = "1" ]; then
   exit 2
 fi
 if [ "$STRICT" = "1" ]; then
-  for v in "$V_RPS" "$V_CPU" "$V_P99"; do
+  for v in "$V_RPS" "$V_CPU" "$V_P99" "$V_TLS_HS" "$V_C2"; do
     [ "$v" = "PASS" ] || [ "$v" = "N/A" ] || exit 1
   done
 fi
