@@ -455,3 +455,69 @@ async fn backend_connections_are_pooled_and_reused() {
     let body: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
     assert_eq!(body["path"], "/v1/orders/after");
 }
+
+/// A backend that answers each connection's first request as keep-alive, then closes it: the
+/// pooled connection the gateway kept is found closed by the next request, which goes out on a
+/// new connection instead of failing (crates/gateway/src/upstream.rs drives idle connections
+/// only when a request takes them).
+#[tokio::test]
+async fn a_pooled_connection_the_backend_closed_is_replaced() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .await;
+                // No `Connection: close`: the gateway keeps the connection, which ends here.
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    let addr = free_addr();
+    let config = format!(
+        r#"
+service: {{ name: e2e }}
+network: {{ outbound: {{ allowed_destinations: [127.0.0.0/8] }} }}
+gateway:
+  listeners: [ {{ address: "{addr}" }} ]
+apis:
+  - id: flaky
+    path: flaky
+    serviceUrl: "http://{backend}"
+    subscriptionRequired: false
+    operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
+"#
+    );
+    let _gw = Gatehouse::start(Path::new(BIN), &config, addr)
+        .await
+        .expect("gatehouse starts");
+    let client = reqwest::Client::new();
+    for i in 0..10 {
+        let r = client
+            .get(format!("http://{addr}/flaky/{i}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "request {i}");
+        assert_eq!(r.text().await.unwrap(), "ok");
+    }
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        10,
+        "one connection per request"
+    );
+}

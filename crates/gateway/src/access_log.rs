@@ -109,36 +109,25 @@ impl AccessRecord {
     }
 
     /// The line as crates/cli/src/json_log.rs writes a tracing event: timestamp, level,
-    /// message, the fields in order (absent ones left out), target.
+    /// message, the fields in order (absent ones left out), target. Written without `fmt`
+    /// machinery: integers by `itoa`, the connection's fields once per connection, the
+    /// timestamp's date and time once per second (crates/gateway/src/json_line.rs).
     fn write_json(&self, w: &mut String, bytes_sent: u64, aborted: bool) -> std::fmt::Result {
-        let total_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        let total = self.start.elapsed();
         let mut n = itoa::Buffer::new();
         w.push_str("{\"timestamp\":\"");
         write_timestamp(w, SystemTime::now())?;
         w.push_str("\",\"level\":\"INFO\",\"message\":\"request\",\"request_id\":");
         w.push_str(n.format(self.request_id));
-        write!(
-            w,
-            ",\"client\":\"{}\",\"peer\":\"{}\"",
-            self.client_ip.unwrap_or(self.conn.admitted.client.ip()),
-            self.conn.peer
-        )?;
-        if let Some(p) = &self.conn.admitted.private_endpoint {
-            w.push_str(",\"private_endpoint\":");
-            write_json_str(w, &p.name)?;
+        w.push_str(",\"client\":\"");
+        match self.client_ip {
+            Some(ip) if ip != self.conn.admitted.client.ip() => write!(w, "{ip}")?,
+            // The connection's client, as its X-Forwarded-For value already holds it.
+            _ => w.push_str(self.conn.peer_ip_header.to_str().unwrap_or_default()),
         }
-        if let Some(r) = &self.conn.admitted.nsg_rule {
-            w.push_str(",\"nsg_rule\":");
-            write_json_str(w, &r.name)?;
-            w.push_str(",\"nsg_priority\":");
-            w.push_str(n.format(r.priority));
-        }
-        write!(w, ",\"listener\":\"{}\"", self.conn.local)?;
-        w.push_str(if self.conn.tls {
-            ",\"tls\":true,\"method\":"
-        } else {
-            ",\"tls\":false,\"method\":"
-        });
+        w.push('"');
+        w.push_str(self.conn.log_fields.get_or_init(|| conn_fields(&self.conn)));
+        w.push_str(",\"method\":");
         write_json_str(w, self.method.as_str())?;
         w.push_str(",\"path\":");
         write_json_str(w, self.uri.path())?;
@@ -162,9 +151,9 @@ impl AccessRecord {
         w.push_str(",\"bytes_sent\":");
         w.push_str(n.format(bytes_sent));
         if let Some(d) = self.backend_time {
-            write_ms(w, "backend_ms", d.as_secs_f64() * 1000.0)?;
+            write_ms(w, "backend_ms", d);
         }
-        write_ms(w, "total_ms", total_ms)?;
+        write_ms(w, "total_ms", total);
         if let Some(e) = self.error {
             w.push_str(",\"error\":");
             write_json_str(w, e)?;
@@ -183,8 +172,8 @@ impl AccessRecord {
 
     /// The same line through `tracing` (the text log format, or no JSON sink).
     fn emit_event(self, bytes_sent: u64, aborted: bool) {
-        let total_ms = self.start.elapsed().as_secs_f64() * 1000.0;
-        let backend_ms = self.backend_time.map(|d| d.as_secs_f64() * 1000.0);
+        let total_ms = millis(self.start.elapsed());
+        let backend_ms = self.backend_time.map(millis);
         tracing::info!(
             target: "gatehouse::access",
             request_id = self.request_id,
@@ -214,17 +203,48 @@ impl AccessRecord {
     }
 }
 
-/// `"key":value` in milliseconds, as `{}` formats an `f64` (JSON has no NaN or infinity).
-fn write_ms(w: &mut String, key: &str, ms: f64) -> std::fmt::Result {
+/// Milliseconds with microsecond precision, as both paths log them.
+fn millis(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
+/// `"key":value` in milliseconds with microsecond precision (`12.345`), written from the
+/// integer microseconds: a float's shortest-representation formatting cost more than the rest
+/// of the field.
+fn write_ms(w: &mut String, key: &str, d: Duration) {
+    let micros = d.as_micros();
+    let mut n = itoa::Buffer::new();
     w.push_str(",\"");
     w.push_str(key);
     w.push_str("\":");
-    if ms.is_finite() {
-        write!(w, "{ms}")
-    } else {
-        w.push_str("null");
-        Ok(())
+    w.push_str(n.format(micros / 1000));
+    let frac = (micros % 1000) as u32;
+    w.push('.');
+    for digit in [frac / 100, frac / 10 % 10, frac % 10] {
+        w.push(char::from(b'0' + digit as u8));
     }
+}
+
+/// The fields of a connection, from `,"peer":` to `"tls":…`, in the line's order.
+fn conn_fields(conn: &ConnInfo) -> Box<str> {
+    let mut w = String::with_capacity(128);
+    let _ = write!(w, ",\"peer\":\"{}\"", conn.peer);
+    if let Some(p) = &conn.admitted.private_endpoint {
+        w.push_str(",\"private_endpoint\":");
+        let _ = write_json_str(&mut w, &p.name);
+    }
+    if let Some(r) = &conn.admitted.nsg_rule {
+        w.push_str(",\"nsg_rule\":");
+        let _ = write_json_str(&mut w, &r.name);
+        let _ = write!(w, ",\"nsg_priority\":{}", r.priority);
+    }
+    let _ = write!(w, ",\"listener\":\"{}\"", conn.local);
+    w.push_str(if conn.tls {
+        ",\"tls\":true"
+    } else {
+        ",\"tls\":false"
+    });
+    w.into_boxed_str()
 }
 
 /// The version as `Debug` writes it (`HTTP/1.1`), without formatting machinery.
@@ -236,5 +256,22 @@ fn format_version(v: Version) -> std::borrow::Cow<'static, str> {
         Version::HTTP_2 => "HTTP/2.0".into(),
         Version::HTTP_3 => "HTTP/3.0".into(),
         other => format!("{other:?}").into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milliseconds_have_microsecond_precision() {
+        let mut s = String::new();
+        write_ms(&mut s, "total_ms", Duration::from_nanos(12_345_678));
+        write_ms(&mut s, "backend_ms", Duration::from_micros(7));
+        write_ms(&mut s, "x", Duration::from_secs(3));
+        assert_eq!(s, r#","total_ms":12.345,"backend_ms":0.007,"x":3000.000"#);
+        let v: serde_json::Value = serde_json::from_str(&format!("{{{}}}", &s[1..])).unwrap();
+        assert_eq!(v["total_ms"], 12.345);
+        assert_eq!(millis(Duration::from_nanos(12_345_678)), 12.345);
     }
 }

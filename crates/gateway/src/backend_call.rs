@@ -7,9 +7,8 @@ use crate::backend::BackendTarget;
 use crate::client_body::ClientBodyError;
 use crate::error::{ErrorKind, GatewayError};
 use crate::request_body::RequestBody;
-use crate::upstream::{Lease, UpstreamError, error_chain};
+use crate::upstream::{BackendBody, UpstreamError, error_chain};
 use http::{Request, Response};
-use hyper::body::Incoming;
 use std::time::Duration;
 
 /// Sends `req` to `target` and waits at most `timeout` for the response head.
@@ -17,7 +16,7 @@ pub async fn send(
     target: &BackendTarget,
     req: Request<RequestBody>,
     timeout: Duration,
-) -> Result<(Response<Incoming>, Lease), GatewayError> {
+) -> Result<Response<BackendBody>, GatewayError> {
     match tokio::time::timeout(timeout, target.upstream.send(req)).await {
         Err(_) => {
             let e = GatewayError::new(

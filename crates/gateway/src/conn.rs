@@ -30,6 +30,10 @@ pub struct ConnInfo {
     pub admitted: Admitted,
     /// The socket peer is a trusted proxy: its `X-Forwarded-For` is believed.
     pub trusted_peer: bool,
+    /// The access log's fields that are the same for every request of this connection (peer,
+    /// private endpoint, NSG rule, listener, TLS), written once by the first request's line
+    /// (crates/gateway/src/access_log.rs): formatting socket addresses is most of a line's cost.
+    pub(crate) log_fields: std::sync::OnceLock<Box<str>>,
     /// The connection's place under `max_connections`, held as long as anything (the HTTP
     /// connection, an upgraded tunnel) still uses the connection.
     _permit: Option<OwnedSemaphorePermit>,
@@ -56,6 +60,7 @@ impl ConnInfo {
             local_port_header: http::HeaderValue::from(local.port()),
             admitted,
             trusted_peer,
+            log_fields: std::sync::OnceLock::new(),
             _permit: permit,
         }
     }

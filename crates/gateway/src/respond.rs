@@ -7,9 +7,8 @@ use crate::body::ProxyBody;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
 use crate::forward;
-use crate::upstream::Lease;
+use crate::upstream::BackendBody;
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 
@@ -18,8 +17,7 @@ use std::sync::Arc;
 /// asked for no upgrade is the backend's error: no tunnel is ever opened the gateway did not
 /// agree to.
 pub fn respond_streamed(
-    mut resp: Response<Incoming>,
-    lease: Lease,
+    mut resp: Response<BackendBody>,
     upgrade: Option<hyper::upgrade::OnUpgrade>,
     target: &BackendTarget,
     conn: &Arc<ConnInfo>,
@@ -28,8 +26,6 @@ pub fn respond_streamed(
         return Err(unasked_switch(&target.id));
     }
     forward::to_client(&mut resp);
-    // An upgraded connection is the tunnel's now, never the pool's.
-    let lease = (resp.status() != StatusCode::SWITCHING_PROTOCOLS).then_some(lease);
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS
         && let Some(client_side) = upgrade
     {
@@ -53,7 +49,7 @@ pub fn respond_streamed(
         });
     }
     let (parts, body) = resp.into_parts();
-    Ok(Response::from_parts(parts, ProxyBody::stream(body, lease)))
+    Ok(Response::from_parts(parts, ProxyBody::stream(body)))
 }
 
 /// The error for a backend that switched protocols unasked.
