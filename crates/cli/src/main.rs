@@ -30,6 +30,7 @@ mod reload;
 mod serve;
 mod state_dir;
 mod store_cmd;
+mod text_pages;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -179,6 +180,7 @@ enum ConfigCommand {
 }
 
 fn main() -> ExitCode {
+    text_pages::map_on_use_only();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(*args),

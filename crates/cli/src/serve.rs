@@ -239,6 +239,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         Source::Saved { state, .. } => state.file().display().to_string(),
     };
     tracing::info!(apis = c_apis, operations = c_ops, products = c_products, subscriptions = c_subs, config = %origin, revision, workers = gateway.worker_count(), "gatehouse started");
+    // Startup ran code the serving never runs again (argument and config parsing, schema
+    // checks, the components' construction): its pages leave the resident set.
+    crate::text_pages::release_startup_code();
 
     // The management API: --management-listen, else the config's endpoints, else (demo) loopback.
     let (stop_components, components_stopped) = tokio::sync::watch::channel(false);
