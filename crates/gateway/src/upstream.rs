@@ -42,8 +42,11 @@ use tower_service::Service;
 
 /// An idle connection closes after this long unused (the legacy client's default too).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-/// Idle connections kept per backend; more are closed when they become idle.
+/// Idle connections kept per backend and thread; more are closed when they become idle.
 const MAX_IDLE: usize = 1024;
+/// Idle stacks per backend, one per thread key modulo this: workers (one per core) each have
+/// their own, so they never contend for one lock nor bounce its cache line between cores.
+const IDLE_SHARDS: usize = 16;
 
 /// Why a request did not get a response.
 #[derive(Debug)]
@@ -140,9 +143,9 @@ pub struct Upstream {
     /// `scheme://authority`, what the connector connects to.
     origin: http::Uri,
     connector: HttpsConnector<EgressConnector<dyn NetworkSource>>,
-    /// Most recently used last: taking from the end keeps warm connections warm and lets
-    /// the cold ones at the bottom age out.
-    idle: Mutex<Vec<Idle>>,
+    /// Per home thread (its key modulo [`IDLE_SHARDS`]), most recently used last: taking from
+    /// the end keeps warm connections warm and lets the cold ones at the bottom age out.
+    idle: [Mutex<Vec<Idle>>; IDLE_SHARDS],
     limit: Arc<ConnectionLimit>,
     /// Wakes a request queued for a connection when one is put back idle.
     returned: Notify,
@@ -226,7 +229,7 @@ impl Upstream {
         Upstream {
             origin,
             connector,
-            idle: Mutex::new(Vec::new()),
+            idle: Default::default(),
             limit,
             returned: Notify::new(),
         }
@@ -241,22 +244,38 @@ impl Upstream {
     /// An idle connection of this thread (any thread's with `any_thread`).
     fn take(&self, any_thread: bool) -> Option<Conn> {
         let home = thread_key();
-        // Held for a push or a pop only, never across an await.
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        while let Some(at) = idle.iter().rposition(|i| any_thread || i.conn.home == home) {
-            let i = idle.remove(at);
-            if i.conn.reusable() && i.since.elapsed() < IDLE_TIMEOUT {
-                return Some(i.conn);
+        let keys = if any_thread {
+            0..IDLE_SHARDS as u64
+        } else {
+            home..home + 1
+        };
+        for key in keys {
+            let mut idle = self.shard(key);
+            // Another thread whose key falls in the same shard may have put its own here.
+            while let Some(at) = idle.iter().rposition(|i| any_thread || i.conn.home == home) {
+                let i = idle.remove(at);
+                if i.conn.reusable() && i.since.elapsed() < IDLE_TIMEOUT {
+                    return Some(i.conn);
+                }
             }
         }
         None
     }
 
+    /// The idle stack of the thread with `key`. Locked for a push or a pop only, never across
+    /// an await.
+    fn shard(&self, key: u64) -> std::sync::MutexGuard<'_, Vec<Idle>> {
+        self.idle[(key % IDLE_SHARDS as u64) as usize]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Back to its home thread's idle stack, whichever thread used it last.
     fn put(&self, conn: Conn) {
         if !conn.reusable() {
             return;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let mut idle = self.shard(conn.home);
         // The bottom of the stack is the coldest: drop what has aged out there.
         let expired = idle
             .iter()
