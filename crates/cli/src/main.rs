@@ -180,7 +180,6 @@ enum ConfigCommand {
 }
 
 fn main() -> ExitCode {
-    text_pages::map_on_use_only();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(*args),

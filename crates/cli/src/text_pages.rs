@@ -1,42 +1,21 @@
-//! The binary's own pages in memory: only those the process runs are resident.
+//! The binary's own code in memory: once the gateway serves, only the code it runs stays
+//! resident.
 //!
-//! On a page fault in a file mapping, Linux maps up to 16 neighbouring pages of the page cache
-//! as well ("fault-around"). The `gatehouse` binary holds the gateway, the management API, the
-//! portal and the Git endpoint; a gateway worker runs a small part of it, scattered over tens of
-//! megabytes of code, and fault-around made 14–17 MiB of the binary resident under
-//! bench/run.sh's load. `MADV_RANDOM` on the binary's read-only mappings turns fault-around off
-//! for them, so a page is resident when it runs. Once started, the code only startup ran (argument
-//! and config parsing, the components' construction) leaves the resident set too
-//! ([`release_startup_code`]): the serving code faults its pages back in from the page cache as
-//! it runs. Written by hand: no crate offers this, and it is one system call per mapping.
+//! The `gatehouse` binary holds the gateway, the management API, the portal and the Git
+//! endpoint; startup runs a large part of it once (argument and config parsing, schema checks,
+//! the components' construction), and those pages stayed resident: 14–17 MiB of the binary's file
+//! pages under bench/run.sh's load, against nginx's whole worker at 11 MiB. Once started,
+//! [`release_startup_code`] drops the code pages from the resident set; the serving code faults
+//! its pages back in from the page cache as it runs (11–14 MiB then). Written by hand: no crate
+//! offers this, and it is one system call per mapping.
 
 use std::fs;
-
-/// Advises the kernel that the executable's read-only mappings (code and constants) are read at
-/// random. Best effort: on failure the process only keeps more pages resident.
-pub fn map_on_use_only() {
-    let Some((exe, maps)) = own_maps() else {
-        return;
-    };
-    for (start, end) in readonly_mappings_of(&maps, &exe) {
-        // SAFETY: madvise with MADV_RANDOM changes only the kernel's read-ahead and fault-around
-        // for an existing mapping of this process; it never changes the memory's contents.
-        let rc =
-            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM) };
-        if rc != 0 {
-            tracing::debug!(
-                start,
-                end,
-                "madvise(MADV_RANDOM) on the binary's pages failed"
-            );
-        }
-    }
-}
 
 /// Drops the binary's code pages from this process's resident set: those still run are mapped
 /// again on their next use, from the page cache (a minor fault, no I/O). Only executable
 /// mappings: code is never relocated, so the file holds exactly what was mapped, whereas a
-/// read-only data mapping may hold relocated pointers (RELRO) that the file does not.
+/// read-only data mapping may hold relocated pointers (RELRO) that the file does not. Best
+/// effort: on failure the process only keeps more pages resident.
 pub fn release_startup_code() {
     let Some((exe, maps)) = own_maps() else {
         return;
@@ -64,18 +43,9 @@ fn own_maps() -> Option<(String, String)> {
     Some((exe.to_str()?.to_string(), maps))
 }
 
-/// `(start, end)` of each executable, non-writable mapping of `path`.
+/// `(start, end)` of each executable, non-writable mapping of `path` in a `/proc/self/maps`
+/// text.
 fn code_mappings_of(maps: &str, path: &str) -> Vec<(usize, usize)> {
-    mappings_of(maps, path, |perms| perms.starts_with("r-x"))
-}
-
-/// `(start, end)` of each non-writable mapping of `path` in a `/proc/self/maps` text.
-fn readonly_mappings_of(maps: &str, path: &str) -> Vec<(usize, usize)> {
-    mappings_of(maps, path, |perms| perms.as_bytes().get(1) != Some(&b'w'))
-}
-
-/// `(start, end)` of each mapping of `path` in a `/proc/self/maps` text.
-fn mappings_of(maps: &str, path: &str, keep: impl Fn(&str) -> bool) -> Vec<(usize, usize)> {
     maps.lines()
         .filter_map(|line| {
             let mut fields = line.split_whitespace();
@@ -83,7 +53,7 @@ fn mappings_of(maps: &str, path: &str, keep: impl Fn(&str) -> bool) -> Vec<(usiz
             let perms = fields.next()?;
             // offset, device, inode, then the path (which has no spaces for our binary).
             let name = fields.nth(3)?;
-            if name != path || !keep(perms) {
+            if name != path || !perms.starts_with("r-x") {
                 return None;
             }
             let (start, end) = range.split_once('-')?;
@@ -100,21 +70,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_binarys_read_only_mappings_are_chosen() {
+    fn only_the_binarys_code_mappings_are_chosen() {
         let maps = "\
 55d0a0000000-55d0a0400000 r--p 00000000 fd:01 123 /usr/bin/gatehouse
 55d0a0400000-55d0a3000000 r-xp 00400000 fd:01 123 /usr/bin/gatehouse
-55d0a3000000-55d0a3100000 rw-p 03000000 fd:01 123 /usr/bin/gatehouse
+55d0a3000000-55d0a3090000 r--p 03000000 fd:01 123 /usr/bin/gatehouse
+55d0a3090000-55d0a3100000 rw-p 03090000 fd:01 123 /usr/bin/gatehouse
 7f0000000000-7f0000100000 r-xp 00000000 fd:01 456 /usr/lib/x86_64-linux-gnu/libc.so.6
 7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0 [stack]
 ";
-        assert_eq!(
-            readonly_mappings_of(maps, "/usr/bin/gatehouse"),
-            vec![
-                (0x55d0a0000000, 0x55d0a0400000),
-                (0x55d0a0400000, 0x55d0a3000000)
-            ]
-        );
         assert_eq!(
             code_mappings_of(maps, "/usr/bin/gatehouse"),
             vec![(0x55d0a0400000, 0x55d0a3000000)]
@@ -122,13 +86,11 @@ mod tests {
     }
 
     #[test]
-    fn the_running_test_binary_has_read_only_mappings() {
-        let exe = fs::read_link("/proc/self/exe").expect("exe");
-        let maps = fs::read_to_string("/proc/self/maps").expect("maps");
-        assert!(!readonly_mappings_of(&maps, exe.to_str().expect("utf-8")).is_empty());
-        map_on_use_only();
-        // The code runs on after its pages left the resident set.
+    fn the_running_test_binary_runs_on_after_its_code_left_the_resident_set() {
+        let (exe, maps) = own_maps().expect("maps");
+        assert!(!code_mappings_of(&maps, &exe).is_empty());
         release_startup_code();
-        assert_eq!(readonly_mappings_of("", "x"), Vec::new());
+        // Still running: its code came back from the page cache.
+        assert_eq!(code_mappings_of("", "x"), Vec::new());
     }
 }
