@@ -119,7 +119,12 @@ impl PolicyBench {
             .headers()
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
+            .unwrap_or("")
+            .to_string();
+        let key: Option<Arc<str>> = key
+            .as_ref()
+            .map(|(k, _)| Arc::from(String::from_utf8_lossy(k.as_ref()).as_ref()));
+        let headers = std::mem::take(req.headers_mut());
         let mut ex = Box::new(GatewayExchange::new(RequestInfo {
             method: req.method().as_str(),
             scheme: "http",
@@ -127,7 +132,7 @@ impl PolicyBench {
             port: conn.local.port(),
             path: &path,
             query: uri.query(),
-            headers: req.headers(),
+            headers,
             client_ip: conn.admitted.client.ip(),
             matched: route
                 .operation
@@ -147,9 +152,7 @@ impl PolicyBench {
                 subscription: sub.map(|s| (s.id.clone(), s.name.clone())),
                 user: sub.and_then(|s| s.owner),
                 private_endpoint: None,
-                key: key
-                    .as_ref()
-                    .map(|(k, _)| Arc::from(String::from_utf8_lossy(k.as_ref()).as_ref())),
+                key,
                 subscription_keys: sub.map(|s| (s.keys.primary.clone(), s.keys.secondary.clone())),
                 started: start,
                 started_at: gatehouse_policy::expr::DateTime::now_utc(),
