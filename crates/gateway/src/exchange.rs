@@ -336,14 +336,12 @@ fn ip_text(ip: IpAddr) -> Arc<str> {
     }
 }
 
-/// A unique-enough request id: time and a counter mixed into a GUID.
-fn request_id() -> u128 {
+/// A unique-enough request id: the time the gateway took the request (`context.Timestamp`,
+/// read once for both) and a counter mixed into a GUID.
+fn request_id(at: DateTime) -> u128 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mixed = (t as u64) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mixed = (at.0 as u64) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (u128::from(mixed) << 64) | u128::from(n ^ u64::from(std::process::id()))
 }
 
@@ -357,7 +355,7 @@ impl GatewayExchange {
         let query = parse_query_pairs(info.query);
         GatewayExchange {
             ctx,
-            request_id: request_id(),
+            request_id: request_id(info.facts.started_at),
             method: info.method.to_string(),
             scheme: info.scheme.to_string(),
             host: info.host,
