@@ -46,11 +46,13 @@ pub struct ForwardRoute {
 pub struct RequestInfo<'a> {
     pub method: &'a str,
     pub scheme: &'a str,
-    pub host: &'a str,
+    pub host: String,
     pub port: u16,
     pub path: &'a str,
     pub query: Option<&'a str>,
-    pub headers: &'a HeaderMap,
+    /// The request's headers, moved in: the request's head is not used after the exchange is
+    /// built (its body is), so the exchange's copy is the only one.
+    pub headers: HeaderMap,
     pub client_ip: IpAddr,
     /// (template parameter name, value).
     pub matched: Vec<(&'a str, &'a str)>,
@@ -92,6 +94,8 @@ pub struct Facts {
 }
 
 impl Facts {
+    // Members held as `Arc<str>` become values by a reference count, not a copy: an expression
+    // such as `counter-key="@(context.Subscription.Id)"` runs on every request.
     fn member(&self, path: &[&str]) -> Option<Option<Value>> {
         let snap = &self.snapshot;
         let api = snap.apis.get(self.api);
@@ -100,28 +104,35 @@ impl Facts {
         Some(match path {
             ["Deployment", "ServiceName"] => Some(Value::str(&*snap.service_name)),
             ["Deployment", "Region"] => Some(Value::str(&*snap.region)),
-            ["Api", "Id"] => Some(Value::str(&*self.api_id)),
+            ["Api", "Id"] => Some(Value::String(self.api_id.clone())),
             ["Api", "Name"] => api.map(|a| Value::str(&*a.name)),
             ["Api", "Path"] => api.map(|a| Value::str(&*a.path)),
-            ["Operation", "Id"] => Some(Value::str(&*self.operation_id)),
+            ["Operation", "Id"] => Some(Value::String(self.operation_id.clone())),
             ["Operation", "Name"] => op.map(|o| Value::str(&*o.0)),
             ["Operation", "Method"] => op.map(|o| Value::str(&*o.1)),
             ["Operation", "UrlTemplate"] => op.map(|o| Value::str(&*o.2)),
-            ["Subscription", "Id"] => self.subscription.as_ref().map(|s| Value::str(&*s.0)),
-            ["Subscription", "Name"] => self.subscription.as_ref().map(|s| Value::str(&*s.1)),
+            ["Subscription", "Id"] => self
+                .subscription
+                .as_ref()
+                .map(|s| Value::String(s.0.clone())),
+            ["Subscription", "Name"] => self
+                .subscription
+                .as_ref()
+                .map(|s| Value::String(s.1.clone())),
             ["Subscription", "Key"] => self
                 .subscription
                 .as_ref()
                 .and(self.key.as_ref())
-                .map(|k| Value::str(&**k)),
-            ["Subscription", "PrimaryKey"] => {
-                self.subscription_keys.as_ref().map(|k| Value::str(&*k.0))
-            }
+                .map(|k| Value::String(k.clone())),
+            ["Subscription", "PrimaryKey"] => self
+                .subscription_keys
+                .as_ref()
+                .map(|k| Value::String(k.0.clone())),
             ["Subscription", "SecondaryKey"] => self
                 .subscription_keys
                 .as_ref()
                 .and_then(|k| k.1.as_ref())
-                .map(|k| Value::str(&**k)),
+                .map(|k| Value::String(k.clone())),
             ["User", field] => {
                 let u = self.user.and_then(|i| snap.users.get(i))?;
                 let i = ["Id", "Email", "FirstName", "LastName"]
@@ -157,9 +168,10 @@ impl Facts {
             }
             ["Product", "Id"] => product.map(|p| Value::str(&*p.0)),
             ["Product", "Name"] => product.map(|p| Value::str(&*p.1)),
-            ["Request", "PrivateEndpointConnection", "Name"] => {
-                self.private_endpoint.as_ref().map(|n| Value::str(&**n))
-            }
+            ["Request", "PrivateEndpointConnection", "Name"] => self
+                .private_endpoint
+                .as_ref()
+                .map(|n| Value::String(n.clone())),
             [
                 "Request",
                 "PrivateEndpointConnection",
@@ -185,9 +197,12 @@ impl Facts {
 
 /// The request/response as the pipeline edits it.
 pub struct GatewayExchange {
-    /// Members and dictionaries that do not change: Api, Operation, Subscription, Deployment,
-    /// RequestId, PrivateEndpointConnection, MatchedParameters, Variables.
+    /// Members and dictionaries that do not change: MatchedParameters and Variables (Api,
+    /// Operation, Subscription, Deployment and PrivateEndpointConnection are in `facts`).
     ctx: MapContext,
+    /// `context.RequestId`: a field rather than an entry of `ctx`, whose string-keyed map
+    /// would cost a key and a node on every request.
+    request_id: u128,
     pub method: String,
     scheme: String,
     host: String,
@@ -301,21 +316,38 @@ fn header_keys(map: &HeaderMap) -> Vec<String> {
     map.keys().map(|k| k.as_str().to_string()).collect()
 }
 
-/// A unique-enough request id: time and a counter mixed into a GUID.
-fn request_id() -> u128 {
+/// The client's address as `context.Request.IpAddress` shows it. An IPv4 address (nearly every
+/// request) is written digit by digit: the `Display` machinery costs more than the rest of a
+/// typical set-header expression.
+fn ip_text(ip: IpAddr) -> Arc<str> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut out = String::with_capacity(15);
+            let mut digits = itoa::Buffer::new();
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(digits.format(octet));
+            }
+            Arc::from(out)
+        }
+        IpAddr::V6(_) => Arc::from(ip.to_string()),
+    }
+}
+
+/// A unique-enough request id: the time the gateway took the request (`context.Timestamp`,
+/// read once for both) and a counter mixed into a GUID.
+fn request_id(at: DateTime) -> u128 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mixed = (t as u64) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mixed = (at.0 as u64) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (u128::from(mixed) << 64) | u128::from(n ^ u64::from(std::process::id()))
 }
 
 impl GatewayExchange {
     pub fn new(info: RequestInfo<'_>) -> Self {
         let mut ctx = MapContext::new();
-        ctx.set("RequestId", Value::Guid(request_id()));
         for (name, value) in info.matched {
             let value = percent_decode_str(value).decode_utf8_lossy();
             ctx.entry("Request.MatchedParameters", name, Value::str(value));
@@ -323,15 +355,16 @@ impl GatewayExchange {
         let query = parse_query_pairs(info.query);
         GatewayExchange {
             ctx,
+            request_id: request_id(info.facts.started_at),
             method: info.method.to_string(),
             scheme: info.scheme.to_string(),
-            host: info.host.to_string(),
+            host: info.host,
             port: info.port,
             path: info.path.to_string(),
             original_query: query.clone(),
             query,
             query_changed: false,
-            request_headers: info.headers.clone(),
+            request_headers: info.headers,
             headers_changed: false,
             client_ip: info.client_ip,
             effects: Effects::default(),
@@ -394,8 +427,9 @@ impl GatewayExchange {
 impl Context for GatewayExchange {
     fn member(&mut self, path: &[&str]) -> Option<Value> {
         match path {
+            ["RequestId"] => Some(Value::Guid(self.request_id)),
             ["Request", "Method"] => Some(Value::str(&self.method)),
-            ["Request", "IpAddress"] => Some(Value::str(self.client_ip.to_string())),
+            ["Request", "IpAddress"] => Some(Value::String(ip_text(self.client_ip))),
             ["Request", "Url", m] => self.url_member(false, m),
             ["Request", "OriginalUrl", m] => self.url_member(true, m),
             ["Response", "StatusCode"] => self
@@ -664,6 +698,21 @@ impl GatewayExchange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_text_matches_display() {
+        for ip in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.20.3.45",
+            "::1",
+            "fe80::1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap_or_else(|e| panic!("{ip}: {e}"));
+            assert_eq!(&*ip_text(ip), ip.to_string());
+        }
+    }
 
     #[test]
     fn query_round_trip_and_edits() {

@@ -12,6 +12,7 @@ use crate::request_body::RequestBody;
 use bytes::Bytes;
 use gatehouse_policy::pipeline::{BackendChoice, BackendFailure, ForwardOptions};
 use http::{Method, Request, Response, StatusCode, header};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,9 +38,10 @@ impl GatewayExchange {
         };
         let method = Method::from_bytes(self.method.as_bytes())
             .map_err(|_| unsupported(format!("set-method: invalid method {:?}", self.method)))?;
-        // rewrite-uri: a new path after the API prefix, and a new query.
-        let mut rest = route.rest.clone();
-        let mut query = self.query.clone();
+        // rewrite-uri: a new path after the API prefix, and a new query. Without one (most
+        // requests) the routed path and the query are used where they are, not copied.
+        let mut rest = Cow::Borrowed(route.rest.as_str());
+        let mut query = Cow::Borrowed(self.query.as_slice());
         let mut query_changed = self.query_changed;
         if let Some((path_and_query, copy_unmatched)) = &self.effects.rewritten_uri {
             let (path, q) = match path_and_query.split_once('?') {
@@ -54,23 +56,26 @@ impl GatewayExchange {
                     }
                 }
             }
-            query = rewritten;
+            query = Cow::Owned(rewritten);
             query_changed = true;
-            rest = if path.starts_with('/') {
+            rest = Cow::Owned(if path.starts_with('/') {
                 path
             } else {
                 format!("/{path}")
-            };
+            });
         }
-        let q = if query_changed {
-            encode_query(&query)
+        // Only the query of this URI matters: to_backend builds the path from `rest` (and
+        // strips the subscription key from the query).
+        let pq = if query_changed {
+            encode_query(&query).map(|q| format!("/?{q}"))
         } else {
-            route.raw_query.clone()
+            route.raw_query.as_ref().map(|q| format!("/?{q}"))
         };
-        let pq = match q {
-            Some(q) => format!("/?{q}"),
-            None => "/".to_string(),
-        };
+        let pq = match pq {
+            Some(pq) => http::Uri::try_from(pq),
+            None => Ok(http::Uri::from_static("/")),
+        }
+        .map_err(|e| unsupported(format!("the request the policies built is invalid: {e}")))?;
         // set-backend-service: same origin keeps the pool and swaps the base path; another
         // origin or a backend id gets that target (still behind the egress guard).
         let (target, base_path) = match &self.effects.backend {

@@ -8,6 +8,8 @@
 pub mod access_log;
 mod backend;
 mod backend_call;
+#[doc(hidden)]
+pub mod bench_support;
 mod body;
 mod buffers;
 mod client_body;

@@ -152,6 +152,12 @@ pub(crate) async fn run(
                 host
             }
         });
+        let host = host.to_string();
+        let key: Option<Arc<str>> = key
+            .as_ref()
+            .map(|(k, _)| Arc::from(String::from_utf8_lossy(k.as_ref()).as_ref()));
+        // The exchange takes the headers: PolicyFlow::start keeps only the request's body.
+        let headers = std::mem::take(req.headers_mut());
         // Boxed: the exchange is large and moves through several futures.
         let mut ex = Box::new(GatewayExchange::new(RequestInfo {
             method: req.method().as_str(),
@@ -160,7 +166,7 @@ pub(crate) async fn run(
             port: conn.local.port(),
             path: &path,
             query: uri.query(),
-            headers: req.headers(),
+            headers,
             client_ip,
             matched: route
                 .operation
@@ -184,9 +190,7 @@ pub(crate) async fn run(
                     .private_endpoint
                     .as_ref()
                     .map(|p| p.name.clone()),
-                key: key
-                    .as_ref()
-                    .map(|(k, _)| Arc::from(String::from_utf8_lossy(k.as_ref()).as_ref())),
+                key,
                 subscription_keys: sub.map(|s| (s.keys.primary.clone(), s.keys.secondary.clone())),
                 started: start,
                 started_at: gatehouse_policy::expr::DateTime::now_utc(),

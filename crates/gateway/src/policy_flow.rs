@@ -133,7 +133,7 @@ impl<'p> PolicyFlow<'p> {
 
 /// The response the exchange holds after the pipeline went through: status and headers as
 /// outbound left them, the body a policy set, the buffered backend body, or the stream.
-fn response(ex: &mut GatewayExchange) -> Response<ProxyBody> {
+pub(crate) fn response(ex: &mut GatewayExchange) -> Response<ProxyBody> {
     let status = ex
         .effects
         .status

@@ -90,7 +90,11 @@ pub(crate) fn member_text(ex: &mut dyn Exchange, path: &[&str]) -> String {
 }
 
 pub(crate) fn string(op: &Operand, ex: &mut dyn Exchange) -> Result<String, Failure> {
-    value(op, ex).map(|v| v.to_display())
+    match op {
+        // A literal is its own text: one copy, not a Value and then its display.
+        Operand::Literal(s) => Ok(s.clone()),
+        _ => value(op, ex).map(|v| v.to_display()),
+    }
 }
 
 pub(crate) fn strings(ops: &[Operand], ex: &mut dyn Exchange) -> Result<Vec<String>, Failure> {

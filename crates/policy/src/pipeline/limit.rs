@@ -14,6 +14,13 @@ use crate::expr::Value;
 use crate::limits::{CounterKey, Decision, Limit, LimitOutcome, Quota, RateLimit};
 
 fn number(op: &Operand, name: &str, ex: &mut dyn Exchange) -> Result<u64, Failure> {
+    // calls, renewal-period and increment-count are literals in most documents: parsed where
+    // they are, with no copy per request.
+    if let Operand::Literal(s) = op
+        && let Ok(n) = s.trim().parse::<u64>()
+    {
+        return Ok(n);
+    }
     let s = string(op, ex)?;
     s.trim()
         .parse::<u64>()
