@@ -7,8 +7,9 @@ use crate::backend::BackendTarget;
 use crate::client_body::ClientBodyError;
 use crate::error::{ErrorKind, GatewayError};
 use crate::request_body::RequestBody;
-use crate::upstream::{BackendBody, UpstreamError, error_chain};
+use crate::upstream::{Lease, UpstreamError, error_chain};
 use http::{Request, Response};
+use hyper::body::Incoming;
 use std::time::Duration;
 
 /// Sends `req` to `target` and waits at most `timeout` for the response head.
@@ -16,7 +17,7 @@ pub async fn send(
     target: &BackendTarget,
     req: Request<RequestBody>,
     timeout: Duration,
-) -> Result<Response<BackendBody>, GatewayError> {
+) -> Result<(Response<Incoming>, Lease), GatewayError> {
     match tokio::time::timeout(timeout, target.upstream.send(req)).await {
         Err(_) => {
             let e = GatewayError::new(

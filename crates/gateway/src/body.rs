@@ -4,19 +4,22 @@
 
 use crate::access_log::AccessRecord;
 use crate::conn::InFlight;
-use crate::upstream::BackendBody;
+use crate::upstream::Lease;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 enum Inner {
     Full(Option<Bytes>),
-    Stream(BackendBody),
+    Stream(Incoming),
 }
 
 pub struct ProxyBody {
     inner: Inner,
+    /// The backend connection the body comes from, reused once the body was read whole.
+    lease: Option<Lease>,
     sent: u64,
     /// The last frame was read: the body was sent whole.
     finished: bool,
@@ -27,6 +30,7 @@ pub struct ProxyBody {
 impl ProxyBody {
     pub fn full(bytes: Bytes) -> ProxyBody {
         ProxyBody {
+            lease: None,
             inner: Inner::Full((!bytes.is_empty()).then_some(bytes)),
             sent: 0,
             finished: false,
@@ -37,10 +41,10 @@ impl ProxyBody {
     pub fn empty() -> ProxyBody {
         ProxyBody::full(Bytes::new())
     }
-    /// A backend's body, whose connection goes back to its pool once the body was read whole.
-    pub fn stream(body: BackendBody) -> ProxyBody {
+    pub fn stream(body: Incoming, lease: Option<Lease>) -> ProxyBody {
         ProxyBody {
             inner: Inner::Stream(body),
+            lease,
             sent: 0,
             finished: false,
             log: None,
@@ -104,6 +108,11 @@ impl Body for ProxyBody {
 impl Drop for ProxyBody {
     fn drop(&mut self) {
         let whole = self.finished || self.is_end_stream();
+        if let Some(lease) = self.lease.take()
+            && whole
+        {
+            lease.release();
+        }
         if let Some(log) = self.log.take() {
             log.emit(self.sent, !whole);
         }

@@ -6,7 +6,7 @@
 use crate::backend::{BackendTarget, ClientCache};
 use crate::conn::ConnInfo;
 use crate::snapshot::Snapshot;
-use crate::upstream::BackendBody;
+use crate::upstream::Lease;
 use bytes::Bytes;
 use gatehouse_policy::cache::Cache;
 use gatehouse_policy::expr::{Context, DateTime, MapContext, TimeSpan, Value};
@@ -17,6 +17,7 @@ use gatehouse_policy::pipeline::{
     Message, scrub,
 };
 use http::{HeaderMap, HeaderName, HeaderValue};
+use hyper::body::Incoming;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -241,7 +242,7 @@ pub struct GatewayExchange {
     pub response_body: Option<Bytes>,
     pub response_body_consumed: bool,
     /// …or still streaming, with its connection's lease.
-    pub response_stream: Option<BackendBody>,
+    pub response_stream: Option<(Incoming, Lease)>,
     /// For the access log: the backend called last and how long it took.
     pub backend_id: Option<Arc<str>>,
     pub backend_time: Option<std::time::Duration>,

@@ -12,6 +12,7 @@ use crate::request_body::RequestBody;
 use bytes::Bytes;
 use gatehouse_policy::pipeline::{BackendChoice, BackendFailure, ForwardOptions};
 use http::{Method, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
@@ -193,7 +194,7 @@ impl GatewayExchange {
         let mut hops = 0;
         while options.follow_redirects
             && hops < MAX_REDIRECTS
-            && let Ok(resp) = &result
+            && let Ok((resp, _)) = &result
             && let Some((method, headers, body)) = &replay
             && let Some(next) = redirect(resp, method)
         {
@@ -228,7 +229,7 @@ impl GatewayExchange {
             result = backend_call::send(&target, req, timeout).await;
         }
         self.backend_time = Some(sent_at.elapsed());
-        let mut resp = result.map_err(failure)?;
+        let (mut resp, lease) = result.map_err(failure)?;
         let status = resp.status();
         // Upgrades never come here (they tunnel after inbound): a 101 is the backend's error.
         if status == StatusCode::SWITCHING_PROTOCOLS {
@@ -247,12 +248,12 @@ impl GatewayExchange {
         self.set_backend_response(status.as_u16(), &reason, parts.headers);
         if self.buffer_response && status != StatusCode::SWITCHING_PROTOCOLS {
             let buffers = self.buffers().map_err(failure)?;
-            // Read whole, the body gives its connection back to the pool.
             let bytes = buffers.collect(body).await.map_err(failure)?;
+            lease.release();
             self.response_headers.remove(header::CONTENT_LENGTH);
             self.response_body = Some(bytes);
         } else {
-            self.response_stream = Some(body);
+            self.response_stream = Some((body, lease));
         }
         Ok(())
     }
@@ -260,7 +261,7 @@ impl GatewayExchange {
 
 /// The method of the next request when `resp` is a redirect to follow: 303 (and 301/302 after
 /// anything but GET/HEAD) become GET, as user agents do; 307/308 keep the method and body.
-fn redirect<B>(resp: &Response<B>, method: &Method) -> Option<(Method, String)> {
+fn redirect(resp: &Response<Incoming>, method: &Method) -> Option<(Method, String)> {
     let location = resp.headers().get(header::LOCATION)?.to_str().ok()?;
     let next = match resp.status().as_u16() {
         303 => Method::GET,

@@ -67,7 +67,7 @@ async fn call(clients: &ClientCache, r: HttpRequest) -> Result<HttpResponse, Htt
     headers.remove(header::CONTENT_LENGTH);
     headers.remove(header::TRANSFER_ENCODING);
     headers.insert(header::HOST, target.host.clone());
-    let resp = backend_call::send(&target, req, r.timeout)
+    let (resp, lease) = backend_call::send(&target, req, r.timeout)
         .await
         .map_err(|e| match e.kind {
             ErrorKind::EgressRefused => HttpError::Refused(e.detail),
@@ -82,6 +82,7 @@ async fn call(clients: &ClientCache, r: HttpRequest) -> Result<HttpResponse, Htt
             HttpError::Failed(e.detail)
         }
     })?;
+    lease.release();
     Ok(HttpResponse {
         status: parts.status.as_u16(),
         reason: parts.status.canonical_reason().unwrap_or("").to_string(),

@@ -13,8 +13,9 @@ use crate::error::GatewayError;
 use crate::forward::{self, KeyNames};
 use crate::request_body::RequestBody;
 use crate::snapshot::ApiSettings;
-use crate::upstream::BackendBody;
+use crate::upstream::Lease;
 use http::{Request, Response};
+use hyper::body::Incoming;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,7 +26,7 @@ pub struct PlainFlow<'a> {
     api: &'a ApiSettings,
     /// The path after the API prefix, as routed.
     rest: &'a str,
-    answer: Option<Response<BackendBody>>,
+    answer: Option<(Response<Incoming>, Lease)>,
 }
 
 impl<'a> PlainFlow<'a> {
@@ -81,12 +82,12 @@ impl<'a> PlainFlow<'a> {
 
     /// Phase: respond. The backend's answer streamed back (a tunnel after a WebSocket 101).
     pub fn respond(&mut self, conn: &Arc<ConnInfo>) -> Result<Response<ProxyBody>, GatewayError> {
-        let Some(resp) = self.answer.take() else {
+        let Some((resp, lease)) = self.answer.take() else {
             return Err(GatewayError::new(
                 crate::error::ErrorKind::BackendBroken,
                 "no backend answer to respond with",
             ));
         };
-        crate::respond::respond_streamed(resp, self.upgrade.take(), self.target, conn)
+        crate::respond::respond_streamed(resp, lease, self.upgrade.take(), self.target, conn)
     }
 }

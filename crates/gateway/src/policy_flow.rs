@@ -151,8 +151,8 @@ pub(crate) fn response(ex: &mut GatewayExchange) -> Response<ProxyBody> {
             b
         };
         ProxyBody::full(b)
-    } else if let Some(stream) = ex.response_stream.take() {
-        ProxyBody::stream(stream)
+    } else if let Some((stream, lease)) = ex.response_stream.take() {
+        ProxyBody::stream(stream, Some(lease))
     } else {
         ProxyBody::empty()
     };
@@ -206,8 +206,8 @@ async fn upgrade_through(
         l.backend = Some(sent.target.id.clone());
     }
     let timeout = sent.target.timeout;
-    let resp = backend_call::send(&sent.target, sent.request, timeout).await?;
-    crate::respond::respond_streamed(resp, Some(client_side), &sent.target, conn)
+    let (resp, lease) = backend_call::send(&sent.target, sent.request, timeout).await?;
+    crate::respond::respond_streamed(resp, lease, Some(client_side), &sent.target, conn)
 }
 
 /// Appends headers a policy produced (a limit's remaining calls, a return-response's own, CORS

@@ -7,8 +7,9 @@ use crate::body::ProxyBody;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
 use crate::forward;
-use crate::upstream::BackendBody;
+use crate::upstream::Lease;
 use http::{Response, StatusCode};
+use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 
@@ -17,7 +18,8 @@ use std::sync::Arc;
 /// asked for no upgrade is the backend's error: no tunnel is ever opened the gateway did not
 /// agree to.
 pub fn respond_streamed(
-    mut resp: Response<BackendBody>,
+    mut resp: Response<Incoming>,
+    lease: Lease,
     upgrade: Option<hyper::upgrade::OnUpgrade>,
     target: &BackendTarget,
     conn: &Arc<ConnInfo>,
@@ -26,6 +28,8 @@ pub fn respond_streamed(
         return Err(unasked_switch(&target.id));
     }
     forward::to_client(&mut resp);
+    // An upgraded connection is the tunnel's now, never the pool's.
+    let lease = (resp.status() != StatusCode::SWITCHING_PROTOCOLS).then_some(lease);
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS
         && let Some(client_side) = upgrade
     {
@@ -49,7 +53,7 @@ pub fn respond_streamed(
         });
     }
     let (parts, body) = resp.into_parts();
-    Ok(Response::from_parts(parts, ProxyBody::stream(body)))
+    Ok(Response::from_parts(parts, ProxyBody::stream(body, lease)))
 }
 
 /// The error for a backend that switched protocols unasked.

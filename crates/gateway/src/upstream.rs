@@ -8,13 +8,12 @@
 //! it has been read to the end. Unsent requests on a connection the backend had just closed are
 //! retried on another connection, as the legacy client does.
 //!
-//! A connection has no task of its own: its I/O (hyper's connection future) is driven by the
-//! task that uses it — the request's, while it sends and awaits the head, then the response body
-//! ([`BackendBody`]) while the client's connection reads it. A spawned task per connection cost
-//! every request a channel hand-off and two cross-task wake-ups (sending, then the answer).
-//! Idle connections are kept per thread: a worker takes the ones whose sockets its own runtime
-//! registered, so their readiness events arrive on the thread that polls them; another thread's
-//! are taken only when the origin's limit leaves no room for a new one.
+//! A connection's I/O runs in a task of its own, on the worker that opened it. Idle connections
+//! are kept per thread: a worker takes the ones its own runtime runs, so sending a request and
+//! getting its answer wake no other thread; another thread's are taken only when the origin's
+//! limit leaves no room for a new one. (Driving the connection in the request's own task instead
+//! was measured slower: every backend event then re-polled the client connection's whole
+//! dispatcher — docs/performance.md.)
 //!
 //! Connections to one origin (scheme, host, port) are bounded by `max_connections_per_backend`:
 //! each open connection holds a permit of its origin's [`ConnectionLimit`] until it closes, so
@@ -25,17 +24,12 @@
 use crate::egress_connector::EgressConnector;
 use crate::egress_connector::NetworkSource;
 use crate::request_body::RequestBody;
-use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response};
 use hyper_rustls::HttpsConnector;
-use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tower_service::Service;
@@ -47,6 +41,15 @@ const MAX_IDLE: usize = 1024;
 /// Idle stacks per backend, one per thread key modulo this: workers (one per core) each have
 /// their own, so they never contend for one lock nor bounce its cache line between cores.
 const IDLE_SHARDS: usize = 16;
+
+/// This thread's key: a connection's task runs on the runtime of the thread that opened it.
+fn thread_key() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static KEY: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    KEY.with(|k| *k)
+}
 
 /// Why a request did not get a response.
 #[derive(Debug)]
@@ -85,57 +88,10 @@ impl ConnectionLimit {
     }
 }
 
-/// hyper's connection future (unnameable: its upgrade-aware type is private to hyper), boxed
-/// once per connection.
-type Driver = Pin<Box<dyn Future<Output = hyper::Result<()>> + Send>>;
-
-/// One backend connection: the handle requests are sent on and the future that runs its I/O.
-struct Conn {
-    sender: SendRequest<RequestBody>,
-    /// `None` once the connection has ended (closed, failed, or handed to an upgrade).
-    driver: Option<Driver>,
-    /// The connection's place under its origin's limit, given back when it closes.
-    _permit: OwnedSemaphorePermit,
-    /// The thread whose runtime registered the socket (see [`thread_key`]).
-    home: u64,
-}
-
-impl Conn {
-    fn reusable(&self) -> bool {
-        self.driver.is_some() && !self.sender.is_closed()
-    }
-}
-
-/// Runs a connection's I/O as far as it can go now, in the caller's task; `false` once the
-/// connection has ended.
-fn drive(driver: &mut Option<Driver>, cx: &mut Context<'_>) -> bool {
-    let Some(d) = driver.as_mut() else {
-        return false;
-    };
-    match d.as_mut().poll(cx) {
-        Poll::Pending => true,
-        Poll::Ready(result) => {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "backend connection ended with an error");
-            }
-            // Never polled again: an upgraded connection's future must not be.
-            *driver = None;
-            false
-        }
-    }
-}
-
-/// This thread's key: a worker's connections are registered with its own runtime.
-fn thread_key() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local! {
-        static KEY: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
-    }
-    KEY.with(|k| *k)
-}
-
 struct Idle {
-    conn: Conn,
+    sender: SendRequest<RequestBody>,
+    /// The thread whose runtime runs the connection's task.
+    home: u64,
     since: Instant,
 }
 
@@ -159,64 +115,17 @@ impl std::fmt::Debug for Upstream {
     }
 }
 
-/// A backend's response body. Reading it drives its connection, which goes back to the pool
-/// when the body has been read whole (and is closed otherwise).
-pub struct BackendBody {
-    inner: Incoming,
-    conn: Option<(Conn, Arc<Upstream>)>,
-    finished: bool,
+/// A connection lent to one request; [`Lease::release`] gives it back for reuse.
+pub struct Lease {
+    sender: SendRequest<RequestBody>,
+    home: u64,
+    upstream: Arc<Upstream>,
 }
 
-impl BackendBody {
-    fn new(inner: Incoming, conn: Option<(Conn, Arc<Upstream>)>) -> BackendBody {
-        BackendBody {
-            inner,
-            conn,
-            finished: false,
-        }
-    }
-}
-
-impl Body for BackendBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let this = self.get_mut();
-        let mut polled = Pin::new(&mut this.inner).poll_frame(cx);
-        // Nothing yet: the connection reads what the body now wants, then the body is asked
-        // again, in the same poll.
-        if polled.is_pending()
-            && let Some((conn, _)) = this.conn.as_mut()
-        {
-            drive(&mut conn.driver, cx);
-            polled = Pin::new(&mut this.inner).poll_frame(cx);
-        }
-        if let Poll::Ready(None) = polled {
-            this.finished = true;
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-impl Drop for BackendBody {
-    fn drop(&mut self) {
-        if let Some((conn, upstream)) = self.conn.take()
-            && (self.finished || self.inner.is_end_stream())
-        {
-            upstream.put(conn);
-        }
+impl Lease {
+    /// The response was read whole: the connection can carry the next request.
+    pub fn release(self) {
+        self.upstream.put(self.sender, self.home);
     }
 }
 
@@ -241,21 +150,21 @@ impl Upstream {
         &self.limit
     }
 
-    /// An idle connection of this thread (any thread's with `any_thread`).
-    fn take(&self, any_thread: bool) -> Option<Conn> {
-        let home = thread_key();
+    /// An idle connection of this thread (any thread's with `any_thread`), and its home.
+    fn take(&self, any_thread: bool) -> Option<(SendRequest<RequestBody>, u64)> {
+        let me = thread_key();
         let keys = if any_thread {
             0..IDLE_SHARDS as u64
         } else {
-            home..home + 1
+            me..me + 1
         };
         for key in keys {
             let mut idle = self.shard(key);
             // Another thread whose key falls in the same shard may have put its own here.
-            while let Some(at) = idle.iter().rposition(|i| any_thread || i.conn.home == home) {
+            while let Some(at) = idle.iter().rposition(|i| any_thread || i.home == me) {
                 let i = idle.remove(at);
-                if i.conn.reusable() && i.since.elapsed() < IDLE_TIMEOUT {
-                    return Some(i.conn);
+                if !i.sender.is_closed() && i.since.elapsed() < IDLE_TIMEOUT {
+                    return Some((i.sender, i.home));
                 }
             }
         }
@@ -271,22 +180,23 @@ impl Upstream {
     }
 
     /// Back to its home thread's idle stack, whichever thread used it last.
-    fn put(&self, conn: Conn) {
-        if !conn.reusable() {
+    fn put(&self, sender: SendRequest<RequestBody>, home: u64) {
+        if sender.is_closed() {
             return;
         }
-        let mut idle = self.shard(conn.home);
+        let mut idle = self.shard(home);
         // The bottom of the stack is the coldest: drop what has aged out there.
         let expired = idle
             .iter()
-            .take_while(|i| i.since.elapsed() >= IDLE_TIMEOUT || !i.conn.reusable())
+            .take_while(|i| i.since.elapsed() >= IDLE_TIMEOUT || i.sender.is_closed())
             .count();
         if expired > 0 {
             idle.drain(..expired);
         }
         if idle.len() < MAX_IDLE {
             idle.push(Idle {
-                conn,
+                sender,
+                home,
                 since: Instant::now(),
             });
             drop(idle);
@@ -295,28 +205,28 @@ impl Upstream {
     }
 
     /// An idle connection, or a new one under the origin's limit; waits in the queue for
-    /// either when all are busy. `true` with a new connection.
-    async fn checkout(&self) -> Result<(Conn, bool), UpstreamError> {
-        if let Some(c) = self.take(false) {
-            return Ok((c, false));
+    /// either when all are busy. With the connection's home thread, and `true` when it is new.
+    async fn checkout(&self) -> Result<(SendRequest<RequestBody>, u64, bool), UpstreamError> {
+        if let Some((s, home)) = self.take(false) {
+            return Ok((s, home, false));
         }
         // Boxed: connecting and queueing are rare, and their state would otherwise enlarge
         // (and be copied with) every request's future.
         Box::pin(self.checkout_slow()).await
     }
 
-    async fn checkout_slow(&self) -> Result<(Conn, bool), UpstreamError> {
+    async fn checkout_slow(&self) -> Result<(SendRequest<RequestBody>, u64, bool), UpstreamError> {
         let mut deadline = None;
         loop {
-            if let Some(c) = self.take(false) {
-                return Ok((c, false));
+            if let Some((s, home)) = self.take(false) {
+                return Ok((s, home, false));
             }
             if let Ok(permit) = self.limit.permits.clone().try_acquire_owned() {
-                return Ok((self.connect(permit).await?, true));
+                return Ok((self.connect(permit).await?, thread_key(), true));
             }
             // No room for a new connection: another thread's idle one will do.
-            if let Some(c) = self.take(true) {
-                return Ok((c, false));
+            if let Some((s, home)) = self.take(true) {
+                return Ok((s, home, false));
             }
             // In the queue: the deadline is set once, at the first wait.
             let (until, wait) = *deadline.get_or_insert_with(|| {
@@ -327,7 +237,7 @@ impl Upstream {
             tokio::select! {
                 biased;
                 permit = self.limit.permits.clone().acquire_owned() => match permit {
-                    Ok(permit) => return Ok((self.connect(permit).await?, true)),
+                    Ok(permit) => return Ok((self.connect(permit).await?, thread_key(), true)),
                     // Never closed; were it, no connection could ever be made.
                     Err(_) => return Err(UpstreamError::PoolExhausted { waited: wait }),
                 },
@@ -341,7 +251,10 @@ impl Upstream {
 
     /// Opens a connection; it keeps `permit` (its place under the origin's limit) until it
     /// closes.
-    async fn connect(&self, permit: OwnedSemaphorePermit) -> Result<Conn, UpstreamError> {
+    async fn connect(
+        &self,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<SendRequest<RequestBody>, UpstreamError> {
         let mut connector = self.connector.clone();
         let io = connector
             .call(self.origin.clone())
@@ -351,30 +264,24 @@ impl Upstream {
             .handshake(io)
             .await
             .map_err(|e| UpstreamError::Connect(Box::new(e)))?;
-        Ok(Conn {
-            sender,
-            driver: Some(Box::pin(conn.with_upgrades())),
-            _permit: permit,
-            home: thread_key(),
-        })
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(e) = conn.with_upgrades().await {
+                tracing::debug!(error = %e, "backend connection ended with an error");
+            }
+        });
+        Ok(sender)
     }
 
-    /// Sends `req` (origin-form URI, `Host` set) on a pooled or new connection, driving the
-    /// connection in this task until the response head arrives. The connection then travels
-    /// with the response's body, which gives it back once read whole.
+    /// Sends `req` (origin-form URI, `Host` set) on a pooled or new connection. The response comes
+    /// with the lease of its connection, to be released once the body has been read whole.
     pub async fn send(
         self: &Arc<Self>,
         mut req: Request<RequestBody>,
-    ) -> Result<Response<BackendBody>, UpstreamError> {
+    ) -> Result<(Response<Incoming>, Lease), UpstreamError> {
         loop {
-            let (mut conn, fresh) = self.checkout().await?;
-            let Conn { sender, driver, .. } = &mut conn;
-            let ready = poll_fn(|cx| {
-                drive(driver, cx);
-                sender.poll_ready(cx)
-            })
-            .await;
-            if ready.is_err() {
+            let (mut sender, home, fresh) = self.checkout().await?;
+            if sender.ready().await.is_err() {
                 if fresh {
                     return Err(UpstreamError::Connect(
                         "the backend closed the new connection".into(),
@@ -382,31 +289,16 @@ impl Upstream {
                 }
                 continue;
             }
-            let answer = {
-                let mut answer = pin!(sender.try_send_request(req));
-                poll_fn(|cx| {
-                    drive(driver, cx);
-                    answer.as_mut().poll(cx)
-                })
-                .await
-            };
-            match answer {
-                Ok(resp) if resp.status() == StatusCode::SWITCHING_PROTOCOLS => {
-                    // The connection's future hands the socket to the upgrade once it has
-                    // seen the 101; it is the tunnel's from then on, never the pool's.
-                    poll_fn(|cx| {
-                        if drive(driver, cx) {
-                            Poll::Pending
-                        } else {
-                            Poll::Ready(())
-                        }
-                    })
-                    .await;
-                    return Ok(resp.map(|b| BackendBody::new(b, None)));
-                }
+            match sender.try_send_request(req).await {
                 Ok(resp) => {
-                    let upstream = self.clone();
-                    return Ok(resp.map(|b| BackendBody::new(b, Some((conn, upstream)))));
+                    return Ok((
+                        resp,
+                        Lease {
+                            sender,
+                            home,
+                            upstream: self.clone(),
+                        },
+                    ));
                 }
                 Err(mut e) => match e.take_message() {
                     // Not sent: the pooled connection was closed under us. Try another.
