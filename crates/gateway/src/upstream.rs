@@ -12,8 +12,8 @@
 //! are kept per thread: a worker takes the ones its own runtime runs, so sending a request and
 //! getting its answer wake no other thread; another thread's are taken only when the origin's
 //! limit leaves no room for a new one. (Driving the connection in the request's own task instead
-//! was measured slower: every backend event then re-polled the client connection's whole
-//! dispatcher — docs/performance.md.)
+//! was measured 2 µs per request slower in bench/run.sh — most likely because every backend
+//! event then re-polls the client connection's whole dispatcher; docs/performance.md.)
 //!
 //! Connections to one origin (scheme, host, port) are bounded by `max_connections_per_backend`:
 //! each open connection holds a permit of its origin's [`ConnectionLimit`] until it closes, so
