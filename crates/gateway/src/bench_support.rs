@@ -4,7 +4,7 @@
 
 use crate::conn::{ConnInfo, ConnState};
 use crate::error::{ErrorKind, GatewayError};
-use crate::exchange::{Facts, ForwardRoute, GatewayExchange, RequestInfo};
+use crate::exchange_seed::{Seed, key_text};
 use crate::forward::{self, KeyNames};
 use crate::request_body::RequestBody;
 use crate::{Gateway, Services, keys, request_target};
@@ -114,64 +114,23 @@ impl PolicyBench {
             forward::to_client(&mut resp);
             return Ok((resp.status().as_u16(), req.headers().len()));
         };
-        let services = &self.services;
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let key: Option<Arc<str>> = key
-            .as_ref()
-            .map(|(k, _)| Arc::from(String::from_utf8_lossy(k.as_ref()).as_ref()));
-        let headers = std::mem::take(req.headers_mut());
-        let mut ex = Box::new(GatewayExchange::new(RequestInfo {
-            method: req.method().as_str(),
-            scheme: "http",
-            host,
-            port: conn.local.port(),
-            path: &path,
-            query: uri.query(),
-            headers,
-            client_ip: conn.admitted.client.ip(),
-            matched: route
-                .operation
-                .template
-                .param_names()
-                .iter()
-                .map(String::as_str)
-                .zip(route.params.iter().copied())
-                .collect(),
-            facts: Facts {
-                snapshot: snap.clone(),
-                api: route.api.index,
-                operation: route.operation.index,
-                product: sub.and_then(|s| s.product),
-                api_id: route.api.id.clone(),
-                operation_id: route.operation.id.clone(),
-                subscription: sub.map(|s| (s.id.clone(), s.name.clone())),
-                user: sub.and_then(|s| s.owner),
-                private_endpoint: None,
+        let key = key.as_ref().map(|(k, _)| key_text(k));
+        let mut ex = crate::exchange_seed::exchange(
+            &mut req,
+            &uri,
+            Seed {
+                snap,
+                services: &self.services,
+                conn,
+                route: &route,
+                sub,
                 key,
-                subscription_keys: sub.map(|s| (s.keys.primary.clone(), s.keys.secondary.clone())),
-                started: start,
-                started_at: gatehouse_policy::expr::DateTime::now_utc(),
+                target,
+                path: &path,
+                client_ip: conn.admitted.client.ip(),
+                start,
             },
-            counters: services.counters.clone(),
-            http: services.http.clone(),
-            cache: services.cache.clone(),
-            external_cache: services.external_cache.clone(),
-            concurrency: services.concurrency.clone(),
-        }));
-        ex.route = Some(ForwardRoute {
-            snapshot: snap.clone(),
-            api_index: route.api.index,
-            rest: route.rest.to_string(),
-            raw_query: uri.query().map(String::from),
-            conn: conn.clone(),
-            target: target.clone(),
-            clients: services.clients.clone(),
-        });
+        );
         // The body stays with the client's request (streamed), as PolicyFlow::start keeps it.
         drop(req);
         if now(pipeline.run(Section::Inbound, &mut *ex)) != Some(Outcome::Continue) {

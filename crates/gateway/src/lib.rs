@@ -18,6 +18,7 @@ mod diff;
 pub mod egress_connector;
 pub mod error;
 pub mod exchange;
+mod exchange_seed;
 mod forward;
 pub mod json_line;
 /// The forwarding headers' rewrite, public for the fuzz targets.

@@ -12,7 +12,7 @@ use crate::body::ProxyBody;
 use crate::client_body::ClientBody;
 use crate::conn::ConnInfo;
 use crate::error::{ErrorKind, GatewayError};
-use crate::exchange::{Facts, ForwardRoute, GatewayExchange, RequestInfo};
+use crate::exchange_seed::{Seed, key_text};
 use crate::forward;
 use crate::hop_by_hop;
 use crate::host_header;
@@ -21,7 +21,7 @@ use crate::plain_flow::PlainFlow;
 use crate::policy_flow::{PolicyFlow, Step};
 use crate::request_target;
 use crate::snapshot::Snapshot;
-use http::{Request, Response, header};
+use http::{Request, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -139,77 +139,23 @@ pub(crate) async fn run(
         sub.and_then(|s| s.product),
     );
     let mut flow = if let Some(pipeline) = pipeline {
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| uri.authority().map(|a| a.as_str()))
-            .unwrap_or("");
-        let host = host.rsplit_once(':').map_or(host, |(h, p)| {
-            if p.bytes().all(|b| b.is_ascii_digit()) {
-                h
-            } else {
-                host
-            }
-        });
-        let host = host.to_string();
-        let key: Option<Arc<str>> = key
-            .as_ref()
-            .map(|(k, _)| Arc::from(String::from_utf8_lossy(k.as_ref()).as_ref()));
-        // The exchange takes the headers: PolicyFlow::start keeps only the request's body.
-        let headers = std::mem::take(req.headers_mut());
-        // Boxed: the exchange is large and moves through several futures.
-        let mut ex = Box::new(GatewayExchange::new(RequestInfo {
-            method: req.method().as_str(),
-            scheme: if conn.tls { "https" } else { "http" },
-            host,
-            port: conn.local.port(),
-            path: &path,
-            query: uri.query(),
-            headers,
-            client_ip,
-            matched: route
-                .operation
-                .template
-                .param_names()
-                .iter()
-                .map(String::as_str)
-                .zip(route.params.iter().copied())
-                .collect(),
-            facts: Facts {
-                snapshot: snap.clone(),
-                api: route.api.index,
-                operation: route.operation.index,
-                product: sub.and_then(|s| s.product),
-                api_id: route.api.id.clone(),
-                operation_id: route.operation.id.clone(),
-                subscription: sub.map(|s| (s.id.clone(), s.name.clone())),
-                user: sub.and_then(|s| s.owner),
-                private_endpoint: conn
-                    .admitted
-                    .private_endpoint
-                    .as_ref()
-                    .map(|p| p.name.clone()),
+        let key = key.as_ref().map(|(k, _)| key_text(k));
+        let ex = crate::exchange_seed::exchange(
+            &mut req,
+            &uri,
+            Seed {
+                snap,
+                services,
+                conn,
+                route: &route,
+                sub,
                 key,
-                subscription_keys: sub.map(|s| (s.keys.primary.clone(), s.keys.secondary.clone())),
-                started: start,
-                started_at: gatehouse_policy::expr::DateTime::now_utc(),
+                target,
+                path: &path,
+                client_ip,
+                start,
             },
-            counters: services.counters.clone(),
-            http: services.http.clone(),
-            cache: services.cache.clone(),
-            external_cache: services.external_cache.clone(),
-            concurrency: services.concurrency.clone(),
-        }));
-        ex.route = Some(ForwardRoute {
-            snapshot: snap.clone(),
-            api_index: route.api.index,
-            rest: route.rest.to_string(),
-            raw_query: uri.query().map(String::from),
-            conn: conn.clone(),
-            target: target.clone(),
-            clients: services.clients.clone(),
-        });
+        );
         let flow = Box::pin(PolicyFlow::start(req, upgrade, ex, pipeline)).await?;
         Flow::Policy(flow)
     } else {
