@@ -95,17 +95,21 @@ impl AccessRecord {
         let Some(sink) = SINK.get() else {
             return self.emit_event(bytes_sent, aborted);
         };
-        LINE.with(|line| {
+        let written = LINE.with(|line| {
             // A sink that logs through this thread's access log again would find the buffer
             // borrowed: that line goes through tracing instead.
             let Ok(mut line) = line.try_borrow_mut() else {
-                return;
+                return false;
             };
             line.clear();
             if self.write_json(&mut line, bytes_sent, aborted).is_ok() {
                 sink(&line);
             }
+            true
         });
+        if !written {
+            self.emit_event(bytes_sent, aborted);
+        }
     }
 
     /// The line as crates/cli/src/json_log.rs writes a tracing event: timestamp, level,
