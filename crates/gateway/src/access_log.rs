@@ -87,6 +87,11 @@ impl AccessRecord {
         }
     }
 
+    /// The request's client: the connection's, unless `X-Forwarded-For` named another.
+    fn client(&self) -> std::net::IpAddr {
+        self.client_ip.unwrap_or(self.conn.admitted.client.ip())
+    }
+
     /// Writes the line. `aborted`: the response body was not sent whole.
     pub fn emit(self, bytes_sent: u64, aborted: bool) {
         if !tracing::enabled!(target: "gatehouse::access", tracing::Level::INFO) {
@@ -124,11 +129,7 @@ impl AccessRecord {
         w.push_str("\",\"level\":\"INFO\",\"message\":\"request\",\"request_id\":");
         w.push_str(n.format(self.request_id));
         w.push_str(",\"client\":\"");
-        match self.client_ip {
-            Some(ip) if ip != self.conn.admitted.client.ip() => write!(w, "{ip}")?,
-            // The connection's client, as its X-Forwarded-For value already holds it.
-            _ => w.push_str(self.conn.peer_ip_header.to_str().unwrap_or_default()),
-        }
+        w.push_str(&self.conn.ip_text(self.client()));
         w.push('"');
         w.push_str(self.conn.log_fields.get_or_init(|| conn_fields(&self.conn)));
         w.push_str(",\"method\":");
@@ -181,7 +182,7 @@ impl AccessRecord {
         tracing::info!(
             target: "gatehouse::access",
             request_id = self.request_id,
-            client = %self.client_ip.unwrap_or(self.conn.admitted.client.ip()),
+            client = %self.client(),
             peer = %self.conn.peer,
             private_endpoint = self.conn.admitted.private_endpoint.as_ref().map(|p| &*p.name),
             nsg_rule = self.conn.admitted.nsg_rule.as_ref().map(|r| &*r.name),

@@ -21,9 +21,11 @@ pub struct ConnInfo {
     pub local: SocketAddr,
     pub tls: bool,
     pub state: Arc<ConnState>,
-    /// The client's IP (after a PROXY header) and the listener's port as header values, made
-    /// once per connection for `X-Forwarded-For` and `X-Forwarded-Port` (a clone shares the
-    /// bytes).
+    /// The client's IP (after a PROXY header) as text, made once per connection for
+    /// `context.Request.IpAddress` and the access log (see [`ConnInfo::ip_text`]).
+    pub client_ip_text: Arc<str>,
+    /// The same, and the listener's port, as header values for `X-Forwarded-For` and
+    /// `X-Forwarded-Port` (a clone shares the bytes).
     pub peer_ip_header: http::HeaderValue,
     pub local_port_header: http::HeaderValue,
     /// What the network rules decided about this connection.
@@ -49,19 +51,31 @@ impl ConnInfo {
         trusted_peer: bool,
         state: Arc<ConnState>,
     ) -> ConnInfo {
+        let client_ip_text: Arc<str> = admitted.client.ip().to_string().into();
         ConnInfo {
             peer,
             local,
             tls,
             state,
             // An IP address is always a valid header value.
-            peer_ip_header: http::HeaderValue::from_str(&admitted.client.ip().to_string())
+            peer_ip_header: http::HeaderValue::from_str(&client_ip_text)
                 .unwrap_or_else(|_| http::HeaderValue::from_static("unknown")),
+            client_ip_text,
             local_port_header: http::HeaderValue::from(local.port()),
             admitted,
             trusted_peer,
             log_fields: std::sync::OnceLock::new(),
             _permit: permit,
+        }
+    }
+
+    /// `ip` as text: the connection's own client (nearly every request) shares the text made
+    /// when the connection was accepted; another (from `X-Forwarded-For`) is written now.
+    pub fn ip_text(&self, ip: std::net::IpAddr) -> Arc<str> {
+        if ip == self.admitted.client.ip() {
+            self.client_ip_text.clone()
+        } else {
+            ip.to_string().into()
         }
     }
 }
@@ -284,6 +298,29 @@ mod tests {
 
     fn new_state() -> Arc<ConnState> {
         Arc::new(ConnState::new(Arc::default()))
+    }
+
+    #[test]
+    fn ip_text_is_the_connections_own_or_written_as_display_writes_it() {
+        for (client, other) in [("10.20.3.45", "255.255.255.255"), ("::1", "fe80::1")] {
+            let client: std::net::IpAddr = client.parse().expect("ip");
+            let other: std::net::IpAddr = other.parse().expect("ip");
+            let peer = SocketAddr::new(client, 40000);
+            let admitted = Admitted {
+                client: peer,
+                private_endpoint: None,
+                nsg_rule: None,
+                public_access_denied: false,
+                health_probe: false,
+            };
+            let local = "127.0.0.1:8080".parse().expect("addr");
+            let conn = ConnInfo::new(peer, local, false, None, admitted, false, new_state());
+            let own = conn.ip_text(client);
+            assert_eq!(&*own, client.to_string());
+            assert!(Arc::ptr_eq(&own, &conn.client_ip_text));
+            assert_eq!(&*conn.ip_text(other), other.to_string());
+            assert_eq!(conn.peer_ip_header.to_str().ok(), Some(&*own));
+        }
     }
 
     #[test]

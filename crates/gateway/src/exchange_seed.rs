@@ -61,6 +61,7 @@ pub(crate) fn exchange<B>(
         query: uri.query(),
         headers,
         client_ip,
+        client_ip_text: conn.ip_text(client_ip),
         matched: route
             .operation
             .template
