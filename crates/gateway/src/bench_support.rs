@@ -79,18 +79,7 @@ impl PolicyBench {
             .route(req.method(), &path, uri.query())
             .map_err(|kind| GatewayError::new(kind, path.to_string()))?;
         let api = &snap.apis[route.api.index];
-        let key = keys::find_key(
-            req.headers(),
-            uri.query(),
-            api.key_header.as_str(),
-            &api.key_query,
-        );
-        let sub = keys::authorize(
-            &snap.keys,
-            key.as_ref().map(|(k, _)| k.as_ref()),
-            route.api.index,
-            api.subscription_required,
-        )?;
+        let (key, sub) = keys::check(&snap.keys, api, route.api.index, req.headers(), uri.query())?;
         let target = &snap.targets[route.api.index];
         let pipeline = snap.policies.pipeline(
             route.api.index,

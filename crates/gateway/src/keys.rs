@@ -163,7 +163,7 @@ pub fn find_key<'a>(
     query: Option<&'a str>,
     header: &str,
     param: &str,
-) -> Option<(Cow<'a, [u8]>, KeyLocation)> {
+) -> FoundKey<'a> {
     if let Some(v) = headers.get(header) {
         return Some((Cow::Borrowed(v.as_bytes()), KeyLocation::Header));
     }
@@ -177,6 +177,28 @@ pub fn find_key<'a>(
             )
         })
     })
+}
+
+/// A request's subscription key as found, and where.
+pub type FoundKey<'a> = Option<(Cow<'a, [u8]>, KeyLocation)>;
+
+/// The subscription phase of a request to the API at `api_index`: its key, looked for where
+/// the API's settings say, and the subscription that key opens (see [`authorize`]).
+pub fn check<'a, 'k>(
+    keys: &'k KeyIndex,
+    api: &crate::snapshot::ApiSettings,
+    api_index: usize,
+    headers: &'a HeaderMap,
+    query: Option<&'a str>,
+) -> Result<(FoundKey<'a>, Option<&'k SubscriptionEntry>), GatewayError> {
+    let key = find_key(headers, query, api.key_header.as_str(), &api.key_query);
+    let sub = authorize(
+        keys,
+        key.as_ref().map(|(k, _)| k.as_ref()),
+        api_index,
+        api.subscription_required,
+    )?;
+    Ok((key, sub))
 }
 
 /// The subscription check of one request, as APIM does it: with `required`, a missing key is 401,

@@ -116,18 +116,7 @@ pub(crate) async fn run(
     hop_by_hop::strip_client(req.headers_mut(), websocket);
     let upgrade = websocket.then(|| hyper::upgrade::on(&mut req));
     // Phase: subscription.
-    let key = keys::find_key(
-        req.headers(),
-        uri.query(),
-        api.key_header.as_str(),
-        &api.key_query,
-    );
-    let sub = keys::authorize(
-        &snap.keys,
-        key.as_ref().map(|(k, _)| k.as_ref()),
-        route.api.index,
-        api.subscription_required,
-    )?;
+    let (key, sub) = keys::check(&snap.keys, api, route.api.index, req.headers(), uri.query())?;
     if let (Some(l), Some(s)) = (log.as_mut(), sub) {
         l.subscription = Some(s.id.clone());
     }
