@@ -554,22 +554,13 @@ EOF
 }
 gatehouse_conf "$GPORT" "$BPORT" "$(if [ "$TLS" = "1" ]; then echo "$GTPORT"; fi)" >"${OUT}/gatehouse.yaml"
 if [ "${POLICIES}" = 1 ]; then
-  # A typical inbound pipeline: ip-filter, rate-limit-by-key on the subscription (a limit the
-  # run never reaches), set-header with an expression.
-  cat >>"${OUT}/gatehouse.yaml" <<'POLICY'
-policies:
-  global: |
-    <policies>
-      <inbound>
-        <ip-filter action="allow"><address-range from="127.0.0.0" to="127.255.255.255" /></ip-filter>
-        <rate-limit-by-key calls="1000000000" renewal-period="60" counter-key="@(context.Subscription.Id)" />
-        <set-header name="X-Client" exists-action="override"><value>@(context.Request.IpAddress)</value></set-header>
-      </inbound>
-      <backend><forward-request /></backend>
-      <outbound />
-      <on-error />
-    </policies>
-POLICY
+  # A typical inbound pipeline (bench/typical-policy.xml, which the divan benchmark
+  # crates/gateway/benches/policy_request.rs runs too): ip-filter, rate-limit-by-key on the
+  # subscription (a limit the run never reaches), set-header with an expression.
+  {
+    printf 'policies:\n  global: |\n'
+    sed 's/^/    /' "${REPO_ROOT}/bench/typical-policy.xml"
+  } >>"${OUT}/gatehouse.yaml"
 fi
 rm -f "${OUT}/nginx-access.log" "${OUT}/gatehouse.log" "${OUT}/results.json" "${OUT}"/*-wrk.txt "${OUT}"/*-warmup.txt "${OUT}"/h2-*.txt
 

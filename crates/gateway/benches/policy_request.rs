@@ -27,22 +27,25 @@ apis:
     operations: [ { id: any, method: "*", url_template: "/*" } ]
 subscriptions:
   - { id: s1, scope: all, primary_key: "bench-key-0123456789abcdef" }
-policies:
-  global: |
-    <policies>
-      <inbound>
-        <ip-filter action="allow"><address-range from="127.0.0.0" to="127.255.255.255" /></ip-filter>
-        <rate-limit-by-key calls="1000000000" renewal-period="60" counter-key="@(context.Subscription.Id)" />
-        <set-header name="X-Client" exists-action="override"><value>@(context.Request.IpAddress)</value></set-header>
-      </inbound>
-      <backend><forward-request /></backend>
-      <outbound />
-      <on-error />
-    </policies>
 "#;
 
+/// The pipeline bench/run.sh runs with `POLICIES=1`, from the same file.
+const POLICY: &str = include_str!("../../../bench/typical-policy.xml");
+
+/// The config with the policy at the global scope.
+fn config() -> String {
+    let mut c = String::from(CONFIG);
+    c.push_str("policies:\n  global: |\n");
+    for line in POLICY.lines() {
+        c.push_str("    ");
+        c.push_str(line);
+        c.push('\n');
+    }
+    c
+}
+
 fn setup() -> (PolicyBench, http::Request<()>) {
-    let v = validate(from_str(CONFIG, Format::Yaml, Path::new("bench")).expect("parses"))
+    let v = validate(from_str(&config(), Format::Yaml, Path::new("bench")).expect("parses"))
         .expect("valid");
     let gateway = Gateway::new(&v).expect("compiles");
     let bench = PolicyBench::new(
