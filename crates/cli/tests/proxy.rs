@@ -462,31 +462,13 @@ async fn backend_connections_are_pooled_and_reused() {
 /// only when a request takes them).
 #[tokio::test]
 async fn a_pooled_connection_the_backend_closed_is_replaced() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let backend = listener.local_addr().unwrap();
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let _ = s
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                    .await;
-                // No `Connection: close`: the gateway keeps the connection, which ends here.
-                let _ = s.shutdown().await;
-            });
-        }
-    });
+    // No `Connection: close`: the gateway keeps the connection, which the backend then ends.
+    let accepted = gatehouse_testkit::raw::answer_once_per_connection(
+        listener,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+    );
     let addr = free_addr();
     let config = format!(
         r#"

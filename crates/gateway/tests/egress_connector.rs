@@ -11,36 +11,11 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use tower_service::Service;
 
 #[path = "../../net/tests/support/egress.rs"]
 mod support;
 use support::*;
-
-/// A minimal HTTP/1.1 backend: answers every request with `200 ok` and closes, so each request
-/// of a test opens a new connection (and meets the current policy).
-async fn http_backend(listener: TcpListener) {
-    loop {
-        let Ok((mut s, _)) = listener.accept().await else {
-            return;
-        };
-        tokio::spawn(async move {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 1024];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut chunk).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                }
-            }
-            let _ = s
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
-                .await;
-        });
-    }
-}
 
 /// The first [`ConnectError`] in an error's source chain (what the gateway does too).
 fn connect_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a ConnectError> {
@@ -101,7 +76,11 @@ async fn connector_as_a_tower_service_follows_a_reload() {
 #[tokio::test]
 async fn connector_in_hyper_and_wrapped_by_hyper_rustls() {
     let ((listener, addr), (secret, secret_addr)) = listen_pair("127.10.0.12").await;
-    tokio::spawn(http_backend(listener));
+    // Every request of a test opens a new connection (and meets the current policy).
+    gatehouse_testkit::raw::answer_once_per_connection(
+        listener,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+    );
     let resolver = FakeResolver::new(vec![Ok(vec![addr.ip()])]);
     let egress = connector(loopback_vnet(), resolver.clone());
 

@@ -210,3 +210,39 @@ pub async fn read_response(stream: &mut TcpStream, within: Duration) -> Option<R
         }
     }
 }
+
+/// A backend on raw sockets: every connection it accepts gets `response` (written as is) to its
+/// first request head, then is closed, whatever the response's own headers say. Use it where a
+/// test needs a backend that closes connections a real server would keep (one connection per
+/// request, or a keep-alive answer followed by a close). Returns how many connections it
+/// accepted so far.
+pub fn answer_once_per_connection(
+    listener: tokio::net::TcpListener,
+    response: &'static [u8],
+) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    // A head this large is not what these tests send.
+                    if buf.len() > 64 * 1024 {
+                        return;
+                    }
+                }
+                let _ = s.write_all(response).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    accepted
+}
