@@ -88,10 +88,15 @@ impl ConnectionLimit {
     }
 }
 
-struct Idle {
+/// An open connection: the handle requests are sent on, and where its task runs.
+struct Conn {
     sender: SendRequest<RequestBody>,
-    /// The thread whose runtime runs the connection's task.
+    /// The thread whose runtime runs the connection's task (see [`thread_key`]).
     home: u64,
+}
+
+struct Idle {
+    conn: Conn,
     since: Instant,
 }
 
@@ -117,15 +122,14 @@ impl std::fmt::Debug for Upstream {
 
 /// A connection lent to one request; [`Lease::release`] gives it back for reuse.
 pub struct Lease {
-    sender: SendRequest<RequestBody>,
-    home: u64,
+    conn: Conn,
     upstream: Arc<Upstream>,
 }
 
 impl Lease {
     /// The response was read whole: the connection can carry the next request.
     pub fn release(self) {
-        self.upstream.put(self.sender, self.home);
+        self.upstream.put(self.conn);
     }
 }
 
@@ -150,8 +154,8 @@ impl Upstream {
         &self.limit
     }
 
-    /// An idle connection of this thread (any thread's with `any_thread`), and its home.
-    fn take(&self, any_thread: bool) -> Option<(SendRequest<RequestBody>, u64)> {
+    /// An idle connection of this thread (any thread's with `any_thread`).
+    fn take(&self, any_thread: bool) -> Option<Conn> {
         let me = thread_key();
         let keys = if any_thread {
             0..IDLE_SHARDS as u64
@@ -161,10 +165,10 @@ impl Upstream {
         for key in keys {
             let mut idle = self.shard(key);
             // Another thread whose key falls in the same shard may have put its own here.
-            while let Some(at) = idle.iter().rposition(|i| any_thread || i.home == me) {
+            while let Some(at) = idle.iter().rposition(|i| any_thread || i.conn.home == me) {
                 let i = idle.remove(at);
-                if !i.sender.is_closed() && i.since.elapsed() < IDLE_TIMEOUT {
-                    return Some((i.sender, i.home));
+                if !i.conn.sender.is_closed() && i.since.elapsed() < IDLE_TIMEOUT {
+                    return Some(i.conn);
                 }
             }
         }
@@ -180,23 +184,22 @@ impl Upstream {
     }
 
     /// Back to its home thread's idle stack, whichever thread used it last.
-    fn put(&self, sender: SendRequest<RequestBody>, home: u64) {
-        if sender.is_closed() {
+    fn put(&self, conn: Conn) {
+        if conn.sender.is_closed() {
             return;
         }
-        let mut idle = self.shard(home);
+        let mut idle = self.shard(conn.home);
         // The bottom of the stack is the coldest: drop what has aged out there.
         let expired = idle
             .iter()
-            .take_while(|i| i.since.elapsed() >= IDLE_TIMEOUT || i.sender.is_closed())
+            .take_while(|i| i.since.elapsed() >= IDLE_TIMEOUT || i.conn.sender.is_closed())
             .count();
         if expired > 0 {
             idle.drain(..expired);
         }
         if idle.len() < MAX_IDLE {
             idle.push(Idle {
-                sender,
-                home,
+                conn,
                 since: Instant::now(),
             });
             drop(idle);
@@ -205,28 +208,28 @@ impl Upstream {
     }
 
     /// An idle connection, or a new one under the origin's limit; waits in the queue for
-    /// either when all are busy. With the connection's home thread, and `true` when it is new.
-    async fn checkout(&self) -> Result<(SendRequest<RequestBody>, u64, bool), UpstreamError> {
-        if let Some((s, home)) = self.take(false) {
-            return Ok((s, home, false));
+    /// either when all are busy. `true` with a new connection.
+    async fn checkout(&self) -> Result<(Conn, bool), UpstreamError> {
+        if let Some(c) = self.take(false) {
+            return Ok((c, false));
         }
         // Boxed: connecting and queueing are rare, and their state would otherwise enlarge
         // (and be copied with) every request's future.
         Box::pin(self.checkout_slow()).await
     }
 
-    async fn checkout_slow(&self) -> Result<(SendRequest<RequestBody>, u64, bool), UpstreamError> {
+    async fn checkout_slow(&self) -> Result<(Conn, bool), UpstreamError> {
         let mut deadline = None;
         loop {
-            if let Some((s, home)) = self.take(false) {
-                return Ok((s, home, false));
+            if let Some(c) = self.take(false) {
+                return Ok((c, false));
             }
             if let Ok(permit) = self.limit.permits.clone().try_acquire_owned() {
-                return Ok((self.connect(permit).await?, thread_key(), true));
+                return Ok((self.connect(permit).await?, true));
             }
             // No room for a new connection: another thread's idle one will do.
-            if let Some((s, home)) = self.take(true) {
-                return Ok((s, home, false));
+            if let Some(c) = self.take(true) {
+                return Ok((c, false));
             }
             // In the queue: the deadline is set once, at the first wait.
             let (until, wait) = *deadline.get_or_insert_with(|| {
@@ -237,7 +240,7 @@ impl Upstream {
             tokio::select! {
                 biased;
                 permit = self.limit.permits.clone().acquire_owned() => match permit {
-                    Ok(permit) => return Ok((self.connect(permit).await?, thread_key(), true)),
+                    Ok(permit) => return Ok((self.connect(permit).await?, true)),
                     // Never closed; were it, no connection could ever be made.
                     Err(_) => return Err(UpstreamError::PoolExhausted { waited: wait }),
                 },
@@ -249,12 +252,9 @@ impl Upstream {
         }
     }
 
-    /// Opens a connection; it keeps `permit` (its place under the origin's limit) until it
-    /// closes.
-    async fn connect(
-        &self,
-        permit: OwnedSemaphorePermit,
-    ) -> Result<SendRequest<RequestBody>, UpstreamError> {
+    /// Opens a connection, its task on this thread's runtime; it keeps `permit` (its place
+    /// under the origin's limit) until it closes.
+    async fn connect(&self, permit: OwnedSemaphorePermit) -> Result<Conn, UpstreamError> {
         let mut connector = self.connector.clone();
         let io = connector
             .call(self.origin.clone())
@@ -270,7 +270,10 @@ impl Upstream {
                 tracing::debug!(error = %e, "backend connection ended with an error");
             }
         });
-        Ok(sender)
+        Ok(Conn {
+            sender,
+            home: thread_key(),
+        })
     }
 
     /// Sends `req` (origin-form URI, `Host` set) on a pooled or new connection. The response comes
@@ -280,8 +283,8 @@ impl Upstream {
         mut req: Request<RequestBody>,
     ) -> Result<(Response<Incoming>, Lease), UpstreamError> {
         loop {
-            let (mut sender, home, fresh) = self.checkout().await?;
-            if sender.ready().await.is_err() {
+            let (mut conn, fresh) = self.checkout().await?;
+            if conn.sender.ready().await.is_err() {
                 if fresh {
                     return Err(UpstreamError::Connect(
                         "the backend closed the new connection".into(),
@@ -289,13 +292,12 @@ impl Upstream {
                 }
                 continue;
             }
-            match sender.try_send_request(req).await {
+            match conn.sender.try_send_request(req).await {
                 Ok(resp) => {
                     return Ok((
                         resp,
                         Lease {
-                            sender,
-                            home,
+                            conn,
                             upstream: self.clone(),
                         },
                     ));
