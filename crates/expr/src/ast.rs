@@ -186,6 +186,15 @@ pub enum E {
     Switch(Box<Expr>, Vec<(Case, Expr)>),
 }
 
+/// One `catch` clause: `catch (T name) when (filter) { … }`; a bare `catch { … }` has no type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catch {
+    pub ty: Option<TypeRef>,
+    pub name: Option<String>,
+    pub filter: Option<Expr>,
+    pub body: Vec<Stmt>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stmt {
     pub kind: S,
@@ -224,4 +233,10 @@ pub enum S {
     /// A local function; it is in scope in its whole enclosing block (C# hoists it).
     LocalFn(Arc<LambdaDef>),
     Switch(Expr, Vec<SwitchSection>),
+    /// `try { … } catch … finally { … }`.
+    Try {
+        body: Vec<Stmt>,
+        catches: Vec<Catch>,
+        finally: Option<Vec<Stmt>>,
+    },
 }

@@ -87,6 +87,14 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
             Object::XDocument(e) | Object::XElement(e) => add_xml(e, cap, total),
             Object::XAttribute(a) => *total += a.qualified.len() + a.value.len() + SLOT,
             Object::XName(n) => *total += n.local.len() + n.namespace.len(),
+            Object::Exception(e) => {
+                // The message (and the chain of inner exceptions) is text the policy built.
+                let mut cur = Some(&**e);
+                while let Some(x) = cur {
+                    *total += x.message.len() + x.param.as_ref().map_or(0, String::len) + SLOT;
+                    cur = x.inner.as_deref();
+                }
+            }
             Object::Context(_) | Object::Encoding => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,

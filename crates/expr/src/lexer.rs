@@ -49,6 +49,23 @@ const PUNCTS: &[&str] = &[
     "&", "|", "^", "?", ":", ".", ",", ";", "(", ")", "[", "]", "{", "}",
 ];
 
+/// C# line terminators (ECMA-334 §6.3.2): CR, LF, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR.
+fn is_line_terminator(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Whitespace between tokens as C# defines it (ECMA-334 §6.3.4): every Unicode space separator
+/// (category Zs, e.g. the no-break space U+00A0 that editors paste), tab, vertical tab and
+/// form feed, plus the line terminators.
+fn is_trivia_space(c: char) -> bool {
+    is_line_terminator(c)
+        || matches!(
+            c,
+            ' ' | '\t' | '\u{b}' | '\u{c}' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+                ..='\u{200a}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+        )
+}
+
 /// Splits `source` into tokens; `base` is added to every offset (used for interpolation holes).
 pub fn tokenize(source: &str, base: usize) -> Result<Vec<Token>, ExprError> {
     let mut lx = Lexer {
@@ -97,11 +114,20 @@ impl Lexer<'_> {
     fn skip_trivia(&mut self) -> Result<(), ExprError> {
         loop {
             let c = self.peek(0);
-            if c.is_ascii_whitespace() {
+            if c.is_ascii() && c != 0 && is_trivia_space(c as char) {
                 self.pos += 1;
+            } else if c >= 0x80
+                && let Some(ch) = self.cur_char()
+                && is_trivia_space(ch)
+            {
+                self.pos += ch.len_utf8();
             } else if c == b'/' && self.peek(1) == b'/' {
-                while self.pos < self.bytes.len() && self.bytes[self.pos] != b'\n' {
-                    self.pos += 1;
+                // A single-line comment ends at any C# line terminator, not only LF.
+                while let Some(ch) = self.cur_char() {
+                    if is_line_terminator(ch) {
+                        break;
+                    }
+                    self.pos += ch.len_utf8();
                 }
             } else if c == b'/' && self.peek(1) == b'*' {
                 let start = self.pos;
@@ -248,7 +274,9 @@ impl Lexer<'_> {
             match ch {
                 '"' => return Ok(s),
                 '\\' => s.push(self.escape()?),
-                '\n' => return Err(self.err(start, "newline in string literal")),
+                c if is_line_terminator(c) => {
+                    return Err(self.err(start, "newline in string literal"));
+                }
                 _ => s.push(ch),
             }
         }
@@ -276,7 +304,10 @@ impl Lexer<'_> {
 
     fn char_literal(&mut self, start: usize) -> Result<Tok, ExprError> {
         let ch = match self.cur_char() {
-            None | Some('\n') | Some('\'') => {
+            None | Some('\'') => {
+                return Err(self.err(start, "empty or unterminated character literal"));
+            }
+            Some(c) if is_line_terminator(c) => {
                 return Err(self.err(start, "empty or unterminated character literal"));
             }
             Some('\\') => {
@@ -389,7 +420,9 @@ impl Lexer<'_> {
                 }
                 '"' => break,
                 '\\' if !verbatim => text.push(self.escape()?),
-                '\n' if !verbatim => return Err(self.err(start, "newline in string literal")),
+                c if !verbatim && is_line_terminator(c) => {
+                    return Err(self.err(start, "newline in string literal"));
+                }
                 '{' if self.peek(0) == b'{' => {
                     self.pos += 1;
                     text.push('{');
@@ -489,6 +522,22 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(t.last().map(|t| &t.tok), Some(Tok::Eof)));
+    }
+
+    #[test]
+    fn unicode_space_separators_are_trivia() {
+        let t = tokenize("a\u{a0}b\u{3000}c\u{2028}d\u{85}e", 0).expect("lexes");
+        let names: Vec<_> = t
+            .iter()
+            .filter_map(|t| match &t.tok {
+                Tok::Ident(n) => Some(n.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, ["a", "b", "c", "d", "e"]);
+        // U+00A0 is two bytes: offsets stay byte offsets.
+        assert_eq!(t[1].start, 3);
+        assert!(tokenize("'\u{2029}'", 0).is_err());
     }
 
     #[test]

@@ -51,6 +51,7 @@ fn declare_stmt(s: &Stmt, d: &mut BTreeSet<String>) {
             d.insert(name.clone());
         }
         S::LocalFn(def) => declare_lambda(def, d),
+        S::Try { catches, .. } => d.extend(catches.iter().filter_map(|c| c.name.clone())),
         S::Switch(_, sections) => {
             for c in sections.iter().flat_map(|x| x.labels.iter().flatten()) {
                 declare_pat(&c.pat, d);
@@ -256,6 +257,20 @@ fn for_each_child_stmt<'a>(
             fs(body);
         }
         S::Block(b) | S::Seq(b) => b.iter().for_each(&mut *fs),
+        S::Try {
+            body,
+            catches,
+            finally,
+        } => {
+            body.iter().for_each(&mut *fs);
+            for c in catches {
+                if let Some(f) = &c.filter {
+                    fe(f);
+                }
+                c.body.iter().for_each(&mut *fs);
+            }
+            finally.iter().flatten().for_each(&mut *fs);
+        }
         S::LocalFn(def) => match &def.body {
             LambdaBody::Expr(x) => fe(x),
             LambdaBody::Block(b) => b.iter().for_each(&mut *fs),

@@ -51,6 +51,8 @@ pub enum Object {
     XElement(Arc<super::xml::XElement>),
     XAttribute(Arc<super::xml::XAttribute>),
     XName(Arc<super::xml::XName>),
+    /// A .NET exception: what `catch (… ex)` binds and `new FormatException(…)` creates.
+    Exception(Arc<crate::exceptions::Exception>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +173,7 @@ impl Value {
             Value::Object(Object::XElement(_)) => "System.Xml.Linq.XElement",
             Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",
             Value::Object(Object::XName(_)) => "System.Xml.Linq.XName",
+            Value::Object(Object::Exception(e)) => crate::exceptions::full_name(e.kind),
             Value::Lambda(_) => "lambda",
         }
     }
@@ -195,6 +198,7 @@ impl Value {
             Value::Object(Object::XDocument(e) | Object::XElement(e)) => e.to_xml(),
             Value::Object(Object::XAttribute(a)) => a.to_xml(),
             Value::Object(Object::XName(n)) => n.expanded(),
+            Value::Object(Object::Exception(e)) => e.to_display(),
             Value::Object(_) | Value::Lambda(_) => self.type_name().into(),
         }
     }

@@ -18,6 +18,7 @@ mod calls;
 mod expressions;
 mod lvalues;
 mod statements;
+mod trycatch;
 
 pub(crate) enum Flow {
     Err(RuntimeError),
@@ -125,6 +126,9 @@ pub(crate) struct Interp<'c> {
     next_clock: u64,
     calls: usize,
     stack_base: usize,
+    /// The exceptions the enclosing `catch` blocks handle, innermost last: `throw;` rethrows
+    /// the last one.
+    caught: Vec<RuntimeError>,
 }
 
 impl<'c> Interp<'c> {
@@ -141,6 +145,7 @@ impl<'c> Interp<'c> {
             next_clock: budget::CLOCK_EVERY,
             calls: 0,
             stack_base: stack_address(),
+            caught: Vec::new(),
         }
     }
 

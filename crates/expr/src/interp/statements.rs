@@ -168,16 +168,12 @@ impl<'c> Interp<'c> {
             S::Seq(b) => self.exec_list(b),
             S::Break => Err(Flow::Break),
             S::Continue => Err(Flow::Continue),
-            S::Throw(e) => {
-                let msg = match e {
-                    Some(e) => {
-                        let v = self.ev(e)?;
-                        lib::exception_message(&v)
-                    }
-                    None => "Exception of type 'System.Exception' was thrown.".to_string(),
-                };
-                Err(rt("Exception", msg, s.at))
-            }
+            S::Throw(e) => self.throw(e.as_ref(), s.at),
+            S::Try {
+                body,
+                catches,
+                finally,
+            } => self.try_catch(body, catches, finally.as_deref()),
             S::Empty => Ok(()),
             // Already in scope: exec_list registered it when the block was entered.
             S::LocalFn(_) => Ok(()),

@@ -21,6 +21,9 @@ pub(crate) fn construct(
         }
         it.charge(bytes, at)?;
     }
+    if let Some(r) = exception_new(it, &ty.name, &vals, at) {
+        return r;
+    }
     Ok(match ty.name.as_str() {
         "JObject" => {
             let mut m = serde_json::Map::new();
@@ -142,14 +145,6 @@ pub(crate) fn construct(
                 None => Vec::new(),
             };
             Value::Object(Object::Hasher(HashKind::HmacSha256, key.into()))
-        }
-        "Exception" | "InvalidOperationException" | "ArgumentException" => {
-            let mut r = BTreeMap::new();
-            r.insert(
-                "Message".to_string(),
-                vals.first().cloned().unwrap_or(Value::str("")),
-            );
-            Value::Object(Object::Record(Arc::new(r)))
         }
         "Guid" => match vals.first() {
             // `new Guid(byte[16])`: .NET's mixed-endian layout, the inverse of ToByteArray.

@@ -192,6 +192,7 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
     match (ty.name.as_str(), v) {
         (_, Value::Null) => false,
         ("object", _) => true,
+        (n, Value::Object(Object::Exception(e))) => crate::exceptions::is_a(e.kind, n),
         ("string", Value::String(_)) => true,
         ("int" | "long", Value::Int(_)) => true,
         ("double" | "float" | "decimal", Value::Double(_)) => true,
@@ -363,6 +364,7 @@ pub(crate) fn exception_message(v: &Value) -> String {
         Value::Object(Object::Record(r)) => {
             r.get("Message").map(|m| m.to_display()).unwrap_or_default()
         }
+        Value::Object(Object::Exception(e)) => e.message(),
         other => other.to_display(),
     }
 }

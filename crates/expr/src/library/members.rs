@@ -6,6 +6,9 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
     if let Some(r) = xml::member(&t, name, at) {
         return r;
     }
+    if let Value::Object(Object::Exception(e)) = &t {
+        return exception_member(e, name, at);
+    }
     Ok(match (&t, name) {
         (Value::Object(Object::Context(path)), _) => return context_member(it, path, name, at),
         (Value::String(s), "Length") => Value::Int(s.encode_utf16().count() as i64),

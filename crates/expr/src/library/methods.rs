@@ -12,6 +12,9 @@ pub(crate) fn call_method(
     at: usize,
 ) -> F<Value> {
     let a = |i: usize| arg(&args, i, at);
+    if let Value::Object(Object::Exception(e)) = &t {
+        return exception_method(e, name, at);
+    }
     if name == "GetType" {
         return Ok(Value::str(t.type_name()));
     }

@@ -1,0 +1,238 @@
+//! C# statements and syntax APIM accepts, with C# (checked against Mono's `mcs`) as the
+//! spec: Unicode whitespace, `try`/`catch`/`finally`/`throw`, `using`, `foreach` over every
+//! enumerable, tuples, patterns, and interpolation with alignment and format specifiers.
+
+use gatehouse_expr::{ExprKind, Limits, MapContext, RuntimeError, Value, eval, eval_with, parse};
+
+fn ctx() -> MapContext {
+    let mut c = MapContext::new();
+    c.set("Request.Method", "POST")
+        .header("Request", "Accept", "text/plain")
+        .header("Request", "X-Id", "7")
+        .variable("count", 3)
+        .body_text("Request", r#"{"a":1,"b":"x"}"#);
+    c
+}
+
+fn block(src: &str) -> Result<Value, RuntimeError> {
+    let p = parse(src, ExprKind::Block).unwrap_or_else(|e| panic!("parse {src:?}: {e:?}"));
+    eval(&p, &mut ctx())
+}
+
+fn run(src: &str) -> Value {
+    block(src).unwrap_or_else(|e| panic!("eval {src:?}: {e:?}"))
+}
+
+fn s(src: &str) -> String {
+    match run(src) {
+        Value::String(s) => s.to_string(),
+        other => panic!("{src:?} gave {other:?}, not a string"),
+    }
+}
+
+fn single(src: &str) -> Value {
+    let p = parse(src, ExprKind::Single).unwrap_or_else(|e| panic!("parse {src:?}: {e:?}"));
+    eval(&p, &mut ctx()).unwrap_or_else(|e| panic!("eval {src:?}: {e:?}"))
+}
+
+#[test]
+fn unicode_whitespace_between_tokens() {
+    for ws in [
+        "\u{a0}", "\u{1680}", "\u{2000}", "\u{2005}", "\u{200a}", "\u{202f}", "\u{205f}",
+        "\u{3000}", "\t", "\u{b}", "\u{c}", "\u{85}", "\u{2028}", "\u{2029}", "\r",
+    ] {
+        let src = format!("var{ws}x{ws}={ws}1;{ws}return{ws}x{ws}+{ws}1;");
+        assert_eq!(run(&src), Value::Int(2), "{:?}", ws);
+    }
+    // A `//` comment ends at any line terminator.
+    assert_eq!(run("var x = 1; // note\u{2028}return x;"), Value::Int(1));
+    // Not whitespace: zero-width space is a format character (Cf), an error as in C#.
+    assert!(parse("var\u{200b}x = 1; return x;", ExprKind::Block).is_err());
+    assert!(parse("\"a\u{2028}b\"", ExprKind::Single).is_err());
+}
+
+#[test]
+fn catch_library_exceptions_by_type() {
+    let cases = [
+        ("int.Parse(\"x\")", "FormatException"),
+        ("((string)null).Length", "NullReferenceException"),
+        ("new int[1][3]", "IndexOutOfRangeException"),
+        ("1 / int.Parse(\"0\")", "DivideByZeroException"),
+        ("\"abc\".Substring(5)", "ArgumentOutOfRangeException"),
+    ];
+    for (expr, kind) in cases {
+        let src = format!(
+            "try {{ var v = {expr}; return \"none\"; }} catch ({kind} e) {{ return e.GetType().Name; }}"
+        );
+        assert_eq!(s(&src), kind, "{expr}");
+        // The .NET hierarchy: every one of them is a SystemException and an Exception.
+        for base in ["SystemException", "Exception", "System.Exception"] {
+            let src = format!(
+                "try {{ var v = {expr}; return \"none\"; }} catch ({base}) {{ return \"caught\"; }}"
+            );
+            assert_eq!(s(&src), "caught", "{expr} as {base}");
+        }
+    }
+    // ArgumentOutOfRangeException is an ArgumentException; FormatException is not.
+    assert_eq!(
+        s(
+            "try { \"abc\".Substring(5); } catch (ArgumentException) { return \"arg\"; } return \"no\";"
+        ),
+        "arg"
+    );
+    let r = block(
+        "try { int.Parse(\"x\"); } catch (ArgumentException) { return \"arg\"; } return \"no\";",
+    );
+    assert_eq!(r.map_err(|e| e.kind), Err("FormatException"));
+    assert_eq!(
+        s("try { int.Parse(\"x\"); } catch (Exception ex) { return ex.Message; }"),
+        "Input string was not in a correct format."
+    );
+}
+
+#[test]
+fn throw_and_catch_user_exceptions() {
+    assert_eq!(
+        s("try { throw new Exception(\"boom\"); } catch (Exception ex) { return ex.Message; }"),
+        "boom"
+    );
+    assert_eq!(
+        s(
+            "try { throw new ArgumentNullException(\"p\"); } catch (ArgumentException ex) { return ex.GetType().FullName + \"|\" + ex.Message; }"
+        ),
+        "System.ArgumentNullException|Value cannot be null.\nParameter name: p"
+    );
+    assert_eq!(
+        s(
+            "try { throw new InvalidOperationException(\"bad\"); } catch (Exception ex) { return ex.ToString(); }"
+        ),
+        "System.InvalidOperationException: bad"
+    );
+    assert_eq!(
+        s("var e = new FormatException(); return e.Message;"),
+        "One of the identified items was in an invalid format."
+    );
+    assert_eq!(
+        s(
+            "var e = new Exception(\"outer\", new KeyNotFoundException(\"k\")); return e.InnerException.GetType().FullName + \"|\" + e.GetBaseException().Message;"
+        ),
+        "System.Collections.Generic.KeyNotFoundException|k"
+    );
+    assert_eq!(
+        run(
+            "var e = new ArgumentOutOfRangeException(\"n\"); return e is ArgumentException && e is SystemException && !(e is FormatException);"
+        ),
+        Value::Bool(true)
+    );
+    // Uncaught: the evaluation fails with the thrown type and message.
+    let e = block("throw new NotSupportedException(\"nope\");").expect_err("throws");
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        ("NotSupportedException", "nope")
+    );
+    let e = block("throw null;").expect_err("throws");
+    assert_eq!(e.kind, "NullReferenceException");
+}
+
+#[test]
+fn filters_bare_catch_rethrow_and_order() {
+    assert_eq!(
+        s(
+            "try { throw new Exception(\"a\"); } catch (Exception e) when (e.Message == \"b\") { return \"b\"; } catch (Exception e) when (e.Message == \"a\") { return \"a\"; }"
+        ),
+        "a"
+    );
+    // A filter that throws is false.
+    assert_eq!(
+        s(
+            "try { throw new Exception(\"a\"); } catch (Exception) when (int.Parse(\"x\") > 0) { return \"f\"; } catch { return \"bare\"; }"
+        ),
+        "bare"
+    );
+    let e = block("try { int.Parse(\"q\"); } catch (FormatException) { throw; }")
+        .expect_err("rethrown");
+    assert_eq!(e.kind, "FormatException");
+    let e = block("try { int.Parse(\"q\"); } catch (FormatException ex) { throw new InvalidOperationException(\"wrapped\", ex); }").expect_err("wrapped");
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        ("InvalidOperationException", "wrapped")
+    );
+    // Nested: the inner try does not handle it, the outer does.
+    assert_eq!(
+        s(
+            "try { try { int.Parse(\"q\"); } catch (ArgumentException) { return \"inner\"; } } catch (FormatException) { return \"outer\"; } return \"none\";"
+        ),
+        "outer"
+    );
+    // The catch variable is scoped to its block.
+    assert!(
+        block("try { throw new Exception(); } catch (Exception e) { } return e.Message;").is_err()
+    );
+}
+
+#[test]
+fn finally_runs_on_every_path() {
+    assert_eq!(
+        s("var log = \"\"; try { log += \"t\"; } finally { log += \"f\"; } return log;"),
+        "tf"
+    );
+    // `return` inside try runs finally; the value returned is the one computed before.
+    assert_eq!(
+        s(
+            "var log = new List<string>(); string F() { try { return \"r\"; } finally { log.Add(\"f\"); } } var r = F(); return r + log.Count;"
+        ),
+        "r1"
+    );
+    assert_eq!(
+        s(
+            "var log = \"\"; try { try { int.Parse(\"x\"); } finally { log += \"f\"; } } catch (FormatException) { log += \"c\"; } return log;"
+        ),
+        "fc"
+    );
+    assert_eq!(
+        s(
+            "var log = \"\"; for (var i = 0; i < 3; i++) { try { if (i == 1) continue; log += i; } finally { log += \"f\"; } } return log;"
+        ),
+        "0ff2f"
+    );
+    let e = block("var x = 0; try { int.Parse(\"x\"); } finally { x = 1; } return x;")
+        .expect_err("uncaught");
+    assert_eq!(e.kind, "FormatException");
+}
+
+#[test]
+fn budget_exhaustion_is_not_catchable() {
+    let limits = Limits {
+        steps: 500,
+        ..Limits::default()
+    };
+    for src in [
+        "try { while (true) { } } catch (Exception) { return \"swallowed\"; }",
+        "try { while (true) { } } catch { return \"swallowed\"; }",
+        "try { while (true) { } } catch (Exception e) when (true) { return \"swallowed\"; }",
+        "try { while (true) { } } finally { while (true) { } }",
+    ] {
+        let p = parse(src, ExprKind::Block).expect("parses");
+        let e = eval_with(&p, &mut ctx(), &limits).expect_err("over budget");
+        assert!(e.budget.is_some(), "{src}: {e:?}");
+    }
+}
+
+#[test]
+fn try_parses_and_is_reported_as_a_feature() {
+    let p = parse(
+        "try { return 1; } catch (JsonReaderException e) { return 2; }",
+        ExprKind::Block,
+    )
+    .expect("parses");
+    assert!(p.features().contains("try"));
+    assert!(p.unsupported_members().is_empty());
+    for bad in [
+        "try { }",
+        "try { } catch (",
+        "try { } catch (Exception e) when { }",
+    ] {
+        assert!(parse(bad, ExprKind::Block).is_err(), "{bad}");
+    }
+    assert_eq!(single("1 + 1"), Value::Int(2));
+}
