@@ -53,7 +53,8 @@ pub struct Arg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Part {
     Text(String),
-    Hole(Expr, Option<String>),
+    /// `{expr,align:format}`: the expression, its field width, its format string.
+    Hole(Expr, Option<i64>, Option<String>),
 }
 
 /// Body of a lambda: `x => expr` or `x => { statements }`.

@@ -9,10 +9,12 @@ use crate::error::ExprError;
 pub enum InterpPart {
     /// Literal text, escapes already resolved.
     Text(String),
-    /// `{expr[,align][:format]}`: the expression text, its byte offset, and the format string.
+    /// `{expr[,align][:format]}`: the expression text, its byte offset, the alignment (a
+    /// field width: right-aligned when positive, left when negative) and the format string.
     Hole {
         source: String,
         offset: usize,
+        align: Option<i64>,
         format: Option<String>,
     },
 }
@@ -474,6 +476,17 @@ impl Lexer<'_> {
                 ':' | ',' if depth == 0 && expr_end.is_none() => {
                     // `?:` inside a hole needs parentheses in C#, so `:` ends the expression.
                     expr_end = Some(self.pos);
+                    if ch == ':' {
+                        // The format string is raw text up to the closing brace: quotes in
+                        // `{d:HH':'mm}` are custom-format literals, not C# literals.
+                        while let Some(f) = self.cur_char() {
+                            if f == '}' {
+                                break;
+                            }
+                            self.pos += f.len_utf8();
+                        }
+                        continue;
+                    }
                 }
                 _ => {}
             }
@@ -481,14 +494,26 @@ impl Lexer<'_> {
         }
         let end = self.pos;
         self.pos += 1; // the closing brace
-        let (source, format) = match expr_end {
+        let (source, align, format) = match expr_end {
             Some(e) => {
                 let spec = &self.src[e..end];
-                // `,align` is accepted and ignored; `:format` is kept.
-                let format = spec.find(':').map(|i| spec[i + 1..].to_string());
-                (self.src[hs..e].to_string(), format)
+                let (align_text, format) = match spec.find(':') {
+                    Some(i) => (&spec[..i], Some(spec[i + 1..].to_string())),
+                    None => (spec, None),
+                };
+                let align = match align_text.strip_prefix(',') {
+                    Some(a) => Some(a.trim().parse::<i64>().map_err(|_| {
+                        self.err(
+                            e,
+                            "the alignment of an interpolation hole must be an integer",
+                        )
+                        .unsupported("non-literal interpolation alignment")
+                    })?),
+                    None => None,
+                };
+                (self.src[hs..e].to_string(), align, format)
             }
-            None => (self.src[hs..end].to_string(), None),
+            None => (self.src[hs..end].to_string(), None, None),
         };
         if source.trim().is_empty() {
             return Err(self.err(hs, "empty interpolation hole"));
@@ -496,6 +521,7 @@ impl Lexer<'_> {
         Ok(InterpPart::Hole {
             source,
             offset: self.base + hs,
+            align,
             format,
         })
     }
@@ -516,6 +542,7 @@ mod tests {
                 InterpPart::Hole {
                     source: "c".into(),
                     offset: 19,
+                    align: None,
                     format: Some("F2".into())
                 }
             ),

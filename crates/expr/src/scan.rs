@@ -131,7 +131,7 @@ fn for_each_child_expr<'a>(
         | E::Out { .. } => {}
         E::Interp(parts) => {
             for p in parts {
-                if let Part::Hole(h, _) = p {
+                if let Part::Hole(h, ..) = p {
                     fe(h);
                 }
             }

@@ -236,3 +236,28 @@ fn try_parses_and_is_reported_as_a_feature() {
     }
     assert_eq!(single("1 + 1"), Value::Int(2));
 }
+
+#[test]
+fn interpolation_alignment_and_formats() {
+    assert_eq!(
+        s(r#"var n = 5; return $"[{n,5}][{n,-5:D3}][{1.5,6:F2}]";"#),
+        "[    5][005  ][  1.50]"
+    );
+    assert_eq!(
+        s(r#"string x = null; return $"[{"é",3}][{x,2}]";"#),
+        "[  é][  ]"
+    );
+    assert_eq!(
+        s(r#"var d = new DateTime(2024, 1, 2, 3, 4, 5); return $"{d:HH':'mm}|{d,12:yyyy-MM-dd}";"#),
+        "03:04|  2024-01-02"
+    );
+    assert_eq!(
+        s(r#"var a = 1; return $@"{{{a}}}\n" + @$"""{a,2}""";"#),
+        "{1}\\n\" 1\""
+    );
+    // A huge width is memory like any other string.
+    let p = parse(r#"return $"{1,2000000000}";"#, ExprKind::Block).expect("parses");
+    let e = eval(&p, &mut ctx()).expect_err("over budget");
+    assert!(e.budget.is_some());
+    assert!(parse(r#"$"{1,w}""#, ExprKind::Single).is_err());
+}

@@ -48,7 +48,7 @@ impl<'c> Interp<'c> {
                             self.charge(s.len() + t.len(), at)?;
                             s.push_str(t);
                         }
-                        Part::Hole(e, fmt) => {
+                        Part::Hole(e, align, fmt) => {
                             // The text so far is held while the hole is evaluated.
                             let mark = self.temps;
                             self.charge(s.len(), at)?;
@@ -60,8 +60,19 @@ impl<'c> Interp<'c> {
                                 None => self.text(&v, e.at)?,
                                 Some(f) => Cow::Owned(lib::format_value(&v, Some(f), e.at)?),
                             };
-                            self.charge(s.len() + t.len(), at)?;
-                            s.push_str(&t);
+                            let pad = match align {
+                                Some(a) => self.alignment_padding(*a, &t, e.at)?,
+                                None => 0,
+                            };
+                            self.charge(s.len() + t.len() + pad, at)?;
+                            let spaces = " ".repeat(pad);
+                            if align.is_some_and(|a| a < 0) {
+                                s.push_str(&t);
+                                s.push_str(&spaces);
+                            } else {
+                                s.push_str(&spaces);
+                                s.push_str(&t);
+                            }
                         }
                     }
                 }
@@ -354,5 +365,16 @@ impl<'c> Interp<'c> {
         })();
         self.release(mark);
         r
+    }
+
+    /// Spaces `{x,align}` adds around `t`: the field is |align| UTF-16 units wide, as .NET's
+    /// composite formatting measures it. Charged before the padding is built, since a policy
+    /// controls the width.
+    fn alignment_padding(&mut self, align: i64, t: &str, at: usize) -> F<usize> {
+        let width = usize::try_from(align.unsigned_abs()).unwrap_or(usize::MAX);
+        let len = t.encode_utf16().count();
+        let pad = width.saturating_sub(len);
+        self.charge(pad, at)?;
+        Ok(pad)
     }
 }

@@ -203,6 +203,7 @@ impl Parser {
                 InterpPart::Hole {
                     source,
                     offset,
+                    align,
                     format,
                 } => {
                     let mut sub = Parser::new(&source, offset)?;
@@ -210,7 +211,7 @@ impl Parser {
                     let e = sub.expr()?;
                     sub.expect_eof()?;
                     self.features.extend(sub.features);
-                    out.push(Part::Hole(e, format));
+                    out.push(Part::Hole(e, align, format));
                 }
             }
         }
