@@ -185,6 +185,10 @@ pub enum E {
     },
     /// `x switch { pattern => value, ... }`.
     Switch(Box<Expr>, Vec<(Case, Expr)>),
+    /// A tuple literal `(1, "a")` / `(a: 1, b: 2)`.
+    Tuple(Vec<(Option<String>, Expr)>),
+    /// A throw expression (`x ?? throw new ArgumentException()`).
+    Throw(Box<Expr>),
 }
 
 /// One `catch` clause: `catch (T name) when (filter) { … }`; a bare `catch { … }` has no type.
@@ -214,9 +218,14 @@ pub enum S {
     Return(Option<Expr>),
     Foreach {
         var: String,
+        /// `foreach (var (k, v) in …)`: the names the element is deconstructed into (empty
+        /// for a plain loop variable).
+        parts: Vec<String>,
         iter: Expr,
         body: Box<Stmt>,
     },
+    /// `var (a, b) = expr;`: deconstruction into new locals (`_` discards).
+    Deconstruct(Vec<String>, Expr),
     While(Expr, Box<Stmt>),
     For {
         init: Vec<Stmt>,

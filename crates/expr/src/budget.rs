@@ -95,6 +95,15 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
                     cur = x.inner.as_deref();
                 }
             }
+            Object::Tuple(t) => {
+                *total += t.items.len() * SLOT;
+                for x in &t.items {
+                    add_value(x, cap, total);
+                    if *total > cap {
+                        return;
+                    }
+                }
+            }
             Object::Context(_) | Object::Encoding => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,

@@ -21,6 +21,7 @@ mod library;
 mod limits;
 mod parser;
 mod scan;
+mod tuple;
 mod value;
 mod xml;
 
@@ -31,6 +32,7 @@ pub use datetime::{civil_from_days, days_from_civil};
 pub use error::{ExprError, RuntimeError};
 pub use exceptions::Exception;
 pub use limits::{Budget, DEFAULT_MEMORY_BUDGET, DEFAULT_STEP_BUDGET, DEFAULT_TIME_BUDGET, Limits};
+pub use tuple::Tuple;
 pub use value::{DateTime, HashKind, Lambda, Object, RegexMatch, TimeSpan, Value};
 pub use xml::{XAttribute, XElement, XName, XNode};
 

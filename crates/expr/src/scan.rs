@@ -47,11 +47,16 @@ pub(crate) fn scan_exprs(exprs: &[&Expr], stmts: &[Stmt]) -> Vec<Finding> {
 fn declare_stmt(s: &Stmt, d: &mut BTreeSet<String>) {
     // Names only here; the children (bodies, initializers) are visited below, once.
     match &s.kind {
-        S::Local { name, .. } | S::Foreach { var: name, .. } => {
+        S::Local { name, .. } => {
             d.insert(name.clone());
+        }
+        S::Foreach { var, parts, .. } => {
+            d.insert(var.clone());
+            d.extend(parts.iter().cloned());
         }
         S::LocalFn(def) => declare_lambda(def, d),
         S::Try { catches, .. } => d.extend(catches.iter().filter_map(|c| c.name.clone())),
+        S::Deconstruct(names, _) => d.extend(names.iter().cloned()),
         S::Switch(_, sections) => {
             for c in sections.iter().flat_map(|x| x.labels.iter().flatten()) {
                 declare_pat(&c.pat, d);
@@ -185,6 +190,8 @@ fn for_each_child_expr<'a>(
             items.iter().flatten().for_each(&mut *fe);
         }
         E::NewAnon(fields) => fields.iter().for_each(|(_, x)| fe(x)),
+        E::Tuple(items) => items.iter().for_each(|(_, x)| fe(x)),
+        E::Throw(x) => fe(x),
         E::Switch(subject, arms) => {
             fe(subject);
             for (c, v) in arms {
@@ -222,7 +229,7 @@ fn for_each_child_stmt<'a>(
                 fe(e);
             }
         }
-        S::Expr(e) => fe(e),
+        S::Expr(e) | S::Deconstruct(_, e) => fe(e),
         S::If(c, a, b) => {
             fe(c);
             fs(a);

@@ -53,6 +53,8 @@ pub enum Object {
     XName(Arc<super::xml::XName>),
     /// A .NET exception: what `catch (… ex)` binds and `new FormatException(…)` creates.
     Exception(Arc<crate::exceptions::Exception>),
+    /// A value tuple `(1, "a")`.
+    Tuple(Arc<crate::tuple::Tuple>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,6 +176,7 @@ impl Value {
             Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",
             Value::Object(Object::XName(_)) => "System.Xml.Linq.XName",
             Value::Object(Object::Exception(e)) => crate::exceptions::full_name(e.kind),
+            Value::Object(Object::Tuple(_)) => "System.ValueTuple",
             Value::Lambda(_) => "lambda",
         }
     }
@@ -199,6 +202,7 @@ impl Value {
             Value::Object(Object::XAttribute(a)) => a.to_xml(),
             Value::Object(Object::XName(n)) => n.expanded(),
             Value::Object(Object::Exception(e)) => e.to_display(),
+            Value::Object(Object::Tuple(t)) => t.to_display(),
             Value::Object(_) | Value::Lambda(_) => self.type_name().into(),
         }
     }

@@ -261,3 +261,149 @@ fn interpolation_alignment_and_formats() {
     assert!(e.budget.is_some());
     assert!(parse(r#"$"{1,w}""#, ExprKind::Single).is_err());
 }
+
+#[test]
+fn tuples() {
+    assert_eq!(s(r#"var t = (1, "a"); return t.ToString();"#), "(1, a)");
+    assert_eq!(s(r#"var t = (1, "a"); return t.Item2 + t.Item1;"#), "a1");
+    assert_eq!(
+        run("var t = (a: 1, b: 2); return t.a * 10 + t.b + t.Item1;"),
+        Value::Int(13)
+    );
+    assert_eq!(
+        s(r#"var t = (x: 1.5, (string)null, true); return $"{t}";"#),
+        "(1.5, , True)"
+    );
+    assert_eq!(
+        run("var (x, y) = (1, 2); return x * 10 + y;"),
+        Value::Int(12)
+    );
+    assert_eq!(
+        run("var (x, _, z) = (1, 2, 3); return x + z;"),
+        Value::Int(4)
+    );
+    // A tuple from a local function, deconstructed.
+    assert_eq!(
+        s(r#"(int, string) F(int n) => (n, n.ToString()); var r = F(4); return r.Item2;"#),
+        "4"
+    );
+    assert_eq!(run("return (1, 2) == (a: 1, b: 2);"), Value::Bool(true));
+    assert_eq!(run("return (1, 2).Equals((1, 3));"), Value::Bool(false));
+    assert!(block("var t = (1, 2); return t.Item3;").is_err());
+    let e = block("var (a, b, c) = (1, 2); return a;").expect_err("wrong arity");
+    assert_eq!(e.kind, "InvalidCastException");
+    assert_eq!(single("(2 + 3) * 2"), Value::Int(10));
+}
+
+#[test]
+fn foreach_over_every_enumerable() {
+    assert_eq!(
+        s(r#"var r = ""; foreach (char c in "abc") r += c; return r;"#),
+        "abc"
+    );
+    // Dictionaries (here `context`'s) enumerate as KeyValuePairs, deconstructible; MapContext
+    // keeps header names lower-cased.
+    assert_eq!(
+        s(r#"var r = ""; foreach (var (k, v) in context.Request.Headers) r += k + v; return r;"#),
+        "accepttext/plainx-id7"
+    );
+    assert_eq!(
+        s(
+            r#"var r = new List<string>(); foreach (var h in context.Request.Headers) r.Add(h.Key + ":" + h.Value); return string.Join(",", r);"#
+        ),
+        "accept:text/plain,x-id:7"
+    );
+    assert_eq!(
+        s(r#"var r = ""; foreach (var v in context.Variables) r += v.Key + v.Value; return r;"#),
+        "count3"
+    );
+    assert_eq!(
+        s(
+            r#"var o = context.Request.Body.As<JObject>(); var r = ""; foreach (var p in o.Properties()) r += p.Name + "=" + p.Value + ";"; foreach (var p in o) r += p.Key; return r;"#
+        ),
+        "a=1;b=x;ab"
+    );
+    assert_eq!(
+        run(
+            r#"var sum = 0; foreach (var t in JArray.Parse("[1,2,3]")) sum += (int)t; return sum;"#
+        ),
+        Value::Int(6)
+    );
+    assert_eq!(
+        run(
+            r#"var n = 0; foreach (var x in new[] { 1, 2, 3, 4 }.Where(i => i % 2 == 0)) n += x; return n;"#
+        ),
+        Value::Int(6)
+    );
+    assert_eq!(
+        s(
+            r#"var r = ""; foreach (Match m in Regex.Matches("a1b22", @"\d+")) r += m.Value + "|"; return r;"#
+        ),
+        "1|22|"
+    );
+    assert_eq!(
+        run("var n = 0; foreach (var (a, b) in new[] { (1, 2), (3, 4) }) n += a * b; return n;"),
+        Value::Int(14)
+    );
+}
+
+#[test]
+fn using_statements() {
+    assert_eq!(
+        run(
+            "using (var h = new HMACSHA256(new byte[] { 1 })) { return h.ComputeHash(new byte[] { 2 }).Length; }"
+        ),
+        Value::Int(32)
+    );
+    assert_eq!(
+        run("var s = SHA256.Create(); using (s) { return s.ComputeHash(new byte[0]).Length; }"),
+        Value::Int(32)
+    );
+    assert_eq!(
+        run("using var h = SHA256.Create(); var n = h.ComputeHash(new byte[0]).Length; return n;"),
+        Value::Int(32)
+    );
+    // The `using (var …)` local is scoped to its statement.
+    assert!(block("using (var x = SHA256.Create()) { } return x;").is_err());
+}
+
+#[test]
+fn patterns_nameof_throw_expressions() {
+    assert_eq!(
+        run("object o = 5; if (o is int n && n > 3) return n; return 0;"),
+        Value::Int(5)
+    );
+    assert_eq!(
+        run("object o = null; return o is var x && x == null;"),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        s(
+            r#"object o = -2; switch (o) { case int n when n > 0: return "pos"; case int n: return "int " + n; default: return "other"; }"#
+        ),
+        "int -2"
+    );
+    assert_eq!(
+        s("var abc = 1; return nameof(abc) + nameof(context.Request);"),
+        "abcRequest"
+    );
+    let e =
+        block(r#"string v = null; var x = v ?? throw new ArgumentNullException("v"); return x;"#)
+            .expect_err("throws");
+    assert_eq!(e.kind, "ArgumentNullException");
+    assert_eq!(
+        s(r#"string v = "ok"; return v ?? throw new Exception();"#),
+        "ok"
+    );
+    assert_eq!(
+        s(
+            r#"try { var x = 1 > 0 ? throw new FormatException("f") : 1; return "no"; } catch (FormatException e) { return e.Message; }"#
+        ),
+        "f"
+    );
+    assert_eq!(
+        run("return unchecked(2147483647 + 1) < 0 || true;"),
+        Value::Bool(true)
+    );
+    assert_eq!(single("default(int)"), Value::Int(0));
+}

@@ -196,7 +196,8 @@ impl<'c> Interp<'c> {
             }
             E::Is(x, ty, binding) => {
                 let v = self.ev(x)?;
-                let ok = lib::is_instance(&v, ty);
+                // `x is var y` matches anything, null included (a var pattern).
+                let ok = ty.name == "var" || lib::is_instance(&v, ty);
                 if ok && let Some(b) = binding {
                     self.push_local(b.clone(), v, at)?;
                 }
@@ -294,6 +295,12 @@ impl<'c> Interp<'c> {
                     "an out argument is only valid in a method call",
                     at,
                 ));
+            }
+            E::Tuple(items) => self.tuple(items, at)?,
+            E::Throw(x) => {
+                let x = &**x;
+                self.throw(Some(x), at)?;
+                Value::Null
             }
             E::Switch(subject, arms) => {
                 let v = self.ev(subject)?;

@@ -19,6 +19,7 @@ mod expressions;
 mod lvalues;
 mod statements;
 mod trycatch;
+mod tuples;
 
 pub(crate) enum Flow {
     Err(RuntimeError),

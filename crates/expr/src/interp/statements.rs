@@ -89,6 +89,10 @@ impl<'c> Interp<'c> {
                 Ok(())
             }
             S::Expr(e) => self.ev(e).map(|_| ()),
+            S::Deconstruct(names, e) => {
+                let v = self.ev(e)?;
+                self.deconstruct(names, v, s.at)
+            }
             S::If(c, then, els) => {
                 let b = self.cond(c)?;
                 let mark = self.locals.len();
@@ -109,15 +113,24 @@ impl<'c> Interp<'c> {
                 };
                 Err(Flow::Return(v))
             }
-            S::Foreach { var, iter, body } => {
+            S::Foreach {
+                var,
+                parts,
+                iter,
+                body,
+            } => {
                 let coll = self.ev(iter)?;
-                let items = lib::iterate(self, coll, iter.at)?;
+                let items = self.foreach_items(coll, iter.at)?;
                 // The copy being walked is held until the loop ends.
                 let temps = self.temps;
                 let r = self.hold_all(&items, iter.at).and_then(|()| {
                     for item in items {
                         let mark = self.locals.len();
-                        self.push_local(var.clone(), item, iter.at)?;
+                        if parts.is_empty() {
+                            self.push_local(var.clone(), item, iter.at)?;
+                        } else {
+                            self.deconstruct(parts, item, iter.at)?;
+                        }
                         if !self.loop_pass(body, mark)? {
                             break;
                         }

@@ -9,6 +9,12 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
     if let Value::Object(Object::Exception(e)) = &t {
         return exception_member(e, name, at);
     }
+    if let Value::Object(Object::Tuple(tu)) = &t {
+        return tu
+            .member(name)
+            .cloned()
+            .ok_or_else(|| no_member(&t, name, at));
+    }
     Ok(match (&t, name) {
         (Value::Object(Object::Context(path)), _) => return context_member(it, path, name, at),
         (Value::String(s), "Length") => Value::Int(s.encode_utf16().count() as i64),

@@ -15,6 +15,11 @@ pub(crate) fn call_method(
     if let Value::Object(Object::Exception(e)) = &t {
         return exception_method(e, name, at);
     }
+    if let Value::Object(Object::Tuple(_)) = &t
+        && name == "Equals"
+    {
+        return Ok(Value::Bool(values_equal(&t, a(0)?)));
+    }
     if name == "GetType" {
         return Ok(Value::str(t.type_name()));
     }

@@ -210,9 +210,40 @@ impl Parser {
         }
     }
 
+    /// `(int, string)` or `(int a, string b)`: a value tuple type (element names are not
+    /// kept: the tuple literal's own names are what members resolve against).
+    fn tuple_type(&mut self, level: usize) -> Option<TypeRef> {
+        self.pos += 1;
+        let mut args = Vec::new();
+        loop {
+            args.push(self.type_inner(level + 1)?);
+            if matches!(self.peek(), Tok::Ident(_))
+                && matches!(self.peek_at(1).tok, Tok::Punct("," | ")"))
+            {
+                self.pos += 1;
+            }
+            if self.eat(",") {
+                continue;
+            }
+            if self.eat(")") {
+                break;
+            }
+            return None;
+        }
+        (args.len() >= 2).then(|| TypeRef {
+            name: "ValueTuple".to_string(),
+            args,
+            array: 0,
+            nullable: false,
+        })
+    }
+
     fn type_inner(&mut self, level: usize) -> Option<TypeRef> {
         if level > 8 {
             return None;
+        }
+        if self.is_punct("(") {
+            return self.tuple_type(level);
         }
         let Tok::Ident(first) = self.peek().clone() else {
             return None;

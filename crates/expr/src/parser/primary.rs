@@ -140,14 +140,12 @@ impl Parser {
             Tok::Char(c) => E::Char(c),
             Tok::Interp(parts) => self.interpolation(parts)?,
             Tok::Punct("(") => {
-                let e = self.expr()?;
-                if self.is_punct(",") {
-                    return Err(
-                        ExprError::new(self.at(), "tuples are not supported").unsupported("tuples")
-                    );
+                let (name, e) = self.tuple_element()?;
+                if name.is_none() && !self.is_punct(",") {
+                    self.expect(")")?;
+                    return Ok(e);
                 }
-                self.expect(")")?;
-                return Ok(e);
+                return self.tuple_rest(at, name, e);
             }
             Tok::Ident(name) => match name.as_str() {
                 "true" => E::Bool(true),
@@ -169,8 +167,28 @@ impl Parser {
                         E::Default(None)
                     }
                 }
+                "throw" => {
+                    self.features.insert("throw-expression");
+                    E::Throw(Box::new(self.expr()?))
+                }
+                "nameof" if self.is_punct("(") => {
+                    self.pos += 1;
+                    let e = self.expr()?;
+                    self.expect(")")?;
+                    match e.kind {
+                        E::Name(n) | E::Member { name: n, .. } => E::Str(n.into()),
+                        _ => return Err(ExprError::new(e.at, "expected a name in nameof")),
+                    }
+                }
+                // Arithmetic here is unchecked already (crates/expr/src/library/operators.rs).
+                "unchecked" if self.is_punct("(") => {
+                    self.pos += 1;
+                    let e = self.expr()?;
+                    self.expect(")")?;
+                    return Ok(e);
+                }
                 "this" | "base" | "await" | "stackalloc" | "checked" | "unchecked" | "nameof"
-                | "sizeof" | "switch" | "throw" | "delegate" => {
+                | "sizeof" | "switch" | "delegate" => {
                     return Err(ExprError::new(at, format!("'{name}' is not supported"))
                         .unsupported(name.as_str()));
                 }
@@ -192,6 +210,38 @@ impl Parser {
             }
         };
         Ok(Expr { at, kind })
+    }
+
+    /// One element of a parenthesized list that may be a tuple: `name: expr` or `expr`.
+    fn tuple_element(&mut self) -> R<(Option<String>, Expr)> {
+        let name = match self.peek() {
+            Tok::Ident(n) if self.is_punct_at(1, ":") => Some(n.clone()),
+            _ => None,
+        };
+        if name.is_some() {
+            self.pos += 2;
+        }
+        Ok((name, self.expr()?))
+    }
+
+    /// The rest of a tuple literal after its first element: `, b, c)`.
+    fn tuple_rest(&mut self, at: usize, name: Option<String>, first: Expr) -> R<Expr> {
+        self.features.insert("tuple");
+        let mut items = vec![(name, first)];
+        while self.eat(",") {
+            items.push(self.tuple_element()?);
+        }
+        self.expect(")")?;
+        if items.len() < 2 {
+            return Err(ExprError::new(
+                at,
+                "a tuple must have at least two elements",
+            ));
+        }
+        Ok(Expr {
+            at,
+            kind: E::Tuple(items),
+        })
     }
 
     pub(super) fn interpolation(&mut self, parts: Vec<InterpPart>) -> R<E> {

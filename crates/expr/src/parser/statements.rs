@@ -80,12 +80,20 @@ impl Parser {
                 self.pos += 1;
                 self.features.insert("foreach");
                 self.expect("(")?;
-                if !self.is_ident("var") {
-                    self.require_type()?;
+                let mut parts = Vec::new();
+                let var = if self.is_ident("var") && self.is_punct_at(1, "(") {
+                    self.pos += 2;
+                    parts = self.deconstruction_names()?;
+                    // The element itself, under a name no C# identifier can take.
+                    "$element".to_string()
                 } else {
-                    self.pos += 1;
-                }
-                let var = self.ident()?;
+                    if !self.is_ident("var") {
+                        self.require_type()?;
+                    } else {
+                        self.pos += 1;
+                    }
+                    self.ident()?
+                };
                 if !self.is_ident("in") {
                     return Err(ExprError::new(self.at(), "expected 'in'"));
                 }
@@ -93,7 +101,12 @@ impl Parser {
                 let iter = self.expr()?;
                 self.expect(")")?;
                 let body = Box::new(self.statement()?);
-                return s(S::Foreach { var, iter, body });
+                return s(S::Foreach {
+                    var,
+                    parts,
+                    iter,
+                    body,
+                });
             }
             "while" => {
                 self.pos += 1;
@@ -193,6 +206,15 @@ impl Parser {
             }
             "switch" if self.is_punct_at(1, "(") => {
                 return s(self.switch_statement()?);
+            }
+            "var" if self.is_punct_at(1, "(") => {
+                self.pos += 2;
+                self.features.insert("tuple");
+                let names = self.deconstruction_names()?;
+                self.expect("=")?;
+                let e = self.expr()?;
+                self.expect(";")?;
+                return s(S::Deconstruct(names, e));
             }
             "try" if self.is_punct_at(1, "{") => {
                 return s(self.try_statement()?);
@@ -332,6 +354,22 @@ impl Parser {
             sections.push(SwitchSection { labels, body });
         }
         Ok(S::Switch(subject, sections))
+    }
+
+    /// `a, b, _)` of `var (a, b, _)`; the `var (` is consumed.
+    pub(super) fn deconstruction_names(&mut self) -> R<Vec<String>> {
+        let mut names = vec![self.ident()?];
+        while self.eat(",") {
+            names.push(self.ident()?);
+        }
+        self.expect(")")?;
+        if names.len() < 2 {
+            return Err(ExprError::new(
+                self.at(),
+                "deconstruction needs at least two names",
+            ));
+        }
+        Ok(names)
     }
 
     /// `try { … } catch (T e) when (c) { … } … finally { … }`; the cursor is on `try`. Kept out
