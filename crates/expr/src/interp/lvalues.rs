@@ -101,6 +101,18 @@ impl<'c> Interp<'c> {
                 self.grow_local(i, self.size_of(&v), target.at)?;
                 lib::set_path(&mut self.locals[i].1, &keys, v)
             }
+            // `(a, b) = (b, a)`: the right side is complete before any target is written.
+            E::Tuple(targets) => {
+                let parts = self.parts_of(v, targets.len(), target.at)?;
+                for ((_, t), part) in targets.iter().zip(parts) {
+                    let discard =
+                        matches!(&t.kind, E::Name(n) if n == "_" && self.local(n).is_none());
+                    if !discard {
+                        self.assign(t, part)?;
+                    }
+                }
+                Ok(())
+            }
             _ => Err(rt(
                 "NotSupportedException",
                 "only locals and their elements can be assigned",

@@ -27,7 +27,7 @@ impl<'c> Interp<'c> {
 
     /// The parts `var (a, b) = v` binds: a tuple's elements, or a `KeyValuePair`'s key and
     /// value (its `Deconstruct`).
-    fn parts_of(&self, v: Value, n: usize, at: usize) -> F<Vec<Value>> {
+    pub(super) fn parts_of(&self, v: Value, n: usize, at: usize) -> F<Vec<Value>> {
         match &v {
             Value::Object(Object::Tuple(t)) if t.items.len() == n => Ok(t.items.clone()),
             Value::Object(Object::Record(r)) if n == 2 && r.contains_key("Key") => Ok(vec![
