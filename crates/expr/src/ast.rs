@@ -88,6 +88,9 @@ pub enum Pat {
     And(Box<Pat>, Box<Pat>),
     Or(Box<Pat>, Box<Pat>),
     Type(TypeRef, Option<String>),
+    /// A property pattern `{ Length: > 0, Name: "a" } [binding]`: not null, and each member
+    /// matches its pattern.
+    Props(Vec<(String, Pat)>, Option<String>),
 }
 
 /// `pattern [when guard]`.

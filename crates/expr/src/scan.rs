@@ -84,6 +84,10 @@ fn declare_pat(p: &Pat, d: &mut BTreeSet<String>) {
             d.insert(b.clone());
         }
         Pat::Not(p) => declare_pat(p, d),
+        Pat::Props(props, binding) => {
+            d.extend(binding.iter().cloned());
+            props.iter().for_each(|(_, p)| declare_pat(p, d));
+        }
         Pat::And(a, b) | Pat::Or(a, b) => {
             declare_pat(a, d);
             declare_pat(b, d);
@@ -209,6 +213,7 @@ fn pat_exprs<'a>(p: &'a Pat, fe: &mut dyn FnMut(&'a Expr)) {
     match p {
         Pat::Const(e) | Pat::Rel(_, e) => fe(e),
         Pat::Not(p) => pat_exprs(p, fe),
+        Pat::Props(props, _) => props.iter().for_each(|(_, p)| pat_exprs(p, fe)),
         Pat::And(a, b) | Pat::Or(a, b) => {
             pat_exprs(a, fe);
             pat_exprs(b, fe);

@@ -219,6 +219,14 @@ fn budget_exhaustion_is_not_catchable() {
 }
 
 #[test]
+fn compile_errors_are_not_catchable() {
+    // An unknown name is a compile-time error in C#: no catch turns it into a value.
+    let e = block("try { return undefinedName; } catch (Exception) { return 0; }")
+        .expect_err("not caught");
+    assert_eq!(e.kind, "CompilationError");
+}
+
+#[test]
 fn try_parses_and_is_reported_as_a_feature() {
     let p = parse(
         "try { return 1; } catch (JsonReaderException e) { return 2; }",
@@ -406,4 +414,32 @@ fn patterns_nameof_throw_expressions() {
         Value::Bool(true)
     );
     assert_eq!(single("default(int)"), Value::Int(0));
+}
+
+#[test]
+fn property_patterns() {
+    assert_eq!(
+        run(r#"var s = "abc"; return s is { Length: > 2 };"#),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        run(r#"string s = null; return s is { Length: > 2 };"#),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        run(r#"var s = "ab"; return s is not { Length: 3 };"#),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        s(
+            r#"var t = (a: 1, b: "x"); switch (t) { case { a: 1, b: "y" }: return "y"; case { a: > 0 } p: return "pos " + p.b; default: return "none"; }"#
+        ),
+        "pos x"
+    );
+    assert_eq!(
+        s(
+            r#"var s = "hello"; return s switch { { Length: 0 } => "empty", { Length: < 3 } => "short", _ => "long" };"#
+        ),
+        "long"
+    );
 }

@@ -56,6 +56,21 @@ impl<'c> Interp<'c> {
             Pat::Not(p) => !self.pat_matches(v, p)?,
             Pat::And(a, b) => self.pat_matches(v, a)? && self.pat_matches(v, b)?,
             Pat::Or(a, b) => self.pat_matches(v, a)? || self.pat_matches(v, b)?,
+            Pat::Props(props, binding) => {
+                if v.is_null() {
+                    return Ok(false);
+                }
+                for (name, p) in props {
+                    let m = lib::member(self, v.clone(), name, 0)?;
+                    if !self.pat_matches(&m, p)? {
+                        return Ok(false);
+                    }
+                }
+                if let Some(b) = binding {
+                    self.push_local(b.clone(), v.clone(), 0)?;
+                }
+                true
+            }
             Pat::Type(ty, binding) => {
                 // `var x` matches anything, null included.
                 let ok = ty.name == "var" || lib::is_instance(v, ty);

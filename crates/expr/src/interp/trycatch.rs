@@ -6,6 +6,13 @@
 use super::*;
 use crate::exceptions::{Exception, is_a};
 
+/// Whether a `catch` may see `e`. Not an exhausted budget, and not a `CompilationError`: that
+/// is code C# rejects at compile time (an unknown name, a misplaced `out`), which APIM would
+/// refuse to save, so no `catch` may turn it into a working policy here.
+fn catchable(e: &RuntimeError) -> bool {
+    e.budget.is_none() && e.kind != "CompilationError"
+}
+
 impl<'c> Interp<'c> {
     /// `throw e;`, and `throw;` inside a `catch`, which rethrows what that `catch` handles.
     pub(super) fn throw(&mut self, e: Option<&Expr>, at: usize) -> F<()> {
@@ -35,7 +42,7 @@ impl<'c> Interp<'c> {
         finally: Option<&[Stmt]>,
     ) -> F<()> {
         let r = match self.scoped(body) {
-            Err(Flow::Err(e)) if e.budget.is_none() => self.handle(e, catches),
+            Err(Flow::Err(e)) if catchable(&e) => self.handle(e, catches),
             other => other,
         };
         if let Err(Flow::Err(e)) = &r

@@ -280,6 +280,36 @@ impl Parser {
                 kind: E::IsConst(Box::new(left), Box::new(c), negate),
             });
         }
+        if self.is_punct("{") {
+            // `x is { Length: > 0 }`: the same test as a switch arm, true or false.
+            let pat = self.pattern_unary()?;
+            let e = Expr {
+                at,
+                kind: E::Switch(
+                    Box::new(left),
+                    vec![
+                        (
+                            Case { pat, guard: None },
+                            Expr {
+                                at,
+                                kind: E::Bool(!negate),
+                            },
+                        ),
+                        (
+                            Case {
+                                pat: Pat::Discard,
+                                guard: None,
+                            },
+                            Expr {
+                                at,
+                                kind: E::Bool(negate),
+                            },
+                        ),
+                    ],
+                ),
+            };
+            return Ok(e);
+        }
         let ty = self.require_type()?;
         let binding = match self.peek().clone() {
             Tok::Ident(n) if !NON_OPERAND.contains(&n.as_str()) => {
@@ -505,6 +535,9 @@ impl Parser {
             self.expect(")")?;
             return Ok(p);
         }
+        if self.eat("{") {
+            return self.property_pattern();
+        }
         let rel = match self.peek() {
             Tok::Punct("<") => Some(BinOp::Lt),
             Tok::Punct(">") => Some(BinOp::Gt),
@@ -547,6 +580,29 @@ impl Parser {
     }
 
     /// `pattern [when guard]`.
+    /// `{ Name: pattern, … } [binding]`; the `{` is consumed.
+    fn property_pattern(&mut self) -> R<Pat> {
+        self.features.insert("property-pattern");
+        let mut props = Vec::new();
+        while !self.eat("}") {
+            let name = self.ident()?;
+            self.expect(":")?;
+            props.push((name, self.pattern()?));
+            if !self.eat(",") {
+                self.expect("}")?;
+                break;
+            }
+        }
+        let binding = match self.peek().clone() {
+            Tok::Ident(n) if !NON_OPERAND.contains(&n.as_str()) && n != "when" => {
+                self.pos += 1;
+                Some(n)
+            }
+            _ => None,
+        };
+        Ok(Pat::Props(props, binding))
+    }
+
     pub(super) fn case(&mut self) -> R<Case> {
         let pat = self.pattern()?;
         let guard = if self.is_ident("when") {
