@@ -443,3 +443,32 @@ fn property_patterns() {
         "long"
     );
 }
+
+/// `try` blocks nested as deep as the parser allows, each rethrowing through a filter and a
+/// `finally`, fit in a 2 MiB thread's stack (tokio's and the test harness's default).
+#[test]
+fn deeply_nested_try_blocks_do_not_overflow() {
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let mut deepest = 0;
+            for n in 1..200 {
+                let mut src = String::from("throw new FormatException(\"x\");");
+                for _ in 0..n {
+                    src = format!(
+                        "try {{ {src} }} catch (Exception e) when (e.Message == \"x\") {{ throw; }} finally {{ var f = 1; }}"
+                    );
+                }
+                let Ok(p) = parse(&src, ExprKind::Block) else {
+                    break;
+                };
+                deepest = n;
+                let e = eval(&p, &mut ctx()).expect_err("rethrown to the top");
+                assert_eq!(e.kind, "FormatException");
+            }
+            deepest
+        })
+        .expect("spawns");
+    let deepest = handle.join().expect("no stack overflow");
+    assert!(deepest >= 20, "only {deepest} levels parse");
+}
