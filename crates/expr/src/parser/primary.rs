@@ -180,13 +180,6 @@ impl Parser {
                         _ => return Err(ExprError::new(e.at, "expected a name in nameof")),
                     }
                 }
-                // Arithmetic here is unchecked already (crates/expr/src/library/operators.rs).
-                "unchecked" if self.is_punct("(") => {
-                    self.pos += 1;
-                    let e = self.expr()?;
-                    self.expect(")")?;
-                    return Ok(e);
-                }
                 "this" | "base" | "await" | "stackalloc" | "checked" | "unchecked" | "nameof"
                 | "sizeof" | "switch" | "delegate" => {
                     return Err(ExprError::new(at, format!("'{name}' is not supported"))
