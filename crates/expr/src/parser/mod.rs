@@ -12,6 +12,7 @@ use crate::error::ExprError;
 mod expressions;
 mod primary;
 mod statements;
+mod trycatch;
 
 /// Deepest nesting accepted. Real policies stay far below; the bound keeps the recursive parser
 /// and the tree-walking interpreter within a thread's stack.
