@@ -26,6 +26,13 @@ pub enum HashKind {
     Sha256,
     Md5,
     HmacSha256,
+    Sha1,
+    Sha384,
+    Sha512,
+    HmacMd5,
+    HmacSha1,
+    HmacSha384,
+    HmacSha512,
 }
 
 /// Objects that are not plain data.
@@ -51,6 +58,9 @@ pub enum Object {
     XElement(Arc<super::xml::XElement>),
     XAttribute(Arc<super::xml::XAttribute>),
     XName(Arc<super::xml::XName>),
+    /// RSA, AES, their transforms, random number generators, certificates
+    /// (crates/expr/src/library/crypto).
+    Crypto(crate::library::crypto::Crypto),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,7 +174,8 @@ impl Value {
             Value::Object(Object::Record(_)) => "IResponse",
             Value::Object(Object::Dictionary(_)) => "IReadOnlyDictionary",
             Value::Object(Object::Body(_)) => "IMessageBody",
-            Value::Object(Object::Hasher(..)) => "HashAlgorithm",
+            Value::Object(Object::Hasher(k, _)) => crate::library::crypto::hashes::type_name(*k),
+            Value::Object(Object::Crypto(c)) => c.type_name(),
             Value::Object(Object::Match(_)) => "System.Text.RegularExpressions.Match",
             Value::Object(Object::Encoding) => "System.Text.Encoding",
             Value::Object(Object::XDocument(_)) => "System.Xml.Linq.XDocument",

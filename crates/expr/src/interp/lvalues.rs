@@ -101,6 +101,20 @@ impl<'c> Interp<'c> {
                 self.grow_local(i, self.size_of(&v), target.at)?;
                 lib::set_path(&mut self.locals[i].1, &keys, v)
             }
+            // A property of an object with identity (`aes.Key = key`): set on the object.
+            E::Member {
+                target: obj, name, ..
+            } => {
+                let o = self.ev(obj)?;
+                match lib::crypto::set_member(&o, name, v, target.at) {
+                    Some(r) => r,
+                    None => Err(rt(
+                        "NotSupportedException",
+                        "only locals and their elements can be assigned",
+                        target.at,
+                    )),
+                }
+            }
             _ => Err(rt(
                 "NotSupportedException",
                 "only locals and their elements can be assigned",

@@ -1,0 +1,553 @@
+//! `RSA`: keys imported from `RSAParameters`, XML, DER (PKCS#1, PKCS#8, SubjectPublicKeyInfo) or
+//! PEM, or generated when first needed; signatures (PKCS#1 v1.5, PSS) and encryption (PKCS#1
+//! v1.5, OAEP) with the hash a `HashAlgorithmName` names.
+//!
+//! `ImportRSAPrivateKey`, `ImportRSAPublicKey`, `ImportSubjectPublicKeyInfo`,
+//! `ImportPkcs8PrivateKey`, `ImportFromPem` and their `Export…` counterparts are .NET Core 3+/.NET 5
+//! APIs: Mono (the differential oracle, crates/expr/tests/crypto.rs) lacks them, so their tests
+//! check round trips and interop with `ImportParameters`, not Mono's output.
+
+use ::rsa::pkcs1::{
+    DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey,
+};
+use ::rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ::rsa::rand_core::OsRng;
+use ::rsa::traits::{PrivateKeyParts, PublicKeyParts};
+use ::rsa::{BigUint, Oaep, Pkcs1v15Encrypt, Pkcs1v15Sign, Pss, RsaPrivateKey, RsaPublicKey};
+
+use super::*;
+
+/// What an RSA object is counted as holding (a 4096-bit key's numbers and their CRT values).
+pub(crate) const HELD_BYTES: usize = 4096;
+
+/// The largest key generated on demand: generation time grows with the fourth power of the
+/// size, and one evaluation must stay within its time budget.
+const MAX_GENERATED_BITS: usize = 4096;
+
+#[derive(Debug, Clone)]
+enum Key {
+    Private(Box<RsaPrivateKey>),
+    Public(Box<RsaPublicKey>),
+}
+
+/// An RSA instance: no key until one is imported or first needed (then generated).
+#[derive(Debug)]
+pub struct RsaState {
+    key: Option<Key>,
+    key_size: usize,
+}
+
+pub(super) fn create(bits: Option<i64>, at: usize) -> F<Value> {
+    let key_size = match bits {
+        Some(b) => legal_size(b, at)?,
+        None => 2048,
+    };
+    Ok(wrap(RsaState {
+        key: None,
+        key_size,
+    }))
+}
+
+pub(crate) fn from_public(k: RsaPublicKey) -> Value {
+    let key_size = k.n().bits();
+    wrap(RsaState {
+        key: Some(Key::Public(Box::new(k))),
+        key_size,
+    })
+}
+
+fn wrap(s: RsaState) -> Value {
+    Value::Object(Object::Crypto(Crypto::Rsa(Arc::new(Mutex::new(s)))))
+}
+
+fn legal_size(b: i64, at: usize) -> F<usize> {
+    if (512..=16384).contains(&b) && b % 8 == 0 {
+        Ok(b as usize)
+    } else {
+        Err(crypto_err(
+            "Specified key is not a valid size for this algorithm.",
+            at,
+        ))
+    }
+}
+
+impl RsaState {
+    /// The key, generated now if none was imported: a fixed, large cost, so it is checked
+    /// against the time budget first and capped in size.
+    fn key(&mut self, it: &mut Interp, at: usize) -> F<&Key> {
+        if self.key.is_none() {
+            if self.key_size > MAX_GENERATED_BITS {
+                return Err(crypto_err(
+                    "Generating RSA keys larger than 4096 bits is not supported.",
+                    at,
+                ));
+            }
+            it.check_time(at)?;
+            it.charge(HELD_BYTES, at)?;
+            let k = RsaPrivateKey::new(&mut OsRng, self.key_size)
+                .map_err(|e| crypto_err(&e.to_string(), at))?;
+            it.check_time(at)?;
+            self.key = Some(Key::Private(Box::new(k)));
+        }
+        self.key.as_ref().ok_or_else(|| crypto_err("No key.", at))
+    }
+
+    fn set(&mut self, k: Key) {
+        self.key_size = match &k {
+            Key::Private(p) => p.n().bits(),
+            Key::Public(p) => p.n().bits(),
+        };
+        self.key = Some(k);
+    }
+}
+
+fn public_of(k: &Key) -> RsaPublicKey {
+    match k {
+        Key::Private(p) => p.to_public_key(),
+        Key::Public(p) => (**p).clone(),
+    }
+}
+
+fn private_of(k: &Key, at: usize) -> F<&RsaPrivateKey> {
+    match k {
+        Key::Private(p) => Ok(p),
+        Key::Public(_) => Err(crypto_err("Key does not exist.", at)),
+    }
+}
+
+pub(super) fn member(
+    it: &mut Interp,
+    s: &Mutex<RsaState>,
+    name: &str,
+    _at: usize,
+) -> Option<Value> {
+    let _ = it;
+    let s = lock(s);
+    Some(match name {
+        "KeySize" => Value::Int(s.key_size as i64),
+        "SignatureAlgorithm" => Value::str("RSA"),
+        "KeyExchangeAlgorithm" => Value::str("RSA"),
+        _ => return None,
+    })
+}
+
+pub(super) fn set_member(s: &Mutex<RsaState>, name: &str, v: &Value, at: usize) -> Option<F<()>> {
+    (name == "KeySize").then(|| {
+        let bits = legal_size(as_int(v, at)?, at)?;
+        let mut s = lock(s);
+        if s.key_size != bits {
+            s.key_size = bits;
+            s.key = None;
+        }
+        Ok(())
+    })
+}
+
+fn big(v: Option<&Value>, at: usize) -> F<Option<BigUint>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => Ok(Some(BigUint::from_bytes_be(&as_bytes(v, at)?))),
+    }
+}
+
+fn bad_data(at: usize) -> Flow {
+    crypto_err("Bad Data.", at)
+}
+
+/// A key from RSAParameters' fields (each a big-endian byte[]; `D` makes it private).
+fn from_parameters(p: &BTreeMap<String, Value>, at: usize) -> F<Key> {
+    let n = big(p.get("Modulus"), at)?.ok_or_else(|| bad_data(at))?;
+    let e = big(p.get("Exponent"), at)?.ok_or_else(|| bad_data(at))?;
+    match big(p.get("D"), at)? {
+        Some(d) => {
+            let primes: Vec<BigUint> = [big(p.get("P"), at)?, big(p.get("Q"), at)?]
+                .into_iter()
+                .flatten()
+                .collect();
+            let k = RsaPrivateKey::from_components(n, e, d, primes).map_err(|_| bad_data(at))?;
+            Ok(Key::Private(Box::new(k)))
+        }
+        None => Ok(Key::Public(Box::new(
+            RsaPublicKey::new(n, e).map_err(|_| bad_data(at))?,
+        ))),
+    }
+}
+
+/// .NET pads the CRT fields to half the modulus length and `D` to its full length.
+fn be(n: &BigUint, len: usize) -> Value {
+    let b = n.to_bytes_be();
+    let mut out = vec![0u8; len.saturating_sub(b.len())];
+    out.extend(b);
+    Value::Bytes(out)
+}
+
+fn to_parameters(k: &Key, private: bool, at: usize) -> F<BTreeMap<String, Value>> {
+    let pubk = public_of(k);
+    let mut m = BTreeMap::new();
+    m.insert("Modulus".into(), be(pubk.n(), 0));
+    m.insert("Exponent".into(), be(pubk.e(), 0));
+    if private {
+        let p = private_of(k, at)?;
+        let size = pubk.size();
+        let half = size.div_ceil(2);
+        let primes = p.primes();
+        let (pp, qq) = match primes {
+            [a, b, ..] => (a.clone(), b.clone()),
+            _ => return Err(bad_data(at)),
+        };
+        let one = BigUint::from(1u8);
+        let dp = p.d() % (&pp - &one);
+        let dq = p.d() % (&qq - &one);
+        let qinv = p
+            .qinv()
+            .and_then(|q| q.to_biguint())
+            .ok_or_else(|| bad_data(at))?;
+        m.insert("D".into(), be(p.d(), size));
+        m.insert("P".into(), be(&pp, half));
+        m.insert("Q".into(), be(&qq, half));
+        m.insert("DP".into(), be(&dp, half));
+        m.insert("DQ".into(), be(&dq, half));
+        m.insert("InverseQ".into(), be(&qinv, half));
+    }
+    Ok(m)
+}
+
+const XML_ORDER: &[&str] = &["Modulus", "Exponent", "P", "Q", "DP", "DQ", "InverseQ", "D"];
+
+fn to_xml(m: &BTreeMap<String, Value>, at: usize) -> F<String> {
+    let mut s = String::from("<RSAKeyValue>");
+    for f in XML_ORDER {
+        if let Some(v) = m.get(*f) {
+            let b = as_bytes(v, at)?;
+            s.push_str(&format!(
+                "<{f}>{}</{f}>",
+                base64::engine::general_purpose::STANDARD.encode(b)
+            ));
+        }
+    }
+    s.push_str("</RSAKeyValue>");
+    Ok(s)
+}
+
+fn from_xml(text: &str, at: usize) -> F<Key> {
+    let doc = roxmltree::Document::parse(text).map_err(|_| bad_data(at))?;
+    let mut m = BTreeMap::new();
+    for e in doc.root_element().children().filter(|n| n.is_element()) {
+        let name = e.tag_name().name();
+        if XML_ORDER.contains(&name) {
+            let b = b64_decode(e.text().unwrap_or(""), at)?;
+            m.insert(name.to_string(), Value::Bytes(b));
+        }
+    }
+    from_parameters(&m, at)
+}
+
+/// The length of the DER element at the start of `der` (what the `out int bytesRead` of the
+/// `Import…` methods reports).
+fn der_len(der: &[u8], at: usize) -> F<i64> {
+    let first = *der.get(1).ok_or_else(|| bad_data(at))? as usize;
+    let (len, header) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let n = first & 0x7f;
+        let bytes = der.get(2..2 + n).ok_or_else(|| bad_data(at))?;
+        let len = bytes
+            .iter()
+            .try_fold(0usize, |acc, b| {
+                acc.checked_mul(256).map(|a| a + *b as usize)
+            })
+            .ok_or_else(|| bad_data(at))?;
+        (len, 2 + n)
+    };
+    Ok(len.saturating_add(header) as i64)
+}
+
+fn import_der(format: &str, der: &[u8], at: usize) -> F<Key> {
+    let bad = || crypto_err("ASN1 corrupted data.", at);
+    let len = usize::try_from(der_len(der, at)?).unwrap_or(usize::MAX);
+    let der = der.get(..len).ok_or_else(bad)?;
+    Ok(match format {
+        "ImportRSAPrivateKey" => Key::Private(Box::new(
+            RsaPrivateKey::from_pkcs1_der(der).map_err(|_| bad())?,
+        )),
+        "ImportPkcs8PrivateKey" => Key::Private(Box::new(
+            RsaPrivateKey::from_pkcs8_der(der).map_err(|_| bad())?,
+        )),
+        "ImportRSAPublicKey" => Key::Public(Box::new(
+            RsaPublicKey::from_pkcs1_der(der).map_err(|_| bad())?,
+        )),
+        _ => Key::Public(Box::new(
+            RsaPublicKey::from_public_key_der(der).map_err(|_| bad())?,
+        )),
+    })
+}
+
+fn import_pem(text: &str, at: usize) -> F<Key> {
+    const LABELS: &[(&str, &str)] = &[
+        ("RSA PRIVATE KEY", "ImportRSAPrivateKey"),
+        ("PRIVATE KEY", "ImportPkcs8PrivateKey"),
+        ("RSA PUBLIC KEY", "ImportRSAPublicKey"),
+        ("PUBLIC KEY", "ImportSubjectPublicKeyInfo"),
+    ];
+    for (label, format) in LABELS {
+        let begin = format!("-----BEGIN {label}-----");
+        let end = format!("-----END {label}-----");
+        if let Some(i) = text.find(&begin)
+            && let Some(j) = text[i..].find(&end)
+        {
+            let body = &text[i + begin.len()..i + j];
+            return import_der(format, &b64_decode(body, at)?, at);
+        }
+    }
+    Err(rt(
+        "ArgumentException",
+        "No supported key formats were found. Check that the input represents the contents of a PEM-encoded key file, not the path to such a file. (Parameter 'input')",
+        at,
+    ))
+}
+
+/// Methods with an `out int bytesRead` argument: the value returned and the out value.
+pub(super) fn call_with_out(
+    s: &Mutex<RsaState>,
+    name: &str,
+    inputs: &[Value],
+    at: usize,
+) -> Option<F<(Value, Value)>> {
+    if !matches!(
+        name,
+        "ImportRSAPrivateKey"
+            | "ImportRSAPublicKey"
+            | "ImportSubjectPublicKeyInfo"
+            | "ImportPkcs8PrivateKey"
+    ) {
+        return None;
+    }
+    Some((|| {
+        let der = match inputs.first() {
+            Some(v) => as_bytes(v, at)?,
+            None => return Err(bad_data(at)),
+        };
+        let k = import_der(name, &der, at)?;
+        lock(s).set(k);
+        Ok((Value::Null, Value::Int(der_len(&der, at)?)))
+    })())
+}
+
+fn hash_of(name: &Value, at: usize) -> F<HashKind> {
+    let n = name.to_display();
+    Ok(match n.as_str() {
+        "MD5" => HashKind::Md5,
+        "SHA1" => HashKind::Sha1,
+        "SHA256" => HashKind::Sha256,
+        "SHA384" => HashKind::Sha384,
+        "SHA512" => HashKind::Sha512,
+        "" => {
+            return Err(rt(
+                "ArgumentException",
+                "The hash algorithm name cannot be null or empty. (Parameter 'hashAlgorithm')",
+                at,
+            ));
+        }
+        _ => {
+            return Err(crypto_err(
+                &format!("'{n}' is not a known hash algorithm."),
+                at,
+            ));
+        }
+    })
+}
+
+fn pkcs1_sign(h: HashKind) -> Pkcs1v15Sign {
+    match h {
+        HashKind::Md5 => Pkcs1v15Sign::new::<md5::Md5>(),
+        HashKind::Sha1 => Pkcs1v15Sign::new::<sha1::Sha1>(),
+        HashKind::Sha384 => Pkcs1v15Sign::new::<sha2::Sha384>(),
+        HashKind::Sha512 => Pkcs1v15Sign::new::<sha2::Sha512>(),
+        _ => Pkcs1v15Sign::new::<sha2::Sha256>(),
+    }
+}
+
+fn pss(h: HashKind) -> Pss {
+    match h {
+        HashKind::Md5 => Pss::new::<md5::Md5>(),
+        HashKind::Sha1 => Pss::new::<sha1::Sha1>(),
+        HashKind::Sha384 => Pss::new::<sha2::Sha384>(),
+        HashKind::Sha512 => Pss::new::<sha2::Sha512>(),
+        _ => Pss::new::<sha2::Sha256>(),
+    }
+}
+
+fn oaep(padding: &str, at: usize) -> F<Oaep> {
+    Ok(match padding {
+        "OaepSHA1" => Oaep::new::<sha1::Sha1>(),
+        "OaepSHA256" => Oaep::new::<sha2::Sha256>(),
+        "OaepSHA384" => Oaep::new::<sha2::Sha384>(),
+        "OaepSHA512" => Oaep::new::<sha2::Sha512>(),
+        other => return Err(crypto_err(&format!("Unknown padding mode '{other}'."), at)),
+    })
+}
+
+fn is_pss(v: &Value, at: usize) -> F<bool> {
+    match v.to_display().as_str() {
+        "Pkcs1" => Ok(false),
+        "Pss" => Ok(true),
+        _ => Err(cast_err(
+            v,
+            "System.Security.Cryptography.RSASignaturePadding",
+            at,
+        )),
+    }
+}
+
+pub(super) fn call(
+    it: &mut Interp,
+    s: &Mutex<RsaState>,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> Option<F<Value>> {
+    let mut st = lock(s);
+    Some((|| {
+        let a = |i: usize| arg(args, i, at);
+        Ok(match name {
+            "ImportParameters" => {
+                let k = match a(0)? {
+                    Value::Object(Object::Record(r)) => from_parameters(r, at)?,
+                    v => {
+                        return Err(cast_err(
+                            v,
+                            "System.Security.Cryptography.RSAParameters",
+                            at,
+                        ));
+                    }
+                };
+                st.set(k);
+                Value::Null
+            }
+            "ExportParameters" => {
+                let private = as_bool(a(0)?, at)?;
+                let k = st.key(it, at)?;
+                Value::Object(Object::Record(Arc::new(to_parameters(k, private, at)?)))
+            }
+            "FromXmlString" => {
+                let k = from_xml(&as_str(a(0)?, at)?, at)?;
+                st.set(k);
+                Value::Null
+            }
+            "ToXmlString" => {
+                let private = as_bool(a(0)?, at)?;
+                let k = st.key(it, at)?;
+                Value::str(to_xml(&to_parameters(k, private, at)?, at)?)
+            }
+            "ImportFromPem" => {
+                let k = import_pem(&as_str(a(0)?, at)?, at)?;
+                st.set(k);
+                Value::Null
+            }
+            "ExportRSAPublicKey" | "ExportSubjectPublicKeyInfo" => {
+                let p = public_of(st.key(it, at)?);
+                let der = if name == "ExportRSAPublicKey" {
+                    p.to_pkcs1_der()
+                        .map(|d| d.into_vec())
+                        .map_err(|e| crypto_err(&e.to_string(), at))?
+                } else {
+                    p.to_public_key_der()
+                        .map(|d| d.into_vec())
+                        .map_err(|e| crypto_err(&e.to_string(), at))?
+                };
+                Value::Bytes(der)
+            }
+            "ExportRSAPrivateKey" | "ExportPkcs8PrivateKey" => {
+                let p = private_of(st.key(it, at)?, at)?;
+                let der = if name == "ExportRSAPrivateKey" {
+                    p.to_pkcs1_der()
+                        .map(|d| d.as_bytes().to_vec())
+                        .map_err(|e| e.to_string())
+                } else {
+                    p.to_pkcs8_der()
+                        .map(|d| d.as_bytes().to_vec())
+                        .map_err(|e| e.to_string())
+                };
+                Value::Bytes(der.map_err(|e| crypto_err(&e.to_string(), at))?)
+            }
+            "SignData" | "SignHash" => {
+                let data = bytes_arg(
+                    args,
+                    0,
+                    if name == "SignData" { "data" } else { "hash" },
+                    at,
+                )?;
+                let h = hash_of(a(1)?, at)?;
+                let use_pss = is_pss(a(2)?, at)?;
+                it.check_time(at)?;
+                let hashed = if name == "SignData" {
+                    hashes::digest(h, &[], &data)
+                } else {
+                    data
+                };
+                let k = private_of(st.key(it, at)?, at)?;
+                it.charge(k.size(), at)?;
+                let sig = if use_pss {
+                    k.sign_with_rng(&mut OsRng, pss(h), &hashed)
+                } else {
+                    k.sign(pkcs1_sign(h), &hashed)
+                };
+                Value::Bytes(sig.map_err(|e| crypto_err(&e.to_string(), at))?)
+            }
+            "VerifyData" | "VerifyHash" => {
+                let data = bytes_arg(
+                    args,
+                    0,
+                    if name == "VerifyData" { "data" } else { "hash" },
+                    at,
+                )?;
+                let sig = bytes_arg(args, 1, "signature", at)?;
+                let h = hash_of(a(2)?, at)?;
+                let use_pss = is_pss(a(3)?, at)?;
+                it.check_time(at)?;
+                let hashed = if name == "VerifyData" {
+                    hashes::digest(h, &[], &data)
+                } else {
+                    data
+                };
+                let p = public_of(st.key(it, at)?);
+                let ok = if use_pss {
+                    p.verify(pss(h), &hashed, &sig)
+                } else {
+                    p.verify(pkcs1_sign(h), &hashed, &sig)
+                };
+                Value::Bool(ok.is_ok())
+            }
+            "Encrypt" | "Decrypt" => {
+                let data = bytes_arg(args, 0, "data", at)?;
+                let padding = match args.get(1) {
+                    Some((_, Value::Bool(true))) => "OaepSHA1".to_string(),
+                    Some((_, Value::Bool(false))) => "Pkcs1".to_string(),
+                    Some((_, v)) => v.to_display(),
+                    None => return Err(arg(args, 1, at).err().unwrap_or_else(|| bad_data(at))),
+                };
+                it.check_time(at)?;
+                let k = st.key(it, at)?;
+                it.charge(public_of(k).size(), at)?;
+                let r = if name == "Encrypt" {
+                    let p = public_of(k);
+                    if padding == "Pkcs1" {
+                        p.encrypt(&mut OsRng, Pkcs1v15Encrypt, &data)
+                    } else {
+                        p.encrypt(&mut OsRng, oaep(&padding, at)?, &data)
+                    }
+                } else {
+                    let p = private_of(k, at)?;
+                    if padding == "Pkcs1" {
+                        p.decrypt_blinded(&mut OsRng, Pkcs1v15Encrypt, &data)
+                    } else {
+                        p.decrypt_blinded(&mut OsRng, oaep(&padding, at)?, &data)
+                    }
+                };
+                Value::Bytes(r.map_err(|_| crypto_err("The parameter is incorrect.", at))?)
+            }
+            "Clear" | "Dispose" => Value::Null,
+            _ => return Err(no_member(&create(None, at)?, name, at)),
+        })
+    })())
+}
