@@ -390,7 +390,7 @@ pub(crate) fn run(it: &mut Interp, t: &Transform, data: &[u8], at: usize) -> F<V
         }
         Ok(buf)
     } else {
-        if data.len() % BLOCK != 0 {
+        if !data.len().is_multiple_of(BLOCK) {
             return Err(crypto_err("The input data is not a complete block.", at));
         }
         let mut buf = data.to_vec();

@@ -116,9 +116,10 @@ fn name_of(n: &x509_parser::x509::X509Name<'_>) -> (String, Option<String>) {
     for rdn in n.iter_rdn() {
         for a in rdn.iter() {
             let oid = a.attr_type().to_id_string();
-            let v = a.as_str().map(str::to_string).unwrap_or_else(|_| {
-                String::from_utf8_lossy(a.attr_value().data.as_ref()).into_owned()
-            });
+            let v = a
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|_| String::from_utf8_lossy(a.attr_value().data).into_owned());
             if oid == "2.5.4.3" && cn.is_none() {
                 cn = Some(v.clone());
             }

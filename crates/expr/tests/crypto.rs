@@ -1,0 +1,299 @@
+//! System.Security.Cryptography, X509 and BitConverter, checked against Mono.
+//!
+//! `crypto/cases.txt` holds expressions (one per line; `{ … }` lines are statement blocks);
+//! `crypto/expected.txt` what Mono printed for each, made by `crypto/oracle.py` (which holds the
+//! C# harness: `cd crates/expr/tests/crypto && python3 oracle.py`). The key, certificate and
+//! signature fixtures beside them were made with Mono (`new RSACryptoServiceProvider(1024)
+//! .ToXmlString(true)`) and OpenSSL (`openssl req -x509 -newkey rsa:1024 -subj "/C=US/O=Contoso
+//! Ltd/OU=Gateway/CN=api.contoso.test" -set_serial 0x0A1B2C3D4E`, `openssl dgst -sha256 -sign`).
+//! The .NET Core-only APIs Mono lacks (Import*/Export* of DER and PEM, PSS) are tested below by
+//! round trips instead.
+
+use gatehouse_expr::{ExprKind, Limits, MapContext, Value, eval, eval_with, parse};
+
+const CASES: &str = include_str!("crypto/cases.txt");
+const EXPECTED: &str = include_str!("crypto/expected.txt");
+const KEY: &str = include_str!("crypto/rsa1024.xml");
+const CERT: &str = include_str!("crypto/cert.b64");
+const SIG: &str = include_str!("crypto/sig.b64");
+
+/// Where Mono is not .NET: what .NET (Core, as APIM runs) gives instead, and why.
+const KNOWN_MONO_DIFFERENCES: &[(&str, &str)] = &[
+    // Mono returns the raw (garbage) plaintext of an all-zero ciphertext; .NET rejects the
+    // padding with a CryptographicException.
+    (
+        "{ var r = RSA.Create(); r.FromXmlString($KEY); return r.Decrypt(new byte[128], RSAEncryptionPadding.Pkcs1); }",
+        "!CryptographicException",
+    ),
+];
+
+/// The placeholders of cases.txt, as oracle.py substitutes them.
+fn substitute(line: &str) -> String {
+    let q = |s: &str| format!("\"{}\"", s.trim());
+    [
+        ("$KEY", q(KEY)),
+        ("$CERT", q(CERT)),
+        ("$SIG", q(SIG)),
+        (
+            "$K16",
+            r#"Encoding.UTF8.GetBytes("0123456789abcdef")"#.into(),
+        ),
+        (
+            "$K24",
+            r#"Encoding.UTF8.GetBytes("0123456789abcdef01234567")"#.into(),
+        ),
+        (
+            "$K32",
+            r#"Encoding.UTF8.GetBytes("0123456789abcdef0123456789abcdef")"#.into(),
+        ),
+        (
+            "$IV",
+            r#"Encoding.UTF8.GetBytes("fedcba9876543210")"#.into(),
+        ),
+        (
+            "$D",
+            r#"Encoding.UTF8.GetBytes("The quick brown fox")"#.into(),
+        ),
+    ]
+    .iter()
+    .fold(line.to_string(), |l, (k, v)| l.replace(k, v))
+}
+
+/// What the C# harness prints: byte[] as "bytes:" + BitConverter.ToString, null as "null",
+/// exceptions as "!" + their type's name, anything else as ToString().
+fn show(src: &str) -> String {
+    let (kind, text) = match src.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+        Some(inner) => (ExprKind::Block, inner.to_string()),
+        None => (ExprKind::Single, src.to_string()),
+    };
+    let p = match parse(&text, kind) {
+        Ok(p) => p,
+        Err(e) => return format!("parse error: {e:?}"),
+    };
+    match eval(&p, &mut MapContext::new()) {
+        Ok(Value::Bytes(b)) => format!(
+            "bytes:{}",
+            b.iter()
+                .map(|x| format!("{x:02X}"))
+                .collect::<Vec<_>>()
+                .join("-")
+        ),
+        Ok(Value::Null) => "null".into(),
+        Ok(v) => v.to_display(),
+        Err(e) => format!("!{}", e.kind),
+    }
+}
+
+#[test]
+fn agrees_with_mono() {
+    let cases: Vec<&str> = CASES.lines().filter(|l| !l.trim().is_empty()).collect();
+    let expected: Vec<&str> = EXPECTED.lines().collect();
+    assert_eq!(cases.len(), expected.len(), "run crypto/oracle.py again");
+    let mut differences = Vec::new();
+    for (case, mono) in cases.iter().zip(&expected) {
+        let want = KNOWN_MONO_DIFFERENCES
+            .iter()
+            .find(|(c, _)| c == case)
+            .map_or(*mono, |(_, dotnet)| dotnet);
+        let got = show(&substitute(case));
+        if got != want {
+            differences.push(format!("{case}\n  want {want}\n  got  {got}"));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} of {} cases differ:\n{}",
+        differences.len(),
+        cases.len(),
+        differences.join("\n")
+    );
+}
+
+/// The harness itself: a case's rendering is the real result, not a constant.
+#[test]
+fn show_renders_results() {
+    assert_eq!(
+        show(&substitute("MD5.Create().ComputeHash($D)")),
+        "bytes:A2-00-4F-37-73-0B-94-45-67-0A-73-8F-A0-FC-9E-E5"
+    );
+    assert_eq!(
+        show("BitConverter.ToInt32(new byte[] { 1 }, 0)"),
+        "!ArgumentException"
+    );
+    assert_eq!(show("{ return 1 + 1; }"), "2");
+}
+
+fn block(src: &str) -> String {
+    show(&substitute(&format!("{{ {src} }}")))
+}
+
+/// .NET Core 3+ key formats (Mono has none of them): each export imports back to the same key,
+/// which signs as the XML-imported key does.
+#[test]
+fn der_and_pem_round_trips() {
+    let reference = block(
+        "var r = RSA.Create(); r.FromXmlString($KEY); return r.SignData($D, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);",
+    );
+    assert!(reference.starts_with("bytes:2C-98-86-32"), "{reference}");
+    for (export, import) in [
+        ("ExportRSAPrivateKey", "ImportRSAPrivateKey"),
+        ("ExportPkcs8PrivateKey", "ImportPkcs8PrivateKey"),
+    ] {
+        let src = format!(
+            "var r = RSA.Create(); r.FromXmlString($KEY); var der = r.{export}(); var r2 = RSA.Create(); r2.{import}(der, out int read); if (read != der.Length) return \"read \" + read; return r2.SignData($D, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);"
+        );
+        assert_eq!(block(&src), reference, "{export}");
+    }
+    for (export, import) in [
+        ("ExportRSAPublicKey", "ImportRSAPublicKey"),
+        ("ExportSubjectPublicKeyInfo", "ImportSubjectPublicKeyInfo"),
+    ] {
+        let src = format!(
+            "var r = RSA.Create(); r.FromXmlString($KEY); var s = r.SignData($D, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1); var r2 = RSA.Create(); r2.{import}(r.{export}(), out var read); return r2.VerifyData($D, s, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1) + \" \" + r2.KeySize + \" \" + r2.ToXmlString(false).Length;"
+        );
+        assert_eq!(block(&src), "True 1024 243", "{export}");
+    }
+    // Trailing bytes after the DER element are not read.
+    assert_eq!(
+        block(
+            "var r = RSA.Create(); r.FromXmlString($KEY); var der = r.ExportSubjectPublicKeyInfo(); var longer = new byte[der.Length + 3]; Array.Copy(der, longer, der.Length); var r2 = RSA.Create(); r2.ImportSubjectPublicKeyInfo(longer, out int n); return n == der.Length;"
+        ),
+        "True"
+    );
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\\n{}\\n-----END PUBLIC KEY-----",
+        "\" + Convert.ToBase64String(r.ExportSubjectPublicKeyInfo()) + \""
+    );
+    assert_eq!(
+        block(&format!(
+            "var r = RSA.Create(); r.FromXmlString($KEY); var p = RSA.Create(); p.ImportFromPem(\"{pem}\"); return p.ToXmlString(false) == r.ToXmlString(false);"
+        )),
+        "True"
+    );
+    assert_eq!(
+        block("var r = RSA.Create(); r.ImportFromPem(\"no key here\"); return 1;"),
+        "!ArgumentException"
+    );
+    assert_eq!(
+        block(
+            "var r = RSA.Create(); r.ImportRSAPublicKey(new byte[] { 48, 3, 1, 2, 3 }, out int n); return n;"
+        ),
+        "!CryptographicException"
+    );
+}
+
+/// PSS (randomised: verified, not compared) and OAEP with SHA-2 (.NET Core only).
+#[test]
+fn pss_and_oaep_sha2() {
+    for h in ["SHA1", "SHA256", "SHA384"] {
+        let src = format!(
+            "var r = RSA.Create(); r.FromXmlString($KEY); var s = r.SignData($D, HashAlgorithmName.{h}, RSASignaturePadding.Pss); var s2 = r.SignData($D, HashAlgorithmName.{h}, RSASignaturePadding.Pss); return r.VerifyData($D, s, HashAlgorithmName.{h}, RSASignaturePadding.Pss) && !r.VerifyData($D, s, HashAlgorithmName.{h}, RSASignaturePadding.Pkcs1) && s.Length == 128 && Convert.ToBase64String(s) != Convert.ToBase64String(s2);"
+        );
+        assert_eq!(block(&src), "True", "{h}");
+    }
+    // PSS salts with as many bytes as the hash: SHA-512's 64 + 64 + 2 do not fit a 1024-bit
+    // key, which .NET refuses too.
+    assert_eq!(
+        block(
+            "var r = RSA.Create(); r.FromXmlString($KEY); return r.SignData($D, HashAlgorithmName.SHA512, RSASignaturePadding.Pss);"
+        ),
+        "!CryptographicException"
+    );
+    for p in ["OaepSHA256", "OaepSHA384"] {
+        let src = format!(
+            "var r = RSA.Create(); r.FromXmlString($KEY); return Encoding.UTF8.GetString(r.Decrypt(r.Encrypt($D, RSAEncryptionPadding.{p}), RSAEncryptionPadding.{p}));"
+        );
+        assert_eq!(block(&src), "The quick brown fox", "{p}");
+    }
+    // A public key cannot decrypt or sign.
+    assert_eq!(
+        block(
+            "var r = RSA.Create(); r.FromXmlString($KEY); var p = RSA.Create(); p.FromXmlString(r.ToXmlString(false)); return p.Decrypt(r.Encrypt($D, RSAEncryptionPadding.Pkcs1), RSAEncryptionPadding.Pkcs1);"
+        ),
+        "!CryptographicException"
+    );
+    assert_eq!(
+        block(
+            "var r = RSA.Create(); r.FromXmlString($KEY); return r.SignData($D, new HashAlgorithmName(\"SHA3\"), RSASignaturePadding.Pkcs1);"
+        ),
+        "!CryptographicException"
+    );
+}
+
+/// `RSA.Create()` makes no key until one is needed; then it makes one of `KeySize` bits.
+#[test]
+fn rsa_keys_are_generated_lazily() {
+    assert_eq!(block("var r = RSA.Create(); return r.KeySize;"), "2048");
+    assert_eq!(
+        block(
+            "var r = RSA.Create(); r.KeySize = 512; var s = r.SignData($D, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1); return r.VerifyData($D, s, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1) + \" \" + s.Length;"
+        ),
+        "True 64"
+    );
+    assert_eq!(
+        block("var r = RSA.Create(); r.KeySize = 100; return 1;"),
+        "!CryptographicException"
+    );
+    assert_eq!(
+        block("var r = RSA.Create(8192); return r.ExportParameters(false).Modulus.Length;"),
+        "!CryptographicException"
+    );
+}
+
+/// A key generation cannot start once the time budget is spent, and a huge input to a hash or
+/// cipher is refused by the memory budget before it is copied.
+#[test]
+fn crypto_counts_against_the_budget() {
+    let run = |src: &str, limits: &Limits| {
+        let p = parse(&substitute(src), ExprKind::Block).expect("parses");
+        eval_with(&p, &mut MapContext::new(), limits)
+    };
+    let tight = Limits {
+        time: std::time::Duration::from_millis(1),
+        ..Limits::default()
+    };
+    let e = run(
+        "var n = 0; for (var i = 0; i < 100000; i++) { n += i; } var r = RSA.Create(); return r.SignData($D, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);",
+        &tight,
+    )
+    .expect_err("over the time budget");
+    assert!(e.budget.is_some(), "{e:?}");
+    let small = Limits {
+        memory: 64 * 1024,
+        ..Limits::default()
+    };
+    let e = run(
+        "var big = new byte[40000]; return big.Encrypt(\"Aes\", $K16, $IV);",
+        &small,
+    )
+    .expect_err("over the memory budget");
+    assert!(e.budget.is_some(), "{e:?}");
+}
+
+/// Random bytes are random and fill the caller's array.
+#[test]
+fn random_bytes() {
+    let a = block("var b = new byte[32]; new RNGCryptoServiceProvider().GetBytes(b); return b;");
+    let b = block("var b = new byte[32]; RandomNumberGenerator.Create().GetBytes(b); return b;");
+    assert!(
+        a.starts_with("bytes:") && a.len() == "bytes:".len() + 32 * 3 - 1,
+        "{a}"
+    );
+    assert_ne!(a, b);
+    assert_eq!(
+        block("return RandomNumberGenerator.GetBytes(5).Length;"),
+        "5"
+    );
+    assert_eq!(
+        block(
+            "var b = new byte[64]; new RNGCryptoServiceProvider().GetNonZeroBytes(b); return b.All(x => x != 0);"
+        ),
+        "True"
+    );
+    assert_eq!(
+        block(
+            "var a = Aes.Create(); var k = a.Key; a.GenerateKey(); return Convert.ToBase64String(k) != Convert.ToBase64String(a.Key);"
+        ),
+        "True"
+    );
+}
