@@ -297,3 +297,53 @@ fn random_bytes() {
         "True"
     );
 }
+
+/// What `policy check` reports for crypto code as real policies write it: nothing.
+#[test]
+fn policy_check_accepts_the_crypto_surface() {
+    let sources = [
+        // Signing a token with RSA (the issue's example): HashAlgorithmName, RSASignaturePadding.
+        r#"var rsa = RSA.Create(); rsa.ImportParameters(new RSAParameters { Modulus = Convert.FromBase64String("AQAB"), Exponent = Convert.FromBase64String("AQAB") }); var sig = rsa.SignData(Encoding.UTF8.GetBytes("x"), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1); return Convert.ToBase64String(sig);"#,
+        r#"var key = new byte[32]; new RNGCryptoServiceProvider().GetBytes(key); var a = Aes.Create(); a.Key = key; a.Mode = CipherMode.CBC; a.Padding = PaddingMode.PKCS7; a.GenerateIV(); return Convert.ToBase64String(Encoding.UTF8.GetBytes("x").Encrypt(a));"#,
+        r#"var cert = new X509Certificate2(Convert.FromBase64String("AA==")); return cert.GetNameInfo(X509NameType.SimpleName, false) + cert.Thumbprint + BitConverter.ToString(SHA512.Create().ComputeHash(cert.RawData));"#,
+        r#"using var h = new HMACSHA512(Encoding.UTF8.GetBytes("k")); return BitConverter.ToString(h.ComputeHash(Encoding.UTF8.GetBytes("x"))).Replace("-", "");"#,
+        r#"return HashAlgorithm.Create("SHA384").HashSize + KeyedHashAlgorithm.Create("HMACSHA1").HashSize + new Oid("1.2.840.113549.1.1.1").FriendlyName + System.Security.Cryptography.MD5.Create().HashSize + BitConverter.ToInt64(BitConverter.GetBytes(1L), 0);"#,
+    ];
+    for src in sources {
+        let p = match parse(src, ExprKind::Block) {
+            Ok(p) => p,
+            // `using var` is another part's statement: skip what this crate cannot parse yet.
+            Err(_) if src.starts_with("using") => continue,
+            Err(e) => panic!("{src}: {e:?}"),
+        };
+        assert!(p.features().contains("crypto"), "{src}");
+        let found = p.unsupported_members();
+        assert!(found.is_empty(), "{src}: {found:?}");
+    }
+    let p = parse("SHA3.Create()", ExprKind::Single).expect("parses");
+    assert!(!p.unsupported_members().is_empty());
+    let p = parse("RSASignaturePadding.Pkcs2", ExprKind::Single).expect("parses");
+    assert!(!p.unsupported_members().is_empty());
+}
+
+/// Casts and type tests name crypto types as policies do.
+#[test]
+fn casts_to_crypto_types() {
+    assert_eq!(
+        show(&substitute(
+            "((RSA)new X509Certificate2(Convert.FromBase64String($CERT)).PublicKey.Key).KeySize"
+        )),
+        "1024"
+    );
+    assert_eq!(
+        show(&substitute(
+            "(new X509Certificate2(Convert.FromBase64String($CERT)).PublicKey.Key as RSA).KeySize"
+        )),
+        "1024"
+    );
+    assert_eq!(show("(SHA256.Create() as HashAlgorithm).HashSize"), "256");
+    assert_eq!(
+        show("((HashAlgorithm)new HMACSHA1(new byte[1])).HashSize"),
+        "160"
+    );
+}

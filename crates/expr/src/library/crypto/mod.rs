@@ -19,8 +19,8 @@ pub(crate) mod symmetric;
 pub(crate) mod x509;
 
 pub(crate) use surface::{
-    call_method, call_static, call_with_out, construct, fills_argument, is_crypto_type, member,
-    set_member, static_exists, static_property,
+    call_method, call_static, call_with_out, construct, fills_argument, is_crypto_type,
+    is_instance, member, set_member, static_exists, static_property,
 };
 
 /// A cryptographic object with identity: copies of the value are the same object.

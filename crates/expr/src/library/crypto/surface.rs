@@ -365,3 +365,28 @@ pub(crate) fn fills_argument(t: &Value, name: &str) -> bool {
     matches!(t, Value::Object(Object::Crypto(Crypto::Rng)))
         && matches!(name, "GetBytes" | "GetNonZeroBytes")
 }
+
+/// Whether a crypto object is a `ty` (casts, `as`, `is`), by the .NET type hierarchy; `None`
+/// when `v` is not a crypto object.
+pub(crate) fn is_instance(v: &Value, ty: &str) -> Option<bool> {
+    let is = match v {
+        Value::Object(Object::Hasher(kind, _)) => {
+            ty == "HashAlgorithm"
+                || hashes::kind_of_type(ty) == Some(*kind)
+                || (hashes::is_keyed(*kind) && matches!(ty, "KeyedHashAlgorithm" | "HMAC"))
+                || matches!(ty, "IDisposable" | "ICryptoTransform")
+        }
+        Value::Object(Object::Crypto(c)) => match c {
+            Crypto::Rsa(_) => matches!(ty, "RSA" | "AsymmetricAlgorithm" | "IDisposable"),
+            Crypto::Symmetric(_) => SYMMETRIC.contains(&ty) || ty == "IDisposable",
+            Crypto::Transform(_) => matches!(ty, "ICryptoTransform" | "IDisposable"),
+            Crypto::Rng => matches!(
+                ty,
+                "RandomNumberGenerator" | "RNGCryptoServiceProvider" | "IDisposable"
+            ),
+            Crypto::X509(_) => matches!(ty, "X509Certificate" | "X509Certificate2" | "IDisposable"),
+        },
+        _ => return None,
+    };
+    Some(is)
+}
