@@ -212,3 +212,45 @@ pub(super) fn member(kind: HashKind, key: &[u8], name: &str) -> Option<Value> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_as_cryptoconfig_maps_them() {
+        assert_eq!(kind_of_name("SHA-256"), Some(HashKind::Sha256));
+        assert_eq!(
+            kind_of_name("System.Security.Cryptography.HMACSHA512"),
+            Some(HashKind::HmacSha512)
+        );
+        assert_eq!(kind_of_name("SHA3-256"), None);
+        assert!(is_keyed(HashKind::HmacMd5) && !is_keyed(HashKind::Md5));
+        assert_eq!(hash_size(HashKind::HmacSha384), 384);
+    }
+
+    #[test]
+    fn digests_have_their_sizes() {
+        for k in [
+            HashKind::Md5,
+            HashKind::Sha1,
+            HashKind::Sha256,
+            HashKind::Sha384,
+            HashKind::Sha512,
+            HashKind::HmacMd5,
+            HashKind::HmacSha1,
+            HashKind::HmacSha256,
+            HashKind::HmacSha384,
+            HashKind::HmacSha512,
+        ] {
+            assert_eq!(
+                digest(k, b"k", b"x").len() as i64 * 8,
+                hash_size(k),
+                "{k:?}"
+            );
+        }
+        assert_eq!(slice_of(b"abcdef", 2, 3, 0).ok(), Some(&b"cde"[..]));
+        assert!(slice_of(b"abc", 2, 3, 0).is_err());
+        assert!(slice_of(b"abc", -1, 1, 0).is_err());
+    }
+}

@@ -11,17 +11,20 @@ use std::sync::Mutex;
 use super::*;
 
 pub(crate) mod bits;
+mod blocks;
 pub(crate) mod hashes;
+mod keyformats;
 pub(crate) mod random;
 pub(crate) mod rsa;
 mod surface;
 pub(crate) mod symmetric;
+mod types;
 pub(crate) mod x509;
 
 pub(crate) use surface::{
-    call_method, call_static, call_with_out, construct, fills_argument, is_crypto_type,
-    is_instance, member, set_member, static_exists, static_property,
+    call_method, call_static, call_with_out, construct, fills_argument, member, set_member,
 };
+pub(crate) use types::{is_crypto_type, is_instance, static_exists, static_property};
 
 /// A cryptographic object with identity: copies of the value are the same object.
 #[derive(Clone)]

@@ -3,11 +3,10 @@
 //! `Decrypt` extensions. The modes are written out over the AES block function so that every
 //! padding mode behaves exactly as .NET's does.
 
-use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit, generic_array::GenericArray};
-
+use super::blocks::run;
 use super::*;
 
-const BLOCK: usize = 16;
+pub(super) const BLOCK: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -49,11 +48,11 @@ impl Default for SymState {
 /// An `ICryptoTransform`: one direction, with the settings it was created with.
 #[derive(Debug)]
 pub struct Transform {
-    encrypt: bool,
-    key: Vec<u8>,
-    iv: Vec<u8>,
-    mode: Mode,
-    padding: Padding,
+    pub(super) encrypt: bool,
+    pub(super) key: Vec<u8>,
+    pub(super) iv: Vec<u8>,
+    pub(super) mode: Mode,
+    pub(super) padding: Padding,
 }
 
 impl SymState {
@@ -370,129 +369,4 @@ pub(super) fn extension(
         }
     };
     Ok(Value::Bytes(run(it, &t, data, at)?))
-}
-
-/// Encrypts or decrypts all of `data`, padding as the transform says.
-pub(crate) fn run(it: &mut Interp, t: &Transform, data: &[u8], at: usize) -> F<Vec<u8>> {
-    it.charge(data.len().saturating_add(BLOCK), at)?;
-    it.check_time(at)?;
-    let cipher = Cipher::new(&t.key, at)?;
-    if t.encrypt {
-        let mut buf = data.to_vec();
-        pad(&mut buf, t.padding, at)?;
-        let mut prev: [u8; BLOCK] = iv_block(&t.iv);
-        for chunk in buf.chunks_exact_mut(BLOCK) {
-            if t.mode == Mode::Cbc {
-                chunk.iter_mut().zip(prev.iter()).for_each(|(b, p)| *b ^= p);
-            }
-            cipher.encrypt(chunk);
-            prev.copy_from_slice(chunk);
-        }
-        Ok(buf)
-    } else {
-        if !data.len().is_multiple_of(BLOCK) {
-            return Err(crypto_err("The input data is not a complete block.", at));
-        }
-        let mut buf = data.to_vec();
-        let mut prev: [u8; BLOCK] = iv_block(&t.iv);
-        for chunk in buf.chunks_exact_mut(BLOCK) {
-            let mut this = [0u8; BLOCK];
-            this.copy_from_slice(chunk);
-            cipher.decrypt(chunk);
-            if t.mode == Mode::Cbc {
-                chunk.iter_mut().zip(prev.iter()).for_each(|(b, p)| *b ^= p);
-            }
-            prev = this;
-        }
-        unpad(&mut buf, t.padding, at)?;
-        Ok(buf)
-    }
-}
-
-fn iv_block(iv: &[u8]) -> [u8; BLOCK] {
-    let mut b = [0u8; BLOCK];
-    let n = iv.len().min(BLOCK);
-    b[..n].copy_from_slice(&iv[..n]);
-    b
-}
-
-fn pad(buf: &mut Vec<u8>, p: Padding, at: usize) -> F<()> {
-    let n = BLOCK - buf.len() % BLOCK;
-    match p {
-        Padding::None if n != BLOCK => {
-            return Err(crypto_err("The input data is not a complete block.", at));
-        }
-        Padding::None => {}
-        Padding::Zeros if n != BLOCK => buf.resize(buf.len() + n, 0),
-        Padding::Zeros => {}
-        Padding::Pkcs7 => buf.resize(buf.len() + n, n as u8),
-        Padding::AnsiX923 => {
-            buf.resize(buf.len() + n - 1, 0);
-            buf.push(n as u8);
-        }
-        Padding::Iso10126 => {
-            buf.extend(random::bytes(n - 1));
-            buf.push(n as u8);
-        }
-    }
-    Ok(())
-}
-
-fn unpad(buf: &mut Vec<u8>, p: Padding, at: usize) -> F<()> {
-    let bad = || crypto_err("Padding is invalid and cannot be removed.", at);
-    if matches!(p, Padding::None | Padding::Zeros) {
-        return Ok(());
-    }
-    let n = *buf.last().ok_or_else(bad)? as usize;
-    if n == 0 || n > BLOCK || n > buf.len() {
-        return Err(bad());
-    }
-    let body = buf.len() - n;
-    let fill = &buf[body..buf.len() - 1];
-    let ok = match p {
-        Padding::Pkcs7 => fill.iter().all(|b| *b as usize == n),
-        Padding::AnsiX923 => fill.iter().all(|b| *b == 0),
-        _ => true,
-    };
-    if !ok {
-        return Err(bad());
-    }
-    buf.truncate(body);
-    Ok(())
-}
-
-/// AES with a 128-, 192- or 256-bit key.
-enum Cipher {
-    A128(aes::Aes128),
-    A192(aes::Aes192),
-    A256(aes::Aes256),
-}
-
-impl Cipher {
-    fn new(key: &[u8], at: usize) -> F<Cipher> {
-        let bad = |_| crypto_err("Specified key is not a valid size for this algorithm.", at);
-        Ok(match key.len() {
-            16 => Cipher::A128(aes::Aes128::new_from_slice(key).map_err(bad)?),
-            24 => Cipher::A192(aes::Aes192::new_from_slice(key).map_err(bad)?),
-            _ => Cipher::A256(aes::Aes256::new_from_slice(key).map_err(bad)?),
-        })
-    }
-
-    fn encrypt(&self, block: &mut [u8]) {
-        let b = GenericArray::from_mut_slice(block);
-        match self {
-            Cipher::A128(c) => c.encrypt_block(b),
-            Cipher::A192(c) => c.encrypt_block(b),
-            Cipher::A256(c) => c.encrypt_block(b),
-        }
-    }
-
-    fn decrypt(&self, block: &mut [u8]) {
-        let b = GenericArray::from_mut_slice(block);
-        match self {
-            Cipher::A128(c) => c.decrypt_block(b),
-            Cipher::A192(c) => c.decrypt_block(b),
-            Cipher::A256(c) => c.decrypt_block(b),
-        }
-    }
 }

@@ -258,3 +258,20 @@ pub(super) fn call(c: &Cert, name: &str, args: &Args, at: usize) -> Option<F<Val
         _ => return None,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oids_and_friendly_names() {
+        assert_eq!(friendly_name("2.16.840.1.101.3.4.2.1"), Some("sha256"));
+        assert_eq!(oid_of_friendly("SHA256RSA"), Some("1.2.840.113549.1.1.11"));
+        assert_eq!(attr_name("2.5.4.8"), "S");
+        assert_eq!(attr_name("1.2.3"), "OID.1.2.3");
+        let Value::Object(Object::Record(r)) = oid(None, Some("sha1")) else {
+            panic!("an Oid is a record");
+        };
+        assert_eq!(r.get("Value"), Some(&Value::str("1.3.14.3.2.26")));
+    }
+}
