@@ -9,7 +9,7 @@
 //! The .NET Core-only APIs Mono lacks (Import*/Export* of DER and PEM, PSS) are tested below by
 //! round trips instead.
 
-use gatehouse_expr::{ExprKind, Limits, MapContext, Value, eval, eval_with, parse};
+use gatehouse_expr::{Budget, ExprKind, Limits, MapContext, Value, eval, eval_with, parse};
 
 const CASES: &str = include_str!("crypto/cases.txt");
 const EXPECTED: &str = include_str!("crypto/expected.txt");
@@ -240,8 +240,8 @@ fn rsa_keys_are_generated_lazily() {
     );
 }
 
-/// A key generation cannot start once the time budget is spent, and a huge input to a hash or
-/// cipher is refused by the memory budget before it is copied.
+/// Generating a key is checked against the time budget (a 1024-bit key takes longer than 1 ms),
+/// and a huge input to a cipher is refused by the memory budget before it is copied.
 #[test]
 fn crypto_counts_against_the_budget() {
     let run = |src: &str, limits: &Limits| {
@@ -253,11 +253,19 @@ fn crypto_counts_against_the_budget() {
         ..Limits::default()
     };
     let e = run(
-        "var n = 0; for (var i = 0; i < 100000; i++) { n += i; } var r = RSA.Create(); return r.SignData($D, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);",
+        "var r = RSA.Create(1024); return r.SignData($D, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);",
         &tight,
     )
     .expect_err("over the time budget");
-    assert!(e.budget.is_some(), "{e:?}");
+    assert_eq!(e.budget, Some(Budget::Time), "{e:?}");
+    // The same with a key imported: no generation, within budget.
+    assert!(
+        run(
+            "var r = RSA.Create(); r.FromXmlString($KEY); return r.SignData($D, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);",
+            &Limits::default(),
+        )
+        .is_ok()
+    );
     let small = Limits {
         memory: 64 * 1024,
         ..Limits::default()
@@ -267,6 +275,12 @@ fn crypto_counts_against_the_budget() {
         &small,
     )
     .expect_err("over the memory budget");
+    assert_eq!(e.budget, Some(Budget::Memory), "{e:?}");
+    let e = run(
+        "var big = new byte[40000]; var h = SHA256.Create(); var n = 0; for (var i = 0; i < 100000; i++) { n += h.ComputeHash(big)[0]; } return n;",
+        &Limits { time: std::time::Duration::from_millis(50), ..Limits::default() },
+    )
+    .expect_err("over the time budget");
     assert!(e.budget.is_some(), "{e:?}");
 }
 
@@ -346,4 +360,35 @@ fn casts_to_crypto_types() {
         show("((HashAlgorithm)new HMACSHA1(new byte[1])).HashSize"),
         "160"
     );
+}
+
+/// A host hands a client certificate to expressions as an X509Certificate2 value.
+#[test]
+fn host_certificates() {
+    let der = base64_decode(CERT.trim());
+    let cert = gatehouse_expr::x509_certificate(der).expect("a certificate");
+    let mut c = MapContext::new();
+    c.set("Request.Certificate", cert);
+    let p = parse(
+        "context.Request.Certificate.Subject + \"|\" + context.Request.Certificate.GetNameInfo(X509NameType.SimpleName, false)",
+        ExprKind::Single,
+    )
+    .expect("parses");
+    assert_eq!(
+        eval(&p, &mut c).map(|v| v.to_display()).ok().as_deref(),
+        Some("CN=api.contoso.test, OU=Gateway, O=Contoso Ltd, C=US|api.contoso.test")
+    );
+    assert!(gatehouse_expr::x509_certificate(vec![1, 2, 3]).is_none());
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let p = parse(
+        &format!("Convert.FromBase64String(\"{s}\")"),
+        ExprKind::Single,
+    )
+    .expect("parses");
+    match eval(&p, &mut MapContext::new()) {
+        Ok(Value::Bytes(b)) => b,
+        other => panic!("{other:?}"),
+    }
 }

@@ -134,7 +134,10 @@ pub(super) fn call(
     Some((|| {
         Ok(match name {
             "ComputeHash" => {
-                let data = match arg(args, 0, at)? {
+                // Hashed where it is (a byte[] or a string's UTF-8, leniently); other
+                // sequences of numbers are copied first, and that copy is charged.
+                let copied;
+                let data: &[u8] = match arg(args, 0, at)? {
                     Value::Null => {
                         return Err(rt(
                             "ArgumentNullException",
@@ -142,19 +145,23 @@ pub(super) fn call(
                             at,
                         ));
                     }
-                    // Lenient: a string hashes as its UTF-8 bytes.
-                    Value::String(s) => s.as_bytes().to_vec(),
-                    v => as_bytes(v, at)?,
+                    Value::Bytes(b) => b,
+                    Value::String(s) => s.as_bytes(),
+                    v => {
+                        it.charge(budget::shallow(v), at)?;
+                        copied = as_bytes(v, at)?;
+                        &copied
+                    }
                 };
                 let data = match (args.get(1), args.get(2)) {
                     (Some((_, o)), Some((_, c))) => {
-                        slice_of(&data, as_int(o, at)?, as_int(c, at)?, at)?.to_vec()
+                        slice_of(data, as_int(o, at)?, as_int(c, at)?, at)?
                     }
                     _ => data,
                 };
                 it.check_time(at)?;
                 it.charge(64, at)?;
-                Value::Bytes(digest(kind, key, &data))
+                Value::Bytes(digest(kind, key, data))
             }
             "Initialize" | "Dispose" | "Clear" => Value::Null,
             _ => {

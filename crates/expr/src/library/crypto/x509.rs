@@ -149,7 +149,13 @@ pub(super) fn load(it: &mut Interp, data: &[u8], at: usize) -> F<Value> {
         }
         _ => data.to_vec(),
     };
-    let (_, c) = x509_parser::parse_x509_certificate(&der).map_err(|_| bad_cert(at))?;
+    certificate(der).ok_or_else(|| bad_cert(at))
+}
+
+/// An `X509Certificate2` value from DER bytes, or `None` if they are not a certificate: how a
+/// host exposes a client certificate (`context.Request.Certificate`) to expressions.
+pub fn certificate(der: Vec<u8>) -> Option<Value> {
+    let (_, c) = x509_parser::parse_x509_certificate(&der).ok()?;
     let (subject, subject_cn) = name_of(c.subject());
     let (issuer, issuer_cn) = name_of(c.issuer());
     let spki = c.public_key();
@@ -167,7 +173,7 @@ pub(super) fn load(it: &mut Interp, data: &[u8], at: usize) -> F<Value> {
         key: RsaPublicKey::from_public_key_der(spki.raw).ok(),
         der: Vec::new(),
     };
-    Ok(Value::Object(Object::Crypto(Crypto::X509(Arc::new(
+    Some(Value::Object(Object::Crypto(Crypto::X509(Arc::new(
         Cert { der, ..cert },
     )))))
 }
