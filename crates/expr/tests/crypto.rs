@@ -392,3 +392,51 @@ fn base64_decode(s: &str) -> Vec<u8> {
         other => panic!("{other:?}"),
     }
 }
+
+/// Overloads and .NET 6 one-shot methods Mono lacks, against the forms Mono checked.
+#[test]
+fn dotnet_core_overloads() {
+    assert_eq!(
+        block(
+            "var r = RSA.Create(); r.FromXmlString($KEY); var d = $D; return Convert.ToBase64String(r.SignData(d, 4, 5, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)) == Convert.ToBase64String(r.SignData(Encoding.UTF8.GetBytes(\"quick\"), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));"
+        ),
+        "True"
+    );
+    assert_eq!(
+        block(
+            "var r = RSA.Create(); r.FromXmlString($KEY); var s = r.SignData(Encoding.UTF8.GetBytes(\"quick\"), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1); return r.VerifyData($D, 4, 5, s, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);"
+        ),
+        "True"
+    );
+    assert_eq!(
+        block(
+            "var a = Aes.Create(); a.Key = $K16; return Convert.ToBase64String(a.EncryptCbc($D, $IV, PaddingMode.PKCS7)) == Convert.ToBase64String($D.Encrypt(\"Aes\", $K16, $IV)) && Encoding.UTF8.GetString(a.DecryptCbc(a.EncryptCbc($D, $IV), $IV)) == \"The quick brown fox\";"
+        ),
+        "True"
+    );
+    assert_eq!(
+        block(
+            "var a = Aes.Create(); a.Key = $K16; a.Mode = CipherMode.ECB; return Convert.ToBase64String(a.EncryptEcb($D, PaddingMode.Zeros)) == Convert.ToBase64String(a.CreateEncryptor().TransformFinalBlock($D, 0, 19));"
+        ),
+        "False"
+    );
+    assert_eq!(
+        block(
+            "var a = Aes.Create(); a.Key = $K16; a.Mode = CipherMode.ECB; a.Padding = PaddingMode.Zeros; return Convert.ToBase64String(a.EncryptEcb($D, PaddingMode.Zeros)) == Convert.ToBase64String(a.CreateEncryptor().TransformFinalBlock($D, 0, 19));"
+        ),
+        "True"
+    );
+    assert_eq!(
+        show("Oid.FromFriendlyName(\"sha256\", OidGroup.HashAlgorithm).Value"),
+        "2.16.840.1.101.3.4.2.1"
+    );
+    assert_eq!(show("SHA384.HashData(new byte[0]).Length"), "48");
+    assert_eq!(
+        show(
+            "Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(\"key\"), Encoding.UTF8.GetBytes(\"The quick brown fox\")))"
+        ),
+        show(
+            "Convert.ToBase64String(new HMACSHA256(Encoding.UTF8.GetBytes(\"key\")).ComputeHash(Encoding.UTF8.GetBytes(\"The quick brown fox\")))"
+        )
+    );
+}

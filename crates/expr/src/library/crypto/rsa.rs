@@ -171,6 +171,17 @@ pub(super) fn call_with_out(
     })())
 }
 
+/// The data of an `(data, offset, count, …)` overload when `with_range`, and the index of the
+/// argument after the data.
+fn sliced(data: Vec<u8>, args: &Args, with_range: bool, at: usize) -> F<(Vec<u8>, usize)> {
+    if !with_range {
+        return Ok((data, 1));
+    }
+    let o = as_int(arg(args, 1, at)?, at)?;
+    let c = as_int(arg(args, 2, at)?, at)?;
+    Ok((hashes::slice_of(&data, o, c, at)?.to_vec(), 3))
+}
+
 fn hash_of(name: &Value, at: usize) -> F<HashKind> {
     let n = name.to_display();
     Ok(match n.as_str() {
@@ -315,8 +326,10 @@ pub(super) fn call(
                     if name == "SignData" { "data" } else { "hash" },
                     at,
                 )?;
-                let h = hash_of(a(1)?, at)?;
-                let use_pss = is_pss(a(2)?, at)?;
+                // `SignData(data, offset, count, hash, padding)` signs a slice.
+                let (data, rest) = sliced(data, args, name == "SignData" && args.len() == 5, at)?;
+                let h = hash_of(a(rest)?, at)?;
+                let use_pss = is_pss(a(rest + 1)?, at)?;
                 it.check_time(at)?;
                 let hashed = if name == "SignData" {
                     hashes::digest(h, &[], &data)
@@ -339,9 +352,11 @@ pub(super) fn call(
                     if name == "VerifyData" { "data" } else { "hash" },
                     at,
                 )?;
-                let sig = bytes_arg(args, 1, "signature", at)?;
-                let h = hash_of(a(2)?, at)?;
-                let use_pss = is_pss(a(3)?, at)?;
+                // `VerifyData(data, offset, count, signature, hash, padding)` verifies a slice.
+                let (data, rest) = sliced(data, args, name == "VerifyData" && args.len() == 6, at)?;
+                let sig = bytes_arg(args, rest, "signature", at)?;
+                let h = hash_of(a(rest + 1)?, at)?;
+                let use_pss = is_pss(a(rest + 2)?, at)?;
                 it.check_time(at)?;
                 let hashed = if name == "VerifyData" {
                     hashes::digest(h, &[], &data)

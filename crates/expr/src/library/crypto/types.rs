@@ -29,6 +29,7 @@ const OTHER_TYPES: &[&str] = &[
     "X509Certificate2",
     "X509NameType",
     "X509ContentType",
+    "OidGroup",
     "RSACertificateExtensions",
     "PublicKey",
     "X500DistinguishedName",
@@ -51,6 +52,19 @@ const NAME_TYPES: &[&str] = &[
     "DnsName",
     "DnsFromAlternativeName",
     "UrlName",
+];
+const OID_GROUPS: &[&str] = &[
+    "All",
+    "HashAlgorithm",
+    "EncryptionAlgorithm",
+    "PublicKeyAlgorithm",
+    "SignatureAlgorithm",
+    "Attribute",
+    "ExtensionOrAttribute",
+    "EnhancedKeyUsage",
+    "Policy",
+    "Template",
+    "KeyDerivationFunction",
 ];
 const CONTENT_TYPES: &[&str] = &[
     "Unknown",
@@ -120,6 +134,7 @@ pub(crate) fn static_property(ty: &str, name: &str) -> Option<Value> {
         "RSAEncryptionPadding" => ENCRYPTION_PADDINGS,
         "X509NameType" => NAME_TYPES,
         "X509ContentType" => CONTENT_TYPES,
+        "OidGroup" => OID_GROUPS,
         "CipherMode" | "PaddingMode" => return symmetric::enum_value(ty, name),
         "BitConverter" if name == "IsLittleEndian" => return Some(Value::Bool(true)),
         _ => return None,
