@@ -13,7 +13,7 @@ pub(crate) fn feature_of(name: &str) -> Option<&'static str> {
         }
         "Regex" | "RegexOptions" => "regex",
         "ComputeHash" => "crypto",
-        _ if crate::library::crypto::is_crypto_type(name) => "crypto",
+        _ if name != "BitConverter" && crate::library::crypto::is_crypto_type(name) => "crypto",
         "Where" | "Select" | "Any" | "All" | "First" | "FirstOrDefault" | "Count" | "ToArray"
         | "ToList" | "Last" | "LastOrDefault" | "Skip" | "Take" | "OrderBy" | "Distinct"
         | "Sum" => "linq",

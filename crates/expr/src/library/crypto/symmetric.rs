@@ -46,7 +46,7 @@ impl Default for SymState {
 }
 
 /// An `ICryptoTransform`: one direction, with the settings it was created with.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Transform {
     pub(super) encrypt: bool,
     pub(super) key: Vec<u8>,
@@ -196,11 +196,7 @@ pub(super) fn set_member(s: &Mutex<SymState>, name: &str, v: Value, at: usize) -
                 }
             }
             _ => {
-                return Err(no_member(
-                    &Value::Object(Object::Crypto(Crypto::Rng)),
-                    name,
-                    at,
-                ));
+                return Err(no_member(&create(), name, at));
             }
         }
         Ok(())
@@ -314,7 +310,7 @@ pub(super) fn transform_call(
             "Dispose" => Value::Null,
             _ => {
                 return Err(no_member(
-                    &Value::Object(Object::Crypto(Crypto::Rng)),
+                    &Value::Object(Object::Crypto(Crypto::Transform(Arc::new(t.clone())))),
                     name,
                     at,
                 ));
