@@ -25,6 +25,16 @@ const KNOWN_MONO_DIFFERENCES: &[(&str, &str)] = &[
         "{ var r = RSA.Create(); r.FromXmlString($KEY); return r.Decrypt(new byte[128], RSAEncryptionPadding.Pkcs1); }",
         "!CryptographicException",
     ),
+    // .NET Core wraps any XML parse failure of FromXmlString in a CryptographicException
+    // (XmlKeyHelper.ParseDocument); Mono throws its XmlSyntaxException.
+    (
+        "{ var r = RSA.Create(); r.FromXmlString(\"garbage\"); return r.KeySize; }",
+        "!CryptographicException",
+    ),
+    // .NET Core refuses a ciphertext that is not whole blocks with "The input data is not a
+    // complete block." (a CryptographicException); Mono throws ArgumentException when it is
+    // longer than one block.
+    ("$D.Decrypt(\"Aes\", $K16, $IV)", "!CryptographicException"),
 ];
 
 /// The placeholders of cases.txt, as oracle.py substitutes them.

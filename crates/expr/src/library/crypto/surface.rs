@@ -51,9 +51,16 @@ pub(crate) fn call_static(
                 None => default.to_string(),
             };
             match hashes::kind_of_name(&n) {
-                // `HMAC.Create("SHA256")` is null: only keyed names make keyed algorithms.
                 Some(k) if ty == "HashAlgorithm" || hashes::is_keyed(k) => hashes::create(k, None),
-                _ => Value::Null,
+                // `HMAC.Create("SHA256")`: CryptoConfig makes a SHA256, which is no HMAC.
+                Some(k) => {
+                    return Err(cast_err(
+                        &hashes::create(k, None),
+                        &format!("System.Security.Cryptography.{ty}"),
+                        at,
+                    ));
+                }
+                None => Value::Null,
             }
         }
         (_, "Create") if SYMMETRIC.contains(&ty) => symmetric::create(),
