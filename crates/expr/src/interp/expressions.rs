@@ -206,41 +206,7 @@ impl<'c> Interp<'c> {
             })),
             E::New { ty, args, init } => {
                 let mut args = self.eval_args(args)?;
-                // An object initializer (`new RSAParameters { Modulus = m }`) of a type the
-                // crypto library builds: its properties arrive as named arguments.
-                let props = init
-                    .as_ref()
-                    .filter(|_| lib::crypto::is_crypto_type(&ty.name));
-                let init = match (init, props) {
-                    (Some(items), Some(_)) => {
-                        for item in items {
-                            let E::Assign {
-                                target,
-                                op: None,
-                                value,
-                            } = &item.kind
-                            else {
-                                return Err(rt(
-                                    "CompilationError",
-                                    "Invalid initializer member declarator",
-                                    item.at,
-                                ));
-                            };
-                            let E::Name(n) = &target.kind else {
-                                return Err(rt(
-                                    "CompilationError",
-                                    "Invalid initializer member declarator",
-                                    item.at,
-                                ));
-                            };
-                            let v = self.ev(value)?;
-                            args.push((Some(n.clone()), v));
-                        }
-                        None
-                    }
-                    (Some(items), None) => Some(self.eval_list(items)?),
-                    (None, _) => None,
-                };
+                let init = self.initializer(ty, init.as_deref(), &mut args)?;
                 lib::construct(self, ty, args, init, at)?
             }
             E::NewArray { ty, size, items } => {
