@@ -333,6 +333,27 @@ fn policy_check_accepts_the_crypto_surface() {
         r#"using var h = new HMACSHA512(Encoding.UTF8.GetBytes("k")); return BitConverter.ToString(h.ComputeHash(Encoding.UTF8.GetBytes("x"))).Replace("-", "");"#,
         r#"return HashAlgorithm.Create("SHA384").HashSize + KeyedHashAlgorithm.Create("HMACSHA1").HashSize + new Oid("1.2.840.113549.1.1.1").FriendlyName + System.Security.Cryptography.MD5.Create().HashSize + BitConverter.ToInt64(BitConverter.GetBytes(1L), 0);"#,
     ];
+    // crates/policy/tests/corpus/"Encrypt data using expressions.policy.xml", as written.
+    let corpus = r#"
+            string goober = (string)context.Request.MatchedParameters["Goober"];
+            byte[] gooberBytes = Encoding.UTF8.GetBytes(goober);
+            byte[] IV = Convert.FromBase64String((string)context.Variables["IV"]);
+            byte[] key = Convert.FromBase64String((string)context.Variables["key"]);
+            byte[] encryptedBytes = gooberBytes.Encrypt("Aes", key, IV);
+            return Convert.ToBase64String(encryptedBytes);
+        "#;
+    let p = parse(corpus, ExprKind::Block).expect("parses");
+    assert!(p.unsupported_members().is_empty());
+    let mut c = MapContext::new();
+    c.entry("Request.MatchedParameters", "Goober", "hello world")
+        .variable("IV", "ZmVkY2JhOTg3NjU0MzIxMA==")
+        .variable("key", "MDEyMzQ1Njc4OWFiY2RlZg==");
+    // The same bytes as `Encoding.UTF8.GetBytes("hello world").Encrypt("Aes", $K16, $IV)` in
+    // cases.txt, whose Mono result is 12-30-AA-04-….
+    assert_eq!(
+        eval(&p, &mut c).map(|v| v.to_display()).ok().as_deref(),
+        Some("EjCqBOVHpEbXXDjOe20Q1g==")
+    );
     for src in sources {
         let p = match parse(src, ExprKind::Block) {
             Ok(p) => p,
