@@ -76,6 +76,7 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
             }
             Object::Body(b) => *total += b.len(),
             Object::Hasher(_, k) => *total += k.len(),
+            Object::Crypto(c) => *total += c.size(),
             Object::Match(m) => {
                 *total += m.value.len();
                 for (n, g) in &m.groups {

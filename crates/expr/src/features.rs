@@ -12,7 +12,8 @@ pub(crate) fn feature_of(name: &str) -> Option<&'static str> {
             "json"
         }
         "Regex" | "RegexOptions" => "regex",
-        "HMACSHA256" | "SHA256" | "MD5" | "ComputeHash" => "crypto",
+        "ComputeHash" => "crypto",
+        _ if name != "BitConverter" && crate::library::crypto::is_crypto_type(name) => "crypto",
         "Where" | "Select" | "Any" | "All" | "First" | "FirstOrDefault" | "Count" | "ToArray"
         | "ToList" | "Last" | "LastOrDefault" | "Skip" | "Take" | "OrderBy" | "Distinct"
         | "Sum" => "linq",
@@ -31,45 +32,42 @@ pub(crate) fn feature_of(name: &str) -> Option<&'static str> {
 
 /// Types whose static members and constructors the library knows.
 pub(crate) fn is_type(name: &str) -> bool {
-    matches!(
-        name,
-        "string"
-            | "int"
-            | "long"
-            | "double"
-            | "float"
-            | "decimal"
-            | "bool"
-            | "char"
-            | "byte"
-            | "Convert"
-            | "Encoding"
-            | "Math"
-            | "DateTime"
-            | "DateTimeOffset"
-            | "TimeSpan"
-            | "Guid"
-            | "Regex"
-            | "RegexOptions"
-            | "JObject"
-            | "JArray"
-            | "JToken"
-            | "JsonConvert"
-            | "Formatting"
-            | "SHA256"
-            | "MD5"
-            | "HMACSHA256"
-            | "StringComparison"
-            | "Uri"
-            | "WebUtility"
-            | "Enumerable"
-            | "StringSplitOptions"
-            | "BitConverter"
-            | "Array"
-            | "short"
-            | "XElement"
-            | "XDocument"
-    )
+    crate::library::crypto::is_crypto_type(name)
+        || matches!(
+            name,
+            "string"
+                | "int"
+                | "long"
+                | "double"
+                | "float"
+                | "decimal"
+                | "bool"
+                | "char"
+                | "byte"
+                | "Convert"
+                | "Encoding"
+                | "Math"
+                | "DateTime"
+                | "DateTimeOffset"
+                | "TimeSpan"
+                | "Guid"
+                | "Regex"
+                | "RegexOptions"
+                | "JObject"
+                | "JArray"
+                | "JToken"
+                | "JsonConvert"
+                | "Formatting"
+                | "StringComparison"
+                | "Uri"
+                | "WebUtility"
+                | "Enumerable"
+                | "StringSplitOptions"
+                | "Array"
+                | "short"
+                | "XElement"
+                | "XDocument"
+        )
 }
 
 pub(crate) const MUTATORS: &[&str] = &[
@@ -195,6 +193,9 @@ pub(crate) const TRY_PARSE_TYPES: &[&str] = &[
 /// Whether [`call_static`] (`call`) or [`static_property`] knows `ty.name`: what `policy
 /// check` uses to report unsupported members. Keep in step with those two functions.
 pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
+    if let Some(known) = crate::library::crypto::static_exists(ty, name, call) {
+        return known;
+    }
     if call {
         if name == "TryParse" {
             return TRY_PARSE_TYPES.contains(&ty);
@@ -223,16 +224,6 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ToDecimal"
                     | "ToSingle"
                     | "ToBoolean"
-                    | "ToString"
-            ),
-            "BitConverter" => matches!(
-                name,
-                "ToInt32"
-                    | "ToInt16"
-                    | "ToInt64"
-                    | "ToUInt32"
-                    | "ToUInt16"
-                    | "GetBytes"
                     | "ToString"
             ),
             "int" | "long" | "double" | "float" | "decimal" | "bool" | "Guid" => {
@@ -274,8 +265,6 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
             "XElement" | "XDocument" => name == "Parse",
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
-            "SHA256" => matches!(name, "Create" | "HashData"),
-            "MD5" => matches!(name, "Create" | "HashData"),
             "Uri" => matches!(
                 name,
                 "EscapeDataString" | "EscapeUriString" | "UnescapeDataString"
@@ -314,7 +303,6 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 | "ExplicitCapture"
         ),
         "Formatting" => matches!(name, "None" | "Indented"),
-        "BitConverter" => name == "IsLittleEndian",
         _ => false,
     }
 }

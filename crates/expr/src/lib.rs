@@ -31,6 +31,7 @@ pub use context::{Context, MapContext};
 pub use datetime::{civil_from_days, days_from_civil};
 pub use error::{ExprError, RuntimeError};
 pub use exceptions::Exception;
+pub use library::crypto::{Crypto, x509::certificate as x509_certificate};
 pub use limits::{Budget, DEFAULT_MEMORY_BUDGET, DEFAULT_STEP_BUDGET, DEFAULT_TIME_BUDGET, Limits};
 pub use tuple::Tuple;
 pub use value::{DateTime, HashKind, Lambda, Object, RegexMatch, TimeSpan, Value};

@@ -26,6 +26,13 @@ pub enum HashKind {
     Sha256,
     Md5,
     HmacSha256,
+    Sha1,
+    Sha384,
+    Sha512,
+    HmacMd5,
+    HmacSha1,
+    HmacSha384,
+    HmacSha512,
 }
 
 /// Objects that are not plain data.
@@ -55,6 +62,9 @@ pub enum Object {
     Exception(Arc<crate::exceptions::Exception>),
     /// A value tuple `(1, "a")`.
     Tuple(Arc<crate::tuple::Tuple>),
+    /// RSA, AES, their transforms, random number generators, certificates
+    /// (crates/expr/src/library/crypto).
+    Crypto(crate::library::crypto::Crypto),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +178,8 @@ impl Value {
             Value::Object(Object::Record(_)) => "IResponse",
             Value::Object(Object::Dictionary(_)) => "IReadOnlyDictionary",
             Value::Object(Object::Body(_)) => "IMessageBody",
-            Value::Object(Object::Hasher(..)) => "HashAlgorithm",
+            Value::Object(Object::Hasher(k, _)) => crate::library::crypto::hashes::type_name(*k),
+            Value::Object(Object::Crypto(c)) => c.type_name(),
             Value::Object(Object::Match(_)) => "System.Text.RegularExpressions.Match",
             Value::Object(Object::Encoding) => "System.Text.Encoding",
             Value::Object(Object::XDocument(_)) => "System.Xml.Linq.XDocument",

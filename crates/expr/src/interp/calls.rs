@@ -92,6 +92,13 @@ impl<'c> Interp<'c> {
             return lib::mutate(slot, name, args, at);
         }
         let t = self.ev(target)?;
+        // `rng.GetBytes(buffer)` fills the caller's array, as C# passes arrays by reference.
+        if lib::crypto::fills_argument(&t, name)
+            && let [a] = args
+            && self.is_lvalue(&a.value)
+        {
+            return self.fill_random(&a.value, name, at);
+        }
         if matches!(t, Value::Null) {
             return Err(if null_cond {
                 Flow::NullShort
@@ -205,6 +212,18 @@ impl<'c> Interp<'c> {
         Ok(Value::Null)
     }
 
+    /// Writes random bytes over the byte[] local (or element) `dst`, keeping its length.
+    fn fill_random(&mut self, dst: &Expr, name: &str, at: usize) -> F<Value> {
+        let len = match self.ev(dst)? {
+            Value::Bytes(b) => b.len(),
+            Value::Null => return Err(null_ref(at)),
+            other => return Err(lib::cast_err(&other, "System.Byte[]", at)),
+        };
+        let fresh = lib::crypto::random::fill(self, name, len, at)?;
+        self.assign(dst, Value::Bytes(fresh))?;
+        Ok(Value::Null)
+    }
+
     /// Calls a lambda with arguments (LINQ). Lambdas see the locals in scope where they run,
     /// which — since delegates cannot escape an expression — are the ones they were written in.
     pub(crate) fn call_lambda(&mut self, l: &Lambda, args: Vec<Value>, at: usize) -> F<Value> {
@@ -300,9 +319,10 @@ impl<'c> Interp<'c> {
         let Some((var, declare, var_ty, var_at)) = out else {
             return Err(null_ref(at));
         };
-        let (ok, value) = if let Some(p) = self.static_path(target) {
+        let (ret, value) = if let Some(p) = self.static_path(target) {
             let ty = crate::parser::normalize_type_name(&p);
-            lib::try_parse(self, &ty, name, inputs, at)?
+            let (ok, v) = lib::try_parse(self, &ty, name, inputs, at)?;
+            (Value::Bool(ok), v)
         } else {
             let t = self.ev(target)?;
             if t.is_null() && !matches!(t, Value::Json(_)) {
@@ -313,7 +333,13 @@ impl<'c> Interp<'c> {
                     null_ref(at)
                 });
             }
-            lib::try_get_value(self, t, name, inputs, at)?
+            // `rsa.ImportRSAPrivateKey(der, out int read)` returns nothing; its out is a count.
+            if let Some(r) = lib::crypto::call_with_out(&t, name, &inputs, at) {
+                r?
+            } else {
+                let (ok, v) = lib::try_get_value(self, t, name, inputs, at)?;
+                (Value::Bool(ok), v)
+            }
         };
         let value = match var_ty {
             Some(t) => lib::convert_declared(value, t),
@@ -330,6 +356,6 @@ impl<'c> Interp<'c> {
                 self.assign(&target, value)?;
             }
         }
-        Ok(Value::Bool(ok))
+        Ok(ret)
     }
 }

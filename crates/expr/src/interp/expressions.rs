@@ -217,11 +217,8 @@ impl<'c> Interp<'c> {
                 captured: Vec::new(),
             })),
             E::New { ty, args, init } => {
-                let args = self.eval_args(args)?;
-                let init = match init {
-                    Some(items) => Some(self.eval_list(items)?),
-                    None => None,
-                };
+                let mut args = self.eval_args(args)?;
+                let init = self.initializer(ty, init.as_deref(), &mut args)?;
                 lib::construct(self, ty, args, init, at)?
             }
             E::NewArray { ty, size, items } => {

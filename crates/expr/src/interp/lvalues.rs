@@ -113,6 +113,20 @@ impl<'c> Interp<'c> {
                 }
                 Ok(())
             }
+            // A property of an object with identity (`aes.Key = key`): set on the object.
+            E::Member {
+                target: obj, name, ..
+            } => {
+                let o = self.ev(obj)?;
+                match lib::crypto::set_member(&o, name, v, target.at) {
+                    Some(r) => r,
+                    None => Err(rt(
+                        "NotSupportedException",
+                        "only locals and their elements can be assigned",
+                        target.at,
+                    )),
+                }
+            }
             _ => Err(rt(
                 "NotSupportedException",
                 "only locals and their elements can be assigned",

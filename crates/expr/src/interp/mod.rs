@@ -16,6 +16,7 @@ use crate::error::RuntimeError;
 
 mod calls;
 mod expressions;
+mod initializers;
 mod lvalues;
 mod statements;
 mod trycatch;

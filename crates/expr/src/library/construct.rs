@@ -9,6 +9,9 @@ pub(crate) fn construct(
     init: Option<Vec<Value>>,
     at: usize,
 ) -> F<Value> {
+    if let Some(r) = crypto::construct(it, &ty.name, &args, at) {
+        return r;
+    }
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
     if matches!(
         ty.name.as_str(),
@@ -138,13 +141,6 @@ pub(crate) fn construct(
                 }
             };
             Value::TimeSpan(TimeSpan(secs.saturating_mul(TICKS_PER_SECOND)))
-        }
-        "HMACSHA256" => {
-            let key = match vals.first() {
-                Some(k) => as_bytes(k, at)?,
-                None => Vec::new(),
-            };
-            Value::Object(Object::Hasher(HashKind::HmacSha256, key.into()))
         }
         "Guid" => match vals.first() {
             // `new Guid(byte[16])`: .NET's mixed-endian layout, the inverse of ToByteArray.

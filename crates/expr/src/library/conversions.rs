@@ -189,6 +189,9 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
     if ty.array > 0 {
         return matches!(v, Value::Array(_) | Value::Bytes(_));
     }
+    if let Some(is) = crypto::is_instance(v, &ty.name) {
+        return is;
+    }
     match (ty.name.as_str(), v) {
         (_, Value::Null) => false,
         ("object", _) => true,

@@ -1,5 +1,5 @@
-//! Base64, URI escaping and hashing (SHA256, MD5, HMACSHA256) for `Convert`, `Uri`, `WebUtility`
-//! and the crypto types.
+//! Base64 and URI escaping for `Convert`, `Uri` and `WebUtility` (hashing is in
+//! crates/expr/src/library/crypto).
 
 use super::*;
 
@@ -49,19 +49,4 @@ pub(super) fn uri_unescape(s: &str, plus_is_space: bool) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-pub(super) fn hash(kind: HashKind, key: &[u8], data: &[u8]) -> Vec<u8> {
-    match kind {
-        HashKind::Sha256 => sha2::Sha256::digest(data).to_vec(),
-        HashKind::Md5 => md5::Md5::digest(data).to_vec(),
-        HashKind::HmacSha256 => match hmac::Hmac::<sha2::Sha256>::new_from_slice(key) {
-            Ok(mut m) => {
-                m.update(data);
-                m.finalize().into_bytes().to_vec()
-            }
-            // HMAC accepts keys of any length, so this arm is unreachable in practice.
-            Err(_) => Vec::new(),
-        },
-    }
 }

@@ -15,6 +15,9 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             .cloned()
             .ok_or_else(|| no_member(&t, name, at));
     }
+    if let Some(v) = crypto::member(it, &t, name, at) {
+        return Ok(v);
+    }
     Ok(match (&t, name) {
         (Value::Object(Object::Context(path)), _) => return context_member(it, path, name, at),
         (Value::String(s), "Length") => Value::Int(s.encode_utf16().count() as i64),
@@ -143,9 +146,9 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("RegexOptions", "Compiled" | "CultureInvariant" | "ExplicitCapture") => Value::Int(0),
         ("Formatting", "None") => Value::Int(0),
         ("Formatting", "Indented") => Value::Int(1),
-        ("BitConverter", "IsLittleEndian") => Value::Bool(true),
         ("short", "MaxValue") => Value::Int(i16::MAX as i64),
         ("short", "MinValue") => Value::Int(i16::MIN as i64),
+        _ if let Some(v) = crypto::static_property(ty, name) => v,
         _ => {
             return Err(rt(
                 "RuntimeBinderException",

@@ -23,6 +23,9 @@ pub(crate) fn call_method(
     if name == "GetType" {
         return Ok(Value::str(t.type_name()));
     }
+    if let Some(r) = crypto::call_method(it, &t, name, &args, at) {
+        return r;
+    }
     if let Value::Object(
         Object::XDocument(_) | Object::XElement(_) | Object::XAttribute(_) | Object::XName(_),
     ) = &t
@@ -52,17 +55,6 @@ pub(crate) fn call_method(
                 it.charge(b.len().saturating_mul(3), at)?;
                 Value::str(String::from_utf8_lossy(&b))
             }
-            _ => return Err(no_member(&t, name, at)),
-        },
-        Value::Object(Object::Hasher(kind, key)) => match name {
-            "ComputeHash" => {
-                let data = match a(0)? {
-                    Value::String(s) => s.as_bytes().to_vec(),
-                    v => as_bytes(v, at)?,
-                };
-                Value::Bytes(hash(*kind, key, &data))
-            }
-            "Dispose" | "Clear" => Value::Null,
             _ => return Err(no_member(&t, name, at)),
         },
         Value::Object(Object::Dictionary(d)) | Value::Object(Object::Record(d))

@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use hmac::Mac as _;
-use sha2::Digest as _;
 
 use super::ast::{BinOp, TypeRef, UnOp};
 use super::budget::{self, SLOT};
@@ -19,6 +17,7 @@ mod access;
 mod construct;
 mod context;
 mod conversions;
+pub(crate) mod crypto;
 mod encoding;
 mod exceptions;
 mod formatting;

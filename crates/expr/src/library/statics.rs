@@ -26,7 +26,7 @@ pub(crate) fn call_static(
     let args = &args;
     let found = match ty {
         "string" => string_static(it, ty, name, args, at)?,
-        "Convert" | "BitConverter" => convert_static(it, ty, name, args, at)?,
+        "Convert" => convert_static(it, ty, name, args, at)?,
         "int" | "long" | "double" | "float" | "decimal" | "bool" => {
             number_static(ty, name, args, at)?
         }
@@ -38,7 +38,7 @@ pub(crate) fn call_static(
             json_static(it, ty, name, generics, args, at)?
         }
         "XElement" | "XDocument" => xml_static(it, ty, name, args, at)?,
-        "SHA256" | "MD5" => crypto_static(ty, name, args, at)?,
+        _ if crypto::is_crypto_type(ty) => crypto::call_static(it, ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
         _ => None,
     };
@@ -129,7 +129,7 @@ fn string_static(
     }))
 }
 
-/// `Convert` and `BitConverter`: Base64, hex, numbers from text and bytes.
+/// `Convert`: Base64, hex, numbers from text (`BitConverter` is in crates/expr/src/library/crypto).
 fn convert_static(
     it: &mut Interp,
     ty: &str,
@@ -161,60 +161,6 @@ fn convert_static(
                 ));
             }
             v
-        }
-        ("BitConverter", "ToInt32" | "ToInt16" | "ToInt64" | "ToUInt32" | "ToUInt16") => {
-            // Little-endian, as on every platform APIM runs on.
-            let bytes = as_bytes(a(0)?, at)?;
-            let start = match args.get(1) {
-                Some((_, v)) => as_int(v, at)?,
-                None => 0,
-            };
-            let width = match name {
-                "ToInt16" | "ToUInt16" => 2,
-                "ToInt64" => 8,
-                _ => 4,
-            };
-            let slice = usize::try_from(start)
-                .ok()
-                .and_then(|s| bytes.get(s..s.checked_add(width)?))
-                .ok_or_else(|| {
-                    arg_range(
-                        "Destination array is not long enough to copy all the items in the collection.",
-                        at,
-                    )
-                })?;
-            let mut buf = [0u8; 8];
-            buf[..width].copy_from_slice(slice);
-            let raw = u64::from_le_bytes(buf);
-            Value::Int(match name {
-                "ToInt16" => raw as u16 as i16 as i64,
-                "ToUInt16" => raw as u16 as i64,
-                "ToInt32" => raw as u32 as i32 as i64,
-                "ToUInt32" => raw as u32 as i64,
-                _ => raw as i64,
-            })
-        }
-        ("BitConverter", "GetBytes") => match a(0)? {
-            Value::Bool(b) => Value::Bytes(vec![*b as u8]),
-            // Our ints do not remember int vs long: 4 bytes when the value fits an int.
-            Value::Int(i) => match i32::try_from(*i) {
-                Ok(x) => Value::Bytes(x.to_le_bytes().to_vec()),
-                Err(_) => Value::Bytes(i.to_le_bytes().to_vec()),
-            },
-            Value::Double(d) => Value::Bytes(d.to_le_bytes().to_vec()),
-            v => return Err(cast_err(v, "System.Int32", at)),
-        },
-        ("BitConverter", "ToString") => {
-            let bytes = as_bytes(a(0)?, at)?;
-            // "AB-" per byte, in the joined text and in the pieces joined.
-            it.charge(bytes.len().saturating_mul(3 + 3 + SLOT), at)?;
-            Value::str(
-                bytes
-                    .iter()
-                    .map(|b| format!("{b:02X}"))
-                    .collect::<Vec<_>>()
-                    .join("-"),
-            )
         }
         ("Convert", "ToInt64") => to_number(a(0)?, 64, at)?,
         ("Convert", "ToDouble" | "ToDecimal" | "ToSingle") => match a(0)? {
@@ -442,26 +388,6 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             } else {
                 Value::Object(Object::XDocument(root))
             }
-        }
-        _ => return Ok(None),
-    }))
-}
-
-/// `SHA256.Create`, `MD5.Create`, `HashData`.
-fn crypto_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
-    let a = |i: usize| arg(args, i, at);
-    Ok(Some(match (ty, name) {
-        ("SHA256", "Create") => {
-            Value::Object(Object::Hasher(HashKind::Sha256, Arc::from(Vec::new())))
-        }
-        ("MD5", "Create") => Value::Object(Object::Hasher(HashKind::Md5, Arc::from(Vec::new()))),
-        ("SHA256" | "MD5", "HashData") => {
-            let kind = if ty == "MD5" {
-                HashKind::Md5
-            } else {
-                HashKind::Sha256
-            };
-            Value::Bytes(hash(kind, &[], &as_bytes(a(0)?, at)?))
         }
         _ => return Ok(None),
     }))
