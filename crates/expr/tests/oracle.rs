@@ -1,0 +1,176 @@
+//! The C# oracle: every expression of the corpus (crates/expr/tests/oracle/expressions.txt) and
+//! a few thousand generated ones (crates/expr/tests/oracle/generate.rs) run in gatehouse and in
+//! C# (one file compiled once with Mono's `mcs`, run once with `mono`) against the same request
+//! context; result, type family, formatting and exception type must agree, except for the
+//! differences crates/expr/tests/oracle/known-differences.txt lists (the test fails on a listed
+//! one that no longer differs too, so the list stays true). docs/policies.md ("C# oracle")
+//! describes it.
+
+#[path = "oracle/compare.rs"]
+mod compare;
+#[path = "oracle/corpus.rs"]
+mod corpus;
+#[path = "oracle/fixture.rs"]
+mod fixture;
+#[path = "oracle/generate.rs"]
+mod generate;
+#[path = "oracle/mono.rs"]
+mod mono;
+#[path = "oracle/render.rs"]
+mod render;
+
+use std::collections::BTreeSet;
+
+use compare::{CSharp, Gatehouse, Verdict, judge, show_cs, show_gh};
+use corpus::Entry;
+use gatehouse_expr::{ExprKind, eval, parse};
+
+/// The generator's seed and size: fixed, so every run compares the same expressions.
+const SEED: u64 = 0x6761_7465_686f_7573;
+const GENERATED: usize = 2_400;
+
+fn gatehouse(e: &Entry) -> Gatehouse {
+    let kind = if e.block {
+        ExprKind::Block
+    } else {
+        ExprKind::Single
+    };
+    let program = match parse(&e.source, kind) {
+        Ok(p) => p,
+        Err(err) => return Gatehouse::Rejected(err.to_string()),
+    };
+    match eval(&program, &mut fixture::context()) {
+        Ok(v) => Gatehouse::Ok(v),
+        Err(err) => Gatehouse::Exception {
+            kind: err.kind.to_string(),
+            message: err.message,
+        },
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    compared: usize,
+    agreed: usize,
+    numeric_width: usize,
+    both_reject: usize,
+    known_class: usize,
+    known_expr: usize,
+}
+
+#[test]
+fn csharp_oracle() {
+    if let Err(why) = mono::available() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the C# oracle cannot run on CI: {why} (scripts/test.sh installs Mono)"
+        );
+        eprintln!("C# oracle skipped: {why} (install mono-mcs mono-runtime, see scripts/test.sh)");
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle");
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let mut entries = corpus::parse_corpus(&read("expressions.txt"), "expressions.txt");
+    let handwritten = entries.len();
+    entries.extend(
+        generate::expressions(SEED, GENERATED)
+            .into_iter()
+            .map(|s| Entry::new(&s, "generated".into())),
+    );
+    let known =
+        corpus::parse_known(&read("known-differences.txt")).unwrap_or_else(|e| panic!("{e}"));
+
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
+    let csharp = mono::run_all(&entries, work.path()).unwrap_or_else(|e| panic!("{e}"));
+
+    let mut tally = Tally::default();
+    let mut used_classes = BTreeSet::new();
+    let mut used_exprs = BTreeSet::new();
+    let mut failures = Vec::new();
+    let mut rejected = Vec::new();
+    for (e, cs) in entries.iter().zip(&csharp) {
+        tally.compared += 1;
+        let gh = gatehouse(e);
+        if let CSharp::Rejected(why) = cs {
+            rejected.push(format!("{} {:?}: {why}", e.origin, e.key()));
+        }
+        let key = e.key();
+        let verdict = judge(cs, &gh);
+        let listed = known.exprs.contains_key(&key);
+        match verdict {
+            Verdict::Agree | Verdict::AgreeNumericWidth | Verdict::BothReject if listed => {
+                failures.push(format!(
+                    "{} {key:?} is listed in known-differences.txt but agrees now ({}); remove it",
+                    e.origin,
+                    show_gh(&gh)
+                ));
+            }
+            Verdict::Agree => tally.agreed += 1,
+            Verdict::AgreeNumericWidth => {
+                tally.agreed += 1;
+                tally.numeric_width += 1;
+                used_classes.insert("numeric-width");
+            }
+            Verdict::BothReject => {
+                tally.agreed += 1;
+                tally.both_reject += 1;
+            }
+            Verdict::KnownClass(class) if known.classes.contains_key(class) => {
+                tally.known_class += 1;
+                used_classes.insert(class);
+            }
+            Verdict::KnownClass(_) | Verdict::Differ(_) if listed => {
+                tally.known_expr += 1;
+                used_exprs.insert(key);
+            }
+            Verdict::KnownClass(class) => failures.push(format!(
+                "{} {key:?}: differs in class {class} (not listed): C# {}, gatehouse {}",
+                e.origin,
+                show_cs(cs),
+                show_gh(&gh)
+            )),
+            Verdict::Differ(why) => failures.push(format!("{} {key:?}: {why}", e.origin)),
+        }
+    }
+    for stale in known
+        .exprs
+        .keys()
+        .filter(|k| !used_exprs.contains(k.as_str()))
+    {
+        if !failures.iter().any(|f| f.contains(&format!("{stale:?}"))) {
+            failures.push(format!(
+                "known-differences.txt lists {stale:?}, which no longer differs (or is not in the corpus)"
+            ));
+        }
+    }
+    for class in known.classes.keys() {
+        if !used_classes.contains(class.as_str()) {
+            failures.push(format!(
+                "known-differences.txt lists class {class}, which no expression shows any more"
+            ));
+        }
+    }
+    eprintln!(
+        "C# oracle: {} expressions compared ({handwritten} hand-written, {GENERATED} generated): \
+         {} agreed ({} of them in another numeric width, {} rejected by both), \
+         {} known differences by class, {} listed one by one, {} unlisted differences",
+        tally.compared,
+        tally.agreed,
+        tally.numeric_width,
+        tally.both_reject,
+        tally.known_class,
+        tally.known_expr,
+        failures.len()
+    );
+    for r in &rejected {
+        eprintln!("mcs rejected {r}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} differences from C#:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
