@@ -12,9 +12,10 @@ use super::corpus::Entry;
 /// Newtonsoft.Json as Debian's libnewtonsoft-json5.0-cil installs it.
 const NEWTONSOFT: &str = "/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll";
 
-/// Rounds of "compile, drop what failed": mcs stops reporting some errors (semantic ones) until
-/// the syntax errors are gone, so one round is not always enough.
-const COMPILE_ROUNDS: usize = 8;
+/// Rounds of "compile, drop what failed": mcs stops after a syntax error and reports semantic
+/// errors only once the syntax is clean, so it takes several rounds; each drops at least one
+/// method, and a syntax-error round is quick.
+const COMPILE_ROUNDS: usize = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MonoError {
@@ -145,16 +146,25 @@ pub fn run_all(entries: &[Entry], dir: &Path) -> Result<Vec<CSharp>, MonoError> 
         let errors = error_lines(&all);
         let mut dropped = 0;
         for (line, msg) in &errors {
-            let owner = spans
+            let mut owner = spans
                 .iter()
                 .enumerate()
-                .find(|(i, (a, b))| keep[*i] && (*a..=*b).contains(line));
-            if let Some((i, _)) = owner {
+                .position(|(i, (a, b))| keep[i] && (*a..=*b).contains(line));
+            // A method that does not close (an unbalanced expression) shows as an unexpected
+            // `public` on the next method's first line: blame the one before.
+            if let Some(i) = owner
+                && msg.contains("`public'")
+                && spans[i].0 == *line
+            {
+                owner = (0..i).rev().find(|j| keep[*j]);
+            }
+            if let Some(i) = owner {
                 keep[i] = false;
                 rejected.entry(i).or_insert_with(|| msg.clone());
                 dropped += 1;
             }
         }
+        eprintln!("mcs round: dropped {dropped}: {:?}", errors.first());
         if dropped == 0 {
             return Err(MonoError::Harness(all));
         }
