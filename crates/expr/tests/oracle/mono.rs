@@ -164,7 +164,6 @@ pub fn run_all(entries: &[Entry], dir: &Path) -> Result<Vec<CSharp>, MonoError> 
                 dropped += 1;
             }
         }
-        eprintln!("mcs round: dropped {dropped}: {:?}", errors.first());
         if dropped == 0 {
             return Err(MonoError::Harness(all));
         }
