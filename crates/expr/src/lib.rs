@@ -20,6 +20,7 @@ mod library;
 mod limits;
 mod parser;
 mod scan;
+pub mod surface;
 mod value;
 mod xml;
 
