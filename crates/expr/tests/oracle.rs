@@ -19,7 +19,7 @@ mod mono;
 #[path = "oracle/render.rs"]
 mod render;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use compare::{CSharp, Gatehouse, Verdict, judge, show_cs, show_gh};
 use corpus::Entry;
@@ -86,7 +86,7 @@ fn csharp_oracle() {
     let csharp = mono::run_all(&entries, work.path()).unwrap_or_else(|e| panic!("{e}"));
 
     let mut tally = Tally::default();
-    let mut used_classes = BTreeSet::new();
+    let mut used_classes: BTreeMap<&str, usize> = BTreeMap::new();
     let mut used_exprs = BTreeSet::new();
     let mut failures = Vec::new();
     let mut rejected = Vec::new();
@@ -111,7 +111,7 @@ fn csharp_oracle() {
             Verdict::AgreeNumericWidth => {
                 tally.agreed += 1;
                 tally.numeric_width += 1;
-                used_classes.insert("numeric-width");
+                *used_classes.entry("numeric-width").or_default() += 1;
             }
             Verdict::BothReject => {
                 tally.agreed += 1;
@@ -119,7 +119,7 @@ fn csharp_oracle() {
             }
             Verdict::KnownClass(class) if known.classes.contains_key(class) => {
                 tally.known_class += 1;
-                used_classes.insert(class);
+                *used_classes.entry(class).or_default() += 1;
             }
             Verdict::KnownClass(_) | Verdict::Differ(_) if listed => {
                 tally.known_expr += 1;
@@ -146,7 +146,7 @@ fn csharp_oracle() {
         }
     }
     for class in known.classes.keys() {
-        if !used_classes.contains(class.as_str()) {
+        if !used_classes.contains_key(class.as_str()) {
             failures.push(format!(
                 "known-differences.txt lists class {class}, which no expression shows any more"
             ));
@@ -167,10 +167,76 @@ fn csharp_oracle() {
     for r in &rejected {
         eprintln!("mcs rejected {r}");
     }
+    if failures.is_empty() {
+        check_docs(&doc_section(&tally, handwritten, &known, &used_classes));
+    }
     assert!(
         failures.is_empty(),
         "{} differences from C#:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+}
+
+const DOCS_BEGIN: &str = "<!-- oracle:begin -->";
+const DOCS_END: &str = "<!-- oracle:end -->";
+
+/// The counts and every known difference, for docs/policies.md's "C# oracle" section.
+fn doc_section(
+    tally: &Tally,
+    handwritten: usize,
+    known: &corpus::Known,
+    classes: &BTreeMap<&str, usize>,
+) -> String {
+    let mut out = format!(
+        "\n{} expressions compared ({handwritten} hand-written, {GENERATED} generated): {} agree \
+         ({} of them only in the exact numeric type, {} rejected by both compilers), {} differ \
+         in a known class, {} are known differences listed one by one.\n\n\
+         Known differences by class:\n\n",
+        tally.compared,
+        tally.agreed,
+        tally.numeric_width,
+        tally.both_reject,
+        tally.known_class,
+        tally.known_expr,
+    );
+    for (name, why) in &known.classes {
+        let n = classes.get(name.as_str()).copied().unwrap_or(0);
+        out.push_str(&format!("- `{name}` ({n} expressions): {why}\n"));
+    }
+    out.push_str("\nKnown differences one by one, by reason:\n\n");
+    let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (expr, why) in &known.exprs {
+        by_reason
+            .entry(why.as_str())
+            .or_default()
+            .push(expr.as_str());
+    }
+    for (why, exprs) in by_reason {
+        let shown: Vec<String> = exprs.iter().map(|e| format!("`{e}`")).collect();
+        out.push_str(&format!("- {why}: {}\n", shown.join("; ")));
+    }
+    out
+}
+
+/// docs/policies.md's section between the oracle markers must be `section`;
+/// `UPDATE_DOCS=1` rewrites it.
+fn check_docs(section: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/policies.md");
+    let doc = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let (Some(b), Some(e)) = (doc.find(DOCS_BEGIN), doc.find(DOCS_END)) else {
+        panic!("docs/policies.md lacks the {DOCS_BEGIN} … {DOCS_END} markers");
+    };
+    if &doc[b + DOCS_BEGIN.len()..e] == section {
+        return;
+    }
+    if std::env::var("UPDATE_DOCS").as_deref() == Ok("1") {
+        let updated = format!("{}{section}{}", &doc[..b + DOCS_BEGIN.len()], &doc[e..]);
+        std::fs::write(&path, updated).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        return;
+    }
+    panic!(
+        "docs/policies.md's C# oracle section is out of date: \
+         run UPDATE_DOCS=1 cargo test -p gatehouse-expr --test oracle"
     );
 }
