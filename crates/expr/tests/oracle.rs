@@ -97,7 +97,16 @@ fn csharp_oracle() {
             rejected.push(format!("{} {:?}: {why}", e.origin, e.key()));
         }
         let key = e.key();
-        let verdict = judge(cs, &gh);
+        let mut verdict = judge(cs, &gh);
+        // The generator writes valid C# only; mcs misparses some relational operators next to
+        // lambdas, indexers and conditionals (CS1525 "Unexpected symbol `<'"), which Roslyn,
+        // the compiler APIM uses, accepts.
+        if let (CSharp::Rejected(why), Gatehouse::Ok(_) | Gatehouse::Exception { .. }) = (cs, &gh)
+            && e.origin == "generated"
+            && why.starts_with("CS1525")
+        {
+            verdict = Verdict::KnownClass("mcs-misparses-generated");
+        }
         let listed = known.exprs.contains_key(&key);
         match verdict {
             Verdict::Agree | Verdict::AgreeNumericWidth | Verdict::BothReject if listed => {

@@ -67,7 +67,14 @@ impl Gen {
             return IntExpr(v.to_string(), v);
         }
         let d = depth - 1;
-        match self.rng.below(16) {
+        match self.rng.below(20) {
+            16 => IntExpr(format!("{}.Split(',').Length", self.string(d)), 1 << 20),
+            17 => IntExpr(format!("(int)Math.Pow(2, {})", self.rng.below(11)), 1 << 10),
+            18 => {
+                let a = self.int(d);
+                IntExpr(format!("int.Parse(({}).ToString())", a.0), a.1)
+            }
+            19 => IntExpr(format!("{}.Length", self.strings(d)), 1 << 20),
             0 | 1 => {
                 let (a, b) = (self.int(d), self.int(d));
                 let op = self.rng.pick(&["+", "-"]);
@@ -209,7 +216,33 @@ impl Gen {
             return self.rng.pick(STRINGS).into();
         }
         let d = depth - 1;
-        match self.rng.below(17) {
+        match self.rng.below(24) {
+            17 => {
+                let f = self.rng.pick(&["D3", "D1", "N0", "X", "x4"]);
+                let a = self.int(d).0;
+                // X on a negative int prints 32-bit two's complement; keep it non-negative.
+                if f.starts_with(['X', 'x']) {
+                    format!("Math.Abs({a}).ToString(\"{f}\")")
+                } else {
+                    format!("({a}).ToString(\"{f}\")")
+                }
+            }
+            18 => {
+                let f = self.rng.pick(&["F2", "F0", "N2", "0.00", "0.#"]);
+                format!("({}).ToString(\"{f}\")", self.double(d))
+            }
+            19 => format!("$\"[{{{}:D2}}|{{{}:F1}}]\"", self.int(d).0, self.double(d)),
+            20 => format!("string.Join(\"-\", {})", self.strings(d)),
+            21 => {
+                let s = self.string(d);
+                let k = self.rng.below(5);
+                format!("{s}.Substring(0, Math.Min({k}, {s}.Length))")
+            }
+            22 => format!("new string({}.Reverse().ToArray())", self.string(d)),
+            23 => {
+                let s = self.string(d);
+                format!("({s}.Length > 0 ? {s}[0].ToString() : \"\")")
+            }
             0 | 1 => format!("({} + {})", self.string(d), self.string(d)),
             2 => format!("({} + {})", self.string(d), self.int(d).0),
             3 => {
@@ -259,6 +292,20 @@ impl Gen {
         }
     }
 
+    /// A `string[]` expression.
+    fn strings(&mut self, depth: u32) -> String {
+        let d = depth.saturating_sub(1);
+        let s = self.string(d);
+        let v = self.var();
+        match self.rng.below(5) {
+            0 => format!("{s}.Split(',')"),
+            1 => format!("{s}.Split(',').Where({v} => {v}.Length > 0).ToArray()"),
+            2 => format!("{s}.Split('-').Select({v} => {v}.Trim()).ToArray()"),
+            3 => format!("{s}.Split(',').OrderBy({v} => {v}.Length).ToArray()"),
+            _ => format!("new[] {{ {s}, {} }}", self.string(d)),
+        }
+    }
+
     fn array(&mut self, depth: u32) -> ArrExpr {
         if depth == 0 {
             let n = 1 + self.rng.below(5);
@@ -298,11 +345,12 @@ pub fn expressions(seed: u64, count: usize) -> Vec<String> {
         .map(|_| {
             g.lambdas = 0;
             let depth = 1 + g.rng.below(4) as u32;
-            match g.rng.below(5) {
+            match g.rng.below(6) {
                 0 => g.int(depth).0,
                 1 => g.double(depth),
                 2 => g.boolean(depth),
                 3 => g.string(depth),
+                4 => g.strings(depth),
                 _ => g.array(depth).0,
             }
         })
