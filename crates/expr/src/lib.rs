@@ -20,9 +20,10 @@ mod library;
 mod limits;
 mod parser;
 mod scan;
-pub mod surface;
 mod value;
 mod xml;
+
+pub mod surface;
 
 pub use context::{Context, MapContext};
 /// The proleptic Gregorian calendar under `DateTime`, for .NET-compatible date handling
