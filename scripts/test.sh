@@ -18,7 +18,13 @@ cd "$(dirname "$0")/.."
 #   crate enables in its dev-dependencies); one browser per test, killed with its processes.
 # git: the Git configuration repository serves clones and pushes through `git http-backend`, and
 #   its tests drive the real `git` client (crates/cli/tests/git_repo.rs).
-needed=(curl ca-certificates iproute2 postgresql redis-server chromium chromium-driver git)
+# mono-mcs, mono-runtime, libmono-system-core4.0-cil, libmono-system-xml-linq4.0-cil,
+#   libnewtonsoft-json5.0-cil: the C# oracle (crates/expr/tests/oracle.rs) compiles the policy
+#   expressions of its corpus with Mono's C# compiler and runs them against the same context as
+#   gatehouse; scripts/dotnet-surface.sh lists APIM's .NET surface by reflection under Mono.
+needed=(curl ca-certificates iproute2 postgresql redis-server chromium chromium-driver git
+  mono-mcs mono-runtime libmono-system-core4.0-cil libmono-system-xml-linq4.0-cil
+  libnewtonsoft-json5.0-cil)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

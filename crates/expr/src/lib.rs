@@ -25,6 +25,8 @@ mod tuple;
 mod value;
 mod xml;
 
+pub mod surface;
+
 pub use context::{Context, MapContext};
 /// The proleptic Gregorian calendar under `DateTime`, for .NET-compatible date handling
 /// elsewhere (the policy crate's json-to-xml dates).

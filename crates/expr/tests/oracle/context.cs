@@ -1,0 +1,157 @@
+// The C# side of the oracle's fixture: a context class tree shaped like APIM's
+// (IProxyRequestContext and friends), filled with the same values as the gatehouse fixture in
+// crates/expr/tests/oracle/fixture.rs. Keep the two in step: a value that differs here shows up
+// as a difference of every expression that reads it.
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Xml.Linq;
+using Newtonsoft.Json.Linq;
+
+public interface IUrl {
+    string Scheme { get; } string Host { get; } int Port { get; } string Path { get; }
+    IReadOnlyDictionary<string, string[]> Query { get; } string QueryString { get; }
+}
+
+public class Url : IUrl {
+    public string Scheme { get; set; } public string Host { get; set; } public int Port { get; set; }
+    public string Path { get; set; } public IReadOnlyDictionary<string, string[]> Query { get; set; }
+    public string QueryString { get; set; }
+    public override string ToString() {
+        bool dflt = (Scheme == "https" && Port == 443) || (Scheme == "http" && Port == 80);
+        return Scheme + "://" + Host + (dflt ? "" : ":" + Port) + Path + QueryString;
+    }
+}
+
+public interface IMessageBody { T As<T>(bool preserveContent = false); }
+
+public class MessageBody : IMessageBody {
+    readonly string text;
+    public MessageBody(string text) { this.text = text; }
+    public T As<T>(bool preserveContent = false) {
+        object r;
+        var t = typeof(T);
+        if (t == typeof(string)) r = text;
+        else if (t == typeof(byte[])) r = Encoding.UTF8.GetBytes(text);
+        else if (t == typeof(JObject)) r = JObject.Parse(text);
+        else if (t == typeof(JArray)) r = JArray.Parse(text);
+        else if (t == typeof(JToken)) r = JToken.Parse(text);
+        else if (t == typeof(XDocument)) r = XDocument.Parse(text);
+        else if (t == typeof(XElement) || t == typeof(XNode)) r = XElement.Parse(text);
+        else throw new NotSupportedException("Body.As<" + t.Name + ">");
+        return (T)r;
+    }
+}
+
+public class Request {
+    public string Method { get; set; } public IUrl Url { get; set; } public IUrl OriginalUrl { get; set; }
+    public IReadOnlyDictionary<string, string[]> Headers { get; set; } public string IpAddress { get; set; }
+    public IReadOnlyDictionary<string, string> MatchedParameters { get; set; }
+    public IMessageBody Body { get; set; } public object Certificate { get; set; }
+    public object PrivateEndpointConnection { get; set; }
+}
+
+public class Response {
+    public IMessageBody Body { get; set; } public IReadOnlyDictionary<string, string[]> Headers { get; set; }
+    public int StatusCode { get; set; } public string StatusReason { get; set; }
+}
+
+public class Subscription {
+    public string Id { get; set; } public string Key { get; set; } public string Name { get; set; }
+    public string PrimaryKey { get; set; } public string SecondaryKey { get; set; }
+    public DateTime CreatedDate { get; set; } public DateTime? StartDate { get; set; } public DateTime? EndDate { get; set; }
+}
+
+public class User {
+    public string Id { get; set; } public string Email { get; set; } public string FirstName { get; set; }
+    public string LastName { get; set; } public string Note { get; set; } public DateTime RegistrationDate { get; set; }
+}
+
+public class Api {
+    public string Id { get; set; } public string Name { get; set; } public string Path { get; set; }
+    public IUrl ServiceUrl { get; set; }
+}
+
+public class Operation {
+    public string Id { get; set; } public string Method { get; set; } public string Name { get; set; }
+    public string UrlTemplate { get; set; }
+}
+
+public class Deployment {
+    public string Region { get; set; } public string ServiceName { get; set; } public string GatewayId { get; set; }
+}
+
+public class LastError {
+    public string Source { get; set; } public string Reason { get; set; } public string Message { get; set; }
+    public string Scope { get; set; } public string Section { get; set; } public string Path { get; set; }
+    public string PolicyId { get; set; }
+}
+
+public class Ctx {
+    public Request Request { get; set; } public Response Response { get; set; }
+    public Subscription Subscription { get; set; } public User User { get; set; } public Api Api { get; set; }
+    public Operation Operation { get; set; } public Deployment Deployment { get; set; }
+    public LastError LastError { get; set; } public Guid RequestId { get; set; } public DateTime Timestamp { get; set; }
+    public TimeSpan Elapsed { get; set; } public bool Tracing { get; set; }
+    public IReadOnlyDictionary<string, object> Variables { get; set; }
+    public void Trace(string message) { }
+}
+
+// APIM's extension methods on the context's dictionaries.
+public static class ContextExtensions {
+    public static string GetValueOrDefault(this IReadOnlyDictionary<string, string[]> d, string name, string defaultValue = null) {
+        string[] v;
+        return d.TryGetValue(name, out v) ? string.Join(",", v) : defaultValue;
+    }
+    public static string GetValueOrDefault(this IReadOnlyDictionary<string, string> d, string name, string defaultValue = null) {
+        string v;
+        return d.TryGetValue(name, out v) ? v : defaultValue;
+    }
+    public static object GetValueOrDefault(this IReadOnlyDictionary<string, object> d, string name) {
+        object v;
+        return d.TryGetValue(name, out v) ? v : null;
+    }
+    public static T GetValueOrDefault<T>(this IReadOnlyDictionary<string, object> d, string name, T defaultValue = default(T)) {
+        object v;
+        return d.TryGetValue(name, out v) ? (T)v : defaultValue;
+    }
+}
+
+public static class Fixture {
+    static IReadOnlyDictionary<string, string[]> Multi(params string[][] kv) {
+        var d = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+        foreach (var e in kv) d[e[0]] = e.Skip(1).ToArray();
+        return d;
+    }
+
+    public static Ctx Context() {
+        var query = Multi(new[] { "a", "1" }, new[] { "b", "two" });
+        var url = new Url { Scheme = "https", Host = "api.example.com", Port = 443, Path = "/orders/42",
+            Query = query, QueryString = "?a=1&b=two" };
+        return new Ctx {
+            Request = new Request {
+                Method = "POST", Url = url, OriginalUrl = url, IpAddress = "10.0.0.7",
+                Headers = Multi(new[] { "Authorization", "Bearer abc.def" }, new[] { "Accept", "application/json" },
+                    new[] { "X-Multi", "a", "b" }),
+                MatchedParameters = new Dictionary<string, string> { { "id", "42" } },
+                Body = new MessageBody("{\"name\":\"x\",\"items\":[1,2,3],\"nested\":{\"k\":\"v\"}}"),
+            },
+            Subscription = new Subscription { Id = "sub-1", Key = "key-123", Name = "Starter",
+                PrimaryKey = "key-123", SecondaryKey = "key-456",
+                CreatedDate = new DateTime(2023, 5, 6, 7, 8, 9, DateTimeKind.Utc) },
+            User = new User { Id = "user-1", Email = "ada@example.com", FirstName = "Ada", LastName = "Lovelace",
+                RegistrationDate = new DateTime(2022, 1, 1, 0, 0, 0, DateTimeKind.Utc) },
+            Api = new Api { Id = "orders-api", Name = "orders", Path = "/orders" },
+            Operation = new Operation { Id = "get-order", Method = "GET", Name = "GetOrder", UrlTemplate = "/orders/{id}" },
+            Deployment = new Deployment { Region = "West Europe", ServiceName = "gh", GatewayId = "managed" },
+            RequestId = new Guid("6f9619ff-8b86-d011-b42d-00cf4fc964ff"),
+            Timestamp = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+            Elapsed = TimeSpan.FromMilliseconds(1500),
+            Tracing = false,
+            Variables = new Dictionary<string, object> {
+                { "status", "403" }, { "count", 3 }, { "flag", true }, { "name", "gatehouse" },
+            },
+        };
+    }
+}
