@@ -282,7 +282,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             ),
             "WebUtility" => matches!(name, "UrlEncode" | "UrlDecode" | "HtmlEncode"),
             // Handled by the interpreter: it writes into its destination argument.
-            "Array" => name == "Copy",
+            "Array" => crate::library::array_member_exists(name, true),
             _ => false,
         };
     }

@@ -16,6 +16,7 @@ use crate::datetime::{DAYS_LONG, format_datetime, parse_datetime};
 pub(crate) use crate::features::*;
 
 mod access;
+mod arrays;
 mod construct;
 mod context;
 mod conversions;
@@ -32,6 +33,7 @@ mod strings;
 mod xml;
 
 pub(crate) use access::*;
+pub(crate) use arrays::*;
 pub(crate) use construct::*;
 use context::*;
 pub(crate) use conversions::*;

@@ -38,6 +38,7 @@ pub(crate) fn call_static(
             json_static(it, ty, name, generics, args, at)?
         }
         "XElement" | "XDocument" => xml_static(it, ty, name, args, at)?,
+        "Array" => array_static(it, name, generics, args, at)?,
         "SHA256" | "MD5" => crypto_static(ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
         _ => None,
