@@ -87,6 +87,16 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
             Object::XDocument(e) | Object::XElement(e) => add_xml(e, cap, total),
             Object::XAttribute(a) => *total += a.qualified.len() + a.value.len() + SLOT,
             Object::XName(n) => *total += n.local.len() + n.namespace.len(),
+            Object::Map(m) => {
+                for (k, x) in m.iter() {
+                    *total += 2 * SLOT;
+                    add_value(k, cap, total);
+                    add_value(x, cap, total);
+                    if *total > cap {
+                        return;
+                    }
+                }
+            }
             Object::Context(_) | Object::Encoding => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,

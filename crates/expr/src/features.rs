@@ -73,7 +73,7 @@ pub(crate) fn is_type(name: &str) -> bool {
 }
 
 pub(crate) const MUTATORS: &[&str] = &[
-    "Add", "Remove", "RemoveAt", "Insert", "Clear", "AddRange", "Merge",
+    "Add", "Remove", "RemoveAt", "Insert", "Clear", "AddRange", "Merge", "TryAdd",
 ];
 
 /// The shape of APIM's `context`: objects (navigated lazily), dictionaries, bodies.
@@ -345,7 +345,7 @@ pub(crate) fn context_method_known(p: &[&str], name: &str) -> bool {
         return matches!(name, "GetValueOrDefault" | "ContainsKey" | "TryGetValue");
     }
     if is_body(p) {
-        return name == "As";
+        return matches!(name, "As" | "AsFormUrlEncodedContent");
     }
     matches!(
         (p, name),

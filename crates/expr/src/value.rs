@@ -51,6 +51,9 @@ pub enum Object {
     XElement(Arc<super::xml::XElement>),
     XAttribute(Arc<super::xml::XAttribute>),
     XName(Arc<super::xml::XName>),
+    /// A `Dictionary<K, V>` built by the policy (or a form body read into one): exact keys in
+    /// insertion order (crates/expr/src/library/dictionary.rs).
+    Map(Arc<Vec<(Value, Value)>>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +174,7 @@ impl Value {
             Value::Object(Object::XElement(_)) => "System.Xml.Linq.XElement",
             Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",
             Value::Object(Object::XName(_)) => "System.Xml.Linq.XName",
+            Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
             Value::Lambda(_) => "lambda",
         }
     }

@@ -136,3 +136,93 @@ fn policy_check_accepts_array_members() {
         "var a = new[] { 1, 2 }; Array.Sort(a); Array.Reverse(a); return Array.Exists(a, x => x > 1) && Array.IndexOf(a, 2) >= 0 && Array.TrueForAll(a, x => x > 0);",
     );
 }
+
+// var d = new Dictionary<string, string>(); d.Add("a", "1");
+// d.Add("a", "2")              -> ArgumentException
+// d["b"]                       -> KeyNotFoundException
+// d.ContainsKey("A")           -> False (the default comparer is exact)
+// d.TryGetValue("a", out v)    -> True 1
+// d["z"] = "9"; d["a"] = "0";  enumerated: a=0;z=9 (insertion order)
+// d.Keys, d.Count, d.Remove("a"), d.Remove("q") -> a,z 2 True False
+// new Dictionary<string,int>{{"x",1},{"y",2}}.Values.Sum() -> 3
+#[test]
+fn dictionary_matches_dotnet() {
+    let setup = "var d = new Dictionary<string, string>(); d.Add(\"a\", \"1\");";
+    assert_eq!(
+        kind(&format!("{{ {setup} d.Add(\"a\", \"2\"); return 1; }}")),
+        "ArgumentException"
+    );
+    assert_eq!(
+        kind(&format!("{{ {setup} return d[\"b\"]; }}")),
+        "KeyNotFoundException"
+    );
+    assert_eq!(
+        text(&format!("{{ {setup} return d.ContainsKey(\"A\"); }}")),
+        "False"
+    );
+    assert_eq!(
+        text(&format!(
+            "{{ {setup} string v; var ok = d.TryGetValue(\"a\", out v); return ok + \" \" + v; }}"
+        )),
+        "True 1"
+    );
+    assert_eq!(
+        text(&format!(
+            "{{ {setup} d[\"z\"] = \"9\"; d[\"a\"] = \"0\"; return string.Join(\";\", d.Select(kv => kv.Key + \"=\" + kv.Value)); }}"
+        )),
+        "a=0;z=9"
+    );
+    assert_eq!(
+        text(&format!(
+            "{{ {setup} d[\"z\"] = \"9\"; var k = string.Join(\",\", d.Keys) + \" \" + d.Count; var r1 = d.Remove(\"a\"); var r2 = d.Remove(\"q\"); return k + \" \" + r1 + \" \" + r2; }}"
+        )),
+        "a,z 2 True False"
+    );
+    assert_eq!(
+        text("new Dictionary<string, int> { { \"x\", 1 }, { \"y\", 2 } }.Values.Sum()"),
+        "3"
+    );
+}
+
+// The body is "a=1&b=x+y&a=%C3%A9t%C3%A9&empty=&flag". APIM's AsFormUrlEncodedContent gives
+// IDictionary<string, IList<string>>: repeated keys collect, '+' is a space, %XX is UTF-8.
+// Writing back encodes like .NET's FormUrlEncodedContent (Mono):
+//   new FormUrlEncodedContent(new[] { new KeyValuePair<string,string>("a b", "x y&z"),
+//       new KeyValuePair<string,string>("é", "~*!") }).ReadAsStringAsync().Result
+//   -> a+b=x+y%26z&%C3%A9=~%2A%21
+#[test]
+fn form_body_reads_and_writes() {
+    assert_eq!(
+        text("context.Request.Body.AsFormUrlEncodedContent()[\"a\"].Count"),
+        "2"
+    );
+    assert_eq!(
+        text("context.Request.Body.AsFormUrlEncodedContent()[\"a\"][1]"),
+        "été"
+    );
+    assert_eq!(
+        text("context.Request.Body.AsFormUrlEncodedContent(preserveContent: true)[\"b\"].First()"),
+        "x y"
+    );
+    assert_eq!(
+        text("context.Request.Body.AsFormUrlEncodedContent()[\"empty\"][0]"),
+        ""
+    );
+    assert_eq!(
+        text("context.Request.Body.AsFormUrlEncodedContent().ContainsKey(\"A\")"),
+        "False"
+    );
+    assert_eq!(
+        text("string.Join(\",\", context.Request.Body.AsFormUrlEncodedContent().Keys)"),
+        "a,b,empty,flag"
+    );
+    assert_eq!(
+        text(
+            "{ var form = context.Request.Body.AsFormUrlEncodedContent(true); form.Remove(\"flag\"); form[\"a b\"] = new List<string> { \"x y&z\" }; form.Add(\"é\", new List<string> { \"~*!\" }); return form.ToFormUrlEncodedContent(); }"
+        ),
+        "a=1&a=%C3%A9t%C3%A9&b=x+y&empty=&a+b=x+y%26z&%C3%A9=~%2A%21"
+    );
+    no_findings(
+        "var form = context.Request.Body.AsFormUrlEncodedContent(preserveContent: true); return form.ToFormUrlEncodedContent();",
+    );
+}

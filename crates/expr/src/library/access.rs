@@ -68,6 +68,7 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
             }
             a.remove(i as usize);
         }
+        (Value::Object(Object::Map(m)), n) => return map_mutate(Arc::make_mut(m), n, args, at),
         (v, n) => return Err(no_member(v, n, at)),
     }
     Ok(Value::Null)
@@ -163,6 +164,7 @@ pub(crate) fn set_element(slot: &mut Value, key: Value, v: Value, at: usize) -> 
             let i = idx(&key, a.len(), at)?;
             a[i] = to_json(&v, at)?;
         }
+        Value::Object(Object::Map(m)) => map_set(Arc::make_mut(m), key, v, at)?,
         Value::Null => return Err(null_ref(at)),
         other => return Err(no_member(other, "this[]", at)),
     }
@@ -195,6 +197,7 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
                 at,
             ));
         }
+        Value::Object(Object::Map(m)) => map_index(m, k, at)?,
         Value::Object(Object::Dictionary(d)) => {
             let key = k.to_display();
             match dict_get(d, &key) {
@@ -252,6 +255,9 @@ pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
         Value::String(s) => s.chars().map(Value::Char).collect(),
         Value::Bytes(b) => b.into_iter().map(|x| Value::Int(x as i64)).collect(),
         Value::Object(Object::Dictionary(d)) => d.keys().map(Value::str).collect(),
+        Value::Object(Object::Map(m)) => {
+            m.iter().map(|(k, v)| pair(k.clone(), v.clone())).collect()
+        }
         Value::Null => return Err(null_ref(at)),
         other => return Err(cast_err(&other, "IEnumerable", at)),
     })

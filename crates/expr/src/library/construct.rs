@@ -12,7 +12,7 @@ pub(crate) fn construct(
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
     if matches!(
         ty.name.as_str(),
-        "JObject" | "JArray" | "JValue" | "List" | "HashSet"
+        "JObject" | "JArray" | "JValue" | "List" | "HashSet" | "Dictionary"
     ) {
         // A copy of what it is built from.
         let mut bytes = 0usize;
@@ -67,6 +67,24 @@ pub(crate) fn construct(
             Value::Json(J::Array(a))
         }
         "JValue" => Value::Json(to_json(arg(&args, 0, at)?, at)?),
+        "Dictionary" => {
+            // A copy of a dictionary given, then the `{ { k, v }, … }` initializer's pairs.
+            let mut entries = match vals.first() {
+                Some(Value::Object(Object::Map(m))) => m.as_ref().clone(),
+                _ => Vec::new(),
+            };
+            for kv in init.unwrap_or_default() {
+                match kv {
+                    Value::Array(mut kv) if kv.len() == 2 => {
+                        let v = kv.pop().unwrap_or(Value::Null);
+                        let k = kv.pop().unwrap_or(Value::Null);
+                        map_mutate(&mut entries, "Add", vec![(None, k), (None, v)], at)?;
+                    }
+                    other => return Err(cast_err(&other, "KeyValuePair", at)),
+                }
+            }
+            map_value(entries)
+        }
         "List" | "HashSet" => {
             let mut a = match vals.first() {
                 Some(Value::Array(items)) => items.clone(),

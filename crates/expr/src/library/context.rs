@@ -115,6 +115,14 @@ pub(super) fn context_call(
         };
     }
     if is_body(&p) {
+        if name == "AsFormUrlEncodedContent" {
+            let preserve = match named(&args, "preserveContent", 0) {
+                Some(v) => as_bool(v, at)?,
+                None => false,
+            };
+            let text = it.ctx.body(p[0], preserve).unwrap_or_default();
+            return form_decode(it, &text, at);
+        }
         if name != "As" {
             return Err(rt(
                 "NotSupportedException",

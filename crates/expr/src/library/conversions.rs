@@ -145,6 +145,12 @@ pub(crate) fn try_get_value(
             at,
         ));
     }
+    if let (Value::Object(Object::Map(m)), Some(k)) = (&t, inputs.first()) {
+        return Ok(match map_try_get(m, k) {
+            Some(v) => (true, v),
+            None => (false, Value::Null),
+        });
+    }
     let key = as_str(
         arg(&inputs.into_iter().map(|v| (None, v)).collect(), 0, at)?,
         at,
@@ -213,6 +219,9 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         }
         ("XAttribute" | "XObject", Value::Object(Object::XAttribute(_))) => true,
         ("XName", Value::Object(Object::XName(_))) => true,
+        ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", Value::Object(Object::Map(_))) => {
+            true
+        }
         ("List" | "IEnumerable" | "IList", Value::Array(_)) => true,
         _ => false,
     }

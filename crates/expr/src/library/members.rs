@@ -32,6 +32,9 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             Some(v) => v.clone(),
             None => return Err(no_member(&t, name, at)),
         },
+        (Value::Object(Object::Map(m)), "Count" | "Keys" | "Values") => {
+            map_member(m, name).unwrap_or(Value::Null)
+        }
         (Value::Object(Object::Dictionary(d)), "Count") => Value::Int(d.len() as i64),
         (Value::Object(Object::Dictionary(d)), "Keys") => {
             Value::Array(d.keys().map(Value::str).collect())

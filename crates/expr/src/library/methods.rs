@@ -24,6 +24,11 @@ pub(crate) fn call_method(
             return r;
         }
     }
+    if let Value::Object(Object::Map(m)) = &t
+        && let Some(v) = map_call(it, m, name, &args, at)?
+    {
+        return Ok(v);
+    }
     Ok(match &t {
         Value::Object(Object::Context(path)) => {
             return context_call(it, path, name, generics, args, at);
@@ -31,6 +36,9 @@ pub(crate) fn call_method(
         Value::String(s) => return string_method(it, s, name, args, at),
         Value::Object(Object::Body(b)) if name == "As" => {
             return body_as(it, b.clone(), generics, at);
+        }
+        Value::Object(Object::Body(b)) if name == "AsFormUrlEncodedContent" => {
+            return form_decode(it, b, at);
         }
         Value::Object(Object::Encoding) => match name {
             "GetBytes" => {
@@ -238,7 +246,10 @@ pub(crate) fn call_method(
             }
             Value::Array(out)
         }
-        Value::Bytes(_) | Value::Array(_) | Value::Object(Object::Dictionary(_)) => match name {
+        Value::Bytes(_)
+        | Value::Array(_)
+        | Value::Object(Object::Dictionary(_))
+        | Value::Object(Object::Map(_)) => match name {
             "ToString" => Value::str(t.to_display()),
             _ => return linq(it, t, name, args, at),
         },
