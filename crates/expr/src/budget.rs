@@ -97,6 +97,7 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
                     }
                 }
             }
+            Object::Io(o) => *total += o.size(),
             Object::Context(_) | Object::Encoding => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,

@@ -69,6 +69,9 @@ pub(crate) fn is_type(name: &str) -> bool {
             | "short"
             | "XElement"
             | "XDocument"
+            | "XNode"
+            | "XmlReader"
+            | "XmlNodeType"
     )
 }
 
@@ -272,7 +275,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape"
             ),
             "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
-            "XElement" | "XDocument" => name == "Parse",
+            "XElement" | "XDocument" => matches!(name, "Parse" | "Load"),
+            "XNode" => name == "ReadFrom",
+            "XmlReader" => name == "Create",
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
             "SHA256" => matches!(name, "Create" | "HashData"),
             "MD5" => matches!(name, "Create" | "HashData"),
@@ -315,6 +320,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         ),
         "Formatting" => matches!(name, "None" | "Indented"),
         "BitConverter" => name == "IsLittleEndian",
+        "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
         _ => false,
     }
 }

@@ -15,6 +15,7 @@ mod datetime;
 mod error;
 mod features;
 mod interp;
+mod io;
 mod lexer;
 mod library;
 mod limits;

@@ -54,6 +54,9 @@ pub enum Object {
     /// A `Dictionary<K, V>` built by the policy (or a form body read into one): exact keys in
     /// insertion order (crates/expr/src/library/dictionary.rs).
     Map(Arc<Vec<(Value, Value)>>),
+    /// `StringReader`, `StringWriter`, `XmlReader`: objects changed by their methods, shared
+    /// by every copy (crates/expr/src/io.rs).
+    Io(Arc<crate::io::IoObject>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,6 +177,7 @@ impl Value {
             Value::Object(Object::XElement(_)) => "System.Xml.Linq.XElement",
             Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",
             Value::Object(Object::XName(_)) => "System.Xml.Linq.XName",
+            Value::Object(Object::Io(o)) => o.type_name,
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
             Value::Lambda(_) => "lambda",
         }

@@ -189,6 +189,9 @@ pub(crate) fn construct(
             None => Value::Guid(0),
         },
         other => {
+            if let Some(r) = construct_textio(other, &vals, at) {
+                return r;
+            }
             return Err(rt(
                 "NotSupportedException",
                 format!("Creating instances of '{other}' is not supported"),

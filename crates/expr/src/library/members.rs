@@ -32,6 +32,13 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             Some(v) => v.clone(),
             None => return Err(no_member(&t, name, at)),
         },
+        (Value::Object(Object::Io(io)), _) => match &*io.state() {
+            crate::io::IoState::XmlReader(s) => match xml_reader_member(s, name) {
+                Some(v) => v,
+                None => return Err(no_member(&t, name, at)),
+            },
+            _ => return Err(no_member(&t, name, at)),
+        },
         (Value::Object(Object::Map(m)), "Count" | "Keys" | "Values") => {
             map_member(m, name).unwrap_or(Value::Null)
         }
@@ -138,6 +145,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("Formatting", "None") => Value::Int(0),
         ("Formatting", "Indented") => Value::Int(1),
         ("BitConverter", "IsLittleEndian") => Value::Bool(true),
+        ("XmlNodeType", n) if XML_NODE_TYPES.contains(&n) => Value::str(n),
         ("short", "MaxValue") => Value::Int(i16::MAX as i64),
         ("short", "MinValue") => Value::Int(i16::MIN as i64),
         _ => {

@@ -24,6 +24,15 @@ pub(crate) fn call_method(
             return r;
         }
     }
+    if let Value::Object(Object::Io(io)) = &t {
+        let mut state = io.state();
+        if let crate::io::IoState::XmlReader(s) = &mut *state {
+            return xml_reader_call(it, s, name, &args, at);
+        }
+        if let Some(r) = textio_call(it, &mut state, name, &args, at) {
+            return r;
+        }
+    }
     if let Value::Object(Object::Map(m)) = &t
         && let Some(v) = map_call(it, m, name, &args, at)?
     {

@@ -31,7 +31,9 @@ mod operators;
 mod regexes;
 mod statics;
 mod strings;
+mod textio;
 mod xml;
+mod xmlreader;
 
 pub(crate) use access::*;
 pub(crate) use arrays::*;
@@ -49,6 +51,8 @@ pub(crate) use operators::*;
 use regexes::*;
 pub(crate) use statics::*;
 use strings::*;
+pub(crate) use textio::*;
+pub(crate) use xmlreader::*;
 
 type Args = Vec<(Option<String>, Value)>;
 

@@ -37,7 +37,7 @@ pub(crate) fn call_static(
         "JObject" | "JArray" | "JToken" | "JsonConvert" => {
             json_static(it, ty, name, generics, args, at)?
         }
-        "XElement" | "XDocument" => xml_static(it, ty, name, args, at)?,
+        "XElement" | "XDocument" | "XNode" | "XmlReader" => xml_static(it, ty, name, args, at)?,
         "Array" => array_static(it, name, generics, args, at)?,
         "SHA256" | "MD5" => crypto_static(ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
@@ -444,6 +444,17 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
                 Value::Object(Object::XDocument(root))
             }
         }
+        ("XmlReader", "Create") => xml_reader_create(args, at)?,
+        ("XElement" | "XDocument", "Load") | ("XNode", "ReadFrom") => match a(0)? {
+            Value::Object(Object::Io(io)) => match &mut *io.state() {
+                crate::io::IoState::XmlReader(s) => {
+                    load_from_reader(it, s, ty == "XDocument", ty != "XNode", at)?
+                }
+                _ => return Err(cast_err(a(0)?, "System.Xml.XmlReader", at)),
+            },
+            // Load(string) reads a file or URL: what APIM forbids.
+            other => return Err(cast_err(other, "System.Xml.XmlReader", at)),
+        },
         _ => return Ok(None),
     }))
 }

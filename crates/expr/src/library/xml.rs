@@ -24,6 +24,12 @@ pub(crate) fn parse(text: &str, at: usize) -> F<Arc<XElement>> {
     convert(doc.root_element(), 0, at)
 }
 
+/// One element of a parsed document (with its subtree) as LINQ to XML; `depth` is how deep it
+/// lies, counted against [`MAX_XML_DEPTH`].
+pub(crate) fn convert_element(n: roxmltree::Node, depth: usize, at: usize) -> F<Arc<XElement>> {
+    convert(n, depth, at)
+}
+
 fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<Arc<XElement>> {
     if depth > MAX_XML_DEPTH {
         return Err(rt(

@@ -1,0 +1,106 @@
+//! The .NET objects whose methods change them: `StringReader` (a position), `StringWriter` (a
+//! buffer) and `XmlReader` (a cursor). Every other value of the language is plain data, copied
+//! on assignment; these are reference types in .NET — `var r2 = r; r2.Read();` moves `r` too —
+//! so the state sits behind an `Arc<Mutex<…>>` that copies share. The members are in
+//! crates/expr/src/library/textio.rs and crates/expr/src/library/xmlreader.rs.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// One `XmlReader` node, flattened from the parsed document in document order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReaderNode {
+    /// The `XmlNodeType` name: `Element`, `EndElement`, `Text`, `Whitespace`, `Comment`,
+    /// `ProcessingInstruction`, `XmlDeclaration`.
+    pub(crate) kind: &'static str,
+    /// The name as written (`p:a`); empty for text.
+    pub(crate) name: String,
+    pub(crate) local: String,
+    pub(crate) namespace: String,
+    pub(crate) value: String,
+    pub(crate) depth: i64,
+    pub(crate) empty: bool,
+    /// Attributes as written (`name`, value), namespace declarations included, as .NET lists them.
+    pub(crate) attributes: Vec<(String, String)>,
+    /// For an element: its ordinal among the document's elements (what `XElement.Load` finds
+    /// again) and the index of its last node (its `EndElement`, or itself when empty).
+    pub(crate) ordinal: usize,
+    pub(crate) end: usize,
+}
+
+/// An `XmlReader`: the document's text, its nodes once read, and the cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct XmlReaderState {
+    pub(crate) text: Arc<str>,
+    /// Parsed on the first `Read` (as .NET reports malformed XML then, not at `Create`).
+    pub(crate) nodes: Option<Vec<ReaderNode>>,
+    /// The current node: `None` before the first `Read`; `Some(len)` at the end.
+    pub(crate) pos: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IoState {
+    /// `StringReader`: the text and the byte offset of the next character.
+    StringReader {
+        text: Arc<str>,
+        pos: usize,
+    },
+    StringWriter(String),
+    XmlReader(XmlReaderState),
+}
+
+/// A stateful .NET object shared by every copy of the value that holds it.
+#[derive(Debug)]
+pub struct IoObject {
+    /// The .NET type name, kept outside the lock: naming the object (in an error, or printing
+    /// it) must not wait for a method of the same object that is running.
+    pub(crate) type_name: &'static str,
+    state: Mutex<IoState>,
+}
+
+impl IoObject {
+    pub(crate) fn new(state: IoState) -> Arc<IoObject> {
+        let type_name = match state {
+            IoState::StringReader { .. } => "System.IO.StringReader",
+            IoState::StringWriter(_) => "System.IO.StringWriter",
+            IoState::XmlReader(_) => "System.Xml.XmlReader",
+        };
+        Arc::new(IoObject {
+            type_name,
+            state: Mutex::new(state),
+        })
+    }
+
+    /// The state. A panic while it was held cannot leave it inconsistent (every update is a
+    /// plain assignment), so a poisoned lock is taken over.
+    pub(crate) fn state(&self) -> MutexGuard<'_, IoState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The bytes the object holds, for the memory budget. While one of its own methods runs
+    /// (the lock is held: the budget is being checked from inside it) it counts as nothing;
+    /// that method charges what it adds itself.
+    pub(crate) fn size(&self) -> usize {
+        match self.state.try_lock() {
+            Ok(s) => match &*s {
+                IoState::StringReader { text, .. } => text.len(),
+                IoState::StringWriter(b) => b.len(),
+                IoState::XmlReader(r) => {
+                    r.text.len()
+                        + r.nodes.as_ref().map_or(0, |n| {
+                            n.iter()
+                                .map(|x| 96 + x.name.len() + x.value.len())
+                                .sum::<usize>()
+                        })
+                }
+            },
+            Err(_) => 0,
+        }
+    }
+}
+
+/// Reference equality, as `==` on .NET reference types.
+impl PartialEq for IoObject {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
