@@ -4,7 +4,10 @@
 //! so the state sits behind an `Arc<Mutex<…>>` that copies share. The members are in
 //! crates/expr/src/library/textio.rs and crates/expr/src/library/xmlreader.rs.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::value::Value;
 
 /// One `XmlReader` node, flattened from the parsed document in document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +40,7 @@ pub(crate) struct XmlReaderState {
     pub(crate) pos: Option<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum IoState {
     /// `StringReader`: the text and the byte offset of the next character.
     StringReader {
@@ -46,6 +49,10 @@ pub(crate) enum IoState {
     },
     StringWriter(String),
     XmlReader(XmlReaderState),
+    StringBuilder(String),
+    Queue(VecDeque<Value>),
+    /// The top is the last element.
+    Stack(Vec<Value>),
 }
 
 /// A stateful .NET object shared by every copy of the value that holds it.
@@ -63,6 +70,9 @@ impl IoObject {
             IoState::StringReader { .. } => "System.IO.StringReader",
             IoState::StringWriter(_) => "System.IO.StringWriter",
             IoState::XmlReader(_) => "System.Xml.XmlReader",
+            IoState::StringBuilder(_) => "System.Text.StringBuilder",
+            IoState::Queue(_) => "System.Collections.Generic.Queue`1",
+            IoState::Stack(_) => "System.Collections.Generic.Stack`1",
         };
         Arc::new(IoObject {
             type_name,
@@ -76,6 +86,16 @@ impl IoObject {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// `ToString()`: a writer's or builder's text, otherwise the type name. While one of the
+    /// object's own methods runs (`sb.Append(sb)`), its text is not available here: the type
+    /// name stands in.
+    pub(crate) fn display(&self) -> String {
+        match self.state.try_lock().as_deref() {
+            Ok(IoState::StringWriter(b) | IoState::StringBuilder(b)) => b.clone(),
+            _ => self.type_name.to_string(),
+        }
+    }
+
     /// The bytes the object holds, for the memory budget. While one of its own methods runs
     /// (the lock is held: the budget is being checked from inside it) it counts as nothing;
     /// that method charges what it adds itself.
@@ -83,7 +103,15 @@ impl IoObject {
         match self.state.try_lock() {
             Ok(s) => match &*s {
                 IoState::StringReader { text, .. } => text.len(),
-                IoState::StringWriter(b) => b.len(),
+                IoState::StringWriter(b) | IoState::StringBuilder(b) => b.len(),
+                IoState::Queue(q) => q
+                    .iter()
+                    .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
+                    .sum(),
+                IoState::Stack(q) => q
+                    .iter()
+                    .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
+                    .sum(),
                 IoState::XmlReader(r) => {
                     r.text.len()
                         + r.nodes.as_ref().map_or(0, |n| {

@@ -203,6 +203,7 @@ impl Value {
             Value::Object(Object::XDocument(e) | Object::XElement(e)) => e.to_xml(),
             Value::Object(Object::XAttribute(a)) => a.to_xml(),
             Value::Object(Object::XName(n)) => n.expanded(),
+            Value::Object(Object::Io(o)) => o.display(),
             Value::Object(_) | Value::Lambda(_) => self.type_name().into(),
         }
     }

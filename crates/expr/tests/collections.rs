@@ -226,3 +226,89 @@ fn form_body_reads_and_writes() {
         "var form = context.Request.Body.AsFormUrlEncodedContent(preserveContent: true); return form.ToFormUrlEncodedContent();",
     );
 }
+
+// var sb = new StringBuilder("ab");
+// sb.Append(1).Append('c').Append(true).AppendFormat("{0}-{1}", 2, "x");
+// sb + " " + sb.Length                         -> ab1cTrue2-x 11
+// sb.Insert(0, "<").Remove(1, 2).Replace("True", "T"); sb.ToString() -> <1cT2-x
+// sb.ToString(1, 2)                            -> 1c
+#[test]
+fn string_builder_matches_dotnet() {
+    assert_eq!(
+        text(
+            "{ var sb = new StringBuilder(\"ab\"); sb.Append(1).Append('c').Append(true).AppendFormat(\"{0}-{1}\", 2, \"x\"); return sb + \" \" + sb.Length; }"
+        ),
+        "ab1cTrue2-x 11"
+    );
+    assert_eq!(
+        text(
+            "{ var sb = new StringBuilder(\"ab1cTrue2-x\"); sb.Insert(0, \"<\").Remove(1, 2).Replace(\"True\", \"T\"); return sb.ToString() + \"|\" + sb.ToString(1, 2); }"
+        ),
+        "<1cT2-x|1c"
+    );
+    assert_eq!(
+        text(
+            "{ var sb = new System.Text.StringBuilder(); sb.AppendLine(\"a\"); sb.Append(\"b\"); return sb.ToString(); }"
+        ),
+        "a\r\nb"
+    );
+    assert_eq!(
+        kind("{ var sb = new StringBuilder(\"ab\"); sb.Remove(1, 5); return 1; }"),
+        "ArgumentOutOfRangeException"
+    );
+}
+
+// var q = new Queue<int>(); q.Enqueue(1); q.Enqueue(2);
+// q.Peek() + " " + q.Dequeue() + " " + q.Count          -> 1 1 1
+// var s = new Stack<string>(); s.Push("a"); s.Push("b");
+// string.Join(",", s) + " " + s.Pop() + " " + s.Count   -> b,a b 1
+// new Queue<int>().Dequeue()  -> InvalidOperationException: Queue empty.
+// new Stack<int>().Pop()      -> InvalidOperationException: Stack empty.
+// new Queue<string>(new[] {"x","y"}).Where(z => z != "x").First() + q2.Count() -> y2
+#[test]
+fn queue_and_stack_match_dotnet() {
+    assert_eq!(
+        text(
+            "{ var q = new Queue<int>(); q.Enqueue(1); q.Enqueue(2); var p = q.Peek(); var d = q.Dequeue(); return p + \" \" + d + \" \" + q.Count; }"
+        ),
+        "1 1 1"
+    );
+    assert_eq!(
+        text(
+            "{ var s = new Stack<string>(); s.Push(\"a\"); s.Push(\"b\"); var all = string.Join(\",\", s); var top = s.Pop(); return all + \" \" + top + \" \" + s.Count; }"
+        ),
+        "b,a b 1"
+    );
+    assert_eq!(
+        kind("new Queue<int>().Dequeue()"),
+        "InvalidOperationException"
+    );
+    assert_eq!(kind("new Stack<int>().Pop()"), "InvalidOperationException");
+    assert_eq!(
+        text(
+            "{ var q2 = new Queue<string>(new[] { \"x\", \"y\" }); return q2.Where(z => z != \"x\" && q2.Count > 1).First() + q2.Count(); }"
+        ),
+        "y2"
+    );
+}
+
+// var l = new List<int> { 4, 5, 6 };
+// l.Exists(x => x > 5) + " " + l.Find(x => x > 4) + " " + l.FindIndex(x => x == 6) + " "
+//     + l.FindAll(x => x > 4).Count + " " + l.TrueForAll(x => x > 3)   -> True 5 2 2 True
+// var acc = 0; l.ForEach(x => acc += x);  -> 15 (a lambda here cannot assign to an outer
+// local, so the test sums through a list instead)
+#[test]
+fn list_search_methods_match_dotnet() {
+    assert_eq!(
+        text(
+            "{ var l = new List<int> { 4, 5, 6 }; return l.Exists(x => x > 5) + \" \" + l.Find(x => x > 4) + \" \" + l.FindIndex(x => x == 6) + \" \" + l.FindAll(x => x > 4).Count + \" \" + l.TrueForAll(x => x > 3); }"
+        ),
+        "True 5 2 2 True"
+    );
+    assert_eq!(
+        text(
+            "{ var l = new List<int> { 4, 5, 6 }; var sb = new StringBuilder(); l.ForEach(x => sb.Append(x)); return sb.ToString(); }"
+        ),
+        "456"
+    );
+}

@@ -79,7 +79,11 @@ impl<'c> Interp<'c> {
             }
             return Ok(Value::Null);
         }
-        if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) {
+        // `StringBuilder.Insert`, `Queue.Clear` …: objects that change themselves (shared
+        // state, crates/expr/src/io.rs) take the ordinary call path.
+        let shared = matches!(&target.kind,
+            E::Name(n) if matches!(self.local(n), Some(Value::Object(Object::Io(_)))));
+        if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) && !shared {
             let args = self.eval_args(args)?;
             if matches!(name.as_str(), "Add" | "AddRange" | "Insert" | "Merge")
                 && let Some(i) = self.root_local(target)

@@ -258,6 +258,13 @@ pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
         Value::Object(Object::Map(m)) => {
             m.iter().map(|(k, v)| pair(k.clone(), v.clone())).collect()
         }
+        Value::Object(Object::Io(o)) => {
+            let items = builder_items(&o.state());
+            match items {
+                Some(items) => items,
+                None => return Err(cast_err(&Value::Object(Object::Io(o)), "IEnumerable", at)),
+            }
+        }
         Value::Null => return Err(null_ref(at)),
         other => return Err(cast_err(&other, "IEnumerable", at)),
     })

@@ -173,7 +173,7 @@ pub(super) fn body_as(
         .unwrap_or("string");
     match ty {
         "JObject" | "JToken" | "JArray" => it.charge(budget::json_parse_cost(&text), at)?,
-        "XElement" | "XDocument" => it.charge(budget::xml_parse_cost(&text), at)?,
+        "XElement" | "XDocument" | "XNode" => it.charge(budget::xml_parse_cost(&text), at)?,
         "byte" => it.charge(text.len(), at)?,
         _ => {}
     }
@@ -198,7 +198,9 @@ pub(super) fn body_as(
                 )),
             }
         }
-        "XElement" => Ok(xml::element_value(xml::parse(&text, at)?)),
+        // `XNode` is read as the document's root element, which is what `As<XNode>()` gives
+        // (an XElement) in APIM.
+        "XElement" | "XNode" => Ok(xml::element_value(xml::parse(&text, at)?)),
         "XDocument" => Ok(Value::Object(Object::XDocument(xml::parse(&text, at)?))),
         "byte" if generics.first().map(|t| t.array == 1).unwrap_or(false) => {
             Ok(Value::Bytes(text.as_bytes().to_vec()))

@@ -37,7 +37,10 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
                 Some(v) => v,
                 None => return Err(no_member(&t, name, at)),
             },
-            _ => return Err(no_member(&t, name, at)),
+            other => match builder_member(other, name) {
+                Some(v) => v,
+                None => return Err(no_member(&t, name, at)),
+            },
         },
         (Value::Object(Object::Map(m)), "Count" | "Keys" | "Values") => {
             map_member(m, name).unwrap_or(Value::Null)

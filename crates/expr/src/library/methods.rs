@@ -25,13 +25,32 @@ pub(crate) fn call_method(
         }
     }
     if let Value::Object(Object::Io(io)) = &t {
+        // LINQ over a queue or stack runs on a copy of its items, the object unlocked: a
+        // lambda may look at the object again.
+        let items = builder_items(&io.state());
+        if let Some(items) = items
+            && !matches!(
+                name,
+                "Enqueue" | "Dequeue" | "Peek" | "Push" | "Pop" | "Clear" | "ToArray"
+            )
+        {
+            return linq(it, Value::Array(items), name, args, at);
+        }
         let mut state = io.state();
+        if let Some(r) = builder_call(it, &t, &mut state, name, &args, at) {
+            return r;
+        }
         if let crate::io::IoState::XmlReader(s) = &mut *state {
             return xml_reader_call(it, s, name, &args, at);
         }
         if let Some(r) = textio_call(it, &mut state, name, &args, at) {
             return r;
         }
+    }
+    if let Value::Array(_) = &t
+        && let Some(r) = list_call(it, &t, name, &args, at)
+    {
+        return r;
     }
     if let Value::Object(Object::Map(m)) = &t
         && let Some(v) = map_call(it, m, name, &args, at)?

@@ -17,6 +17,7 @@ pub(crate) use crate::features::*;
 
 mod access;
 mod arrays;
+mod builders;
 mod construct;
 mod context;
 mod conversions;
@@ -37,6 +38,7 @@ mod xmlreader;
 
 pub(crate) use access::*;
 pub(crate) use arrays::*;
+pub(crate) use builders::*;
 pub(crate) use construct::*;
 use context::*;
 pub(crate) use conversions::*;

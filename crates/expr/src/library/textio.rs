@@ -59,7 +59,7 @@ pub(crate) fn textio_call(
     match state {
         IoState::StringReader { text, pos } => Some(reader_call(text, pos, name, at)),
         IoState::StringWriter(buf) => Some(writer_call(it, buf, name, args, at)),
-        IoState::XmlReader(_) => None,
+        _ => None,
     }
 }
 
