@@ -98,6 +98,12 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
                 }
             }
             Object::Io(o) => *total += o.size(),
+            Object::XNamespace(ns) => *total += ns.len(),
+            Object::XNode(n) => match n.as_ref() {
+                XNode::Element(e) => add_xml(e, cap, total),
+                XNode::Text(t) | XNode::CData(t) | XNode::Comment(t) => *total += t.len(),
+                XNode::Pi(a, b) => *total += a.len() + b.len(),
+            },
             Object::Context(_) | Object::Encoding => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,
@@ -141,7 +147,8 @@ fn add_xml(e: &XElement, cap: usize, total: &mut usize) {
         }
         match n {
             XNode::Element(c) => add_xml(c, cap, total),
-            XNode::Text(t) => *total += SLOT + t.len(),
+            XNode::Text(t) | XNode::CData(t) | XNode::Comment(t) => *total += SLOT + t.len(),
+            XNode::Pi(a, b) => *total += SLOT + a.len() + b.len(),
         }
     }
 }

@@ -70,6 +70,10 @@ pub(crate) fn is_type(name: &str) -> bool {
             | "XElement"
             | "XDocument"
             | "XNode"
+            | "XNamespace"
+            | "XName"
+            | "SaveOptions"
+            | "LoadOptions"
             | "XmlReader"
             | "XmlNodeType"
     )
@@ -276,7 +280,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             ),
             "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
             "XElement" | "XDocument" => matches!(name, "Parse" | "Load"),
-            "XNode" => name == "ReadFrom",
+            "XNode" | "XNamespace" | "XName" => {
+                crate::library::xml_build_member_exists(ty, name, true)
+            }
             "XmlReader" => name == "Create",
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
             "SHA256" => matches!(name, "Create" | "HashData"),
@@ -321,6 +327,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         "Formatting" => matches!(name, "None" | "Indented"),
         "BitConverter" => name == "IsLittleEndian",
         "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
+        "XNamespace" | "SaveOptions" | "LoadOptions" => {
+            crate::library::xml_build_member_exists(ty, name, false)
+        }
         _ => false,
     }
 }

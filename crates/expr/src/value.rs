@@ -57,6 +57,10 @@ pub enum Object {
     /// `StringReader`, `StringWriter`, `XmlReader`: objects changed by their methods, shared
     /// by every copy (crates/expr/src/io.rs).
     Io(Arc<crate::io::IoObject>),
+    /// `XNamespace`: its URI.
+    XNamespace(Arc<str>),
+    /// A node that is not an element (`XText`, `XCData`, `XComment`, `XProcessingInstruction`).
+    XNode(Arc<super::xml::XNode>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,6 +182,8 @@ impl Value {
             Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",
             Value::Object(Object::XName(_)) => "System.Xml.Linq.XName",
             Value::Object(Object::Io(o)) => o.type_name,
+            Value::Object(Object::XNamespace(_)) => "System.Xml.Linq.XNamespace",
+            Value::Object(Object::XNode(n)) => n.type_name(),
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
             Value::Lambda(_) => "lambda",
         }
@@ -204,6 +210,8 @@ impl Value {
             Value::Object(Object::XAttribute(a)) => a.to_xml(),
             Value::Object(Object::XName(n)) => n.expanded(),
             Value::Object(Object::Io(o)) => o.display(),
+            Value::Object(Object::XNamespace(ns)) => ns.to_string(),
+            Value::Object(Object::XNode(n)) => n.to_xml(false),
             Value::Object(_) | Value::Lambda(_) => self.type_name().into(),
         }
     }

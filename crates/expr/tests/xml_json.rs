@@ -188,3 +188,140 @@ fn string_reader_and_writer() {
         "shared"
     );
 }
+
+// Mono, System.Xml.Linq:
+// new XElement("a", new XAttribute("b", 1), "text", new XElement("c", true), 2.5, null, new XElement("d"))
+//   -> <a b="1">text<c>true</c>2.5<d /></a>
+// new XElement("root", new XElement("x", "1"), new XComment("note"),
+//     new XElement("y", new XElement("z", "q")), new XCData("<raw>"))
+//   -> "<root>\n  <x>1</x>\n  <!--note-->\n  <y>\n    <z>q</z>\n  </y><![CDATA[<raw>]]></root>"
+// the same without the CDATA, ToString(SaveOptions.DisableFormatting)
+//   -> <root><x>1</x><!--note--><y><z>q</z></y></root>
+// new XElement("n", new[] { new XElement("i", 1), new XElement("i", 2) }) -> "<n>\n  <i>1</i>\n  <i>2</i>\n</n>"
+// new XElement("t", "a<b&c>\"'")  -> <t>a&lt;b&amp;c&gt;"'</t>
+// new XAttribute("q", "a<\"&'>")  -> q="a&lt;&quot;&amp;'&gt;"
+// new XComment("c") + "|" + new XCData("x]]>y") + "|" + new XText("a<b") + "|" + new XProcessingInstruction("pi", "d=1")
+//   -> <!--c-->|<![CDATA[x]]]]><![CDATA[>y]]>|a&lt;b|<?pi d=1?>
+// new XDocument(new XDeclaration("1.0", "utf-8", "yes"), new XElement("r", "v")) -> <r>v</r>
+// XNode.DeepEquals(XElement.Parse("<a x='1'><b/></a>"), new XElement("a", new XAttribute("x", "1"), new XElement("b"))) -> True
+// new XElement("e", false) + " " + new XElement("e", "") -> <e>false</e> <e></e>
+// XElement.Parse("<a><!--c--><b>t</b><?p d?></a>") -> "<a>\n  <!--c-->\n  <b>t</b>\n  <?p d?>\n</a>"
+// XElement.Parse("<a>x<!--c--></a>").Value -> x
+// new XElement("a", new XElement("b", new XText("t"), new XElement("c"))) -> "<a>\n  <b>t<c /></b>\n</a>"
+#[test]
+fn linq_to_xml_construction_prints_like_dotnet() {
+    let cases = [
+        (
+            "new XElement(\"a\", new XAttribute(\"b\", 1), \"text\", new XElement(\"c\", true), 2.5, null, new XElement(\"d\")).ToString()",
+            "<a b=\"1\">text<c>true</c>2.5<d /></a>",
+        ),
+        (
+            "new XElement(\"root\", new XElement(\"x\", \"1\"), new XComment(\"note\"), new XElement(\"y\", new XElement(\"z\", \"q\")), new XCData(\"<raw>\")).ToString()",
+            "<root>\n  <x>1</x>\n  <!--note-->\n  <y>\n    <z>q</z>\n  </y><![CDATA[<raw>]]></root>",
+        ),
+        (
+            "new XElement(\"root\", new XElement(\"x\", \"1\"), new XComment(\"note\"), new XElement(\"y\", new XElement(\"z\", \"q\"))).ToString(SaveOptions.DisableFormatting)",
+            "<root><x>1</x><!--note--><y><z>q</z></y></root>",
+        ),
+        (
+            "new XElement(\"n\", new[] { new XElement(\"i\", 1), new XElement(\"i\", 2) }).ToString()",
+            "<n>\n  <i>1</i>\n  <i>2</i>\n</n>",
+        ),
+        (
+            "new XElement(\"t\", \"a<b&c>\\\"'\").ToString()",
+            "<t>a&lt;b&amp;c&gt;\"'</t>",
+        ),
+        (
+            "new XAttribute(\"q\", \"a<\\\"&'>\").ToString()",
+            "q=\"a&lt;&quot;&amp;'&gt;\"",
+        ),
+        (
+            "new XComment(\"c\") + \"|\" + new XCData(\"x]]>y\") + \"|\" + new XText(\"a<b\") + \"|\" + new XProcessingInstruction(\"pi\", \"d=1\")",
+            "<!--c-->|<![CDATA[x]]]]><![CDATA[>y]]>|a&lt;b|<?pi d=1?>",
+        ),
+        (
+            "new XDocument(new XDeclaration(\"1.0\", \"utf-8\", \"yes\"), new XElement(\"r\", \"v\")).ToString()",
+            "<r>v</r>",
+        ),
+        (
+            "XNode.DeepEquals(XElement.Parse(\"<a x='1'><b/></a>\"), new XElement(\"a\", new XAttribute(\"x\", \"1\"), new XElement(\"b\")))",
+            "True",
+        ),
+        (
+            "new XElement(\"e\", false) + \" \" + new XElement(\"e\", \"\")",
+            "<e>false</e> <e></e>",
+        ),
+        (
+            "XElement.Parse(\"<a><!--c--><b>t</b><?p d?></a>\").ToString()",
+            "<a>\n  <!--c-->\n  <b>t</b>\n  <?p d?>\n</a>",
+        ),
+        ("XElement.Parse(\"<a>x<!--c--></a>\").Value", "x"),
+        (
+            "new XElement(\"a\", new XElement(\"b\", new XText(\"t\"), new XElement(\"c\"))).ToString()",
+            "<a>\n  <b>t<c /></b>\n</a>",
+        ),
+        (
+            "XElement.Parse(\"<a><!--c--><b/></a>\").FirstNode.NodeType",
+            "Comment",
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(text(src), want, "{src}");
+    }
+    assert_eq!(
+        kind("new XElement(\"a\", new XAttribute(\"b\", 1), new XAttribute(\"b\", 2))"),
+        "InvalidOperationException"
+    );
+}
+
+// XNamespace ns = "urn:s";
+// new XElement(ns + "Envelope", new XAttribute(XNamespace.Xmlns + "s", ns),
+//     new XElement(ns + "Body", new XElement("plain", "v")))
+//   -> "<s:Envelope xmlns:s=\"urn:s\">\n  <s:Body>\n    <plain>v</plain>\n  </s:Body>\n</s:Envelope>"
+// new XElement(ns + "a", new XElement(ns + "b"), new XElement("c"))
+//   -> "<a xmlns=\"urn:s\">\n  <b />\n  <c xmlns=\"\" />\n</a>"
+// ns.NamespaceName + " " + (ns + "x") + " " + (ns + "x").LocalName + " " + ns -> urn:s {urn:s}x x urn:s
+#[test]
+fn xnamespace_names_and_declarations() {
+    assert_eq!(
+        text(
+            "{ XNamespace ns = \"urn:s\"; return new XElement(ns + \"Envelope\", new XAttribute(XNamespace.Xmlns + \"s\", ns), new XElement(ns + \"Body\", new XElement(\"plain\", \"v\"))).ToString(); }"
+        ),
+        "<s:Envelope xmlns:s=\"urn:s\">\n  <s:Body>\n    <plain>v</plain>\n  </s:Body>\n</s:Envelope>"
+    );
+    assert_eq!(
+        text(
+            "{ XNamespace ns = \"urn:s\"; return new XElement(ns + \"a\", new XElement(ns + \"b\"), new XElement(\"c\")).ToString(); }"
+        ),
+        "<a xmlns=\"urn:s\">\n  <b />\n  <c xmlns=\"\" />\n</a>"
+    );
+    assert_eq!(
+        text(
+            "{ XNamespace ns = \"urn:s\"; return ns.NamespaceName + \" \" + (ns + \"x\") + \" \" + (ns + \"x\").LocalName + \" \" + ns; }"
+        ),
+        "urn:s {urn:s}x x urn:s"
+    );
+    // Finding elements by namespace-qualified name in a parsed document.
+    assert_eq!(
+        text(
+            "{ XNamespace s = \"urn:s\"; var d = XDocument.Parse(\"<e:Env xmlns:e='urn:s'><e:Body><v>1</v></e:Body></e:Env>\"); return d.Root.Element(s + \"Body\").Element(\"v\").Value + d.Root.Name.Namespace; }"
+        ),
+        "1urn:s"
+    );
+    no_findings(
+        "XNamespace ns = XNamespace.Get(\"urn:x\"); var e = new XElement(ns + \"a\", new XAttribute(XNamespace.Xmlns + \"p\", ns)); return XNode.DeepEquals(e, e) ? e.ToString(SaveOptions.DisableFormatting) : XName.Get(\"a\", \"urn:x\").ToString();",
+    );
+}
+
+// context.Request.Body.As<XNode>() gives the root element (an XElement in APIM).
+#[test]
+fn body_as_xnode() {
+    assert_eq!(
+        text("context.Request.Body.As<XNode>(preserveContent: true).NodeType.ToString()"),
+        "Element"
+    );
+    assert_eq!(
+        text("((XElement)context.Request.Body.As<XNode>()).Elements(\"item\").Count()"),
+        "2"
+    );
+}

@@ -195,6 +195,9 @@ pub(crate) fn construct(
             if let Some(r) = construct_builder(it, other, &vals, at) {
                 return r;
             }
+            if let Some(r) = construct_xml(it, other, &vals, at) {
+                return r;
+            }
             return Err(rt(
                 "NotSupportedException",
                 format!("Creating instances of '{other}' is not supported"),

@@ -53,6 +53,9 @@ pub(super) fn as_bool(v: &Value, at: usize) -> F<bool> {
 
 /// Implicit conversion for a typed local (`double d = 1;`).
 pub(crate) fn implicit(v: Value, ty: &TypeRef) -> Value {
+    if let Some(x) = xml_implicit(&ty.name, &v) {
+        return x;
+    }
     match (ty.name.as_str(), &v) {
         ("double" | "float" | "decimal", Value::Int(i)) if ty.array == 0 => {
             Value::Double(*i as f64)
@@ -219,6 +222,9 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         }
         ("XAttribute" | "XObject", Value::Object(Object::XAttribute(_))) => true,
         ("XName", Value::Object(Object::XName(_))) => true,
+        ("XNamespace", Value::Object(Object::XNamespace(_))) => true,
+        ("XNode" | "XObject", Value::Object(Object::XNode(_))) => true,
+        (t, Value::Object(Object::XNode(n))) => n.type_name().ends_with(t),
         ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", Value::Object(Object::Map(_))) => {
             true
         }
@@ -230,6 +236,9 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
 /// `(T)x`: the explicit conversions policies rely on, mostly unwrapping JSON values and
 /// narrowing numbers; anything else fails like .NET's InvalidCastException.
 pub(crate) fn cast(v: Value, ty: &TypeRef, at: usize) -> F<Value> {
+    if let Some(x) = xml_implicit(&ty.name, &v) {
+        return Ok(x);
+    }
     if ty.array > 0 {
         return match v {
             Value::Null | Value::Array(_) | Value::Bytes(_) => Ok(v),

@@ -117,6 +117,9 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
 }
 
 pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) -> F<Value> {
+    if let Some(v) = xml_static_property(ty, name) {
+        return Ok(v);
+    }
     Ok(match (ty, name) {
         ("DateTime" | "DateTimeOffset", "UtcNow" | "Now") => Value::DateTime(it.ctx.now()),
         ("DateTime", "Today" | "UtcToday") => {

@@ -16,7 +16,12 @@ pub(crate) fn call_method(
         return Ok(Value::str(t.type_name()));
     }
     if let Value::Object(
-        Object::XDocument(_) | Object::XElement(_) | Object::XAttribute(_) | Object::XName(_),
+        Object::XDocument(_)
+        | Object::XElement(_)
+        | Object::XAttribute(_)
+        | Object::XName(_)
+        | Object::XNamespace(_)
+        | Object::XNode(_),
     ) = &t
     {
         let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();

@@ -34,6 +34,7 @@ mod statics;
 mod strings;
 mod textio;
 mod xml;
+mod xml_build;
 mod xmlreader;
 
 pub(crate) use access::*;
@@ -54,6 +55,7 @@ use regexes::*;
 pub(crate) use statics::*;
 use strings::*;
 pub(crate) use textio::*;
+pub(crate) use xml_build::*;
 pub(crate) use xmlreader::*;
 
 type Args = Vec<(Option<String>, Value)>;

@@ -38,6 +38,7 @@ pub(crate) fn call_static(
             json_static(it, ty, name, generics, args, at)?
         }
         "XElement" | "XDocument" | "XNode" | "XmlReader" => xml_static(it, ty, name, args, at)?,
+        "XNamespace" | "XName" => xml_build_static(ty, name, args, at)?,
         "Array" => array_static(it, name, generics, args, at)?,
         "SHA256" | "MD5" => crypto_static(ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
@@ -455,7 +456,7 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             // Load(string) reads a file or URL: what APIM forbids.
             other => return Err(cast_err(other, "System.Xml.XmlReader", at)),
         },
-        _ => return Ok(None),
+        _ => return xml_build_static(ty, name, args, at),
     }))
 }
 
