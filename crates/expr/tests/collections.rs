@@ -312,3 +312,27 @@ fn list_search_methods_match_dotnet() {
         "456"
     );
 }
+
+/// What this file's members build counts against the memory budget (16 MiB by default):
+/// a builder, a writer, a queue, a dictionary, a form body written back, XML built from
+/// content. Each grows past the budget and must fail there.
+#[test]
+fn collections_and_builders_stop_at_the_memory_budget() {
+    let cases = [
+        r#"var s = new string('a', 1048576); var sb = new StringBuilder(); for (int i = 0; i < 40; i++) { sb.Append(s); } return sb.Length;"#,
+        r#"var s = new string('a', 1048576); var sb = new StringBuilder(s); for (int i = 0; i < 30; i++) { sb.Append(sb.ToString()); } return sb.Length;"#,
+        r#"var s = new string('a', 1048576); var w = new StringWriter(); for (int i = 0; i < 40; i++) { w.WriteLine(s); } return w.ToString().Length;"#,
+        r#"var s = new string('a', 1048576); var q = new Queue<string>(); for (int i = 0; i < 40; i++) { q.Enqueue(s + i); } return q.Count;"#,
+        r#"var s = new string('a', 1048576); var d = new Dictionary<string, string>(); for (int i = 0; i < 40; i++) { d.Add("k" + i, s + i); } return d.Count;"#,
+        r#"var s = new string(' ', 1048576); var d = new Dictionary<string, string>(); for (int i = 0; i < 8; i++) { d.Add("k" + i, s); } return d.ToFormUrlEncodedContent().Length;"#,
+        r#"var s = new string('a', 1048576); var e = new XElement("a"); for (int i = 0; i < 40; i++) { e = new XElement("a", e, s); } return e.ToString().Length;"#,
+        r#"var a = new string('a', 1048576); var l = new List<string>(); for (int i = 0; i < 40; i++) { l.Add(a); } return Array.ConvertAll(l.ToArray(), x => x + "b").Length;"#,
+    ];
+    for src in cases {
+        let p = parse(src, ExprKind::Block).unwrap_or_else(|e| panic!("{src}: {e}"));
+        match eval(&p, &mut MapContext::new()) {
+            Err(e) => assert!(e.message.contains("memory budget"), "{src}: {}", e.message),
+            Ok(v) => panic!("{src}: ran to {v:?}"),
+        }
+    }
+}
