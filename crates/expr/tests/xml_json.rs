@@ -325,3 +325,64 @@ fn body_as_xnode() {
         "2"
     );
 }
+
+// Newtonsoft.Json under Mono:
+// var o = JObject.Parse(@"{'a':{'b':[{'id':1,'n':'x'},{'id':2,'n':'y'}]},'n':'top'}");
+// o.SelectToken("$.a.b[1].n")                          -> y
+// string.Join(" ", o.SelectTokens("$..n"))             -> x y top
+// o.SelectToken("$.a.b[?(@.id == 2)].n")               -> y
+// string.Join(" ", o.SelectTokens("a.b[*].id"))        -> 1 2
+// o.SelectToken("$.a.b[*].id")                         -> JsonException: Path returned multiple tokens.
+// o.SelectToken("$.missing") == null                   -> True
+// o.SelectToken("a['b'][0]['n']")                      -> x
+// string.Join(" ", o.SelectTokens("$.a.b[?(@.id > 0 && @.n != 'x')].id")) -> 2
+// string.Join(",", ((JArray)o["a"]["b"]).Children().Select(c => (string)c["n"])) -> x,y
+// o.Children().Count()                                 -> 2
+// new JArray(1,2,3).Values<int>().Sum()                -> 6
+#[test]
+fn json_select_tokens_and_children() {
+    // Double quotes: serde_json, under JObject.Parse, does not take Newtonsoft's single quotes.
+    let o = r#"JObject.Parse("{\"a\":{\"b\":[{\"id\":1,\"n\":\"x\"},{\"id\":2,\"n\":\"y\"}]},\"n\":\"top\"}")"#;
+    let cases = [
+        (format!("{o}.SelectToken(\"$.a.b[1].n\").ToString()"), "y"),
+        (
+            format!("string.Join(\" \", {o}.SelectTokens(\"$..n\"))"),
+            "x y top",
+        ),
+        (
+            format!("{o}.SelectToken(\"$.a.b[?(@.id == 2)].n\").ToString()"),
+            "y",
+        ),
+        (
+            format!("string.Join(\" \", {o}.SelectTokens(\"a.b[*].id\"))"),
+            "1 2",
+        ),
+        (format!("{o}.SelectToken(\"$.missing\") == null"), "True"),
+        (
+            format!("{o}.SelectToken(\"a['b'][0]['n']\").ToString()"),
+            "x",
+        ),
+        (
+            format!(
+                "string.Join(\" \", {o}.SelectTokens(\"$.a.b[?(@.id > 0 && @.n != 'x')].id\"))"
+            ),
+            "2",
+        ),
+        (
+            format!(
+                "string.Join(\",\", ((JArray){o}[\"a\"][\"b\"]).Children().Select(c => (string)c[\"n\"]))"
+            ),
+            "x,y",
+        ),
+        (format!("{o}.Children().Count()"), "2"),
+        ("new JArray(1, 2, 3).Values<int>().Sum()".to_string(), "6"),
+        (format!("{o}.SelectToken(\"$.a.b[-1].id\").ToString()"), "2"),
+    ];
+    for (src, want) in &cases {
+        assert_eq!(text(src), *want, "{src}");
+    }
+    assert_eq!(
+        kind(&format!("{o}.SelectToken(\"$.a.b[*].id\")")),
+        "JsonException"
+    );
+}

@@ -66,27 +66,3 @@ pub(super) fn json_value_as(j: Option<&J>, generics: &[TypeRef], at: usize) -> F
         None => Ok(Value::Json(j.clone())),
     }
 }
-
-/// `SelectToken("a.b[0].c")` with the dotted/indexed subset of JSONPath.
-pub(super) fn select_token<'a>(j: &'a J, path: &str) -> Option<&'a J> {
-    let mut cur = j;
-    let path = path.strip_prefix("$").unwrap_or(path);
-    for seg in path.split('.').filter(|s| !s.is_empty()) {
-        let (name, rest) = match seg.find('[') {
-            Some(i) => (&seg[..i], &seg[i..]),
-            None => (seg, ""),
-        };
-        if !name.is_empty() {
-            cur = cur.get(name)?;
-        }
-        for ix in rest.split('[').filter(|s| !s.is_empty()) {
-            let ix = ix.strip_suffix(']')?;
-            let ix = ix.trim_matches('\'');
-            cur = match ix.parse::<usize>() {
-                Ok(i) => cur.get(i)?,
-                Err(_) => cur.get(ix)?,
-            };
-        }
-    }
-    Some(cur)
-}

@@ -137,7 +137,45 @@ pub(crate) fn call_method(
                 json_value_as(child, generics, at)?
             }
             "ToObject" => json_value_as(Some(j), generics, at)?,
-            "SelectToken" => json_value_as(select_token(j, &as_str(a(0)?, at)?), &[], at)?,
+            "SelectToken" => json_value_as(select_one(j, &as_str(a(0)?, at)?, at)?, &[], at)?,
+            "SelectTokens" => {
+                it.heavy(&t, at)?;
+                let found = select_tokens(j, &as_str(a(0)?, at)?, at)?;
+                let mut out = Vec::with_capacity(found.len());
+                let mut grown = 0usize;
+                for x in found {
+                    let v = Value::Json(x.clone());
+                    grown = grown.saturating_add(it.size_of(&v) + SLOT);
+                    it.charge(grown, at)?;
+                    out.push(v);
+                }
+                Value::Array(out)
+            }
+            "Children" | "Values" => {
+                // A JObject's children are its properties; `Values()` their values.
+                let items = match (j, name) {
+                    (J::Object(_), "Children") => iterate_plain(t.clone(), at)?,
+                    (J::Object(m), _) => m.values().cloned().map(Value::Json).collect(),
+                    (J::Array(a), _) => a.iter().cloned().map(Value::Json).collect(),
+                    _ => {
+                        return Err(rt(
+                            "InvalidOperationException",
+                            "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
+                            at,
+                        ));
+                    }
+                };
+                it.charge(it.size_of(&t).saturating_add(items.len() * SLOT), at)?;
+                match generics.first() {
+                    Some(ty) => Value::Array(
+                        items
+                            .into_iter()
+                            .map(|v| cast(v, ty, at))
+                            .collect::<F<Vec<_>>>()?,
+                    ),
+                    None => Value::Array(items),
+                }
+            }
             "ContainsKey" => Value::Bool(j.get(as_str(a(0)?, at)?).is_some()),
             "GetValue" => json_value_as(j.get(as_str(a(0)?, at)?), &[], at)?,
             "Property" => match j.get(as_str(a(0)?, at)?) {
