@@ -53,6 +53,9 @@ pub(crate) enum IoState {
     Queue(VecDeque<Value>),
     /// The top is the last element.
     Stack(Vec<Value>),
+    /// `HashSet<T>`: distinct items in insertion order (how .NET enumerates a set that has
+    /// not had removals).
+    HashSet(Vec<Value>),
 }
 
 /// A stateful .NET object shared by every copy of the value that holds it.
@@ -73,6 +76,7 @@ impl IoObject {
             IoState::StringBuilder(_) => "System.Text.StringBuilder",
             IoState::Queue(_) => "System.Collections.Generic.Queue`1",
             IoState::Stack(_) => "System.Collections.Generic.Stack`1",
+            IoState::HashSet(_) => "System.Collections.Generic.HashSet`1",
         };
         Arc::new(IoObject {
             type_name,
@@ -108,7 +112,7 @@ impl IoObject {
                     .iter()
                     .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
                     .sum(),
-                IoState::Stack(q) => q
+                IoState::Stack(q) | IoState::HashSet(q) => q
                     .iter()
                     .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
                     .sum(),

@@ -336,3 +336,60 @@ fn collections_and_builders_stop_at_the_memory_budget() {
         }
     }
 }
+
+// var s = new HashSet<string> { "a", "b" };
+// s.Add("a") + " " + s.Add("c") + " " + s.Count + " " + string.Join(",", s)   -> False True 3 a,b,c
+// s.UnionWith(new[] { "c", "d" }); s.ExceptWith(new[] { "a" });
+// string.Join(",", s) + " " + s.Contains("b") + " " + s.Remove("z") + " "
+//     + s.IsSubsetOf(new[] { "b", "c", "d", "e" })                            -> b,c,d True False True
+// var h2 = new HashSet<int>(new[] { 1, 1, 2 }); h2.Count + " " + h2.Sum()      -> 2 3
+// JsonConvert.DeserializeObject<Dictionary<string, string>>("{\"x\":\"1\",\"y\":\"2\"}")
+//     d["y"] + d.Count + string.Join(",", d.Keys)                               -> 22x,y
+// new KeyValuePair<string, int>("k", 3): kv.Key + kv.Value                      -> k3
+// JsonConvert.DeserializeObject<List<int>>("[1,2,3]").Sum()                     -> 6
+// f["a"].Add("2") on a Dictionary<string, IList<string>>                        -> 1,2
+#[test]
+fn hash_set_pairs_and_deserialized_collections() {
+    assert_eq!(
+        text(
+            "{ var s = new HashSet<string> { \"a\", \"b\" }; var r1 = s.Add(\"a\"); var r2 = s.Add(\"c\"); return r1 + \" \" + r2 + \" \" + s.Count + \" \" + string.Join(\",\", s); }"
+        ),
+        "False True 3 a,b,c"
+    );
+    assert_eq!(
+        text(
+            "{ var s = new HashSet<string> { \"a\", \"b\", \"c\" }; s.UnionWith(new[] { \"c\", \"d\" }); s.ExceptWith(new[] { \"a\" }); var all = string.Join(\",\", s); return all + \" \" + s.Contains(\"b\") + \" \" + s.Remove(\"z\") + \" \" + s.IsSubsetOf(new[] { \"b\", \"c\", \"d\", \"e\" }); }"
+        ),
+        "b,c,d True False True"
+    );
+    assert_eq!(
+        text(
+            "{ var h2 = new HashSet<int>(new[] { 1, 1, 2 }); return h2.Count + \" \" + h2.Sum(); }"
+        ),
+        "2 3"
+    );
+    assert_eq!(
+        text("{ var s = new HashSet<int> { 1, 2 }; s.UnionWith(s); return s.Count; }"),
+        "2"
+    );
+    assert_eq!(
+        text(
+            "{ var d = JsonConvert.DeserializeObject<Dictionary<string, string>>(\"{\\\"x\\\":\\\"1\\\",\\\"y\\\":\\\"2\\\"}\"); return d[\"y\"] + d.Count + string.Join(\",\", d.Keys); }"
+        ),
+        "22x,y"
+    );
+    assert_eq!(
+        text("{ var kv = new KeyValuePair<string, int>(\"k\", 3); return kv.Key + kv.Value; }"),
+        "k3"
+    );
+    assert_eq!(
+        text("JsonConvert.DeserializeObject<List<int>>(\"[1,2,3]\").Sum()"),
+        "6"
+    );
+    assert_eq!(
+        text(
+            "{ var f = new Dictionary<string, IList<string>> { { \"a\", new List<string> { \"1\" } } }; f[\"a\"].Add(\"2\"); return string.Join(\",\", f[\"a\"]); }"
+        ),
+        "1,2"
+    );
+}

@@ -103,6 +103,8 @@ pub(crate) fn element_mut<'a>(slot: &'a mut Value, k: &Value, at: usize) -> F<&'
             "nested JSON assignment goes through set_element",
             at,
         )),
+        // `form["k"].Add("v")`: the entry's value, changed in place.
+        Value::Object(Object::Map(m)) => map_entry_mut(Arc::make_mut(m), k, at),
         Value::Null => Err(null_ref(at)),
         other => Err(no_member(other, "this[]", at)),
     }

@@ -27,22 +27,30 @@ use std::collections::VecDeque;
 use super::*;
 use crate::io::IoState;
 
-/// `new StringBuilder([text])`, `new Queue<T>([items])`, `new Stack<T>([items])`.
+/// `new StringBuilder([text])`, `new Queue<T>([items])`, `new Stack<T>([items])`,
+/// `new HashSet<T>([items]) { more }`.
 pub(crate) fn construct_builder(
     it: &mut Interp,
     ty: &str,
     vals: &[Value],
+    init: Option<&[Value]>,
     at: usize,
 ) -> Option<F<Value>> {
     let from = |it: &mut Interp| -> F<Vec<Value>> {
-        match vals.first() {
+        let mut items = match vals.first() {
             // A capacity, not contents.
-            None | Some(Value::Int(_)) => Ok(Vec::new()),
+            None | Some(Value::Int(_)) => Vec::new(),
             Some(v) => {
                 it.charge(it.size_of(v), at)?;
-                iterate(it, v.clone(), at)
+                iterate(it, v.clone(), at)?
             }
+        };
+        // A collection initializer's items are added after, as `Add` calls would.
+        for v in init.unwrap_or_default() {
+            it.charge(it.size_of(v).saturating_add(SLOT), at)?;
+            items.push(v.clone());
         }
+        Ok(items)
     };
     Some(match ty {
         "StringBuilder" => match vals.first() {
@@ -53,6 +61,15 @@ pub(crate) fn construct_builder(
         },
         "Queue" => from(it).map(|v| io_value(IoState::Queue(v.into()))),
         "Stack" => from(it).map(|v| io_value(IoState::Stack(v))),
+        "HashSet" => from(it).map(|v| {
+            let mut set = Vec::new();
+            for x in v {
+                if !set.iter().any(|y| values_equal(y, &x)) {
+                    set.push(x);
+                }
+            }
+            io_value(IoState::HashSet(set))
+        }),
         _ => return None,
     })
 }
@@ -75,6 +92,7 @@ pub(crate) fn builder_call(
         IoState::StringBuilder(buf) => string_builder(it, me, buf, name, args, at),
         IoState::Queue(q) => queue(it, q, name, args, at),
         IoState::Stack(s) => stack(it, s, name, args, at),
+        IoState::HashSet(s) => hash_set(it, me, s, name, args, at),
         _ => return None,
     })
 }
@@ -84,7 +102,7 @@ pub(crate) fn builder_member(state: &IoState, name: &str) -> Option<Value> {
     Some(match (state, name) {
         (IoState::StringBuilder(b), "Length") => Value::Int(b.encode_utf16().count() as i64),
         (IoState::Queue(q), "Count") => Value::Int(q.len() as i64),
-        (IoState::Stack(s), "Count") => Value::Int(s.len() as i64),
+        (IoState::Stack(s) | IoState::HashSet(s), "Count") => Value::Int(s.len() as i64),
         _ => return None,
     })
 }
@@ -94,8 +112,32 @@ pub(crate) fn builder_items(state: &IoState) -> Option<Vec<Value>> {
     match state {
         IoState::Queue(q) => Some(q.iter().cloned().collect()),
         IoState::Stack(s) => Some(s.iter().rev().cloned().collect()),
+        IoState::HashSet(s) => Some(s.clone()),
         _ => None,
     }
+}
+
+/// The methods a queue, stack or set answers itself; any other goes to LINQ over its items.
+pub(crate) fn builder_own_method(name: &str) -> bool {
+    matches!(
+        name,
+        "Enqueue"
+            | "Dequeue"
+            | "Peek"
+            | "Push"
+            | "Pop"
+            | "Clear"
+            | "ToArray"
+            | "Add"
+            | "Remove"
+            | "UnionWith"
+            | "IntersectWith"
+            | "ExceptWith"
+            | "IsSubsetOf"
+            | "IsSupersetOf"
+            | "Overlaps"
+            | "SetEquals"
+    )
 }
 
 /// The byte offset of the `i`-th character, or an ArgumentOutOfRangeException.
@@ -225,6 +267,79 @@ fn queue(it: &mut Interp, q: &mut VecDeque<Value>, name: &str, args: &Args, at: 
             let items: Vec<Value> = q.iter().cloned().collect();
             return linq(it, Value::Array(items), name, args.clone(), at);
         }
+    })
+}
+
+fn hash_set(
+    it: &mut Interp,
+    me: &Value,
+    s: &mut Vec<Value>,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> F<Value> {
+    let has = |s: &[Value], x: &Value| s.iter().any(|y| values_equal(y, x));
+    // `set.UnionWith(set)`: the set is locked while its method runs, so its own items are
+    // taken from here rather than by enumerating it again.
+    let other = |it: &mut Interp, s: &[Value]| -> F<Vec<Value>> {
+        match (arg(args, 0, at)?, me) {
+            (Value::Object(Object::Io(o)), Value::Object(Object::Io(m))) if Arc::ptr_eq(o, m) => {
+                Ok(s.to_vec())
+            }
+            (v, _) => iterate(it, v.clone(), at),
+        }
+    };
+    Ok(match name {
+        "Add" => {
+            let v = arg(args, 0, at)?.clone();
+            if has(s, &v) {
+                return Ok(Value::Bool(false));
+            }
+            it.charge(it.size_of(&v) + SLOT, at)?;
+            s.push(v);
+            Value::Bool(true)
+        }
+        "Remove" => {
+            let v = arg(args, 0, at)?;
+            match s.iter().position(|y| values_equal(y, v)) {
+                Some(i) => {
+                    s.remove(i);
+                    Value::Bool(true)
+                }
+                None => Value::Bool(false),
+            }
+        }
+        "Clear" => {
+            s.clear();
+            Value::Null
+        }
+        "ToArray" => Value::Array(s.clone()),
+        "UnionWith" => {
+            let o = other(it, s)?;
+            for x in o {
+                if !has(s, &x) {
+                    it.charge(it.size_of(&x) + SLOT, at)?;
+                    s.push(x);
+                }
+            }
+            Value::Null
+        }
+        "IntersectWith" | "ExceptWith" => {
+            let o = other(it, s)?;
+            let keep = name == "IntersectWith";
+            s.retain(|x| has(&o, x) == keep);
+            Value::Null
+        }
+        "IsSubsetOf" | "IsSupersetOf" | "Overlaps" | "SetEquals" => {
+            let o = other(it, s)?;
+            Value::Bool(match name {
+                "IsSubsetOf" => s.iter().all(|x| has(&o, x)),
+                "IsSupersetOf" => o.iter().all(|x| has(s, x)),
+                "Overlaps" => o.iter().any(|x| has(s, x)),
+                _ => s.iter().all(|x| has(&o, x)) && o.iter().all(|x| has(s, x)),
+            })
+        }
+        _ => return Err(no_member(&Value::Array(Vec::new()), name, at)),
     })
 }
 

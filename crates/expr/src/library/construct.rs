@@ -12,7 +12,7 @@ pub(crate) fn construct(
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
     if matches!(
         ty.name.as_str(),
-        "JObject" | "JArray" | "JValue" | "List" | "HashSet" | "Dictionary"
+        "JObject" | "JArray" | "JValue" | "List" | "Dictionary"
     ) {
         // A copy of what it is built from.
         let mut bytes = 0usize;
@@ -85,7 +85,7 @@ pub(crate) fn construct(
             }
             map_value(entries)
         }
-        "List" | "HashSet" => {
+        "List" => {
             let mut a = match vals.first() {
                 Some(Value::Array(items)) => items.clone(),
                 _ => Vec::new(),
@@ -192,11 +192,14 @@ pub(crate) fn construct(
             if let Some(r) = construct_textio(other, &vals, at) {
                 return r;
             }
-            if let Some(r) = construct_builder(it, other, &vals, at) {
+            if let Some(r) = construct_builder(it, other, &vals, init.as_deref(), at) {
                 return r;
             }
             if let Some(r) = construct_xml(it, other, &vals, at) {
                 return r;
+            }
+            if let Some(v) = construct_pair(other, &vals) {
+                return Ok(v);
             }
             return Err(rt(
                 "NotSupportedException",

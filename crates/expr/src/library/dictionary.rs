@@ -55,6 +55,16 @@ pub(crate) fn pair(k: Value, v: Value) -> Value {
     Value::Object(Object::Record(Arc::new(r)))
 }
 
+/// `new KeyValuePair<K, V>(key, value)`; `None` for another type.
+pub(crate) fn construct_pair(ty: &str, vals: &[Value]) -> Option<Value> {
+    (ty == "KeyValuePair").then(|| {
+        pair(
+            vals.first().cloned().unwrap_or(Value::Null),
+            vals.get(1).cloned().unwrap_or(Value::Null),
+        )
+    })
+}
+
 /// `d[key]`.
 pub(crate) fn map_index(entries: &Entries, key: &Value, at: usize) -> F<Value> {
     if key.is_null() {
@@ -62,6 +72,21 @@ pub(crate) fn map_index(entries: &Entries, key: &Value, at: usize) -> F<Value> {
     }
     match find(entries, key) {
         Some(i) => Ok(entries[i].1.clone()),
+        None => Err(key_missing(&key.to_display(), at)),
+    }
+}
+
+/// The value under `key`, to change in place (`d["k"].Add(x)`, `d["k"][0] = x`).
+pub(crate) fn map_entry_mut<'a>(
+    entries: &'a mut Entries,
+    key: &Value,
+    at: usize,
+) -> F<&'a mut Value> {
+    if key.is_null() {
+        return Err(key_null(at));
+    }
+    match find(entries, key) {
+        Some(i) => Ok(&mut entries[i].1),
         None => Err(key_missing(&key.to_display(), at)),
     }
 }

@@ -66,3 +66,28 @@ pub(super) fn json_value_as(j: Option<&J>, generics: &[TypeRef], at: usize) -> F
         None => Ok(Value::Json(j.clone())),
     }
 }
+
+/// `JsonConvert.DeserializeObject<T>(text)`: a JSON object as a `Dictionary` (keys in document
+/// order, values plain when scalar), an array as a `List`/array, anything else cast to `T`;
+/// without `T` (or for a JToken type) the token itself.
+pub(super) fn deserialize_as(j: J, generics: &[TypeRef], at: usize) -> F<Value> {
+    let Some(t) = generics.first() else {
+        return Ok(Value::Json(j));
+    };
+    Ok(match (t.name.as_str(), j) {
+        ("JObject" | "JToken" | "JArray" | "JValue" | "object", j) if t.array == 0 => {
+            Value::Json(j)
+        }
+        ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", J::Object(m)) => map_value(
+            m.into_iter()
+                .map(|(k, v)| (Value::str(k), from_json(&v)))
+                .collect(),
+        ),
+        ("List" | "IList" | "IEnumerable", J::Array(a)) => {
+            Value::Array(a.iter().map(from_json).collect())
+        }
+        (_, J::Array(a)) if t.array > 0 => Value::Array(a.iter().map(from_json).collect()),
+        (_, J::Null) => default_of(t),
+        (_, j) => cast(Value::Json(j), t, at)?,
+    })
+}

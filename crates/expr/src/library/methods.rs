@@ -34,10 +34,7 @@ pub(crate) fn call_method(
         // lambda may look at the object again.
         let items = builder_items(&io.state());
         if let Some(items) = items
-            && !matches!(
-                name,
-                "Enqueue" | "Dequeue" | "Peek" | "Push" | "Pop" | "Clear" | "ToArray"
-            )
+            && !builder_own_method(name)
         {
             return linq(it, Value::Array(items), name, args, at);
         }

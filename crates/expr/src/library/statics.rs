@@ -422,10 +422,9 @@ fn json_static(
             Value::str(json_text(it, &j, indented, at)?)
         }
         ("JsonConvert", "DeserializeObject") => {
-            let _ = generics;
             let text = as_str(a(0)?, at)?;
             it.charge(budget::json_parse_cost(&text), at)?;
-            Value::Json(json_parse(&text, at)?)
+            deserialize_as(json_parse(&text, at)?, generics, at)?
         }
         _ => return Ok(None),
     }))
