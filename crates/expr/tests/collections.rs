@@ -393,3 +393,11 @@ fn hash_set_pairs_and_deserialized_collections() {
         "1,2"
     );
 }
+
+/// `policy check` finds nothing to refuse in what this file's members cover.
+#[test]
+fn policy_check_accepts_collections_and_builders() {
+    no_findings(
+        "var sb = new System.Text.StringBuilder(); var d = new Dictionary<string, string>(); var s = new HashSet<string>(); var q = new Queue<int>(); var st = new Stack<int>(); var kv = new KeyValuePair<string, string>(\"a\", \"b\"); var l = new List<int> { 1 }; string v; d.TryGetValue(\"a\", out v); sb.Append(v).AppendLine(); return sb.ToString() + l.Exists(x => x > 0) + s.Add(\"x\") + q.Count + st.Count + kv.Key + JsonConvert.DeserializeObject<Dictionary<string, string>>(\"{}\").Count;",
+    );
+}

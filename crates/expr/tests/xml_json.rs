@@ -386,3 +386,19 @@ fn json_select_tokens_and_children() {
         "JsonException"
     );
 }
+
+// JObject.Parse("{'a': 'it\\'s \"q\"', b: 1, /* c */ 'c': [true, null] // end\n}")
+//     .ToString(Formatting.None)  -> {"a":"it's \"q\"","b":1,"c":[true,null]}   (Newtonsoft, Mono)
+#[test]
+fn json_parse_takes_newtonsoft_syntax() {
+    assert_eq!(
+        text(
+            r#"JObject.Parse("{'a': 'it\\'s \"q\"', b: 1, /* c */ 'c': [true, null] // end\n}").ToString(Formatting.None)"#
+        ),
+        r#"{"a":"it's \"q\"","b":1,"c":[true,null]}"#
+    );
+    assert_eq!(
+        kind("JObject.Parse(\"{a: undefined}\")"),
+        "JsonReaderException"
+    );
+}

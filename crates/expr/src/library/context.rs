@@ -180,7 +180,7 @@ pub(super) fn body_as(
     match ty {
         "string" => Ok(Value::String(text)),
         "JObject" | "JToken" | "JArray" => {
-            let j: J = serde_json::from_str(&text).map_err(|e| {
+            let j: J = parse_lenient(&text).map_err(|e| {
                 rt(
                     "JsonReaderException",
                     format!("Error reading {ty} from JsonReader: {e}"),

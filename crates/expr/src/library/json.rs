@@ -51,7 +51,17 @@ pub(super) fn json_text(it: &mut Interp, j: &J, pretty: bool, at: usize) -> F<St
 }
 
 pub(super) fn json_parse(s: &str, at: usize) -> F<J> {
-    serde_json::from_str(s).map_err(|e| rt("JsonReaderException", e.to_string(), at))
+    parse_lenient(s).map_err(|e| rt("JsonReaderException", e.to_string(), at))
+}
+
+/// Strict JSON, or else Newtonsoft's lenient syntax (crates/expr/src/library/json_lenient.rs);
+/// the error is strict parsing's.
+pub(super) fn parse_lenient(s: &str) -> Result<J, serde_json::Error> {
+    serde_json::from_str(s).or_else(|e| {
+        super::json_lenient::strict_text(s)
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or(e)
+    })
 }
 
 pub(super) fn json_value_as(j: Option<&J>, generics: &[TypeRef], at: usize) -> F<Value> {

@@ -25,6 +25,7 @@ mod dictionary;
 mod encoding;
 mod formatting;
 mod json;
+mod json_lenient;
 mod jsonpath;
 mod linq;
 mod members;
