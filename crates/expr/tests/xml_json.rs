@@ -402,3 +402,17 @@ fn json_parse_takes_newtonsoft_syntax() {
         "JsonReaderException"
     );
 }
+
+// Newtonsoft keeps properties in document (then insertion) order (Mono):
+// var o = JObject.Parse("{\"b\":1,\"a\":{\"z\":true,\"y\":[1,2]},\"c\":\"x\"}");
+// o.Remove("b"); o["d"] = 4; o.Add("e", new JArray());
+// o.ToString(Formatting.None) -> {"a":{"z":true,"y":[1,2]},"c":"x","d":4,"e":[]}
+// o.ToString() -> indented by two spaces, arrays one item a line, "e": []
+#[test]
+fn jobject_keeps_property_order() {
+    let src = r#"{ var o = JObject.Parse("{\"b\":1,\"a\":{\"z\":true,\"y\":[1,2]},\"c\":\"x\"}"); o.Remove("b"); o["d"] = 4; o.Add("e", new JArray()); return o.ToString(Formatting.None) + "|" + o.ToString(); }"#;
+    assert_eq!(
+        text(src),
+        "{\"a\":{\"z\":true,\"y\":[1,2]},\"c\":\"x\",\"d\":4,\"e\":[]}|{\n  \"a\": {\n    \"z\": true,\n    \"y\": [\n      1,\n      2\n    ]\n  },\n  \"c\": \"x\",\n  \"d\": 4,\n  \"e\": []\n}"
+    );
+}

@@ -75,7 +75,7 @@ impl<'c> Interp<'c> {
             let key = self.ev(&iargs[0].value)?;
             let slot = self.lvalue(obj)?;
             if let Value::Json(serde_json::Value::Object(m)) = slot {
-                m.remove(&key.to_display());
+                m.shift_remove(&key.to_display());
             }
             return Ok(Value::Null);
         }

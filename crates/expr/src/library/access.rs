@@ -52,7 +52,7 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
             }
         }
         (Value::Json(J::Object(m)), "Remove") => {
-            return Ok(Value::Bool(m.remove(&as_str(&a0, at)?).is_some()));
+            return Ok(Value::Bool(m.shift_remove(&as_str(&a0, at)?).is_some()));
         }
         (Value::Json(J::Object(m)), "Merge") => {
             if let Value::Json(J::Object(o)) = a0 {
