@@ -136,3 +136,59 @@ impl PartialEq for IoObject {
         std::ptr::eq(self, other)
     }
 }
+
+impl Value {
+    /// A copy that shares no state with `self`: the stateful objects above (a builder, a
+    /// reader, a set …) are copied rather than shared. What a policy keeps beyond the request
+    /// (crates/policy/src/cache.rs) must be detached: .NET serialises a cached value, so no
+    /// later request can change the one another stored.
+    pub fn detached(&self) -> Value {
+        match self {
+            Value::Object(crate::value::Object::Io(o)) => {
+                let state = o.state().clone();
+                Value::Object(crate::value::Object::Io(IoObject::new(state)))
+            }
+            Value::Array(a) => Value::Array(a.iter().map(Value::detached).collect()),
+            Value::Object(crate::value::Object::Map(m)) => {
+                Value::Object(crate::value::Object::Map(Arc::new(
+                    m.iter()
+                        .map(|(k, v)| (k.detached(), v.detached()))
+                        .collect(),
+                )))
+            }
+            Value::Object(crate::value::Object::Record(r)) => {
+                Value::Object(crate::value::Object::Record(Arc::new(
+                    r.iter().map(|(k, v)| (k.clone(), v.detached())).collect(),
+                )))
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// The estimated bytes the value holds, as the evaluation budget counts them
+    /// (crates/expr/src/budget.rs), for callers that keep values (a cache).
+    pub fn estimated_size(&self) -> usize {
+        crate::budget::size_upto(self, usize::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detached_copies_share_no_state() {
+        let v = Value::Object(crate::value::Object::Io(IoObject::new(
+            IoState::StringBuilder("a".into()),
+        )));
+        let copy = v.detached();
+        if let Value::Object(crate::value::Object::Io(o)) = &v
+            && let IoState::StringBuilder(b) = &mut *o.state()
+        {
+            b.push('b');
+        }
+        assert_eq!(v.to_display(), "ab");
+        assert_eq!(copy.to_display(), "a");
+        assert!(copy.estimated_size() >= 1);
+    }
+}
