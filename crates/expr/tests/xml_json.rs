@@ -416,3 +416,19 @@ fn jobject_keeps_property_order() {
         "{\"a\":{\"z\":true,\"y\":[1,2]},\"c\":\"x\",\"d\":4,\"e\":[]}|{\n  \"a\": {\n    \"z\": true,\n    \"y\": [\n      1,\n      2\n    ]\n  },\n  \"c\": \"x\",\n  \"d\": 4,\n  \"e\": []\n}"
     );
 }
+
+// var r = XmlReader.Create(new StringReader("<root><a x='1'><b>t&amp;</b><c/></a><d>z</d></root>"));
+// r.ReadToFollowing("a");
+// r.ReadOuterXml() + "|" + r.NodeType + "|" + r.Name  -> <a x="1"><b>t&amp;</b><c /></a>|Element|d
+// r.ReadInnerXml() + "|" + r.NodeType + "|" + r.Name  -> z|EndElement|root
+// new int[3].Rank                                      -> 1
+#[test]
+fn xml_reader_inner_and_outer_xml() {
+    assert_eq!(
+        text(
+            "{ var r = XmlReader.Create(new StringReader(\"<root><a x='1'><b>t&amp;</b><c/></a><d>z</d></root>\")); r.ReadToFollowing(\"a\"); var o = r.ReadOuterXml() + \"|\" + r.NodeType + \"|\" + r.Name; var i = r.ReadInnerXml() + \"|\" + r.NodeType + \"|\" + r.Name; return o + \"\\n\" + i; }"
+        ),
+        "<a x=\"1\"><b>t&amp;</b><c /></a>|Element|d\nz|EndElement|root"
+    );
+    assert_eq!(text("new int[3].Rank"), "1");
+}

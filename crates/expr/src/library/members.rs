@@ -11,6 +11,7 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
         (Value::String(s), "Length") => Value::Int(s.encode_utf16().count() as i64),
         (Value::Array(a), "Length" | "Count") => Value::Int(a.len() as i64),
         (Value::Bytes(b), "Length") => Value::Int(b.len() as i64),
+        (Value::Array(_) | Value::Bytes(_), "Rank") => Value::Int(1),
         (Value::Json(J::Array(a)), "Count") => Value::Int(a.len() as i64),
         (Value::Json(J::Object(m)), "Count") => Value::Int(m.len() as i64),
         (Value::Json(j), "Type") => Value::str(match j {

@@ -295,6 +295,8 @@ pub(crate) fn xml_reader_call(
                 }
             }
         }
+        "ReadOuterXml" => read_xml(it, s, true, at)?,
+        "ReadInnerXml" => read_xml(it, s, false, at)?,
         "Close" | "Dispose" => Value::Null,
         _ => {
             return Err(rt(
@@ -309,6 +311,58 @@ pub(crate) fn xml_reader_call(
 /// `XElement.Load(reader)`, `XNode.ReadFrom(reader)`, `XDocument.Load(reader)`: the element
 /// at the cursor (after `MoveToContent`) as LINQ to XML, the reader left after its end.
 /// `Load` (`whole`) wants the element to end the document, as .NET checks.
+/// The element `n` (the cursor's) as LINQ to XML. The document is parsed again to find the
+/// element with its namespace scope: a reader is loaded into a tree once or twice per policy,
+/// and a second parse costs what the first did.
+fn element_at(
+    it: &mut Interp,
+    s: &XmlReaderState,
+    n: &ReaderNode,
+    at: usize,
+) -> F<Arc<crate::xml::XElement>> {
+    it.charge(budget::xml_parse_cost(&s.text), at)?;
+    let doc =
+        roxmltree::Document::parse(&s.text).map_err(|e| rt("XmlException", e.to_string(), at))?;
+    let Some(node) = doc.descendants().filter(|d| d.is_element()).nth(n.ordinal) else {
+        return Err(rt("XmlException", "element not found", at));
+    };
+    xml::convert_element(node, n.depth.max(0) as usize, at)
+}
+
+/// `ReadOuterXml()` / `ReadInnerXml()`: the element under the cursor (or its content) as
+/// markup, the reader moved past it; text as its escaped value. Written without formatting
+/// (as the reader's source is, when it has no whitespace between elements: whitespace-only
+/// text between elements is not kept, as LINQ to XML's default loading drops it).
+fn read_xml(it: &mut Interp, s: &mut XmlReaderState, outer: bool, at: usize) -> F<Value> {
+    if s.pos.is_none() {
+        advance(it, s, at)?;
+    }
+    let Some(n) = current(s).cloned() else {
+        return Ok(Value::str(""));
+    };
+    let text = match n.kind {
+        "Element" => {
+            let e = element_at(it, s, &n, at)?;
+            let markup = if outer {
+                e.to_xml_with(true)
+            } else {
+                e.nodes.iter().map(|c| c.to_xml(true)).collect::<String>()
+            };
+            past_element(s);
+            markup
+        }
+        "Text" | "Whitespace" | "CDATA" => {
+            advance(it, s, at)?;
+            crate::xml::XNode::Text(n.value.clone()).to_xml(true)
+        }
+        _ => {
+            advance(it, s, at)?;
+            String::new()
+        }
+    };
+    Ok(Value::str(text))
+}
+
 pub(crate) fn load_from_reader(
     it: &mut Interp,
     s: &mut XmlReaderState,
@@ -334,15 +388,7 @@ pub(crate) fn load_from_reader(
             at,
         ));
     }
-    // Parsed again to find the element with its namespace scope: a reader is loaded into a
-    // tree once or twice per policy, and a second parse costs what the first did.
-    it.charge(budget::xml_parse_cost(&s.text), at)?;
-    let doc =
-        roxmltree::Document::parse(&s.text).map_err(|e| rt("XmlException", e.to_string(), at))?;
-    let Some(node) = doc.descendants().filter(|d| d.is_element()).nth(n.ordinal) else {
-        return Err(rt("XmlException", "element not found", at));
-    };
-    let element = xml::convert_element(node, n.depth.max(0) as usize, at)?;
+    let element = element_at(it, s, &n, at)?;
     past_element(s);
     if whole {
         xml_reader_call(it, s, "MoveToContent", &Vec::new(), at)?;
