@@ -80,7 +80,24 @@ pub(crate) fn is_type(name: &str) -> bool {
 }
 
 pub(crate) const MUTATORS: &[&str] = &[
-    "Add", "Remove", "RemoveAt", "Insert", "Clear", "AddRange", "Merge", "TryAdd",
+    "Add",
+    "Remove",
+    "RemoveAt",
+    "Insert",
+    "Clear",
+    "AddRange",
+    "Merge",
+    "TryAdd",
+    // LINQ to XML's, on an element in a local (crates/expr/src/library/xml_build.rs).
+    "AddFirst",
+    "SetAttributeValue",
+    "SetElementValue",
+    "SetValue",
+    "RemoveNodes",
+    "RemoveAttributes",
+    "RemoveAll",
+    "ReplaceNodes",
+    "ReplaceAll",
 ];
 
 /// The shape of APIM's `context`: objects (navigated lazily), dictionaries, bodies.

@@ -432,3 +432,36 @@ fn xml_reader_inner_and_outer_xml() {
     );
     assert_eq!(text("new int[3].Rank"), "1");
 }
+
+// var root = new XElement("r");
+// foreach (var i in new[] {1, 2}) root.Add(new XElement("i", i));
+// root.Add("t"); root.AddFirst(new XComment("c"));
+// root.SetAttributeValue("a", 5); root.SetAttributeValue("b", "x"); root.SetAttributeValue("b", null);
+// root.SetElementValue("i", "one"); root.SetElementValue("k", 7);
+// root.ToString(SaveOptions.DisableFormatting) -> <r a="5"><!--c--><i>one</i><i>2</i>t<k>7</k></r>
+// var e = new XElement("e", new XAttribute("z", 1), new XElement("x")); e.SetValue(3); -> <e z="1">3</e>
+// e.RemoveAll(); -> <e />
+// var f = new XElement("f", new XAttribute("z", 1), "q"); f.RemoveNodes(); -> <f z="1" />
+// f.ReplaceNodes(new XElement("n")); -> "<f z=\"1\">\n  <n />\n</f>"
+// f.RemoveAttributes(); -> "<f>\n  <n />\n</f>"
+#[test]
+fn xelement_in_a_local_changes_like_dotnet() {
+    assert_eq!(
+        text(
+            "{ var root = new XElement(\"r\"); foreach (var i in new[] { 1, 2 }) { root.Add(new XElement(\"i\", i)); } root.Add(\"t\"); root.AddFirst(new XComment(\"c\")); root.SetAttributeValue(\"a\", 5); root.SetAttributeValue(\"b\", \"x\"); root.SetAttributeValue(\"b\", null); root.SetElementValue(\"i\", \"one\"); root.SetElementValue(\"k\", 7); return root.ToString(SaveOptions.DisableFormatting); }"
+        ),
+        "<r a=\"5\"><!--c--><i>one</i><i>2</i>t<k>7</k></r>"
+    );
+    assert_eq!(
+        text(
+            "{ var e = new XElement(\"e\", new XAttribute(\"z\", 1), new XElement(\"x\")); e.SetValue(3); var a = e.ToString(); e.RemoveAll(); return a + \"|\" + e; }"
+        ),
+        "<e z=\"1\">3</e>|<e />"
+    );
+    assert_eq!(
+        text(
+            "{ var f = new XElement(\"f\", new XAttribute(\"z\", 1), \"q\"); f.RemoveNodes(); var a = f.ToString(); f.ReplaceNodes(new XElement(\"n\")); var b = f.ToString(); f.RemoveAttributes(); return a + \"|\" + b + \"|\" + f; }"
+        ),
+        "<f z=\"1\" />|<f z=\"1\">\n  <n />\n</f>|<f>\n  <n />\n</f>"
+    );
+}

@@ -37,6 +37,7 @@ mod strings;
 mod textio;
 mod xml;
 mod xml_build;
+mod xml_mutate;
 mod xmlreader;
 
 pub(crate) use access::*;
@@ -59,6 +60,7 @@ pub(crate) use statics::*;
 use strings::*;
 pub(crate) use textio::*;
 pub(crate) use xml_build::*;
+pub(crate) use xml_mutate::*;
 pub(crate) use xmlreader::*;
 
 type Args = Vec<(Option<String>, Value)>;

@@ -76,7 +76,15 @@ pub(crate) fn xml_implicit(ty: &str, v: &Value) -> Option<Value> {
 
 /// `XmlConvert.ToString` of a scalar content value.
 fn scalar_text(it: &mut Interp, v: &Value, at: usize) -> F<String> {
-    Ok(match v {
+    match scalar_plain(v) {
+        Some(s) => Ok(s),
+        None => Ok(it.text(v, at)?.into_owned()),
+    }
+}
+
+/// The scalars `XmlConvert` writes differently from `ToString()`; `None` for the rest.
+pub(super) fn scalar_plain(v: &Value) -> Option<String> {
+    Some(match v {
         Value::Bool(b) => if *b { "true" } else { "false" }.to_string(),
         Value::Double(d) if d.is_infinite() => if *d > 0.0 { "INF" } else { "-INF" }.to_string(),
         Value::DateTime(d) => {
@@ -90,13 +98,13 @@ fn scalar_text(it: &mut Interp, v: &Value, at: usize) -> F<String> {
                 format!("{main}.{frac}Z")
             }
         }
-        other => it.text(other, at)?.into_owned(),
+        _ => return None,
     })
 }
 
 /// Adds one content item to an element being built.
-fn add_content(
-    it: &mut Interp,
+pub(super) fn add_content(
+    text_of: &mut dyn FnMut(&Value) -> F<String>,
     v: &Value,
     attributes: &mut Vec<XAttribute>,
     nodes: &mut Vec<XNode>,
@@ -126,14 +134,14 @@ fn add_content(
         },
         Value::Array(items) => {
             for i in items {
-                add_content(it, i, attributes, nodes, at)?;
+                add_content(text_of, i, attributes, nodes, at)?;
             }
         }
         Value::Object(Object::XName(_) | Object::XNamespace(_)) => {
             text(nodes, v.to_display());
         }
         other => {
-            let t = scalar_text(it, other, at)?;
+            let t = text_of(other)?;
             text(nodes, t);
         }
     }
@@ -142,7 +150,7 @@ fn add_content(
 
 /// An element whose printed names follow its namespace (see the module comment). Built
 /// before its parent, it is printed as if alone; its parent re-scopes it ([`rescope`]).
-fn finish(name: XName, attributes: Vec<XAttribute>, nodes: Vec<XNode>) -> Arc<XElement> {
+pub(super) fn finish(name: XName, attributes: Vec<XAttribute>, nodes: Vec<XNode>) -> Arc<XElement> {
     let e = Arc::new(XElement {
         qualified: name.local.clone(),
         name,
@@ -168,7 +176,11 @@ fn default_ns(ns: &str) -> XAttribute {
 /// namespace takes a prefix in scope, or the default namespace when it is that, or declares
 /// it (`xmlns="…"`); an element in no namespace under a default one declares `xmlns=""`.
 /// Names already written with a prefix (parsed documents) are kept.
-fn rescope(e: &Arc<XElement>, prefixes: &[(String, String)], default: &str) -> Arc<XElement> {
+pub(super) fn rescope(
+    e: &Arc<XElement>,
+    prefixes: &[(String, String)],
+    default: &str,
+) -> Arc<XElement> {
     let mut el = e.as_ref().clone();
     let mut scope = prefixes.to_vec();
     for a in &el.attributes {
@@ -259,7 +271,13 @@ pub(crate) fn construct_xml(
                 let mut nodes = Vec::new();
                 for v in &vals[1..] {
                     it.charge(it.size_of(v).saturating_add(SLOT), at)?;
-                    add_content(it, v, &mut attributes, &mut nodes, at)?;
+                    add_content(
+                        &mut |x| scalar_text(it, x, at),
+                        v,
+                        &mut attributes,
+                        &mut nodes,
+                        at,
+                    )?;
                 }
                 Value::Object(Object::XElement(finish(name, attributes, nodes)))
             }
