@@ -465,3 +465,16 @@ fn xelement_in_a_local_changes_like_dotnet() {
         "<f z=\"1\" />|<f z=\"1\">\n  <n />\n</f>|<f>\n  <n />\n</f>"
     );
 }
+
+// JContainer.Merge with the default JsonMergeSettings (Newtonsoft's documentation: arrays
+// Concat, nulls Ignore; objects merge recursively). Newtonsoft.Json 5 under Mono predates
+// Merge, so this one is not checked against a runtime.
+#[test]
+fn jobject_merge_is_deep() {
+    assert_eq!(
+        text(
+            r#"{ var a = JObject.Parse("{\"x\":{\"p\":1,\"q\":[1]},\"y\":2,\"z\":3}"); a.Merge(JObject.Parse("{\"x\":{\"q\":[2],\"r\":true},\"y\":null,\"z\":4,\"w\":5}")); return a.ToString(Formatting.None); }"#
+        ),
+        r#"{"x":{"p":1,"q":[1,2],"r":true},"y":2,"z":4,"w":5}"#
+    );
+}

@@ -56,7 +56,12 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
         }
         (Value::Json(J::Object(m)), "Merge") => {
             if let Value::Json(J::Object(o)) = a0 {
-                m.extend(o);
+                merge_objects(m, o);
+            }
+        }
+        (Value::Json(J::Array(a)), "Merge") => {
+            if let Value::Json(J::Array(o)) = a0 {
+                a.extend(o);
             }
         }
         (Value::Json(J::Array(a)), "Add") => a.push(to_json(&a0, at)?),
@@ -75,6 +80,25 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
         (v, n) => return Err(no_member(v, n, at)),
     }
     Ok(Value::Null)
+}
+
+/// `JContainer.Merge` with Newtonsoft's default `JsonMergeSettings`: objects merge property
+/// by property, recursively; arrays concatenate (`MergeArrayHandling.Concat`); a null in the
+/// merged content leaves the value it meets (`MergeNullValueHandling.Ignore`); any other value
+/// replaces it. (Newtonsoft.Json 5 under Mono has no Merge: this follows Newtonsoft's
+/// documentation of those settings.)
+fn merge_objects(m: &mut serde_json::Map<String, J>, o: serde_json::Map<String, J>) {
+    for (k, v) in o {
+        match (m.get_mut(&k), v) {
+            (Some(J::Object(a)), J::Object(b)) => merge_objects(a, b),
+            (Some(J::Array(a)), J::Array(b)) => a.extend(b),
+            (Some(_), J::Null) => {}
+            (Some(slot), v) => *slot = v,
+            (None, v) => {
+                m.insert(k, v);
+            }
+        }
+    }
 }
 
 pub(super) fn index_err(at: usize) -> Flow {
