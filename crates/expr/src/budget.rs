@@ -105,6 +105,23 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
                     }
                 }
             }
+            Object::Map(m) => {
+                for (k, x) in m.iter() {
+                    *total += 2 * SLOT;
+                    add_value(k, cap, total);
+                    add_value(x, cap, total);
+                    if *total > cap {
+                        return;
+                    }
+                }
+            }
+            Object::Io(o) => *total += o.size(),
+            Object::XNamespace(ns) => *total += ns.len(),
+            Object::XNode(n) => match n.as_ref() {
+                XNode::Element(e) => add_xml(e, cap, total),
+                XNode::Text(t) | XNode::CData(t) | XNode::Comment(t) => *total += t.len(),
+                XNode::Pi(a, b) => *total += a.len() + b.len(),
+            },
             Object::Context(_) | Object::Encoding => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,
@@ -148,7 +165,8 @@ fn add_xml(e: &XElement, cap: usize, total: &mut usize) {
         }
         match n {
             XNode::Element(c) => add_xml(c, cap, total),
-            XNode::Text(t) => *total += SLOT + t.len(),
+            XNode::Text(t) | XNode::CData(t) | XNode::Comment(t) => *total += SLOT + t.len(),
+            XNode::Pi(a, b) => *total += SLOT + a.len() + b.len(),
         }
     }
 }

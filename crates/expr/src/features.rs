@@ -67,11 +67,35 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "short"
                 | "XElement"
                 | "XDocument"
+                | "XNode"
+                | "XNamespace"
+                | "XName"
+                | "SaveOptions"
+                | "LoadOptions"
+                | "XmlReader"
+                | "XmlNodeType"
         )
 }
 
 pub(crate) const MUTATORS: &[&str] = &[
-    "Add", "Remove", "RemoveAt", "Insert", "Clear", "AddRange", "Merge",
+    "Add",
+    "Remove",
+    "RemoveAt",
+    "Insert",
+    "Clear",
+    "AddRange",
+    "Merge",
+    "TryAdd",
+    // LINQ to XML's, on an element in a local (crates/expr/src/library/xml_build.rs).
+    "AddFirst",
+    "SetAttributeValue",
+    "SetElementValue",
+    "SetValue",
+    "RemoveNodes",
+    "RemoveAttributes",
+    "RemoveAll",
+    "ReplaceNodes",
+    "ReplaceAll",
 ];
 
 /// The shape of APIM's `context`: objects (navigated lazily), dictionaries, bodies.
@@ -263,7 +287,11 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape"
             ),
             "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
-            "XElement" | "XDocument" => name == "Parse",
+            "XElement" | "XDocument" => matches!(name, "Parse" | "Load"),
+            "XNode" | "XNamespace" | "XName" => {
+                crate::library::xml_build_member_exists(ty, name, true)
+            }
+            "XmlReader" => name == "Create",
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
             "Uri" => matches!(
                 name,
@@ -271,7 +299,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             ),
             "WebUtility" => matches!(name, "UrlEncode" | "UrlDecode" | "HtmlEncode"),
             // Handled by the interpreter: it writes into its destination argument.
-            "Array" => name == "Copy",
+            "Array" => crate::library::array_member_exists(name, true),
             _ => false,
         };
     }
@@ -303,6 +331,10 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 | "ExplicitCapture"
         ),
         "Formatting" => matches!(name, "None" | "Indented"),
+        "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
+        "XNamespace" | "SaveOptions" | "LoadOptions" => {
+            crate::library::xml_build_member_exists(ty, name, false)
+        }
         _ => false,
     }
 }
@@ -333,7 +365,7 @@ pub(crate) fn context_method_known(p: &[&str], name: &str) -> bool {
         return matches!(name, "GetValueOrDefault" | "ContainsKey" | "TryGetValue");
     }
     if is_body(p) {
-        return name == "As";
+        return matches!(name, "As" | "AsFormUrlEncodedContent");
     }
     matches!(
         (p, name),

@@ -16,6 +16,7 @@ mod error;
 mod exceptions;
 mod features;
 mod interp;
+mod io;
 mod lexer;
 mod library;
 mod limits;

@@ -65,6 +65,16 @@ pub enum Object {
     /// RSA, AES, their transforms, random number generators, certificates
     /// (crates/expr/src/library/crypto).
     Crypto(crate::library::crypto::Crypto),
+    /// A `Dictionary<K, V>` built by the policy (or a form body read into one): exact keys in
+    /// insertion order (crates/expr/src/library/dictionary.rs).
+    Map(Arc<Vec<(Value, Value)>>),
+    /// `StringReader`, `StringWriter`, `XmlReader`: objects changed by their methods, shared
+    /// by every copy (crates/expr/src/io.rs).
+    Io(Arc<crate::io::IoObject>),
+    /// `XNamespace`: its URI.
+    XNamespace(Arc<str>),
+    /// A node that is not an element (`XText`, `XCData`, `XComment`, `XProcessingInstruction`).
+    XNode(Arc<super::xml::XNode>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +198,10 @@ impl Value {
             Value::Object(Object::XName(_)) => "System.Xml.Linq.XName",
             Value::Object(Object::Exception(e)) => crate::exceptions::full_name(e.kind),
             Value::Object(Object::Tuple(_)) => "System.ValueTuple",
+            Value::Object(Object::Io(o)) => o.type_name,
+            Value::Object(Object::XNamespace(_)) => "System.Xml.Linq.XNamespace",
+            Value::Object(Object::XNode(n)) => n.type_name(),
+            Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
             Value::Lambda(_) => "lambda",
         }
     }
@@ -214,6 +228,9 @@ impl Value {
             Value::Object(Object::XName(n)) => n.expanded(),
             Value::Object(Object::Exception(e)) => e.to_display(),
             Value::Object(Object::Tuple(t)) => t.to_display(),
+            Value::Object(Object::Io(o)) => o.display(),
+            Value::Object(Object::XNamespace(ns)) => ns.to_string(),
+            Value::Object(Object::XNode(n)) => n.to_xml(false),
             Value::Object(_) | Value::Lambda(_) => self.type_name().into(),
         }
     }

@@ -6,8 +6,12 @@
 //! Names: an argument written `"{uri}local"` matches namespace and local name exactly; a plain
 //! `"local"` matches the local name in any namespace. .NET would only match elements without a
 //! namespace there; matching by local name is the deliberate simplification, since policies
-//! written against namespaced payloads mostly care about the local name. `XNamespace` is not
-//! supported.
+//! written against namespaced payloads mostly care about the local name.
+//!
+//! The tree has no parent links (subtrees are shared, and values are immutable), so
+//! `Parent`, `NextNode`, `PreviousNode` and the members that edit a tree in place (`Remove`,
+//! `Add`, `SetValue`, `ReplaceWith`) are not supported; a policy builds a new tree instead
+//! (`new XElement(name, content…)`, crates/expr/src/library/xml_build.rs).
 
 use std::sync::Arc;
 
@@ -64,6 +68,46 @@ impl XAttribute {
 pub enum XNode {
     Element(Arc<XElement>),
     Text(String),
+    /// `XCData`: text that prints as `<![CDATA[…]]>`.
+    CData(String),
+    Comment(String),
+    /// `XProcessingInstruction`: target and data.
+    Pi(String, String),
+}
+
+impl XNode {
+    /// `ToString()` of a node on its own (an element indented unless `compact`).
+    pub fn to_xml(&self, compact: bool) -> String {
+        let mut s = String::new();
+        write_node(self, &mut s, 0, compact);
+        s
+    }
+
+    /// The .NET type of the node.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            XNode::Element(_) => "System.Xml.Linq.XElement",
+            XNode::Text(_) => "System.Xml.Linq.XText",
+            XNode::CData(_) => "System.Xml.Linq.XCData",
+            XNode::Comment(_) => "System.Xml.Linq.XComment",
+            XNode::Pi(..) => "System.Xml.Linq.XProcessingInstruction",
+        }
+    }
+
+    /// `NodeType` (an `XmlNodeType` name).
+    pub fn node_type(&self) -> &'static str {
+        match self {
+            XNode::Element(_) => "Element",
+            XNode::Text(_) => "Text",
+            XNode::CData(_) => "CDATA",
+            XNode::Comment(_) => "Comment",
+            XNode::Pi(..) => "ProcessingInstruction",
+        }
+    }
+
+    fn is_text(&self) -> bool {
+        matches!(self, XNode::Text(_) | XNode::CData(_))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,11 +123,11 @@ impl XElement {
     pub fn elements(&self) -> impl Iterator<Item = &Arc<XElement>> {
         self.nodes.iter().filter_map(|n| match n {
             XNode::Element(e) => Some(e),
-            XNode::Text(_) => None,
+            _ => None,
         })
     }
 
-    /// `Value`: the text of all descendants, in document order.
+    /// `Value`: the text (and CDATA) of all descendants, in document order.
     pub fn value(&self) -> String {
         let mut s = String::new();
         self.collect_text(&mut s);
@@ -93,21 +137,29 @@ impl XElement {
     fn collect_text(&self, out: &mut String) {
         for n in &self.nodes {
             match n {
-                XNode::Text(t) => out.push_str(t),
+                XNode::Text(t) | XNode::CData(t) => out.push_str(t),
                 XNode::Element(e) => e.collect_text(out),
+                XNode::Comment(_) | XNode::Pi(..) => {}
             }
         }
     }
 
-    /// `ToString()`: indented by two spaces like .NET, except inside mixed content, which is
-    /// printed as is.
+    /// `ToString()`: indented by two spaces like .NET.
     pub fn to_xml(&self) -> String {
+        self.to_xml_with(false)
+    }
+
+    /// `ToString(SaveOptions.DisableFormatting)` when `compact`.
+    pub fn to_xml_with(&self, compact: bool) -> String {
         let mut s = String::new();
-        self.write(&mut s, 0);
+        self.write(&mut s, 0, compact);
         s
     }
 
-    fn write(&self, out: &mut String, indent: usize) {
+    /// Writes the element as .NET's indenting XmlWriter does: each child on its own line,
+    /// until a text (or CDATA) child is written — from there on, this element and everything
+    /// inside it is written inline ("mixed content"), as `compact` writes everything.
+    fn write(&self, out: &mut String, indent: usize, compact: bool) {
         out.push('<');
         out.push_str(&self.qualified);
         for a in &self.attributes {
@@ -122,18 +174,15 @@ impl XElement {
             return;
         }
         out.push('>');
-        let mixed = self.nodes.iter().any(|n| matches!(n, XNode::Text(_)));
+        let mut mixed = compact;
         for n in &self.nodes {
-            match n {
-                XNode::Text(t) => escape(t, false, out),
-                XNode::Element(e) => {
-                    if !mixed {
-                        out.push('\n');
-                        out.push_str(&"  ".repeat(indent + 1));
-                    }
-                    e.write(out, indent + 1);
-                }
+            if n.is_text() {
+                mixed = true;
+            } else if !mixed {
+                out.push('\n');
+                out.push_str(&"  ".repeat(indent + 1));
             }
+            write_node(n, out, indent + 1, mixed);
         }
         if !mixed {
             out.push('\n');
@@ -142,6 +191,33 @@ impl XElement {
         out.push_str("</");
         out.push_str(&self.qualified);
         out.push('>');
+    }
+}
+
+fn write_node(n: &XNode, out: &mut String, indent: usize, compact: bool) {
+    match n {
+        XNode::Element(e) => e.write(out, indent, compact),
+        XNode::Text(t) => escape(t, false, out),
+        XNode::CData(t) => {
+            // "]]>" cannot appear inside a section: .NET splits it across two.
+            out.push_str("<![CDATA[");
+            out.push_str(&t.replace("]]>", "]]]]><![CDATA[>"));
+            out.push_str("]]>");
+        }
+        XNode::Comment(c) => {
+            out.push_str("<!--");
+            out.push_str(c);
+            out.push_str("-->");
+        }
+        XNode::Pi(target, data) => {
+            out.push_str("<?");
+            out.push_str(target);
+            if !data.is_empty() {
+                out.push(' ');
+                out.push_str(data);
+            }
+            out.push_str("?>");
+        }
     }
 }
 

@@ -381,7 +381,8 @@ fn check_header_presence_values_and_ignore_case() {
     assert_eq!(missing.effects.status, Some((401, "Unauthorized".into())));
     assert_eq!(
         missing.effects.response_body.as_deref(),
-        Some(r#"{"message":"Not allowed","statusCode":401}"#)
+        // APIM's order, statusCode first (crates/policy/src/pipeline/jwt/mod.rs).
+        Some(r#"{"statusCode":401,"message":"Not allowed"}"#)
     );
 
     let mut wrong = TestExchange::new().with_request_header("x-client", "gamma");

@@ -49,6 +49,9 @@ impl<'c> Interp<'c> {
             if ty == "Array" && name == "Copy" {
                 return self.array_copy(args, at);
             }
+            if ty == "Array" && lib::ARRAY_IN_PLACE.contains(&name.as_str()) {
+                return self.array_in_place(name, args, at);
+            }
             let args = self.eval_args(args)?;
             self.heavy_call(None, &args, at)?;
             return lib::call_static(self, &ty, name, generics, args, at);
@@ -72,11 +75,15 @@ impl<'c> Interp<'c> {
             let key = self.ev(&iargs[0].value)?;
             let slot = self.lvalue(obj)?;
             if let Value::Json(serde_json::Value::Object(m)) = slot {
-                m.remove(&key.to_display());
+                m.shift_remove(&key.to_display());
             }
             return Ok(Value::Null);
         }
-        if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) {
+        // `StringBuilder.Insert`, `Queue.Clear` …: objects that change themselves (shared
+        // state, crates/expr/src/io.rs) take the ordinary call path.
+        let shared = matches!(&target.kind,
+            E::Name(n) if matches!(self.local(n), Some(Value::Object(Object::Io(_)))));
+        if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) && !shared {
             let args = self.eval_args(args)?;
             if matches!(name.as_str(), "Add" | "AddRange" | "Insert" | "Merge")
                 && let Some(i) = self.root_local(target)
@@ -221,6 +228,29 @@ impl<'c> Interp<'c> {
         };
         let fresh = lib::crypto::random::fill(self, name, len, at)?;
         self.assign(dst, Value::Bytes(fresh))?;
+        Ok(Value::Null)
+    }
+
+    /// `Array.Sort(a)`, `Array.Reverse(a)`, `Array.Clear(a, i, n)`: the library computes the
+    /// new contents (crates/expr/src/library/arrays.rs), written back into the variable.
+    pub(super) fn array_in_place(&mut self, name: &str, args: &[Arg], at: usize) -> F<Value> {
+        let Some((first, rest)) = args.split_first() else {
+            return Err(rt(
+                "CompilationError",
+                format!("No overload for method '{name}' takes 0 arguments"),
+                at,
+            ));
+        };
+        let current = self.ev(&first.value)?;
+        self.heavy(&current, at)?;
+        let mut others = Vec::new();
+        for a in rest {
+            others.push(self.ev(&a.value)?);
+        }
+        let updated = lib::array_in_place(self, name, current, &others, at)?;
+        if self.is_lvalue(&first.value) {
+            *self.lvalue(&first.value)? = updated;
+        }
         Ok(Value::Null)
     }
 

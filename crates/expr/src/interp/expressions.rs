@@ -325,6 +325,10 @@ impl<'c> Interp<'c> {
 
     /// A binary operator on evaluated operands (`a + b`, and `a += b`).
     pub(super) fn binary(&mut self, op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
+        // `ns + "local"` makes an XName, not a string.
+        if let Some(v) = lib::xml_binary(op, &a, &b) {
+            return Ok(v);
+        }
         if op == BinOp::Add && (matches!(a, Value::String(_)) || matches!(b, Value::String(_))) {
             // String concatenation: the operator whose result outgrows its operands, so a
             // self-doubling string stops here, before the allocation.

@@ -52,11 +52,16 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
             }
         }
         (Value::Json(J::Object(m)), "Remove") => {
-            return Ok(Value::Bool(m.remove(&as_str(&a0, at)?).is_some()));
+            return Ok(Value::Bool(m.shift_remove(&as_str(&a0, at)?).is_some()));
         }
         (Value::Json(J::Object(m)), "Merge") => {
             if let Value::Json(J::Object(o)) = a0 {
-                m.extend(o);
+                merge_objects(m, o);
+            }
+        }
+        (Value::Json(J::Array(a)), "Merge") => {
+            if let Value::Json(J::Array(o)) = a0 {
+                a.extend(o);
             }
         }
         (Value::Json(J::Array(a)), "Add") => a.push(to_json(&a0, at)?),
@@ -68,9 +73,32 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
             }
             a.remove(i as usize);
         }
+        (Value::Object(Object::Map(m)), n) => return map_mutate(Arc::make_mut(m), n, args, at),
+        (Value::Object(Object::XElement(e)), n) if XML_MUTATORS.contains(&n) => {
+            return xml_mutate(e, n, args, at);
+        }
         (v, n) => return Err(no_member(v, n, at)),
     }
     Ok(Value::Null)
+}
+
+/// `JContainer.Merge` with Newtonsoft's default `JsonMergeSettings`: objects merge property
+/// by property, recursively; arrays concatenate (`MergeArrayHandling.Concat`); a null in the
+/// merged content leaves the value it meets (`MergeNullValueHandling.Ignore`); any other value
+/// replaces it. (Newtonsoft.Json 5 under Mono has no Merge: this follows Newtonsoft's
+/// documentation of those settings.)
+fn merge_objects(m: &mut serde_json::Map<String, J>, o: serde_json::Map<String, J>) {
+    for (k, v) in o {
+        match (m.get_mut(&k), v) {
+            (Some(J::Object(a)), J::Object(b)) => merge_objects(a, b),
+            (Some(J::Array(a)), J::Array(b)) => a.extend(b),
+            (Some(_), J::Null) => {}
+            (Some(slot), v) => *slot = v,
+            (None, v) => {
+                m.insert(k, v);
+            }
+        }
+    }
 }
 
 pub(super) fn index_err(at: usize) -> Flow {
@@ -102,6 +130,8 @@ pub(crate) fn element_mut<'a>(slot: &'a mut Value, k: &Value, at: usize) -> F<&'
             "nested JSON assignment goes through set_element",
             at,
         )),
+        // `form["k"].Add("v")`: the entry's value, changed in place.
+        Value::Object(Object::Map(m)) => map_entry_mut(Arc::make_mut(m), k, at),
         Value::Null => Err(null_ref(at)),
         other => Err(no_member(other, "this[]", at)),
     }
@@ -163,6 +193,7 @@ pub(crate) fn set_element(slot: &mut Value, key: Value, v: Value, at: usize) -> 
             let i = idx(&key, a.len(), at)?;
             a[i] = to_json(&v, at)?;
         }
+        Value::Object(Object::Map(m)) => map_set(Arc::make_mut(m), key, v, at)?,
         Value::Null => return Err(null_ref(at)),
         other => return Err(no_member(other, "this[]", at)),
     }
@@ -195,6 +226,7 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
                 at,
             ));
         }
+        Value::Object(Object::Map(m)) => map_index(m, k, at)?,
         Value::Object(Object::Dictionary(d)) => {
             let key = k.to_display();
             match dict_get(d, &key) {
@@ -252,6 +284,16 @@ pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
         Value::String(s) => s.chars().map(Value::Char).collect(),
         Value::Bytes(b) => b.into_iter().map(|x| Value::Int(x as i64)).collect(),
         Value::Object(Object::Dictionary(d)) => d.keys().map(Value::str).collect(),
+        Value::Object(Object::Map(m)) => {
+            m.iter().map(|(k, v)| pair(k.clone(), v.clone())).collect()
+        }
+        Value::Object(Object::Io(o)) => {
+            let items = builder_items(&o.state());
+            match items {
+                Some(items) => items,
+                None => return Err(cast_err(&Value::Object(Object::Io(o)), "IEnumerable", at)),
+            }
+        }
         Value::Null => return Err(null_ref(at)),
         other => return Err(cast_err(&other, "IEnumerable", at)),
     })

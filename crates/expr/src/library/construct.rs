@@ -15,7 +15,7 @@ pub(crate) fn construct(
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
     if matches!(
         ty.name.as_str(),
-        "JObject" | "JArray" | "JValue" | "List" | "HashSet"
+        "JObject" | "JArray" | "JValue" | "List" | "Dictionary"
     ) {
         // A copy of what it is built from.
         let mut bytes = 0usize;
@@ -73,7 +73,25 @@ pub(crate) fn construct(
             Value::Json(J::Array(a))
         }
         "JValue" => Value::Json(to_json(arg(&args, 0, at)?, at)?),
-        "List" | "HashSet" => {
+        "Dictionary" => {
+            // A copy of a dictionary given, then the `{ { k, v }, … }` initializer's pairs.
+            let mut entries = match vals.first() {
+                Some(Value::Object(Object::Map(m))) => m.as_ref().clone(),
+                _ => Vec::new(),
+            };
+            for kv in init.unwrap_or_default() {
+                match kv {
+                    Value::Array(mut kv) if kv.len() == 2 => {
+                        let v = kv.pop().unwrap_or(Value::Null);
+                        let k = kv.pop().unwrap_or(Value::Null);
+                        map_mutate(&mut entries, "Add", vec![(None, k), (None, v)], at)?;
+                    }
+                    other => return Err(cast_err(&other, "KeyValuePair", at)),
+                }
+            }
+            map_value(entries)
+        }
+        "List" => {
             let mut a = match vals.first() {
                 Some(Value::Array(items)) => items.clone(),
                 _ => Vec::new(),
@@ -162,6 +180,18 @@ pub(crate) fn construct(
             None => Value::Guid(0),
         },
         other => {
+            if let Some(r) = construct_textio(other, &vals, at) {
+                return r;
+            }
+            if let Some(r) = construct_builder(it, other, &vals, init.as_deref(), at) {
+                return r;
+            }
+            if let Some(r) = construct_xml(it, other, &vals, at) {
+                return r;
+            }
+            if let Some(v) = construct_pair(other, &vals) {
+                return Ok(v);
+            }
             return Err(rt(
                 "NotSupportedException",
                 format!("Creating instances of '{other}' is not supported"),

@@ -115,6 +115,14 @@ pub(super) fn context_call(
         };
     }
     if is_body(&p) {
+        if name == "AsFormUrlEncodedContent" {
+            let preserve = match named(&args, "preserveContent", 0) {
+                Some(v) => as_bool(v, at)?,
+                None => false,
+            };
+            let text = it.ctx.body(p[0], preserve).unwrap_or_default();
+            return form_decode(it, &text, at);
+        }
         if name != "As" {
             return Err(rt(
                 "NotSupportedException",
@@ -165,14 +173,14 @@ pub(super) fn body_as(
         .unwrap_or("string");
     match ty {
         "JObject" | "JToken" | "JArray" => it.charge(budget::json_parse_cost(&text), at)?,
-        "XElement" | "XDocument" => it.charge(budget::xml_parse_cost(&text), at)?,
+        "XElement" | "XDocument" | "XNode" => it.charge(budget::xml_parse_cost(&text), at)?,
         "byte" => it.charge(text.len(), at)?,
         _ => {}
     }
     match ty {
         "string" => Ok(Value::String(text)),
         "JObject" | "JToken" | "JArray" => {
-            let j: J = serde_json::from_str(&text).map_err(|e| {
+            let j: J = parse_lenient(&text).map_err(|e| {
                 rt(
                     "JsonReaderException",
                     format!("Error reading {ty} from JsonReader: {e}"),
@@ -190,7 +198,9 @@ pub(super) fn body_as(
                 )),
             }
         }
-        "XElement" => Ok(xml::element_value(xml::parse(&text, at)?)),
+        // `XNode` is read as the document's root element, which is what `As<XNode>()` gives
+        // (an XElement) in APIM.
+        "XElement" | "XNode" => Ok(xml::element_value(xml::parse(&text, at)?)),
         "XDocument" => Ok(Value::Object(Object::XDocument(xml::parse(&text, at)?))),
         "byte" if generics.first().map(|t| t.array == 1).unwrap_or(false) => {
             Ok(Value::Bytes(text.as_bytes().to_vec()))

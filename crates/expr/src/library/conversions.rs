@@ -53,6 +53,9 @@ pub(super) fn as_bool(v: &Value, at: usize) -> F<bool> {
 
 /// Implicit conversion for a typed local (`double d = 1;`).
 pub(crate) fn implicit(v: Value, ty: &TypeRef) -> Value {
+    if let Some(x) = xml_implicit(&ty.name, &v) {
+        return x;
+    }
     match (ty.name.as_str(), &v) {
         ("double" | "float" | "decimal", Value::Int(i)) if ty.array == 0 => {
             Value::Double(*i as f64)
@@ -145,6 +148,12 @@ pub(crate) fn try_get_value(
             at,
         ));
     }
+    if let (Value::Object(Object::Map(m)), Some(k)) = (&t, inputs.first()) {
+        return Ok(match map_try_get(m, k) {
+            Some(v) => (true, v),
+            None => (false, Value::Null),
+        });
+    }
     let key = as_str(
         arg(&inputs.into_iter().map(|v| (None, v)).collect(), 0, at)?,
         at,
@@ -217,6 +226,12 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         }
         ("XAttribute" | "XObject", Value::Object(Object::XAttribute(_))) => true,
         ("XName", Value::Object(Object::XName(_))) => true,
+        ("XNamespace", Value::Object(Object::XNamespace(_))) => true,
+        ("XNode" | "XObject", Value::Object(Object::XNode(_))) => true,
+        (t, Value::Object(Object::XNode(n))) => n.type_name().ends_with(t),
+        ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", Value::Object(Object::Map(_))) => {
+            true
+        }
         ("List" | "IEnumerable" | "IList", Value::Array(_)) => true,
         _ => false,
     }
@@ -225,6 +240,9 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
 /// `(T)x`: the explicit conversions policies rely on, mostly unwrapping JSON values and
 /// narrowing numbers; anything else fails like .NET's InvalidCastException.
 pub(crate) fn cast(v: Value, ty: &TypeRef, at: usize) -> F<Value> {
+    if let Some(x) = xml_implicit(&ty.name, &v) {
+        return Ok(x);
+    }
     if ty.array > 0 {
         return match v {
             Value::Null | Value::Array(_) | Value::Bytes(_) => Ok(v),

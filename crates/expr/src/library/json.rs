@@ -51,7 +51,17 @@ pub(super) fn json_text(it: &mut Interp, j: &J, pretty: bool, at: usize) -> F<St
 }
 
 pub(super) fn json_parse(s: &str, at: usize) -> F<J> {
-    serde_json::from_str(s).map_err(|e| rt("JsonReaderException", e.to_string(), at))
+    parse_lenient(s).map_err(|e| rt("JsonReaderException", e.to_string(), at))
+}
+
+/// Strict JSON, or else Newtonsoft's lenient syntax (crates/expr/src/library/json_lenient.rs);
+/// the error is strict parsing's.
+pub(super) fn parse_lenient(s: &str) -> Result<J, serde_json::Error> {
+    serde_json::from_str(s).or_else(|e| {
+        super::json_lenient::strict_text(s)
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or(e)
+    })
 }
 
 pub(super) fn json_value_as(j: Option<&J>, generics: &[TypeRef], at: usize) -> F<Value> {
@@ -67,26 +77,27 @@ pub(super) fn json_value_as(j: Option<&J>, generics: &[TypeRef], at: usize) -> F
     }
 }
 
-/// `SelectToken("a.b[0].c")` with the dotted/indexed subset of JSONPath.
-pub(super) fn select_token<'a>(j: &'a J, path: &str) -> Option<&'a J> {
-    let mut cur = j;
-    let path = path.strip_prefix("$").unwrap_or(path);
-    for seg in path.split('.').filter(|s| !s.is_empty()) {
-        let (name, rest) = match seg.find('[') {
-            Some(i) => (&seg[..i], &seg[i..]),
-            None => (seg, ""),
-        };
-        if !name.is_empty() {
-            cur = cur.get(name)?;
+/// `JsonConvert.DeserializeObject<T>(text)`: a JSON object as a `Dictionary` (keys in document
+/// order, values plain when scalar), an array as a `List`/array, anything else cast to `T`;
+/// without `T` (or for a JToken type) the token itself.
+pub(super) fn deserialize_as(j: J, generics: &[TypeRef], at: usize) -> F<Value> {
+    let Some(t) = generics.first() else {
+        return Ok(Value::Json(j));
+    };
+    Ok(match (t.name.as_str(), j) {
+        ("JObject" | "JToken" | "JArray" | "JValue" | "object", j) if t.array == 0 => {
+            Value::Json(j)
         }
-        for ix in rest.split('[').filter(|s| !s.is_empty()) {
-            let ix = ix.strip_suffix(']')?;
-            let ix = ix.trim_matches('\'');
-            cur = match ix.parse::<usize>() {
-                Ok(i) => cur.get(i)?,
-                Err(_) => cur.get(ix)?,
-            };
+        ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", J::Object(m)) => map_value(
+            m.into_iter()
+                .map(|(k, v)| (Value::str(k), from_json(&v)))
+                .collect(),
+        ),
+        ("List" | "IList" | "IEnumerable", J::Array(a)) => {
+            Value::Array(a.iter().map(from_json).collect())
         }
-    }
-    Some(cur)
+        (_, J::Array(a)) if t.array > 0 => Value::Array(a.iter().map(from_json).collect()),
+        (_, J::Null) => default_of(t),
+        (_, j) => cast(Value::Json(j), t, at)?,
+    })
 }

@@ -23,6 +23,7 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
         (Value::String(s), "Length") => Value::Int(s.encode_utf16().count() as i64),
         (Value::Array(a), "Length" | "Count") => Value::Int(a.len() as i64),
         (Value::Bytes(b), "Length") => Value::Int(b.len() as i64),
+        (Value::Array(_) | Value::Bytes(_), "Rank") => Value::Int(1),
         (Value::Json(J::Array(a)), "Count") => Value::Int(a.len() as i64),
         (Value::Json(J::Object(m)), "Count") => Value::Int(m.len() as i64),
         (Value::Json(j), "Type") => Value::str(match j {
@@ -44,6 +45,19 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             Some(v) => v.clone(),
             None => return Err(no_member(&t, name, at)),
         },
+        (Value::Object(Object::Io(io)), _) => match &*io.state() {
+            crate::io::IoState::XmlReader(s) => match xml_reader_member(s, name) {
+                Some(v) => v,
+                None => return Err(no_member(&t, name, at)),
+            },
+            other => match builder_member(other, name) {
+                Some(v) => v,
+                None => return Err(no_member(&t, name, at)),
+            },
+        },
+        (Value::Object(Object::Map(m)), "Count" | "Keys" | "Values") => {
+            map_member(m, name).unwrap_or(Value::Null)
+        }
         (Value::Object(Object::Dictionary(d)), "Count") => Value::Int(d.len() as i64),
         (Value::Object(Object::Dictionary(d)), "Keys") => {
             Value::Array(d.keys().map(Value::str).collect())
@@ -116,6 +130,9 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
 }
 
 pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) -> F<Value> {
+    if let Some(v) = xml_static_property(ty, name) {
+        return Ok(v);
+    }
     Ok(match (ty, name) {
         ("DateTime" | "DateTimeOffset", "UtcNow" | "Now") => Value::DateTime(it.ctx.now()),
         ("DateTime", "Today" | "UtcToday") => {
@@ -146,6 +163,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("RegexOptions", "Compiled" | "CultureInvariant" | "ExplicitCapture") => Value::Int(0),
         ("Formatting", "None") => Value::Int(0),
         ("Formatting", "Indented") => Value::Int(1),
+        ("XmlNodeType", n) if XML_NODE_TYPES.contains(&n) => Value::str(n),
         ("short", "MaxValue") => Value::Int(i16::MAX as i64),
         ("short", "MinValue") => Value::Int(i16::MIN as i64),
         _ if let Some(v) = crypto::static_property(ty, name) => v,

@@ -27,13 +27,48 @@ pub(crate) fn call_method(
         return r;
     }
     if let Value::Object(
-        Object::XDocument(_) | Object::XElement(_) | Object::XAttribute(_) | Object::XName(_),
+        Object::XDocument(_)
+        | Object::XElement(_)
+        | Object::XAttribute(_)
+        | Object::XName(_)
+        | Object::XNamespace(_)
+        | Object::XNode(_),
     ) = &t
     {
         let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
         if let Some(r) = xml::call(&t, name, &plain, at) {
             return r;
         }
+    }
+    if let Value::Object(Object::Io(io)) = &t {
+        // LINQ over a queue or stack runs on a copy of its items, the object unlocked: a
+        // lambda may look at the object again.
+        let items = builder_items(&io.state());
+        if let Some(items) = items
+            && !builder_own_method(name)
+        {
+            return linq(it, Value::Array(items), name, args, at);
+        }
+        let mut state = io.state();
+        if let Some(r) = builder_call(it, &t, &mut state, name, &args, at) {
+            return r;
+        }
+        if let crate::io::IoState::XmlReader(s) = &mut *state {
+            return xml_reader_call(it, s, name, &args, at);
+        }
+        if let Some(r) = textio_call(it, &mut state, name, &args, at) {
+            return r;
+        }
+    }
+    if let Value::Array(_) = &t
+        && let Some(r) = list_call(it, &t, name, &args, at)
+    {
+        return r;
+    }
+    if let Value::Object(Object::Map(m)) = &t
+        && let Some(v) = map_call(it, m, name, &args, at)?
+    {
+        return Ok(v);
     }
     Ok(match &t {
         Value::Object(Object::Context(path)) => {
@@ -42,6 +77,9 @@ pub(crate) fn call_method(
         Value::String(s) => return string_method(it, s, name, args, at),
         Value::Object(Object::Body(b)) if name == "As" => {
             return body_as(it, b.clone(), generics, at);
+        }
+        Value::Object(Object::Body(b)) if name == "AsFormUrlEncodedContent" => {
+            return form_decode(it, b, at);
         }
         Value::Object(Object::Encoding) => match name {
             "GetBytes" => {
@@ -96,7 +134,45 @@ pub(crate) fn call_method(
                 json_value_as(child, generics, at)?
             }
             "ToObject" => json_value_as(Some(j), generics, at)?,
-            "SelectToken" => json_value_as(select_token(j, &as_str(a(0)?, at)?), &[], at)?,
+            "SelectToken" => json_value_as(select_one(j, &as_str(a(0)?, at)?, at)?, &[], at)?,
+            "SelectTokens" => {
+                it.heavy(&t, at)?;
+                let found = select_tokens(j, &as_str(a(0)?, at)?, at)?;
+                let mut out = Vec::with_capacity(found.len());
+                let mut grown = 0usize;
+                for x in found {
+                    let v = Value::Json(x.clone());
+                    grown = grown.saturating_add(it.size_of(&v) + SLOT);
+                    it.charge(grown, at)?;
+                    out.push(v);
+                }
+                Value::Array(out)
+            }
+            "Children" | "Values" => {
+                // A JObject's children are its properties; `Values()` their values.
+                let items = match (j, name) {
+                    (J::Object(_), "Children") => iterate_plain(t.clone(), at)?,
+                    (J::Object(m), _) => m.values().cloned().map(Value::Json).collect(),
+                    (J::Array(a), _) => a.iter().cloned().map(Value::Json).collect(),
+                    _ => {
+                        return Err(rt(
+                            "InvalidOperationException",
+                            "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
+                            at,
+                        ));
+                    }
+                };
+                it.charge(it.size_of(&t).saturating_add(items.len() * SLOT), at)?;
+                match generics.first() {
+                    Some(ty) => Value::Array(
+                        items
+                            .into_iter()
+                            .map(|v| cast(v, ty, at))
+                            .collect::<F<Vec<_>>>()?,
+                    ),
+                    None => Value::Array(items),
+                }
+            }
             "ContainsKey" => Value::Bool(j.get(as_str(a(0)?, at)?).is_some()),
             "GetValue" => json_value_as(j.get(as_str(a(0)?, at)?), &[], at)?,
             "Property" => match j.get(as_str(a(0)?, at)?) {
@@ -238,7 +314,10 @@ pub(crate) fn call_method(
             }
             Value::Array(out)
         }
-        Value::Bytes(_) | Value::Array(_) | Value::Object(Object::Dictionary(_)) => match name {
+        Value::Bytes(_)
+        | Value::Array(_)
+        | Value::Object(Object::Dictionary(_))
+        | Value::Object(Object::Map(_)) => match name {
             "ToString" => Value::str(t.to_display()),
             _ => return linq(it, t, name, args, at),
         },

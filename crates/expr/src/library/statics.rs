@@ -37,7 +37,9 @@ pub(crate) fn call_static(
         "JObject" | "JArray" | "JToken" | "JsonConvert" => {
             json_static(it, ty, name, generics, args, at)?
         }
-        "XElement" | "XDocument" => xml_static(it, ty, name, args, at)?,
+        "XElement" | "XDocument" | "XNode" | "XmlReader" => xml_static(it, ty, name, args, at)?,
+        "XNamespace" | "XName" => xml_build_static(ty, name, args, at)?,
+        "Array" => array_static(it, name, generics, args, at)?,
         _ if crypto::is_crypto_type(ty) => crypto::call_static(it, ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
         _ => None,
@@ -366,10 +368,9 @@ fn json_static(
             Value::str(json_text(it, &j, indented, at)?)
         }
         ("JsonConvert", "DeserializeObject") => {
-            let _ = generics;
             let text = as_str(a(0)?, at)?;
             it.charge(budget::json_parse_cost(&text), at)?;
-            Value::Json(json_parse(&text, at)?)
+            deserialize_as(json_parse(&text, at)?, generics, at)?
         }
         _ => return Ok(None),
     }))
@@ -389,7 +390,18 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
                 Value::Object(Object::XDocument(root))
             }
         }
-        _ => return Ok(None),
+        ("XmlReader", "Create") => xml_reader_create(args, at)?,
+        ("XElement" | "XDocument", "Load") | ("XNode", "ReadFrom") => match a(0)? {
+            Value::Object(Object::Io(io)) => match &mut *io.state() {
+                crate::io::IoState::XmlReader(s) => {
+                    load_from_reader(it, s, ty == "XDocument", ty != "XNode", at)?
+                }
+                _ => return Err(cast_err(a(0)?, "System.Xml.XmlReader", at)),
+            },
+            // Load(string) reads a file or URL: what APIM forbids.
+            other => return Err(cast_err(other, "System.Xml.XmlReader", at)),
+        },
+        _ => return xml_build_static(ty, name, args, at),
     }))
 }
 

@@ -24,6 +24,12 @@ pub(crate) fn parse(text: &str, at: usize) -> F<Arc<XElement>> {
     convert(doc.root_element(), 0, at)
 }
 
+/// One element of a parsed document (with its subtree) as LINQ to XML; `depth` is how deep it
+/// lies, counted against [`MAX_XML_DEPTH`].
+pub(crate) fn convert_element(n: roxmltree::Node, depth: usize, at: usize) -> F<Arc<XElement>> {
+    convert(n, depth, at)
+}
+
 fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<Arc<XElement>> {
     if depth > MAX_XML_DEPTH {
         return Err(rt(
@@ -76,6 +82,13 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<Arc<XElement>> {
     for c in n.children() {
         if c.is_element() {
             nodes.push(XNode::Element(convert(c, depth + 1, at)?));
+        } else if c.is_comment() {
+            nodes.push(XNode::Comment(c.text().unwrap_or_default().to_string()));
+        } else if let Some(pi) = c.pi() {
+            nodes.push(XNode::Pi(
+                pi.target.to_string(),
+                pi.value.unwrap_or_default().to_string(),
+            ));
         } else if c.is_text()
             && let Some(t) = c.text()
         {
@@ -88,7 +101,7 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<Arc<XElement>> {
         }
     }
     // Whitespace between elements is not content (LoadOptions.None drops it).
-    if nodes.iter().any(|x| matches!(x, XNode::Element(_))) {
+    if nodes.iter().any(|x| !matches!(x, XNode::Text(_))) {
         nodes.retain(|x| !matches!(x, XNode::Text(t) if t.trim().is_empty()));
     }
     Ok(Arc::new(XElement {
@@ -100,6 +113,19 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<Arc<XElement>> {
         attributes,
         nodes,
     }))
+}
+
+/// A child node as a value: elements as `XElement`, the rest as `XNode`.
+pub(crate) fn node_value(n: XNode) -> Value {
+    match n {
+        XNode::Element(e) => element_value(e),
+        other => Value::Object(Object::XNode(Arc::new(other))),
+    }
+}
+
+/// `ToString(SaveOptions)`: `DisableFormatting` (1) prints without indentation.
+fn compact_arg(args: &[Value]) -> bool {
+    matches!(args.first(), Some(Value::Int(o)) if o & 1 == 1)
 }
 
 fn name_value(n: &XName) -> Value {
@@ -129,8 +155,48 @@ pub(crate) fn member(t: &Value, name: &str, at: usize) -> Option<F<Value>> {
         (Object::XAttribute(a), "Value") => Value::str(&a.value),
         (Object::XName(n), "LocalName") => Value::str(&n.local),
         (Object::XName(n), "NamespaceName") => Value::str(&n.namespace),
+        (Object::XName(n), "Namespace") => {
+            Value::Object(Object::XNamespace(Arc::from(n.namespace.as_str())))
+        }
+        (Object::XNamespace(ns), "NamespaceName") => Value::String(Arc::from(&**ns)),
+        (Object::XElement(_), "NodeType") => Value::str("Element"),
+        (Object::XDocument(_), "NodeType") => Value::str("Document"),
+        (Object::XAttribute(_), "NodeType") => Value::str("Attribute"),
+        (Object::XElement(e), "FirstNode" | "LastNode") => {
+            let n = if name == "FirstNode" {
+                e.nodes.first()
+            } else {
+                e.nodes.last()
+            };
+            n.map_or(Value::Null, |n| node_value(n.clone()))
+        }
+        (Object::XDocument(r), "FirstNode" | "LastNode") => element_value(r.clone()),
+        (Object::XNode(n), "NodeType") => Value::str(n.node_type()),
+        (Object::XNode(n), "Value" | "Data" | "Target") => match (n.as_ref(), name) {
+            (XNode::Text(t) | XNode::CData(t) | XNode::Comment(t), "Value") => Value::str(t),
+            (XNode::Pi(target, _), "Target") => Value::str(target),
+            (XNode::Pi(_, data), "Data") => Value::str(data),
+            _ => return Some(Err(no_member(t.type_name(), name, at))),
+        },
         (
-            Object::XDocument(_) | Object::XElement(_) | Object::XAttribute(_) | Object::XName(_),
+            Object::XDocument(_) | Object::XElement(_) | Object::XNode(_),
+            "Parent" | "NextNode" | "PreviousNode" | "Document",
+        ) => {
+            return Some(Err(rt(
+                "NotSupportedException",
+                format!(
+                    "{name} is not supported: trees here have no parent links (values are immutable)"
+                ),
+                at,
+            )));
+        }
+        (
+            Object::XDocument(_)
+            | Object::XElement(_)
+            | Object::XAttribute(_)
+            | Object::XName(_)
+            | Object::XNamespace(_)
+            | Object::XNode(_),
             _,
         ) => return Some(Err(no_member(t.type_name(), name, at))),
         _ => return None,
@@ -140,6 +206,33 @@ pub(crate) fn member(t: &Value, name: &str, at: usize) -> Option<F<Value>> {
 /// Methods of the XML objects; `None` when `t` is not one.
 pub(crate) fn call(t: &Value, name: &str, args: &[Value], at: usize) -> Option<F<Value>> {
     let Value::Object(o) = t else { return None };
+    match o {
+        Object::XNode(n) => {
+            return Some(match name {
+                "ToString" => Ok(Value::str(n.to_xml(compact_arg(args)))),
+                _ => Err(no_member(t.type_name(), name, at)),
+            });
+        }
+        Object::XNamespace(ns) => {
+            return Some(match (name, args.first()) {
+                ("ToString", _) => Ok(Value::String(Arc::from(&**ns))),
+                ("GetName", Some(local)) => match local {
+                    Value::String(l) => Ok(name_value(&XName {
+                        namespace: ns.to_string(),
+                        local: l.to_string(),
+                    })),
+                    other => Err(cast_err(other, "System.String", at)),
+                },
+                _ => Err(no_member(t.type_name(), name, at)),
+            });
+        }
+        _ => {}
+    }
+    if name == "ToString"
+        && let Object::XElement(e) | Object::XDocument(e) = o
+    {
+        return Some(Ok(Value::str(e.to_xml_with(compact_arg(args)))));
+    }
     let wanted = match args.first() {
         None => None,
         Some(Value::String(s)) => Some(s.to_string()),
@@ -226,6 +319,11 @@ pub(crate) fn call(t: &Value, name: &str, args: &[Value], at: usize) -> Option<F
                 .map(|a| Value::Object(Object::XAttribute(Arc::new(a.clone()))))
                 .unwrap_or(Value::Null)
         }
+        "Nodes" => Value::Array(if in_document {
+            vec![element_value(element.clone())]
+        } else {
+            element.nodes.iter().cloned().map(node_value).collect()
+        }),
         "Attributes" if !in_document => Value::Array(
             element
                 .attributes

@@ -37,6 +37,8 @@ pub(crate) fn normalize_type_name(name: &str) -> String {
         "System.Text.",
         "System.Linq.",
         "System.Xml.Linq.",
+        "System.Xml.",
+        "System.IO.",
         "System.Net.",
         "Newtonsoft.Json.Linq.",
         "Newtonsoft.Json.",

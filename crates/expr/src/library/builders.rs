@@ -1,0 +1,403 @@
+//! `System.Text.StringBuilder`, `Queue<T>` and `Stack<T>`: .NET reference types changed by
+//! their methods, kept as shared state (crates/expr/src/io.rs) so that `sb.Append(x)` on any
+//! copy — and the `sb.Append(a).Append(b)` chain, which returns the same builder — changes the
+//! one object. `List<T>`'s search methods (`Exists`, `Find`, …) share `Array`'s
+//! (crates/expr/src/library/arrays.rs).
+//!
+//! Positions (`Insert`, `Remove`, `Length`) count characters; .NET counts UTF-16 code units,
+//! the same outside the astral planes. `AppendLine` ends lines with "\r\n", as on the Windows
+//! hosts APIM runs on.
+//!
+//! Checked against Mono (mcs/mono):
+//! ```csharp
+//! var sb = new StringBuilder("ab");
+//! sb.Append(1).Append('c').Append(true).AppendFormat("{0}-{1}", 2, "x");
+//! Console.WriteLine(sb + " " + sb.Length);                   // ab1cTrue2-x 11
+//! sb.Insert(0, "<").Remove(1, 2).Replace("True", "T");
+//! Console.WriteLine(sb.ToString());                           // <1cT2-x
+//! var q = new Queue<int>(); q.Enqueue(1); q.Enqueue(2);
+//! Console.WriteLine(q.Peek() + " " + q.Dequeue() + " " + q.Count);   // 1 1 1
+//! var s = new Stack<string>(); s.Push("a"); s.Push("b");
+//! Console.WriteLine(string.Join(",", s) + " " + s.Pop() + " " + s.Count); // b,a b 1
+//! new Queue<int>().Dequeue();   // InvalidOperationException: Queue empty.
+//! ```
+
+use std::collections::VecDeque;
+
+use super::*;
+use crate::io::IoState;
+
+/// `new StringBuilder([text])`, `new Queue<T>([items])`, `new Stack<T>([items])`,
+/// `new HashSet<T>([items]) { more }`.
+pub(crate) fn construct_builder(
+    it: &mut Interp,
+    ty: &str,
+    vals: &[Value],
+    init: Option<&[Value]>,
+    at: usize,
+) -> Option<F<Value>> {
+    let from = |it: &mut Interp| -> F<Vec<Value>> {
+        let mut items = match vals.first() {
+            // A capacity, not contents.
+            None | Some(Value::Int(_)) => Vec::new(),
+            Some(v) => {
+                it.charge(it.size_of(v), at)?;
+                iterate(it, v.clone(), at)?
+            }
+        };
+        // A collection initializer's items are added after, as `Add` calls would.
+        for v in init.unwrap_or_default() {
+            it.charge(it.size_of(v).saturating_add(SLOT), at)?;
+            items.push(v.clone());
+        }
+        Ok(items)
+    };
+    Some(match ty {
+        "StringBuilder" => match vals.first() {
+            None | Some(Value::Int(_)) => Ok(io_value(IoState::StringBuilder(String::new()))),
+            Some(v) => it
+                .text(v, at)
+                .map(|s| io_value(IoState::StringBuilder(s.into_owned()))),
+        },
+        "Queue" => from(it).map(|v| io_value(IoState::Queue(v.into()))),
+        "Stack" => from(it).map(|v| io_value(IoState::Stack(v))),
+        "HashSet" => from(it).map(|v| {
+            let mut set = Vec::new();
+            for x in v {
+                if !set.iter().any(|y| values_equal(y, &x)) {
+                    set.push(x);
+                }
+            }
+            io_value(IoState::HashSet(set))
+        }),
+        _ => return None,
+    })
+}
+
+fn empty(what: &str, at: usize) -> Flow {
+    rt("InvalidOperationException", format!("{what} empty."), at)
+}
+
+/// Methods of a builder, queue or stack; `None` when `state` is none of them. `me` is the
+/// object itself, which `Append` and friends return.
+pub(crate) fn builder_call(
+    it: &mut Interp,
+    me: &Value,
+    state: &mut IoState,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> Option<F<Value>> {
+    Some(match state {
+        IoState::StringBuilder(buf) => string_builder(it, me, buf, name, args, at),
+        IoState::Queue(q) => queue(it, q, name, args, at),
+        IoState::Stack(s) => stack(it, s, name, args, at),
+        IoState::HashSet(s) => hash_set(it, me, s, name, args, at),
+        _ => return None,
+    })
+}
+
+/// Properties: `Length` of a builder, `Count` of a queue or stack.
+pub(crate) fn builder_member(state: &IoState, name: &str) -> Option<Value> {
+    Some(match (state, name) {
+        (IoState::StringBuilder(b), "Length") => Value::Int(b.encode_utf16().count() as i64),
+        (IoState::Queue(q), "Count") => Value::Int(q.len() as i64),
+        (IoState::Stack(s) | IoState::HashSet(s), "Count") => Value::Int(s.len() as i64),
+        _ => return None,
+    })
+}
+
+/// What `foreach` and LINQ see: a queue front first, a stack top first, as .NET enumerates.
+pub(crate) fn builder_items(state: &IoState) -> Option<Vec<Value>> {
+    match state {
+        IoState::Queue(q) => Some(q.iter().cloned().collect()),
+        IoState::Stack(s) => Some(s.iter().rev().cloned().collect()),
+        IoState::HashSet(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The methods a queue, stack or set answers itself; any other goes to LINQ over its items.
+pub(crate) fn builder_own_method(name: &str) -> bool {
+    matches!(
+        name,
+        "Enqueue"
+            | "Dequeue"
+            | "Peek"
+            | "Push"
+            | "Pop"
+            | "Clear"
+            | "ToArray"
+            | "Add"
+            | "Remove"
+            | "UnionWith"
+            | "IntersectWith"
+            | "ExceptWith"
+            | "IsSubsetOf"
+            | "IsSupersetOf"
+            | "Overlaps"
+            | "SetEquals"
+    )
+}
+
+/// The byte offset of the `i`-th character, or an ArgumentOutOfRangeException.
+fn char_offset(s: &str, i: i64, at: usize) -> F<usize> {
+    let bad = || {
+        arg_range(
+            "Index was out of range. Must be non-negative and less than or equal to the size of the collection.",
+            at,
+        )
+    };
+    let i = usize::try_from(i).map_err(|_| bad())?;
+    if i == 0 {
+        return Ok(0);
+    }
+    s.char_indices()
+        .map(|(o, _)| o)
+        .chain(std::iter::once(s.len()))
+        .nth(i)
+        .ok_or_else(bad)
+}
+
+fn string_builder(
+    it: &mut Interp,
+    me: &Value,
+    buf: &mut String,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> F<Value> {
+    let a = |i: usize| arg(args, i, at);
+    let grow =
+        |it: &mut Interp, buf: &String, add: usize| it.charge(buf.len().saturating_add(add), at);
+    match name {
+        "Append" | "AppendLine" => {
+            let text = match args.first() {
+                None => String::new(),
+                Some((_, v)) => it.text(v, at)?.into_owned(),
+            };
+            let newline = if name == "AppendLine" { NEW_LINE } else { "" };
+            grow(it, buf, text.len() + newline.len())?;
+            buf.push_str(&text);
+            buf.push_str(newline);
+        }
+        "AppendFormat" => {
+            let fmt = as_str(a(0)?, at)?;
+            let rest: Vec<Value> = match args.get(1..) {
+                Some([(_, Value::Array(arr))]) => arr.clone(),
+                Some(r) => r.iter().map(|(_, v)| v.clone()).collect(),
+                None => Vec::new(),
+            };
+            let text = string_format(it, &fmt, &rest, at)?;
+            grow(it, buf, text.len())?;
+            buf.push_str(&text);
+        }
+        "Insert" => {
+            let at_char = as_int(a(0)?, at)?;
+            let text = it.text(a(1)?, at)?.into_owned();
+            let o = char_offset(buf, at_char, at)?;
+            grow(it, buf, text.len())?;
+            buf.insert_str(o, &text);
+        }
+        "Remove" => {
+            let start = as_int(a(0)?, at)?;
+            let len = as_int(a(1)?, at)?;
+            if len < 0 {
+                return Err(arg_range("Length cannot be less than zero.", at));
+            }
+            let from = char_offset(buf, start, at)?;
+            let to = char_offset(buf, start.saturating_add(len), at)?;
+            buf.replace_range(from..to, "");
+        }
+        "Replace" => {
+            let (old, new) = (
+                it.text(a(0)?, at)?.into_owned(),
+                it.text(a(1)?, at)?.into_owned(),
+            );
+            if old.is_empty() {
+                return Err(rt(
+                    "ArgumentException",
+                    "String cannot be of zero length.\nParameter name: oldValue",
+                    at,
+                ));
+            }
+            let count = buf.matches(old.as_str()).count();
+            grow(it, buf, count.saturating_mul(new.len()))?;
+            *buf = buf.replace(old.as_str(), &new);
+        }
+        "Clear" => buf.clear(),
+        "ToString" => {
+            it.charge(buf.len(), at)?;
+            return Ok(match args.as_slice() {
+                [] => Value::str(buf.as_str()),
+                [(_, s), (_, n), ..] => {
+                    let start = as_int(s, at)?;
+                    let from = char_offset(buf, start, at)?;
+                    let to = char_offset(buf, start.saturating_add(as_int(n, at)?), at)?;
+                    Value::str(&buf[from..to])
+                }
+                [_] => return Err(no_member(me, "ToString", at)),
+            });
+        }
+        "Equals" => {
+            return Ok(Value::Bool(matches!(a(0)?, Value::Object(Object::Io(o))
+                if matches!(me, Value::Object(Object::Io(m)) if Arc::ptr_eq(o, m)))));
+        }
+        _ => return Err(no_member(me, name, at)),
+    }
+    Ok(me.clone())
+}
+
+fn queue(it: &mut Interp, q: &mut VecDeque<Value>, name: &str, args: &Args, at: usize) -> F<Value> {
+    Ok(match name {
+        "Enqueue" => {
+            let v = arg(args, 0, at)?.clone();
+            it.charge(it.size_of(&v) + SLOT, at)?;
+            q.push_back(v);
+            Value::Null
+        }
+        "Dequeue" => q.pop_front().ok_or_else(|| empty("Queue", at))?,
+        "Peek" => q.front().cloned().ok_or_else(|| empty("Queue", at))?,
+        "Clear" => {
+            q.clear();
+            Value::Null
+        }
+        "ToArray" => Value::Array(q.iter().cloned().collect()),
+        _ => {
+            let items: Vec<Value> = q.iter().cloned().collect();
+            return linq(it, Value::Array(items), name, args.clone(), at);
+        }
+    })
+}
+
+fn hash_set(
+    it: &mut Interp,
+    me: &Value,
+    s: &mut Vec<Value>,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> F<Value> {
+    let has = |s: &[Value], x: &Value| s.iter().any(|y| values_equal(y, x));
+    // `set.UnionWith(set)`: the set is locked while its method runs, so its own items are
+    // taken from here rather than by enumerating it again.
+    let other = |it: &mut Interp, s: &[Value]| -> F<Vec<Value>> {
+        match (arg(args, 0, at)?, me) {
+            (Value::Object(Object::Io(o)), Value::Object(Object::Io(m))) if Arc::ptr_eq(o, m) => {
+                Ok(s.to_vec())
+            }
+            (v, _) => iterate(it, v.clone(), at),
+        }
+    };
+    Ok(match name {
+        "Add" => {
+            let v = arg(args, 0, at)?.clone();
+            if has(s, &v) {
+                return Ok(Value::Bool(false));
+            }
+            it.charge(it.size_of(&v) + SLOT, at)?;
+            s.push(v);
+            Value::Bool(true)
+        }
+        "Remove" => {
+            let v = arg(args, 0, at)?;
+            match s.iter().position(|y| values_equal(y, v)) {
+                Some(i) => {
+                    s.remove(i);
+                    Value::Bool(true)
+                }
+                None => Value::Bool(false),
+            }
+        }
+        "Clear" => {
+            s.clear();
+            Value::Null
+        }
+        "ToArray" => Value::Array(s.clone()),
+        "UnionWith" => {
+            let o = other(it, s)?;
+            for x in o {
+                if !has(s, &x) {
+                    it.charge(it.size_of(&x) + SLOT, at)?;
+                    s.push(x);
+                }
+            }
+            Value::Null
+        }
+        "IntersectWith" | "ExceptWith" => {
+            let o = other(it, s)?;
+            let keep = name == "IntersectWith";
+            s.retain(|x| has(&o, x) == keep);
+            Value::Null
+        }
+        "IsSubsetOf" | "IsSupersetOf" | "Overlaps" | "SetEquals" => {
+            let o = other(it, s)?;
+            Value::Bool(match name {
+                "IsSubsetOf" => s.iter().all(|x| has(&o, x)),
+                "IsSupersetOf" => o.iter().all(|x| has(s, x)),
+                "Overlaps" => o.iter().any(|x| has(s, x)),
+                _ => s.iter().all(|x| has(&o, x)) && o.iter().all(|x| has(s, x)),
+            })
+        }
+        _ => return Err(no_member(&Value::Array(Vec::new()), name, at)),
+    })
+}
+
+fn stack(it: &mut Interp, s: &mut Vec<Value>, name: &str, args: &Args, at: usize) -> F<Value> {
+    Ok(match name {
+        "Push" => {
+            let v = arg(args, 0, at)?.clone();
+            it.charge(it.size_of(&v) + SLOT, at)?;
+            s.push(v);
+            Value::Null
+        }
+        "Pop" => s.pop().ok_or_else(|| empty("Stack", at))?,
+        "Peek" => s.last().cloned().ok_or_else(|| empty("Stack", at))?,
+        "Clear" => {
+            s.clear();
+            Value::Null
+        }
+        "ToArray" => Value::Array(s.iter().rev().cloned().collect()),
+        _ => {
+            let items: Vec<Value> = s.iter().rev().cloned().collect();
+            return linq(it, Value::Array(items), name, args.clone(), at);
+        }
+    })
+}
+
+/// `list.Exists(p)`, `list.Find(p)`, `list.ForEach(a)` …: `List<T>`'s own search methods, the
+/// same as `Array`'s with the list as first argument. `None` for another name.
+pub(crate) fn list_call(
+    it: &mut Interp,
+    list: &Value,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> Option<F<Value>> {
+    if name == "ForEach" {
+        return Some((|| {
+            let f = lambda_arg(args, 0, at)?.ok_or_else(|| null_ref(at))?;
+            for v in iterate_plain(list.clone(), at)? {
+                it.call_lambda(&f, vec![v], at)?;
+            }
+            Ok(Value::Null)
+        })());
+    }
+    if !matches!(
+        name,
+        "Exists"
+            | "Find"
+            | "FindAll"
+            | "FindIndex"
+            | "FindLast"
+            | "FindLastIndex"
+            | "TrueForAll"
+            | "ConvertAll"
+            | "LastIndexOf"
+    ) {
+        return None;
+    }
+    let mut all: Args = vec![(None, list.clone())];
+    all.extend(args.iter().cloned());
+    Some(array_static(it, name, &[], &all, at).map(|v| v.unwrap_or(Value::Null)))
+}

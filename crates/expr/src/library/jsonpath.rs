@@ -1,0 +1,308 @@
+//! The JSONPath of Newtonsoft's `SelectToken`/`SelectTokens`: `$`, `.name`, `['name']`,
+//! `[0]`, `[-1]` (from the end), `[*]`/`.*`, `['a','b']`, `[0,2]`, `..name`/`..*` (recursive
+//! descent), and filters `[?(@.a.b == 'x')]` with `==`, `!=`, `<`, `<=`, `>`, `>=`, an
+//! existence test `[?(@.a)]`, joined by `&&`/`||` (evaluated left to right). Slices and script
+//! expressions are not supported (an error says so).
+//!
+//! Checked against Newtonsoft.Json under Mono:
+//! ```csharp
+//! var o = JObject.Parse(@"{'a':{'b':[{'id':1,'n':'x'},{'id':2,'n':'y'}]},'n':'top'}");
+//! o.SelectToken("$.a.b[1].n")                       // y
+//! o.SelectTokens("$..n")                            // x y top
+//! o.SelectToken("$.a.b[?(@.id == 2)].n")            // y
+//! o.SelectTokens("a.b[*].id")                       // 1 2
+//! o.SelectToken("$.a.b[*].id")                      // JsonException: Path returned multiple tokens.
+//! o.SelectToken("$.missing")                        // null
+//! ```
+
+use super::*;
+
+#[derive(Debug)]
+enum Step {
+    Name(String),
+    Names(Vec<String>),
+    Index(Vec<i64>),
+    Wildcard,
+    Descend(Option<String>),
+    Filter(Vec<(Cond, bool)>),
+}
+
+/// One comparison of a filter; the flag after it says whether it is joined to the next by `&&`.
+#[derive(Debug)]
+struct Cond {
+    path: Vec<String>,
+    test: Option<(String, J)>,
+}
+
+fn err(msg: impl Into<String>, at: usize) -> Flow {
+    rt("JsonException", msg.into(), at)
+}
+
+fn parse(path: &str, at: usize) -> F<Vec<Step>> {
+    let mut steps = Vec::new();
+    let s = path.trim();
+    let mut rest = s.strip_prefix('$').unwrap_or(s);
+    // A leading bare name: `a.b` means `$.a.b`.
+    if !rest.is_empty() && !rest.starts_with(['.', '[']) {
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        steps.push(Step::Name(rest[..end].to_string()));
+        rest = &rest[end..];
+    }
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("..") {
+            if let Some(r2) = r.strip_prefix('*') {
+                steps.push(Step::Descend(None));
+                rest = r2;
+            } else {
+                let end = r.find(['.', '[']).unwrap_or(r.len());
+                steps.push(Step::Descend(Some(r[..end].to_string())));
+                rest = &r[end..];
+            }
+        } else if let Some(r) = rest.strip_prefix('.') {
+            if let Some(r2) = r.strip_prefix('*') {
+                steps.push(Step::Wildcard);
+                rest = r2;
+            } else {
+                let end = r.find(['.', '[']).unwrap_or(r.len());
+                if end == 0 {
+                    return Err(err(
+                        format!("Unexpected character while parsing path: {r}"),
+                        at,
+                    ));
+                }
+                steps.push(Step::Name(r[..end].to_string()));
+                rest = &r[end..];
+            }
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let (step, after) = bracket(r, at)?;
+            steps.push(step);
+            rest = after;
+        } else {
+            return Err(err(
+                format!("Unexpected character while parsing path: {rest}"),
+                at,
+            ));
+        }
+    }
+    Ok(steps)
+}
+
+/// The inside of `[…]` and what follows its `]`.
+fn bracket(r: &str, at: usize) -> F<(Step, &str)> {
+    if let Some(f) = r.strip_prefix("?(") {
+        let close = f
+            .find(")]")
+            .ok_or_else(|| err("Path ended with an open query.", at))?;
+        return Ok((Step::Filter(filter(&f[..close], at)?), &f[close + 2..]));
+    }
+    let close = quoted_close(r).ok_or_else(|| err("Path ended with open indexer.", at))?;
+    let inner = r[..close].trim();
+    let after = &r[close + 1..];
+    if inner == "*" {
+        return Ok((Step::Wildcard, after));
+    }
+    if inner.starts_with(['\'', '"']) {
+        let names = inner
+            .split(',')
+            .map(|n| n.trim().trim_matches(['\'', '"']).to_string())
+            .collect::<Vec<_>>();
+        return Ok((
+            if names.len() == 1 {
+                Step::Name(names.into_iter().next().unwrap_or_default())
+            } else {
+                Step::Names(names)
+            },
+            after,
+        ));
+    }
+    if inner.contains(':') {
+        return Err(rt(
+            "NotSupportedException",
+            "JSONPath array slices are not supported",
+            at,
+        ));
+    }
+    let idx = inner
+        .split(',')
+        .map(|n| n.trim().parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            err(
+                format!("Unexpected character while parsing path indexer: {inner}"),
+                at,
+            )
+        })?;
+    Ok((Step::Index(idx), after))
+}
+
+/// The position of the `]` closing an indexer, skipping quoted names.
+fn quoted_close(r: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in r.char_indices() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, ']') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn filter(expr: &str, at: usize) -> F<Vec<(Cond, bool)>> {
+    let mut out = Vec::new();
+    let mut rest = expr.trim();
+    loop {
+        let (part, join, next) = match (rest.find("&&"), rest.find("||")) {
+            (Some(a), Some(o)) if a < o => (&rest[..a], true, Some(&rest[a + 2..])),
+            (_, Some(o)) => (&rest[..o], false, Some(&rest[o + 2..])),
+            (Some(a), None) => (&rest[..a], true, Some(&rest[a + 2..])),
+            (None, None) => (rest, false, None),
+        };
+        out.push((condition(part.trim(), at)?, join));
+        match next {
+            Some(n) => rest = n.trim(),
+            None => return Ok(out),
+        }
+    }
+}
+
+fn condition(part: &str, at: usize) -> F<Cond> {
+    let ops = ["==", "!=", "<=", ">=", "<", ">"];
+    let found = ops
+        .iter()
+        .filter_map(|op| part.find(op).map(|i| (i, *op)))
+        .min_by_key(|(i, op)| (*i, std::cmp::Reverse(op.len())));
+    let (lhs, test) = match found {
+        Some((i, op)) => {
+            let lit = part[i + op.len()..].trim();
+            let value = if let Some(s) = lit.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')) {
+                J::String(s.to_string())
+            } else {
+                serde_json::from_str(lit)
+                    .map_err(|_| err(format!("Could not read query value: {lit}"), at))?
+            };
+            (&part[..i], Some((op.to_string(), value)))
+        }
+        None => (part, None),
+    };
+    let lhs = lhs.trim();
+    let path = lhs.strip_prefix('@').ok_or_else(|| {
+        err(
+            format!("Unexpected character while parsing path query: {lhs}"),
+            at,
+        )
+    })?;
+    let path = path
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_matches(['[', ']', '\'']).to_string())
+        .collect();
+    Ok(Cond { path, test })
+}
+
+fn descend<'a>(j: &'a J, name: Option<&str>, out: &mut Vec<&'a J>) {
+    match j {
+        J::Object(m) => {
+            for (k, v) in m {
+                if name.is_none_or(|n| n == k) {
+                    out.push(v);
+                }
+                descend(v, name, out);
+            }
+        }
+        J::Array(a) => {
+            for v in a {
+                if name.is_none() {
+                    out.push(v);
+                }
+                descend(v, name, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn holds(item: &J, conds: &[(Cond, bool)]) -> bool {
+    let mut acc: Option<bool> = None;
+    let mut joined_and = false;
+    for (c, and_next) in conds {
+        let mut cur = Some(item);
+        for p in &c.path {
+            cur = cur.and_then(|x| match x {
+                J::Object(m) => m.get(p),
+                J::Array(a) => p.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            });
+        }
+        let r = match (&c.test, cur) {
+            (None, v) => v.is_some(),
+            (Some(_), None) => false,
+            (Some((op, want)), Some(v)) => compare(v, op, want),
+        };
+        acc = Some(match acc {
+            None => r,
+            Some(a) if joined_and => a && r,
+            Some(a) => a || r,
+        });
+        joined_and = *and_next;
+    }
+    acc.unwrap_or(false)
+}
+
+fn compare(v: &J, op: &str, want: &J) -> bool {
+    use std::cmp::Ordering::*;
+    let ord = match (v, want) {
+        (J::Number(a), J::Number(b)) => a.as_f64().partial_cmp(&b.as_f64()),
+        (J::String(a), J::String(b)) => Some(a.cmp(b)),
+        (a, b) if a == b => Some(Equal),
+        _ => None,
+    };
+    match op {
+        "==" => ord == Some(Equal),
+        "!=" => ord != Some(Equal),
+        "<" => ord == Some(Less),
+        "<=" => matches!(ord, Some(Less | Equal)),
+        ">" => ord == Some(Greater),
+        _ => matches!(ord, Some(Greater | Equal)),
+    }
+}
+
+/// Every token `path` selects from `j`, in document order. Each token visited is a step of
+/// the evaluation's time: the caller reads the clock for large documents.
+pub(crate) fn select_tokens<'a>(j: &'a J, path: &str, at: usize) -> F<Vec<&'a J>> {
+    let mut cur = vec![j];
+    for step in parse(path, at)? {
+        let mut next = Vec::new();
+        for x in cur {
+            match (&step, x) {
+                (Step::Name(n), J::Object(m)) => next.extend(m.get(n)),
+                (Step::Names(ns), J::Object(m)) => next.extend(ns.iter().filter_map(|n| m.get(n))),
+                (Step::Index(ix), J::Array(a)) => {
+                    for i in ix {
+                        let i = if *i < 0 { a.len() as i64 + i } else { *i };
+                        next.extend(usize::try_from(i).ok().and_then(|i| a.get(i)));
+                    }
+                }
+                (Step::Wildcard, J::Object(m)) => next.extend(m.values()),
+                (Step::Wildcard, J::Array(a)) => next.extend(a.iter()),
+                (Step::Descend(n), x) => descend(x, n.as_deref(), &mut next),
+                (Step::Filter(c), J::Array(a)) => next.extend(a.iter().filter(|i| holds(i, c))),
+                (Step::Filter(c), J::Object(m)) => next.extend(m.values().filter(|i| holds(i, c))),
+                _ => {}
+            }
+        }
+        cur = next;
+    }
+    Ok(cur)
+}
+
+/// `SelectToken(path)`: the one token selected, null for none, an error for several.
+pub(crate) fn select_one<'a>(j: &'a J, path: &str, at: usize) -> F<Option<&'a J>> {
+    let mut found = select_tokens(j, path, at)?;
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => Err(err("Path returned multiple tokens.", at)),
+    }
+}
