@@ -25,7 +25,7 @@ pub use memory::InMemoryCache;
 
 use crate::answer::Answer;
 use crate::document::{PolicyElement, Value as AttrValue};
-use crate::expr::{Object, Value};
+use crate::expr::Value;
 use crate::pipeline::attrs::{error, literal, missing, not_bool, parse_bool};
 use crate::pipeline::{CompileError, CompileErrorKind};
 
@@ -99,38 +99,9 @@ impl CachedEntry {
 }
 
 fn value_bytes(v: &Value) -> usize {
-    const BASE: usize = 32;
-    BASE + match v {
-        Value::String(s) => s.len(),
-        Value::Array(a) => a.iter().map(value_bytes).sum(),
-        Value::Json(j) => json_bytes(j),
-        Value::Bytes(b) => b.len(),
-        Value::Object(Object::Record(m) | Object::Dictionary(m)) => {
-            m.iter().map(|(k, v)| k.len() + value_bytes(v)).sum()
-        }
-        Value::Object(Object::Body(s)) => s.len(),
-        Value::Object(Object::Hasher(_, k)) => k.len(),
-        Value::Object(Object::Context(p)) => p.iter().map(|s| s.len() + 16).sum(),
-        Value::Object(Object::Match(m)) => {
-            m.value.len()
-                + m.groups
-                    .iter()
-                    .map(|(a, b)| {
-                        a.as_ref().map_or(0, String::len) + b.as_ref().map_or(0, String::len) + 48
-                    })
-                    .sum::<usize>()
-        }
-        _ => 0,
-    }
-}
-
-fn json_bytes(j: &serde_json::Value) -> usize {
-    16 + match j {
-        serde_json::Value::String(s) => s.len(),
-        serde_json::Value::Array(a) => a.iter().map(json_bytes).sum(),
-        serde_json::Value::Object(m) => m.iter().map(|(k, v)| k.len() + json_bytes(v)).sum(),
-        _ => 0,
-    }
+    // The engine's own estimate (crates/expr/src/budget.rs), which knows every kind of value
+    // (dictionaries, builders, XML nodes, exceptions, tuples, crypto objects).
+    32 + v.estimated_size()
 }
 
 /// The key under which `cache-store-value`/`cache-lookup-value`/`cache-remove-value` keep a

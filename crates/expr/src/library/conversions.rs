@@ -229,12 +229,32 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         ("XNamespace", Value::Object(Object::XNamespace(_))) => true,
         ("XNode" | "XObject", Value::Object(Object::XNode(_))) => true,
         (t, Value::Object(Object::XNode(n))) => n.type_name().ends_with(t),
+        (t, Value::Object(Object::Io(o))) => io_is_a(o.type_name, t),
         ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", Value::Object(Object::Map(_))) => {
             true
         }
         ("List" | "IEnumerable" | "IList", Value::Array(_)) => true,
         _ => false,
     }
+}
+
+/// Whether a stateful object (`StringBuilder`, `StringReader`, `Queue<T>` …; crates/expr/src/io.rs)
+/// is a `t`: its own type by simple name (`System.Text.StringBuilder` is a `StringBuilder`), or
+/// a base type or interface .NET gives it.
+fn io_is_a(type_name: &str, t: &str) -> bool {
+    let simple = type_name.rsplit('.').next().unwrap_or(type_name);
+    let simple = simple.split('`').next().unwrap_or(simple);
+    simple == t
+        || matches!(
+            (simple, t),
+            ("StringReader", "TextReader")
+                | ("StringWriter", "TextWriter")
+                | (
+                    "Queue" | "Stack" | "HashSet",
+                    "IEnumerable" | "ICollection" | "IReadOnlyCollection"
+                )
+                | ("HashSet", "ISet")
+        )
 }
 
 /// `(T)x`: the explicit conversions policies rely on, mostly unwrapping JSON values and

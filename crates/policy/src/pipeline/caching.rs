@@ -199,7 +199,9 @@ pub(super) async fn lookup_value(
     let key = cache::value_key(&string(&l.key, ex)?);
     let external = uses_external(ex, l.caching_type);
     let found = match store_for(ex, external).get(&key).await {
-        Some(CachedEntry::Value(v)) => v,
+        // A copy of its own: objects with identity (StringBuilder, readers, sets) in a cached
+        // value must not be shared by the requests that read the same entry.
+        Some(CachedEntry::Value(v)) => v.detached(),
         _ => match &l.default_value {
             Some(d) => value(d, ex)?,
             None => Value::Null,
@@ -214,7 +216,8 @@ pub(super) async fn store_value(
     ex: &mut dyn Exchange,
 ) -> Result<Flow, Failure> {
     let key = cache::value_key(&string(&s.key, ex)?);
-    let v = value(&s.value, ex)?;
+    // Detached: the request that stored it may go on changing its StringBuilder or reader.
+    let v = value(&s.value, ex)?.detached();
     let ttl = seconds(&s.duration, ex)?;
     let external = uses_external(ex, s.caching_type);
     store_for(ex, external)
