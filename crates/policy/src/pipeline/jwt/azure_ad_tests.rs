@@ -291,3 +291,44 @@ fn tenant_and_authority_forms() {
     assert_eq!(authority_url("https://a.test/?x"), None);
     assert_eq!(authority_url(""), None);
 }
+
+#[test]
+fn query_parameter_source_and_tenant_expression() {
+    let s = aad(&format!(
+        r#"<validate-azure-ad-token tenant-id="@((string)context.Variables[&quot;tenant&quot;])" query-parameter-name="access_token">
+             <client-application-ids><application-id>{CLIENT}</application-id></client-application-ids>
+           </validate-azure-ad-token>"#
+    ));
+    let mut ex = with_entra(exchange());
+    ex.context.variable("tenant", TENANT);
+    ex.query
+        .insert("access_token".into(), vec![token(&v1_claims())]);
+    outcome(&s, &mut ex).expect("token from the query, tenant from a variable");
+    // A tenant that is not a path segment is an expression failure, not a token problem.
+    let mut ex = with_entra(exchange());
+    ex.context.variable("tenant", "../admin");
+    ex.query
+        .insert("access_token".into(), vec![token(&v1_claims())]);
+    let f = outcome(&s, &mut ex).expect_err("bad tenant");
+    assert_ne!(f.status, 401, "{f:?}");
+    assert!(f.message.contains("tenant-id"), "{}", f.message);
+}
+
+#[test]
+fn tenant_by_domain_accepts_the_configurations_tenant_id() {
+    // Entra ID answers for a domain with the configuration of the tenant's GUID.
+    let source = OpenIdSource::new("https://login.test/contoso.onmicrosoft.com/v2.0/x");
+    source.lock().set = Some(Arc::new(KeySet {
+        issuer: Some(format!("https://login.microsoftonline.com/{TENANT}/v2.0")),
+        keys: Vec::new(),
+    }));
+    let allowed = azure_ad::allowed_issuers(AUTHORITY, "contoso.onmicrosoft.com", &source);
+    for want in [
+        format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+        format!("https://sts.windows.net/{TENANT}/"),
+        format!("{AUTHORITY}/contoso.onmicrosoft.com/v2.0"),
+        "https://sts.windows.net/contoso.onmicrosoft.com/".to_string(),
+    ] {
+        assert!(allowed.contains(&want), "{want} not in {allowed:?}");
+    }
+}
