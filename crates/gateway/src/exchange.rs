@@ -525,6 +525,13 @@ impl Exchange for GatewayExchange {
         self.http.clone()
     }
 
+    fn entra_authority(&self) -> String {
+        match &self.facts.snapshot.entra_authority {
+            Some(a) => a.to_string(),
+            None => gatehouse_policy::pipeline::DEFAULT_ENTRA_AUTHORITY.to_string(),
+        }
+    }
+
     fn forward<'a>(&'a mut self, options: &'a ForwardOptions) -> ForwardFuture<'a> {
         Box::pin(self.forward_now(options))
     }

@@ -56,6 +56,8 @@ pub struct Snapshot {
     /// Per API (by index).
     pub apis: Vec<ApiSettings>,
     pub limits: Limits,
+    /// `gateway.entra_authority` (validate-azure-ad-token), `None` for the default.
+    pub entra_authority: Option<Arc<str>>,
     pub listeners: Vec<ListenerSpec>,
     /// The gateway's TLS (Proxy host names), chosen by SNI.
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -171,6 +173,7 @@ impl Snapshot {
             *slot = crate::tls::server_config(&hostnames::certificates(cfg, c))?;
         }
         Ok(Snapshot {
+            entra_authority: cfg.gateway.entra_authority.as_deref().map(Arc::from),
             tls: component_tls[0].clone(),
             component_tls,
             host_names: Component::ALL.map(|c| HostNames::compile(cfg, c)),

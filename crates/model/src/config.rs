@@ -131,6 +131,16 @@ pub struct GatewaySettings {
     /// Write one structured access log line per request.
     #[serde(default = "yes")]
     pub access_log: bool,
+    /// Microsoft Entra ID's authority for validate-azure-ad-token: a tenant's OpenID
+    /// configuration is `{entra_authority}/{tenant}/v2.0/.well-known/openid-configuration`.
+    /// Default (absent): `https://login.microsoftonline.com`. A sovereign cloud's, or a local
+    /// stand-in for tests.
+    #[serde(
+        default,
+        alias = "entraAuthority",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub entra_authority: Option<String>,
 }
 
 impl Default for GatewaySettings {
@@ -140,6 +150,7 @@ impl Default for GatewaySettings {
             hostnames: Vec::new(),
             limits: Limits::default(),
             access_log: true,
+            entra_authority: None,
         }
     }
 }

@@ -216,7 +216,31 @@ fn gateway(c: &mut Checker, config: &Config) -> Vec<SocketAddr> {
         );
     }
     limits(c, &g.limits);
+    if let Some(a) = &g.entra_authority {
+        entra_authority(c, a);
+    }
     addrs
+}
+
+/// `gateway.entra_authority`: an absolute http(s) URL with a host and no query, fragment or
+/// credentials — the base every tenant's OpenID configuration URL is built on.
+fn entra_authority(c: &mut Checker, a: &str) {
+    let rest = a
+        .strip_prefix("https://")
+        .or_else(|| a.strip_prefix("http://"));
+    let host = rest.and_then(|r| r.split('/').next()).unwrap_or_default();
+    if rest.is_none()
+        || host.is_empty()
+        || a.contains(['?', '#', '@'])
+        || a.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+    {
+        c.error(
+            "gateway.entra_authority",
+            format!(
+                "'{a}' must be an absolute http(s) URL such as https://login.microsoftonline.com"
+            ),
+        );
+    }
 }
 
 fn limits(c: &mut Checker, l: &Limits) {
@@ -785,6 +809,36 @@ subscriptions:
             vec!["127.0.0.1:8080".parse::<SocketAddr>().unwrap()]
         );
         assert!(!v.config.apis[1].subscription_required);
+    }
+
+    #[test]
+    fn entra_authority_must_be_an_http_url() {
+        let with = |a: &str| {
+            GOOD.replace(
+                "service: { name: contoso, sku: premium, capacity: 2 }",
+                &format!(
+                    "service: {{ name: contoso, sku: premium, capacity: 2 }}\ngateway: {{ entra_authority: {a:?} }}"
+                ),
+            )
+        };
+        let v = check(&with("http://127.0.0.1:9000")).expect("loopback authority");
+        assert_eq!(
+            v.config.gateway.entra_authority.as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        for bad in [
+            "login.microsoftonline.com",
+            "https://",
+            "https://a.test/?x=1",
+            "ftp://a",
+        ] {
+            let errs = errors(&with(bad));
+            assert!(
+                errs.iter()
+                    .any(|e| e.starts_with("gateway.entra_authority: ")),
+                "{bad}: {errs:#?}"
+            );
+        }
     }
 
     #[test]

@@ -163,6 +163,13 @@ pub(crate) static POLICIES: &[Spec] = &[
              ("clock-skew", Int), ("output-token-variable-name", Str)],
         one_of ["header-name", "query-parameter-name", "token-value"],
         Children(&["openid-config", "issuer-signing-keys", "decryption-keys", "audiences", "issuers", "required-claims"]), Yes),
+    // validate-jwt against Microsoft Entra ID's OpenID configuration for the tenant.
+    spec!("validate-azure-ad-token", req [("tenant-id", Str)],
+        opt [("header-name", Str), ("query-parameter-name", Str), ("token-value", Str),
+             ("authentication-endpoint", Str), ("failed-validation-httpcode", Int),
+             ("failed-validation-error-message", Str), ("output-token-variable-name", Str)],
+        Children(&["client-application-ids", "backend-application-ids", "audiences", "required-claims",
+                   "decryption-keys"])),
     spec!("authentication-basic", req [("username", Str), ("password", Str)], opt [], Empty),
     spec!("authentication-certificate", req [],
         opt [("thumbprint", Str), ("certificate-id", Str), ("body", Str), ("password", Str)],
@@ -213,9 +220,6 @@ pub(crate) static POLICIES: &[Spec] = &[
         ("response-variable-name", Str), ("timeout", Int), ("template", Str), ("content-type", Str)], Any, AzureOnly),
     spec!("get-authorization-context", req [], opt [("provider-id", Str), ("authorization-id", Str),
         ("context-variable-name", Str), ("identity-type", Str), ("identity", Str), ("ignore-error", BOOL)], Empty, AzureOnly),
-    spec!("validate-azure-ad-token", req [], opt [("tenant-id", Str), ("header-name", Str), ("query-parameter-name", Str),
-        ("token-value", Str), ("failed-validation-httpcode", Int), ("failed-validation-error-message", Str),
-        ("output-token-variable-name", Str)], Any, AzureOnly),
     spec!("cosmosdb-data-source", req [], opt [], Any, AzureOnly),
     // Real APIM policies not implemented yet.
     spec!("jsonp", req [("callback-parameter-name", Str)], opt [], Empty, NotYet),
@@ -262,7 +266,7 @@ pub(crate) static SUB_ELEMENTS: &[(&[&str], Spec)] = &[
         spec!("issuer-signing-keys", req [], opt [], Children(&["key"])),
     ),
     (
-        &["validate-jwt"],
+        &["validate-jwt", "validate-azure-ad-token"],
         spec!("decryption-keys", req [], opt [], Children(&["key"])),
     ),
     (
@@ -271,17 +275,29 @@ pub(crate) static SUB_ELEMENTS: &[(&[&str], Spec)] = &[
         opt [("id", Str), ("certificate-id", Str), ("n", Str), ("e", Str), ("alg", Str)], Text),
     ),
     (
-        &["validate-jwt"],
+        &["validate-jwt", "validate-azure-ad-token"],
         spec!("audiences", req [], opt [], Children(&["audience"])),
     ),
     (&["audiences"], spec!("audience", req [], opt [], Text)),
+    (
+        &["validate-azure-ad-token"],
+        spec!("client-application-ids", req [], opt [], Children(&["application-id"])),
+    ),
+    (
+        &["validate-azure-ad-token"],
+        spec!("backend-application-ids", req [], opt [], Children(&["application-id"])),
+    ),
+    (
+        &["client-application-ids", "backend-application-ids"],
+        spec!("application-id", req [], opt [], Text),
+    ),
     (
         &["validate-jwt"],
         spec!("issuers", req [], opt [], Children(&["issuer"])),
     ),
     (&["issuers"], spec!("issuer", req [], opt [], Text)),
     (
-        &["validate-jwt"],
+        &["validate-jwt", "validate-azure-ad-token"],
         spec!("required-claims", req [], opt [], Children(&["claim"])),
     ),
     (

@@ -71,6 +71,7 @@ pub(crate) enum StepKind {
     JsonToXml(Message, Box<crate::transform::JsonToXml>),
     XmlToJson(Message, Box<crate::transform::XmlToJson>),
     ValidateJwt(Box<super::jwt::JwtStep>),
+    ValidateAzureAdToken(Box<super::jwt::AadStep>),
     Cors(Box<crate::cors::Cors>),
     CacheLookup(Box<cache::CacheLookup<Operand>>),
     CacheStore(Box<cache::CacheStore<Operand>>),
@@ -518,6 +519,9 @@ fn compile_step(e: &PolicyElement, section: Section) -> Result<Step, CompileErro
             Box::new(crate::transform::compile_xml_to_json(e)?),
         ),
         "validate-jwt" => StepKind::ValidateJwt(Box::new(super::jwt::compile(e)?)),
+        "validate-azure-ad-token" => {
+            StepKind::ValidateAzureAdToken(Box::new(super::jwt::compile_aad(e)?))
+        }
         "cors" => StepKind::Cors(Box::new(crate::cors::compile(e)?)),
         "cache-lookup" => StepKind::CacheLookup(Box::new(cache::compile_lookup(e, operand)?)),
         "cache-store" => StepKind::CacheStore(Box::new(cache::compile_store(e, operand)?)),

@@ -72,6 +72,13 @@ pub trait Exchange: Context + Send {
     /// Sends the requests policies make themselves (send-request, validate-jwt's key fetch).
     /// The gateway's client goes through the egress guard.
     fn http_client(&self) -> Arc<dyn HttpClient>;
+    /// Microsoft Entra ID's authority, where validate-azure-ad-token finds a tenant's OpenID
+    /// configuration (`{authority}/{tenant}/v2.0/.well-known/openid-configuration`). The
+    /// gateway's comes from `gateway.entra_authority`; a policy's `authentication-endpoint`
+    /// overrides it.
+    fn entra_authority(&self) -> String {
+        super::DEFAULT_ENTRA_AUTHORITY.to_string()
+    }
     /// The cache of cache-lookup/-store and the -value policies (shared by every request).
     fn cache(&self) -> &dyn Cache;
     /// The external cache (`caching-type="external"`/`"prefer-external"`) when the gateway has
@@ -245,6 +252,8 @@ pub struct TestExchange {
     pub budgets: super::Budgets,
     /// Values the pipeline must keep out of messages (see [`Exchange::secrets`]).
     pub secrets: Vec<String>,
+    /// [`Exchange::entra_authority`]; `None` is the default (Microsoft's public cloud).
+    pub entra_authority: Option<String>,
 }
 
 impl Default for TestExchange {
@@ -267,6 +276,7 @@ impl Default for TestExchange {
             concurrency: Arc::new(ConcurrencySlots::default()),
             budgets: super::Budgets::default(),
             secrets: Vec::new(),
+            entra_authority: None,
         }
     }
 }
@@ -461,6 +471,12 @@ impl Exchange for TestExchange {
 
     fn http_client(&self) -> Arc<dyn HttpClient> {
         self.http.clone()
+    }
+
+    fn entra_authority(&self) -> String {
+        self.entra_authority
+            .clone()
+            .unwrap_or_else(|| super::DEFAULT_ENTRA_AUTHORITY.to_string())
     }
 
     fn cache(&self) -> &dyn Cache {

@@ -44,6 +44,10 @@ pub struct Budgets {
     pub max_body_bytes: usize,
 }
 
+/// Microsoft Entra ID's authority in Azure's public cloud: the default of
+/// `gateway.entra_authority` (validate-azure-ad-token).
+pub const DEFAULT_ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
+
 /// Default of `gateway.limits.max_buffered_body_bytes`.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 

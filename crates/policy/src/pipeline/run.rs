@@ -161,6 +161,10 @@ async fn run_step(step: &Step, ex: &mut dyn Exchange) -> Run<Flow> {
             j.run(ex).await.map_err(at(step))?;
             Ok(Flow::Continue)
         }
+        StepKind::ValidateAzureAdToken(j) => {
+            j.run(ex).await.map_err(at(step))?;
+            Ok(Flow::Continue)
+        }
         StepKind::SendRequest(s) => {
             super::calls::send_request(s, ex).await.map_err(at(step))?;
             Ok(Flow::Continue)
@@ -219,7 +223,8 @@ pub(super) fn run_simple(step: &Step, ex: &mut dyn Exchange) -> Result<Flow, Fai
         | StepKind::Wait { .. }
         | StepKind::SendRequest(_)
         | StepKind::LimitConcurrency { .. }
-        | StepKind::ValidateJwt(_) => {}
+        | StepKind::ValidateJwt(_)
+        | StepKind::ValidateAzureAdToken(_) => {}
         // Waiting on a shared store: handled by run_leaf.
         StepKind::Limit(_)
         | StepKind::CacheLookup(_)

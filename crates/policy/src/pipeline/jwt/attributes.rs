@@ -28,18 +28,7 @@ pub(crate) fn compile(e: &PolicyElement) -> Result<JwtStep, CompileError> {
         }
     };
 
-    let status = attrs::attr(e, "failed-validation-httpcode")?;
-    if let Some(Operand::Literal(s)) = &status
-        && attrs::parse_status(s.trim()).is_none()
-    {
-        return Err(error(
-            e,
-            CompileErrorKind::Attribute,
-            format!(
-                "attribute 'failed-validation-httpcode' must be an HTTP status code (100-599), not '{s}'"
-            ),
-        ));
-    }
+    let status = status_attr(e)?;
     let require_expiration_time = bool_attr(e, "require-expiration-time")?;
     let require_signed_tokens = bool_attr(e, "require-signed-tokens")?;
     let clock_skew = attrs::attr(e, "clock-skew")?;
@@ -54,16 +43,7 @@ pub(crate) fn compile(e: &PolicyElement) -> Result<JwtStep, CompileError> {
             ),
         ));
     }
-    let output_variable = match attrs::literal(e, "output-token-variable-name")? {
-        Some(n) if n.trim().is_empty() => {
-            return Err(error(
-                e,
-                CompileErrorKind::Attribute,
-                "attribute 'output-token-variable-name' must not be empty",
-            ));
-        }
-        other => other.map(str::to_string),
-    };
+    let output_variable = output_variable(e)?;
 
     let mut step = JwtStep {
         source,
@@ -103,7 +83,7 @@ pub(crate) fn compile(e: &PolicyElement) -> Result<JwtStep, CompileError> {
                         format!("openid-config url must be an absolute http(s) URL, not '{url}'"),
                     ));
                 }
-                openid.push(OpenIdSource::new(url));
+                openid.push(Arc::new(OpenIdSource::new(url)));
             }
             "issuer-signing-keys" => {
                 for k in attrs::only_children(child, &["key"])? {
@@ -137,6 +117,37 @@ pub(crate) fn compile(e: &PolicyElement) -> Result<JwtStep, CompileError> {
     step.keys = Arc::new(keys);
     step.openid = Arc::new(openid);
     Ok(step)
+}
+
+/// `failed-validation-httpcode`: an expression, or a literal HTTP status code.
+pub(super) fn status_attr(e: &PolicyElement) -> Result<Option<Operand>, CompileError> {
+    let status = attrs::attr(e, "failed-validation-httpcode")?;
+    if let Some(Operand::Literal(s)) = &status
+        && attrs::parse_status(s.trim()).is_none()
+    {
+        return Err(error(
+            e,
+            CompileErrorKind::Attribute,
+            format!(
+                "attribute 'failed-validation-httpcode' must be an HTTP status code (100-599), not '{s}'"
+            ),
+        ));
+    }
+    Ok(status)
+}
+
+/// `output-token-variable-name`, which must not be empty when given.
+pub(super) fn output_variable(e: &PolicyElement) -> Result<Option<String>, CompileError> {
+    Ok(match attrs::literal(e, "output-token-variable-name")? {
+        Some(n) if n.trim().is_empty() => {
+            return Err(error(
+                e,
+                CompileErrorKind::Attribute,
+                "attribute 'output-token-variable-name' must not be empty",
+            ));
+        }
+        other => other.map(str::to_string),
+    })
 }
 
 /// A boolean attribute that may be an expression; a literal must be true or false.

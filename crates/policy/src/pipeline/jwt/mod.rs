@@ -10,12 +10,18 @@
 //! sends: `failed-validation-httpcode` (401) with `{"statusCode": …, "message": …}`. Neither the
 //! token nor any key ever appears in a message.
 //!
+//! validate-azure-ad-token (azure_ad.rs) is the same validation against Microsoft Entra ID's
+//! OpenID configuration for a tenant.
+//!
 //! Not supported (compile errors): `<key certificate-id>` (no certificate store),
 //! `<decryption-keys>` (encrypted tokens), and an expression as `<openid-config url>`.
 
 // One module per concern; the types shared by all of them live here, and each child sees the
 // others' `pub(super)` items through these glob imports (`use super::*`).
 mod attributes;
+mod azure_ad;
+#[cfg(test)]
+mod azure_ad_tests;
 mod openid;
 #[cfg(test)]
 mod tests;
@@ -24,6 +30,7 @@ mod validate;
 
 pub(crate) use attributes::compile;
 use attributes::*;
+pub(crate) use azure_ad::{AadStep, compile_aad};
 use openid::*;
 use token::*;
 use validate::*;
@@ -90,7 +97,7 @@ pub(crate) struct JwtStep {
     clock_skew: Option<Operand>,
     output_variable: Option<String>,
     keys: Arc<Vec<InlineKey>>,
-    openid: Arc<Vec<OpenIdSource>>,
+    openid: Arc<Vec<Arc<OpenIdSource>>>,
     audiences: Vec<Operand>,
     issuers: Vec<Operand>,
     claims: Vec<RequiredClaim>,

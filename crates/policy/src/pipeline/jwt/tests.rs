@@ -13,7 +13,7 @@ use crate::http::{FnClient, HttpError, HttpResponse};
 use crate::pipeline::TestExchange;
 
 /// 2026-01-01T00:00:00Z, the exchange's clock in every test.
-const NOW: i64 = 1_767_225_600;
+pub(super) const NOW: i64 = 1_767_225_600;
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 const CONFIG_URL: &str = "https://idp.example/.well-known/openid-configuration";
 const JWKS_URL: &str = "https://idp.example/keys";
@@ -22,7 +22,7 @@ fn secret_b64() -> String {
     STANDARD.encode(SECRET)
 }
 
-fn element(policy: &str) -> PolicyElement {
+pub(super) fn element(policy: &str) -> PolicyElement {
     let src = format!(
         "<policies><inbound>{policy}</inbound><backend /><outbound /><on-error /></policies>"
     );
@@ -44,7 +44,7 @@ fn hs_step(attrs: &str, children: &str) -> JwtStep {
     ))
 }
 
-fn sign(alg: Algorithm, kid: Option<&str>, claims: &J, key: &EncodingKey) -> String {
+pub(super) fn sign(alg: Algorithm, kid: Option<&str>, claims: &J, key: &EncodingKey) -> String {
     let mut header = Header::new(alg);
     header.kid = kid.map(str::to_string);
     encode(&header, claims, key).expect("test token encodes")
@@ -59,17 +59,17 @@ fn hs256(claims: J) -> String {
     )
 }
 
-fn exchange() -> TestExchange {
+pub(super) fn exchange() -> TestExchange {
     let mut ex = TestExchange::new();
     ex.context.now = DateTime::from_unix_seconds(NOW);
     ex
 }
 
-fn bearer(token: &str) -> TestExchange {
+pub(super) fn bearer(token: &str) -> TestExchange {
     exchange().with_request_header("Authorization", &format!("Bearer {token}"))
 }
 
-fn block<F: std::future::Future>(f: F) -> F::Output {
+pub(super) fn block<F: std::future::Future>(f: F) -> F::Output {
     futures_util::FutureExt::now_or_never(f).expect("no pending I/O with FnClient")
 }
 
@@ -84,7 +84,7 @@ fn refused(step: &JwtStep, ex: &mut TestExchange) -> Failure {
     }
 }
 
-fn body(f: &Failure) -> J {
+pub(super) fn body(f: &Failure) -> J {
     serde_json::from_str(f.body.as_deref().expect("failure has a body")).expect("json body")
 }
 
@@ -403,8 +403,8 @@ async fn malformed_token_is_jwt_invalid() {
 
 // ------------------------------------------------------------------------ RSA and EC
 
-struct KeyPair {
-    encoding: EncodingKey,
+pub(super) struct KeyPair {
+    pub(super) encoding: EncodingKey,
     jwk: Jwk,
 }
 
@@ -420,14 +420,14 @@ fn key_pair(alg: &'static rcgen::SignatureAlgorithm, jwt_alg: Algorithm) -> KeyP
     KeyPair { encoding, jwk }
 }
 
-static RSA: LazyLock<KeyPair> =
+pub(super) static RSA: LazyLock<KeyPair> =
     LazyLock::new(|| key_pair(&rcgen::PKCS_RSA_SHA256, Algorithm::RS256));
-static RSA2: LazyLock<KeyPair> =
+pub(super) static RSA2: LazyLock<KeyPair> =
     LazyLock::new(|| key_pair(&rcgen::PKCS_RSA_SHA256, Algorithm::RS256));
 static EC: LazyLock<KeyPair> =
     LazyLock::new(|| key_pair(&rcgen::PKCS_ECDSA_P256_SHA256, Algorithm::ES256));
 
-fn jwk_json(k: &KeyPair, kid: &str) -> J {
+pub(super) fn jwk_json(k: &KeyPair, kid: &str) -> J {
     let mut v = serde_json::to_value(&k.jwk).expect("jwk serializes");
     if let J::Object(m) = &mut v {
         m.insert("kid".into(), J::String(kid.into()));

@@ -56,7 +56,18 @@ impl JwtStep {
     /// Validates the request's token; on success sets output-token-variable-name (if any) and
     /// returns Ok.
     pub(crate) async fn run(&self, ex: &mut dyn Exchange) -> Result<(), Failure> {
-        match self.validate(ex).await {
+        let result = self.validate(ex).await;
+        self.answer(result, ex)
+    }
+
+    /// APIM's answer to a refused token: `failed-validation-httpcode` with
+    /// `{"statusCode", "message"}`, the reason and message kept for `context.LastError`.
+    pub(super) fn answer(
+        &self,
+        result: Result<(), Refusal>,
+        ex: &mut dyn Exchange,
+    ) -> Result<(), Failure> {
+        match result {
             Ok(()) => Ok(()),
             Err(Refusal::Failed(f)) => Err(f),
             Err(Refusal::Denied(d)) => {
@@ -86,15 +97,20 @@ impl JwtStep {
             None => return Err(Denial::not_present().into()),
         };
         let token = parse_token(&raw)?;
-        self.check_signature(&token, ex).await?;
+        self.check_signature(&token, ex, &self.openid).await?;
         self.check_lifetime(&token, ex)?;
         self.check_audience(&token, ex)?;
-        self.check_issuer(&token, ex)?;
+        self.check_issuer(&token, ex, &self.openid)?;
         self.check_claims(&token, ex)?;
-        if let Some(name) = &self.output_variable {
-            ex.set_variable(name, jwt_value(&token));
-        }
+        self.store(&token, ex);
         Ok(())
+    }
+
+    /// Sets output-token-variable-name (if any) to the validated token.
+    pub(super) fn store(&self, token: &Token<'_>, ex: &mut dyn Exchange) {
+        if let Some(name) = &self.output_variable {
+            ex.set_variable(name, jwt_value(token));
+        }
     }
 
     /// The token text, `None` when absent or empty.
@@ -160,6 +176,7 @@ impl JwtStep {
         &self,
         token: &Token<'_>,
         ex: &mut dyn Exchange,
+        openid: &[Arc<OpenIdSource>],
     ) -> Result<(), Refusal> {
         let alg_name = token.header.get("alg").and_then(J::as_str).unwrap_or("");
         let require_signed = flag(self.require_signed_tokens.as_ref(), true, ex)?;
@@ -234,10 +251,10 @@ impl JwtStep {
         candidates.clear();
 
         let mut unavailable = Vec::new();
-        if !self.openid.is_empty() {
+        if !openid.is_empty() {
             let client = ex.http_client();
             let mut sets = Vec::new();
-            for src in self.openid.iter() {
+            for src in openid {
                 match src.keys(&client, None).await {
                     Ok(set) => sets.push(Some(set)),
                     Err(e) => {
@@ -250,7 +267,7 @@ impl JwtStep {
             if let Some(kid) = kid
                 && !sets.iter().flatten().any(|s| s.has_kid(kid))
             {
-                for (src, set) in self.openid.iter().zip(sets.iter_mut()) {
+                for (src, set) in openid.iter().zip(sets.iter_mut()) {
                     if set.is_some()
                         && let Ok(fresh) = src.keys(&client, Some(kid)).await
                     {
@@ -408,9 +425,10 @@ impl JwtStep {
         &self,
         token: &Token<'_>,
         ex: &mut dyn Exchange,
+        openid: &[Arc<OpenIdSource>],
     ) -> Result<(), Refusal> {
         let mut allowed = eval::strings(&self.issuers, ex)?;
-        for src in self.openid.iter() {
+        for src in openid {
             if let Some(issuer) = src.issuer() {
                 allowed.push(issuer);
             }
@@ -418,23 +436,30 @@ impl JwtStep {
         if allowed.is_empty() {
             return Ok(());
         }
-        let given = token.claims.get("iss").and_then(J::as_str);
-        if let Some(iss) = given
-            && allowed.iter().any(|a| a.trim() == iss)
-        {
-            return Ok(());
-        }
-        Err(Denial::new(
-            "TokenIssuerNotAllowed",
-            format!(
-                "Issuer validation failed. Issuer: '{}'. Did not match any allowed issuer. \
-                 Access denied.",
-                given.map(printable).unwrap_or_else(|| "empty".into())
-            ),
-        )
-        .into())
+        issuer_allowed(token, &allowed)
     }
+}
 
+/// Ok when the token's `iss` is one of `allowed`; else APIM's TokenIssuerNotAllowed.
+pub(super) fn issuer_allowed(token: &Token<'_>, allowed: &[String]) -> Result<(), Refusal> {
+    let given = token.claims.get("iss").and_then(J::as_str);
+    if let Some(iss) = given
+        && allowed.iter().any(|a| a.trim() == iss)
+    {
+        return Ok(());
+    }
+    Err(Denial::new(
+        "TokenIssuerNotAllowed",
+        format!(
+            "Issuer validation failed. Issuer: '{}'. Did not match any allowed issuer. \
+                 Access denied.",
+            given.map(printable).unwrap_or_else(|| "empty".into())
+        ),
+    )
+    .into())
+}
+
+impl JwtStep {
     pub(super) fn check_claims(
         &self,
         token: &Token<'_>,
