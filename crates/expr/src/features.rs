@@ -96,6 +96,8 @@ pub(crate) const MUTATORS: &[&str] = &[
     "RemoveAll",
     "ReplaceNodes",
     "ReplaceAll",
+    // `List<T>.Sort()` (arrays have no instance `Sort`: `Array.Sort` is static).
+    "Sort",
 ];
 
 /// The shape of APIM's `context`: objects (navigated lazily), dictionaries, bodies.
@@ -300,6 +302,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "WebUtility" => matches!(name, "UrlEncode" | "UrlDecode" | "HtmlEncode"),
             // Handled by the interpreter: it writes into its destination argument.
             "Array" => crate::library::array_member_exists(name, true),
+            "Enumerable" => matches!(name, "Range" | "Repeat" | "Empty"),
             _ => false,
         };
     }
@@ -424,6 +427,8 @@ pub(crate) const LINQ: &[&str] = &[
     "Take",
     "OrderBy",
     "OrderByDescending",
+    "ThenBy",
+    "ThenByDescending",
     "Distinct",
     "Sum",
     "Max",
@@ -436,4 +441,18 @@ pub(crate) const LINQ: &[&str] = &[
     "OfType",
     "SelectMany",
     "Average",
+    // crates/expr/src/library/linq_sets.rs
+    "SkipWhile",
+    "TakeWhile",
+    "ElementAtOrDefault",
+    "DefaultIfEmpty",
+    "LongCount",
+    "Aggregate",
+    "GroupBy",
+    "ToDictionary",
+    "Union",
+    "Intersect",
+    "Except",
+    "Zip",
+    "SequenceEqual",
 ];

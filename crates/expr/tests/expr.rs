@@ -317,8 +317,13 @@ fn linq() {
     assert_eq!(run("new[] {1, 2, 3}.All(x => x > 0)"), Value::Bool(true));
     assert_eq!(run("new[] {1, 2, 3}.First()"), Value::Int(1));
     assert_eq!(run("new[] {1, 2, 3}.First(x => x > 1)"), Value::Int(2));
+    // default(int), as C# gives (checked with Mono); a string sequence gives null.
     assert_eq!(
         run("new[] {1, 2, 3}.FirstOrDefault(x => x > 5)"),
+        Value::Int(0)
+    );
+    assert_eq!(
+        run("new[] {\"a\"}.FirstOrDefault(x => x == \"b\")"),
         Value::Null
     );
     assert_eq!(run("new[] {1, 2, 3}.Count(x => x != 2)"), Value::Int(2));

@@ -37,6 +37,9 @@ impl<'c> Interp<'c> {
             }
             _ => return Err(rt("CompilationError", "Method name expected", at)),
         };
+        if matches!(name.as_str(), "ThenBy" | "ThenByDescending") {
+            return self.ordered_chain(callee, args, at);
+        }
         if let Some(p) = self.static_path(target) {
             let ty = crate::parser::normalize_type_name(&p);
             if !lib::is_type(&ty) {
@@ -118,7 +121,53 @@ impl<'c> Interp<'c> {
         self.release(mark);
         let args = args?;
         self.heavy_call(Some(&t), &args, at)?;
+        // `default(T)` of an empty sequence needs its element type, which only the source
+        // shows (crates/expr/src/library/linq_sets.rs).
+        if generics.is_empty()
+            && lib::DEFAULTING.contains(&name.as_str())
+            && let Some(ty) = lib::static_element_type(target)
+        {
+            return lib::call_method(self, t, name, &[ty], args, at);
+        }
         lib::call_method(self, t, name, generics, args, at)
+    }
+
+    /// `s.OrderBy(k1).ThenBy(k2)…`: gatehouse holds an ordered sequence as a plain one, so the
+    /// chain of keys is read from the source and the source sorted on all of them at once.
+    fn ordered_chain(&mut self, callee: &Expr, args: &[Arg], at: usize) -> F<Value> {
+        // From the outermost call in: (key selector, descending), then the source.
+        let mut keys: Vec<(&Expr, bool)> = Vec::new();
+        let (mut e, mut a) = (callee, args);
+        let source = loop {
+            let (E::Member { target, name, .. }, [key]) = (&e.kind, a) else {
+                return Err(rt("CompilationError", "Method name expected", at));
+            };
+            keys.push((&key.value, name.ends_with("Descending")));
+            if matches!(name.as_str(), "OrderBy" | "OrderByDescending") {
+                break target;
+            }
+            match &target.kind {
+                E::Call { callee, args, .. } => (e, a) = (callee, args),
+                _ => {
+                    return Err(rt(
+                        "CompilationError",
+                        format!("'{name}' needs an ordered sequence (OrderBy first)"),
+                        at,
+                    ));
+                }
+            }
+        };
+        keys.reverse();
+        // Evaluated in source order: the source, then each key selector.
+        let src = self.ev(source)?;
+        let mut lambdas = Vec::with_capacity(keys.len());
+        for (k, desc) in keys {
+            match self.ev(k)? {
+                Value::Lambda(l) => lambdas.push((l, desc)),
+                other => return Err(lib::cast_err(&other, "Func", at)),
+            }
+        }
+        lib::order_by_keys(self, src, &lambdas, at)
     }
 
     /// Reads the clock before a library call whose cost grows with its input, so a loop of

@@ -10,6 +10,9 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
         (Value::Array(a), "Add") => a.push(a0),
         (Value::Array(a), "AddRange") => a.extend(iterate_plain(a0, at)?),
         (Value::Array(a), "Clear") => a.clear(),
+        // `List<T>.Sort()` in place, with `Comparer<T>.Default` (strings by culture, as
+        // crates/expr/src/library/ordering.rs explains).
+        (Value::Array(a), "Sort") if args.is_empty() => a.sort_by(sort_cmp),
         (Value::Array(a), "Remove") => {
             let i = a.iter().position(|x| values_equal(x, &a0));
             if let Some(i) = i {
@@ -284,6 +287,13 @@ pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
         Value::String(s) => s.chars().map(Value::Char).collect(),
         Value::Bytes(b) => b.into_iter().map(|x| Value::Int(x as i64)).collect(),
         Value::Object(Object::Dictionary(d)) => d.keys().map(Value::str).collect(),
+        // A group of `GroupBy` (crates/expr/src/library/linq_sets.rs): its elements.
+        Value::Object(Object::Record(r)) if r.contains_key(GROUP_ITEMS) => {
+            match r.get(GROUP_ITEMS) {
+                Some(Value::Array(items)) => items.clone(),
+                _ => Vec::new(),
+            }
+        }
         Value::Object(Object::Map(m)) => {
             m.iter().map(|(k, v)| pair(k.clone(), v.clone())).collect()
         }

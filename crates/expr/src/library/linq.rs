@@ -58,8 +58,15 @@ pub(super) fn linq_over(
     Ok(match name {
         "Where" => {
             let mut out = Vec::new();
-            for v in items {
-                if predicate(it, &f, &v, at)? {
+            for (i, v) in items.into_iter().enumerate() {
+                let keep = match &f {
+                    Some(l) => match call_indexed(it, l, &v, i, at)? {
+                        Value::Bool(b) => b,
+                        other => return Err(cast_err(&other, "System.Boolean", at)),
+                    },
+                    None => true,
+                };
+                if keep {
                     out.push(v);
                 }
             }
@@ -103,6 +110,7 @@ pub(super) fn linq_over(
             Value::Bool(true)
         }
         "First" | "FirstOrDefault" | "Single" | "SingleOrDefault" => {
+            let default = element_default(&items);
             let mut found = Vec::new();
             for v in items {
                 if predicate(it, &f, &v, at)? {
@@ -121,11 +129,12 @@ pub(super) fn linq_over(
             }
             match found.into_iter().next() {
                 Some(v) => v,
-                None if name.ends_with("OrDefault") => Value::Null,
+                None if name.ends_with("OrDefault") => default,
                 None => return Err(no_elem()),
             }
         }
         "Last" | "LastOrDefault" => {
+            let default = element_default(&items);
             let mut found = None;
             for v in items {
                 if predicate(it, &f, &v, at)? {
@@ -134,7 +143,7 @@ pub(super) fn linq_over(
             }
             match found {
                 Some(v) => v,
-                None if name == "LastOrDefault" => Value::Null,
+                None if name == "LastOrDefault" => default,
                 None => return Err(no_elem()),
             }
         }
@@ -163,8 +172,17 @@ pub(super) fn linq_over(
             )
         }
         "ElementAt" => {
-            let i = idx(arg(args, 0, at)?, items.len(), at)?;
-            items[i].clone()
+            let i = as_int(arg(args, 0, at)?, at)?;
+            match usize::try_from(i).ok().and_then(|i| items.get(i)) {
+                Some(v) => v.clone(),
+                None => {
+                    return Err(rt(
+                        "ArgumentOutOfRangeException",
+                        "Index was out of range. Must be non-negative and less than the size of the collection.\nParameter name: index",
+                        at,
+                    ));
+                }
+            }
         }
         "Skip" | "Take" => {
             let n = as_int(arg(args, 0, at)?, at)?.clamp(0, items.len() as i64) as usize;
@@ -207,9 +225,11 @@ pub(super) fn linq_over(
                 grow(it, &k)?;
                 keyed.push((k, v));
             }
-            keyed.sort_by(|a, b| cmp_values(&a.0, &b.0).unwrap_or(std::cmp::Ordering::Equal));
+            // Stable both ways, as .NET's OrderByDescending is: equal keys keep their order.
             if name == "OrderByDescending" {
-                keyed.reverse();
+                keyed.sort_by(|a, b| sort_cmp(&b.0, &a.0));
+            } else {
+                keyed.sort_by(|a, b| sort_cmp(&a.0, &b.0));
             }
             Value::Array(keyed.into_iter().map(|(_, v)| v).collect())
         }
@@ -253,8 +273,11 @@ pub(super) fn linq_over(
                 for v in vals {
                     best = Some(match best {
                         None => v,
+                        // Min and Max pass over nulls, as .NET's do for reference types.
+                        Some(b) if matches!(v, Value::Null) => b,
+                        Some(Value::Null) => v,
                         Some(b) => {
-                            let o = cmp_values(&v, &b).unwrap_or(std::cmp::Ordering::Equal);
+                            let o = sort_cmp(&v, &b);
                             let better = if name == "Max" { o.is_gt() } else { o.is_lt() };
                             if better { v } else { b }
                         }
@@ -269,6 +292,6 @@ pub(super) fn linq_over(
                 })?
             }
         }
-        _ => return Err(no_member(&Value::Array(items), name, at)),
+        _ => return linq_more(it, items, name, args, at),
     })
 }

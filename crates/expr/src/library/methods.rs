@@ -23,6 +23,21 @@ pub(crate) fn call_method(
     if name == "GetType" {
         return Ok(Value::str(t.type_name()));
     }
+    // A group of `GroupBy`: LINQ over its elements.
+    if let Value::Object(Object::Record(r)) = &t
+        && r.contains_key(GROUP_ITEMS)
+        && name != "ToString"
+    {
+        return linq(it, t, name, args, at);
+    }
+    if let Some(ty) = generics.first() {
+        if matches!(name, "OfType" | "Cast") {
+            return of_type(it, t, name, ty, at);
+        }
+        if DEFAULTING.contains(&name) && is_sequence(&t) {
+            return with_default(it, t, name, ty, args, at);
+        }
+    }
     if let Some(r) = crypto::call_method(it, &t, name, &args, at) {
         return r;
     }

@@ -42,6 +42,7 @@ pub(crate) fn call_static(
         "Array" => array_static(it, name, generics, args, at)?,
         _ if crypto::is_crypto_type(ty) => crypto::call_static(it, ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
+        "Enumerable" => enumerable_static(it, name, args, at)?,
         _ => None,
     };
     found.ok_or_else(|| {

@@ -1,0 +1,205 @@
+//! LINQ as C# gives it: folds, groups, set operations, ordering, `default(T)` of the
+//! `…OrDefault` operators, `Enumerable`'s factories. Expected values come from Mono (mcs + mono);
+//! the C# expression is the test's input.
+
+use gatehouse_expr::{ExprKind, MapContext, Value, eval, parse};
+
+fn run(src: &str) -> Result<Value, gatehouse_expr::RuntimeError> {
+    let (kind, body) = match src
+        .trim()
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+    {
+        Some(b) => (ExprKind::Block, b),
+        None => (ExprKind::Single, src),
+    };
+    let p = parse(body, kind).unwrap_or_else(|e| panic!("parse {src:?}: {e:?}"));
+    eval(&p, &mut MapContext::new())
+}
+
+/// The result as the oracle renders it: sequences as `[a, b]`.
+fn text(src: &str) -> String {
+    match run(src) {
+        Ok(Value::Array(items)) => {
+            let parts: Vec<String> = items.iter().map(Value::to_display).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Ok(v) => v.to_display(),
+        Err(e) => panic!("{src:?} failed: {e:?}"),
+    }
+}
+
+fn kind(src: &str) -> &'static str {
+    match run(src) {
+        Ok(v) => panic!("{src:?} gave {v:?}, not an error"),
+        Err(e) => e.kind,
+    }
+}
+
+#[test]
+fn or_default_gives_default_of_the_element_type() {
+    assert_eq!(text("new[] { 1, 2, 3 }.FirstOrDefault(x => x > 5)"), "0");
+    assert_eq!(text("new int[0].FirstOrDefault()"), "0");
+    assert_eq!(text("new int[0].SingleOrDefault()"), "0");
+    assert_eq!(text("new bool[0].LastOrDefault()"), "False");
+    assert_eq!(
+        text("new[] { 1, 2 }.Where(x => x > 5).FirstOrDefault()"),
+        "0"
+    );
+    assert_eq!(text("Enumerable.Empty<int>().FirstOrDefault()"), "0");
+    assert!(matches!(
+        run("new string[0].FirstOrDefault()"),
+        Ok(Value::Null)
+    ));
+    assert_eq!(text("new[] { 1, 2, 3 }.ElementAtOrDefault(5)"), "0");
+    assert_eq!(text("new int[0].DefaultIfEmpty().First()"), "0");
+    assert_eq!(text("new int[0].DefaultIfEmpty(7).First()"), "7");
+}
+
+#[test]
+fn element_at_out_of_range() {
+    assert_eq!(
+        kind("new[] { 1, 2, 3 }.ElementAt(5)"),
+        "ArgumentOutOfRangeException"
+    );
+    assert_eq!(
+        kind("new[] { 1, 2, 3 }.ElementAt(-1)"),
+        "ArgumentOutOfRangeException"
+    );
+}
+
+#[test]
+fn aggregate_all_overloads() {
+    assert_eq!(text("new[] { 1, 2, 3 }.Aggregate((a, b) => a * b)"), "6");
+    assert_eq!(
+        text("new[] { 1, 2, 3 }.Aggregate(10, (a, b) => a + b)"),
+        "16"
+    );
+    assert_eq!(
+        text("new[] { 1, 2, 3 }.Aggregate(\"\", (a, b) => a + b, s => s.Length)"),
+        "3"
+    );
+    assert_eq!(
+        kind("new int[0].Aggregate((a, b) => a + b)"),
+        "InvalidOperationException"
+    );
+}
+
+#[test]
+fn group_by_keys_in_first_seen_order() {
+    assert_eq!(
+        text(
+            "new[] { \"a\", \"bb\", \"cc\" }.GroupBy(s => s.Length).Select(g => g.Key + \":\" + g.Count()).ToArray()"
+        ),
+        "[1:1, 2:2]"
+    );
+    assert_eq!(
+        text(
+            "new[] { 1, 2, 3, 4 }.GroupBy(x => x % 2, x => x * 10).Select(g => g.Sum()).ToArray()"
+        ),
+        "[40, 60]"
+    );
+}
+
+#[test]
+fn to_dictionary_rejects_duplicates() {
+    assert_eq!(
+        text("new[] { \"a\", \"bb\", \"cc\" }.ToDictionary(s => s, s => s.Length)[\"bb\"]"),
+        "2"
+    );
+    assert_eq!(
+        kind("new[] { \"a\", \"a\" }.ToDictionary(s => s)"),
+        "ArgumentException"
+    );
+}
+
+#[test]
+fn set_operations_are_distinct() {
+    assert_eq!(
+        text("new[] { 1, 2, 3, 3 }.Union(new[] { 3, 4 }).ToArray()"),
+        "[1, 2, 3, 4]"
+    );
+    assert_eq!(
+        text("new[] { 1, 2, 2, 3 }.Intersect(new[] { 2, 3, 4 }).ToArray()"),
+        "[2, 3]"
+    );
+    assert_eq!(
+        text("new[] { 1, 1, 2, 3 }.Except(new[] { 2 }).ToArray()"),
+        "[1, 3]"
+    );
+    assert_eq!(
+        text("new[] { 1, 2, 3 }.Zip(new[] { \"a\", \"b\" }, (n, s) => s + n).ToArray()"),
+        "[a1, b2]"
+    );
+    assert_eq!(text("new[] { 1, 2 }.SequenceEqual(new[] { 1, 2 })"), "True");
+    assert_eq!(text("new[] { 1, 2 }.SequenceEqual(new[] { 1 })"), "False");
+}
+
+#[test]
+fn partitions_and_indexed_lambdas() {
+    assert_eq!(
+        text("new[] { 1, 2, 3, 1 }.SkipWhile(x => x < 3).ToArray()"),
+        "[3, 1]"
+    );
+    assert_eq!(
+        text("new[] { 1, 2, 3, 1 }.TakeWhile(x => x < 3).ToArray()"),
+        "[1, 2]"
+    );
+    assert_eq!(
+        text("new[] { 5, 6, 7, 8 }.Where((x, i) => i % 2 == 0).ToArray()"),
+        "[5, 7]"
+    );
+    assert_eq!(text("new[] { 1, 2, 3 }.LongCount(x => x > 1)"), "2");
+}
+
+#[test]
+fn ordering_follows_the_invariant_culture_and_is_stable() {
+    assert_eq!(
+        text("new[] { \"b\", \"a\", \"C\" }.OrderBy(s => s).ToArray()"),
+        "[a, b, C]"
+    );
+    assert_eq!(
+        text(
+            "new[] { \"bb\", \"a\", \"ccc\", \"aa\" }.OrderBy(s => s.Length).ThenByDescending(s => s).ToArray()"
+        ),
+        "[a, bb, aa, ccc]"
+    );
+    assert_eq!(
+        text("new[] { \"x1\", \"y1\", \"x2\" }.OrderByDescending(s => s[1]).ToArray()"),
+        "[x2, x1, y1]"
+    );
+    assert_eq!(
+        text("{ var l = new List<string> { \"b\", \"a\", \"B\" }; l.Sort(); return l; }"),
+        "[a, b, B]"
+    );
+    assert_eq!(text("new[] { \"b\", \"a\", \"C\" }.Max()"), "C");
+}
+
+#[test]
+fn of_type_and_cast() {
+    assert_eq!(
+        text("new object[] { 1, \"a\", 2 }.OfType<int>().Sum()"),
+        "3"
+    );
+    assert_eq!(
+        text("new object[] { 1, \"a\" }.OfType<string>().First()"),
+        "a"
+    );
+    assert_eq!(
+        kind("new object[] { 1, \"a\" }.Cast<int>().ToArray()"),
+        "InvalidCastException"
+    );
+}
+
+#[test]
+fn enumerable_factories() {
+    assert_eq!(text("Enumerable.Range(1, 5).ToArray()"), "[1, 2, 3, 4, 5]");
+    assert_eq!(text("Enumerable.Repeat(\"x\", 2).ToArray()"), "[x, x]");
+    assert_eq!(text("Enumerable.Empty<int>().Count()"), "0");
+    assert_eq!(
+        kind("Enumerable.Range(1, -1)"),
+        "ArgumentOutOfRangeException"
+    );
+    // A huge range is refused by the memory budget, not allocated.
+    assert!(run("Enumerable.Range(0, 2000000000).Count()").is_err());
+}
