@@ -185,6 +185,17 @@ impl Value {
             Value::Json(_) => "Newtonsoft.Json.Linq.JValue",
             Value::Bytes(_) => "System.Byte[]",
             Value::Object(Object::Context(_)) => "IProxyRequestContext",
+            // Records also stand for KeyValuePairs and JProperties (the members they carry tell).
+            Value::Object(Object::Record(r))
+                if r.contains_key("Key") && r.contains_key("Value") =>
+            {
+                "System.Collections.Generic.KeyValuePair`2"
+            }
+            Value::Object(Object::Record(r))
+                if r.len() == 2 && r.contains_key("Name") && r.contains_key("Value") =>
+            {
+                "Newtonsoft.Json.Linq.JProperty"
+            }
             Value::Object(Object::Record(_)) => "IResponse",
             Value::Object(Object::Dictionary(_)) => "IReadOnlyDictionary",
             Value::Object(Object::Body(_)) => "IMessageBody",
@@ -231,6 +242,10 @@ impl Value {
             Value::Object(Object::Io(o)) => o.display(),
             Value::Object(Object::XNamespace(ns)) => ns.to_string(),
             Value::Object(Object::XNode(n)) => n.to_xml(false),
+            // A KeyValuePair or JProperty (crates/expr/src/library/json_tokens.rs).
+            Value::Object(Object::Record(r)) => {
+                crate::library::record_display(r).unwrap_or_else(|| self.type_name().into())
+            }
             Value::Object(_) | Value::Lambda(_) => self.type_name().into(),
         }
     }

@@ -18,6 +18,11 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
     if let Some(v) = crypto::member(it, &t, name, at) {
         return Ok(v);
     }
+    if let Value::Json(j) = &t
+        && let Some(v) = json_member(j, name)
+    {
+        return Ok(v);
+    }
     Ok(match (&t, name) {
         (Value::Object(Object::Context(path)), _) => return context_member(it, path, name, at),
         (Value::String(s), "Length") => Value::Int(s.encode_utf16().count() as i64),

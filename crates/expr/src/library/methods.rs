@@ -23,6 +23,11 @@ pub(crate) fn call_method(
     if name == "GetType" {
         return Ok(Value::str(t.type_name()));
     }
+    if let Value::Json(j) = &t
+        && let Some(r) = json_method(it, j, name, &args, generics, at)
+    {
+        return r;
+    }
     // A group of `GroupBy`: LINQ over its elements.
     if let Value::Object(Object::Record(r)) = &t
         && r.contains_key(GROUP_ITEMS)

@@ -42,6 +42,26 @@ pub fn render(v: &Value) -> String {
             format!("[{}]", parts.join(", "))
         }
         Value::Object(Object::Match(m)) => esc(&m.value),
+        // A JProperty is a JToken: the harness prints it with Formatting.None (`"n":1`); a
+        // KeyValuePair as `[key, value]`, each part rendered.
+        Value::Object(Object::Record(r)) if v.type_name() == "Newtonsoft.Json.Linq.JProperty" => {
+            match (r.get("Name"), r.get("Value")) {
+                (Some(n), Some(Value::Json(j))) => esc(&format!(
+                    "{}:{}",
+                    serde_json::to_string(&n.to_display()).unwrap_or_default(),
+                    serde_json::to_string(j).unwrap_or_default()
+                )),
+                _ => esc(&v.to_display()),
+            }
+        }
+        Value::Object(Object::Record(r))
+            if v.type_name() == "System.Collections.Generic.KeyValuePair`2" =>
+        {
+            match (r.get("Key"), r.get("Value")) {
+                (Some(k), Some(x)) => format!("[{}, {}]", render(k), render(x)),
+                _ => esc(&v.to_display()),
+            }
+        }
         other => esc(&other.to_display()),
     }
 }
