@@ -401,3 +401,18 @@ fn policy_check_accepts_collections_and_builders() {
         "var sb = new System.Text.StringBuilder(); var d = new Dictionary<string, string>(); var s = new HashSet<string>(); var q = new Queue<int>(); var st = new Stack<int>(); var kv = new KeyValuePair<string, string>(\"a\", \"b\"); var l = new List<int> { 1 }; string v; d.TryGetValue(\"a\", out v); sb.Append(v).AppendLine(); return sb.ToString() + l.Exists(x => x > 0) + s.Add(\"x\") + q.Count + st.Count + kv.Key + JsonConvert.DeserializeObject<Dictionary<string, string>>(\"{}\").Count;",
     );
 }
+
+/// C#: `new Dictionary<string, int> { ["x"] = 1, ["y"] = 2 }` has 2 entries; `d["y"]` is 2.
+#[test]
+fn dictionary_index_initializer() {
+    assert_eq!(
+        text(
+            r#"{ var d = new Dictionary<string, int> { ["x"] = 1, ["y"] = 2 }; return d.Count; }"#
+        ),
+        "2"
+    );
+    assert_eq!(
+        text(r#"new Dictionary<string, int> { ["x"] = 1, ["y"] = 2 }["y"]"#),
+        "2"
+    );
+}

@@ -87,3 +87,17 @@ fn property_and_pair_text() {
         "[k, 1]"
     );
 }
+
+#[test]
+fn a_dictionary_serialises_as_an_object() {
+    assert_eq!(
+        text(
+            r#"JsonConvert.SerializeObject(new Dictionary<string, int> { { "k", 1 }, { "j", 2 } })"#
+        ),
+        r#"{"k":1,"j":2}"#
+    );
+    assert_eq!(
+        text(r#"JObject.FromObject(new Dictionary<string, string> { { "a", "b" } })["a"]"#),
+        "b"
+    );
+}

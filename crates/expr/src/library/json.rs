@@ -40,6 +40,15 @@ pub(crate) fn to_json(v: &Value, at: usize) -> F<J> {
             J::Object(m)
         }
         Value::Object(Object::Body(b)) => J::String(b.to_string()),
+        // A Dictionary serialises as an object, its keys as their ToString() (Newtonsoft's
+        // default for dictionary keys).
+        Value::Object(Object::Map(entries)) => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in entries.iter() {
+                m.insert(k.to_display(), to_json(v, at)?);
+            }
+            J::Object(m)
+        }
         other => return Err(cast_err(other, "JToken", at)),
     })
 }

@@ -658,6 +658,23 @@ impl Parser {
                         items: Some(items),
                     },
                 });
+            } else if self.is_punct("[") {
+                // `["k"] = v`, an index initializer (C# 6): read as the pair `{ "k", v }`,
+                // which a dictionary's initializer adds. (`[` cannot start an expression.)
+                let at = self.at();
+                self.pos += 1;
+                let key = self.expr()?;
+                self.expect("]")?;
+                self.expect("=")?;
+                let value = self.expr()?;
+                out.push(Expr {
+                    at,
+                    kind: E::NewArray {
+                        ty: None,
+                        size: None,
+                        items: Some(vec![key, value]),
+                    },
+                });
             } else {
                 out.push(self.expr()?);
             }
