@@ -478,3 +478,40 @@ fn jobject_merge_is_deep() {
         r#"{"x":{"p":1,"q":[1,2],"r":true},"y":2,"z":4,"w":5}"#
     );
 }
+
+/// C# (Mono):
+/// ```csharp
+/// var e = XElement.Parse("<a><b/><c/><b/></a>"); e.Element("b").Remove();
+/// e.ToString(SaveOptions.DisableFormatting)   // <a><c /><b /></a>
+/// e.Elements("b").Remove(); ...               // <a><c /></a>
+/// var x = XElement.Parse("<a>1<b/></a>"); x.Value = "2"; x.ToString()  // <a>2</a>
+/// x.Value = null                               // ArgumentNullException
+/// XElement.Parse("<a/>").Element("z").Remove() // NullReferenceException
+/// ```
+#[test]
+fn xelement_in_a_local_loses_children_and_takes_a_value() {
+    assert_eq!(
+        text(
+            r#"{ var e = XElement.Parse("<a><b/><c/><b/></a>"); e.Element("b").Remove(); return e.ToString(SaveOptions.DisableFormatting); }"#
+        ),
+        "<a><c /><b /></a>"
+    );
+    assert_eq!(
+        text(
+            r#"{ var e = XElement.Parse("<a><b/><c/><b/></a>"); e.Elements("b").Remove(); return e.ToString(SaveOptions.DisableFormatting); }"#
+        ),
+        "<a><c /></a>"
+    );
+    assert_eq!(
+        text(r#"{ var e = XElement.Parse("<a>1<b/></a>"); e.Value = "2"; return e.ToString(); }"#),
+        "<a>2</a>"
+    );
+    assert_eq!(
+        kind(r#"{ var e = XElement.Parse("<a>1</a>"); e.Value = null; return e.Value; }"#),
+        "ArgumentNullException"
+    );
+    assert_eq!(
+        kind(r#"{ var e = XElement.Parse("<a/>"); e.Element("z").Remove(); return e; }"#),
+        "NullReferenceException"
+    );
+}

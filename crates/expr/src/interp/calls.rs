@@ -82,6 +82,34 @@ impl<'c> Interp<'c> {
             }
             return Ok(Value::Null);
         }
+        // `e.Element("b").Remove()` / `e.Elements("b").Remove()` on an element in a local:
+        // the child elements leave it (the tree has no parent links to follow otherwise).
+        if name == "Remove"
+            && args.is_empty()
+            && let E::Call {
+                callee: inner,
+                args: iargs,
+                ..
+            } = &target.kind
+            && let E::Member {
+                target: obj,
+                name: pname,
+                ..
+            } = &inner.kind
+            && matches!(pname.as_str(), "Element" | "Elements")
+            && iargs.len() <= 1
+            && self.is_lvalue(obj)
+            && matches!(self.lvalue(obj)?, Value::Object(Object::XElement(_)))
+        {
+            let child = match iargs.first() {
+                Some(a) => Some(self.ev(&a.value)?),
+                None => None,
+            };
+            let all = pname == "Elements";
+            if let Value::Object(Object::XElement(e)) = self.lvalue(obj)? {
+                return lib::xml_remove_children(e, child.as_ref(), all, at);
+            }
+        }
         // `StringBuilder.Insert`, `Queue.Clear` …: objects that change themselves (shared
         // state, crates/expr/src/io.rs) take the ordinary call path.
         let shared = matches!(&target.kind,

@@ -120,3 +120,34 @@ pub(crate) fn xml_mutate(slot: &mut Arc<XElement>, name: &str, args: Args, at: u
     *slot = rescope(slot, &[], "");
     Ok(Value::Null)
 }
+
+/// `e.Element(n).Remove()` (the first child element named `n`; none is a
+/// NullReferenceException, as `Remove()` on null is) and `e.Elements(n).Remove()` (every one;
+/// without `n`, every child element).
+pub(crate) fn xml_remove_children(
+    slot: &mut Arc<XElement>,
+    child: Option<&Value>,
+    all: bool,
+    at: usize,
+) -> F<Value> {
+    let wanted = match child {
+        Some(v) => Some(name_arg(v, at)?),
+        None => None,
+    };
+    let matches = |n: &XNode| match n {
+        XNode::Element(x) => wanted.as_ref().is_none_or(|w| x.name == *w),
+        _ => false,
+    };
+    let e = Arc::make_mut(slot);
+    if all {
+        e.nodes.retain(|n| !matches(n));
+    } else {
+        match e.nodes.iter().position(matches) {
+            Some(i) => {
+                e.nodes.remove(i);
+            }
+            None => return Err(null_ref(at)),
+        }
+    }
+    Ok(Value::Null)
+}
