@@ -19,6 +19,7 @@ mod expressions;
 mod initializers;
 mod lvalues;
 mod statements;
+mod thenby;
 mod trycatch;
 mod tuples;
 
