@@ -416,3 +416,15 @@ fn dictionary_index_initializer() {
         "2"
     );
 }
+
+/// C#: `var l = new List<int> { 1, 2, 3, 4 }; l.RemoveAll(x => x % 2 == 0)` gives 2 and leaves
+/// 1,3.
+#[test]
+fn list_remove_all_in_place() {
+    assert_eq!(
+        text(
+            r#"{ var l = new List<int> { 1, 2, 3, 4 }; var n = l.RemoveAll(x => x % 2 == 0); return n + ":" + string.Join(",", l); }"#
+        ),
+        "2:1,3"
+    );
+}

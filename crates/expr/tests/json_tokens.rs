@@ -101,3 +101,31 @@ fn a_dictionary_serialises_as_an_object() {
         "b"
     );
 }
+
+/// C# (Newtonsoft 5 under Mono): `j["a"].Replace(5)` gives `{"a":5}`;
+/// `ToObject<Dictionary<string, object>>()` has the object's entries; slices select like
+/// Newtonsoft's ArraySliceFilter.
+#[test]
+fn replace_to_object_and_slices() {
+    let p = parse(
+        r#"var j = JObject.Parse("{\"a\":1,\"b\":[1]}"); j["a"].Replace(5); j["b"][0].Replace("x"); return j.ToString(Newtonsoft.Json.Formatting.None);"#,
+        ExprKind::Block,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let v = eval(&p, &mut MapContext::new()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(v.to_display(), r#"{"a":5,"b":["x"]}"#);
+    assert_eq!(
+        text(
+            r#"JObject.Parse("{\"a\":{\"b\":1},\"c\":2}").ToObject<Dictionary<string, object>>().Count"#
+        ),
+        "2"
+    );
+    assert_eq!(
+        text(r#"string.Join(",", JArray.Parse("[1,2,3,4]").SelectTokens("[-2:]"))"#),
+        "3,4"
+    );
+    assert_eq!(
+        text(r#"string.Join(",", JArray.Parse("[1,2,3,4]").SelectTokens("[::-2]"))"#),
+        "4,2"
+    );
+}

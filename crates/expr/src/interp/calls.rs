@@ -82,33 +82,12 @@ impl<'c> Interp<'c> {
             }
             return Ok(Value::Null);
         }
-        // `e.Element("b").Remove()` / `e.Elements("b").Remove()` on an element in a local:
-        // the child elements leave it (the tree has no parent links to follow otherwise).
-        if name == "Remove"
-            && args.is_empty()
-            && let E::Call {
-                callee: inner,
-                args: iargs,
-                ..
-            } = &target.kind
-            && let E::Member {
-                target: obj,
-                name: pname,
-                ..
-            } = &inner.kind
-            && matches!(pname.as_str(), "Element" | "Elements")
-            && iargs.len() <= 1
-            && self.is_lvalue(obj)
-            && matches!(self.lvalue(obj)?, Value::Object(Object::XElement(_)))
+        // Methods that change a local in place and need the interpreter (a predicate, a
+        // token path): kept out of this frame, which every nested call repeats.
+        if matches!(name.as_str(), "Remove" | "RemoveAll" | "Replace")
+            && let Some(v) = self.call_in_place(target, name, args, at)?
         {
-            let child = match iargs.first() {
-                Some(a) => Some(self.ev(&a.value)?),
-                None => None,
-            };
-            let all = pname == "Elements";
-            if let Value::Object(Object::XElement(e)) = self.lvalue(obj)? {
-                return lib::xml_remove_children(e, child.as_ref(), all, at);
-            }
+            return Ok(v);
         }
         // `StringBuilder.Insert`, `Queue.Clear` …: objects that change themselves (shared
         // state, crates/expr/src/io.rs) take the ordinary call path.

@@ -16,6 +16,7 @@ use crate::error::RuntimeError;
 
 mod calls;
 mod expressions;
+mod in_place;
 mod initializers;
 mod lvalues;
 mod statements;

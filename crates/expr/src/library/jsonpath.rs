@@ -1,8 +1,9 @@
 //! The JSONPath of Newtonsoft's `SelectToken`/`SelectTokens`: `$`, `.name`, `['name']`,
 //! `[0]`, `[-1]` (from the end), `[*]`/`.*`, `['a','b']`, `[0,2]`, `..name`/`..*` (recursive
 //! descent), and filters `[?(@.a.b == 'x')]` with `==`, `!=`, `<`, `<=`, `>`, `>=`, an
-//! existence test `[?(@.a)]`, joined by `&&`/`||` (evaluated left to right). Slices and script
-//! expressions are not supported (an error says so).
+//! existence test `[?(@.a)]`, joined by `&&`/`||` (evaluated left to right), and slices
+//! `[start:end:step]` as Newtonsoft's ArraySliceFilter takes them (negative bounds from the end,
+//! a negative step backwards). Script expressions are not supported (an error says so).
 //!
 //! Checked against Newtonsoft.Json under Mono:
 //! ```csharp
@@ -13,6 +14,9 @@
 //! o.SelectTokens("a.b[*].id")                       // 1 2
 //! o.SelectToken("$.a.b[*].id")                      // JsonException: Path returned multiple tokens.
 //! o.SelectToken("$.missing")                        // null
+//! JArray.Parse("[1,2,3,4]").SelectTokens("[1:3]")   // 2 3
+//! JArray.Parse("[1,2,3,4]").SelectTokens("[-2:]")   // 3 4
+//! JArray.Parse("[1,2,3,4]").SelectTokens("[::-2]")  // 4 2
 //! ```
 
 use super::*;
@@ -22,6 +26,8 @@ enum Step {
     Name(String),
     Names(Vec<String>),
     Index(Vec<i64>),
+    /// `[start:end:step]`.
+    Slice(Option<i64>, Option<i64>, i64),
     Wildcard,
     Descend(Option<String>),
     Filter(Vec<(Cond, bool)>),
@@ -116,11 +122,7 @@ fn bracket(r: &str, at: usize) -> F<(Step, &str)> {
         ));
     }
     if inner.contains(':') {
-        return Err(rt(
-            "NotSupportedException",
-            "JSONPath array slices are not supported",
-            at,
-        ));
+        return Ok((slice(inner, at)?, after));
     }
     let idx = inner
         .split(',')
@@ -133,6 +135,64 @@ fn bracket(r: &str, at: usize) -> F<(Step, &str)> {
             )
         })?;
     Ok((Step::Index(idx), after))
+}
+
+/// `start:end:step`, each part optional.
+fn slice(inner: &str, at: usize) -> F<Step> {
+    let bad = || {
+        err(
+            format!("Unexpected character while parsing path indexer: {inner}"),
+            at,
+        )
+    };
+    let mut parts = inner.split(':').map(|p| {
+        let p = p.trim();
+        if p.is_empty() {
+            Ok(None)
+        } else {
+            p.parse::<i64>().map(Some).map_err(|_| bad())
+        }
+    });
+    let start = parts.next().unwrap_or(Ok(None))?;
+    let end = parts.next().unwrap_or(Ok(None))?;
+    let step = parts.next().unwrap_or(Ok(None))?.unwrap_or(1);
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    if step == 0 {
+        return Err(err("Step cannot be zero.", at));
+    }
+    Ok(Step::Slice(start, end, step))
+}
+
+/// The positions a slice takes from an array of `len`, as Newtonsoft's ArraySliceFilter
+/// computes them.
+fn slice_positions(len: usize, start: Option<i64>, end: Option<i64>, step: i64) -> Vec<usize> {
+    let n = len as i64;
+    let forward = step > 0;
+    let mut from = start.unwrap_or(if forward { 0 } else { n - 1 });
+    let mut to = end.unwrap_or(if forward { n } else { -1 });
+    if start.is_some_and(|s| s < 0) {
+        from += n;
+    }
+    if end.is_some_and(|e| e < 0) {
+        to += n;
+    }
+    if forward {
+        from = from.clamp(0, n);
+    } else {
+        from = from.min(n - 1);
+    }
+    to = to.clamp(-1, n);
+    let mut out = Vec::new();
+    let mut i = from;
+    while if forward { i < to } else { i > to } {
+        if let Ok(u) = usize::try_from(i) {
+            out.push(u);
+        }
+        i += step;
+    }
+    out
 }
 
 /// The position of the `]` closing an indexer, skipping quoted names.
@@ -284,6 +344,11 @@ pub(crate) fn select_tokens<'a>(j: &'a J, path: &str, at: usize) -> F<Vec<&'a J>
                         next.extend(usize::try_from(i).ok().and_then(|i| a.get(i)));
                     }
                 }
+                (Step::Slice(from, to, step), J::Array(a)) => {
+                    for i in slice_positions(a.len(), *from, *to, *step) {
+                        next.extend(a.get(i));
+                    }
+                }
                 (Step::Wildcard, J::Object(m)) => next.extend(m.values()),
                 (Step::Wildcard, J::Array(a)) => next.extend(a.iter()),
                 (Step::Descend(n), x) => descend(x, n.as_deref(), &mut next),
@@ -304,5 +369,29 @@ pub(crate) fn select_one<'a>(j: &'a J, path: &str, at: usize) -> F<Option<&'a J>
         0 => Ok(None),
         1 => Ok(found.pop()),
         _ => Err(err("Path returned multiple tokens.", at)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nums(path: &str) -> Vec<i64> {
+        let j: J = serde_json::from_str("[1,2,3,4]").unwrap_or(J::Null);
+        select_tokens(&j, path, 0)
+            .map(|v| v.iter().filter_map(|x| x.as_i64()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn slices_as_newtonsoft_takes_them() {
+        assert_eq!(nums("[1:3]"), [2, 3]);
+        assert_eq!(nums("[-2:]"), [3, 4]);
+        assert_eq!(nums("[:2]"), [1, 2]);
+        assert_eq!(nums("[::2]"), [1, 3]);
+        assert_eq!(nums("[::-2]"), [4, 2]);
+        assert_eq!(nums("[5:9]"), Vec::<i64>::new());
+        let j: J = serde_json::from_str("[1]").unwrap_or(J::Null);
+        assert!(select_tokens(&j, "[::0]", 0).is_err());
     }
 }

@@ -153,6 +153,19 @@ pub(crate) fn call_method(
                 };
                 json_value_as(child, generics, at)?
             }
+            // Into a collection as `JsonConvert.DeserializeObject<T>` reads one.
+            "ToObject"
+                if generics.first().is_some_and(|t| {
+                    t.array > 0
+                        || matches!(
+                            t.name.as_str(),
+                            "Dictionary" | "IDictionary" | "IReadOnlyDictionary" | "List" | "IList"
+                        )
+                }) =>
+            {
+                it.charge(it.size_of(&t), at)?;
+                deserialize_as(j.clone(), generics, at)?
+            }
             "ToObject" => json_value_as(Some(j), generics, at)?,
             "SelectToken" => json_value_as(select_one(j, &as_str(a(0)?, at)?, at)?, &[], at)?,
             "SelectTokens" => {
