@@ -67,6 +67,7 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "short"
                 | "XElement"
                 | "XDocument"
+                | "MidpointRounding"
         )
 }
 
@@ -229,21 +230,8 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "int" | "long" | "double" | "float" | "decimal" | "bool" | "Guid" => {
                 name == "Parse" || (ty == "Guid" && name == "NewGuid")
             }
-            "Math" => matches!(
-                name,
-                "Abs"
-                    | "Max"
-                    | "Min"
-                    | "Floor"
-                    | "Ceiling"
-                    | "Round"
-                    | "Truncate"
-                    | "Pow"
-                    | "Sqrt"
-                    | "Log"
-                    | "Log10"
-                    | "Sign"
-            ),
+            "Math" => crate::library::MATH_METHODS.contains(&name),
+            "char" => crate::library::CHAR_METHODS.contains(&name),
             "DateTime" => name == "Parse",
             "DateTimeOffset" => matches!(
                 name,
@@ -286,8 +274,14 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         ),
         "TimeSpan" => name == "Zero",
         "Guid" | "string" => name == "Empty",
-        "int" | "long" | "short" => matches!(name, "MaxValue" | "MinValue"),
-        "double" => matches!(name, "NaN" | "MaxValue"),
+        "int" | "long" | "short" | "byte" => matches!(name, "MaxValue" | "MinValue"),
+        "double" => matches!(
+            name,
+            "NaN" | "MaxValue" | "MinValue" | "Epsilon" | "PositiveInfinity" | "NegativeInfinity"
+        ),
+        // A char method used as a delegate: `s.Where(char.IsDigit)`.
+        "char" => crate::library::CHAR_METHODS.contains(&name),
+        "MidpointRounding" => crate::library::MIDPOINT_ROUNDING.contains(&name),
         "Math" => matches!(name, "PI" | "E"),
         "Encoding" => matches!(name, "UTF8" | "ASCII" | "Default"),
         "StringComparison" | "StringSplitOptions" => true,

@@ -214,6 +214,7 @@ pub(crate) fn call_method(
                 at,
             )?),
             "Equals" => Value::Bool(values_equal(&t, a(0)?)),
+            "GetValueOrDefault" => t.clone(),
             "CompareTo" => Value::Int(cmp_values(&t, a(0)?).map(|o| o as i64).unwrap_or(1)),
             _ => return Err(no_member(&t, name, at)),
         },

@@ -31,6 +31,7 @@ pub(crate) fn call_static(
             number_static(ty, name, args, at)?
         }
         "Math" => Some(math(name, args, at)?),
+        "char" => char_static(name, args, at)?,
         "DateTime" | "DateTimeOffset" | "TimeSpan" => time_static(ty, name, args, at)?,
         "Guid" => guid_static(ty, name, args, at)?,
         "Regex" => regex_static(it, ty, name, args, at)?,
@@ -431,44 +432,6 @@ fn web_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
         },
         _ => return Ok(None),
     }))
-}
-
-pub(super) fn math(name: &str, args: &Args, at: usize) -> F<Value> {
-    let a = |i: usize| arg(args, i, at);
-    let both_int = args.iter().all(|(_, v)| matches!(v, Value::Int(_)));
-    Ok(match name {
-        "Abs" if both_int => Value::Int(as_int(a(0)?, at)?.wrapping_abs()),
-        "Max" if both_int => Value::Int(as_int(a(0)?, at)?.max(as_int(a(1)?, at)?)),
-        "Min" if both_int => Value::Int(as_int(a(0)?, at)?.min(as_int(a(1)?, at)?)),
-        "Abs" => Value::Double(as_f64(a(0)?, at)?.abs()),
-        "Max" => Value::Double(as_f64(a(0)?, at)?.max(as_f64(a(1)?, at)?)),
-        "Min" => Value::Double(as_f64(a(0)?, at)?.min(as_f64(a(1)?, at)?)),
-        "Floor" => Value::Double(as_f64(a(0)?, at)?.floor()),
-        "Ceiling" => Value::Double(as_f64(a(0)?, at)?.ceil()),
-        "Round" => {
-            let x = as_f64(a(0)?, at)?;
-            match args.get(1) {
-                Some((_, d)) => {
-                    let p = 10f64.powi(as_int(d, at)?.clamp(0, 15) as i32);
-                    Value::Double((x * p).round_ties_even() / p)
-                }
-                None => Value::Double(x.round_ties_even()),
-            }
-        }
-        "Truncate" => Value::Double(as_f64(a(0)?, at)?.trunc()),
-        "Pow" => Value::Double(as_f64(a(0)?, at)?.powf(as_f64(a(1)?, at)?)),
-        "Sqrt" => Value::Double(as_f64(a(0)?, at)?.sqrt()),
-        "Log" => Value::Double(as_f64(a(0)?, at)?.ln()),
-        "Log10" => Value::Double(as_f64(a(0)?, at)?.log10()),
-        "Sign" => Value::Int(as_f64(a(0)?, at)?.signum() as i64),
-        _ => {
-            return Err(rt(
-                "RuntimeBinderException",
-                format!("'Math' does not contain a definition for '{name}'"),
-                at,
-            ));
-        }
-    })
 }
 
 pub(super) fn str_equals(a: &str, b: &str, comparison: &str) -> bool {

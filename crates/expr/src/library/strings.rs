@@ -183,12 +183,13 @@ pub(super) fn string_method(
             Value::Array(parts.into_iter().map(Value::from).collect())
         }
         "ToLower" | "ToLowerInvariant" | "ToUpper" | "ToUpperInvariant" => {
-            // Case mapping keeps most lengths; the few characters that grow are counted after.
+            // .NET maps char by char with the simple (invariant) mappings: ß stays, Σ is σ
+            // wherever it stands. A char's UTF-8 length may change; the result is counted after.
             it.charge(s.len(), at)?;
-            let out = if name.starts_with("ToLower") {
-                s.to_lowercase()
+            let out: String = if name.starts_with("ToLower") {
+                s.chars().map(lower_char).collect()
             } else {
-                s.to_uppercase()
+                s.chars().map(upper_char).collect()
             };
             it.charge(out.len(), at)?;
             Value::str(out)
