@@ -226,7 +226,10 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ToSingle"
                     | "ToBoolean"
                     | "ToString"
+                    | "ToChar"
+                    | "FromHexString"
             ),
+            "short" | "byte" => name == "Parse",
             "int" | "long" | "double" | "float" | "decimal" | "bool" | "Guid" => {
                 name == "Parse" || (ty == "Guid" && name == "NewGuid")
             }

@@ -1311,7 +1311,10 @@ fn static_scan_for_unsupported_members() {
         ["the member 'context.Request.Nope'"]
     );
     // char.IsDigit and Math.Cbrt are implemented now; these two are not.
-    assert_eq!(single("char.IsSurrogate('1')"), ["the method 'char.IsSurrogate'"]);
+    assert_eq!(
+        single("char.IsSurrogate('1')"),
+        ["the method 'char.IsSurrogate'"]
+    );
     assert_eq!(single("Math.ScaleB(8, 1)"), ["the method 'Math.ScaleB'"]);
     assert!(single("char.IsDigit('1') && Math.Cbrt(8) > 1").is_empty());
     assert_eq!(single("DateTime.Foo"), ["the member 'DateTime.Foo'"]);

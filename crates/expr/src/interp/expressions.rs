@@ -110,6 +110,12 @@ impl<'c> Interp<'c> {
                         at,
                     ));
                 }
+                if let Some(r) = self.nullable_member(target, name, at) {
+                    return r;
+                }
+                if let Some(r) = self.type_member(target, name, at) {
+                    return r;
+                }
                 let t = self.ev(target)?;
                 if t.is_null() && !matches!(t, Value::Json(_)) {
                     return Err(if *null_cond {

@@ -18,9 +18,11 @@ mod calls;
 mod expressions;
 mod initializers;
 mod lvalues;
+mod nullable;
 mod statements;
 mod trycatch;
 mod tuples;
+mod types;
 
 pub(crate) enum Flow {
     Err(RuntimeError),

@@ -27,9 +27,8 @@ pub(crate) fn call_static(
     let found = match ty {
         "string" => string_static(it, ty, name, args, at)?,
         "Convert" => convert_static(it, ty, name, args, at)?,
-        "int" | "long" | "double" | "float" | "decimal" | "bool" => {
-            number_static(ty, name, args, at)?
-        }
+        "int" | "long" | "short" | "byte" | "sbyte" | "ushort" | "uint" | "double" | "float"
+        | "decimal" | "bool" => number_static(ty, name, args, at)?,
         "Math" => Some(math(name, args, at)?),
         "char" => char_static(name, args, at)?,
         "DateTime" | "DateTimeOffset" | "TimeSpan" => time_static(ty, name, args, at)?,
@@ -151,6 +150,15 @@ fn convert_static(
             it.charge(bytes.len().saturating_mul(2), at)?;
             Value::str(bytes.iter().map(|b| format!("{b:02X}")).collect::<String>())
         }
+        ("Convert", "ToInt32" | "ToInt16" | "ToByte" | "ToInt64") if args.len() == 2 => {
+            let bits = match name {
+                "ToInt32" => 32,
+                "ToInt16" => 16,
+                "ToByte" => 8,
+                _ => 64,
+            };
+            parse_in_base(a(0)?, a(1)?, bits, at)?
+        }
         ("Convert", "ToInt32" | "ToInt16") => to_number(a(0)?, 32, at)?,
         ("Convert", "ToByte") => {
             let v = to_number(a(0)?, 32, at)?;
@@ -164,6 +172,12 @@ fn convert_static(
             v
         }
         ("Convert", "ToInt64") => to_number(a(0)?, 64, at)?,
+        ("Convert", "ToChar") => to_char(a(0)?, at)?,
+        ("Convert", "FromHexString") => {
+            let s = as_str(a(0)?, at)?;
+            it.charge(s.len() / 2, at)?;
+            Value::Bytes(from_hex(&s, at)?)
+        }
         ("Convert", "ToDouble" | "ToDecimal" | "ToSingle") => match a(0)? {
             Value::Null => Value::Double(0.0),
             Value::String(s) => Value::Double(s.trim().parse().map_err(|_| format_err(at))?),
@@ -175,7 +189,10 @@ fn convert_static(
             Value::Null => Value::Bool(false),
             v => Value::Bool(as_bool(v, at)?),
         },
+        // `Convert.ToString(null)` binds to the string overload: null.
+        ("Convert", "ToString") if args.len() == 1 && a(0)?.is_null() => Value::Null,
         ("Convert", "ToString") => match args.get(1) {
+            Some((_, b @ Value::Int(_))) => to_base(a(0)?, b, at)?,
             Some((_, f)) if !matches!(f, Value::Null) => {
                 Value::str(format_value(a(0)?, Some(&f.to_display()), at)?)
             }
@@ -189,8 +206,7 @@ fn convert_static(
 fn number_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
     let a = |i: usize| arg(args, i, at);
     Ok(Some(match (ty, name) {
-        ("int", "Parse") => parse_int(&as_str(a(0)?, at)?, 32, at)?,
-        ("long", "Parse") => parse_int(&as_str(a(0)?, at)?, 64, at)?,
+        (_, "Parse") if int_type(ty).is_some() => parse_int_as(ty, a(0)?, at)?,
         ("double" | "float" | "decimal", "Parse") => Value::Double(
             as_str(a(0)?, at)?
                 .trim()
