@@ -235,7 +235,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             }
             "Math" => crate::library::MATH_METHODS.contains(&name),
             "char" => crate::library::CHAR_METHODS.contains(&name),
-            "DateTime" => name == "Parse",
+            "DateTime" => matches!(name, "Parse" | "IsLeapYear" | "DaysInMonth"),
             "DateTimeOffset" => matches!(
                 name,
                 "Parse" | "FromUnixTimeSeconds" | "FromUnixTimeMilliseconds"
@@ -248,6 +248,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "FromHours"
                     | "FromDays"
                     | "FromTicks"
+                    | "Parse"
             ),
             "Regex" => matches!(
                 name,
@@ -275,7 +276,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             name,
             "UtcNow" | "Now" | "MinValue" | "MaxValue" | "UnixEpoch"
         ),
-        "TimeSpan" => name == "Zero",
+        "TimeSpan" => matches!(name, "Zero" | "MaxValue" | "MinValue"),
         "Guid" | "string" => name == "Empty",
         "int" | "long" | "short" | "byte" => matches!(name, "MaxValue" | "MinValue"),
         "double" => matches!(

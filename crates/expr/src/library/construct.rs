@@ -132,6 +132,25 @@ pub(crate) fn construct(
                 [t] => return Ok(Value::TimeSpan(TimeSpan(*t))),
                 [h, m, s] => h * 3600 + m * 60 + s,
                 [d, h, m, s] => d * 86_400 + h * 3600 + m * 60 + s,
+                // (days, hours, minutes, seconds, milliseconds)
+                [d, h, m, s, ms] => {
+                    let secs = d
+                        .saturating_mul(86_400)
+                        .saturating_add(h.saturating_mul(3600))
+                        .saturating_add(m.saturating_mul(60))
+                        .saturating_add(*s);
+                    let ticks = secs
+                        .checked_mul(TICKS_PER_SECOND)
+                        .and_then(|t| t.checked_add(ms.checked_mul(10_000)?))
+                        .ok_or_else(|| {
+                            rt(
+                                "ArgumentOutOfRangeException",
+                                "The TimeSpan could not be parsed because at least one of the numeric components is out of range.",
+                                at,
+                            )
+                        })?;
+                    return Ok(Value::TimeSpan(TimeSpan(ticks)));
+                }
                 _ => {
                     return Err(rt(
                         "ArgumentException",

@@ -13,6 +13,7 @@ pub(crate) fn format_value(v: &Value, fmt: Option<&str>, at: usize) -> F<String>
         Value::Int(i) => format_number(*i as f64, Some(*i), fmt, at)?,
         Value::Double(d) => format_number(*d, None, fmt, at)?,
         Value::Guid(g) => format_guid_as(*g, fmt),
+        Value::TimeSpan(t) => format_timespan_as(*t, fmt, at)?,
         other => other.to_display(),
     })
 }

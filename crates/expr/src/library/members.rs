@@ -126,6 +126,8 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("DateTime" | "DateTimeOffset", "MaxValue") => Value::DateTime(DateTime(MAX_TICKS)),
         ("DateTime" | "DateTimeOffset", "UnixEpoch") => Value::DateTime(DateTime(UNIX_EPOCH_TICKS)),
         ("TimeSpan", "Zero") => Value::TimeSpan(TimeSpan(0)),
+        ("TimeSpan", "MaxValue") => Value::TimeSpan(TimeSpan(i64::MAX)),
+        ("TimeSpan", "MinValue") => Value::TimeSpan(TimeSpan(i64::MIN)),
         ("Guid", "Empty") => Value::Guid(0),
         ("string", "Empty") => Value::str(""),
         ("int", "MaxValue") => Value::Int(i32::MAX as i64),

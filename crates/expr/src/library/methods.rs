@@ -175,7 +175,17 @@ pub(crate) fn call_method(
             _ => return Err(no_member(&t, name, at)),
         },
         Value::TimeSpan(ts) => match name {
-            "ToString" => Value::str(format_timespan(*ts)),
+            "ToString" => Value::str(match args.first() {
+                Some((_, f)) if !f.is_null() => format_timespan_as(*ts, &as_str(f, at)?, at)?,
+                _ => format_timespan(*ts),
+            }),
+            "Negate" => Value::TimeSpan(TimeSpan(ts.0.checked_neg().ok_or_else(|| {
+                rt(
+                    "OverflowException",
+                    "Negating the minimum value of a twos complement number is invalid.",
+                    at,
+                )
+            })?)),
             "Add" | "Subtract" => match a(0)? {
                 Value::TimeSpan(o) => Value::TimeSpan(TimeSpan(if name == "Add" {
                     ts.0.saturating_add(o.0)

@@ -33,6 +33,7 @@ mod operators;
 mod regexes;
 mod statics;
 mod strings;
+mod timespans;
 mod xml;
 
 pub(crate) use access::*;
@@ -54,6 +55,7 @@ pub(crate) use operators::*;
 use regexes::*;
 pub(crate) use statics::*;
 use strings::*;
+use timespans::*;
 
 type Args = Vec<(Option<String>, Value)>;
 

@@ -249,6 +249,33 @@ fn time_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>>
                 .and_then(DateTime::checked);
             Value::DateTime(t.ok_or_else(|| arg_range("Valid values are out of range.", at))?)
         }
+        ("TimeSpan", "Parse") => Value::TimeSpan(parse_timespan(&as_str(a(0)?, at)?, at)?),
+        ("DateTime", "IsLeapYear") => {
+            let y = as_int(a(0)?, at)?;
+            if !(1..=9999).contains(&y) {
+                return Err(arg_range(
+                    "Year must be between 1 and 9999. (Parameter 'year')",
+                    at,
+                ));
+            }
+            Value::Bool(days_in_month(y, 2) == 29)
+        }
+        ("DateTime", "DaysInMonth") => {
+            let (y, m) = (as_int(a(0)?, at)?, as_int(a(1)?, at)?);
+            if !(1..=12).contains(&m) {
+                return Err(arg_range(
+                    "Month must be between one and twelve. (Parameter 'month')",
+                    at,
+                ));
+            }
+            if !(1..=9999).contains(&y) {
+                return Err(arg_range(
+                    "Year must be between 1 and 9999. (Parameter 'year')",
+                    at,
+                ));
+            }
+            Value::Int(days_in_month(y, m))
+        }
         ("TimeSpan", _) if name.starts_with("From") => {
             let v = as_f64(a(0)?, at)?;
             let unit = match name {
