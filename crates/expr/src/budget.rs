@@ -77,8 +77,10 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
             Object::Body(b) => *total += b.len(),
             Object::Hasher(_, k) => *total += k.len(),
             Object::Crypto(c) => *total += c.size(),
+            Object::Regex(r) => *total += r.pattern.len() + SLOT,
             Object::Match(m) => {
-                *total += m.value.len();
+                // The input NextMatch reads is shared with the string it came from.
+                *total += m.value.len() + SLOT;
                 for (n, g) in &m.groups {
                     *total += SLOT
                         + n.as_ref().map_or(0, String::len)

@@ -252,7 +252,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             ),
             "Regex" => matches!(
                 name,
-                "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape"
+                "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape" | "Unescape"
             ),
             "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
             "XElement" | "XDocument" => name == "Parse",

@@ -161,6 +161,17 @@ pub(crate) fn construct(
             };
             Value::TimeSpan(TimeSpan(secs.saturating_mul(TICKS_PER_SECOND)))
         }
+        "Regex" => {
+            let pattern = as_str(vals.first().ok_or_else(|| null_ref(at))?, at)?;
+            let options = match vals.get(1) {
+                Some(o) => as_int(o, at)?,
+                None => 0,
+            };
+            // Compiled once here so that a bad pattern fails where C# fails: at construction.
+            compile_regex(&pattern, options, at)?;
+            it.charge(pattern.len() + SLOT, at)?;
+            Value::Object(Object::Regex(Arc::new(RegexSpec { pattern, options })))
+        }
         "Guid" => match vals.first() {
             // `new Guid(byte[16])`: .NET's mixed-endian layout, the inverse of ToByteArray.
             Some(v @ (Value::Bytes(_) | Value::Array(_))) => {

@@ -253,13 +253,15 @@ pub(crate) fn call_method(
             "ToString" => Value::str(t.to_display()),
             _ => return linq(it, t, name, args, at),
         },
-        Value::Object(Object::Match(m)) if name == "NextMatch" => {
-            let _ = m;
-            return Err(rt(
-                "NotSupportedException",
-                "Match.NextMatch is not supported; use Regex.Matches",
-                at,
-            ));
+        Value::Object(Object::Match(m)) if name == "NextMatch" => return next_match(it, m, at),
+        Value::Object(Object::Match(m)) if name == "ToString" => Value::str(&m.value),
+        Value::Object(Object::Regex(r)) => {
+            if name == "ToString" {
+                return Ok(Value::str(&r.pattern));
+            }
+            let r = r.clone();
+            return regex_op(it, &r, name, a(0)?, args.get(1).map(|(_, v)| v), at)?
+                .ok_or_else(|| no_member(&t, name, at));
         }
         _ if name == "ToString" => Value::str(it.text(&t, at)?),
         _ => return Err(no_member(&t, name, at)),

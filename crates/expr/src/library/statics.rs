@@ -317,55 +317,6 @@ fn guid_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>>
     }))
 }
 
-/// `Regex.IsMatch`, `Match`, `Matches`, `Replace`, `Split`, `Escape`.
-fn regex_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
-    let a = |i: usize| arg(args, i, at);
-    Ok(Some(match (ty, name) {
-        ("Regex", "IsMatch") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
-            Value::Bool(re.is_match(&as_str(a(0)?, at)?))
-        }
-        ("Regex", "Match") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
-            make_match(&re, &as_str(a(0)?, at)?)
-        }
-        ("Regex", "Matches") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
-            let input = as_str(a(0)?, at)?;
-            let mut out = Vec::new();
-            let mut bytes = 0usize;
-            for m in re.find_iter(&input) {
-                // Each match is matched again for its groups: time and memory per match.
-                it.check_time(at)?;
-                let found = make_match(&re, &input[m.start()..]);
-                bytes = bytes.saturating_add(it.size_of(&found) + SLOT);
-                it.charge(bytes, at)?;
-                out.push(found);
-            }
-            Value::Array(out)
-        }
-        ("Regex", "Replace") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 3, at)?, at)?;
-            let input = as_str(a(0)?, at)?;
-            let rep = as_str(a(2)?, at)?;
-            Value::str(regex_replace(it, &re, &input, &rep, at)?)
-        }
-        ("Regex", "Split") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
-            let input = as_str(a(0)?, at)?;
-            let n = re.split(&input).count();
-            it.charge(input.len().saturating_add(n.saturating_mul(SLOT)), at)?;
-            Value::Array(re.split(&input).map(Value::str).collect())
-        }
-        ("Regex", "Escape") => {
-            let input = as_str(a(0)?, at)?;
-            it.charge(input.len().saturating_mul(2), at)?;
-            Value::str(regex::escape(&input))
-        }
-        _ => return Ok(None),
-    }))
-}
-
 /// `JObject`/`JArray`/`JToken` `Parse` and `FromObject`, `JsonConvert`.
 fn json_static(
     it: &mut Interp,
