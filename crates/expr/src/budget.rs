@@ -107,7 +107,7 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
                     }
                 }
             }
-            Object::Context(_) | Object::Encoding => {}
+            Object::Context(_) | Object::Encoding(_) => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,
         _ => {}

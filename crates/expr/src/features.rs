@@ -287,7 +287,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         "char" => crate::library::CHAR_METHODS.contains(&name),
         "MidpointRounding" => crate::library::MIDPOINT_ROUNDING.contains(&name),
         "Math" => matches!(name, "PI" | "E"),
-        "Encoding" => matches!(name, "UTF8" | "ASCII" | "Default"),
+        "Encoding" => crate::library::TextEncoding::named(name).is_some(),
         "StringComparison" | "StringSplitOptions" => true,
         "RegexOptions" => matches!(
             name,

@@ -54,7 +54,7 @@ pub enum Object {
     /// `new Regex(pattern, options)`.
     Regex(Arc<RegexSpec>),
     /// `Encoding.UTF8` (`ASCII` is treated as UTF-8 on valid ASCII input).
-    Encoding,
+    Encoding(crate::library::TextEncoding),
     /// LINQ to XML: a document (holding its root element), an element, an attribute, a name.
     XDocument(Arc<super::xml::XElement>),
     XElement(Arc<super::xml::XElement>),
@@ -194,7 +194,7 @@ impl Value {
             Value::Object(Object::Crypto(c)) => c.type_name(),
             Value::Object(Object::Match(_)) => "System.Text.RegularExpressions.Match",
             Value::Object(Object::Regex(_)) => "System.Text.RegularExpressions.Regex",
-            Value::Object(Object::Encoding) => "System.Text.Encoding",
+            Value::Object(Object::Encoding(_)) => "System.Text.Encoding",
             Value::Object(Object::XDocument(_)) => "System.Xml.Linq.XDocument",
             Value::Object(Object::XElement(_)) => "System.Xml.Linq.XElement",
             Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",

@@ -20,6 +20,9 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
     }
     Ok(match (&t, name) {
         (Value::Object(Object::Context(path)), _) => return context_member(it, path, name, at),
+        (Value::Object(Object::Encoding(e)), _) => {
+            return encoding_member(*e, name).ok_or_else(|| no_member(&t, name, at));
+        }
         (Value::String(s), "Length") => Value::Int(s.encode_utf16().count() as i64),
         (Value::Array(a), "Length" | "Count") => Value::Int(a.len() as i64),
         (Value::Bytes(b), "Length") => Value::Int(b.len() as i64),
@@ -146,7 +149,9 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("MidpointRounding", _) if MIDPOINT_ROUNDING.contains(&name) => Value::str(name),
         ("Math", "PI") => Value::Double(std::f64::consts::PI),
         ("Math", "E") => Value::Double(std::f64::consts::E),
-        ("Encoding", "UTF8" | "ASCII" | "Default") => Value::Object(Object::Encoding),
+        ("Encoding", _) if let Some(e) = TextEncoding::named(name) => {
+            Value::Object(Object::Encoding(e))
+        }
         ("StringComparison" | "StringSplitOptions", _) => Value::str(name),
         ("RegexOptions", "None") => Value::Int(0),
         ("RegexOptions", "IgnoreCase") => Value::Int(1),

@@ -43,20 +43,10 @@ pub(crate) fn call_method(
         Value::Object(Object::Body(b)) if name == "As" => {
             return body_as(it, b.clone(), generics, at);
         }
-        Value::Object(Object::Encoding) => match name {
-            "GetBytes" => {
-                let s = as_str(a(0)?, at)?;
-                it.charge(s.len(), at)?;
-                Value::Bytes(s.into_bytes())
-            }
-            "GetString" => {
-                let b = as_bytes(a(0)?, at)?;
-                // Invalid bytes become U+FFFD, three bytes each.
-                it.charge(b.len().saturating_mul(3), at)?;
-                Value::str(String::from_utf8_lossy(&b))
-            }
-            _ => return Err(no_member(&t, name, at)),
-        },
+        Value::Object(Object::Encoding(e)) => {
+            return encoding_method(it, *e, name, &args, at)?
+                .ok_or_else(|| no_member(&t, name, at));
+        }
         Value::Object(Object::Dictionary(d)) | Value::Object(Object::Record(d))
             if matches!(name, "GetValueOrDefault" | "ContainsKey") =>
         {

@@ -33,6 +33,7 @@ mod operators;
 mod regexes;
 mod statics;
 mod strings;
+mod textencoding;
 mod timespans;
 mod xml;
 
@@ -55,6 +56,8 @@ pub(crate) use operators::*;
 use regexes::*;
 pub(crate) use statics::*;
 use strings::*;
+pub use textencoding::TextEncoding;
+use textencoding::*;
 use timespans::*;
 
 type Args = Vec<(Option<String>, Value)>;
