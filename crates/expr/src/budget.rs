@@ -78,6 +78,7 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
             Object::Hasher(_, k) => *total += k.len(),
             Object::Crypto(c) => *total += c.size(),
             Object::Regex(r) => *total += r.pattern.len() + SLOT,
+            Object::Random(_) => *total += crate::library::RANDOM_BYTES,
             Object::Match(m) => {
                 // The input NextMatch reads is shared with the string it came from.
                 *total += m.value.len() + SLOT;

@@ -53,6 +53,8 @@ pub enum Object {
     Match(Arc<RegexMatch>),
     /// `new Regex(pattern, options)`.
     Regex(Arc<RegexSpec>),
+    /// `new Random(seed)` (crates/expr/src/library/random.rs).
+    Random(crate::library::SeededRandom),
     /// `Encoding.UTF8` (`ASCII` is treated as UTF-8 on valid ASCII input).
     Encoding(crate::library::TextEncoding),
     /// LINQ to XML: a document (holding its root element), an element, an attribute, a name.
@@ -194,6 +196,7 @@ impl Value {
             Value::Object(Object::Crypto(c)) => c.type_name(),
             Value::Object(Object::Match(_)) => "System.Text.RegularExpressions.Match",
             Value::Object(Object::Regex(_)) => "System.Text.RegularExpressions.Regex",
+            Value::Object(Object::Random(_)) => "System.Random",
             Value::Object(Object::Encoding(_)) => "System.Text.Encoding",
             Value::Object(Object::XDocument(_)) => "System.Xml.Linq.XDocument",
             Value::Object(Object::XElement(_)) => "System.Xml.Linq.XElement",

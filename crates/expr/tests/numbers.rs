@@ -79,3 +79,56 @@ fn nullable_and_types() {
     assert_eq!(run("1.GetType().Name"), "Int32");
     assert_eq!(run("\"a\".GetType().Namespace"), "System");
 }
+
+fn block(src: &str) -> String {
+    let program = match parse(src, ExprKind::Block) {
+        Ok(p) => p,
+        Err(e) => return format!("parse error: {e}"),
+    };
+    match eval(&program, &mut MapContext::new()) {
+        Ok(v) => v.to_display(),
+        Err(e) => format!("!{}", e.kind),
+    }
+}
+
+#[test]
+fn seeded_random_is_dotnets_sequence() {
+    // The texts Mono (and .NET, whose seeded Random keeps the same algorithm) prints.
+    assert_eq!(
+        block("var r = new Random(42); return r.Next() + \" \" + r.Next() + \" \" + r.Next();"),
+        "1434747710 302596119 269548474"
+    );
+    assert_eq!(
+        block(
+            "var q = new Random(1); return q.Next(1, 2) + \" \" + q.Next(100) + \" \" + q.NextDouble().ToString(\"R\") + \" \" + q.Next(-5, int.MaxValue);"
+        ),
+        "1 11 0.46701067987224587 245238201"
+    );
+    assert_eq!(
+        run("new Random(1).Next(-1)"),
+        "!ArgumentOutOfRangeException"
+    );
+    assert_eq!(run("new Random().Next(5) < 5"), "True");
+}
+
+#[test]
+fn text_encodings() {
+    assert_eq!(
+        run("Convert.ToBase64String(Encoding.Unicode.GetBytes(\"a\"))"),
+        "YQA="
+    );
+    assert_eq!(run("Encoding.UTF8.GetByteCount(\"日本\")"), "6");
+    assert_eq!(
+        run("Encoding.ASCII.GetString(Encoding.ASCII.GetBytes(\"é\"))"),
+        "?"
+    );
+    assert_eq!(run("Encoding.UTF8.WebName"), "utf-8");
+    assert_eq!(
+        run("Encoding.Unicode.GetString(new byte[] { 104, 0, 105, 0 })"),
+        "hi"
+    );
+    assert_eq!(
+        run("Encoding.UTF8.GetBytes((string)null)"),
+        "!ArgumentNullException"
+    );
+}

@@ -161,6 +161,10 @@ pub(crate) fn construct(
             };
             Value::TimeSpan(TimeSpan(secs.saturating_mul(TICKS_PER_SECOND)))
         }
+        "Random" => {
+            it.charge(RANDOM_BYTES, at)?;
+            new_random(vals.first(), at)?
+        }
         "Regex" => {
             let pattern = as_str(vals.first().ok_or_else(|| null_ref(at))?, at)?;
             let options = match vals.get(1) {

@@ -245,6 +245,9 @@ pub(crate) fn call_method(
         },
         Value::Object(Object::Match(m)) if name == "NextMatch" => return next_match(it, m, at),
         Value::Object(Object::Match(m)) if name == "ToString" => Value::str(&m.value),
+        Value::Object(Object::Random(r)) if name != "ToString" => {
+            return random_method(r, name, &args, at)?.ok_or_else(|| no_member(&t, name, at));
+        }
         Value::Object(Object::Regex(r)) => {
             if name == "ToString" {
                 return Ok(Value::str(&r.pattern));
