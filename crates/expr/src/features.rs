@@ -68,6 +68,7 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "XElement"
                 | "XDocument"
                 | "MidpointRounding"
+                | "NormalizationForm"
         )
 }
 
@@ -289,6 +290,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         "Math" => matches!(name, "PI" | "E"),
         "Encoding" => crate::library::TextEncoding::named(name).is_some(),
         "StringComparison" | "StringSplitOptions" => true,
+        "NormalizationForm" => matches!(name, "FormC" | "FormD" | "FormKC" | "FormKD"),
         "RegexOptions" => matches!(
             name,
             "None"
@@ -368,6 +370,8 @@ pub(crate) const STRING_METHODS: &[&str] = &[
     "Remove",
     "ToCharArray",
     "GetHashCode",
+    "Normalize",
+    "IsNormalized",
 ];
 
 /// The LINQ operators [`linq`] implements (also what `policy check` accepts on sequences).

@@ -75,3 +75,14 @@ fn timespans_and_dates() {
         "2024 January"
     );
 }
+
+#[test]
+fn normalization() {
+    assert_eq!(run("\"e\\u0301\".Normalize().Length"), "1");
+    assert_eq!(
+        run("\"\\u00e9\".Normalize(NormalizationForm.FormD).Length"),
+        "2"
+    );
+    assert_eq!(run("\"ﬁ\".Normalize(NormalizationForm.FormKC)"), "fi");
+    assert_eq!(run("\"e\\u0301\".IsNormalized()"), "False");
+}

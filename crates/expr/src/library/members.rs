@@ -153,6 +153,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
             Value::Object(Object::Encoding(e))
         }
         ("StringComparison" | "StringSplitOptions", _) => Value::str(name),
+        ("NormalizationForm", "FormC" | "FormD" | "FormKC" | "FormKD") => Value::str(name),
         ("RegexOptions", "None") => Value::Int(0),
         ("RegexOptions", "IgnoreCase") => Value::Int(1),
         ("RegexOptions", "Multiline") => Value::Int(2),
