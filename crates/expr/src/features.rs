@@ -69,6 +69,7 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "XDocument"
                 | "MidpointRounding"
                 | "NormalizationForm"
+                | "CultureInfo"
         )
 }
 
@@ -236,7 +237,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             }
             "Math" => crate::library::MATH_METHODS.contains(&name),
             "char" => crate::library::CHAR_METHODS.contains(&name),
-            "DateTime" => matches!(name, "Parse" | "IsLeapYear" | "DaysInMonth"),
+            "DateTime" => matches!(name, "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth"),
             "DateTimeOffset" => matches!(
                 name,
                 "Parse" | "FromUnixTimeSeconds" | "FromUnixTimeMilliseconds"
@@ -290,6 +291,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         "Math" => matches!(name, "PI" | "E"),
         "Encoding" => crate::library::TextEncoding::named(name).is_some(),
         "StringComparison" | "StringSplitOptions" => true,
+        "CultureInfo" => name == "InvariantCulture",
         "NormalizationForm" => matches!(name, "FormC" | "FormD" | "FormKC" | "FormKD"),
         "RegexOptions" => matches!(
             name,

@@ -86,3 +86,17 @@ fn normalization() {
     assert_eq!(run("\"ﬁ\".Normalize(NormalizationForm.FormKC)"), "fi");
     assert_eq!(run("\"e\\u0301\".IsNormalized()"), "False");
 }
+
+#[test]
+fn parse_exact() {
+    assert_eq!(
+        run(
+            "DateTime.ParseExact(\"02.01.2024\", \"dd.MM.yyyy\", System.Globalization.CultureInfo.InvariantCulture).Day"
+        ),
+        "2"
+    );
+    assert_eq!(
+        run("DateTime.ParseExact(\"2024-13-01\", \"yyyy-MM-dd\", null)"),
+        "!FormatException"
+    );
+}

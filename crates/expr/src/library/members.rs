@@ -153,6 +153,8 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
             Value::Object(Object::Encoding(e))
         }
         ("StringComparison" | "StringSplitOptions", _) => Value::str(name),
+        // The provider argument of ParseExact/ToString: only the invariant culture exists here.
+        ("CultureInfo", "InvariantCulture") => Value::Null,
         ("NormalizationForm", "FormC" | "FormD" | "FormKC" | "FormKD") => Value::str(name),
         ("RegexOptions", "None") => Value::Int(0),
         ("RegexOptions", "IgnoreCase") => Value::Int(1),

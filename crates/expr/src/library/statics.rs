@@ -249,6 +249,26 @@ fn time_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>>
                 .and_then(DateTime::checked);
             Value::DateTime(t.ok_or_else(|| arg_range("Valid values are out of range.", at))?)
         }
+        ("DateTime", "ParseExact") => {
+            let text = match a(0)? {
+                Value::Null => {
+                    return Err(rt(
+                        "ArgumentNullException",
+                        "Value cannot be null. (Parameter 's')",
+                        at,
+                    ));
+                }
+                v => as_str(v, at)?,
+            };
+            let fmt = as_str(a(1)?, at)?;
+            Value::DateTime(parse_exact(&text, &fmt).ok_or_else(|| {
+                rt(
+                    "FormatException",
+                    "String was not recognized as a valid DateTime.",
+                    at,
+                )
+            })?)
+        }
         ("TimeSpan", "Parse") => Value::TimeSpan(parse_timespan(&as_str(a(0)?, at)?, at)?),
         ("DateTime", "IsLeapYear") => {
             let y = as_int(a(0)?, at)?;

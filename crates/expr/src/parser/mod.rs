@@ -38,6 +38,7 @@ pub(crate) fn normalize_type_name(name: &str) -> String {
         "System.Linq.",
         "System.Xml.Linq.",
         "System.Net.",
+        "System.Globalization.",
         "Newtonsoft.Json.Linq.",
         "Newtonsoft.Json.",
         "System.",
