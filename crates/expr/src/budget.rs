@@ -77,8 +77,11 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
             Object::Body(b) => *total += b.len(),
             Object::Hasher(_, k) => *total += k.len(),
             Object::Crypto(c) => *total += c.size(),
+            Object::Regex(r) => *total += r.pattern.len() + SLOT,
+            Object::Random(_) => *total += crate::library::RANDOM_BYTES,
             Object::Match(m) => {
-                *total += m.value.len();
+                // The input NextMatch reads is shared with the string it came from.
+                *total += m.value.len() + SLOT;
                 for (n, g) in &m.groups {
                     *total += SLOT
                         + n.as_ref().map_or(0, String::len)
@@ -122,7 +125,7 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
                 XNode::Text(t) | XNode::CData(t) | XNode::Comment(t) => *total += t.len(),
                 XNode::Pi(a, b) => *total += a.len() + b.len(),
             },
-            Object::Context(_) | Object::Encoding => {}
+            Object::Context(_) | Object::Encoding(_) => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,
         _ => {}

@@ -209,6 +209,10 @@ pub(crate) fn format_datetime(d: DateTime, fmt: &str) -> String {
         "D" => "dddd, dd MMMM yyyy",
         "T" => "HH:mm:ss",
         "t" => "HH:mm",
+        "f" => "dddd, dd MMMM yyyy HH:mm",
+        "F" => "dddd, dd MMMM yyyy HH:mm:ss",
+        "M" | "m" => "MMMM dd",
+        "Y" | "y" => "yyyy MMMM",
         other => other,
     };
     let chars: Vec<char> = fmt.chars().collect();

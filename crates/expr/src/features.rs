@@ -74,6 +74,9 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "LoadOptions"
                 | "XmlReader"
                 | "XmlNodeType"
+                | "MidpointRounding"
+                | "NormalizationForm"
+                | "CultureInfo"
         )
 }
 
@@ -251,26 +254,16 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ToSingle"
                     | "ToBoolean"
                     | "ToString"
+                    | "ToChar"
+                    | "FromHexString"
             ),
+            "short" | "byte" => name == "Parse",
             "int" | "long" | "double" | "float" | "decimal" | "bool" | "Guid" => {
                 name == "Parse" || (ty == "Guid" && name == "NewGuid")
             }
-            "Math" => matches!(
-                name,
-                "Abs"
-                    | "Max"
-                    | "Min"
-                    | "Floor"
-                    | "Ceiling"
-                    | "Round"
-                    | "Truncate"
-                    | "Pow"
-                    | "Sqrt"
-                    | "Log"
-                    | "Log10"
-                    | "Sign"
-            ),
-            "DateTime" => name == "Parse",
+            "Math" => crate::library::MATH_METHODS.contains(&name),
+            "char" => crate::library::CHAR_METHODS.contains(&name),
+            "DateTime" => matches!(name, "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth"),
             "DateTimeOffset" => matches!(
                 name,
                 "Parse" | "FromUnixTimeSeconds" | "FromUnixTimeMilliseconds"
@@ -283,10 +276,11 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "FromHours"
                     | "FromDays"
                     | "FromTicks"
+                    | "Parse"
             ),
             "Regex" => matches!(
                 name,
-                "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape"
+                "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape" | "Unescape"
             ),
             "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
             "XElement" | "XDocument" => matches!(name, "Parse" | "Load"),
@@ -315,13 +309,21 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             name,
             "UtcNow" | "Now" | "MinValue" | "MaxValue" | "UnixEpoch"
         ),
-        "TimeSpan" => name == "Zero",
+        "TimeSpan" => matches!(name, "Zero" | "MaxValue" | "MinValue"),
         "Guid" | "string" => name == "Empty",
-        "int" | "long" | "short" => matches!(name, "MaxValue" | "MinValue"),
-        "double" => matches!(name, "NaN" | "MaxValue"),
+        "int" | "long" | "short" | "byte" => matches!(name, "MaxValue" | "MinValue"),
+        "double" => matches!(
+            name,
+            "NaN" | "MaxValue" | "MinValue" | "Epsilon" | "PositiveInfinity" | "NegativeInfinity"
+        ),
+        // A char method used as a delegate: `s.Where(char.IsDigit)`.
+        "char" => crate::library::CHAR_METHODS.contains(&name),
+        "MidpointRounding" => crate::library::MIDPOINT_ROUNDING.contains(&name),
         "Math" => matches!(name, "PI" | "E"),
-        "Encoding" => matches!(name, "UTF8" | "ASCII" | "Default"),
+        "Encoding" => crate::library::TextEncoding::named(name).is_some(),
         "StringComparison" | "StringSplitOptions" => true,
+        "CultureInfo" => name == "InvariantCulture",
+        "NormalizationForm" => matches!(name, "FormC" | "FormD" | "FormKC" | "FormKD"),
         "RegexOptions" => matches!(
             name,
             "None"
@@ -405,6 +407,8 @@ pub(crate) const STRING_METHODS: &[&str] = &[
     "Remove",
     "ToCharArray",
     "GetHashCode",
+    "Normalize",
+    "IsNormalized",
 ];
 
 /// The LINQ operators [`linq`] implements (also what `policy check` accepts on sequences).

@@ -51,8 +51,12 @@ pub enum Object {
     Hasher(HashKind, Arc<[u8]>),
     /// A regex match: success, value, index, groups (by number and by name).
     Match(Arc<RegexMatch>),
+    /// `new Regex(pattern, options)`.
+    Regex(Arc<RegexSpec>),
+    /// `new Random(seed)` (crates/expr/src/library/random.rs).
+    Random(crate::library::SeededRandom),
     /// `Encoding.UTF8` (`ASCII` is treated as UTF-8 on valid ASCII input).
-    Encoding,
+    Encoding(crate::library::TextEncoding),
     /// LINQ to XML: a document (holding its root element), an element, an attribute, a name.
     XDocument(Arc<super::xml::XElement>),
     XElement(Arc<super::xml::XElement>),
@@ -83,6 +87,16 @@ pub struct RegexMatch {
     pub value: String,
     pub index: i64,
     pub groups: Vec<(Option<String>, Option<String>)>,
+    /// Where `NextMatch()` searches from: the regex, the input and a byte offset into it.
+    pub next: Option<(Arc<RegexSpec>, Arc<str>, usize)>,
+}
+
+/// A `Regex` instance (`new Regex(pattern, options)`): compiled again where it is used, within
+/// the regex crate's size limit (crates/expr/src/library/regexes.rs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegexSpec {
+    pub pattern: String,
+    pub options: i64,
 }
 
 /// A value of the expression language.
@@ -202,7 +216,9 @@ impl Value {
             Value::Object(Object::Hasher(k, _)) => crate::library::crypto::hashes::type_name(*k),
             Value::Object(Object::Crypto(c)) => c.type_name(),
             Value::Object(Object::Match(_)) => "System.Text.RegularExpressions.Match",
-            Value::Object(Object::Encoding) => "System.Text.Encoding",
+            Value::Object(Object::Regex(_)) => "System.Text.RegularExpressions.Regex",
+            Value::Object(Object::Random(_)) => "System.Random",
+            Value::Object(Object::Encoding(_)) => "System.Text.Encoding",
             Value::Object(Object::XDocument(_)) => "System.Xml.Linq.XDocument",
             Value::Object(Object::XElement(_)) => "System.Xml.Linq.XElement",
             Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",

@@ -59,6 +59,9 @@ impl<'c> Interp<'c> {
             self.heavy_call(None, &args, at)?;
             return lib::call_static(self, &ty, name, generics, args, at);
         }
+        if let Some(r) = self.nullable_call(target, name, args) {
+            return r;
+        }
         // `x.Property("k").Remove()` on a local JObject removes the property in place.
         if name == "Remove"
             && args.is_empty()

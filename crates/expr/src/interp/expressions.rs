@@ -98,6 +98,9 @@ impl<'c> Interp<'c> {
             } => {
                 if let Some(p) = self.static_path(target) {
                     let ty = crate::parser::normalize_type_name(&p);
+                    if ty == "char" && lib::CHAR_METHODS.contains(&name.as_str()) {
+                        return Ok(method_group(&ty, name, at));
+                    }
                     if lib::is_type(&ty) {
                         return lib::static_property(self, &ty, name, at);
                     }
@@ -106,6 +109,12 @@ impl<'c> Interp<'c> {
                         format!("The name '{p}' does not exist in the current context"),
                         at,
                     ));
+                }
+                if let Some(r) = self.nullable_member(target, name, at) {
+                    return r;
+                }
+                if let Some(r) = self.type_member(target, name, at) {
+                    return r;
                 }
                 let t = self.ev(target)?;
                 if t.is_null() && !matches!(t, Value::Json(_)) {
@@ -385,4 +394,34 @@ impl<'c> Interp<'c> {
         self.charge(pad, at)?;
         Ok(pad)
     }
+}
+
+/// A static method used as a delegate (`"a1".Where(char.IsDigit)`): a one-parameter lambda that
+/// calls it.
+fn method_group(ty: &str, name: &str, at: usize) -> Value {
+    use crate::ast::{Arg, LambdaBody, LambdaDef};
+    let e = |kind: E| Expr { kind, at };
+    let param = "<arg>".to_string();
+    let call = e(E::Call {
+        callee: Box::new(e(E::Member {
+            target: Box::new(e(E::Name(ty.to_string()))),
+            name: name.to_string(),
+            null_cond: false,
+        })),
+        generics: Vec::new(),
+        args: vec![Arg {
+            name: None,
+            value: e(E::Name(param.clone())),
+        }],
+    });
+    Value::Lambda(Arc::new(Lambda {
+        def: Arc::new(LambdaDef {
+            params: vec![param],
+            body: LambdaBody::Expr(call),
+            param_types: vec![None],
+            ret: None,
+            local_fn: None,
+        }),
+        captured: Vec::new(),
+    }))
 }

@@ -19,10 +19,12 @@ mod expressions;
 mod in_place;
 mod initializers;
 mod lvalues;
+mod nullable;
 mod statements;
 mod thenby;
 mod trycatch;
 mod tuples;
+mod types;
 
 pub(crate) enum Flow {
     Err(RuntimeError),

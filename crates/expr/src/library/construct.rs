@@ -150,6 +150,25 @@ pub(crate) fn construct(
                 [t] => return Ok(Value::TimeSpan(TimeSpan(*t))),
                 [h, m, s] => h * 3600 + m * 60 + s,
                 [d, h, m, s] => d * 86_400 + h * 3600 + m * 60 + s,
+                // (days, hours, minutes, seconds, milliseconds)
+                [d, h, m, s, ms] => {
+                    let secs = d
+                        .saturating_mul(86_400)
+                        .saturating_add(h.saturating_mul(3600))
+                        .saturating_add(m.saturating_mul(60))
+                        .saturating_add(*s);
+                    let ticks = secs
+                        .checked_mul(TICKS_PER_SECOND)
+                        .and_then(|t| t.checked_add(ms.checked_mul(10_000)?))
+                        .ok_or_else(|| {
+                            rt(
+                                "ArgumentOutOfRangeException",
+                                "The TimeSpan could not be parsed because at least one of the numeric components is out of range.",
+                                at,
+                            )
+                        })?;
+                    return Ok(Value::TimeSpan(TimeSpan(ticks)));
+                }
                 _ => {
                     return Err(rt(
                         "ArgumentException",
@@ -159,6 +178,21 @@ pub(crate) fn construct(
                 }
             };
             Value::TimeSpan(TimeSpan(secs.saturating_mul(TICKS_PER_SECOND)))
+        }
+        "Random" => {
+            it.charge(RANDOM_BYTES, at)?;
+            new_random(vals.first(), at)?
+        }
+        "Regex" => {
+            let pattern = as_str(vals.first().ok_or_else(|| null_ref(at))?, at)?;
+            let options = match vals.get(1) {
+                Some(o) => as_int(o, at)?,
+                None => 0,
+            };
+            // Compiled once here so that a bad pattern fails where C# fails: at construction.
+            compile_regex(&pattern, options, at)?;
+            it.charge(pattern.len() + SLOT, at)?;
+            Value::Object(Object::Regex(Arc::new(RegexSpec { pattern, options })))
         }
         "Guid" => match vals.first() {
             // `new Guid(byte[16])`: .NET's mixed-endian layout, the inverse of ToByteArray.

@@ -13,6 +13,7 @@ pub(crate) fn format_value(v: &Value, fmt: Option<&str>, at: usize) -> F<String>
         Value::Int(i) => format_number(*i as f64, Some(*i), fmt, at)?,
         Value::Double(d) => format_number(*d, None, fmt, at)?,
         Value::Guid(g) => format_guid_as(*g, fmt),
+        Value::TimeSpan(t) => format_timespan_as(*t, fmt, at)?,
         other => other.to_display(),
     })
 }
@@ -24,70 +25,6 @@ pub(super) fn format_guid_as(g: u128, fmt: &str) -> String {
         "B" | "b" => format!("{{{d}}}"),
         "P" | "p" => format!("({d})"),
         _ => d,
-    }
-}
-
-pub(super) fn format_number(d: f64, int: Option<i64>, fmt: &str, at: usize) -> F<String> {
-    let (kind, prec) = fmt.split_at(fmt.chars().next().map(|c| c.len_utf8()).unwrap_or(0));
-    let prec: Option<usize> = if prec.is_empty() {
-        None
-    } else {
-        prec.parse().ok()
-    };
-    Ok(match kind {
-        "D" | "d" => {
-            let i = int.ok_or_else(|| format_err(at))?;
-            let w = prec.unwrap_or(0).min(64);
-            if i < 0 {
-                format!("-{:0w$}", i.unsigned_abs(), w = w)
-            } else {
-                format!("{i:0w$}")
-            }
-        }
-        "X" | "x" => {
-            let i = int.ok_or_else(|| format_err(at))?;
-            let w = prec.unwrap_or(0).min(64);
-            if kind == "X" {
-                format!("{i:0w$X}")
-            } else {
-                format!("{i:0w$x}")
-            }
-        }
-        "F" | "f" | "N" | "n" => {
-            let p = prec.unwrap_or(2).min(15);
-            let s = format!("{d:.p$}");
-            if kind.eq_ignore_ascii_case("n") {
-                group_thousands(&s)
-            } else {
-                s
-            }
-        }
-        _ => match int {
-            Some(i) => i.to_string(),
-            None => format_double(d),
-        },
-    })
-}
-
-pub(super) fn group_thousands(s: &str) -> String {
-    let (sign, rest) = match s.strip_prefix('-') {
-        Some(r) => ("-", r),
-        None => ("", s),
-    };
-    let (int, frac) = match rest.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (rest, None),
-    };
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{out}.{f}"),
-        None => format!("{sign}{out}"),
     }
 }
 

@@ -25,6 +25,9 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
     }
     Ok(match (&t, name) {
         (Value::Object(Object::Context(path)), _) => return context_member(it, path, name, at),
+        (Value::Object(Object::Encoding(e)), _) => {
+            return encoding_member(*e, name).ok_or_else(|| no_member(&t, name, at));
+        }
         (Value::String(s), "Length") => Value::Int(s.encode_utf16().count() as i64),
         (Value::Array(a), "Length" | "Count") => Value::Int(a.len() as i64),
         (Value::Bytes(b), "Length") => Value::Int(b.len() as i64),
@@ -148,6 +151,8 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("DateTime" | "DateTimeOffset", "MaxValue") => Value::DateTime(DateTime(MAX_TICKS)),
         ("DateTime" | "DateTimeOffset", "UnixEpoch") => Value::DateTime(DateTime(UNIX_EPOCH_TICKS)),
         ("TimeSpan", "Zero") => Value::TimeSpan(TimeSpan(0)),
+        ("TimeSpan", "MaxValue") => Value::TimeSpan(TimeSpan(i64::MAX)),
+        ("TimeSpan", "MinValue") => Value::TimeSpan(TimeSpan(i64::MIN)),
         ("Guid", "Empty") => Value::Guid(0),
         ("string", "Empty") => Value::str(""),
         ("int", "MaxValue") => Value::Int(i32::MAX as i64),
@@ -156,10 +161,23 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("long", "MinValue") => Value::Int(i64::MIN),
         ("double", "NaN") => Value::Double(f64::NAN),
         ("double", "MaxValue") => Value::Double(f64::MAX),
+        ("double", "MinValue") => Value::Double(f64::MIN),
+        // The smallest positive subnormal, as .NET's double.Epsilon.
+        ("double", "Epsilon") => Value::Double(f64::from_bits(1)),
+        ("double", "PositiveInfinity") => Value::Double(f64::INFINITY),
+        ("double", "NegativeInfinity") => Value::Double(f64::NEG_INFINITY),
+        ("byte", "MaxValue") => Value::Int(255),
+        ("byte", "MinValue") => Value::Int(0),
+        ("MidpointRounding", _) if MIDPOINT_ROUNDING.contains(&name) => Value::str(name),
         ("Math", "PI") => Value::Double(std::f64::consts::PI),
         ("Math", "E") => Value::Double(std::f64::consts::E),
-        ("Encoding", "UTF8" | "ASCII" | "Default") => Value::Object(Object::Encoding),
+        ("Encoding", _) if let Some(e) = TextEncoding::named(name) => {
+            Value::Object(Object::Encoding(e))
+        }
         ("StringComparison" | "StringSplitOptions", _) => Value::str(name),
+        // The provider argument of ParseExact/ToString: only the invariant culture exists here.
+        ("CultureInfo", "InvariantCulture") => Value::Null,
+        ("NormalizationForm", "FormC" | "FormD" | "FormKC" | "FormKD") => Value::str(name),
         ("RegexOptions", "None") => Value::Int(0),
         ("RegexOptions", "IgnoreCase") => Value::Int(1),
         ("RegexOptions", "Multiline") => Value::Int(2),

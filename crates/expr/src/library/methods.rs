@@ -101,20 +101,10 @@ pub(crate) fn call_method(
         Value::Object(Object::Body(b)) if name == "AsFormUrlEncodedContent" => {
             return form_decode(it, b, at);
         }
-        Value::Object(Object::Encoding) => match name {
-            "GetBytes" => {
-                let s = as_str(a(0)?, at)?;
-                it.charge(s.len(), at)?;
-                Value::Bytes(s.into_bytes())
-            }
-            "GetString" => {
-                let b = as_bytes(a(0)?, at)?;
-                // Invalid bytes become U+FFFD, three bytes each.
-                it.charge(b.len().saturating_mul(3), at)?;
-                Value::str(String::from_utf8_lossy(&b))
-            }
-            _ => return Err(no_member(&t, name, at)),
-        },
+        Value::Object(Object::Encoding(e)) => {
+            return encoding_method(it, *e, name, &args, at)?
+                .ok_or_else(|| no_member(&t, name, at));
+        }
         Value::Object(Object::Dictionary(d)) | Value::Object(Object::Record(d))
             if matches!(name, "GetValueOrDefault" | "ContainsKey") =>
         {
@@ -284,7 +274,17 @@ pub(crate) fn call_method(
             _ => return Err(no_member(&t, name, at)),
         },
         Value::TimeSpan(ts) => match name {
-            "ToString" => Value::str(format_timespan(*ts)),
+            "ToString" => Value::str(match args.first() {
+                Some((_, f)) if !f.is_null() => format_timespan_as(*ts, &as_str(f, at)?, at)?,
+                _ => format_timespan(*ts),
+            }),
+            "Negate" => Value::TimeSpan(TimeSpan(ts.0.checked_neg().ok_or_else(|| {
+                rt(
+                    "OverflowException",
+                    "Negating the minimum value of a twos complement number is invalid.",
+                    at,
+                )
+            })?)),
             "Add" | "Subtract" => match a(0)? {
                 Value::TimeSpan(o) => Value::TimeSpan(TimeSpan(if name == "Add" {
                     ts.0.saturating_add(o.0)
@@ -323,6 +323,7 @@ pub(crate) fn call_method(
                 at,
             )?),
             "Equals" => Value::Bool(values_equal(&t, a(0)?)),
+            "GetValueOrDefault" => t.clone(),
             "CompareTo" => Value::Int(cmp_values(&t, a(0)?).map(|o| o as i64).unwrap_or(1)),
             _ => return Err(no_member(&t, name, at)),
         },
@@ -354,13 +355,18 @@ pub(crate) fn call_method(
             "ToString" => Value::str(t.to_display()),
             _ => return linq(it, t, name, args, at),
         },
-        Value::Object(Object::Match(m)) if name == "NextMatch" => {
-            let _ = m;
-            return Err(rt(
-                "NotSupportedException",
-                "Match.NextMatch is not supported; use Regex.Matches",
-                at,
-            ));
+        Value::Object(Object::Match(m)) if name == "NextMatch" => return next_match(it, m, at),
+        Value::Object(Object::Match(m)) if name == "ToString" => Value::str(&m.value),
+        Value::Object(Object::Random(r)) if name != "ToString" => {
+            return random_method(r, name, &args, at)?.ok_or_else(|| no_member(&t, name, at));
+        }
+        Value::Object(Object::Regex(r)) => {
+            if name == "ToString" {
+                return Ok(Value::str(&r.pattern));
+            }
+            let r = r.clone();
+            return regex_op(it, &r, name, a(0)?, args.get(1).map(|(_, v)| v), at)?
+                .ok_or_else(|| no_member(&t, name, at));
         }
         _ if name == "ToString" => Value::str(it.text(&t, at)?),
         _ => return Err(no_member(&t, name, at)),

@@ -86,9 +86,14 @@ pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
         Value::Json(ref j) if !j.is_object() && !j.is_array() => from_json(j),
         other => other,
     };
+    // C# promotes a char operand of an arithmetic or bitwise operator to int ('a' + 1 == 98).
+    let promote = |v: Value| match v {
+        Value::Char(c) => Value::Int(c as i64),
+        other => other,
+    };
+    let (a, b) = (promote(a), promote(b));
     Ok(match (op, &a, &b) {
         (_, Value::Null, _) | (_, _, Value::Null) => Value::Null,
-        (Add, Value::Char(x), Value::Char(y)) => Value::Int(*x as i64 + *y as i64),
         (_, Value::Int(x), Value::Int(y)) => {
             let (x, y) = (*x, *y);
             Value::Int(match op {

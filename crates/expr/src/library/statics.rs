@@ -27,10 +27,10 @@ pub(crate) fn call_static(
     let found = match ty {
         "string" => string_static(it, ty, name, args, at)?,
         "Convert" => convert_static(it, ty, name, args, at)?,
-        "int" | "long" | "double" | "float" | "decimal" | "bool" => {
-            number_static(ty, name, args, at)?
-        }
+        "int" | "long" | "short" | "byte" | "sbyte" | "ushort" | "uint" | "double" | "float"
+        | "decimal" | "bool" => number_static(ty, name, args, at)?,
         "Math" => Some(math(name, args, at)?),
+        "char" => char_static(name, args, at)?,
         "DateTime" | "DateTimeOffset" | "TimeSpan" => time_static(ty, name, args, at)?,
         "Guid" => guid_static(ty, name, args, at)?,
         "Regex" => regex_static(it, ty, name, args, at)?,
@@ -157,6 +157,15 @@ fn convert_static(
             it.charge(bytes.len().saturating_mul(2), at)?;
             Value::str(bytes.iter().map(|b| format!("{b:02X}")).collect::<String>())
         }
+        ("Convert", "ToInt32" | "ToInt16" | "ToByte" | "ToInt64") if args.len() == 2 => {
+            let bits = match name {
+                "ToInt32" => 32,
+                "ToInt16" => 16,
+                "ToByte" => 8,
+                _ => 64,
+            };
+            parse_in_base(a(0)?, a(1)?, bits, at)?
+        }
         ("Convert", "ToInt32" | "ToInt16") => to_number(a(0)?, 32, at)?,
         ("Convert", "ToByte") => {
             let v = to_number(a(0)?, 32, at)?;
@@ -170,6 +179,12 @@ fn convert_static(
             v
         }
         ("Convert", "ToInt64") => to_number(a(0)?, 64, at)?,
+        ("Convert", "ToChar") => to_char(a(0)?, at)?,
+        ("Convert", "FromHexString") => {
+            let s = as_str(a(0)?, at)?;
+            it.charge(s.len() / 2, at)?;
+            Value::Bytes(from_hex(&s, at)?)
+        }
         ("Convert", "ToDouble" | "ToDecimal" | "ToSingle") => match a(0)? {
             Value::Null => Value::Double(0.0),
             Value::String(s) => Value::Double(s.trim().parse().map_err(|_| format_err(at))?),
@@ -181,7 +196,10 @@ fn convert_static(
             Value::Null => Value::Bool(false),
             v => Value::Bool(as_bool(v, at)?),
         },
+        // `Convert.ToString(null)` binds to the string overload: null.
+        ("Convert", "ToString") if args.len() == 1 && a(0)?.is_null() => Value::Null,
         ("Convert", "ToString") => match args.get(1) {
+            Some((_, b @ Value::Int(_))) => to_base(a(0)?, b, at)?,
             Some((_, f)) if !matches!(f, Value::Null) => {
                 Value::str(format_value(a(0)?, Some(&f.to_display()), at)?)
             }
@@ -195,8 +213,7 @@ fn convert_static(
 fn number_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
     let a = |i: usize| arg(args, i, at);
     Ok(Some(match (ty, name) {
-        ("int", "Parse") => parse_int(&as_str(a(0)?, at)?, 32, at)?,
-        ("long", "Parse") => parse_int(&as_str(a(0)?, at)?, 64, at)?,
+        (_, "Parse") if int_type(ty).is_some() => parse_int_as(ty, a(0)?, at)?,
         ("double" | "float" | "decimal", "Parse") => Value::Double(
             as_str(a(0)?, at)?
                 .trim()
@@ -239,6 +256,53 @@ fn time_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>>
                 .and_then(DateTime::checked);
             Value::DateTime(t.ok_or_else(|| arg_range("Valid values are out of range.", at))?)
         }
+        ("DateTime", "ParseExact") => {
+            let text = match a(0)? {
+                Value::Null => {
+                    return Err(rt(
+                        "ArgumentNullException",
+                        "Value cannot be null. (Parameter 's')",
+                        at,
+                    ));
+                }
+                v => as_str(v, at)?,
+            };
+            let fmt = as_str(a(1)?, at)?;
+            Value::DateTime(parse_exact(&text, &fmt).ok_or_else(|| {
+                rt(
+                    "FormatException",
+                    "String was not recognized as a valid DateTime.",
+                    at,
+                )
+            })?)
+        }
+        ("TimeSpan", "Parse") => Value::TimeSpan(parse_timespan(&as_str(a(0)?, at)?, at)?),
+        ("DateTime", "IsLeapYear") => {
+            let y = as_int(a(0)?, at)?;
+            if !(1..=9999).contains(&y) {
+                return Err(arg_range(
+                    "Year must be between 1 and 9999. (Parameter 'year')",
+                    at,
+                ));
+            }
+            Value::Bool(days_in_month(y, 2) == 29)
+        }
+        ("DateTime", "DaysInMonth") => {
+            let (y, m) = (as_int(a(0)?, at)?, as_int(a(1)?, at)?);
+            if !(1..=12).contains(&m) {
+                return Err(arg_range(
+                    "Month must be between one and twelve. (Parameter 'month')",
+                    at,
+                ));
+            }
+            if !(1..=9999).contains(&y) {
+                return Err(arg_range(
+                    "Year must be between 1 and 9999. (Parameter 'year')",
+                    at,
+                ));
+            }
+            Value::Int(days_in_month(y, m))
+        }
         ("TimeSpan", _) if name.starts_with("From") => {
             let v = as_f64(a(0)?, at)?;
             let unit = match name {
@@ -276,55 +340,6 @@ fn guid_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>>
     Ok(Some(match (ty, name) {
         ("Guid", "NewGuid") => Value::Guid(uuid::Uuid::new_v4().as_u128()),
         ("Guid", "Parse") => parse_guid(&as_str(a(0)?, at)?, at)?,
-        _ => return Ok(None),
-    }))
-}
-
-/// `Regex.IsMatch`, `Match`, `Matches`, `Replace`, `Split`, `Escape`.
-fn regex_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
-    let a = |i: usize| arg(args, i, at);
-    Ok(Some(match (ty, name) {
-        ("Regex", "IsMatch") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
-            Value::Bool(re.is_match(&as_str(a(0)?, at)?))
-        }
-        ("Regex", "Match") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
-            make_match(&re, &as_str(a(0)?, at)?)
-        }
-        ("Regex", "Matches") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
-            let input = as_str(a(0)?, at)?;
-            let mut out = Vec::new();
-            let mut bytes = 0usize;
-            for m in re.find_iter(&input) {
-                // Each match is matched again for its groups: time and memory per match.
-                it.check_time(at)?;
-                let found = make_match(&re, &input[m.start()..]);
-                bytes = bytes.saturating_add(it.size_of(&found) + SLOT);
-                it.charge(bytes, at)?;
-                out.push(found);
-            }
-            Value::Array(out)
-        }
-        ("Regex", "Replace") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 3, at)?, at)?;
-            let input = as_str(a(0)?, at)?;
-            let rep = as_str(a(2)?, at)?;
-            Value::str(regex_replace(it, &re, &input, &rep, at)?)
-        }
-        ("Regex", "Split") => {
-            let re = compile_regex(&as_str(a(1)?, at)?, regex_options(args, 2, at)?, at)?;
-            let input = as_str(a(0)?, at)?;
-            let n = re.split(&input).count();
-            it.charge(input.len().saturating_add(n.saturating_mul(SLOT)), at)?;
-            Value::Array(re.split(&input).map(Value::str).collect())
-        }
-        ("Regex", "Escape") => {
-            let input = as_str(a(0)?, at)?;
-            it.charge(input.len().saturating_mul(2), at)?;
-            Value::str(regex::escape(&input))
-        }
         _ => return Ok(None),
     }))
 }
@@ -448,44 +463,6 @@ fn web_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
         },
         _ => return Ok(None),
     }))
-}
-
-pub(super) fn math(name: &str, args: &Args, at: usize) -> F<Value> {
-    let a = |i: usize| arg(args, i, at);
-    let both_int = args.iter().all(|(_, v)| matches!(v, Value::Int(_)));
-    Ok(match name {
-        "Abs" if both_int => Value::Int(as_int(a(0)?, at)?.wrapping_abs()),
-        "Max" if both_int => Value::Int(as_int(a(0)?, at)?.max(as_int(a(1)?, at)?)),
-        "Min" if both_int => Value::Int(as_int(a(0)?, at)?.min(as_int(a(1)?, at)?)),
-        "Abs" => Value::Double(as_f64(a(0)?, at)?.abs()),
-        "Max" => Value::Double(as_f64(a(0)?, at)?.max(as_f64(a(1)?, at)?)),
-        "Min" => Value::Double(as_f64(a(0)?, at)?.min(as_f64(a(1)?, at)?)),
-        "Floor" => Value::Double(as_f64(a(0)?, at)?.floor()),
-        "Ceiling" => Value::Double(as_f64(a(0)?, at)?.ceil()),
-        "Round" => {
-            let x = as_f64(a(0)?, at)?;
-            match args.get(1) {
-                Some((_, d)) => {
-                    let p = 10f64.powi(as_int(d, at)?.clamp(0, 15) as i32);
-                    Value::Double((x * p).round_ties_even() / p)
-                }
-                None => Value::Double(x.round_ties_even()),
-            }
-        }
-        "Truncate" => Value::Double(as_f64(a(0)?, at)?.trunc()),
-        "Pow" => Value::Double(as_f64(a(0)?, at)?.powf(as_f64(a(1)?, at)?)),
-        "Sqrt" => Value::Double(as_f64(a(0)?, at)?.sqrt()),
-        "Log" => Value::Double(as_f64(a(0)?, at)?.ln()),
-        "Log10" => Value::Double(as_f64(a(0)?, at)?.log10()),
-        "Sign" => Value::Int(as_f64(a(0)?, at)?.signum() as i64),
-        _ => {
-            return Err(rt(
-                "RuntimeBinderException",
-                format!("'Math' does not contain a definition for '{name}'"),
-                at,
-            ));
-        }
-    })
 }
 
 pub(super) fn str_equals(a: &str, b: &str, comparison: &str) -> bool {

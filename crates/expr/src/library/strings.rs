@@ -72,6 +72,33 @@ pub(super) fn string_method(
 ) -> F<Value> {
     let a = |i: usize| arg(&args, i, at);
     Ok(match name {
+        "Normalize" | "IsNormalized" => {
+            use unicode_normalization::UnicodeNormalization;
+            let form = match args.first() {
+                Some((_, f)) => f.to_display(),
+                None => "FormC".to_string(),
+            };
+            // Compatibility decomposition can grow a char many times (U+FDFA: 18 chars).
+            it.charge(s.len().saturating_mul(18), at)?;
+            let out: String = match form.as_str() {
+                "FormC" => s.nfc().collect(),
+                "FormD" => s.nfd().collect(),
+                "FormKC" => s.nfkc().collect(),
+                "FormKD" => s.nfkd().collect(),
+                _ => {
+                    return Err(rt(
+                        "ArgumentException",
+                        "Invalid normalization form. (Parameter 'normalizationForm')",
+                        at,
+                    ));
+                }
+            };
+            if name == "IsNormalized" {
+                Value::Bool(out == s)
+            } else {
+                Value::str(out)
+            }
+        }
         "Substring" => {
             let len = match args.get(1) {
                 Some((_, v)) => Some(as_int(v, at)?),
@@ -183,12 +210,13 @@ pub(super) fn string_method(
             Value::Array(parts.into_iter().map(Value::from).collect())
         }
         "ToLower" | "ToLowerInvariant" | "ToUpper" | "ToUpperInvariant" => {
-            // Case mapping keeps most lengths; the few characters that grow are counted after.
+            // .NET maps char by char with the simple (invariant) mappings: ß stays, Σ is σ
+            // wherever it stands. A char's UTF-8 length may change; the result is counted after.
             it.charge(s.len(), at)?;
-            let out = if name.starts_with("ToLower") {
-                s.to_lowercase()
+            let out: String = if name.starts_with("ToLower") {
+                s.chars().map(lower_char).collect()
             } else {
-                s.to_uppercase()
+                s.chars().map(upper_char).collect()
             };
             it.charge(out.len(), at)?;
             Value::str(out)

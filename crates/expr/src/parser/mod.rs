@@ -40,6 +40,7 @@ pub(crate) fn normalize_type_name(name: &str) -> String {
         "System.Xml.",
         "System.IO.",
         "System.Net.",
+        "System.Globalization.",
         "Newtonsoft.Json.Linq.",
         "Newtonsoft.Json.",
         "System.",

@@ -1,0 +1,225 @@
+//! `System.Math`: what C# computes, including its exceptions (`Math.Sign(double.NaN)`,
+//! `Math.Clamp` with min > max) and `MidpointRounding`. Every member does constant work.
+
+use super::*;
+
+/// `MidpointRounding`'s members, held by name as enums are (crates/expr/src/library/members.rs).
+pub(crate) const MIDPOINT_ROUNDING: &[&str] = &[
+    "ToEven",
+    "AwayFromZero",
+    "ToZero",
+    "ToNegativeInfinity",
+    "ToPositiveInfinity",
+];
+
+/// The `Math` members [`math`] implements ([`crate::features::static_member_exists`] reads it).
+pub(crate) const MATH_METHODS: &[&str] = &[
+    "Abs", "Max", "Min", "Floor", "Ceiling", "Round", "Truncate", "Pow", "Sqrt", "Cbrt", "Log",
+    "Log10", "Log2", "Exp", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Atan2", "Sinh", "Cosh",
+    "Tanh", "Sign", "Clamp",
+];
+
+/// Rounds `x` to an integral value the way `mode` says.
+fn round_with(x: f64, mode: &str) -> f64 {
+    match mode {
+        "AwayFromZero" => x.round(),
+        "ToZero" => x.trunc(),
+        "ToNegativeInfinity" => x.floor(),
+        "ToPositiveInfinity" => x.ceil(),
+        _ => x.round_ties_even(),
+    }
+}
+
+pub(super) fn math(name: &str, args: &Args, at: usize) -> F<Value> {
+    let a = |i: usize| arg(args, i, at);
+    let f = |i: usize| as_f64(arg(args, i, at)?, at);
+    let all_int = args.iter().all(|(_, v)| matches!(v, Value::Int(_)));
+    Ok(match name {
+        "Abs" if all_int => Value::Int(as_int(a(0)?, at)?.wrapping_abs()),
+        "Max" if all_int => Value::Int(as_int(a(0)?, at)?.max(as_int(a(1)?, at)?)),
+        "Min" if all_int => Value::Int(as_int(a(0)?, at)?.min(as_int(a(1)?, at)?)),
+        "Clamp" if all_int => {
+            let (v, lo, hi) = (as_int(a(0)?, at)?, as_int(a(1)?, at)?, as_int(a(2)?, at)?);
+            if lo > hi {
+                return Err(clamp_err(lo.to_string(), hi.to_string(), at));
+            }
+            Value::Int(v.clamp(lo, hi))
+        }
+        "Sign" if all_int => Value::Int(as_int(a(0)?, at)?.signum()),
+        "Abs" => Value::Double(f(0)?.abs()),
+        // .NET's Max/Min propagate NaN (f64::max would drop it).
+        "Max" => {
+            let (x, y) = (f(0)?, f(1)?);
+            Value::Double(if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else {
+                x.max(y)
+            })
+        }
+        "Min" => {
+            let (x, y) = (f(0)?, f(1)?);
+            Value::Double(if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else {
+                x.min(y)
+            })
+        }
+        "Clamp" => {
+            let (v, lo, hi) = (f(0)?, f(1)?, f(2)?);
+            if lo > hi {
+                return Err(clamp_err(format_double(lo), format_double(hi), at));
+            }
+            Value::Double(if v < lo {
+                lo
+            } else if v > hi {
+                hi
+            } else {
+                v
+            })
+        }
+        "Floor" => Value::Double(f(0)?.floor()),
+        "Ceiling" => Value::Double(f(0)?.ceil()),
+        "Truncate" => Value::Double(f(0)?.trunc()),
+        "Round" => {
+            let x = f(0)?;
+            let (digits, mode) = match (args.get(1), args.get(2)) {
+                (Some((_, Value::String(m))), _) => (0, m.to_string()),
+                (Some((_, d)), Some((_, m))) => (as_int(d, at)?, m.to_display()),
+                (Some((_, d)), None) => (as_int(d, at)?, "ToEven".to_string()),
+                (None, _) => (0, "ToEven".to_string()),
+            };
+            if !(0..=15).contains(&digits) {
+                return Err(arg_range(
+                    "Rounding digits must be between 0 and 15, inclusive. (Parameter 'digits')",
+                    at,
+                ));
+            }
+            if !MIDPOINT_ROUNDING.contains(&mode.as_str()) {
+                return Err(rt(
+                    "ArgumentException",
+                    format!(
+                        "The value '{mode}' is not valid for this usage of the type MidpointRounding. (Parameter 'mode')"
+                    ),
+                    at,
+                ));
+            }
+            // .NET scales by a power of ten, rounds and scales back, for |x| < 1e16.
+            let p = 10f64.powi(digits as i32);
+            Value::Double(if digits == 0 {
+                round_with(x, &mode)
+            } else if x.abs() < 1e16 {
+                round_with(x * p, &mode) / p
+            } else {
+                x
+            })
+        }
+        "Pow" => Value::Double(f(0)?.powf(f(1)?)),
+        "Sqrt" => Value::Double(f(0)?.sqrt()),
+        "Cbrt" => Value::Double(f(0)?.cbrt()),
+        "Log" => {
+            let x = f(0)?;
+            match args.get(1) {
+                None => Value::Double(x.ln()),
+                Some((_, b)) => Value::Double(log_base(x, as_f64(b, at)?)),
+            }
+        }
+        "Log10" => Value::Double(f(0)?.log10()),
+        "Log2" => Value::Double(f(0)?.log2()),
+        "Exp" => Value::Double(f(0)?.exp()),
+        "Sin" => Value::Double(f(0)?.sin()),
+        "Cos" => Value::Double(f(0)?.cos()),
+        "Tan" => Value::Double(f(0)?.tan()),
+        "Asin" => Value::Double(f(0)?.asin()),
+        "Acos" => Value::Double(f(0)?.acos()),
+        "Atan" => Value::Double(f(0)?.atan()),
+        "Atan2" => Value::Double(f(0)?.atan2(f(1)?)),
+        "Sinh" => Value::Double(f(0)?.sinh()),
+        "Cosh" => Value::Double(f(0)?.cosh()),
+        "Tanh" => Value::Double(f(0)?.tanh()),
+        "Sign" => {
+            let x = f(0)?;
+            if x.is_nan() {
+                return Err(rt(
+                    "ArithmeticException",
+                    "Function does not accept floating point Not-a-Number values.",
+                    at,
+                ));
+            }
+            Value::Int(if x > 0.0 {
+                1
+            } else if x < 0.0 {
+                -1
+            } else {
+                0
+            })
+        }
+        _ => {
+            return Err(rt(
+                "RuntimeBinderException",
+                format!("'Math' does not contain a definition for '{name}'"),
+                at,
+            ));
+        }
+    })
+}
+
+/// `Math.Log(a, newBase)` with .NET's special cases (base 1, negative or NaN → NaN).
+fn log_base(x: f64, b: f64) -> f64 {
+    if x.is_nan() || b.is_nan() || b == 1.0 || (x != 1.0 && (b == 0.0 || b == f64::INFINITY)) {
+        return f64::NAN;
+    }
+    x.ln() / b.ln()
+}
+
+fn clamp_err(lo: String, hi: String, at: usize) -> Flow {
+    rt(
+        "ArgumentException",
+        format!("'{lo}' cannot be greater than {hi}."),
+        at,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(name: &str, args: &[Value]) -> Value {
+        let args: Args = args.iter().map(|v| (None, v.clone())).collect();
+        math(name, &args, 0).unwrap_or(Value::str("<error>"))
+    }
+
+    #[test]
+    fn math_agrees_with_csharp() {
+        let d = Value::Double;
+        assert_eq!(m("Round", &[d(2.5)]).to_display(), "2");
+        assert_eq!(m("Round", &[d(-2.5)]).to_display(), "-2");
+        assert_eq!(
+            m("Round", &[d(2.5), Value::str("AwayFromZero")]).to_display(),
+            "3"
+        );
+        assert_eq!(m("Round", &[d(2.345), Value::Int(2)]).to_display(), "2.35");
+        assert_eq!(m("Round", &[d(2.125), Value::Int(2)]).to_display(), "2.12");
+        assert_eq!(
+            m(
+                "Round",
+                &[d(2.5), Value::Int(0), Value::str("ToPositiveInfinity")]
+            )
+            .to_display(),
+            "3"
+        );
+        assert_eq!(m("Log", &[Value::Int(8), Value::Int(2)]).to_display(), "3");
+        assert_eq!(m("Sign", &[d(0.0)]).to_display(), "0");
+        assert_eq!(m("Sign", &[d(-3.5)]).to_display(), "-1");
+        assert_eq!(
+            m("Clamp", &[Value::Int(15), Value::Int(0), Value::Int(10)]).to_display(),
+            "10"
+        );
+        assert_eq!(
+            m("Clamp", &[Value::Int(1), Value::Int(5), Value::Int(0)]).to_display(),
+            "<error>"
+        );
+        assert_eq!(m("Exp", &[Value::Int(0)]).to_display(), "1");
+        assert_eq!(m("Max", &[d(f64::NAN), d(1.0)]).to_display(), "NaN");
+        assert_eq!(m("Sign", &[d(f64::NAN)]).to_display(), "<error>");
+    }
+}

@@ -1,0 +1,241 @@
+//! Integer types by name: their ranges, `T.Parse`, and `Convert`'s conversions between bases
+//! (`Convert.ToInt32("ff", 16)`, `Convert.ToString(255, 2)`), `Convert.ToChar`,
+//! `Convert.FromHexString`. Every value is held in 64 bits (crates/expr/src/value.rs); the type's
+//! range is checked where C# checks it.
+
+use super::*;
+
+/// The integer types `T.Parse` knows: range and the word .NET's OverflowException uses.
+pub(crate) fn int_type(ty: &str) -> Option<(i128, i128, &'static str)> {
+    Some(match ty {
+        "int" => (i32::MIN as i128, i32::MAX as i128, "an Int32"),
+        "long" => (i64::MIN as i128, i64::MAX as i128, "an Int64"),
+        "short" => (i16::MIN as i128, i16::MAX as i128, "an Int16"),
+        "byte" => (0, u8::MAX as i128, "an unsigned byte"),
+        "sbyte" => (i8::MIN as i128, i8::MAX as i128, "a signed byte"),
+        "ushort" => (0, u16::MAX as i128, "a UInt16"),
+        "uint" => (0, u32::MAX as i128, "a UInt32"),
+        _ => return None,
+    })
+}
+
+fn overflow(word: &str, at: usize) -> Flow {
+    rt(
+        "OverflowException",
+        format!("Value was either too large or too small for {word}."),
+        at,
+    )
+}
+
+/// `T.Parse(s)` (NumberStyles.Integer: surrounding white space, a leading sign). Never echoes
+/// the input: it may be a key or a secret named value.
+pub(crate) fn parse_int_as(ty: &str, v: &Value, at: usize) -> F<Value> {
+    let (lo, hi, word) = int_type(ty).unwrap_or((i64::MIN as i128, i64::MAX as i128, "an Int64"));
+    let s = match v {
+        Value::Null => {
+            return Err(rt(
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 's')",
+                at,
+            ));
+        }
+        v => as_str(v, at)?,
+    };
+    let t = s.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format_err(at));
+    }
+    // All digits: a failed parse or a value outside the type is an overflow, not a format error.
+    let n: i128 = t.parse().map_err(|_| overflow(word, at))?;
+    if n < lo || n > hi {
+        return Err(overflow(word, at));
+    }
+    Ok(Value::Int(n as i64))
+}
+
+/// `Convert.ToInt32(s, fromBase)` and its 16/64-bit and byte forms: base 2, 8, 10 or 16; in a
+/// base other than 10 the digits are the type's bit pattern ("ffffffff" is -1 as an Int32).
+pub(crate) fn parse_in_base(s: &Value, base: &Value, bits: u32, at: usize) -> F<Value> {
+    let base = as_int(base, at)?;
+    if !matches!(base, 2 | 8 | 10 | 16) {
+        return Err(rt("ArgumentException", "Invalid Base.", at));
+    }
+    let s = match s {
+        Value::Null => return Ok(Value::Int(0)),
+        v => as_str(v, at)?,
+    };
+    let word = match bits {
+        8 => "an unsigned byte",
+        16 => "an Int16",
+        32 => "an Int32",
+        _ => "an Int64",
+    };
+    if base == 10 {
+        let ty = match bits {
+            8 => "byte",
+            16 => "short",
+            32 => "int",
+            _ => "long",
+        };
+        return parse_int_as(ty, &Value::str(s), at);
+    }
+    let t = s.trim();
+    let t = if base == 16 {
+        t.strip_prefix("0x")
+            .or_else(|| t.strip_prefix("0X"))
+            .unwrap_or(t)
+    } else {
+        t
+    };
+    if t.is_empty() {
+        return Err(rt(
+            "ArgumentOutOfRangeException",
+            "Index was out of range. Must be non-negative and less than the size of the collection.",
+            at,
+        ));
+    }
+    let u = u64::from_str_radix(t, base as u32).map_err(|e| match e.kind() {
+        std::num::IntErrorKind::PosOverflow => overflow(word, at),
+        _ => rt(
+            "FormatException",
+            "Could not find any recognizable digits.",
+            at,
+        ),
+    })?;
+    if bits < 64 && u >> bits != 0 {
+        return Err(overflow(word, at));
+    }
+    // Reinterpret the bit pattern as the signed type (a byte stays unsigned).
+    Ok(Value::Int(match bits {
+        8 => u as i64,
+        16 => u as u16 as i16 as i64,
+        32 => u as u32 as i32 as i64,
+        _ => u as i64,
+    }))
+}
+
+/// `Convert.ToString(value, toBase)`: base 2, 8, 10 or 16, lower-case digits; a negative value
+/// in base 2/8/16 prints its two's complement (32 bits when it fits an int, else 64).
+pub(crate) fn to_base(v: &Value, base: &Value, at: usize) -> F<Value> {
+    let base = as_int(base, at)?;
+    let i = as_int(v, at)?;
+    let bits = if i32::try_from(i).is_ok() { 32 } else { 64 };
+    let u = if bits == 32 {
+        i as u32 as u64
+    } else {
+        i as u64
+    };
+    Ok(Value::str(match base {
+        2 => format!("{u:b}"),
+        8 => format!("{u:o}"),
+        16 => format!("{u:x}"),
+        10 => i.to_string(),
+        _ => return Err(rt("ArgumentException", "Invalid Base.", at)),
+    }))
+}
+
+/// `Convert.ToChar`: a code unit number, or a one-char string.
+pub(crate) fn to_char(v: &Value, at: usize) -> F<Value> {
+    match v {
+        Value::Char(c) => Ok(Value::Char(*c)),
+        Value::Int(i) => u16::try_from(*i)
+            .ok()
+            .and_then(|u| char::from_u32(u as u32))
+            .map(Value::Char)
+            .ok_or_else(|| overflow("a character", at)),
+        Value::Null => Err(rt(
+            "ArgumentNullException",
+            "Value cannot be null. (Parameter 'value')",
+            at,
+        )),
+        Value::String(s) => {
+            let mut cs = s.chars();
+            match (cs.next(), cs.next()) {
+                (Some(c), None) => Ok(Value::Char(c)),
+                _ => Err(rt(
+                    "FormatException",
+                    "String must be exactly one character long.",
+                    at,
+                )),
+            }
+        }
+        other => Err(rt(
+            "InvalidCastException",
+            format!("Invalid cast from '{}' to 'Char'.", other.type_name()),
+            at,
+        )),
+    }
+}
+
+/// `Convert.FromHexString` (.NET 5+): two hex digits per byte.
+pub(crate) fn from_hex(s: &str, at: usize) -> F<Vec<u8>> {
+    let bad = || {
+        rt(
+            "FormatException",
+            "The input is not a valid hex string as it contains a non-hex character.",
+            at,
+        )
+    };
+    if !s.len().is_multiple_of(2) {
+        return Err(rt(
+            "FormatException",
+            "The input is not a valid hex string as its length is not a multiple of 2.",
+            at,
+        ));
+    }
+    s.as_bytes()
+        .chunks(2)
+        .map(|p| {
+            std::str::from_utf8(p)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(bad)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn show(r: F<Value>) -> String {
+        r.map_or("<error>".into(), |v| v.to_display())
+    }
+
+    #[test]
+    fn integers_parse_and_convert_as_csharp() {
+        let s = Value::str;
+        assert_eq!(show(parse_int_as("short", &s("123"), 0)), "123");
+        assert_eq!(show(parse_int_as("byte", &s("255"), 0)), "255");
+        assert_eq!(show(parse_int_as("byte", &s("256"), 0)), "<error>");
+        assert_eq!(show(parse_int_as("int", &s(" -7 "), 0)), "-7");
+        assert_eq!(
+            show(parse_int_as("long", &s("99999999999999999999999"), 0)),
+            "<error>"
+        );
+        assert_eq!(show(parse_in_base(&s("ff"), &Value::Int(16), 32, 0)), "255");
+        assert_eq!(
+            show(parse_in_base(&s("0xFFFFFFFF"), &Value::Int(16), 32, 0)),
+            "-1"
+        );
+        assert_eq!(show(parse_in_base(&s("101"), &Value::Int(2), 64, 0)), "5");
+        assert_eq!(
+            show(parse_in_base(&s("1"), &Value::Int(3), 32, 0)),
+            "<error>"
+        );
+        assert_eq!(
+            show(to_base(&Value::Int(255), &Value::Int(2), 0)),
+            "11111111"
+        );
+        assert_eq!(show(to_base(&Value::Int(255), &Value::Int(16), 0)), "ff");
+        assert_eq!(
+            show(to_base(&Value::Int(-1), &Value::Int(16), 0)),
+            "ffffffff"
+        );
+        assert_eq!(show(to_char(&Value::Int(65), 0)), "A");
+        assert_eq!(show(to_char(&s("ab"), 0)), "<error>");
+        assert_eq!(from_hex("01abFF", 0).ok(), Some(vec![1, 171, 255]));
+        assert!(from_hex("abc", 0).is_err());
+    }
+}
