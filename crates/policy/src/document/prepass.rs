@@ -258,7 +258,13 @@ impl Quote {
     fn at(self, src: &str, i: usize) -> Option<usize> {
         match self {
             Quote::Raw => (src.as_bytes().get(i) == Some(&b'"')).then_some(1),
-            Quote::Entity => src[i..].starts_with("&quot;").then_some(6),
+            // Bytes, not `src[i..]`: after an escape `i` may sit inside a multi-byte
+            // character.
+            Quote::Entity => src
+                .as_bytes()
+                .get(i..)
+                .is_some_and(|rest| rest.starts_with(b"&quot;"))
+                .then_some(6),
         }
     }
 }
@@ -519,6 +525,22 @@ mod tests {
         assert_eq!(line_col(src, orig), (5, 12));
         let inside = p.text.find(OPEN).unwrap() + 1;
         assert_eq!(p.original_offset(inside), src.find('@').unwrap());
+    }
+
+    /// Found by the policy_prepass fuzz target (fuzz/regressions/policy_prepass): an escape
+    /// in an entity-quoted string skips two bytes, which may land inside a multi-byte
+    /// character; looking for the closing `&quot;` there sliced the text mid-character.
+    #[test]
+    fn escape_before_a_multibyte_character_in_an_entity_string() {
+        for src in [
+            "<a c=\"@(&quot;\\\u{e9}&quot;)\"/>",
+            "<a c=\"@(&quot;\\\u{feff}x&quot;)\"/>",
+            "<a>@(&quot;\\\u{1F600}</a>",
+        ] {
+            let _ = prepass(src);
+        }
+        let found = exprs("<a c=\"@(&quot;\\\u{e9}&quot;)\"/>");
+        assert_eq!(found, vec!["&quot;\\\u{e9}&quot;"]);
     }
 
     #[test]
