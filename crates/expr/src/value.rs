@@ -79,6 +79,8 @@ pub enum Object {
     XNamespace(Arc<str>),
     /// A node that is not an element (`XText`, `XCData`, `XComment`, `XProcessingInstruction`).
     XNode(Arc<super::xml::XNode>),
+    /// `Uri`, `IPAddress` (crates/expr/src/library/net).
+    Net(crate::library::net::Net),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -228,6 +230,7 @@ impl Value {
             Value::Object(Object::Io(o)) => o.type_name,
             Value::Object(Object::XNamespace(_)) => "System.Xml.Linq.XNamespace",
             Value::Object(Object::XNode(n)) => n.type_name(),
+            Value::Object(Object::Net(n)) => n.type_name(),
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
             Value::Lambda(_) => "lambda",
         }
@@ -258,6 +261,7 @@ impl Value {
             Value::Object(Object::Io(o)) => o.display(),
             Value::Object(Object::XNamespace(ns)) => ns.to_string(),
             Value::Object(Object::XNode(n)) => n.to_xml(false),
+            Value::Object(Object::Net(n)) => n.display(),
             // A KeyValuePair or JProperty (crates/expr/src/library/json_tokens.rs).
             Value::Object(Object::Record(r)) => {
                 crate::library::record_display(r).unwrap_or_else(|| self.type_name().into())

@@ -9,6 +9,9 @@ pub(crate) fn construct(
     init: Option<Vec<Value>>,
     at: usize,
 ) -> F<Value> {
+    if let Some(r) = net::construct(it, &ty.name, &args, at) {
+        return r;
+    }
     if let Some(r) = crypto::construct(it, &ty.name, &args, at) {
         return r;
     }

@@ -90,6 +90,9 @@ pub(crate) fn try_parse(
     inputs: Vec<Value>,
     at: usize,
 ) -> F<(bool, Value)> {
+    if let Some(r) = net::try_create(it, ty, name, &inputs, at) {
+        return r;
+    }
     let supported = crate::features::TRY_PARSE_TYPES.contains(&ty);
     if name != "TryParse" || !supported {
         return Err(rt(

@@ -15,6 +15,9 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             .cloned()
             .ok_or_else(|| no_member(&t, name, at));
     }
+    if let Some(r) = net::member(it, &t, name, at) {
+        return r;
+    }
     if let Some(v) = crypto::member(it, &t, name, at) {
         return Ok(v);
     }
@@ -138,7 +141,7 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
 }
 
 pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) -> F<Value> {
-    if let Some(v) = xml_static_property(ty, name) {
+    if let Some(v) = xml_static_property(ty, name).or_else(|| net::static_property(ty, name)) {
         return Ok(v);
     }
     Ok(match (ty, name) {

@@ -43,6 +43,9 @@ pub(crate) fn call_method(
             return with_default(it, t, name, ty, args, at);
         }
     }
+    if let Some(r) = net::call_method(it, &t, name, &args, at) {
+        return r;
+    }
     if let Some(r) = crypto::call_method(it, &t, name, &args, at) {
         return r;
     }

@@ -36,6 +36,7 @@ mod linq_types;
 mod math;
 mod members;
 mod methods;
+pub(crate) mod net;
 mod numbers;
 mod numformat;
 mod operators;

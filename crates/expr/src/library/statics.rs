@@ -24,6 +24,9 @@ pub(crate) fn call_static(
         ));
     }
     let args = &args;
+    if let Some(r) = net::call_static(it, ty, name, args, at) {
+        return r;
+    }
     let found = match ty {
         "string" => string_static(it, ty, name, args, at)?,
         "Convert" => convert_static(it, ty, name, args, at)?,
