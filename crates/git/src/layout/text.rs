@@ -5,12 +5,31 @@
 use super::FileProblem;
 use serde_json::{Map, Value};
 
-/// JSON as the layout writes it: two-space indent, keys sorted (serde_json's map is ordered
-/// without `preserve_order`), a trailing newline — the same config gives the same bytes.
+/// JSON as the layout writes it: two-space indent, keys sorted, a trailing newline — the same
+/// config gives the same bytes. Sorted here: the workspace builds serde_json with
+/// `preserve_order` (policy expressions keep a JObject's property order, as Newtonsoft does), so
+/// a map no longer sorts itself.
 pub fn pretty(v: &Value) -> Result<Vec<u8>, serde_json::Error> {
-    let mut out = serde_json::to_vec_pretty(v)?;
+    let mut out = serde_json::to_vec_pretty(&sorted(v))?;
     out.push(b'\n');
     Ok(out)
+}
+
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 pub fn problem(file: &str, line: Option<u32>, message: impl Into<String>) -> FileProblem {

@@ -4,29 +4,7 @@
 use super::*;
 
 pub(crate) fn compile(e: &PolicyElement) -> Result<JwtStep, CompileError> {
-    let sources = [
-        ("header-name", attrs::attr(e, "header-name")?),
-        (
-            "query-parameter-name",
-            attrs::attr(e, "query-parameter-name")?,
-        ),
-        ("token-value", attrs::attr(e, "token-value")?),
-    ];
-    let mut given = sources.into_iter().filter_map(|(n, o)| o.map(|o| (n, o)));
-    let source = match (given.next(), given.next()) {
-        (Some((name, op)), None) => match name {
-            "header-name" => TokenSource::Header(op),
-            "query-parameter-name" => TokenSource::Query(op),
-            _ => TokenSource::Value(op),
-        },
-        _ => {
-            return Err(error(
-                e,
-                CompileErrorKind::Attribute,
-                "exactly one of 'header-name', 'query-parameter-name' or 'token-value' is required",
-            ));
-        }
-    };
+    let source = token_source(e, None)?;
 
     let status = status_attr(e)?;
     let require_expiration_time = bool_attr(e, "require-expiration-time")?;
@@ -275,5 +253,43 @@ pub(super) fn compile_claim(c: &PolicyElement) -> Result<RequiredClaim, CompileE
         matching,
         separator,
         values,
+    })
+}
+
+/// Where the token is: exactly one of `header-name`, `query-parameter-name` or `token-value`.
+/// With none given, `default_header` is used if the policy has one (validate-azure-ad-token's
+/// `Authorization`); validate-jwt has none and requires one.
+pub(crate) fn token_source(
+    e: &PolicyElement,
+    default_header: Option<&str>,
+) -> Result<TokenSource, CompileError> {
+    let sources = [
+        ("header-name", attrs::attr(e, "header-name")?),
+        (
+            "query-parameter-name",
+            attrs::attr(e, "query-parameter-name")?,
+        ),
+        ("token-value", attrs::attr(e, "token-value")?),
+    ];
+    let mut given = sources.into_iter().filter_map(|(n, o)| o.map(|o| (n, o)));
+    Ok(match (given.next(), given.next(), default_header) {
+        (Some(("header-name", op)), None, _) => TokenSource::Header(op),
+        (Some(("query-parameter-name", op)), None, _) => TokenSource::Query(op),
+        (Some((_, op)), None, _) => TokenSource::Value(op),
+        (None, _, Some(h)) => TokenSource::Header(Operand::Literal(h.into())),
+        (None, _, None) | (Some(_), Some(_), None) => {
+            return Err(error(
+                e,
+                CompileErrorKind::Attribute,
+                "exactly one of 'header-name', 'query-parameter-name' or 'token-value' is required",
+            ));
+        }
+        (Some(_), Some(_), Some(_)) => {
+            return Err(error(
+                e,
+                CompileErrorKind::Attribute,
+                "at most one of 'header-name', 'query-parameter-name' or 'token-value' may be given",
+            ));
+        }
     })
 }

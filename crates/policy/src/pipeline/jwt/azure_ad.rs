@@ -32,29 +32,8 @@ pub(crate) struct AadStep {
 }
 
 pub(crate) fn compile_aad(e: &PolicyElement) -> Result<AadStep, CompileError> {
-    let sources = [
-        ("header-name", attrs::attr(e, "header-name")?),
-        (
-            "query-parameter-name",
-            attrs::attr(e, "query-parameter-name")?,
-        ),
-        ("token-value", attrs::attr(e, "token-value")?),
-    ];
-    let mut given = sources.into_iter().filter_map(|(n, o)| o.map(|o| (n, o)));
-    let source = match (given.next(), given.next()) {
-        // APIM's default: the Authorization header.
-        (None, _) => TokenSource::Header(Operand::Literal("Authorization".into())),
-        (Some(("header-name", op)), None) => TokenSource::Header(op),
-        (Some(("query-parameter-name", op)), None) => TokenSource::Query(op),
-        (Some((_, op)), None) => TokenSource::Value(op),
-        (Some(_), Some(_)) => {
-            return Err(error(
-                e,
-                CompileErrorKind::Attribute,
-                "at most one of 'header-name', 'query-parameter-name' or 'token-value' may be given",
-            ));
-        }
-    };
+    // APIM's default: the Authorization header.
+    let source = token_source(e, Some("Authorization"))?;
     let tenant = attrs::required(e, "tenant-id")?;
     if let Operand::Literal(t) = &tenant
         && tenant_path(t).is_none()
