@@ -104,3 +104,32 @@ fn values_and_casts() {
     assert_eq!(run("(StringComparison)5"), "OrdinalIgnoreCase");
     assert_eq!(run("(DayOfWeek)\"x\""), "!InvalidCastException");
 }
+
+#[test]
+fn try_parse() {
+    let block = |src: &str| {
+        let program = parse(src, ExprKind::Block).unwrap_or_else(|e| panic!("{src}: {e}"));
+        match eval(&program, &mut MapContext::new()) {
+            Ok(v) => v.to_display(),
+            Err(e) => format!("!{}", e.kind),
+        }
+    };
+    assert_eq!(
+        block(r#"var ok = Enum.TryParse("Friday", out DayOfWeek d); return ok + " " + d;"#),
+        "True Friday"
+    );
+    assert_eq!(
+        block(
+            r#"var ok = Enum.TryParse<DayOfWeek>("friday", true, out var d); return ok + " " + d;"#
+        ),
+        "True Friday"
+    );
+    assert_eq!(
+        block(r#"var ok = Enum.TryParse<DayOfWeek>("nope", out var d); return ok + " " + d;"#),
+        "False Sunday"
+    );
+    assert_eq!(
+        block(r#"Enum.TryParse("Ordinal", out StringComparison c); return c;"#),
+        "Ordinal"
+    );
+}

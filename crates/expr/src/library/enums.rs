@@ -220,7 +220,28 @@ pub(crate) fn is_enum_type(ty: &str) -> bool {
 
 /// Whether `ty.name(…)` is a `System.Enum` static method this module answers.
 pub(crate) fn enum_static_exists(ty: &str, name: &str) -> bool {
-    is_enum_type(ty) && ENUM_STATICS.contains(&name)
+    // TryParse has an out argument: the interpreter calls [`enum_try_parse`] for it.
+    is_enum_type(ty) && (ENUM_STATICS.contains(&name) || name == "TryParse")
+}
+
+/// `Enum.TryParse<X>(s[, ignoreCase], out v)`: whether `s` parses (as [`enum_static`]'s
+/// `Parse` does) and the value, else `default(X)`, the value 0.
+pub(crate) fn enum_try_parse(ty: &str, inputs: &[Value], at: usize) -> F<(bool, Value)> {
+    let e = find(ty).ok_or_else(|| {
+        rt(
+            "ArgumentException",
+            "Type provided must be an Enum.\nParameter name: enumType",
+            at,
+        )
+    })?;
+    let ignore_case = matches!(inputs.get(1), Some(Value::Bool(true)));
+    Ok(match inputs.first() {
+        Some(Value::String(s)) => match parse_names(e, s, ignore_case) {
+            Some(v) => (true, held(e, v)),
+            None => (false, held(e, 0)),
+        },
+        _ => (false, held(e, 0)),
+    })
 }
 
 /// `X.Name` for the enums no other module holds yet (`JTokenType`, `DateTimeKind`,
