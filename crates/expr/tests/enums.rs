@@ -133,3 +133,25 @@ fn try_parse() {
         "Ordinal"
     );
 }
+
+#[test]
+fn has_flag_on_flags_enums() {
+    assert_eq!(
+        run("(RegexOptions.IgnoreCase | RegexOptions.Multiline).HasFlag(RegexOptions.Multiline)"),
+        "True"
+    );
+    assert_eq!(
+        run("RegexOptions.IgnoreCase.HasFlag(RegexOptions.Multiline)"),
+        "False"
+    );
+    assert_eq!(
+        run("RegexOptions.IgnoreCase.HasFlag(RegexOptions.None)"),
+        "True"
+    );
+    assert_eq!(
+        run(
+            "(SaveOptions.DisableFormatting | SaveOptions.OmitDuplicateNamespaces).HasFlag(SaveOptions.DisableFormatting)"
+        ),
+        "True"
+    );
+}

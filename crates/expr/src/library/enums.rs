@@ -404,6 +404,27 @@ pub(crate) fn enum_cast(v: &Value, ty: &str, at: usize) -> Option<F<Value>> {
     })
 }
 
+/// `flags.HasFlag(flag)` on the enums held as their value (`RegexOptions`, `SaveOptions`,
+/// `LoadOptions`, `Formatting`): whether every bit of `flag` is set.
+pub(crate) fn enum_has_flag(v: &Value, flag: &Value, at: usize) -> F<Value> {
+    match (v, flag) {
+        (Value::Int(x), Value::Int(f)) => Ok(Value::Bool(x & f == *f)),
+        (_, Value::Null) => Err(rt(
+            "ArgumentNullException",
+            "Value cannot be null.\nParameter name: flag",
+            at,
+        )),
+        (_, other) => Err(rt(
+            "ArgumentException",
+            format!(
+                "The argument type, '{}', is not the same as the enum type.",
+                other.type_name()
+            ),
+            at,
+        )),
+    }
+}
+
 fn enum_arg(args: &Args, at: usize) -> F<&'static EnumType> {
     let v = arg(args, 0, at)?;
     let name = match v {
