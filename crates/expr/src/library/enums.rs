@@ -396,6 +396,9 @@ fn flag_names(e: &EnumType, value: i64) -> String {
 /// `(X)v` to one of the enums: from its underlying value (`(DayOfWeek)1`) or from a value
 /// already held as this enum; `None` when `ty` is not one of them.
 pub(crate) fn enum_cast(v: &Value, ty: &str, at: usize) -> Option<F<Value>> {
+    if let ("int" | "long", Value::String(s)) = (ty, v) {
+        return name_value(s).map(|n| Ok(Value::Int(n)));
+    }
     let e = find(ty)?;
     Some(match v {
         Value::Int(i) => Ok(held(e, *i)),
@@ -423,6 +426,19 @@ pub(crate) fn enum_has_flag(v: &Value, flag: &Value, at: usize) -> F<Value> {
             at,
         )),
     }
+}
+
+/// `(int)x` of a value held as its name (`(int)DayOfWeek.Monday`,
+/// `(int)context.Timestamp.DayOfWeek`): the name's value when every enum that declares it gives
+/// it the same value (`None` is 0 in most enums but 1 in `PaddingMode`, so it has none).
+fn name_value(name: &str) -> Option<i64> {
+    let mut values = ENUMS
+        .iter()
+        .flat_map(|e| e.members.iter())
+        .filter(|(n, _)| *n == name)
+        .map(|(_, v)| *v);
+    let first = values.next()?;
+    values.all(|v| v == first).then_some(first)
 }
 
 fn enum_arg(args: &Args, at: usize) -> F<&'static EnumType> {
