@@ -24,6 +24,7 @@ pub(crate) mod crypto;
 mod dateparse;
 mod dictionary;
 mod encoding;
+mod enum_table;
 mod enums;
 mod exceptions;
 mod formatting;
