@@ -34,6 +34,7 @@ pub(crate) fn feature_of(name: &str) -> Option<&'static str> {
 pub(crate) fn is_type(name: &str) -> bool {
     crate::library::crypto::is_crypto_type(name)
         || crate::library::net::is_net_type(name)
+        || crate::library::is_enum_type(name)
         || matches!(
             name,
             "string"
@@ -223,6 +224,12 @@ pub(crate) const TRY_PARSE_TYPES: &[&str] = &[
 /// Whether [`call_static`] (`call`) or [`static_property`] knows `ty.name`: what `policy
 /// check` uses to report unsupported members. Keep in step with those two functions.
 pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
+    // System.Enum's statics and the enums' values (crates/expr/src/library/enums.rs).
+    if (call && crate::library::enum_static_exists(ty, name))
+        || (!call && crate::library::enum_property_exists(ty, name))
+    {
+        return true;
+    }
     if let Some(known) = crate::library::crypto::static_exists(ty, name, call)
         .or_else(|| crate::library::net::static_exists(ty, name, call))
     {

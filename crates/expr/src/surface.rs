@@ -79,10 +79,30 @@ fn constructor_probe(dotnet: &str) -> String {
     }
 }
 
+/// A certificate to probe `X509Certificate2`'s members on: the DER of the crypto tests
+/// (crates/expr/tests/crypto/cert.b64, one base64 line), loaded as a script would load one.
+const CERT: &str = concat!(
+    "new X509Certificate2(Convert.FromBase64String(\"",
+    include_str!("../tests/crypto/cert.b64"),
+    "\"))"
+);
+
+/// A certificate's public key, probed for `PublicKey`'s members.
+const CERT_PUBLIC_KEY: &str = concat!(
+    "new X509Certificate2(Convert.FromBase64String(\"",
+    include_str!("../tests/crypto/cert.b64"),
+    "\")).PublicKey"
+);
+
 /// An expression that makes an instance of the type, for probing its instance members.
 fn sample(dotnet: &str) -> Option<&'static str> {
     let short = dotnet.rsplit('.').next().unwrap_or(dotnet);
+    if let Some(s) = crate::library::enum_sample(dotnet) {
+        return Some(s);
+    }
     Some(match short {
+        "X509Certificate" | "X509Certificate2" => CERT,
+        "PublicKey" => CERT_PUBLIC_KEY,
         "JArray" => r#"JArray.Parse("[1,2]")"#,
         "JObject" | "JContainer" => r#"JObject.Parse("{\"a\":1}")"#,
         "JToken" => r#"JToken.Parse("{\"a\":1}")"#,

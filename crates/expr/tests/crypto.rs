@@ -471,3 +471,20 @@ fn dotnet_core_overloads() {
         )
     );
 }
+
+/// X509Certificate's legacy getters, as Mono gives them for crates/expr/tests/crypto/cert.b64.
+#[test]
+fn certificate_legacy_getters() {
+    let cert = |m: &str| {
+        show(&substitute(&format!(
+            "new System.Security.Cryptography.X509Certificates.X509Certificate2(Convert.FromBase64String($CERT)).{m}"
+        )))
+    };
+    assert_eq!(cert("GetFormat()"), "X509");
+    assert_eq!(cert("GetKeyAlgorithm()"), "1.2.840.113549.1.1.1");
+    assert_eq!(cert("GetKeyAlgorithmParametersString()"), "0500");
+    assert_eq!(cert("GetSerialNumberString()"), "0A1B2C3D4E");
+    assert_eq!(cert("GetSerialNumber()[0]"), "78");
+    assert_eq!(cert("GetPublicKey().Length"), "140");
+    assert!(cert("GetPublicKeyString()").starts_with("30818902818100BC25ED68"));
+}

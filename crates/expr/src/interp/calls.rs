@@ -11,7 +11,7 @@ impl<'c> Interp<'c> {
         at: usize,
     ) -> F<Value> {
         if args.iter().any(|a| matches!(a.value.kind, E::Out { .. })) {
-            return self.call_with_out(callee, args, at);
+            return self.call_with_out(callee, generics, args, at);
         }
         let (target, name, null_cond) = match &callee.kind {
             E::Member {
@@ -337,7 +337,13 @@ impl<'c> Interp<'c> {
     /// A call with `out` arguments: `int.TryParse(s, out var n)`, `jobj.TryGetValue(k, out
     /// JToken v)`, `context.Variables.TryGetValue(k, out object v)`. The out variable becomes a
     /// local of the enclosing scope (or is assigned, for `out existing`).
-    pub(super) fn call_with_out(&mut self, callee: &Expr, args: &[Arg], at: usize) -> F<Value> {
+    pub(super) fn call_with_out(
+        &mut self,
+        callee: &Expr,
+        generics: &[TypeRef],
+        args: &[Arg],
+        at: usize,
+    ) -> F<Value> {
         let E::Member {
             target,
             name,
@@ -372,7 +378,15 @@ impl<'c> Interp<'c> {
         };
         let (ret, value) = if let Some(p) = self.static_path(target) {
             let ty = crate::parser::normalize_type_name(&p);
-            let (ok, v) = lib::try_parse(self, &ty, name, inputs, at)?;
+            // `Enum.TryParse<X>(s, out var v)` or `Enum.TryParse(s, out X v)`: the enum is
+            // the type argument, else the out variable's type.
+            let enum_ty = (ty == "Enum" && name == "TryParse")
+                .then(|| generics.first().or(var_ty).map(|t| t.name.as_str()))
+                .flatten();
+            let (ok, v) = match enum_ty {
+                Some(e) => lib::enum_try_parse(e, &inputs, at)?,
+                None => lib::try_parse(self, &ty, name, inputs, at)?,
+            };
             (Value::Bool(ok), v)
         } else {
             let t = self.ev(target)?;

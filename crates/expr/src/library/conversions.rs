@@ -266,6 +266,11 @@ pub(crate) fn cast(v: Value, ty: &TypeRef, at: usize) -> F<Value> {
     if let Some(x) = xml_implicit(&ty.name, &v) {
         return Ok(x);
     }
+    if ty.array == 0
+        && let Some(r) = enum_cast(&v, &ty.name, at)
+    {
+        return r;
+    }
     if ty.array > 0 {
         return match v {
             Value::Null | Value::Array(_) | Value::Bytes(_) => Ok(v),

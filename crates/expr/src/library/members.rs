@@ -192,6 +192,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("XmlNodeType", n) if XML_NODE_TYPES.contains(&n) => Value::str(n),
         ("short", "MaxValue") => Value::Int(i16::MAX as i64),
         ("short", "MinValue") => Value::Int(i16::MIN as i64),
+        _ if let Some(v) = enum_static_property(ty, name) => v,
         _ if let Some(v) = crypto::static_property(ty, name) => v,
         _ => {
             return Err(rt(

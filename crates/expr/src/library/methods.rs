@@ -328,6 +328,7 @@ pub(crate) fn call_method(
             "Equals" => Value::Bool(values_equal(&t, a(0)?)),
             "GetValueOrDefault" => t.clone(),
             "CompareTo" => Value::Int(cmp_values(&t, a(0)?).map(|o| o as i64).unwrap_or(1)),
+            "HasFlag" => enum_has_flag(&t, a(0)?, at)?,
             _ => return Err(no_member(&t, name, at)),
         },
         // LINQ to XML's extension methods on sequences of elements:

@@ -28,6 +28,7 @@ pub(crate) fn call_static(
         return r;
     }
     let found = match ty {
+        _ if enum_static_exists(ty, name) => enum_static(it, name, args, at)?,
         "string" => string_static(it, ty, name, args, at)?,
         "Convert" => convert_static(it, ty, name, args, at)?,
         "int" | "long" | "short" | "byte" | "sbyte" | "ushort" | "uint" | "double" | "float"

@@ -33,6 +33,7 @@ pub(crate) fn normalize_type_name(name: &str) -> String {
     const PREFIXES: &[&str] = &[
         "System.Collections.Generic.",
         "System.Text.RegularExpressions.",
+        "System.Security.Cryptography.X509Certificates.",
         "System.Security.Cryptography.",
         "System.Text.",
         "System.Linq.",

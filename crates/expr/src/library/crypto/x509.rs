@@ -23,6 +23,10 @@ pub struct Cert {
     key_oid: String,
     sig_oid: String,
     key: Option<RsaPublicKey>,
+    /// The subjectPublicKey bits and the DER of the key algorithm's parameters, for the legacy
+    /// `GetPublicKey()` and `GetKeyAlgorithmParameters()`.
+    key_bits: Vec<u8>,
+    key_params: Vec<u8>,
 }
 
 /// Short names .NET's X500DistinguishedName uses for attribute types.
@@ -171,11 +175,22 @@ pub fn certificate(der: Vec<u8>) -> Option<Value> {
         key_oid: spki.algorithm.algorithm.to_id_string(),
         sig_oid: c.signature_algorithm.algorithm.to_id_string(),
         key: RsaPublicKey::from_public_key_der(spki.raw).ok(),
+        key_bits: spki.subject_public_key.data.to_vec(),
+        key_params: spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| x509_parser::asn1_rs::ToDer::to_der_vec(p).ok())
+            .unwrap_or_default(),
         der: Vec::new(),
     };
     Some(Value::Object(Object::Crypto(Crypto::X509(Arc::new(
         Cert { der, ..cert },
     )))))
+}
+
+fn hex_upper(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 fn time(secs: i64) -> Value {
@@ -254,6 +269,19 @@ pub(super) fn call(c: &Cert, name: &str, args: &Args, at: usize) -> Option<F<Val
         "GetCertHashString" => member(c, "Thumbprint")?,
         "GetCertHash" => Value::Bytes(sha1::Sha1::digest(&c.der).to_vec()),
         "GetSerialNumberString" => Value::str(&c.serial),
+        // .NET's legacy getters: the serial number little-endian, the key as its bits.
+        "GetSerialNumber" => Value::Bytes(
+            (0..c.serial.len() / 2)
+                .rev()
+                .filter_map(|i| u8::from_str_radix(c.serial.get(2 * i..2 * i + 2)?, 16).ok())
+                .collect(),
+        ),
+        "GetFormat" => Value::str("X509"),
+        "GetKeyAlgorithm" => Value::str(&c.key_oid),
+        "GetKeyAlgorithmParameters" => Value::Bytes(c.key_params.clone()),
+        "GetKeyAlgorithmParametersString" => Value::str(hex_upper(&c.key_params)),
+        "GetPublicKey" => Value::Bytes(c.key_bits.clone()),
+        "GetPublicKeyString" => Value::str(hex_upper(&c.key_bits)),
         "GetRawCertData" | "Export" => Value::Bytes(c.der.clone()),
         "GetRawCertDataString" => {
             Value::str(c.der.iter().map(|b| format!("{b:02X}")).collect::<String>())

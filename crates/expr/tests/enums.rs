@@ -1,0 +1,167 @@
+//! System.Enum's static members on APIM's enums (crates/expr/src/library/enums.rs) and casts to
+//! them, as C# gives them (checked with Mono).
+
+use gatehouse_expr::{ExprKind, MapContext, eval, parse};
+
+fn run(src: &str) -> String {
+    let program = match parse(src, ExprKind::Single) {
+        Ok(p) => p,
+        Err(e) => return format!("parse error: {e}"),
+    };
+    match eval(&program, &mut MapContext::new()) {
+        Ok(v) => v.to_display(),
+        Err(e) => format!("!{}", e.kind),
+    }
+}
+
+#[test]
+fn parse_names_numbers_and_lists() {
+    assert_eq!(run(r#"Enum.Parse(typeof(DayOfWeek), "Monday")"#), "Monday");
+    assert_eq!(
+        run(r#"Enum.Parse(typeof(DayOfWeek), " monday ", true)"#),
+        "Monday"
+    );
+    assert_eq!(
+        run(r#"Enum.Parse(typeof(DayOfWeek), "monday")"#),
+        "!ArgumentException"
+    );
+    assert_eq!(
+        run(r#"Enum.Parse(typeof(StringComparison), "4")"#),
+        "Ordinal"
+    );
+    assert_eq!(
+        run(r#"(int)Enum.Parse(typeof(RegexOptions), "IgnoreCase, Multiline")"#),
+        "3"
+    );
+    // Pfx and Pkcs12 share 3; .NET names it Pfx.
+    assert_eq!(
+        run(r#"Enum.Parse(typeof(X509ContentType), "Pkcs12")"#),
+        "Pfx"
+    );
+    assert_eq!(run(r#"Enum.Parse(typeof(int), "1")"#), "!ArgumentException");
+    assert_eq!(
+        run(r#"Enum.Parse(typeof(System.DayOfWeek), "Friday")"#),
+        "Friday"
+    );
+}
+
+#[test]
+fn names_values_and_definitions() {
+    assert_eq!(run("Enum.GetName(typeof(DayOfWeek), 3)"), "Wednesday");
+    assert_eq!(run("Enum.GetName(typeof(DayOfWeek), 9) == null"), "True");
+    assert_eq!(
+        run(r#"string.Join(",", Enum.GetNames(typeof(UriPartial)))"#),
+        "Scheme,Authority,Path,Query"
+    );
+    assert_eq!(
+        run(r#"string.Join(",", Enum.GetNames(typeof(PaddingMode)))"#),
+        "None,PKCS7,Zeros,ANSIX923,ISO10126"
+    );
+    assert_eq!(run("Enum.GetValues(typeof(JTokenType)).Length"), "18");
+    assert_eq!(
+        run(r#"Enum.IsDefined(typeof(DayOfWeek), "Friday")"#),
+        "True"
+    );
+    assert_eq!(
+        run(r#"Enum.IsDefined(typeof(DayOfWeek), "friday")"#),
+        "False"
+    );
+    assert_eq!(run("Enum.IsDefined(typeof(DayOfWeek), 7)"), "False");
+    assert_eq!(run("Enum.ToObject(typeof(DayOfWeek), 2)"), "Tuesday");
+    assert_eq!(run("JTokenType.GetNames(typeof(JTokenType)).Length"), "18");
+}
+
+#[test]
+fn formats() {
+    assert_eq!(
+        run(r#"Enum.Format(typeof(RegexOptions), 3, "G")"#),
+        "IgnoreCase, Multiline"
+    );
+    assert_eq!(run(r#"Enum.Format(typeof(DayOfWeek), 3, "D")"#), "3");
+    assert_eq!(run(r#"Enum.Format(typeof(DayOfWeek), 3, "X")"#), "00000003");
+    assert_eq!(
+        run(r#"Enum.Format(typeof(DayOfWeek), DayOfWeek.Friday, "D")"#),
+        "5"
+    );
+    assert_eq!(
+        run(r#"Enum.Format(typeof(DayOfWeek), 3, "Q")"#),
+        "!FormatException"
+    );
+}
+
+#[test]
+fn values_and_casts() {
+    assert_eq!(run("DayOfWeek.Monday"), "Monday");
+    assert_eq!(run("JTokenType.Array"), "Array");
+    assert_eq!(run("UriPartial.Path"), "Path");
+    assert_eq!(run("DateTimeKind.Utc"), "Utc");
+    assert_eq!(
+        run("new DateTime(2024, 3, 15).DayOfWeek == DayOfWeek.Friday"),
+        "True"
+    );
+    assert_eq!(run("(DayOfWeek)1"), "Monday");
+    assert_eq!(run("(int)(RegexOptions)3"), "3");
+    assert_eq!(run("(StringComparison)5"), "OrdinalIgnoreCase");
+    assert_eq!(run("(DayOfWeek)\"x\""), "!InvalidCastException");
+}
+
+#[test]
+fn try_parse() {
+    let block = |src: &str| {
+        let program = parse(src, ExprKind::Block).unwrap_or_else(|e| panic!("{src}: {e}"));
+        match eval(&program, &mut MapContext::new()) {
+            Ok(v) => v.to_display(),
+            Err(e) => format!("!{}", e.kind),
+        }
+    };
+    assert_eq!(
+        block(r#"var ok = Enum.TryParse("Friday", out DayOfWeek d); return ok + " " + d;"#),
+        "True Friday"
+    );
+    assert_eq!(
+        block(
+            r#"var ok = Enum.TryParse<DayOfWeek>("friday", true, out var d); return ok + " " + d;"#
+        ),
+        "True Friday"
+    );
+    assert_eq!(
+        block(r#"var ok = Enum.TryParse<DayOfWeek>("nope", out var d); return ok + " " + d;"#),
+        "False Sunday"
+    );
+    assert_eq!(
+        block(r#"Enum.TryParse("Ordinal", out StringComparison c); return c;"#),
+        "Ordinal"
+    );
+}
+
+#[test]
+fn has_flag_on_flags_enums() {
+    assert_eq!(
+        run("(RegexOptions.IgnoreCase | RegexOptions.Multiline).HasFlag(RegexOptions.Multiline)"),
+        "True"
+    );
+    assert_eq!(
+        run("RegexOptions.IgnoreCase.HasFlag(RegexOptions.Multiline)"),
+        "False"
+    );
+    assert_eq!(
+        run("RegexOptions.IgnoreCase.HasFlag(RegexOptions.None)"),
+        "True"
+    );
+    assert_eq!(
+        run(
+            "(SaveOptions.DisableFormatting | SaveOptions.OmitDuplicateNamespaces).HasFlag(SaveOptions.DisableFormatting)"
+        ),
+        "True"
+    );
+}
+
+#[test]
+fn int_of_a_value_held_as_its_name() {
+    assert_eq!(run("(int)DayOfWeek.Saturday"), "6");
+    assert_eq!(run("(int)new DateTime(2024, 3, 15).DayOfWeek"), "5");
+    assert_eq!(run("(int)StringComparison.OrdinalIgnoreCase"), "5");
+    assert_eq!(run("(int)XmlNodeType.Element"), "1");
+    // `None` is 0 in most enums and 1 in PaddingMode: the name alone does not tell.
+    assert_eq!(run("(int)PaddingMode.None"), "!InvalidCastException");
+}
