@@ -266,7 +266,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "DateTime" => matches!(name, "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth"),
             "DateTimeOffset" => matches!(
                 name,
-                "Parse" | "FromUnixTimeSeconds" | "FromUnixTimeMilliseconds"
+                "Parse" | "FromUnixTimeSeconds" | "FromUnixTimeMilliseconds" | "Compare"
             ),
             "TimeSpan" => matches!(
                 name,

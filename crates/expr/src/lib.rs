@@ -12,6 +12,7 @@ mod ast;
 mod budget;
 mod context;
 mod datetime;
+mod datetime_offset;
 mod error;
 mod exceptions;
 mod features;

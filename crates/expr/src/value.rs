@@ -11,6 +11,7 @@ pub use crate::datetime::{
     DateTime, MAX_TICKS, TICKS_PER_DAY, TICKS_PER_SECOND, TimeSpan, UNIX_EPOCH_TICKS,
     days_from_civil, days_in_month, format_timespan,
 };
+pub use crate::datetime_offset::DateTimeOffset;
 
 /// A lambda with the locals it captured when it was created (by value: closures here cannot
 /// outlive the expression, and copying keeps values `Send`).
@@ -111,6 +112,8 @@ pub enum Value {
     String(Arc<str>),
     Char(char),
     DateTime(DateTime),
+    /// An instant with its offset (crates/expr/src/datetime_offset.rs).
+    DateTimeOffset(DateTimeOffset),
     TimeSpan(TimeSpan),
     Guid(u128),
     /// Arrays and `List<T>`.
@@ -134,6 +137,8 @@ impl PartialEq for Value {
             (String(a), String(b)) => a == b,
             (Char(a), Char(b)) => a == b,
             (DateTime(a), DateTime(b)) => a == b,
+            // .NET compares DateTimeOffsets by instant, whatever their offsets.
+            (DateTimeOffset(a), DateTimeOffset(b)) => a.utc == b.utc,
             (TimeSpan(a), TimeSpan(b)) => a == b,
             (Guid(a), Guid(b)) => a == b,
             (Array(a), Array(b)) => a == b,
@@ -191,6 +196,7 @@ impl Value {
             Value::String(_) => "System.String",
             Value::Char(_) => "System.Char",
             Value::DateTime(_) => "System.DateTime",
+            Value::DateTimeOffset(_) => "System.DateTimeOffset",
             Value::TimeSpan(_) => "System.TimeSpan",
             Value::Guid(_) => "System.Guid",
             Value::Array(_) => "System.Object[]",
@@ -244,6 +250,7 @@ impl Value {
             Value::String(s) => s.to_string(),
             Value::Char(c) => c.to_string(),
             Value::DateTime(d) => crate::datetime::format_datetime(*d, "G"),
+            Value::DateTimeOffset(d) => d.format(""),
             Value::TimeSpan(t) => format_timespan(*t),
             Value::Guid(g) => format_guid(*g),
             Value::Array(_) => "System.Object[]".into(),
