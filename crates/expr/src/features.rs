@@ -50,6 +50,7 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "DateTime"
                 | "DateTimeOffset"
                 | "TimeSpan"
+                | "TimeZoneInfo"
                 | "Guid"
                 | "Regex"
                 | "RegexOptions"
@@ -268,6 +269,14 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 name,
                 "Parse" | "FromUnixTimeSeconds" | "FromUnixTimeMilliseconds" | "Compare"
             ),
+            "TimeZoneInfo" => matches!(
+                name,
+                "FindSystemTimeZoneById"
+                    | "ConvertTime"
+                    | "ConvertTimeFromUtc"
+                    | "ConvertTimeToUtc"
+                    | "ConvertTimeBySystemTimeZoneId"
+            ),
             "TimeSpan" => matches!(
                 name,
                 "FromMilliseconds"
@@ -310,6 +319,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "UtcNow" | "Now" | "MinValue" | "MaxValue" | "UnixEpoch"
         ),
         "TimeSpan" => matches!(name, "Zero" | "MaxValue" | "MinValue"),
+        "TimeZoneInfo" => matches!(name, "Utc" | "Local"),
         "Guid" | "string" => name == "Empty",
         "int" | "long" | "short" | "byte" => matches!(name, "MaxValue" | "MinValue"),
         "double" => matches!(

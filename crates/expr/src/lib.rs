@@ -23,6 +23,7 @@ mod library;
 mod limits;
 mod parser;
 mod scan;
+mod timezone;
 mod tuple;
 mod value;
 mod xml;

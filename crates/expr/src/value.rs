@@ -41,6 +41,8 @@ pub enum HashKind {
 pub enum Object {
     /// A position in the `context` tree, resolved lazily through the [`crate::Context`] trait.
     Context(Arc<[Arc<str>]>),
+    /// A `TimeZoneInfo` (crates/expr/src/timezone.rs).
+    TimeZone(Arc<crate::timezone::Zone>),
     /// A property bag, e.g. the `IResponse` that send-request stores in a variable.
     Record(Arc<BTreeMap<String, Value>>),
     /// A read-only dictionary (headers, query); keys compare case-insensitively, as header
@@ -235,6 +237,7 @@ impl Value {
             Value::Object(Object::XNamespace(_)) => "System.Xml.Linq.XNamespace",
             Value::Object(Object::XNode(n)) => n.type_name(),
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
+            Value::Object(Object::TimeZone(_)) => "System.TimeZoneInfo",
             Value::Lambda(_) => "lambda",
         }
     }
@@ -265,6 +268,9 @@ impl Value {
             Value::Object(Object::Io(o)) => o.display(),
             Value::Object(Object::XNamespace(ns)) => ns.to_string(),
             Value::Object(Object::XNode(n)) => n.to_xml(false),
+            Value::Object(Object::TimeZone(z)) => {
+                z.display_name(crate::datetime::DateTime::now_utc())
+            }
             // A KeyValuePair or JProperty (crates/expr/src/library/json_tokens.rs).
             Value::Object(Object::Record(r)) => {
                 crate::library::record_display(r).unwrap_or_else(|| self.type_name().into())

@@ -116,6 +116,10 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             }
         }
         (Value::DateTimeOffset(d), _) => return offset_property(it, *d, name, at),
+        (Value::Object(Object::TimeZone(z)), _) => {
+            let z = z.clone();
+            return timezone_member(it, &z, name, &Vec::new(), at);
+        }
         (Value::TimeSpan(ts), _) => {
             let v = ts.0;
             let tps = TICKS_PER_SECOND;
@@ -144,6 +148,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
     }
     Ok(match (ty, name) {
         ("DateTimeOffset", _) if let Some(v) = offset_static_property(it, name) => v,
+        (_, _) if let Some(v) = timezone_static_property(ty, name) => v,
         ("DateTime", "UtcNow" | "Now") => Value::DateTime(it.ctx.now()),
         ("DateTime", "Today" | "UtcToday") => {
             let n = it.ctx.now();

@@ -213,6 +213,10 @@ pub(crate) fn call_method(
             _ => return linq(it, t, name, args, at),
         },
         Value::DateTimeOffset(d) => return offset_method(it, *d, name, args, at),
+        Value::Object(Object::TimeZone(z)) => {
+            let z = z.clone();
+            return timezone_member(it, &z, name, &args, at);
+        }
         Value::DateTime(d) => match name {
             "ToString" => Value::str(format_datetime(
                 *d,
