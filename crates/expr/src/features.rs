@@ -51,6 +51,7 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "DateTimeOffset"
                 | "TimeSpan"
                 | "TimeZoneInfo"
+                | "TimeZone"
                 | "Guid"
                 | "Regex"
                 | "RegexOptions"
@@ -272,6 +273,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "TimeZoneInfo" => matches!(
                 name,
                 "FindSystemTimeZoneById"
+                    | "GetSystemTimeZones"
                     | "ConvertTime"
                     | "ConvertTimeFromUtc"
                     | "ConvertTimeToUtc"
@@ -320,6 +322,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         ),
         "TimeSpan" => matches!(name, "Zero" | "MaxValue" | "MinValue"),
         "TimeZoneInfo" => matches!(name, "Utc" | "Local"),
+        "TimeZone" => name == "CurrentTimeZone",
         "Guid" | "string" => name == "Empty",
         "int" | "long" | "short" | "byte" => matches!(name, "MaxValue" | "MinValue"),
         "double" => matches!(

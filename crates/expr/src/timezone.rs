@@ -88,6 +88,8 @@ pub struct Zone {
     pub id: Arc<str>,
     /// True for a Windows id: names print as Windows prints them.
     pub windows: bool,
+    /// The obsolete `System.TimeZone` (`TimeZone.CurrentTimeZone`) rather than a TimeZoneInfo.
+    pub legacy: bool,
     tz: jiff::tz::TimeZone,
 }
 
@@ -103,7 +105,16 @@ impl Zone {
         Zone {
             id: "UTC".into(),
             windows: false,
+            legacy: false,
             tz: jiff::tz::TimeZone::UTC,
+        }
+    }
+
+    /// `TimeZone.CurrentTimeZone`: the gateway's zone, UTC.
+    pub fn current_legacy() -> Zone {
+        Zone {
+            legacy: true,
+            ..Zone::utc()
         }
     }
 
@@ -117,6 +128,7 @@ impl Zone {
             return Some(Zone {
                 id: id.into(),
                 windows: true,
+                legacy: false,
                 tz,
             });
         }
@@ -125,8 +137,18 @@ impl Zone {
         (tz.iana_name() == Some(id)).then(|| Zone {
             id: id.into(),
             windows: false,
+            legacy: false,
             tz,
         })
+    }
+
+    /// Every Windows zone the id table knows, for `GetSystemTimeZones` (APIM lists Windows
+    /// zones); a zone the bundled database lacks is left out.
+    pub fn windows_zones() -> Vec<Zone> {
+        WINDOWS_ZONES
+            .iter()
+            .filter_map(|(w, _)| Zone::find(w))
+            .collect()
     }
 
     /// The offset in seconds and whether it is daylight time, at a UTC instant.

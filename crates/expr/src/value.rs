@@ -237,6 +237,7 @@ impl Value {
             Value::Object(Object::XNamespace(_)) => "System.Xml.Linq.XNamespace",
             Value::Object(Object::XNode(n)) => n.type_name(),
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
+            Value::Object(Object::TimeZone(z)) if z.legacy => "System.CurrentSystemTimeZone",
             Value::Object(Object::TimeZone(_)) => "System.TimeZoneInfo",
             Value::Lambda(_) => "lambda",
         }

@@ -181,3 +181,23 @@ fn offsets_survive_what_policies_do_with_them() {
         "!ArgumentOutOfRangeException"
     );
 }
+
+#[test]
+fn system_zones_are_windows_zones() {
+    assert_eq!(
+        run("TimeZoneInfo.GetSystemTimeZones().Any(z => z.Id == \"W. Europe Standard Time\")"),
+        "True"
+    );
+    assert_eq!(
+        run("TimeZoneInfo.GetSystemTimeZones().All(z => z.GetType().Name == \"TimeZoneInfo\")"),
+        "True"
+    );
+    assert_eq!(
+        run("TimeZone.CurrentTimeZone.GetType().FullName"),
+        "System.CurrentSystemTimeZone"
+    );
+    assert_eq!(
+        run("TimeZone.CurrentTimeZone.Id"),
+        "!RuntimeBinderException"
+    );
+}

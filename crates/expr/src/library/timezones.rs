@@ -115,6 +115,11 @@ pub(super) fn timezone_static(
             let to = find(it, a(1)?, at)?;
             convert(a(0)?, &to, at)?
         }
+        ("GetSystemTimeZones", 0) => {
+            let zones = Zone::windows_zones();
+            it.charge(zones.len() * 96, at)?;
+            Value::Array(zones.into_iter().map(zone_value).collect())
+        }
         ("ConvertTimeBySystemTimeZoneId", 3) => {
             let (from, to) = (find(it, a(1)?, at)?, find(it, a(2)?, at)?);
             let utc = to_utc(instant(a(0)?, at)?, &from, at)?;
@@ -124,10 +129,12 @@ pub(super) fn timezone_static(
     }))
 }
 
-/// Static properties: `Utc`, and `Local`, which is UTC on the gateway.
+/// Static properties: `Utc`, and `Local`, which is UTC on the gateway, as is the obsolete
+/// `TimeZone.CurrentTimeZone`.
 pub(super) fn timezone_static_property(ty: &str, name: &str) -> Option<Value> {
     match (ty, name) {
         ("TimeZoneInfo", "Utc" | "Local") => Some(zone_value(Zone::utc())),
+        ("TimeZone", "CurrentTimeZone") => Some(zone_value(Zone::current_legacy())),
         _ => None,
     }
 }
@@ -142,15 +149,38 @@ pub(super) fn timezone_member(
 ) -> F<Value> {
     let now = it.ctx.now();
     let a = |i: usize| arg(args, i, at);
+    let legacy_member = matches!(
+        name,
+        "StandardName"
+            | "DaylightName"
+            | "GetUtcOffset"
+            | "IsDaylightSavingTime"
+            | "ToLocalTime"
+            | "ToUniversalTime"
+            | "ToString"
+            | "Equals"
+    );
     Ok(match name {
+        _ if z.legacy && !legacy_member => {
+            return Err(rt(
+                "RuntimeBinderException",
+                format!("'System.TimeZone' does not contain a definition for '{name}'"),
+                at,
+            ));
+        }
+        // The gateway's zone, UTC, has no daylight time, whose name .NET gives as "".
+        "DaylightName" if z.legacy => Value::str(""),
         "Id" => Value::str(z.id.as_ref()),
-        "DisplayName" | "ToString" => Value::str(z.display_name(now)),
+        "ToString" if z.legacy => Value::str("System.CurrentSystemTimeZone"),
+        "DisplayName" | "ToString" if !z.legacy => Value::str(z.display_name(now)),
         "StandardName" => Value::str(z.standard_name(now)),
         "DaylightName" => Value::str(z.daylight_name(now)),
         "BaseUtcOffset" => seconds_span(z.base_offset(now)),
         "SupportsDaylightSavingTime" => Value::Bool(z.supports_dst(now)),
         "GetUtcOffset" => seconds_span(z.offset_at(instant(a(0)?, at)?).0),
         "IsDaylightSavingTime" => Value::Bool(z.offset_at(instant(a(0)?, at)?).1),
+        // `TimeZone.CurrentTimeZone` is the gateway's zone, UTC: both directions are the same.
+        "ToLocalTime" | "ToUniversalTime" if z.legacy => Value::DateTime(instant(a(0)?, at)?),
         "Equals" | "HasSameRules" => Value::Bool(match a(0)? {
             Value::Object(Object::TimeZone(o)) => o.id == z.id,
             _ => false,
@@ -158,7 +188,14 @@ pub(super) fn timezone_member(
         _ => {
             return Err(rt(
                 "RuntimeBinderException",
-                format!("'System.TimeZoneInfo' does not contain a definition for '{name}'"),
+                format!(
+                    "'{}' does not contain a definition for '{name}'",
+                    if z.legacy {
+                        "System.TimeZone"
+                    } else {
+                        "System.TimeZoneInfo"
+                    }
+                ),
                 at,
             ));
         }
