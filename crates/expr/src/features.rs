@@ -268,7 +268,11 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "DateTime" => matches!(name, "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth"),
             "DateTimeOffset" => matches!(
                 name,
-                "Parse" | "FromUnixTimeSeconds" | "FromUnixTimeMilliseconds" | "Compare"
+                "Parse"
+                    | "ParseExact"
+                    | "FromUnixTimeSeconds"
+                    | "FromUnixTimeMilliseconds"
+                    | "Compare"
             ),
             "TimeZoneInfo" => matches!(
                 name,

@@ -196,6 +196,28 @@ pub(super) fn offset_static(name: &str, args: &Args, at: usize) -> F<Option<Valu
             dto(DateTimeOffset::from_clock(clock, offset.unwrap_or(0))
                 .map_err(|e| offset_err(e, at))?)
         }
+        "ParseExact" => {
+            let s = match a(0)? {
+                Value::Null => {
+                    return Err(rt(
+                        "ArgumentNullException",
+                        "Value cannot be null. (Parameter 'input')",
+                        at,
+                    ));
+                }
+                v => as_str(v, at)?,
+            };
+            let fmt = as_str(a(1)?, at)?;
+            let (clock, offset) = parse_exact_offset(&s, &fmt).ok_or_else(|| {
+                rt(
+                    "FormatException",
+                    "String was not recognized as a valid DateTime.",
+                    at,
+                )
+            })?;
+            dto(DateTimeOffset::from_clock(clock, offset.unwrap_or(0))
+                .map_err(|e| offset_err(e, at))?)
+        }
         "FromUnixTimeSeconds" => {
             let s = as_int(a(0)?, at)?;
             at_utc(DateTime::from_unix_seconds(s).ok_or_else(|| {
