@@ -80,6 +80,8 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
             Object::Net(n) => *total += n.size(),
             Object::Regex(r) => *total += r.pattern.len() + SLOT,
             Object::Random(_) => *total += crate::library::RANDOM_BYTES,
+            // The zone rules are the bundled database's, shared; the id is the zone's own.
+            Object::TimeZone(z) => *total += z.id.len() + SLOT,
             Object::Match(m) => {
                 // The input NextMatch reads is shared with the string it came from.
                 *total += m.value.len() + SLOT;

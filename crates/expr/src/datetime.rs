@@ -192,12 +192,31 @@ pub(crate) const DAYS_LONG: [&str; 7] = [
 /// `DateTime.ToString(format)` with the standard formats policies use (`o`, `s`, `u`, `R`, `G`)
 /// and custom patterns (`yyyy-MM-ddTHH:mm:ssZ`), invariant culture.
 pub(crate) fn format_datetime(d: DateTime, fmt: &str) -> String {
+    format_clock(d, fmt, None)
+}
+
+/// `±hh:mm` for an offset in minutes.
+fn offset_text(min: i64) -> String {
+    let sign = if min < 0 { '-' } else { '+' };
+    format!("{sign}{:02}:{:02}", min.abs() / 60, min.abs() % 60)
+}
+
+/// Formats the clock time `d`; `offset` is a DateTimeOffset's offset in minutes (for `o`, `z`,
+/// `K`), `None` for a DateTime (the gateway's zone, UTC).
+pub(crate) fn format_clock(d: DateTime, fmt: &str, offset: Option<i64>) -> String {
     let p = d.parts();
     let fmt = match fmt {
         "o" | "O" => {
             return format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
-                p.year, p.month, p.day, p.hour, p.minute, p.second, p.fraction
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}{}",
+                p.year,
+                p.month,
+                p.day,
+                p.hour,
+                p.minute,
+                p.second,
+                p.fraction,
+                offset.map_or_else(|| "Z".to_string(), offset_text)
             );
         }
         "R" | "r" => "ddd, dd MMM yyyy HH':'mm':'ss 'GMT'",
@@ -260,7 +279,15 @@ pub(crate) fn format_datetime(d: DateTime, fmt: &str) -> String {
                 }
                 out.push_str(&part);
             }
-            'z' | 'K' => out.push_str(if n >= 2 || c == 'K' { "+00:00" } else { "+0" }),
+            'z' | 'K' => {
+                let min = offset.unwrap_or(0);
+                let sign = if min < 0 { '-' } else { '+' };
+                match (c, n) {
+                    ('z', 1) => out.push_str(&format!("{sign}{}", min.abs() / 60)),
+                    ('z', 2) => out.push_str(&format!("{sign}{:02}", min.abs() / 60)),
+                    _ => out.push_str(&offset_text(min)),
+                }
+            }
             '\'' | '"' => {
                 let mut j = i + 1;
                 while j < chars.len() && chars[j] != c {
@@ -289,9 +316,16 @@ pub(crate) fn format_datetime(d: DateTime, fmt: &str) -> String {
 /// ISO 8601 (`2024-01-02`, `2024-01-02T03:04:05.123Z`, with `+hh:mm` offsets), RFC 1123 and the
 /// invariant `MM/dd/yyyy HH:mm:ss` form.
 pub(crate) fn parse_datetime(s: &str) -> Option<DateTime> {
+    let (clock, offset) = parse_with_offset(s)?;
+    DateTime::checked(clock.0 - offset.unwrap_or(0) * 60 * TICKS_PER_SECOND)
+}
+
+/// Parses the clock time and the offset written with it, in minutes (`Z` and `GMT` are 0;
+/// `None` when the text has none), for `DateTimeOffset.Parse`.
+pub(crate) fn parse_with_offset(s: &str) -> Option<(DateTime, Option<i64>)> {
     let s = s.trim();
     if let Some(d) = parse_rfc1123(s) {
-        return Some(d);
+        return Some((d, Some(0)));
     }
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -309,14 +343,19 @@ pub(crate) fn parse_datetime(s: &str) -> Option<DateTime> {
         } else {
             (0, 0, 0)
         };
-        return DateTime::from_parts(y, mo, d, h, mi, sec, 0);
+        // `ToString()` of a DateTimeOffset: `01/02/2024 03:04:05 +02:00`.
+        let offset = match s.get(19..).map(str::trim) {
+            None | Some("") => None,
+            Some(z) => Some(parse_offset(z)?),
+        };
+        return Some((DateTime::from_parts(y, mo, d, h, mi, sec, 0)?, offset));
     }
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     if b.len() == 10 {
-        return DateTime::from_parts(y, mo, d, 0, 0, 0, 0);
+        return Some((DateTime::from_parts(y, mo, d, 0, 0, 0, 0)?, None));
     }
     if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 16 {
         return None;
@@ -346,26 +385,36 @@ pub(crate) fn parse_datetime(s: &str) -> Option<DateTime> {
             .collect();
         frac = padded.parse().ok()?;
     }
-    let mut offset = 0i64;
-    match b.get(i) {
-        None => {}
-        Some(b'Z' | b'z') if i + 1 == b.len() => {}
-        Some(c @ (b'+' | b'-')) => {
-            let oh = num(i + 1..i + 3)?;
-            let om = if b.get(i + 3) == Some(&b':') {
-                num(i + 4..i + 6)?
-            } else {
-                num(i + 3..i + 5)?
-            };
-            offset = (oh * 60 + om) * 60 * TICKS_PER_SECOND;
-            if *c == b'-' {
-                offset = -offset;
-            }
-        }
+    let offset = match b.get(i) {
+        None => None,
+        Some(b'Z' | b'z') if i + 1 == b.len() => Some(0),
+        Some(b'+' | b'-') => Some(parse_offset(s.get(i..)?)?),
         _ => return None,
+    };
+    Some((DateTime::from_parts(y, mo, d, h, mi, sec, frac)?, offset))
+}
+
+/// `+hh:mm`, `-hhmm` or `+hh`, in minutes.
+fn parse_offset(z: &str) -> Option<i64> {
+    let (neg, rest) = match z.as_bytes().first()? {
+        b'+' => (false, &z[1..]),
+        b'-' => (true, &z[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if !digits.bytes().all(|c| c.is_ascii_digit()) || !matches!(digits.len(), 2 | 4) {
+        return None;
     }
-    let d = DateTime::from_parts(y, mo, d, h, mi, sec, frac)?;
-    DateTime::checked(d.0 - offset)
+    let h: i64 = digits.get(0..2)?.parse().ok()?;
+    let m: i64 = digits
+        .get(2..)
+        .filter(|m| !m.is_empty())
+        .map_or(Some(0), |m| m.parse().ok())?;
+    if h > 14 || m > 59 {
+        return None;
+    }
+    let min = h * 60 + m;
+    Some(if neg { -min } else { min })
 }
 
 fn parse_rfc1123(s: &str) -> Option<DateTime> {

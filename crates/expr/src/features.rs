@@ -52,6 +52,8 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "DateTime"
                 | "DateTimeOffset"
                 | "TimeSpan"
+                | "TimeZoneInfo"
+                | "TimeZone"
                 | "Guid"
                 | "Regex"
                 | "RegexOptions"
@@ -276,7 +278,20 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "DateTime" => matches!(name, "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth"),
             "DateTimeOffset" => matches!(
                 name,
-                "Parse" | "FromUnixTimeSeconds" | "FromUnixTimeMilliseconds"
+                "Parse"
+                    | "ParseExact"
+                    | "FromUnixTimeSeconds"
+                    | "FromUnixTimeMilliseconds"
+                    | "Compare"
+            ),
+            "TimeZoneInfo" => matches!(
+                name,
+                "FindSystemTimeZoneById"
+                    | "GetSystemTimeZones"
+                    | "ConvertTime"
+                    | "ConvertTimeFromUtc"
+                    | "ConvertTimeToUtc"
+                    | "ConvertTimeBySystemTimeZoneId"
             ),
             "TimeSpan" => matches!(
                 name,
@@ -320,6 +335,8 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "UtcNow" | "Now" | "MinValue" | "MaxValue" | "UnixEpoch"
         ),
         "TimeSpan" => matches!(name, "Zero" | "MaxValue" | "MinValue"),
+        "TimeZoneInfo" => matches!(name, "Utc" | "Local"),
+        "TimeZone" => name == "CurrentTimeZone",
         "Guid" | "string" => name == "Empty",
         "int" | "long" | "short" | "byte" => matches!(name, "MaxValue" | "MinValue"),
         "double" => matches!(

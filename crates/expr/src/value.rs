@@ -11,6 +11,7 @@ pub use crate::datetime::{
     DateTime, MAX_TICKS, TICKS_PER_DAY, TICKS_PER_SECOND, TimeSpan, UNIX_EPOCH_TICKS,
     days_from_civil, days_in_month, format_timespan,
 };
+pub use crate::datetime_offset::DateTimeOffset;
 
 /// A lambda with the locals it captured when it was created (by value: closures here cannot
 /// outlive the expression, and copying keeps values `Send`).
@@ -40,6 +41,8 @@ pub enum HashKind {
 pub enum Object {
     /// A position in the `context` tree, resolved lazily through the [`crate::Context`] trait.
     Context(Arc<[Arc<str>]>),
+    /// A `TimeZoneInfo` (crates/expr/src/timezone.rs).
+    TimeZone(Arc<crate::timezone::Zone>),
     /// A property bag, e.g. the `IResponse` that send-request stores in a variable.
     Record(Arc<BTreeMap<String, Value>>),
     /// A read-only dictionary (headers, query); keys compare case-insensitively, as header
@@ -113,6 +116,8 @@ pub enum Value {
     String(Arc<str>),
     Char(char),
     DateTime(DateTime),
+    /// An instant with its offset (crates/expr/src/datetime_offset.rs).
+    DateTimeOffset(DateTimeOffset),
     TimeSpan(TimeSpan),
     Guid(u128),
     /// Arrays and `List<T>`.
@@ -136,6 +141,8 @@ impl PartialEq for Value {
             (String(a), String(b)) => a == b,
             (Char(a), Char(b)) => a == b,
             (DateTime(a), DateTime(b)) => a == b,
+            // .NET compares DateTimeOffsets by instant, whatever their offsets.
+            (DateTimeOffset(a), DateTimeOffset(b)) => a.utc == b.utc,
             (TimeSpan(a), TimeSpan(b)) => a == b,
             (Guid(a), Guid(b)) => a == b,
             (Array(a), Array(b)) => a == b,
@@ -193,6 +200,7 @@ impl Value {
             Value::String(_) => "System.String",
             Value::Char(_) => "System.Char",
             Value::DateTime(_) => "System.DateTime",
+            Value::DateTimeOffset(_) => "System.DateTimeOffset",
             Value::TimeSpan(_) => "System.TimeSpan",
             Value::Guid(_) => "System.Guid",
             Value::Array(_) => "System.Object[]",
@@ -232,6 +240,8 @@ impl Value {
             Value::Object(Object::XNode(n)) => n.type_name(),
             Value::Object(Object::Net(n)) => n.type_name(),
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
+            Value::Object(Object::TimeZone(z)) if z.legacy => "System.CurrentSystemTimeZone",
+            Value::Object(Object::TimeZone(_)) => "System.TimeZoneInfo",
             Value::Lambda(_) => "lambda",
         }
     }
@@ -247,6 +257,7 @@ impl Value {
             Value::String(s) => s.to_string(),
             Value::Char(c) => c.to_string(),
             Value::DateTime(d) => crate::datetime::format_datetime(*d, "G"),
+            Value::DateTimeOffset(d) => d.format(""),
             Value::TimeSpan(t) => format_timespan(*t),
             Value::Guid(g) => format_guid(*g),
             Value::Array(_) => "System.Object[]".into(),
@@ -262,6 +273,9 @@ impl Value {
             Value::Object(Object::XNamespace(ns)) => ns.to_string(),
             Value::Object(Object::XNode(n)) => n.to_xml(false),
             Value::Object(Object::Net(n)) => n.display(),
+            Value::Object(Object::TimeZone(z)) => {
+                z.display_name(crate::datetime::DateTime::now_utc())
+            }
             // A KeyValuePair or JProperty (crates/expr/src/library/json_tokens.rs).
             Value::Object(Object::Record(r)) => {
                 crate::library::record_display(r).unwrap_or_else(|| self.type_name().into())

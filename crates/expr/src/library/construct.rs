@@ -137,16 +137,7 @@ pub(crate) fn construct(
                 })?;
             Value::DateTime(d)
         }
-        "DateTimeOffset" => match vals.first() {
-            Some(v @ Value::DateTime(_)) => v.clone(),
-            _ => {
-                return Err(rt(
-                    "ArgumentException",
-                    "unsupported DateTimeOffset constructor",
-                    at,
-                ));
-            }
-        },
+        "DateTimeOffset" => construct_offset(&vals, at)?,
         "TimeSpan" => {
             let n: Vec<i64> = vals.iter().map(|v| as_int(v, at)).collect::<F<_>>()?;
             let secs = match n.as_slice() {

@@ -18,6 +18,43 @@ fn digits(s: &[char], pos: &mut usize, min: usize, max: usize) -> Option<i64> {
 }
 
 pub(super) fn parse_exact(text: &str, fmt: &str) -> Option<DateTime> {
+    let (clock, offset) = parse_exact_offset(text, fmt)?;
+    // An offset in the text makes the result that instant, in the gateway's zone (UTC).
+    DateTime::checked(clock.0 - offset.unwrap_or(0) * 60 * TICKS_PER_SECOND)
+}
+
+/// `±h`, `±hh` (`z`, `zz`) or `±hh:mm` (`zzz`, `K`; `K` also reads `Z` and nothing), in minutes.
+fn offset_field(s: &[char], pos: &mut usize, c: char, n: usize) -> Option<Option<i64>> {
+    let neg = match s.get(*pos) {
+        Some('+') => false,
+        Some('-') => true,
+        Some('Z') if c == 'K' => {
+            *pos += 1;
+            return Some(Some(0));
+        }
+        _ if c == 'K' => return Some(None),
+        _ => return None,
+    };
+    *pos += 1;
+    let h = digits(s, pos, if n == 1 { 1 } else { 2 }, 2)?;
+    let mut m = 0;
+    if c == 'K' || n >= 3 {
+        if s.get(*pos) != Some(&':') {
+            return None;
+        }
+        *pos += 1;
+        m = digits(s, pos, 2, 2)?;
+    }
+    if h > 14 || m > 59 {
+        return None;
+    }
+    let min = h * 60 + m;
+    Some(Some(if neg { -min } else { min }))
+}
+
+/// Reads `text` as `fmt` says: the clock time and the offset the text gave (`z`, `K`).
+pub(super) fn parse_exact_offset(text: &str, fmt: &str) -> Option<(DateTime, Option<i64>)> {
+    let mut offset = None;
     let s: Vec<char> = text.chars().collect();
     let f: Vec<char> = fmt.chars().collect();
     let (mut y, mut mo, mut d, mut h, mut mi, mut sec, mut frac) = (1, 1, 1, 0, 0, 0, 0);
@@ -68,6 +105,7 @@ pub(super) fn parse_exact(text: &str, fmt: &str) -> Option<DateTime> {
                 i += end + 2;
                 continue;
             }
+            'z' | 'K' => offset = offset_field(&s, &mut pos, c, n)?,
             '\\' => {
                 if s.get(pos) != f.get(i + 1) {
                     return None;
@@ -95,7 +133,7 @@ pub(super) fn parse_exact(text: &str, fmt: &str) -> Option<DateTime> {
         Some(false) if h == 12 => h = 0,
         _ => {}
     }
-    DateTime::from_parts(y, mo, d, h, mi, sec, frac)
+    Some((DateTime::from_parts(y, mo, d, h, mi, sec, frac)?, offset))
 }
 
 #[cfg(test)]
@@ -123,6 +161,14 @@ mod tests {
             Some("2024-01-02T13:05:00")
         );
         assert_eq!(p("2024010", "yyyyMMdd"), None);
+        assert_eq!(
+            parse_exact_offset("2024-01-02 03:04 -05:30", "yyyy-MM-dd HH:mm zzz").map(|(_, o)| o),
+            Some(Some(-330))
+        );
+        assert_eq!(
+            p("2024-01-02T03:04:05+02", "yyyy-MM-dd'T'HH:mm:sszz").as_deref(),
+            Some("2024-01-02T01:04:05")
+        );
         assert_eq!(p("20241302", "yyyyMMdd"), None);
     }
 }

@@ -10,6 +10,7 @@ pub(crate) fn format_value(v: &Value, fmt: Option<&str>, at: usize) -> F<String>
     };
     Ok(match v {
         Value::DateTime(d) => format_datetime(*d, fmt),
+        Value::DateTimeOffset(d) => d.format(fmt),
         Value::Int(i) => format_number(*i as f64, Some(*i), fmt, at)?,
         Value::Double(d) => format_number(*d, None, fmt, at)?,
         Value::Guid(g) => format_guid_as(*g, fmt),

@@ -28,6 +28,7 @@ pub(crate) fn to_json(v: &Value, at: usize) -> F<J> {
         Value::String(s) => J::String(s.to_string()),
         Value::Char(c) => J::String(c.to_string()),
         Value::DateTime(d) => J::String(format_datetime(*d, "o")),
+        Value::DateTimeOffset(d) => J::String(d.format("yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFK")),
         Value::TimeSpan(_) | Value::Guid(_) => J::String(v.to_display()),
         Value::Array(a) => J::Array(a.iter().map(|x| to_json(x, at)).collect::<F<_>>()?),
         Value::Json(j) => j.clone(),

@@ -118,6 +118,11 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
                 _ => return Err(no_member(&t, name, at)),
             }
         }
+        (Value::DateTimeOffset(d), _) => return offset_property(it, *d, name, at),
+        (Value::Object(Object::TimeZone(z)), _) => {
+            let z = z.clone();
+            return timezone_member(it, &z, name, &Vec::new(), at);
+        }
         (Value::TimeSpan(ts), _) => {
             let v = ts.0;
             let tps = TICKS_PER_SECOND;
@@ -145,14 +150,16 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         return Ok(v);
     }
     Ok(match (ty, name) {
-        ("DateTime" | "DateTimeOffset", "UtcNow" | "Now") => Value::DateTime(it.ctx.now()),
+        ("DateTimeOffset", _) if let Some(v) = offset_static_property(it, name) => v,
+        (_, _) if let Some(v) = timezone_static_property(ty, name) => v,
+        ("DateTime", "UtcNow" | "Now") => Value::DateTime(it.ctx.now()),
         ("DateTime", "Today" | "UtcToday") => {
             let n = it.ctx.now();
             Value::DateTime(DateTime(n.0 - n.0.rem_euclid(TICKS_PER_DAY)))
         }
-        ("DateTime" | "DateTimeOffset", "MinValue") => Value::DateTime(DateTime(0)),
-        ("DateTime" | "DateTimeOffset", "MaxValue") => Value::DateTime(DateTime(MAX_TICKS)),
-        ("DateTime" | "DateTimeOffset", "UnixEpoch") => Value::DateTime(DateTime(UNIX_EPOCH_TICKS)),
+        ("DateTime", "MinValue") => Value::DateTime(DateTime(0)),
+        ("DateTime", "MaxValue") => Value::DateTime(DateTime(MAX_TICKS)),
+        ("DateTime", "UnixEpoch") => Value::DateTime(DateTime(UNIX_EPOCH_TICKS)),
         ("TimeSpan", "Zero") => Value::TimeSpan(TimeSpan(0)),
         ("TimeSpan", "MaxValue") => Value::TimeSpan(TimeSpan(i64::MAX)),
         ("TimeSpan", "MinValue") => Value::TimeSpan(TimeSpan(i64::MIN)),

@@ -215,6 +215,11 @@ pub(crate) fn call_method(
             "Equals" => Value::Bool(values_equal(&t, a(0)?)),
             _ => return linq(it, t, name, args, at),
         },
+        Value::DateTimeOffset(d) => return offset_method(it, *d, name, args, at),
+        Value::Object(Object::TimeZone(z)) => {
+            let z = z.clone();
+            return timezone_member(it, &z, name, &args, at);
+        }
         Value::DateTime(d) => match name {
             "ToString" => Value::str(format_datetime(
                 *d,

@@ -29,6 +29,7 @@ pub(super) fn cmp_values(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
         (Value::DateTime(x), Value::DateTime(y)) => Some(x.cmp(y)),
+        (Value::DateTimeOffset(x), Value::DateTimeOffset(y)) => Some(x.utc.cmp(&y.utc)),
         (Value::TimeSpan(x), Value::TimeSpan(y)) => Some(x.cmp(y)),
         (Value::Char(x), Value::Char(y)) => Some(x.cmp(y)),
         (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
@@ -128,6 +129,12 @@ pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
         | (Add, Value::TimeSpan(t), Value::DateTime(d)) => add_ticks(*d, t.0, at)?,
         (Sub, Value::DateTime(d), Value::TimeSpan(t)) => add_ticks(*d, t.0.saturating_neg(), at)?,
         (Sub, Value::DateTime(x), Value::DateTime(y)) => Value::TimeSpan(TimeSpan(x.0 - y.0)),
+        (Add, Value::DateTimeOffset(d), Value::TimeSpan(t))
+        | (Add, Value::TimeSpan(t), Value::DateTimeOffset(d)) => shift(*d, t.0, at)?,
+        (Sub, Value::DateTimeOffset(d), Value::TimeSpan(t)) => shift(*d, t.0.saturating_neg(), at)?,
+        (Sub, Value::DateTimeOffset(x), Value::DateTimeOffset(y)) => {
+            Value::TimeSpan(TimeSpan(x.utc.0 - y.utc.0))
+        }
         (Add, Value::TimeSpan(x), Value::TimeSpan(y)) => {
             Value::TimeSpan(TimeSpan(x.0.saturating_add(y.0)))
         }

@@ -35,7 +35,9 @@ pub(crate) fn call_static(
         | "decimal" | "bool" => number_static(ty, name, args, at)?,
         "Math" => Some(math(name, args, at)?),
         "char" => char_static(name, args, at)?,
-        "DateTime" | "DateTimeOffset" | "TimeSpan" => time_static(ty, name, args, at)?,
+        "DateTimeOffset" => offset_static(name, args, at)?,
+        "TimeZoneInfo" => timezone_static(it, name, args, at)?,
+        "DateTime" | "TimeSpan" => time_static(ty, name, args, at)?,
         "Guid" => guid_static(ty, name, args, at)?,
         "Regex" => regex_static(it, ty, name, args, at)?,
         "JToken" if name == "DeepEquals" => match json_token_static(name, args, at) {

@@ -1,0 +1,203 @@
+//! `TimeZoneInfo`: finding zones by Windows or IANA id, their offsets and names, and the
+//! `ConvertTime…` statics. The zone rules live in crates/expr/src/timezone.rs.
+
+use super::*;
+use crate::timezone::Zone;
+
+fn zone_value(z: Zone) -> Value {
+    Value::Object(Object::TimeZone(Arc::new(z)))
+}
+
+fn not_found(id: &str, at: usize) -> Flow {
+    rt(
+        "TimeZoneNotFoundException",
+        format!("The time zone ID '{id}' was not found on the local computer."),
+        at,
+    )
+}
+
+/// `FindSystemTimeZoneById(id)`, counting the zone against the memory budget.
+fn find(it: &mut Interp, id: &Value, at: usize) -> F<Arc<Zone>> {
+    let id = match id {
+        Value::Null => {
+            return Err(rt(
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 'id')",
+                at,
+            ));
+        }
+        v => as_str(v, at)?,
+    };
+    it.charge(id.len() + 64, at)?;
+    Zone::find(&id)
+        .map(Arc::new)
+        .ok_or_else(|| not_found(&id, at))
+}
+
+fn zone_arg(v: &Value, at: usize) -> F<Arc<Zone>> {
+    match v {
+        Value::Object(Object::TimeZone(z)) => Ok(z.clone()),
+        Value::Null => Err(rt(
+            "ArgumentNullException",
+            "Value cannot be null. (Parameter 'destinationTimeZone')",
+            at,
+        )),
+        v => Err(cast_err(v, "System.TimeZoneInfo", at)),
+    }
+}
+
+fn seconds_span(s: i64) -> Value {
+    Value::TimeSpan(TimeSpan(s * TICKS_PER_SECOND))
+}
+
+/// A DateTime or DateTimeOffset argument as the UTC instant it names (a DateTime is UTC here).
+fn instant(v: &Value, at: usize) -> F<DateTime> {
+    match v {
+        Value::DateTime(d) => Ok(*d),
+        Value::DateTimeOffset(d) => Ok(d.utc),
+        v => Err(cast_err(v, "System.DateTime", at)),
+    }
+}
+
+/// `dt` (or a DateTimeOffset) seen in `to`: a DateTime clock or a DateTimeOffset at its offset.
+fn convert(v: &Value, to: &Zone, at: usize) -> F<Value> {
+    let utc = instant(v, at)?;
+    let (off, _) = to.offset_at(utc);
+    let clock = DateTime::checked(utc.0 + off * TICKS_PER_SECOND)
+        .ok_or_else(|| arg_range("The resulting DateTime is out of range.", at))?;
+    Ok(match v {
+        Value::DateTimeOffset(_) => Value::DateTimeOffset(
+            DateTimeOffset::from_clock(clock, off / 60)
+                .map_err(|_| arg_range("The resulting DateTimeOffset is out of range.", at))?,
+        ),
+        _ => Value::DateTime(clock),
+    })
+}
+
+fn to_utc(clock: DateTime, from: &Zone, at: usize) -> F<DateTime> {
+    from.to_utc(clock).ok_or_else(|| {
+        rt(
+            "ArgumentException",
+            "The supplied DateTime represents an invalid time.  For example, when the clock is adjusted forward, any time in the period that is skipped is invalid. (Parameter 'dateTime')",
+            at,
+        )
+    })
+}
+
+/// Static methods of `TimeZoneInfo`; `None` for a name it does not have.
+pub(super) fn timezone_static(
+    it: &mut Interp,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    Ok(Some(match (name, args.len()) {
+        ("FindSystemTimeZoneById", 1) => zone_value(find(it, a(0)?, at)?.as_ref().clone()),
+        ("ConvertTimeFromUtc", 2) => convert(
+            &Value::DateTime(instant(a(0)?, at)?),
+            zone_arg(a(1)?, at)?.as_ref(),
+            at,
+        )?,
+        // The source is the gateway's zone, UTC.
+        ("ConvertTimeToUtc", 1) => Value::DateTime(instant(a(0)?, at)?),
+        ("ConvertTimeToUtc", 2) => Value::DateTime(to_utc(
+            instant(a(0)?, at)?,
+            zone_arg(a(1)?, at)?.as_ref(),
+            at,
+        )?),
+        ("ConvertTime", 2) => convert(a(0)?, zone_arg(a(1)?, at)?.as_ref(), at)?,
+        ("ConvertTime", 3) => {
+            let utc = to_utc(instant(a(0)?, at)?, zone_arg(a(1)?, at)?.as_ref(), at)?;
+            convert(&Value::DateTime(utc), zone_arg(a(2)?, at)?.as_ref(), at)?
+        }
+        ("ConvertTimeBySystemTimeZoneId", 2) => {
+            let to = find(it, a(1)?, at)?;
+            convert(a(0)?, &to, at)?
+        }
+        ("GetSystemTimeZones", 0) => {
+            let zones = Zone::windows_zones();
+            it.charge(zones.len() * 96, at)?;
+            Value::Array(zones.into_iter().map(zone_value).collect())
+        }
+        ("ConvertTimeBySystemTimeZoneId", 3) => {
+            let (from, to) = (find(it, a(1)?, at)?, find(it, a(2)?, at)?);
+            let utc = to_utc(instant(a(0)?, at)?, &from, at)?;
+            convert(&Value::DateTime(utc), &to, at)?
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// Static properties: `Utc`, and `Local`, which is UTC on the gateway, as is the obsolete
+/// `TimeZone.CurrentTimeZone`.
+pub(super) fn timezone_static_property(ty: &str, name: &str) -> Option<Value> {
+    match (ty, name) {
+        ("TimeZoneInfo", "Utc" | "Local") => Some(zone_value(Zone::utc())),
+        ("TimeZone", "CurrentTimeZone") => Some(zone_value(Zone::current_legacy())),
+        _ => None,
+    }
+}
+
+/// Instance properties and methods of a `TimeZoneInfo`.
+pub(super) fn timezone_member(
+    it: &mut Interp,
+    z: &Zone,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> F<Value> {
+    let now = it.ctx.now();
+    let a = |i: usize| arg(args, i, at);
+    let legacy_member = matches!(
+        name,
+        "StandardName"
+            | "DaylightName"
+            | "GetUtcOffset"
+            | "IsDaylightSavingTime"
+            | "ToLocalTime"
+            | "ToUniversalTime"
+            | "ToString"
+            | "Equals"
+    );
+    Ok(match name {
+        _ if z.legacy && !legacy_member => {
+            return Err(rt(
+                "RuntimeBinderException",
+                format!("'System.TimeZone' does not contain a definition for '{name}'"),
+                at,
+            ));
+        }
+        // The gateway's zone, UTC, has no daylight time, whose name .NET gives as "".
+        "DaylightName" if z.legacy => Value::str(""),
+        "Id" => Value::str(z.id.as_ref()),
+        "ToString" if z.legacy => Value::str("System.CurrentSystemTimeZone"),
+        "DisplayName" | "ToString" if !z.legacy => Value::str(z.display_name(now)),
+        "StandardName" => Value::str(z.standard_name(now)),
+        "DaylightName" => Value::str(z.daylight_name(now)),
+        "BaseUtcOffset" => seconds_span(z.base_offset(now)),
+        "SupportsDaylightSavingTime" => Value::Bool(z.supports_dst(now)),
+        "GetUtcOffset" => seconds_span(z.offset_at(instant(a(0)?, at)?).0),
+        "IsDaylightSavingTime" => Value::Bool(z.offset_at(instant(a(0)?, at)?).1),
+        // `TimeZone.CurrentTimeZone` is the gateway's zone, UTC: both directions are the same.
+        "ToLocalTime" | "ToUniversalTime" if z.legacy => Value::DateTime(instant(a(0)?, at)?),
+        "Equals" | "HasSameRules" => Value::Bool(match a(0)? {
+            Value::Object(Object::TimeZone(o)) => o.id == z.id,
+            _ => false,
+        }),
+        _ => {
+            return Err(rt(
+                "RuntimeBinderException",
+                format!(
+                    "'{}' does not contain a definition for '{name}'",
+                    if z.legacy {
+                        "System.TimeZone"
+                    } else {
+                        "System.TimeZoneInfo"
+                    }
+                ),
+                at,
+            ));
+        }
+    })
+}

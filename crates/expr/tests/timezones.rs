@@ -1,0 +1,203 @@
+//! Time zones by Windows id, as APIM (on Windows) knows them: Mono on Linux knows IANA ids only,
+//! so the C# oracle cannot check these; the expected offsets are the zones' published ones.
+//! DateTimeOffset keeping its offset is checked by the oracle corpus
+//! (crates/expr/tests/oracle/expressions.txt) and here for what a policy typically does.
+
+use gatehouse_expr::{ExprKind, MapContext, eval, parse};
+
+/// The value's text, or `!Kind` for a .NET exception.
+fn run(src: &str) -> String {
+    let program = match parse(src, ExprKind::Single) {
+        Ok(p) => p,
+        Err(e) => return format!("parse error: {e}"),
+    };
+    match eval(&program, &mut MapContext::new()) {
+        Ok(v) => v.to_display(),
+        Err(e) => format!("!{}", e.kind),
+    }
+}
+
+const SUMMER: &str = "new DateTime(2024, 7, 1, 12, 0, 0)";
+const WINTER: &str = "new DateTime(2024, 1, 15, 12, 0, 0)";
+
+fn zone(id: &str) -> String {
+    format!("TimeZoneInfo.FindSystemTimeZoneById(\"{id}\")")
+}
+
+#[test]
+fn windows_ids_convert_with_their_zones_rules() {
+    let cases = [
+        (
+            "W. Europe Standard Time",
+            "07/01/2024 14:00:00",
+            "01/15/2024 13:00:00",
+        ),
+        (
+            "Eastern Standard Time",
+            "07/01/2024 08:00:00",
+            "01/15/2024 07:00:00",
+        ),
+        (
+            "Pacific Standard Time",
+            "07/01/2024 05:00:00",
+            "01/15/2024 04:00:00",
+        ),
+        (
+            "Tokyo Standard Time",
+            "07/01/2024 21:00:00",
+            "01/15/2024 21:00:00",
+        ),
+        (
+            "India Standard Time",
+            "07/01/2024 17:30:00",
+            "01/15/2024 17:30:00",
+        ),
+        (
+            "GMT Standard Time",
+            "07/01/2024 13:00:00",
+            "01/15/2024 12:00:00",
+        ),
+        (
+            "AUS Eastern Standard Time",
+            "07/01/2024 22:00:00",
+            "01/15/2024 23:00:00",
+        ),
+        ("UTC", "07/01/2024 12:00:00", "01/15/2024 12:00:00"),
+    ];
+    for (id, summer, winter) in cases {
+        let z = zone(id);
+        assert_eq!(
+            run(&format!("TimeZoneInfo.ConvertTimeFromUtc({SUMMER}, {z})")),
+            summer,
+            "{id}"
+        );
+        assert_eq!(
+            run(&format!("TimeZoneInfo.ConvertTimeFromUtc({WINTER}, {z})")),
+            winter,
+            "{id}"
+        );
+        assert_eq!(run(&format!("{z}.Id")), id);
+    }
+}
+
+#[test]
+fn windows_zone_properties() {
+    let berlin = zone("W. Europe Standard Time");
+    assert_eq!(run(&format!("{berlin}.BaseUtcOffset")), "01:00:00");
+    assert_eq!(run(&format!("{berlin}.GetUtcOffset({SUMMER})")), "02:00:00");
+    assert_eq!(
+        run(&format!("{berlin}.IsDaylightSavingTime({SUMMER})")),
+        "True"
+    );
+    assert_eq!(run(&format!("{berlin}.SupportsDaylightSavingTime")), "True");
+    assert_eq!(
+        run(&format!("{berlin}.StandardName")),
+        "W. Europe Standard Time"
+    );
+    assert_eq!(
+        run(&format!("{berlin}.DaylightName")),
+        "W. Europe Daylight Time"
+    );
+    assert_eq!(
+        run(&format!("{berlin}.DisplayName")),
+        "(UTC+01:00) W. Europe Standard Time"
+    );
+    let tokyo = zone("Tokyo Standard Time");
+    // Windows keeps only Japan's current rules: no daylight time.
+    assert_eq!(run(&format!("{tokyo}.SupportsDaylightSavingTime")), "False");
+    assert_eq!(run(&format!("{tokyo}.BaseUtcOffset")), "09:00:00");
+    assert_eq!(
+        run(&format!("{}.BaseUtcOffset", zone("Eastern Standard Time"))),
+        "-05:00:00"
+    );
+}
+
+#[test]
+fn conversions_between_windows_ids() {
+    assert_eq!(
+        run(&format!(
+            "TimeZoneInfo.ConvertTimeBySystemTimeZoneId({WINTER}, \"W. Europe Standard Time\", \"Tokyo Standard Time\")"
+        )),
+        "01/15/2024 20:00:00"
+    );
+    assert_eq!(
+        run(&format!(
+            "TimeZoneInfo.ConvertTimeBySystemTimeZoneId(new DateTimeOffset({SUMMER}, TimeSpan.Zero), \"Eastern Standard Time\").ToString(\"o\")"
+        )),
+        "2024-07-01T08:00:00.0000000-04:00"
+    );
+    assert_eq!(
+        run(&format!(
+            "TimeZoneInfo.ConvertTimeToUtc({SUMMER}, {})",
+            zone("Eastern Standard Time")
+        )),
+        "07/01/2024 16:00:00"
+    );
+    // 02:30 on 2024-03-31 is skipped in Berlin: an invalid time.
+    assert_eq!(
+        run(&format!(
+            "TimeZoneInfo.ConvertTimeToUtc(new DateTime(2024, 3, 31, 2, 30, 0), {})",
+            zone("W. Europe Standard Time")
+        )),
+        "!ArgumentException"
+    );
+}
+
+#[test]
+fn unknown_ids_and_the_gateway_zone() {
+    assert_eq!(
+        run(&zone("Mars Standard Time")),
+        "!TimeZoneNotFoundException"
+    );
+    assert_eq!(
+        run(&zone("w. europe standard time")),
+        "!TimeZoneNotFoundException"
+    );
+    assert_eq!(
+        run("TimeZoneInfo.FindSystemTimeZoneById(null)"),
+        "!ArgumentNullException"
+    );
+    assert_eq!(run("TimeZoneInfo.Local.BaseUtcOffset"), "00:00:00");
+    assert_eq!(run("TimeZoneInfo.Local.Id"), "UTC");
+    assert_eq!(run("DateTimeOffset.Now.Offset"), "00:00:00");
+}
+
+#[test]
+fn offsets_survive_what_policies_do_with_them() {
+    let d = "DateTimeOffset.Parse(\"2024-01-02T03:04:05+05:30\")";
+    assert_eq!(
+        run(&format!("{d}.ToString(\"o\")")),
+        "2024-01-02T03:04:05.0000000+05:30"
+    );
+    assert_eq!(run(&format!("{d}.AddHours(1).Offset")), "05:30:00");
+    assert_eq!(run(&format!("{d}.UtcDateTime")), "01/01/2024 21:34:05");
+    assert_eq!(run(&format!("{d} == {d}.ToUniversalTime()")), "True");
+    assert_eq!(
+        run(&format!("{d}.EqualsExact({d}.ToUniversalTime())")),
+        "False"
+    );
+    assert_eq!(
+        run(&format!("{d}.ToOffset(TimeSpan.FromHours(20))")),
+        "!ArgumentOutOfRangeException"
+    );
+}
+
+#[test]
+fn system_zones_are_windows_zones() {
+    assert_eq!(
+        run("TimeZoneInfo.GetSystemTimeZones().Any(z => z.Id == \"W. Europe Standard Time\")"),
+        "True"
+    );
+    assert_eq!(
+        run("TimeZoneInfo.GetSystemTimeZones().All(z => z.GetType().Name == \"TimeZoneInfo\")"),
+        "True"
+    );
+    assert_eq!(
+        run("TimeZone.CurrentTimeZone.GetType().FullName"),
+        "System.CurrentSystemTimeZone"
+    );
+    assert_eq!(
+        run("TimeZone.CurrentTimeZone.Id"),
+        "!RuntimeBinderException"
+    );
+}
