@@ -2,19 +2,10 @@
 //! expected text checked with Mono, or with modern .NET's documented behaviour where Mono
 //! differs; crates/expr/tests/oracle/known-differences.txt lists those).
 
-use gatehouse_expr::{ExprKind, MapContext, eval, parse};
+mod support;
 
-/// The value's text, or `!Kind` for a .NET exception.
-fn run(src: &str) -> String {
-    let program = match parse(src, ExprKind::Single) {
-        Ok(p) => p,
-        Err(e) => return format!("parse error: {e}"),
-    };
-    match eval(&program, &mut MapContext::new()) {
-        Ok(v) => v.to_display(),
-        Err(e) => format!("!{}", e.kind),
-    }
-}
+use gatehouse_expr::{ExprKind, MapContext, eval, parse};
+use support::text_or_kind as run;
 
 #[test]
 fn numeric_formats() {

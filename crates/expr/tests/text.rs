@@ -1,18 +1,9 @@
 //! Regex instances, NextMatch, MatchEvaluator, Unescape; TimeSpan and DateTime formats and
 //! parsing, as C# gives them (checked with Mono).
 
-use gatehouse_expr::{ExprKind, MapContext, eval, parse};
+mod support;
 
-fn run(src: &str) -> String {
-    let program = match parse(src, ExprKind::Single) {
-        Ok(p) => p,
-        Err(e) => return format!("parse error: {e}"),
-    };
-    match eval(&program, &mut MapContext::new()) {
-        Ok(v) => v.to_display(),
-        Err(e) => format!("!{}", e.kind),
-    }
-}
+use support::text_or_kind as run;
 
 #[test]
 fn regexes() {

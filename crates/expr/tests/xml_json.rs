@@ -2,47 +2,26 @@
 //! a reader. Expected values come from Mono (mcs + mono, System.Xml and System.Xml.Linq); the
 //! C# that produced them is quoted beside each test.
 
-use gatehouse_expr::{ExprKind, MapContext, Value, eval, parse};
+mod support;
+
+use gatehouse_expr::{MapContext, Value};
+use support::{kind_of, no_findings, run_in, text_of};
 
 fn run(src: &str) -> Result<Value, gatehouse_expr::RuntimeError> {
-    let kind = if src.trim_start().starts_with('{') {
-        ExprKind::Block
-    } else {
-        ExprKind::Single
-    };
-    let body = if kind == ExprKind::Block {
-        let t = src.trim();
-        &t[1..t.len() - 1]
-    } else {
-        src
-    };
-    let p = parse(body, kind).unwrap_or_else(|e| panic!("parse {src:?}: {e:?}"));
     let mut c = MapContext::new();
     c.body_text(
         "Request",
         "<root><h><k>1</k></h><item id=\"7\">seven</item><item id=\"8\">eight</item></root>",
     );
-    eval(&p, &mut c)
+    run_in(src, &mut c)
 }
 
 fn text(src: &str) -> String {
-    match run(src) {
-        Ok(v) => v.to_display(),
-        Err(e) => panic!("{src:?} failed: {e:?}"),
-    }
+    text_of(src, run(src))
 }
 
 fn kind(src: &str) -> &'static str {
-    match run(src) {
-        Ok(v) => panic!("{src:?} gave {v:?}, not an error"),
-        Err(e) => e.kind,
-    }
-}
-
-fn no_findings(src: &str) {
-    let p = parse(src, ExprKind::Block).unwrap_or_else(|e| panic!("parse {src:?}: {e:?}"));
-    let found = p.unsupported_members();
-    assert!(found.is_empty(), "{src:?}: {found:?}");
+    kind_of(src, run(src))
 }
 
 // var r = XmlReader.Create(new StringReader(
