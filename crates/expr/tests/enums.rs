@@ -1,18 +1,9 @@
 //! System.Enum's static members on APIM's enums (crates/expr/src/library/enums.rs) and casts to
 //! them, as C# gives them (checked with Mono).
 
-use gatehouse_expr::{ExprKind, MapContext, eval, parse};
+mod support;
 
-fn run(src: &str) -> String {
-    let program = match parse(src, ExprKind::Single) {
-        Ok(p) => p,
-        Err(e) => return format!("parse error: {e}"),
-    };
-    match eval(&program, &mut MapContext::new()) {
-        Ok(v) => v.to_display(),
-        Err(e) => format!("!{}", e.kind),
-    }
-}
+use support::text_or_kind as run;
 
 #[test]
 fn parse_names_numbers_and_lists() {
@@ -107,13 +98,7 @@ fn values_and_casts() {
 
 #[test]
 fn try_parse() {
-    let block = |src: &str| {
-        let program = parse(src, ExprKind::Block).unwrap_or_else(|e| panic!("{src}: {e}"));
-        match eval(&program, &mut MapContext::new()) {
-            Ok(v) => v.to_display(),
-            Err(e) => format!("!{}", e.kind),
-        }
-    };
+    let block = |src: &str| support::text_or_kind_as(src, gatehouse_expr::ExprKind::Block);
     assert_eq!(
         block(r#"var ok = Enum.TryParse("Friday", out DayOfWeek d); return ok + " " + d;"#),
         "True Friday"

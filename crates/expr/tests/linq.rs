@@ -2,19 +2,13 @@
 //! `…OrDefault` operators, `Enumerable`'s factories. Expected values come from Mono (mcs + mono);
 //! the C# expression is the test's input.
 
-use gatehouse_expr::{ExprKind, MapContext, Value, eval, parse};
+mod support;
+
+use gatehouse_expr::{MapContext, Value};
+use support::{kind_of, run_in};
 
 fn run(src: &str) -> Result<Value, gatehouse_expr::RuntimeError> {
-    let (kind, body) = match src
-        .trim()
-        .strip_prefix('{')
-        .and_then(|s| s.strip_suffix('}'))
-    {
-        Some(b) => (ExprKind::Block, b),
-        None => (ExprKind::Single, src),
-    };
-    let p = parse(body, kind).unwrap_or_else(|e| panic!("parse {src:?}: {e:?}"));
-    eval(&p, &mut MapContext::new())
+    run_in(src, &mut MapContext::new())
 }
 
 /// The result as the oracle renders it: sequences as `[a, b]`.
@@ -30,10 +24,7 @@ fn text(src: &str) -> String {
 }
 
 fn kind(src: &str) -> &'static str {
-    match run(src) {
-        Ok(v) => panic!("{src:?} gave {v:?}, not an error"),
-        Err(e) => e.kind,
-    }
+    kind_of(src, run(src))
 }
 
 #[test]

@@ -1,15 +1,9 @@
 //! `System.Uri` and `System.Net.IPAddress` (crates/expr/src/library/net): results as .NET gives
 //! them (checked against Mono by crates/expr/tests/oracle/expressions.txt).
 
-use gatehouse_expr::{ExprKind, MapContext, eval, parse};
+mod support;
 
-fn run(src: &str) -> String {
-    let p = parse(src, ExprKind::Single).expect("parses");
-    match eval(&p, &mut MapContext::new()) {
-        Ok(v) => v.to_display(),
-        Err(e) => format!("!{}", e.kind),
-    }
-}
+use support::text_or_kind as run;
 
 #[test]
 fn uri_parts_are_dotnet_canonical() {

@@ -4,7 +4,7 @@
 
 mod support;
 
-use gatehouse_expr::{ExprKind, MapContext, eval, parse};
+use gatehouse_expr::ExprKind;
 use support::text_or_kind as run;
 
 #[test]
@@ -72,14 +72,7 @@ fn nullable_and_types() {
 }
 
 fn block(src: &str) -> String {
-    let program = match parse(src, ExprKind::Block) {
-        Ok(p) => p,
-        Err(e) => return format!("parse error: {e}"),
-    };
-    match eval(&program, &mut MapContext::new()) {
-        Ok(v) => v.to_display(),
-        Err(e) => format!("!{}", e.kind),
-    }
+    support::text_or_kind_as(src, ExprKind::Block)
 }
 
 #[test]

@@ -3,19 +3,9 @@
 //! DateTimeOffset keeping its offset is checked by the oracle corpus
 //! (crates/expr/tests/oracle/expressions.txt) and here for what a policy typically does.
 
-use gatehouse_expr::{ExprKind, MapContext, eval, parse};
+mod support;
 
-/// The value's text, or `!Kind` for a .NET exception.
-fn run(src: &str) -> String {
-    let program = match parse(src, ExprKind::Single) {
-        Ok(p) => p,
-        Err(e) => return format!("parse error: {e}"),
-    };
-    match eval(&program, &mut MapContext::new()) {
-        Ok(v) => v.to_display(),
-        Err(e) => format!("!{}", e.kind),
-    }
-}
+use support::text_or_kind as run;
 
 const SUMMER: &str = "new DateTime(2024, 7, 1, 12, 0, 0)";
 const WINTER: &str = "new DateTime(2024, 1, 15, 12, 0, 0)";

@@ -37,7 +37,12 @@ pub fn kind_of(src: &str, r: Result<Value, RuntimeError>) -> &'static str {
 /// One expression over an empty context: its text, `!Kind` for a .NET exception, or the parse
 /// error's text.
 pub fn text_or_kind(src: &str) -> String {
-    let program = match parse(src, ExprKind::Single) {
+    text_or_kind_as(src, ExprKind::Single)
+}
+
+/// [`text_or_kind`] for a source of the given kind (`Block`: statements ending in `return`).
+pub fn text_or_kind_as(src: &str, kind: ExprKind) -> String {
+    let program = match parse(src, kind) {
         Ok(p) => p,
         Err(e) => return format!("parse error: {e}"),
     };
