@@ -122,6 +122,12 @@ impl<'c> Interp<'c> {
         if matches!(t, Value::Null) {
             return Err(if null_cond {
                 Flow::NullShort
+            } else if on_null_throws_argument_null(name) {
+                rt(
+                    "ArgumentNullException",
+                    "Value cannot be null. (Parameter 'source')",
+                    at,
+                )
             } else {
                 null_ref(at)
             });
@@ -423,4 +429,16 @@ impl<'c> Interp<'c> {
         }
         Ok(ret)
     }
+}
+
+/// Whether calling `name` on null throws ArgumentNullException rather than
+/// NullReferenceException: LINQ's operators are extension methods, so `null.Select(…)` runs
+/// and refuses its `source`. Names that are also instance methods of common types
+/// (`list.Contains`, `list.ToArray`, `sb.Append` …) keep NullReferenceException, which is what
+/// C# gives whenever the receiver's static type is that type.
+fn on_null_throws_argument_null(name: &str) -> bool {
+    const ALSO_INSTANCE: &[&str] = &[
+        "Contains", "ToArray", "Reverse", "Append", "Equals", "ToString", "CopyTo",
+    ];
+    crate::features::LINQ.contains(&name) && !ALSO_INSTANCE.contains(&name)
 }

@@ -441,6 +441,9 @@ fn web_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             Value::str(uri_escape(&input))
         }
         ("Uri", "UnescapeDataString") => Value::str(uri_unescape(&as_str(a(0)?, at)?, false)),
+        // WebUtility's methods give null for null (a missing variable in a redirect URL
+        // prints as nothing), where Uri's throw ArgumentNullException.
+        ("WebUtility", "UrlEncode" | "UrlDecode") if matches!(a(0)?, Value::Null) => Value::Null,
         ("WebUtility", "UrlEncode") => {
             let input = as_str(a(0)?, at)?;
             it.charge(input.len().saturating_mul(3), at)?;

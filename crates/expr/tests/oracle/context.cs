@@ -52,7 +52,13 @@ public class Request {
     public object PrivateEndpointConnection { get; set; }
 }
 
-public class Response {
+// What send-request stores in its response-variable-name.
+public interface IResponse {
+    IMessageBody Body { get; } IReadOnlyDictionary<string, string[]> Headers { get; }
+    int StatusCode { get; } string StatusReason { get; }
+}
+
+public class Response : IResponse {
     public IMessageBody Body { get; set; } public IReadOnlyDictionary<string, string[]> Headers { get; set; }
     public int StatusCode { get; set; } public string StatusReason { get; set; }
 }
@@ -66,6 +72,19 @@ public class Subscription {
 public class User {
     public string Id { get; set; } public string Email { get; set; } public string FirstName { get; set; }
     public string LastName { get; set; } public string Note { get; set; } public DateTime RegistrationDate { get; set; }
+}
+
+public class Product {
+    public string Id { get; set; } public string Name { get; set; } public bool ApprovalRequired { get; set; }
+    public bool SubscriptionRequired { get; set; } public int? SubscriptionsLimit { get; set; }
+}
+
+// A parsed JWT (`AsJwt()`, validate-jwt's output-token-variable-name).
+public class Jwt {
+    public string Id { get; set; } public string Algorithm { get; set; } public string Issuer { get; set; }
+    public string Subject { get; set; } public string Type { get; set; } public IEnumerable<string> Audiences { get; set; }
+    public IReadOnlyDictionary<string, string[]> Claims { get; set; }
+    public DateTime? ExpirationTime { get; set; } public DateTime? NotBefore { get; set; } public DateTime? IssuedAt { get; set; }
 }
 
 public class Api {
@@ -91,7 +110,7 @@ public class LastError {
 public class Ctx {
     public Request Request { get; set; } public Response Response { get; set; }
     public Subscription Subscription { get; set; } public User User { get; set; } public Api Api { get; set; }
-    public Operation Operation { get; set; } public Deployment Deployment { get; set; }
+    public Operation Operation { get; set; } public Deployment Deployment { get; set; } public Product Product { get; set; }
     public LastError LastError { get; set; } public Guid RequestId { get; set; } public DateTime Timestamp { get; set; }
     public TimeSpan Elapsed { get; set; } public bool Tracing { get; set; }
     public IReadOnlyDictionary<string, object> Variables { get; set; }
@@ -115,6 +134,25 @@ public static class ContextExtensions {
     public static T GetValueOrDefault<T>(this IReadOnlyDictionary<string, object> d, string name, T defaultValue = default(T)) {
         object v;
         return d.TryGetValue(name, out v) ? (T)v : defaultValue;
+    }
+    // .NET's own CollectionExtensions.GetValueOrDefault, which APIM's runtime has too
+    // (`jwt.Claims.GetValueOrDefault("oid", new string[] { "" })`).
+    public static string[] GetValueOrDefault(this IReadOnlyDictionary<string, string[]> d, string name, string[] defaultValue) {
+        string[] v;
+        return d.TryGetValue(name, out v) ? v : defaultValue;
+    }
+    // APIM's symmetric encryption of a byte array: the algorithm by name, CBC with PKCS#7.
+    public static byte[] Encrypt(this byte[] input, string alg, byte[] key, byte[] iv) {
+        using (var a = System.Security.Cryptography.SymmetricAlgorithm.Create(alg)) {
+            a.Key = key; a.IV = iv;
+            using (var t = a.CreateEncryptor()) return t.TransformFinalBlock(input, 0, input.Length);
+        }
+    }
+    public static byte[] Decrypt(this byte[] input, string alg, byte[] key, byte[] iv) {
+        using (var a = System.Security.Cryptography.SymmetricAlgorithm.Create(alg)) {
+            a.Key = key; a.IV = iv;
+            using (var t = a.CreateDecryptor()) return t.TransformFinalBlock(input, 0, input.Length);
+        }
     }
 }
 
@@ -142,7 +180,11 @@ public static class Fixture {
                 CreatedDate = new DateTime(2023, 5, 6, 7, 8, 9, DateTimeKind.Utc) },
             User = new User { Id = "user-1", Email = "ada@example.com", FirstName = "Ada", LastName = "Lovelace",
                 RegistrationDate = new DateTime(2022, 1, 1, 0, 0, 0, DateTimeKind.Utc) },
-            Api = new Api { Id = "orders-api", Name = "orders", Path = "/orders" },
+            Api = new Api { Id = "orders-api", Name = "orders", Path = "/orders",
+                ServiceUrl = new Url { Scheme = "http", Host = "backend.internal", Port = 8080, Path = "/v1",
+                    Query = Multi(), QueryString = "" } },
+            Product = new Product { Id = "starter", Name = "Starter", ApprovalRequired = false,
+                SubscriptionRequired = true, SubscriptionsLimit = 1 },
             Operation = new Operation { Id = "get-order", Method = "GET", Name = "GetOrder", UrlTemplate = "/orders/{id}" },
             Deployment = new Deployment { Region = "West Europe", ServiceName = "gh", GatewayId = "managed" },
             RequestId = new Guid("6f9619ff-8b86-d011-b42d-00cf4fc964ff"),

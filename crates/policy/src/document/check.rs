@@ -73,6 +73,50 @@ pub fn check_source(path: &Path, source: &str) -> FileReport {
 /// expressions, so without this such a policy would pass `check` and fail on its first request.
 /// Expressions that do not parse were reported by the load already and are skipped.
 fn unsupported_members(file: &str, doc: &Document, errors: &mut Vec<PolicyError>) {
+    each_expression(doc, |policy, el, found| {
+        for (at, message) in expression_findings(&found.source, found.kind, found.position) {
+            errors.push(PolicyError {
+                file: file.to_string(),
+                line: at.0,
+                column: at.1,
+                kind: ErrorKind::Unsupported,
+                policy: Some(policy.name.clone()),
+                element_path: el.path.clone(),
+                message,
+            });
+        }
+    });
+}
+
+/// One policy expression of a document, as written there (entities decoded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundExpression {
+    pub kind: ExprKind,
+    pub source: String,
+    /// Line and column of its `@` in the file.
+    pub position: (u32, u32),
+    /// The element that holds it, e.g. `policies/inbound/set-body`.
+    pub element_path: String,
+}
+
+/// Every expression of a policy document or fragment, in document order, also when the
+/// document has other errors (an Azure-only policy): what a tool lists, or an oracle runs.
+/// Empty when the file does not load as XML at all.
+pub fn expressions_in(path: &Path, source: &str) -> Vec<FoundExpression> {
+    let out = load(&path.display().to_string(), source, None);
+    let mut found = Vec::new();
+    if let Some(doc) = &out.document {
+        each_expression(doc, |_, _, e| found.push(e));
+    }
+    found
+}
+
+/// Calls `f` with (top-level policy, element, expression) for every expression in `doc`'s
+/// attributes and text, in document order.
+fn each_expression(
+    doc: &Document,
+    mut f: impl FnMut(&PolicyElement, &PolicyElement, FoundExpression),
+) {
     let top: Vec<&PolicyElement> = match doc {
         Document::Policies(d) => Section::ALL
             .iter()
@@ -85,28 +129,23 @@ fn unsupported_members(file: &str, doc: &Document, errors: &mut Vec<PolicyError>
         while let Some(el) = stack.pop() {
             let values = el.attributes.iter().map(|(_, v)| v).chain(el.text());
             for v in values {
-                let Value::Expression {
+                if let Value::Expression {
                     kind,
                     source,
                     position,
                     ..
                 } = v
-                else {
-                    continue;
-                };
-                for (at, message) in expression_findings(source, *kind, *position) {
-                    errors.push(PolicyError {
-                        file: file.to_string(),
-                        line: at.0,
-                        column: at.1,
-                        kind: ErrorKind::Unsupported,
-                        policy: Some(policy.name.clone()),
+                {
+                    let found = FoundExpression {
+                        kind: *kind,
+                        source: source.clone(),
+                        position: *position,
                         element_path: el.path.clone(),
-                        message,
-                    });
+                    };
+                    f(policy, el, found);
                 }
             }
-            // Children in reverse so that errors come out in document order.
+            // Children in reverse so that expressions come out in document order.
             stack.extend(el.children.iter().rev().filter_map(|n| match n {
                 Node::Element(e) => Some(e),
                 Node::Text(_) => None,

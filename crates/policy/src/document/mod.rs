@@ -13,7 +13,9 @@ mod schema;
 use std::collections::HashMap;
 use std::fmt;
 
-pub use check::{CheckOutput, FileReport, check_file, check_paths, check_source};
+pub use check::{
+    CheckOutput, FileReport, FoundExpression, check_file, check_paths, check_source, expressions_in,
+};
 pub use compose::{Composed, compose, resolve_fragments};
 pub use load::{parse_document, parse_fragment, parse_policies};
 pub use prepass::ExprKind;
