@@ -181,6 +181,9 @@ impl Value {
                 let state = o.state().clone();
                 Value::Object(crate::value::Object::Io(IoObject::new(state)))
             }
+            Value::Object(crate::value::Object::Hasher(k, h)) => {
+                Value::Object(crate::value::Object::Hasher(*k, h.detached()))
+            }
             Value::Array(a) => Value::Array(a.iter().map(Value::detached).collect()),
             Value::Object(crate::value::Object::Map(m)) => {
                 Value::Object(crate::value::Object::Map(Arc::new(

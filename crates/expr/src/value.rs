@@ -50,8 +50,9 @@ pub enum Object {
     Dictionary(Arc<BTreeMap<String, Value>>),
     /// A message body not yet read; `As<T>()` converts it.
     Body(Arc<str>),
-    /// A hash algorithm instance (`new HMACSHA256(key)`, `SHA256.Create()`).
-    Hasher(HashKind, Arc<[u8]>),
+    /// A hash algorithm instance (`new HMACSHA256(key)`, `SHA256.Create()`): its key and
+    /// streaming state, shared by copies (crates/expr/src/library/crypto/hashes.rs).
+    Hasher(HashKind, Arc<crate::library::crypto::hashes::HashState>),
     /// A regex match: success, value, index, groups (by number and by name).
     Match(Arc<RegexMatch>),
     /// `new Regex(pattern, options)`.

@@ -18,8 +18,8 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
     if let Some(r) = net::member(it, &t, name, at) {
         return r;
     }
-    if let Some(v) = crypto::member(it, &t, name, at) {
-        return Ok(v);
+    if let Some(r) = crypto::member(it, &t, name, at) {
+        return r;
     }
     if let Value::Json(j) = &t
         && let Some(v) = json_member(j, name)

@@ -202,19 +202,20 @@ pub(crate) fn call_method(
     }
 }
 
-/// Properties of crypto objects, or `None`.
-pub(crate) fn member(it: &mut Interp, t: &Value, name: &str, at: usize) -> Option<Value> {
+/// Properties of crypto objects (or the exception reading one throws), or `None`.
+pub(crate) fn member(it: &mut Interp, t: &Value, name: &str, at: usize) -> Option<F<Value>> {
     match t {
-        Value::Object(Object::Hasher(kind, key)) => hashes::member(*kind, key, name),
+        Value::Object(Object::Hasher(kind, state)) => hashes::member(*kind, state, name, at),
         Value::Object(Object::Crypto(c)) => match c {
             Crypto::Rsa(s) => rsa::member(it, s, name, at),
             Crypto::Symmetric(s) => symmetric::member(s, name),
             Crypto::Transform(tr) => symmetric::transform_member(tr, name),
             Crypto::X509(cert) => x509::member(cert, name),
             Crypto::Rng => None,
-        },
+        }
+        .map(Ok),
         // `HashAlgorithmName.SHA256.Name`: the value is its name.
-        Value::String(s) if name == "Name" && HASH_NAMES.contains(&&**s) => Some(t.clone()),
+        Value::String(s) if name == "Name" && HASH_NAMES.contains(&&**s) => Some(Ok(t.clone())),
         _ => None,
     }
 }
@@ -226,6 +227,9 @@ pub(crate) fn set_member(t: &Value, name: &str, v: Value, at: usize) -> Option<F
             symmetric::set_member(s, name, v, at)
         }
         Value::Object(Object::Crypto(Crypto::Rsa(s))) => rsa::set_member(s, name, &v, at),
+        Value::Object(Object::Hasher(kind, state)) => {
+            hashes::set_member(*kind, state, name, &v, at)
+        }
         _ => None,
     }
 }
