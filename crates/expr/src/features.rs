@@ -275,7 +275,10 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             }
             "Math" => crate::library::MATH_METHODS.contains(&name),
             "char" => crate::library::CHAR_METHODS.contains(&name),
-            "DateTime" => matches!(name, "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth"),
+            "DateTime" => matches!(
+                name,
+                "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth" | "SpecifyKind"
+            ),
             "DateTimeOffset" => matches!(
                 name,
                 "Parse"

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::ast::LambdaDef;
 
 pub use crate::datetime::{
-    DateTime, MAX_TICKS, TICKS_PER_DAY, TICKS_PER_SECOND, TimeSpan, UNIX_EPOCH_TICKS,
+    DateTime, DateTimeKind, MAX_TICKS, TICKS_PER_DAY, TICKS_PER_SECOND, TimeSpan, UNIX_EPOCH_TICKS,
     days_from_civil, days_in_month, format_timespan,
 };
 pub use crate::datetime_offset::DateTimeOffset;
@@ -371,7 +371,7 @@ mod tests {
         assert!(DateTime::from_parts(2023, 2, 29, 0, 0, 0, 0).is_none());
         assert_eq!(
             DateTime::from_unix_seconds(0),
-            Some(DateTime(UNIX_EPOCH_TICKS))
+            Some(DateTime(UNIX_EPOCH_TICKS, DateTimeKind::Utc))
         );
     }
 

@@ -191,3 +191,44 @@ fn system_zones_are_windows_zones() {
         "!RuntimeBinderException"
     );
 }
+
+/// DateTime.Kind (crates/expr/src/datetime.rs): the gateway's local zone is UTC, so local and
+/// UTC times share ticks and differ in kind, which `o`/`K` print and conversions check (Mono,
+/// on a UTC host, gives the same).
+#[test]
+fn datetime_kinds() {
+    assert_eq!(
+        run("new DateTime(2024, 1, 2, 3, 4, 5).ToString(\"o\")"),
+        "2024-01-02T03:04:05.0000000"
+    );
+    assert_eq!(
+        run("new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc).ToString(\"o\")"),
+        "2024-01-02T03:04:05.0000000Z"
+    );
+    assert_eq!(
+        run("new DateTime(2024, 1, 2, 3, 4, 5).ToLocalTime().ToString(\"o\")"),
+        "2024-01-02T03:04:05.0000000+00:00"
+    );
+    assert_eq!(
+        run("DateTime.SpecifyKind(new DateTime(2024, 1, 2), DateTimeKind.Utc).AddDays(1).Kind"),
+        "Utc"
+    );
+    assert_eq!(
+        run(
+            "new DateTime(2024, 1, 2, 0, 0, 0, DateTimeKind.Utc) == new DateTime(2024, 1, 2, 0, 0, 0, DateTimeKind.Local)"
+        ),
+        "True"
+    );
+    assert_eq!(
+        run(
+            "TimeZoneInfo.ConvertTimeFromUtc(new DateTime(2024, 7, 1, 12, 0, 0, DateTimeKind.Local), TimeZoneInfo.FindSystemTimeZoneById(\"W. Europe Standard Time\"))"
+        ),
+        "!ArgumentException"
+    );
+    assert_eq!(
+        run(
+            "TimeZoneInfo.ConvertTimeToUtc(new DateTime(2024, 7, 1, 12, 0, 0), TimeZoneInfo.FindSystemTimeZoneById(\"W. Europe Standard Time\")).ToString(\"o\")"
+        ),
+        "2024-07-01T10:00:00.0000000Z"
+    );
+}

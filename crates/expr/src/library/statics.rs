@@ -283,6 +283,14 @@ fn time_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>>
             })?)
         }
         ("TimeSpan", "Parse") => Value::TimeSpan(parse_timespan(&as_str(a(0)?, at)?, at)?),
+        ("DateTime", "SpecifyKind") => match (a(0)?, a(1)?) {
+            (Value::DateTime(d), Value::String(k)) => match DateTimeKind::from_name(k) {
+                Some(kind) => Value::DateTime(d.with_kind(kind)),
+                None => return Err(cast_err(a(1)?, "System.DateTimeKind", at)),
+            },
+            (Value::DateTime(_), v) => return Err(cast_err(v, "System.DateTimeKind", at)),
+            (v, _) => return Err(cast_err(v, "System.DateTime", at)),
+        },
         ("DateTime", "IsLeapYear") => {
             let y = as_int(a(0)?, at)?;
             if !(1..=9999).contains(&y) {

@@ -194,8 +194,9 @@ fn hex_upper(b: &[u8]) -> String {
 }
 
 fn time(secs: i64) -> Value {
+    // .NET gives the validity dates in local time (the gateway's zone, UTC).
     DateTime::from_unix_seconds(secs)
-        .map(Value::DateTime)
+        .map(|d| Value::DateTime(d.with_kind(DateTimeKind::Local)))
         .unwrap_or(Value::Null)
 }
 
