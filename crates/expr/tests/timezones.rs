@@ -232,3 +232,45 @@ fn datetime_kinds() {
         "2024-07-01T10:00:00.0000000Z"
     );
 }
+
+/// TimeSpan's exact parsing and arithmetic, as Mono gives them.
+#[test]
+fn timespan_parse_exact_and_arithmetic() {
+    let inv = "CultureInfo.InvariantCulture";
+    assert_eq!(
+        run(&format!(
+            "TimeSpan.ParseExact(\"3:04\", \"h\\\\:mm\", {inv}).ToString()"
+        )),
+        "03:04:00"
+    );
+    assert_eq!(
+        run(&format!(
+            "TimeSpan.ParseExact(\"3:04\", \"hh\\\\:mm\", {inv})"
+        )),
+        "!FormatException"
+    );
+    assert_eq!(
+        run(&format!("TimeSpan.ParseExact(\"25\", \"hh\", {inv})")),
+        "!OverflowException"
+    );
+    assert_eq!(
+        run(&format!(
+            "TimeSpan.ParseExact(\"0:01:02:03.1234567\", \"G\", {inv}).ToString()"
+        )),
+        "01:02:03.1234567"
+    );
+    assert_eq!(
+        run("TimeSpan.TryParseExact(\"x\", \"hh\\\\:mm\", null, out var r)"),
+        "False"
+    );
+    assert_eq!(run("TimeSpan.FromTicks(5).Multiply(0.5).Ticks"), "2");
+    assert_eq!(run("TimeSpan.Zero.Divide(0)"), "!OverflowException");
+    assert_eq!(
+        run("TimeSpan.FromMinutes(1).Multiply(double.NaN)"),
+        "!ArgumentException"
+    );
+    assert_eq!(
+        run("TimeSpan.MaxValue.Add(TimeSpan.FromTicks(1))"),
+        "!OverflowException"
+    );
+}

@@ -93,6 +93,21 @@ pub(crate) fn try_parse(
     if let Some(r) = net::try_create(it, ty, name, &inputs, at) {
         return r;
     }
+    // `TryParseExact(s, format, provider[, styles], out v)`: ParseExact, failures false.
+    if name == "TryParseExact" && matches!(ty, "DateTime" | "DateTimeOffset" | "TimeSpan") {
+        let tr = TypeRef {
+            name: ty.to_string(),
+            args: Vec::new(),
+            array: 0,
+            nullable: false,
+        };
+        let args = inputs.into_iter().map(|v| (None, v)).collect();
+        return match call_static(it, ty, "ParseExact", &[], args, at) {
+            Ok(v) => Ok((true, v)),
+            Err(Flow::Err(e)) if e.budget.is_none() => Ok((false, default_of(&tr))),
+            Err(f) => Err(f),
+        };
+    }
     let supported = crate::features::TRY_PARSE_TYPES.contains(&ty);
     if name != "TryParse" || !supported {
         return Err(rt(

@@ -296,16 +296,10 @@ pub(crate) fn call_method(
                     at,
                 )
             })?)),
-            "Add" | "Subtract" => match a(0)? {
-                Value::TimeSpan(o) => Value::TimeSpan(TimeSpan(if name == "Add" {
-                    ts.0.saturating_add(o.0)
-                } else {
-                    ts.0.saturating_sub(o.0)
-                })),
-                v => return Err(cast_err(v, "System.TimeSpan", at)),
+            _ => match timespan_method(*ts, name, &args, at) {
+                Some(r) => r?,
+                None => return Err(no_member(&t, name, at)),
             },
-            "Duration" => Value::TimeSpan(TimeSpan(ts.0.saturating_abs())),
-            _ => return Err(no_member(&t, name, at)),
         },
         Value::Guid(g) => match name {
             "ToString" => Value::str(format_guid_as(
