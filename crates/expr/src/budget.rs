@@ -75,7 +75,7 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
                 }
             }
             Object::Body(b) => *total += b.len(),
-            Object::Hasher(_, k) => *total += k.len(),
+            Object::Hasher(_, k) => *total += k.size(),
             Object::Crypto(c) => *total += c.size(),
             Object::Net(n) => *total += n.size(),
             Object::Regex(r) => *total += r.pattern.len() + SLOT,

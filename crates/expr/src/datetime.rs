@@ -3,10 +3,68 @@
 //! module: values (crates/expr/src/value.rs) print dates through it and the library
 //! (crates/expr/src/library) parses and formats them, without either importing the other.
 
-/// .NET ticks (100 ns) since 0001-01-01T00:00:00 UTC. All times are UTC: the gateway runs in
-/// UTC as APIM does, so `DateTime.Now` equals `DateTime.UtcNow`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DateTime(pub i64);
+/// .NET ticks (100 ns) since 0001-01-01T00:00:00, and the `DateTimeKind`. The gateway's own
+/// zone ("local" time) is UTC, as APIM's is, so `DateTime.Now` has `DateTime.UtcNow`'s ticks
+/// and converting between local and UTC changes only the kind. As in .NET, the kind takes
+/// part in formatting (`o`, `K`) and conversions, not in comparisons: equality, ordering and
+/// hashing are the ticks'.
+#[derive(Debug, Clone, Copy)]
+pub struct DateTime(pub i64, pub DateTimeKind);
+
+/// `System.DateTimeKind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DateTimeKind {
+    #[default]
+    Unspecified,
+    Utc,
+    Local,
+}
+
+impl DateTimeKind {
+    /// The member's name (how the library holds an enum value).
+    pub fn name(self) -> &'static str {
+        match self {
+            DateTimeKind::Unspecified => "Unspecified",
+            DateTimeKind::Utc => "Utc",
+            DateTimeKind::Local => "Local",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<DateTimeKind> {
+        Some(match name {
+            "Unspecified" => DateTimeKind::Unspecified,
+            "Utc" => DateTimeKind::Utc,
+            "Local" => DateTimeKind::Local,
+            _ => return None,
+        })
+    }
+}
+
+impl PartialEq for DateTime {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for DateTime {}
+
+impl PartialOrd for DateTime {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DateTime {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl std::hash::Hash for DateTime {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 /// A duration in .NET ticks (100 ns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -66,7 +124,17 @@ impl DateTime {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         let ticks = (d.as_nanos() / 100).min(i64::MAX as u128) as i64;
-        DateTime(UNIX_EPOCH_TICKS.saturating_add(ticks))
+        DateTime(UNIX_EPOCH_TICKS.saturating_add(ticks), DateTimeKind::Utc)
+    }
+
+    /// The same instant with another kind (`DateTime.SpecifyKind`).
+    pub fn with_kind(self, kind: DateTimeKind) -> DateTime {
+        DateTime(self.0, kind)
+    }
+
+    /// Other ticks, this kind (what arithmetic on a DateTime keeps).
+    pub fn with_ticks(self, ticks: i64) -> Option<DateTime> {
+        DateTime::checked(ticks).map(|d| d.with_kind(self.1))
     }
 
     /// Builds a time from its parts; `None` when out of DateTime's range or not a real date.
@@ -84,18 +152,25 @@ impl DateTime {
         }
         let days = days_from_civil(y, mo, d);
         let secs = days * 86_400 + h * 3600 + mi * 60 + s;
-        Some(DateTime(UNIX_EPOCH_TICKS + secs * TICKS_PER_SECOND + frac))
+        Some(DateTime(
+            UNIX_EPOCH_TICKS + secs * TICKS_PER_SECOND + frac,
+            DateTimeKind::Unspecified,
+        ))
     }
 
+    /// The UTC time of a Unix time in seconds.
     pub fn from_unix_seconds(s: i64) -> Option<Self> {
         let t = s
             .checked_mul(TICKS_PER_SECOND)?
             .checked_add(UNIX_EPOCH_TICKS)?;
-        DateTime::checked(t)
+        DateTime::checked(t).map(|d| d.with_kind(DateTimeKind::Utc))
     }
 
+    /// A time of kind Unspecified; `None` out of DateTime's range.
     pub fn checked(ticks: i64) -> Option<Self> {
-        (0..=MAX_TICKS).contains(&ticks).then_some(DateTime(ticks))
+        (0..=MAX_TICKS)
+            .contains(&ticks)
+            .then_some(DateTime(ticks, DateTimeKind::Unspecified))
     }
 
     pub fn unix_seconds(self) -> i64 {
@@ -195,6 +270,17 @@ pub(crate) fn format_datetime(d: DateTime, fmt: &str) -> String {
     format_clock(d, fmt, None)
 }
 
+/// What `o` and `K` append: a DateTimeOffset's offset; for a DateTime, `Z` for UTC, the
+/// local zone's offset (UTC's, the gateway's zone) for Local, nothing for Unspecified.
+fn kind_suffix(d: DateTime, offset: Option<i64>) -> String {
+    match (offset, d.1) {
+        (Some(min), _) => offset_text(min),
+        (None, DateTimeKind::Utc) => "Z".to_string(),
+        (None, DateTimeKind::Local) => offset_text(0),
+        (None, DateTimeKind::Unspecified) => String::new(),
+    }
+}
+
 /// `±hh:mm` for an offset in minutes.
 fn offset_text(min: i64) -> String {
     let sign = if min < 0 { '-' } else { '+' };
@@ -216,7 +302,7 @@ pub(crate) fn format_clock(d: DateTime, fmt: &str, offset: Option<i64>) -> Strin
                 p.minute,
                 p.second,
                 p.fraction,
-                offset.map_or_else(|| "Z".to_string(), offset_text)
+                kind_suffix(d, offset)
             );
         }
         "R" | "r" => "ddd, dd MMM yyyy HH':'mm':'ss 'GMT'",
@@ -279,7 +365,8 @@ pub(crate) fn format_clock(d: DateTime, fmt: &str, offset: Option<i64>) -> Strin
                 }
                 out.push_str(&part);
             }
-            'z' | 'K' => {
+            'K' => out.push_str(&kind_suffix(d, offset)),
+            'z' => {
                 let min = offset.unwrap_or(0);
                 let sign = if min < 0 { '-' } else { '+' };
                 match (c, n) {
@@ -315,9 +402,15 @@ pub(crate) fn format_clock(d: DateTime, fmt: &str, offset: Option<i64>) -> Strin
 
 /// ISO 8601 (`2024-01-02`, `2024-01-02T03:04:05.123Z`, with `+hh:mm` offsets), RFC 1123 and the
 /// invariant `MM/dd/yyyy HH:mm:ss` form.
+/// A text with an offset (or `Z`) names an instant, which .NET converts to local time (kind
+/// Local; the gateway's zone is UTC); without one the time is Unspecified.
 pub(crate) fn parse_datetime(s: &str) -> Option<DateTime> {
     let (clock, offset) = parse_with_offset(s)?;
-    DateTime::checked(clock.0 - offset.unwrap_or(0) * 60 * TICKS_PER_SECOND)
+    let d = DateTime::checked(clock.0 - offset.unwrap_or(0) * 60 * TICKS_PER_SECOND)?;
+    Some(match offset {
+        Some(_) => d.with_kind(DateTimeKind::Local),
+        None => d,
+    })
 }
 
 /// Parses the clock time and the offset written with it, in minutes (`Z` and `GMT` are 0;

@@ -81,7 +81,10 @@ impl DateTimeOffset {
 
     /// The clock time at the offset (`.DateTime`).
     pub fn clock(self) -> DateTime {
-        DateTime(self.utc.0 + self.offset_min * TICKS_PER_MINUTE)
+        DateTime(
+            self.utc.0 + self.offset_min * TICKS_PER_MINUTE,
+            crate::datetime::DateTimeKind::Unspecified,
+        )
     }
 
     pub fn offset_ticks(self) -> i64 {
@@ -130,10 +133,14 @@ mod tests {
         );
         assert_eq!(offset_minutes(-330 * TICKS_PER_MINUTE), Ok(-330));
         assert_eq!(
-            DateTimeOffset::from_clock(DateTime(0), 60),
+            DateTimeOffset::from_clock(DateTime(0, crate::datetime::DateTimeKind::Unspecified), 60),
             Err(OffsetError::UtcOutOfRange)
         );
-        let neg = DateTimeOffset::from_clock(DateTime(0), -330).expect("in range");
+        let neg = DateTimeOffset::from_clock(
+            DateTime(0, crate::datetime::DateTimeKind::Unspecified),
+            -330,
+        )
+        .expect("in range");
         assert_eq!(neg.format("z|zz|zzz|K"), "-5|-05|-05:30|-05:30");
     }
 }

@@ -221,6 +221,7 @@ pub(crate) const TRY_PARSE_TYPES: &[&str] = &[
     "Guid",
     "DateTime",
     "DateTimeOffset",
+    "TimeSpan",
 ];
 
 /// Whether [`call_static`] (`call`) or [`static_property`] knows `ty.name`: what `policy
@@ -240,6 +241,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
     if call {
         if name == "TryParse" {
             return TRY_PARSE_TYPES.contains(&ty);
+        }
+        if name == "TryParseExact" {
+            return matches!(ty, "DateTime" | "DateTimeOffset" | "TimeSpan");
         }
         return match ty {
             "string" => matches!(
@@ -275,7 +279,10 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             }
             "Math" => crate::library::MATH_METHODS.contains(&name),
             "char" => crate::library::CHAR_METHODS.contains(&name),
-            "DateTime" => matches!(name, "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth"),
+            "DateTime" => matches!(
+                name,
+                "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth" | "SpecifyKind"
+            ),
             "DateTimeOffset" => matches!(
                 name,
                 "Parse"
@@ -302,6 +309,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "FromDays"
                     | "FromTicks"
                     | "Parse"
+                    | "ParseExact"
+                    | "Compare"
+                    | "Equals"
             ),
             "Regex" => matches!(
                 name,
@@ -334,7 +344,17 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             name,
             "UtcNow" | "Now" | "MinValue" | "MaxValue" | "UnixEpoch"
         ),
-        "TimeSpan" => matches!(name, "Zero" | "MaxValue" | "MinValue"),
+        "TimeSpan" => matches!(
+            name,
+            "Zero"
+                | "MaxValue"
+                | "MinValue"
+                | "TicksPerDay"
+                | "TicksPerHour"
+                | "TicksPerMinute"
+                | "TicksPerSecond"
+                | "TicksPerMillisecond"
+        ),
         "TimeZoneInfo" => matches!(name, "Utc" | "Local"),
         "TimeZone" => name == "CurrentTimeZone",
         "Guid" | "string" => name == "Empty",

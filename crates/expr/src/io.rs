@@ -22,12 +22,32 @@ pub(crate) struct ReaderNode {
     pub(crate) value: String,
     pub(crate) depth: i64,
     pub(crate) empty: bool,
-    /// Attributes as written (`name`, value), namespace declarations included, as .NET lists them.
-    pub(crate) attributes: Vec<(String, String)>,
+    /// Attributes in the order .NET lists them, namespace declarations included.
+    pub(crate) attributes: Vec<ReaderAttr>,
+    /// The byte offset .NET's line information points at: an element's name (after `<` or
+    /// `</`), a text's first character.
+    pub(crate) offset: usize,
     /// For an element: its ordinal among the document's elements (what `XElement.Load` finds
-    /// again) and the index of its last node (its `EndElement`, or itself when empty).
+    /// again) and the index of its last node (its `EndElement`, or itself when empty). For an
+    /// `EndElement`: the index of its start.
     pub(crate) ordinal: usize,
     pub(crate) end: usize,
+    /// The index of the enclosing element (the scope of namespaces, `xml:lang`, `xml:space`).
+    pub(crate) parent: Option<usize>,
+}
+
+/// An attribute of a [`ReaderNode`], as the reader shows it once moved onto it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReaderAttr {
+    /// The name as written (`p:a`, `xmlns:p`).
+    pub(crate) name: String,
+    pub(crate) local: String,
+    pub(crate) namespace: String,
+    pub(crate) value: String,
+    /// The quote character it was written with (`QuoteChar`).
+    pub(crate) quote: char,
+    /// Byte offset of its name, for line information.
+    pub(crate) offset: usize,
 }
 
 /// An `XmlReader`: the document's text, its nodes once read, and the cursor.
@@ -38,6 +58,12 @@ pub(crate) struct XmlReaderState {
     pub(crate) nodes: Option<Vec<ReaderNode>>,
     /// The current node: `None` before the first `Read`; `Some(len)` at the end.
     pub(crate) pos: Option<usize>,
+    /// Moved onto the current element's attribute of this index (`MoveToAttribute` …).
+    pub(crate) attr: Option<usize>,
+    /// On that attribute's value, as a text node (`ReadAttributeValue`).
+    pub(crate) attr_text: bool,
+    /// `Close()` was called: `ReadState.Closed`, no node.
+    pub(crate) closed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,7 +146,14 @@ impl IoObject {
                     r.text.len()
                         + r.nodes.as_ref().map_or(0, |n| {
                             n.iter()
-                                .map(|x| 96 + x.name.len() + x.value.len())
+                                .map(|x| {
+                                    96 + x.name.len()
+                                        + x.value.len()
+                                        + x.attributes
+                                            .iter()
+                                            .map(|a| 96 + a.name.len() + a.value.len())
+                                            .sum::<usize>()
+                                })
                                 .sum::<usize>()
                         })
                 }
@@ -147,6 +180,9 @@ impl Value {
             Value::Object(crate::value::Object::Io(o)) => {
                 let state = o.state().clone();
                 Value::Object(crate::value::Object::Io(IoObject::new(state)))
+            }
+            Value::Object(crate::value::Object::Hasher(k, h)) => {
+                Value::Object(crate::value::Object::Hasher(*k, h.detached()))
             }
             Value::Array(a) => Value::Array(a.iter().map(Value::detached).collect()),
             Value::Object(crate::value::Object::Map(m)) => {

@@ -39,7 +39,9 @@ pub use exceptions::Exception;
 pub use library::crypto::{Crypto, x509::certificate as x509_certificate};
 pub use limits::{Budget, DEFAULT_MEMORY_BUDGET, DEFAULT_STEP_BUDGET, DEFAULT_TIME_BUDGET, Limits};
 pub use tuple::Tuple;
-pub use value::{DateTime, HashKind, Lambda, Object, RegexMatch, RegexSpec, TimeSpan, Value};
+pub use value::{
+    DateTime, DateTimeKind, HashKind, Lambda, Object, RegexMatch, RegexSpec, TimeSpan, Value,
+};
 pub use xml::{XAttribute, XElement, XName, XNode};
 
 /// Which form the expression was written in.

@@ -3,8 +3,9 @@
 //! IANA zones with CLDR's windowsZones table (the "001" territory of each Windows zone). IANA ids
 //! work too, as on .NET on Linux. The gateway's own zone (`TimeZoneInfo.Local`) is UTC.
 //!
-//! A DateTime carries no Kind here (crates/expr/src/datetime.rs), so the DateTime a member
-//! reads as an instant (`GetUtcOffset`, `ConvertTimeFromUtc`) is taken as UTC.
+//! The gateway's local zone is UTC, so a DateTime of any kind names the instant its ticks
+//! give in UTC (`GetUtcOffset`, `ConvertTimeFromUtc`); the kind decides the kind of a
+//! conversion's result and which conversions .NET refuses (crates/expr/src/library/timezones.rs).
 
 use std::sync::Arc;
 
@@ -244,7 +245,8 @@ impl Zone {
         let day = 86_400 * TICKS_PER_SECOND;
         let mut found: Option<(DateTime, bool)> = None;
         for probe in [clock.0 - day, clock.0 + day] {
-            let (o, _) = self.offset_at(DateTime(probe));
+            let (o, _) =
+                self.offset_at(DateTime(probe, crate::datetime::DateTimeKind::Unspecified));
             let u = DateTime::checked(clock.0 - o * TICKS_PER_SECOND)?;
             let (real, dst) = self.offset_at(u);
             if real == o && found.is_none_or(|(_, was_dst)| was_dst && !dst) {
@@ -300,14 +302,23 @@ mod tests {
         assert_eq!(berlin.to_utc(at(2024, 7, 1, 12)), Some(at(2024, 7, 1, 10)));
         // 2024-03-31 02:30 does not exist in Berlin.
         assert_eq!(
-            berlin.to_utc(DateTime(at(2024, 3, 31, 2).0 + 30 * 60 * TICKS_PER_SECOND)),
+            berlin.to_utc(DateTime(
+                at(2024, 3, 31, 2).0 + 30 * 60 * TICKS_PER_SECOND,
+                crate::datetime::DateTimeKind::Unspecified
+            )),
             None
         );
         // 2024-10-27 02:30 happens twice; .NET takes the standard time (+01:00).
-        let fold = DateTime(at(2024, 10, 27, 2).0 + 30 * 60 * TICKS_PER_SECOND);
+        let fold = DateTime(
+            at(2024, 10, 27, 2).0 + 30 * 60 * TICKS_PER_SECOND,
+            crate::datetime::DateTimeKind::Unspecified,
+        );
         assert_eq!(
             berlin.to_utc(fold),
-            Some(DateTime(at(2024, 10, 27, 1).0 + 30 * 60 * TICKS_PER_SECOND))
+            Some(DateTime(
+                at(2024, 10, 27, 1).0 + 30 * 60 * TICKS_PER_SECOND,
+                crate::datetime::DateTimeKind::Unspecified
+            ))
         );
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::ast::LambdaDef;
 
 pub use crate::datetime::{
-    DateTime, MAX_TICKS, TICKS_PER_DAY, TICKS_PER_SECOND, TimeSpan, UNIX_EPOCH_TICKS,
+    DateTime, DateTimeKind, MAX_TICKS, TICKS_PER_DAY, TICKS_PER_SECOND, TimeSpan, UNIX_EPOCH_TICKS,
     days_from_civil, days_in_month, format_timespan,
 };
 pub use crate::datetime_offset::DateTimeOffset;
@@ -50,8 +50,9 @@ pub enum Object {
     Dictionary(Arc<BTreeMap<String, Value>>),
     /// A message body not yet read; `As<T>()` converts it.
     Body(Arc<str>),
-    /// A hash algorithm instance (`new HMACSHA256(key)`, `SHA256.Create()`).
-    Hasher(HashKind, Arc<[u8]>),
+    /// A hash algorithm instance (`new HMACSHA256(key)`, `SHA256.Create()`): its key and
+    /// streaming state, shared by copies (crates/expr/src/library/crypto/hashes.rs).
+    Hasher(HashKind, Arc<crate::library::crypto::hashes::HashState>),
     /// A regex match: success, value, index, groups (by number and by name).
     Match(Arc<RegexMatch>),
     /// `new Regex(pattern, options)`.
@@ -370,7 +371,7 @@ mod tests {
         assert!(DateTime::from_parts(2023, 2, 29, 0, 0, 0, 0).is_none());
         assert_eq!(
             DateTime::from_unix_seconds(0),
-            Some(DateTime(UNIX_EPOCH_TICKS))
+            Some(DateTime(UNIX_EPOCH_TICKS, DateTimeKind::Utc))
         );
     }
 

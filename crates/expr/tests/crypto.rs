@@ -488,3 +488,44 @@ fn certificate_legacy_getters() {
     assert_eq!(cert("GetPublicKey().Length"), "140");
     assert!(cert("GetPublicKeyString()").starts_with("30818902818100BC25ED68"));
 }
+
+/// The streaming surface of the hash algorithms, as Mono gives it: blocks hashed together,
+/// `Hash` only once finalised, HMAC keys longer than the block kept hashed.
+#[test]
+fn hashes_stream_blocks() {
+    let abc = "var d = Encoding.UTF8.GetBytes(\"abc\");";
+    assert_eq!(
+        show(&format!(
+            "{{ {abc} var s = SHA256.Create(); s.TransformBlock(d, 0, 2, null, 0); s.TransformFinalBlock(d, 2, 1); return s.Hash; }}"
+        )),
+        show(&format!(
+            "{{ {abc} return SHA256.Create().ComputeHash(d); }}"
+        ))
+    );
+    assert_eq!(
+        show(&format!(
+            "{{ {abc} var s = SHA256.Create(); s.TransformBlock(d, 0, 2, null, 0); return s.Hash; }}"
+        )),
+        "!CryptographicUnexpectedOperationException"
+    );
+    assert_eq!(show("SHA1.Create().Hash"), "null");
+    assert_eq!(
+        show(&format!(
+            "{{ {abc} var s = MD5.Create(); s.Dispose(); return s.ComputeHash(d); }}"
+        )),
+        "!ObjectDisposedException"
+    );
+    assert_eq!(
+        show(&format!(
+            "{{ {abc} return SHA256.Create().TransformBlock(d, 0, 4, null, 0); }}"
+        )),
+        "!ArgumentException"
+    );
+    assert_eq!(show("new HMACSHA256(new byte[100]).Key.Length"), "32");
+    assert_eq!(
+        show(&format!(
+            "{{ {abc} var h = new HMACSHA256(d); h.TransformBlock(d, 0, 1, null, 0); h.Key = d; return 0; }}"
+        )),
+        "!CryptographicException"
+    );
+}

@@ -191,3 +191,86 @@ fn system_zones_are_windows_zones() {
         "!RuntimeBinderException"
     );
 }
+
+/// DateTime.Kind (crates/expr/src/datetime.rs): the gateway's local zone is UTC, so local and
+/// UTC times share ticks and differ in kind, which `o`/`K` print and conversions check (Mono,
+/// on a UTC host, gives the same).
+#[test]
+fn datetime_kinds() {
+    assert_eq!(
+        run("new DateTime(2024, 1, 2, 3, 4, 5).ToString(\"o\")"),
+        "2024-01-02T03:04:05.0000000"
+    );
+    assert_eq!(
+        run("new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc).ToString(\"o\")"),
+        "2024-01-02T03:04:05.0000000Z"
+    );
+    assert_eq!(
+        run("new DateTime(2024, 1, 2, 3, 4, 5).ToLocalTime().ToString(\"o\")"),
+        "2024-01-02T03:04:05.0000000+00:00"
+    );
+    assert_eq!(
+        run("DateTime.SpecifyKind(new DateTime(2024, 1, 2), DateTimeKind.Utc).AddDays(1).Kind"),
+        "Utc"
+    );
+    assert_eq!(
+        run(
+            "new DateTime(2024, 1, 2, 0, 0, 0, DateTimeKind.Utc) == new DateTime(2024, 1, 2, 0, 0, 0, DateTimeKind.Local)"
+        ),
+        "True"
+    );
+    assert_eq!(
+        run(
+            "TimeZoneInfo.ConvertTimeFromUtc(new DateTime(2024, 7, 1, 12, 0, 0, DateTimeKind.Local), TimeZoneInfo.FindSystemTimeZoneById(\"W. Europe Standard Time\"))"
+        ),
+        "!ArgumentException"
+    );
+    assert_eq!(
+        run(
+            "TimeZoneInfo.ConvertTimeToUtc(new DateTime(2024, 7, 1, 12, 0, 0), TimeZoneInfo.FindSystemTimeZoneById(\"W. Europe Standard Time\")).ToString(\"o\")"
+        ),
+        "2024-07-01T10:00:00.0000000Z"
+    );
+}
+
+/// TimeSpan's exact parsing and arithmetic, as Mono gives them.
+#[test]
+fn timespan_parse_exact_and_arithmetic() {
+    let inv = "CultureInfo.InvariantCulture";
+    assert_eq!(
+        run(&format!(
+            "TimeSpan.ParseExact(\"3:04\", \"h\\\\:mm\", {inv}).ToString()"
+        )),
+        "03:04:00"
+    );
+    assert_eq!(
+        run(&format!(
+            "TimeSpan.ParseExact(\"3:04\", \"hh\\\\:mm\", {inv})"
+        )),
+        "!FormatException"
+    );
+    assert_eq!(
+        run(&format!("TimeSpan.ParseExact(\"25\", \"hh\", {inv})")),
+        "!OverflowException"
+    );
+    assert_eq!(
+        run(&format!(
+            "TimeSpan.ParseExact(\"0:01:02:03.1234567\", \"G\", {inv}).ToString()"
+        )),
+        "01:02:03.1234567"
+    );
+    assert_eq!(
+        run("TimeSpan.TryParseExact(\"x\", \"hh\\\\:mm\", null, out var r)"),
+        "False"
+    );
+    assert_eq!(run("TimeSpan.FromTicks(5).Multiply(0.5).Ticks"), "2");
+    assert_eq!(run("TimeSpan.Zero.Divide(0)"), "!OverflowException");
+    assert_eq!(
+        run("TimeSpan.FromMinutes(1).Multiply(double.NaN)"),
+        "!ArgumentException"
+    );
+    assert_eq!(
+        run("TimeSpan.MaxValue.Add(TimeSpan.FromTicks(1))"),
+        "!OverflowException"
+    );
+}

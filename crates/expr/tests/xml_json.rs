@@ -494,3 +494,91 @@ fn xelement_in_a_local_loses_children_and_takes_a_value() {
         "NullReferenceException"
     );
 }
+
+// Mono's XmlReader (mcs/mono), on "<a xmlns='urn:d' xmlns:p='urn:p' x='1' p:y='2'><b>t</b></a>":
+// MoveToFirstAttribute -> Attribute xmlns (namespace http://www.w3.org/2000/xmlns/, depth 1);
+// ReadAttributeValue -> Text, depth 2; r["y", "urn:p"] -> 2; r[9] -> ArgumentOutOfRangeException;
+// LookupNamespace("p") -> urn:p, ("") -> urn:d, ("q") -> null.
+#[test]
+fn xml_reader_attributes_and_namespaces() {
+    let open = "var r = XmlReader.Create(new StringReader(\"<a xmlns='urn:d' xmlns:p='urn:p' x='1' p:y='2'><b xml:lang='en'>t</b></a>\")); r.Read();";
+    assert_eq!(
+        text(&format!(
+            "{{ {open} r.MoveToFirstAttribute(); var s = r.NodeType + \" \" + r.Name + \" \" + r.NamespaceURI + \" \" + r.Depth; r.ReadAttributeValue(); return s + \"|\" + r.NodeType + \" \" + r.Value + \" \" + r.Depth; }}"
+        )),
+        "Attribute xmlns http://www.w3.org/2000/xmlns/ 1|Text urn:d 2"
+    );
+    assert_eq!(
+        text(&format!(
+            "{{ {open} var s = \"\"; while (r.MoveToNextAttribute()) s += r.LocalName + \";\"; return s + r.MoveToElement() + r[\"y\", \"urn:p\"] + r[2]; }}"
+        )),
+        "xmlns;p;x;y;True21"
+    );
+    assert_eq!(
+        kind(&format!("{{ {open} return r[9]; }}")),
+        "ArgumentOutOfRangeException"
+    );
+    assert_eq!(
+        text(&format!(
+            "{{ {open} return r.LookupNamespace(\"p\") + \"|\" + r.LookupNamespace(\"\") + \"|\" + (r.LookupNamespace(\"q\") == null); }}"
+        )),
+        "urn:p|urn:d|True"
+    );
+    assert_eq!(
+        text(&format!(
+            "{{ {open} r.Read(); return r.XmlLang + r.XmlSpace; }}"
+        )),
+        "enNone"
+    );
+}
+
+// Mono: ReadElementContentAsInt on "<i> 12 </i>" -> 12; on "<f>x</f>" -> XmlException
+// ("Content cannot be converted to the type Int. Line 1, position 33.") with the reader on
+// the end tag; on "<e/>" -> FormatException; on "<l>-9000000000</l>" -> OverflowException.
+#[test]
+fn xml_reader_typed_content() {
+    let open = "var r = XmlReader.Create(new StringReader(\"<a><i> 12 </i><d>1.5e3</d><f>x</f><e/><l>-9000000000</l><m>1<!--c-->2</m></a>\"));";
+    assert_eq!(
+        text(&format!(
+            "{{ {open} r.ReadToFollowing(\"i\"); return r.ReadElementContentAsInt() + \"|\" + r.Name + \"|\" + r.ReadElementContentAsDouble(); }}"
+        )),
+        "12|d|1500"
+    );
+    assert_eq!(
+        text(&format!(
+            "{{ {open} r.ReadToFollowing(\"f\"); try {{ r.ReadElementContentAsInt(); }} catch (Exception e) {{ return e.Message + \"|\" + r.NodeType; }} return \"\"; }}"
+        )),
+        "Content cannot be converted to the type Int. Line 1, position 33.|EndElement"
+    );
+    assert_eq!(
+        kind(&format!(
+            "{{ {open} r.ReadToFollowing(\"e\"); return r.ReadElementContentAsInt(); }}"
+        )),
+        "FormatException"
+    );
+    assert_eq!(
+        kind(&format!(
+            "{{ {open} r.ReadToFollowing(\"l\"); return r.ReadElementContentAsInt(); }}"
+        )),
+        "OverflowException"
+    );
+    // ReadString stops at a comment (Mono: "1", on the Comment), so ReadElementString fails.
+    assert_eq!(
+        kind(&format!(
+            "{{ {open} r.ReadToFollowing(\"m\"); return r.ReadElementString(); }}"
+        )),
+        "XmlException"
+    );
+    assert_eq!(
+        text(&format!(
+            "{{ {open} r.ReadToFollowing(\"m\"); return r.ReadString() + r.NodeType; }}"
+        )),
+        "1Comment"
+    );
+    assert_eq!(
+        text(&format!(
+            "{{ {open} r.ReadStartElement(\"a\"); r.ReadStartElement(); var s = r.ReadString(); r.ReadEndElement(); return s + r.Name; }}"
+        )),
+        " 12 d"
+    );
+}

@@ -95,7 +95,8 @@ impl<'c> Interp<'c> {
         // `StringBuilder.Insert`, `Queue.Clear` …: objects that change themselves (shared
         // state, crates/expr/src/io.rs) take the ordinary call path.
         let shared = matches!(&target.kind,
-            E::Name(n) if matches!(self.local(n), Some(Value::Object(Object::Io(_)))));
+            E::Name(n) if matches!(self.local(n),
+                Some(Value::Object(Object::Io(_) | Object::Hasher(..) | Object::Crypto(_)))));
         if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) && !shared {
             let args = self.eval_args(args)?;
             if matches!(name.as_str(), "Add" | "AddRange" | "Insert" | "Merge")

@@ -230,6 +230,17 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
             ));
         }
         Value::Object(Object::Map(m)) => map_index(m, k, at)?,
+        // `reader[i]`, `reader[name]`, `reader[localName, namespaceURI]`: GetAttribute.
+        Value::Object(Object::Io(io)) if io.type_name == "System.Xml.XmlReader" => {
+            let args: Vec<(Option<String>, Value)> =
+                keys.iter().map(|k| (None, k.clone())).collect();
+            return match &mut *io.state() {
+                crate::io::IoState::XmlReader(s) => {
+                    xml_reader_call(it, s, "GetAttribute", &args, at)
+                }
+                _ => Err(no_member(&t, "this[]", at)),
+            };
+        }
         Value::Object(Object::Dictionary(d)) => {
             let key = k.to_display();
             match dict_get(d, &key) {

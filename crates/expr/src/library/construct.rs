@@ -126,16 +126,34 @@ pub(crate) fn construct(
             }
         },
         "DateTime" => {
+            // A last DateTimeKind argument (held as its name) gives the kind.
+            let (vals, kind) = match vals.split_last() {
+                Some((Value::String(k), rest)) => match DateTimeKind::from_name(k) {
+                    Some(kind) => (rest, kind),
+                    None => return Err(cast_err(&Value::String(k.clone()), "System.Int32", at)),
+                },
+                _ => (&vals[..], DateTimeKind::Unspecified),
+            };
             let n: Vec<i64> = vals.iter().map(|v| as_int(v, at)).collect::<F<_>>()?;
             let g = |i: usize| n.get(i).copied().unwrap_or(0);
-            let d = DateTime::from_parts(g(0), g(1), g(2), g(3), g(4), g(5), g(6) * 10_000)
-                .ok_or_else(|| {
+            // `new DateTime(ticks[, kind])`.
+            let d = if n.len() == 1 {
+                DateTime::checked(g(0)).ok_or_else(|| {
                     arg_range(
-                        "Year, Month, and Day parameters describe an un-representable DateTime.",
+                        "Ticks must be between DateTime.MinValue.Ticks and DateTime.MaxValue.Ticks. (Parameter 'ticks')",
                         at,
                     )
-                })?;
-            Value::DateTime(d)
+                })?
+            } else {
+                DateTime::from_parts(g(0), g(1), g(2), g(3), g(4), g(5), g(6) * 10_000)
+                    .ok_or_else(|| {
+                        arg_range(
+                            "Year, Month, and Day parameters describe an un-representable DateTime.",
+                            at,
+                        )
+                    })?
+            };
+            Value::DateTime(d.with_kind(kind))
         }
         "DateTimeOffset" => construct_offset(&vals, at)?,
         "TimeSpan" => {

@@ -93,6 +93,21 @@ pub(crate) fn try_parse(
     if let Some(r) = net::try_create(it, ty, name, &inputs, at) {
         return r;
     }
+    // `TryParseExact(s, format, provider[, styles], out v)`: ParseExact, failures false.
+    if name == "TryParseExact" && matches!(ty, "DateTime" | "DateTimeOffset" | "TimeSpan") {
+        let tr = TypeRef {
+            name: ty.to_string(),
+            args: Vec::new(),
+            array: 0,
+            nullable: false,
+        };
+        let args = inputs.into_iter().map(|v| (None, v)).collect();
+        return match call_static(it, ty, "ParseExact", &[], args, at) {
+            Ok(v) => Ok((true, v)),
+            Err(Flow::Err(e)) if e.budget.is_none() => Ok((false, default_of(&tr))),
+            Err(f) => Err(f),
+        };
+    }
     let supported = crate::features::TRY_PARSE_TYPES.contains(&ty);
     if name != "TryParse" || !supported {
         return Err(rt(
@@ -190,8 +205,8 @@ pub(crate) fn default_of(ty: &TypeRef) -> Value {
         "double" | "float" | "decimal" => Value::Double(0.0),
         "bool" => Value::Bool(false),
         "char" => Value::Char('\0'),
-        "DateTime" => Value::DateTime(DateTime(0)),
-        "DateTimeOffset" => at_utc(DateTime(0)),
+        "DateTime" => Value::DateTime(DateTime(0, DateTimeKind::Unspecified)),
+        "DateTimeOffset" => at_utc(DateTime(0, DateTimeKind::Unspecified)),
         "TimeSpan" => Value::TimeSpan(TimeSpan(0)),
         "Guid" => Value::Guid(0),
         _ => Value::Null,

@@ -19,8 +19,13 @@ fn digits(s: &[char], pos: &mut usize, min: usize, max: usize) -> Option<i64> {
 
 pub(super) fn parse_exact(text: &str, fmt: &str) -> Option<DateTime> {
     let (clock, offset) = parse_exact_offset(text, fmt)?;
-    // An offset in the text makes the result that instant, in the gateway's zone (UTC).
-    DateTime::checked(clock.0 - offset.unwrap_or(0) * 60 * TICKS_PER_SECOND)
+    // An offset in the text makes the result that instant, in the gateway's zone (UTC), of
+    // kind Local, as .NET converts it.
+    let d = DateTime::checked(clock.0 - offset.unwrap_or(0) * 60 * TICKS_PER_SECOND)?;
+    Some(match offset {
+        Some(_) => d.with_kind(DateTimeKind::Local),
+        None => d,
+    })
 }
 
 /// `±h`, `±hh` (`z`, `zz`) or `±hh:mm` (`zzz`, `K`; `K` also reads `Z` and nothing), in minutes.

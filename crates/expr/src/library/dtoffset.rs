@@ -39,7 +39,27 @@ fn offset_of(v: &Value, at: usize) -> F<i64> {
 pub(super) fn construct_offset(vals: &[Value], at: usize) -> F<Value> {
     let (clock, offset) = match vals {
         [Value::DateTime(d)] => (*d, 0),
-        [Value::DateTime(d), off] => (*d, offset_of(off, at)?),
+        [Value::DateTime(d), off] => {
+            let off = offset_of(off, at)?;
+            // A UTC or local time has its offset already (local is UTC here).
+            match d.1 {
+                DateTimeKind::Utc if off != 0 => {
+                    return Err(rt(
+                        "ArgumentException",
+                        "The UTC Offset for Utc DateTime instances must be 0. (Parameter 'offset')",
+                        at,
+                    ));
+                }
+                DateTimeKind::Local if off != 0 => {
+                    return Err(rt(
+                        "ArgumentException",
+                        "The UTC Offset of the local dateTime parameter does not match the offset argument. (Parameter 'offset')",
+                        at,
+                    ));
+                }
+                _ => (*d, off),
+            }
+        }
         [ticks, off] => {
             let t = as_int(ticks, at)?;
             let d = DateTime::checked(t).ok_or_else(|| {
@@ -85,7 +105,8 @@ pub(super) fn offset_property(
     Ok(match name {
         "Offset" => Value::TimeSpan(TimeSpan(d.offset_ticks())),
         "DateTime" => Value::DateTime(d.clock()),
-        "UtcDateTime" | "LocalDateTime" => Value::DateTime(d.utc),
+        "UtcDateTime" => Value::DateTime(d.utc.with_kind(DateTimeKind::Utc)),
+        "LocalDateTime" => Value::DateTime(d.utc.with_kind(DateTimeKind::Local)),
         "UtcTicks" => Value::Int(d.utc.0),
         _ => member(it, Value::DateTime(d.clock()), name, at).map_err(|e| rename(e, name, at))?,
     })
@@ -254,9 +275,9 @@ pub(super) fn offset_static(name: &str, args: &Args, at: usize) -> F<Option<Valu
 pub(super) fn offset_static_property(it: &mut Interp, name: &str) -> Option<Value> {
     Some(match name {
         "UtcNow" | "Now" => at_utc(it.ctx.now()),
-        "MinValue" => at_utc(DateTime(0)),
-        "MaxValue" => at_utc(DateTime(MAX_TICKS)),
-        "UnixEpoch" => at_utc(DateTime(UNIX_EPOCH_TICKS)),
+        "MinValue" => at_utc(DateTime(0, DateTimeKind::Unspecified)),
+        "MaxValue" => at_utc(DateTime(MAX_TICKS, DateTimeKind::Unspecified)),
+        "UnixEpoch" => at_utc(DateTime(UNIX_EPOCH_TICKS, DateTimeKind::Utc)),
         _ => return None,
     })
 }

@@ -22,7 +22,7 @@ pub(crate) fn element_default(items: &[Value]) -> Value {
         Some(Value::Double(_)) => Value::Double(0.0),
         Some(Value::Bool(_)) => Value::Bool(false),
         Some(Value::Char(_)) => Value::Char('\0'),
-        Some(Value::DateTime(_)) => Value::DateTime(DateTime(0)),
+        Some(Value::DateTime(_)) => Value::DateTime(DateTime(0, DateTimeKind::Unspecified)),
         Some(Value::TimeSpan(_)) => Value::TimeSpan(TimeSpan(0)),
         Some(Value::Guid(_)) => Value::Guid(0),
         _ => Value::Null,

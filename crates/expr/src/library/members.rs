@@ -18,8 +18,8 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
     if let Some(r) = net::member(it, &t, name, at) {
         return r;
     }
-    if let Some(v) = crypto::member(it, &t, name, at) {
-        return Ok(v);
+    if let Some(r) = crypto::member(it, &t, name, at) {
+        return r;
     }
     if let Value::Json(j) = &t
         && let Some(v) = json_member(j, name)
@@ -112,7 +112,8 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
                 "DayOfYear" => Value::Int(
                     days_from_civil(p.year, p.month, p.day) - days_from_civil(p.year, 1, 1) + 1,
                 ),
-                "Date" => Value::DateTime(DateTime(d.0 - d.0.rem_euclid(TICKS_PER_DAY))),
+                "Date" => Value::DateTime(DateTime(d.0 - d.0.rem_euclid(TICKS_PER_DAY), d.1)),
+                "Kind" => Value::str(d.1.name()),
                 "TimeOfDay" => Value::TimeSpan(TimeSpan(d.0.rem_euclid(TICKS_PER_DAY))),
                 "UtcDateTime" | "DateTime" => t.clone(),
                 _ => return Err(no_member(&t, name, at)),
@@ -152,17 +153,27 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
     Ok(match (ty, name) {
         ("DateTimeOffset", _) if let Some(v) = offset_static_property(it, name) => v,
         (_, _) if let Some(v) = timezone_static_property(ty, name) => v,
-        ("DateTime", "UtcNow" | "Now") => Value::DateTime(it.ctx.now()),
+        // The gateway's zone is UTC: local time has UTC's ticks.
+        ("DateTime", "UtcNow") => Value::DateTime(it.ctx.now().with_kind(DateTimeKind::Utc)),
+        ("DateTime", "Now") => Value::DateTime(it.ctx.now().with_kind(DateTimeKind::Local)),
         ("DateTime", "Today" | "UtcToday") => {
             let n = it.ctx.now();
-            Value::DateTime(DateTime(n.0 - n.0.rem_euclid(TICKS_PER_DAY)))
+            Value::DateTime(DateTime(
+                n.0 - n.0.rem_euclid(TICKS_PER_DAY),
+                DateTimeKind::Local,
+            ))
         }
-        ("DateTime", "MinValue") => Value::DateTime(DateTime(0)),
-        ("DateTime", "MaxValue") => Value::DateTime(DateTime(MAX_TICKS)),
-        ("DateTime", "UnixEpoch") => Value::DateTime(DateTime(UNIX_EPOCH_TICKS)),
+        ("DateTime", "MinValue") => Value::DateTime(DateTime(0, DateTimeKind::Unspecified)),
+        ("DateTime", "MaxValue") => Value::DateTime(DateTime(MAX_TICKS, DateTimeKind::Unspecified)),
+        ("DateTime", "UnixEpoch") => Value::DateTime(DateTime(UNIX_EPOCH_TICKS, DateTimeKind::Utc)),
         ("TimeSpan", "Zero") => Value::TimeSpan(TimeSpan(0)),
         ("TimeSpan", "MaxValue") => Value::TimeSpan(TimeSpan(i64::MAX)),
         ("TimeSpan", "MinValue") => Value::TimeSpan(TimeSpan(i64::MIN)),
+        ("TimeSpan", "TicksPerDay") => Value::Int(TICKS_PER_DAY),
+        ("TimeSpan", "TicksPerHour") => Value::Int(3600 * TICKS_PER_SECOND),
+        ("TimeSpan", "TicksPerMinute") => Value::Int(60 * TICKS_PER_SECOND),
+        ("TimeSpan", "TicksPerSecond") => Value::Int(TICKS_PER_SECOND),
+        ("TimeSpan", "TicksPerMillisecond") => Value::Int(10_000),
         ("Guid", "Empty") => Value::Guid(0),
         ("string", "Empty") => Value::str(""),
         ("int", "MaxValue") => Value::Int(i32::MAX as i64),

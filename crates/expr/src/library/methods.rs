@@ -228,7 +228,10 @@ pub(crate) fn call_method(
                     .map(|(_, f)| f.to_display())
                     .unwrap_or_default(),
             )),
-            "ToUniversalTime" | "ToLocalTime" => t.clone(),
+            // Local time is UTC here: converting changes the kind, not the ticks (an
+            // Unspecified time counts as local for one, as UTC for the other, as in .NET).
+            "ToUniversalTime" => Value::DateTime(d.with_kind(DateTimeKind::Utc)),
+            "ToLocalTime" => Value::DateTime(d.with_kind(DateTimeKind::Local)),
             "AddTicks" | "AddMilliseconds" | "AddSeconds" | "AddMinutes" | "AddHours"
             | "AddDays" => {
                 let unit = match name {
@@ -261,7 +264,7 @@ pub(crate) fn call_method(
                 let day = p.day.min(days_in_month(y, m));
                 let nd = DateTime::from_parts(y, m, day, p.hour, p.minute, p.second, p.fraction)
                     .ok_or_else(|| arg_range("The added or subtracted value results in an un-representable DateTime.", at))?;
-                Value::DateTime(nd)
+                Value::DateTime(nd.with_kind(d.1))
             }
             "Add" => match a(0)? {
                 Value::TimeSpan(ts) => add_ticks(*d, ts.0, at)?,
@@ -293,16 +296,10 @@ pub(crate) fn call_method(
                     at,
                 )
             })?)),
-            "Add" | "Subtract" => match a(0)? {
-                Value::TimeSpan(o) => Value::TimeSpan(TimeSpan(if name == "Add" {
-                    ts.0.saturating_add(o.0)
-                } else {
-                    ts.0.saturating_sub(o.0)
-                })),
-                v => return Err(cast_err(v, "System.TimeSpan", at)),
+            _ => match timespan_method(*ts, name, &args, at) {
+                Some(r) => r?,
+                None => return Err(no_member(&t, name, at)),
             },
-            "Duration" => Value::TimeSpan(TimeSpan(ts.0.saturating_abs())),
-            _ => return Err(no_member(&t, name, at)),
         },
         Value::Guid(g) => match name {
             "ToString" => Value::str(format_guid_as(

@@ -172,7 +172,7 @@ pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
 
 pub(super) fn add_ticks(d: DateTime, t: i64, at: usize) -> F<Value> {
     d.0.checked_add(t)
-        .and_then(DateTime::checked)
+        .and_then(|t| d.with_ticks(t))
         .map(Value::DateTime)
         .ok_or_else(|| {
             arg_range(

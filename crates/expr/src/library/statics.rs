@@ -283,6 +283,23 @@ fn time_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>>
             })?)
         }
         ("TimeSpan", "Parse") => Value::TimeSpan(parse_timespan(&as_str(a(0)?, at)?, at)?),
+        ("TimeSpan", "ParseExact") => Value::TimeSpan(parse_timespan_exact(args, at)?),
+        ("TimeSpan", "Compare") => match a(0)? {
+            Value::TimeSpan(t) => compare_timespan(*t, a(1)?, at)?,
+            v => return Err(cast_err(v, "System.TimeSpan", at)),
+        },
+        ("TimeSpan", "Equals") => match (a(0)?, a(1)?) {
+            (Value::TimeSpan(x), Value::TimeSpan(y)) => Value::Bool(x == y),
+            (Value::TimeSpan(_), v) | (v, _) => return Err(cast_err(v, "System.TimeSpan", at)),
+        },
+        ("DateTime", "SpecifyKind") => match (a(0)?, a(1)?) {
+            (Value::DateTime(d), Value::String(k)) => match DateTimeKind::from_name(k) {
+                Some(kind) => Value::DateTime(d.with_kind(kind)),
+                None => return Err(cast_err(a(1)?, "System.DateTimeKind", at)),
+            },
+            (Value::DateTime(_), v) => return Err(cast_err(v, "System.DateTimeKind", at)),
+            (v, _) => return Err(cast_err(v, "System.DateTime", at)),
+        },
         ("DateTime", "IsLeapYear") => {
             let y = as_int(a(0)?, at)?;
             if !(1..=9999).contains(&y) {

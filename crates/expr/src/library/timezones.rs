@@ -70,8 +70,37 @@ fn convert(v: &Value, to: &Zone, at: usize) -> F<Value> {
             DateTimeOffset::from_clock(clock, off / 60)
                 .map_err(|_| arg_range("The resulting DateTimeOffset is out of range.", at))?,
         ),
-        _ => Value::DateTime(clock),
+        _ => Value::DateTime(clock.with_kind(kind_in(to))),
     })
+}
+
+/// The kind of a time converted into `z`: Utc in the UTC zone (which is also the gateway's
+/// local zone), Unspecified in any other, as .NET's `GetCorrespondingKind`.
+fn kind_in(z: &Zone) -> DateTimeKind {
+    if &*z.id == "UTC" && !z.legacy {
+        DateTimeKind::Utc
+    } else {
+        DateTimeKind::Unspecified
+    }
+}
+
+fn kind_mismatch(at: usize) -> Flow {
+    rt(
+        "ArgumentException",
+        "The conversion could not be completed because the supplied DateTime did not have the Kind property set correctly.  For example, when the Kind property is DateTimeKind.Local, the source time zone must be TimeZoneInfo.Local. (Parameter 'sourceTimeZone')",
+        at,
+    )
+}
+
+/// .NET refuses a UTC or local DateTime said to be in another zone. The UTC zone stands for
+/// both `TimeZoneInfo.Utc` and `TimeZoneInfo.Local` here, so it accepts either kind.
+fn check_kind(v: &Value, from: &Zone, at: usize) -> F<()> {
+    match v {
+        Value::DateTime(d) if d.1 != DateTimeKind::Unspecified && &*from.id != "UTC" => {
+            Err(kind_mismatch(at))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn to_utc(clock: DateTime, from: &Zone, at: usize) -> F<DateTime> {
@@ -94,21 +123,35 @@ pub(super) fn timezone_static(
     let a = |i: usize| arg(args, i, at);
     Ok(Some(match (name, args.len()) {
         ("FindSystemTimeZoneById", 1) => zone_value(find(it, a(0)?, at)?.as_ref().clone()),
-        ("ConvertTimeFromUtc", 2) => convert(
-            &Value::DateTime(instant(a(0)?, at)?),
-            zone_arg(a(1)?, at)?.as_ref(),
-            at,
-        )?,
+        ("ConvertTimeFromUtc", 2) => {
+            // The source zone is UTC, which a local time is not said to be in.
+            if let Value::DateTime(d) = a(0)?
+                && d.1 == DateTimeKind::Local
+            {
+                return Err(kind_mismatch(at));
+            }
+            convert(
+                &Value::DateTime(instant(a(0)?, at)?),
+                zone_arg(a(1)?, at)?.as_ref(),
+                at,
+            )?
+        }
         // The source is the gateway's zone, UTC.
-        ("ConvertTimeToUtc", 1) => Value::DateTime(instant(a(0)?, at)?),
-        ("ConvertTimeToUtc", 2) => Value::DateTime(to_utc(
-            instant(a(0)?, at)?,
-            zone_arg(a(1)?, at)?.as_ref(),
-            at,
-        )?),
+        ("ConvertTimeToUtc", 1) => {
+            Value::DateTime(instant(a(0)?, at)?.with_kind(DateTimeKind::Utc))
+        }
+        ("ConvertTimeToUtc", 2) => {
+            let from = zone_arg(a(1)?, at)?;
+            check_kind(a(0)?, &from, at)?;
+            Value::DateTime(
+                to_utc(instant(a(0)?, at)?, from.as_ref(), at)?.with_kind(DateTimeKind::Utc),
+            )
+        }
         ("ConvertTime", 2) => convert(a(0)?, zone_arg(a(1)?, at)?.as_ref(), at)?,
         ("ConvertTime", 3) => {
-            let utc = to_utc(instant(a(0)?, at)?, zone_arg(a(1)?, at)?.as_ref(), at)?;
+            let from = zone_arg(a(1)?, at)?;
+            check_kind(a(0)?, &from, at)?;
+            let utc = to_utc(instant(a(0)?, at)?, from.as_ref(), at)?;
             convert(&Value::DateTime(utc), zone_arg(a(2)?, at)?.as_ref(), at)?
         }
         ("ConvertTimeBySystemTimeZoneId", 2) => {
@@ -122,6 +165,7 @@ pub(super) fn timezone_static(
         }
         ("ConvertTimeBySystemTimeZoneId", 3) => {
             let (from, to) = (find(it, a(1)?, at)?, find(it, a(2)?, at)?);
+            check_kind(a(0)?, &from, at)?;
             let utc = to_utc(instant(a(0)?, at)?, &from, at)?;
             convert(&Value::DateTime(utc), &to, at)?
         }

@@ -6,9 +6,13 @@
 //! already uses, crates/expr/src/library/xml.rs), not a streaming parser: the body is in
 //! memory anyway, and the whole document is charged to the memory budget before it is parsed,
 //! as `XElement.Parse` is. Differences from .NET's reader, which policies are not expected to
-//! observe: CDATA sections read as `Text` (roxmltree merges them with adjacent text), entity
-//! references are expanded, and attributes are reached with `GetAttribute`, not by moving
-//! onto them. A DOCTYPE is refused, as .NET's default `DtdProcessing.Prohibit` does.
+//! observe: CDATA sections read as `Text` (roxmltree merges them with adjacent text) and entity
+//! references are expanded (as .NET's default `EntityHandling.ExpandEntities` does). A DOCTYPE
+//! is refused, as .NET's default `DtdProcessing.Prohibit` does. The cursor moves onto
+//! attributes (`MoveToAttribute` …) and into an attribute's value (`ReadAttributeValue`) as
+//! .NET's does; typed content (`ReadContentAs*`, `ReadElementContentAs*`, `ReadString`,
+//! `ReadStartElement` …) is in xmlreader/content.rs, checked against Mono's reader, which
+//! shares the reference source's `XmlReader` base class with .NET.
 //!
 //! Checked against Mono (mcs/mono), `XmlReader.Create(new StringReader(
 //! "<?xml version=\"1.0\"?><a x=\"1\"><b>t</b><c/></a>"))`, printing NodeType Name Depth
@@ -23,10 +27,14 @@
 //! EndElement a 0 False
 //! ```
 
+mod attributes;
+mod content;
 mod flatten;
 
 use super::*;
-use crate::io::{IoState, ReaderNode, XmlReaderState};
+use crate::io::{IoState, ReaderAttr, ReaderNode, XmlReaderState};
+use attributes::{attribute_call, attribute_member, current_attr};
+use content::content_call;
 use flatten::flatten;
 
 /// The `XmlNodeType` members (their names are the values: `reader.NodeType ==
@@ -86,6 +94,9 @@ pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
         text,
         nodes: None,
         pos: None,
+        attr: None,
+        attr_text: false,
+        closed: false,
     })))
 }
 
@@ -96,12 +107,81 @@ fn nodes<'s>(it: &mut Interp, s: &'s mut XmlReaderState, at: usize) -> F<&'s [Re
     Ok(s.nodes.as_deref().unwrap_or_default())
 }
 
+/// The node under the cursor (the element, when the cursor is on one of its attributes).
 fn current(s: &XmlReaderState) -> Option<&ReaderNode> {
+    if s.closed {
+        return None;
+    }
     s.nodes.as_ref()?.get(s.pos?)
+}
+
+/// Moves off an attribute back to its element; whether the cursor was on one.
+fn to_element(s: &mut XmlReaderState) -> bool {
+    let was = s.attr.is_some();
+    s.attr = None;
+    s.attr_text = false;
+    was
+}
+
+/// The `XmlNodeType` the cursor is on.
+fn kind_of(s: &XmlReaderState) -> &'static str {
+    match (current(s), s.attr, s.attr_text) {
+        (None, ..) => "None",
+        (Some(_), Some(_), true) => "Text",
+        (Some(_), Some(_), false) => "Attribute",
+        (Some(n), None, _) => n.kind,
+    }
+}
+
+/// .NET's line information for the node under the cursor, appended to an `XmlException`'s
+/// message: ` Line 1, position 2.` (`Line 0, position 0` before the first `Read`; the end of
+/// the text at the end).
+fn line_info(s: &XmlReaderState) -> String {
+    let offset = match (current(s), current_attr(s)) {
+        (_, Some(a)) => a.offset,
+        (Some(n), None) => n.offset,
+        (None, _) if s.pos.is_none() => return " Line 0, position 0.".to_string(),
+        (None, _) => s.text.len(),
+    };
+    let before = s.text.get(..offset).unwrap_or(&s.text);
+    // \r\n, \r and \n each end a line (the reader normalises them to \n).
+    let mut line = 1;
+    let mut col = 1;
+    let mut prev_cr = false;
+    for c in before.chars() {
+        match c {
+            '\n' if prev_cr => {}
+            '\n' | '\r' => {
+                line += 1;
+                col = 1;
+            }
+            _ => col += 1,
+        }
+        prev_cr = c == '\r';
+    }
+    format!(" Line {line}, position {col}.")
+}
+
+/// An `XmlException` about the node under the cursor, with its line information.
+fn xml_err(s: &XmlReaderState, message: impl Into<String>, at: usize) -> Flow {
+    rt("XmlException", message.into() + &line_info(s), at)
+}
+
+/// `'Text' is an invalid XmlNodeType.`, about the current node.
+fn invalid_node(s: &XmlReaderState, at: usize) -> Flow {
+    xml_err(
+        s,
+        format!("'{}' is an invalid XmlNodeType.", kind_of(s)),
+        at,
+    )
 }
 
 /// Moves to the next node; whether there was one.
 fn advance(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<bool> {
+    to_element(s);
+    if s.closed {
+        return Ok(false);
+    }
     let len = nodes(it, s, at)?.len();
     let next = s.pos.map_or(0, |p| (p + 1).min(len));
     s.pos = Some(next);
@@ -110,6 +190,7 @@ fn advance(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<bool> {
 
 /// Moves to the node after the current element's end (`Skip`, and after reading an element).
 fn past_element(s: &mut XmlReaderState) {
+    to_element(s);
     if let (Some(n), Some(p)) = (current(s), s.pos) {
         let after = if n.kind == "Element" {
             n.end + 1
@@ -128,21 +209,73 @@ fn is_content(kind: &str) -> bool {
     )
 }
 
-fn not_element(kind: &str, at: usize) -> Flow {
-    rt(
-        "XmlException",
-        format!("'{kind}' is an invalid XmlNodeType."),
-        at,
-    )
+/// `MoveToContent()`: from an attribute to its element, else on to the next content node
+/// (element, end tag, text); its `XmlNodeType`.
+fn move_to_content(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<&'static str> {
+    to_element(s);
+    if s.pos.is_none() {
+        advance(it, s, at)?;
+    }
+    while let Some(n) = current(s) {
+        if is_content(n.kind) {
+            break;
+        }
+        advance(it, s, at)?;
+    }
+    Ok(kind_of(s))
+}
+
+/// The element a `ReadTo…(name)` or `ReadTo…(localName, namespaceURI)` looks for.
+enum NameTest {
+    Name(String),
+    Qualified(String, String),
+}
+
+impl NameTest {
+    fn of(args: &Args, at: usize) -> F<NameTest> {
+        let name = match arg(args, 0, at)? {
+            Value::Null => String::new(),
+            v => as_str(v, at)?,
+        };
+        if name.is_empty() {
+            let param = if args.len() > 1 { "localName" } else { "name" };
+            return Err(rt(
+                "ArgumentException",
+                format!("The empty string '' is not a valid name. (Parameter '{param}')"),
+                at,
+            ));
+        }
+        Ok(match args.get(1) {
+            Some((_, Value::Null)) => {
+                return Err(rt(
+                    "ArgumentNullException",
+                    "Value cannot be null. (Parameter 'namespaceURI')",
+                    at,
+                ));
+            }
+            Some((_, ns)) => NameTest::Qualified(name, as_str(ns, at)?),
+            None => NameTest::Name(name),
+        })
+    }
+
+    fn matches(&self, n: &ReaderNode) -> bool {
+        match self {
+            NameTest::Name(w) => n.name == *w,
+            NameTest::Qualified(l, ns) => n.local == *l && n.namespace == *ns,
+        }
+    }
 }
 
 /// Properties of an `XmlReader`; `None` for a name it does not have.
 pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value> {
+    if let Some(v) = attribute_member(s, name) {
+        return Some(v);
+    }
     let n = current(s);
     let len = s.nodes.as_ref().map_or(usize::MAX, Vec::len);
     let text = |f: fn(&ReaderNode) -> &str| Value::str(n.map_or("", f));
     Some(match name {
-        "NodeType" => Value::str(n.map_or("None", |n| n.kind)),
+        "NodeType" => Value::str(kind_of(s)),
         "Name" => text(|n| &n.name),
         "LocalName" => text(|n| &n.local),
         "NamespaceURI" => text(|n| &n.namespace),
@@ -153,12 +286,19 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         "IsEmptyElement" => Value::Bool(n.is_some_and(|n| n.empty)),
         "HasAttributes" => Value::Bool(n.is_some_and(|n| !n.attributes.is_empty())),
         "AttributeCount" => Value::Int(n.map_or(0, |n| n.attributes.len() as i64)),
-        "EOF" => Value::Bool(s.pos.is_some_and(|p| p >= len)),
+        "EOF" => Value::Bool(!s.closed && s.pos.is_some_and(|p| p >= len)),
         "ReadState" => Value::str(match s.pos {
+            _ if s.closed => "Closed",
             None => "Initial",
             Some(p) if p >= len => "EndOfFile",
             _ => "Interactive",
         }),
+        // No schema, no DTD defaults, no base URI: a reader over a string.
+        "IsDefault" => Value::Bool(false),
+        "QuoteChar" => Value::Char('"'),
+        "BaseURI" => Value::str(""),
+        "SchemaInfo" => Value::Null,
+        "CanResolveEntity" | "CanReadBinaryContent" | "CanReadValueChunk" => Value::Bool(true),
         _ => return None,
     })
 }
@@ -171,40 +311,21 @@ pub(crate) fn xml_reader_call(
     args: &Args,
     at: usize,
 ) -> F<Value> {
-    let wanted = |i: usize| -> F<String> { as_str(arg(args, i, at)?, at) };
     Ok(match name {
         "Read" => Value::Bool(advance(it, s, at)?),
-        "MoveToContent" => {
-            if s.pos.is_none() {
-                advance(it, s, at)?;
-            }
-            while let Some(n) = current(s) {
-                if is_content(n.kind) {
-                    break;
-                }
-                advance(it, s, at)?;
-            }
-            Value::str(current(s).map_or("None", |n| n.kind))
-        }
-        "IsStartElement" => {
-            let kind = xml_reader_call(it, s, "MoveToContent", &Vec::new(), at)?;
-            let name_ok = match args.first() {
-                Some(_) => current(s).is_some_and(|n| n.name == wanted(0).unwrap_or_default()),
-                None => true,
-            };
-            Value::Bool(kind.to_display() == "Element" && name_ok)
-        }
+        "MoveToContent" => Value::str(move_to_content(it, s, at)?),
         "ReadToFollowing" => {
-            let w = wanted(0)?;
+            let w = NameTest::of(args, at)?;
             while advance(it, s, at)? {
-                if current(s).is_some_and(|n| n.kind == "Element" && n.name == w) {
+                if current(s).is_some_and(|n| n.kind == "Element" && w.matches(n)) {
                     return Ok(Value::Bool(true));
                 }
             }
             Value::Bool(false)
         }
         "ReadToDescendant" | "ReadToNextSibling" => {
-            let w = wanted(0)?;
+            let w = NameTest::of(args, at)?;
+            to_element(s);
             if s.pos.is_none() {
                 advance(it, s, at)?;
             }
@@ -231,7 +352,7 @@ pub(crate) fn xml_reader_call(
                 } else {
                     n.depth == start.depth
                 };
-                if at_level && n.kind == "Element" && n.name == w {
+                if at_level && n.kind == "Element" && w.matches(n) {
                     return Ok(Value::Bool(true));
                 }
                 if !descend && n.kind == "Element" {
@@ -241,34 +362,6 @@ pub(crate) fn xml_reader_call(
             }
             Value::Bool(false)
         }
-        "ReadElementContentAsString" | "ReadElementString" => {
-            xml_reader_call(it, s, "MoveToContent", &Vec::new(), at)?;
-            let Some(n) = current(s).cloned() else {
-                return Err(not_element("None", at));
-            };
-            if n.kind != "Element" {
-                return Err(not_element(n.kind, at));
-            }
-            let all = s.nodes.as_deref().unwrap_or_default();
-            let mut out = String::new();
-            if let Some(inner) = s.pos.and_then(|p| all.get(p + 1..n.end)) {
-                for c in inner {
-                    match c.kind {
-                        "Text" | "Whitespace" | "CDATA" => out.push_str(&c.value),
-                        "Comment" | "ProcessingInstruction" => {}
-                        _ => {
-                            return Err(rt(
-                                "XmlException",
-                                "ReadElementContentAs() methods cannot be called on an element that has child elements.",
-                                at,
-                            ));
-                        }
-                    }
-                }
-            }
-            past_element(s);
-            Value::str(out)
-        }
         "Skip" => {
             if s.pos.is_none() {
                 advance(it, s, at)?;
@@ -277,28 +370,28 @@ pub(crate) fn xml_reader_call(
             }
             Value::Null
         }
-        "GetAttribute" => {
-            let n = current(s);
-            match arg(args, 0, at)? {
-                Value::Int(i) => {
-                    let a =
-                        n.and_then(|n| usize::try_from(*i).ok().and_then(|i| n.attributes.get(i)));
-                    match a {
-                        Some((_, v)) => Value::str(v),
-                        None => return Err(arg_range("Index was out of range.", at)),
-                    }
-                }
-                v => {
-                    let w = as_str(v, at)?;
-                    n.and_then(|n| n.attributes.iter().find(|(q, _)| *q == w))
-                        .map_or(Value::Null, |(_, v)| Value::str(v))
-                }
-            }
-        }
         "ReadOuterXml" => read_xml(it, s, true, at)?,
         "ReadInnerXml" => read_xml(it, s, false, at)?,
-        "Close" | "Dispose" => Value::Null,
+        "Close" | "Dispose" => {
+            to_element(s);
+            s.closed = true;
+            Value::Null
+        }
+        // Entities are expanded, so the reader is never on an `EntityReference`.
+        "ResolveEntity" => {
+            return Err(rt(
+                "InvalidOperationException",
+                "Operation is not valid due to the current state of the object.",
+                at,
+            ));
+        }
         _ => {
+            if let Some(v) = attribute_call(it, s, name, args, at)? {
+                return Ok(v);
+            }
+            if let Some(v) = content_call(it, s, name, args, at)? {
+                return Ok(v);
+            }
             return Err(rt(
                 "RuntimeBinderException",
                 format!("'System.Xml.XmlReader' does not contain a definition for '{name}'"),
@@ -337,6 +430,15 @@ fn read_xml(it: &mut Interp, s: &mut XmlReaderState, outer: bool, at: usize) -> 
     if s.pos.is_none() {
         advance(it, s, at)?;
     }
+    if let Some(a) = current_attr(s) {
+        // On an attribute: its markup, the cursor left there.
+        let value = crate::xml::XNode::Text(a.value.clone()).to_xml(true);
+        return Ok(Value::str(if outer {
+            format!("{}=\"{}\"", a.name, value.replace('"', "&quot;"))
+        } else {
+            value
+        }));
+    }
     let Some(n) = current(s).cloned() else {
         return Ok(Value::str(""));
     };
@@ -370,7 +472,7 @@ pub(crate) fn load_from_reader(
     whole: bool,
     at: usize,
 ) -> F<Value> {
-    xml_reader_call(it, s, "MoveToContent", &Vec::new(), at)?;
+    move_to_content(it, s, at)?;
     let Some(n) = current(s).cloned() else {
         return Err(rt(
             "InvalidOperationException",
@@ -391,7 +493,7 @@ pub(crate) fn load_from_reader(
     let element = element_at(it, s, &n, at)?;
     past_element(s);
     if whole {
-        xml_reader_call(it, s, "MoveToContent", &Vec::new(), at)?;
+        move_to_content(it, s, at)?;
         if current(s).is_some() {
             return Err(rt(
                 "InvalidOperationException",

@@ -64,8 +64,12 @@ pub fn context() -> MapContext {
         .variable("count", 3)
         .variable("flag", true)
         .variable("name", "gatehouse");
+    // APIM's context.Timestamp is a UTC time (the gateway sets it from DateTime::now_utc).
     if let Some(t) = DateTime::from_parts(2024, 1, 2, 3, 4, 5, 0) {
-        c.set("Timestamp", Value::DateTime(t));
+        c.set(
+            "Timestamp",
+            Value::DateTime(t.with_kind(gatehouse_expr::DateTimeKind::Utc)),
+        );
     }
     if let (Some(created), Some(registered)) = (
         DateTime::from_parts(2023, 5, 6, 7, 8, 9, 0),

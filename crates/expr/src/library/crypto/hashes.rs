@@ -1,9 +1,94 @@
 //! `HashAlgorithm` and `HMAC`: MD5, SHA1, SHA256, SHA384, SHA512 and their keyed forms, as
-//! `Object::Hasher(kind, key)` (the key is empty for the unkeyed ones).
+//! `Object::Hasher(kind, state)`: the key (empty for the unkeyed ones) and the streaming
+//! state of `TransformBlock`/`TransformFinalBlock`, shared by copies as a .NET object is.
+//!
+//! Checked against Mono (mcs/mono): data given to `TransformBlock` is hashed with what
+//! `TransformFinalBlock` (or `ComputeHash`) adds; `Hash` is null before the first hash,
+//! throws `CryptographicUnexpectedOperationException` between `TransformBlock` and
+//! `TransformFinalBlock` (`Initialize` and `ComputeHash` drop or use the data, not that
+//! state); `Dispose`/`Clear` make `ComputeHash` and `Hash` throw `ObjectDisposedException`;
+//! an HMAC key longer than the hash's block size is kept hashed (`Key.Length` 32 for
+//! HMACSHA256) and cannot change once data was written.
+
+use std::sync::Mutex;
 
 use sha2::Digest as _;
 
 use super::*;
+
+/// A hasher's key and streaming state.
+pub struct HashState(Mutex<Running>);
+
+#[derive(Debug, Clone, Default)]
+struct Running {
+    key: Vec<u8>,
+    /// What `TransformBlock` has given since the last hash: kept, not hashed incrementally,
+    /// so one `digest` serves every algorithm; each block is charged to the memory budget
+    /// when it is added.
+    pending: Vec<u8>,
+    /// Between `TransformBlock` and `TransformFinalBlock` (.NET's `State != 0`).
+    started: bool,
+    /// The last hash computed (`Hash`).
+    hash: Option<Vec<u8>>,
+    disposed: bool,
+}
+
+impl HashState {
+    fn new(key: Vec<u8>) -> HashState {
+        HashState(Mutex::new(Running {
+            key,
+            ..Running::default()
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Running> {
+        lock(&self.0)
+    }
+
+    /// Bytes held, for the memory budget.
+    pub(crate) fn size(&self) -> usize {
+        match self.0.try_lock() {
+            Ok(r) => r.key.len() + r.pending.len() + r.hash.as_ref().map_or(0, Vec::len),
+            Err(_) => 0,
+        }
+    }
+
+    /// A copy sharing nothing with this one (a value kept beyond the request).
+    pub(crate) fn detached(&self) -> Arc<HashState> {
+        Arc::new(HashState(Mutex::new(self.lock().clone())))
+    }
+}
+
+/// Reference equality, as `==` on .NET objects.
+impl PartialEq for HashState {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl std::fmt::Debug for HashState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashState")
+    }
+}
+
+/// The block size of the hash under an HMAC: a longer key is replaced by its hash, as .NET
+/// does (`HMACCommon.ChangeKey`), which is what `Key` then returns.
+fn actual_key(kind: HashKind, key: Vec<u8>) -> Vec<u8> {
+    let (block, hash) = match kind {
+        HashKind::HmacMd5 => (64, HashKind::Md5),
+        HashKind::HmacSha1 => (64, HashKind::Sha1),
+        HashKind::HmacSha256 => (64, HashKind::Sha256),
+        HashKind::HmacSha384 => (128, HashKind::Sha384),
+        HashKind::HmacSha512 => (128, HashKind::Sha512),
+        _ => return key,
+    };
+    if key.len() > block {
+        digest(hash, &[], &key)
+    } else {
+        key
+    }
+}
 
 /// The type names that create a hasher (`X.Create()`, `new X()`), with what they create.
 pub(super) fn kind_of_type(ty: &str) -> Option<HashKind> {
@@ -118,41 +203,86 @@ pub(super) fn create(kind: HashKind, key: Option<Vec<u8>>) -> Value {
             random::bytes(n)
         }
     };
-    Value::Object(Object::Hasher(kind, Arc::from(key)))
+    Value::Object(Object::Hasher(
+        kind,
+        Arc::new(HashState::new(actual_key(kind, key))),
+    ))
 }
 
-/// `ComputeHash(byte[])` / `ComputeHash(byte[], offset, count)`, and the rest of a hasher's
-/// methods.
+fn disposed(at: usize) -> Flow {
+    rt(
+        "ObjectDisposedException",
+        "Cannot access a disposed object.",
+        at,
+    )
+}
+
+/// A `byte[]` argument hashed where it is (or a string's UTF-8, leniently); other sequences
+/// of numbers are copied, and the copy is charged.
+fn data_arg<'a>(
+    it: &mut Interp,
+    args: &'a Args,
+    i: usize,
+    param: &str,
+    copied: &'a mut Vec<u8>,
+    at: usize,
+) -> F<&'a [u8]> {
+    Ok(match arg(args, i, at)? {
+        Value::Null => {
+            return Err(rt(
+                "ArgumentNullException",
+                format!("Value cannot be null. (Parameter '{param}')"),
+                at,
+            ));
+        }
+        Value::Bytes(b) => b,
+        Value::String(s) => s.as_bytes(),
+        v => {
+            it.charge(budget::shallow(v), at)?;
+            *copied = as_bytes(v, at)?;
+            copied
+        }
+    })
+}
+
+/// `TransformBlock`/`TransformFinalBlock`'s `(inputBuffer, inputOffset, inputCount)`, with
+/// .NET's checks.
+fn block_arg<'a>(
+    it: &mut Interp,
+    args: &'a Args,
+    copied: &'a mut Vec<u8>,
+    at: usize,
+) -> F<&'a [u8]> {
+    let data = data_arg(it, args, 0, "inputBuffer", copied, at)?;
+    let offset = as_int(arg(args, 1, at)?, at)?;
+    let count = as_int(arg(args, 2, at)?, at)?;
+    if offset < 0 {
+        return Err(arg_range(
+            "Non-negative number required. (Parameter 'inputOffset')",
+            at,
+        ));
+    }
+    if count < 0 || count as u64 > data.len() as u64 {
+        return Err(rt("ArgumentException", "Value was invalid.", at));
+    }
+    slice_of(data, offset, count, at)
+}
+
+/// `ComputeHash(byte[])` / `ComputeHash(byte[], offset, count)`, the streaming
+/// `TransformBlock`/`TransformFinalBlock`, and the rest of a hasher's methods.
 pub(super) fn call(
     it: &mut Interp,
     kind: HashKind,
-    key: &[u8],
+    state: &Arc<HashState>,
     name: &str,
     args: &Args,
     at: usize,
 ) -> Option<F<Value>> {
     Some((|| {
+        let mut copied = Vec::new();
         Ok(match name {
             "ComputeHash" => {
-                // Hashed where it is (a byte[] or a string's UTF-8, leniently); other
-                // sequences of numbers are copied first, and that copy is charged.
-                let copied;
-                let data: &[u8] = match arg(args, 0, at)? {
-                    Value::Null => {
-                        return Err(rt(
-                            "ArgumentNullException",
-                            "Value cannot be null. (Parameter 'buffer')",
-                            at,
-                        ));
-                    }
-                    Value::Bytes(b) => b,
-                    Value::String(s) => s.as_bytes(),
-                    v => {
-                        it.charge(budget::shallow(v), at)?;
-                        copied = as_bytes(v, at)?;
-                        &copied
-                    }
-                };
+                let data = data_arg(it, args, 0, "buffer", &mut copied, at)?;
                 let data = match (args.get(1), args.get(2)) {
                     (Some((_, o)), Some((_, c))) => {
                         slice_of(data, as_int(o, at)?, as_int(c, at)?, at)?
@@ -161,12 +291,72 @@ pub(super) fn call(
                 };
                 it.check_time(at)?;
                 it.charge(64, at)?;
-                Value::Bytes(digest(kind, key, data))
+                let mut s = state.lock();
+                if s.disposed {
+                    return Err(disposed(at));
+                }
+                // What TransformBlock gave before is hashed with it, as in .NET.
+                let hash = if s.pending.is_empty() {
+                    digest(kind, &s.key, data)
+                } else {
+                    let mut all = std::mem::take(&mut s.pending);
+                    all.extend_from_slice(data);
+                    digest(kind, &s.key, &all)
+                };
+                s.hash = Some(hash.clone());
+                Value::Bytes(hash)
             }
-            "Initialize" | "Dispose" | "Clear" => Value::Null,
+            "TransformBlock" | "TransformFinalBlock" => {
+                let data = block_arg(it, args, &mut copied, at)?;
+                let last = name == "TransformFinalBlock";
+                if !last {
+                    // The output buffer receives a copy of the input: only a copy that
+                    // changes nothing (null, or the same bytes already there) can be done
+                    // on a value, which is what an array argument is here.
+                    let out = arg(args, 3, at)?;
+                    if !out.is_null() {
+                        let out = as_bytes(out, at)?;
+                        let o = as_int(arg(args, 4, at)?, at)?;
+                        if slice_of(&out, o, data.len() as i64, at)? != data {
+                            return Err(rt(
+                                "NotSupportedException",
+                                "TransformBlock copying into a different output array is not supported; pass null",
+                                at,
+                            ));
+                        }
+                    }
+                }
+                it.check_time(at)?;
+                it.charge(data.len() + 64, at)?;
+                let mut s = state.lock();
+                if s.disposed {
+                    return Err(disposed(at));
+                }
+                s.pending.extend_from_slice(data);
+                if last {
+                    let all = std::mem::take(&mut s.pending);
+                    s.hash = Some(digest(kind, &s.key, &all));
+                    s.started = false;
+                    Value::Bytes(data.to_vec())
+                } else {
+                    s.started = true;
+                    Value::Int(data.len() as i64)
+                }
+            }
+            "Initialize" => {
+                state.lock().pending.clear();
+                Value::Null
+            }
+            "Dispose" | "Clear" => {
+                let mut s = state.lock();
+                s.disposed = true;
+                s.pending.clear();
+                s.hash = None;
+                Value::Null
+            }
             _ => {
                 return Err(no_member(
-                    &Value::Object(Object::Hasher(kind, key.into())),
+                    &Value::Object(Object::Hasher(kind, state.clone())),
                     name,
                     at,
                 ));
@@ -202,11 +392,23 @@ pub(super) fn slice_of(data: &[u8], offset: i64, count: i64, at: usize) -> F<&[u
         })
 }
 
-/// Properties: `HashSize`, `Key` (HMAC), `CanReuseTransform`.
-pub(super) fn member(kind: HashKind, key: &[u8], name: &str) -> Option<Value> {
-    Some(match name {
+/// Properties: `HashSize`, `Key` (HMAC), `Hash`, `CanReuseTransform`.
+pub(super) fn member(kind: HashKind, state: &HashState, name: &str, at: usize) -> Option<F<Value>> {
+    let s = state.lock();
+    Some(Ok(match name {
         "HashSize" => Value::Int(hash_size(kind)),
-        "Key" if is_keyed(kind) => Value::Bytes(key.to_vec()),
+        // Disposing drops the key: .NET then fails on the null it keeps.
+        "Key" if is_keyed(kind) && s.disposed => return Some(Err(null_ref(at))),
+        "Key" if is_keyed(kind) => Value::Bytes(s.key.clone()),
+        "Hash" if s.disposed => return Some(Err(disposed(at))),
+        "Hash" if s.started => {
+            return Some(Err(rt(
+                "CryptographicUnexpectedOperationException",
+                "Hash must be finalized before the hash value is retrieved.",
+                at,
+            )));
+        }
+        "Hash" => s.hash.clone().map_or(Value::Null, Value::Bytes),
         "HashName" if is_keyed(kind) => Value::str(match kind {
             HashKind::HmacMd5 => "MD5",
             HashKind::HmacSha1 => "SHA1",
@@ -217,7 +419,42 @@ pub(super) fn member(kind: HashKind, key: &[u8], name: &str) -> Option<Value> {
         "InputBlockSize" | "OutputBlockSize" => Value::Int(1),
         "CanReuseTransform" | "CanTransformMultipleBlocks" => Value::Bool(true),
         _ => return None,
-    })
+    }))
+}
+
+/// `hmac.Key = key`: a new key (hashed when longer than the block), refused once data was
+/// written; `None` for another property.
+pub(super) fn set_member(
+    kind: HashKind,
+    state: &HashState,
+    name: &str,
+    v: &Value,
+    at: usize,
+) -> Option<F<()>> {
+    if name != "Key" || !is_keyed(kind) {
+        return None;
+    }
+    Some((|| {
+        let key = match v {
+            Value::Null => {
+                return Err(rt(
+                    "ArgumentNullException",
+                    "Value cannot be null. (Parameter 'value')",
+                    at,
+                ));
+            }
+            v => as_bytes(v, at)?,
+        };
+        let mut s = state.lock();
+        if s.started {
+            return Err(crypto_err(
+                "Hash key cannot be changed after the first write to the stream.",
+                at,
+            ));
+        }
+        s.key = actual_key(kind, key);
+        Ok(())
+    })())
 }
 
 #[cfg(test)]

@@ -81,7 +81,17 @@ pub(crate) fn call_static(
         },
         ("Oid", "FromFriendlyName") => x509::oid(None, Some(&as_str(a(0)?, at)?)),
         ("Oid", "FromOidValue") => x509::oid(Some(&as_str(a(0)?, at)?), None),
-        ("RSACertificateExtensions", "GetRSAPublicKey") => match a(0)? {
+        ("RSAEncryptionPadding", "CreateOaep") => match a(0)? {
+            Value::String(h) if !h.is_empty() => Value::str(format!("Oaep{h}")),
+            _ => {
+                return Err(rt(
+                    "ArgumentException",
+                    "The hash algorithm name cannot be null or empty. (Parameter 'hashAlgorithm')",
+                    at,
+                ));
+            }
+        },
+        ("RSACertificateExtensions", "GetRSAPublicKey" | "GetRSAPrivateKey") => match a(0)? {
             Value::Object(Object::Crypto(Crypto::X509(c))) => match x509::call(c, name, args, at) {
                 Some(r) => r?,
                 None => Value::Null,
@@ -202,19 +212,29 @@ pub(crate) fn call_method(
     }
 }
 
-/// Properties of crypto objects, or `None`.
-pub(crate) fn member(it: &mut Interp, t: &Value, name: &str, at: usize) -> Option<Value> {
+/// Properties of crypto objects (or the exception reading one throws), or `None`.
+pub(crate) fn member(it: &mut Interp, t: &Value, name: &str, at: usize) -> Option<F<Value>> {
     match t {
-        Value::Object(Object::Hasher(kind, key)) => hashes::member(*kind, key, name),
+        Value::Object(Object::Hasher(kind, state)) => hashes::member(*kind, state, name, at),
         Value::Object(Object::Crypto(c)) => match c {
             Crypto::Rsa(s) => rsa::member(it, s, name, at),
             Crypto::Symmetric(s) => symmetric::member(s, name),
             Crypto::Transform(tr) => symmetric::transform_member(tr, name),
             Crypto::X509(cert) => x509::member(cert, name),
             Crypto::Rng => None,
-        },
+        }
+        .map(Ok),
         // `HashAlgorithmName.SHA256.Name`: the value is its name.
-        Value::String(s) if name == "Name" && HASH_NAMES.contains(&&**s) => Some(t.clone()),
+        Value::String(s) if name == "Name" && HASH_NAMES.contains(&&**s) => Some(Ok(t.clone())),
+        // `RSAEncryptionPadding.OaepSHA256.Mode`, `RSASignaturePadding.Pss.Mode`: the
+        // paddings are their names too.
+        Value::String(s) if name == "Mode" && matches!(&**s, "Pkcs1" | "Pss") => {
+            Some(Ok(t.clone()))
+        }
+        Value::String(s) if matches!(name, "Mode" | "OaepHashAlgorithm") => {
+            let hash = s.strip_prefix("Oaep")?;
+            Some(Ok(Value::str(if name == "Mode" { "Oaep" } else { hash })))
+        }
         _ => None,
     }
 }
@@ -226,6 +246,9 @@ pub(crate) fn set_member(t: &Value, name: &str, v: Value, at: usize) -> Option<F
             symmetric::set_member(s, name, v, at)
         }
         Value::Object(Object::Crypto(Crypto::Rsa(s))) => rsa::set_member(s, name, &v, at),
+        Value::Object(Object::Hasher(kind, state)) => {
+            hashes::set_member(*kind, state, name, &v, at)
+        }
         _ => None,
     }
 }

@@ -130,8 +130,20 @@ pub(super) fn member(s: &Mutex<SymState>, name: &str) -> Option<Value> {
         "BlockSize" | "FeedbackSize" => Value::Int(128),
         "Mode" => Value::str(mode_name(s.mode)),
         "Padding" => Value::str(padding_name(s.padding)),
+        // AES's: keys of 128, 192 or 256 bits, blocks of 128 (one KeySizes each).
+        "LegalKeySizes" => Value::Array(vec![key_sizes(128, 256, 64)]),
+        "LegalBlockSizes" => Value::Array(vec![key_sizes(128, 128, 0)]),
         _ => return None,
     })
+}
+
+/// A `KeySizes` (its three properties).
+fn key_sizes(min: i64, max: i64, skip: i64) -> Value {
+    let mut r = BTreeMap::new();
+    r.insert("MinSize".to_string(), Value::Int(min));
+    r.insert("MaxSize".to_string(), Value::Int(max));
+    r.insert("SkipSize".to_string(), Value::Int(skip));
+    Value::Object(Object::Record(Arc::new(r)))
 }
 
 pub(super) fn set_member(s: &Mutex<SymState>, name: &str, v: Value, at: usize) -> Option<F<()>> {
@@ -232,6 +244,11 @@ pub(super) fn call(
 ) -> Option<F<Value>> {
     Some((|| {
         Ok(match name {
+            // `ValidKeySize(bits)`: one of LegalKeySizes.
+            "ValidKeySize" => {
+                let bits = as_int(arg(args, 0, at)?, at)?;
+                Value::Bool(matches!(bits, 128 | 192 | 256))
+            }
             "GenerateKey" => {
                 let mut st = lock(s);
                 st.key = Some(random::bytes(st.key_size / 8));

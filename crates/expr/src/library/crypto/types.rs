@@ -100,7 +100,8 @@ pub(crate) fn static_exists(ty: &str, name: &str, call: bool) -> Option<bool> {
             "RSA" | "AsymmetricAlgorithm" => name == "Create",
             "RandomNumberGenerator" => matches!(name, "Create" | "GetBytes" | "GetInt32"),
             "Oid" => matches!(name, "FromFriendlyName" | "FromOidValue"),
-            "RSACertificateExtensions" => name == "GetRSAPublicKey",
+            "RSACertificateExtensions" => matches!(name, "GetRSAPublicKey" | "GetRSAPrivateKey"),
+            "RSAEncryptionPadding" => name == "CreateOaep",
             "BitConverter" => matches!(
                 name,
                 "GetBytes"

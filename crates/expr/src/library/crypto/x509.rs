@@ -194,8 +194,9 @@ fn hex_upper(b: &[u8]) -> String {
 }
 
 fn time(secs: i64) -> Value {
+    // .NET gives the validity dates in local time (the gateway's zone, UTC).
     DateTime::from_unix_seconds(secs)
-        .map(Value::DateTime)
+        .map(|d| Value::DateTime(d.with_kind(DateTimeKind::Local)))
         .unwrap_or(Value::Null)
 }
 
@@ -234,7 +235,9 @@ pub(super) fn member(c: &Cert, name: &str) -> Option<Value> {
         "RawData" => Value::Bytes(c.der.clone()),
         "PublicKey" => public_key(c),
         "SignatureAlgorithm" => oid(Some(&c.sig_oid), None),
-        "HasPrivateKey" => Value::Bool(false),
+        // Certificates are loaded from their DER bytes: never with a private key.
+        "HasPrivateKey" | "Archived" => Value::Bool(false),
+        "PrivateKey" => Value::Null,
         "FriendlyName" => Value::str(""),
         _ => return None,
     })
@@ -243,6 +246,11 @@ pub(super) fn member(c: &Cert, name: &str) -> Option<Value> {
 pub(super) fn call(c: &Cert, name: &str, args: &Args, at: usize) -> Option<F<Value>> {
     Some(Ok(match name {
         "GetRSAPublicKey" => c.key.clone().map(rsa::from_public).unwrap_or(Value::Null),
+        "GetRSAPrivateKey" => Value::Null,
+        // The legacy getters: the name's RDNs in their encoded order (the properties give
+        // them reversed), as X500DistinguishedNameFlags.None decodes it.
+        "GetName" => Value::str(legacy_name(&c.subject)),
+        "GetIssuerName" => Value::str(legacy_name(&c.issuer)),
         "GetNameInfo" => {
             let kind = arg(args, 0, at).map(|v| v.to_display()).unwrap_or_default();
             let issuer = matches!(args.get(1), Some((_, Value::Bool(true))));
@@ -293,9 +301,40 @@ pub(super) fn call(c: &Cert, name: &str, args: &Args, at: usize) -> Option<F<Val
     }))
 }
 
+/// A distinguished name as `Subject` prints it (`CN=a, O=b`), its RDNs in the other order
+/// (`O=b, CN=a`); a quoted value may hold the separator.
+fn legacy_name(dn: &str) -> String {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    let b = dn.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'"' => quoted = !quoted,
+            b',' if !quoted && b.get(i + 1) == Some(&b' ') => {
+                parts.push(&dn[start..i]);
+                start = i + 2;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&dn[start..]);
+    parts.reverse();
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_names_reverse_the_rdns() {
+        assert_eq!(
+            legacy_name("CN=a, O=\"b, c\", C=US"),
+            "C=US, O=\"b, c\", CN=a"
+        );
+        assert_eq!(legacy_name(""), "");
+    }
 
     #[test]
     fn oids_and_friendly_names() {

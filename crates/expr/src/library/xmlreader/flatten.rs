@@ -17,37 +17,124 @@ pub(super) fn flatten(it: &mut Interp, text: &str, at: usize) -> F<Vec<ReaderNod
         && decl.starts_with(|c: char| c.is_ascii_whitespace())
         && let Some(end) = decl.find("?>")
     {
-        let mut node = plain("XmlDeclaration", "xml", decl[..end].trim(), 0);
-        node.attributes = pseudo_attributes(&node.value);
+        let start = text.len() - body.len() + 2;
+        let mut node = plain("XmlDeclaration", "xml", decl[..end].trim(), 0, start);
+        node.attributes = pseudo_attributes(
+            &node.value,
+            start + 4 + decl[..end].len() - decl[..end].trim_start().len(),
+        );
         out.push(node);
     }
     let mut ordinal = 0usize;
     for c in doc.root().children() {
-        walk(c, text, 0, &mut ordinal, &mut out, at)?;
+        walk(c, text, 0, None, &mut ordinal, &mut out, at)?;
     }
     Ok(out)
 }
 
 /// The declaration's `version="1.0" encoding='utf-8'`, which .NET's reader lists as
-/// attributes (roxmltree has already checked its syntax).
-fn pseudo_attributes(decl: &str) -> Vec<(String, String)> {
+/// attributes (roxmltree has already checked its syntax); `offset` is where `decl` starts.
+fn pseudo_attributes(decl: &str, offset: usize) -> Vec<ReaderAttr> {
+    scan_attributes(decl)
+        .into_iter()
+        .map(|(name, at, quote, value)| ReaderAttr {
+            local: name.to_string(),
+            name: name.to_string(),
+            namespace: String::new(),
+            value: value.to_string(),
+            quote,
+            offset: offset + at,
+        })
+        .collect()
+}
+
+/// The attributes written in a start tag (the text after its name): each name, its offset
+/// in `tag`, its quote character and its raw value, in document order (what .NET's reader
+/// lists, and roxmltree does not keep for namespace declarations).
+fn scan_attributes(tag: &str) -> Vec<(&str, usize, char, &str)> {
     let mut out = Vec::new();
-    let mut rest = decl;
-    while let Some((name, after)) = rest.split_once('=') {
-        let after = after.trim_start();
-        let Some(quote) = after.chars().next().filter(|q| matches!(q, '"' | '\'')) else {
+    let mut i = 0;
+    let b = tag.as_bytes();
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= b.len() || matches!(b[i], b'/' | b'>' | b'?') {
+            break;
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' {
+            i += 1;
+        }
+        let name = &tag[start..i];
+        while i < b.len() && b[i] != b'\'' && b[i] != b'"' {
+            i += 1;
+        }
+        let Some(&q) = b.get(i) else { break };
+        let Some(len) = tag[i + 1..].find(q as char) else {
             break;
         };
-        let Some((value, tail)) = after[1..].split_once(quote) else {
-            break;
-        };
-        out.push((name.trim().to_string(), value.to_string()));
-        rest = tail;
+        out.push((name, start, q as char, &tag[i + 1..i + 1 + len]));
+        i += len + 2;
     }
     out
 }
 
-fn plain(kind: &'static str, name: &str, value: &str, depth: i64) -> ReaderNode {
+const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
+const XML: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// An element's attributes as the reader lists them: in document order, namespace
+/// declarations included, values as roxmltree normalised them.
+fn attributes_of(n: roxmltree::Node, text: &str) -> Vec<ReaderAttr> {
+    let range = n.range();
+    let tag_start = range.start + 1 + qname_len(text, range.start + 1);
+    let tag = text.get(tag_start..range.end).unwrap_or_default();
+    let mut out = Vec::new();
+    for (name, at, quote, raw) in scan_attributes(tag) {
+        let (prefix, local) = name.split_once(':').unwrap_or(("", name));
+        let (local, namespace, value) = if name == "xmlns" || prefix == "xmlns" {
+            let wanted = (prefix == "xmlns").then_some(local);
+            let uri = n
+                .namespaces()
+                .find(|ns| ns.name() == wanted)
+                .map_or(raw, |ns| ns.uri());
+            (local, XMLNS.to_string(), uri.to_string())
+        } else {
+            let ns = match prefix {
+                "" => None,
+                "xml" => Some(XML.to_string()),
+                p => n
+                    .namespaces()
+                    .find(|x| x.name() == Some(p))
+                    .map(|x| x.uri().to_string()),
+            };
+            let value = n
+                .attributes()
+                .find(|a| a.name() == local && a.namespace().map(str::to_string) == ns)
+                .map_or(raw, |a| a.value());
+            (local, ns.unwrap_or_default(), value.to_string())
+        };
+        out.push(ReaderAttr {
+            name: name.to_string(),
+            local: local.to_string(),
+            namespace,
+            value,
+            quote,
+            offset: tag_start + at,
+        });
+    }
+    out
+}
+
+/// The length of the name written at `at`.
+fn qname_len(text: &str, at: usize) -> usize {
+    text.get(at..).map_or(0, |t| {
+        t.find(|c: char| c.is_ascii_whitespace() || matches!(c, '/' | '>'))
+            .unwrap_or(t.len())
+    })
+}
+
+fn plain(kind: &'static str, name: &str, value: &str, depth: i64, offset: usize) -> ReaderNode {
     ReaderNode {
         kind,
         name: name.to_string(),
@@ -59,6 +146,8 @@ fn plain(kind: &'static str, name: &str, value: &str, depth: i64) -> ReaderNode 
         attributes: Vec::new(),
         ordinal: 0,
         end: 0,
+        offset,
+        parent: None,
     }
 }
 
@@ -66,6 +155,7 @@ fn walk(
     n: roxmltree::Node,
     text: &str,
     depth: usize,
+    parent: Option<usize>,
     ordinal: &mut usize,
     out: &mut Vec<ReaderNode>,
     at: usize,
@@ -85,20 +175,33 @@ fn walk(
         } else {
             "Text"
         };
-        out.push(plain(kind, "", t, d));
+        let mut node = plain(kind, "", t, d, n.range().start);
+        node.parent = parent;
+        out.push(node);
         return Ok(());
     }
     if n.is_comment() {
-        out.push(plain("Comment", "", n.text().unwrap_or_default(), d));
+        let mut node = plain(
+            "Comment",
+            "",
+            n.text().unwrap_or_default(),
+            d,
+            n.range().start + 4,
+        );
+        node.parent = parent;
+        out.push(node);
         return Ok(());
     }
     if let Some(pi) = n.pi() {
-        out.push(plain(
+        let mut node = plain(
             "ProcessingInstruction",
             pi.target,
             pi.value.unwrap_or_default(),
             d,
-        ));
+            n.range().start + 2,
+        );
+        node.parent = parent;
+        out.push(node);
         return Ok(());
     }
     if !n.is_element() {
@@ -113,27 +216,7 @@ fn walk(
         Some(p) => format!("{p}:{}", tag.name()),
         None => tag.name().to_string(),
     };
-    let mut attributes = Vec::new();
-    let parent_ns: Vec<(Option<&str>, &str)> = n
-        .parent_element()
-        .map(|p| p.namespaces().map(|x| (x.name(), x.uri())).collect())
-        .unwrap_or_default();
-    for ns in n.namespaces() {
-        if parent_ns.contains(&(ns.name(), ns.uri())) || ns.name() == Some("xml") {
-            continue;
-        }
-        let q = ns
-            .name()
-            .map_or("xmlns".to_string(), |p| format!("xmlns:{p}"));
-        attributes.push((q, ns.uri().to_string()));
-    }
-    for a in n.attributes() {
-        let q = match a.namespace().and_then(|u| n.lookup_prefix(u)) {
-            Some(p) if !p.is_empty() => format!("{p}:{}", a.name()),
-            _ => a.name().to_string(),
-        };
-        attributes.push((q, a.value().to_string()));
-    }
+    let attributes = attributes_of(n, text);
     // `<a/>` has no end tag; `<a></a>` has one (and is not IsEmptyElement), as in .NET.
     let empty = !n.has_children() && text.get(n.range()).is_some_and(|s| s.ends_with("/>"));
     let index = out.len();
@@ -148,17 +231,25 @@ fn walk(
         attributes,
         ordinal: *ordinal,
         end: index,
+        offset: n.range().start + 1,
+        parent,
     });
     *ordinal += 1;
     if empty {
         return Ok(());
     }
     for c in n.children() {
-        walk(c, text, depth + 1, ordinal, out, at)?;
+        walk(c, text, depth + 1, Some(index), ordinal, out, at)?;
     }
-    let mut end = plain("EndElement", &name, "", d);
+    let close = text
+        .get(..n.range().end)
+        .and_then(|t| t.rfind("</"))
+        .map_or(n.range().end, |p| p + 2);
+    let mut end = plain("EndElement", &name, "", d, close);
     end.local = tag.name().to_string();
     end.namespace = tag.namespace().unwrap_or_default().to_string();
+    end.end = index;
+    end.parent = parent;
     out.push(end);
     let last = out.len() - 1;
     out[index].end = last;
@@ -171,6 +262,8 @@ mod tests {
     fn decl() {
         let decl = " version='1.0'?><a/>";
         let end = decl.find("?>").unwrap_or(0);
-        assert_eq!(super::pseudo_attributes(decl[..end].trim()).len(), 1);
+        assert_eq!(super::pseudo_attributes(decl[..end].trim(), 0).len(), 1);
+        let a = super::scan_attributes(" x='1' p:y = \"a'b\" />");
+        assert_eq!(a, vec![("x", 1, '\'', "1"), ("p:y", 7, '"', "a'b")]);
     }
 }
