@@ -32,7 +32,8 @@ pub(crate) fn feature_of(name: &str) -> Option<&'static str> {
 
 /// Types whose static members and constructors the library knows.
 pub(crate) fn is_type(name: &str) -> bool {
-    crate::library::crypto::is_crypto_type(name)
+    crate::library::OBJECT_TYPES.contains(&name)
+        || crate::library::crypto::is_crypto_type(name)
         || crate::library::net::is_net_type(name)
         || crate::library::is_enum_type(name)
         || matches!(
@@ -226,6 +227,10 @@ pub(crate) const TRY_PARSE_TYPES: &[&str] = &[
 /// Whether [`call_static`] (`call`) or [`static_property`] knows `ty.name`: what `policy
 /// check` uses to report unsupported members. Keep in step with those two functions.
 pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
+    // Object's statics, inherited by every type (crates/expr/src/library/objects.rs).
+    if call && crate::library::is_object_static(name) && is_type(ty) {
+        return true;
+    }
     // System.Enum's statics and the enums' values (crates/expr/src/library/enums.rs).
     if (call && crate::library::enum_static_exists(ty, name))
         || (!call && crate::library::enum_property_exists(ty, name))
@@ -434,6 +439,8 @@ pub(crate) const STRING_METHODS: &[&str] = &[
     "Remove",
     "ToCharArray",
     "GetHashCode",
+    "GetType",
+    "GetTypeCode",
     "Normalize",
     "IsNormalized",
 ];

@@ -37,6 +37,9 @@ impl<'c> Interp<'c> {
             }
             _ => return Err(rt("CompilationError", "Method name expected", at)),
         };
+        if self.same_variable(target, name, args) {
+            return Ok(Value::Bool(true));
+        }
         if matches!(name.as_str(), "ThenBy" | "ThenByDescending") {
             return self.ordered_chain(callee, args, at);
         }
@@ -140,6 +143,26 @@ impl<'c> Interp<'c> {
             return lib::call_method(self, t, name, &[ty], args, at);
         }
         lib::call_method(self, t, name, generics, args, at)
+    }
+
+    /// `a.Equals(a)`, `object.ReferenceEquals(a, a)`, `object.Equals(a, a)`: an array, list or
+    /// byte array read twice from one variable is one object, though the interpreter holds it
+    /// by value and each read is a copy (crates/expr/src/library/objects.rs).
+    fn same_variable(&self, target: &Expr, name: &str, args: &[Arg]) -> bool {
+        let array_local = |e: &Expr| match &e.kind {
+            E::Name(n) if matches!(self.local(n), Some(Value::Array(_) | Value::Bytes(_))) => {
+                Some(n.clone())
+            }
+            _ => None,
+        };
+        let same = |x: &Expr, y: &Expr| array_local(x).is_some_and(|n| array_local(y) == Some(n));
+        match (name, args) {
+            ("Equals", [x]) => same(target, &x.value),
+            ("Equals" | "ReferenceEquals", [x, y]) => {
+                self.static_path(target).is_some() && same(&x.value, &y.value)
+            }
+            _ => false,
+        }
     }
 
     /// Reads the clock before a library call whose cost grows with its input, so a loop of

@@ -11,6 +11,48 @@ pub(crate) fn call_method(
     args: Args,
     at: usize,
 ) -> F<Value> {
+    // System.Object's members (crates/expr/src/library/objects.rs): GetHashCode and
+    // GetTypeCode are answered for every value (no type here defines them otherwise; a Uri's
+    // hash is left to its module); Equals/ToString/GetType fall back to Object's when the
+    // type's own dispatcher does not define them.
+    let uri = matches!(&t, Value::Object(Object::Net(net::Net::Uri(_))));
+    if generics.is_empty()
+        && ((name == "GetHashCode" && !uri) || name == "GetTypeCode")
+        && is_object_method(name, args.len())
+    {
+        return object_method(it, &t, name, &args, at);
+    }
+    // Arrays, lists and byte arrays are held by value (never the same object as another
+    // read: the interpreter answers `a.Equals(a)`); a JToken's dispatcher has its own.
+    let by_value = matches!(
+        &t,
+        Value::Array(_) | Value::Bytes(_) | Value::Json(_) | Value::Lambda(_)
+    );
+    if by_value && name == "Equals" && args.len() == 1 && !matches!(t, Value::Json(_)) {
+        return object_method(it, &t, name, &args, at);
+    }
+    if by_value || !generics.is_empty() || !is_object_method(name, args.len()) {
+        return typed_method(it, t, name, generics, args, at);
+    }
+    // Cheap to keep: a string, a small value or a shared object.
+    let receiver = t.clone();
+    match typed_method(it, t, name, generics, args.clone(), at) {
+        Err(Flow::Err(e)) if e.kind == "RuntimeBinderException" => {
+            object_method(it, &receiver, name, &args, at).map_err(|_| Flow::Err(e))
+        }
+        r => r,
+    }
+}
+
+/// The members of the receiver's own type.
+fn typed_method(
+    it: &mut Interp,
+    t: Value,
+    name: &str,
+    generics: &[TypeRef],
+    args: Args,
+    at: usize,
+) -> F<Value> {
     let a = |i: usize| arg(&args, i, at);
     if let Value::Object(Object::Exception(e)) = &t {
         return exception_method(e, name, at);
@@ -330,7 +372,8 @@ pub(crate) fn call_method(
                 args.first().map(|(_, f)| f.to_display()).as_deref(),
                 at,
             )?),
-            "Equals" => Value::Bool(values_equal(&t, a(0)?)),
+            // Object's Equals: `1.Equals(1.0)` is false (crates/expr/src/library/objects.rs).
+            "Equals" => Value::Bool(object_equals(&t, a(0)?)),
             "GetValueOrDefault" => t.clone(),
             "CompareTo" => Value::Int(cmp_values(&t, a(0)?).map(|o| o as i64).unwrap_or(1)),
             "HasFlag" => enum_has_flag(&t, a(0)?, at)?,

@@ -24,6 +24,12 @@ pub(crate) fn call_static(
         ));
     }
     let args = &args;
+    // No type here defines a static ReferenceEquals: always Object's.
+    if name == "ReferenceEquals"
+        && let Some(r) = object_static(name, args, at)
+    {
+        return r;
+    }
     if let Some(r) = net::call_static(it, ty, name, args, at) {
         return r;
     }
@@ -55,6 +61,11 @@ pub(crate) fn call_static(
         "Enumerable" => enumerable_static(it, name, args, at)?,
         _ => None,
     };
+    if found.is_none()
+        && let Some(r) = object_static(name, args, at)
+    {
+        return r;
+    }
     found.ok_or_else(|| {
         rt(
             "RuntimeBinderException",
