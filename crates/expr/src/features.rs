@@ -323,7 +323,15 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 name,
                 "EscapeDataString" | "EscapeUriString" | "UnescapeDataString"
             ),
-            "WebUtility" => matches!(name, "UrlEncode" | "UrlDecode" | "HtmlEncode"),
+            "WebUtility" => matches!(
+                name,
+                "UrlEncode"
+                    | "UrlDecode"
+                    | "HtmlEncode"
+                    | "HtmlDecode"
+                    | "UrlEncodeToBytes"
+                    | "UrlDecodeToBytes"
+            ),
             // Handled by the interpreter: it writes into its destination argument.
             "Array" => crate::library::array_member_exists(name, true),
             "Enumerable" => matches!(name, "Range" | "Repeat" | "Empty"),

@@ -452,32 +452,7 @@ fn web_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             Value::str(uri_escape(&input))
         }
         ("Uri", "UnescapeDataString") => Value::str(uri_unescape(&as_str(a(0)?, at)?, false)),
-        ("WebUtility", "UrlEncode") => {
-            let input = as_str(a(0)?, at)?;
-            it.charge(input.len().saturating_mul(3), at)?;
-            Value::str(uri_escape(&input).replace("%20", "+"))
-        }
-        ("WebUtility", "UrlDecode") => Value::str(uri_unescape(&as_str(a(0)?, at)?, true)),
-        ("WebUtility", "HtmlEncode") => match a(0)? {
-            Value::Null => Value::Null,
-            v => {
-                let input = as_str(v, at)?;
-                // `&quot;` is the longest replacement: six bytes for one.
-                it.charge(input.len().saturating_mul(6), at)?;
-                let mut out = String::new();
-                for c in input.chars() {
-                    match c {
-                        '&' => out.push_str("&amp;"),
-                        '<' => out.push_str("&lt;"),
-                        '>' => out.push_str("&gt;"),
-                        '"' => out.push_str("&quot;"),
-                        '\'' => out.push_str("&#39;"),
-                        c => out.push(c),
-                    }
-                }
-                Value::str(out)
-            }
-        },
+        ("WebUtility", _) => return webutility_static(it, name, args, at),
         _ => return Ok(None),
     }))
 }
