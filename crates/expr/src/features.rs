@@ -335,6 +335,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             // Handled by the interpreter: it writes into its destination argument.
             "Array" => crate::library::array_member_exists(name, true),
             "Enumerable" => matches!(name, "Range" | "Repeat" | "Empty"),
+            "Tuple" => name == "Create",
             _ => false,
         };
     }

@@ -234,6 +234,9 @@ impl Value {
             Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",
             Value::Object(Object::XName(_)) => "System.Xml.Linq.XName",
             Value::Object(Object::Exception(e)) => crate::exceptions::full_name(e.kind),
+            Value::Object(Object::Tuple(t)) if t.reference => {
+                crate::library::reference_tuple_type(t.items.len())
+            }
             Value::Object(Object::Tuple(_)) => "System.ValueTuple",
             Value::Object(Object::Io(o)) => o.type_name,
             Value::Object(Object::XNamespace(_)) => "System.Xml.Linq.XNamespace",

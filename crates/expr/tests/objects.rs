@@ -131,3 +131,30 @@ fn type_codes_and_default_text() {
         ("SHA256.Create().Equals(SHA256.Create())", "False"),
     ]);
 }
+
+// Tuple.Create(1, "a").ToString()                      // (1, a)
+// Tuple.Create(1, "a") == Tuple.Create(1, "a")         // False (a class: references)
+// Tuple.Create(1, "a").Equals(Tuple.Create(1, "a"))    // True
+// Tuple.Create(1, 2).GetHashCode()                     // 35 ((1 << 5) + 1) ^ 2
+// Tuple.Create(1, 2, 3).GetHashCode()                  // 1152
+#[test]
+fn system_tuple() {
+    check(&[
+        (r#"Tuple.Create(1, "a").ToString()"#, "(1, a)"),
+        (r#"Tuple.Create(1, "a").Item2"#, "a"),
+        (r#"Tuple.Create(1, "a") == Tuple.Create(1, "a")"#, "False"),
+        (
+            r#"{ var t = Tuple.Create(1, "a"); var u = t; return t == u; }"#,
+            "True",
+        ),
+        (
+            r#"Tuple.Create(1, "a").Equals(Tuple.Create(1, "a"))"#,
+            "True",
+        ),
+        ("Tuple.Create(1, 2).GetHashCode()", "35"),
+        ("Tuple.Create(1, 2, 3).GetHashCode()", "1152"),
+        (r#"new Tuple<int, string>(3, "b").Item1"#, "3"),
+        (r#"Tuple.Create(1, "a").GetType().Name"#, "Tuple`2"),
+    ]);
+    no_findings(r#"return Tuple.Create(1, "a").Item1;"#);
+}

@@ -30,6 +30,9 @@ pub(crate) fn construct(
     if let Some(r) = exception_new(it, &ty.name, &vals, at) {
         return r;
     }
+    if ty.name == "Tuple" {
+        return reference_tuple(it, &args, at);
+    }
     Ok(match ty.name.as_str() {
         "JObject" => {
             let mut m = serde_json::Map::new();

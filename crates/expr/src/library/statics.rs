@@ -59,6 +59,7 @@ pub(crate) fn call_static(
         _ if crypto::is_crypto_type(ty) => crypto::call_static(it, ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
         "Enumerable" => enumerable_static(it, name, args, at)?,
+        "Tuple" if name == "Create" => Some(reference_tuple(it, args, at)?),
         _ => None,
     };
     if found.is_none()
