@@ -239,6 +239,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
     }
     if let Some(known) = crate::library::crypto::static_exists(ty, name, call)
         .or_else(|| crate::library::net::static_exists(ty, name, call))
+        .or_else(|| crate::library::comparer_static_exists(ty, name, call))
     {
         return known;
     }

@@ -84,6 +84,8 @@ pub enum Object {
     XNode(Arc<super::xml::XNode>),
     /// `Uri`, `IPAddress` (crates/expr/src/library/net).
     Net(crate::library::net::Net),
+    /// `StringComparer.Ordinal` … (crates/expr/src/library/comparers.rs).
+    Comparer(crate::library::StringComparerKind),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -242,6 +244,7 @@ impl Value {
             Value::Object(Object::XNamespace(_)) => "System.Xml.Linq.XNamespace",
             Value::Object(Object::XNode(n)) => n.type_name(),
             Value::Object(Object::Net(n)) => n.type_name(),
+            Value::Object(Object::Comparer(k)) => k.type_name(),
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
             Value::Object(Object::TimeZone(z)) if z.legacy => "System.CurrentSystemTimeZone",
             Value::Object(Object::TimeZone(_)) => "System.TimeZoneInfo",

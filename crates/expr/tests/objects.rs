@@ -158,3 +158,61 @@ fn system_tuple() {
     ]);
     no_findings(r#"return Tuple.Create(1, "a").Item1;"#);
 }
+
+// StringComparer.Ordinal.Compare("a", "c")               // -2 (string.CompareOrdinal)
+// StringComparer.OrdinalIgnoreCase.Compare("a", "B")     // -1
+// StringComparer.InvariantCulture.Compare("B", "a")      // 1
+// new[] { "A", "b" }.Contains("a", StringComparer.OrdinalIgnoreCase) // True
+#[test]
+fn string_comparers() {
+    check(&[
+        (r#"StringComparer.Ordinal.Compare("a", "c")"#, "-2"),
+        (r#"StringComparer.Ordinal.Compare("abc", "ab")"#, "1"),
+        (r#"StringComparer.Ordinal.Compare(null, "a")"#, "-1"),
+        (
+            r#"StringComparer.OrdinalIgnoreCase.Compare("a", "B")"#,
+            "-1",
+        ),
+        (r#"StringComparer.InvariantCulture.Compare("B", "a")"#, "1"),
+        (
+            r#"StringComparer.OrdinalIgnoreCase.Equals("a", "A")"#,
+            "True",
+        ),
+        (r#"StringComparer.Ordinal.Equals("a", "A")"#, "False"),
+        (
+            r#"StringComparer.OrdinalIgnoreCase.GetHashCode("abc") == StringComparer.OrdinalIgnoreCase.GetHashCode("ABC")"#,
+            "True",
+        ),
+        (
+            r#"StringComparer.FromComparison(StringComparison.OrdinalIgnoreCase).Equals("a", "A")"#,
+            "True",
+        ),
+        (
+            "StringComparer.Ordinal.GetType().FullName",
+            "System.OrdinalCaseSensitiveComparer",
+        ),
+        (
+            r#"new[] { "A", "b" }.Contains("a", StringComparer.OrdinalIgnoreCase)"#,
+            "True",
+        ),
+        (
+            r#"string.Join(",", new[] { "a", "A", "b", "B" }.Distinct(StringComparer.OrdinalIgnoreCase))"#,
+            "a,b",
+        ),
+        (
+            r#"string.Join(",", new[] { "b", "a", "C", "B" }.OrderBy(s => s, StringComparer.Ordinal))"#,
+            "B,C,a,b",
+        ),
+        (
+            r#"new Dictionary<string, int>(StringComparer.Ordinal) { { "a", 1 } }.ContainsKey("A")"#,
+            "False",
+        ),
+    ]);
+    assert_eq!(
+        support::text_or_kind("new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase)"),
+        "!NotSupportedException"
+    );
+    no_findings(
+        r#"return StringComparer.FromComparison(StringComparison.Ordinal).Equals(StringComparer.OrdinalIgnoreCase.ToString(), "x");"#,
+    );
+}

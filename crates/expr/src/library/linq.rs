@@ -159,7 +159,9 @@ pub(super) fn linq_over(
         "ToArray" | "ToList" | "Cast" | "OfType" => Value::Array(items),
         "Contains" => {
             let x = arg(args, 0, at)?;
-            Value::Bool(items.iter().any(|v| values_equal(v, x)))
+            // `Contains(x, StringComparer.OrdinalIgnoreCase)` (crates/expr/src/library/comparers.rs).
+            let c = comparer_arg(args.get(1).map(|(_, v)| v));
+            Value::Bool(items.iter().any(|v| equal_under(c, v, x)))
         }
         "IndexOf" => {
             let x = arg(args, 0, at)?;
@@ -203,13 +205,14 @@ pub(super) fn linq_over(
             Value::Array(items)
         }
         "Distinct" => {
+            let c = comparer_arg(args.first().map(|(_, v)| v));
             // Quadratic in the sequence's length: the clock is read as it goes.
             let mut out: Vec<Value> = Vec::new();
             for v in items {
                 if out.len() % 64 == 63 {
                     it.check_time(at)?;
                 }
-                if !out.iter().any(|o| values_equal(o, &v)) {
+                if !out.iter().any(|o| equal_under(c, o, &v)) {
                     out.push(v);
                 }
             }
@@ -225,11 +228,12 @@ pub(super) fn linq_over(
                 grow(it, &k)?;
                 keyed.push((k, v));
             }
+            let c = comparer_arg(args.get(1).map(|(_, v)| v));
             // Stable both ways, as .NET's OrderByDescending is: equal keys keep their order.
             if name == "OrderByDescending" {
-                keyed.sort_by(|a, b| sort_cmp(&b.0, &a.0));
+                keyed.sort_by(|a, b| order_under(c, &b.0, &a.0));
             } else {
-                keyed.sort_by(|a, b| sort_cmp(&a.0, &b.0));
+                keyed.sort_by(|a, b| order_under(c, &a.0, &b.0));
             }
             Value::Array(keyed.into_iter().map(|(_, v)| v).collect())
         }

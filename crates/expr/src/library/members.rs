@@ -181,6 +181,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("MidpointRounding", _) if MIDPOINT_ROUNDING.contains(&name) => Value::str(name),
         ("Math", "PI") => Value::Double(std::f64::consts::PI),
         ("Math", "E") => Value::Double(std::f64::consts::E),
+        ("StringComparer", _) if let Some(c) = comparer_static_property(ty, name) => c,
         ("Encoding", _) if let Some(e) = TextEncoding::named(name) => {
             Value::Object(Object::Encoding(e))
         }

@@ -85,6 +85,11 @@ fn typed_method(
             return with_default(it, t, name, ty, args, at);
         }
     }
+    if let Value::Object(Object::Comparer(k)) = &t
+        && let Some(r) = comparer_method(*k, name, &args, at)
+    {
+        return r;
+    }
     if let Some(r) = net::call_method(it, &t, name, &args, at) {
         return r;
     }

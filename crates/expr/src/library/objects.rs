@@ -162,6 +162,7 @@ fn object_identity_or_value(x: &Object, y: &Object) -> bool {
     use Object::*;
     match (x, y) {
         (Record(_) | Tuple(_) | Encoding(_) | XName(_) | XNamespace(_) | TimeZone(_), _)
+        | (Comparer(_), _)
         | (Net(_), _) => x == y,
         _ => same_object(x, y),
     }
@@ -180,6 +181,8 @@ fn same_object(x: &Object, y: &Object) -> bool {
         (Regex(a), Regex(b)) => Arc::ptr_eq(a, b),
         // Both compare by identity already.
         (Random(_), Random(_)) | (Crypto(_), Crypto(_)) => x == y,
+        // The six comparers are singletons.
+        (Comparer(a), Comparer(b)) => a == b,
         // The encodings are singletons (`Encoding.UTF8` is always the same object).
         (Encoding(a), Encoding(b)) => a == b,
         (XDocument(a), XDocument(b)) | (XElement(a), XElement(b)) => Arc::ptr_eq(a, b),

@@ -60,6 +60,10 @@ pub(crate) fn call_static(
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
         "Enumerable" => enumerable_static(it, name, args, at)?,
         "Tuple" if name == "Create" => Some(reference_tuple(it, args, at)?),
+        "StringComparer" => match comparer_static(name, args, at) {
+            Some(r) => Some(r?),
+            None => None,
+        },
         _ => None,
     };
     if found.is_none()
