@@ -337,6 +337,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "Array" => crate::library::array_member_exists(name, true),
             "Enumerable" => matches!(name, "Range" | "Repeat" | "Empty"),
             "Tuple" => name == "Create",
+            "Encoding" => matches!(name, "GetEncoding" | "Convert"),
             _ => false,
         };
     }

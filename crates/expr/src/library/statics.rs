@@ -60,6 +60,7 @@ pub(crate) fn call_static(
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
         "Enumerable" => enumerable_static(it, name, args, at)?,
         "Tuple" if name == "Create" => Some(reference_tuple(it, args, at)?),
+        "Encoding" => encoding_static(it, name, args, at)?,
         "StringComparer" => match comparer_static(name, args, at) {
             Some(r) => Some(r?),
             None => None,
