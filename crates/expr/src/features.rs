@@ -92,6 +92,8 @@ pub(crate) const MUTATORS: &[&str] = &[
     "Insert",
     "Clear",
     "AddRange",
+    "InsertRange",
+    "RemoveRange",
     "Merge",
     "TryAdd",
     // LINQ to XML's, on an element in a local (crates/expr/src/library/xml_build.rs).

@@ -52,7 +52,9 @@ impl<'c> Interp<'c> {
                     at,
                 ));
             }
-            if ty == "Array" && name == "Copy" {
+            // ConstrainedCopy is Copy that either completes or changes nothing; the
+            // arguments are checked before anything is written, so Copy is that here.
+            if ty == "Array" && matches!(name.as_str(), "Copy" | "ConstrainedCopy") {
                 return self.array_copy(args, at);
             }
             if ty == "Array" && lib::ARRAY_IN_PLACE.contains(&name.as_str()) {
@@ -101,8 +103,10 @@ impl<'c> Interp<'c> {
             E::Name(n) if matches!(self.local(n), Some(Value::Object(Object::Io(_)))));
         if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) && !shared {
             let args = self.eval_args(args)?;
-            if matches!(name.as_str(), "Add" | "AddRange" | "Insert" | "Merge")
-                && let Some(i) = self.root_local(target)
+            if matches!(
+                name.as_str(),
+                "Add" | "AddRange" | "Insert" | "InsertRange" | "Merge"
+            ) && let Some(i) = self.root_local(target)
             {
                 // What is added grows the local in place: charged before it is added.
                 let mut added = 0usize;

@@ -110,6 +110,11 @@ fn typed_method(
             return r;
         }
     }
+    if name == "RemoveWhere"
+        && let Some(r) = hash_set_remove_where(it, &t, &args, at)
+    {
+        return r;
+    }
     if let Value::Object(Object::Io(io)) = &t {
         // LINQ over a queue or stack runs on a copy of its items, the object unlocked: a
         // lambda may look at the object again.
@@ -129,6 +134,9 @@ fn typed_method(
         if let Some(r) = textio_call(it, &mut state, name, &args, at) {
             return r;
         }
+    }
+    if let Some(r) = array_instance(it, &t, name, &args, at) {
+        return r;
     }
     if let Value::Array(_) = &t
         && let Some(r) = list_call(it, &t, name, &args, at)
