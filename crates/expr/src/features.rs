@@ -506,4 +506,11 @@ pub(crate) const LINQ: &[&str] = &[
     "Except",
     "Zip",
     "SequenceEqual",
+    // Also in crates/expr/src/library/linq.rs.
+    "Append",
+    "Prepend",
+    "SkipLast",
+    "TakeLast",
+    "AsEnumerable",
+    "ToHashSet",
 ];

@@ -195,6 +195,51 @@ pub(super) fn linq_over(
             })
         }
         "Reverse" => Value::Array(items.into_iter().rev().collect()),
+        "Append" | "Prepend" => {
+            let x = arg(args, 0, at)?.clone();
+            grow(it, &x)?;
+            let mut items = items;
+            if name == "Append" {
+                items.push(x);
+            } else {
+                items.insert(0, x);
+            }
+            Value::Array(items)
+        }
+        // A count of zero or less skips (takes) nothing.
+        "SkipLast" | "TakeLast" => {
+            let n = as_int(arg(args, 0, at)?, at)?.clamp(0, items.len() as i64) as usize;
+            let cut = items.len() - n;
+            Value::Array(if name == "SkipLast" {
+                items[..cut].to_vec()
+            } else {
+                items[cut..].to_vec()
+            })
+        }
+        "AsEnumerable" => Value::Array(items),
+        // A set of the distinct items, in first-seen order (how a HashSet built by adding
+        // them enumerates); a string comparer is not held by sets here.
+        "ToHashSet" => {
+            if let Some(c) = comparer_arg(args.first().map(|(_, v)| v))
+                && !is_ordinal(c)
+            {
+                return Err(rt(
+                    "NotSupportedException",
+                    "a HashSet with a comparer other than StringComparer.Ordinal is not supported",
+                    at,
+                ));
+            }
+            let mut set: Vec<Value> = Vec::new();
+            for v in items {
+                if set.len() % 64 == 63 {
+                    it.check_time(at)?;
+                }
+                if !set.iter().any(|o| values_equal(o, &v)) {
+                    set.push(v);
+                }
+            }
+            io_value(crate::io::IoState::HashSet(set))
+        }
         "Concat" => {
             let mut items = items;
             let more = iterate(it, arg(args, 0, at)?.clone(), at)?;
