@@ -488,3 +488,34 @@ fn remaining_collection_members() {
         "var a = new int[2]; Array.Fill(a, 1); Array.ConstrainedCopy(a, 0, a, 1, 1); return Array.BinarySearch(a, 1);",
     );
 }
+
+// var q = new Queue<int>(); q.Enqueue(5); q.TryDequeue(out var x) -> True, x = 5
+// new Queue<int>().TryDequeue(out int x) -> False, x = 0
+#[test]
+fn queue_stack_and_set_try_methods() {
+    let cases = [
+        (
+            "{ var q = new Queue<int>(); q.Enqueue(5); q.Enqueue(6); var ok = q.TryDequeue(out var x); return ok + \" \" + x + \" \" + q.Count; }",
+            "True 5 1",
+        ),
+        (
+            "{ var q = new Queue<int>(); var ok = q.TryDequeue(out int x); return ok + \" \" + x; }",
+            "False 0",
+        ),
+        (
+            "{ var s = new Stack<int>(); s.Push(1); s.Push(2); var ok = s.TryPop(out var x); return ok + \" \" + x + \" \" + s.Count; }",
+            "True 2 1",
+        ),
+        (
+            "{ var s = new Stack<int>(); s.Push(3); s.TryPeek(out var x); return x + s.Count; }",
+            "4",
+        ),
+        (
+            "{ var s = new HashSet<string> { \"a\" }; var ok = s.TryGetValue(\"a\", out var v); return ok + v; }",
+            "Truea",
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(text(src), want, "{src}");
+    }
+}

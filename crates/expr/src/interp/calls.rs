@@ -434,6 +434,9 @@ impl<'c> Interp<'c> {
             }
         };
         let value = match var_ty {
+            // Nothing found: the out variable holds `default(T)` of its declared type
+            // (`TryDequeue(out int x)` on an empty queue leaves 0).
+            Some(t) if matches!(value, Value::Null) => lib::default_of(t),
             Some(t) => lib::convert_declared(value, t),
             None => value,
         };

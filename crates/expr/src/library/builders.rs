@@ -431,6 +431,37 @@ pub(crate) fn hash_set_remove_where(
     })())
 }
 
+/// `queue.TryDequeue(out v)`, `TryPeek(out v)`, `stack.TryPop(out v)`, `TryPeek(out v)`,
+/// `set.TryGetValue(x, out actual)`: whether there was one, and it (else null: `default(T)`
+/// once the out variable's declared type converts it). `None` for another object or name.
+pub(crate) fn builder_try(
+    t: &Value,
+    name: &str,
+    inputs: &[Value],
+    at: usize,
+) -> Option<F<(bool, Value)>> {
+    let Value::Object(Object::Io(io)) = t else {
+        return None;
+    };
+    let mut state = io.state();
+    let found = match (&mut *state, name, inputs) {
+        (IoState::Queue(q), "TryDequeue", []) => q.pop_front(),
+        (IoState::Queue(q), "TryPeek", []) => q.front().cloned(),
+        (IoState::Stack(s), "TryPop", []) => s.pop(),
+        (IoState::Stack(s), "TryPeek", []) => s.last().cloned(),
+        (IoState::HashSet(s), "TryGetValue", [x]) => s.iter().find(|y| values_equal(y, x)).cloned(),
+        (IoState::Queue(_) | IoState::Stack(_) | IoState::HashSet(_), _, _) => {
+            let _ = at;
+            return None;
+        }
+        _ => return None,
+    };
+    Some(Ok(match found {
+        Some(v) => (true, v),
+        None => (false, Value::Null),
+    }))
+}
+
 fn stack(it: &mut Interp, s: &mut Vec<Value>, name: &str, args: &Args, at: usize) -> F<Value> {
     Ok(match name {
         "Push" => {

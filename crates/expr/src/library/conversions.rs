@@ -141,6 +141,9 @@ pub(crate) fn try_get_value(
     inputs: Vec<Value>,
     at: usize,
 ) -> F<(bool, Value)> {
+    if let Some(r) = builder_try(&t, name, &inputs, at) {
+        return r;
+    }
     if name != "TryGetValue" {
         return Err(rt(
             "NotSupportedException",
