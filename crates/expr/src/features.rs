@@ -279,7 +279,8 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             ),
             "short" | "byte" => name == "Parse",
             "int" | "long" | "double" | "float" | "decimal" | "bool" | "Guid" => {
-                name == "Parse" || (ty == "Guid" && name == "NewGuid")
+                name == "Parse"
+                    || (ty == "Guid" && matches!(name, "NewGuid" | "ParseExact" | "TryParseExact"))
             }
             "Math" => crate::library::MATH_METHODS.contains(&name),
             "char" => crate::library::CHAR_METHODS.contains(&name),

@@ -157,3 +157,51 @@ fn encoding_members() {
         r#"return Encoding.Convert(Encoding.GetEncoding("utf-8"), Encoding.ASCII, new byte[] { 1 }).Length;"#,
     );
 }
+
+// Guid.ParseExact("0123456789abcdef0123456789ABCDEF", "N") -> 01234567-89ab-cdef-0123-456789abcdef
+// Guid.Parse("+1234567-89ab-cdef-0123-456789abcdef")       -> 01234567-… (Guid.cs's compat forms)
+// Guid.Empty.CompareTo(null)                                -> 1
+#[test]
+fn guid_parse_exact_and_compare() {
+    let cases = [
+        (
+            r#"Guid.ParseExact("0123456789abcdef0123456789ABCDEF", "N").ToString()"#,
+            "01234567-89ab-cdef-0123-456789abcdef",
+        ),
+        (
+            r#"Guid.ParseExact("{01234567-89ab-cdef-0123-456789abcdef}", "B").ToString()"#,
+            "01234567-89ab-cdef-0123-456789abcdef",
+        ),
+        (
+            r#"Guid.ParseExact("01234567-89ab-cdef-0123-456789abcdef", "N")"#,
+            "!FormatException",
+        ),
+        (
+            r#"Guid.ParseExact("01234567-89ab-cdef-0123-456789abcdef", "Q")"#,
+            "!FormatException",
+        ),
+        (
+            r#"Guid.TryParseExact("0123456789abcdef0123456789abcdef", "D", out var g)"#,
+            "False",
+        ),
+        (
+            r#"Guid.Parse("+1234567-89ab-cdef-0123-456789abcdef").ToString()"#,
+            "01234567-89ab-cdef-0123-456789abcdef",
+        ),
+        (
+            r#"Guid.Parse("01234567-89ab-cdef-0123-4567+9abcdef")"#,
+            "!FormatException",
+        ),
+        (
+            r#"Guid.Parse("91234567-89ab-cdef-0123-456789abcdef").CompareTo(Guid.Empty)"#,
+            "1",
+        ),
+        ("Guid.Empty.CompareTo(null)", "1"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(run(src), want, "{src}");
+    }
+    support::no_findings(
+        r#"Guid.TryParseExact("x", "N", out var g); return Guid.ParseExact("0123456789abcdef0123456789abcdef", "N").CompareTo(g);"#,
+    );
+}

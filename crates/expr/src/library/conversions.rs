@@ -93,6 +93,9 @@ pub(crate) fn try_parse(
     if let Some(r) = net::try_create(it, ty, name, &inputs, at) {
         return r;
     }
+    if (ty, name) == ("Guid", "TryParseExact") {
+        return guid_try_parse_exact(&inputs, at);
+    }
     let supported = crate::features::TRY_PARSE_TYPES.contains(&ty);
     if name != "TryParse" || !supported {
         return Err(rt(
@@ -423,17 +426,11 @@ pub(crate) fn exception_message(v: &Value) -> String {
     }
 }
 
+/// `Guid.Parse` (crates/expr/src/library/guids.rs).
 pub(super) fn parse_guid(s: &str, at: usize) -> F<Value> {
-    let h: String = s
-        .chars()
-        .filter(|c| !matches!(c, '-' | '{' | '}' | '(' | ')'))
-        .collect();
-    if h.len() != 32 {
-        return Err(rt("FormatException", "Unrecognized Guid format.", at));
-    }
-    u128::from_str_radix(&h, 16)
+    guid_parse_any(s)
         .map(Value::Guid)
-        .map_err(|_| rt("FormatException", "Unrecognized Guid format.", at))
+        .map_err(|m| rt("FormatException", m, at))
 }
 
 pub(super) fn parse_int(s: &str, bits: u32, at: usize) -> F<Value> {

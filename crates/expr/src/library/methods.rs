@@ -377,6 +377,7 @@ fn typed_method(
                 Value::Bytes(o.to_vec())
             }
             "Equals" => Value::Bool(values_equal(&t, a(0)?)),
+            "CompareTo" => return guid_compare_to(*g, a(0)?, at),
             _ => return Err(no_member(&t, name, at)),
         },
         Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Char(_) => match name {

@@ -363,6 +363,7 @@ fn guid_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>>
     Ok(Some(match (ty, name) {
         ("Guid", "NewGuid") => Value::Guid(uuid::Uuid::new_v4().as_u128()),
         ("Guid", "Parse") => parse_guid(&as_str(a(0)?, at)?, at)?,
+        ("Guid", "ParseExact") => guid_parse_exact_static(args, at)?,
         _ => return Ok(None),
     }))
 }
