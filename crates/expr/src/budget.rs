@@ -128,7 +128,7 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
                 XNode::Text(t) | XNode::CData(t) | XNode::Comment(t) => *total += t.len(),
                 XNode::Pi(a, b) => *total += a.len() + b.len(),
             },
-            Object::Context(_) | Object::Encoding(_) => {}
+            Object::Context(_) | Object::Encoding(_) | Object::Comparer(_) => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,
         _ => {}

@@ -32,7 +32,8 @@ pub(crate) fn feature_of(name: &str) -> Option<&'static str> {
 
 /// Types whose static members and constructors the library knows.
 pub(crate) fn is_type(name: &str) -> bool {
-    crate::library::crypto::is_crypto_type(name)
+    crate::library::OBJECT_TYPES.contains(&name)
+        || crate::library::crypto::is_crypto_type(name)
         || crate::library::net::is_net_type(name)
         || crate::library::is_enum_type(name)
         || matches!(
@@ -91,6 +92,8 @@ pub(crate) const MUTATORS: &[&str] = &[
     "Insert",
     "Clear",
     "AddRange",
+    "InsertRange",
+    "RemoveRange",
     "Merge",
     "TryAdd",
     // LINQ to XML's, on an element in a local (crates/expr/src/library/xml_build.rs).
@@ -227,6 +230,10 @@ pub(crate) const TRY_PARSE_TYPES: &[&str] = &[
 /// Whether [`call_static`] (`call`) or [`static_property`] knows `ty.name`: what `policy
 /// check` uses to report unsupported members. Keep in step with those two functions.
 pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
+    // Object's statics, inherited by every type (crates/expr/src/library/objects.rs).
+    if call && crate::library::is_object_static(name) && is_type(ty) {
+        return true;
+    }
     // System.Enum's statics and the enums' values (crates/expr/src/library/enums.rs).
     if (call && crate::library::enum_static_exists(ty, name))
         || (!call && crate::library::enum_property_exists(ty, name))
@@ -235,6 +242,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
     }
     if let Some(known) = crate::library::crypto::static_exists(ty, name, call)
         .or_else(|| crate::library::net::static_exists(ty, name, call))
+        .or_else(|| crate::library::comparer_static_exists(ty, name, call))
     {
         return known;
     }
@@ -243,7 +251,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             return TRY_PARSE_TYPES.contains(&ty);
         }
         if name == "TryParseExact" {
-            return matches!(ty, "DateTime" | "DateTimeOffset" | "TimeSpan");
+            return matches!(ty, "DateTime" | "DateTimeOffset" | "TimeSpan" | "Guid");
         }
         return match ty {
             "string" => matches!(
@@ -275,7 +283,8 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             ),
             "short" | "byte" => name == "Parse",
             "int" | "long" | "double" | "float" | "decimal" | "bool" | "Guid" => {
-                name == "Parse" || (ty == "Guid" && name == "NewGuid")
+                name == "Parse"
+                    || (ty == "Guid" && matches!(name, "NewGuid" | "ParseExact" | "TryParseExact"))
             }
             "Math" => crate::library::MATH_METHODS.contains(&name),
             "char" => crate::library::CHAR_METHODS.contains(&name),
@@ -328,10 +337,20 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 name,
                 "EscapeDataString" | "EscapeUriString" | "UnescapeDataString"
             ),
-            "WebUtility" => matches!(name, "UrlEncode" | "UrlDecode" | "HtmlEncode"),
+            "WebUtility" => matches!(
+                name,
+                "UrlEncode"
+                    | "UrlDecode"
+                    | "HtmlEncode"
+                    | "HtmlDecode"
+                    | "UrlEncodeToBytes"
+                    | "UrlDecodeToBytes"
+            ),
             // Handled by the interpreter: it writes into its destination argument.
             "Array" => crate::library::array_member_exists(name, true),
             "Enumerable" => matches!(name, "Range" | "Repeat" | "Empty"),
+            "Tuple" => name == "Create",
+            "Encoding" => matches!(name, "GetEncoding" | "Convert"),
             _ => false,
         };
     }
@@ -454,6 +473,8 @@ pub(crate) const STRING_METHODS: &[&str] = &[
     "Remove",
     "ToCharArray",
     "GetHashCode",
+    "GetType",
+    "GetTypeCode",
     "Normalize",
     "IsNormalized",
 ];
@@ -506,4 +527,11 @@ pub(crate) const LINQ: &[&str] = &[
     "Except",
     "Zip",
     "SequenceEqual",
+    // Also in crates/expr/src/library/linq.rs.
+    "Append",
+    "Prepend",
+    "SkipLast",
+    "TakeLast",
+    "AsEnumerable",
+    "ToHashSet",
 ];

@@ -169,6 +169,7 @@ fn sample(dotnet: &str) -> Option<&'static str> {
         "RSASignaturePadding" => "RSASignaturePadding.Pkcs1",
         "RNGCryptoServiceProvider" => "new RNGCryptoServiceProvider()",
         "StringComparer" => "StringComparer.Ordinal",
+        "Tuple" => r#"Tuple.Create(1, "a")"#,
         "Encoding" => "Encoding.UTF8",
         "Capture" | "Match" => r#"Regex.Match("a1", "[0-9]")"#,
         "Group" => r#"Regex.Match("a1", "([0-9])").Groups[1]"#,

@@ -9,11 +9,15 @@ pub struct Tuple {
     pub items: Vec<Value>,
     /// The element names as written (`(a: 1, 2)` names only the first).
     pub names: Vec<Option<String>>,
+    /// A `System.Tuple` (`Tuple.Create(1, "a")`, crates/expr/src/library/tuples.rs): a class,
+    /// so `==` compares references, and its hash is .NET's deterministic one.
+    pub reference: bool,
 }
 
 impl PartialEq for Tuple {
     fn eq(&self, other: &Self) -> bool {
-        self.items == other.items
+        // A System.Tuple never equals a value tuple: they are different types.
+        self.reference == other.reference && self.items == other.items
     }
 }
 
@@ -52,6 +56,7 @@ mod tests {
                 Value::Bool(true),
             ],
             names: vec![Some("n".into()), None, None, None],
+            reference: false,
         };
         assert_eq!(t.member("Item1"), Some(&Value::Int(1)));
         assert_eq!(t.member("n"), Some(&Value::Int(1)));
@@ -63,6 +68,7 @@ mod tests {
         let u = Tuple {
             items: t.items.clone(),
             names: vec![None; 4],
+            reference: false,
         };
         assert_eq!(t, u);
     }

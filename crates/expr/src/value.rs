@@ -85,6 +85,8 @@ pub enum Object {
     XNode(Arc<super::xml::XNode>),
     /// `Uri`, `IPAddress` (crates/expr/src/library/net).
     Net(crate::library::net::Net),
+    /// `StringComparer.Ordinal` … (crates/expr/src/library/comparers.rs).
+    Comparer(crate::library::StringComparerKind),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -235,11 +237,15 @@ impl Value {
             Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",
             Value::Object(Object::XName(_)) => "System.Xml.Linq.XName",
             Value::Object(Object::Exception(e)) => crate::exceptions::full_name(e.kind),
+            Value::Object(Object::Tuple(t)) if t.reference => {
+                crate::library::reference_tuple_type(t.items.len())
+            }
             Value::Object(Object::Tuple(_)) => "System.ValueTuple",
             Value::Object(Object::Io(o)) => o.type_name,
             Value::Object(Object::XNamespace(_)) => "System.Xml.Linq.XNamespace",
             Value::Object(Object::XNode(n)) => n.type_name(),
             Value::Object(Object::Net(n)) => n.type_name(),
+            Value::Object(Object::Comparer(k)) => k.type_name(),
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
             Value::Object(Object::TimeZone(z)) if z.legacy => "System.CurrentSystemTimeZone",
             Value::Object(Object::TimeZone(_)) => "System.TimeZoneInfo",

@@ -407,3 +407,115 @@ fn list_remove_all_in_place() {
         "2:1,3"
     );
 }
+
+// var s = new HashSet<int> { 1, 2, 3 }; s.SymmetricExceptWith(new[] { 2, 4, 4 }) -> 1,3,4
+// new HashSet<int> { 1, 2, 3, 4 }.RemoveWhere(x => x % 2 == 0)                   -> 2
+// Array.BinarySearch(new[] { 1, 3, 5, 7 }, 4)                                    -> -3
+// new List<int> { 1, 2, 5 } InsertRange(2, { 3, 4 })                             -> 1,2,3,4,5
+#[test]
+fn remaining_collection_members() {
+    let cases = [
+        (
+            "{ var s = new HashSet<int> { 1, 2 }; return s.IsProperSubsetOf(new[] { 1, 2, 3 }) + \" \" + s.IsProperSubsetOf(new[] { 1, 2, 2 }); }",
+            "True False",
+        ),
+        (
+            "{ var s = new HashSet<int> { 1, 2, 3 }; return s.IsProperSupersetOf(new[] { 1, 2 }); }",
+            "True",
+        ),
+        (
+            "{ var s = new HashSet<int> { 1, 2, 3 }; s.SymmetricExceptWith(new[] { 2, 4, 4 }); return string.Join(\",\", s.OrderBy(x => x)); }",
+            "1,3,4",
+        ),
+        (
+            "{ var s = new HashSet<int> { 1, 2, 3, 4 }; var n = s.RemoveWhere(x => x % 2 == 0); return n + \":\" + string.Join(\",\", s); }",
+            "2:1,3",
+        ),
+        ("new[] { 1, 3, 5, 7 }.GetLength(0)", "4"),
+        ("new[] { 1, 3, 5, 7 }.GetUpperBound(0)", "3"),
+        ("new[] { 1, 3, 5, 7 }.GetValue(2)", "5"),
+        ("new[] { 1, 3, 5, 7 }.LongLength", "4"),
+        ("Array.BinarySearch(new[] { 1, 3, 5, 7 }, 5)", "2"),
+        ("Array.BinarySearch(new[] { 1, 3, 5, 7 }, 4)", "-3"),
+        ("Array.BinarySearch(new[] { 1, 3, 5, 7 }, 1, 2, 1)", "-2"),
+        (
+            "{ var a = new int[4]; Array.Fill(a, 7, 1, 2); return string.Join(\",\", a); }",
+            "0,7,7,0",
+        ),
+        (
+            "{ var a = new[] { 1, 2, 3 }; var b = new int[3]; Array.ConstrainedCopy(a, 1, b, 0, 2); return string.Join(\",\", b); }",
+            "2,3,0",
+        ),
+        (
+            "{ var l = new List<int> { 1, 2, 3, 4, 5 }; return string.Join(\",\", l.GetRange(1, 3)); }",
+            "2,3,4",
+        ),
+        (
+            "{ var l = new List<int> { 1, 2, 5 }; l.InsertRange(2, new[] { 3, 4 }); return string.Join(\",\", l); }",
+            "1,2,3,4,5",
+        ),
+        (
+            "{ var l = new List<int> { 1, 2, 3, 4, 5 }; l.RemoveRange(1, 2); return string.Join(\",\", l); }",
+            "1,4,5",
+        ),
+        (
+            "{ var l = new List<int> { 1, 3, 5 }; return l.BinarySearch(3) + \" \" + l.BinarySearch(4); }",
+            "1 -3",
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(text(src), want, "{src}");
+    }
+    for (src, want) in [
+        ("new[] { 1 }.GetLength(1)", "IndexOutOfRangeException"),
+        ("new[] { 1 }.GetValue(1)", "IndexOutOfRangeException"),
+        (
+            "{ var a = new int[4]; Array.Fill(a, 7, 3, 2); return a; }",
+            "ArgumentOutOfRangeException",
+        ),
+        (
+            "{ var l = new List<int> { 1, 2, 3 }; l.RemoveRange(2, 2); return l; }",
+            "ArgumentException",
+        ),
+        (
+            "{ var l = new List<int> { 1 }; return l.GetRange(0, 2); }",
+            "ArgumentException",
+        ),
+    ] {
+        assert_eq!(kind(src), want, "{src}");
+    }
+    no_findings(
+        "var a = new int[2]; Array.Fill(a, 1); Array.ConstrainedCopy(a, 0, a, 1, 1); return Array.BinarySearch(a, 1);",
+    );
+}
+
+// var q = new Queue<int>(); q.Enqueue(5); q.TryDequeue(out var x) -> True, x = 5
+// new Queue<int>().TryDequeue(out int x) -> False, x = 0
+#[test]
+fn queue_stack_and_set_try_methods() {
+    let cases = [
+        (
+            "{ var q = new Queue<int>(); q.Enqueue(5); q.Enqueue(6); var ok = q.TryDequeue(out var x); return ok + \" \" + x + \" \" + q.Count; }",
+            "True 5 1",
+        ),
+        (
+            "{ var q = new Queue<int>(); var ok = q.TryDequeue(out int x); return ok + \" \" + x; }",
+            "False 0",
+        ),
+        (
+            "{ var s = new Stack<int>(); s.Push(1); s.Push(2); var ok = s.TryPop(out var x); return ok + \" \" + x + \" \" + s.Count; }",
+            "True 2 1",
+        ),
+        (
+            "{ var s = new Stack<int>(); s.Push(3); s.TryPeek(out var x); return x + s.Count; }",
+            "4",
+        ),
+        (
+            "{ var s = new HashSet<string> { \"a\" }; var ok = s.TryGetValue(\"a\", out var v); return ok + v; }",
+            "Truea",
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(text(src), want, "{src}");
+    }
+}

@@ -194,3 +194,23 @@ fn enumerable_factories() {
     // A huge range is refused by the memory budget, not allocated.
     assert!(run("Enumerable.Range(0, 2000000000).Count()").is_err());
 }
+
+// new[] { 1, 2 }.Append(3) -> [1, 2, 3]; new[] { 1, 2, 3, 4 }.TakeLast(2) -> [3, 4]
+// new[] { 1, 2, 2, 3 }.ToHashSet().Count -> 3
+#[test]
+fn append_prepend_skip_take_last_to_hash_set() {
+    let cases = [
+        ("new[] { 1, 2 }.Append(3)", "[1, 2, 3]"),
+        ("new[] { 1, 2 }.Prepend(0)", "[0, 1, 2]"),
+        ("new[] { 1, 2, 3, 4 }.SkipLast(1)", "[1, 2, 3]"),
+        ("new[] { 1, 2, 3, 4 }.TakeLast(2)", "[3, 4]"),
+        ("new[] { 1, 2 }.TakeLast(-1)", "[]"),
+        ("new[] { 1, 2 }.SkipLast(5)", "[]"),
+        ("new[] { 1, 2 }.AsEnumerable()", "[1, 2]"),
+        ("new[] { 1, 2, 2, 3 }.ToHashSet().Count", "3"),
+        ("new[] { 1, 2, 2, 3 }.ToHashSet().Add(2)", "False"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(text(src), want, "{src}");
+    }
+}

@@ -91,3 +91,117 @@ fn parse_exact() {
         "!FormatException"
     );
 }
+
+// Encoding.UTF8.EncodingName                       // Unicode (UTF-8)
+// BitConverter.ToString(Encoding.UTF8.GetPreamble()) // EF-BB-BF
+// Encoding.UTF8.GetMaxByteCount(10)                // 33
+// Encoding.Unicode.GetMaxCharCount(11)             // 7
+// Encoding.GetEncoding("UTF-16BE").CodePage        // 1201
+#[test]
+fn encoding_members() {
+    let cases = [
+        ("Encoding.UTF8.EncodingName", "Unicode (UTF-8)"),
+        (
+            "Encoding.BigEndianUnicode.EncodingName",
+            "Unicode (Big-Endian)",
+        ),
+        ("Encoding.ASCII.WindowsCodePage", "1252"),
+        (
+            "BitConverter.ToString(Encoding.UTF8.GetPreamble())",
+            "EF-BB-BF",
+        ),
+        (
+            "BitConverter.ToString(Encoding.UTF32.GetPreamble())",
+            "FF-FE-00-00",
+        ),
+        ("Encoding.UTF8.GetMaxByteCount(10)", "33"),
+        ("Encoding.UTF32.GetMaxByteCount(10)", "44"),
+        (
+            "Encoding.UTF8.GetMaxByteCount(-1)",
+            "!ArgumentOutOfRangeException",
+        ),
+        ("Encoding.UTF8.GetMaxCharCount(10)", "11"),
+        ("Encoding.Unicode.GetMaxCharCount(11)", "7"),
+        ("Encoding.UTF32.GetMaxCharCount(10)", "7"),
+        (
+            "new string(Encoding.UTF8.GetChars(new byte[] { 0x68, 0xC3, 0xA9 }))",
+            "hé",
+        ),
+        (r#"Encoding.GetEncoding("UTF-16BE").CodePage"#, "1201"),
+        (r#"Encoding.GetEncoding("latin1").WebName"#, "iso-8859-1"),
+        (
+            "Encoding.GetEncoding(65001).EncodingName",
+            "Unicode (UTF-8)",
+        ),
+        (r#"Encoding.GetEncoding("nope")"#, "!ArgumentException"),
+        ("Encoding.GetEncoding(437)", "!NotSupportedException"),
+        (
+            "Encoding.GetEncoding(70000)",
+            "!ArgumentOutOfRangeException",
+        ),
+        (
+            "BitConverter.ToString(Encoding.Convert(Encoding.UTF8, Encoding.Unicode, new byte[] { 0x68, 0xC3, 0xA9 }))",
+            "68-00-E9-00",
+        ),
+        (
+            "BitConverter.ToString(Encoding.Convert(Encoding.UTF8, Encoding.ASCII, new byte[] { 0x61, 0x68, 0xC3, 0xA9 }, 1, 3))",
+            "68-3F",
+        ),
+        ("Encoding.GetEncoding(28591).IsAlwaysNormalized()", "True"),
+        ("Encoding.UTF8.IsAlwaysNormalized()", "False"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(run(src), want, "{src}");
+    }
+    support::no_findings(
+        r#"return Encoding.Convert(Encoding.GetEncoding("utf-8"), Encoding.ASCII, new byte[] { 1 }).Length;"#,
+    );
+}
+
+// Guid.ParseExact("0123456789abcdef0123456789ABCDEF", "N") -> 01234567-89ab-cdef-0123-456789abcdef
+// Guid.Parse("+1234567-89ab-cdef-0123-456789abcdef")       -> 01234567-… (Guid.cs's compat forms)
+// Guid.Empty.CompareTo(null)                                -> 1
+#[test]
+fn guid_parse_exact_and_compare() {
+    let cases = [
+        (
+            r#"Guid.ParseExact("0123456789abcdef0123456789ABCDEF", "N").ToString()"#,
+            "01234567-89ab-cdef-0123-456789abcdef",
+        ),
+        (
+            r#"Guid.ParseExact("{01234567-89ab-cdef-0123-456789abcdef}", "B").ToString()"#,
+            "01234567-89ab-cdef-0123-456789abcdef",
+        ),
+        (
+            r#"Guid.ParseExact("01234567-89ab-cdef-0123-456789abcdef", "N")"#,
+            "!FormatException",
+        ),
+        (
+            r#"Guid.ParseExact("01234567-89ab-cdef-0123-456789abcdef", "Q")"#,
+            "!FormatException",
+        ),
+        (
+            r#"Guid.TryParseExact("0123456789abcdef0123456789abcdef", "D", out var g)"#,
+            "False",
+        ),
+        (
+            r#"Guid.Parse("+1234567-89ab-cdef-0123-456789abcdef").ToString()"#,
+            "01234567-89ab-cdef-0123-456789abcdef",
+        ),
+        (
+            r#"Guid.Parse("01234567-89ab-cdef-0123-4567+9abcdef")"#,
+            "!FormatException",
+        ),
+        (
+            r#"Guid.Parse("91234567-89ab-cdef-0123-456789abcdef").CompareTo(Guid.Empty)"#,
+            "1",
+        ),
+        ("Guid.Empty.CompareTo(null)", "1"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(run(src), want, "{src}");
+    }
+    support::no_findings(
+        r#"Guid.TryParseExact("x", "N", out var g); return Guid.ParseExact("0123456789abcdef0123456789abcdef", "N").CompareTo(g);"#,
+    );
+}

@@ -37,6 +37,9 @@ impl<'c> Interp<'c> {
             }
             _ => return Err(rt("CompilationError", "Method name expected", at)),
         };
+        if self.same_variable(target, name, args) {
+            return Ok(Value::Bool(true));
+        }
         if matches!(name.as_str(), "ThenBy" | "ThenByDescending") {
             return self.ordered_chain(callee, args, at);
         }
@@ -49,7 +52,9 @@ impl<'c> Interp<'c> {
                     at,
                 ));
             }
-            if ty == "Array" && name == "Copy" {
+            // ConstrainedCopy is Copy that either completes or changes nothing; the
+            // arguments are checked before anything is written, so Copy is that here.
+            if ty == "Array" && matches!(name.as_str(), "Copy" | "ConstrainedCopy") {
                 return self.array_copy(args, at);
             }
             if ty == "Array" && lib::ARRAY_IN_PLACE.contains(&name.as_str()) {
@@ -99,8 +104,10 @@ impl<'c> Interp<'c> {
                 Some(Value::Object(Object::Io(_) | Object::Hasher(..) | Object::Crypto(_)))));
         if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) && !shared {
             let args = self.eval_args(args)?;
-            if matches!(name.as_str(), "Add" | "AddRange" | "Insert" | "Merge")
-                && let Some(i) = self.root_local(target)
+            if matches!(
+                name.as_str(),
+                "Add" | "AddRange" | "Insert" | "InsertRange" | "Merge"
+            ) && let Some(i) = self.root_local(target)
             {
                 // What is added grows the local in place: charged before it is added.
                 let mut added = 0usize;
@@ -147,6 +154,26 @@ impl<'c> Interp<'c> {
             return lib::call_method(self, t, name, &[ty], args, at);
         }
         lib::call_method(self, t, name, generics, args, at)
+    }
+
+    /// `a.Equals(a)`, `object.ReferenceEquals(a, a)`, `object.Equals(a, a)`: an array, list or
+    /// byte array read twice from one variable is one object, though the interpreter holds it
+    /// by value and each read is a copy (crates/expr/src/library/objects.rs).
+    fn same_variable(&self, target: &Expr, name: &str, args: &[Arg]) -> bool {
+        let array_local = |e: &Expr| match &e.kind {
+            E::Name(n) if matches!(self.local(n), Some(Value::Array(_) | Value::Bytes(_))) => {
+                Some(n.clone())
+            }
+            _ => None,
+        };
+        let same = |x: &Expr, y: &Expr| array_local(x).is_some_and(|n| array_local(y) == Some(n));
+        match (name, args) {
+            ("Equals", [x]) => same(target, &x.value),
+            ("Equals" | "ReferenceEquals", [x, y]) => {
+                self.static_path(target).is_some() && same(&x.value, &y.value)
+            }
+            _ => false,
+        }
     }
 
     /// Reads the clock before a library call whose cost grows with its input, so a loop of
@@ -414,6 +441,9 @@ impl<'c> Interp<'c> {
             }
         };
         let value = match var_ty {
+            // Nothing found: the out variable holds `default(T)` of its declared type
+            // (`TryDequeue(out int x)` on an empty queue leaves 0).
+            Some(t) if matches!(value, Value::Null) => lib::default_of(t),
             Some(t) => lib::convert_declared(value, t),
             None => value,
         };

@@ -22,6 +22,7 @@ impl<'c> Interp<'c> {
         Ok(Value::Object(Object::Tuple(Arc::new(Tuple {
             items: r?,
             names: items.iter().map(|(n, _)| n.clone()).collect(),
+            reference: false,
         }))))
     }
 

@@ -27,6 +27,48 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
             }
             a.remove(i as usize);
         }
+        (Value::Array(a), "InsertRange") => {
+            let i = as_int(&a0, at)?;
+            if i < 0 || i as usize > a.len() {
+                return Err(arg_range(
+                    "Index must be within the bounds of the List. (Parameter 'index')",
+                    at,
+                ));
+            }
+            let items = match args.get(1) {
+                Some((_, Value::Null)) | None => {
+                    return Err(rt(
+                        "ArgumentNullException",
+                        "Value cannot be null. (Parameter 'collection')",
+                        at,
+                    ));
+                }
+                Some((_, v)) => iterate_plain(v.clone(), at)?,
+            };
+            let i = i as usize;
+            a.splice(i..i, items);
+        }
+        (Value::Array(a), "RemoveRange") => {
+            let i = as_int(&a0, at)?;
+            let n = as_int(args.get(1).map_or(&Value::Null, |(_, v)| v), at)?;
+            if i < 0 || n < 0 {
+                return Err(arg_range(
+                    &format!(
+                        "Non-negative number required. (Parameter '{}')",
+                        if i < 0 { "index" } else { "count" }
+                    ),
+                    at,
+                ));
+            }
+            if (a.len() as i64) - i < n {
+                return Err(rt(
+                    "ArgumentException",
+                    "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
+                    at,
+                ));
+            }
+            a.drain(i as usize..(i + n) as usize);
+        }
         (Value::Array(a), "Insert") => {
             let i = as_int(&a0, at)?;
             if i < 0 || i as usize > a.len() {

@@ -33,14 +33,18 @@ pub(crate) const ARRAY_STATICS: &[&str] = &[
     "LastIndexOf",
     "Empty",
     "AsReadOnly",
+    "BinarySearch",
+    "ForEach",
 ];
 
 /// The static members of `Array` that change their first argument in place.
-pub(crate) const ARRAY_IN_PLACE: &[&str] = &["Sort", "Reverse", "Clear"];
+pub(crate) const ARRAY_IN_PLACE: &[&str] = &["Sort", "Reverse", "Clear", "Fill"];
 
 /// Whether `Array.<name>` exists (a call when `call`), for `policy check`.
 pub(crate) fn array_member_exists(name: &str, call: bool) -> bool {
-    call && (name == "Copy" || ARRAY_STATICS.contains(&name) || ARRAY_IN_PLACE.contains(&name))
+    call && (matches!(name, "Copy" | "ConstrainedCopy")
+        || ARRAY_STATICS.contains(&name)
+        || ARRAY_IN_PLACE.contains(&name))
 }
 
 fn elements(v: &Value, at: usize) -> F<Vec<Value>> {
@@ -183,6 +187,53 @@ pub(crate) fn array_static(
             }
             Value::Array(out)
         }
+        // (array, value) or (array, index, length, value).
+        "BinarySearch" => {
+            let (lo, len, wanted) = match args.as_slice() {
+                [_, (_, v)] => (0, items.len() as i64, v),
+                [_, (_, i), (_, n), (_, v)] => {
+                    let (i, n) = (as_int(i, at)?, as_int(n, at)?);
+                    if i < 0 || n < 0 {
+                        return Err(arg_range(
+                            &format!(
+                                "Non-negative number required. (Parameter '{}')",
+                                if i < 0 { "index" } else { "length" }
+                            ),
+                            at,
+                        ));
+                    }
+                    if i.saturating_add(n) > items.len() as i64 {
+                        return Err(rt(
+                            "ArgumentException",
+                            "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
+                            at,
+                        ));
+                    }
+                    (i, n, v)
+                }
+                _ => {
+                    return Err(rt(
+                        "NotSupportedException",
+                        "BinarySearch with a comparer is not supported",
+                        at,
+                    ));
+                }
+            };
+            Value::Int(binary_search(&items, lo, len, wanted))
+        }
+        "ForEach" => {
+            let f = lambda_arg(args, 1, at)?.ok_or_else(|| {
+                rt(
+                    "ArgumentNullException",
+                    "Value cannot be null. (Parameter 'action')",
+                    at,
+                )
+            })?;
+            for v in items {
+                it.call_lambda(&f, vec![v], at)?;
+            }
+            Value::Null
+        }
         // A read-only view is a copy here: values are never shared mutably.
         _ => Value::Array(items),
     }))
@@ -246,6 +297,15 @@ pub(crate) fn array_in_place(
         match name {
             "Sort" => b.sort_unstable(),
             "Reverse" => b.reverse(),
+            "Fill" => {
+                let value = match rest.first() {
+                    Some(Value::Int(x)) if (0..=255).contains(x) => *x as u8,
+                    Some(other) => return Err(cast_err(other, "System.Byte", at)),
+                    None => 0,
+                };
+                let (i, n) = fill_range(b.len(), rest.get(1..).unwrap_or_default(), at)?;
+                b[i..i + n].fill(value);
+            }
             _ => {
                 let (i, n) = clear_range(b.len(), rest, at)?;
                 b[i..i + n].fill(0);
@@ -302,6 +362,12 @@ pub(crate) fn array_in_place(
             }
         },
         "Reverse" => items.reverse(),
+        "Fill" => {
+            let value = rest.first().cloned().unwrap_or(Value::Null);
+            let (i, n) = fill_range(items.len(), rest.get(1..).unwrap_or_default(), at)?;
+            it.charge(it.size_of(&value).saturating_mul(n), at)?;
+            items[i..i + n].fill(value);
+        }
         _ => {
             let d = default_like(&items);
             let (i, n) = clear_range(items.len(), rest, at)?;
@@ -314,6 +380,148 @@ pub(crate) fn array_in_place(
         )),
         _ => Value::Array(items),
     })
+}
+
+/// `Array.Fill(array, value, startIndex, count)`'s range (the whole array without them).
+fn fill_range(len: usize, rest: &[Value], at: usize) -> F<(usize, usize)> {
+    match rest {
+        [] => Ok((0, len)),
+        [i, n] => {
+            let (i, n) = (as_int(i, at)?, as_int(n, at)?);
+            if i < 0 || i > len as i64 {
+                return Err(arg_range(
+                    "Index was out of range. Must be non-negative and less than or equal to the size of the collection. (Parameter 'startIndex')",
+                    at,
+                ));
+            }
+            if n < 0 || i > len as i64 - n {
+                return Err(arg_range(
+                    "Count must be positive and count must refer to a location within the string/array/collection. (Parameter 'count')",
+                    at,
+                ));
+            }
+            Ok((i as usize, n as usize))
+        }
+        _ => Err(rt(
+            "CompilationError",
+            "No overload for method 'Fill' takes 3 arguments",
+            at,
+        )),
+    }
+}
+
+/// .NET's binary search (ArraySortHelper): the index of an element equal to `wanted` in
+/// `[lo, lo + len)`, else the bitwise complement of where it would go.
+fn binary_search(items: &[Value], lo: i64, len: i64, wanted: &Value) -> i64 {
+    let (mut lo, mut hi) = (lo, lo + len - 1);
+    while lo <= hi {
+        let i = lo + ((hi - lo) >> 1);
+        let Some(v) = items.get(i as usize) else {
+            break;
+        };
+        match sort_cmp(v, wanted) {
+            Ordering::Equal => return i,
+            Ordering::Less => lo = i + 1,
+            Ordering::Greater => hi = i - 1,
+        }
+    }
+    !lo
+}
+
+/// Members of an array (or list) instance: `GetLength(0)`, `GetLowerBound(0)`,
+/// `GetUpperBound(0)`, `GetValue(i)`, `Clone()`, `Initialize()`, and `List<T>`'s `GetRange`,
+/// `BinarySearch`, `TrimExcess`. `None` for another name.
+pub(crate) fn array_instance(
+    it: &mut Interp,
+    t: &Value,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> Option<F<Value>> {
+    let len = match t {
+        Value::Array(a) => a.len(),
+        Value::Bytes(b) => b.len(),
+        _ => return None,
+    } as i64;
+    let dimension = |args: &Args| -> F<()> {
+        match as_int(arg(args, 0, at)?, at)? {
+            0 => Ok(()),
+            _ => Err(rt(
+                "IndexOutOfRangeException",
+                "Index was outside the bounds of the array.",
+                at,
+            )),
+        }
+    };
+    let r = (|| -> F<Option<Value>> {
+        Ok(Some(match (name, args.len()) {
+            ("GetLength" | "GetLongLength", 1) => {
+                dimension(args)?;
+                Value::Int(len)
+            }
+            ("GetLowerBound", 1) => {
+                dimension(args)?;
+                Value::Int(0)
+            }
+            ("GetUpperBound", 1) => {
+                dimension(args)?;
+                Value::Int(len - 1)
+            }
+            ("GetValue", 1) => {
+                let i = as_int(arg(args, 0, at)?, at)?;
+                if i < 0 || i >= len {
+                    return Err(index_err(at));
+                }
+                match t {
+                    Value::Bytes(b) => Value::Int(i64::from(b[i as usize])),
+                    Value::Array(a) => a[i as usize].clone(),
+                    _ => return Ok(None),
+                }
+            }
+            // A shallow copy (a copy is what every read of an array is here).
+            ("Clone", 0) => {
+                it.charge(it.size_of(t), at)?;
+                t.clone()
+            }
+            // Only arrays of value types with constructors change; none are held here.
+            ("Initialize" | "TrimExcess", 0) => Value::Null,
+            ("GetRange", 2) => {
+                let (i, n) = (as_int(&args[0].1, at)?, as_int(&args[1].1, at)?);
+                if i < 0 || n < 0 {
+                    return Err(arg_range(
+                        &format!(
+                            "Non-negative number required. (Parameter '{}')",
+                            if i < 0 { "index" } else { "count" }
+                        ),
+                        at,
+                    ));
+                }
+                if len - i < n {
+                    return Err(rt(
+                        "ArgumentException",
+                        "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
+                        at,
+                    ));
+                }
+                let Value::Array(a) = t else {
+                    return Ok(None);
+                };
+                let part = a[i as usize..(i + n) as usize].to_vec();
+                it.hold_all(&part, at)?;
+                Value::Array(part)
+            }
+            ("BinarySearch", 1 | 3) => {
+                let Value::Array(a) = t else {
+                    return Ok(None);
+                };
+                let mut all: Args = vec![(None, Value::Array(a.clone()))];
+                all.extend(args.iter().cloned());
+                return array_static(it, "BinarySearch", &[], &all, at);
+            }
+            _ => return Ok(None),
+        }))
+    })();
+    r.transpose()
 }
 
 fn clear_range(len: usize, rest: &[Value], at: usize) -> F<(usize, usize)> {

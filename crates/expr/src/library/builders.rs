@@ -137,6 +137,10 @@ pub(crate) fn builder_own_method(name: &str) -> bool {
             | "IsSupersetOf"
             | "Overlaps"
             | "SetEquals"
+            | "IsProperSubsetOf"
+            | "IsProperSupersetOf"
+            | "SymmetricExceptWith"
+            | "TrimExcess"
     )
 }
 
@@ -339,8 +343,123 @@ fn hash_set(
                 _ => s.iter().all(|x| has(&o, x)) && o.iter().all(|x| has(s, x)),
             })
         }
+        // Proper: a subset (superset) with fewer (more) distinct elements than the other.
+        "IsProperSubsetOf" | "IsProperSupersetOf" => {
+            let o = other(it, s)?;
+            let o = distinct(it, o, at)?;
+            Value::Bool(if name == "IsProperSubsetOf" {
+                s.len() < o.len() && s.iter().all(|x| has(&o, x))
+            } else {
+                o.len() < s.len() && o.iter().all(|x| has(s, x))
+            })
+        }
+        // The elements in exactly one of the two: the other's distinct elements toggle.
+        "SymmetricExceptWith" => {
+            let o = other(it, s)?;
+            let o = distinct(it, o, at)?;
+            for x in o {
+                match s.iter().position(|y| values_equal(y, &x)) {
+                    Some(i) => {
+                        s.remove(i);
+                    }
+                    None => {
+                        it.charge(it.size_of(&x) + SLOT, at)?;
+                        s.push(x);
+                    }
+                }
+            }
+            Value::Null
+        }
+        // Capacity is not observable here: nothing to trim.
+        "TrimExcess" if args.is_empty() => Value::Null,
         _ => return Err(no_member(&Value::Array(Vec::new()), name, at)),
     })
+}
+
+/// The distinct elements of `items` (a set's view of another collection), first occurrence
+/// kept; quadratic, so the clock is read as it goes.
+fn distinct(it: &mut Interp, items: Vec<Value>, at: usize) -> F<Vec<Value>> {
+    let mut out: Vec<Value> = Vec::with_capacity(items.len());
+    for v in items {
+        if out.len() % 64 == 63 {
+            it.check_time(at)?;
+        }
+        if !out.iter().any(|o| values_equal(o, &v)) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// `set.RemoveWhere(p)`: the predicate runs over a copy of the items with the set unlocked
+/// (it may look at the set), then the matching items go; the count removed.
+pub(crate) fn hash_set_remove_where(
+    it: &mut Interp,
+    me: &Value,
+    args: &Args,
+    at: usize,
+) -> Option<F<Value>> {
+    let Value::Object(Object::Io(io)) = me else {
+        return None;
+    };
+    let items = match &*io.state() {
+        IoState::HashSet(s) => s.clone(),
+        _ => return None,
+    };
+    Some((|| {
+        let f = lambda_arg(args, 0, at)?.ok_or_else(|| {
+            rt(
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 'match')",
+                at,
+            )
+        })?;
+        let f = Some(f);
+        let mut gone = Vec::new();
+        for v in items {
+            if predicate(it, &f, &v, at)? {
+                gone.push(v);
+            }
+        }
+        let mut state = io.state();
+        let IoState::HashSet(s) = &mut *state else {
+            return Ok(Value::Int(0));
+        };
+        let before = s.len();
+        s.retain(|x| !gone.iter().any(|g| values_equal(g, x)));
+        Ok(Value::Int((before - s.len()) as i64))
+    })())
+}
+
+/// `queue.TryDequeue(out v)`, `TryPeek(out v)`, `stack.TryPop(out v)`, `TryPeek(out v)`,
+/// `set.TryGetValue(x, out actual)`: whether there was one, and it (else null: `default(T)`
+/// once the out variable's declared type converts it). `None` for another object or name.
+pub(crate) fn builder_try(
+    t: &Value,
+    name: &str,
+    inputs: &[Value],
+    at: usize,
+) -> Option<F<(bool, Value)>> {
+    let Value::Object(Object::Io(io)) = t else {
+        return None;
+    };
+    let mut state = io.state();
+    let found = match (&mut *state, name, inputs) {
+        (IoState::Queue(q), "TryDequeue", []) => q.pop_front(),
+        (IoState::Queue(q), "TryPeek", []) => q.front().cloned(),
+        (IoState::Stack(s), "TryPop", []) => s.pop(),
+        (IoState::Stack(s), "TryPeek", []) => s.last().cloned(),
+        (IoState::HashSet(s), "TryGetValue", [x]) => s.iter().find(|y| values_equal(y, x)).cloned(),
+        (IoState::Queue(_) | IoState::Stack(_) | IoState::HashSet(_), _, _) => {
+            let _ = at;
+            return None;
+        }
+        _ => return None,
+    };
+    Some(Ok(match found {
+        Some(v) => (true, v),
+        None => (false, Value::Null),
+    }))
 }
 
 fn stack(it: &mut Interp, s: &mut Vec<Value>, name: &str, args: &Args, at: usize) -> F<Value> {

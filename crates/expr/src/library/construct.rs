@@ -15,6 +15,7 @@ pub(crate) fn construct(
     if let Some(r) = crypto::construct(it, &ty.name, &args, at) {
         return r;
     }
+    let args = without_ordinal_comparer(&ty.name, args, at)?;
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
     if matches!(
         ty.name.as_str(),
@@ -29,6 +30,9 @@ pub(crate) fn construct(
     }
     if let Some(r) = exception_new(it, &ty.name, &vals, at) {
         return r;
+    }
+    if ty.name == "Tuple" {
+        return reference_tuple(it, &args, at);
     }
     Ok(match ty.name.as_str() {
         "JObject" => {

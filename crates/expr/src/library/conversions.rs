@@ -108,6 +108,9 @@ pub(crate) fn try_parse(
             Err(f) => Err(f),
         };
     }
+    if (ty, name) == ("Guid", "TryParseExact") {
+        return guid_try_parse_exact(&inputs, at);
+    }
     let supported = crate::features::TRY_PARSE_TYPES.contains(&ty);
     if name != "TryParse" || !supported {
         return Err(rt(
@@ -156,6 +159,9 @@ pub(crate) fn try_get_value(
     inputs: Vec<Value>,
     at: usize,
 ) -> F<(bool, Value)> {
+    if let Some(r) = builder_try(&t, name, &inputs, at) {
+        return r;
+    }
     if name != "TryGetValue" {
         return Err(rt(
             "NotSupportedException",
@@ -435,17 +441,11 @@ pub(crate) fn exception_message(v: &Value) -> String {
     }
 }
 
+/// `Guid.Parse` (crates/expr/src/library/guids.rs).
 pub(super) fn parse_guid(s: &str, at: usize) -> F<Value> {
-    let h: String = s
-        .chars()
-        .filter(|c| !matches!(c, '-' | '{' | '}' | '(' | ')'))
-        .collect();
-    if h.len() != 32 {
-        return Err(rt("FormatException", "Unrecognized Guid format.", at));
-    }
-    u128::from_str_radix(&h, 16)
+    guid_parse_any(s)
         .map(Value::Guid)
-        .map_err(|_| rt("FormatException", "Unrecognized Guid format.", at))
+        .map_err(|m| rt("FormatException", m, at))
 }
 
 pub(super) fn parse_int(s: &str, bits: u32, at: usize) -> F<Value> {

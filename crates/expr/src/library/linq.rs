@@ -159,7 +159,9 @@ pub(super) fn linq_over(
         "ToArray" | "ToList" | "Cast" | "OfType" => Value::Array(items),
         "Contains" => {
             let x = arg(args, 0, at)?;
-            Value::Bool(items.iter().any(|v| values_equal(v, x)))
+            // `Contains(x, StringComparer.OrdinalIgnoreCase)` (crates/expr/src/library/comparers.rs).
+            let c = comparer_arg(args.get(1).map(|(_, v)| v));
+            Value::Bool(items.iter().any(|v| equal_under(c, v, x)))
         }
         "IndexOf" => {
             let x = arg(args, 0, at)?;
@@ -193,6 +195,51 @@ pub(super) fn linq_over(
             })
         }
         "Reverse" => Value::Array(items.into_iter().rev().collect()),
+        "Append" | "Prepend" => {
+            let x = arg(args, 0, at)?.clone();
+            grow(it, &x)?;
+            let mut items = items;
+            if name == "Append" {
+                items.push(x);
+            } else {
+                items.insert(0, x);
+            }
+            Value::Array(items)
+        }
+        // A count of zero or less skips (takes) nothing.
+        "SkipLast" | "TakeLast" => {
+            let n = as_int(arg(args, 0, at)?, at)?.clamp(0, items.len() as i64) as usize;
+            let cut = items.len() - n;
+            Value::Array(if name == "SkipLast" {
+                items[..cut].to_vec()
+            } else {
+                items[cut..].to_vec()
+            })
+        }
+        "AsEnumerable" => Value::Array(items),
+        // A set of the distinct items, in first-seen order (how a HashSet built by adding
+        // them enumerates); a string comparer is not held by sets here.
+        "ToHashSet" => {
+            if let Some(c) = comparer_arg(args.first().map(|(_, v)| v))
+                && !is_ordinal(c)
+            {
+                return Err(rt(
+                    "NotSupportedException",
+                    "a HashSet with a comparer other than StringComparer.Ordinal is not supported",
+                    at,
+                ));
+            }
+            let mut set: Vec<Value> = Vec::new();
+            for v in items {
+                if set.len() % 64 == 63 {
+                    it.check_time(at)?;
+                }
+                if !set.iter().any(|o| values_equal(o, &v)) {
+                    set.push(v);
+                }
+            }
+            io_value(crate::io::IoState::HashSet(set))
+        }
         "Concat" => {
             let mut items = items;
             let more = iterate(it, arg(args, 0, at)?.clone(), at)?;
@@ -203,13 +250,14 @@ pub(super) fn linq_over(
             Value::Array(items)
         }
         "Distinct" => {
+            let c = comparer_arg(args.first().map(|(_, v)| v));
             // Quadratic in the sequence's length: the clock is read as it goes.
             let mut out: Vec<Value> = Vec::new();
             for v in items {
                 if out.len() % 64 == 63 {
                     it.check_time(at)?;
                 }
-                if !out.iter().any(|o| values_equal(o, &v)) {
+                if !out.iter().any(|o| equal_under(c, o, &v)) {
                     out.push(v);
                 }
             }
@@ -225,11 +273,12 @@ pub(super) fn linq_over(
                 grow(it, &k)?;
                 keyed.push((k, v));
             }
+            let c = comparer_arg(args.get(1).map(|(_, v)| v));
             // Stable both ways, as .NET's OrderByDescending is: equal keys keep their order.
             if name == "OrderByDescending" {
-                keyed.sort_by(|a, b| sort_cmp(&b.0, &a.0));
+                keyed.sort_by(|a, b| order_under(c, &b.0, &a.0));
             } else {
-                keyed.sort_by(|a, b| sort_cmp(&a.0, &b.0));
+                keyed.sort_by(|a, b| order_under(c, &a.0, &b.0));
             }
             Value::Array(keyed.into_iter().map(|(_, v)| v).collect())
         }

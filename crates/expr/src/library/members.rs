@@ -35,6 +35,15 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
         (Value::Array(a), "Length" | "Count") => Value::Int(a.len() as i64),
         (Value::Bytes(b), "Length") => Value::Int(b.len() as i64),
         (Value::Array(_) | Value::Bytes(_), "Rank") => Value::Int(1),
+        (Value::Array(a), "LongLength") => Value::Int(a.len() as i64),
+        (Value::Bytes(b), "LongLength") => Value::Int(b.len() as i64),
+        // An array's fixed-size, writable, unsynchronized `IList`; its SyncRoot is itself.
+        (Value::Array(_) | Value::Bytes(_), "IsFixedSize") => Value::Bool(true),
+        (Value::Array(_) | Value::Bytes(_), "IsReadOnly" | "IsSynchronized") => Value::Bool(false),
+        (Value::Array(_) | Value::Bytes(_), "SyncRoot") => {
+            it.charge(it.size_of(&t), at)?;
+            t.clone()
+        }
         (Value::Json(J::Array(a)), "Count") => Value::Int(a.len() as i64),
         (Value::Json(J::Object(m)), "Count") => Value::Int(m.len() as i64),
         (Value::Json(j), "Type") => Value::str(match j {
@@ -192,6 +201,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("MidpointRounding", _) if MIDPOINT_ROUNDING.contains(&name) => Value::str(name),
         ("Math", "PI") => Value::Double(std::f64::consts::PI),
         ("Math", "E") => Value::Double(std::f64::consts::E),
+        ("StringComparer", _) if let Some(c) = comparer_static_property(ty, name) => c,
         ("Encoding", _) if let Some(e) = TextEncoding::named(name) => {
             Value::Object(Object::Encoding(e))
         }

@@ -11,6 +11,48 @@ pub(crate) fn call_method(
     args: Args,
     at: usize,
 ) -> F<Value> {
+    // System.Object's members (crates/expr/src/library/objects.rs): GetHashCode and
+    // GetTypeCode are answered for every value (no type here defines them otherwise; a Uri's
+    // hash is left to its module); Equals/ToString/GetType fall back to Object's when the
+    // type's own dispatcher does not define them.
+    let uri = matches!(&t, Value::Object(Object::Net(net::Net::Uri(_))));
+    if generics.is_empty()
+        && ((name == "GetHashCode" && !uri) || name == "GetTypeCode")
+        && is_object_method(name, args.len())
+    {
+        return object_method(it, &t, name, &args, at);
+    }
+    // Arrays, lists and byte arrays are held by value (never the same object as another
+    // read: the interpreter answers `a.Equals(a)`); a JToken's dispatcher has its own.
+    let by_value = matches!(
+        &t,
+        Value::Array(_) | Value::Bytes(_) | Value::Json(_) | Value::Lambda(_)
+    );
+    if by_value && name == "Equals" && args.len() == 1 && !matches!(t, Value::Json(_)) {
+        return object_method(it, &t, name, &args, at);
+    }
+    if by_value || !generics.is_empty() || !is_object_method(name, args.len()) {
+        return typed_method(it, t, name, generics, args, at);
+    }
+    // Cheap to keep: a string, a small value or a shared object.
+    let receiver = t.clone();
+    match typed_method(it, t, name, generics, args.clone(), at) {
+        Err(Flow::Err(e)) if e.kind == "RuntimeBinderException" => {
+            object_method(it, &receiver, name, &args, at).map_err(|_| Flow::Err(e))
+        }
+        r => r,
+    }
+}
+
+/// The members of the receiver's own type.
+fn typed_method(
+    it: &mut Interp,
+    t: Value,
+    name: &str,
+    generics: &[TypeRef],
+    args: Args,
+    at: usize,
+) -> F<Value> {
     let a = |i: usize| arg(&args, i, at);
     if let Value::Object(Object::Exception(e)) = &t {
         return exception_method(e, name, at);
@@ -43,6 +85,11 @@ pub(crate) fn call_method(
             return with_default(it, t, name, ty, args, at);
         }
     }
+    if let Value::Object(Object::Comparer(k)) = &t
+        && let Some(r) = comparer_method(*k, name, &args, at)
+    {
+        return r;
+    }
     if let Some(r) = net::call_method(it, &t, name, &args, at) {
         return r;
     }
@@ -63,6 +110,11 @@ pub(crate) fn call_method(
             return r;
         }
     }
+    if name == "RemoveWhere"
+        && let Some(r) = hash_set_remove_where(it, &t, &args, at)
+    {
+        return r;
+    }
     if let Value::Object(Object::Io(io)) = &t {
         // LINQ over a queue or stack runs on a copy of its items, the object unlocked: a
         // lambda may look at the object again.
@@ -82,6 +134,9 @@ pub(crate) fn call_method(
         if let Some(r) = textio_call(it, &mut state, name, &args, at) {
             return r;
         }
+    }
+    if let Some(r) = array_instance(it, &t, name, &args, at) {
+        return r;
     }
     if let Value::Array(_) = &t
         && let Some(r) = list_call(it, &t, name, &args, at)
@@ -319,6 +374,7 @@ pub(crate) fn call_method(
                 Value::Bytes(o.to_vec())
             }
             "Equals" => Value::Bool(values_equal(&t, a(0)?)),
+            "CompareTo" => return guid_compare_to(*g, a(0)?, at),
             _ => return Err(no_member(&t, name, at)),
         },
         Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Char(_) => match name {
@@ -327,7 +383,8 @@ pub(crate) fn call_method(
                 args.first().map(|(_, f)| f.to_display()).as_deref(),
                 at,
             )?),
-            "Equals" => Value::Bool(values_equal(&t, a(0)?)),
+            // Object's Equals: `1.Equals(1.0)` is false (crates/expr/src/library/objects.rs).
+            "Equals" => Value::Bool(object_equals(&t, a(0)?)),
             "GetValueOrDefault" => t.clone(),
             "CompareTo" => Value::Int(cmp_values(&t, a(0)?).map(|o| o as i64).unwrap_or(1)),
             "HasFlag" => enum_has_flag(&t, a(0)?, at)?,

@@ -46,6 +46,10 @@ pub(super) fn cmp_values(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
 pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
     use BinOp::*;
     match op {
+        // A System.Tuple is a class: `==` compares references.
+        Eq | Ne if is_reference_tuple(&a) || is_reference_tuple(&b) => {
+            return Ok(Value::Bool(reference_equals(&a, &b) == (op == Eq)));
+        }
         Eq => return Ok(Value::Bool(values_equal(&a, &b))),
         Ne => return Ok(Value::Bool(!values_equal(&a, &b))),
         Lt | Gt | Le | Ge => {

@@ -24,6 +24,12 @@ pub(crate) fn call_static(
         ));
     }
     let args = &args;
+    // No type here defines a static ReferenceEquals: always Object's.
+    if name == "ReferenceEquals"
+        && let Some(r) = object_static(name, args, at)
+    {
+        return r;
+    }
     if let Some(r) = net::call_static(it, ty, name, args, at) {
         return r;
     }
@@ -53,8 +59,19 @@ pub(crate) fn call_static(
         _ if crypto::is_crypto_type(ty) => crypto::call_static(it, ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
         "Enumerable" => enumerable_static(it, name, args, at)?,
+        "Tuple" if name == "Create" => Some(reference_tuple(it, args, at)?),
+        "Encoding" => encoding_static(it, name, args, at)?,
+        "StringComparer" => match comparer_static(name, args, at) {
+            Some(r) => Some(r?),
+            None => None,
+        },
         _ => None,
     };
+    if found.is_none()
+        && let Some(r) = object_static(name, args, at)
+    {
+        return r;
+    }
     found.ok_or_else(|| {
         rt(
             "RuntimeBinderException",
@@ -363,6 +380,7 @@ fn guid_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>>
     Ok(Some(match (ty, name) {
         ("Guid", "NewGuid") => Value::Guid(uuid::Uuid::new_v4().as_u128()),
         ("Guid", "Parse") => parse_guid(&as_str(a(0)?, at)?, at)?,
+        ("Guid", "ParseExact") => guid_parse_exact_static(args, at)?,
         _ => return Ok(None),
     }))
 }
@@ -458,35 +476,7 @@ fn web_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             Value::str(uri_escape(&input))
         }
         ("Uri", "UnescapeDataString") => Value::str(uri_unescape(&as_str(a(0)?, at)?, false)),
-        // WebUtility's methods give null for null (a missing variable in a redirect URL
-        // prints as nothing), where Uri's throw ArgumentNullException.
-        ("WebUtility", "UrlEncode" | "UrlDecode") if matches!(a(0)?, Value::Null) => Value::Null,
-        ("WebUtility", "UrlEncode") => {
-            let input = as_str(a(0)?, at)?;
-            it.charge(input.len().saturating_mul(3), at)?;
-            Value::str(uri_escape(&input).replace("%20", "+"))
-        }
-        ("WebUtility", "UrlDecode") => Value::str(uri_unescape(&as_str(a(0)?, at)?, true)),
-        ("WebUtility", "HtmlEncode") => match a(0)? {
-            Value::Null => Value::Null,
-            v => {
-                let input = as_str(v, at)?;
-                // `&quot;` is the longest replacement: six bytes for one.
-                it.charge(input.len().saturating_mul(6), at)?;
-                let mut out = String::new();
-                for c in input.chars() {
-                    match c {
-                        '&' => out.push_str("&amp;"),
-                        '<' => out.push_str("&lt;"),
-                        '>' => out.push_str("&gt;"),
-                        '"' => out.push_str("&quot;"),
-                        '\'' => out.push_str("&#39;"),
-                        c => out.push(c),
-                    }
-                }
-                Value::str(out)
-            }
-        },
+        ("WebUtility", _) => return webutility_static(it, name, args, at),
         _ => return Ok(None),
     }))
 }

@@ -289,7 +289,6 @@ pub(super) fn string_method(
             it.charge(s.len().saturating_mul(SLOT), at)?;
             Value::Array(s.chars().map(Value::Char).collect())
         }
-        "GetHashCode" => Value::Int(s.len() as i64),
         _ => return linq(it, Value::str(s), name, args, at),
     })
 }

@@ -40,6 +40,96 @@ impl TextEncoding {
         }
     }
 
+    /// `EncodingName`.
+    fn encoding_name(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "Unicode (UTF-8)",
+            TextEncoding::Ascii => "US-ASCII",
+            TextEncoding::Unicode => "Unicode",
+            TextEncoding::BigEndianUnicode => "Unicode (Big-Endian)",
+            TextEncoding::Utf32 => "Unicode (UTF-32)",
+            TextEncoding::Latin1 => "Western European (ISO)",
+        }
+    }
+
+    /// `GetPreamble()`: the byte order mark the encoding writes (`Encoding.UTF8` writes one).
+    fn preamble(self) -> &'static [u8] {
+        match self {
+            TextEncoding::Utf8 => &[0xEF, 0xBB, 0xBF],
+            TextEncoding::Unicode => &[0xFF, 0xFE],
+            TextEncoding::BigEndianUnicode => &[0xFE, 0xFF],
+            TextEncoding::Utf32 => &[0xFF, 0xFE, 0, 0],
+            TextEncoding::Ascii | TextEncoding::Latin1 => &[],
+        }
+    }
+
+    fn code_page(self) -> i64 {
+        match self {
+            TextEncoding::Utf8 => 65001,
+            TextEncoding::Ascii => 20127,
+            TextEncoding::Unicode => 1200,
+            TextEncoding::BigEndianUnicode => 1201,
+            TextEncoding::Utf32 => 12000,
+            TextEncoding::Latin1 => 28591,
+        }
+    }
+
+    /// `GetMaxByteCount(n)` (the replacement fallback is one char): bytes per char times n + 1.
+    fn max_bytes_per_char(self) -> i64 {
+        match self {
+            TextEncoding::Utf8 => 3,
+            TextEncoding::Ascii | TextEncoding::Latin1 => 1,
+            TextEncoding::Unicode | TextEncoding::BigEndianUnicode => 2,
+            TextEncoding::Utf32 => 4,
+        }
+    }
+
+    /// `GetMaxCharCount(n)`, as each encoding class computes it.
+    fn max_char_count(self, n: i64) -> i64 {
+        match self {
+            TextEncoding::Utf8 => n + 1,
+            TextEncoding::Ascii | TextEncoding::Latin1 => n,
+            TextEncoding::Unicode | TextEncoding::BigEndianUnicode => (n >> 1) + (n & 1) + 1,
+            TextEncoding::Utf32 => n / 2 + 2,
+        }
+    }
+
+    /// `Encoding.GetEncoding(name)`: the names and aliases .NET's encoding table gives the
+    /// encodings held here (case-insensitive).
+    fn by_name(name: &str) -> Option<TextEncoding> {
+        let n = name.to_ascii_lowercase();
+        Some(match n.as_str() {
+            "utf-8" | "unicode-1-1-utf-8" | "unicode-2-0-utf-8" | "x-unicode20utf8" => {
+                TextEncoding::Utf8
+            }
+            "us-ascii" | "ascii" | "ansi_x3.4-1968" | "ansi_x3.4-1986" | "cp367" | "csascii"
+            | "ibm367" | "iso-ir-6" | "iso646-us" | "iso_646.irv:1991" | "us" => {
+                TextEncoding::Ascii
+            }
+            "utf-16" | "utf-16le" | "unicode" | "ucs-2" | "iso-10646-ucs-2" => {
+                TextEncoding::Unicode
+            }
+            "utf-16be" | "unicodefffe" => TextEncoding::BigEndianUnicode,
+            "utf-32" | "utf-32le" => TextEncoding::Utf32,
+            "iso-8859-1" | "latin1" | "cp819" | "csisolatin1" | "ibm819" | "iso-ir-100"
+            | "iso8859-1" | "iso_8859-1" | "iso_8859-1:1987" | "l1" => TextEncoding::Latin1,
+            _ => return None,
+        })
+    }
+
+    fn by_code_page(cp: i64) -> Option<TextEncoding> {
+        Some(match cp {
+            // Code page 0 is the default encoding: UTF-8 in .NET Core.
+            0 | 65001 => TextEncoding::Utf8,
+            20127 => TextEncoding::Ascii,
+            1200 => TextEncoding::Unicode,
+            1201 => TextEncoding::BigEndianUnicode,
+            12000 => TextEncoding::Utf32,
+            28591 => TextEncoding::Latin1,
+            _ => return None,
+        })
+    }
+
     /// The most bytes one UTF-8 byte of input can become (what is charged before encoding).
     fn growth(self) -> usize {
         match self {
@@ -103,14 +193,17 @@ pub(super) fn encoding_member(e: TextEncoding, name: &str) -> Option<Value> {
     Some(match name {
         "WebName" | "BodyName" | "HeaderName" => Value::str(e.web_name()),
         "IsSingleByte" => Value::Bool(matches!(e, TextEncoding::Ascii | TextEncoding::Latin1)),
-        "CodePage" => Value::Int(match e {
-            TextEncoding::Utf8 => 65001,
-            TextEncoding::Ascii => 20127,
-            TextEncoding::Unicode => 1200,
-            TextEncoding::BigEndianUnicode => 1201,
-            TextEncoding::Utf32 => 12000,
-            TextEncoding::Latin1 => 28591,
+        "CodePage" => Value::Int(e.code_page()),
+        "EncodingName" => Value::str(e.encoding_name()),
+        // The Windows code page of the encoding's family: 1252 for the Western single-byte
+        // ones, 1200 (Unicode) for the rest.
+        "WindowsCodePage" => Value::Int(match e {
+            TextEncoding::Ascii | TextEncoding::Latin1 => 1252,
+            _ => 1200,
         }),
+        // The instances `Encoding.X` and `GetEncoding` give are shared, read-only ones.
+        "IsReadOnly" => Value::Bool(true),
+        "Preamble" => Value::Bytes(e.preamble().to_vec()),
         _ => return None,
     })
 }
@@ -153,7 +246,55 @@ pub(super) fn encoding_method(
                 Value::Bytes(bytes)
             }
         }
-        "GetString" | "GetCharCount" => {
+        "GetPreamble" if args.is_empty() => Value::Bytes(e.preamble().to_vec()),
+        "GetMaxByteCount" | "GetMaxCharCount" => {
+            let n = as_int(a(0)?, at)?;
+            let param = if name == "GetMaxByteCount" {
+                "charCount"
+            } else {
+                "byteCount"
+            };
+            if n < 0 {
+                return Err(arg_range(
+                    &format!("Non-negative number required. (Parameter '{param}')"),
+                    at,
+                ));
+            }
+            let max = if name == "GetMaxByteCount" {
+                (n + 1).saturating_mul(e.max_bytes_per_char())
+            } else {
+                e.max_char_count(n)
+            };
+            if max > i64::from(i32::MAX) {
+                return Err(arg_range(
+                    &format!(
+                        "Too many {}. The resulting number of {} is larger than what can be returned as an int. (Parameter '{param}')",
+                        if name == "GetMaxByteCount" {
+                            "characters"
+                        } else {
+                            "bytes"
+                        },
+                        if name == "GetMaxByteCount" {
+                            "bytes"
+                        } else {
+                            "chars"
+                        },
+                    ),
+                    at,
+                ));
+            }
+            Value::Int(max)
+        }
+        // Latin-1's override: its text is normalized in form C. The other encodings keep
+        // Encoding's answer, false (as the C# oracle shows for ASCII too).
+        "IsAlwaysNormalized" => {
+            let form = match args.first() {
+                Some((_, v)) => v.to_display(),
+                None => "FormC".to_string(),
+            };
+            Value::Bool(e == TextEncoding::Latin1 && form == "FormC")
+        }
+        "GetString" | "GetCharCount" | "GetChars" => {
             let b = match a(0)? {
                 Value::Null => return Err(null("bytes")),
                 v => as_bytes(v, at)?,
@@ -179,11 +320,86 @@ pub(super) fn encoding_method(
             // Each byte can become U+FFFD: three bytes of text.
             it.charge(b.len().saturating_mul(3), at)?;
             let s = e.decode(&b);
-            if name == "GetCharCount" {
-                Value::Int(s.encode_utf16().count() as i64)
-            } else {
-                Value::str(s)
+            match name {
+                "GetCharCount" => Value::Int(s.encode_utf16().count() as i64),
+                "GetChars" => {
+                    it.charge(s.len().saturating_mul(SLOT), at)?;
+                    Value::Array(s.chars().map(Value::Char).collect())
+                }
+                _ => Value::str(s),
             }
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// `Encoding.GetEncoding(name | codePage)`, `Encoding.Convert(from, to, bytes[, index,
+/// count])`.
+pub(crate) fn encoding_static(
+    it: &mut Interp,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> F<Option<Value>> {
+    let a = |i: usize| arg(args, i, at);
+    const PROVIDER: &str = "For information on defining a custom encoding, see the documentation for the Encoding.RegisterProvider method.";
+    Ok(Some(match name {
+        "GetEncoding" => {
+            Value::Object(Object::Encoding(match a(0)? {
+                Value::Int(cp) => {
+                    if !(0..=65535).contains(cp) {
+                        return Err(arg_range(
+                            "Valid values are between 0 and 65535, inclusive. (Parameter 'codepage')",
+                            at,
+                        ));
+                    }
+                    TextEncoding::by_code_page(*cp).ok_or_else(|| {
+                        rt(
+                            "NotSupportedException",
+                            format!("No data is available for encoding {cp}. {PROVIDER}"),
+                            at,
+                        )
+                    })?
+                }
+                Value::Null => {
+                    return Err(rt(
+                        "ArgumentNullException",
+                        "Value cannot be null. (Parameter 'name')",
+                        at,
+                    ));
+                }
+                v => {
+                    let n = as_str(v, at)?;
+                    TextEncoding::by_name(&n).ok_or_else(|| {
+                    rt(
+                        "ArgumentException",
+                        format!("'{n}' is not a supported encoding name. {PROVIDER} (Parameter 'name')"),
+                        at,
+                    )
+                })?
+                }
+            }))
+        }
+        "Convert" => {
+            let enc = |v: &Value, p: &str| match v {
+                Value::Object(Object::Encoding(e)) => Ok(*e),
+                Value::Null => Err(rt(
+                    "ArgumentNullException",
+                    format!("Value cannot be null. (Parameter '{p}')"),
+                    at,
+                )),
+                other => Err(cast_err(other, "System.Text.Encoding", at)),
+            };
+            let from = enc(a(0)?, "srcEncoding")?;
+            let to = enc(a(1)?, "dstEncoding")?;
+            // The bytes (and range) as `GetString` reads them, then `GetBytes`.
+            let rest: Args = args.iter().skip(2).cloned().collect();
+            let Some(Value::String(text)) = encoding_method(it, from, "GetString", &rest, at)?
+            else {
+                return Ok(None);
+            };
+            let with = vec![(None, Value::String(text))];
+            return encoding_method(it, to, "GetBytes", &with, at);
         }
         _ => return Ok(None),
     }))

@@ -74,6 +74,9 @@ pub(crate) struct Parser {
     pos: usize,
     depth: usize,
     pub(crate) features: BTreeSet<&'static str>,
+    /// Each distinct string literal, held once: the CLR interns literals, so two equal
+    /// literals are one object (`object.ReferenceEquals("a", "a")` is true).
+    literals: std::collections::HashSet<std::sync::Arc<str>>,
 }
 
 type R<T> = Result<T, ExprError>;
@@ -85,6 +88,7 @@ impl Parser {
             pos: 0,
             depth: 0,
             features: BTreeSet::new(),
+            literals: Default::default(),
         })
     }
 

@@ -130,13 +130,23 @@ impl Parser {
         Ok(e)
     }
 
+    /// The one instance of a string literal's text (see `Parser::literals`).
+    fn literal(&mut self, s: String) -> Arc<str> {
+        if let Some(held) = self.literals.get(s.as_str()) {
+            return held.clone();
+        }
+        let held: Arc<str> = s.into();
+        self.literals.insert(held.clone());
+        held
+    }
+
     pub(super) fn primary(&mut self) -> R<Expr> {
         let at = self.at();
         let tok = self.bump();
         let kind = match tok.tok {
             Tok::Int(i) => E::Int(i),
             Tok::Double(d) => E::Double(d),
-            Tok::Str(s) => E::Str(s.into()),
+            Tok::Str(s) => E::Str(self.literal(s)),
             Tok::Char(c) => E::Char(c),
             Tok::Interp(parts) => self.interpolation(parts)?,
             Tok::Punct("(") => {
