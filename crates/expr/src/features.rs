@@ -477,6 +477,10 @@ pub(crate) const STRING_METHODS: &[&str] = &[
     "GetTypeCode",
     "Normalize",
     "IsNormalized",
+    "AsJwt",
+    "AsBasic",
+    "TryParseJwt",
+    "TryParseBasic",
 ];
 
 /// The LINQ operators [`linq`] implements (also what `policy check` accepts on sequences).

@@ -162,6 +162,16 @@ pub(crate) fn try_get_value(
     if let Some(r) = builder_try(&t, name, &inputs, at) {
         return r;
     }
+    // APIM's `header.TryParseJwt(out var jwt)` / `TryParseBasic(out var credentials)`.
+    if let (Value::String(s), "TryParseJwt" | "TryParseBasic", true) = (&t, name, inputs.is_empty())
+    {
+        let v = if name == "TryParseJwt" {
+            as_jwt(s)
+        } else {
+            as_basic(s)
+        };
+        return Ok((!v.is_null(), v));
+    }
     if name != "TryGetValue" {
         return Err(rt(
             "NotSupportedException",

@@ -3,6 +3,28 @@
 use super::*;
 
 pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Value> {
+    // `x.Value` / `x.HasValue` of a `T?` read from an object (a JWT's ExpirationTime, a
+    // subscription's EndDate): values carry no static type, and these value types have no
+    // member of either name, so Nullable<T>'s members answer for a value that is there.
+    if matches!(name, "Value" | "HasValue")
+        && matches!(
+            t,
+            Value::DateTime(_)
+                | Value::DateTimeOffset(_)
+                | Value::TimeSpan(_)
+                | Value::Int(_)
+                | Value::Double(_)
+                | Value::Bool(_)
+                | Value::Char(_)
+                | Value::Guid(_)
+        )
+    {
+        return Ok(if name == "Value" {
+            t
+        } else {
+            Value::Bool(true)
+        });
+    }
     if let Some(r) = xml::member(&t, name, at) {
         return r;
     }

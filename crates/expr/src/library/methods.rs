@@ -171,10 +171,20 @@ fn typed_method(
             if name == "ContainsKey" {
                 Value::Bool(found.is_some())
             } else {
+                let default = args.get(1).map(|(_, v)| v.clone());
                 match (found, generics.first()) {
                     (Some(v), Some(ty)) => cast(v, ty, at)?,
+                    // A multi-valued entry (a JWT's claims): APIM's GetValueOrDefault(name[,
+                    // string]) joins the values with commas; .NET's own, with a string[]
+                    // default, gives the array.
+                    (Some(Value::Array(items)), None)
+                        if !matches!(default, Some(Value::Array(_))) =>
+                    {
+                        let parts: Vec<String> = items.iter().map(|v| v.to_display()).collect();
+                        Value::str(parts.join(","))
+                    }
                     (Some(v), None) => v,
-                    (None, _) => args.get(1).map(|(_, v)| v.clone()).unwrap_or(Value::Null),
+                    (None, _) => default.unwrap_or(Value::Null),
                 }
             }
         }

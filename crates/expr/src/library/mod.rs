@@ -14,6 +14,7 @@ use crate::datetime::{DAYS_LONG, format_datetime, parse_datetime};
 pub(crate) use crate::features::*;
 
 mod access;
+mod apim_auth;
 mod arrays;
 mod builders;
 mod chars;
@@ -63,6 +64,8 @@ mod xml_mutate;
 mod xmlreader;
 
 pub(crate) use access::*;
+pub use apim_auth::{NotATime, claim_strings, jwt_object, numeric_date};
+use apim_auth::{as_basic, as_jwt};
 pub(crate) use arrays::*;
 pub(crate) use builders::*;
 pub(crate) use chars::*;

@@ -72,6 +72,9 @@ pub(super) fn string_method(
 ) -> F<Value> {
     let a = |i: usize| arg(&args, i, at);
     Ok(match name {
+        // APIM's extensions (crates/expr/src/library/apim_auth.rs).
+        "AsJwt" if args.is_empty() => as_jwt(s),
+        "AsBasic" if args.is_empty() => as_basic(s),
         "Normalize" | "IsNormalized" => {
             use unicode_normalization::UnicodeNormalization;
             let form = match args.first() {

@@ -24,7 +24,10 @@ public class Url : IUrl {
     }
 }
 
-public interface IMessageBody { T As<T>(bool preserveContent = false); }
+public interface IMessageBody {
+    T As<T>(bool preserveContent = false);
+    IDictionary<string, IList<string>> AsFormUrlEncodedContent(bool preserveContent = false);
+}
 
 public class MessageBody : IMessageBody {
     readonly string text;
@@ -42,13 +45,29 @@ public class MessageBody : IMessageBody {
         else throw new NotSupportedException("Body.As<" + t.Name + ">");
         return (T)r;
     }
+    // The body as a form: pairs split on & and =, each part URL-decoded, repeated keys kept
+    // in order.
+    public IDictionary<string, IList<string>> AsFormUrlEncodedContent(bool preserveContent = false) {
+        var d = new Dictionary<string, IList<string>>();
+        foreach (var part in text.Split('&')) {
+            if (part.Length == 0) continue;
+            int i = part.IndexOf('=');
+            var k = System.Net.WebUtility.UrlDecode(i < 0 ? part : part.Substring(0, i));
+            var v = System.Net.WebUtility.UrlDecode(i < 0 ? "" : part.Substring(i + 1));
+            IList<string> list;
+            if (!d.TryGetValue(k, out list)) { list = new List<string>(); d[k] = list; }
+            list.Add(v);
+        }
+        return d;
+    }
 }
 
 public class Request {
     public string Method { get; set; } public IUrl Url { get; set; } public IUrl OriginalUrl { get; set; }
     public IReadOnlyDictionary<string, string[]> Headers { get; set; } public string IpAddress { get; set; }
     public IReadOnlyDictionary<string, string> MatchedParameters { get; set; }
-    public IMessageBody Body { get; set; } public object Certificate { get; set; }
+    public IMessageBody Body { get; set; }
+    public System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate { get; set; }
     public object PrivateEndpointConnection { get; set; }
 }
 
@@ -99,6 +118,77 @@ public class Operation {
 
 public class Deployment {
     public string Region { get; set; } public string ServiceName { get; set; } public string GatewayId { get; set; }
+    public IReadOnlyDictionary<string, System.Security.Cryptography.X509Certificates.X509Certificate2> Certificates { get; set; }
+}
+
+public class BasicAuthCredentials { public string UserId { get; set; } public string Password { get; set; } }
+
+// APIM's string extensions for credentials (crates/expr/src/library/apim_auth.rs): the shape
+// is parsed, nothing is verified; what is not one gives null.
+public static class AuthExtensions {
+    static string Credential(string input, string scheme) {
+        var t = input.Trim();
+        int i = t.IndexOf(' ');
+        if (i > 0 && string.Equals(t.Substring(0, i), scheme, StringComparison.OrdinalIgnoreCase)) return t.Substring(i + 1).Trim();
+        return t;
+    }
+    static JObject Part(string p) {
+        try {
+            var s = p.TrimEnd('=').Replace('-', '+').Replace('_', '/');
+            s += new string('=', (4 - s.Length % 4) % 4);
+            return JToken.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(s))) as JObject;
+        } catch (Exception) { return null; }
+    }
+    static string Scalar(JToken t) {
+        if (t.Type == JTokenType.String) return (string)t;
+        if (t.Type == JTokenType.Null) return "";
+        return t.ToString(Newtonsoft.Json.Formatting.None);
+    }
+    static string[] Strings(JToken t) {
+        var a = t as JArray;
+        return a != null ? a.Select(Scalar).ToArray() : new[] { Scalar(t) };
+    }
+    static DateTime? Time(JObject c, string name) {
+        JToken t;
+        if (!c.TryGetValue(name, out t) || t.Type == JTokenType.Null) return null;
+        return new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(Math.Floor((double)t));
+    }
+    static string Str(JObject o, string name) {
+        JToken t;
+        return o.TryGetValue(name, out t) && t.Type == JTokenType.String ? (string)t : null;
+    }
+    public static Jwt AsJwt(this string input) {
+        var parts = Credential(input, "Bearer").Split('.');
+        if (parts.Length != 3) return null;
+        var h = Part(parts[0]); var c = Part(parts[1]);
+        if (h == null || c == null) return null;
+        JToken aud;
+        var claims = new Dictionary<string, string[]>();
+        foreach (var p in c.Properties()) claims[p.Name] = Strings(p.Value);
+        return new Jwt {
+            Algorithm = Str(h, "alg"), Type = Str(h, "typ"), Id = Str(c, "jti"), Issuer = Str(c, "iss"),
+            Subject = Str(c, "sub"), Audiences = c.TryGetValue("aud", out aud) ? Strings(aud) : new string[0],
+            ExpirationTime = Time(c, "exp"), NotBefore = Time(c, "nbf"), IssuedAt = Time(c, "iat"), Claims = claims,
+        };
+    }
+    public static bool TryParseJwt(this string input, out Jwt result) { result = input.AsJwt(); return result != null; }
+    public static BasicAuthCredentials AsBasic(this string input) {
+        try {
+            var text = new UTF8Encoding(false, true).GetString(Convert.FromBase64String(Credential(input, "Basic")));
+            int i = text.IndexOf(':');
+            if (i < 0) return null;
+            return new BasicAuthCredentials { UserId = text.Substring(0, i), Password = text.Substring(i + 1) };
+        } catch (FormatException) { return null; } catch (ArgumentException) { return null; }
+    }
+    public static bool TryParseBasic(this string input, out BasicAuthCredentials result) { result = input.AsBasic(); return result != null; }
+    // APIM's form body written back (crates/expr/src/library/dictionary.rs): each value a pair.
+    public static string ToFormUrlEncodedContent(this IDictionary<string, IList<string>> d) {
+        var parts = new List<string>();
+        foreach (var e in d)
+            foreach (var v in e.Value)
+                parts.Add(Uri.EscapeDataString(e.Key).Replace("%20", "+") + "=" + Uri.EscapeDataString(v).Replace("%20", "+"));
+        return string.Join("&", parts);
+    }
 }
 
 public class LastError {
@@ -186,7 +276,8 @@ public static class Fixture {
             Product = new Product { Id = "starter", Name = "Starter", ApprovalRequired = false,
                 SubscriptionRequired = true, SubscriptionsLimit = 1 },
             Operation = new Operation { Id = "get-order", Method = "GET", Name = "GetOrder", UrlTemplate = "/orders/{id}" },
-            Deployment = new Deployment { Region = "West Europe", ServiceName = "gh", GatewayId = "managed" },
+            Deployment = new Deployment { Region = "West Europe", ServiceName = "gh", GatewayId = "managed",
+                Certificates = new Dictionary<string, System.Security.Cryptography.X509Certificates.X509Certificate2>() },
             RequestId = new Guid("6f9619ff-8b86-d011-b42d-00cf4fc964ff"),
             Timestamp = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc),
             Elapsed = TimeSpan.FromMilliseconds(1500),

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::azure_ad::{authority_url, tenant_path};
 use super::tests::{NOW, RSA, RSA2, bearer, block, body, element, exchange, jwk_json, sign};
 use super::*;
+use crate::expr::Object;
 use crate::http::{FnClient, HttpResponse};
 use crate::pipeline::TestExchange;
 

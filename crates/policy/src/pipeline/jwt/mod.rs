@@ -35,7 +35,6 @@ use openid::*;
 use token::*;
 use validate::*;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -51,7 +50,7 @@ use super::attrs::{self, Operand, error};
 use super::eval::{self, Failure};
 use super::{CompileError, CompileErrorKind, Exchange, Message};
 use crate::document::PolicyElement;
-use crate::expr::{DateTime, Object, Value};
+use crate::expr::{DateTime, Value};
 use crate::http::{HttpClient, HttpRequest};
 
 /// Time allowed for each OpenID configuration or JWKS download.

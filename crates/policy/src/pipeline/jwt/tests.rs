@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::*;
 use crate::document::{Section, Value as DocValue, parse_policies};
+use crate::expr::Object;
 use crate::http::{FnClient, HttpError, HttpResponse};
 use crate::pipeline::TestExchange;
 

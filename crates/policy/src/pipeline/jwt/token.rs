@@ -47,21 +47,7 @@ pub(super) fn time_claim(
     claims: &serde_json::Map<String, J>,
     name: &str,
 ) -> Result<Option<i64>, Denial> {
-    match claims.get(name) {
-        None | Some(J::Null) => Ok(None),
-        Some(J::Number(n)) => n
-            .as_i64()
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.is_finite())
-                    .map(|f| f.floor() as i64)
-            })
-            .map(Some)
-            .ok_or_else(|| Denial::invalid(format!("The '{name}' claim is not a valid time."))),
-        Some(_) => Err(Denial::invalid(format!(
-            "The '{name}' claim is not a valid time."
-        ))),
-    }
+    crate::expr::numeric_date(claims, name).map_err(|e| Denial::invalid(e.to_string()))
 }
 
 pub(super) fn show_time(unix: i64) -> String {
@@ -86,68 +72,12 @@ pub(super) fn printable(s: &str) -> String {
     out
 }
 
-/// A claim's values as strings, as .NET's JWT handler exposes them.
-pub(super) fn claim_strings(v: &J) -> Vec<String> {
-    match v {
-        J::Array(items) => items.iter().map(scalar_string).collect(),
-        other => vec![scalar_string(other)],
-    }
-}
+/// A claim's values as strings, as .NET's JWT handler exposes them (shared with the
+/// expression library's `AsJwt()`).
+pub(super) use crate::expr::claim_strings;
 
-pub(super) fn scalar_string(v: &J) -> String {
-    match v {
-        J::String(s) => s.clone(),
-        J::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// The `Jwt` object APIM stores in output-token-variable-name.
+/// The `Jwt` object APIM stores in output-token-variable-name: the same object `AsJwt()` gives
+/// (crates/expr/src/library/apim_auth.rs).
 pub(super) fn jwt_value(token: &Token<'_>) -> Value {
-    let str_claim = |name: &str| match token.claims.get(name) {
-        Some(J::String(s)) => Value::str(s),
-        _ => Value::Null,
-    };
-    let time = |name: &str| {
-        time_claim(&token.claims, name)
-            .ok()
-            .flatten()
-            .and_then(DateTime::from_unix_seconds)
-            .map_or(Value::Null, Value::DateTime)
-    };
-    let header_str = |name: &str| match token.header.get(name) {
-        Some(J::String(s)) => Value::str(s),
-        _ => Value::Null,
-    };
-    let audiences = token
-        .claims
-        .get("aud")
-        .map(claim_strings)
-        .unwrap_or_default()
-        .into_iter()
-        .map(Value::str)
-        .collect();
-    let claims: BTreeMap<String, Value> = token
-        .claims
-        .iter()
-        .map(|(k, v)| {
-            let values = claim_strings(v).into_iter().map(Value::str).collect();
-            (k.clone(), Value::Array(values))
-        })
-        .collect();
-    let mut r = BTreeMap::new();
-    r.insert("Algorithm".to_string(), header_str("alg"));
-    r.insert("Type".to_string(), header_str("typ"));
-    r.insert("Id".to_string(), str_claim("jti"));
-    r.insert("Issuer".to_string(), str_claim("iss"));
-    r.insert("Subject".to_string(), str_claim("sub"));
-    r.insert("Audiences".to_string(), Value::Array(audiences));
-    r.insert("ExpirationTime".to_string(), time("exp"));
-    r.insert("NotBefore".to_string(), time("nbf"));
-    r.insert("IssuedAt".to_string(), time("iat"));
-    r.insert(
-        "Claims".to_string(),
-        Value::Object(Object::Dictionary(Arc::new(claims))),
-    );
-    Value::Object(Object::Record(Arc::new(r)))
+    crate::expr::jwt_object(&token.header, &token.claims)
 }
