@@ -69,6 +69,10 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "StringSplitOptions"
                 | "Array"
                 | "short"
+                | "sbyte"
+                | "ushort"
+                | "uint"
+                | "ulong"
                 | "XElement"
                 | "XDocument"
                 | "XNode"
@@ -214,6 +218,10 @@ pub(crate) const TRY_PARSE_TYPES: &[&str] = &[
     "long",
     "short",
     "byte",
+    "sbyte",
+    "ushort",
+    "uint",
+    "ulong",
     "double",
     "float",
     "decimal",
@@ -259,6 +267,10 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ToHexString"
                     | "ToInt32"
                     | "ToInt16"
+                    | "ToSByte"
+                    | "ToUInt16"
+                    | "ToUInt32"
+                    | "ToUInt64"
                     | "ToByte"
                     | "ToInt64"
                     | "ToDouble"
@@ -269,10 +281,10 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ToChar"
                     | "FromHexString"
             ),
-            "short" | "byte" => name == "Parse",
-            "int" | "long" | "double" | "float" | "decimal" | "bool" | "Guid" => {
-                name == "Parse" || (ty == "Guid" && name == "NewGuid")
+            _ if crate::numeric::Kind::named(ty).is_some() => {
+                crate::library::numeric_static_exists(ty, name, true)
             }
+            "bool" | "Guid" => name == "Parse" || (ty == "Guid" && name == "NewGuid"),
             "Math" => crate::library::MATH_METHODS.contains(&name),
             "char" => crate::library::CHAR_METHODS.contains(&name),
             "DateTime" => matches!(name, "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth"),
@@ -338,11 +350,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         "TimeZoneInfo" => matches!(name, "Utc" | "Local"),
         "TimeZone" => name == "CurrentTimeZone",
         "Guid" | "string" => name == "Empty",
-        "int" | "long" | "short" | "byte" => matches!(name, "MaxValue" | "MinValue"),
-        "double" => matches!(
-            name,
-            "NaN" | "MaxValue" | "MinValue" | "Epsilon" | "PositiveInfinity" | "NegativeInfinity"
-        ),
+        _ if crate::numeric::Kind::named(ty).is_some() => {
+            crate::library::numeric_static_exists(ty, name, false)
+        }
         // A char method used as a delegate: `s.Where(char.IsDigit)`.
         "char" => crate::library::CHAR_METHODS.contains(&name),
         "MidpointRounding" => crate::library::MIDPOINT_ROUNDING.contains(&name),

@@ -172,7 +172,7 @@ impl<'c> Interp<'c> {
             }
         };
         let items = match self.ev(&src.value)? {
-            Value::Bytes(b) => b.into_iter().map(|x| Value::Int(x as i64)).collect(),
+            Value::Bytes(b) => b.into_iter().map(Value::Byte).collect(),
             Value::Array(a) => a,
             Value::Null => return Err(null_ref(at)),
             other => return Err(lib::cast_err(&other, "System.Array", at)),
@@ -180,7 +180,8 @@ impl<'c> Interp<'c> {
         let index = |it: &mut Self, e: Option<&Arg>| -> F<i64> {
             match e {
                 Some(a) => match it.ev(&a.value)? {
-                    Value::Int(i) => Ok(i),
+                    // Array.Copy has Int32 and Int64 overloads.
+                    Value::Int(i) | Value::Long(i) => Ok(i),
                     other => Err(lib::cast_err(&other, "System.Int32", at)),
                 },
                 None => Ok(0),
@@ -225,8 +226,8 @@ impl<'c> Interp<'c> {
             let d = di as usize + k;
             match slot {
                 Value::Bytes(b) => {
-                    if let (Value::Int(x), Some(cell)) = (&v, b.get_mut(d)) {
-                        *cell = *x as u8;
+                    if let (Some(x), Some(cell)) = (lib::int_of(&v), b.get_mut(d)) {
+                        *cell = x as u8;
                     }
                 }
                 Value::Array(a) => {

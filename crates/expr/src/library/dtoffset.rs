@@ -86,7 +86,7 @@ pub(super) fn offset_property(
         "Offset" => Value::TimeSpan(TimeSpan(d.offset_ticks())),
         "DateTime" => Value::DateTime(d.clock()),
         "UtcDateTime" | "LocalDateTime" => Value::DateTime(d.utc),
-        "UtcTicks" => Value::Int(d.utc.0),
+        "UtcTicks" => Value::Long(d.utc.0),
         _ => member(it, Value::DateTime(d.clock()), name, at).map_err(|e| rename(e, name, at))?,
     })
 }
@@ -127,8 +127,8 @@ pub(super) fn offset_method(
                 )
             })?)
         }
-        "ToUnixTimeSeconds" => Value::Int(d.utc.unix_seconds()),
-        "ToUnixTimeMilliseconds" => Value::Int((d.utc.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
+        "ToUnixTimeSeconds" => Value::Long(d.utc.unix_seconds()),
+        "ToUnixTimeMilliseconds" => Value::Long((d.utc.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
         "CompareTo" => Value::Int(match a(0)? {
             Value::DateTimeOffset(o) => d.utc.cmp(&o.utc) as i64,
             v => return Err(cast_err(v, "System.DateTimeOffset", at)),

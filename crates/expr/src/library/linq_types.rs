@@ -169,9 +169,8 @@ pub(crate) fn static_element_type(e: &crate::ast::Expr) -> Option<TypeRef> {
             ..
         } => {
             let name = match items.first().map(|i| &i.kind) {
-                Some(E::Int(_)) => "int",
+                Some(E::Num(n)) => crate::numeric::keyword(n.kind()),
                 Some(E::Bool(_)) => "bool",
-                Some(E::Double(_)) => "double",
                 Some(E::Char(_)) => "char",
                 _ => return None,
             };

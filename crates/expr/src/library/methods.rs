@@ -272,8 +272,8 @@ pub(crate) fn call_method(
                 Value::DateTime(o) => Value::TimeSpan(TimeSpan(d.0 - o.0)),
                 v => return Err(cast_err(v, "System.DateTime", at)),
             },
-            "ToUnixTimeSeconds" => Value::Int(d.unix_seconds()),
-            "ToUnixTimeMilliseconds" => Value::Int((d.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
+            "ToUnixTimeSeconds" => Value::Long(d.unix_seconds()),
+            "ToUnixTimeMilliseconds" => Value::Long((d.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
             "CompareTo" => Value::Int(match a(0)? {
                 Value::DateTime(o) => d.cmp(o) as i64,
                 v => return Err(cast_err(v, "System.DateTime", at)),
@@ -324,7 +324,12 @@ pub(crate) fn call_method(
             "Equals" => Value::Bool(values_equal(&t, a(0)?)),
             _ => return Err(no_member(&t, name, at)),
         },
-        Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Char(_) => match name {
+        v if v.is_number()
+            && let Some(r) = numeric_members::instance_method(v, name, &args, at) =>
+        {
+            r?
+        }
+        v if v.is_number() || matches!(v, Value::Bool(_) | Value::Char(_)) => match name {
             "ToString" => Value::str(format_value(
                 &t,
                 args.first().map(|(_, f)| f.to_display()).as_deref(),
