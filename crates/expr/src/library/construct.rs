@@ -100,7 +100,8 @@ pub(crate) fn construct(
                 _ => Vec::new(),
             };
             a.extend(init.unwrap_or_default());
-            Value::Array(a)
+            // `new List<long> { 1, 2 }`: the elements in the list's numeric type.
+            implicit(Value::Array(a), ty)
         }
         "string" => match (vals.first(), vals.get(1)) {
             (Some(Value::Char(c)), Some(n)) => {
@@ -127,6 +128,15 @@ pub(crate) fn construct(
         },
         "DateTime" => {
             let n: Vec<i64> = vals.iter().map(|v| as_int(v, at)).collect::<F<_>>()?;
+            // `new DateTime(long ticks)`.
+            if let [ticks] = n.as_slice() {
+                return DateTime::checked(*ticks).map(Value::DateTime).ok_or_else(|| {
+                    arg_range(
+                        "Ticks must be between DateTime.MinValue.Ticks and DateTime.MaxValue.Ticks. (Parameter 'ticks')",
+                        at,
+                    )
+                });
+            }
             let g = |i: usize| n.get(i).copied().unwrap_or(0);
             let d = DateTime::from_parts(g(0), g(1), g(2), g(3), g(4), g(5), g(6) * 10_000)
                 .ok_or_else(|| {
@@ -270,6 +280,38 @@ pub(crate) fn new_array(
     }
     if is_byte {
         return Ok(Value::Bytes(as_bytes(&Value::Array(items), at)?));
+    }
+    // `new[] { 1L, 2 }`: C#'s best common type of the elements (long).
+    let kinds: Option<Vec<crate::numeric::Kind>> = items
+        .iter()
+        .map(|v| {
+            v.is_number()
+                .then(|| crate::numeric::Num::of(v).map(|n| n.kind()))
+                .flatten()
+        })
+        .collect();
+    if ty.is_none()
+        && let Some(kinds) = kinds
+        && let Some(k) = crate::numeric::overload(&kinds, &kinds)
+    {
+        let t = TypeRef {
+            name: crate::numeric::keyword(k).to_string(),
+            args: Vec::new(),
+            array: 0,
+            nullable: false,
+        };
+        return Ok(Value::Array(
+            items.into_iter().map(|v| implicit(v, &t)).collect(),
+        ));
+    }
+    // `new long[] { 1, 2 }`, `new double[] { 1 }`: each element in the array's numeric type.
+    if let Some(t) = ty
+        && t.array == 0
+        && crate::numeric::Kind::named(&t.name).is_some()
+    {
+        return Ok(Value::Array(
+            items.into_iter().map(|v| implicit(v, t)).collect(),
+        ));
     }
     Ok(Value::Array(items))
 }

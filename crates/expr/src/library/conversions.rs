@@ -72,6 +72,23 @@ pub(crate) fn implicit(v: Value, ty: &TypeRef) -> Value {
     if let Some(x) = xml_implicit(&ty.name, &v) {
         return x;
     }
+    // `long[] a = { 1, 2 };`, `List<decimal> l = new List<decimal> { 1 };`: each element.
+    let elem = match (ty.array, ty.name.as_str(), ty.args.as_slice()) {
+        (1, n, _) => Some(n),
+        (0, "List" | "IList" | "IEnumerable", [e]) if e.array == 0 => Some(e.name.as_str()),
+        _ => None,
+    };
+    if let (Some(e), Value::Array(items)) = (elem, &v)
+        && Kind::named(e).is_some()
+    {
+        let et = TypeRef {
+            name: e.to_string(),
+            args: Vec::new(),
+            array: 0,
+            nullable: false,
+        };
+        return Value::Array(items.iter().map(|x| implicit(x.clone(), &et)).collect());
+    }
     // `long n = 1;`, `double d = 1;`, `decimal m = 2;`: the declared numeric type.
     if ty.array == 0
         && let (Some(k), Some(n)) = (Kind::named(&ty.name), Num::of(&v))
