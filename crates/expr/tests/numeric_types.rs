@@ -298,3 +298,35 @@ fn double_single_and_integer_members() {
         "UInt64 18446744073709551615"
     );
 }
+
+#[test]
+fn math_div_rem_and_ieee_remainder() {
+    assert_eq!(
+        run("{ var q = Math.DivRem(7, 2, out int r); return q + \",\" + r; }"),
+        "3,1"
+    );
+    assert_eq!(
+        typed("{ Math.DivRem(-7L, 2L, out long r); return r; }"),
+        "Int64 -1"
+    );
+    assert_eq!(run("Math.DivRem(7, 2).Remainder"), "1");
+    assert_eq!(
+        run("{ var z = 0; return Math.DivRem(1, z); }"),
+        "!DivideByZeroException"
+    );
+    assert_eq!(run("Math.IEEERemainder(3, 2)"), "-1");
+    assert_eq!(run("Math.IEEERemainder(5, 2)"), "1");
+    assert_eq!(
+        run("Math.BigMul(int.MaxValue, int.MaxValue)"),
+        "4611686014132420609"
+    );
+    assert_eq!(run("Math.Abs(-1.5m)"), "1.5");
+    assert_eq!(typed("Math.Max(1, 2L)"), "Int64 2");
+    assert_eq!(typed("Math.Max((byte)1, (byte)2)"), "Byte 2");
+    assert_eq!(
+        run("{ var m = int.MinValue; return Math.Abs(m); }"),
+        "!OverflowException"
+    );
+    assert_eq!(run("Math.Clamp(1m, 5m, 0m)"), "!ArgumentException");
+    assert_eq!(run("Math.Sign(-0.5m)"), "-1");
+}

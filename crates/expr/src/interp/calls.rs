@@ -384,11 +384,19 @@ impl<'c> Interp<'c> {
             let enum_ty = (ty == "Enum" && name == "TryParse")
                 .then(|| generics.first().or(var_ty).map(|t| t.name.as_str()))
                 .flatten();
-            let (ok, v) = match enum_ty {
-                Some(e) => lib::enum_try_parse(e, &inputs, at)?,
-                None => lib::try_parse(self, &ty, name, inputs, at)?,
-            };
-            (Value::Bool(ok), v)
+            if ty == "Math" && name == "DivRem" {
+                // `Math.DivRem(a, b, out r)`: the quotient, and the remainder into `r`.
+                match inputs.as_slice() {
+                    [a, b] => lib::div_rem(a, b, at)?,
+                    _ => return Err(null_ref(at)),
+                }
+            } else {
+                let (ok, v) = match enum_ty {
+                    Some(e) => lib::enum_try_parse(e, &inputs, at)?,
+                    None => lib::try_parse(self, &ty, name, inputs, at)?,
+                };
+                (Value::Bool(ok), v)
+            }
         } else {
             let t = self.ev(target)?;
             if t.is_null() && !matches!(t, Value::Json(_)) {

@@ -15,10 +15,58 @@ pub(crate) const MIDPOINT_ROUNDING: &[&str] = &[
 
 /// The `Math` members [`math`] implements ([`crate::features::static_member_exists`] reads it).
 pub(crate) const MATH_METHODS: &[&str] = &[
-    "Abs", "Max", "Min", "Floor", "Ceiling", "Round", "Truncate", "Pow", "Sqrt", "Cbrt", "Log",
-    "Log10", "Log2", "Exp", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Atan2", "Sinh", "Cosh",
-    "Tanh", "Sign", "Clamp", "BigMul",
+    "Abs",
+    "Max",
+    "Min",
+    "Floor",
+    "Ceiling",
+    "Round",
+    "Truncate",
+    "Pow",
+    "Sqrt",
+    "Cbrt",
+    "Log",
+    "Log10",
+    "Log2",
+    "Exp",
+    "Sin",
+    "Cos",
+    "Tan",
+    "Asin",
+    "Acos",
+    "Atan",
+    "Atan2",
+    "Sinh",
+    "Cosh",
+    "Tanh",
+    "Sign",
+    "Clamp",
+    "BigMul",
+    "DivRem",
+    "Acosh",
+    "Asinh",
+    "Atanh",
+    "IEEERemainder",
 ];
+
+/// `Math.DivRem(a, b)`: the quotient and remainder of two ints (or two longs) by C#'s `/` and
+/// `%` (DivideByZeroException; int.MinValue / -1 overflows).
+pub(crate) fn div_rem(a: &Value, b: &Value, at: usize) -> F<(Value, Value)> {
+    let (Some(x), Some(y)) = (Num::of(a), Num::of(b)) else {
+        return Err(cast_err(a, "System.Int32", at));
+    };
+    let k = overload(&[x.kind(), y.kind()], &[Kind::Int, Kind::Long])
+        .ok_or_else(|| no_overload("DivRem", &[x.kind(), y.kind()], at))?;
+    let (x, y) = (
+        x.convert(k, false).map_err(|e| num_err(e, at))?,
+        y.convert(k, false).map_err(|e| num_err(e, at))?,
+    );
+    let q = crate::numeric::binary(crate::numeric::Op::Div, x, y, false, Default::default())
+        .map_err(|e| num_err(e, at))?;
+    let r = crate::numeric::binary(crate::numeric::Op::Rem, x, y, false, Default::default())
+        .map_err(|e| num_err(e, at))?;
+    Ok((q.value(), r.value()))
+}
 
 /// Rounds `x` to an integral value the way `mode` says.
 fn round_with(x: f64, mode: &str) -> f64 {
@@ -285,6 +333,29 @@ pub(super) fn math(name: &str, args: &Args, at: usize) -> F<Value> {
         "Atan" => Value::Double(f(0)?.atan()),
         "Atan2" => Value::Double(f(0)?.atan2(f(1)?)),
         "Sinh" => Value::Double(f(0)?.sinh()),
+        "Asinh" => Value::Double(f(0)?.asinh()),
+        "Acosh" => Value::Double(f(0)?.acosh()),
+        "Atanh" => Value::Double(f(0)?.atanh()),
+        // x − y·round(x / y) with the quotient rounded to even (IEEE 754 remainder).
+        "IEEERemainder" => {
+            let (x, y) = (f(0)?, f(1)?);
+            Value::Double(if y == 0.0 || x.is_infinite() || x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else if y.is_infinite() {
+                x
+            } else {
+                let r = x - y * (x / y).round_ties_even();
+                if r == 0.0 { 0.0f64.copysign(x) } else { r }
+            })
+        }
+        // .NET 6's `(int Quotient, int Remainder) DivRem(int, int)`.
+        "DivRem" if args.len() == 2 => {
+            let (q, r) = div_rem(arg(args, 0, at)?, arg(args, 1, at)?, at)?;
+            Value::Object(Object::Tuple(Arc::new(crate::tuple::Tuple {
+                items: vec![q, r],
+                names: vec![Some("Quotient".into()), Some("Remainder".into())],
+            })))
+        }
         "Cosh" => Value::Double(f(0)?.cosh()),
         "Tanh" => Value::Double(f(0)?.tanh()),
         "Sign" => {
