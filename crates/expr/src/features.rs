@@ -280,6 +280,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ToString"
                     | "ToChar"
                     | "FromHexString"
+                    | "ChangeType"
+                    | "GetTypeCode"
+                    | "IsDBNull"
             ),
             _ if crate::numeric::Kind::named(ty).is_some() => {
                 crate::library::numeric_static_exists(ty, name, true)

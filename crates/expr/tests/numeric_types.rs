@@ -330,3 +330,25 @@ fn math_div_rem_and_ieee_remainder() {
     assert_eq!(run("Math.Clamp(1m, 5m, 0m)"), "!ArgumentException");
     assert_eq!(run("Math.Sign(-0.5m)"), "-1");
 }
+
+#[test]
+fn decimal_constructors_and_change_type() {
+    assert_eq!(run("new decimal(150, 0, 0, true, 2)"), "-1.50");
+    assert_eq!(
+        run("new decimal(new[] { 150, 0, 0, -2147352576 })"),
+        "-1.50"
+    );
+    assert_eq!(
+        run("new decimal(1, 0, 0, false, 29)"),
+        "!ArgumentOutOfRangeException"
+    );
+    assert_eq!(typed("new decimal(0.1)"), "Decimal 0.1");
+    assert_eq!(typed("Convert.ChangeType(\"42\", typeof(int))"), "Int32 42");
+    assert_eq!(typed("Convert.ChangeType(2.5, typeof(int))"), "Int32 2");
+    assert_eq!(
+        run("Convert.ChangeType(null, typeof(int))"),
+        "!InvalidCastException"
+    );
+    assert_eq!(run("Convert.GetTypeCode(1L)"), "Int64");
+    assert_eq!(run("Convert.IsDBNull(null)"), "False");
+}

@@ -76,6 +76,7 @@ pub(crate) fn construct(
             Value::Json(J::Array(a))
         }
         "JValue" => Value::Json(to_json(arg(&args, 0, at)?, at)?),
+        "decimal" => numeric_members::new_decimal(&args, at)?,
         "Dictionary" => {
             // A copy of a dictionary given, then the `{ { k, v }, … }` initializer's pairs.
             let mut entries = match vals.first() {

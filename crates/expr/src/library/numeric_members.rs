@@ -535,3 +535,119 @@ pub(super) fn convert_to(k: Kind, v: &Value, at: usize) -> F<Value> {
         e => num_err(e, at),
     })
 }
+
+/// `new decimal(x)` (an int, long, uint, ulong, float or double, as the conversion gives it),
+/// `new decimal(lo, mid, hi, isNegative, scale)` and `new decimal(int[] bits)` (GetBits'
+/// layout; a scale above 28 or stray flag bits throw ArgumentException).
+pub(super) fn new_decimal(args: &Args, at: usize) -> F<Value> {
+    let words = |lo: i64, mid: i64, hi: i64| {
+        (lo as u32 as i128) | ((mid as u32 as i128) << 32) | ((hi as u32 as i128) << 64)
+    };
+    let bad = |what: &str| rt("ArgumentException", what.to_string(), at);
+    match args.as_slice() {
+        [(_, Value::Array(bits))] => {
+            let b: Vec<i64> = bits.iter().map(|v| as_int(v, at)).collect::<F<_>>()?;
+            let [lo, mid, hi, flags] = b.as_slice() else {
+                return Err(bad(
+                    "Decimal constructor requires an array or span of four valid decimal bytes.",
+                ));
+            };
+            let flags = *flags as u32;
+            let scale = (flags >> 16) & 0xFF;
+            if flags & 0x7F00_FFFF != 0 || scale > 28 {
+                return Err(bad(
+                    "Decimal constructor requires an array or span of four valid decimal bytes.",
+                ));
+            }
+            let m = Decimal::from_i128_with_scale(words(*lo, *mid, *hi), scale);
+            Ok(Value::Decimal(if flags >> 31 == 1 { -m } else { m }))
+        }
+        [(_, lo), (_, mid), (_, hi), (_, neg), (_, scale)] => {
+            let scale = as_int(scale, at)?;
+            if !(0..=28).contains(&scale) {
+                return Err(rt(
+                    "ArgumentOutOfRangeException",
+                    "Decimal's scale value must be between 0 and 28, inclusive. (Parameter 'scale')",
+                    at,
+                ));
+            }
+            let m = Decimal::from_i128_with_scale(
+                words(as_int(lo, at)?, as_int(mid, at)?, as_int(hi, at)?),
+                scale as u32,
+            );
+            Ok(Value::Decimal(if as_bool(neg, at)? { -m } else { m }))
+        }
+        [(_, v)] => convert_to_decimal_ctor(v, at),
+        _ => Err(rt(
+            "CompilationError",
+            format!(
+                "'decimal' does not contain a constructor that takes {} arguments",
+                args.len()
+            ),
+            at,
+        )),
+    }
+}
+
+fn convert_to_decimal_ctor(v: &Value, at: usize) -> F<Value> {
+    match Num::of(v).filter(|_| v.is_number()) {
+        Some(n) => n.decimal().map(Value::Decimal).map_err(|e| num_err(e, at)),
+        None => Err(cast_err(v, "System.Decimal", at)),
+    }
+}
+
+/// `Convert.ChangeType(value, typeof(T))`: a number, bool or string converted as `Convert.ToT`
+/// does; null stays null for a reference type (InvalidCastException for a value type).
+pub(super) fn change_type(v: &Value, ty: &Value, at: usize) -> F<Value> {
+    let name = match ty {
+        Value::String(s) => crate::parser::normalize_type_name(s),
+        Value::Null => {
+            return Err(rt(
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 'conversionType')",
+                at,
+            ));
+        }
+        other => other.to_display(),
+    };
+    if let Some(k) = Kind::named(&name) {
+        if v.is_null() {
+            return Err(rt(
+                "InvalidCastException",
+                "Null object cannot be converted to a value type.",
+                at,
+            ));
+        }
+        return convert_to(k, v, at);
+    }
+    match name.as_str() {
+        "string" if v.is_null() => Ok(Value::Null),
+        "string" => Ok(Value::str(v.to_display())),
+        "object" => Ok(v.clone()),
+        "bool" => match v {
+            Value::String(s) => parse_bool(s, at),
+            Value::Bool(_) => Ok(v.clone()),
+            n if n.is_number() => Ok(Value::Bool(Num::of(n).is_some_and(|x| x.f64() != 0.0))),
+            _ => Err(cast_err(v, "System.Boolean", at)),
+        },
+        _ => Err(rt(
+            "InvalidCastException",
+            format!("Invalid cast from '{}' to '{name}'.", v.type_name()),
+            at,
+        )),
+    }
+}
+
+/// `Convert.GetTypeCode(x)`: System.TypeCode by name (Empty for null, Object for anything
+/// without a code of its own).
+pub(super) fn type_code(v: &Value) -> Value {
+    Value::str(match v {
+        Value::Null => "Empty",
+        Value::Bool(_) => "Boolean",
+        Value::Char(_) => "Char",
+        Value::String(_) => "String",
+        Value::DateTime(_) => "DateTime",
+        n if n.is_number() => Num::of(n).map_or("Object", |x| &x.kind().full_name()[7..]),
+        _ => "Object",
+    })
+}

@@ -175,6 +175,13 @@ fn convert_static(
         ("Convert", _) if let Some(k) = numeric_members::convert_target(name) => {
             numeric_members::convert_to(k, a(0)?, at)?
         }
+        ("Convert", "ChangeType") => numeric_members::change_type(a(0)?, a(1)?, at)?,
+        ("Convert", "GetTypeCode") => numeric_members::type_code(a(0)?),
+        // No value here is DBNull (a null is a null reference).
+        ("Convert", "IsDBNull") => {
+            a(0)?;
+            Value::Bool(false)
+        }
         ("Convert", "ToChar") => to_char(a(0)?, at)?,
         ("Convert", "FromHexString") => {
             let s = as_str(a(0)?, at)?;
