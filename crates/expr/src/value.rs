@@ -19,6 +19,9 @@ pub use crate::datetime_offset::DateTimeOffset;
 pub struct Lambda {
     pub(crate) def: Arc<LambdaDef>,
     pub(crate) captured: Vec<(String, Value)>,
+    /// Written inside `checked(…)` or a `checked { }` block: C#'s overflow checking is
+    /// lexical, so the body runs checked wherever it is called from, and only then.
+    pub(crate) checked: bool,
 }
 
 /// Hash algorithms APIM lets expressions use.

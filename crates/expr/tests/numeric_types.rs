@@ -352,3 +352,25 @@ fn decimal_constructors_and_change_type() {
     assert_eq!(run("Convert.GetTypeCode(1L)"), "Int64");
     assert_eq!(run("Convert.IsDBNull(null)"), "False");
 }
+
+/// C#'s checked context is lexical: a lambda or local function written inside `checked` checks
+/// wherever it runs; one written outside does not, even when called from inside.
+#[test]
+fn checked_is_lexical() {
+    assert_eq!(
+        run("{ int Inc(int x) { return x + 1; } return checked(Inc(int.MaxValue)); }"),
+        "-2147483648"
+    );
+    assert_eq!(
+        run("{ checked { int Inc(int x) { return x + 1; } return Inc(int.MaxValue); } }"),
+        "!OverflowException"
+    );
+    assert_eq!(
+        run("{ Func<int, int> f = x => x + 1; return checked(f(int.MaxValue)); }"),
+        "-2147483648"
+    );
+    assert_eq!(
+        run("{ var xs = new[] { int.MaxValue }; return checked(xs.Select(x => x + 1).First()); }"),
+        "!OverflowException"
+    );
+}

@@ -313,6 +313,7 @@ impl<'c> Interp<'c> {
             };
             self.push_local(p.clone(), v, at)?;
         }
+        let outer_checked = std::mem::replace(&mut self.checked, l.checked);
         let r = match &def.body {
             LambdaBody::Expr(e) => self.ev(e),
             LambdaBody::Block(b) => match self.exec_list(b) {
@@ -327,6 +328,7 @@ impl<'c> Interp<'c> {
                 Err(f) => Err(f),
             },
         };
+        self.checked = outer_checked;
         self.truncate_locals(mark);
         self.calls -= 1;
         match (r, &def.ret) {

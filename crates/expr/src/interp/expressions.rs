@@ -224,6 +224,7 @@ impl<'c> Interp<'c> {
             E::Lambda(def) => Value::Lambda(Arc::new(Lambda {
                 def: def.clone(),
                 captured: Vec::new(),
+                checked: self.checked,
             })),
             E::New { ty, args, init } => {
                 let mut args = self.eval_args(args)?;
@@ -502,6 +503,7 @@ fn method_group(ty: &str, name: &str, at: usize) -> Value {
             local_fn: None,
         }),
         captured: Vec::new(),
+        checked: false,
     }))
 }
 

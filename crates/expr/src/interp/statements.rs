@@ -12,6 +12,7 @@ impl<'c> Interp<'c> {
                 let f = Value::Lambda(Arc::new(Lambda {
                     def: def.clone(),
                     captured: Vec::new(),
+                    checked: self.checked,
                 }));
                 self.push_local(name.clone(), f, s.at)?;
             }
