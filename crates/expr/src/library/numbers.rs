@@ -106,7 +106,7 @@ pub(crate) fn to_base(v: &Value, base: &Value, at: usize) -> F<Value> {
 pub(crate) fn to_char(v: &Value, at: usize) -> F<Value> {
     match v {
         Value::Char(c) => Ok(Value::Char(*c)),
-        Value::Int(i) => u16::try_from(*i)
+        v if v.is_number() && int_of(v).is_some() => u16::try_from(int_of(v).unwrap_or(-1))
             .ok()
             .and_then(|u| char::from_u32(u as u32))
             .map(Value::Char)
