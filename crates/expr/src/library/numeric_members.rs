@@ -65,6 +65,9 @@ pub(crate) fn numeric_static_exists(ty: &str, name: &str, call: bool) -> bool {
     let Some(k) = Kind::named(ty) else {
         return false;
     };
+    if call && name == "ReferenceEquals" {
+        return true;
+    }
     match (k, call) {
         (Kind::Decimal, false) => DECIMAL_PROPERTIES.contains(&name),
         (Kind::Decimal, true) => DECIMAL_METHODS.contains(&name),
@@ -134,6 +137,13 @@ pub(super) fn static_method(ty: &str, name: &str, args: &Args, at: usize) -> Opt
     }
     Some(match (k, name) {
         (_, "Parse") => arg(args, 0, at).and_then(|v| parse_number(k, v, at)),
+        // `object.ReferenceEquals` through a value type: each argument is boxed on its own, so
+        // only two nulls are the same reference.
+        (_, "ReferenceEquals") => (|| {
+            Ok(Value::Bool(
+                arg(args, 0, at)?.is_null() && arg(args, 1, at)?.is_null(),
+            ))
+        })(),
         (_, "Equals") => (|| {
             let (x, y) = (num_arg(args, 0, at)?, num_arg(args, 1, at)?);
             let (x, y) = (
