@@ -546,7 +546,7 @@ pub(super) fn convert_to(k: Kind, v: &Value, at: usize) -> F<Value> {
     })
 }
 
-/// `new decimal(x)` (an int, long, uint, ulong, float or double, as the conversion gives it),
+/// `new decimal()` (zero), `new decimal(x)` (an int, long, uint, ulong, float or double, as the conversion gives it),
 /// `new decimal(lo, mid, hi, isNegative, scale)` and `new decimal(int[] bits)` (GetBits'
 /// layout; a scale above 28 or stray flag bits throw ArgumentException).
 pub(super) fn new_decimal(args: &Args, at: usize) -> F<Value> {
@@ -588,6 +588,8 @@ pub(super) fn new_decimal(args: &Args, at: usize) -> F<Value> {
             Ok(Value::Decimal(if as_bool(neg, at)? { -m } else { m }))
         }
         [(_, v)] => convert_to_decimal_ctor(v, at),
+        // The struct's default: 0.
+        [] => Ok(Value::Decimal(Decimal::ZERO)),
         _ => Err(rt(
             "CompilationError",
             format!(
