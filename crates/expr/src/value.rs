@@ -113,7 +113,7 @@ pub enum Value {
     Null,
     Bool(bool),
     /// `int` (System.Int32): always within i32's range (crates/expr/src/numeric.rs wraps every
-    /// result); held in 64 bits because most library code indexes and counts with it.
+    /// result); an i64 because most library code indexes and counts with one.
     Int(i64),
     /// `long` (System.Int64).
     Long(i64),

@@ -101,12 +101,9 @@ pub(crate) fn implicit(v: Value, ty: &TypeRef) -> Value {
 }
 
 /// The value a declared type holds, for local-function parameters and returns and `out`
-/// variables: C# ints are 32-bit (ours 64), so a result declared `int`/`short`/`byte` wraps as
-/// it would in C#; an int stored as `double` becomes one.
+/// variables: a number takes the declared numeric type (`short` wraps a wider value as an
+/// unchecked conversion would; an int stored as `double` becomes one).
 pub(crate) fn convert_declared(v: Value, ty: &TypeRef) -> Value {
-    if ty.array > 0 {
-        return v;
-    }
     implicit(v, ty)
 }
 

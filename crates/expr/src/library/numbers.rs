@@ -82,7 +82,7 @@ pub(crate) fn parse_in_base(s: &Value, base: &Value, bits: u32, at: usize) -> F<
 }
 
 /// `Convert.ToString(value, toBase)`: base 2, 8, 10 or 16, lower-case digits; a negative value
-/// in base 2/8/16 prints its two's complement (32 bits when it fits an int, else 64).
+/// in base 2/8/16 prints its two's complement in its type's width (8, 16, 32 or 64 bits).
 pub(crate) fn to_base(v: &Value, base: &Value, at: usize) -> F<Value> {
     let base = as_int(base, at)?;
     let i = as_int(v, at)?;
