@@ -334,6 +334,11 @@ pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Val
         if matches!(inner, Value::Json(_)) {
             return Err(cast_err(&v, name, at));
         }
+        // Newtonsoft's explicit numeric operators are `Convert.ToT(value)`: a real rounds to
+        // even, a bool is 1 or 0, and a value out of range overflows in any context.
+        if let (Some(k), J::Number(_) | J::Bool(_)) = (Kind::named(name), j) {
+            return numeric_members::convert_to(k, &inner, at);
+        }
         return cast_in(inner, ty, checked, at);
     }
     // XLinq's explicit operators: `(string)element`, `(int)attribute` read the value.
