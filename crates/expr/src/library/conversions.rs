@@ -44,6 +44,12 @@ pub(super) fn as_f64(v: &Value, at: usize) -> F<f64> {
     }
 }
 
+/// The zero of a number's own type (`default(T)` for a sequence of longs is `0L`).
+pub(crate) fn zero_like(v: &Value) -> Option<Value> {
+    let k = Num::of(v).filter(|_| v.is_number())?.kind();
+    Num::I32(0).convert(k, false).ok().map(Num::value)
+}
+
 /// An integral value (any width, or a char's code unit), if `v` is one.
 pub(crate) fn int_of(v: &Value) -> Option<i64> {
     Num::of(v).and_then(Num::int).map(|i| i as i64)

@@ -280,9 +280,10 @@ pub(crate) fn xml_reader_call(
         "GetAttribute" => {
             let n = current(s);
             match arg(args, 0, at)? {
-                Value::Int(i) => {
+                v if v.is_number() => {
+                    let i = int_of(v).unwrap_or(-1);
                     let a =
-                        n.and_then(|n| usize::try_from(*i).ok().and_then(|i| n.attributes.get(i)));
+                        n.and_then(|n| usize::try_from(i).ok().and_then(|i| n.attributes.get(i)));
                     match a {
                         Some((_, v)) => Value::str(v),
                         None => return Err(arg_range("Index was out of range.", at)),
