@@ -118,8 +118,10 @@ pub struct Expr {
 pub enum E {
     Null,
     Bool(bool),
-    Int(i64),
-    Double(f64),
+    /// A numeric literal with its C# type.
+    Num(crate::numeric::Num),
+    /// `checked(x)` (true) or `unchecked(x)` (false).
+    Checked(bool, Box<Expr>),
     Str(Arc<str>),
     Char(char),
     Interp(Vec<Part>),
@@ -237,6 +239,8 @@ pub enum S {
         body: Box<Stmt>,
     },
     Block(Vec<Stmt>),
+    /// `checked { … }` (true) or `unchecked { … }` (false).
+    Checked(bool, Vec<Stmt>),
     /// Several statements in the enclosing scope (`int a = 1, b = 2;`).
     Seq(Vec<Stmt>),
     Break,

@@ -70,6 +70,10 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "StringSplitOptions"
                 | "Array"
                 | "short"
+                | "sbyte"
+                | "ushort"
+                | "uint"
+                | "ulong"
                 | "XElement"
                 | "XDocument"
                 | "XNode"
@@ -217,6 +221,10 @@ pub(crate) const TRY_PARSE_TYPES: &[&str] = &[
     "long",
     "short",
     "byte",
+    "sbyte",
+    "ushort",
+    "uint",
+    "ulong",
     "double",
     "float",
     "decimal",
@@ -271,6 +279,10 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ToHexString"
                     | "ToInt32"
                     | "ToInt16"
+                    | "ToSByte"
+                    | "ToUInt16"
+                    | "ToUInt32"
+                    | "ToUInt64"
                     | "ToByte"
                     | "ToInt64"
                     | "ToDouble"
@@ -280,9 +292,14 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ToString"
                     | "ToChar"
                     | "FromHexString"
+                    | "ChangeType"
+                    | "GetTypeCode"
+                    | "IsDBNull"
             ),
-            "short" | "byte" => name == "Parse",
-            "int" | "long" | "double" | "float" | "decimal" | "bool" | "Guid" => {
+            _ if crate::numeric::Kind::named(ty).is_some() => {
+                crate::library::numeric_static_exists(ty, name, true)
+            }
+            "bool" | "Guid" => {
                 name == "Parse"
                     || (ty == "Guid" && matches!(name, "NewGuid" | "ParseExact" | "TryParseExact"))
             }
@@ -377,11 +394,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         "TimeZoneInfo" => matches!(name, "Utc" | "Local"),
         "TimeZone" => name == "CurrentTimeZone",
         "Guid" | "string" => name == "Empty",
-        "int" | "long" | "short" | "byte" => matches!(name, "MaxValue" | "MinValue"),
-        "double" => matches!(
-            name,
-            "NaN" | "MaxValue" | "MinValue" | "Epsilon" | "PositiveInfinity" | "NegativeInfinity"
-        ),
+        _ if crate::numeric::Kind::named(ty).is_some() => {
+            crate::library::numeric_static_exists(ty, name, false)
+        }
         // A char method used as a delegate: `s.Where(char.IsDigit)`.
         "char" => crate::library::CHAR_METHODS.contains(&name),
         "MidpointRounding" => crate::library::MIDPOINT_ROUNDING.contains(&name),

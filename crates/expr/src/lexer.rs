@@ -2,6 +2,7 @@
 //! every error can point at the place in the policy where the author has to look.
 
 use crate::error::ExprError;
+use crate::numeric::{Kind, Num};
 
 /// One piece of an interpolated string: literal text, or an expression hole whose source text is
 /// kept (with its offset) and parsed by the parser, so the lexer stays free of grammar.
@@ -24,9 +25,9 @@ pub enum InterpPart {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tok {
     Ident(String),
-    /// Integer literal; `long` marks an `L` suffix or a value that does not fit in `int`.
-    Int(i64),
-    Double(f64),
+    /// A numeric literal with its C# type (by suffix and size: `1` int, `3000000000` uint,
+    /// `1L` long, `1.5f` float, `1.50m` decimal).
+    Num(Num),
     Str(String),
     Char(char),
     Interp(Vec<InterpPart>),
@@ -345,9 +346,8 @@ impl Lexer<'_> {
                 .filter(|c| *c != '_')
                 .collect();
             let v = u64::from_str_radix(&digits, radix)
-                .map_err(|_| self.err(start, "invalid or too large integer literal"))?;
-            self.int_suffix();
-            return Ok(Tok::Int(v as i64));
+                .map_err(|_| self.err(start, "integral constant is too large"))?;
+            return Ok(Tok::Num(self.int_literal(v)));
         }
         let mut is_float = false;
         while self.peek(0).is_ascii_digit() || self.peek(0) == b'_' {
@@ -379,30 +379,81 @@ impl Lexer<'_> {
             .chars()
             .filter(|c| *c != '_')
             .collect();
-        if matches!(self.peek(0), b'd' | b'D' | b'f' | b'F' | b'm' | b'M') {
-            self.pos += 1;
-            is_float = true;
-        }
-        if is_float {
-            let v: f64 = text
-                .parse()
-                .map_err(|_| self.err(start, "invalid real literal"))?;
-            return Ok(Tok::Double(v));
+        let real = match self.peek(0) {
+            b'd' | b'D' => Some(Kind::Double),
+            b'f' | b'F' => Some(Kind::Float),
+            b'm' | b'M' => Some(Kind::Decimal),
+            _ if is_float => Some(Kind::Double),
+            _ => None,
+        };
+        if let Some(kind) = real {
+            if matches!(self.peek(0), b'd' | b'D' | b'f' | b'F' | b'm' | b'M') {
+                self.pos += 1;
+            }
+            let bad = || {
+                self.err(
+                    start,
+                    format!(
+                        "floating-point constant is outside the range of type '{}'",
+                        kind.full_name()
+                    ),
+                )
+            };
+            return Ok(Tok::Num(match kind {
+                Kind::Float => {
+                    let v: f32 = text.parse().map_err(|_| bad())?;
+                    if v.is_infinite() {
+                        return Err(bad());
+                    }
+                    Num::F32(v)
+                }
+                Kind::Decimal => {
+                    use std::str::FromStr;
+                    let d = if text.contains(['e', 'E']) {
+                        rust_decimal::Decimal::from_scientific(&text)
+                    } else {
+                        rust_decimal::Decimal::from_str_exact(&text)
+                            .or_else(|_| rust_decimal::Decimal::from_str(&text))
+                    };
+                    Num::Dec(d.map_err(|_| bad())?)
+                }
+                _ => {
+                    let v: f64 = text.parse().map_err(|_| bad())?;
+                    if v.is_infinite() {
+                        return Err(bad());
+                    }
+                    Num::F64(v)
+                }
+            }));
         }
         let v: u64 = text
             .parse()
             .map_err(|_| self.err(start, "integral constant is too large"))?;
-        self.int_suffix();
-        if v > i64::MAX as u64 {
-            return Err(self.err(start, "integral constant is too large"));
-        }
-        Ok(Tok::Int(v as i64))
+        Ok(Tok::Num(self.int_literal(v)))
     }
 
-    fn int_suffix(&mut self) {
+    /// An integer literal's type: the suffix (`U`, `L`, `UL`) and the first of int, uint, long,
+    /// ulong its value fits (C# §6.4.5.3).
+    fn int_literal(&mut self, v: u64) -> Num {
+        let (mut unsigned, mut long) = (false, false);
         while matches!(self.peek(0), b'l' | b'L' | b'u' | b'U') {
+            if matches!(self.peek(0), b'u' | b'U') {
+                unsigned = true;
+            } else {
+                long = true;
+            }
             self.pos += 1;
         }
+        let kinds: &[Kind] = match (unsigned, long) {
+            (false, false) => &[Kind::Int, Kind::UInt, Kind::Long, Kind::ULong],
+            (true, false) => &[Kind::UInt, Kind::ULong],
+            (false, true) => &[Kind::Long, Kind::ULong],
+            (true, true) => &[Kind::ULong],
+        };
+        kinds
+            .iter()
+            .find_map(|k| k.fit(v as i128))
+            .unwrap_or(Num::U64(v))
     }
 
     /// Interpolated string: text with `{{`/`}}` escapes and holes. A hole's end is found by a

@@ -21,6 +21,7 @@ mod io;
 mod lexer;
 mod library;
 mod limits;
+mod numeric;
 mod parser;
 mod scan;
 mod timezone;

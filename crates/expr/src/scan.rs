@@ -130,8 +130,7 @@ fn for_each_child_expr<'a>(
     match &e.kind {
         E::Null
         | E::Bool(_)
-        | E::Int(_)
-        | E::Double(_)
+        | E::Num(_)
         | E::Str(_)
         | E::Char(_)
         | E::Name(_)
@@ -156,6 +155,7 @@ fn for_each_child_expr<'a>(
         }
         E::NullChain(x)
         | E::Unary(_, x)
+        | E::Checked(_, x)
         | E::Cast(_, x)
         | E::As(x, _)
         | E::Is(x, _, _)
@@ -268,7 +268,7 @@ fn for_each_child_stmt<'a>(
             step.iter().for_each(&mut *fe);
             fs(body);
         }
-        S::Block(b) | S::Seq(b) => b.iter().for_each(&mut *fs),
+        S::Block(b) | S::Seq(b) | S::Checked(_, b) => b.iter().for_each(&mut *fs),
         S::Try {
             body,
             catches,

@@ -19,6 +19,9 @@ pub use crate::datetime_offset::DateTimeOffset;
 pub struct Lambda {
     pub(crate) def: Arc<LambdaDef>,
     pub(crate) captured: Vec<(String, Value)>,
+    /// Written inside `checked(…)` or a `checked { }` block: C#'s overflow checking is
+    /// lexical, so the body runs checked wherever it is called from, and only then.
+    pub(crate) checked: bool,
 }
 
 /// Hash algorithms APIM lets expressions use.
@@ -112,10 +115,25 @@ pub struct RegexSpec {
 pub enum Value {
     Null,
     Bool(bool),
-    /// `int` and `long` (C# arithmetic wraps; we use 64 bits throughout).
+    /// `int` (System.Int32): always within i32's range (crates/expr/src/numeric.rs wraps every
+    /// result); an i64 because most library code indexes and counts with one.
     Int(i64),
-    /// `double`, `float` and `decimal`.
+    /// `long` (System.Int64).
+    Long(i64),
+    /// `uint`, `ulong`, `short`, `ushort`, `byte`, `sbyte`: the other integral types, each
+    /// with its own width so arithmetic, casts and `GetType()` answer as .NET does.
+    UInt(u32),
+    ULong(u64),
+    Short(i16),
+    UShort(u16),
+    Byte(u8),
+    SByte(i8),
+    /// `float` (System.Single): single precision, so `1.1f * 3` is 3.3000002.
+    Float(f32),
+    /// `double` (System.Double).
     Double(f64),
+    /// `decimal` (System.Decimal): 96-bit integer with a scale of 0–28, trailing zeros kept.
+    Decimal(rust_decimal::Decimal),
     String(Arc<str>),
     Char(char),
     DateTime(DateTime),
@@ -140,7 +158,15 @@ impl PartialEq for Value {
             (Bool(a), Bool(b)) => a == b,
             (Int(a), Int(b)) => a == b,
             (Double(a), Double(b)) => a == b,
-            (Int(a), Double(b)) | (Double(b), Int(a)) => (*a as f64) == *b,
+            // Numbers of different kinds compare as C#'s `==` does after promotion (1 == 1L).
+            (a, b) if a.is_number() && b.is_number() => {
+                match (crate::numeric::Num::of(a), crate::numeric::Num::of(b)) {
+                    (Some(x), Some(y)) => {
+                        crate::numeric::compare(x, y) == Some(std::cmp::Ordering::Equal)
+                    }
+                    _ => false,
+                }
+            }
             (String(a), String(b)) => a == b,
             (Char(a), Char(b)) => a == b,
             (DateTime(a), DateTime(b)) => a == b,
@@ -173,6 +199,11 @@ impl From<i64> for Value {
         Value::Int(i)
     }
 }
+impl From<rust_decimal::Decimal> for Value {
+    fn from(d: rust_decimal::Decimal) -> Self {
+        Value::Decimal(d)
+    }
+}
 impl From<bool> for Value {
     fn from(b: bool) -> Self {
         Value::Bool(b)
@@ -189,6 +220,24 @@ impl Value {
         Value::String(s.as_ref().into())
     }
 
+    /// Whether this is a value of one of .NET's numeric types (not a char).
+    pub fn is_number(&self) -> bool {
+        matches!(
+            self,
+            Value::Int(_)
+                | Value::Long(_)
+                | Value::UInt(_)
+                | Value::ULong(_)
+                | Value::Short(_)
+                | Value::UShort(_)
+                | Value::Byte(_)
+                | Value::SByte(_)
+                | Value::Float(_)
+                | Value::Double(_)
+                | Value::Decimal(_)
+        )
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null) || matches!(self, Value::Json(serde_json::Value::Null))
     }
@@ -200,6 +249,17 @@ impl Value {
             Value::Bool(_) => "System.Boolean",
             Value::Int(_) => "System.Int32",
             Value::Double(_) => "System.Double",
+            Value::Long(_)
+            | Value::UInt(_)
+            | Value::ULong(_)
+            | Value::Short(_)
+            | Value::UShort(_)
+            | Value::Byte(_)
+            | Value::SByte(_)
+            | Value::Float(_)
+            | Value::Decimal(_) => crate::numeric::Num::of(self)
+                .map(|n| n.kind().full_name())
+                .unwrap_or("System.Object"),
             Value::String(_) => "System.String",
             Value::Char(_) => "System.Char",
             Value::DateTime(_) => "System.DateTime",
@@ -259,7 +319,15 @@ impl Value {
             Value::Null => String::new(),
             Value::Bool(true) => "True".into(),
             Value::Bool(false) => "False".into(),
-            Value::Int(i) => i.to_string(),
+            Value::Int(i) | Value::Long(i) => i.to_string(),
+            Value::UInt(i) => i.to_string(),
+            Value::ULong(i) => i.to_string(),
+            Value::Short(i) => i.to_string(),
+            Value::UShort(i) => i.to_string(),
+            Value::Byte(i) => i.to_string(),
+            Value::SByte(i) => i.to_string(),
+            Value::Float(f) => crate::numeric::format_float(*f),
+            Value::Decimal(d) => crate::numeric::format_decimal(*d),
             Value::Double(d) => format_double(*d),
             Value::String(s) => s.to_string(),
             Value::Char(c) => c.to_string(),
@@ -298,7 +366,8 @@ impl fmt::Display for Value {
     }
 }
 
-/// C#'s shortest round-trip form: `1.5`, `3`, `1E+21`, `NaN`, `Infinity` (.NET Core spelling).
+/// C#'s shortest round-trip form: `1.5`, `3`, `1E+17`, `1E-05`, `NaN`, `Infinity` (.NET Core
+/// 3.0+ spelling and layout; crates/expr/src/numeric.rs).
 pub fn format_double(d: f64) -> String {
     if d.is_nan() {
         return "NaN".into();
@@ -310,24 +379,13 @@ pub fn format_double(d: f64) -> String {
             "-Infinity".into()
         };
     }
-    let a = d.abs();
-    if a != 0.0 && !(1e-5..1e15).contains(&a) {
-        // Exponent form like .NET: 1E+21, 1.5E-07.
-        let s = format!("{d:E}");
-        if let Some((m, e)) = s.split_once('E') {
-            let (sign, digits) = match e.strip_prefix('-') {
-                Some(r) => ('-', r),
-                None => ('+', e),
-            };
-            let digits = if digits.len() < 2 {
-                format!("0{digits}")
-            } else {
-                digits.to_string()
-            };
-            return format!("{m}E{sign}{digits}");
-        }
-    }
-    format!("{d}")
+    crate::numeric::shortest(
+        &format!("{d:E}"),
+        &format!("{d}"),
+        d == 0.0,
+        d.is_sign_negative(),
+        17,
+    )
 }
 
 pub fn format_guid(g: u128) -> String {

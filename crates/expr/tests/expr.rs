@@ -196,11 +196,14 @@ fn convert_encoding_numbers() {
     assert_eq!(run("Convert.ToInt32(2.5)"), Value::Int(2));
     assert_eq!(
         run("Convert.ToInt64(\"9000000000\")"),
-        Value::Int(9_000_000_000)
+        Value::Long(9_000_000_000)
     );
     assert_eq!(s("Convert.ToString(5)"), "5");
     assert_eq!(run("int.Parse(\"-7\")"), Value::Int(-7));
-    assert_eq!(run("long.Parse(\"9000000000\")"), Value::Int(9_000_000_000));
+    assert_eq!(
+        run("long.Parse(\"9000000000\")"),
+        Value::Long(9_000_000_000)
+    );
     assert_eq!(run("double.Parse(\"1.25\")"), Value::Double(1.25));
     assert_eq!(run("bool.Parse(\"True\")"), Value::Bool(true));
     assert_eq!(s("(1.5).ToString()"), "1.5");
@@ -948,7 +951,7 @@ fn out_arguments() {
     );
     assert_eq!(
         run("{ return long.TryParse(\"99999999999\", out long n) ? n : 0; }"),
-        Value::Int(99_999_999_999)
+        Value::Long(99_999_999_999)
     );
     assert_eq!(
         run("{ double.TryParse(\"2.5\", out var d); return d * 2; }"),

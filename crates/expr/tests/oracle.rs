@@ -52,7 +52,6 @@ fn gatehouse(e: &Entry) -> Gatehouse {
 struct Tally {
     compared: usize,
     agreed: usize,
-    numeric_width: usize,
     both_reject: usize,
     known_class: usize,
     known_expr: usize,
@@ -127,9 +126,7 @@ fn csharp_oracle() {
         }
         let listed = known.exprs.contains_key(&key);
         match verdict {
-            Verdict::Agree | Verdict::AgreeNumericWidth | Verdict::BothReject
-                if listed && !prune =>
-            {
+            Verdict::Agree | Verdict::BothReject if listed && !prune => {
                 failures.push(format!(
                     "{} {key:?} is listed in known-differences.txt but agrees now ({}); remove it",
                     e.origin,
@@ -137,11 +134,6 @@ fn csharp_oracle() {
                 ));
             }
             Verdict::Agree => tally.agreed += 1,
-            Verdict::AgreeNumericWidth => {
-                tally.agreed += 1;
-                tally.numeric_width += 1;
-                *used_classes.entry("numeric-width").or_default() += 1;
-            }
             Verdict::BothReject => {
                 tally.agreed += 1;
                 tally.both_reject += 1;
@@ -194,11 +186,10 @@ fn csharp_oracle() {
     eprintln!(
         "C# oracle: {} expressions compared ({handwritten} hand-written, {real_world} from real \
          policies, {GENERATED} generated): \
-         {} agreed ({} of them in another numeric width, {} rejected by both), \
+         {} agreed ({} of them rejected by both), \
          {} known differences by class, {} listed one by one, {} unlisted differences",
         tally.compared,
         tally.agreed,
-        tally.numeric_width,
         tally.both_reject,
         tally.known_class,
         tally.known_expr,
@@ -254,13 +245,12 @@ fn doc_section(
     let mut out = format!(
         "\n{} expressions compared ({handwritten} hand-written, {real_world} from the real APIM \
          policies of crates/policy/tests, {GENERATED} generated): {} agree \
-         ({} of them only in the exact numeric type, {} rejected by both compilers), {} differ \
+         ({} of them rejected by both compilers), {} differ \
          in a known class, {} are known differences listed one by one. `mcs` rejected \
          {mcs_rejected} of them, gatehouse {} of those at parse time.\n\n\
          Known differences by class:\n\n",
         tally.compared,
         tally.agreed,
-        tally.numeric_width,
         tally.both_reject,
         tally.known_class,
         tally.known_expr,

@@ -206,7 +206,7 @@ impl<'c> Interp<'c> {
             }
         };
         let items = match self.ev(&src.value)? {
-            Value::Bytes(b) => b.into_iter().map(|x| Value::Int(x as i64)).collect(),
+            Value::Bytes(b) => b.into_iter().map(Value::Byte).collect(),
             Value::Array(a) => a,
             Value::Null => return Err(null_ref(at)),
             other => return Err(lib::cast_err(&other, "System.Array", at)),
@@ -214,7 +214,8 @@ impl<'c> Interp<'c> {
         let index = |it: &mut Self, e: Option<&Arg>| -> F<i64> {
             match e {
                 Some(a) => match it.ev(&a.value)? {
-                    Value::Int(i) => Ok(i),
+                    // Array.Copy has Int32 and Int64 overloads.
+                    Value::Int(i) | Value::Long(i) => Ok(i),
                     other => Err(lib::cast_err(&other, "System.Int32", at)),
                 },
                 None => Ok(0),
@@ -259,8 +260,8 @@ impl<'c> Interp<'c> {
             let d = di as usize + k;
             match slot {
                 Value::Bytes(b) => {
-                    if let (Value::Int(x), Some(cell)) = (&v, b.get_mut(d)) {
-                        *cell = *x as u8;
+                    if let (Some(x), Some(cell)) = (lib::int_of(&v), b.get_mut(d)) {
+                        *cell = x as u8;
                     }
                 }
                 Value::Array(a) => {
@@ -346,6 +347,7 @@ impl<'c> Interp<'c> {
             };
             self.push_local(p.clone(), v, at)?;
         }
+        let outer_checked = std::mem::replace(&mut self.checked, l.checked);
         let r = match &def.body {
             LambdaBody::Expr(e) => self.ev(e),
             LambdaBody::Block(b) => match self.exec_list(b) {
@@ -360,6 +362,7 @@ impl<'c> Interp<'c> {
                 Err(f) => Err(f),
             },
         };
+        self.checked = outer_checked;
         self.truncate_locals(mark);
         self.calls -= 1;
         match (r, &def.ret) {
@@ -417,11 +420,19 @@ impl<'c> Interp<'c> {
             let enum_ty = (ty == "Enum" && name == "TryParse")
                 .then(|| generics.first().or(var_ty).map(|t| t.name.as_str()))
                 .flatten();
-            let (ok, v) = match enum_ty {
-                Some(e) => lib::enum_try_parse(e, &inputs, at)?,
-                None => lib::try_parse(self, &ty, name, inputs, at)?,
-            };
-            (Value::Bool(ok), v)
+            if ty == "Math" && name == "DivRem" {
+                // `Math.DivRem(a, b, out r)`: the quotient, and the remainder into `r`.
+                match inputs.as_slice() {
+                    [a, b] => lib::div_rem(a, b, at)?,
+                    _ => return Err(null_ref(at)),
+                }
+            } else {
+                let (ok, v) = match enum_ty {
+                    Some(e) => lib::enum_try_parse(e, &inputs, at)?,
+                    None => lib::try_parse(self, &ty, name, inputs, at)?,
+                };
+                (Value::Bool(ok), v)
+            }
         } else {
             let t = self.ev(target)?;
             if t.is_null() && !matches!(t, Value::Json(_)) {

@@ -36,8 +36,7 @@ impl<'c> Interp<'c> {
         Ok(match &e.kind {
             E::Null => Value::Null,
             E::Bool(b) => Value::Bool(*b),
-            E::Int(i) => Value::Int(*i),
-            E::Double(d) => Value::Double(*d),
+            E::Num(n) => n.value(),
             E::Str(s) => Value::String(s.clone()),
             E::Char(c) => Value::Char(*c),
             E::Interp(parts) => {
@@ -164,15 +163,16 @@ impl<'c> Interp<'c> {
             }
             E::Unary(op, x) => {
                 let v = self.ev(x)?;
-                lib::unary(*op, v, at)?
+                lib::unary_in(*op, v, self.checked, at)?
             }
+            E::Checked(checked, x) => self.in_context(*checked, x)?,
             E::Binary(op, l, r) => {
                 let a = self.ev(l)?;
                 let mark = self.temps;
                 let b = self.hold(&a, at).and_then(|()| self.ev(r));
                 self.release(mark);
                 let b = b?;
-                self.binary(*op, a, b, at)?
+                self.binary_literals(*op, a, b, l, r, at)?
             }
             E::And(l, r) => Value::Bool(self.cond(l)? && self.cond(r)?),
             E::Or(l, r) => Value::Bool(self.cond(l)? || self.cond(r)?),
@@ -193,7 +193,7 @@ impl<'c> Interp<'c> {
             }
             E::Cast(ty, x) => {
                 let v = self.ev(x)?;
-                lib::cast(v, ty, at)?
+                self.cast(ty, x, v, at)?
             }
             E::As(x, ty) => {
                 let v = self.ev(x)?;
@@ -224,6 +224,7 @@ impl<'c> Interp<'c> {
             E::Lambda(def) => Value::Lambda(Arc::new(Lambda {
                 def: def.clone(),
                 captured: Vec::new(),
+                checked: self.checked,
             })),
             E::New { ty, args, init } => {
                 let mut args = self.eval_args(args)?;
@@ -264,7 +265,7 @@ impl<'c> Interp<'c> {
                         let mark = self.temps;
                         let rhs = self.hold(&cur, at).and_then(|()| self.ev(value));
                         self.release(mark);
-                        self.binary(*op, cur, rhs?, at)?
+                        self.compound(*op, cur, rhs?, is_literal(value), at)?
                     }
                 };
                 self.assign(target, v.clone())?;
@@ -286,7 +287,7 @@ impl<'c> Interp<'c> {
                 prefix,
             } => {
                 let cur = self.ev(target)?;
-                let next = lib::binary(BinOp::Add, cur.clone(), Value::Int(*delta), at)?;
+                let next = self.compound(BinOp::Add, cur.clone(), Value::Int(*delta), true, at)?;
                 self.assign(target, next.clone())?;
                 if *prefix { next } else { cur }
             }
@@ -332,8 +333,87 @@ impl<'c> Interp<'c> {
         })
     }
 
-    /// A binary operator on evaluated operands (`a + b`, and `a += b`).
-    pub(super) fn binary(&mut self, op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
+    /// `(T)x` of an evaluated `x` (out of line: [`Self::ev`] recurses, and its frame is what
+    /// bounds the recursion depth).
+    #[inline(never)]
+    fn cast(&mut self, ty: &crate::ast::TypeRef, x: &Expr, v: Value, at: usize) -> F<Value> {
+        // `(int)(object)1L`: unboxing wants the exact type (InvalidCastException).
+        if let E::Cast(inner, _) = &x.kind
+            && matches!(inner.name.as_str(), "object" | "dynamic")
+            && inner.array == 0
+            && lib::unbox_mismatch(&v, ty)
+        {
+            return Err(lib::cast_err(&v, &ty.name, at));
+        }
+        lib::cast_in(v, ty, self.checked, at)
+    }
+
+    /// `checked(x)` / `unchecked(x)`.
+    #[inline(never)]
+    fn in_context(&mut self, checked: bool, x: &Expr) -> F<Value> {
+        let outer = std::mem::replace(&mut self.checked, checked);
+        let r = self.ev(x);
+        self.checked = outer;
+        r
+    }
+
+    /// `x op= y` and `x++`: `b += 1` on a byte stores a byte, as C# converts the result back
+    /// to the target's type (§12.21.4).
+    #[inline(never)]
+    fn compound(
+        &mut self,
+        op: BinOp,
+        cur: Value,
+        rhs: Value,
+        literal: bool,
+        at: usize,
+    ) -> F<Value> {
+        let was_char = matches!(cur, Value::Char(_));
+        let kind = crate::numeric::Num::of(&cur).map(|n| n.kind());
+        let konst = crate::numeric::Consts {
+            left: false,
+            right: literal,
+        };
+        let r = self.binary_consts(op, cur, rhs, konst, at)?;
+        if was_char && r.is_number() {
+            let char_ty = crate::ast::TypeRef {
+                name: "char".into(),
+                args: Vec::new(),
+                array: 0,
+                nullable: false,
+            };
+            return lib::cast_in(r, &char_ty, self.checked, at);
+        }
+        lib::narrow_back(r, kind, self.checked, at)
+    }
+
+    #[inline(never)]
+    fn binary_literals(
+        &mut self,
+        op: BinOp,
+        a: Value,
+        b: Value,
+        l: &Expr,
+        r: &Expr,
+        at: usize,
+    ) -> F<Value> {
+        let consts = crate::numeric::Consts {
+            left: is_literal(l),
+            right: is_literal(r),
+        };
+        self.binary_consts(op, a, b, consts, at)
+    }
+
+    /// A binary operator on evaluated operands (`a + b`, and `a += b`), knowing which operands were written as literals (C# converts a
+    /// non-negative int constant to uint/ulong where the other operand is one).
+    pub(super) fn binary_consts(
+        &mut self,
+        op: BinOp,
+        a: Value,
+        b: Value,
+        consts: crate::numeric::Consts,
+        at: usize,
+    ) -> F<Value> {
         // `ns + "local"` makes an XName, not a string.
         if let Some(v) = lib::xml_binary(op, &a, &b) {
             return Ok(v);
@@ -349,7 +429,7 @@ impl<'c> Interp<'c> {
             s.push_str(&y);
             return Ok(Value::String(s.into()));
         }
-        lib::binary(op, a, b, at)
+        lib::binary_in(op, a, b, self.checked, consts, at)
     }
 
     /// Evaluates items in order; each is held (counted against the memory budget) while the
@@ -423,5 +503,15 @@ fn method_group(ty: &str, name: &str, at: usize) -> Value {
             local_fn: None,
         }),
         captured: Vec::new(),
+        checked: false,
     }))
+}
+
+/// Whether an operand is a numeric literal (possibly negated), a constant in C#'s sense.
+fn is_literal(e: &Expr) -> bool {
+    match &e.kind {
+        E::Num(_) => true,
+        E::Unary(crate::ast::UnOp::Neg, x) => matches!(x.kind, E::Num(_)),
+        _ => false,
+    }
 }

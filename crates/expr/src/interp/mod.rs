@@ -135,6 +135,9 @@ pub(crate) struct Interp<'c> {
     /// The exceptions the enclosing `catch` blocks handle, innermost last: `throw;` rethrows
     /// the last one.
     caught: Vec<RuntimeError>,
+    /// Inside `checked(…)` or a `checked { }` block: integer overflow throws
+    /// OverflowException instead of wrapping (crates/expr/src/numeric.rs).
+    pub(crate) checked: bool,
 }
 
 impl<'c> Interp<'c> {
@@ -152,6 +155,7 @@ impl<'c> Interp<'c> {
             calls: 0,
             stack_base: stack_address(),
             caught: Vec::new(),
+            checked: false,
         }
     }
 

@@ -12,6 +12,7 @@ impl<'c> Interp<'c> {
                 let f = Value::Lambda(Arc::new(Lambda {
                     def: def.clone(),
                     captured: Vec::new(),
+                    checked: self.checked,
                 }));
                 self.push_local(name.clone(), f, s.at)?;
             }
@@ -193,6 +194,12 @@ impl<'c> Interp<'c> {
                 r
             }
             S::Block(b) => self.scoped(b),
+            S::Checked(checked, b) => {
+                let outer = std::mem::replace(&mut self.checked, *checked);
+                let r = self.scoped(b);
+                self.checked = outer;
+                r
+            }
             S::Seq(b) => self.exec_list(b),
             S::Break => Err(Flow::Break),
             S::Continue => Err(Flow::Continue),

@@ -258,7 +258,7 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
                 .ok_or_else(|| index_err(at))?
         }
         Value::Array(a) => a[idx(k, a.len(), at)?].clone(),
-        Value::Bytes(b) => Value::Int(b[idx(k, b.len(), at)?] as i64),
+        Value::Bytes(b) => Value::Byte(b[idx(k, b.len(), at)?]),
         Value::Json(J::Object(m)) => match m.get(&as_str(k, at)?) {
             Some(v) => Value::Json(v.clone()),
             None => Value::Null,
@@ -338,7 +338,7 @@ pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
             })
             .collect(),
         Value::String(s) => s.chars().map(Value::Char).collect(),
-        Value::Bytes(b) => b.into_iter().map(|x| Value::Int(x as i64)).collect(),
+        Value::Bytes(b) => b.into_iter().map(Value::Byte).collect(),
         Value::Object(Object::Dictionary(d)) => d.keys().map(Value::str).collect(),
         // A group of `GroupBy` (crates/expr/src/library/linq_sets.rs): its elements.
         Value::Object(Object::Record(r)) if r.contains_key(GROUP_ITEMS) => {

@@ -79,8 +79,7 @@ fn match_arg(args: &Args, i: usize, at: usize) -> F<Arc<Lambda>> {
 /// numbers, `null` for references; the element type is guessed from the elements.
 fn default_like(items: &[Value]) -> Value {
     match items.first() {
-        Some(Value::Int(_)) => Value::Int(0),
-        Some(Value::Double(_)) => Value::Double(0.0),
+        Some(n) if let Some(z) = zero_like(n) => z,
         Some(Value::Bool(_)) => Value::Bool(false),
         Some(Value::Char(_)) => Value::Char('\0'),
         _ => Value::Null,

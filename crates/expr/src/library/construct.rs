@@ -80,6 +80,7 @@ pub(crate) fn construct(
             Value::Json(J::Array(a))
         }
         "JValue" => Value::Json(to_json(arg(&args, 0, at)?, at)?),
+        "decimal" => numeric_members::new_decimal(&args, at)?,
         "Dictionary" => {
             // A copy of a dictionary given, then the `{ { k, v }, … }` initializer's pairs.
             let mut entries = match vals.first() {
@@ -104,7 +105,8 @@ pub(crate) fn construct(
                 _ => Vec::new(),
             };
             a.extend(init.unwrap_or_default());
-            Value::Array(a)
+            // `new List<long> { 1, 2 }`: the elements in the list's numeric type.
+            implicit(Value::Array(a), ty)
         }
         "string" => match (vals.first(), vals.get(1)) {
             (Some(Value::Char(c)), Some(n)) => {
@@ -292,6 +294,38 @@ pub(crate) fn new_array(
     }
     if is_byte {
         return Ok(Value::Bytes(as_bytes(&Value::Array(items), at)?));
+    }
+    // `new[] { 1L, 2 }`: C#'s best common type of the elements (long).
+    let kinds: Option<Vec<crate::numeric::Kind>> = items
+        .iter()
+        .map(|v| {
+            v.is_number()
+                .then(|| crate::numeric::Num::of(v).map(|n| n.kind()))
+                .flatten()
+        })
+        .collect();
+    if ty.is_none()
+        && let Some(kinds) = kinds
+        && let Some(k) = crate::numeric::overload(&kinds, &kinds)
+    {
+        let t = TypeRef {
+            name: crate::numeric::keyword(k).to_string(),
+            args: Vec::new(),
+            array: 0,
+            nullable: false,
+        };
+        return Ok(Value::Array(
+            items.into_iter().map(|v| implicit(v, &t)).collect(),
+        ));
+    }
+    // `new long[] { 1, 2 }`, `new double[] { 1 }`: each element in the array's numeric type.
+    if let Some(t) = ty
+        && t.array == 0
+        && crate::numeric::Kind::named(&t.name).is_some()
+    {
+        return Ok(Value::Array(
+            items.into_iter().map(|v| implicit(v, t)).collect(),
+        ));
     }
     Ok(Value::Array(items))
 }

@@ -2,6 +2,7 @@
 //! `TryParse`, equality, and the number/Guid parsers the statics share.
 
 use super::*;
+use crate::numeric::{Kind, Num};
 
 pub(super) fn as_str(v: &Value, at: usize) -> F<String> {
     match v {
@@ -16,6 +17,15 @@ pub(super) fn as_str(v: &Value, at: usize) -> F<String> {
 pub(super) fn as_int(v: &Value, at: usize) -> F<i64> {
     match v {
         Value::Int(i) => Ok(*i),
+        // A long, uint … passed where the library takes an integer (C# converts the narrower
+        // kinds implicitly; the library's long parameters take them all).
+        Value::Long(_)
+        | Value::UInt(_)
+        | Value::ULong(_)
+        | Value::Short(_)
+        | Value::UShort(_)
+        | Value::Byte(_)
+        | Value::SByte(_) => Ok(Num::of(v).and_then(Num::int).unwrap_or(0) as i64),
         Value::Char(c) => Ok(*c as i64),
         Value::Json(J::Number(n)) if n.is_i64() => Ok(n.as_i64().unwrap_or(0)),
         Value::Null => Err(null_ref(at)),
@@ -27,10 +37,22 @@ pub(super) fn as_f64(v: &Value, at: usize) -> F<f64> {
     match v {
         Value::Int(i) => Ok(*i as f64),
         Value::Double(d) => Ok(*d),
+        v if v.is_number() => Ok(Num::of(v).map(Num::f64).unwrap_or(0.0)),
         Value::Json(J::Number(n)) => Ok(n.as_f64().unwrap_or(f64::NAN)),
         Value::Null => Err(null_ref(at)),
         other => Err(cast_err(other, "System.Double", at)),
     }
+}
+
+/// The zero of a number's own type (`default(T)` for a sequence of longs is `0L`).
+pub(crate) fn zero_like(v: &Value) -> Option<Value> {
+    let k = Num::of(v).filter(|_| v.is_number())?.kind();
+    Num::I32(0).convert(k, false).ok().map(Num::value)
+}
+
+/// An integral value (any width, or a char's code unit), if `v` is one.
+pub(crate) fn int_of(v: &Value) -> Option<i64> {
+    Num::of(v).and_then(Num::int).map(|i| i as i64)
 }
 
 pub(super) fn as_bytes(v: &Value, at: usize) -> F<Vec<u8>> {
@@ -56,30 +78,39 @@ pub(crate) fn implicit(v: Value, ty: &TypeRef) -> Value {
     if let Some(x) = xml_implicit(&ty.name, &v) {
         return x;
     }
-    match (ty.name.as_str(), &v) {
-        ("double" | "float" | "decimal", Value::Int(i)) if ty.array == 0 => {
-            Value::Double(*i as f64)
-        }
-        _ => v,
+    // `long[] a = { 1, 2 };`, `List<decimal> l = new List<decimal> { 1 };`: each element.
+    let elem = match (ty.array, ty.name.as_str(), ty.args.as_slice()) {
+        (1, n, _) => Some(n),
+        (0, "List" | "IList" | "IEnumerable", [e]) if e.array == 0 => Some(e.name.as_str()),
+        _ => None,
+    };
+    if let (Some(e), Value::Array(items)) = (elem, &v)
+        && Kind::named(e).is_some()
+    {
+        let et = TypeRef {
+            name: e.to_string(),
+            args: Vec::new(),
+            array: 0,
+            nullable: false,
+        };
+        return Value::Array(items.iter().map(|x| implicit(x.clone(), &et)).collect());
     }
+    // `long n = 1;`, `double d = 1;`, `decimal m = 2;`: the declared numeric type.
+    if ty.array == 0
+        && let (Some(k), Some(n)) = (Kind::named(&ty.name), Num::of(&v))
+        && !(matches!(v, Value::Char(_)) && !k.is_integral() && k != Kind::Double)
+        && let Ok(m) = n.convert(k, false)
+    {
+        return m.value();
+    }
+    v
 }
 
 /// The value a declared type holds, for local-function parameters and returns and `out`
-/// variables: C# ints are 32-bit (ours 64), so a result declared `int`/`short`/`byte` wraps as
-/// it would in C#; an int stored as `double` becomes one.
+/// variables: a number takes the declared numeric type (`short` wraps a wider value as an
+/// unchecked conversion would; an int stored as `double` becomes one).
 pub(crate) fn convert_declared(v: Value, ty: &TypeRef) -> Value {
-    if ty.array > 0 {
-        return v;
-    }
-    match (ty.name.as_str(), &v) {
-        ("int", Value::Int(i)) => Value::Int(*i as i32 as i64),
-        ("uint", Value::Int(i)) => Value::Int(*i as u32 as i64),
-        ("short", Value::Int(i)) => Value::Int(*i as i16 as i64),
-        ("ushort", Value::Int(i)) => Value::Int(*i as u16 as i64),
-        ("byte", Value::Int(i)) => Value::Int(*i as u8 as i64),
-        ("sbyte", Value::Int(i)) => Value::Int(*i as i8 as i64),
-        _ => implicit(v, ty),
-    }
+    implicit(v, ty)
 }
 
 /// `T.TryParse(s, out T v)`: `T.Parse` with failures turned into `(false, default(T))`.
@@ -128,20 +159,7 @@ pub(crate) fn try_parse(
     let Some(input) = inputs.into_iter().next() else {
         return Err(rt("ArgumentException", "missing argument 1", at));
     };
-    let parsed = match ty {
-        "short" | "byte" => {
-            call_static(it, "int", "Parse", &[], vec![(None, input)], at).and_then(|v| {
-                let i = as_int(&v, at)?;
-                let ok = if ty == "short" {
-                    i16::try_from(i).is_ok()
-                } else {
-                    u8::try_from(i).is_ok()
-                };
-                if ok { Ok(v) } else { Err(format_err(at)) }
-            })
-        }
-        _ => call_static(it, ty, "Parse", &[], vec![(None, input)], at),
-    };
+    let parsed = call_static(it, ty, "Parse", &[], vec![(None, input)], at);
     match parsed {
         Ok(v) => Ok((true, v)),
         // Any parse failure, null input included, is `false` rather than an exception.
@@ -217,8 +235,10 @@ pub(crate) fn default_of(ty: &TypeRef) -> Value {
         return Value::Null;
     }
     match ty.name.as_str() {
-        "int" | "long" | "short" | "byte" => Value::Int(0),
-        "double" | "float" | "decimal" => Value::Double(0.0),
+        n if Kind::named(n).is_some() => Kind::named(n)
+            .and_then(|k| Num::I32(0).convert(k, false).ok())
+            .map(Num::value)
+            .unwrap_or(Value::Int(0)),
         "bool" => Value::Bool(false),
         "char" => Value::Char('\0'),
         "DateTime" => Value::DateTime(DateTime(0, DateTimeKind::Unspecified)),
@@ -241,8 +261,10 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         ("object", _) => true,
         (n, Value::Object(Object::Exception(e))) => crate::exceptions::is_a(e.kind, n),
         ("string", Value::String(_)) => true,
-        ("int" | "long", Value::Int(_)) => true,
-        ("double" | "float" | "decimal", Value::Double(_)) => true,
+        // A number is exactly its own type (`1L is int` is false).
+        (n, v) if v.is_number() => {
+            Kind::named(n).is_some_and(|k| Num::of(v).is_some_and(|x| x.kind() == k))
+        }
         ("bool", Value::Bool(_)) => true,
         ("char", Value::Char(_)) => true,
         ("DateTime", Value::DateTime(_)) => true,
@@ -296,6 +318,12 @@ fn io_is_a(type_name: &str, t: &str) -> bool {
 /// `(T)x`: the explicit conversions policies rely on, mostly unwrapping JSON values and
 /// narrowing numbers; anything else fails like .NET's InvalidCastException.
 pub(crate) fn cast(v: Value, ty: &TypeRef, at: usize) -> F<Value> {
+    cast_in(v, ty, false, at)
+}
+
+/// `(T)x` in a checked (`checked(…)`) or unchecked context: a numeric conversion that loses
+/// the value throws OverflowException only when checked.
+pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Value> {
     if let Some(x) = xml_implicit(&ty.name, &v) {
         return Ok(x);
     }
@@ -333,19 +361,8 @@ pub(crate) fn cast(v: Value, ty: &TypeRef, at: usize) -> F<Value> {
                 ));
             }
             (_, J::Null) if ty.nullable => return Ok(Value::Null),
-            ("int" | "long" | "short", J::String(s)) => {
-                return s
-                    .trim()
-                    .parse::<i64>()
-                    .map(Value::Int)
-                    .map_err(|_| format_err(at));
-            }
-            ("double" | "float" | "decimal", J::String(s)) => {
-                return s
-                    .trim()
-                    .parse::<f64>()
-                    .map(Value::Double)
-                    .map_err(|_| format_err(at));
+            (n, J::String(s)) if Kind::named(n).is_some() => {
+                return parse_kind(s, Kind::named(n).unwrap_or(Kind::Int), at);
             }
             ("bool", J::String(s)) => return parse_bool(s, at),
             _ => {}
@@ -354,24 +371,33 @@ pub(crate) fn cast(v: Value, ty: &TypeRef, at: usize) -> F<Value> {
         if matches!(inner, Value::Json(_)) {
             return Err(cast_err(&v, name, at));
         }
-        return cast(inner, ty, at);
+        // Newtonsoft's explicit numeric operators are `Convert.ToT(value)`: a real rounds to
+        // even, a bool is 1 or 0, and a value out of range overflows in any context.
+        if let (Some(k), J::Number(_) | J::Bool(_)) = (Kind::named(name), j) {
+            return numeric_members::convert_to(k, &inner, at);
+        }
+        return cast_in(inner, ty, checked, at);
     }
     // XLinq's explicit operators: `(string)element`, `(int)attribute` read the value.
     if let Some(text) = xml::text_of(&v)
         && matches!(
             name,
-            "string" | "int" | "long" | "short" | "double" | "float" | "decimal" | "bool"
+            "string"
+                | "int"
+                | "uint"
+                | "long"
+                | "ulong"
+                | "short"
+                | "double"
+                | "float"
+                | "decimal"
+                | "bool"
         )
     {
         return match name {
             "string" => Ok(Value::str(text)),
             "bool" => parse_bool(&text, at),
-            "double" | "float" | "decimal" => text
-                .trim()
-                .parse::<f64>()
-                .map(Value::Double)
-                .map_err(|_| format_err(at)),
-            _ => parse_int(&text, if name == "long" { 64 } else { 32 }, at),
+            n => parse_kind(&text, Kind::named(n).unwrap_or(Kind::Int), at),
         };
     }
     match (name, v) {
@@ -388,21 +414,23 @@ pub(crate) fn cast(v: Value, ty: &TypeRef, at: usize) -> F<Value> {
         }
         ("object" | "IResponse" | "dynamic" | "var", v) => Ok(v),
         ("string", v @ Value::String(_)) => Ok(v),
-        ("int", Value::Int(i)) => Ok(Value::Int(i as i32 as i64)),
-        ("long", Value::Int(i)) => Ok(Value::Int(i)),
-        ("short", Value::Int(i)) => Ok(Value::Int(i as i16 as i64)),
-        ("byte", Value::Int(i)) => Ok(Value::Int(i as u8 as i64)),
-        ("int" | "long", Value::Double(d)) => {
-            if d.is_finite() {
-                Ok(Value::Int(d.trunc() as i64))
-            } else {
-                Ok(Value::Int(i64::MIN))
-            }
+        // `(char)n`: the low 16 bits (a surrogate, which a Rust char cannot hold, becomes
+        // U+FFFD).
+        ("char", v) if v.is_number() => {
+            let n = Num::of(&v)
+                .ok_or_else(|| cast_err(&v, "System.Char", at))?
+                .convert(Kind::UShort, checked)
+                .map_err(|e| num_err(e, at))?;
+            let u = n.int().unwrap_or(0) as u32;
+            Ok(Value::Char(char::from_u32(u).unwrap_or('\u{fffd}')))
         }
-        ("int" | "long", Value::Char(c)) => Ok(Value::Int(c as i64)),
-        ("char", Value::Int(i)) => Ok(Value::Char(char::from_u32(i as u32).unwrap_or('\u{fffd}'))),
-        ("double" | "float" | "decimal", Value::Int(i)) => Ok(Value::Double(i as f64)),
-        ("double" | "float" | "decimal", v @ Value::Double(_)) => Ok(v),
+        (n, v) if Kind::named(n).is_some() && Num::of(&v).is_some() => {
+            let k = Kind::named(n).unwrap_or(Kind::Int);
+            let x = Num::of(&v).ok_or_else(|| cast_err(&v, n, at))?;
+            x.convert(k, checked)
+                .map(Num::value)
+                .map_err(|e| num_err(e, at))
+        }
         (_, v) if is_instance(&v, ty) => Ok(v),
         (_, v) => Err(cast_err(&v, &ty.name, at)),
     }
@@ -458,26 +486,47 @@ pub(super) fn parse_guid(s: &str, at: usize) -> F<Value> {
         .map_err(|m| rt("FormatException", m, at))
 }
 
-pub(super) fn parse_int(s: &str, bits: u32, at: usize) -> F<Value> {
-    // Never echo the input: it may be a key or a secret named value.
-    let v: i64 = s.trim().parse().map_err(|_| format_err(at))?;
-    if bits == 32 && i32::try_from(v).is_err() {
-        return Err(rt(
-            "OverflowException",
-            "Value was either too large or too small for an Int32.",
-            at,
-        ));
+/// The text of a JSON string or an XML node as a number of kind `k` (`(int)element`,
+/// `(decimal)jvalue`): integers overflow with the type's message, reals parse invariantly.
+/// Never echoes the input.
+pub(super) fn parse_kind(s: &str, k: Kind, at: usize) -> F<Value> {
+    let t = s.trim();
+    if k.is_integral() {
+        let v: i128 = t.parse().map_err(|_| format_err(at))?;
+        return k
+            .fit(v)
+            .map(Num::value)
+            .ok_or_else(|| rt("OverflowException", k.overflow_message(), at));
     }
-    Ok(Value::Int(v))
+    Ok(match k {
+        Kind::Decimal => Value::Decimal(parse_decimal(t).ok_or_else(|| format_err(at))?),
+        Kind::Float => Value::Float(t.parse::<f32>().map_err(|_| format_err(at))?),
+        _ => Value::Double(t.parse::<f64>().map_err(|_| format_err(at))?),
+    })
 }
 
-pub(super) fn to_number(v: &Value, bits: u32, at: usize) -> F<Value> {
-    match v {
-        Value::Null => Ok(Value::Int(0)),
-        Value::String(s) => parse_int(s, bits, at),
-        Value::Double(d) => Ok(Value::Int(d.round_ties_even() as i64)),
-        Value::Bool(b) => Ok(Value::Int(*b as i64)),
-        Value::Json(j) => to_number(&from_json(j), bits, at),
-        other => Ok(Value::Int(as_int(other, at)?)),
+/// A decimal's invariant text (`1.50`, `-3`, `1e3`), its scale kept; `None` when it is not one
+/// or lies beyond decimal's range.
+pub(crate) fn parse_decimal(t: &str) -> Option<rust_decimal::Decimal> {
+    use std::str::FromStr;
+    if t.is_empty() || t.contains(['_', ' ']) {
+        return None;
     }
+    if t.contains(['e', 'E']) {
+        return rust_decimal::Decimal::from_scientific(t).ok();
+    }
+    rust_decimal::Decimal::from_str_exact(t)
+        .or_else(|_| rust_decimal::Decimal::from_str(t))
+        .ok()
+}
+
+/// Whether unboxing `v` as `ty` fails: a boxed number unboxes only as its own type (or that
+/// type's nullable).
+pub(crate) fn unbox_mismatch(v: &Value, ty: &TypeRef) -> bool {
+    ty.array == 0
+        && Kind::named(&ty.name).is_some()
+        && match Num::of(v) {
+            Some(n) if v.is_number() => Kind::named(&ty.name) != Some(n.kind()),
+            _ => matches!(v, Value::Char(_)),
+        }
 }

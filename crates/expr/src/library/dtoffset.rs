@@ -107,7 +107,7 @@ pub(super) fn offset_property(
         "DateTime" => Value::DateTime(d.clock()),
         "UtcDateTime" => Value::DateTime(d.utc.with_kind(DateTimeKind::Utc)),
         "LocalDateTime" => Value::DateTime(d.utc.with_kind(DateTimeKind::Local)),
-        "UtcTicks" => Value::Int(d.utc.0),
+        "UtcTicks" => Value::Long(d.utc.0),
         _ => member(it, Value::DateTime(d.clock()), name, at).map_err(|e| rename(e, name, at))?,
     })
 }
@@ -148,8 +148,8 @@ pub(super) fn offset_method(
                 )
             })?)
         }
-        "ToUnixTimeSeconds" => Value::Int(d.utc.unix_seconds()),
-        "ToUnixTimeMilliseconds" => Value::Int((d.utc.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
+        "ToUnixTimeSeconds" => Value::Long(d.utc.unix_seconds()),
+        "ToUnixTimeMilliseconds" => Value::Long((d.utc.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
         "CompareTo" => Value::Int(match a(0)? {
             Value::DateTimeOffset(o) => d.utc.cmp(&o.utc) as i64,
             v => return Err(cast_err(v, "System.DateTimeOffset", at)),

@@ -113,7 +113,7 @@ fn held(e: &EnumType, value: i64) -> Value {
 /// string-held enums arrive).
 fn underlying(e: &EnumType, v: &Value, at: usize) -> F<i64> {
     match v {
-        Value::Int(i) => Ok(*i),
+        v if v.is_number() && int_of(v).is_some() => Ok(int_of(v).unwrap_or(0)),
         Value::String(s) => parse_names(e, s, false).ok_or_else(|| {
             rt(
                 "ArgumentException",
@@ -212,11 +212,12 @@ fn flag_names(e: &EnumType, value: i64) -> String {
 /// already held as this enum; `None` when `ty` is not one of them.
 pub(crate) fn enum_cast(v: &Value, ty: &str, at: usize) -> Option<F<Value>> {
     if let ("int" | "long", Value::String(s)) = (ty, v) {
-        return name_value(s).map(|n| Ok(Value::Int(n)));
+        let long = ty == "long";
+        return name_value(s).map(|n| Ok(if long { Value::Long(n) } else { Value::Int(n) }));
     }
     let e = find(ty)?;
     Some(match v {
-        Value::Int(i) => Ok(held(e, *i)),
+        v if v.is_number() && int_of(v).is_some() => Ok(held(e, int_of(v).unwrap_or(0))),
         Value::String(s) if parse_names(e, s, false).is_some() => Ok(v.clone()),
         other => Err(cast_err(other, e.name, at)),
     })

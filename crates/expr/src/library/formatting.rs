@@ -11,8 +11,21 @@ pub(crate) fn format_value(v: &Value, fmt: Option<&str>, at: usize) -> F<String>
     Ok(match v {
         Value::DateTime(d) => format_datetime(*d, fmt),
         Value::DateTimeOffset(d) => d.format(fmt),
-        Value::Int(i) => format_number(*i as f64, Some(*i), fmt, at)?,
         Value::Double(d) => format_number(*d, None, fmt, at)?,
+        Value::Float(f) => format_float_as(*f, fmt, at)?,
+        Value::Decimal(m) => format_decimal_as(*m, fmt, at)?,
+        v if v.is_number() => {
+            let n = crate::numeric::Num::of(v)
+                .and_then(|n| n.int())
+                .unwrap_or(0);
+            let bits = match v {
+                Value::Byte(_) | Value::SByte(_) => 8,
+                Value::Short(_) | Value::UShort(_) => 16,
+                Value::Int(_) | Value::UInt(_) => 32,
+                _ => 64,
+            };
+            format_integer_as(n, bits, fmt, at)?
+        }
         Value::Guid(g) => format_guid_as(*g, fmt),
         Value::TimeSpan(t) => format_timespan_as(*t, fmt, at)?,
         other => other.to_display(),

@@ -8,9 +8,12 @@ pub(crate) fn from_json(j: &J) -> Value {
     match j {
         J::Null => Value::Null,
         J::Bool(b) => Value::Bool(*b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
+        // Newtonsoft reads a JSON integer as an Int64 (a UInt64 beyond it) and a real as a
+        // Double.
+        J::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::Long(i),
+            (None, Some(u)) => Value::ULong(u),
+            _ => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
         },
         J::String(s) => Value::str(s),
         other => Value::Json(other.clone()),
@@ -21,7 +24,22 @@ pub(crate) fn to_json(v: &Value, at: usize) -> F<J> {
     Ok(match v {
         Value::Null => J::Null,
         Value::Bool(b) => J::Bool(*b),
-        Value::Int(i) => J::from(*i),
+        Value::Int(i) | Value::Long(i) => J::from(*i),
+        Value::UInt(i) => J::from(*i),
+        Value::ULong(i) => J::from(*i),
+        Value::Short(i) => J::from(*i),
+        Value::UShort(i) => J::from(*i),
+        Value::Byte(i) => J::from(*i),
+        Value::SByte(i) => J::from(*i),
+        // A float or decimal is written with its own shortest digits ("1.1", not the double
+        // nearest 1.1f's 1.100000023841858).
+        Value::Float(_) | Value::Decimal(_) => v
+            .to_display()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(J::Number)
+            .unwrap_or(J::Null),
         Value::Double(d) => serde_json::Number::from_f64(*d)
             .map(J::Number)
             .unwrap_or(J::Null),
@@ -103,11 +121,35 @@ pub(super) fn deserialize_as(j: J, generics: &[TypeRef], at: usize) -> F<Value> 
                 .map(|(k, v)| (Value::str(k), from_json(&v)))
                 .collect(),
         ),
-        ("List" | "IList" | "IEnumerable", J::Array(a)) => {
-            Value::Array(a.iter().map(from_json).collect())
-        }
-        (_, J::Array(a)) if t.array > 0 => Value::Array(a.iter().map(from_json).collect()),
+        ("List" | "IList" | "IEnumerable", J::Array(a)) => Value::Array(
+            a.iter()
+                .map(|x| numeric_element(x, t.args.first().map(|e| e.name.as_str()), at))
+                .collect::<F<_>>()?,
+        ),
+        (_, J::Array(a)) if t.array > 0 => Value::Array(
+            a.iter()
+                .map(|x| numeric_element(x, Some(t.name.as_str()), at))
+                .collect::<F<_>>()?,
+        ),
         (_, J::Null) => default_of(t),
         (_, j) => cast(Value::Json(j), t, at)?,
     })
+}
+
+/// An element of a deserialized `int[]`, `List<decimal>` …: a JSON number read as the element's
+/// numeric type (a JSON integer is otherwise an Int64); other elements as they are.
+fn numeric_element(x: &J, elem: Option<&str>, at: usize) -> F<Value> {
+    match elem {
+        Some(e) if x.is_number() && crate::numeric::Kind::named(e).is_some() => cast(
+            Value::Json(x.clone()),
+            &TypeRef {
+                name: e.to_string(),
+                args: Vec::new(),
+                array: 0,
+                nullable: false,
+            },
+            at,
+        ),
+        _ => Ok(from_json(x)),
+    }
 }

@@ -298,11 +298,16 @@ pub(super) fn linq_over(
                 })
                 .collect();
             if name == "Sum" {
-                let mut acc = Value::Int(0);
+                // Enumerable.Sum adds ints and longs in a checked context (OverflowException),
+                // in the elements' own type.
+                let mut acc: Option<Value> = None;
                 for v in vals {
-                    acc = binary(BinOp::Add, acc, v, at)?;
+                    acc = Some(match acc {
+                        None => v,
+                        Some(a) => binary_in(BinOp::Add, a, v, true, Default::default(), at)?,
+                    });
                 }
-                acc
+                acc.unwrap_or(Value::Int(0))
             } else if name == "Average" {
                 if vals.is_empty() {
                     return Err(rt(
@@ -311,12 +316,25 @@ pub(super) fn linq_over(
                         at,
                     ));
                 }
+                // A decimal average is a decimal, a float one a float; the others a double.
+                if vals.iter().all(|v| matches!(v, Value::Decimal(_))) {
+                    let mut s = Value::Decimal(rust_decimal::Decimal::ZERO);
+                    for v in &vals {
+                        s = binary_in(BinOp::Add, s, v.clone(), true, Default::default(), at)?;
+                    }
+                    let n = Value::Int(vals.len() as i64);
+                    return binary(BinOp::Div, s, n, at);
+                }
                 let n = vals.len() as f64;
                 let mut s = 0.0;
                 for v in &vals {
                     s += as_f64(v, at)?;
                 }
-                Value::Double(s / n)
+                if vals.iter().all(|v| matches!(v, Value::Float(_))) {
+                    Value::Float((s / n) as f32)
+                } else {
+                    Value::Double(s / n)
+                }
             } else {
                 let mut best: Option<Value> = None;
                 for v in vals {

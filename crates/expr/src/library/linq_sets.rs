@@ -122,7 +122,7 @@ pub(crate) fn linq_more(
                     n += 1;
                 }
             }
-            Value::Int(n)
+            Value::Long(n)
         }
         "Aggregate" => aggregate(it, items, args, at)?,
         "GroupBy" => {

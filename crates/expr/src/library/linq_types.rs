@@ -18,8 +18,7 @@ use super::*;
 /// `default(T)` of a sequence's element type, read from its elements (see the module note).
 pub(crate) fn element_default(items: &[Value]) -> Value {
     match items.iter().find(|v| !matches!(v, Value::Null)) {
-        Some(Value::Int(_)) => Value::Int(0),
-        Some(Value::Double(_)) => Value::Double(0.0),
+        Some(n) if let Some(z) = zero_like(n) => z,
         Some(Value::Bool(_)) => Value::Bool(false),
         Some(Value::Char(_)) => Value::Char('\0'),
         Some(Value::DateTime(_)) => Value::DateTime(DateTime(0, DateTimeKind::Unspecified)),
@@ -169,9 +168,8 @@ pub(crate) fn static_element_type(e: &crate::ast::Expr) -> Option<TypeRef> {
             ..
         } => {
             let name = match items.first().map(|i| &i.kind) {
-                Some(E::Int(_)) => "int",
+                Some(E::Num(n)) => crate::numeric::keyword(n.kind()),
                 Some(E::Bool(_)) => "bool",
-                Some(E::Double(_)) => "double",
                 Some(E::Char(_)) => "char",
                 _ => return None,
             };

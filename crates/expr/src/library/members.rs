@@ -57,8 +57,8 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
         (Value::Array(a), "Length" | "Count") => Value::Int(a.len() as i64),
         (Value::Bytes(b), "Length") => Value::Int(b.len() as i64),
         (Value::Array(_) | Value::Bytes(_), "Rank") => Value::Int(1),
-        (Value::Array(a), "LongLength") => Value::Int(a.len() as i64),
-        (Value::Bytes(b), "LongLength") => Value::Int(b.len() as i64),
+        (Value::Array(a), "LongLength") => Value::Long(a.len() as i64),
+        (Value::Bytes(b), "LongLength") => Value::Long(b.len() as i64),
         // An array's fixed-size, writable, unsynchronized `IList`; its SyncRoot is itself.
         (Value::Array(_) | Value::Bytes(_), "IsFixedSize") => Value::Bool(true),
         (Value::Array(_) | Value::Bytes(_), "IsReadOnly" | "IsSynchronized") => Value::Bool(false),
@@ -131,7 +131,7 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
         (Value::DateTime(d), _) => {
             let p = d.parts();
             match name {
-                "Ticks" => Value::Int(d.0),
+                "Ticks" => Value::Long(d.0),
                 "Year" => Value::Int(p.year),
                 "Month" => Value::Int(p.month),
                 "Day" => Value::Int(p.day),
@@ -159,7 +159,7 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             let v = ts.0;
             let tps = TICKS_PER_SECOND;
             match name {
-                "Ticks" => Value::Int(v),
+                "Ticks" => Value::Long(v),
                 "TotalMilliseconds" => Value::Double(v as f64 / 10_000.0),
                 "TotalSeconds" => Value::Double(v as f64 / tps as f64),
                 "TotalMinutes" => Value::Double(v as f64 / (60 * tps) as f64),
@@ -207,19 +207,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("TimeSpan", "TicksPerMillisecond") => Value::Int(10_000),
         ("Guid", "Empty") => Value::Guid(0),
         ("string", "Empty") => Value::str(""),
-        ("int", "MaxValue") => Value::Int(i32::MAX as i64),
-        ("int", "MinValue") => Value::Int(i32::MIN as i64),
-        ("long", "MaxValue") => Value::Int(i64::MAX),
-        ("long", "MinValue") => Value::Int(i64::MIN),
-        ("double", "NaN") => Value::Double(f64::NAN),
-        ("double", "MaxValue") => Value::Double(f64::MAX),
-        ("double", "MinValue") => Value::Double(f64::MIN),
-        // The smallest positive subnormal, as .NET's double.Epsilon.
-        ("double", "Epsilon") => Value::Double(f64::from_bits(1)),
-        ("double", "PositiveInfinity") => Value::Double(f64::INFINITY),
-        ("double", "NegativeInfinity") => Value::Double(f64::NEG_INFINITY),
-        ("byte", "MaxValue") => Value::Int(255),
-        ("byte", "MinValue") => Value::Int(0),
+        _ if let Some(v) = numeric_members::static_property(ty, name) => v,
         ("MidpointRounding", _) if MIDPOINT_ROUNDING.contains(&name) => Value::str(name),
         ("Math", "PI") => Value::Double(std::f64::consts::PI),
         ("Math", "E") => Value::Double(std::f64::consts::E),
@@ -240,8 +228,6 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("Formatting", "None") => Value::Int(0),
         ("Formatting", "Indented") => Value::Int(1),
         ("XmlNodeType", n) if XML_NODE_TYPES.contains(&n) => Value::str(n),
-        ("short", "MaxValue") => Value::Int(i16::MAX as i64),
-        ("short", "MinValue") => Value::Int(i16::MIN as i64),
         _ if let Some(v) = enum_static_property(ty, name) => v,
         _ if let Some(v) = crypto::static_property(ty, name) => v,
         _ => {

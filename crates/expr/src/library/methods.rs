@@ -15,9 +15,10 @@ pub(crate) fn call_method(
     // GetTypeCode are answered for every value (no type here defines them otherwise; a Uri's
     // hash is left to its module); Equals/ToString/GetType fall back to Object's when the
     // type's own dispatcher does not define them.
-    let uri = matches!(&t, Value::Object(Object::Net(net::Net::Uri(_))));
+    // Numbers hash by their own kind's rule (crates/expr/src/library/numeric_members.rs).
+    let own_hash = t.is_number() || matches!(&t, Value::Object(Object::Net(net::Net::Uri(_))));
     if generics.is_empty()
-        && ((name == "GetHashCode" && !uri) || name == "GetTypeCode")
+        && ((name == "GetHashCode" && !own_hash) || name == "GetTypeCode")
         && is_object_method(name, args.len())
     {
         return object_method(it, &t, name, &args, at);
@@ -340,8 +341,8 @@ fn typed_method(
                 Value::DateTime(o) => Value::TimeSpan(TimeSpan(d.0 - o.0)),
                 v => return Err(cast_err(v, "System.DateTime", at)),
             },
-            "ToUnixTimeSeconds" => Value::Int(d.unix_seconds()),
-            "ToUnixTimeMilliseconds" => Value::Int((d.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
+            "ToUnixTimeSeconds" => Value::Long(d.unix_seconds()),
+            "ToUnixTimeMilliseconds" => Value::Long((d.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
             "CompareTo" => Value::Int(match a(0)? {
                 Value::DateTime(o) => d.cmp(o) as i64,
                 v => return Err(cast_err(v, "System.DateTime", at)),
@@ -387,7 +388,12 @@ fn typed_method(
             "CompareTo" => return guid_compare_to(*g, a(0)?, at),
             _ => return Err(no_member(&t, name, at)),
         },
-        Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Char(_) => match name {
+        v if v.is_number()
+            && let Some(r) = numeric_members::instance_method(v, name, &args, at) =>
+        {
+            r?
+        }
+        v if v.is_number() || matches!(v, Value::Bool(_) | Value::Char(_)) => match name {
             "ToString" => Value::str(format_value(
                 &t,
                 args.first().map(|(_, f)| f.to_display()).as_deref(),

@@ -1,23 +1,8 @@
 //! Integer types by name: their ranges, `T.Parse`, and `Convert`'s conversions between bases
 //! (`Convert.ToInt32("ff", 16)`, `Convert.ToString(255, 2)`), `Convert.ToChar`,
-//! `Convert.FromHexString`. Every value is held in 64 bits (crates/expr/src/value.rs); the type's
-//! range is checked where C# checks it.
+//! `Convert.FromHexString`. Each result has its .NET type (crates/expr/src/numeric.rs).
 
 use super::*;
-
-/// The integer types `T.Parse` knows: range and the word .NET's OverflowException uses.
-pub(crate) fn int_type(ty: &str) -> Option<(i128, i128, &'static str)> {
-    Some(match ty {
-        "int" => (i32::MIN as i128, i32::MAX as i128, "an Int32"),
-        "long" => (i64::MIN as i128, i64::MAX as i128, "an Int64"),
-        "short" => (i16::MIN as i128, i16::MAX as i128, "an Int16"),
-        "byte" => (0, u8::MAX as i128, "an unsigned byte"),
-        "sbyte" => (i8::MIN as i128, i8::MAX as i128, "a signed byte"),
-        "ushort" => (0, u16::MAX as i128, "a UInt16"),
-        "uint" => (0, u32::MAX as i128, "a UInt32"),
-        _ => return None,
-    })
-}
 
 fn overflow(word: &str, at: usize) -> Flow {
     rt(
@@ -30,28 +15,8 @@ fn overflow(word: &str, at: usize) -> Flow {
 /// `T.Parse(s)` (NumberStyles.Integer: surrounding white space, a leading sign). Never echoes
 /// the input: it may be a key or a secret named value.
 pub(crate) fn parse_int_as(ty: &str, v: &Value, at: usize) -> F<Value> {
-    let (lo, hi, word) = int_type(ty).unwrap_or((i64::MIN as i128, i64::MAX as i128, "an Int64"));
-    let s = match v {
-        Value::Null => {
-            return Err(rt(
-                "ArgumentNullException",
-                "Value cannot be null. (Parameter 's')",
-                at,
-            ));
-        }
-        v => as_str(v, at)?,
-    };
-    let t = s.trim();
-    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format_err(at));
-    }
-    // All digits: a failed parse or a value outside the type is an overflow, not a format error.
-    let n: i128 = t.parse().map_err(|_| overflow(word, at))?;
-    if n < lo || n > hi {
-        return Err(overflow(word, at));
-    }
-    Ok(Value::Int(n as i64))
+    let k = crate::numeric::Kind::named(ty).unwrap_or(crate::numeric::Kind::Long);
+    numeric_members::parse_number(k, v, at)
 }
 
 /// `Convert.ToInt32(s, fromBase)` and its 16/64-bit and byte forms: base 2, 8, 10 or 16; in a
@@ -61,8 +26,14 @@ pub(crate) fn parse_in_base(s: &Value, base: &Value, bits: u32, at: usize) -> F<
     if !matches!(base, 2 | 8 | 10 | 16) {
         return Err(rt("ArgumentException", "Invalid Base.", at));
     }
+    let kind = match bits {
+        8 => crate::numeric::Kind::Byte,
+        16 => crate::numeric::Kind::Short,
+        32 => crate::numeric::Kind::Int,
+        _ => crate::numeric::Kind::Long,
+    };
     let s = match s {
-        Value::Null => return Ok(Value::Int(0)),
+        Value::Null => return Ok(kind.wrap(0).value()),
         v => as_str(v, at)?,
     };
     let word = match bits {
@@ -107,24 +78,20 @@ pub(crate) fn parse_in_base(s: &Value, base: &Value, bits: u32, at: usize) -> F<
         return Err(overflow(word, at));
     }
     // Reinterpret the bit pattern as the signed type (a byte stays unsigned).
-    Ok(Value::Int(match bits {
-        8 => u as i64,
-        16 => u as u16 as i16 as i64,
-        32 => u as u32 as i32 as i64,
-        _ => u as i64,
-    }))
+    Ok(kind.wrap(u as i128).value())
 }
 
 /// `Convert.ToString(value, toBase)`: base 2, 8, 10 or 16, lower-case digits; a negative value
-/// in base 2/8/16 prints its two's complement (32 bits when it fits an int, else 64).
+/// in base 2/8/16 prints its two's complement in its type's width (8, 16, 32 or 64 bits).
 pub(crate) fn to_base(v: &Value, base: &Value, at: usize) -> F<Value> {
     let base = as_int(base, at)?;
     let i = as_int(v, at)?;
-    let bits = if i32::try_from(i).is_ok() { 32 } else { 64 };
-    let u = if bits == 32 {
-        i as u32 as u64
-    } else {
-        i as u64
+    // The overload C# picks: byte, short, int or long, whose width the digits show.
+    let u = match v {
+        Value::Byte(b) => *b as u64,
+        Value::Short(s) => *s as u16 as u64,
+        Value::Long(_) => i as u64,
+        _ => i as u32 as u64,
     };
     Ok(Value::str(match base {
         2 => format!("{u:b}"),
@@ -139,7 +106,7 @@ pub(crate) fn to_base(v: &Value, base: &Value, at: usize) -> F<Value> {
 pub(crate) fn to_char(v: &Value, at: usize) -> F<Value> {
     match v {
         Value::Char(c) => Ok(Value::Char(*c)),
-        Value::Int(i) => u16::try_from(*i)
+        v if v.is_number() && int_of(v).is_some() => u16::try_from(int_of(v).unwrap_or(-1))
             .ok()
             .and_then(|u| char::from_u32(u as u32))
             .map(Value::Char)

@@ -23,7 +23,12 @@ struct Digits {
 
 impl Digits {
     /// 15 significant digits of a double (the custom-format digits), or every digit of an integer.
-    fn of(d: f64, int: Option<i64>) -> Digits {
+    fn of(d: f64, int: Option<i128>) -> Digits {
+        Digits::significant(d, int, 15)
+    }
+
+    /// `sig` significant digits of a double (15) or a float (7), or every digit of an integer.
+    fn significant(d: f64, int: Option<i128>, sig: usize) -> Digits {
         let (neg, text, exp) = match int {
             Some(i) => {
                 let s = i.unsigned_abs().to_string();
@@ -31,7 +36,7 @@ impl Digits {
                 (i < 0, s, n)
             }
             None => {
-                let s = format!("{:.14e}", d.abs());
+                let s = format!("{:.*e}", sig.saturating_sub(1), d.abs());
                 let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
                 (
                     d < 0.0,
@@ -97,7 +102,7 @@ impl Digits {
 }
 
 /// `d.ToString(fmt)` / `i.ToString(fmt)` for a standard or custom numeric format.
-pub(super) fn format_number(d: f64, int: Option<i64>, fmt: &str, at: usize) -> F<String> {
+pub(super) fn format_number(d: f64, int: Option<i128>, fmt: &str, at: usize) -> F<String> {
     let mut chars = fmt.chars();
     let kind = chars.next().unwrap_or('G');
     let rest = chars.as_str();
@@ -186,8 +191,138 @@ pub(super) fn format_number(d: f64, int: Option<i64>, fmt: &str, at: usize) -> F
     })
 }
 
+/// `f.ToString(fmt)` for a float: the shortest float text for `G`/`R`, the float's 7
+/// significant digits for a custom format (.NET's SinglePrecisionCustomFormat), and the exact
+/// value (a float widens to a double exactly) for the others.
+pub(super) fn format_float_as(f: f32, fmt: &str, at: usize) -> F<String> {
+    let mut chars = fmt.chars();
+    let kind = chars.next().unwrap_or('G');
+    let rest = chars.as_str();
+    let standard = kind.is_ascii_alphabetic() && rest.bytes().all(|b| b.is_ascii_digit());
+    if !f.is_finite() {
+        return format_number(f as f64, None, fmt, at).map(|_| crate::numeric::format_float(f));
+    }
+    if !standard {
+        return Ok(custom_digits(Digits::significant(f as f64, None, 7), fmt));
+    }
+    match (kind, rest) {
+        ('G' | 'g', "" | "0") | ('R' | 'r', _) => Ok(crate::numeric::format_float(f)),
+        _ => format_number(f as f64, None, fmt, at),
+    }
+}
+
+/// `m.ToString(fmt)` for a decimal: its exact digits, rounded half away from zero as .NET
+/// rounds a decimal's digits; `G` without a precision keeps the scale ("1.50").
+pub(super) fn format_decimal_as(m: rust_decimal::Decimal, fmt: &str, at: usize) -> F<String> {
+    use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
+    let mut chars = fmt.chars();
+    let kind = chars.next().unwrap_or('G');
+    let rest = chars.as_str();
+    let standard = kind.is_ascii_alphabetic() && rest.bytes().all(|b| b.is_ascii_digit());
+    if !standard {
+        let mant = m.mantissa().unsigned_abs().to_string();
+        let exp = mant.len() as i32 - m.scale() as i32;
+        let mut digits: Vec<u8> = mant.bytes().map(|b| b - b'0').collect();
+        while digits.last() == Some(&0) {
+            digits.pop();
+        }
+        let exp = if digits.is_empty() { 0 } else { exp };
+        let num = Digits {
+            neg: m.is_sign_negative() && !m.is_zero(),
+            digits,
+            exp,
+        };
+        return Ok(custom_digits(num, fmt));
+    }
+    let prec: Option<usize> = if rest.is_empty() {
+        None
+    } else {
+        Some(rest.parse().map_err(|_| format_err(at))?)
+    };
+    if prec.is_some_and(|p| p > MAX_PRECISION) {
+        return Err(format_err(at));
+    }
+    let neg = m.is_sign_negative() && !m.is_zero();
+    let sign = if neg { "-" } else { "" };
+    // Digits after the point, rounded (decimal holds at most 28; more are zeros).
+    let fixed_dec = |p: usize| {
+        let r = m
+            .abs()
+            .round_dp_with_strategy(p.min(28) as u32, MidpointAwayFromZero);
+        let s = r.to_string();
+        let have = s.split_once('.').map_or(0, |(_, f)| f.len());
+        let mut s = s;
+        if p > 0 && have == 0 {
+            s.push('.');
+        }
+        s.push_str(&"0".repeat(p.saturating_sub(have)));
+        s
+    };
+    Ok(match kind {
+        'F' | 'f' => {
+            let s = fixed_dec(prec.unwrap_or(2));
+            let zero = s.bytes().all(|b| b == b'0' || b == b'.');
+            format!("{}{s}", if zero { "" } else { sign })
+        }
+        'N' | 'n' => {
+            let s = fixed_dec(prec.unwrap_or(2));
+            let zero = s.bytes().all(|b| b == b'0' || b == b'.');
+            format!("{}{}", if zero { "" } else { sign }, group_thousands(&s))
+        }
+        'C' | 'c' => {
+            let n = group_thousands(&fixed_dec(prec.unwrap_or(2)));
+            if neg {
+                format!("(¤{n})")
+            } else {
+                format!("¤{n}")
+            }
+        }
+        'P' | 'p' => {
+            let p = prec.unwrap_or(2);
+            let hundred = m
+                .abs()
+                .checked_mul(rust_decimal::Decimal::ONE_HUNDRED)
+                .ok_or_else(|| format_err(at))?;
+            let r = hundred.round_dp_with_strategy(p.min(28) as u32, MidpointAwayFromZero);
+            let s = format!("{r:.p$}");
+            format!("{sign}{} %", group_thousands(&s))
+        }
+        'G' | 'g' if prec.is_none_or(|p| p == 0) => crate::numeric::format_decimal(m),
+        'D' | 'd' | 'X' | 'x' | 'R' | 'r' => return Err(format_err(at)),
+        _ => {
+            use rust_decimal::prelude::ToPrimitive;
+            format_number(m.to_f64().unwrap_or(0.0), None, fmt, at)?
+        }
+    })
+}
+
+/// `n.ToString(fmt)` for an integer of `bits` bits: `X` prints the type's two's complement
+/// ((-1).ToString("X") is "FFFFFFFF" for an int, sixteen F's for a long).
+pub(super) fn format_integer_as(i: i128, bits: u32, fmt: &str, at: usize) -> F<String> {
+    let mut chars = fmt.chars();
+    let kind = chars.next().unwrap_or('G');
+    let rest = chars.as_str();
+    if matches!(kind, 'X' | 'x') && rest.bytes().all(|b| b.is_ascii_digit()) && i < 0 {
+        let w: usize = if rest.is_empty() {
+            0
+        } else {
+            rest.parse().map_err(|_| format_err(at))?
+        };
+        if w > MAX_PRECISION {
+            return Err(format_err(at));
+        }
+        let pattern = (i as u128) & ((1u128 << bits) - 1);
+        return Ok(if kind == 'X' {
+            format!("{pattern:0w$X}")
+        } else {
+            format!("{pattern:0w$x}")
+        });
+    }
+    format_number(i as f64, Some(i), fmt, at)
+}
+
 /// `a` (not negative) with `p` digits after the point, correctly rounded, ties to even.
-fn fixed(a: f64, int: Option<i64>, p: usize) -> String {
+fn fixed(a: f64, int: Option<i128>, p: usize) -> String {
     match int {
         Some(i) if p == 0 => i.unsigned_abs().to_string(),
         Some(i) => format!("{}.{}", i.unsigned_abs(), "0".repeat(p)),
@@ -323,12 +458,16 @@ fn sections(fmt: &str) -> Vec<Vec<Item>> {
 }
 
 /// A custom numeric format (anything that is not a letter and a precision).
-fn custom(d: f64, int: Option<i64>, fmt: &str) -> String {
+fn custom(d: f64, int: Option<i128>, fmt: &str) -> String {
     if int.is_none() && !d.is_finite() {
         return format_double(d);
     }
+    custom_digits(Digits::of(d, int), fmt)
+}
+
+/// A custom format applied to a number's digits.
+fn custom_digits(mut num: Digits, fmt: &str) -> String {
     let secs = sections(fmt);
-    let mut num = Digits::of(d, int);
     let (items, signed) = match secs.as_slice() {
         [one] => (one, true),
         [_, neg, ..] if num.neg && !neg.is_empty() => (neg, false),
@@ -500,7 +639,7 @@ mod tests {
     }
 
     fn i(v: i64, fmt: &str) -> String {
-        format_number(v as f64, Some(v), fmt, 0).unwrap_or_else(|_| "<error>".to_string())
+        format_number(v as f64, Some(v.into()), fmt, 0).unwrap_or_else(|_| "<error>".to_string())
     }
 
     /// Expected texts are what C# prints (Mono, checked; modern .NET where they differ).

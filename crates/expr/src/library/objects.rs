@@ -120,9 +120,9 @@ fn type_code(v: &Value) -> Option<&'static str> {
     Some(match v {
         Value::Bool(_) => "Boolean",
         Value::Char(_) => "Char",
-        // The interpreter holds int and long alike; its type is Int32 (`type_name`).
-        Value::Int(_) => "Int32",
-        Value::Double(_) => "Double",
+        // Every numeric kind is its own type (crates/expr/src/numeric.rs), whose TypeCode has
+        // the type's name.
+        n if n.is_number() => n.type_name().trim_start_matches("System."),
         Value::String(_) => "String",
         Value::DateTime(_) => "DateTime",
         _ => return None,

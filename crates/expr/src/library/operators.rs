@@ -2,15 +2,43 @@
 //! DateTime/TimeSpan arithmetic, lifted comparisons).
 
 use super::*;
+use crate::numeric::{Consts, Kind, Num, NumError, Op as NumOp};
 
-pub(crate) fn unary(op: UnOp, v: Value, at: usize) -> F<Value> {
+/// A numeric operation's failure as the .NET exception (or compile error) it stands for.
+pub(crate) fn num_err(e: NumError, at: usize) -> Flow {
+    match e {
+        NumError::Overflow(m) => rt("OverflowException", m, at),
+        NumError::DivideByZero => rt("DivideByZeroException", "Attempted to divide by zero.", at),
+        NumError::Compile(m) => rt("CompilationError", m, at),
+    }
+}
+
+/// After `x op= y` or `x++`: the result converted back to `x`'s numeric type, as C# does for
+/// the narrow types (`byte b = 255; b++` is 0); the other kinds are already it.
+pub(crate) fn narrow_back(v: Value, kind: Option<Kind>, checked: bool, at: usize) -> F<Value> {
+    match (kind, Num::of(&v)) {
+        (Some(k), Some(n)) if k != n.kind() && !matches!(v, Value::Char(_)) => n
+            .convert(k, checked)
+            .map(Num::value)
+            .map_err(|e| num_err(e, at)),
+        _ => Ok(v),
+    }
+}
+
+pub(crate) fn unary_in(op: UnOp, v: Value, checked: bool, at: usize) -> F<Value> {
+    if let Some(n) = Num::of(&v)
+        && op != UnOp::Not
+    {
+        let r = match op {
+            UnOp::Neg => crate::numeric::negate(n, checked),
+            UnOp::BitNot => crate::numeric::complement(n),
+            _ => Ok(crate::numeric::plus(n)),
+        };
+        return r.map(Num::value).map_err(|e| num_err(e, at));
+    }
     Ok(match (op, v) {
         (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
-        (UnOp::Neg, Value::Int(i)) => Value::Int(i.wrapping_neg()),
-        (UnOp::Neg, Value::Double(d)) => Value::Double(-d),
         (UnOp::Neg, Value::TimeSpan(t)) => Value::TimeSpan(TimeSpan(t.0.wrapping_neg())),
-        (UnOp::Plus, v @ (Value::Int(_) | Value::Double(_))) => v,
-        (UnOp::BitNot, Value::Int(i)) => Value::Int(!i),
         (_, Value::Null) => Value::Null,
         (op, v) => {
             return Err(rt(
@@ -28,6 +56,9 @@ pub(crate) fn unary(op: UnOp, v: Value, at: usize) -> F<Value> {
 pub(super) fn cmp_values(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (x, y) if x.is_number() && y.is_number() => {
+            crate::numeric::compare(Num::of(x)?, Num::of(y)?)
+        }
         (Value::DateTime(x), Value::DateTime(y)) => Some(x.cmp(y)),
         (Value::DateTimeOffset(x), Value::DateTimeOffset(y)) => Some(x.utc.cmp(&y.utc)),
         (Value::TimeSpan(x), Value::TimeSpan(y)) => Some(x.cmp(y)),
@@ -44,6 +75,18 @@ pub(super) fn cmp_values(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
 }
 
 pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
+    binary_in(op, a, b, false, Consts::default(), at)
+}
+
+/// `a op b` in a checked or unchecked context, knowing which operands are literals.
+pub(crate) fn binary_in(
+    op: BinOp,
+    a: Value,
+    b: Value,
+    checked: bool,
+    consts: Consts,
+    at: usize,
+) -> F<Value> {
     use BinOp::*;
     match op {
         // A System.Tuple is a class: `==` compares references.
@@ -91,37 +134,30 @@ pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
         Value::Json(ref j) if !j.is_object() && !j.is_array() => from_json(j),
         other => other,
     };
-    // C# promotes a char operand of an arithmetic or bitwise operator to int ('a' + 1 == 98).
-    let promote = |v: Value| match v {
-        Value::Char(c) => Value::Int(c as i64),
-        other => other,
-    };
-    let (a, b) = (promote(a), promote(b));
+    if matches!(a, Value::Null) || matches!(b, Value::Null) {
+        return Ok(Value::Null);
+    }
+    // Numbers (a char operand converts to int: 'a' + 1 == 98) follow C#'s promotion and
+    // overflow rules (crates/expr/src/numeric.rs).
+    if let (Some(x), Some(y)) = (Num::of(&a), Num::of(&b)) {
+        let nop = match op {
+            Add => NumOp::Add,
+            Sub => NumOp::Sub,
+            Mul => NumOp::Mul,
+            Div => NumOp::Div,
+            Rem => NumOp::Rem,
+            BitAnd => NumOp::And,
+            BitOr => NumOp::Or,
+            BitXor => NumOp::Xor,
+            Shl => NumOp::Shl,
+            Shr => NumOp::Shr,
+            _ => return Err(no_operator(op, &a, &b, at)),
+        };
+        return crate::numeric::binary(nop, x, y, checked, consts)
+            .map(Num::value)
+            .map_err(|e| num_err(e, at));
+    }
     Ok(match (op, &a, &b) {
-        (_, Value::Null, _) | (_, _, Value::Null) => Value::Null,
-        (_, Value::Int(x), Value::Int(y)) => {
-            let (x, y) = (*x, *y);
-            Value::Int(match op {
-                Add => x.wrapping_add(y),
-                Sub => x.wrapping_sub(y),
-                Mul => x.wrapping_mul(y),
-                Div | Rem if y == 0 => {
-                    return Err(rt(
-                        "DivideByZeroException",
-                        "Attempted to divide by zero.",
-                        at,
-                    ));
-                }
-                Div => x.wrapping_div(y),
-                Rem => x.wrapping_rem(y),
-                BitAnd => x & y,
-                BitOr => x | y,
-                BitXor => x ^ y,
-                Shl => x.wrapping_shl((y & 63) as u32),
-                Shr => x.wrapping_shr((y & 63) as u32),
-                _ => 0,
-            })
-        }
         (_, Value::Bool(x), Value::Bool(y)) if matches!(op, BitAnd | BitOr | BitXor) => {
             Value::Bool(match op {
                 BitAnd => x & y,
@@ -144,21 +180,6 @@ pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
         }
         (Sub, Value::TimeSpan(x), Value::TimeSpan(y)) => {
             Value::TimeSpan(TimeSpan(x.0.saturating_sub(y.0)))
-        }
-        (
-            Add | Sub | Mul | Div | Rem,
-            Value::Int(_) | Value::Double(_) | Value::Char(_),
-            Value::Int(_) | Value::Double(_) | Value::Char(_),
-        ) => {
-            let x = as_f64(&a, at)?;
-            let y = as_f64(&b, at)?;
-            Value::Double(match op {
-                Add => x + y,
-                Sub => x - y,
-                Mul => x * y,
-                Div => x / y,
-                _ => x % y,
-            })
         }
         _ => {
             return Err(rt(
@@ -184,4 +205,16 @@ pub(super) fn add_ticks(d: DateTime, t: i64, at: usize) -> F<Value> {
                 at,
             )
         })
+}
+
+fn no_operator(op: BinOp, a: &Value, b: &Value, at: usize) -> Flow {
+    rt(
+        "RuntimeBinderException",
+        format!(
+            "Operator '{op:?}' cannot be applied to operands of type '{}' and '{}'",
+            a.type_name(),
+            b.type_name()
+        ),
+        at,
+    )
 }

@@ -37,8 +37,8 @@ pub(crate) fn call_static(
         _ if enum_static_exists(ty, name) => enum_static(it, name, args, at)?,
         "string" => string_static(it, ty, name, args, at)?,
         "Convert" => convert_static(it, ty, name, args, at)?,
-        "int" | "long" | "short" | "byte" | "sbyte" | "ushort" | "uint" | "double" | "float"
-        | "decimal" | "bool" => number_static(ty, name, args, at)?,
+        _ if let Some(r) = numeric_members::static_method(ty, name, args, at) => Some(r?),
+        "bool" => number_static(ty, name, args, at)?,
         "Math" => Some(math(name, args, at)?),
         "char" => char_static(name, args, at)?,
         "DateTimeOffset" => offset_static(name, args, at)?,
@@ -189,33 +189,28 @@ fn convert_static(
             };
             parse_in_base(a(0)?, a(1)?, bits, at)?
         }
-        ("Convert", "ToInt32" | "ToInt16") => to_number(a(0)?, 32, at)?,
-        ("Convert", "ToByte") => {
-            let v = to_number(a(0)?, 32, at)?;
-            if !(0..=255).contains(&as_int(&v, at)?) {
-                return Err(rt(
-                    "OverflowException",
-                    "Value was either too large or too small for an unsigned byte.",
-                    at,
-                ));
-            }
-            v
+        ("Convert", _) if let Some(k) = numeric_members::convert_target(name) => {
+            numeric_members::convert_to(k, a(0)?, at)?
         }
-        ("Convert", "ToInt64") => to_number(a(0)?, 64, at)?,
+        ("Convert", "ChangeType") => numeric_members::change_type(a(0)?, a(1)?, at)?,
+        ("Convert", "GetTypeCode") => numeric_members::type_code(a(0)?),
+        // No value here is DBNull (a null is a null reference).
+        ("Convert", "IsDBNull") => {
+            a(0)?;
+            Value::Bool(false)
+        }
         ("Convert", "ToChar") => to_char(a(0)?, at)?,
         ("Convert", "FromHexString") => {
             let s = as_str(a(0)?, at)?;
             it.charge(s.len() / 2, at)?;
             Value::Bytes(from_hex(&s, at)?)
         }
-        ("Convert", "ToDouble" | "ToDecimal" | "ToSingle") => match a(0)? {
-            Value::Null => Value::Double(0.0),
-            Value::String(s) => Value::Double(s.trim().parse().map_err(|_| format_err(at))?),
-            v => Value::Double(as_f64(v, at)?),
-        },
+
         ("Convert", "ToBoolean") => match a(0)? {
             Value::String(s) => parse_bool(s, at)?,
-            Value::Int(i) => Value::Bool(*i != 0),
+            v if v.is_number() => Value::Bool(
+                crate::numeric::Num::of(v).is_some_and(|n| n.f64() != 0.0 || n.f64().is_nan()),
+            ),
             Value::Null => Value::Bool(false),
             v => Value::Bool(as_bool(v, at)?),
         },
@@ -236,13 +231,6 @@ fn convert_static(
 fn number_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
     let a = |i: usize| arg(args, i, at);
     Ok(Some(match (ty, name) {
-        (_, "Parse") if int_type(ty).is_some() => parse_int_as(ty, a(0)?, at)?,
-        ("double" | "float" | "decimal", "Parse") => Value::Double(
-            as_str(a(0)?, at)?
-                .trim()
-                .parse()
-                .map_err(|_| format_err(at))?,
-        ),
         ("bool", "Parse") => parse_bool(&as_str(a(0)?, at)?, at)?,
         _ => return Ok(None),
     }))

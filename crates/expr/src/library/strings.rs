@@ -118,9 +118,8 @@ pub(super) fn string_method(
                 (s.to_string(), needle)
             };
             let start = match args.get(1) {
-                Some((_, Value::Int(i))) => {
-                    byte_index(&hay, *i).ok_or_else(|| arg_range("Index was out of range.", at))?
-                }
+                Some((_, i)) if i.is_number() => byte_index(&hay, int_of(i).unwrap_or(-1))
+                    .ok_or_else(|| arg_range("Index was out of range.", at))?,
                 _ => 0,
             };
             let found = if name == "IndexOf" {
@@ -190,7 +189,7 @@ pub(super) fn string_method(
                     Value::String(x) if &**x == "None" || &**x == "TrimEntries" => {}
                     Value::String(x) => seps.push(x.to_string()),
                     Value::Array(xs) => seps.extend(xs.iter().map(|x| x.to_display())),
-                    Value::Int(n) => count = Some((*n).max(0) as usize),
+                    n if n.is_number() => count = Some(int_of(n).unwrap_or(0).max(0) as usize),
                     _ => {}
                 }
             }

@@ -2,6 +2,7 @@
 //! operators by precedence, casts, `is` patterns, `switch` expressions and argument lists.
 
 use super::*;
+use crate::numeric::Num;
 
 impl Parser {
     pub(crate) fn expr(&mut self) -> R<Expr> {
@@ -269,7 +270,7 @@ impl Parser {
         };
         let is_const = matches!(
             self.peek(),
-            Tok::Int(_) | Tok::Double(_) | Tok::Str(_) | Tok::Char(_) | Tok::Punct("-")
+            Tok::Num(_) | Tok::Str(_) | Tok::Char(_) | Tok::Punct("-")
         ) || self.is_ident("null")
             || self.is_ident("true")
             || self.is_ident("false");
@@ -353,8 +354,19 @@ impl Parser {
             let e = self.unary()?;
             // Fold negative literals so `-9223372036854775808`-style edge cases stay simple.
             let kind = match (op, &e.kind) {
-                (UnOp::Neg, E::Int(i)) => E::Int(i.wrapping_neg()),
-                (UnOp::Neg, E::Double(d)) => E::Double(-d),
+                // `-2147483648` is an int and `-9223372036854775808` a long, though their
+                // digits alone are a uint and a ulong (C# §12.9.3).
+                (UnOp::Neg, E::Num(Num::U32(0x8000_0000))) => E::Num(Num::I32(i32::MIN)),
+                (UnOp::Neg, E::Num(Num::U64(0x8000_0000_0000_0000))) => E::Num(Num::I64(i64::MIN)),
+                (
+                    UnOp::Neg,
+                    E::Num(
+                        n @ (Num::I32(_) | Num::I64(_) | Num::F32(_) | Num::F64(_) | Num::Dec(_)),
+                    ),
+                ) => match crate::numeric::negate(*n, false) {
+                    Ok(m) => E::Num(m),
+                    Err(_) => E::Unary(op, Box::new(e)),
+                },
                 _ => E::Unary(op, Box::new(e)),
             };
             return Ok(Expr { at, kind });
@@ -411,8 +423,7 @@ impl Parser {
         let definite = PREDEFINED.contains(&ty.name.as_str()) || ty.array > 0 || ty.nullable;
         let follows_operand = match self.peek() {
             Tok::Ident(s) => !NON_OPERAND.contains(&s.as_str()),
-            Tok::Int(_)
-            | Tok::Double(_)
+            Tok::Num(_)
             | Tok::Str(_)
             | Tok::Char(_)
             | Tok::Interp(_)

@@ -63,6 +63,11 @@ pub(crate) fn normalize_type_name(name: &str) -> String {
         "Decimal" => "decimal",
         "Object" => "object",
         "Byte" => "byte",
+        "SByte" => "sbyte",
+        "Int16" => "short",
+        "UInt16" => "ushort",
+        "UInt32" => "uint",
+        "UInt64" => "ulong",
         "Char" => "char",
         other => other,
     }

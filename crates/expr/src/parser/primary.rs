@@ -144,8 +144,7 @@ impl Parser {
         let at = self.at();
         let tok = self.bump();
         let kind = match tok.tok {
-            Tok::Int(i) => E::Int(i),
-            Tok::Double(d) => E::Double(d),
+            Tok::Num(n) => E::Num(n),
             Tok::Str(s) => E::Str(self.literal(s)),
             Tok::Char(c) => E::Char(c),
             Tok::Interp(parts) => self.interpolation(parts)?,
@@ -189,6 +188,12 @@ impl Parser {
                         E::Name(n) | E::Member { name: n, .. } => E::Str(n.into()),
                         _ => return Err(ExprError::new(e.at, "expected a name in nameof")),
                     }
+                }
+                "checked" | "unchecked" if self.is_punct("(") => {
+                    self.pos += 1;
+                    let e = self.expr()?;
+                    self.expect(")")?;
+                    E::Checked(name == "checked", Box::new(e))
                 }
                 "this" | "base" | "await" | "stackalloc" | "checked" | "unchecked" | "nameof"
                 | "sizeof" | "switch" | "delegate" => {

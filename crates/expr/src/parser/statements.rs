@@ -177,8 +177,9 @@ impl Parser {
                 return s(S::Throw(Some(e)));
             }
             "checked" | "unchecked" if self.is_punct_at(1, "{") => {
+                let checked = self.is_ident("checked");
                 self.pos += 2;
-                return s(S::Block(self.statements_until_brace()?));
+                return s(S::Checked(checked, self.statements_until_brace()?));
             }
             "using" if self.is_punct_at(1, "(") => {
                 // `using (var h = new HMACSHA256(k)) { … }`: disposal has no meaning here.

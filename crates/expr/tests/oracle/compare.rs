@@ -31,9 +31,6 @@ pub enum Gatehouse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Agree,
-    /// Same value and family, another exact .NET type (`Int64` for `Int32`, `Decimal` for
-    /// `Double`): the class `numeric-width`.
-    AgreeNumericWidth,
     /// Both reject it at compile/parse time.
     BothReject,
     /// Differs only in a known class.
@@ -69,7 +66,8 @@ fn judge_values(ty: &str, text: &str, v: &Value) -> Verdict {
     let (cs_family, gh_family) = (family_of_dotnet(ty), family_of_value(v));
     let differ = || {
         Verdict::Differ(format!(
-            "C# gives {ty} {text:?}, gatehouse {gh_family} {ours:?}"
+            "C# gives {ty} {text:?}, gatehouse {} {ours:?}",
+            v.type_name()
         ))
     };
     if cs_family != gh_family {
@@ -89,12 +87,10 @@ fn judge_values(ty: &str, text: &str, v: &Value) -> Verdict {
         },
         _ => text == ours,
     };
-    if same {
-        return if (cs_family == "int" || cs_family == "float") && ty != v.type_name() {
-            Verdict::AgreeNumericWidth
-        } else {
-            Verdict::Agree
-        };
+    // A number agrees only in its exact .NET type (Int64 is not Int32, Decimal not Double).
+    let numeric = cs_family == "int" || cs_family == "float";
+    if same && (!numeric || ty == v.type_name()) {
+        return Verdict::Agree;
     }
     if fifteen_digits(text, &ours) {
         return Verdict::KnownClass("double-tostring-15-digits");

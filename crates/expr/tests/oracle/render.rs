@@ -88,8 +88,7 @@ pub fn family_of_dotnet(name: &str) -> String {
 /// The family of a gatehouse value (see [`family_of_dotnet`]).
 pub fn family_of_value(v: &Value) -> String {
     match v {
-        Value::Int(_) => "int".into(),
-        Value::Double(_) => "float".into(),
+        v if v.is_number() => family_of_dotnet(v.type_name()),
         Value::Array(_) | Value::Object(Object::Dictionary(_)) => "seq".into(),
         other => other.type_name().into(),
     }

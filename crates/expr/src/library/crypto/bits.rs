@@ -1,6 +1,6 @@
-//! `BitConverter`: little-endian bytes of numbers and back, and the "01-AB-…" hex text. The
-//! library's integers do not remember their declared width, so `GetBytes` gives 4 bytes for a
-//! value that fits an `int` and 8 otherwise (crates/expr/src/value.rs, `Value::Int`).
+//! `BitConverter`: little-endian bytes of numbers and back, and the "01-AB-…" hex text. Each
+//! number gives the bytes of its own type (an int 4, a long 8, a float 4, a short 2;
+//! crates/expr/src/numeric.rs), as the overload C# picks for it does.
 
 use super::*;
 
@@ -63,29 +63,42 @@ pub(super) fn call_static(it: &mut Interp, name: &str, args: &Args, at: usize) -
         "GetBytes" => Value::Bytes(match a(0)? {
             Value::Bool(b) => vec![*b as u8],
             Value::Char(c) => (*c as u32 as u16).to_le_bytes().to_vec(),
-            Value::Int(i) => match i32::try_from(*i) {
-                Ok(x) => x.to_le_bytes().to_vec(),
-                Err(_) => i.to_le_bytes().to_vec(),
-            },
+            Value::Int(i) => (*i as i32).to_le_bytes().to_vec(),
+            Value::Long(i) => i.to_le_bytes().to_vec(),
+            Value::UInt(i) => i.to_le_bytes().to_vec(),
+            Value::ULong(i) => i.to_le_bytes().to_vec(),
+            Value::Short(i) => i.to_le_bytes().to_vec(),
+            Value::UShort(i) => i.to_le_bytes().to_vec(),
+            // A byte or sbyte binds the Int16 overload (the narrowest C# widens it to).
+            Value::Byte(i) => (*i as i16).to_le_bytes().to_vec(),
+            Value::SByte(i) => (*i as i16).to_le_bytes().to_vec(),
+            Value::Float(f) => f.to_le_bytes().to_vec(),
             Value::Double(d) => d.to_le_bytes().to_vec(),
             v => return Err(cast_err(v, "System.Int32", at)),
         }),
-        "ToInt16" => Value::Int(i16::from_le_bytes(read(&data("value")?, args, at)?) as i64),
-        "ToUInt16" => Value::Int(u16::from_le_bytes(read(&data("value")?, args, at)?) as i64),
+        "ToInt16" => Value::Short(i16::from_le_bytes(read(&data("value")?, args, at)?)),
+        "ToUInt16" => Value::UShort(u16::from_le_bytes(read(&data("value")?, args, at)?)),
         "ToInt32" => Value::Int(i32::from_le_bytes(read(&data("value")?, args, at)?) as i64),
-        "ToUInt32" => Value::Int(u32::from_le_bytes(read(&data("value")?, args, at)?) as i64),
-        "ToInt64" => Value::Int(i64::from_le_bytes(read(&data("value")?, args, at)?)),
-        // A ulong above long.MaxValue wraps: the library's integers are 64-bit signed.
-        "ToUInt64" => Value::Int(u64::from_le_bytes(read(&data("value")?, args, at)?) as i64),
+        "ToUInt32" => Value::UInt(u32::from_le_bytes(read(&data("value")?, args, at)?)),
+        "ToInt64" => Value::Long(i64::from_le_bytes(read(&data("value")?, args, at)?)),
+        "ToUInt64" => Value::ULong(u64::from_le_bytes(read(&data("value")?, args, at)?)),
         "ToDouble" => Value::Double(f64::from_le_bytes(read(&data("value")?, args, at)?)),
-        "ToSingle" => Value::Double(f32::from_le_bytes(read(&data("value")?, args, at)?) as f64),
+        "ToSingle" => Value::Float(f32::from_le_bytes(read(&data("value")?, args, at)?)),
         "ToBoolean" => Value::Bool(read::<1>(&data("value")?, args, at)?[0] != 0),
         "ToChar" => {
             let u = u16::from_le_bytes(read(&data("value")?, args, at)?);
             Value::Char(char::from_u32(u as u32).unwrap_or('\u{FFFD}'))
         }
-        "DoubleToInt64Bits" => Value::Int(as_f64(a(0)?, at)?.to_bits() as i64),
+        "DoubleToInt64Bits" => Value::Long(as_f64(a(0)?, at)?.to_bits() as i64),
         "Int64BitsToDouble" => Value::Double(f64::from_bits(as_int(a(0)?, at)? as u64)),
+        "SingleToInt32Bits" => {
+            let f = match a(0)? {
+                Value::Float(f) => *f,
+                v => as_f64(v, at)? as f32,
+            };
+            Value::Int(f.to_bits() as i32 as i64)
+        }
+        "Int32BitsToSingle" => Value::Float(f32::from_bits(as_int(a(0)?, at)? as u32)),
         "ToString" => {
             let bytes = data("value")?;
             let (start, len) = match (args.get(1), args.get(2)) {

@@ -117,6 +117,8 @@ pub(crate) fn static_exists(ty: &str, name: &str, call: bool) -> Option<bool> {
                     | "ToChar"
                     | "ToString"
                     | "DoubleToInt64Bits"
+                    | "SingleToInt32Bits"
+                    | "Int32BitsToSingle"
                     | "Int64BitsToDouble"
             ),
             _ => false,

@@ -121,7 +121,12 @@ fn is_loopback(a: &IpAddr) -> bool {
 
 /// `new IPAddress(byte[])`: four bytes for IPv4, sixteen for IPv6; `new IPAddress(long)`.
 pub(super) fn construct(args: &Args, at: usize) -> F<Value> {
-    Ok(ip_value(match arg(args, 0, at)? {
+    // `new IPAddress(long)` takes any integer (3232235777 is a uint literal, 1L a long).
+    let first = match arg(args, 0, at)? {
+        v if v.is_number() && int_of(v).is_some() => &Value::Int(int_of(v).unwrap_or(-1)),
+        v => v,
+    };
+    Ok(ip_value(match first {
         Value::Bytes(b) if b.len() == 4 => IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3])),
         Value::Bytes(b) if b.len() == 16 => {
             let mut o = [0u8; 16];

@@ -178,9 +178,16 @@ fn convert(ty: Typed, text: &str) -> Result<Value, Bad> {
             if v < lo || v > hi {
                 return Err(Bad::Overflow(what));
             }
-            Value::Int(v as i64)
+            match ty {
+                Typed::Int => Value::Int(v as i64),
+                _ => Value::Long(v as i64),
+            }
         }
-        Typed::Double | Typed::Float => match t {
+        Typed::Float => match convert(Typed::Double, text)? {
+            Value::Double(d) => Value::Float(d as f32),
+            other => other,
+        },
+        Typed::Double => match t {
             "INF" => Value::Double(f64::INFINITY),
             "-INF" => Value::Double(f64::NEG_INFINITY),
             _ if t.eq_ignore_ascii_case("NaN") => Value::Double(f64::NAN),
@@ -201,7 +208,16 @@ fn convert(ty: Typed, text: &str) -> Result<Value, Bad> {
                     "Value was either too large or too small for a Decimal.",
                 ));
             }
-            Value::Double(v)
+            // The text's own digits and scale ("-1.50" stays -1.50), as decimal.Parse keeps
+            // them; more than 28 fractional digits round as .NET rounds them.
+            let plain = t.strip_prefix('+').unwrap_or(t);
+            match plain.parse::<rust_decimal::Decimal>() {
+                Ok(d) => Value::Decimal(d),
+                Err(_) => rust_decimal::Decimal::from_str_exact(plain)
+                    .or_else(|_| rust_decimal::Decimal::from_scientific(plain))
+                    .map(Value::Decimal)
+                    .map_err(|_| Bad::Format)?,
+            }
         }
     })
 }

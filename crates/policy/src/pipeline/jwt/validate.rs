@@ -538,7 +538,7 @@ pub(super) fn flag(
 pub(super) fn skew_value(op: &Operand, ex: &mut dyn Exchange) -> Result<i64, Failure> {
     let v = eval::value(op, ex)?;
     let secs = match &v {
-        Value::Int(i) => Some(*i),
+        Value::Int(i) | Value::Long(i) => Some(*i),
         Value::Double(d) if d.is_finite() => Some(d.trunc() as i64),
         Value::TimeSpan(t) => Some(t.0 / 10_000_000),
         other => parse_skew(&other.to_display()).and_then(|s| i64::try_from(s).ok()),
