@@ -289,6 +289,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ParseExact"
                     | "FromUnixTimeSeconds"
                     | "FromUnixTimeMilliseconds"
+                    | "FromFileTime"
                     | "Compare"
             ),
             "TimeZoneInfo" => matches!(

@@ -239,6 +239,27 @@ impl Zone {
         format!("(UTC{sign}{h:02}:{m:02}) {}", self.id)
     }
 
+    /// The offsets (seconds, ascending) with their daylight flags under which clock time
+    /// `clock` happens in this zone: none in a skipped hour (an invalid time), two in a
+    /// repeated one (an ambiguous time), else one.
+    pub fn offsets_of_clock(&self, clock: DateTime) -> Vec<(i64, bool)> {
+        let day = 86_400 * TICKS_PER_SECOND;
+        let mut out: Vec<(i64, bool)> = Vec::new();
+        for probe in [clock.0 - day, clock.0 + day] {
+            let (o, _) =
+                self.offset_at(DateTime(probe, crate::datetime::DateTimeKind::Unspecified));
+            let Some(u) = DateTime::checked(clock.0 - o * TICKS_PER_SECOND) else {
+                continue;
+            };
+            let (real, dst) = self.offset_at(u);
+            if real == o && !out.iter().any(|(x, _)| *x == o) {
+                out.push((o, dst));
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// The UTC instant of clock time `clock` in this zone; in a repeated hour the standard
     /// time, as .NET; `None` for a clock time the zone skips.
     pub fn to_utc(&self, clock: DateTime) -> Option<DateTime> {

@@ -274,3 +274,39 @@ fn timespan_parse_exact_and_arithmetic() {
         "!OverflowException"
     );
 }
+
+/// Clock times around a zone's transitions, as Mono gives them for Europe/Berlin.
+#[test]
+fn ambiguous_and_invalid_clock_times() {
+    let berlin = "TimeZoneInfo.FindSystemTimeZoneById(\"W. Europe Standard Time\")";
+    assert_eq!(
+        run(&format!(
+            "{berlin}.IsAmbiguousTime(new DateTime(2024, 10, 27, 2, 30, 0))"
+        )),
+        "True"
+    );
+    assert_eq!(
+        run(&format!(
+            "{berlin}.IsInvalidTime(new DateTime(2024, 3, 31, 2, 30, 0))"
+        )),
+        "True"
+    );
+    assert_eq!(
+        run(&format!(
+            "string.Join(\",\", {berlin}.GetAmbiguousTimeOffsets(new DateTime(2024, 10, 27, 2, 30, 0)))"
+        )),
+        "01:00:00,02:00:00"
+    );
+    assert_eq!(
+        run(&format!(
+            "{berlin}.GetUtcOffset(new DateTime(2024, 10, 27, 2, 30, 0)).ToString()"
+        )),
+        "01:00:00"
+    );
+    assert_eq!(
+        run(&format!(
+            "{berlin}.GetAmbiguousTimeOffsets(new DateTime(2024, 10, 27, 4, 30, 0))"
+        )),
+        "!ArgumentException"
+    );
+}
