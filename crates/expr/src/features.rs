@@ -77,6 +77,9 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "SaveOptions"
                 | "LoadOptions"
                 | "XmlReader"
+                | "XmlReaderSettings"
+                | "DtdProcessing"
+                | "ConformanceLevel"
                 | "XmlNodeType"
                 | "MidpointRounding"
                 | "NormalizationForm"
@@ -385,6 +388,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         ),
         "Formatting" => matches!(name, "None" | "Indented"),
         "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
+        "DtdProcessing" | "ConformanceLevel" => crate::library::reader_static_exists(ty, name),
         "XNamespace" | "SaveOptions" | "LoadOptions" => {
             crate::library::xml_build_member_exists(ty, name, false)
         }

@@ -15,6 +15,9 @@ pub(crate) fn construct(
     if let Some(r) = crypto::construct(it, &ty.name, &args, at) {
         return r;
     }
+    if let Some(r) = construct_settings(&ty.name, &args, at) {
+        return r;
+    }
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
     if matches!(
         ty.name.as_str(),

@@ -30,12 +30,16 @@
 mod attributes;
 mod content;
 mod flatten;
+mod settings;
 
 use super::*;
 use crate::io::{IoState, ReaderAttr, ReaderNode, XmlReaderState};
 use attributes::{attribute_call, attribute_member, current_attr};
 use content::content_call;
 use flatten::flatten;
+pub(crate) use settings::{
+    construct_settings, reader_static_exists, reader_static_property, settings_member, settings_set,
+};
 
 /// The `XmlNodeType` members (their names are the values: `reader.NodeType ==
 /// XmlNodeType.Element` compares names, and `ToString()` prints them).
@@ -63,6 +67,7 @@ pub(crate) const XML_NODE_TYPES: &[&str] = &[
 /// `XmlReader.Create(TextReader[, settings])`: a `StringReader`'s remaining text, or a string
 /// (which .NET would take as a URL: refused, as APIM refuses file and network access).
 pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
+    let settings = settings::settings_arg(args.get(1).map(|(_, v)| v), at)?;
     let text = match arg(args, 0, at)? {
         Value::Object(Object::Io(io)) => match &mut *io.state() {
             IoState::StringReader { text, pos } => {
@@ -97,12 +102,13 @@ pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
         attr: None,
         attr_text: false,
         closed: false,
+        settings,
     })))
 }
 
 fn nodes<'s>(it: &mut Interp, s: &'s mut XmlReaderState, at: usize) -> F<&'s [ReaderNode]> {
     if s.nodes.is_none() {
-        s.nodes = Some(flatten(it, &s.text, at)?);
+        s.nodes = Some(flatten(it, &s.text, &s.settings, at)?);
     }
     Ok(s.nodes.as_deref().unwrap_or_default())
 }
@@ -299,6 +305,8 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         "BaseURI" => Value::str(""),
         "SchemaInfo" => Value::Null,
         "CanResolveEntity" | "CanReadBinaryContent" | "CanReadValueChunk" => Value::Bool(true),
+        // A copy: changing it does not change the reader, as .NET's is read-only.
+        "Settings" => io_value(IoState::XmlReaderSettings(s.settings.clone())),
         _ => return None,
     })
 }
