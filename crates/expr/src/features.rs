@@ -303,6 +303,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ConvertTimeFromUtc"
                     | "ConvertTimeToUtc"
                     | "ConvertTimeBySystemTimeZoneId"
+                    | "ClearCachedData"
             ),
             "TimeSpan" => matches!(
                 name,

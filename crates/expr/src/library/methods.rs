@@ -275,6 +275,8 @@ pub(crate) fn call_method(
                 Value::DateTime(o) => Value::TimeSpan(TimeSpan(d.0 - o.0)),
                 v => return Err(cast_err(v, "System.DateTime", at)),
             },
+            // Local time is UTC, which has no daylight time.
+            "IsDaylightSavingTime" => Value::Bool(false),
             "ToUnixTimeSeconds" => Value::Int(d.unix_seconds()),
             "ToUnixTimeMilliseconds" => Value::Int((d.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
             "CompareTo" => Value::Int(match a(0)? {

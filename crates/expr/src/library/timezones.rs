@@ -158,6 +158,9 @@ pub(super) fn timezone_static(
             let to = find(it, a(1)?, at)?;
             convert(a(0)?, &to, at)?
         }
+        // The zones come from the bundled database, read once: there is no cache of
+        // machine settings to drop.
+        ("ClearCachedData", 0) => Value::Null,
         ("GetSystemTimeZones", 0) => {
             let zones = Zone::windows_zones();
             it.charge(zones.len() * 96, at)?;
