@@ -144,12 +144,19 @@ impl Zone {
     }
 
     /// Every Windows zone the id table knows, for `GetSystemTimeZones` (APIM lists Windows
-    /// zones); a zone the bundled database lacks is left out.
+    /// zones); a zone the bundled database lacks is left out. Looked up once per process:
+    /// the list is constant, and finding ~140 zones in the bundled database takes tens of
+    /// milliseconds, a good part of an expression's time budget.
     pub fn windows_zones() -> Vec<Zone> {
-        WINDOWS_ZONES
-            .iter()
-            .filter_map(|(w, _)| Zone::find(w))
-            .collect()
+        static ZONES: std::sync::OnceLock<Vec<Zone>> = std::sync::OnceLock::new();
+        ZONES
+            .get_or_init(|| {
+                WINDOWS_ZONES
+                    .iter()
+                    .filter_map(|(w, _)| Zone::find(w))
+                    .collect()
+            })
+            .clone()
     }
 
     /// The offset in seconds and whether it is daylight time, at a UTC instant.
