@@ -93,6 +93,9 @@ pub(crate) struct XmlReaderState {
     /// `Close()` was called: `ReadState.Closed`, no node.
     pub(crate) closed: bool,
     pub(crate) settings: ReaderSettings,
+    /// A `ReadSubtree()` reader: the first and last node it reads, and the depth of the
+    /// first (its depth 0).
+    pub(crate) subtree: Option<(usize, usize, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -620,3 +620,19 @@ fn xml_reader_settings() {
         "var r = XmlReader.Create(new StringReader(\"<a/>\"), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, IgnoreWhitespace = true }); return r.Read();",
     );
 }
+
+// Mono: ReadSubtree on <a x='1'><b>x</b></a> reads a(0) b(1) text(2) /b(1) /a(0), then
+// EndOfFile; once it is closed the original reader is on </a>.
+#[test]
+fn xml_reader_subtree() {
+    assert_eq!(
+        text(
+            "{ var r = XmlReader.Create(new StringReader(\"<r><a x='1'><b>x</b></a><c/></r>\")); r.Read(); r.Read(); var sub = r.ReadSubtree(); var s = \"\"; while (sub.Read()) s += sub.NodeType + \":\" + sub.Name + \":\" + sub.Depth + \";\"; sub.Close(); return s + sub.ReadState + \"|\" + r.NodeType + \"|\" + r.Name; }"
+        ),
+        "Element:a:0;Element:b:1;Text::2;EndElement:b:1;EndElement:a:0;Closed|EndElement|a"
+    );
+    assert_eq!(
+        kind("{ var r = XmlReader.Create(new StringReader(\"<r/>\")); return r.ReadSubtree(); }"),
+        "InvalidOperationException"
+    );
+}

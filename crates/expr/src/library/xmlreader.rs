@@ -103,6 +103,7 @@ pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
         attr_text: false,
         closed: false,
         settings,
+        subtree: None,
     })))
 }
 
@@ -113,12 +114,26 @@ fn nodes<'s>(it: &mut Interp, s: &'s mut XmlReaderState, at: usize) -> F<&'s [Re
     Ok(s.nodes.as_deref().unwrap_or_default())
 }
 
+/// The index past the last node the reader reads: the document's end, or a subtree's.
+fn limit(s: &XmlReaderState) -> usize {
+    match s.subtree {
+        Some((_, last, _)) => last + 1,
+        None => s.nodes.as_ref().map_or(0, Vec::len),
+    }
+}
+
+/// The depth a reader reports for a node: a subtree reader counts from its element.
+fn depth_of(s: &XmlReaderState, n: &ReaderNode) -> i64 {
+    n.depth - s.subtree.map_or(0, |(_, _, d)| d)
+}
+
 /// The node under the cursor (the element, when the cursor is on one of its attributes).
 fn current(s: &XmlReaderState) -> Option<&ReaderNode> {
     if s.closed {
         return None;
     }
-    s.nodes.as_ref()?.get(s.pos?)
+    let p = s.pos.filter(|p| *p < limit(s))?;
+    s.nodes.as_ref()?.get(p)
 }
 
 /// Moves off an attribute back to its element; whether the cursor was on one.
@@ -188,8 +203,10 @@ fn advance(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<bool> {
     if s.closed {
         return Ok(false);
     }
-    let len = nodes(it, s, at)?.len();
-    let next = s.pos.map_or(0, |p| (p + 1).min(len));
+    nodes(it, s, at)?;
+    let len = limit(s);
+    let first = s.subtree.map_or(0, |(f, _, _)| f);
+    let next = s.pos.map_or(first, |p| (p + 1).min(len));
     s.pos = Some(next);
     Ok(next < len)
 }
@@ -203,8 +220,7 @@ fn past_element(s: &mut XmlReaderState) {
         } else {
             p + 1
         };
-        let len = s.nodes.as_ref().map_or(0, Vec::len);
-        s.pos = Some(after.min(len));
+        s.pos = Some(after.min(limit(s)));
     }
 }
 
@@ -278,7 +294,11 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         return Some(v);
     }
     let n = current(s);
-    let len = s.nodes.as_ref().map_or(usize::MAX, Vec::len);
+    let len = if s.nodes.is_some() {
+        limit(s)
+    } else {
+        usize::MAX
+    };
     let text = |f: fn(&ReaderNode) -> &str| Value::str(n.map_or("", f));
     Some(match name {
         "NodeType" => Value::str(kind_of(s)),
@@ -288,7 +308,7 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         "Prefix" => text(|n| n.name.split_once(':').map_or("", |(p, _)| p)),
         "Value" => text(|n| &n.value),
         "HasValue" => Value::Bool(n.is_some_and(|n| n.kind != "Element" && n.kind != "EndElement")),
-        "Depth" => Value::Int(n.map_or(0, |n| n.depth)),
+        "Depth" => Value::Int(n.map_or(0, |n| depth_of(s, n))),
         "IsEmptyElement" => Value::Bool(n.is_some_and(|n| n.empty)),
         "HasAttributes" => Value::Bool(n.is_some_and(|n| !n.attributes.is_empty())),
         "AttributeCount" => Value::Int(n.map_or(0, |n| n.attributes.len() as i64)),
@@ -380,6 +400,7 @@ pub(crate) fn xml_reader_call(
         }
         "ReadOuterXml" => read_xml(it, s, true, at)?,
         "ReadInnerXml" => read_xml(it, s, false, at)?,
+        "ReadSubtree" => read_subtree(it, s, at)?,
         "Close" | "Dispose" => {
             to_element(s);
             s.closed = true;
@@ -407,6 +428,38 @@ pub(crate) fn xml_reader_call(
             ));
         }
     })
+}
+
+/// `ReadSubtree()`: a reader over the current element and its content, which starts before
+/// it and ends after its end tag. .NET's shares the cursor with this one, which must not be
+/// used until the subtree reader is closed and is then on the element's end tag (still on
+/// an empty element); this one is put there at once, and the subtree reader reads a copy.
+fn read_subtree(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<Value> {
+    let Some(n) = current(s).filter(|n| n.kind == "Element" && s.attr.is_none()) else {
+        return Err(rt(
+            "InvalidOperationException",
+            "ReadSubtree() can be called only if the reader is on an element node.",
+            at,
+        ));
+    };
+    let (first, last, depth) = (s.pos.unwrap_or_default(), n.end, n.depth);
+    let nodes = s.nodes.clone();
+    it.charge(
+        nodes.as_ref().map_or(0, |n| n.len()).saturating_mul(128),
+        at,
+    )?;
+    let sub = XmlReaderState {
+        text: s.text.clone(),
+        nodes,
+        pos: None,
+        attr: None,
+        attr_text: false,
+        closed: false,
+        settings: s.settings.clone(),
+        subtree: Some((first, last, depth)),
+    };
+    s.pos = Some(last);
+    Ok(io_value(IoState::XmlReader(sub)))
 }
 
 /// `XElement.Load(reader)`, `XNode.ReadFrom(reader)`, `XDocument.Load(reader)`: the element
