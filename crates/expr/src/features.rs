@@ -327,7 +327,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "XNode" | "XNamespace" | "XName" => {
                 crate::library::xml_build_member_exists(ty, name, true)
             }
-            "XmlReader" => name == "Create",
+            "XmlReader" => matches!(name, "Create" | "IsName" | "IsNameToken"),
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
             "Uri" => matches!(
                 name,

@@ -434,6 +434,9 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             }
         }
         ("XmlReader", "Create") => xml_reader_create(args, at)?,
+        ("XmlReader", "IsName" | "IsNameToken") => {
+            xml_reader_is_name(args, name == "IsNameToken", at)?
+        }
         ("XElement" | "XDocument", "Load") | ("XNode", "ReadFrom") => match a(0)? {
             Value::Object(Object::Io(io)) => match &mut *io.state() {
                 crate::io::IoState::XmlReader(s) => {

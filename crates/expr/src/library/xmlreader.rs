@@ -64,6 +64,44 @@ pub(crate) const XML_NODE_TYPES: &[&str] = &[
     "XmlDeclaration",
 ];
 
+/// XML 1.0 (fifth edition) `NameStartChar`, the table .NET's `XmlCharType` follows.
+fn is_name_start(c: char) -> bool {
+    matches!(c,
+        ':' | 'A'..='Z' | '_' | 'a'..='z'
+        | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}'
+        | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 (fifth edition) `NameChar`.
+fn is_name_char(c: char) -> bool {
+    is_name_start(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// `XmlReader.IsName(s)` / `XmlReader.IsNameToken(s)`: a non-empty XML name (colons
+/// allowed anywhere, as .NET's check without namespaces) or name token.
+pub(crate) fn xml_reader_is_name(args: &Args, token: bool, at: usize) -> F<Value> {
+    let s = match arg(args, 0, at)? {
+        // .NET throws NullReferenceException here (kept from .NET Framework).
+        Value::Null => return Err(null_ref(at)),
+        v => as_str(v, at)?,
+    };
+    let mut chars = s.chars();
+    let ok = match chars.next() {
+        None => false,
+        Some(first) => {
+            (if token {
+                is_name_char(first)
+            } else {
+                is_name_start(first)
+            }) && chars.all(is_name_char)
+        }
+    };
+    Ok(Value::Bool(ok))
+}
+
 /// `XmlReader.Create(TextReader[, settings])`: a `StringReader`'s remaining text, or a string
 /// (which .NET would take as a URL: refused, as APIM refuses file and network access).
 pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
