@@ -32,7 +32,8 @@ pub(crate) fn feature_of(name: &str) -> Option<&'static str> {
 
 /// Types whose static members and constructors the library knows.
 pub(crate) fn is_type(name: &str) -> bool {
-    crate::library::crypto::is_crypto_type(name)
+    crate::library::is_rule_type(name)
+        || crate::library::crypto::is_crypto_type(name)
         || crate::library::net::is_net_type(name)
         || crate::library::is_enum_type(name)
         || matches!(
@@ -240,6 +241,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         .or_else(|| crate::library::net::static_exists(ty, name, call))
     {
         return known;
+    }
+    if crate::library::is_rule_type(ty) {
+        return call && crate::library::rule_static_exists(ty, name);
     }
     if call {
         if name == "TryParse" {

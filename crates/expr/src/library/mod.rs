@@ -56,6 +56,7 @@ mod xml;
 mod xml_build;
 mod xml_mutate;
 mod xmlreader;
+mod zonerules;
 
 pub(crate) use access::*;
 pub(crate) use arrays::*;
@@ -98,6 +99,7 @@ use timezones::*;
 pub(crate) use xml_build::*;
 pub(crate) use xml_mutate::*;
 pub(crate) use xmlreader::*;
+pub(crate) use zonerules::*;
 
 type Args = Vec<(Option<String>, Value)>;
 

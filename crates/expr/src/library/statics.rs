@@ -37,6 +37,7 @@ pub(crate) fn call_static(
         "char" => char_static(name, args, at)?,
         "DateTimeOffset" => offset_static(name, args, at)?,
         "TimeZoneInfo" => timezone_static(it, name, args, at)?,
+        _ if is_rule_type(ty) => rule_static(ty, name, args, at)?,
         "DateTime" | "TimeSpan" => time_static(ty, name, args, at)?,
         "Guid" => guid_static(ty, name, args, at)?,
         "Regex" => regex_static(it, ty, name, args, at)?,
