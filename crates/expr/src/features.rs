@@ -33,6 +33,7 @@ pub(crate) fn feature_of(name: &str) -> Option<&'static str> {
 /// Types whose static members and constructors the library knows.
 pub(crate) fn is_type(name: &str) -> bool {
     crate::library::OBJECT_TYPES.contains(&name)
+        || crate::library::is_rule_type(name)
         || crate::library::crypto::is_crypto_type(name)
         || crate::library::net::is_net_type(name)
         || crate::library::is_enum_type(name)
@@ -82,6 +83,9 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "SaveOptions"
                 | "LoadOptions"
                 | "XmlReader"
+                | "XmlReaderSettings"
+                | "DtdProcessing"
+                | "ConformanceLevel"
                 | "XmlNodeType"
                 | "MidpointRounding"
                 | "NormalizationForm"
@@ -254,6 +258,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
     {
         return known;
     }
+    if crate::library::is_rule_type(ty) {
+        return call && crate::library::rule_static_exists(ty, name);
+    }
     if call {
         if name == "TryParse" {
             return TRY_PARSE_TYPES.contains(&ty);
@@ -315,6 +322,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ParseExact"
                     | "FromUnixTimeSeconds"
                     | "FromUnixTimeMilliseconds"
+                    | "FromFileTime"
                     | "Compare"
             ),
             "TimeZoneInfo" => matches!(
@@ -325,6 +333,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ConvertTimeFromUtc"
                     | "ConvertTimeToUtc"
                     | "ConvertTimeBySystemTimeZoneId"
+                    | "ClearCachedData"
             ),
             "TimeSpan" => matches!(
                 name,
@@ -348,7 +357,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "XNode" | "XNamespace" | "XName" => {
                 crate::library::xml_build_member_exists(ty, name, true)
             }
-            "XmlReader" => name == "Create",
+            "XmlReader" => matches!(name, "Create" | "IsName" | "IsNameToken"),
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
             "Uri" => matches!(
                 name,
@@ -418,6 +427,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         ),
         "Formatting" => matches!(name, "None" | "Indented"),
         "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
+        "DtdProcessing" | "ConformanceLevel" => crate::library::reader_static_exists(ty, name),
         "XNamespace" | "SaveOptions" | "LoadOptions" => {
             crate::library::xml_build_member_exists(ty, name, false)
         }

@@ -50,6 +50,34 @@ pub(crate) struct ReaderAttr {
     pub(crate) offset: usize,
 }
 
+/// `XmlReaderSettings`: what a reader skips and how it treats a DTD. The enum-valued
+/// settings hold their member names, as the library holds enum values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReaderSettings {
+    pub(crate) ignore_whitespace: bool,
+    pub(crate) ignore_comments: bool,
+    pub(crate) ignore_pis: bool,
+    pub(crate) close_input: bool,
+    pub(crate) check_characters: bool,
+    pub(crate) dtd_processing: &'static str,
+    pub(crate) conformance_level: &'static str,
+}
+
+impl Default for ReaderSettings {
+    /// .NET's defaults.
+    fn default() -> Self {
+        ReaderSettings {
+            ignore_whitespace: false,
+            ignore_comments: false,
+            ignore_pis: false,
+            close_input: false,
+            check_characters: true,
+            dtd_processing: "Prohibit",
+            conformance_level: "Document",
+        }
+    }
+}
+
 /// An `XmlReader`: the document's text, its nodes once read, and the cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct XmlReaderState {
@@ -64,6 +92,10 @@ pub(crate) struct XmlReaderState {
     pub(crate) attr_text: bool,
     /// `Close()` was called: `ReadState.Closed`, no node.
     pub(crate) closed: bool,
+    pub(crate) settings: ReaderSettings,
+    /// A `ReadSubtree()` reader: the first and last node it reads, and the depth of the
+    /// first (its depth 0).
+    pub(crate) subtree: Option<(usize, usize, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +107,7 @@ pub(crate) enum IoState {
     },
     StringWriter(String),
     XmlReader(XmlReaderState),
+    XmlReaderSettings(ReaderSettings),
     StringBuilder(String),
     Queue(VecDeque<Value>),
     /// The top is the last element.
@@ -99,6 +132,7 @@ impl IoObject {
             IoState::StringReader { .. } => "System.IO.StringReader",
             IoState::StringWriter(_) => "System.IO.StringWriter",
             IoState::XmlReader(_) => "System.Xml.XmlReader",
+            IoState::XmlReaderSettings(_) => "System.Xml.XmlReaderSettings",
             IoState::StringBuilder(_) => "System.Text.StringBuilder",
             IoState::Queue(_) => "System.Collections.Generic.Queue`1",
             IoState::Stack(_) => "System.Collections.Generic.Stack`1",
@@ -133,6 +167,7 @@ impl IoObject {
         match self.state.try_lock() {
             Ok(s) => match &*s {
                 IoState::StringReader { text, .. } => text.len(),
+                IoState::XmlReaderSettings(_) => 0,
                 IoState::StringWriter(b) | IoState::StringBuilder(b) => b.len(),
                 IoState::Queue(q) => q
                     .iter()

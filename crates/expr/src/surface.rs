@@ -196,6 +196,12 @@ fn sample(dotnet: &str) -> Option<&'static str> {
         "XNodeDocumentOrderComparer" => "XNode.DocumentOrderComparer",
         "XNodeEqualityComparer" => "XNode.EqualityComparer",
         "XmlReader" => r#"XmlReader.Create(new StringReader("<a/>"))"#,
+        "TimeZoneInfo+TransitionTime" => {
+            "TransitionTime.CreateFixedDateRule(new DateTime(1, 1, 1, 2, 0, 0), 3, 10)"
+        }
+        "TimeZoneInfo+AdjustmentRule" => {
+            "AdjustmentRule.CreateAdjustmentRule(new DateTime(2024, 1, 1), new DateTime(2024, 12, 31), TimeSpan.FromHours(1), TransitionTime.CreateFloatingDateRule(new DateTime(1, 1, 1, 2, 0, 0), 3, 5, DayOfWeek.Sunday), TransitionTime.CreateFloatingDateRule(new DateTime(1, 1, 1, 3, 0, 0), 10, 5, DayOfWeek.Sunday))"
+        }
         "StringComparison" => "StringComparison.Ordinal",
         "StringSplitOptions" => "StringSplitOptions.None",
         "RegexOptions" => "RegexOptions.None",

@@ -144,12 +144,19 @@ impl Zone {
     }
 
     /// Every Windows zone the id table knows, for `GetSystemTimeZones` (APIM lists Windows
-    /// zones); a zone the bundled database lacks is left out.
+    /// zones); a zone the bundled database lacks is left out. Looked up once per process:
+    /// the list is constant, and finding ~140 zones in the bundled database takes tens of
+    /// milliseconds, a good part of an expression's time budget.
     pub fn windows_zones() -> Vec<Zone> {
-        WINDOWS_ZONES
-            .iter()
-            .filter_map(|(w, _)| Zone::find(w))
-            .collect()
+        static ZONES: std::sync::OnceLock<Vec<Zone>> = std::sync::OnceLock::new();
+        ZONES
+            .get_or_init(|| {
+                WINDOWS_ZONES
+                    .iter()
+                    .filter_map(|(w, _)| Zone::find(w))
+                    .collect()
+            })
+            .clone()
     }
 
     /// The offset in seconds and whether it is daylight time, at a UTC instant.
@@ -237,6 +244,27 @@ impl Zone {
             return "(UTC) Coordinated Universal Time".into();
         }
         format!("(UTC{sign}{h:02}:{m:02}) {}", self.id)
+    }
+
+    /// The offsets (seconds, ascending) with their daylight flags under which clock time
+    /// `clock` happens in this zone: none in a skipped hour (an invalid time), two in a
+    /// repeated one (an ambiguous time), else one.
+    pub fn offsets_of_clock(&self, clock: DateTime) -> Vec<(i64, bool)> {
+        let day = 86_400 * TICKS_PER_SECOND;
+        let mut out: Vec<(i64, bool)> = Vec::new();
+        for probe in [clock.0 - day, clock.0 + day] {
+            let (o, _) =
+                self.offset_at(DateTime(probe, crate::datetime::DateTimeKind::Unspecified));
+            let Some(u) = DateTime::checked(clock.0 - o * TICKS_PER_SECOND) else {
+                continue;
+            };
+            let (real, dst) = self.offset_at(u);
+            if real == o && !out.iter().any(|(x, _)| *x == o) {
+                out.push((o, dst));
+            }
+        }
+        out.sort();
+        out
     }
 
     /// The UTC instant of clock time `clock` in this zone; in a repeated hour the standard

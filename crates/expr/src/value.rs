@@ -283,6 +283,13 @@ impl Value {
             {
                 "Newtonsoft.Json.Linq.JProperty"
             }
+            // The zone rules' records (crates/expr/src/library/zonerules.rs).
+            Value::Object(Object::Record(r)) if r.contains_key("IsFixedDateRule") => {
+                "System.TimeZoneInfo+TransitionTime"
+            }
+            Value::Object(Object::Record(r)) if r.contains_key("DaylightTransitionStart") => {
+                "System.TimeZoneInfo+AdjustmentRule"
+            }
             Value::Object(Object::Record(_)) => "IResponse",
             Value::Object(Object::Dictionary(_)) => "IReadOnlyDictionary",
             Value::Object(Object::Body(_)) => "IMessageBody",

@@ -274,3 +274,74 @@ fn timespan_parse_exact_and_arithmetic() {
         "!OverflowException"
     );
 }
+
+/// Clock times around a zone's transitions, as Mono gives them for Europe/Berlin.
+#[test]
+fn ambiguous_and_invalid_clock_times() {
+    let berlin = "TimeZoneInfo.FindSystemTimeZoneById(\"W. Europe Standard Time\")";
+    assert_eq!(
+        run(&format!(
+            "{berlin}.IsAmbiguousTime(new DateTime(2024, 10, 27, 2, 30, 0))"
+        )),
+        "True"
+    );
+    assert_eq!(
+        run(&format!(
+            "{berlin}.IsInvalidTime(new DateTime(2024, 3, 31, 2, 30, 0))"
+        )),
+        "True"
+    );
+    assert_eq!(
+        run(&format!(
+            "string.Join(\",\", {berlin}.GetAmbiguousTimeOffsets(new DateTime(2024, 10, 27, 2, 30, 0)))"
+        )),
+        "01:00:00,02:00:00"
+    );
+    assert_eq!(
+        run(&format!(
+            "{berlin}.GetUtcOffset(new DateTime(2024, 10, 27, 2, 30, 0)).ToString()"
+        )),
+        "01:00:00"
+    );
+    assert_eq!(
+        run(&format!(
+            "{berlin}.GetAmbiguousTimeOffsets(new DateTime(2024, 10, 27, 4, 30, 0))"
+        )),
+        "!ArgumentException"
+    );
+}
+
+/// TimeZoneInfo.TransitionTime and AdjustmentRule from their factories, as Mono builds and
+/// checks them.
+#[test]
+fn transition_times_and_adjustment_rules() {
+    let fixed =
+        "TimeZoneInfo.TransitionTime.CreateFixedDateRule(new DateTime(1, 1, 1, 2, 30, 0), 3, 10)";
+    assert_eq!(
+        run(&format!(
+            "{fixed}.Month + \"|\" + {fixed}.Day + \"|\" + {fixed}.IsFixedDateRule"
+        )),
+        "3|10|True"
+    );
+    assert_eq!(
+        run(
+            "TimeZoneInfo.TransitionTime.CreateFloatingDateRule(new DateTime(1, 1, 1, 2, 0, 0), 3, 6, DayOfWeek.Sunday)"
+        ),
+        "!ArgumentOutOfRangeException"
+    );
+    let s = "TransitionTime.CreateFloatingDateRule(new DateTime(1, 1, 1, 2, 0, 0), 3, 5, DayOfWeek.Sunday)";
+    let e = "TransitionTime.CreateFloatingDateRule(new DateTime(1, 1, 1, 3, 0, 0), 10, 5, DayOfWeek.Sunday)";
+    assert_eq!(
+        run(&format!(
+            "AdjustmentRule.CreateAdjustmentRule(new DateTime(2024, 1, 1), new DateTime(2024, 12, 31), TimeSpan.FromHours(1), {s}, {e}).DaylightTransitionEnd.Month"
+        )),
+        "10"
+    );
+    assert_eq!(
+        run(&format!(
+            "AdjustmentRule.CreateAdjustmentRule(new DateTime(2024, 1, 1), new DateTime(2024, 12, 31), TimeSpan.FromHours(1), {s}, {s})"
+        )),
+        "!ArgumentException"
+    );
+    support::no_findings(&format!("return {fixed}.Week;"));
+}

@@ -582,3 +582,57 @@ fn xml_reader_typed_content() {
         " 12 d"
     );
 }
+
+// Mono: XmlReaderSettings { IgnoreWhitespace = true } drops the whitespace between elements
+// but keeps the SignificantWhitespace under xml:space="preserve"; IgnoreComments and
+// IgnoreProcessingInstructions drop those nodes; a DTD is refused by default.
+#[test]
+fn xml_reader_settings() {
+    let doc = "<?xml version='1.0'?><!--c--><a>\\n <b xml:space='preserve'> <c/> </b><?p x?>\\n<!--d--></a>";
+    let walk = |settings: &str| {
+        text(&format!(
+            "{{ var r = XmlReader.Create(new StringReader(\"{doc}\"){settings}); var s = \"\"; while (r.Read()) s += r.NodeType + \":\" + r.Name + \";\"; return s; }}"
+        ))
+    };
+    assert_eq!(
+        walk(", new XmlReaderSettings { IgnoreWhitespace = true }"),
+        "XmlDeclaration:xml;Comment:;Element:a;Element:b;SignificantWhitespace:;Element:c;SignificantWhitespace:;EndElement:b;ProcessingInstruction:p;Comment:;EndElement:a;"
+    );
+    assert_eq!(
+        walk(
+            ", new XmlReaderSettings { IgnoreWhitespace = true, IgnoreComments = true, IgnoreProcessingInstructions = true }"
+        ),
+        "XmlDeclaration:xml;Element:a;Element:b;SignificantWhitespace:;Element:c;SignificantWhitespace:;EndElement:b;EndElement:a;"
+    );
+    assert_eq!(
+        text(
+            "{ var s = new XmlReaderSettings(); s.DtdProcessing = DtdProcessing.Ignore; return s.DtdProcessing + \"|\" + s.IgnoreComments; }"
+        ),
+        "Ignore|False"
+    );
+    assert_eq!(
+        kind(
+            "{ var r = XmlReader.Create(new StringReader(\"<!DOCTYPE a><a/>\"), new XmlReaderSettings()); return r.Read(); }"
+        ),
+        "XmlException"
+    );
+    no_findings(
+        "var r = XmlReader.Create(new StringReader(\"<a/>\"), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, IgnoreWhitespace = true }); return r.Read();",
+    );
+}
+
+// Mono: ReadSubtree on <a x='1'><b>x</b></a> reads a(0) b(1) text(2) /b(1) /a(0), then
+// EndOfFile; once it is closed the original reader is on </a>.
+#[test]
+fn xml_reader_subtree() {
+    assert_eq!(
+        text(
+            "{ var r = XmlReader.Create(new StringReader(\"<r><a x='1'><b>x</b></a><c/></r>\")); r.Read(); r.Read(); var sub = r.ReadSubtree(); var s = \"\"; while (sub.Read()) s += sub.NodeType + \":\" + sub.Name + \":\" + sub.Depth + \";\"; sub.Close(); return s + sub.ReadState + \"|\" + r.NodeType + \"|\" + r.Name; }"
+        ),
+        "Element:a:0;Element:b:1;Text::2;EndElement:b:1;EndElement:a:0;Closed|EndElement|a"
+    );
+    assert_eq!(
+        kind("{ var r = XmlReader.Create(new StringReader(\"<r/>\")); return r.ReadSubtree(); }"),
+        "InvalidOperationException"
+    );
+}

@@ -20,7 +20,11 @@ impl<'c> Interp<'c> {
                 null_cond: false,
             } => {
                 let p = self.static_path(target)?;
-                if lib::is_type(&crate::parser::normalize_type_name(&p)) {
+                // `TimeZoneInfo.TransitionTime`: a nested type continues the path.
+                let nested = format!("{p}.{name}");
+                if lib::is_type(&crate::parser::normalize_type_name(&p))
+                    && !lib::is_type(&crate::parser::normalize_type_name(&nested))
+                {
                     None
                 } else {
                     Some(format!("{p}.{name}"))

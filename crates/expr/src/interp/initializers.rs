@@ -1,6 +1,7 @@
 //! Object initializers (`new T { Prop = value, … }`) of the types whose objects the library
 //! builds property by property (the crypto types: `new RSAParameters { Modulus = m }`,
-//! `new AesManaged { Key = k }`); collection initializers stay the list of their items.
+//! `new AesManaged { Key = k }`; `new XmlReaderSettings { IgnoreWhitespace = true }`);
+//! collection initializers stay the list of their items.
 
 use super::*;
 
@@ -16,7 +17,7 @@ impl<'c> Interp<'c> {
         let Some(items) = init else {
             return Ok(None);
         };
-        if !lib::crypto::is_crypto_type(&ty.name) {
+        if !lib::crypto::is_crypto_type(&ty.name) && ty.name != "XmlReaderSettings" {
             return Ok(Some(self.eval_list(items)?));
         }
         for item in items {

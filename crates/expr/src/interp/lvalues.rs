@@ -129,6 +129,9 @@ impl<'c> Interp<'c> {
                     }
                 }
                 let o = self.ev(obj)?;
+                if let Some(r) = lib::settings_set(&o, name, &v, target.at) {
+                    return r;
+                }
                 match lib::crypto::set_member(&o, name, v, target.at) {
                     Some(r) => r,
                     None => Err(rt(

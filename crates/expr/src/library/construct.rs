@@ -15,6 +15,9 @@ pub(crate) fn construct(
     if let Some(r) = crypto::construct(it, &ty.name, &args, at) {
         return r;
     }
+    if let Some(r) = construct_settings(&ty.name, &args, at) {
+        return r;
+    }
     let args = without_ordinal_comparer(&ty.name, args, at)?;
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
     if matches!(

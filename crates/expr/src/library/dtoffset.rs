@@ -23,6 +23,9 @@ fn dto(d: DateTimeOffset) -> Value {
 }
 
 /// At UTC, the gateway's local zone (crates/expr/src/datetime.rs).
+/// Ticks at 1601-01-01T00:00:00Z, where Windows file times start.
+const FILE_TIME_EPOCH: i64 = 504_911_232_000_000_000;
+
 pub(crate) fn at_utc(utc: DateTime) -> Value {
     dto(DateTimeOffset { utc, offset_min: 0 })
 }
@@ -149,6 +152,16 @@ pub(super) fn offset_method(
             })?)
         }
         "ToUnixTimeSeconds" => Value::Long(d.utc.unix_seconds()),
+        "ToFileTime" => {
+            let ft = d.utc.0 - FILE_TIME_EPOCH;
+            if ft < 0 {
+                return Err(arg_range(
+                    "Not a valid Win32 FileTime. (Parameter 'fileTime')",
+                    at,
+                ));
+            }
+            Value::Long(ft)
+        }
         "ToUnixTimeMilliseconds" => Value::Long((d.utc.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
         "CompareTo" => Value::Int(match a(0)? {
             Value::DateTimeOffset(o) => d.utc.cmp(&o.utc) as i64,
@@ -238,6 +251,19 @@ pub(super) fn offset_static(name: &str, args: &Args, at: usize) -> F<Option<Valu
             })?;
             dto(DateTimeOffset::from_clock(clock, offset.unwrap_or(0))
                 .map_err(|e| offset_err(e, at))?)
+        }
+        // A Windows file time: 100 ns intervals since 1601-01-01 UTC, seen in the gateway's
+        // zone (UTC).
+        "FromFileTime" => {
+            let ft = as_int(a(0)?, at)?;
+            at_utc(
+                ft.checked_add(FILE_TIME_EPOCH)
+                    .and_then(DateTime::checked)
+                    .filter(|_| ft >= 0)
+                    .ok_or_else(|| {
+                        arg_range("Not a valid Win32 FileTime. (Parameter 'fileTime')", at)
+                    })?,
+            )
         }
         "FromUnixTimeSeconds" => {
             let s = as_int(a(0)?, at)?;

@@ -92,6 +92,10 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
                 Some(v) => v,
                 None => return Err(no_member(&t, name, at)),
             },
+            crate::io::IoState::XmlReaderSettings(s) => match settings_member(s, name) {
+                Some(v) => v,
+                None => return Err(no_member(&t, name, at)),
+            },
             other => match builder_member(other, name) {
                 Some(v) => v,
                 None => return Err(no_member(&t, name, at)),
@@ -178,7 +182,10 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
 }
 
 pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) -> F<Value> {
-    if let Some(v) = xml_static_property(ty, name).or_else(|| net::static_property(ty, name)) {
+    if let Some(v) = xml_static_property(ty, name)
+        .or_else(|| net::static_property(ty, name))
+        .or_else(|| reader_static_property(ty, name))
+    {
         return Ok(v);
     }
     Ok(match (ty, name) {

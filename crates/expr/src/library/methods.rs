@@ -341,6 +341,8 @@ fn typed_method(
                 Value::DateTime(o) => Value::TimeSpan(TimeSpan(d.0 - o.0)),
                 v => return Err(cast_err(v, "System.DateTime", at)),
             },
+            // Local time is UTC, which has no daylight time.
+            "IsDaylightSavingTime" => Value::Bool(false),
             "ToUnixTimeSeconds" => Value::Long(d.unix_seconds()),
             "ToUnixTimeMilliseconds" => Value::Long((d.0 - UNIX_EPOCH_TICKS).div_euclid(10_000)),
             "CompareTo" => Value::Int(match a(0)? {

@@ -63,6 +63,7 @@ mod xml;
 mod xml_build;
 mod xml_mutate;
 mod xmlreader;
+mod zonerules;
 
 pub(crate) use access::*;
 pub use apim_auth::{NotATime, claim_strings, jwt_object, numeric_date};
@@ -114,6 +115,7 @@ use webutility::*;
 pub(crate) use xml_build::*;
 pub(crate) use xml_mutate::*;
 pub(crate) use xmlreader::*;
+pub(crate) use zonerules::*;
 
 type Args = Vec<(Option<String>, Value)>;
 

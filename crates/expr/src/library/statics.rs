@@ -43,6 +43,7 @@ pub(crate) fn call_static(
         "char" => char_static(name, args, at)?,
         "DateTimeOffset" => offset_static(name, args, at)?,
         "TimeZoneInfo" => timezone_static(it, name, args, at)?,
+        _ if is_rule_type(ty) => rule_static(ty, name, args, at)?,
         "DateTime" | "TimeSpan" => time_static(ty, name, args, at)?,
         "Guid" => guid_static(ty, name, args, at)?,
         "Regex" => regex_static(it, ty, name, args, at)?,
@@ -440,6 +441,9 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             }
         }
         ("XmlReader", "Create") => xml_reader_create(args, at)?,
+        ("XmlReader", "IsName" | "IsNameToken") => {
+            xml_reader_is_name(args, name == "IsNameToken", at)?
+        }
         ("XElement" | "XDocument", "Load") | ("XNode", "ReadFrom") => match a(0)? {
             Value::Object(Object::Io(io)) => match &mut *io.state() {
                 crate::io::IoState::XmlReader(s) => {

@@ -158,6 +158,9 @@ pub(super) fn timezone_static(
             let to = find(it, a(1)?, at)?;
             convert(a(0)?, &to, at)?
         }
+        // The zones come from the bundled database, read once: there is no cache of
+        // machine settings to drop.
+        ("ClearCachedData", 0) => Value::Null,
         ("GetSystemTimeZones", 0) => {
             let zones = Zone::windows_zones();
             it.charge(zones.len() * 96, at)?;
@@ -221,8 +224,54 @@ pub(super) fn timezone_member(
         "DaylightName" => Value::str(z.daylight_name(now)),
         "BaseUtcOffset" => seconds_span(z.base_offset(now)),
         "SupportsDaylightSavingTime" => Value::Bool(z.supports_dst(now)),
-        "GetUtcOffset" => seconds_span(z.offset_at(instant(a(0)?, at)?).0),
-        "IsDaylightSavingTime" => Value::Bool(z.offset_at(instant(a(0)?, at)?).1),
+        "GetUtcOffset" | "IsDaylightSavingTime" => {
+            let (offset, dst) = match a(0)? {
+                // An Unspecified time is a clock time in this zone: a skipped or repeated
+                // one has the standard offset, as in .NET.
+                Value::DateTime(d) if d.1 == DateTimeKind::Unspecified && !z.legacy => {
+                    match z.offsets_of_clock(*d).as_slice() {
+                        [one] => *one,
+                        _ => (z.base_offset(*d), false),
+                    }
+                }
+                v => z.offset_at(instant(v, at)?),
+            };
+            if name == "GetUtcOffset" {
+                seconds_span(offset)
+            } else {
+                Value::Bool(dst)
+            }
+        }
+        "IsAmbiguousTime" | "IsInvalidTime" | "GetAmbiguousTimeOffsets" => {
+            let v = a(0)?;
+            // A UTC, local or DateTimeOffset time is first seen on this zone's clock; an
+            // instant is never invalid.
+            let (clock, instant_given) = match v {
+                Value::DateTime(d) if d.1 == DateTimeKind::Unspecified => (*d, false),
+                v => {
+                    let utc = instant(v, at)?;
+                    let (off, _) = z.offset_at(utc);
+                    let clock = DateTime::checked(utc.0 + off * TICKS_PER_SECOND)
+                        .ok_or_else(|| arg_range("The resulting DateTime is out of range.", at))?;
+                    (clock, true)
+                }
+            };
+            let offsets = z.offsets_of_clock(clock);
+            match name {
+                "IsInvalidTime" => Value::Bool(!instant_given && offsets.is_empty()),
+                "IsAmbiguousTime" => Value::Bool(offsets.len() > 1),
+                _ if offsets.len() > 1 => {
+                    Value::Array(offsets.iter().map(|(o, _)| seconds_span(*o)).collect())
+                }
+                _ => {
+                    return Err(rt(
+                        "ArgumentException",
+                        "The supplied DateTime is not in an ambiguous time range. (Parameter 'dateTime')",
+                        at,
+                    ));
+                }
+            }
+        }
         // `TimeZone.CurrentTimeZone` is the gateway's zone, UTC: both directions are the same.
         "ToLocalTime" | "ToUniversalTime" if z.legacy => Value::DateTime(instant(a(0)?, at)?),
         "Equals" | "HasSameRules" => Value::Bool(match a(0)? {

@@ -30,12 +30,16 @@
 mod attributes;
 mod content;
 mod flatten;
+mod settings;
 
 use super::*;
 use crate::io::{IoState, ReaderAttr, ReaderNode, XmlReaderState};
 use attributes::{attribute_call, attribute_member, current_attr};
 use content::content_call;
 use flatten::flatten;
+pub(crate) use settings::{
+    construct_settings, reader_static_exists, reader_static_property, settings_member, settings_set,
+};
 
 /// The `XmlNodeType` members (their names are the values: `reader.NodeType ==
 /// XmlNodeType.Element` compares names, and `ToString()` prints them).
@@ -60,9 +64,48 @@ pub(crate) const XML_NODE_TYPES: &[&str] = &[
     "XmlDeclaration",
 ];
 
+/// XML 1.0 (fifth edition) `NameStartChar`, the table .NET's `XmlCharType` follows.
+fn is_name_start(c: char) -> bool {
+    matches!(c,
+        ':' | 'A'..='Z' | '_' | 'a'..='z'
+        | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}'
+        | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 (fifth edition) `NameChar`.
+fn is_name_char(c: char) -> bool {
+    is_name_start(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// `XmlReader.IsName(s)` / `XmlReader.IsNameToken(s)`: a non-empty XML name (colons
+/// allowed anywhere, as .NET's check without namespaces) or name token.
+pub(crate) fn xml_reader_is_name(args: &Args, token: bool, at: usize) -> F<Value> {
+    let s = match arg(args, 0, at)? {
+        // .NET throws NullReferenceException here (kept from .NET Framework).
+        Value::Null => return Err(null_ref(at)),
+        v => as_str(v, at)?,
+    };
+    let mut chars = s.chars();
+    let ok = match chars.next() {
+        None => false,
+        Some(first) => {
+            (if token {
+                is_name_char(first)
+            } else {
+                is_name_start(first)
+            }) && chars.all(is_name_char)
+        }
+    };
+    Ok(Value::Bool(ok))
+}
+
 /// `XmlReader.Create(TextReader[, settings])`: a `StringReader`'s remaining text, or a string
 /// (which .NET would take as a URL: refused, as APIM refuses file and network access).
 pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
+    let settings = settings::settings_arg(args.get(1).map(|(_, v)| v), at)?;
     let text = match arg(args, 0, at)? {
         Value::Object(Object::Io(io)) => match &mut *io.state() {
             IoState::StringReader { text, pos } => {
@@ -97,14 +140,29 @@ pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
         attr: None,
         attr_text: false,
         closed: false,
+        settings,
+        subtree: None,
     })))
 }
 
 fn nodes<'s>(it: &mut Interp, s: &'s mut XmlReaderState, at: usize) -> F<&'s [ReaderNode]> {
     if s.nodes.is_none() {
-        s.nodes = Some(flatten(it, &s.text, at)?);
+        s.nodes = Some(flatten(it, &s.text, &s.settings, at)?);
     }
     Ok(s.nodes.as_deref().unwrap_or_default())
+}
+
+/// The index past the last node the reader reads: the document's end, or a subtree's.
+fn limit(s: &XmlReaderState) -> usize {
+    match s.subtree {
+        Some((_, last, _)) => last + 1,
+        None => s.nodes.as_ref().map_or(0, Vec::len),
+    }
+}
+
+/// The depth a reader reports for a node: a subtree reader counts from its element.
+fn depth_of(s: &XmlReaderState, n: &ReaderNode) -> i64 {
+    n.depth - s.subtree.map_or(0, |(_, _, d)| d)
 }
 
 /// The node under the cursor (the element, when the cursor is on one of its attributes).
@@ -112,7 +170,8 @@ fn current(s: &XmlReaderState) -> Option<&ReaderNode> {
     if s.closed {
         return None;
     }
-    s.nodes.as_ref()?.get(s.pos?)
+    let p = s.pos.filter(|p| *p < limit(s))?;
+    s.nodes.as_ref()?.get(p)
 }
 
 /// Moves off an attribute back to its element; whether the cursor was on one.
@@ -182,8 +241,10 @@ fn advance(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<bool> {
     if s.closed {
         return Ok(false);
     }
-    let len = nodes(it, s, at)?.len();
-    let next = s.pos.map_or(0, |p| (p + 1).min(len));
+    nodes(it, s, at)?;
+    let len = limit(s);
+    let first = s.subtree.map_or(0, |(f, _, _)| f);
+    let next = s.pos.map_or(first, |p| (p + 1).min(len));
     s.pos = Some(next);
     Ok(next < len)
 }
@@ -197,8 +258,7 @@ fn past_element(s: &mut XmlReaderState) {
         } else {
             p + 1
         };
-        let len = s.nodes.as_ref().map_or(0, Vec::len);
-        s.pos = Some(after.min(len));
+        s.pos = Some(after.min(limit(s)));
     }
 }
 
@@ -272,7 +332,11 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         return Some(v);
     }
     let n = current(s);
-    let len = s.nodes.as_ref().map_or(usize::MAX, Vec::len);
+    let len = if s.nodes.is_some() {
+        limit(s)
+    } else {
+        usize::MAX
+    };
     let text = |f: fn(&ReaderNode) -> &str| Value::str(n.map_or("", f));
     Some(match name {
         "NodeType" => Value::str(kind_of(s)),
@@ -282,7 +346,7 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         "Prefix" => text(|n| n.name.split_once(':').map_or("", |(p, _)| p)),
         "Value" => text(|n| &n.value),
         "HasValue" => Value::Bool(n.is_some_and(|n| n.kind != "Element" && n.kind != "EndElement")),
-        "Depth" => Value::Int(n.map_or(0, |n| n.depth)),
+        "Depth" => Value::Int(n.map_or(0, |n| depth_of(s, n))),
         "IsEmptyElement" => Value::Bool(n.is_some_and(|n| n.empty)),
         "HasAttributes" => Value::Bool(n.is_some_and(|n| !n.attributes.is_empty())),
         "AttributeCount" => Value::Int(n.map_or(0, |n| n.attributes.len() as i64)),
@@ -299,6 +363,8 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         "BaseURI" => Value::str(""),
         "SchemaInfo" => Value::Null,
         "CanResolveEntity" | "CanReadBinaryContent" | "CanReadValueChunk" => Value::Bool(true),
+        // A copy: changing it does not change the reader, as .NET's is read-only.
+        "Settings" => io_value(IoState::XmlReaderSettings(s.settings.clone())),
         _ => return None,
     })
 }
@@ -372,6 +438,7 @@ pub(crate) fn xml_reader_call(
         }
         "ReadOuterXml" => read_xml(it, s, true, at)?,
         "ReadInnerXml" => read_xml(it, s, false, at)?,
+        "ReadSubtree" => read_subtree(it, s, at)?,
         "Close" | "Dispose" => {
             to_element(s);
             s.closed = true;
@@ -399,6 +466,38 @@ pub(crate) fn xml_reader_call(
             ));
         }
     })
+}
+
+/// `ReadSubtree()`: a reader over the current element and its content, which starts before
+/// it and ends after its end tag. .NET's shares the cursor with this one, which must not be
+/// used until the subtree reader is closed and is then on the element's end tag (still on
+/// an empty element); this one is put there at once, and the subtree reader reads a copy.
+fn read_subtree(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<Value> {
+    let Some(n) = current(s).filter(|n| n.kind == "Element" && s.attr.is_none()) else {
+        return Err(rt(
+            "InvalidOperationException",
+            "ReadSubtree() can be called only if the reader is on an element node.",
+            at,
+        ));
+    };
+    let (first, last, depth) = (s.pos.unwrap_or_default(), n.end, n.depth);
+    let nodes = s.nodes.clone();
+    it.charge(
+        nodes.as_ref().map_or(0, |n| n.len()).saturating_mul(128),
+        at,
+    )?;
+    let sub = XmlReaderState {
+        text: s.text.clone(),
+        nodes,
+        pos: None,
+        attr: None,
+        attr_text: false,
+        closed: false,
+        settings: s.settings.clone(),
+        subtree: Some((first, last, depth)),
+    };
+    s.pos = Some(last);
+    Ok(io_value(IoState::XmlReader(sub)))
 }
 
 /// `XElement.Load(reader)`, `XNode.ReadFrom(reader)`, `XDocument.Load(reader)`: the element

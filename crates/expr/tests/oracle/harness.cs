@@ -18,6 +18,9 @@ using Newtonsoft.Json.Linq;
 // System.Xml is not imported whole: its Formatting would clash with Newtonsoft's.
 using XmlReader = System.Xml.XmlReader;
 using XmlNodeType = System.Xml.XmlNodeType;
+using XmlReaderSettings = System.Xml.XmlReaderSettings;
+using DtdProcessing = System.Xml.DtdProcessing;
+using ConformanceLevel = System.Xml.ConformanceLevel;
 
 public static class Exprs {
 //@@METHODS@@

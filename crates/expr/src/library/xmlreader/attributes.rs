@@ -39,7 +39,7 @@ pub(super) fn attribute_member(s: &XmlReaderState, name: &str) -> Option<Value> 
         _ => {}
     }
     let a = current_attr(s)?;
-    let depth = current(s).map_or(0, |n| n.depth) + 1;
+    let depth = current(s).map_or(0, |n| depth_of(s, n)) + 1;
     let (prefix, _) = a.name.split_once(':').unwrap_or(("", ""));
     if s.attr_text {
         return Some(match name {

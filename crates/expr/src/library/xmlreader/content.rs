@@ -5,7 +5,8 @@
 //! Follows the reference source's `XmlReader` base class (which Mono and .NET share): the
 //! content is the text, whitespace and CDATA up to the next element or end tag, comments and
 //! processing instructions skipped, converted as `XmlConvert` does (XML whitespace trimmed;
-//! `INF`/`-INF` for doubles; `1`/`true`, `0`/`false` for booleans). A value that does not
+//! `INF`/`-INF` for doubles; `1`/`true`, `0`/`false` for booleans; XML Schema dates with
+//! `RoundtripKind`: `Z` gives a UTC time, an offset a local one, none an Unspecified one). A value that does not
 //! convert is an `XmlException` ("Content cannot be converted to the type Int.") with the
 //! reader already past the content, an `OverflowException` passes through, and an empty
 //! element converts the empty string (a bare `FormatException` for a number). Checked against
@@ -87,6 +88,8 @@ enum Typed {
     Double,
     Float,
     Decimal,
+    DateTime,
+    DateTimeOffset,
 }
 
 impl Typed {
@@ -100,6 +103,27 @@ impl Typed {
             "Double" => Typed::Double,
             "Float" => Typed::Float,
             "Decimal" => Typed::Decimal,
+            "DateTime" => Typed::DateTime,
+            "DateTimeOffset" => Typed::DateTimeOffset,
+            _ => return None,
+        })
+    }
+
+    /// The type `typeof(T)` names (`ReadContentAs(typeof(int), null)`), by its C# keyword
+    /// or .NET name.
+    fn of_type(name: &str) -> Option<Typed> {
+        let n = name.strip_prefix("System.").unwrap_or(name);
+        Some(match n {
+            "string" | "String" => Typed::String,
+            "object" | "Object" => Typed::Object,
+            "bool" | "Boolean" => Typed::Boolean,
+            "int" | "Int32" => Typed::Int,
+            "long" | "Int64" => Typed::Long,
+            "double" | "Double" => Typed::Double,
+            "float" | "Single" => Typed::Float,
+            "decimal" | "Decimal" => Typed::Decimal,
+            "DateTime" => Typed::DateTime,
+            "DateTimeOffset" => Typed::DateTimeOffset,
             _ => return None,
         })
     }
@@ -114,6 +138,8 @@ impl Typed {
             Typed::Double => "Double",
             Typed::Float => "Float",
             Typed::Decimal => "Decimal",
+            Typed::DateTime => "DateTime",
+            Typed::DateTimeOffset => "DateTimeOffset",
         }
     }
 }
@@ -122,6 +148,105 @@ impl Typed {
 enum Bad {
     Format,
     Overflow(&'static str),
+    /// An XML Schema form this reader does not read (`--MM-DD` and the other g-types
+    /// without a year).
+    Unsupported,
+}
+
+/// The zone an XML Schema date/time was written with.
+enum XsdZone {
+    None,
+    Utc,
+    /// Minutes east of UTC.
+    Offset(i64),
+}
+
+/// `XmlConvert`'s reading of an XML Schema `dateTime`, `date`, `gYearMonth`, `gYear` or
+/// `time` (the date today's, in the gateway's zone), with an optional `Z` or `±hh:mm`:
+/// the clock time and the zone. Fraction digits beyond seven round half up, as .NET's
+/// `XsdDateTime`; the hour 24 is refused, as there.
+fn xsd_datetime(t: &str, now: DateTime) -> Result<(DateTime, XsdZone), Bad> {
+    if t.starts_with("--") {
+        return Err(Bad::Unsupported);
+    }
+    let b = t.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Result<i64, Bad> {
+        let s = t.get(r).ok_or(Bad::Format)?;
+        if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(Bad::Format);
+        }
+        s.parse().map_err(|_| Bad::Format)
+    };
+    // The date part, and where the rest starts.
+    let today = now.parts();
+    let (y, mo, d, mut i, time) = if b.get(2) == Some(&b':') {
+        (today.year, today.month, today.day, 0, true)
+    } else {
+        let y = num(0..4)?;
+        match (b.get(4), b.get(7)) {
+            (Some(b'-'), Some(b'-')) => {
+                let (mo, d) = (num(5..7)?, num(8..10)?);
+                let time = b.get(10) == Some(&b'T');
+                (y, mo, d, if time { 11 } else { 10 }, time)
+            }
+            (Some(b'-'), _) => (y, num(5..7)?, 1, 7, false),
+            _ => (y, 1, 1, 4, false),
+        }
+    };
+    let (mut h, mut mi, mut s, mut frac) = (0, 0, 0, 0i64);
+    if time {
+        if b.get(i + 2) != Some(&b':') || b.get(i + 5) != Some(&b':') {
+            return Err(Bad::Format);
+        }
+        h = num(i..i + 2)?;
+        mi = num(i + 3..i + 5)?;
+        s = num(i + 6..i + 8)?;
+        i += 8;
+        if b.get(i) == Some(&b'.') {
+            let start = i + 1;
+            let mut end = start;
+            while b.get(end).is_some_and(u8::is_ascii_digit) {
+                end += 1;
+            }
+            if end == start {
+                return Err(Bad::Format);
+            }
+            let digits = &t[start..end];
+            let seven: String = digits
+                .chars()
+                .chain(std::iter::repeat('0'))
+                .take(7)
+                .collect();
+            frac = seven.parse().map_err(|_| Bad::Format)?;
+            if digits.as_bytes().get(7).is_some_and(|c| *c >= b'5') {
+                frac += 1;
+            }
+            i = end;
+        }
+    }
+    let zone = match &t[i..] {
+        "" => XsdZone::None,
+        "Z" => XsdZone::Utc,
+        z => {
+            let sign = match z.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return Err(Bad::Format),
+            };
+            if z.len() != 6 || z.as_bytes()[3] != b':' {
+                return Err(Bad::Format);
+            }
+            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if oh > 14 || om > 59 {
+                return Err(Bad::Format);
+            }
+            XsdZone::Offset(sign * (oh * 60 + om))
+        }
+    };
+    let clock = DateTime::from_parts(y, mo, d, h, mi, s, 0)
+        .and_then(|c| DateTime::checked(c.0 + frac))
+        .ok_or(Bad::Format)?;
+    Ok((clock, zone))
 }
 
 fn xml_trim(t: &str) -> &str {
@@ -146,10 +271,34 @@ fn is_number(t: &str, exponent: bool) -> bool {
     mantissa_ok && exp_ok
 }
 
-/// `XmlConvert.ToXxx(text)`.
-fn convert(ty: Typed, text: &str) -> Result<Value, Bad> {
+/// `XmlConvert.ToXxx(text)`; `now` dates a time of day.
+fn convert(ty: Typed, text: &str, now: DateTime) -> Result<Value, Bad> {
     let t = xml_trim(text);
     Ok(match ty {
+        // `XmlDateTimeSerializationMode.RoundtripKind`: Z is a UTC time, an offset the
+        // instant in local time (the gateway's zone, UTC), none an Unspecified time.
+        Typed::DateTime => {
+            let (clock, zone) = xsd_datetime(t, now)?;
+            Value::DateTime(match zone {
+                XsdZone::None => clock,
+                XsdZone::Utc => clock.with_kind(DateTimeKind::Utc),
+                XsdZone::Offset(m) => DateTime::checked(clock.0 - m * 60 * TICKS_PER_SECOND)
+                    .ok_or(Bad::Format)?
+                    .with_kind(DateTimeKind::Local),
+            })
+        }
+        // Without a zone, the local offset (UTC's).
+        Typed::DateTimeOffset => {
+            let (clock, zone) = xsd_datetime(t, now)?;
+            let offset = match zone {
+                XsdZone::Offset(m) => m,
+                _ => 0,
+            };
+            Value::DateTimeOffset(
+                crate::datetime_offset::DateTimeOffset::from_clock(clock, offset)
+                    .map_err(|_| Bad::Format)?,
+            )
+        }
         Typed::String | Typed::Object => Value::str(text),
         Typed::Boolean => match t {
             "1" | "true" => Value::Bool(true),
@@ -183,7 +332,7 @@ fn convert(ty: Typed, text: &str) -> Result<Value, Bad> {
                 _ => Value::Long(v as i64),
             }
         }
-        Typed::Float => match convert(Typed::Double, text)? {
+        Typed::Float => match convert(Typed::Double, text, now)? {
             Value::Double(d) => Value::Float(d as f32),
             other => other,
         },
@@ -242,7 +391,8 @@ fn read_content_as(
         ));
     }
     let text = content_string(it, s, at)?;
-    match convert(ty, &text) {
+    let now = it.ctx.now();
+    match convert(ty, &text, now) {
         Ok(v) => Ok(v),
         Err(Bad::Format) => Err(xml_err(
             s,
@@ -250,12 +400,17 @@ fn read_content_as(
             at,
         )),
         Err(Bad::Overflow(m)) => Err(rt("OverflowException", m, at)),
+        Err(Bad::Unsupported) => Err(rt(
+            "NotSupportedException",
+            "XML Schema dates without a year (--MM-DD, ---DD, --MM) are not supported",
+            at,
+        )),
     }
 }
 
-/// The empty element's value: `XmlConvert` of the empty string (which no number is).
+/// The empty element's value: `XmlConvert` of the empty string (which no number or date is).
 fn empty_content(ty: Typed, at: usize) -> F<Value> {
-    convert(ty, "").map_err(|_| format_err(at))
+    convert(ty, "", DateTime(0, DateTimeKind::Unspecified)).map_err(|_| format_err(at))
 }
 
 /// `localName`/`namespaceURI` arguments (the two-argument overloads); `None` without them.
@@ -431,6 +586,34 @@ pub(super) fn content_call(
     {
         return read_element_content_as(it, s, name, ty, args, at).map(Some);
     }
+    // `ReadContentAs(typeof(T), resolver)`, `ReadElementContentAs(typeof(T), resolver[,
+    // localName, namespaceURI])`: the types above; others (XML Schema durations, URIs …)
+    // are not implemented.
+    if matches!(name, "ReadContentAs" | "ReadElementContentAs") {
+        let ty = match arg(args, 0, at)? {
+            Value::Null => {
+                return Err(rt(
+                    "ArgumentNullException",
+                    "Value cannot be null. (Parameter 'returnType')",
+                    at,
+                ));
+            }
+            Value::String(t) => Typed::of_type(t).ok_or_else(|| {
+                rt(
+                    "NotSupportedException",
+                    format!("{name}(typeof({t})) is not supported"),
+                    at,
+                )
+            })?,
+            v => return Err(cast_err(v, "System.Type", at)),
+        };
+        return if name == "ReadContentAs" {
+            read_content_as(it, s, name, ty, at).map(Some)
+        } else {
+            let rest: Args = args.iter().skip(2).cloned().collect();
+            read_element_content_as(it, s, name, ty, &rest, at).map(Some)
+        };
+    }
     Ok(Some(match name {
         "ReadString" => Value::str(read_string(it, s, at)?),
         "IsStartElement" => {
@@ -506,20 +689,46 @@ mod tests {
 
     #[test]
     fn xml_convert() {
-        let int = |t: &str| convert(Typed::Int, t).ok();
+        let int = |t: &str| convert(Typed::Int, t, DateTime(0, DateTimeKind::Unspecified)).ok();
         assert_eq!(int(" +12\n"), Some(Value::Int(12)));
         assert_eq!(int("1.0"), None);
         assert!(matches!(
-            convert(Typed::Int, "2147483648"),
+            convert(
+                Typed::Int,
+                "2147483648",
+                DateTime(0, DateTimeKind::Unspecified)
+            ),
             Err(Bad::Overflow(_))
         ));
-        let dbl = |t: &str| convert(Typed::Double, t).ok();
+        let dbl = |t: &str| convert(Typed::Double, t, DateTime(0, DateTimeKind::Unspecified)).ok();
         assert_eq!(dbl("1.5e3"), Some(Value::Double(1500.0)));
         assert_eq!(dbl("-INF"), Some(Value::Double(f64::NEG_INFINITY)));
         assert_eq!(dbl("e3"), None);
         assert_eq!(dbl("."), None);
-        assert!(convert(Typed::Decimal, "1e3").is_err());
-        assert_eq!(convert(Typed::Boolean, " 1 ").ok(), Some(Value::Bool(true)));
-        assert!(convert(Typed::Boolean, "True").is_err());
+        assert!(
+            convert(
+                Typed::Decimal,
+                "1e3",
+                DateTime(0, DateTimeKind::Unspecified)
+            )
+            .is_err()
+        );
+        assert_eq!(
+            convert(
+                Typed::Boolean,
+                " 1 ",
+                DateTime(0, DateTimeKind::Unspecified)
+            )
+            .ok(),
+            Some(Value::Bool(true))
+        );
+        assert!(
+            convert(
+                Typed::Boolean,
+                "True",
+                DateTime(0, DateTimeKind::Unspecified)
+            )
+            .is_err()
+        );
     }
 }

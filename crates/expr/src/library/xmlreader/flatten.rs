@@ -4,13 +4,33 @@
 //! the text.
 
 use super::*;
+use crate::io::ReaderSettings;
 use crate::xml::MAX_XML_DEPTH;
 
 /// Flattens the document into reader nodes, in document order.
-pub(super) fn flatten(it: &mut Interp, text: &str, at: usize) -> F<Vec<ReaderNode>> {
+pub(super) fn flatten(
+    it: &mut Interp,
+    text: &str,
+    settings: &ReaderSettings,
+    at: usize,
+) -> F<Vec<ReaderNode>> {
     it.charge(budget::xml_parse_cost(text), at)?;
-    let doc =
-        roxmltree::Document::parse(text).map_err(|e| rt("XmlException", e.to_string(), at))?;
+    let doc = roxmltree::Document::parse(text).map_err(|e| {
+        // A DTD is what DtdProcessing decides on: refused by default (Prohibit), as here;
+        // skipping it (Ignore) or processing it (Parse) is not implemented.
+        if matches!(e, roxmltree::Error::DtdDetected) && settings.dtd_processing != "Prohibit" {
+            rt(
+                "NotSupportedException",
+                format!(
+                    "DtdProcessing.{} is not supported for a document with a DTD",
+                    settings.dtd_processing
+                ),
+                at,
+            )
+        } else {
+            rt("XmlException", e.to_string(), at)
+        }
+    })?;
     let mut out = Vec::new();
     let body = text.trim_start_matches('\u{feff}');
     if let Some(decl) = body.strip_prefix("<?xml")
@@ -27,7 +47,14 @@ pub(super) fn flatten(it: &mut Interp, text: &str, at: usize) -> F<Vec<ReaderNod
     }
     let mut ordinal = 0usize;
     for c in doc.root().children() {
-        walk(c, text, 0, None, &mut ordinal, &mut out, at)?;
+        walk(
+            Walk { text, settings, at },
+            c,
+            0,
+            None,
+            &mut ordinal,
+            &mut out,
+        )?;
     }
     Ok(out)
 }
@@ -151,15 +178,31 @@ fn plain(kind: &'static str, name: &str, value: &str, depth: i64, offset: usize)
     }
 }
 
+/// What every step of [`walk`] needs.
+#[derive(Clone, Copy)]
+struct Walk<'a> {
+    text: &'a str,
+    settings: &'a ReaderSettings,
+    at: usize,
+}
+
+/// Whether whitespace under `n` is significant: an `xml:space="preserve"` in scope.
+fn preserves_space(n: roxmltree::Node) -> bool {
+    n.ancestors()
+        .filter(|a| a.is_element())
+        .find_map(|a| a.attribute(("http://www.w3.org/XML/1998/namespace", "space")))
+        == Some("preserve")
+}
+
 fn walk(
+    w: Walk,
     n: roxmltree::Node,
-    text: &str,
     depth: usize,
     parent: Option<usize>,
     ordinal: &mut usize,
     out: &mut Vec<ReaderNode>,
-    at: usize,
 ) -> F<()> {
+    let Walk { text, settings, at } = w;
     if depth > MAX_XML_DEPTH {
         return Err(rt(
             "XmlException",
@@ -170,17 +213,25 @@ fn walk(
     let d = depth as i64;
     if n.is_text() {
         let t = n.text().unwrap_or_default();
-        let kind = if t.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) {
-            "Whitespace"
-        } else {
+        let kind = if !t.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) {
             "Text"
+        } else if preserves_space(n) {
+            "SignificantWhitespace"
+        } else {
+            "Whitespace"
         };
+        if kind == "Whitespace" && settings.ignore_whitespace {
+            return Ok(());
+        }
         let mut node = plain(kind, "", t, d, n.range().start);
         node.parent = parent;
         out.push(node);
         return Ok(());
     }
     if n.is_comment() {
+        if settings.ignore_comments {
+            return Ok(());
+        }
         let mut node = plain(
             "Comment",
             "",
@@ -193,6 +244,9 @@ fn walk(
         return Ok(());
     }
     if let Some(pi) = n.pi() {
+        if settings.ignore_pis {
+            return Ok(());
+        }
         let mut node = plain(
             "ProcessingInstruction",
             pi.target,
@@ -239,7 +293,7 @@ fn walk(
         return Ok(());
     }
     for c in n.children() {
-        walk(c, text, depth + 1, Some(index), ordinal, out, at)?;
+        walk(w, c, depth + 1, Some(index), ordinal, out)?;
     }
     let close = text
         .get(..n.range().end)
