@@ -259,6 +259,8 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "Concat"
                     | "Equals"
                     | "Compare"
+                    | "CompareOrdinal"
+                    | "Copy"
             ),
             "Convert" => matches!(
                 name,
@@ -283,7 +285,10 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     || (ty == "Guid" && matches!(name, "NewGuid" | "ParseExact" | "TryParseExact"))
             }
             "Math" => crate::library::MATH_METHODS.contains(&name),
-            "char" => crate::library::CHAR_METHODS.contains(&name),
+            "char" => {
+                crate::library::CHAR_METHODS.contains(&name)
+                    || crate::library::CHAR_UNICODE_METHODS.contains(&name)
+            }
             "DateTime" => matches!(name, "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth"),
             "DateTimeOffset" => matches!(
                 name,
@@ -363,7 +368,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "NaN" | "MaxValue" | "MinValue" | "Epsilon" | "PositiveInfinity" | "NegativeInfinity"
         ),
         // A char method used as a delegate: `s.Where(char.IsDigit)`.
-        "char" => crate::library::CHAR_METHODS.contains(&name),
+        "char" => {
+            crate::library::CHAR_METHODS.contains(&name) || matches!(name, "MaxValue" | "MinValue")
+        }
         "MidpointRounding" => crate::library::MIDPOINT_ROUNDING.contains(&name),
         "Math" => matches!(name, "PI" | "E"),
         "Encoding" => crate::library::TextEncoding::named(name).is_some(),
@@ -455,6 +462,9 @@ pub(crate) const STRING_METHODS: &[&str] = &[
     "GetHashCode",
     "GetType",
     "GetTypeCode",
+    "IndexOfAny",
+    "LastIndexOfAny",
+    "Clone",
     "Normalize",
     "IsNormalized",
 ];

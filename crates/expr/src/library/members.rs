@@ -185,6 +185,8 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("double", "Epsilon") => Value::Double(f64::from_bits(1)),
         ("double", "PositiveInfinity") => Value::Double(f64::INFINITY),
         ("double", "NegativeInfinity") => Value::Double(f64::NEG_INFINITY),
+        ("char", "MaxValue") => Value::Char('\u{ffff}'),
+        ("char", "MinValue") => Value::Char('\0'),
         ("byte", "MaxValue") => Value::Int(255),
         ("byte", "MinValue") => Value::Int(0),
         ("MidpointRounding", _) if MIDPOINT_ROUNDING.contains(&name) => Value::str(name),
