@@ -346,6 +346,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "Enumerable" => matches!(name, "Range" | "Repeat" | "Empty"),
             "Tuple" => name == "Create",
             "Encoding" => matches!(name, "GetEncoding" | "Convert"),
+            "Nullable" => name == "Compare",
             _ => false,
         };
     }

@@ -62,6 +62,11 @@ pub(crate) fn call_static(
         "Enumerable" => enumerable_static(it, name, args, at)?,
         "Tuple" if name == "Create" => Some(reference_tuple(it, args, at)?),
         "Encoding" => encoding_static(it, name, args, at)?,
+        // `Nullable.Compare(a, b)`: null before any value, values by `Comparer<T>.Default`.
+        "Nullable" if name == "Compare" && args.len() == 2 => Some(Value::Int(sort_cmp(
+            arg(args, 0, at)?,
+            arg(args, 1, at)?,
+        ) as i64)),
         "StringComparer" => match comparer_static(name, args, at) {
             Some(r) => Some(r?),
             None => None,
