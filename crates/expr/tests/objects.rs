@@ -216,3 +216,20 @@ fn string_comparers() {
         r#"return StringComparer.FromComparison(StringComparison.Ordinal).Equals(StringComparer.OrdinalIgnoreCase.ToString(), "x");"#,
     );
 }
+
+// new Exception("m").HResult -> -2146233088 (COR_E_EXCEPTION)
+// new ArgumentNullException("p").HResult -> -2147467261 (E_POINTER)
+#[test]
+fn exception_hresults() {
+    check(&[
+        (r#"new Exception("m").HResult"#, "-2146233088"),
+        (r#"new ArgumentException("m").HResult"#, "-2147024809"),
+        (r#"new ArgumentNullException("p").HResult"#, "-2147467261"),
+        (r#"new FormatException("m").HResult"#, "-2146233033"),
+        (r#"new KeyNotFoundException("m").HResult"#, "-2146232969"),
+        (
+            r#"{ try { int.Parse("x"); return 0; } catch (Exception e) { return e.HResult; } }"#,
+            "-2146233033",
+        ),
+    ]);
+}
