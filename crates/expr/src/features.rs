@@ -525,4 +525,7 @@ pub(crate) const LINQ: &[&str] = &[
     "TakeLast",
     "AsEnumerable",
     "ToHashSet",
+    // crates/expr/src/library/linq_sets.rs
+    "Join",
+    "GroupJoin",
 ];
