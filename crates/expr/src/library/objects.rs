@@ -103,6 +103,22 @@ pub(crate) fn object_method(
 ) -> F<Value> {
     Ok(match name {
         "Equals" => Value::Bool(object_equals(t, arg(args, 0, at)?)),
+        // X509Certificate's override: the first four bytes of its SHA-1 thumbprint.
+        "GetHashCode" if matches!(t, Value::Object(Object::Crypto(crypto::Crypto::X509(_)))) => {
+            let thumb = match crypto::member(it, t, "Thumbprint", at) {
+                Some(Value::String(s)) => s,
+                _ => return Err(no_member(t, name, at)),
+            };
+            let mut h: u32 = 0;
+            for k in 0..4 {
+                let byte = thumb
+                    .get(k * 2..k * 2 + 2)
+                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+                    .unwrap_or(0);
+                h = (h << 8) | u32::from(byte);
+            }
+            Value::Int(i64::from(h as i32))
+        }
         "GetHashCode" => Value::Int(hash_code(t) as i64),
         "ToString" => Value::str(it.text(t, at)?),
         "GetType" => Value::str(t.type_name()),
@@ -301,7 +317,8 @@ pub(crate) fn hash_code(v: &Value) -> i32 {
         Value::Object(Object::XName(n)) => text_hash(&n.expanded()),
         Value::Object(Object::XNamespace(ns)) => text_hash(ns),
         Value::Object(Object::Net(n)) => text_hash(&n.display()),
-        Value::Object(Object::TimeZone(z)) => text_hash(&z.id),
+        // TimeZoneInfo compares ids ignoring case.
+        Value::Object(Object::TimeZone(z)) => text_hash(&z.id.to_uppercase()),
         _ => text_hash(v.type_name()),
     }
 }
