@@ -233,3 +233,23 @@ fn exception_hresults() {
         ),
     ]);
 }
+
+// SHA256.Create().GetHashCode() == SHA256.Create().GetHashCode() -> False (identity hashes)
+// { var h = SHA256.Create(); return h.GetHashCode() == h.GetHashCode(); } -> True
+#[test]
+fn identity_hashes_tell_objects_apart() {
+    check(&[
+        (
+            "SHA256.Create().GetHashCode() == SHA256.Create().GetHashCode()",
+            "False",
+        ),
+        (
+            "{ var h = SHA256.Create(); return h.GetHashCode() == h.GetHashCode(); }",
+            "True",
+        ),
+        (
+            r#"{ var sb = new StringBuilder(); var h = sb.GetHashCode(); sb.Append("x"); return h == sb.GetHashCode(); }"#,
+            "True",
+        ),
+    ]);
+}
