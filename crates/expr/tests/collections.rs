@@ -554,3 +554,21 @@ fn string_builder_append_join_and_nullable_compare() {
         "return Nullable.Compare<int>(1, 2) + new StringBuilder().AppendJoin(\",\", 1, 2).ToString();",
     );
 }
+
+// string.Join(",", (int[])Array.CreateInstance(typeof(int), 3)) -> 0,0,0
+#[test]
+fn array_create_instance() {
+    assert_eq!(
+        text("string.Join(\",\", (int[])Array.CreateInstance(typeof(int), 3))"),
+        "0,0,0"
+    );
+    assert_eq!(
+        text("((string[])Array.CreateInstance(typeof(string), 2))[0] == null"),
+        "True"
+    );
+    assert_eq!(
+        kind("Array.CreateInstance(typeof(int), -1)"),
+        "ArgumentOutOfRangeException"
+    );
+    no_findings("return Array.CreateInstance(typeof(int), 2).Length;");
+}
