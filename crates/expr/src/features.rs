@@ -278,6 +278,8 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "Concat"
                     | "Equals"
                     | "Compare"
+                    | "CompareOrdinal"
+                    | "Copy"
             ),
             "Convert" => matches!(
                 name,
@@ -311,7 +313,10 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     || (ty == "Guid" && matches!(name, "NewGuid" | "ParseExact" | "TryParseExact"))
             }
             "Math" => crate::library::MATH_METHODS.contains(&name),
-            "char" => crate::library::CHAR_METHODS.contains(&name),
+            "char" => {
+                crate::library::CHAR_METHODS.contains(&name)
+                    || crate::library::CHAR_UNICODE_METHODS.contains(&name)
+            }
             "DateTime" => matches!(
                 name,
                 "Parse" | "ParseExact" | "IsLeapYear" | "DaysInMonth" | "SpecifyKind"
@@ -377,6 +382,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "Enumerable" => matches!(name, "Range" | "Repeat" | "Empty"),
             "Tuple" => name == "Create",
             "Encoding" => matches!(name, "GetEncoding" | "Convert"),
+            "Nullable" => name == "Compare",
             _ => false,
         };
     }
@@ -407,7 +413,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             crate::library::numeric_static_exists(ty, name, false)
         }
         // A char method used as a delegate: `s.Where(char.IsDigit)`.
-        "char" => crate::library::CHAR_METHODS.contains(&name),
+        "char" => {
+            crate::library::CHAR_METHODS.contains(&name) || matches!(name, "MaxValue" | "MinValue")
+        }
         "MidpointRounding" => crate::library::MIDPOINT_ROUNDING.contains(&name),
         "Math" => matches!(name, "PI" | "E"),
         "Encoding" => crate::library::TextEncoding::named(name).is_some(),
@@ -500,6 +508,9 @@ pub(crate) const STRING_METHODS: &[&str] = &[
     "GetHashCode",
     "GetType",
     "GetTypeCode",
+    "IndexOfAny",
+    "LastIndexOfAny",
+    "Clone",
     "Normalize",
     "IsNormalized",
     "AsJwt",
@@ -563,4 +574,7 @@ pub(crate) const LINQ: &[&str] = &[
     "TakeLast",
     "AsEnumerable",
     "ToHashSet",
+    // crates/expr/src/library/linq_sets.rs
+    "Join",
+    "GroupJoin",
 ];

@@ -519,3 +519,56 @@ fn queue_stack_and_set_try_methods() {
         assert_eq!(text(src), want, "{src}");
     }
 }
+
+// new StringBuilder("a").AppendJoin(", ", 1, "b", 'c') -> a1, b, c
+// new StringBuilder("ab").Equals(new StringBuilder("ab")) -> True (the same text)
+// Nullable.Compare<int>(null, 1) -> -1
+#[test]
+fn string_builder_append_join_and_nullable_compare() {
+    let cases = [
+        (
+            r#"new StringBuilder("a").AppendJoin(", ", 1, "b", 'c').ToString()"#,
+            "a1, b, c",
+        ),
+        (
+            r#"new StringBuilder().AppendJoin("-", new[] { 1, 2, 3 }).ToString()"#,
+            "1-2-3",
+        ),
+        ("new StringBuilder().MaxCapacity", "2147483647"),
+        (
+            r#"new StringBuilder("ab").Equals(new StringBuilder("ab"))"#,
+            "True",
+        ),
+        (
+            r#"new StringBuilder("ab").Equals(new StringBuilder("ac"))"#,
+            "False",
+        ),
+        ("Nullable.Compare<int>(null, 1)", "-1"),
+        ("Nullable.Compare<int>(2, 1)", "1"),
+        ("Nullable.Compare<int>(null, null)", "0"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(text(src), want, "{src}");
+    }
+    no_findings(
+        "return Nullable.Compare<int>(1, 2) + new StringBuilder().AppendJoin(\",\", 1, 2).ToString();",
+    );
+}
+
+// string.Join(",", (int[])Array.CreateInstance(typeof(int), 3)) -> 0,0,0
+#[test]
+fn array_create_instance() {
+    assert_eq!(
+        text("string.Join(\",\", (int[])Array.CreateInstance(typeof(int), 3))"),
+        "0,0,0"
+    );
+    assert_eq!(
+        text("((string[])Array.CreateInstance(typeof(string), 2))[0] == null"),
+        "True"
+    );
+    assert_eq!(
+        kind("Array.CreateInstance(typeof(int), -1)"),
+        "ArgumentOutOfRangeException"
+    );
+    no_findings("return Array.CreateInstance(typeof(int), 2).Length;");
+}

@@ -214,3 +214,29 @@ fn append_prepend_skip_take_last_to_hash_set() {
         assert_eq!(text(src), want, "{src}");
     }
 }
+
+// new[] { 1, 2, 3 }.Join(new[] { "1a", "3b", "1c", "4d" }, o => o.ToString(),
+//     i => i.Substring(0, 1), (o, i) => o + ":" + i)            -> [1:1a, 1:1c, 3:3b]
+// GroupJoin: one result per outer element, its matches (maybe none) -> [1:2, 2:0, 3:1]
+#[test]
+fn join_and_group_join() {
+    assert_eq!(
+        text(
+            r#"new[] { 1, 2, 3 }.Join(new[] { "1a", "3b", "1c", "4d" }, o => o.ToString(), i => i.Substring(0, 1), (o, i) => o + ":" + i)"#
+        ),
+        "[1:1a, 1:1c, 3:3b]"
+    );
+    assert_eq!(
+        text(
+            r#"new[] { 1, 2, 3 }.GroupJoin(new[] { "1a", "3b", "1c" }, o => o.ToString(), i => i.Substring(0, 1), (o, g) => o + ":" + g.Count())"#
+        ),
+        "[1:2, 2:0, 3:1]"
+    );
+    // A null key matches nothing.
+    assert_eq!(
+        text(
+            r#"new[] { "a", null }.Join(new[] { "a", null }, o => o, i => i, (o, i) => o + i).Count()"#
+        ),
+        "1"
+    );
+}

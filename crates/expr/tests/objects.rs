@@ -216,3 +216,42 @@ fn string_comparers() {
         r#"return StringComparer.FromComparison(StringComparison.Ordinal).Equals(StringComparer.OrdinalIgnoreCase.ToString(), "x");"#,
     );
 }
+
+// new Exception("m").HResult -> -2146233088 (COR_E_EXCEPTION)
+// new ArgumentNullException("p").HResult -> -2147467261 (E_POINTER)
+#[test]
+fn exception_hresults() {
+    check(&[
+        (r#"new Exception("m").HResult"#, "-2146233088"),
+        (r#"new ArgumentException("m").HResult"#, "-2147024809"),
+        (r#"new ArgumentNullException("p").HResult"#, "-2147467261"),
+        (r#"new FormatException("m").HResult"#, "-2146233033"),
+        (r#"new KeyNotFoundException("m").HResult"#, "-2146232969"),
+        (
+            r#"{ try { int.Parse("x"); return 0; } catch (Exception e) { return e.HResult; } }"#,
+            "-2146233033",
+        ),
+    ]);
+}
+
+// SHA256.Create().GetHashCode() == SHA256.Create().GetHashCode() -> False (identity hashes)
+// { var h = SHA256.Create(); return h.GetHashCode() == h.GetHashCode(); } -> True
+#[test]
+fn identity_hashes_tell_objects_apart() {
+    check(&[
+        // Two live objects (a temporary's identity may be reused once it is gone, as an
+        // address is; .NET promises no more than distinct live objects hashing apart).
+        (
+            "{ var a = SHA256.Create(); var b = SHA256.Create(); return a.GetHashCode() == b.GetHashCode(); }",
+            "False",
+        ),
+        (
+            "{ var h = SHA256.Create(); return h.GetHashCode() == h.GetHashCode(); }",
+            "True",
+        ),
+        (
+            r#"{ var sb = new StringBuilder(); var h = sb.GetHashCode(); sb.Append("x"); return h == sb.GetHashCode(); }"#,
+            "True",
+        ),
+    ]);
+}

@@ -205,3 +205,52 @@ fn guid_parse_exact_and_compare() {
         r#"Guid.TryParseExact("x", "N", out var g); return Guid.ParseExact("0123456789abcdef0123456789abcdef", "N").CompareTo(g);"#,
     );
 }
+
+// char.ConvertToUtf32("a\U0001F600", 1) -> 128512; char.GetUnicodeCategory('(') -> OpenPunctuation
+// "hello world".LastIndexOfAny(new[] { 'o', 'l' }, 7, 2) -> 7;  string.CompareOrdinal("a", "c") -> -2
+#[test]
+fn char_utf16_members_and_string_any() {
+    let cases = [
+        ("(int)char.MaxValue", "65535"),
+        (r#"char.IsHighSurrogate("a\U0001F600", 1)"#, "True"),
+        (r#"char.IsSurrogatePair("a\U0001F600", 1)"#, "True"),
+        ("char.IsSurrogate('a')", "False"),
+        ("char.ConvertFromUtf32(0x1F600)", "😀"),
+        (
+            "char.ConvertFromUtf32(0xD800)",
+            "!ArgumentOutOfRangeException",
+        ),
+        (r#"char.ConvertToUtf32("a\U0001F600", 1)"#, "128512"),
+        (
+            r#"char.ConvertToUtf32("a\U0001F600", 2)"#,
+            "!ArgumentException",
+        ),
+        (
+            "char.ConvertToUtf32('a', 'b')",
+            "!ArgumentOutOfRangeException",
+        ),
+        ("char.GetUnicodeCategory('(')", "OpenPunctuation"),
+        ("char.GetUnicodeCategory('\\u0301')", "NonSpacingMark"),
+        (
+            r#"char.GetUnicodeCategory("a\U0001F600", 1)"#,
+            "OtherSymbol",
+        ),
+        (r#""hello world".IndexOfAny(new[] { 'o', 'w' }, 5)"#, "6"),
+        (
+            r#""hello world".LastIndexOfAny(new[] { 'o', 'l' }, 7, 2)"#,
+            "7",
+        ),
+        (
+            r#""hello world".IndexOfAny(new[] { 'o' }, 12)"#,
+            "!ArgumentOutOfRangeException",
+        ),
+        (r#"string.CompareOrdinal("a", "c")"#, "-2"),
+        (r#"string.Copy("abc")"#, "abc"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(run(src), want, "{src}");
+    }
+    support::no_findings(
+        r#"return char.ConvertFromUtf32(65) + string.CompareOrdinal("a", "b") + "x".IndexOfAny(new[] { 'x' }) + char.GetUnicodeCategory('a');"#,
+    );
+}

@@ -35,6 +35,7 @@ pub(crate) const ARRAY_STATICS: &[&str] = &[
     "AsReadOnly",
     "BinarySearch",
     "ForEach",
+    "CreateInstance",
 ];
 
 /// The static members of `Array` that change their first argument in place.
@@ -102,6 +103,9 @@ pub(crate) fn array_static(
     }
     if !ARRAY_STATICS.contains(&name) {
         return Ok(None);
+    }
+    if name == "CreateInstance" {
+        return create_instance(it, args, at).map(Some);
     }
     let items = elements(arg(args, 0, at)?, at)?;
     Ok(Some(match name {
@@ -236,6 +240,48 @@ pub(crate) fn array_static(
         // A read-only view is a copy here: values are never shared mutably.
         _ => Value::Array(items),
     }))
+}
+
+/// `Array.CreateInstance(typeof(T), length)`: `length` elements of `default(T)`. (Arrays of
+/// more than one dimension are not held here.)
+fn create_instance(it: &mut Interp, args: &Args, at: usize) -> F<Value> {
+    let ty = match arg(args, 0, at)? {
+        Value::String(t) => crate::parser::normalize_type_name(t),
+        Value::Null => {
+            return Err(rt(
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 'elementType')",
+                at,
+            ));
+        }
+        other => return Err(cast_err(other, "System.Type", at)),
+    };
+    if args.len() != 2 {
+        return Err(rt(
+            "NotSupportedException",
+            "Array.CreateInstance of more than one dimension is not supported",
+            at,
+        ));
+    }
+    let n = as_int(arg(args, 1, at)?, at)?;
+    if n < 0 {
+        return Err(arg_range(
+            "Non-negative number required. (Parameter 'length')",
+            at,
+        ));
+    }
+    let tr = TypeRef {
+        name: ty,
+        args: Vec::new(),
+        array: 0,
+        nullable: false,
+    };
+    let d = default_of(&tr);
+    it.charge((n as usize).saturating_mul(SLOT + it.size_of(&d)), at)?;
+    if tr.name == "byte" {
+        return Ok(Value::Bytes(vec![0; n as usize]));
+    }
+    Ok(Value::Array(vec![d; n as usize]))
 }
 
 /// The `[lo, hi)` range `FindIndex(array, start[, count], match)` searches. For

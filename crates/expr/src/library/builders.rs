@@ -101,6 +101,7 @@ pub(crate) fn builder_call(
 pub(crate) fn builder_member(state: &IoState, name: &str) -> Option<Value> {
     Some(match (state, name) {
         (IoState::StringBuilder(b), "Length") => Value::Int(b.encode_utf16().count() as i64),
+        (IoState::StringBuilder(_), "MaxCapacity") => Value::Int(i64::from(i32::MAX)),
         (IoState::Queue(q), "Count") => Value::Int(q.len() as i64),
         (IoState::Stack(s) | IoState::HashSet(s), "Count") => Value::Int(s.len() as i64),
         _ => return None,
@@ -243,9 +244,29 @@ fn string_builder(
                 [_] => return Err(no_member(me, "ToString", at)),
             });
         }
+        // `Equals(StringBuilder)`: the same object, or (modern .NET) the same text.
         "Equals" => {
-            return Ok(Value::Bool(matches!(a(0)?, Value::Object(Object::Io(o))
-                if matches!(me, Value::Object(Object::Io(m)) if Arc::ptr_eq(o, m)))));
+            return Ok(Value::Bool(match a(0)? {
+                Value::Object(Object::Io(o)) => {
+                    matches!(me, Value::Object(Object::Io(m)) if Arc::ptr_eq(o, m))
+                        || matches!(&*o.state(), IoState::StringBuilder(other) if other == buf)
+                }
+                _ => false,
+            }));
+        }
+        // (separator, values…) or (separator, sequence): the values' text joined.
+        "AppendJoin" => {
+            let sep = it.text(a(0)?, at)?.into_owned();
+            let items: Vec<Value> = match args.get(1..) {
+                Some([(_, v @ (Value::Array(_) | Value::Object(Object::Io(_))))]) => {
+                    iterate(it, v.clone(), at)?
+                }
+                Some(r) => r.iter().map(|(_, v)| v.clone()).collect(),
+                None => Vec::new(),
+            };
+            let text = join_texts(it, &items, &sep, at)?;
+            grow(it, buf, text.len())?;
+            buf.push_str(&text);
         }
         _ => return Err(no_member(me, name, at)),
     }

@@ -186,6 +186,199 @@ pub(super) fn char_static(name: &str, args: &Args, at: usize) -> F<Option<Value>
     }))
 }
 
+/// `char`'s UTF-16 statics: the surrogate tests, `ConvertFromUtf32`, `ConvertToUtf32`, and
+/// `GetUnicodeCategory`. A `char` value here is a Unicode scalar value, never a lone surrogate,
+/// so the `(char)` overloads answer for every char a policy can hold; the `(string, index)`
+/// overloads look at the string's UTF-16 units.
+pub(crate) const CHAR_UNICODE_METHODS: &[&str] = &[
+    "IsSurrogate",
+    "IsHighSurrogate",
+    "IsLowSurrogate",
+    "IsSurrogatePair",
+    "ConvertFromUtf32",
+    "ConvertToUtf32",
+    "GetUnicodeCategory",
+];
+
+/// The UTF-16 unit a `(char)` or `(string, index)` argument pair names.
+fn the_unit(args: &Args, at: usize) -> F<u32> {
+    match (arg(args, 0, at)?, args.get(1)) {
+        (Value::String(s), Some((_, i))) => {
+            let i = as_int(i, at)?;
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| s.encode_utf16().nth(i))
+                .map(u32::from)
+                .ok_or_else(|| {
+                    arg_range(
+                        "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')",
+                        at,
+                    )
+                })
+        }
+        _ => the_char(args, at).map(|c| c as u32),
+    }
+}
+
+fn is_high(u: u32) -> bool {
+    (0xD800..=0xDBFF).contains(&u)
+}
+
+fn is_low(u: u32) -> bool {
+    (0xDC00..=0xDFFF).contains(&u)
+}
+
+/// .NET's `UnicodeCategory` name of a general category.
+fn category_name(g: G) -> &'static str {
+    match g {
+        G::UppercaseLetter => "UppercaseLetter",
+        G::LowercaseLetter => "LowercaseLetter",
+        G::TitlecaseLetter => "TitlecaseLetter",
+        G::ModifierLetter => "ModifierLetter",
+        G::OtherLetter => "OtherLetter",
+        G::NonspacingMark => "NonSpacingMark",
+        G::SpacingMark => "SpacingCombiningMark",
+        G::EnclosingMark => "EnclosingMark",
+        G::DecimalNumber => "DecimalDigitNumber",
+        G::LetterNumber => "LetterNumber",
+        G::OtherNumber => "OtherNumber",
+        G::SpaceSeparator => "SpaceSeparator",
+        G::LineSeparator => "LineSeparator",
+        G::ParagraphSeparator => "ParagraphSeparator",
+        G::Control => "Control",
+        G::Format => "Format",
+        G::Surrogate => "Surrogate",
+        G::PrivateUse => "PrivateUse",
+        G::ConnectorPunctuation => "ConnectorPunctuation",
+        G::DashPunctuation => "DashPunctuation",
+        G::OpenPunctuation => "OpenPunctuation",
+        G::ClosePunctuation => "ClosePunctuation",
+        G::InitialPunctuation => "InitialQuotePunctuation",
+        G::FinalPunctuation => "FinalQuotePunctuation",
+        G::OtherPunctuation => "OtherPunctuation",
+        G::MathSymbol => "MathSymbol",
+        G::CurrencySymbol => "CurrencySymbol",
+        G::ModifierSymbol => "ModifierSymbol",
+        G::OtherSymbol => "OtherSymbol",
+        G::Unassigned => "OtherNotAssigned",
+    }
+}
+
+pub(crate) fn char_unicode_static(name: &str, args: &Args, at: usize) -> F<Option<Value>> {
+    Ok(Some(match name {
+        "IsSurrogate" => Value::Bool(matches!(the_unit(args, at)?, 0xD800..=0xDFFF)),
+        "IsHighSurrogate" => Value::Bool(is_high(the_unit(args, at)?)),
+        "IsLowSurrogate" => Value::Bool(is_low(the_unit(args, at)?)),
+        "IsSurrogatePair" => Value::Bool(match (arg(args, 0, at)?, args.get(1)) {
+            (Value::String(s), Some((_, i))) => {
+                let i = as_int(i, at)?;
+                let units: Vec<u16> = s.encode_utf16().collect();
+                let Some(i) = usize::try_from(i).ok().filter(|i| *i < units.len()) else {
+                    return Err(arg_range(
+                        "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')",
+                        at,
+                    ));
+                };
+                is_high(u32::from(units[i]))
+                    && units.get(i + 1).is_some_and(|u| is_low(u32::from(*u)))
+            }
+            // Two chars: neither can be a surrogate here.
+            (Value::Char(_), Some((_, Value::Char(_)))) => false,
+            (v, _) => return Err(cast_err(v, "System.Char", at)),
+        }),
+        "ConvertFromUtf32" => {
+            let v = as_int(arg(args, 0, at)?, at)?;
+            match u32::try_from(v).ok().and_then(char::from_u32) {
+                Some(c) => Value::str(c.to_string()),
+                None => {
+                    return Err(arg_range(
+                        "A valid UTF32 value is between 0x000000 and 0x10ffff, inclusive, and should not include surrogate codepoint values (0x00d800 ~ 0x00dfff). (Parameter 'utf32')",
+                        at,
+                    ));
+                }
+            }
+        }
+        "ConvertToUtf32" => match (arg(args, 0, at)?, args.get(1)) {
+            (Value::String(s), Some((_, i))) => {
+                let i = as_int(i, at)?;
+                let units: Vec<u16> = s.encode_utf16().collect();
+                let Some(i) = usize::try_from(i).ok().filter(|i| *i < units.len()) else {
+                    return Err(arg_range(
+                        "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')",
+                        at,
+                    ));
+                };
+                let u = u32::from(units[i]);
+                if is_high(u) {
+                    match units
+                        .get(i + 1)
+                        .map(|l| u32::from(*l))
+                        .filter(|l| is_low(*l))
+                    {
+                        Some(l) => {
+                            Value::Int(i64::from(0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00)))
+                        }
+                        None => {
+                            return Err(rt(
+                                "ArgumentException",
+                                format!(
+                                    "Found a high surrogate char without a following low surrogate at index: {i}. The input may not be in this encoding, or may not contain valid Unicode (UTF-16) characters. (Parameter 's')"
+                                ),
+                                at,
+                            ));
+                        }
+                    }
+                } else if is_low(u) {
+                    return Err(rt(
+                        "ArgumentException",
+                        format!(
+                            "Found a low surrogate char without a preceding high surrogate at index: {i}. The input may not be in this encoding, or may not contain valid Unicode (UTF-16) characters. (Parameter 's')"
+                        ),
+                        at,
+                    ));
+                } else {
+                    Value::Int(i64::from(u))
+                }
+            }
+            // (high, low): a char here is never a high surrogate.
+            (Value::Char(_), Some((_, Value::Char(_)))) => {
+                return Err(arg_range(
+                    "A valid high surrogate character is between 0xd800 and 0xdbff, inclusive. (Parameter 'highSurrogate')",
+                    at,
+                ));
+            }
+            (Value::Null, _) => {
+                return Err(rt(
+                    "ArgumentNullException",
+                    "Value cannot be null. (Parameter 's')",
+                    at,
+                ));
+            }
+            (v, _) => return Err(cast_err(v, "System.String", at)),
+        },
+        // In a string, a surrogate pair is the one character it encodes.
+        "GetUnicodeCategory" => {
+            let u = the_unit(args, at)?;
+            let paired = match (arg(args, 0, at)?, args.get(1)) {
+                (Value::String(s), Some((_, i))) if is_high(u) => {
+                    let next = usize::try_from(as_int(i, at)?)
+                        .ok()
+                        .and_then(|i| s.encode_utf16().nth(i + 1))
+                        .map(u32::from)
+                        .filter(|l| is_low(*l));
+                    next.map(|l| 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00))
+                }
+                _ => None,
+            };
+            Value::str(match char::from_u32(paired.unwrap_or(u)) {
+                Some(c) => category_name(c.general_category()),
+                None => "Surrogate",
+            })
+        }
+        _ => return Ok(None),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

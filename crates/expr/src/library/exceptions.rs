@@ -55,10 +55,44 @@ pub(crate) fn exception_member(e: &Exception, name: &str, at: usize) -> F<Value>
         }
         // An expression has no stack, no source assembly, no help page.
         "StackTrace" | "Source" | "HelpLink" => Value::Null,
+        "HResult" if let Some(h) = hresult(e.kind) => Value::Int(i64::from(h)),
         _ => {
             let v = Value::Object(Object::Exception(Arc::new(e.clone())));
             return Err(no_member(&v, name, at));
         }
+    })
+}
+
+/// `ex.HResult`: the HRESULT each exception type's constructors set (.NET's HResults.cs);
+/// a type that sets none has its base type's. `None` for a kind not listed.
+fn hresult(kind: &str) -> Option<i32> {
+    Some(match kind {
+        "Exception"
+        | "JsonException"
+        | "JsonReaderException"
+        | "JsonSerializationException"
+        | "JsonWriterException"
+        | "RuntimeBinderException" => 0x8013_1500_u32 as i32,
+        "SystemException" => 0x8013_1501_u32 as i32,
+        "ApplicationException" => 0x8013_1600_u32 as i32,
+        "ArgumentException" => 0x8007_0057_u32 as i32,
+        "ArgumentNullException" | "NullReferenceException" => 0x8000_4003_u32 as i32,
+        "ArgumentOutOfRangeException" => 0x8013_1502_u32 as i32,
+        "ArithmeticException" => 0x8007_0216_u32 as i32,
+        "DivideByZeroException" => 0x8002_0012_u32 as i32,
+        "OverflowException" => 0x8013_1516_u32 as i32,
+        "FormatException" | "UriFormatException" => 0x8013_1537_u32 as i32,
+        "IndexOutOfRangeException" => 0x8013_1508_u32 as i32,
+        "InvalidCastException" => 0x8000_4002_u32 as i32,
+        "InvalidOperationException" => 0x8013_1509_u32 as i32,
+        "KeyNotFoundException" => 0x8013_1577_u32 as i32,
+        "NotSupportedException" => 0x8013_1515_u32 as i32,
+        "PlatformNotSupportedException" => 0x8013_1539_u32 as i32,
+        "NotImplementedException" => 0x8000_4001_u32 as i32,
+        "TimeoutException" => 0x8013_1505_u32 as i32,
+        "UnauthorizedAccessException" => 0x8007_0005_u32 as i32,
+        "OutOfMemoryException" => 0x8007_000E_u32 as i32,
+        _ => return None,
     })
 }
 

@@ -207,6 +207,7 @@ pub(crate) fn linq_more(
             }
             Value::Array(out)
         }
+        "Join" | "GroupJoin" => return join(it, items, name == "GroupJoin", args, at),
         "SequenceEqual" => {
             let other = iterate(it, arg(args, 0, at)?.clone(), at)?;
             Value::Bool(
@@ -216,6 +217,67 @@ pub(crate) fn linq_more(
         }
         _ => return Err(no_member(&Value::Array(items), name, at)),
     })
+}
+
+/// `outer.Join(inner, outerKey, innerKey, result)` and `GroupJoin`: for each outer element in
+/// order, its matches among the inner elements in their order (`Join`: one result per pair;
+/// `GroupJoin`: one result with the sequence of matches, possibly empty). A null key matches
+/// nothing, as .NET's lookup leaves null keys out.
+fn join(it: &mut Interp, outer: Vec<Value>, group: bool, args: &Args, at: usize) -> F<Value> {
+    let inner = iterate(it, arg(args, 0, at)?.clone(), at)?;
+    let need = |i: usize| -> F<Arc<Lambda>> {
+        lambda_arg(args, i, at)?.ok_or_else(|| {
+            rt(
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 'keySelector')",
+                at,
+            )
+        })
+    };
+    let (ok, ik, result) = (need(1)?, need(2)?, need(3)?);
+    let mut inner_keyed = Vec::with_capacity(inner.len());
+    let mut grown = 0usize;
+    for v in inner {
+        let k = it.call_lambda(&ik, vec![v.clone()], at)?;
+        grown = grown.saturating_add(it.size_of(&k) + SLOT);
+        it.charge(grown, at)?;
+        inner_keyed.push((k, v));
+    }
+    let mut out = Vec::new();
+    for (n, o) in outer.into_iter().enumerate() {
+        if n % 64 == 63 {
+            it.check_time(at)?;
+        }
+        let k = it.call_lambda(&ok, vec![o.clone()], at)?;
+        let matches: Vec<Value> = if k.is_null() {
+            Vec::new()
+        } else {
+            inner_keyed
+                .iter()
+                .filter(|(ik, _)| !ik.is_null() && values_equal(ik, &k))
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
+        if group {
+            let bytes = matches
+                .iter()
+                .map(|v| it.size_of(v) + SLOT)
+                .fold(0usize, usize::saturating_add);
+            it.charge(bytes, at)?;
+            let r = it.call_lambda(&result, vec![o, Value::Array(matches)], at)?;
+            grown = grown.saturating_add(it.size_of(&r) + SLOT);
+            it.charge(grown, at)?;
+            out.push(r);
+        } else {
+            for m in matches {
+                let r = it.call_lambda(&result, vec![o.clone(), m], at)?;
+                grown = grown.saturating_add(it.size_of(&r) + SLOT);
+                it.charge(grown, at)?;
+                out.push(r);
+            }
+        }
+    }
+    Ok(Value::Array(out))
 }
 
 /// `Aggregate(func)`, `Aggregate(seed, func)`, `Aggregate(seed, func, resultSelector)`.

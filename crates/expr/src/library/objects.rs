@@ -102,6 +102,39 @@ pub(crate) fn object_method(
     at: usize,
 ) -> F<Value> {
     Ok(match name {
+        // X509Certificate's overrides: equal when issuer and serial number are.
+        "Equals" if matches!(t, Value::Object(Object::Crypto(crypto::Crypto::X509(_)))) => {
+            let other = arg(args, 0, at)?;
+            if !matches!(
+                other,
+                Value::Object(Object::Crypto(crypto::Crypto::X509(_)))
+            ) {
+                return Ok(Value::Bool(false));
+            }
+            let mut same = true;
+            for m in ["Issuer", "SerialNumber"] {
+                let mine = crypto::member(it, t, m, at).transpose()?;
+                let theirs = crypto::member(it, other, m, at).transpose()?;
+                same &= mine == theirs;
+            }
+            Value::Bool(same)
+        }
+        // ... and the hash: the first four bytes of its SHA-1 thumbprint.
+        "GetHashCode" if matches!(t, Value::Object(Object::Crypto(crypto::Crypto::X509(_)))) => {
+            let thumb = match crypto::member(it, t, "Thumbprint", at).transpose()? {
+                Some(Value::String(s)) => s,
+                _ => return Err(no_member(t, name, at)),
+            };
+            let mut h: u32 = 0;
+            for k in 0..4 {
+                let byte = thumb
+                    .get(k * 2..k * 2 + 2)
+                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+                    .unwrap_or(0);
+                h = (h << 8) | u32::from(byte);
+            }
+            Value::Int(i64::from(h as i32))
+        }
         "Equals" => Value::Bool(object_equals(t, arg(args, 0, at)?)),
         "GetHashCode" => Value::Int(hash_code(t) as i64),
         "ToString" => Value::str(it.text(t, at)?),
@@ -250,8 +283,8 @@ fn double_hash(d: f64) -> i32 {
 
 /// `GetHashCode()`: .NET's exact value where it is deterministic (the primitive value types,
 /// DateTime, TimeSpan, Guid, JValue's wrapped value), otherwise a stable value consistent
-/// with `Equals` (strings: see [`text_hash`]; reference types hash by identity in .NET, which
-/// is arbitrary, so one value per type serves: equal objects always hash alike).
+/// with `Equals` (strings: see [`text_hash`]; reference types hash by identity, see
+/// [`identity`]; where identity is not held, one value per type, which equal objects share).
 pub(crate) fn hash_code(v: &Value) -> i32 {
     match v {
         Value::Null => 0,
@@ -301,9 +334,36 @@ pub(crate) fn hash_code(v: &Value) -> i32 {
         Value::Object(Object::XName(n)) => text_hash(&n.expanded()),
         Value::Object(Object::XNamespace(ns)) => text_hash(ns),
         Value::Object(Object::Net(n)) => text_hash(&n.display()),
-        Value::Object(Object::TimeZone(z)) => text_hash(&z.id),
+        // TimeZoneInfo compares ids ignoring case.
+        Value::Object(Object::TimeZone(z)) => text_hash(&z.id.to_uppercase()),
+        Value::Object(o) => match identity(o) {
+            Some(address) => fold64(address as i64),
+            None => text_hash(v.type_name()),
+        },
         _ => text_hash(v.type_name()),
     }
+}
+
+/// Where a shared object lives, for an identity hash: distinct objects hash apart, as .NET's
+/// `RuntimeHelpers.GetHashCode` makes them, and one object hashes alike for as long as it
+/// lives (an evaluation). `None` for objects not held behind one allocation.
+fn identity(o: &Object) -> Option<usize> {
+    use crate::library::crypto::Crypto;
+    Some(match o {
+        Object::Hasher(_, k) => Arc::as_ptr(k) as *const u8 as usize,
+        Object::Match(m) => Arc::as_ptr(m) as usize,
+        Object::Regex(r) => Arc::as_ptr(r) as usize,
+        Object::Exception(e) => Arc::as_ptr(e) as usize,
+        Object::Io(io) => Arc::as_ptr(io) as usize,
+        Object::Map(m) => Arc::as_ptr(m) as usize,
+        Object::XDocument(e) | Object::XElement(e) => Arc::as_ptr(e) as usize,
+        Object::XAttribute(a) => Arc::as_ptr(a) as usize,
+        Object::XNode(n) => Arc::as_ptr(n) as usize,
+        Object::Crypto(Crypto::Rsa(r)) => Arc::as_ptr(r) as usize,
+        Object::Crypto(Crypto::Symmetric(s)) => Arc::as_ptr(s) as usize,
+        Object::Crypto(Crypto::Transform(t)) => Arc::as_ptr(t) as usize,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ pub(crate) fn call_static(
         _ if let Some(r) = numeric_members::static_method(ty, name, args, at) => Some(r?),
         "bool" => number_static(ty, name, args, at)?,
         "Math" => Some(math(name, args, at)?),
+        "char" if CHAR_UNICODE_METHODS.contains(&name) => char_unicode_static(name, args, at)?,
         "char" => char_static(name, args, at)?,
         "DateTimeOffset" => offset_static(name, args, at)?,
         "TimeZoneInfo" => timezone_static(it, name, args, at)?,
@@ -62,6 +63,11 @@ pub(crate) fn call_static(
         "Enumerable" => enumerable_static(it, name, args, at)?,
         "Tuple" if name == "Create" => Some(reference_tuple(it, args, at)?),
         "Encoding" => encoding_static(it, name, args, at)?,
+        // `Nullable.Compare(a, b)`: null before any value, values by `Comparer<T>.Default`.
+        "Nullable" if name == "Compare" && args.len() == 2 => Some(Value::Int(sort_cmp(
+            arg(args, 0, at)?,
+            arg(args, 1, at)?,
+        ) as i64)),
         "StringComparer" => match comparer_static(name, args, at) {
             Some(r) => Some(r?),
             None => None,
@@ -141,6 +147,23 @@ fn string_static(
                 None => Value::Bool(values_equal(x, y)),
             }
         }
+        // string.CompareOrdinal(a, b): the difference of the first differing UTF-16 units (or
+        // of the lengths), nulls first (crates/expr/src/library/comparers.rs).
+        ("string", "CompareOrdinal") if args.len() == 2 => {
+            comparer_method(StringComparerKind::Ordinal, "Compare", args, at)
+                .unwrap_or_else(|| Err(null_ref(at)))?
+        }
+        // A copy with the same text (a new instance).
+        ("string", "Copy") => match a(0)? {
+            Value::Null => {
+                return Err(rt(
+                    "ArgumentNullException",
+                    "Value cannot be null. (Parameter 'str')",
+                    at,
+                ));
+            }
+            v => Value::str(as_str(v, at)?),
+        },
         ("string", "Compare") => {
             let x = a(0)?.to_display();
             let y = a(1)?.to_display();

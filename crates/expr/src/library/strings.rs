@@ -131,6 +131,73 @@ pub(super) fn string_method(
             };
             Value::Int(found.map(|b| char_index(&hay, b)).unwrap_or(-1))
         }
+        // (chars[, startIndex[, count]]): the first (last) of any of the chars, searched from
+        // startIndex forwards (backwards) over count chars.
+        "IndexOfAny" | "LastIndexOfAny" => {
+            let any: Vec<char> = match a(0)? {
+                Value::Array(cs) => cs
+                    .iter()
+                    .map(|c| match c {
+                        Value::Char(c) => Ok(*c),
+                        v => Err(cast_err(v, "System.Char", at)),
+                    })
+                    .collect::<F<_>>()?,
+                Value::Null => {
+                    return Err(rt(
+                        "ArgumentNullException",
+                        "Value cannot be null. (Parameter 'anyOf')",
+                        at,
+                    ));
+                }
+                v => return Err(cast_err(v, "System.Char[]", at)),
+            };
+            let chars: Vec<char> = s.chars().collect();
+            let n = chars.len() as i64;
+            let forward = name == "IndexOfAny";
+            let start = match args.get(1) {
+                Some((_, v)) => as_int(v, at)?,
+                None if forward => 0,
+                None => n - 1,
+            };
+            let bad = |p: &str| {
+                arg_range(
+                    &format!(
+                        "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter '{p}')"
+                    ),
+                    at,
+                )
+            };
+            if n == 0 && !forward {
+                return Ok(Value::Int(-1));
+            }
+            if start < 0 || (forward && start > n) || (!forward && start >= n) {
+                return Err(bad("startIndex"));
+            }
+            let count = match args.get(2) {
+                Some((_, v)) => as_int(v, at)?,
+                None if forward => n - start,
+                None => start + 1,
+            };
+            if count < 0 || (forward && count > n - start) || (!forward && count > start + 1) {
+                return Err(arg_range(
+                    "Count must be positive and count must refer to a location within the string/array/collection. (Parameter 'count')",
+                    at,
+                ));
+            }
+            let range: Vec<i64> = if forward {
+                (start..start + count).collect()
+            } else {
+                (start - count + 1..=start).rev().collect()
+            };
+            Value::Int(
+                range
+                    .into_iter()
+                    .find(|i| chars.get(*i as usize).is_some_and(|c| any.contains(c)))
+                    .unwrap_or(-1),
+            )
+        }
+        // A string is immutable: its clone is itself.
+        "Clone" if args.is_empty() => Value::String(Arc::from(s)),
         "Contains" => {
             let needle = a(0)?.to_display();
             if comparison_arg(&args, 1) {
