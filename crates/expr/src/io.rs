@@ -161,6 +161,19 @@ impl Value {
                     r.iter().map(|(k, v)| (k.clone(), v.detached())).collect(),
                 )))
             }
+            // LINQ to XML nodes are references into a tree: a copy of the node and its subtree.
+            Value::Object(crate::value::Object::XDocument(n)) => {
+                Value::Object(crate::value::Object::XDocument(n.deep_clone()))
+            }
+            Value::Object(crate::value::Object::XElement(n)) => {
+                Value::Object(crate::value::Object::XElement(n.deep_clone()))
+            }
+            Value::Object(crate::value::Object::XAttribute(n)) => {
+                Value::Object(crate::value::Object::XAttribute(n.deep_clone()))
+            }
+            Value::Object(crate::value::Object::XNode(n)) => {
+                Value::Object(crate::value::Object::XNode(n.deep_clone()))
+            }
             other => other.clone(),
         }
     }

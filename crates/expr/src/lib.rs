@@ -40,7 +40,7 @@ pub use library::crypto::{Crypto, x509::certificate as x509_certificate};
 pub use limits::{Budget, DEFAULT_MEMORY_BUDGET, DEFAULT_STEP_BUDGET, DEFAULT_TIME_BUDGET, Limits};
 pub use tuple::Tuple;
 pub use value::{DateTime, HashKind, Lambda, Object, RegexMatch, RegexSpec, TimeSpan, Value};
-pub use xml::{XAttribute, XElement, XName, XNode};
+pub use xml::{XData, XDeclaration, XKind, XName, XObject, XRef};
 
 /// Which form the expression was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -131,6 +131,8 @@ pub fn eval_with(
     ctx: &mut dyn Context,
     limits: &Limits,
 ) -> Result<Value, RuntimeError> {
+    // Parent links of LINQ to XML nodes are strong until the evaluation ends (src/xml.rs).
+    let _links = xml::ParentScope::begin();
     let mut it = interp::Interp::new(ctx, *limits);
     match &program.body {
         Body::Expr(e) => it.eval_expr(e),

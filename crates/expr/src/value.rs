@@ -60,10 +60,11 @@ pub enum Object {
     Random(crate::library::SeededRandom),
     /// `Encoding.UTF8` (`ASCII` is treated as UTF-8 on valid ASCII input).
     Encoding(crate::library::TextEncoding),
-    /// LINQ to XML: a document (holding its root element), an element, an attribute, a name.
-    XDocument(Arc<super::xml::XElement>),
-    XElement(Arc<super::xml::XElement>),
-    XAttribute(Arc<super::xml::XAttribute>),
+    /// LINQ to XML: a document, an element, an attribute (nodes with identity and parent
+    /// links, crates/expr/src/xml.rs), a name.
+    XDocument(super::xml::XRef),
+    XElement(super::xml::XRef),
+    XAttribute(super::xml::XRef),
     XName(Arc<super::xml::XName>),
     /// A .NET exception: what `catch (… ex)` binds and `new FormatException(…)` creates.
     Exception(Arc<crate::exceptions::Exception>),
@@ -80,8 +81,9 @@ pub enum Object {
     Io(Arc<crate::io::IoObject>),
     /// `XNamespace`: its URI.
     XNamespace(Arc<str>),
-    /// A node that is not an element (`XText`, `XCData`, `XComment`, `XProcessingInstruction`).
-    XNode(Arc<super::xml::XNode>),
+    /// A node that is not an element (`XText`, `XCData`, `XComment`, `XProcessingInstruction`,
+    /// `XDocumentType`).
+    XNode(super::xml::XRef),
     /// `Uri`, `IPAddress` (crates/expr/src/library/net).
     Net(crate::library::net::Net),
 }
@@ -264,8 +266,9 @@ impl Value {
             Value::Json(j) => json_to_string(j),
             Value::Bytes(_) => "System.Byte[]".into(),
             Value::Object(Object::Body(b)) => b.to_string(),
-            Value::Object(Object::XDocument(e) | Object::XElement(e)) => e.to_xml(),
-            Value::Object(Object::XAttribute(a)) => a.to_xml(),
+            Value::Object(Object::XDocument(e) | Object::XElement(e) | Object::XAttribute(e)) => {
+                e.to_xml(false)
+            }
             Value::Object(Object::XName(n)) => n.expanded(),
             Value::Object(Object::Exception(e)) => e.to_display(),
             Value::Object(Object::Tuple(t)) => t.to_display(),

@@ -94,8 +94,21 @@ impl<'c> Interp<'c> {
         }
         // `StringBuilder.Insert`, `Queue.Clear` …: objects that change themselves (shared
         // state, crates/expr/src/io.rs) take the ordinary call path.
+        // LINQ to XML nodes too: they are edited through any reference
+        // (crates/expr/src/library/xml_mutate.rs).
         let shared = matches!(&target.kind,
-            E::Name(n) if matches!(self.local(n), Some(Value::Object(Object::Io(_)))));
+            E::Name(n) if matches!(self.local(n), Some(Value::Object(Object::Io(_)))))
+            || (lib::MUTATORS.contains(&name.as_str())
+                && self.is_lvalue(target)
+                && matches!(
+                    self.lvalue(target)?,
+                    Value::Object(
+                        Object::XElement(_)
+                            | Object::XDocument(_)
+                            | Object::XAttribute(_)
+                            | Object::XNode(_)
+                    )
+                ));
         if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) && !shared {
             let args = self.eval_args(args)?;
             if matches!(name.as_str(), "Add" | "AddRange" | "Insert" | "Merge")

@@ -409,11 +409,10 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
         ("XElement" | "XDocument", "Parse") => {
             let text = as_str(a(0)?, at)?;
             it.charge(budget::xml_parse_cost(&text), at)?;
-            let root = xml::parse(&text, at)?;
             if ty == "XElement" {
-                xml::element_value(root)
+                xml::xvalue(xml::parse(&text, at)?)
             } else {
-                Value::Object(Object::XDocument(root))
+                xml::xvalue(xml::parse_document(&text, at)?)
             }
         }
         ("XmlReader", "Create") => xml_reader_create(args, at)?,
