@@ -125,7 +125,7 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
             }
             Object::Io(o) => *total += o.size(),
             Object::XNamespace(ns) => *total += ns.len(),
-            Object::Context(_) | Object::Encoding(_) => {}
+            Object::Context(_) | Object::Encoding(_) | Object::XComparer(_) => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,
         _ => {}

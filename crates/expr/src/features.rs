@@ -72,6 +72,8 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "XElement"
                 | "XDocument"
                 | "XNode"
+                | "XContainer"
+                | "XAttribute"
                 | "XNamespace"
                 | "XName"
                 | "SaveOptions"
@@ -308,8 +310,11 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape" | "Unescape"
             ),
             "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
-            "XElement" | "XDocument" => matches!(name, "Parse" | "Load"),
-            "XNode" | "XNamespace" | "XName" => {
+            "XElement" | "XDocument" => {
+                matches!(name, "Parse" | "Load")
+                    || crate::library::xml_build_member_exists(ty, name, true)
+            }
+            "XNode" | "XNamespace" | "XName" | "XContainer" => {
                 crate::library::xml_build_member_exists(ty, name, true)
             }
             "XmlReader" => name == "Create",
@@ -364,9 +369,8 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         ),
         "Formatting" => matches!(name, "None" | "Indented"),
         "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
-        "XNamespace" | "SaveOptions" | "LoadOptions" => {
-            crate::library::xml_build_member_exists(ty, name, false)
-        }
+        "XNamespace" | "SaveOptions" | "LoadOptions" | "XNode" | "XElement" | "XDocument"
+        | "XContainer" | "XAttribute" => crate::library::xml_build_member_exists(ty, name, false),
         _ => false,
     }
 }

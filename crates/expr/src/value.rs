@@ -84,6 +84,8 @@ pub enum Object {
     /// A node that is not an element (`XText`, `XCData`, `XComment`, `XProcessingInstruction`,
     /// `XDocumentType`).
     XNode(super::xml::XRef),
+    /// `XNode.EqualityComparer` (false) or `XNode.DocumentOrderComparer` (true).
+    XComparer(bool),
     /// `Uri`, `IPAddress` (crates/expr/src/library/net).
     Net(crate::library::net::Net),
 }
@@ -240,6 +242,8 @@ impl Value {
             Value::Object(Object::Io(o)) => o.type_name,
             Value::Object(Object::XNamespace(_)) => "System.Xml.Linq.XNamespace",
             Value::Object(Object::XNode(n)) => n.type_name(),
+            Value::Object(Object::XComparer(false)) => "System.Xml.Linq.XNodeEqualityComparer",
+            Value::Object(Object::XComparer(true)) => "System.Xml.Linq.XNodeDocumentOrderComparer",
             Value::Object(Object::Net(n)) => n.type_name(),
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
             Value::Object(Object::TimeZone(z)) if z.legacy => "System.CurrentSystemTimeZone",

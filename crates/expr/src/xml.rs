@@ -644,7 +644,8 @@ impl XObject {
                         ));
                     }
                     (None, Some(s)) => out.push_str(&format!(" SYSTEM \"{s}\"")),
-                    (None, None) => {}
+                    // The writer leaves a space where the ids would be.
+                    (None, None) => out.push(' '),
                 }
                 if let Some(i) = internal_subset {
                     out.push('[');

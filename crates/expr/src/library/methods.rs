@@ -55,7 +55,8 @@ pub(crate) fn call_method(
         | Object::XAttribute(_)
         | Object::XName(_)
         | Object::XNamespace(_)
-        | Object::XNode(_),
+        | Object::XNode(_)
+        | Object::XComparer(_),
     ) = &t
     {
         let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();

@@ -48,7 +48,7 @@ pub(crate) fn call_static(
             json_static(it, ty, name, generics, args, at)?
         }
         "XElement" | "XDocument" | "XNode" | "XmlReader" => xml_static(it, ty, name, args, at)?,
-        "XNamespace" | "XName" => xml_build_static(ty, name, args, at)?,
+        "XNamespace" | "XName" | "XContainer" => xml_build_static(ty, name, args, at)?,
         "Array" => array_static(it, name, generics, args, at)?,
         _ if crypto::is_crypto_type(ty) => crypto::call_static(it, ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,

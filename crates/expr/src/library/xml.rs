@@ -144,9 +144,10 @@ fn doctype(text: &str, before: usize) -> Option<(usize, XRef)> {
         system_id = Some(s);
         rest = r[n..].trim_start();
     }
+    // Without a subset the reader's value is empty, not null: it prints as `[]`.
     let internal_subset = match rest.strip_prefix('[') {
         Some(r) => Some(r[..r.rfind(']')?].to_string()),
-        None => None,
+        None => Some(String::new()),
     };
     Some((
         start,
@@ -196,13 +197,14 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
         if parent_ns.contains(&(d.name(), d.uri())) || d.name() == Some("xml") {
             continue;
         }
-        let (local, qualified) = match d.name() {
-            Some(p) => (p.to_string(), format!("xmlns:{p}")),
-            None => ("xmlns".to_string(), "xmlns".to_string()),
+        // `xmlns:p` is `{http://www.w3.org/2000/xmlns/}p`; `xmlns` is in no namespace.
+        let (namespace, local, qualified) = match d.name() {
+            Some(p) => (XMLNS_URI, p.to_string(), format!("xmlns:{p}")),
+            None => ("", "xmlns".to_string(), "xmlns".to_string()),
         };
         e.push_attribute(attribute(
             XName {
-                namespace: XMLNS_URI.into(),
+                namespace: namespace.into(),
                 local,
             },
             qualified,
@@ -399,6 +401,14 @@ fn node_arg(v: Option<&Value>, at: usize) -> F<Option<XRef>> {
         }
         Some(other) => Err(cast_err(other, "System.Xml.Linq.XNode", at)),
     }
+}
+
+fn null_arg_err(param: &str, at: usize) -> Flow {
+    rt(
+        "ArgumentNullException",
+        format!("Value cannot be null.\nParameter name: {param}"),
+        at,
+    )
 }
 
 /// `XNode.DeepEquals`: same kinds, names, attributes (in order, prefixes aside) and child
@@ -641,6 +651,9 @@ pub(crate) fn call(t: &Value, name: &str, args: &[Value], at: usize) -> Option<F
         Object::XNamespace(ns) => {
             return Some(match (name, args.first()) {
                 ("ToString", _) => Ok(Value::String(Arc::from(&**ns))),
+                ("Equals", o) => Ok(Value::Bool(
+                    matches!(o, Some(Value::Object(Object::XNamespace(m))) if m == ns),
+                )),
                 ("GetName", Some(local)) => match local {
                     Value::String(l) => Ok(name_value(&XName {
                         namespace: ns.to_string(),
@@ -654,13 +667,113 @@ pub(crate) fn call(t: &Value, name: &str, args: &[Value], at: usize) -> Option<F
         Object::XName(n) => {
             return Some(match name {
                 "ToString" => Ok(Value::str(n.expanded())),
+                // Names are atomized in .NET: equal names are the same object.
+                "Equals" => Ok(Value::Bool(
+                    matches!(args.first(), Some(Value::Object(Object::XName(m))) if m == n),
+                )),
                 _ => Err(no_xml_member(t.type_name(), name, at)),
             });
+        }
+        Object::XComparer(order) => {
+            return Some(comparer_call(t, *order, name, args, at));
         }
         _ => {}
     }
     let n = node_of(t)?;
     Some(read_call(t, n, name, args, at))
+}
+
+/// `XNodeEqualityComparer.Equals(a, b)` (`DeepEquals`) and `XNodeDocumentOrderComparer
+/// .Compare(a, b)` (`CompareDocumentOrder`); objects other than nodes are refused as .NET's
+/// non-generic `IComparer` refuses them. `GetHashCode(node)` is left out: .NET's mixes in
+/// string hashes that are randomized per process.
+fn comparer_call(t: &Value, order: bool, name: &str, args: &[Value], at: usize) -> F<Value> {
+    let node = |i: usize| -> F<Option<XRef>> {
+        match args.get(i) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match v {
+                Value::Object(Object::XElement(n) | Object::XDocument(n) | Object::XNode(n)) => {
+                    Ok(Some(n.clone()))
+                }
+                _ => Err(rt(
+                    "ArgumentException",
+                    "The argument must be derived from XNode.",
+                    at,
+                )),
+            },
+        }
+    };
+    match (order, name, args.len()) {
+        (_, "ToString", 0) => Ok(Value::str(t.type_name())),
+        (false, "Equals", 2) => Ok(Value::Bool(deep_equals(
+            node(0)?.as_ref(),
+            node(1)?.as_ref(),
+        ))),
+        (_, "Equals", 1) => Ok(Value::Bool(args.first() == Some(t))),
+        (true, "Compare", 2) => Ok(Value::Int(document_order(
+            node(0)?.as_ref(),
+            node(1)?.as_ref(),
+            at,
+        )?)),
+        _ => Err(no_xml_member(t.type_name(), name, at)),
+    }
+}
+
+/// The namespace bound to `prefix` (`""` for the default) at `e`, by the `xmlns`
+/// attributes of `e` and its ancestors; `xml` and `xmlns` are always bound.
+fn namespace_of_prefix(e: &XRef, prefix: &str) -> Option<String> {
+    match prefix {
+        "xml" => return Some("http://www.w3.org/XML/1998/namespace".into()),
+        "xmlns" => return Some(XMLNS_URI.into()),
+        _ => {}
+    }
+    let mut cur = Some(e.clone());
+    while let Some(n) = cur {
+        for a in n.attributes() {
+            if let XData::Attribute { name, value, .. } = &*a.data() {
+                let declares = if prefix.is_empty() {
+                    name.namespace.is_empty() && name.local == "xmlns"
+                } else {
+                    name.namespace == XMLNS_URI && name.local == prefix
+                };
+                if declares {
+                    return Some(value.clone());
+                }
+            }
+        }
+        cur = parent_element(&n);
+    }
+    None
+}
+
+/// The prefix bound to `ns` at `e` (innermost declaration whose prefix is not redeclared
+/// closer), `None` when there is none.
+fn prefix_of_namespace(e: &XRef, ns: &str) -> Option<String> {
+    match ns {
+        "http://www.w3.org/XML/1998/namespace" => return Some("xml".into()),
+        XMLNS_URI => return Some("xmlns".into()),
+        _ => {}
+    }
+    let mut cur = Some(e.clone());
+    while let Some(n) = cur {
+        for a in n.attributes() {
+            let found = match &*a.data() {
+                XData::Attribute { name, value, .. }
+                    if name.namespace == XMLNS_URI && value == ns =>
+                {
+                    Some(name.local.clone())
+                }
+                _ => None,
+            };
+            if let Some(p) = found
+                && namespace_of_prefix(e, &p).as_deref() == Some(ns)
+            {
+                return Some(p);
+            }
+        }
+        cur = parent_element(&n);
+    }
+    None
 }
 
 fn read_call(t: &Value, n: &XRef, name: &str, args: &[Value], at: usize) -> F<Value> {
@@ -755,6 +868,32 @@ fn read_call(t: &Value, n: &XRef, name: &str, args: &[Value], at: usize) -> F<Va
             node_arg(args.get(1), at)?.as_ref(),
             at,
         )?),
+        "GetDefaultNamespace" if element => Value::Object(Object::XNamespace(Arc::from(
+            namespace_of_prefix(n, "").unwrap_or_default().as_str(),
+        ))),
+        "GetNamespaceOfPrefix" if element => match args.first() {
+            Some(Value::String(p)) if !p.is_empty() => match namespace_of_prefix(n, p) {
+                Some(ns) => Value::Object(Object::XNamespace(Arc::from(ns.as_str()))),
+                None => Value::Null,
+            },
+            Some(Value::String(_)) => {
+                return Err(rt(
+                    "ArgumentException",
+                    "'' is an invalid string for prefix.",
+                    at,
+                ));
+            }
+            Some(Value::Null) | None => return Err(null_arg_err("prefix", at)),
+            Some(other) => return Err(cast_err(other, "System.String", at)),
+        },
+        "GetPrefixOfNamespace" if element => match args.first() {
+            Some(Value::Object(Object::XNamespace(ns))) => {
+                prefix_of_namespace(n, ns).map_or(Value::Null, Value::str)
+            }
+            Some(Value::String(ns)) => prefix_of_namespace(n, ns).map_or(Value::Null, Value::str),
+            Some(Value::Null) | None => return Err(null_arg_err("ns", at)),
+            Some(other) => return Err(cast_err(other, "System.Xml.Linq.XNamespace", at)),
+        },
         "DeepEquals" if is_node && args.len() == 2 => Value::Bool(deep_equals(
             node_arg(args.first(), at)?.as_ref(),
             node_arg(args.get(1), at)?.as_ref(),

@@ -123,6 +123,8 @@ pub(crate) fn construct_xml(
             | "XDeclaration"
             | "XDocument"
             | "XDocumentType"
+            | "XNodeEqualityComparer"
+            | "XNodeDocumentOrderComparer"
     ) {
         return None;
     }
@@ -220,6 +222,8 @@ pub(crate) fn construct_xml(
                     internal_subset: s(3)?,
                 }))
             }
+            "XNodeEqualityComparer" => Value::Object(Object::XComparer(false)),
+            "XNodeDocumentOrderComparer" => Value::Object(Object::XComparer(true)),
             "XDeclaration" => {
                 let mut r = BTreeMap::new();
                 for (i, k) in ["Version", "Encoding", "Standalone"]
@@ -328,6 +332,13 @@ pub(crate) fn xml_static_property(ty: &str, name: &str) -> Option<Value> {
         ("XNamespace", "Xmlns") => ns(XMLNS),
         ("XNamespace", "Xml") => ns(XML),
         ("XNamespace", "None") => ns(""),
+        ("XNode" | "XElement" | "XDocument" | "XContainer", "EqualityComparer") => {
+            Value::Object(Object::XComparer(false))
+        }
+        ("XNode" | "XElement" | "XDocument" | "XContainer", "DocumentOrderComparer") => {
+            Value::Object(Object::XComparer(true))
+        }
+        ("XElement" | "XAttribute", "EmptySequence") => Value::Array(Vec::new()),
         ("SaveOptions", "None") | ("LoadOptions", "None") => Value::Int(0),
         ("SaveOptions", "DisableFormatting") | ("LoadOptions", "PreserveWhitespace") => {
             Value::Int(1)

@@ -12,7 +12,7 @@
 //! one document type and one element, as .NET validates them. Checked against Mono
 //! (mcs/mono): crates/expr/tests/xml_tree.rs and the oracle's `// xml tree` section.
 
-use super::xml::{XMLNS_URI, attribute, node_of, xvalue};
+use super::xml::{attribute, node_of, xvalue};
 use super::xml_build::{name_arg, scalar_text};
 use super::*;
 use crate::xml::{MAX_XML_DEPTH, XData, XKind, XName, XObject, XRef};
@@ -181,7 +181,7 @@ fn scope_of(container: &XRef) -> (Vec<(String, String)>, String) {
 fn default_ns(ns: &str) -> XRef {
     attribute(
         XName {
-            namespace: XMLNS_URI.into(),
+            namespace: String::new(),
             local: "xmlns".into(),
         },
         "xmlns".into(),
