@@ -168,17 +168,14 @@ fn add_xml(e: &XObject, cap: usize, total: &mut usize) {
             XData::Document { nodes, .. } => nodes.clone(),
             XData::Element {
                 name,
-                qualified,
                 attributes,
                 nodes,
             } => {
-                *total += JSON_NODE + qualified.len() + name.local.len() + name.namespace.len();
+                *total += JSON_NODE + name.local.len() + name.namespace.len();
                 attributes.iter().chain(nodes.iter()).cloned().collect()
             }
-            XData::Attribute {
-                qualified, value, ..
-            } => {
-                *total += qualified.len() + value.len();
+            XData::Attribute { name, value } => {
+                *total += name.local.len() + name.namespace.len() + value.len();
                 Vec::new()
             }
             XData::Text(t) | XData::CData(t) | XData::Comment(t) => {

@@ -92,17 +92,16 @@ pub enum XData {
         nodes: Vec<XRef>,
     },
     Element {
+        /// Printed with the prefix its namespace is bound to where it is written, as .NET
+        /// finds it (parsed prefixes are not kept: the `xmlns` attributes are).
         name: XName,
-        /// The name as written (`p:a`), for printing.
-        qualified: String,
         /// `XAttribute` nodes; namespace declarations (`xmlns`, `xmlns:p`) are attributes too.
         attributes: Vec<XRef>,
         nodes: Vec<XRef>,
     },
     Attribute {
+        /// `xmlns:p` is `{http://www.w3.org/2000/xmlns/}p`; `xmlns` is in no namespace.
         name: XName,
-        /// The name as written (`p:a`, `xmlns:p`).
-        qualified: String,
         value: String,
     },
     Text(String),
@@ -223,10 +222,9 @@ impl XObject {
         })
     }
 
-    pub fn element(name: XName, qualified: String) -> XRef {
+    pub fn element(name: XName) -> XRef {
         XObject::new(XData::Element {
             name,
-            qualified,
             attributes: Vec::new(),
             nodes: Vec::new(),
         })
@@ -381,22 +379,15 @@ impl XObject {
             },
             XData::Element {
                 name,
-                qualified,
                 attributes,
                 nodes,
             } => XData::Element {
                 name: name.clone(),
-                qualified: qualified.clone(),
                 attributes: attributes.iter().map(|n| n.deep_clone()).collect(),
                 nodes: nodes.iter().map(|n| n.deep_clone()).collect(),
             },
-            XData::Attribute {
-                name,
-                qualified,
-                value,
-            } => XData::Attribute {
+            XData::Attribute { name, value } => XData::Attribute {
                 name: name.clone(),
-                qualified: qualified.clone(),
                 value: value.clone(),
             },
             XData::Text(t) => XData::Text(t.clone()),
@@ -525,8 +516,9 @@ impl XObject {
         }
     }
 
-    /// `ToString()` (indented unless `compact`, `SaveOptions.DisableFormatting`).
-    pub fn to_xml(&self, compact: bool) -> String {
+    /// `ToString()` (indented unless `compact`, `SaveOptions.DisableFormatting`); a namespace
+    /// prefix declared twice in one tag fails as .NET's writer fails (XmlException's text).
+    pub fn try_to_xml(self: &Arc<Self>, compact: bool) -> Result<String, String> {
         let mut s = String::new();
         match self.kind {
             XKind::Document => {
@@ -535,23 +527,56 @@ impl XObject {
                     if i > 0 && !compact && n.kind != XKind::Text {
                         s.push('\n');
                     }
-                    n.write(&mut s, 0, compact);
+                    n.write(&mut s, 0, compact, &mut Namespaces::default())?;
                 }
             }
             XKind::Attribute => {
-                if let XData::Attribute {
-                    qualified, value, ..
-                } = &*self.data()
-                {
-                    s.push_str(qualified);
-                    s.push_str("=\"");
-                    escape(value, true, &mut s);
-                    s.push('"');
-                }
+                // `XAttribute.ToString()`: the prefix its element binds to its namespace, or one
+                // the writer makes up (p0).
+                let mut ns = Namespaces::default();
+                let (name, value) = match &*self.data() {
+                    XData::Attribute { name, value, .. } => (name.clone(), value.clone()),
+                    _ => return Ok(s),
+                };
+                let prefix = if name.namespace.is_empty() {
+                    String::new()
+                } else {
+                    match self.parent() {
+                        Some(p) => prefix_in_scope(&p, &name.namespace),
+                        None => special_prefix(&name.namespace),
+                    }
+                    .unwrap_or_else(|| ns.generate_prefix())
+                };
+                push_qualified(&mut s, &prefix, &name.local);
+                s.push_str("=\"");
+                escape(&value, true, &mut s);
+                s.push('"');
             }
-            _ => self.write(&mut s, 0, compact),
+            XKind::Element => {
+                let mut ns = Namespaces::default();
+                // The declarations of the ancestors are known (ElementWriter.PushAncestors),
+                // though not written: a prefix they bind is declared again where used.
+                let mut cur = self.parent();
+                let mut outer = Vec::new();
+                while let Some(p) = cur {
+                    if p.kind == XKind::Element {
+                        outer.push(declarations(&p));
+                    }
+                    cur = p.parent();
+                }
+                for d in outer.into_iter().rev() {
+                    ns.resolver.extend(d);
+                }
+                self.write(&mut s, 0, compact, &mut ns)?;
+            }
+            _ => self.write(&mut s, 0, compact, &mut Namespaces::default())?,
         }
-        s
+        Ok(s)
+    }
+
+    /// [`try_to_xml`](Self::try_to_xml), an error printed as the message.
+    pub fn to_xml(self: &Arc<Self>, compact: bool) -> String {
+        self.try_to_xml(compact).unwrap_or_else(|e| e)
     }
 
     fn is_text(&self) -> bool {
@@ -561,31 +586,25 @@ impl XObject {
     /// Writes the node as .NET's indenting XmlWriter does: each child on its own line, until
     /// a text (or CDATA) child is written — from there on, this element and everything inside
     /// it is written inline ("mixed content"), as `compact` writes everything.
-    fn write(&self, out: &mut String, indent: usize, compact: bool) {
+    fn write(
+        &self,
+        out: &mut String,
+        indent: usize,
+        compact: bool,
+        ns: &mut Namespaces,
+    ) -> Result<(), String> {
         match &*self.data() {
             XData::Element {
-                qualified,
+                name,
                 attributes,
                 nodes,
                 ..
             } => {
-                out.push('<');
-                out.push_str(qualified);
-                for a in attributes {
-                    if let XData::Attribute {
-                        qualified, value, ..
-                    } = &*a.data()
-                    {
-                        out.push(' ');
-                        out.push_str(qualified);
-                        out.push_str("=\"");
-                        escape(value, true, out);
-                        out.push('"');
-                    }
-                }
+                let tag = ns.start_element(name, attributes, out)?;
                 if nodes.is_empty() {
                     out.push_str(" />");
-                    return;
+                    ns.end_element();
+                    return Ok(());
                 }
                 out.push('>');
                 let mut mixed = compact;
@@ -596,15 +615,16 @@ impl XObject {
                         out.push('\n');
                         out.push_str(&"  ".repeat(indent + 1));
                     }
-                    n.write(out, indent + 1, mixed);
+                    n.write(out, indent + 1, mixed, ns)?;
                 }
                 if !mixed {
                     out.push('\n');
                     out.push_str(&"  ".repeat(indent));
                 }
                 out.push_str("</");
-                out.push_str(qualified);
+                out.push_str(&tag);
                 out.push('>');
+                ns.end_element();
             }
             XData::Text(t) => escape(t, false, out),
             XData::CData(t) => {
@@ -656,6 +676,268 @@ impl XObject {
             }
             XData::Document { .. } | XData::Attribute { .. } => {}
         }
+        Ok(())
+    }
+}
+
+pub(crate) const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+pub(crate) const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// Whether an attribute name is a namespace declaration (`xmlns`, `xmlns:p`); its prefix.
+pub(crate) fn declared_prefix(name: &XName) -> Option<&str> {
+    if name.namespace.is_empty() && name.local == "xmlns" {
+        Some("")
+    } else if name.namespace == XMLNS_NS {
+        Some(&name.local)
+    } else {
+        None
+    }
+}
+
+/// The namespace declarations an element's attributes make: (prefix, namespace).
+fn declarations(e: &XObject) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for a in e.attributes() {
+        if let XData::Attribute { name, value, .. } = &*a.data()
+            && let Some(p) = declared_prefix(name)
+        {
+            out.push((p.to_string(), value.clone()));
+        }
+    }
+    out
+}
+
+fn special_prefix(ns: &str) -> Option<String> {
+    match ns {
+        XML_NS => Some("xml".into()),
+        XMLNS_NS => Some("xmlns".into()),
+        _ => None,
+    }
+}
+
+/// `XElement.GetPrefixOfNamespace` for an attribute's namespace: a non-empty prefix bound to
+/// `ns` at `e` and not rebound closer.
+fn prefix_in_scope(e: &XRef, ns: &str) -> Option<String> {
+    let mut chain = Vec::new();
+    let mut cur = Some(e.clone());
+    while let Some(c) = cur {
+        if c.kind == XKind::Element {
+            chain.push(declarations(&c));
+        }
+        cur = c.parent();
+    }
+    let decls: Vec<(String, String)> = chain.into_iter().rev().flatten().collect();
+    resolve_prefix(&decls, ns, false).or_else(|| special_prefix(ns))
+}
+
+/// The newest prefix bound to `ns` in `decls` (oldest first) whose binding is not replaced by
+/// a newer one; the default namespace's `""` only when `allow_default`.
+fn resolve_prefix(decls: &[(String, String)], ns: &str, allow_default: bool) -> Option<String> {
+    decls.iter().enumerate().rev().find_map(|(i, (p, u))| {
+        (u == ns && (allow_default || !p.is_empty()) && decls[i + 1..].iter().all(|(q, _)| q != p))
+            .then(|| p.clone())
+    })
+}
+
+fn push_qualified(out: &mut String, prefix: &str, local: &str) {
+    if !prefix.is_empty() {
+        out.push_str(prefix);
+        out.push(':');
+    }
+    out.push_str(local);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NsKind {
+    /// Declared by an ancestor already: nothing to write.
+    Implied,
+    NeedToWrite,
+    Written,
+    Special,
+}
+
+/// The namespace bookkeeping of .NET's `ElementWriter` (its resolver: the declarations the
+/// elements make, by their `xmlns` attributes) and of `XmlWellFormedWriter` (what is declared
+/// in the output; a prefix needed and not declared there is declared at the end of the tag,
+/// and an attribute's namespace without a prefix gets a made-up one, `p1`, `p2` …).
+struct Namespaces {
+    resolver: Vec<(String, String)>,
+    resolver_marks: Vec<usize>,
+    stack: Vec<(String, String, NsKind)>,
+    marks: Vec<usize>,
+}
+
+impl Default for Namespaces {
+    fn default() -> Self {
+        Namespaces {
+            resolver: Vec::new(),
+            resolver_marks: Vec::new(),
+            stack: vec![
+                ("xmlns".into(), XMLNS_NS.into(), NsKind::Special),
+                ("xml".into(), XML_NS.into(), NsKind::Special),
+                (String::new(), String::new(), NsKind::Implied),
+            ],
+            marks: Vec::new(),
+        }
+    }
+}
+
+impl Namespaces {
+    fn index_of(&self, prefix: &str) -> Option<usize> {
+        self.stack.iter().rposition(|(p, _, _)| p == prefix)
+    }
+
+    fn lookup_prefix(&self, ns: &str) -> Option<String> {
+        (0..self.stack.len()).rev().find_map(|i| {
+            let (p, u, _) = &self.stack[i];
+            (u == ns && self.index_of(p) == Some(i)).then(|| p.clone())
+        })
+    }
+
+    fn scope_start(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    fn redefine(prefix: &str, old: &str, new: &str) -> String {
+        format!(
+            "The prefix '{prefix}' cannot be redefined from '{old}' to '{new}' within the same start element tag."
+        )
+    }
+
+    fn push_implicit(&mut self, prefix: &str, ns: &str) -> Result<(), String> {
+        let kind = match self.index_of(prefix) {
+            Some(i) if i >= self.scope_start() => {
+                if self.stack[i].1 != ns {
+                    return Err(Self::redefine(prefix, &self.stack[i].1, ns));
+                }
+                return Ok(());
+            }
+            Some(i) if self.stack[i].1 == ns => NsKind::Implied,
+            _ => NsKind::NeedToWrite,
+        };
+        self.stack.push((prefix.to_string(), ns.to_string(), kind));
+        Ok(())
+    }
+
+    fn push_explicit(&mut self, prefix: &str, ns: &str) -> Result<(), String> {
+        if let Some(i) = self.index_of(prefix)
+            && i >= self.scope_start()
+        {
+            if self.stack[i].1 != ns {
+                return Err(Self::redefine(prefix, &self.stack[i].1, ns));
+            }
+            if self.stack[i].2 == NsKind::Written {
+                return Err("Duplicate attribute.".into());
+            }
+            self.stack[i].2 = NsKind::Written;
+            return Ok(());
+        }
+        self.stack
+            .push((prefix.to_string(), ns.to_string(), NsKind::Written));
+        Ok(())
+    }
+
+    fn generate_prefix(&mut self) -> String {
+        let base = format!("p{}", self.stack.len() - 3);
+        if self.index_of(&base).is_none() {
+            return base;
+        }
+        (0..)
+            .map(|i| format!("{base}{i}"))
+            .find(|p| self.index_of(p).is_none())
+            .unwrap_or(base)
+    }
+
+    /// Writes `<name attributes declarations`; the tag's qualified name is the result.
+    fn start_element(
+        &mut self,
+        name: &XName,
+        attributes: &[XRef],
+        out: &mut String,
+    ) -> Result<String, String> {
+        self.resolver_marks.push(self.resolver.len());
+        let attrs: Vec<(XName, String)> = attributes
+            .iter()
+            .filter_map(|a| match &*a.data() {
+                XData::Attribute { name, value, .. } => Some((name.clone(), value.clone())),
+                _ => None,
+            })
+            .collect();
+        for (n, v) in &attrs {
+            if let Some(p) = declared_prefix(n) {
+                self.resolver.push((p.to_string(), v.clone()));
+            }
+        }
+        let prefix = if name.namespace.is_empty() {
+            Some(String::new())
+        } else {
+            resolve_prefix(&self.resolver, &name.namespace, true)
+                .or_else(|| special_prefix(&name.namespace))
+        };
+        let prefix = prefix
+            .or_else(|| self.lookup_prefix(&name.namespace))
+            .unwrap_or_default();
+        self.marks.push(self.stack.len());
+        self.push_implicit(&prefix, &name.namespace)?;
+        let mut tag = String::new();
+        push_qualified(&mut tag, &prefix, &name.local);
+        out.push('<');
+        out.push_str(&tag);
+        for (n, v) in &attrs {
+            out.push(' ');
+            if let Some(p) = declared_prefix(n) {
+                self.push_explicit(p, v)?;
+                push_qualified(
+                    out,
+                    if p.is_empty() { "" } else { "xmlns" },
+                    if p.is_empty() { "xmlns" } else { p },
+                );
+            } else if n.namespace.is_empty() {
+                out.push_str(&n.local);
+            } else {
+                let found = resolve_prefix(&self.resolver, &n.namespace, false)
+                    .or_else(|| special_prefix(&n.namespace));
+                let p = match found {
+                    Some(p) => p,
+                    None => match self.lookup_prefix(&n.namespace).filter(|p| !p.is_empty()) {
+                        Some(p) => p,
+                        None => self.generate_prefix(),
+                    },
+                };
+                if p != "xml" {
+                    self.push_implicit(&p, &n.namespace)?;
+                }
+                push_qualified(out, &p, &n.local);
+            }
+            out.push_str("=\"");
+            escape(v, true, out);
+            out.push('"');
+        }
+        // What the tag needs and no attribute declared, newest first, as the writer does.
+        let start = self.scope_start();
+        for (p, u, k) in self.stack[start..].iter().rev() {
+            if *k == NsKind::NeedToWrite {
+                out.push(' ');
+                push_qualified(
+                    out,
+                    if p.is_empty() { "" } else { "xmlns" },
+                    if p.is_empty() { "xmlns" } else { p },
+                );
+                out.push_str("=\"");
+                escape(u, true, out);
+                out.push('"');
+            }
+        }
+        Ok(tag)
+    }
+
+    fn end_element(&mut self) {
+        if let Some(m) = self.marks.pop() {
+            self.stack.truncate(m);
+        }
+        if let Some(m) = self.resolver_marks.pop() {
+            self.resolver.truncate(m);
+        }
     }
 }
 
@@ -677,13 +959,10 @@ mod tests {
     use super::*;
 
     fn el(local: &str) -> XRef {
-        XObject::element(
-            XName {
-                namespace: String::new(),
-                local: local.into(),
-            },
-            local.into(),
-        )
+        XObject::element(XName {
+            namespace: String::new(),
+            local: local.into(),
+        })
     }
 
     #[test]

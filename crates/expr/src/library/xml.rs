@@ -174,20 +174,11 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
             at,
         ));
     }
-    let qualify = |ns: Option<&str>, local: &str| -> String {
-        match ns.and_then(|u| n.lookup_prefix(u)) {
-            Some(p) if !p.is_empty() => format!("{p}:{local}"),
-            _ => local.to_string(),
-        }
-    };
     let tag = n.tag_name();
-    let e = XObject::element(
-        XName {
-            namespace: tag.namespace().unwrap_or_default().to_string(),
-            local: tag.name().to_string(),
-        },
-        qualify(tag.namespace(), tag.name()),
-    );
+    let e = XObject::element(XName {
+        namespace: tag.namespace().unwrap_or_default().to_string(),
+        local: tag.name().to_string(),
+    });
     // Declarations made on this element (not inherited ones) are xmlns attributes.
     let parent_ns: Vec<(Option<&str>, &str)> = n
         .parent_element()
@@ -198,16 +189,15 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
             continue;
         }
         // `xmlns:p` is `{http://www.w3.org/2000/xmlns/}p`; `xmlns` is in no namespace.
-        let (namespace, local, qualified) = match d.name() {
-            Some(p) => (XMLNS_URI, p.to_string(), format!("xmlns:{p}")),
-            None => ("", "xmlns".to_string(), "xmlns".to_string()),
+        let (namespace, local) = match d.name() {
+            Some(p) => (XMLNS_URI, p.to_string()),
+            None => ("", "xmlns".to_string()),
         };
         e.push_attribute(attribute(
             XName {
                 namespace: namespace.into(),
                 local,
             },
-            qualified,
             d.uri().to_string(),
         ));
     }
@@ -217,7 +207,6 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
                 namespace: a.namespace().unwrap_or_default().to_string(),
                 local: a.name().to_string(),
             },
-            qualify(a.namespace(), a.name()),
             a.value().to_string(),
         ));
     }
@@ -262,12 +251,8 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
 
 pub(crate) const XMLNS_URI: &str = "http://www.w3.org/2000/xmlns/";
 
-pub(crate) fn attribute(name: XName, qualified: String, value: String) -> XRef {
-    XObject::new(XData::Attribute {
-        name,
-        qualified,
-        value,
-    })
+pub(crate) fn attribute(name: XName, value: String) -> XRef {
+    XObject::new(XData::Attribute { name, value })
 }
 
 /// `ToString(SaveOptions)`: `DisableFormatting` (1) prints without indentation.
@@ -784,7 +769,10 @@ fn read_call(t: &Value, n: &XRef, name: &str, args: &[Value], at: usize) -> F<Va
     let wanted = |args: &[Value]| wanted_arg(args, at);
     let named = |x: &XRef, w: &Option<String>| w.as_deref().is_none_or(|w| x.name_matches(w));
     Ok(match name {
-        "ToString" => Value::str(n.to_xml(compact_arg(args))),
+        "ToString" => Value::str(
+            n.try_to_xml(compact_arg(args))
+                .map_err(|e| rt("XmlException", e, at))?,
+        ),
         "Equals" => Value::Bool(node_of(args.first().unwrap_or(&Value::Null)) == Some(n)),
         "Element" if container => {
             let Some(Some(w)) = wanted(args)? else {

@@ -17,7 +17,7 @@
 //! crates/expr/tests/xml_json.rs for the C# and its output.
 
 use super::xml::{attribute, deep_equals, document_order, node_of, xvalue};
-use super::xml_mutate::{add_content, rescope};
+use super::xml_mutate::add_content;
 use super::*;
 use crate::xml::{XData, XDeclaration, XName, XObject};
 
@@ -159,9 +159,8 @@ pub(crate) fn construct_xml(
                     return Ok(xvalue(e.deep_clone()));
                 }
                 let name = name_arg(a(0)?, at)?;
-                let e = XObject::element(name.clone(), name.local.clone());
+                let e = XObject::element(name);
                 add_content(it, &e, &vals[1..], at)?;
-                rescope(&e, &[], "");
                 xvalue(e)
             }
             "XAttribute" => {
@@ -173,15 +172,7 @@ pub(crate) fn construct_xml(
                     Value::Null => return Err(null_arg("value", at)),
                     v => scalar_text(it, v, at)?,
                 };
-                let qualified = match name.namespace.as_str() {
-                    "" => name.local.clone(),
-                    XMLNS => format!("xmlns:{}", name.local),
-                    XML => format!("xml:{}", name.local),
-                    // Printed with a prefix its element declares; without one, .NET makes
-                    // one up (p1), which policies do not rely on.
-                    _ => name.local.clone(),
-                };
-                xvalue(attribute(name, qualified, value))
+                xvalue(attribute(name, value))
             }
             "XText" => text_node(it, XData::Text)?,
             "XCData" => text_node(it, XData::CData)?,

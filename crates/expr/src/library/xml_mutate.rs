@@ -15,7 +15,7 @@
 use super::xml::{attribute, node_of, xvalue};
 use super::xml_build::{name_arg, scalar_text};
 use super::*;
-use crate::xml::{MAX_XML_DEPTH, XData, XKind, XName, XObject, XRef};
+use crate::xml::{MAX_XML_DEPTH, XData, XKind, XObject, XRef};
 
 /// The methods that change a node; `xml_edit` answers them.
 pub(crate) const XML_MUTATORS: &[&str] = &[
@@ -148,113 +148,6 @@ fn validate_node(container: &XRef, n: &XRef, prev: Option<&XRef>, at: usize) -> 
     }
 }
 
-/// The namespace declarations in scope at `container` (prefix, namespace) and its default
-/// namespace, for [`rescope`].
-fn scope_of(container: &XRef) -> (Vec<(String, String)>, String) {
-    let mut chain = Vec::new();
-    let mut cur = Some(container.clone());
-    while let Some(c) = cur {
-        if c.kind() == XKind::Element {
-            chain.push(c.clone());
-        }
-        cur = c.parent();
-    }
-    let mut prefixes = Vec::new();
-    let mut default = String::new();
-    for e in chain.iter().rev() {
-        for a in e.attributes() {
-            if let XData::Attribute {
-                qualified, value, ..
-            } = &*a.data()
-            {
-                if let Some(p) = qualified.strip_prefix("xmlns:") {
-                    prefixes.push((p.to_string(), value.clone()));
-                } else if qualified == "xmlns" {
-                    default = value.clone();
-                }
-            }
-        }
-    }
-    (prefixes, default)
-}
-
-fn default_ns(ns: &str) -> XRef {
-    attribute(
-        XName {
-            namespace: String::new(),
-            local: "xmlns".into(),
-        },
-        "xmlns".into(),
-        ns.to_string(),
-    )
-}
-
-/// Names and declarations of an element (and its descendants) placed where `prefixes`
-/// (prefix, namespace) are declared and `default` is the default namespace: an element in a
-/// namespace takes a prefix in scope, or the default namespace when it is that, or declares
-/// it (`xmlns="…"`); an element in no namespace under a default one declares `xmlns=""`.
-/// Names already written with a prefix (parsed documents) are kept.
-pub(super) fn rescope(e: &XRef, prefixes: &[(String, String)], default: &str) {
-    let mut scope = prefixes.to_vec();
-    let attrs = e.attributes();
-    let mut own_default = None;
-    for a in &attrs {
-        if let XData::Attribute {
-            qualified, value, ..
-        } = &*a.data()
-        {
-            if let Some(p) = qualified.strip_prefix("xmlns:") {
-                scope.push((p.to_string(), value.clone()));
-            } else if qualified == "xmlns" {
-                own_default = Some((a.clone(), value.clone()));
-            }
-        }
-    }
-    let (name, qualified) = match &*e.data() {
-        XData::Element {
-            name, qualified, ..
-        } => (name.clone(), qualified.clone()),
-        _ => return,
-    };
-    if !qualified.contains(':') {
-        let ns = name.namespace.clone();
-        let prefix = scope
-            .iter()
-            .rev()
-            .find(|(_, u)| *u == ns && !ns.is_empty())
-            .map(|(p, _)| p.clone());
-        match (prefix, &own_default) {
-            (Some(p), own) => {
-                if let XData::Element { qualified, .. } = &mut *e.data() {
-                    *qualified = format!("{p}:{}", name.local);
-                }
-                if let Some((a, v)) = own
-                    && *v == ns
-                {
-                    a.detach();
-                }
-            }
-            (None, Some((a, v))) if v == default => a.detach(),
-            (None, Some(_)) => {}
-            (None, None) if ns != default => e.push_attribute(default_ns(&ns)),
-            (None, None) => {}
-        }
-    }
-    let inner_default = e
-        .attributes()
-        .iter()
-        .find_map(|a| match &*a.data() {
-            XData::Attribute {
-                qualified, value, ..
-            } if qualified == "xmlns" => Some(value.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| default.to_string());
-    for c in e.elements() {
-        rescope(&c, &scope, &inner_default);
-    }
-}
-
 /// Adds `a` to element `e`'s attributes: a copy when it has a parent; a second attribute of a
 /// name is refused.
 fn add_attribute(e: &XRef, a: XRef, at: usize) -> F<()> {
@@ -352,10 +245,6 @@ fn insert(
                     .and_then(|p| container.index_of(p))
                     .map_or(0, |i| i + 1);
                 container.insert_node(i, n.clone());
-                if n.kind() == XKind::Element {
-                    let (prefixes, default) = scope_of(container);
-                    rescope(&n, &prefixes, &default);
-                }
                 prev = Some(n);
             }
         }
@@ -492,8 +381,7 @@ fn edit(it: &mut Interp, n: &XRef, name: &str, args: &[Value], at: usize) -> F<(
                 (Some(v), None) => {
                     let s = value_text(it, v, at)?;
                     it.charge(s.len().saturating_add(SLOT), at)?;
-                    let qualified = x.local.clone();
-                    n.push_attribute(attribute(x, qualified, s));
+                    n.push_attribute(attribute(x, s));
                 }
             }
             Ok(())
@@ -514,7 +402,7 @@ fn edit(it: &mut Interp, n: &XRef, name: &str, args: &[Value], at: usize) -> F<(
                 (Some(v), None) => {
                     let s = value_text(it, v, at)?;
                     it.charge(s.len().saturating_add(SLOT), at)?;
-                    let c = XObject::element(x.clone(), x.local.clone());
+                    let c = XObject::element(x.clone());
                     c.push_node(XObject::new(XData::Text(s)));
                     insert(n, None, true, vec![Item::Node(c)], at)?;
                 }
@@ -589,18 +477,9 @@ pub(crate) fn xml_set_member(
             }
             (XKind::Element, "Name") => {
                 let x = name_arg(&v, at)?;
-                if let XData::Element {
-                    name, qualified, ..
-                } = &mut *n.data()
-                {
-                    *qualified = x.local.clone();
+                if let XData::Element { name, .. } = &mut *n.data() {
                     *name = x;
                 }
-                let (prefixes, default) = match n.parent() {
-                    Some(p) if p.kind() == XKind::Element => scope_of(&p),
-                    _ => (Vec::new(), String::new()),
-                };
-                rescope(n, &prefixes, &default);
                 Ok(())
             }
             (XKind::Pi, "Target" | "Data") | (XKind::DocumentType, _) => {
