@@ -162,6 +162,13 @@ fn add_json(j: &serde_json::Value, cap: usize, total: &mut usize) {
 /// reference itself holds).
 fn add_xml(e: &XObject, cap: usize, total: &mut usize) {
     let children = {
+        // Annotations count their slot and the outside of what they hold (they may hold the
+        // node itself: no walking into them).
+        *total += e
+            .annotations()
+            .iter()
+            .map(|a| SLOT + shallow(a))
+            .sum::<usize>();
         let d = e.data();
         *total += SLOT;
         match &*d {

@@ -139,6 +139,9 @@ pub struct XObject {
     /// Whether the running evaluation's [`ParentScope`] knows the node.
     registered: AtomicBool,
     data: Mutex<XData>,
+    /// `AddAnnotation`'s objects, oldest first. They live as long as the evaluation: an
+    /// annotation may hold its own node, a cycle the end of the evaluation breaks.
+    annotations: Mutex<Vec<crate::value::Value>>,
 }
 
 #[derive(Debug)]
@@ -172,6 +175,8 @@ impl Drop for ParentScope {
         for w in live.unwrap_or_default() {
             if let Some(n) = w.upgrade() {
                 n.registered.store(false, Ordering::Relaxed);
+                let annotations = std::mem::take(&mut *lock(&n.annotations));
+                drop(annotations);
                 let old = {
                     let mut link = lock(&n.parent);
                     match &*link {
@@ -219,6 +224,7 @@ impl XObject {
             parent: Mutex::new(ParentLink::None),
             registered: AtomicBool::new(false),
             data: Mutex::new(data),
+            annotations: Mutex::new(Vec::new()),
         })
     }
 
@@ -247,20 +253,37 @@ impl XObject {
         }
     }
 
+    /// Registers the node with the running evaluation's [`ParentScope`] (once); whether one
+    /// runs.
+    fn register(self: &Arc<Self>) -> bool {
+        STRONG.with(|s| match &mut *s.borrow_mut() {
+            Some(live) => {
+                if !self.registered.swap(true, Ordering::Relaxed) {
+                    live.push(Arc::downgrade(self));
+                }
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// The annotations, locked.
+    pub(crate) fn annotations(&self) -> MutexGuard<'_, Vec<crate::value::Value>> {
+        lock(&self.annotations)
+    }
+
+    /// `AddAnnotation`: kept only within an evaluation (see [`XObject::annotations`]).
+    pub(crate) fn add_annotation(self: &Arc<Self>, v: crate::value::Value) {
+        if self.register() {
+            lock(&self.annotations).push(v);
+        }
+    }
+
     pub(crate) fn set_parent(self: &Arc<Self>, p: Option<&XRef>) {
         let link = match p {
             None => ParentLink::None,
             Some(p) => {
-                let scoped = STRONG.with(|s| match &mut *s.borrow_mut() {
-                    Some(live) => {
-                        if !self.registered.swap(true, Ordering::Relaxed) {
-                            live.push(Arc::downgrade(self));
-                        }
-                        true
-                    }
-                    None => false,
-                });
-                if scoped {
+                if self.register() {
                     ParentLink::Strong(p.clone())
                 } else {
                     ParentLink::Weak(Arc::downgrade(p))

@@ -316,3 +316,82 @@ fn detached_xml_shares_nothing() {
     assert_eq!(copy.to_display(), v.to_display());
     assert!(!std::sync::Arc::ptr_eq(&a.nodes()[0], &b.nodes()[0]));
 }
+
+// XElement.Parse("<p:a xmlns:p='u'><p:b x='1'><p:c/><d/></p:b></p:a>").Element("{u}b")
+//   -> "<p:b x=\"1\" xmlns:p=\"u\">\n  <p:c />\n  <d />\n</p:b>"
+// (its element removed from the document: "<b xmlns=\"u\" />")
+// new XElement("a", new XAttribute(v + "x", 1), new XAttribute(u + "y", 2))
+//   -> <a p1:x="1" p2:y="2" xmlns:p2="u" xmlns:p1="v" />
+#[test]
+fn namespaces_print_where_the_node_is_written() {
+    let cases = [
+        (
+            r#"XElement.Parse("<p:a xmlns:p='u'><p:b x='1'><p:c/><d/></p:b></p:a>").Element("{u}b").ToString()"#,
+            "<p:b x=\"1\" xmlns:p=\"u\">\n  <p:c />\n  <d />\n</p:b>",
+        ),
+        (
+            r#"{ var d = XElement.Parse("<p:a xmlns:p='u'><p:b/></p:a>"); var b = d.Element("{u}b"); b.Remove(); return b.ToString(); }"#,
+            "<b xmlns=\"u\" />",
+        ),
+        (
+            r#"{ XNamespace u = "u"; XNamespace v = "v"; return new XElement("a", new XAttribute(v + "x", 1), new XAttribute(u + "y", 2)).ToString(); }"#,
+            "<a p1:x=\"1\" p2:y=\"2\" xmlns:p2=\"u\" xmlns:p1=\"v\" />",
+        ),
+        (
+            r#"{ XNamespace u = "u"; return new XElement(u + "a", new XAttribute("xmlns", "w")).ToString(); }"#,
+            "!XmlException",
+        ),
+        (
+            r#"string.Join(",", XElement.Parse("<r xmlns='u' xmlns:p='v' a='1'/>").Attributes().Select(a => a.Name))"#,
+            "xmlns,{http://www.w3.org/2000/xmlns/}p,a",
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(text(src), want, "{src}");
+    }
+}
+
+// e.AddAnnotation("s"); e.AddAnnotation(1); e.AddAnnotation("t");
+// e.Annotation<string>() + " " + e.Annotations<object>().Count() -> "s 3"
+// var r = XElement.Parse("<a><b>t</b></a>").CreateReader(); r.Read();
+// r.NodeType + " " + r.Name + " " + r.ReadOuterXml() -> "Element a <a><b>t</b></a>"
+#[test]
+fn annotations_and_readers() {
+    assert_eq!(
+        text(
+            r#"{ var e = new XElement("a"); e.AddAnnotation("s"); e.AddAnnotation(1); e.AddAnnotation("t"); return e.Annotation<string>() + " " + e.Annotations<object>().Count(); }"#
+        ),
+        "s 3"
+    );
+    // An annotation holding its own node: the cycle ends with the evaluation.
+    assert_eq!(
+        text(
+            r#"{ var e = new XElement("a"); e.AddAnnotation(e); e.RemoveAnnotations<string>(); return e.Annotation<XElement>() == e; }"#
+        ),
+        "True"
+    );
+    assert_eq!(
+        text(
+            r#"{ var r = XElement.Parse("<a><b>t</b></a>").CreateReader(); r.Read(); return r.NodeType + " " + r.Name + " " + r.ReadOuterXml(); }"#
+        ),
+        "Element a <a><b>t</b></a>"
+    );
+}
+
+/// Within an evaluation a node keeps its ancestors (and its annotations) alive, as in .NET;
+/// when it ends, parent links turn weak and annotations go, so no cycle outlives it: the
+/// parsed root below, held only by its child's link and its own annotation, is freed.
+#[test]
+fn trees_are_freed_when_the_evaluation_ends() {
+    let p = parse(
+        r#"var e = XElement.Parse("<a><b/></a>"); e.AddAnnotation(e); var b = e.Element("b"); return b.Parent == e ? b : null;"#,
+        ExprKind::Block,
+    )
+    .expect("parses");
+    let v = eval_with(&p, &mut MapContext::new(), &Limits::default()).expect("runs");
+    let Value::Object(gatehouse_expr::Object::XElement(b)) = &v else {
+        panic!("{v:?}");
+    };
+    assert!(b.parent().is_none());
+    assert_eq!(std::sync::Arc::strong_count(b), 1);
+}

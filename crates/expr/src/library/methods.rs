@@ -60,6 +60,9 @@ pub(crate) fn call_method(
     ) = &t
     {
         let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
+        if let Some(r) = xml::annotation_call(&t, name, generics, &plain, at) {
+            return r;
+        }
         if let Some(r) = xml_edit(it, &t, name, &plain, at) {
             return r;
         }

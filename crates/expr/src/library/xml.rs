@@ -856,6 +856,17 @@ fn read_call(t: &Value, n: &XRef, name: &str, args: &[Value], at: usize) -> F<Va
             node_arg(args.get(1), at)?.as_ref(),
             at,
         )?),
+        // An XmlReader over the node's markup (written without formatting, so with no
+        // whitespace nodes, as XNodeReader reports none): the XmlReader of
+        // crates/expr/src/library/xmlreader.rs, made as `XmlReader.Create(new StringReader(…))`.
+        "CreateReader" if container && args.is_empty() => {
+            let markup = n.try_to_xml(true).map_err(|e| rt("XmlException", e, at))?;
+            let input = io_value(crate::io::IoState::StringReader {
+                text: Arc::from(markup),
+                pos: 0,
+            });
+            xml_reader_create(&vec![(None, input)], at)?
+        }
         "GetDefaultNamespace" if element => Value::Object(Object::XNamespace(Arc::from(
             namespace_of_prefix(n, "").unwrap_or_default().as_str(),
         ))),
@@ -958,6 +969,52 @@ pub(crate) fn sequence_call(
         // `GetAncestors` yields per node; duplicates stay): nothing to merge.
         Ok(Value::Array(out))
     })())
+}
+
+/// `AddAnnotation(o)`, `Annotation<T>()`, `Annotations<T>()`, `RemoveAnnotations<T>()` on any
+/// node or attribute (annotations of type `T` are those `is T`); `None` for another member
+/// (or the `Type`-argument forms, not supported).
+pub(crate) fn annotation_call(
+    t: &Value,
+    name: &str,
+    generics: &[TypeRef],
+    args: &[Value],
+    at: usize,
+) -> Option<F<Value>> {
+    let n = node_of(t)?;
+    match (name, generics.first(), args) {
+        ("AddAnnotation", None, [v]) => Some(if v.is_null() {
+            Err(rt(
+                "ArgumentNullException",
+                "Value cannot be null.\nParameter name: annotation",
+                at,
+            ))
+        } else {
+            n.add_annotation(v.clone());
+            Ok(Value::Null)
+        }),
+        ("Annotation" | "Annotations" | "RemoveAnnotations", Some(ty), []) => {
+            let mut list = n.annotations();
+            Some(Ok(match name {
+                "Annotation" => list
+                    .iter()
+                    .find(|a| is_instance(a, ty))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                "Annotations" => Value::Array(
+                    list.iter()
+                        .filter(|a| is_instance(a, ty))
+                        .cloned()
+                        .collect(),
+                ),
+                _ => {
+                    list.retain(|a| !is_instance(a, ty));
+                    Value::Null
+                }
+            }))
+        }
+        _ => None,
+    }
 }
 
 /// `(string)x`, `(int)x` … on an element or attribute: its value converted, as XLinq's
