@@ -74,6 +74,11 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "XNode"
                 | "XContainer"
                 | "XAttribute"
+                | "XText"
+                | "XCData"
+                | "XComment"
+                | "XProcessingInstruction"
+                | "XDocumentType"
                 | "XNamespace"
                 | "XName"
                 | "SaveOptions"
@@ -314,9 +319,15 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 matches!(name, "Parse" | "Load")
                     || crate::library::xml_build_member_exists(ty, name, true)
             }
-            "XNode" | "XNamespace" | "XName" | "XContainer" => {
-                crate::library::xml_build_member_exists(ty, name, true)
-            }
+            "XNode"
+            | "XNamespace"
+            | "XName"
+            | "XContainer"
+            | "XText"
+            | "XCData"
+            | "XComment"
+            | "XProcessingInstruction"
+            | "XDocumentType" => crate::library::xml_build_member_exists(ty, name, true),
             "XmlReader" => name == "Create",
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
             "Uri" => matches!(
@@ -369,8 +380,19 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         ),
         "Formatting" => matches!(name, "None" | "Indented"),
         "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
-        "XNamespace" | "SaveOptions" | "LoadOptions" | "XNode" | "XElement" | "XDocument"
-        | "XContainer" | "XAttribute" => crate::library::xml_build_member_exists(ty, name, false),
+        "XNamespace"
+        | "SaveOptions"
+        | "LoadOptions"
+        | "XNode"
+        | "XElement"
+        | "XDocument"
+        | "XContainer"
+        | "XAttribute"
+        | "XText"
+        | "XCData"
+        | "XComment"
+        | "XProcessingInstruction"
+        | "XDocumentType" => crate::library::xml_build_member_exists(ty, name, false),
         _ => false,
     }
 }

@@ -48,7 +48,14 @@ pub(crate) fn call_static(
             json_static(it, ty, name, generics, args, at)?
         }
         "XElement" | "XDocument" | "XNode" | "XmlReader" => xml_static(it, ty, name, args, at)?,
-        "XNamespace" | "XName" | "XContainer" => xml_build_static(ty, name, args, at)?,
+        "XNamespace" | "XName" => xml_build_static(ty, name, args, at)?,
+        // The node types' inherited statics (`XText.DeepEquals`, `XElement.ReadFrom` …).
+        "XContainer"
+        | "XText"
+        | "XCData"
+        | "XComment"
+        | "XProcessingInstruction"
+        | "XDocumentType" => xml_static(it, ty, name, args, at)?,
         "Array" => array_static(it, name, generics, args, at)?,
         _ if crypto::is_crypto_type(ty) => crypto::call_static(it, ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
@@ -416,11 +423,15 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             }
         }
         ("XmlReader", "Create") => xml_reader_create(args, at)?,
-        ("XElement" | "XDocument", "Load") | ("XNode", "ReadFrom") => match a(0)? {
+        ("XElement" | "XDocument", "Load") | (_, "ReadFrom") => match a(0)? {
             Value::Object(Object::Io(io)) => match &mut *io.state() {
-                crate::io::IoState::XmlReader(s) => {
-                    load_from_reader(it, s, ty == "XDocument", ty != "XNode", at)?
-                }
+                crate::io::IoState::XmlReader(s) => load_from_reader(
+                    it,
+                    s,
+                    ty == "XDocument" && name == "Load",
+                    name == "Load",
+                    at,
+                )?,
                 _ => return Err(cast_err(a(0)?, "System.Xml.XmlReader", at)),
             },
             // Load(string) reads a file or URL: what APIM forbids.

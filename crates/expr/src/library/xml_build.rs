@@ -284,7 +284,18 @@ pub(crate) fn xml_build_static(ty: &str, name: &str, args: &Args, at: usize) -> 
             }),
             None => xname_value(parse_name(&as_str(a(0)?, at)?)),
         },
-        ("XNode" | "XElement" | "XDocument" | "XContainer", "DeepEquals") => {
+        (
+            "XNode"
+            | "XElement"
+            | "XDocument"
+            | "XContainer"
+            | "XText"
+            | "XCData"
+            | "XComment"
+            | "XProcessingInstruction"
+            | "XDocumentType",
+            "DeepEquals",
+        ) => {
             let node = |v: &Value| -> F<Option<crate::xml::XRef>> {
                 match v {
                     Value::Null => Ok(None),
@@ -296,7 +307,18 @@ pub(crate) fn xml_build_static(ty: &str, name: &str, args: &Args, at: usize) -> 
             };
             Value::Bool(deep_equals(node(a(0)?)?.as_ref(), node(a(1)?)?.as_ref()))
         }
-        ("XNode" | "XElement" | "XDocument" | "XContainer", "CompareDocumentOrder") => {
+        (
+            "XNode"
+            | "XElement"
+            | "XDocument"
+            | "XContainer"
+            | "XText"
+            | "XCData"
+            | "XComment"
+            | "XProcessingInstruction"
+            | "XDocumentType",
+            "CompareDocumentOrder",
+        ) => {
             let node = |v: &Value| -> F<Option<crate::xml::XRef>> {
                 match v {
                     Value::Null => Ok(None),
@@ -323,12 +345,30 @@ pub(crate) fn xml_static_property(ty: &str, name: &str) -> Option<Value> {
         ("XNamespace", "Xmlns") => ns(XMLNS),
         ("XNamespace", "Xml") => ns(XML),
         ("XNamespace", "None") => ns(""),
-        ("XNode" | "XElement" | "XDocument" | "XContainer", "EqualityComparer") => {
-            Value::Object(Object::XComparer(false))
-        }
-        ("XNode" | "XElement" | "XDocument" | "XContainer", "DocumentOrderComparer") => {
-            Value::Object(Object::XComparer(true))
-        }
+        (
+            "XNode"
+            | "XElement"
+            | "XDocument"
+            | "XContainer"
+            | "XText"
+            | "XCData"
+            | "XComment"
+            | "XProcessingInstruction"
+            | "XDocumentType",
+            "EqualityComparer",
+        ) => Value::Object(Object::XComparer(false)),
+        (
+            "XNode"
+            | "XElement"
+            | "XDocument"
+            | "XContainer"
+            | "XText"
+            | "XCData"
+            | "XComment"
+            | "XProcessingInstruction"
+            | "XDocumentType",
+            "DocumentOrderComparer",
+        ) => Value::Object(Object::XComparer(true)),
         ("XElement" | "XAttribute", "EmptySequence") => Value::Array(Vec::new()),
         ("SaveOptions", "None") | ("LoadOptions", "None") => Value::Int(0),
         ("SaveOptions", "DisableFormatting") | ("LoadOptions", "PreserveWhitespace") => {
@@ -347,9 +387,28 @@ pub(crate) fn xml_build_member_exists(ty: &str, name: &str, call: bool) -> bool 
             (ty, name),
             ("XNamespace", "Get")
                 | ("XName", "Get")
-                | ("XNode", "ReadFrom")
                 | (
-                    "XNode" | "XElement" | "XDocument" | "XContainer",
+                    "XNode"
+                        | "XElement"
+                        | "XDocument"
+                        | "XContainer"
+                        | "XText"
+                        | "XCData"
+                        | "XComment"
+                        | "XProcessingInstruction"
+                        | "XDocumentType",
+                    "ReadFrom"
+                )
+                | (
+                    "XNode"
+                        | "XElement"
+                        | "XDocument"
+                        | "XContainer"
+                        | "XText"
+                        | "XCData"
+                        | "XComment"
+                        | "XProcessingInstruction"
+                        | "XDocumentType",
                     "DeepEquals" | "CompareDocumentOrder"
                 )
         );
