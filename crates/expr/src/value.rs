@@ -224,6 +224,9 @@ impl Value {
             {
                 "Newtonsoft.Json.Linq.JProperty"
             }
+            Value::Object(Object::Record(r)) if crate::xml::is_declaration(r) => {
+                "System.Xml.Linq.XDeclaration"
+            }
             Value::Object(Object::Record(_)) => "IResponse",
             Value::Object(Object::Dictionary(_)) => "IReadOnlyDictionary",
             Value::Object(Object::Body(_)) => "IMessageBody",
@@ -282,6 +285,9 @@ impl Value {
             Value::Object(Object::Net(n)) => n.display(),
             Value::Object(Object::TimeZone(z)) => {
                 z.display_name(crate::datetime::DateTime::now_utc())
+            }
+            Value::Object(Object::Record(r)) if crate::xml::is_declaration(r) => {
+                crate::xml::declaration_of(r).to_xml()
             }
             // A KeyValuePair or JProperty (crates/expr/src/library/json_tokens.rs).
             Value::Object(Object::Record(r)) => {

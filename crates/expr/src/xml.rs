@@ -84,6 +84,29 @@ impl XDeclaration {
     }
 }
 
+/// Whether a record is an `XDeclaration` (its three properties and nothing else).
+pub(crate) fn is_declaration(r: &std::collections::BTreeMap<String, crate::value::Value>) -> bool {
+    r.len() == 3
+        && ["Version", "Encoding", "Standalone"]
+            .iter()
+            .all(|k| r.contains_key(*k))
+}
+
+/// The declaration a record holds.
+pub(crate) fn declaration_of(
+    r: &std::collections::BTreeMap<String, crate::value::Value>,
+) -> XDeclaration {
+    let f = |k: &str| match r.get(k) {
+        Some(crate::value::Value::String(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    XDeclaration {
+        version: f("Version"),
+        encoding: f("Encoding"),
+        standalone: f("Standalone"),
+    }
+}
+
 /// What a node holds.
 #[derive(Debug)]
 pub enum XData {

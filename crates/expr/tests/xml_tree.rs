@@ -395,3 +395,11 @@ fn trees_are_freed_when_the_evaluation_ends() {
     assert!(b.parent().is_none());
     assert_eq!(std::sync::Arc::strong_count(b), 1);
 }
+
+/// `policy check` knows the static members used here.
+#[test]
+fn policy_check_accepts_the_tree_members() {
+    support::no_findings(
+        r#"var doc = XDocument.Parse("<r><a/></r>"); var a = doc.Root.Element("a"); a.AddAfterSelf(new XComment("c"), new XDocumentType("x", null, null, null) == null ? null : "t"); var o = XNode.CompareDocumentOrder(a, doc.Root) + XElement.EmptySequence.Count(); var same = XNode.EqualityComparer.Equals(a, a) && XNode.DeepEquals(a, a) && XText.DeepEquals(null, null); return doc.ToString() + o + same + XNode.DocumentOrderComparer.Compare(a, a) + new XDeclaration("1.0", null, null);"#,
+    );
+}

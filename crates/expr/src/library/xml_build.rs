@@ -19,7 +19,7 @@
 use super::xml::{attribute, deep_equals, document_order, node_of, xvalue};
 use super::xml_mutate::add_content;
 use super::*;
-use crate::xml::{XData, XDeclaration, XName, XObject};
+use crate::xml::{XData, XName, XObject};
 
 const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
 const XML: &str = "http://www.w3.org/XML/1998/namespace";
@@ -236,19 +236,8 @@ pub(crate) fn construct_xml(
                     return Ok(xvalue(d.deep_clone()));
                 }
                 let (declaration, content) = match vals.first() {
-                    Some(Value::Object(Object::Record(r))) if r.contains_key("Standalone") => {
-                        let f = |k: &str| match r.get(k) {
-                            Some(Value::String(s)) => Some(s.to_string()),
-                            _ => None,
-                        };
-                        (
-                            Some(XDeclaration {
-                                version: f("Version"),
-                                encoding: f("Encoding"),
-                                standalone: f("Standalone"),
-                            }),
-                            &vals[1..],
-                        )
+                    Some(Value::Object(Object::Record(r))) if crate::xml::is_declaration(r) => {
+                        (Some(crate::xml::declaration_of(r)), &vals[1..])
                     }
                     _ => (None, vals),
                 };
