@@ -329,6 +329,14 @@ impl XObject {
         }
     }
 
+    /// The last child node (without copying the list).
+    pub fn last_node(&self) -> Option<XRef> {
+        match &*self.data() {
+            XData::Document { nodes, .. } | XData::Element { nodes, .. } => nodes.last().cloned(),
+            _ => None,
+        }
+    }
+
     pub fn attributes(&self) -> Vec<XRef> {
         match &*self.data() {
             XData::Element { attributes, .. } => attributes.clone(),

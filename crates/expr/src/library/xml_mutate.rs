@@ -201,7 +201,7 @@ fn insert(
     };
     for item in items {
         if append {
-            prev = container.nodes().last().cloned();
+            prev = container.last_node();
         }
         match item {
             Item::Text(s) => {
