@@ -403,3 +403,22 @@ fn policy_check_accepts_the_tree_members() {
         r#"var doc = XDocument.Parse("<r><a/></r>"); var a = doc.Root.Element("a"); a.AddAfterSelf(new XComment("c"), new XDocumentType("x", null, null, null) == null ? null : "t"); var o = XNode.CompareDocumentOrder(a, doc.Root) + XElement.EmptySequence.Count(); var same = XNode.EqualityComparer.Equals(a, a) && XNode.DeepEquals(a, a) && XText.DeepEquals(null, null); return doc.ToString() + o + same + XNode.DocumentOrderComparer.Compare(a, a) + new XDeclaration("1.0", null, null);"#,
     );
 }
+
+// XElement.Parse("<a>t<![CDATA[<c>&amp;]]>u&amp;<b/></a>").ToString()
+//   -> "<a>t<![CDATA[<c>&amp;]]>u&amp;<b /></a>" (XText, XCData, XText, XElement)
+// XElement.Parse("<a>t<![CDATA[c]]><b/></a>").Nodes().OfType<XElement>().Count() -> 1
+#[test]
+fn parsed_cdata_stays_a_node() {
+    assert_eq!(
+        text(r#"XElement.Parse("<a>t<![CDATA[<c>&amp;]]>u&amp;<b/></a>").ToString()"#),
+        "<a>t<![CDATA[<c>&amp;]]>u&amp;<b /></a>"
+    );
+    assert_eq!(
+        text(r#"XElement.Parse("<a>t<![CDATA[c]]><b/></a>").Nodes().Count()"#),
+        "3"
+    );
+    assert_eq!(
+        text(r#"XElement.Parse("<a>t<![CDATA[c]]><b/></a>").Nodes().OfType<XElement>().Count()"#),
+        "1"
+    );
+}

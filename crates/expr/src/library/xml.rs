@@ -214,9 +214,26 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
     let mut text: Option<String> = None;
     for c in n.children() {
         if c.is_text() {
-            // Adjacent text (text then CDATA) is one node, as XLinq merges them.
-            if let Some(t) = c.text() {
-                text.get_or_insert_with(String::new).push_str(t);
+            // roxmltree merges CDATA sections into the text around them; .NET keeps each
+            // section an `XCData` node of its own, so the source is split again.
+            match cdata_parts(c) {
+                Some(parts) => {
+                    for (cdata, t) in parts {
+                        if cdata {
+                            if let Some(t) = text.take() {
+                                nodes.push(XObject::new(XData::Text(t)));
+                            }
+                            nodes.push(XObject::new(XData::CData(t)));
+                        } else {
+                            text.get_or_insert_with(String::new).push_str(&t);
+                        }
+                    }
+                }
+                None => {
+                    if let Some(t) = c.text() {
+                        text.get_or_insert_with(String::new).push_str(t);
+                    }
+                }
             }
             continue;
         }
@@ -247,6 +264,81 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
         e.push_node(c);
     }
     Ok(e)
+}
+
+/// A text node's source split into plain text (entities decoded) and CDATA sections (`true`);
+/// `None` when it has no section, or when the split does not give back roxmltree's text (an
+/// entity of the DTD): then the text stays one node.
+fn cdata_parts(c: roxmltree::Node) -> Option<Vec<(bool, String)>> {
+    // The node's range covers its first piece only: it runs to the next sibling, or to the
+    // parent's end tag.
+    let input = c.document().input_text();
+    let start = c.range().start;
+    let end = match c.next_sibling() {
+        Some(s) => s.range().start,
+        None => {
+            let p = c.parent()?.range();
+            start + input.get(start..p.end)?.rfind("</")?
+        }
+    };
+    let src = input.get(start..end)?;
+    if !src.contains("<![CDATA[") {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut rest = src;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("<![CDATA[") {
+            let end = r.find("]]>")?;
+            parts.push((true, newlines(&r[..end])));
+            rest = &r[end + 3..];
+        } else {
+            let end = rest.find("<![CDATA[").unwrap_or(rest.len());
+            let plain = decode_entities(&newlines(&rest[..end]))?;
+            if !plain.is_empty() {
+                parts.push((false, plain));
+            }
+            rest = &rest[end..];
+        }
+    }
+    let joined: String = parts.iter().map(|(_, t)| t.as_str()).collect();
+    (Some(joined.as_str()) == c.text()).then_some(parts)
+}
+
+/// XML's end-of-line handling: `\r\n` and `\r` read as `\n`.
+fn newlines(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// The predefined entities and character references; `None` for any other entity.
+fn decode_entities(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let end = after.find(';')?;
+        let name = &after[..end];
+        let c = match name {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let code = if let Some(h) = name.strip_prefix("#x") {
+                    u32::from_str_radix(h, 16).ok()?
+                } else {
+                    name.strip_prefix('#')?.parse().ok()?
+                };
+                char::from_u32(code)?
+            }
+        };
+        out.push(c);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 pub(crate) const XMLNS_URI: &str = "http://www.w3.org/2000/xmlns/";
