@@ -329,6 +329,23 @@ impl XObject {
         }
     }
 
+    /// The node beside this one among its parent's nodes (the next when `next`), found
+    /// without copying the list.
+    pub fn sibling(self: &Arc<Self>, next: bool) -> Option<XRef> {
+        let p = self.parent()?;
+        let d = p.data();
+        let nodes = match &*d {
+            XData::Document { nodes, .. } | XData::Element { nodes, .. } => nodes,
+            _ => return None,
+        };
+        let i = nodes.iter().position(|x| Arc::ptr_eq(x, self))?;
+        if next {
+            nodes.get(i + 1).cloned()
+        } else {
+            i.checked_sub(1).and_then(|j| nodes.get(j).cloned())
+        }
+    }
+
     /// The last child node (without copying the list).
     pub fn last_node(&self) -> Option<XRef> {
         match &*self.data() {

@@ -633,14 +633,7 @@ pub(crate) fn member(t: &Value, name: &str, at: usize) -> Option<F<Value>> {
                 Value::Null
             }
         }
-        "NextNode" | "PreviousNode" if is_node => {
-            let s = siblings(n, name == "NextNode");
-            opt(if name == "NextNode" {
-                s.first().cloned()
-            } else {
-                s.last().cloned()
-            })
-        }
+        "NextNode" | "PreviousNode" if is_node => opt(n.sibling(name == "NextNode")),
         "FirstNode" | "LastNode" if n.is_container() => {
             let nodes = n.nodes();
             // `new XElement("a", "")` holds an empty text, which is no node.
