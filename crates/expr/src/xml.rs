@@ -593,9 +593,15 @@ impl XObject {
         let mut s = String::new();
         match self.kind {
             XKind::Document => {
-                // Top-level nodes each on their own line; the declaration is left out.
-                for (i, n) in self.nodes().iter().enumerate() {
-                    if i > 0 && !compact && n.kind != XKind::Text {
+                // Top-level nodes each on their own line (unless text is between them); the
+                // declaration is left out.
+                let nodes = self.nodes();
+                for (i, n) in nodes.iter().enumerate() {
+                    if i > 0
+                        && !compact
+                        && n.kind != XKind::Text
+                        && nodes[i - 1].kind != XKind::Text
+                    {
                         s.push('\n');
                     }
                     n.write(&mut s, 0, compact, &mut Namespaces::default())?;

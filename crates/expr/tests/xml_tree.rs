@@ -422,3 +422,29 @@ fn parsed_cdata_stays_a_node() {
         "1"
     );
 }
+
+// XElement.Parse("<a> </a>") -> "<a></a>" (IsEmpty False, no nodes);
+// XElement.Parse("<a>\n  <b> </b>\n</a>", LoadOptions.PreserveWhitespace).Nodes().Count() -> 3
+// XDocument.Parse("<!--c-->\n<a>\n  <b/>\n</a>\n", LoadOptions.PreserveWhitespace).ToString()
+//   -> "<!--c-->\n<a>\n  <b />\n</a>\n"
+#[test]
+fn whitespace_as_the_load_options_say() {
+    assert_eq!(
+        text(
+            r#"XElement.Parse("<a> </a>").ToString() + "|" + XElement.Parse("<a> </a>").IsEmpty + "|" + XElement.Parse("<a> </a>").Nodes().Count()"#
+        ),
+        "<a></a>|False|0"
+    );
+    assert_eq!(
+        text(
+            r#"XElement.Parse("<a>\n  <b> </b>\n</a>", LoadOptions.PreserveWhitespace).Nodes().Count()"#
+        ),
+        "3"
+    );
+    assert_eq!(
+        text(
+            r#"XDocument.Parse("<!--c-->\n<a>\n  <b/>\n</a>\n", LoadOptions.PreserveWhitespace).ToString()"#
+        ),
+        "<!--c-->\n<a>\n  <b />\n</a>\n"
+    );
+}

@@ -416,10 +416,12 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
         ("XElement" | "XDocument", "Parse") => {
             let text = as_str(a(0)?, at)?;
             it.charge(budget::xml_parse_cost(&text), at)?;
+            // `LoadOptions.PreserveWhitespace` (1) keeps whitespace-only text.
+            let preserve = matches!(args.get(1), Some((_, Value::Int(o))) if o & 1 == 1);
             if ty == "XElement" {
-                xml::xvalue(xml::parse(&text, at)?)
+                xml::xvalue(xml::parse_with(&text, preserve, at)?)
             } else {
-                xml::xvalue(xml::parse_document(&text, at)?)
+                xml::xvalue(xml::parse_document_with(&text, preserve, at)?)
             }
         }
         ("XmlReader", "Create") => xml_reader_create(args, at)?,

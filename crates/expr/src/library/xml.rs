@@ -39,7 +39,12 @@ fn seq(nodes: impl IntoIterator<Item = XRef>) -> Value {
 
 /// Parses text into a document (`XDocument.Parse`): its declaration, the comments and
 /// processing instructions around the root, the document type and the root element.
+/// Whitespace-only text is dropped unless `preserve` (`LoadOptions.PreserveWhitespace`).
 pub(crate) fn parse_document(text: &str, at: usize) -> F<XRef> {
+    parse_document_with(text, false, at)
+}
+
+pub(crate) fn parse_document_with(text: &str, preserve: bool, at: usize) -> F<XRef> {
     let opts = roxmltree::ParsingOptions {
         allow_dtd: true,
         ..Default::default()
@@ -52,7 +57,29 @@ pub(crate) fn parse_document(text: &str, at: usize) -> F<XRef> {
     });
     let root_start = doc.root_element().range().start;
     let doctype = doctype(text, root_start);
+    // roxmltree keeps no whitespace around the root: with `preserve`, what lies between the
+    // top-level nodes (and after the last) is read back from the source.
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut last_end: Option<usize> = Some(match &declaration_end(text) {
+        Some(end) => *end,
+        None => bom,
+    });
+    let gap = |d: &XRef, from: Option<usize>, to: usize| {
+        if let Some(g) = from.and_then(|f| text.get(f..to))
+            && !g.is_empty()
+            && g.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+        {
+            d.push_node(XObject::new(XData::Text(newlines(g))));
+        }
+    };
     for c in doc.root().children() {
+        if c.is_text() {
+            continue;
+        }
+        if preserve {
+            gap(&d, last_end, c.range().start);
+        }
+        last_end = Some(c.range().end);
         if let Some((pos, _)) = &doctype
             && c.range().start > *pos
             && d.nodes().iter().all(|n| n.kind() != XKind::DocumentType)
@@ -61,7 +88,7 @@ pub(crate) fn parse_document(text: &str, at: usize) -> F<XRef> {
             d.push_node(t.deep_clone());
         }
         if c.is_element() {
-            d.push_node(convert(c, 0, at)?);
+            d.push_node(convert(c, 0, preserve, at)?);
         } else if c.is_comment() {
             d.push_node(XObject::new(XData::Comment(
                 c.text().unwrap_or_default().to_string(),
@@ -73,12 +100,20 @@ pub(crate) fn parse_document(text: &str, at: usize) -> F<XRef> {
             )));
         }
     }
+    if preserve {
+        gap(&d, last_end, text.len());
+    }
     Ok(d)
 }
 
 /// Parses text into its root element, on its own (`XElement.Parse`).
 pub(crate) fn parse(text: &str, at: usize) -> F<XRef> {
-    let d = parse_document(text, at)?;
+    parse_with(text, false, at)
+}
+
+/// [`parse`] with `LoadOptions.PreserveWhitespace` when `preserve`.
+pub(crate) fn parse_with(text: &str, preserve: bool, at: usize) -> F<XRef> {
+    let d = parse_document_with(text, preserve, at)?;
     let root = d.elements().into_iter().next();
     match root {
         Some(r) => {
@@ -87,6 +122,12 @@ pub(crate) fn parse(text: &str, at: usize) -> F<XRef> {
         }
         None => Err(rt("XmlException", "Root element is missing.", at)),
     }
+}
+
+/// Where the declaration at the start of the text ends, if there is one.
+fn declaration_end(text: &str) -> Option<usize> {
+    declaration(text)?;
+    text.find("?>").map(|i| i + 2)
 }
 
 /// `<?xml version="1.0" encoding="utf-8"?>` at the start of the text.
@@ -163,10 +204,10 @@ fn doctype(text: &str, before: usize) -> Option<(usize, XRef)> {
 /// One element of a parsed document (with its subtree) as LINQ to XML; `depth` is how deep it
 /// lies, counted against [`MAX_XML_DEPTH`].
 pub(crate) fn convert_element(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
-    convert(n, depth, at)
+    convert(n, depth, false, at)
 }
 
-fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
+fn convert(n: roxmltree::Node, depth: usize, preserve: bool, at: usize) -> F<XRef> {
     if depth > MAX_XML_DEPTH {
         return Err(rt(
             "XmlException",
@@ -241,7 +282,7 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
             nodes.push(XObject::new(XData::Text(t)));
         }
         if c.is_element() {
-            nodes.push(convert(c, depth + 1, at)?);
+            nodes.push(convert(c, depth + 1, preserve, at)?);
         } else if c.is_comment() {
             nodes.push(XObject::new(XData::Comment(
                 c.text().unwrap_or_default().to_string(),
@@ -256,9 +297,25 @@ fn convert(n: roxmltree::Node, depth: usize, at: usize) -> F<XRef> {
     if let Some(t) = text.take() {
         nodes.push(XObject::new(XData::Text(t)));
     }
-    // Whitespace between elements is not content (LoadOptions.None drops it).
-    if nodes.iter().any(|x| x.kind() != XKind::Text) {
-        nodes.retain(|x| !(x.kind() == XKind::Text && x.value().trim().is_empty()));
+    // Whitespace-only text is not content (the reader's whitespace nodes, which
+    // LoadOptions.None ignores) …
+    if !preserve {
+        nodes.retain(|x| {
+            !(x.kind() == XKind::Text
+                && x.value()
+                    .chars()
+                    .all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')))
+        });
+    }
+    // … but an element written with an end tag has (empty) content: `<a></a>`, not `<a />`.
+    if nodes.is_empty()
+        && !n
+            .document()
+            .input_text()
+            .get(n.range())
+            .is_some_and(|s| s.ends_with("/>"))
+    {
+        nodes.push(XObject::new(XData::Text(String::new())));
     }
     for c in nodes {
         e.push_node(c);
