@@ -100,7 +100,8 @@ pub(crate) const MUTATORS: &[&str] = &[
     "AddRange",
     "Merge",
     "TryAdd",
-    // LINQ to XML's, on an element in a local (crates/expr/src/library/xml_build.rs).
+    // LINQ to XML's (crates/expr/src/library/xml_mutate.rs: nodes are edited through any
+    // reference; crates/expr/src/interp/calls.rs keeps them off the local-slot path).
     "AddFirst",
     "SetAttributeValue",
     "SetElementValue",

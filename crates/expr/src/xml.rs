@@ -17,7 +17,10 @@
 //! already has a parent is copied, as is the root of the tree it is being added into (so
 //! `e.Add(e)` adds a copy of `e`); a string joins a last `XText` (not an `XCData`) child.
 //! Trees are at most [`MAX_XML_DEPTH`] deep: building, printing, copying and dropping recurse.
-//! Printing follows .NET's indenting `XmlWriter` (crates/expr/tests/xml_json.rs pins it).
+//! Printing follows .NET's indenting `XmlWriter` (crates/expr/tests/xml_json.rs pins it), and
+//! namespaces are resolved where a node is written, as `ElementWriter` and
+//! `XmlWellFormedWriter` resolve them (no prefix is stored: the `xmlns` attributes are the
+//! declarations; see [`Namespaces`]).
 //!
 //! Names: an argument written `"{uri}local"` matches namespace and local name exactly; a plain
 //! `"local"` matches the local name in any namespace. .NET would only match elements without a

@@ -1,7 +1,8 @@
 //! Building LINQ to XML: `new XElement(name, content…)`, `XAttribute`, `XText`, `XCData`,
-//! `XComment`, `XProcessingInstruction`, `XDocument`, `XDeclaration`; `XNamespace`
-//! (`XNamespace ns = "urn:x"; ns + "a"`) and `XName`; `XNode.DeepEquals`. The tree and its
-//! printing are crates/expr/src/xml.rs.
+//! `XComment`, `XProcessingInstruction`, `XDocumentType`, `XDocument`, `XDeclaration`, the
+//! node comparers; `XNamespace` (`XNamespace ns = "urn:x"; ns + "a"`) and `XName`; the node
+//! types' statics (`XNode.DeepEquals`, `CompareDocumentOrder`, `EqualityComparer` …). The tree
+//! and its printing are crates/expr/src/xml.rs.
 //!
 //! Content is added as .NET adds it (crates/expr/src/library/xml_mutate.rs): a string (or
 //! number, bool, date) is text, `null` is skipped, a sequence adds each item, an attribute
@@ -10,11 +11,11 @@
 //! `true`, `2.5`, dates as ISO 8601 (taken as UTC, the gateway's clock; doubles shortest
 //! round-trip, where .NET Framework's "R" can print 17 digits).
 //!
-//! Namespaces as .NET's writer prints them: an element in a namespace uses the prefix an
-//! `xmlns:p` attribute of its own declares, else declares the namespace as default
-//! (`xmlns="…"`) unless its parent already has it; an element outside any namespace inside a
-//! default namespace gets `xmlns=""`. Checked against Mono (mcs/mono); see
-//! crates/expr/tests/xml_json.rs for the C# and its output.
+//! Namespaces are printed where the element is written (crates/expr/src/xml.rs): an element in
+//! a namespace uses a prefix bound to it in scope, else declares the namespace as default
+//! (`xmlns="…"`); an element outside any namespace inside a default namespace gets
+//! `xmlns=""`. Checked against Mono (mcs/mono); see crates/expr/tests/xml_json.rs and
+//! crates/expr/tests/xml_tree.rs for the C# and its output.
 
 use super::xml::{attribute, deep_equals, document_order, node_of, xvalue};
 use super::xml_mutate::add_content;
