@@ -448,3 +448,15 @@ fn whitespace_as_the_load_options_say() {
         "<!--c-->\n<a>\n  <b />\n</a>\n"
     );
 }
+
+// var found = doc.Descendants("a"); found.Remove(); -> "<r><b /></r>" (the extension, not a
+// list's Remove, even on a local)
+#[test]
+fn removing_a_sequence_held_in_a_local() {
+    assert_eq!(
+        text(
+            r#"{ var doc = XDocument.Parse("<r><a/><b/><a/></r>"); var found = doc.Descendants("a").ToList(); found.Remove(); return doc.ToString(SaveOptions.DisableFormatting) + " " + found.Count; }"#
+        ),
+        "<r><b /></r> 2"
+    );
+}

@@ -100,15 +100,31 @@ impl<'c> Interp<'c> {
             E::Name(n) if matches!(self.local(n), Some(Value::Object(Object::Io(_)))))
             || (lib::MUTATORS.contains(&name.as_str())
                 && self.is_lvalue(target)
-                && matches!(
-                    self.lvalue(target)?,
+                && match self.lvalue(target)? {
                     Value::Object(
                         Object::XElement(_)
-                            | Object::XDocument(_)
-                            | Object::XAttribute(_)
-                            | Object::XNode(_)
-                    )
-                ));
+                        | Object::XDocument(_)
+                        | Object::XAttribute(_)
+                        | Object::XNode(_),
+                    ) => true,
+                    // `nodes.Remove()`: the extension over a sequence of nodes, not a list's.
+                    Value::Array(items) => {
+                        name == "Remove"
+                            && args.is_empty()
+                            && items.iter().all(|v| {
+                                matches!(
+                                    v,
+                                    Value::Null
+                                        | Value::Object(
+                                            Object::XElement(_)
+                                                | Object::XAttribute(_)
+                                                | Object::XNode(_)
+                                        )
+                                )
+                            })
+                    }
+                    _ => false,
+                });
         if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) && !shared {
             let args = self.eval_args(args)?;
             if matches!(name.as_str(), "Add" | "AddRange" | "Insert" | "Merge")

@@ -718,7 +718,14 @@ pub(crate) fn member(t: &Value, name: &str, at: usize) -> Option<F<Value>> {
             Some(x) => name_value(&x),
             None => Value::Null,
         },
-        "Value" if kind != XKind::Document && kind != XKind::DocumentType => Value::str(n.value()),
+        "Value"
+            if matches!(
+                kind,
+                XKind::Element | XKind::Attribute | XKind::Text | XKind::CData | XKind::Comment
+            ) =>
+        {
+            Value::str(n.value())
+        }
         "HasElements" if kind == XKind::Element => Value::Bool(!n.elements().is_empty()),
         "HasAttributes" if kind == XKind::Element => Value::Bool(!n.attributes().is_empty()),
         "IsEmpty" if kind == XKind::Element => Value::Bool(n.nodes().is_empty()),
