@@ -593,6 +593,16 @@ impl XObject {
     /// `ToString()` (indented unless `compact`, `SaveOptions.DisableFormatting`); a namespace
     /// prefix declared twice in one tag fails as .NET's writer fails (XmlException's text).
     pub fn try_to_xml(self: &Arc<Self>, compact: bool) -> Result<String, String> {
+        self.try_to_xml_with(compact, false)
+    }
+
+    /// `ToString(SaveOptions)`: `compact` is `DisableFormatting`, `omit` is
+    /// `OmitDuplicateNamespaces` (a declaration an ancestor already makes is not repeated).
+    pub fn try_to_xml_with(self: &Arc<Self>, compact: bool, omit: bool) -> Result<String, String> {
+        let fresh = || Namespaces {
+            omit_duplicates: omit,
+            ..Namespaces::default()
+        };
         let mut s = String::new();
         match self.kind {
             XKind::Document => {
@@ -607,7 +617,7 @@ impl XObject {
                     {
                         s.push('\n');
                     }
-                    n.write(&mut s, 0, compact, &mut Namespaces::default())?;
+                    n.write(&mut s, 0, compact, &mut fresh())?;
                 }
             }
             XKind::Attribute => {
@@ -633,7 +643,7 @@ impl XObject {
                 s.push('"');
             }
             XKind::Element => {
-                let mut ns = Namespaces::default();
+                let mut ns = fresh();
                 // The declarations of the ancestors are known (ElementWriter.PushAncestors),
                 // though not written: a prefix they bind is declared again where used.
                 let mut cur = self.parent();
@@ -649,7 +659,7 @@ impl XObject {
                 }
                 self.write(&mut s, 0, compact, &mut ns)?;
             }
-            _ => self.write(&mut s, 0, compact, &mut Namespaces::default())?,
+            _ => self.write(&mut s, 0, compact, &mut fresh())?,
         }
         Ok(s)
     }
@@ -845,6 +855,8 @@ struct Namespaces {
     resolver_marks: Vec<usize>,
     stack: Vec<(String, String, NsKind)>,
     marks: Vec<usize>,
+    /// `SaveOptions.OmitDuplicateNamespaces`.
+    omit_duplicates: bool,
 }
 
 impl Default for Namespaces {
@@ -858,6 +870,7 @@ impl Default for Namespaces {
                 (String::new(), String::new(), NsKind::Implied),
             ],
             marks: Vec::new(),
+            omit_duplicates: false,
         }
     }
 }
@@ -899,22 +912,31 @@ impl Namespaces {
         Ok(())
     }
 
-    fn push_explicit(&mut self, prefix: &str, ns: &str) -> Result<(), String> {
-        if let Some(i) = self.index_of(prefix)
-            && i >= self.scope_start()
-        {
-            if self.stack[i].1 != ns {
-                return Err(Self::redefine(prefix, &self.stack[i].1, ns));
+    /// An `xmlns` attribute: whether it is written (with `omit_duplicates`, not when the
+    /// same declaration is in scope already).
+    fn push_explicit(&mut self, prefix: &str, ns: &str) -> Result<bool, String> {
+        let mut write = true;
+        if let Some(i) = self.index_of(prefix) {
+            if i >= self.scope_start() {
+                if self.stack[i].1 != ns {
+                    return Err(Self::redefine(prefix, &self.stack[i].1, ns));
+                }
+                if self.stack[i].2 == NsKind::Written {
+                    return Err("Duplicate attribute.".into());
+                }
+                if self.omit_duplicates && self.stack[i].2 != NsKind::NeedToWrite {
+                    write = false;
+                }
+                self.stack[i].2 = NsKind::Written;
+                return Ok(write);
             }
-            if self.stack[i].2 == NsKind::Written {
-                return Err("Duplicate attribute.".into());
+            if self.stack[i].1 == ns && self.omit_duplicates {
+                write = false;
             }
-            self.stack[i].2 = NsKind::Written;
-            return Ok(());
         }
         self.stack
             .push((prefix.to_string(), ns.to_string(), NsKind::Written));
-        Ok(())
+        Ok(write)
     }
 
     fn generate_prefix(&mut self) -> String {
@@ -964,15 +986,22 @@ impl Namespaces {
         out.push('<');
         out.push_str(&tag);
         for (n, v) in &attrs {
-            out.push(' ');
             if let Some(p) = declared_prefix(n) {
-                self.push_explicit(p, v)?;
-                push_qualified(
-                    out,
-                    if p.is_empty() { "" } else { "xmlns" },
-                    if p.is_empty() { "xmlns" } else { p },
-                );
-            } else if n.namespace.is_empty() {
+                if self.push_explicit(p, v)? {
+                    out.push(' ');
+                    push_qualified(
+                        out,
+                        if p.is_empty() { "" } else { "xmlns" },
+                        if p.is_empty() { "xmlns" } else { p },
+                    );
+                    out.push_str("=\"");
+                    escape(v, true, out);
+                    out.push('"');
+                }
+                continue;
+            }
+            out.push(' ');
+            if n.namespace.is_empty() {
                 out.push_str(&n.local);
             } else {
                 let found = resolve_prefix(&self.resolver, &n.namespace, false)

@@ -460,3 +460,25 @@ fn removing_a_sequence_held_in_a_local() {
         "<r><b /></r> 2"
     );
 }
+
+// XElement.Parse("<a x='1' xmlns:p='u' p:y='2'/>") -> <a x="1" xmlns:p="u" p:y="2" />
+// a redundant xmlns:p on a child is kept (and dropped by OmitDuplicateNamespaces)
+#[test]
+fn parsed_declarations_keep_their_place() {
+    assert_eq!(
+        text(r#"XElement.Parse("<a x='1' xmlns:p='u' p:y='2'/>").ToString()"#),
+        "<a x=\"1\" xmlns:p=\"u\" p:y=\"2\" />"
+    );
+    assert_eq!(
+        text(
+            r#"XElement.Parse("<p:a xmlns:p='u'><p:b xmlns:p='u'/></p:a>").ToString(SaveOptions.DisableFormatting)"#
+        ),
+        "<p:a xmlns:p=\"u\"><p:b xmlns:p=\"u\" /></p:a>"
+    );
+    assert_eq!(
+        text(
+            r#"XElement.Parse("<p:a xmlns:p='u'><p:b xmlns:p='u'/></p:a>").ToString(SaveOptions.OmitDuplicateNamespaces | SaveOptions.DisableFormatting)"#
+        ),
+        "<p:a xmlns:p=\"u\"><p:b /></p:a>"
+    );
+}

@@ -220,36 +220,68 @@ fn convert(n: roxmltree::Node, depth: usize, preserve: bool, at: usize) -> F<XRe
         namespace: tag.namespace().unwrap_or_default().to_string(),
         local: tag.name().to_string(),
     });
-    // Declarations made on this element (not inherited ones) are xmlns attributes.
-    let parent_ns: Vec<(Option<&str>, &str)> = n
-        .parent_element()
-        .map(|p| p.namespaces().map(|x| (x.name(), x.uri())).collect())
-        .unwrap_or_default();
-    for d in n.namespaces() {
-        if parent_ns.contains(&(d.name(), d.uri())) || d.name() == Some("xml") {
-            continue;
-        }
+    // Attributes in source order, namespace declarations among them (`xmlns`, `xmlns:p`, as
+    // .NET keeps them, a redundant one included): the start tag is read for their names and
+    // order, roxmltree for the values. Without a readable start tag, the declarations this
+    // element adds to its parent's come first.
+    let decl = |prefix: Option<&str>| {
+        let uri = n
+            .lookup_namespace_uri(prefix)
+            .unwrap_or_default()
+            .to_string();
         // `xmlns:p` is `{http://www.w3.org/2000/xmlns/}p`; `xmlns` is in no namespace.
-        let (namespace, local) = match d.name() {
-            Some(p) => (XMLNS_URI, p.to_string()),
-            None => ("", "xmlns".to_string()),
-        };
-        e.push_attribute(attribute(
-            XName {
-                namespace: namespace.into(),
-                local,
+        let name = match prefix {
+            Some(p) => XName {
+                namespace: XMLNS_URI.into(),
+                local: p.to_string(),
             },
-            d.uri().to_string(),
-        ));
-    }
-    for a in n.attributes() {
-        e.push_attribute(attribute(
+            None => XName {
+                namespace: String::new(),
+                local: "xmlns".into(),
+            },
+        };
+        attribute(name, uri)
+    };
+    let plain = |a: roxmltree::Attribute| {
+        attribute(
             XName {
                 namespace: a.namespace().unwrap_or_default().to_string(),
                 local: a.name().to_string(),
             },
             a.value().to_string(),
-        ));
+        )
+    };
+    let mut plain_attrs = n.attributes();
+    match start_tag_names(n) {
+        Some(names) => {
+            for raw in names {
+                if raw == "xmlns" {
+                    e.push_attribute(decl(None));
+                } else if let Some(p) = raw.strip_prefix("xmlns:") {
+                    e.push_attribute(decl(Some(p)));
+                } else if let Some(a) = plain_attrs.next() {
+                    e.push_attribute(plain(a));
+                }
+            }
+            for a in plain_attrs {
+                e.push_attribute(plain(a));
+            }
+        }
+        None => {
+            let parent_ns: Vec<(Option<&str>, &str)> = n
+                .parent_element()
+                .map(|p| p.namespaces().map(|x| (x.name(), x.uri())).collect())
+                .unwrap_or_default();
+            for d in n.namespaces() {
+                if parent_ns.contains(&(d.name(), d.uri())) || d.name() == Some("xml") {
+                    continue;
+                }
+                e.push_attribute(decl(d.name()));
+            }
+            for a in plain_attrs {
+                e.push_attribute(plain(a));
+            }
+        }
     }
     let mut nodes: Vec<XRef> = Vec::new();
     let mut text: Option<String> = None;
@@ -321,6 +353,27 @@ fn convert(n: roxmltree::Node, depth: usize, preserve: bool, at: usize) -> F<XRe
         e.push_node(c);
     }
     Ok(e)
+}
+
+/// The attribute names of an element's start tag, in order (`None` if it cannot be read).
+fn start_tag_names<'a>(n: roxmltree::Node<'a, '_>) -> Option<Vec<&'a str>> {
+    let src = n.document().input_text().get(n.range())?;
+    let mut rest = src.strip_prefix('<')?;
+    let name_end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+    rest = &rest[name_end..];
+    let mut names = Vec::new();
+    loop {
+        rest = rest.trim_start();
+        if rest.starts_with('>') || rest.starts_with("/>") {
+            return Some(names);
+        }
+        let eq = rest.find('=')?;
+        names.push(rest[..eq].trim_end());
+        rest = rest[eq + 1..].trim_start();
+        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let close = rest[1..].find(quote)? + 1;
+        rest = &rest[close + 1..];
+    }
 }
 
 /// A text node's source split into plain text (entities decoded) and CDATA sections (`true`);
@@ -918,10 +971,14 @@ fn read_call(t: &Value, n: &XRef, name: &str, args: &[Value], at: usize) -> F<Va
     let wanted = |args: &[Value]| wanted_arg(args, at);
     let named = |x: &XRef, w: &Option<String>| w.as_deref().is_none_or(|w| x.name_matches(w));
     Ok(match name {
-        "ToString" => Value::str(
-            n.try_to_xml(compact_arg(args))
-                .map_err(|e| rt("XmlException", e, at))?,
-        ),
+        "ToString" => {
+            // `SaveOptions.OmitDuplicateNamespaces` (2).
+            let omit = matches!(args.first(), Some(Value::Int(o)) if o & 2 == 2);
+            Value::str(
+                n.try_to_xml_with(compact_arg(args), omit)
+                    .map_err(|e| rt("XmlException", e, at))?,
+            )
+        }
         "Equals" => Value::Bool(node_of(args.first().unwrap_or(&Value::Null)) == Some(n)),
         "Element" if container => {
             let Some(Some(w)) = wanted(args)? else {
