@@ -134,10 +134,14 @@ pub fn eval_with(
     // Parent links of LINQ to XML nodes are strong until the evaluation ends (src/xml.rs).
     let _links = xml::ParentScope::begin();
     let mut it = interp::Interp::new(ctx, *limits);
-    match &program.body {
+    let result = match &program.body {
         Body::Expr(e) => it.eval_expr(e),
         Body::Block(stmts) => it.run_block(stmts),
+    };
+    if let Ok(v) = &result {
+        xml::keep_scope(v);
     }
+    result
 }
 
 /// Convenience for callers holding shared strings.

@@ -168,6 +168,9 @@ pub struct XObject {
     /// `AddAnnotation`'s objects, oldest first. They live as long as the evaluation: an
     /// annotation may hold its own node, a cycle the end of the evaluation breaks.
     annotations: Mutex<Vec<crate::value::Value>>,
+    /// The namespace declarations of the ancestors a returned node had when its evaluation
+    /// ended (see [`keep_scope`]), for printing it once they are gone.
+    outer: Mutex<Vec<(String, String)>>,
 }
 
 #[derive(Debug)]
@@ -180,6 +183,37 @@ enum ParentLink {
 thread_local! {
     /// The nodes given a strong parent link by the evaluation running on this thread.
     static STRONG: RefCell<Option<Vec<Weak<XObject>>>> = const { RefCell::new(None) };
+}
+
+/// Keeps, on each node of an evaluation's result (or of a sequence it returns), the namespace
+/// declarations its ancestors make: once the evaluation ends, its ancestors may be freed, and
+/// the result is printed after that (by the policy), as .NET prints it with its ancestors.
+pub(crate) fn keep_scope(v: &crate::value::Value) {
+    use crate::value::{Object, Value};
+    match v {
+        Value::Object(Object::XElement(n) | Object::XAttribute(n)) if n.parent().is_some() => {
+            let decls = ancestor_declarations(n);
+            *lock(&n.outer) = decls;
+        }
+        Value::Array(items) => items.iter().for_each(keep_scope),
+        _ => {}
+    }
+}
+
+/// The declarations of a node's ancestor elements, outermost first.
+fn ancestor_declarations(n: &XRef) -> Vec<(String, String)> {
+    let mut outer = Vec::new();
+    let mut cur = n.parent();
+    while let Some(p) = cur {
+        if p.kind == XKind::Element {
+            outer.push(declarations(&p));
+        }
+        cur = p.parent();
+    }
+    if n.parent().is_none() {
+        return lock(&n.outer).clone();
+    }
+    outer.into_iter().rev().flatten().collect()
 }
 
 /// Strong parent links for the length of an evaluation (see the module comment).
@@ -251,6 +285,7 @@ impl XObject {
             registered: AtomicBool::new(false),
             data: Mutex::new(data),
             annotations: Mutex::new(Vec::new()),
+            outer: Mutex::new(Vec::new()),
         })
     }
 
@@ -633,7 +668,8 @@ impl XObject {
                 } else {
                     match self.parent() {
                         Some(p) => prefix_in_scope(&p, &name.namespace),
-                        None => special_prefix(&name.namespace),
+                        None => resolve_prefix(&lock(&self.outer), &name.namespace, false)
+                            .or_else(|| special_prefix(&name.namespace)),
                     }
                     .unwrap_or_else(|| ns.generate_prefix())
                 };
@@ -646,17 +682,7 @@ impl XObject {
                 let mut ns = fresh();
                 // The declarations of the ancestors are known (ElementWriter.PushAncestors),
                 // though not written: a prefix they bind is declared again where used.
-                let mut cur = self.parent();
-                let mut outer = Vec::new();
-                while let Some(p) = cur {
-                    if p.kind == XKind::Element {
-                        outer.push(declarations(&p));
-                    }
-                    cur = p.parent();
-                }
-                for d in outer.into_iter().rev() {
-                    ns.resolver.extend(d);
-                }
+                ns.resolver.extend(ancestor_declarations(self));
                 self.write(&mut s, 0, compact, &mut ns)?;
             }
             _ => self.write(&mut s, 0, compact, &mut fresh())?,

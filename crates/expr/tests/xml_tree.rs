@@ -482,3 +482,26 @@ fn parsed_declarations_keep_their_place() {
         "<p:a xmlns:p=\"u\"><p:b /></p:a>"
     );
 }
+
+/// A returned element is printed by the policy after the evaluation, when its ancestors may
+/// be gone: it prints as .NET prints it with them, `<s:Body xmlns:s="urn:s">…`.
+#[test]
+fn a_returned_element_prints_with_its_ancestors_declarations() {
+    let p = parse(
+        r#"XDocument.Parse("<s:Env xmlns:s='urn:s'><s:Body q:a='1' xmlns:q='urn:q'><s:X/></s:Body></s:Env>").Root.Elements().First()"#,
+        ExprKind::Single,
+    )
+    .expect("parses");
+    let v = eval_with(&p, &mut MapContext::new(), &Limits::default()).expect("runs");
+    assert_eq!(
+        v.to_display(),
+        "<s:Body q:a=\"1\" xmlns:q=\"urn:q\" xmlns:s=\"urn:s\">\n  <s:X />\n</s:Body>"
+    );
+    let p = parse(
+        r#"XElement.Parse("<a xmlns:q='urn:q'><b q:x='1'/></a>").Element("b").Attribute("{urn:q}x")"#,
+        ExprKind::Single,
+    )
+    .expect("parses");
+    let v = eval_with(&p, &mut MapContext::new(), &Limits::default()).expect("runs");
+    assert_eq!(v.to_display(), "q:x=\"1\"");
+}
