@@ -163,16 +163,16 @@ impl Value {
             }
             // LINQ to XML nodes are references into a tree: a copy of the node and its subtree.
             Value::Object(crate::value::Object::XDocument(n)) => {
-                Value::Object(crate::value::Object::XDocument(n.deep_clone()))
+                Value::Object(crate::value::Object::XDocument(n.detached_copy()))
             }
             Value::Object(crate::value::Object::XElement(n)) => {
-                Value::Object(crate::value::Object::XElement(n.deep_clone()))
+                Value::Object(crate::value::Object::XElement(n.detached_copy()))
             }
             Value::Object(crate::value::Object::XAttribute(n)) => {
-                Value::Object(crate::value::Object::XAttribute(n.deep_clone()))
+                Value::Object(crate::value::Object::XAttribute(n.detached_copy()))
             }
             Value::Object(crate::value::Object::XNode(n)) => {
-                Value::Object(crate::value::Object::XNode(n.deep_clone()))
+                Value::Object(crate::value::Object::XNode(n.detached_copy()))
             }
             other => other.clone(),
         }

@@ -522,6 +522,16 @@ impl XObject {
         copy
     }
 
+    /// A copy for keeping beyond the evaluation (`Value::detached`): [`deep_clone`], with the
+    /// namespace declarations of the node's ancestors kept for printing it.
+    ///
+    /// [`deep_clone`]: XObject::deep_clone
+    pub fn detached_copy(self: &Arc<Self>) -> XRef {
+        let copy = self.deep_clone();
+        *lock(&copy.outer) = ancestor_declarations(self);
+        copy
+    }
+
     /// Appends `child` (already without a parent) to the nodes.
     pub(crate) fn push_node(self: &Arc<Self>, child: XRef) {
         child.set_parent(Some(self));
