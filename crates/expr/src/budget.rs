@@ -10,7 +10,7 @@
 //! and each element's slot.
 
 use super::value::{Object, Value};
-use super::xml::{XElement, XNode};
+use super::xml::{XData, XObject};
 
 /// The clock is read once per this many steps (a read costs tens of nanoseconds; a step a few).
 pub(crate) const CLOCK_EVERY: u64 = 256;
@@ -91,8 +91,10 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
                         + g.as_ref().map_or(0, String::len);
                 }
             }
-            Object::XDocument(e) | Object::XElement(e) => add_xml(e, cap, total),
-            Object::XAttribute(a) => *total += a.qualified.len() + a.value.len() + SLOT,
+            Object::XDocument(e)
+            | Object::XElement(e)
+            | Object::XAttribute(e)
+            | Object::XNode(e) => add_xml(e, cap, total),
             Object::XName(n) => *total += n.local.len() + n.namespace.len(),
             Object::Exception(e) => {
                 // The message (and the chain of inner exceptions) is text the policy built.
@@ -123,12 +125,10 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
             }
             Object::Io(o) => *total += o.size(),
             Object::XNamespace(ns) => *total += ns.len(),
-            Object::XNode(n) => match n.as_ref() {
-                XNode::Element(e) => add_xml(e, cap, total),
-                XNode::Text(t) | XNode::CData(t) | XNode::Comment(t) => *total += t.len(),
-                XNode::Pi(a, b) => *total += a.len() + b.len(),
-            },
-            Object::Context(_) | Object::Encoding(_) | Object::Comparer(_) => {}
+            Object::Context(_)
+            | Object::Encoding(_)
+            | Object::Comparer(_)
+            | Object::XComparer(_) => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,
         _ => {}
@@ -160,20 +160,62 @@ fn add_json(j: &serde_json::Value, cap: usize, total: &mut usize) {
     }
 }
 
-fn add_xml(e: &XElement, cap: usize, total: &mut usize) {
-    *total += JSON_NODE + e.qualified.len() + e.name.local.len() + e.name.namespace.len();
-    for a in &e.attributes {
-        *total += SLOT + a.qualified.len() + a.value.len();
-    }
-    for n in &e.nodes {
+/// A node and its subtree (the whole subtree, whatever reference the value holds: a node
+/// keeps its document alive only through the references to it, so this counts what the
+/// reference itself holds).
+fn add_xml(e: &XObject, cap: usize, total: &mut usize) {
+    let children = {
+        // Annotations count their slot and the outside of what they hold (they may hold the
+        // node itself: no walking into them).
+        *total += e
+            .annotations()
+            .iter()
+            .map(|a| SLOT + shallow(a))
+            .sum::<usize>();
+        let d = e.data();
+        *total += SLOT;
+        match &*d {
+            XData::Document { nodes, .. } => nodes.clone(),
+            XData::Element {
+                name,
+                attributes,
+                nodes,
+            } => {
+                *total += JSON_NODE + name.local.len() + name.namespace.len();
+                attributes.iter().chain(nodes.iter()).cloned().collect()
+            }
+            XData::Attribute { name, value } => {
+                *total += name.local.len() + name.namespace.len() + value.len();
+                Vec::new()
+            }
+            XData::Text(t) | XData::CData(t) | XData::Comment(t) => {
+                *total += t.len();
+                Vec::new()
+            }
+            XData::Pi(a, b) => {
+                *total += a.len() + b.len();
+                Vec::new()
+            }
+            XData::DocumentType {
+                name,
+                public_id,
+                system_id,
+                internal_subset,
+            } => {
+                *total += name.len()
+                    + [public_id, system_id, internal_subset]
+                        .iter()
+                        .map(|x| x.as_ref().map_or(0, String::len))
+                        .sum::<usize>();
+                Vec::new()
+            }
+        }
+    };
+    for n in &children {
         if *total > cap {
             return;
         }
-        match n {
-            XNode::Element(c) => add_xml(c, cap, total),
-            XNode::Text(t) | XNode::CData(t) | XNode::Comment(t) => *total += SLOT + t.len(),
-            XNode::Pi(a, b) => *total += SLOT + a.len() + b.len(),
-        }
+        add_xml(n, cap, total);
     }
 }
 

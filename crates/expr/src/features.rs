@@ -78,6 +78,13 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "XElement"
                 | "XDocument"
                 | "XNode"
+                | "XContainer"
+                | "XAttribute"
+                | "XText"
+                | "XCData"
+                | "XComment"
+                | "XProcessingInstruction"
+                | "XDocumentType"
                 | "XNamespace"
                 | "XName"
                 | "SaveOptions"
@@ -104,7 +111,8 @@ pub(crate) const MUTATORS: &[&str] = &[
     "RemoveRange",
     "Merge",
     "TryAdd",
-    // LINQ to XML's, on an element in a local (crates/expr/src/library/xml_build.rs).
+    // LINQ to XML's (crates/expr/src/library/xml_mutate.rs: nodes are edited through any
+    // reference; crates/expr/src/interp/calls.rs keeps them off the local-slot path).
     "AddFirst",
     "SetAttributeValue",
     "SetElementValue",
@@ -358,10 +366,19 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape" | "Unescape"
             ),
             "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
-            "XElement" | "XDocument" => matches!(name, "Parse" | "Load"),
-            "XNode" | "XNamespace" | "XName" => {
-                crate::library::xml_build_member_exists(ty, name, true)
+            "XElement" | "XDocument" => {
+                matches!(name, "Parse" | "Load")
+                    || crate::library::xml_build_member_exists(ty, name, true)
             }
+            "XNode"
+            | "XNamespace"
+            | "XName"
+            | "XContainer"
+            | "XText"
+            | "XCData"
+            | "XComment"
+            | "XProcessingInstruction"
+            | "XDocumentType" => crate::library::xml_build_member_exists(ty, name, true),
             "XmlReader" => matches!(name, "Create" | "IsName" | "IsNameToken"),
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
             "Uri" => matches!(
@@ -436,9 +453,19 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         "Formatting" => matches!(name, "None" | "Indented"),
         "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
         "DtdProcessing" | "ConformanceLevel" => crate::library::reader_static_exists(ty, name),
-        "XNamespace" | "SaveOptions" | "LoadOptions" => {
-            crate::library::xml_build_member_exists(ty, name, false)
-        }
+        "XNamespace"
+        | "SaveOptions"
+        | "LoadOptions"
+        | "XNode"
+        | "XElement"
+        | "XDocument"
+        | "XContainer"
+        | "XAttribute"
+        | "XText"
+        | "XCData"
+        | "XComment"
+        | "XProcessingInstruction"
+        | "XDocumentType" => crate::library::xml_build_member_exists(ty, name, false),
         _ => false,
     }
 }

@@ -232,6 +232,19 @@ impl Value {
                     r.iter().map(|(k, v)| (k.clone(), v.detached())).collect(),
                 )))
             }
+            // LINQ to XML nodes are references into a tree: a copy of the node and its subtree.
+            Value::Object(crate::value::Object::XDocument(n)) => {
+                Value::Object(crate::value::Object::XDocument(n.detached_copy()))
+            }
+            Value::Object(crate::value::Object::XElement(n)) => {
+                Value::Object(crate::value::Object::XElement(n.detached_copy()))
+            }
+            Value::Object(crate::value::Object::XAttribute(n)) => {
+                Value::Object(crate::value::Object::XAttribute(n.detached_copy()))
+            }
+            Value::Object(crate::value::Object::XNode(n)) => {
+                Value::Object(crate::value::Object::XNode(n.detached_copy()))
+            }
             other => other.clone(),
         }
     }

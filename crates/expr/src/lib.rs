@@ -44,7 +44,7 @@ pub use tuple::Tuple;
 pub use value::{
     DateTime, DateTimeKind, HashKind, Lambda, Object, RegexMatch, RegexSpec, TimeSpan, Value,
 };
-pub use xml::{XAttribute, XElement, XName, XNode};
+pub use xml::{XData, XDeclaration, XKind, XName, XObject, XRef};
 
 /// Which form the expression was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -135,11 +135,17 @@ pub fn eval_with(
     ctx: &mut dyn Context,
     limits: &Limits,
 ) -> Result<Value, RuntimeError> {
+    // Parent links of LINQ to XML nodes are strong until the evaluation ends (src/xml.rs).
+    let _links = xml::ParentScope::begin();
     let mut it = interp::Interp::new(ctx, *limits);
-    match &program.body {
+    let result = match &program.body {
         Body::Expr(e) => it.eval_expr(e),
         Body::Block(stmts) => it.run_block(stmts),
+    };
+    if let Ok(v) = &result {
+        xml::keep_scope(v);
     }
+    result
 }
 
 /// Convenience for callers holding shared strings.

@@ -242,10 +242,19 @@ const ARGUMENTS: &[&str] = &[
     "(new[] { 1 }, new int[1], 1)",
 ];
 
+/// Extension methods (`System.Xml.Linq.Extensions`, Newtonsoft's) are called as methods of the
+/// sequence they extend: they are probed on the sample as instance methods.
+fn is_extension(dotnet: &str, member: &str, kind: MemberKind) -> bool {
+    source_name(dotnet) == "Extensions"
+        && kind == MemberKind::Method
+        && !matches!(member, "Equals" | "ReferenceEquals")
+}
+
 /// The expressions that probe a member: `T.M` / `T.M(…)` for static members, `<sample>.M` /
 /// `<sample>.M(…)` for instance members, `new T()` for constructors (empty when there is no
 /// way to make an instance). The member counts as run when any of them runs.
 pub fn probes(dotnet: &str, member: &str, kind: MemberKind, is_static: bool) -> Vec<String> {
+    let is_static = is_static && !is_extension(dotnet, member, kind);
     if kind == MemberKind::Constructor {
         return vec![constructor_probe(dotnet)];
     }
@@ -283,7 +292,10 @@ pub fn supported(dotnet: &str, member: &str, kind: MemberKind, is_static: bool) 
         return features::LINQ.contains(&member)
             || features::static_member_exists(name, member, true);
     }
-    if is_static && kind != MemberKind::Constructor {
+    // Extension methods (`System.Xml.Linq.Extensions`, Newtonsoft's) are called as methods of
+    // the sequence they extend: probed on the sample as instance methods.
+    // Extension methods are probed as methods of the sequence (see `is_extension`).
+    if is_static && kind != MemberKind::Constructor && !is_extension(dotnet, member, kind) {
         return features::static_member_exists(name, member, kind == MemberKind::Method);
     }
     if name == "string" {

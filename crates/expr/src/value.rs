@@ -64,10 +64,11 @@ pub enum Object {
     Random(crate::library::SeededRandom),
     /// `Encoding.UTF8` (`ASCII` is treated as UTF-8 on valid ASCII input).
     Encoding(crate::library::TextEncoding),
-    /// LINQ to XML: a document (holding its root element), an element, an attribute, a name.
-    XDocument(Arc<super::xml::XElement>),
-    XElement(Arc<super::xml::XElement>),
-    XAttribute(Arc<super::xml::XAttribute>),
+    /// LINQ to XML: a document, an element, an attribute (nodes with identity and parent
+    /// links, crates/expr/src/xml.rs), a name.
+    XDocument(super::xml::XRef),
+    XElement(super::xml::XRef),
+    XAttribute(super::xml::XRef),
     XName(Arc<super::xml::XName>),
     /// A .NET exception: what `catch (… ex)` binds and `new FormatException(…)` creates.
     Exception(Arc<crate::exceptions::Exception>),
@@ -84,8 +85,11 @@ pub enum Object {
     Io(Arc<crate::io::IoObject>),
     /// `XNamespace`: its URI.
     XNamespace(Arc<str>),
-    /// A node that is not an element (`XText`, `XCData`, `XComment`, `XProcessingInstruction`).
-    XNode(Arc<super::xml::XNode>),
+    /// A node that is not an element (`XText`, `XCData`, `XComment`, `XProcessingInstruction`,
+    /// `XDocumentType`).
+    XNode(super::xml::XRef),
+    /// `XNode.EqualityComparer` (false) or `XNode.DocumentOrderComparer` (true).
+    XComparer(bool),
     /// `Uri`, `IPAddress` (crates/expr/src/library/net).
     Net(crate::library::net::Net),
     /// `StringComparer.Ordinal` … (crates/expr/src/library/comparers.rs).
@@ -290,6 +294,9 @@ impl Value {
             Value::Object(Object::Record(r)) if r.contains_key("DaylightTransitionStart") => {
                 "System.TimeZoneInfo+AdjustmentRule"
             }
+            Value::Object(Object::Record(r)) if crate::xml::is_declaration(r) => {
+                "System.Xml.Linq.XDeclaration"
+            }
             Value::Object(Object::Record(_)) => "IResponse",
             Value::Object(Object::Dictionary(_)) => "IReadOnlyDictionary",
             Value::Object(Object::Body(_)) => "IMessageBody",
@@ -311,6 +318,8 @@ impl Value {
             Value::Object(Object::Io(o)) => o.type_name,
             Value::Object(Object::XNamespace(_)) => "System.Xml.Linq.XNamespace",
             Value::Object(Object::XNode(n)) => n.type_name(),
+            Value::Object(Object::XComparer(false)) => "System.Xml.Linq.XNodeEqualityComparer",
+            Value::Object(Object::XComparer(true)) => "System.Xml.Linq.XNodeDocumentOrderComparer",
             Value::Object(Object::Net(n)) => n.type_name(),
             Value::Object(Object::Comparer(k)) => k.type_name(),
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
@@ -346,8 +355,9 @@ impl Value {
             Value::Json(j) => json_to_string(j),
             Value::Bytes(_) => "System.Byte[]".into(),
             Value::Object(Object::Body(b)) => b.to_string(),
-            Value::Object(Object::XDocument(e) | Object::XElement(e)) => e.to_xml(),
-            Value::Object(Object::XAttribute(a)) => a.to_xml(),
+            Value::Object(Object::XDocument(e) | Object::XElement(e) | Object::XAttribute(e)) => {
+                e.to_xml(false)
+            }
             Value::Object(Object::XName(n)) => n.expanded(),
             Value::Object(Object::Exception(e)) => e.to_display(),
             Value::Object(Object::Tuple(t)) => t.to_display(),
@@ -357,6 +367,9 @@ impl Value {
             Value::Object(Object::Net(n)) => n.display(),
             Value::Object(Object::TimeZone(z)) => {
                 z.display_name(crate::datetime::DateTime::now_utc())
+            }
+            Value::Object(Object::Record(r)) if crate::xml::is_declaration(r) => {
+                crate::xml::declaration_of(r).to_xml()
             }
             // A KeyValuePair or JProperty (crates/expr/src/library/json_tokens.rs).
             Value::Object(Object::Record(r)) => {

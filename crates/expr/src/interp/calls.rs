@@ -99,9 +99,38 @@ impl<'c> Interp<'c> {
         }
         // `StringBuilder.Insert`, `Queue.Clear` …: objects that change themselves (shared
         // state, crates/expr/src/io.rs) take the ordinary call path.
+        // LINQ to XML nodes too: they are edited through any reference
+        // (crates/expr/src/library/xml_mutate.rs).
         let shared = matches!(&target.kind,
             E::Name(n) if matches!(self.local(n),
-                Some(Value::Object(Object::Io(_) | Object::Hasher(..) | Object::Crypto(_)))));
+                Some(Value::Object(Object::Io(_) | Object::Hasher(..) | Object::Crypto(_)))))
+            || (lib::MUTATORS.contains(&name.as_str())
+                && self.is_lvalue(target)
+                && match self.lvalue(target)? {
+                    Value::Object(
+                        Object::XElement(_)
+                        | Object::XDocument(_)
+                        | Object::XAttribute(_)
+                        | Object::XNode(_),
+                    ) => true,
+                    // `nodes.Remove()`: the extension over a sequence of nodes, not a list's.
+                    Value::Array(items) => {
+                        name == "Remove"
+                            && args.is_empty()
+                            && items.iter().all(|v| {
+                                matches!(
+                                    v,
+                                    Value::Null
+                                        | Value::Object(
+                                            Object::XElement(_)
+                                                | Object::XAttribute(_)
+                                                | Object::XNode(_)
+                                        )
+                                )
+                            })
+                    }
+                    _ => false,
+                });
         if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) && !shared {
             let args = self.eval_args(args)?;
             if matches!(

@@ -1,5 +1,6 @@
-//! Methods that change a local in place and need the interpreter: `Element(n).Remove()` on an
-//! XElement, `List.RemoveAll(predicate)`, `JToken.Replace(value)` on a token inside a local.
+//! Methods that change a local in place and need the interpreter: `List.RemoveAll(predicate)`,
+//! `JToken.Replace(value)` on a token inside a local. (LINQ to XML nodes are edited in place
+//! through any reference: crates/expr/src/library/xml_mutate.rs.)
 //! Apart from crates/expr/src/interp/calls.rs so that `call`'s stack frame, repeated at every
 //! nested call, stays small.
 
@@ -15,34 +16,6 @@ impl<'c> Interp<'c> {
         args: &[Arg],
         at: usize,
     ) -> F<Option<Value>> {
-        // `e.Element("b").Remove()` / `e.Elements("b").Remove()` on an element in a local:
-        // the child elements leave it (the tree has no parent links to follow otherwise).
-        if name == "Remove"
-            && args.is_empty()
-            && let E::Call {
-                callee: inner,
-                args: iargs,
-                ..
-            } = &target.kind
-            && let E::Member {
-                target: obj,
-                name: pname,
-                ..
-            } = &inner.kind
-            && matches!(pname.as_str(), "Element" | "Elements")
-            && iargs.len() <= 1
-            && self.is_lvalue(obj)
-            && matches!(self.lvalue(obj)?, Value::Object(Object::XElement(_)))
-        {
-            let child = match iargs.first() {
-                Some(a) => Some(self.ev(&a.value)?),
-                None => None,
-            };
-            let all = pname == "Elements";
-            if let Value::Object(Object::XElement(e)) = self.lvalue(obj)? {
-                return lib::xml_remove_children(e, child.as_ref(), all, at).map(Some);
-            }
-        }
         // `list.RemoveAll(x => …)` on a list in a local: the predicate runs over a copy, then
         // the kept elements replace the list; the count removed is the result.
         if name == "RemoveAll"

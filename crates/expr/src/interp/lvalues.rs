@@ -117,19 +117,13 @@ impl<'c> Interp<'c> {
             E::Member {
                 target: obj, name, ..
             } => {
-                // `e.Value = "2"` on an element in a local: `SetValue`, in place.
-                if name == "Value" && self.is_lvalue(obj) {
-                    let at = target.at;
-                    if let Some(i) = self.root_local(obj) {
-                        self.grow_local(i, self.size_of(&v), at)?;
-                    }
-                    let slot = self.lvalue(obj)?;
-                    if let Value::Object(Object::XElement(e)) = slot {
-                        return lib::xml_mutate(e, "SetValue", vec![(None, v)], at).map(|_| ());
-                    }
-                }
                 let o = self.ev(obj)?;
                 if let Some(r) = lib::settings_set(&o, name, &v, target.at) {
+                    return r;
+                }
+                // `e.Value = "2"`, `e.Name = n` on a LINQ to XML node: set on the node, which
+                // the document it belongs to sees.
+                if let Some(r) = lib::xml_set_member(self, &o, name, v.clone(), target.at) {
                     return r;
                 }
                 match lib::crypto::set_member(&o, name, v, target.at) {

@@ -319,9 +319,9 @@ impl<'c> Interp<'c> {
                     None => return Err(over_budget(Budget::Memory, &self.limits, at)),
                 }
             }
-            Value::Object(Object::XDocument(_) | Object::XElement(_)) => {
+            Value::Object(Object::XDocument(n) | Object::XElement(n)) => {
                 self.charge(self.size_of(v), at)?;
-                let t = v.to_display();
+                let t = n.try_to_xml(false).map_err(|e| rt("XmlException", e, at))?;
                 self.charge(t.len(), at)?;
                 Cow::Owned(t)
             }

@@ -119,9 +119,6 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
             a.remove(i as usize);
         }
         (Value::Object(Object::Map(m)), n) => return map_mutate(Arc::make_mut(m), n, args, at),
-        (Value::Object(Object::XElement(e)), n) if XML_MUTATORS.contains(&n) => {
-            return xml_mutate(e, n, args, at);
-        }
         (v, n) => return Err(no_member(v, n, at)),
     }
     Ok(Value::Null)

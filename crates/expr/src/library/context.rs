@@ -201,7 +201,7 @@ pub(super) fn body_as(
         // `XNode` is read as the document's root element, which is what `As<XNode>()` gives
         // (an XElement) in APIM.
         "XElement" | "XNode" => Ok(xml::element_value(xml::parse(&text, at)?)),
-        "XDocument" => Ok(Value::Object(Object::XDocument(xml::parse(&text, at)?))),
+        "XDocument" => Ok(xml::xvalue(xml::parse_document(&text, at)?)),
         "byte" if generics.first().map(|t| t.array == 1).unwrap_or(false) => {
             Ok(Value::Bytes(text.as_bytes().to_vec()))
         }

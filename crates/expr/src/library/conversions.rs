@@ -286,6 +286,8 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         ("XName", Value::Object(Object::XName(_))) => true,
         ("XNamespace", Value::Object(Object::XNamespace(_))) => true,
         ("XNode" | "XObject", Value::Object(Object::XNode(_))) => true,
+        // `XCData` derives from `XText`.
+        ("XText", Value::Object(Object::XNode(n))) if n.kind() == crate::xml::XKind::CData => true,
         (t, Value::Object(Object::XNode(n))) => n.type_name().ends_with(t),
         (t, Value::Object(Object::Io(o))) => io_is_a(o.type_name, t),
         ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", Value::Object(Object::Map(_))) => {

@@ -52,6 +52,18 @@ pub(crate) fn of_type(it: &mut Interp, t: Value, name: &str, ty: &TypeRef, at: u
                 | "JArray"
                 | "JValue"
                 | "JToken"
+                // LINQ to XML's node types (`Nodes().OfType<XElement>()`).
+                | "XObject"
+                | "XNode"
+                | "XContainer"
+                | "XElement"
+                | "XDocument"
+                | "XAttribute"
+                | "XText"
+                | "XCData"
+                | "XComment"
+                | "XProcessingInstruction"
+                | "XDocumentType"
         );
     let is = |v: &Value| {
         if known {

@@ -103,10 +103,17 @@ fn typed_method(
         | Object::XAttribute(_)
         | Object::XName(_)
         | Object::XNamespace(_)
-        | Object::XNode(_),
+        | Object::XNode(_)
+        | Object::XComparer(_),
     ) = &t
     {
         let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
+        if let Some(r) = xml::annotation_call(&t, name, generics, &plain, at) {
+            return r;
+        }
+        if let Some(r) = xml_edit(it, &t, name, &plain, at) {
+            return r;
+        }
         if let Some(r) = xml::call(&t, name, &plain, at) {
             return r;
         }
@@ -411,23 +418,21 @@ fn typed_method(
         // LINQ to XML's extension methods on sequences of elements:
         // `doc.Root.Elements("a").Elements("b")` flattens, in document order.
         Value::Array(items)
-            if matches!(
+            if name == "Remove"
+                && args.is_empty()
+                && let Some(r) = xml_sequence_remove(items, at) =>
+        {
+            r?
+        }
+        Value::Array(items)
+            if let Some(r) = xml::sequence_call(
+                items,
                 name,
-                "Elements" | "Descendants" | "DescendantsAndSelf" | "Attributes"
+                &args.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
+                at,
             ) =>
         {
-            let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
-            let mut out = Vec::new();
-            for item in items {
-                match xml::call(item, name, &plain, at) {
-                    Some(r) => match r? {
-                        Value::Array(found) => out.extend(found),
-                        other => out.push(other),
-                    },
-                    None => return Err(no_member(item, name, at)),
-                }
-            }
-            Value::Array(out)
+            r?
         }
         Value::Bytes(_)
         | Value::Array(_)

@@ -57,6 +57,13 @@ pub(crate) fn call_static(
         }
         "XElement" | "XDocument" | "XNode" | "XmlReader" => xml_static(it, ty, name, args, at)?,
         "XNamespace" | "XName" => xml_build_static(ty, name, args, at)?,
+        // The node types' inherited statics (`XText.DeepEquals`, `XElement.ReadFrom` …).
+        "XContainer"
+        | "XText"
+        | "XCData"
+        | "XComment"
+        | "XProcessingInstruction"
+        | "XDocumentType" => xml_static(it, ty, name, args, at)?,
         "Array" => array_static(it, name, generics, args, at)?,
         _ if crypto::is_crypto_type(ty) => crypto::call_static(it, ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
@@ -456,22 +463,27 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
         ("XElement" | "XDocument", "Parse") => {
             let text = as_str(a(0)?, at)?;
             it.charge(budget::xml_parse_cost(&text), at)?;
-            let root = xml::parse(&text, at)?;
+            // `LoadOptions.PreserveWhitespace` (1) keeps whitespace-only text.
+            let preserve = matches!(args.get(1), Some((_, Value::Int(o))) if o & 1 == 1);
             if ty == "XElement" {
-                xml::element_value(root)
+                xml::xvalue(xml::parse_with(&text, preserve, at)?)
             } else {
-                Value::Object(Object::XDocument(root))
+                xml::xvalue(xml::parse_document_with(&text, preserve, at)?)
             }
         }
         ("XmlReader", "Create") => xml_reader_create(args, at)?,
         ("XmlReader", "IsName" | "IsNameToken") => {
             xml_reader_is_name(args, name == "IsNameToken", at)?
         }
-        ("XElement" | "XDocument", "Load") | ("XNode", "ReadFrom") => match a(0)? {
+        ("XElement" | "XDocument", "Load") | (_, "ReadFrom") => match a(0)? {
             Value::Object(Object::Io(io)) => match &mut *io.state() {
-                crate::io::IoState::XmlReader(s) => {
-                    load_from_reader(it, s, ty == "XDocument", ty != "XNode", at)?
-                }
+                crate::io::IoState::XmlReader(s) => load_from_reader(
+                    it,
+                    s,
+                    ty == "XDocument" && name == "Load",
+                    name == "Load",
+                    at,
+                )?,
                 _ => return Err(cast_err(a(0)?, "System.Xml.XmlReader", at)),
             },
             // Load(string) reads a file or URL: what APIM forbids.

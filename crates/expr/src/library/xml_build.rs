@@ -1,22 +1,26 @@
 //! Building LINQ to XML: `new XElement(name, content…)`, `XAttribute`, `XText`, `XCData`,
-//! `XComment`, `XProcessingInstruction`, `XDocument`, `XDeclaration`; `XNamespace`
-//! (`XNamespace ns = "urn:x"; ns + "a"`) and `XName`; `XNode.DeepEquals`. The tree and its
-//! printing are crates/expr/src/xml.rs.
+//! `XComment`, `XProcessingInstruction`, `XDocumentType`, `XDocument`, `XDeclaration`, the
+//! node comparers; `XNamespace` (`XNamespace ns = "urn:x"; ns + "a"`) and `XName`; the node
+//! types' statics (`XNode.DeepEquals`, `CompareDocumentOrder`, `EqualityComparer` …). The tree
+//! and its printing are crates/expr/src/xml.rs.
 //!
-//! Content is added as .NET adds it: a string (or number, bool, date) is text, adjacent texts
-//! merge, `null` is skipped, a sequence adds each item, an attribute goes to the attributes,
-//! an element or other node is a child. Scalars are written as `XmlConvert` writes them:
+//! Content is added as .NET adds it (crates/expr/src/library/xml_mutate.rs): a string (or
+//! number, bool, date) is text, `null` is skipped, a sequence adds each item, an attribute
+//! goes to the attributes, a node is a child (a copy when it has a parent). Scalars are
+//! written as `XmlConvert` writes them:
 //! `true`, `2.5`, dates as ISO 8601 (taken as UTC, the gateway's clock; doubles shortest
 //! round-trip, where .NET Framework's "R" can print 17 digits).
 //!
-//! Namespaces as .NET's writer prints them: an element in a namespace uses the prefix an
-//! `xmlns:p` attribute of its own declares, else declares the namespace as default
-//! (`xmlns="…"`) unless its parent already has it; an element outside any namespace inside a
-//! default namespace gets `xmlns=""`. Checked against Mono (mcs/mono); see
-//! crates/expr/tests/xml_json.rs for the C# and its output.
+//! Namespaces are printed where the element is written (crates/expr/src/xml.rs): an element in
+//! a namespace uses a prefix bound to it in scope, else declares the namespace as default
+//! (`xmlns="…"`); an element outside any namespace inside a default namespace gets
+//! `xmlns=""`. Checked against Mono (mcs/mono); see crates/expr/tests/xml_json.rs and
+//! crates/expr/tests/xml_tree.rs for the C# and its output.
 
+use super::xml::{attribute, deep_equals, document_order, node_of, xvalue};
+use super::xml_mutate::add_content;
 use super::*;
-use crate::xml::{XAttribute, XElement, XName, XNode};
+use crate::xml::{XData, XName, XObject};
 
 const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
 const XML: &str = "http://www.w3.org/XML/1998/namespace";
@@ -75,7 +79,7 @@ pub(crate) fn xml_implicit(ty: &str, v: &Value) -> Option<Value> {
 }
 
 /// `XmlConvert.ToString` of a scalar content value.
-fn scalar_text(it: &mut Interp, v: &Value, at: usize) -> F<String> {
+pub(super) fn scalar_text(it: &mut Interp, v: &Value, at: usize) -> F<String> {
     match scalar_plain(v) {
         Some(s) => Ok(s),
         None => Ok(it.text(v, at)?.into_owned()),
@@ -102,128 +106,6 @@ pub(super) fn scalar_plain(v: &Value) -> Option<String> {
     })
 }
 
-/// Adds one content item to an element being built.
-pub(super) fn add_content(
-    text_of: &mut dyn FnMut(&Value) -> F<String>,
-    v: &Value,
-    attributes: &mut Vec<XAttribute>,
-    nodes: &mut Vec<XNode>,
-    at: usize,
-) -> F<()> {
-    let text = |nodes: &mut Vec<XNode>, t: String| {
-        if let Some(XNode::Text(prev)) = nodes.last_mut() {
-            prev.push_str(&t);
-        } else {
-            nodes.push(XNode::Text(t));
-        }
-    };
-    match v {
-        Value::Null => {}
-        Value::Object(Object::XAttribute(a)) => {
-            if attributes.iter().any(|x| x.name == a.name) {
-                return Err(rt("InvalidOperationException", "Duplicate attribute.", at));
-            }
-            attributes.push(a.as_ref().clone());
-        }
-        Value::Object(Object::XElement(e)) => nodes.push(XNode::Element(e.clone())),
-        // A document adds its root element.
-        Value::Object(Object::XDocument(e)) => nodes.push(XNode::Element(e.clone())),
-        Value::Object(Object::XNode(n)) => match n.as_ref() {
-            XNode::Text(t) => text(nodes, t.clone()),
-            other => nodes.push(other.clone()),
-        },
-        Value::Array(items) => {
-            for i in items {
-                add_content(text_of, i, attributes, nodes, at)?;
-            }
-        }
-        Value::Object(Object::XName(_) | Object::XNamespace(_)) => {
-            text(nodes, v.to_display());
-        }
-        other => {
-            let t = text_of(other)?;
-            text(nodes, t);
-        }
-    }
-    Ok(())
-}
-
-/// An element whose printed names follow its namespace (see the module comment). Built
-/// before its parent, it is printed as if alone; its parent re-scopes it ([`rescope`]).
-pub(super) fn finish(name: XName, attributes: Vec<XAttribute>, nodes: Vec<XNode>) -> Arc<XElement> {
-    let e = Arc::new(XElement {
-        qualified: name.local.clone(),
-        name,
-        attributes,
-        nodes,
-    });
-    rescope(&e, &[], "")
-}
-
-fn default_ns(ns: &str) -> XAttribute {
-    XAttribute {
-        name: XName {
-            namespace: XMLNS.into(),
-            local: "xmlns".into(),
-        },
-        qualified: "xmlns".into(),
-        value: ns.to_string(),
-    }
-}
-
-/// Names and declarations of an element (and its descendants) placed where `prefixes`
-/// (prefix, namespace) are declared and `default` is the default namespace: an element in a
-/// namespace takes a prefix in scope, or the default namespace when it is that, or declares
-/// it (`xmlns="…"`); an element in no namespace under a default one declares `xmlns=""`.
-/// Names already written with a prefix (parsed documents) are kept.
-pub(super) fn rescope(
-    e: &Arc<XElement>,
-    prefixes: &[(String, String)],
-    default: &str,
-) -> Arc<XElement> {
-    let mut el = e.as_ref().clone();
-    let mut scope = prefixes.to_vec();
-    for a in &el.attributes {
-        if let Some(p) = a.qualified.strip_prefix("xmlns:") {
-            scope.push((p.to_string(), a.value.clone()));
-        }
-    }
-    if !el.qualified.contains(':') {
-        let ns = el.name.namespace.clone();
-        let own = el.attributes.iter().position(|a| a.qualified == "xmlns");
-        let prefix = scope
-            .iter()
-            .rev()
-            .find(|(_, u)| *u == ns && !ns.is_empty())
-            .map(|(p, _)| p.clone());
-        match (prefix, own) {
-            (Some(p), own) => {
-                el.qualified = format!("{p}:{}", el.name.local);
-                if let Some(i) = own.filter(|i| el.attributes[*i].value == ns) {
-                    el.attributes.remove(i);
-                }
-            }
-            (None, Some(i)) if el.attributes[i].value == default => {
-                el.attributes.remove(i);
-            }
-            (None, Some(_)) => {}
-            (None, None) if ns != default => el.attributes.push(default_ns(&ns)),
-            (None, None) => {}
-        }
-    }
-    let inner_default = el
-        .attributes
-        .iter()
-        .find(|a| a.qualified == "xmlns")
-        .map_or(default.to_string(), |a| a.value.clone());
-    for n in el.nodes.iter_mut() {
-        if let XNode::Element(c) = n {
-            *c = rescope(c, &scope, &inner_default);
-        }
-    }
-    Arc::new(el)
-}
-
 /// `new XElement(…)` and the other LINQ to XML constructors; `None` for another type.
 pub(crate) fn construct_xml(
     it: &mut Interp,
@@ -241,6 +123,9 @@ pub(crate) fn construct_xml(
             | "XProcessingInstruction"
             | "XDeclaration"
             | "XDocument"
+            | "XDocumentType"
+            | "XNodeEqualityComparer"
+            | "XNodeDocumentOrderComparer"
     ) {
         return None;
     }
@@ -254,100 +139,127 @@ pub(crate) fn construct_xml(
                 )
             })
         };
-        let str_arg = |it: &mut Interp, i: usize| -> F<String> {
-            match vals.get(i) {
-                None | Some(Value::Null) => Ok(String::new()),
-                Some(v) => scalar_text(it, v, at),
+        let text_node = |it: &mut Interp, data: fn(String) -> XData| -> F<Value> {
+            // `new XText(x)` copies another text (and so on); a null is refused.
+            let v = match vals.first() {
+                Some(Value::Null) | None => return Err(null_arg("value", at)),
+                Some(v) => v,
+            };
+            if let Some(n) = node_of(v) {
+                return Ok(xvalue(n.deep_clone()));
             }
+            let s = scalar_text(it, v, at)?;
+            it.charge(s.len().saturating_add(SLOT), at)?;
+            Ok(xvalue(XObject::new(data(s))))
         };
         Ok(match ty {
             "XElement" => {
                 // `new XElement(other)` copies; otherwise a name and content.
                 if let [Value::Object(Object::XElement(e))] = vals {
-                    return Ok(Value::Object(Object::XElement(e.clone())));
+                    it.charge(it.size_of(&vals[0]), at)?;
+                    return Ok(xvalue(e.deep_clone()));
                 }
                 let name = name_arg(a(0)?, at)?;
-                let mut attributes = Vec::new();
-                let mut nodes = Vec::new();
-                for v in &vals[1..] {
-                    it.charge(it.size_of(v).saturating_add(SLOT), at)?;
-                    add_content(
-                        &mut |x| scalar_text(it, x, at),
-                        v,
-                        &mut attributes,
-                        &mut nodes,
-                        at,
-                    )?;
-                }
-                Value::Object(Object::XElement(finish(name, attributes, nodes)))
+                let e = XObject::element(name);
+                add_content(it, &e, &vals[1..], at)?;
+                xvalue(e)
             }
             "XAttribute" => {
+                if let [Value::Object(Object::XAttribute(a))] = vals {
+                    return Ok(xvalue(a.deep_clone()));
+                }
                 let name = name_arg(a(0)?, at)?;
                 let value = match a(1)? {
-                    Value::Null => {
-                        return Err(rt(
-                            "ArgumentNullException",
-                            "Value cannot be null.\nParameter name: value",
-                            at,
-                        ));
-                    }
+                    Value::Null => return Err(null_arg("value", at)),
                     v => scalar_text(it, v, at)?,
                 };
-                let qualified = match name.namespace.as_str() {
-                    "" => name.local.clone(),
-                    XMLNS => format!("xmlns:{}", name.local),
-                    XML => format!("xml:{}", name.local),
-                    // Printed with a prefix its element declares; without one, .NET makes
-                    // one up (p1), which policies do not rely on.
-                    _ => name.local.clone(),
-                };
-                Value::Object(Object::XAttribute(Arc::new(XAttribute {
-                    name,
-                    qualified,
-                    value,
-                })))
+                xvalue(attribute(name, value))
             }
-            "XText" => node(XNode::Text(str_arg(it, 0)?)),
-            "XCData" => node(XNode::CData(str_arg(it, 0)?)),
-            "XComment" => node(XNode::Comment(str_arg(it, 0)?)),
-            "XProcessingInstruction" => node(XNode::Pi(str_arg(it, 0)?, str_arg(it, 1)?)),
+            "XText" => text_node(it, XData::Text)?,
+            "XCData" => text_node(it, XData::CData)?,
+            "XComment" => text_node(it, XData::Comment)?,
+            "XProcessingInstruction" => {
+                if let [v] = vals
+                    && let Some(n) = node_of(v)
+                {
+                    return Ok(xvalue(n.deep_clone()));
+                }
+                let target = match a(0)? {
+                    Value::Null => return Err(null_arg("target", at)),
+                    v => scalar_text(it, v, at)?,
+                };
+                let data = match a(1)? {
+                    Value::Null => return Err(null_arg("data", at)),
+                    v => scalar_text(it, v, at)?,
+                };
+                xvalue(XObject::new(XData::Pi(target, data)))
+            }
+            "XDocumentType" => {
+                if let [v] = vals
+                    && let Some(n) = node_of(v)
+                {
+                    return Ok(xvalue(n.deep_clone()));
+                }
+                let s = |i: usize| -> F<Option<String>> {
+                    match vals.get(i) {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(Value::String(s)) => Ok(Some(s.to_string())),
+                        Some(other) => Err(cast_err(other, "System.String", at)),
+                    }
+                };
+                xvalue(XObject::new(XData::DocumentType {
+                    name: s(0)?.ok_or_else(|| null_arg("name", at))?,
+                    public_id: s(1)?,
+                    system_id: s(2)?,
+                    internal_subset: s(3)?,
+                }))
+            }
+            "XNodeEqualityComparer" => Value::Object(Object::XComparer(false)),
+            "XNodeDocumentOrderComparer" => Value::Object(Object::XComparer(true)),
             "XDeclaration" => {
-                // Only what `ToString()` of a document shows, which leaves it out.
                 let mut r = BTreeMap::new();
-                r.insert("Version".to_string(), Value::str(str_arg(it, 0)?));
-                r.insert("Encoding".to_string(), Value::str(str_arg(it, 1)?));
-                r.insert("Standalone".to_string(), Value::str(str_arg(it, 2)?));
+                for (i, k) in ["Version", "Encoding", "Standalone"]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let v = match vals.get(i) {
+                        None | Some(Value::Null) => Value::Null,
+                        Some(v) => Value::str(scalar_text(it, v, at)?),
+                    };
+                    r.insert(k.to_string(), v);
+                }
                 Value::Object(Object::Record(Arc::new(r)))
             }
             "XDocument" => {
-                // The root element; a declaration, comments and processing instructions at
-                // the document level are not kept (`ToString()` leaves the declaration out).
-                let root = vals.iter().find_map(|v| match v {
-                    Value::Object(Object::XElement(e) | Object::XDocument(e)) => Some(e.clone()),
-                    Value::Array(items) => items.iter().find_map(|i| match i {
-                        Value::Object(Object::XElement(e)) => Some(e.clone()),
-                        _ => None,
-                    }),
-                    _ => None,
-                });
-                match root {
-                    Some(e) => Value::Object(Object::XDocument(e)),
-                    None => {
-                        return Err(rt(
-                            "NotSupportedException",
-                            "An XDocument without a root element is not supported",
-                            at,
-                        ));
-                    }
+                // `new XDocument(other)` copies; otherwise an optional declaration and content.
+                if let [Value::Object(Object::XDocument(d))] = vals {
+                    it.charge(it.size_of(&vals[0]), at)?;
+                    return Ok(xvalue(d.deep_clone()));
                 }
+                let (declaration, content) = match vals.first() {
+                    Some(Value::Object(Object::Record(r))) if crate::xml::is_declaration(r) => {
+                        (Some(crate::xml::declaration_of(r)), &vals[1..])
+                    }
+                    _ => (None, vals),
+                };
+                let d = XObject::new(XData::Document {
+                    declaration,
+                    nodes: Vec::new(),
+                });
+                add_content(it, &d, content, at)?;
+                xvalue(d)
             }
             _ => return Err(rt("NotSupportedException", "not an XML type", at)),
         })
     })())
 }
 
-fn node(n: XNode) -> Value {
-    Value::Object(Object::XNode(Arc::new(n)))
+fn null_arg(param: &str, at: usize) -> Flow {
+    rt(
+        "ArgumentNullException",
+        format!("Value cannot be null.\nParameter name: {param}"),
+        at,
+    )
 }
 
 /// `XNamespace.Get`, `XName.Get`, `XNode.DeepEquals`; `None` for another member.
@@ -362,7 +274,56 @@ pub(crate) fn xml_build_static(ty: &str, name: &str, args: &Args, at: usize) -> 
             }),
             None => xname_value(parse_name(&as_str(a(0)?, at)?)),
         },
-        ("XNode", "DeepEquals") => Value::Bool(deep_equals(a(0)?, a(1)?)),
+        (
+            "XNode"
+            | "XElement"
+            | "XDocument"
+            | "XContainer"
+            | "XText"
+            | "XCData"
+            | "XComment"
+            | "XProcessingInstruction"
+            | "XDocumentType",
+            "DeepEquals",
+        ) => {
+            let node = |v: &Value| -> F<Option<crate::xml::XRef>> {
+                match v {
+                    Value::Null => Ok(None),
+                    v => match node_of(v) {
+                        Some(n) => Ok(Some(n.clone())),
+                        None => Err(cast_err(v, "System.Xml.Linq.XNode", at)),
+                    },
+                }
+            };
+            Value::Bool(deep_equals(node(a(0)?)?.as_ref(), node(a(1)?)?.as_ref()))
+        }
+        (
+            "XNode"
+            | "XElement"
+            | "XDocument"
+            | "XContainer"
+            | "XText"
+            | "XCData"
+            | "XComment"
+            | "XProcessingInstruction"
+            | "XDocumentType",
+            "CompareDocumentOrder",
+        ) => {
+            let node = |v: &Value| -> F<Option<crate::xml::XRef>> {
+                match v {
+                    Value::Null => Ok(None),
+                    v => match node_of(v) {
+                        Some(n) => Ok(Some(n.clone())),
+                        None => Err(cast_err(v, "System.Xml.Linq.XNode", at)),
+                    },
+                }
+            };
+            Value::Int(document_order(
+                node(a(0)?)?.as_ref(),
+                node(a(1)?)?.as_ref(),
+                at,
+            )?)
+        }
         _ => return Ok(None),
     }))
 }
@@ -374,6 +335,31 @@ pub(crate) fn xml_static_property(ty: &str, name: &str) -> Option<Value> {
         ("XNamespace", "Xmlns") => ns(XMLNS),
         ("XNamespace", "Xml") => ns(XML),
         ("XNamespace", "None") => ns(""),
+        (
+            "XNode"
+            | "XElement"
+            | "XDocument"
+            | "XContainer"
+            | "XText"
+            | "XCData"
+            | "XComment"
+            | "XProcessingInstruction"
+            | "XDocumentType",
+            "EqualityComparer",
+        ) => Value::Object(Object::XComparer(false)),
+        (
+            "XNode"
+            | "XElement"
+            | "XDocument"
+            | "XContainer"
+            | "XText"
+            | "XCData"
+            | "XComment"
+            | "XProcessingInstruction"
+            | "XDocumentType",
+            "DocumentOrderComparer",
+        ) => Value::Object(Object::XComparer(true)),
+        ("XElement" | "XAttribute", "EmptySequence") => Value::Array(Vec::new()),
         ("SaveOptions", "None") | ("LoadOptions", "None") => Value::Int(0),
         ("SaveOptions", "DisableFormatting") | ("LoadOptions", "PreserveWhitespace") => {
             Value::Int(1)
@@ -389,34 +375,33 @@ pub(crate) fn xml_build_member_exists(ty: &str, name: &str, call: bool) -> bool 
     if call {
         return matches!(
             (ty, name),
-            ("XNamespace", "Get") | ("XName", "Get") | ("XNode", "DeepEquals" | "ReadFrom")
+            ("XNamespace", "Get")
+                | ("XName", "Get")
+                | (
+                    "XNode"
+                        | "XElement"
+                        | "XDocument"
+                        | "XContainer"
+                        | "XText"
+                        | "XCData"
+                        | "XComment"
+                        | "XProcessingInstruction"
+                        | "XDocumentType",
+                    "ReadFrom"
+                )
+                | (
+                    "XNode"
+                        | "XElement"
+                        | "XDocument"
+                        | "XContainer"
+                        | "XText"
+                        | "XCData"
+                        | "XComment"
+                        | "XProcessingInstruction"
+                        | "XDocumentType",
+                    "DeepEquals" | "CompareDocumentOrder"
+                )
         );
     }
     xml_static_property(ty, name).is_some()
-}
-
-/// `XNode.DeepEquals`: same names, attributes (in order) and child nodes, prefixes aside.
-fn deep_equals(a: &Value, b: &Value) -> bool {
-    fn el(x: &XElement, y: &XElement) -> bool {
-        x.name == y.name
-            && x.attributes.len() == y.attributes.len()
-            && x.attributes
-                .iter()
-                .zip(&y.attributes)
-                .all(|(p, q)| p.name == q.name && p.value == q.value)
-            && x.nodes.len() == y.nodes.len()
-            && x.nodes.iter().zip(&y.nodes).all(|(p, q)| match (p, q) {
-                (XNode::Element(p), XNode::Element(q)) => el(p, q),
-                (p, q) => p == q,
-            })
-    }
-    match (a, b) {
-        (Value::Null, Value::Null) => true,
-        (
-            Value::Object(Object::XElement(x) | Object::XDocument(x)),
-            Value::Object(Object::XElement(y) | Object::XDocument(y)),
-        ) => el(x, y),
-        (Value::Object(Object::XNode(x)), Value::Object(Object::XNode(y))) => x == y,
-        _ => false,
-    }
 }

@@ -511,7 +511,7 @@ fn element_at(
     s: &XmlReaderState,
     n: &ReaderNode,
     at: usize,
-) -> F<Arc<crate::xml::XElement>> {
+) -> F<crate::xml::XRef> {
     it.charge(budget::xml_parse_cost(&s.text), at)?;
     let doc =
         roxmltree::Document::parse(&s.text).map_err(|e| rt("XmlException", e.to_string(), at))?;
@@ -531,7 +531,8 @@ fn read_xml(it: &mut Interp, s: &mut XmlReaderState, outer: bool, at: usize) -> 
     }
     if let Some(a) = current_attr(s) {
         // On an attribute: its markup, the cursor left there.
-        let value = crate::xml::XNode::Text(a.value.clone()).to_xml(true);
+        let mut value = String::new();
+        crate::xml::escape(&a.value, false, &mut value);
         return Ok(Value::str(if outer {
             format!("{}=\"{}\"", a.name, value.replace('"', "&quot;"))
         } else {
@@ -545,16 +546,16 @@ fn read_xml(it: &mut Interp, s: &mut XmlReaderState, outer: bool, at: usize) -> 
         "Element" => {
             let e = element_at(it, s, &n, at)?;
             let markup = if outer {
-                e.to_xml_with(true)
+                e.to_xml(true)
             } else {
-                e.nodes.iter().map(|c| c.to_xml(true)).collect::<String>()
+                e.nodes().iter().map(|c| c.to_xml(true)).collect::<String>()
             };
             past_element(s);
             markup
         }
         "Text" | "Whitespace" | "CDATA" => {
             advance(it, s, at)?;
-            crate::xml::XNode::Text(n.value.clone()).to_xml(true)
+            crate::xml::XObject::new(crate::xml::XData::Text(n.value.clone())).to_xml(true)
         }
         _ => {
             advance(it, s, at)?;
@@ -602,7 +603,12 @@ pub(crate) fn load_from_reader(
         }
     }
     Ok(if document {
-        Value::Object(Object::XDocument(element))
+        let d = crate::xml::XObject::new(crate::xml::XData::Document {
+            declaration: None,
+            nodes: Vec::new(),
+        });
+        d.push_node(element);
+        xml::xvalue(d)
     } else {
         xml::element_value(element)
     })
