@@ -149,6 +149,7 @@ impl Value {
                 Value::Object(crate::value::Object::Io(IoObject::new(state)))
             }
             Value::Array(a) => Value::Array(a.iter().map(Value::detached).collect()),
+            Value::Json(j) => Value::Json(j.deep_clone()),
             Value::Object(crate::value::Object::Map(m)) => {
                 Value::Object(crate::value::Object::Map(Arc::new(
                     m.iter()

@@ -62,29 +62,6 @@ impl<'c> Interp<'c> {
         if let Some(r) = self.nullable_call(target, name, args) {
             return r;
         }
-        // `x.Property("k").Remove()` on a local JObject removes the property in place.
-        if name == "Remove"
-            && args.is_empty()
-            && let E::Call {
-                callee: inner,
-                args: iargs,
-                ..
-            } = &target.kind
-            && let E::Member {
-                target: obj,
-                name: pname,
-                ..
-            } = &inner.kind
-            && pname == "Property"
-            && iargs.len() == 1
-        {
-            let key = self.ev(&iargs[0].value)?;
-            let slot = self.lvalue(obj)?;
-            if let Value::Json(serde_json::Value::Object(m)) = slot {
-                m.shift_remove(&key.to_display());
-            }
-            return Ok(Value::Null);
-        }
         // Methods that change a local in place and need the interpreter (a predicate, a
         // token path): kept out of this frame, which every nested call repeats.
         if matches!(name.as_str(), "Remove" | "RemoveAll" | "Replace")
@@ -96,7 +73,11 @@ impl<'c> Interp<'c> {
         // state, crates/expr/src/io.rs) take the ordinary call path.
         let shared = matches!(&target.kind,
             E::Name(n) if matches!(self.local(n), Some(Value::Object(Object::Io(_)))));
-        if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) && !shared {
+        if lib::MUTATORS.contains(&name.as_str())
+            && self.is_lvalue(target)
+            && !shared
+            && !self.json_rooted(target)
+        {
             let args = self.eval_args(args)?;
             if matches!(name.as_str(), "Add" | "AddRange" | "Insert" | "Merge")
                 && let Some(i) = self.root_local(target)

@@ -1,5 +1,5 @@
 //! Methods that change a local in place and need the interpreter: `Element(n).Remove()` on an
-//! XElement, `List.RemoveAll(predicate)`, `JToken.Replace(value)` on a token inside a local.
+//! XElement, and `List.RemoveAll(predicate)`.
 //! Apart from crates/expr/src/interp/calls.rs so that `call`'s stack frame, repeated at every
 //! nested call, stays small.
 
@@ -32,6 +32,7 @@ impl<'c> Interp<'c> {
             && matches!(pname.as_str(), "Element" | "Elements")
             && iargs.len() <= 1
             && self.is_lvalue(obj)
+            && !self.json_rooted(obj)
             && matches!(self.lvalue(obj)?, Value::Object(Object::XElement(_)))
         {
             let child = match iargs.first() {
@@ -64,18 +65,6 @@ impl<'c> Interp<'c> {
             }
             self.assign(target, Value::Array(kept))?;
             return Ok(Some(Value::Int(removed)));
-        }
-        // `j["a"].Replace(v)` on a token inside a local: the token is replaced in place.
-        if name == "Replace"
-            && args.len() == 1
-            && matches!(&target.kind, E::Index { .. })
-            && self.is_lvalue(target)
-            && matches!(self.ev(target)?, Value::Json(_))
-        {
-            let v = self.ev(&args[0].value)?;
-            let j = lib::to_json(&v, at)?;
-            self.assign(target, Value::Json(j))?;
-            return Ok(Some(Value::Null));
         }
         Ok(None)
     }

@@ -32,50 +32,56 @@ pub(crate) fn construct(
     }
     Ok(match ty.name.as_str() {
         "JObject" => {
-            let mut m = serde_json::Map::new();
+            let o = JToken::new_object();
             for v in vals.iter().chain(init.iter().flatten()) {
                 match v {
-                    Value::Json(J::Object(o)) => m.extend(o.clone()),
-                    Value::Object(Object::Record(r)) if r.contains_key("Name") => {
-                        let k = r.get("Name").map(|n| n.to_display()).unwrap_or_default();
-                        let jv = to_json(r.get("Value").unwrap_or(&Value::Null), at)?;
-                        m.insert(k, jv);
+                    // `new JObject(other)`: a copy of its properties.
+                    Value::Json(j) if j.is_object() => {
+                        for p in j.children() {
+                            o.insert(None, p).map_err(|e| tree_err(e, at))?;
+                        }
+                    }
+                    Value::Json(p) if p.is_property() => {
+                        o.insert(None, p.clone()).map_err(|e| tree_err(e, at))?;
                     }
                     Value::Array(kv) if kv.len() == 2 => {
-                        m.insert(kv[0].to_display(), to_json(&kv[1], at)?);
+                        o.set_property(&kv[0].to_display(), to_token(&kv[1], at)?)
+                            .map_err(|e| tree_err(e, at))?;
                     }
                     other => return Err(cast_err(other, "JProperty", at)),
                 }
             }
-            Value::Json(J::Object(m))
+            Value::Json(o)
         }
         "JProperty" => {
-            let mut r = BTreeMap::new();
-            r.insert(
-                "Name".to_string(),
-                Value::str(as_str(arg(&args, 0, at)?, at)?),
-            );
-            r.insert(
-                "Value".to_string(),
-                Value::Json(to_json(arg(&args, 1, at)?, at)?),
-            );
-            Value::Object(Object::Record(Arc::new(r)))
+            let name = as_str(arg(&args, 0, at)?, at)?;
+            let value = to_token(arg(&args, 1, at)?, at)?;
+            Value::Json(JToken::new_property(&name, value).map_err(|e| tree_err(e, at))?)
         }
         "JArray" => {
-            let mut a = Vec::new();
+            let a = JToken::new_array();
             for v in vals.iter().chain(init.iter().flatten()) {
                 match v {
                     Value::Array(items) if vals.len() == 1 => {
                         for i in items {
-                            a.push(to_json(i, at)?);
+                            a.insert(None, to_token(i, at)?)
+                                .map_err(|e| tree_err(e, at))?;
                         }
                     }
-                    other => a.push(to_json(other, at)?),
+                    // `new JArray(other)`: a copy of its items.
+                    Value::Json(j) if j.is_array() && vals.len() == 1 => {
+                        for i in j.children() {
+                            a.insert(None, i).map_err(|e| tree_err(e, at))?;
+                        }
+                    }
+                    other => a
+                        .insert(None, to_token(other, at)?)
+                        .map_err(|e| tree_err(e, at))?,
                 }
             }
-            Value::Json(J::Array(a))
+            Value::Json(a)
         }
-        "JValue" => Value::Json(to_json(arg(&args, 0, at)?, at)?),
+        "JValue" => Value::Json(JToken::scalar_value(to_json(arg(&args, 0, at)?, at)?)),
         "Dictionary" => {
             // A copy of a dictionary given, then the `{ { k, v }, … }` initializer's pairs.
             let mut entries = match vals.first() {

@@ -1,6 +1,6 @@
 //! Newtonsoft's token navigation and comparison beyond indexing: `token.Value<T>()` (the
 //! extension method, without a key), `JValue.Value`, `First`/`Last`, `Descendants()`,
-//! `JToken.DeepEquals`, and `JProperty`'s text.
+//! and `JToken.DeepEquals`.
 //!
 //! Checked against Mono with Debian's Newtonsoft.Json (mcs/mono):
 //! ```csharp
@@ -14,63 +14,130 @@
 
 use super::*;
 
-/// A `JProperty`: a record with its `Name` and `Value` (as `JObject.Property` gives one).
-fn property(name: &str, v: &J) -> Value {
-    let mut r = BTreeMap::new();
-    r.insert("Name".to_string(), Value::str(name));
-    r.insert("Value".to_string(), Value::Json(v.clone()));
-    Value::Object(Object::Record(Arc::new(r)))
-}
-
 /// `First`, `Last` and `JValue.Value`; `None` for another member.
-pub(crate) fn json_member(j: &J, name: &str) -> Option<Value> {
-    Some(match (j, name) {
-        (J::Array(a), "First") => a.first().cloned().map_or(Value::Null, Value::Json),
-        (J::Array(a), "Last") => a.last().cloned().map_or(Value::Null, Value::Json),
-        (J::Object(m), "First") => m.iter().next().map_or(Value::Null, |(k, v)| property(k, v)),
-        (J::Object(m), "Last") => m
-            .iter()
-            .next_back()
-            .map_or(Value::Null, |(k, v)| property(k, v)),
+pub(crate) fn json_member(j: &JToken, name: &str) -> Option<Value> {
+    Some(match (j.kind(), name) {
+        (JKind::Object | JKind::Array, "First") => j.at(0).map_or(Value::Null, Value::Json),
+        (JKind::Object | JKind::Array, "Last") => j
+            .len()
+            .checked_sub(1)
+            .and_then(|i| j.at(i))
+            .map_or(Value::Null, Value::Json),
         // The boxed CLR value of a JValue (a JSON integer is an Int64, text a string).
-        (J::Object(_) | J::Array(_), "Value") => return None,
-        (j, "Value") => from_json(j),
+        (JKind::Value, "Value") => from_token(j),
+        (JKind::Property, "Name") => Value::str(&*j.name().unwrap_or_default()),
+        (JKind::Property, "Value" | "First" | "Last") => {
+            j.property_value().map_or(Value::Null, Value::Json)
+        }
+        (JKind::Property, "Count") => Value::Int(1),
+        (_, "Parent") => j.parent().map_or(Value::Null, Value::Json),
+        (_, "Root") => Value::Json(j.root()),
+        (_, "Next" | "Previous") => sibling(j, name == "Next").map_or(Value::Null, Value::Json),
+        (_, "Path") => Value::str(path(j)),
+        (JKind::Array, "IsReadOnly") => Value::Bool(false),
         _ => return None,
     })
 }
 
+/// The token beside `j` in its parent (`Next`, `Previous`): none for a property's value.
+fn sibling(j: &JToken, next: bool) -> Option<JToken> {
+    let p = j.parent()?;
+    if p.is_property() {
+        return None;
+    }
+    let i = j.index_in_parent()?;
+    let k = if next {
+        i.checked_add(1)?
+    } else {
+        i.checked_sub(1)?
+    };
+    p.at(k)
+}
+
+/// Newtonsoft 13's `JToken.Path`: property names joined by `.`, array positions as `[i]`, a
+/// name with a character JSONPath would read otherwise as `['name']` (escaped as a
+/// single-quoted JavaScript string), as `JsonPosition.BuildPath` writes them.
+pub(crate) fn path(j: &JToken) -> String {
+    let mut chain: Vec<JToken> = j.ancestors();
+    chain.reverse();
+    chain.push(j.clone());
+    let mut out = String::new();
+    for (k, t) in chain.iter().enumerate() {
+        match t.kind() {
+            JKind::Property => {
+                let name = t.name().unwrap_or_default();
+                const SPECIAL: &[char] = &[
+                    '.', ' ', '\'', '/', '"', '[', ']', '(', ')', '\t', '\n', '\r', '\u{c}',
+                    '\u{8}', '\\', '\u{85}', '\u{2028}', '\u{2029}',
+                ];
+                if name.contains(SPECIAL) {
+                    out.push_str("['");
+                    for c in name.chars() {
+                        match c {
+                            '\'' => out.push_str("\\'"),
+                            '\\' => out.push_str("\\\\"),
+                            '\n' => out.push_str("\\n"),
+                            '\r' => out.push_str("\\r"),
+                            '\t' => out.push_str("\\t"),
+                            '\u{c}' => out.push_str("\\f"),
+                            '\u{8}' => out.push_str("\\b"),
+                            c if (c as u32) < 0x20
+                                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') =>
+                            {
+                                out.push_str(&format!("\\u{:04x}", c as u32))
+                            }
+                            c => out.push(c),
+                        }
+                    }
+                    out.push_str("']");
+                } else {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(&name);
+                }
+            }
+            JKind::Array => {
+                if let Some(next) = chain.get(k + 1)
+                    && let Some(i) = next.index_in_parent()
+                {
+                    out.push_str(&format!("[{i}]"));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Every token under `j`, depth first in document order, as `Descendants()` lists them: a
 /// JObject's properties come before their values.
-fn descendants(it: &mut Interp, j: &J, out: &mut Vec<Value>, at: usize) -> F<()> {
-    let push = |it: &mut Interp, out: &mut Vec<Value>, v: Value| -> F<()> {
-        let size = it.size_of(&v) + SLOT;
-        it.charge(size, at)?;
-        out.push(v);
-        Ok(())
-    };
-    match j {
-        J::Object(m) => {
-            for (k, v) in m {
-                push(it, out, property(k, v))?;
-                push(it, out, Value::Json(v.clone()))?;
-                descendants(it, v, out, at)?;
+fn descendants(it: &mut Interp, j: &JToken, out: &mut Vec<Value>, at: usize) -> F<()> {
+    let mut failed = None;
+    j.walk(&mut |t| {
+        let v = Value::Json(t.clone());
+        // Each token is a slot in the list (the tokens themselves are the tree's).
+        match it.charge((out.len() + 1).saturating_mul(SLOT), at) {
+            Ok(()) => {
+                out.push(v);
+                true
+            }
+            Err(e) => {
+                failed = Some(e);
+                false
             }
         }
-        J::Array(a) => {
-            for v in a {
-                push(it, out, Value::Json(v.clone()))?;
-                descendants(it, v, out, at)?;
-            }
-        }
-        _ => {}
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `Value<T>()` without a key and `Descendants()`; `None` for another method.
 pub(crate) fn json_method(
     it: &mut Interp,
-    j: &J,
+    j: &JToken,
     name: &str,
     args: &Args,
     generics: &[TypeRef],
@@ -78,6 +145,16 @@ pub(crate) fn json_method(
 ) -> Option<F<Value>> {
     match name {
         "Value" if args.is_empty() => Some(json_value_as(Some(j), generics, at)),
+        // A change through a token that is not a local (`((JArray)o["a"]).Add(x)`): what it
+        // adds is charged as growth of what the evaluation holds.
+        n if JSON_MUTATORS.contains(&n) => Some((|| {
+            let mut added = 0usize;
+            for (_, v) in args {
+                added = added.saturating_add(it.size_of(v) + SLOT);
+            }
+            it.grow(added, at)?;
+            json_mutate(j, n, args, at)
+        })()),
         "Descendants" if args.is_empty() => {
             let mut out = Vec::new();
             Some(descendants(it, j, &mut out, at).map(|()| Value::Array(out)))
@@ -113,7 +190,7 @@ pub(crate) fn json_token_static(name: &str, args: &Args, at: usize) -> Option<F<
     }
     Some((|| {
         let as_token = |v: &Value| match v {
-            Value::Json(j) => Ok(Some(j.clone())),
+            Value::Json(j) => Ok(Some(j.to_serde())),
             Value::Null => Ok(None),
             other => to_json(other, at).map(Some),
         };
@@ -127,21 +204,11 @@ pub(crate) fn json_token_static(name: &str, args: &Args, at: usize) -> Option<F<
     })())
 }
 
-/// `ToString()` of a record that stands for a .NET struct or token: a `KeyValuePair` prints
-/// `[key, value]`, a `JProperty` its JSON text (`"n": "v"`, Newtonsoft's indented form).
+/// `ToString()` of a record that stands for a .NET struct: a `KeyValuePair` prints
+/// `[key, value]`.
 pub(crate) fn record_display(r: &BTreeMap<String, Value>) -> Option<String> {
     if let (Some(k), Some(v)) = (r.get("Key"), r.get("Value")) {
         return Some(format!("[{}, {}]", k.to_display(), v.to_display()));
-    }
-    if let (Some(Value::String(n)), Some(Value::Json(v)), 2) =
-        (r.get("Name"), r.get("Value"), r.len())
-    {
-        let name = serde_json::to_string(&**n).ok()?;
-        let value = match v {
-            J::Object(_) | J::Array(_) => serde_json::to_string_pretty(v).ok()?,
-            _ => serde_json::to_string(v).ok()?,
-        };
-        return Some(format!("{name}: {value}"));
     }
     None
 }

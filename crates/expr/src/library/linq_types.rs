@@ -53,6 +53,8 @@ pub(crate) fn of_type(it: &mut Interp, t: Value, name: &str, ty: &TypeRef, at: u
                 | "JArray"
                 | "JValue"
                 | "JToken"
+                | "JProperty"
+                | "JContainer"
         );
     let is = |v: &Value| {
         if known {

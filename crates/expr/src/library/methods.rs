@@ -126,16 +126,27 @@ pub(crate) fn call_method(
         Value::Json(j) => match name {
             "ToString" => {
                 let compact = matches!(args.first(), Some((_, Value::Int(0))));
-                match j {
-                    J::Object(_) | J::Array(_) => Value::str(json_text(it, j, !compact, at)?),
-                    _ => Value::str(json_to_string(j)),
+                if j.is_object() || j.is_array() {
+                    Value::str(json_text(it, j, !compact, at)?)
+                } else if j.is_property() && compact {
+                    // `"n":v` (Formatting.None).
+                    let name =
+                        serde_json::to_string(&*j.name().unwrap_or_default()).unwrap_or_default();
+                    let v = j.property_value().map(|v| v.to_serde()).unwrap_or(J::Null);
+                    let room = it.room();
+                    let text = budget::json_text(&v, false, room.saturating_sub(name.len()))
+                        .ok_or_else(|| it.out_of_memory(at))?;
+                    Value::str(format!("{name}:{text}"))
+                } else {
+                    it.charge(it.size_of(&t).saturating_mul(2), at)?;
+                    Value::str(json_to_string(j))
                 }
             }
             "Value" => {
                 let k = a(0)?;
-                let child = match (j, k) {
-                    (J::Object(m), k) => m.get(&as_str(k, at)?),
-                    (J::Array(arr), k) => arr.get(idx(k, arr.len(), at)?),
+                let child = match j.kind() {
+                    JKind::Object => j.get(&as_str(k, at)?),
+                    JKind::Array => j.at(idx(k, j.len(), at)?),
                     _ => {
                         return Err(rt(
                             "InvalidOperationException",
@@ -144,7 +155,7 @@ pub(crate) fn call_method(
                         ));
                     }
                 };
-                json_value_as(child, generics, at)?
+                json_value_as(child.as_ref(), generics, at)?
             }
             // Into a collection as `JsonConvert.DeserializeObject<T>` reads one.
             "ToObject"
@@ -157,38 +168,37 @@ pub(crate) fn call_method(
                 }) =>
             {
                 it.charge(it.size_of(&t), at)?;
-                deserialize_as(j.clone(), generics, at)?
+                deserialize_as(j.to_serde(), generics, at)?
             }
             "ToObject" => json_value_as(Some(j), generics, at)?,
-            "SelectToken" => json_value_as(select_one(j, &as_str(a(0)?, at)?, at)?, &[], at)?,
+            "SelectToken" => {
+                json_value_as(select_one(j, &as_str(a(0)?, at)?, at)?.as_ref(), &[], at)?
+            }
             "SelectTokens" => {
                 it.heavy(&t, at)?;
                 let found = select_tokens(j, &as_str(a(0)?, at)?, at)?;
-                let mut out = Vec::with_capacity(found.len());
-                let mut grown = 0usize;
-                for x in found {
-                    let v = Value::Json(x.clone());
-                    grown = grown.saturating_add(it.size_of(&v) + SLOT);
-                    it.charge(grown, at)?;
-                    out.push(v);
-                }
-                Value::Array(out)
+                it.charge(found.len().saturating_mul(SLOT), at)?;
+                Value::Array(found.into_iter().map(Value::Json).collect())
             }
             "Children" | "Values" => {
                 // A JObject's children are its properties; `Values()` their values.
-                let items = match (j, name) {
-                    (J::Object(_), "Children") => iterate_plain(t.clone(), at)?,
-                    (J::Object(m), _) => m.values().cloned().map(Value::Json).collect(),
-                    (J::Array(a), _) => a.iter().cloned().map(Value::Json).collect(),
-                    _ => {
+                let items: Vec<Value> = match (j.kind(), name) {
+                    (JKind::Object, "Values") => j
+                        .children()
+                        .iter()
+                        .filter_map(|p| p.property_value())
+                        .map(Value::Json)
+                        .collect(),
+                    (JKind::Value, _) => {
                         return Err(rt(
                             "InvalidOperationException",
                             "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
                             at,
                         ));
                     }
+                    _ => j.children().into_iter().map(Value::Json).collect(),
                 };
-                it.charge(it.size_of(&t).saturating_add(items.len() * SLOT), at)?;
+                it.charge(items.len() * SLOT, at)?;
                 match generics.first() {
                     Some(ty) => Value::Array(
                         items
@@ -199,19 +209,26 @@ pub(crate) fn call_method(
                     None => Value::Array(items),
                 }
             }
-            "ContainsKey" => Value::Bool(j.get(as_str(a(0)?, at)?).is_some()),
-            "GetValue" => json_value_as(j.get(as_str(a(0)?, at)?), &[], at)?,
-            "Property" => match j.get(as_str(a(0)?, at)?) {
-                Some(v) => {
-                    let mut r = BTreeMap::new();
-                    r.insert("Name".to_string(), a(0)?.clone());
-                    r.insert("Value".to_string(), Value::Json(v.clone()));
-                    Value::Object(Object::Record(Arc::new(r)))
-                }
-                None => Value::Null,
-            },
-            "Properties" => iterate_plain(t.clone(), at)?.into(),
-            "DeepClone" => t.clone(),
+            "ContainsKey" => Value::Bool(j.property(&as_str(a(0)?, at)?).is_some()),
+            "GetValue" => json_value_as(j.get(&as_str(a(0)?, at)?).as_ref(), &[], at)?,
+            "Property" => j
+                .property(&as_str(a(0)?, at)?)
+                .map_or(Value::Null, Value::Json),
+            "Properties" => {
+                let props = j.children();
+                it.charge(props.len() * SLOT, at)?;
+                Value::Array(
+                    props
+                        .into_iter()
+                        .filter(|p| p.is_property())
+                        .map(Value::Json)
+                        .collect(),
+                )
+            }
+            "DeepClone" => {
+                it.charge(it.size_of(&t), at)?;
+                Value::Json(j.deep_clone())
+            }
             "Equals" => Value::Bool(values_equal(&t, a(0)?)),
             _ => return linq(it, t, name, args, at),
         },

@@ -32,6 +32,7 @@ mod formatting;
 mod json;
 mod json_lenient;
 mod json_tokens;
+mod json_tree;
 mod jsonpath;
 mod linq;
 mod linq_sets;
@@ -73,6 +74,7 @@ pub(crate) use exceptions::*;
 pub(crate) use formatting::*;
 pub(crate) use json::*;
 pub(crate) use json_tokens::*;
+pub(crate) use json_tree::*;
 use jsonpath::*;
 use linq::*;
 pub(crate) use linq_sets::*;
@@ -102,6 +104,7 @@ pub(crate) use xmlreader::*;
 type Args = Vec<(Option<String>, Value)>;
 
 type J = serde_json::Value;
+use crate::jtree::{JToken, Kind as JKind, TreeError};
 
 pub(crate) fn cast_err(v: &Value, to: &str, at: usize) -> Flow {
     rt(

@@ -33,8 +33,8 @@ pub(super) fn cmp_values(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
         (Value::TimeSpan(x), Value::TimeSpan(y)) => Some(x.cmp(y)),
         (Value::Char(x), Value::Char(y)) => Some(x.cmp(y)),
         (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
-        (Value::Json(j), o) if !j.is_object() && !j.is_array() => cmp_values(&from_json(j), o),
-        (o, Value::Json(j)) if !j.is_object() && !j.is_array() => cmp_values(o, &from_json(j)),
+        (Value::Json(j), o) if !j.is_container() => cmp_values(&from_token(j), o),
+        (o, Value::Json(j)) if !j.is_container() => cmp_values(o, &from_token(j)),
         _ => {
             let x = as_f64(a, 0).ok()?;
             let y = as_f64(b, 0).ok()?;
@@ -80,11 +80,11 @@ pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
         ));
     }
     let a = match a {
-        Value::Json(ref j) if !j.is_object() && !j.is_array() => from_json(j),
+        Value::Json(ref j) if !j.is_container() => from_token(j),
         other => other,
     };
     let b = match b {
-        Value::Json(ref j) if !j.is_object() && !j.is_array() => from_json(j),
+        Value::Json(ref j) if !j.is_container() => from_token(j),
         other => other,
     };
     // C# promotes a char operand of an arithmetic or bitwise operator to int ('a' + 1 == 98).

@@ -367,7 +367,7 @@ fn json_static(
             let j = json_parse(&text, at)?;
             match (ty, &j) {
                 ("JObject", J::Object(_)) | ("JArray", J::Array(_)) | ("JToken", _) => {
-                    Value::Json(j)
+                    Value::Json(JToken::from_serde(&j))
                 }
                 _ => {
                     return Err(rt(
@@ -384,12 +384,12 @@ fn json_static(
         ("JObject" | "JArray" | "JToken", "FromObject") => {
             let v = a(0)?;
             it.charge(it.size_of(v).saturating_add(budget::JSON_NODE), at)?;
-            Value::Json(to_json(v, at)?)
+            Value::Json(JToken::from_serde(&to_json(v, at)?))
         }
         ("JsonConvert", "SerializeObject") => {
             let v = a(0)?;
             it.charge(it.size_of(v), at)?;
-            let j = to_json(v, at)?;
+            let j = JToken::from_serde(&to_json(v, at)?);
             let indented = matches!(args.get(1), Some((_, Value::Int(1))));
             Value::str(json_text(it, &j, indented, at)?)
         }
