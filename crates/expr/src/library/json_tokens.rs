@@ -39,6 +39,115 @@ pub(crate) fn json_member(j: &JToken, name: &str) -> Option<Value> {
     })
 }
 
+/// `AfterSelf()`, `BeforeSelf()` (in document order), `Ancestors()` (nearest first),
+/// `AncestorsAndSelf()`, `PropertyValues()`.
+fn navigate(j: &JToken, name: &str) -> Vec<JToken> {
+    match name {
+        "AfterSelf" | "BeforeSelf" => {
+            let (Some(p), Some(i)) = (j.parent(), j.index_in_parent()) else {
+                return Vec::new();
+            };
+            if p.is_property() {
+                return Vec::new();
+            }
+            let all = p.children();
+            if name == "AfterSelf" {
+                all.into_iter().skip(i + 1).collect()
+            } else {
+                all.into_iter().take(i).collect()
+            }
+        }
+        "Ancestors" => j.ancestors(),
+        "AncestorsAndSelf" => {
+            let mut out = vec![j.clone()];
+            out.extend(j.ancestors());
+            out
+        }
+        _ => j
+            .children()
+            .iter()
+            .filter_map(JToken::property_value)
+            .collect(),
+    }
+}
+
+/// Newtonsoft's `Extensions` over a sequence of tokens (`tokens.Descendants()`,
+/// `Properties()`, `Values()`, `Children()`, `Ancestors()`, `AsJEnumerable()`): each token's
+/// results, in order. `None` when `items` are not all tokens or `name` is not one of them.
+pub(crate) fn json_sequence_call(
+    it: &mut Interp,
+    items: &[Value],
+    name: &str,
+    args: &Args,
+    generics: &[TypeRef],
+    at: usize,
+) -> Option<F<Value>> {
+    const NAMES: &[&str] = &[
+        "Ancestors",
+        "AncestorsAndSelf",
+        "Descendants",
+        "DescendantsAndSelf",
+        "Properties",
+        "Values",
+        "Children",
+        "AsJEnumerable",
+    ];
+    if !NAMES.contains(&name) || !args.is_empty() {
+        return None;
+    }
+    let tokens: Vec<&JToken> = items
+        .iter()
+        .map(|v| match v {
+            Value::Json(j) => Some(j),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    Some((|| {
+        let mut out = Vec::new();
+        for j in tokens {
+            match name {
+                "AsJEnumerable" => out.push(Value::Json(j.clone())),
+                "Descendants" => descendants(it, j, &mut out, at)?,
+                "DescendantsAndSelf" => {
+                    out.push(Value::Json(j.clone()));
+                    descendants(it, j, &mut out, at)?
+                }
+                "Properties" => out.extend(
+                    j.children()
+                        .into_iter()
+                        .filter(JToken::is_property)
+                        .map(Value::Json),
+                ),
+                // A property's value, an array's items, an object's property values.
+                "Values" => {
+                    for c in j.children() {
+                        let c = if c.is_property() {
+                            match c.property_value() {
+                                Some(v) => v,
+                                None => continue,
+                            }
+                        } else {
+                            c
+                        };
+                        out.push(Value::Json(c));
+                    }
+                }
+                "Children" => out.extend(j.children().into_iter().map(Value::Json)),
+                _ => out.extend(navigate(j, name).into_iter().map(Value::Json)),
+            }
+            it.charge(out.len().saturating_mul(SLOT), at)?;
+        }
+        match (name, generics.first()) {
+            ("Values", Some(ty)) => Ok(Value::Array(
+                out.into_iter()
+                    .map(|v| cast(v, ty, at))
+                    .collect::<F<Vec<_>>>()?,
+            )),
+            _ => Ok(Value::Array(out)),
+        }
+    })())
+}
+
 /// The token beside `j` in its parent (`Next`, `Previous`): none for a property's value.
 fn sibling(j: &JToken, next: bool) -> Option<JToken> {
     let p = j.parent()?;
@@ -159,6 +268,54 @@ pub(crate) fn json_method(
             let mut out = Vec::new();
             Some(descendants(it, j, &mut out, at).map(|()| Value::Array(out)))
         }
+        "DescendantsAndSelf" if args.is_empty() => {
+            let mut out = vec![Value::Json(j.clone())];
+            Some(descendants(it, j, &mut out, at).map(|()| Value::Array(out)))
+        }
+        "AfterSelf" | "BeforeSelf" | "Ancestors" | "AncestorsAndSelf" | "PropertyValues"
+            if args.is_empty() =>
+        {
+            let items = navigate(j, name);
+            Some(
+                it.charge(items.len().saturating_mul(SLOT), at)
+                    .map(|()| Value::Array(items.into_iter().map(Value::Json).collect())),
+            )
+        }
+        // `JArray.IndexOf(item)`/`Contains(item)`: the item itself, found by reference.
+        "IndexOf" | "Contains" if args.len() == 1 && j.is_array() => Some((|| {
+            let i = match arg(args, 0, at)? {
+                Value::Json(item) if item.parent().is_some_and(|p| p.same(j)) => {
+                    item.index_in_parent()
+                }
+                _ => None,
+            };
+            Ok(match name {
+                "IndexOf" => Value::Int(i.map_or(-1, |i| i as i64)),
+                _ => Value::Bool(i.is_some()),
+            })
+        })()),
+        // `Property(name, comparison)`, `GetValue(name, comparison)`: the exact name first,
+        // then the first that matches ignoring case when the comparison ignores case
+        // (Newtonsoft's JObject.GetValue).
+        "Property" | "GetValue" if args.len() == 2 && j.is_object() => Some((|| {
+            let key = as_str(arg(args, 0, at)?, at)?;
+            let ignore = arg(args, 1, at)?.to_display().ends_with("IgnoreCase");
+            let p = j.property(&key).or_else(|| {
+                ignore
+                    .then(|| {
+                        j.children().into_iter().find(|p| {
+                            p.name()
+                                .is_some_and(|n| n.to_lowercase() == key.to_lowercase())
+                        })
+                    })
+                    .flatten()
+            });
+            Ok(match (name, p) {
+                (_, None) => Value::Null,
+                ("Property", Some(p)) => Value::Json(p),
+                (_, Some(p)) => p.property_value().map_or(Value::Null, Value::Json),
+            })
+        })()),
         _ => None,
     }
 }

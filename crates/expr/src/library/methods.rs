@@ -83,6 +83,11 @@ pub(crate) fn call_method(
             return r;
         }
     }
+    if let Value::Array(items) = &t
+        && let Some(r) = json_sequence_call(it, items, name, &args, generics, at)
+    {
+        return r;
+    }
     if let Value::Array(_) = &t
         && let Some(r) = list_call(it, &t, name, &args, at)
     {
