@@ -60,6 +60,8 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "JObject"
                 | "JArray"
                 | "JToken"
+                | "JValue"
+                | "JProperty"
                 | "JsonConvert"
                 | "Formatting"
                 | "StringComparison"
@@ -307,7 +309,11 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 name,
                 "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape" | "Unescape"
             ),
-            "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
+            "JObject" | "JArray" | "JToken" => {
+                matches!(name, "Parse" | "FromObject" | "DeepEquals")
+            }
+            "JProperty" => name == "DeepEquals",
+            "JValue" => matches!(name, "DeepEquals" | "CreateNull" | "CreateString"),
             "XElement" | "XDocument" => matches!(name, "Parse" | "Load"),
             "XNode" | "XNamespace" | "XName" => {
                 crate::library::xml_build_member_exists(ty, name, true)

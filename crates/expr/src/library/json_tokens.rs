@@ -39,6 +39,83 @@ pub(crate) fn json_member(j: &JToken, name: &str) -> Option<Value> {
     })
 }
 
+/// `JValue.CompareTo(other)` as Newtonsoft's `JValue.Compare` does it: by the type of this
+/// value (by the other's when this is a string and the other is not), the other converted to
+/// it as `Convert` would; nulls first; strings by `string.CompareOrdinal` (the difference of the
+/// first UTF-16 units that differ, else of the lengths); floats equal within Newtonsoft's
+/// `MathUtils.ApproxEquals`.
+fn compare_values(a: &J, b: &J, at: usize) -> F<i64> {
+    let sign = |o: Option<std::cmp::Ordering>| match o {
+        Some(std::cmp::Ordering::Less) => -1,
+        Some(std::cmp::Ordering::Greater) => 1,
+        _ => 0,
+    };
+    match (a, b) {
+        (J::Null, J::Null) => return Ok(0),
+        (_, J::Null) => return Ok(1),
+        (J::Null, _) => return Ok(-1),
+        _ => {}
+    }
+    let kind = if a.is_string() && !b.is_string() {
+        b
+    } else {
+        a
+    };
+    let plain = |j: &J| from_json(j);
+    Ok(match kind {
+        J::String(_) => {
+            let (x, y) = (plain(a).to_display(), plain(b).to_display());
+            let (mut p, mut q) = (x.encode_utf16(), y.encode_utf16());
+            loop {
+                match (p.next(), q.next()) {
+                    (Some(c), Some(d)) if c == d => continue,
+                    (Some(c), Some(d)) => break i64::from(c) - i64::from(d),
+                    _ => break x.encode_utf16().count() as i64 - y.encode_utf16().count() as i64,
+                }
+            }
+        }
+        J::Bool(_) => {
+            let x = as_bool(&plain(a), at).or_else(|_| to_bool(&plain(a), at))?;
+            let y = to_bool(&plain(b), at)?;
+            sign(x.partial_cmp(&y))
+        }
+        J::Number(n) if n.is_i64() && a.is_i64() && b.is_i64() => {
+            sign(a.as_i64().partial_cmp(&b.as_i64()))
+        }
+        _ => {
+            let x = to_double(&plain(a), at)?;
+            let y = to_double(&plain(b), at)?;
+            let tolerance = (x.abs() + y.abs() + 10.0) * f64::EPSILON;
+            let diff = x - y;
+            if x == y || (-tolerance < diff && tolerance > diff) {
+                0
+            } else {
+                sign(x.partial_cmp(&y))
+            }
+        }
+    })
+}
+
+fn to_bool(v: &Value, at: usize) -> F<bool> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Int(i) => Ok(*i != 0),
+        Value::Double(d) => Ok(*d != 0.0),
+        Value::String(s) => parse_bool(s, at).and_then(|b| as_bool(&b, at)),
+        other => Err(cast_err(other, "System.Boolean", at)),
+    }
+}
+
+fn to_double(v: &Value, at: usize) -> F<f64> {
+    match v {
+        Value::Int(i) => Ok(*i as f64),
+        Value::Double(d) => Ok(*d),
+        Value::Bool(b) => Ok(f64::from(u8::from(*b))),
+        Value::String(s) => s.trim().parse::<f64>().map_err(|_| format_err(at)),
+        other => Err(cast_err(other, "System.Double", at)),
+    }
+}
+
 /// `AfterSelf()`, `BeforeSelf()` (in document order), `Ancestors()` (nearest first),
 /// `AncestorsAndSelf()`, `PropertyValues()`.
 fn navigate(j: &JToken, name: &str) -> Vec<JToken> {
@@ -268,6 +345,20 @@ pub(crate) fn json_method(
             let mut out = Vec::new();
             Some(descendants(it, j, &mut out, at).map(|()| Value::Array(out)))
         }
+        "CompareTo" if args.len() == 1 && !j.is_container() => Some((|| {
+            let other = match arg(args, 0, at)? {
+                Value::Null => return Ok(Value::Int(1)),
+                v => to_token(v, at)?,
+            };
+            let (Some(a), Some(b)) = (j.scalar(), other.scalar()) else {
+                return Err(cast_err(
+                    &Value::Json(other),
+                    "Newtonsoft.Json.Linq.JValue",
+                    at,
+                ));
+            };
+            compare_values(&a, &b, at).map(Value::Int)
+        })()),
         "DescendantsAndSelf" if args.is_empty() => {
             let mut out = vec![Value::Json(j.clone())];
             Some(descendants(it, j, &mut out, at).map(|()| Value::Array(out)))
@@ -320,8 +411,8 @@ pub(crate) fn json_method(
     }
 }
 
-/// `JToken.DeepEquals(a, b)`: the same structure and values; property order does not matter,
-/// and an integer equals the float of the same value, as Newtonsoft compares JValues.
+/// `JToken.DeepEquals(a, b)`: the same structure and values; property order does not matter;
+/// values of different JTokenTypes differ (`1` is not `1.0`), as Newtonsoft compares JValues.
 pub(crate) fn json_deep_equals(a: &J, b: &J) -> bool {
     match (a, b) {
         (J::Object(x), J::Object(y)) => {
@@ -332,18 +423,33 @@ pub(crate) fn json_deep_equals(a: &J, b: &J) -> bool {
         (J::Array(x), J::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_deep_equals(v, w))
         }
+        // Newtonsoft's JValue.ValuesEquals: the same JTokenType (an Integer never equals a
+        // Float), then the same value.
         (J::Number(x), J::Number(y)) => match (x.as_i64(), y.as_i64()) {
             (Some(p), Some(q)) => p == q,
-            _ => x.as_f64() == y.as_f64(),
+            (None, None) => x.as_f64() == y.as_f64(),
+            _ => false,
         },
         _ => a == b,
     }
 }
 
-/// `JToken.DeepEquals`; `None` for another static member.
-pub(crate) fn json_token_static(name: &str, args: &Args, at: usize) -> Option<F<Value>> {
-    if name != "DeepEquals" {
-        return None;
+/// `JToken.DeepEquals`, `JValue.CreateNull()`, `JValue.CreateString(s)`; `None` for another
+/// static member.
+pub(crate) fn json_token_static(ty: &str, name: &str, args: &Args, at: usize) -> Option<F<Value>> {
+    match (ty, name) {
+        ("JValue", "CreateNull") if args.is_empty() => {
+            return Some(Ok(Value::Json(JToken::scalar_value(J::Null))));
+        }
+        ("JValue", "CreateString") if args.len() == 1 => {
+            return Some(match arg(args, 0, at) {
+                Ok(Value::Null) => Ok(Value::Json(JToken::scalar_value(J::Null))),
+                Ok(v) => as_str(v, at).map(|s| Value::Json(JToken::scalar_value(J::String(s)))),
+                Err(e) => Err(e),
+            });
+        }
+        (_, "DeepEquals") => {}
+        _ => return None,
     }
     Some((|| {
         let as_token = |v: &Value| match v {

@@ -40,10 +40,14 @@ pub(crate) fn call_static(
         "DateTime" | "TimeSpan" => time_static(ty, name, args, at)?,
         "Guid" => guid_static(ty, name, args, at)?,
         "Regex" => regex_static(it, ty, name, args, at)?,
-        "JToken" if name == "DeepEquals" => match json_token_static(name, args, at) {
-            Some(r) => Some(r?),
-            None => None,
-        },
+        "JToken" | "JObject" | "JArray" | "JValue" | "JProperty"
+            if matches!(name, "DeepEquals" | "CreateNull" | "CreateString") =>
+        {
+            match json_token_static(ty, name, args, at) {
+                Some(r) => Some(r?),
+                None => None,
+            }
+        }
         "JObject" | "JArray" | "JToken" | "JsonConvert" => {
             json_static(it, ty, name, generics, args, at)?
         }
