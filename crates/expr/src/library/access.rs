@@ -108,11 +108,31 @@ pub(super) fn json_child(j: &JToken, k: &Value, at: usize) -> F<JToken> {
     match j.kind() {
         JKind::Object => j.get(&as_str(k, at)?).ok_or_else(|| null_ref(at)),
         JKind::Array => {
-            let i = idx(k, j.len(), at)?;
+            let i = json_idx(k, j.len(), false, at)?;
             j.at(i).ok_or_else(|| index_err(at))
         }
         _ => Err(no_child(j, "access", at)),
     }
+}
+
+/// A JArray position: `List<JToken>`'s range error when reading (`arr[5]`), JContainer's when
+/// changing (`arr[5] = v`, `RemoveAt(5)`), as Newtonsoft throws them.
+pub(crate) fn json_idx(k: &Value, len: usize, change: bool, at: usize) -> F<usize> {
+    let i = as_int(k, at)?;
+    if i >= 0 && (i as usize) < len {
+        return Ok(i as usize);
+    }
+    Err(rt(
+        "ArgumentOutOfRangeException",
+        match (change, i < 0) {
+            (false, _) => {
+                "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')"
+            }
+            (true, true) => "Index is less than 0. (Parameter 'index')",
+            (true, false) => "Index is equal to or greater than Count. (Parameter 'index')",
+        },
+        at,
+    ))
 }
 
 /// Newtonsoft's refusal to index a JValue or JProperty.
@@ -139,7 +159,7 @@ pub(crate) fn set_element(slot: &mut Value, key: Value, v: Value, at: usize) -> 
                 .set_property(&as_str(&key, at)?, to_token(&v, at)?)
                 .map_err(|e| tree_err(e, at))?,
             JKind::Array => {
-                let i = idx(&key, j.len(), at)?;
+                let i = json_idx(&key, j.len(), true, at)?;
                 j.set_child(i, to_token(&v, at)?)
                     .map_err(|e| tree_err(e, at))?;
             }
@@ -168,7 +188,9 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
         Value::Bytes(b) => Value::Int(b[idx(k, b.len(), at)?] as i64),
         Value::Json(j) => match j.kind() {
             JKind::Object => j.get(&as_str(k, at)?).map_or(Value::Null, Value::Json),
-            JKind::Array => j.at(idx(k, j.len(), at)?).map_or(Value::Null, Value::Json),
+            JKind::Array => j
+                .at(json_idx(k, j.len(), false, at)?)
+                .map_or(Value::Null, Value::Json),
             _ => return Err(no_child(j, "access", at)),
         },
         Value::Object(Object::Map(m)) => map_index(m, k, at)?,

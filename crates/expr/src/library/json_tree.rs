@@ -74,11 +74,8 @@ pub(crate) fn json_mutate(j: &JToken, name: &str, args: &Args, at: usize) -> F<V
             }
         }
         ("RemoveAt", 1, JKind::Array | JKind::Object) => {
-            let i = as_int(a(0)?, at)?;
-            if i < 0 || i as usize >= j.len() {
-                return Err(index_err(at));
-            }
-            j.remove_at(i as usize);
+            let i = json_idx(a(0)?, j.len(), true, at)?;
+            j.remove_at(i);
         }
         ("Clear" | "RemoveAll", 0, JKind::Array | JKind::Object) => j.clear(),
         // A property's value cannot go: it has exactly one.

@@ -47,6 +47,9 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             _ => "Null",
         }),
         (Value::Json(j), "HasValues") => Value::Bool(j.is_container() && !j.is_empty()),
+        (Value::Json(j), "First" | "Last") if !j.is_container() => {
+            return Err(no_child(j, "access", at));
+        }
         (Value::Json(j), _) if j.is_null() => return Err(null_ref(at)),
         (Value::Object(Object::Record(r)), _) => match r.get(name) {
             Some(v) => v.clone(),

@@ -151,7 +151,7 @@ pub(crate) fn call_method(
                 let k = a(0)?;
                 let child = match j.kind() {
                     JKind::Object => j.get(&as_str(k, at)?),
-                    JKind::Array => j.at(idx(k, j.len(), at)?),
+                    JKind::Array => j.at(json_idx(k, j.len(), false, at)?),
                     _ => {
                         return Err(rt(
                             "InvalidOperationException",

@@ -45,6 +45,10 @@ pub(super) fn cmp_values(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
 
 pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
     use BinOp::*;
+    // JToken has no `==` operator: two tokens are equal when they are the same token.
+    if let (Eq | Ne, Value::Json(x), Value::Json(y)) = (op, &a, &b) {
+        return Ok(Value::Bool(x.same(y) == (op == Eq)));
+    }
     match op {
         Eq => return Ok(Value::Bool(values_equal(&a, &b))),
         Ne => return Ok(Value::Bool(!values_equal(&a, &b))),
