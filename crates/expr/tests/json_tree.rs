@@ -156,3 +156,66 @@ fn trees_stay_shallow_enough_to_print_and_drop() {
     let r = eval_with(&p, &mut body_ctx(), &limits);
     assert_eq!(kind_of(src, r), "InsufficientExecutionStackException");
 }
+
+#[test]
+fn siblings_ancestors_and_sequences() {
+    let cases = [
+        (r#"JArray.Parse("[1,2,3]")[1].AfterSelf().Count()"#, "1"),
+        (r#"JArray.Parse("[1,2,3]")[1].BeforeSelf().First()"#, "1"),
+        (
+            r#"JObject.Parse("{\"a\":{\"b\":[1]}}")["a"]["b"][0].Ancestors().Count()"#,
+            "5",
+        ),
+        (
+            r#"JObject.Parse("{\"a\":{\"b\":[1]}}").DescendantsAndSelf().Count()"#,
+            "6",
+        ),
+        (
+            r#"JObject.Parse("{\"a\":1,\"b\":2}").PropertyValues().Count()"#,
+            "2",
+        ),
+        (
+            r#"JArray.Parse("[[1,2],[3]]").Children().Values<int>().Sum()"#,
+            "6",
+        ),
+        (
+            r#"JArray.Parse("[[1,2],[3]]").Children().Children().Count()"#,
+            "3",
+        ),
+        (
+            r#"JObject.Parse("{\"Ab\":1}").GetValue("ab", StringComparison.OrdinalIgnoreCase)"#,
+            "1",
+        ),
+        (r#"JObject.Parse("{\"Ab\":1}").GetValue("ab")"#, ""),
+        (r#"new JValue("b").CompareTo(new JValue("abc"))"#, "1"),
+        (r#"new JValue("abc").CompareTo(new JValue("ab"))"#, "1"),
+        (r#"new JValue(1).CompareTo(new JValue(2))"#, "-1"),
+        (
+            r#"JObject.DeepEquals(JObject.Parse("{\"a\":1}"), JObject.Parse("{\"a\":1.0}"))"#,
+            "False",
+        ),
+        (r#"JValue.CreateNull().Type"#, "Null"),
+        (
+            r#"JArray.Parse("[1,2]")[5]"#,
+            "!ArgumentOutOfRangeException",
+        ),
+        (r#"new JValue(1).First"#, "!InvalidOperationException"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(text_or_kind(src), want, "{src}");
+    }
+    let src = r#"{
+        var a = JArray.Parse("[1,2,3]");
+        var two = a[1];
+        return a.IndexOf(two) + " " + a.Contains(two) + " " + a.IndexOf(new JValue(2));
+    }"#;
+    assert_eq!(text_in(src), "1 True -1");
+    let src = r#"{
+        var o = new JObject();
+        var v = new JValue(1);
+        o["a"] = v;
+        o["b"] = v;
+        return (o["a"] == v) + " " + (o["b"] == v);
+    }"#;
+    assert_eq!(text_in(src), "True False");
+}
