@@ -44,9 +44,20 @@ pub(crate) fn construct(
                     Value::Json(p) if p.is_property() => {
                         o.insert(None, p.clone()).map_err(|e| tree_err(e, at))?;
                     }
-                    Value::Array(kv) if kv.len() == 2 => {
+                    // `{ { "k", v } }` in an initializer.
+                    Value::Array(kv)
+                        if kv.len() == 2
+                            && matches!(kv[0], Value::String(_))
+                            && !matches!(kv[1], Value::Json(ref p) if p.is_property()) =>
+                    {
                         o.set_property(&kv[0].to_display(), to_token(&kv[1], at)?)
                             .map_err(|e| tree_err(e, at))?;
+                    }
+                    // A sequence of properties (`new JObject(o.Properties().Where(…))`).
+                    Value::Array(_) => {
+                        for p in content_items(v, at)? {
+                            o.insert(None, p).map_err(|e| tree_err(e, at))?;
+                        }
                     }
                     other => return Err(cast_err(other, "JProperty", at)),
                 }
@@ -62,10 +73,9 @@ pub(crate) fn construct(
             let a = JToken::new_array();
             for v in vals.iter().chain(init.iter().flatten()) {
                 match v {
-                    Value::Array(items) if vals.len() == 1 => {
-                        for i in items {
-                            a.insert(None, to_token(i, at)?)
-                                .map_err(|e| tree_err(e, at))?;
+                    Value::Array(_) => {
+                        for i in content_items(v, at)? {
+                            a.insert(None, i).map_err(|e| tree_err(e, at))?;
                         }
                     }
                     // `new JArray(other)`: a copy of its items.

@@ -28,7 +28,11 @@ pub(crate) fn json_mutate(j: &JToken, name: &str, args: &Args, at: usize) -> F<V
             let p = JToken::new_property(&k, to_token(a(1)?, at)?).map_err(|e| tree_err(e, at))?;
             tree(j.insert(None, p))?;
         }
-        ("Add", 1, _) => tree(j.insert(None, to_token(a(0)?, at)?))?,
+        ("Add", 1, _) => {
+            for x in content_items(a(0)?, at)? {
+                tree(j.insert(None, x))?;
+            }
+        }
         ("TryAdd", 2, JKind::Object) => {
             let k = as_str(a(0)?, at)?;
             if j.property(&k).is_some() {
@@ -38,7 +42,11 @@ pub(crate) fn json_mutate(j: &JToken, name: &str, args: &Args, at: usize) -> F<V
             tree(j.insert(None, p))?;
             return Ok(Value::Bool(true));
         }
-        ("AddFirst", 1, _) => tree(j.insert(Some(0), to_token(a(0)?, at)?))?,
+        ("AddFirst", 1, _) => {
+            for (k, x) in content_items(a(0)?, at)?.into_iter().enumerate() {
+                tree(j.insert(Some(k), x))?;
+            }
+        }
         ("Insert", 2, JKind::Array) => {
             let i = as_int(a(0)?, at)?;
             let i = usize::try_from(i).map_err(|_| {
@@ -147,13 +155,27 @@ fn parent_missing(at: usize) -> Flow {
     rt("InvalidOperationException", "The parent is missing.", at)
 }
 
-/// The tokens `content` adds (`AddAfterSelf(content)`, `ReplaceAll(content)`): each of a
-/// collection, else the one value.
-fn content_items(v: &Value, at: usize) -> F<Vec<JToken>> {
+/// The tokens `content` adds (`Add(content)`, `AddAfterSelf(content)`, `ReplaceAll(content)`,
+/// the constructors' `params object[]`): each element of a collection, collections within it
+/// flattened too, else the one value (Newtonsoft's `JContainer.AddInternal` and
+/// `IsMultiContent`: any `IEnumerable` but a string, a token or a `byte[]`).
+pub(crate) fn content_items(v: &Value, at: usize) -> F<Vec<JToken>> {
+    let mut out = Vec::new();
+    flatten(v, &mut out, 0, at)?;
+    Ok(out)
+}
+
+fn flatten(v: &Value, out: &mut Vec<JToken>, depth: usize, at: usize) -> F<()> {
     match v {
-        Value::Array(items) => items.iter().map(|x| to_token(x, at)).collect(),
-        other => Ok(vec![to_token(other, at)?]),
+        // (Nested arrays are bounded by the value's own construction; this only guards.)
+        Value::Array(items) if depth < crate::jtree::MAX_DEPTH => {
+            for x in items {
+                flatten(x, out, depth + 1, at)?;
+            }
+        }
+        other => out.push(to_token(other, at)?),
     }
+    Ok(())
 }
 
 /// `JContainer.Merge(content)` with Newtonsoft's default `JsonMergeSettings`: objects merge
