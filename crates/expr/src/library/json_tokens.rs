@@ -195,20 +195,11 @@ pub(crate) fn json_sequence_call(
                         .filter(JToken::is_property)
                         .map(Value::Json),
                 ),
-                // A property's value, an array's items, an object's property values.
-                "Values" => {
-                    for c in j.children() {
-                        let c = if c.is_property() {
-                            match c.property_value() {
-                                Some(v) => v,
-                                None => continue,
-                            }
-                        } else {
-                            c
-                        };
-                        out.push(Value::Json(c));
-                    }
-                }
+                "Values" => out.extend(
+                    token_values(std::iter::once(j))
+                        .into_iter()
+                        .map(Value::Json),
+                ),
                 "Children" => out.extend(j.children().into_iter().map(Value::Json)),
                 _ => out.extend(navigate(j, name).into_iter().map(Value::Json)),
             }
@@ -217,12 +208,56 @@ pub(crate) fn json_sequence_call(
         match (name, generics.first()) {
             ("Values", Some(ty)) => Ok(Value::Array(
                 out.into_iter()
-                    .map(|v| cast(v, ty, at))
+                    .map(|v| match v {
+                        Value::Json(t) => convert_token(t, ty, at),
+                        other => Ok(other),
+                    })
                     .collect::<F<Vec<_>>>()?,
             )),
             _ => Ok(Value::Array(out)),
         }
     })())
+}
+
+/// Newtonsoft's `Extensions.Values()` over `tokens`: a JValue itself, any other token's
+/// children (a JObject's are its properties).
+pub(crate) fn token_values<'a>(tokens: impl Iterator<Item = &'a JToken>) -> Vec<JToken> {
+    let mut out = Vec::new();
+    for t in tokens {
+        if t.is_container() {
+            out.extend(t.children());
+        } else {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
+/// Newtonsoft's `Extensions.Convert<JToken, T>`: a token that is a `T` as it is, a JValue
+/// converted, anything else refused.
+pub(crate) fn convert_token(t: JToken, ty: &TypeRef, at: usize) -> F<Value> {
+    let v = Value::Json(t);
+    if is_instance(&v, ty) {
+        return Ok(v);
+    }
+    match &v {
+        Value::Json(t) if t.is_container() => Err(rt(
+            "InvalidCastException",
+            format!(
+                "Cannot cast {} to Newtonsoft.Json.Linq.JToken.",
+                t.type_name()
+            ),
+            at,
+        )),
+        _ => json_value_as(
+            match &v {
+                Value::Json(t) => Some(t),
+                _ => None,
+            },
+            std::slice::from_ref(ty),
+            at,
+        ),
+    }
 }
 
 /// The token beside `j` in its parent (`Next`, `Previous`): none for a property's value.

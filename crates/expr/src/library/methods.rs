@@ -186,32 +186,41 @@ pub(crate) fn call_method(
                 Value::Array(found.into_iter().map(Value::Json).collect())
             }
             "Children" | "Values" => {
-                // A JObject's children are its properties; `Values()` their values.
-                let items: Vec<Value> = match (j.kind(), name) {
-                    (JKind::Object, "Values") => j
-                        .children()
-                        .iter()
-                        .filter_map(|p| p.property_value())
-                        .map(Value::Json)
-                        .collect(),
-                    (JKind::Value, _) => {
-                        return Err(rt(
-                            "InvalidOperationException",
-                            "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
-                            at,
-                        ));
-                    }
-                    _ => j.children().into_iter().map(Value::Json).collect(),
-                };
-                it.charge(items.len() * SLOT, at)?;
-                match generics.first() {
-                    Some(ty) => Value::Array(
-                        items
+                if !j.is_container() {
+                    return Err(rt(
+                        "InvalidOperationException",
+                        "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
+                        at,
+                    ));
+                }
+                let children = j.children();
+                it.charge(children.len() * SLOT, at)?;
+                match (name, generics.first()) {
+                    // `Children<T>()`: the children that are `T` (Newtonsoft's OfType).
+                    ("Children", Some(ty)) => Value::Array(
+                        children
                             .into_iter()
-                            .map(|v| cast(v, ty, at))
+                            .map(Value::Json)
+                            .filter(|v| is_instance(v, ty))
+                            .collect(),
+                    ),
+                    ("Children", None) => {
+                        Value::Array(children.into_iter().map(Value::Json).collect())
+                    }
+                    // `Values<T>()` (JContainer's): each child converted to `T`.
+                    (_, Some(ty)) => Value::Array(
+                        children
+                            .into_iter()
+                            .map(|c| convert_token(c, ty, at))
                             .collect::<F<Vec<_>>>()?,
                     ),
-                    None => Value::Array(items),
+                    // `Values()` is the Extensions method over the children.
+                    (_, None) => Value::Array(
+                        token_values(children.iter())
+                            .into_iter()
+                            .map(Value::Json)
+                            .collect(),
+                    ),
                 }
             }
             "ContainsKey" => Value::Bool(j.property(&as_str(a(0)?, at)?).is_some()),
