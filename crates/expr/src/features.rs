@@ -310,10 +310,16 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape" | "Unescape"
             ),
             "JObject" | "JArray" | "JToken" => {
-                matches!(name, "Parse" | "FromObject" | "DeepEquals")
+                matches!(
+                    name,
+                    "Parse" | "FromObject" | "DeepEquals" | "ReferenceEquals"
+                )
             }
-            "JProperty" => name == "DeepEquals",
-            "JValue" => matches!(name, "DeepEquals" | "CreateNull" | "CreateString"),
+            "JProperty" => matches!(name, "DeepEquals" | "ReferenceEquals"),
+            "JValue" => matches!(
+                name,
+                "DeepEquals" | "CreateNull" | "CreateString" | "ReferenceEquals"
+            ),
             "XElement" | "XDocument" => matches!(name, "Parse" | "Load"),
             "XNode" | "XNamespace" | "XName" => {
                 crate::library::xml_build_member_exists(ty, name, true)

@@ -483,6 +483,16 @@ pub(crate) fn json_token_static(ty: &str, name: &str, args: &Args, at: usize) ->
                 Err(e) => Err(e),
             });
         }
+        // `object.ReferenceEquals` through a token type: the same token (or both null).
+        (_, "ReferenceEquals") if args.len() == 2 => {
+            return Some((|| {
+                Ok(Value::Bool(match (arg(args, 0, at)?, arg(args, 1, at)?) {
+                    (Value::Json(a), Value::Json(b)) => a.same(b),
+                    (Value::Null, Value::Null) => true,
+                    _ => false,
+                }))
+            })());
+        }
         (_, "DeepEquals") => {}
         _ => return None,
     }

@@ -41,7 +41,10 @@ pub(crate) fn call_static(
         "Guid" => guid_static(ty, name, args, at)?,
         "Regex" => regex_static(it, ty, name, args, at)?,
         "JToken" | "JObject" | "JArray" | "JValue" | "JProperty"
-            if matches!(name, "DeepEquals" | "CreateNull" | "CreateString") =>
+            if matches!(
+                name,
+                "DeepEquals" | "CreateNull" | "CreateString" | "ReferenceEquals"
+            ) =>
         {
             match json_token_static(ty, name, args, at) {
                 Some(r) => Some(r?),
