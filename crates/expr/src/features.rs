@@ -315,10 +315,18 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     "Parse" | "FromObject" | "DeepEquals" | "ReferenceEquals"
                 )
             }
-            "JProperty" => matches!(name, "DeepEquals" | "ReferenceEquals"),
+            "JProperty" => matches!(
+                name,
+                "DeepEquals" | "ReferenceEquals" | "Parse" | "FromObject"
+            ),
             "JValue" => matches!(
                 name,
-                "DeepEquals" | "CreateNull" | "CreateString" | "ReferenceEquals"
+                "DeepEquals"
+                    | "CreateNull"
+                    | "CreateString"
+                    | "ReferenceEquals"
+                    | "Parse"
+                    | "FromObject"
             ),
             "XElement" | "XDocument" => matches!(name, "Parse" | "Load"),
             "XNode" | "XNamespace" | "XName" => {

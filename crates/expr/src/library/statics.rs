@@ -54,6 +54,10 @@ pub(crate) fn call_static(
         "JObject" | "JArray" | "JToken" | "JsonConvert" => {
             json_static(it, ty, name, generics, args, at)?
         }
+        // `JValue.Parse`, `JProperty.FromObject`: JToken's statics, inherited.
+        "JValue" | "JProperty" if matches!(name, "Parse" | "FromObject") => {
+            json_static(it, "JToken", name, generics, args, at)?
+        }
         "XElement" | "XDocument" | "XNode" | "XmlReader" => xml_static(it, ty, name, args, at)?,
         "XNamespace" | "XName" => xml_build_static(ty, name, args, at)?,
         "Array" => array_static(it, name, generics, args, at)?,
