@@ -46,8 +46,15 @@ pub(super) fn cmp_values(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
 pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
     use BinOp::*;
     // JToken has no `==` operator: two tokens are equal when they are the same token.
-    if let (Eq | Ne, Value::Json(x), Value::Json(y)) = (op, &a, &b) {
-        return Ok(Value::Bool(x.same(y) == (op == Eq)));
+    // A JSON null is a JValue, not a null reference: `o["a"] == null` is false for `"a": null`.
+    match (op, &a, &b) {
+        (Eq | Ne, Value::Json(x), Value::Json(y)) => {
+            return Ok(Value::Bool(x.same(y) == (op == Eq)));
+        }
+        (Eq | Ne, Value::Json(_), Value::Null) | (Eq | Ne, Value::Null, Value::Json(_)) => {
+            return Ok(Value::Bool(op == Ne));
+        }
+        _ => {}
     }
     match op {
         Eq => return Ok(Value::Bool(values_equal(&a, &b))),
