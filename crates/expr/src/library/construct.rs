@@ -64,6 +64,26 @@ pub(crate) fn construct(
             }
             Value::Json(o)
         }
+        // `new JProperty(other)`: a copy.
+        "JProperty"
+            if args.len() == 1 && matches!(&args[0].1, Value::Json(p) if p.is_property()) =>
+        {
+            match &args[0].1 {
+                Value::Json(p) => Value::Json(p.deep_clone()),
+                other => return Err(cast_err(other, "JProperty", at)),
+            }
+        }
+        // `new JProperty(name, params object[] content)`: several values make an array.
+        "JProperty" if args.len() > 2 => {
+            let name = as_str(arg(&args, 0, at)?, at)?;
+            let items = JToken::new_array();
+            for (_, v) in &args[1..] {
+                for x in content_items(v, at)? {
+                    items.insert(None, x).map_err(|e| tree_err(e, at))?;
+                }
+            }
+            Value::Json(JToken::new_property(&name, items).map_err(|e| tree_err(e, at))?)
+        }
         "JProperty" => {
             let name = as_str(arg(&args, 0, at)?, at)?;
             let value = to_token(arg(&args, 1, at)?, at)?;
