@@ -1,8 +1,12 @@
 //! Newtonsoft's token navigation and comparison beyond indexing: `token.Value<T>()` (the
-//! extension method, without a key), `JValue.Value`, `First`/`Last`, `Descendants()`,
-//! and `JToken.DeepEquals`.
+//! extension method, without a key), `JValue.Value`, `First`/`Last`, `Parent`, `Root`, `Path`,
+//! `Next`/`Previous`, `Descendants()`/`DescendantsAndSelf()`, `AfterSelf()`/`BeforeSelf()`,
+//! `Ancestors()`, `PropertyValues()`, `JArray.IndexOf`/`Contains` (by reference),
+//! `JValue.CompareTo`, `JToken.DeepEquals`/`ReferenceEquals`, and Newtonsoft's `Extensions`
+//! over sequences of tokens (`Values()`, `Properties()`, `Children()` …). The tokens are the
+//! tree's own (crates/expr/src/jtree.rs); changing one is crates/expr/src/library/json_tree.rs.
 //!
-//! Checked against Mono with Debian's Newtonsoft.Json (mcs/mono):
+//! Checked against Mono with Debian's Newtonsoft.Json (mcs/mono; crates/expr/tests/oracle):
 //! ```csharp
 //! JObject.Parse("{\"a\":1.5}")["a"].Value<double>()             // 1.5
 //! JObject.Parse("{\"a\":1}")["a"].Value<string>()               // "1"
@@ -10,6 +14,9 @@
 //! JObject.Parse("{\"a\":1,\"b\":2}").First                      // "a": 1
 //! new JProperty("n", "v").ToString()                            // "n": "v"
 //! JToken.DeepEquals(JToken.Parse("{\"a\":1}"), JToken.Parse("{ \"a\" : 1 }")) // True
+//! JObject.Parse("{\"a\":[{\"b\":1}]}")["a"][0]["b"].Path     // a[0].b
+//! JArray.Parse("[[1,2],[3],4]").Values().Count()                // 4 (1, 2, 3 and 4)
+//! new JValue("b").CompareTo(new JValue("abc"))                  // 1 (ordinal: 'b' - 'a')
 //! ```
 
 use super::*;
