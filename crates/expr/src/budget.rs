@@ -39,9 +39,9 @@ pub(crate) fn shallow(v: &Value) -> usize {
         Value::String(s) => s.len(),
         Value::Bytes(b) => b.len(),
         Value::Array(a) => a.len() * SLOT,
-        Value::Json(serde_json::Value::String(s)) => s.len(),
-        Value::Json(serde_json::Value::Array(a)) => a.len() * JSON_NODE,
-        Value::Json(serde_json::Value::Object(m)) => m.len() * JSON_NODE,
+        Value::Json(j) => j
+            .with_scalar(|s| s.as_str().map_or(0, str::len))
+            .unwrap_or_else(|| j.len() * JSON_NODE),
         Value::Object(Object::Body(b)) => b.len(),
         _ => 0,
     }
@@ -135,29 +135,10 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
     }
 }
 
-fn add_json(j: &serde_json::Value, cap: usize, total: &mut usize) {
-    *total += JSON_NODE;
-    match j {
-        serde_json::Value::String(s) => *total += s.len(),
-        serde_json::Value::Array(a) => {
-            for x in a {
-                add_json(x, cap, total);
-                if *total > cap {
-                    return;
-                }
-            }
-        }
-        serde_json::Value::Object(m) => {
-            for (k, x) in m {
-                *total += k.len();
-                add_json(x, cap, total);
-                if *total > cap {
-                    return;
-                }
-            }
-        }
-        _ => {}
-    }
+/// A token as serde_json's value was counted: a node for each value (its text for a string),
+/// a property its name (crates/expr/src/jtree.rs walks the tree).
+fn add_json(j: &crate::jtree::JToken, cap: usize, total: &mut usize) {
+    *total = total.saturating_add(j.size_upto(JSON_NODE, cap.saturating_sub(*total)));
 }
 
 /// A node and its subtree (the whole subtree, whatever reference the value holds: a node
@@ -270,6 +251,7 @@ impl std::io::Write for CappedWriter {
 
 /// Serialises JSON into at most `cap` bytes; `None` when the text would be longer.
 pub(crate) fn json_text(j: &serde_json::Value, pretty: bool, cap: usize) -> Option<String> {
+    // (The caller copies a token's tree out first: crates/expr/src/jtree.rs.)
     let mut w = CappedWriter::new(cap);
     let r = if pretty {
         serde_json::to_writer_pretty(&mut w, j)

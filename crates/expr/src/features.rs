@@ -62,6 +62,8 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "JObject"
                 | "JArray"
                 | "JToken"
+                | "JValue"
+                | "JProperty"
                 | "JsonConvert"
                 | "Formatting"
                 | "StringComparison"
@@ -365,7 +367,25 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                 name,
                 "IsMatch" | "Match" | "Matches" | "Replace" | "Split" | "Escape" | "Unescape"
             ),
-            "JObject" | "JArray" | "JToken" => matches!(name, "Parse" | "FromObject"),
+            "JObject" | "JArray" | "JToken" => {
+                matches!(
+                    name,
+                    "Parse" | "FromObject" | "DeepEquals" | "ReferenceEquals"
+                )
+            }
+            "JProperty" => matches!(
+                name,
+                "DeepEquals" | "ReferenceEquals" | "Parse" | "FromObject"
+            ),
+            "JValue" => matches!(
+                name,
+                "DeepEquals"
+                    | "CreateNull"
+                    | "CreateString"
+                    | "ReferenceEquals"
+                    | "Parse"
+                    | "FromObject"
+            ),
             "XElement" | "XDocument" => {
                 matches!(name, "Parse" | "Load")
                     || crate::library::xml_build_member_exists(ty, name, true)

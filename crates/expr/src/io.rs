@@ -220,6 +220,7 @@ impl Value {
                 Value::Object(crate::value::Object::Hasher(*k, h.detached()))
             }
             Value::Array(a) => Value::Array(a.iter().map(Value::detached).collect()),
+            Value::Json(j) => Value::Json(j.deep_clone()),
             Value::Object(crate::value::Object::Map(m)) => {
                 Value::Object(crate::value::Object::Map(Arc::new(
                     m.iter()

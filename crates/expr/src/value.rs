@@ -147,8 +147,8 @@ pub enum Value {
     Guid(u128),
     /// Arrays and `List<T>`.
     Array(Vec<Value>),
-    /// `JObject`, `JArray`, `JToken`, `JValue`.
-    Json(serde_json::Value),
+    /// `JObject`, `JArray`, `JProperty`, `JValue`: a token of a tree (crates/expr/src/jtree.rs).
+    Json(crate::jtree::JToken),
     Bytes(Vec<u8>),
     Object(Object),
     Lambda(Arc<Lambda>),
@@ -242,8 +242,13 @@ impl Value {
         )
     }
 
+    /// A new JSON tree holding `j` (`JToken.Parse` of its text).
+    pub fn json(j: &serde_json::Value) -> Value {
+        Value::Json(crate::jtree::JToken::from_serde(j))
+    }
+
     pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null) || matches!(self, Value::Json(serde_json::Value::Null))
+        matches!(self, Value::Null) || matches!(self, Value::Json(j) if j.is_null())
     }
 
     /// The C# type name, for error messages (`Unable to cast object of type 'X' …`).
@@ -271,9 +276,7 @@ impl Value {
             Value::TimeSpan(_) => "System.TimeSpan",
             Value::Guid(_) => "System.Guid",
             Value::Array(_) => "System.Object[]",
-            Value::Json(serde_json::Value::Object(_)) => "Newtonsoft.Json.Linq.JObject",
-            Value::Json(serde_json::Value::Array(_)) => "Newtonsoft.Json.Linq.JArray",
-            Value::Json(_) => "Newtonsoft.Json.Linq.JValue",
+            Value::Json(j) => j.type_name(),
             Value::Bytes(_) => "System.Byte[]",
             Value::Object(Object::Context(_)) => "IProxyRequestContext",
             // Records also stand for KeyValuePairs and JProperties (the members they carry tell).
@@ -420,9 +423,21 @@ pub fn format_guid(g: u128) -> String {
     )
 }
 
-/// `JToken.ToString()`: strings print raw, containers print indented (Newtonsoft's default).
-pub fn json_to_string(j: &serde_json::Value) -> String {
-    match j {
+/// `JToken.ToString()`: strings print raw, containers print indented (Newtonsoft's default),
+/// a property as `"name": value`.
+pub fn json_to_string(t: &crate::jtree::JToken) -> String {
+    if let (Some(name), Some(v)) = (t.name(), t.property_value()) {
+        let name = serde_json::to_string(&*name).unwrap_or_default();
+        let v = v.to_serde();
+        let value = match v {
+            serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            }
+            _ => serde_json::to_string(&v).unwrap_or_default(),
+        };
+        return format!("{name}: {value}");
+    }
+    match &t.to_serde() {
         serde_json::Value::Null => String::new(),
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Bool(true) => "True".into(),

@@ -381,7 +381,7 @@ fn json() {
     );
     assert_eq!(
         run("context.Request.Body.As<JObject>()[\"items\"][1]"),
-        Value::Json(serde_json::json!(2))
+        Value::json(&serde_json::json!(2))
     );
     assert_eq!(
         run("((JArray)context.Request.Body.As<JObject>()[\"items\"]).Count"),
@@ -1512,7 +1512,7 @@ fn xml_extraction_corpus_expression() {
     );
     assert_eq!(
         obj,
-        Value::Json(serde_json::json!({
+        Value::json(&serde_json::json!({
             "conditionValue": "true",
             "value1": "MESSAGE1_TEST1",
             "value3": "MESSAGE1_TEST3"

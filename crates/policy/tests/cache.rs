@@ -121,7 +121,7 @@ fn value_entries_weigh_by_content() {
     let small = CachedEntry::Value(Value::str("x"));
     let big = CachedEntry::Value(Value::Array(vec![Value::str("y".repeat(10_000))]));
     assert!(big.approx_bytes() > small.approx_bytes() + 9_000);
-    let json = CachedEntry::Value(Value::Json(serde_json::json!({"a": "z".repeat(5000)})));
+    let json = CachedEntry::Value(Value::json(&serde_json::json!({"a": "z".repeat(5000)})));
     assert!(json.approx_bytes() > 5000);
 }
 

@@ -310,7 +310,7 @@ async fn the_external_cache_is_shared_and_honours_ttl() {
         return;
     };
     let (a, b) = (node(&server).await, node(&server).await);
-    let value = CachedEntry::Value(Value::Json(serde_json::json!({"price": 3})));
+    let value = CachedEntry::Value(Value::json(&serde_json::json!({"price": 3})));
     a.cache
         .put(
             "value:price".into(),

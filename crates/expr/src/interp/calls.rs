@@ -67,29 +67,6 @@ impl<'c> Interp<'c> {
         if let Some(r) = self.nullable_call(target, name, args) {
             return r;
         }
-        // `x.Property("k").Remove()` on a local JObject removes the property in place.
-        if name == "Remove"
-            && args.is_empty()
-            && let E::Call {
-                callee: inner,
-                args: iargs,
-                ..
-            } = &target.kind
-            && let E::Member {
-                target: obj,
-                name: pname,
-                ..
-            } = &inner.kind
-            && pname == "Property"
-            && iargs.len() == 1
-        {
-            let key = self.ev(&iargs[0].value)?;
-            let slot = self.lvalue(obj)?;
-            if let Value::Json(serde_json::Value::Object(m)) = slot {
-                m.shift_remove(&key.to_display());
-            }
-            return Ok(Value::Null);
-        }
         // Methods that change a local in place and need the interpreter (a predicate, a
         // token path): kept out of this frame, which every nested call repeats.
         if matches!(name.as_str(), "Remove" | "RemoveAll" | "Replace")
@@ -106,6 +83,7 @@ impl<'c> Interp<'c> {
                 Some(Value::Object(Object::Io(_) | Object::Hasher(..) | Object::Crypto(_)))))
             || (lib::MUTATORS.contains(&name.as_str())
                 && self.is_lvalue(target)
+                && !self.json_rooted(target)
                 && match self.lvalue(target)? {
                     Value::Object(
                         Object::XElement(_)
@@ -131,7 +109,11 @@ impl<'c> Interp<'c> {
                     }
                     _ => false,
                 });
-        if lib::MUTATORS.contains(&name.as_str()) && self.is_lvalue(target) && !shared {
+        if lib::MUTATORS.contains(&name.as_str())
+            && self.is_lvalue(target)
+            && !shared
+            && !self.json_rooted(target)
+        {
             let args = self.eval_args(args)?;
             if matches!(
                 name.as_str(),

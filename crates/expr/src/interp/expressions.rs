@@ -259,7 +259,9 @@ impl<'c> Interp<'c> {
                     Ok(m)
                 })();
                 self.release(mark);
-                Value::Json(serde_json::Value::Object(r?))
+                Value::Json(crate::jtree::JToken::from_serde(
+                    &serde_json::Value::Object(r?),
+                ))
             }
             E::Assign { target, op, value } => {
                 let v = match op {

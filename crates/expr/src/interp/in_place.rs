@@ -1,6 +1,6 @@
-//! Methods that change a local in place and need the interpreter: `List.RemoveAll(predicate)`,
-//! `JToken.Replace(value)` on a token inside a local. (LINQ to XML nodes are edited in place
-//! through any reference: crates/expr/src/library/xml_mutate.rs.)
+//! Methods that change a local in place and need the interpreter: `List.RemoveAll(predicate)`.
+//! (LINQ to XML nodes and JSON tokens are edited in place through any reference:
+//! crates/expr/src/library/xml_mutate.rs, crates/expr/src/jtree.rs.)
 //! Apart from crates/expr/src/interp/calls.rs so that `call`'s stack frame, repeated at every
 //! nested call, stays small.
 
@@ -37,18 +37,6 @@ impl<'c> Interp<'c> {
             }
             self.assign(target, Value::Array(kept))?;
             return Ok(Some(Value::Int(removed)));
-        }
-        // `j["a"].Replace(v)` on a token inside a local: the token is replaced in place.
-        if name == "Replace"
-            && args.len() == 1
-            && matches!(&target.kind, E::Index { .. })
-            && self.is_lvalue(target)
-            && matches!(self.ev(target)?, Value::Json(_))
-        {
-            let v = self.ev(&args[0].value)?;
-            let j = lib::to_json(&v, at)?;
-            self.assign(target, Value::Json(j))?;
-            return Ok(Some(Value::Null));
         }
         Ok(None)
     }

@@ -11,6 +11,14 @@ impl<'c> Interp<'c> {
         }
     }
 
+    /// Whether `e` (a local or an element of one) reaches into a JSON tree: its tokens are
+    /// shared and change in place through any handle, never through a `&mut` slot.
+    pub(super) fn json_rooted(&self, e: &Expr) -> bool {
+        self.root_local(e)
+            .and_then(|i| self.locals.get(i))
+            .is_some_and(|(_, v)| matches!(v, Value::Json(_)))
+    }
+
     /// A mutable reference to a local or an element inside one (`body["a"]["b"]`). Keys are
     /// evaluated before the local is borrowed.
     pub(super) fn lvalue(&mut self, e: &Expr) -> F<&mut Value> {
@@ -82,6 +90,15 @@ impl<'c> Interp<'c> {
                     cur = t;
                 }
                 keys.reverse();
+                // `((JObject)a[0])["b"] = v`: a token reached by any expression is changed
+                // in place (it is shared with its tree).
+                if !matches!(&cur.kind, E::Name(_))
+                    && let Value::Json(j) = self.ev(cur)?
+                {
+                    let grown = self.size_of(&v);
+                    self.grow(grown, target.at)?;
+                    return lib::set_path(&mut Value::Json(j), &keys, v);
+                }
                 let E::Name(n) = &cur.kind else {
                     return Err(rt(
                         "NotSupportedException",
@@ -118,6 +135,14 @@ impl<'c> Interp<'c> {
                 target: obj, name, ..
             } => {
                 let o = self.ev(obj)?;
+                // `property.Value = v`, `jvalue.Value = v`: the shared token changes.
+                if let Value::Json(j) = &o
+                    && name == "Value"
+                {
+                    let grown = self.size_of(&v);
+                    self.grow(grown, target.at)?;
+                    return lib::json_set_value(j, v, target.at);
+                }
                 if let Some(r) = lib::settings_set(&o, name, &v, target.at) {
                     return r;
                 }

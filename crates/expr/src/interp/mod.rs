@@ -298,6 +298,14 @@ impl<'c> Interp<'c> {
         Ok(())
     }
 
+    /// Charges growth of a value reached through a shared token rather than a local
+    /// (`((JArray)o["a"]).Add(x)`): counted as held until the locals are counted again.
+    pub(crate) fn grow(&mut self, bytes: usize, at: usize) -> F<()> {
+        self.charge(bytes, at)?;
+        self.held = self.held.saturating_add(bytes);
+        Ok(())
+    }
+
     /// The local an lvalue (`x`, `x[i][j]`) lives in.
     fn root_local(&self, e: &Expr) -> Option<usize> {
         match &e.kind {
@@ -312,9 +320,9 @@ impl<'c> Interp<'c> {
     pub(crate) fn text<'v>(&mut self, v: &'v Value, at: usize) -> F<Cow<'v, str>> {
         Ok(match v {
             Value::String(s) => Cow::Borrowed(&**s),
-            Value::Json(j @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+            Value::Json(j) if j.is_object() || j.is_array() => {
                 let room = self.room();
-                match budget::json_text(j, true, room) {
+                match budget::json_text(&j.to_serde(), true, room) {
                     Some(t) => Cow::Owned(t),
                     None => return Err(over_budget(Budget::Memory, &self.limits, at)),
                 }

@@ -259,7 +259,9 @@ impl<'c> Interp<'c> {
     pub(crate) fn cond(&mut self, e: &Expr) -> F<bool> {
         match self.ev(e)? {
             Value::Bool(b) => Ok(b),
-            Value::Json(serde_json::Value::Bool(b)) => Ok(b),
+            Value::Json(j) if j.with_scalar(serde_json::Value::is_boolean) == Some(true) => {
+                Ok(j.with_scalar(|b| b.as_bool() == Some(true)) == Some(true))
+            }
             Value::Null => Err(null_ref(e.at)),
             other => Err(rt(
                 "InvalidCastException",

@@ -79,68 +79,11 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
                 args.get(1).map(|(_, v)| v.clone()).unwrap_or(Value::Null),
             );
         }
-        (Value::Json(J::Object(m)), "Add") => {
-            if let Value::Object(Object::Record(r)) = &a0 {
-                let k = r.get("Name").map(|n| n.to_display()).unwrap_or_default();
-                m.insert(k, to_json(r.get("Value").unwrap_or(&Value::Null), at)?);
-            } else {
-                let k = as_str(&a0, at)?;
-                if m.contains_key(&k) {
-                    return Err(rt(
-                        "ArgumentException",
-                        "Can not add property to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object.",
-                        at,
-                    ));
-                }
-                let v = args.get(1).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
-                m.insert(k, to_json(&v, at)?);
-            }
-        }
-        (Value::Json(J::Object(m)), "Remove") => {
-            return Ok(Value::Bool(m.shift_remove(&as_str(&a0, at)?).is_some()));
-        }
-        (Value::Json(J::Object(m)), "Merge") => {
-            if let Value::Json(J::Object(o)) = a0 {
-                merge_objects(m, o);
-            }
-        }
-        (Value::Json(J::Array(a)), "Merge") => {
-            if let Value::Json(J::Array(o)) = a0 {
-                a.extend(o);
-            }
-        }
-        (Value::Json(J::Array(a)), "Add") => a.push(to_json(&a0, at)?),
-        (Value::Json(J::Array(a)), "Clear") => a.clear(),
-        (Value::Json(J::Array(a)), "RemoveAt") => {
-            let i = as_int(&a0, at)?;
-            if i < 0 || i as usize >= a.len() {
-                return Err(index_err(at));
-            }
-            a.remove(i as usize);
-        }
+        (Value::Json(j), n) => return json_mutate(j, n, &args, at),
         (Value::Object(Object::Map(m)), n) => return map_mutate(Arc::make_mut(m), n, args, at),
         (v, n) => return Err(no_member(v, n, at)),
     }
     Ok(Value::Null)
-}
-
-/// `JContainer.Merge` with Newtonsoft's default `JsonMergeSettings`: objects merge property
-/// by property, recursively; arrays concatenate (`MergeArrayHandling.Concat`); a null in the
-/// merged content leaves the value it meets (`MergeNullValueHandling.Ignore`); any other value
-/// replaces it. (Newtonsoft.Json 5 under Mono has no Merge: this follows Newtonsoft's
-/// documentation of those settings.)
-fn merge_objects(m: &mut serde_json::Map<String, J>, o: serde_json::Map<String, J>) {
-    for (k, v) in o {
-        match (m.get_mut(&k), v) {
-            (Some(J::Object(a)), J::Object(b)) => merge_objects(a, b),
-            (Some(J::Array(a)), J::Array(b)) => a.extend(b),
-            (Some(_), J::Null) => {}
-            (Some(slot), v) => *slot = v,
-            (None, v) => {
-                m.insert(k, v);
-            }
-        }
-    }
 }
 
 pub(super) fn index_err(at: usize) -> Flow {
@@ -185,37 +128,59 @@ pub(crate) fn set_path(slot: &mut Value, keys: &[(Value, usize)], v: Value) -> F
         [] => Ok(()),
         [(k, at)] => set_element(slot, k.clone(), v, *at),
         [(k, at), rest @ ..] => match slot {
+            // Tokens are shared: the chain is read, and the last token is changed in place.
             Value::Json(j) => {
-                let mut cur = j;
+                let mut cur = j.clone();
                 for (k, at) in keys[..keys.len() - 1].iter() {
-                    cur = json_child_mut(cur, k, *at)?;
+                    cur = json_child(&cur, k, *at)?;
                 }
                 let (last, lat) = &keys[keys.len() - 1];
-                let mut tmp = Value::Json(std::mem::take(cur));
-                let r = set_element(&mut tmp, last.clone(), v, *lat);
-                if let Value::Json(back) = tmp {
-                    *cur = back;
-                }
-                r
+                set_element(&mut Value::Json(cur), last.clone(), v, *lat)
             }
             other => set_path(element_mut(other, k, *at)?, rest, v),
         },
     }
 }
 
-pub(super) fn json_child_mut<'a>(j: &'a mut J, k: &Value, at: usize) -> F<&'a mut J> {
-    match j {
-        J::Object(m) => m.get_mut(&as_str(k, at)?).ok_or_else(|| null_ref(at)),
-        J::Array(a) => {
-            let i = idx(k, a.len(), at)?;
-            Ok(&mut a[i])
+/// `token[k]` for a step of an assignment's chain: the child, which must exist.
+pub(super) fn json_child(j: &JToken, k: &Value, at: usize) -> F<JToken> {
+    match j.kind() {
+        JKind::Object => j.get(&as_str(k, at)?).ok_or_else(|| null_ref(at)),
+        JKind::Array => {
+            let i = json_idx(k, j.len(), false, at)?;
+            j.at(i).ok_or_else(|| index_err(at))
         }
-        _ => Err(rt(
-            "InvalidOperationException",
-            "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
-            at,
-        )),
+        _ => Err(no_child(j, "access", at)),
     }
+}
+
+/// A JArray position: `List<JToken>`'s range error when reading (`arr[5]`), JContainer's when
+/// changing (`arr[5] = v`, `RemoveAt(5)`), as Newtonsoft throws them.
+pub(crate) fn json_idx(k: &Value, len: usize, change: bool, at: usize) -> F<usize> {
+    let i = as_int(k, at)?;
+    if i >= 0 && (i as usize) < len {
+        return Ok(i as usize);
+    }
+    Err(rt(
+        "ArgumentOutOfRangeException",
+        match (change, i < 0) {
+            (false, _) => {
+                "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')"
+            }
+            (true, true) => "Index is less than 0. (Parameter 'index')",
+            (true, false) => "Index is equal to or greater than Count. (Parameter 'index')",
+        },
+        at,
+    ))
+}
+
+/// Newtonsoft's refusal to index a JValue or JProperty.
+pub(super) fn no_child(j: &JToken, what: &str, at: usize) -> Flow {
+    rt(
+        "InvalidOperationException",
+        format!("Cannot {what} child value on {}.", j.type_name()),
+        at,
+    )
 }
 
 pub(crate) fn set_element(slot: &mut Value, key: Value, v: Value, at: usize) -> F<()> {
@@ -228,13 +193,17 @@ pub(crate) fn set_element(slot: &mut Value, key: Value, v: Value, at: usize) -> 
             let i = idx(&key, b.len(), at)?;
             b[i] = as_int(&v, at)? as u8;
         }
-        Value::Json(J::Object(m)) => {
-            m.insert(as_str(&key, at)?, to_json(&v, at)?);
-        }
-        Value::Json(J::Array(a)) => {
-            let i = idx(&key, a.len(), at)?;
-            a[i] = to_json(&v, at)?;
-        }
+        Value::Json(j) => match j.kind() {
+            JKind::Object => j
+                .set_property(&as_str(&key, at)?, to_token(&v, at)?)
+                .map_err(|e| tree_err(e, at))?,
+            JKind::Array => {
+                let i = json_idx(&key, j.len(), true, at)?;
+                j.set_child(i, to_token(&v, at)?)
+                    .map_err(|e| tree_err(e, at))?;
+            }
+            _ => return Err(no_child(j, "set", at)),
+        },
         Value::Object(Object::Map(m)) => map_set(Arc::make_mut(m), key, v, at)?,
         Value::Null => return Err(null_ref(at)),
         other => return Err(no_member(other, "this[]", at)),
@@ -256,18 +225,13 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
         }
         Value::Array(a) => a[idx(k, a.len(), at)?].clone(),
         Value::Bytes(b) => Value::Byte(b[idx(k, b.len(), at)?]),
-        Value::Json(J::Object(m)) => match m.get(&as_str(k, at)?) {
-            Some(v) => Value::Json(v.clone()),
-            None => Value::Null,
+        Value::Json(j) => match j.kind() {
+            JKind::Object => j.get(&as_str(k, at)?).map_or(Value::Null, Value::Json),
+            JKind::Array => j
+                .at(json_idx(k, j.len(), false, at)?)
+                .map_or(Value::Null, Value::Json),
+            _ => return Err(no_child(j, "access", at)),
         },
-        Value::Json(J::Array(a)) => Value::Json(a[idx(k, a.len(), at)?].clone()),
-        Value::Json(_) => {
-            return Err(rt(
-                "InvalidOperationException",
-                "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
-                at,
-            ));
-        }
         Value::Object(Object::Map(m)) => map_index(m, k, at)?,
         // `reader[i]`, `reader[name]`, `reader[localName, namespaceURI]`: GetAttribute.
         Value::Object(Object::Io(io)) if io.type_name == "System.Xml.XmlReader" => {
@@ -323,14 +287,22 @@ pub(super) fn dict_get(d: &BTreeMap<String, Value>, key: &str) -> Option<Value> 
 pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
     Ok(match v {
         Value::Array(a) => a,
-        Value::Json(J::Array(a)) => a.into_iter().map(Value::Json).collect(),
-        Value::Json(J::Object(m)) => m
+        Value::Json(j) if j.is_array() || j.is_property() => {
+            j.children().into_iter().map(Value::Json).collect()
+        }
+        // `foreach` over a JObject: KeyValuePair<string, JToken>s (the values the tree's).
+        Value::Json(j) if j.is_object() => j
+            .children()
             .into_iter()
-            .map(|(k, v)| {
+            .map(|p| {
+                let k = p.name().unwrap_or_default();
                 let mut r = BTreeMap::new();
-                r.insert("Name".to_string(), Value::str(&k));
-                r.insert("Key".to_string(), Value::str(&k));
-                r.insert("Value".to_string(), Value::Json(v));
+                r.insert("Name".to_string(), Value::str(&*k));
+                r.insert("Key".to_string(), Value::str(&*k));
+                r.insert(
+                    "Value".to_string(),
+                    p.property_value().map_or(Value::Null, Value::Json),
+                );
                 Value::Object(Object::Record(Arc::new(r)))
             })
             .collect(),

@@ -55,9 +55,8 @@ fn elements(v: &Value, at: usize) -> F<Vec<Value>> {
             "Value cannot be null.\nParameter name: array",
             at,
         )),
-        Value::Array(_) | Value::Bytes(_) | Value::Json(J::Array(_)) => {
-            iterate_plain(v.clone(), at)
-        }
+        Value::Array(_) | Value::Bytes(_) => iterate_plain(v.clone(), at),
+        Value::Json(j) if j.is_array() => iterate_plain(v.clone(), at),
         other => Err(cast_err(other, "System.Array", at)),
     }
 }
@@ -420,9 +419,9 @@ pub(crate) fn array_in_place(
         }
     }
     Ok(match current {
-        Value::Json(_) => Value::Json(J::Array(
+        Value::Json(_) => Value::Json(JToken::from_serde(&J::Array(
             items.iter().map(|v| to_json(v, at)).collect::<F<_>>()?,
-        )),
+        ))),
         _ => Value::Array(items),
     })
 }

@@ -39,50 +39,86 @@ pub(crate) fn construct(
     }
     Ok(match ty.name.as_str() {
         "JObject" => {
-            let mut m = serde_json::Map::new();
+            let o = JToken::new_object();
             for v in vals.iter().chain(init.iter().flatten()) {
                 match v {
-                    Value::Json(J::Object(o)) => m.extend(o.clone()),
-                    Value::Object(Object::Record(r)) if r.contains_key("Name") => {
-                        let k = r.get("Name").map(|n| n.to_display()).unwrap_or_default();
-                        let jv = to_json(r.get("Value").unwrap_or(&Value::Null), at)?;
-                        m.insert(k, jv);
+                    // `new JObject(other)`: a copy of its properties.
+                    Value::Json(j) if j.is_object() => {
+                        for p in j.children() {
+                            o.insert(None, p).map_err(|e| tree_err(e, at))?;
+                        }
                     }
-                    Value::Array(kv) if kv.len() == 2 => {
-                        m.insert(kv[0].to_display(), to_json(&kv[1], at)?);
+                    Value::Json(p) if p.is_property() => {
+                        o.insert(None, p.clone()).map_err(|e| tree_err(e, at))?;
+                    }
+                    // `{ { "k", v } }` in an initializer.
+                    Value::Array(kv)
+                        if kv.len() == 2
+                            && matches!(kv[0], Value::String(_))
+                            && !matches!(kv[1], Value::Json(ref p) if p.is_property()) =>
+                    {
+                        o.set_property(&kv[0].to_display(), to_token(&kv[1], at)?)
+                            .map_err(|e| tree_err(e, at))?;
+                    }
+                    // A sequence of properties (`new JObject(o.Properties().Where(…))`).
+                    Value::Array(_) => {
+                        for p in content_items(v, at)? {
+                            o.insert(None, p).map_err(|e| tree_err(e, at))?;
+                        }
                     }
                     other => return Err(cast_err(other, "JProperty", at)),
                 }
             }
-            Value::Json(J::Object(m))
+            Value::Json(o)
         }
-        "JProperty" => {
-            let mut r = BTreeMap::new();
-            r.insert(
-                "Name".to_string(),
-                Value::str(as_str(arg(&args, 0, at)?, at)?),
-            );
-            r.insert(
-                "Value".to_string(),
-                Value::Json(to_json(arg(&args, 1, at)?, at)?),
-            );
-            Value::Object(Object::Record(Arc::new(r)))
+        // `new JProperty(other)`: a copy.
+        "JProperty"
+            if args.len() == 1 && matches!(&args[0].1, Value::Json(p) if p.is_property()) =>
+        {
+            match &args[0].1 {
+                Value::Json(p) => Value::Json(p.deep_clone()),
+                other => return Err(cast_err(other, "JProperty", at)),
+            }
         }
-        "JArray" => {
-            let mut a = Vec::new();
-            for v in vals.iter().chain(init.iter().flatten()) {
-                match v {
-                    Value::Array(items) if vals.len() == 1 => {
-                        for i in items {
-                            a.push(to_json(i, at)?);
-                        }
-                    }
-                    other => a.push(to_json(other, at)?),
+        // `new JProperty(name, params object[] content)`: several values make an array.
+        "JProperty" if args.len() > 2 => {
+            let name = as_str(arg(&args, 0, at)?, at)?;
+            let items = JToken::new_array();
+            for (_, v) in &args[1..] {
+                for x in content_items(v, at)? {
+                    items.insert(None, x).map_err(|e| tree_err(e, at))?;
                 }
             }
-            Value::Json(J::Array(a))
+            Value::Json(JToken::new_property(&name, items).map_err(|e| tree_err(e, at))?)
         }
-        "JValue" => Value::Json(to_json(arg(&args, 0, at)?, at)?),
+        "JProperty" => {
+            let name = as_str(arg(&args, 0, at)?, at)?;
+            let value = to_token(arg(&args, 1, at)?, at)?;
+            Value::Json(JToken::new_property(&name, value).map_err(|e| tree_err(e, at))?)
+        }
+        "JArray" => {
+            let a = JToken::new_array();
+            for v in vals.iter().chain(init.iter().flatten()) {
+                match v {
+                    Value::Array(_) => {
+                        for i in content_items(v, at)? {
+                            a.insert(None, i).map_err(|e| tree_err(e, at))?;
+                        }
+                    }
+                    // `new JArray(other)`: a copy of its items.
+                    Value::Json(j) if j.is_array() && vals.len() == 1 => {
+                        for i in j.children() {
+                            a.insert(None, i).map_err(|e| tree_err(e, at))?;
+                        }
+                    }
+                    other => a
+                        .insert(None, to_token(other, at)?)
+                        .map_err(|e| tree_err(e, at))?,
+                }
+            }
+            Value::Json(a)
+        }
+        "JValue" => Value::Json(JToken::scalar_value(to_json(arg(&args, 0, at)?, at)?)),
         "decimal" => numeric_members::new_decimal(&args, at)?,
         "Dictionary" => {
             // A copy of a dictionary given, then the `{ { k, v }, … }` initializer's pairs.

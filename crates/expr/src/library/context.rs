@@ -189,7 +189,7 @@ pub(super) fn body_as(
             })?;
             match (ty, &j) {
                 ("JObject", J::Object(_)) | ("JArray", J::Array(_)) | ("JToken", _) => {
-                    Ok(Value::Json(j))
+                    Ok(Value::Json(JToken::from_serde(&j)))
                 }
                 _ => Err(rt(
                     "JsonReaderException",

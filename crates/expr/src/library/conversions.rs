@@ -8,7 +8,9 @@ pub(super) fn as_str(v: &Value, at: usize) -> F<String> {
     match v {
         Value::String(s) => Ok(s.to_string()),
         Value::Char(c) => Ok(c.to_string()),
-        Value::Json(J::String(s)) => Ok(s.clone()),
+        Value::Json(j) if j.with_scalar(J::is_string) == Some(true) => Ok(j
+            .with_scalar(|s| s.as_str().unwrap_or_default().to_string())
+            .unwrap_or_default()),
         Value::Null => Err(null_ref(at)),
         other => Err(cast_err(other, "System.String", at)),
     }
@@ -27,7 +29,9 @@ pub(super) fn as_int(v: &Value, at: usize) -> F<i64> {
         | Value::Byte(_)
         | Value::SByte(_) => Ok(Num::of(v).and_then(Num::int).unwrap_or(0) as i64),
         Value::Char(c) => Ok(*c as i64),
-        Value::Json(J::Number(n)) if n.is_i64() => Ok(n.as_i64().unwrap_or(0)),
+        Value::Json(j) if j.with_scalar(J::is_i64) == Some(true) => {
+            Ok(j.with_scalar(J::as_i64).flatten().unwrap_or(0))
+        }
         Value::Null => Err(null_ref(at)),
         other => Err(cast_err(other, "System.Int32", at)),
     }
@@ -38,7 +42,9 @@ pub(super) fn as_f64(v: &Value, at: usize) -> F<f64> {
         Value::Int(i) => Ok(*i as f64),
         Value::Double(d) => Ok(*d),
         v if v.is_number() => Ok(Num::of(v).map(Num::f64).unwrap_or(0.0)),
-        Value::Json(J::Number(n)) => Ok(n.as_f64().unwrap_or(f64::NAN)),
+        Value::Json(j) if j.with_scalar(J::is_number) == Some(true) => {
+            Ok(j.with_scalar(J::as_f64).flatten().unwrap_or(f64::NAN))
+        }
         Value::Null => Err(null_ref(at)),
         other => Err(cast_err(other, "System.Double", at)),
     }
@@ -67,7 +73,9 @@ pub(super) fn as_bytes(v: &Value, at: usize) -> F<Vec<u8>> {
 pub(super) fn as_bool(v: &Value, at: usize) -> F<bool> {
     match v {
         Value::Bool(b) => Ok(*b),
-        Value::Json(J::Bool(b)) => Ok(*b),
+        Value::Json(j) if j.with_scalar(J::is_boolean) == Some(true) => {
+            Ok(j.with_scalar(J::as_bool).flatten().unwrap_or(false))
+        }
         Value::Null => Err(null_ref(at)),
         other => Err(cast_err(other, "System.Boolean", at)),
     }
@@ -211,7 +219,7 @@ pub(crate) fn try_get_value(
         at,
     )?;
     let found = match &t {
-        Value::Json(J::Object(m)) => m.get(&key).map(|j| Value::Json(j.clone())),
+        Value::Json(j) if j.is_object() => j.get(&key).map(Value::Json),
         Value::Object(Object::Context(path)) => {
             let p: Vec<&str> = path.iter().map(|s| &**s).collect();
             if !is_dictionary(&p) {
@@ -271,10 +279,12 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         ("DateTimeOffset", Value::DateTimeOffset(_)) => true,
         ("TimeSpan", Value::TimeSpan(_)) => true,
         ("Guid", Value::Guid(_)) => true,
-        ("JObject", Value::Json(J::Object(_))) => true,
-        ("JArray", Value::Json(J::Array(_))) => true,
+        ("JObject", Value::Json(j)) => j.is_object(),
+        ("JArray", Value::Json(j)) => j.is_array(),
+        ("JProperty", Value::Json(j)) => j.is_property(),
+        ("JContainer", Value::Json(j)) => j.is_container(),
         ("JToken", Value::Json(_)) => true,
-        ("JValue", Value::Json(j)) => !j.is_object() && !j.is_array(),
+        ("JValue", Value::Json(j)) => !j.is_container(),
         ("IResponse", Value::Object(Object::Record(_))) => true,
         ("XDocument" | "XContainer" | "XNode" | "XObject", Value::Object(Object::XDocument(_))) => {
             true
@@ -337,15 +347,39 @@ pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Val
     if ty.array > 0 {
         return match v {
             Value::Null | Value::Array(_) | Value::Bytes(_) => Ok(v),
-            Value::Json(J::Array(a)) => Ok(Value::Array(a.iter().map(from_json).collect())),
+            Value::Json(j) if j.is_array() => {
+                Ok(Value::Array(j.children().iter().map(from_token).collect()))
+            }
             other => Err(cast_err(&other, &format!("{}[]", ty.name), at)),
         };
     }
     let name = ty.name.as_str();
     if let Value::Json(j) = &v {
         // JToken explicit conversions.
+        let kind = j.kind();
+        match (name, kind) {
+            ("JProperty", JKind::Property)
+            | ("JContainer", JKind::Object | JKind::Array | JKind::Property)
+            | ("JValue", JKind::Value) => return Ok(v.clone()),
+            ("JProperty" | "JContainer" | "JValue", _) => {
+                return Err(cast_err(&v, &format!("Newtonsoft.Json.Linq.{name}"), at));
+            }
+            ("JToken" | "object", JKind::Property) => return Ok(v.clone()),
+            (_, JKind::Property) => {
+                return Err(cast_err(&v, &format!("Newtonsoft.Json.Linq.{name}"), at));
+            }
+            _ => {}
+        }
+        let scalar = j.scalar().unwrap_or(J::Null);
+        let j_ = j;
+        let j = match kind {
+            JKind::Object => &J::Object(serde_json::Map::new()),
+            JKind::Array | JKind::Property => &J::Array(Vec::new()),
+            JKind::Value => &scalar,
+        };
         match (name, j) {
             ("JObject" | "JToken" | "object", _) | ("JArray", J::Array(_)) => {
+                let j = j_;
                 if name == "JObject" && !j.is_object() && !j.is_null() {
                     return Err(cast_err(&v, "Newtonsoft.Json.Linq.JObject", at));
                 }
@@ -368,6 +402,9 @@ pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Val
             }
             ("bool", J::String(s)) => return parse_bool(s, at),
             _ => {}
+        }
+        if kind != JKind::Value {
+            return Err(cast_err(&v, name, at));
         }
         let inner = from_json(j);
         if matches!(inner, Value::Json(_)) {
@@ -461,13 +498,19 @@ pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
         return n.expanded() == **s;
     }
     let a = match a {
-        Value::Json(j) if !j.is_object() && !j.is_array() => from_json(j),
+        Value::Json(j) if !j.is_container() => from_token(j),
         other => other.clone(),
     };
     let b = match b {
-        Value::Json(j) if !j.is_object() && !j.is_array() => from_json(j),
+        Value::Json(j) if !j.is_container() => from_token(j),
         other => other.clone(),
     };
+    // Tokens other than JValues are equal only to themselves (`Equals` is the reference's).
+    if let (Value::Json(x), Value::Json(y)) = (&a, &b)
+        && (x.is_container() || y.is_container())
+    {
+        return x.same(y);
+    }
     a == b
 }
 

@@ -16,7 +16,39 @@ pub(crate) fn from_json(j: &J) -> Value {
             _ => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
         },
         J::String(s) => Value::str(s),
-        other => Value::Json(other.clone()),
+        other => Value::Json(JToken::from_serde(other)),
+    }
+}
+
+/// A token as a plain value when it is a `JValue` (for comparisons and casts), else itself.
+pub(crate) fn from_token(t: &JToken) -> Value {
+    match t.with_scalar(from_json) {
+        Some(v) => v,
+        None => Value::Json(t.clone()),
+    }
+}
+
+/// A value as a token to put in a tree: a token itself (the tree decides whether it is
+/// copied, as Newtonsoft's `EnsureParentToken` does), anything else converted.
+pub(crate) fn to_token(v: &Value, at: usize) -> F<JToken> {
+    match v {
+        Value::Json(t) => Ok(t.clone()),
+        other => Ok(JToken::scalar_value(to_json(other, at)?)),
+    }
+}
+
+/// A refused change to a tree as the exception Newtonsoft throws.
+pub(crate) fn tree_err(e: TreeError, at: usize) -> Flow {
+    match e {
+        TreeError::TooDeep => rt(
+            "InsufficientExecutionStackException",
+            format!(
+                "The JSON tree would be deeper than {} tokens.",
+                crate::jtree::MAX_DEPTH
+            ),
+            at,
+        ),
+        TreeError::Refused(kind, msg) => rt(kind, msg, at),
     }
 }
 
@@ -49,7 +81,7 @@ pub(crate) fn to_json(v: &Value, at: usize) -> F<J> {
         Value::DateTimeOffset(d) => J::String(d.format("yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFK")),
         Value::TimeSpan(_) | Value::Guid(_) => J::String(v.to_display()),
         Value::Array(a) => J::Array(a.iter().map(|x| to_json(x, at)).collect::<F<_>>()?),
-        Value::Json(j) => j.clone(),
+        Value::Json(j) => j.to_serde(),
         Value::Bytes(b) => J::String(base64::engine::general_purpose::STANDARD.encode(b)),
         Value::Object(Object::Record(r)) => {
             let mut m = serde_json::Map::new();
@@ -73,9 +105,9 @@ pub(crate) fn to_json(v: &Value, at: usize) -> F<J> {
 }
 
 /// JSON text within the memory budget (a capped writer: never built past it).
-pub(super) fn json_text(it: &mut Interp, j: &J, pretty: bool, at: usize) -> F<String> {
+pub(super) fn json_text(it: &mut Interp, j: &JToken, pretty: bool, at: usize) -> F<String> {
     let room = it.room();
-    budget::json_text(j, pretty, room).ok_or_else(|| it.out_of_memory(at))
+    budget::json_text(&j.to_serde(), pretty, room).ok_or_else(|| it.out_of_memory(at))
 }
 
 pub(super) fn json_parse(s: &str, at: usize) -> F<J> {
@@ -92,7 +124,7 @@ pub(super) fn parse_lenient(s: &str) -> Result<J, serde_json::Error> {
     })
 }
 
-pub(super) fn json_value_as(j: Option<&J>, generics: &[TypeRef], at: usize) -> F<Value> {
+pub(super) fn json_value_as(j: Option<&JToken>, generics: &[TypeRef], at: usize) -> F<Value> {
     let Some(j) = j else { return Ok(Value::Null) };
     match generics.first() {
         Some(t) => {
@@ -110,11 +142,11 @@ pub(super) fn json_value_as(j: Option<&J>, generics: &[TypeRef], at: usize) -> F
 /// without `T` (or for a JToken type) the token itself.
 pub(super) fn deserialize_as(j: J, generics: &[TypeRef], at: usize) -> F<Value> {
     let Some(t) = generics.first() else {
-        return Ok(Value::Json(j));
+        return Ok(Value::Json(JToken::from_serde(&j)));
     };
     Ok(match (t.name.as_str(), j) {
         ("JObject" | "JToken" | "JArray" | "JValue" | "object", j) if t.array == 0 => {
-            Value::Json(j)
+            Value::Json(JToken::from_serde(&j))
         }
         ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", J::Object(m)) => map_value(
             m.into_iter()
@@ -132,7 +164,7 @@ pub(super) fn deserialize_as(j: J, generics: &[TypeRef], at: usize) -> F<Value> 
                 .collect::<F<_>>()?,
         ),
         (_, J::Null) => default_of(t),
-        (_, j) => cast(Value::Json(j), t, at)?,
+        (_, j) => cast(Value::Json(JToken::from_serde(&j)), t, at)?,
     })
 }
 
@@ -141,7 +173,7 @@ pub(super) fn deserialize_as(j: J, generics: &[TypeRef], at: usize) -> F<Value> 
 fn numeric_element(x: &J, elem: Option<&str>, at: usize) -> F<Value> {
     match elem {
         Some(e) if x.is_number() && crate::numeric::Kind::named(e).is_some() => cast(
-            Value::Json(x.clone()),
+            Value::Json(JToken::scalar_value(x.clone())),
             &TypeRef {
                 name: e.to_string(),
                 args: Vec::new(),

@@ -261,44 +261,47 @@ fn condition(part: &str, at: usize) -> F<Cond> {
     Ok(Cond { path, test })
 }
 
-fn descend<'a>(j: &'a J, name: Option<&str>, out: &mut Vec<&'a J>) {
-    match j {
-        J::Object(m) => {
-            for (k, v) in m {
-                if name.is_none_or(|n| n == k) {
-                    out.push(v);
+fn descend(j: &JToken, name: Option<&str>, out: &mut Vec<JToken>) {
+    match j.kind() {
+        JKind::Object => {
+            for p in j.children() {
+                let Some(v) = p.property_value() else {
+                    continue;
+                };
+                if name.is_none_or(|n| Some(n) == p.name().as_deref()) {
+                    out.push(v.clone());
                 }
-                descend(v, name, out);
+                descend(&v, name, out);
             }
         }
-        J::Array(a) => {
-            for v in a {
+        JKind::Array => {
+            for v in j.children() {
                 if name.is_none() {
-                    out.push(v);
+                    out.push(v.clone());
                 }
-                descend(v, name, out);
+                descend(&v, name, out);
             }
         }
         _ => {}
     }
 }
 
-fn holds(item: &J, conds: &[(Cond, bool)]) -> bool {
+fn holds(item: &JToken, conds: &[(Cond, bool)]) -> bool {
     let mut acc: Option<bool> = None;
     let mut joined_and = false;
     for (c, and_next) in conds {
-        let mut cur = Some(item);
+        let mut cur = Some(item.clone());
         for p in &c.path {
-            cur = cur.and_then(|x| match x {
-                J::Object(m) => m.get(p),
-                J::Array(a) => p.parse::<usize>().ok().and_then(|i| a.get(i)),
+            cur = cur.and_then(|x| match x.kind() {
+                JKind::Object => x.get(p),
+                JKind::Array => p.parse::<usize>().ok().and_then(|i| x.at(i)),
                 _ => None,
             });
         }
         let r = match (&c.test, cur) {
             (None, v) => v.is_some(),
             (Some(_), None) => false,
-            (Some((op, want)), Some(v)) => compare(v, op, want),
+            (Some((op, want)), Some(v)) => compare(&v.to_serde(), op, want),
         };
         acc = Some(match acc {
             None => r,
@@ -328,32 +331,44 @@ fn compare(v: &J, op: &str, want: &J) -> bool {
     }
 }
 
-/// Every token `path` selects from `j`, in document order. Each token visited is a step of
-/// the evaluation's time: the caller reads the clock for large documents.
-pub(crate) fn select_tokens<'a>(j: &'a J, path: &str, at: usize) -> F<Vec<&'a J>> {
-    let mut cur = vec![j];
+/// Every token `path` selects from `j`, in document order (the tokens themselves, not
+/// copies). Each token visited is a step of the evaluation's time: the caller reads the clock
+/// for large documents.
+pub(crate) fn select_tokens(j: &JToken, path: &str, at: usize) -> F<Vec<JToken>> {
+    let mut cur = vec![j.clone()];
     for step in parse(path, at)? {
         let mut next = Vec::new();
         for x in cur {
-            match (&step, x) {
-                (Step::Name(n), J::Object(m)) => next.extend(m.get(n)),
-                (Step::Names(ns), J::Object(m)) => next.extend(ns.iter().filter_map(|n| m.get(n))),
-                (Step::Index(ix), J::Array(a)) => {
+            let (object, array) = (x.is_object(), x.is_array());
+            match &step {
+                Step::Name(n) if object => next.extend(x.get(n)),
+                Step::Names(ns) if object => next.extend(ns.iter().filter_map(|n| x.get(n))),
+                Step::Index(ix) if array => {
+                    let len = x.len();
                     for i in ix {
-                        let i = if *i < 0 { a.len() as i64 + i } else { *i };
-                        next.extend(usize::try_from(i).ok().and_then(|i| a.get(i)));
+                        let i = if *i < 0 { len as i64 + i } else { *i };
+                        next.extend(usize::try_from(i).ok().and_then(|i| x.at(i)));
                     }
                 }
-                (Step::Slice(from, to, step), J::Array(a)) => {
-                    for i in slice_positions(a.len(), *from, *to, *step) {
-                        next.extend(a.get(i));
+                Step::Slice(from, to, step) if array => {
+                    for i in slice_positions(x.len(), *from, *to, *step) {
+                        next.extend(x.at(i));
                     }
                 }
-                (Step::Wildcard, J::Object(m)) => next.extend(m.values()),
-                (Step::Wildcard, J::Array(a)) => next.extend(a.iter()),
-                (Step::Descend(n), x) => descend(x, n.as_deref(), &mut next),
-                (Step::Filter(c), J::Array(a)) => next.extend(a.iter().filter(|i| holds(i, c))),
-                (Step::Filter(c), J::Object(m)) => next.extend(m.values().filter(|i| holds(i, c))),
+                Step::Wildcard | Step::Filter(_) if object || array => {
+                    let items = x.children().into_iter().filter_map(|c| {
+                        if c.is_property() {
+                            c.property_value()
+                        } else {
+                            Some(c)
+                        }
+                    });
+                    match &step {
+                        Step::Filter(c) => next.extend(items.filter(|i| holds(i, c))),
+                        _ => next.extend(items),
+                    }
+                }
+                Step::Descend(n) => descend(&x, n.as_deref(), &mut next),
                 _ => {}
             }
         }
@@ -363,7 +378,7 @@ pub(crate) fn select_tokens<'a>(j: &'a J, path: &str, at: usize) -> F<Vec<&'a J>
 }
 
 /// `SelectToken(path)`: the one token selected, null for none, an error for several.
-pub(crate) fn select_one<'a>(j: &'a J, path: &str, at: usize) -> F<Option<&'a J>> {
+pub(crate) fn select_one(j: &JToken, path: &str, at: usize) -> F<Option<JToken>> {
     let mut found = select_tokens(j, path, at)?;
     match found.len() {
         0 => Ok(None),
@@ -377,9 +392,9 @@ mod tests {
     use super::*;
 
     fn nums(path: &str) -> Vec<i64> {
-        let j: J = serde_json::from_str("[1,2,3,4]").unwrap_or(J::Null);
+        let j = JToken::from_serde(&serde_json::from_str("[1,2,3,4]").unwrap_or(J::Null));
         select_tokens(&j, path, 0)
-            .map(|v| v.iter().filter_map(|x| x.as_i64()).collect())
+            .map(|v| v.iter().filter_map(|x| x.scalar()?.as_i64()).collect())
             .unwrap_or_default()
     }
 
@@ -391,7 +406,7 @@ mod tests {
         assert_eq!(nums("[::2]"), [1, 3]);
         assert_eq!(nums("[::-2]"), [4, 2]);
         assert_eq!(nums("[5:9]"), Vec::<i64>::new());
-        let j: J = serde_json::from_str("[1]").unwrap_or(J::Null);
+        let j = JToken::from_serde(&serde_json::from_str("[1]").unwrap_or(J::Null));
         assert!(select_tokens(&j, "[::0]", 0).is_err());
     }
 }

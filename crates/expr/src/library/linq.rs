@@ -293,7 +293,7 @@ pub(super) fn linq_over(
             let vals: Vec<Value> = vals
                 .into_iter()
                 .map(|v| match v {
-                    Value::Json(j) => from_json(&j),
+                    Value::Json(j) => from_token(&j),
                     o => o,
                 })
                 .collect();

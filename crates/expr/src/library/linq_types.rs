@@ -64,6 +64,8 @@ pub(crate) fn of_type(it: &mut Interp, t: Value, name: &str, ty: &TypeRef, at: u
                 | "XComment"
                 | "XProcessingInstruction"
                 | "XDocumentType"
+                | "JProperty"
+                | "JContainer"
         );
     let is = |v: &Value| {
         if known {

@@ -111,7 +111,7 @@ fn typed(name: &str, args: &Args, at: usize) -> Option<F<Value>> {
     let nums: Vec<Num> = args
         .iter()
         .map(|(_, v)| match v {
-            Value::Json(j) => Num::of(&from_json(j)),
+            Value::Json(j) => Num::of(&from_token(j)),
             v if v.is_number() => Num::of(v),
             _ => None,
         })

@@ -66,23 +66,22 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             it.charge(it.size_of(&t), at)?;
             t.clone()
         }
-        (Value::Json(J::Array(a)), "Count") => Value::Int(a.len() as i64),
-        (Value::Json(J::Object(m)), "Count") => Value::Int(m.len() as i64),
-        (Value::Json(j), "Type") => Value::str(match j {
-            J::Object(_) => "Object",
-            J::Array(_) => "Array",
-            J::String(_) => "String",
-            J::Number(n) if n.is_f64() => "Float",
-            J::Number(_) => "Integer",
-            J::Bool(_) => "Boolean",
-            J::Null => "Null",
+        (Value::Json(j), "Count") if j.is_object() || j.is_array() => Value::Int(j.len() as i64),
+        (Value::Json(j), "Type") => Value::str(match (j.kind(), j.scalar()) {
+            (JKind::Object, _) => "Object",
+            (JKind::Array, _) => "Array",
+            (JKind::Property, _) => "Property",
+            (_, Some(J::String(_))) => "String",
+            (_, Some(J::Number(n))) if n.is_f64() => "Float",
+            (_, Some(J::Number(_))) => "Integer",
+            (_, Some(J::Bool(_))) => "Boolean",
+            _ => "Null",
         }),
-        (Value::Json(j), "HasValues") => Value::Bool(match j {
-            J::Object(m) => !m.is_empty(),
-            J::Array(a) => !a.is_empty(),
-            _ => false,
-        }),
-        (Value::Json(J::Null), _) => return Err(null_ref(at)),
+        (Value::Json(j), "HasValues") => Value::Bool(j.is_container() && !j.is_empty()),
+        (Value::Json(j), "First" | "Last") if !j.is_container() => {
+            return Err(no_child(j, "access", at));
+        }
+        (Value::Json(j), _) if j.is_null() => return Err(null_ref(at)),
         (Value::Object(Object::Record(r)), _) => match r.get(name) {
             Some(v) => v.clone(),
             None => return Err(no_member(&t, name, at)),

@@ -143,6 +143,11 @@ fn typed_method(
             return r;
         }
     }
+    if let Value::Array(items) = &t
+        && let Some(r) = json_sequence_call(it, items, name, &args, generics, at)
+    {
+        return r;
+    }
     if let Some(r) = array_instance(it, &t, name, &args, at) {
         return r;
     }
@@ -199,16 +204,27 @@ fn typed_method(
         Value::Json(j) => match name {
             "ToString" => {
                 let compact = matches!(args.first(), Some((_, Value::Int(0))));
-                match j {
-                    J::Object(_) | J::Array(_) => Value::str(json_text(it, j, !compact, at)?),
-                    _ => Value::str(json_to_string(j)),
+                if j.is_object() || j.is_array() {
+                    Value::str(json_text(it, j, !compact, at)?)
+                } else if j.is_property() && compact {
+                    // `"n":v` (Formatting.None).
+                    let name =
+                        serde_json::to_string(&*j.name().unwrap_or_default()).unwrap_or_default();
+                    let v = j.property_value().map(|v| v.to_serde()).unwrap_or(J::Null);
+                    let room = it.room();
+                    let text = budget::json_text(&v, false, room.saturating_sub(name.len()))
+                        .ok_or_else(|| it.out_of_memory(at))?;
+                    Value::str(format!("{name}:{text}"))
+                } else {
+                    it.charge(it.size_of(&t).saturating_mul(2), at)?;
+                    Value::str(json_to_string(j))
                 }
             }
             "Value" => {
                 let k = a(0)?;
-                let child = match (j, k) {
-                    (J::Object(m), k) => m.get(&as_str(k, at)?),
-                    (J::Array(arr), k) => arr.get(idx(k, arr.len(), at)?),
+                let child = match j.kind() {
+                    JKind::Object => j.get(&as_str(k, at)?),
+                    JKind::Array => j.at(json_idx(k, j.len(), false, at)?),
                     _ => {
                         return Err(rt(
                             "InvalidOperationException",
@@ -217,7 +233,7 @@ fn typed_method(
                         ));
                     }
                 };
-                json_value_as(child, generics, at)?
+                json_value_as(child.as_ref(), generics, at)?
             }
             // Into a collection as `JsonConvert.DeserializeObject<T>` reads one.
             "ToObject"
@@ -230,61 +246,76 @@ fn typed_method(
                 }) =>
             {
                 it.charge(it.size_of(&t), at)?;
-                deserialize_as(j.clone(), generics, at)?
+                deserialize_as(j.to_serde(), generics, at)?
             }
             "ToObject" => json_value_as(Some(j), generics, at)?,
-            "SelectToken" => json_value_as(select_one(j, &as_str(a(0)?, at)?, at)?, &[], at)?,
+            "SelectToken" => {
+                json_value_as(select_one(j, &as_str(a(0)?, at)?, at)?.as_ref(), &[], at)?
+            }
             "SelectTokens" => {
                 it.heavy(&t, at)?;
                 let found = select_tokens(j, &as_str(a(0)?, at)?, at)?;
-                let mut out = Vec::with_capacity(found.len());
-                let mut grown = 0usize;
-                for x in found {
-                    let v = Value::Json(x.clone());
-                    grown = grown.saturating_add(it.size_of(&v) + SLOT);
-                    it.charge(grown, at)?;
-                    out.push(v);
-                }
-                Value::Array(out)
+                it.charge(found.len().saturating_mul(SLOT), at)?;
+                Value::Array(found.into_iter().map(Value::Json).collect())
             }
             "Children" | "Values" => {
-                // A JObject's children are its properties; `Values()` their values.
-                let items = match (j, name) {
-                    (J::Object(_), "Children") => iterate_plain(t.clone(), at)?,
-                    (J::Object(m), _) => m.values().cloned().map(Value::Json).collect(),
-                    (J::Array(a), _) => a.iter().cloned().map(Value::Json).collect(),
-                    _ => {
-                        return Err(rt(
-                            "InvalidOperationException",
-                            "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
-                            at,
-                        ));
-                    }
-                };
-                it.charge(it.size_of(&t).saturating_add(items.len() * SLOT), at)?;
-                match generics.first() {
-                    Some(ty) => Value::Array(
-                        items
+                if !j.is_container() {
+                    return Err(rt(
+                        "InvalidOperationException",
+                        "Cannot access child value on Newtonsoft.Json.Linq.JValue.",
+                        at,
+                    ));
+                }
+                let children = j.children();
+                it.charge(children.len() * SLOT, at)?;
+                match (name, generics.first()) {
+                    // `Children<T>()`: the children that are `T` (Newtonsoft's OfType).
+                    ("Children", Some(ty)) => Value::Array(
+                        children
                             .into_iter()
-                            .map(|v| cast(v, ty, at))
+                            .map(Value::Json)
+                            .filter(|v| is_instance(v, ty))
+                            .collect(),
+                    ),
+                    ("Children", None) => {
+                        Value::Array(children.into_iter().map(Value::Json).collect())
+                    }
+                    // `Values<T>()` (JContainer's): each child converted to `T`.
+                    (_, Some(ty)) => Value::Array(
+                        children
+                            .into_iter()
+                            .map(|c| convert_token(c, ty, at))
                             .collect::<F<Vec<_>>>()?,
                     ),
-                    None => Value::Array(items),
+                    // `Values()` is the Extensions method over the children.
+                    (_, None) => Value::Array(
+                        token_values(children.iter())
+                            .into_iter()
+                            .map(Value::Json)
+                            .collect(),
+                    ),
                 }
             }
-            "ContainsKey" => Value::Bool(j.get(as_str(a(0)?, at)?).is_some()),
-            "GetValue" => json_value_as(j.get(as_str(a(0)?, at)?), &[], at)?,
-            "Property" => match j.get(as_str(a(0)?, at)?) {
-                Some(v) => {
-                    let mut r = BTreeMap::new();
-                    r.insert("Name".to_string(), a(0)?.clone());
-                    r.insert("Value".to_string(), Value::Json(v.clone()));
-                    Value::Object(Object::Record(Arc::new(r)))
-                }
-                None => Value::Null,
-            },
-            "Properties" => iterate_plain(t.clone(), at)?.into(),
-            "DeepClone" => t.clone(),
+            "ContainsKey" => Value::Bool(j.property(&as_str(a(0)?, at)?).is_some()),
+            "GetValue" => json_value_as(j.get(&as_str(a(0)?, at)?).as_ref(), &[], at)?,
+            "Property" => j
+                .property(&as_str(a(0)?, at)?)
+                .map_or(Value::Null, Value::Json),
+            "Properties" => {
+                let props = j.children();
+                it.charge(props.len() * SLOT, at)?;
+                Value::Array(
+                    props
+                        .into_iter()
+                        .filter(|p| p.is_property())
+                        .map(Value::Json)
+                        .collect(),
+                )
+            }
+            "DeepClone" => {
+                it.charge(it.size_of(&t), at)?;
+                Value::Json(j.deep_clone())
+            }
             "Equals" => Value::Bool(values_equal(&t, a(0)?)),
             _ => return linq(it, t, name, args, at),
         },

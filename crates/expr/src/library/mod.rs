@@ -35,6 +35,7 @@ mod guids;
 mod json;
 mod json_lenient;
 mod json_tokens;
+mod json_tree;
 mod jsonpath;
 mod linq;
 mod linq_sets;
@@ -86,6 +87,7 @@ pub(crate) use formatting::*;
 use guids::*;
 pub(crate) use json::*;
 pub(crate) use json_tokens::*;
+pub(crate) use json_tree::*;
 use jsonpath::*;
 use linq::*;
 pub(crate) use linq_sets::*;
@@ -120,6 +122,7 @@ pub(crate) use zonerules::*;
 type Args = Vec<(Option<String>, Value)>;
 
 type J = serde_json::Value;
+use crate::jtree::{JToken, Kind as JKind, TreeError};
 
 pub(crate) fn cast_err(v: &Value, to: &str, at: usize) -> Flow {
     rt(

@@ -115,7 +115,7 @@ pub(super) fn static_property(ty: &str, name: &str) -> Option<Value> {
 fn num_arg(args: &Args, i: usize, at: usize) -> F<Num> {
     let v = arg(args, i, at)?;
     let v = match v {
-        Value::Json(j) => from_json(j),
+        Value::Json(j) => from_token(j),
         other => other.clone(),
     };
     match Num::of(&v) {
@@ -400,7 +400,7 @@ pub(super) fn instance_method(t: &Value, name: &str, args: &Args, at: usize) -> 
         "CompareTo" | "Equals" => (|| {
             let other = arg(args, 0, at)?;
             let other = match other {
-                Value::Json(j) => from_json(j),
+                Value::Json(j) => from_token(j),
                 v => v.clone(),
             };
             let o = Num::of(&other).filter(|_| other.is_number());
@@ -496,7 +496,7 @@ pub(super) fn convert_target(name: &str) -> Option<Kind> {
 /// and anything out of range throws OverflowException, whatever the context.
 pub(super) fn convert_to(k: Kind, v: &Value, at: usize) -> F<Value> {
     let v = match v {
-        Value::Json(j) if !j.is_object() && !j.is_array() => from_json(j),
+        Value::Json(j) if !j.is_object() && !j.is_array() => from_token(j),
         other => other.clone(),
     };
     let n = match &v {

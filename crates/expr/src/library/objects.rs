@@ -243,6 +243,8 @@ pub(crate) fn reference_equals(a: &Value, b: &Value) -> bool {
         (Value::String(x), Value::String(y)) => Arc::ptr_eq(x, y),
         (Value::Object(x), Value::Object(y)) => same_object(x, y),
         (Value::Lambda(x), Value::Lambda(y)) => Arc::ptr_eq(x, y),
+        // Tokens have identity (crates/expr/src/jtree.rs).
+        (Value::Json(x), Value::Json(y)) => x.same(y),
         _ => false,
     }
 }
@@ -315,15 +317,15 @@ pub(crate) fn hash_code(v: &Value) -> i32 {
             ints.iter().fold(0, |h, x| h ^ x)
         }
         // JValue hashes the value it wraps (Newtonsoft keeps integers as Int64).
-        Value::Json(j) => match j {
-            J::Null => 0,
-            J::Bool(b) => i32::from(*b),
-            J::Number(n) => match n.as_i64() {
+        Value::Json(j) => match j.scalar() {
+            Some(J::Null) => 0,
+            Some(J::Bool(b)) => i32::from(b),
+            Some(J::Number(n)) => match n.as_i64() {
                 Some(i) => fold64(i),
                 None => double_hash(n.as_f64().unwrap_or(0.0)),
             },
-            J::String(s) => text_hash(s),
-            J::Array(_) | J::Object(_) => text_hash(v.type_name()),
+            Some(J::String(s)) => text_hash(&s),
+            _ => text_hash(v.type_name()),
         },
         // Structs with value equality: the hash follows the value.
         Value::Object(Object::Record(r)) => r.values().fold(text_hash(v.type_name()), |h, x| {

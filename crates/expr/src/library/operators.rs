@@ -64,8 +64,8 @@ pub(super) fn cmp_values(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
         (Value::TimeSpan(x), Value::TimeSpan(y)) => Some(x.cmp(y)),
         (Value::Char(x), Value::Char(y)) => Some(x.cmp(y)),
         (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
-        (Value::Json(j), o) if !j.is_object() && !j.is_array() => cmp_values(&from_json(j), o),
-        (o, Value::Json(j)) if !j.is_object() && !j.is_array() => cmp_values(o, &from_json(j)),
+        (Value::Json(j), o) if !j.is_container() => cmp_values(&from_token(j), o),
+        (o, Value::Json(j)) if !j.is_container() => cmp_values(o, &from_token(j)),
         _ => {
             let x = as_f64(a, 0).ok()?;
             let y = as_f64(b, 0).ok()?;
@@ -88,6 +88,17 @@ pub(crate) fn binary_in(
     at: usize,
 ) -> F<Value> {
     use BinOp::*;
+    // JToken has no `==` operator: two tokens are equal when they are the same token.
+    // A JSON null is a JValue, not a null reference: `o["a"] == null` is false for `"a": null`.
+    match (op, &a, &b) {
+        (Eq | Ne, Value::Json(x), Value::Json(y)) => {
+            return Ok(Value::Bool(x.same(y) == (op == Eq)));
+        }
+        (Eq | Ne, Value::Json(_), Value::Null) | (Eq | Ne, Value::Null, Value::Json(_)) => {
+            return Ok(Value::Bool(op == Ne));
+        }
+        _ => {}
+    }
     match op {
         // A System.Tuple is a class: `==` compares references.
         Eq | Ne if is_reference_tuple(&a) || is_reference_tuple(&b) => {
@@ -127,11 +138,11 @@ pub(crate) fn binary_in(
         ));
     }
     let a = match a {
-        Value::Json(ref j) if !j.is_object() && !j.is_array() => from_json(j),
+        Value::Json(ref j) if !j.is_container() => from_token(j),
         other => other,
     };
     let b = match b {
-        Value::Json(ref j) if !j.is_object() && !j.is_array() => from_json(j),
+        Value::Json(ref j) if !j.is_container() => from_token(j),
         other => other,
     };
     if matches!(a, Value::Null) || matches!(b, Value::Null) {

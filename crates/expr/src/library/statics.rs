@@ -48,12 +48,23 @@ pub(crate) fn call_static(
         "DateTime" | "TimeSpan" => time_static(ty, name, args, at)?,
         "Guid" => guid_static(ty, name, args, at)?,
         "Regex" => regex_static(it, ty, name, args, at)?,
-        "JToken" if name == "DeepEquals" => match json_token_static(name, args, at) {
-            Some(r) => Some(r?),
-            None => None,
-        },
+        "JToken" | "JObject" | "JArray" | "JValue" | "JProperty"
+            if matches!(
+                name,
+                "DeepEquals" | "CreateNull" | "CreateString" | "ReferenceEquals"
+            ) =>
+        {
+            match json_token_static(ty, name, args, at) {
+                Some(r) => Some(r?),
+                None => None,
+            }
+        }
         "JObject" | "JArray" | "JToken" | "JsonConvert" => {
             json_static(it, ty, name, generics, args, at)?
+        }
+        // `JValue.Parse`, `JProperty.FromObject`: JToken's statics, inherited.
+        "JValue" | "JProperty" if matches!(name, "Parse" | "FromObject") => {
+            json_static(it, "JToken", name, generics, args, at)?
         }
         "XElement" | "XDocument" | "XNode" | "XmlReader" => xml_static(it, ty, name, args, at)?,
         "XNamespace" | "XName" => xml_build_static(ty, name, args, at)?,
@@ -421,7 +432,7 @@ fn json_static(
             let j = json_parse(&text, at)?;
             match (ty, &j) {
                 ("JObject", J::Object(_)) | ("JArray", J::Array(_)) | ("JToken", _) => {
-                    Value::Json(j)
+                    Value::Json(JToken::from_serde(&j))
                 }
                 _ => {
                     return Err(rt(
@@ -438,12 +449,12 @@ fn json_static(
         ("JObject" | "JArray" | "JToken", "FromObject") => {
             let v = a(0)?;
             it.charge(it.size_of(v).saturating_add(budget::JSON_NODE), at)?;
-            Value::Json(to_json(v, at)?)
+            Value::Json(JToken::from_serde(&to_json(v, at)?))
         }
         ("JsonConvert", "SerializeObject") => {
             let v = a(0)?;
             it.charge(it.size_of(v), at)?;
-            let j = to_json(v, at)?;
+            let j = JToken::from_serde(&to_json(v, at)?);
             let indented = matches!(args.get(1), Some((_, Value::Int(1))));
             Value::str(json_text(it, &j, indented, at)?)
         }

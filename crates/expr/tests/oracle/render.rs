@@ -28,7 +28,15 @@ pub fn render(v: &Value) -> String {
         Value::Bool(b) => if *b { "True" } else { "False" }.into(),
         Value::String(s) => esc(s),
         Value::Char(c) => esc(&c.to_string()),
-        Value::Json(j) => esc(&serde_json::to_string(j).unwrap_or_default()),
+        // A JProperty prints as the harness's Formatting.None does (`"n":1`).
+        Value::Json(j) => match (j.name(), j.property_value()) {
+            (Some(n), Some(v)) => esc(&format!(
+                "{}:{}",
+                serde_json::to_string(&*n).unwrap_or_default(),
+                serde_json::to_string(&v.to_serde()).unwrap_or_default()
+            )),
+            _ => esc(&serde_json::to_string(&j.to_serde()).unwrap_or_default()),
+        },
         Value::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b),
         Value::Array(items) => {
             let parts: Vec<String> = items.iter().map(render).collect();
@@ -49,7 +57,7 @@ pub fn render(v: &Value) -> String {
                 (Some(n), Some(Value::Json(j))) => esc(&format!(
                     "{}:{}",
                     serde_json::to_string(&n.to_display()).unwrap_or_default(),
-                    serde_json::to_string(j).unwrap_or_default()
+                    serde_json::to_string(&j.to_serde()).unwrap_or_default()
                 )),
                 _ => esc(&v.to_display()),
             }

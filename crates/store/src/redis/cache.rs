@@ -52,7 +52,7 @@ impl StoredEntry {
                 Value::Int(i) => StoredValue::Int(*i),
                 Value::Double(d) => StoredValue::Double(*d),
                 Value::String(s) => StoredValue::String(s.to_string()),
-                Value::Json(j) => StoredValue::Json(j.clone()),
+                Value::Json(j) if !j.is_property() => StoredValue::Json(j.to_serde()),
                 _ => return None,
             }),
             CachedEntry::Response(r) => StoredEntry::Response {
@@ -73,7 +73,7 @@ impl StoredEntry {
                 StoredValue::Int(i) => Value::Int(i),
                 StoredValue::Double(d) => Value::Double(d),
                 StoredValue::String(s) => Value::str(&s),
-                StoredValue::Json(j) => Value::Json(j),
+                StoredValue::Json(j) => Value::json(&j),
             }),
             StoredEntry::Response {
                 status,
@@ -231,7 +231,7 @@ mod tests {
             Value::Int(-7),
             Value::Double(1.5),
             Value::str("text"),
-            Value::Json(serde_json::json!({"a": [1, "b"]})),
+            Value::json(&serde_json::json!({"a": [1, "b"]})),
         ];
         for v in values {
             let entry = CachedEntry::Value(v);
