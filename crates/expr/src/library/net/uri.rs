@@ -340,7 +340,7 @@ pub(super) fn member(it: &mut Interp, u: &DotnetUri, name: &str, at: usize) -> F
                 .unwrap_or_default(),
         ),
         "Segments" => Value::Array(segments(&path)),
-        "HostNameType" => Value::str(host_type(url)),
+        "HostNameType" => enum_member("UriHostNameType", host_type(url)).unwrap_or(Value::Null),
         "IsLoopback" => Value::Bool(is_loopback(url)),
         "IsFile" => Value::Bool(url.scheme() == "file"),
         "IsUnc" => Value::Bool(false),
