@@ -281,6 +281,9 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         }
         ("bool", Value::Bool(_)) => true,
         ("char", Value::Char(_)) => true,
+        // An enum value is its enum, an Enum and a ValueType (not its underlying type).
+        ("Enum" | "ValueType", Value::Enum(..)) => true,
+        (n, Value::Enum(t, _)) => n.rsplit('.').next() == Some(*t),
         ("DateTime", Value::DateTime(_)) => true,
         ("DateTimeOffset", Value::DateTimeOffset(_)) => true,
         ("TimeSpan", Value::TimeSpan(_)) => true,

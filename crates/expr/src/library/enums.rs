@@ -255,11 +255,10 @@ pub(crate) fn enum_method(
             // `ToString(null)` and `ToString("")` are "G".
             ("ToString", 1) => {
                 let f = match arg(args, 0, at)? {
-                    Value::Null => "G".to_string(),
+                    Value::Null => String::new(),
                     v => as_str(v, at)?,
                 };
-                let f = if f.is_empty() { "G".to_string() } else { f };
-                Value::str(format_value(e, x, &f).ok_or_else(format_error(at))?)
+                Value::str(enum_format(ty, x, &f, at)?)
             }
             ("CompareTo", 1) => match arg(args, 0, at)? {
                 Value::Null => Value::Int(1),
@@ -280,6 +279,15 @@ pub(crate) fn enum_method(
             _ => return Err(no_member(&held(e, x), name, at)),
         })
     })())
+}
+
+/// `e.ToString(format)`, `{0:D}` in a composite format or an interpolation: an empty format is
+/// "G"; another than G, F, D, X (either case) is a FormatException.
+pub(crate) fn enum_format(ty: &str, x: i64, f: &str, at: usize) -> F<String> {
+    let f = if f.is_empty() { "G" } else { f };
+    find(ty)
+        .and_then(|e| format_value(e, x, f))
+        .ok_or_else(format_error(at))
 }
 
 fn format_error(at: usize) -> impl Fn() -> Flow {

@@ -502,6 +502,8 @@ pub(super) fn convert_to(k: Kind, v: &Value, at: usize) -> F<Value> {
         Value::Null => return Ok(k.wrap(0).convert(k, false).unwrap_or(Num::I32(0)).value()),
         Value::String(_) => return parse_number(k, &v, at),
         Value::Bool(b) => Num::I32(*b as i32),
+        // An enum converts (IConvertible) as its underlying Int32.
+        Value::Enum(_, x) => Num::I32(*x as i32),
         Value::Char(_) if !k.is_integral() => {
             return Err(rt(
                 "InvalidCastException",
