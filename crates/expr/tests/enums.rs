@@ -286,3 +286,22 @@ fn policy_check_knows_the_members() {
         "return UnicodeCategory.UppercaseLetter + \" \" + TypeCode.Int32 + \" \" + UriHostNameType.IPv4 + \" \" + AddressFamily.InterNetworkV6 + \" \" + NormalizationForm.FormD + \" \" + RegexOptions.RightToLeft;",
     );
 }
+
+#[test]
+fn uri_kinds_and_reader_settings() {
+    assert_eq!(
+        run("new Uri(\"/a/b\", UriKind.Relative).IsAbsoluteUri"),
+        "False"
+    );
+    assert_eq!(
+        run("Uri.IsWellFormedUriString(\"/a\", UriKind.Relative)"),
+        "True"
+    );
+    assert_eq!(
+        run(
+            "new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore }.DtdProcessing == DtdProcessing.Ignore"
+        ),
+        "True"
+    );
+    assert_eq!(run("(int)new XmlReaderSettings().ConformanceLevel"), "2");
+}

@@ -70,9 +70,10 @@ fn parse_absolute(s: &str) -> Option<url::Url> {
     url::Url::parse(s.trim()).ok()
 }
 
-fn uri_kind(v: Option<&Value>) -> &str {
+fn uri_kind(v: Option<&Value>) -> &'static str {
     match v {
-        Some(Value::String(k)) => k,
+        Some(Value::Enum("UriKind", 0)) => "RelativeOrAbsolute",
+        Some(Value::Enum("UriKind", 2)) => "Relative",
         _ => "Absolute",
     }
 }
