@@ -152,6 +152,10 @@ pub enum Value {
     Bytes(Vec<u8>),
     Object(Object),
     Lambda(Arc<Lambda>),
+    /// A value of one of the enums of crates/expr/src/library/enum_table.rs: the enum's simple
+    /// name (the table's, so `'static`) and its underlying value, which may be one the enum
+    /// does not name (`(DayOfWeek)9`, a flags combination).
+    Enum(&'static str, i64),
 }
 
 impl PartialEq for Value {
@@ -183,6 +187,7 @@ impl PartialEq for Value {
             (Bytes(a), Bytes(b)) => a == b,
             (Object(a), Object(b)) => a == b,
             (Lambda(a), Lambda(b)) => Arc::ptr_eq(a, b),
+            (Enum(t, a), Enum(u, b)) => t == u && a == b,
             _ => false,
         }
     }
@@ -329,6 +334,7 @@ impl Value {
             Value::Object(Object::TimeZone(z)) if z.legacy => "System.CurrentSystemTimeZone",
             Value::Object(Object::TimeZone(_)) => "System.TimeZoneInfo",
             Value::Lambda(_) => "lambda",
+            Value::Enum(t, _) => crate::library::enum_full_name(t),
         }
     }
 
@@ -379,6 +385,7 @@ impl Value {
                 crate::library::record_display(r).unwrap_or_else(|| self.type_name().into())
             }
             Value::Object(_) | Value::Lambda(_) => self.type_name().into(),
+            Value::Enum(t, v) => crate::library::enum_display(t, *v),
         }
     }
 }

@@ -370,10 +370,11 @@ pub(crate) fn char_unicode_static(name: &str, args: &Args, at: usize) -> F<Optio
                 }
                 _ => None,
             };
-            Value::str(match char::from_u32(paired.unwrap_or(u)) {
+            let name = match char::from_u32(paired.unwrap_or(u)) {
                 Some(c) => category_name(c.general_category()),
                 None => "Surrogate",
-            })
+            };
+            enum_member("UnicodeCategory", name).unwrap_or(Value::Null)
         }
         _ => return Ok(None),
     }))

@@ -184,8 +184,7 @@ pub(crate) fn comparer_static(name: &str, args: &Args, at: usize) -> Option<F<Va
 /// A `StringComparison` argument (held by name, or its underlying value).
 fn comparison_kind(v: &Value) -> Option<StringComparerKind> {
     match v {
-        Value::String(s) => KINDS.iter().find(|(n, _)| **n == **s).map(|(_, k)| *k),
-        Value::Int(i) => usize::try_from(*i)
+        Value::Enum("StringComparison", i) => usize::try_from(*i)
             .ok()
             .and_then(|i| KINDS.get(i))
             .map(|(_, k)| *k),

@@ -171,12 +171,20 @@ pub(crate) fn construct(
             }
         },
         "DateTime" => {
-            // A last DateTimeKind argument (held as its name) gives the kind.
+            // A last DateTimeKind argument gives the kind.
             let (vals, kind) = match vals.split_last() {
-                Some((Value::String(k), rest)) => match DateTimeKind::from_name(k) {
-                    Some(kind) => (rest, kind),
-                    None => return Err(cast_err(&Value::String(k.clone()), "System.Int32", at)),
-                },
+                Some((k @ Value::Enum("DateTimeKind", _), rest)) => {
+                    match DateTimeKind::from_name(&k.to_display()) {
+                        Some(kind) => (rest, kind),
+                        None => {
+                            return Err(rt(
+                                "ArgumentException",
+                                "Invalid DateTimeKind value. (Parameter 'kind')",
+                                at,
+                            ));
+                        }
+                    }
+                }
                 _ => (&vals[..], DateTimeKind::Unspecified),
             };
             let n: Vec<i64> = vals.iter().map(|v| as_int(v, at)).collect::<F<_>>()?;

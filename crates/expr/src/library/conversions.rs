@@ -11,6 +11,9 @@ pub(super) fn as_str(v: &Value, at: usize) -> F<String> {
         Value::Json(j) if j.with_scalar(J::is_string) == Some(true) => Ok(j
             .with_scalar(|s| s.as_str().unwrap_or_default().to_string())
             .unwrap_or_default()),
+        // An enum argument of the members that take one by name (`StringComparison`,
+        // `MidpointRounding`, `UriPartial`, `CipherMode` …): its name.
+        Value::Enum(t, v) => Ok(crate::library::enum_display(t, *v)),
         Value::Null => Err(null_ref(at)),
         other => Err(cast_err(other, "System.String", at)),
     }
@@ -29,6 +32,9 @@ pub(super) fn as_int(v: &Value, at: usize) -> F<i64> {
         | Value::Byte(_)
         | Value::SByte(_) => Ok(Num::of(v).and_then(Num::int).unwrap_or(0) as i64),
         Value::Char(c) => Ok(*c as i64),
+        // An enum argument of the members that test its bits (`RegexOptions`, `Formatting`,
+        // `SaveOptions`, `LoadOptions`), and `Convert.ToInt32(e)`: its underlying value.
+        Value::Enum(_, v) => Ok(*v),
         Value::Json(j) if j.with_scalar(J::is_i64) == Some(true) => {
             Ok(j.with_scalar(J::as_i64).flatten().unwrap_or(0))
         }
@@ -275,6 +281,9 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         }
         ("bool", Value::Bool(_)) => true,
         ("char", Value::Char(_)) => true,
+        // An enum value is its enum, an Enum and a ValueType (not its underlying type).
+        ("Enum" | "ValueType", Value::Enum(..)) => true,
+        (n, Value::Enum(t, _)) => n.rsplit('.').next() == Some(*t),
         ("DateTime", Value::DateTime(_)) => true,
         ("DateTimeOffset", Value::DateTimeOffset(_)) => true,
         ("TimeSpan", Value::TimeSpan(_)) => true,
@@ -338,6 +347,28 @@ pub(crate) fn cast(v: Value, ty: &TypeRef, at: usize) -> F<Value> {
 pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Value> {
     if let Some(x) = xml_implicit(&ty.name, &v) {
         return Ok(x);
+    }
+    // An enum value boxes as itself and converts explicitly to any numeric type through its
+    // underlying `int`; to another enum by enum_cast.
+    if ty.array == 0
+        && let Value::Enum(_, x) = v
+    {
+        let name = ty.name.rsplit('.').next().unwrap_or(&ty.name);
+        if matches!(
+            name,
+            "object"
+                | "Object"
+                | "Enum"
+                | "ValueType"
+                | "IComparable"
+                | "IFormattable"
+                | "IConvertible"
+        ) {
+            return Ok(v);
+        }
+        if !is_enum_type(name) {
+            return cast_in(Value::Int(x), ty, checked, at).map_err(|_| cast_err(&v, &ty.name, at));
+        }
     }
     if ty.array == 0
         && let Some(r) = enum_cast(&v, &ty.name, at)

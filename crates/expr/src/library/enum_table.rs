@@ -6,6 +6,8 @@
 /// `[Flags]` enum (parsed and formatted as comma lists).
 pub(super) struct EnumType {
     pub(super) name: &'static str,
+    /// The type's full name, as `GetType()` gives it.
+    pub(super) full_name: &'static str,
     pub(super) flags: bool,
     pub(super) members: &'static [(&'static str, i64)],
 }
@@ -13,11 +15,13 @@ pub(super) struct EnumType {
 pub(super) const ENUMS: &[EnumType] = &[
     EnumType {
         name: "Formatting",
+        full_name: "Newtonsoft.Json.Formatting",
         flags: false,
         members: &[("None", 0), ("Indented", 1)],
     },
     EnumType {
         name: "JTokenType",
+        full_name: "Newtonsoft.Json.Linq.JTokenType",
         flags: false,
         members: &[
             ("None", 0),
@@ -42,16 +46,19 @@ pub(super) const ENUMS: &[EnumType] = &[
     },
     EnumType {
         name: "DateTimeKind",
+        full_name: "System.DateTimeKind",
         flags: false,
         members: &[("Unspecified", 0), ("Utc", 1), ("Local", 2)],
     },
     EnumType {
         name: "MidpointRounding",
+        full_name: "System.MidpointRounding",
         flags: false,
         members: &[("ToEven", 0), ("AwayFromZero", 1)],
     },
     EnumType {
         name: "StringComparison",
+        full_name: "System.StringComparison",
         flags: false,
         members: &[
             ("CurrentCulture", 0),
@@ -64,11 +71,13 @@ pub(super) const ENUMS: &[EnumType] = &[
     },
     EnumType {
         name: "StringSplitOptions",
+        full_name: "System.StringSplitOptions",
         flags: true,
         members: &[("None", 0), ("RemoveEmptyEntries", 1)],
     },
     EnumType {
         name: "RegexOptions",
+        full_name: "System.Text.RegularExpressions.RegexOptions",
         flags: true,
         members: &[
             ("None", 0),
@@ -85,11 +94,13 @@ pub(super) const ENUMS: &[EnumType] = &[
     },
     EnumType {
         name: "CipherMode",
+        full_name: "System.Security.Cryptography.CipherMode",
         flags: false,
         members: &[("CBC", 1), ("ECB", 2), ("OFB", 3), ("CFB", 4), ("CTS", 5)],
     },
     EnumType {
         name: "PaddingMode",
+        full_name: "System.Security.Cryptography.PaddingMode",
         flags: false,
         members: &[
             ("None", 1),
@@ -101,6 +112,7 @@ pub(super) const ENUMS: &[EnumType] = &[
     },
     EnumType {
         name: "X509ContentType",
+        full_name: "System.Security.Cryptography.X509Certificates.X509ContentType",
         flags: false,
         members: &[
             ("Unknown", 0),
@@ -115,6 +127,7 @@ pub(super) const ENUMS: &[EnumType] = &[
     },
     EnumType {
         name: "X509NameType",
+        full_name: "System.Security.Cryptography.X509Certificates.X509NameType",
         flags: false,
         members: &[
             ("SimpleName", 0),
@@ -127,11 +140,13 @@ pub(super) const ENUMS: &[EnumType] = &[
     },
     EnumType {
         name: "UriPartial",
+        full_name: "System.UriPartial",
         flags: false,
         members: &[("Scheme", 0), ("Authority", 1), ("Path", 2), ("Query", 3)],
     },
     EnumType {
         name: "XmlNodeType",
+        full_name: "System.Xml.XmlNodeType",
         flags: false,
         members: &[
             ("None", 0),
@@ -156,6 +171,7 @@ pub(super) const ENUMS: &[EnumType] = &[
     },
     EnumType {
         name: "SaveOptions",
+        full_name: "System.Xml.Linq.SaveOptions",
         flags: true,
         members: &[
             ("None", 0),
@@ -165,6 +181,7 @@ pub(super) const ENUMS: &[EnumType] = &[
     },
     EnumType {
         name: "LoadOptions",
+        full_name: "System.Xml.Linq.LoadOptions",
         flags: true,
         members: &[
             ("None", 0),
@@ -175,6 +192,7 @@ pub(super) const ENUMS: &[EnumType] = &[
     },
     EnumType {
         name: "DayOfWeek",
+        full_name: "System.DayOfWeek",
         flags: false,
         members: &[
             ("Sunday", 0),
@@ -184,6 +202,162 @@ pub(super) const ENUMS: &[EnumType] = &[
             ("Thursday", 4),
             ("Friday", 5),
             ("Saturday", 6),
+        ],
+    },
+    EnumType {
+        name: "UnicodeCategory",
+        full_name: "System.Globalization.UnicodeCategory",
+        flags: false,
+        members: &[
+            ("UppercaseLetter", 0),
+            ("LowercaseLetter", 1),
+            ("TitlecaseLetter", 2),
+            ("ModifierLetter", 3),
+            ("OtherLetter", 4),
+            ("NonSpacingMark", 5),
+            ("SpacingCombiningMark", 6),
+            ("EnclosingMark", 7),
+            ("DecimalDigitNumber", 8),
+            ("LetterNumber", 9),
+            ("OtherNumber", 10),
+            ("SpaceSeparator", 11),
+            ("LineSeparator", 12),
+            ("ParagraphSeparator", 13),
+            ("Control", 14),
+            ("Format", 15),
+            ("Surrogate", 16),
+            ("PrivateUse", 17),
+            ("ConnectorPunctuation", 18),
+            ("DashPunctuation", 19),
+            ("OpenPunctuation", 20),
+            ("ClosePunctuation", 21),
+            ("InitialQuotePunctuation", 22),
+            ("FinalQuotePunctuation", 23),
+            ("OtherPunctuation", 24),
+            ("MathSymbol", 25),
+            ("CurrencySymbol", 26),
+            ("ModifierSymbol", 27),
+            ("OtherSymbol", 28),
+            ("OtherNotAssigned", 29),
+        ],
+    },
+    EnumType {
+        name: "NormalizationForm",
+        full_name: "System.Text.NormalizationForm",
+        flags: false,
+        members: &[("FormC", 1), ("FormD", 2), ("FormKC", 5), ("FormKD", 6)],
+    },
+    EnumType {
+        name: "TypeCode",
+        full_name: "System.TypeCode",
+        flags: false,
+        members: &[
+            ("Empty", 0),
+            ("Object", 1),
+            ("DBNull", 2),
+            ("Boolean", 3),
+            ("Char", 4),
+            ("SByte", 5),
+            ("Byte", 6),
+            ("Int16", 7),
+            ("UInt16", 8),
+            ("Int32", 9),
+            ("UInt32", 10),
+            ("Int64", 11),
+            ("UInt64", 12),
+            ("Single", 13),
+            ("Double", 14),
+            ("Decimal", 15),
+            ("DateTime", 16),
+            ("String", 18),
+        ],
+    },
+    EnumType {
+        name: "UriHostNameType",
+        full_name: "System.UriHostNameType",
+        flags: false,
+        members: &[
+            ("Unknown", 0),
+            ("Basic", 1),
+            ("Dns", 2),
+            ("IPv4", 3),
+            ("IPv6", 4),
+        ],
+    },
+    EnumType {
+        name: "AddressFamily",
+        full_name: "System.Net.Sockets.AddressFamily",
+        flags: false,
+        members: &[
+            ("Unknown", -1),
+            ("Unspecified", 0),
+            ("Unix", 1),
+            ("InterNetwork", 2),
+            ("ImpLink", 3),
+            ("Pup", 4),
+            ("Chaos", 5),
+            ("NS", 6),
+            ("Ipx", 6),
+            ("Iso", 7),
+            ("Osi", 7),
+            ("Ecma", 8),
+            ("DataKit", 9),
+            ("Ccitt", 10),
+            ("Sna", 11),
+            ("DecNet", 12),
+            ("DataLink", 13),
+            ("Lat", 14),
+            ("HyperChannel", 15),
+            ("AppleTalk", 16),
+            ("NetBios", 17),
+            ("VoiceView", 18),
+            ("FireFox", 19),
+            ("Banyan", 21),
+            ("Atm", 22),
+            ("InterNetworkV6", 23),
+            ("Cluster", 24),
+            ("Ieee12844", 25),
+            ("Irda", 26),
+            ("NetworkDesigners", 28),
+            ("Max", 29),
+            ("Packet", 65536),
+            ("ControllerAreaNetwork", 65537),
+        ],
+    },
+    EnumType {
+        name: "UriKind",
+        full_name: "System.UriKind",
+        flags: false,
+        members: &[("RelativeOrAbsolute", 0), ("Absolute", 1), ("Relative", 2)],
+    },
+    EnumType {
+        name: "DtdProcessing",
+        full_name: "System.Xml.DtdProcessing",
+        flags: false,
+        members: &[("Prohibit", 0), ("Ignore", 1), ("Parse", 2)],
+    },
+    EnumType {
+        name: "ConformanceLevel",
+        full_name: "System.Xml.ConformanceLevel",
+        flags: false,
+        members: &[("Auto", 0), ("Fragment", 1), ("Document", 2)],
+    },
+    EnumType {
+        name: "OidGroup",
+        full_name: "System.Security.Cryptography.OidGroup",
+        flags: false,
+        members: &[
+            ("All", 0),
+            ("HashAlgorithm", 1),
+            ("EncryptionAlgorithm", 2),
+            ("PublicKeyAlgorithm", 3),
+            ("SignatureAlgorithm", 4),
+            ("Attribute", 5),
+            ("ExtensionOrAttribute", 6),
+            ("EnhancedKeyUsage", 7),
+            ("Policy", 8),
+            ("Template", 9),
+            ("KeyDerivationFunction", 10),
         ],
     },
 ];

@@ -1,12 +1,14 @@
-//! The enums of APIM's allowed types and `System.Enum`'s static members on them
-//! (`Enum.Parse(typeof(X), s)`, `GetName`, `GetNames`, `GetValues`, `IsDefined`, `Format`,
-//! `ToObject`, also reached through the enum's own name as C# allows: `X.GetNames(…)`).
+//! The enums of APIM's allowed types as values and `System.Enum`'s members on them: the
+//! static ones (`Enum.Parse(typeof(X), s)`, `GetName`, `GetNames`, `GetValues`, `IsDefined`,
+//! `Format`, `ToObject`, also reached through the enum's own name as C# allows:
+//! `X.GetNames(…)`) and the instance ones (`ToString([format])`, `CompareTo`, `Equals`,
+//! `GetHashCode`, `GetTypeCode`, `HasFlag`).
 //!
-//! An enum value is held as the library already passes it to the members that take it
-//! (crates/expr/src/library/members.rs, xml_build.rs, crypto/): its name as a string for most
-//! enums, its underlying value for the flags-like ones the library tests bits of
-//! (`RegexOptions`, `Formatting`, `SaveOptions`, `LoadOptions`). The tables below carry .NET's
-//! underlying values so that parsing, formatting and `GetValues` order agree with C#.
+//! An enum value is a [`Value::Enum`]: the enum (its name in crates/expr/src/library/
+//! enum_table.rs) and its underlying value, so it prints its name, compares, casts and
+//! combines (`|`, `&`) as in C#, and `GetType()` is the enum's type. The tables carry .NET's
+//! underlying values so that parsing, formatting and `GetValues` order agree with C# (checked
+//! against Mono by the oracle's `// enums` entries, crates/expr/tests/oracle/expressions.txt).
 
 use super::enum_table::{ENUMS, EnumType};
 use super::*;
@@ -59,20 +61,9 @@ pub(crate) fn enum_try_parse(ty: &str, inputs: &[Value], at: usize) -> F<(bool, 
     })
 }
 
-/// `X.Name` for the enums no other module holds yet (`JTokenType`, `DateTimeKind`,
-/// `UriPartial`, `DayOfWeek`): their name, as `JToken.Type` and `DateTime.DayOfWeek` give it.
+/// `X.Name`: the member of one of the enums.
 pub(crate) fn enum_static_property(ty: &str, name: &str) -> Option<Value> {
-    if !matches!(
-        ty,
-        "JTokenType" | "DateTimeKind" | "UriPartial" | "DayOfWeek"
-    ) {
-        return None;
-    }
-    let e = find(ty)?;
-    e.members
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(n, _)| Value::str(n))
+    enum_member(ty, name)
 }
 
 /// Whether `X.Name` is a member of one of those enums (for `policy check`).
@@ -98,29 +89,36 @@ pub fn enum_sample(dotnet: &str) -> Option<&'static str> {
     })
 }
 
-/// The value as the library holds it (see the module comment).
+/// The enum value `value` of `e`.
 fn held(e: &EnumType, value: i64) -> Value {
-    if matches!(
-        e.name,
-        "RegexOptions" | "Formatting" | "SaveOptions" | "LoadOptions"
-    ) {
-        return Value::Int(value);
-    }
-    Value::str(format_value(e, value, "G").unwrap_or_else(|| value.to_string()))
+    Value::Enum(e.name, value)
 }
 
-/// The underlying value of an argument: an integer, or a name the enum defines (how the
-/// string-held enums arrive).
+/// The value of member `name` of enum `ty` (`DayOfWeek.Monday`), as producers give it.
+pub(crate) fn enum_member(ty: &str, name: &str) -> Option<Value> {
+    let e = find(ty)?;
+    let v = e.members.iter().find(|(n, _)| *n == name)?.1;
+    Some(held(e, v))
+}
+
+/// The full name of the enum (`System.DayOfWeek`), for `GetType()`.
+pub(crate) fn enum_full_name(ty: &str) -> &'static str {
+    find(ty).map_or("System.Enum", |e| e.full_name)
+}
+
+/// `ToString()` of an enum value: its name, a flags enum's comma list, else the number.
+pub(crate) fn enum_display(ty: &str, value: i64) -> String {
+    find(ty)
+        .and_then(|e| format_value(e, value, "G"))
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// The underlying value of an argument: a value of the enum or an integer (what
+/// `Enum.GetName`, `Format`, `IsDefined` take as their `object`).
 fn underlying(e: &EnumType, v: &Value, at: usize) -> F<i64> {
     match v {
+        Value::Enum(t, x) if *t == e.name => Ok(*x),
         v if v.is_number() && int_of(v).is_some() => Ok(int_of(v).unwrap_or(0)),
-        Value::String(s) => parse_names(e, s, false).ok_or_else(|| {
-            rt(
-                "ArgumentException",
-                format!("Requested value '{s}' was not found."),
-                at,
-            )
-        }),
         Value::Null => Err(rt(
             "ArgumentNullException",
             "Value cannot be null.\nParameter name: value",
@@ -208,53 +206,98 @@ fn flag_names(e: &EnumType, value: i64) -> String {
     names.join(", ")
 }
 
-/// `(X)v` to one of the enums: from its underlying value (`(DayOfWeek)1`) or from a value
-/// already held as this enum; `None` when `ty` is not one of them.
+/// `(X)v` to one of the enums: from its underlying value (`(DayOfWeek)1`) or from a value of
+/// any enum (C#'s explicit enum-to-enum conversion); `None` when `ty` is not one of them.
 pub(crate) fn enum_cast(v: &Value, ty: &str, at: usize) -> Option<F<Value>> {
-    if let ("int" | "long", Value::String(s)) = (ty, v) {
-        let long = ty == "long";
-        return name_value(s).map(|n| Ok(if long { Value::Long(n) } else { Value::Int(n) }));
-    }
     let e = find(ty)?;
     Some(match v {
+        Value::Enum(_, x) => Ok(held(e, *x)),
         v if v.is_number() && int_of(v).is_some() => Ok(held(e, int_of(v).unwrap_or(0))),
-        Value::String(s) if parse_names(e, s, false).is_some() => Ok(v.clone()),
-        other => Err(cast_err(other, e.name, at)),
+        other => Err(cast_err(other, e.full_name, at)),
     })
 }
 
-/// `flags.HasFlag(flag)` on the enums held as their value (`RegexOptions`, `SaveOptions`,
-/// `LoadOptions`, `Formatting`): whether every bit of `flag` is set.
-pub(crate) fn enum_has_flag(v: &Value, flag: &Value, at: usize) -> F<Value> {
-    match (v, flag) {
-        (Value::Int(x), Value::Int(f)) => Ok(Value::Bool(x & f == *f)),
-        (_, Value::Null) => Err(rt(
+/// `flags.HasFlag(flag)`: whether every bit of `flag` is set; `flag` must be a value of the
+/// same enum.
+fn enum_has_flag(ty: &str, x: i64, flag: &Value, at: usize) -> F<Value> {
+    match flag {
+        Value::Enum(u, f) if *u == ty => Ok(Value::Bool(x & f == *f)),
+        Value::Null => Err(rt(
             "ArgumentNullException",
-            "Value cannot be null.\nParameter name: flag",
+            "Value cannot be null. (Parameter 'flag')",
             at,
         )),
-        (_, other) => Err(rt(
+        other => Err(rt(
             "ArgumentException",
             format!(
-                "The argument type, '{}', is not the same as the enum type.",
-                other.type_name()
+                "The argument type, '{}', is not the same as the enum type '{}'.",
+                other.type_name(),
+                enum_full_name(ty)
             ),
             at,
         )),
     }
 }
 
-/// `(int)x` of a value held as its name (`(int)DayOfWeek.Monday`,
-/// `(int)context.Timestamp.DayOfWeek`): the name's value when every enum that declares it gives
-/// it the same value (`None` is 0 in most enums but 1 in `PaddingMode`, so it has none).
-fn name_value(name: &str) -> Option<i64> {
-    let mut values = ENUMS
-        .iter()
-        .flat_map(|e| e.members.iter())
-        .filter(|(n, _)| *n == name)
-        .map(|(_, v)| *v);
-    let first = values.next()?;
-    values.all(|v| v == first).then_some(first)
+/// An enum value's own members (`Equals`, `GetHashCode`, `GetType`, `GetTypeCode` are
+/// Object's, crates/expr/src/library/objects.rs); `None` for another name.
+pub(crate) fn enum_method(
+    ty: &str,
+    x: i64,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> Option<F<Value>> {
+    let e = find(ty)?;
+    Some((|| {
+        Ok(match (name, args.len()) {
+            ("ToString", 0) => Value::str(enum_display(ty, x)),
+            // `ToString(null)` and `ToString("")` are "G".
+            ("ToString", 1) => {
+                let f = match arg(args, 0, at)? {
+                    Value::Null => String::new(),
+                    v => as_str(v, at)?,
+                };
+                Value::str(enum_format(ty, x, &f, at)?)
+            }
+            ("CompareTo", 1) => match arg(args, 0, at)? {
+                Value::Null => Value::Int(1),
+                Value::Enum(u, y) if *u == e.name => Value::Int(x.cmp(y) as i64),
+                other => {
+                    return Err(rt(
+                        "ArgumentException",
+                        format!(
+                            "Object must be the same type as the enum. The type passed in was '{}'; the enum type was '{}'.",
+                            other.type_name(),
+                            e.full_name
+                        ),
+                        at,
+                    ));
+                }
+            },
+            ("HasFlag", 1) => enum_has_flag(ty, x, arg(args, 0, at)?, at)?,
+            _ => return Err(no_member(&held(e, x), name, at)),
+        })
+    })())
+}
+
+/// `e.ToString(format)`, `{0:D}` in a composite format or an interpolation: an empty format is
+/// "G"; another than G, F, D, X (either case) is a FormatException.
+pub(crate) fn enum_format(ty: &str, x: i64, f: &str, at: usize) -> F<String> {
+    let f = if f.is_empty() { "G" } else { f };
+    find(ty)
+        .and_then(|e| format_value(e, x, f))
+        .ok_or_else(format_error(at))
+}
+
+fn format_error(at: usize) -> impl Fn() -> Flow {
+    move || {
+        rt(
+            "FormatException",
+            "Format String can be only \"G\", \"g\", \"X\", \"x\", \"F\", \"f\", \"D\" or \"d\".",
+            at,
+        )
+    }
 }
 
 fn enum_arg(args: &Args, at: usize) -> F<&'static EnumType> {
@@ -316,15 +359,12 @@ pub(crate) fn enum_static(it: &mut Interp, name: &str, args: &Args, at: usize) -
         "Format" => {
             let v = underlying(e, arg(args, 1, at)?, at)?;
             let f = as_str(arg(args, 2, at)?, at)?;
-            Value::str(format_value(e, v, &f).ok_or_else(|| {
-                rt(
-                    "FormatException",
-                    "Format String can be only \"G\", \"g\", \"X\", \"x\", \"F\", \"f\", \"D\" or \"d\".",
-                    at,
-                )
-            })?)
+            Value::str(format_value(e, v, &f).ok_or_else(format_error(at))?)
         }
-        "ToObject" => held(e, as_int(arg(args, 1, at)?, at)?),
+        "ToObject" => match arg(args, 1, at)? {
+            Value::Enum(_, x) => held(e, *x),
+            v => held(e, as_int(v, at)?),
+        },
         _ => return Ok(None),
     }))
 }

@@ -28,6 +28,7 @@ pub(crate) fn format_value(v: &Value, fmt: Option<&str>, at: usize) -> F<String>
         }
         Value::Guid(g) => format_guid_as(*g, fmt),
         Value::TimeSpan(t) => format_timespan_as(*t, fmt, at)?,
+        Value::Enum(t, x) => enum_format(t, *x, fmt, at)?,
         other => other.to_display(),
     })
 }

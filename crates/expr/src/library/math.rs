@@ -282,7 +282,7 @@ pub(super) fn math(name: &str, args: &Args, at: usize) -> F<Value> {
         "Round" => {
             let x = f(0)?;
             let (digits, mode) = match (args.get(1), args.get(2)) {
-                (Some((_, Value::String(m))), _) => (0, m.to_string()),
+                (Some((_, m @ Value::Enum(..))), _) => (0, m.to_display()),
                 (Some((_, d)), Some((_, m))) => (as_int(d, at)?, m.to_display()),
                 (Some((_, d)), None) => (as_int(d, at)?, "ToEven".to_string()),
                 (None, _) => (0, "ToEven".to_string()),
@@ -417,7 +417,7 @@ mod tests {
         assert_eq!(m("Round", &[d(2.5)]).to_display(), "2");
         assert_eq!(m("Round", &[d(-2.5)]).to_display(), "-2");
         assert_eq!(
-            m("Round", &[d(2.5), Value::str("AwayFromZero")]).to_display(),
+            m("Round", &[d(2.5), Value::Enum("MidpointRounding", 1)]).to_display(),
             "3"
         );
         assert_eq!(m("Round", &[d(2.345), Value::Int(2)]).to_display(), "2.35");

@@ -67,16 +67,19 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             t.clone()
         }
         (Value::Json(j), "Count") if j.is_object() || j.is_array() => Value::Int(j.len() as i64),
-        (Value::Json(j), "Type") => Value::str(match (j.kind(), j.scalar()) {
-            (JKind::Object, _) => "Object",
-            (JKind::Array, _) => "Array",
-            (JKind::Property, _) => "Property",
-            (_, Some(J::String(_))) => "String",
-            (_, Some(J::Number(n))) if n.is_f64() => "Float",
-            (_, Some(J::Number(_))) => "Integer",
-            (_, Some(J::Bool(_))) => "Boolean",
-            _ => "Null",
-        }),
+        (Value::Json(j), "Type") => {
+            let kind = match (j.kind(), j.scalar()) {
+                (JKind::Object, _) => "Object",
+                (JKind::Array, _) => "Array",
+                (JKind::Property, _) => "Property",
+                (_, Some(J::String(_))) => "String",
+                (_, Some(J::Number(n))) if n.is_f64() => "Float",
+                (_, Some(J::Number(_))) => "Integer",
+                (_, Some(J::Bool(_))) => "Boolean",
+                _ => "Null",
+            };
+            enum_member("JTokenType", kind).unwrap_or(Value::Null)
+        }
         (Value::Json(j), "HasValues") => Value::Bool(j.is_container() && !j.is_empty()),
         (Value::Json(j), "First" | "Last") if !j.is_container() => {
             return Err(no_child(j, "access", at));
@@ -142,12 +145,12 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
                 "Minute" => Value::Int(p.minute),
                 "Second" => Value::Int(p.second),
                 "Millisecond" => Value::Int(p.fraction / 10_000),
-                "DayOfWeek" => Value::str(DAYS_LONG[p.weekday as usize % 7]),
+                "DayOfWeek" => Value::Enum("DayOfWeek", p.weekday.rem_euclid(7)),
                 "DayOfYear" => Value::Int(
                     days_from_civil(p.year, p.month, p.day) - days_from_civil(p.year, 1, 1) + 1,
                 ),
                 "Date" => Value::DateTime(DateTime(d.0 - d.0.rem_euclid(TICKS_PER_DAY), d.1)),
-                "Kind" => Value::str(d.1.name()),
+                "Kind" => enum_member("DateTimeKind", d.1.name()).unwrap_or(Value::Null),
                 "TimeOfDay" => Value::TimeSpan(TimeSpan(d.0.rem_euclid(TICKS_PER_DAY))),
                 "UtcDateTime" | "DateTime" => t.clone(),
                 _ => return Err(no_member(&t, name, at)),
@@ -181,7 +184,10 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
 }
 
 pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) -> F<Value> {
-    if let Some(v) = xml_static_property(ty, name)
+    // The enums' members first (crates/expr/src/library/enums.rs): every module's enum
+    // arguments take them.
+    if let Some(v) = enum_static_property(ty, name)
+        .or_else(|| xml_static_property(ty, name))
         .or_else(|| net::static_property(ty, name))
         .or_else(|| reader_static_property(ty, name))
     {
@@ -216,27 +222,14 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("char", "MaxValue") => Value::Char('\u{ffff}'),
         ("char", "MinValue") => Value::Char('\0'),
         _ if let Some(v) = numeric_members::static_property(ty, name) => v,
-        ("MidpointRounding", _) if MIDPOINT_ROUNDING.contains(&name) => Value::str(name),
         ("Math", "PI") => Value::Double(std::f64::consts::PI),
         ("Math", "E") => Value::Double(std::f64::consts::E),
         ("StringComparer", _) if let Some(c) = comparer_static_property(ty, name) => c,
         ("Encoding", _) if let Some(e) = TextEncoding::named(name) => {
             Value::Object(Object::Encoding(e))
         }
-        ("StringComparison" | "StringSplitOptions", _) => Value::str(name),
         // The provider argument of ParseExact/ToString: only the invariant culture exists here.
         ("CultureInfo", "InvariantCulture") => Value::Null,
-        ("NormalizationForm", "FormC" | "FormD" | "FormKC" | "FormKD") => Value::str(name),
-        ("RegexOptions", "None") => Value::Int(0),
-        ("RegexOptions", "IgnoreCase") => Value::Int(1),
-        ("RegexOptions", "Multiline") => Value::Int(2),
-        ("RegexOptions", "Singleline") => Value::Int(16),
-        ("RegexOptions", "IgnorePatternWhitespace") => Value::Int(32),
-        ("RegexOptions", "Compiled" | "CultureInvariant" | "ExplicitCapture") => Value::Int(0),
-        ("Formatting", "None") => Value::Int(0),
-        ("Formatting", "Indented") => Value::Int(1),
-        ("XmlNodeType", n) if XML_NODE_TYPES.contains(&n) => Value::str(n),
-        _ if let Some(v) = enum_static_property(ty, name) => v,
         _ if let Some(v) = crypto::static_property(ty, name) => v,
         _ => {
             return Err(rt(

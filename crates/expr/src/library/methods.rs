@@ -203,7 +203,7 @@ fn typed_method(
         }
         Value::Json(j) => match name {
             "ToString" => {
-                let compact = matches!(args.first(), Some((_, Value::Int(0))));
+                let compact = matches!(args.first(), Some((_, Value::Enum("Formatting", 0))));
                 if j.is_object() || j.is_array() {
                     Value::str(json_text(it, j, !compact, at)?)
                 } else if j.is_property() && compact {
@@ -433,6 +433,7 @@ fn typed_method(
         {
             r?
         }
+        Value::Enum(ty, x) if let Some(r) = enum_method(ty, *x, name, &args, at) => r?,
         v if v.is_number() || matches!(v, Value::Bool(_) | Value::Char(_)) => match name {
             "ToString" => Value::str(format_value(
                 &t,
@@ -443,7 +444,6 @@ fn typed_method(
             "Equals" => Value::Bool(object_equals(&t, a(0)?)),
             "GetValueOrDefault" => t.clone(),
             "CompareTo" => Value::Int(cmp_values(&t, a(0)?).map(|o| o as i64).unwrap_or(1)),
-            "HasFlag" => enum_has_flag(&t, a(0)?, at)?,
             _ => return Err(no_member(&t, name, at)),
         },
         // LINQ to XML's extension methods on sequences of elements:

@@ -10,7 +10,7 @@ use super::ast::{BinOp, TypeRef, UnOp};
 use super::budget::{self, SLOT};
 use super::interp::{F, Flow, Interp, null_ref, rt};
 use super::value::*;
-use crate::datetime::{DAYS_LONG, format_datetime, parse_datetime};
+use crate::datetime::{format_datetime, parse_datetime};
 pub(crate) use crate::features::*;
 
 mod access;

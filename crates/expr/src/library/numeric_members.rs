@@ -262,7 +262,7 @@ pub(super) fn round_decimal(args: &Args, at: usize) -> F<Decimal> {
     let mut mode = "ToEven".to_string();
     for (_, v) in args.iter().skip(1) {
         match v {
-            Value::String(s) => mode = s.to_string(),
+            Value::Enum(..) => mode = v.to_display(),
             v => dp = as_int(v, at)?,
         }
     }
@@ -435,8 +435,7 @@ pub(super) fn instance_method(t: &Value, name: &str, args: &Args, at: usize) -> 
             };
             Ok(Value::Int(ord as i64))
         })(),
-        // System.TypeCode, held by name as enum values are.
-        "GetTypeCode" => Ok(Value::str(&k.full_name()[7..])),
+        "GetTypeCode" => Ok(enum_member("TypeCode", &k.full_name()[7..]).unwrap_or(Value::Null)),
         // A decimal's hash mixes its bits in a way .NET does not document: not offered.
         "GetHashCode" if k != Kind::Decimal => Ok(Value::Int(hash_code(n) as i64)),
         _ => return None,
@@ -503,6 +502,8 @@ pub(super) fn convert_to(k: Kind, v: &Value, at: usize) -> F<Value> {
         Value::Null => return Ok(k.wrap(0).convert(k, false).unwrap_or(Num::I32(0)).value()),
         Value::String(_) => return parse_number(k, &v, at),
         Value::Bool(b) => Num::I32(*b as i32),
+        // An enum converts (IConvertible) as its underlying Int32.
+        Value::Enum(_, x) => Num::I32(*x as i32),
         Value::Char(_) if !k.is_integral() => {
             return Err(rt(
                 "InvalidCastException",
@@ -653,13 +654,16 @@ pub(super) fn change_type(v: &Value, ty: &Value, at: usize) -> F<Value> {
 /// `Convert.GetTypeCode(x)`: System.TypeCode by name (Empty for null, Object for anything
 /// without a code of its own).
 pub(super) fn type_code(v: &Value) -> Value {
-    Value::str(match v {
+    let name = match v {
         Value::Null => "Empty",
         Value::Bool(_) => "Boolean",
         Value::Char(_) => "Char",
         Value::String(_) => "String",
         Value::DateTime(_) => "DateTime",
         n if n.is_number() => Num::of(n).map_or("Object", |x| &x.kind().full_name()[7..]),
+        // An enum's is its underlying type's.
+        Value::Enum(..) => "Int32",
         _ => "Object",
-    })
+    };
+    enum_member("TypeCode", name).unwrap_or(Value::Null)
 }

@@ -139,16 +139,15 @@ pub(crate) fn object_method(
         "GetHashCode" => Value::Int(hash_code(t) as i64),
         "ToString" => Value::str(it.text(t, at)?),
         "GetType" => Value::str(t.type_name()),
-        "GetTypeCode" => match type_code(t) {
-            Some(c) => Value::str(c),
+        "GetTypeCode" => match type_code(t).and_then(|c| enum_member("TypeCode", c)) {
+            Some(c) => c,
             None => return Err(no_member(t, name, at)),
         },
         _ => return Err(no_member(t, name, at)),
     })
 }
 
-/// `IConvertible.GetTypeCode()`: the `TypeCode` of the convertible types (held, as the
-/// library holds most enums, by its name).
+/// `IConvertible.GetTypeCode()`: the name of the `TypeCode` of the convertible types.
 fn type_code(v: &Value) -> Option<&'static str> {
     Some(match v {
         Value::Bool(_) => "Boolean",
@@ -158,6 +157,8 @@ fn type_code(v: &Value) -> Option<&'static str> {
         n if n.is_number() => n.type_name().trim_start_matches("System."),
         Value::String(_) => "String",
         Value::DateTime(_) => "DateTime",
+        // An enum's is its underlying type's: Int32 for every enum here.
+        Value::Enum(..) => "Int32",
         _ => return None,
     })
 }
@@ -174,7 +175,7 @@ pub(crate) fn object_equals(a: &Value, b: &Value) -> bool {
         (Value::Double(x), Value::Int(y)) => *x == *y as f64,
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Int(_), _) | (Value::Double(_), _) => false,
-        (Value::Bool(_) | Value::Char(_) | Value::String(_), _) => a == b,
+        (Value::Bool(_) | Value::Char(_) | Value::String(_) | Value::Enum(..), _) => a == b,
         (
             Value::DateTime(_) | Value::DateTimeOffset(_) | Value::TimeSpan(_) | Value::Guid(_),
             _,
@@ -297,6 +298,8 @@ pub(crate) fn hash_code(v: &Value) -> i32 {
             Err(_) => fold64(*i),
         },
         Value::Double(d) => double_hash(*d),
+        // An enum hashes as its underlying Int32.
+        Value::Enum(_, i) => *i as i32,
         Value::Char(c) => {
             let u = (*c as u32) & 0xFFFF;
             (u | (u << 16)) as i32

@@ -64,6 +64,9 @@ pub(super) fn cmp_values(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
         (Value::TimeSpan(x), Value::TimeSpan(y)) => Some(x.cmp(y)),
         (Value::Char(x), Value::Char(y)) => Some(x.cmp(y)),
         (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        // Values of one enum compare by their underlying values.
+        (Value::Enum(t, x), Value::Enum(u, y)) if t == u => Some(x.cmp(y)),
+        (Value::Enum(..), _) | (_, Value::Enum(..)) => None,
         (Value::Json(j), o) if !j.is_container() => cmp_values(&from_token(j), o),
         (o, Value::Json(j)) if !j.is_container() => cmp_values(o, &from_token(j)),
         _ => {
@@ -72,6 +75,30 @@ pub(super) fn cmp_values(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
             x.partial_cmp(&y)
         }
     }
+}
+
+/// C#'s enum operators: `e | f`, `e & f`, `e ^ f` of one enum (the flags idiom), `e + n`,
+/// `n + e`, `e - n` (an enum) and `e - f` (the underlying type, `int` for every enum here).
+/// The underlying arithmetic wraps as unchecked `int` does.
+fn enum_binary(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
+    use BinOp::*;
+    let wrap = |v: i64| v as i32 as i64;
+    Some(match (op, a, b) {
+        (BitAnd | BitOr | BitXor, Value::Enum(t, x), Value::Enum(u, y)) if t == u => Value::Enum(
+            t,
+            match op {
+                BitAnd => x & y,
+                BitOr => x | y,
+                _ => x ^ y,
+            },
+        ),
+        (Add, Value::Enum(t, x), Value::Int(n)) | (Add, Value::Int(n), Value::Enum(t, x)) => {
+            Value::Enum(t, wrap(x + n))
+        }
+        (Sub, Value::Enum(t, x), Value::Int(n)) => Value::Enum(t, wrap(x - n)),
+        (Sub, Value::Enum(t, x), Value::Enum(u, y)) if t == u => Value::Int(wrap(x - y)),
+        _ => return None,
+    })
 }
 
 pub(crate) fn binary(op: BinOp, a: Value, b: Value, at: usize) -> F<Value> {
@@ -147,6 +174,9 @@ pub(crate) fn binary_in(
     };
     if matches!(a, Value::Null) || matches!(b, Value::Null) {
         return Ok(Value::Null);
+    }
+    if let Some(r) = enum_binary(op, &a, &b) {
+        return Ok(r);
     }
     // Numbers (a char operand converts to int: 'a' + 1 == 98) follow C#'s promotion and
     // overflow rules (crates/expr/src/numeric.rs).

@@ -36,11 +36,23 @@ pub(super) fn compile_regex(pattern: &str, options: i64, at: usize) -> F<regex::
         })
 }
 
+/// The `RegexOptions` argument at `i` (none: `RegexOptions.None`). `Compiled` and
+/// `CultureInvariant` change nothing observable here; `ExplicitCapture` (4), `RightToLeft` (64)
+/// and `ECMAScript` (256) change what matches and which groups capture, which
+/// [`compile_regex`] does not do: refused rather than ignored.
 pub(super) fn regex_options(args: &Args, i: usize, at: usize) -> F<i64> {
-    match args.get(i) {
-        Some((_, v)) => as_int(v, at),
-        None => Ok(0),
+    let o = match args.get(i) {
+        Some((_, v)) => as_int(v, at)?,
+        None => 0,
+    };
+    if o & (4 | 64 | 256) != 0 {
+        return Err(rt(
+            "NotSupportedException",
+            "RegexOptions.ExplicitCapture, RightToLeft and ECMAScript are not supported.",
+            at,
+        ));
     }
+    Ok(o)
 }
 
 /// The first match at or after byte `start` of `input`, as a `Match` value that remembers

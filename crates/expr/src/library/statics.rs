@@ -340,10 +340,12 @@ fn time_static(ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>>
             (Value::TimeSpan(_), v) | (v, _) => return Err(cast_err(v, "System.TimeSpan", at)),
         },
         ("DateTime", "SpecifyKind") => match (a(0)?, a(1)?) {
-            (Value::DateTime(d), Value::String(k)) => match DateTimeKind::from_name(k) {
-                Some(kind) => Value::DateTime(d.with_kind(kind)),
-                None => return Err(cast_err(a(1)?, "System.DateTimeKind", at)),
-            },
+            (Value::DateTime(d), k @ Value::Enum("DateTimeKind", _)) => {
+                match DateTimeKind::from_name(&k.to_display()) {
+                    Some(kind) => Value::DateTime(d.with_kind(kind)),
+                    None => return Err(cast_err(a(1)?, "System.DateTimeKind", at)),
+                }
+            }
             (Value::DateTime(_), v) => return Err(cast_err(v, "System.DateTimeKind", at)),
             (v, _) => return Err(cast_err(v, "System.DateTime", at)),
         },
@@ -455,7 +457,7 @@ fn json_static(
             let v = a(0)?;
             it.charge(it.size_of(v), at)?;
             let j = JToken::from_serde(&to_json(v, at)?);
-            let indented = matches!(args.get(1), Some((_, Value::Int(1))));
+            let indented = matches!(args.get(1), Some((_, Value::Enum("Formatting", 1))));
             Value::str(json_text(it, &j, indented, at)?)
         }
         ("JsonConvert", "DeserializeObject") => {
@@ -475,7 +477,8 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             let text = as_str(a(0)?, at)?;
             it.charge(budget::xml_parse_cost(&text), at)?;
             // `LoadOptions.PreserveWhitespace` (1) keeps whitespace-only text.
-            let preserve = matches!(args.get(1), Some((_, Value::Int(o))) if o & 1 == 1);
+            let preserve =
+                matches!(args.get(1), Some((_, Value::Enum("LoadOptions", o))) if o & 1 == 1);
             if ty == "XElement" {
                 xml::xvalue(xml::parse_with(&text, preserve, at)?)
             } else {

@@ -252,8 +252,7 @@ pub(super) fn string_method(
             for (_, v) in &args {
                 match v {
                     Value::Char(c) => seps.push(c.to_string()),
-                    Value::String(x) if &**x == "RemoveEmptyEntries" => remove_empty = true,
-                    Value::String(x) if &**x == "None" || &**x == "TrimEntries" => {}
+                    Value::Enum("StringSplitOptions", o) => remove_empty = o & 1 == 1,
                     Value::String(x) => seps.push(x.to_string()),
                     Value::Array(xs) => seps.extend(xs.iter().map(|x| x.to_display())),
                     n if n.is_number() => count = Some(int_of(n).unwrap_or(0).max(0) as usize),

@@ -459,7 +459,7 @@ pub(crate) fn attribute(name: XName, value: String) -> XRef {
 
 /// `ToString(SaveOptions)`: `DisableFormatting` (1) prints without indentation.
 fn compact_arg(args: &[Value]) -> bool {
-    matches!(args.first(), Some(Value::Int(o)) if o & 1 == 1)
+    matches!(args.first(), Some(Value::Enum("SaveOptions", o)) if o & 1 == 1)
 }
 
 fn name_value(n: &XName) -> Value {
@@ -732,7 +732,7 @@ pub(crate) fn member(t: &Value, name: &str, at: usize) -> Option<F<Value>> {
     let kind = n.kind();
     let is_node = kind != XKind::Attribute;
     Some(Ok(match name {
-        "NodeType" => Value::str(n.node_type()),
+        "NodeType" => enum_member("XmlNodeType", n.node_type()).unwrap_or(Value::Null),
         "BaseUri" => Value::str(""),
         "Parent" => opt(parent_element(n)),
         "Document" => {
@@ -973,7 +973,7 @@ fn read_call(t: &Value, n: &XRef, name: &str, args: &[Value], at: usize) -> F<Va
     Ok(match name {
         "ToString" => {
             // `SaveOptions.OmitDuplicateNamespaces` (2).
-            let omit = matches!(args.first(), Some(Value::Int(o)) if o & 2 == 2);
+            let omit = matches!(args.first(), Some(Value::Enum("SaveOptions", o)) if o & 2 == 2);
             Value::str(
                 n.try_to_xml_with(compact_arg(args), omit)
                     .map_err(|e| rt("XmlException", e, at))?,

@@ -41,8 +41,8 @@ pub(crate) use settings::{
     construct_settings, reader_static_exists, reader_static_property, settings_member, settings_set,
 };
 
-/// The `XmlNodeType` members (their names are the values: `reader.NodeType ==
-/// XmlNodeType.Element` compares names, and `ToString()` prints them).
+/// The `XmlNodeType` members' names (`reader.NodeType` is the enum value of its name,
+/// crates/expr/src/library/enum_table.rs).
 pub(crate) const XML_NODE_TYPES: &[&str] = &[
     "None",
     "Element",
@@ -339,7 +339,7 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
     };
     let text = |f: fn(&ReaderNode) -> &str| Value::str(n.map_or("", f));
     Some(match name {
-        "NodeType" => Value::str(kind_of(s)),
+        "NodeType" => enum_member("XmlNodeType", kind_of(s)).unwrap_or(Value::Null),
         "Name" => text(|n| &n.name),
         "LocalName" => text(|n| &n.local),
         "NamespaceURI" => text(|n| &n.namespace),
@@ -379,7 +379,10 @@ pub(crate) fn xml_reader_call(
 ) -> F<Value> {
     Ok(match name {
         "Read" => Value::Bool(advance(it, s, at)?),
-        "MoveToContent" => Value::str(move_to_content(it, s, at)?),
+        "MoveToContent" => {
+            let kind = move_to_content(it, s, at)?;
+            enum_member("XmlNodeType", kind).unwrap_or(Value::Null)
+        }
         "ReadToFollowing" => {
             let w = NameTest::of(args, at)?;
             while advance(it, s, at)? {

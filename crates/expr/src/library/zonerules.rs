@@ -56,14 +56,10 @@ fn transition(args: &Args, fixed: bool, at: usize) -> F<Value> {
     let time = date_arg(a(0)?, at)?;
     let month = as_int(a(1)?, at)?;
     let (day, week, dow) = if fixed {
-        (as_int(a(2)?, at)?, 1, "Sunday")
+        (as_int(a(2)?, at)?, 1, Value::Enum("DayOfWeek", 0))
     } else {
         let dow = match a(3)? {
-            Value::String(s) => DAYS_LONG
-                .iter()
-                .find(|d| **d == &**s)
-                .copied()
-                .ok_or_else(|| cast_err(a(3).unwrap_or(&Value::Null), "System.DayOfWeek", at))?,
+            v @ Value::Enum("DayOfWeek", _) => v.clone(),
             v => return Err(cast_err(v, "System.DayOfWeek", at)),
         };
         (1, as_int(a(2)?, at)?, dow)
@@ -104,7 +100,7 @@ fn transition(args: &Args, fixed: bool, at: usize) -> F<Value> {
         ("Month", Value::Int(month)),
         ("Day", Value::Int(day)),
         ("Week", Value::Int(week)),
-        ("DayOfWeek", Value::str(dow)),
+        ("DayOfWeek", dow),
         ("IsFixedDateRule", Value::Bool(fixed)),
     ]))
 }

@@ -77,8 +77,7 @@ public static class Harness {
             string line;
             try {
                 var r = m.Invoke(null, new object[] { Fixture.Context() });
-                // Enums are marked: gatehouse holds an enum value as its name (a string).
-                var type = r == null ? "null" : (r is Enum ? "enum:" : "") + r.GetType().FullName;
+                var type = r == null ? "null" : r.GetType().FullName;
                 line = "ok\t" + type + "\t" + Render(r);
             } catch (TargetInvocationException e) {
                 var inner = e.InnerException ?? e;

@@ -128,8 +128,11 @@ pub(super) fn member(s: &Mutex<SymState>, name: &str) -> Option<Value> {
         "IV" => Value::Bytes(s.iv()),
         "KeySize" => Value::Int(s.key_size as i64),
         "BlockSize" | "FeedbackSize" => Value::Int(128),
-        "Mode" => Value::str(mode_name(s.mode)),
-        "Padding" => Value::str(padding_name(s.padding)),
+        "Mode" => {
+            crate::library::enum_member("CipherMode", mode_name(s.mode)).unwrap_or(Value::Null)
+        }
+        "Padding" => crate::library::enum_member("PaddingMode", padding_name(s.padding))
+            .unwrap_or(Value::Null),
         // AES's: keys of 128, 192 or 256 bits, blocks of 128 (one KeySizes each).
         "LegalKeySizes" => Value::Array(vec![key_sizes(128, 256, 64)]),
         "LegalBlockSizes" => Value::Array(vec![key_sizes(128, 128, 0)]),
@@ -181,6 +184,9 @@ pub(super) fn set_member(s: &Mutex<SymState>, name: &str, v: Value, at: usize) -
                 }
             }
             "Mode" => {
+                if !matches!(v, Value::Enum("CipherMode", _)) {
+                    return Err(cast_err(&v, "System.Security.Cryptography.CipherMode", at));
+                }
                 s.mode = match v.to_display().as_str() {
                     "CBC" => Mode::Cbc,
                     "ECB" => Mode::Ecb,
@@ -193,6 +199,9 @@ pub(super) fn set_member(s: &Mutex<SymState>, name: &str, v: Value, at: usize) -
                 }
             }
             "Padding" => {
+                if !matches!(v, Value::Enum("PaddingMode", _)) {
+                    return Err(cast_err(&v, "System.Security.Cryptography.PaddingMode", at));
+                }
                 s.padding = match v.to_display().as_str() {
                     "None" => Padding::None,
                     "PKCS7" => Padding::Pkcs7,

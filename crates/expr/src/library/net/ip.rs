@@ -172,10 +172,13 @@ pub(super) fn member(a: &IpAddr, name: &str, at: usize) -> F<Value> {
         IpAddr::V4(_) => false,
     };
     Ok(match name {
-        "AddressFamily" => Value::str(match a {
-            IpAddr::V4(_) => "InterNetwork",
-            IpAddr::V6(_) => "InterNetworkV6",
-        }),
+        "AddressFamily" => Value::Enum(
+            "AddressFamily",
+            match a {
+                IpAddr::V4(_) => 2,
+                IpAddr::V6(_) => 23,
+            },
+        ),
         "IsIPv4MappedToIPv6" => Value::Bool(v6(|v| v.to_ipv4_mapped().is_some())),
         "IsIPv6LinkLocal" => Value::Bool(v6(|v| v6_segments(v)[0] & 0xffc0 == 0xfe80)),
         "IsIPv6SiteLocal" => Value::Bool(v6(|v| v6_segments(v)[0] & 0xffc0 == 0xfec0)),

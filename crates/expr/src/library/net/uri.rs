@@ -70,9 +70,10 @@ fn parse_absolute(s: &str) -> Option<url::Url> {
     url::Url::parse(s.trim()).ok()
 }
 
-fn uri_kind(v: Option<&Value>) -> &str {
+fn uri_kind(v: Option<&Value>) -> &'static str {
     match v {
-        Some(Value::String(k)) => k,
+        Some(Value::Enum("UriKind", 0)) => "RelativeOrAbsolute",
+        Some(Value::Enum("UriKind", 2)) => "Relative",
         _ => "Absolute",
     }
 }
@@ -340,7 +341,7 @@ pub(super) fn member(it: &mut Interp, u: &DotnetUri, name: &str, at: usize) -> F
                 .unwrap_or_default(),
         ),
         "Segments" => Value::Array(segments(&path)),
-        "HostNameType" => Value::str(host_type(url)),
+        "HostNameType" => enum_member("UriHostNameType", host_type(url)).unwrap_or(Value::Null),
         "IsLoopback" => Value::Bool(is_loopback(url)),
         "IsFile" => Value::Bool(url.scheme() == "file"),
         "IsUnc" => Value::Bool(false),

@@ -16,7 +16,8 @@ use crate::io::ReaderSettings;
 const DTD_PROCESSING: &[&str] = &["Prohibit", "Ignore", "Parse"];
 const CONFORMANCE_LEVELS: &[&str] = &["Auto", "Fragment", "Document"];
 
-/// `DtdProcessing.X`, `ConformanceLevel.X`: the member's name.
+/// The member names of `DtdProcessing` and `ConformanceLevel` (their values are enum values,
+/// crates/expr/src/library/enums.rs, which answers `DtdProcessing.X` before this does).
 pub(crate) fn reader_static_property(ty: &str, name: &str) -> Option<Value> {
     let listed = match ty {
         "DtdProcessing" => DTD_PROCESSING,
@@ -55,10 +56,11 @@ pub(crate) fn construct_settings(ty: &str, args: &Args, at: usize) -> Option<F<V
 }
 
 fn enum_arg(v: &Value, listed: &[&'static str], ty: &str, at: usize) -> F<&'static str> {
+    // The members are listed in the order of their underlying values (0, 1, 2).
     match v {
-        Value::String(s) => listed
-            .iter()
-            .find(|m| **m == &**s)
+        Value::Enum(t, x) if ty.ends_with(t) => usize::try_from(*x)
+            .ok()
+            .and_then(|i| listed.get(i))
             .copied()
             .ok_or_else(|| cast_err(v, ty, at)),
         v => Err(cast_err(v, ty, at)),
@@ -118,8 +120,10 @@ pub(crate) fn settings_member(s: &ReaderSettings, name: &str) -> Option<Value> {
         "IgnoreProcessingInstructions" => Value::Bool(s.ignore_pis),
         "CloseInput" => Value::Bool(s.close_input),
         "CheckCharacters" => Value::Bool(s.check_characters),
-        "DtdProcessing" => Value::str(s.dtd_processing),
-        "ConformanceLevel" => Value::str(s.conformance_level),
+        "DtdProcessing" => enum_member("DtdProcessing", s.dtd_processing).unwrap_or(Value::Null),
+        "ConformanceLevel" => {
+            enum_member("ConformanceLevel", s.conformance_level).unwrap_or(Value::Null)
+        }
         _ => return None,
     })
 }
