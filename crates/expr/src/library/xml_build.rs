@@ -387,19 +387,7 @@ pub(crate) fn xml_build_member_exists(ty: &str, name: &str, call: bool) -> bool 
                         | "XComment"
                         | "XProcessingInstruction"
                         | "XDocumentType",
-                    "ReadFrom"
-                )
-                | (
-                    "XNode"
-                        | "XElement"
-                        | "XDocument"
-                        | "XContainer"
-                        | "XText"
-                        | "XCData"
-                        | "XComment"
-                        | "XProcessingInstruction"
-                        | "XDocumentType",
-                    "DeepEquals" | "CompareDocumentOrder"
+                    "ReadFrom" | "DeepEquals" | "CompareDocumentOrder"
                 )
         );
     }
