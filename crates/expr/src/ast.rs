@@ -232,6 +232,8 @@ pub enum S {
     /// `var (a, b) = expr;`: deconstruction into new locals (`_` discards).
     Deconstruct(Vec<String>, Expr),
     While(Expr, Box<Stmt>),
+    /// `do body while (cond);`: the body runs before the first test.
+    DoWhile(Box<Stmt>, Expr),
     For {
         init: Vec<Stmt>,
         cond: Option<Expr>,

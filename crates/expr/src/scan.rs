@@ -251,7 +251,7 @@ fn for_each_child_stmt<'a>(
             fe(iter);
             fs(body);
         }
-        S::While(c, body) => {
+        S::While(c, body) | S::DoWhile(body, c) => {
             fe(c);
             fs(body);
         }

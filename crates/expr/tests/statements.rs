@@ -480,3 +480,26 @@ fn deeply_nested_try_blocks_do_not_overflow() {
     let deepest = handle.join().expect("no stack overflow");
     assert!(deepest >= 20, "only {deepest} levels parse");
 }
+
+#[test]
+fn do_while_runs_its_body_before_the_first_test() {
+    assert_eq!(
+        run("var n = 0; do { n++; } while (n < 5); return n;"),
+        Value::Int(5)
+    );
+    // The body runs once even when the condition is false from the start.
+    assert_eq!(
+        run("var n = 10; do { n++; } while (n < 5); return n;"),
+        Value::Int(11)
+    );
+    // `continue` goes to the test, `break` leaves the loop.
+    assert_eq!(
+        s(
+            "var n = 0; var odd = 0; do { n++; if (n % 2 == 0) continue; odd++; if (n > 6) break; } while (n < 10); return n + \"/\" + odd;"
+        ),
+        "7/4"
+    );
+    // An endless loop stops at the step budget.
+    let e = block("do { } while (true); return 1;").expect_err("budget");
+    assert!(e.budget.is_some(), "{e:?}");
+}

@@ -165,6 +165,15 @@ impl<'c> Interp<'c> {
                 }
                 Ok(())
             }
+            S::DoWhile(body, c) => {
+                loop {
+                    let mark = self.locals.len();
+                    if !self.loop_pass(body, mark)? || !self.cond(c)? {
+                        break;
+                    }
+                }
+                Ok(())
+            }
             S::For {
                 init,
                 cond,

@@ -97,9 +97,9 @@ pub(super) fn context_call(
                 let found = it.ctx.lookup(&p, &key);
                 let default = args.get(1).map(|(_, v)| v.clone());
                 match (found, generics.first()) {
-                    (Some(v), Some(t)) => {
-                        cast(v, t, at).or_else(|_| Ok(default.unwrap_or_else(|| default_of(t))))
-                    }
+                    // APIM casts what it finds: a value of another type throws
+                    // InvalidCastException, as `(T)value` does.
+                    (Some(v), Some(t)) => cast(v, t, at),
                     (Some(v), None) => Ok(v),
                     (None, t) => {
                         Ok(default.unwrap_or_else(|| t.map(default_of).unwrap_or(Value::Null)))

@@ -15,9 +15,20 @@ pub(super) fn b64_decode(s: &str, at: usize) -> F<Vec<u8>> {
 }
 
 pub(super) fn uri_escape(s: &str) -> String {
+    escape_except(s, b"-_.~")
+}
+
+/// `Uri.EscapeUriString`: as [`uri_escape`], but RFC 3986's reserved characters stay, since
+/// they may delimit the URI's parts (.NET's UriHelper with the reserved set unescaped).
+pub(super) fn uri_escape_keeping_reserved(s: &str) -> String {
+    escape_except(s, b"-_.~:/?#[]@!$&'()*+,;=")
+}
+
+/// Percent-encodes every UTF-8 byte but ASCII letters, digits and `keep`, in upper-case hex.
+fn escape_except(s: &str, keep: &[u8]) -> String {
     let mut out = String::new();
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

@@ -514,7 +514,11 @@ fn web_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
         ("Uri", "EscapeDataString" | "EscapeUriString") => {
             let input = as_str(a(0)?, at)?;
             it.charge(input.len().saturating_mul(3), at)?;
-            Value::str(uri_escape(&input))
+            Value::str(if name == "EscapeUriString" {
+                uri_escape_keeping_reserved(&input)
+            } else {
+                uri_escape(&input)
+            })
         }
         ("Uri", "UnescapeDataString") => Value::str(uri_unescape(&as_str(a(0)?, at)?, false)),
         ("WebUtility", _) => return webutility_static(it, name, args, at),

@@ -116,6 +116,22 @@ impl Parser {
                 let body = Box::new(self.statement()?);
                 return s(S::While(c, body));
             }
+            "do" => {
+                self.pos += 1;
+                let body = Box::new(self.statement()?);
+                if !self.is_ident("while") {
+                    return Err(ExprError::new(
+                        self.at(),
+                        "expected 'while' after a do body",
+                    ));
+                }
+                self.pos += 1;
+                self.expect("(")?;
+                let c = self.expr()?;
+                self.expect(")")?;
+                self.expect(";")?;
+                return s(S::DoWhile(body, c));
+            }
             "for" => {
                 self.pos += 1;
                 self.expect("(")?;
@@ -220,7 +236,7 @@ impl Parser {
             "try" if self.is_punct_at(1, "{") => {
                 return s(self.try_statement()?);
             }
-            "switch" | "do" | "goto" | "lock" | "yield" | "fixed" | "unsafe" => {
+            "switch" | "goto" | "lock" | "yield" | "fixed" | "unsafe" => {
                 return Err(
                     ExprError::new(at, format!("'{kw}' statements are not supported"))
                         .unsupported(format!("{kw} statement")),
