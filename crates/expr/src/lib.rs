@@ -40,7 +40,7 @@ pub use error::{ExprError, RuntimeError};
 pub use exceptions::Exception;
 pub use jtree::{JToken, Kind as JKind, TreeError};
 pub use library::crypto::{Crypto, x509::certificate as x509_certificate};
-pub use library::{NotATime, claim_strings, jwt_object, numeric_date};
+pub use library::{NotATime, claim_strings, jws_json_part, jwt_object, numeric_date};
 pub use limits::{Budget, DEFAULT_MEMORY_BUDGET, DEFAULT_STEP_BUDGET, DEFAULT_TIME_BUDGET, Limits};
 pub use tuple::Tuple;
 pub use value::{

@@ -865,6 +865,19 @@ fn resolve_prefix(decls: &[(String, String)], ns: &str, allow_default: bool) -> 
     })
 }
 
+/// ` xmlns="uri"` for the default namespace, ` xmlns:p="uri"` for a prefix.
+fn push_declaration(out: &mut String, prefix: &str, uri: &str) {
+    out.push(' ');
+    if prefix.is_empty() {
+        out.push_str("xmlns");
+    } else {
+        push_qualified(out, "xmlns", prefix);
+    }
+    out.push_str("=\"");
+    escape(uri, true, out);
+    out.push('"');
+}
+
 fn push_qualified(out: &mut String, prefix: &str, local: &str) {
     if !prefix.is_empty() {
         out.push_str(prefix);
@@ -1024,15 +1037,7 @@ impl Namespaces {
         for (n, v) in &attrs {
             if let Some(p) = declared_prefix(n) {
                 if self.push_explicit(p, v)? {
-                    out.push(' ');
-                    push_qualified(
-                        out,
-                        if p.is_empty() { "" } else { "xmlns" },
-                        if p.is_empty() { "xmlns" } else { p },
-                    );
-                    out.push_str("=\"");
-                    escape(v, true, out);
-                    out.push('"');
+                    push_declaration(out, p, v);
                 }
                 continue;
             }
@@ -1062,15 +1067,7 @@ impl Namespaces {
         let start = self.scope_start();
         for (p, u, k) in self.stack[start..].iter().rev() {
             if *k == NsKind::NeedToWrite {
-                out.push(' ');
-                push_qualified(
-                    out,
-                    if p.is_empty() { "" } else { "xmlns" },
-                    if p.is_empty() { "xmlns" } else { p },
-                );
-                out.push_str("=\"");
-                escape(u, true, out);
-                out.push('"');
+                push_declaration(out, p, u);
             }
         }
         Ok(tag)

@@ -27,8 +27,9 @@ fn credential<'a>(input: &'a str, scheme: &str) -> &'a str {
     }
 }
 
-/// A JSON object from one base64url part of a compact JWS.
-fn json_part(part: &str) -> Option<Map<String, J>> {
+/// A JSON object from one base64url part of a compact JWS (its header or its claims); also
+/// validate-jwt's decoding (crates/policy/src/pipeline/jwt/token.rs).
+pub fn jws_json_part(part: &str) -> Option<Map<String, J>> {
     let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()?;
     match serde_json::from_slice::<J>(&bytes).ok()? {
         J::Object(m) => Some(m),
@@ -43,7 +44,7 @@ pub(crate) fn as_jwt(s: &str) -> Value {
     let [header, payload, _signature] = parts[..] else {
         return Value::Null;
     };
-    match (json_part(header), json_part(payload)) {
+    match (jws_json_part(header), jws_json_part(payload)) {
         (Some(h), Some(c)) => jwt_object(&h, &c),
         _ => Value::Null,
     }

@@ -220,6 +220,20 @@ fn the_unit(args: &Args, at: usize) -> F<u32> {
     }
 }
 
+/// A string's UTF-16 units and the index argument into them (`char.IsSurrogatePair(s, i)`,
+/// `char.ConvertToUtf32(s, i)`), out of range an ArgumentOutOfRangeException.
+fn utf16_at(s: &str, index: &Value, at: usize) -> F<(Vec<u16>, usize)> {
+    let i = as_int(index, at)?;
+    let units: Vec<u16> = s.encode_utf16().collect();
+    match usize::try_from(i).ok().filter(|i| *i < units.len()) {
+        Some(i) => Ok((units, i)),
+        None => Err(arg_range(
+            "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')",
+            at,
+        )),
+    }
+}
+
 fn is_high(u: u32) -> bool {
     (0xD800..=0xDBFF).contains(&u)
 }
@@ -271,14 +285,7 @@ pub(crate) fn char_unicode_static(name: &str, args: &Args, at: usize) -> F<Optio
         "IsLowSurrogate" => Value::Bool(is_low(the_unit(args, at)?)),
         "IsSurrogatePair" => Value::Bool(match (arg(args, 0, at)?, args.get(1)) {
             (Value::String(s), Some((_, i))) => {
-                let i = as_int(i, at)?;
-                let units: Vec<u16> = s.encode_utf16().collect();
-                let Some(i) = usize::try_from(i).ok().filter(|i| *i < units.len()) else {
-                    return Err(arg_range(
-                        "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')",
-                        at,
-                    ));
-                };
+                let (units, i) = utf16_at(s, i, at)?;
                 is_high(u32::from(units[i]))
                     && units.get(i + 1).is_some_and(|u| is_low(u32::from(*u)))
             }
@@ -300,14 +307,7 @@ pub(crate) fn char_unicode_static(name: &str, args: &Args, at: usize) -> F<Optio
         }
         "ConvertToUtf32" => match (arg(args, 0, at)?, args.get(1)) {
             (Value::String(s), Some((_, i))) => {
-                let i = as_int(i, at)?;
-                let units: Vec<u16> = s.encode_utf16().collect();
-                let Some(i) = usize::try_from(i).ok().filter(|i| *i < units.len()) else {
-                    return Err(arg_range(
-                        "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')",
-                        at,
-                    ));
-                };
+                let (units, i) = utf16_at(s, i, at)?;
                 let u = u32::from(units[i]);
                 if is_high(u) {
                     match units

@@ -67,7 +67,7 @@ mod xmlreader;
 mod zonerules;
 
 pub(crate) use access::*;
-pub use apim_auth::{NotATime, claim_strings, jwt_object, numeric_date};
+pub use apim_auth::{NotATime, claim_strings, jws_json_part, jwt_object, numeric_date};
 use apim_auth::{as_basic, as_jwt};
 pub(crate) use arrays::*;
 pub(crate) use builders::*;

@@ -284,48 +284,28 @@ pub(crate) fn xml_build_static(ty: &str, name: &str, args: &Args, at: usize) -> 
             | "XComment"
             | "XProcessingInstruction"
             | "XDocumentType",
-            "DeepEquals",
+            "DeepEquals" | "CompareDocumentOrder",
         ) => {
-            let node = |v: &Value| -> F<Option<crate::xml::XRef>> {
-                match v {
-                    Value::Null => Ok(None),
-                    v => match node_of(v) {
-                        Some(n) => Ok(Some(n.clone())),
-                        None => Err(cast_err(v, "System.Xml.Linq.XNode", at)),
-                    },
-                }
-            };
-            Value::Bool(deep_equals(node(a(0)?)?.as_ref(), node(a(1)?)?.as_ref()))
-        }
-        (
-            "XNode"
-            | "XElement"
-            | "XDocument"
-            | "XContainer"
-            | "XText"
-            | "XCData"
-            | "XComment"
-            | "XProcessingInstruction"
-            | "XDocumentType",
-            "CompareDocumentOrder",
-        ) => {
-            let node = |v: &Value| -> F<Option<crate::xml::XRef>> {
-                match v {
-                    Value::Null => Ok(None),
-                    v => match node_of(v) {
-                        Some(n) => Ok(Some(n.clone())),
-                        None => Err(cast_err(v, "System.Xml.Linq.XNode", at)),
-                    },
-                }
-            };
-            Value::Int(document_order(
-                node(a(0)?)?.as_ref(),
-                node(a(1)?)?.as_ref(),
-                at,
-            )?)
+            let (x, y) = (optional_node(a(0)?, at)?, optional_node(a(1)?, at)?);
+            if name == "DeepEquals" {
+                Value::Bool(deep_equals(x.as_ref(), y.as_ref()))
+            } else {
+                Value::Int(document_order(x.as_ref(), y.as_ref(), at)?)
+            }
         }
         _ => return Ok(None),
     }))
+}
+
+/// An `XNode` argument that may be null; anything else is an InvalidCastException.
+fn optional_node(v: &Value, at: usize) -> F<Option<crate::xml::XRef>> {
+    match v {
+        Value::Null => Ok(None),
+        v => node_of(v)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| cast_err(v, "System.Xml.Linq.XNode", at)),
+    }
 }
 
 /// `XNamespace.Xmlns`, `XNamespace.Xml`, `XNamespace.None`, `SaveOptions.*`, `LoadOptions.*`.

@@ -24,13 +24,7 @@ pub(super) fn parse_token(raw: &str) -> Result<Token<'_>, Denial> {
     let [header, payload, signature] = parts[..] else {
         return Err(malformed());
     };
-    let object = |part: &str| -> Option<serde_json::Map<String, J>> {
-        let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()?;
-        match serde_json::from_slice::<J>(&bytes).ok()? {
-            J::Object(m) => Some(m),
-            _ => None,
-        }
-    };
+    let object = crate::expr::jws_json_part;
     let header_map = object(header).ok_or_else(malformed)?;
     let claims = object(payload).ok_or_else(malformed)?;
     let message_len = header.len() + 1 + payload.len();
