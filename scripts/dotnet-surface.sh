@@ -192,6 +192,9 @@ public static class Surface {
                 } else if (m is EventInfo) {
                     kind = "event"; isStatic = false;
                 } else continue;
+                // A static class has no instances: the instance members it inherits from
+                // System.Object (Math.GetHashCode…) cannot be called, so they are not surface.
+                if (type.IsAbstract && type.IsSealed && !isStatic) continue;
                 var name = m.Name;
                 if (only != null && !only.Contains(name)) continue;
                 if (except.Contains(name)) continue;

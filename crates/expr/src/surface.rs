@@ -267,6 +267,11 @@ pub fn probes(dotnet: &str, member: &str, kind: MemberKind, is_static: bool) -> 
         }
     };
     match (kind, member) {
+        // An event can only be subscribed to (or unsubscribed from) in C#: the probe adds a
+        // handler, which counts when the interpreter accepts it.
+        (MemberKind::Event, _) => vec![format!(
+            "{{ var s = {recv}; s.{member} += (o, e) => {{ }}; return 1; }}"
+        )],
         (_, "Item" | "Chars") if dotnet.contains("Dictionary") => vec![format!(r#"{recv}["a"]"#)],
         (_, "Item" | "Chars") => vec![format!("{recv}[0]")],
         (MemberKind::Method, _) => {

@@ -71,7 +71,19 @@ fn csharp_oracle() {
     let read = |name: &str| {
         std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
     };
-    let mut entries = corpus::parse_corpus(&read("expressions.txt"), "expressions.txt");
+    // The hand-written corpus: expressions.txt, then every expressions-<area>.txt in name
+    // order (one file per area of the library, so work on two areas never edits one file).
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir:?}: {e}"))
+        .filter_map(|d| d.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("expressions-") && n.ends_with(".txt"))
+        .collect();
+    names.sort();
+    names.insert(0, "expressions.txt".to_string());
+    let mut entries = Vec::new();
+    for name in &names {
+        entries.extend(corpus::parse_corpus(&read(name), name));
+    }
     let handwritten = entries.len();
     // The expressions of real APIM policies (crates/policy/tests/corpus_expressions.rs
     // extracts them), compared like the hand-written ones.
