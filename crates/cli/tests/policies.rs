@@ -335,3 +335,62 @@ subscriptions:
     assert_eq!(seen.header("x-service-url"), Some("127.0.0.1/base"));
     assert_eq!(seen.header("x-user"), Some("Ann ann@example.com"));
 }
+
+/// Headers and query parameters are `IReadOnlyDictionary<string, string[]>` in APIM: the
+/// indexer gives every value (header lines and their comma lists; repeated query parameters),
+/// `GetValueOrDefault` joins them, and headers whose values hold commas or dates stay whole.
+#[tokio::test]
+async fn header_and_query_values_are_string_arrays() {
+    let backend = MockBackend::start().await.expect("backend");
+    let addr = free_addr();
+    let config = format!(
+        r#"
+service: {{ name: e2e }}
+network: {{ outbound: {{ allowed_destinations: [127.0.0.0/8] }} }}
+gateway:
+  listeners: [ {{ address: "{addr}" }} ]
+apis:
+  - id: h
+    path: h
+    backend: "{backend}"
+    subscription_required: false
+    policies: |
+      <policies>
+        <inbound>
+          <set-header name="X-Count" exists-action="override"><value>@(context.Request.Headers["X-List"].Length.ToString())</value></set-header>
+          <set-header name="X-Second" exists-action="override"><value>@(context.Request.Headers["X-List"][1])</value></set-header>
+          <set-header name="X-Joined" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("X-List"))</value></set-header>
+          <set-header name="X-Date-Count" exists-action="override"><value>@(context.Request.Headers["If-Modified-Since"].Length.ToString())</value></set-header>
+          <set-header name="X-Last-A" exists-action="override"><value>@(context.Request.Url.Query["a"].Last())</value></set-header>
+          <set-header name="X-Pairs" exists-action="override"><value>@{{
+            var n = 0;
+            foreach (var h in context.Request.Headers) {{ if (string.Equals(h.Key, "X-List", StringComparison.OrdinalIgnoreCase)) {{ n = h.Value.Length; }} }}
+            string[] v;
+            context.Request.Headers.TryGetValue("X-List", out v);
+            return n + "/" + v.Length;
+          }}</value></set-header>
+        </inbound>
+      </policies>
+    operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
+"#,
+        backend = backend.url()
+    );
+    let _gw = Gatehouse::start(Path::new(BIN), &config, addr)
+        .await
+        .expect("gatehouse starts");
+    let r = reqwest::Client::new()
+        .get(format!("http://{addr}/h/x?a=1&a=2"))
+        .header("X-List", "one, two")
+        .header("If-Modified-Since", "Wed, 21 Oct 2015 07:28:00 GMT")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    let seen = backend.last_request().expect("backend called");
+    assert_eq!(seen.header("x-count"), Some("2"));
+    assert_eq!(seen.header("x-second"), Some("two"));
+    assert_eq!(seen.header("x-joined"), Some("one, two"));
+    assert_eq!(seen.header("x-date-count"), Some("1"));
+    assert_eq!(seen.header("x-last-a"), Some("2"));
+    assert_eq!(seen.header("x-pairs"), Some("2/2"));
+}

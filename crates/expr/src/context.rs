@@ -29,6 +29,20 @@ pub trait Context {
     /// single comma-joined string, as `GetValueOrDefault` returns them in APIM.
     fn lookup(&mut self, dictionary: &[&str], key: &str) -> Option<Value>;
 
+    /// The values of a header or query parameter as APIM's indexer, `TryGetValue` and
+    /// enumeration give them (`IReadOnlyDictionary<string, string[]>`): one element per value.
+    /// By default, [`Context::lookup`]'s comma-joined text split as [`list_values`] splits a
+    /// header line (a query value is kept whole); implementations that keep each header line
+    /// or query value apart override it.
+    fn lookup_values(&mut self, dictionary: &[&str], key: &str) -> Option<Vec<String>> {
+        let joined = self.lookup(dictionary, key)?.to_display();
+        if dictionary.last() == Some(&"Headers") {
+            Some(list_values(key, std::slice::from_ref(&joined)))
+        } else {
+            Some(vec![joined])
+        }
+    }
+
     /// Keys of a dictionary (for `.Keys`, `.Count` and enumeration).
     fn keys(&mut self, dictionary: &[&str]) -> Vec<String>;
 
@@ -49,6 +63,37 @@ pub trait Context {
     fn trace(&mut self, source: &str, message: &str) {
         let _ = (source, message);
     }
+}
+
+/// The values of a header as APIM's `Headers[name]` gives them: each line's comma-separated
+/// list split into its elements (trimmed), except for the headers APIM's documentation names
+/// as never concatenated because their values may contain commas or dates (set-header policy:
+/// User-Agent, WWW-Authenticate, Proxy-Authenticate, Cookie, Set-Cookie, Warning, Date,
+/// Expires, If-Modified-Since, If-Unmodified-Since, Last-Modified, Retry-After): one element
+/// per line.
+pub fn list_values(name: &str, lines: &[String]) -> Vec<String> {
+    const WHOLE: &[&str] = &[
+        "user-agent",
+        "www-authenticate",
+        "proxy-authenticate",
+        "cookie",
+        "set-cookie",
+        "warning",
+        "date",
+        "expires",
+        "if-modified-since",
+        "if-unmodified-since",
+        "last-modified",
+        "retry-after",
+    ];
+    if WHOLE.iter().any(|w| w.eq_ignore_ascii_case(name)) {
+        return lines.to_vec();
+    }
+    lines
+        .iter()
+        .flat_map(|l| l.split(','))
+        .map(|v| v.trim().to_string())
+        .collect()
 }
 
 /// A [`Context`] backed by maps, for tests and for `policy check`'s dry runs.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 mod ast;
 mod budget;
+mod constants;
 mod context;
 mod datetime;
 mod datetime_offset;
@@ -32,7 +33,7 @@ mod xml;
 
 pub mod surface;
 
-pub use context::{Context, MapContext};
+pub use context::{Context, MapContext, list_values};
 /// The proleptic Gregorian calendar under `DateTime`, for .NET-compatible date handling
 /// elsewhere (the policy crate's json-to-xml dates).
 pub use datetime::{civil_from_days, days_from_civil};
@@ -110,11 +111,14 @@ pub fn parse(source: &str, kind: ExprKind) -> Result<Program, ExprError> {
         ExprKind::Single => {
             let e = p.expr()?;
             p.expect_eof()?;
+            constants::check_expr(&e)?;
             Body::Expr(e)
         }
         ExprKind::Block => {
             p.features.insert("statements");
-            Body::Block(p.statements_to_eof()?)
+            let body = p.statements_to_eof()?;
+            constants::check_block(&body)?;
+            Body::Block(body)
         }
     };
     Ok(Program {

@@ -464,6 +464,18 @@ impl Context for GatewayExchange {
         values.map(|v| Value::str(v.join(",")))
     }
 
+    fn lookup_values(&mut self, dictionary: &[&str], key: &str) -> Option<Vec<String>> {
+        match dictionary {
+            ["Request", "Headers"] => header_values(&self.request_headers, key)
+                .map(|lines| gatehouse_policy::expr::list_values(key, &lines)),
+            ["Response", "Headers"] => header_values(&self.response_headers, key)
+                .map(|lines| gatehouse_policy::expr::list_values(key, &lines)),
+            ["Request", "Url", "Query"] => query_values(&self.query, key),
+            ["Request", "OriginalUrl", "Query"] => query_values(&self.original_query, key),
+            _ => self.ctx.lookup_values(dictionary, key),
+        }
+    }
+
     fn keys(&mut self, dictionary: &[&str]) -> Vec<String> {
         match dictionary {
             ["Request", "Headers"] => header_keys(&self.request_headers),

@@ -81,7 +81,7 @@ impl<'c> Interp<'c> {
                 self.charge(keys.len().saturating_mul(budget::SLOT * 3), at)?;
                 let mut out = Vec::with_capacity(keys.len());
                 for k in keys {
-                    let v = self.ctx.lookup(&p, &k).unwrap_or(Value::Null);
+                    let v = lib::dictionary_entry(self, &p, &k).unwrap_or(Value::Null);
                     out.push(pair(&k, v));
                 }
                 Ok(out)

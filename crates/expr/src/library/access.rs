@@ -257,7 +257,7 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
                 return Err(no_member(&t, "this[]", at));
             }
             let key = as_str(k, at)?;
-            match it.ctx.lookup(&p, &key) {
+            match super::context::dictionary_entry(it, &p, &key) {
                 Some(v) => v,
                 None => return Err(key_missing(&key, at)),
             }

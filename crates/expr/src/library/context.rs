@@ -81,6 +81,19 @@ pub(super) fn url_to_string(it: &mut Interp, p: &[&str]) -> String {
     s
 }
 
+/// A dictionary entry of `context` as the indexer, `TryGetValue` and enumeration give it: a
+/// header's or query parameter's values as `string[]` (APIM's `IReadOnlyDictionary<string,
+/// string[]>`), any other dictionary's value (variables, matched parameters) as stored.
+/// `GetValueOrDefault` instead joins the values with commas, as APIM's extension does.
+pub(crate) fn dictionary_entry(it: &mut Interp, p: &[&str], key: &str) -> Option<Value> {
+    if matches!(p.last(), Some(&"Headers") | Some(&"Query")) {
+        let values = it.ctx.lookup_values(p, key)?;
+        Some(Value::Array(values.into_iter().map(Value::str).collect()))
+    } else {
+        it.ctx.lookup(p, key)
+    }
+}
+
 pub(super) fn context_call(
     it: &mut Interp,
     path: &Arc<[Arc<str>]>,

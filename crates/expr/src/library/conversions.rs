@@ -231,7 +231,7 @@ pub(crate) fn try_get_value(
             if !is_dictionary(&p) {
                 return Err(no_member(&t, name, at));
             }
-            it.ctx.lookup(&p, &key)
+            super::context::dictionary_entry(it, &p, &key)
         }
         Value::Object(Object::Dictionary(d)) | Value::Object(Object::Record(d)) => {
             dict_get(d, &key)

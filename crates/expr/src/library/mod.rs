@@ -75,6 +75,7 @@ pub(crate) use chars::*;
 pub use comparers::StringComparerKind;
 pub(crate) use comparers::*;
 pub(crate) use construct::*;
+pub(crate) use context::dictionary_entry;
 use context::*;
 pub(crate) use conversions::*;
 use dateparse::*;

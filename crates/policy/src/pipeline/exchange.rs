@@ -399,6 +399,16 @@ impl Context for TestExchange {
         }
     }
 
+    fn lookup_values(&mut self, dictionary: &[&str], key: &str) -> Option<Vec<String>> {
+        match self.dictionary(dictionary) {
+            Some(map) if dictionary.ends_with(&["Headers"]) => map
+                .get(&key.to_ascii_lowercase())
+                .map(|lines| crate::expr::list_values(key, lines)),
+            Some(map) => map.get(key).cloned(),
+            None => self.context.lookup_values(dictionary, key),
+        }
+    }
+
     fn keys(&mut self, dictionary: &[&str]) -> Vec<String> {
         match self.dictionary(dictionary) {
             Some(map) => map.keys().cloned().collect(),
