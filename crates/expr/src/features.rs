@@ -529,6 +529,8 @@ pub(crate) fn context_method_known(p: &[&str], name: &str) -> bool {
 
 /// The instance methods [`string_method`] implements; anything else goes to LINQ.
 pub(crate) const STRING_METHODS: &[&str] = &[
+    // `CharEnumerator` (crates/expr/src/library/enumerators.rs).
+    "GetEnumerator",
     "Substring",
     "IndexOf",
     "LastIndexOf",

@@ -115,6 +115,8 @@ pub(crate) enum IoState {
     /// `HashSet<T>`: distinct items in insertion order (how .NET enumerates a set that has
     /// not had removals).
     HashSet(Vec<Value>),
+    /// An enumerator (`list.GetEnumerator()`, crates/expr/src/library/enumerators.rs).
+    Enumerator(crate::library::EnumState),
 }
 
 /// A stateful .NET object shared by every copy of the value that holds it.
@@ -137,6 +139,7 @@ impl IoObject {
             IoState::Queue(_) => "System.Collections.Generic.Queue`1",
             IoState::Stack(_) => "System.Collections.Generic.Stack`1",
             IoState::HashSet(_) => "System.Collections.Generic.HashSet`1",
+            IoState::Enumerator(ref e) => e.kind.type_name(),
         };
         Arc::new(IoObject {
             type_name,
@@ -177,6 +180,7 @@ impl IoObject {
                     .iter()
                     .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
                     .sum(),
+                IoState::Enumerator(e) => e.size(),
                 IoState::XmlReader(r) => {
                     r.text.len()
                         + r.nodes.as_ref().map_or(0, |n| {

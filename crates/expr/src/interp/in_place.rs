@@ -38,6 +38,22 @@ impl<'c> Interp<'c> {
             self.assign(target, Value::Array(kept))?;
             return Ok(Some(Value::Int(removed)));
         }
+        // `list.Sort(comparison)`, `Sort(comparer)`, `Sort(index, count, comparer)` on a list
+        // in a local: the comparison may call back into the interpreter, so the list is
+        // sorted as a copy and written back (crates/expr/src/library/collection_members.rs).
+        if name == "Sort"
+            && !args.is_empty()
+            && self.is_lvalue(target)
+            && let Value::Array(items) = self.ev(target)?
+        {
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push((None, self.ev(&a.value)?));
+            }
+            let sorted = lib::sort_list(self, items, &vals, at)?;
+            self.assign(target, Value::Array(sorted))?;
+            return Ok(Some(Value::Null));
+        }
         Ok(None)
     }
 }

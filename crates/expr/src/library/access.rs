@@ -20,10 +20,14 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
             }
             return Ok(Value::Bool(i.is_some()));
         }
+        // `List<T>`'s index checks throw ArgumentOutOfRangeException (arrays have neither).
         (Value::Array(a), "RemoveAt") => {
             let i = as_int(&a0, at)?;
             if i < 0 || i as usize >= a.len() {
-                return Err(index_err(at));
+                return Err(arg_range(
+                    "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')",
+                    at,
+                ));
             }
             a.remove(i as usize);
         }
@@ -72,7 +76,10 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
         (Value::Array(a), "Insert") => {
             let i = as_int(&a0, at)?;
             if i < 0 || i as usize > a.len() {
-                return Err(index_err(at));
+                return Err(arg_range(
+                    "Index must be within the bounds of the List. (Parameter 'index')",
+                    at,
+                ));
             }
             a.insert(
                 i as usize,

@@ -25,6 +25,12 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             Value::Bool(true)
         });
     }
+    if let Some(v) = collection_property(&t, name) {
+        return Ok(v);
+    }
+    if let Some(r) = enumerator_current(&t, name, at) {
+        return r;
+    }
     if let Some(r) = xml::member(&t, name, at) {
         return r;
     }

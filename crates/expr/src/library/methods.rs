@@ -66,6 +66,10 @@ fn typed_method(
     if name == "GetType" {
         return Ok(Value::str(t.type_name()));
     }
+    // `GetEnumerator()` and enumerators (crates/expr/src/library/enumerators.rs).
+    if let Some(r) = enumerator_call(it, &t, name, &args, at) {
+        return r;
+    }
     if let Value::Json(j) = &t
         && let Some(r) = json_method(it, j, name, &args, generics, at)
     {
@@ -146,6 +150,10 @@ fn typed_method(
     if let Value::Array(items) = &t
         && let Some(r) = json_sequence_call(it, items, name, &args, generics, at)
     {
+        return r;
+    }
+    // List and dictionary members (crates/expr/src/library/collection_members.rs).
+    if let Some(r) = collection_method(it, &t, name, &args, at) {
         return r;
     }
     if let Some(r) = array_instance(it, &t, name, &args, at) {
