@@ -239,6 +239,8 @@ const ARGUMENTS: &[&str] = &[
     r#"("a", "b")"#,
     "(1, 2)",
     r#"("1", out var v)"#,
+    // `TryPop(out v)`, `TryDequeue(out v)`: an out argument alone.
+    "(out var v)",
     "(new[] { 1 }, new int[1], 1)",
 ];
 

@@ -79,7 +79,7 @@ pub enum Object {
     Crypto(crate::library::crypto::Crypto),
     /// A `Dictionary<K, V>` built by the policy (or a form body read into one): exact keys in
     /// insertion order (crates/expr/src/library/dictionary.rs).
-    Map(Arc<Vec<(Value, Value)>>),
+    Map(Arc<crate::library::Entries>),
     /// `StringReader`, `StringWriter`, `XmlReader`: objects changed by their methods, shared
     /// by every copy (crates/expr/src/io.rs).
     Io(Arc<crate::io::IoObject>),

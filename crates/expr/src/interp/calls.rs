@@ -69,8 +69,10 @@ impl<'c> Interp<'c> {
         }
         // Methods that change a local in place and need the interpreter (a predicate, a
         // token path): kept out of this frame, which every nested call repeats.
-        if matches!(name.as_str(), "Remove" | "RemoveAll" | "Replace" | "Sort")
-            && let Some(v) = self.call_in_place(target, name, args, at)?
+        if matches!(
+            name.as_str(),
+            "Remove" | "RemoveAll" | "Replace" | "Sort" | "CopyTo"
+        ) && let Some(v) = self.call_in_place(target, name, args, at)?
         {
             return Ok(v);
         }

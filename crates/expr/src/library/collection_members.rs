@@ -16,6 +16,7 @@
 use std::cmp::Ordering;
 
 use super::*;
+use crate::io::IoState;
 
 /// The list mutators handled on a copy when the receiver is not a variable.
 const LIST_MUTATORS: &[&str] = &[
@@ -361,13 +362,44 @@ pub(crate) fn collection_method(
     }
 }
 
-/// Properties of lists and dictionaries answered here; `None` for another.
+/// Properties of lists, dictionaries and sets answered here; `None` for another.
 pub(crate) fn collection_property(t: &Value, name: &str) -> Option<Value> {
     Some(match (t, name) {
         (Value::Array(a), "Capacity") => Value::Int(list_capacity(a.len()) as i64),
         (Value::Object(Object::Map(_)), "IsReadOnly") => Value::Bool(false),
+        (Value::Object(Object::Map(m)), "Comparer") => comparer_value(m.comparer),
+        (Value::Object(Object::Io(io)), "Comparer" | "IsReadOnly") => match &*io.state() {
+            IoState::HashSet(_, c) if name == "Comparer" => comparer_value(*c),
+            IoState::HashSet(..) => Value::Bool(false),
+            _ => return None,
+        },
         _ => return None,
     })
+}
+
+/// The hook of crates/expr/src/library/methods.rs for sets, queues and stacks: their
+/// capacity and serialization members; `None` for another receiver or name.
+pub(crate) fn io_collection_method(
+    t: &Value,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> Option<F<Value>> {
+    let Value::Object(Object::Io(io)) = t else {
+        return None;
+    };
+    let state = io.state();
+    match &*state {
+        // `Contains` through the set's comparer (LINQ's would compare exactly).
+        IoState::HashSet(s, c) if name == "Contains" && args.len() == 1 => {
+            let x = &args[0].1;
+            Some(Ok(Value::Bool(s.iter().any(|y| keys_equal(*c, y, x)))))
+        }
+        IoState::HashSet(s, _) => hashed_collection_call(s.len(), name, args, at),
+        IoState::Queue(q) if name == "TrimExcess" => Some(trim_excess(q.len(), args, at)),
+        IoState::Stack(s) if name == "TrimExcess" => Some(trim_excess(s.len(), args, at)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ fn get_enumerator(it: &mut Interp, t: &Value, at: usize) -> Option<F<Value>> {
             let kind = match &*state {
                 IoState::Queue(_) => EnumKind::Queue,
                 IoState::Stack(_) => EnumKind::Stack,
-                IoState::HashSet(_) => EnumKind::HashSet,
+                IoState::HashSet(..) => EnumKind::HashSet,
                 _ => return None,
             };
             let items = builder_items(&state)?;

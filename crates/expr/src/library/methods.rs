@@ -70,6 +70,9 @@ fn typed_method(
     if let Some(r) = enumerator_call(it, &t, name, &args, at) {
         return r;
     }
+    if let Some(r) = io_collection_method(&t, name, &args, at) {
+        return r;
+    }
     if let Value::Json(j) = &t
         && let Some(r) = json_method(it, j, name, &args, generics, at)
     {
