@@ -8,6 +8,18 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
     let a0 = args.first().map(|(_, v)| v.clone()).unwrap_or(Value::Null);
     match (slot, name) {
         (Value::Array(a), "Add") => a.push(a0),
+        // `Array.SetValue(value, index)`.
+        (Value::Array(a), "SetValue") if args.len() == 2 => {
+            let i = idx(&args[1].1, a.len(), at)?;
+            a[i] = a0;
+        }
+        (Value::Bytes(b), "SetValue") if args.len() == 2 => {
+            let i = idx(&args[1].1, b.len(), at)?;
+            b[i] = match a0 {
+                Value::Byte(x) => x,
+                other => return Err(cast_err(&other, "System.Byte", at)),
+            };
+        }
         (Value::Array(a), "AddRange") => a.extend(iterate_plain(a0, at)?),
         (Value::Array(a), "Clear") => a.clear(),
         // `List<T>.Sort()` in place, with `Comparer<T>.Default` (strings by culture, as

@@ -20,6 +20,7 @@ use crate::io::IoState;
 
 /// The list mutators handled on a copy when the receiver is not a variable.
 const LIST_MUTATORS: &[&str] = &[
+    "SetValue",
     "Add",
     "AddRange",
     "Clear",
@@ -358,6 +359,9 @@ pub(crate) fn collection_method(
     match t {
         Value::Array(items) => list_method(it, items, name, args, at),
         Value::Object(Object::Map(m)) => map_method(it, m, name, args, at),
+        Value::Bytes(_) if name == "SetValue" && args.len() == 2 => {
+            Some(super::mutate(&mut t.clone(), name, args.clone(), at))
+        }
         _ => None,
     }
 }
