@@ -419,7 +419,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "Enumerable" => matches!(name, "Range" | "Repeat" | "Empty"),
             "Tuple" => name == "Create",
             "Encoding" => matches!(name, "GetEncoding" | "Convert"),
-            "Nullable" => name == "Compare",
+            "Nullable" => matches!(name, "Compare" | "GetUnderlyingType"),
             _ => false,
         };
     }
@@ -610,6 +610,7 @@ pub(crate) const LINQ: &[&str] = &[
     "LongCount",
     "Aggregate",
     "GroupBy",
+    "ToLookup",
     "ToDictionary",
     "Union",
     "Intersect",

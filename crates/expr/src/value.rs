@@ -305,6 +305,9 @@ impl Value {
             Value::Object(Object::Record(r)) if crate::xml::is_declaration(r) => {
                 "System.Xml.Linq.XDeclaration"
             }
+            Value::Object(Object::Record(r)) if crate::library::is_lookup(r) => {
+                "System.Linq.Lookup`2"
+            }
             Value::Object(Object::Record(_)) => "IResponse",
             Value::Object(Object::Dictionary(_)) => "IReadOnlyDictionary",
             Value::Object(Object::Body(_)) => "IMessageBody",

@@ -252,6 +252,7 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
             _ => return Err(no_child(j, "access", at)),
         },
         Value::Object(Object::Map(m)) => map_index(m, k, at)?,
+        Value::Object(Object::Record(r)) if is_lookup(r) => lookup_index(r, k),
         // `reader[i]`, `reader[name]`, `reader[localName, namespaceURI]`: GetAttribute.
         Value::Object(Object::Io(io)) if io.type_name == "System.Xml.XmlReader" => {
             let args: Vec<(Option<String>, Value)> =
@@ -328,6 +329,8 @@ pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
         Value::String(s) => s.chars().map(Value::Char).collect(),
         Value::Bytes(b) => b.into_iter().map(Value::Byte).collect(),
         Value::Object(Object::Dictionary(d)) => d.keys().map(Value::str).collect(),
+        // A lookup (crates/expr/src/library/lookup.rs): its groups.
+        Value::Object(Object::Record(r)) if is_lookup(&r) => lookup_groups(&r),
         // A group of `GroupBy` (crates/expr/src/library/linq_sets.rs): its elements.
         Value::Object(Object::Record(r)) if r.contains_key(GROUP_ITEMS) => {
             match r.get(GROUP_ITEMS) {

@@ -438,7 +438,10 @@ fn resize(it: &mut Interp, current: Value, rest: &[Value], at: usize) -> F<Value
         _ => {
             return Err(rt(
                 "CompilationError",
-                format!("No overload for method 'Resize' takes {} arguments", rest.len() + 1),
+                format!(
+                    "No overload for method 'Resize' takes {} arguments",
+                    rest.len() + 1
+                ),
                 at,
             ));
         }

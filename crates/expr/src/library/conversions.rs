@@ -310,12 +310,20 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         (t, Value::Object(Object::XNode(n))) => n.type_name().ends_with(t),
         (t, Value::Object(Object::Io(o))) => io_is_a(o.type_name, t),
         (
-            "Dictionary" | "IDictionary" | "IReadOnlyDictionary" | "ICollection"
-            | "IReadOnlyCollection" | "IEnumerable",
+            "Dictionary"
+            | "IDictionary"
+            | "IReadOnlyDictionary"
+            | "ICollection"
+            | "IReadOnlyCollection"
+            | "IEnumerable",
             Value::Object(Object::Map(_)),
         ) => true,
         (
-            "List" | "IEnumerable" | "IList" | "ICollection" | "IReadOnlyCollection"
+            "List"
+            | "IEnumerable"
+            | "IList"
+            | "ICollection"
+            | "IReadOnlyCollection"
             | "IReadOnlyList",
             Value::Array(_),
         ) => true,

@@ -29,7 +29,11 @@ pub(super) fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize)
     // The sequence is held while lambdas run over it; results are charged as they grow.
     let mark = it.temps();
     it.hold_all(&items, at)?;
-    let r = linq_over(it, items, name, &args, at);
+    let r = if name == "ToLookup" {
+        to_lookup(it, items, &args, at)
+    } else {
+        linq_over(it, items, name, &args, at)
+    };
     it.release(mark);
     r
 }

@@ -319,7 +319,7 @@ fn aggregate(it: &mut Interp, items: Vec<Value>, args: &Args, at: usize) -> F<Va
 
 /// An `IGrouping<K, T>`: its `Key`, and its elements for LINQ (crates/expr/src/library/
 /// access.rs `iterate_plain`).
-fn group(key: Value, items: Vec<Value>) -> Value {
+pub(crate) fn group(key: Value, items: Vec<Value>) -> Value {
     let mut r = BTreeMap::new();
     r.insert("Key".to_string(), key);
     r.insert(GROUP_ITEMS.to_string(), Value::Array(items));

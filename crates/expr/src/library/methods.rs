@@ -78,6 +78,9 @@ fn typed_method(
     {
         return r;
     }
+    if let Some(r) = lookup_call(it, &t, name, &args, at) {
+        return r;
+    }
     // A group of `GroupBy`: LINQ over its elements.
     if let Value::Object(Object::Record(r)) = &t
         && r.contains_key(GROUP_ITEMS)
