@@ -445,7 +445,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         ),
         "TimeZoneInfo" => matches!(name, "Utc" | "Local"),
         "TimeZone" => name == "CurrentTimeZone",
-        "Guid" | "string" => name == "Empty",
+        "Guid" | "string" | "Match" => name == "Empty",
         _ if crate::numeric::Kind::named(ty).is_some() => {
             crate::library::numeric_static_exists(ty, name, false)
         }

@@ -102,6 +102,9 @@ pub struct RegexMatch {
     pub value: String,
     pub index: i64,
     pub groups: Vec<(Option<String>, Option<String>)>,
+    /// Every capture of each group (UTF-16 index, text), first to last
+    /// (crates/expr/src/library/regex_captures.rs).
+    pub captures: Vec<Vec<(i64, String)>>,
     /// Where `NextMatch()` searches from: the regex, the input and a byte offset into it.
     pub next: Option<(Arc<RegexSpec>, Arc<str>, usize)>,
 }

@@ -487,6 +487,9 @@ fn typed_method(
             _ => return linq(it, t, name, args, at),
         },
         Value::Object(Object::Match(m)) if name == "NextMatch" => return next_match(it, m, at),
+        Value::Object(Object::Match(m)) if name == "Result" => {
+            return match_result(it, m, &args, at);
+        }
         Value::Object(Object::Match(m)) if name == "ToString" => Value::str(&m.value),
         Value::Object(Object::Random(r)) if name != "ToString" => {
             return random_method(r, name, &args, at)?.ok_or_else(|| no_member(&t, name, at));
