@@ -61,10 +61,9 @@ impl<'c> Interp<'c> {
     }
 
     /// `src.CopyTo(array, …)`: the items are written into the destination when it is a
-    /// variable (or an element of one); on a temporary only the checks are seen. `None` when
-    /// the receiver is not a collection of crates/expr/src/library/copy_to.rs (a JArray's
-    /// `CopyTo` is its own), after which the ordinary call path evaluates it again: only a
-    /// receiver without side effects gets that far.
+    /// variable (or an element of one); on a temporary only the checks are seen. A receiver
+    /// that is not a collection of crates/expr/src/library/copy_to.rs (a JArray's `CopyTo` is
+    /// its own) goes to the library with the values already evaluated (each evaluated once).
     fn copy_to(&mut self, target: &Expr, args: &[Arg], at: usize) -> F<Option<Value>> {
         let t = self.ev(target)?;
         let mut vals = Vec::with_capacity(args.len());

@@ -57,12 +57,12 @@ pub(crate) fn get_prime(min: usize) -> usize {
         return *p;
     }
     let is_prime = |n: usize| {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             return n == 2;
         }
         let mut d = 3;
         while d * d <= n {
-            if n % d == 0 {
+            if n.is_multiple_of(d) {
                 return false;
             }
             d += 2;
@@ -71,7 +71,7 @@ pub(crate) fn get_prime(min: usize) -> usize {
     };
     let mut i = min | 1;
     while i < i32::MAX as usize {
-        if is_prime(i) && (i - 1) % 101 != 0 {
+        if is_prime(i) && !(i - 1).is_multiple_of(101) {
             return i;
         }
         i += 2;
