@@ -169,8 +169,12 @@ pub(crate) fn list_method(
     // `nodes.Remove()` is LINQ to XML's extension over a sequence, not a list's.
     if LIST_MUTATORS.contains(&name) && !(name == "Remove" && args.is_empty()) {
         return Some((|| {
-            let mut copy = items.to_vec();
-            it.charge(it.size_of(&Value::Array(Vec::new())), at)?;
+            // The copy changed is as large as the list.
+            let copy = Value::Array(items.to_vec());
+            it.charge(it.size_of(&copy), at)?;
+            let Value::Array(mut copy) = copy else {
+                return Ok(Value::Null);
+            };
             mutate(&mut copy, name, args.clone(), at)
         })());
     }
@@ -339,8 +343,12 @@ pub(crate) fn map_method(
     if matches!(name, "Add" | "TryAdd" | "Remove" | "Clear") {
         // A temporary's change is not seen again: the result (and the exceptions) are.
         return Some((|| {
-            it.charge(SLOT, at)?;
             let mut copy = entries.clone();
+            let size = copy
+                .iter()
+                .map(|(k, v)| 2 * SLOT + it.size_of(k) + it.size_of(v))
+                .fold(0, usize::saturating_add);
+            it.charge(size, at)?;
             map_mutate(&mut copy, name, args.clone(), at)
         })());
     }

@@ -168,6 +168,35 @@ fn repeated(syntax: &[Construct], g: usize) -> Option<&Construct> {
     }
 }
 
+thread_local! {
+    /// The patterns made for recovering captures, compiled once per thread: `Matches` makes
+    /// the same ones for every match.
+    static COMPILED: std::cell::RefCell<Vec<((String, i64), regex::Regex)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many of those patterns are kept (the oldest goes first).
+const CACHED: usize = 16;
+
+fn cached_regex(pattern: &str, options: i64) -> Option<regex::Regex> {
+    COMPILED.with(|c| {
+        if let Some((_, re)) = c
+            .borrow()
+            .iter()
+            .find(|((p, o), _)| p == pattern && *o == options)
+        {
+            return Some(re.clone());
+        }
+        let re = compile_regex(pattern, options, 0).ok()?;
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHED {
+            c.remove(0);
+        }
+        c.push(((pattern.to_string(), options), re.clone()));
+        Some(re)
+    })
+}
+
 /// The captures of group `g` over the iterations of the repeated construct `c`, or `None`
 /// when they cannot be told.
 fn iterations(
@@ -180,7 +209,7 @@ fn iterations(
     last: (usize, usize),
 ) -> Option<Vec<(usize, usize)>> {
     // The patterns made here are the user's with a group added: within the same size limit.
-    let compile = |p: &str| compile_regex(p, spec.options, 0).ok();
+    let compile = |p: &str| cached_regex(p, spec.options);
     let end = c.repeat_end?;
     let p = &spec.pattern;
     // The added group's number: after the groups opened before the construct.
