@@ -2,7 +2,7 @@
 # Seeds the corpora of the expression and policy targets from the repo's policy documents
 # (crates/policy/tests/corpus*): each document for policy_prepass, each @( … ) / @{ … } span in
 # them for expr_parse and expr_eval (a block prefixed with '{', expr_eval's kind marker); and
-# every expression of the C# oracle's corpora (crates/expr/tests/oracle/expressions.txt,
+# every expression of the C# oracle's corpora (crates/expr/tests/oracle/expressions*.txt,
 # real-world.txt), which reach the whole library, for the two expression targets.
 set -eu
 cd "$(dirname "$0")"
@@ -53,7 +53,7 @@ for path in glob.glob('../crates/policy/tests/corpus*/*.xml'):
         seed(kind, body)
         n += 1
 # The oracle's entries: `----` separates them, `//` lines open them, `{ … }` is a block.
-for path in ('../crates/expr/tests/oracle/expressions.txt', '../crates/expr/tests/oracle/real-world.txt'):
+for path in sorted(glob.glob('../crates/expr/tests/oracle/expressions*.txt')) + ['../crates/expr/tests/oracle/real-world.txt']:
     for entry in open(path, encoding='utf-8').read().split('\n----\n'):
         lines = [l for l in entry.split('\n') if not l.lstrip().startswith('//')]
         text = '\n'.join(lines).strip()

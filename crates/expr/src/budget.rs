@@ -90,6 +90,9 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
                         + n.as_ref().map_or(0, String::len)
                         + g.as_ref().map_or(0, String::len);
                 }
+                for c in m.captures.iter().flatten() {
+                    *total += SLOT + c.1.len();
+                }
             }
             Object::XDocument(e)
             | Object::XElement(e)

@@ -419,7 +419,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "Enumerable" => matches!(name, "Range" | "Repeat" | "Empty"),
             "Tuple" => name == "Create",
             "Encoding" => matches!(name, "GetEncoding" | "Convert"),
-            "Nullable" => name == "Compare",
+            "Nullable" => matches!(name, "Compare" | "GetUnderlyingType"),
             _ => false,
         };
     }
@@ -445,7 +445,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         ),
         "TimeZoneInfo" => matches!(name, "Utc" | "Local"),
         "TimeZone" => name == "CurrentTimeZone",
-        "Guid" | "string" => name == "Empty",
+        "Guid" | "string" | "Match" => name == "Empty",
         _ if crate::numeric::Kind::named(ty).is_some() => {
             crate::library::numeric_static_exists(ty, name, false)
         }
@@ -529,6 +529,8 @@ pub(crate) fn context_method_known(p: &[&str], name: &str) -> bool {
 
 /// The instance methods [`string_method`] implements; anything else goes to LINQ.
 pub(crate) const STRING_METHODS: &[&str] = &[
+    // `CharEnumerator` (crates/expr/src/library/enumerators.rs).
+    "GetEnumerator",
     "Substring",
     "IndexOf",
     "LastIndexOf",
@@ -608,6 +610,7 @@ pub(crate) const LINQ: &[&str] = &[
     "LongCount",
     "Aggregate",
     "GroupBy",
+    "ToLookup",
     "ToDictionary",
     "Union",
     "Intersect",

@@ -114,7 +114,10 @@ pub(crate) enum IoState {
     Stack(Vec<Value>),
     /// `HashSet<T>`: distinct items in insertion order (how .NET enumerates a set that has
     /// not had removals).
-    HashSet(Vec<Value>),
+    /// The `StringComparer` its items are compared with (`None`: exact equality).
+    HashSet(Vec<Value>, Option<crate::library::StringComparerKind>),
+    /// An enumerator (`list.GetEnumerator()`, crates/expr/src/library/enumerators.rs).
+    Enumerator(crate::library::EnumState),
 }
 
 /// A stateful .NET object shared by every copy of the value that holds it.
@@ -136,7 +139,8 @@ impl IoObject {
             IoState::StringBuilder(_) => "System.Text.StringBuilder",
             IoState::Queue(_) => "System.Collections.Generic.Queue`1",
             IoState::Stack(_) => "System.Collections.Generic.Stack`1",
-            IoState::HashSet(_) => "System.Collections.Generic.HashSet`1",
+            IoState::HashSet(..) => "System.Collections.Generic.HashSet`1",
+            IoState::Enumerator(ref e) => e.kind.type_name(),
         };
         Arc::new(IoObject {
             type_name,
@@ -173,10 +177,11 @@ impl IoObject {
                     .iter()
                     .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
                     .sum(),
-                IoState::Stack(q) | IoState::HashSet(q) => q
+                IoState::Stack(q) | IoState::HashSet(q, _) => q
                     .iter()
                     .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
                     .sum(),
+                IoState::Enumerator(e) => e.size(),
                 IoState::XmlReader(r) => {
                     r.text.len()
                         + r.nodes.as_ref().map_or(0, |n| {
@@ -221,13 +226,15 @@ impl Value {
             }
             Value::Array(a) => Value::Array(a.iter().map(Value::detached).collect()),
             Value::Json(j) => Value::Json(j.deep_clone()),
-            Value::Object(crate::value::Object::Map(m)) => {
-                Value::Object(crate::value::Object::Map(Arc::new(
-                    m.iter()
+            Value::Object(crate::value::Object::Map(m)) => Value::Object(
+                crate::value::Object::Map(Arc::new(crate::library::Entries {
+                    items: m
+                        .iter()
                         .map(|(k, v)| (k.detached(), v.detached()))
                         .collect(),
-                )))
-            }
+                    comparer: m.comparer,
+                })),
+            ),
             Value::Object(crate::value::Object::Record(r)) => {
                 Value::Object(crate::value::Object::Record(Arc::new(
                     r.iter().map(|(k, v)| (k.clone(), v.detached())).collect(),

@@ -239,6 +239,10 @@ const ARGUMENTS: &[&str] = &[
     r#"("a", "b")"#,
     "(1, 2)",
     r#"("1", out var v)"#,
+    // `TryPop(out v)`, `TryDequeue(out v)`: an out argument alone.
+    "(out var v)",
+    // `Deconstruct(out k, out v)`.
+    "(out var a, out var b)",
     "(new[] { 1 }, new int[1], 1)",
 ];
 

@@ -79,7 +79,7 @@ pub enum Object {
     Crypto(crate::library::crypto::Crypto),
     /// A `Dictionary<K, V>` built by the policy (or a form body read into one): exact keys in
     /// insertion order (crates/expr/src/library/dictionary.rs).
-    Map(Arc<Vec<(Value, Value)>>),
+    Map(Arc<crate::library::Entries>),
     /// `StringReader`, `StringWriter`, `XmlReader`: objects changed by their methods, shared
     /// by every copy (crates/expr/src/io.rs).
     Io(Arc<crate::io::IoObject>),
@@ -102,6 +102,9 @@ pub struct RegexMatch {
     pub value: String,
     pub index: i64,
     pub groups: Vec<(Option<String>, Option<String>)>,
+    /// Every capture of each group (UTF-16 index, text), first to last
+    /// (crates/expr/src/library/regex_captures.rs).
+    pub captures: Vec<Vec<(i64, String)>>,
     /// Where `NextMatch()` searches from: the regex, the input and a byte offset into it.
     pub next: Option<(Arc<RegexSpec>, Arc<str>, usize)>,
 }
@@ -304,6 +307,9 @@ impl Value {
             }
             Value::Object(Object::Record(r)) if crate::xml::is_declaration(r) => {
                 "System.Xml.Linq.XDeclaration"
+            }
+            Value::Object(Object::Record(r)) if crate::library::is_lookup(r) => {
+                "System.Linq.Lookup`2"
             }
             Value::Object(Object::Record(_)) => "IResponse",
             Value::Object(Object::Dictionary(_)) => "IReadOnlyDictionary",

@@ -572,3 +572,65 @@ fn array_create_instance() {
     );
     no_findings("return Array.CreateInstance(typeof(int), 2).Length;");
 }
+
+// Obsolete serialization members (.NET 8): only a null SerializationInfo can be passed.
+// new Dictionary<string, int>().GetObjectData(null, default)  -> ArgumentNullException
+// new HashSet<int>().OnDeserialization(null)                   -> (nothing)
+#[test]
+fn serialization_members() {
+    assert_eq!(
+        kind(
+            "{ new Dictionary<string, int> { { \"a\", 1 } }.GetObjectData(null, null); return 0; }"
+        ),
+        "ArgumentNullException"
+    );
+    assert_eq!(
+        kind("{ new HashSet<int> { 1 }.GetObjectData(null, null); return 0; }"),
+        "ArgumentNullException"
+    );
+    assert_eq!(
+        kind("{ new HashSet<int> { 1 }.GetObjectData(1, null); return 0; }"),
+        "InvalidCastException"
+    );
+    assert_eq!(
+        text(
+            "{ var d = new Dictionary<string, int> { { \"a\", 1 } }; d.OnDeserialization(null); return d.Count; }"
+        ),
+        "1"
+    );
+}
+
+// Mutators on a receiver that is not a variable change a copy: the result is what shows.
+// new List<int> { 1, 2 }.Remove(2) -> True
+#[test]
+fn mutators_on_temporaries() {
+    assert_eq!(text("new List<int> { 1, 2 }.Remove(2)"), "True");
+    assert_eq!(text("new List<int> { 1, 2, 3 }.RemoveAll(x => x > 1)"), "2");
+    assert_eq!(
+        text(
+            "new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase) { { \"a\", 1 } }.TryAdd(\"A\", 2)"
+        ),
+        "False"
+    );
+    assert_eq!(
+        kind("{ new List<int> { 1 }.RemoveAt(1); return 0; }"),
+        "ArgumentOutOfRangeException"
+    );
+}
+
+// An enumerator keeps its own position; a queue changed under it invalidates it.
+#[test]
+fn enumerators() {
+    assert_eq!(
+        text(
+            "{ var e = new List<int> { 1, 2 }.GetEnumerator(); var s = 0; while (e.MoveNext()) s += e.Current; return s; }"
+        ),
+        "3"
+    );
+    assert_eq!(
+        kind(
+            "{ var q = new Queue<int>(); q.Enqueue(1); var e = q.GetEnumerator(); q.Enqueue(2); return e.MoveNext(); }"
+        ),
+        "InvalidOperationException"
+    );
+}

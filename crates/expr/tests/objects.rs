@@ -208,9 +208,12 @@ fn string_comparers() {
             "False",
         ),
     ]);
+    // A dictionary keeps the comparer it is given (crates/expr/src/library/dictionary.rs).
     assert_eq!(
-        support::text_or_kind("new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase)"),
-        "!NotSupportedException"
+        support::text_or_kind(
+            r#"new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase) { { "a", 1 } }.ContainsKey("A")"#
+        ),
+        "True"
     );
     no_findings(
         r#"return StringComparer.FromComparison(StringComparison.Ordinal).Equals(StringComparer.OrdinalIgnoreCase.ToString(), "x");"#,

@@ -60,6 +60,9 @@ impl<'c> Interp<'c> {
             if ty == "Array" && lib::ARRAY_IN_PLACE.contains(&name.as_str()) {
                 return self.array_in_place(name, args, at);
             }
+            if ty == "Nullable" && name == "GetUnderlyingType" {
+                return self.underlying_type(args, at);
+            }
             let args = self.eval_args(args)?;
             self.heavy_call(None, &args, at)?;
             return lib::call_static(self, &ty, name, generics, args, at);
@@ -69,8 +72,10 @@ impl<'c> Interp<'c> {
         }
         // Methods that change a local in place and need the interpreter (a predicate, a
         // token path): kept out of this frame, which every nested call repeats.
-        if matches!(name.as_str(), "Remove" | "RemoveAll" | "Replace")
-            && let Some(v) = self.call_in_place(target, name, args, at)?
+        if matches!(
+            name.as_str(),
+            "Remove" | "RemoveAll" | "Replace" | "Sort" | "CopyTo"
+        ) && let Some(v) = self.call_in_place(target, name, args, at)?
         {
             return Ok(v);
         }
@@ -404,6 +409,9 @@ impl<'c> Interp<'c> {
                 at,
             ));
         };
+        if name == "Deconstruct" && args.iter().all(|a| matches!(a.value.kind, E::Out { .. })) {
+            return self.deconstruct_call(target, args, at);
+        }
         let mut inputs = Vec::new();
         let mut out = None;
         for a in args {

@@ -38,6 +38,76 @@ impl<'c> Interp<'c> {
             self.assign(target, Value::Array(kept))?;
             return Ok(Some(Value::Int(removed)));
         }
+        // `list.Sort(comparison)`, `Sort(comparer)`, `Sort(index, count, comparer)` on a list
+        // in a local: the comparison may call back into the interpreter, so the list is
+        // sorted as a copy and written back (crates/expr/src/library/collection_members.rs).
+        if name == "Sort"
+            && !args.is_empty()
+            && self.is_lvalue(target)
+            && let Value::Array(items) = self.ev(target)?
+        {
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push((None, self.ev(&a.value)?));
+            }
+            let sorted = lib::sort_list(self, items, &vals, at)?;
+            self.assign(target, Value::Array(sorted))?;
+            return Ok(Some(Value::Null));
+        }
+        if name == "CopyTo" && !args.is_empty() {
+            return self.copy_to(target, args, at);
+        }
         Ok(None)
+    }
+
+    /// `src.CopyTo(array, …)`: the items are written into the destination when it is a
+    /// variable (or an element of one); on a temporary only the checks are seen. A receiver
+    /// that is not a collection of crates/expr/src/library/copy_to.rs (a JArray's `CopyTo` is
+    /// its own) goes to the library with the values already evaluated (each evaluated once).
+    fn copy_to(&mut self, target: &Expr, args: &[Arg], at: usize) -> F<Option<Value>> {
+        let t = self.ev(target)?;
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.ev(&a.value)?);
+        }
+        let Some(plan) = lib::copy_to_plan(&t, &vals, at) else {
+            if matches!(t, Value::Null) {
+                return Err(null_ref(at));
+            }
+            let args = vals.into_iter().map(|v| (None, v)).collect();
+            return lib::call_method(self, t, "CopyTo", &[], args, at).map(Some);
+        };
+        let (which, from, items) = plan?;
+        let Some(dst) = args.get(which).map(|a| &a.value) else {
+            return Ok(Some(Value::Null));
+        };
+        if !self.is_lvalue(dst) {
+            return Ok(Some(Value::Null));
+        }
+        if let Some(i) = self.root_local(dst) {
+            let added = items
+                .iter()
+                .map(|v| self.size_of(v))
+                .fold(0, usize::saturating_add);
+            self.grow_local(i, added, at)?;
+        }
+        let slot = self.lvalue(dst)?;
+        for (k, v) in items.into_iter().enumerate() {
+            let d = from + k;
+            match slot {
+                Value::Bytes(b) => {
+                    if let (Some(x), Some(cell)) = (lib::int_of(&v), b.get_mut(d)) {
+                        *cell = x as u8;
+                    }
+                }
+                Value::Array(a) => {
+                    if let Some(cell) = a.get_mut(d) {
+                        *cell = v;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(Some(Value::Null))
     }
 }

@@ -24,6 +24,7 @@ mod statements;
 mod thenby;
 mod trycatch;
 mod tuples;
+mod type_calls;
 mod types;
 
 pub(crate) enum Flow {

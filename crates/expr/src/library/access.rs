@@ -8,6 +8,18 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
     let a0 = args.first().map(|(_, v)| v.clone()).unwrap_or(Value::Null);
     match (slot, name) {
         (Value::Array(a), "Add") => a.push(a0),
+        // `Array.SetValue(value, index)`.
+        (Value::Array(a), "SetValue") if args.len() == 2 => {
+            let i = idx(&args[1].1, a.len(), at)?;
+            a[i] = a0;
+        }
+        (Value::Bytes(b), "SetValue") if args.len() == 2 => {
+            let i = idx(&args[1].1, b.len(), at)?;
+            b[i] = match a0 {
+                Value::Byte(x) => x,
+                other => return Err(cast_err(&other, "System.Byte", at)),
+            };
+        }
         (Value::Array(a), "AddRange") => a.extend(iterate_plain(a0, at)?),
         (Value::Array(a), "Clear") => a.clear(),
         // `List<T>.Sort()` in place, with `Comparer<T>.Default` (strings by culture, as
@@ -20,10 +32,14 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
             }
             return Ok(Value::Bool(i.is_some()));
         }
+        // `List<T>`'s index checks throw ArgumentOutOfRangeException (arrays have neither).
         (Value::Array(a), "RemoveAt") => {
             let i = as_int(&a0, at)?;
             if i < 0 || i as usize >= a.len() {
-                return Err(index_err(at));
+                return Err(arg_range(
+                    "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')",
+                    at,
+                ));
             }
             a.remove(i as usize);
         }
@@ -72,7 +88,10 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
         (Value::Array(a), "Insert") => {
             let i = as_int(&a0, at)?;
             if i < 0 || i as usize > a.len() {
-                return Err(index_err(at));
+                return Err(arg_range(
+                    "Index must be within the bounds of the List. (Parameter 'index')",
+                    at,
+                ));
             }
             a.insert(
                 i as usize,
@@ -233,6 +252,7 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
             _ => return Err(no_child(j, "access", at)),
         },
         Value::Object(Object::Map(m)) => map_index(m, k, at)?,
+        Value::Object(Object::Record(r)) if is_lookup(r) => lookup_index(r, k),
         // `reader[i]`, `reader[name]`, `reader[localName, namespaceURI]`: GetAttribute.
         Value::Object(Object::Io(io)) if io.type_name == "System.Xml.XmlReader" => {
             let args: Vec<(Option<String>, Value)> =
@@ -309,6 +329,8 @@ pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
         Value::String(s) => s.chars().map(Value::Char).collect(),
         Value::Bytes(b) => b.into_iter().map(Value::Byte).collect(),
         Value::Object(Object::Dictionary(d)) => d.keys().map(Value::str).collect(),
+        // A lookup (crates/expr/src/library/lookup.rs): its groups.
+        Value::Object(Object::Record(r)) if is_lookup(&r) => lookup_groups(&r),
         // A group of `GroupBy` (crates/expr/src/library/linq_sets.rs): its elements.
         Value::Object(Object::Record(r)) if r.contains_key(GROUP_ITEMS) => {
             match r.get(GROUP_ITEMS) {

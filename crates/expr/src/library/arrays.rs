@@ -39,7 +39,7 @@ pub(crate) const ARRAY_STATICS: &[&str] = &[
 ];
 
 /// The static members of `Array` that change their first argument in place.
-pub(crate) const ARRAY_IN_PLACE: &[&str] = &["Sort", "Reverse", "Clear", "Fill"];
+pub(crate) const ARRAY_IN_PLACE: &[&str] = &["Sort", "Reverse", "Clear", "Fill", "Resize"];
 
 /// Whether `Array.<name>` exists (a call when `call`), for `policy check`.
 pub(crate) fn array_member_exists(name: &str, call: bool) -> bool {
@@ -337,6 +337,9 @@ pub(crate) fn array_in_place(
     rest: &[Value],
     at: usize,
 ) -> F<Value> {
+    if name == "Resize" {
+        return resize(it, current, rest, at);
+    }
     if let Value::Bytes(mut b) = current {
         match name {
             "Sort" => b.sort_unstable(),
@@ -423,6 +426,46 @@ pub(crate) fn array_in_place(
             items.iter().map(|v| to_json(v, at)).collect::<F<_>>()?,
         ))),
         _ => Value::Array(items),
+    })
+}
+
+/// `Array.Resize(ref array, newSize)`: a new array of that size with the old elements that
+/// fit, the rest `default(T)` (guessed from the elements: a value carries no element type); a
+/// null array becomes a new one.
+fn resize(it: &mut Interp, current: Value, rest: &[Value], at: usize) -> F<Value> {
+    let n = match rest {
+        [n] => as_int(n, at)?,
+        _ => {
+            return Err(rt(
+                "CompilationError",
+                format!(
+                    "No overload for method 'Resize' takes {} arguments",
+                    rest.len() + 1
+                ),
+                at,
+            ));
+        }
+    };
+    if n < 0 {
+        return Err(arg_range(
+            "Non-negative number required. (Parameter 'newSize')",
+            at,
+        ));
+    }
+    let n = n as usize;
+    it.charge(n.saturating_mul(SLOT), at)?;
+    Ok(match current {
+        Value::Bytes(mut b) => {
+            b.resize(n, 0);
+            Value::Bytes(b)
+        }
+        Value::Null => Value::Array(vec![Value::Null; n]),
+        other => {
+            let mut items = elements(&other, at)?;
+            let d = default_like(&items);
+            items.resize(n, d);
+            Value::Array(items)
+        }
     })
 }
 

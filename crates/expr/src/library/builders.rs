@@ -34,6 +34,7 @@ pub(crate) fn construct_builder(
     ty: &str,
     vals: &[Value],
     init: Option<&[Value]>,
+    comparer: Option<StringComparerKind>,
     at: usize,
 ) -> Option<F<Value>> {
     let from = |it: &mut Interp| -> F<Vec<Value>> {
@@ -64,11 +65,11 @@ pub(crate) fn construct_builder(
         "HashSet" => from(it).map(|v| {
             let mut set = Vec::new();
             for x in v {
-                if !set.iter().any(|y| values_equal(y, &x)) {
+                if !set.iter().any(|y| keys_equal(comparer, y, &x)) {
                     set.push(x);
                 }
             }
-            io_value(IoState::HashSet(set))
+            io_value(IoState::HashSet(set, comparer))
         }),
         _ => return None,
     })
@@ -92,7 +93,7 @@ pub(crate) fn builder_call(
         IoState::StringBuilder(buf) => string_builder(it, me, buf, name, args, at),
         IoState::Queue(q) => queue(it, q, name, args, at),
         IoState::Stack(s) => stack(it, s, name, args, at),
-        IoState::HashSet(s) => hash_set(it, me, s, name, args, at),
+        IoState::HashSet(s, c) => hash_set(it, me, s, *c, name, args, at),
         _ => return None,
     })
 }
@@ -103,7 +104,7 @@ pub(crate) fn builder_member(state: &IoState, name: &str) -> Option<Value> {
         (IoState::StringBuilder(b), "Length") => Value::Int(b.encode_utf16().count() as i64),
         (IoState::StringBuilder(_), "MaxCapacity") => Value::Int(i64::from(i32::MAX)),
         (IoState::Queue(q), "Count") => Value::Int(q.len() as i64),
-        (IoState::Stack(s) | IoState::HashSet(s), "Count") => Value::Int(s.len() as i64),
+        (IoState::Stack(s) | IoState::HashSet(s, _), "Count") => Value::Int(s.len() as i64),
         _ => return None,
     })
 }
@@ -113,7 +114,7 @@ pub(crate) fn builder_items(state: &IoState) -> Option<Vec<Value>> {
     match state {
         IoState::Queue(q) => Some(q.iter().cloned().collect()),
         IoState::Stack(s) => Some(s.iter().rev().cloned().collect()),
-        IoState::HashSet(s) => Some(s.clone()),
+        IoState::HashSet(s, _) => Some(s.clone()),
         _ => None,
     }
 }
@@ -299,10 +300,13 @@ fn hash_set(
     it: &mut Interp,
     me: &Value,
     s: &mut Vec<Value>,
+    comparer: Option<StringComparerKind>,
     name: &str,
     args: &Args,
     at: usize,
 ) -> F<Value> {
+    // Items compare through the set's comparer (crates/expr/src/library/dictionary.rs).
+    let values_equal = |a: &Value, b: &Value| keys_equal(comparer, a, b);
     let has = |s: &[Value], x: &Value| s.iter().any(|y| values_equal(y, x));
     // `set.UnionWith(set)`: the set is locked while its method runs, so its own items are
     // taken from here rather than by enumerating it again.
@@ -367,7 +371,7 @@ fn hash_set(
         // Proper: a subset (superset) with fewer (more) distinct elements than the other.
         "IsProperSubsetOf" | "IsProperSupersetOf" => {
             let o = other(it, s)?;
-            let o = distinct(it, o, at)?;
+            let o = distinct(it, o, comparer, at)?;
             Value::Bool(if name == "IsProperSubsetOf" {
                 s.len() < o.len() && s.iter().all(|x| has(&o, x))
             } else {
@@ -377,7 +381,7 @@ fn hash_set(
         // The elements in exactly one of the two: the other's distinct elements toggle.
         "SymmetricExceptWith" => {
             let o = other(it, s)?;
-            let o = distinct(it, o, at)?;
+            let o = distinct(it, o, comparer, at)?;
             for x in o {
                 match s.iter().position(|y| values_equal(y, &x)) {
                     Some(i) => {
@@ -399,13 +403,18 @@ fn hash_set(
 
 /// The distinct elements of `items` (a set's view of another collection), first occurrence
 /// kept; quadratic, so the clock is read as it goes.
-fn distinct(it: &mut Interp, items: Vec<Value>, at: usize) -> F<Vec<Value>> {
+fn distinct(
+    it: &mut Interp,
+    items: Vec<Value>,
+    comparer: Option<StringComparerKind>,
+    at: usize,
+) -> F<Vec<Value>> {
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
     for v in items {
         if out.len() % 64 == 63 {
             it.check_time(at)?;
         }
-        if !out.iter().any(|o| values_equal(o, &v)) {
+        if !out.iter().any(|o| keys_equal(comparer, o, &v)) {
             out.push(v);
         }
     }
@@ -424,7 +433,7 @@ pub(crate) fn hash_set_remove_where(
         return None;
     };
     let items = match &*io.state() {
-        IoState::HashSet(s) => s.clone(),
+        IoState::HashSet(s, _) => s.clone(),
         _ => return None,
     };
     Some((|| {
@@ -443,7 +452,7 @@ pub(crate) fn hash_set_remove_where(
             }
         }
         let mut state = io.state();
-        let IoState::HashSet(s) = &mut *state else {
+        let IoState::HashSet(s, _) = &mut *state else {
             return Ok(Value::Int(0));
         };
         let before = s.len();
@@ -470,8 +479,10 @@ pub(crate) fn builder_try(
         (IoState::Queue(q), "TryPeek", []) => q.front().cloned(),
         (IoState::Stack(s), "TryPop", []) => s.pop(),
         (IoState::Stack(s), "TryPeek", []) => s.last().cloned(),
-        (IoState::HashSet(s), "TryGetValue", [x]) => s.iter().find(|y| values_equal(y, x)).cloned(),
-        (IoState::Queue(_) | IoState::Stack(_) | IoState::HashSet(_), _, _) => {
+        (IoState::HashSet(s, c), "TryGetValue", [x]) => {
+            s.iter().find(|y| keys_equal(*c, y, x)).cloned()
+        }
+        (IoState::Queue(_) | IoState::Stack(_) | IoState::HashSet(..), _, _) => {
             let _ = at;
             return None;
         }

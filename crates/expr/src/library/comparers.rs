@@ -54,10 +54,6 @@ impl StringComparerKind {
         )
     }
 
-    fn ordinal(self) -> bool {
-        matches!(self, K::Ordinal | K::OrdinalIgnoreCase)
-    }
-
     /// `Compare(x, y)` of two strings.
     pub(crate) fn compare(self, x: &str, y: &str) -> i64 {
         match self {
@@ -264,36 +260,33 @@ pub(crate) fn order_under(c: Option<StringComparerKind>, a: &Value, b: &Value) -
     }
 }
 
-/// Whether the comparer is the default equality of strings (ordinal), which a dictionary's
-/// or set's exact keys already are.
-pub(crate) fn is_ordinal(k: StringComparerKind) -> bool {
-    k.ordinal() && !k.ignore_case()
-}
-
-/// The arguments of `new Dictionary<…>(…)` / `new HashSet<…>(…)` without a string comparer:
-/// an ordinal one is what their exact keys already are; another (ignoring case, culture) is
-/// not held by gatehouse's dictionaries and sets, so it is refused rather than ignored.
-pub(crate) fn without_ordinal_comparer(ty: &str, args: Args, at: usize) -> F<Args> {
+/// The arguments of `new Dictionary<…>(…)` / `new HashSet<…>(…)` without their
+/// `StringComparer`, and that comparer: the dictionary or set compares its keys with it
+/// (crates/expr/src/library/dictionary.rs, builders.rs) and answers it as `Comparer`.
+pub(crate) fn take_comparer(
+    ty: &str,
+    args: Args,
+    at: usize,
+) -> F<(Args, Option<StringComparerKind>)> {
     if !matches!(ty, "Dictionary" | "HashSet") {
-        return Ok(args);
+        return Ok((args, None));
     }
+    let _ = at;
     let mut kept = Vec::with_capacity(args.len());
+    let mut comparer = None;
     for (n, v) in args {
         match v {
-            Value::Object(Object::Comparer(k)) if is_ordinal(k) => {}
-            Value::Object(Object::Comparer(k)) => {
-                return Err(rt(
-                    "NotSupportedException",
-                    format!(
-                        "a {ty} with a comparer other than StringComparer.Ordinal is not supported ({k:?})"
-                    ),
-                    at,
-                ));
-            }
+            Value::Object(Object::Comparer(k)) => comparer = Some(k),
             v => kept.push((n, v)),
         }
     }
-    Ok(kept)
+    Ok((kept, comparer))
+}
+
+/// `Comparer` of a dictionary or set: the `StringComparer` it was made with, else
+/// `EqualityComparer<T>.Default` — for strings the ordinal comparison, which stands in for it.
+pub(crate) fn comparer_value(k: Option<StringComparerKind>) -> Value {
+    Value::Object(Object::Comparer(k.unwrap_or(K::Ordinal)))
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ pub(crate) fn construct(
     if let Some(r) = construct_settings(&ty.name, &args, at) {
         return r;
     }
-    let args = without_ordinal_comparer(&ty.name, args, at)?;
+    // A `StringComparer` given to a dictionary or set (crates/expr/src/library/comparers.rs).
+    let (args, comparer) = take_comparer(&ty.name, args, at)?;
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
     if matches!(
         ty.name.as_str(),
@@ -122,10 +123,21 @@ pub(crate) fn construct(
         "decimal" => numeric_members::new_decimal(&args, at)?,
         "Dictionary" => {
             // A copy of a dictionary given, then the `{ { k, v }, … }` initializer's pairs.
-            let mut entries = match vals.first() {
-                Some(Value::Object(Object::Map(m))) => m.as_ref().clone(),
-                _ => Vec::new(),
+            // The copied entries are added again under the new dictionary's comparer.
+            let mut entries = Entries {
+                items: Vec::new(),
+                comparer,
             };
+            if let Some(Value::Object(Object::Map(m))) = vals.first() {
+                for (k, v) in m.iter() {
+                    map_mutate(
+                        &mut entries,
+                        "Add",
+                        vec![(None, k.clone()), (None, v.clone())],
+                        at,
+                    )?;
+                }
+            }
             for kv in init.unwrap_or_default() {
                 match kv {
                     Value::Array(mut kv) if kv.len() == 2 => {
@@ -282,7 +294,7 @@ pub(crate) fn construct(
             if let Some(r) = construct_textio(other, &vals, at) {
                 return r;
             }
-            if let Some(r) = construct_builder(it, other, &vals, init.as_deref(), at) {
+            if let Some(r) = construct_builder(it, other, &vals, init.as_deref(), comparer, at) {
                 return r;
             }
             if let Some(r) = construct_xml(it, other, &vals, at) {

@@ -309,10 +309,24 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         ("XText", Value::Object(Object::XNode(n))) if n.kind() == crate::xml::XKind::CData => true,
         (t, Value::Object(Object::XNode(n))) => n.type_name().ends_with(t),
         (t, Value::Object(Object::Io(o))) => io_is_a(o.type_name, t),
-        ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", Value::Object(Object::Map(_))) => {
-            true
-        }
-        ("List" | "IEnumerable" | "IList", Value::Array(_)) => true,
+        (
+            "Dictionary"
+            | "IDictionary"
+            | "IReadOnlyDictionary"
+            | "ICollection"
+            | "IReadOnlyCollection"
+            | "IEnumerable",
+            Value::Object(Object::Map(_)),
+        ) => true,
+        (
+            "List"
+            | "IEnumerable"
+            | "IList"
+            | "ICollection"
+            | "IReadOnlyCollection"
+            | "IReadOnlyList",
+            Value::Array(_),
+        ) => true,
         _ => false,
     }
 }

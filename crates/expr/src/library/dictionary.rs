@@ -20,15 +20,58 @@
 
 use super::*;
 
-/// The entries of a dictionary value, in insertion order.
-pub(crate) type Entries = Vec<(Value, Value)>;
+/// The entries of a dictionary value, in insertion order, and the `StringComparer` its keys
+/// are compared with (`None`: the default, exact equality).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Entries {
+    pub(crate) items: Vec<(Value, Value)>,
+    pub(crate) comparer: Option<StringComparerKind>,
+}
+
+impl std::ops::Deref for Entries {
+    type Target = Vec<(Value, Value)>;
+    fn deref(&self) -> &Self::Target {
+        &self.items
+    }
+}
+
+impl std::ops::DerefMut for Entries {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.items
+    }
+}
+
+impl FromIterator<(Value, Value)> for Entries {
+    fn from_iter<I: IntoIterator<Item = (Value, Value)>>(it: I) -> Self {
+        Vec::from_iter(it).into()
+    }
+}
+
+impl From<Vec<(Value, Value)>> for Entries {
+    fn from(items: Vec<(Value, Value)>) -> Self {
+        Entries {
+            items,
+            comparer: None,
+        }
+    }
+}
 
 pub(crate) fn map_value(entries: Entries) -> Value {
     Value::Object(Object::Map(Arc::new(entries)))
 }
 
+/// Whether two keys are equal under the comparer (`None`: exact equality).
+pub(crate) fn keys_equal(comparer: Option<StringComparerKind>, a: &Value, b: &Value) -> bool {
+    match (comparer, a, b) {
+        (Some(k), Value::String(x), Value::String(y)) => k.equals(x, y),
+        _ => values_equal(a, b),
+    }
+}
+
 fn find(entries: &Entries, key: &Value) -> Option<usize> {
-    entries.iter().position(|(k, _)| values_equal(k, key))
+    entries
+        .iter()
+        .position(|(k, _)| keys_equal(entries.comparer, k, key))
 }
 
 fn key_null(at: usize) -> Flow {
@@ -205,7 +248,7 @@ pub(crate) fn form_decode(it: &mut Interp, text: &str, at: usize) -> F<Value> {
         text.len().saturating_add(pairs.saturating_mul(4 * SLOT)),
         at,
     )?;
-    let mut entries: Entries = Vec::new();
+    let mut entries = Entries::default();
     for part in text.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
         let key = Value::str(uri_unescape(k, true));
@@ -243,7 +286,7 @@ pub(crate) fn form_encode(it: &mut Interp, entries: &Entries, at: usize) -> F<St
         out.push_str(&uri_escape(v).replace("%20", "+"));
         Ok(())
     };
-    for (k, v) in entries {
+    for (k, v) in entries.iter() {
         let key = it.text(k, at)?.into_owned();
         match v {
             Value::Array(list) => {

@@ -29,7 +29,11 @@ pub(super) fn linq(it: &mut Interp, t: Value, name: &str, args: Args, at: usize)
     // The sequence is held while lambdas run over it; results are charged as they grow.
     let mark = it.temps();
     it.hold_all(&items, at)?;
-    let r = linq_over(it, items, name, &args, at);
+    let r = if name == "ToLookup" {
+        to_lookup(it, items, &args, at)
+    } else {
+        linq_over(it, items, name, &args, at)
+    };
     it.release(mark);
     r
 }
@@ -218,27 +222,19 @@ pub(super) fn linq_over(
         }
         "AsEnumerable" => Value::Array(items),
         // A set of the distinct items, in first-seen order (how a HashSet built by adding
-        // them enumerates); a string comparer is not held by sets here.
+        // them enumerates), compared with the string comparer given.
         "ToHashSet" => {
-            if let Some(c) = comparer_arg(args.first().map(|(_, v)| v))
-                && !is_ordinal(c)
-            {
-                return Err(rt(
-                    "NotSupportedException",
-                    "a HashSet with a comparer other than StringComparer.Ordinal is not supported",
-                    at,
-                ));
-            }
+            let comparer = comparer_arg(args.first().map(|(_, v)| v));
             let mut set: Vec<Value> = Vec::new();
             for v in items {
                 if set.len() % 64 == 63 {
                     it.check_time(at)?;
                 }
-                if !set.iter().any(|o| values_equal(o, &v)) {
+                if !set.iter().any(|o| keys_equal(comparer, o, &v)) {
                     set.push(v);
                 }
             }
-            io_value(crate::io::IoState::HashSet(set))
+            io_value(crate::io::IoState::HashSet(set, comparer))
         }
         "Concat" => {
             let mut items = items;

@@ -151,8 +151,16 @@ pub(crate) fn linq_more(
         }
         "ToDictionary" => {
             let key = need_lambda(args, 0, &items, name, at)?;
-            let val = lambda_arg(args, 1, at)?;
-            let mut entries: Vec<(Value, Value)> = Vec::new();
+            // `ToDictionary(key[, element][, comparer])`: the dictionary keeps the comparer.
+            let comparer = comparer_arg(args.last().map(|(_, v)| v));
+            let val = match args.get(1) {
+                Some((_, Value::Object(Object::Comparer(_)))) => None,
+                _ => lambda_arg(args, 1, at)?,
+            };
+            let mut entries = Entries {
+                items: Vec::new(),
+                comparer,
+            };
             for v in items {
                 let k = it.call_lambda(&key, vec![v.clone()], at)?;
                 let e = match &val {
@@ -311,7 +319,7 @@ fn aggregate(it: &mut Interp, items: Vec<Value>, args: &Args, at: usize) -> F<Va
 
 /// An `IGrouping<K, T>`: its `Key`, and its elements for LINQ (crates/expr/src/library/
 /// access.rs `iterate_plain`).
-fn group(key: Value, items: Vec<Value>) -> Value {
+pub(crate) fn group(key: Value, items: Vec<Value>) -> Value {
     let mut r = BTreeMap::new();
     r.insert("Key".to_string(), key);
     r.insert(GROUP_ITEMS.to_string(), Value::Array(items));
@@ -319,7 +327,7 @@ fn group(key: Value, items: Vec<Value>) -> Value {
 }
 
 /// Adds a new key as `Dictionary.Add` does: a null key or a duplicate throws.
-fn map_set_new(entries: &mut Vec<(Value, Value)>, k: Value, v: Value, at: usize) -> F<()> {
+fn map_set_new(entries: &mut Entries, k: Value, v: Value, at: usize) -> F<()> {
     if matches!(k, Value::Null) {
         return Err(rt(
             "ArgumentNullException",
@@ -327,7 +335,10 @@ fn map_set_new(entries: &mut Vec<(Value, Value)>, k: Value, v: Value, at: usize)
             at,
         ));
     }
-    if entries.iter().any(|(e, _)| values_equal(e, &k)) {
+    if entries
+        .iter()
+        .any(|(e, _)| keys_equal(entries.comparer, e, &k))
+    {
         return Err(rt(
             "ArgumentException",
             "An item with the same key has already been added.",

@@ -25,6 +25,12 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             Value::Bool(true)
         });
     }
+    if let Some(v) = collection_property(&t, name) {
+        return Ok(v);
+    }
+    if let Some(r) = enumerator_current(&t, name, at) {
+        return r;
+    }
     if let Some(r) = xml::member(&t, name, at) {
         return r;
     }
@@ -115,23 +121,8 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             "Value" => Value::str(&m.value),
             "Index" => Value::Int(m.index),
             "Length" => Value::Int(m.value.chars().count() as i64),
-            "Groups" => {
-                let mut d = BTreeMap::new();
-                for (i, (gname, v)) in m.groups.iter().enumerate() {
-                    let mut r = BTreeMap::new();
-                    r.insert("Success".to_string(), Value::Bool(v.is_some()));
-                    r.insert(
-                        "Value".to_string(),
-                        Value::str(v.clone().unwrap_or_default()),
-                    );
-                    let rec = Value::Object(Object::Record(Arc::new(r)));
-                    d.insert(i.to_string(), rec.clone());
-                    if let Some(n) = gname {
-                        d.insert(n.clone(), rec);
-                    }
-                }
-                Value::Object(Object::Dictionary(Arc::new(d)))
-            }
+            "Groups" => groups_value(m),
+            "Captures" => match_captures(m),
             _ => return Err(no_member(&t, name, at)),
         },
         (Value::DateTime(d), _) => {
@@ -218,6 +209,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         ("TimeSpan", "TicksPerSecond") => Value::Long(TICKS_PER_SECOND),
         ("TimeSpan", "TicksPerMillisecond") => Value::Long(10_000),
         ("Guid", "Empty") => Value::Guid(0),
+        ("Match", "Empty") => empty_match(),
         ("string", "Empty") => Value::str(""),
         ("char", "MaxValue") => Value::Char('\u{ffff}'),
         ("char", "MinValue") => Value::Char('\0'),

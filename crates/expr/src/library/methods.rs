@@ -66,9 +66,19 @@ fn typed_method(
     if name == "GetType" {
         return Ok(Value::str(t.type_name()));
     }
+    // `GetEnumerator()` and enumerators (crates/expr/src/library/enumerators.rs).
+    if let Some(r) = enumerator_call(it, &t, name, &args, at) {
+        return r;
+    }
+    if let Some(r) = io_collection_method(&t, name, &args, at) {
+        return r;
+    }
     if let Value::Json(j) = &t
         && let Some(r) = json_method(it, j, name, &args, generics, at)
     {
+        return r;
+    }
+    if let Some(r) = lookup_call(it, &t, name, &args, at) {
         return r;
     }
     // A group of `GroupBy`: LINQ over its elements.
@@ -146,6 +156,10 @@ fn typed_method(
     if let Value::Array(items) = &t
         && let Some(r) = json_sequence_call(it, items, name, &args, generics, at)
     {
+        return r;
+    }
+    // List and dictionary members (crates/expr/src/library/collection_members.rs).
+    if let Some(r) = collection_method(it, &t, name, &args, at) {
         return r;
     }
     if let Some(r) = array_instance(it, &t, name, &args, at) {
@@ -473,6 +487,9 @@ fn typed_method(
             _ => return linq(it, t, name, args, at),
         },
         Value::Object(Object::Match(m)) if name == "NextMatch" => return next_match(it, m, at),
+        Value::Object(Object::Match(m)) if name == "Result" => {
+            return match_result(it, m, &args, at);
+        }
         Value::Object(Object::Match(m)) if name == "ToString" => Value::str(&m.value),
         Value::Object(Object::Random(r)) if name != "ToString" => {
             return random_method(r, name, &args, at)?.ok_or_else(|| no_member(&t, name, at));

@@ -37,6 +37,7 @@ pub(crate) const OBJECT_TYPES: &[&str] = &[
     "StringReader",
     "StringWriter",
     "Nullable",
+    "Match",
     "Random",
     "sbyte",
     "ushort",

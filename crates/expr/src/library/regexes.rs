@@ -90,6 +90,7 @@ pub(super) fn make_match(
                         )
                     })
                     .collect(),
+                captures: all_captures(spec, input, start, &c),
                 next: Some((spec.clone(), input.clone(), next)),
             }
         }
@@ -98,6 +99,7 @@ pub(super) fn make_match(
             value: String::new(),
             index: 0,
             groups: vec![(None, None)],
+            captures: vec![Vec::new()],
             next: None,
         },
     };
@@ -120,18 +122,11 @@ pub(super) fn next_match(it: &mut Interp, m: &RegexMatch, at: usize) -> F<Value>
 }
 
 fn make_failed() -> Value {
-    Value::Object(Object::Match(Arc::new(RegexMatch {
-        success: false,
-        value: String::new(),
-        index: 0,
-        groups: vec![(None, None)],
-        next: None,
-    })))
+    empty_match()
 }
 
-/// .NET replacement syntax (`$1`, `${name}`, `$$`) maps onto the regex crate's, except that a
-/// bare `$name` in .NET is literal; we pass it through since real policies do not rely on it.
-/// Built match by match so that the memory budget is checked before each expansion: a
+/// .NET's replacement syntax (`$1`, `${name}`, `$$`, `$&`, `` $` ``, `$'`, `$+`, `$_`; a bare
+/// `$name` is literal), expanded by crates/expr/src/library/regex_captures.rs. Built match by match so that the memory budget is checked before each expansion: a
 /// replacement can be far longer than what it replaces.
 pub(super) fn regex_replace(
     it: &mut Interp,
@@ -145,15 +140,31 @@ pub(super) fn regex_replace(
     let dollars = rep.bytes().filter(|b| *b == b'$').count();
     let mut out = String::new();
     let mut last = 0;
+    let names: Vec<Option<String>> = re.capture_names().map(|n| n.map(String::from)).collect();
     for caps in re.captures_iter(input) {
         let Some(m) = caps.get(0) else { continue };
+        // `$_`, `` $` `` and `$'` can add the whole input per `$`.
         let bound = rep
             .len()
-            .saturating_add(dollars.saturating_mul(m.len()))
+            .saturating_add(dollars.saturating_mul(input.len()))
             .saturating_add(m.start() - last);
         it.charge(out.len().saturating_add(bound), at)?;
         out.push_str(&input[last..m.start()]);
-        caps.expand(rep, &mut out);
+        let groups: Vec<(Option<String>, Option<String>)> = (0..caps.len())
+            .map(|i| {
+                (
+                    names.get(i).cloned().flatten(),
+                    caps.get(i).map(|g| g.as_str().to_string()),
+                )
+            })
+            .collect();
+        out.push_str(&expand_replacement(
+            rep,
+            &groups,
+            input,
+            &input[..m.start()],
+            &input[m.end()..],
+        ));
         last = m.end();
     }
     it.charge(out.len() + (input.len() - last), at)?;

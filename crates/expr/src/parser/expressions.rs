@@ -457,9 +457,14 @@ impl Parser {
                 self.pos += 2;
                 name = Some(n);
             }
-            if self.is_ident("ref") || self.is_ident("in") {
-                return Err(ExprError::new(self.at(), "ref arguments are not supported")
-                    .unsupported("ref arguments"));
+            // `ref x` / `in x`: the variable itself is passed. The only method of APIM's
+            // surface taking one is `Array.Resize(ref a, n)`, which the interpreter writes
+            // back into the variable (crates/expr/src/interp/calls.rs, like `Array.Sort`).
+            if (self.is_ident("ref") || self.is_ident("in"))
+                && matches!(self.peek_at(1).tok, Tok::Ident(_))
+            {
+                self.pos += 1;
+                self.features.insert("ref");
             }
             let value = if self.is_ident("out") {
                 self.out_arg()?
