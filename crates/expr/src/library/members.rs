@@ -190,6 +190,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         .or_else(|| xml_static_property(ty, name))
         .or_else(|| net::static_property(ty, name))
         .or_else(|| reader_static_property(ty, name))
+        .or_else(|| misc_static_property(ty, name))
     {
         return Ok(v);
     }

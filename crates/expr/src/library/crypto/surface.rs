@@ -266,9 +266,3 @@ pub(crate) fn call_with_out(
         _ => None,
     }
 }
-
-/// Whether `target.name(local)` writes random bytes into `local` (`rng.GetBytes(buffer)`).
-pub(crate) fn fills_argument(t: &Value, name: &str) -> bool {
-    matches!(t, Value::Object(Object::Crypto(Crypto::Rng)))
-        && matches!(name, "GetBytes" | "GetNonZeroBytes")
-}
