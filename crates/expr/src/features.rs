@@ -534,6 +534,7 @@ pub(crate) fn context_method_known(p: &[&str], name: &str) -> bool {
 /// The instance methods [`string_method`] implements; anything else goes to LINQ.
 pub(crate) const STRING_METHODS: &[&str] = &[
     "Substring",
+    "CopyTo",
     "IndexOf",
     "LastIndexOf",
     "Contains",

@@ -124,6 +124,9 @@ pub struct IoObject {
     /// it) must not wait for a method of the same object that is running.
     pub(crate) type_name: &'static str,
     state: Mutex<IoState>,
+    /// A `StringBuilder`'s `Capacity` in chars (crates/expr/src/library/builder_capacity.rs);
+    /// kept beside the state so that reading it never waits for the builder's own method.
+    pub(crate) capacity: std::sync::atomic::AtomicUsize,
 }
 
 impl IoObject {
@@ -138,9 +141,14 @@ impl IoObject {
             IoState::Stack(_) => "System.Collections.Generic.Stack`1",
             IoState::HashSet(_) => "System.Collections.Generic.HashSet`1",
         };
+        let capacity = match &state {
+            IoState::StringBuilder(b) => b.encode_utf16().count().max(16),
+            _ => 0,
+        };
         Arc::new(IoObject {
             type_name,
             state: Mutex::new(state),
+            capacity: capacity.into(),
         })
     }
 

@@ -75,6 +75,8 @@ fn constructor_probe(dotnet: &str) -> String {
         Some(arity) if dotnet.contains('`') => {
             format!("new {name}<{}>()", vec!["string"; arity].join(", "))
         }
+        // C#'s string has no parameterless constructor.
+        _ if name == "string" => "new string('a', 1)".to_string(),
         _ => format!("new {name}()"),
     }
 }

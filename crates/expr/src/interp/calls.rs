@@ -11,7 +11,7 @@ impl<'c> Interp<'c> {
         at: usize,
     ) -> F<Value> {
         // `42.TryFormat(buf, out n)`, `rng.GetBytes(buf)`: writes into an argument (spans.rs).
-        if let Some(v) = self.span_call(callee, args, at)? {
+        if let Some(v) = self.span_call(callee, generics, args, at)? {
             return Ok(v);
         }
         if args.iter().any(|a| matches!(a.value.kind, E::Out { .. })) {

@@ -143,6 +143,9 @@ impl<'c> Interp<'c> {
                     self.grow(grown, target.at)?;
                     return lib::json_set_value(j, v, target.at);
                 }
+                if let Some(r) = lib::builder_set(self, &o, name, &v, target.at) {
+                    return r;
+                }
                 if let Some(r) = lib::settings_set(&o, name, &v, target.at) {
                     return r;
                 }

@@ -11,7 +11,13 @@ use crate::library::spans::{self as sp, Receiver};
 
 impl<'c> Interp<'c> {
     /// `Some` when the call writes into an argument and was run here.
-    pub(super) fn span_call(&mut self, callee: &Expr, args: &[Arg], at: usize) -> F<Option<Value>> {
+    pub(super) fn span_call(
+        &mut self,
+        callee: &Expr,
+        generics: &[TypeRef],
+        args: &[Arg],
+        at: usize,
+    ) -> F<Option<Value>> {
         let E::Member {
             target,
             name,
@@ -35,12 +41,22 @@ impl<'c> Interp<'c> {
                 .run_span_call(&Receiver::Static(&ty), name, dest, args, at)
                 .map(Some);
         }
-        // A name other methods share is routed here only when reading the receiver has no
-        // effect, so that the ordinary path can read it again.
-        if !always && !self.pure(target) {
-            return Ok(None);
-        }
+        // A name other methods share: when reading the receiver has an effect, it is read
+        // once here, and a method that writes nothing is called as the ordinary path would.
+        let pure = self.pure(target);
         let t = self.ev(target)?;
+        if !always
+            && !pure
+            && !matches!(t, Value::Null)
+            && sp::destination(&Receiver::Value(&t), name, args.len()).is_none()
+        {
+            let mark = self.temps;
+            let vals = self.hold(&t, at).and_then(|()| self.eval_args(args));
+            self.release(mark);
+            let vals = vals?;
+            self.heavy_call(Some(&t), &vals, at)?;
+            return lib::call_method(self, t, name, generics, vals, at).map(Some);
+        }
         if matches!(t, Value::Null) {
             if !always {
                 return Ok(None);

@@ -184,6 +184,9 @@ pub(super) fn no_child(j: &JToken, what: &str, at: usize) -> Flow {
 }
 
 pub(crate) fn set_element(slot: &mut Value, key: Value, v: Value, at: usize) -> F<()> {
+    if let Some(r) = builder_set_char(slot, &key, &v, at) {
+        return r;
+    }
     match slot {
         Value::Array(a) => {
             let i = idx(&key, a.len(), at)?;
@@ -233,6 +236,7 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
             _ => return Err(no_child(j, "access", at)),
         },
         Value::Object(Object::Map(m)) => map_index(m, k, at)?,
+        Value::Object(Object::Io(_)) if let Some(r) = builder_char(&t, k, at) => r?,
         // `reader[i]`, `reader[name]`, `reader[localName, namespaceURI]`: GetAttribute.
         Value::Object(Object::Io(io)) if io.type_name == "System.Xml.XmlReader" => {
             let args: Vec<(Option<String>, Value)> =

@@ -58,7 +58,8 @@ pub(crate) fn construct_builder(
             Some(v) => it
                 .text(v, at)
                 .map(|s| io_value(IoState::StringBuilder(s.into_owned()))),
-        },
+        }
+        .and_then(|sb| builder_initial_capacity(&sb, vals, at).map(|()| sb)),
         "Queue" => from(it).map(|v| io_value(IoState::Queue(v.into()))),
         "Stack" => from(it).map(|v| io_value(IoState::Stack(v))),
         "HashSet" => from(it).map(|v| {
@@ -89,7 +90,14 @@ pub(crate) fn builder_call(
     at: usize,
 ) -> Option<F<Value>> {
     Some(match state {
-        IoState::StringBuilder(buf) => string_builder(it, me, buf, name, args, at),
+        IoState::StringBuilder(_) if name == "EnsureCapacity" => {
+            builder_ensure_capacity(me, args, at)?
+        }
+        IoState::StringBuilder(buf) => {
+            let r = string_builder(it, me, buf, name, args, at);
+            builder_grew(me, buf.encode_utf16().count());
+            r
+        }
         IoState::Queue(q) => queue(it, q, name, args, at),
         IoState::Stack(s) => stack(it, s, name, args, at),
         IoState::HashSet(s) => hash_set(it, me, s, name, args, at),

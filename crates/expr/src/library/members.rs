@@ -89,6 +89,7 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             Some(v) => v.clone(),
             None => return Err(no_member(&t, name, at)),
         },
+        (Value::Object(Object::Io(_)), "Capacity") if let Some(c) = builder_capacity(&t) => c,
         (Value::Object(Object::Io(io)), _) => match &*io.state() {
             crate::io::IoState::XmlReader(s) => match xml_reader_member(s, name) {
                 Some(v) => v,

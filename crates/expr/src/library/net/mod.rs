@@ -59,7 +59,10 @@ pub(crate) fn static_exists(ty: &str, name: &str, call: bool) -> Option<bool> {
     Some(match (ty, call) {
         ("Uri", true) => uri::STATIC_METHODS.contains(&name),
         ("Uri", false) => uri::static_field(name).is_some(),
-        ("IPAddress", true) => matches!(name, "Parse" | "TryParse" | "IsLoopback"),
+        ("IPAddress", true) => matches!(
+            name,
+            "Parse" | "TryParse" | "IsLoopback" | "HostToNetworkOrder" | "NetworkToHostOrder"
+        ),
         ("IPAddress", false) => ip::static_field(name).is_some(),
         ("UriPartial", false) => uri::URI_PARTIAL.contains(&name),
         ("UriKind", false) => matches!(name, "Absolute" | "Relative" | "RelativeOrAbsolute"),
