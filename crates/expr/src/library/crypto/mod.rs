@@ -12,6 +12,7 @@ use super::*;
 
 pub(crate) mod bits;
 mod blocks;
+mod extras;
 pub(crate) mod hashes;
 mod keyformats;
 pub(crate) mod random;
