@@ -535,6 +535,7 @@ pub(crate) fn context_method_known(p: &[&str], name: &str) -> bool {
 pub(crate) const STRING_METHODS: &[&str] = &[
     "Substring",
     "CopyTo",
+    "GetEnumerator",
     "IndexOf",
     "LastIndexOf",
     "Contains",

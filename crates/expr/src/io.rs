@@ -115,6 +115,9 @@ pub(crate) enum IoState {
     /// `HashSet<T>`: distinct items in insertion order (how .NET enumerates a set that has
     /// not had removals).
     HashSet(Vec<Value>),
+    /// `Exception.Data`, text decoders and encoders, `CharEnumerator`
+    /// (crates/expr/src/library/misc_state.rs).
+    Misc(crate::library::MiscState),
 }
 
 /// A stateful .NET object shared by every copy of the value that holds it.
@@ -131,7 +134,7 @@ pub struct IoObject {
 
 impl IoObject {
     pub(crate) fn new(state: IoState) -> Arc<IoObject> {
-        let type_name = match state {
+        let type_name = match &state {
             IoState::StringReader { .. } => "System.IO.StringReader",
             IoState::StringWriter(_) => "System.IO.StringWriter",
             IoState::XmlReader(_) => "System.Xml.XmlReader",
@@ -140,6 +143,7 @@ impl IoObject {
             IoState::Queue(_) => "System.Collections.Generic.Queue`1",
             IoState::Stack(_) => "System.Collections.Generic.Stack`1",
             IoState::HashSet(_) => "System.Collections.Generic.HashSet`1",
+            IoState::Misc(m) => m.type_name(),
         };
         let capacity = match &state {
             IoState::StringBuilder(b) => b.encode_utf16().count().max(16),
@@ -185,6 +189,7 @@ impl IoObject {
                     .iter()
                     .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
                     .sum(),
+                IoState::Misc(m) => m.size(),
                 IoState::XmlReader(r) => {
                     r.text.len()
                         + r.nodes.as_ref().map_or(0, |n| {

@@ -101,6 +101,7 @@ pub(crate) fn builder_call(
         IoState::Queue(q) => queue(it, q, name, args, at),
         IoState::Stack(s) => stack(it, s, name, args, at),
         IoState::HashSet(s) => hash_set(it, me, s, name, args, at),
+        IoState::Misc(m) => return misc_call(it, m, name, args, at),
         _ => return None,
     })
 }

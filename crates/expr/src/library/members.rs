@@ -95,6 +95,10 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
                 Some(v) => v,
                 None => return Err(no_member(&t, name, at)),
             },
+            crate::io::IoState::Misc(m) => match misc_member(m, name, at) {
+                Some(r) => r?,
+                None => return Err(no_member(&t, name, at)),
+            },
             crate::io::IoState::XmlReaderSettings(s) => match settings_member(s, name) {
                 Some(v) => v,
                 None => return Err(no_member(&t, name, at)),

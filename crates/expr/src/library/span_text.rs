@@ -313,14 +313,24 @@ pub(super) fn encode_into(
                 all[i as usize..(i + n) as usize].iter().collect()
             }
         };
-        super::call_method(
-            it,
-            v.clone(),
-            "GetBytes",
-            &[],
-            vec![(None, Value::str(s))],
-            at,
-        )?
+        match encoder_encoding(v) {
+            Some(enc) => {
+                it.charge(s.len().saturating_mul(4), at)?;
+                Value::Bytes(enc.encode(&s))
+            }
+            None => super::call_method(
+                it,
+                v.clone(),
+                "GetBytes",
+                &[],
+                vec![(None, Value::str(s))],
+                at,
+            )?,
+        }
+    } else if let Some(r) = decoder_chars(v, args, at) {
+        let s = r?;
+        it.charge(s.len(), at)?;
+        Value::str(s)
     } else {
         if args.len() == 2 {
             src = vec![(None, Value::Bytes(span_bytes(&args[0], at)?))];

@@ -103,7 +103,7 @@ fn is_builder(v: &Value) -> bool {
 }
 
 fn is_text_codec(v: &Value) -> bool {
-    matches!(v, Value::Object(Object::Encoding(_)))
+    matches!(v, Value::Object(Object::Encoding(_))) || is_codec_object(v)
 }
 
 fn plain(args: &[Value]) -> Args {
