@@ -9,6 +9,7 @@ use super::*;
 
 mod ip;
 mod uri;
+mod uri_parts;
 
 pub use uri::DotnetUri;
 
