@@ -146,6 +146,8 @@ impl IoObject {
             IoState::Misc(m) => m.type_name(),
         };
         let capacity = match &state {
+            // UTF-16 units; an ASCII text (as many chars as bytes) has one per byte.
+            IoState::StringBuilder(b) if b.chars().count() == b.len() => b.len().max(16),
             IoState::StringBuilder(b) => b.encode_utf16().count().max(16),
             _ => 0,
         };

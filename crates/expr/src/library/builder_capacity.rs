@@ -20,14 +20,27 @@ fn builder(v: &Value) -> Option<&IoObject> {
     }
 }
 
+/// UTF-16 units. Counting chars is the core library's optimised count; a text with as many
+/// chars as bytes is ASCII, one unit each (the common case, kept fast for large builders).
 fn len16(s: &str) -> usize {
-    s.encode_utf16().count()
+    let chars = s.chars().count();
+    if chars == s.len() {
+        chars
+    } else {
+        s.encode_utf16().count()
+    }
 }
 
-/// After an operation left `me` holding `len` chars: a new block when they no longer fit.
-pub(crate) fn builder_grew(me: &Value, len: usize) {
+/// After an operation left `me` holding `text`: a new block when it no longer fits. Its
+/// UTF-16 length is at most its UTF-8 length, so it is counted only when that exceeds the
+/// capacity (and the ASCII check is the library's word-at-a-time one).
+pub(crate) fn builder_grew(me: &Value, text: &str) {
     if let Some(o) = builder(me) {
         let cap = o.capacity.load(Ordering::Relaxed);
+        if text.len() <= cap {
+            return;
+        }
+        let len = len16(text);
         if len > cap {
             let block = (len - cap).max(cap.min(MAX_CHUNK));
             o.capacity.store(cap + block, Ordering::Relaxed);
@@ -134,8 +147,8 @@ pub(crate) fn builder_set(
                     let pad = (n - len) as usize;
                     it.charge(buf.len().saturating_add(pad), at)?;
                     buf.extend(std::iter::repeat_n('\0', pad));
-                    drop(state);
-                    builder_grew(me, n as usize);
+                    // The capacity is beside the state: updated with the state held.
+                    builder_grew(me, buf);
                 }
             }
         }

@@ -95,7 +95,7 @@ pub(crate) fn builder_call(
         }
         IoState::StringBuilder(buf) => {
             let r = string_builder(it, me, buf, name, args, at);
-            builder_grew(me, buf.encode_utf16().count());
+            builder_grew(me, buf);
             r
         }
         IoState::Queue(q) => queue(it, q, name, args, at),
