@@ -227,6 +227,8 @@ pub struct Exception {
     /// `ParamName` of the argument exceptions.
     pub param: Option<String>,
     pub inner: Option<Box<Exception>>,
+    /// `Data`: made when first read, shared by every copy (crates/expr/src/library/misc_state.rs).
+    pub(crate) data: crate::library::DataSlot,
 }
 
 impl Exception {
@@ -236,6 +238,7 @@ impl Exception {
             message: e.message.clone(),
             param: None,
             inner: None,
+            data: Default::default(),
         }
     }
 
@@ -275,6 +278,7 @@ impl Exception {
             message: message.unwrap_or_else(|| k.default.to_string()),
             param,
             inner: inner.map(Box::new),
+            data: Default::default(),
         })
     }
 

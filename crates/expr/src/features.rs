@@ -232,6 +232,7 @@ pub(crate) fn scalar_members(p: &[&str]) -> &'static [&'static str] {
 /// The types whose `TryParse` the library implements.
 pub(crate) const TRY_PARSE_TYPES: &[&str] = &[
     "int",
+    "char",
     "long",
     "short",
     "byte",
@@ -260,6 +261,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
     if (call && crate::library::enum_static_exists(ty, name))
         || (!call && crate::library::enum_property_exists(ty, name))
     {
+        return true;
+    }
+    if crate::library::misc_static_exists(ty, name, call) {
         return true;
     }
     if let Some(known) = crate::library::crypto::static_exists(ty, name, call)
@@ -532,6 +536,8 @@ pub(crate) const STRING_METHODS: &[&str] = &[
     // `CharEnumerator` (crates/expr/src/library/enumerators.rs).
     "GetEnumerator",
     "Substring",
+    "CopyTo",
+    "GetEnumerator",
     "IndexOf",
     "LastIndexOf",
     "Contains",

@@ -118,6 +118,9 @@ pub(crate) enum IoState {
     HashSet(Vec<Value>, Option<crate::library::StringComparerKind>),
     /// An enumerator (`list.GetEnumerator()`, crates/expr/src/library/enumerators.rs).
     Enumerator(crate::library::EnumState),
+    /// `Exception.Data`, text decoders and encoders, `CharEnumerator`
+    /// (crates/expr/src/library/misc_state.rs).
+    Misc(crate::library::MiscState),
 }
 
 /// A stateful .NET object shared by every copy of the value that holds it.
@@ -127,11 +130,14 @@ pub struct IoObject {
     /// it) must not wait for a method of the same object that is running.
     pub(crate) type_name: &'static str,
     state: Mutex<IoState>,
+    /// A `StringBuilder`'s `Capacity` in chars (crates/expr/src/library/builder_capacity.rs);
+    /// kept beside the state so that reading it never waits for the builder's own method.
+    pub(crate) capacity: std::sync::atomic::AtomicUsize,
 }
 
 impl IoObject {
     pub(crate) fn new(state: IoState) -> Arc<IoObject> {
-        let type_name = match state {
+        let type_name = match &state {
             IoState::StringReader { .. } => "System.IO.StringReader",
             IoState::StringWriter(_) => "System.IO.StringWriter",
             IoState::XmlReader(_) => "System.Xml.XmlReader",
@@ -140,11 +146,19 @@ impl IoObject {
             IoState::Queue(_) => "System.Collections.Generic.Queue`1",
             IoState::Stack(_) => "System.Collections.Generic.Stack`1",
             IoState::HashSet(..) => "System.Collections.Generic.HashSet`1",
-            IoState::Enumerator(ref e) => e.kind.type_name(),
+            IoState::Enumerator(e) => e.kind.type_name(),
+            IoState::Misc(m) => m.type_name(),
+        };
+        let capacity = match &state {
+            // UTF-16 units; an ASCII text (as many chars as bytes) has one per byte.
+            IoState::StringBuilder(b) if b.chars().count() == b.len() => b.len().max(16),
+            IoState::StringBuilder(b) => b.encode_utf16().count().max(16),
+            _ => 0,
         };
         Arc::new(IoObject {
             type_name,
             state: Mutex::new(state),
+            capacity: capacity.into(),
         })
     }
 
@@ -182,6 +196,7 @@ impl IoObject {
                     .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
                     .sum(),
                 IoState::Enumerator(e) => e.size(),
+                IoState::Misc(m) => m.size(),
                 IoState::XmlReader(r) => {
                     r.text.len()
                         + r.nodes.as_ref().map_or(0, |n| {

@@ -75,6 +75,8 @@ fn constructor_probe(dotnet: &str) -> String {
         Some(arity) if dotnet.contains('`') => {
             format!("new {name}<{}>()", vec!["string"; arity].join(", "))
         }
+        // C#'s string has no parameterless constructor.
+        _ if name == "string" => "new string('a', 1)".to_string(),
         _ => format!("new {name}()"),
     }
 }
@@ -94,6 +96,13 @@ const CERT_PUBLIC_KEY: &str = concat!(
     "\")).PublicKey"
 );
 
+/// A certificate's subject name, probed for `X500DistinguishedName`'s members.
+const CERT_SUBJECT_NAME: &str = concat!(
+    "new X509Certificate2(Convert.FromBase64String(\"",
+    include_str!("../tests/crypto/cert.b64"),
+    "\")).SubjectName"
+);
+
 /// An expression that makes an instance of the type, for probing its instance members.
 fn sample(dotnet: &str) -> Option<&'static str> {
     let short = dotnet.rsplit('.').next().unwrap_or(dotnet);
@@ -103,6 +112,7 @@ fn sample(dotnet: &str) -> Option<&'static str> {
     Some(match short {
         "X509Certificate" | "X509Certificate2" => CERT,
         "PublicKey" => CERT_PUBLIC_KEY,
+        "X500DistinguishedName" => CERT_SUBJECT_NAME,
         "JArray" => r#"JArray.Parse("[1,2]")"#,
         "JObject" | "JContainer" => r#"JObject.Parse("{\"a\":1}")"#,
         "JToken" => r#"JToken.Parse("{\"a\":1}")"#,

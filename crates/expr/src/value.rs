@@ -311,6 +311,18 @@ impl Value {
             Value::Object(Object::Record(r)) if crate::library::is_lookup(r) => {
                 "System.Linq.Lookup`2"
             }
+            Value::Object(Object::Record(r))
+                if let Some(Value::Bool(d)) = r.get(crate::library::FALLBACK_KIND) =>
+            {
+                if *d {
+                    "System.Text.DecoderReplacementFallback"
+                } else {
+                    "System.Text.EncoderReplacementFallback"
+                }
+            }
+            Value::Object(Object::Record(r)) if r.contains_key("DisplayName") => {
+                "System.Text.EncodingInfo"
+            }
             Value::Object(Object::Record(_)) => "IResponse",
             Value::Object(Object::Dictionary(_)) => "IReadOnlyDictionary",
             Value::Object(Object::Body(_)) => "IMessageBody",

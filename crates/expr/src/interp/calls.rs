@@ -10,6 +10,10 @@ impl<'c> Interp<'c> {
         args: &[Arg],
         at: usize,
     ) -> F<Value> {
+        // `42.TryFormat(buf, out n)`, `rng.GetBytes(buf)`: writes into an argument (spans.rs).
+        if let Some(v) = self.span_call(callee, generics, args, at)? {
+            return Ok(v);
+        }
         if args.iter().any(|a| matches!(a.value.kind, E::Out { .. })) {
             return self.call_with_out(callee, generics, args, at);
         }
@@ -136,13 +140,6 @@ impl<'c> Interp<'c> {
             return lib::mutate(slot, name, args, at);
         }
         let t = self.ev(target)?;
-        // `rng.GetBytes(buffer)` fills the caller's array, as C# passes arrays by reference.
-        if lib::crypto::fills_argument(&t, name)
-            && let [a] = args
-            && self.is_lvalue(&a.value)
-        {
-            return self.fill_random(&a.value, name, at);
-        }
         if matches!(t, Value::Null) {
             return Err(if null_cond {
                 Flow::NullShort
@@ -288,18 +285,6 @@ impl<'c> Interp<'c> {
                 _ => {}
             }
         }
-        Ok(Value::Null)
-    }
-
-    /// Writes random bytes over the byte[] local (or element) `dst`, keeping its length.
-    fn fill_random(&mut self, dst: &Expr, name: &str, at: usize) -> F<Value> {
-        let len = match self.ev(dst)? {
-            Value::Bytes(b) => b.len(),
-            Value::Null => return Err(null_ref(at)),
-            other => return Err(lib::cast_err(&other, "System.Byte[]", at)),
-        };
-        let fresh = lib::crypto::random::fill(self, name, len, at)?;
-        self.assign(dst, Value::Bytes(fresh))?;
         Ok(Value::Null)
     }
 

@@ -92,12 +92,15 @@ impl<'c> Interp<'c> {
                 keys.reverse();
                 // `((JObject)a[0])["b"] = v`: a token reached by any expression is changed
                 // in place (it is shared with its tree).
-                if !matches!(&cur.kind, E::Name(_))
-                    && let Value::Json(j) = self.ev(cur)?
-                {
-                    let grown = self.size_of(&v);
-                    self.grow(grown, target.at)?;
-                    return lib::set_path(&mut Value::Json(j), &keys, v);
+                if !matches!(&cur.kind, E::Name(_)) {
+                    let mut o = self.ev(cur)?;
+                    // A token, or an object with identity (`ex.Data["k"] = v`, `sb[0] = c`
+                    // read through a property): changed where it is.
+                    if matches!(o, Value::Json(_) | Value::Object(Object::Io(_))) {
+                        let grown = self.size_of(&v);
+                        self.grow(grown, target.at)?;
+                        return lib::set_path(&mut o, &keys, v);
+                    }
                 }
                 let E::Name(n) = &cur.kind else {
                     return Err(rt(
@@ -142,6 +145,9 @@ impl<'c> Interp<'c> {
                     let grown = self.size_of(&v);
                     self.grow(grown, target.at)?;
                     return lib::json_set_value(j, v, target.at);
+                }
+                if let Some(r) = lib::builder_set(self, &o, name, &v, target.at) {
+                    return r;
                 }
                 if let Some(r) = lib::settings_set(&o, name, &v, target.at) {
                     return r;

@@ -20,6 +20,7 @@ mod in_place;
 mod initializers;
 mod lvalues;
 mod nullable;
+mod spans;
 mod statements;
 mod thenby;
 mod trycatch;

@@ -42,13 +42,17 @@ impl<'c> Interp<'c> {
         }
         let full = match &target.kind {
             E::TypeOf(t) => Ok(full_name(&t.name)),
-            E::Call { callee, args, .. } if args.is_empty() => match &callee.kind {
+            E::Call { callee, args, .. } => match &callee.kind {
                 // An exception's GetType() is already a type object with these members.
-                E::Member { name: m, .. } if m == "GetType" => match self.ev(target) {
-                    Ok(Value::String(s)) => Ok(s.to_string()),
-                    Ok(other) => return Some(lib::member(self, other, name, at)),
-                    Err(e) => Err(e),
-                },
+                E::Member { name: m, .. }
+                    if (m == "GetType" && args.is_empty()) || m == "GetUnderlyingType" =>
+                {
+                    match self.ev(target) {
+                        Ok(Value::String(s)) => Ok(s.to_string()),
+                        Ok(other) => return Some(lib::member(self, other, name, at)),
+                        Err(e) => Err(e),
+                    }
+                }
                 _ => return None,
             },
             _ => return None,

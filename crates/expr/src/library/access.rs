@@ -203,6 +203,15 @@ pub(super) fn no_child(j: &JToken, what: &str, at: usize) -> Flow {
 }
 
 pub(crate) fn set_element(slot: &mut Value, key: Value, v: Value, at: usize) -> F<()> {
+    if let Some(r) = builder_set_char(slot, &key, &v, at) {
+        return r;
+    }
+    if let Value::Object(Object::Io(io)) = slot
+        && let crate::io::IoState::Misc(m) = &mut *io.state()
+        && let Some(r) = misc_set_index(m, &key, v.clone(), at)
+    {
+        return r;
+    }
     match slot {
         Value::Array(a) => {
             let i = idx(&key, a.len(), at)?;
@@ -253,6 +262,13 @@ pub(crate) fn index(it: &mut Interp, t: Value, keys: Vec<Value>, at: usize) -> F
         },
         Value::Object(Object::Map(m)) => map_index(m, k, at)?,
         Value::Object(Object::Record(r)) if is_lookup(r) => lookup_index(r, k),
+        Value::Object(Object::Io(_)) if let Some(r) = builder_char(&t, k, at) => r?,
+        Value::Object(Object::Io(io))
+            if let crate::io::IoState::Misc(m) = &*io.state()
+                && let Some(r) = misc_index(m, k, at) =>
+        {
+            r?
+        }
         // `reader[i]`, `reader[name]`, `reader[localName, namespaceURI]`: GetAttribute.
         Value::Object(Object::Io(io)) if io.type_name == "System.Xml.XmlReader" => {
             let args: Vec<(Option<String>, Value)> =
@@ -342,7 +358,13 @@ pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
             m.iter().map(|(k, v)| pair(k.clone(), v.clone())).collect()
         }
         Value::Object(Object::Io(o)) => {
-            let items = builder_items(&o.state());
+            let items = {
+                let state = o.state();
+                builder_items(&state).or_else(|| match &*state {
+                    crate::io::IoState::Misc(m) => misc_items(m),
+                    _ => None,
+                })
+            };
             match items {
                 Some(items) => items,
                 None => return Err(cast_err(&Value::Object(Object::Io(o)), "IEnumerable", at)),

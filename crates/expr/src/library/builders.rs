@@ -59,7 +59,8 @@ pub(crate) fn construct_builder(
             Some(v) => it
                 .text(v, at)
                 .map(|s| io_value(IoState::StringBuilder(s.into_owned()))),
-        },
+        }
+        .and_then(|sb| builder_initial_capacity(&sb, vals, at).map(|()| sb)),
         "Queue" => from(it).map(|v| io_value(IoState::Queue(v.into()))),
         "Stack" => from(it).map(|v| io_value(IoState::Stack(v))),
         "HashSet" => from(it).map(|v| {
@@ -90,10 +91,18 @@ pub(crate) fn builder_call(
     at: usize,
 ) -> Option<F<Value>> {
     Some(match state {
-        IoState::StringBuilder(buf) => string_builder(it, me, buf, name, args, at),
+        IoState::StringBuilder(_) if name == "EnsureCapacity" => {
+            builder_ensure_capacity(me, args, at)?
+        }
+        IoState::StringBuilder(buf) => {
+            let r = string_builder(it, me, buf, name, args, at);
+            builder_grew(me, buf);
+            r
+        }
         IoState::Queue(q) => queue(it, q, name, args, at),
         IoState::Stack(s) => stack(it, s, name, args, at),
         IoState::HashSet(s, c) => hash_set(it, me, s, *c, name, args, at),
+        IoState::Misc(m) => return misc_call(it, m, name, args, at),
         _ => return None,
     })
 }

@@ -159,29 +159,7 @@ pub(crate) fn construct(
             // `new List<long> { 1, 2 }`: the elements in the list's numeric type.
             implicit(Value::Array(a), ty)
         }
-        "string" => match (vals.first(), vals.get(1)) {
-            (Some(Value::Char(c)), Some(n)) => {
-                let n = as_int(n, at)?;
-                if !(0..=1 << 20).contains(&n) {
-                    return Err(arg_range(
-                        "Count must be non-negative and not too large.",
-                        at,
-                    ));
-                }
-                it.charge(n as usize * c.len_utf8(), at)?;
-                Value::String(c.to_string().repeat(n as usize).into())
-            }
-            (Some(Value::Array(cs)), None) => {
-                Value::String(cs.iter().map(|c| c.to_display()).collect::<String>().into())
-            }
-            _ => {
-                return Err(rt(
-                    "ArgumentException",
-                    "unsupported string constructor",
-                    at,
-                ));
-            }
-        },
+        "string" => new_string(it, &vals, at)?,
         "DateTime" => {
             // A last DateTimeKind argument gives the kind.
             let (vals, kind) = match vals.split_last() {

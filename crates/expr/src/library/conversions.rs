@@ -153,6 +153,17 @@ pub(crate) fn try_parse(
             Err(f) => Err(f),
         };
     }
+    // `char.TryParse(s, out c)`: a string of exactly one char.
+    if (ty, name) == ("char", "TryParse") {
+        let mut cs = match inputs.first() {
+            Some(Value::String(s)) => s.chars(),
+            _ => "".chars(),
+        };
+        return Ok(match (cs.next(), cs.next()) {
+            (Some(c), None) if (c as u32) < 0x10000 => (true, Value::Char(c)),
+            _ => (false, Value::Char('\0')),
+        });
+    }
     if (ty, name) == ("Guid", "TryParseExact") {
         return guid_try_parse_exact(&inputs, at);
     }

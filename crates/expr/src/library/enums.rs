@@ -22,6 +22,7 @@ pub(crate) const ENUM_STATICS: &[&str] = &[
     "IsDefined",
     "Format",
     "ToObject",
+    "GetUnderlyingType",
 ];
 
 fn find(ty: &str) -> Option<&'static EnumType> {
@@ -361,6 +362,8 @@ pub(crate) fn enum_static(it: &mut Interp, name: &str, args: &Args, at: usize) -
             let f = as_str(arg(args, 2, at)?, at)?;
             Value::str(format_value(e, v, &f).ok_or_else(format_error(at))?)
         }
+        // Every enum of the table is an `int` enum (none declares another underlying type).
+        "GetUnderlyingType" => Value::str("System.Int32"),
         "ToObject" => match arg(args, 1, at)? {
             Value::Enum(_, x) => held(e, *x),
             v => held(e, as_int(v, at)?),

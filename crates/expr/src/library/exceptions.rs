@@ -53,8 +53,10 @@ pub(crate) fn exception_member(e: &Exception, name: &str, at: usize) -> F<Value>
         "ParamName" if crate::exceptions::is_a(e.kind, "ArgumentException") => {
             e.param.clone().map_or(Value::Null, Value::str)
         }
-        // An expression has no stack, no source assembly, no help page.
-        "StackTrace" | "Source" | "HelpLink" => Value::Null,
+        // An expression has no stack, no source assembly, no help page, no method that threw
+        // (TargetSite is null for an exception never thrown from a method, as here).
+        "StackTrace" | "Source" | "HelpLink" | "TargetSite" => Value::Null,
+        "Data" => e.data.get(),
         "HResult" if let Some(h) = hresult(e.kind) => Value::Int(i64::from(h)),
         _ => {
             let v = Value::Object(Object::Exception(Arc::new(e.clone())));
@@ -109,6 +111,15 @@ pub(crate) fn exception_method(e: &Arc<Exception>, name: &str, at: usize) -> F<V
             r.insert("FullName".to_string(), Value::str(full));
             r.insert("Namespace".to_string(), Value::str(ns));
             Value::Object(Object::Record(Arc::new(r)))
+        }
+        // `GetObjectData(info, context)`: no SerializationInfo can be made in an expression
+        // (the type is not allowed), so only null reaches it, which .NET refuses.
+        "GetObjectData" => {
+            return Err(rt(
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 'info')",
+                at,
+            ));
         }
         "GetBaseException" => {
             let mut cur = &**e;

@@ -95,9 +95,14 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
             Some(v) => v.clone(),
             None => return Err(no_member(&t, name, at)),
         },
+        (Value::Object(Object::Io(_)), "Capacity") if let Some(c) = builder_capacity(&t) => c,
         (Value::Object(Object::Io(io)), _) => match &*io.state() {
             crate::io::IoState::XmlReader(s) => match xml_reader_member(s, name) {
                 Some(v) => v,
+                None => return Err(no_member(&t, name, at)),
+            },
+            crate::io::IoState::Misc(m) => match misc_member(m, name, at) {
+                Some(r) => r?,
                 None => return Err(no_member(&t, name, at)),
             },
             crate::io::IoState::XmlReaderSettings(s) => match settings_member(s, name) {
@@ -181,6 +186,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         .or_else(|| xml_static_property(ty, name))
         .or_else(|| net::static_property(ty, name))
         .or_else(|| reader_static_property(ty, name))
+        .or_else(|| misc_static_property(ty, name))
     {
         return Ok(v);
     }

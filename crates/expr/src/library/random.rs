@@ -154,6 +154,13 @@ pub(super) fn random_method(
     }))
 }
 
+/// `r.NextBytes(buffer)`: one draw per byte, its low byte, as .NET's seeded generator
+/// (Net5CompatSeedImpl) fills a buffer.
+pub(super) fn next_bytes(r: &SeededRandom, len: usize) -> Vec<u8> {
+    let mut k = r.0.lock().unwrap_or_else(|p| p.into_inner());
+    (0..len).map(|_| k.internal_sample() as u8).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

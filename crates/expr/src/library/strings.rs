@@ -353,6 +353,7 @@ pub(super) fn string_method(
             let tail = substring(s, start + len, None, at)?;
             Value::str(format!("{head}{tail}"))
         }
+        "GetEnumerator" if args.is_empty() => char_enumerator(s.into()),
         "ToCharArray" => {
             it.charge(s.len().saturating_mul(SLOT), at)?;
             Value::Array(s.chars().map(Value::Char).collect())

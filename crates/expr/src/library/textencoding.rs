@@ -13,6 +13,8 @@ pub enum TextEncoding {
     BigEndianUnicode,
     Utf32,
     Latin1,
+    /// `Encoding.UTF7` (obsolete in .NET 5+, still working; crates/expr/src/library/utf7.rs).
+    Utf7,
 }
 
 impl TextEncoding {
@@ -25,11 +27,12 @@ impl TextEncoding {
             "BigEndianUnicode" => TextEncoding::BigEndianUnicode,
             "UTF32" => TextEncoding::Utf32,
             "Latin1" => TextEncoding::Latin1,
+            "UTF7" => TextEncoding::Utf7,
             _ => return None,
         })
     }
 
-    fn web_name(self) -> &'static str {
+    pub(super) fn web_name(self) -> &'static str {
         match self {
             TextEncoding::Utf8 => "utf-8",
             TextEncoding::Ascii => "us-ascii",
@@ -37,11 +40,12 @@ impl TextEncoding {
             TextEncoding::BigEndianUnicode => "utf-16BE",
             TextEncoding::Utf32 => "utf-32",
             TextEncoding::Latin1 => "iso-8859-1",
+            TextEncoding::Utf7 => "utf-7",
         }
     }
 
     /// `EncodingName`.
-    fn encoding_name(self) -> &'static str {
+    pub(super) fn encoding_name(self) -> &'static str {
         match self {
             TextEncoding::Utf8 => "Unicode (UTF-8)",
             TextEncoding::Ascii => "US-ASCII",
@@ -49,6 +53,7 @@ impl TextEncoding {
             TextEncoding::BigEndianUnicode => "Unicode (Big-Endian)",
             TextEncoding::Utf32 => "Unicode (UTF-32)",
             TextEncoding::Latin1 => "Western European (ISO)",
+            TextEncoding::Utf7 => "Unicode (UTF-7)",
         }
     }
 
@@ -59,11 +64,11 @@ impl TextEncoding {
             TextEncoding::Unicode => &[0xFF, 0xFE],
             TextEncoding::BigEndianUnicode => &[0xFE, 0xFF],
             TextEncoding::Utf32 => &[0xFF, 0xFE, 0, 0],
-            TextEncoding::Ascii | TextEncoding::Latin1 => &[],
+            TextEncoding::Ascii | TextEncoding::Latin1 | TextEncoding::Utf7 => &[],
         }
     }
 
-    fn code_page(self) -> i64 {
+    pub(super) fn code_page(self) -> i64 {
         match self {
             TextEncoding::Utf8 => 65001,
             TextEncoding::Ascii => 20127,
@@ -71,6 +76,7 @@ impl TextEncoding {
             TextEncoding::BigEndianUnicode => 1201,
             TextEncoding::Utf32 => 12000,
             TextEncoding::Latin1 => 28591,
+            TextEncoding::Utf7 => 65000,
         }
     }
 
@@ -81,6 +87,7 @@ impl TextEncoding {
             TextEncoding::Ascii | TextEncoding::Latin1 => 1,
             TextEncoding::Unicode | TextEncoding::BigEndianUnicode => 2,
             TextEncoding::Utf32 => 4,
+            TextEncoding::Utf7 => 3,
         }
     }
 
@@ -91,6 +98,7 @@ impl TextEncoding {
             TextEncoding::Ascii | TextEncoding::Latin1 => n,
             TextEncoding::Unicode | TextEncoding::BigEndianUnicode => (n >> 1) + (n & 1) + 1,
             TextEncoding::Utf32 => n / 2 + 2,
+            TextEncoding::Utf7 => n.max(1),
         }
     }
 
@@ -135,12 +143,14 @@ impl TextEncoding {
         match self {
             TextEncoding::Utf32 => 4,
             TextEncoding::Unicode | TextEncoding::BigEndianUnicode => 2,
+            TextEncoding::Utf7 => 3,
             _ => 1,
         }
     }
 
-    fn encode(self, s: &str) -> Vec<u8> {
+    pub(super) fn encode(self, s: &str) -> Vec<u8> {
         match self {
+            TextEncoding::Utf7 => super::utf7::encode(s),
             TextEncoding::Utf8 => s.as_bytes().to_vec(),
             TextEncoding::Ascii => s
                 .chars()
@@ -156,8 +166,9 @@ impl TextEncoding {
         }
     }
 
-    fn decode(self, b: &[u8]) -> String {
+    pub(super) fn decode(self, b: &[u8]) -> String {
         match self {
+            TextEncoding::Utf7 => super::utf7::decode(b),
             TextEncoding::Utf8 => String::from_utf8_lossy(b).into_owned(),
             TextEncoding::Ascii => b
                 .iter()
@@ -204,7 +215,7 @@ pub(super) fn encoding_member(e: TextEncoding, name: &str) -> Option<Value> {
         // The instances `Encoding.X` and `GetEncoding` give are shared, read-only ones.
         "IsReadOnly" => Value::Bool(true),
         "Preamble" => Value::Bytes(e.preamble().to_vec()),
-        _ => return None,
+        _ => return encoding_more_member(e, name),
     })
 }
 
@@ -247,6 +258,8 @@ pub(super) fn encoding_method(
             }
         }
         "GetPreamble" if args.is_empty() => Value::Bytes(e.preamble().to_vec()),
+        "GetDecoder" if args.is_empty() => new_decoder(e),
+        "GetEncoder" if args.is_empty() => new_encoder(e),
         "GetMaxByteCount" | "GetMaxCharCount" => {
             let n = as_int(a(0)?, at)?;
             let param = if name == "GetMaxByteCount" {
@@ -260,7 +273,10 @@ pub(super) fn encoding_method(
                     at,
                 ));
             }
-            let max = if name == "GetMaxByteCount" {
+            let max = if name == "GetMaxByteCount" && e == TextEncoding::Utf7 {
+                // UTF7Encoding's own bound: three bytes a char, and the shift in and out.
+                n.saturating_mul(3).saturating_add(2)
+            } else if name == "GetMaxByteCount" {
                 (n + 1).saturating_mul(e.max_bytes_per_char())
             } else {
                 e.max_char_count(n)
@@ -380,6 +396,7 @@ pub(crate) fn encoding_static(
                 }
             }))
         }
+        "GetEncodings" | "RegisterProvider" => return encoding_more_static(name, args, at),
         "Convert" => {
             let enc = |v: &Value, p: &str| match v {
                 Value::Object(Object::Encoding(e)) => Ok(*e),

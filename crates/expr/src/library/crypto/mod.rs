@@ -12,6 +12,7 @@ use super::*;
 
 pub(crate) mod bits;
 mod blocks;
+mod extras;
 pub(crate) mod hashes;
 mod keyformats;
 pub(crate) mod random;
@@ -21,9 +22,7 @@ pub(crate) mod symmetric;
 mod types;
 pub(crate) mod x509;
 
-pub(crate) use surface::{
-    call_method, call_static, call_with_out, construct, fills_argument, member, set_member,
-};
+pub(crate) use surface::{call_method, call_static, call_with_out, construct, member, set_member};
 pub(crate) use types::{is_crypto_type, is_instance, static_exists, static_property};
 
 /// A cryptographic object with identity: copies of the value are the same object.

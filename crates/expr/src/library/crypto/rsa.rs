@@ -34,7 +34,7 @@ pub(super) enum Key {
 /// An RSA instance: no key until one is imported or first needed (then generated).
 #[derive(Debug)]
 pub struct RsaState {
-    key: Option<Key>,
+    pub(super) key: Option<Key>,
     key_size: usize,
 }
 

@@ -17,6 +17,9 @@ pub(crate) fn call_static(
     if ty == "BitConverter" {
         return bits::call_static(it, name, args, at);
     }
+    if let Some(r) = extras::call_static(ty, name, args, at) {
+        return r.map(Some);
+    }
     if ty == "RandomNumberGenerator" {
         return random::call_static(it, name, args, at);
     }
@@ -194,10 +197,14 @@ pub(crate) fn call_method(
     match t {
         Value::Object(Object::Hasher(kind, key)) => hashes::call(it, *kind, key, name, args, at),
         Value::Object(Object::Crypto(c)) => match c {
-            Crypto::Rsa(s) => rsa::call(it, s, name, args, at),
+            Crypto::Rsa(s) => {
+                extras::rsa_call(name, at).or_else(|| rsa::call(it, s, name, args, at))
+            }
             Crypto::Symmetric(s) => symmetric::call(it, s, name, args, at),
             Crypto::Transform(tr) => symmetric::transform_call(it, tr, name, args, at),
-            Crypto::X509(cert) => x509::call(cert, name, args, at),
+            Crypto::X509(cert) => {
+                x509::call(cert, name, args, at).or_else(|| extras::cert_call(cert, name, args, at))
+            }
             Crypto::Rng => match name {
                 // `GetBytes(byte[])` with a local writes into it (crates/expr/src/interp/calls.rs);
                 // here the array is a temporary, so filling it is unobservable.
@@ -215,9 +222,10 @@ pub(crate) fn call_method(
 /// Properties of crypto objects (or the exception reading one throws), or `None`.
 pub(crate) fn member(it: &mut Interp, t: &Value, name: &str, at: usize) -> Option<F<Value>> {
     match t {
-        Value::Object(Object::Hasher(kind, state)) => hashes::member(*kind, state, name, at),
+        Value::Object(Object::Hasher(kind, state)) => hashes::member(*kind, state, name, at)
+            .or_else(|| extras::hmac_member(*kind, name).map(Ok)),
         Value::Object(Object::Crypto(c)) => match c {
-            Crypto::Rsa(s) => rsa::member(it, s, name, at),
+            Crypto::Rsa(s) => rsa::member(it, s, name, at).or_else(|| extras::rsa_member(name)),
             Crypto::Symmetric(s) => symmetric::member(s, name),
             Crypto::Transform(tr) => symmetric::transform_member(tr, name),
             Crypto::X509(cert) => x509::member(cert, name),
@@ -248,6 +256,7 @@ pub(crate) fn set_member(t: &Value, name: &str, v: Value, at: usize) -> Option<F
         Value::Object(Object::Crypto(Crypto::Rsa(s))) => rsa::set_member(s, name, &v, at),
         Value::Object(Object::Hasher(kind, state)) => {
             hashes::set_member(*kind, state, name, &v, at)
+                .or_else(|| extras::hmac_set(*kind, name, &v, at))
         }
         _ => None,
     }
@@ -265,10 +274,4 @@ pub(crate) fn call_with_out(
         Value::Object(Object::Crypto(Crypto::Rsa(s))) => rsa::call_with_out(s, name, inputs, at),
         _ => None,
     }
-}
-
-/// Whether `target.name(local)` writes random bytes into `local` (`rng.GetBytes(buffer)`).
-pub(crate) fn fills_argument(t: &Value, name: &str) -> bool {
-    matches!(t, Value::Object(Object::Crypto(Crypto::Rng)))
-        && matches!(name, "GetBytes" | "GetNonZeroBytes")
 }

@@ -141,7 +141,7 @@ pub(super) fn member(s: &Mutex<SymState>, name: &str) -> Option<Value> {
 }
 
 /// A `KeySizes` (its three properties).
-fn key_sizes(min: i64, max: i64, skip: i64) -> Value {
+pub(super) fn key_sizes(min: i64, max: i64, skip: i64) -> Value {
     let mut r = BTreeMap::new();
     r.insert("MinSize".to_string(), Value::Int(min));
     r.insert("MaxSize".to_string(), Value::Int(max));

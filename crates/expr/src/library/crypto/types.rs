@@ -92,6 +92,9 @@ pub(crate) fn static_exists(ty: &str, name: &str, call: bool) -> Option<bool> {
         return None;
     }
     let hash = hashes::kind_of_type(ty);
+    if call && extras::static_exists(ty, name) {
+        return Some(true);
+    }
     Some(if call {
         match ty {
             _ if hash.is_some() => matches!(name, "Create" | "HashData"),

@@ -27,6 +27,10 @@ pub struct Cert {
     /// `GetPublicKey()` and `GetKeyAlgorithmParameters()`.
     key_bits: Vec<u8>,
     key_params: Vec<u8>,
+    /// The extensions: OID, critical, the extnValue's contents.
+    pub(super) extensions: Vec<(String, bool, Vec<u8>)>,
+    /// The private key `CopyWithPrivateKey` attached (an RSA object).
+    pub(super) private: Option<Value>,
 }
 
 /// Short names .NET's X500DistinguishedName uses for attribute types.
@@ -182,6 +186,12 @@ pub fn certificate(der: Vec<u8>) -> Option<Value> {
             .as_ref()
             .and_then(|p| x509_parser::asn1_rs::ToDer::to_der_vec(p).ok())
             .unwrap_or_default(),
+        extensions: c
+            .extensions()
+            .iter()
+            .map(|e| (e.oid.to_id_string(), e.critical, e.value.to_vec()))
+            .collect(),
+        private: None,
         der: Vec::new(),
     };
     Some(Value::Object(Object::Crypto(Crypto::X509(Arc::new(
@@ -200,9 +210,25 @@ fn time(secs: i64) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// An `AsnEncodedData`: its OID and raw bytes.
+pub(super) fn asn_encoded(oid_value: &str, raw: &[u8]) -> Value {
+    let mut r = BTreeMap::new();
+    r.insert("Oid".into(), oid(Some(oid_value), None));
+    r.insert("RawData".into(), Value::Bytes(raw.to_vec()));
+    Value::Object(Object::Record(Arc::new(r)))
+}
+
 fn public_key(c: &Cert) -> Value {
     let mut r = BTreeMap::new();
     r.insert("Oid".into(), oid(Some(&c.key_oid), None));
+    r.insert(
+        "EncodedKeyValue".into(),
+        asn_encoded(&c.key_oid, &c.key_bits),
+    );
+    r.insert(
+        "EncodedParameters".into(),
+        asn_encoded(&c.key_oid, &c.key_params),
+    );
     r.insert(
         "Key".into(),
         c.key.clone().map(rsa::from_public).unwrap_or(Value::Null),
@@ -235,9 +261,24 @@ pub(super) fn member(c: &Cert, name: &str) -> Option<Value> {
         "RawData" => Value::Bytes(c.der.clone()),
         "PublicKey" => public_key(c),
         "SignatureAlgorithm" => oid(Some(&c.sig_oid), None),
-        // Certificates are loaded from their DER bytes: never with a private key.
-        "HasPrivateKey" | "Archived" => Value::Bool(false),
-        "PrivateKey" => Value::Null,
+        // Certificates are loaded from their DER bytes: a private key only by
+        // `CopyWithPrivateKey`.
+        "HasPrivateKey" => Value::Bool(c.private.is_some()),
+        "Archived" => Value::Bool(false),
+        "PrivateKey" => c.private.clone().unwrap_or(Value::Null),
+        // X509ExtensionCollection: each extension's Oid, Critical and RawData.
+        "Extensions" => Value::Array(
+            c.extensions
+                .iter()
+                .map(|(o, critical, raw)| {
+                    let mut r = BTreeMap::new();
+                    r.insert("Oid".into(), oid(Some(o), None));
+                    r.insert("Critical".into(), Value::Bool(*critical));
+                    r.insert("RawData".into(), Value::Bytes(raw.clone()));
+                    Value::Object(Object::Record(Arc::new(r)))
+                })
+                .collect(),
+        ),
         "FriendlyName" => Value::str(""),
         _ => return None,
     })
@@ -246,7 +287,7 @@ pub(super) fn member(c: &Cert, name: &str) -> Option<Value> {
 pub(super) fn call(c: &Cert, name: &str, args: &Args, at: usize) -> Option<F<Value>> {
     Some(Ok(match name {
         "GetRSAPublicKey" => c.key.clone().map(rsa::from_public).unwrap_or(Value::Null),
-        "GetRSAPrivateKey" => Value::Null,
+        "GetRSAPrivateKey" => c.private.clone().unwrap_or(Value::Null),
         // The legacy getters: the name's RDNs in their encoded order (the properties give
         // them reversed), as X500DistinguishedNameFlags.None decodes it.
         "GetName" => Value::str(legacy_name(&c.subject)),
@@ -299,6 +340,58 @@ pub(super) fn call(c: &Cert, name: &str, args: &Args, at: usize) -> Option<F<Val
         "Dispose" | "Reset" => Value::Null,
         _ => return None,
     }))
+}
+
+/// `cert.CopyWithPrivateKey(rsa)`: a new certificate with the private key attached, which must
+/// be the private half of the certificate's own key.
+pub(super) fn copy_with_private_key(c: &Cert, key: &Value, at: usize) -> F<Value> {
+    if c.private.is_some() {
+        return Err(rt(
+            "InvalidOperationException",
+            "The certificate already has an associated private key.",
+            at,
+        ));
+    }
+    let Value::Object(Object::Crypto(Crypto::Rsa(s))) = key else {
+        return Err(match key {
+            Value::Null => rt(
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 'privateKey')",
+                at,
+            ),
+            other => cast_err(other, "System.Security.Cryptography.RSA", at),
+        });
+    };
+    let matches = match &lock(s).key {
+        Some(k @ rsa::Key::Private(_)) => c.key.as_ref() == Some(&rsa::public_of(k)),
+        _ => false,
+    };
+    if !matches {
+        return Err(rt(
+            "ArgumentException",
+            "The provided key does not match the public key for this certificate. (Parameter 'privateKey')",
+            at,
+        ));
+    }
+    let copy = Cert {
+        der: c.der.clone(),
+        subject: c.subject.clone(),
+        issuer: c.issuer.clone(),
+        subject_cn: c.subject_cn.clone(),
+        issuer_cn: c.issuer_cn.clone(),
+        serial: c.serial.clone(),
+        not_before: c.not_before,
+        not_after: c.not_after,
+        version: c.version,
+        key_oid: c.key_oid.clone(),
+        sig_oid: c.sig_oid.clone(),
+        key: c.key.clone(),
+        key_bits: c.key_bits.clone(),
+        key_params: c.key_params.clone(),
+        extensions: c.extensions.clone(),
+        private: Some(key.clone()),
+    };
+    Ok(Value::Object(Object::Crypto(Crypto::X509(Arc::new(copy)))))
 }
 
 /// A distinguished name as `Subject` prints it (`CN=a, O=b`), its RDNs in the other order

@@ -100,6 +100,13 @@ pub(super) fn call_static(name: &str, args: &Args, at: usize) -> F<Value> {
                 )
             })
         }
+        // The hosts are little-endian: network order is the bytes reversed, in the same type.
+        "HostToNetworkOrder" | "NetworkToHostOrder" => match a {
+            Value::Short(x) => Ok(Value::Short(x.swap_bytes())),
+            Value::Int(x) => Ok(Value::Int(i64::from((*x as i32).swap_bytes()))),
+            Value::Long(x) => Ok(Value::Long(x.swap_bytes())),
+            other => Err(cast_err(other, "System.Int64", at)),
+        },
         "IsLoopback" => match a {
             Value::Object(Object::Net(Net::Ip(ip))) => Ok(Value::Bool(is_loopback(ip))),
             other => Err(cast_err(other, "System.Net.IPAddress", at)),
@@ -186,6 +193,17 @@ pub(super) fn member(a: &IpAddr, name: &str, at: usize) -> F<Value> {
         "IsIPv6Teredo" => Value::Bool(v6(|v| {
             v6_segments(v)[0] == 0x2001 && v6_segments(v)[1] == 0
         })),
+        // Obsolete: an IPv4 address's bytes read as a little-endian integer.
+        "Address" => match a {
+            IpAddr::V4(v) => Value::Long(i64::from(u32::from_le_bytes(v.octets()))),
+            IpAddr::V6(_) => {
+                return Err(rt(
+                    "SocketException",
+                    "The attempted operation is not supported for the type of object referenced",
+                    at,
+                ));
+            }
+        },
         "ScopeId" => match a {
             IpAddr::V6(_) => Value::Int(0),
             IpAddr::V4(_) => {

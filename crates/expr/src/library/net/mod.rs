@@ -9,6 +9,7 @@ use super::*;
 
 mod ip;
 mod uri;
+mod uri_parts;
 
 pub use uri::DotnetUri;
 
@@ -59,7 +60,10 @@ pub(crate) fn static_exists(ty: &str, name: &str, call: bool) -> Option<bool> {
     Some(match (ty, call) {
         ("Uri", true) => uri::STATIC_METHODS.contains(&name),
         ("Uri", false) => uri::static_field(name).is_some(),
-        ("IPAddress", true) => matches!(name, "Parse" | "TryParse" | "IsLoopback"),
+        ("IPAddress", true) => matches!(
+            name,
+            "Parse" | "TryParse" | "IsLoopback" | "HostToNetworkOrder" | "NetworkToHostOrder"
+        ),
         ("IPAddress", false) => ip::static_field(name).is_some(),
         ("UriPartial", false) => uri::URI_PARTIAL.contains(&name),
         ("UriKind", false) => matches!(name, "Absolute" | "Relative" | "RelativeOrAbsolute"),

@@ -8,8 +8,8 @@ use super::*;
 /// A `Uri`: the string it was made from, and its parse when absolute.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DotnetUri {
-    original: String,
-    url: Option<url::Url>,
+    pub(super) original: String,
+    pub(super) url: Option<url::Url>,
 }
 
 pub(super) const URI_PARTIAL: &[&str] = &["Scheme", "Authority", "Path", "Query"];
@@ -26,6 +26,7 @@ pub(super) const STATIC_METHODS: &[&str] = &[
     "HexEscape",
     "FromHex",
     "TryCreate",
+    "Compare",
 ];
 
 pub(super) fn static_field(name: &str) -> Option<&'static str> {
@@ -375,7 +376,7 @@ fn is_member(name: &str) -> bool {
 }
 
 /// The other side of `Equals`/`MakeRelativeUri`/`IsBaseOf`: a `Uri`, or a string made one.
-fn other_uri(v: &Value) -> Option<DotnetUri> {
+pub(super) fn other_uri(v: &Value) -> Option<DotnetUri> {
     match v {
         Value::Object(Object::Net(Net::Uri(u))) => Some(u.as_ref().clone()),
         Value::String(s) => Some(DotnetUri {
@@ -412,6 +413,9 @@ pub(super) fn call_method(
             None => false,
         }),
         "GetHashCode" => return Err(no_member(&uri_value(u.clone()), name, at)),
+        "GetComponents" => return super::uri_parts::get_components(it, u, args, at),
+        "IsWellFormedOriginalString" => return super::uri_parts::well_formed_original(it, u, at),
+        "MakeRelative" => return super::uri_parts::make_relative(it, u, args, at),
         "GetLeftPart" => {
             let part = as_str(a(0)?, at)?;
             if !URI_PARTIAL.contains(&part.as_str()) {
@@ -477,9 +481,13 @@ pub(super) fn call_static(it: &mut Interp, name: &str, args: &Args, at: usize) -
         "HexEscape",
         "IsHexEncoding",
         "IsWellFormedUriString",
+        "Compare",
     ];
     if !OWN.contains(&name) {
         return None;
+    }
+    if name == "Compare" {
+        return Some(super::uri_parts::compare(it, args, at));
     }
     let a = |i: usize| arg(args, i, at);
     Some((|| -> F<Value> {
