@@ -66,6 +66,12 @@ impl<'c> Interp<'c> {
     /// its own) goes to the library with the values already evaluated (each evaluated once).
     fn copy_to(&mut self, target: &Expr, args: &[Arg], at: usize) -> F<Option<Value>> {
         let t = self.ev(target)?;
+        self.copy_to_value(t, args, at)
+    }
+
+    /// [`Self::copy_to`] on a receiver already evaluated (crates/expr/src/interp/spans.rs
+    /// reads a receiver with effects once, then hands a collection's `CopyTo` here).
+    pub(super) fn copy_to_value(&mut self, t: Value, args: &[Arg], at: usize) -> F<Option<Value>> {
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
             vals.push(self.ev(&a.value)?);

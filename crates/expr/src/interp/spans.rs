@@ -45,6 +45,13 @@ impl<'c> Interp<'c> {
         // once here, and a method that writes nothing is called as the ordinary path would.
         let pure = self.pure(target);
         let t = self.ev(target)?;
+        // A collection's `CopyTo` (not a string's or a builder's) writes through its own path.
+        if name == "CopyTo"
+            && !args.is_empty()
+            && sp::destination(&Receiver::Value(&t), name, args.len()).is_none()
+        {
+            return self.copy_to_value(t, args, at);
+        }
         if !always
             && !pure
             && !matches!(t, Value::Null)
