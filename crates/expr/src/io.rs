@@ -118,6 +118,8 @@ pub(crate) enum IoState {
     HashSet(Vec<Value>, Option<crate::library::StringComparerKind>),
     /// An enumerator (`list.GetEnumerator()`, crates/expr/src/library/enumerators.rs).
     Enumerator(crate::library::EnumState),
+    /// `HashSet<T>.CreateSetComparer()` (crates/expr/src/library/set_comparer.rs).
+    SetComparer,
 }
 
 /// A stateful .NET object shared by every copy of the value that holds it.
@@ -141,6 +143,7 @@ impl IoObject {
             IoState::Stack(_) => "System.Collections.Generic.Stack`1",
             IoState::HashSet(..) => "System.Collections.Generic.HashSet`1",
             IoState::Enumerator(ref e) => e.kind.type_name(),
+            IoState::SetComparer => "System.Collections.Generic.HashSetEqualityComparer`1",
         };
         Arc::new(IoObject {
             type_name,
@@ -171,7 +174,7 @@ impl IoObject {
         match self.state.try_lock() {
             Ok(s) => match &*s {
                 IoState::StringReader { text, .. } => text.len(),
-                IoState::XmlReaderSettings(_) => 0,
+                IoState::XmlReaderSettings(_) | IoState::SetComparer => 0,
                 IoState::StringWriter(b) | IoState::StringBuilder(b) => b.len(),
                 IoState::Queue(q) => q
                     .iter()
