@@ -33,6 +33,34 @@ fn set_of(v: &Value, at: usize) -> F<Option<(Vec<Value>, Option<StringComparerKi
     }
 }
 
+/// Whether `v` is a set comparer (`HashSet<T>.CreateSetComparer()`).
+pub(crate) fn is_set_comparer(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::Object(Object::Io(io))) if matches!(&*io.state(), IoState::SetComparer))
+}
+
+/// Equality of two sets as a set comparer sees it; sets it cannot read are unequal.
+pub(crate) fn sets_equal(x: &Value, y: &Value) -> bool {
+    if let (Value::Object(Object::Io(a)), Value::Object(Object::Io(b))) = (x, y)
+        && Arc::ptr_eq(a, b)
+    {
+        return true;
+    }
+    match (set_of(x, 0), set_of(y, 0)) {
+        (Ok(Some((xs, xc))), Ok(Some((ys, yc)))) => {
+            let within = |c: Option<StringComparerKind>| {
+                ys.iter().all(|v| xs.iter().any(|u| keys_equal(c, u, v)))
+            };
+            if xc == yc {
+                xs.len() == ys.len() && within(xc)
+            } else {
+                within(None)
+            }
+        }
+        (Ok(None), Ok(None)) => true,
+        _ => false,
+    }
+}
+
 /// `Equals(x, y)` and `GetHashCode(set)` of a set comparer; `None` for another method.
 pub(crate) fn set_comparer_call(
     it: &mut Interp,
@@ -47,18 +75,11 @@ pub(crate) fn set_comparer_call(
             {
                 return Ok(Value::Bool(true));
             }
-            let (Some((xs, xc)), Some((ys, yc))) = (set_of(x, at)?, set_of(y, at)?) else {
-                return Ok(Value::Bool(x.is_null() && y.is_null()));
-            };
+            // Anything that is no set is refused, as the comparer's parameters are sets.
+            set_of(x, at)?;
+            set_of(y, at)?;
             it.check_time(at)?;
-            let within = |c: Option<StringComparerKind>| {
-                ys.iter().all(|v| xs.iter().any(|u| keys_equal(c, u, v)))
-            };
-            Ok(Value::Bool(if xc == yc {
-                xs.len() == ys.len() && within(xc)
-            } else {
-                within(None)
-            }))
+            Ok(Value::Bool(sets_equal(x, y)))
         }
         ("GetHashCode", [(_, s)]) => Ok(Value::Int(match set_of(s, at)? {
             None => 0,
