@@ -424,6 +424,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             "Tuple" => name == "Create",
             "Encoding" => matches!(name, "GetEncoding" | "Convert"),
             "Nullable" => matches!(name, "Compare" | "GetUnderlyingType"),
+            "HashSet" => name == "CreateSetComparer",
             _ => false,
         };
     }

@@ -121,6 +121,8 @@ pub(crate) enum IoState {
     /// `Exception.Data`, text decoders and encoders, `CharEnumerator`
     /// (crates/expr/src/library/misc_state.rs).
     Misc(crate::library::MiscState),
+    /// `HashSet<T>.CreateSetComparer()` (crates/expr/src/library/set_comparer.rs).
+    SetComparer,
 }
 
 /// A stateful .NET object shared by every copy of the value that holds it.
@@ -148,6 +150,7 @@ impl IoObject {
             IoState::HashSet(..) => "System.Collections.Generic.HashSet`1",
             IoState::Enumerator(e) => e.kind.type_name(),
             IoState::Misc(m) => m.type_name(),
+            IoState::SetComparer => "System.Collections.Generic.HashSetEqualityComparer`1",
         };
         let capacity = match &state {
             // UTF-16 units; an ASCII text (as many chars as bytes) has one per byte.
@@ -185,7 +188,7 @@ impl IoObject {
         match self.state.try_lock() {
             Ok(s) => match &*s {
                 IoState::StringReader { text, .. } => text.len(),
-                IoState::XmlReaderSettings(_) => 0,
+                IoState::XmlReaderSettings(_) | IoState::SetComparer => 0,
                 IoState::StringWriter(b) | IoState::StringBuilder(b) => b.len(),
                 IoState::Queue(q) => q
                     .iter()

@@ -392,6 +392,7 @@ pub(crate) fn collection_property(t: &Value, name: &str) -> Option<Value> {
 /// The hook of crates/expr/src/library/methods.rs for sets, queues and stacks: their
 /// capacity and serialization members; `None` for another receiver or name.
 pub(crate) fn io_collection_method(
+    it: &mut Interp,
     t: &Value,
     name: &str,
     args: &Args,
@@ -400,6 +401,9 @@ pub(crate) fn io_collection_method(
     let Value::Object(Object::Io(io)) = t else {
         return None;
     };
+    if matches!(&*io.state(), IoState::SetComparer) {
+        return set_comparer_call(it, name, args, at);
+    }
     let state = io.state();
     match &*state {
         // `Contains` through the set's comparer (LINQ's would compare exactly).

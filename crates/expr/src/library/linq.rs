@@ -165,6 +165,9 @@ pub(super) fn linq_over(
             let x = arg(args, 0, at)?;
             // `Contains(x, StringComparer.OrdinalIgnoreCase)` (crates/expr/src/library/comparers.rs).
             let c = comparer_arg(args.get(1).map(|(_, v)| v));
+            if is_set_comparer(args.get(1).map(|(_, v)| v)) {
+                return Ok(Value::Bool(items.iter().any(|v| sets_equal(v, x))));
+            }
             Value::Bool(items.iter().any(|v| equal_under(c, v, x)))
         }
         "IndexOf" => {
@@ -247,13 +250,20 @@ pub(super) fn linq_over(
         }
         "Distinct" => {
             let c = comparer_arg(args.first().map(|(_, v)| v));
+            // `Distinct(HashSet<T>.CreateSetComparer())`: sets equal by their items.
+            let by_set = is_set_comparer(args.first().map(|(_, v)| v));
             // Quadratic in the sequence's length: the clock is read as it goes.
             let mut out: Vec<Value> = Vec::new();
             for v in items {
                 if out.len() % 64 == 63 {
                     it.check_time(at)?;
                 }
-                if !out.iter().any(|o| equal_under(c, o, &v)) {
+                let seen = if by_set {
+                    out.iter().any(|o| sets_equal(o, &v))
+                } else {
+                    out.iter().any(|o| equal_under(c, o, &v))
+                };
+                if !seen {
                     out.push(v);
                 }
             }

@@ -70,7 +70,7 @@ fn typed_method(
     if let Some(r) = enumerator_call(it, &t, name, &args, at) {
         return r;
     }
-    if let Some(r) = io_collection_method(&t, name, &args, at) {
+    if let Some(r) = io_collection_method(it, &t, name, &args, at) {
         return r;
     }
     if let Value::Json(j) = &t

@@ -36,6 +36,9 @@ pub(crate) fn call_static(
     if let Some(r) = misc_static(it, ty, name, args, at) {
         return r;
     }
+    if ty == "HashSet" && name == "CreateSetComparer" {
+        return create_set_comparer(args, at);
+    }
     let found = match ty {
         _ if enum_static_exists(ty, name) => enum_static(it, name, args, at)?,
         "string" => string_static(it, ty, name, args, at)?,

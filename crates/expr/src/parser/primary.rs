@@ -202,6 +202,24 @@ impl Parser {
                 }
                 _ => {
                     self.note(&name);
+                    // `HashSet<int>.CreateSetComparer()`: a generic type's static member. The
+                    // type arguments do not change which member runs; `<` starts them only
+                    // when types, `>` and `.` follow (C#'s disambiguation rule).
+                    if self.is_punct("<") {
+                        let save = self.pos;
+                        self.pos += 1;
+                        let mut ok = false;
+                        while self.try_type().is_some() {
+                            if self.eat(",") {
+                                continue;
+                            }
+                            ok = self.eat(">") && self.is_punct(".");
+                            break;
+                        }
+                        if !ok {
+                            self.pos = save;
+                        }
+                    }
                     E::Name(name)
                 }
             },
