@@ -107,6 +107,11 @@ const KINDS: &[Kind] = &[
         "Operation is not supported on this platform.",
     ),
     k(
+        "System.AggregateException",
+        "Exception",
+        "One or more errors occurred.",
+    ),
+    k(
         "System.NotImplementedException",
         "SystemException",
         "The method or operation is not implemented.",

@@ -400,6 +400,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             | "XProcessingInstruction"
             | "XDocumentType" => crate::library::xml_build_member_exists(ty, name, true),
             "XmlReader" => matches!(name, "Create" | "IsName" | "IsNameToken"),
+            "StringReader" | "StringWriter" => name == "Synchronized",
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
             "Uri" => matches!(
                 name,
@@ -473,6 +474,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         "Formatting" => matches!(name, "None" | "Indented"),
         "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
         "DtdProcessing" | "ConformanceLevel" => crate::library::reader_static_exists(ty, name),
+        "StringReader" | "StringWriter" => name == "Null",
         "XNamespace"
         | "SaveOptions"
         | "LoadOptions"

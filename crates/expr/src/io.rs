@@ -61,6 +61,8 @@ pub(crate) struct ReaderSettings {
     pub(crate) check_characters: bool,
     pub(crate) dtd_processing: &'static str,
     pub(crate) conformance_level: &'static str,
+    /// `Async`: whether the `…Async` methods may be used.
+    pub(crate) asynchronous: bool,
 }
 
 impl Default for ReaderSettings {
@@ -74,6 +76,7 @@ impl Default for ReaderSettings {
             check_characters: true,
             dtd_processing: "Prohibit",
             conformance_level: "Document",
+            asynchronous: false,
         }
     }
 }
@@ -96,6 +99,33 @@ pub(crate) struct XmlReaderState {
     /// A `ReadSubtree()` reader: the first and last node it reads, and the depth of the
     /// first (its depth 0).
     pub(crate) subtree: Option<(usize, usize, i64)>,
+    /// Its `NameTable` (shared with a `ReadSubtree()` reader, as .NET's is).
+    pub(crate) names: Arc<IoObject>,
+    /// `ReadValueChunk`'s progress: the node it reads (position, attribute, on the
+    /// attribute's text) and the characters already read.
+    pub(crate) chunk: Option<((Option<usize>, Option<usize>, bool), usize)>,
+    /// A `ReadContentAsBase64`/`BinHex` (or `ReadElementContent…`) read under way: the method
+    /// (which later calls must be), the decoded bytes and how many were handed out.
+    pub(crate) binary: Option<(&'static str, Vec<u8>, usize)>,
+}
+
+impl XmlReaderState {
+    /// A reader over `text`, before its first `Read`.
+    pub(crate) fn new(text: Arc<str>, settings: ReaderSettings) -> XmlReaderState {
+        XmlReaderState {
+            text,
+            nodes: None,
+            pos: None,
+            attr: None,
+            attr_text: false,
+            closed: false,
+            settings,
+            subtree: None,
+            names: IoObject::new(IoState::NameTable(Vec::new())),
+            chunk: None,
+            binary: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,8 +135,13 @@ pub(crate) enum IoState {
         text: Arc<str>,
         pos: usize,
     },
-    StringWriter(String),
+    StringWriter(WriterState),
     XmlReader(XmlReaderState),
+    /// A completed `Task`/`Task<T>`/`ValueTask` (an async member's result), its awaiter or
+    /// configured awaitable (crates/expr/src/library/tasks.rs).
+    Task(crate::library::TaskState),
+    /// An `XmlReader`'s `NameTable`: the strings it has atomised.
+    NameTable(Vec<Arc<str>>),
     XmlReaderSettings(ReaderSettings),
     StringBuilder(String),
     Queue(VecDeque<Value>),
@@ -115,6 +150,51 @@ pub(crate) enum IoState {
     /// `HashSet<T>`: distinct items in insertion order (how .NET enumerates a set that has
     /// not had removals).
     HashSet(Vec<Value>),
+}
+
+/// A `StringWriter`: the `StringBuilder` it writes into (a shared object: `GetStringBuilder()`
+/// hands it out, and edits through it show in the writer), its `NewLine`, and whether it is
+/// `TextWriter.Null` (which discards what is written).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WriterState {
+    pub(crate) builder: Arc<IoObject>,
+    pub(crate) new_line: String,
+    pub(crate) discard: bool,
+}
+
+impl WriterState {
+    pub(crate) fn new(builder: Arc<IoObject>) -> WriterState {
+        WriterState {
+            builder,
+            new_line: crate::library::NEW_LINE.to_string(),
+            discard: false,
+        }
+    }
+
+    /// The text written so far.
+    pub(crate) fn text(&self) -> String {
+        match &*self.builder.state() {
+            IoState::StringBuilder(b) => b.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Appends to the builder (nothing for `TextWriter.Null`).
+    pub(crate) fn push(&self, s: &str) {
+        if self.discard {
+            return;
+        }
+        if let IoState::StringBuilder(b) = &mut *self.builder.state() {
+            b.push_str(s);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match &*self.builder.state() {
+            IoState::StringBuilder(b) => b.len(),
+            _ => 0,
+        }
+    }
 }
 
 /// A stateful .NET object shared by every copy of the value that holds it.
@@ -128,9 +208,11 @@ pub struct IoObject {
 
 impl IoObject {
     pub(crate) fn new(state: IoState) -> Arc<IoObject> {
-        let type_name = match state {
+        let type_name = match &state {
             IoState::StringReader { .. } => "System.IO.StringReader",
             IoState::StringWriter(_) => "System.IO.StringWriter",
+            IoState::Task(t) => t.type_name(),
+            IoState::NameTable(_) => "System.Xml.NameTable",
             IoState::XmlReader(_) => "System.Xml.XmlReader",
             IoState::XmlReaderSettings(_) => "System.Xml.XmlReaderSettings",
             IoState::StringBuilder(_) => "System.Text.StringBuilder",
@@ -138,6 +220,12 @@ impl IoObject {
             IoState::Stack(_) => "System.Collections.Generic.Stack`1",
             IoState::HashSet(_) => "System.Collections.Generic.HashSet`1",
         };
+        IoObject::named(state, type_name)
+    }
+
+    /// An object of a type other than its state's usual one (`TextReader.Null` is a reader
+    /// over nothing, of type `TextReader+NullTextReader`).
+    pub(crate) fn named(state: IoState, type_name: &'static str) -> Arc<IoObject> {
         Arc::new(IoObject {
             type_name,
             state: Mutex::new(state),
@@ -155,7 +243,8 @@ impl IoObject {
     /// name stands in.
     pub(crate) fn display(&self) -> String {
         match self.state.try_lock().as_deref() {
-            Ok(IoState::StringWriter(b) | IoState::StringBuilder(b)) => b.clone(),
+            Ok(IoState::StringBuilder(b)) => b.clone(),
+            Ok(IoState::StringWriter(w)) if !w.discard => w.text(),
             _ => self.type_name.to_string(),
         }
     }
@@ -168,7 +257,10 @@ impl IoObject {
             Ok(s) => match &*s {
                 IoState::StringReader { text, .. } => text.len(),
                 IoState::XmlReaderSettings(_) => 0,
-                IoState::StringWriter(b) | IoState::StringBuilder(b) => b.len(),
+                IoState::StringBuilder(b) => b.len(),
+                IoState::StringWriter(w) => w.builder.size(),
+                IoState::Task(t) => t.size(),
+                IoState::NameTable(n) => n.iter().map(|s| crate::budget::SLOT + s.len()).sum(),
                 IoState::Queue(q) => q
                     .iter()
                     .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
@@ -205,6 +297,8 @@ impl PartialEq for IoObject {
     }
 }
 
+impl Eq for IoObject {}
+
 impl Value {
     /// A copy that shares no state with `self`: the stateful objects above (a builder, a
     /// reader, a set …) are copied rather than shared. What a policy keeps beyond the request
@@ -213,8 +307,13 @@ impl Value {
     pub fn detached(&self) -> Value {
         match self {
             Value::Object(crate::value::Object::Io(o)) => {
-                let state = o.state().clone();
-                Value::Object(crate::value::Object::Io(IoObject::new(state)))
+                let mut state = o.state().clone();
+                // A writer's builder is an object of its own: copied too.
+                if let IoState::StringWriter(w) = &mut state {
+                    let copy = w.builder.state().clone();
+                    w.builder = IoObject::new(copy);
+                }
+                Value::Object(crate::value::Object::Io(IoObject::named(state, o.type_name)))
             }
             Value::Object(crate::value::Object::Hasher(k, h)) => {
                 Value::Object(crate::value::Object::Hasher(*k, h.detached()))

@@ -18,6 +18,7 @@ mod calls;
 mod expressions;
 mod in_place;
 mod initializers;
+mod io_fill;
 mod lvalues;
 mod nullable;
 mod statements;

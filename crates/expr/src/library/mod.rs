@@ -54,6 +54,8 @@ mod random;
 mod regexes;
 mod statics;
 mod strings;
+mod stringwriter;
+mod tasks;
 mod textencoding;
 mod textio;
 mod timespans;
@@ -71,6 +73,8 @@ pub use apim_auth::{NotATime, claim_strings, jws_json_part, jwt_object, numeric_
 use apim_auth::{as_basic, as_jwt};
 pub(crate) use arrays::*;
 pub(crate) use builders::*;
+pub(crate) use tasks::*;
+pub(crate) use stringwriter::*;
 pub(crate) use chars::*;
 pub use comparers::StringComparerKind;
 pub(crate) use comparers::*;

@@ -76,6 +76,7 @@ pub(crate) fn call_static(
         | "XProcessingInstruction"
         | "XDocumentType" => xml_static(it, ty, name, args, at)?,
         "Array" => array_static(it, name, generics, args, at)?,
+        _ if let Some(r) = textio_static(ty, name, args, at) => Some(r?),
         _ if crypto::is_crypto_type(ty) => crypto::call_static(it, ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
         "Enumerable" => enumerable_static(it, name, args, at)?,

@@ -27,14 +27,19 @@
 //! EndElement a 0 False
 //! ```
 
+mod asynchronous;
 mod attributes;
+mod binary;
 mod content;
 mod flatten;
 mod settings;
 
 use super::*;
 use crate::io::{IoState, ReaderAttr, ReaderNode, XmlReaderState};
+use asynchronous::async_call;
+pub(crate) use asynchronous::async_fill;
 use attributes::{attribute_call, attribute_member, current_attr};
+pub(crate) use binary::xml_reader_fill;
 use content::content_call;
 use flatten::flatten;
 pub(crate) use settings::{
@@ -133,16 +138,7 @@ pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
             ));
         }
     };
-    Ok(io_value(IoState::XmlReader(XmlReaderState {
-        text,
-        nodes: None,
-        pos: None,
-        attr: None,
-        attr_text: false,
-        closed: false,
-        settings,
-        subtree: None,
-    })))
+    Ok(io_value(IoState::XmlReader(XmlReaderState::new(text, settings))))
 }
 
 fn nodes<'s>(it: &mut Interp, s: &'s mut XmlReaderState, at: usize) -> F<&'s [ReaderNode]> {
@@ -176,6 +172,9 @@ fn current(s: &XmlReaderState) -> Option<&ReaderNode> {
 
 /// Moves off an attribute back to its element; whether the cursor was on one.
 fn to_element(s: &mut XmlReaderState) -> bool {
+    // Moving ends a chunked read (`ReadValueChunk`, `ReadContentAsBase64` …).
+    s.chunk = None;
+    s.binary = None;
     let was = s.attr.is_some();
     s.attr = None;
     s.attr_text = false;
@@ -365,6 +364,9 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         "CanResolveEntity" | "CanReadBinaryContent" | "CanReadValueChunk" => Value::Bool(true),
         // A copy: changing it does not change the reader, as .NET's is read-only.
         "Settings" => io_value(IoState::XmlReaderSettings(s.settings.clone())),
+        "NameTable" => binary::name_table(s),
+        // A reader without a schema types every value as a string.
+        "ValueType" => Value::str("System.String"),
         _ => return None,
     })
 }
@@ -456,6 +458,13 @@ pub(crate) fn xml_reader_call(
             ));
         }
         _ => {
+            if let Some(r) = async_call(it, s, name, args, at) {
+                return r;
+            }
+            // The chunked readers, their array not a variable's: the count only.
+            if let Some(r) = xml_reader_fill(it, s, name, args, at) {
+                return r.map(|(v, _)| v);
+            }
             if let Some(v) = attribute_call(it, s, name, args, at)? {
                 return Ok(v);
             }
@@ -498,6 +507,9 @@ fn read_subtree(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<Value> 
         closed: false,
         settings: s.settings.clone(),
         subtree: Some((first, last, depth)),
+        names: s.names.clone(),
+        chunk: None,
+        binary: None,
     };
     s.pos = Some(last);
     Ok(io_value(IoState::XmlReader(sub)))
