@@ -21,6 +21,8 @@ using XmlNodeType = System.Xml.XmlNodeType;
 using XmlReaderSettings = System.Xml.XmlReaderSettings;
 using DtdProcessing = System.Xml.DtdProcessing;
 using ConformanceLevel = System.Xml.ConformanceLevel;
+using XmlException = System.Xml.XmlException;
+using TaskStatus = System.Threading.Tasks.TaskStatus;
 
 public static class Exprs {
 //@@METHODS@@

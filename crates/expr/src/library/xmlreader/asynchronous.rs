@@ -30,18 +30,42 @@ const ASYNC: &[&str] = &[
     "ReadElementContentAsBinHex",
 ];
 
+/// The async methods `XmlTextReaderImpl` overrides: without `Async`, refused at the call.
+/// The others are the base class's `async` methods, which reach the reader through
+/// `ReadAsync`/`GetValueAsync`: their task faults instead (checked against Mono, whose
+/// System.Xml is the reference source).
+const CHECKED_AT_CALL: &[&str] = &[
+    "GetValue",
+    "Read",
+    "ReadContentAsBase64",
+    "ReadElementContentAsBase64",
+];
+
 /// The synchronous method an async one stands for, checked against the reader's settings;
-/// `None` when `name` is not an async method.
-fn sync_name<'n>(s: &XmlReaderState, name: &'n str, at: usize) -> Option<F<&'n str>> {
+/// `None` when `name` is not an async method. A method refused in its task is `Ok` with the
+/// faulted task as `Err`.
+fn sync_name<'n>(
+    s: &XmlReaderState,
+    name: &'n str,
+    at: usize,
+) -> Option<F<Result<&'n str, Value>>> {
     let sync = name.strip_suffix("Async").filter(|n| ASYNC.contains(n))?;
-    Some(if s.settings.asynchronous {
-        Ok(sync)
+    if s.settings.asynchronous {
+        return Some(Ok(Ok(sync)));
+    }
+    let refused = rt(
+        "InvalidOperationException",
+        "Set XmlReaderSettings.Async to true if you want to use Async Methods.",
+        at,
+    );
+    // `MoveToContentAsync` reads (and so fails) only when not on content already.
+    if sync == "MoveToContent" && current(s).is_some_and(|n| is_content(n.kind)) && s.attr.is_none() {
+        return Some(Ok(Ok(sync)));
+    }
+    Some(if CHECKED_AT_CALL.contains(&sync) {
+        Err(refused)
     } else {
-        Err(rt(
-            "InvalidOperationException",
-            "Set XmlReaderSettings.Async to true if you want to use Async Methods.",
-            at,
-        ))
+        task_from(Err(refused), sync != "Skip").map(Err)
     })
 }
 
@@ -69,7 +93,8 @@ pub(super) fn async_call(
     at: usize,
 ) -> Option<F<Value>> {
     let sync = match sync_name(s, name, at)? {
-        Ok(n) => n,
+        Ok(Ok(n)) => n,
+        Ok(Err(faulted)) => return Some(Ok(faulted)),
         Err(e) => return Some(Err(e)),
     };
     if let Some(r) = async_fill(it, s, name, args, at) {
@@ -102,8 +127,10 @@ pub(crate) fn async_fill(
     ) {
         return None;
     }
-    if let Err(e) = sync_name(s, name, at)? {
-        return Some(Err(e));
+    match sync_name(s, name, at)? {
+        Ok(Ok(_)) => {}
+        Ok(Err(faulted)) => return Some(Ok((faulted, None))),
+        Err(e) => return Some(Err(e)),
     }
     let filled = xml_reader_fill(it, s, sync, args, at)?;
     Some(match filled {

@@ -148,16 +148,7 @@ fn bin_hex(text: &str, s: &XmlReaderState, at: usize) -> F<Vec<u8>> {
             None => high = Some(v),
         }
     }
-    if high.is_some() {
-        return Err(xml_err(
-            s,
-            format!(
-                "'{}' is not a valid BinHex text sequence. The sequence must contain an even number of characters.",
-                text.trim()
-            ),
-            at,
-        ));
-    }
+    // An odd last digit is dropped, as the incremental decoder leaves it unread.
     Ok(out)
 }
 
