@@ -93,6 +93,8 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "LoadOptions"
                 | "XmlReader"
                 | "XmlReaderSettings"
+                | "XmlWriter"
+                | "XmlWriterSettings"
                 | "DtdProcessing"
                 | "ConformanceLevel"
                 | "XmlNodeType"
@@ -401,6 +403,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             | "XDocumentType" => crate::library::xml_build_member_exists(ty, name, true),
             "XmlReader" => matches!(name, "Create" | "IsName" | "IsNameToken"),
             "StringReader" | "StringWriter" => name == "Synchronized",
+            "XmlWriter" => crate::library::xml_writer_static_exists(ty, name),
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
             "Uri" => matches!(
                 name,

@@ -142,6 +142,9 @@ pub(crate) enum IoState {
     Task(crate::library::TaskState),
     /// An `XmlReader`'s `NameTable`: the strings it has atomised.
     NameTable(Vec<Arc<str>>),
+    /// An `XmlWriter` (crates/expr/src/library/xmlwriter.rs) and its settings.
+    XmlWriter(crate::library::XmlWriterState),
+    XmlWriterSettings(crate::library::WriterSettings),
     XmlReaderSettings(ReaderSettings),
     StringBuilder(String),
     Queue(VecDeque<Value>),
@@ -213,6 +216,8 @@ impl IoObject {
             IoState::StringWriter(_) => "System.IO.StringWriter",
             IoState::Task(t) => t.type_name(),
             IoState::NameTable(_) => "System.Xml.NameTable",
+            IoState::XmlWriter(_) => "System.Xml.XmlWriter",
+            IoState::XmlWriterSettings(_) => "System.Xml.XmlWriterSettings",
             IoState::XmlReader(_) => "System.Xml.XmlReader",
             IoState::XmlReaderSettings(_) => "System.Xml.XmlReaderSettings",
             IoState::StringBuilder(_) => "System.Text.StringBuilder",
@@ -256,7 +261,9 @@ impl IoObject {
         match self.state.try_lock() {
             Ok(s) => match &*s {
                 IoState::StringReader { text, .. } => text.len(),
-                IoState::XmlReaderSettings(_) => 0,
+                IoState::XmlReaderSettings(_) | IoState::XmlWriterSettings(_) => 0,
+                // Its nodes are charged as they are added (XContainer.Add).
+                IoState::XmlWriter(_) => 0,
                 IoState::StringBuilder(b) => b.len(),
                 IoState::StringWriter(w) => w.builder.size(),
                 IoState::Task(t) => t.size(),

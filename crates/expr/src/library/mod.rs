@@ -65,7 +65,9 @@ mod webutility;
 mod xml;
 mod xml_build;
 mod xml_mutate;
+mod xml_save;
 mod xmlreader;
+mod xmlwriter;
 mod zonerules;
 
 pub(crate) use access::*;
@@ -120,7 +122,9 @@ pub(crate) use tuples::*;
 use webutility::*;
 pub(crate) use xml_build::*;
 pub(crate) use xml_mutate::*;
+pub(crate) use xml_save::*;
 pub(crate) use xmlreader::*;
+pub(crate) use xmlwriter::*;
 pub(crate) use zonerules::*;
 
 type Args = Vec<(Option<String>, Value)>;

@@ -66,7 +66,9 @@ pub(crate) fn call_static(
         "JValue" | "JProperty" if matches!(name, "Parse" | "FromObject") => {
             json_static(it, "JToken", name, generics, args, at)?
         }
-        "XElement" | "XDocument" | "XNode" | "XmlReader" => xml_static(it, ty, name, args, at)?,
+        "XElement" | "XDocument" | "XNode" | "XmlReader" | "XmlWriter" => {
+            xml_static(it, ty, name, args, at)?
+        }
         "XNamespace" | "XName" => xml_build_static(ty, name, args, at)?,
         // The node types' inherited statics (`XText.DeepEquals`, `XElement.ReadFrom` …).
         "XContainer"
@@ -472,6 +474,10 @@ fn json_static(
 
 /// `XElement.Parse`, `XDocument.Parse`.
 fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
+    // Load(TextReader | XmlReader), LoadAsync, ReadFromAsync (crates/expr/src/library/xml_save.rs).
+    if let Some(r) = xml_load_static(it, ty, name, args, at) {
+        return r.map(Some);
+    }
     let a = |i: usize| arg(args, i, at);
     Ok(Some(match (ty, name) {
         ("XElement" | "XDocument", "Parse") => {
@@ -487,6 +493,7 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             }
         }
         ("XmlReader", "Create") => xml_reader_create(args, at)?,
+        ("XmlWriter", "Create") => xml_writer_create(args, at)?,
         ("XmlReader", "IsName" | "IsNameToken") => {
             xml_reader_is_name(args, name == "IsNameToken", at)?
         }

@@ -74,6 +74,7 @@ pub(crate) fn textio_call(
         IoState::StringWriter(w) => Some(writer_call(it, w, name, args, at)),
         IoState::Task(t) => Some(task_call(t, name, args, at)),
         IoState::NameTable(t) => Some(name_table_call(it, t, name, args, at)),
+        IoState::XmlWriter(w) => Some(xml_writer_call(it, w, name, args, at)),
         _ => None,
     }
 }
@@ -84,6 +85,7 @@ pub(crate) fn textio_member(state: &IoState, name: &str, at: usize) -> Option<F<
     match state {
         IoState::StringWriter(w) => writer_member(w, name).map(Ok),
         IoState::Task(t) => task_member(t, name, at),
+        IoState::XmlWriterSettings(s) => writer_settings_member(s, name).map(Ok),
         _ => None,
     }
 }

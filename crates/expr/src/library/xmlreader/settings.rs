@@ -34,6 +34,9 @@ pub(crate) fn reader_static_exists(ty: &str, name: &str) -> bool {
 
 /// `new XmlReaderSettings()` with its initializer's properties; `None` for another type.
 pub(crate) fn construct_settings(ty: &str, args: &Args, at: usize) -> Option<F<Value>> {
+    if ty == "XmlWriterSettings" {
+        return Some(construct_writer_settings(args, at));
+    }
     if ty != "XmlReaderSettings" {
         return None;
     }
@@ -111,6 +114,7 @@ pub(crate) fn settings_set(o: &Value, name: &str, v: &Value, at: usize) -> Optio
         IoState::XmlReaderSettings(s) => Some(set(s, name, v, at)),
         // `writer.NewLine = s` (crates/expr/src/library/stringwriter.rs).
         IoState::StringWriter(w) => Some(writer_set(w, name, v, at)),
+        IoState::XmlWriterSettings(s) => Some(writer_settings_set(s, name, v, at)),
         _ => None,
     }
 }
