@@ -19,6 +19,7 @@ mod expressions;
 mod in_place;
 mod initializers;
 mod io_fill;
+mod xml_events;
 mod lvalues;
 mod nullable;
 mod statements;
