@@ -81,6 +81,9 @@ impl Default for ReaderSettings {
     }
 }
 
+/// The node `ReadValueChunk` reads: the position, the attribute, whether on its text.
+pub(crate) type ChunkKey = (Option<usize>, Option<usize>, bool);
+
 /// An `XmlReader`: the document's text, its nodes once read, and the cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct XmlReaderState {
@@ -103,7 +106,7 @@ pub(crate) struct XmlReaderState {
     pub(crate) names: Arc<IoObject>,
     /// `ReadValueChunk`'s progress: the node it reads (position, attribute, on the
     /// attribute's text) and the characters already read.
-    pub(crate) chunk: Option<((Option<usize>, Option<usize>, bool), usize)>,
+    pub(crate) chunk: Option<(ChunkKey, usize)>,
     /// A `ReadContentAsBase64`/`BinHex` (or `ReadElementContent…`) read under way: the method
     /// (which later calls must be), the decoded bytes and how many were handed out.
     pub(crate) binary: Option<(&'static str, Vec<u8>, usize)>,
@@ -320,7 +323,10 @@ impl Value {
                     let copy = w.builder.state().clone();
                     w.builder = IoObject::new(copy);
                 }
-                Value::Object(crate::value::Object::Io(IoObject::named(state, o.type_name)))
+                Value::Object(crate::value::Object::Io(IoObject::named(
+                    state,
+                    o.type_name,
+                )))
             }
             Value::Object(crate::value::Object::Hasher(k, h)) => {
                 Value::Object(crate::value::Object::Hasher(*k, h.detached()))

@@ -46,7 +46,9 @@ fn a_string_writer_writes_into_its_own_builder() {
         "abcde|abcde"
     );
     assert_eq!(
-        text(r#"{ var w = new StringWriter(); w.NewLine = "|"; w.WriteLine("a"); return w.ToString(); }"#),
+        text(
+            r#"{ var w = new StringWriter(); w.NewLine = "|"; w.WriteLine("a"); return w.ToString(); }"#
+        ),
         "a|"
     );
     assert_eq!(text("new StringWriter().Encoding.WebName"), "utf-16");
@@ -55,11 +57,15 @@ fn a_string_writer_writes_into_its_own_builder() {
 #[test]
 fn async_members_return_completed_tasks() {
     assert_eq!(
-        text(r#"{ var r = new StringReader("l1\nl2"); return r.ReadLineAsync().Result + r.ReadToEndAsync().GetAwaiter().GetResult(); }"#),
+        text(
+            r#"{ var r = new StringReader("l1\nl2"); return r.ReadLineAsync().Result + r.ReadToEndAsync().GetAwaiter().GetResult(); }"#
+        ),
         "l1l2"
     );
     assert_eq!(
-        text(r#"{ var r = new StringReader("abc"); var b = new char[3]; var n = r.ReadBlockAsync(b, 0, 3).Result; return n + "" + b[2]; }"#),
+        text(
+            r#"{ var r = new StringReader("abc"); var b = new char[3]; var n = r.ReadBlockAsync(b, 0, 3).Result; return n + "" + b[2]; }"#
+        ),
         "3c"
     );
     // Without XmlReaderSettings.Async, .NET refuses the async members at the call.

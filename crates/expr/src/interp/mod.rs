@@ -19,7 +19,6 @@ mod expressions;
 mod in_place;
 mod initializers;
 mod io_fill;
-mod xml_events;
 mod lvalues;
 mod nullable;
 mod statements;
@@ -27,6 +26,7 @@ mod thenby;
 mod trycatch;
 mod tuples;
 mod types;
+mod xml_events;
 
 pub(crate) enum Flow {
     Err(RuntimeError),

@@ -18,7 +18,10 @@ impl Interp<'_> {
             Some(BinOp::Sub) => false,
             _ => return None,
         };
-        let E::Member { target: obj, name, .. } = &target.kind else {
+        let E::Member {
+            target: obj, name, ..
+        } = &target.kind
+        else {
             return None;
         };
         if !matches!(name.as_str(), "Changed" | "Changing") {
@@ -27,7 +30,14 @@ impl Interp<'_> {
         Some(self.subscribe_xml(obj, name, value, add, at))
     }
 
-    fn subscribe_xml(&mut self, obj: &Expr, name: &str, value: &Expr, add: bool, at: usize) -> F<Value> {
+    fn subscribe_xml(
+        &mut self,
+        obj: &Expr,
+        name: &str,
+        value: &Expr,
+        add: bool,
+        at: usize,
+    ) -> F<Value> {
         let o = self.ev(obj)?;
         let handler = self.ev(value)?;
         match lib::subscribe(&o, name, &handler, add, at) {
@@ -35,7 +45,10 @@ impl Interp<'_> {
             None if o.is_null() => Err(null_ref(at)),
             None => Err(rt(
                 "RuntimeBinderException",
-                format!("'{}' does not contain a definition for '{name}'", o.type_name()),
+                format!(
+                    "'{}' does not contain a definition for '{name}'",
+                    o.type_name()
+                ),
                 at,
             )),
         }

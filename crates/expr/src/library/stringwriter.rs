@@ -86,7 +86,11 @@ fn written(it: &mut Interp, args: &Args, at: usize) -> F<String> {
             chars(items)?
         }
         [(_, v)] => it.text(v, at)?.into_owned(),
-        [(_, Value::Array(_) | Value::Null), (_, Value::Int(_)), (_, Value::Int(_))] => {
+        [
+            (_, Value::Array(_) | Value::Null),
+            (_, Value::Int(_)),
+            (_, Value::Int(_)),
+        ] => {
             let (buffer, index, count) = buffer_range(args, at)?;
             chars(&buffer[index..index + count])?
         }

@@ -102,9 +102,7 @@ pub(crate) fn value_task_done() -> Value {
 pub(crate) fn task_from(work: F<Value>, generic: bool) -> F<Value> {
     match work {
         Ok(v) => Ok(task_value(Ok(v), generic, TaskForm::Task)),
-        Err(Flow::Err(e)) if e.budget.is_none() => {
-            Ok(task_value(Err(e), generic, TaskForm::Task))
-        }
+        Err(Flow::Err(e)) if e.budget.is_none() => Ok(task_value(Err(e), generic, TaskForm::Task)),
         Err(other) => Err(other),
     }
 }
@@ -133,7 +131,10 @@ fn awaited(t: &TaskState, at: usize) -> F<Value> {
 fn no_task_member(t: &TaskState, name: &str, at: usize) -> Flow {
     rt(
         "RuntimeBinderException",
-        format!("'{}' does not contain a definition for '{name}'", t.type_name()),
+        format!(
+            "'{}' does not contain a definition for '{name}'",
+            t.type_name()
+        ),
         at,
     )
 }
@@ -222,7 +223,10 @@ mod tests {
         };
         assert!(matches!(
             task_member(t, "Result", 3),
-            Some(Err(Flow::Err(RuntimeError { kind: "AggregateException", .. })))
+            Some(Err(Flow::Err(RuntimeError {
+                kind: "AggregateException",
+                ..
+            })))
         ));
         let awaiter = TaskState {
             form: TaskForm::Awaiter,
@@ -230,7 +234,11 @@ mod tests {
         };
         assert!(matches!(
             task_call(&awaiter, "GetResult", &Vec::new(), 3),
-            Err(Flow::Err(RuntimeError { kind: "XmlException", offset: 3, .. }))
+            Err(Flow::Err(RuntimeError {
+                kind: "XmlException",
+                offset: 3,
+                ..
+            }))
         ));
         let over = RuntimeError {
             budget: Some(crate::limits::Budget::Steps),

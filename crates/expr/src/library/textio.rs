@@ -413,7 +413,10 @@ pub(crate) fn call_filling(
     let no_member = || {
         rt(
             "RuntimeBinderException",
-            format!("'{}' does not contain a definition for '{name}'", t.type_name()),
+            format!(
+                "'{}' does not contain a definition for '{name}'",
+                t.type_name()
+            ),
             at,
         )
     };

@@ -66,7 +66,12 @@ pub(crate) fn xml_events_active() -> bool {
 }
 
 /// `Changing` then `Changed` of one change, around `f` (which makes it).
-pub(crate) fn xml_change<T>(start: &XRef, sender: &XRef, change: &'static str, f: impl FnOnce() -> T) -> T {
+pub(crate) fn xml_change<T>(
+    start: &XRef,
+    sender: &XRef,
+    change: &'static str,
+    f: impl FnOnce() -> T,
+) -> T {
     notify(start, sender, change, true);
     let r = f();
     notify(start, sender, change, false);

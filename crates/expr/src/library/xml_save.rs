@@ -98,8 +98,8 @@ fn write_to(it: &mut Interp, n: &XRef, args: &[Value], at: usize) -> F<()> {
 
 /// An `XmlReader` over one node that is not a container (`XNodeReader` reads just it).
 fn leaf_reader(n: &XRef) -> Value {
-    let node = |kind: &'static str, name: String, value: String, attributes: Vec<ReaderAttr>| {
-        ReaderNode {
+    let node =
+        |kind: &'static str, name: String, value: String, attributes: Vec<ReaderAttr>| ReaderNode {
             kind,
             local: name.clone(),
             name,
@@ -112,8 +112,7 @@ fn leaf_reader(n: &XRef) -> Value {
             ordinal: 0,
             end: 0,
             parent: None,
-        }
-    };
+        };
     let attr = |name: &str, value: &str| ReaderAttr {
         name: name.into(),
         local: name.into(),
@@ -126,7 +125,12 @@ fn leaf_reader(n: &XRef) -> Value {
         XData::Text(t) => node("Text", String::new(), t.clone(), Vec::new()),
         XData::CData(t) => node("CDATA", String::new(), t.clone(), Vec::new()),
         XData::Comment(t) => node("Comment", String::new(), t.clone(), Vec::new()),
-        XData::Pi(target, data) => node("ProcessingInstruction", target.clone(), data.clone(), Vec::new()),
+        XData::Pi(target, data) => node(
+            "ProcessingInstruction",
+            target.clone(),
+            data.clone(),
+            Vec::new(),
+        ),
         XData::DocumentType {
             name,
             public_id,
@@ -189,7 +193,7 @@ pub(crate) fn xml_load_static(
     };
     let document = ty == "XDocument";
     let load = sync == "Load" && matches!(ty, "XElement" | "XDocument");
-    if !load && !(task && sync == "ReadFrom") {
+    if !(load || (task && sync == "ReadFrom")) {
         return None;
     }
     let work = (|| {
@@ -256,9 +260,10 @@ pub(crate) fn xml_io_call(
             task_from(save(it, &n, &args[..upto], at).map(|()| Value::Null), false)
         }
         "WriteTo" if is_node && args.len() == 1 => write_to(it, &n, args, at).map(|()| Value::Null),
-        "WriteToAsync" if is_node && args.len() == 2 => {
-            task_from(write_to(it, &n, &args[..1], at).map(|()| Value::Null), false)
-        }
+        "WriteToAsync" if is_node && args.len() == 2 => task_from(
+            write_to(it, &n, &args[..1], at).map(|()| Value::Null),
+            false,
+        ),
         "CreateWriter" if n.is_container() && args.is_empty() => Ok(new_writer(
             WriterTarget::Container(n.clone()),
             WriterSettings {

@@ -138,7 +138,9 @@ pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
             ));
         }
     };
-    Ok(io_value(IoState::XmlReader(XmlReaderState::new(text, settings))))
+    Ok(io_value(IoState::XmlReader(XmlReaderState::new(
+        text, settings,
+    ))))
 }
 
 fn nodes<'s>(it: &mut Interp, s: &'s mut XmlReaderState, at: usize) -> F<&'s [ReaderNode]> {

@@ -197,7 +197,10 @@ fn invalid(message: impl Into<String>, at: usize) -> Flow {
 impl XmlWriterState {
     /// Where the next node goes: the innermost open element, or the top level.
     fn current(&self) -> XRef {
-        self.open.last().cloned().unwrap_or_else(|| self.holder.clone())
+        self.open
+            .last()
+            .cloned()
+            .unwrap_or_else(|| self.holder.clone())
     }
 
     fn check_open(&self, at: usize) -> F<()> {
@@ -411,7 +414,10 @@ impl XmlWriterState {
                 local: local.into(),
             }
         };
-        if e.attributes().iter().any(|a| a.name().as_ref() == Some(&name)) {
+        if e.attributes()
+            .iter()
+            .any(|a| a.name().as_ref() == Some(&name))
+        {
             return Err(rt(
                 "XmlException",
                 format!("'{}' is a duplicate attribute name.", name.local),

@@ -59,7 +59,8 @@ fn sync_name<'n>(
         at,
     );
     // `MoveToContentAsync` reads (and so fails) only when not on content already.
-    if sync == "MoveToContent" && current(s).is_some_and(|n| is_content(n.kind)) && s.attr.is_none() {
+    if sync == "MoveToContent" && current(s).is_some_and(|n| is_content(n.kind)) && s.attr.is_none()
+    {
         return Some(Ok(Ok(sync)));
     }
     Some(if CHECKED_AT_CALL.contains(&sync) {

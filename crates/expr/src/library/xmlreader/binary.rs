@@ -219,12 +219,8 @@ pub(crate) fn xml_reader_fill(
         "ReadValueChunk" => read_value_chunk(s, args, at),
         "ReadContentAsBase64" => read_binary(it, s, "ReadContentAsBase64", args, at),
         "ReadContentAsBinHex" => read_binary(it, s, "ReadContentAsBinHex", args, at),
-        "ReadElementContentAsBase64" => {
-            read_binary(it, s, "ReadElementContentAsBase64", args, at)
-        }
-        "ReadElementContentAsBinHex" => {
-            read_binary(it, s, "ReadElementContentAsBinHex", args, at)
-        }
+        "ReadElementContentAsBase64" => read_binary(it, s, "ReadElementContentAsBase64", args, at),
+        "ReadElementContentAsBinHex" => read_binary(it, s, "ReadElementContentAsBinHex", args, at),
         _ => return None,
     })
 }
