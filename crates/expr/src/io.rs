@@ -252,7 +252,14 @@ impl IoObject {
     pub(crate) fn display(&self) -> String {
         match self.state.try_lock().as_deref() {
             Ok(IoState::StringBuilder(b)) => b.clone(),
-            Ok(IoState::StringWriter(w)) if !w.discard => w.text(),
+            // The builder may be the object whose method runs (`sb.Append(writer)` with
+            // `writer` over `sb`): then the type name stands in, as for the builder itself.
+            Ok(IoState::StringWriter(w)) if !w.discard => {
+                match w.builder.state.try_lock().as_deref() {
+                    Ok(IoState::StringBuilder(b)) => b.clone(),
+                    _ => self.type_name.to_string(),
+                }
+            }
             _ => self.type_name.to_string(),
         }
     }
@@ -265,8 +272,11 @@ impl IoObject {
             Ok(s) => match &*s {
                 IoState::StringReader { text, .. } => text.len(),
                 IoState::XmlReaderSettings(_) | IoState::XmlWriterSettings(_) => 0,
-                // Its nodes are charged as they are added (XContainer.Add).
-                IoState::XmlWriter(_) => 0,
+                // The nodes written and not yet handed to the target.
+                IoState::XmlWriter(w) => crate::budget::size_upto(
+                    &Value::Object(crate::value::Object::XElement(w.holder.clone())),
+                    usize::MAX,
+                ),
                 IoState::StringBuilder(b) => b.len(),
                 IoState::StringWriter(w) => w.builder.size(),
                 IoState::Task(t) => t.size(),

@@ -592,6 +592,17 @@ impl XObject {
         })
     }
 
+    /// Inserts attribute `a` (without a parent) at `index` of the attributes.
+    pub(crate) fn insert_attribute(self: &Arc<Self>, index: usize, a: XRef) {
+        crate::library::xml_change(self, &a.clone(), "Add", || {
+            a.set_parent(Some(self));
+            if let XData::Element { attributes, .. } = &mut *self.data() {
+                let i = index.min(attributes.len());
+                attributes.insert(i, a);
+            }
+        })
+    }
+
     pub(crate) fn push_attribute(self: &Arc<Self>, a: XRef) {
         crate::library::xml_change(self, &a.clone(), "Add", || {
             a.set_parent(Some(self));

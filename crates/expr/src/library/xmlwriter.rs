@@ -59,6 +59,9 @@ pub(crate) struct XmlWriterState {
     pub(crate) holder: XRef,
     /// The elements started and not yet ended, outermost first.
     pub(crate) open: Vec<XRef>,
+    /// The namespace declarations the writer made up for prefixes (`xmlns:p`): .NET writes
+    /// them after the element's other attributes.
+    pub(crate) auto: Vec<XRef>,
     /// The declaration, once due: its `standalone` (`None` when left out).
     pub(crate) declaration: Option<Option<bool>>,
     /// The characters of the output already written to the target.
@@ -79,6 +82,7 @@ pub(crate) fn new_writer(target: WriterTarget, settings: WriterSettings) -> Valu
         settings,
         holder: holder(),
         open: Vec::new(),
+        auto: Vec::new(),
         declaration: None,
         written: 0,
         closed: false,
@@ -294,7 +298,11 @@ impl XmlWriterState {
                 match write_to_writer(it, &v, &new, at) {
                     Some(r) => r?,
                     None => {
-                        it.charge(new.len(), at)?;
+                        let held = match &*io.state() {
+                            IoState::StringBuilder(b) => b.len(),
+                            _ => 0,
+                        };
+                        it.charge(held.saturating_add(new.len()), at)?;
                         if let IoState::StringBuilder(b) = &mut *io.state() {
                             b.push_str(&new);
                         }
@@ -349,13 +357,7 @@ impl XmlWriterState {
             local: local.to_string(),
         });
         if !prefix.is_empty() && !ns.is_empty() && !self.declared(prefix, ns) {
-            e.push_attribute(XObject::new(XData::Attribute {
-                name: XName {
-                    namespace: XMLNS.into(),
-                    local: prefix.into(),
-                },
-                value: ns.into(),
-            }));
+            self.declare(&e, prefix, ns);
         }
         self.add(it, xml::xvalue(e.clone()), at)?;
         // `Add` adds a copy of a node that has a parent; this one has none, so it is `e`.
@@ -401,13 +403,7 @@ impl XmlWriterState {
             }
         } else {
             if !prefix.is_empty() && !ns.is_empty() && !self.declared(prefix, ns) {
-                e.push_attribute(XObject::new(XData::Attribute {
-                    name: XName {
-                        namespace: XMLNS.into(),
-                        local: prefix.into(),
-                    },
-                    value: ns.into(),
-                }));
+                self.declare(&e, prefix, ns);
             }
             XName {
                 namespace: ns.into(),
@@ -424,11 +420,33 @@ impl XmlWriterState {
                 at,
             ));
         }
-        e.push_attribute(XObject::new(XData::Attribute {
-            name,
-            value: value.into(),
-        }));
+        // Before the declarations the writer made up, as .NET writes them last.
+        let index = e
+            .attributes()
+            .iter()
+            .position(|a| self.auto.iter().any(|x| Arc::ptr_eq(x, a)))
+            .unwrap_or(usize::MAX);
+        e.insert_attribute(
+            index,
+            XObject::new(XData::Attribute {
+                name,
+                value: value.into(),
+            }),
+        );
         Ok(())
+    }
+
+    /// Declares `prefix` for `ns` on `e` (an `xmlns:prefix` attribute the writer makes up).
+    fn declare(&mut self, e: &XRef, prefix: &str, ns: &str) {
+        let d = XObject::new(XData::Attribute {
+            name: XName {
+                namespace: XMLNS.into(),
+                local: prefix.into(),
+            },
+            value: ns.into(),
+        });
+        e.push_attribute(d.clone());
+        self.auto.push(d);
     }
 }
 
