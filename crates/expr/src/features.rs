@@ -95,6 +95,7 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "XmlReaderSettings"
                 | "XmlWriter"
                 | "XmlWriterSettings"
+                | "CancellationToken"
                 | "DtdProcessing"
                 | "ConformanceLevel"
                 | "XmlNodeType"
@@ -478,6 +479,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
         "DtdProcessing" | "ConformanceLevel" => crate::library::reader_static_exists(ty, name),
         "StringReader" | "StringWriter" => name == "Null",
+        "CancellationToken" => name == "None",
         "XNamespace"
         | "SaveOptions"
         | "LoadOptions"

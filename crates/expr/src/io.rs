@@ -81,6 +81,14 @@ impl Default for ReaderSettings {
     }
 }
 
+/// An `XmlNameTable`: the strings added, and how many of its reader's nodes have been
+/// added (the reader adds the names of the nodes it has read).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct NameTable {
+    pub(crate) names: std::collections::HashSet<Arc<str>>,
+    pub(crate) seen: usize,
+}
+
 /// The node `ReadValueChunk` reads: the position, the attribute, whether on its text.
 pub(crate) type ChunkKey = (Option<usize>, Option<usize>, bool);
 
@@ -110,6 +118,9 @@ pub(crate) struct XmlReaderState {
     /// A `ReadContentAsBase64`/`BinHex` (or `ReadElementContent…`) read under way: the method
     /// (which later calls must be), the decoded bytes and how many were handed out.
     pub(crate) binary: Option<(&'static str, Vec<u8>, usize)>,
+    /// A reader over LINQ to XML nodes (`node.CreateReader()`, .NET's `XNodeReader`): it
+    /// cannot read values in chunks or binary content, nor asynchronously.
+    pub(crate) node_reader: bool,
 }
 
 impl XmlReaderState {
@@ -124,9 +135,10 @@ impl XmlReaderState {
             closed: false,
             settings,
             subtree: None,
-            names: IoObject::new(IoState::NameTable(Vec::new())),
+            names: IoObject::new(IoState::NameTable(NameTable::default())),
             chunk: None,
             binary: None,
+            node_reader: false,
         }
     }
 }
@@ -144,7 +156,7 @@ pub(crate) enum IoState {
     /// configured awaitable (crates/expr/src/library/tasks.rs).
     Task(crate::library::TaskState),
     /// An `XmlReader`'s `NameTable`: the strings it has atomised.
-    NameTable(Vec<Arc<str>>),
+    NameTable(NameTable),
     /// An `XmlWriter` (crates/expr/src/library/xmlwriter.rs) and its settings.
     XmlWriter(crate::library::XmlWriterState),
     XmlWriterSettings(crate::library::WriterSettings),
@@ -280,7 +292,9 @@ impl IoObject {
                 IoState::StringBuilder(b) => b.len(),
                 IoState::StringWriter(w) => w.builder.size(),
                 IoState::Task(t) => t.size(),
-                IoState::NameTable(n) => n.iter().map(|s| crate::budget::SLOT + s.len()).sum(),
+                IoState::NameTable(n) => {
+                    n.names.iter().map(|s| crate::budget::SLOT + s.len()).sum()
+                }
                 IoState::Queue(q) => q
                     .iter()
                     .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))

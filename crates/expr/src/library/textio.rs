@@ -73,7 +73,7 @@ pub(crate) fn textio_call(
         }
         IoState::StringWriter(w) => Some(writer_call(it, w, name, args, at)),
         IoState::Task(t) => Some(task_call(t, name, args, at)),
-        IoState::NameTable(t) => Some(name_table_call(it, t, name, args, at)),
+        IoState::NameTable(t) => Some(name_table_call(it, &mut t.names, name, args, at)),
         IoState::XmlWriter(w) => Some(xml_writer_call(it, w, name, args, at)),
         _ => None,
     }
@@ -117,6 +117,9 @@ pub(crate) fn textio_static_exists(ty: &str, name: &str) -> bool {
 /// `TextReader.Null` (a reader of nothing) and `TextWriter.Null` (a writer that keeps
 /// nothing), inherited by `StringReader` and `StringWriter`.
 pub(crate) fn textio_static_property(ty: &str, name: &str) -> Option<Value> {
+    if (ty, name) == ("CancellationToken", "None") {
+        return Some(cancellation_none());
+    }
     if name != "Null" {
         return None;
     }
@@ -315,7 +318,7 @@ fn read_line(rest: &str, pos: &mut usize) -> Value {
 /// string from a range of a `char[]`.
 fn name_table_call(
     it: &mut Interp,
-    table: &mut Vec<Arc<str>>,
+    table: &mut std::collections::HashSet<Arc<str>>,
     name: &str,
     args: &Args,
     at: usize,
@@ -361,14 +364,14 @@ fn name_table_call(
             ));
         }
     };
-    let found = table.iter().find(|s| ***s == *key).cloned();
+    let found = table.get(key.as_str()).cloned();
     Ok(match (name, found) {
         (_, Some(s)) => Value::String(s),
         ("Get", None) => Value::Null,
         ("Add", None) => {
             it.charge(key.len() + budget::SLOT, at)?;
             let s: Arc<str> = Arc::from(key);
-            table.push(s.clone());
+            table.insert(s.clone());
             Value::String(s)
         }
         _ => {
@@ -431,4 +434,13 @@ pub(crate) fn call_filling(
             .unwrap_or_else(|| Err(no_member())),
         _ => Err(no_member()),
     }
+}
+
+/// `CancellationToken.None`, what the async members take: a token that is never cancelled
+/// (nothing here runs long enough to be cancelled; the members take any token as given).
+fn cancellation_none() -> Value {
+    let mut r = std::collections::BTreeMap::new();
+    r.insert("IsCancellationRequested".to_string(), Value::Bool(false));
+    r.insert("CanBeCanceled".to_string(), Value::Bool(false));
+    Value::Object(Object::Record(Arc::new(r)))
 }

@@ -1071,7 +1071,13 @@ fn read_call(t: &Value, n: &XRef, name: &str, args: &[Value], at: usize) -> F<Va
                 text: Arc::from(markup),
                 pos: 0,
             });
-            xml_reader_create(&vec![(None, input)], at)?
+            let reader = xml_reader_create(&vec![(None, input)], at)?;
+            if let Value::Object(Object::Io(io)) = &reader
+                && let crate::io::IoState::XmlReader(s) = &mut *io.state()
+            {
+                s.node_reader = true;
+            }
+            reader
         }
         "GetDefaultNamespace" if element => Value::Object(Object::XNamespace(Arc::from(
             namespace_of_prefix(n, "").unwrap_or_default().as_str(),

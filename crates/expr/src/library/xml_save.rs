@@ -155,6 +155,7 @@ fn leaf_reader(n: &XRef) -> Value {
     };
     let mut s = XmlReaderState::new(Arc::from(""), crate::io::ReaderSettings::default());
     s.nodes = Some(vec![one]);
+    s.node_reader = true;
     io_value(IoState::XmlReader(s))
 }
 

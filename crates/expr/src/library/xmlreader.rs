@@ -247,6 +247,8 @@ fn advance(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<bool> {
     let first = s.subtree.map_or(0, |(f, _, _)| f);
     let next = s.pos.map_or(first, |p| (p + 1).min(len));
     s.pos = Some(next);
+    // The reader's NameTable gets the names it reads.
+    binary::name_table(s);
     Ok(next < len)
 }
 
@@ -261,6 +263,7 @@ fn past_element(s: &mut XmlReaderState) {
         };
         s.pos = Some(after.min(limit(s)));
     }
+    binary::name_table(s);
 }
 
 fn is_content(kind: &str) -> bool {
@@ -363,7 +366,8 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         "QuoteChar" => Value::Char('"'),
         "BaseURI" => Value::str(""),
         "SchemaInfo" => Value::Null,
-        "CanResolveEntity" | "CanReadBinaryContent" | "CanReadValueChunk" => Value::Bool(true),
+        "CanResolveEntity" => Value::Bool(true),
+        "CanReadBinaryContent" | "CanReadValueChunk" => Value::Bool(!s.node_reader),
         // A copy: changing it does not change the reader, as .NET's is read-only.
         "Settings" => io_value(IoState::XmlReaderSettings(s.settings.clone())),
         "NameTable" => binary::name_table(s),
@@ -512,6 +516,7 @@ fn read_subtree(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<Value> 
         names: s.names.clone(),
         chunk: None,
         binary: None,
+        node_reader: s.node_reader,
     };
     s.pos = Some(last);
     Ok(io_value(IoState::XmlReader(sub)))

@@ -4,7 +4,8 @@
 //! at the call, as here. What .NET checks before its async work starts (arguments, the node
 //! type a method needs) is thrown at the call; what the reading itself raises (malformed XML,
 //! content that does not convert) faults the task, so `.Result` throws `AggregateException`
-//! and `GetAwaiter().GetResult()` the `XmlException`.
+//! and `GetAwaiter().GetResult()` the `XmlException`. A reader over LINQ to XML nodes
+//! (`CreateReader()`) has only the base class's async members, which are not implemented.
 
 use super::binary::xml_reader_fill;
 use super::*;
@@ -50,14 +51,24 @@ fn sync_name<'n>(
     at: usize,
 ) -> Option<F<Result<&'n str, Value>>> {
     let sync = name.strip_suffix("Async").filter(|n| ASYNC.contains(n))?;
-    if s.settings.asynchronous {
+    if s.settings.asynchronous && !s.node_reader {
         return Some(Ok(Ok(sync)));
     }
-    let refused = rt(
-        "InvalidOperationException",
-        "Set XmlReaderSettings.Async to true if you want to use Async Methods.",
-        at,
-    );
+    // A reader over nodes (`XNodeReader`) has only the base class's async members, which
+    // throw NotImplementedException (the reference source's `NotImplemented.ByDesign`).
+    let refused = if s.node_reader {
+        rt(
+            "NotImplementedException",
+            "The method or operation is not implemented.",
+            at,
+        )
+    } else {
+        rt(
+            "InvalidOperationException",
+            "Set XmlReaderSettings.Async to true if you want to use Async Methods.",
+            at,
+        )
+    };
     // `MoveToContentAsync` reads (and so fails) only when not on content already.
     if sync == "MoveToContent" && current(s).is_some_and(|n| is_content(n.kind)) && s.attr.is_none()
     {

@@ -215,6 +215,26 @@ pub(crate) fn xml_reader_fill(
     args: &Args,
     at: usize,
 ) -> Option<F<(Value, Option<Value>)>> {
+    if s.node_reader
+        && matches!(
+            name,
+            "ReadValueChunk"
+                | "ReadContentAsBase64"
+                | "ReadContentAsBinHex"
+                | "ReadElementContentAsBase64"
+                | "ReadElementContentAsBinHex"
+        )
+    {
+        // `XNodeReader` does not override them: the base class refuses.
+        let message = if name == "ReadValueChunk" {
+            "ReadValueChunk method is not supported on this XmlReader. Use CanReadValueChunk property to find out if an XmlReader implements it.".to_string()
+        } else {
+            format!(
+                "{name} method is not supported on this XmlReader. Use CanReadBinaryContent property to find out if a reader implements it."
+            )
+        };
+        return Some(Err(rt("NotSupportedException", message, at)));
+    }
     Some(match name {
         "ReadValueChunk" => read_value_chunk(s, args, at),
         "ReadContentAsBase64" => read_binary(it, s, "ReadContentAsBase64", args, at),
@@ -225,26 +245,30 @@ pub(crate) fn xml_reader_fill(
     })
 }
 
-/// `reader.NameTable`: the table of the names the reader has read so far (and those every
+/// `reader.NameTable` (brought up to date as the reader moves): the table of the names the reader has read so far (and those every
 /// table starts with), each added once, as .NET's reader atomises names as it reads them.
 pub(crate) fn name_table(s: &XmlReaderState) -> Value {
     if let IoState::NameTable(t) = &mut *s.names.state() {
         let mut add = |n: &str| {
-            if !t.iter().any(|x| **x == *n) {
-                t.push(Arc::from(n));
+            if !t.names.contains(n) {
+                t.names.insert(Arc::from(n));
             }
         };
-        for n in [
-            "",
-            "xmlns",
-            "xml",
-            "http://www.w3.org/2000/xmlns/",
-            "http://www.w3.org/XML/1998/namespace",
-        ] {
-            add(n);
+        if t.seen == 0 {
+            for n in [
+                "",
+                "xmlns",
+                "xml",
+                "http://www.w3.org/2000/xmlns/",
+                "http://www.w3.org/XML/1998/namespace",
+            ] {
+                add(n);
+            }
         }
+        // Only the nodes read since the last look: each node is added once.
         let upto = s.pos.map_or(0, |p| p.saturating_add(1));
-        for n in s.nodes.iter().flatten().take(upto) {
+        let from = t.seen;
+        for n in s.nodes.iter().flatten().take(upto).skip(from) {
             for name in [&n.name, &n.local, &n.namespace] {
                 add(name);
             }
@@ -257,6 +281,7 @@ pub(crate) fn name_table(s: &XmlReaderState) -> Value {
                 }
             }
         }
+        t.seen = t.seen.max(upto.min(s.nodes.as_ref().map_or(0, Vec::len)));
     }
     Value::Object(Object::Io(s.names.clone()))
 }
