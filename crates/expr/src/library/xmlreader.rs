@@ -12,7 +12,9 @@
 //! attributes (`MoveToAttribute` …) and into an attribute's value (`ReadAttributeValue`) as
 //! .NET's does; typed content (`ReadContentAs*`, `ReadElementContentAs*`, `ReadString`,
 //! `ReadStartElement` …) is in xmlreader/content.rs, checked against Mono's reader, which
-//! shares the reference source's `XmlReader` base class with .NET.
+//! shares the reference source's `XmlReader` base class with .NET. The chunked readers
+//! (`ReadValueChunk`, `ReadContentAsBase64` …) and the `NameTable` are in xmlreader/binary.rs,
+//! the `…Async` members in xmlreader/asynchronous.rs.
 //!
 //! Checked against Mono (mcs/mono), `XmlReader.Create(new StringReader(
 //! "<?xml version=\"1.0\"?><a x=\"1\"><b>t</b><c/></a>"))`, printing NodeType Name Depth
