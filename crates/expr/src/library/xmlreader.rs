@@ -34,6 +34,7 @@ mod attributes;
 mod binary;
 mod content;
 mod flatten;
+mod names;
 mod settings;
 
 use super::*;
@@ -44,6 +45,7 @@ use attributes::{attribute_call, attribute_member, current_attr};
 pub(crate) use binary::xml_reader_fill;
 use content::content_call;
 use flatten::flatten;
+pub(crate) use names::name_table_call;
 pub(crate) use settings::{
     construct_settings, reader_static_exists, reader_static_property, settings_member, settings_set,
 };
@@ -250,7 +252,7 @@ fn advance(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<bool> {
     let next = s.pos.map_or(first, |p| (p + 1).min(len));
     s.pos = Some(next);
     // The reader's NameTable gets the names it reads.
-    binary::name_table(s);
+    names::name_table(s);
     Ok(next < len)
 }
 
@@ -265,7 +267,7 @@ fn past_element(s: &mut XmlReaderState) {
         };
         s.pos = Some(after.min(limit(s)));
     }
-    binary::name_table(s);
+    names::name_table(s);
 }
 
 fn is_content(kind: &str) -> bool {
@@ -372,7 +374,7 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         "CanReadBinaryContent" | "CanReadValueChunk" => Value::Bool(!s.node_reader),
         // A copy: changing it does not change the reader, as .NET's is read-only.
         "Settings" => io_value(IoState::XmlReaderSettings(s.settings.clone())),
-        "NameTable" => binary::name_table(s),
+        "NameTable" => names::name_table(s),
         // A reader without a schema types every value as a string.
         "ValueType" => Value::str("System.String"),
         _ => return None,

@@ -1,6 +1,6 @@
 //! The `XmlReader` members that read a value or content in chunks into the caller's array:
 //! `ReadValueChunk(char[], index, count)`, `ReadContentAsBase64`/`BinHex(byte[], index,
-//! count)` and `ReadElementContentAsBase64`/`BinHex`, and the reader's `NameTable`.
+//! count)` and `ReadElementContentAsBase64`/`BinHex`.
 //!
 //! The first call of a binary read reads the whole content (as `ReadContentAsString` /
 //! `ReadElementContentAsString` would, moving the cursor past it) and decodes it; it and the
@@ -243,45 +243,4 @@ pub(crate) fn xml_reader_fill(
         "ReadElementContentAsBinHex" => read_binary(it, s, "ReadElementContentAsBinHex", args, at),
         _ => return None,
     })
-}
-
-/// `reader.NameTable` (brought up to date as the reader moves): the table of the names the reader has read so far (and those every
-/// table starts with), each added once, as .NET's reader atomises names as it reads them.
-pub(crate) fn name_table(s: &XmlReaderState) -> Value {
-    if let IoState::NameTable(t) = &mut *s.names.state() {
-        let mut add = |n: &str| {
-            if !t.names.contains(n) {
-                t.names.insert(Arc::from(n));
-            }
-        };
-        if t.seen == 0 {
-            for n in [
-                "",
-                "xmlns",
-                "xml",
-                "http://www.w3.org/2000/xmlns/",
-                "http://www.w3.org/XML/1998/namespace",
-            ] {
-                add(n);
-            }
-        }
-        // Only the nodes read since the last look: each node is added once.
-        let upto = s.pos.map_or(0, |p| p.saturating_add(1));
-        let from = t.seen;
-        for n in s.nodes.iter().flatten().take(upto).skip(from) {
-            for name in [&n.name, &n.local, &n.namespace] {
-                add(name);
-            }
-            if let Some((p, _)) = n.name.split_once(':') {
-                add(p);
-            }
-            for a in &n.attributes {
-                for name in [&a.name, &a.local, &a.namespace] {
-                    add(name);
-                }
-            }
-        }
-        t.seen = t.seen.max(upto.min(s.nodes.as_ref().map_or(0, Vec::len)));
-    }
-    Value::Object(Object::Io(s.names.clone()))
 }
