@@ -569,6 +569,12 @@ impl XObject {
         copy
     }
 
+    /// The namespace declarations of the node's ancestors (outermost first), what .NET's
+    /// writer knows when it writes the node (`ElementWriter.PushAncestors`).
+    pub(crate) fn inherited_declarations(self: &Arc<Self>) -> Vec<(String, String)> {
+        ancestor_declarations(self)
+    }
+
     /// Appends `child` (already without a parent) to the nodes.
     pub(crate) fn push_node(self: &Arc<Self>, child: XRef) {
         crate::library::xml_change(self, &child.clone(), "Add", || {

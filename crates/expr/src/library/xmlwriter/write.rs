@@ -166,7 +166,15 @@ pub(crate) fn write_node(it: &mut Interp, w: &mut XmlWriterState, node: &XRef, a
         }
         crate::xml::XKind::Element => {
             w.check_top("StartElement", true, at)?;
-            w.add(it, xml::xvalue(node.deep_clone()), at)
+            let copy = node.deep_clone();
+            declare_inherited(w, node, &copy);
+            w.add(it, xml::xvalue(copy), at)
+        }
+        crate::xml::XKind::DocumentType if w.open.is_empty() => {
+            // Only a document's top level takes a document type (the holder is an element).
+            w.check_top("DocumentType", true, at)?;
+            w.holder.push_node(node.deep_clone());
+            Ok(())
         }
         crate::xml::XKind::Text | crate::xml::XKind::CData => {
             let blank = node
@@ -199,4 +207,44 @@ pub(crate) fn write_node_to(
         return None;
     };
     Some(write_node(it, w, node, at))
+}
+
+/// Declares on `copy` (written for `node`) the prefixes `node`'s ancestors bind that its
+/// subtree uses and the writer has not declared: what .NET's writer declares, knowing the
+/// ancestors' bindings, to write the node with the same prefixes.
+fn declare_inherited(w: &mut XmlWriterState, node: &XRef, copy: &XRef) {
+    let mut used = std::collections::HashSet::new();
+    let mut stack = vec![copy.clone()];
+    while let Some(n) = stack.pop() {
+        if let Some(name) = n.name() {
+            used.insert(name.namespace);
+        }
+        for a in n.attributes() {
+            if let Some(name) = a.name() {
+                used.insert(name.namespace);
+            }
+        }
+        stack.extend(n.elements());
+    }
+    let own: Vec<String> = copy
+        .attributes()
+        .iter()
+        .filter_map(|a| {
+            a.name()
+                .and_then(|n| crate::xml::declared_prefix(&n).map(str::to_string))
+        })
+        .collect();
+    // The innermost binding of a prefix is the one in force.
+    let mut seen = std::collections::HashSet::new();
+    for (prefix, ns) in node.inherited_declarations().into_iter().rev() {
+        if prefix.is_empty()
+            || !seen.insert(prefix.clone())
+            || !used.contains(&ns)
+            || own.contains(&prefix)
+            || w.declared(&prefix, &ns)
+        {
+            continue;
+        }
+        w.declare(copy, &prefix, &ns);
+    }
 }
