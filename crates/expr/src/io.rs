@@ -149,6 +149,8 @@ pub(crate) enum IoState {
     StringReader {
         text: Arc<str>,
         pos: usize,
+        /// `Close()`/`Dispose()` was called: reading throws ObjectDisposedException.
+        closed: bool,
     },
     StringWriter(WriterState),
     XmlReader(XmlReaderState),
@@ -178,6 +180,9 @@ pub(crate) struct WriterState {
     pub(crate) builder: Arc<IoObject>,
     pub(crate) new_line: String,
     pub(crate) discard: bool,
+    /// `Close()`/`Dispose()` was called: writing throws ObjectDisposedException (the text
+    /// stays readable through `ToString()`).
+    pub(crate) closed: bool,
 }
 
 impl WriterState {
@@ -186,6 +191,7 @@ impl WriterState {
             builder,
             new_line: crate::library::NEW_LINE.to_string(),
             discard: false,
+            closed: false,
         }
     }
 

@@ -89,7 +89,9 @@ pub(crate) fn call_filling(
     };
     let mut state = io.state();
     match &mut *state {
-        IoState::StringReader { text, pos } => reader_call(text, pos, name, args, at),
+        IoState::StringReader { text, pos, closed } => {
+            reader_call(text, pos, closed, name, args, at)
+        }
         IoState::XmlReader(s) => xml_reader_fill(it, s, name, args, at)
             .or_else(|| async_fill(it, s, name, args, at))
             .unwrap_or_else(|| Err(no_member())),

@@ -112,6 +112,14 @@ pub(crate) fn writer_call(
 ) -> F<Value> {
     Ok(match name {
         "Write" | "WriteLine" | "WriteAsync" | "WriteLineAsync" => {
+            // TextWriter.Null ignores Close.
+            if w.closed && !w.discard {
+                return Err(rt(
+                    "ObjectDisposedException",
+                    "Cannot write to a closed TextWriter.",
+                    at,
+                ));
+            }
             let mut text = written(it, args, at)?;
             if name.starts_with("WriteLine") {
                 text.push_str(&w.new_line);
@@ -134,9 +142,16 @@ pub(crate) fn writer_call(
             Value::str(w.text())
         }
         "GetStringBuilder" if args.is_empty() => Value::Object(Object::Io(w.builder.clone())),
-        "Flush" | "Close" | "Dispose" if args.is_empty() => Value::Null,
+        "Close" | "Dispose" if args.is_empty() => {
+            w.closed = true;
+            Value::Null
+        }
+        "Flush" if args.is_empty() => Value::Null,
         "FlushAsync" if args.len() <= 1 => task_done(),
-        "DisposeAsync" if args.is_empty() => value_task_done(),
+        "DisposeAsync" if args.is_empty() => {
+            w.closed = true;
+            value_task_done()
+        }
         _ => {
             return Err(rt(
                 "RuntimeBinderException",
@@ -158,6 +173,13 @@ pub(crate) fn write_to_writer(it: &mut Interp, v: &Value, text: &str, at: usize)
         return None;
     };
     Some((|| {
+        if w.closed && !w.discard {
+            return Err(rt(
+                "ObjectDisposedException",
+                "Cannot write to a closed TextWriter.",
+                at,
+            ));
+        }
         if !w.discard {
             it.charge(w.len().saturating_add(text.len()), at)?;
         }

@@ -47,6 +47,7 @@ pub(crate) fn construct_textio(ty: &str, vals: &[Value], at: usize) -> Option<F<
                 io_value(IoState::StringReader {
                     text: Arc::from(s),
                     pos: 0,
+                    closed: false,
                 })
             }),
         },
@@ -68,8 +69,8 @@ pub(crate) fn textio_call(
         return Some(Err(e));
     }
     match state {
-        IoState::StringReader { text, pos } => {
-            Some(reader_call(text, pos, name, args, at).map(|(v, _)| v))
+        IoState::StringReader { text, pos, closed } => {
+            Some(reader_call(text, pos, closed, name, args, at).map(|(v, _)| v))
         }
         IoState::StringWriter(w) => Some(writer_call(it, w, name, args, at)),
         IoState::Task(t) => Some(task_call(t, name, args, at)),
@@ -128,6 +129,7 @@ pub(crate) fn textio_static_property(ty: &str, name: &str) -> Option<Value> {
             IoState::StringReader {
                 text: Arc::from(""),
                 pos: 0,
+                closed: false,
             },
             "System.IO.TextReader+NullTextReader",
         ))),
@@ -188,10 +190,26 @@ pub(crate) fn textio_static(ty: &str, name: &str, args: &Args, at: usize) -> Opt
 pub(crate) fn reader_call(
     text: &str,
     pos: &mut usize,
+    closed: &mut bool,
     name: &str,
     args: &Args,
     at: usize,
 ) -> F<(Value, Option<Value>)> {
+    match name {
+        "Close" | "Dispose" if args.is_empty() => {
+            *closed = true;
+            return Ok((Value::Null, None));
+        }
+        "ToString" | "Equals" | "GetHashCode" | "GetType" => {}
+        _ if *closed => {
+            return Err(rt(
+                "ObjectDisposedException",
+                "Cannot read from a closed TextReader.",
+                at,
+            ));
+        }
+        _ => {}
+    }
     let rest = text.get(*pos..).unwrap_or_default();
     Ok((
         match (name, args.len()) {
@@ -237,7 +255,6 @@ pub(crate) fn reader_call(
                     v
                 }
             }
-            ("Close" | "Dispose", 0) => Value::Null,
             ("ToString", 0) => Value::str("System.IO.StringReader"),
             _ => {
                 return Err(rt(

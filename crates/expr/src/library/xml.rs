@@ -1070,6 +1070,7 @@ fn read_call(t: &Value, n: &XRef, name: &str, args: &[Value], at: usize) -> F<Va
             let input = io_value(crate::io::IoState::StringReader {
                 text: Arc::from(markup),
                 pos: 0,
+                closed: false,
             });
             let reader = xml_reader_create(&vec![(None, input)], at)?;
             if let Value::Object(Object::Io(io)) = &reader

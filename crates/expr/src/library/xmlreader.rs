@@ -117,7 +117,14 @@ pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
     let settings = settings::settings_arg(args.get(1).map(|(_, v)| v), at)?;
     let text = match arg(args, 0, at)? {
         Value::Object(Object::Io(io)) => match &mut *io.state() {
-            IoState::StringReader { text, pos } => {
+            IoState::StringReader { closed: true, .. } => {
+                return Err(rt(
+                    "ObjectDisposedException",
+                    "Cannot read from a closed TextReader.",
+                    at,
+                ));
+            }
+            IoState::StringReader { text, pos, .. } => {
                 let rest: Arc<str> = Arc::from(text.get(*pos..).unwrap_or_default());
                 *pos = text.len();
                 rest
