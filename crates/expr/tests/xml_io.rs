@@ -176,3 +176,28 @@ fn chunked_reads_fill_the_callers_array() {
         "hello"
     );
 }
+
+/// `using` disposes its resource once the body has run: an `XmlWriter` hands on its output
+/// (.NET: `<?xml version="1.0" encoding="utf-16"?><r><n>v</n></r>`), a `CreateWriter()`
+/// writer adds its nodes to the container, a `StringWriter` is closed.
+#[test]
+fn using_disposes_its_resource() {
+    assert_eq!(
+        text(
+            r#"{ var sb = new StringBuilder(); using (var w = XmlWriter.Create(sb)) { w.WriteStartElement("r"); w.WriteElementString("n", "v"); } return sb.ToString(); }"#
+        ),
+        r#"<?xml version="1.0" encoding="utf-16"?><r><n>v</n></r>"#
+    );
+    assert_eq!(
+        text(
+            r#"{ var e = new XElement("r"); using (var w = e.CreateWriter()) { w.WriteElementString("n", "v"); } return e.ToString(SaveOptions.DisableFormatting); }"#
+        ),
+        "<r><n>v</n></r>"
+    );
+    assert_eq!(
+        text(
+            r#"{ var sw = new StringWriter(); using (sw) { sw.Write("a"); } sw.Write("b"); return 1; }"#
+        ),
+        "!ObjectDisposedException"
+    );
+}
