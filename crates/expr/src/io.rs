@@ -113,7 +113,7 @@ pub(crate) struct XmlReaderState {
     /// Its `NameTable` (shared with a `ReadSubtree()` reader, as .NET's is).
     pub(crate) names: Arc<IoObject>,
     /// `ReadValueChunk`'s progress: the node it reads (position, attribute, on the
-    /// attribute's text) and the characters already read.
+    /// attribute's text) and the byte offset of the value's next character.
     pub(crate) chunk: Option<(ChunkKey, usize)>,
     /// A `ReadContentAsBase64`/`BinHex` (or `ReadElementContent…`) read under way: the method
     /// (which later calls must be), the decoded bytes and how many were handed out.

@@ -87,11 +87,13 @@ fn read_value_chunk(s: &mut XmlReaderState, args: &Args, at: usize) -> F<(Value,
     };
     let value = value_here(s);
     let mut n = 0;
-    for c in value.chars().skip(done).take(count) {
+    let mut offset = done;
+    for c in value.get(done..).unwrap_or_default().chars().take(count) {
         buffer[index + n] = Value::Char(c);
+        offset += c.len_utf8();
         n += 1;
     }
-    s.chunk = Some((key, done + n));
+    s.chunk = Some((key, offset));
     Ok((Value::Int(n as i64), Some(Value::Array(buffer))))
 }
 
