@@ -107,6 +107,16 @@ const KINDS: &[Kind] = &[
         "Operation is not supported on this platform.",
     ),
     k(
+        "System.ObjectDisposedException",
+        "InvalidOperationException",
+        "Cannot access a disposed object.",
+    ),
+    k(
+        "System.AggregateException",
+        "Exception",
+        "One or more errors occurred.",
+    ),
+    k(
         "System.NotImplementedException",
         "SystemException",
         "The method or operation is not implemented.",

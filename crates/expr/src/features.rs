@@ -93,6 +93,9 @@ pub(crate) fn is_type(name: &str) -> bool {
                 | "LoadOptions"
                 | "XmlReader"
                 | "XmlReaderSettings"
+                | "XmlWriter"
+                | "XmlWriterSettings"
+                | "CancellationToken"
                 | "DtdProcessing"
                 | "ConformanceLevel"
                 | "XmlNodeType"
@@ -404,6 +407,8 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
             | "XProcessingInstruction"
             | "XDocumentType" => crate::library::xml_build_member_exists(ty, name, true),
             "XmlReader" => matches!(name, "Create" | "IsName" | "IsNameToken"),
+            "StringReader" | "StringWriter" => name == "Synchronized",
+            "XmlWriter" => crate::library::xml_writer_static_exists(ty, name),
             "JsonConvert" => matches!(name, "SerializeObject" | "DeserializeObject"),
             "Uri" => matches!(
                 name,
@@ -478,6 +483,8 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
         "Formatting" => matches!(name, "None" | "Indented"),
         "XmlNodeType" => crate::library::XML_NODE_TYPES.contains(&name),
         "DtdProcessing" | "ConformanceLevel" => crate::library::reader_static_exists(ty, name),
+        "StringReader" | "StringWriter" => name == "Null",
+        "CancellationToken" => name == "None",
         "XNamespace"
         | "SaveOptions"
         | "LoadOptions"

@@ -61,6 +61,8 @@ pub(crate) struct ReaderSettings {
     pub(crate) check_characters: bool,
     pub(crate) dtd_processing: &'static str,
     pub(crate) conformance_level: &'static str,
+    /// `Async`: whether the `…Async` methods may be used.
+    pub(crate) asynchronous: bool,
 }
 
 impl Default for ReaderSettings {
@@ -74,9 +76,21 @@ impl Default for ReaderSettings {
             check_characters: true,
             dtd_processing: "Prohibit",
             conformance_level: "Document",
+            asynchronous: false,
         }
     }
 }
+
+/// An `XmlNameTable`: the strings added, and how many of its reader's nodes have been
+/// added (the reader adds the names of the nodes it has read).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct NameTable {
+    pub(crate) names: std::collections::HashSet<Arc<str>>,
+    pub(crate) seen: usize,
+}
+
+/// The node `ReadValueChunk` reads: the position, the attribute, whether on its text.
+pub(crate) type ChunkKey = (Option<usize>, Option<usize>, bool);
 
 /// An `XmlReader`: the document's text, its nodes once read, and the cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +110,37 @@ pub(crate) struct XmlReaderState {
     /// A `ReadSubtree()` reader: the first and last node it reads, and the depth of the
     /// first (its depth 0).
     pub(crate) subtree: Option<(usize, usize, i64)>,
+    /// Its `NameTable` (shared with a `ReadSubtree()` reader, as .NET's is).
+    pub(crate) names: Arc<IoObject>,
+    /// `ReadValueChunk`'s progress: the node it reads (position, attribute, on the
+    /// attribute's text) and the byte offset of the value's next character.
+    pub(crate) chunk: Option<(ChunkKey, usize)>,
+    /// A `ReadContentAsBase64`/`BinHex` (or `ReadElementContent…`) read under way: the method
+    /// (which later calls must be), the decoded bytes and how many were handed out.
+    pub(crate) binary: Option<(&'static str, Vec<u8>, usize)>,
+    /// A reader over LINQ to XML nodes (`node.CreateReader()`, .NET's `XNodeReader`): it
+    /// cannot read values in chunks or binary content, nor asynchronously.
+    pub(crate) node_reader: bool,
+}
+
+impl XmlReaderState {
+    /// A reader over `text`, before its first `Read`.
+    pub(crate) fn new(text: Arc<str>, settings: ReaderSettings) -> XmlReaderState {
+        XmlReaderState {
+            text,
+            nodes: None,
+            pos: None,
+            attr: None,
+            attr_text: false,
+            closed: false,
+            settings,
+            subtree: None,
+            names: IoObject::new(IoState::NameTable(NameTable::default())),
+            chunk: None,
+            binary: None,
+            node_reader: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,9 +149,19 @@ pub(crate) enum IoState {
     StringReader {
         text: Arc<str>,
         pos: usize,
+        /// `Close()`/`Dispose()` was called: reading throws ObjectDisposedException.
+        closed: bool,
     },
-    StringWriter(String),
+    StringWriter(WriterState),
     XmlReader(XmlReaderState),
+    /// A completed `Task`/`Task<T>`/`ValueTask` (an async member's result), its awaiter or
+    /// configured awaitable (crates/expr/src/library/tasks.rs).
+    Task(crate::library::TaskState),
+    /// An `XmlReader`'s `NameTable`: the strings it has atomised.
+    NameTable(NameTable),
+    /// An `XmlWriter` (crates/expr/src/library/xmlwriter.rs) and its settings.
+    XmlWriter(crate::library::XmlWriterState),
+    XmlWriterSettings(crate::library::WriterSettings),
     XmlReaderSettings(ReaderSettings),
     StringBuilder(String),
     Queue(VecDeque<Value>),
@@ -123,6 +178,55 @@ pub(crate) enum IoState {
     Misc(crate::library::MiscState),
     /// `HashSet<T>.CreateSetComparer()` (crates/expr/src/library/set_comparer.rs).
     SetComparer,
+}
+
+/// A `StringWriter`: the `StringBuilder` it writes into (a shared object: `GetStringBuilder()`
+/// hands it out, and edits through it show in the writer), its `NewLine`, and whether it is
+/// `TextWriter.Null` (which discards what is written).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WriterState {
+    pub(crate) builder: Arc<IoObject>,
+    pub(crate) new_line: String,
+    pub(crate) discard: bool,
+    /// `Close()`/`Dispose()` was called: writing throws ObjectDisposedException (the text
+    /// stays readable through `ToString()`).
+    pub(crate) closed: bool,
+}
+
+impl WriterState {
+    pub(crate) fn new(builder: Arc<IoObject>) -> WriterState {
+        WriterState {
+            builder,
+            new_line: crate::library::NEW_LINE.to_string(),
+            discard: false,
+            closed: false,
+        }
+    }
+
+    /// The text written so far.
+    pub(crate) fn text(&self) -> String {
+        match &*self.builder.state() {
+            IoState::StringBuilder(b) => b.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Appends to the builder (nothing for `TextWriter.Null`).
+    pub(crate) fn push(&self, s: &str) {
+        if self.discard {
+            return;
+        }
+        if let IoState::StringBuilder(b) = &mut *self.builder.state() {
+            b.push_str(s);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match &*self.builder.state() {
+            IoState::StringBuilder(b) => b.len(),
+            _ => 0,
+        }
+    }
 }
 
 /// A stateful .NET object shared by every copy of the value that holds it.
@@ -142,6 +246,10 @@ impl IoObject {
         let type_name = match &state {
             IoState::StringReader { .. } => "System.IO.StringReader",
             IoState::StringWriter(_) => "System.IO.StringWriter",
+            IoState::Task(t) => t.type_name(),
+            IoState::NameTable(_) => "System.Xml.NameTable",
+            IoState::XmlWriter(_) => "System.Xml.XmlWriter",
+            IoState::XmlWriterSettings(_) => "System.Xml.XmlWriterSettings",
             IoState::XmlReader(_) => "System.Xml.XmlReader",
             IoState::XmlReaderSettings(_) => "System.Xml.XmlReaderSettings",
             IoState::StringBuilder(_) => "System.Text.StringBuilder",
@@ -152,6 +260,12 @@ impl IoObject {
             IoState::Misc(m) => m.type_name(),
             IoState::SetComparer => "System.Collections.Generic.HashSetEqualityComparer`1",
         };
+        IoObject::named(state, type_name)
+    }
+
+    /// An object of a type other than its state's usual one (`TextReader.Null` is a reader
+    /// over nothing, of type `TextReader+NullTextReader`).
+    pub(crate) fn named(state: IoState, type_name: &'static str) -> Arc<IoObject> {
         let capacity = match &state {
             // UTF-16 units; an ASCII text (as many chars as bytes) has one per byte.
             IoState::StringBuilder(b) if b.chars().count() == b.len() => b.len().max(16),
@@ -176,7 +290,15 @@ impl IoObject {
     /// name stands in.
     pub(crate) fn display(&self) -> String {
         match self.state.try_lock().as_deref() {
-            Ok(IoState::StringWriter(b) | IoState::StringBuilder(b)) => b.clone(),
+            Ok(IoState::StringBuilder(b)) => b.clone(),
+            // The builder may be the object whose method runs (`sb.Append(writer)` with
+            // `writer` over `sb`): then the type name stands in, as for the builder itself.
+            Ok(IoState::StringWriter(w)) if !w.discard => {
+                match w.builder.state.try_lock().as_deref() {
+                    Ok(IoState::StringBuilder(b)) => b.clone(),
+                    _ => self.type_name.to_string(),
+                }
+            }
             _ => self.type_name.to_string(),
         }
     }
@@ -188,8 +310,20 @@ impl IoObject {
         match self.state.try_lock() {
             Ok(s) => match &*s {
                 IoState::StringReader { text, .. } => text.len(),
-                IoState::XmlReaderSettings(_) | IoState::SetComparer => 0,
-                IoState::StringWriter(b) | IoState::StringBuilder(b) => b.len(),
+                IoState::XmlReaderSettings(_)
+                | IoState::XmlWriterSettings(_)
+                | IoState::SetComparer => 0,
+                // The nodes written and not yet handed to the target.
+                IoState::XmlWriter(w) => crate::budget::size_upto(
+                    &Value::Object(crate::value::Object::XElement(w.holder.clone())),
+                    usize::MAX,
+                ),
+                IoState::StringBuilder(b) => b.len(),
+                IoState::StringWriter(w) => w.builder.size(),
+                IoState::Task(t) => t.size(),
+                IoState::NameTable(n) => {
+                    n.names.iter().map(|s| crate::budget::SLOT + s.len()).sum()
+                }
                 IoState::Queue(q) => q
                     .iter()
                     .map(|v| crate::budget::SLOT + crate::budget::size_upto(v, usize::MAX))
@@ -228,6 +362,8 @@ impl PartialEq for IoObject {
     }
 }
 
+impl Eq for IoObject {}
+
 impl Value {
     /// A copy that shares no state with `self`: the stateful objects above (a builder, a
     /// reader, a set …) are copied rather than shared. What a policy keeps beyond the request
@@ -236,8 +372,16 @@ impl Value {
     pub fn detached(&self) -> Value {
         match self {
             Value::Object(crate::value::Object::Io(o)) => {
-                let state = o.state().clone();
-                Value::Object(crate::value::Object::Io(IoObject::new(state)))
+                let mut state = o.state().clone();
+                // A writer's builder is an object of its own: copied too.
+                if let IoState::StringWriter(w) = &mut state {
+                    let copy = w.builder.state().clone();
+                    w.builder = IoObject::new(copy);
+                }
+                Value::Object(crate::value::Object::Io(IoObject::named(
+                    state,
+                    o.type_name,
+                )))
             }
             Value::Object(crate::value::Object::Hasher(k, h)) => {
                 Value::Object(crate::value::Object::Hasher(*k, h.detached()))

@@ -168,6 +168,9 @@ pub struct XObject {
     /// `AddAnnotation`'s objects, oldest first. They live as long as the evaluation: an
     /// annotation may hold its own node, a cycle the end of the evaluation breaks.
     annotations: Mutex<Vec<crate::value::Value>>,
+    /// The `Changing` (true) and `Changed` (false) handlers, in the order they were added
+    /// (crates/expr/src/library/xml_events.rs); kept, like annotations, for the evaluation.
+    handlers: Mutex<Vec<(bool, Arc<crate::value::Lambda>)>>,
     /// The namespace declarations of the ancestors a returned node had when its evaluation
     /// ended (see [`keep_scope`]), for printing it once they are gone.
     outer: Mutex<Vec<(String, String)>>,
@@ -219,24 +222,30 @@ fn ancestor_declarations(n: &XRef) -> Vec<(String, String)> {
 /// Strong parent links for the length of an evaluation (see the module comment).
 pub(crate) struct ParentScope {
     outer: Option<Vec<Weak<XObject>>>,
+    /// The interrupted evaluation's count of event handlers.
+    outer_events: usize,
 }
 
 impl ParentScope {
     pub(crate) fn begin() -> ParentScope {
         ParentScope {
             outer: STRONG.with(|s| s.replace(Some(Vec::new()))),
+            outer_events: crate::library::begin_xml_events(),
         }
     }
 }
 
 impl Drop for ParentScope {
     fn drop(&mut self) {
+        crate::library::end_xml_events(self.outer_events);
         let live = STRONG.with(|s| s.replace(self.outer.take()));
         for w in live.unwrap_or_default() {
             if let Some(n) = w.upgrade() {
                 n.registered.store(false, Ordering::Relaxed);
                 let annotations = std::mem::take(&mut *lock(&n.annotations));
                 drop(annotations);
+                let handlers = std::mem::take(&mut *lock(&n.handlers));
+                drop(handlers);
                 let old = {
                     let mut link = lock(&n.parent);
                     match &*link {
@@ -285,6 +294,7 @@ impl XObject {
             registered: AtomicBool::new(false),
             data: Mutex::new(data),
             annotations: Mutex::new(Vec::new()),
+            handlers: Mutex::new(Vec::new()),
             outer: Mutex::new(Vec::new()),
         })
     }
@@ -337,6 +347,33 @@ impl XObject {
     pub(crate) fn add_annotation(self: &Arc<Self>, v: crate::value::Value) {
         if self.register() {
             lock(&self.annotations).push(v);
+        }
+    }
+
+    /// The `Changing` (`changing`) or `Changed` handlers.
+    pub(crate) fn handlers(&self, changing: bool) -> Vec<Arc<crate::value::Lambda>> {
+        lock(&self.handlers)
+            .iter()
+            .filter(|(c, _)| *c == changing)
+            .map(|(_, l)| l.clone())
+            .collect()
+    }
+
+    /// `node.Changing += handler` / `Changed +=`: kept only within an evaluation.
+    pub(crate) fn add_handler(self: &Arc<Self>, changing: bool, l: Arc<crate::value::Lambda>) {
+        if self.register() {
+            lock(&self.handlers).push((changing, l));
+        }
+    }
+
+    /// `-= handler`: the last subscription of that very handler goes, as a delegate's `-`.
+    pub(crate) fn remove_handler(&self, changing: bool, l: &Arc<crate::value::Lambda>) {
+        let mut hs = lock(&self.handlers);
+        if let Some(i) = hs
+            .iter()
+            .rposition(|(c, h)| *c == changing && Arc::ptr_eq(h, l))
+        {
+            hs.remove(i);
         }
     }
 
@@ -532,28 +569,53 @@ impl XObject {
         copy
     }
 
+    /// The namespace declarations of the node's ancestors (outermost first), what .NET's
+    /// writer knows when it writes the node (`ElementWriter.PushAncestors`).
+    pub(crate) fn inherited_declarations(self: &Arc<Self>) -> Vec<(String, String)> {
+        ancestor_declarations(self)
+    }
+
     /// Appends `child` (already without a parent) to the nodes.
     pub(crate) fn push_node(self: &Arc<Self>, child: XRef) {
-        child.set_parent(Some(self));
-        if let XData::Document { nodes, .. } | XData::Element { nodes, .. } = &mut *self.data() {
-            nodes.push(child);
-        }
+        crate::library::xml_change(self, &child.clone(), "Add", || {
+            child.set_parent(Some(self));
+            if let XData::Document { nodes, .. } | XData::Element { nodes, .. } = &mut *self.data()
+            {
+                nodes.push(child);
+            }
+        })
     }
 
     /// Inserts `child` (without a parent) at `index` of the nodes.
     pub(crate) fn insert_node(self: &Arc<Self>, index: usize, child: XRef) {
-        child.set_parent(Some(self));
-        if let XData::Document { nodes, .. } | XData::Element { nodes, .. } = &mut *self.data() {
-            let i = index.min(nodes.len());
-            nodes.insert(i, child);
-        }
+        crate::library::xml_change(self, &child.clone(), "Add", || {
+            child.set_parent(Some(self));
+            if let XData::Document { nodes, .. } | XData::Element { nodes, .. } = &mut *self.data()
+            {
+                let i = index.min(nodes.len());
+                nodes.insert(i, child);
+            }
+        })
+    }
+
+    /// Inserts attribute `a` (without a parent) at `index` of the attributes.
+    pub(crate) fn insert_attribute(self: &Arc<Self>, index: usize, a: XRef) {
+        crate::library::xml_change(self, &a.clone(), "Add", || {
+            a.set_parent(Some(self));
+            if let XData::Element { attributes, .. } = &mut *self.data() {
+                let i = index.min(attributes.len());
+                attributes.insert(i, a);
+            }
+        })
     }
 
     pub(crate) fn push_attribute(self: &Arc<Self>, a: XRef) {
-        a.set_parent(Some(self));
-        if let XData::Element { attributes, .. } = &mut *self.data() {
-            attributes.push(a);
-        }
+        crate::library::xml_change(self, &a.clone(), "Add", || {
+            a.set_parent(Some(self));
+            if let XData::Element { attributes, .. } = &mut *self.data() {
+                attributes.push(a);
+            }
+        })
     }
 
     /// Where `child` is among the nodes (or attributes) of this node.
@@ -577,17 +639,25 @@ impl XObject {
     /// Takes the node out of its parent (`Remove()` without the missing-parent check).
     pub(crate) fn detach(self: &Arc<Self>) {
         let Some(p) = self.parent() else { return };
-        if let XData::Document { nodes, .. } | XData::Element { nodes, .. } = &mut *p.data() {
-            nodes.retain(|n| !Arc::ptr_eq(n, self));
-        }
-        if let XData::Element { attributes, .. } = &mut *p.data() {
-            attributes.retain(|n| !Arc::ptr_eq(n, self));
-        }
-        self.set_parent(None);
+        crate::library::xml_change(&p, self, "Remove", || {
+            if let XData::Document { nodes, .. } | XData::Element { nodes, .. } = &mut *p.data() {
+                nodes.retain(|n| !Arc::ptr_eq(n, self));
+            }
+            if let XData::Element { attributes, .. } = &mut *p.data() {
+                attributes.retain(|n| !Arc::ptr_eq(n, self));
+            }
+            self.set_parent(None);
+        })
     }
 
-    /// Removes every child node (`RemoveNodes`).
-    pub(crate) fn clear_nodes(&self) {
+    /// Removes every child node (`RemoveNodes`), first to last, as .NET removes them.
+    pub(crate) fn clear_nodes(self: &Arc<Self>) {
+        if crate::library::xml_events_active() {
+            for n in self.nodes() {
+                n.detach();
+            }
+            return;
+        }
         let old = match &mut *self.data() {
             XData::Document { nodes, .. } | XData::Element { nodes, .. } => std::mem::take(nodes),
             _ => Vec::new(),
@@ -597,7 +667,13 @@ impl XObject {
         }
     }
 
-    pub(crate) fn clear_attributes(&self) {
+    pub(crate) fn clear_attributes(self: &Arc<Self>) {
+        if crate::library::xml_events_active() {
+            for a in self.attributes() {
+                a.detach();
+            }
+            return;
+        }
         let old = match &mut *self.data() {
             XData::Element { attributes, .. } => std::mem::take(attributes),
             _ => Vec::new(),

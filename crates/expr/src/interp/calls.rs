@@ -140,6 +140,10 @@ impl<'c> Interp<'c> {
             return lib::mutate(slot, name, args, at);
         }
         let t = self.ev(target)?;
+        // `reader.Read(buffer, 0, n)` fills the caller's array (crates/expr/src/interp/io_fill.rs).
+        if let Some(r) = self.io_fill(&t, name, args, at) {
+            return r;
+        }
         if matches!(t, Value::Null) {
             return Err(if null_cond {
                 Flow::NullShort

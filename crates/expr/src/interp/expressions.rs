@@ -138,7 +138,11 @@ impl<'c> Interp<'c> {
                 callee,
                 generics,
                 args,
-            } => return self.call(callee, generics, args, at),
+            } => {
+                // The handlers of the LINQ to XML changes the call made (interp/xml_events.rs).
+                let r = self.call(callee, generics, args, at);
+                return self.raise_xml_events(r, at);
+            }
             E::Index {
                 target,
                 args,
@@ -264,6 +268,9 @@ impl<'c> Interp<'c> {
                 ))
             }
             E::Assign { target, op, value } => {
+                if let Some(r) = self.xml_event_subscription(target, *op, value, at) {
+                    return r;
+                }
                 let v = match op {
                     None => self.ev(value)?,
                     Some(op) => {
@@ -274,8 +281,8 @@ impl<'c> Interp<'c> {
                         self.compound(*op, cur, rhs?, is_literal(value), at)?
                     }
                 };
-                self.assign(target, v.clone())?;
-                v
+                let r = self.assign(target, v.clone()).map(|()| v);
+                return self.raise_xml_events(r, at);
             }
             E::CoalesceAssign(target, value) => {
                 let cur = self.ev(target)?;

@@ -17,7 +17,9 @@ impl<'c> Interp<'c> {
         let Some(items) = init else {
             return Ok(None);
         };
-        if !lib::crypto::is_crypto_type(&ty.name) && ty.name != "XmlReaderSettings" {
+        if !lib::crypto::is_crypto_type(&ty.name)
+            && !matches!(ty.name.as_str(), "XmlReaderSettings" | "XmlWriterSettings")
+        {
             return Ok(Some(self.eval_list(items)?));
         }
         for item in items {

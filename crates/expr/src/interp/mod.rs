@@ -18,6 +18,7 @@ mod calls;
 mod expressions;
 mod in_place;
 mod initializers;
+mod io_fill;
 mod lvalues;
 mod nullable;
 mod spans;
@@ -27,6 +28,7 @@ mod trycatch;
 mod tuples;
 mod type_calls;
 mod types;
+mod xml_events;
 
 pub(crate) enum Flow {
     Err(RuntimeError),

@@ -199,6 +199,29 @@ pub(super) const ENUMS: &[EnumType] = &[
             ("XmlDeclaration", 17),
         ],
     },
+    // What a LINQ to XML change event reports (crates/expr/src/library/xml_events.rs).
+    EnumType {
+        name: "XObjectChange",
+        full_name: "System.Xml.Linq.XObjectChange",
+        flags: false,
+        members: &[("Add", 0), ("Remove", 1), ("Name", 2), ("Value", 3)],
+    },
+    // What a completed task's `Status` is (crates/expr/src/library/tasks.rs).
+    EnumType {
+        name: "TaskStatus",
+        full_name: "System.Threading.Tasks.TaskStatus",
+        flags: false,
+        members: &[
+            ("Created", 0),
+            ("WaitingForActivation", 1),
+            ("WaitingToRun", 2),
+            ("Running", 3),
+            ("WaitingForChildrenToComplete", 4),
+            ("RanToCompletion", 5),
+            ("Canceled", 6),
+            ("Faulted", 7),
+        ],
+    },
     EnumType {
         name: "SaveOptions",
         full_name: "System.Xml.Linq.SaveOptions",

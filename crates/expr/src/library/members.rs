@@ -109,6 +109,7 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
                 Some(v) => v,
                 None => return Err(no_member(&t, name, at)),
             },
+            other if let Some(r) = textio_member(other, name, at) => r?,
             other => match builder_member(other, name) {
                 Some(v) => v,
                 None => return Err(no_member(&t, name, at)),
@@ -187,6 +188,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         .or_else(|| net::static_property(ty, name))
         .or_else(|| reader_static_property(ty, name))
         .or_else(|| misc_static_property(ty, name))
+        .or_else(|| textio_static_property(ty, name))
     {
         return Ok(v);
     }

@@ -118,6 +118,10 @@ fn typed_method(
     ) = &t
     {
         let plain: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
+        // Save, WriteTo, CreateWriter … (crates/expr/src/library/xml_save.rs).
+        if let Some(r) = xml_io_call(it, &t, name, generics, &plain, at) {
+            return r;
+        }
         if let Some(r) = xml::annotation_call(&t, name, generics, &plain, at) {
             return r;
         }

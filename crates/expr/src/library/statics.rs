@@ -72,7 +72,9 @@ pub(crate) fn call_static(
         "JValue" | "JProperty" if matches!(name, "Parse" | "FromObject") => {
             json_static(it, "JToken", name, generics, args, at)?
         }
-        "XElement" | "XDocument" | "XNode" | "XmlReader" => xml_static(it, ty, name, args, at)?,
+        "XElement" | "XDocument" | "XNode" | "XmlReader" | "XmlWriter" => {
+            xml_static(it, ty, name, args, at)?
+        }
         "XNamespace" | "XName" => xml_build_static(ty, name, args, at)?,
         // The node types' inherited statics (`XText.DeepEquals`, `XElement.ReadFrom` …).
         "XContainer"
@@ -82,6 +84,7 @@ pub(crate) fn call_static(
         | "XProcessingInstruction"
         | "XDocumentType" => xml_static(it, ty, name, args, at)?,
         "Array" => array_static(it, name, generics, args, at)?,
+        _ if let Some(r) = textio_static(ty, name, args, at) => Some(r?),
         _ if crypto::is_crypto_type(ty) => crypto::call_static(it, ty, name, args, at)?,
         "Uri" | "WebUtility" => web_static(it, ty, name, args, at)?,
         "Enumerable" => enumerable_static(it, name, args, at)?,
@@ -477,6 +480,10 @@ fn json_static(
 
 /// `XElement.Parse`, `XDocument.Parse`.
 fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> F<Option<Value>> {
+    // Load(TextReader | XmlReader), LoadAsync, ReadFromAsync (crates/expr/src/library/xml_save.rs).
+    if let Some(r) = xml_load_static(it, ty, name, args, at) {
+        return r.map(Some);
+    }
     let a = |i: usize| arg(args, i, at);
     Ok(Some(match (ty, name) {
         ("XElement" | "XDocument", "Parse") => {
@@ -492,6 +499,7 @@ fn xml_static(it: &mut Interp, ty: &str, name: &str, args: &Args, at: usize) -> 
             }
         }
         ("XmlReader", "Create") => xml_reader_create(args, at)?,
+        ("XmlWriter", "Create") => xml_writer_create(args, at)?,
         ("XmlReader", "IsName" | "IsNameToken") => {
             xml_reader_is_name(args, name == "IsNameToken", at)?
         }

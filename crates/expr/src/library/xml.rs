@@ -1070,8 +1070,15 @@ fn read_call(t: &Value, n: &XRef, name: &str, args: &[Value], at: usize) -> F<Va
             let input = io_value(crate::io::IoState::StringReader {
                 text: Arc::from(markup),
                 pos: 0,
+                closed: false,
             });
-            xml_reader_create(&vec![(None, input)], at)?
+            let reader = xml_reader_create(&vec![(None, input)], at)?;
+            if let Value::Object(Object::Io(io)) = &reader
+                && let crate::io::IoState::XmlReader(s) = &mut *io.state()
+            {
+                s.node_reader = true;
+            }
+            reader
         }
         "GetDefaultNamespace" if element => Value::Object(Object::XNamespace(Arc::from(
             namespace_of_prefix(n, "").unwrap_or_default().as_str(),

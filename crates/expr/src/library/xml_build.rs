@@ -367,8 +367,9 @@ pub(crate) fn xml_build_member_exists(ty: &str, name: &str, call: bool) -> bool 
                         | "XComment"
                         | "XProcessingInstruction"
                         | "XDocumentType",
-                    "ReadFrom" | "DeepEquals" | "CompareDocumentOrder"
+                    "ReadFrom" | "DeepEquals" | "CompareDocumentOrder" | "ReadFromAsync"
                 )
+                | ("XElement" | "XDocument", "LoadAsync")
         );
     }
     xml_static_property(ty, name).is_some()

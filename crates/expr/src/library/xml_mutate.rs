@@ -186,9 +186,13 @@ fn insert(
         }
         if let Some(p) = prev.as_ref()
             && p.kind() == XKind::Text
-            && let XData::Text(s) = &mut *p.data()
         {
-            s.push_str(&t);
+            // .NET appends to the text node: its Value changes.
+            xml_change(p, p, "Value", || {
+                if let XData::Text(s) = &mut *p.data() {
+                    s.push_str(&t);
+                }
+            });
             return;
         }
         let n = XObject::new(XData::Text(t));
@@ -435,16 +439,28 @@ fn value_text(it: &mut Interp, v: &Value, at: usize) -> F<String> {
 fn set_value(n: &XRef, s: String) {
     if n.kind() == XKind::Element {
         n.clear_nodes();
-        n.push_node(XObject::new(XData::Text(s)));
+        if s.is_empty() {
+            // .NET keeps an empty value as the element's content, announced as its Value.
+            xml_change(n, n, "Value", || {
+                if let XData::Element { nodes, .. } = &mut *n.data() {
+                    nodes.push(XObject::new(XData::Text(s)));
+                }
+            });
+            if let Some(t) = n.last_node() {
+                t.set_parent(Some(n));
+            }
+        } else {
+            n.push_node(XObject::new(XData::Text(s)));
+        }
         return;
     }
-    match &mut *n.data() {
+    xml_change(n, n, "Value", || match &mut *n.data() {
         XData::Attribute { value: v, .. }
         | XData::Text(v)
         | XData::CData(v)
         | XData::Comment(v) => *v = s,
         _ => {}
-    }
+    })
 }
 
 /// `x.Value = v`, `e.Name = n`, `pi.Data = d` … on a node; `None` when `t` is no node or the
@@ -477,9 +493,11 @@ pub(crate) fn xml_set_member(
             }
             (XKind::Element, "Name") => {
                 let x = name_arg(&v, at)?;
-                if let XData::Element { name, .. } = &mut *n.data() {
-                    *name = x;
-                }
+                xml_change(n, n, "Name", || {
+                    if let XData::Element { name, .. } = &mut *n.data() {
+                        *name = x;
+                    }
+                });
                 Ok(())
             }
             (XKind::Pi, "Target" | "Data") | (XKind::DocumentType, _) => {
@@ -489,36 +507,17 @@ pub(crate) fn xml_set_member(
                     other => return Err(cast_err(other, "System.String", at)),
                 };
                 it.charge(s.as_ref().map_or(0, String::len), at)?;
-                let mut d = n.data();
-                match (&mut *d, name) {
-                    (XData::Pi(target, data), _) => {
-                        let s = s.ok_or_else(|| null_arg("value", at))?;
-                        if name == "Target" {
-                            *target = s;
-                        } else {
-                            *data = s;
-                        }
-                    }
-                    (XData::DocumentType { name: dn, .. }, "Name") => {
-                        *dn = s.ok_or_else(|| null_arg("value", at))?
-                    }
-                    (XData::DocumentType { public_id, .. }, "PublicId") => *public_id = s,
-                    (XData::DocumentType { system_id, .. }, "SystemId") => *system_id = s,
-                    (
-                        XData::DocumentType {
-                            internal_subset, ..
-                        },
-                        "InternalSubset",
-                    ) => *internal_subset = s,
-                    _ => {
-                        return Err(rt(
-                            "CompilationError",
-                            format!("Property '{name}' cannot be assigned to"),
-                            at,
-                        ));
-                    }
-                }
-                Ok(())
+                // A processing instruction's Target and a document type's Name are its
+                // Name; the rest its Value.
+                let change = if matches!(name, "Target" | "Name") {
+                    "Name"
+                } else {
+                    "Value"
+                };
+                notify(n, n, change, true);
+                let r = set_pi_or_doctype(n, name, s, at);
+                notify(n, n, change, false);
+                r
             }
             _ => Err(rt(
                 "CompilationError",
@@ -527,6 +526,40 @@ pub(crate) fn xml_set_member(
             )),
         }
     })())
+}
+
+/// A processing instruction's `Target`/`Data`, a document type's `Name`/`PublicId`/…
+fn set_pi_or_doctype(n: &XRef, name: &str, s: Option<String>, at: usize) -> F<()> {
+    let mut d = n.data();
+    match (&mut *d, name) {
+        (XData::Pi(target, data), _) => {
+            let s = s.ok_or_else(|| null_arg("value", at))?;
+            if name == "Target" {
+                *target = s;
+            } else {
+                *data = s;
+            }
+        }
+        (XData::DocumentType { name: dn, .. }, "Name") => {
+            *dn = s.ok_or_else(|| null_arg("value", at))?
+        }
+        (XData::DocumentType { public_id, .. }, "PublicId") => *public_id = s,
+        (XData::DocumentType { system_id, .. }, "SystemId") => *system_id = s,
+        (
+            XData::DocumentType {
+                internal_subset, ..
+            },
+            "InternalSubset",
+        ) => *internal_subset = s,
+        _ => {
+            return Err(rt(
+                "CompilationError",
+                format!("Property '{name}' cannot be assigned to"),
+                at,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `Extensions.Remove()` on a sequence of nodes or attributes: each leaves its parent (one

@@ -12,7 +12,9 @@
 //! attributes (`MoveToAttribute` …) and into an attribute's value (`ReadAttributeValue`) as
 //! .NET's does; typed content (`ReadContentAs*`, `ReadElementContentAs*`, `ReadString`,
 //! `ReadStartElement` …) is in xmlreader/content.rs, checked against Mono's reader, which
-//! shares the reference source's `XmlReader` base class with .NET.
+//! shares the reference source's `XmlReader` base class with .NET. The chunked readers
+//! (`ReadValueChunk`, `ReadContentAsBase64` …) and the `NameTable` are in xmlreader/binary.rs,
+//! the `…Async` members in xmlreader/asynchronous.rs.
 //!
 //! Checked against Mono (mcs/mono), `XmlReader.Create(new StringReader(
 //! "<?xml version=\"1.0\"?><a x=\"1\"><b>t</b><c/></a>"))`, printing NodeType Name Depth
@@ -27,16 +29,23 @@
 //! EndElement a 0 False
 //! ```
 
+mod asynchronous;
 mod attributes;
+mod binary;
 mod content;
 mod flatten;
+mod names;
 mod settings;
 
 use super::*;
 use crate::io::{IoState, ReaderAttr, ReaderNode, XmlReaderState};
+use asynchronous::async_call;
+pub(crate) use asynchronous::async_fill;
 use attributes::{attribute_call, attribute_member, current_attr};
+pub(crate) use binary::xml_reader_fill;
 use content::content_call;
 use flatten::flatten;
+pub(crate) use names::name_table_call;
 pub(crate) use settings::{
     construct_settings, reader_static_exists, reader_static_property, settings_member, settings_set,
 };
@@ -108,7 +117,14 @@ pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
     let settings = settings::settings_arg(args.get(1).map(|(_, v)| v), at)?;
     let text = match arg(args, 0, at)? {
         Value::Object(Object::Io(io)) => match &mut *io.state() {
-            IoState::StringReader { text, pos } => {
+            IoState::StringReader { closed: true, .. } => {
+                return Err(rt(
+                    "ObjectDisposedException",
+                    "Cannot read from a closed TextReader.",
+                    at,
+                ));
+            }
+            IoState::StringReader { text, pos, .. } => {
                 let rest: Arc<str> = Arc::from(text.get(*pos..).unwrap_or_default());
                 *pos = text.len();
                 rest
@@ -133,16 +149,9 @@ pub(crate) fn xml_reader_create(args: &Args, at: usize) -> F<Value> {
             ));
         }
     };
-    Ok(io_value(IoState::XmlReader(XmlReaderState {
-        text,
-        nodes: None,
-        pos: None,
-        attr: None,
-        attr_text: false,
-        closed: false,
-        settings,
-        subtree: None,
-    })))
+    Ok(io_value(IoState::XmlReader(XmlReaderState::new(
+        text, settings,
+    ))))
 }
 
 fn nodes<'s>(it: &mut Interp, s: &'s mut XmlReaderState, at: usize) -> F<&'s [ReaderNode]> {
@@ -176,6 +185,9 @@ fn current(s: &XmlReaderState) -> Option<&ReaderNode> {
 
 /// Moves off an attribute back to its element; whether the cursor was on one.
 fn to_element(s: &mut XmlReaderState) -> bool {
+    // Moving ends a chunked read (`ReadValueChunk`, `ReadContentAsBase64` …).
+    s.chunk = None;
+    s.binary = None;
     let was = s.attr.is_some();
     s.attr = None;
     s.attr_text = false;
@@ -246,6 +258,8 @@ fn advance(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<bool> {
     let first = s.subtree.map_or(0, |(f, _, _)| f);
     let next = s.pos.map_or(first, |p| (p + 1).min(len));
     s.pos = Some(next);
+    // The reader's NameTable gets the names it reads.
+    names::name_table(s);
     Ok(next < len)
 }
 
@@ -260,6 +274,7 @@ fn past_element(s: &mut XmlReaderState) {
         };
         s.pos = Some(after.min(limit(s)));
     }
+    names::name_table(s);
 }
 
 fn is_content(kind: &str) -> bool {
@@ -362,9 +377,13 @@ pub(crate) fn xml_reader_member(s: &XmlReaderState, name: &str) -> Option<Value>
         "QuoteChar" => Value::Char('"'),
         "BaseURI" => Value::str(""),
         "SchemaInfo" => Value::Null,
-        "CanResolveEntity" | "CanReadBinaryContent" | "CanReadValueChunk" => Value::Bool(true),
+        "CanResolveEntity" => Value::Bool(true),
+        "CanReadBinaryContent" | "CanReadValueChunk" => Value::Bool(!s.node_reader),
         // A copy: changing it does not change the reader, as .NET's is read-only.
         "Settings" => io_value(IoState::XmlReaderSettings(s.settings.clone())),
+        "NameTable" => names::name_table(s),
+        // A reader without a schema types every value as a string.
+        "ValueType" => Value::str("System.String"),
         _ => return None,
     })
 }
@@ -456,6 +475,13 @@ pub(crate) fn xml_reader_call(
             ));
         }
         _ => {
+            if let Some(r) = async_call(it, s, name, args, at) {
+                return r;
+            }
+            // The chunked readers, their array not a variable's: the count only.
+            if let Some(r) = xml_reader_fill(it, s, name, args, at) {
+                return r.map(|(v, _)| v);
+            }
             if let Some(v) = attribute_call(it, s, name, args, at)? {
                 return Ok(v);
             }
@@ -498,6 +524,10 @@ fn read_subtree(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<Value> 
         closed: false,
         settings: s.settings.clone(),
         subtree: Some((first, last, depth)),
+        names: s.names.clone(),
+        chunk: None,
+        binary: None,
+        node_reader: s.node_reader,
     };
     s.pos = Some(last);
     Ok(io_value(IoState::XmlReader(sub)))

@@ -198,7 +198,8 @@ impl Parser {
                 return s(S::Checked(checked, self.statements_until_brace()?));
             }
             "using" if self.is_punct_at(1, "(") => {
-                // `using (var h = new HMACSHA256(k)) { … }`: disposal has no meaning here.
+                // `using (var w = XmlWriter.Create(sb)) { … }`: the body, then `w?.Dispose()`
+                // (what disposal does shows: a writer hands its output on and closes).
                 self.pos += 2;
                 let mut body = match self.try_declaration_no_semicolon()? {
                     Some(d) => d,
@@ -211,7 +212,21 @@ impl Parser {
                     }
                 };
                 self.expect(")")?;
+                let disposed: Vec<String> = body
+                    .iter()
+                    .filter_map(|d| match &d.kind {
+                        S::Local { name, .. } => Some(name.clone()),
+                        S::Expr(Expr {
+                            kind: E::Name(n), ..
+                        }) => Some(n.clone()),
+                        _ => None,
+                    })
+                    .collect();
                 body.push(self.statement()?);
+                // In reverse order of declaration, as C# disposes them.
+                for name in disposed.into_iter().rev() {
+                    body.push(dispose_statement(name, at));
+                }
                 return s(S::Block(body));
             }
             "using" => {
@@ -470,5 +485,24 @@ impl Parser {
             break;
         }
         Ok(Some(out))
+    }
+}
+
+/// `name?.Dispose();`, what a `using` statement ends with (skipped when the body returns or
+/// throws: then the local is out of reach and nothing can see the disposal).
+fn dispose_statement(name: String, at: usize) -> Stmt {
+    let e = |kind: E| Expr { kind, at };
+    let call = e(E::Call {
+        callee: Box::new(e(E::Member {
+            target: Box::new(e(E::Name(name))),
+            name: "Dispose".to_string(),
+            null_cond: true,
+        })),
+        generics: Vec::new(),
+        args: Vec::new(),
+    });
+    Stmt {
+        kind: S::Expr(e(E::NullChain(Box::new(call)))),
+        at,
     }
 }

@@ -21,6 +21,10 @@ using XmlNodeType = System.Xml.XmlNodeType;
 using XmlReaderSettings = System.Xml.XmlReaderSettings;
 using DtdProcessing = System.Xml.DtdProcessing;
 using ConformanceLevel = System.Xml.ConformanceLevel;
+using XmlException = System.Xml.XmlException;
+using TaskStatus = System.Threading.Tasks.TaskStatus;
+using XmlWriter = System.Xml.XmlWriter;
+using XmlWriterSettings = System.Xml.XmlWriterSettings;
 
 public static class Exprs {
 //@@METHODS@@

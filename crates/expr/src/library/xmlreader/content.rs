@@ -16,7 +16,7 @@ use super::*;
 
 /// The `XmlNodeType`s `ReadContentAs*` may start on (the reference source's
 /// `CanReadContentAsBitmap`).
-fn can_read_content(kind: &str) -> bool {
+pub(super) fn can_read_content(kind: &str) -> bool {
     matches!(
         kind,
         "Attribute"
@@ -40,7 +40,7 @@ fn is_textual(kind: &str) -> bool {
 }
 
 /// The current node's value (an attribute's, or its value's as text).
-fn value_here(s: &XmlReaderState) -> String {
+pub(super) fn value_here(s: &XmlReaderState) -> String {
     match current_attr(s) {
         Some(a) => a.value.clone(),
         None => current(s).map_or(String::new(), |n| n.value.clone()),
@@ -79,7 +79,7 @@ fn content_string(it: &mut Interp, s: &mut XmlReaderState, at: usize) -> F<Strin
 /// The XML Schema types `ReadContentAs*` converts to, by method-name suffix, with the name
 /// .NET's message gives them.
 #[derive(Clone, Copy)]
-enum Typed {
+pub(super) enum Typed {
     String,
     Object,
     Boolean,
@@ -372,7 +372,7 @@ fn convert(ty: Typed, text: &str, now: DateTime) -> Result<Value, Bad> {
 }
 
 /// `ReadContentAsXxx()`.
-fn read_content_as(
+pub(super) fn read_content_as(
     it: &mut Interp,
     s: &mut XmlReaderState,
     method: &str,
@@ -475,7 +475,7 @@ fn check_name(s: &XmlReaderState, args: &Args, at: usize) -> F<()> {
 
 /// `ReadElementContentAsXxx([localName, namespaceURI])`: the reference source's
 /// `SetupReadElementContentAsXxx`, `ReadContentAsXxx` and `FinishReadElementContentAsXxx`.
-fn read_element_content_as(
+pub(super) fn read_element_content_as(
     it: &mut Interp,
     s: &mut XmlReaderState,
     method: &str,

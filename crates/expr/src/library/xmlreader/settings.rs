@@ -34,6 +34,9 @@ pub(crate) fn reader_static_exists(ty: &str, name: &str) -> bool {
 
 /// `new XmlReaderSettings()` with its initializer's properties; `None` for another type.
 pub(crate) fn construct_settings(ty: &str, args: &Args, at: usize) -> Option<F<Value>> {
+    if ty == "XmlWriterSettings" {
+        return Some(construct_writer_settings(args, at));
+    }
     if ty != "XmlReaderSettings" {
         return None;
     }
@@ -81,6 +84,7 @@ fn set(s: &mut ReaderSettings, name: &str, v: &Value, at: usize) -> F<()> {
         "IgnoreProcessingInstructions" => s.ignore_pis = flag(v, at)?,
         "CloseInput" => s.close_input = flag(v, at)?,
         "CheckCharacters" => s.check_characters = flag(v, at)?,
+        "Async" => s.asynchronous = flag(v, at)?,
         "DtdProcessing" => {
             s.dtd_processing = enum_arg(v, DTD_PROCESSING, "System.Xml.DtdProcessing", at)?;
         }
@@ -108,6 +112,9 @@ pub(crate) fn settings_set(o: &Value, name: &str, v: &Value, at: usize) -> Optio
     };
     match &mut *io.state() {
         IoState::XmlReaderSettings(s) => Some(set(s, name, v, at)),
+        // `writer.NewLine = s` (crates/expr/src/library/stringwriter.rs).
+        IoState::StringWriter(w) => Some(writer_set(w, name, v, at)),
+        IoState::XmlWriterSettings(s) => Some(writer_settings_set(s, name, v, at)),
         _ => None,
     }
 }
@@ -120,6 +127,7 @@ pub(crate) fn settings_member(s: &ReaderSettings, name: &str) -> Option<Value> {
         "IgnoreProcessingInstructions" => Value::Bool(s.ignore_pis),
         "CloseInput" => Value::Bool(s.close_input),
         "CheckCharacters" => Value::Bool(s.check_characters),
+        "Async" => Value::Bool(s.asynchronous),
         "DtdProcessing" => enum_member("DtdProcessing", s.dtd_processing).unwrap_or(Value::Null),
         "ConformanceLevel" => {
             enum_member("ConformanceLevel", s.conformance_level).unwrap_or(Value::Null)

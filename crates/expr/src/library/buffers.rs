@@ -1,0 +1,100 @@
+//! The reading methods that fill a caller's array (`reader.Read(buffer, index, count)`,
+//! `ReadBlock`, `xmlReader.ReadValueChunk`, `ReadContentAsBase64` and their async forms):
+//! which they are, their `(buffer, index, count)` checks, and the call that returns the filled
+//! array for crates/expr/src/interp/io_fill.rs to write back into the caller's variable.
+
+use super::*;
+use crate::io::IoState;
+
+/// The `(buffer, index, count)` arguments of the reading methods that fill a caller's array,
+/// checked as .NET checks them: the buffer's items and the range.
+pub(crate) fn buffer_range(args: &Args, at: usize) -> F<(Vec<Value>, usize, usize)> {
+    let buffer = match arg(args, 0, at)? {
+        Value::Null => {
+            return Err(rt(
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 'buffer')",
+                at,
+            ));
+        }
+        Value::Array(items) => items.clone(),
+        Value::Bytes(b) => b.iter().map(|b| Value::Byte(*b)).collect(),
+        other => return Err(cast_err(other, "System.Char[]", at)),
+    };
+    let index = as_int(arg(args, 1, at)?, at)?;
+    let count = as_int(arg(args, 2, at)?, at)?;
+    for (n, v) in [("index", index), ("count", count)] {
+        if v < 0 {
+            return Err(rt(
+                "ArgumentOutOfRangeException",
+                format!(
+                    "{n} ('{v}') must be a non-negative value. (Parameter '{n}')\nActual value was {v}."
+                ),
+                at,
+            ));
+        }
+    }
+    if (buffer.len() as i64) - index < count {
+        return Err(rt(
+            "ArgumentException",
+            "Offset and length were out of bounds for the array or count is greater than the \
+             number of elements from index to the end of the source collection.",
+            at,
+        ));
+    }
+    Ok((buffer, index as usize, count as usize))
+}
+
+/// Whether `t.name(buffer, index, count)` fills the caller's `buffer`
+/// (crates/expr/src/interp/io_fill.rs).
+pub(crate) fn fills_buffer(t: &Value, name: &str) -> bool {
+    let Value::Object(Object::Io(io)) = t else {
+        return false;
+    };
+    let base = name.strip_suffix("Async").unwrap_or(name);
+    match &*io.state() {
+        IoState::StringReader { .. } => matches!(base, "Read" | "ReadBlock"),
+        IoState::XmlReader(_) => matches!(
+            base,
+            "ReadValueChunk"
+                | "ReadContentAsBase64"
+                | "ReadContentAsBinHex"
+                | "ReadElementContentAsBase64"
+                | "ReadElementContentAsBinHex"
+        ),
+        _ => false,
+    }
+}
+
+/// Calls a method [`fills_buffer`] names: its result and the filled array.
+pub(crate) fn call_filling(
+    it: &mut Interp,
+    t: &Value,
+    name: &str,
+    args: &Args,
+    at: usize,
+) -> F<(Value, Option<Value>)> {
+    let no_member = || {
+        rt(
+            "RuntimeBinderException",
+            format!(
+                "'{}' does not contain a definition for '{name}'",
+                t.type_name()
+            ),
+            at,
+        )
+    };
+    let Value::Object(Object::Io(io)) = t else {
+        return Err(no_member());
+    };
+    let mut state = io.state();
+    match &mut *state {
+        IoState::StringReader { text, pos, closed } => {
+            reader_call(text, pos, closed, name, args, at)
+        }
+        IoState::XmlReader(s) => xml_reader_fill(it, s, name, args, at)
+            .or_else(|| async_fill(it, s, name, args, at))
+            .unwrap_or_else(|| Err(no_member())),
+        _ => Err(no_member()),
+    }
+}
