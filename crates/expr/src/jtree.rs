@@ -48,10 +48,61 @@ pub(crate) enum Data {
     Value(J),
 }
 
+/// Which Newtonsoft class or JValue type a node of [`Data::Array`] or [`Data::Value`] stands
+/// for beyond the plain ones (crates/expr/src/library/json_special.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// A `JObject`, `JArray`, `JProperty` or a `JValue` typed by its scalar.
+    Plain,
+    /// A `JConstructor` (`new Date(1)`): held as an array, its name in [`Node::name`].
+    Constructor,
+    /// A `JRaw`: its text verbatim (a string scalar, or null).
+    Raw,
+    /// `JValue.CreateComment(text)`: `/*text*/` (a string scalar, or null).
+    Comment,
+    /// `JValue.CreateUndefined()`: `undefined` (a null scalar).
+    Undefined,
+}
+
+/// Keys of the one-key (two for a constructor) objects that stand for the non-plain flavours
+/// where a tree is copied out as serde_json's value ([`JToken::to_serde`]): a NUL cannot start
+/// a name a policy writes, and [`JToken::from_serde`] turns them back into the same tokens.
+pub(crate) const MARK_NEW: &str = "\u{0}new";
+pub(crate) const MARK_ARGS: &str = "\u{0}args";
+pub(crate) const MARK_RAW: &str = "\u{0}raw";
+pub(crate) const MARK_COMMENT: &str = "\u{0}comment";
+pub(crate) const MARK_UNDEFINED: &str = "\u{0}undefined";
+
+/// The flavour a serde_json object stands for, when it is one of the markers above.
+pub(crate) fn marker(m: &serde_json::Map<String, J>) -> Option<Flavor> {
+    let mut keys = m.keys();
+    let first = keys.next()?.as_str();
+    match (first, keys.next().map(String::as_str), m.len()) {
+        (MARK_NEW, Some(MARK_ARGS), 2) | (MARK_ARGS, Some(MARK_NEW), 2)
+            if m.get(MARK_NEW).is_some_and(J::is_string)
+                && m.get(MARK_ARGS).is_some_and(J::is_array) =>
+        {
+            Some(Flavor::Constructor)
+        }
+        (MARK_RAW, None, 1) if !m[MARK_RAW].is_object() && !m[MARK_RAW].is_array() => {
+            Some(Flavor::Raw)
+        }
+        (MARK_COMMENT, None, 1) if !m[MARK_COMMENT].is_object() && !m[MARK_COMMENT].is_array() => {
+            Some(Flavor::Comment)
+        }
+        (MARK_UNDEFINED, None, 1) => Some(Flavor::Undefined),
+        _ => None,
+    }
+}
+
 /// One token of a tree.
 pub struct Node {
-    /// A `JProperty`'s name: fixed for its life, as Newtonsoft's `Name` has no setter.
+    /// A `JProperty`'s name: fixed for its life, as Newtonsoft's `Name` has no setter. (A
+    /// `JConstructor`'s name too.)
     name: Option<Arc<str>>,
+    flavor: Flavor,
+    /// `AddAnnotation`'s objects, by identity; not copied by `DeepClone`, not serialised.
+    annotations: Mutex<Vec<crate::value::Value>>,
     parent: Mutex<Weak<Node>>,
     data: Mutex<Data>,
     /// Levels of tokens from this node down (1 for a leaf), or more: raised as tokens are
@@ -87,6 +138,10 @@ fn refused(kind: &'static str, msg: impl Into<String>) -> TreeError {
 }
 
 fn node(name: Option<Arc<str>>, data: Data) -> Arc<Node> {
+    flavored(name, data, Flavor::Plain)
+}
+
+fn flavored(name: Option<Arc<str>>, data: Data, flavor: Flavor) -> Arc<Node> {
     let height = 1 + match &data {
         Data::Object(c) | Data::Array(c) => c.iter().map(|n| height(n)).max().unwrap_or(0),
         Data::Property(v) => height(v),
@@ -94,6 +149,8 @@ fn node(name: Option<Arc<str>>, data: Data) -> Arc<Node> {
     };
     Arc::new(Node {
         name,
+        flavor,
+        annotations: Mutex::new(Vec::new()),
         parent: Mutex::new(Weak::new()),
         data: Mutex::new(data),
         height: AtomicUsize::new(height),
@@ -167,6 +224,7 @@ fn kind_of(n: &Node) -> Kind {
 
 fn build(j: &J) -> Arc<Node> {
     match j {
+        J::Object(m) if let Some(flavor) = marker(m) => build_marked(m, flavor),
         J::Object(m) => {
             let obj = node(None, Data::Object(Vec::new()));
             let props: Vec<Arc<Node>> = m
@@ -208,9 +266,50 @@ fn build(j: &J) -> Arc<Node> {
     }
 }
 
+/// A node for a marker object ([`marker`]).
+fn build_marked(m: &serde_json::Map<String, J>, flavor: Flavor) -> Arc<Node> {
+    let scalar = |k: &str| m.get(k).cloned().unwrap_or(J::Null);
+    match flavor {
+        Flavor::Constructor => {
+            let name = m.get(MARK_NEW).and_then(J::as_str).unwrap_or("");
+            let c = flavored(Some(name.into()), Data::Array(Vec::new()), flavor);
+            let items: Vec<Arc<Node>> = m
+                .get(MARK_ARGS)
+                .and_then(J::as_array)
+                .map(|a| a.iter().map(build).collect())
+                .unwrap_or_default();
+            for i in &items {
+                set_parent(i, Some(&c));
+            }
+            c.height.store(
+                1 + items.iter().map(|i| height(i)).max().unwrap_or(0),
+                Ordering::Relaxed,
+            );
+            *lock(&c.data) = Data::Array(items);
+            c
+        }
+        Flavor::Raw => flavored(None, Data::Value(scalar(MARK_RAW)), flavor),
+        Flavor::Comment => flavored(None, Data::Value(scalar(MARK_COMMENT)), flavor),
+        Flavor::Undefined | Flavor::Plain => flavored(None, Data::Value(J::Null), flavor),
+    }
+}
+
+/// The marker object for a non-plain scalar.
+fn marked_scalar(flavor: Flavor, j: &J) -> J {
+    let key = match flavor {
+        Flavor::Raw => MARK_RAW,
+        Flavor::Comment => MARK_COMMENT,
+        Flavor::Undefined => MARK_UNDEFINED,
+        Flavor::Plain | Flavor::Constructor => return j.clone(),
+    };
+    let mut m = serde_json::Map::new();
+    m.insert(key.to_string(), j.clone());
+    J::Object(m)
+}
+
 fn snapshot(n: &Node) -> J {
     let children = match &*lock(&n.data) {
-        Data::Value(j) => return j.clone(),
+        Data::Value(j) => return marked_scalar(n.flavor, j),
         Data::Property(v) => {
             let mut m = serde_json::Map::new();
             m.insert(n.name.as_deref().unwrap_or("").to_string(), snapshot(v));
@@ -229,6 +328,18 @@ fn snapshot(n: &Node) -> J {
                 };
                 m.insert(p.name.as_deref().unwrap_or("").to_string(), snapshot(&v));
             }
+            J::Object(m)
+        }
+        Err(items) if n.flavor == Flavor::Constructor => {
+            let mut m = serde_json::Map::new();
+            m.insert(
+                MARK_NEW.to_string(),
+                J::String(n.name.as_deref().unwrap_or("").to_string()),
+            );
+            m.insert(
+                MARK_ARGS.to_string(),
+                J::Array(items.iter().map(|c| snapshot(c)).collect()),
+            );
             J::Object(m)
         }
         Err(items) => J::Array(items.iter().map(|c| snapshot(c)).collect()),
@@ -259,12 +370,12 @@ fn size_of_node(n: &Node, per_node: usize, cap: usize, total: &mut usize) {
 
 fn clone_node(n: &Node) -> Arc<Node> {
     let data = match &*lock(&n.data) {
-        Data::Value(j) => return node(n.name.clone(), Data::Value(j.clone())),
+        Data::Value(j) => return flavored(n.name.clone(), Data::Value(j.clone()), n.flavor),
         Data::Object(c) => Data::Object(c.clone()),
         Data::Array(c) => Data::Array(c.clone()),
         Data::Property(v) => Data::Property(v.clone()),
     };
-    let copy = node(n.name.clone(), Data::Value(J::Null));
+    let copy = flavored(n.name.clone(), Data::Value(J::Null), n.flavor);
     let adopt = |c: &Arc<Node>| {
         let c = clone_node(c);
         set_parent(&c, Some(&copy));
@@ -368,6 +479,18 @@ impl JToken {
         snapshot(&self.node)
     }
 
+    /// The JSON text Newtonsoft writes for this token (`ToString(Formatting.None)` or
+    /// `Indented`), constructors, raw text and comments included
+    /// (crates/expr/src/library/json_write.rs). A property writes as `"name":value`.
+    pub fn to_json_text(&self, pretty: bool) -> String {
+        use crate::library::json_write;
+        match (self.name(), self.property_value()) {
+            (Some(n), Some(v)) => json_write::property_text(&n, &v.to_serde(), pretty, usize::MAX),
+            _ => json_write::text(&self.to_serde(), pretty, usize::MAX),
+        }
+        .unwrap_or_default()
+    }
+
     /// The bytes the memory budget counts for this token and what is below it, or any number
     /// above `cap` once past it.
     pub fn size_upto(&self, per_node: usize, cap: usize) -> usize {
@@ -402,9 +525,9 @@ impl JToken {
         self.kind() != Kind::Value
     }
 
-    /// A `JValue` holding null.
+    /// A `JValue` holding null (a plain one: undefined and an empty comment are not null).
     pub fn is_null(&self) -> bool {
-        matches!(&*lock(&self.node.data), Data::Value(J::Null))
+        self.node.flavor == Flavor::Plain && matches!(&*lock(&self.node.data), Data::Value(J::Null))
     }
 
     /// A `JValue`'s scalar.
@@ -425,7 +548,56 @@ impl JToken {
 
     /// A `JProperty`'s name.
     pub fn name(&self) -> Option<Arc<str>> {
-        self.node.name.clone()
+        match self.node.flavor {
+            Flavor::Constructor => None,
+            _ => self.node.name.clone(),
+        }
+    }
+
+    /// Which Newtonsoft class or JValue type beyond the plain ones this token is.
+    pub fn flavor(&self) -> Flavor {
+        self.node.flavor
+    }
+
+    pub fn is_constructor(&self) -> bool {
+        self.node.flavor == Flavor::Constructor
+    }
+
+    /// A `JConstructor`'s name.
+    pub fn constructor_name(&self) -> Option<Arc<str>> {
+        match self.node.flavor {
+            Flavor::Constructor => self.node.name.clone(),
+            _ => None,
+        }
+    }
+
+    /// `new JConstructor(name)`: empty (its content is added as a JArray's is).
+    pub fn new_constructor(name: &str) -> JToken {
+        JToken::handle(flavored(
+            Some(name.into()),
+            Data::Array(Vec::new()),
+            Flavor::Constructor,
+        ))
+    }
+
+    /// A `JValue` of a non-plain type (`JRaw`, a comment, undefined) holding `j`.
+    pub fn special_value(flavor: Flavor, j: J) -> JToken {
+        JToken::handle(flavored(None, Data::Value(j), flavor))
+    }
+
+    /// `AddAnnotation(o)`.
+    pub fn add_annotation(&self, v: crate::value::Value) {
+        lock(&self.node.annotations).push(v);
+    }
+
+    /// The annotations, oldest first.
+    pub fn annotations(&self) -> Vec<crate::value::Value> {
+        lock(&self.node.annotations).clone()
+    }
+
+    /// Keeps the annotations for which `keep` holds (`RemoveAnnotations<T>()`).
+    pub fn retain_annotations(&self, keep: &mut dyn FnMut(&crate::value::Value) -> bool) {
+        lock(&self.node.annotations).retain(|v| keep(v));
     }
 
     pub fn parent(&self) -> Option<JToken> {
@@ -737,7 +909,12 @@ impl JToken {
 }
 
 /// The .NET type name of a node of `kind`.
-fn type_name_of(kind: Kind, _n: &Node) -> &'static str {
+fn type_name_of(kind: Kind, n: &Node) -> &'static str {
+    match n.flavor {
+        Flavor::Constructor => return "Newtonsoft.Json.Linq.JConstructor",
+        Flavor::Raw => return "Newtonsoft.Json.Linq.JRaw",
+        _ => {}
+    }
     match kind {
         Kind::Object => "Newtonsoft.Json.Linq.JObject",
         Kind::Array => "Newtonsoft.Json.Linq.JArray",

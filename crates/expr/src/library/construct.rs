@@ -18,6 +18,10 @@ pub(crate) fn construct(
     if let Some(r) = construct_settings(&ty.name, &args, at) {
         return r;
     }
+    if let Some(r) = special_construct(&ty.name, &args, at) {
+        it.charge(args.iter().map(|(_, v)| it.size_of(v) + SLOT).sum(), at)?;
+        return r;
+    }
     let args = without_ordinal_comparer(&ty.name, args, at)?;
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
     if matches!(
@@ -106,7 +110,7 @@ pub(crate) fn construct(
                         }
                     }
                     // `new JArray(other)`: a copy of its items.
-                    Value::Json(j) if j.is_array() && vals.len() == 1 => {
+                    Value::Json(j) if j.is_array() && !j.is_constructor() && vals.len() == 1 => {
                         for i in j.children() {
                             a.insert(None, i).map_err(|e| tree_err(e, at))?;
                         }

@@ -289,7 +289,9 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         ("TimeSpan", Value::TimeSpan(_)) => true,
         ("Guid", Value::Guid(_)) => true,
         ("JObject", Value::Json(j)) => j.is_object(),
-        ("JArray", Value::Json(j)) => j.is_array(),
+        ("JArray", Value::Json(j)) => j.is_array() && !j.is_constructor(),
+        ("JConstructor", Value::Json(j)) => j.is_constructor(),
+        ("JRaw", Value::Json(j)) => j.flavor() == crate::jtree::Flavor::Raw,
         ("JProperty", Value::Json(j)) => j.is_property(),
         ("JContainer", Value::Json(j)) => j.is_container(),
         ("JToken", Value::Json(_)) => true,
@@ -388,6 +390,13 @@ pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Val
     if let Value::Json(j) = &v {
         // JToken explicit conversions.
         let kind = j.kind();
+        if let Some(ok) = special_cast(j, name) {
+            return if ok {
+                Ok(v.clone())
+            } else {
+                Err(cast_err(&v, &format!("Newtonsoft.Json.Linq.{name}"), at))
+            };
+        }
         match (name, kind) {
             ("JProperty", JKind::Property)
             | ("JContainer", JKind::Object | JKind::Array | JKind::Property)

@@ -14,8 +14,15 @@
 pub(super) fn strict_text(s: &str) -> Option<String> {
     let mut out = String::with_capacity(s.len() + 16);
     let mut it = s.chars().peekable();
+    // Open constructors (`new Date(`), closed by `)`: each is written as the marker object
+    // crates/expr/src/jtree.rs turns into a JConstructor.
+    let mut open_constructors = 0usize;
     while let Some(c) = it.next() {
         match c {
+            ')' => {
+                open_constructors = open_constructors.checked_sub(1)?;
+                out.push_str("]}");
+            }
             '"' => {
                 out.push('"');
                 let mut escaped = false;
@@ -89,6 +96,33 @@ pub(super) fn strict_text(s: &str) -> Option<String> {
                     out.push('"');
                 } else if matches!(word.as_str(), "true" | "false" | "null") {
                     out.push_str(&word);
+                } else if word == "undefined" {
+                    out.push_str(r#"{"\u0000undefined":null}"#);
+                } else if word == "new" {
+                    // `new Name(`: Newtonsoft's constructor syntax (JsonTextReader's
+                    // ParseConstructor: a name of letters and digits, then `(`).
+                    while it.peek().is_some_and(|d| d.is_whitespace()) {
+                        it.next();
+                    }
+                    let mut name = String::new();
+                    while let Some(&d) = it.peek() {
+                        if d.is_alphanumeric() {
+                            name.push(d);
+                            it.next();
+                        } else {
+                            break;
+                        }
+                    }
+                    while it.peek().is_some_and(|d| d.is_whitespace()) {
+                        it.next();
+                    }
+                    if name.is_empty() || it.next() != Some('(') {
+                        return None;
+                    }
+                    open_constructors += 1;
+                    out.push_str(r#"{"\u0000new":""#);
+                    out.push_str(&name);
+                    out.push_str(r#"","\u0000args":["#);
                 } else {
                     return None;
                 }
@@ -96,7 +130,7 @@ pub(super) fn strict_text(s: &str) -> Option<String> {
             c => out.push(c),
         }
     }
-    Some(out)
+    (open_constructors == 0).then_some(out)
 }
 
 #[cfg(test)]
@@ -109,7 +143,15 @@ mod tests {
         let j: serde_json::Value =
             serde_json::from_str(t.as_deref().unwrap_or_default()).unwrap_or_default();
         assert_eq!(j.to_string(), r#"{"a":"it's \"q\"","b":1,"c":[true,null]}"#);
-        assert_eq!(strict_text("{a: undefined}"), None);
+        assert_eq!(
+            strict_text("{a: undefined}").as_deref(),
+            Some(r#"{"a": {"\u0000undefined":null}}"#)
+        );
+        assert_eq!(
+            strict_text("[new Date(1, 2)]").as_deref(),
+            Some(r#"[{"\u0000new":"Date","\u0000args":[1, 2]}]"#)
+        );
+        assert_eq!(strict_text("new Date(1"), None);
         assert_eq!(strict_text("{'open: 1}"), None);
     }
 }

@@ -33,6 +33,9 @@ pub(crate) fn call_static(
     if let Some(r) = net::call_static(it, ty, name, args, at) {
         return r;
     }
+    if let Some(r) = special_static(it, ty, name, generics, args, at) {
+        return r;
+    }
     let found = match ty {
         _ if enum_static_exists(ty, name) => enum_static(it, name, args, at)?,
         "string" => string_static(it, ty, name, args, at)?,
