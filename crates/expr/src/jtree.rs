@@ -54,7 +54,7 @@ pub(crate) enum Data {
 pub enum Flavor {
     /// A `JObject`, `JArray`, `JProperty` or a `JValue` typed by its scalar.
     Plain,
-    /// A `JConstructor` (`new Date(1)`): held as an array, its name in [`Node::name`].
+    /// A `JConstructor` (`new Date(1)`): held as an array, its name in [`Node::label`].
     Constructor,
     /// A `JRaw`: its text verbatim (a string scalar, or null).
     Raw,
@@ -97,9 +97,10 @@ pub(crate) fn marker(m: &serde_json::Map<String, J>) -> Option<Flavor> {
 
 /// One token of a tree.
 pub struct Node {
-    /// A `JProperty`'s name: fixed for its life, as Newtonsoft's `Name` has no setter. (A
-    /// `JConstructor`'s name too.)
+    /// A `JProperty`'s name: fixed for its life, as Newtonsoft's `Name` has no setter.
     name: Option<Arc<str>>,
+    /// A `JConstructor`'s name, which may change (`Name = …`, `Merge`).
+    label: Mutex<Option<Arc<str>>>,
     flavor: Flavor,
     /// `AddAnnotation`'s objects, by identity; not copied by `DeepClone`, not serialised.
     annotations: Mutex<Vec<crate::value::Value>>,
@@ -149,6 +150,7 @@ fn flavored(name: Option<Arc<str>>, data: Data, flavor: Flavor) -> Arc<Node> {
     };
     Arc::new(Node {
         name,
+        label: Mutex::new(None),
         flavor,
         annotations: Mutex::new(Vec::new()),
         parent: Mutex::new(Weak::new()),
@@ -272,7 +274,8 @@ fn build_marked(m: &serde_json::Map<String, J>, flavor: Flavor) -> Arc<Node> {
     match flavor {
         Flavor::Constructor => {
             let name = m.get(MARK_NEW).and_then(J::as_str).unwrap_or("");
-            let c = flavored(Some(name.into()), Data::Array(Vec::new()), flavor);
+            let c = flavored(None, Data::Array(Vec::new()), flavor);
+            *lock(&c.label) = Some(name.into());
             let items: Vec<Arc<Node>> = m
                 .get(MARK_ARGS)
                 .and_then(J::as_array)
@@ -334,7 +337,7 @@ fn snapshot(n: &Node) -> J {
             let mut m = serde_json::Map::new();
             m.insert(
                 MARK_NEW.to_string(),
-                J::String(n.name.as_deref().unwrap_or("").to_string()),
+                J::String(lock(&n.label).as_deref().unwrap_or("").to_string()),
             );
             m.insert(
                 MARK_ARGS.to_string(),
@@ -376,6 +379,7 @@ fn clone_node(n: &Node) -> Arc<Node> {
         Data::Property(v) => Data::Property(v.clone()),
     };
     let copy = flavored(n.name.clone(), Data::Value(J::Null), n.flavor);
+    *lock(&copy.label) = lock(&n.label).clone();
     let adopt = |c: &Arc<Node>| {
         let c = clone_node(c);
         set_parent(&c, Some(&copy));
@@ -548,10 +552,7 @@ impl JToken {
 
     /// A `JProperty`'s name.
     pub fn name(&self) -> Option<Arc<str>> {
-        match self.node.flavor {
-            Flavor::Constructor => None,
-            _ => self.node.name.clone(),
-        }
+        self.node.name.clone()
     }
 
     /// Which Newtonsoft class or JValue type beyond the plain ones this token is.
@@ -566,18 +567,23 @@ impl JToken {
     /// A `JConstructor`'s name.
     pub fn constructor_name(&self) -> Option<Arc<str>> {
         match self.node.flavor {
-            Flavor::Constructor => self.node.name.clone(),
+            Flavor::Constructor => lock(&self.node.label).clone(),
             _ => None,
+        }
+    }
+
+    /// `JConstructor.Name = name`.
+    pub fn set_constructor_name(&self, name: &str) {
+        if self.node.flavor == Flavor::Constructor {
+            *lock(&self.node.label) = Some(name.into());
         }
     }
 
     /// `new JConstructor(name)`: empty (its content is added as a JArray's is).
     pub fn new_constructor(name: &str) -> JToken {
-        JToken::handle(flavored(
-            Some(name.into()),
-            Data::Array(Vec::new()),
-            Flavor::Constructor,
-        ))
+        let c = flavored(None, Data::Array(Vec::new()), Flavor::Constructor);
+        *lock(&c.label) = Some(name.into());
+        JToken::handle(c)
     }
 
     /// A `JValue` of a non-plain type (`JRaw`, a comment, undefined) holding `j`.

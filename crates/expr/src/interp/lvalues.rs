@@ -143,6 +143,11 @@ impl<'c> Interp<'c> {
                     self.grow(grown, target.at)?;
                     return lib::json_set_value(j, v, target.at);
                 }
+                if let Value::Json(j) = &o
+                    && let Some(r) = lib::json_special_set(j, name, &v, target.at)
+                {
+                    return r;
+                }
                 if let Some(r) = lib::settings_set(&o, name, &v, target.at) {
                     return r;
                 }

@@ -430,11 +430,9 @@ pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Val
             ("string", J::Number(n)) => return Ok(Value::str(n.to_string())),
             ("string", J::Bool(b)) => return Ok(Value::str(if *b { "True" } else { "False" })),
             ("string", _) => {
-                return Err(rt(
-                    "ArgumentException",
-                    "Can not convert Object to String.",
-                    at,
-                ));
+                return Err(container_conversion_err(j_, name, at).unwrap_or_else(|| {
+                    rt("ArgumentException", "Can not convert Object to String.", at)
+                }));
             }
             (_, J::Null) if ty.nullable => return Ok(Value::Null),
             (n, J::String(s)) if Kind::named(n).is_some() => {
@@ -444,6 +442,9 @@ pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Val
             _ => {}
         }
         if kind != JKind::Value {
+            if let Some(e) = container_conversion_err(j_, name, at) {
+                return Err(e);
+            }
             return Err(cast_err(&v, name, at));
         }
         let inner = from_json(j);

@@ -466,7 +466,13 @@ pub(crate) fn special_method(
             ("AsJEnumerable", 0) => {
                 Value::Array(j.children().into_iter().map(Value::Json).collect())
             }
-            ("ToString", _) if j.flavor() != Flavor::Plain && !j.is_constructor() => {
+            // A value written as JSON (`"a"`, `/*c*/`) when a Formatting is given (JToken's
+            // ToString(Formatting, converters)); JValue's own ToString() is its text.
+            ("ToString", _)
+                if !j.is_container()
+                    && (j.flavor() != Flavor::Plain
+                        || matches!(args.first(), Some((_, Value::Enum("Formatting", _))))) =>
+            {
                 match args.first() {
                     None => Value::str(json_display(j)),
                     Some((_, f)) => {
@@ -612,4 +618,53 @@ pub(crate) fn special_cast(j: &JToken, ty: &str) -> Option<bool> {
         "JArray" if j.is_constructor() => Some(false),
         _ => None,
     }
+}
+
+/// `constructor.Name = name` (a null name is refused as Newtonsoft's setter does not; it is
+/// kept as the empty name). `None` for another member.
+pub(crate) fn json_special_set(j: &JToken, name: &str, v: &Value, at: usize) -> Option<F<()>> {
+    match name {
+        "Name" if j.is_constructor() => Some(match v {
+            Value::Null => {
+                j.set_constructor_name("");
+                Ok(())
+            }
+            v => as_str(v, at).map(|s| j.set_constructor_name(&s)),
+        }),
+        _ => None,
+    }
+}
+
+/// `(int)container`, `container.ToObject<DateTime>()`: Newtonsoft's explicit conversions
+/// refuse a container as `Can not convert Array to Int32.` (an ArgumentException); `None`
+/// for a target that is not one of those conversions' types.
+pub(crate) fn container_conversion_err(j: &JToken, ty: &str, at: usize) -> Option<Flow> {
+    let target = match ty {
+        "string" => "String",
+        "bool" => "Boolean",
+        "char" => "Char",
+        "DateTime" => "DateTime",
+        "DateTimeOffset" => "DateTimeOffset",
+        "Guid" => "Guid",
+        "TimeSpan" => "TimeSpan",
+        "Uri" => "Uri",
+        n => crate::numeric::Kind::named(n)?
+            .full_name()
+            .trim_start_matches("System."),
+    };
+    let kind = if j.is_constructor() {
+        "Constructor"
+    } else {
+        match j.kind() {
+            JKind::Object => "Object",
+            JKind::Array => "Array",
+            JKind::Property => "Property",
+            JKind::Value => return None,
+        }
+    };
+    Some(rt(
+        "ArgumentException",
+        format!("Can not convert {kind} to {target}."),
+        at,
+    ))
 }

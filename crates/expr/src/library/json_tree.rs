@@ -94,6 +94,14 @@ pub(crate) fn json_mutate(j: &JToken, name: &str, args: &Args, at: usize) -> F<V
                 at,
             ));
         }
+        // A property's value cannot be removed: Newtonsoft's JProperty.ClearItems refuses.
+        ("ReplaceAll", 1, JKind::Property) => {
+            return Err(rt(
+                "JsonException",
+                "Cannot add or remove items from Newtonsoft.Json.Linq.JProperty.",
+                at,
+            ));
+        }
         ("ReplaceAll", 1, JKind::Array | JKind::Object) => {
             let items = content_items(a(0)?, at)?;
             j.clear();
@@ -101,7 +109,7 @@ pub(crate) fn json_mutate(j: &JToken, name: &str, args: &Args, at: usize) -> F<V
                 tree(j.insert(None, x))?;
             }
         }
-        ("Merge", 1, JKind::Array | JKind::Object) => {
+        ("Merge", 1, JKind::Array | JKind::Object | JKind::Property) => {
             if let Value::Json(content) = a(0)? {
                 tree(merge(j, content))?;
             }
@@ -203,7 +211,8 @@ fn merge(target: &JToken, content: &JToken) -> Result<(), TreeError> {
                             Some(o)
                                 if o.is_container()
                                     && !o.is_property()
-                                    && o.kind() == value.kind() =>
+                                    && o.kind() == value.kind()
+                                    && o.is_constructor() == value.is_constructor() =>
                             {
                                 merge(&o, &value)?
                             }
@@ -214,9 +223,22 @@ fn merge(target: &JToken, content: &JToken) -> Result<(), TreeError> {
                 }
             }
         }
-        (JKind::Array, JKind::Array) => {
+        // A JArray merges an array's items (not a constructor's, which is a token, not
+        // content); a JConstructor merges a constructor's, taking its name.
+        (JKind::Array, JKind::Array) if target.is_constructor() == content.is_constructor() => {
+            if let Some(name) = content.constructor_name() {
+                target.set_constructor_name(&name);
+            }
             for x in content.children() {
                 target.insert(None, x.deep_clone())?;
+            }
+        }
+        // JProperty.MergeItem: the other property's value, unless it is null.
+        (JKind::Property, JKind::Property) => {
+            if let Some(v) = content.property_value()
+                && !v.is_null()
+            {
+                target.set_child(0, v.deep_clone())?;
             }
         }
         _ => {}
