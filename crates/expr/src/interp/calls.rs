@@ -138,6 +138,11 @@ impl<'c> Interp<'c> {
         {
             return self.fill_random(&a.value, name, at);
         }
+        if let Value::Json(j) = &t
+            && let Some(r) = self.json_copy_to(j, name, args, at)
+        {
+            return r;
+        }
         if matches!(t, Value::Null) {
             return Err(if null_cond {
                 Flow::NullShort

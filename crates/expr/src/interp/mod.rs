@@ -18,6 +18,7 @@ mod calls;
 mod expressions;
 mod in_place;
 mod initializers;
+mod json_copy;
 mod lvalues;
 mod nullable;
 mod statements;

@@ -129,7 +129,7 @@ fn new_constructor(args: &Args, at: usize) -> F<Value> {
         }
         Some((_, v)) => as_str(v, at)?,
     };
-    if args.first().is_some() && name.is_empty() {
+    if !args.is_empty() && name.is_empty() {
         return Err(rt(
             "ArgumentException",
             "Constructor name cannot be empty. (Parameter 'name')",
@@ -667,4 +667,53 @@ pub(crate) fn container_conversion_err(j: &JToken, ty: &str, at: usize) -> Optio
         format!("Can not convert {kind} to {target}."),
         at,
     ))
+}
+
+/// `JArray.CopyTo(array, arrayIndex)` (Newtonsoft's `JContainer.CopyItemsTo`): `array` with the
+/// items written from `arrayIndex` on, or the exception Newtonsoft throws.
+pub(crate) fn json_copy_into(j: &JToken, array: Value, index: &Value, at: usize) -> F<Value> {
+    let mut items = match array {
+        Value::Array(a) => a,
+        Value::Null => {
+            return Err(rt(
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 'array')",
+                at,
+            ));
+        }
+        other => return Err(cast_err(&other, "Newtonsoft.Json.Linq.JToken[]", at)),
+    };
+    let i = match index {
+        Value::Int(i) => *i,
+        other => return Err(cast_err(other, "System.Int32", at)),
+    };
+    let len = items.len() as i64;
+    if i < 0 {
+        return Err(rt(
+            "ArgumentOutOfRangeException",
+            "arrayIndex is less than 0. (Parameter 'arrayIndex')",
+            at,
+        ));
+    }
+    if i >= len && i != 0 {
+        return Err(rt(
+            "ArgumentException",
+            "arrayIndex is equal to or greater than the length of array.",
+            at,
+        ));
+    }
+    let kids = j.children();
+    if kids.len() as i64 > len - i {
+        return Err(rt(
+            "ArgumentException",
+            "The number of elements in the source JObject is greater than the available space from arrayIndex to the end of the destination array.",
+            at,
+        ));
+    }
+    for (k, c) in kids.into_iter().enumerate() {
+        if let Some(cell) = items.get_mut(i as usize + k) {
+            *cell = Value::Json(c);
+        }
+    }
+    Ok(Value::Array(items))
 }
