@@ -104,6 +104,11 @@ pub struct Node {
     flavor: Flavor,
     /// `AddAnnotation`'s objects, by identity; not copied by `DeepClone`, not serialised.
     annotations: Mutex<Vec<crate::value::Value>>,
+    /// Handlers of the container's events (`CollectionChanged` …); not copied either.
+    events: crate::interp::events::EventHandlers,
+    /// Set while the container's collection-change handlers run: Newtonsoft refuses changes
+    /// to it then (`JContainer.CheckReentrancy`).
+    busy: std::sync::atomic::AtomicBool,
     parent: Mutex<Weak<Node>>,
     data: Mutex<Data>,
     /// Levels of tokens from this node down (1 for a leaf), or more: raised as tokens are
@@ -153,6 +158,8 @@ fn flavored(name: Option<Arc<str>>, data: Data, flavor: Flavor) -> Arc<Node> {
         label: Mutex::new(None),
         flavor,
         annotations: Mutex::new(Vec::new()),
+        events: Default::default(),
+        busy: std::sync::atomic::AtomicBool::new(false),
         parent: Mutex::new(Weak::new()),
         data: Mutex::new(data),
         height: AtomicUsize::new(height),
@@ -399,6 +406,42 @@ fn clone_node(n: &Node) -> Arc<Node> {
     copy.height.store(h, Ordering::Relaxed);
     *lock(&copy.data) = data;
     copy
+}
+
+/// A change to a container that has event handlers, queued for the interpreter to raise
+/// (crates/expr/src/interp/events.rs; crates/expr/src/library/json_special.rs makes the
+/// EventArgs).
+pub struct Raised {
+    pub source: JToken,
+    pub change: Change,
+}
+
+/// What changed, as Newtonsoft's `JContainer`/`JObject` report it.
+pub enum Change {
+    /// An item inserted at an index.
+    Added(usize, JToken),
+    /// An item removed from an index.
+    Removed(usize, JToken),
+    /// The item at an index replaced: the new one, the old one.
+    Replaced(usize, JToken, JToken),
+    /// Every item removed.
+    Reset,
+    /// A JObject's property is about to get a value (or to be added by the indexer).
+    PropertyChanging(Arc<str>),
+    /// A JObject's property (at an index) got a new value.
+    PropertyValueChanged(Arc<str>, usize, JToken),
+    /// A JObject's indexer added the property.
+    PropertyAdded(Arc<str>),
+}
+
+/// Queues `change` of `n` when anything listens to `n`.
+fn notify(n: &Arc<Node>, change: impl FnOnce() -> Change) {
+    if !n.events.is_empty() {
+        crate::interp::events::queue(crate::interp::events::Pending::Json(Raised {
+            source: JToken::handle(n.clone()),
+            change: change(),
+        }));
+    }
 }
 
 /// A handle to a token: its node, and the root that keeps its tree alive.
@@ -783,10 +826,12 @@ impl JToken {
                 "Cannot add to a Newtonsoft.Json.Linq.JValue.",
             ));
         }
+        self.check_not_busy()?;
         let item = self.prepare(item)?;
         self.validate(&item, None)?;
         set_parent(&item, Some(&self.node));
         raise(&self.node, &item);
+        let added = item.clone();
         let mut data = lock(&self.node.data);
         if let Data::Object(c) | Data::Array(c) = &mut *data {
             let i = index.unwrap_or(c.len());
@@ -799,6 +844,8 @@ impl JToken {
                 ));
             }
             c.insert(i, item);
+            drop(data);
+            notify(&self.node, || Change::Added(i, self.within(added)));
         }
         Ok(())
     }
@@ -821,6 +868,25 @@ impl JToken {
         if Arc::ptr_eq(&old, &item.node) {
             return Ok(());
         }
+        // Newtonsoft's `IsTokenUnchanged`: a value replaced by an equal value stays.
+        if old.flavor == item.node.flavor && kind_of(&old) == Kind::Value {
+            let same = match (&*lock(&old.data), &*lock(&item.node.data)) {
+                (Data::Value(a), Data::Value(b)) => a == b,
+                _ => false,
+            };
+            if same {
+                return Ok(());
+            }
+        }
+        self.check_not_busy()?;
+        let owner = match parent_of(&self.node) {
+            Some(p) if self.kind() == Kind::Property && kind_of(&p) == Kind::Object => Some(p),
+            _ => None,
+        };
+        let name = self.node.name.clone().unwrap_or_default();
+        if let Some(o) = &owner {
+            notify(o, || Change::PropertyChanging(name.clone()));
+        }
         let item = self.prepare(item)?;
         self.validate(&item, Some(&old))?;
         set_parent(&item, Some(&self.node));
@@ -828,13 +894,20 @@ impl JToken {
         match &mut *lock(&self.node.data) {
             Data::Object(c) | Data::Array(c) => {
                 if let Some(slot) = c.get_mut(i) {
-                    *slot = item;
+                    *slot = item.clone();
                 }
             }
-            Data::Property(v) => *v = item,
+            Data::Property(v) => *v = item.clone(),
             Data::Value(_) => {}
         }
         set_parent(&old, None);
+        notify(&self.node, || {
+            Change::Replaced(i, self.within(item), JToken::handle(old.clone()))
+        });
+        if let Some(o) = &owner {
+            let at = self.index_in_parent().unwrap_or(0);
+            notify(o, || Change::PropertyValueChanged(name, at, self.clone()));
+        }
         Ok(())
     }
 
@@ -845,7 +918,11 @@ impl JToken {
             None => {
                 // The value is prepared for the object's depth plus the property's level.
                 let p = JToken::new_property(name, value)?;
-                self.insert(None, p)
+                self.check_not_busy()?;
+                notify(&self.node, || Change::PropertyChanging(name.into()));
+                self.insert(None, p)?;
+                notify(&self.node, || Change::PropertyAdded(name.into()));
+                Ok(())
             }
         }
     }
@@ -857,7 +934,9 @@ impl JToken {
             _ => return None,
         };
         set_parent(&removed, None);
-        Some(JToken::handle(removed))
+        let removed = JToken::handle(removed);
+        notify(&self.node, || Change::Removed(i, removed.clone()));
+        Some(removed)
     }
 
     /// `JToken.Remove()`: out of its parent (`false` when it has none). A JProperty's value
@@ -873,6 +952,7 @@ impl JToken {
             ));
         }
         let parent = JToken::handle(p);
+        parent.check_not_busy()?;
         if let Some(i) = self.index_in_parent() {
             parent.remove_at(i);
         }
@@ -888,6 +968,33 @@ impl JToken {
         for g in &gone {
             set_parent(g, None);
         }
+        if matches!(self.kind(), Kind::Object | Kind::Array) {
+            notify(&self.node, || Change::Reset);
+        }
+    }
+
+    /// Refused while this container's collection-change handlers run.
+    pub fn check_not_busy(&self) -> Result<(), TreeError> {
+        if self.node.busy.load(Ordering::Relaxed) {
+            return Err(refused(
+                "InvalidOperationException",
+                format!(
+                    "Cannot change {} during a collection change event.",
+                    self.type_name()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Marks this container busy (its collection-change handlers are running) or not.
+    pub fn set_busy(&self, busy: bool) {
+        self.node.busy.store(busy, Ordering::Relaxed);
+    }
+
+    /// The handlers of this token's events.
+    pub fn events(&self) -> &crate::interp::events::EventHandlers {
+        &self.node.events
     }
 
     /// `JValue.Value = v`: a new scalar.

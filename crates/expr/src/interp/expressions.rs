@@ -138,7 +138,10 @@ impl<'c> Interp<'c> {
                 callee,
                 generics,
                 args,
-            } => return self.call(callee, generics, args, at),
+            } => {
+                let r = self.call(callee, generics, args, at);
+                return self.raise_pending(r, at);
+            }
             E::Index {
                 target,
                 args,
@@ -264,6 +267,16 @@ impl<'c> Interp<'c> {
                 ))
             }
             E::Assign { target, op, value } => {
+                if let (
+                    Some(op),
+                    E::Member {
+                        target: obj, name, ..
+                    },
+                ) = (op, &target.kind)
+                    && let Some(r) = self.event_assign(obj, name, *op, value, at)
+                {
+                    return r;
+                }
                 let v = match op {
                     None => self.ev(value)?,
                     Some(op) => {
@@ -274,8 +287,8 @@ impl<'c> Interp<'c> {
                         self.compound(*op, cur, rhs?, is_literal(value), at)?
                     }
                 };
-                self.assign(target, v.clone())?;
-                v
+                let r = self.assign(target, v.clone()).map(|()| v);
+                self.raise_pending(r, at)?
             }
             E::CoalesceAssign(target, value) => {
                 let cur = self.ev(target)?;

@@ -15,6 +15,7 @@ use crate::context::Context;
 use crate::error::RuntimeError;
 
 mod calls;
+pub(crate) mod events;
 mod expressions;
 mod in_place;
 mod initializers;

@@ -21,6 +21,13 @@ use super::*;
 pub(crate) fn json_mutate(j: &JToken, name: &str, args: &Args, at: usize) -> F<Value> {
     let a = |i: usize| arg(args, i, at);
     let tree = |r: Result<(), TreeError>| r.map_err(|e| tree_err(e, at));
+    // (Newtonsoft's CheckReentrancy: no change while the container's change handlers run.)
+    if matches!(
+        name,
+        "RemoveAt" | "Clear" | "RemoveAll" | "Remove" | "ReplaceAll"
+    ) {
+        tree(j.check_not_busy())?;
+    }
     match (name, args.len(), j.kind()) {
         // `JObject.Add(name, value)`: a new property; its name must be new.
         ("Add", 2, JKind::Object) => {

@@ -1,0 +1,198 @@
+//! .NET events on library objects: `obj.Event += handler;` / `-=`, and raising them.
+//!
+//! An object with events owns an [`EventHandlers`] (handlers by event name, in subscription
+//! order); [`handlers_of`] finds it for a value and an event name, so any object kind can
+//! take part (Newtonsoft's containers here; LINQ to XML's `Changed`/`Changing` add an arm).
+//!
+//! Library code changes objects without the interpreter at hand, so a change that raises an
+//! event queues a [`Pending`] (per thread: an evaluation runs on one); the interpreter runs the
+//! handlers when the call or assignment that made the change returns ([`Interp::raise_pending`]),
+//! in the order the events were raised, inside the evaluation's budgets (a handler is a lambda
+//! call like any other, and the call depth bounds handlers that raise events in turn). A
+//! handler therefore sees the object as the whole call left it, where .NET would show it
+//! between the steps of a multi-step change (`ReplaceAll` clears, then adds).
+
+use super::*;
+use std::cell::RefCell;
+use std::sync::Mutex;
+
+/// The events every library type with events declares (C#'s `+=` on any other member is an
+/// ordinary compound assignment).
+pub(crate) const EVENT_NAMES: &[&str] = &[
+    "AddingNew",
+    "CollectionChanged",
+    "ListChanged",
+    "PropertyChanged",
+    "PropertyChanging",
+    "Changed",
+    "Changing",
+];
+
+/// Handlers subscribed to one object's events.
+#[derive(Default)]
+pub struct EventHandlers(Mutex<Vec<(&'static str, Value)>>);
+
+impl EventHandlers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, Value)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn add(&self, event: &'static str, handler: Value) {
+        self.lock().push((event, handler));
+    }
+
+    /// Removes the last subscription of `handler` (the same delegate: a lambda written again
+    /// is another one, as in C#).
+    pub(crate) fn remove(&self, event: &str, handler: &Value) {
+        let mut list = self.lock();
+        if let Some(i) = list
+            .iter()
+            .rposition(|(e, h)| *e == event && same_delegate(h, handler))
+        {
+            list.remove(i);
+        }
+    }
+
+    /// The handlers of `event`, in subscription order.
+    pub(crate) fn of(&self, event: &str) -> Vec<Value> {
+        self.lock()
+            .iter()
+            .filter(|(e, _)| *e == event)
+            .map(|(_, h)| h.clone())
+            .collect()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+}
+
+fn same_delegate(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Lambda(x), Value::Lambda(y)) => Arc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// The handlers of `event` on `v`, when `v` declares that event.
+pub(crate) fn handlers_of<'v>(v: &'v Value, event: &str) -> Option<&'v EventHandlers> {
+    match v {
+        Value::Json(j) => lib::json_event_handlers(j, event),
+        _ => None,
+    }
+}
+
+/// An event raised by library code, waiting for the interpreter to run its handlers.
+pub(crate) enum Pending {
+    /// A change to a Newtonsoft token (crates/expr/src/jtree.rs).
+    Json(crate::jtree::Raised),
+}
+
+thread_local! {
+    static PENDING: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Queues an event (library code, which has no interpreter at hand).
+pub(crate) fn queue(p: Pending) {
+    PENDING.with(|q| q.borrow_mut().push(p));
+}
+
+fn take() -> Vec<Pending> {
+    PENDING.with(|q| std::mem::take(&mut *q.borrow_mut()))
+}
+
+/// One handler call: the sender, the event, its `EventArgs`, and the object that is busy
+/// while its collection-change handlers run (Newtonsoft refuses changes to it then).
+pub(crate) struct Dispatch {
+    pub(crate) sender: Value,
+    pub(crate) event: &'static str,
+    pub(crate) args: Value,
+    pub(crate) busy: Option<crate::jtree::JToken>,
+}
+
+impl Interp<'_> {
+    /// `target.Event += handler` / `-=`: `None` when `name` is no event name.
+    pub(super) fn event_assign(
+        &mut self,
+        target: &Expr,
+        name: &str,
+        op: BinOp,
+        value: &Expr,
+        at: usize,
+    ) -> Option<F<Value>> {
+        let event = *EVENT_NAMES.iter().find(|e| **e == name)?;
+        if !matches!(op, BinOp::Add | BinOp::Sub) {
+            return None;
+        }
+        Some((|| {
+            let obj = self.ev(target)?;
+            let handler = self.ev(value)?;
+            if matches!(obj, Value::Null) {
+                return Err(null_ref(at));
+            }
+            let Some(handlers) = handlers_of(&obj, event) else {
+                return Err(rt(
+                    "RuntimeBinderException",
+                    format!(
+                        "'{}' does not contain a definition for '{name}'",
+                        obj.type_name()
+                    ),
+                    at,
+                ));
+            };
+            match handler {
+                // Subscribing null changes nothing, as in C#.
+                Value::Null => {}
+                Value::Lambda(_) if op == BinOp::Add => {
+                    self.charge(budget::SLOT, at)?;
+                    handlers.add(event, handler);
+                }
+                Value::Lambda(_) => handlers.remove(event, &handler),
+                other => return Err(lib::cast_err(&other, "System.Delegate", at)),
+            }
+            Ok(Value::Null)
+        })())
+    }
+
+    /// Runs the handlers of the events raised since the last call, oldest first; a handler's
+    /// own changes raise theirs after it returns. After a failure the rest are dropped.
+    pub(super) fn raise_pending(&mut self, r: F<Value>, at: usize) -> F<Value> {
+        if PENDING.with(|q| q.borrow().is_empty()) {
+            return r;
+        }
+        let pending = take();
+        let v = r?;
+        for p in pending {
+            let calls = match p {
+                Pending::Json(raised) => lib::json_event_dispatch(raised),
+            };
+            for d in calls {
+                let handlers = match handlers_of(&d.sender, d.event) {
+                    Some(h) => h.of(d.event),
+                    None => continue,
+                };
+                if let Some(b) = &d.busy {
+                    b.set_busy(true);
+                }
+                let mut out = Ok(Value::Null);
+                for h in handlers {
+                    if let Value::Lambda(l) = &h {
+                        out = self.call_lambda(l, vec![d.sender.clone(), d.args.clone()], at);
+                        out = self.raise_pending(out, at);
+                        if out.is_err() {
+                            break;
+                        }
+                    }
+                }
+                if let Some(b) = &d.busy {
+                    b.set_busy(false);
+                }
+                if let Err(e) = out {
+                    take();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(v)
+    }
+}
