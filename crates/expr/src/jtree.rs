@@ -103,7 +103,7 @@ pub struct Node {
     label: Mutex<Option<Arc<str>>>,
     flavor: Flavor,
     /// `AddAnnotation`'s objects, by identity; not copied by `DeepClone`, not serialised.
-    annotations: Mutex<Vec<crate::value::Value>>,
+    annotations: Mutex<Vec<Annotation>>,
     /// Handlers of the container's events (`CollectionChanged` …); not copied either.
     events: crate::interp::events::EventHandlers,
     /// Set while the container's collection-change handlers run: Newtonsoft refuses changes
@@ -115,6 +115,15 @@ pub struct Node {
     /// added below, never lowered when they are removed, so checking the depth bound costs a
     /// walk up the tree rather than a walk of what is added. (A copy is exact again.)
     height: AtomicUsize,
+}
+
+/// An annotation. A token is held weakly: a tree holding itself (or another tree holding it)
+/// through annotations would be a cycle of strong links, which nothing would free (.NET's
+/// collector frees such cycles; reference counts do not). Its tree is kept alive by whatever
+/// else holds it, as a policy's own variables do.
+enum Annotation {
+    Value(crate::value::Value),
+    Token(Weak<Node>, Weak<Node>),
 }
 
 /// Which class a token is.
@@ -360,6 +369,28 @@ fn snapshot(n: &Node) -> J {
 /// each value, a string's bytes, a property's name; no further than past `cap`. Locks are
 /// taken top-down while the walk holds its ancestors' (every other path takes one at a time).
 fn size_of_node(n: &Node, per_node: usize, cap: usize, total: &mut usize) {
+    // Annotations and event handlers are held by the token too (an annotation's value by its
+    // size; a token annotation is weak, see [`Annotation`]).
+    let held: Vec<crate::value::Value> = lock(&n.annotations)
+        .iter()
+        .filter_map(|a| match a {
+            Annotation::Value(v) => Some(v.clone()),
+            Annotation::Token(..) => None,
+        })
+        .collect();
+    let attached = lock(&n.annotations).len() + n.events.len();
+    *total = total.saturating_add(attached.saturating_mul(per_node));
+    // (No walk into what an annotation holds: it may hold tokens of this very tree, whose
+    // locks this walk may hold.)
+    for v in &held {
+        let size = match v {
+            crate::value::Value::String(s) => s.len(),
+            crate::value::Value::Bytes(b) => b.len(),
+            crate::value::Value::Array(items) => items.len().saturating_mul(per_node),
+            _ => 0,
+        };
+        *total = total.saturating_add(size);
+    }
     match &*lock(&n.data) {
         Data::Value(j) => *total += per_node + j.as_str().map_or(0, str::len),
         Data::Property(v) => {
@@ -636,17 +667,26 @@ impl JToken {
 
     /// `AddAnnotation(o)`.
     pub fn add_annotation(&self, v: crate::value::Value) {
-        lock(&self.node.annotations).push(v);
+        let a = match v {
+            crate::value::Value::Json(t) => {
+                Annotation::Token(Arc::downgrade(&t.node), Arc::downgrade(&t.anchor))
+            }
+            v => Annotation::Value(v),
+        };
+        lock(&self.node.annotations).push(a);
     }
 
-    /// The annotations, oldest first.
+    /// The annotations, oldest first (a token annotation no longer held elsewhere is gone).
     pub fn annotations(&self) -> Vec<crate::value::Value> {
-        lock(&self.node.annotations).clone()
+        lock(&self.node.annotations)
+            .iter()
+            .filter_map(annotation_value)
+            .collect()
     }
 
     /// Keeps the annotations for which `keep` holds (`RemoveAnnotations<T>()`).
     pub fn retain_annotations(&self, keep: &mut dyn FnMut(&crate::value::Value) -> bool) {
-        lock(&self.node.annotations).retain(|v| keep(v));
+        lock(&self.node.annotations).retain(|a| annotation_value(a).is_some_and(|v| keep(&v)));
     }
 
     pub fn parent(&self) -> Option<JToken> {
@@ -1018,6 +1058,17 @@ impl JToken {
             cur = p;
         }
         out
+    }
+}
+
+fn annotation_value(a: &Annotation) -> Option<crate::value::Value> {
+    match a {
+        Annotation::Value(v) => Some(v.clone()),
+        Annotation::Token(node, anchor) => {
+            let node = node.upgrade()?;
+            let anchor = anchor.upgrade().unwrap_or_else(|| top(&node));
+            Some(crate::value::Value::Json(JToken { node, anchor }))
+        }
     }
 }
 

@@ -65,6 +65,11 @@ impl EventHandlers {
     pub(crate) fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }
+
+    /// How many subscriptions (what the memory budget counts).
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
 }
 
 fn same_delegate(a: &Value, b: &Value) -> bool {
@@ -144,7 +149,7 @@ impl Interp<'_> {
                 // Subscribing null changes nothing, as in C#.
                 Value::Null => {}
                 Value::Lambda(_) if op == BinOp::Add => {
-                    self.charge(budget::SLOT, at)?;
+                    self.grow(budget::SLOT, at)?;
                     handlers.add(event, handler);
                 }
                 Value::Lambda(_) => handlers.remove(event, &handler),

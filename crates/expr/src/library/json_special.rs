@@ -397,7 +397,12 @@ pub(crate) fn special_method(
                         at,
                     ));
                 }
-                it.charge(SLOT, at)?;
+                // (A token annotation is held weakly: crates/expr/src/jtree.rs.)
+                let size = match v {
+                    Value::Json(_) => SLOT,
+                    v => it.size_of(v).saturating_add(SLOT),
+                };
+                it.grow(size, at)?;
                 j.add_annotation(v.clone());
                 Value::Null
             }
