@@ -117,10 +117,10 @@ pub struct Node {
     height: AtomicUsize,
 }
 
-/// An annotation. A token is held weakly: a tree holding itself (or another tree holding it)
-/// through annotations would be a cycle of strong links, which nothing would free (.NET's
-/// collector frees such cycles; reference counts do not). Its tree is kept alive by whatever
-/// else holds it, as a policy's own variables do.
+/// An annotation. A token of the annotated token's own tree is held weakly: the tree holding
+/// itself through an annotation would be a cycle of strong links, which nothing would free
+/// (.NET's collector frees such cycles; reference counts do not), and the tree is alive as long
+/// as the annotated token is. (Two trees annotated with each other still make a cycle.)
 enum Annotation {
     Value(crate::value::Value),
     Token(Weak<Node>, Weak<Node>),
@@ -668,7 +668,7 @@ impl JToken {
     /// `AddAnnotation(o)`.
     pub fn add_annotation(&self, v: crate::value::Value) {
         let a = match v {
-            crate::value::Value::Json(t) => {
+            crate::value::Value::Json(t) if Arc::ptr_eq(&top(&t.node), &top(&self.node)) => {
                 Annotation::Token(Arc::downgrade(&t.node), Arc::downgrade(&t.anchor))
             }
             v => Annotation::Value(v),

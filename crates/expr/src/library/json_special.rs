@@ -397,11 +397,7 @@ pub(crate) fn special_method(
                         at,
                     ));
                 }
-                // (A token annotation is held weakly: crates/expr/src/jtree.rs.)
-                let size = match v {
-                    Value::Json(_) => SLOT,
-                    v => it.size_of(v).saturating_add(SLOT),
-                };
+                let size = it.size_of(v).saturating_add(SLOT);
                 it.grow(size, at)?;
                 j.add_annotation(v.clone());
                 Value::Null
