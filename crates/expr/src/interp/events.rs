@@ -28,17 +28,17 @@ pub(crate) const EVENT_NAMES: &[&str] = &[
     "Changing",
 ];
 
-/// Handlers subscribed to one object's events.
+/// Handlers subscribed to one object's events, each with the evaluation that subscribed it.
 #[derive(Default)]
-pub struct EventHandlers(Mutex<Vec<(&'static str, Value)>>);
+pub struct EventHandlers(Mutex<Vec<(&'static str, Value, u64)>>);
 
 impl EventHandlers {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, Value)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, Value, u64)>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn add(&self, event: &'static str, handler: Value) {
-        self.lock().push((event, handler));
+        self.lock().push((event, handler, current_evaluation()));
     }
 
     /// Removes the last subscription of `handler` (the same delegate: a lambda written again
@@ -47,18 +47,21 @@ impl EventHandlers {
         let mut list = self.lock();
         if let Some(i) = list
             .iter()
-            .rposition(|(e, h)| *e == event && same_delegate(h, handler))
+            .rposition(|(e, h, _)| *e == event && same_delegate(h, handler))
         {
             list.remove(i);
         }
     }
 
-    /// The handlers of `event`, in subscription order.
+    /// The handlers of `event` this evaluation subscribed, in subscription order. (A handler
+    /// is a lambda of the program that subscribed it, which reads that evaluation's locals: a
+    /// token kept across evaluations, in a cache, does not run it in another.)
     pub(crate) fn of(&self, event: &str) -> Vec<Value> {
+        let now = current_evaluation();
         self.lock()
             .iter()
-            .filter(|(e, _)| *e == event)
-            .map(|(_, h)| h.clone())
+            .filter(|(e, _, by)| *e == event && *by == now)
+            .map(|(_, h, _)| h.clone())
             .collect()
     }
 
@@ -95,6 +98,31 @@ pub(crate) enum Pending {
 
 thread_local! {
     static PENDING: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
+    static EVALUATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn current_evaluation() -> u64 {
+    EVALUATION.with(|e| e.get())
+}
+
+/// The events of one evaluation (crates/expr/src/lib.rs's `eval_with`): a fresh evaluation id
+/// and an empty queue while it runs; the previous ones back when it ends.
+pub(crate) struct EvaluationScope(u64);
+
+impl EvaluationScope {
+    pub(crate) fn begin() -> EvaluationScope {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        take();
+        EvaluationScope(EVALUATION.with(|e| e.replace(id)))
+    }
+}
+
+impl Drop for EvaluationScope {
+    fn drop(&mut self) {
+        take();
+        EVALUATION.with(|e| e.set(self.0));
+    }
 }
 
 /// Queues an event (library code, which has no interpreter at hand).
