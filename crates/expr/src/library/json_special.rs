@@ -106,6 +106,8 @@ pub(crate) fn special_construct(ty: &str, args: &Args, at: usize) -> Option<F<Va
         "JConstructor" => Some(new_constructor(args, at)),
         "JRaw" => Some((|| {
             let j = match arg(args, 0, at)? {
+                // `new JRaw(null)` binds to `JRaw(JRaw other)`, which reads `other`.
+                Value::Null => return Err(null_ref(at)),
                 // `new JRaw(other)`: a copy of its text.
                 Value::Json(t) if t.flavor() == Flavor::Raw => t.scalar().unwrap_or(J::Null),
                 Value::Json(t) if !t.is_container() => t.scalar().unwrap_or(J::Null),
@@ -137,11 +139,11 @@ fn new_constructor(args: &Args, at: usize) -> F<Value> {
         ));
     }
     let c = JToken::new_constructor(&name);
-    for (_, v) in args.iter().skip(1) {
-        // `new JConstructor(other)` copies are not a C# form: the content is `params object[]`.
-        for i in content_items(v, at)? {
-            c.insert(None, i).map_err(|e| tree_err(e, at))?;
-        }
+    // `params object[] content`, added as one collection (content_items keeps Newtonsoft's
+    // order for collections within it).
+    let content = Value::Array(args.iter().skip(1).map(|(_, v)| v.clone()).collect());
+    for i in content_items(&content, at)? {
+        c.insert(None, i).map_err(|e| tree_err(e, at))?;
     }
     Ok(Value::Json(c))
 }
@@ -466,6 +468,29 @@ pub(crate) fn special_method(
             }
             ("AsJEnumerable", 0) => {
                 Value::Array(j.children().into_iter().map(Value::Json).collect())
+            }
+            // JToken.Children() of a value: empty (its Values() refuses, as the caller does).
+            ("Children", 0) if !j.is_container() && generics.is_empty() => Value::Array(Vec::new()),
+            // The serializer reads a constructor as its name (`EnsureType` of "D").
+            ("ToObject", 0)
+                if j.is_constructor()
+                    && generics.first().is_some_and(|t| {
+                        t.array > 0
+                            || matches!(
+                                t.name.as_str(),
+                                "List" | "IList" | "Dictionary" | "IDictionary" | "IEnumerable"
+                            )
+                    }) =>
+            {
+                return Err(rt(
+                    "JsonSerializationException",
+                    format!(
+                        "Error converting value \"{}\" to type '{}'. Path ''.",
+                        j.constructor_name().unwrap_or_default(),
+                        generics.first().map_or("", |t| t.name.as_str())
+                    ),
+                    at,
+                ));
             }
             // A value written as JSON (`"a"`, `/*c*/`) when a Formatting is given (JToken's
             // ToString(Formatting, converters)); JValue's own ToString() is its text.

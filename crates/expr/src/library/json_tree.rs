@@ -174,21 +174,28 @@ fn parent_missing(at: usize) -> Flow {
 /// the constructors' `params object[]`): each element of a collection, collections within it
 /// flattened too, else the one value (Newtonsoft's `JContainer.AddInternal` and
 /// `IsMultiContent`: any `IEnumerable` but a string, a token or a `byte[]`).
+///
+/// The order is the one Newtonsoft's `AddInternal` leaves: it inserts a collection's elements
+/// at consecutive indexes from where the collection goes, one index per element even when an
+/// element is itself a collection, so `new JArray(new[] { 1, 2 }, "x")` is `[1, "x", 2]`.
 pub(crate) fn content_items(v: &Value, at: usize) -> F<Vec<JToken>> {
     let mut out = Vec::new();
-    flatten(v, &mut out, 0, at)?;
+    flatten(v, &mut out, 0, 0, at)?;
     Ok(out)
 }
 
-fn flatten(v: &Value, out: &mut Vec<JToken>, depth: usize, at: usize) -> F<()> {
+fn flatten(v: &Value, out: &mut Vec<JToken>, index: usize, depth: usize, at: usize) -> F<()> {
     match v {
         // (Nested arrays are bounded by the value's own construction; this only guards.)
         Value::Array(items) if depth < crate::jtree::MAX_DEPTH => {
-            for x in items {
-                flatten(x, out, depth + 1, at)?;
+            for (k, x) in items.iter().enumerate() {
+                flatten(x, out, index + k, depth + 1, at)?;
             }
         }
-        other => out.push(to_token(other, at)?),
+        other => {
+            let i = index.min(out.len());
+            out.insert(i, to_token(other, at)?);
+        }
     }
     Ok(())
 }
