@@ -89,3 +89,10 @@ fn a_reader_is_read_once_and_a_writer_adds_copies() {
         "[[1],[1]]"
     );
 }
+
+#[test]
+fn policy_check_knows_the_statics() {
+    support::no_findings(
+        r#"var c = JToken.EqualityComparer; var r = JRaw.Create(JToken.Parse("1").CreateReader()); var v = JValue.CreateComment("c"); var u = JValue.CreateUndefined(); var k = JContainer.Parse("[]"); var l = JObject.Load(JToken.Parse("{}").CreateReader()); var m = JConstructor.DeepEquals(k, k); return JArray.ReadFrom(k.CreateReader());"#,
+    );
+}
