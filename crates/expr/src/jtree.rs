@@ -65,32 +65,50 @@ pub enum Flavor {
 }
 
 /// Keys of the one-key (two for a constructor) objects that stand for the non-plain flavours
-/// where a tree is copied out as serde_json's value ([`JToken::to_serde`]): a NUL cannot start
-/// a name a policy writes, and [`JToken::from_serde`] turns them back into the same tokens.
-pub(crate) const MARK_NEW: &str = "\u{0}new";
-pub(crate) const MARK_ARGS: &str = "\u{0}args";
-pub(crate) const MARK_RAW: &str = "\u{0}raw";
-pub(crate) const MARK_COMMENT: &str = "\u{0}comment";
-pub(crate) const MARK_UNDEFINED: &str = "\u{0}undefined";
+/// where a tree is copied out as serde_json's value ([`JToken::to_serde`]), and that
+/// [`JToken::from_serde`] turns back into the same tokens. They carry a nonce chosen when the
+/// process starts: text a client sends can hold any key, and must never be read as a raw
+/// token (written verbatim: JSON injection) or a constructor.
+pub(crate) struct Marks {
+    pub(crate) new: String,
+    pub(crate) args: String,
+    pub(crate) raw: String,
+    pub(crate) comment: String,
+    pub(crate) undefined: String,
+}
+
+pub(crate) fn marks() -> &'static Marks {
+    static MARKS: std::sync::LazyLock<Marks> = std::sync::LazyLock::new(|| {
+        use std::hash::{BuildHasher, Hasher};
+        // RandomState's keys come from the OS's random source.
+        let random = || {
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        };
+        let nonce = format!("\u{0}{:016x}{:016x}", random(), random());
+        Marks {
+            new: format!("{nonce}new"),
+            args: format!("{nonce}args"),
+            raw: format!("{nonce}raw"),
+            comment: format!("{nonce}comment"),
+            undefined: format!("{nonce}undefined"),
+        }
+    });
+    &MARKS
+}
 
 /// The flavour a serde_json object stands for, when it is one of the markers above.
 pub(crate) fn marker(m: &serde_json::Map<String, J>) -> Option<Flavor> {
-    let mut keys = m.keys();
-    let first = keys.next()?.as_str();
-    match (first, keys.next().map(String::as_str), m.len()) {
-        (MARK_NEW, Some(MARK_ARGS), 2) | (MARK_ARGS, Some(MARK_NEW), 2)
-            if m.get(MARK_NEW).is_some_and(J::is_string)
-                && m.get(MARK_ARGS).is_some_and(J::is_array) =>
-        {
+    let k = marks();
+    let scalar = |key: &str| m.get(key).is_some_and(|v| !v.is_object() && !v.is_array());
+    match m.len() {
+        2 if m.get(&k.new).is_some_and(J::is_string) && m.get(&k.args).is_some_and(J::is_array) => {
             Some(Flavor::Constructor)
         }
-        (MARK_RAW, None, 1) if !m[MARK_RAW].is_object() && !m[MARK_RAW].is_array() => {
-            Some(Flavor::Raw)
-        }
-        (MARK_COMMENT, None, 1) if !m[MARK_COMMENT].is_object() && !m[MARK_COMMENT].is_array() => {
-            Some(Flavor::Comment)
-        }
-        (MARK_UNDEFINED, None, 1) => Some(Flavor::Undefined),
+        1 if scalar(&k.raw) => Some(Flavor::Raw),
+        1 if scalar(&k.comment) => Some(Flavor::Comment),
+        1 if m.contains_key(&k.undefined) => Some(Flavor::Undefined),
         _ => None,
     }
 }
@@ -289,11 +307,11 @@ fn build_marked(m: &serde_json::Map<String, J>, flavor: Flavor) -> Arc<Node> {
     let scalar = |k: &str| m.get(k).cloned().unwrap_or(J::Null);
     match flavor {
         Flavor::Constructor => {
-            let name = m.get(MARK_NEW).and_then(J::as_str).unwrap_or("");
+            let name = m.get(&marks().new).and_then(J::as_str).unwrap_or("");
             let c = flavored(None, Data::Array(Vec::new()), flavor);
             *lock(&c.label) = Some(name.into());
             let items: Vec<Arc<Node>> = m
-                .get(MARK_ARGS)
+                .get(&marks().args)
                 .and_then(J::as_array)
                 .map(|a| a.iter().map(build).collect())
                 .unwrap_or_default();
@@ -307,8 +325,8 @@ fn build_marked(m: &serde_json::Map<String, J>, flavor: Flavor) -> Arc<Node> {
             *lock(&c.data) = Data::Array(items);
             c
         }
-        Flavor::Raw => flavored(None, Data::Value(scalar(MARK_RAW)), flavor),
-        Flavor::Comment => flavored(None, Data::Value(scalar(MARK_COMMENT)), flavor),
+        Flavor::Raw => flavored(None, Data::Value(scalar(&marks().raw)), flavor),
+        Flavor::Comment => flavored(None, Data::Value(scalar(&marks().comment)), flavor),
         Flavor::Undefined | Flavor::Plain => flavored(None, Data::Value(J::Null), flavor),
     }
 }
@@ -316,9 +334,9 @@ fn build_marked(m: &serde_json::Map<String, J>, flavor: Flavor) -> Arc<Node> {
 /// The marker object for a non-plain scalar.
 fn marked_scalar(flavor: Flavor, j: &J) -> J {
     let key = match flavor {
-        Flavor::Raw => MARK_RAW,
-        Flavor::Comment => MARK_COMMENT,
-        Flavor::Undefined => MARK_UNDEFINED,
+        Flavor::Raw => &marks().raw,
+        Flavor::Comment => &marks().comment,
+        Flavor::Undefined => &marks().undefined,
         Flavor::Plain | Flavor::Constructor => return j.clone(),
     };
     let mut m = serde_json::Map::new();
@@ -352,11 +370,11 @@ fn snapshot(n: &Node) -> J {
         Err(items) if n.flavor == Flavor::Constructor => {
             let mut m = serde_json::Map::new();
             m.insert(
-                MARK_NEW.to_string(),
+                marks().new.clone(),
                 J::String(lock(&n.label).as_deref().unwrap_or("").to_string()),
             );
             m.insert(
-                MARK_ARGS.to_string(),
+                marks().args.clone(),
                 J::Array(items.iter().map(|c| snapshot(c)).collect()),
             );
             J::Object(m)

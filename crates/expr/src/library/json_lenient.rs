@@ -9,6 +9,13 @@
 //!     .ToString(Formatting.None)   // {"a":"it's \"q\"","b":1,"c":[true,null]}
 //! ```
 
+use crate::jtree::marks;
+
+/// A string as a JSON literal.
+fn key(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
 /// Strict JSON for Newtonsoft's lenient syntax; `None` when the text is malformed either way
 /// (the caller then reports serde_json's error on the original).
 pub(super) fn strict_text(s: &str) -> Option<String> {
@@ -97,7 +104,9 @@ pub(super) fn strict_text(s: &str) -> Option<String> {
                 } else if matches!(word.as_str(), "true" | "false" | "null") {
                     out.push_str(&word);
                 } else if word == "undefined" {
-                    out.push_str(r#"{"\u0000undefined":null}"#);
+                    out.push('{');
+                    out.push_str(&key(&marks().undefined));
+                    out.push_str(":null}");
                 } else if word == "new" {
                     // `new Name(`: Newtonsoft's constructor syntax (JsonTextReader's
                     // ParseConstructor: a name of letters and digits, then `(`).
@@ -120,9 +129,13 @@ pub(super) fn strict_text(s: &str) -> Option<String> {
                         return None;
                     }
                     open_constructors += 1;
-                    out.push_str(r#"{"\u0000new":""#);
-                    out.push_str(&name);
-                    out.push_str(r#"","\u0000args":["#);
+                    out.push('{');
+                    out.push_str(&key(&marks().new));
+                    out.push(':');
+                    out.push_str(&key(&name));
+                    out.push(',');
+                    out.push_str(&key(&marks().args));
+                    out.push_str(":[");
                 } else {
                     return None;
                 }
@@ -135,7 +148,8 @@ pub(super) fn strict_text(s: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::strict_text;
+    use super::{key, strict_text};
+    use crate::jtree::marks;
 
     #[test]
     fn rewrites_newtonsoft_syntax() {
@@ -143,13 +157,18 @@ mod tests {
         let j: serde_json::Value =
             serde_json::from_str(t.as_deref().unwrap_or_default()).unwrap_or_default();
         assert_eq!(j.to_string(), r#"{"a":"it's \"q\"","b":1,"c":[true,null]}"#);
+        let k = marks();
         assert_eq!(
-            strict_text("{a: undefined}").as_deref(),
-            Some(r#"{"a": {"\u0000undefined":null}}"#)
+            strict_text("{a: undefined}"),
+            Some(format!(r#"{{"a": {{{}:null}}}}"#, key(&k.undefined)))
         );
         assert_eq!(
-            strict_text("[new Date(1, 2)]").as_deref(),
-            Some(r#"[{"\u0000new":"Date","\u0000args":[1, 2]}]"#)
+            strict_text("[new Date(1, 2)]"),
+            Some(format!(
+                r#"[{{{}:"Date",{}:[1, 2]}}]"#,
+                key(&k.new),
+                key(&k.args)
+            ))
         );
         assert_eq!(strict_text("new Date(1"), None);
         assert_eq!(strict_text("{'open: 1}"), None);

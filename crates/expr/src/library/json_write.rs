@@ -13,7 +13,7 @@
 //! new JArray(JValue.CreateComment("hi"), 3).ToString(Formatting.None)       // [/*hi*/3]
 //! ```
 
-use crate::jtree::{Flavor, MARK_ARGS, MARK_COMMENT, MARK_NEW, MARK_RAW, marker};
+use crate::jtree::{Flavor, marker, marks};
 use serde_json::Value as J;
 
 /// The text of `j`, or `None` once it would pass `cap` bytes.
@@ -66,8 +66,8 @@ impl Writer {
             J::Array(items) => self.sequence("[", items, "]", false, depth),
             J::Object(m) => match marker(m) {
                 Some(Flavor::Constructor) => {
-                    let name = m.get(MARK_NEW).and_then(J::as_str).unwrap_or("");
-                    let items = m.get(MARK_ARGS).and_then(J::as_array);
+                    let name = m.get(&marks().new).and_then(J::as_str).unwrap_or("");
+                    let items = m.get(&marks().args).and_then(J::as_array);
                     self.sequence(
                         &format!("new {name}("),
                         items.map_or(&[][..], Vec::as_slice),
@@ -76,13 +76,13 @@ impl Writer {
                         depth,
                     )
                 }
-                Some(Flavor::Raw) => match m.get(MARK_RAW) {
+                Some(Flavor::Raw) => match m.get(&marks().raw) {
                     Some(J::String(s)) => self.push(s),
                     Some(J::Null) | None => Some(()),
                     Some(other) => self.value(other, depth),
                 },
                 Some(Flavor::Comment) => {
-                    let t = m.get(MARK_COMMENT).and_then(J::as_str).unwrap_or("");
+                    let t = m.get(&marks().comment).and_then(J::as_str).unwrap_or("");
                     self.push("/*")?;
                     self.push(t)?;
                     self.push("*/")
@@ -181,12 +181,25 @@ mod tests {
             Some("{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": []\n}")
         );
         assert_eq!(text(&j, true, 10), None);
-        let c = json!({"\u{0}new": "Date", "\u{0}args": [1, {"\u{0}comment": "c"}, 2]});
+        let k = marks();
+        let comment = J::Object([(k.comment.clone(), json!("c"))].into_iter().collect());
+        let c = J::Object(
+            [
+                (k.new.clone(), json!("Date")),
+                (k.args.clone(), J::Array(vec![json!(1), comment, json!(2)])),
+            ]
+            .into_iter()
+            .collect(),
+        );
         assert_eq!(
             text(&c, false, usize::MAX).as_deref(),
             Some("new Date(1/*c*/,2)")
         );
-        let e = json!({"\u{0}new": "D", "\u{0}args": []});
+        let e = J::Object(
+            [(k.new.clone(), json!("D")), (k.args.clone(), json!([]))]
+                .into_iter()
+                .collect(),
+        );
         assert_eq!(text(&e, true, usize::MAX).as_deref(), Some("new D(\n)"));
     }
 }
