@@ -11,6 +11,11 @@
 //! call like any other, and the call depth bounds handlers that raise events in turn). A
 //! handler therefore sees the object as the whole call left it, where .NET would show it
 //! between the steps of a multi-step change (`ReplaceAll` clears, then adds).
+//!
+//! Another object kind takes part with: an [`EventHandlers`] in the object, an arm in
+//! [`handlers_of`], a [`Pending`] variant its changes queue, and an arm in
+//! [`Interp::raise_pending`] turning it into [`Dispatch`]es (sender, event, EventArgs, and a
+//! [`Busy`] object if changes are refused while the handlers run).
 
 use super::*;
 use std::cell::RefCell;
@@ -134,13 +139,25 @@ fn take() -> Vec<Pending> {
     PENDING.with(|q| std::mem::take(&mut *q.borrow_mut()))
 }
 
+/// An object that refuses changes while some of its handlers run (Newtonsoft's containers
+/// during their collection-change events).
+pub(crate) trait Busy {
+    fn set_busy(&self, busy: bool);
+}
+
+impl Busy for crate::jtree::JToken {
+    fn set_busy(&self, busy: bool) {
+        crate::jtree::JToken::set_busy(self, busy);
+    }
+}
+
 /// One handler call: the sender, the event, its `EventArgs`, and the object that is busy
-/// while its collection-change handlers run (Newtonsoft refuses changes to it then).
+/// while the handlers run, if any.
 pub(crate) struct Dispatch {
     pub(crate) sender: Value,
     pub(crate) event: &'static str,
     pub(crate) args: Value,
-    pub(crate) busy: Option<crate::jtree::JToken>,
+    pub(crate) busy: Option<Box<dyn Busy>>,
 }
 
 impl Interp<'_> {

@@ -74,13 +74,13 @@ pub(crate) fn json_event_dispatch(
                 sender: sender.clone(),
                 event: "ListChanged",
                 args: list,
-                busy: Some(source.clone()),
+                busy: Some(Box::new(source.clone())),
             },
             Dispatch {
                 sender: sender.clone(),
                 event: "CollectionChanged",
                 args: coll,
-                busy: Some(source.clone()),
+                busy: Some(Box::new(source.clone())),
             },
         ]
     };
