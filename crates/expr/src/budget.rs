@@ -131,6 +131,7 @@ fn add_value(v: &Value, cap: usize, total: &mut usize) {
             Object::Context(_)
             | Object::Encoding(_)
             | Object::Comparer(_)
+            | Object::JsonAux(_)
             | Object::XComparer(_) => {}
         },
         Value::Lambda(l) => *total += l.captured.len() * SLOT,
@@ -222,45 +223,9 @@ pub(crate) fn xml_parse_cost(text: &str) -> usize {
         .saturating_add(nodes.saturating_mul(4 * JSON_NODE))
 }
 
-/// A `Write` that refuses to grow past `cap` bytes, so serialising a value whose text would be
-/// too large stops at the cap instead of building it.
-pub(crate) struct CappedWriter {
-    pub(crate) buf: Vec<u8>,
-    cap: usize,
-}
-
-impl CappedWriter {
-    pub(crate) fn new(cap: usize) -> Self {
-        CappedWriter {
-            buf: Vec::new(),
-            cap,
-        }
-    }
-}
-
-impl std::io::Write for CappedWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if self.buf.len().saturating_add(data.len()) > self.cap {
-            return Err(std::io::Error::other("over the memory budget"));
-        }
-        self.buf.extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Serialises JSON into at most `cap` bytes; `None` when the text would be longer.
+/// Serialises JSON into at most `cap` bytes; `None` when the text would be longer (stopping
+/// at the cap rather than building the text: crates/expr/src/library/json_write.rs).
 pub(crate) fn json_text(j: &serde_json::Value, pretty: bool, cap: usize) -> Option<String> {
     // (The caller copies a token's tree out first: crates/expr/src/jtree.rs.)
-    let mut w = CappedWriter::new(cap);
-    let r = if pretty {
-        serde_json::to_writer_pretty(&mut w, j)
-    } else {
-        serde_json::to_writer(&mut w, j)
-    };
-    r.ok()?;
-    String::from_utf8(w.buf).ok()
+    crate::library::json_write::text(j, pretty, cap)
 }

@@ -278,6 +278,9 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
     if crate::library::is_rule_type(ty) {
         return call && crate::library::rule_static_exists(ty, name);
     }
+    if crate::library::json_special_static_exists(ty, name, call) {
+        return true;
+    }
     if call {
         if name == "TryParse" {
             return TRY_PARSE_TYPES.contains(&ty);

@@ -48,16 +48,100 @@ pub(crate) enum Data {
     Value(J),
 }
 
+/// Which Newtonsoft class or JValue type a node of [`Data::Array`] or [`Data::Value`] stands
+/// for beyond the plain ones (crates/expr/src/library/json_special.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// A `JObject`, `JArray`, `JProperty` or a `JValue` typed by its scalar.
+    Plain,
+    /// A `JConstructor` (`new Date(1)`): held as an array, its name in [`Node::label`].
+    Constructor,
+    /// A `JRaw`: its text verbatim (a string scalar, or null).
+    Raw,
+    /// `JValue.CreateComment(text)`: `/*text*/` (a string scalar, or null).
+    Comment,
+    /// `JValue.CreateUndefined()`: `undefined` (a null scalar).
+    Undefined,
+}
+
+/// Keys of the one-key (two for a constructor) objects that stand for the non-plain flavours
+/// where a tree is copied out as serde_json's value ([`JToken::to_serde`]), and that
+/// [`JToken::from_serde`] turns back into the same tokens. They carry a nonce chosen when the
+/// process starts: text a client sends can hold any key, and must never be read as a raw
+/// token (written verbatim: JSON injection) or a constructor.
+pub(crate) struct Marks {
+    pub(crate) new: String,
+    pub(crate) args: String,
+    pub(crate) raw: String,
+    pub(crate) comment: String,
+    pub(crate) undefined: String,
+}
+
+pub(crate) fn marks() -> &'static Marks {
+    static MARKS: std::sync::LazyLock<Marks> = std::sync::LazyLock::new(|| {
+        use std::hash::{BuildHasher, Hasher};
+        // RandomState's keys come from the OS's random source.
+        let random = || {
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        };
+        let nonce = format!("\u{0}{:016x}{:016x}", random(), random());
+        Marks {
+            new: format!("{nonce}new"),
+            args: format!("{nonce}args"),
+            raw: format!("{nonce}raw"),
+            comment: format!("{nonce}comment"),
+            undefined: format!("{nonce}undefined"),
+        }
+    });
+    &MARKS
+}
+
+/// The flavour a serde_json object stands for, when it is one of the markers above.
+pub(crate) fn marker(m: &serde_json::Map<String, J>) -> Option<Flavor> {
+    let k = marks();
+    let scalar = |key: &str| m.get(key).is_some_and(|v| !v.is_object() && !v.is_array());
+    match m.len() {
+        2 if m.get(&k.new).is_some_and(J::is_string) && m.get(&k.args).is_some_and(J::is_array) => {
+            Some(Flavor::Constructor)
+        }
+        1 if scalar(&k.raw) => Some(Flavor::Raw),
+        1 if scalar(&k.comment) => Some(Flavor::Comment),
+        1 if m.contains_key(&k.undefined) => Some(Flavor::Undefined),
+        _ => None,
+    }
+}
+
 /// One token of a tree.
 pub struct Node {
     /// A `JProperty`'s name: fixed for its life, as Newtonsoft's `Name` has no setter.
     name: Option<Arc<str>>,
+    /// A `JConstructor`'s name, which may change (`Name = …`, `Merge`).
+    label: Mutex<Option<Arc<str>>>,
+    flavor: Flavor,
+    /// `AddAnnotation`'s objects, by identity; not copied by `DeepClone`, not serialised.
+    annotations: Mutex<Vec<Annotation>>,
+    /// Handlers of the container's events (`CollectionChanged` …); not copied either.
+    events: crate::interp::events::EventHandlers,
+    /// Set while the container's collection-change handlers run: Newtonsoft refuses changes
+    /// to it then (`JContainer.CheckReentrancy`).
+    busy: std::sync::atomic::AtomicBool,
     parent: Mutex<Weak<Node>>,
     data: Mutex<Data>,
     /// Levels of tokens from this node down (1 for a leaf), or more: raised as tokens are
     /// added below, never lowered when they are removed, so checking the depth bound costs a
     /// walk up the tree rather than a walk of what is added. (A copy is exact again.)
     height: AtomicUsize,
+}
+
+/// An annotation. A token of the annotated token's own tree is held weakly: the tree holding
+/// itself through an annotation would be a cycle of strong links, which nothing would free
+/// (.NET's collector frees such cycles; reference counts do not), and the tree is alive as long
+/// as the annotated token is. (Two trees annotated with each other still make a cycle.)
+enum Annotation {
+    Value(crate::value::Value),
+    Token(Weak<Node>, Weak<Node>),
 }
 
 /// Which class a token is.
@@ -87,6 +171,10 @@ fn refused(kind: &'static str, msg: impl Into<String>) -> TreeError {
 }
 
 fn node(name: Option<Arc<str>>, data: Data) -> Arc<Node> {
+    flavored(name, data, Flavor::Plain)
+}
+
+fn flavored(name: Option<Arc<str>>, data: Data, flavor: Flavor) -> Arc<Node> {
     let height = 1 + match &data {
         Data::Object(c) | Data::Array(c) => c.iter().map(|n| height(n)).max().unwrap_or(0),
         Data::Property(v) => height(v),
@@ -94,6 +182,11 @@ fn node(name: Option<Arc<str>>, data: Data) -> Arc<Node> {
     };
     Arc::new(Node {
         name,
+        label: Mutex::new(None),
+        flavor,
+        annotations: Mutex::new(Vec::new()),
+        events: Default::default(),
+        busy: std::sync::atomic::AtomicBool::new(false),
         parent: Mutex::new(Weak::new()),
         data: Mutex::new(data),
         height: AtomicUsize::new(height),
@@ -167,6 +260,7 @@ fn kind_of(n: &Node) -> Kind {
 
 fn build(j: &J) -> Arc<Node> {
     match j {
+        J::Object(m) if let Some(flavor) = marker(m) => build_marked(m, flavor),
         J::Object(m) => {
             let obj = node(None, Data::Object(Vec::new()));
             let props: Vec<Arc<Node>> = m
@@ -208,9 +302,51 @@ fn build(j: &J) -> Arc<Node> {
     }
 }
 
+/// A node for a marker object ([`marker`]).
+fn build_marked(m: &serde_json::Map<String, J>, flavor: Flavor) -> Arc<Node> {
+    let scalar = |k: &str| m.get(k).cloned().unwrap_or(J::Null);
+    match flavor {
+        Flavor::Constructor => {
+            let name = m.get(&marks().new).and_then(J::as_str).unwrap_or("");
+            let c = flavored(None, Data::Array(Vec::new()), flavor);
+            *lock(&c.label) = Some(name.into());
+            let items: Vec<Arc<Node>> = m
+                .get(&marks().args)
+                .and_then(J::as_array)
+                .map(|a| a.iter().map(build).collect())
+                .unwrap_or_default();
+            for i in &items {
+                set_parent(i, Some(&c));
+            }
+            c.height.store(
+                1 + items.iter().map(|i| height(i)).max().unwrap_or(0),
+                Ordering::Relaxed,
+            );
+            *lock(&c.data) = Data::Array(items);
+            c
+        }
+        Flavor::Raw => flavored(None, Data::Value(scalar(&marks().raw)), flavor),
+        Flavor::Comment => flavored(None, Data::Value(scalar(&marks().comment)), flavor),
+        Flavor::Undefined | Flavor::Plain => flavored(None, Data::Value(J::Null), flavor),
+    }
+}
+
+/// The marker object for a non-plain scalar.
+fn marked_scalar(flavor: Flavor, j: &J) -> J {
+    let key = match flavor {
+        Flavor::Raw => &marks().raw,
+        Flavor::Comment => &marks().comment,
+        Flavor::Undefined => &marks().undefined,
+        Flavor::Plain | Flavor::Constructor => return j.clone(),
+    };
+    let mut m = serde_json::Map::new();
+    m.insert(key.to_string(), j.clone());
+    J::Object(m)
+}
+
 fn snapshot(n: &Node) -> J {
     let children = match &*lock(&n.data) {
-        Data::Value(j) => return j.clone(),
+        Data::Value(j) => return marked_scalar(n.flavor, j),
         Data::Property(v) => {
             let mut m = serde_json::Map::new();
             m.insert(n.name.as_deref().unwrap_or("").to_string(), snapshot(v));
@@ -231,6 +367,18 @@ fn snapshot(n: &Node) -> J {
             }
             J::Object(m)
         }
+        Err(items) if n.flavor == Flavor::Constructor => {
+            let mut m = serde_json::Map::new();
+            m.insert(
+                marks().new.clone(),
+                J::String(lock(&n.label).as_deref().unwrap_or("").to_string()),
+            );
+            m.insert(
+                marks().args.clone(),
+                J::Array(items.iter().map(|c| snapshot(c)).collect()),
+            );
+            J::Object(m)
+        }
         Err(items) => J::Array(items.iter().map(|c| snapshot(c)).collect()),
     }
 }
@@ -239,6 +387,28 @@ fn snapshot(n: &Node) -> J {
 /// each value, a string's bytes, a property's name; no further than past `cap`. Locks are
 /// taken top-down while the walk holds its ancestors' (every other path takes one at a time).
 fn size_of_node(n: &Node, per_node: usize, cap: usize, total: &mut usize) {
+    // Annotations and event handlers are held by the token too (an annotation's value by its
+    // size; a token annotation is weak, see [`Annotation`]).
+    let held: Vec<crate::value::Value> = lock(&n.annotations)
+        .iter()
+        .filter_map(|a| match a {
+            Annotation::Value(v) => Some(v.clone()),
+            Annotation::Token(..) => None,
+        })
+        .collect();
+    let attached = lock(&n.annotations).len() + n.events.len();
+    *total = total.saturating_add(attached.saturating_mul(per_node));
+    // (No walk into what an annotation holds: it may hold tokens of this very tree, whose
+    // locks this walk may hold.)
+    for v in &held {
+        let size = match v {
+            crate::value::Value::String(s) => s.len(),
+            crate::value::Value::Bytes(b) => b.len(),
+            crate::value::Value::Array(items) => items.len().saturating_mul(per_node),
+            _ => 0,
+        };
+        *total = total.saturating_add(size);
+    }
     match &*lock(&n.data) {
         Data::Value(j) => *total += per_node + j.as_str().map_or(0, str::len),
         Data::Property(v) => {
@@ -259,12 +429,13 @@ fn size_of_node(n: &Node, per_node: usize, cap: usize, total: &mut usize) {
 
 fn clone_node(n: &Node) -> Arc<Node> {
     let data = match &*lock(&n.data) {
-        Data::Value(j) => return node(n.name.clone(), Data::Value(j.clone())),
+        Data::Value(j) => return flavored(n.name.clone(), Data::Value(j.clone()), n.flavor),
         Data::Object(c) => Data::Object(c.clone()),
         Data::Array(c) => Data::Array(c.clone()),
         Data::Property(v) => Data::Property(v.clone()),
     };
-    let copy = node(n.name.clone(), Data::Value(J::Null));
+    let copy = flavored(n.name.clone(), Data::Value(J::Null), n.flavor);
+    *lock(&copy.label) = lock(&n.label).clone();
     let adopt = |c: &Arc<Node>| {
         let c = clone_node(c);
         set_parent(&c, Some(&copy));
@@ -284,6 +455,42 @@ fn clone_node(n: &Node) -> Arc<Node> {
     copy.height.store(h, Ordering::Relaxed);
     *lock(&copy.data) = data;
     copy
+}
+
+/// A change to a container that has event handlers, queued for the interpreter to raise
+/// (crates/expr/src/interp/events.rs; crates/expr/src/library/json_special.rs makes the
+/// EventArgs).
+pub struct Raised {
+    pub source: JToken,
+    pub change: Change,
+}
+
+/// What changed, as Newtonsoft's `JContainer`/`JObject` report it.
+pub enum Change {
+    /// An item inserted at an index.
+    Added(usize, JToken),
+    /// An item removed from an index.
+    Removed(usize, JToken),
+    /// The item at an index replaced: the new one, the old one.
+    Replaced(usize, JToken, JToken),
+    /// Every item removed.
+    Reset,
+    /// A JObject's property is about to get a value (or to be added by the indexer).
+    PropertyChanging(Arc<str>),
+    /// A JObject's property (at an index) got a new value.
+    PropertyValueChanged(Arc<str>, usize, JToken),
+    /// A JObject's indexer added the property.
+    PropertyAdded(Arc<str>),
+}
+
+/// Queues `change` of `n` when anything listens to `n`.
+fn notify(n: &Arc<Node>, change: impl FnOnce() -> Change) {
+    if !n.events.is_empty() {
+        crate::interp::events::queue(crate::interp::events::Pending::Json(Raised {
+            source: JToken::handle(n.clone()),
+            change: change(),
+        }));
+    }
 }
 
 /// A handle to a token: its node, and the root that keeps its tree alive.
@@ -368,6 +575,18 @@ impl JToken {
         snapshot(&self.node)
     }
 
+    /// The JSON text Newtonsoft writes for this token (`ToString(Formatting.None)` or
+    /// `Indented`), constructors, raw text and comments included
+    /// (crates/expr/src/library/json_write.rs). A property writes as `"name":value`.
+    pub fn to_json_text(&self, pretty: bool) -> String {
+        use crate::library::json_write;
+        match (self.name(), self.property_value()) {
+            (Some(n), Some(v)) => json_write::property_text(&n, &v.to_serde(), pretty, usize::MAX),
+            _ => json_write::text(&self.to_serde(), pretty, usize::MAX),
+        }
+        .unwrap_or_default()
+    }
+
     /// The bytes the memory budget counts for this token and what is below it, or any number
     /// above `cap` once past it.
     pub fn size_upto(&self, per_node: usize, cap: usize) -> usize {
@@ -402,9 +621,9 @@ impl JToken {
         self.kind() != Kind::Value
     }
 
-    /// A `JValue` holding null.
+    /// A `JValue` holding null (a plain one: undefined and an empty comment are not null).
     pub fn is_null(&self) -> bool {
-        matches!(&*lock(&self.node.data), Data::Value(J::Null))
+        self.node.flavor == Flavor::Plain && matches!(&*lock(&self.node.data), Data::Value(J::Null))
     }
 
     /// A `JValue`'s scalar.
@@ -426,6 +645,66 @@ impl JToken {
     /// A `JProperty`'s name.
     pub fn name(&self) -> Option<Arc<str>> {
         self.node.name.clone()
+    }
+
+    /// Which Newtonsoft class or JValue type beyond the plain ones this token is.
+    pub fn flavor(&self) -> Flavor {
+        self.node.flavor
+    }
+
+    pub fn is_constructor(&self) -> bool {
+        self.node.flavor == Flavor::Constructor
+    }
+
+    /// A `JConstructor`'s name.
+    pub fn constructor_name(&self) -> Option<Arc<str>> {
+        match self.node.flavor {
+            Flavor::Constructor => lock(&self.node.label).clone(),
+            _ => None,
+        }
+    }
+
+    /// `JConstructor.Name = name`.
+    pub fn set_constructor_name(&self, name: &str) {
+        if self.node.flavor == Flavor::Constructor {
+            *lock(&self.node.label) = Some(name.into());
+        }
+    }
+
+    /// `new JConstructor(name)`: empty (its content is added as a JArray's is).
+    pub fn new_constructor(name: &str) -> JToken {
+        let c = flavored(None, Data::Array(Vec::new()), Flavor::Constructor);
+        *lock(&c.label) = Some(name.into());
+        JToken::handle(c)
+    }
+
+    /// A `JValue` of a non-plain type (`JRaw`, a comment, undefined) holding `j`.
+    pub fn special_value(flavor: Flavor, j: J) -> JToken {
+        JToken::handle(flavored(None, Data::Value(j), flavor))
+    }
+
+    /// `AddAnnotation(o)`.
+    pub fn add_annotation(&self, v: crate::value::Value) {
+        let a = match v {
+            crate::value::Value::Json(t) if Arc::ptr_eq(&top(&t.node), &top(&self.node)) => {
+                Annotation::Token(Arc::downgrade(&t.node), Arc::downgrade(&t.anchor))
+            }
+            v => Annotation::Value(v),
+        };
+        lock(&self.node.annotations).push(a);
+    }
+
+    /// The annotations, oldest first (a token annotation no longer held elsewhere is gone).
+    pub fn annotations(&self) -> Vec<crate::value::Value> {
+        lock(&self.node.annotations)
+            .iter()
+            .filter_map(annotation_value)
+            .collect()
+    }
+
+    /// Keeps the annotations for which `keep` holds (`RemoveAnnotations<T>()`).
+    pub fn retain_annotations(&self, keep: &mut dyn FnMut(&crate::value::Value) -> bool) {
+        lock(&self.node.annotations).retain(|a| annotation_value(a).is_some_and(|v| keep(&v)));
     }
 
     pub fn parent(&self) -> Option<JToken> {
@@ -605,10 +884,12 @@ impl JToken {
                 "Cannot add to a Newtonsoft.Json.Linq.JValue.",
             ));
         }
+        self.check_not_busy()?;
         let item = self.prepare(item)?;
         self.validate(&item, None)?;
         set_parent(&item, Some(&self.node));
         raise(&self.node, &item);
+        let added = item.clone();
         let mut data = lock(&self.node.data);
         if let Data::Object(c) | Data::Array(c) = &mut *data {
             let i = index.unwrap_or(c.len());
@@ -621,6 +902,8 @@ impl JToken {
                 ));
             }
             c.insert(i, item);
+            drop(data);
+            notify(&self.node, || Change::Added(i, self.within(added)));
         }
         Ok(())
     }
@@ -643,6 +926,25 @@ impl JToken {
         if Arc::ptr_eq(&old, &item.node) {
             return Ok(());
         }
+        // Newtonsoft's `IsTokenUnchanged`: a value replaced by an equal value stays.
+        if old.flavor == item.node.flavor && kind_of(&old) == Kind::Value {
+            let same = match (&*lock(&old.data), &*lock(&item.node.data)) {
+                (Data::Value(a), Data::Value(b)) => a == b,
+                _ => false,
+            };
+            if same {
+                return Ok(());
+            }
+        }
+        self.check_not_busy()?;
+        let owner = match parent_of(&self.node) {
+            Some(p) if self.kind() == Kind::Property && kind_of(&p) == Kind::Object => Some(p),
+            _ => None,
+        };
+        let name = self.node.name.clone().unwrap_or_default();
+        if let Some(o) = &owner {
+            notify(o, || Change::PropertyChanging(name.clone()));
+        }
         let item = self.prepare(item)?;
         self.validate(&item, Some(&old))?;
         set_parent(&item, Some(&self.node));
@@ -650,13 +952,20 @@ impl JToken {
         match &mut *lock(&self.node.data) {
             Data::Object(c) | Data::Array(c) => {
                 if let Some(slot) = c.get_mut(i) {
-                    *slot = item;
+                    *slot = item.clone();
                 }
             }
-            Data::Property(v) => *v = item,
+            Data::Property(v) => *v = item.clone(),
             Data::Value(_) => {}
         }
         set_parent(&old, None);
+        notify(&self.node, || {
+            Change::Replaced(i, self.within(item), JToken::handle(old.clone()))
+        });
+        if let Some(o) = &owner {
+            let at = self.index_in_parent().unwrap_or(0);
+            notify(o, || Change::PropertyValueChanged(name, at, self.clone()));
+        }
         Ok(())
     }
 
@@ -667,7 +976,11 @@ impl JToken {
             None => {
                 // The value is prepared for the object's depth plus the property's level.
                 let p = JToken::new_property(name, value)?;
-                self.insert(None, p)
+                self.check_not_busy()?;
+                notify(&self.node, || Change::PropertyChanging(name.into()));
+                self.insert(None, p)?;
+                notify(&self.node, || Change::PropertyAdded(name.into()));
+                Ok(())
             }
         }
     }
@@ -679,7 +992,9 @@ impl JToken {
             _ => return None,
         };
         set_parent(&removed, None);
-        Some(JToken::handle(removed))
+        let removed = JToken::handle(removed);
+        notify(&self.node, || Change::Removed(i, removed.clone()));
+        Some(removed)
     }
 
     /// `JToken.Remove()`: out of its parent (`false` when it has none). A JProperty's value
@@ -695,6 +1010,7 @@ impl JToken {
             ));
         }
         let parent = JToken::handle(p);
+        parent.check_not_busy()?;
         if let Some(i) = self.index_in_parent() {
             parent.remove_at(i);
         }
@@ -710,6 +1026,33 @@ impl JToken {
         for g in &gone {
             set_parent(g, None);
         }
+        if matches!(self.kind(), Kind::Object | Kind::Array) {
+            notify(&self.node, || Change::Reset);
+        }
+    }
+
+    /// Refused while this container's collection-change handlers run.
+    pub fn check_not_busy(&self) -> Result<(), TreeError> {
+        if self.node.busy.load(Ordering::Relaxed) {
+            return Err(refused(
+                "InvalidOperationException",
+                format!(
+                    "Cannot change {} during a collection change event.",
+                    self.type_name()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Marks this container busy (its collection-change handlers are running) or not.
+    pub fn set_busy(&self, busy: bool) {
+        self.node.busy.store(busy, Ordering::Relaxed);
+    }
+
+    /// The handlers of this token's events.
+    pub fn events(&self) -> &crate::interp::events::EventHandlers {
+        &self.node.events
     }
 
     /// `JValue.Value = v`: a new scalar.
@@ -736,8 +1079,24 @@ impl JToken {
     }
 }
 
+fn annotation_value(a: &Annotation) -> Option<crate::value::Value> {
+    match a {
+        Annotation::Value(v) => Some(v.clone()),
+        Annotation::Token(node, anchor) => {
+            let node = node.upgrade()?;
+            let anchor = anchor.upgrade().unwrap_or_else(|| top(&node));
+            Some(crate::value::Value::Json(JToken { node, anchor }))
+        }
+    }
+}
+
 /// The .NET type name of a node of `kind`.
-fn type_name_of(kind: Kind, _n: &Node) -> &'static str {
+fn type_name_of(kind: Kind, n: &Node) -> &'static str {
+    match n.flavor {
+        Flavor::Constructor => return "Newtonsoft.Json.Linq.JConstructor",
+        Flavor::Raw => return "Newtonsoft.Json.Linq.JRaw",
+        _ => {}
+    }
     match kind {
         Kind::Object => "Newtonsoft.Json.Linq.JObject",
         Kind::Array => "Newtonsoft.Json.Linq.JArray",

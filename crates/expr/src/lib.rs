@@ -143,6 +143,8 @@ pub fn eval_with(
 ) -> Result<Value, RuntimeError> {
     // Parent links of LINQ to XML nodes are strong until the evaluation ends (src/xml.rs).
     let _links = xml::ParentScope::begin();
+    // Events raised and handlers subscribed belong to this evaluation (src/interp/events.rs).
+    let _events = interp::events::EvaluationScope::begin();
     let mut it = interp::Interp::new(ctx, *limits);
     let result = match &program.body {
         Body::Expr(e) => it.eval_expr(e),

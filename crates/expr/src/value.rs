@@ -94,6 +94,9 @@ pub enum Object {
     Net(crate::library::net::Net),
     /// `StringComparer.Ordinal` … (crates/expr/src/library/comparers.rs).
     Comparer(crate::library::StringComparerKind),
+    /// Newtonsoft's helper objects: a token's reader and writer, `JToken.EqualityComparer`,
+    /// an enumerator (crates/expr/src/library/json_special.rs).
+    JsonAux(Arc<crate::library::JsonAux>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -348,6 +351,7 @@ impl Value {
             Value::Object(Object::XComparer(true)) => "System.Xml.Linq.XNodeDocumentOrderComparer",
             Value::Object(Object::Net(n)) => n.type_name(),
             Value::Object(Object::Comparer(k)) => k.type_name(),
+            Value::Object(Object::JsonAux(a)) => a.type_name(),
             Value::Object(Object::Map(_)) => "System.Collections.Generic.Dictionary`2",
             Value::Object(Object::TimeZone(z)) if z.legacy => "System.CurrentSystemTimeZone",
             Value::Object(Object::TimeZone(_)) => "System.TimeZoneInfo",
@@ -451,25 +455,7 @@ pub fn format_guid(g: u128) -> String {
 /// `JToken.ToString()`: strings print raw, containers print indented (Newtonsoft's default),
 /// a property as `"name": value`.
 pub fn json_to_string(t: &crate::jtree::JToken) -> String {
-    if let (Some(name), Some(v)) = (t.name(), t.property_value()) {
-        let name = serde_json::to_string(&*name).unwrap_or_default();
-        let v = v.to_serde();
-        let value = match v {
-            serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
-                serde_json::to_string_pretty(&v).unwrap_or_default()
-            }
-            _ => serde_json::to_string(&v).unwrap_or_default(),
-        };
-        return format!("{name}: {value}");
-    }
-    match &t.to_serde() {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Bool(true) => "True".into(),
-        serde_json::Value::Bool(false) => "False".into(),
-        serde_json::Value::Number(n) => n.to_string(),
-        other => serde_json::to_string_pretty(other).unwrap_or_default(),
-    }
+    crate::library::json_display(t)
 }
 
 #[cfg(test)]

@@ -144,6 +144,11 @@ impl<'c> Interp<'c> {
         if let Some(r) = self.io_fill(&t, name, args, at) {
             return r;
         }
+        if let Value::Json(j) = &t
+            && let Some(r) = self.json_copy_to(j, name, args, at)
+        {
+            return r;
+        }
         if matches!(t, Value::Null) {
             return Err(if null_cond {
                 Flow::NullShort

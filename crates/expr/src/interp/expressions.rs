@@ -139,9 +139,11 @@ impl<'c> Interp<'c> {
                 generics,
                 args,
             } => {
-                // The handlers of the LINQ to XML changes the call made (interp/xml_events.rs).
+                // The handlers of the changes the call made: LINQ to XML's
+                // (interp/xml_events.rs), then Newtonsoft containers' (interp/events.rs).
                 let r = self.call(callee, generics, args, at);
-                return self.raise_xml_events(r, at);
+                let r = self.raise_xml_events(r, at);
+                return self.raise_pending(r, at);
             }
             E::Index {
                 target,
@@ -271,6 +273,16 @@ impl<'c> Interp<'c> {
                 if let Some(r) = self.xml_event_subscription(target, *op, value, at) {
                     return r;
                 }
+                if let (
+                    Some(op),
+                    E::Member {
+                        target: obj, name, ..
+                    },
+                ) = (op, &target.kind)
+                    && let Some(r) = self.event_assign(obj, name, *op, value, at)
+                {
+                    return r;
+                }
                 let v = match op {
                     None => self.ev(value)?,
                     Some(op) => {
@@ -282,7 +294,8 @@ impl<'c> Interp<'c> {
                     }
                 };
                 let r = self.assign(target, v.clone()).map(|()| v);
-                return self.raise_xml_events(r, at);
+                let r = self.raise_xml_events(r, at);
+                self.raise_pending(r, at)?
             }
             E::CoalesceAssign(target, value) => {
                 let cur = self.ev(target)?;

@@ -72,6 +72,12 @@ impl<'c> Interp<'c> {
     /// [`Self::copy_to`] on a receiver already evaluated (crates/expr/src/interp/spans.rs
     /// reads a receiver with effects once, then hands a collection's `CopyTo` here).
     pub(super) fn copy_to_value(&mut self, t: Value, args: &[Arg], at: usize) -> F<Option<Value>> {
+        // A JArray's `CopyTo` has Newtonsoft's checks (crates/expr/src/interp/json_copy.rs).
+        if let Value::Json(j) = &t
+            && let Some(r) = self.json_copy_to(j, "CopyTo", args, at)
+        {
+            return r.map(Some);
+        }
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
             vals.push(self.ev(&a.value)?);

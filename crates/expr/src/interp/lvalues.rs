@@ -149,6 +149,11 @@ impl<'c> Interp<'c> {
                 if let Some(r) = lib::builder_set(self, &o, name, &v, target.at) {
                     return r;
                 }
+                if let Value::Json(j) = &o
+                    && let Some(r) = lib::json_special_set(j, name, &v, target.at)
+                {
+                    return r;
+                }
                 if let Some(r) = lib::settings_set(&o, name, &v, target.at) {
                     return r;
                 }

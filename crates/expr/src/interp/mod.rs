@@ -15,10 +15,12 @@ use crate::context::Context;
 use crate::error::RuntimeError;
 
 mod calls;
+pub(crate) mod events;
 mod expressions;
 mod in_place;
 mod initializers;
 mod io_fill;
+mod json_copy;
 mod lvalues;
 mod nullable;
 mod spans;

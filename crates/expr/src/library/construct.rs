@@ -18,6 +18,10 @@ pub(crate) fn construct(
     if let Some(r) = construct_settings(&ty.name, &args, at) {
         return r;
     }
+    if let Some(r) = special_construct(&ty.name, &args, at) {
+        it.charge(args.iter().map(|(_, v)| it.size_of(v) + SLOT).sum(), at)?;
+        return r;
+    }
     // A `StringComparer` given to a dictionary or set (crates/expr/src/library/comparers.rs).
     let (args, comparer) = take_comparer(&ty.name, args, at)?;
     let vals: Vec<Value> = args.iter().map(|(_, v)| v.clone()).collect();
@@ -99,22 +103,19 @@ pub(crate) fn construct(
         }
         "JArray" => {
             let a = JToken::new_array();
-            for v in vals.iter().chain(init.iter().flatten()) {
-                match v {
-                    Value::Array(_) => {
-                        for i in content_items(v, at)? {
-                            a.insert(None, i).map_err(|e| tree_err(e, at))?;
-                        }
-                    }
-                    // `new JArray(other)`: a copy of its items.
-                    Value::Json(j) if j.is_array() && vals.len() == 1 => {
-                        for i in j.children() {
-                            a.insert(None, i).map_err(|e| tree_err(e, at))?;
-                        }
-                    }
-                    other => a
-                        .insert(None, to_token(other, at)?)
-                        .map_err(|e| tree_err(e, at))?,
+            // `new JArray(other)` copies its items; `params object[] content` is added as one
+            // collection (content_items keeps Newtonsoft's order); an initializer's items are
+            // each an `Add`.
+            let params = match vals.as_slice() {
+                [Value::Json(j)] if j.is_array() && !j.is_constructor() => j.children(),
+                _ => content_items(&Value::Array(vals.clone()), at)?,
+            };
+            for i in params {
+                a.insert(None, i).map_err(|e| tree_err(e, at))?;
+            }
+            for v in init.iter().flatten() {
+                for i in content_items(v, at)? {
+                    a.insert(None, i).map_err(|e| tree_err(e, at))?;
                 }
             }
             Value::Json(a)

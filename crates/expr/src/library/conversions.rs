@@ -300,7 +300,9 @@ pub(crate) fn is_instance(v: &Value, ty: &TypeRef) -> bool {
         ("TimeSpan", Value::TimeSpan(_)) => true,
         ("Guid", Value::Guid(_)) => true,
         ("JObject", Value::Json(j)) => j.is_object(),
-        ("JArray", Value::Json(j)) => j.is_array(),
+        ("JArray", Value::Json(j)) => j.is_array() && !j.is_constructor(),
+        ("JConstructor", Value::Json(j)) => j.is_constructor(),
+        ("JRaw", Value::Json(j)) => j.flavor() == crate::jtree::Flavor::Raw,
         ("JProperty", Value::Json(j)) => j.is_property(),
         ("JContainer", Value::Json(j)) => j.is_container(),
         ("JToken", Value::Json(_)) => true,
@@ -413,6 +415,13 @@ pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Val
     if let Value::Json(j) = &v {
         // JToken explicit conversions.
         let kind = j.kind();
+        if let Some(ok) = special_cast(j, name) {
+            return if ok {
+                Ok(v.clone())
+            } else {
+                Err(cast_err(&v, &format!("Newtonsoft.Json.Linq.{name}"), at))
+            };
+        }
         match (name, kind) {
             ("JProperty", JKind::Property)
             | ("JContainer", JKind::Object | JKind::Array | JKind::Property)
@@ -446,11 +455,9 @@ pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Val
             ("string", J::Number(n)) => return Ok(Value::str(n.to_string())),
             ("string", J::Bool(b)) => return Ok(Value::str(if *b { "True" } else { "False" })),
             ("string", _) => {
-                return Err(rt(
-                    "ArgumentException",
-                    "Can not convert Object to String.",
-                    at,
-                ));
+                return Err(container_conversion_err(j_, name, at).unwrap_or_else(|| {
+                    rt("ArgumentException", "Can not convert Object to String.", at)
+                }));
             }
             (_, J::Null) if ty.nullable => return Ok(Value::Null),
             (n, J::String(s)) if Kind::named(n).is_some() => {
@@ -460,6 +467,9 @@ pub(crate) fn cast_in(v: Value, ty: &TypeRef, checked: bool, at: usize) -> F<Val
             _ => {}
         }
         if kind != JKind::Value {
+            if let Some(e) = container_conversion_err(j_, name, at) {
+                return Err(e);
+            }
             return Err(cast_err(&v, name, at));
         }
         let inner = from_json(j);

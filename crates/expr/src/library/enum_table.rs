@@ -413,4 +413,32 @@ pub(super) const ENUMS: &[EnumType] = &[
             ("KeyDerivationFunction", 10),
         ],
     },
+    // The EventArgs of Newtonsoft's container events (crates/expr/src/library/json_special.rs).
+    EnumType {
+        name: "NotifyCollectionChangedAction",
+        full_name: "System.Collections.Specialized.NotifyCollectionChangedAction",
+        flags: false,
+        members: &[
+            ("Add", 0),
+            ("Remove", 1),
+            ("Replace", 2),
+            ("Move", 3),
+            ("Reset", 4),
+        ],
+    },
+    EnumType {
+        name: "ListChangedType",
+        full_name: "System.ComponentModel.ListChangedType",
+        flags: false,
+        members: &[
+            ("Reset", 0),
+            ("ItemAdded", 1),
+            ("ItemDeleted", 2),
+            ("ItemMoved", 3),
+            ("ItemChanged", 4),
+            ("PropertyDescriptorAdded", 5),
+            ("PropertyDescriptorDeleted", 6),
+            ("PropertyDescriptorChanged", 7),
+        ],
+    },
 ];

@@ -148,11 +148,16 @@ pub(super) fn deserialize_as(j: J, generics: &[TypeRef], at: usize) -> F<Value> 
         ("JObject" | "JToken" | "JArray" | "JValue" | "object", j) if t.array == 0 => {
             Value::Json(JToken::from_serde(&j))
         }
-        ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", J::Object(m)) => map_value(
-            m.into_iter()
-                .map(|(k, v)| (Value::str(k), from_json(&v)))
-                .collect(),
-        ),
+        // (A constructor, raw token or comment is no dictionary: its marker's keys stay inside.)
+        ("Dictionary" | "IDictionary" | "IReadOnlyDictionary", J::Object(m))
+            if crate::jtree::marker(&m).is_none() =>
+        {
+            map_value(
+                m.into_iter()
+                    .map(|(k, v)| (Value::str(k), from_json(&v)))
+                    .collect(),
+            )
+        }
         ("List" | "IList" | "IEnumerable", J::Array(a)) => Value::Array(
             a.iter()
                 .map(|x| numeric_element(x, t.args.first().map(|e| e.name.as_str()), at))

@@ -9,13 +9,27 @@
 //!     .ToString(Formatting.None)   // {"a":"it's \"q\"","b":1,"c":[true,null]}
 //! ```
 
+use crate::jtree::marks;
+
+/// A string as a JSON literal.
+fn key(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
 /// Strict JSON for Newtonsoft's lenient syntax; `None` when the text is malformed either way
 /// (the caller then reports serde_json's error on the original).
 pub(super) fn strict_text(s: &str) -> Option<String> {
     let mut out = String::with_capacity(s.len() + 16);
     let mut it = s.chars().peekable();
+    // Open constructors (`new Date(`), closed by `)`: each is written as the marker object
+    // crates/expr/src/jtree.rs turns into a JConstructor.
+    let mut open_constructors = 0usize;
     while let Some(c) = it.next() {
         match c {
+            ')' => {
+                open_constructors = open_constructors.checked_sub(1)?;
+                out.push_str("]}");
+            }
             '"' => {
                 out.push('"');
                 let mut escaped = false;
@@ -89,6 +103,39 @@ pub(super) fn strict_text(s: &str) -> Option<String> {
                     out.push('"');
                 } else if matches!(word.as_str(), "true" | "false" | "null") {
                     out.push_str(&word);
+                } else if word == "undefined" {
+                    out.push('{');
+                    out.push_str(&key(&marks().undefined));
+                    out.push_str(":null}");
+                } else if word == "new" {
+                    // `new Name(`: Newtonsoft's constructor syntax (JsonTextReader's
+                    // ParseConstructor: a name of letters and digits, then `(`).
+                    while it.peek().is_some_and(|d| d.is_whitespace()) {
+                        it.next();
+                    }
+                    let mut name = String::new();
+                    while let Some(&d) = it.peek() {
+                        if d.is_alphanumeric() {
+                            name.push(d);
+                            it.next();
+                        } else {
+                            break;
+                        }
+                    }
+                    while it.peek().is_some_and(|d| d.is_whitespace()) {
+                        it.next();
+                    }
+                    if name.is_empty() || it.next() != Some('(') {
+                        return None;
+                    }
+                    open_constructors += 1;
+                    out.push('{');
+                    out.push_str(&key(&marks().new));
+                    out.push(':');
+                    out.push_str(&key(&name));
+                    out.push(',');
+                    out.push_str(&key(&marks().args));
+                    out.push_str(":[");
                 } else {
                     return None;
                 }
@@ -96,12 +143,13 @@ pub(super) fn strict_text(s: &str) -> Option<String> {
             c => out.push(c),
         }
     }
-    Some(out)
+    (open_constructors == 0).then_some(out)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::strict_text;
+    use super::{key, strict_text};
+    use crate::jtree::marks;
 
     #[test]
     fn rewrites_newtonsoft_syntax() {
@@ -109,7 +157,20 @@ mod tests {
         let j: serde_json::Value =
             serde_json::from_str(t.as_deref().unwrap_or_default()).unwrap_or_default();
         assert_eq!(j.to_string(), r#"{"a":"it's \"q\"","b":1,"c":[true,null]}"#);
-        assert_eq!(strict_text("{a: undefined}"), None);
+        let k = marks();
+        assert_eq!(
+            strict_text("{a: undefined}"),
+            Some(format!(r#"{{"a": {{{}:null}}}}"#, key(&k.undefined)))
+        );
+        assert_eq!(
+            strict_text("[new Date(1, 2)]"),
+            Some(format!(
+                r#"[{{{}:"Date",{}:[1, 2]}}]"#,
+                key(&k.new),
+                key(&k.args)
+            ))
+        );
+        assert_eq!(strict_text("new Date(1"), None);
         assert_eq!(strict_text("{'open: 1}"), None);
     }
 }

@@ -23,6 +23,9 @@ use super::*;
 
 /// `First`, `Last` and `JValue.Value`; `None` for another member.
 pub(crate) fn json_member(j: &JToken, name: &str) -> Option<Value> {
+    if let Some(v) = special_member(j, name) {
+        return Some(v);
+    }
     Some(match (j.kind(), name) {
         (JKind::Object | JKind::Array, "First") => j.at(0).map_or(Value::Null, Value::Json),
         (JKind::Object | JKind::Array, "Last") => j
@@ -369,6 +372,9 @@ pub(crate) fn json_method(
     generics: &[TypeRef],
     at: usize,
 ) -> Option<F<Value>> {
+    if let Some(r) = special_method(it, j, name, args, generics, at) {
+        return Some(r);
+    }
     match name {
         "Value" if args.is_empty() => Some(json_value_as(Some(j), generics, at)),
         // A change through a token that is not a local (`((JArray)o["a"]).Add(x)`): what it

@@ -21,6 +21,13 @@ use super::*;
 pub(crate) fn json_mutate(j: &JToken, name: &str, args: &Args, at: usize) -> F<Value> {
     let a = |i: usize| arg(args, i, at);
     let tree = |r: Result<(), TreeError>| r.map_err(|e| tree_err(e, at));
+    // (Newtonsoft's CheckReentrancy: no change while the container's change handlers run.)
+    if matches!(
+        name,
+        "RemoveAt" | "Clear" | "RemoveAll" | "Remove" | "ReplaceAll"
+    ) {
+        tree(j.check_not_busy())?;
+    }
     match (name, args.len(), j.kind()) {
         // `JObject.Add(name, value)`: a new property; its name must be new.
         ("Add", 2, JKind::Object) => {
@@ -94,6 +101,14 @@ pub(crate) fn json_mutate(j: &JToken, name: &str, args: &Args, at: usize) -> F<V
                 at,
             ));
         }
+        // A property's value cannot be removed: Newtonsoft's JProperty.ClearItems refuses.
+        ("ReplaceAll", 1, JKind::Property) => {
+            return Err(rt(
+                "JsonException",
+                "Cannot add or remove items from Newtonsoft.Json.Linq.JProperty.",
+                at,
+            ));
+        }
         ("ReplaceAll", 1, JKind::Array | JKind::Object) => {
             let items = content_items(a(0)?, at)?;
             j.clear();
@@ -101,7 +116,7 @@ pub(crate) fn json_mutate(j: &JToken, name: &str, args: &Args, at: usize) -> F<V
                 tree(j.insert(None, x))?;
             }
         }
-        ("Merge", 1, JKind::Array | JKind::Object) => {
+        ("Merge", 1, JKind::Array | JKind::Object | JKind::Property) => {
             if let Value::Json(content) = a(0)? {
                 tree(merge(j, content))?;
             }
@@ -159,21 +174,28 @@ fn parent_missing(at: usize) -> Flow {
 /// the constructors' `params object[]`): each element of a collection, collections within it
 /// flattened too, else the one value (Newtonsoft's `JContainer.AddInternal` and
 /// `IsMultiContent`: any `IEnumerable` but a string, a token or a `byte[]`).
+///
+/// The order is the one Newtonsoft's `AddInternal` leaves: it inserts a collection's elements
+/// at consecutive indexes from where the collection goes, one index per element even when an
+/// element is itself a collection, so `new JArray(new[] { 1, 2 }, "x")` is `[1, "x", 2]`.
 pub(crate) fn content_items(v: &Value, at: usize) -> F<Vec<JToken>> {
     let mut out = Vec::new();
-    flatten(v, &mut out, 0, at)?;
+    flatten(v, &mut out, 0, 0, at)?;
     Ok(out)
 }
 
-fn flatten(v: &Value, out: &mut Vec<JToken>, depth: usize, at: usize) -> F<()> {
+fn flatten(v: &Value, out: &mut Vec<JToken>, index: usize, depth: usize, at: usize) -> F<()> {
     match v {
         // (Nested arrays are bounded by the value's own construction; this only guards.)
         Value::Array(items) if depth < crate::jtree::MAX_DEPTH => {
-            for x in items {
-                flatten(x, out, depth + 1, at)?;
+            for (k, x) in items.iter().enumerate() {
+                flatten(x, out, index + k, depth + 1, at)?;
             }
         }
-        other => out.push(to_token(other, at)?),
+        other => {
+            let i = index.min(out.len());
+            out.insert(i, to_token(other, at)?);
+        }
     }
     Ok(())
 }
@@ -203,7 +225,8 @@ fn merge(target: &JToken, content: &JToken) -> Result<(), TreeError> {
                             Some(o)
                                 if o.is_container()
                                     && !o.is_property()
-                                    && o.kind() == value.kind() =>
+                                    && o.kind() == value.kind()
+                                    && o.is_constructor() == value.is_constructor() =>
                             {
                                 merge(&o, &value)?
                             }
@@ -214,9 +237,22 @@ fn merge(target: &JToken, content: &JToken) -> Result<(), TreeError> {
                 }
             }
         }
-        (JKind::Array, JKind::Array) => {
+        // A JArray merges an array's items (not a constructor's, which is a token, not
+        // content); a JConstructor merges a constructor's, taking its name.
+        (JKind::Array, JKind::Array) if target.is_constructor() == content.is_constructor() => {
+            if let Some(name) = content.constructor_name() {
+                target.set_constructor_name(&name);
+            }
             for x in content.children() {
                 target.insert(None, x.deep_clone())?;
+            }
+        }
+        // JProperty.MergeItem: the other property's value, unless it is null.
+        (JKind::Property, JKind::Property) => {
+            if let Some(v) = content.property_value()
+                && !v.is_null()
+            {
+                target.set_child(0, v.deep_clone())?;
             }
         }
         _ => {}

@@ -54,6 +54,11 @@ pub(crate) fn member(it: &mut Interp, t: Value, name: &str, at: usize) -> F<Valu
     {
         return Ok(v);
     }
+    if let Value::Object(Object::JsonAux(a)) = &t
+        && let Some(v) = aux_member(a, name)
+    {
+        return Ok(v);
+    }
     Ok(match (&t, name) {
         (Value::Object(Object::Context(path)), _) => return context_member(it, path, name, at),
         (Value::Object(Object::Encoding(e)), _) => {
@@ -189,6 +194,7 @@ pub(crate) fn static_property(it: &mut Interp, ty: &str, name: &str, at: usize) 
         .or_else(|| reader_static_property(ty, name))
         .or_else(|| misc_static_property(ty, name))
         .or_else(|| textio_static_property(ty, name))
+        .or_else(|| json_static_property(ty, name))
     {
         return Ok(v);
     }

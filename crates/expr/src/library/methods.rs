@@ -81,6 +81,11 @@ fn typed_method(
     if let Some(r) = lookup_call(it, &t, name, &args, at) {
         return r;
     }
+    if let Value::Object(Object::JsonAux(a)) = &t
+        && let Some(r) = aux_method(a, name, &args, at)
+    {
+        return r;
+    }
     // A group of `GroupBy`: LINQ over its elements.
     if let Value::Object(Object::Record(r)) = &t
         && r.contains_key(GROUP_ITEMS)

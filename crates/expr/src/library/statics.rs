@@ -39,6 +39,9 @@ pub(crate) fn call_static(
     if ty == "HashSet" && name == "CreateSetComparer" {
         return create_set_comparer(args, at);
     }
+    if let Some(r) = special_static(it, ty, name, generics, args, at) {
+        return r;
+    }
     let found = match ty {
         _ if enum_static_exists(ty, name) => enum_static(it, name, args, at)?,
         "string" => string_static(it, ty, name, args, at)?,

@@ -29,14 +29,7 @@ pub fn render(v: &Value) -> String {
         Value::String(s) => esc(s),
         Value::Char(c) => esc(&c.to_string()),
         // A JProperty prints as the harness's Formatting.None does (`"n":1`).
-        Value::Json(j) => match (j.name(), j.property_value()) {
-            (Some(n), Some(v)) => esc(&format!(
-                "{}:{}",
-                serde_json::to_string(&*n).unwrap_or_default(),
-                serde_json::to_string(&v.to_serde()).unwrap_or_default()
-            )),
-            _ => esc(&serde_json::to_string(&j.to_serde()).unwrap_or_default()),
-        },
+        Value::Json(j) => esc(&j.to_json_text(false)),
         Value::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b),
         Value::Array(items) => {
             let parts: Vec<String> = items.iter().map(render).collect();
