@@ -284,7 +284,7 @@ fn path_difference(from: &str, to: &str) -> String {
     }
     let ups = a[i..].iter().filter(|&&c| c == b'/').count();
     let rest = to.get(si.map_or(0, |s| s + 1)..).unwrap_or("");
-    if ups == 0 && si.map_or(b.len() == 0, |s| b.len() - 1 == s) {
+    if ups == 0 && si.map_or(b.is_empty(), |s| b.len() - 1 == s) {
         return "./".to_string();
     }
     format!("{}{rest}", "../".repeat(ups))
