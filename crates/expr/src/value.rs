@@ -317,6 +317,11 @@ impl Value {
             Value::Object(Object::Record(r)) if r.contains_key(crate::library::DBNULL) => {
                 "System.DBNull"
             }
+            Value::Object(Object::Record(r))
+                if r.contains_key("Delta") && r.contains_key("Start") =>
+            {
+                "System.Globalization.DaylightTime"
+            }
             Value::Object(Object::Record(r)) if r.contains_key("DisplayName") => {
                 "System.Text.EncodingInfo"
             }
