@@ -9,7 +9,10 @@ use super::*;
 /// Whether `ty.name` is one of this module's (or the span path's) statics.
 pub(crate) fn misc_static_exists(ty: &str, name: &str, call: bool) -> bool {
     if !call {
-        return matches!((ty, name), ("bool", "TrueString" | "FalseString"));
+        return matches!(
+            (ty, name),
+            ("bool", "TrueString" | "FalseString") | ("Convert", "DBNull")
+        );
     }
     matches!(
         (ty, name),
@@ -29,6 +32,7 @@ pub(crate) fn misc_static_exists(ty: &str, name: &str, call: bool) -> bool {
                 "Fill" | "Create" | "GetInt32" | "GetBytes"
             )
             | ("string", "Intern" | "IsInterned")
+            | ("Encoding", "GetEncodings" | "RegisterProvider")
     )
 }
 
