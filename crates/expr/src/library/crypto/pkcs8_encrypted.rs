@@ -108,7 +108,7 @@ fn pbkdf2<M: Mac + KeyInit + Clone>(
         let mut u = m.finalize().into_bytes().to_vec();
         let mut t = u.clone();
         for r in 1..rounds {
-            if r % 1024 == 0 {
+            if r.is_multiple_of(1024) {
                 it.check_time(at)?;
             }
             let mut m = keyed.clone();
@@ -141,7 +141,7 @@ fn aes_cbc_decrypt(key: &[u8], iv: &[u8], data: &[u8], at: usize) -> F<Vec<u8>> 
         }
         Some(out)
     }
-    if iv.len() != 16 || data.is_empty() || data.len() % 16 != 0 {
+    if iv.len() != 16 || data.is_empty() || !data.len().is_multiple_of(16) {
         return Err(corrupt(at));
     }
     let plain = match key.len() {
