@@ -61,7 +61,8 @@ impl<'c> Interp<'c> {
             return lib::call_method(self, t, name, generics, vals, at).map(Some);
         }
         if matches!(t, Value::Null) {
-            if !always {
+            // A receiver read again by the ordinary path must have no effect.
+            if !always && pure {
                 return Ok(None);
             }
             return Err(if *null_cond {
