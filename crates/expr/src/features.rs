@@ -300,6 +300,7 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "Compare"
                     | "CompareOrdinal"
                     | "Copy"
+                    | "Create"
             ),
             "Convert" => matches!(
                 name,

@@ -320,6 +320,7 @@ pub fn supported(dotnet: &str, member: &str, kind: MemberKind, is_static: bool) 
     if name == "string" {
         return match kind {
             MemberKind::Method => features::STRING_METHODS.contains(&member),
+            MemberKind::Constructor => probe_runs(&constructor_probe(dotnet)),
             _ => matches!(member, "Length" | "Chars"),
         };
     }

@@ -323,6 +323,14 @@ impl Value {
                     "System.Text.EncoderReplacementFallback"
                 }
             }
+            Value::Object(Object::Record(r)) if r.contains_key(crate::library::DBNULL) => {
+                "System.DBNull"
+            }
+            Value::Object(Object::Record(r))
+                if r.contains_key("Delta") && r.contains_key("Start") =>
+            {
+                "System.Globalization.DaylightTime"
+            }
             Value::Object(Object::Record(r)) if r.contains_key("DisplayName") => {
                 "System.Text.EncodingInfo"
             }
@@ -401,6 +409,9 @@ impl Value {
             }
             Value::Object(Object::Record(r)) if crate::xml::is_declaration(r) => {
                 crate::xml::declaration_of(r).to_xml()
+            }
+            Value::Object(Object::Record(r)) if r.contains_key(crate::library::DBNULL) => {
+                String::new()
             }
             // A KeyValuePair or JProperty (crates/expr/src/library/json_tokens.rs).
             Value::Object(Object::Record(r)) => {

@@ -457,7 +457,7 @@ impl<'c> Interp<'c> {
                 });
             }
             // `rsa.ImportRSAPrivateKey(der, out int read)` returns nothing; its out is a count.
-            if let Some(r) = lib::crypto::call_with_out(&t, name, &inputs, at) {
+            if let Some(r) = lib::crypto::call_with_out(self, &t, name, &inputs, at) {
                 r?
             } else {
                 let (ok, v) = lib::try_get_value(self, t, name, inputs, at)?;

@@ -17,6 +17,8 @@ pub enum MiscState {
     Decoder { enc: TextEncoding, pending: Vec<u8> },
     /// `encoding.GetEncoder()`: chars here are whole code points, so nothing is kept.
     Encoder { enc: TextEncoding },
+    /// `encoding.Clone()`: a writable copy of an encoding (`IsReadOnly` false).
+    EncodingCopy { enc: TextEncoding },
     /// `s.GetEnumerator()`: the text and the position (None before `MoveNext`).
     Chars {
         text: Arc<str>,
@@ -32,6 +34,7 @@ impl MiscState {
             MiscState::Decoder { enc, .. } => enc.decoder_type(),
             MiscState::Encoder { enc } => enc.encoder_type(),
             MiscState::Chars { .. } => "System.CharEnumerator",
+            MiscState::EncodingCopy { .. } => "System.Text.Encoding",
         }
     }
 
@@ -47,7 +50,7 @@ impl MiscState {
                 })
                 .sum(),
             MiscState::Decoder { pending, .. } => pending.len(),
-            MiscState::Encoder { .. } => 0,
+            MiscState::Encoder { .. } | MiscState::EncodingCopy { .. } => 0,
             MiscState::Chars { text, .. } => text.len(),
         }
     }
@@ -98,10 +101,27 @@ pub(crate) fn char_enumerator(text: Arc<str>) -> Value {
     }))
 }
 
-/// Whether `v` is a decoder or an encoder.
+/// Whether `v` is a decoder, an encoder or a copy of an encoding.
 pub(crate) fn is_codec_object(v: &Value) -> bool {
     matches!(v, Value::Object(Object::Io(o))
-        if matches!(&*o.state(), IoState::Misc(MiscState::Decoder { .. } | MiscState::Encoder { .. })))
+        if matches!(&*o.state(), IoState::Misc(MiscState::Decoder { .. } | MiscState::Encoder { .. } | MiscState::EncodingCopy { .. })))
+}
+
+/// `encoding.Clone()`.
+pub(crate) fn encoding_copy(enc: TextEncoding) -> Value {
+    io_value(IoState::Misc(MiscState::EncodingCopy { enc }))
+}
+
+/// The encoding `v` is: `Encoding.X` or a copy of one.
+pub(crate) fn encoding_of(v: &Value) -> Option<TextEncoding> {
+    match v {
+        Value::Object(Object::Encoding(e)) => Some(*e),
+        Value::Object(Object::Io(o)) => match &*o.state() {
+            IoState::Misc(MiscState::EncodingCopy { enc }) => Some(*enc),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn null_key(at: usize) -> Flow {
@@ -223,6 +243,10 @@ fn misc_method(
             }))
         }
         (MiscState::Chars { .. }, "Dispose") => Value::Null,
+        // A copy answers as the encoding it copies.
+        (MiscState::EncodingCopy { enc }, _) => {
+            return encoding_method(it, *enc, name, args, at);
+        }
         _ => return Ok(None),
     }))
 }
@@ -251,6 +275,8 @@ pub(crate) fn misc_member(state: &MiscState, name: &str, at: usize) -> Option<F<
             }
             Some(p) => text.chars().nth(*p).map_or(Value::Null, Value::Char),
         },
+        (MiscState::EncodingCopy { .. }, "IsReadOnly") => Value::Bool(false),
+        (MiscState::EncodingCopy { enc }, _) => return encoding_member(*enc, name).map(Ok),
         (MiscState::Decoder { enc, .. } | MiscState::Encoder { enc }, "Fallback") => {
             enc.fallback(matches!(state, MiscState::Decoder { .. }))
         }

@@ -9,7 +9,10 @@ use super::*;
 /// Whether `ty.name` is one of this module's (or the span path's) statics.
 pub(crate) fn misc_static_exists(ty: &str, name: &str, call: bool) -> bool {
     if !call {
-        return matches!((ty, name), ("bool", "TrueString" | "FalseString"));
+        return matches!(
+            (ty, name),
+            ("bool", "TrueString" | "FalseString") | ("Convert", "DBNull")
+        );
     }
     matches!(
         (ty, name),
@@ -29,14 +32,28 @@ pub(crate) fn misc_static_exists(ty: &str, name: &str, call: bool) -> bool {
                 "Fill" | "Create" | "GetInt32" | "GetBytes"
             )
             | ("string", "Intern" | "IsInterned")
+            | ("Encoding", "GetEncodings" | "RegisterProvider")
     )
 }
 
-/// `bool.TrueString`, `bool.FalseString`.
+/// The key that marks the record standing for `DBNull.Value` (crates/expr/src/value.rs names
+/// and prints it by this key).
+pub(crate) const DBNULL: &str = "\u{0}DBNull";
+
+/// Whether `v` is `DBNull.Value` (`Convert.DBNull`).
+pub(crate) fn is_dbnull(v: &Value) -> bool {
+    matches!(v, Value::Object(Object::Record(r)) if r.contains_key(DBNULL))
+}
+
+/// `bool.TrueString`, `bool.FalseString`, `Convert.DBNull`.
 pub(crate) fn misc_static_property(ty: &str, name: &str) -> Option<Value> {
     Some(match (ty, name) {
         ("bool", "TrueString") => Value::str("True"),
         ("bool", "FalseString") => Value::str("False"),
+        // `DBNull.Value`: a database null, not a null reference; it prints as "".
+        ("Convert", "DBNull") => Value::Object(Object::Record(std::sync::Arc::new(
+            std::collections::BTreeMap::from([(DBNULL.to_string(), Value::Null)]),
+        ))),
         _ => return None,
     })
 }
@@ -85,6 +102,11 @@ fn to_date_time(it: &mut Interp, args: &Args, at: usize) -> F<Value> {
             }
             call_static(it, "DateTime", "Parse", &[], rest, at)
         }
+        _ if is_dbnull(v) => Err(rt(
+            "InvalidCastException",
+            "Object cannot be cast from DBNull to other types.",
+            at,
+        )),
         _ if v.is_number() || matches!(v, Value::Bool(_) | Value::Char(_)) => {
             let full = v.type_name();
             Err(invalid_cast(full.rsplit('.').next().unwrap_or(full), at))

@@ -41,6 +41,7 @@ const SPAN_ONLY: &[&str] = &[
 /// Names that write into an argument on some receivers only (`rng.GetBytes(buffer)` but
 /// `Encoding.UTF8.GetBytes(s)`): routed here when [`destination`] says so.
 const SOMETIMES: &[&str] = &[
+    "Create",
     "CopyTo",
     "GetBytes",
     "GetNonZeroBytes",

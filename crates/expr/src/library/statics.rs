@@ -248,11 +248,8 @@ fn convert_static(
         }
         ("Convert", "ChangeType") => numeric_members::change_type(a(0)?, a(1)?, at)?,
         ("Convert", "GetTypeCode") => numeric_members::type_code(a(0)?),
-        // No value here is DBNull (a null is a null reference).
-        ("Convert", "IsDBNull") => {
-            a(0)?;
-            Value::Bool(false)
-        }
+        // Only `Convert.DBNull` is DBNull (a null is a null reference).
+        ("Convert", "IsDBNull") => Value::Bool(is_dbnull(a(0)?)),
         ("Convert", "ToChar") => to_char(a(0)?, at)?,
         ("Convert", "FromHexString") => {
             let s = as_str(a(0)?, at)?;

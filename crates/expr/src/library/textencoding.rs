@@ -258,6 +258,9 @@ pub(super) fn encoding_method(
             }
         }
         "GetPreamble" if args.is_empty() => Value::Bytes(e.preamble().to_vec()),
+        "Clone" if args.is_empty() => encoding_copy(e),
+        // Encodings with the default fallbacks are equal when their code pages are.
+        "Equals" if args.len() == 1 => Value::Bool(encoding_of(a(0)?) == Some(e)),
         "GetDecoder" if args.is_empty() => new_decoder(e),
         "GetEncoder" if args.is_empty() => new_encoder(e),
         "GetMaxByteCount" | "GetMaxCharCount" => {
@@ -399,7 +402,7 @@ pub(crate) fn encoding_static(
         "GetEncodings" | "RegisterProvider" => return encoding_more_static(name, args, at),
         "Convert" => {
             let enc = |v: &Value, p: &str| match v {
-                Value::Object(Object::Encoding(e)) => Ok(*e),
+                v if let Some(e) = encoding_of(v) => Ok(e),
                 Value::Null => Err(rt(
                     "ArgumentNullException",
                     format!("Value cannot be null. (Parameter '{p}')"),

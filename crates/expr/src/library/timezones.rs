@@ -206,6 +206,7 @@ pub(super) fn timezone_member(
             | "ToUniversalTime"
             | "ToString"
             | "Equals"
+            | "GetDaylightChanges"
     );
     Ok(match name {
         _ if z.legacy && !legacy_member => {
@@ -271,6 +272,23 @@ pub(super) fn timezone_member(
                     ));
                 }
             }
+        }
+        // The gateway's zone, UTC, has no daylight time: .NET's DaylightTime for that is
+        // (MinValue, MinValue, Zero), for any year it accepts.
+        "GetDaylightChanges" if z.legacy => {
+            let year = as_int(a(0)?, at)?;
+            if !(1..=9999).contains(&year) {
+                return Err(arg_range(
+                    "Year must be between 1 and 9999. (Parameter 'year')",
+                    at,
+                ));
+            }
+            let min = Value::DateTime(DateTime(0, DateTimeKind::Unspecified));
+            let mut r = std::collections::BTreeMap::new();
+            r.insert("Start".to_string(), min.clone());
+            r.insert("End".to_string(), min);
+            r.insert("Delta".to_string(), Value::TimeSpan(TimeSpan(0)));
+            Value::Object(Object::Record(std::sync::Arc::new(r)))
         }
         // `TimeZone.CurrentTimeZone` is the gateway's zone, UTC: both directions are the same.
         "ToLocalTime" | "ToUniversalTime" if z.legacy => Value::DateTime(instant(a(0)?, at)?),

@@ -115,9 +115,24 @@ pub(super) fn rsa_member(name: &str) -> Option<Value> {
 }
 
 /// `rsa.EncryptValue(…)` / `DecryptValue(…)`: obsolete, and not supported by .NET Core's RSA.
-pub(super) fn rsa_call(name: &str, at: usize) -> Option<F<Value>> {
-    matches!(name, "EncryptValue" | "DecryptValue")
-        .then(|| Err(rt("NotSupportedException", "Method is not supported.", at)))
+/// `ExportEncryptedPkcs8PrivateKey(password, pbeParameters)`: see pkcs8_encrypted.rs.
+pub(super) fn rsa_call(name: &str, args: &Args, at: usize) -> Option<F<Value>> {
+    match name {
+        "EncryptValue" | "DecryptValue" => Some(Err(rt(
+            "NotSupportedException",
+            "Method is not supported.",
+            at,
+        ))),
+        "ExportEncryptedPkcs8PrivateKey" => Some(match args.get(1) {
+            Some((_, Value::Null)) | None => Err(pkcs8_encrypted::export_refused(at)),
+            Some((_, v)) => Err(cast_err(
+                v,
+                "System.Security.Cryptography.PbeParameters",
+                at,
+            )),
+        }),
+        _ => None,
+    }
 }
 
 /// HMACSHA384/512's `ProduceLegacyHmacValues`: always false in .NET Core.

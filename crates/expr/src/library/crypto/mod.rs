@@ -15,6 +15,7 @@ mod blocks;
 mod extras;
 pub(crate) mod hashes;
 mod keyformats;
+mod pkcs8_encrypted;
 pub(crate) mod random;
 pub(crate) mod rsa;
 mod surface;

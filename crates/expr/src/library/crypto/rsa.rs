@@ -93,7 +93,7 @@ impl RsaState {
         self.key.as_ref().ok_or_else(|| crypto_err("No key.", at))
     }
 
-    fn set(&mut self, k: Key) {
+    pub(super) fn set(&mut self, k: Key) {
         self.key_size = match &k {
             Key::Private(p) => p.n().bits(),
             Key::Public(p) => p.n().bits(),

@@ -198,7 +198,7 @@ pub(crate) fn call_method(
         Value::Object(Object::Hasher(kind, key)) => hashes::call(it, *kind, key, name, args, at),
         Value::Object(Object::Crypto(c)) => match c {
             Crypto::Rsa(s) => {
-                extras::rsa_call(name, at).or_else(|| rsa::call(it, s, name, args, at))
+                extras::rsa_call(name, args, at).or_else(|| rsa::call(it, s, name, args, at))
             }
             Crypto::Symmetric(s) => symmetric::call(it, s, name, args, at),
             Crypto::Transform(tr) => symmetric::transform_call(it, tr, name, args, at),
@@ -265,12 +265,27 @@ pub(crate) fn set_member(t: &Value, name: &str, v: Value, at: usize) -> Option<F
 /// A call with an `out` argument on a crypto object: what it returns and what the out
 /// variable receives.
 pub(crate) fn call_with_out(
+    it: &mut Interp,
     t: &Value,
     name: &str,
     inputs: &[Value],
     at: usize,
 ) -> Option<F<(Value, Value)>> {
     match t {
+        Value::Object(Object::Crypto(Crypto::Rsa(s)))
+            if name == "ImportEncryptedPkcs8PrivateKey" =>
+        {
+            Some((|| {
+                let (password, source) = match inputs {
+                    [p, b] => (p, b),
+                    _ => return Err(keyformats::bad_data(at)),
+                };
+                let der = spans::span_bytes(source, at)?;
+                let (k, read) = pkcs8_encrypted::import(it, password, &der, at)?;
+                lock(s).set(k);
+                Ok((Value::Null, Value::Int(read as i64)))
+            })())
+        }
         Value::Object(Object::Crypto(Crypto::Rsa(s))) => rsa::call_with_out(s, name, inputs, at),
         _ => None,
     }
