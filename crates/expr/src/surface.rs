@@ -223,21 +223,34 @@ fn sample(dotnet: &str) -> Option<&'static str> {
 /// Whether the interpreter runs `source` as far as dispatching it: it parses, and running it
 /// does not fail for want of the member or type.
 pub fn probe_runs(source: &str) -> bool {
+    probe_error(source).is_none_or(|kind| {
+        !matches!(
+            kind,
+            "RuntimeBinderException" | "NotSupportedException" | "CompilationError"
+        )
+    })
+}
+
+/// Members .NET 8 itself implements by throwing NotSupportedException ("Method not
+/// supported."), so that a probe getting it has reached the member: RSA's raw
+/// `EncryptValue`/`DecryptValue` (dotnet/runtime RSA.cs).
+const THROWS_BY_DESIGN: &[(&str, &str)] = &[
+    ("System.Security.Cryptography.RSA", "EncryptValue"),
+    ("System.Security.Cryptography.RSA", "DecryptValue"),
+];
+
+/// `None` when `source` parses and runs; else the kind of the error (CompilationError when it
+/// does not parse).
+fn probe_error(source: &str) -> Option<&'static str> {
     // `{ … }` is a block probe (the body of `@{ … }`).
     let (source, kind) = match source.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
         Some(body) => (body, ExprKind::Block),
         None => (source, ExprKind::Single),
     };
     let Ok(program) = parse(source, kind) else {
-        return false;
+        return Some("CompilationError");
     };
-    match eval(&program, &mut MapContext::new()) {
-        Ok(_) => true,
-        Err(e) => !matches!(
-            e.kind,
-            "RuntimeBinderException" | "NotSupportedException" | "CompilationError"
-        ),
-    }
+    eval(&program, &mut MapContext::new()).err().map(|e| e.kind)
 }
 
 /// Arguments a method probe is tried with: a member the interpreter dispatches only with the
@@ -326,7 +339,15 @@ pub fn supported(dotnet: &str, member: &str, kind: MemberKind, is_static: bool) 
     }
     probes(dotnet, member, kind, is_static)
         .iter()
-        .any(|p| probe_runs(p))
+        .any(|p| probe_reaches(dotnet, member, p))
+}
+
+/// Whether the probe `source` of `member` reaches it: it runs (see [`probe_runs`]), or the
+/// member is one .NET implements by throwing NotSupportedException and the probe gets that.
+pub fn probe_reaches(dotnet: &str, member: &str, source: &str) -> bool {
+    probe_runs(source)
+        || (THROWS_BY_DESIGN.contains(&(dotnet, member))
+            && probe_error(source) == Some("NotSupportedException"))
 }
 
 #[cfg(test)]
