@@ -63,3 +63,35 @@ fn policy_check_reports_unsupported_members() {
     let r = check_source(std::path::Path::new("t.xml"), &fine);
     assert!(r.ok, "{:?}", r.errors);
 }
+
+/// C#'s compile-time checks of constant expressions: APIM refuses to save a policy whose
+/// expression divides by a constant zero or overflows a constant, so `policy check` reports it
+/// at its place; `unchecked(…)` allows the overflow, as in C#.
+#[test]
+fn policy_check_refuses_what_the_csharp_compiler_refuses() {
+    use gatehouse_policy::document::{ErrorKind, check_source};
+    let doc = |expr: &str| {
+        format!(
+            r#"<policies>
+    <inbound>
+        <set-variable name="v" value="@({expr})" />
+    </inbound>
+</policies>"#
+        )
+    };
+    for (expr, code) in [
+        ("1 / 0", "CS0020"),
+        ("int.MaxValue + 1", "CS0220"),
+        ("(byte)300", "CS0221"),
+    ] {
+        let r = check_source(std::path::Path::new("t.xml"), &doc(expr));
+        assert!(!r.ok, "{expr} passed");
+        let e = &r.errors[0];
+        assert_eq!((e.line, e.kind), (3, ErrorKind::Expression), "{expr}: {e:?}");
+        assert!(e.message.contains(code), "{expr}: {}", e.message);
+    }
+    for expr in ["unchecked(int.MaxValue + 1)", "(byte)255", "1.0 / 0"] {
+        let r = check_source(std::path::Path::new("t.xml"), &doc(expr));
+        assert!(r.ok, "{expr}: {:?}", r.errors);
+    }
+}
