@@ -138,10 +138,50 @@ pub struct Node {
 /// An annotation. A token of the annotated token's own tree is held weakly: the tree holding
 /// itself through an annotation would be a cycle of strong links, which nothing would free
 /// (.NET's collector frees such cycles; reference counts do not), and the tree is alive as long
-/// as the annotated token is. (Two trees annotated with each other still make a cycle.)
+/// as the annotated token is. Other cycles (two trees annotated with each other) are broken
+/// when the evaluation ends ([`AnnotationScope`]).
 enum Annotation {
     Value(crate::value::Value),
     Token(Weak<Node>, Weak<Node>),
+}
+
+thread_local! {
+    /// The tokens annotated during the running evaluation (`None` outside one).
+    static ANNOTATED: std::cell::RefCell<Option<Vec<Weak<Node>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Annotations live as long as the evaluation that added them, as LINQ to XML's do
+/// (crates/expr/src/xml.rs): an annotation can hold a value that holds the annotated token
+/// (two trees annotated with each other, a list holding the token), a cycle of strong links
+/// that reference counting would never free, so a policy could leak memory at every request.
+/// When the evaluation ends, the annotations it added are dropped (a token kept in a variable
+/// for a later policy keeps its content, not its annotations).
+pub(crate) struct AnnotationScope {
+    outer: Option<Vec<Weak<Node>>>,
+}
+
+impl AnnotationScope {
+    pub(crate) fn begin() -> AnnotationScope {
+        AnnotationScope {
+            outer: ANNOTATED.with(|a| a.replace(Some(Vec::new()))),
+        }
+    }
+}
+
+impl Drop for AnnotationScope {
+    fn drop(&mut self) {
+        let annotated = ANNOTATED.with(|a| a.replace(self.outer.take()));
+        for node in annotated
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Weak::upgrade)
+        {
+            let dropped = std::mem::take(&mut *lock(&node.annotations));
+            // Dropped with no lock held: freeing a value may reach this node again.
+            drop(dropped);
+        }
+    }
 }
 
 /// Which class a token is.
@@ -683,7 +723,7 @@ impl JToken {
         JToken::handle(flavored(None, Data::Value(j), flavor))
     }
 
-    /// `AddAnnotation(o)`.
+    /// `AddAnnotation(o)`. The annotation lives until the evaluation ends ([`AnnotationScope`]).
     pub fn add_annotation(&self, v: crate::value::Value) {
         let a = match v {
             crate::value::Value::Json(t) if Arc::ptr_eq(&top(&t.node), &top(&self.node)) => {
@@ -692,6 +732,11 @@ impl JToken {
             v => Annotation::Value(v),
         };
         lock(&self.node.annotations).push(a);
+        ANNOTATED.with(|list| {
+            if let Some(list) = list.borrow_mut().as_mut() {
+                list.push(Arc::downgrade(&self.node));
+            }
+        });
     }
 
     /// The annotations, oldest first (a token annotation no longer held elsewhere is gone).

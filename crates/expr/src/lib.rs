@@ -145,6 +145,8 @@ pub fn eval_with(
     let _links = xml::ParentScope::begin();
     // Events raised and handlers subscribed belong to this evaluation (src/interp/events.rs).
     let _events = interp::events::EvaluationScope::begin();
+    // Annotations of JSON tokens are dropped when it ends (src/jtree.rs).
+    let _annotations = jtree::AnnotationScope::begin();
     let mut it = interp::Interp::new(ctx, *limits);
     let result = match &program.body {
         Body::Expr(e) => it.eval_expr(e),

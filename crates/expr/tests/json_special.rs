@@ -96,3 +96,18 @@ fn policy_check_knows_the_statics() {
         r#"var c = JToken.EqualityComparer; var r = JRaw.Create(JToken.Parse("1").CreateReader()); var v = JValue.CreateComment("c"); var u = JValue.CreateUndefined(); var k = JContainer.Parse("[]"); var l = JObject.Load(JToken.Parse("{}").CreateReader()); var m = JConstructor.DeepEquals(k, k); return JArray.ReadFrom(k.CreateReader());"#,
     );
 }
+
+/// Annotations end with their evaluation: two trees annotated with each other are a cycle of
+/// strong links that reference counting would never free, so the annotations an evaluation
+/// added are dropped when it ends (the fuzzer's LeakSanitizer found the cycle otherwise).
+#[test]
+fn annotations_end_with_the_evaluation() {
+    let src = "var a = new JArray(); var b = new JObject(); a.AddAnnotation(b); b.AddAnnotation(a); \
+               return a.Annotation<JObject>().Annotation<JArray>() == a ? (object)a : null;";
+    let p = gatehouse_expr::parse(src, ExprKind::Block).expect("parses");
+    let v = gatehouse_expr::eval(&p, &mut gatehouse_expr::MapContext::new()).expect("runs");
+    let gatehouse_expr::Value::Json(a) = v else {
+        panic!("{v:?}")
+    };
+    assert!(a.annotations().is_empty(), "{:?}", a.annotations());
+}

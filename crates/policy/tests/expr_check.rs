@@ -87,7 +87,11 @@ fn policy_check_refuses_what_the_csharp_compiler_refuses() {
         let r = check_source(std::path::Path::new("t.xml"), &doc(expr));
         assert!(!r.ok, "{expr} passed");
         let e = &r.errors[0];
-        assert_eq!((e.line, e.kind), (3, ErrorKind::Expression), "{expr}: {e:?}");
+        assert_eq!(
+            (e.line, e.kind),
+            (3, ErrorKind::Expression),
+            "{expr}: {e:?}"
+        );
         assert!(e.message.contains(code), "{expr}: {}", e.message);
     }
     for expr in ["unchecked(int.MaxValue + 1)", "(byte)255", "1.0 / 0"] {
