@@ -92,6 +92,8 @@ mod xml_save;
 mod xmlreader;
 mod xmlwriter;
 mod zonerules;
+mod custom_zones;
+mod zone_serialization;
 
 pub(crate) use access::*;
 pub use apim_auth::{NotATime, claim_strings, jws_json_part, jwt_object, numeric_date};
