@@ -3,9 +3,9 @@
 //! (crates/expr/src/library/zonerules.rs) and the rules a custom zone evaluates
 //! (crates/expr/src/timezone/custom.rs).
 
+use super::zonerules::record as rule_record;
 use super::*;
 use crate::timezone::Zone;
-use super::zonerules::record as rule_record;
 use crate::timezone::custom::{Custom, Rule, Transition};
 
 const MAX_OFFSET: i64 = 14 * 3600 * TICKS_PER_SECOND;
@@ -104,7 +104,9 @@ fn name_arg(v: &Value, at: usize) -> F<String> {
 }
 
 /// The checks of .NET's `ValidateTimeZoneInfo`, then the zone. With daylight time disabled
-/// the rules are dropped and the daylight name is empty, as .NET's constructor does.
+/// the zone keeps its rules (offsets still follow them, as in .NET's GetUtcOffsetFromUtc)
+/// but does not support daylight time (IsDaylightSavingTime is false) and its daylight name
+/// is empty, as .NET's constructor sets them.
 pub(super) fn build_custom(
     id: &str,
     base_offset: i64,
@@ -160,7 +162,7 @@ pub(super) fn build_custom(
                 daylight_name
             },
             base_offset,
-            rules: if disable_dst { Vec::new() } else { rules },
+            rules,
             supports_dst,
         },
     ))
@@ -222,7 +224,10 @@ fn create(it: &mut Interp, args: &Args, at: usize) -> F<Value> {
         },
         _ => false,
     };
-    it.charge(id.len() + display.len() + standard.len() + daylight.len() + 128, at)?;
+    it.charge(
+        id.len() + display.len() + standard.len() + daylight.len() + 128,
+        at,
+    )?;
     let zone = build_custom(&id, base, [display, standard, daylight], rules, disable, at)?;
     Ok(Value::Object(Object::TimeZone(Arc::new(zone))))
 }

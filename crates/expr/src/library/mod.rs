@@ -27,6 +27,7 @@ mod context;
 mod conversions;
 mod copy_to;
 pub(crate) mod crypto;
+mod custom_zones;
 mod dateparse;
 mod dictionary;
 mod dtoffset;
@@ -91,9 +92,8 @@ mod xml_mutate;
 mod xml_save;
 mod xmlreader;
 mod xmlwriter;
-mod zonerules;
-mod custom_zones;
 mod zone_serialization;
+mod zonerules;
 
 pub(crate) use access::*;
 pub use apim_auth::{NotATime, claim_strings, jws_json_part, jwt_object, numeric_date};

@@ -302,9 +302,7 @@ pub(super) fn timezone_member(
             _ => false,
         }),
         "GetAdjustmentRules" => super::custom_zones::adjustment_rules(it, z, at)?,
-        "ToSerializedString" => {
-            Value::str(super::zone_serialization::to_serialized(it, z, at)?)
-        }
+        "ToSerializedString" => Value::str(super::zone_serialization::to_serialized(it, z, at)?),
         _ => {
             return Err(rt(
                 "RuntimeBinderException",

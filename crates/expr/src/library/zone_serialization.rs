@@ -120,10 +120,11 @@ impl Reader<'_> {
         Err(Bad)
     }
 
-    /// `int.Parse(token, InvariantCulture)`: optional white space and sign, then digits.
+    /// `int.TryParse(token, NumberStyles.AllowLeadingSign, InvariantCulture)`: an optional
+    /// sign, then digits (no white space).
     fn int(&mut self) -> Result<i64, Bad> {
         let t = self.string()?;
-        let t = t.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0B' | '\x0C'));
+        let t = t.as_str();
         let (neg, digits) = match t.as_bytes().first() {
             Some(b'-') => (true, &t[1..]),
             Some(b'+') => (false, &t[1..]),
@@ -272,7 +273,9 @@ pub(super) fn from_serialized(it: &mut Interp, v: &Value, at: usize) -> F<Zone> 
     if text.is_empty() {
         return Err(rt(
             "ArgumentException",
-            format!("The specified serialized string '{text}' is not supported. (Parameter 'source')"),
+            format!(
+                "The specified serialized string '{text}' is not supported. (Parameter 'source')"
+            ),
             at,
         ));
     }

@@ -151,7 +151,9 @@ impl Custom {
             time >= start && time < end
         };
         if dst {
-            (offset + rule.daylight_delta, true)
+            // A zone made with daylight time disabled keeps the offset but never reports
+            // daylight time (.NET's IsDaylightSavingTime checks SupportsDaylightSavingTime).
+            (offset + rule.daylight_delta, self.supports_dst)
         } else {
             (offset, false)
         }
