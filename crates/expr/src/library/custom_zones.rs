@@ -254,7 +254,11 @@ pub(super) fn custom_zone_static(
 pub(super) fn zone_rules(it: &mut Interp, z: &Zone, at: usize) -> F<Vec<Rule>> {
     let rules = match &z.custom {
         Some(c) => c.rules.clone(),
-        None => z.derived_rules(it.ctx.now()),
+        None => {
+            // Deriving walks up to a couple of thousand transitions: a bounded but real cost.
+            it.check_time(at)?;
+            z.derived_rules(it.ctx.now())
+        }
     };
     it.charge(rules.len() * 256, at)?;
     Ok(rules)
