@@ -6,6 +6,10 @@
 //! The gateway's local zone is UTC, so a DateTime of any kind names the instant its ticks
 //! give in UTC (`GetUtcOffset`, `ConvertTimeFromUtc`); the kind decides the kind of a
 //! conversion's result and which conversions .NET refuses (crates/expr/src/library/timezones.rs).
+//!
+//! A custom zone (`CreateCustomTimeZone`, `FromSerializedString`) carries its own .NET
+//! adjustment rules instead (timezone/custom.rs); a system zone's rules, as .NET 8 on Linux
+//! reports them, are derived from its transitions (timezone/derived.rs).
 
 use std::sync::Arc;
 
