@@ -360,6 +360,8 @@ pub(crate) fn static_member_exists(ty: &str, name: &str, call: bool) -> bool {
                     | "ConvertTimeToUtc"
                     | "ConvertTimeBySystemTimeZoneId"
                     | "ClearCachedData"
+                    | "CreateCustomTimeZone"
+                    | "FromSerializedString"
             ),
             "TimeSpan" => matches!(
                 name,

@@ -6,8 +6,15 @@
 //! The gateway's local zone is UTC, so a DateTime of any kind names the instant its ticks
 //! give in UTC (`GetUtcOffset`, `ConvertTimeFromUtc`); the kind decides the kind of a
 //! conversion's result and which conversions .NET refuses (crates/expr/src/library/timezones.rs).
+//!
+//! A custom zone (`CreateCustomTimeZone`, `FromSerializedString`) carries its own .NET
+//! adjustment rules instead (timezone/custom.rs); a system zone's rules, as .NET 8 on Linux
+//! reports them, are derived from its transitions (timezone/derived.rs).
 
 use std::sync::Arc;
+
+pub mod custom;
+mod derived;
 
 use crate::datetime::{DateTime, TICKS_PER_SECOND, UNIX_EPOCH_TICKS};
 
@@ -92,6 +99,9 @@ pub struct Zone {
     /// The obsolete `System.TimeZone` (`TimeZone.CurrentTimeZone`) rather than a TimeZoneInfo.
     pub legacy: bool,
     tz: jiff::tz::TimeZone,
+    /// A zone made by `CreateCustomTimeZone`/`FromSerializedString`: its own rules, which
+    /// replace `tz` (then UTC and unused).
+    pub custom: Option<Arc<custom::Custom>>,
 }
 
 fn timestamp(d: DateTime) -> jiff::Timestamp {
@@ -108,7 +118,22 @@ impl Zone {
             windows: false,
             legacy: false,
             tz: jiff::tz::TimeZone::UTC,
+            custom: None,
         }
+    }
+
+    /// A custom zone with this id and these rules.
+    pub fn custom(id: &str, rules: custom::Custom) -> Zone {
+        Zone {
+            id: id.into(),
+            custom: Some(Arc::new(rules)),
+            ..Zone::utc()
+        }
+    }
+
+    /// `TimeZoneInfo.Utc` itself (or `Local`), not a custom zone that happens to be named so.
+    pub fn is_utc(&self) -> bool {
+        &*self.id == "UTC" && self.custom.is_none() && !self.legacy
     }
 
     /// `TimeZone.CurrentTimeZone`: the gateway's zone, UTC.
@@ -131,6 +156,7 @@ impl Zone {
                 windows: true,
                 legacy: false,
                 tz,
+                custom: None,
             });
         }
         // IANA names are case-sensitive on .NET; jiff matches case-insensitively.
@@ -140,6 +166,7 @@ impl Zone {
             windows: false,
             legacy: false,
             tz,
+            custom: None,
         })
     }
 
@@ -161,6 +188,10 @@ impl Zone {
 
     /// The offset in seconds and whether it is daylight time, at a UTC instant.
     pub fn offset_at(&self, utc: DateTime) -> (i64, bool) {
+        if let Some(c) = &self.custom {
+            let (ticks, dst) = c.offset_from_utc(utc.0);
+            return (ticks / TICKS_PER_SECOND, dst);
+        }
         let info = self.tz.to_offset_info(timestamp(utc));
         (i64::from(info.offset().seconds()), info.dst().is_dst())
     }
@@ -174,6 +205,9 @@ impl Zone {
 
     /// The standard (non-daylight) offset in seconds in the year of `now`: `BaseUtcOffset`.
     pub fn base_offset(&self, now: DateTime) -> i64 {
+        if let Some(c) = &self.custom {
+            return c.base_offset / TICKS_PER_SECOND;
+        }
         let (jan, jul) = self.solstices(now);
         let (a, a_dst) = self.offset_at(jan);
         let (b, _) = self.offset_at(jul);
@@ -190,6 +224,9 @@ impl Zone {
     /// Whether the zone has daylight time: in the year of `now` for a Windows id (Windows
     /// keeps the current rules), at any time in its history for an IANA id (as .NET on Linux).
     pub fn supports_dst(&self, now: DateTime) -> bool {
+        if let Some(c) = &self.custom {
+            return c.supports_dst;
+        }
         let (jan, jul) = self.solstices(now);
         if self.offset_at(jan).1 || self.offset_at(jul).1 {
             return true;
@@ -204,6 +241,9 @@ impl Zone {
 
     /// `StandardName`: the Windows id for a Windows zone, else the standard abbreviation.
     pub fn standard_name(&self, now: DateTime) -> String {
+        if let Some(c) = &self.custom {
+            return c.standard_name.clone();
+        }
         if self.windows {
             return self.id.to_string();
         }
@@ -214,6 +254,9 @@ impl Zone {
 
     /// `DaylightName`.
     pub fn daylight_name(&self, now: DateTime) -> String {
+        if let Some(c) = &self.custom {
+            return c.daylight_name.clone();
+        }
         if self.windows {
             return self.id.replace("Standard Time", "Daylight Time");
         }
@@ -234,6 +277,9 @@ impl Zone {
     /// `DisplayName`: "(UTC+01:00) W. Europe Standard Time" for a Windows id (Windows lists
     /// cities there, which the id stands in for), the standard name for an IANA id.
     pub fn display_name(&self, now: DateTime) -> String {
+        if let Some(c) = &self.custom {
+            return c.display_name.clone();
+        }
         if !self.windows {
             return self.standard_name(now);
         }

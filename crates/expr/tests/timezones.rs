@@ -345,3 +345,79 @@ fn transition_times_and_adjustment_rules() {
     );
     support::no_findings(&format!("return {fixed}.Week;"));
 }
+
+fn block(src: &str) -> String {
+    support::text_or_kind_as(src, gatehouse_expr::ExprKind::Block)
+}
+
+/// A custom zone with the EU rule (last Sunday of March 02:00 to last Sunday of October 03:00).
+const EU_ZONE: &str = "TimeZoneInfo.CreateCustomTimeZone(\"EU\", TimeSpan.FromHours(1), \"(UTC+01:00) EU\", \"EU Std\", \"EU Dst\", new[] { AdjustmentRule.CreateAdjustmentRule(new DateTime(2000, 1, 1), DateTime.MaxValue.Date, TimeSpan.FromHours(1), TransitionTime.CreateFloatingDateRule(new DateTime(1, 1, 1, 2, 0, 0), 3, 5, DayOfWeek.Sunday), TransitionTime.CreateFloatingDateRule(new DateTime(1, 1, 1, 3, 0, 0), 10, 5, DayOfWeek.Sunday)) })";
+
+/// Custom zones follow their rules, serialize in .NET's format and read back.
+#[test]
+fn custom_zones_follow_their_rules_and_round_trip() {
+    assert_eq!(
+        block(&format!(
+            "var z = {EU_ZONE}; return z.GetUtcOffset({SUMMER}) + \" \" + z.GetUtcOffset({WINTER}) + \" \" + z.IsInvalidTime(new DateTime(2024, 3, 31, 2, 30, 0)) + \" \" + z.IsAmbiguousTime(new DateTime(2024, 10, 27, 2, 30, 0));"
+        )),
+        "02:00:00 01:00:00 True True"
+    );
+    assert_eq!(
+        run(&format!("{EU_ZONE}.ToSerializedString()")),
+        "EU;60;(UTC+01:00) EU;EU Std;EU Dst;[01:01:2000;12:31:9999;60;[0;02:00:00;3;5;0;];[0;03:00:00;10;5;0;];];"
+    );
+    assert_eq!(
+        block(&format!(
+            "var z = {EU_ZONE}; var y = TimeZoneInfo.FromSerializedString(z.ToSerializedString()); return y.Equals(z) + \" \" + y.GetUtcOffset({SUMMER});"
+        )),
+        "True 02:00:00"
+    );
+    assert_eq!(
+        run("TimeZoneInfo.FromSerializedString(\"T;60;d;s;dl;\")"),
+        "!SerializationException"
+    );
+    assert_eq!(
+        run("TimeZoneInfo.CreateCustomTimeZone(\"x\", TimeSpan.FromSeconds(30), \"a\", \"b\")"),
+        "!ArgumentException"
+    );
+    support::no_findings(
+        "return TimeZoneInfo.CreateCustomTimeZone(\"x\", TimeSpan.Zero, \"a\", \"b\").Id;",
+    );
+}
+
+/// A system zone's rules read back as a custom zone give the zone's offsets. Zones with two
+/// daylight periods in a row (Berlin's 1945 double summer time, New York's 1945 war/peace
+/// time) give rules whose dates touch, which CreateCustomTimeZone refuses as overlapping: .NET 8
+/// on Linux derives the same rules and fails the same way.
+#[test]
+fn system_zone_rules_round_trip() {
+    let z = zone("Australia/Sydney");
+    for t in [
+        SUMMER,
+        WINTER,
+        "new DateTime(2050, 7, 1)",
+        "new DateTime(1995, 1, 10)",
+    ] {
+        let expr = format!(
+            "var y = TimeZoneInfo.FromSerializedString({z}.ToSerializedString()); return (y.GetUtcOffset({t}) == {z}.GetUtcOffset({t})).ToString();"
+        );
+        assert_eq!(block(&expr), "True", "Sydney at {t}");
+    }
+    for id in ["Europe/Berlin", "America/New_York"] {
+        assert_eq!(
+            run(&format!(
+                "TimeZoneInfo.FromSerializedString({}.ToSerializedString())",
+                zone(id)
+            )),
+            "!SerializationException"
+        );
+    }
+    assert_eq!(run("TimeZoneInfo.Utc.GetAdjustmentRules().Length"), "0");
+    assert_eq!(
+        run(&format!(
+            "{}.GetAdjustmentRules().Length > 50",
+            zone("Europe/Berlin")
+        )),
+        "True"
+    );
+}

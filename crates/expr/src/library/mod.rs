@@ -27,6 +27,7 @@ mod context;
 mod conversions;
 mod copy_to;
 pub(crate) mod crypto;
+mod custom_zones;
 mod dateparse;
 mod dictionary;
 mod dtoffset;
@@ -91,6 +92,7 @@ mod xml_mutate;
 mod xml_save;
 mod xmlreader;
 mod xmlwriter;
+mod zone_serialization;
 mod zonerules;
 
 pub(crate) use access::*;

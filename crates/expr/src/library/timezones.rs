@@ -77,7 +77,7 @@ fn convert(v: &Value, to: &Zone, at: usize) -> F<Value> {
 /// The kind of a time converted into `z`: Utc in the UTC zone (which is also the gateway's
 /// local zone), Unspecified in any other, as .NET's `GetCorrespondingKind`.
 fn kind_in(z: &Zone) -> DateTimeKind {
-    if &*z.id == "UTC" && !z.legacy {
+    if z.is_utc() {
         DateTimeKind::Utc
     } else {
         DateTimeKind::Unspecified
@@ -96,7 +96,7 @@ fn kind_mismatch(at: usize) -> Flow {
 /// both `TimeZoneInfo.Utc` and `TimeZoneInfo.Local` here, so it accepts either kind.
 fn check_kind(v: &Value, from: &Zone, at: usize) -> F<()> {
     match v {
-        Value::DateTime(d) if d.1 != DateTimeKind::Unspecified && &*from.id != "UTC" => {
+        Value::DateTime(d) if d.1 != DateTimeKind::Unspecified && !from.is_utc() => {
             Err(kind_mismatch(at))
         }
         _ => Ok(()),
@@ -172,7 +172,7 @@ pub(super) fn timezone_static(
             let utc = to_utc(instant(a(0)?, at)?, &from, at)?;
             convert(&Value::DateTime(utc), &to, at)?
         }
-        _ => return Ok(None),
+        _ => return super::custom_zones::custom_zone_static(it, name, args, at),
     }))
 }
 
@@ -293,9 +293,16 @@ pub(super) fn timezone_member(
         // `TimeZone.CurrentTimeZone` is the gateway's zone, UTC: both directions are the same.
         "ToLocalTime" | "ToUniversalTime" if z.legacy => Value::DateTime(instant(a(0)?, at)?),
         "Equals" | "HasSameRules" => Value::Bool(match a(0)? {
+            // Equals: the same id (ignoring case) and rules; HasSameRules: the rules alone.
+            Value::Object(Object::TimeZone(o)) if z.custom.is_some() || o.custom.is_some() => {
+                (name == "HasSameRules" || o.id.to_uppercase() == z.id.to_uppercase())
+                    && super::custom_zones::same_rules(it, z, o, at)?
+            }
             Value::Object(Object::TimeZone(o)) => o.id == z.id,
             _ => false,
         }),
+        "GetAdjustmentRules" => super::custom_zones::adjustment_rules(it, z, at)?,
+        "ToSerializedString" => Value::str(super::zone_serialization::to_serialized(it, z, at)?),
         _ => {
             return Err(rt(
                 "RuntimeBinderException",

@@ -3,9 +3,7 @@
 //! .NET's argument checks; their properties are read from the record that holds them. Both
 //! are value types in .NET: two built from the same arguments are equal, as records are.
 //!
-//! `TimeZoneInfo.GetAdjustmentRules()` is not implemented: .NET derives the rules from the
-//! zone's transitions in ways that differ between platforms (Windows registry rules, Linux
-//! TZif periods), and Mono, the oracle here, differs from both.
+//! `TimeZoneInfo.GetAdjustmentRules()` lives in crates/expr/src/library/custom_zones.rs.
 
 use super::*;
 
@@ -33,7 +31,7 @@ fn bad_arg(msg: &str, at: usize) -> Flow {
     rt("ArgumentException", msg.to_string(), at)
 }
 
-fn record(fields: Vec<(&str, Value)>) -> Value {
+pub(super) fn record(fields: Vec<(&str, Value)>) -> Value {
     Value::Object(Object::Record(Arc::new(
         fields
             .into_iter()
@@ -51,7 +49,7 @@ fn date_arg(v: &Value, at: usize) -> F<DateTime> {
 
 /// `TransitionTime.CreateFixedDateRule(timeOfDay, month, day)` and
 /// `CreateFloatingDateRule(timeOfDay, month, week, dayOfWeek)`.
-fn transition(args: &Args, fixed: bool, at: usize) -> F<Value> {
+pub(super) fn transition(args: &Args, fixed: bool, at: usize) -> F<Value> {
     let a = |i: usize| arg(args, i, at);
     let time = date_arg(a(0)?, at)?;
     let month = as_int(a(1)?, at)?;
@@ -111,7 +109,7 @@ fn is_transition(v: &Value) -> bool {
 
 /// `AdjustmentRule.CreateAdjustmentRule(dateStart, dateEnd, daylightDelta,
 /// daylightTransitionStart, daylightTransitionEnd)`.
-fn adjustment(args: &Args, at: usize) -> F<Value> {
+pub(super) fn adjustment(args: &Args, at: usize) -> F<Value> {
     let a = |i: usize| arg(args, i, at);
     let (start, end) = (date_arg(a(0)?, at)?, date_arg(a(1)?, at)?);
     let delta = match a(2)? {
