@@ -30,7 +30,6 @@ mod trycatch;
 mod tuples;
 mod type_calls;
 mod types;
-mod xml_events;
 
 pub(crate) enum Flow {
     Err(RuntimeError),

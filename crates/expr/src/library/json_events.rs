@@ -71,12 +71,14 @@ pub(crate) fn json_event_dispatch(
     let pair = |list: Value, coll: Value| {
         vec![
             Dispatch {
+                owner: sender.clone(),
                 sender: sender.clone(),
                 event: "ListChanged",
                 args: list,
                 busy: Some(Box::new(source.clone())),
             },
             Dispatch {
+                owner: sender.clone(),
                 sender: sender.clone(),
                 event: "CollectionChanged",
                 args: coll,
@@ -85,6 +87,7 @@ pub(crate) fn json_event_dispatch(
         ]
     };
     let property = |event: &'static str, name: &str| Dispatch {
+        owner: sender.clone(),
         sender: sender.clone(),
         event,
         args: record(vec![("PropertyName", Value::str(name))]),
