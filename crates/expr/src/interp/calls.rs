@@ -10,8 +10,9 @@ impl<'c> Interp<'c> {
         args: &[Arg],
         at: usize,
     ) -> F<Value> {
-        // `42.TryFormat(buf, out n)`, `rng.GetBytes(buf)`: writes into an argument (spans.rs).
-        if let Some(v) = self.span_call(callee, generics, args, at)? {
+        // `42.TryFormat(buf, out n)`, `reader.Read(buf, 0, n)`, `list.CopyTo(array)`: writes
+        // into an argument (destinations.rs).
+        if let Some(v) = self.destination_call(callee, generics, args, at)? {
             return Ok(v);
         }
         if args.iter().any(|a| matches!(a.value.kind, E::Out { .. })) {
@@ -76,10 +77,8 @@ impl<'c> Interp<'c> {
         }
         // Methods that change a local in place and need the interpreter (a predicate, a
         // token path): kept out of this frame, which every nested call repeats.
-        if matches!(
-            name.as_str(),
-            "Remove" | "RemoveAll" | "Replace" | "Sort" | "CopyTo"
-        ) && let Some(v) = self.call_in_place(target, name, args, at)?
+        if matches!(name.as_str(), "Remove" | "RemoveAll" | "Replace" | "Sort")
+            && let Some(v) = self.call_in_place(target, name, args, at)?
         {
             return Ok(v);
         }
@@ -140,15 +139,6 @@ impl<'c> Interp<'c> {
             return lib::mutate(slot, name, args, at);
         }
         let t = self.ev(target)?;
-        // `reader.Read(buffer, 0, n)` fills the caller's array (crates/expr/src/interp/io_fill.rs).
-        if let Some(r) = self.io_fill(&t, name, args, at) {
-            return r;
-        }
-        if let Value::Json(j) = &t
-            && let Some(r) = self.json_copy_to(j, name, args, at)
-        {
-            return r;
-        }
         if matches!(t, Value::Null) {
             return Err(if null_cond {
                 Flow::NullShort

@@ -15,16 +15,15 @@ use crate::context::Context;
 use crate::error::RuntimeError;
 
 mod calls;
+mod destinations;
 pub(crate) mod events;
 mod expressions;
 mod in_place;
 mod initializers;
-mod io_fill;
-mod json_copy;
 mod lvalues;
 mod nullable;
-mod spans;
 mod statements;
+mod string_create;
 mod thenby;
 mod trycatch;
 mod tuples;

@@ -1,7 +1,8 @@
 //! The reading methods that fill a caller's array (`reader.Read(buffer, index, count)`,
 //! `ReadBlock`, `xmlReader.ReadValueChunk`, `ReadContentAsBase64` and their async forms):
-//! which they are, their `(buffer, index, count)` checks, and the call that returns the filled
-//! array for crates/expr/src/interp/io_fill.rs to write back into the caller's variable.
+//! their `(buffer, index, count)` checks, and the call that returns the filled array, which
+//! the interpreter writes back into the caller's variable
+//! (crates/expr/src/library/destinations.rs).
 
 use super::*;
 use crate::io::IoState;
@@ -45,28 +46,8 @@ pub(crate) fn buffer_range(args: &Args, at: usize) -> F<(Vec<Value>, usize, usiz
     Ok((buffer, index as usize, count as usize))
 }
 
-/// Whether `t.name(buffer, index, count)` fills the caller's `buffer`
-/// (crates/expr/src/interp/io_fill.rs).
-pub(crate) fn fills_buffer(t: &Value, name: &str) -> bool {
-    let Value::Object(Object::Io(io)) = t else {
-        return false;
-    };
-    let base = name.strip_suffix("Async").unwrap_or(name);
-    match &*io.state() {
-        IoState::StringReader { .. } => matches!(base, "Read" | "ReadBlock"),
-        IoState::XmlReader(_) => matches!(
-            base,
-            "ReadValueChunk"
-                | "ReadContentAsBase64"
-                | "ReadContentAsBinHex"
-                | "ReadElementContentAsBase64"
-                | "ReadElementContentAsBinHex"
-        ),
-        _ => false,
-    }
-}
-
-/// Calls a method [`fills_buffer`] names: its result and the filled array.
+/// Calls a reading method that fills the caller's array (crates/expr/src/library/destinations.rs
+/// says which): its result and the filled array.
 pub(crate) fn call_filling(
     it: &mut Interp,
     t: &Value,

@@ -28,6 +28,7 @@ mod conversions;
 mod copy_to;
 pub(crate) mod crypto;
 mod dateparse;
+pub(crate) mod destinations;
 mod dictionary;
 mod dtoffset;
 mod encoding;
