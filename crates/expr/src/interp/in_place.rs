@@ -26,15 +26,7 @@ impl<'c> Interp<'c> {
             let Value::Lambda(l) = self.ev(&args[0].value)? else {
                 return Err(rt("CompilationError", "RemoveAll needs a predicate", at));
             };
-            let mut kept = Vec::with_capacity(items.len());
-            let mut removed = 0;
-            for v in items {
-                match self.call_lambda(&l, vec![v.clone()], at)? {
-                    Value::Bool(true) => removed += 1,
-                    Value::Bool(false) => kept.push(v),
-                    other => return Err(lib::cast_err(&other, "System.Boolean", at)),
-                }
-            }
+            let (removed, kept) = lib::remove_matching(self, &l, items, at)?;
             self.assign(target, Value::Array(kept))?;
             return Ok(Some(Value::Int(removed)));
         }

@@ -9,14 +9,7 @@ impl Interp<'_> {
     /// `length` chars (a `char[]` here), which becomes the string.
     pub(super) fn string_create(&mut self, args: &[Arg], at: usize) -> F<Value> {
         let [len, state, action] = args else {
-            return Err(rt(
-                "CompilationError",
-                format!(
-                    "No overload for method 'Create' takes {} arguments",
-                    args.len()
-                ),
-                at,
-            ));
+            return Err(lib::no_overload("Create", args.len(), at));
         };
         let len = self.ev(&len.value)?;
         let state = self.ev(&state.value)?;
@@ -49,8 +42,8 @@ impl Interp<'_> {
         Ok(Value::str(crate::library::spans::span_text(&filled, at)?))
     }
 
-    /// Calls the delegate `l` (as `call_lambda` does) and gives back its first parameter as
-    /// the body left it: a span argument the delegate wrote into.
+    /// Calls the delegate `l` and gives back its first parameter as the body left it: a span
+    /// argument the delegate wrote into.
     fn call_keeping_first(&mut self, l: &Lambda, args: Vec<Value>, at: usize) -> F<Value> {
         let def = &l.def;
         if def.params.len() != args.len() {
@@ -60,48 +53,7 @@ impl Interp<'_> {
                 at,
             ));
         }
-        if self.calls >= MAX_CALL_DEPTH
-            || stack_address().abs_diff(self.stack_base) > MAX_STACK_BYTES
-        {
-            return Err(rt(
-                "InsufficientExecutionStackException",
-                "Insufficient stack to continue executing the program safely (calls nested too deeply).",
-                at,
-            ));
-        }
-        self.calls += 1;
-        let mark = self.locals.len();
-        let r = (|| {
-            for (n, v) in &l.captured {
-                self.push_local(n.clone(), v.clone(), at)?;
-            }
-            let first = self.locals.len();
-            for (p, v) in def.params.iter().zip(args) {
-                self.push_local(p.clone(), v, at)?;
-            }
-            let outer_checked = std::mem::replace(&mut self.checked, l.checked);
-            let ran = match &def.body {
-                LambdaBody::Expr(e) => self.ev(e).map(|_| ()),
-                LambdaBody::Block(b) => match self.exec_list(b) {
-                    Ok(()) | Err(Flow::Return(_)) => Ok(()),
-                    Err(Flow::Break | Flow::Continue) => Err(rt(
-                        "CompilationError",
-                        "No enclosing loop out of which to break or continue",
-                        at,
-                    )),
-                    Err(f) => Err(f),
-                },
-            };
-            self.checked = outer_checked;
-            ran?;
-            Ok(self
-                .locals
-                .get(first)
-                .map(|(_, v)| v.clone())
-                .unwrap_or(Value::Null))
-        })();
-        self.truncate_locals(mark);
-        self.calls -= 1;
-        r
+        let (_, first) = self.run_lambda(l, args, true, at)?;
+        Ok(first.unwrap_or(Value::Null))
     }
 }

@@ -55,18 +55,8 @@ pub(crate) fn call_filling(
     args: &Args,
     at: usize,
 ) -> F<(Value, Option<Value>)> {
-    let no_member = || {
-        rt(
-            "RuntimeBinderException",
-            format!(
-                "'{}' does not contain a definition for '{name}'",
-                t.type_name()
-            ),
-            at,
-        )
-    };
     let Value::Object(Object::Io(io)) = t else {
-        return Err(no_member());
+        return Err(no_member(t, name, at));
     };
     let mut state = io.state();
     match &mut *state {
@@ -75,7 +65,7 @@ pub(crate) fn call_filling(
         }
         IoState::XmlReader(s) => xml_reader_fill(it, s, name, args, at)
             .or_else(|| async_fill(it, s, name, args, at))
-            .unwrap_or_else(|| Err(no_member())),
-        _ => Err(no_member()),
+            .unwrap_or_else(|| Err(no_member(t, name, at))),
+        _ => Err(no_member(t, name, at)),
     }
 }

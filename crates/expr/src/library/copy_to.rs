@@ -143,14 +143,7 @@ fn plan(
         [d, i] => (d, int(i)?, None),
         [d, i, n] if rules == Rules::HashSet => (d, int(i)?, Some(int(n)?)),
         _ => {
-            return Err(rt(
-                "CompilationError",
-                format!(
-                    "No overload for method 'CopyTo' takes {} arguments",
-                    args.len()
-                ),
-                at,
-            ));
+            return Err(no_overload("CopyTo", args.len(), at));
         }
     };
     let len = dst_len(dst, at)? as i64;

@@ -332,14 +332,7 @@ pub(crate) fn json_copy_into(
     at: usize,
 ) -> F<Value> {
     let [array, index] = args else {
-        return Err(rt(
-            "CompilationError",
-            format!(
-                "No overload for method 'CopyTo' takes {} arguments",
-                args.len()
-            ),
-            at,
-        ));
+        return Err(no_overload("CopyTo", args.len(), at));
     };
     let filled = copied_into(j, array.clone(), index, at)?;
     it.charge(j.len().saturating_mul(budget::SLOT), at)?;

@@ -346,31 +346,10 @@ pub(crate) fn call_value(
     }
 }
 
-fn no_overload(name: &str, n: usize, at: usize) -> Flow {
-    rt(
-        "CompilationError",
-        format!("No overload for method '{name}' takes {n} arguments"),
-        at,
-    )
-}
-
 /// An (offset, count) pair checked against a destination of `len`, as .NET checks them.
 pub(crate) fn range(len: usize, off: &Value, count: &Value, at: usize) -> F<(usize, usize)> {
-    let off = as_int(off, at)?;
-    let count = as_int(count, at)?;
-    if off < 0 || count < 0 {
-        return Err(arg_range(
-            "Non-negative number required. (Parameter 'offset')",
-            at,
-        ));
-    }
-    let (off, count) = (off as usize, count as usize);
-    if off.saturating_add(count) > len {
-        return Err(rt(
-            "ArgumentException",
-            "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
-            at,
-        ));
-    }
-    Ok((off, count))
+    let (off, count) = (as_int(off, at)?, as_int(count, at)?);
+    // .NET names the offset whichever of the two is negative.
+    let r = sub_range(len, off, count, ("offset", "offset"), at)?;
+    Ok((r.start, r.len()))
 }

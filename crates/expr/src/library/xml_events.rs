@@ -101,12 +101,10 @@ pub(crate) fn xml_event_dispatch(raised: XmlRaised) -> Vec<Dispatch> {
         .find(|c| **c == raised.change)
         .copied()
         .unwrap_or(CHANGES[0]);
-    let mut fields = std::collections::BTreeMap::new();
-    fields.insert(
-        "ObjectChange".to_string(),
+    let args = Value::record(vec![(
+        "ObjectChange",
         enum_member("XObjectChange", change).unwrap_or(Value::Null),
-    );
-    let args = Value::Object(Object::Record(Arc::new(fields)));
+    )]);
     let sender = xml::xvalue(raised.sender);
     let event = if raised.changing {
         "Changing"
