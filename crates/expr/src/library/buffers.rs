@@ -10,17 +10,10 @@ use crate::io::IoState;
 /// The `(buffer, index, count)` arguments of the reading methods that fill a caller's array,
 /// checked as .NET checks them: the buffer's items and the range.
 pub(crate) fn buffer_range(args: &Args, at: usize) -> F<(Vec<Value>, usize, usize)> {
-    let buffer = match arg(args, 0, at)? {
-        Value::Null => {
-            return Err(rt(
-                "ArgumentNullException",
-                "Value cannot be null. (Parameter 'buffer')",
-                at,
-            ));
-        }
-        Value::Array(items) => items.clone(),
+    let buffer = match buffer_arg(args, at)? {
         Value::Bytes(b) => b.iter().map(|b| Value::Byte(*b)).collect(),
-        other => return Err(cast_err(other, "System.Char[]", at)),
+        Value::Array(items) => items.clone(),
+        _ => Vec::new(),
     };
     let index = as_int(arg(args, 1, at)?, at)?;
     let count = as_int(arg(args, 2, at)?, at)?;
@@ -44,6 +37,19 @@ pub(crate) fn buffer_range(args: &Args, at: usize) -> F<(Vec<Value>, usize, usiz
         ));
     }
     Ok((buffer, index as usize, count as usize))
+}
+
+/// The `buffer` argument of a reading method: an array (a null one is refused).
+pub(crate) fn buffer_arg(args: &Args, at: usize) -> F<&Value> {
+    match arg(args, 0, at)? {
+        Value::Null => Err(rt(
+            "ArgumentNullException",
+            "Value cannot be null. (Parameter 'buffer')",
+            at,
+        )),
+        v @ (Value::Array(_) | Value::Bytes(_)) => Ok(v),
+        other => Err(cast_err(other, "System.Char[]", at)),
+    }
 }
 
 /// Calls a reading method that fills the caller's array (crates/expr/src/library/destinations.rs

@@ -281,15 +281,20 @@ pub(crate) fn remove_all(
     args: &Args,
     at: usize,
 ) -> F<(Value, Vec<Value>)> {
-    let f = lambda_arg(args, 0, at)?.ok_or_else(|| {
+    let f = match_arg(args, at)?;
+    let (removed, kept) = remove_matching(it, &f, items, at)?;
+    Ok((Value::Int(removed), kept))
+}
+
+/// The `match` predicate of `RemoveAll`/`RemoveWhere` (a null one is refused).
+pub(crate) fn match_arg(args: &Args, at: usize) -> F<Arc<Lambda>> {
+    lambda_arg(args, 0, at)?.ok_or_else(|| {
         rt(
             "ArgumentNullException",
             "Value cannot be null. (Parameter 'match')",
             at,
         )
-    })?;
-    let (removed, kept) = remove_matching(it, &f, items, at)?;
-    Ok((Value::Int(removed), kept))
+    })
 }
 
 /// `items` without those `f` holds for (called on each, first to last), and how many went.

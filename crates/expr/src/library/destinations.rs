@@ -53,15 +53,9 @@ const SOMETIMES: &[&str] = &[
     "ToBase64CharArray",
 ];
 
-/// The readers' methods that fill `(buffer, index, count)`, without their `Async` suffix.
+/// A text reader's methods that fill `(buffer, index, count)`, without their `Async` suffix
+/// (an XML reader's are [`CHUNK_READERS`]).
 const TEXT_READER_FILLS: &[&str] = &["Read", "ReadBlock"];
-const XML_READER_FILLS: &[&str] = &[
-    "ReadValueChunk",
-    "ReadContentAsBase64",
-    "ReadContentAsBinHex",
-    "ReadElementContentAsBase64",
-    "ReadElementContentAsBinHex",
-];
 
 /// Whether a call named `name` with `n` arguments may write into an argument; `always` when
 /// only such methods have the name.
@@ -70,7 +64,7 @@ pub(crate) fn candidate(name: &str, n: usize) -> Option<bool> {
     if ALWAYS.contains(&name) {
         Some(true)
     } else if SOMETIMES.contains(&name)
-        || (n == 3 && (TEXT_READER_FILLS.contains(&base) || XML_READER_FILLS.contains(&base)))
+        || (n == 3 && (TEXT_READER_FILLS.contains(&base) || CHUNK_READERS.contains(&base)))
     {
         Some(false)
     } else {
@@ -99,7 +93,7 @@ fn fills_buffer(t: &Value, name: &str, n: usize) -> bool {
     n == 3
         && match &*io.state() {
             IoState::StringReader { .. } => TEXT_READER_FILLS.contains(&base),
-            IoState::XmlReader(_) => XML_READER_FILLS.contains(&base),
+            IoState::XmlReader(_) => CHUNK_READERS.contains(&base),
             _ => false,
         }
 }
