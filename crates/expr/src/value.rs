@@ -235,6 +235,16 @@ impl Value {
         Value::String(s.as_ref().into())
     }
 
+    /// An object of named properties (an `EventArgs`, a `TimeZoneInfo.AdjustmentRule` …).
+    pub(crate) fn record(fields: Vec<(&str, Value)>) -> Value {
+        Value::Object(Object::Record(Arc::new(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )))
+    }
+
     /// Whether this is a value of one of .NET's numeric types (not a char).
     pub fn is_number(&self) -> bool {
         matches!(

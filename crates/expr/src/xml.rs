@@ -168,9 +168,9 @@ pub struct XObject {
     /// `AddAnnotation`'s objects, oldest first. They live as long as the evaluation: an
     /// annotation may hold its own node, a cycle the end of the evaluation breaks.
     annotations: Mutex<Vec<crate::value::Value>>,
-    /// The `Changing` (true) and `Changed` (false) handlers, in the order they were added
-    /// (crates/expr/src/library/xml_events.rs); kept, like annotations, for the evaluation.
-    handlers: Mutex<Vec<(bool, Arc<crate::value::Lambda>)>>,
+    /// The `Changing` and `Changed` handlers (crates/expr/src/interp/events.rs,
+    /// crates/expr/src/library/xml_events.rs); kept, like annotations, for the evaluation.
+    events: crate::interp::events::EventHandlers,
     /// The namespace declarations of the ancestors a returned node had when its evaluation
     /// ended (see [`keep_scope`]), for printing it once they are gone.
     outer: Mutex<Vec<(String, String)>>,
@@ -222,30 +222,25 @@ fn ancestor_declarations(n: &XRef) -> Vec<(String, String)> {
 /// Strong parent links for the length of an evaluation (see the module comment).
 pub(crate) struct ParentScope {
     outer: Option<Vec<Weak<XObject>>>,
-    /// The interrupted evaluation's count of event handlers.
-    outer_events: usize,
 }
 
 impl ParentScope {
     pub(crate) fn begin() -> ParentScope {
         ParentScope {
             outer: STRONG.with(|s| s.replace(Some(Vec::new()))),
-            outer_events: crate::library::begin_xml_events(),
         }
     }
 }
 
 impl Drop for ParentScope {
     fn drop(&mut self) {
-        crate::library::end_xml_events(self.outer_events);
         let live = STRONG.with(|s| s.replace(self.outer.take()));
         for w in live.unwrap_or_default() {
             if let Some(n) = w.upgrade() {
                 n.registered.store(false, Ordering::Relaxed);
                 let annotations = std::mem::take(&mut *lock(&n.annotations));
                 drop(annotations);
-                let handlers = std::mem::take(&mut *lock(&n.handlers));
-                drop(handlers);
+                n.events.clear();
                 let old = {
                     let mut link = lock(&n.parent);
                     match &*link {
@@ -294,7 +289,7 @@ impl XObject {
             registered: AtomicBool::new(false),
             data: Mutex::new(data),
             annotations: Mutex::new(Vec::new()),
-            handlers: Mutex::new(Vec::new()),
+            events: Default::default(),
             outer: Mutex::new(Vec::new()),
         })
     }
@@ -350,31 +345,16 @@ impl XObject {
         }
     }
 
-    /// The `Changing` (`changing`) or `Changed` handlers.
-    pub(crate) fn handlers(&self, changing: bool) -> Vec<Arc<crate::value::Lambda>> {
-        lock(&self.handlers)
-            .iter()
-            .filter(|(c, _)| *c == changing)
-            .map(|(_, l)| l.clone())
-            .collect()
+    /// The `Changing` and `Changed` handlers, kept only within an evaluation (the node is
+    /// registered with it, which drops them at its end).
+    pub(crate) fn events(self: &Arc<Self>) -> &crate::interp::events::EventHandlers {
+        self.register();
+        &self.events
     }
 
-    /// `node.Changing += handler` / `Changed +=`: kept only within an evaluation.
-    pub(crate) fn add_handler(self: &Arc<Self>, changing: bool, l: Arc<crate::value::Lambda>) {
-        if self.register() {
-            lock(&self.handlers).push((changing, l));
-        }
-    }
-
-    /// `-= handler`: the last subscription of that very handler goes, as a delegate's `-`.
-    pub(crate) fn remove_handler(&self, changing: bool, l: &Arc<crate::value::Lambda>) {
-        let mut hs = lock(&self.handlers);
-        if let Some(i) = hs
-            .iter()
-            .rposition(|(c, h)| *c == changing && Arc::ptr_eq(h, l))
-        {
-            hs.remove(i);
-        }
+    /// Whether any handler listens to the node's changes.
+    pub(crate) fn has_listeners(&self) -> bool {
+        !self.events.is_empty()
     }
 
     pub(crate) fn set_parent(self: &Arc<Self>, p: Option<&XRef>) {
@@ -652,7 +632,7 @@ impl XObject {
 
     /// Removes every child node (`RemoveNodes`), first to last, as .NET removes them.
     pub(crate) fn clear_nodes(self: &Arc<Self>) {
-        if crate::library::xml_events_active() {
+        if crate::library::xml_heard(self) {
             for n in self.nodes() {
                 n.detach();
             }
@@ -668,7 +648,7 @@ impl XObject {
     }
 
     pub(crate) fn clear_attributes(self: &Arc<Self>) {
-        if crate::library::xml_events_active() {
+        if crate::library::xml_heard(self) {
             for a in self.attributes() {
                 a.detach();
             }

@@ -10,8 +10,9 @@ impl<'c> Interp<'c> {
         args: &[Arg],
         at: usize,
     ) -> F<Value> {
-        // `42.TryFormat(buf, out n)`, `rng.GetBytes(buf)`: writes into an argument (spans.rs).
-        if let Some(v) = self.span_call(callee, generics, args, at)? {
+        // `42.TryFormat(buf, out n)`, `reader.Read(buf, 0, n)`, `list.CopyTo(array)`: writes
+        // into an argument (destinations.rs).
+        if let Some(v) = self.destination_call(callee, generics, args, at)? {
             return Ok(v);
         }
         if args.iter().any(|a| matches!(a.value.kind, E::Out { .. })) {
@@ -76,10 +77,8 @@ impl<'c> Interp<'c> {
         }
         // Methods that change a local in place and need the interpreter (a predicate, a
         // token path): kept out of this frame, which every nested call repeats.
-        if matches!(
-            name.as_str(),
-            "Remove" | "RemoveAll" | "Replace" | "Sort" | "CopyTo"
-        ) && let Some(v) = self.call_in_place(target, name, args, at)?
+        if matches!(name.as_str(), "Remove" | "RemoveAll" | "Replace" | "Sort")
+            && let Some(v) = self.call_in_place(target, name, args, at)?
         {
             return Ok(v);
         }
@@ -140,15 +139,6 @@ impl<'c> Interp<'c> {
             return lib::mutate(slot, name, args, at);
         }
         let t = self.ev(target)?;
-        // `reader.Read(buffer, 0, n)` fills the caller's array (crates/expr/src/interp/io_fill.rs).
-        if let Some(r) = self.io_fill(&t, name, args, at) {
-            return r;
-        }
-        if let Value::Json(j) = &t
-            && let Some(r) = self.json_copy_to(j, name, args, at)
-        {
-            return r;
-        }
         if matches!(t, Value::Null) {
             return Err(if null_cond {
                 Flow::NullShort
@@ -217,14 +207,7 @@ impl<'c> Interp<'c> {
             [s, d, n] => (s, None, d, None, n),
             [s, si, d, di, n] => (s, Some(si), d, Some(di), n),
             _ => {
-                return Err(rt(
-                    "CompilationError",
-                    format!(
-                        "No overload for method 'Copy' takes {} arguments",
-                        args.len()
-                    ),
-                    at,
-                ));
+                return Err(lib::no_overload("Copy", args.len(), at));
             }
         };
         let items = match self.ev(&src.value)? {
@@ -301,11 +284,7 @@ impl<'c> Interp<'c> {
     /// new contents (crates/expr/src/library/arrays.rs), written back into the variable.
     pub(super) fn array_in_place(&mut self, name: &str, args: &[Arg], at: usize) -> F<Value> {
         let Some((first, rest)) = args.split_first() else {
-            return Err(rt(
-                "CompilationError",
-                format!("No overload for method '{name}' takes 0 arguments"),
-                at,
-            ));
+            return Err(lib::no_overload(name, 0, at));
         };
         let current = self.ev(&first.value)?;
         self.heavy(&current, at)?;
@@ -327,15 +306,26 @@ impl<'c> Interp<'c> {
         if let Some(name) = &def.local_fn
             && args.len() != def.params.len()
         {
-            return Err(rt(
-                "CompilationError",
-                format!(
-                    "No overload for method '{name}' takes {} arguments",
-                    args.len()
-                ),
-                at,
-            ));
+            return Err(lib::no_overload(name, args.len(), at));
         }
+        let (v, _) = self.run_lambda(l, args, false, at)?;
+        Ok(match &def.ret {
+            Some(t) => lib::convert_declared(v, t),
+            None => v,
+        })
+    }
+
+    /// Runs the body of `l` with `args` bound to its parameters (converted to their declared
+    /// types), within the call-depth and stack bounds: its result, and with `keep_first` its
+    /// first parameter as the body left it (a span argument the delegate wrote into).
+    pub(super) fn run_lambda(
+        &mut self,
+        l: &Lambda,
+        args: Vec<Value>,
+        keep_first: bool,
+        at: usize,
+    ) -> F<(Value, Option<Value>)> {
+        let def = &l.def;
         if self.calls >= MAX_CALL_DEPTH
             || stack_address().abs_diff(self.stack_base) > MAX_STACK_BYTES
         {
@@ -347,38 +337,45 @@ impl<'c> Interp<'c> {
         }
         self.calls += 1;
         let mark = self.locals.len();
-        for (n, v) in &l.captured {
-            self.push_local(n.clone(), v.clone(), at)?;
-        }
-        for (i, (p, v)) in def.params.iter().zip(args).enumerate() {
-            let v = match def.param_types.get(i) {
-                Some(Some(t)) => lib::convert_declared(v, t),
-                _ => v,
+        let r = (|| {
+            for (n, v) in &l.captured {
+                self.push_local(n.clone(), v.clone(), at)?;
+            }
+            let first = self.locals.len();
+            for (i, (p, v)) in def.params.iter().zip(args).enumerate() {
+                let v = match def.param_types.get(i) {
+                    Some(Some(t)) => lib::convert_declared(v, t),
+                    _ => v,
+                };
+                self.push_local(p.clone(), v, at)?;
+            }
+            let outer_checked = std::mem::replace(&mut self.checked, l.checked);
+            let r = match &def.body {
+                LambdaBody::Expr(e) => self.ev(e),
+                LambdaBody::Block(b) => match self.exec_list(b) {
+                    Ok(()) => Ok(Value::Null),
+                    Err(Flow::Return(v)) => Ok(v),
+                    // A loop outside the function cannot be broken from inside it.
+                    Err(Flow::Break | Flow::Continue) => Err(rt(
+                        "CompilationError",
+                        "No enclosing loop out of which to break or continue",
+                        at,
+                    )),
+                    Err(f) => Err(f),
+                },
             };
-            self.push_local(p.clone(), v, at)?;
-        }
-        let outer_checked = std::mem::replace(&mut self.checked, l.checked);
-        let r = match &def.body {
-            LambdaBody::Expr(e) => self.ev(e),
-            LambdaBody::Block(b) => match self.exec_list(b) {
-                Ok(()) => Ok(Value::Null),
-                Err(Flow::Return(v)) => Ok(v),
-                // A loop outside the function cannot be broken from inside it.
-                Err(Flow::Break | Flow::Continue) => Err(rt(
-                    "CompilationError",
-                    "No enclosing loop out of which to break or continue",
-                    at,
-                )),
-                Err(f) => Err(f),
-            },
-        };
-        self.checked = outer_checked;
+            self.checked = outer_checked;
+            let kept = keep_first.then(|| {
+                self.locals
+                    .get(first)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or(Value::Null)
+            });
+            Ok((r?, kept))
+        })();
         self.truncate_locals(mark);
         self.calls -= 1;
-        match (r, &def.ret) {
-            (Ok(v), Some(t)) => Ok(lib::convert_declared(v, t)),
-            (r, _) => r,
-        }
+        r
     }
 
     /// A call with `out` arguments: `int.TryParse(s, out var n)`, `jobj.TryGetValue(k, out

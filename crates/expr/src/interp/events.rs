@@ -2,7 +2,8 @@
 //!
 //! An object with events owns an [`EventHandlers`] (handlers by event name, in subscription
 //! order); [`handlers_of`] finds it for a value and an event name, so any object kind can
-//! take part (Newtonsoft's containers here; LINQ to XML's `Changed`/`Changing` add an arm).
+//! take part (Newtonsoft's containers, crates/expr/src/library/json_events.rs; LINQ to XML's
+//! `Changed`/`Changing`, crates/expr/src/library/xml_events.rs).
 //!
 //! Library code changes objects without the interpreter at hand, so a change that raises an
 //! event queues a [`Pending`] (per thread: an evaluation runs on one); the interpreter runs the
@@ -14,8 +15,8 @@
 //!
 //! Another object kind takes part with: an [`EventHandlers`] in the object, an arm in
 //! [`handlers_of`], a [`Pending`] variant its changes queue, and an arm in
-//! [`Interp::raise_pending`] turning it into [`Dispatch`]es (sender, event, EventArgs, and a
-//! [`Busy`] object if changes are refused while the handlers run).
+//! [`Interp::raise_pending`] turning it into [`Dispatch`]es (whose handlers, sender, event,
+//! EventArgs, and a [`Busy`] object if changes are refused while the handlers run).
 
 use super::*;
 use std::cell::RefCell;
@@ -34,7 +35,7 @@ pub(crate) const EVENT_NAMES: &[&str] = &[
 ];
 
 /// Handlers subscribed to one object's events, each with the evaluation that subscribed it.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct EventHandlers(Mutex<Vec<(&'static str, Value, u64)>>);
 
 impl EventHandlers {
@@ -78,6 +79,13 @@ impl EventHandlers {
     pub(crate) fn len(&self) -> usize {
         self.lock().len()
     }
+
+    /// Forgets every handler (a handler may hold its own object: the cycle is broken when
+    /// the evaluation ends). They are dropped with the lock released.
+    pub(crate) fn clear(&self) {
+        let old = std::mem::take(&mut *self.lock());
+        drop(old);
+    }
 }
 
 fn same_delegate(a: &Value, b: &Value) -> bool {
@@ -91,7 +99,19 @@ fn same_delegate(a: &Value, b: &Value) -> bool {
 pub(crate) fn handlers_of<'v>(v: &'v Value, event: &str) -> Option<&'v EventHandlers> {
     match v {
         Value::Json(j) => lib::json_event_handlers(j, event),
-        _ => None,
+        _ => lib::xml_event_handlers(v, event),
+    }
+}
+
+/// The delegate type `v`'s `event` takes (what a handler of another type fails to convert to).
+fn handler_type(v: &Value) -> &'static str {
+    if let Value::Object(
+        Object::XDocument(_) | Object::XElement(_) | Object::XAttribute(_) | Object::XNode(_),
+    ) = v
+    {
+        "System.EventHandler`1[System.Xml.Linq.XObjectChangeEventArgs]"
+    } else {
+        "System.Delegate"
     }
 }
 
@@ -99,11 +119,21 @@ pub(crate) fn handlers_of<'v>(v: &'v Value, event: &str) -> Option<&'v EventHand
 pub(crate) enum Pending {
     /// A change to a Newtonsoft token (crates/expr/src/jtree.rs).
     Json(crate::jtree::Raised),
+    /// A change to a LINQ to XML object (crates/expr/src/xml.rs).
+    Xml(lib::XmlRaised),
 }
 
 thread_local! {
     static PENDING: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
     static EVALUATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Whether this evaluation subscribed any handler (else changes need not look for them).
+    static LISTENING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether any handler was subscribed in this evaluation: a cheap test before looking for
+/// the listeners of a change.
+pub(crate) fn listening() -> bool {
+    LISTENING.with(|l| l.get())
 }
 
 fn current_evaluation() -> u64 {
@@ -112,14 +142,17 @@ fn current_evaluation() -> u64 {
 
 /// The events of one evaluation (crates/expr/src/lib.rs's `eval_with`): a fresh evaluation id
 /// and an empty queue while it runs; the previous ones back when it ends.
-pub(crate) struct EvaluationScope(u64);
+pub(crate) struct EvaluationScope(u64, bool);
 
 impl EvaluationScope {
     pub(crate) fn begin() -> EvaluationScope {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         take();
-        EvaluationScope(EVALUATION.with(|e| e.replace(id)))
+        EvaluationScope(
+            EVALUATION.with(|e| e.replace(id)),
+            LISTENING.with(|l| l.replace(false)),
+        )
     }
 }
 
@@ -127,6 +160,7 @@ impl Drop for EvaluationScope {
     fn drop(&mut self) {
         take();
         EVALUATION.with(|e| e.set(self.0));
+        LISTENING.with(|l| l.set(self.1));
     }
 }
 
@@ -151,9 +185,11 @@ impl Busy for crate::jtree::JToken {
     }
 }
 
-/// One handler call: the sender, the event, its `EventArgs`, and the object that is busy
-/// while the handlers run, if any.
+/// One handler call: the object whose handlers run (the sender, or an ancestor of a changed
+/// XML node), the sender, the event, its `EventArgs`, and the object that is busy while the
+/// handlers run, if any.
 pub(crate) struct Dispatch {
+    pub(crate) owner: Value,
     pub(crate) sender: Value,
     pub(crate) event: &'static str,
     pub(crate) args: Value,
@@ -195,10 +231,11 @@ impl Interp<'_> {
                 Value::Null => {}
                 Value::Lambda(_) if op == BinOp::Add => {
                     self.grow(budget::SLOT, at)?;
+                    LISTENING.with(|l| l.set(true));
                     handlers.add(event, handler);
                 }
                 Value::Lambda(_) => handlers.remove(event, &handler),
-                other => return Err(lib::cast_err(&other, "System.Delegate", at)),
+                other => return Err(lib::cast_err(&other, handler_type(&obj), at)),
             }
             Ok(Value::Null)
         })())
@@ -215,9 +252,10 @@ impl Interp<'_> {
         for p in pending {
             let calls = match p {
                 Pending::Json(raised) => lib::json_event_dispatch(raised),
+                Pending::Xml(raised) => lib::xml_event_dispatch(raised),
             };
             for d in calls {
-                let handlers = match handlers_of(&d.sender, d.event) {
+                let handlers = match handlers_of(&d.owner, d.event) {
                     Some(h) => h.of(d.event),
                     None => continue,
                 };

@@ -139,10 +139,8 @@ impl<'c> Interp<'c> {
                 generics,
                 args,
             } => {
-                // The handlers of the changes the call made: LINQ to XML's
-                // (interp/xml_events.rs), then Newtonsoft containers' (interp/events.rs).
+                // The handlers of the changes the call made (interp/events.rs).
                 let r = self.call(callee, generics, args, at);
-                let r = self.raise_xml_events(r, at);
                 return self.raise_pending(r, at);
             }
             E::Index {
@@ -270,9 +268,6 @@ impl<'c> Interp<'c> {
                 ))
             }
             E::Assign { target, op, value } => {
-                if let Some(r) = self.xml_event_subscription(target, *op, value, at) {
-                    return r;
-                }
                 if let (
                     Some(op),
                     E::Member {
@@ -294,7 +289,6 @@ impl<'c> Interp<'c> {
                     }
                 };
                 let r = self.assign(target, v.clone()).map(|()| v);
-                let r = self.raise_xml_events(r, at);
                 self.raise_pending(r, at)?
             }
             E::CoalesceAssign(target, value) => {

@@ -15,22 +15,20 @@ use crate::context::Context;
 use crate::error::RuntimeError;
 
 mod calls;
+mod destinations;
 pub(crate) mod events;
 mod expressions;
 mod in_place;
 mod initializers;
-mod io_fill;
-mod json_copy;
 mod lvalues;
 mod nullable;
-mod spans;
 mod statements;
+mod string_create;
 mod thenby;
 mod trycatch;
 mod tuples;
 mod type_calls;
 mod types;
-mod xml_events;
 
 pub(crate) enum Flow {
     Err(RuntimeError),

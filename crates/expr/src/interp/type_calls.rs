@@ -9,14 +9,7 @@ impl<'c> Interp<'c> {
     /// type obtained otherwise — `GetType()`, `typeof(T)` — is never a nullable one).
     pub(super) fn underlying_type(&mut self, args: &[Arg], at: usize) -> F<Value> {
         let [a] = args else {
-            return Err(rt(
-                "CompilationError",
-                format!(
-                    "No overload for method 'GetUnderlyingType' takes {} arguments",
-                    args.len()
-                ),
-                at,
-            ));
+            return Err(lib::no_overload("GetUnderlyingType", args.len(), at));
         };
         if let E::TypeOf(t) = &a.value.kind {
             return Ok(if t.nullable && t.array == 0 {

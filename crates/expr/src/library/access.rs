@@ -67,23 +67,7 @@ pub(crate) fn mutate(slot: &mut Value, name: &str, args: Args, at: usize) -> F<V
         (Value::Array(a), "RemoveRange") => {
             let i = as_int(&a0, at)?;
             let n = as_int(args.get(1).map_or(&Value::Null, |(_, v)| v), at)?;
-            if i < 0 || n < 0 {
-                return Err(arg_range(
-                    &format!(
-                        "Non-negative number required. (Parameter '{}')",
-                        if i < 0 { "index" } else { "count" }
-                    ),
-                    at,
-                ));
-            }
-            if (a.len() as i64) - i < n {
-                return Err(rt(
-                    "ArgumentException",
-                    "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
-                    at,
-                ));
-            }
-            a.drain(i as usize..(i + n) as usize);
+            a.drain(sub_range(a.len(), i, n, ("index", "count"), at)?);
         }
         (Value::Array(a), "Insert") => {
             let i = as_int(&a0, at)?;

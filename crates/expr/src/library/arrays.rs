@@ -77,7 +77,7 @@ fn match_arg(args: &Args, i: usize, at: usize) -> F<Arc<Lambda>> {
 
 /// The default of the element type, for `Find` that finds nothing: `default(T)` is `0` for
 /// numbers, `null` for references; the element type is guessed from the elements.
-fn default_like(items: &[Value]) -> Value {
+pub(crate) fn default_like(items: &[Value]) -> Value {
     match items.first() {
         Some(n) if let Some(z) = zero_like(n) => z,
         Some(Value::Bool(_)) => Value::Bool(false),
@@ -195,22 +195,7 @@ pub(crate) fn array_static(
                 [_, (_, v)] => (0, items.len() as i64, v),
                 [_, (_, i), (_, n), (_, v)] => {
                     let (i, n) = (as_int(i, at)?, as_int(n, at)?);
-                    if i < 0 || n < 0 {
-                        return Err(arg_range(
-                            &format!(
-                                "Non-negative number required. (Parameter '{}')",
-                                if i < 0 { "index" } else { "length" }
-                            ),
-                            at,
-                        ));
-                    }
-                    if i.saturating_add(n) > items.len() as i64 {
-                        return Err(rt(
-                            "ArgumentException",
-                            "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
-                            at,
-                        ));
-                    }
+                    sub_range(items.len(), i, n, ("index", "length"), at)?;
                     (i, n, v)
                 }
                 _ => {
@@ -436,14 +421,7 @@ fn resize(it: &mut Interp, current: Value, rest: &[Value], at: usize) -> F<Value
     let n = match rest {
         [n] => as_int(n, at)?,
         _ => {
-            return Err(rt(
-                "CompilationError",
-                format!(
-                    "No overload for method 'Resize' takes {} arguments",
-                    rest.len() + 1
-                ),
-                at,
-            ));
+            return Err(no_overload("Resize", rest.len() + 1, at));
         }
     };
     if n < 0 {
@@ -489,11 +467,7 @@ fn fill_range(len: usize, rest: &[Value], at: usize) -> F<(usize, usize)> {
             }
             Ok((i as usize, n as usize))
         }
-        _ => Err(rt(
-            "CompilationError",
-            "No overload for method 'Fill' takes 3 arguments",
-            at,
-        )),
+        _ => Err(no_overload("Fill", 3, at)),
     }
 }
 
@@ -574,26 +548,11 @@ pub(crate) fn array_instance(
             ("Initialize" | "TrimExcess", 0) => Value::Null,
             ("GetRange", 2) => {
                 let (i, n) = (as_int(&args[0].1, at)?, as_int(&args[1].1, at)?);
-                if i < 0 || n < 0 {
-                    return Err(arg_range(
-                        &format!(
-                            "Non-negative number required. (Parameter '{}')",
-                            if i < 0 { "index" } else { "count" }
-                        ),
-                        at,
-                    ));
-                }
-                if len - i < n {
-                    return Err(rt(
-                        "ArgumentException",
-                        "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
-                        at,
-                    ));
-                }
+                let range = sub_range(len as usize, i, n, ("index", "count"), at)?;
                 let Value::Array(a) = t else {
                     return Ok(None);
                 };
-                let part = a[i as usize..(i + n) as usize].to_vec();
+                let part = a[range].to_vec();
                 it.hold_all(&part, at)?;
                 Value::Array(part)
             }
@@ -625,10 +584,6 @@ fn clear_range(len: usize, rest: &[Value], at: usize) -> F<(usize, usize)> {
             }
             Ok((i as usize, n as usize))
         }
-        [_] => Err(rt(
-            "CompilationError",
-            "No overload for method 'Clear' takes 2 arguments",
-            at,
-        )),
+        [_] => Err(no_overload("Clear", 2, at)),
     }
 }

@@ -1,7 +1,8 @@
 //! The reading methods that fill a caller's array (`reader.Read(buffer, index, count)`,
 //! `ReadBlock`, `xmlReader.ReadValueChunk`, `ReadContentAsBase64` and their async forms):
-//! which they are, their `(buffer, index, count)` checks, and the call that returns the filled
-//! array for crates/expr/src/interp/io_fill.rs to write back into the caller's variable.
+//! their `(buffer, index, count)` checks, and the call that returns the filled array, which
+//! the interpreter writes back into the caller's variable
+//! (crates/expr/src/library/destinations.rs).
 
 use super::*;
 use crate::io::IoState;
@@ -9,17 +10,10 @@ use crate::io::IoState;
 /// The `(buffer, index, count)` arguments of the reading methods that fill a caller's array,
 /// checked as .NET checks them: the buffer's items and the range.
 pub(crate) fn buffer_range(args: &Args, at: usize) -> F<(Vec<Value>, usize, usize)> {
-    let buffer = match arg(args, 0, at)? {
-        Value::Null => {
-            return Err(rt(
-                "ArgumentNullException",
-                "Value cannot be null. (Parameter 'buffer')",
-                at,
-            ));
-        }
-        Value::Array(items) => items.clone(),
+    let buffer = match buffer_arg(args, at)? {
         Value::Bytes(b) => b.iter().map(|b| Value::Byte(*b)).collect(),
-        other => return Err(cast_err(other, "System.Char[]", at)),
+        Value::Array(items) => items.clone(),
+        _ => Vec::new(),
     };
     let index = as_int(arg(args, 1, at)?, at)?;
     let count = as_int(arg(args, 2, at)?, at)?;
@@ -45,28 +39,21 @@ pub(crate) fn buffer_range(args: &Args, at: usize) -> F<(Vec<Value>, usize, usiz
     Ok((buffer, index as usize, count as usize))
 }
 
-/// Whether `t.name(buffer, index, count)` fills the caller's `buffer`
-/// (crates/expr/src/interp/io_fill.rs).
-pub(crate) fn fills_buffer(t: &Value, name: &str) -> bool {
-    let Value::Object(Object::Io(io)) = t else {
-        return false;
-    };
-    let base = name.strip_suffix("Async").unwrap_or(name);
-    match &*io.state() {
-        IoState::StringReader { .. } => matches!(base, "Read" | "ReadBlock"),
-        IoState::XmlReader(_) => matches!(
-            base,
-            "ReadValueChunk"
-                | "ReadContentAsBase64"
-                | "ReadContentAsBinHex"
-                | "ReadElementContentAsBase64"
-                | "ReadElementContentAsBinHex"
-        ),
-        _ => false,
+/// The `buffer` argument of a reading method: an array (a null one is refused).
+pub(crate) fn buffer_arg(args: &Args, at: usize) -> F<&Value> {
+    match arg(args, 0, at)? {
+        Value::Null => Err(rt(
+            "ArgumentNullException",
+            "Value cannot be null. (Parameter 'buffer')",
+            at,
+        )),
+        v @ (Value::Array(_) | Value::Bytes(_)) => Ok(v),
+        other => Err(cast_err(other, "System.Char[]", at)),
     }
 }
 
-/// Calls a method [`fills_buffer`] names: its result and the filled array.
+/// Calls a reading method that fills the caller's array (crates/expr/src/library/destinations.rs
+/// says which): its result and the filled array.
 pub(crate) fn call_filling(
     it: &mut Interp,
     t: &Value,
@@ -74,18 +61,8 @@ pub(crate) fn call_filling(
     args: &Args,
     at: usize,
 ) -> F<(Value, Option<Value>)> {
-    let no_member = || {
-        rt(
-            "RuntimeBinderException",
-            format!(
-                "'{}' does not contain a definition for '{name}'",
-                t.type_name()
-            ),
-            at,
-        )
-    };
     let Value::Object(Object::Io(io)) = t else {
-        return Err(no_member());
+        return Err(no_member(t, name, at));
     };
     let mut state = io.state();
     match &mut *state {
@@ -94,7 +71,7 @@ pub(crate) fn call_filling(
         }
         IoState::XmlReader(s) => xml_reader_fill(it, s, name, args, at)
             .or_else(|| async_fill(it, s, name, args, at))
-            .unwrap_or_else(|| Err(no_member())),
-        _ => Err(no_member()),
+            .unwrap_or_else(|| Err(no_member(t, name, at))),
+        _ => Err(no_member(t, name, at)),
     }
 }

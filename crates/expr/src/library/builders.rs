@@ -446,14 +446,7 @@ pub(crate) fn hash_set_remove_where(
         _ => return None,
     };
     Some((|| {
-        let f = lambda_arg(args, 0, at)?.ok_or_else(|| {
-            rt(
-                "ArgumentNullException",
-                "Value cannot be null. (Parameter 'match')",
-                at,
-            )
-        })?;
-        let f = Some(f);
+        let f = Some(match_arg(args, at)?);
         let mut gone = Vec::new();
         for v in items {
             if predicate(it, &f, &v, at)? {

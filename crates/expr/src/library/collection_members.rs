@@ -222,33 +222,11 @@ pub(crate) fn sort_list(
         [(_, c)] => (0, items.len(), Some(c.clone())),
         [(_, i), (_, n), (_, c)] => {
             let (i, n) = (as_int(i, at)?, as_int(n, at)?);
-            if i < 0 || n < 0 {
-                return Err(arg_range(
-                    &format!(
-                        "Non-negative number required. (Parameter '{}')",
-                        if i < 0 { "index" } else { "count" }
-                    ),
-                    at,
-                ));
-            }
-            if (items.len() as i64) - i < n {
-                return Err(rt(
-                    "ArgumentException",
-                    "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
-                    at,
-                ));
-            }
-            (i as usize, (i + n) as usize, Some(c.clone()))
+            let r = sub_range(items.len(), i, n, ("index", "count"), at)?;
+            (r.start, r.end, Some(c.clone()))
         }
         _ => {
-            return Err(rt(
-                "CompilationError",
-                format!(
-                    "No overload for method 'Sort' takes {} arguments",
-                    args.len()
-                ),
-                at,
-            ));
+            return Err(no_overload("Sort", args.len(), at));
         }
     };
     it.check_time(at)?;
@@ -303,23 +281,39 @@ pub(crate) fn remove_all(
     args: &Args,
     at: usize,
 ) -> F<(Value, Vec<Value>)> {
-    let f = lambda_arg(args, 0, at)?.ok_or_else(|| {
+    let f = match_arg(args, at)?;
+    let (removed, kept) = remove_matching(it, &f, items, at)?;
+    Ok((Value::Int(removed), kept))
+}
+
+/// The `match` predicate of `RemoveAll`/`RemoveWhere` (a null one is refused).
+pub(crate) fn match_arg(args: &Args, at: usize) -> F<Arc<Lambda>> {
+    lambda_arg(args, 0, at)?.ok_or_else(|| {
         rt(
             "ArgumentNullException",
             "Value cannot be null. (Parameter 'match')",
             at,
         )
-    })?;
+    })
+}
+
+/// `items` without those `f` holds for (called on each, first to last), and how many went.
+pub(crate) fn remove_matching(
+    it: &mut Interp,
+    f: &Arc<Lambda>,
+    items: Vec<Value>,
+    at: usize,
+) -> F<(i64, Vec<Value>)> {
     let mut kept = Vec::with_capacity(items.len());
     let mut removed = 0;
     for v in items {
-        match it.call_lambda(&f, vec![v.clone()], at)? {
+        match it.call_lambda(f, vec![v.clone()], at)? {
             Value::Bool(true) => removed += 1,
             Value::Bool(false) => kept.push(v),
             other => return Err(cast_err(&other, "System.Boolean", at)),
         }
     }
-    Ok((Value::Int(removed), kept))
+    Ok((removed, kept))
 }
 
 /// The list mutators of crates/expr/src/library/access.rs, on a list's items.

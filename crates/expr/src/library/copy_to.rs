@@ -1,7 +1,7 @@
 //! `CopyTo` of lists and arrays, dictionaries (through `ICollection<KeyValuePair<K, V>>`),
 //! queues, stacks and sets: which items go where in the destination array, with the argument
-//! checks each .NET type makes. The interpreter writes them into the destination when it is a
-//! variable (crates/expr/src/interp/in_place.rs), as C# passes arrays by reference.
+//! checks each .NET type makes. The interpreter writes the destination back to the caller's
+//! variable (crates/expr/src/library/destinations.rs), as C# passes arrays by reference.
 
 use super::*;
 use crate::io::IoState;
@@ -16,33 +16,60 @@ enum Rules {
     HashSet,
 }
 
-/// The plan of `t.CopyTo(args…)`: the position of the destination among the arguments, the
-/// index it is written from, and the items to write. `None` when `t` is none of these
-/// collections.
-pub(crate) fn copy_to_plan(
-    t: &Value,
-    args: &[Value],
-    at: usize,
-) -> Option<F<(usize, usize, Vec<Value>)>> {
-    let (rules, items) = match t {
-        Value::Array(a) => (Rules::Array, a.clone()),
-        Value::Bytes(b) => (Rules::Array, b.iter().map(|x| Value::Byte(*x)).collect()),
-        Value::Object(Object::Map(m)) => (
-            Rules::Bounded,
-            m.iter().map(|(k, v)| pair(k.clone(), v.clone())).collect(),
-        ),
-        Value::Object(Object::Io(io)) => {
-            let state = io.state();
-            let rules = match &*state {
-                IoState::Queue(_) | IoState::Stack(_) => Rules::Bounded,
-                IoState::HashSet(..) => Rules::HashSet,
-                _ => return None,
-            };
-            (rules, builder_items(&state)?)
-        }
-        _ => return None,
+/// The rules of `t`'s `CopyTo`; `None` when `t` is none of these collections.
+fn rules_of(t: &Value) -> Option<Rules> {
+    match t {
+        Value::Array(_) | Value::Bytes(_) => Some(Rules::Array),
+        Value::Object(Object::Map(_)) => Some(Rules::Bounded),
+        Value::Object(Object::Io(io)) => match &*io.state() {
+            IoState::Queue(_) | IoState::Stack(_) => Some(Rules::Bounded),
+            IoState::HashSet(..) => Some(Rules::HashSet),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `t.CopyTo(array, …)` is one of these collections' (else its own type's, or none).
+pub(crate) fn copies_collection(t: &Value) -> bool {
+    rules_of(t).is_some()
+}
+
+/// `t.CopyTo(args…)` with its arguments evaluated: the items written into the destination
+/// argument, or the exception the collection throws.
+pub(crate) fn collection_copy_into(t: &Value, args: &mut [Value], at: usize) -> F<Value> {
+    let Some(rules) = rules_of(t) else {
+        return Err(no_member(t, "CopyTo", at));
     };
-    Some(plan(rules, items, args, at))
+    let items = match t {
+        Value::Array(a) => a.clone(),
+        Value::Bytes(b) => b.iter().map(|x| Value::Byte(*x)).collect(),
+        Value::Object(Object::Map(m)) => {
+            m.iter().map(|(k, v)| pair(k.clone(), v.clone())).collect()
+        }
+        Value::Object(Object::Io(io)) => builder_items(&io.state()).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let (which, from, items) = plan(rules, items, args, at)?;
+    let Some(slot) = args.get_mut(which) else {
+        return Ok(Value::Null);
+    };
+    for (k, v) in items.into_iter().enumerate() {
+        match slot {
+            Value::Bytes(b) => {
+                if let (Some(x), Some(cell)) = (int_of(&v), b.get_mut(from + k)) {
+                    *cell = x as u8;
+                }
+            }
+            Value::Array(a) => {
+                if let Some(cell) = a.get_mut(from + k) {
+                    *cell = v;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(Value::Null)
 }
 
 fn dst_len(v: &Value, at: usize) -> F<usize> {
@@ -116,14 +143,7 @@ fn plan(
         [d, i] => (d, int(i)?, None),
         [d, i, n] if rules == Rules::HashSet => (d, int(i)?, Some(int(n)?)),
         _ => {
-            return Err(rt(
-                "CompilationError",
-                format!(
-                    "No overload for method 'CopyTo' takes {} arguments",
-                    args.len()
-                ),
-                at,
-            ));
+            return Err(no_overload("CopyTo", args.len(), at));
         }
     };
     let len = dst_len(dst, at)? as i64;

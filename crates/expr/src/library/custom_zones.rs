@@ -3,7 +3,6 @@
 //! (crates/expr/src/library/zonerules.rs) and the rules a custom zone evaluates
 //! (crates/expr/src/timezone/custom.rs).
 
-use super::zonerules::record as rule_record;
 use super::*;
 use crate::timezone::Zone;
 use crate::timezone::custom::{Custom, Rule, Transition};
@@ -64,7 +63,7 @@ pub(super) fn rule_of(v: &Value) -> Option<Rule> {
 }
 
 pub(super) fn transition_value(t: &Transition) -> Value {
-    rule_record(vec![
+    Value::record(vec![
         (
             "TimeOfDay",
             Value::DateTime(DateTime(t.time_of_day, DateTimeKind::Unspecified)),
@@ -78,7 +77,7 @@ pub(super) fn transition_value(t: &Transition) -> Value {
 }
 
 pub(super) fn rule_value(r: &Rule) -> Value {
-    rule_record(vec![
+    Value::record(vec![
         ("DateStart", Value::DateTime(r.date_start)),
         ("DateEnd", Value::DateTime(r.date_end)),
         ("DaylightDelta", Value::TimeSpan(TimeSpan(r.daylight_delta))),

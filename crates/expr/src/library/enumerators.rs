@@ -85,20 +85,10 @@ fn modified(at: usize) -> Flow {
     )
 }
 
-/// `default(T)` guessed from the items' kind (a value carries no element type).
-fn default_for(items: &[Value]) -> Value {
-    match items.first() {
-        Some(n) if let Some(z) = zero_like(n) => z,
-        Some(Value::Bool(_)) => Value::Bool(false),
-        Some(Value::Char(_)) => Value::Char('\0'),
-        _ => Value::Null,
-    }
-}
-
 /// `x.GetEnumerator()` for the collections of this module; `None` for another receiver.
 fn get_enumerator(it: &mut Interp, t: &Value, at: usize) -> Option<F<Value>> {
     let (kind, items, source, default) = match t {
-        Value::Array(a) => (EnumKind::List, a.clone(), None, default_for(a)),
+        Value::Array(a) => (EnumKind::List, a.clone(), None, default_like(a)),
         Value::Bytes(b) => (
             EnumKind::List,
             b.iter().map(|x| Value::Byte(*x)).collect(),
@@ -117,8 +107,8 @@ fn get_enumerator(it: &mut Interp, t: &Value, at: usize) -> Option<F<Value>> {
             let items: Vec<Value> = m.iter().map(|(k, v)| pair(k.clone(), v.clone())).collect();
             let default = match m.first() {
                 Some((k, v)) => pair(
-                    default_for(std::slice::from_ref(k)),
-                    default_for(std::slice::from_ref(v)),
+                    default_like(std::slice::from_ref(k)),
+                    default_like(std::slice::from_ref(v)),
                 ),
                 None => pair(Value::Null, Value::Null),
             };
@@ -134,7 +124,7 @@ fn get_enumerator(it: &mut Interp, t: &Value, at: usize) -> Option<F<Value>> {
             };
             let items = builder_items(&state)?;
             drop(state);
-            let d = default_for(&items);
+            let d = default_like(&items);
             (kind, items, Some(io.clone()), d)
         }
         _ => return None,

@@ -20,18 +20,9 @@ pub(crate) fn json_event_handlers<'t>(
     declared.then(|| j.events())
 }
 
-fn record(fields: Vec<(&str, Value)>) -> Value {
-    Value::Object(Object::Record(Arc::new(
-        fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )))
-}
-
 /// `NotifyCollectionChangedEventArgs`.
 fn collection_args(action: &str, new: Option<Value>, old: Option<Value>, i: i64, o: i64) -> Value {
-    record(vec![
+    Value::record(vec![
         (
             "Action",
             enum_member("NotifyCollectionChangedAction", action).unwrap_or(Value::Null),
@@ -45,7 +36,7 @@ fn collection_args(action: &str, new: Option<Value>, old: Option<Value>, i: i64,
 
 /// `ListChangedEventArgs(type, newIndex)`: its OldIndex is -1.
 fn list_args(ty: &str, i: i64) -> Value {
-    record(vec![
+    Value::record(vec![
         (
             "ListChangedType",
             enum_member("ListChangedType", ty).unwrap_or(Value::Null),
@@ -71,12 +62,14 @@ pub(crate) fn json_event_dispatch(
     let pair = |list: Value, coll: Value| {
         vec![
             Dispatch {
+                owner: sender.clone(),
                 sender: sender.clone(),
                 event: "ListChanged",
                 args: list,
                 busy: Some(Box::new(source.clone())),
             },
             Dispatch {
+                owner: sender.clone(),
                 sender: sender.clone(),
                 event: "CollectionChanged",
                 args: coll,
@@ -85,9 +78,10 @@ pub(crate) fn json_event_dispatch(
         ]
     };
     let property = |event: &'static str, name: &str| Dispatch {
+        owner: sender.clone(),
         sender: sender.clone(),
         event,
-        args: record(vec![("PropertyName", Value::str(name))]),
+        args: Value::record(vec![("PropertyName", Value::str(name))]),
         busy: None,
     };
     match raised.change {

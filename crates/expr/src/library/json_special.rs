@@ -321,9 +321,27 @@ pub(crate) fn json_special_set(j: &JToken, name: &str, v: &Value, at: usize) -> 
     }
 }
 
-/// `JArray.CopyTo(array, arrayIndex)` (Newtonsoft's `JContainer.CopyItemsTo`): `array` with the
-/// items written from `arrayIndex` on, or the exception Newtonsoft throws.
-pub(crate) fn json_copy_into(j: &JToken, array: Value, index: &Value, at: usize) -> F<Value> {
+/// `JArray.CopyTo(array, arrayIndex)` (Newtonsoft's `JContainer.CopyItemsTo`) with its
+/// arguments evaluated: `args[0]` gets the items written from `arrayIndex` on (the
+/// interpreter writes it back, crates/expr/src/library/destinations.rs), or the exception
+/// Newtonsoft throws.
+pub(crate) fn json_copy_into(
+    it: &mut Interp,
+    j: &JToken,
+    args: &mut [Value],
+    at: usize,
+) -> F<Value> {
+    let [array, index] = args else {
+        return Err(no_overload("CopyTo", args.len(), at));
+    };
+    let filled = copied_into(j, array.clone(), index, at)?;
+    it.charge(j.len().saturating_mul(budget::SLOT), at)?;
+    *array = filled;
+    Ok(Value::Null)
+}
+
+/// `array` with the JArray's items written from `index` on.
+fn copied_into(j: &JToken, array: Value, index: &Value, at: usize) -> F<Value> {
     let mut items = match array {
         Value::Array(a) => a,
         Value::Null => {

@@ -128,25 +128,7 @@ pub(crate) fn linq_more(
         "GroupBy" => {
             let key = need_lambda(args, 0, &items, name, at)?;
             let elem = lambda_arg(args, 1, at)?;
-            let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
-            for (i, v) in items.into_iter().enumerate() {
-                if i % 64 == 63 {
-                    it.check_time(at)?;
-                }
-                let k = it.call_lambda(&key, vec![v.clone()], at)?;
-                let e = match &elem {
-                    Some(l) => it.call_lambda(l, vec![v], at)?,
-                    None => v,
-                };
-                grow(it, &e)?;
-                match groups.iter_mut().find(|(gk, _)| values_equal(gk, &k)) {
-                    Some((_, g)) => g.push(e),
-                    None => {
-                        grow(it, &k)?;
-                        groups.push((k, vec![e]));
-                    }
-                }
-            }
+            let groups = group_by_key(it, items, &key, elem.as_ref(), None, at)?;
             Value::Array(groups.into_iter().map(|(k, g)| group(k, g)).collect())
         }
         "ToDictionary" => {
@@ -315,6 +297,47 @@ fn aggregate(it: &mut Interp, items: Vec<Value>, args: &Args, at: usize) -> F<Va
         Some(l) => it.call_lambda(&l, vec![acc], at),
         None => Ok(acc),
     }
+}
+
+/// `items` grouped by `key` (each element mapped by `elem`), the groups in the order their
+/// keys first appear (`GroupBy`, `ToLookup`); `comparer` compares string keys. What is built
+/// is charged as it grows.
+pub(crate) fn group_by_key(
+    it: &mut Interp,
+    items: Vec<Value>,
+    key: &Arc<Lambda>,
+    elem: Option<&Arc<Lambda>>,
+    comparer: Option<StringComparerKind>,
+    at: usize,
+) -> F<Vec<(Value, Vec<Value>)>> {
+    let mut grown = 0usize;
+    let mut grow = |it: &mut Interp, v: &Value| -> F<()> {
+        grown = grown.saturating_add(it.size_of(v) + SLOT);
+        it.charge(grown, at)
+    };
+    let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
+    for (i, v) in items.into_iter().enumerate() {
+        if i % 64 == 63 {
+            it.check_time(at)?;
+        }
+        let k = it.call_lambda(key, vec![v.clone()], at)?;
+        let e = match elem {
+            Some(l) => it.call_lambda(l, vec![v], at)?,
+            None => v,
+        };
+        grow(it, &e)?;
+        match groups
+            .iter_mut()
+            .find(|(gk, _)| keys_equal(comparer, gk, &k))
+        {
+            Some((_, g)) => g.push(e),
+            None => {
+                grow(it, &k)?;
+                groups.push((k, vec![e]));
+            }
+        }
+    }
+    Ok(groups)
 }
 
 /// An `IGrouping<K, T>`: its `Key`, and its elements for LINQ (crates/expr/src/library/

@@ -31,27 +31,7 @@ pub(crate) fn to_lookup(it: &mut Interp, items: Vec<Value>, args: &Args, at: usi
         Some((_, Value::Lambda(l))) => Some(l.clone()),
         _ => None,
     };
-    let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
-    let mut grown = 0usize;
-    for (i, v) in items.into_iter().enumerate() {
-        if i % 64 == 63 {
-            it.check_time(at)?;
-        }
-        let k = it.call_lambda(&key, vec![v.clone()], at)?;
-        let e = match &elem {
-            Some(l) => it.call_lambda(l, vec![v], at)?,
-            None => v,
-        };
-        grown = grown.saturating_add(it.size_of(&e) + SLOT);
-        it.charge(grown, at)?;
-        match groups
-            .iter_mut()
-            .find(|(gk, _)| keys_equal(comparer, gk, &k))
-        {
-            Some((_, g)) => g.push(e),
-            None => groups.push((k, vec![e])),
-        }
-    }
+    let groups = group_by_key(it, items, &key, elem.as_ref(), comparer, at)?;
     let mut r = BTreeMap::new();
     r.insert("Count".to_string(), Value::Int(groups.len() as i64));
     r.insert(

@@ -29,6 +29,7 @@ mod copy_to;
 pub(crate) mod crypto;
 mod custom_zones;
 mod dateparse;
+pub(crate) mod destinations;
 mod dictionary;
 mod dtoffset;
 mod encoding;
@@ -68,6 +69,7 @@ mod objects;
 mod operators;
 mod ordering;
 mod random;
+mod ranges;
 mod regex_captures;
 mod regexes;
 mod set_comparer;
@@ -151,6 +153,7 @@ pub(crate) use ordering::*;
 pub(crate) use random::RANDOM_BYTES;
 pub use random::SeededRandom;
 use random::*;
+use ranges::*;
 use regex_captures::*;
 use regexes::*;
 pub(crate) use set_comparer::*;
@@ -191,12 +194,23 @@ pub(crate) fn cast_err(v: &Value, to: &str, at: usize) -> Flow {
 }
 
 fn no_member(v: &Value, name: &str, at: usize) -> Flow {
+    no_definition(v.type_name(), name, at)
+}
+
+/// The compiler's refusal of a call to `name` with `n` arguments.
+pub(crate) fn no_overload(name: &str, n: usize, at: usize) -> Flow {
+    rt(
+        "CompilationError",
+        format!("No overload for method '{name}' takes {n} arguments"),
+        at,
+    )
+}
+
+/// What the binder says of a member `name` that the type `ty` does not have.
+fn no_definition(ty: &str, name: &str, at: usize) -> Flow {
     rt(
         "RuntimeBinderException",
-        format!(
-            "'{}' does not contain a definition for '{name}'",
-            v.type_name()
-        ),
+        format!("'{ty}' does not contain a definition for '{name}'"),
         at,
     )
 }

@@ -412,14 +412,20 @@ pub(crate) fn match_result(it: &mut Interp, m: &RegexMatch, args: &Args, at: usi
 
 /// `Match.Empty`: the failed match.
 pub(crate) fn empty_match() -> Value {
-    Value::Object(Object::Match(Arc::new(RegexMatch {
+    Value::Object(Object::Match(Arc::new(failed_match())))
+}
+
+/// A match that did not succeed (`Match.Empty`, what `Match` finds in no text): its group 0
+/// empty and unsuccessful.
+pub(crate) fn failed_match() -> RegexMatch {
+    RegexMatch {
         success: false,
         value: String::new(),
         index: 0,
         groups: vec![(None, None)],
         captures: vec![Vec::new()],
         next: None,
-    })))
+    }
 }
 
 #[cfg(test)]

@@ -94,14 +94,7 @@ pub(super) fn make_match(
                 next: Some((spec.clone(), input.clone(), next)),
             }
         }
-        None => RegexMatch {
-            success: false,
-            value: String::new(),
-            index: 0,
-            groups: vec![(None, None)],
-            captures: vec![Vec::new()],
-            next: None,
-        },
+        None => failed_match(),
     };
     Value::Object(Object::Match(Arc::new(m)))
 }

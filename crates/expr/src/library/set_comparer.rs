@@ -9,14 +9,7 @@ use crate::io::IoState;
 /// `HashSet<T>.CreateSetComparer()`.
 pub(crate) fn create_set_comparer(args: &Args, at: usize) -> F<Value> {
     if !args.is_empty() {
-        return Err(rt(
-            "CompilationError",
-            format!(
-                "No overload for method 'CreateSetComparer' takes {} arguments",
-                args.len()
-            ),
-            at,
-        ));
+        return Err(no_overload("CreateSetComparer", args.len(), at));
     }
     Ok(io_value(IoState::SetComparer))
 }

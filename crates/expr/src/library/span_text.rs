@@ -75,11 +75,7 @@ pub(super) fn copy_to(
         4 => (int(args, 0, at)?, int(args, 2, at)?, int(args, 3, at)?),
         3 if builder => (int(args, 0, at)?, 0, int(args, 2, at)?),
         n => {
-            return Err(rt(
-                "CompilationError",
-                format!("No overload for method '{name}' takes {n} arguments"),
-                at,
-            ));
+            return Err(no_overload(name, n, at));
         }
     };
     let Some(dest_len) = dest_chars(&args[1]) else {
@@ -177,14 +173,7 @@ pub(super) fn to_base64_char_array(it: &mut Interp, args: &mut [Value], at: usiz
     if off_out < 0 {
         return Err(out_of_range("Value must be positive.", "offsetOut", at));
     }
-    if off_in > input.len() as i64 - length {
-        return Err(out_of_range(
-            "Offset and length must refer to a position in the string.",
-            "offsetIn",
-            at,
-        ));
-    }
-    let part = input[off_in as usize..(off_in + length) as usize].to_vec();
+    let part = input[within(input.len(), off_in, length, "offsetIn", at)?].to_vec();
     let mut rest = vec![(None, Value::Bytes(part))];
     if let Some(o) = args.get(5) {
         rest.push((None, o.clone()));
@@ -203,6 +192,19 @@ pub(super) fn to_base64_char_array(it: &mut Interp, args: &mut [Value], at: usiz
     }
     put_chars(&mut args[3], off_out as usize, &s, at)?;
     Ok(Value::Int(n))
+}
+
+/// `off..off + length` of an input of `len` (both already known non-negative), or the
+/// exception `Convert`'s char-array methods throw, naming the offset parameter `name`.
+fn within(len: usize, off: i64, length: i64, name: &str, at: usize) -> F<std::ops::Range<usize>> {
+    if off > len as i64 - length {
+        return Err(out_of_range(
+            "Offset and length must refer to a position in the string.",
+            name,
+            at,
+        ));
+    }
+    Ok(off as usize..(off + length) as usize)
 }
 
 /// `Convert.FromBase64CharArray(chars, offset, length)`.
@@ -224,14 +226,7 @@ pub(crate) fn from_base64_char_array(it: &mut Interp, args: &Args, at: usize) ->
     if off < 0 {
         return Err(out_of_range("Value must be positive.", "offset", at));
     }
-    if off > chars.len() as i64 - length {
-        return Err(out_of_range(
-            "Offset and length must refer to a position in the string.",
-            "offset",
-            at,
-        ));
-    }
-    let part: String = chars[off as usize..(off + length) as usize]
+    let part: String = chars[within(chars.len(), off, length, "offset", at)?]
         .iter()
         .collect();
     super::call_static(

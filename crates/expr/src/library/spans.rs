@@ -1,64 +1,43 @@
 //! Methods that write into a caller's array. C# converts a `char[]`/`byte[]` to `Span<T>`
 //! implicitly, so `42.TryFormat(buf, out int n)`, `guid.TryWriteBytes(bytes)`,
 //! `rng.GetBytes(buffer)` or `"abc".CopyTo(0, chars, 0, 3)` change the caller's array. This
-//! module says which argument is the destination ([`destination`]) and computes what each method
-//! writes ([`call`]); crates/expr/src/interp/spans.rs evaluates the arguments and writes the
-//! destination and the `out` arguments back. Most `Try…` members are their array-returning
+//! module says which argument is the destination ([`destination_static`],
+//! [`destination_value`]) and computes what each method writes ([`call_static`],
+//! [`call_value`]), for crates/expr/src/library/destinations.rs, through which the
+//! interpreter writes the destination and the `out` arguments back. Most `Try…` members are their array-returning
 //! twin (`TryFormat` is `ToString`, `TryComputeHash` is `ComputeHash` …) copied into the span:
 //! false, and nothing written, when it does not fit.
 
 use super::*;
 
-/// Who a span-writing method is called on.
-pub(crate) enum Receiver<'a> {
-    Static(&'a str),
-    Value(&'a Value),
+/// The index of the argument the static `ty.name` writes into, called with `n` arguments.
+pub(crate) fn destination_static(ty: &str, name: &str, n: usize) -> Option<usize> {
+    match (ty, name) {
+        ("BitConverter", "TryWriteBytes") => Some(0),
+        ("Convert", "TryToBase64Chars" | "TryFromBase64Chars" | "TryFromBase64String") => Some(1),
+        ("Convert", "ToBase64CharArray") if n >= 5 => Some(3),
+        ("RandomNumberGenerator" | "RNGCryptoServiceProvider", "Fill") => Some(0),
+        (_, "TryHashData") if crypto::is_crypto_type(ty) => Some(1),
+        _ => None,
+    }
 }
 
-/// Names only span-writing methods have: the call is always routed here.
-const SPAN_ONLY: &[&str] = &[
-    "TryFormat",
-    "TryWriteBytes",
-    "TryToBase64Chars",
-    "TryFromBase64Chars",
-    "TryFromBase64String",
-    "TryComputeHash",
-    "TryHashData",
-    "TryEncrypt",
-    "TryDecrypt",
-    "TrySignData",
-    "TrySignHash",
-    "TryExportRSAPrivateKey",
-    "TryExportRSAPublicKey",
-    "TryExportPkcs8PrivateKey",
-    "TryExportEncryptedPkcs8PrivateKey",
-    "TryExportSubjectPublicKeyInfo",
-    "TryGetCertHash",
-    "NextBytes",
-    "TryCopyTo",
-];
-
-/// Names that write into an argument on some receivers only (`rng.GetBytes(buffer)` but
-/// `Encoding.UTF8.GetBytes(s)`): routed here when [`destination`] says so.
-const SOMETIMES: &[&str] = &[
-    "Create",
-    "CopyTo",
-    "GetBytes",
-    "GetNonZeroBytes",
-    "GetChars",
-    "Fill",
-    "ToBase64CharArray",
-];
-
-/// Whether a call named `name` may write into an argument; `always` when only such methods
-/// have the name.
-pub(crate) fn candidate(name: &str) -> Option<bool> {
-    if SPAN_ONLY.contains(&name) {
-        Some(true)
-    } else if SOMETIMES.contains(&name) {
-        Some(false)
-    } else {
-        None
+/// The index of the argument `v.name` writes into, called with `n` arguments.
+pub(crate) fn destination_value(v: &Value, name: &str, n: usize) -> Option<usize> {
+    match name {
+        "TryFormat" | "TryWriteBytes" | "NextBytes" => Some(0),
+        "TryCopyTo" => Some(0),
+        "TryComputeHash" | "TryEncrypt" | "TryDecrypt" | "TrySignData" | "TrySignHash"
+        | "TryGetCertHash" => Some(1),
+        "TryExportEncryptedPkcs8PrivateKey" => Some(2),
+        _ if name.starts_with("TryExport") => Some(0),
+        "GetBytes" | "GetNonZeroBytes" if is_rng(v) => Some(0),
+        "CopyTo" if copies_text(v) => Some(if n == 1 { 0 } else { 1 }),
+        // `encoding.GetBytes(chars, 0, 2, bytes, 0)`, `decoder.GetChars(bytes, 0, 2, chars, 0)`.
+        "GetBytes" | "GetChars" if n >= 5 && is_text_codec(v) => Some(3),
+        // `encoding.GetBytes(chars, bytes)` over spans.
+        "GetBytes" | "GetChars" if n == 2 && is_text_codec(v) => Some(1),
+        _ => None,
     }
 }
 
@@ -66,37 +45,9 @@ fn is_rng(v: &Value) -> bool {
     matches!(v, Value::Object(Object::Crypto(crypto::Crypto::Rng)))
 }
 
-/// The index of the argument `name` writes into, called with `n` arguments on `recv`.
-pub(crate) fn destination(recv: &Receiver, name: &str, n: usize) -> Option<usize> {
-    match recv {
-        Receiver::Static(ty) => match (*ty, name) {
-            ("BitConverter", "TryWriteBytes") => Some(0),
-            ("Convert", "TryToBase64Chars" | "TryFromBase64Chars" | "TryFromBase64String") => {
-                Some(1)
-            }
-            ("Convert", "ToBase64CharArray") if n >= 5 => Some(3),
-            ("RandomNumberGenerator" | "RNGCryptoServiceProvider", "Fill") => Some(0),
-            (_, "TryHashData") if crypto::is_crypto_type(ty) => Some(1),
-            _ => None,
-        },
-        Receiver::Value(v) => match name {
-            "TryFormat" | "TryWriteBytes" | "NextBytes" => Some(0),
-            "TryCopyTo" => Some(0),
-            "TryComputeHash" | "TryEncrypt" | "TryDecrypt" | "TrySignData" | "TrySignHash"
-            | "TryGetCertHash" => Some(1),
-            "TryExportEncryptedPkcs8PrivateKey" => Some(2),
-            _ if name.starts_with("TryExport") => Some(0),
-            "GetBytes" | "GetNonZeroBytes" if is_rng(v) => Some(0),
-            "CopyTo" if matches!(v, Value::String(_)) || is_builder(v) => {
-                Some(if n == 1 { 0 } else { 1 })
-            }
-            // `encoding.GetBytes(chars, 0, 2, bytes, 0)`, `decoder.GetChars(bytes, 0, 2, chars, 0)`.
-            "GetBytes" | "GetChars" if n >= 5 && is_text_codec(v) => Some(3),
-            // `encoding.GetBytes(chars, bytes)` over spans.
-            "GetBytes" | "GetChars" if n == 2 && is_text_codec(v) => Some(1),
-            _ => None,
-        },
-    }
+/// Whether `v.CopyTo(…)` is a string's or a builder's (chars into a `char[]`/span).
+pub(crate) fn copies_text(v: &Value) -> bool {
+    matches!(v, Value::String(_)) || is_builder(v)
 }
 
 fn is_builder(v: &Value) -> bool {
@@ -107,7 +58,7 @@ fn is_text_codec(v: &Value) -> bool {
     matches!(v, Value::Object(Object::Encoding(_))) || is_codec_object(v)
 }
 
-fn plain(args: &[Value]) -> Args {
+pub(crate) fn plain(args: &[Value]) -> Args {
     args.iter().map(|v| (None, v.clone())).collect()
 }
 
@@ -234,22 +185,15 @@ fn formattable(v: &Value) -> bool {
         )
 }
 
-/// Runs the span-writing method; `args` holds the evaluated arguments (an `out` one as null),
-/// and the destination and `out` ones are updated in place.
-pub(crate) fn call(
+/// Runs the static span-writing method `ty.name`; `args` holds the evaluated arguments (an
+/// `out` one as null), and the destination and `out` ones are updated in place.
+pub(crate) fn call_static(
     it: &mut Interp,
-    recv: &Receiver,
+    ty: &str,
     name: &str,
     args: &mut [Value],
     at: usize,
 ) -> F<Value> {
-    match recv {
-        Receiver::Static(ty) => call_static(it, ty, name, args, at),
-        Receiver::Value(v) => call_method(it, v, name, args, at),
-    }
-}
-
-fn call_static(it: &mut Interp, ty: &str, name: &str, args: &mut [Value], at: usize) -> F<Value> {
     match (ty, name) {
         ("BitConverter", "TryWriteBytes") => {
             let v = get(args, 1, at)?.clone();
@@ -309,7 +253,14 @@ fn call_static(it: &mut Interp, ty: &str, name: &str, args: &mut [Value], at: us
     }
 }
 
-fn call_method(it: &mut Interp, v: &Value, name: &str, args: &mut [Value], at: usize) -> F<Value> {
+/// Runs `v.name`, writing as [`call_static`] does.
+pub(crate) fn call_value(
+    it: &mut Interp,
+    v: &Value,
+    name: &str,
+    args: &mut [Value],
+    at: usize,
+) -> F<Value> {
     let twin = |it: &mut Interp, method: &str, rest: &[Value]| {
         super::call_method(it, v.clone(), method, &[], plain(rest), at)
     };
@@ -395,31 +346,10 @@ fn call_method(it: &mut Interp, v: &Value, name: &str, args: &mut [Value], at: u
     }
 }
 
-fn no_overload(name: &str, n: usize, at: usize) -> Flow {
-    rt(
-        "CompilationError",
-        format!("No overload for method '{name}' takes {n} arguments"),
-        at,
-    )
-}
-
 /// An (offset, count) pair checked against a destination of `len`, as .NET checks them.
 pub(crate) fn range(len: usize, off: &Value, count: &Value, at: usize) -> F<(usize, usize)> {
-    let off = as_int(off, at)?;
-    let count = as_int(count, at)?;
-    if off < 0 || count < 0 {
-        return Err(arg_range(
-            "Non-negative number required. (Parameter 'offset')",
-            at,
-        ));
-    }
-    let (off, count) = (off as usize, count as usize);
-    if off.saturating_add(count) > len {
-        return Err(rt(
-            "ArgumentException",
-            "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
-            at,
-        ));
-    }
-    Ok((off, count))
+    let (off, count) = (as_int(off, at)?, as_int(count, at)?);
+    // .NET names the offset whichever of the two is negative.
+    let r = sub_range(len, off, count, ("offset", "offset"), at)?;
+    Ok((r.start, r.len()))
 }

@@ -129,14 +129,7 @@ fn awaited(t: &TaskState, at: usize) -> F<Value> {
 }
 
 fn no_task_member(t: &TaskState, name: &str, at: usize) -> Flow {
-    rt(
-        "RuntimeBinderException",
-        format!(
-            "'{}' does not contain a definition for '{name}'",
-            t.type_name()
-        ),
-        at,
-    )
+    no_definition(t.type_name(), name, at)
 }
 
 /// Properties of a task, awaiter or awaitable; `None` for a name it does not have.

@@ -10,7 +10,7 @@
 //! at once and return a completed task (crates/expr/src/library/tasks.rs); as .NET's
 //! `StringReader` does, they throw argument errors at the call rather than in the task.
 //! `Read(buffer, index, count)`, `ReadBlock` and their async forms fill the caller's `char[]`
-//! (crates/expr/src/interp/io_fill.rs writes it back into the variable).
+//! (crates/expr/src/library/destinations.rs has it written back into the variable).
 //!
 //! Checked against Mono (mcs/mono):
 //! ```csharp

@@ -1,4 +1,6 @@
-//! LINQ to XML's `Changing` and `Changed` events (`node.Changed += (sender, e) => { … }`).
+//! LINQ to XML's `Changing` and `Changed` events (`node.Changed += (sender, e) => { … }`):
+//! which objects hear a change and what their handlers are given. Subscribing and running the
+//! handlers is crates/expr/src/interp/events.rs's, as for Newtonsoft's containers.
 //!
 //! As in .NET, a change is announced on the object whose content changes and then on each of
 //! its ancestors: adding or removing a node or attribute on its parent (the sender is the
@@ -6,63 +8,76 @@
 //! attribute or processing instruction itself (`Value`), a new name on the element (`Name`);
 //! `Changing` before the change, `Changed` after, each node's handlers in the order they were
 //! added. The tree's primitives (crates/expr/src/xml.rs) record each announcement with the
-//! handlers found at that moment (so a removed node's former ancestors still hear of it); the
-//! interpreter calls the handlers once the expression that made the change has run
-//! (crates/expr/src/interp/xml_events.rs). The handlers run in .NET's order with .NET's
-//! arguments, but after the whole change rather than in the middle of it: a `Changing`
-//! handler sees the tree already changed, and one that throws does not stop the change (the
-//! exception still ends the expression).
+//! objects listening at that moment (so a removed node's former ancestors still hear of it);
+//! the interpreter calls the handlers once the call or assignment that made the change has
+//! run. The handlers run in .NET's order with .NET's arguments, but after the whole change
+//! rather than in the middle of it: a `Changing` handler sees the tree already changed, and
+//! one that throws does not stop the change (the exception still ends the expression).
 //!
-//! Handlers live as long as the evaluation, like annotations.
-
-use std::cell::{Cell, RefCell};
+//! Handlers live as long as the evaluation, like annotations (crates/expr/src/xml.rs drops
+//! them when it ends: a handler may hold its own node).
 
 use super::*;
-use crate::value::Lambda;
+use crate::interp::events::{self, Dispatch, EventHandlers, Pending};
 use crate::xml::XRef;
-
-/// One announcement: the handlers to call and their arguments.
-pub(crate) struct XmlEvent {
-    pub(crate) handlers: Vec<Arc<Lambda>>,
-    pub(crate) sender: XRef,
-    pub(crate) change: &'static str,
-}
-
-thread_local! {
-    /// Handlers added in this evaluation (0: nothing to look for).
-    static SUBSCRIBED: Cell<usize> = const { Cell::new(0) };
-    static QUEUE: RefCell<Vec<XmlEvent>> = const { RefCell::new(Vec::new()) };
-}
 
 /// The `XObjectChange` member names, by their values.
 const CHANGES: &[&str] = &["Add", "Remove", "Name", "Value"];
 
-/// Announces a change of `start`'s content (or of `start` itself): queues its handlers and its
-/// ancestors' of the phase (`changing` or changed).
+/// The handlers of `event` on a node or attribute: every `XObject` declares `Changed` and
+/// `Changing`.
+pub(crate) fn xml_event_handlers<'v>(v: &'v Value, event: &str) -> Option<&'v EventHandlers> {
+    let n = xml::node_of(v)?;
+    matches!(event, "Changed" | "Changing").then(|| n.events())
+}
+
+/// One announcement: the objects that listened when the change was made (the changed one,
+/// then its ancestors), the sender and the change.
+pub(crate) struct XmlRaised {
+    listeners: Vec<XRef>,
+    sender: XRef,
+    change: &'static str,
+    changing: bool,
+}
+
+/// Announces a change of `start`'s content (or of `start` itself) to it and its ancestors,
+/// in the phase `changing` (else changed).
 pub(crate) fn notify(start: &XRef, sender: &XRef, change: &'static str, changing: bool) {
-    if SUBSCRIBED.with(Cell::get) == 0 {
+    if !events::listening() {
         return;
     }
-    let mut handlers = Vec::new();
+    let mut listeners = Vec::new();
     let mut cur = Some(start.clone());
     while let Some(n) = cur {
-        handlers.extend(n.handlers(changing));
+        if n.has_listeners() {
+            listeners.push(n.clone());
+        }
         cur = n.parent();
     }
-    if !handlers.is_empty() {
-        QUEUE.with(|q| {
-            q.borrow_mut().push(XmlEvent {
-                handlers,
-                sender: sender.clone(),
-                change,
-            })
-        });
+    if !listeners.is_empty() {
+        events::queue(Pending::Xml(XmlRaised {
+            listeners,
+            sender: sender.clone(),
+            change,
+            changing,
+        }));
     }
 }
 
-/// Whether any handler was added in this evaluation (else changes need not be announced).
-pub(crate) fn xml_events_active() -> bool {
-    SUBSCRIBED.with(Cell::get) > 0
+/// Whether a change of `n` may be heard (it or an ancestor has handlers): then a multi-node
+/// change is made one node at a time, each announced, as .NET makes it.
+pub(crate) fn xml_heard(n: &XRef) -> bool {
+    if !events::listening() {
+        return false;
+    }
+    let mut cur = Some(n.clone());
+    while let Some(n) = cur {
+        if n.has_listeners() {
+            return true;
+        }
+        cur = n.parent();
+    }
+    false
 }
 
 /// `Changing` then `Changed` of one change, around `f` (which makes it).
@@ -78,68 +93,33 @@ pub(crate) fn xml_change<T>(
     r
 }
 
-/// The announcements waiting for their handlers, in order.
-pub(crate) fn take_xml_events() -> Vec<XmlEvent> {
-    QUEUE.with(|q| std::mem::take(&mut *q.borrow_mut()))
-}
-
-/// Forgets the waiting announcements (the expression that made them failed).
-pub(crate) fn clear_xml_events() {
-    QUEUE.with(|q| q.borrow_mut().clear());
-}
-
-/// A new evaluation: no handlers; the count of the evaluation it interrupts, to restore.
-pub(crate) fn begin_xml_events() -> usize {
-    clear_xml_events();
-    SUBSCRIBED.with(|s| s.replace(0))
-}
-
-pub(crate) fn end_xml_events(outer: usize) {
-    clear_xml_events();
-    SUBSCRIBED.with(|s| s.set(outer));
-}
-
-/// `node.Changed += handler` (`add`) or `-= handler` on a node or attribute value;
-/// `None` when `t` is no node.
-pub(crate) fn subscribe(
-    t: &Value,
-    event: &str,
-    handler: &Value,
-    add: bool,
-    at: usize,
-) -> Option<F<()>> {
-    let n = xml::node_of(t)?;
-    let changing = event == "Changing";
-    Some(match handler {
-        Value::Lambda(l) => {
-            if add {
-                n.add_handler(changing, l.clone());
-                SUBSCRIBED.with(|s| s.set(s.get() + 1));
-            } else {
-                n.remove_handler(changing, l);
-            }
-            Ok(())
-        }
-        // Removing or adding no handler changes nothing, as with a null delegate.
-        Value::Null => Ok(()),
-        other => Err(cast_err(
-            other,
-            "System.EventHandler`1[System.Xml.Linq.XObjectChangeEventArgs]",
-            at,
-        )),
-    })
-}
-
-/// The handler's arguments: the sender and an `XObjectChangeEventArgs` (its `ObjectChange`).
-pub(crate) fn event_arguments(e: &XmlEvent) -> Vec<Value> {
-    let change = CHANGES.iter().position(|c| *c == e.change).unwrap_or(0) as i64;
-    let mut args = std::collections::BTreeMap::new();
-    args.insert(
-        "ObjectChange".to_string(),
-        enum_member("XObjectChange", CHANGES[change as usize]).unwrap_or(Value::Null),
-    );
-    vec![
-        xml::xvalue(e.sender.clone()),
-        Value::Object(Object::Record(Arc::new(args))),
-    ]
+/// The handler calls of an announcement: on each listener in turn, the sender and an
+/// `XObjectChangeEventArgs` (its `ObjectChange`).
+pub(crate) fn xml_event_dispatch(raised: XmlRaised) -> Vec<Dispatch> {
+    let change = CHANGES
+        .iter()
+        .find(|c| **c == raised.change)
+        .copied()
+        .unwrap_or(CHANGES[0]);
+    let args = Value::record(vec![(
+        "ObjectChange",
+        enum_member("XObjectChange", change).unwrap_or(Value::Null),
+    )]);
+    let sender = xml::xvalue(raised.sender);
+    let event = if raised.changing {
+        "Changing"
+    } else {
+        "Changed"
+    };
+    raised
+        .listeners
+        .into_iter()
+        .map(|n| Dispatch {
+            owner: xml::xvalue(n),
+            sender: sender.clone(),
+            event,
+            args: args.clone(),
+            busy: None,
+        })
+        .collect()
 }

@@ -42,7 +42,7 @@ use crate::io::{IoState, ReaderAttr, ReaderNode, XmlReaderState};
 use asynchronous::async_call;
 pub(crate) use asynchronous::async_fill;
 use attributes::{attribute_call, attribute_member, current_attr};
-pub(crate) use binary::xml_reader_fill;
+pub(crate) use binary::{CHUNK_READERS, xml_reader_fill};
 use content::content_call;
 use flatten::flatten;
 pub(crate) use names::name_table_call;

@@ -31,15 +31,6 @@ fn bad_arg(msg: &str, at: usize) -> Flow {
     rt("ArgumentException", msg.to_string(), at)
 }
 
-pub(super) fn record(fields: Vec<(&str, Value)>) -> Value {
-    Value::Object(Object::Record(Arc::new(
-        fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )))
-}
-
 fn date_arg(v: &Value, at: usize) -> F<DateTime> {
     match v {
         Value::DateTime(d) => Ok(*d),
@@ -93,7 +84,7 @@ pub(super) fn transition(args: &Args, fixed: bool, at: usize) -> F<Value> {
             at,
         ));
     }
-    Ok(record(vec![
+    Ok(Value::record(vec![
         ("TimeOfDay", Value::DateTime(time)),
         ("Month", Value::Int(month)),
         ("Day", Value::Int(day)),
@@ -166,7 +157,7 @@ pub(super) fn adjustment(args: &Args, at: usize) -> F<Value> {
             ));
         }
     }
-    Ok(record(vec![
+    Ok(Value::record(vec![
         ("DateStart", Value::DateTime(start)),
         ("DateEnd", Value::DateTime(end)),
         ("DaylightDelta", Value::TimeSpan(delta)),

@@ -367,29 +367,8 @@ pub(super) fn call(
 
 /// `data[offset..offset + count]` with .NET's argument checks.
 pub(super) fn slice_of(data: &[u8], offset: i64, count: i64, at: usize) -> F<&[u8]> {
-    if offset < 0 {
-        return Err(arg_range(
-            "Non-negative number required. (Parameter 'offset')",
-            at,
-        ));
-    }
-    if count < 0 {
-        return Err(arg_range(
-            "Non-negative number required. (Parameter 'count')",
-            at,
-        ));
-    }
-    usize::try_from(offset)
-        .ok()
-        .zip(usize::try_from(count).ok())
-        .and_then(|(o, c)| data.get(o..o.checked_add(c)?))
-        .ok_or_else(|| {
-            rt(
-                "ArgumentException",
-                "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
-                at,
-            )
-        })
+    let range = sub_range(data.len(), offset, count, ("offset", "count"), at)?;
+    Ok(&data[range])
 }
 
 /// Properties: `HashSize`, `Key` (HMAC), `Hash`, `CanReuseTransform`.

@@ -129,14 +129,7 @@ pub(crate) fn async_fill(
     at: usize,
 ) -> Option<F<(Value, Option<Value>)>> {
     let sync = name.strip_suffix("Async")?;
-    if !matches!(
-        sync,
-        "ReadValueChunk"
-            | "ReadContentAsBase64"
-            | "ReadContentAsBinHex"
-            | "ReadElementContentAsBase64"
-            | "ReadElementContentAsBinHex"
-    ) {
+    if !CHUNK_READERS.contains(&sync) {
         return None;
     }
     match sync_name(s, name, at)? {

@@ -29,17 +29,7 @@ fn has_value(kind: &str) -> bool {
 
 /// The reader's `(buffer, index, count)`, checked as `XmlTextReaderImpl` checks them.
 fn range(args: &Args, at: usize) -> F<(Value, usize, usize)> {
-    let buffer = match arg(args, 0, at)? {
-        Value::Null => {
-            return Err(rt(
-                "ArgumentNullException",
-                "Value cannot be null. (Parameter 'buffer')",
-                at,
-            ));
-        }
-        v @ (Value::Array(_) | Value::Bytes(_)) => v.clone(),
-        other => return Err(cast_err(other, "System.Char[]", at)),
-    };
+    let buffer = buffer_arg(args, at)?.clone();
     let len = match &buffer {
         Value::Array(a) => a.len(),
         Value::Bytes(b) => b.len(),
@@ -209,6 +199,16 @@ fn read_binary(
     Ok((Value::Int(n as i64), Some(Value::Bytes(buffer))))
 }
 
+/// The chunked readers, which fill a caller's `(buffer, index, count)` (and their `…Async`
+/// forms, crates/expr/src/library/xmlreader/asynchronous.rs).
+pub(crate) const CHUNK_READERS: &[&str] = &[
+    "ReadValueChunk",
+    "ReadContentAsBase64",
+    "ReadContentAsBinHex",
+    "ReadElementContentAsBase64",
+    "ReadElementContentAsBinHex",
+];
+
 /// The chunked readers: their result and the filled array; `None` for another method.
 pub(crate) fn xml_reader_fill(
     it: &mut Interp,
@@ -217,16 +217,7 @@ pub(crate) fn xml_reader_fill(
     args: &Args,
     at: usize,
 ) -> Option<F<(Value, Option<Value>)>> {
-    if s.node_reader
-        && matches!(
-            name,
-            "ReadValueChunk"
-                | "ReadContentAsBase64"
-                | "ReadContentAsBinHex"
-                | "ReadElementContentAsBase64"
-                | "ReadElementContentAsBinHex"
-        )
-    {
+    if s.node_reader && CHUNK_READERS.contains(&name) {
         // `XNodeReader` does not override them: the base class refuses.
         let message = if name == "ReadValueChunk" {
             "ReadValueChunk method is not supported on this XmlReader. Use CanReadValueChunk property to find out if an XmlReader implements it.".to_string()
