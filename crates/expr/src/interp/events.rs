@@ -34,9 +34,22 @@ pub(crate) const EVENT_NAMES: &[&str] = &[
     "Changing",
 ];
 
+/// Subscriptions: event, handler, the evaluation that subscribed it.
+type Subscriptions = Mutex<Vec<(&'static str, Value, u64)>>;
+
 /// Handlers subscribed to one object's events, each with the evaluation that subscribed it.
+/// Shared (`Arc`) so that the evaluation can find them again when it ends: a handler is a
+/// lambda that may capture its own object (`a.CollectionChanged += (s, e) => a.Count…`), a
+/// cycle of strong links reference counting would never free, so [`EvaluationScope`] drops
+/// the handlers an evaluation subscribed when it ends (they would never run in another).
 #[derive(Default, Debug)]
-pub struct EventHandlers(Mutex<Vec<(&'static str, Value, u64)>>);
+pub struct EventHandlers(Arc<Subscriptions>);
+
+thread_local! {
+    /// The handler lists the running evaluation subscribed to.
+    static SUBSCRIBED: RefCell<Vec<std::sync::Weak<Subscriptions>>> =
+        const { RefCell::new(Vec::new()) };
+}
 
 impl EventHandlers {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, Value, u64)>> {
@@ -45,6 +58,7 @@ impl EventHandlers {
 
     pub(crate) fn add(&self, event: &'static str, handler: Value) {
         self.lock().push((event, handler, current_evaluation()));
+        SUBSCRIBED.with(|s| s.borrow_mut().push(Arc::downgrade(&self.0)));
     }
 
     /// Removes the last subscription of `handler` (the same delegate: a lambda written again
@@ -142,7 +156,7 @@ fn current_evaluation() -> u64 {
 
 /// The events of one evaluation (crates/expr/src/lib.rs's `eval_with`): a fresh evaluation id
 /// and an empty queue while it runs; the previous ones back when it ends.
-pub(crate) struct EvaluationScope(u64, bool);
+pub(crate) struct EvaluationScope(u64, bool, Vec<std::sync::Weak<Subscriptions>>);
 
 impl EvaluationScope {
     pub(crate) fn begin() -> EvaluationScope {
@@ -152,6 +166,7 @@ impl EvaluationScope {
         EvaluationScope(
             EVALUATION.with(|e| e.replace(id)),
             LISTENING.with(|l| l.replace(false)),
+            SUBSCRIBED.with(|s| std::mem::take(&mut *s.borrow_mut())),
         )
     }
 }
@@ -159,6 +174,21 @@ impl EvaluationScope {
 impl Drop for EvaluationScope {
     fn drop(&mut self) {
         take();
+        // The handlers this evaluation subscribed go with it (see [`EventHandlers`]); they are
+        // dropped with no lock held, as dropping a lambda may free the object holding the list.
+        let now = current_evaluation();
+        let subscribed = SUBSCRIBED.with(|s| s.replace(std::mem::take(&mut self.2)));
+        for list in subscribed.iter().filter_map(std::sync::Weak::upgrade) {
+            let mine: Vec<_> = {
+                let mut l = list.lock().unwrap_or_else(|e| e.into_inner());
+                let (mine, others) = std::mem::take(&mut *l)
+                    .into_iter()
+                    .partition(|(_, _, by)| *by == now);
+                *l = others;
+                mine
+            };
+            drop(mine);
+        }
         EVALUATION.with(|e| e.set(self.0));
         LISTENING.with(|l| l.set(self.1));
     }
@@ -282,5 +312,21 @@ impl Interp<'_> {
             }
         }
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ExprKind, MapContext, Value, eval, parse};
+
+    /// A handler capturing its own token is a cycle; it is dropped when its evaluation ends.
+    #[test]
+    fn handlers_end_with_their_evaluation() {
+        let src = "var a = new JArray(); var n = 0; \
+                   a.CollectionChanged += (s, e) => { n = a.Count; }; a.Add(1); return a;";
+        let p = parse(src, ExprKind::Block).expect("parses");
+        let v = eval(&p, &mut MapContext::new()).expect("runs");
+        let Value::Json(a) = v else { panic!("{v:?}") };
+        assert!(a.events().is_empty());
     }
 }

@@ -39,6 +39,7 @@ const ALWAYS: &[&str] = &[
     "TryGetCertHash",
     "NextBytes",
     "TryCopyTo",
+    "HexUnescape",
 ];
 
 /// Names that write into an argument on some receivers only (`rng.GetBytes(buffer)` but
@@ -75,6 +76,8 @@ pub(crate) fn candidate(name: &str, n: usize) -> Option<bool> {
 /// The index of the argument `name` writes into, called with `n` arguments on `recv`.
 pub(crate) fn destination(recv: &Receiver, name: &str, n: usize) -> Option<usize> {
     match recv {
+        // `Uri.HexUnescape(pattern, ref index)` moves the caller's index.
+        Receiver::Static("Uri") if name == "HexUnescape" => Some(1),
         Receiver::Static(ty) => spans::destination_static(ty, name, n),
         Receiver::Value(v) if fills_buffer(v, name, n) => Some(0),
         Receiver::Value(v) if name == "CopyTo" && !spans::copies_text(v) => {
@@ -119,6 +122,7 @@ pub(crate) fn call(
     at: usize,
 ) -> F<Value> {
     match recv {
+        Receiver::Static("Uri") if name == "HexUnescape" => net::hex_unescape(args, at),
         Receiver::Static(ty) => spans::call_static(it, ty, name, args, at),
         Receiver::Value(v) if fills_buffer(v, name, args.len()) => {
             let (result, filled) = call_filling(it, v, name, &spans::plain(args), at)?;

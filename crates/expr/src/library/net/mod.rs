@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use super::*;
 
+mod hex_unescape;
 mod ip;
 mod uri;
 mod uri_parts;
 
+pub(crate) use hex_unescape::hex_unescape;
 pub use uri::DotnetUri;
 
 /// A `Uri` or an `IPAddress` (one variant of [`Object`], so the shared value enum only grows by

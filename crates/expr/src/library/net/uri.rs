@@ -27,6 +27,7 @@ pub(super) const STATIC_METHODS: &[&str] = &[
     "FromHex",
     "TryCreate",
     "Compare",
+    "HexUnescape",
 ];
 
 pub(super) fn static_field(name: &str) -> Option<&'static str> {
