@@ -369,6 +369,8 @@ apis:
             context.Request.Headers.TryGetValue("X-List", out v);
             return n + "/" + v.Length;
           }}</value></set-header>
+          <set-header name="X-Linq" exists-action="override"><value>@(string.Join(";", context.Request.Headers.Where(h => h.Key.StartsWith("x-li")).Select(h => new {{ h.Key, n = h.Value.Length }}).Select(o => o.Key + "=" + o.n)))</value></set-header>
+          <set-header name="X-Query-Linq" exists-action="override"><value>@(context.Request.Url.Query.Sum(q => q.Value.Length).ToString())</value></set-header>
         </inbound>
       </policies>
     operations: [ {{ id: any, method: "*", url_template: "/*" }} ]
@@ -393,4 +395,9 @@ apis:
     assert_eq!(seen.header("x-date-count"), Some("1"));
     assert_eq!(seen.header("x-last-a"), Some("2"));
     assert_eq!(seen.header("x-pairs"), Some("2/2"));
+    // LINQ walks KeyValuePair<string, string[]>s; the HTTP library gives header names in lower
+    // case (docs/policies.md says so), so "X-List" is enumerated as "x-list"; headers set
+    // by the policies above are seen too, as in APIM.
+    assert_eq!(seen.header("x-linq"), Some("x-list=2"));
+    assert_eq!(seen.header("x-query-linq"), Some("2"));
 }

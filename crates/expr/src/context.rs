@@ -3,6 +3,7 @@
 //! implementation is in crates/gateway/src/exchange.rs, the test one in
 //! crates/policy/src/pipeline/exchange.rs.
 
+use indexmap::IndexMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::value::{DateTime, Value};
@@ -101,8 +102,10 @@ pub fn list_values(name: &str, lines: &[String]) -> Vec<String> {
 pub struct MapContext {
     /// Scalars by dotted path: `"Request.Method"`, `"Subscription.Id"`.
     pub members: BTreeMap<String, Value>,
-    /// Dictionaries by dotted path; header dictionaries are looked up case-insensitively.
-    pub dictionaries: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Dictionaries by dotted path, each in the order its keys were added (as a request's
+    /// headers arrive); header dictionaries keep the names' case as given and are looked up
+    /// case-insensitively.
+    pub dictionaries: BTreeMap<String, IndexMap<String, Value>>,
     /// Objects that are null. By default `Response`, `Subscription`, `User`, `LastError` and
     /// `Request.PrivateEndpointConnection` are null unless a member below them is set.
     pub null_objects: BTreeSet<String>,
@@ -123,11 +126,18 @@ impl MapContext {
     }
 
     /// Sets a header (`message` is `"Request"` or `"Response"`).
+    /// A name already set in another case keeps its first spelling and takes the new value.
     pub fn header(&mut self, message: &str, name: &str, value: &str) -> &mut Self {
-        self.dictionaries
+        let headers = self
+            .dictionaries
             .entry(format!("{message}.Headers"))
-            .or_default()
-            .insert(name.to_ascii_lowercase(), Value::str(value));
+            .or_default();
+        let key = headers
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(name))
+            .cloned()
+            .unwrap_or_else(|| name.to_string());
+        headers.insert(key, Value::str(value));
         self
     }
 
@@ -185,7 +195,9 @@ impl Context for MapContext {
         let d = dictionary.join(".");
         let map = self.dictionaries.get(&d)?;
         if Self::is_headers(&d) {
-            map.get(&key.to_ascii_lowercase()).cloned()
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v.clone())
         } else {
             map.get(key).cloned()
         }

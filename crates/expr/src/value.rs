@@ -358,7 +358,10 @@ impl Value {
             Value::Object(Object::XAttribute(_)) => "System.Xml.Linq.XAttribute",
             Value::Object(Object::XName(_)) => "System.Xml.Linq.XName",
             Value::Object(Object::Exception(e)) => crate::exceptions::full_name(e.kind),
-            Value::Object(Object::Tuple(t)) if t.reference => {
+            Value::Object(Object::Tuple(t)) if t.kind == crate::tuple::TupleKind::Anonymous => {
+                crate::library::anonymous_type(t.items.len())
+            }
+            Value::Object(Object::Tuple(t)) if t.is_class() => {
                 crate::library::reference_tuple_type(t.items.len())
             }
             Value::Object(Object::Tuple(_)) => "System.ValueTuple",

@@ -313,18 +313,18 @@ fn foreach_over_every_enumerable() {
         "abc"
     );
     // Dictionaries (here `context`'s) enumerate as KeyValuePairs, deconstructible; MapContext
-    // keeps header names lower-cased.
+    // keeps header names as given, in the order they were added.
     assert_eq!(
         s(
             r#"var r = ""; foreach (var (k, v) in context.Request.Headers) r += k + v[0]; return r;"#
         ),
-        "accepttext/plainx-id7"
+        "Accepttext/plainX-Id7"
     );
     assert_eq!(
         s(
             r#"var r = new List<string>(); foreach (var h in context.Request.Headers) r.Add(h.Key + ":" + string.Join("|", h.Value)); return string.Join(",", r);"#
         ),
-        "accept:text/plain,x-id:7"
+        "Accept:text/plain,X-Id:7"
     );
     assert_eq!(
         s(r#"var r = ""; foreach (var v in context.Variables) r += v.Key + v.Value; return r;"#),

@@ -250,23 +250,7 @@ impl<'c> Interp<'c> {
                 };
                 lib::new_array(self, ty.as_ref(), size, items, at)?
             }
-            E::NewAnon(fields) => {
-                // Each field is a copy, held while the next ones are evaluated.
-                let mark = self.temps;
-                let r = (|| -> F<serde_json::Map<String, serde_json::Value>> {
-                    let mut m = serde_json::Map::new();
-                    for (k, v) in fields {
-                        let v = self.ev(v)?;
-                        self.hold(&v, at)?;
-                        m.insert(k.clone(), lib::to_json(&v, at)?);
-                    }
-                    Ok(m)
-                })();
-                self.release(mark);
-                Value::Json(crate::jtree::JToken::from_serde(
-                    &serde_json::Value::Object(r?),
-                ))
-            }
+            E::NewAnon(fields) => self.anonymous_object(fields, at)?,
             E::Assign { target, op, value } => {
                 if let (
                     Some(op),

@@ -359,7 +359,9 @@ pub(super) fn iterate_plain(v: Value, at: usize) -> F<Vec<Value>> {
     })
 }
 
-/// The elements `foreach` and LINQ walk.
+/// The elements `foreach` and LINQ walk. A dictionary (a read-only one such as a JWT's claims,
+/// or one of `context`'s: headers, query, variables…) yields `KeyValuePair`s with `Key` and
+/// `Value`, as C# enumerates `IReadOnlyDictionary<TKey, TValue>`.
 pub(crate) fn iterate(it: &mut Interp, v: Value, at: usize) -> F<Vec<Value>> {
     // A string or byte array becomes one value per element: far larger than it was.
     match &v {
@@ -367,11 +369,27 @@ pub(crate) fn iterate(it: &mut Interp, v: Value, at: usize) -> F<Vec<Value>> {
         Value::Bytes(b) => it.charge(b.len().saturating_mul(SLOT), at)?,
         _ => {}
     }
-    if let Value::Object(Object::Context(path)) = &v {
-        let p: Vec<&str> = path.iter().map(|s| &**s).collect();
-        if is_dictionary(&p) {
-            return Ok(it.ctx.keys(&p).into_iter().map(Value::from).collect());
+    match &v {
+        Value::Object(Object::Dictionary(d)) => {
+            it.charge(d.len().saturating_mul(SLOT * 3), at)?;
+            Ok(d.iter()
+                .map(|(k, v)| pair(Value::str(k), v.clone()))
+                .collect())
         }
+        Value::Object(Object::Context(path)) => {
+            let p: Vec<&str> = path.iter().map(|s| &**s).collect();
+            if !is_dictionary(&p) {
+                return iterate_plain(v, at);
+            }
+            let keys = it.ctx.keys(&p);
+            it.charge(keys.len().saturating_mul(SLOT * 3), at)?;
+            let mut out = Vec::with_capacity(keys.len());
+            for k in keys {
+                let value = super::context::dictionary_entry(it, &p, &k).unwrap_or(Value::Null);
+                out.push(pair(Value::str(&k), value));
+            }
+            Ok(out)
+        }
+        _ => iterate_plain(v, at),
     }
-    iterate_plain(v, at)
 }

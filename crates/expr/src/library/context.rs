@@ -104,6 +104,16 @@ pub(super) fn context_call(
 ) -> F<Value> {
     let p: Vec<&str> = path.iter().map(|s| &**s).collect();
     if is_dictionary(&p) {
+        // Enumerable's extension methods walk the dictionary's KeyValuePairs.
+        if !matches!(name, "GetValueOrDefault" | "ContainsKey") {
+            return linq(
+                it,
+                Value::Object(Object::Context(path.clone())),
+                name,
+                args,
+                at,
+            );
+        }
         let key = as_str(arg(&args, 0, at)?, at)?;
         return match name {
             "GetValueOrDefault" => {

@@ -90,6 +90,19 @@ pub(crate) fn to_json(v: &Value, at: usize) -> F<J> {
             }
             J::Object(m)
         }
+        // An anonymous object serialises as an object of its members, in their order
+        // (Newtonsoft reads its properties); a tuple as its ItemN fields.
+        Value::Object(Object::Tuple(t)) => {
+            let mut m = serde_json::Map::new();
+            for (i, (n, v)) in t.names.iter().zip(&t.items).enumerate() {
+                let key = match (t.kind, n) {
+                    (crate::tuple::TupleKind::Anonymous, Some(n)) => n.clone(),
+                    _ => format!("Item{}", i + 1),
+                };
+                m.insert(key, to_json(v, at)?);
+            }
+            J::Object(m)
+        }
         Value::Object(Object::Body(b)) => J::String(b.to_string()),
         // A Dictionary serialises as an object, its keys as their ToString() (Newtonsoft's
         // default for dictionary keys).

@@ -189,7 +189,7 @@ pub(crate) fn linq_more(
                     None => Value::Object(Object::Tuple(Arc::new(crate::tuple::Tuple {
                         items: vec![a, b],
                         names: vec![Some("First".into()), Some("Second".into())],
-                        reference: false,
+                        kind: crate::tuple::TupleKind::Value,
                     }))),
                 };
                 grow(it, &r)?;

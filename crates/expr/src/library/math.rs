@@ -354,7 +354,7 @@ pub(super) fn math(name: &str, args: &Args, at: usize) -> F<Value> {
             Value::Object(Object::Tuple(Arc::new(crate::tuple::Tuple {
                 items: vec![q, r],
                 names: vec![Some("Quotient".into()), Some("Remainder".into())],
-                reference: false,
+                kind: crate::tuple::TupleKind::Value,
             })))
         }
         "Cosh" => Value::Double(f(0)?.cosh()),

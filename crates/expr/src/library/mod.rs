@@ -109,7 +109,6 @@ pub(crate) use collection_members::*;
 pub use comparers::StringComparerKind;
 pub(crate) use comparers::*;
 pub(crate) use construct::*;
-pub(crate) use context::dictionary_entry;
 use context::*;
 pub(crate) use conversions::*;
 pub(crate) use copy_to::*;

@@ -225,7 +225,7 @@ fn same_object(x: &Object, y: &Object) -> bool {
         // Names and namespaces are atomized: equal names are one object.
         (XName(_), XName(_)) | (XNamespace(_), XNamespace(_)) => x == y,
         (Exception(a), Exception(b)) => Arc::ptr_eq(a, b),
-        (Tuple(a), Tuple(b)) => a.reference && Arc::ptr_eq(a, b),
+        (Tuple(a), Tuple(b)) => a.is_class() && Arc::ptr_eq(a, b),
         (Map(a), Map(b)) => Arc::ptr_eq(a, b),
         (Io(a), Io(b)) => Arc::ptr_eq(a, b),
         (XNode(a), XNode(b)) => Arc::ptr_eq(a, b),
@@ -335,7 +335,10 @@ pub(crate) fn hash_code(v: &Value) -> i32 {
         Value::Object(Object::Record(r)) => r.values().fold(text_hash(v.type_name()), |h, x| {
             h.rotate_left(5) ^ hash_code(x)
         }),
-        Value::Object(Object::Tuple(t)) if t.reference => reference_tuple_hash(t),
+        Value::Object(Object::Tuple(t)) if t.kind == crate::tuple::TupleKind::Anonymous => {
+            anonymous_hash(t)
+        }
+        Value::Object(Object::Tuple(t)) if t.is_class() => reference_tuple_hash(t),
         Value::Object(Object::Tuple(t)) => text_hash(&t.to_display()),
         Value::Object(Object::XName(n)) => text_hash(&n.expanded()),
         Value::Object(Object::XNamespace(ns)) => text_hash(ns),

@@ -1,7 +1,8 @@
 //! `System.Tuple`: `Tuple.Create(…)` and `new Tuple<…>(…)`, `Item1`…`Item7`, `ToString()`
 //! (`(1, a)`), structural `Equals`, reference `==`, and the hash .NET computes for it
 //! (Tuple.cs: `CombineHashCodes` over the items' hashes, deterministic unlike a value
-//! tuple's). Held as the value tuple is (crates/expr/src/tuple.rs), marked `reference`.
+//! tuple's). Held as the value tuple is (crates/expr/src/tuple.rs), of kind `Reference`; anonymous
+//! objects (`new { a = 1 }`) are held the same way, of kind `Anonymous`.
 
 use super::*;
 
@@ -23,8 +24,36 @@ pub(crate) fn reference_tuple_type(arity: usize) -> &'static str {
         .unwrap_or("System.Tuple")
 }
 
+/// An anonymous object's type name (`GetType()`): Roslyn names the generic class it generates
+/// `<>f__AnonymousType<n>`<arity>`, numbered in the order of the compilation; gatehouse
+/// numbers every shape 0 (the type arguments are not kept).
+pub(crate) fn anonymous_type(arity: usize) -> &'static str {
+    const NAMES: [&str; 9] = [
+        "<>f__AnonymousType0",
+        "<>f__AnonymousType0`1",
+        "<>f__AnonymousType0`2",
+        "<>f__AnonymousType0`3",
+        "<>f__AnonymousType0`4",
+        "<>f__AnonymousType0`5",
+        "<>f__AnonymousType0`6",
+        "<>f__AnonymousType0`7",
+        "<>f__AnonymousType0`8",
+    ];
+    NAMES.get(arity).copied().unwrap_or("<>f__AnonymousType0")
+}
+
+/// An anonymous object's `GetHashCode()`, as Roslyn generates it: each item's hash folded as
+/// `h * -1521134295 + item`. Roslyn's seed comes from the member names in a way the compiler
+/// does not document, so gatehouse starts from 0: equal objects hash equal, as .NET promises,
+/// but the number differs from .NET's.
+pub(crate) fn anonymous_hash(t: &crate::tuple::Tuple) -> i32 {
+    t.items.iter().fold(0i32, |h, x| {
+        h.wrapping_mul(-1521134295).wrapping_add(hash_code(x))
+    })
+}
+
 pub(crate) fn is_reference_tuple(v: &Value) -> bool {
-    matches!(v, Value::Object(Object::Tuple(t)) if t.reference)
+    matches!(v, Value::Object(Object::Tuple(t)) if t.is_class())
 }
 
 /// `Tuple.Create(a, …)` / `new Tuple<…>(a, …)` with one to seven items. (Eight make a tuple
@@ -49,7 +78,7 @@ pub(crate) fn reference_tuple(it: &mut Interp, args: &Args, at: usize) -> F<Valu
         crate::tuple::Tuple {
             items: args.iter().map(|(_, v)| v.clone()).collect(),
             names: vec![None; args.len()],
-            reference: true,
+            kind: crate::tuple::TupleKind::Reference,
         },
     ))))
 }
