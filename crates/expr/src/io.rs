@@ -180,6 +180,34 @@ pub(crate) enum IoState {
     SetComparer,
 }
 
+impl IoState {
+    /// Empties a collection (what breaks a reference cycle through it) and gives back what it
+    /// held, to be dropped once the lock is released.
+    pub(crate) fn take_values(&mut self) -> Vec<Value> {
+        match self {
+            IoState::Queue(q) => std::mem::take(q).into(),
+            IoState::Stack(s) | IoState::HashSet(s, _) => std::mem::take(s),
+            IoState::Misc(crate::library::MiscState::Data(d)) => std::mem::take(d)
+                .into_iter()
+                .flat_map(|(k, v)| [k, v])
+                .collect(),
+            IoState::Enumerator(e) => {
+                let mut out = std::mem::take(&mut e.items);
+                out.push(std::mem::replace(&mut e.default, Value::Null));
+                if let Some(src) = e.source.take() {
+                    out.push(Value::Object(crate::value::Object::Io(src)));
+                }
+                out
+            }
+            IoState::Task(t) => match &mut t.outcome {
+                Ok(v) => vec![std::mem::replace(v, Value::Null)],
+                Err(_) => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// A `StringWriter`: the `StringBuilder` it writes into (a shared object: `GetStringBuilder()`
 /// hands it out, and edits through it show in the writer), its `NewLine`, and whether it is
 /// `TextWriter.Null` (which discards what is written).
@@ -281,7 +309,16 @@ impl IoObject {
 
     /// The state. A panic while it was held cannot leave it inconsistent (every update is a
     /// plain assignment), so a poisoned lock is taken over.
-    pub(crate) fn state(&self) -> MutexGuard<'_, IoState> {
+    /// Reaching a collection's contents records it for the end of the evaluation, which breaks
+    /// the reference cycles it may now be part of (crates/expr/src/cycles.rs).
+    pub(crate) fn state(self: &Arc<Self>) -> MutexGuard<'_, IoState> {
+        let guard = self.unwatched_state();
+        crate::cycles::touch(self, &guard);
+        guard
+    }
+
+    /// The state, not recorded as touched (for the cycle walk itself).
+    pub(crate) fn unwatched_state(&self) -> MutexGuard<'_, IoState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 

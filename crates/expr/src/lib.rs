@@ -12,6 +12,7 @@ mod ast;
 mod budget;
 mod constants;
 mod context;
+mod cycles;
 mod datetime;
 mod datetime_offset;
 mod error;
@@ -147,6 +148,8 @@ pub fn eval_with(
     let _events = interp::events::EvaluationScope::begin();
     // Annotations of JSON tokens are dropped when it ends (src/jtree.rs).
     let _annotations = jtree::AnnotationScope::begin();
+    // Collections it touched that now hold themselves are emptied when it ends (src/cycles.rs).
+    let _cycles = cycles::CycleScope::begin();
     let mut it = interp::Interp::new(ctx, *limits);
     let result = match &program.body {
         Body::Expr(e) => it.eval_expr(e),

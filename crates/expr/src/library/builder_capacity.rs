@@ -13,7 +13,7 @@ use crate::io::{IoObject, IoState};
 const DEFAULT_CAPACITY: usize = 16;
 const MAX_CHUNK: usize = 8000;
 
-fn builder(v: &Value) -> Option<&IoObject> {
+fn builder(v: &Value) -> Option<&Arc<IoObject>> {
     match v {
         Value::Object(Object::Io(o)) if o.type_name == "System.Text.StringBuilder" => Some(o),
         _ => None,

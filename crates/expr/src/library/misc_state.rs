@@ -74,6 +74,11 @@ impl std::fmt::Debug for DataSlot {
 }
 
 impl DataSlot {
+    /// The dictionary if it was ever read (what a walk over the exception's references sees).
+    pub(crate) fn made(&self) -> Option<&Value> {
+        self.0.get()
+    }
+
     pub(crate) fn get(&self) -> Value {
         self.0
             .get_or_init(|| io_value(IoState::Misc(MiscState::Data(Vec::new()))))
