@@ -304,6 +304,10 @@ mod tests {
             &mut ctx,
         );
         assert_eq!(n, Value::Int(1));
+        // Still in the context, but emptied: the cycle is gone.
+        let q = weak.upgrade().expect("held by the context");
+        assert!(matches!(&*q.unwatched_state(), IoState::Queue(x) if x.is_empty()));
+        drop(q);
         drop(ctx);
         assert!(weak.upgrade().is_none(), "the queue outlived its context");
     }
