@@ -163,12 +163,9 @@ pub(super) fn linq_over(
         "ToArray" | "ToList" | "Cast" | "OfType" => Value::Array(items),
         "Contains" => {
             let x = arg(args, 0, at)?;
-            // `Contains(x, StringComparer.OrdinalIgnoreCase)` (crates/expr/src/library/comparers.rs).
-            let c = comparer_arg(args.get(1).map(|(_, v)| v));
-            if is_set_comparer(args.get(1).map(|(_, v)| v)) {
-                return Ok(Value::Bool(items.iter().any(|v| sets_equal(v, x))));
-            }
-            Value::Bool(items.iter().any(|v| equal_under(c, v, x)))
+            // `Contains(x, comparer)` (crates/expr/src/library/equality.rs).
+            let eq = equality_arg(args.get(1).map(|(_, v)| v));
+            Value::Bool(items.iter().any(|v| eq.eq(v, x)))
         }
         "IndexOf" => {
             let x = arg(args, 0, at)?;
@@ -249,21 +246,15 @@ pub(super) fn linq_over(
             Value::Array(items)
         }
         "Distinct" => {
-            let c = comparer_arg(args.first().map(|(_, v)| v));
-            // `Distinct(HashSet<T>.CreateSetComparer())`: sets equal by their items.
-            let by_set = is_set_comparer(args.first().map(|(_, v)| v));
+            // `Distinct(comparer)`: a string, set or JToken comparer (library/equality.rs).
+            let eq = equality_arg(args.first().map(|(_, v)| v));
             // Quadratic in the sequence's length: the clock is read as it goes.
             let mut out: Vec<Value> = Vec::new();
             for v in items {
                 if out.len() % 64 == 63 {
                     it.check_time(at)?;
                 }
-                let seen = if by_set {
-                    out.iter().any(|o| sets_equal(o, &v))
-                } else {
-                    out.iter().any(|o| equal_under(c, o, &v))
-                };
-                if !seen {
+                if !out.iter().any(|o| eq.eq(o, &v)) {
                     out.push(v);
                 }
             }

@@ -58,11 +58,17 @@ fn no_elements(at: usize) -> Flow {
 }
 
 /// Distinct values in first-seen order, the clock read as the quadratic scan goes.
-fn push_distinct(it: &mut Interp, out: &mut Vec<Value>, v: Value, at: usize) -> F<()> {
+fn push_distinct(
+    it: &mut Interp,
+    out: &mut Vec<Value>,
+    v: Value,
+    eq: &Equality,
+    at: usize,
+) -> F<()> {
     if out.len() % 64 == 63 {
         it.check_time(at)?;
     }
-    if !out.iter().any(|o| values_equal(o, &v)) {
+    if !out.iter().any(|o| eq.eq(o, &v)) {
         out.push(v);
     }
     Ok(())
@@ -157,12 +163,14 @@ pub(crate) fn linq_more(
         }
         "Union" | "Intersect" | "Except" => {
             let other = iterate(it, arg(args, 0, at)?.clone(), at)?;
+            // `Union(other, comparer)` … (crates/expr/src/library/equality.rs).
+            let eq = equality_arg(args.get(1).map(|(_, v)| v));
             let mut out = Vec::new();
             match name {
                 "Union" => {
                     for v in items.into_iter().chain(other) {
                         grow(it, &v)?;
-                        push_distinct(it, &mut out, v, at)?;
+                        push_distinct(it, &mut out, v, &eq, at)?;
                     }
                 }
                 _ => {
@@ -171,8 +179,8 @@ pub(crate) fn linq_more(
                         if i % 64 == 63 {
                             it.check_time(at)?;
                         }
-                        if other.iter().any(|o| values_equal(o, &v)) == keep {
-                            push_distinct(it, &mut out, v, at)?;
+                        if other.iter().any(|o| eq.eq(o, &v)) == keep {
+                            push_distinct(it, &mut out, v, &eq, at)?;
                         }
                     }
                 }
@@ -200,9 +208,9 @@ pub(crate) fn linq_more(
         "Join" | "GroupJoin" => return join(it, items, name == "GroupJoin", args, at),
         "SequenceEqual" => {
             let other = iterate(it, arg(args, 0, at)?.clone(), at)?;
+            let eq = equality_arg(args.get(1).map(|(_, v)| v));
             Value::Bool(
-                items.len() == other.len()
-                    && items.iter().zip(&other).all(|(a, b)| values_equal(a, b)),
+                items.len() == other.len() && items.iter().zip(&other).all(|(a, b)| eq.eq(a, b)),
             )
         }
         _ => return Err(no_member(&Value::Array(items), name, at)),
