@@ -136,7 +136,9 @@ impl<'c> Interp<'c> {
                 body,
             } => {
                 let coll = self.ev(iter)?;
-                let items = self.foreach_items(coll, iter.at)?;
+                // What LINQ walks: a dictionary yields KeyValuePairs
+                // (crates/expr/src/library/access.rs, `iterate`).
+                let items = lib::iterate(self, coll, iter.at)?;
                 // The copy being walked is held until the loop ends.
                 let temps = self.temps;
                 let r = self.hold_all(&items, iter.at).and_then(|()| {

@@ -1,5 +1,5 @@
-//! Tuples and deconstruction: `(1, "a")`, `var (a, b) = t;`, `foreach (var (k, v) in d)`, and
-//! what `foreach` walks (a dictionary yields `KeyValuePair`s, as in C#).
+//! Tuples, anonymous objects and deconstruction: `(1, "a")`, `new { a = 1 }`,
+//! `var (a, b) = t;`, `foreach (var (k, v) in d)`.
 
 use super::*;
 use crate::tuple::{Tuple, TupleKind};
@@ -81,11 +81,5 @@ impl<'c> Interp<'c> {
             }
         }
         Ok(())
-    }
-
-    /// The elements `foreach` walks: what LINQ walks (crates/expr/src/library/access.rs's
-    /// `iterate`; a dictionary yields `KeyValuePair`s).
-    pub(super) fn foreach_items(&mut self, coll: Value, at: usize) -> F<Vec<Value>> {
-        lib::iterate(self, coll, at)
     }
 }

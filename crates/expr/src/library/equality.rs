@@ -29,14 +29,8 @@ impl Equality {
         match self {
             Equality::Plain(c) => equal_under(*c, a, b),
             Equality::Sets => sets_equal(a, b),
-            // Newtonsoft's comparer is DeepEquals (null equal to null only).
-            Equality::Tokens => {
-                let args: Args = vec![(None, a.clone()), (None, b.clone())];
-                matches!(
-                    json_token_static("JToken", "DeepEquals", &args, 0),
-                    Some(Ok(Value::Bool(true)))
-                )
-            }
+            // Newtonsoft's comparer is DeepEquals; a value no token can hold equals nothing.
+            Equality::Tokens => tokens_deep_equal(a, b, 0).unwrap_or(false),
         }
     }
 }

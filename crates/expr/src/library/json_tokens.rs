@@ -508,19 +508,23 @@ pub(crate) fn json_token_static(ty: &str, name: &str, args: &Args, at: usize) ->
         _ => return None,
     }
     Some((|| {
-        let as_token = |v: &Value| match v {
-            Value::Json(j) => Ok(Some(j.to_serde())),
-            Value::Null => Ok(None),
-            other => to_json(other, at).map(Some),
-        };
-        let a = as_token(arg(args, 0, at)?)?;
-        let b = as_token(arg(args, 1, at)?)?;
-        Ok(Value::Bool(match (a, b) {
-            (Some(a), Some(b)) => json_deep_equals(&a, &b),
-            (None, None) => true,
-            _ => false,
-        }))
+        tokens_deep_equal(arg(args, 0, at)?, arg(args, 1, at)?, at).map(Value::Bool)
     })())
+}
+
+/// `JToken.DeepEquals(a, b)` (also `JToken.EqualityComparer`'s `Equals`): a value that is not a
+/// token is compared as the token it converts to; null equals null only.
+pub(crate) fn tokens_deep_equal(a: &Value, b: &Value, at: usize) -> F<bool> {
+    let as_token = |v: &Value| match v {
+        Value::Json(j) => Ok(Some(j.to_serde())),
+        Value::Null => Ok(None),
+        other => to_json(other, at).map(Some),
+    };
+    Ok(match (as_token(a)?, as_token(b)?) {
+        (Some(a), Some(b)) => json_deep_equals(&a, &b),
+        (None, None) => true,
+        _ => false,
+    })
 }
 
 /// `ToString()` of a record that stands for a .NET struct: a `KeyValuePair` prints

@@ -248,15 +248,9 @@ pub(super) fn linq_over(
         "Distinct" => {
             // `Distinct(comparer)`: a string, set or JToken comparer (library/equality.rs).
             let eq = equality_arg(args.first().map(|(_, v)| v));
-            // Quadratic in the sequence's length: the clock is read as it goes.
             let mut out: Vec<Value> = Vec::new();
             for v in items {
-                if out.len() % 64 == 63 {
-                    it.check_time(at)?;
-                }
-                if !out.iter().any(|o| eq.eq(o, &v)) {
-                    out.push(v);
-                }
+                push_distinct(it, &mut out, v, &eq, at)?;
             }
             Value::Array(out)
         }

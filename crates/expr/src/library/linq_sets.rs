@@ -58,7 +58,7 @@ fn no_elements(at: usize) -> Flow {
 }
 
 /// Distinct values in first-seen order, the clock read as the quadratic scan goes.
-fn push_distinct(
+pub(super) fn push_distinct(
     it: &mut Interp,
     out: &mut Vec<Value>,
     v: Value,
